@@ -1,0 +1,134 @@
+# tacnet build.
+#   make                              build every binary into $(BUILD)/bin
+#   make test                         unit + integration tests (Criterion)
+#   make SANITIZE=address,undefined test
+#                                     the same under ASan+UBSan, in its own build dir;
+#                                     a LeakSanitizer report fails the run
+#   make run                          provision, start broker + four agencies, play the scenario
+#   make format | format-check | clean
+.SUFFIXES:
+comma    := ,
+SANITIZE ?=
+ifeq ($(SANITIZE),)
+  BUILD  ?= build/default
+  OPT    ?= -O2 -g
+else
+  BUILD  ?= build/san-$(subst $(comma),-,$(SANITIZE))
+  OPT    ?= -O1 -g -fno-omit-frame-pointer
+  SAN    := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+endif
+ifneq ($(FAULT),)
+  BUILD  := $(BUILD)-fault
+  CPPFLAGS += -DTACNET_FAULT=1
+endif
+WERROR   ?= -Werror
+WARN     := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wvla -Wpointer-arith -Wundef
+CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icommon -Iservices \
+            -isystem $(BUILD)/gen -MMD -MP
+CFLAGS   += -std=c11 $(WARN) $(OPT) $(SAN)
+LDFLAGS  += $(SAN)
+LDLIBS   := -lzmq -lprotobuf-c -llmdb -lsodium -lmicrohttpd -ljansson -linih -lm
+
+BIN      := $(BUILD)/bin
+PROTOS   := $(wildcard proto/*.proto)
+GEN_C    := $(PROTOS:proto/%.proto=$(BUILD)/gen/%.pb-c.c)
+GEN_H    := $(GEN_C:.c=.h)
+LIBTACNET := $(BUILD)/libtacnet.a
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c)) $(GEN_C:.c=.o)
+
+# Service libraries: everything in services/<s>/ except main.c, so tests can link them.
+SERVICES := $(foreach d,$(notdir $(wildcard services/*)),$(if $(filter-out services/$(d)/main.c,$(wildcard services/$(d)/*.c)),$(d)))
+svc_lib   = $(BUILD)/services/$(1)/lib$(1).a
+svc_objs  = $(patsubst %.c,$(BUILD)/%.o,$(filter-out services/$(1)/main.c,$(wildcard services/$(1)/*.c)))
+SVC_LIBS := $(foreach s,$(SERVICES),$(call svc_lib,$(s)))
+
+# Binaries: name, service dir, extra service libraries it links.
+AGENCIES := camhs school health_visiting social_care
+bin_broker          := tacnet-broker
+bin_camhs           := tacnet-camhs
+bin_school          := tacnet-school
+bin_health_visiting := tacnet-hv
+bin_social_care     := tacnet-social-care
+bin_cli             := tacnet
+extra_broker        :=
+extra_cli           := client
+$(foreach a,$(AGENCIES),$(eval extra_$(a) := agency))
+BINARIES := $(foreach s,broker cli $(AGENCIES),$(if $(wildcard services/$(s)/main.c),$(s)))
+ALL_BINS := $(foreach s,$(BINARIES),$(BIN)/$(bin_$(s)))
+
+TEST_SRC := $(wildcard tests/unit/test_*.c tests/integration/test_*.c tests/fuzz/test_*.c)
+TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
+DEPS     := $(patsubst %.c,$(BUILD)/%.d,$(wildcard common/*.c services/*/*.c) $(TEST_SRC))
+
+all: deps $(ALL_BINS)
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	protoc-c --c_out=$(@D) -Iproto $<
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIBTACNET): $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+define service_rules
+$(call svc_lib,$(1)): $(call svc_objs,$(1))
+	@mkdir -p $$(@D)
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
+
+define binary_rules
+$(BIN)/$(bin_$(1)): $(BUILD)/services/$(1)/main.o $(call svc_lib,$(1)) $(foreach e,$(extra_$(1)),$(call svc_lib,$(e))) $(LIBTACNET)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach s,$(BINARIES),$(eval $(call binary_rules,$(s))))
+
+# Tests link every service library (hence the service prefixes on non-static names).
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(SVC_LIBS) $(LIBTACNET)
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(SVC_LIBS) $(LIBTACNET) -Wl,--end-group \
+	    $(LDLIBS) -lcriterion
+
+# Criterion runs each test in its own process. A LeakSanitizer report from a test that
+# otherwise passed does not fail it, so each log is checked too. Integration tests start
+# the real binaries from TACNET_BIN; their logs land in the test's temp dir and are
+# checked by the test itself.
+CRITERION_FLAGS := --jobs 1 --timeout 300
+export TACNET_BIN = $(abspath $(BIN))
+export TACNET_SRC = $(CURDIR)
+test: all $(TESTS)
+	@fail=0; for t in $(TESTS); do \
+	    $$t $(CRITERION_FLAGS) >$$t.log 2>&1 || { fail=1; echo "FAILED: $$t"; }; \
+	    grep -E '^\[(====|FAIL|----)\]|SKIPPED' $$t.log | grep -v '^\[----\] *$$' || true; \
+	    if grep -q 'ERROR: LeakSanitizer' $$t.log; then echo "LEAK: $$t"; fail=1; fi; \
+	    if [ $$fail = 1 ]; then tail -40 $$t.log; fi; \
+	done; \
+	if [ $$fail = 0 ]; then echo "make test: all passed ($(BUILD))"; fi; exit $$fail
+
+run: all
+	@scripts/run-local.sh $(BIN)
+
+FMT_SRC := $(wildcard common/*.[ch] services/*/*.[ch] tests/*/*.[ch])
+format:
+	clang-format -i $(FMT_SRC)
+format-check:
+	clang-format --dry-run --Werror $(FMT_SRC)
+
+clean:
+	rm -rf build
+
+.PHONY: all deps test run format format-check clean
+.SECONDARY:
+-include $(DEPS)
