@@ -1,0 +1,60 @@
+/* roster: the partnership's signed list of nodes and keys, and its policies.
+ *
+ * Produced offline by `tacnet provision` and signed by the root key; every node pins the root
+ * public key (file `root.pub`, hex) and refuses an unsigned roster, one signed by another key,
+ * or one older than the roster it already holds. Lookups honour validity windows and
+ * revocation, so callers check keys on every message, not only at connect.
+ */
+#ifndef TACNET_ROSTER_H
+#define TACNET_ROSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "roster.pb-c.h"
+#include "seal.h"
+
+typedef struct roster roster_t;
+
+/* Parse and verify a SignedRoster. Returns an owned roster or NULL with *ERR = TACNET_EROSTER
+ * (bad signature or encoding) or TACNET_EBADMSG. */
+roster_t *roster_parse(const uint8_t *data, size_t len, const uint8_t root_pk[SEAL_KEY_BYTES],
+                       int *err);
+
+/* Read PATH and roster_parse it. *ERR also TACNET_EIO / TACNET_ENOTFOUND for a missing file. */
+roster_t *roster_load(const char *path, const uint8_t root_pk[SEAL_KEY_BYTES], int *err);
+
+/* Load the pinned root public key (64 hex chars) from PATH. Returns 0 or a TACNET_E* code. */
+int roster_root_load(const char *path, uint8_t root_pk[SEAL_KEY_BYTES]);
+
+void roster_destroy(roster_t **self_p);
+
+/* The decoded roster (borrowed; lives as long as SELF). */
+const Tacnet__Roster *roster_msg(const roster_t *self);
+uint32_t roster_version(const roster_t *self);
+
+/* The key AGENCY signs with under KEY_ID, valid at NOW_MS and not revoked. Returns the key
+ * (borrowed) or NULL with *ERR = TACNET_EKEYID. */
+const Tacnet__NodeKey *roster_key_find(const roster_t *self, uint32_t agency, uint32_t key_id,
+                                       uint64_t now_ms, int *err);
+
+/* The newest valid, unrevoked key of AGENCY at NOW_MS (highest key_id), or NULL. */
+const Tacnet__NodeKey *roster_key_current(const roster_t *self, uint32_t agency,
+                                          uint64_t now_ms);
+
+/* The agency whose valid, unrevoked key has CURVE public key CURVE_PK at NOW_MS, or 0. Used by
+ * the broker's ZAP handler. */
+uint32_t roster_agency_by_curve(const roster_t *self, const uint8_t curve_pk[SEAL_KEY_BYTES],
+                                uint64_t now_ms);
+
+/* Sharing policy: may AGENCY see SENSITIVITY (Tacnet__Sensitivity) with consent recorded
+ * (CONSENT_GIVEN != 0) or without? 1 yes, 0 no. An agency with no rule sees nothing. */
+int roster_may_see(const roster_t *self, uint32_t agency, uint32_t sensitivity,
+                   int consent_given);
+
+/* Pack ROSTER and sign it with ROOT's Ed25519 key over "TACNET-ROSTER/1" || packed roster,
+ * giving a packed SignedRoster in *OUT (malloc'd). Used by `tacnet provision` and tests. */
+int roster_sign(const Tacnet__Roster *roster, const seal_keys_t *root, uint8_t **out,
+                size_t *outlen);
+
+#endif

@@ -1,0 +1,117 @@
+/* seal: node keys, key files and end-to-end event sealing (DESIGN §4).
+ *
+ * Every node (the broker and each agency) has three key pairs, one per purpose: CURVE for the
+ * ZeroMQ hop, Ed25519 for signing, X25519 for wrapping event keys. Secret halves live in
+ * sodium_malloc memory and are wiped when freed.
+ *
+ * An event is sealed as:
+ *   K      random 32-byte content key
+ *   C      XChaCha20-Poly1305(K, nonce, body, AD = "TACNET/1" || header)
+ *   W_r    crypto_box_easy_afternm(K, wrap_nonce, beforenm(sender seal sk, r seal pk))
+ *   sealed = nonce(24) || wrap_nonce(24) || n(1) || n x { agency(1) key_id(4, BE) W_r(48) } || C
+ *   sig    = Ed25519(sender sign sk, "TACNET-SIG/1" || header || BLAKE2b-256(sealed))
+ * The pairwise X25519 key (crypto_box_beforenm) is computed once per peer and cached in a
+ * seal_ctx_t, so a wrap costs ~1.5 µs instead of ~70 µs for crypto_box_seal.
+ *
+ * Nothing here prints; functions return 0 or a negative TACNET_E* code.
+ */
+#ifndef TACNET_SEAL_H
+#define TACNET_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEAL_KEY_BYTES      32
+#define SEAL_SIGN_SK_BYTES  64
+#define SEAL_SIG_BYTES      64
+#define SEAL_NONCE_BYTES    24
+#define SEAL_WRAP_BYTES     48 /* 32-byte key + 16-byte MAC */
+#define SEAL_MAX_RECIPIENTS 8
+#define SEAL_Z85_BYTES      41 /* 40 chars + NUL */
+
+/* A node's key set. The public halves are plain arrays; *_sk point into sodium_malloc memory. */
+typedef struct seal_keys {
+    uint32_t agency; /* tacnet Agency enum value */
+    uint32_t key_id;
+    uint8_t curve_pk[SEAL_KEY_BYTES];
+    uint8_t sign_pk[SEAL_KEY_BYTES];
+    uint8_t seal_pk[SEAL_KEY_BYTES];
+    uint8_t *curve_sk; /* 32 bytes, sodium_malloc */
+    uint8_t *sign_sk;  /* 64 bytes, sodium_malloc */
+    uint8_t *seal_sk;  /* 32 bytes, sodium_malloc */
+} seal_keys_t;
+
+/* Call once per process before anything else here (sodium_init). Returns 0 or TACNET_EINVAL. */
+int seal_init(void);
+
+/* Generate a fresh key set. Returns an owned set (free with seal_keys_destroy) or NULL on OOM. */
+seal_keys_t *seal_keys_generate(uint32_t agency, uint32_t key_id);
+void seal_keys_destroy(seal_keys_t **self_p);
+
+/* Write the key set to PATH (a text file of hex fields, mode 0600) creating its directory with
+ * mode 0700 if missing. Refuses an existing directory wider than 0700 (TACNET_EPERM). Written
+ * to a temp file, fsynced and renamed, so a crash leaves the old file or the new one. */
+int seal_keys_save(const seal_keys_t *keys, const char *path);
+
+/* Load a key set from PATH. Refuses (TACNET_EPERM) a file readable or writable by group or
+ * others, or a directory wider than 0700, and a malformed file (TACNET_EBADMSG); on success
+ * *OUT is owned by the caller. WHY (may be NULL) gets a message naming the file. */
+int seal_keys_load(const char *path, seal_keys_t **out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/* The root signing key: the same file format holding only an Ed25519 pair (agency 0). */
+seal_keys_t *seal_root_generate(void);
+
+/* Z85 text of a 32-byte CURVE key, for zmq_setsockopt(ZMQ_CURVE_*). OUT gets 41 bytes. */
+void seal_z85(const uint8_t key[SEAL_KEY_BYTES], char out[SEAL_Z85_BYTES]);
+
+/* A recipient of a sealed event. */
+typedef struct seal_recipient {
+    uint32_t agency;
+    uint32_t key_id;
+    uint8_t seal_pk[SEAL_KEY_BYTES];
+} seal_recipient_t;
+
+/* Per-process sealing context: our key set (borrowed; must outlive the ctx) and the cache of
+ * pairwise keys (sodium_malloc, wiped on destroy). */
+typedef struct seal_ctx seal_ctx_t;
+seal_ctx_t *seal_ctx_new(const seal_keys_t *mine);
+void seal_ctx_destroy(seal_ctx_t **self_p);
+
+/* Seal BODY for RCPTS (1..SEAL_MAX_RECIPIENTS) bound to HEADER, and sign. *SEALED is malloc'd and
+ * owned by the caller. Returns 0, TACNET_EINVAL (no or too many recipients). */
+int seal_event(seal_ctx_t *self, const uint8_t *header, size_t hlen, const uint8_t *body,
+               size_t blen, const seal_recipient_t *rcpts, size_t n, uint8_t **sealed,
+               size_t *sealed_len, uint8_t sig[SEAL_SIG_BYTES]);
+
+/* Verify SIG over HEADER and SEALED with the sender's Ed25519 public key. Returns 0 or
+ * TACNET_ESIGNATURE. The broker does only this; it never opens a body. */
+int seal_verify(const uint8_t sign_pk[SEAL_KEY_BYTES], const uint8_t *header, size_t hlen,
+                const uint8_t *sealed, size_t sealed_len, const uint8_t sig[SEAL_SIG_BYTES])
+    __attribute__((warn_unused_result));
+
+/* Open SEALED as recipient (our agency and key id from the ctx's key set), from a sender whose
+ * X25519 public key is SENDER_SEAL_PK. Does not verify the signature: call seal_verify first.
+ * *BODY is malloc'd and owned by the caller. Returns 0, TACNET_EBADMSG (malformed), TACNET_ENOTFOUND
+ * (not wrapped for us) or TACNET_EOPEN (tampered). */
+int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], const uint8_t *header,
+              size_t hlen, const uint8_t *sealed, size_t sealed_len, uint8_t **body, size_t *blen)
+    __attribute__((warn_unused_result));
+
+/* List the recipients wrapped in SEALED (agency values, in order) without opening anything.
+ * Returns the count, or TACNET_EBADMSG. */
+int seal_recipients(const uint8_t *sealed, size_t sealed_len, uint32_t *agencies, size_t cap);
+
+/* At rest (daemon views): XChaCha20-Poly1305 under a 32-byte storage key with AD (e.g. the
+ * database name and key) so a record cannot be moved to another key. *OUT malloc'd. */
+int seal_at_rest_encrypt(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *ad, size_t adlen,
+                         const uint8_t *in, size_t len, uint8_t **out, size_t *outlen);
+int seal_at_rest_decrypt(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *ad, size_t adlen,
+                         const uint8_t *in, size_t len, uint8_t **out, size_t *outlen)
+    __attribute__((warn_unused_result));
+
+/* Blind index token: keyed BLAKE2b of DATA, 16 bytes. */
+void seal_blind(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *data, size_t len,
+                uint8_t out[16]);
+
+#endif
