@@ -52,7 +52,4 @@ extern const agency_profile_t school_profile;
 extern const agency_profile_t health_visiting_profile;
 extern const agency_profile_t social_care_profile;
 
-/* The profile for NAME ("camhs", "school", "health_visiting" or "hv", "social_care"), or NULL. */
-const agency_profile_t *agency_profile_find(const char *name);
-
 #endif
