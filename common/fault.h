@@ -1,0 +1,26 @@
+/* fault: named crash points for the reliability tests (reference/reliability.md T01-T03).
+ *
+ * FAULT_POINT("broker.after_commit") kills the process with SIGKILL when the environment variable
+ * TACNET_FAULT names that point (optionally "name:N" to fire on the N-th pass), so a test can
+ * place a crash at each step of publish, journal, deliver, apply and ack. Unarmed, a point costs
+ * one predictable branch. Builds with -DTACNET_NO_FAULT compile the points out entirely.
+ * Every point is also recorded in TACNET_FAULT_LOG (when set) so a sweep can prove it reached
+ * each point in the source.
+ */
+#ifndef TACNET_FAULT_H
+#define TACNET_FAULT_H
+
+void fault_point(const char *name);
+extern int fault_armed; /* -1 unknown, 0 no, 1 yes */
+
+#ifdef TACNET_NO_FAULT
+#define FAULT_POINT(name) ((void)0)
+#else
+#define FAULT_POINT(name)       \
+    do {                        \
+        if (fault_armed != 0)   \
+            fault_point(name);  \
+    } while (0)
+#endif
+
+#endif

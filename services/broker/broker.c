@@ -1,0 +1,859 @@
+/* broker: the poll loop, publish pipeline, group commit and delivery. */
+#include "broker.h"
+#include "journal.h"
+#include "notice.h"
+#include "route.h"
+#include "zap.h"
+
+#include "err.h"
+#include "clock.h"
+#include "fault.h"
+#include "log.h"
+#include "names.h"
+#include "policy.h"
+#include "roster.h"
+#include "seal.h"
+#include "store.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <protobuf-c/protobuf-c.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
+#define ZMQ_ZAP_ENFORCE_DOMAIN 93 /* handled by libzmq 4.3.4, hidden behind the draft API */
+#endif
+
+#define BROKER_MAX_AGENCY   ROUTE_MAX_AGENCY
+#define BROKER_MAX_CREDIT   4096
+#define BROKER_MAX_REJECTS  64
+#define BROKER_CURSOR_FLUSH 1000 /* ms between persisting delivery cursors */
+
+volatile sig_atomic_t broker_stop_flag = 0;
+volatile sig_atomic_t broker_reload_flag = 0;
+
+/* One connected agency. Identity is the ZAP User-Id; the routing id is only where to send. */
+typedef struct session {
+    int connected;
+    uint8_t rid[WIRE_MAX_RID];
+    size_t rid_len;
+    uint32_t key_id;   /* CURVE key the connection authenticated with */
+    uint64_t cursor;   /* last seq sent (or the HELLO's last applied) */
+    uint64_t acked;    /* cumulative ACK */
+    uint64_t persisted; /* acked value last written to LMDB */
+    uint32_t credit;
+    uint64_t *inflight; /* ring of sent, unacknowledged seqs */
+    size_t n_inflight, head;
+    uint64_t last_seen_ms;
+} session_t;
+
+/* A PUBLISH that passed the stateless checks, waiting for the batch commit. */
+typedef struct pending {
+    wire_msg_t msg;
+    Tacnet__Header *h;
+    uint32_t agency;
+    int code;      /* result of the stateful checks */
+    uint64_t seq;  /* assigned or original */
+    int duplicate; /* retry of an accepted msg_id */
+} pending_t;
+
+struct broker {
+    broker_config_t cfg;
+    char endpoint[256];
+    char data_dir[4096];
+    void *ctx, *router, *zap, *admin;
+    journal_t *journal;
+    roster_t *roster;
+    time_t roster_mtime;
+    uint8_t root_pk[SEAL_KEY_BYTES];
+    seal_keys_t *keys;
+    seal_ctx_t *seal;
+    holidays_t *holidays;
+    notice_t *notice;
+    session_t sessions[BROKER_MAX_AGENCY];
+    pending_t *batch;
+    size_t n_batch;
+    uint64_t next_flush_ms;
+    /* counters for `tacnet broker status` */
+    uint64_t accepted, duplicates, delivered, commits, batched_events;
+    struct {
+        int code;
+        uint64_t n;
+    } rejects[BROKER_MAX_REJECTS];
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static void s_count_reject(broker_t *self, int code)
+{
+    for (int i = 0; i < BROKER_MAX_REJECTS; i++) {
+        if (self->rejects[i].code == code || self->rejects[i].code == 0) {
+            self->rejects[i].code = code;
+            self->rejects[i].n++;
+            return;
+        }
+    }
+}
+
+static void s_nack(broker_t *self, const wire_msg_t *m, const uint8_t *msg_id, int code,
+                   const char *detail)
+{
+    char hex[33] = "-";
+    if (msg_id)
+        wire_msgid_hex(msg_id, 16, hex);
+    log_info("reject %s from %s: %s", hex, m->user_id[0] ? m->user_id : "?",
+             tacnet_errname(code));
+    s_count_reject(self, code);
+    wire_send_nack(self->router, m->rid, m->rid_len, WIRE_NACK, msg_id, msg_id ? 16 : 0, code,
+                   detail);
+}
+
+static int s_user(const wire_msg_t *m, uint32_t *agency, uint32_t *key_id)
+{
+    return zap_user_parse(m->user_id, agency, key_id);
+}
+
+/* ---------------------------------------------------------------- delivery */
+
+static void s_session_reset(session_t *s, uint64_t from, uint32_t credit)
+{
+    s->cursor = from;
+    s->acked = from;
+    s->credit = credit;
+    s->n_inflight = 0;
+    s->head = 0;
+}
+
+/* Send DELIVERs to one agency until its window is full or it is caught up. */
+static void s_pump(broker_t *self, uint32_t agency, MDB_txn *txn)
+{
+    session_t *s = &self->sessions[agency];
+    MDB_cursor *cur = NULL;
+    while (s->connected && s->n_inflight < s->credit) {
+        uint64_t next;
+        if (journal_next_for(self->journal, txn, &cur, agency, s->cursor, &next) != 0)
+            break;
+        journal_entry_t e;
+        if (journal_get(self->journal, txn, next, &e) != 0) {
+            log_error("journal entry %llu unreadable; delivery to %s paused",
+                      (unsigned long long)next, names_agency(agency));
+            break;
+        }
+        Tacnet__Deliver d = TACNET__DELIVER__INIT;
+        d.seq = next;
+        d.prev_seq = s->cursor;
+        int rc = wire_send(self->router, s->rid, s->rid_len, WIRE_DELIVER, &d.base, e.header,
+                           e.header_len, e.sealed, e.sealed_len, e.sig);
+        if (rc == EHOSTUNREACH) {
+            log_info("%s disconnected", names_agency(agency));
+            s->connected = 0;
+            break;
+        }
+        if (rc != 0)
+            break; /* EAGAIN: its pipe is full; the window resumes on the next ACK */
+        FAULT_POINT("broker.after_deliver");
+        s->inflight[(s->head + s->n_inflight) % BROKER_MAX_CREDIT] = next;
+        s->n_inflight++;
+        s->cursor = next;
+        self->delivered++;
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+}
+
+static void s_pump_all(broker_t *self)
+{
+    MDB_txn *txn;
+    if (store_read_begin(journal_store(self->journal), &txn) != 0)
+        return;
+    for (uint32_t a = 1; a < BROKER_MAX_AGENCY; a++)
+        if (self->sessions[a].connected)
+            s_pump(self, a, txn);
+    mdb_txn_abort(txn);
+}
+
+/* ---------------------------------------------------------------- publish pipeline */
+
+/* The checks that need no state, cheapest first. Returns 0 and the unpacked header in *H. */
+static int s_check_stateless(broker_t *self, const wire_msg_t *m, uint32_t agency,
+                             uint32_t conn_key_id, Tacnet__Header **hp, const char **detail)
+{
+    int err = 0;
+    uint64_t now = clock_now_ms();
+    *detail = NULL;
+    Tacnet__Header *h = wire_header_unpack(m->header, m->header_len, &err);
+    if (!h)
+        return err;
+    *hp = h;
+    if (h->schema_version != WIRE_SCHEMA_VERSION)
+        return TACNET_EVERSION;
+    if ((err = policy_case_ref_check(h->case_ref.data, h->case_ref.len)) != 0)
+        return err;
+    if ((err = policy_initials_check(h->initials.data, h->initials.len)) != 0)
+        return err;
+    if ((uint32_t)h->sender != agency)
+        return TACNET_ESENDER;
+    /* Revocation applies to live connections: the key this connection authenticated with must
+     * still be valid on every message, not only at the handshake. */
+    if (!roster_key_find(self->roster, agency, conn_key_id, now, &err)) {
+        *detail = "connection key revoked or expired";
+        return TACNET_EKEYID;
+    }
+    const Tacnet__NodeKey *k = roster_key_find(self->roster, agency, h->sender_key_id, now, &err);
+    if (!k)
+        return TACNET_EKEYID;
+    if (seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed, m->sealed_len,
+                    m->sig) != 0)
+        return TACNET_ESIGNATURE;
+    /* The body key must be wrapped for exactly the header's recipients, or a recipient the
+     * policy approves could not open it (or one it refuses could). */
+    uint32_t wrapped[SEAL_MAX_RECIPIENTS];
+    int n = seal_recipients(m->sealed, m->sealed_len, wrapped, SEAL_MAX_RECIPIENTS);
+    if (n < 0)
+        return TACNET_EBADMSG;
+    uint32_t wmask = 0;
+    for (int i = 0; i < n; i++)
+        if (wrapped[i] < BROKER_MAX_AGENCY)
+            wmask |= 1u << wrapped[i];
+    if ((size_t)n != h->n_recipients || wmask != route_recipient_mask(h)) {
+        *detail = "wrapped keys differ from the header's recipients";
+        return TACNET_ERECIPIENTS;
+    }
+    return 0;
+}
+
+/* Inside the batch's write transaction: replay, membership and sharing, then append. Runs
+ * again from the same inputs if LMDB asks for a bigger map, so it only reads from the batch. */
+static int s_commit_batch(MDB_txn *txn, void *arg)
+{
+    broker_t *self = arg;
+    uint64_t seq = journal_head(self->journal);
+    uint64_t now = clock_now_ms();
+    for (size_t i = 0; i < self->n_batch; i++) {
+        pending_t *p = &self->batch[i];
+        Tacnet__Header *h = p->h;
+        p->code = 0;
+        p->duplicate = 0;
+        uint64_t orig;
+        int rc = journal_msgid_find(self->journal, txn, h->msg_id.data, &orig);
+        if (rc == 0) {
+            p->duplicate = 1;
+            p->seq = orig;
+            continue;
+        }
+        if (rc != TACNET_ENOTFOUND)
+            return rc;
+        uint64_t last;
+        if ((rc = journal_sender_last(self->journal, txn, p->agency, &last)) != 0)
+            return rc;
+        if (h->sender_seq <= last) {
+            p->code = TACNET_EREPLAY;
+            continue;
+        }
+        route_case_t c;
+        int found;
+        rc = journal_case_get(self->journal, txn, h->case_ref.data, h->case_ref.len, &c, &found);
+        if (rc != 0)
+            return rc;
+        route_verdict_t v;
+        if ((p->code = route_check(found ? &c : NULL, h, self->roster, &v)) != 0)
+            continue;
+        route_apply(&c, h);
+        if ((rc = journal_case_put(self->journal, txn, h->case_ref.data, h->case_ref.len, &c)))
+            return rc;
+        p->seq = ++seq;
+        rc = journal_append(self->journal, txn, p->seq, h, p->msg.header, p->msg.header_len,
+                            p->msg.sealed, p->msg.sealed_len, p->msg.sig, v.required, now);
+        if (rc != 0)
+            return rc;
+        FAULT_POINT("broker.after_put");
+        /* Broker notices caused by this event commit with it, so none is lost or doubled. */
+        if ((rc = notice_on_event(self->notice, txn, h, &c, v.override_used, &seq)) != 0)
+            return rc;
+    }
+    journal_head_set(self->journal, seq);
+    return 0;
+}
+
+static void s_flush_batch(broker_t *self)
+{
+    if (self->n_batch == 0)
+        return;
+    uint64_t head_before = journal_head(self->journal);
+    int rc = store_write(journal_store(self->journal), s_commit_batch, self);
+    if (rc != 0) {
+        journal_head_set(self->journal, head_before);
+        /* Nothing was stored: every publish in the batch gets an explicit refusal (a full
+         * disk or map is never acknowledged). */
+        log_error("journal commit failed: %s; %zu publishes refused", tacnet_errname(rc),
+                  self->n_batch);
+    } else {
+        self->commits++;
+        self->batched_events += self->n_batch;
+        FAULT_POINT("broker.after_commit");
+    }
+    for (size_t i = 0; i < self->n_batch; i++) {
+        pending_t *p = &self->batch[i];
+        if (rc != 0) {
+            s_nack(self, &p->msg, p->h->msg_id.data, rc, NULL);
+        } else if (p->code != 0) {
+            s_nack(self, &p->msg, p->h->msg_id.data, p->code, NULL);
+        } else {
+            Tacnet__Puback a = TACNET__PUBACK__INIT;
+            a.msg_id.data = p->h->msg_id.data;
+            a.msg_id.len = 16;
+            a.seq = p->seq;
+            a.has_duplicate = p->duplicate;
+            a.duplicate = p->duplicate;
+            wire_send(self->router, p->msg.rid, p->msg.rid_len, WIRE_PUBACK, &a.base, NULL, 0,
+                      NULL, 0, NULL);
+            if (p->duplicate)
+                self->duplicates++;
+            else
+                self->accepted++;
+        }
+        wire_free(&p->h->base);
+        wire_msg_clear(&p->msg);
+    }
+    self->n_batch = 0;
+    s_pump_all(self);
+}
+
+static void s_on_publish(broker_t *self, wire_msg_t *m)
+{
+    uint32_t agency, key_id;
+    if (s_user(m, &agency, &key_id) != 0) {
+        s_nack(self, m, NULL, TACNET_ESENDER, "connection has no roster identity");
+        wire_msg_clear(m);
+        return;
+    }
+    Tacnet__Header *h = NULL;
+    const char *detail = NULL;
+    int rc = s_check_stateless(self, m, agency, key_id, &h, &detail);
+    if (rc != 0) {
+        const uint8_t *id = h && h->msg_id.len == 16 ? h->msg_id.data : NULL;
+        s_nack(self, m, id, rc, detail);
+        if (h)
+            wire_free(&h->base);
+        wire_msg_clear(m);
+        return;
+    }
+    pending_t *p = &self->batch[self->n_batch++];
+    p->msg = *m;
+    memset(m, 0, sizeof(*m));
+    p->h = h;
+    p->agency = agency;
+    if (self->n_batch >= self->cfg.batch_max)
+        s_flush_batch(self);
+}
+
+/* ---------------------------------------------------------------- control commands */
+
+static void s_on_hello(broker_t *self, wire_msg_t *m, uint32_t agency, uint32_t key_id)
+{
+    int err = 0;
+    Tacnet__Hello *hello =
+        (Tacnet__Hello *)wire_ctl_unpack(WIRE_HELLO, m->ctl, m->ctl_len, &err);
+    if (!hello) {
+        s_nack(self, m, NULL, err, "bad HELLO");
+        return;
+    }
+    session_t *s = &self->sessions[agency];
+    memcpy(s->rid, m->rid, m->rid_len);
+    s->rid_len = m->rid_len;
+    s->key_id = key_id;
+    s->connected = 1;
+    s->last_seen_ms = clock_mono_ms();
+    uint32_t credit = hello->credit ? hello->credit : 64;
+    if (credit > self->cfg.credit_max)
+        credit = self->cfg.credit_max;
+    s_session_reset(s, hello->last_applied_seq, credit);
+    log_info("%s HELLO last_applied=%llu credit=%u", names_agency(agency),
+             (unsigned long long)hello->last_applied_seq, credit);
+    wire_free(&hello->base);
+
+    Tacnet__Welcome w = TACNET__WELCOME__INIT;
+    w.epoch = journal_epoch(self->journal);
+    w.head_seq = journal_head(self->journal);
+    wire_send(self->router, m->rid, m->rid_len, WIRE_WELCOME, &w.base, NULL, 0, NULL, 0, NULL);
+    MDB_txn *txn;
+    if (store_read_begin(journal_store(self->journal), &txn) == 0) {
+        s_pump(self, agency, txn);
+        mdb_txn_abort(txn);
+    }
+}
+
+static void s_on_ack(broker_t *self, wire_msg_t *m, uint32_t agency)
+{
+    int err = 0;
+    session_t *s = &self->sessions[agency];
+    Tacnet__Ack *ack = (Tacnet__Ack *)wire_ctl_unpack(WIRE_ACK, m->ctl, m->ctl_len, &err);
+    if (!ack) {
+        s_nack(self, m, NULL, err, "bad ACK");
+        return;
+    }
+    if (ack->upto_seq > s->acked && ack->upto_seq <= s->cursor)
+        s->acked = ack->upto_seq;
+    while (s->n_inflight > 0 && s->inflight[s->head] <= s->acked) {
+        s->head = (s->head + 1) % BROKER_MAX_CREDIT;
+        s->n_inflight--;
+    }
+    if (ack->has_credit && ack->credit > 0)
+        s->credit = ack->credit < self->cfg.credit_max ? ack->credit : self->cfg.credit_max;
+    wire_free(&ack->base);
+    MDB_txn *txn;
+    if (store_read_begin(journal_store(self->journal), &txn) == 0) {
+        s_pump(self, agency, txn);
+        mdb_txn_abort(txn);
+    }
+}
+
+static void s_on_router(broker_t *self)
+{
+    for (unsigned n = 0; n < self->cfg.batch_max; n++) {
+        wire_msg_t m;
+        memset(&m, 0, sizeof(m));
+        int rc = wire_recv(self->router, 1, ZMQ_DONTWAIT, &m);
+        if (rc == EAGAIN || rc == EINTR) {
+            wire_msg_clear(&m);
+            break;
+        }
+        if (rc > 0) {
+            wire_msg_clear(&m);
+            break;
+        }
+        if (rc < 0) {
+            if (m.rid_len)
+                s_nack(self, &m, NULL, rc, NULL);
+            wire_msg_clear(&m);
+            continue;
+        }
+        uint32_t agency, key_id;
+        if (s_user(&m, &agency, &key_id) != 0) {
+            /* Unreachable with ZAP enforced; refuse rather than trust a routing id. */
+            s_nack(self, &m, NULL, TACNET_ESENDER, "connection has no roster identity");
+            wire_msg_clear(&m);
+            continue;
+        }
+        session_t *s = &self->sessions[agency];
+        switch (m.cmd) {
+        case WIRE_PUBLISH:
+            s_on_publish(self, &m);
+            break;
+        case WIRE_HELLO:
+            s_on_hello(self, &m, agency, key_id);
+            break;
+        case WIRE_ACK:
+        case WIRE_PING:
+            if (!s->connected || s->rid_len != m.rid_len ||
+                memcmp(s->rid, m.rid, m.rid_len) != 0) {
+                wire_send_nack(self->router, m.rid, m.rid_len, WIRE_ERROR, NULL, 0,
+                               TACNET_EUNKNOWNPEER, NULL);
+                break;
+            }
+            s->last_seen_ms = clock_mono_ms();
+            if (m.cmd == WIRE_ACK) {
+                s_on_ack(self, &m, agency);
+            } else {
+                Tacnet__Pong pong = TACNET__PONG__INIT;
+                pong.epoch = journal_epoch(self->journal);
+                wire_send(self->router, m.rid, m.rid_len, WIRE_PONG, &pong.base, NULL, 0, NULL, 0,
+                          NULL);
+            }
+            break;
+        default:
+            s_nack(self, &m, NULL, TACNET_EFRAMES, "command not accepted by the broker");
+            break;
+        }
+        wire_msg_clear(&m);
+    }
+    s_flush_batch(self);
+}
+
+/* ---------------------------------------------------------------- cursors, roster, status */
+
+typedef struct {
+    broker_t *self;
+} flush_arg_t;
+
+static int s_write_cursors(MDB_txn *txn, void *arg)
+{
+    broker_t *self = arg;
+    for (uint32_t a = 1; a < BROKER_MAX_AGENCY; a++) {
+        session_t *s = &self->sessions[a];
+        if (s->acked != s->persisted) {
+            int rc = journal_cursor_put(self->journal, txn, a, s->acked);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static void s_flush_cursors(broker_t *self)
+{
+    int dirty = 0;
+    for (uint32_t a = 1; a < BROKER_MAX_AGENCY; a++)
+        dirty |= self->sessions[a].acked != self->sessions[a].persisted;
+    if (!dirty)
+        return;
+    if (store_write(journal_store(self->journal), s_write_cursors, self) == 0)
+        for (uint32_t a = 1; a < BROKER_MAX_AGENCY; a++)
+            self->sessions[a].persisted = self->sessions[a].acked;
+}
+
+static int s_roster_load(broker_t *self, char *why, size_t whylen)
+{
+    int err = 0;
+    roster_t *r = roster_load(self->cfg.roster_path, self->root_pk, &err);
+    if (!r) {
+        snprintf(why, whylen, "%s: %s", self->cfg.roster_path, tacnet_strerror(err));
+        return err;
+    }
+    if (self->roster && roster_version(r) < roster_version(self->roster)) {
+        snprintf(why, whylen, "%s: version %u is older than %u in use", self->cfg.roster_path,
+                 roster_version(r), roster_version(self->roster));
+        roster_destroy(&r);
+        return TACNET_EROSTEROLD;
+    }
+    struct stat st;
+    if (stat(self->cfg.roster_path, &st) == 0)
+        self->roster_mtime = st.st_mtime;
+    roster_destroy(&self->roster);
+    self->roster = r;
+    if (self->notice)
+        notice_roster_set(self->notice, r);
+    return 0;
+}
+
+static void s_maybe_reload(broker_t *self)
+{
+    struct stat st;
+    int changed = stat(self->cfg.roster_path, &st) == 0 && st.st_mtime != self->roster_mtime;
+    if (!broker_reload_flag && !changed)
+        return;
+    broker_reload_flag = 0;
+    char why[512];
+    uint32_t old = roster_version(self->roster);
+    if (s_roster_load(self, why, sizeof(why)) != 0) {
+        log_warn("roster not reloaded: %s", why);
+        self->roster_mtime = st.st_mtime; /* do not retry a bad file every tick */
+        return;
+    }
+    log_info("roster reloaded: version %u -> %u", old, roster_version(self->roster));
+}
+
+static char *s_status_json(broker_t *self)
+{
+    size_t cap = 8192, len = 0;
+    char *out = xmalloc(cap);
+    size_t map = 0, used = 0;
+    store_usage(journal_store(self->journal), &map, &used);
+#define APPEND(...)                                                                   \
+    do {                                                                              \
+        int w_ = snprintf(out + len, cap - len, __VA_ARGS__);                         \
+        if (w_ > 0 && (size_t)w_ < cap - len)                                         \
+            len += (size_t)w_;                                                        \
+    } while (0)
+    APPEND("{\"epoch\":\"%016llx\",\"head_seq\":%llu,\"accepted\":%llu,\"duplicates\":%llu,"
+           "\"delivered\":%llu,\"commits\":%llu,\"events_per_commit\":%.2f,"
+           "\"map_size\":%zu,\"map_used\":%zu,\"roster_version\":%u,\"agencies\":[",
+           (unsigned long long)journal_epoch(self->journal),
+           (unsigned long long)journal_head(self->journal), (unsigned long long)self->accepted,
+           (unsigned long long)self->duplicates, (unsigned long long)self->delivered,
+           (unsigned long long)self->commits,
+           self->commits ? (double)self->batched_events / (double)self->commits : 0.0, map, used,
+           roster_version(self->roster));
+    MDB_txn *txn = NULL;
+    store_read_begin(journal_store(self->journal), &txn);
+    int first = 1;
+    for (uint32_t a = 1; a < BROKER_MAX_AGENCY; a++) {
+        session_t *s = &self->sessions[a];
+        uint64_t acked = s->acked;
+        if (!s->connected && txn)
+            journal_cursor_get(self->journal, txn, a, &acked);
+        if (!s->connected && acked == 0 && !names_enum(&tacnet__agency__descriptor, (int)a))
+            continue;
+        if (a == TACNET__AGENCY__BROKER || a == TACNET__AGENCY__PARTNERSHIP)
+            continue;
+        uint64_t backlog = txn ? journal_backlog(self->journal, txn, a, acked, 1000000) : 0;
+        APPEND("%s{\"agency\":\"%s\",\"connected\":%s,\"last_ack\":%llu,\"backlog\":%llu,"
+               "\"inflight\":%zu}",
+               first ? "" : ",", names_agency(a), s->connected ? "true" : "false",
+               (unsigned long long)acked, (unsigned long long)backlog, s->n_inflight);
+        first = 0;
+    }
+    if (txn)
+        mdb_txn_abort(txn);
+    APPEND("],\"rejected\":{");
+    for (int i = 0; i < BROKER_MAX_REJECTS && self->rejects[i].code; i++)
+        APPEND("%s\"%s\":%llu", i ? "," : "", tacnet_errname(self->rejects[i].code),
+               (unsigned long long)self->rejects[i].n);
+    APPEND("}}");
+#undef APPEND
+    return out;
+}
+
+static void s_on_admin(broker_t *self)
+{
+    char req[64];
+    int n = zmq_recv(self->admin, req, sizeof(req) - 1, ZMQ_DONTWAIT);
+    if (n < 0)
+        return;
+    int more = 0;
+    size_t ml = sizeof(more);
+    while (zmq_getsockopt(self->admin, ZMQ_RCVMORE, &more, &ml) == 0 && more)
+        zmq_recv(self->admin, req, 0, 0);
+    req[n < (int)sizeof(req) ? n : 0] = 0;
+    if (strcmp(req, "status") == 0) {
+        char *json = s_status_json(self);
+        zmq_send(self->admin, json, strlen(json), 0);
+        free(json);
+    } else {
+        const char *e = "{\"error\":\"E_INVAL\",\"reason\":\"unknown admin request\"}";
+        zmq_send(self->admin, e, strlen(e), 0);
+    }
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+int broker_check_libraries(char *why, size_t whylen)
+{
+    int major, minor, patch;
+    zmq_version(&major, &minor, &patch);
+    if (major * 10000 + minor * 100 + patch < 40304) {
+        snprintf(why, whylen, "libzmq %d.%d.%d is older than 4.3.4", major, minor, patch);
+        return TACNET_ECONFIG;
+    }
+    if (sodium_library_version_major() < 10 ||
+        (sodium_library_version_major() == 10 && sodium_library_version_minor() < 3)) {
+        snprintf(why, whylen, "libsodium %s is older than 1.0.18", sodium_version_string());
+        return TACNET_ECONFIG;
+    }
+    if (protobuf_c_version_number() < 1004001) {
+        snprintf(why, whylen, "protobuf-c %s is older than 1.4.1", protobuf_c_version());
+        return TACNET_ECONFIG;
+    }
+    mdb_version(&major, &minor, &patch);
+    if (major * 10000 + minor * 100 + patch < 924) {
+        snprintf(why, whylen, "LMDB %d.%d.%d is older than 0.9.24", major, minor, patch);
+        return TACNET_ECONFIG;
+    }
+    return 0;
+}
+
+static int s_bind(broker_t *self, char *why, size_t whylen)
+{
+    int one = 1, hb = (int)self->cfg.heartbeat_ms, hbt = (int)self->cfg.heartbeat_ms * 3;
+    int64_t maxmsg = WIRE_MAX_MSG;
+    int linger = 1000, hwm = 100000;
+    self->zap = zmq_socket(self->ctx, ZMQ_REP);
+    if (!self->zap || zmq_bind(self->zap, ZAP_ENDPOINT) != 0) {
+        snprintf(why, whylen, "cannot bind the ZAP handler: %s", zmq_strerror(zmq_errno()));
+        return TACNET_EIO;
+    }
+    self->router = zmq_socket(self->ctx, ZMQ_ROUTER);
+    char z85[SEAL_Z85_BYTES];
+    seal_z85(self->keys->curve_sk, z85);
+    int enforce = 1, readback = 0;
+    size_t rl = sizeof(readback);
+    int rc = zmq_setsockopt(self->router, ZMQ_CURVE_SERVER, &one, sizeof(one));
+    rc |= zmq_setsockopt(self->router, ZMQ_CURVE_SECRETKEY, z85, 40);
+    rc |= zmq_setsockopt(self->router, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN));
+    rc |= zmq_setsockopt(self->router, ZMQ_ZAP_ENFORCE_DOMAIN, &enforce, sizeof(enforce));
+    rc |= zmq_getsockopt(self->router, ZMQ_ZAP_ENFORCE_DOMAIN, &readback, &rl);
+    sodium_memzero(z85, sizeof(z85));
+    rc |= zmq_setsockopt(self->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+    rc |= zmq_setsockopt(self->router, ZMQ_ROUTER_HANDOVER, &one, sizeof(one));
+    rc |= zmq_setsockopt(self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+    rc |= zmq_setsockopt(self->router, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb));
+    rc |= zmq_setsockopt(self->router, ZMQ_HEARTBEAT_TIMEOUT, &hbt, sizeof(hbt));
+    rc |= zmq_setsockopt(self->router, ZMQ_HEARTBEAT_TTL, &hbt, sizeof(hbt));
+    rc |= zmq_setsockopt(self->router, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+    rc |= zmq_setsockopt(self->router, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+    rc |= zmq_setsockopt(self->router, ZMQ_LINGER, &linger, sizeof(linger));
+    if (rc != 0 || readback != 1) {
+        snprintf(why, whylen, "cannot enforce CURVE authentication (ZAP_ENFORCE_DOMAIN): %s",
+                 zmq_strerror(zmq_errno()));
+        return TACNET_ECONFIG;
+    }
+    if (zmq_bind(self->router, self->cfg.bind) != 0) {
+        snprintf(why, whylen, "cannot bind %s: %s", self->cfg.bind, zmq_strerror(zmq_errno()));
+        return TACNET_EIO;
+    }
+    size_t el = sizeof(self->endpoint);
+    zmq_getsockopt(self->router, ZMQ_LAST_ENDPOINT, self->endpoint, &el);
+
+    char path[4200];
+    snprintf(path, sizeof(path), "ipc://%s/admin.sock", self->data_dir);
+    self->admin = zmq_socket(self->ctx, ZMQ_REP);
+    zmq_setsockopt(self->admin, ZMQ_LINGER, &linger, sizeof(linger));
+    if (zmq_bind(self->admin, path) != 0) {
+        snprintf(why, whylen, "cannot bind admin socket %s: %s", path, zmq_strerror(zmq_errno()));
+        return TACNET_EIO;
+    }
+    snprintf(path, sizeof(path), "%s/admin.sock", self->data_dir);
+    chmod(path, 0600);
+    /* Tests and `make run` read the resolved endpoint (port * picks a free one). */
+    snprintf(path, sizeof(path), "%s/endpoint", self->data_dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "%s\n", self->endpoint);
+        fclose(f);
+    }
+    return 0;
+}
+
+broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t whylen)
+{
+    broker_t *self = xcalloc(1, sizeof(*self));
+    self->cfg = *cfg;
+    if (!self->cfg.batch_max)
+        self->cfg.batch_max = 256;
+    if (!self->cfg.credit_max || self->cfg.credit_max > BROKER_MAX_CREDIT)
+        self->cfg.credit_max = BROKER_MAX_CREDIT;
+    if (!self->cfg.heartbeat_ms)
+        self->cfg.heartbeat_ms = 2000;
+    if (!self->cfg.tick_ms)
+        self->cfg.tick_ms = 200;
+    snprintf(self->data_dir, sizeof(self->data_dir), "%s", cfg->data_dir);
+    self->batch = xcalloc(self->cfg.batch_max, sizeof(pending_t));
+    for (int a = 0; a < BROKER_MAX_AGENCY; a++)
+        self->sessions[a].inflight = xcalloc(BROKER_MAX_CREDIT, sizeof(uint64_t));
+
+    if ((*err = broker_check_libraries(why, whylen)) != 0)
+        goto fail;
+    if ((*err = seal_init()) != 0) {
+        snprintf(why, whylen, "libsodium failed to initialise");
+        goto fail;
+    }
+    if ((*err = roster_root_load(cfg->root_pub_path, self->root_pk)) != 0) {
+        snprintf(why, whylen, "%s: cannot read the pinned root key: %s", cfg->root_pub_path,
+                 tacnet_strerror(*err));
+        goto fail;
+    }
+    if ((*err = s_roster_load(self, why, whylen)) != 0)
+        goto fail;
+    if ((*err = seal_keys_load(cfg->key_path, &self->keys, why, whylen)) != 0)
+        goto fail;
+    if (self->keys->agency != TACNET__AGENCY__BROKER) {
+        snprintf(why, whylen, "%s: not a broker key set", cfg->key_path);
+        *err = TACNET_ECONFIG;
+        goto fail;
+    }
+    self->seal = seal_ctx_new(self->keys);
+    if (cfg->holidays_path && *cfg->holidays_path) {
+        int line = 0;
+        self->holidays = holidays_load(cfg->holidays_path, err, &line);
+        if (!self->holidays) {
+            snprintf(why, whylen, "%s:%d: %s", cfg->holidays_path, line, tacnet_strerror(*err));
+            goto fail;
+        }
+    } else {
+        self->holidays = holidays_new();
+    }
+    self->journal = journal_open(cfg->data_dir, cfg->map_size, err);
+    if (!self->journal) {
+        snprintf(why, whylen, "%s: cannot open the journal: %s", cfg->data_dir,
+                 tacnet_strerror(*err));
+        goto fail;
+    }
+    self->notice = notice_new(self->journal, self->roster, self->keys, self->seal,
+                              self->holidays);
+    if (!self->notice) {
+        *err = TACNET_ESTORE;
+        snprintf(why, whylen, "cannot load escalation state");
+        goto fail;
+    }
+    self->ctx = zmq_ctx_new();
+    if ((*err = s_bind(self, why, whylen)) != 0)
+        goto fail;
+    log_info("listening on %s, journal head %llu, epoch %016llx, roster version %u",
+             self->endpoint, (unsigned long long)journal_head(self->journal),
+             (unsigned long long)journal_epoch(self->journal), roster_version(self->roster));
+    return self;
+fail:
+    broker_destroy(&self);
+    return NULL;
+}
+
+const char *broker_endpoint(const broker_t *self)
+{
+    return self->endpoint;
+}
+
+int broker_run(broker_t *self)
+{
+    uint64_t next_tick = clock_mono_ms();
+    while (!broker_stop_flag) {
+        zmq_pollitem_t items[] = {
+            { self->zap, 0, ZMQ_POLLIN, 0 },
+            { self->router, 0, ZMQ_POLLIN, 0 },
+            { self->admin, 0, ZMQ_POLLIN, 0 },
+        };
+        uint64_t now = clock_mono_ms();
+        long timeout = next_tick > now ? (long)(next_tick - now) : 0;
+        int rc = zmq_poll(items, 3, timeout);
+        if (rc < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            log_error("poll failed: %s", zmq_strerror(zmq_errno()));
+            return TACNET_EIO;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            zap_handle(self->zap, self->roster, clock_now_ms());
+        if (items[1].revents & ZMQ_POLLIN)
+            s_on_router(self);
+        if (items[2].revents & ZMQ_POLLIN)
+            s_on_admin(self);
+        now = clock_mono_ms();
+        if (now >= next_tick) {
+            next_tick = now + self->cfg.tick_ms;
+            s_maybe_reload(self);
+            if (notice_tick(self->notice, clock_now_ms()) > 0)
+                s_pump_all(self);
+            if (now >= self->next_flush_ms) {
+                s_flush_cursors(self);
+                self->next_flush_ms = now + BROKER_CURSOR_FLUSH;
+            }
+        }
+    }
+    s_flush_batch(self);
+    s_flush_cursors(self);
+    log_info("stopped cleanly at journal head %llu",
+             (unsigned long long)journal_head(self->journal));
+    return 0;
+}
+
+void broker_destroy(broker_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    broker_t *self = *self_p;
+    if (self->router)
+        zmq_close(self->router);
+    if (self->zap)
+        zmq_close(self->zap);
+    if (self->admin)
+        zmq_close(self->admin);
+    if (self->ctx)
+        zmq_ctx_term(self->ctx);
+    notice_destroy(&self->notice);
+    journal_destroy(&self->journal);
+    holidays_destroy(&self->holidays);
+    seal_ctx_destroy(&self->seal);
+    seal_keys_destroy(&self->keys);
+    roster_destroy(&self->roster);
+    for (int a = 0; a < BROKER_MAX_AGENCY; a++)
+        free(self->sessions[a].inflight);
+    free(self->batch);
+    free(self);
+    *self_p = NULL;
+}

@@ -1,0 +1,292 @@
+/* journal: append-only event journal and its indexes in the broker's LMDB. */
+#include "journal.h"
+#include "err.h"
+
+#include <sodium.h>
+#include <string.h>
+
+static const char *const s_names[] = { "journal", "by_msgid", "by_rcpt",     "by_case", "senders",
+                                       "cases",   "cursors",  "escalations", "meta",    "audit" };
+#define N_NAMES (sizeof(s_names) / sizeof(s_names[0]))
+
+struct journal {
+    store_t *store; /* owned */
+    MDB_dbi journal, by_msgid, by_rcpt, by_case, senders, cases, cursors, escalations, meta;
+    uint64_t epoch;
+    uint64_t head;
+};
+
+static int s_init_meta(MDB_txn *txn, void *arg)
+{
+    journal_t *self = arg;
+    MDB_val v;
+    int rc = store_get(txn, self->meta, "epoch", 5, &v);
+    if (rc == 0 && v.mv_size == 8) {
+        self->epoch = store_u64_get(v.mv_data);
+    } else {
+        uint8_t b[8];
+        randombytes_buf(b, sizeof(b));
+        self->epoch = store_u64_get(b);
+        if ((rc = store_put(txn, self->meta, "epoch", 5, b, 8, 0)) != 0)
+            return rc;
+    }
+    /* The head is the last journal key: nothing else to keep consistent. */
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->journal, &cur) != 0)
+        return TACNET_ESTORE;
+    MDB_val k, d;
+    self->head = 0;
+    if (mdb_cursor_get(cur, &k, &d, MDB_LAST) == 0 && k.mv_size == 8)
+        self->head = store_u64_get(k.mv_data);
+    mdb_cursor_close(cur);
+    return 0;
+}
+
+journal_t *journal_open(const char *dir, size_t map_size, int *err)
+{
+    journal_t *self = xcalloc(1, sizeof(*self));
+    self->store = store_open(dir, map_size, s_names, N_NAMES, err);
+    if (!self->store)
+        goto fail;
+    MDB_dbi *slots[] = { &self->journal, &self->by_msgid, &self->by_rcpt,
+                         &self->by_case, &self->senders,  &self->cases,
+                         &self->cursors, &self->escalations, &self->meta };
+    for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+        if ((*err = store_dbi(self->store, s_names[i], slots[i])) != 0)
+            goto fail;
+    if ((*err = store_write(self->store, s_init_meta, self)) != 0)
+        goto fail;
+    return self;
+fail:
+    journal_destroy(&self);
+    return NULL;
+}
+
+void journal_destroy(journal_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    store_destroy(&(*self_p)->store);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+store_t *journal_store(journal_t *self)
+{
+    return self->store;
+}
+
+uint64_t journal_epoch(const journal_t *self)
+{
+    return self->epoch;
+}
+
+uint64_t journal_head(const journal_t *self)
+{
+    return self->head;
+}
+
+void journal_head_set(journal_t *self, uint64_t seq)
+{
+    self->head = seq;
+}
+
+MDB_dbi journal_dbi(const journal_t *self, const char *name)
+{
+    MDB_dbi dbi = 0;
+    (void)store_dbi(self->store, name, &dbi);
+    return dbi;
+}
+
+int journal_msgid_find(journal_t *self, MDB_txn *txn, const uint8_t *msg_id, uint64_t *seq)
+{
+    MDB_val v;
+    int rc = store_get(txn, self->by_msgid, msg_id, 16, &v);
+    if (rc != 0)
+        return rc;
+    if (v.mv_size != 8)
+        return TACNET_ECORRUPT;
+    *seq = store_u64_get(v.mv_data);
+    return 0;
+}
+
+int journal_sender_last(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t *last)
+{
+    uint8_t k = (uint8_t)agency;
+    MDB_val v;
+    int rc = store_get(txn, self->senders, &k, 1, &v);
+    *last = 0;
+    if (rc == TACNET_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (v.mv_size != 8)
+        return TACNET_ECORRUPT;
+    *last = store_u64_get(v.mv_data);
+    return 0;
+}
+
+int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                     route_case_t *c, int *found)
+{
+    MDB_val v;
+    int rc = store_get(txn, self->cases, ref, len, &v);
+    *found = 0;
+    memset(c, 0, sizeof(*c));
+    if (rc == TACNET_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if ((rc = route_case_decode(v.mv_data, v.mv_size, c)) != 0)
+        return rc;
+    *found = 1;
+    return 0;
+}
+
+int journal_case_put(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                     const route_case_t *c)
+{
+    uint8_t b[ROUTE_CASE_BYTES];
+    route_case_encode(c, b);
+    return store_put(txn, self->cases, ref, len, b, sizeof(b), 0);
+}
+
+static void s_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t s_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
+                   const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t slen,
+                   const uint8_t *sig, uint32_t rcpt_mask, uint64_t now_ms)
+{
+    uint8_t key[8];
+    store_u64_put(key, seq);
+    size_t vlen = 8 + 4 + hlen + 4 + slen + 64;
+    uint8_t *val = xmalloc(vlen), *p = val;
+    store_u64_put(p, now_ms);
+    p += 8;
+    s_be32(p, (uint32_t)hlen);
+    memcpy(p + 4, header, hlen);
+    p += 4 + hlen;
+    s_be32(p, (uint32_t)slen);
+    memcpy(p + 4, sealed, slen);
+    p += 4 + slen;
+    memcpy(p, sig, 64);
+    int rc = store_put(txn, self->journal, key, 8, val, vlen, MDB_APPEND);
+    free(val);
+    if (rc != 0)
+        return rc;
+    if ((rc = store_put(txn, self->by_msgid, h->msg_id.data, 16, key, 8, MDB_NOOVERWRITE)) != 0)
+        return rc;
+    for (unsigned a = 1; a < ROUTE_MAX_AGENCY; a++) {
+        if (!(rcpt_mask & (1u << a)))
+            continue;
+        uint8_t rk[9] = { (uint8_t)a };
+        memcpy(rk + 1, key, 8);
+        if ((rc = store_put(txn, self->by_rcpt, rk, 9, "", 0, 0)) != 0)
+            return rc;
+    }
+    uint8_t ck[64 + 9];
+    if (h->case_ref.len <= 64) {
+        memcpy(ck, h->case_ref.data, h->case_ref.len);
+        ck[h->case_ref.len] = 0;
+        memcpy(ck + h->case_ref.len + 1, key, 8);
+        if ((rc = store_put(txn, self->by_case, ck, h->case_ref.len + 9, "", 0, 0)) != 0)
+            return rc;
+    }
+    uint8_t sk = (uint8_t)h->sender, sv[8];
+    store_u64_put(sv, h->sender_seq);
+    return store_put(txn, self->senders, &sk, 1, sv, 8, 0);
+}
+
+int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *out)
+{
+    uint8_t key[8];
+    store_u64_put(key, seq);
+    MDB_val v;
+    int rc = store_get(txn, self->journal, key, 8, &v);
+    if (rc != 0)
+        return rc;
+    const uint8_t *p = v.mv_data, *end = p + v.mv_size;
+    if (v.mv_size < 8 + 4 + 4 + 64)
+        return TACNET_ECORRUPT;
+    out->seq = seq;
+    out->received_ms = store_u64_get(p);
+    p += 8;
+    out->header_len = s_get32(p);
+    p += 4;
+    if ((size_t)(end - p) < out->header_len + 4 + 64)
+        return TACNET_ECORRUPT;
+    out->header = p;
+    p += out->header_len;
+    out->sealed_len = s_get32(p);
+    p += 4;
+    if ((size_t)(end - p) != out->sealed_len + 64)
+        return TACNET_ECORRUPT;
+    out->sealed = p;
+    out->sig = p + out->sealed_len;
+    return 0;
+}
+
+int journal_next_for(journal_t *self, MDB_txn *txn, MDB_cursor **cur, uint32_t agency,
+                     uint64_t after, uint64_t *seq)
+{
+    if (!*cur && mdb_cursor_open(txn, self->by_rcpt, cur) != 0)
+        return TACNET_ESTORE;
+    uint8_t rk[9] = { (uint8_t)agency };
+    store_u64_put(rk + 1, after + 1);
+    MDB_val k = { sizeof(rk), rk }, d;
+    int rc = mdb_cursor_get(*cur, &k, &d, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND)
+        return TACNET_ENOTFOUND;
+    if (rc != 0)
+        return store_lmdb_err(rc);
+    if (k.mv_size != 9 || ((uint8_t *)k.mv_data)[0] != (uint8_t)agency)
+        return TACNET_ENOTFOUND;
+    *seq = store_u64_get((uint8_t *)k.mv_data + 1);
+    return 0;
+}
+
+uint64_t journal_backlog(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t after,
+                         uint64_t limit)
+{
+    MDB_cursor *cur = NULL;
+    uint64_t n = 0, seq = after;
+    while (n < limit && journal_next_for(self, txn, &cur, agency, seq, &seq) == 0)
+        n++;
+    if (cur)
+        mdb_cursor_close(cur);
+    return n;
+}
+
+int journal_cursor_put(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t upto)
+{
+    uint8_t k = (uint8_t)agency, v[8];
+    store_u64_put(v, upto);
+    return store_put(txn, self->cursors, &k, 1, v, 8, 0);
+}
+
+int journal_cursor_get(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t *upto)
+{
+    uint8_t k = (uint8_t)agency;
+    MDB_val v;
+    *upto = 0;
+    int rc = store_get(txn, self->cursors, &k, 1, &v);
+    if (rc == TACNET_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (v.mv_size != 8)
+        return TACNET_ECORRUPT;
+    *upto = store_u64_get(v.mv_data);
+    return 0;
+}

@@ -1,0 +1,88 @@
+/* journal: the broker's durable store (DESIGN §6), over one LMDB environment.
+ *
+ * Databases (all in one environment, updated in one write transaction per batch):
+ *   journal    seq (u64 BE)                -> received_ms(8) hlen(4) header slen(4) sealed sig(64)
+ *   by_msgid   msg_id (16)                 -> seq (8): dedup, a retry gets its original seq
+ *   by_rcpt    agency(1) seq(8)            -> empty: per-recipient delivery and catch-up
+ *   by_case    case_ref 0x00 seq(8)        -> empty
+ *   senders    agency(1)                   -> last accepted sender_seq (8): replay guard
+ *   cases      case_ref                    -> route_case_t (route_case_encode)
+ *   cursors    agency(1)                   -> acknowledged up to seq (8)
+ *   escalations id(16)                     -> escalate record
+ *   meta       "epoch"                     -> random u64 chosen when the directory is created
+ *   audit      (see common/audit.h)
+ * Composite keys with empty values rather than DUPSORT (Debian's LMDB 0.9.24 has dupsort bugs
+ * fixed later). The journal itself is append-only (MDB_APPEND).
+ *
+ * Functions taking an MDB_txn run inside the caller's transaction (store_write's function for
+ * writes); nothing here commits except journal_open.
+ */
+#ifndef TACNET_BROKER_JOURNAL_H
+#define TACNET_BROKER_JOURNAL_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "route.h"
+#include "store.h"
+#include "wire.pb-c.h"
+
+typedef struct journal journal_t;
+
+/* An entry read back; pointers borrow LMDB memory valid until the transaction ends. */
+typedef struct journal_entry {
+    uint64_t seq;
+    uint64_t received_ms;
+    const uint8_t *header;
+    size_t header_len;
+    const uint8_t *sealed;
+    size_t sealed_len;
+    const uint8_t *sig;
+} journal_entry_t;
+
+/* Open or create the journal in DIR. Returns an owned journal or NULL with *ERR. */
+journal_t *journal_open(const char *dir, size_t map_size, int *err);
+void journal_destroy(journal_t **self_p);
+
+store_t *journal_store(journal_t *self);
+uint64_t journal_epoch(const journal_t *self);
+/* Highest committed seq (0 when empty). journal_head_set is called after a commit. */
+uint64_t journal_head(const journal_t *self);
+void journal_head_set(journal_t *self, uint64_t seq);
+MDB_dbi journal_dbi(const journal_t *self, const char *name);
+
+/* Look up MSG_ID. Returns 0 with *SEQ, or TACNET_ENOTFOUND. */
+int journal_msgid_find(journal_t *self, MDB_txn *txn, const uint8_t *msg_id, uint64_t *seq);
+
+/* The last accepted sender_seq of AGENCY (0 when none). */
+int journal_sender_last(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t *last);
+
+/* Case state for CASE_REF: 0 with *C (and *FOUND = 1), or 0 with *FOUND = 0. */
+int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                     route_case_t *c, int *found);
+int journal_case_put(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                     const route_case_t *c);
+
+/* Append an accepted event at SEQ (must be head+1 within the transaction) with its indexes:
+ * by_msgid, by_rcpt for every agency in RCPT_MASK, by_case, and the sender's last seq. */
+int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
+                   const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t slen,
+                   const uint8_t *sig, uint32_t rcpt_mask, uint64_t now_ms);
+
+/* Read the entry at SEQ. Returns 0, TACNET_ENOTFOUND or TACNET_ECORRUPT. */
+int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *out);
+
+/* The first seq after AFTER addressed to AGENCY. Returns 0 with *SEQ, or TACNET_ENOTFOUND. */
+int journal_next_for(journal_t *self, MDB_txn *txn, MDB_cursor **cur, uint32_t agency,
+                     uint64_t after, uint64_t *seq);
+
+/* Number of entries addressed to AGENCY after AFTER (for status; bounded by LIMIT). */
+uint64_t journal_backlog(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t after,
+                         uint64_t limit);
+
+/* Acknowledged-up-to cursor of AGENCY (retention and status only). */
+int journal_cursor_put(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t upto);
+int journal_cursor_get(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t *upto);
+
+#endif

@@ -1,0 +1,112 @@
+/* tacnet-broker: parse flags, load the config, run the broker. Logic lives in broker.c. */
+#include "broker.h"
+#include "cfg.h"
+#include "err.h"
+#include "log.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+static const cfg_option_t s_options[] = {
+    { "broker", "bind", CFG_STRING, "tcp://127.0.0.1:7750", 0, 0, 0, "ROUTER endpoint" },
+    { "broker", "data_dir", CFG_PATH, NULL, 0, 0, 1, "journal directory (local disk, 0700)" },
+    { "broker", "roster", CFG_PATH, NULL, 0, 0, 1, "signed roster" },
+    { "broker", "root_key", CFG_PATH, NULL, 0, 0, 1, "pinned root public key" },
+    { "broker", "key", CFG_PATH, NULL, 0, 0, 1, "the broker's key set (0600)" },
+    { "broker", "holidays", CFG_PATH, "", 0, 0, 0, "bank holidays file" },
+    { "broker", "map_size_mb", CFG_INT, "1024", 1, 1048576, 0, "initial LMDB map" },
+    { "broker", "batch_max", CFG_INT, "256", 1, 4096, 0, "publishes per commit" },
+    { "broker", "credit_max", CFG_INT, "1024", 1, 4096, 0, "delivery window cap" },
+    { "broker", "heartbeat_ms", CFG_INT, "2000", 100, 60000, 0, "ZMTP heartbeat" },
+    { "broker", "tick_ms", CFG_INT, "200", 10, 10000, 0, "timer resolution" },
+    { "log", "level", CFG_STRING, "info", 0, 0, 0, "debug|info|warn|error" },
+};
+
+static void s_on_stop(int sig)
+{
+    (void)sig;
+    broker_stop_flag = 1;
+}
+
+static void s_on_hup(int sig)
+{
+    (void)sig;
+    broker_reload_flag = 1;
+}
+
+static int s_usage(void)
+{
+    fprintf(stderr, "usage: tacnet-broker --config FILE\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc)
+            path = argv[++i];
+        else
+            return s_usage();
+    }
+    if (!path)
+        return s_usage();
+
+    char why[512] = "";
+    int err = 0;
+    cfg_t *cfg = cfg_load(path, s_options, sizeof(s_options) / sizeof(s_options[0]), &err, why,
+                          sizeof(why));
+    if (!cfg) {
+        fprintf(stderr, "tacnet-broker: %s (%s)\n", why, tacnet_errname(err));
+        return 1;
+    }
+    enum log_level level = LOG_LVL_INFO;
+    if (log_level_parse(cfg_str(cfg, "log", "level"), &level) != 0) {
+        fprintf(stderr, "tacnet-broker: %s: [log] level must be debug, info, warn or error\n",
+                path);
+        cfg_destroy(&cfg);
+        return 1;
+    }
+    log_open("broker", level);
+
+    broker_config_t bc = {
+        .bind = cfg_str(cfg, "broker", "bind"),
+        .data_dir = cfg_str(cfg, "broker", "data_dir"),
+        .roster_path = cfg_str(cfg, "broker", "roster"),
+        .root_pub_path = cfg_str(cfg, "broker", "root_key"),
+        .key_path = cfg_str(cfg, "broker", "key"),
+        .holidays_path = cfg_str(cfg, "broker", "holidays"),
+        .map_size = (size_t)cfg_int(cfg, "broker", "map_size_mb") << 20,
+        .batch_max = (unsigned)cfg_int(cfg, "broker", "batch_max"),
+        .credit_max = (unsigned)cfg_int(cfg, "broker", "credit_max"),
+        .heartbeat_ms = (unsigned)cfg_int(cfg, "broker", "heartbeat_ms"),
+        .tick_ms = (unsigned)cfg_int(cfg, "broker", "tick_ms"),
+    };
+    /* Keys live in this process: no core dumps, and no ptrace/proc reads by other users. */
+    struct rlimit no_core = { 0, 0 };
+    setrlimit(RLIMIT_CORE, &no_core);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = s_on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = s_on_hup;
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    broker_t *broker = broker_new(&bc, &err, why, sizeof(why));
+    if (!broker) {
+        log_error("cannot start: %s (%s)", why, tacnet_errname(err));
+        cfg_destroy(&cfg);
+        return 1;
+    }
+    int rc = broker_run(broker);
+    broker_destroy(&broker);
+    cfg_destroy(&cfg);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,156 @@
+/* notice: broker-originated, broker-signed events, journalled with their cause. */
+#include "notice.h"
+#include "err.h"
+#include "events.pb-c.h"
+#include "fault.h"
+#include "store.h"
+#include "wire.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct notice {
+    journal_t *journal;      /* borrowed */
+    const roster_t *roster;  /* borrowed */
+    const seal_keys_t *keys; /* borrowed */
+    seal_ctx_t *seal;        /* borrowed */
+    const holidays_t *holidays;
+};
+
+notice_t *notice_new(journal_t *journal, const roster_t *roster, const seal_keys_t *keys,
+                     seal_ctx_t *seal, const holidays_t *holidays)
+{
+    notice_t *self = xcalloc(1, sizeof(*self));
+    self->journal = journal;
+    self->roster = roster;
+    self->keys = keys;
+    self->seal = seal;
+    self->holidays = holidays;
+    return self;
+}
+
+void notice_destroy(notice_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free(*self_p);
+    *self_p = NULL;
+}
+
+void notice_roster_set(notice_t *self, const roster_t *roster)
+{
+    self->roster = roster;
+}
+
+/* Seal BODY for the agencies in MASK and append it as the broker's next event. Agencies with no
+ * valid key in the roster are left out (and a notice with nobody to tell is skipped). */
+static int s_emit(notice_t *self, MDB_txn *txn, uint64_t *seq, Tacnet__EventKind kind,
+                  const Tacnet__Header *cause, uint32_t mask, Tacnet__Header *extra,
+                  Tacnet__Body *body)
+{
+    uint64_t now = clock_now_ms();
+    seal_recipient_t rcpts[SEAL_MAX_RECIPIENTS];
+    Tacnet__Agency agencies[SEAL_MAX_RECIPIENTS];
+    size_t n = 0;
+    for (uint32_t a = 1; a < ROUTE_MAX_AGENCY && n < SEAL_MAX_RECIPIENTS; a++) {
+        if (!(mask & (1u << a)))
+            continue;
+        const Tacnet__NodeKey *k = roster_key_current(self->roster, a, now);
+        if (!k || k->seal_pk.len != SEAL_KEY_BYTES)
+            continue;
+        rcpts[n].agency = a;
+        rcpts[n].key_id = k->key_id;
+        memcpy(rcpts[n].seal_pk, k->seal_pk.data, SEAL_KEY_BYTES);
+        agencies[n++] = (Tacnet__Agency)a;
+    }
+    if (n == 0)
+        return 0;
+    uint64_t last;
+    int rc = journal_sender_last(self->journal, txn, TACNET__AGENCY__BROKER, &last);
+    if (rc != 0)
+        return rc;
+
+    uint8_t msg_id[16];
+    randombytes_buf(msg_id, sizeof(msg_id));
+    Tacnet__Header h = *extra;
+    h.schema_version = WIRE_SCHEMA_VERSION;
+    h.msg_id.data = msg_id;
+    h.msg_id.len = 16;
+    h.sender = TACNET__AGENCY__BROKER;
+    h.n_recipients = n;
+    h.recipients = agencies;
+    h.kind = kind;
+    h.case_ref = cause->case_ref;
+    h.initials = cause->initials;
+    h.sender_seq = last + 1;
+    h.created_at_ms = now;
+    h.sender_key_id = self->keys->key_id;
+    const Tacnet__Roster *r = roster_msg(self->roster);
+    h.policy_version = r->has_policy_version ? r->policy_version : 1;
+    h.sensitivity = TACNET__SENSITIVITY__SAFEGUARDING;
+    h.lawful_basis = TACNET__LAWFUL_BASIS__LEGAL_DUTY;
+
+    body->msg_id.data = msg_id;
+    body->msg_id.len = 16;
+    body->has_msg_id = 1;
+    body->sender = TACNET__AGENCY__BROKER;
+    body->has_sender = 1;
+
+    size_t hlen = 0, blen = 0, slen = 0;
+    uint8_t *hbuf = wire_pack(&h.base, &hlen);
+    uint8_t *bbuf = wire_pack(&body->base, &blen);
+    uint8_t *sealed = NULL, sig[SEAL_SIG_BYTES];
+    rc = seal_event(self->seal, hbuf, hlen, bbuf, blen, rcpts, n, &sealed, &slen, sig);
+    sodium_memzero(bbuf, blen);
+    free(bbuf);
+    if (rc == 0) {
+        uint32_t rmask = 0;
+        for (size_t i = 0; i < n; i++)
+            rmask |= 1u << rcpts[i].agency;
+        rc = journal_append(self->journal, txn, *seq + 1, &h, hbuf, hlen, sealed, slen, sig,
+                            rmask, now);
+        if (rc == 0)
+            ++*seq;
+    }
+    free(hbuf);
+    free(sealed);
+    return rc;
+}
+
+static int s_override_alert(notice_t *self, MDB_txn *txn, const Tacnet__Header *h,
+                            const route_case_t *c, uint64_t *seq)
+{
+    Tacnet__SafeguardingAlert alert = TACNET__SAFEGUARDING_ALERT__INIT;
+    alert.about_msg_id = h->msg_id;
+    alert.has_about_msg_id = 1;
+    alert.by_agency = h->sender;
+    alert.has_by_agency = 1;
+    alert.reason = h->override_reason;
+    alert.has_reason = 1;
+    Tacnet__Body body = TACNET__BODY__INIT;
+    body.event_case = TACNET__BODY__EVENT_SAFEGUARDING_ALERT;
+    body.safeguarding_alert = &alert;
+    Tacnet__Header extra = TACNET__HEADER__INIT;
+    extra.refers_to = h->msg_id;
+    extra.has_refers_to = 1;
+    uint32_t lead = c->lead ? c->lead : (uint32_t)h->sender;
+    return s_emit(self, txn, seq, TACNET__EVENT_KIND__SAFEGUARDING_ALERT, h, 1u << lead, &extra,
+                  &body);
+}
+
+int notice_on_event(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, const route_case_t *c,
+                    int override_used, uint64_t *seq)
+{
+    int rc = 0;
+    if (override_used && (rc = s_override_alert(self, txn, h, c, seq)) != 0)
+        return rc;
+    return 0;
+}
+
+int notice_tick(notice_t *self, uint64_t now_ms)
+{
+    (void)self;
+    (void)now_ms;
+    return 0;
+}

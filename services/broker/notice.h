@@ -1,0 +1,41 @@
+/* notice: events the broker itself originates, signed with its own key and sealed for their
+ * audience with its own X25519 key — safeguarding-override alerts, escalation notices,
+ * non-delivery and non-response reports. The broker can open none of the agencies' bodies; it
+ * only writes these structured notices (no free text), from what the clear headers say.
+ *
+ * Notices are appended to the journal inside the same write transaction as the event that
+ * caused them (or the timer that fired), so a crash never loses one or sends it twice.
+ */
+#ifndef TACNET_BROKER_NOTICE_H
+#define TACNET_BROKER_NOTICE_H
+
+#include <lmdb.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "journal.h"
+#include "roster.h"
+#include "route.h"
+#include "seal.h"
+#include "wire.pb-c.h"
+
+typedef struct notice notice_t;
+
+/* Borrows every argument; they must outlive the notice object. Returns NULL on a storage error. */
+notice_t *notice_new(journal_t *journal, const roster_t *roster, const seal_keys_t *keys,
+                     seal_ctx_t *seal, const holidays_t *holidays);
+void notice_destroy(notice_t **self_p);
+void notice_roster_set(notice_t *self, const roster_t *roster);
+
+/* Inside the batch transaction, after accepted event H was appended and case C updated: emit
+ * whatever notices it causes (override alert, escalation opened/resolved/closed), appending at
+ * *SEQ + 1 ... and advancing *SEQ. Returns 0 or a storage code (MDB_MAP_FULL passes through). */
+int notice_on_event(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, const route_case_t *c,
+                    int override_used, uint64_t *seq);
+
+/* Fire due timers at NOW_MS (escalation stage deadlines, non-delivery expiry) in one write
+ * transaction. Returns the number of notices journalled (0 when nothing was due) or a negative
+ * code. */
+int notice_tick(notice_t *self, uint64_t now_ms);
+
+#endif

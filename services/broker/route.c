@@ -1,0 +1,178 @@
+/* route: membership and sharing decisions from clear headers. */
+#include "route.h"
+#include "err.h"
+
+#include <string.h>
+
+#define BIT(a) (1u << (a))
+
+uint32_t route_recipient_mask(const Tacnet__Header *h)
+{
+    uint32_t m = 0;
+    for (size_t i = 0; i < h->n_recipients; i++)
+        if ((unsigned)h->recipients[i] < ROUTE_MAX_AGENCY)
+            m |= BIT(h->recipients[i]);
+    return m;
+}
+
+/* Kinds that may open a case: the first thing an agency knows about a child. */
+static int s_opens_case(Tacnet__EventKind k)
+{
+    return k == TACNET__EVENT_KIND__REFERRAL || k == TACNET__EVENT_KIND__CONCERN ||
+           k == TACNET__EVENT_KIND__ASSESSMENT;
+}
+
+/* Broker notices are made by the broker, never accepted from an agency. */
+static int s_is_broker_kind(Tacnet__EventKind k)
+{
+    return k >= TACNET__EVENT_KIND__ESCALATION_NOTICE;
+}
+
+/* The agencies that are members once H is applied: a referral brings in the agency referred
+ * to, a join brings in its subject. They must receive the event that brought them in. */
+static uint32_t s_members_after(const route_case_t *c, const Tacnet__Header *h)
+{
+    uint32_t m = c ? c->members : 0;
+    m |= BIT(h->sender);
+    if (h->has_subject_agency && (h->kind == TACNET__EVENT_KIND__REFERRAL ||
+                                  h->kind == TACNET__EVENT_KIND__MEMBER_JOINED))
+        m |= BIT(h->subject_agency);
+    return m;
+}
+
+int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *roster,
+                route_verdict_t *v)
+{
+    memset(v, 0, sizeof(*v));
+    if ((unsigned)h->sender >= ROUTE_MAX_AGENCY || s_is_broker_kind(h->kind))
+        return TACNET_EKIND;
+    if (!c || !(c->members & BIT(h->sender))) {
+        /* Anyone may open a case (its first referral, concern or assessment); nobody else may
+         * write to a case they are not a member of. */
+        if (c || !s_opens_case(h->kind))
+            return TACNET_ENOTMEMBER;
+    }
+    if (c && c->closed)
+        return TACNET_ECLOSED;
+
+    switch (h->kind) {
+    case TACNET__EVENT_KIND__REFERRAL:
+    case TACNET__EVENT_KIND__MEMBER_JOINED:
+    case TACNET__EVENT_KIND__MEMBER_LEFT:
+    case TACNET__EVENT_KIND__LEAD_HANDOVER:
+        if (!h->has_subject_agency || h->subject_agency == TACNET__AGENCY__AGENCY_UNKNOWN ||
+            (unsigned)h->subject_agency >= ROUTE_MAX_AGENCY ||
+            h->subject_agency == TACNET__AGENCY__BROKER)
+            return TACNET_EFIELD;
+        break;
+    case TACNET__EVENT_KIND__ASSESSMENT:
+        if (!h->has_level_of_need)
+            return TACNET_EFIELD;
+        break;
+    case TACNET__EVENT_KIND__CONSENT_RECORDED:
+        if (!h->has_consent || h->consent == TACNET__CONSENT_STATE__CONSENT_UNKNOWN)
+            return TACNET_EFIELD;
+        break;
+    default:
+        break;
+    }
+    if ((h->kind == TACNET__EVENT_KIND__MEMBER_LEFT ||
+         h->kind == TACNET__EVENT_KIND__LEAD_HANDOVER) &&
+        !(c && (c->members & BIT(h->subject_agency))))
+        return TACNET_ENOTMEMBER;
+    if (h->kind == TACNET__EVENT_KIND__LEAD_ACCEPTED && !(c && c->pending_lead == h->sender))
+        return TACNET_EKIND;
+
+    uint32_t members = s_members_after(c, h);
+    uint32_t required = BIT(h->sender);
+    if (h->lawful_basis == TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE) {
+        if (!h->has_override_reason ||
+            h->override_reason == TACNET__OVERRIDE_REASON__OVERRIDE_NONE)
+            return TACNET_EOVERRIDE;
+        required = members;
+        v->override_used = 1;
+    } else {
+        /* Consent, or a legal duty to share, opens the "with consent" column of the policy. */
+        int consent = (c && c->consent == TACNET__CONSENT_STATE__GIVEN) ||
+                      h->lawful_basis == TACNET__LAWFUL_BASIS__LEGAL_DUTY ||
+                      (h->kind == TACNET__EVENT_KIND__CONSENT_RECORDED &&
+                       h->consent == TACNET__CONSENT_STATE__GIVEN);
+        for (unsigned a = 1; a < ROUTE_MAX_AGENCY; a++)
+            if ((members & BIT(a)) && roster_may_see(roster, a, h->sensitivity, consent))
+                required |= BIT(a);
+        /* The agency a referral is addressed to, or a joining member, must receive it: a
+         * policy that withholds it from them is a refusal, not a silent drop. */
+        if ((h->kind == TACNET__EVENT_KIND__REFERRAL ||
+             h->kind == TACNET__EVENT_KIND__MEMBER_JOINED) &&
+            !(required & BIT(h->subject_agency)))
+            return TACNET_ECONSENT;
+    }
+    v->required = required;
+    if (route_recipient_mask(h) != required)
+        return TACNET_ERECIPIENTS;
+    return 0;
+}
+
+void route_apply(route_case_t *c, const Tacnet__Header *h)
+{
+    if (c->members == 0 && c->lead == 0)
+        c->lead = (uint8_t)h->sender; /* whoever opens the case leads until a hand-over */
+    c->members = s_members_after(c, h);
+    switch (h->kind) {
+    case TACNET__EVENT_KIND__MEMBER_LEFT:
+        c->members &= ~BIT(h->subject_agency);
+        if (c->lead == h->subject_agency)
+            c->lead = 0;
+        break;
+    case TACNET__EVENT_KIND__LEAD_HANDOVER:
+        c->pending_lead = (uint8_t)h->subject_agency;
+        break;
+    case TACNET__EVENT_KIND__LEAD_ACCEPTED:
+        c->lead = (uint8_t)h->sender;
+        c->pending_lead = 0;
+        break;
+    case TACNET__EVENT_KIND__CONSENT_RECORDED:
+        c->consent = (uint8_t)h->consent;
+        break;
+    case TACNET__EVENT_KIND__ASSESSMENT:
+        if (h->has_level_of_need && h->level_of_need <= 4)
+            c->level[h->sender] = (uint8_t)h->level_of_need;
+        break;
+    case TACNET__EVENT_KIND__CASE_CLOSED:
+        c->closed = 1;
+        break;
+    default:
+        break;
+    }
+}
+
+#define ROUTE_CASE_VERSION 1
+
+void route_case_encode(const route_case_t *c, uint8_t out[ROUTE_CASE_BYTES])
+{
+    memset(out, 0, ROUTE_CASE_BYTES);
+    out[0] = ROUTE_CASE_VERSION;
+    out[1] = (uint8_t)(c->members >> 24);
+    out[2] = (uint8_t)(c->members >> 16);
+    out[3] = (uint8_t)(c->members >> 8);
+    out[4] = (uint8_t)c->members;
+    out[5] = c->lead;
+    out[6] = c->pending_lead;
+    out[7] = c->consent;
+    out[8] = c->closed;
+    memcpy(out + 9, c->level, ROUTE_MAX_AGENCY);
+}
+
+int route_case_decode(const uint8_t *in, size_t len, route_case_t *c)
+{
+    if (len != ROUTE_CASE_BYTES || in[0] != ROUTE_CASE_VERSION)
+        return TACNET_ECORRUPT;
+    memset(c, 0, sizeof(*c));
+    c->members = (uint32_t)in[1] << 24 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 8 | in[4];
+    c->lead = in[5];
+    c->pending_lead = in[6];
+    c->consent = in[7];
+    c->closed = in[8];
+    memcpy(c->level, in + 9, ROUTE_MAX_AGENCY);
+    return 0;
+}
