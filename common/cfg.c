@@ -209,6 +209,14 @@ static void s_check_section_line(s_parse_t *p)
     const char *close = strchr(s, ']');
     if (!close)
         return; /* inih reports the syntax error */
+    /* inih ignores whatever follows ']'; a stray word there is more likely a mistake. */
+    const char *after = close + 1;
+    while (*after == ' ' || *after == '\t')
+        after++;
+    if (*after && *after != '\r' && *after != '\n') {
+        s_fail(p, p->lineno, "text after the section header (comments go on their own line)");
+        return;
+    }
     while (s < close && (*s == ' ' || *s == '\t'))
         s++;
     const char *e = close;

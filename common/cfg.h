@@ -8,8 +8,8 @@
  * `bind_adress` cannot silently fall back to a default.
  *
  * File syntax: `[section]` headers, `key = value` lines, whole-line comments starting with '#' or
- * ';'. Values are taken verbatim (no quotes, no escapes); a comment after a value is refused
- * rather than read as part of it; indented (continuation) lines are refused; lines are at most
+ * ';'. Values are taken verbatim (no quotes, no escapes); a comment after a value or a section
+ * header is refused rather than read as part of it (or silently dropped); indented (continuation) lines are refused; lines are at most
  * CFG_MAX_LINE - 1 bytes.
  *
  * Types:

@@ -158,6 +158,8 @@ Test(cfg, each_rejection_names_file_line_and_key)
         { "[broker]\nname = b\n  curve = no\n",
           "conf/broker.conf:3: indented line in [broker] (continuation lines are not "
           "allowed)" },
+        { "[broker] # main\nname = b\n",
+          "conf/broker.conf:1: text after the section header (comments go on their own line)" },
         { "[store]\ndir =\n[broker]\nname = b\n",
           "conf/broker.conf:2: empty path for \"dir\" in [store]" },
     };
