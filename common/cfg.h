@@ -1,0 +1,76 @@
+/* cfg: table-driven INI configuration files, refused loudly when wrong.
+ *
+ * Each program describes every setting it understands in one static table of cfg_option_t
+ * (section, key, type, default, range, required, help), in the manner of Redis's config.c. The
+ * file is parsed with inih and checked against that table: unknown sections and keys, values that
+ * do not parse or are out of range, keys given twice, sections opened twice and missing required
+ * keys are all refused, with a reason naming `file:line` and the key, so a typo such as
+ * `bind_adress` cannot silently fall back to a default.
+ *
+ * File syntax: `[section]` headers, `key = value` lines, whole-line comments starting with '#' or
+ * ';'. Values are taken verbatim (no quotes, no escapes); a comment after a value or a section
+ * header is refused rather than read as part of it (or silently dropped); indented (continuation) lines are refused; lines are at most
+ * CFG_MAX_LINE - 1 bytes.
+ *
+ * Types:
+ *   CFG_STRING    any text, may be empty.
+ *   CFG_INT       decimal integer (optional sign), within [min, max].
+ *   CFG_BOOL      yes/no, true/false, on/off, 1/0 (any case).
+ *   CFG_PATH      non-empty; a relative path is resolved against the directory of the config
+ *                 file (defaults too), so a daemon finds its files whatever its working directory.
+ *   CFG_DURATION  a number with a unit: ms, s, m, h or d ("250ms", "30s", "5m", "2h", "10d");
+ *                 stored in milliseconds, and [min, max] are milliseconds.
+ * For CFG_INT and CFG_DURATION, min == max == 0 means no range limit.
+ */
+#ifndef TACNET_CFG_H
+#define TACNET_CFG_H
+
+#include <stddef.h>
+
+#define CFG_MAX_LINE 200
+
+enum cfg_type { CFG_STRING, CFG_INT, CFG_BOOL, CFG_PATH, CFG_DURATION };
+
+typedef struct cfg_option {
+    const char *section;       /* "" for keys before any [section] header */
+    const char *key;           /* case-sensitive, as written in the file */
+    enum cfg_type type;        /* how the value is parsed and checked */
+    const char *default_value; /* used when the key is absent; NULL: no value */
+    long min;                  /* range for CFG_INT and CFG_DURATION (ms) */
+    long max;                  /* min == max == 0: unbounded */
+    int required;              /* 1: the file must set this key */
+    const char *help;          /* one line for people; not used by the parser */
+} cfg_option_t;
+
+typedef struct cfg cfg_t;
+
+/* Load PATH and check it against TABLE (N entries). TABLE must outlive the returned object.
+ * Returns an owned cfg_t (free with cfg_destroy) or NULL with *ERR set to TACNET_ENOTFOUND (no
+ * such file), TACNET_EIO (unreadable) or TACNET_ECONFIG (content refused), and a one-line
+ * reason in WHY (e.g. `broker.conf:12: unknown key "bind_adress" in [broker]`). ERR and WHY may
+ * be NULL. The defaults in TABLE must be valid: an invalid default, or a table listing a key
+ * twice, is a programmer error (assert). */
+cfg_t *cfg_load(const char *path, const cfg_option_t *table, size_t n, int *err, char *why,
+                size_t whylen);
+
+/* The same from TEXT in memory. NAME stands for the file name in reasons and its directory is
+ * the base for relative PATH values (NULL: "<string>", relative paths left as written). */
+cfg_t *cfg_load_string(const char *text, const char *name, const cfg_option_t *table, size_t n,
+                       int *err, char *why, size_t whylen);
+
+void cfg_destroy(cfg_t **self_p);
+
+/* Getters return the value from the file, else the table's default. Asking for a key that is not
+ * in the table, or with the wrong getter for its type, is a programmer error (assert).
+ * cfg_str serves CFG_STRING and CFG_PATH; the string belongs to SELF (NULL when absent with no
+ * default). cfg_int gives 0 and cfg_bool 0 when absent with no default. */
+const char *cfg_str(const cfg_t *self, const char *section, const char *key);
+long cfg_int(const cfg_t *self, const char *section, const char *key);
+int cfg_bool(const cfg_t *self, const char *section, const char *key);
+/* A CFG_DURATION value in milliseconds. */
+long cfg_duration_ms(const cfg_t *self, const char *section, const char *key);
+
+/* The line that set KEY in the file, or 0 when it took its default. */
+int cfg_line(const cfg_t *self, const char *section, const char *key);
+
+#endif
