@@ -21,6 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "events.pb-c.h"
+#include "wire.pb-c.h"
+
 #define SEAL_KEY_BYTES      32
 #define SEAL_SIGN_SK_BYTES  64
 #define SEAL_SIG_BYTES      64
@@ -55,11 +58,15 @@ int seal_keys_save(const seal_keys_t *keys, const char *path);
 
 /* Load a key set from PATH. Refuses (TACNET_EPERM) a file readable or writable by group or
  * others, or a directory wider than 0700, and a malformed file (TACNET_EBADMSG); on success
- * *OUT is owned by the caller. WHY (may be NULL) gets a message naming the file. */
+ * *OUT is owned by the caller. WHY (may be NULL) gets a message naming the file. A missing file
+ * is TACNET_ENOTFOUND, another read error TACNET_EIO. A root file (only agency, key_id and the
+ * sign pair) loads with curve_sk and seal_sk NULL. Secret halves are decoded straight into
+ * sodium_malloc memory and each secret is checked against its public half. */
 int seal_keys_load(const char *path, seal_keys_t **out, char *why, size_t whylen)
     __attribute__((warn_unused_result));
 
-/* The root signing key: the same file format holding only an Ed25519 pair (agency 0). */
+/* The root signing key: the same file format holding only an Ed25519 pair (agency 0, key id 0;
+ * curve_sk and seal_sk are NULL). Owned by the caller; NULL on OOM. */
 seal_keys_t *seal_root_generate(void);
 
 /* Z85 text of a 32-byte CURVE key, for zmq_setsockopt(ZMQ_CURVE_*). OUT gets 41 bytes. */
@@ -73,13 +80,15 @@ typedef struct seal_recipient {
 } seal_recipient_t;
 
 /* Per-process sealing context: our key set (borrowed; must outlive the ctx) and the cache of
- * pairwise keys (sodium_malloc, wiped on destroy). */
+ * pairwise keys (sodium_malloc, wiped on destroy). seal_ctx_new returns NULL if MINE lacks a
+ * signing or sealing secret (a root key set) or on OOM. */
 typedef struct seal_ctx seal_ctx_t;
 seal_ctx_t *seal_ctx_new(const seal_keys_t *mine);
 void seal_ctx_destroy(seal_ctx_t **self_p);
 
 /* Seal BODY for RCPTS (1..SEAL_MAX_RECIPIENTS) bound to HEADER, and sign. *SEALED is malloc'd and
- * owned by the caller. Returns 0, TACNET_EINVAL (no or too many recipients). */
+ * owned by the caller. Returns 0, TACNET_EINVAL (no or too many recipients, an agency over 255,
+ * the same (agency, key_id) twice, or a peer key with no usable shared key). */
 int seal_event(seal_ctx_t *self, const uint8_t *header, size_t hlen, const uint8_t *body,
                size_t blen, const seal_recipient_t *rcpts, size_t n, uint8_t **sealed,
                size_t *sealed_len, uint8_t sig[SEAL_SIG_BYTES]);
@@ -113,5 +122,11 @@ int seal_at_rest_decrypt(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *ad, s
 /* Blind index token: keyed BLAKE2b of DATA, 16 bytes. */
 void seal_blind(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *data, size_t len,
                 uint8_t out[16]);
+
+/* After opening: the body must repeat the header's msg_id and sender, so a relay cannot strip
+ * the signature and re-sign someone else's sealed body as its own. Returns 0, or
+ * TACNET_EBODYMISMATCH if either is missing from the body or differs; TACNET_EINVAL for NULL. */
+int seal_body_matches(const Tacnet__Header *h, const Tacnet__Body *b)
+    __attribute__((warn_unused_result));
 
 #endif
