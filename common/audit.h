@@ -50,9 +50,10 @@ int audit_append(MDB_txn *txn, MDB_dbi dbi, const audit_record_t *rec, uint64_t 
 
 /* Check the whole chain in DBI inside TXN (read or write). *COUNT (optional) gets the number
  * of records that verify, i.e. those before the first bad one. Returns 0 when every record and
- * the head agree, TACNET_EAUDIT with *FIRST_BAD (optional) set to the first seq that is edited, missing,
- * out of place, or not vouched for by the head; or a TACNET_E* code when LMDB fails.
- * An empty database is a valid empty chain. */
+ * the head agree; TACNET_EAUDIT with *FIRST_BAD (optional) set to the first seq that is edited,
+ * missing, out of place, or not vouched for by the head; or a TACNET_E* code when LMDB fails.
+ * An empty database is a valid empty chain. A consistent rewrite of records *and* head by
+ * someone with write access to the file is not detectable without an external anchor. */
 int audit_verify(MDB_txn *txn, MDB_dbi dbi, uint64_t *count, uint64_t *first_bad)
     __attribute__((warn_unused_result));
 
