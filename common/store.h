@@ -26,8 +26,7 @@ typedef struct store store_t;
  * group or others in. Runs mdb_reader_check() to clear stale readers.
  * Returns an owned store or NULL with *ERR set (TACNET_EPERM, TACNET_ESTORE, TACNET_EINVAL,
  * TACNET_ECORRUPT when the file is not a valid LMDB). */
-store_t *store_open(const char *dir, size_t map_size, const char *const *names, size_t n,
-                    int *err);
+store_t *store_open(const char *dir, size_t map_size, const char *const *names, size_t n, int *err);
 
 /* Close the environment. Null-safe; sets *self_p to NULL. */
 void store_destroy(store_t **self_p);
@@ -49,8 +48,8 @@ int store_read_begin(store_t *self, MDB_txn **txn);
  * (put with MDB_NOOVERWRITE/MDB_APPEND on an existing or out-of-order key), or the LMDB error
  * passed through store_lmdb_err(). MDB_MAP_FULL is returned as MDB_MAP_FULL so store_write can
  * grow and retry: FN should just return it. */
-int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *val,
-              size_t vlen, unsigned flags);
+int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *val, size_t vlen,
+              unsigned flags);
 int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val);
 int store_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen);
 
@@ -64,7 +63,8 @@ int store_usage(store_t *self, size_t *map_size, size_t *used);
 void store_u64_put(uint8_t out[8], uint64_t v);
 uint64_t store_u64_get(const uint8_t in[8]);
 
-/* For tests: make the next N store_write() calls behave as if the map were full at commit. */
+/* For tests: make the next N commits attempted by store_write() behave as if the map were full
+ * (the transaction is aborted, the map doubled and FN run again). */
 void store_test_fail_commits(store_t *self, int n);
 
 #endif

@@ -1,0 +1,299 @@
+/* audit: encoding, appending and verifying the hash-chained audit records. */
+#include "audit.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "err.h"
+#include "store.h"
+
+#define AUDIT_VERSION   1
+#define AUDIT_HEAD_SIZE (8 + AUDIT_HASH_BYTES)
+
+enum {
+    OFF_VERSION = 0,
+    OFF_SEQ = 1,
+    OFF_AT = 9,
+    OFF_CODE = 17,
+    OFF_ACTOR = 21,
+    OFF_ACTION = 69,
+    OFF_OBJECT = 101,
+    OFF_OUTCOME = 173,
+    OFF_REASON = 189,
+    OFF_PREV = 221,
+    OFF_HASH = 253,
+};
+
+_Static_assert(OFF_ACTION == OFF_ACTOR + sizeof(((audit_record_t *)0)->actor), "layout");
+_Static_assert(OFF_OBJECT == OFF_ACTION + sizeof(((audit_record_t *)0)->action), "layout");
+_Static_assert(OFF_OUTCOME == OFF_OBJECT + sizeof(((audit_record_t *)0)->object), "layout");
+_Static_assert(OFF_REASON == OFF_OUTCOME + sizeof(((audit_record_t *)0)->outcome), "layout");
+_Static_assert(OFF_PREV == OFF_REASON + sizeof(((audit_record_t *)0)->reason), "layout");
+_Static_assert(OFF_HASH + AUDIT_HASH_BYTES == AUDIT_RECORD_BYTES, "layout");
+
+static const uint8_t s_head_key[8] = { 0 };
+
+/* Printable ASCII only: the fields are codes and ids, and `tacnet audit` prints them raw. */
+static int s_field_ok(const char *s, size_t cap)
+{
+    const char *nul = memchr(s, '\0', cap);
+    if (!nul)
+        return 0;
+    for (const char *p = s; p < nul; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            return 0;
+    return 1;
+}
+
+/* The stored form is canonical: the NUL and everything after it in the field are zero, so
+ * exactly one byte string encodes a record and the hash covers no slack. */
+static int s_field_canonical(const uint8_t *f, size_t cap)
+{
+    const uint8_t *nul = memchr(f, 0, cap);
+    if (!nul)
+        return 0;
+    for (const uint8_t *p = f; p < nul; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            return 0;
+    for (const uint8_t *p = nul; p < f + cap; p++)
+        if (*p != 0)
+            return 0;
+    return 1;
+}
+
+static void s_hash(uint8_t out[AUDIT_HASH_BYTES], const uint8_t rec[AUDIT_RECORD_BYTES])
+{
+    crypto_generichash(out, AUDIT_HASH_BYTES, rec, OFF_HASH, NULL, 0);
+}
+
+static void s_encode(uint8_t out[AUDIT_RECORD_BYTES], uint64_t seq, const audit_record_t *rec,
+                     const uint8_t prev[AUDIT_HASH_BYTES])
+{
+    memset(out, 0, AUDIT_RECORD_BYTES);
+    out[OFF_VERSION] = AUDIT_VERSION;
+    store_u64_put(out + OFF_SEQ, seq);
+    store_u64_put(out + OFF_AT, rec->at_ms);
+    uint32_t code = (uint32_t)rec->code;
+    for (int i = 0; i < 4; i++)
+        out[OFF_CODE + i] = (uint8_t)(code >> (24 - 8 * i));
+    memcpy(out + OFF_ACTOR, rec->actor, strlen(rec->actor));
+    memcpy(out + OFF_ACTION, rec->action, strlen(rec->action));
+    memcpy(out + OFF_OBJECT, rec->object, strlen(rec->object));
+    memcpy(out + OFF_OUTCOME, rec->outcome, strlen(rec->outcome));
+    memcpy(out + OFF_REASON, rec->reason, strlen(rec->reason));
+    memcpy(out + OFF_PREV, prev, AUDIT_HASH_BYTES);
+    s_hash(out + OFF_HASH, out);
+}
+
+/* Structure only (no hash check). Returns 0 or TACNET_ECORRUPT. */
+static int s_decode(const MDB_val *v, uint64_t *seq, audit_record_t *rec)
+{
+    const uint8_t *b = v->mv_data;
+    if (v->mv_size != AUDIT_RECORD_BYTES || b[OFF_VERSION] != AUDIT_VERSION)
+        return TACNET_ECORRUPT;
+    if (!s_field_canonical(b + OFF_ACTOR, sizeof(rec->actor)) ||
+        !s_field_canonical(b + OFF_ACTION, sizeof(rec->action)) ||
+        !s_field_canonical(b + OFF_OBJECT, sizeof(rec->object)) ||
+        !s_field_canonical(b + OFF_OUTCOME, sizeof(rec->outcome)) ||
+        !s_field_canonical(b + OFF_REASON, sizeof(rec->reason)))
+        return TACNET_ECORRUPT;
+    *seq = store_u64_get(b + OFF_SEQ);
+    rec->at_ms = store_u64_get(b + OFF_AT);
+    uint32_t code = 0;
+    for (int i = 0; i < 4; i++)
+        code = (code << 8) | b[OFF_CODE + i];
+    rec->code = (int32_t)code;
+    memcpy(rec->actor, b + OFF_ACTOR, sizeof(rec->actor));
+    memcpy(rec->action, b + OFF_ACTION, sizeof(rec->action));
+    memcpy(rec->object, b + OFF_OBJECT, sizeof(rec->object));
+    memcpy(rec->outcome, b + OFF_OUTCOME, sizeof(rec->outcome));
+    memcpy(rec->reason, b + OFF_REASON, sizeof(rec->reason));
+    return 0;
+}
+
+int audit_append(MDB_txn *txn, MDB_dbi dbi, const audit_record_t *rec, uint64_t *seq_out)
+{
+    if (!txn || !rec || !s_field_ok(rec->actor, sizeof(rec->actor)) ||
+        !s_field_ok(rec->action, sizeof(rec->action)) ||
+        !s_field_ok(rec->object, sizeof(rec->object)) ||
+        !s_field_ok(rec->outcome, sizeof(rec->outcome)) ||
+        !s_field_ok(rec->reason, sizeof(rec->reason)) || !rec->actor[0] || !rec->action[0])
+        return TACNET_EINVAL;
+
+    uint8_t head[AUDIT_HEAD_SIZE] = { 0 };
+    MDB_val v;
+    int rc = store_get(txn, dbi, s_head_key, sizeof(s_head_key), &v);
+    if (rc == 0) {
+        if (v.mv_size != AUDIT_HEAD_SIZE)
+            return TACNET_EAUDIT;
+        memcpy(head, v.mv_data, AUDIT_HEAD_SIZE);
+    } else if (rc != TACNET_ENOTFOUND) {
+        return rc;
+    }
+    uint64_t seq = store_u64_get(head) + 1;
+    if (seq == 0)
+        return TACNET_EAUDIT;
+
+    uint8_t buf[AUDIT_RECORD_BYTES];
+    s_encode(buf, seq, rec, head + 8);
+    uint8_t key[8];
+    store_u64_put(key, seq);
+    /* APPEND doubles as a check that nothing sits above the head. */
+    rc = store_put(txn, dbi, key, sizeof(key), buf, sizeof(buf), MDB_APPEND);
+    if (rc != 0)
+        return rc;
+    store_u64_put(head, seq);
+    memcpy(head + 8, buf + OFF_HASH, AUDIT_HASH_BYTES);
+    rc = store_put(txn, dbi, s_head_key, sizeof(s_head_key), head, sizeof(head), 0);
+    if (rc != 0)
+        return rc;
+    if (seq_out)
+        *seq_out = seq;
+    return 0;
+}
+
+/* Walk the records in key order; stop at the first that does not continue the chain. */
+static int s_walk(MDB_cursor *cur, uint64_t *count, uint64_t *bad, int *have_head,
+                  uint8_t head[AUDIT_HEAD_SIZE], uint8_t last[AUDIT_HASH_BYTES])
+{
+    uint64_t expect = 1;
+    uint8_t prev[AUDIT_HASH_BYTES] = { 0 };
+    MDB_val k, v;
+    int rc;
+    *bad = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size == 8 && memcmp(k.mv_data, s_head_key, 8) == 0) {
+            *have_head = v.mv_size == AUDIT_HEAD_SIZE ? 1 : -1;
+            if (*have_head == 1)
+                memcpy(head, v.mv_data, AUDIT_HEAD_SIZE);
+            continue;
+        }
+        if (k.mv_size != 8 || store_u64_get(k.mv_data) != expect) {
+            *bad = expect;
+            break;
+        }
+        audit_record_t rec;
+        uint64_t seq = 0;
+        uint8_t h[AUDIT_HASH_BYTES];
+        const uint8_t *b = v.mv_data;
+        if (s_decode(&v, &seq, &rec) != 0 || seq != expect ||
+            sodium_memcmp(b + OFF_PREV, prev, AUDIT_HASH_BYTES) != 0) {
+            *bad = expect;
+            break;
+        }
+        s_hash(h, b);
+        if (sodium_memcmp(h, b + OFF_HASH, AUDIT_HASH_BYTES) != 0) {
+            *bad = expect;
+            break;
+        }
+        memcpy(prev, h, AUDIT_HASH_BYTES);
+        expect++;
+    }
+    *count = expect - 1;
+    memcpy(last, prev, AUDIT_HASH_BYTES);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return store_lmdb_err(rc);
+    return 0;
+}
+
+int audit_verify(MDB_txn *txn, MDB_dbi dbi, uint64_t *count, uint64_t *first_bad)
+{
+    if (!txn)
+        return TACNET_EINVAL;
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0)
+        return store_lmdb_err(rc);
+    uint64_t n = 0, bad = 0;
+    int have_head = 0;
+    uint8_t head[AUDIT_HEAD_SIZE] = { 0 }, last[AUDIT_HASH_BYTES];
+    rc = s_walk(cur, &n, &bad, &have_head, head, last);
+    mdb_cursor_close(cur);
+    if (rc != 0)
+        return rc;
+
+    if (bad == 0) {
+        /* The records chain; the head says how many there must be and how the last hashes. */
+        uint64_t want = have_head == 1 ? store_u64_get(head) : 0;
+        if (have_head < 0 || (have_head == 0 && n > 0))
+            bad = n;
+        else if (want > n)
+            bad = n + 1; /* records missing at the end */
+        else if (want < n)
+            bad = want + 1; /* records the head never vouched for */
+        else if (n > 0 && sodium_memcmp(head + 8, last, AUDIT_HASH_BYTES) != 0)
+            bad = n;
+    }
+    if (count)
+        *count = bad ? bad - 1 : n;
+    if (first_bad)
+        *first_bad = bad;
+    return bad ? TACNET_EAUDIT : 0;
+}
+
+int audit_verify_dir(const char *lmdb_dir, uint64_t *count, uint64_t *first_bad)
+{
+    if (!lmdb_dir)
+        return TACNET_EINVAL;
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    int rc = mdb_env_create(&env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(env, STORE_MAX_DBS);
+    /* 0: adopt the map size recorded in the file rather than LMDB's 10 MiB default. */
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(env, 0);
+    if (rc == 0)
+        rc = mdb_env_open(env, lmdb_dir, MDB_RDONLY, 0600);
+    if (rc == 0) {
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+        /* The running daemon grew the map since our open. */
+        if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(env, 0) == 0)
+            rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    }
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, AUDIT_DB, 0, &dbi);
+    if (rc != 0) {
+        rc = rc == ENOENT ? TACNET_ENOTFOUND : store_lmdb_err(rc);
+        goto fail;
+    }
+    rc = audit_verify(txn, dbi, count, first_bad);
+fail:
+    if (txn)
+        mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return rc;
+}
+
+int audit_iterate(MDB_txn *txn, MDB_dbi dbi, uint64_t from_seq,
+                  int (*fn)(uint64_t seq, const audit_record_t *rec, void *arg), void *arg)
+{
+    if (!txn || !fn)
+        return TACNET_EINVAL;
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0)
+        return store_lmdb_err(rc);
+    uint8_t start[8];
+    store_u64_put(start, from_seq ? from_seq : 1);
+    MDB_val k = { .mv_size = sizeof(start), .mv_data = start }, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        audit_record_t rec;
+        uint64_t seq = 0;
+        if (k.mv_size != 8 || s_decode(&v, &seq, &rec) != 0 || seq != store_u64_get(k.mv_data)) {
+            rc = TACNET_ECORRUPT;
+            goto fail;
+        }
+        rc = fn(seq, &rec, arg);
+        if (rc != 0)
+            goto fail;
+    }
+    rc = rc == MDB_NOTFOUND ? 0 : store_lmdb_err(rc);
+fail:
+    mdb_cursor_close(cur);
+    return rc;
+}

@@ -1,0 +1,74 @@
+/* audit: the hash-chained audit trail (DESIGN §4 "Audit").
+ *
+ * Every accept, reject, delivery, read and policy decision becomes one record: who (actor),
+ * what (action, object), when (at_ms), why (reason code) and the outcome with its TACNET_E* code.
+ * Records never carry body content or free text: every field is a short printable-ASCII code or
+ * identifier (agency/user id, msg_id hex, case reference).
+ *
+ * Records live in the process's own LMDB environment, in the named database AUDIT_DB (callers
+ * list it among the names given to store_open), so that a record commits in the same
+ * transaction as the change it describes. Layout of the database:
+ *   key 0 (8 zero bytes)   head: count (u64 BE) || hash of record `count` (32)
+ *   key seq (u64 BE, 1..)  record, AUDIT_RECORD_BYTES, version 1:
+ *       0 version(1) | 1 seq(8) | 9 at_ms(8) | 17 code(4, two's complement BE)
+ *       | 21 actor[48] | 69 action[32] | 101 object[72] | 173 outcome[16] | 189 reason[32]
+ *       | 221 prev_hash[32] | 253 hash[32]
+ *     strings are NUL-padded to their field; hash = BLAKE2b-256(bytes 0..252), which covers
+ *     prev_hash, so each record commits to the whole chain before it. Record 1 has an all-zero
+ *     prev_hash.
+ * The head is rewritten with every append, in the same transaction, so deleting records from
+ * the end is detected as well as edits, deletions and reordering within the chain.
+ */
+#ifndef TACNET_AUDIT_H
+#define TACNET_AUDIT_H
+
+#include <lmdb.h>
+#include <stdint.h>
+
+#define AUDIT_DB           "audit"
+#define AUDIT_HASH_BYTES   32
+#define AUDIT_RECORD_BYTES 285
+
+/* String fields: NUL-terminated printable ASCII (0x20-0x7e) that fits the array. */
+typedef struct audit_record {
+    uint64_t at_ms;   /* wall clock, ms since the Unix epoch */
+    char actor[48];   /* who: "camhs" or "camhs/u-1042" */
+    char action[32];  /* what was done: "accept", "reject", "deliver", "read", "override" */
+    char object[72];  /* what it was done to: msg_id hex or case reference */
+    char outcome[16]; /* "ok", "refused", "failed" */
+    char reason[32];  /* why: a reason code such as "safeguarding_override"; may be empty */
+    int32_t code;     /* TACNET_E* code of the outcome; 0 for success */
+} audit_record_t;
+
+/* Append REC to the chain in DBI inside the caller's write transaction TXN; the caller's
+ * commit makes it durable together with what it audits. *SEQ_OUT (optional) gets its seq.
+ * Returns 0, TACNET_EINVAL (a field not NUL-terminated or not printable ASCII), TACNET_EAUDIT
+ * (the head is malformed: the chain is already broken), TACNET_EEXISTS (a record already sits
+ * above the head), or MDB_MAP_FULL for store_write to grow and retry. */
+int audit_append(MDB_txn *txn, MDB_dbi dbi, const audit_record_t *rec, uint64_t *seq_out)
+    __attribute__((warn_unused_result));
+
+/* Check the whole chain in DBI inside TXN (read or write). *COUNT (optional) gets the number
+ * of records that verify, i.e. those before the first bad one. Returns 0 when every record and
+ * the head agree; TACNET_EAUDIT with *FIRST_BAD (optional) set to the first seq that is edited,
+ * missing, out of place, or not vouched for by the head; or a TACNET_E* code when LMDB fails.
+ * An empty database is a valid empty chain. A consistent rewrite of records *and* head by
+ * someone with write access to the file is not detectable without an external anchor. */
+int audit_verify(MDB_txn *txn, MDB_dbi dbi, uint64_t *count, uint64_t *first_bad)
+    __attribute__((warn_unused_result));
+
+/* audit_verify on the environment in LMDB_DIR, opened read-only (MDB_RDONLY; the owning daemon
+ * may be running and writing). Must not be called in a process that already has that
+ * environment open (an LMDB rule). Returns as audit_verify, or TACNET_ENOTFOUND (no
+ * environment or no AUDIT_DB in it), TACNET_ECORRUPT, TACNET_ESTORE. */
+int audit_verify_dir(const char *lmdb_dir, uint64_t *count, uint64_t *first_bad)
+    __attribute__((warn_unused_result));
+
+/* Call FN for each record with seq >= FROM_SEQ in order, decoded into a record that is valid
+ * only during the call. FN returns 0 to go on or non-zero to stop (returned as is). Returns
+ * 0, FN's value, TACNET_ECORRUPT for an undecodable record, or a TACNET_E* code from LMDB.
+ * It does not check hashes: use audit_verify for that. */
+int audit_iterate(MDB_txn *txn, MDB_dbi dbi, uint64_t from_seq,
+                  int (*fn)(uint64_t seq, const audit_record_t *rec, void *arg), void *arg);
+
+#endif

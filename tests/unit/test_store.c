@@ -1,0 +1,394 @@
+/* nftw() is XSI. */
+#define _XOPEN_SOURCE 700
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "store.h"
+
+static char s_dir[64];
+
+static int s_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void s_setup(void)
+{
+    snprintf(s_dir, sizeof(s_dir), "/tmp/tacnet-store-XXXXXX");
+    cr_assert_not_null(mkdtemp(s_dir));
+}
+
+static void s_teardown(void)
+{
+    nftw(s_dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static store_t *s_open(size_t map_size)
+{
+    static const char *const names[] = { "alpha", "beta" };
+    int err = -1;
+    store_t *st = store_open(s_dir, map_size, names, 2, &err);
+    cr_assert_not_null(st, "store_open: %s", tacnet_errname(err));
+    cr_assert_eq(err, 0);
+    return st;
+}
+
+static MDB_dbi s_dbi(store_t *st, const char *name)
+{
+    MDB_dbi dbi;
+    cr_assert_eq(store_dbi(st, name, &dbi), 0);
+    return dbi;
+}
+
+/* Writes N values of SIZE bytes under BE keys FIRST.., each filled with its key's low byte. */
+struct batch {
+    MDB_dbi dbi;
+    uint64_t first;
+    uint64_t n;
+    size_t size;
+    unsigned flags;
+    int calls;
+    int fail_with; /* returned after the puts, to abort */
+};
+
+static int s_put_batch(MDB_txn *txn, void *arg)
+{
+    struct batch *b = arg;
+    b->calls++;
+    uint8_t *val = malloc(b->size ? b->size : 1);
+    int rc = 0;
+    for (uint64_t i = 0; i < b->n && rc == 0; i++) {
+        uint8_t key[8];
+        store_u64_put(key, b->first + i);
+        memset(val, (int)((b->first + i) & 0xFF), b->size);
+        rc = store_put(txn, b->dbi, key, 8, val, b->size, b->flags);
+    }
+    free(val);
+    return rc ? rc : b->fail_with;
+}
+
+static int s_get_u64(store_t *st, MDB_dbi dbi, uint64_t k, MDB_val *out, uint8_t *copy, size_t cap)
+{
+    MDB_txn *txn;
+    cr_assert_eq(store_read_begin(st, &txn), 0);
+    uint8_t key[8];
+    store_u64_put(key, k);
+    MDB_val v;
+    int rc = store_get(txn, dbi, key, 8, &v);
+    if (rc == 0) {
+        out->mv_size = v.mv_size;
+        memcpy(copy, v.mv_data, v.mv_size < cap ? v.mv_size : cap);
+    }
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+TestSuite(store, .init = s_setup, .fini = s_teardown, .timeout = 60);
+
+Test(store, put_then_get_round_trips_after_reopen)
+{
+    store_t *st = s_open(0);
+    struct batch b = { .dbi = s_dbi(st, "alpha"), .first = 7, .n = 1, .size = 40 };
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    store_destroy(&st);
+    cr_assert_null(st);
+
+    st = s_open(0);
+    MDB_val v;
+    uint8_t buf[64];
+    cr_assert_eq(s_get_u64(st, s_dbi(st, "alpha"), 7, &v, buf, sizeof(buf)), 0);
+    cr_assert_eq(v.mv_size, 40);
+    for (size_t i = 0; i < 40; i++)
+        cr_assert_eq(buf[i], 7);
+    cr_assert_eq(s_get_u64(st, s_dbi(st, "alpha"), 8, &v, buf, sizeof(buf)), TACNET_ENOTFOUND);
+    store_destroy(&st);
+    store_destroy(&st); /* null-safe */
+}
+
+Test(store, be_u64_keys_round_trip_and_sort_numerically)
+{
+    uint64_t vals[] = { 0, 1, 255, 256, 0x0102030405060708ULL, UINT64_MAX };
+    uint8_t prev[8] = { 0 };
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        uint8_t k[8];
+        store_u64_put(k, vals[i]);
+        cr_assert_eq(store_u64_get(k), vals[i]);
+        if (i > 0)
+            cr_assert_gt(memcmp(k, prev, 8), 0);
+        memcpy(prev, k, 8);
+    }
+    uint8_t k[8];
+    store_u64_put(k, 0x0102030405060708ULL);
+    cr_assert_eq(k[0], 1);
+    cr_assert_eq(k[7], 8);
+}
+
+Test(store, named_databases_keep_the_same_key_apart)
+{
+    store_t *st = s_open(0);
+    struct batch a = { .dbi = s_dbi(st, "alpha"), .first = 1, .n = 1, .size = 3 };
+    struct batch b = { .dbi = s_dbi(st, "beta"), .first = 1, .n = 1, .size = 9 };
+    cr_assert_eq(store_write(st, s_put_batch, &a), 0);
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    MDB_val v;
+    uint8_t buf[16];
+    cr_assert_eq(s_get_u64(st, a.dbi, 1, &v, buf, sizeof(buf)), 0);
+    cr_assert_eq(v.mv_size, 3);
+    cr_assert_eq(s_get_u64(st, b.dbi, 1, &v, buf, sizeof(buf)), 0);
+    cr_assert_eq(v.mv_size, 9);
+    MDB_dbi none;
+    cr_assert_eq(store_dbi(st, "gamma", &none), TACNET_ENOTFOUND);
+    store_destroy(&st);
+}
+
+Test(store, append_keeps_numeric_order_and_refuses_an_out_of_order_key)
+{
+    store_t *st = s_open(0);
+    struct batch b = { .dbi = s_dbi(st, "alpha"), .first = 1, .n = 600, .size = 8 };
+    b.flags = MDB_APPEND;
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    cr_assert_eq(store_read_begin(st, &txn), 0);
+    cr_assert_eq(mdb_cursor_open(txn, b.dbi, &cur), 0);
+    MDB_val k, v;
+    uint64_t expect = 1;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        cr_assert_eq(k.mv_size, 8);
+        cr_assert_eq(store_u64_get(k.mv_data), expect);
+        expect++;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    cr_assert_eq(expect, 601);
+
+    /* 300 sorts below the last key: refused, and the whole batch with it. */
+    struct batch late = { .dbi = b.dbi, .first = 601, .n = 1, .size = 8, .flags = MDB_APPEND };
+    struct batch bad = { .dbi = b.dbi, .first = 300, .n = 1, .size = 8, .flags = MDB_APPEND };
+    cr_assert_eq(store_write(st, s_put_batch, &late), 0);
+    cr_assert_eq(store_write(st, s_put_batch, &bad), TACNET_EEXISTS);
+    struct batch dup = { .dbi = b.dbi, .first = 5, .n = 1, .size = 8, .flags = MDB_NOOVERWRITE };
+    cr_assert_eq(store_write(st, s_put_batch, &dup), TACNET_EEXISTS);
+    store_destroy(&st);
+}
+
+Test(store, a_batch_larger_than_the_map_grows_it_and_commits_everything)
+{
+    const size_t small = 64 * 1024;
+    store_t *st = s_open(small);
+    size_t map0 = 0, used0 = 0;
+    cr_assert_eq(store_usage(st, &map0, &used0), 0);
+    cr_assert_eq(map0, small);
+
+    /* ~3 MiB in one transaction: about 48 times the initial map. */
+    struct batch b = { .dbi = s_dbi(st, "alpha"), .first = 1, .n = 1500, .size = 2000 };
+    b.flags = MDB_APPEND;
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    cr_assert_gt(b.calls, 1, "the batch should have hit MDB_MAP_FULL and been re-run");
+
+    size_t map1 = 0, used1 = 0;
+    cr_assert_eq(store_usage(st, &map1, &used1), 0);
+    cr_assert_geq(map1, small * 32);
+    cr_assert_gt(used1, 1500 * 2000);
+    cr_assert_leq(used1, map1);
+
+    uint8_t *buf = malloc(2000);
+    for (uint64_t i = 1; i <= 1500; i++) {
+        MDB_val v;
+        cr_assert_eq(s_get_u64(st, b.dbi, i, &v, buf, 2000), 0, "key %lu", (unsigned long)i);
+        cr_assert_eq(v.mv_size, 2000);
+        cr_assert_eq(buf[0], (uint8_t)(i & 0xFF));
+        cr_assert_eq(buf[1999], (uint8_t)(i & 0xFF));
+    }
+    free(buf);
+    store_destroy(&st);
+}
+
+static int s_bump_counter(MDB_txn *txn, void *arg)
+{
+    struct batch *b = arg;
+    b->calls++;
+    uint8_t key[8];
+    store_u64_put(key, 1);
+    uint64_t n = 0;
+    MDB_val v;
+    int rc = store_get(txn, b->dbi, key, 8, &v);
+    if (rc == 0)
+        n = store_u64_get(v.mv_data);
+    else if (rc != TACNET_ENOTFOUND)
+        return rc;
+    uint8_t out[8];
+    store_u64_put(out, n + 1);
+    return store_put(txn, b->dbi, key, 8, out, 8, 0);
+}
+
+Test(store, map_full_at_commit_is_retried_and_the_write_lands_once)
+{
+    store_t *st = s_open(128 * 1024);
+    struct batch b = { .dbi = s_dbi(st, "beta") };
+    store_test_fail_commits(st, 2);
+    cr_assert_eq(store_write(st, s_bump_counter, &b), 0);
+    cr_assert_eq(b.calls, 3);
+
+    MDB_val v;
+    uint8_t buf[8];
+    cr_assert_eq(s_get_u64(st, b.dbi, 1, &v, buf, sizeof(buf)), 0);
+    cr_assert_eq(store_u64_get(buf), 1);
+
+    size_t map = 0;
+    cr_assert_eq(store_usage(st, &map, NULL), 0);
+    cr_assert_eq(map, 4 * 128 * 1024);
+
+    /* The hook is spent: the next write commits first time. */
+    b.calls = 0;
+    cr_assert_eq(store_write(st, s_bump_counter, &b), 0);
+    cr_assert_eq(b.calls, 1);
+    cr_assert_eq(s_get_u64(st, b.dbi, 1, &v, buf, sizeof(buf)), 0);
+    cr_assert_eq(store_u64_get(buf), 2);
+    store_destroy(&st);
+}
+
+Test(store, map_full_that_never_clears_gives_emapfull_and_writes_nothing)
+{
+    store_t *st = s_open(64 * 1024);
+    struct batch b = { .dbi = s_dbi(st, "beta") };
+    store_test_fail_commits(st, 1000);
+    cr_assert_eq(store_write(st, s_bump_counter, &b), TACNET_EMAPFULL);
+    cr_assert_gt(b.calls, 2);
+    cr_assert_lt(b.calls, 1000, "growth must be bounded");
+    MDB_val v;
+    uint8_t buf[8];
+    cr_assert_eq(s_get_u64(st, b.dbi, 1, &v, buf, sizeof(buf)), TACNET_ENOTFOUND);
+    store_destroy(&st);
+}
+
+Test(store, an_error_from_fn_aborts_and_nothing_is_written)
+{
+    store_t *st = s_open(0);
+    struct batch b = { .dbi = s_dbi(st, "alpha"), .first = 1, .n = 10, .size = 16 };
+    b.fail_with = TACNET_EFIELD;
+    cr_assert_eq(store_write(st, s_put_batch, &b), TACNET_EFIELD);
+    cr_assert_eq(b.calls, 1);
+    MDB_val v;
+    uint8_t buf[16];
+    for (uint64_t i = 1; i <= 10; i++)
+        cr_assert_eq(s_get_u64(st, b.dbi, i, &v, buf, sizeof(buf)), TACNET_ENOTFOUND);
+    store_destroy(&st);
+}
+
+Test(store, a_directory_open_to_group_or_others_is_refused)
+{
+    static const mode_t modes[] = { 0755, 0750, 0701 };
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        char sub[128];
+        snprintf(sub, sizeof(sub), "%s/wide%zu", s_dir, i);
+        cr_assert_eq(mkdir(sub, 0700), 0);
+        cr_assert_eq(chmod(sub, modes[i]), 0);
+        int err = 0;
+        store_t *st = store_open(sub, 0, NULL, 0, &err);
+        cr_assert_null(st);
+        cr_assert_eq(err, TACNET_EPERM, "mode %o gave %s", (unsigned)modes[i], tacnet_errname(err));
+        cr_assert_eq(access(sub, F_OK), 0);
+        char data[160];
+        snprintf(data, sizeof(data), "%s/data.mdb", sub);
+        cr_assert_neq(access(data, F_OK), 0, "nothing may be created in a refused directory");
+    }
+}
+
+Test(store, a_missing_directory_is_created_private)
+{
+    char sub[128];
+    snprintf(sub, sizeof(sub), "%s/new", s_dir);
+    int err = -1;
+    store_t *st = store_open(sub, 0, NULL, 0, &err);
+    cr_assert_not_null(st, "%s", tacnet_errname(err));
+    struct stat sb;
+    cr_assert_eq(stat(sub, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0700);
+    store_destroy(&st);
+}
+
+Test(store, a_garbage_data_file_is_reported_corrupt)
+{
+    char data[128];
+    snprintf(data, sizeof(data), "%s/data.mdb", s_dir);
+    int fd = open(data, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert_geq(fd, 0);
+    uint8_t junk[16384];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (uint8_t)(i * 131 + 7);
+    cr_assert_eq(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+    close(fd);
+    int err = 0;
+    store_t *st = store_open(s_dir, 0, NULL, 0, &err);
+    cr_assert_null(st);
+    cr_assert_eq(err, TACNET_ECORRUPT, "got %s", tacnet_errname(err));
+}
+
+static int s_put_oversized_key(MDB_txn *txn, void *arg)
+{
+    struct batch *b = arg;
+    static const uint8_t big[4096];
+    return store_put(txn, b->dbi, big, sizeof(big), "v", 1, 0);
+}
+
+Test(store, bad_arguments_are_rejected)
+{
+    const char *names[STORE_MAX_DBS + 1];
+    for (size_t i = 0; i <= STORE_MAX_DBS; i++)
+        names[i] = "x";
+    int err = 0;
+    cr_assert_null(store_open(s_dir, 0, names, STORE_MAX_DBS + 1, &err));
+    cr_assert_eq(err, TACNET_EINVAL);
+    cr_assert_null(store_open(s_dir, 0, NULL, 1, &err));
+    cr_assert_eq(err, TACNET_EINVAL);
+    cr_assert_null(store_open(NULL, 0, NULL, 0, &err));
+    cr_assert_eq(err, TACNET_EINVAL);
+    store_t *st = s_open(0);
+    cr_assert_eq(store_write(st, NULL, NULL), TACNET_EINVAL);
+    struct batch b = { .dbi = s_dbi(st, "alpha") };
+    cr_assert_eq(store_write(st, s_put_oversized_key, &b), TACNET_EINVAL);
+    store_destroy(&st);
+}
+
+Test(store, usage_reports_the_map_and_grows_with_data)
+{
+    store_t *st = s_open(1024 * 1024);
+    size_t map = 0, used0 = 0, used1 = 0;
+    cr_assert_eq(store_usage(st, &map, &used0), 0);
+    cr_assert_eq(map, 1024 * 1024);
+    cr_assert_gt(used0, 0);
+    cr_assert_leq(used0, map);
+    struct batch b = { .dbi = s_dbi(st, "alpha"), .first = 1, .n = 100, .size = 1000 };
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    cr_assert_eq(store_usage(st, NULL, &used1), 0);
+    cr_assert_gt(used1, used0 + 100 * 1000 / 2);
+    cr_assert_leq(used1, map);
+    store_destroy(&st);
+}
+
+Test(store, lmdb_codes_map_to_tacnet_codes)
+{
+    cr_assert_eq(store_lmdb_err(0), 0);
+    cr_assert_eq(store_lmdb_err(MDB_NOTFOUND), TACNET_ENOTFOUND);
+    cr_assert_eq(store_lmdb_err(MDB_KEYEXIST), TACNET_EEXISTS);
+    cr_assert_eq(store_lmdb_err(MDB_MAP_FULL), TACNET_EMAPFULL);
+    cr_assert_eq(store_lmdb_err(MDB_CORRUPTED), TACNET_ECORRUPT);
+    cr_assert_eq(store_lmdb_err(MDB_INVALID), TACNET_ECORRUPT);
+    cr_assert_eq(store_lmdb_err(MDB_VERSION_MISMATCH), TACNET_ECORRUPT);
+    cr_assert_eq(store_lmdb_err(ENOSPC), TACNET_EDISKFULL);
+    cr_assert_eq(store_lmdb_err(MDB_TXN_FULL), TACNET_ESTORE);
+}
