@@ -60,21 +60,29 @@ typedef struct wire_msg {
 /* Receive one whole message from SOCK (ROUTER when IS_ROUTER). FLAGS as zmq_msg_recv
  * (ZMQ_DONTWAIT). All frames are drained even when the message is rejected. Returns 0,
  * TACNET_EFRAMES (frame count, protocol id or command byte wrong), TACNET_ETOOBIG (a frame over
- * its cap), or a positive errno from ZeroMQ (EAGAIN, EINTR, ...). On error OUT holds whatever
- * could be read (the routing id at least, to answer a NACK) and must still be cleared. */
+ * its cap), TACNET_EBADMSG (F5 shorter than SEAL_SIG_BYTES), or a positive errno from ZeroMQ
+ * (EAGAIN, EINTR, ...). EAGAIN/EINTR come only from the first frame, so nothing was consumed and
+ * the caller just retries; an EINTR inside a started message is retried here. OUT is
+ * overwritten (clear it before reuse). On error OUT holds whatever could be read (the routing id
+ * at least, to answer a NACK) and must still be cleared. USER_ID is empty when the connection
+ * has no ZAP User-Id or one longer than WIRE_USER_ID_MAX - 1. */
 int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out);
 
 /* Free the frames of MSG and zero it. Null-safe. */
 void wire_msg_clear(wire_msg_t *msg);
 
-/* Send a message. RID may be NULL (DEALER side). CTL is packed into F2. HEADER/SEALED/SIG may
- * be NULL for commands without an event. Sends with ZMQ_DONTWAIT. Returns 0 or a positive errno
- * (EAGAIN, EHOSTUNREACH: the peer is gone or full; the caller keeps the item pending). */
+/* Send a message. RID may be NULL (DEALER side). CTL is packed into F2 (NULL: empty F2).
+ * HEADER/SEALED/SIG must be NULL for commands without an event and HEADER and SIG
+ * (SEAL_SIG_BYTES) set for PUBLISH/DELIVER. Sends with ZMQ_DONTWAIT. Returns 0, a positive errno
+ * (EAGAIN, EHOSTUNREACH: the peer is gone or full, nothing was sent; the caller keeps the item
+ * pending), TACNET_EINVAL (unknown command or frames not matching it) or TACNET_ETOOBIG (a frame
+ * over its cap; nothing sent). */
 int wire_send(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
               const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
               const uint8_t *sealed, size_t sealed_len, const uint8_t *sig);
 
-/* Send a NACK or ERROR with CODE and its tacnet_strerror text plus DETAIL (may be NULL). */
+/* Send a NACK or ERROR with CODE and its tacnet_strerror text plus DETAIL (may be NULL; the
+ * reason is cut at 255 bytes). MSG_ID may be NULL. Returns as wire_send. */
 int wire_send_nack(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
                    const uint8_t *msg_id, size_t msg_id_len, int code, const char *detail);
 
@@ -84,20 +92,28 @@ int wire_send_nack(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
  * (TACNET_ENONCANON) when CANONICAL is set. */
 ProtobufCMessage *wire_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
                               size_t len, size_t budget, int canonical, int *err);
+
+/* Free a message from wire_unpack, wire_header_unpack or wire_ctl_unpack. Null-safe. */
 void wire_free(ProtobufCMessage *msg);
 
 /* Unpack and check a clear Header: size cap, budget, canonical encoding, no unknown fields,
- * every enum a known value, msg_id 16 bytes, refers_to 0 or 16 bytes, at most 8 recipients, no
- * duplicates among them. Does NOT check schema version, identifiers or signatures (the broker's
- * pipeline does those next, in that order). Returns the header (free with wire_free) or NULL
- * with *ERR set. */
+ * every enum a known value, msg_id 16 bytes, refers_to 16 bytes when present, 1 to 8
+ * recipients, none AGENCY_UNKNOWN and no duplicates among them, kind not KIND_UNKNOWN,
+ * level_of_need and escalation_stage 1..4 when present. Does NOT check schema version,
+ * identifiers or signatures (the broker's pipeline does those next, in that order). Returns the
+ * header (free with wire_free) or NULL with *ERR = TACNET_ETOOBIG, TACNET_EBADMSG (not a Header,
+ * required field missing), TACNET_EBUDGET, TACNET_ENONCANON (re-encodes differently, unknown
+ * fields), TACNET_EENUM (a value not in its enum), TACNET_EMSGID, TACNET_EKIND or TACNET_EFIELD
+ * (recipients, level_of_need, escalation_stage). */
 Tacnet__Header *wire_header_unpack(const uint8_t *data, size_t len, int *err)
     __attribute__((warn_unused_result));
 
-/* Unpack the F2 command header for CMD (Hello, Welcome, ...). NULL with *ERR on bad input. */
+/* Unpack the F2 command header for CMD (Hello, Welcome, ...; NACK and ERROR carry a Nack),
+ * canonically. Free with wire_free. NULL with *ERR as wire_unpack, TACNET_ETOOBIG over
+ * WIRE_MAX_CTL or TACNET_EINVAL for an unknown CMD. */
 ProtobufCMessage *wire_ctl_unpack(uint8_t cmd, const uint8_t *data, size_t len, int *err);
 
-/* Pack any message into a malloc'd buffer. */
+/* Pack any message into a malloc'd buffer (caller frees); *LEN gets its length. */
 uint8_t *wire_pack(const ProtobufCMessage *msg, size_t *len);
 
 /* Lowercase hex of a 16-byte msg_id into OUT (33 bytes), for logs. */

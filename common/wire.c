@@ -1,0 +1,443 @@
+/* wire: frames over ZeroMQ and the untrusted-input discipline for protobuf-c (tech.md §4, §7). */
+#include "wire.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "err.h"
+#include "seal.h"
+
+#define WIRE_REASON_MAX  256
+#define WIRE_NACK_ID_MAX 64
+
+/* ---------------------------------------------------------------------------------------------
+ * Budgeted allocator
+ *
+ * protobuf-c 1.4.1 has no size or depth limit and allocates sizeof(elt) x n for repeated fields
+ * and sizeof_message per sub-message, so a small input can ask for much more memory. Every
+ * allocation is counted against a per-unpack budget and zero-filled (calloc semantics), which
+ * also neutralises the uninitialised-field class of parser bugs. Frees need no budget state,
+ * so wire_free can release a message with a stateless allocator.
+ */
+typedef struct {
+    size_t used;
+    size_t budget;
+    int exceeded;
+} s_budget_t;
+
+static void *s_budget_alloc(void *data, size_t size)
+{
+    s_budget_t *budget = data;
+    if (size > budget->budget - budget->used) {
+        budget->exceeded = 1;
+        return NULL;
+    }
+    budget->used += size;
+    return xcalloc(1, size);
+}
+
+static void *s_plain_alloc(void *data, size_t size)
+{
+    (void)data;
+    return xcalloc(1, size);
+}
+
+static void s_free(void *data, void *p)
+{
+    (void)data;
+    free(p);
+}
+
+static ProtobufCAllocator s_free_allocator = { s_plain_alloc, s_free, NULL };
+
+/* Byte-exact re-encode. The cheap test `get_packed_size(m) == len` catches duplicated
+ * non-repeated fields (the re-encode keeps one), embedded NULs in `string` fields (packed with
+ * strlen), non-minimal varints and length prefixes, and 32-bit negative enums not sign-extended
+ * to 10 bytes. It does NOT catch unknown fields (protobuf-c keeps and re-emits them, so the size
+ * matches: callers check n_unknown_fields), fields out of order, a bool sent as 2..127, or a
+ * repeated field sent packed where the schema says unpacked: packed is 2 + n bytes against 2n,
+ * equal at n = 2 and smaller beyond, which is enough slack to hide a duplicated field behind
+ * it. So after the size test the bytes are compared too: any encoding that is not exactly what
+ * protobuf-c would produce is refused. Known fields added later (always numbered after the
+ * existing ones, at the end of their message) re-encode in place, so growth still passes. */
+static int s_canonical(const ProtobufCMessage *msg, const uint8_t *data, size_t len)
+{
+    size_t packed = protobuf_c_message_get_packed_size(msg);
+    if (packed != len)
+        return TACNET_ENONCANON;
+    uint8_t *again = xmalloc(packed);
+    size_t wrote = protobuf_c_message_pack(msg, again);
+    int same = wrote == len && memcmp(again, data, len) == 0;
+    free(again);
+    return same ? 0 : TACNET_ENONCANON;
+}
+
+ProtobufCMessage *wire_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+                              size_t len, size_t budget, int canonical, int *err)
+{
+    int rc = 0;
+    ProtobufCMessage *msg = NULL;
+    static const uint8_t empty[1] = { 0 };
+    s_budget_t state = { 0, budget, 0 };
+    ProtobufCAllocator allocator = { s_budget_alloc, s_free, &state };
+    if (!desc || (!data && len)) {
+        rc = TACNET_EINVAL;
+        goto fail;
+    }
+    if (!data)
+        data = empty;
+    if (state.budget == 0)
+        state.budget = len > (SIZE_MAX - 4096) / 4 ? SIZE_MAX : 4 * len + 4096;
+    msg = protobuf_c_message_unpack(desc, &allocator, len, data);
+    if (!msg) {
+        rc = state.exceeded ? TACNET_EBUDGET : TACNET_EBADMSG;
+        goto fail;
+    }
+    if (!protobuf_c_message_check(msg)) {
+        rc = TACNET_EBADMSG;
+        goto fail;
+    }
+    if (canonical && (rc = s_canonical(msg, data, len)) != 0)
+        goto fail;
+    return msg;
+fail:
+    wire_free(msg);
+    if (err)
+        *err = rc;
+    return NULL;
+}
+
+void wire_free(ProtobufCMessage *msg)
+{
+    if (msg)
+        protobuf_c_message_free_unpacked(msg, &s_free_allocator);
+}
+
+uint8_t *wire_pack(const ProtobufCMessage *msg, size_t *len)
+{
+    size_t size = protobuf_c_message_get_packed_size(msg);
+    uint8_t *out = xmalloc(size);
+    *len = protobuf_c_message_pack(msg, out);
+    return out;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Header checks
+ */
+static int s_enum_known(const ProtobufCEnumDescriptor *desc, int value)
+{
+    return protobuf_c_enum_descriptor_get_value(desc, value) != NULL;
+}
+
+static int s_header_enums(const Tacnet__Header *h)
+{
+    if (!s_enum_known(&tacnet__agency__descriptor, h->sender) ||
+        !s_enum_known(&tacnet__event_kind__descriptor, h->kind) ||
+        !s_enum_known(&tacnet__sensitivity__descriptor, h->sensitivity) ||
+        !s_enum_known(&tacnet__lawful_basis__descriptor, h->lawful_basis))
+        return TACNET_EENUM;
+    for (size_t i = 0; i < h->n_recipients; i++)
+        if (!s_enum_known(&tacnet__agency__descriptor, h->recipients[i]))
+            return TACNET_EENUM;
+    if ((h->has_subject_agency && !s_enum_known(&tacnet__agency__descriptor, h->subject_agency)) ||
+        (h->has_override_reason &&
+         !s_enum_known(&tacnet__override_reason__descriptor, h->override_reason)) ||
+        (h->has_audience && !s_enum_known(&tacnet__role__descriptor, h->audience)) ||
+        (h->has_escalation_event &&
+         !s_enum_known(&tacnet__escalation_event__descriptor, h->escalation_event)))
+        return TACNET_EENUM;
+    return 0;
+}
+
+static int s_header_recipients(const Tacnet__Header *h)
+{
+    if (h->n_recipients == 0 || h->n_recipients > SEAL_MAX_RECIPIENTS)
+        return TACNET_EFIELD;
+    for (size_t i = 0; i < h->n_recipients; i++) {
+        if (h->recipients[i] == TACNET__AGENCY__AGENCY_UNKNOWN)
+            return TACNET_EFIELD;
+        for (size_t j = i + 1; j < h->n_recipients; j++)
+            if (h->recipients[i] == h->recipients[j])
+                return TACNET_EFIELD;
+    }
+    return 0;
+}
+
+static int s_header_check(const Tacnet__Header *h)
+{
+    int rc;
+    if (h->base.n_unknown_fields != 0)
+        return TACNET_ENONCANON;
+    if ((rc = s_header_enums(h)) != 0)
+        return rc;
+    if (h->msg_id.len != 16 || (h->has_refers_to && h->refers_to.len != 16))
+        return TACNET_EMSGID;
+    if (h->kind == TACNET__EVENT_KIND__KIND_UNKNOWN)
+        return TACNET_EKIND;
+    if ((rc = s_header_recipients(h)) != 0)
+        return rc;
+    if (h->has_level_of_need && (h->level_of_need < 1 || h->level_of_need > 4))
+        return TACNET_EFIELD;
+    if (h->has_escalation_stage && (h->escalation_stage < 1 || h->escalation_stage > 4))
+        return TACNET_EFIELD;
+    return 0;
+}
+
+Tacnet__Header *wire_header_unpack(const uint8_t *data, size_t len, int *err)
+{
+    int rc = 0;
+    ProtobufCMessage *msg = NULL;
+    if (len > WIRE_MAX_HEADER) {
+        rc = TACNET_ETOOBIG;
+        goto fail;
+    }
+    msg = wire_unpack(&tacnet__header__descriptor, data, len, 0, 1, &rc);
+    if (!msg)
+        goto fail;
+    if ((rc = s_header_check((const Tacnet__Header *)msg)) != 0)
+        goto fail;
+    return (Tacnet__Header *)msg;
+fail:
+    wire_free(msg);
+    if (err)
+        *err = rc;
+    return NULL;
+}
+
+static const ProtobufCMessageDescriptor *s_ctl_descriptor(uint8_t cmd)
+{
+    switch (cmd) {
+    case WIRE_HELLO:
+        return &tacnet__hello__descriptor;
+    case WIRE_WELCOME:
+        return &tacnet__welcome__descriptor;
+    case WIRE_PUBLISH:
+        return &tacnet__publish__descriptor;
+    case WIRE_PUBACK:
+        return &tacnet__puback__descriptor;
+    case WIRE_DELIVER:
+        return &tacnet__deliver__descriptor;
+    case WIRE_ACK:
+        return &tacnet__ack__descriptor;
+    case WIRE_NACK:
+    case WIRE_ERROR:
+        return &tacnet__nack__descriptor;
+    case WIRE_PING:
+        return &tacnet__ping__descriptor;
+    case WIRE_PONG:
+        return &tacnet__pong__descriptor;
+    default:
+        return NULL;
+    }
+}
+
+ProtobufCMessage *wire_ctl_unpack(uint8_t cmd, const uint8_t *data, size_t len, int *err)
+{
+    const ProtobufCMessageDescriptor *desc = s_ctl_descriptor(cmd);
+    if (!desc || len > WIRE_MAX_CTL) {
+        if (err)
+            *err = desc ? TACNET_ETOOBIG : TACNET_EINVAL;
+        return NULL;
+    }
+    return wire_unpack(desc, data, len, 0, 1, err);
+}
+
+void wire_msgid_hex(const uint8_t *id, size_t len, char out[33])
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t n = len < 16 ? len : 16;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[id[i] >> 4];
+        out[2 * i + 1] = digits[id[i] & 0x0f];
+    }
+    out[2 * n] = '\0';
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Frames
+ */
+static int s_frames_for(uint8_t cmd)
+{
+    if (cmd == WIRE_PUBLISH || cmd == WIRE_DELIVER)
+        return 6;
+    return s_ctl_descriptor(cmd) ? 3 : 0;
+}
+
+static void s_copy(zmq_msg_t *frame, uint8_t **data, size_t *len)
+{
+    *len = zmq_msg_size(frame);
+    *data = xmalloc(*len);
+    if (*len)
+        memcpy(*data, zmq_msg_data(frame), *len);
+}
+
+/* A User-Id longer than our buffer is not one our ZAP handler gave, so it is dropped rather
+ * than truncated: an empty id is unauthenticated, a truncated one might name someone else. */
+static void s_user_id(zmq_msg_t *frame, wire_msg_t *out)
+{
+    const char *uid = zmq_msg_gets(frame, "User-Id");
+    out->user_id[0] = '\0';
+    if (uid && strlen(uid) < sizeof out->user_id)
+        memcpy(out->user_id, uid, strlen(uid) + 1);
+}
+
+/* Check and copy frame INDEX (-1: routing id). *EXPECT becomes the frame count once F1 is
+ * known. Returns 0 or the reason to reject the whole message. */
+static int s_frame(wire_msg_t *out, int index, zmq_msg_t *frame, int *expect)
+{
+    size_t size = zmq_msg_size(frame);
+    const uint8_t *bytes = zmq_msg_data(frame);
+    if (index >= 2 && index >= *expect)
+        return TACNET_EFRAMES;
+    switch (index) {
+    case -1:
+        if (size > WIRE_MAX_RID)
+            return TACNET_ETOOBIG;
+        memcpy(out->rid, bytes, size);
+        out->rid_len = size;
+        return 0;
+    case 0:
+        if (size != WIRE_PROTOCOL_LEN || memcmp(bytes, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN) != 0)
+            return TACNET_EFRAMES;
+        return 0;
+    case 1:
+        if (size != 1 || (*expect = s_frames_for(bytes[0])) == 0)
+            return TACNET_EFRAMES;
+        out->cmd = bytes[0];
+        return 0;
+    case 2:
+        if (size > WIRE_MAX_CTL)
+            return TACNET_ETOOBIG;
+        s_copy(frame, &out->ctl, &out->ctl_len);
+        return 0;
+    case 3:
+        if (size > WIRE_MAX_HEADER)
+            return TACNET_ETOOBIG;
+        s_copy(frame, &out->header, &out->header_len);
+        return 0;
+    case 4:
+        if (size > WIRE_MAX_SEALED)
+            return TACNET_ETOOBIG;
+        s_copy(frame, &out->sealed, &out->sealed_len);
+        return 0;
+    default:
+        if (size != SEAL_SIG_BYTES)
+            return size > SEAL_SIG_BYTES ? TACNET_ETOOBIG : TACNET_EBADMSG;
+        s_copy(frame, &out->sig, &out->sig_len);
+        return 0;
+    }
+}
+
+int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out)
+{
+    int rc = 0, index = is_router ? -1 : 0, expect = 0, first = 1, more = 1;
+    memset(out, 0, sizeof *out);
+    while (more) {
+        zmq_msg_t frame;
+        zmq_msg_init(&frame);
+        if (zmq_msg_recv(&frame, sock, first ? flags : 0) < 0) {
+            int e = zmq_errno();
+            zmq_msg_close(&frame);
+            /* Multipart delivery is atomic, so the rest of a started message is already here;
+             * a signal must not make us leave half of it in the socket. */
+            if (!first && e == EINTR)
+                continue;
+            return e;
+        }
+        if (first)
+            s_user_id(&frame, out);
+        first = 0;
+        more = zmq_msg_more(&frame);
+        if (rc == 0)
+            rc = s_frame(out, index, &frame, &expect);
+        index++;
+        zmq_msg_close(&frame);
+    }
+    if (rc == 0 && (expect == 0 || index != expect))
+        rc = TACNET_EFRAMES;
+    return rc;
+}
+
+void wire_msg_clear(wire_msg_t *msg)
+{
+    if (!msg)
+        return;
+    free(msg->ctl);
+    free(msg->header);
+    free(msg->sealed);
+    free(msg->sig);
+    memset(msg, 0, sizeof *msg);
+}
+
+/* zmq_send wants a valid pointer even for an empty frame. */
+static int s_send_frame(void *sock, const void *data, size_t len, int more)
+{
+    static const uint8_t none[1] = { 0 };
+    int flags = ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0);
+    for (;;) {
+        if (zmq_send(sock, len ? data : none, len, flags) >= 0)
+            return 0;
+        if (zmq_errno() != EINTR)
+            return zmq_errno();
+    }
+}
+
+int wire_send(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
+              const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
+              const uint8_t *sealed, size_t sealed_len, const uint8_t *sig)
+{
+    int rc = 0, event = s_frames_for(cmd) == 6;
+    uint8_t *packed = NULL;
+    size_t packed_len = 0;
+    if (s_frames_for(cmd) == 0 || (event && (!header || !sig || (!sealed && sealed_len))) ||
+        (!event && (header || sealed || sig)) || (rid && rid_len > WIRE_MAX_RID))
+        return TACNET_EINVAL;
+    if (event && (hlen > WIRE_MAX_HEADER || sealed_len > WIRE_MAX_SEALED))
+        return TACNET_ETOOBIG;
+    if (ctl) {
+        packed = wire_pack(ctl, &packed_len);
+        if (packed_len > WIRE_MAX_CTL) {
+            rc = TACNET_ETOOBIG;
+            goto fail;
+        }
+    }
+    /* Only the first frame can fail for want of room or of a peer (EAGAIN, EHOSTUNREACH with
+     * ZMQ_ROUTER_MANDATORY): once it is queued, libzmq takes the rest of the message whole. */
+    if (rid && (rc = s_send_frame(sock, rid, rid_len, 1)) != 0)
+        goto fail;
+    if ((rc = s_send_frame(sock, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN, 1)) != 0 ||
+        (rc = s_send_frame(sock, &cmd, 1, 1)) != 0 ||
+        (rc = s_send_frame(sock, packed, packed_len, event)) != 0)
+        goto fail;
+    if (event && ((rc = s_send_frame(sock, header, hlen, 1)) != 0 ||
+                  (rc = s_send_frame(sock, sealed, sealed_len, 1)) != 0 ||
+                  (rc = s_send_frame(sock, sig, SEAL_SIG_BYTES, 0)) != 0))
+        goto fail;
+fail:
+    free(packed);
+    return rc;
+}
+
+int wire_send_nack(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
+                   const uint8_t *msg_id, size_t msg_id_len, int code, const char *detail)
+{
+    char reason[WIRE_REASON_MAX];
+    Tacnet__Nack nack = TACNET__NACK__INIT;
+    if (cmd != WIRE_NACK && cmd != WIRE_ERROR)
+        return TACNET_EINVAL;
+    if (detail && *detail)
+        snprintf(reason, sizeof reason, "%s: %s", tacnet_strerror(code), detail);
+    else
+        snprintf(reason, sizeof reason, "%s", tacnet_strerror(code));
+    if (msg_id) {
+        nack.has_msg_id = 1;
+        nack.msg_id.data = (uint8_t *)msg_id;
+        nack.msg_id.len = msg_id_len < WIRE_NACK_ID_MAX ? msg_id_len : WIRE_NACK_ID_MAX;
+    }
+    nack.code = code;
+    nack.reason = reason;
+    return wire_send(sock, rid, rid_len, cmd, &nack.base, NULL, 0, NULL, 0, NULL);
+}

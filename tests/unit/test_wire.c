@@ -1,0 +1,983 @@
+/* wire: header decoding against hand-built malformed inputs, and frames over real sockets. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "err.h"
+#include "seal.h"
+#include "wire.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * A tiny protobuf writer, so malformed encodings can be built byte by byte.
+ */
+enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_SGROUP = 3, WT_I32 = 5, WT_BAD = 7 };
+
+typedef struct {
+    uint8_t b[WIRE_MAX_HEADER * 2];
+    size_t n;
+} buf_t;
+
+static void put_raw(buf_t *b, const void *p, size_t n)
+{
+    cr_assert_leq(b->n + n, sizeof b->b);
+    memcpy(b->b + b->n, p, n);
+    b->n += n;
+}
+
+static void put_varint(buf_t *b, uint64_t v)
+{
+    do {
+        uint8_t byte = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            byte |= 0x80;
+        put_raw(b, &byte, 1);
+    } while (v);
+}
+
+static void put_tag(buf_t *b, uint32_t field, unsigned wt)
+{
+    put_varint(b, ((uint64_t)field << 3) | wt);
+}
+
+static void put_uint(buf_t *b, uint32_t field, uint64_t v)
+{
+    put_tag(b, field, WT_VARINT);
+    put_varint(b, v);
+}
+
+/* int32 and enums are sign-extended to 64 bits on the wire. */
+static void put_enum(buf_t *b, uint32_t field, int32_t v)
+{
+    put_uint(b, field, (uint64_t)(int64_t)v);
+}
+
+static void put_bytes(buf_t *b, uint32_t field, const void *p, size_t n)
+{
+    put_tag(b, field, WT_LEN);
+    put_varint(b, n);
+    put_raw(b, p, n);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * A header described field by field; every optional field is present so each enum is reached.
+ */
+typedef struct {
+    uint32_t omit;      /* field number left out */
+    uint32_t raw_field; /* field number written as RAW instead */
+    uint8_t raw[32];
+    size_t raw_len;
+    uint32_t schema_version;
+    uint8_t msg_id[32];
+    size_t msg_id_len;
+    int32_t sender;
+    int32_t recipients[12];
+    size_t n_recipients;
+    int32_t kind;
+    uint8_t initials[8];
+    size_t initials_len;
+    size_t refers_to_len;
+    int32_t subject_agency, override_reason, audience, escalation_event;
+    int32_t sensitivity, lawful_basis;
+    uint32_t level_of_need, escalation_stage;
+} hspec_t;
+
+static const char CASE_REF[] = "LA7-2026-000123";
+
+static void spec_base(hspec_t *h)
+{
+    memset(h, 0, sizeof *h);
+    h->schema_version = 1;
+    h->msg_id_len = 16;
+    for (size_t i = 0; i < sizeof h->msg_id; i++)
+        h->msg_id[i] = (uint8_t)(0xa0 + i);
+    h->sender = TACNET__AGENCY__SCHOOL;
+    h->recipients[0] = TACNET__AGENCY__CAMHS;
+    h->recipients[1] = TACNET__AGENCY__SOCIAL_CARE;
+    h->n_recipients = 2;
+    h->kind = TACNET__EVENT_KIND__ASSESSMENT;
+    memcpy(h->initials, "JQ", 2);
+    h->initials_len = 2;
+    h->sensitivity = TACNET__SENSITIVITY__SAFEGUARDING;
+    h->lawful_basis = TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE;
+    h->refers_to_len = 16;
+    h->subject_agency = TACNET__AGENCY__HEALTH_VISITING;
+    h->level_of_need = 3;
+    h->override_reason = TACNET__OVERRIDE_REASON__RISK_OF_SIGNIFICANT_HARM;
+    h->escalation_stage = 2;
+    h->audience = TACNET__ROLE__DSL;
+    h->escalation_event = TACNET__ESCALATION_EVENT__ESC_ADVANCED;
+}
+
+static void spec_raw(hspec_t *h, uint32_t field, const uint8_t *raw, size_t len)
+{
+    cr_assert_leq(len, sizeof h->raw);
+    h->raw_field = field;
+    memcpy(h->raw, raw, len);
+    h->raw_len = len;
+}
+
+static void spec_encode(const hspec_t *h, buf_t *b)
+{
+    static const uint8_t refers[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+    memset(b, 0, sizeof *b);
+    for (uint32_t f = 1; f <= 22; f++) {
+        if (f == h->omit)
+            continue;
+        if (f == h->raw_field) {
+            put_raw(b, h->raw, h->raw_len);
+            continue;
+        }
+        switch (f) {
+        case 1:
+            put_uint(b, f, h->schema_version);
+            break;
+        case 2:
+            put_bytes(b, f, h->msg_id, h->msg_id_len);
+            break;
+        case 3:
+            put_enum(b, f, h->sender);
+            break;
+        case 4:
+            for (size_t i = 0; i < h->n_recipients; i++)
+                put_enum(b, f, h->recipients[i]);
+            break;
+        case 5:
+            put_enum(b, f, h->kind);
+            break;
+        case 6:
+            put_bytes(b, f, CASE_REF, strlen(CASE_REF));
+            break;
+        case 7:
+            put_bytes(b, f, h->initials, h->initials_len);
+            break;
+        case 8:
+            put_uint(b, f, 42);
+            break;
+        case 9:
+            put_uint(b, f, 1795000000000ull);
+            break;
+        case 10:
+            put_uint(b, f, 7);
+            break;
+        case 11:
+            put_uint(b, f, 3);
+            break;
+        case 12:
+            put_enum(b, f, h->sensitivity);
+            break;
+        case 13:
+            put_enum(b, f, h->lawful_basis);
+            break;
+        case 14:
+            put_bytes(b, f, refers, h->refers_to_len);
+            break;
+        case 15:
+            put_enum(b, f, h->subject_agency);
+            break;
+        case 16:
+            put_uint(b, f, h->level_of_need);
+            break;
+        case 17:
+            put_uint(b, f, 1);
+            break;
+        case 18:
+            put_enum(b, f, h->override_reason);
+            break;
+        case 19:
+            put_uint(b, f, h->escalation_stage);
+            break;
+        case 20:
+            put_uint(b, f, 1795000600000ull);
+            break;
+        case 21:
+            put_enum(b, f, h->audience);
+            break;
+        case 22:
+            put_enum(b, f, h->escalation_event);
+            break;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The malformed cases.
+ */
+#define RAW(h, field, ...)                                   \
+    spec_raw((h), (field), (const uint8_t[]){ __VA_ARGS__ }, \
+             sizeof((const uint8_t[]){ __VA_ARGS__ }))
+
+static void m_empty(buf_t *b)
+{
+    b->n = 0;
+}
+static void m_oversize(buf_t *b)
+{
+    b->n = WIRE_MAX_HEADER + 1;
+}
+static void m_truncated_varint(buf_t *b)
+{
+    put_raw(b, (const uint8_t[]){ 0x40, 0x80 }, 2);
+}
+static void m_cut_in_half(buf_t *b)
+{
+    b->n /= 2;
+}
+static void m_bad_wire_type(buf_t *b)
+{
+    put_tag(b, 23, WT_BAD);
+    put_raw(b, (const uint8_t[]){ 0 }, 1);
+}
+static void m_start_group(buf_t *b)
+{
+    put_tag(b, 23, WT_SGROUP);
+}
+static void m_field_zero(buf_t *b)
+{
+    put_raw(b, (const uint8_t[]){ 0x00, 0x01 }, 2);
+}
+static void m_dup_schema_version(buf_t *b)
+{
+    put_uint(b, 1, 2);
+}
+static void m_dup_msg_id(buf_t *b)
+{
+    put_bytes(b, 2, "BBBBBBBBBBBBBBBB", 16);
+}
+static void m_dup_kind(buf_t *b)
+{
+    put_enum(b, 5, TACNET__EVENT_KIND__REFERRAL);
+}
+static void m_unknown_field_23(buf_t *b)
+{
+    put_uint(b, 23, 1);
+}
+static void m_unknown_field_63_len(buf_t *b)
+{
+    put_bytes(b, 63, "Jane", 4);
+}
+static void m_unknown_field_1000(buf_t *b)
+{
+    put_tag(b, 1000, WT_I64);
+    put_raw(b, "\0\0\0\0\0\0\0\0", 8);
+}
+static void m_schema_version_last(buf_t *b)
+{
+    put_uint(b, 1, 1);
+}
+
+static void s_wrong_type_schema(hspec_t *h)
+{
+    RAW(h, 1, 0x0a, 0x01, 0x01);
+}
+static void s_wrong_type_msg_id(hspec_t *h)
+{
+    RAW(h, 2, 0x10, 0x05);
+}
+static void s_wrong_type_sender(hspec_t *h)
+{
+    RAW(h, 3, 0x1d, 0x02, 0x00, 0x00, 0x00);
+}
+static void s_varint_11_bytes(hspec_t *h)
+{
+    RAW(h, 8, 0x40, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
+}
+static void s_length_8mib(hspec_t *h)
+{
+    RAW(h, 6, 0x32, 0x80, 0x80, 0x80, 0x04, 'L', 'A', '7');
+}
+static void s_nonminimal_varint(hspec_t *h)
+{
+    RAW(h, 8, 0x40, 0xaa, 0x00); /* 42 in two bytes */
+}
+static void s_nonminimal_length(hspec_t *h)
+{
+    RAW(h, 7, 0x3a, 0x82, 0x00, 'J', 'Q');
+}
+static void s_packed_recipients(hspec_t *h)
+{
+    RAW(h, 4, 0x22, 0x02, 0x01, 0x04); /* same size as two unpacked entries */
+}
+static void s_urgent_as_two(hspec_t *h)
+{
+    RAW(h, 17, 0x88, 0x01, 0x02);
+}
+static void s_enum_not_sign_extended(hspec_t *h)
+{
+    RAW(h, 3, 0x18, 0xff, 0xff, 0xff, 0xff, 0x0f);
+}
+static void s_omit_schema_version(hspec_t *h)
+{
+    h->omit = 1;
+}
+static void s_omit_msg_id(hspec_t *h)
+{
+    h->omit = 2;
+}
+static void s_omit_kind(hspec_t *h)
+{
+    h->omit = 5;
+}
+static void s_omit_initials(hspec_t *h)
+{
+    h->omit = 7;
+}
+static void s_omit_lawful_basis(hspec_t *h)
+{
+    h->omit = 13;
+}
+static void s_sender_6(hspec_t *h)
+{
+    h->sender = 6;
+}
+static void s_sender_negative(hspec_t *h)
+{
+    h->sender = -1;
+}
+static void s_recipient_9(hspec_t *h)
+{
+    h->recipients[1] = 9;
+}
+static void s_kind_reserved(hspec_t *h)
+{
+    h->kind = 30;
+}
+static void s_sensitivity_4(hspec_t *h)
+{
+    h->sensitivity = 4;
+}
+static void s_lawful_basis_4(hspec_t *h)
+{
+    h->lawful_basis = 4;
+}
+static void s_subject_agency_7(hspec_t *h)
+{
+    h->subject_agency = 7;
+}
+static void s_override_reason_5(hspec_t *h)
+{
+    h->override_reason = 5;
+}
+static void s_audience_6(hspec_t *h)
+{
+    h->audience = 6;
+}
+static void s_escalation_event_5(hspec_t *h)
+{
+    h->escalation_event = 5;
+}
+static void s_msg_id_15(hspec_t *h)
+{
+    h->msg_id_len = 15;
+}
+static void s_msg_id_17(hspec_t *h)
+{
+    h->msg_id_len = 17;
+}
+static void s_msg_id_empty(hspec_t *h)
+{
+    h->msg_id_len = 0;
+}
+static void s_refers_to_15(hspec_t *h)
+{
+    h->refers_to_len = 15;
+}
+static void s_refers_to_empty(hspec_t *h)
+{
+    h->refers_to_len = 0;
+}
+static void s_recipients_duplicated(hspec_t *h)
+{
+    h->recipients[1] = h->recipients[0];
+}
+static void s_recipients_9(hspec_t *h)
+{
+    for (size_t i = 0; i < 9; i++)
+        h->recipients[i] = (int32_t)(i % 5 + 1);
+    h->n_recipients = 9;
+}
+static void s_recipients_none(hspec_t *h)
+{
+    h->n_recipients = 0;
+}
+static void s_recipient_unknown(hspec_t *h)
+{
+    h->recipients[1] = TACNET__AGENCY__AGENCY_UNKNOWN;
+}
+static void s_kind_unknown(hspec_t *h)
+{
+    h->kind = TACNET__EVENT_KIND__KIND_UNKNOWN;
+}
+static void s_level_0(hspec_t *h)
+{
+    h->level_of_need = 0;
+}
+static void s_level_5(hspec_t *h)
+{
+    h->level_of_need = 5;
+}
+static void s_stage_5(hspec_t *h)
+{
+    h->escalation_stage = 5;
+}
+
+typedef struct {
+    const char *name;
+    void (*spec)(hspec_t *);
+    void (*raw)(buf_t *);
+    int expect;
+} hcase_t;
+
+static const hcase_t CASES[] = {
+    { "empty input", NULL, m_empty, TACNET_EBADMSG },
+    { "one byte over the cap", NULL, m_oversize, TACNET_ETOOBIG },
+    { "truncated varint", NULL, m_truncated_varint, TACNET_EBADMSG },
+    { "cut in half", NULL, m_cut_in_half, TACNET_EBADMSG },
+    { "wire type 7", NULL, m_bad_wire_type, TACNET_EBADMSG },
+    { "start-group wire type", NULL, m_start_group, TACNET_EBADMSG },
+    { "field number 0", NULL, m_field_zero, TACNET_EBADMSG },
+    { "schema_version as length-delimited", s_wrong_type_schema, NULL, TACNET_EBADMSG },
+    { "msg_id as varint", s_wrong_type_msg_id, NULL, TACNET_EBADMSG },
+    { "sender as fixed32", s_wrong_type_sender, NULL, TACNET_EBADMSG },
+    { "varint of 11 bytes", s_varint_11_bytes, NULL, TACNET_EBADMSG },
+    { "8 MiB length prefix", s_length_8mib, NULL, TACNET_EBADMSG },
+    { "missing schema_version", s_omit_schema_version, NULL, TACNET_EBADMSG },
+    { "missing msg_id", s_omit_msg_id, NULL, TACNET_EBADMSG },
+    { "missing kind", s_omit_kind, NULL, TACNET_EBADMSG },
+    { "missing initials", s_omit_initials, NULL, TACNET_EBADMSG },
+    { "missing lawful_basis", s_omit_lawful_basis, NULL, TACNET_EBADMSG },
+    { "duplicate schema_version", NULL, m_dup_schema_version, TACNET_ENONCANON },
+    { "duplicate msg_id", NULL, m_dup_msg_id, TACNET_ENONCANON },
+    { "duplicate kind", NULL, m_dup_kind, TACNET_ENONCANON },
+    { "unknown field 23", NULL, m_unknown_field_23, TACNET_ENONCANON },
+    { "unknown field 63 with text", NULL, m_unknown_field_63_len, TACNET_ENONCANON },
+    { "unknown field 1000", NULL, m_unknown_field_1000, TACNET_ENONCANON },
+    { "non-minimal varint", s_nonminimal_varint, NULL, TACNET_ENONCANON },
+    { "non-minimal length prefix", s_nonminimal_length, NULL, TACNET_ENONCANON },
+    { "fields out of order", s_omit_schema_version, m_schema_version_last, TACNET_ENONCANON },
+    { "packed recipients", s_packed_recipients, NULL, TACNET_ENONCANON },
+    { "bool encoded as 2", s_urgent_as_two, NULL, TACNET_ENONCANON },
+    { "enum not sign-extended", s_enum_not_sign_extended, NULL, TACNET_ENONCANON },
+    { "sender 6", s_sender_6, NULL, TACNET_EENUM },
+    { "sender -1", s_sender_negative, NULL, TACNET_EENUM },
+    { "recipient 9", s_recipient_9, NULL, TACNET_EENUM },
+    { "kind 30 (reserved range)", s_kind_reserved, NULL, TACNET_EENUM },
+    { "sensitivity 4", s_sensitivity_4, NULL, TACNET_EENUM },
+    { "lawful_basis 4", s_lawful_basis_4, NULL, TACNET_EENUM },
+    { "subject_agency 7", s_subject_agency_7, NULL, TACNET_EENUM },
+    { "override_reason 5", s_override_reason_5, NULL, TACNET_EENUM },
+    { "audience 6", s_audience_6, NULL, TACNET_EENUM },
+    { "escalation_event 5", s_escalation_event_5, NULL, TACNET_EENUM },
+    { "msg_id of 15 bytes", s_msg_id_15, NULL, TACNET_EMSGID },
+    { "msg_id of 17 bytes", s_msg_id_17, NULL, TACNET_EMSGID },
+    { "empty msg_id", s_msg_id_empty, NULL, TACNET_EMSGID },
+    { "refers_to of 15 bytes", s_refers_to_15, NULL, TACNET_EMSGID },
+    { "empty refers_to", s_refers_to_empty, NULL, TACNET_EMSGID },
+    { "kind unknown", s_kind_unknown, NULL, TACNET_EKIND },
+    { "recipients duplicated", s_recipients_duplicated, NULL, TACNET_EFIELD },
+    { "nine recipients", s_recipients_9, NULL, TACNET_EFIELD },
+    { "no recipients", s_recipients_none, NULL, TACNET_EFIELD },
+    { "recipient AGENCY_UNKNOWN", s_recipient_unknown, NULL, TACNET_EFIELD },
+    { "level_of_need 0", s_level_0, NULL, TACNET_EFIELD },
+    { "level_of_need 5", s_level_5, NULL, TACNET_EFIELD },
+    { "escalation_stage 5", s_stage_5, NULL, TACNET_EFIELD },
+};
+
+Test(wire, every_malformed_header_is_rejected_with_its_code)
+{
+    size_t n = sizeof CASES / sizeof CASES[0];
+    cr_assert_geq(n, 30);
+    for (size_t i = 0; i < n; i++) {
+        hspec_t h;
+        buf_t b;
+        int err = 0;
+        spec_base(&h);
+        if (CASES[i].spec)
+            CASES[i].spec(&h);
+        spec_encode(&h, &b);
+        if (CASES[i].raw)
+            CASES[i].raw(&b);
+        Tacnet__Header *hdr = wire_header_unpack(b.b, b.n, &err);
+        cr_expect_null(hdr, "case '%s' was accepted", CASES[i].name);
+        cr_expect_eq(err, CASES[i].expect, "case '%s': got %s, want %s", CASES[i].name,
+                     tacnet_errname(err), tacnet_errname(CASES[i].expect));
+        wire_free(hdr ? &hdr->base : NULL);
+    }
+}
+
+Test(wire, valid_header_is_accepted_and_matches_protobuf_c_encoding)
+{
+    hspec_t h;
+    buf_t b;
+    int err = -1;
+    spec_base(&h);
+    spec_encode(&h, &b);
+    Tacnet__Header *hdr = wire_header_unpack(b.b, b.n, &err);
+    cr_assert_not_null(hdr, "valid header refused: %s", tacnet_errname(err));
+    cr_assert_eq(hdr->msg_id.len, 16);
+    cr_assert_eq(memcmp(hdr->msg_id.data, h.msg_id, 16), 0);
+    cr_assert_eq(hdr->sender, TACNET__AGENCY__SCHOOL);
+    cr_assert_eq(hdr->n_recipients, 2);
+    cr_assert_eq(hdr->recipients[1], TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_eq(hdr->sender_seq, 42);
+    cr_assert(hdr->has_level_of_need);
+    cr_assert_eq(hdr->level_of_need, 3);
+    cr_assert_eq(hdr->case_ref.len, strlen(CASE_REF));
+    /* the hand encoder is the canonical encoding: protobuf-c packs the same bytes */
+    size_t len = 0;
+    uint8_t *packed = wire_pack(&hdr->base, &len);
+    cr_assert_eq(len, b.n);
+    cr_assert_eq(memcmp(packed, b.b, len), 0);
+    free(packed);
+    wire_free(&hdr->base);
+}
+
+Test(wire, header_without_optional_fields_is_accepted)
+{
+    Tacnet__Header h = TACNET__HEADER__INIT;
+    Tacnet__Agency rcpt[1] = { TACNET__AGENCY__CAMHS };
+    uint8_t id[16] = { 9 };
+    h.schema_version = 1;
+    h.msg_id.data = id;
+    h.msg_id.len = sizeof id;
+    h.sender = TACNET__AGENCY__SOCIAL_CARE;
+    h.n_recipients = 1;
+    h.recipients = rcpt;
+    h.kind = TACNET__EVENT_KIND__CONCERN;
+    h.case_ref.data = (uint8_t *)CASE_REF;
+    h.case_ref.len = strlen(CASE_REF);
+    h.initials.data = (uint8_t *)"KT";
+    h.initials.len = 2;
+    h.sensitivity = TACNET__SENSITIVITY__ROUTINE;
+    h.lawful_basis = TACNET__LAWFUL_BASIS__CONSENT;
+    size_t len = 0;
+    int err = -1;
+    uint8_t *packed = wire_pack(&h.base, &len);
+    Tacnet__Header *got = wire_header_unpack(packed, len, &err);
+    cr_assert_not_null(got, "refused: %s", tacnet_errname(err));
+    cr_assert_not(got->has_refers_to);
+    cr_assert_eq(got->kind, TACNET__EVENT_KIND__CONCERN);
+    wire_free(&got->base);
+    free(packed);
+}
+
+Test(wire, embedded_nul_in_initials_survives_for_the_policy_check)
+{
+    hspec_t h;
+    buf_t b;
+    int err = -1;
+    spec_base(&h);
+    memcpy(h.initials, "AB\0X", 4);
+    h.initials_len = 4;
+    spec_encode(&h, &b);
+    Tacnet__Header *hdr = wire_header_unpack(b.b, b.n, &err);
+    cr_assert_not_null(hdr, "refused: %s", tacnet_errname(err));
+    cr_assert_eq(hdr->initials.len, 4);
+    cr_assert_eq(memcmp(hdr->initials.data, "AB\0X", 4), 0);
+    wire_free(&hdr->base);
+}
+
+Test(wire, decoding_over_budget_is_refused)
+{
+    hspec_t h;
+    buf_t b;
+    int err = 0;
+    spec_base(&h);
+    spec_encode(&h, &b);
+    ProtobufCMessage *m = wire_unpack(&tacnet__header__descriptor, b.b, b.n, 64, 1, &err);
+    cr_assert_null(m);
+    cr_assert_eq(err, TACNET_EBUDGET);
+    m = wire_unpack(&tacnet__header__descriptor, b.b, b.n, 0, 1, &err);
+    cr_assert_not_null(m);
+    wire_free(m);
+}
+
+Test(wire, non_canonical_input_passes_only_when_not_asked_to_check)
+{
+    hspec_t h;
+    buf_t b;
+    int err = 0;
+    spec_base(&h);
+    spec_encode(&h, &b);
+    m_dup_kind(&b);
+    ProtobufCMessage *m = wire_unpack(&tacnet__header__descriptor, b.b, b.n, 0, 0, &err);
+    cr_assert_not_null(m);
+    cr_assert_eq(((Tacnet__Header *)m)->kind, TACNET__EVENT_KIND__REFERRAL, "last value wins");
+    wire_free(m);
+    m = wire_unpack(&tacnet__header__descriptor, b.b, b.n, 0, 1, &err);
+    cr_assert_null(m);
+    cr_assert_eq(err, TACNET_ENONCANON);
+}
+
+Test(wire, msgid_hex_is_lowercase)
+{
+    uint8_t id[16] = { 0x00, 0x01, 0xab, 0xff };
+    char out[33];
+    wire_msgid_hex(id, sizeof id, out);
+    cr_assert_str_eq(out, "0001abff000000000000000000000000");
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Frames over a real DEALER <-> ROUTER pair.
+ */
+typedef struct {
+    void *ctx, *router, *dealer;
+} pair_t;
+
+static void s_opts(void *sock)
+{
+    int timeout = 2000, linger = 0;
+    cr_assert_eq(zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout), 0);
+    cr_assert_eq(zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger), 0);
+}
+
+static void pair_open(pair_t *p, const char *endpoint)
+{
+    int one = 1;
+    p->ctx = zmq_ctx_new();
+    p->router = zmq_socket(p->ctx, ZMQ_ROUTER);
+    p->dealer = zmq_socket(p->ctx, ZMQ_DEALER);
+    s_opts(p->router);
+    s_opts(p->dealer);
+    cr_assert_eq(zmq_setsockopt(p->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one), 0);
+    cr_assert_eq(zmq_bind(p->router, endpoint), 0);
+    char bound[256];
+    size_t len = sizeof bound;
+    cr_assert_eq(zmq_getsockopt(p->router, ZMQ_LAST_ENDPOINT, bound, &len), 0);
+    cr_assert_eq(zmq_connect(p->dealer, bound), 0);
+}
+
+static void pair_close(pair_t *p)
+{
+    zmq_close(p->dealer);
+    zmq_close(p->router);
+    zmq_ctx_term(p->ctx);
+}
+
+static const uint8_t SIG[SEAL_SIG_BYTES] = { 0x5a, 0xa5 };
+
+/* A message built frame by frame, to send what wire_send refuses to. */
+static void s_raw_send(void *sock, const char *const *frames, const size_t *lens, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cr_assert_geq(zmq_send(sock, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0), 0);
+}
+
+static void s_send_ping(void *dealer, uint64_t epoch)
+{
+    Tacnet__Ping ping = TACNET__PING__INIT;
+    ping.has_epoch = 1;
+    ping.epoch = epoch;
+    cr_assert_eq(wire_send(dealer, NULL, 0, WIRE_PING, &ping.base, NULL, 0, NULL, 0, NULL), 0);
+}
+
+static void s_expect_ping(void *router, uint64_t epoch)
+{
+    wire_msg_t msg;
+    int err = 0;
+    cr_assert_eq(wire_recv(router, 1, 0, &msg), 0, "good message after a bad one lost");
+    cr_assert_eq(msg.cmd, WIRE_PING);
+    Tacnet__Ping *ping = (Tacnet__Ping *)wire_ctl_unpack(msg.cmd, msg.ctl, msg.ctl_len, &err);
+    cr_assert_not_null(ping);
+    cr_assert_eq(ping->epoch, epoch);
+    wire_free(&ping->base);
+    wire_msg_clear(&msg);
+}
+
+/* The F2 command header we send for CMD; returns the packed bytes to compare. */
+static uint8_t *s_ctl_for(uint8_t cmd, size_t *len)
+{
+    static const uint8_t id[16] = { 7, 7, 7 };
+    switch (cmd) {
+    case WIRE_HELLO: {
+        Tacnet__Hello m = TACNET__HELLO__INIT;
+        m.last_applied_seq = 1001;
+        m.credit = 64;
+        return wire_pack(&m.base, len);
+    }
+    case WIRE_WELCOME: {
+        Tacnet__Welcome m = TACNET__WELCOME__INIT;
+        m.epoch = 0x1122334455667788ull;
+        m.head_seq = 5000;
+        return wire_pack(&m.base, len);
+    }
+    case WIRE_PUBLISH: {
+        Tacnet__Publish m = TACNET__PUBLISH__INIT;
+        return wire_pack(&m.base, len);
+    }
+    case WIRE_PUBACK: {
+        Tacnet__Puback m = TACNET__PUBACK__INIT;
+        m.msg_id.data = (uint8_t *)id;
+        m.msg_id.len = sizeof id;
+        m.seq = 77;
+        return wire_pack(&m.base, len);
+    }
+    case WIRE_DELIVER: {
+        Tacnet__Deliver m = TACNET__DELIVER__INIT;
+        m.seq = 78;
+        m.prev_seq = 70;
+        return wire_pack(&m.base, len);
+    }
+    case WIRE_ACK: {
+        Tacnet__Ack m = TACNET__ACK__INIT;
+        m.upto_seq = 78;
+        return wire_pack(&m.base, len);
+    }
+    case WIRE_PING:
+    case WIRE_PONG: {
+        Tacnet__Pong m = TACNET__PONG__INIT;
+        m.epoch = 99;
+        return wire_pack(&m.base, len);
+    }
+    default: {
+        Tacnet__Nack m = TACNET__NACK__INIT;
+        m.code = TACNET_EREPLAY;
+        m.reason = (char *)"replay";
+        return wire_pack(&m.base, len);
+    }
+    }
+}
+
+static void s_roundtrip(void *from, void *to, int to_is_router, const uint8_t *rid, size_t rid_len,
+                        uint8_t cmd, wire_msg_t *got)
+{
+    static const uint8_t header[] = { 0x08, 0x01 }, sealed[] = { 1, 2, 3, 4, 5 };
+    size_t ctl_len = 0;
+    uint8_t *ctl = s_ctl_for(cmd, &ctl_len);
+    int err = 0;
+    ProtobufCMessage *m = wire_ctl_unpack(cmd, ctl, ctl_len, &err);
+    cr_assert_not_null(m, "command %d: own ctl refused: %s", cmd, tacnet_errname(err));
+    int event = cmd == WIRE_PUBLISH || cmd == WIRE_DELIVER;
+    cr_assert_eq(wire_send(from, rid, rid_len, cmd, m, event ? header : NULL,
+                           event ? sizeof header : 0, event ? sealed : NULL,
+                           event ? sizeof sealed : 0, event ? SIG : NULL),
+                 0, "command %d not sent", cmd);
+    wire_free(m);
+    cr_assert_eq(wire_recv(to, to_is_router, 0, got), 0, "command %d not received", cmd);
+    cr_assert_eq(got->cmd, cmd);
+    cr_assert_str_eq(got->user_id, "");
+    cr_assert_eq(got->ctl_len, ctl_len);
+    cr_assert_eq(memcmp(got->ctl, ctl, ctl_len), 0);
+    if (event) {
+        cr_assert_eq(got->header_len, sizeof header);
+        cr_assert_eq(memcmp(got->header, header, sizeof header), 0);
+        cr_assert_eq(got->sealed_len, sizeof sealed);
+        cr_assert_eq(memcmp(got->sealed, sealed, sizeof sealed), 0);
+        cr_assert_eq(got->sig_len, SEAL_SIG_BYTES);
+        cr_assert_eq(memcmp(got->sig, SIG, SEAL_SIG_BYTES), 0);
+    } else {
+        cr_assert_null(got->header);
+        cr_assert_null(got->sig);
+    }
+    free(ctl);
+}
+
+Test(wire, every_command_round_trips_both_ways)
+{
+    pair_t p;
+    pair_open(&p, "inproc://wire-roundtrip");
+    for (uint8_t cmd = WIRE_HELLO; cmd <= WIRE_ERROR; cmd++) {
+        wire_msg_t up, down;
+        s_roundtrip(p.dealer, p.router, 1, NULL, 0, cmd, &up);
+        cr_assert_gt(up.rid_len, 0, "router side must see a routing id");
+        s_roundtrip(p.router, p.dealer, 0, up.rid, up.rid_len, cmd, &down);
+        cr_assert_eq(down.rid_len, 0);
+        wire_msg_clear(&up);
+        wire_msg_clear(&down);
+    }
+    pair_close(&p);
+}
+
+Test(wire, wrong_frame_counts_are_rejected_and_drained)
+{
+    pair_t p;
+    wire_msg_t msg;
+    pair_open(&p, "tcp://127.0.0.1:*");
+    const char hello = WIRE_HELLO, publish = WIRE_PUBLISH;
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &hello, "", "extra" },
+               (const size_t[]){ 6, 1, 0, 5 }, 4);
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "" },
+               (const size_t[]){ 6, 1, 0 }, 3);
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &hello }, (const size_t[]){ 6, 1 }, 2);
+    s_send_ping(p.dealer, 11);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(wire_recv(p.router, 1, 0, &msg), TACNET_EFRAMES, "bad message %d", i);
+        cr_assert_gt(msg.rid_len, 0, "routing id kept to answer a NACK");
+        wire_msg_clear(&msg);
+    }
+    s_expect_ping(p.router, 11);
+    pair_close(&p);
+}
+
+Test(wire, wrong_protocol_id_and_command_byte_are_rejected_and_drained)
+{
+    pair_t p;
+    wire_msg_t msg;
+    pair_open(&p, "inproc://wire-proto");
+    const char hello = WIRE_HELLO, zero = 0, eleven = 11;
+    s_raw_send(p.dealer, (const char *const[]){ "TACN02", &hello, "" }, (const size_t[]){ 6, 1, 0 },
+               3);
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01\0", &hello, "" },
+               (const size_t[]){ 7, 1, 0 }, 3);
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &zero, "" }, (const size_t[]){ 6, 1, 0 },
+               3);
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &eleven, "" },
+               (const size_t[]){ 6, 1, 0 }, 3);
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", "\x01\x01", "" },
+               (const size_t[]){ 6, 2, 0 }, 3);
+    s_send_ping(p.dealer, 12);
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(wire_recv(p.router, 1, 0, &msg), TACNET_EFRAMES, "bad message %d", i);
+        wire_msg_clear(&msg);
+    }
+    s_expect_ping(p.router, 12);
+    pair_close(&p);
+}
+
+Test(wire, oversize_frames_and_short_signature_are_rejected_and_drained)
+{
+    pair_t p;
+    wire_msg_t msg;
+    static char big[WIRE_MAX_HEADER + 1];
+    static char sig[SEAL_SIG_BYTES + 1];
+    pair_open(&p, "inproc://wire-size");
+    const char ack = WIRE_ACK, publish = WIRE_PUBLISH;
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &ack, big },
+               (const size_t[]){ 6, 1, WIRE_MAX_CTL + 1 }, 3);
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", big, "x", sig },
+               (const size_t[]){ 6, 1, 0, WIRE_MAX_HEADER + 1, 1, SEAL_SIG_BYTES }, 6);
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", "h", "x", sig },
+               (const size_t[]){ 6, 1, 0, 1, 1, SEAL_SIG_BYTES + 1 }, 6);
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", "h", "x", sig },
+               (const size_t[]){ 6, 1, 0, 1, 1, SEAL_SIG_BYTES - 1 }, 6);
+    s_send_ping(p.dealer, 13);
+    static const int expect[] = { TACNET_ETOOBIG, TACNET_ETOOBIG, TACNET_ETOOBIG, TACNET_EBADMSG };
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(wire_recv(p.router, 1, 0, &msg), expect[i], "bad message %d", i);
+        wire_msg_clear(&msg);
+    }
+    s_expect_ping(p.router, 13);
+    pair_close(&p);
+}
+
+Test(wire, nothing_waiting_gives_eagain)
+{
+    pair_t p;
+    wire_msg_t msg;
+    pair_open(&p, "inproc://wire-eagain");
+    cr_assert_eq(wire_recv(p.router, 1, ZMQ_DONTWAIT, &msg), EAGAIN);
+    wire_msg_clear(&msg);
+    pair_close(&p);
+}
+
+Test(wire, sending_to_a_gone_peer_sends_nothing)
+{
+    pair_t p;
+    wire_msg_t msg;
+    pair_open(&p, "inproc://wire-gone");
+    s_send_ping(p.dealer, 1);
+    s_expect_ping(p.router, 1);
+    const uint8_t nobody[] = { 0, 'n', 'o', 'b', 'o', 'd', 'y' };
+    cr_assert_eq(
+        wire_send(p.router, nobody, sizeof nobody, WIRE_PONG, NULL, NULL, 0, NULL, 0, NULL),
+        EHOSTUNREACH);
+    cr_assert_eq(wire_recv(p.dealer, 0, ZMQ_DONTWAIT, &msg), EAGAIN);
+    wire_msg_clear(&msg);
+    /* a DEALER with no peer at all cannot queue */
+    void *lonely = zmq_socket(p.ctx, ZMQ_DEALER);
+    s_opts(lonely);
+    cr_assert_eq(wire_send(lonely, NULL, 0, WIRE_PING, NULL, NULL, 0, NULL, 0, NULL), EAGAIN);
+    zmq_close(lonely);
+    pair_close(&p);
+}
+
+Test(wire, send_refuses_frames_that_do_not_fit_the_command)
+{
+    pair_t p;
+    static uint8_t big[WIRE_MAX_HEADER + 1];
+    pair_open(&p, "inproc://wire-misuse");
+    cr_assert_eq(wire_send(p.dealer, NULL, 0, WIRE_PUBLISH, NULL, NULL, 0, NULL, 0, NULL),
+                 TACNET_EINVAL);
+    cr_assert_eq(wire_send(p.dealer, NULL, 0, WIRE_ACK, NULL, big, 1, NULL, 0, SIG), TACNET_EINVAL);
+    cr_assert_eq(wire_send(p.dealer, NULL, 0, 11, NULL, NULL, 0, NULL, 0, NULL), TACNET_EINVAL);
+    cr_assert_eq(wire_send(p.dealer, NULL, 0, WIRE_PUBLISH, NULL, big, sizeof big, NULL, 0, SIG),
+                 TACNET_ETOOBIG);
+    wire_msg_t msg;
+    cr_assert_eq(wire_recv(p.router, 1, ZMQ_DONTWAIT, &msg), EAGAIN, "nothing was sent");
+    wire_msg_clear(&msg);
+    pair_close(&p);
+}
+
+Test(wire, nack_carries_code_and_reason)
+{
+    pair_t p;
+    wire_msg_t msg;
+    int err = 0;
+    const uint8_t id[16] = { 0xde, 0xad, 0xbe, 0xef };
+    pair_open(&p, "inproc://wire-nack");
+    s_send_ping(p.dealer, 2);
+    cr_assert_eq(wire_recv(p.router, 1, 0, &msg), 0);
+    cr_assert_eq(wire_send_nack(p.router, msg.rid, msg.rid_len, WIRE_NACK, id, sizeof id,
+                                TACNET_ESIGNATURE, "key 3"),
+                 0);
+    wire_msg_clear(&msg);
+    cr_assert_eq(wire_recv(p.dealer, 0, 0, &msg), 0);
+    cr_assert_eq(msg.cmd, WIRE_NACK);
+    Tacnet__Nack *nack = (Tacnet__Nack *)wire_ctl_unpack(msg.cmd, msg.ctl, msg.ctl_len, &err);
+    cr_assert_not_null(nack, "%s", tacnet_errname(err));
+    cr_assert_eq(nack->code, TACNET_ESIGNATURE);
+    cr_assert_str_eq(nack->reason, "signature does not verify: key 3");
+    cr_assert(nack->has_msg_id);
+    cr_assert_eq(nack->msg_id.len, 16);
+    cr_assert_eq(memcmp(nack->msg_id.data, id, 16), 0);
+    wire_free(&nack->base);
+    wire_msg_clear(&msg);
+    pair_close(&p);
+}
+
+/* A ZAP handler answering in this thread: the ROUTER's User-Id is what ZAP said. */
+Test(wire, user_id_comes_from_zap)
+{
+    pair_t p;
+    wire_msg_t msg;
+    char frames[8][64];
+    int sizes[8];
+    p.ctx = zmq_ctx_new();
+    void *zap = zmq_socket(p.ctx, ZMQ_REP);
+    s_opts(zap);
+    cr_assert_eq(zmq_bind(zap, "inproc://zeromq.zap.01"), 0);
+    p.router = zmq_socket(p.ctx, ZMQ_ROUTER);
+    p.dealer = zmq_socket(p.ctx, ZMQ_DEALER);
+    s_opts(p.router);
+    s_opts(p.dealer);
+    cr_assert_eq(zmq_setsockopt(p.router, ZMQ_ZAP_DOMAIN, "tacnet", 6), 0);
+    cr_assert_eq(zmq_bind(p.router, "tcp://127.0.0.1:*"), 0);
+    char bound[256];
+    size_t len = sizeof bound;
+    cr_assert_eq(zmq_getsockopt(p.router, ZMQ_LAST_ENDPOINT, bound, &len), 0);
+    cr_assert_eq(zmq_connect(p.dealer, bound), 0);
+    s_send_ping(p.dealer, 3);
+    int n = 0, more = 1;
+    while (more) {
+        cr_assert_lt(n, 8);
+        sizes[n] = zmq_recv(zap, frames[n], sizeof frames[n], 0);
+        cr_assert_geq(sizes[n], 0, "no ZAP request");
+        size_t more_len = sizeof more;
+        zmq_getsockopt(zap, ZMQ_RCVMORE, &more, &more_len);
+        n++;
+    }
+    cr_assert_geq(n, 6);
+    zmq_send(zap, "1.0", 3, ZMQ_SNDMORE);
+    zmq_send(zap, frames[1], (size_t)sizes[1], ZMQ_SNDMORE);
+    zmq_send(zap, "200", 3, ZMQ_SNDMORE);
+    zmq_send(zap, "OK", 2, ZMQ_SNDMORE);
+    zmq_send(zap, "camhs", 5, ZMQ_SNDMORE);
+    zmq_send(zap, "", 0, 0);
+    cr_assert_eq(wire_recv(p.router, 1, 0, &msg), 0);
+    cr_assert_str_eq(msg.user_id, "camhs");
+    wire_msg_clear(&msg);
+    zmq_close(zap);
+    pair_close(&p);
+}
