@@ -9,8 +9,8 @@
  *
  * File syntax: `[section]` headers, `key = value` lines, whole-line comments starting with '#' or
  * ';'. Values are taken verbatim (no quotes, no escapes); a comment after a value or a section
- * header is refused rather than read as part of it (or silently dropped); indented (continuation) lines are refused; lines are at most
- * CFG_MAX_LINE - 1 bytes.
+ * header is refused rather than read as part of it (or silently dropped); indented
+ * (continuation) lines are refused; lines are at most CFG_MAX_LINE - 1 bytes.
  *
  * Types:
  *   CFG_STRING    any text, may be empty.
