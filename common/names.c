@@ -46,12 +46,12 @@ int names_enum_parse(const ProtobufCEnumDescriptor *desc, const char *name, int 
     char up[64];
     size_t n = strlen(name);
     if (n == 0 || n >= sizeof(up))
-        return TACNET_ENUM;
+        return TACNET_EENUM;
     for (size_t i = 0; i <= n; i++)
         up[i] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
     const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(desc, up);
     if (!v)
-        return TACNET_ENUM;
+        return TACNET_EENUM;
     *value = v->value;
     return 0;
 }

@@ -13,7 +13,7 @@
 const char *names_enum(const ProtobufCEnumDescriptor *desc, int value);
 
 /* Parse NAME (any case; '-' counts as '_') as a member of DESC. Returns 0 with *VALUE, or
- * TACNET_ENUM. */
+ * TACNET_EENUM. */
 int names_enum_parse(const ProtobufCEnumDescriptor *desc, const char *name, int *value);
 
 /* Shorthands for the common enums; "?" for an unknown value. */

@@ -1,0 +1,23 @@
+/* cli: the `tacnet` subcommands, one entry point each (argv[0] is the subcommand name). Each
+ * returns the process exit status: 0 ok, 1 ran and refused / found a problem, 2 usage or could
+ * not run. */
+#ifndef TACNET_CLI_H
+#define TACNET_CLI_H
+
+#include <stdio.h>
+
+int cli_provision_main(int argc, char **argv);
+int cli_policy_main(int argc, char **argv);
+int cli_audit_main(int argc, char **argv);
+int cli_broker_main(int argc, char **argv);
+int cli_agency_main(int argc, char **argv);
+int cli_agency_usage(FILE *out);
+
+/* Print the broker admin JSON for people. Returns the exit status. */
+int cli_broker_status_print(const char *json, FILE *out);
+
+/* The repository's deploy/ directory as seen from the running binary (build/<cfg>/bin/..), or
+ * /usr/share/tacnet when installed; TACNET_DEPLOY overrides. Static storage. */
+const char *cli_deploy_dir(void);
+
+#endif

@@ -1,0 +1,41 @@
+/* tacnet: the command line for people and scripts. Each subcommand lives in its own file;
+ * this only dispatches. Exit codes: 0 ok, 1 the command ran and refused or found a problem,
+ * 2 usage or could not run (see README "The tacnet command"). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: tacnet COMMAND ...\n"
+            "  provision --out DIR [--sharing FILE] [--escalation FILE] [--validity-days N]\n"
+            "  policy check [--register FILE] [--gazetteer DIR]   (text lines on stdin)\n"
+            "  audit verify PATH [--json]\n"
+            "  broker status --data-dir DIR [--json]\n"
+            "  --agency NAME [--socket PATH] [--json] AGENCY-COMMAND ...   (see tacnet help agency)\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+        if (argc >= 3 && strcmp(argv[2], "agency") == 0)
+            return cli_agency_usage(stdout);
+        return s_usage(argc < 2 ? stderr : stdout);
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "provision") == 0)
+        return cli_provision_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "policy") == 0)
+        return cli_policy_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "audit") == 0)
+        return cli_audit_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "broker") == 0)
+        return cli_broker_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "--agency") == 0 || strncmp(cmd, "--agency=", 9) == 0)
+        return cli_agency_main(argc - 1, argv + 1);
+    fprintf(stderr, "tacnet: unknown command \"%s\"\n", cmd);
+    return s_usage(stderr);
+}
