@@ -147,7 +147,8 @@ static int s_header_enums(const Tacnet__Header *h)
          !s_enum_known(&tacnet__override_reason__descriptor, h->override_reason)) ||
         (h->has_audience && !s_enum_known(&tacnet__role__descriptor, h->audience)) ||
         (h->has_escalation_event &&
-         !s_enum_known(&tacnet__escalation_event__descriptor, h->escalation_event)))
+         !s_enum_known(&tacnet__escalation_event__descriptor, h->escalation_event)) ||
+        (h->has_consent && !s_enum_known(&tacnet__consent_state__descriptor, h->consent)))
         return TACNET_EENUM;
     return 0;
 }
