@@ -175,7 +175,9 @@ static void s_choice(intake_row_t *row, const char *case_ref, const char *initia
             ok = false;
         }
     }
-    if (n_goals == 0 && ok) {
+    /* A goal that is present but invalid has its own error already. */
+    if (n_goals == 0 && !intake_row_has(row, CAPA_GOAL_1) && !intake_row_has(row, CAPA_GOAL_2) &&
+        !intake_row_has(row, CAPA_GOAL_3)) {
         intake_row_error(row, TACNET_EFIELD,
                          "goal_1 is empty (a choice appointment agrees at least one goal)");
         ok = false;
