@@ -261,6 +261,12 @@ Test(policy, allowlisted_given_name_needs_a_surname)
     EXPECT_CLEAN(NULL, "Grace period ends in June; we will mark progress.");
 }
 
+Test(policy, saints_in_place_names_are_not_names)
+{
+    EXPECT_CLEAN(NULL, "Attends St Oren's Primary; seen at St. Talia's and Saint Marisol's.");
+    EXPECT(NULL, "Last Oren's visit.", { POLICY_KIND_NAME, "Oren" });
+}
+
 Test(policy, lowercase_and_acronyms_are_not_names)
 {
     EXPECT_CLEAN(NULL, "talia quillfeather is lowercase; TALIA and CAMHS are capitals.");
