@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <zmq.h>
 
-#define AGENCY_BATCH     256
-#define AGENCY_PING_MS   2000
-#define AGENCY_LIVENESS  3
+#define AGENCY_BATCH    256
+#define AGENCY_PING_MS  2000
+#define AGENCY_LIVENESS 3
 
 volatile sig_atomic_t agency_stop_flag = 0;
 volatile sig_atomic_t agency_reload_flag = 0;
@@ -106,8 +106,8 @@ static int s_outbox_done(MDB_txn *txn, void *arg)
         return rc;
     char hex[33];
     wire_msgid_hex(o->msg_id, 16, hex);
-    return agency_audit(self, txn, "broker", o->code ? "publish.refused" : "publish.accepted",
-                        hex, o->code ? "refused" : "ok", o->code);
+    return agency_audit(self, txn, "broker", o->code ? "publish.refused" : "publish.accepted", hex,
+                        o->code ? "refused" : "ok", o->code);
 }
 
 static void s_on_puback(agency_t *self, const wire_msg_t *m)
@@ -168,8 +168,8 @@ static int s_connect(agency_t *self)
     if (self->dealer)
         zmq_close(self->dealer);
     self->dealer = zmq_socket(self->ctx, ZMQ_DEALER);
-    const Tacnet__NodeKey *bk = roster_key_current(self->roster, TACNET__AGENCY__BROKER,
-                                                   clock_now_ms());
+    const Tacnet__NodeKey *bk =
+        roster_key_current(self->roster, TACNET__AGENCY__BROKER, clock_now_ms());
     if (!bk)
         return TACNET_EKEYID;
     char server[SEAL_Z85_BYTES], pub[SEAL_Z85_BYTES], sec[SEAL_Z85_BYTES];
@@ -239,8 +239,8 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
             rc = store_put(txn, self->quarantine, key, 8, q, 4 + p->msg.header_len, 0);
             free(q);
             if (rc == 0)
-                rc = agency_audit(self, txn, names_agency(p->h->sender), "deliver.quarantine",
-                                  hex, "quarantined", p->code);
+                rc = agency_audit(self, txn, names_agency(p->h->sender), "deliver.quarantine", hex,
+                                  "quarantined", p->code);
         }
         last = p->seq;
     }
@@ -260,8 +260,8 @@ static void s_prepare(agency_t *self, prepared_t *p)
         p->code = err;
         return;
     }
-    const Tacnet__NodeKey *sk = roster_key_find(self->roster, p->h->sender, p->h->sender_key_id,
-                                                now, &err);
+    const Tacnet__NodeKey *sk =
+        roster_key_find(self->roster, p->h->sender, p->h->sender_key_id, now, &err);
     if (!sk) {
         p->code = TACNET_EKEYID;
         return;

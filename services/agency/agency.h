@@ -22,17 +22,17 @@ typedef struct agency agency_t;
 
 typedef struct agency_config {
     const agency_profile_t *profile;
-    const char *data_dir;      /* LMDB view, api.sock (0700) */
-    const char *broker;        /* broker endpoint, or NULL to read broker_file */
-    const char *broker_file;   /* file holding the endpoint (written by the broker) */
+    const char *data_dir;    /* LMDB view, api.sock (0700) */
+    const char *broker;      /* broker endpoint, or NULL to read broker_file */
+    const char *broker_file; /* file holding the endpoint (written by the broker) */
     const char *roster_path;
     const char *root_pub_path;
     const char *key_path;
     const char *gazetteer_dir; /* identifier policy word lists */
     const char *holidays_path; /* may be NULL */
     size_t map_size;
-    unsigned credit;           /* delivery window requested in HELLO */
-    unsigned window;           /* publishes in flight before waiting for PUBACKs */
+    unsigned credit; /* delivery window requested in HELLO */
+    unsigned window; /* publishes in flight before waiting for PUBACKs */
     unsigned heartbeat_ms;
 } agency_config_t;
 

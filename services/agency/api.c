@@ -6,6 +6,7 @@
 #include "wire.h"
 
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +55,17 @@ static int s_member_for(Tacnet__EventKind kind, Tacnet__Body__EventCase *member)
     return TACNET_EKIND;
 }
 
-static void s_reply_error(Tacnet__ApiReply *reply, int code, const char *fmt, const char *arg)
+static void s_reply_error(Tacnet__ApiReply *reply, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_reply_error(Tacnet__ApiReply *reply, int code, const char *fmt, ...)
 {
     char buf[256];
+    va_list ap;
     reply->code = code;
-    snprintf(buf, sizeof(buf), fmt, arg);
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
     free(reply->reason);
     reply->reason = xstrdup(buf);
 }
@@ -117,8 +124,8 @@ static int s_walk(agency_t *self, const policy_register_t *reg, const ProtobufCM
                 if (policy_text_check(self->policy, reg, s, strlen(s), fs, 16, &n) != 0) {
                     found = 1;
                     for (size_t j = 0; j < n && j < 16; j++)
-                        s_add_finding(reply, policy_kind_name(fs[j].kind), fs[j].start,
-                                      fs[j].end, sub);
+                        s_add_finding(reply, policy_kind_name(fs[j].kind), fs[j].start, fs[j].end,
+                                      sub);
                 }
             } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
                 const ProtobufCMessage *c = ((const ProtobufCMessage *const *)elems)[k];
@@ -186,12 +193,13 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
     Tacnet__Body *body = req->body;
     int rc;
     if (s_member_for(req->kind, &member) != 0) {
-        s_reply_error(reply, TACNET_EKIND, "agencies cannot publish %s events", names_kind(req->kind));
+        s_reply_error(reply, TACNET_EKIND, "agencies cannot publish %s events",
+                      names_kind(req->kind));
         return TACNET_EKIND;
     }
     if (body->event_case != member) {
         s_reply_error(reply, TACNET_EFIELD, "a %s event needs its body in the \"%s\" field",
-                      names_kind(req->kind));
+                      names_kind(req->kind), names_kind(req->kind));
         return TACNET_EFIELD;
     }
     if ((rc = policy_case_ref_check(req->case_ref.data, req->case_ref.len)) != 0) {
@@ -239,9 +247,9 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
     h.sender_key_id = self->keys->key_id;
     const Tacnet__Roster *r = roster_msg(self->roster);
     h.policy_version = r->has_policy_version ? r->policy_version : 1;
-    h.sensitivity = req->has_sensitivity ? req->sensitivity
-                                          : (Tacnet__Sensitivity)self->profile->default_sensitivity(
-                                                req->kind);
+    h.sensitivity = req->has_sensitivity
+                        ? req->sensitivity
+                        : (Tacnet__Sensitivity)self->profile->default_sensitivity(req->kind);
     h.lawful_basis = req->has_lawful_basis ? req->lawful_basis : TACNET__LAWFUL_BASIS__CONSENT;
     h.has_refers_to = req->has_refers_to;
     h.refers_to = req->refers_to;
@@ -258,8 +266,8 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
         h.has_consent = 1;
         h.consent = (Tacnet__ConsentState)body->consent_recorded->state;
     }
-    if (req->kind == TACNET__EVENT_KIND__ASSESSMENT && !h.has_level_of_need &&
-        body->assessment && body->assessment->has_level_of_need) {
+    if (req->kind == TACNET__EVENT_KIND__ASSESSMENT && !h.has_level_of_need && body->assessment &&
+        body->assessment->has_level_of_need) {
         h.has_level_of_need = 1;
         h.level_of_need = body->assessment->level_of_need;
     }
@@ -309,8 +317,8 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
     sodium_memzero(bbuf, blen);
     free(bbuf);
     if (rc == 0) {
-        outbox_put_t o = { self, sender_seq, msg_id, hbuf, hlen, sealed, slen, sig,
-                           names_kind(req->kind) };
+        outbox_put_t o = { self, sender_seq,           msg_id, hbuf, hlen, sealed, slen,
+                           sig,  names_kind(req->kind) };
         rc = store_write(self->store, s_outbox_put, &o);
     }
     free(hbuf);
@@ -357,8 +365,7 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
         rc = agency_view_show(self, req->show_case->case_ref.data, req->show_case->case_ref.len,
                               reply->show_case);
         if (rc == TACNET_ENOTFOUND) {
-            s_reply_error(reply, rc, "this agency holds no case %s",
-                          "with that reference");
+            s_reply_error(reply, rc, "this agency holds no case with that reference");
             return;
         }
         break;

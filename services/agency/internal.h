@@ -28,8 +28,8 @@ struct agency {
     char broker_ep[256];
     void *ctx, *dealer, *api;
     store_t *store;
-    MDB_dbi meta, outbox, outbox_ids, dead, events, applied, by_case, cases, identity,
-        quarantine, audit;
+    MDB_dbi meta, outbox, outbox_ids, dead, events, applied, by_case, cases, identity, quarantine,
+        audit;
     roster_t *roster;
     uint8_t root_pk[SEAL_KEY_BYTES];
     seal_keys_t *keys;
@@ -74,8 +74,7 @@ int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__Fol
 void agency_view_reply_free(Tacnet__ApiReply *r);
 
 /* Identity register: names for a case (kept encrypted, never sent). */
-int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names,
-                        size_t n);
+int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n);
 policy_register_t *agency_identity_register(agency_t *self, const uint8_t *ref, size_t len);
 
 /* Record an audit entry inside TXN (never body content). */

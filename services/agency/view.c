@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const s_dbs[] = { "meta",    "outbox",   "outbox_ids", "dead",
-                                     "events",  "applied",  "by_case",    "cases",
+static const char *const s_dbs[] = { "meta",     "outbox",     "outbox_ids", "dead",
+                                     "events",   "applied",    "by_case",    "cases",
                                      "identity", "quarantine", AUDIT_DB };
 #define N_DBS (sizeof(s_dbs) / sizeof(s_dbs[0]))
 
@@ -36,8 +36,8 @@ int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
                  tacnet_strerror(*err));
         return *err;
     }
-    MDB_dbi *slots[] = { &self->meta,    &self->outbox,  &self->outbox_ids, &self->dead,
-                         &self->events,  &self->applied, &self->by_case,    &self->cases,
+    MDB_dbi *slots[] = { &self->meta,     &self->outbox,     &self->outbox_ids, &self->dead,
+                         &self->events,   &self->applied,    &self->by_case,    &self->cases,
                          &self->identity, &self->quarantine, &self->audit };
     for (size_t i = 0; i < N_DBS; i++)
         if ((*err = store_dbi(self->store, s_dbs[i], slots[i])) != 0)
@@ -378,8 +378,8 @@ int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__Fol
         store_u64_put(lk, after + 1);
         MDB_val k = { 8, lk }, v;
         out->entries = xcalloc(max, sizeof(*out->entries));
-        for (int op = MDB_SET_RANGE;
-             out->n_entries < max && mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+        for (int op = MDB_SET_RANGE; out->n_entries < max && mdb_cursor_get(cur, &k, &v, op) == 0;
+             op = MDB_NEXT) {
             Tacnet__TimelineEntry *e = s_entry(self, txn, k.mv_data);
             out->next_local_seq = store_u64_get(k.mv_data);
             if (e)

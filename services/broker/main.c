@@ -57,8 +57,8 @@ int main(int argc, char **argv)
 
     char why[512] = "";
     int err = 0;
-    cfg_t *cfg = cfg_load(path, s_options, sizeof(s_options) / sizeof(s_options[0]), &err, why,
-                          sizeof(why));
+    cfg_t *cfg =
+        cfg_load(path, s_options, sizeof(s_options) / sizeof(s_options[0]), &err, why, sizeof(why));
     if (!cfg) {
         fprintf(stderr, "tacnet-broker: %s (%s)\n", why, tacnet_errname(err));
         return 1;

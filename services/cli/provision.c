@@ -36,11 +36,10 @@ typedef struct {
     int failed;
 } parse_ctx_t;
 
-static int s_fail(parse_ctx_t *p, int line, const char *fmt, const char *a, const char *b)
+/* Debian's inih passes no line number to handlers, so reasons name the section and key. */
+static int s_fail(parse_ctx_t *p, const char *section, const char *key, const char *what)
 {
-    char msg[256];
-    snprintf(msg, sizeof(msg), fmt, a, b);
-    snprintf(p->why, p->whylen, "%s:%d: %s", p->file, line, msg);
+    snprintf(p->why, p->whylen, "%s: [%s] %s: %s", p->file, section, key, what);
     p->failed = 1;
     return 0; /* stop inih */
 }
@@ -70,8 +69,7 @@ static int s_classes(const char *value, Tacnet__Sensitivity **out, size_t *n, ch
     for (char *save = NULL, *w = strtok_r(buf, ", \t", &save); w;
          w = strtok_r(NULL, ", \t", &save)) {
         int v;
-        if (names_enum_parse(&tacnet__sensitivity__descriptor, w, &v) != 0 || v == 0 ||
-            *n >= 4) {
+        if (names_enum_parse(&tacnet__sensitivity__descriptor, w, &v) != 0 || v == 0 || *n >= 4) {
             snprintf(bad, badlen, "%s", w);
             return -1;
         }
@@ -80,8 +78,7 @@ static int s_classes(const char *value, Tacnet__Sensitivity **out, size_t *n, ch
     return 0;
 }
 
-static int s_on_sharing(void *user, const char *section, const char *key, const char *value,
-                        int line)
+static int s_on_sharing(void *user, const char *section, const char *key, const char *value)
 {
     parse_ctx_t *p = user;
     Tacnet__Roster *r = p->r;
@@ -89,7 +86,7 @@ static int s_on_sharing(void *user, const char *section, const char *key, const 
         char *end;
         long v = strtol(value, &end, 10);
         if (*value == 0 || *end || v < 0 || v > 1000000)
-            return s_fail(p, line, "%s = \"%s\" is not a whole number", key, value);
+            return s_fail(p, section, key, "not a whole number");
         if (strcmp(key, "version") == 0) {
             r->policy_version = (uint32_t)v;
             r->has_policy_version = 1;
@@ -97,14 +94,14 @@ static int s_on_sharing(void *user, const char *section, const char *key, const 
             r->sharing->expiry_hours = (uint32_t)v;
             r->sharing->has_expiry_hours = 1;
         } else {
-            return s_fail(p, line, "unknown key \"%s\" in [%s]", key, section);
+            return s_fail(p, section, key, "unknown key");
         }
         return 1;
     }
     int a;
     if (names_enum_parse(&tacnet__agency__descriptor, section, &a) != 0 || a == 0 ||
         a == TACNET__AGENCY__BROKER)
-        return s_fail(p, line, "unknown agency [%s]%s", section, "");
+        return s_fail(p, section, key, "unknown agency section");
     Tacnet__SharingRule *rule = s_rule(r, (Tacnet__Agency)a);
     char bad[64];
     int rc;
@@ -113,14 +110,12 @@ static int s_on_sharing(void *user, const char *section, const char *key, const 
         rc = s_classes(value, &rule->with_consent, &rule->n_with_consent, bad, sizeof(bad));
     } else if (strcmp(key, "without_consent") == 0) {
         free(rule->without_consent);
-        rc = s_classes(value, &rule->without_consent, &rule->n_without_consent, bad,
-                       sizeof(bad));
+        rc = s_classes(value, &rule->without_consent, &rule->n_without_consent, bad, sizeof(bad));
     } else {
-        return s_fail(p, line, "unknown key \"%s\" in [%s]", key, section);
+        return s_fail(p, section, key, "unknown key");
     }
     if (rc != 0)
-        return s_fail(p, line, "\"%s\" is not a class (routine, health, safeguarding) in %s", bad,
-                      key);
+        return s_fail(p, section, key, "classes are routine, health, safeguarding");
     return 1;
 }
 
@@ -137,8 +132,7 @@ static Tacnet__EscalationStage *s_stage(Tacnet__EscalationPolicy *e, uint32_t n)
     return s;
 }
 
-static int s_on_escalation(void *user, const char *section, const char *key, const char *value,
-                           int line)
+static int s_on_escalation(void *user, const char *section, const char *key, const char *value)
 {
     parse_ctx_t *p = user;
     Tacnet__EscalationPolicy *e = p->r->escalation;
@@ -148,14 +142,15 @@ static int s_on_escalation(void *user, const char *section, const char *key, con
         if (strcmp(key, "audience") == 0) {
             int v;
             if (names_enum_parse(&tacnet__role__descriptor, value, &v) != 0 || v == 0)
-                return s_fail(p, line, "audience \"%s\" is not a role%s", value, "");
+                return s_fail(p, section, key,
+                              "not a role (practitioner, line_manager, dsl, partnership_lead)");
             s->audience = (Tacnet__Role)v;
             return 1;
         }
         char *end;
         long v = strtol(value, &end, 10);
         if (*value == 0 || *end || v < 0 || v > 100000)
-            return s_fail(p, line, "%s = \"%s\" is not a whole number", key, value);
+            return s_fail(p, section, key, "not a whole number");
         if (strcmp(key, "working_days") == 0) {
             s->working_days = (uint32_t)v;
             s->has_working_days = 1;
@@ -166,16 +161,16 @@ static int s_on_escalation(void *user, const char *section, const char *key, con
             s->seconds = (uint32_t)v;
             s->has_seconds = 1;
         } else {
-            return s_fail(p, line, "unknown key \"%s\" in [%s]", key, section);
+            return s_fail(p, section, key, "unknown key");
         }
         return 1;
     }
     if (strcmp(section, "escalation") != 0)
-        return s_fail(p, line, "unknown section [%s]%s", section, "");
+        return s_fail(p, section, key, "unknown section");
     char *end;
     long v = strtol(value, &end, 10);
     if (*value == 0 || *end || v < 0 || v > 1000000)
-        return s_fail(p, line, "%s = \"%s\" is not a whole number", key, value);
+        return s_fail(p, section, key, "not a whole number");
     if (strcmp(key, "level_gap") == 0) {
         e->level_gap = (uint32_t)v;
         e->has_level_gap = 1;
@@ -186,7 +181,7 @@ static int s_on_escalation(void *user, const char *section, const char *key, con
         e->non_response_seconds = (uint32_t)v;
         e->has_non_response_seconds = 1;
     } else {
-        return s_fail(p, line, "unknown key \"%s\" in [%s]", key, section);
+        return s_fail(p, section, key, "unknown key");
     }
     return 1;
 }
@@ -208,8 +203,8 @@ static int s_parse(const char *path, ini_handler fn, parse_ctx_t *p)
     return 0;
 }
 
-int provision_policy_load(const char *sharing_path, const char *escalation_path,
-                          Tacnet__Roster *r, char *why, size_t whylen)
+int provision_policy_load(const char *sharing_path, const char *escalation_path, Tacnet__Roster *r,
+                          char *why, size_t whylen)
 {
     r->sharing = xcalloc(1, sizeof(*r->sharing));
     tacnet__sharing_policy__init(r->sharing);
@@ -227,8 +222,7 @@ int provision_policy_load(const char *sharing_path, const char *escalation_path,
         while (i < e->n_stages && e->stages[i]->stage != n)
             i++;
         if (i == e->n_stages || !e->stages[i]->audience) {
-            snprintf(why, whylen, "%s: [stage%u] with an audience is required", escalation_path,
-                     n);
+            snprintf(why, whylen, "%s: [stage%u] with an audience is required", escalation_path, n);
             return TACNET_ECONFIG;
         }
     }
@@ -298,8 +292,8 @@ int provision_run(const provision_opts_t *o, FILE *err)
                 path);
         return TACNET_EEXISTS;
     }
-    if ((rc = provision_policy_load(o->sharing_path, o->escalation_path, &r, why,
-                                    sizeof(why))) != 0) {
+    if ((rc = provision_policy_load(o->sharing_path, o->escalation_path, &r, why, sizeof(why))) !=
+        0) {
         fprintf(err, "tacnet provision: %s (%s)\n", why, tacnet_errname(rc));
         goto fail;
     }
