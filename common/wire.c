@@ -280,7 +280,6 @@ static void s_copy(zmq_msg_t *frame, uint8_t **data, size_t *len)
 static void s_user_id(zmq_msg_t *frame, wire_msg_t *out)
 {
     const char *uid = zmq_msg_gets(frame, "User-Id");
-    out->user_id[0] = '\0';
     if (uid && strlen(uid) < sizeof out->user_id)
         memcpy(out->user_id, uid, strlen(uid) + 1);
 }
@@ -348,7 +347,9 @@ int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out)
                 continue;
             return e;
         }
-        if (first)
+        /* A ROUTER's routing-id frame is made locally and carries no metadata; the frames
+         * that came off the wire carry the connection's User-Id. */
+        if (!out->user_id[0])
             s_user_id(&frame, out);
         first = 0;
         more = zmq_msg_more(&frame);

@@ -14,18 +14,16 @@
 static const cfg_option_t s_options[] = {
     { "agency", "data_dir", CFG_PATH, NULL, 0, 0, 1, "view directory (local disk, 0700)" },
     { "agency", "broker", CFG_STRING, "", 0, 0, 0, "broker endpoint" },
-    { "agency", "broker_endpoint_file", CFG_PATH, "", 0, 0, 0, "file naming the endpoint" },
+    { "agency", "broker_endpoint_file", CFG_PATH, NULL, 0, 0, 0, "file naming the endpoint" },
     { "agency", "roster", CFG_PATH, NULL, 0, 0, 1, "signed roster" },
     { "agency", "root_key", CFG_PATH, NULL, 0, 0, 1, "pinned root public key" },
     { "agency", "key", CFG_PATH, NULL, 0, 0, 1, "this agency's key set (0600)" },
     { "agency", "gazetteer", CFG_PATH, NULL, 0, 0, 1, "identifier policy word lists" },
-    { "agency", "holidays", CFG_PATH, "", 0, 0, 0, "bank holidays file" },
+    { "agency", "holidays", CFG_PATH, NULL, 0, 0, 0, "bank holidays file" },
     { "agency", "map_size_mb", CFG_INT, "1024", 1, 1048576, 0, "initial LMDB map" },
     { "agency", "credit", CFG_INT, "256", 1, 4096, 0, "delivery window" },
     { "agency", "window", CFG_INT, "256", 1, 4096, 0, "publishes in flight" },
     { "agency", "heartbeat_ms", CFG_INT, "2000", 100, 60000, 0, "ZMTP heartbeat" },
-    { "http", "bind", CFG_STRING, "127.0.0.1", 0, 0, 0, "dashboard address" },
-    { "http", "port", CFG_INT, "0", 0, 65535, 0, "dashboard port (0: off)" },
     { "log", "level", CFG_STRING, "info", 0, 0, 0, "debug|info|warn|error" },
 };
 

@@ -250,11 +250,22 @@ void provision_policy_free(Tacnet__Roster *r)
     }
 }
 
+/* mkdir -p; the last component is made (or narrowed to) 0700. */
 static int s_mkdir(const char *path)
 {
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+    char buf[4200];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return TACNET_EIO;
+        *p = '/';
+    }
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
         return TACNET_EIO;
-    return chmod(path, 0700) == 0 ? 0 : TACNET_EIO;
+    return chmod(buf, 0700) == 0 ? 0 : TACNET_EIO;
 }
 
 static int s_write_file(const char *path, const void *data, size_t len, mode_t mode)
@@ -297,7 +308,8 @@ int provision_run(const provision_opts_t *o, FILE *err)
         fprintf(err, "tacnet provision: %s (%s)\n", why, tacnet_errname(rc));
         goto fail;
     }
-    if ((rc = s_mkdir(o->out_dir)) != 0)
+    snprintf(path, sizeof(path), "%s", o->out_dir);
+    if ((rc = s_mkdir(path)) != 0)
         goto fail_io;
     snprintf(path, sizeof(path), "%s/keys", o->out_dir);
     if ((rc = s_mkdir(path)) != 0)
