@@ -252,8 +252,13 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
         uint64_t last;
         if ((rc = journal_sender_last(self->journal, txn, p->agency, &last)) != 0)
             return rc;
+        char hex[33];
+        wire_msgid_hex(h->msg_id.data, 16, hex);
         if (h->sender_seq <= last) {
             p->code = TACNET_EREPLAY;
+            if ((rc = journal_audit(self->journal, txn, names_agency(p->agency), "publish", hex,
+                                    "rejected", p->code)) != 0)
+                return rc;
             continue;
         }
         route_case_t c;
@@ -262,8 +267,12 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
         if (rc != 0)
             return rc;
         route_verdict_t v;
-        if ((p->code = route_check(found ? &c : NULL, h, self->roster, &v)) != 0)
+        if ((p->code = route_check(found ? &c : NULL, h, self->roster, &v)) != 0) {
+            if ((rc = journal_audit(self->journal, txn, names_agency(p->agency), "publish", hex,
+                                    "rejected", p->code)) != 0)
+                return rc;
             continue;
+        }
         route_apply(&c, h);
         if ((rc = journal_case_put(self->journal, txn, h->case_ref.data, h->case_ref.len, &c)))
             return rc;
@@ -271,6 +280,9 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
         rc = journal_append(self->journal, txn, p->seq, h, p->msg.header, p->msg.header_len,
                             p->msg.sealed, p->msg.sealed_len, p->msg.sig, v.required, now);
         if (rc != 0)
+            return rc;
+        if ((rc = journal_audit(self->journal, txn, names_agency(p->agency), "publish", hex,
+                                "accepted", 0)) != 0)
             return rc;
         FAULT_POINT("broker.after_put");
         /* Broker notices caused by this event commit with it, so none is lost or doubled. */

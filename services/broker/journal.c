@@ -1,9 +1,13 @@
 /* journal: append-only event journal and its indexes in the broker's LMDB. */
 #include "journal.h"
+#include "audit.h"
 #include "err.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "clock.h"
 
 static const char *const s_names[] = { "journal", "by_msgid", "by_rcpt",     "by_case", "senders",
                                        "cases",   "cursors",  "escalations", "meta",    "audit" };
@@ -11,7 +15,7 @@ static const char *const s_names[] = { "journal", "by_msgid", "by_rcpt",     "by
 
 struct journal {
     store_t *store; /* owned */
-    MDB_dbi journal, by_msgid, by_rcpt, by_case, senders, cases, cursors, escalations, meta;
+    MDB_dbi journal, by_msgid, by_rcpt, by_case, senders, cases, cursors, escalations, meta, audit;
     uint64_t epoch;
     uint64_t head;
 };
@@ -48,9 +52,9 @@ journal_t *journal_open(const char *dir, size_t map_size, int *err)
     self->store = store_open(dir, map_size, s_names, N_NAMES, err);
     if (!self->store)
         goto fail;
-    MDB_dbi *slots[] = { &self->journal, &self->by_msgid,    &self->by_rcpt,
-                         &self->by_case, &self->senders,     &self->cases,
-                         &self->cursors, &self->escalations, &self->meta };
+    MDB_dbi *slots[] = { &self->journal, &self->by_msgid, &self->by_rcpt, &self->by_case,
+                         &self->senders, &self->cases,    &self->cursors, &self->escalations,
+                         &self->meta,    &self->audit };
     for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
         if ((*err = store_dbi(self->store, s_names[i], slots[i])) != 0)
             goto fail;
@@ -289,4 +293,19 @@ int journal_cursor_get(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t 
         return TACNET_ECORRUPT;
     *upto = store_u64_get(v.mv_data);
     return 0;
+}
+
+int journal_audit(journal_t *self, MDB_txn *txn, const char *actor, const char *action,
+                  const char *object, const char *outcome, int code)
+{
+    audit_record_t rec;
+    memset(&rec, 0, sizeof(rec));
+    rec.at_ms = clock_now_ms();
+    snprintf(rec.actor, sizeof(rec.actor), "%s", actor);
+    snprintf(rec.action, sizeof(rec.action), "%s", action);
+    snprintf(rec.object, sizeof(rec.object), "%s", object);
+    snprintf(rec.outcome, sizeof(rec.outcome), "%s", outcome);
+    snprintf(rec.reason, sizeof(rec.reason), "%s", code ? tacnet_errname(code) : "");
+    rec.code = code;
+    return audit_append(txn, self->audit, &rec, NULL);
 }

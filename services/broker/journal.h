@@ -85,4 +85,8 @@ uint64_t journal_backlog(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_
 int journal_cursor_put(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t upto);
 int journal_cursor_get(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t *upto);
 
+/* Append an audit record (who, what, outcome; never content) inside TXN. */
+int journal_audit(journal_t *self, MDB_txn *txn, const char *actor, const char *action,
+                  const char *object, const char *outcome, int code);
+
 #endif
