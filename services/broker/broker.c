@@ -825,8 +825,6 @@ int broker_run(broker_t *self)
         if (now >= next_tick) {
             next_tick = now + self->cfg.tick_ms;
             s_maybe_reload(self);
-            if (notice_tick(self->notice, clock_now_ms()) > 0)
-                s_pump_all(self);
             if (now >= self->next_flush_ms) {
                 s_flush_cursors(self);
                 self->next_flush_ms = now + BROKER_CURSOR_FLUSH;

@@ -147,10 +147,3 @@ int notice_on_event(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, const
         return rc;
     return 0;
 }
-
-int notice_tick(notice_t *self, uint64_t now_ms)
-{
-    (void)self;
-    (void)now_ms;
-    return 0;
-}

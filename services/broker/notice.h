@@ -33,9 +33,4 @@ void notice_roster_set(notice_t *self, const roster_t *roster);
 int notice_on_event(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, const route_case_t *c,
                     int override_used, uint64_t *seq);
 
-/* Fire due timers at NOW_MS (escalation stage deadlines, non-delivery expiry) in one write
- * transaction. Returns the number of notices journalled (0 when nothing was due) or a negative
- * code. */
-int notice_tick(notice_t *self, uint64_t now_ms);
-
 #endif
