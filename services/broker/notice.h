@@ -1,6 +1,7 @@
 /* notice: events the broker itself originates, signed with its own key and sealed for their
- * audience with its own X25519 key — safeguarding-override alerts, escalation notices,
- * non-delivery and non-response reports. The broker can open none of the agencies' bodies; it
+ * audience with its own X25519 key. Today: safeguarding-override alerts to the lead
+ * professional's agency. Escalation notices and non-delivery reports will be made here too
+ * (issue 5). The broker can open none of the agencies' bodies; it
  * only writes these structured notices (no free text), from what the clear headers say.
  *
  * Notices are appended to the journal inside the same write transaction as the event that
@@ -28,7 +29,7 @@ void notice_destroy(notice_t **self_p);
 void notice_roster_set(notice_t *self, const roster_t *roster);
 
 /* Inside the batch transaction, after accepted event H was appended and case C updated: emit
- * whatever notices it causes (override alert, escalation opened/resolved/closed), appending at
+ * whatever notices it causes (the override alert), appending at
  * *SEQ + 1 ... and advancing *SEQ. Returns 0 or a storage code (MDB_MAP_FULL passes through). */
 int notice_on_event(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, const route_case_t *c,
                     int override_used, uint64_t *seq);
