@@ -21,7 +21,7 @@ const char *cli_deploy_dir(void)
         return env;
     if (dir[0])
         return dir;
-    char exe[PATH_MAX];
+    char exe[PATH_MAX - 32]; /* leaves room for "/deploy/sharing.conf" in dir */
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n > 0) {
         exe[n] = 0;
@@ -177,8 +177,7 @@ int cli_broker_main(int argc, char **argv)
     zmq_close(req);
     zmq_ctx_term(ctx);
     if (n < 0) {
-        fprintf(stderr, "tacnet broker status: no answer from %s (is the broker running?)\n",
-                ep);
+        fprintf(stderr, "tacnet broker status: no answer from %s (is the broker running?)\n", ep);
         return 2;
     }
     buf[n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1] = 0;
@@ -201,7 +200,8 @@ int cli_broker_status_print(const char *json, FILE *out)
             (long long)json_integer_value(json_object_get(root, "head_seq")),
             json_string_value(json_object_get(root, "epoch")),
             (long long)json_integer_value(json_object_get(root, "roster_version")));
-    fprintf(out, "accepted %lld, duplicates %lld, delivered %lld, commits %lld (%.1f events each)\n",
+    fprintf(out,
+            "accepted %lld, duplicates %lld, delivered %lld, commits %lld (%.1f events each)\n",
             (long long)json_integer_value(json_object_get(root, "accepted")),
             (long long)json_integer_value(json_object_get(root, "duplicates")),
             (long long)json_integer_value(json_object_get(root, "delivered")),

@@ -8,6 +8,7 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <sodium.h>
@@ -34,12 +35,18 @@ typedef struct {
     char *why;
     size_t whylen;
     int failed;
+    FILE *fp;
+    int line; /* counted by s_read_line: Debian's inih does not pass line numbers */
 } parse_ctx_t;
 
-static int s_fail(parse_ctx_t *p, int line, const char *fmt, const char *a, const char *b)
+__attribute__((format(printf, 3, 4))) static int s_fail(parse_ctx_t *p, int line, const char *fmt,
+                                                        ...)
 {
     char msg[256];
-    snprintf(msg, sizeof(msg), fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     snprintf(p->why, p->whylen, "%s:%d: %s", p->file, line, msg);
     p->failed = 1;
     return 0; /* stop inih */
@@ -70,8 +77,7 @@ static int s_classes(const char *value, Tacnet__Sensitivity **out, size_t *n, ch
     for (char *save = NULL, *w = strtok_r(buf, ", \t", &save); w;
          w = strtok_r(NULL, ", \t", &save)) {
         int v;
-        if (names_enum_parse(&tacnet__sensitivity__descriptor, w, &v) != 0 || v == 0 ||
-            *n >= 4) {
+        if (names_enum_parse(&tacnet__sensitivity__descriptor, w, &v) != 0 || v == 0 || *n >= 4) {
             snprintf(bad, badlen, "%s", w);
             return -1;
         }
@@ -80,10 +86,10 @@ static int s_classes(const char *value, Tacnet__Sensitivity **out, size_t *n, ch
     return 0;
 }
 
-static int s_on_sharing(void *user, const char *section, const char *key, const char *value,
-                        int line)
+static int s_on_sharing(void *user, const char *section, const char *key, const char *value)
 {
     parse_ctx_t *p = user;
+    int line = p->line;
     Tacnet__Roster *r = p->r;
     if (strcmp(section, "policy") == 0) {
         char *end;
@@ -113,8 +119,7 @@ static int s_on_sharing(void *user, const char *section, const char *key, const 
         rc = s_classes(value, &rule->with_consent, &rule->n_with_consent, bad, sizeof(bad));
     } else if (strcmp(key, "without_consent") == 0) {
         free(rule->without_consent);
-        rc = s_classes(value, &rule->without_consent, &rule->n_without_consent, bad,
-                       sizeof(bad));
+        rc = s_classes(value, &rule->without_consent, &rule->n_without_consent, bad, sizeof(bad));
     } else {
         return s_fail(p, line, "unknown key \"%s\" in [%s]", key, section);
     }
@@ -137,10 +142,10 @@ static Tacnet__EscalationStage *s_stage(Tacnet__EscalationPolicy *e, uint32_t n)
     return s;
 }
 
-static int s_on_escalation(void *user, const char *section, const char *key, const char *value,
-                           int line)
+static int s_on_escalation(void *user, const char *section, const char *key, const char *value)
 {
     parse_ctx_t *p = user;
+    int line = p->line;
     Tacnet__EscalationPolicy *e = p->r->escalation;
     if (strncmp(section, "stage", 5) == 0 && section[5] >= '1' && section[5] <= '4' &&
         section[6] == 0) {
@@ -191,10 +196,24 @@ static int s_on_escalation(void *user, const char *section, const char *key, con
     return 1;
 }
 
+static char *s_read_line(char *str, int num, void *stream)
+{
+    parse_ctx_t *p = stream;
+    char *line = fgets(str, num, p->fp);
+    if (line)
+        p->line++;
+    return line;
+}
+
 static int s_parse(const char *path, ini_handler fn, parse_ctx_t *p)
 {
     p->file = path;
-    int rc = ini_parse(path, fn, p);
+    p->line = 0;
+    p->fp = fopen(path, "r");
+    int rc = p->fp ? ini_parse_stream(s_read_line, p, fn, p) : -1;
+    if (p->fp)
+        fclose(p->fp);
+    p->fp = NULL;
     if (rc == -1) {
         snprintf(p->why, p->whylen, "%s: cannot open: %s", path, strerror(errno));
         return TACNET_ENOTFOUND;
@@ -208,8 +227,8 @@ static int s_parse(const char *path, ini_handler fn, parse_ctx_t *p)
     return 0;
 }
 
-int provision_policy_load(const char *sharing_path, const char *escalation_path,
-                          Tacnet__Roster *r, char *why, size_t whylen)
+int provision_policy_load(const char *sharing_path, const char *escalation_path, Tacnet__Roster *r,
+                          char *why, size_t whylen)
 {
     r->sharing = xcalloc(1, sizeof(*r->sharing));
     tacnet__sharing_policy__init(r->sharing);
@@ -227,8 +246,7 @@ int provision_policy_load(const char *sharing_path, const char *escalation_path,
         while (i < e->n_stages && e->stages[i]->stage != n)
             i++;
         if (i == e->n_stages || !e->stages[i]->audience) {
-            snprintf(why, whylen, "%s: [stage%u] with an audience is required", escalation_path,
-                     n);
+            snprintf(why, whylen, "%s: [stage%u] with an audience is required", escalation_path, n);
             return TACNET_ECONFIG;
         }
     }
@@ -298,8 +316,8 @@ int provision_run(const provision_opts_t *o, FILE *err)
                 path);
         return TACNET_EEXISTS;
     }
-    if ((rc = provision_policy_load(o->sharing_path, o->escalation_path, &r, why,
-                                    sizeof(why))) != 0) {
+    if ((rc = provision_policy_load(o->sharing_path, o->escalation_path, &r, why, sizeof(why))) !=
+        0) {
         fprintf(err, "tacnet provision: %s (%s)\n", why, tacnet_errname(rc));
         goto fail;
     }
