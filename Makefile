@@ -52,9 +52,11 @@ bin_health_visiting := tacnet-hv
 bin_social_care     := tacnet-social-care
 bin_cli             := tacnet
 extra_broker        :=
-extra_cli           := client
+extra_cli           := $(if $(wildcard services/client/*.c),client)
 $(foreach a,$(AGENCIES),$(eval extra_$(a) := agency))
 BINARIES := $(foreach s,broker cli $(AGENCIES),$(if $(wildcard services/$(s)/main.c),$(s)))
+# The command links once its agency subcommands (agency_cmd.c) are in.
+BINARIES := $(if $(wildcard services/cli/agency_cmd.c),$(BINARIES),$(filter-out cli,$(BINARIES)))
 ALL_BINS := $(foreach s,$(BINARIES),$(BIN)/$(bin_$(s)))
 
 TEST_SRC := $(wildcard tests/unit/test_*.c tests/integration/test_*.c tests/fuzz/test_*.c)
@@ -70,7 +72,7 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
 	protoc-c --c_out=$(@D) -Iproto $<
 
-$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.c | $(GEN_H)

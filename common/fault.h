@@ -16,10 +16,10 @@ extern int fault_armed; /* -1 unknown, 0 no, 1 yes */
 #ifdef TACNET_NO_FAULT
 #define FAULT_POINT(name) ((void)0)
 #else
-#define FAULT_POINT(name)       \
-    do {                        \
-        if (fault_armed != 0)   \
-            fault_point(name);  \
+#define FAULT_POINT(name)      \
+    do {                       \
+        if (fault_armed != 0)  \
+            fault_point(name); \
     } while (0)
 #endif
 

@@ -379,6 +379,19 @@ static size_t s_extend_name(const s_scan_t *sc, const policy_t *p, size_t end)
     return end;
 }
 
+/* "St Mary's", "St. John's", "Saint Luke's" name a school, church or hospital, not a person. */
+static int s_after_saint(const s_scan_t *sc, size_t ws)
+{
+    static const char *const saints[] = { "St ", "St. ", "Saint " };
+    for (size_t i = 0; i < sizeof(saints) / sizeof(saints[0]); i++) {
+        size_t n = strlen(saints[i]);
+        if (ws >= n && memcmp(sc->t + ws - n, saints[i], n) == 0 &&
+            (ws == n || !s_word_byte(sc->t[ws - n - 1])))
+            return 1;
+    }
+    return 0;
+}
+
 /* Returns the end of a name starting at word [ws, we), or 0 if none starts there. */
 static size_t s_name_at(const s_scan_t *sc, const policy_t *p, size_t ws, size_t we)
 {
@@ -395,7 +408,7 @@ static size_t s_name_at(const s_scan_t *sc, const policy_t *p, size_t ws, size_t
         }
         return 0;
     }
-    if (!s_capitalised(sc, ws, we) || !s_in(&p->given, sc, ws, we))
+    if (!s_capitalised(sc, ws, we) || !s_in(&p->given, sc, ws, we) || s_after_saint(sc, ws))
         return 0;
     if (!s_in(&p->allow, sc, ws, we))
         return s_extend_name(sc, p, we);

@@ -22,7 +22,8 @@
  *      capitalised word that is not allowlisted; the span covers the title and the word.
  *   2. given name: a capitalised gazetteer given name that is not allowlisted, wherever it
  *      stands (also at the start of a sentence: the allowlist is what keeps ordinary
- *      sentence-initial words such as "In", "So", "May" out).
+ *      sentence-initial words such as "In", "So", "May" out), unless it follows "St",
+ *      "St." or "Saint" ("St Mary's" is a school or a church).
  *   3. given + surname: a capitalised given name that is allowlisted ("Grace") followed by a
  *      space and a capitalised gazetteer surname that is not allowlisted ("Grace Okafor").
  *   A rule-1 or rule-2 span extends over following space-separated capitalised words that

@@ -34,8 +34,8 @@ static uint32_t s_members_after(const route_case_t *c, const Tacnet__Header *h)
 {
     uint32_t m = c ? c->members : 0;
     m |= BIT(h->sender);
-    if (h->has_subject_agency && (h->kind == TACNET__EVENT_KIND__REFERRAL ||
-                                  h->kind == TACNET__EVENT_KIND__MEMBER_JOINED))
+    if (h->has_subject_agency &&
+        (h->kind == TACNET__EVENT_KIND__REFERRAL || h->kind == TACNET__EVENT_KIND__MEMBER_JOINED))
         m |= BIT(h->subject_agency);
     return m;
 }
@@ -86,8 +86,7 @@ int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *
     uint32_t members = s_members_after(c, h);
     uint32_t required = BIT(h->sender);
     if (h->lawful_basis == TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE) {
-        if (!h->has_override_reason ||
-            h->override_reason == TACNET__OVERRIDE_REASON__OVERRIDE_NONE)
+        if (!h->has_override_reason || h->override_reason == TACNET__OVERRIDE_REASON__OVERRIDE_NONE)
             return TACNET_EOVERRIDE;
         required = members;
         v->override_used = 1;

@@ -21,11 +21,11 @@
 #define ROUTE_CASE_BYTES 32
 
 typedef struct route_case {
-    uint32_t members;              /* bit (1 << agency) per member agency */
-    uint8_t lead;                  /* lead professional's agency, 0 = none yet */
-    uint8_t pending_lead;          /* hand-over offered to, 0 = none */
-    uint8_t consent;               /* Tacnet__ConsentState */
-    uint8_t closed;                /* 1 after CASE_CLOSED */
+    uint32_t members;                /* bit (1 << agency) per member agency */
+    uint8_t lead;                    /* lead professional's agency, 0 = none yet */
+    uint8_t pending_lead;            /* hand-over offered to, 0 = none */
+    uint8_t consent;                 /* Tacnet__ConsentState */
+    uint8_t closed;                  /* 1 after CASE_CLOSED */
     uint8_t level[ROUTE_MAX_AGENCY]; /* latest level of need per agency, 0 = none */
 } route_case_t;
 

@@ -147,7 +147,8 @@ static int s_header_enums(const Tacnet__Header *h)
          !s_enum_known(&tacnet__override_reason__descriptor, h->override_reason)) ||
         (h->has_audience && !s_enum_known(&tacnet__role__descriptor, h->audience)) ||
         (h->has_escalation_event &&
-         !s_enum_known(&tacnet__escalation_event__descriptor, h->escalation_event)))
+         !s_enum_known(&tacnet__escalation_event__descriptor, h->escalation_event)) ||
+        (h->has_consent && !s_enum_known(&tacnet__consent_state__descriptor, h->consent)))
         return TACNET_EENUM;
     return 0;
 }
@@ -279,7 +280,6 @@ static void s_copy(zmq_msg_t *frame, uint8_t **data, size_t *len)
 static void s_user_id(zmq_msg_t *frame, wire_msg_t *out)
 {
     const char *uid = zmq_msg_gets(frame, "User-Id");
-    out->user_id[0] = '\0';
     if (uid && strlen(uid) < sizeof out->user_id)
         memcpy(out->user_id, uid, strlen(uid) + 1);
 }
@@ -347,7 +347,9 @@ int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out)
                 continue;
             return e;
         }
-        if (first)
+        /* A ROUTER's routing-id frame is made locally and carries no metadata; the frames
+         * that came off the wire carry the connection's User-Id. */
+        if (!out->user_id[0])
             s_user_id(&frame, out);
         first = 0;
         more = zmq_msg_more(&frame);

@@ -33,12 +33,12 @@ typedef struct intake_result {
 void intake_result_clear(intake_result_t *r);
 
 typedef struct agency_profile {
-    uint32_t agency;         /* Tacnet__Agency value */
-    const char *name;        /* "camhs", "school", "health_visiting", "social_care" */
-    const char *title;       /* "CAMHS", "School", ... for people */
-    const uint32_t *kinds;   /* event kinds this agency originates */
+    uint32_t agency;       /* Tacnet__Agency value */
+    const char *name;      /* "camhs", "school", "health_visiting", "social_care" */
+    const char *title;     /* "CAMHS", "School", ... for people */
+    const uint32_t *kinds; /* event kinds this agency originates */
     size_t n_kinds;
-    uint32_t review_days;    /* default review cadence for its plans */
+    uint32_t review_days; /* default review cadence for its plans */
     /* Default sensitivity (Tacnet__Sensitivity) for an event of KIND from this agency. */
     uint32_t (*default_sensitivity)(uint32_t kind);
     /* Parse PATH (the intake format documented in the README) into requests. Returns 0 when

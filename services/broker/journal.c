@@ -48,8 +48,8 @@ journal_t *journal_open(const char *dir, size_t map_size, int *err)
     self->store = store_open(dir, map_size, s_names, N_NAMES, err);
     if (!self->store)
         goto fail;
-    MDB_dbi *slots[] = { &self->journal, &self->by_msgid, &self->by_rcpt,
-                         &self->by_case, &self->senders,  &self->cases,
+    MDB_dbi *slots[] = { &self->journal, &self->by_msgid,    &self->by_rcpt,
+                         &self->by_case, &self->senders,     &self->cases,
                          &self->cursors, &self->escalations, &self->meta };
     for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
         if ((*err = store_dbi(self->store, s_names[i], slots[i])) != 0)
@@ -126,8 +126,8 @@ int journal_sender_last(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t
     return 0;
 }
 
-int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
-                     route_case_t *c, int *found)
+int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len, route_case_t *c,
+                     int *found)
 {
     MDB_val v;
     int rc = store_get(txn, self->cases, ref, len, &v);

@@ -59,8 +59,8 @@ int journal_msgid_find(journal_t *self, MDB_txn *txn, const uint8_t *msg_id, uin
 int journal_sender_last(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t *last);
 
 /* Case state for CASE_REF: 0 with *C (and *FOUND = 1), or 0 with *FOUND = 0. */
-int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
-                     route_case_t *c, int *found);
+int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len, route_case_t *c,
+                     int *found);
 int journal_case_put(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
                      const route_case_t *c);
 

@@ -21,7 +21,7 @@ const char *cli_deploy_dir(void)
         return env;
     if (dir[0])
         return dir;
-    char exe[PATH_MAX - 32]; /* leaves room for "/deploy/sharing.conf" in dir */
+    char exe[PATH_MAX - 64];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n > 0) {
         exe[n] = 0;

@@ -8,13 +8,14 @@
 
 static int s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: tacnet COMMAND ...\n"
-            "  provision --out DIR [--sharing FILE] [--escalation FILE] [--validity-days N]\n"
-            "  policy check [--register FILE] [--gazetteer DIR]   (text lines on stdin)\n"
-            "  audit verify PATH [--json]\n"
-            "  broker status --data-dir DIR [--json]\n"
-            "  --agency NAME [--socket PATH] [--json] AGENCY-COMMAND ...   (see tacnet help agency)\n");
+    fprintf(
+        out,
+        "usage: tacnet COMMAND ...\n"
+        "  provision --out DIR [--sharing FILE] [--escalation FILE] [--validity-days N]\n"
+        "  policy check [--register FILE] [--gazetteer DIR]   (text lines on stdin)\n"
+        "  audit verify PATH [--json]\n"
+        "  broker status --data-dir DIR [--json]\n"
+        "  --agency NAME [--socket PATH] [--json] AGENCY-COMMAND ...   (see tacnet help agency)\n");
     return 2;
 }
 

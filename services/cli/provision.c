@@ -8,7 +8,6 @@
 #include "wire.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <sodium.h>
@@ -35,19 +34,12 @@ typedef struct {
     char *why;
     size_t whylen;
     int failed;
-    FILE *fp;
-    int line; /* counted by s_read_line: Debian's inih does not pass line numbers */
 } parse_ctx_t;
 
-__attribute__((format(printf, 3, 4))) static int s_fail(parse_ctx_t *p, int line, const char *fmt,
-                                                        ...)
+/* Debian's inih passes no line number to handlers, so reasons name the section and key. */
+static int s_fail(parse_ctx_t *p, const char *section, const char *key, const char *what)
 {
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    snprintf(p->why, p->whylen, "%s:%d: %s", p->file, line, msg);
+    snprintf(p->why, p->whylen, "%s: [%s] %s: %s", p->file, section, key, what);
     p->failed = 1;
     return 0; /* stop inih */
 }
@@ -89,13 +81,12 @@ static int s_classes(const char *value, Tacnet__Sensitivity **out, size_t *n, ch
 static int s_on_sharing(void *user, const char *section, const char *key, const char *value)
 {
     parse_ctx_t *p = user;
-    int line = p->line;
     Tacnet__Roster *r = p->r;
     if (strcmp(section, "policy") == 0) {
         char *end;
         long v = strtol(value, &end, 10);
         if (*value == 0 || *end || v < 0 || v > 1000000)
-            return s_fail(p, line, "%s = \"%s\" is not a whole number", key, value);
+            return s_fail(p, section, key, "not a whole number");
         if (strcmp(key, "version") == 0) {
             r->policy_version = (uint32_t)v;
             r->has_policy_version = 1;
@@ -103,14 +94,14 @@ static int s_on_sharing(void *user, const char *section, const char *key, const 
             r->sharing->expiry_hours = (uint32_t)v;
             r->sharing->has_expiry_hours = 1;
         } else {
-            return s_fail(p, line, "unknown key \"%s\" in [%s]", key, section);
+            return s_fail(p, section, key, "unknown key");
         }
         return 1;
     }
     int a;
     if (names_enum_parse(&tacnet__agency__descriptor, section, &a) != 0 || a == 0 ||
         a == TACNET__AGENCY__BROKER)
-        return s_fail(p, line, "unknown agency [%s]%s", section, "");
+        return s_fail(p, section, key, "unknown agency section");
     Tacnet__SharingRule *rule = s_rule(r, (Tacnet__Agency)a);
     char bad[64];
     int rc;
@@ -121,11 +112,10 @@ static int s_on_sharing(void *user, const char *section, const char *key, const 
         free(rule->without_consent);
         rc = s_classes(value, &rule->without_consent, &rule->n_without_consent, bad, sizeof(bad));
     } else {
-        return s_fail(p, line, "unknown key \"%s\" in [%s]", key, section);
+        return s_fail(p, section, key, "unknown key");
     }
     if (rc != 0)
-        return s_fail(p, line, "\"%s\" is not a class (routine, health, safeguarding) in %s", bad,
-                      key);
+        return s_fail(p, section, key, "classes are routine, health, safeguarding");
     return 1;
 }
 
@@ -145,7 +135,6 @@ static Tacnet__EscalationStage *s_stage(Tacnet__EscalationPolicy *e, uint32_t n)
 static int s_on_escalation(void *user, const char *section, const char *key, const char *value)
 {
     parse_ctx_t *p = user;
-    int line = p->line;
     Tacnet__EscalationPolicy *e = p->r->escalation;
     if (strncmp(section, "stage", 5) == 0 && section[5] >= '1' && section[5] <= '4' &&
         section[6] == 0) {
@@ -153,14 +142,15 @@ static int s_on_escalation(void *user, const char *section, const char *key, con
         if (strcmp(key, "audience") == 0) {
             int v;
             if (names_enum_parse(&tacnet__role__descriptor, value, &v) != 0 || v == 0)
-                return s_fail(p, line, "audience \"%s\" is not a role%s", value, "");
+                return s_fail(p, section, key,
+                              "not a role (practitioner, line_manager, dsl, partnership_lead)");
             s->audience = (Tacnet__Role)v;
             return 1;
         }
         char *end;
         long v = strtol(value, &end, 10);
         if (*value == 0 || *end || v < 0 || v > 100000)
-            return s_fail(p, line, "%s = \"%s\" is not a whole number", key, value);
+            return s_fail(p, section, key, "not a whole number");
         if (strcmp(key, "working_days") == 0) {
             s->working_days = (uint32_t)v;
             s->has_working_days = 1;
@@ -171,16 +161,16 @@ static int s_on_escalation(void *user, const char *section, const char *key, con
             s->seconds = (uint32_t)v;
             s->has_seconds = 1;
         } else {
-            return s_fail(p, line, "unknown key \"%s\" in [%s]", key, section);
+            return s_fail(p, section, key, "unknown key");
         }
         return 1;
     }
     if (strcmp(section, "escalation") != 0)
-        return s_fail(p, line, "unknown section [%s]%s", section, "");
+        return s_fail(p, section, key, "unknown section");
     char *end;
     long v = strtol(value, &end, 10);
     if (*value == 0 || *end || v < 0 || v > 1000000)
-        return s_fail(p, line, "%s = \"%s\" is not a whole number", key, value);
+        return s_fail(p, section, key, "not a whole number");
     if (strcmp(key, "level_gap") == 0) {
         e->level_gap = (uint32_t)v;
         e->has_level_gap = 1;
@@ -191,29 +181,15 @@ static int s_on_escalation(void *user, const char *section, const char *key, con
         e->non_response_seconds = (uint32_t)v;
         e->has_non_response_seconds = 1;
     } else {
-        return s_fail(p, line, "unknown key \"%s\" in [%s]", key, section);
+        return s_fail(p, section, key, "unknown key");
     }
     return 1;
-}
-
-static char *s_read_line(char *str, int num, void *stream)
-{
-    parse_ctx_t *p = stream;
-    char *line = fgets(str, num, p->fp);
-    if (line)
-        p->line++;
-    return line;
 }
 
 static int s_parse(const char *path, ini_handler fn, parse_ctx_t *p)
 {
     p->file = path;
-    p->line = 0;
-    p->fp = fopen(path, "r");
-    int rc = p->fp ? ini_parse_stream(s_read_line, p, fn, p) : -1;
-    if (p->fp)
-        fclose(p->fp);
-    p->fp = NULL;
+    int rc = ini_parse(path, fn, p);
     if (rc == -1) {
         snprintf(p->why, p->whylen, "%s: cannot open: %s", path, strerror(errno));
         return TACNET_ENOTFOUND;
@@ -274,11 +250,22 @@ void provision_policy_free(Tacnet__Roster *r)
     }
 }
 
+/* mkdir -p; the last component is made (or narrowed to) 0700. */
 static int s_mkdir(const char *path)
 {
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+    char buf[4200];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return TACNET_EIO;
+        *p = '/';
+    }
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
         return TACNET_EIO;
-    return chmod(path, 0700) == 0 ? 0 : TACNET_EIO;
+    return chmod(buf, 0700) == 0 ? 0 : TACNET_EIO;
 }
 
 static int s_write_file(const char *path, const void *data, size_t len, mode_t mode)
@@ -321,7 +308,8 @@ int provision_run(const provision_opts_t *o, FILE *err)
         fprintf(err, "tacnet provision: %s (%s)\n", why, tacnet_errname(rc));
         goto fail;
     }
-    if ((rc = s_mkdir(o->out_dir)) != 0)
+    snprintf(path, sizeof(path), "%s", o->out_dir);
+    if ((rc = s_mkdir(path)) != 0)
         goto fail_io;
     snprintf(path, sizeof(path), "%s/keys", o->out_dir);
     if ((rc = s_mkdir(path)) != 0)

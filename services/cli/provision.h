@@ -22,8 +22,8 @@ typedef struct provision_opts {
 int provision_run(const provision_opts_t *o, FILE *err);
 
 /* Parse the policy files into R (sharing and escalation). WHY names file:line on error. */
-int provision_policy_load(const char *sharing_path, const char *escalation_path,
-                          Tacnet__Roster *r, char *why, size_t whylen);
+int provision_policy_load(const char *sharing_path, const char *escalation_path, Tacnet__Roster *r,
+                          char *why, size_t whylen);
 
 /* Free what provision_policy_load allocated inside R. */
 void provision_policy_free(Tacnet__Roster *r);

@@ -5,9 +5,9 @@
 
 Test(err, every_code_has_a_name_and_text)
 {
-#define X(name, code, text)                                        \
-    cr_assert_str_eq(tacnet_errname(code), "E_" #name);            \
-    cr_assert_str_eq(tacnet_strerror(code), text);                 \
+#define X(name, code, text)                             \
+    cr_assert_str_eq(tacnet_errname(code), "E_" #name); \
+    cr_assert_str_eq(tacnet_strerror(code), text);      \
     cr_assert_str_neq(tacnet_strerror(code), "unknown error");
     TACNET_ERR_MAP(X)
 #undef X

@@ -250,9 +250,9 @@ static void m_dup_kind(buf_t *b)
 {
     put_enum(b, 5, TACNET__EVENT_KIND__REFERRAL);
 }
-static void m_unknown_field_23(buf_t *b)
+static void m_unknown_field_24(buf_t *b)
 {
-    put_uint(b, 23, 1);
+    put_uint(b, 24, 1);
 }
 static void m_unknown_field_63_len(buf_t *b)
 {
@@ -451,7 +451,7 @@ static const hcase_t CASES[] = {
     { "duplicate schema_version", NULL, m_dup_schema_version, TACNET_ENONCANON },
     { "duplicate msg_id", NULL, m_dup_msg_id, TACNET_ENONCANON },
     { "duplicate kind", NULL, m_dup_kind, TACNET_ENONCANON },
-    { "unknown field 23", NULL, m_unknown_field_23, TACNET_ENONCANON },
+    { "unknown field 24", NULL, m_unknown_field_24, TACNET_ENONCANON },
     { "unknown field 63 with text", NULL, m_unknown_field_63_len, TACNET_ENONCANON },
     { "unknown field 1000", NULL, m_unknown_field_1000, TACNET_ENONCANON },
     { "non-minimal varint", s_nonminimal_varint, NULL, TACNET_ENONCANON },

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# make run: provision a partnership under run/, start the broker and the four agency daemons on
+# loopback (each its own process), play the scenario, print each agency's view, and keep
+# everything running until Ctrl-C, which stops all of them cleanly.
+set -euo pipefail
+BIN=${1:-build/default/bin}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUN=${TACNET_RUN:-$ROOT/run}
+SCENARIO=${TACNET_SCENARIO:-$ROOT/deploy/scenarios/attendance-to-escalation.txt}
+AGENCIES=(camhs school health_visiting social_care)
+declare -A DAEMON=([camhs]=tacnet-camhs [school]=tacnet-school [health_visiting]=tacnet-hv [social_care]=tacnet-social-care)
+PIDS=()
+
+stop_all() {
+    trap - INT TERM EXIT
+    echo
+    echo "run: stopping..."
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    echo "run: stopped; state kept under $RUN (rm -rf it to start afresh)"
+}
+trap stop_all INT TERM EXIT
+
+mkdir -p "$RUN/conf" "$RUN/log"
+if [ ! -f "$RUN/partnership/roster.bin" ]; then
+    TACNET_DEPLOY="$ROOT/deploy" "$BIN/tacnet" provision --out "$RUN/partnership"
+fi
+cat > "$RUN/conf/broker.conf" <<CONF
+[broker]
+bind = tcp://127.0.0.1:${TACNET_BROKER_PORT:-7750}
+data_dir = $RUN/broker
+roster = $RUN/partnership/roster.bin
+root_key = $RUN/partnership/root.pub
+key = $RUN/partnership/keys/broker.key
+holidays = $ROOT/deploy/bank-holidays-england-wales.txt
+CONF
+"$BIN/tacnet-broker" --config "$RUN/conf/broker.conf" 2>"$RUN/log/broker.log" &
+PIDS+=($!)
+for i in $(seq 50); do [ -f "$RUN/broker/endpoint" ] && break; sleep 0.1; done
+[ -f "$RUN/broker/endpoint" ] || { echo "run: broker did not start:"; cat "$RUN/log/broker.log"; exit 1; }
+
+for a in "${AGENCIES[@]}"; do
+    cat > "$RUN/conf/$a.conf" <<CONF
+[agency]
+data_dir = $RUN/$a
+broker_endpoint_file = $RUN/broker/endpoint
+roster = $RUN/partnership/roster.bin
+root_key = $RUN/partnership/root.pub
+key = $RUN/partnership/keys/$a.key
+gazetteer = $ROOT/deploy/gazetteer
+holidays = $ROOT/deploy/bank-holidays-england-wales.txt
+CONF
+    "$BIN/${DAEMON[$a]}" --config "$RUN/conf/$a.conf" 2>"$RUN/log/$a.log" &
+    PIDS+=($!)
+done
+for a in "${AGENCIES[@]}"; do
+    for i in $(seq 50); do [ -S "$RUN/$a/api.sock" ] && break; sleep 0.1; done
+    [ -S "$RUN/$a/api.sock" ] || { echo "run: $a did not start:"; cat "$RUN/log/$a.log"; exit 1; }
+done
+echo "run: broker $(cat "$RUN/broker/endpoint") and four agencies up; logs in $RUN/log"
+
+export TACNET_HOME=$RUN
+if [ -f "$SCENARIO" ] && [ ! -f "$RUN/scenario.done" ]; then
+    "$ROOT/scripts/play-scenario.sh" "$BIN/tacnet" "$SCENARIO"
+    touch "$RUN/scenario.done"
+fi
+sleep 1
+for a in "${AGENCIES[@]}"; do
+    echo
+    echo "================ what $a sees ================"
+    for ref in $("$BIN/tacnet" --agency "$a" --json cases | python3 -c 'import json,sys; [print(c["case_ref"]) for c in json.load(sys.stdin).get("cases",{}).get("cases",[])]' 2>/dev/null); do
+        "$BIN/tacnet" --agency "$a" case "$ref" || true
+    done
+done
+"$BIN/tacnet" broker status --data-dir "$RUN/broker" || true
+echo
+echo "run: everything is up. Try: TACNET_HOME=$RUN $BIN/tacnet --agency school cases"
+echo "run: Ctrl-C stops the broker and the four daemons."
+wait

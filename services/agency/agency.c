@@ -1,0 +1,586 @@
+/* agency: the daemon's loop, the sync with the broker and the outbox. */
+#include "internal.h"
+#include "err.h"
+#include "fault.h"
+#include "log.h"
+#include "names.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zmq.h>
+
+#define AGENCY_BATCH    256
+#define AGENCY_PING_MS  2000
+#define AGENCY_LIVENESS 3
+
+volatile sig_atomic_t agency_stop_flag = 0;
+volatile sig_atomic_t agency_reload_flag = 0;
+
+/* ------------------------------------------------------------------ outbox */
+
+static uint32_t s_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void agency_outbox_pump(agency_t *self)
+{
+    if (!self->welcomed || !self->dealer)
+        return;
+    MDB_txn *txn;
+    if (store_read_begin(self->store, &txn) != 0)
+        return;
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->outbox, &cur) != 0) {
+        mdb_txn_abort(txn);
+        return;
+    }
+    uint8_t key[8];
+    store_u64_put(key, self->send_cursor + 1);
+    MDB_val k = { 8, key }, v;
+    for (int op = MDB_SET_RANGE;
+         self->in_flight < self->cfg.window && mdb_cursor_get(cur, &k, &v, op) == 0;
+         op = MDB_NEXT) {
+        const uint8_t *p = v.mv_data;
+        size_t n = v.mv_size;
+        if (n < 8 + SEAL_SIG_BYTES)
+            continue;
+        uint32_t hlen = s_be32(p);
+        if (4 + (size_t)hlen + 4 > n)
+            continue;
+        uint32_t slen = s_be32(p + 4 + hlen);
+        if (4 + (size_t)hlen + 4 + slen + SEAL_SIG_BYTES != n)
+            continue;
+        Tacnet__Publish pub = TACNET__PUBLISH__INIT;
+        int rc = wire_send(self->dealer, NULL, 0, WIRE_PUBLISH, &pub.base, p + 4, hlen,
+                           p + 8 + hlen, slen, p + 8 + hlen + slen);
+        if (rc != 0)
+            break; /* not connected yet, or the pipe is full: resent after the next WELCOME */
+        self->send_cursor = store_u64_get(k.mv_data);
+        self->in_flight++;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+}
+
+typedef struct {
+    agency_t *self;
+    const uint8_t *msg_id;
+    int code; /* 0: PUBACK, else the NACK code */
+    const char *reason;
+} outbox_done_t;
+
+static int s_outbox_done(MDB_txn *txn, void *arg)
+{
+    outbox_done_t *o = arg;
+    agency_t *self = o->self;
+    MDB_val v;
+    int rc = store_get(txn, self->outbox_ids, o->msg_id, 16, &v);
+    if (rc == TACNET_ENOTFOUND)
+        return 0; /* already settled (a duplicate PUBACK) */
+    if (rc != 0 || v.mv_size != 8)
+        return rc ? rc : TACNET_ECORRUPT;
+    uint8_t key[8];
+    memcpy(key, v.mv_data, 8);
+    if (o->code != 0) {
+        /* Dead letter: the reason stays visible to the user; the item is never resent. */
+        size_t rl = strlen(o->reason);
+        uint8_t *d = xmalloc(4 + rl + 1 + 8);
+        d[0] = (uint8_t)((uint32_t)o->code >> 24), d[1] = (uint8_t)((uint32_t)o->code >> 16);
+        d[2] = (uint8_t)((uint32_t)o->code >> 8), d[3] = (uint8_t)o->code;
+        memcpy(d + 4, o->reason, rl + 1);
+        memcpy(d + 5 + rl, key, 8);
+        rc = store_put(txn, self->dead, o->msg_id, 16, d, 4 + rl + 1 + 8, 0);
+        free(d);
+        if (rc != 0)
+            return rc;
+    }
+    if ((rc = store_del(txn, self->outbox, key, 8)) != 0 && rc != TACNET_ENOTFOUND)
+        return rc;
+    if ((rc = store_del(txn, self->outbox_ids, o->msg_id, 16)) != 0 && rc != TACNET_ENOTFOUND)
+        return rc;
+    char hex[33];
+    wire_msgid_hex(o->msg_id, 16, hex);
+    return agency_audit(self, txn, "broker", o->code ? "publish.refused" : "publish.accepted", hex,
+                        o->code ? "refused" : "ok", o->code);
+}
+
+static void s_on_puback(agency_t *self, const wire_msg_t *m)
+{
+    int err = 0;
+    Tacnet__Puback *a = (Tacnet__Puback *)wire_ctl_unpack(WIRE_PUBACK, m->ctl, m->ctl_len, &err);
+    if (!a || a->msg_id.len != 16) {
+        if (a)
+            wire_free(&a->base);
+        return;
+    }
+    FAULT_POINT("agency.before_puback_commit");
+    outbox_done_t o = { self, a->msg_id.data, 0, "" };
+    if (store_write(self->store, s_outbox_done, &o) != 0)
+        log_error("could not settle a PUBACK; it will be resent and deduplicated");
+    if (self->in_flight)
+        self->in_flight--;
+    wire_free(&a->base);
+}
+
+static void s_on_nack(agency_t *self, const wire_msg_t *m)
+{
+    int err = 0;
+    Tacnet__Nack *n = (Tacnet__Nack *)wire_ctl_unpack(m->cmd, m->ctl, m->ctl_len, &err);
+    if (!n)
+        return;
+    if (n->code == TACNET_EUNKNOWNPEER) {
+        self->welcomed = 0; /* the broker restarted or forgot us: say HELLO again */
+    } else if (n->has_msg_id && n->msg_id.len == 16) {
+        char hex[33];
+        wire_msgid_hex(n->msg_id.data, 16, hex);
+        log_warn("broker refused %s: %s", hex, tacnet_errname(n->code));
+        outbox_done_t o = { self, n->msg_id.data, n->code, n->reason ? n->reason : "" };
+        if (store_write(self->store, s_outbox_done, &o) != 0)
+            log_error("could not record a refusal");
+        if (self->in_flight)
+            self->in_flight--;
+    } else {
+        log_warn("broker error: %s", tacnet_errname(n->code));
+    }
+    wire_free(&n->base);
+}
+
+/* ------------------------------------------------------------------ sync */
+
+static void s_hello(agency_t *self)
+{
+    Tacnet__Hello h = TACNET__HELLO__INIT;
+    h.last_applied_seq = self->last_applied;
+    h.credit = self->cfg.credit;
+    self->welcomed = 0;
+    self->hello_sent_ms = clock_mono_ms();
+    wire_send(self->dealer, NULL, 0, WIRE_HELLO, &h.base, NULL, 0, NULL, 0, NULL);
+}
+
+static int s_connect(agency_t *self)
+{
+    if (self->dealer)
+        zmq_close(self->dealer);
+    self->dealer = zmq_socket(self->ctx, ZMQ_DEALER);
+    const Tacnet__NodeKey *bk =
+        roster_key_current(self->roster, TACNET__AGENCY__BROKER, clock_now_ms());
+    if (!bk)
+        return TACNET_EKEYID;
+    char server[SEAL_Z85_BYTES], pub[SEAL_Z85_BYTES], sec[SEAL_Z85_BYTES];
+    seal_z85(bk->curve_pk.data, server);
+    seal_z85(self->keys->curve_pk, pub);
+    seal_z85(self->keys->curve_sk, sec);
+    int one = 1, hb = (int)self->cfg.heartbeat_ms, hbt = hb * 3, linger = 0;
+    int64_t maxmsg = WIRE_MAX_MSG;
+    zmq_setsockopt(self->dealer, ZMQ_CURVE_SERVERKEY, server, 40);
+    zmq_setsockopt(self->dealer, ZMQ_CURVE_PUBLICKEY, pub, 40);
+    zmq_setsockopt(self->dealer, ZMQ_CURVE_SECRETKEY, sec, 40);
+    sodium_memzero(sec, sizeof(sec));
+    zmq_setsockopt(self->dealer, ZMQ_IMMEDIATE, &one, sizeof(one));
+    zmq_setsockopt(self->dealer, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb));
+    zmq_setsockopt(self->dealer, ZMQ_HEARTBEAT_TIMEOUT, &hbt, sizeof(hbt));
+    zmq_setsockopt(self->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+    zmq_setsockopt(self->dealer, ZMQ_LINGER, &linger, sizeof(linger));
+    if (zmq_connect(self->dealer, self->broker_ep) != 0)
+        return TACNET_EIO;
+    self->welcomed = 0;
+    self->in_flight = 0;
+    self->last_pong_ms = clock_mono_ms();
+    s_hello(self);
+    return 0;
+}
+
+/* A DELIVER verified and opened before the transaction (crypto outside the writer's lock). */
+typedef struct prepared {
+    uint64_t seq;
+    wire_msg_t msg;
+    Tacnet__Header *h;
+    uint8_t *body;
+    size_t blen;
+    int code; /* 0 apply; else quarantine with this code */
+} prepared_t;
+
+typedef struct {
+    agency_t *self;
+    prepared_t *items;
+    size_t n;
+} apply_arg_t;
+
+static int s_apply_batch(MDB_txn *txn, void *arg)
+{
+    apply_arg_t *a = arg;
+    agency_t *self = a->self;
+    uint64_t last = 0;
+    int rc = agency_meta_get(self, txn, "last_applied", &last);
+    for (size_t i = 0; rc == 0 && i < a->n; i++) {
+        prepared_t *p = &a->items[i];
+        if (p->seq <= last)
+            continue;
+        char hex[33];
+        wire_msgid_hex(p->h->msg_id.data, 16, hex);
+        if (p->code == 0) {
+            rc = agency_view_apply(self, txn, p->seq, p->h, p->msg.header, p->msg.header_len,
+                                   p->body, p->blen);
+        } else {
+            /* Quarantined: keep the clear header and the reason, never the body. */
+            uint8_t key[8];
+            store_u64_put(key, p->seq);
+            uint8_t *q = xmalloc(4 + p->msg.header_len);
+            uint32_t c = (uint32_t)p->code;
+            q[0] = (uint8_t)(c >> 24), q[1] = (uint8_t)(c >> 16), q[2] = (uint8_t)(c >> 8);
+            q[3] = (uint8_t)c;
+            memcpy(q + 4, p->msg.header, p->msg.header_len);
+            rc = store_put(txn, self->quarantine, key, 8, q, 4 + p->msg.header_len, 0);
+            free(q);
+            if (rc == 0)
+                rc = agency_audit(self, txn, names_agency(p->h->sender), "deliver.quarantine", hex,
+                                  "quarantined", p->code);
+        }
+        last = p->seq;
+    }
+    if (rc == 0)
+        rc = agency_meta_put(self, txn, "last_applied", last);
+    FAULT_POINT("agency.before_apply_commit");
+    return rc;
+}
+
+static void s_prepare(agency_t *self, prepared_t *p)
+{
+    int err = 0;
+    Tacnet__Body *b = NULL;
+    uint64_t now = clock_now_ms();
+    p->h = wire_header_unpack(p->msg.header, p->msg.header_len, &err);
+    if (!p->h) {
+        p->code = err;
+        return;
+    }
+    const Tacnet__NodeKey *sk =
+        roster_key_find(self->roster, p->h->sender, p->h->sender_key_id, now, &err);
+    if (!sk) {
+        p->code = TACNET_EKEYID;
+        return;
+    }
+    if (seal_verify(sk->sign_pk.data, p->msg.header, p->msg.header_len, p->msg.sealed,
+                    p->msg.sealed_len, p->msg.sig) != 0) {
+        p->code = TACNET_ESIGNATURE;
+        return;
+    }
+    if ((err = seal_open(self->seal, sk->seal_pk.data, p->msg.header, p->msg.header_len,
+                         p->msg.sealed, p->msg.sealed_len, &p->body, &p->blen)) != 0) {
+        p->code = err;
+        return;
+    }
+    b = tacnet__body__unpack(NULL, p->blen, p->body);
+    if (!b) {
+        p->code = TACNET_EBADMSG;
+        return;
+    }
+    if ((err = seal_body_matches(p->h, b)) != 0) {
+        p->code = err;
+    } else if (p->h->sender != TACNET__AGENCY__BROKER) {
+        /* Check again what the sender should have checked: a violator is not applied. */
+        Tacnet__ApiReply scratch = TACNET__API_REPLY__INIT;
+        policy_register_t *reg =
+            agency_identity_register(self, p->h->case_ref.data, p->h->case_ref.len);
+        p->code = agency_text_check(self, reg, &b->base, &scratch);
+        policy_register_destroy(&reg);
+        agency_view_reply_free(&scratch);
+    }
+    tacnet__body__free_unpacked(b, NULL);
+}
+
+static void s_prepared_clear(prepared_t *p)
+{
+    if (p->h)
+        wire_free(&p->h->base);
+    if (p->body) {
+        sodium_memzero(p->body, p->blen);
+        free(p->body);
+    }
+    wire_msg_clear(&p->msg);
+    memset(p, 0, sizeof(*p));
+}
+
+static void s_on_dealer(agency_t *self)
+{
+    prepared_t *items = xcalloc(AGENCY_BATCH, sizeof(*items));
+    size_t n = 0;
+    uint64_t expect_prev = self->last_applied;
+    int gap = 0;
+    while (n < AGENCY_BATCH) {
+        wire_msg_t m;
+        memset(&m, 0, sizeof(m));
+        int rc = wire_recv(self->dealer, 0, ZMQ_DONTWAIT, &m);
+        if (rc > 0) {
+            wire_msg_clear(&m);
+            break;
+        }
+        if (rc < 0) {
+            wire_msg_clear(&m);
+            continue;
+        }
+        int err = 0;
+        switch (m.cmd) {
+        case WIRE_WELCOME: {
+            Tacnet__Welcome *w =
+                (Tacnet__Welcome *)wire_ctl_unpack(WIRE_WELCOME, m.ctl, m.ctl_len, &err);
+            if (w) {
+                if (self->epoch && self->epoch != w->epoch)
+                    log_info("broker restarted (new epoch): resending the outbox");
+                self->epoch = w->epoch;
+                self->welcomed = 1;
+                self->send_cursor = 0; /* resend everything unacknowledged, in order */
+                self->in_flight = 0;
+                wire_free(&w->base);
+            }
+            break;
+        }
+        case WIRE_DELIVER: {
+            Tacnet__Deliver *d =
+                (Tacnet__Deliver *)wire_ctl_unpack(WIRE_DELIVER, m.ctl, m.ctl_len, &err);
+            if (!d)
+                break;
+            if (d->seq <= expect_prev) {
+                /* Already applied: acknowledged below, not applied twice. */
+            } else if (gap || d->prev_seq != expect_prev) {
+                gap = 1;
+            } else {
+                items[n].seq = d->seq;
+                items[n].msg = m;
+                memset(&m, 0, sizeof(m));
+                s_prepare(self, &items[n]);
+                expect_prev = items[n].seq;
+                n++;
+            }
+            wire_free(&d->base);
+            break;
+        }
+        case WIRE_PUBACK:
+            s_on_puback(self, &m);
+            break;
+        case WIRE_NACK:
+        case WIRE_ERROR:
+            s_on_nack(self, &m);
+            break;
+        case WIRE_PONG: {
+            Tacnet__Pong *p = (Tacnet__Pong *)wire_ctl_unpack(WIRE_PONG, m.ctl, m.ctl_len, &err);
+            self->last_pong_ms = clock_mono_ms();
+            if (p && self->epoch && p->epoch != self->epoch) {
+                log_info("broker epoch changed: HELLO again");
+                self->welcomed = 0;
+            }
+            if (p)
+                wire_free(&p->base);
+            break;
+        }
+        default:
+            break;
+        }
+        wire_msg_clear(&m);
+    }
+    if (n > 0) {
+        apply_arg_t a = { self, items, n };
+        int rc = store_write(self->store, s_apply_batch, &a);
+        if (rc == 0) {
+            self->last_applied = items[n - 1].seq;
+            FAULT_POINT("agency.before_ack");
+        } else {
+            log_error("could not apply %zu events: %s; they will be redelivered", n,
+                      tacnet_errname(rc));
+            gap = 1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (items[i].code)
+                log_warn("quarantined event seq %llu: %s", (unsigned long long)items[i].seq,
+                         tacnet_errname(items[i].code));
+            s_prepared_clear(&items[i]);
+        }
+    }
+    free(items);
+    if (n > 0 || self->last_applied) {
+        Tacnet__Ack ack = TACNET__ACK__INIT;
+        ack.upto_seq = self->last_applied;
+        if (n > 0)
+            wire_send(self->dealer, NULL, 0, WIRE_ACK, &ack.base, NULL, 0, NULL, 0, NULL);
+    }
+    if (gap || !self->welcomed) {
+        if (gap)
+            log_info("gap after seq %llu: HELLO again", (unsigned long long)self->last_applied);
+        if (gap || clock_mono_ms() - self->hello_sent_ms > AGENCY_PING_MS)
+            s_hello(self);
+    }
+    agency_outbox_pump(self);
+}
+
+static void s_tick(agency_t *self)
+{
+    uint64_t now = clock_mono_ms();
+    if (now < self->next_ping_ms)
+        return;
+    self->next_ping_ms = now + AGENCY_PING_MS;
+    if (now - self->last_pong_ms > (uint64_t)AGENCY_PING_MS * AGENCY_LIVENESS) {
+        /* No PONG for three intervals: the connection is dead or half-open. Start afresh. */
+        log_info("broker silent: reconnecting");
+        s_connect(self);
+        return;
+    }
+    if (!self->welcomed) {
+        s_hello(self);
+        return;
+    }
+    Tacnet__Ping ping = TACNET__PING__INIT;
+    ping.has_epoch = 1;
+    ping.epoch = self->epoch;
+    wire_send(self->dealer, NULL, 0, WIRE_PING, &ping.base, NULL, 0, NULL, 0, NULL);
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+static int s_read_endpoint(agency_t *self)
+{
+    if (self->cfg.broker && *self->cfg.broker) {
+        snprintf(self->broker_ep, sizeof(self->broker_ep), "%s", self->cfg.broker);
+        return 0;
+    }
+    FILE *f = self->cfg.broker_file ? fopen(self->cfg.broker_file, "r") : NULL;
+    if (!f)
+        return TACNET_ENOTFOUND;
+    int ok = fgets(self->broker_ep, sizeof(self->broker_ep), f) != NULL;
+    fclose(f);
+    self->broker_ep[strcspn(self->broker_ep, "\r\n")] = 0;
+    return ok && self->broker_ep[0] ? 0 : TACNET_ECONFIG;
+}
+
+agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t whylen)
+{
+    agency_t *self = xcalloc(1, sizeof(*self));
+    self->cfg = *cfg;
+    self->profile = cfg->profile;
+    if (!self->cfg.credit)
+        self->cfg.credit = 256;
+    if (!self->cfg.window)
+        self->cfg.window = 256;
+    if (!self->cfg.heartbeat_ms)
+        self->cfg.heartbeat_ms = 2000;
+    snprintf(self->data_dir, sizeof(self->data_dir), "%s", cfg->data_dir);
+    if ((*err = seal_init()) != 0) {
+        snprintf(why, whylen, "libsodium failed to initialise");
+        goto fail;
+    }
+    if ((*err = roster_root_load(cfg->root_pub_path, self->root_pk)) != 0) {
+        snprintf(why, whylen, "%s: cannot read the pinned root key: %s", cfg->root_pub_path,
+                 tacnet_strerror(*err));
+        goto fail;
+    }
+    self->roster = roster_load(cfg->roster_path, self->root_pk, err);
+    if (!self->roster) {
+        snprintf(why, whylen, "%s: %s", cfg->roster_path, tacnet_strerror(*err));
+        goto fail;
+    }
+    if ((*err = seal_keys_load(cfg->key_path, &self->keys, why, whylen)) != 0)
+        goto fail;
+    if (self->keys->agency != self->profile->agency) {
+        snprintf(why, whylen, "%s: key set belongs to %s, not %s", cfg->key_path,
+                 names_agency(self->keys->agency), self->profile->name);
+        *err = TACNET_ECONFIG;
+        goto fail;
+    }
+    self->seal = seal_ctx_new(self->keys);
+    self->policy = policy_new(cfg->gazetteer_dir, err);
+    if (!self->policy) {
+        snprintf(why, whylen, "%s: cannot load the gazetteer: %s", cfg->gazetteer_dir,
+                 tacnet_strerror(*err));
+        goto fail;
+    }
+    if (cfg->holidays_path && *cfg->holidays_path) {
+        int line = 0;
+        if (!(self->holidays = holidays_load(cfg->holidays_path, err, &line))) {
+            snprintf(why, whylen, "%s:%d: %s", cfg->holidays_path, line, tacnet_strerror(*err));
+            goto fail;
+        }
+    } else {
+        self->holidays = holidays_new();
+    }
+    if ((*err = agency_view_open(self, err, why, whylen)) != 0)
+        goto fail;
+    if ((*err = s_read_endpoint(self)) != 0) {
+        snprintf(why, whylen, "no broker endpoint (broker or broker_endpoint_file)");
+        goto fail;
+    }
+    self->ctx = zmq_ctx_new();
+    char ep[4200];
+    snprintf(ep, sizeof(ep), "ipc://%s/api.sock", self->data_dir);
+    self->api = zmq_socket(self->ctx, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(self->api, ZMQ_LINGER, &linger, sizeof(linger));
+    if (zmq_bind(self->api, ep) != 0) {
+        snprintf(why, whylen, "cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
+        *err = TACNET_EIO;
+        goto fail;
+    }
+    snprintf(ep, sizeof(ep), "%s/api.sock", self->data_dir);
+    chmod(ep, 0600); /* owner-only: agency systems run as the daemon's user */
+    if ((*err = s_connect(self)) != 0) {
+        snprintf(why, whylen, "cannot connect to the broker at %s: %s", self->broker_ep,
+                 tacnet_strerror(*err));
+        goto fail;
+    }
+    log_info("%s up: broker %s, last applied seq %llu", self->profile->name, self->broker_ep,
+             (unsigned long long)self->last_applied);
+    return self;
+fail:
+    agency_destroy(&self);
+    return NULL;
+}
+
+int agency_run(agency_t *self)
+{
+    while (!agency_stop_flag) {
+        zmq_pollitem_t items[] = {
+            { self->dealer, 0, ZMQ_POLLIN, 0 },
+            { self->api, 0, ZMQ_POLLIN, 0 },
+        };
+        int rc = zmq_poll(items, 2, 200);
+        if (rc < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            log_error("poll failed: %s", zmq_strerror(zmq_errno()));
+            return TACNET_EIO;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            s_on_dealer(self);
+        if (items[1].revents & ZMQ_POLLIN)
+            agency_api_handle(self);
+        s_tick(self);
+    }
+    log_info("%s stopped cleanly at seq %llu", self->profile->name,
+             (unsigned long long)self->last_applied);
+    return 0;
+}
+
+void agency_destroy(agency_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    agency_t *self = *self_p;
+    if (self->dealer)
+        zmq_close(self->dealer);
+    if (self->api)
+        zmq_close(self->api);
+    if (self->ctx)
+        zmq_ctx_term(self->ctx);
+    agency_view_close(self);
+    policy_destroy(&self->policy);
+    holidays_destroy(&self->holidays);
+    seal_ctx_destroy(&self->seal);
+    seal_keys_destroy(&self->keys);
+    roster_destroy(&self->roster);
+    free(self);
+    *self_p = NULL;
+}

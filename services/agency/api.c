@@ -1,0 +1,439 @@
+/* api: the local API (ipc socket, protobuf) and the publish path shared by every front end. */
+#include "internal.h"
+#include "err.h"
+#include "log.h"
+#include "names.h"
+#include "wire.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define API_MAX_REQUEST (256 * 1024)
+
+/* Which Body member each event kind must carry. */
+static const struct {
+    Tacnet__EventKind kind;
+    Tacnet__Body__EventCase member;
+} s_kind_member[] = {
+    { TACNET__EVENT_KIND__REFERRAL, TACNET__BODY__EVENT_REFERRAL },
+    { TACNET__EVENT_KIND__CONCERN, TACNET__BODY__EVENT_CONCERN },
+    { TACNET__EVENT_KIND__ASSESSMENT, TACNET__BODY__EVENT_ASSESSMENT },
+    { TACNET__EVENT_KIND__DECISION, TACNET__BODY__EVENT_DECISION },
+    { TACNET__EVENT_KIND__DISAGREEMENT, TACNET__BODY__EVENT_DISAGREEMENT },
+    { TACNET__EVENT_KIND__MEETING_REQUESTED, TACNET__BODY__EVENT_MEETING_REQUESTED },
+    { TACNET__EVENT_KIND__MEETING_SCHEDULED, TACNET__BODY__EVENT_MEETING_SCHEDULED },
+    { TACNET__EVENT_KIND__MEETING_OUTCOME, TACNET__BODY__EVENT_MEETING_OUTCOME },
+    { TACNET__EVENT_KIND__CARE_PLAN, TACNET__BODY__EVENT_CARE_PLAN },
+    { TACNET__EVENT_KIND__OUTCOME_MEASURE, TACNET__BODY__EVENT_OUTCOME_MEASURE },
+    { TACNET__EVENT_KIND__COMMUNICATION_PLAN, TACNET__BODY__EVENT_COMMUNICATION_PLAN },
+    { TACNET__EVENT_KIND__CONTACT_LOGGED, TACNET__BODY__EVENT_CONTACT_LOGGED },
+    { TACNET__EVENT_KIND__CONSENT_RECORDED, TACNET__BODY__EVENT_CONSENT_RECORDED },
+    { TACNET__EVENT_KIND__PARTNERSHIP_RATING, TACNET__BODY__EVENT_PARTNERSHIP_RATING },
+    { TACNET__EVENT_KIND__CASE_CLOSED, TACNET__BODY__EVENT_CASE_CLOSED },
+    { TACNET__EVENT_KIND__MEMBER_JOINED, TACNET__BODY__EVENT_MEMBER_JOINED },
+    { TACNET__EVENT_KIND__MEMBER_LEFT, TACNET__BODY__EVENT_MEMBER_LEFT },
+    { TACNET__EVENT_KIND__LEAD_HANDOVER, TACNET__BODY__EVENT_LEAD_HANDOVER },
+    { TACNET__EVENT_KIND__LEAD_ACCEPTED, TACNET__BODY__EVENT_LEAD_ACCEPTED },
+    { TACNET__EVENT_KIND__ESCALATION_RESPONSE, TACNET__BODY__EVENT_ESCALATION_RESPONSE },
+    { TACNET__EVENT_KIND__ESCALATION_RESOLVED, TACNET__BODY__EVENT_ESCALATION_RESOLVED },
+    { TACNET__EVENT_KIND__ESCALATION_ACK, TACNET__BODY__EVENT_ESCALATION_ACK },
+    { TACNET__EVENT_KIND__ACTION_UPDATE, TACNET__BODY__EVENT_ACTION_UPDATE },
+};
+
+static int s_member_for(Tacnet__EventKind kind, Tacnet__Body__EventCase *member)
+{
+    for (size_t i = 0; i < sizeof(s_kind_member) / sizeof(s_kind_member[0]); i++) {
+        if (s_kind_member[i].kind == kind) {
+            *member = s_kind_member[i].member;
+            return 0;
+        }
+    }
+    return TACNET_EKIND;
+}
+
+static void s_reply_error(Tacnet__ApiReply *reply, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_reply_error(Tacnet__ApiReply *reply, int code, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    reply->code = code;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    free(reply->reason);
+    reply->reason = xstrdup(buf);
+}
+
+static void s_add_finding(Tacnet__ApiReply *reply, const char *kind, uint32_t start, uint32_t end,
+                          const char *field)
+{
+    if (reply->n_findings >= AGENCY_MAX_FINDINGS)
+        return;
+    if (!reply->findings)
+        reply->findings = xcalloc(AGENCY_MAX_FINDINGS, sizeof(*reply->findings));
+    Tacnet__Finding *f = xcalloc(1, sizeof(*f));
+    tacnet__finding__init(f);
+    f->kind = xstrdup(kind);
+    f->start = start;
+    f->end = end;
+    f->field = xstrdup(field);
+    reply->findings[reply->n_findings++] = f;
+}
+
+/* Walk every string field of M (recursing into sub-messages), checking each against the
+ * identifier policy; the path names the field for the practitioner ("decision.rationale"). */
+static int s_walk(agency_t *self, const policy_register_t *reg, const ProtobufCMessage *m,
+                  const char *path, Tacnet__ApiReply *reply, int depth)
+{
+    int found = 0;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    if (depth > 8)
+        return 0;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *base = (const char *)m;
+        char sub[160];
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            uint32_t which = *(const uint32_t *)(base + f->quantifier_offset);
+            if (which != f->id)
+                continue;
+        }
+        size_t count = 1;
+        const void *elems = base + f->offset;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            count = *(const size_t *)(base + f->quantifier_offset);
+            elems = *(void *const *)(base + f->offset);
+        }
+        for (size_t k = 0; k < count; k++) {
+            if (f->label == PROTOBUF_C_LABEL_REPEATED)
+                snprintf(sub, sizeof(sub), "%s%s%s[%zu]", path, *path ? "." : "", f->name, k);
+            else
+                snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", f->name);
+            if (f->type == PROTOBUF_C_TYPE_STRING) {
+                const char *s = ((const char *const *)elems)[k];
+                if (!s || !*s)
+                    continue;
+                policy_finding_t fs[16];
+                size_t n = 0;
+                if (policy_text_check(self->policy, reg, s, strlen(s), fs, 16, &n) != 0) {
+                    found = 1;
+                    for (size_t j = 0; j < n && j < 16; j++)
+                        s_add_finding(reply, policy_kind_name(fs[j].kind), fs[j].start, fs[j].end,
+                                      sub);
+                }
+            } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                const ProtobufCMessage *c = ((const ProtobufCMessage *const *)elems)[k];
+                if (c)
+                    found |= s_walk(self, reg, c, sub, reply, depth + 1);
+            }
+        }
+    }
+    return found;
+}
+
+int agency_text_check(agency_t *self, const policy_register_t *reg, const ProtobufCMessage *body,
+                      Tacnet__ApiReply *reply)
+{
+    return s_walk(self, reg, body, "", reply, 0) ? TACNET_ETEXT : 0;
+}
+
+/* ------------------------------------------------------------------ publish */
+
+typedef struct {
+    agency_t *self;
+    uint64_t sender_seq;
+    const uint8_t *msg_id;
+    const uint8_t *header;
+    size_t hlen;
+    const uint8_t *sealed;
+    size_t slen;
+    const uint8_t *sig;
+    const char *kind;
+} outbox_put_t;
+
+static int s_outbox_put(MDB_txn *txn, void *arg)
+{
+    outbox_put_t *o = arg;
+    agency_t *self = o->self;
+    uint8_t key[8];
+    store_u64_put(key, o->sender_seq);
+    size_t n = 4 + o->hlen + 4 + o->slen + SEAL_SIG_BYTES;
+    uint8_t *v = xmalloc(n), *p = v;
+    p[0] = (uint8_t)(o->hlen >> 24), p[1] = (uint8_t)(o->hlen >> 16);
+    p[2] = (uint8_t)(o->hlen >> 8), p[3] = (uint8_t)o->hlen;
+    memcpy(p + 4, o->header, o->hlen);
+    p += 4 + o->hlen;
+    p[0] = (uint8_t)(o->slen >> 24), p[1] = (uint8_t)(o->slen >> 16);
+    p[2] = (uint8_t)(o->slen >> 8), p[3] = (uint8_t)o->slen;
+    memcpy(p + 4, o->sealed, o->slen);
+    p += 4 + o->slen;
+    memcpy(p, o->sig, SEAL_SIG_BYTES);
+    int rc = store_put(txn, self->outbox, key, 8, v, n, MDB_NOOVERWRITE);
+    free(v);
+    if (rc == 0)
+        rc = store_put(txn, self->outbox_ids, o->msg_id, 16, key, 8, 0);
+    if (rc == 0)
+        rc = agency_meta_put(self, txn, "sender_seq", o->sender_seq);
+    char hex[33];
+    wire_msgid_hex(o->msg_id, 16, hex);
+    if (rc == 0)
+        rc = agency_audit(self, txn, "api", "publish", hex, "queued", 0);
+    return rc;
+}
+
+static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply)
+{
+    Tacnet__Body__EventCase member;
+    Tacnet__Body *body = req->body;
+    int rc;
+    if (s_member_for(req->kind, &member) != 0) {
+        s_reply_error(reply, TACNET_EKIND, "agencies cannot publish %s events",
+                      names_kind(req->kind));
+        return TACNET_EKIND;
+    }
+    if (body->event_case != member) {
+        s_reply_error(reply, TACNET_EFIELD, "a %s event needs its body in the \"%s\" field",
+                      names_kind(req->kind), names_kind(req->kind));
+        return TACNET_EFIELD;
+    }
+    if ((rc = policy_case_ref_check(req->case_ref.data, req->case_ref.len)) != 0) {
+        s_reply_error(reply, rc, "%s", tacnet_strerror(rc));
+        return rc;
+    }
+    if ((rc = policy_initials_check(req->initials.data, req->initials.len)) != 0) {
+        s_reply_error(reply, rc, "%s", tacnet_strerror(rc));
+        return rc;
+    }
+    policy_register_t *reg = agency_identity_register(self, req->case_ref.data, req->case_ref.len);
+    rc = agency_text_check(self, reg, &body->base, reply);
+    policy_register_destroy(&reg);
+    if (rc != 0) {
+        s_reply_error(reply, rc, "%s; nothing was sent (see findings)", tacnet_strerror(rc));
+        return rc;
+    }
+
+    uint8_t msg_id[16];
+    randombytes_buf(msg_id, sizeof(msg_id));
+    uint64_t now = clock_now_ms(), sender_seq = 0;
+    MDB_txn *txn;
+    route_case_t c;
+    int found = 0;
+    if ((rc = store_read_begin(self->store, &txn)) != 0)
+        goto store_fail;
+    rc = agency_meta_get(self, txn, "sender_seq", &sender_seq);
+    if (rc == 0)
+        rc = agency_view_case_get(self, txn, req->case_ref.data, req->case_ref.len, &c, &found);
+    mdb_txn_abort(txn);
+    if (rc != 0)
+        goto store_fail;
+    sender_seq++;
+
+    Tacnet__Header h = TACNET__HEADER__INIT;
+    h.schema_version = WIRE_SCHEMA_VERSION;
+    h.msg_id.data = msg_id;
+    h.msg_id.len = 16;
+    h.sender = (Tacnet__Agency)self->profile->agency;
+    h.kind = req->kind;
+    h.case_ref = req->case_ref;
+    h.initials = req->initials;
+    h.sender_seq = sender_seq;
+    h.created_at_ms = now;
+    h.sender_key_id = self->keys->key_id;
+    const Tacnet__Roster *r = roster_msg(self->roster);
+    h.policy_version = r->has_policy_version ? r->policy_version : 1;
+    h.sensitivity = req->has_sensitivity
+                        ? req->sensitivity
+                        : (Tacnet__Sensitivity)self->profile->default_sensitivity(req->kind);
+    h.lawful_basis = req->has_lawful_basis ? req->lawful_basis : TACNET__LAWFUL_BASIS__CONSENT;
+    h.has_refers_to = req->has_refers_to;
+    h.refers_to = req->refers_to;
+    h.has_subject_agency = req->has_subject_agency;
+    h.subject_agency = req->subject_agency;
+    h.has_level_of_need = req->has_level_of_need;
+    h.level_of_need = req->level_of_need;
+    h.has_urgent = req->has_urgent;
+    h.urgent = req->urgent;
+    h.has_override_reason = req->has_override_reason;
+    h.override_reason = req->override_reason;
+    if (req->kind == TACNET__EVENT_KIND__CONSENT_RECORDED && body->consent_recorded &&
+        body->consent_recorded->has_state) {
+        h.has_consent = 1;
+        h.consent = (Tacnet__ConsentState)body->consent_recorded->state;
+    }
+    if (req->kind == TACNET__EVENT_KIND__ASSESSMENT && !h.has_level_of_need && body->assessment &&
+        body->assessment->has_level_of_need) {
+        h.has_level_of_need = 1;
+        h.level_of_need = body->assessment->level_of_need;
+    }
+
+    /* The same rule the broker applies decides the recipients, so a refusal is explained
+     * here before anything is queued. */
+    Tacnet__Agency rcpt[ROUTE_MAX_AGENCY];
+    route_verdict_t v;
+    h.recipients = rcpt;
+    h.n_recipients = 0;
+    rc = route_check(found ? &c : NULL, &h, self->roster, &v);
+    if (rc != 0 && rc != TACNET_ERECIPIENTS) {
+        s_reply_error(reply, rc, "%s", tacnet_strerror(rc));
+        return rc;
+    }
+    seal_recipient_t sr[SEAL_MAX_RECIPIENTS];
+    size_t ns = 0;
+    for (unsigned a = 1; a < ROUTE_MAX_AGENCY && ns < SEAL_MAX_RECIPIENTS; a++) {
+        if (!(v.required & (1u << a)))
+            continue;
+        const Tacnet__NodeKey *k = roster_key_current(self->roster, a, now);
+        if (!k) {
+            s_reply_error(reply, TACNET_EKEYID, "no valid key for recipient %s in the roster",
+                          names_agency(a));
+            return TACNET_EKEYID;
+        }
+        sr[ns].agency = a;
+        sr[ns].key_id = k->key_id;
+        memcpy(sr[ns].seal_pk, k->seal_pk.data, SEAL_KEY_BYTES);
+        rcpt[ns++] = (Tacnet__Agency)a;
+    }
+    h.n_recipients = ns;
+
+    body->has_msg_id = 1;
+    body->msg_id.data = msg_id;
+    body->msg_id.len = 16;
+    body->has_sender = 1;
+    body->sender = h.sender;
+    size_t hlen, blen, slen;
+    uint8_t *hbuf = wire_pack(&h.base, &hlen), *bbuf = wire_pack(&body->base, &blen);
+    uint8_t *sealed = NULL, sig[SEAL_SIG_BYTES];
+    /* The request's body buffer is freed with the request; detach our stack msg_id first. */
+    body->msg_id.data = NULL;
+    body->msg_id.len = 0;
+    body->has_msg_id = 0;
+    rc = seal_event(self->seal, hbuf, hlen, bbuf, blen, sr, ns, &sealed, &slen, sig);
+    sodium_memzero(bbuf, blen);
+    free(bbuf);
+    if (rc == 0) {
+        outbox_put_t o = { self, sender_seq,           msg_id, hbuf, hlen, sealed, slen,
+                           sig,  names_kind(req->kind) };
+        rc = store_write(self->store, s_outbox_put, &o);
+    }
+    free(hbuf);
+    free(sealed);
+    if (rc != 0)
+        goto store_fail;
+    char hex[33];
+    wire_msgid_hex(msg_id, 16, hex);
+    log_info("queued %s %s seq %llu for %zu recipients", names_kind(req->kind), hex,
+             (unsigned long long)sender_seq, ns);
+    reply->result_case = TACNET__API_REPLY__RESULT_PUBLISHED;
+    reply->published = xcalloc(1, sizeof(*reply->published));
+    tacnet__publish_reply__init(reply->published);
+    reply->published->msg_id.data = xmalloc(16);
+    memcpy(reply->published->msg_id.data, msg_id, 16);
+    reply->published->msg_id.len = 16;
+    reply->published->local_seq = sender_seq;
+    agency_outbox_pump(self);
+    return 0;
+store_fail:
+    s_reply_error(reply, rc, "could not queue the event: %s", tacnet_strerror(rc));
+    return rc;
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply *reply)
+{
+    int rc = 0;
+    switch (req->op_case) {
+    case TACNET__API_REQUEST__OP_PUBLISH:
+        s_publish(self, req->publish, reply);
+        return;
+    case TACNET__API_REQUEST__OP_LIST_CASES:
+        reply->cases = xcalloc(1, sizeof(*reply->cases));
+        tacnet__list_cases_reply__init(reply->cases);
+        reply->result_case = TACNET__API_REPLY__RESULT_CASES;
+        rc = agency_view_list(self, reply->cases);
+        break;
+    case TACNET__API_REQUEST__OP_SHOW_CASE:
+        reply->show_case = xcalloc(1, sizeof(*reply->show_case));
+        tacnet__show_case_reply__init(reply->show_case);
+        reply->result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
+        rc = agency_view_show(self, req->show_case->case_ref.data, req->show_case->case_ref.len,
+                              reply->show_case);
+        if (rc == TACNET_ENOTFOUND) {
+            s_reply_error(reply, rc, "this agency holds no case with that reference");
+            return;
+        }
+        break;
+    case TACNET__API_REQUEST__OP_REGISTER_IDENTITY: {
+        Tacnet__RegisterIdentityRequest *ri = req->register_identity;
+        if ((rc = policy_case_ref_check(ri->case_ref.data, ri->case_ref.len)) == 0)
+            rc = agency_identity_add(self, ri->case_ref.data, ri->case_ref.len, ri->names,
+                                     ri->n_names);
+        break;
+    }
+    case TACNET__API_REQUEST__OP_FOLLOW:
+        reply->follow = xcalloc(1, sizeof(*reply->follow));
+        tacnet__follow_reply__init(reply->follow);
+        reply->result_case = TACNET__API_REPLY__RESULT_FOLLOW;
+        rc = agency_view_follow(self, req->follow->after_local_seq,
+                                req->follow->has_max ? req->follow->max : 0, reply->follow);
+        break;
+    default:
+        rc = TACNET_EINVAL;
+        break;
+    }
+    if (rc != 0)
+        s_reply_error(reply, rc, "%s", tacnet_strerror(rc));
+}
+
+void agency_api_handle(agency_t *self)
+{
+    zmq_msg_t frames[3];
+    int n = 0, more = 1;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, self->api, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        more = zmq_msg_more(&m);
+        if (n < 3)
+            frames[n++] = m;
+        else
+            zmq_msg_close(&m);
+    }
+    /* [routing id][empty][request]: a REQ or DEALER client with an empty delimiter. */
+    if (n == 3 && zmq_msg_size(&frames[1]) == 0) {
+        Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+        int err = 0;
+        size_t len = zmq_msg_size(&frames[2]);
+        Tacnet__ApiRequest *req =
+            len <= API_MAX_REQUEST
+                ? (Tacnet__ApiRequest *)wire_unpack(&tacnet__api_request__descriptor,
+                                                    zmq_msg_data(&frames[2]), len, 0, 0, &err)
+                : NULL;
+        if (!req) {
+            s_reply_error(&reply, err ? err : TACNET_ETOOBIG, "%s",
+                          "request is not a valid ApiRequest");
+        } else {
+            reply.id = req->id;
+            s_dispatch(self, req, &reply);
+            wire_free(&req->base);
+        }
+        size_t rlen;
+        uint8_t *buf = wire_pack(&reply.base, &rlen);
+        zmq_send(self->api, zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), ZMQ_SNDMORE);
+        zmq_send(self->api, "", 0, ZMQ_SNDMORE);
+        zmq_send(self->api, buf, rlen, ZMQ_DONTWAIT);
+        free(buf);
+        agency_view_reply_free(&reply);
+    }
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&frames[i]);
+}

@@ -1,0 +1,100 @@
+/* daemon: the `main` shared by the four agency daemons — flags, config, signals, run. */
+#include "agency/daemon.h"
+#include "agency.h"
+#include "cfg.h"
+#include "err.h"
+#include "log.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+static const cfg_option_t s_options[] = {
+    { "agency", "data_dir", CFG_PATH, NULL, 0, 0, 1, "view directory (local disk, 0700)" },
+    { "agency", "broker", CFG_STRING, "", 0, 0, 0, "broker endpoint" },
+    { "agency", "broker_endpoint_file", CFG_PATH, NULL, 0, 0, 0, "file naming the endpoint" },
+    { "agency", "roster", CFG_PATH, NULL, 0, 0, 1, "signed roster" },
+    { "agency", "root_key", CFG_PATH, NULL, 0, 0, 1, "pinned root public key" },
+    { "agency", "key", CFG_PATH, NULL, 0, 0, 1, "this agency's key set (0600)" },
+    { "agency", "gazetteer", CFG_PATH, NULL, 0, 0, 1, "identifier policy word lists" },
+    { "agency", "holidays", CFG_PATH, NULL, 0, 0, 0, "bank holidays file" },
+    { "agency", "map_size_mb", CFG_INT, "1024", 1, 1048576, 0, "initial LMDB map" },
+    { "agency", "credit", CFG_INT, "256", 1, 4096, 0, "delivery window" },
+    { "agency", "window", CFG_INT, "256", 1, 4096, 0, "publishes in flight" },
+    { "agency", "heartbeat_ms", CFG_INT, "2000", 100, 60000, 0, "ZMTP heartbeat" },
+    { "log", "level", CFG_STRING, "info", 0, 0, 0, "debug|info|warn|error" },
+};
+
+static void s_on_stop(int sig)
+{
+    (void)sig;
+    agency_stop_flag = 1;
+}
+
+int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc)
+            path = argv[++i];
+        else
+            path = NULL, i = argc;
+    }
+    if (!path) {
+        fprintf(stderr, "usage: %s --config FILE\n", argv[0]);
+        return 2;
+    }
+    char why[512] = "";
+    int err = 0;
+    cfg_t *cfg =
+        cfg_load(path, s_options, sizeof(s_options) / sizeof(s_options[0]), &err, why, sizeof(why));
+    if (!cfg) {
+        fprintf(stderr, "%s: %s (%s)\n", argv[0], why, tacnet_errname(err));
+        return 1;
+    }
+    enum log_level level = LOG_LVL_INFO;
+    if (log_level_parse(cfg_str(cfg, "log", "level"), &level) != 0) {
+        fprintf(stderr, "%s: %s: [log] level must be debug, info, warn or error\n", argv[0], path);
+        cfg_destroy(&cfg);
+        return 1;
+    }
+    log_open(profile->name, level);
+    agency_config_t ac = {
+        .profile = profile,
+        .data_dir = cfg_str(cfg, "agency", "data_dir"),
+        .broker = cfg_str(cfg, "agency", "broker"),
+        .broker_file = cfg_str(cfg, "agency", "broker_endpoint_file"),
+        .roster_path = cfg_str(cfg, "agency", "roster"),
+        .root_pub_path = cfg_str(cfg, "agency", "root_key"),
+        .key_path = cfg_str(cfg, "agency", "key"),
+        .gazetteer_dir = cfg_str(cfg, "agency", "gazetteer"),
+        .holidays_path = cfg_str(cfg, "agency", "holidays"),
+        .map_size = (size_t)cfg_int(cfg, "agency", "map_size_mb") << 20,
+        .credit = (unsigned)cfg_int(cfg, "agency", "credit"),
+        .window = (unsigned)cfg_int(cfg, "agency", "window"),
+        .heartbeat_ms = (unsigned)cfg_int(cfg, "agency", "heartbeat_ms"),
+    };
+    /* Keys live in this process: no core dumps, and no ptrace/proc reads by other users. */
+    struct rlimit no_core = { 0, 0 };
+    setrlimit(RLIMIT_CORE, &no_core);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = s_on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    agency_t *agency = agency_new(&ac, &err, why, sizeof(why));
+    if (!agency) {
+        log_error("cannot start: %s (%s)", why, tacnet_errname(err));
+        cfg_destroy(&cfg);
+        return 1;
+    }
+    int rc = agency_run(agency);
+    agency_destroy(&agency);
+    cfg_destroy(&cfg);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,99 @@
+/* internal: the agency daemon's state, shared by its files (agency.c the loop and sync, view.c
+ * the encrypted store and queries, api.c the local API and the publish path). Not for use
+ * outside services/agency.
+ */
+#ifndef TACNET_AGENCY_INTERNAL_H
+#define TACNET_AGENCY_INTERNAL_H
+
+#include <lmdb.h>
+#include <stdint.h>
+
+#include "agency.h"
+#include "api.pb-c.h"
+#include "clock.h"
+#include "events.pb-c.h"
+#include "policy.h"
+#include "roster.h"
+#include "route.h"
+#include "seal.h"
+#include "store.h"
+#include "wire.pb-c.h"
+
+#define AGENCY_MAX_FINDINGS 64
+
+struct agency {
+    agency_config_t cfg;
+    const agency_profile_t *profile;
+    char data_dir[4096];
+    char broker_ep[256];
+    void *ctx, *dealer, *api;
+    store_t *store;
+    MDB_dbi meta, outbox, outbox_ids, dead, events, applied, by_case, cases, identity, quarantine,
+        audit;
+    roster_t *roster;
+    uint8_t root_pk[SEAL_KEY_BYTES];
+    seal_keys_t *keys;
+    seal_ctx_t *seal;
+    uint8_t *rest_key;  /* at-rest key, sodium_malloc */
+    uint8_t *blind_key; /* blind index key, sodium_malloc */
+    policy_t *policy;
+    holidays_t *holidays;
+    /* sync state */
+    int welcomed;
+    uint64_t epoch;
+    uint64_t last_applied; /* mirror of meta "last_applied" after each commit */
+    uint64_t send_cursor;  /* outbox sender_seq last sent since the WELCOME */
+    unsigned in_flight;
+    uint64_t last_pong_ms, next_ping_ms, hello_sent_ms;
+};
+
+/* view.c ------------------------------------------------------------------ */
+
+int agency_view_open(agency_t *self, int *err, char *why, size_t whylen);
+void agency_view_close(agency_t *self);
+void agency_view_blind(const agency_t *self, const uint8_t *ref, size_t len, uint8_t out[16]);
+int agency_meta_get(agency_t *self, MDB_txn *txn, const char *key, uint64_t *v);
+int agency_meta_put(agency_t *self, MDB_txn *txn, const char *key, uint64_t v);
+
+/* Case state as this agency knows it (route_case_t from applied headers), case ref and
+ * initials. Returns 0 with *FOUND. */
+int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                         route_case_t *c, int *found);
+
+/* Apply a verified, opened event (header bytes H, body bytes B) delivered at SEQ: store it
+ * encrypted, index it, fold it into the case state. A msg_id already applied is skipped.
+ * Runs inside the caller's write transaction. */
+int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
+                      const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen);
+
+/* Queries for the local API (own read transactions). */
+int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out);
+int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out);
+int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__FollowReply *out);
+/* Free what the queries allocated inside their replies. */
+void agency_view_reply_free(Tacnet__ApiReply *r);
+
+/* Identity register: names for a case (kept encrypted, never sent). */
+int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n);
+policy_register_t *agency_identity_register(agency_t *self, const uint8_t *ref, size_t len);
+
+/* Record an audit entry inside TXN (never body content). */
+int agency_audit(agency_t *self, MDB_txn *txn, const char *actor, const char *action,
+                 const char *object, const char *outcome, int code);
+
+/* api.c ------------------------------------------------------------------- */
+
+/* Answer one request frame set on the API socket. */
+void agency_api_handle(agency_t *self);
+
+/* Check every free-text field of BODY against the identifier policy. Returns 0 or
+ * TACNET_ETEXT with the findings (field paths) in REPLY. */
+int agency_text_check(agency_t *self, const policy_register_t *reg, const ProtobufCMessage *body,
+                      Tacnet__ApiReply *reply);
+
+/* agency.c ---------------------------------------------------------------- */
+
+/* Send whatever the outbox holds beyond the send cursor, within the window. */
+void agency_outbox_pump(agency_t *self);
+
+#endif

@@ -1,0 +1,538 @@
+/* view: the agency's own LMDB view — events encrypted at rest, blind case indexes, case state.
+ *
+ * Databases:
+ *   meta       "last_applied" | "sender_seq" | "local_seq" -> u64 BE
+ *   outbox     sender_seq(8) -> hlen(4) header slen(4) sealed sig(64)   (see agency.c)
+ *   outbox_ids msg_id(16) -> sender_seq(8)
+ *   dead       msg_id(16) -> code(4) reason NUL                            (NACKed publishes)
+ *   events     local_seq(8) -> enc(broker seq(8) hlen(4) header body)     AD "events" || key
+ *   applied    msg_id(16) -> local_seq(8)                                   idempotent apply
+ *   by_case    blind(16) local_seq(8) -> empty
+ *   cases      blind(16) -> enc(route_case(32) last_ms(8) reflen(1) ref initials)
+ *   identity   blind(16) -> enc(names, NUL separated)
+ *   quarantine broker seq(8) -> code(4) header                              (never the body)
+ *   audit      common/audit.h
+ */
+#include "internal.h"
+#include "audit.h"
+#include "err.h"
+#include "wire.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const s_dbs[] = { "meta",     "outbox",     "outbox_ids", "dead",
+                                     "events",   "applied",    "by_case",    "cases",
+                                     "identity", "quarantine", AUDIT_DB };
+#define N_DBS (sizeof(s_dbs) / sizeof(s_dbs[0]))
+
+int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
+{
+    self->store = store_open(self->data_dir, self->cfg.map_size, s_dbs, N_DBS, err);
+    if (!self->store) {
+        snprintf(why, whylen, "%s: cannot open the view: %s", self->data_dir,
+                 tacnet_strerror(*err));
+        return *err;
+    }
+    MDB_dbi *slots[] = { &self->meta,     &self->outbox,     &self->outbox_ids, &self->dead,
+                         &self->events,   &self->applied,    &self->by_case,    &self->cases,
+                         &self->identity, &self->quarantine, &self->audit };
+    for (size_t i = 0; i < N_DBS; i++)
+        if ((*err = store_dbi(self->store, s_dbs[i], slots[i])) != 0)
+            return *err;
+    /* Storage and index keys derive from the agency's sealing secret, so a copied view is
+     * unreadable without the key file. */
+    self->rest_key = sodium_malloc(SEAL_KEY_BYTES);
+    self->blind_key = sodium_malloc(SEAL_KEY_BYTES);
+    if (!self->rest_key || !self->blind_key)
+        return *err = TACNET_ENOMEM;
+    crypto_generichash(self->rest_key, SEAL_KEY_BYTES, (const uint8_t *)"tacnet-at-rest/1", 16,
+                       self->keys->seal_sk, SEAL_KEY_BYTES);
+    crypto_generichash(self->blind_key, SEAL_KEY_BYTES, (const uint8_t *)"tacnet-blind/1", 14,
+                       self->keys->seal_sk, SEAL_KEY_BYTES);
+    MDB_txn *txn;
+    if (store_read_begin(self->store, &txn) == 0) {
+        agency_meta_get(self, txn, "last_applied", &self->last_applied);
+        mdb_txn_abort(txn);
+    }
+    return 0;
+}
+
+void agency_view_close(agency_t *self)
+{
+    store_destroy(&self->store);
+    if (self->rest_key)
+        sodium_free(self->rest_key);
+    if (self->blind_key)
+        sodium_free(self->blind_key);
+    self->rest_key = self->blind_key = NULL;
+}
+
+void agency_view_blind(const agency_t *self, const uint8_t *ref, size_t len, uint8_t out[16])
+{
+    seal_blind(self->blind_key, ref, len, out);
+}
+
+int agency_meta_get(agency_t *self, MDB_txn *txn, const char *key, uint64_t *v)
+{
+    MDB_val d;
+    *v = 0;
+    int rc = store_get(txn, self->meta, key, strlen(key), &d);
+    if (rc == TACNET_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (d.mv_size != 8)
+        return TACNET_ECORRUPT;
+    *v = store_u64_get(d.mv_data);
+    return 0;
+}
+
+int agency_meta_put(agency_t *self, MDB_txn *txn, const char *key, uint64_t v)
+{
+    uint8_t b[8];
+    store_u64_put(b, v);
+    return store_put(txn, self->meta, key, strlen(key), b, 8, 0);
+}
+
+/* Encrypt VAL for database DB under key KEY (bound as associated data) and put it. */
+static int s_put_enc(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db, const void *key,
+                     size_t klen, const uint8_t *val, size_t vlen)
+{
+    uint8_t ad[64];
+    size_t dl = strlen(db);
+    memcpy(ad, db, dl);
+    memcpy(ad + dl, key, klen);
+    uint8_t *enc = NULL;
+    size_t elen = 0;
+    int rc = seal_at_rest_encrypt(self->rest_key, ad, dl + klen, val, vlen, &enc, &elen);
+    if (rc == 0)
+        rc = store_put(txn, dbi, key, klen, enc, elen, 0);
+    free(enc);
+    return rc;
+}
+
+/* Get and decrypt; *OUT malloc'd (caller wipes and frees). */
+static int s_get_enc(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db, const void *key,
+                     size_t klen, uint8_t **out, size_t *outlen)
+{
+    MDB_val v;
+    int rc = store_get(txn, dbi, key, klen, &v);
+    if (rc != 0)
+        return rc;
+    uint8_t ad[64];
+    size_t dl = strlen(db);
+    memcpy(ad, db, dl);
+    memcpy(ad + dl, key, klen);
+    rc = seal_at_rest_decrypt(self->rest_key, ad, dl + klen, v.mv_data, v.mv_size, out, outlen);
+    return rc == 0 ? 0 : TACNET_ECORRUPT;
+}
+
+static void s_free_secret(uint8_t *p, size_t len)
+{
+    if (p) {
+        sodium_memzero(p, len);
+        free(p);
+    }
+}
+
+typedef struct case_rec {
+    route_case_t c;
+    uint64_t last_ms;
+    char ref[64];
+    char initials[8];
+} case_rec_t;
+
+static int s_case_load(agency_t *self, MDB_txn *txn, const uint8_t blind[16], case_rec_t *r)
+{
+    uint8_t *v = NULL;
+    size_t n = 0;
+    memset(r, 0, sizeof(*r));
+    int rc = s_get_enc(self, txn, self->cases, "cases", blind, 16, &v, &n);
+    if (rc != 0)
+        return rc;
+    rc = TACNET_ECORRUPT;
+    if (n >= ROUTE_CASE_BYTES + 9 && route_case_decode(v, ROUTE_CASE_BYTES, &r->c) == 0) {
+        r->last_ms = store_u64_get(v + ROUTE_CASE_BYTES);
+        size_t rl = v[ROUTE_CASE_BYTES + 8];
+        size_t il = n - ROUTE_CASE_BYTES - 9 - rl;
+        if (rl < sizeof(r->ref) && ROUTE_CASE_BYTES + 9 + rl <= n && il < sizeof(r->initials)) {
+            memcpy(r->ref, v + ROUTE_CASE_BYTES + 9, rl);
+            memcpy(r->initials, v + ROUTE_CASE_BYTES + 9 + rl, il);
+            rc = 0;
+        }
+    }
+    s_free_secret(v, n);
+    return rc;
+}
+
+static int s_case_store(agency_t *self, MDB_txn *txn, const uint8_t blind[16], const case_rec_t *r)
+{
+    uint8_t v[ROUTE_CASE_BYTES + 9 + 64 + 8];
+    size_t rl = strlen(r->ref), il = strlen(r->initials);
+    route_case_encode(&r->c, v);
+    store_u64_put(v + ROUTE_CASE_BYTES, r->last_ms);
+    v[ROUTE_CASE_BYTES + 8] = (uint8_t)rl;
+    memcpy(v + ROUTE_CASE_BYTES + 9, r->ref, rl);
+    memcpy(v + ROUTE_CASE_BYTES + 9 + rl, r->initials, il);
+    return s_put_enc(self, txn, self->cases, "cases", blind, 16, v, ROUTE_CASE_BYTES + 9 + rl + il);
+}
+
+int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                         route_case_t *c, int *found)
+{
+    uint8_t blind[16];
+    case_rec_t r;
+    agency_view_blind(self, ref, len, blind);
+    int rc = s_case_load(self, txn, blind, &r);
+    *found = rc == 0;
+    *c = r.c;
+    return rc == TACNET_ENOTFOUND ? 0 : rc;
+}
+
+int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
+                      const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen)
+{
+    MDB_val v;
+    int rc = store_get(txn, self->applied, h->msg_id.data, 16, &v);
+    if (rc == 0)
+        return 0; /* already applied (a redelivery after a lost ACK) */
+    if (rc != TACNET_ENOTFOUND)
+        return rc;
+    uint64_t local;
+    if ((rc = agency_meta_get(self, txn, "local_seq", &local)) != 0)
+        return rc;
+    local++;
+    uint8_t lk[8];
+    store_u64_put(lk, local);
+    size_t n = 8 + 4 + hlen + blen;
+    uint8_t *rec = xmalloc(n);
+    store_u64_put(rec, seq);
+    rec[8] = (uint8_t)(hlen >> 24);
+    rec[9] = (uint8_t)(hlen >> 16);
+    rec[10] = (uint8_t)(hlen >> 8);
+    rec[11] = (uint8_t)hlen;
+    memcpy(rec + 12, hbytes, hlen);
+    memcpy(rec + 12 + hlen, body, blen);
+    rc = s_put_enc(self, txn, self->events, "events", lk, 8, rec, n);
+    s_free_secret(rec, n);
+    if (rc != 0)
+        return rc;
+    if ((rc = store_put(txn, self->applied, h->msg_id.data, 16, lk, 8, 0)) != 0)
+        return rc;
+    uint8_t ck[24];
+    agency_view_blind(self, h->case_ref.data, h->case_ref.len, ck);
+    memcpy(ck + 16, lk, 8);
+    if ((rc = store_put(txn, self->by_case, ck, 24, "", 0, 0)) != 0)
+        return rc;
+    case_rec_t r;
+    rc = s_case_load(self, txn, ck, &r);
+    if (rc == TACNET_ENOTFOUND) {
+        memset(&r, 0, sizeof(r));
+        snprintf(r.ref, sizeof(r.ref), "%.*s", (int)h->case_ref.len, h->case_ref.data);
+        snprintf(r.initials, sizeof(r.initials), "%.*s", (int)h->initials.len, h->initials.data);
+    } else if (rc != 0) {
+        return rc;
+    }
+    if (h->sender != TACNET__AGENCY__BROKER)
+        route_apply(&r.c, h);
+    r.last_ms = h->created_at_ms > r.last_ms ? h->created_at_ms : r.last_ms;
+    if ((rc = s_case_store(self, txn, ck, &r)) != 0)
+        return rc;
+    return agency_meta_put(self, txn, "local_seq", local);
+}
+
+/* ------------------------------------------------------------------ queries */
+
+static Tacnet__CaseSummary *s_summary(const case_rec_t *r)
+{
+    Tacnet__CaseSummary *s = xcalloc(1, sizeof(*s));
+    tacnet__case_summary__init(s);
+    s->case_ref.data = (uint8_t *)xstrdup(r->ref);
+    s->case_ref.len = strlen(r->ref);
+    s->initials.data = (uint8_t *)xstrdup(r->initials);
+    s->initials.len = strlen(r->initials);
+    if (r->c.lead) {
+        s->has_lead = 1;
+        s->lead = (Tacnet__Agency)r->c.lead;
+    }
+    s->members = xcalloc(ROUTE_MAX_AGENCY, sizeof(*s->members));
+    for (unsigned a = 1; a < ROUTE_MAX_AGENCY; a++)
+        if (r->c.members & (1u << a))
+            s->members[s->n_members++] = (Tacnet__Agency)a;
+    s->level_of_need = xcalloc(ROUTE_MAX_AGENCY, sizeof(*s->level_of_need));
+    s->n_level_of_need = 5;
+    for (unsigned a = 0; a < 5; a++)
+        s->level_of_need[a] = r->c.level[a];
+    s->has_last_activity_ms = 1;
+    s->last_activity_ms = r->last_ms;
+    return s;
+}
+
+int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out)
+{
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->cases, &cur) != 0) {
+        mdb_txn_abort(txn);
+        return TACNET_ESTORE;
+    }
+    MDB_val k, v;
+    size_t cap = 0;
+    for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+        case_rec_t r;
+        if (k.mv_size != 16 || s_case_load(self, txn, k.mv_data, &r) != 0)
+            continue;
+        if (out->n_cases == cap) {
+            cap = cap ? cap * 2 : 16;
+            out->cases = xrealloc(out->cases, cap * sizeof(*out->cases));
+        }
+        out->cases[out->n_cases++] = s_summary(&r);
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return 0;
+}
+
+/* Decrypt the event at local seq LK into a timeline entry (header and body unpacked). */
+static Tacnet__TimelineEntry *s_entry(agency_t *self, MDB_txn *txn, const uint8_t lk[8])
+{
+    uint8_t *rec = NULL;
+    size_t n = 0;
+    if (s_get_enc(self, txn, self->events, "events", lk, 8, &rec, &n) != 0 || n < 12)
+        goto fail;
+    size_t hlen = (size_t)rec[8] << 24 | (size_t)rec[9] << 16 | (size_t)rec[10] << 8 | rec[11];
+    if (12 + hlen > n)
+        goto fail;
+    Tacnet__TimelineEntry *e = xcalloc(1, sizeof(*e));
+    tacnet__timeline_entry__init(e);
+    e->local_seq = store_u64_get(lk);
+    e->header = tacnet__header__unpack(NULL, hlen, rec + 12);
+    e->body = tacnet__body__unpack(NULL, n - 12 - hlen, rec + 12 + hlen);
+    s_free_secret(rec, n);
+    if (!e->header) {
+        if (e->body)
+            tacnet__body__free_unpacked(e->body, NULL);
+        free(e);
+        return NULL;
+    }
+    return e;
+fail:
+    s_free_secret(rec, n);
+    return NULL;
+}
+
+int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out)
+{
+    uint8_t blind[16];
+    agency_view_blind(self, ref, len, blind);
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    case_rec_t r;
+    if ((rc = s_case_load(self, txn, blind, &r)) != 0) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    out->summary = s_summary(&r);
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->by_case, &cur) == 0) {
+        MDB_val k = { 16, blind }, v;
+        size_t cap = 0;
+        for (int op = MDB_SET_RANGE; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+            if (k.mv_size != 24 || memcmp(k.mv_data, blind, 16) != 0)
+                break;
+            Tacnet__TimelineEntry *e = s_entry(self, txn, (uint8_t *)k.mv_data + 16);
+            if (!e)
+                continue;
+            if (out->n_timeline == cap) {
+                cap = cap ? cap * 2 : 32;
+                out->timeline = xrealloc(out->timeline, cap * sizeof(*out->timeline));
+            }
+            out->timeline[out->n_timeline++] = e;
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return 0;
+}
+
+int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__FollowReply *out)
+{
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    if (max == 0 || max > 1000)
+        max = 1000;
+    out->next_local_seq = after;
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->events, &cur) == 0) {
+        uint8_t lk[8];
+        store_u64_put(lk, after + 1);
+        MDB_val k = { 8, lk }, v;
+        out->entries = xcalloc(max, sizeof(*out->entries));
+        for (int op = MDB_SET_RANGE; out->n_entries < max && mdb_cursor_get(cur, &k, &v, op) == 0;
+             op = MDB_NEXT) {
+            Tacnet__TimelineEntry *e = s_entry(self, txn, k.mv_data);
+            out->next_local_seq = store_u64_get(k.mv_data);
+            if (e)
+                out->entries[out->n_entries++] = e;
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return 0;
+}
+
+static void s_summary_free(Tacnet__CaseSummary *s)
+{
+    if (!s)
+        return;
+    free(s->case_ref.data);
+    free(s->initials.data);
+    free(s->members);
+    free(s->level_of_need);
+    free(s);
+}
+
+static void s_entries_free(Tacnet__TimelineEntry **e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        tacnet__header__free_unpacked(e[i]->header, NULL);
+        if (e[i]->body)
+            tacnet__body__free_unpacked(e[i]->body, NULL);
+        free(e[i]);
+    }
+    free(e);
+}
+
+void agency_view_reply_free(Tacnet__ApiReply *r)
+{
+    switch (r->result_case) {
+    case TACNET__API_REPLY__RESULT_CASES:
+        for (size_t i = 0; i < r->cases->n_cases; i++)
+            s_summary_free(r->cases->cases[i]);
+        free(r->cases->cases);
+        free(r->cases);
+        break;
+    case TACNET__API_REPLY__RESULT_SHOW_CASE:
+        s_summary_free(r->show_case->summary);
+        s_entries_free(r->show_case->timeline, r->show_case->n_timeline);
+        for (size_t i = 0; i < r->show_case->n_due; i++) {
+            free(r->show_case->due[i]->what);
+            free(r->show_case->due[i]->label);
+            free(r->show_case->due[i]);
+        }
+        free(r->show_case->due);
+        free(r->show_case);
+        break;
+    case TACNET__API_REPLY__RESULT_FOLLOW:
+        s_entries_free(r->follow->entries, r->follow->n_entries);
+        free(r->follow);
+        break;
+    case TACNET__API_REPLY__RESULT_PUBLISHED:
+        free(r->published->msg_id.data);
+        free(r->published);
+        break;
+    default:
+        break;
+    }
+    for (size_t i = 0; i < r->n_findings; i++) {
+        free(r->findings[i]->kind);
+        free(r->findings[i]->field);
+        free(r->findings[i]);
+    }
+    free(r->findings);
+    free(r->reason);
+}
+
+/* ------------------------------------------------------------------ identity, audit */
+
+typedef struct {
+    agency_t *self;
+    uint8_t blind[16];
+    char **names;
+    size_t n;
+} ident_arg_t;
+
+static int s_ident_write(MDB_txn *txn, void *arg)
+{
+    ident_arg_t *a = arg;
+    uint8_t *old = NULL;
+    size_t oldlen = 0;
+    int rc = s_get_enc(a->self, txn, a->self->identity, "identity", a->blind, 16, &old, &oldlen);
+    if (rc != 0 && rc != TACNET_ENOTFOUND)
+        return rc;
+    size_t n = oldlen;
+    for (size_t i = 0; i < a->n; i++)
+        n += strlen(a->names[i]) + 1;
+    uint8_t *buf = xmalloc(n + 1), *p = buf;
+    if (oldlen)
+        memcpy(p, old, oldlen);
+    p += oldlen;
+    for (size_t i = 0; i < a->n; i++) {
+        size_t l = strlen(a->names[i]) + 1;
+        memcpy(p, a->names[i], l);
+        p += l;
+    }
+    rc = s_put_enc(a->self, txn, a->self->identity, "identity", a->blind, 16, buf, n);
+    if (rc == 0)
+        rc = agency_audit(a->self, txn, "api", "identity.register", "case", "ok", 0);
+    s_free_secret(old, oldlen);
+    s_free_secret(buf, n + 1);
+    return rc;
+}
+
+int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n)
+{
+    ident_arg_t a = { .self = self, .names = names, .n = n };
+    agency_view_blind(self, ref, len, a.blind);
+    return store_write(self->store, s_ident_write, &a);
+}
+
+policy_register_t *agency_identity_register(agency_t *self, const uint8_t *ref, size_t len)
+{
+    uint8_t blind[16];
+    agency_view_blind(self, ref, len, blind);
+    policy_register_t *reg = policy_register_new();
+    MDB_txn *txn;
+    if (store_read_begin(self->store, &txn) != 0)
+        return reg;
+    uint8_t *v = NULL;
+    size_t n = 0;
+    if (s_get_enc(self, txn, self->identity, "identity", blind, 16, &v, &n) == 0) {
+        for (size_t off = 0; off < n;) {
+            const char *name = (const char *)v + off;
+            size_t l = strnlen(name, n - off);
+            if (l == n - off)
+                break;
+            policy_register_add(reg, name);
+            off += l + 1;
+        }
+    }
+    s_free_secret(v, n);
+    mdb_txn_abort(txn);
+    return reg;
+}
+
+int agency_audit(agency_t *self, MDB_txn *txn, const char *actor, const char *action,
+                 const char *object, const char *outcome, int code)
+{
+    audit_record_t rec;
+    memset(&rec, 0, sizeof(rec));
+    rec.at_ms = clock_now_ms();
+    snprintf(rec.actor, sizeof(rec.actor), "%s", actor);
+    snprintf(rec.action, sizeof(rec.action), "%s", action);
+    snprintf(rec.object, sizeof(rec.object), "%s", object);
+    snprintf(rec.outcome, sizeof(rec.outcome), "%s", outcome);
+    snprintf(rec.reason, sizeof(rec.reason), "%s", code ? tacnet_errname(code) : "");
+    rec.code = code;
+    return audit_append(txn, self->audit, &rec, NULL);
+}

@@ -1,0 +1,447 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "broker/escalate.h"
+#include "err.h"
+#include "events.pb-c.h"
+#include "wire.pb-c.h"
+
+#define CASE_A "LA7-2026-000123"
+#define CASE_B "LA7-2026-000456"
+
+/* England and Wales bank holidays from GOV.UK, 2026 and New Year 2027. */
+static holidays_t *s_holidays(void)
+{
+    static const uint32_t days[] = { 20260101, 20260403, 20260406, 20260504, 20260525,
+                                     20260831, 20261225, 20261228, 20270101 };
+    holidays_t *h = holidays_new();
+    for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++)
+        cr_assert_eq(holidays_add(h, days[i]), 0);
+    return h;
+}
+
+static uint64_t s_at(uint32_t date, unsigned hour)
+{
+    return clock_date_to_ms(date) + hour * CLOCK_HOUR_MS;
+}
+
+static void s_id(uint8_t id[ESCALATE_ID_LEN], uint8_t fill)
+{
+    memset(id, fill, ESCALATE_ID_LEN);
+}
+
+static escalate_request_t s_req(const uint8_t *msg_id, const uint8_t *refers_to,
+                                const char *case_ref, uint32_t raiser, uint32_t other)
+{
+    escalate_request_t r = { 0 };
+    r.msg_id = msg_id;
+    r.refers_to = refers_to;
+    r.case_ref = case_ref;
+    r.raiser = raiser;
+    r.other = other;
+    r.lead_agency = TACNET__AGENCY__SOCIAL_CARE;
+    return r;
+}
+
+static int s_has(const escalate_notice_t *n, uint32_t agency)
+{
+    for (unsigned i = 0; i < n->n_recipients; i++)
+        if (n->recipients[i] == agency)
+            return 1;
+    return 0;
+}
+
+Test(escalate, stage_one_deadline_skips_good_friday_and_easter_monday)
+{
+    holidays_t *h = s_holidays();
+    escalate_policy_t p;
+    escalate_policy_default(&p);
+    p.stages[0].working_days = 5;
+    /* Thursday 2 April 2026, 10:00: Good Friday 3rd, the weekend, Easter Monday 6th. */
+    uint64_t start = s_at(20260402, 10);
+    cr_assert_eq(escalate_deadline(&p, h, 1, 0, start), s_at(20260413, 10));
+    cr_assert_eq(escalate_deadline(&p, NULL, 1, 0, start), s_at(20260409, 10));
+    /* A disagreement raised on a bank holiday counts from the next working day */
+    /* (as if raised at 00:00 on Tuesday 7 April) */
+    cr_assert_eq(escalate_deadline(&p, h, 1, 0, s_at(20260403, 10)), s_at(20260414, 0));
+    cr_assert_eq(escalate_deadline(&p, h, 5, 0, start), 0);
+    holidays_destroy(&h);
+}
+
+Test(escalate, urgent_track_runs_in_hours_through_holidays)
+{
+    holidays_t *h = s_holidays();
+    escalate_policy_t p;
+    escalate_policy_default(&p);
+    escalate_t *e = escalate_new(&p, h);
+    uint8_t m[ESCALATE_ID_LEN];
+    s_id(m, 1);
+    escalate_request_t r = s_req(m, NULL, CASE_A, TACNET__AGENCY__SCHOOL, TACNET__AGENCY__CAMHS);
+    r.urgent = 1;
+    escalate_notices_t out = { 0 };
+    cr_assert_eq(escalate_open(e, &r, s_at(20260403, 17), &out, NULL), 0);
+    cr_assert_eq(out.n, 1);
+    cr_assert_eq(out.items[0].deadline_ms, s_at(20260404, 17));
+    cr_assert_eq(out.items[0].urgent, 1);
+    cr_assert_eq(escalate_due(e, s_at(20260404, 17), &out), 1);
+    cr_assert_eq(out.items[1].stage, 2);
+    cr_assert_eq(out.items[1].deadline_ms, s_at(20260405, 17));
+    escalate_notices_clear(&out);
+    escalate_destroy(&e);
+    cr_assert_null(e);
+    holidays_destroy(&h);
+}
+
+Test(escalate, test_policy_seconds_override_every_track)
+{
+    escalate_policy_t p;
+    escalate_policy_default(&p);
+    for (unsigned i = 0; i < p.n_stages; i++)
+        p.stages[i].seconds = 30;
+    cr_assert_eq(escalate_deadline(&p, NULL, 2, 0, 1000), 31000);
+    cr_assert_eq(escalate_deadline(&p, NULL, 2, 1, 1000), 31000);
+}
+
+Test(escalate, unresolved_stages_advance_through_all_four_once_each)
+{
+    holidays_t *h = s_holidays();
+    escalate_policy_t p;
+    escalate_policy_default(&p); /* 3, 5, 5, 14 working days */
+    escalate_t *e = escalate_new(&p, h);
+    uint8_t m[ESCALATE_ID_LEN], r1[ESCALATE_ID_LEN];
+    s_id(m, 2);
+    s_id(r1, 0x20);
+    escalate_request_t req =
+        s_req(m, r1, CASE_A, TACNET__AGENCY__SCHOOL, TACNET__AGENCY__HEALTH_VISITING);
+    escalate_notices_t out = { 0 };
+    cr_assert_eq(escalate_open(e, &req, s_at(20260402, 10), &out, NULL), 0);
+    const escalate_notice_t *n = &out.items[0];
+    cr_assert_eq(n->event, TACNET__ESCALATION_EVENT__ESC_OPENED);
+    cr_assert_eq(n->stage, 1);
+    cr_assert_eq(n->audience, TACNET__ROLE__PRACTITIONER);
+    cr_assert_eq(n->deadline_ms, s_at(20260409, 10));
+    cr_assert_eq(n->n_recipients, 3); /* both parties and the lead */
+    cr_assert(s_has(n, TACNET__AGENCY__SOCIAL_CARE));
+    cr_assert_not(s_has(n, TACNET__AGENCY__PARTNERSHIP));
+    cr_assert_eq(escalate_next_deadline(e), s_at(20260409, 10));
+
+    cr_assert_eq(escalate_due(e, s_at(20260409, 10) - 1, &out), 0);
+    static const struct {
+        uint32_t now, role, deadline;
+    } steps[] = {
+        { 20260409, TACNET__ROLE__LINE_MANAGER, 20260416 },
+        { 20260416, TACNET__ROLE__DSL, 20260423 },
+        /* 14 working days over the early May bank holiday */
+        { 20260423, TACNET__ROLE__PARTNERSHIP_LEAD, 20260514 },
+    };
+    for (unsigned s = 0; s < 3; s++) {
+        size_t before = out.n;
+        cr_assert_eq(escalate_due(e, s_at(steps[s].now, 10), &out), 1, "stage %u", s + 2);
+        cr_assert_eq(escalate_due(e, s_at(steps[s].now, 10), &out), 0);
+        n = &out.items[before];
+        cr_assert_eq(n->event, TACNET__ESCALATION_EVENT__ESC_ADVANCED);
+        cr_assert_eq(n->stage, s + 2);
+        cr_assert_eq(n->audience, steps[s].role);
+        cr_assert_eq(n->deadline_ms, s_at(steps[s].deadline, 10));
+        cr_assert_eq(s_has(n, TACNET__AGENCY__PARTNERSHIP), s == 2);
+    }
+    /* The last stage stays with the partnership: no further notice, marked breached. */
+    cr_assert_eq(escalate_due(e, s_at(20260520, 10), &out), 0);
+    escalate_record_t rec;
+    cr_assert_eq(escalate_get(e, m, &rec), 0);
+    cr_assert_eq(rec.stage, 4);
+    cr_assert_eq(rec.breached, 1);
+    cr_assert_eq(rec.state, ESCALATE_OPEN);
+    cr_assert_eq(escalate_next_deadline(e), 0);
+    cr_assert_eq(rec.stage_took_ms[0], 7 * CLOCK_DAY_MS);
+    cr_assert_eq(rec.stage_took_ms[1], 7 * CLOCK_DAY_MS);
+    escalate_notices_clear(&out);
+    escalate_destroy(&e);
+    holidays_destroy(&h);
+}
+
+Test(escalate, resolution_closes_only_when_every_party_acknowledges)
+{
+    escalate_policy_t p;
+    escalate_policy_default(&p);
+    escalate_t *e = escalate_new(&p, NULL);
+    uint8_t m[ESCALATE_ID_LEN], unknown[ESCALATE_ID_LEN];
+    s_id(m, 3);
+    s_id(unknown, 0x77);
+    escalate_request_t req = s_req(m, NULL, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SCHOOL);
+    escalate_notices_t out = { 0 };
+    uint64_t t0 = s_at(20260511, 9); /* Monday */
+    cr_assert_eq(escalate_open(e, &req, t0, &out, NULL), 0);
+    cr_assert_eq(escalate_ack(e, m, TACNET__AGENCY__CAMHS, t0, &out), TACNET_EKIND);
+    cr_assert_eq(escalate_resolve(e, m, TACNET__AGENCY__HEALTH_VISITING, t0, &out),
+                 TACNET_ENOTMEMBER);
+    cr_assert_eq(escalate_resolve(e, unknown, TACNET__AGENCY__CAMHS, t0, &out), TACNET_ENOTFOUND);
+    /* The lead professional's agency may record the resolution. */
+    uint64_t t1 = t0 + 2 * CLOCK_DAY_MS;
+    cr_assert_eq(escalate_resolve(e, m, TACNET__AGENCY__SOCIAL_CARE, t1, &out), 0);
+    cr_assert_eq(out.n, 2);
+    cr_assert_eq(out.items[1].event, TACNET__ESCALATION_EVENT__ESC_RESOLVED);
+    cr_assert_eq(out.items[1].deadline_ms, 0);
+    cr_assert_eq(escalate_resolve(e, m, TACNET__AGENCY__CAMHS, t1, &out), 0); /* retry */
+    cr_assert_eq(out.n, 2);
+    /* A resolved stage no longer advances. */
+    cr_assert_eq(escalate_due(e, t0 + 30 * CLOCK_DAY_MS, &out), 0);
+
+    cr_assert_eq(escalate_ack(e, m, TACNET__AGENCY__CAMHS, t1, &out), 0);
+    cr_assert_eq(escalate_ack(e, m, TACNET__AGENCY__CAMHS, t1, &out), 0);
+    cr_assert_eq(escalate_ack(e, m, TACNET__AGENCY__SOCIAL_CARE, t1, &out), TACNET_ENOTMEMBER);
+    cr_assert_eq(out.n, 2);
+    escalate_record_t rec;
+    cr_assert_eq(escalate_get(e, m, &rec), 0);
+    cr_assert_eq(rec.state, ESCALATE_RESOLVING);
+
+    cr_assert_eq(escalate_ack(e, m, TACNET__AGENCY__SCHOOL, t1 + 1000, &out), 0);
+    cr_assert_eq(out.n, 3);
+    const escalate_notice_t *n = &out.items[2];
+    cr_assert_eq(n->event, TACNET__ESCALATION_EVENT__ESC_CLOSED);
+    cr_assert_eq(n->stage_took_ms[0], 2 * CLOCK_DAY_MS);
+    cr_assert_eq(n->stage_took_ms[1], 0);
+    cr_assert_eq(escalate_get(e, m, &rec), 0);
+    cr_assert_eq(rec.state, ESCALATE_CLOSED);
+    cr_assert_eq(rec.closed_ms, t1 + 1000);
+    cr_assert_eq(escalate_ack(e, m, TACNET__AGENCY__SCHOOL, t1 + 2000, &out), 0);
+    cr_assert_eq(out.n, 3);
+    escalate_notices_clear(&out);
+    escalate_destroy(&e);
+}
+
+Test(escalate, level_gap_of_two_opens_one_automatic_escalation)
+{
+    escalate_policy_t p;
+    escalate_policy_default(&p);
+    escalate_t *e = escalate_new(&p, NULL);
+    escalate_notices_t out = { 0 };
+    uint64_t t = s_at(20260601, 9);
+    escalate_level_t lv[3] = { { TACNET__AGENCY__CAMHS, 2 },
+                               { TACNET__AGENCY__SCHOOL, 3 },
+                               { TACNET__AGENCY__HEALTH_VISITING, 0 } };
+    cr_assert_eq(escalate_levels(e, CASE_A, lv, 3, TACNET__AGENCY__SOCIAL_CARE, t, &out), 0);
+    cr_assert_eq(out.n, 0);
+    lv[1].level = 4;
+    cr_assert_eq(escalate_levels(e, CASE_A, lv, 3, TACNET__AGENCY__SOCIAL_CARE, t, &out), 1);
+    cr_assert_eq(out.n, 1);
+    cr_assert_eq(out.items[0].automatic, 1);
+    uint8_t auto_id[ESCALATE_ID_LEN], swapped[ESCALATE_ID_LEN], other[ESCALATE_ID_LEN];
+    escalate_auto_id(CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SCHOOL, auto_id);
+    escalate_auto_id(CASE_A, TACNET__AGENCY__SCHOOL, TACNET__AGENCY__CAMHS, swapped);
+    escalate_auto_id(CASE_B, TACNET__AGENCY__SCHOOL, TACNET__AGENCY__CAMHS, other);
+    cr_assert_arr_eq(auto_id, swapped, ESCALATE_ID_LEN);
+    cr_assert(memcmp(auto_id, other, ESCALATE_ID_LEN) != 0);
+    cr_assert_arr_eq(out.items[0].escalation_id, auto_id, ESCALATE_ID_LEN);
+
+    /* The same levels again, and again after a later assessment: still one. */
+    cr_assert_eq(escalate_levels(e, CASE_A, lv, 3, TACNET__AGENCY__SOCIAL_CARE, t + 1, &out), 0);
+    cr_assert_eq(escalate_count(e), 1);
+    /* An explicit disagreement between the same pair joins the open dispute. */
+    uint8_t m[ESCALATE_ID_LEN], got[ESCALATE_ID_LEN];
+    s_id(m, 9);
+    escalate_request_t req = s_req(m, NULL, CASE_A, TACNET__AGENCY__SCHOOL, TACNET__AGENCY__CAMHS);
+    cr_assert_eq(escalate_open(e, &req, t, &out, got), TACNET_EEXISTS);
+    cr_assert_arr_eq(got, auto_id, ESCALATE_ID_LEN);
+    /* Closed, and the levels still differ: not reopened. */
+    cr_assert_eq(escalate_resolve(e, auto_id, TACNET__AGENCY__CAMHS, t, &out), 0);
+    cr_assert_eq(escalate_ack(e, auto_id, TACNET__AGENCY__CAMHS, t, &out), 0);
+    cr_assert_eq(escalate_ack(e, auto_id, TACNET__AGENCY__SCHOOL, t, &out), 0);
+    cr_assert_eq(escalate_levels(e, CASE_A, lv, 3, TACNET__AGENCY__SOCIAL_CARE, t + 2, &out), 0);
+    /* A third agency two levels away is a dispute of its own. */
+    lv[2].level = 2;
+    cr_assert_eq(escalate_levels(e, CASE_A, lv, 3, TACNET__AGENCY__SOCIAL_CARE, t + 3, &out), 1);
+    cr_assert_eq(escalate_count(e), 2);
+    escalate_notices_clear(&out);
+    escalate_destroy(&e);
+}
+
+Test(escalate, duplicate_disagreements_and_retries_open_exactly_one)
+{
+    escalate_policy_t p;
+    escalate_policy_default(&p);
+    escalate_t *e = escalate_new(&p, NULL);
+    escalate_notices_t out = { 0 };
+    uint64_t t = s_at(20260601, 9);
+    uint8_t m1[16], m2[16], m3[16], m4[16], m5[16], r1[16], r2[16], r3[16], got[16];
+    s_id(m1, 0x11);
+    s_id(m2, 0x12);
+    s_id(m3, 0x13);
+    s_id(m4, 0x14);
+    s_id(m5, 0x15);
+    s_id(r1, 0x21);
+    s_id(r2, 0x22);
+    s_id(r3, 0x23);
+    escalate_request_t a =
+        s_req(m1, r1, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_eq(escalate_open(e, &a, t, &out, got), 0);
+    cr_assert_arr_eq(got, m1, 16);
+    /* the daemon's retry of the same message */
+    cr_assert_eq(escalate_open(e, &a, t + 5, &out, got), TACNET_EEXISTS);
+    /* another agency challenging the same decision */
+    escalate_request_t b =
+        s_req(m2, r1, CASE_A, TACNET__AGENCY__SCHOOL, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_eq(escalate_open(e, &b, t, &out, got), TACNET_EEXISTS);
+    cr_assert_arr_eq(got, m1, 16);
+    /* the other side raising it back, about another event */
+    escalate_request_t c =
+        s_req(m3, r2, CASE_A, TACNET__AGENCY__SOCIAL_CARE, TACNET__AGENCY__CAMHS);
+    cr_assert_eq(escalate_open(e, &c, t, &out, got), TACNET_EEXISTS);
+    cr_assert_eq(out.n, 1);
+    /* the same pair on another case is another dispute */
+    escalate_request_t d =
+        s_req(m4, r3, CASE_B, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_eq(escalate_open(e, &d, t, &out, got), 0);
+    cr_assert_eq(escalate_count(e), 2);
+    /* once closed, a new disagreement between the pair opens a new escalation; a retry of the
+     * closed one's message still does not */
+    cr_assert_eq(escalate_resolve(e, m1, TACNET__AGENCY__CAMHS, t, &out), 0);
+    cr_assert_eq(escalate_ack(e, m1, TACNET__AGENCY__CAMHS, t, &out), 0);
+    cr_assert_eq(escalate_ack(e, m1, TACNET__AGENCY__SOCIAL_CARE, t, &out), 0);
+    cr_assert_eq(escalate_open(e, &a, t, &out, got), TACNET_EEXISTS);
+    escalate_request_t f =
+        s_req(m5, r1, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_eq(escalate_open(e, &f, t, &out, got), 0);
+    cr_assert_eq(escalate_count(e), 3);
+    /* bad requests */
+    escalate_request_t g = s_req(m2, NULL, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__CAMHS);
+    cr_assert_eq(escalate_open(e, &g, t, &out, got), TACNET_EINVAL);
+    g = s_req(m2, NULL, "LA7-2026-000123-and-far-too-long-to-be-a-ref", TACNET__AGENCY__CAMHS,
+              TACNET__AGENCY__SCHOOL);
+    cr_assert_eq(escalate_open(e, &g, t, &out, got), TACNET_EINVAL);
+    escalate_notices_clear(&out);
+    escalate_destroy(&e);
+}
+
+static void s_save(escalate_t *e, const uint8_t id[16], uint8_t buf[ESCALATE_RECORD_BYTES])
+{
+    escalate_record_t rec;
+    cr_assert_eq(escalate_get(e, id, &rec), 0);
+    cr_assert_eq(escalate_record_encode(&rec, buf, ESCALATE_RECORD_BYTES), ESCALATE_RECORD_BYTES);
+}
+
+static escalate_t *s_restart(const escalate_policy_t *p, const holidays_t *h,
+                             const uint8_t buf[ESCALATE_RECORD_BYTES])
+{
+    escalate_t *e = escalate_new(p, h);
+    escalate_record_t rec;
+    cr_assert_eq(escalate_record_decode(buf, ESCALATE_RECORD_BYTES, &rec), 0);
+    cr_assert_eq(escalate_restore(e, &rec), 0);
+    cr_assert_eq(escalate_restore(e, &rec), TACNET_EEXISTS);
+    return e;
+}
+
+Test(escalate, restored_mid_stage_fires_late_deadlines_exactly_once)
+{
+    holidays_t *h = s_holidays();
+    escalate_policy_t p;
+    escalate_policy_default(&p);
+    escalate_t *e = escalate_new(&p, h);
+    uint8_t m[16], r1[16], buf[ESCALATE_RECORD_BYTES];
+    s_id(m, 0x31);
+    s_id(r1, 0x41);
+    escalate_request_t req = s_req(m, r1, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SCHOOL);
+    req.urgent = 0;
+    escalate_notices_t out = { 0 };
+    cr_assert_eq(escalate_open(e, &req, s_at(20260402, 10), &out, NULL), 0);
+    cr_assert_eq(escalate_due(e, s_at(20260409, 10), &out), 1); /* stage 2, due 16 April */
+    s_save(e, m, buf);
+    escalate_destroy(&e);
+
+    /* Restart the next day: nothing is late yet. */
+    e = s_restart(&p, h, buf);
+    escalate_record_t rec;
+    cr_assert_eq(escalate_get(e, m, &rec), 0);
+    cr_assert_eq(rec.stage, 2);
+    cr_assert_eq(rec.deadline_ms, s_at(20260416, 10));
+    cr_assert_eq(rec.has_refers_to, 1);
+    cr_assert_arr_eq(rec.refers_to, r1, 16);
+    cr_assert_str_eq(rec.case_ref, CASE_A);
+    cr_assert_eq(rec.stage_took_ms[0], 7 * CLOCK_DAY_MS);
+    cr_assert_eq(escalate_due(e, s_at(20260410, 10), &out), 0);
+    /* the restored escalation still deduplicates its dispute */
+    cr_assert_eq(escalate_open(e, &req, s_at(20260410, 10), &out, NULL), TACNET_EEXISTS);
+    escalate_destroy(&e);
+
+    /* Restart after the broker was down over the stage 2 and stage 3 deadlines. */
+    e = s_restart(&p, h, buf);
+    size_t before = out.n;
+    uint64_t late = s_at(20260427, 12);
+    cr_assert_eq(escalate_due(e, late, &out), 1);
+    cr_assert_eq(out.items[before].stage, 3);
+    cr_assert_eq(out.items[before].deadline_ms, s_at(20260423, 10)); /* from the missed one */
+    cr_assert_eq(escalate_due(e, late, &out), 1);
+    cr_assert_eq(out.items[before + 1].stage, 4);
+    cr_assert_eq(escalate_due(e, late, &out), 0);
+    cr_assert_eq(escalate_due(e, late + CLOCK_HOUR_MS, &out), 0);
+    cr_assert_eq(out.n, before + 2);
+
+    /* and a record saved after the catch-up does not fire again after another restart */
+    s_save(e, m, buf);
+    escalate_destroy(&e);
+    e = s_restart(&p, h, buf);
+    cr_assert_eq(escalate_due(e, late, &out), 0);
+    escalate_notices_clear(&out);
+    escalate_destroy(&e);
+    holidays_destroy(&h);
+}
+
+Test(escalate, damaged_or_future_records_are_refused)
+{
+    escalate_policy_t p;
+    escalate_policy_default(&p);
+    escalate_t *e = escalate_new(&p, NULL);
+    uint8_t m[16], buf[ESCALATE_RECORD_BYTES], bad[ESCALATE_RECORD_BYTES];
+    s_id(m, 0x51);
+    escalate_request_t req = s_req(m, NULL, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SCHOOL);
+    escalate_notices_t out = { 0 };
+    cr_assert_eq(escalate_open(e, &req, s_at(20260601, 9), &out, NULL), 0);
+    s_save(e, m, buf);
+    escalate_record_t rec;
+    cr_assert_eq(escalate_record_decode(buf, sizeof(buf) - 1, &rec), TACNET_ECORRUPT);
+    memcpy(bad, buf, sizeof(bad));
+    bad[0] ^= 1;
+    cr_assert_eq(escalate_record_decode(bad, sizeof(bad), &rec), TACNET_ECORRUPT);
+    memcpy(bad, buf, sizeof(bad));
+    bad[4] = 2;
+    cr_assert_eq(escalate_record_decode(bad, sizeof(bad), &rec), TACNET_EVERSION);
+    memcpy(bad, buf, sizeof(bad));
+    bad[104] = 9; /* stage 9 */
+    cr_assert_eq(escalate_record_decode(bad, sizeof(bad), &rec), TACNET_ECORRUPT);
+    cr_assert_eq(escalate_record_encode(&rec, buf, 10), TACNET_EINVAL);
+    escalate_notices_clear(&out);
+    escalate_destroy(&e);
+}
+
+Test(escalate, roster_policy_is_copied_and_checked)
+{
+    Tacnet__EscalationStage s1 = TACNET__ESCALATION_STAGE__INIT,
+                            s2 = TACNET__ESCALATION_STAGE__INIT;
+    s1.stage = 2;
+    s1.audience = TACNET__ROLE__PARTNERSHIP_LEAD;
+    s1.has_working_days = 1;
+    s1.working_days = 14;
+    s2.stage = 1;
+    s2.audience = TACNET__ROLE__PRACTITIONER;
+    s2.has_seconds = 1;
+    s2.seconds = 2;
+    Tacnet__EscalationStage *stages[2] = { &s1, &s2 };
+    Tacnet__EscalationPolicy pb = TACNET__ESCALATION_POLICY__INIT;
+    pb.stages = stages;
+    pb.n_stages = 2;
+    pb.has_level_gap = 1;
+    pb.level_gap = 3;
+    escalate_policy_t p;
+    cr_assert_eq(escalate_policy_from_proto(&pb, &p), 0);
+    cr_assert_eq(p.n_stages, 2);
+    cr_assert_eq(p.stages[0].seconds, 2);
+    cr_assert_eq(p.stages[1].audience, TACNET__ROLE__PARTNERSHIP_LEAD);
+    cr_assert_eq(p.level_gap, 3);
+    s2.stage = 2; /* stage 2 twice, no stage 1 */
+    cr_assert_eq(escalate_policy_from_proto(&pb, &p), TACNET_ECONFIG);
+    s2.stage = 1;
+    s2.audience = TACNET__ROLE__ROLE_UNKNOWN;
+    cr_assert_eq(escalate_policy_from_proto(&pb, &p), TACNET_ECONFIG);
+    p.n_stages = 0;
+    cr_assert_null(escalate_new(&p, NULL));
+}
