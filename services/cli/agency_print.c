@@ -80,8 +80,12 @@ void cli_agency_time_left(char *buf, size_t len, uint64_t due_ms, uint64_t now_m
 void cli_agency_print_refusal(FILE *out, const Tacnet__ApiReply *reply)
 {
     fprintf(out, "refused: %s (%s)", tacnet_errname(reply->code), tacnet_strerror(reply->code));
-    if (reply->reason && *reply->reason)
+    if (reply->reason && *reply->reason &&
+        strncmp(reply->reason, tacnet_strerror(reply->code),
+                strlen(tacnet_strerror(reply->code))) != 0)
         fprintf(out, ": %s", reply->reason);
+    else if (reply->reason && *reply->reason)
+        fprintf(out, "%s", reply->reason + strlen(tacnet_strerror(reply->code)));
     fputc('\n', out);
     for (size_t i = 0; i < reply->n_findings; i++) {
         const Tacnet__Finding *f = reply->findings[i];
@@ -156,8 +160,11 @@ static void s_key_values(FILE *out, const Tacnet__Body *body)
             json_t *val = json_object_get(ev, s_key_fields[i].keys[f]);
             if (!val)
                 continue;
-            char *text = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
-            fprintf(out, " %s=%s", s_key_fields[i].keys[f], text ? text : "?");
+            /* Names, dates and hex read better bare; text with spaces keeps its quotes. */
+            const char *bare = json_string_value(val);
+            char *text =
+                bare && !strchr(bare, ' ') ? NULL : json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+            fprintf(out, " %s=%s", s_key_fields[i].keys[f], text ? text : bare ? bare : "?");
             free(text);
         }
     }
