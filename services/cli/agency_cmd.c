@@ -1,0 +1,637 @@
+/* agency_cmd: `tacnet --agency NAME ...`, the agency daemon's local API for people and scripts.
+ * Flags become one ApiRequest, sent with libtacnet-client; replies print through agency_print
+ * (or pbjson with --json). Publish shorthands are a table of flag -> body field, so they reach
+ * the daemon exactly as `publish KIND --body JSON` would. */
+#include "cli.h"
+#include "agency_print.h"
+#include "client/client.h"
+#include "err.h"
+#include "names.h"
+#include "pbjson.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+
+#define AGENCY_TIMEOUT_MS 10000
+
+typedef struct {
+    const char *target; /* data dir or endpoint */
+    int json;
+    int timeout_ms;
+    tn_client_t *client;
+} opts_t;
+
+/* How a shorthand flag's value lands in the event body. */
+typedef enum { F_STR, F_STRS, F_INT, F_DATE, F_ENUM, F_ENUMS, F_INTS, F_TRUE } ftype_t;
+
+typedef struct {
+    const char *cmd;  /* shorthand: decide, disagree, ..., "meeting request" */
+    const char *flag; /* e.g. "--topic" */
+    const char *key;  /* body field */
+    ftype_t type;
+} shorthand_flag_t;
+
+static const struct {
+    const char *cmd;
+    const char *kind;
+} s_shorthands[] = {
+    { "decide", "decision" },
+    { "disagree", "disagreement" },
+    { "resolve", "escalation_resolved" },
+    { "meeting request", "meeting_requested" },
+    { "meeting schedule", "meeting_scheduled" },
+    { "meeting outcome", "meeting_outcome" },
+    { "plan", "care_plan" },
+    { "measure", "outcome_measure" },
+    { "consent", "consent_recorded" },
+    { "contact", "contact_logged" },
+};
+
+static const shorthand_flag_t s_flags[] = {
+    { "decide", "--topic", "topic", F_STR },
+    { "decide", "--chosen", "chosen", F_STR },
+    { "decide", "--option", "options_considered", F_STRS },
+    { "decide", "--rationale", "rationale", F_STR },
+    { "decide", "--child-view", "child_view", F_STR },
+    { "decide", "--family-view", "family_view", F_STR },
+    { "decide", "--date", "decided_date", F_DATE },
+    { "disagree", "--topic", "topic", F_STR },
+    { "disagree", "--reason", "reason", F_STR },
+    { "disagree", "--proposed", "proposed_position", F_STR },
+    { "disagree", "--current", "current_position", F_STR },
+    { "disagree", "--child-safety", "child_safety", F_STR },
+    { "resolve", "--outcome", "outcome", F_STR },
+    { "resolve", "--child-safety", "child_safety", F_STR },
+    { "resolve", "--agreed-level", "agreed_level_of_need", F_INT },
+    { "meeting request", "--meeting-id", "meeting_id", F_STR },
+    { "meeting request", "--purpose", "purpose", F_STR },
+    { "meeting request", "--wanted-by", "wanted_by_date", F_DATE },
+    { "meeting schedule", "--meeting-id", "meeting_id", F_STR },
+    { "meeting schedule", "--starts-ms", "starts_at_ms", F_INT },
+    { "meeting schedule", "--mode", "mode", F_ENUM },
+    { "meeting schedule", "--invite", "invited", F_ENUMS },
+    { "meeting schedule", "--family", "family_invited", F_ENUMS },
+    { "meeting outcome", "--meeting-id", "meeting_id", F_STR },
+    { "meeting outcome", "--held", "held_date", F_DATE },
+    { "meeting outcome", "--decision", "decisions", F_STRS },
+    { "meeting outcome", "--next", "next_meeting_date", F_DATE },
+    { "plan", "--type", "type", F_ENUM },
+    { "plan", "--review-days", "review_interval_days", F_INT },
+    { "plan", "--start", "start_date", F_DATE },
+    { "plan", "--summary", "summary", F_STR },
+    { "measure", "--tool", "tool", F_ENUM },
+    { "measure", "--informant", "informant", F_ENUM },
+    { "measure", "--values", "values", F_INTS },
+    { "measure", "--goals", "goal_ids", F_INTS },
+    { "measure", "--baseline", "baseline", F_TRUE },
+    { "measure", "--date", "measured_date", F_DATE },
+    { "consent", "--state", "state", F_ENUM },
+    { "consent", "--scope", "scope", F_ENUMS },
+    { "consent", "--agencies", "agencies", F_ENUMS },
+    { "consent", "--given-by", "given_by", F_ENUM },
+    { "consent", "--child-wishes", "child_wishes", F_STR },
+    { "consent", "--competent", "child_competent", F_TRUE },
+    { "consent", "--date", "recorded_date", F_DATE },
+    { "contact", "--with", "with", F_ENUM },
+    { "contact", "--method", "method", F_ENUM },
+    { "contact", "--date", "contact_date", F_DATE },
+    { "contact", "--planned", "planned", F_TRUE },
+    { "contact", "--successful", "successful", F_TRUE },
+    { "contact", "--summary", "summary", F_STR },
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static volatile sig_atomic_t s_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+int cli_agency_usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: tacnet --agency NAME [--data-dir DIR | --socket ENDPOINT] [--json]\n"
+        "              [--timeout MS] COMMAND ...\n"
+        "  NAME: camhs, school, health_visiting (hv) or social_care. The daemon's data dir\n"
+        "  defaults to $TACNET_HOME/NAME (TACNET_HOME defaults to ./run); --socket takes an\n"
+        "  ipc:// or tcp:// endpoint instead.\n"
+        "commands:\n"
+        "  cases                              cases this agency can see\n"
+        "  case REF                           summary, timeline, due items, escalations\n"
+        "  publish KIND --case REF --initials XX [--sensitivity S]\n"
+        "      [--basis consent|safeguarding_override|legal_duty] [--override-reason R]\n"
+        "      [--refers-to HEX] [--subject AGENCY] [--level N] [--urgent]\n"
+        "      [--body JSON | --body-file F]  (JSON: the KIND's event message)\n"
+        "  decide   --topic T --chosen C --option O... --rationale R --child-view V\n"
+        "           --family-view V [--date D]\n"
+        "  disagree --refers-to HEX --topic T --reason R --proposed P [--current C] [--urgent]\n"
+        "  resolve  --refers-to HEX --outcome O --child-safety S [--agreed-level N]\n"
+        "  meeting request  --purpose P [--wanted-by D] [--meeting-id HEX]\n"
+        "  meeting schedule --meeting-id HEX --starts-ms MS --mode M [--invite AGENCY,...]\n"
+        "  meeting outcome  --meeting-id HEX --held D [--decision T]...\n"
+        "           [--action AGENCY:INITIALS:YYYY-MM-DD:TEXT]... [--next D]\n"
+        "  plan     --type T [--goal TEXT]... [--review-days N] [--start D] [--summary S]\n"
+        "  measure  --tool gbo --values 3,4 [--goals 1,2] [--baseline] [--informant I]\n"
+        "  consent  --state given --scope routine,health [--agencies A,B] [--given-by R]\n"
+        "  contact  --with mother --method home_visit [--date D] [--planned] [--successful]\n"
+        "  (each shorthand also takes --case, --initials and the publish flags above)\n"
+        "  register --case REF NAME...        names the daemon's text checks must refuse\n"
+        "  follow [--after SEQ]               print applied events as they arrive (Ctrl-C)\n"
+        "  import FILE                        the daemon runs its profile's intake adapter\n"
+        "exit status: 0 ok; 1 refused by the daemon or the broker (the error name, reason\n"
+        "and each finding as `field [start,end) kind` are printed); 2 usage error or the\n"
+        "daemon did not answer.\n");
+    return 2;
+}
+
+__attribute__((format(printf, 1, 2))) static int s_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tacnet: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (see tacnet help agency)\n", stderr);
+    return 2;
+}
+
+static const char *s_agency_name(const char *name)
+{
+    static const char *const names[][2] = {
+        { "camhs", "camhs" },
+        { "school", "school" },
+        { "health_visiting", "health_visiting" },
+        { "health-visiting", "health_visiting" },
+        { "hv", "health_visiting" },
+        { "social_care", "social_care" },
+        { "social-care", "social_care" },
+    };
+    for (size_t i = 0; i < N_OF(names); i++)
+        if (strcmp(name, names[i][0]) == 0)
+            return names[i][1];
+    return NULL;
+}
+
+/* The reply decides the exit status: printed for people, or as JSON. */
+static int s_finish(const opts_t *o, int rc, Tacnet__ApiReply *reply,
+                    void (*show)(const opts_t *, const Tacnet__ApiReply *))
+{
+    if (!reply) {
+        fprintf(stderr, "tacnet: no answer from %s: %s (is the agency daemon running?)\n",
+                tn_client_endpoint(o->client), tacnet_strerror(rc));
+        return 2;
+    }
+    if (o->json) {
+        json_t *j = pbjson_from_message(&reply->base);
+        json_dumpf(j, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        json_decref(j);
+    }
+    int status = 0;
+    if (reply->code != 0) {
+        cli_agency_print_refusal(stderr, reply);
+        status = 1;
+    } else if (!o->json && show) {
+        show(o, reply);
+    }
+    tn_client_reply_free(&reply);
+    return status;
+}
+
+static void s_show_cases(const opts_t *o, const Tacnet__ApiReply *r)
+{
+    (void)o;
+    cli_agency_print_cases(stdout, r->cases);
+}
+
+static void s_show_case(const opts_t *o, const Tacnet__ApiReply *r)
+{
+    (void)o;
+    if (r->show_case)
+        cli_agency_print_case(stdout, r->show_case, (uint64_t)time(NULL) * 1000);
+}
+
+static void s_show_published(const opts_t *o, const Tacnet__ApiReply *r)
+{
+    (void)o;
+    if (!r->published)
+        return;
+    printf("published ");
+    for (size_t i = 0; i < r->published->msg_id.len; i++)
+        printf("%02x", r->published->msg_id.data[i]);
+    printf(" (local seq %llu)\n", (unsigned long long)r->published->local_seq);
+}
+
+static void s_show_imported(const opts_t *o, const Tacnet__ApiReply *r)
+{
+    (void)o;
+    if (r->imported)
+        printf("imported %zu events\n", r->imported->n_msg_ids);
+}
+
+static void s_show_ok(const opts_t *o, const Tacnet__ApiReply *r)
+{
+    (void)o;
+    (void)r;
+    printf("ok\n");
+}
+
+static int s_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n % 2 || n / 2 > cap)
+        return TACNET_EINVAL;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        if (sscanf(s + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", s[2 * i + 1]))
+            return TACNET_EINVAL;
+        out[i] = (uint8_t)v;
+    }
+    *len = n / 2;
+    return 0;
+}
+
+static int s_parse_u32(const char *s, uint32_t *v)
+{
+    char *end;
+    unsigned long long u = strtoull(s, &end, 10);
+    if (!*s || *end || s[0] == '-' || u > UINT32_MAX)
+        return TACNET_EINVAL;
+    *v = (uint32_t)u;
+    return 0;
+}
+
+/* A flag value as JSON for the body: pbjson checks enums, ranges and dates afterwards, so its
+ * refusal names the field the same way for shorthands and --body. */
+static json_t *s_flag_json(ftype_t type, const char *value)
+{
+    char *end;
+    switch (type) {
+    case F_INT:
+    case F_DATE: {
+        long long v = strtoll(value, &end, 10);
+        return *value && !*end ? json_integer(v) : json_string(value);
+    }
+    case F_TRUE:
+        return json_true();
+    case F_INTS:
+    case F_ENUMS: {
+        json_t *arr = json_array();
+        char *copy = xstrdup(value), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            json_array_append_new(arr, s_flag_json(type == F_INTS ? F_INT : F_STR, t));
+        free(copy);
+        return arr;
+    }
+    default:
+        return json_string(value);
+    }
+}
+
+/* meeting outcome --action AGENCY:INITIALS:DATE:TEXT */
+static json_t *s_action_json(const char *value)
+{
+    char *copy = xstrdup(value), *save = NULL;
+    char *agency = strtok_r(copy, ":", &save), *initials = strtok_r(NULL, ":", &save);
+    char *due = strtok_r(NULL, ":", &save), *text = strtok_r(NULL, "", &save);
+    json_t *a = NULL;
+    if (agency && initials && due && text) {
+        uint8_t id[16];
+        char hex[33];
+        randombytes_buf(id, sizeof(id));
+        sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
+        a = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "action_id", hex, "description", text,
+                      "owner_agency", agency, "owner_initials", initials, "due_date",
+                      s_flag_json(F_DATE, due), "status", "open");
+    }
+    free(copy);
+    return a;
+}
+
+typedef struct {
+    Tacnet__PublishRequest pub;
+    uint8_t refers_to[64];
+    json_t *event; /* the KIND's event message */
+    const char *kind_name;
+} publish_t;
+
+/* Flags every publish takes. Returns 1 if FLAG was one (consuming its value), 0 if not, or 2
+ * (usage) on a bad value. */
+static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
+{
+    const char *flag = argv[*i];
+    int e;
+    if (strcmp(flag, "--urgent") == 0) {
+        p->pub.has_urgent = p->pub.urgent = 1;
+        return 1;
+    }
+    static const char *const valued[] = { "--case",     "--initials",        "--sensitivity",
+                                          "--basis",    "--override-reason", "--refers-to",
+                                          "--subject",  "--level",           "--body",
+                                          "--body-file" };
+    size_t k = 0;
+    while (k < N_OF(valued) && strcmp(flag, valued[k]) != 0)
+        k++;
+    if (k == N_OF(valued))
+        return 0;
+    if (*i + 1 >= argc)
+        return s_usage_error("%s needs a value", flag);
+    const char *v = argv[++*i];
+    switch (k) {
+    case 0:
+        p->pub.case_ref.data = (uint8_t *)v;
+        p->pub.case_ref.len = strlen(v);
+        return 1;
+    case 1:
+        p->pub.initials.data = (uint8_t *)v;
+        p->pub.initials.len = strlen(v);
+        return 1;
+    case 2:
+        p->pub.has_sensitivity = 1;
+        if (names_enum_parse(&tacnet__sensitivity__descriptor, v, &e) != 0)
+            return s_usage_error("--sensitivity: \"%s\" is not routine, health or safeguarding", v);
+        p->pub.sensitivity = e;
+        return 1;
+    case 3:
+        p->pub.has_lawful_basis = 1;
+        if (names_enum_parse(&tacnet__lawful_basis__descriptor, v, &e) != 0)
+            return s_usage_error(
+                "--basis: \"%s\" is not consent, safeguarding_override or legal_duty", v);
+        p->pub.lawful_basis = e;
+        return 1;
+    case 4:
+        p->pub.has_override_reason = 1;
+        if (names_enum_parse(&tacnet__override_reason__descriptor, v, &e) != 0)
+            return s_usage_error("--override-reason: \"%s\" is not an override reason", v);
+        p->pub.override_reason = e;
+        return 1;
+    case 5:
+        p->pub.has_refers_to = 1;
+        p->pub.refers_to.data = p->refers_to;
+        if (s_hex(v, p->refers_to, sizeof(p->refers_to), &p->pub.refers_to.len) != 0)
+            return s_usage_error("--refers-to: \"%s\" is not a hex msg_id", v);
+        return 1;
+    case 6:
+        p->pub.has_subject_agency = 1;
+        if (names_enum_parse(&tacnet__agency__descriptor, v, &e) != 0)
+            return s_usage_error("--subject: \"%s\" is not an agency", v);
+        p->pub.subject_agency = e;
+        return 1;
+    case 7:
+        p->pub.has_level_of_need = 1;
+        if (s_parse_u32(v, &p->pub.level_of_need) != 0)
+            return s_usage_error("--level: \"%s\" is not a number", v);
+        return 1;
+    default: {
+        json_error_t jerr;
+        json_decref(p->event);
+        p->event = k == 8 ? json_loads(v, 0, &jerr) : json_load_file(v, 0, &jerr);
+        if (!p->event) {
+            fprintf(stderr, "tacnet: %s: line %d: %s\n", flag, jerr.line, jerr.text);
+            return 2;
+        }
+        return 1;
+    }
+    }
+}
+
+/* Parse the flags of `publish KIND` (SHORTHAND NULL) or of a shorthand, then send. */
+static int s_publish(opts_t *o, const char *shorthand, const char *kind, int argc, char **argv)
+{
+    publish_t p = { .pub = TACNET__PUBLISH_REQUEST__INIT };
+    int e, rc = 2;
+    Tacnet__Body *body = NULL;
+    if (names_enum_parse(&tacnet__event_kind__descriptor, kind, &e) != 0 || e == 0) {
+        s_usage_error("\"%s\" is not an event kind", kind);
+        goto fail;
+    }
+    p.pub.kind = e;
+    p.kind_name = names_kind((uint32_t)e);
+    p.event = json_object();
+    int n_goals = 0;
+    for (int i = 0; i < argc; i++) {
+        int r = s_publish_flag(&p, argc, argv, &i);
+        if (r == 2)
+            goto fail;
+        if (r == 1)
+            continue;
+        size_t k = 0;
+        while (shorthand && k < N_OF(s_flags) &&
+               !(strcmp(s_flags[k].cmd, shorthand) == 0 && strcmp(s_flags[k].flag, argv[i]) == 0))
+            k++;
+        int is_goal = shorthand && strcmp(shorthand, "plan") == 0 && strcmp(argv[i], "--goal") == 0;
+        int is_action = shorthand && strcmp(shorthand, "meeting outcome") == 0 &&
+                        strcmp(argv[i], "--action") == 0;
+        if (!shorthand || (k == N_OF(s_flags) && !is_goal && !is_action)) {
+            s_usage_error("unknown flag %s", argv[i]);
+            goto fail;
+        }
+        if (k < N_OF(s_flags) && s_flags[k].type == F_TRUE) {
+            json_object_set_new(p.event, s_flags[k].key, json_true());
+            continue;
+        }
+        if (i + 1 >= argc) {
+            s_usage_error("%s needs a value", argv[i]);
+            goto fail;
+        }
+        const char *v = argv[++i];
+        if (is_goal || is_action) {
+            const char *key = is_goal ? "goals" : "actions";
+            json_t *arr = json_object_get(p.event, key);
+            if (!arr)
+                json_object_set_new(p.event, key, arr = json_array());
+            json_t *item = is_goal ? json_pack("{s:i, s:s}", "goal_id", ++n_goals, "description", v)
+                                   : s_action_json(v);
+            if (!item) {
+                s_usage_error("--action: \"%s\" is not AGENCY:INITIALS:YYYY-MM-DD:TEXT", v);
+                goto fail;
+            }
+            json_array_append_new(arr, item);
+        } else if (s_flags[k].type == F_STRS) {
+            json_t *arr = json_object_get(p.event, s_flags[k].key);
+            if (!arr)
+                json_object_set_new(p.event, s_flags[k].key, arr = json_array());
+            json_array_append_new(arr, json_string(v));
+        } else {
+            json_object_set_new(p.event, s_flags[k].key, s_flag_json(s_flags[k].type, v));
+        }
+    }
+    if (shorthand && strcmp(shorthand, "meeting request") == 0 &&
+        !json_object_get(p.event, "meeting_id")) {
+        uint8_t id[16];
+        char hex[33];
+        randombytes_buf(id, sizeof(id));
+        sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
+        json_object_set_new(p.event, "meeting_id", json_string(hex));
+    }
+    if (!p.pub.case_ref.data || !p.pub.initials.data) {
+        s_usage_error("%s needs --case REF and --initials XX", shorthand ? shorthand : "publish");
+        goto fail;
+    }
+    char why[320];
+    json_t *wrapped = json_pack("{s:O}", p.kind_name, p.event);
+    body = (Tacnet__Body *)pbjson_to_message(&tacnet__body__descriptor, wrapped, why, sizeof(why));
+    json_decref(wrapped);
+    if (!body) {
+        fprintf(stderr, "tacnet: body: %s\n", why);
+        goto fail;
+    }
+    p.pub.body = body;
+    Tacnet__ApiReply *reply = NULL;
+    int sent = tn_client_publish(o->client, &p.pub, &reply, o->timeout_ms);
+    rc = s_finish(o, sent, reply, s_show_published);
+fail:
+    if (body)
+        protobuf_c_message_free_unpacked(&body->base, NULL);
+    json_decref(p.event);
+    return rc;
+}
+
+static int s_follow(opts_t *o, int argc, char **argv)
+{
+    uint64_t after = 0;
+    for (int i = 0; i < argc; i++) {
+        char *end;
+        if (strcmp(argv[i], "--after") == 0 && i + 1 < argc) {
+            after = strtoull(argv[++i], &end, 10);
+            if (*end)
+                return s_usage_error("--after: \"%s\" is not a number", argv[i]);
+        } else {
+            return s_usage_error("follow: unknown argument %s", argv[i]);
+        }
+    }
+    struct sigaction sa = { .sa_handler = s_on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    while (!s_stop) {
+        Tacnet__ApiReply *reply = NULL;
+        int rc = tn_client_follow(o->client, after, 0, &reply, o->timeout_ms);
+        if (s_stop) {
+            tn_client_reply_free(&reply);
+            break;
+        }
+        if (!reply || reply->code != 0)
+            return s_finish(o, rc, reply, NULL);
+        for (size_t i = 0; reply->follow && i < reply->follow->n_entries; i++) {
+            if (o->json) {
+                json_t *j = pbjson_from_message(&reply->follow->entries[i]->base);
+                json_dumpf(j, stdout, JSON_COMPACT);
+                json_decref(j);
+                fputc('\n', stdout);
+            } else {
+                cli_agency_print_entry(stdout, reply->follow->entries[i], 1);
+            }
+        }
+        if (reply->follow && reply->follow->next_local_seq > after)
+            after = reply->follow->next_local_seq;
+        tn_client_reply_free(&reply);
+        fflush(stdout);
+        struct timespec half = { 0, 500 * 1000000L };
+        nanosleep(&half, NULL);
+    }
+    return 0;
+}
+
+static int s_command(opts_t *o, int argc, char **argv)
+{
+    const char *cmd = argv[0];
+    Tacnet__ApiReply *reply = NULL;
+    int rc;
+    if (strcmp(cmd, "cases") == 0 && argc == 1) {
+        rc = tn_client_cases(o->client, &reply, o->timeout_ms);
+        return s_finish(o, rc, reply, s_show_cases);
+    }
+    if (strcmp(cmd, "case") == 0 && argc == 2) {
+        rc = tn_client_case(o->client, argv[1], &reply, o->timeout_ms);
+        return s_finish(o, rc, reply, s_show_case);
+    }
+    if (strcmp(cmd, "import") == 0 && argc == 2) {
+        char abs[PATH_MAX];
+        /* The daemon resolves the path, so hand it one that does not depend on our cwd. */
+        const char *path = realpath(argv[1], abs) ? abs : argv[1];
+        rc = tn_client_import(o->client, path, &reply, o->timeout_ms);
+        if (reply && reply->imported)
+            for (size_t i = 0; i < reply->imported->n_errors; i++)
+                fprintf(stderr, "  %s\n", reply->imported->errors[i]);
+        return s_finish(o, rc, reply, s_show_imported);
+    }
+    if (strcmp(cmd, "register") == 0 && argc >= 4 && strcmp(argv[1], "--case") == 0) {
+        rc = tn_client_register_identity(o->client, argv[2], (const char *const *)argv + 3,
+                                         (size_t)(argc - 3), &reply, o->timeout_ms);
+        return s_finish(o, rc, reply, s_show_ok);
+    }
+    if (strcmp(cmd, "follow") == 0)
+        return s_follow(o, argc - 1, argv + 1);
+    if (strcmp(cmd, "publish") == 0 && argc >= 2)
+        return s_publish(o, NULL, argv[1], argc - 2, argv + 2);
+    for (size_t i = 0; i < N_OF(s_shorthands); i++) {
+        const char *sh = s_shorthands[i].cmd;
+        if (strncmp(sh, "meeting ", 8) == 0) {
+            if (strcmp(cmd, "meeting") == 0 && argc >= 2 && strcmp(argv[1], sh + 8) == 0)
+                return s_publish(o, sh, s_shorthands[i].kind, argc - 2, argv + 2);
+        } else if (strcmp(cmd, sh) == 0) {
+            return s_publish(o, sh, s_shorthands[i].kind, argc - 1, argv + 1);
+        }
+    }
+    return s_usage_error("unknown or incomplete command \"%s\"", cmd);
+}
+
+int cli_agency_main(int argc, char **argv)
+{
+    opts_t o = { .timeout_ms = AGENCY_TIMEOUT_MS };
+    const char *name = NULL, *data_dir = NULL;
+    int i = 1;
+    if (strncmp(argv[0], "--agency=", 9) == 0)
+        name = argv[0] + 9;
+    else if (argc > 1)
+        name = argv[i++];
+    const char *agency = name ? s_agency_name(name) : NULL;
+    if (!agency) {
+        s_usage_error("--agency needs camhs, school, health_visiting (hv) or social_care");
+        return 2;
+    }
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            o.json = 1;
+        else if ((strcmp(argv[i], "--data-dir") == 0 || strcmp(argv[i], "--socket") == 0) &&
+                 i + 1 < argc)
+            data_dir = argv[++i];
+        else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
+            o.timeout_ms = atoi(argv[++i]);
+        else
+            return s_usage_error("unknown option %s", argv[i]);
+    }
+    if (i >= argc)
+        return cli_agency_usage(stderr);
+    char dir[PATH_MAX];
+    if (!data_dir) {
+        const char *home = getenv("TACNET_HOME");
+        snprintf(dir, sizeof(dir), "%s/%s", home && *home ? home : "./run", agency);
+        data_dir = dir;
+    }
+    if (sodium_init() < 0)
+        return 2;
+    int err = 0;
+    o.target = data_dir;
+    o.client = tn_client_new(data_dir, &err);
+    if (!o.client) {
+        fprintf(stderr, "tacnet: cannot reach the %s daemon at %s: %s\n", agency, data_dir,
+                err == TACNET_ENOTFOUND ? "no api.sock there (is the daemon running?)"
+                                        : tacnet_strerror(err));
+        return 2;
+    }
+    int rc = s_command(&o, argc - i, argv + i);
+    tn_client_destroy(&o.client);
+    return rc;
+}

@@ -1,0 +1,32 @@
+/* agency_print: how `tacnet --agency NAME ...` shows daemon replies to people — case lists, a
+ * case's summary, timeline, due items and open escalations, one line per followed event, and
+ * refusals with their findings. Pure formatting: no sockets, so tests can call it directly.
+ *
+ * A timeline line shows structured fields and only the short labels practitioners wrote to name
+ * a thing (topic, purpose); longer free text (rationale, views, summaries) is left to --json.
+ */
+#ifndef TACNET_CLI_AGENCY_PRINT_H
+#define TACNET_CLI_AGENCY_PRINT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "api.pb-c.h"
+
+/* "E_TEXT (free text contains identifying details): REASON" and one line per finding,
+ * "  field [start,end) kind". */
+void cli_agency_print_refusal(FILE *out, const Tacnet__ApiReply *reply);
+
+/* One line per case: ref, initials, lead, members, levels of need, escalations, overdue. */
+void cli_agency_print_cases(FILE *out, const Tacnet__ListCasesReply *cases);
+
+/* Summary, timeline, due and overdue items, open escalations with the time left at NOW_MS. */
+void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t now_ms);
+
+/* One timeline line: local time, seq, sender agency, kind, (case if WITH_CASE), key fields. */
+void cli_agency_print_entry(FILE *out, const Tacnet__TimelineEntry *e, int with_case);
+
+/* "3d 4h", "5h 12m", "overdue by 2d 1h": a duration from NOW_MS to DUE_MS for people. */
+void cli_agency_time_left(char *buf, size_t len, uint64_t due_ms, uint64_t now_ms);
+
+#endif

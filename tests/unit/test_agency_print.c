@@ -1,0 +1,112 @@
+/* agency_print: what `tacnet --agency` shows people for refusals, timelines and time left. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/agency_print.h"
+#include "err.h"
+
+typedef struct {
+    char *text;
+    size_t len;
+    FILE *f;
+} capture_t;
+
+static void s_open(capture_t *c)
+{
+    c->f = open_memstream(&c->text, &c->len);
+    cr_assert_not_null(c->f);
+}
+
+static void s_close(capture_t *c)
+{
+    fclose(c->f);
+}
+
+Test(agency_print, refusal_names_the_error_and_each_finding_span)
+{
+    Tacnet__ApiReply r = TACNET__API_REPLY__INIT;
+    Tacnet__Finding f = TACNET__FINDING__INIT;
+    Tacnet__Finding *fs[] = { &f };
+    r.code = TACNET_ETEXT;
+    r.reason = "free text contains identifying details; nothing was sent";
+    f.kind = "nhs_number";
+    f.start = 4;
+    f.end = 16;
+    f.field = "concern.summary";
+    r.findings = fs;
+    r.n_findings = 1;
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_refusal(c.f, &r);
+    s_close(&c);
+    cr_assert_str_eq(c.text, "refused: E_TEXT (free text contains identifying details); nothing "
+                             "was sent\n  concern.summary [4,16) nhs_number\n");
+    free(c.text);
+}
+
+Test(agency_print, refusal_keeps_a_reason_that_adds_to_the_error_text)
+{
+    Tacnet__ApiReply r = TACNET__API_REPLY__INIT;
+    r.code = TACNET_ENOTMEMBER;
+    r.reason = "camhs is not on case LA7-2026-000123";
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_refusal(c.f, &r);
+    s_close(&c);
+    cr_assert_str_eq(c.text, "refused: E_NOTMEMBER (sender is not a member of the case): camhs is "
+                             "not on case LA7-2026-000123\n");
+    free(c.text);
+}
+
+Test(agency_print, time_left_counts_days_hours_and_overdue)
+{
+    char buf[64];
+    const uint64_t now = 1800000000000ULL, hour = 3600000ULL;
+    cli_agency_time_left(buf, sizeof(buf), now + 3 * 24 * hour + 4 * hour, now);
+    cr_assert_str_eq(buf, "3d 4h");
+    cli_agency_time_left(buf, sizeof(buf), now + 5 * hour + 12 * 60000, now);
+    cr_assert_str_eq(buf, "5h 12m");
+    cli_agency_time_left(buf, sizeof(buf), now - 49 * hour, now);
+    cr_assert_str_eq(buf, "overdue by 2d 1h");
+}
+
+Test(agency_print, timeline_line_shows_kind_case_and_key_fields)
+{
+    Tacnet__TimelineEntry e = TACNET__TIMELINE_ENTRY__INIT;
+    Tacnet__Header h = TACNET__HEADER__INIT;
+    Tacnet__Body b = TACNET__BODY__INIT;
+    Tacnet__OutcomeMeasure m = TACNET__OUTCOME_MEASURE__INIT;
+    uint32_t values[] = { 3, 4 };
+    uint8_t id[16] = { 0xde, 0xad, 0xbe, 0xef };
+    e.local_seq = 7;
+    e.header = &h;
+    e.body = &b;
+    h.sender = TACNET__AGENCY__CAMHS;
+    h.kind = TACNET__EVENT_KIND__OUTCOME_MEASURE;
+    h.case_ref.data = (uint8_t *)"LA7-2026-000123";
+    h.case_ref.len = 15;
+    h.initials.data = (uint8_t *)"TB";
+    h.initials.len = 2;
+    h.msg_id.data = id;
+    h.msg_id.len = 16;
+    h.has_urgent = h.urgent = 1;
+    b.event_case = TACNET__BODY__EVENT_OUTCOME_MEASURE;
+    b.outcome_measure = &m;
+    m.has_tool = 1;
+    m.tool = TACNET__MEASURE_TOOL__GBO;
+    m.values = values;
+    m.n_values = 2;
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_entry(c.f, &e, 1);
+    s_close(&c);
+    cr_assert(strstr(c.text, "#7 "), "%s", c.text);
+    cr_assert(strstr(c.text, "camhs "), "%s", c.text);
+    cr_assert(strstr(c.text, "outcome_measure "), "%s", c.text);
+    cr_assert(strstr(c.text, "LA7-2026-000123 TB URGENT"), "%s", c.text);
+    cr_assert(strstr(c.text, "tool=gbo values=[3,4]"), "%s", c.text);
+    cr_assert(strstr(c.text, "id=deadbeef\n"), "%s", c.text);
+    free(c.text);
+}
