@@ -76,6 +76,14 @@ int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *
     default:
         break;
     }
+    /* A referral or a join tells the new member the consent already recorded, so its own view
+     * can apply the sharing policy; it must match what the case holds. */
+    if (h->has_consent && h->kind != TACNET__EVENT_KIND__CONSENT_RECORDED &&
+        (h->kind != TACNET__EVENT_KIND__REFERRAL && h->kind != TACNET__EVENT_KIND__MEMBER_JOINED))
+        return TACNET_EFIELD;
+    if (h->has_consent && h->kind != TACNET__EVENT_KIND__CONSENT_RECORDED &&
+        h->consent != (c ? c->consent : TACNET__CONSENT_STATE__CONSENT_UNKNOWN))
+        return TACNET_ECONSENT;
     if ((h->kind == TACNET__EVENT_KIND__MEMBER_LEFT ||
          h->kind == TACNET__EVENT_KIND__LEAD_HANDOVER) &&
         !(c && (c->members & BIT(h->subject_agency))))
@@ -131,7 +139,10 @@ void route_apply(route_case_t *c, const Tacnet__Header *h)
         c->pending_lead = 0;
         break;
     case TACNET__EVENT_KIND__CONSENT_RECORDED:
-        c->consent = (uint8_t)h->consent;
+    case TACNET__EVENT_KIND__REFERRAL:
+    case TACNET__EVENT_KIND__MEMBER_JOINED:
+        if (h->has_consent)
+            c->consent = (uint8_t)h->consent;
         break;
     case TACNET__EVENT_KIND__ASSESSMENT:
         if (h->has_level_of_need && h->level_of_need <= 4)

@@ -1,5 +1,6 @@
 /* api: the local API (ipc socket, protobuf) and the publish path shared by every front end. */
 #include "internal.h"
+#include "intake.h"
 #include "err.h"
 #include "log.h"
 #include "names.h"
@@ -187,7 +188,10 @@ static int s_outbox_put(MDB_txn *txn, void *arg)
     return rc;
 }
 
-static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply)
+/* Validate REQ and, unless DRY_RUN, seal it and queue it in the outbox. A dry run stops before
+ * anything is written, so an import can check every row before queueing any. */
+static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply,
+                     int dry_run)
 {
     Tacnet__Body__EventCase member;
     Tacnet__Body *body = req->body;
@@ -266,6 +270,12 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
         h.has_consent = 1;
         h.consent = (Tacnet__ConsentState)body->consent_recorded->state;
     }
+    if ((req->kind == TACNET__EVENT_KIND__REFERRAL ||
+         req->kind == TACNET__EVENT_KIND__MEMBER_JOINED) &&
+        found && c.consent != TACNET__CONSENT_STATE__CONSENT_UNKNOWN) {
+        h.has_consent = 1;
+        h.consent = (Tacnet__ConsentState)c.consent;
+    }
     if (req->kind == TACNET__EVENT_KIND__ASSESSMENT && !h.has_level_of_need && body->assessment &&
         body->assessment->has_level_of_need) {
         h.has_level_of_need = 1;
@@ -283,6 +293,8 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
         s_reply_error(reply, rc, "%s", tacnet_strerror(rc));
         return rc;
     }
+    if (dry_run)
+        return 0;
     seal_recipient_t sr[SEAL_MAX_RECIPIENTS];
     size_t ns = 0;
     for (unsigned a = 1; a < ROUTE_MAX_AGENCY && ns < SEAL_MAX_RECIPIENTS; a++) {
@@ -343,6 +355,59 @@ store_fail:
     return rc;
 }
 
+/* Run the profile's intake adapter on a file and publish every row, or none: malformed rows
+ * are reported with their line numbers, and a row the publish path would refuse (text policy,
+ * membership) stops the import before anything is queued. */
+static void s_import(agency_t *self, Tacnet__ImportRequest *ir, Tacnet__ApiReply *reply)
+{
+    intake_result_t res;
+    memset(&res, 0, sizeof(res));
+    reply->imported = xcalloc(1, sizeof(*reply->imported));
+    tacnet__import_reply__init(reply->imported);
+    reply->result_case = TACNET__API_REPLY__RESULT_IMPORTED;
+    int rc = self->profile->intake(ir->path, &res);
+    if (rc != 0) {
+        Tacnet__ImportReply *out = reply->imported;
+        out->errors = xcalloc(res.n_errors ? res.n_errors : 1, sizeof(char *));
+        for (size_t i = 0; i < res.n_errors; i++) {
+            char line[200];
+            snprintf(line, sizeof(line), "line %u: %s", res.errors[i].line, res.errors[i].message);
+            out->errors[out->n_errors++] = xstrdup(line);
+        }
+        s_reply_error(reply, rc, "%s: %s; nothing was imported", ir->path, tacnet_strerror(rc));
+        intake_result_clear(&res);
+        return;
+    }
+    for (size_t i = 0; i < res.n_requests; i++) {
+        if ((rc = s_publish(self, res.requests[i], reply, 1)) != 0) {
+            char why[256];
+            snprintf(why, sizeof(why), "row %zu of %s refused (%s); nothing was imported", i + 1,
+                     ir->path, reply->reason ? reply->reason : tacnet_strerror(rc));
+            s_reply_error(reply, rc, "%s", why);
+            intake_result_clear(&res);
+            return;
+        }
+    }
+    Tacnet__ImportReply *out = reply->imported;
+    out->msg_ids = xcalloc(res.n_requests ? res.n_requests : 1, sizeof(*out->msg_ids));
+    for (size_t i = 0; i < res.n_requests; i++) {
+        Tacnet__ApiReply one = TACNET__API_REPLY__INIT;
+        if ((rc = s_publish(self, res.requests[i], &one, 0)) != 0) {
+            /* Storage failed part-way: what was queued will be sent; say exactly how much. */
+            s_reply_error(reply, rc, "storage failed after %zu of %zu rows were queued", i,
+                          res.n_requests);
+            agency_view_reply_free(&one);
+            break;
+        }
+        out->msg_ids[out->n_msg_ids].data = one.published->msg_id.data;
+        out->msg_ids[out->n_msg_ids++].len = 16;
+        one.published->msg_id.data = NULL;
+        agency_view_reply_free(&one);
+    }
+    log_info("imported %zu rows from an intake file", out->n_msg_ids);
+    intake_result_clear(&res);
+}
+
 /* ------------------------------------------------------------------ dispatch */
 
 static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply *reply)
@@ -350,7 +415,10 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
     int rc = 0;
     switch (req->op_case) {
     case TACNET__API_REQUEST__OP_PUBLISH:
-        s_publish(self, req->publish, reply);
+        s_publish(self, req->publish, reply, 0);
+        return;
+    case TACNET__API_REQUEST__OP_IMPORT:
+        s_import(self, req->import, reply);
         return;
     case TACNET__API_REQUEST__OP_LIST_CASES:
         reply->cases = xcalloc(1, sizeof(*reply->cases));

@@ -437,6 +437,15 @@ void agency_view_reply_free(Tacnet__ApiReply *r)
         s_entries_free(r->follow->entries, r->follow->n_entries);
         free(r->follow);
         break;
+    case TACNET__API_REPLY__RESULT_IMPORTED:
+        for (size_t i = 0; i < r->imported->n_msg_ids; i++)
+            free(r->imported->msg_ids[i].data);
+        free(r->imported->msg_ids);
+        for (size_t i = 0; i < r->imported->n_errors; i++)
+            free(r->imported->errors[i]);
+        free(r->imported->errors);
+        free(r->imported);
+        break;
     case TACNET__API_REPLY__RESULT_PUBLISHED:
         free(r->published->msg_id.data);
         free(r->published);
