@@ -16,15 +16,21 @@
 
 typedef struct roster roster_t;
 
-/* Parse and verify a SignedRoster. Returns an owned roster or NULL with *ERR = TACNET_EROSTER
- * (bad signature or encoding) or TACNET_EBADMSG. */
+/* Parse and verify a SignedRoster: Ed25519 by ROOT_PK over "TACNET-ROSTER/1" || roster bytes.
+ * Returns an owned roster or NULL with *ERR = TACNET_EROSTER (not a SignedRoster, bad signature
+ * or another root) or TACNET_EBADMSG (signed, but the Roster inside does not decode
+ * canonically, a key is not 32 bytes or has an unknown agency, one agency lists a key id twice,
+ * two agencies share a CURVE key, or an agency has two sharing rules). Does not compare
+ * versions: the caller refuses an older roster (TACNET_EROSTEROLD). */
 roster_t *roster_parse(const uint8_t *data, size_t len, const uint8_t root_pk[SEAL_KEY_BYTES],
                        int *err);
 
-/* Read PATH and roster_parse it. *ERR also TACNET_EIO / TACNET_ENOTFOUND for a missing file. */
+/* Read PATH and roster_parse it. *ERR also TACNET_ENOTFOUND for a missing file, TACNET_EIO for
+ * a read error, TACNET_EROSTER for a file over 4 MiB. */
 roster_t *roster_load(const char *path, const uint8_t root_pk[SEAL_KEY_BYTES], int *err);
 
-/* Load the pinned root public key (64 hex chars) from PATH. Returns 0 or a TACNET_E* code. */
+/* Load the pinned root public key (64 hex chars, optionally one newline) from PATH. Returns 0,
+ * TACNET_ENOTFOUND, TACNET_EIO or TACNET_ECONFIG (anything else in the file). */
 int roster_root_load(const char *path, uint8_t root_pk[SEAL_KEY_BYTES]);
 
 void roster_destroy(roster_t **self_p);
@@ -33,14 +39,14 @@ void roster_destroy(roster_t **self_p);
 const Tacnet__Roster *roster_msg(const roster_t *self);
 uint32_t roster_version(const roster_t *self);
 
-/* The key AGENCY signs with under KEY_ID, valid at NOW_MS and not revoked. Returns the key
- * (borrowed) or NULL with *ERR = TACNET_EKEYID. */
+/* The key AGENCY signs with under KEY_ID, valid at NOW_MS (valid_from_ms <= NOW_MS <
+ * valid_until_ms) and not revoked. Returns the key (borrowed) or NULL with *ERR =
+ * TACNET_EKEYID. */
 const Tacnet__NodeKey *roster_key_find(const roster_t *self, uint32_t agency, uint32_t key_id,
                                        uint64_t now_ms, int *err);
 
 /* The newest valid, unrevoked key of AGENCY at NOW_MS (highest key_id), or NULL. */
-const Tacnet__NodeKey *roster_key_current(const roster_t *self, uint32_t agency,
-                                          uint64_t now_ms);
+const Tacnet__NodeKey *roster_key_current(const roster_t *self, uint32_t agency, uint64_t now_ms);
 
 /* The agency whose valid, unrevoked key has CURVE public key CURVE_PK at NOW_MS, or 0. Used by
  * the broker's ZAP handler. */
@@ -48,12 +54,14 @@ uint32_t roster_agency_by_curve(const roster_t *self, const uint8_t curve_pk[SEA
                                 uint64_t now_ms);
 
 /* Sharing policy: may AGENCY see SENSITIVITY (Tacnet__Sensitivity) with consent recorded
- * (CONSENT_GIVEN != 0) or without? 1 yes, 0 no. An agency with no rule sees nothing. */
-int roster_may_see(const roster_t *self, uint32_t agency, uint32_t sensitivity,
-                   int consent_given);
+ * (CONSENT_GIVEN != 0) or without? 1 yes, 0 no. Without consent only the rule's
+ * without_consent classes count; with consent, with_consent and without_consent both do. An
+ * agency with no rule, or SENSITIVITY_UNKNOWN, sees nothing. */
+int roster_may_see(const roster_t *self, uint32_t agency, uint32_t sensitivity, int consent_given);
 
-/* Pack ROSTER and sign it with ROOT's Ed25519 key over "TACNET-ROSTER/1" || packed roster,
- * giving a packed SignedRoster in *OUT (malloc'd). Used by `tacnet provision` and tests. */
+/* Pack ROSTER and sign it with ROOT's Ed25519 key (ROOT->sign_sk) over "TACNET-ROSTER/1" ||
+ * packed roster, giving a packed SignedRoster in *OUT (malloc'd, caller frees). Used by `tacnet
+ * provision` and tests. Returns 0 or TACNET_EINVAL (a NULL argument, no sign_sk). */
 int roster_sign(const Tacnet__Roster *roster, const seal_keys_t *root, uint8_t **out,
                 size_t *outlen);
 
