@@ -8,8 +8,8 @@
  * "Information sharing"). A safeguarding override lets every member see it, and is flagged so
  * the broker can alert the lead professional. route_apply then folds the event into the state.
  */
-#ifndef TACNET_BROKER_ROUTE_H
-#define TACNET_BROKER_ROUTE_H
+#ifndef TACNET_ROUTE_H
+#define TACNET_ROUTE_H
 
 #include <stddef.h>
 #include <stdint.h>
