@@ -44,9 +44,9 @@ typedef struct session {
     int connected;
     uint8_t rid[WIRE_MAX_RID];
     size_t rid_len;
-    uint32_t key_id;    /* CURVE key the connection authenticated with */
-    uint64_t cursor;    /* last seq sent (or the HELLO's last applied) */
-    uint64_t acked;     /* cumulative ACK */
+    uint32_t key_id;   /* CURVE key the connection authenticated with */
+    uint64_t cursor;   /* last seq sent (or the HELLO's last applied) */
+    uint64_t acked;    /* cumulative ACK */
     uint64_t persisted; /* acked value last written to LMDB */
     uint32_t credit;
     uint64_t *inflight; /* ring of sent, unacknowledged seqs */
@@ -108,7 +108,8 @@ static void s_nack(broker_t *self, const wire_msg_t *m, const uint8_t *msg_id, i
     char hex[33] = "-";
     if (msg_id)
         wire_msgid_hex(msg_id, 16, hex);
-    log_info("reject %s from %s: %s", hex, m->user_id[0] ? m->user_id : "?", tacnet_errname(code));
+    log_info("reject %s from %s: %s", hex, m->user_id[0] ? m->user_id : "?",
+             tacnet_errname(code));
     s_count_reject(self, code);
     wire_send_nack(self->router, m->rid, m->rid_len, WIRE_NACK, msg_id, msg_id ? 16 : 0, code,
                    detail);
@@ -208,8 +209,8 @@ static int s_check_stateless(broker_t *self, const wire_msg_t *m, uint32_t agenc
     const Tacnet__NodeKey *k = roster_key_find(self->roster, agency, h->sender_key_id, now, &err);
     if (!k)
         return TACNET_EKEYID;
-    if (seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed, m->sealed_len, m->sig) !=
-        0)
+    if (seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed, m->sealed_len,
+                    m->sig) != 0)
         return TACNET_ESIGNATURE;
     /* The body key must be wrapped for exactly the header's recipients, or a recipient the
      * policy approves could not open it (or one it refuses could). */
@@ -311,8 +312,8 @@ static void s_flush_batch(broker_t *self)
             a.seq = p->seq;
             a.has_duplicate = p->duplicate;
             a.duplicate = p->duplicate;
-            wire_send(self->router, p->msg.rid, p->msg.rid_len, WIRE_PUBACK, &a.base, NULL, 0, NULL,
-                      0, NULL);
+            wire_send(self->router, p->msg.rid, p->msg.rid_len, WIRE_PUBACK, &a.base, NULL, 0,
+                      NULL, 0, NULL);
             if (p->duplicate)
                 self->duplicates++;
             else
@@ -358,7 +359,8 @@ static void s_on_publish(broker_t *self, wire_msg_t *m)
 static void s_on_hello(broker_t *self, wire_msg_t *m, uint32_t agency, uint32_t key_id)
 {
     int err = 0;
-    Tacnet__Hello *hello = (Tacnet__Hello *)wire_ctl_unpack(WIRE_HELLO, m->ctl, m->ctl_len, &err);
+    Tacnet__Hello *hello =
+        (Tacnet__Hello *)wire_ctl_unpack(WIRE_HELLO, m->ctl, m->ctl_len, &err);
     if (!hello) {
         s_nack(self, m, NULL, err, "bad HELLO");
         return;
@@ -450,7 +452,8 @@ static void s_on_router(broker_t *self)
             break;
         case WIRE_ACK:
         case WIRE_PING:
-            if (!s->connected || s->rid_len != m.rid_len || memcmp(s->rid, m.rid, m.rid_len) != 0) {
+            if (!s->connected || s->rid_len != m.rid_len ||
+                memcmp(s->rid, m.rid, m.rid_len) != 0) {
                 wire_send_nack(self->router, m.rid, m.rid_len, WIRE_ERROR, NULL, 0,
                                TACNET_EUNKNOWNPEER, NULL);
                 break;
@@ -563,11 +566,11 @@ static char *s_status_json(broker_t *self)
     char *out = xmalloc(cap);
     size_t map = 0, used = 0;
     store_usage(journal_store(self->journal), &map, &used);
-#define APPEND(...)                                           \
-    do {                                                      \
-        int w_ = snprintf(out + len, cap - len, __VA_ARGS__); \
-        if (w_ > 0 && (size_t)w_ < cap - len)                 \
-            len += (size_t)w_;                                \
+#define APPEND(...)                                                                   \
+    do {                                                                              \
+        int w_ = snprintf(out + len, cap - len, __VA_ARGS__);                         \
+        if (w_ > 0 && (size_t)w_ < cap - len)                                         \
+            len += (size_t)w_;                                                        \
     } while (0)
     APPEND("{\"epoch\":\"%016llx\",\"head_seq\":%llu,\"accepted\":%llu,\"duplicates\":%llu,"
            "\"delivered\":%llu,\"commits\":%llu,\"events_per_commit\":%.2f,"
@@ -772,7 +775,8 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
                  tacnet_strerror(*err));
         goto fail;
     }
-    self->notice = notice_new(self->journal, self->roster, self->keys, self->seal, self->holidays);
+    self->notice = notice_new(self->journal, self->roster, self->keys, self->seal,
+                              self->holidays);
     if (!self->notice) {
         *err = TACNET_ESTORE;
         snprintf(why, whylen, "cannot load escalation state");
@@ -781,8 +785,8 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
     self->ctx = zmq_ctx_new();
     if ((*err = s_bind(self, why, whylen)) != 0)
         goto fail;
-    log_info("listening on %s, journal head %llu, epoch %016llx, roster version %u", self->endpoint,
-             (unsigned long long)journal_head(self->journal),
+    log_info("listening on %s, journal head %llu, epoch %016llx, roster version %u",
+             self->endpoint, (unsigned long long)journal_head(self->journal),
              (unsigned long long)journal_epoch(self->journal), roster_version(self->roster));
     return self;
 fail:
