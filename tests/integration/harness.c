@@ -368,6 +368,7 @@ int h_hello(h_client_t *c, uint64_t last_applied, uint32_t credit, uint64_t *hea
 void h_pub_init(h_pub_t *p, uint32_t sender, Tacnet__EventKind kind, const char *case_ref,
                 uint64_t sender_seq)
 {
+    h_pub_free(p);
     memset(p, 0, sizeof(*p));
     tacnet__header__init(&p->h);
     randombytes_buf(p->msg_id, sizeof(p->msg_id));

@@ -92,7 +92,7 @@ int h_hello(h_client_t *c, uint64_t last_applied, uint32_t credit, uint64_t *hea
  * TACNET_ETIMEOUT. */
 int h_recv(h_client_t *c, int timeout_ms, wire_msg_t *m);
 
-/* Start an event from C's agency with defaults: schema 1, fresh msg_id, KIND on CASE_REF,
+/* Start an event (P zeroed, or used before: its frames are freed) with defaults: schema 1, fresh msg_id, KIND on CASE_REF,
  * initials "JS", SENDER_SEQ, key id 1, policy 1, ROUTINE, LEGAL_DUTY, recipients = sender. */
 void h_pub_init(h_pub_t *p, uint32_t sender, Tacnet__EventKind kind, const char *case_ref,
                 uint64_t sender_seq);

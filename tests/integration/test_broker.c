@@ -64,7 +64,7 @@ static void s_expect_code(h_client_t *c, const h_pub_t *p, int want, const char 
 Test(broker, every_refusal_code_leaves_the_journal_byte_identical)
 {
     h_client_t *camhs = h_connect(&env, CAMHS), *school = h_connect(&env, SCHOOL);
-    h_pub_t p;
+    h_pub_t p = { 0 };
     uint64_t seq;
     /* Case 1 opened by CAMHS alone; case 3 opened and closed. */
     h_pub_init(&p, CAMHS, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000001", 1);
@@ -271,7 +271,7 @@ Test(broker, unknown_null_plain_and_wrong_server_key_clients_get_no_connection)
 Test(broker, forged_sender_and_tampered_frames_are_refused)
 {
     h_client_t *camhs = h_connect(&env, CAMHS);
-    h_pub_t p;
+    h_pub_t p = { 0 };
     /* Signed with the school's real key, sent over CAMHS's connection. */
     h_pub_init(&p, SCHOOL, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000020", 1);
     h_pub_seal(&env, &p, SCHOOL, NULL, NULL, 0);
@@ -304,7 +304,7 @@ Test(broker, replayed_envelope_gets_the_original_seq_and_is_delivered_once)
 {
     h_client_t *camhs = h_connect(&env, CAMHS), *school = h_connect(&env, SCHOOL);
     cr_assert_eq(h_hello(school, 0, 64, NULL), 0);
-    h_pub_t p;
+    h_pub_t p = { 0 };
     uint64_t seq1 = 0, seq2 = 0, seq3 = 0;
     int dup = -1;
     s_referral(&p, "LA7-2026-000030", 1);
@@ -336,7 +336,7 @@ Test(broker, replayed_envelope_gets_the_original_seq_and_is_delivered_once)
 Test(broker, retry_after_a_lost_puback_is_acknowledged_once)
 {
     h_client_t *camhs = h_connect(&env, CAMHS), *school = h_connect(&env, SCHOOL);
-    h_pub_t p;
+    h_pub_t p = { 0 };
     s_referral(&p, "LA7-2026-000040", 1);
     h_pub_seal(&env, &p, CAMHS, NULL, NULL, 0);
     h_send_pub(camhs, &p);
@@ -361,7 +361,7 @@ Test(broker, retry_after_a_lost_puback_is_acknowledged_once)
 static void s_revoke_live(int use_sighup)
 {
     h_client_t *camhs = h_connect(&env, CAMHS);
-    h_pub_t p;
+    h_pub_t p = { 0 };
     uint64_t seq;
     h_pub_init(&p, CAMHS, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000050", 1);
     h_pub_seal(&env, &p, CAMHS, NULL, NULL, 0);
@@ -425,6 +425,7 @@ static void s_crash_at(const char *point, int acked_before_crash_is_stored)
     cr_assert_eq(h_broker_start(&env, point), 0);
     enum { N = 6 };
     h_pub_t ps[N];
+    memset(ps, 0, sizeof(ps));
     uint64_t seqs[N] = { 0 };
     s_series(ps, N);
     h_client_t *camhs = h_connect(&env, CAMHS);
@@ -532,7 +533,7 @@ Test(broker, body_canary_never_reaches_the_journal_or_the_log)
 {
     const char *canary = "CANARY-Zebedee-Quixote-7731";
     h_client_t *camhs = h_connect(&env, CAMHS), *school = h_connect(&env, SCHOOL);
-    h_pub_t p;
+    h_pub_t p = { 0 };
     s_referral(&p, "LA7-2026-000080", 1);
     h_pub_seal(&env, &p, CAMHS, canary, NULL, 0);
     cr_assert_eq(h_publish(camhs, &p, NULL), 0);
@@ -553,7 +554,7 @@ Test(broker, body_canary_never_reaches_the_journal_or_the_log)
 Test(broker, admin_status_reports_backlog_and_rejections_by_code)
 {
     h_client_t *camhs = h_connect(&env, CAMHS);
-    h_pub_t p;
+    h_pub_t p = { 0 };
     for (uint64_t i = 1; i <= 3; i++) {
         if (i == 1) {
             s_referral(&p, "LA7-2026-000090", 1);
