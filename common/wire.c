@@ -347,8 +347,9 @@ int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out)
                 continue;
             return e;
         }
-        /* A ROUTER's routing-id frame is made locally and carries no metadata; the frames
-         * that came off the wire carry the connection's User-Id. */
+        /* libzmq 4.3.4's ROUTER drops the metadata from the routing id frame it prefetched for
+         * zmq_poll (router_t::xhas_in), so the User-Id is read from the first frame carrying
+         * it; every frame of a message comes from the same connection. */
         if (!out->user_id[0])
             s_user_id(&frame, out);
         first = 0;

@@ -16,7 +16,7 @@ static const cfg_option_t s_options[] = {
     { "broker", "roster", CFG_PATH, NULL, 0, 0, 1, "signed roster" },
     { "broker", "root_key", CFG_PATH, NULL, 0, 0, 1, "pinned root public key" },
     { "broker", "key", CFG_PATH, NULL, 0, 0, 1, "the broker's key set (0600)" },
-    { "broker", "holidays", CFG_PATH, NULL, 0, 0, 0, "bank holidays file" },
+    { "broker", "holidays", CFG_PATH, NULL, 0, 0, 0, "bank holidays file (optional)" },
     { "broker", "map_size_mb", CFG_INT, "1024", 1, 1048576, 0, "initial LMDB map" },
     { "broker", "batch_max", CFG_INT, "256", 1, 4096, 0, "publishes per commit" },
     { "broker", "credit_max", CFG_INT, "1024", 1, 4096, 0, "delivery window cap" },

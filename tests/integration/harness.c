@@ -1,0 +1,665 @@
+/* harness: broker process control and a raw-protocol agency client (see harness.h). */
+/* nftw() for removing the temp dir. */
+#define _XOPEN_SOURCE 700
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "cli/provision.h"
+#include "err.h"
+#include "events.pb-c.h"
+#include "roster.pb-c.h"
+
+static const struct {
+    uint32_t agency;
+    const char *name;
+} h_nodes[] = {
+    { TACNET__AGENCY__CAMHS, "camhs" },
+    { TACNET__AGENCY__SCHOOL, "school" },
+    { TACNET__AGENCY__HEALTH_VISITING, "health_visiting" },
+    { TACNET__AGENCY__SOCIAL_CARE, "social_care" },
+    { TACNET__AGENCY__BROKER, "broker" },
+};
+
+uint64_t h_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void h_sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static const char *h_src(void)
+{
+    const char *s = getenv("TACNET_SRC");
+    return s && *s ? s : ".";
+}
+
+static const char *h_bin(void)
+{
+    static char path[1024];
+    const char *b = getenv("TACNET_BIN");
+    snprintf(path, sizeof(path), "%s/tacnet-broker", b && *b ? b : "build/default/bin");
+    return path;
+}
+
+static int h_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    chmod(path, 0700);
+    return remove(path) == 0 ? 0 : 0;
+}
+
+void h_config_write(h_env_t *e, const char *extra)
+{
+    FILE *f = fopen(e->conf, "w");
+    cr_assert_not_null(f, "cannot write %s", e->conf);
+    fprintf(f,
+            "[broker]\nbind = tcp://127.0.0.1:*\ndata_dir = %s\nroster = %s/roster.bin\n"
+            "root_key = %s/root.pub\nkey = %s/keys/broker.key\n%s\n[log]\nlevel = info\n",
+            e->data, e->pdir, e->pdir, e->pdir, extra ? extra : "");
+    fclose(f);
+}
+
+void h_setup(h_env_t *e, const char *extra)
+{
+    memset(e, 0, sizeof(*e));
+    cr_assert_eq(seal_init(), 0);
+    snprintf(e->dir, sizeof(e->dir), "/tmp/tacnet-it-XXXXXX");
+    cr_assert_not_null(mkdtemp(e->dir));
+    snprintf(e->pdir, sizeof(e->pdir), "%s/p", e->dir);
+    snprintf(e->data, sizeof(e->data), "%s/data", e->dir);
+    snprintf(e->conf, sizeof(e->conf), "%s/broker.conf", e->dir);
+    snprintf(e->log, sizeof(e->log), "%s/broker.log", e->dir);
+    cr_assert_eq(mkdir(e->data, 0700), 0);
+
+    char sharing[1024], escalation[1024], plog[600];
+    snprintf(sharing, sizeof(sharing), "%s/deploy/sharing.conf", h_src());
+    snprintf(escalation, sizeof(escalation), "%s/deploy/escalation.conf", h_src());
+    snprintf(plog, sizeof(plog), "%s/provision.log", e->dir);
+    FILE *pl = fopen(plog, "w");
+    cr_assert_not_null(pl);
+    provision_opts_t o = { .out_dir = e->pdir,
+                           .sharing_path = sharing,
+                           .escalation_path = escalation,
+                           .validity_days = 30 };
+    int rc = provision_run(&o, pl);
+    fclose(pl);
+    cr_assert_eq(rc, 0, "provision_run: %s", tacnet_errname(rc));
+
+    char path[1024], why[256];
+    uint8_t root_pk[SEAL_KEY_BYTES];
+    snprintf(path, sizeof(path), "%s/root.pub", e->pdir);
+    cr_assert_eq(roster_root_load(path, root_pk), 0);
+    snprintf(path, sizeof(path), "%s/roster.bin", e->pdir);
+    int err = 0;
+    e->roster = roster_load(path, root_pk, &err);
+    cr_assert_not_null(e->roster, "roster_load: %s", tacnet_errname(err));
+    for (size_t i = 0; i < sizeof(h_nodes) / sizeof(h_nodes[0]); i++) {
+        uint32_t a = h_nodes[i].agency;
+        snprintf(path, sizeof(path), "%s/keys/%s.key", e->pdir, h_nodes[i].name);
+        cr_assert_eq(seal_keys_load(path, &e->keys[a], why, sizeof(why)), 0, "%s", why);
+        e->seal[a] = seal_ctx_new(e->keys[a]);
+        cr_assert_not_null(e->seal[a]);
+    }
+    e->ctx = zmq_ctx_new();
+    h_config_write(e, extra);
+}
+
+int h_log_contains(const h_env_t *e, const char *needle)
+{
+    return h_file_contains(e->log, needle);
+}
+
+int h_file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t cap = 1 << 16, len = 0, nl = strlen(needle);
+    char *buf = malloc(cap);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    int found = 0;
+    for (size_t i = 0; !found && nl <= len && i <= len - nl; i++)
+        found = memcmp(buf + i, needle, nl) == 0;
+    free(buf);
+    return found;
+}
+
+void h_close(h_client_t **c_p)
+{
+    if (!c_p || !*c_p)
+        return;
+    h_client_t *c = *c_p;
+    for (size_t i = 0; i < sizeof(c->env->clients) / sizeof(c->env->clients[0]); i++)
+        if (c->env->clients[i] == c)
+            c->env->clients[i] = NULL;
+    zmq_close(c->sock);
+    free(c);
+    *c_p = NULL;
+}
+
+int h_broker_signal_wait(h_env_t *e, int sig)
+{
+    int status = 0;
+    if (!e->pid)
+        return -1;
+    kill(e->pid, sig);
+    /* A clean stop flushes and exits quickly; give sanitizers time to write their report. */
+    for (int i = 0; i < 1000; i++) {
+        pid_t r = waitpid(e->pid, &status, WNOHANG);
+        if (r == e->pid) {
+            e->pid = 0;
+            return status;
+        }
+        h_sleep_ms(10);
+    }
+    kill(e->pid, SIGKILL);
+    waitpid(e->pid, &status, 0);
+    e->pid = 0;
+    return status;
+}
+
+void h_teardown(h_env_t *e)
+{
+    for (size_t i = 0; i < sizeof(e->clients) / sizeof(e->clients[0]); i++)
+        h_close(&e->clients[i]);
+    if (e->pid) {
+        int st = h_broker_signal_wait(e, SIGTERM);
+        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "broker did not stop cleanly (%d)", st);
+    }
+    cr_expect(!h_log_contains(e, "LeakSanitizer"), "broker log %s has a leak report", e->log);
+    cr_expect(!h_log_contains(e, "runtime error"), "broker log %s has a UBSan report", e->log);
+    cr_expect(!h_log_contains(e, "AddressSanitizer"), "broker log %s has an ASan report", e->log);
+    if (e->ctx)
+        zmq_ctx_term(e->ctx);
+    for (int a = 0; a < H_MAX_AGENCY; a++) {
+        seal_ctx_destroy(&e->seal[a]);
+        seal_keys_destroy(&e->keys[a]);
+    }
+    roster_destroy(&e->roster);
+    if (e->dir[0] && !getenv("TACNET_KEEP"))
+        nftw(e->dir, h_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static pid_t h_spawn(h_env_t *e, const char *fault)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(e->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, STDERR_FILENO);
+            dup2(fd, STDOUT_FILENO);
+            close(fd);
+        }
+        if (fault)
+            setenv("TACNET_FAULT", fault, 1);
+        else
+            unsetenv("TACNET_FAULT");
+        execl(h_bin(), "tacnet-broker", "--config", e->conf, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+int h_broker_start(h_env_t *e, const char *fault)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s/endpoint", e->data);
+    unlink(path);
+    e->pid = h_spawn(e, fault);
+    for (int i = 0; i < 2000; i++) {
+        int status;
+        if (waitpid(e->pid, &status, WNOHANG) == e->pid) {
+            e->pid = 0;
+            return 1000 + (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        }
+        FILE *f = fopen(path, "r");
+        if (f) {
+            int ok = fgets(e->endpoint, sizeof(e->endpoint), f) != NULL;
+            fclose(f);
+            size_t n = strlen(e->endpoint);
+            if (ok && n > 0 && e->endpoint[n - 1] == '\n') {
+                e->endpoint[n - 1] = 0;
+                return 0;
+            }
+        }
+        h_sleep_ms(10);
+    }
+    cr_assert_fail("broker did not write %s", path);
+    return -1;
+}
+
+int h_broker_run_expect_exit(h_env_t *e, int timeout_ms)
+{
+    e->pid = h_spawn(e, NULL);
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        int status;
+        if (waitpid(e->pid, &status, WNOHANG) == e->pid) {
+            e->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        h_sleep_ms(10);
+    }
+    h_broker_signal_wait(e, SIGKILL);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- client */
+
+h_client_t *h_connect_raw(h_env_t *e, int security, const seal_keys_t *client_keys,
+                          const uint8_t *server_pk)
+{
+    h_client_t *c = calloc(1, sizeof(*c));
+    c->env = e;
+    c->sock = zmq_socket(e->ctx, ZMQ_DEALER);
+    cr_assert_not_null(c->sock);
+    int zero = 0;
+    zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero));
+    if (security == 1) {
+        zmq_setsockopt(c->sock, ZMQ_PLAIN_USERNAME, "camhs", 5);
+        zmq_setsockopt(c->sock, ZMQ_PLAIN_PASSWORD, "secret", 6);
+    } else if (security == 2) {
+        char spk[SEAL_Z85_BYTES], cpk[SEAL_Z85_BYTES], csk[SEAL_Z85_BYTES];
+        if (!server_pk) {
+            const Tacnet__NodeKey *bk =
+                roster_key_current(e->roster, TACNET__AGENCY__BROKER, (uint64_t)time(NULL) * 1000);
+            cr_assert_not_null(bk);
+            server_pk = bk->curve_pk.data;
+        }
+        seal_z85(server_pk, spk);
+        if (client_keys) {
+            seal_z85(client_keys->curve_pk, cpk);
+            seal_z85(client_keys->curve_sk, csk);
+        } else {
+            cr_assert_eq(zmq_curve_keypair(cpk, csk), 0);
+        }
+        cr_assert_eq(zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, spk, 40), 0);
+        cr_assert_eq(zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, cpk, 40), 0);
+        cr_assert_eq(zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, csk, 40), 0);
+    }
+    cr_assert_eq(zmq_connect(c->sock, e->endpoint), 0, "connect %s", e->endpoint);
+    for (size_t i = 0; i < sizeof(e->clients) / sizeof(e->clients[0]); i++) {
+        if (!e->clients[i]) {
+            e->clients[i] = c;
+            return c;
+        }
+    }
+    cr_assert_fail("too many clients");
+    return NULL;
+}
+
+h_client_t *h_connect(h_env_t *e, uint32_t agency)
+{
+    cr_assert_not_null(e->keys[agency]);
+    h_client_t *c = h_connect_raw(e, 2, e->keys[agency], NULL);
+    c->agency = agency;
+    return c;
+}
+
+int h_recv(h_client_t *c, int timeout_ms, wire_msg_t *m)
+{
+    memset(m, 0, sizeof(*m));
+    zmq_pollitem_t it = { c->sock, 0, ZMQ_POLLIN, 0 };
+    if (zmq_poll(&it, 1, timeout_ms) <= 0 || !(it.revents & ZMQ_POLLIN))
+        return TACNET_ETIMEOUT;
+    int rc = wire_recv(c->sock, 0, 0, m);
+    cr_assert_eq(rc, 0, "wire_recv from broker: %d", rc);
+    return 0;
+}
+
+int h_hello(h_client_t *c, uint64_t last_applied, uint32_t credit, uint64_t *head)
+{
+    Tacnet__Hello hello = TACNET__HELLO__INIT;
+    hello.last_applied_seq = last_applied;
+    hello.credit = credit;
+    cr_assert_eq(wire_send(c->sock, NULL, 0, WIRE_HELLO, &hello.base, NULL, 0, NULL, 0, NULL), 0);
+    uint64_t deadline = h_now_ms() + 5000;
+    while (h_now_ms() < deadline) {
+        wire_msg_t m;
+        if (h_recv(c, (int)(deadline - h_now_ms()), &m) != 0)
+            break;
+        int found = m.cmd == WIRE_WELCOME;
+        if (found && head) {
+            int err = 0;
+            Tacnet__Welcome *w =
+                (Tacnet__Welcome *)wire_ctl_unpack(WIRE_WELCOME, m.ctl, m.ctl_len, &err);
+            cr_assert_not_null(w);
+            *head = w->head_seq;
+            wire_free(&w->base);
+        }
+        wire_msg_clear(&m);
+        if (found)
+            return 0;
+    }
+    return TACNET_ETIMEOUT;
+}
+
+void h_pub_init(h_pub_t *p, uint32_t sender, Tacnet__EventKind kind, const char *case_ref,
+                uint64_t sender_seq)
+{
+    h_pub_free(p);
+    memset(p, 0, sizeof(*p));
+    tacnet__header__init(&p->h);
+    randombytes_buf(p->msg_id, sizeof(p->msg_id));
+    snprintf(p->case_ref, sizeof(p->case_ref), "%s", case_ref);
+    snprintf(p->initials, sizeof(p->initials), "JS");
+    p->h.schema_version = WIRE_SCHEMA_VERSION;
+    p->h.msg_id = (ProtobufCBinaryData){ 16, p->msg_id };
+    p->h.sender = (Tacnet__Agency)sender;
+    p->h.kind = kind;
+    p->h.case_ref = (ProtobufCBinaryData){ strlen(p->case_ref), (uint8_t *)p->case_ref };
+    p->h.initials = (ProtobufCBinaryData){ strlen(p->initials), (uint8_t *)p->initials };
+    p->h.sender_seq = sender_seq;
+    p->h.created_at_ms = (uint64_t)time(NULL) * 1000;
+    p->h.sender_key_id = 1;
+    p->h.policy_version = 1;
+    p->h.sensitivity = TACNET__SENSITIVITY__ROUTINE;
+    p->h.lawful_basis = TACNET__LAWFUL_BASIS__LEGAL_DUTY;
+    p->rcpt[0] = (Tacnet__Agency)sender;
+    p->h.recipients = p->rcpt;
+    p->h.n_recipients = 1;
+}
+
+void h_pub_rcpt(h_pub_t *p, size_t n, const uint32_t *agencies)
+{
+    cr_assert_leq(n, 8);
+    for (size_t i = 0; i < n; i++)
+        p->rcpt[i] = (Tacnet__Agency)agencies[i];
+    p->h.n_recipients = n;
+}
+
+void h_pub_free(h_pub_t *p)
+{
+    free(p->header);
+    free(p->sealed);
+    p->header = p->sealed = NULL;
+}
+
+void h_pub_seal(h_env_t *e, h_pub_t *p, uint32_t signer, const char *summary, const uint32_t *wrap,
+                size_t n_wrap)
+{
+    h_pub_free(p);
+    p->h.recipients = p->rcpt;
+    p->header = wire_pack(&p->h.base, &p->hlen);
+    cr_assert_not_null(p->header);
+
+    Tacnet__Body body = TACNET__BODY__INIT;
+    Tacnet__Concern concern = TACNET__CONCERN__INIT;
+    body.msg_id = (ProtobufCBinaryData){ 16, p->msg_id };
+    body.has_msg_id = 1;
+    body.sender = p->h.sender;
+    body.has_sender = 1;
+    concern.summary = (char *)(summary ? summary : "Synthetic test concern.");
+    body.event_case = TACNET__BODY__EVENT_CONCERN;
+    body.concern = &concern;
+    size_t blen = protobuf_c_message_get_packed_size(&body.base);
+    uint8_t *b = malloc(blen + 1);
+    protobuf_c_message_pack(&body.base, b);
+
+    seal_recipient_t r[8];
+    size_t n = wrap ? n_wrap : p->h.n_recipients;
+    uint64_t now = (uint64_t)time(NULL) * 1000;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = wrap ? wrap[i] : (uint32_t)p->h.recipients[i];
+        int err = 0;
+        const Tacnet__NodeKey *k = roster_key_find(e->roster, a, 1, now, &err);
+        cr_assert_not_null(k, "no roster key for agency %u", a);
+        r[i].agency = a;
+        r[i].key_id = k->key_id;
+        memcpy(r[i].seal_pk, k->seal_pk.data, SEAL_KEY_BYTES);
+    }
+    int rc = seal_event(e->seal[signer], p->header, p->hlen, b, blen, r, n, &p->sealed, &p->slen,
+                        p->sig);
+    free(b);
+    cr_assert_eq(rc, 0, "seal_event: %s", tacnet_errname(rc));
+}
+
+void h_send_frames(h_client_t *c, size_t n, const void *const *data, const size_t *lens)
+{
+    for (size_t i = 0; i < n; i++)
+        cr_assert_geq(zmq_send(c->sock, data[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0), 0);
+}
+
+void h_send_pub(h_client_t *c, const h_pub_t *p)
+{
+    int rc = wire_send(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed, p->slen,
+                       p->sig);
+    for (int i = 0; rc == EAGAIN && i < 500; i++) {
+        h_sleep_ms(10);
+        rc = wire_send(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed, p->slen,
+                       p->sig);
+    }
+    cr_assert_eq(rc, 0, "wire_send PUBLISH: %d", rc);
+}
+
+int h_result(h_client_t *c, const uint8_t *msg_id, int timeout_ms, uint64_t *seq, int *dup)
+{
+    uint64_t deadline = h_now_ms() + (uint64_t)timeout_ms;
+    while (h_now_ms() < deadline) {
+        wire_msg_t m;
+        if (h_recv(c, (int)(deadline - h_now_ms()), &m) != 0)
+            break;
+        int err = 0, result = 1;
+        if (m.cmd == WIRE_PUBACK) {
+            Tacnet__Puback *a = (Tacnet__Puback *)wire_ctl_unpack(m.cmd, m.ctl, m.ctl_len, &err);
+            cr_assert_not_null(a);
+            if (!msg_id || (a->msg_id.len == 16 && memcmp(a->msg_id.data, msg_id, 16) == 0)) {
+                result = 0;
+                if (seq)
+                    *seq = a->seq;
+                if (dup)
+                    *dup = a->has_duplicate && a->duplicate;
+            }
+            wire_free(&a->base);
+        } else if (m.cmd == WIRE_NACK || m.cmd == WIRE_ERROR) {
+            Tacnet__Nack *n = (Tacnet__Nack *)wire_ctl_unpack(m.cmd, m.ctl, m.ctl_len, &err);
+            cr_assert_not_null(n);
+            if (!msg_id || !n->has_msg_id ||
+                (n->msg_id.len == 16 && memcmp(n->msg_id.data, msg_id, 16) == 0))
+                result = n->code;
+            wire_free(&n->base);
+        }
+        wire_msg_clear(&m);
+        if (result <= 0)
+            return result;
+    }
+    return TACNET_ETIMEOUT;
+}
+
+int h_publish(h_client_t *c, const h_pub_t *p, uint64_t *seq)
+{
+    h_send_pub(c, p);
+    return h_result(c, p->msg_id, 5000, seq, NULL);
+}
+
+int h_open_deliver(h_client_t *c, const wire_msg_t *m, uint64_t *seq, uint64_t *prev,
+                   Tacnet__Header **hp)
+{
+    int err = 0, rc = 0;
+    if (m->cmd != WIRE_DELIVER)
+        return TACNET_EINVAL;
+    Tacnet__Deliver *d = (Tacnet__Deliver *)wire_ctl_unpack(m->cmd, m->ctl, m->ctl_len, &err);
+    if (!d)
+        return err;
+    *seq = d->seq;
+    *prev = d->prev_seq;
+    wire_free(&d->base);
+    Tacnet__Header *h = wire_header_unpack(m->header, m->header_len, &err);
+    if (!h)
+        return err;
+    uint8_t *body = NULL;
+    size_t blen = 0;
+    const Tacnet__NodeKey *k = roster_key_find(c->env->roster, (uint32_t)h->sender,
+                                               h->sender_key_id, (uint64_t)time(NULL) * 1000, &err);
+    if (!k) {
+        rc = TACNET_EKEYID;
+    } else if ((rc = seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed,
+                                 m->sealed_len, m->sig)) == 0 &&
+               (rc = seal_open(c->env->seal[c->agency], k->seal_pk.data, m->header, m->header_len,
+                               m->sealed, m->sealed_len, &body, &blen)) == 0) {
+        Tacnet__Body *b = tacnet__body__unpack(NULL, blen, body);
+        rc = b ? seal_body_matches(h, b) : TACNET_EBADMSG;
+        if (b)
+            tacnet__body__free_unpacked(b, NULL);
+    }
+    free(body);
+    if (hp && rc == 0)
+        *hp = h;
+    else
+        wire_free(&h->base);
+    return rc;
+}
+
+void h_ack(h_client_t *c, uint64_t upto)
+{
+    Tacnet__Ack a = TACNET__ACK__INIT;
+    a.upto_seq = upto;
+    cr_assert_eq(wire_send(c->sock, NULL, 0, WIRE_ACK, &a.base, NULL, 0, NULL, 0, NULL), 0);
+}
+
+size_t h_collect(h_client_t *c, size_t want, int timeout_ms, uint64_t *seqs, uint64_t *sseqs,
+                 size_t cap)
+{
+    size_t n = 0;
+    uint64_t last = 0, deadline = h_now_ms() + (uint64_t)timeout_ms;
+    while (n < want && h_now_ms() < deadline) {
+        wire_msg_t m;
+        if (h_recv(c, (int)(deadline - h_now_ms()), &m) != 0)
+            break;
+        if (m.cmd == WIRE_DELIVER) {
+            uint64_t seq, prev;
+            Tacnet__Header *h = NULL;
+            int rc = h_open_deliver(c, &m, &seq, &prev, &h);
+            cr_assert_eq(rc, 0, "DELIVER %llu does not verify/open: %s", (unsigned long long)seq,
+                         tacnet_errname(rc));
+            if (n > 0)
+                cr_assert_eq(prev, last, "DELIVER %llu names prev %llu, expected %llu",
+                             (unsigned long long)seq, (unsigned long long)prev,
+                             (unsigned long long)last);
+            cr_assert_gt(seq, prev);
+            if (n < cap && seqs)
+                seqs[n] = seq;
+            if (n < cap && sseqs)
+                sseqs[n] = h->sender_seq;
+            wire_free(&h->base);
+            n++;
+            last = seq;
+            if (n % 128 == 0)
+                h_ack(c, last);
+        }
+        wire_msg_clear(&m);
+    }
+    if (n)
+        h_ack(c, last);
+    return n;
+}
+
+uint8_t *h_data_mdb(const h_env_t *e, size_t *len)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s/data.mdb", e->data);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n + 1);
+    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+char *h_admin_status(const h_env_t *e)
+{
+    char ep[700];
+    snprintf(ep, sizeof(ep), "ipc://%s/admin.sock", e->data);
+    void *req = zmq_socket(e->ctx, ZMQ_REQ);
+    int zero = 0;
+    zmq_setsockopt(req, ZMQ_LINGER, &zero, sizeof(zero));
+    cr_assert_eq(zmq_connect(req, ep), 0);
+    cr_assert_eq(zmq_send(req, "status", 6, 0), 6);
+    zmq_pollitem_t it = { req, 0, ZMQ_POLLIN, 0 };
+    char *out = NULL;
+    if (zmq_poll(&it, 1, 5000) == 1) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, req, 0) >= 0) {
+            out = malloc(zmq_msg_size(&m) + 1);
+            memcpy(out, zmq_msg_data(&m), zmq_msg_size(&m));
+            out[zmq_msg_size(&m)] = 0;
+        }
+        zmq_msg_close(&m);
+    }
+    zmq_close(req);
+    return out;
+}
+
+void h_roster_revoke(h_env_t *e, uint32_t agency, uint32_t version)
+{
+    char path[700], tmp[700], why[256];
+    snprintf(path, sizeof(path), "%s/roster.bin", e->pdir);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    uint8_t buf[65536];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    Tacnet__SignedRoster *sr = tacnet__signed_roster__unpack(NULL, n, buf);
+    cr_assert_not_null(sr);
+    Tacnet__Roster *r = tacnet__roster__unpack(NULL, sr->roster.len, sr->roster.data);
+    cr_assert_not_null(r);
+    r->version = version;
+    for (size_t i = 0; i < r->n_keys; i++) {
+        if ((uint32_t)r->keys[i]->agency == agency) {
+            r->keys[i]->has_revoked = 1;
+            r->keys[i]->revoked = 1;
+        }
+    }
+    seal_keys_t *root = NULL;
+    snprintf(tmp, sizeof(tmp), "%s/root/root.key", e->pdir);
+    cr_assert_eq(seal_keys_load(tmp, &root, why, sizeof(why)), 0, "%s", why);
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    cr_assert_eq(roster_sign(r, root, &out, &outlen), 0);
+    seal_keys_destroy(&root);
+    tacnet__roster__free_unpacked(r, NULL);
+    tacnet__signed_roster__free_unpacked(sr, NULL);
+    snprintf(tmp, sizeof(tmp), "%s/roster.bin.new", e->pdir);
+    f = fopen(tmp, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(out, 1, outlen, f), outlen);
+    fclose(f);
+    free(out);
+    cr_assert_eq(rename(tmp, path), 0);
+}
