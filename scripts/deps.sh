@@ -9,13 +9,8 @@ PKGS=(
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     liblmdb-dev lmdb-utils libsodium-dev libcriterion-dev
     libmicrohttpd-dev libjansson-dev libinih-dev
-    python3 python3-zmq python3-protobuf protobuf-compiler
-    curl
+    python3
 )
-# Browser tests (dashboard) need Chromium; opt out with TACNET_NO_BROWSER=1.
-if [ "${TACNET_NO_BROWSER:-0}" != 1 ]; then
-    PKGS+=(chromium)
-fi
 
 missing=()
 for p in "${PKGS[@]}"; do
