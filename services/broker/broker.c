@@ -513,6 +513,84 @@ static void s_flush_cursors(broker_t *self)
             self->sessions[a].persisted = self->sessions[a].acked;
 }
 
+/* ---------------------------------------------------------------- non-delivery */
+
+static uint64_t s_expiry_ms(const broker_t *self)
+{
+    const Tacnet__SharingPolicy *sp = roster_msg(self->roster)->sharing;
+    if (sp && sp->has_expiry_seconds && sp->expiry_seconds)
+        return (uint64_t)sp->expiry_seconds * 1000;
+    if (sp && sp->has_expiry_hours && sp->expiry_hours)
+        return (uint64_t)sp->expiry_hours * CLOCK_HOUR_MS;
+    return 0;
+}
+
+/* Every event addressed to an agency that it has not acknowledged within the expiry produces
+ * one non-delivery report to its sender (MESH's rule: never silence). The scan starts at each
+ * agency's acknowledged cursor and stops at the first event still within its time; `reported`
+ * makes each report happen once, across restarts. */
+static int s_expiry_write(MDB_txn *txn, void *arg)
+{
+    broker_t *self = arg;
+    uint64_t now = clock_now_ms(), expiry = s_expiry_ms(self);
+    uint64_t seq = journal_head(self->journal);
+    int rc = 0;
+    for (uint32_t a = 1; a < BROKER_MAX_AGENCY && rc == 0; a++) {
+        if (a == TACNET__AGENCY__BROKER || !roster_key_current(self->roster, a, now))
+            continue;
+        uint64_t acked = self->sessions[a].acked, at = 0;
+        if (!self->sessions[a].connected &&
+            (rc = journal_cursor_get(self->journal, txn, a, &acked)) != 0)
+            break;
+        MDB_cursor *cur = NULL;
+        for (at = acked; journal_next_for(self->journal, txn, &cur, a, at, &at) == 0;) {
+            journal_entry_t e;
+            if ((rc = journal_get(self->journal, txn, at, &e)) != 0)
+                break;
+            if (e.received_ms + expiry > now)
+                break;
+            int done = journal_reported(self->journal, txn, a, at, 0);
+            if (done != 0) {
+                rc = done < 0 ? done : 0;
+                if (rc)
+                    break;
+                continue;
+            }
+            int err = 0;
+            Tacnet__Header *h = wire_header_unpack(e.header, e.header_len, &err);
+            if (h && h->sender != TACNET__AGENCY__BROKER && (uint32_t)h->sender != a)
+                rc = notice_non_delivery(self->notice, txn, h, a, at, e.received_ms, &seq);
+            if (h)
+                wire_free(&h->base);
+            if (rc == 0)
+                rc = journal_reported(self->journal, txn, a, at, 1);
+            if (rc != 0)
+                break;
+        }
+        if (cur)
+            mdb_cursor_close(cur);
+    }
+    if (rc == 0)
+        journal_head_set(self->journal, seq);
+    return rc;
+}
+
+static void s_check_expiry(broker_t *self)
+{
+    if (s_expiry_ms(self) == 0)
+        return;
+    uint64_t before = journal_head(self->journal);
+    int rc = store_write(journal_store(self->journal), s_expiry_write, self);
+    if (rc != 0) {
+        journal_head_set(self->journal, before);
+        log_error("non-delivery check failed: %s", tacnet_errname(rc));
+    } else if (journal_head(self->journal) != before) {
+        log_info("sent %llu non-delivery reports",
+                 (unsigned long long)(journal_head(self->journal) - before));
+        s_pump_all(self);
+    }
+}
+
 static int s_roster_load(broker_t *self, char *why, size_t whylen)
 {
     int err = 0;
@@ -832,6 +910,7 @@ int broker_run(broker_t *self)
             s_maybe_reload(self);
             if (now >= self->next_flush_ms) {
                 s_flush_cursors(self);
+                s_check_expiry(self);
                 self->next_flush_ms = now + BROKER_CURSOR_FLUSH;
             }
         }

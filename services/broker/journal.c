@@ -9,13 +9,15 @@
 
 #include "clock.h"
 
-static const char *const s_names[] = { "journal", "by_msgid", "by_rcpt",     "by_case", "senders",
-                                       "cases",   "cursors",  "escalations", "meta",    "audit" };
+static const char *const s_names[] = { "journal", "by_msgid", "by_rcpt", "by_case",
+                                       "senders", "cases",    "cursors", "escalations",
+                                       "meta",    "audit",    "reported" };
 #define N_NAMES (sizeof(s_names) / sizeof(s_names[0]))
 
 struct journal {
     store_t *store; /* owned */
-    MDB_dbi journal, by_msgid, by_rcpt, by_case, senders, cases, cursors, escalations, meta, audit;
+    MDB_dbi journal, by_msgid, by_rcpt, by_case, senders, cases, cursors, escalations, meta, audit,
+        reported;
     uint64_t epoch;
     uint64_t head;
 };
@@ -54,7 +56,7 @@ journal_t *journal_open(const char *dir, size_t map_size, int *err)
         goto fail;
     MDB_dbi *slots[] = { &self->journal, &self->by_msgid, &self->by_rcpt, &self->by_case,
                          &self->senders, &self->cases,    &self->cursors, &self->escalations,
-                         &self->meta,    &self->audit };
+                         &self->meta,    &self->audit,    &self->reported };
     for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
         if ((*err = store_dbi(self->store, s_names[i], slots[i])) != 0)
             goto fail;
@@ -308,4 +310,15 @@ int journal_audit(journal_t *self, MDB_txn *txn, const char *actor, const char *
     snprintf(rec.reason, sizeof(rec.reason), "%s", code ? tacnet_errname(code) : "");
     rec.code = code;
     return audit_append(txn, self->audit, &rec, NULL);
+}
+
+int journal_reported(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t seq, int mark)
+{
+    uint8_t k[9] = { (uint8_t)agency };
+    store_u64_put(k + 1, seq);
+    if (mark)
+        return store_put(txn, self->reported, k, 9, "", 0, 0);
+    MDB_val v;
+    int rc = store_get(txn, self->reported, k, 9, &v);
+    return rc == 0 ? 1 : (rc == TACNET_ENOTFOUND ? 0 : rc);
 }

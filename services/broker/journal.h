@@ -10,6 +10,7 @@
  *   cursors    agency(1)                   -> acknowledged up to seq (8)
  *   escalations id(16)                     -> escalate record
  *   meta       "epoch"                     -> random u64 chosen when the directory is created
+ *   reported   agency(1) seq(8)            -> empty: a non-delivery report was sent
  *   audit      (see common/audit.h)
  * Composite keys with empty values rather than DUPSORT (Debian's LMDB 0.9.24 has dupsort bugs
  * fixed later). The journal itself is append-only (MDB_APPEND).
@@ -88,5 +89,9 @@ int journal_cursor_get(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t 
 /* Append an audit record (who, what, outcome; never content) inside TXN. */
 int journal_audit(journal_t *self, MDB_txn *txn, const char *actor, const char *action,
                   const char *object, const char *outcome, int code);
+
+/* Non-delivery bookkeeping: MARK=1 records that (AGENCY, SEQ) was reported; MARK=0 asks,
+ * returning 1 (reported), 0 (not yet) or a negative code. */
+int journal_reported(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t seq, int mark);
 
 #endif

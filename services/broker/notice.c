@@ -147,3 +147,27 @@ int notice_on_event(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, const
         return rc;
     return 0;
 }
+
+int notice_non_delivery(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, uint32_t recipient,
+                        uint64_t about_seq, uint64_t published_ms, uint64_t *seq)
+{
+    Tacnet__NonDelivery nd = TACNET__NON_DELIVERY__INIT;
+    nd.about_msg_id = h->msg_id;
+    nd.has_about_msg_id = 1;
+    nd.recipient = (Tacnet__Agency)recipient;
+    nd.has_recipient = 1;
+    nd.seq = about_seq;
+    nd.has_seq = 1;
+    nd.published_at_ms = published_ms;
+    nd.has_published_at_ms = 1;
+    Tacnet__Body body = TACNET__BODY__INIT;
+    body.event_case = TACNET__BODY__EVENT_NON_DELIVERY;
+    body.non_delivery = &nd;
+    Tacnet__Header extra = TACNET__HEADER__INIT;
+    extra.refers_to = h->msg_id;
+    extra.has_refers_to = 1;
+    extra.subject_agency = (Tacnet__Agency)recipient;
+    extra.has_subject_agency = 1;
+    return s_emit(self, txn, seq, TACNET__EVENT_KIND__NON_DELIVERY, h, 1u << h->sender, &extra,
+                  &body);
+}

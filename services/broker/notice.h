@@ -1,7 +1,7 @@
 /* notice: events the broker itself originates, signed with its own key and sealed for their
  * audience with its own X25519 key. Today: safeguarding-override alerts to the lead
- * professional's agency. Escalation notices and non-delivery reports will be made here too
- * (issue 5). The broker can open none of the agencies' bodies; it
+ * professional's agency and non-delivery reports to a sender whose event a recipient has not
+ * applied within the sharing policy's expiry. Escalation notices will be made here too (issue 5). The broker can open none of the agencies' bodies; it
  * only writes these structured notices (no free text), from what the clear headers say.
  *
  * Notices are appended to the journal inside the same write transaction as the event that
@@ -33,5 +33,10 @@ void notice_roster_set(notice_t *self, const roster_t *roster);
  * *SEQ + 1 ... and advancing *SEQ. Returns 0 or a storage code (MDB_MAP_FULL passes through). */
 int notice_on_event(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, const route_case_t *c,
                     int override_used, uint64_t *seq);
+
+/* Inside TXN: tell the sender of H that RECIPIENT has not applied it (seq ABOUT_SEQ, journalled
+ * at PUBLISHED_MS) within the sharing policy's expiry. Appends at *SEQ + 1 and advances *SEQ. */
+int notice_non_delivery(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, uint32_t recipient,
+                        uint64_t about_seq, uint64_t published_ms, uint64_t *seq);
 
 #endif

@@ -93,6 +93,9 @@ static int s_on_sharing(void *user, const char *section, const char *key, const 
         } else if (strcmp(key, "expiry_hours") == 0) {
             r->sharing->expiry_hours = (uint32_t)v;
             r->sharing->has_expiry_hours = 1;
+        } else if (strcmp(key, "expiry_seconds") == 0) {
+            r->sharing->expiry_seconds = (uint32_t)v;
+            r->sharing->has_expiry_seconds = 1;
         } else {
             return s_fail(p, section, key, "unknown key");
         }

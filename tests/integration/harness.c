@@ -49,6 +49,8 @@ void h_sleep_ms(int ms)
     }
 }
 
+const char *h_sharing_path = NULL;
+
 static const char *h_src(void)
 {
     const char *s = getenv("TACNET_SRC");
@@ -96,7 +98,10 @@ void h_setup(h_env_t *e, const char *extra)
     cr_assert_eq(mkdir(e->data, 0700), 0);
 
     char sharing[1024], escalation[1024], plog[600];
-    snprintf(sharing, sizeof(sharing), "%s/deploy/sharing.conf", h_src());
+    if (h_sharing_path)
+        snprintf(sharing, sizeof(sharing), "%s", h_sharing_path);
+    else
+        snprintf(sharing, sizeof(sharing), "%s/deploy/sharing.conf", h_src());
     snprintf(escalation, sizeof(escalation), "%s/deploy/escalation.conf", h_src());
     snprintf(plog, sizeof(plog), "%s/provision.log", e->dir);
     FILE *pl = fopen(plog, "w");

@@ -57,6 +57,9 @@ typedef struct h_pub {
     uint8_t sig[SEAL_SIG_BYTES];
 } h_pub_t;
 
+/* A sharing policy file to provision with instead of deploy/sharing.conf (NULL: the default). */
+extern const char *h_sharing_path;
+
 /* mkdtemp, provision, load keys and roster, write the broker config (EXTRA appended to the
  * [broker] section, may be NULL). Asserts on failure. */
 void h_setup(h_env_t *e, const char *extra);
