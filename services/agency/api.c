@@ -188,10 +188,68 @@ static int s_outbox_put(MDB_txn *txn, void *arg)
     return rc;
 }
 
+/* Case states an import's dry run has reached so far, so a row is checked as it will be once
+ * the rows before it are queued (a file may open a case and then write to it). */
+typedef struct {
+    size_t n;
+    struct {
+        uint8_t ref[64];
+        size_t len;
+        route_case_t c;
+    } v[64];
+} import_cases_t;
+
+static route_case_t *s_import_case(import_cases_t *ic, const ProtobufCBinaryData *ref, int add)
+{
+    for (size_t i = 0; ic && i < ic->n; i++)
+        if (ic->v[i].len == ref->len && memcmp(ic->v[i].ref, ref->data, ref->len) == 0)
+            return &ic->v[i].c;
+    if (!ic || !add || ic->n == sizeof(ic->v) / sizeof(ic->v[0]) || ref->len > sizeof(ic->v[0].ref))
+        return NULL;
+    memcpy(ic->v[ic->n].ref, ref->data, ref->len);
+    ic->v[ic->n].len = ref->len;
+    return &ic->v[ic->n++].c;
+}
+
+/* Our own events still in the outbox are not in the view until the broker delivers them back;
+ * apply their headers to C so that publishing twice in a row on a case (open it, then write to
+ * it) is checked against the case as it will be, not as the view last saw it. */
+static int s_outbox_overlay(agency_t *self, MDB_txn *txn, const ProtobufCBinaryData *ref,
+                            route_case_t *c, int *found)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->outbox, &cur);
+    if (rc != 0)
+        return store_lmdb_err(rc);
+    MDB_val k, v;
+    for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+        const uint8_t *p = v.mv_data;
+        if (v.mv_size < 4)
+            continue;
+        size_t hlen = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+        if (4 + hlen > v.mv_size)
+            continue;
+        int err = 0;
+        Tacnet__Header *h = wire_header_unpack(p + 4, hlen, &err);
+        if (!h)
+            continue;
+        if (h->case_ref.len == ref->len && memcmp(h->case_ref.data, ref->data, ref->len) == 0) {
+            if (!*found)
+                memset(c, 0, sizeof(*c));
+            *found = 1;
+            route_apply(c, h);
+        }
+        wire_free(&h->base);
+    }
+    mdb_cursor_close(cur);
+    return 0;
+}
+
 /* Validate REQ and, unless DRY_RUN, seal it and queue it in the outbox. A dry run stops before
- * anything is written, so an import can check every row before queueing any. */
+ * anything is written, so an import can check every row before queueing any; IC (may be NULL)
+ * carries the case states of the rows checked before this one. */
 static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply,
-                     int dry_run)
+                     int dry_run, import_cases_t *ic)
 {
     Tacnet__Body__EventCase member;
     Tacnet__Body *body = req->body;
@@ -233,7 +291,14 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
     rc = agency_meta_get(self, txn, "sender_seq", &sender_seq);
     if (rc == 0)
         rc = agency_view_case_get(self, txn, req->case_ref.data, req->case_ref.len, &c, &found);
+    if (rc == 0)
+        rc = s_outbox_overlay(self, txn, &req->case_ref, &c, &found);
     mdb_txn_abort(txn);
+    route_case_t *prior = s_import_case(ic, &req->case_ref, 0);
+    if (prior) {
+        c = *prior;
+        found = 1;
+    }
     if (rc != 0)
         goto store_fail;
     sender_seq++;
@@ -293,8 +358,16 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
         s_reply_error(reply, rc, "%s", tacnet_strerror(rc));
         return rc;
     }
-    if (dry_run)
+    if (dry_run) {
+        route_case_t *next = s_import_case(ic, &req->case_ref, 1);
+        if (next) {
+            if (!found)
+                memset(&c, 0, sizeof(c));
+            route_apply(&c, &h);
+            *next = c;
+        }
         return 0;
+    }
     seal_recipient_t sr[SEAL_MAX_RECIPIENTS];
     size_t ns = 0;
     for (unsigned a = 1; a < ROUTE_MAX_AGENCY && ns < SEAL_MAX_RECIPIENTS; a++) {
@@ -378,21 +451,24 @@ static void s_import(agency_t *self, Tacnet__ImportRequest *ir, Tacnet__ApiReply
         intake_result_clear(&res);
         return;
     }
+    import_cases_t *ic = xcalloc(1, sizeof(*ic));
     for (size_t i = 0; i < res.n_requests; i++) {
-        if ((rc = s_publish(self, res.requests[i], reply, 1)) != 0) {
+        if ((rc = s_publish(self, res.requests[i], reply, 1, ic)) != 0) {
             char why[256];
             snprintf(why, sizeof(why), "row %zu of %s refused (%s); nothing was imported", i + 1,
                      ir->path, reply->reason ? reply->reason : tacnet_strerror(rc));
             s_reply_error(reply, rc, "%s", why);
             intake_result_clear(&res);
+            free(ic);
             return;
         }
     }
+    free(ic);
     Tacnet__ImportReply *out = reply->imported;
     out->msg_ids = xcalloc(res.n_requests ? res.n_requests : 1, sizeof(*out->msg_ids));
     for (size_t i = 0; i < res.n_requests; i++) {
         Tacnet__ApiReply one = TACNET__API_REPLY__INIT;
-        if ((rc = s_publish(self, res.requests[i], &one, 0)) != 0) {
+        if ((rc = s_publish(self, res.requests[i], &one, 0, NULL)) != 0) {
             /* Storage failed part-way: what was queued will be sent; say exactly how much. */
             s_reply_error(reply, rc, "storage failed after %zu of %zu rows were queued", i,
                           res.n_requests);
@@ -415,7 +491,7 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
     int rc = 0;
     switch (req->op_case) {
     case TACNET__API_REQUEST__OP_PUBLISH:
-        s_publish(self, req->publish, reply, 0);
+        s_publish(self, req->publish, reply, 0, NULL);
         return;
     case TACNET__API_REQUEST__OP_IMPORT:
         s_import(self, req->import, reply);
@@ -432,6 +508,16 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
         reply->result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
         rc = agency_view_show(self, req->show_case->case_ref.data, req->show_case->case_ref.len,
                               reply->show_case);
+        if (rc != 0) {
+            /* No partial result: ShowCaseReply.summary is required, so a reply carrying an
+             * empty show_case cannot be parsed and the client would wait until it times out. */
+            Tacnet__ApiReply partial = TACNET__API_REPLY__INIT;
+            partial.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
+            partial.show_case = reply->show_case;
+            agency_view_reply_free(&partial);
+            reply->show_case = NULL;
+            reply->result_case = TACNET__API_REPLY__RESULT__NOT_SET;
+        }
         if (rc == TACNET_ENOTFOUND) {
             s_reply_error(reply, rc, "this agency holds no case with that reference");
             return;

@@ -193,10 +193,30 @@ int h_broker_signal_wait(h_env_t *e, int sig)
     return status;
 }
 
+static void s_agency_teardown(h_agency_t *a)
+{
+    if (a->pid) {
+        int st = h_agency_signal_wait(a, SIGTERM);
+        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "agency %u did not stop cleanly (%d)",
+                  a->agency, st);
+    }
+    cr_expect(!h_file_contains(a->log, "LeakSanitizer"), "agency log %s has a leak report", a->log);
+    cr_expect(!h_file_contains(a->log, "runtime error"), "agency log %s has a UBSan report",
+              a->log);
+    cr_expect(!h_file_contains(a->log, "AddressSanitizer"), "agency log %s has an ASan report",
+              a->log);
+    free(a);
+}
+
 void h_teardown(h_env_t *e)
 {
     for (size_t i = 0; i < sizeof(e->clients) / sizeof(e->clients[0]); i++)
         h_close(&e->clients[i]);
+    for (size_t i = 0; i < sizeof(e->agencies) / sizeof(e->agencies[0]); i++) {
+        if (e->agencies[i])
+            s_agency_teardown(e->agencies[i]);
+        e->agencies[i] = NULL;
+    }
     if (e->pid) {
         int st = h_broker_signal_wait(e, SIGTERM);
         cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "broker did not stop cleanly (%d)", st);
@@ -667,4 +687,133 @@ void h_roster_revoke(h_env_t *e, uint32_t agency, uint32_t version)
     fclose(f);
     free(out);
     cr_assert_eq(rename(tmp, path), 0);
+}
+
+/* ---------------------------------------------------------------- agency daemons */
+
+static const char *h_agency_name(uint32_t agency)
+{
+    for (size_t i = 0; i < sizeof(h_nodes) / sizeof(h_nodes[0]); i++)
+        if (h_nodes[i].agency == agency)
+            return h_nodes[i].name;
+    return NULL;
+}
+
+static const char *h_agency_bin(uint32_t agency)
+{
+    switch (agency) {
+    case TACNET__AGENCY__CAMHS:
+        return "tacnet-camhs";
+    case TACNET__AGENCY__SCHOOL:
+        return "tacnet-school";
+    case TACNET__AGENCY__HEALTH_VISITING:
+        return "tacnet-hv";
+    case TACNET__AGENCY__SOCIAL_CARE:
+        return "tacnet-social-care";
+    default:
+        return NULL;
+    }
+}
+
+h_agency_t *h_agency_add(h_env_t *e, uint32_t agency)
+{
+    const char *name = h_agency_name(agency);
+    cr_assert(name && h_agency_bin(agency), "no daemon for agency %u", agency);
+    h_agency_t *a = calloc(1, sizeof(*a));
+    a->env = e;
+    a->agency = agency;
+    snprintf(a->data, sizeof(a->data), "%s/%s", e->dir, name);
+    snprintf(a->conf, sizeof(a->conf), "%s/%s.conf", e->dir, name);
+    snprintf(a->log, sizeof(a->log), "%s/%s.log", e->dir, name);
+    cr_assert_eq(mkdir(a->data, 0700), 0, "mkdir %s", a->data);
+    FILE *f = fopen(a->conf, "w");
+    cr_assert_not_null(f);
+    fprintf(f,
+            "[agency]\ndata_dir = %s\nbroker_endpoint_file = %s/endpoint\nroster = %s/roster.bin\n"
+            "root_key = %s/root.pub\nkey = %s/keys/%s.key\ngazetteer = %s/deploy/gazetteer\n"
+            "map_size_mb = 64\nheartbeat_ms = 500\n[log]\nlevel = info\n",
+            a->data, e->data, e->pdir, e->pdir, e->pdir, name, h_src());
+    fclose(f);
+    for (size_t i = 0; i < sizeof(e->agencies) / sizeof(e->agencies[0]); i++) {
+        if (!e->agencies[i]) {
+            e->agencies[i] = a;
+            return a;
+        }
+    }
+    cr_assert_fail("too many agencies");
+    return NULL;
+}
+
+int h_agency_start(h_agency_t *a, const char *fault)
+{
+    char sock[600], bin[1024];
+    const char *b = getenv("TACNET_BIN");
+    snprintf(bin, sizeof(bin), "%s/%s", b && *b ? b : "build/default/bin", h_agency_bin(a->agency));
+    snprintf(sock, sizeof(sock), "%s/api.sock", a->data);
+    unlink(sock);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(a->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, STDERR_FILENO);
+            dup2(fd, STDOUT_FILENO);
+            close(fd);
+        }
+        if (fault)
+            setenv("TACNET_FAULT", fault, 1);
+        else
+            unsetenv("TACNET_FAULT");
+        execl(bin, h_agency_bin(a->agency), "--config", a->conf, (char *)NULL);
+        _exit(127);
+    }
+    a->pid = pid;
+    for (int i = 0; i < 2000; i++) {
+        int status;
+        if (waitpid(a->pid, &status, WNOHANG) == a->pid) {
+            a->pid = 0;
+            return 1000 + (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        }
+        struct stat st;
+        if (stat(sock, &st) == 0)
+            return 0;
+        h_sleep_ms(10);
+    }
+    cr_assert_fail("agency %u did not create %s", a->agency, sock);
+    return -1;
+}
+
+int h_agency_signal_wait(h_agency_t *a, int sig)
+{
+    int status = 0;
+    if (!a->pid)
+        return -1;
+    kill(a->pid, sig);
+    for (int i = 0; i < 1000; i++) {
+        if (waitpid(a->pid, &status, WNOHANG) == a->pid) {
+            a->pid = 0;
+            return status;
+        }
+        h_sleep_ms(10);
+    }
+    kill(a->pid, SIGKILL);
+    waitpid(a->pid, &status, 0);
+    a->pid = 0;
+    return status;
+}
+
+int h_agency_wait_exit(h_agency_t *a, int timeout_ms)
+{
+    int status = 0;
+    if (!a->pid)
+        return -1;
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        if (waitpid(a->pid, &status, WNOHANG) == a->pid) {
+            a->pid = 0;
+            return status;
+        }
+        h_sleep_ms(10);
+    }
+    return -1;
 }

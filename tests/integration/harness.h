@@ -34,7 +34,18 @@ typedef struct h_env {
     seal_ctx_t *seal[H_MAX_AGENCY];
     void *ctx;
     struct h_client *clients[32]; /* open clients, closed at teardown */
+    struct h_agency *agencies[8]; /* agency daemons, stopped and checked at teardown */
 } h_env_t;
+
+/* One agency daemon process ($TACNET_BIN/tacnet-<agency>) of a test's world. */
+typedef struct h_agency {
+    h_env_t *env;
+    uint32_t agency;
+    char data[512]; /* its data_dir (api.sock lives here) */
+    char conf[512];
+    char log[512]; /* its stderr, appended across restarts */
+    pid_t pid;     /* running daemon, 0 when none */
+} h_agency_t;
 
 /* A client connection as one agency. */
 typedef struct h_client {
@@ -141,6 +152,17 @@ char *h_admin_status(const h_env_t *e);
 
 /* Write roster version VERSION with AGENCY's key REVOKED, signed by the root key. */
 void h_roster_revoke(h_env_t *e, uint32_t agency, uint32_t version);
+
+/* Write AGENCY's daemon config (broker_endpoint_file = the broker's, deploy/ gazetteer) and
+ * register it for teardown. Returns the daemon (owned by E). */
+h_agency_t *h_agency_add(h_env_t *e, uint32_t agency);
+/* Start the daemon with TACNET_FAULT=FAULT (NULL: unarmed) and wait for its api.sock. Returns 0,
+ * or its exit status + 1000 if it exited first. */
+int h_agency_start(h_agency_t *a, const char *fault);
+/* Send SIG and reap. Returns the wait status. */
+int h_agency_signal_wait(h_agency_t *a, int sig);
+/* Wait up to TIMEOUT_MS for the daemon to exit by itself. Returns the wait status, or -1. */
+int h_agency_wait_exit(h_agency_t *a, int timeout_ms);
 
 uint64_t h_now_ms(void);
 void h_sleep_ms(int ms);
