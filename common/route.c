@@ -81,8 +81,14 @@ int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *
     if (h->has_consent && h->kind != TACNET__EVENT_KIND__CONSENT_RECORDED &&
         (h->kind != TACNET__EVENT_KIND__REFERRAL && h->kind != TACNET__EVENT_KIND__MEMBER_JOINED))
         return TACNET_EFIELD;
-    if (h->has_consent && h->kind != TACNET__EVENT_KIND__CONSENT_RECORDED &&
-        h->consent != (c ? c->consent : TACNET__CONSENT_STATE__CONSENT_UNKNOWN))
+    uint8_t known = c ? c->consent : TACNET__CONSENT_STATE__CONSENT_UNKNOWN;
+    /* ... except that a referral made with the family's consent, on a case with none recorded
+     * yet, records it (consent to refer is consent to share with the team). */
+    int referral_consent = h->kind == TACNET__EVENT_KIND__REFERRAL && h->has_consent &&
+                           h->consent == TACNET__CONSENT_STATE__GIVEN &&
+                           known == TACNET__CONSENT_STATE__CONSENT_UNKNOWN;
+    if (h->has_consent && h->kind != TACNET__EVENT_KIND__CONSENT_RECORDED && h->consent != known &&
+        !referral_consent)
         return TACNET_ECONSENT;
     if ((h->kind == TACNET__EVENT_KIND__MEMBER_LEFT ||
          h->kind == TACNET__EVENT_KIND__LEAD_HANDOVER) &&
@@ -102,7 +108,7 @@ int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *
         /* Consent, or a legal duty to share, opens the "with consent" column of the policy. */
         int consent = (c && c->consent == TACNET__CONSENT_STATE__GIVEN) ||
                       h->lawful_basis == TACNET__LAWFUL_BASIS__LEGAL_DUTY ||
-                      (h->kind == TACNET__EVENT_KIND__CONSENT_RECORDED &&
+                      ((h->kind == TACNET__EVENT_KIND__CONSENT_RECORDED || referral_consent) &&
                        h->consent == TACNET__CONSENT_STATE__GIVEN);
         for (unsigned a = 1; a < ROUTE_MAX_AGENCY; a++)
             if ((members & BIT(a)) && roster_may_see(roster, a, h->sensitivity, consent))
@@ -124,7 +130,10 @@ void route_apply(route_case_t *c, const Tacnet__Header *h)
 {
     if (c->members == 0 && c->lead == 0)
         c->lead = (uint8_t)h->sender; /* whoever opens the case leads until a hand-over */
-    c->members = s_members_after(c, h);
+    /* Every recipient of an accepted event is a member: a newcomer learns the team from the
+     * events it receives, not only from the join that brought it in. */
+    c->members =
+        s_members_after(c, h) | (route_recipient_mask(h) & ~(1u << TACNET__AGENCY__BROKER));
     switch (h->kind) {
     case TACNET__EVENT_KIND__MEMBER_LEFT:
         c->members &= ~BIT(h->subject_agency);

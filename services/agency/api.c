@@ -335,11 +335,24 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
         h.has_consent = 1;
         h.consent = (Tacnet__ConsentState)body->consent_recorded->state;
     }
+    /* A referral names the agency it goes to in its body; the header must say so too, since
+     * that is what makes the referred-to agency a member. */
+    if (req->kind == TACNET__EVENT_KIND__REFERRAL && !h.has_subject_agency && body->referral &&
+        body->referral->has_to_agency) {
+        h.has_subject_agency = 1;
+        h.subject_agency = body->referral->to_agency;
+    }
     if ((req->kind == TACNET__EVENT_KIND__REFERRAL ||
          req->kind == TACNET__EVENT_KIND__MEMBER_JOINED) &&
         found && c.consent != TACNET__CONSENT_STATE__CONSENT_UNKNOWN) {
         h.has_consent = 1;
         h.consent = (Tacnet__ConsentState)c.consent;
+    }
+    if (req->kind == TACNET__EVENT_KIND__REFERRAL && !h.has_consent && body->referral &&
+        body->referral->has_consent_obtained && body->referral->consent_obtained &&
+        (!found || c.consent == TACNET__CONSENT_STATE__CONSENT_UNKNOWN)) {
+        h.has_consent = 1;
+        h.consent = TACNET__CONSENT_STATE__GIVEN;
     }
     if (req->kind == TACNET__EVENT_KIND__ASSESSMENT && !h.has_level_of_need && body->assessment &&
         body->assessment->has_level_of_need) {
