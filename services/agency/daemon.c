@@ -4,12 +4,11 @@
 #include "cfg.h"
 #include "err.h"
 #include "log.h"
+#include "proc.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 
 static const cfg_option_t s_options[] = {
     { "agency", "data_dir", CFG_PATH, NULL, 0, 0, 1, "view directory (local disk, 0700)" },
@@ -76,16 +75,7 @@ int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
         .window = (unsigned)cfg_int(cfg, "agency", "window"),
         .heartbeat_ms = (unsigned)cfg_int(cfg, "agency", "heartbeat_ms"),
     };
-    /* Keys live in this process: no core dumps, and no ptrace/proc reads by other users. */
-    struct rlimit no_core = { 0, 0 };
-    setrlimit(RLIMIT_CORE, &no_core);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = s_on_stop;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    proc_daemon_setup(s_on_stop, NULL);
 
     agency_t *agency = agency_new(&ac, &err, why, sizeof(why));
     if (!agency) {

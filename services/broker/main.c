@@ -3,12 +3,11 @@
 #include "cfg.h"
 #include "err.h"
 #include "log.h"
+#include "proc.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 
 static const cfg_option_t s_options[] = {
     { "broker", "bind", CFG_STRING, "tcp://127.0.0.1:7750", 0, 0, 0, "ROUTER endpoint" },
@@ -85,19 +84,7 @@ int main(int argc, char **argv)
         .heartbeat_ms = (unsigned)cfg_int(cfg, "broker", "heartbeat_ms"),
         .tick_ms = (unsigned)cfg_int(cfg, "broker", "tick_ms"),
     };
-    /* Keys live in this process: no core dumps, and no ptrace/proc reads by other users. */
-    struct rlimit no_core = { 0, 0 };
-    setrlimit(RLIMIT_CORE, &no_core);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = s_on_stop;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = s_on_hup;
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    proc_daemon_setup(s_on_stop, s_on_hup);
 
     broker_t *broker = broker_new(&bc, &err, why, sizeof(why));
     if (!broker) {
