@@ -83,10 +83,12 @@ static int s_outbox_done(MDB_txn *txn, void *arg)
     int rc = store_get(txn, self->outbox_ids, o->msg_id, 16, &v);
     if (rc == TACNET_ENOTFOUND)
         return 0; /* already settled (a duplicate PUBACK) */
-    if (rc != 0 || v.mv_size != 8)
+    if (rc != 0 || v.mv_size != 24)
         return rc ? rc : TACNET_ECORRUPT;
-    uint8_t key[8];
+    uint8_t key[8], ck[24];
     memcpy(key, v.mv_data, 8);
+    memcpy(ck, (const uint8_t *)v.mv_data + 8, 16);
+    memcpy(ck + 16, key, 8);
     if (o->code != 0) {
         /* Dead letter: the reason stays visible to the user; the item is never resent. */
         size_t rl = strlen(o->reason);
@@ -103,6 +105,8 @@ static int s_outbox_done(MDB_txn *txn, void *arg)
     if ((rc = store_del(txn, self->outbox, key, 8)) != 0 && rc != TACNET_ENOTFOUND)
         return rc;
     if ((rc = store_del(txn, self->outbox_ids, o->msg_id, 16)) != 0 && rc != TACNET_ENOTFOUND)
+        return rc;
+    if ((rc = store_del(txn, self->outbox_case, ck, 24)) != 0 && rc != TACNET_ENOTFOUND)
         return rc;
     char hex[33];
     wire_msgid_hex(o->msg_id, 16, hex);

@@ -156,6 +156,7 @@ typedef struct {
     size_t slen;
     const uint8_t *sig;
     const char *kind;
+    uint8_t blind[16]; /* the case's blind token */
 } outbox_put_t;
 
 static int s_outbox_put(MDB_txn *txn, void *arg)
@@ -177,8 +178,18 @@ static int s_outbox_put(MDB_txn *txn, void *arg)
     memcpy(p, o->sig, SEAL_SIG_BYTES);
     int rc = store_put(txn, self->outbox, key, 8, v, n, MDB_NOOVERWRITE);
     free(v);
+    /* The pending-per-case index lets the publish path see this case's own queued events
+     * without reading the whole outbox; outbox_ids carries the case token so settling can
+     * remove the index entry. */
+    uint8_t ids[24], ck[24];
+    memcpy(ids, key, 8);
+    memcpy(ids + 8, o->blind, 16);
+    memcpy(ck, o->blind, 16);
+    memcpy(ck + 16, key, 8);
     if (rc == 0)
-        rc = store_put(txn, self->outbox_ids, o->msg_id, 16, key, 8, 0);
+        rc = store_put(txn, self->outbox_ids, o->msg_id, 16, ids, 24, 0);
+    if (rc == 0)
+        rc = store_put(txn, self->outbox_case, ck, 24, "", 0, 0);
     if (rc == 0)
         rc = agency_meta_put(self, txn, "sender_seq", o->sender_seq);
     char hex[33];
@@ -217,15 +228,20 @@ static route_case_t *s_import_case(import_cases_t *ic, const ProtobufCBinaryData
 static int s_outbox_overlay(agency_t *self, MDB_txn *txn, const ProtobufCBinaryData *ref,
                             route_case_t *c, int *found)
 {
+    uint8_t blind[16];
+    agency_view_blind(self, ref->data, ref->len, blind);
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, self->outbox, &cur);
+    int rc = mdb_cursor_open(txn, self->outbox_case, &cur);
     if (rc != 0)
         return store_lmdb_err(rc);
-    MDB_val k, v;
-    for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
-        const uint8_t *p = v.mv_data;
-        if (v.mv_size < 4)
+    MDB_val k = { 16, blind }, d;
+    for (int op = MDB_SET_RANGE; mdb_cursor_get(cur, &k, &d, op) == 0; op = MDB_NEXT) {
+        if (k.mv_size != 24 || memcmp(k.mv_data, blind, 16) != 0)
+            break;
+        MDB_val v;
+        if (store_get(txn, self->outbox, (uint8_t *)k.mv_data + 16, 8, &v) != 0 || v.mv_size < 4)
             continue;
+        const uint8_t *p = v.mv_data;
         size_t hlen = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
         if (4 + hlen > v.mv_size)
             continue;
@@ -233,12 +249,10 @@ static int s_outbox_overlay(agency_t *self, MDB_txn *txn, const ProtobufCBinaryD
         Tacnet__Header *h = wire_header_unpack(p + 4, hlen, &err);
         if (!h)
             continue;
-        if (h->case_ref.len == ref->len && memcmp(h->case_ref.data, ref->data, ref->len) == 0) {
-            if (!*found)
-                memset(c, 0, sizeof(*c));
-            *found = 1;
-            route_apply(c, h);
-        }
+        if (!*found)
+            memset(c, 0, sizeof(*c));
+        *found = 1;
+        route_apply(c, h);
         wire_free(&h->base);
     }
     mdb_cursor_close(cur);
@@ -415,8 +429,16 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
     sodium_memzero(bbuf, blen);
     free(bbuf);
     if (rc == 0) {
-        outbox_put_t o = { self, sender_seq,           msg_id, hbuf, hlen, sealed, slen,
-                           sig,  names_kind(req->kind) };
+        outbox_put_t o = { .self = self,
+                           .sender_seq = sender_seq,
+                           .msg_id = msg_id,
+                           .header = hbuf,
+                           .hlen = hlen,
+                           .sealed = sealed,
+                           .slen = slen,
+                           .sig = sig,
+                           .kind = names_kind(req->kind) };
+        agency_view_blind(self, req->case_ref.data, req->case_ref.len, o.blind);
         rc = store_write(self->store, s_outbox_put, &o);
     }
     free(hbuf);

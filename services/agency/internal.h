@@ -28,8 +28,8 @@ struct agency {
     char broker_ep[256];
     void *ctx, *dealer, *api;
     store_t *store;
-    MDB_dbi meta, outbox, outbox_ids, dead, events, applied, by_case, cases, identity, quarantine,
-        audit;
+    MDB_dbi meta, outbox, outbox_ids, outbox_case, dead, events, applied, by_case, cases, identity,
+        quarantine, audit;
     roster_t *roster;
     uint8_t root_pk[SEAL_KEY_BYTES];
     seal_keys_t *keys;
