@@ -273,6 +273,11 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
                       names_kind(req->kind));
         return TACNET_EKIND;
     }
+    if (!agency_profile_originates(self->profile, req->kind)) {
+        s_reply_error(reply, TACNET_EKIND, "%s does not originate %s events", self->profile->name,
+                      names_kind(req->kind));
+        return TACNET_EKIND;
+    }
     if (body->event_case != member) {
         s_reply_error(reply, TACNET_EFIELD, "a %s event needs its body in the \"%s\" field",
                       names_kind(req->kind), names_kind(req->kind));

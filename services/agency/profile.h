@@ -47,6 +47,14 @@ typedef struct agency_profile {
     int (*intake)(const char *path, intake_result_t *out);
 } agency_profile_t;
 
+/* Every kind an agency may originate (broker notices excluded). A profile that originates all
+ * of them points here; one that does not lists its own. */
+#define AGENCY_KINDS_ALL_N 23
+extern const uint32_t agency_kinds_all[AGENCY_KINDS_ALL_N];
+
+/* 1 if PROFILE originates KIND, else 0. The publish path refuses the others (E_KIND). */
+int agency_profile_originates(const agency_profile_t *profile, uint32_t kind);
+
 extern const agency_profile_t camhs_profile;
 extern const agency_profile_t school_profile;
 extern const agency_profile_t health_visiting_profile;

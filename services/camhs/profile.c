@@ -15,32 +15,6 @@
 #define CAMHS_REVIEW_DAYS 42
 #define CAMHS_MAX_GOALS   3
 
-static const uint32_t s_kinds[] = {
-    TACNET__EVENT_KIND__REFERRAL,
-    TACNET__EVENT_KIND__CONCERN,
-    TACNET__EVENT_KIND__ASSESSMENT,
-    TACNET__EVENT_KIND__DECISION,
-    TACNET__EVENT_KIND__DISAGREEMENT,
-    TACNET__EVENT_KIND__MEETING_REQUESTED,
-    TACNET__EVENT_KIND__MEETING_SCHEDULED,
-    TACNET__EVENT_KIND__MEETING_OUTCOME,
-    TACNET__EVENT_KIND__CARE_PLAN,
-    TACNET__EVENT_KIND__OUTCOME_MEASURE,
-    TACNET__EVENT_KIND__COMMUNICATION_PLAN,
-    TACNET__EVENT_KIND__CONTACT_LOGGED,
-    TACNET__EVENT_KIND__CONSENT_RECORDED,
-    TACNET__EVENT_KIND__PARTNERSHIP_RATING,
-    TACNET__EVENT_KIND__CASE_CLOSED,
-    TACNET__EVENT_KIND__MEMBER_JOINED,
-    TACNET__EVENT_KIND__MEMBER_LEFT,
-    TACNET__EVENT_KIND__LEAD_HANDOVER,
-    TACNET__EVENT_KIND__LEAD_ACCEPTED,
-    TACNET__EVENT_KIND__ESCALATION_RESPONSE,
-    TACNET__EVENT_KIND__ESCALATION_RESOLVED,
-    TACNET__EVENT_KIND__ESCALATION_ACK,
-    TACNET__EVENT_KIND__ACTION_UPDATE,
-};
-
 static uint32_t s_default_sensitivity(uint32_t kind)
 {
     switch (kind) {
@@ -283,8 +257,8 @@ const agency_profile_t camhs_profile = {
     .agency = TACNET__AGENCY__CAMHS,
     .name = "camhs",
     .title = "CAMHS",
-    .kinds = s_kinds,
-    .n_kinds = sizeof(s_kinds) / sizeof(s_kinds[0]),
+    .kinds = agency_kinds_all,
+    .n_kinds = AGENCY_KINDS_ALL_N,
     .review_days = CAMHS_REVIEW_DAYS,
     .default_sensitivity = s_default_sensitivity,
     .intake = s_intake,

@@ -14,6 +14,8 @@
 #define HEALTH_VISITING_REVIEW_DAYS 90
 #define HEALTH_VISITING_MAX_ITEMS   10
 
+/* Health visiting records no outcome measures (GBO, SDQ, RCADS and ORS are CAMHS tools), so
+ * its list is its own rather than agency_kinds_all. */
 static const uint32_t s_kinds[] = {
     TACNET__EVENT_KIND__REFERRAL,
     TACNET__EVENT_KIND__CONCERN,

@@ -676,3 +676,15 @@ Test(intake, social_care_malformed_rows_are_refused_by_line)
     cr_assert_eq(r.n_requests, 0);
     intake_result_clear(&r);
 }
+
+Test(intake, each_profile_originates_only_its_own_kinds)
+{
+    cr_assert(agency_profile_originates(&camhs_profile, TACNET__EVENT_KIND__OUTCOME_MEASURE));
+    cr_assert_not(
+        agency_profile_originates(&health_visiting_profile, TACNET__EVENT_KIND__OUTCOME_MEASURE));
+    cr_assert(agency_profile_originates(&health_visiting_profile, TACNET__EVENT_KIND__ASSESSMENT));
+    cr_assert_not(agency_profile_originates(&school_profile, TACNET__EVENT_KIND__ESCALATION_NOTICE),
+                  "broker notices belong to no agency");
+    for (size_t i = 0; i < AGENCY_KINDS_ALL_N; i++)
+        cr_assert(agency_kinds_all[i] != 0, "agency_kinds_all has an unfilled slot at %zu", i);
+}
