@@ -52,11 +52,9 @@ bin_health_visiting := tacnet-hv
 bin_social_care     := tacnet-social-care
 bin_cli             := tacnet
 extra_broker        :=
-extra_cli           := $(if $(wildcard services/client/*.c),client)
+extra_cli           := client
 $(foreach a,$(AGENCIES),$(eval extra_$(a) := agency))
 BINARIES := $(foreach s,broker cli $(AGENCIES),$(if $(wildcard services/$(s)/main.c),$(s)))
-# The command links once its agency subcommands (agency_cmd.c) are in.
-BINARIES := $(if $(wildcard services/cli/agency_cmd.c),$(BINARIES),$(filter-out cli,$(BINARIES)))
 ALL_BINS := $(foreach s,$(BINARIES),$(BIN)/$(bin_$(s)))
 
 TEST_SRC := $(wildcard tests/unit/test_*.c tests/integration/test_*.c tests/fuzz/test_*.c)

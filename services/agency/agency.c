@@ -316,7 +316,7 @@ static void s_on_dealer(agency_t *self)
     prepared_t *items = xcalloc(AGENCY_BATCH, sizeof(*items));
     size_t n = 0;
     uint64_t expect_prev = self->last_applied;
-    int gap = 0;
+    int gap = 0, delivered = 0;
     while (n < AGENCY_BATCH) {
         wire_msg_t m;
         memset(&m, 0, sizeof(m));
@@ -350,6 +350,7 @@ static void s_on_dealer(agency_t *self)
                 (Tacnet__Deliver *)wire_ctl_unpack(WIRE_DELIVER, m.ctl, m.ctl_len, &err);
             if (!d)
                 break;
+            delivered = 1;
             if (d->seq <= expect_prev) {
                 /* Already applied: acknowledged below, not applied twice. */
             } else if (gap || d->prev_seq != expect_prev) {
@@ -407,11 +408,12 @@ static void s_on_dealer(agency_t *self)
         }
     }
     free(items);
-    if (n > 0 || self->last_applied) {
+    /* Acknowledge whatever arrived, including redeliveries of what was already applied, so
+     * the broker's window moves on. */
+    if (delivered) {
         Tacnet__Ack ack = TACNET__ACK__INIT;
         ack.upto_seq = self->last_applied;
-        if (n > 0)
-            wire_send(self->dealer, NULL, 0, WIRE_ACK, &ack.base, NULL, 0, NULL, 0, NULL);
+        wire_send(self->dealer, NULL, 0, WIRE_ACK, &ack.base, NULL, 0, NULL, 0, NULL);
     }
     if (gap || !self->welcomed) {
         if (gap)
