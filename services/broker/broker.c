@@ -17,6 +17,7 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <lmdb.h>
 #include <protobuf-c/protobuf-c.h>
 #include <sodium.h>
@@ -644,52 +645,46 @@ static void s_maybe_reload(broker_t *self)
 
 static char *s_status_json(broker_t *self)
 {
-    size_t cap = 8192, len = 0;
-    char *out = xmalloc(cap);
     size_t map = 0, used = 0;
     store_usage(journal_store(self->journal), &map, &used);
-#define APPEND(...)                                           \
-    do {                                                      \
-        int w_ = snprintf(out + len, cap - len, __VA_ARGS__); \
-        if (w_ > 0 && (size_t)w_ < cap - len)                 \
-            len += (size_t)w_;                                \
-    } while (0)
-    APPEND("{\"epoch\":\"%016llx\",\"head_seq\":%llu,\"accepted\":%llu,\"duplicates\":%llu,"
-           "\"delivered\":%llu,\"commits\":%llu,\"events_per_commit\":%.2f,"
-           "\"map_size\":%zu,\"map_used\":%zu,\"roster_version\":%u,\"agencies\":[",
-           (unsigned long long)journal_epoch(self->journal),
-           (unsigned long long)journal_head(self->journal), (unsigned long long)self->accepted,
-           (unsigned long long)self->duplicates, (unsigned long long)self->delivered,
-           (unsigned long long)self->commits,
-           self->commits ? (double)self->batched_events / (double)self->commits : 0.0, map, used,
-           roster_version(self->roster));
+    char epoch[17];
+    snprintf(epoch, sizeof(epoch), "%016llx", (unsigned long long)journal_epoch(self->journal));
+    json_t *root = json_pack(
+        "{s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:i}", "epoch", epoch, "head_seq",
+        (json_int_t)journal_head(self->journal), "accepted", (json_int_t)self->accepted,
+        "duplicates", (json_int_t)self->duplicates, "delivered", (json_int_t)self->delivered,
+        "commits", (json_int_t)self->commits, "events_per_commit",
+        self->commits ? (double)self->batched_events / (double)self->commits : 0.0, "map_size",
+        (json_int_t)map, "map_used", (json_int_t)used, "roster_version",
+        (int)roster_version(self->roster));
+    json_t *agencies = json_array();
     MDB_txn *txn = NULL;
-    store_read_begin(journal_store(self->journal), &txn);
-    int first = 1;
+    if (store_read_begin(journal_store(self->journal), &txn) != 0)
+        txn = NULL;
     for (uint32_t a = 1; a < BROKER_MAX_AGENCY; a++) {
+        if (a == TACNET__AGENCY__BROKER || a == TACNET__AGENCY__PARTNERSHIP ||
+            !names_enum(&tacnet__agency__descriptor, (int)a))
+            continue;
         session_t *s = &self->sessions[a];
         uint64_t acked = s->acked;
         if (!s->connected && txn)
             journal_cursor_get(self->journal, txn, a, &acked);
-        if (!s->connected && acked == 0 && !names_enum(&tacnet__agency__descriptor, (int)a))
-            continue;
-        if (a == TACNET__AGENCY__BROKER || a == TACNET__AGENCY__PARTNERSHIP)
-            continue;
         uint64_t backlog = txn ? journal_backlog(self->journal, txn, a, acked, 1000000) : 0;
-        APPEND("%s{\"agency\":\"%s\",\"connected\":%s,\"last_ack\":%llu,\"backlog\":%llu,"
-               "\"inflight\":%zu}",
-               first ? "" : ",", names_agency(a), s->connected ? "true" : "false",
-               (unsigned long long)acked, (unsigned long long)backlog, s->n_inflight);
-        first = 0;
+        json_array_append_new(
+            agencies, json_pack("{s:s, s:b, s:I, s:I, s:I}", "agency", names_agency(a), "connected",
+                                s->connected, "last_ack", (json_int_t)acked, "backlog",
+                                (json_int_t)backlog, "inflight", (json_int_t)s->n_inflight));
     }
     if (txn)
         mdb_txn_abort(txn);
-    APPEND("],\"rejected\":{");
+    json_object_set_new(root, "agencies", agencies);
+    json_t *rejected = json_object();
     for (int i = 0; i < BROKER_MAX_REJECTS && self->rejects[i].code; i++)
-        APPEND("%s\"%s\":%llu", i ? "," : "", tacnet_errname(self->rejects[i].code),
-               (unsigned long long)self->rejects[i].n);
-    APPEND("}}");
-#undef APPEND
+        json_object_set_new(rejected, tacnet_errname(self->rejects[i].code),
+                            json_integer((json_int_t)self->rejects[i].n));
+    json_object_set_new(root, "rejected", rejected);
+    char *out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
     return out;
 }
 
