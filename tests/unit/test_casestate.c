@@ -1,0 +1,380 @@
+/* casestate: the fold of a synthetic case's timeline into state and due items. Events are written
+ * as JSON (common/pbjson) so each test reads like the case history it models. Nobody is real. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "agency/casestate.h"
+#include "err.h"
+#include "pbjson.h"
+
+#define MAX_EVENTS 32
+
+typedef struct tl {
+    Tacnet__TimelineEntry *e[MAX_EVENTS];
+    size_t n;
+} tl_t;
+
+/* Append one event: HEADER_JSON and BODY_JSON (or NULL) are the fields of Header and Body;
+ * the common header fields are filled in here. MSG_ID_BYTE makes the msg_id 16 of that byte. */
+static void s_ev(tl_t *t, unsigned msg_id_byte, const char *sender, const char *kind, uint32_t date,
+                 const char *header_extra, const char *body_json)
+{
+    char buf[4096], id[33];
+    for (int i = 0; i < 16; i++)
+        snprintf(id + 2 * i, 3, "%02x", msg_id_byte);
+    snprintf(buf, sizeof(buf),
+             "{\"local_seq\":%zu,\"header\":{\"schema_version\":1,\"msg_id\":\"%s\",\"sender\":"
+             "\"%s\",\"kind\":\"%s\",\"case_ref\":\"LA9-2026-000777\",\"initials\":\"QZ\","
+             "\"sender_seq\":%zu,\"created_at_ms\":%llu,\"sender_key_id\":1,\"policy_version\":1,"
+             "\"sensitivity\":\"routine\",\"lawful_basis\":\"consent\"%s%s}%s%s}",
+             t->n + 1, id, sender, kind, t->n + 1,
+             (unsigned long long)(clock_date_to_ms(date) + 10 * CLOCK_HOUR_MS),
+             header_extra ? "," : "", header_extra ? header_extra : "",
+             body_json ? ",\"body\":" : "", body_json ? body_json : "");
+    json_error_t jerr;
+    json_t *j = json_loads(buf, 0, &jerr);
+    cr_assert_not_null(j, "test JSON: %s", jerr.text);
+    char why[256] = "";
+    Tacnet__TimelineEntry *e = (Tacnet__TimelineEntry *)pbjson_to_message(
+        &tacnet__timeline_entry__descriptor, j, why, sizeof(why));
+    json_decref(j);
+    cr_assert_not_null(e, "test event: %s", why);
+    cr_assert_lt(t->n, MAX_EVENTS);
+    t->e[t->n++] = e;
+}
+
+static void s_free(tl_t *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        tacnet__timeline_entry__free_unpacked(t->e[i], NULL);
+    t->n = 0;
+}
+
+static casestate_result_t s_fold(tl_t *t, uint32_t today, const holidays_t *h)
+{
+    casestate_opts_t o = { .holidays = h, .now_ms = clock_date_to_ms(today) + 12 * CLOCK_HOUR_MS };
+    casestate_result_t r;
+    cr_assert_eq(casestate_fold(t->e, t->n, &o, &r), 0);
+    cr_assert_not_null(r.state);
+    return r;
+}
+
+static const Tacnet__DueItem *s_due(const casestate_result_t *r, const char *what)
+{
+    for (size_t i = 0; i < r->n_due; i++)
+        if (strcmp(r->due[i]->what, what) == 0)
+            return r->due[i];
+    return NULL;
+}
+
+static void s_opened(tl_t *t)
+{
+    s_ev(t, 1, "school", "concern", 20261102, NULL,
+         "{\"concern\":{\"category\":\"attendance\",\"summary\":\"Late most days.\"}}");
+    s_ev(t, 2, "school", "referral", 20261103, "\"subject_agency\":\"social_care\"",
+         "{\"referral\":{\"to_agency\":\"social_care\",\"category\":\"neglect\"}}");
+}
+
+Test(casestate, opener_leads_and_members_carry_named_contacts_and_levels)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "member_joined", 20261104, "\"subject_agency\":\"camhs\"",
+         "{\"member_joined\":{\"named_contact\":{\"agency\":\"camhs\",\"initials\":\"RK\","
+         "\"role\":\"practitioner\"},\"team\":\"Getting Help\",\"how_to_reach\":\"Duty line\"}}");
+    s_ev(&t, 4, "social_care", "assessment", 20261105, "\"level_of_need\":2",
+         "{\"assessment\":{\"type\":\"child_and_family\",\"level_of_need\":2}}");
+    casestate_result_t r = s_fold(&t, 20261106, NULL);
+    Tacnet__CaseState *s = r.state;
+    cr_assert_not_null(s->lead);
+    cr_assert_eq(s->lead->agency, TACNET__AGENCY__SCHOOL);
+    cr_assert_eq(s->n_team, 3);
+    int seen = 0;
+    for (size_t i = 0; i < s->n_team; i++) {
+        Tacnet__TeamMember *m = s->team[i];
+        if (m->agency == TACNET__AGENCY__CAMHS) {
+            cr_assert_not_null(m->named_contact);
+            cr_assert_eq(m->named_contact->initials.len, 2);
+            cr_assert_str_eq(m->how_to_reach, "Duty line");
+            seen |= 1;
+        }
+        if (m->agency == TACNET__AGENCY__SOCIAL_CARE) {
+            cr_assert_eq(m->level_of_need, 2);
+            seen |= 2;
+        }
+    }
+    cr_assert_eq(seen, 3);
+    casestate_result_clear(&r);
+    cr_assert_null(r.state);
+    s_free(&t);
+}
+
+Test(casestate, lead_stays_until_the_hand_over_is_accepted_and_an_unaccepted_one_is_flagged)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    /* Offered Friday 4 December 2026 10:00: five working days end Friday 11 December 10:00. */
+    s_ev(&t, 3, "school", "lead_handover", 20261204, "\"subject_agency\":\"social_care\"",
+         "{\"lead_handover\":{\"new_lead\":{\"agency\":\"social_care\",\"initials\":\"AW\"}}}");
+    casestate_result_t r = s_fold(&t, 20261210, NULL);
+    cr_assert_eq(r.state->lead->agency, TACNET__AGENCY__SCHOOL);
+    cr_assert_not_null(r.state->pending_handover);
+    const Tacnet__DueItem *d = s_due(&r, "hand-over");
+    cr_assert_not_null(d);
+    cr_assert_eq(d->overdue, 0);
+    cr_assert_eq(d->owner, TACNET__AGENCY__SCHOOL);
+    casestate_result_clear(&r);
+    r = s_fold(&t, 20261214, NULL);
+    cr_assert(s_due(&r, "hand-over")->overdue);
+    cr_assert(r.state->pending_handover->overdue);
+    cr_assert_eq(r.overdue_items, 1);
+    casestate_result_clear(&r);
+
+    s_ev(&t, 4, "social_care", "lead_accepted", 20261214, NULL,
+         "{\"lead_accepted\":{\"lead\":{\"agency\":\"social_care\",\"initials\":\"AW\"}}}");
+    r = s_fold(&t, 20261215, NULL);
+    cr_assert_eq(r.state->lead->agency, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_null(r.state->pending_handover);
+    cr_assert_null(s_due(&r, "hand-over"));
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+Test(casestate, team_around_family_review_is_due_six_weeks_after_the_last_review)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "care_plan", 20261102, NULL,
+         "{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":\"2026-11-02\"}}");
+    casestate_result_t r = s_fold(&t, 20261214, NULL);
+    const Tacnet__DueItem *d = s_due(&r, "review");
+    cr_assert_not_null(d);
+    cr_assert_eq(clock_ms_to_date(d->due_ms), 20261214);
+    cr_assert_eq(d->overdue, 0);
+    casestate_result_clear(&r);
+    r = s_fold(&t, 20261215, NULL);
+    cr_assert(s_due(&r, "review")->overdue);
+    casestate_result_clear(&r);
+
+    s_ev(&t, 4, "social_care", "meeting_outcome", 20261210, NULL,
+         "{\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"held_date\":\"2026-12-10\"}}");
+    r = s_fold(&t, 20261215, NULL);
+    d = s_due(&r, "review");
+    cr_assert_eq(clock_ms_to_date(d->due_ms), 20270121);
+    cr_assert_eq(d->overdue, 0);
+    cr_assert_eq(r.state->plan->last_review_date, 20261210);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+Test(casestate, child_protection_first_core_group_counts_working_days_past_bank_holidays)
+{
+    holidays_t *h = holidays_new();
+    cr_assert_eq(holidays_add(h, 20261225), 0);
+    cr_assert_eq(holidays_add(h, 20261228), 0);
+    cr_assert_eq(holidays_add(h, 20270101), 0);
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "care_plan", 20261221, NULL,
+         "{\"care_plan\":{\"type\":\"child_protection\",\"start_date\":\"2026-12-21\"}}");
+    casestate_result_t r = s_fold(&t, 20270107, h);
+    const Tacnet__DueItem *d = s_due(&r, "review");
+    cr_assert_eq(clock_ms_to_date(d->due_ms), 20270107);
+    cr_assert_eq(d->overdue, 0);
+    casestate_result_clear(&r);
+    s_free(&t);
+    holidays_destroy(&h);
+}
+
+Test(casestate, open_actions_past_due_are_flagged_to_their_owner_until_done)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "meeting_outcome", 20261120, NULL,
+         "{\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"held_date\":\"2026-11-20\",\"actions\":[{\"action_id\":"
+         "\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\",\"description\":\"Breakfast club place\","
+         "\"owner_agency\":\"school\",\"due_date\":\"2026-11-27\",\"status\":\"open\"},"
+         "{\"action_id\":\"b1b2b3b4b5b6b7b8b9babbbcbdbebf00\",\"description\":\"Sleep sessions\","
+         "\"owner_agency\":\"camhs\",\"due_date\":\"2026-12-11\",\"status\":\"open\"}]}}");
+    casestate_result_t r = s_fold(&t, 20261130, NULL);
+    cr_assert_eq(r.state->n_actions, 2);
+    cr_assert_eq(r.state->n_meetings, 1);
+    cr_assert_eq(r.overdue_items, 1);
+    const Tacnet__DueItem *d = s_due(&r, "action");
+    cr_assert(d->overdue);
+    cr_assert_eq(d->owner, TACNET__AGENCY__SCHOOL);
+    cr_assert_str_eq(d->label, "Breakfast club place");
+    casestate_result_clear(&r);
+
+    s_ev(&t, 4, "school", "action_update", 20261130, NULL,
+         "{\"action_update\":{\"action_id\":\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\","
+         "\"status\":\"done\"}}");
+    r = s_fold(&t, 20261201, NULL);
+    cr_assert_eq(r.overdue_items, 0);
+    d = s_due(&r, "action");
+    cr_assert_eq(d->owner, TACNET__AGENCY__CAMHS);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+Test(casestate, a_missed_planned_parent_contact_is_flagged_to_the_named_contact)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "communication_plan", 20261102, NULL,
+         "{\"communication_plan\":{\"named_contact\":{\"agency\":\"health_visiting\","
+         "\"initials\":\"PD\"},\"every_days\":14,\"start_date\":\"2026-11-02\"}}");
+    s_ev(&t, 4, "health_visiting", "contact_logged", 20261116, NULL,
+         "{\"contact_logged\":{\"with\":\"mother\",\"contact_date\":\"2026-11-16\","
+         "\"planned\":true,\"successful\":false}}");
+    casestate_result_t r = s_fold(&t, 20261117, NULL);
+    const Tacnet__DueItem *d = s_due(&r, "parent contact");
+    cr_assert_not_null(d);
+    cr_assert(d->overdue, "an unanswered attempt does not keep the plan");
+    cr_assert_eq(d->owner, TACNET__AGENCY__HEALTH_VISITING);
+    casestate_result_clear(&r);
+
+    s_ev(&t, 5, "health_visiting", "contact_logged", 20261117, NULL,
+         "{\"contact_logged\":{\"with\":\"mother\",\"contact_date\":\"2026-11-17\","
+         "\"planned\":true,\"successful\":true}}");
+    r = s_fold(&t, 20261118, NULL);
+    d = s_due(&r, "parent contact");
+    cr_assert_eq(d->overdue, 0);
+    cr_assert_eq(r.state->last_planned_contact_date, 20261117);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+Test(casestate, goal_progress_is_change_from_the_baseline_score)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "camhs", "care_plan", 20261116, NULL,
+         "{\"care_plan\":{\"type\":\"capa_partnership\",\"review_interval_days\":42,"
+         "\"start_date\":\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"Sleep\"},"
+         "{\"goal_id\":2,\"description\":\"On time\"},{\"goal_id\":3,\"description\":\"New\"}]}}");
+    s_ev(&t, 4, "camhs", "outcome_measure", 20261116, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"informant\":\"self_report\",\"values\":[2,3],"
+         "\"goal_ids\":[1,2],\"baseline\":true}}");
+    s_ev(&t, 5, "camhs", "outcome_measure", 20261214, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"informant\":\"self_report\","
+         "\"values\":[5,2,4],\"goal_ids\":[1,2,3]}}");
+    casestate_result_t r = s_fold(&t, 20261215, NULL);
+    Tacnet__PlanView *p = r.state->plan;
+    cr_assert_eq(p->n_progress, 3);
+    cr_assert_eq(p->progress[0]->change, 3);
+    cr_assert_eq(p->progress[1]->change, -1);
+    cr_assert(p->progress[1]->has_change);
+    cr_assert_eq(p->progress[2]->has_change, 0, "goal 3 was set after the baseline");
+    cr_assert_eq(p->progress[2]->latest_score, 4);
+    cr_assert_eq(r.state->n_measures, 2);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+Test(casestate, sdq_measure_is_scored_with_its_band)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    /* 25 ticks of "Somewhat true": every scale scores 5, total difficulties 20. */
+    s_ev(&t, 3, "camhs", "outcome_measure", 20261116, NULL,
+         "{\"outcome_measure\":{\"tool\":\"sdq\",\"informant\":\"parent_report\",\"values\":"
+         "[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}}");
+    casestate_result_t r = s_fold(&t, 20261116, NULL);
+    cr_assert_eq(r.state->n_measures, 1);
+    Tacnet__MeasureView *m = r.state->measures[0];
+    cr_assert_eq(m->total, 20);
+    cr_assert_eq(m->n_subscales, 5);
+    cr_assert_not_null(m->band);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+Test(casestate, escalation_follows_its_notices_and_closes)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "school", "disagreement", 20261123, "\"urgent\":true",
+         "{\"disagreement\":{\"topic\":\"Level of need\",\"child_safety\":\"Safe today.\"}}");
+    uint64_t dl = clock_date_to_ms(20261124) + 10 * CLOCK_HOUR_MS;
+    char notice[512];
+    snprintf(notice, sizeof(notice),
+             "{\"escalation_notice\":{\"escalation_id\":\"03030303030303030303030303030303\","
+             "\"event\":\"esc_opened\",\"stage\":1,\"audience\":\"practitioner\","
+             "\"deadline_ms\":%llu,\"parties\":[\"school\",\"social_care\"]}}",
+             (unsigned long long)dl);
+    s_ev(&t, 4, "broker", "escalation_notice", 20261123, NULL, notice);
+    casestate_result_t r = s_fold(&t, 20261123, NULL);
+    cr_assert_eq(r.open_escalations, 1);
+    Tacnet__EscalationView *e = r.state->escalations[0];
+    cr_assert_eq(e->stage, 1);
+    cr_assert_eq(e->raised_by, TACNET__AGENCY__SCHOOL);
+    cr_assert(e->urgent);
+    cr_assert_not_null(e->disagreement);
+    cr_assert_eq(e->n_parties, 2);
+    const Tacnet__DueItem *d = s_due(&r, "escalation");
+    cr_assert_eq(d->due_ms, dl);
+    cr_assert_eq(d->overdue, 0);
+    casestate_result_clear(&r);
+
+    snprintf(notice, sizeof(notice),
+             "{\"escalation_notice\":{\"escalation_id\":\"03030303030303030303030303030303\","
+             "\"event\":\"esc_advanced\",\"stage\":2,\"audience\":\"line_manager\","
+             "\"deadline_ms\":%llu}}",
+             (unsigned long long)(dl + 24 * CLOCK_HOUR_MS));
+    s_ev(&t, 5, "broker", "escalation_notice", 20261124, NULL, notice);
+    s_ev(&t, 6, "social_care", "escalation_resolved", 20261124,
+         "\"refers_to\":\"03030303030303030303030303030303\"",
+         "{\"escalation_resolved\":{\"outcome\":\"Strategy discussion held\","
+         "\"child_safety\":\"Safe.\",\"agreed_level_of_need\":3}}");
+    s_ev(&t, 7, "school", "escalation_ack", 20261124,
+         "\"refers_to\":\"03030303030303030303030303030303\"",
+         "{\"escalation_ack\":{\"accepted\":true}}");
+    s_ev(&t, 8, "broker", "escalation_notice", 20261124, NULL,
+         "{\"escalation_notice\":{\"escalation_id\":\"03030303030303030303030303030303\","
+         "\"event\":\"esc_closed\",\"stage\":2,\"stage_took_ms\":[86400000,3600000]}}");
+    r = s_fold(&t, 20261125, NULL);
+    e = r.state->escalations[0];
+    cr_assert_eq(e->state, TACNET__ESCALATION_EVENT__ESC_CLOSED);
+    cr_assert_eq(e->n_history, 3);
+    cr_assert_not_null(e->resolution);
+    cr_assert_eq(e->n_acknowledged, 1);
+    cr_assert_eq(r.open_escalations, 0);
+    cr_assert_null(s_due(&r, "escalation"));
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+Test(casestate, partnership_ratings_keep_their_history_and_a_closed_case_owes_nothing)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "school", "partnership_rating", 20261110, NULL,
+         "{\"partnership_rating\":{\"about\":\"social_care\",\"rung\":4}}");
+    s_ev(&t, 4, "school", "partnership_rating", 20261210, NULL,
+         "{\"partnership_rating\":{\"about\":\"social_care\",\"rung\":7}}");
+    s_ev(&t, 5, "social_care", "care_plan", 20261102, NULL,
+         "{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":\"2026-11-02\"}}");
+    casestate_result_t r = s_fold(&t, 20270301, NULL);
+    cr_assert_eq(r.state->n_ratings, 2);
+    cr_assert_eq(r.state->ratings[1]->rating->rung, 7);
+    cr_assert_eq(r.overdue_items, 1);
+    casestate_result_clear(&r);
+    s_ev(&t, 6, "social_care", "case_closed", 20261215, NULL,
+         "{\"case_closed\":{\"reason\":\"needs_met\"}}");
+    r = s_fold(&t, 20270301, NULL);
+    cr_assert_not_null(r.state->closed);
+    cr_assert_eq(r.n_due, 0);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+Test(casestate, null_arguments_are_refused)
+{
+    casestate_opts_t o = { 0 };
+    casestate_result_t r;
+    cr_assert_eq(casestate_fold(NULL, 1, &o, &r), TACNET_EINVAL);
+    cr_assert_eq(casestate_fold(NULL, 0, NULL, &r), TACNET_EINVAL);
+}
