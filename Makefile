@@ -129,6 +129,9 @@ format-check:
 clean:
 	rm -rf build
 
+# The dashboard's static files are linked in with .incbin (services/agency/assets.c).
+$(BUILD)/services/agency/assets.o: $(wildcard services/agency/assets/*)
+
 .PHONY: all deps test run format format-check clean
 .SECONDARY:
 -include $(DEPS)

@@ -188,6 +188,30 @@ int store_dbi(const store_t *self, const char *name, MDB_dbi *out)
     return TACNET_ENOTFOUND;
 }
 
+int store_dbi_add(store_t *self, const char *name, MDB_dbi *out)
+{
+    if (!self || !name || !*name || !out)
+        return TACNET_EINVAL;
+    if (store_dbi(self, name, out) == 0)
+        return 0;
+    if (self->n >= STORE_MAX_DBS)
+        return TACNET_EINVAL;
+    MDB_txn *txn = NULL;
+    int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, name, MDB_CREATE, &self->dbis[self->n]);
+    if (rc != 0) {
+        if (txn)
+            mdb_txn_abort(txn);
+        return store_lmdb_err(rc);
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0)
+        return store_lmdb_err(rc);
+    self->names[self->n] = xstrdup(name);
+    *out = self->dbis[self->n++];
+    return 0;
+}
+
 /* Only called with no transaction open in this process, as mdb_env_set_mapsize requires. */
 static int s_grow(store_t *self)
 {

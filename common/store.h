@@ -34,6 +34,12 @@ void store_destroy(store_t **self_p);
 /* The handle of database NAME, given to store_open. Returns 0 or TACNET_ENOTFOUND. */
 int store_dbi(const store_t *self, const char *name, MDB_dbi *out);
 
+/* Open (creating if needed) one more named database after store_open, for a module that keeps
+ * its own databases in the process's environment (the agency's users and sessions). Call it from
+ * the writer's thread with no transaction open. Returns 0 with *OUT (also when NAME is already
+ * open), TACNET_EINVAL past STORE_MAX_DBS, or the LMDB error mapped. */
+int store_dbi_add(store_t *self, const char *name, MDB_dbi *out);
+
 /* Run FN(txn, ARG) in one write transaction and commit it (synced). FN returns 0 to commit or a
  * negative code to abort (returned as is). LMDB's MDB_MAP_FULL from FN or from the commit grows
  * the map and runs FN again, up to a limit (then TACNET_EMAPFULL); ENOSPC gives

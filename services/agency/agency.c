@@ -1,5 +1,7 @@
 /* agency: the daemon's loop, the sync with the broker and the outbox. */
 #include "internal.h"
+#include "http.h"
+#include "users.h"
 #include "err.h"
 #include "fault.h"
 #include "log.h"
@@ -515,6 +517,11 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
     }
     if ((*err = agency_view_open(self, err, why, whylen)) != 0)
         goto fail;
+    if ((*err = agency_users_open(self)) != 0) {
+        snprintf(why, whylen, "%s: cannot open the users databases: %s", self->data_dir,
+                 tacnet_strerror(*err));
+        goto fail;
+    }
     if ((*err = s_read_endpoint(self)) != 0) {
         snprintf(why, whylen, "no broker endpoint (broker or broker_endpoint_file)");
         goto fail;
@@ -537,6 +544,8 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
                  tacnet_strerror(*err));
         goto fail;
     }
+    if ((*err = agency_http_start(self, why, whylen)) != 0)
+        goto fail;
     log_info("%s up: broker %s, last applied seq %llu", self->profile->name, self->broker_ep,
              (unsigned long long)self->last_applied);
     return self;
@@ -548,11 +557,15 @@ fail:
 int agency_run(agency_t *self)
 {
     while (!agency_stop_flag) {
+        /* The HTTP server's one (epoll) descriptor joins the poll set; its own timers bound
+         * the wait. */
+        int http_fd = agency_http_fd(self);
         zmq_pollitem_t items[] = {
             { self->dealer, 0, ZMQ_POLLIN, 0 },
             { self->api, 0, ZMQ_POLLIN, 0 },
+            { NULL, http_fd, ZMQ_POLLIN, 0 },
         };
-        int rc = zmq_poll(items, 2, 200);
+        int rc = zmq_poll(items, http_fd >= 0 ? 3 : 2, agency_http_timeout(self, 200));
         if (rc < 0) {
             if (zmq_errno() == EINTR)
                 continue;
@@ -563,6 +576,7 @@ int agency_run(agency_t *self)
             s_on_dealer(self);
         if (items[1].revents & ZMQ_POLLIN)
             agency_api_handle(self);
+        agency_http_run(self);
         s_tick(self);
     }
     log_info("%s stopped cleanly at seq %llu", self->profile->name,
@@ -575,6 +589,7 @@ void agency_destroy(agency_t **self_p)
     if (!self_p || !*self_p)
         return;
     agency_t *self = *self_p;
+    agency_http_stop(self);
     if (self->dealer)
         zmq_close(self->dealer);
     if (self->api)

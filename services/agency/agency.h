@@ -5,7 +5,9 @@
  *     the last applied seq, DELIVERs verified, opened, checked against the text policy and
  *     applied in one LMDB transaction with the new seq, cumulative ACKs, gap -> re-HELLO; the
  *     durable outbox resent in order after every WELCOME until PUBACK (NACK -> dead letters);
- *   - a ROUTER on ipc://<data_dir>/api.sock (owner-only) for agency systems and `tacnet`.
+ *   - a ROUTER on ipc://<data_dir>/api.sock (owner-only) for agency systems and `tacnet`;
+ *   - when configured, the dashboard and HTTP/JSON API (http.c), libmicrohttpd driven from the
+ *     same poll loop.
  * The view (view.c) keeps the events this agency may see, encrypted at rest under a key derived
  * from the agency's secret key, indexed by keyed-hash (blind) case tokens.
  */
@@ -34,6 +36,8 @@ typedef struct agency_config {
     unsigned credit; /* delivery window requested in HELLO */
     unsigned window; /* publishes in flight before waiting for PUBACKs */
     unsigned heartbeat_ms;
+    const char *http_listen; /* dashboard and HTTP/JSON API address (NULL: 127.0.0.1) */
+    unsigned http_port;      /* 0: no HTTP server */
 } agency_config_t;
 
 extern volatile sig_atomic_t agency_stop_flag;

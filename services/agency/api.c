@@ -1,6 +1,7 @@
 /* api: the local API (ipc socket, protobuf) and the publish path shared by every front end. */
 #include "internal.h"
 #include "intake.h"
+#include "users.h"
 #include "err.h"
 #include "log.h"
 #include "names.h"
@@ -468,6 +469,11 @@ store_fail:
     return rc;
 }
 
+int agency_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply)
+{
+    return s_publish(self, req, reply, 0, NULL);
+}
+
 /* Run the profile's intake adapter on a file and publish every row, or none: malformed rows
  * are reported with their line numbers, and a row the publish path would refuse (text policy,
  * membership) stops the import before anything is queued. */
@@ -577,12 +583,56 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
         rc = agency_view_follow(self, req->follow->after_local_seq,
                                 req->follow->has_max ? req->follow->max : 0, reply->follow);
         break;
+    case TACNET__API_REQUEST__OP_ADD_USER: {
+        Tacnet__AddUserRequest *au = req->add_user;
+        rc = agency_user_add(self, au->initials.data, au->initials.len, au->role,
+                             au->password_hash);
+        if (rc == TACNET_EENUM) {
+            s_reply_error(reply, rc, "role must be practitioner, manager, dsl or lead");
+            return;
+        }
+        if (rc == TACNET_EFIELD) {
+            s_reply_error(reply, rc, "password_hash must be an Argon2id string");
+            return;
+        }
+        break;
+    }
+    case TACNET__API_REQUEST__OP_ADD_TOKEN: {
+        char token[AGENCY_SECRET_HEX];
+        if ((rc = agency_token_add(self, req->add_token->system, token)) == TACNET_EFIELD) {
+            s_reply_error(reply, rc, "system must be 1 to 32 of a-z, 0-9, '_' and '-'");
+            return;
+        }
+        if (rc == 0) {
+            reply->token = xcalloc(1, sizeof(*reply->token));
+            tacnet__add_token_reply__init(reply->token);
+            reply->token->token = xstrdup(token);
+            reply->token->system = xstrdup(req->add_token->system);
+            reply->result_case = TACNET__API_REPLY__RESULT_TOKEN;
+            sodium_memzero(token, sizeof(token));
+        }
+        break;
+    }
     default:
         rc = TACNET_EINVAL;
         break;
     }
     if (rc != 0)
         s_reply_error(reply, rc, "%s", tacnet_strerror(rc));
+}
+
+/* Free what agency_view_reply_free does not know: the results of the operations in users.c. */
+static void s_reply_free(Tacnet__ApiReply *r)
+{
+    if (r->result_case == TACNET__API_REPLY__RESULT_TOKEN && r->token) {
+        sodium_memzero(r->token->token, strlen(r->token->token));
+        free(r->token->token);
+        free(r->token->system);
+        free(r->token);
+        r->token = NULL;
+        r->result_case = TACNET__API_REPLY__RESULT__NOT_SET;
+    }
+    agency_view_reply_free(r);
 }
 
 void agency_api_handle(agency_t *self)
@@ -625,8 +675,9 @@ void agency_api_handle(agency_t *self)
         zmq_send(self->api, zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), ZMQ_SNDMORE);
         zmq_send(self->api, "", 0, ZMQ_SNDMORE);
         zmq_send(self->api, buf, rlen, ZMQ_DONTWAIT);
+        sodium_memzero(buf, rlen);
         free(buf);
-        agency_view_reply_free(&reply);
+        s_reply_free(&reply);
     }
     for (int i = 0; i < n; i++)
         zmq_msg_close(&frames[i]);

@@ -23,6 +23,8 @@ static const cfg_option_t s_options[] = {
     { "agency", "credit", CFG_INT, "256", 1, 4096, 0, "delivery window" },
     { "agency", "window", CFG_INT, "256", 1, 4096, 0, "publishes in flight" },
     { "agency", "heartbeat_ms", CFG_INT, "2000", 100, 60000, 0, "ZMTP heartbeat" },
+    { "http", "listen", CFG_STRING, "127.0.0.1", 0, 0, 0, "dashboard address (IPv4)" },
+    { "http", "port", CFG_INT, "0", 0, 65535, 0, "dashboard port; 0 = no HTTP server" },
     { "log", "level", CFG_STRING, "info", 0, 0, 0, "debug|info|warn|error" },
 };
 
@@ -74,6 +76,8 @@ int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
         .credit = (unsigned)cfg_int(cfg, "agency", "credit"),
         .window = (unsigned)cfg_int(cfg, "agency", "window"),
         .heartbeat_ms = (unsigned)cfg_int(cfg, "agency", "heartbeat_ms"),
+        .http_listen = cfg_str(cfg, "http", "listen"),
+        .http_port = (unsigned)cfg_int(cfg, "http", "port"),
     };
     proc_daemon_setup(s_on_stop, NULL);
 

@@ -30,6 +30,8 @@ struct agency {
     store_t *store;
     MDB_dbi meta, outbox, outbox_ids, outbox_case, dead, events, applied, by_case, cases, identity,
         quarantine, audit;
+    MDB_dbi users, sessions, logins, tokens; /* users.c */
+    struct agency_http *http;                /* http.c; NULL when [http] port = 0 */
     roster_t *roster;
     uint8_t root_pk[SEAL_KEY_BYTES];
     seal_keys_t *keys;
@@ -90,6 +92,11 @@ void agency_api_handle(agency_t *self);
  * TACNET_ETEXT with the findings (field paths) in REPLY. */
 int agency_text_check(agency_t *self, const policy_register_t *reg, const ProtobufCMessage *body,
                       Tacnet__ApiReply *reply);
+
+/* The publish path every front end shares (local API, dashboard forms, HTTP/JSON API): validate
+ * REQ, check its text, seal it and queue it. Returns 0 with reply->published, or the code with
+ * the reason and findings in REPLY (the caller frees REPLY with agency_view_reply_free). */
+int agency_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply);
 
 /* agency.c ---------------------------------------------------------------- */
 

@@ -1,0 +1,37 @@
+/* tacnet dashboard: live updates. The page works without this file; with it, a page whose
+ * <main> names an event stream (data-live) refreshes that region when the agency's view
+ * applies a new event, and says what arrived. No inline script: the CSP forbids it. */
+(function () {
+  'use strict';
+  var main = document.querySelector('main[data-live]');
+  if (!main || !window.EventSource) return;
+  var status = document.getElementById('live-status');
+  var busy = false, again = false;
+  function say(text) { if (status) status.textContent = text; }
+  function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(window.location.href, { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html) {
+          var doc = new DOMParser().parseFromString(html, 'text/html');
+          var fresh = doc.querySelector('main[data-live]');
+          if (fresh) main.replaceChildren.apply(main, Array.prototype.slice.call(fresh.childNodes));
+        }
+      })
+      .catch(function () { say('Live updates paused: the page could not be refreshed.'); })
+      .then(function () { busy = false; if (again) { again = false; refresh(); } });
+  }
+  var source = new EventSource(main.getAttribute('data-live'));
+  source.addEventListener('open', function () { say('Live: new events appear here as they arrive.'); });
+  source.addEventListener('tacnet', function (ev) {
+    var e = {};
+    try { e = JSON.parse(ev.data); } catch (x) { return; }
+    say('New ' + String(e.kind || 'event').replace(/_/g, ' ') + ' from ' +
+        String(e.sender || 'an agency').replace(/_/g, ' ') + ' on ' + (e.case_ref || 'a case') + '.');
+    refresh();
+  });
+  source.addEventListener('error', function () { say('Live updates reconnecting…'); });
+  window.addEventListener('pagehide', function () { source.close(); });
+})();
