@@ -8,6 +8,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUN=${TACNET_RUN:-$ROOT/run}
 SCENARIO=${TACNET_SCENARIO:-$ROOT/deploy/scenarios/attendance-to-escalation.txt}
 AGENCIES=(camhs school health_visiting social_care)
+# Dashboards: one port per agency from TACNET_HTTP_BASE (8400: camhs 8401 ... social_care 8404).
+HTTP_BASE=${TACNET_HTTP_BASE:-8400}
+declare -A HTTP_PORT=([camhs]=$((HTTP_BASE + 1)) [school]=$((HTTP_BASE + 2)) [health_visiting]=$((HTTP_BASE + 3)) [social_care]=$((HTTP_BASE + 4)))
+# Demo log-ins: the named contacts of the scenario. The password is invented for the demo.
+declare -A DEMO_USER=([camhs]="RK practitioner" [school]="DL dsl" [health_visiting]="PD practitioner" [social_care]="AW lead")
+DEMO_PASSWORD=${TACNET_DEMO_PASSWORD:-demo-tacnet-2026}
 declare -A DAEMON=([camhs]=tacnet-camhs [school]=tacnet-school [health_visiting]=tacnet-hv [social_care]=tacnet-social-care)
 PIDS=()
 
@@ -49,6 +55,9 @@ root_key = $RUN/partnership/root.pub
 key = $RUN/partnership/keys/$a.key
 gazetteer = $ROOT/deploy/gazetteer
 holidays = $ROOT/deploy/bank-holidays-england-wales.txt
+[http]
+listen = 127.0.0.1
+port = ${HTTP_PORT[$a]}
 CONF
     "$BIN/${DAEMON[$a]}" --config "$RUN/conf/$a.conf" 2>"$RUN/log/$a.log" &
     PIDS+=($!)
@@ -60,6 +69,14 @@ done
 echo "run: broker $(cat "$RUN/broker/endpoint") and four agencies up; logs in $RUN/log"
 
 export TACNET_HOME=$RUN
+# The password goes to the command through a file (0600), never on a command line.
+umask 077
+printf '%s\n' "$DEMO_PASSWORD" > "$RUN/conf/demo-password"
+for a in "${AGENCIES[@]}"; do
+    set -- ${DEMO_USER[$a]}
+    "$BIN/tacnet" user add --agency "$a" --initials "$1" --role "$2" \
+        --password-file "$RUN/conf/demo-password" >/dev/null
+done
 if [ -f "$SCENARIO" ] && [ ! -f "$RUN/scenario.done" ]; then
     "$ROOT/scripts/play-scenario.sh" "$BIN/tacnet" "$SCENARIO"
     touch "$RUN/scenario.done"
@@ -73,6 +90,12 @@ for a in "${AGENCIES[@]}"; do
     done
 done
 "$BIN/tacnet" broker status --data-dir "$RUN/broker" || true
+echo
+echo "run: dashboards (demo password: $DEMO_PASSWORD, invented for this demo):"
+for a in "${AGENCIES[@]}"; do
+    set -- ${DEMO_USER[$a]}
+    printf 'run:   %-16s http://127.0.0.1:%s/   log in as %s (%s)\n' "$a" "${HTTP_PORT[$a]}" "$1" "$2"
+done
 echo
 echo "run: everything is up. Try: TACNET_HOME=$RUN $BIN/tacnet --agency school cases"
 echo "run: Ctrl-C stops the broker and the four daemons."

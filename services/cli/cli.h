@@ -12,6 +12,8 @@ int cli_audit_main(int argc, char **argv);
 int cli_broker_main(int argc, char **argv);
 int cli_agency_main(int argc, char **argv);
 int cli_agency_usage(FILE *out);
+int cli_user_main(int argc, char **argv);
+int cli_token_main(int argc, char **argv);
 
 /* Print the broker admin JSON for people. Returns the exit status. */
 int cli_broker_status_print(const char *json, FILE *out);

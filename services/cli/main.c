@@ -15,6 +15,9 @@ static int s_usage(FILE *out)
         "  policy check [--register FILE] [--gazetteer DIR]   (text lines on stdin)\n"
         "  audit verify PATH [--json]\n"
         "  broker status --data-dir DIR [--json]\n"
+        "  user add --agency NAME --initials XX --role practitioner|manager|dsl|lead\n"
+        "           [--password-file FILE]   (dashboard log-in; password prompted if no file)\n"
+        "  token add --agency NAME --system LABEL   (HTTP API token, printed once)\n"
         "  --agency NAME [--socket PATH] [--json] AGENCY-COMMAND ...   (see tacnet help agency)\n");
     return 2;
 }
@@ -35,6 +38,10 @@ int main(int argc, char **argv)
         return cli_audit_main(argc - 1, argv + 1);
     if (strcmp(cmd, "broker") == 0)
         return cli_broker_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "user") == 0)
+        return cli_user_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "token") == 0)
+        return cli_token_main(argc - 1, argv + 1);
     if (strcmp(cmd, "--agency") == 0 || strncmp(cmd, "--agency=", 9) == 0)
         return cli_agency_main(argc - 1, argv + 1);
     fprintf(stderr, "tacnet: unknown command \"%s\"\n", cmd);

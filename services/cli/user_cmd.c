@@ -1,0 +1,215 @@
+/* user_cmd: `tacnet user add` and `tacnet token add`, the dashboard's users and the HTTP API's
+ * tokens. The password is read from a prompt (echo off) or a file, never from argv, and hashed
+ * here with Argon2id; only the hash reaches the daemon, which is the only writer of its users. */
+#include "cli.h"
+#include "client/client.h"
+#include "err.h"
+
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define USER_TIMEOUT_MS  10000
+#define USER_MIN_PASSWORD 10
+
+typedef struct {
+    const char *agency, *data_dir, *initials, *role, *password_file, *system;
+} user_opts_t;
+
+static int s_usage(void)
+{
+    fprintf(stderr,
+            "usage: tacnet user add --agency NAME --initials XX --role practitioner|manager|dsl|lead\n"
+            "                       [--password-file FILE] [--data-dir DIR]\n"
+            "       tacnet token add --agency NAME --system LABEL [--data-dir DIR]\n"
+            "  The password is prompted for (or read from the first line of FILE), never taken\n"
+            "  from the command line. The token is printed once; the daemon keeps only its hash.\n");
+    return 2;
+}
+
+static int s_parse(int argc, char **argv, user_opts_t *o)
+{
+    for (int i = 2; i < argc; i++) {
+        const char **slot = NULL;
+        if (strcmp(argv[i], "--agency") == 0)
+            slot = &o->agency;
+        else if (strcmp(argv[i], "--data-dir") == 0)
+            slot = &o->data_dir;
+        else if (strcmp(argv[i], "--initials") == 0)
+            slot = &o->initials;
+        else if (strcmp(argv[i], "--role") == 0)
+            slot = &o->role;
+        else if (strcmp(argv[i], "--password-file") == 0)
+            slot = &o->password_file;
+        else if (strcmp(argv[i], "--system") == 0)
+            slot = &o->system;
+        if (!slot || i + 1 >= argc) {
+            fprintf(stderr, "tacnet: unknown option or missing value: %s\n", argv[i]);
+            return -1;
+        }
+        *slot = argv[++i];
+    }
+    return 0;
+}
+
+/* Read one line into BUF (sodium_malloc'd by the caller). Returns its length or -1. */
+static long s_read_password(const user_opts_t *o, char *buf, size_t cap)
+{
+    FILE *f = NULL;
+    struct termios old, quiet;
+    int tty = 0;
+    if (o->password_file) {
+        if (!(f = fopen(o->password_file, "r"))) {
+            fprintf(stderr, "tacnet: cannot read %s\n", o->password_file);
+            return -1;
+        }
+    } else {
+        f = stdin;
+        if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0) {
+            tty = 1;
+            quiet = old;
+            quiet.c_lflag &= ~(tcflag_t)ECHO;
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+            fprintf(stderr, "Password for %s at %s: ", o->initials, o->agency);
+        }
+    }
+    long n = fgets(buf, (int)cap, f) ? (long)strcspn(buf, "\r\n") : -1;
+    if (n >= 0)
+        buf[n] = 0;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (f != stdin)
+        fclose(f);
+    return n;
+}
+
+static tn_client_t *s_client(const user_opts_t *o)
+{
+    char dir[PATH_MAX];
+    const char *target = o->data_dir;
+    if (!target) {
+        const char *home = getenv("TACNET_HOME");
+        snprintf(dir, sizeof(dir), "%s/%s", home && *home ? home : "./run", o->agency);
+        target = dir;
+    }
+    int err = 0;
+    tn_client_t *c = tn_client_new(target, &err);
+    if (!c)
+        fprintf(stderr, "tacnet: cannot reach the %s daemon at %s: %s\n", o->agency, target,
+                tacnet_strerror(err));
+    return c;
+}
+
+static int s_finish(int rc, Tacnet__ApiReply *reply)
+{
+    if (!reply) {
+        fprintf(stderr, "tacnet: no answer from the daemon: %s\n", tacnet_strerror(rc));
+        return 2;
+    }
+    if (reply->code != 0) {
+        fprintf(stderr, "tacnet: refused: %s: %s\n", tacnet_errname(reply->code),
+                reply->reason ? reply->reason : tacnet_strerror(reply->code));
+        return 1;
+    }
+    return 0;
+}
+
+static const char *s_role_name(const char *role, Tacnet__Role *out)
+{
+    static const struct {
+        const char *name;
+        Tacnet__Role role;
+    } roles[] = { { "practitioner", TACNET__ROLE__PRACTITIONER },
+                  { "manager", TACNET__ROLE__LINE_MANAGER },
+                  { "dsl", TACNET__ROLE__DSL },
+                  { "lead", TACNET__ROLE__LEAD_PROFESSIONAL } };
+    for (size_t i = 0; role && i < sizeof(roles) / sizeof(roles[0]); i++)
+        if (strcmp(roles[i].name, role) == 0) {
+            *out = roles[i].role;
+            return roles[i].name;
+        }
+    return NULL;
+}
+
+int cli_user_main(int argc, char **argv)
+{
+    user_opts_t o = { 0 };
+    Tacnet__Role role;
+    if (argc < 2 || strcmp(argv[1], "add") != 0 || s_parse(argc, argv, &o) != 0 || !o.agency ||
+        !o.initials || !o.role || o.system)
+        return s_usage();
+    if (!s_role_name(o.role, &role)) {
+        fprintf(stderr, "tacnet: --role must be practitioner, manager, dsl or lead\n");
+        return 2;
+    }
+    if (sodium_init() < 0)
+        return 2;
+    char *pw = sodium_malloc(256);
+    char hash[crypto_pwhash_STRBYTES];
+    long n = pw ? s_read_password(&o, pw, 256) : -1;
+    if (n < USER_MIN_PASSWORD) {
+        fprintf(stderr, "tacnet: the password must be at least %d characters\n",
+                USER_MIN_PASSWORD);
+        sodium_free(pw);
+        return 2;
+    }
+    int hrc = crypto_pwhash_str(hash, pw, (unsigned long long)n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    sodium_free(pw);
+    if (hrc != 0) {
+        fprintf(stderr, "tacnet: could not hash the password (out of memory)\n");
+        return 2;
+    }
+    tn_client_t *c = s_client(&o);
+    if (!c)
+        return 2;
+    Tacnet__AddUserRequest au = TACNET__ADD_USER_REQUEST__INIT;
+    au.initials.data = (uint8_t *)o.initials;
+    au.initials.len = strlen(o.initials);
+    au.role = role;
+    au.password_hash = hash;
+    Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
+    req.op_case = TACNET__API_REQUEST__OP_ADD_USER;
+    req.add_user = &au;
+    Tacnet__ApiReply *reply = NULL;
+    int rc = tn_client_call(c, &req, &reply, USER_TIMEOUT_MS);
+    rc = s_finish(rc, reply);
+    if (rc == 0)
+        printf("user %s (%s) can now log in at the %s dashboard\n", o.initials, o.role, o.agency);
+    tn_client_reply_free(&reply);
+    tn_client_destroy(&c);
+    sodium_memzero(hash, sizeof(hash));
+    return rc;
+}
+
+int cli_token_main(int argc, char **argv)
+{
+    user_opts_t o = { 0 };
+    if (argc < 2 || strcmp(argv[1], "add") != 0 || s_parse(argc, argv, &o) != 0 || !o.agency ||
+        !o.system || o.initials || o.role || o.password_file)
+        return s_usage();
+    tn_client_t *c = s_client(&o);
+    if (!c)
+        return 2;
+    Tacnet__AddTokenRequest at = TACNET__ADD_TOKEN_REQUEST__INIT;
+    at.system = (char *)o.system;
+    Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
+    req.op_case = TACNET__API_REQUEST__OP_ADD_TOKEN;
+    req.add_token = &at;
+    Tacnet__ApiReply *reply = NULL;
+    int rc = tn_client_call(c, &req, &reply, USER_TIMEOUT_MS);
+    rc = s_finish(rc, reply);
+    if (rc == 0 && reply->token)
+        printf("%s\n", reply->token->token);
+    if (reply && reply->token && reply->token->token)
+        sodium_memzero(reply->token->token, strlen(reply->token->token));
+    tn_client_reply_free(&reply);
+    tn_client_destroy(&c);
+    return rc;
+}
