@@ -585,8 +585,8 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
         break;
     case TACNET__API_REQUEST__OP_ADD_USER: {
         Tacnet__AddUserRequest *au = req->add_user;
-        rc = agency_user_add(self, au->initials.data, au->initials.len, au->role,
-                             au->password_hash);
+        rc =
+            agency_user_add(self, au->initials.data, au->initials.len, au->role, au->password_hash);
         if (rc == TACNET_EENUM) {
             s_reply_error(reply, rc, "role must be practitioner, manager, dsl or lead");
             return;

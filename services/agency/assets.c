@@ -6,13 +6,13 @@
 
 #include <string.h>
 
-#define ASSET(sym, file)                                                                          \
-    __asm__(".section .rodata\n"                                                                  \
-            ".global " #sym "_start\n"                                                            \
-            ".global " #sym "_end\n" #sym "_start:\n"                                             \
-            ".incbin \"services/agency/assets/" file "\"\n" #sym "_end:\n"                        \
-            ".byte 0\n"                                                                           \
-            ".previous\n");                                                                       \
+#define ASSET(sym, file)                                                   \
+    __asm__(".section .rodata\n"                                           \
+            ".global " #sym "_start\n"                                     \
+            ".global " #sym "_end\n" #sym "_start:\n"                      \
+            ".incbin \"services/agency/assets/" file "\"\n" #sym "_end:\n" \
+            ".byte 0\n"                                                    \
+            ".previous\n");                                                \
     extern const char sym##_start[], sym##_end[]
 
 ASSET(agency_asset_css, "app.css");
@@ -24,7 +24,8 @@ int agency_web_asset(const char *path, const char **data, size_t *len, const cha
     const struct {
         const char *path, *start, *end, *type;
     } files[] = {
-        { "/static/app.css", agency_asset_css_start, agency_asset_css_end, "text/css; charset=utf-8" },
+        { "/static/app.css", agency_asset_css_start, agency_asset_css_end,
+          "text/css; charset=utf-8" },
         { "/static/live.js", agency_asset_js_start, agency_asset_js_end,
           "text/javascript; charset=utf-8" },
         { "/static/icon.svg", agency_asset_icon_start, agency_asset_icon_end, "image/svg+xml" },

@@ -37,7 +37,7 @@ typedef struct {
     ftype_t type;
     const ProtobufCEnumDescriptor *e; /* FT_ENUM */
     int required;
-    source_t source; /* FT_ABOUT */
+    source_t source;   /* FT_ABOUT */
     const char *group; /* starts a fieldset with this legend */
 } field_t;
 
@@ -49,14 +49,21 @@ typedef struct {
     size_t n;
 } form_t;
 
-#define AGENCY_E  &tacnet__agency__descriptor
-#define PARTICIPANT(i)                                                                            \
-    { "body.decision.participants[" #i "].who.agency", "Agency", FT_ENUM, AGENCY_E, 0, 0,         \
-      "Participant " #i },                                                                        \
-        { "body.decision.participants[" #i "].who.initials", "Initials", FT_TEXT, 0, 0, 0, 0 },   \
-        { "body.decision.participants[" #i "].view", "Their view", FT_TEXT, 0, 0, 0, 0 },         \
-        { "body.decision.participants[" #i "].agreed", "Agreed with the decision", FT_CHECK, 0,   \
-          0, 0, 0 }
+#define AGENCY_E &tacnet__agency__descriptor
+#define PARTICIPANT(i)                                                                           \
+    { "body.decision.participants[" #i "].who.agency",                                           \
+      "Agency",                                                                                  \
+      FT_ENUM,                                                                                   \
+      AGENCY_E,                                                                                  \
+      0,                                                                                         \
+      0,                                                                                         \
+      "Participant " #i },                                                                       \
+        { "body.decision.participants[" #i "].who.initials", "Initials", FT_TEXT, 0, 0, 0, 0 },  \
+        { "body.decision.participants[" #i "].view", "Their view", FT_TEXT, 0, 0, 0, 0 },        \
+    {                                                                                            \
+        "body.decision.participants[" #i "].agreed", "Agreed with the decision", FT_CHECK, 0, 0, \
+            0, 0                                                                                 \
+    }
 
 static const field_t s_decision[] = {
     { "body.decision.topic", "Topic", FT_TEXT, 0, 1, 0, 0 },
@@ -109,19 +116,39 @@ static const field_t s_meeting_requested[] = {
     { "body.meeting_requested.wanted_by_date", "Wanted by", FT_DATE, 0, 0, 0, 0 },
 };
 
-#define ACTION(i)                                                                                 \
-    { "body.meeting_outcome.actions[" #i "].description", "Action", FT_TEXT, 0, 0, 0,             \
-      "Action " #i },                                                                             \
-        { "body.meeting_outcome.actions[" #i "].owner_agency", "Owner agency", FT_ENUM, AGENCY_E, \
-          0, 0, 0 },                                                                              \
-        { "body.meeting_outcome.actions[" #i "].owner_initials", "Owner initials", FT_TEXT, 0, 0, \
-          0, 0 },                                                                                 \
-        { "body.meeting_outcome.actions[" #i "].due_date", "Due", FT_DATE, 0, 0, 0, 0 }
-#define FAMILY(i)                                                                                 \
-    { "body.meeting_outcome.family[" #i "].role", "Family member", FT_ENUM,                       \
-      &tacnet__family_role__descriptor, 0, 0, "Family view " #i },                                \
-        { "body.meeting_outcome.family[" #i "].attended", "Attended", FT_CHECK, 0, 0, 0, 0 },     \
-        { "body.meeting_outcome.family[" #i "].view", "Their view", FT_TEXT, 0, 0, 0, 0 }
+#define ACTION(i)                                                                                    \
+    {                                                                                                \
+        "body.meeting_outcome.actions[" #i "].description", "Action", FT_TEXT, 0, 0, 0, "Action " #i \
+    },                                                                                               \
+        { "body.meeting_outcome.actions[" #i "].owner_agency",                                       \
+          "Owner agency",                                                                            \
+          FT_ENUM,                                                                                   \
+          AGENCY_E,                                                                                  \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+        { "body.meeting_outcome.actions[" #i "].owner_initials",                                     \
+          "Owner initials",                                                                          \
+          FT_TEXT,                                                                                   \
+          0,                                                                                         \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+    {                                                                                                \
+        "body.meeting_outcome.actions[" #i "].due_date", "Due", FT_DATE, 0, 0, 0, 0                  \
+    }
+#define FAMILY(i)                                                                             \
+    { "body.meeting_outcome.family[" #i "].role",                                             \
+      "Family member",                                                                        \
+      FT_ENUM,                                                                                \
+      &tacnet__family_role__descriptor,                                                       \
+      0,                                                                                      \
+      0,                                                                                      \
+      "Family view " #i },                                                                    \
+        { "body.meeting_outcome.family[" #i "].attended", "Attended", FT_CHECK, 0, 0, 0, 0 }, \
+    {                                                                                         \
+        "body.meeting_outcome.family[" #i "].view", "Their view", FT_TEXT, 0, 0, 0, 0         \
+    }
 
 static const field_t s_meeting_outcome[] = {
     { "body.meeting_outcome.meeting_id", "Meeting", FT_ABOUT, 0, 1, SRC_MEETINGS, 0 },
@@ -139,8 +166,8 @@ static const field_t s_meeting_outcome[] = {
 
 static const field_t s_measure[] = {
     { "body.outcome_measure.tool", "Measure", FT_ENUM, &tacnet__measure_tool__descriptor, 1, 0, 0 },
-    { "body.outcome_measure.informant", "Informant", FT_ENUM, &tacnet__informant__descriptor, 0,
-      0, 0 },
+    { "body.outcome_measure.informant", "Informant", FT_ENUM, &tacnet__informant__descriptor, 0, 0,
+      0 },
     { "body.outcome_measure.values", "Scores (comma-separated)", FT_INTS, 0, 1, 0, 0 },
     { "body.outcome_measure.goal_ids", "Goal numbers for GBO scores (comma-separated)", FT_INTS, 0,
       0, 0, 0 },
@@ -157,7 +184,10 @@ static const field_t s_contact[] = {
     { "body.contact_logged.summary", "Summary", FT_AREA, 0, 0, 0, 0 },
 };
 
-#define FORM(n, t, i, f) { n, t, i, f, N_OF(f) }
+#define FORM(n, t, i, f)    \
+    {                       \
+        n, t, i, f, N_OF(f) \
+    }
 static const form_t s_forms[] = {
     FORM("decision", "Record a decision",
          "Shared decision-making: what was decided, the options, who took part and the child's "
@@ -379,13 +409,13 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, choice_t 
 {
     size_t n = 0;
     const Tacnet__CaseState *st = sc->state;
-#define ADD(bin, ...)                                                                             \
-    do {                                                                                          \
-        if (n < cap && (bin).len == 16) {                                                         \
-            sodium_bin2hex(out[n].hex, sizeof(out[n].hex), (bin).data, 16);                       \
-            snprintf(out[n].label, sizeof(out[n].label), __VA_ARGS__);                            \
-            n++;                                                                                  \
-        }                                                                                         \
+#define ADD(bin, ...)                                                       \
+    do {                                                                    \
+        if (n < cap && (bin).len == 16) {                                   \
+            sodium_bin2hex(out[n].hex, sizeof(out[n].hex), (bin).data, 16); \
+            snprintf(out[n].label, sizeof(out[n].label), __VA_ARGS__);      \
+            n++;                                                            \
+        }                                                                   \
     } while (0)
     if (st && src == SRC_DECISIONS)
         for (size_t i = 0; i < st->n_decisions; i++)

@@ -151,8 +151,9 @@ static void s_sse_line(agency_buf_t *b, const Tacnet__TimelineEntry *e)
     json_object_set_new(j, "msg_id", json_string(hex));
     json_object_set_new(j, "kind", json_string(names_kind(e->header->kind)));
     json_object_set_new(j, "sender", json_string(names_agency(e->header->sender)));
-    json_object_set_new(j, "case_ref", json_stringn((const char *)e->header->case_ref.data,
-                                                    e->header->case_ref.len));
+    json_object_set_new(
+        j, "case_ref",
+        json_stringn((const char *)e->header->case_ref.data, e->header->case_ref.len));
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     agency_buf_printf(b, "id: %llu\nevent: tacnet\ndata: %s\n\n", (unsigned long long)e->local_seq,
@@ -461,8 +462,8 @@ static enum MHD_Result s_login(agency_t *self, struct MHD_Connection *con, int p
         agency_session_t s;
         char sid[AGENCY_SECRET_HEX];
         const char *initials = agency_kv_get(form, "initials");
-        int rc = agency_login(self, initials ? initials : "", agency_kv_get(form, "password"),
-                              sid, &s);
+        int rc =
+            agency_login(self, initials ? initials : "", agency_kv_get(form, "password"), sid, &s);
         if (rc == 0) {
             s_cookie(cookie, sizeof(cookie), "tn_session", sid, "/",
                      (long)(AGENCY_SESSION_MS / 1000));
@@ -491,8 +492,8 @@ static enum MHD_Result s_dashboard(agency_t *self, struct MHD_Connection *con, c
     if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return s_send(con, 405, "text/plain", "method not allowed\n", 19, NULL, NULL);
     agency_kv_t form = { 0 };
-    if (post && (rq->too_big || agency_kv_parse(&form, rq->body.data ? rq->body.data : "",
-                                                rq->body.len) != 0)) {
+    if (post && (rq->too_big ||
+                 agency_kv_parse(&form, rq->body.data ? rq->body.data : "", rq->body.len) != 0)) {
         agency_kv_clear(&form);
         return s_send(con, 413, "text/plain", "form too large or malformed\n", 28, NULL, NULL);
     }
@@ -637,11 +638,11 @@ int agency_http_start(agency_t *self, char *why, size_t whylen)
     }
     struct agency_http *h = xcalloc(1, sizeof(*h));
     h->agency = self;
-    h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, s_handler,
-                            self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                            MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
+    h->d =
+        MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, s_handler, self,
+                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)HTTP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                         MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         h->d ? MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!info) {

@@ -168,8 +168,8 @@ static int s_login_record(MDB_txn *txn, void *arg)
     char actor[32];
     snprintf(actor, sizeof(actor), "web/%.*s", (int)l->len, l->initials);
     if (rc == 0)
-        rc = agency_audit(self, txn, actor, "login", actor + 4,
-                          l->outcome == 0 ? "ok" : "refused", l->outcome);
+        rc = agency_audit(self, txn, actor, "login", actor + 4, l->outcome == 0 ? "ok" : "refused",
+                          l->outcome);
     return rc;
 }
 
@@ -304,8 +304,9 @@ static int s_token_put(MDB_txn *txn, void *arg)
 int agency_token_add(agency_t *self, const char *system, char token[AGENCY_SECRET_HEX])
 {
     size_t n = system ? strlen(system) : 0;
-    if (n == 0 || n >= AGENCY_SYSTEM_CHARS || strspn(system, "abcdefghijklmnopqrstuvwxyz"
-                                                             "0123456789_-") != n)
+    if (n == 0 || n >= AGENCY_SYSTEM_CHARS ||
+        strspn(system, "abcdefghijklmnopqrstuvwxyz"
+                       "0123456789_-") != n)
         return TACNET_EFIELD;
     uint8_t raw[32];
     randombytes_buf(raw, sizeof(raw));

@@ -680,7 +680,8 @@ void agency_web_cases(agency_web_t *w)
                 if (!s_escalation_open(ev))
                     continue;
                 r->open_esc++;
-                if (ev->has_deadline_ms && (!r->next_deadline || ev->deadline_ms < r->next_deadline))
+                if (ev->has_deadline_ms &&
+                    (!r->next_deadline || ev->deadline_ms < r->next_deadline))
                     r->next_deadline = ev->deadline_ms;
             }
         } else {
@@ -790,8 +791,8 @@ void agency_web_cases(agency_web_t *w)
             agency_buf_puts(b, "<br>");
             s_left(b, r->next_deadline, now);
         }
-        agency_buf_printf(b, "</td><td>%s%zu%s</td><td>", r->overdue ? "<strong>" : "",
-                          r->overdue, r->overdue ? "</strong>" : "");
+        agency_buf_printf(b, "</td><td>%s%zu%s</td><td>", r->overdue ? "<strong>" : "", r->overdue,
+                          r->overdue ? "</strong>" : "");
         s_time(b, r->s->last_activity_ms);
         agency_buf_puts(b, "</td></tr>");
     }
@@ -864,17 +865,20 @@ static void s_chart(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
         agency_buf_printf(b, "<polyline class=\"%s\" points=\"", cls[k]);
         for (uint32_t p = 0; p < g[k].n; p++) {
             uint64_t t = clock_date_to_ms(g[k].date[p]);
-            int x = t1 > t0 ? L + (int)((t - t0) * (uint64_t)(W - L - R) / span) : L + (W - L - R) / 2;
+            int x =
+                t1 > t0 ? L + (int)((t - t0) * (uint64_t)(W - L - R) / span) : L + (W - L - R) / 2;
             int y = T + (H - T - B) * (10 - (int)g[k].score[p]) / 10;
             agency_buf_printf(b, "%d,%d ", x, y);
         }
         agency_buf_puts(b, "\"/>");
         for (uint32_t p = 0; p < g[k].n; p++) {
             uint64_t t = clock_date_to_ms(g[k].date[p]);
-            int x = t1 > t0 ? L + (int)((t - t0) * (uint64_t)(W - L - R) / span) : L + (W - L - R) / 2;
+            int x =
+                t1 > t0 ? L + (int)((t - t0) * (uint64_t)(W - L - R) / span) : L + (W - L - R) / 2;
             int y = T + (H - T - B) * (10 - (int)g[k].score[p]) / 10;
-            agency_buf_printf(b, "<circle class=\"%s\" cx=\"%d\" cy=\"%d\" r=\"4\"><title>goal %u: "
-                                 "%u on ",
+            agency_buf_printf(b,
+                              "<circle class=\"%s\" cx=\"%d\" cy=\"%d\" r=\"4\"><title>goal %u: "
+                              "%u on ",
                               cls[k], x, y, g[k].goal, g[k].score[p]);
             s_date(b, g[k].date[p]);
             agency_buf_puts(b, "</title></circle>");
@@ -894,8 +898,8 @@ static void s_chart(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
 
 static void s_section(agency_buf_t *b, const char *id, const char *title)
 {
-    agency_buf_printf(b, "<section id=\"%s\" aria-labelledby=\"%s-h\"><h2 id=\"%s-h\">%s</h2>",
-                      id, id, id, title);
+    agency_buf_printf(b, "<section id=\"%s\" aria-labelledby=\"%s-h\"><h2 id=\"%s-h\">%s</h2>", id,
+                      id, id, title);
 }
 
 static void s_form_link(agency_buf_t *b, const char *ref, const char *form, const char *label,
@@ -919,12 +923,11 @@ static void s_escalations(agency_buf_t *b, const char *ref, const Tacnet__ShowCa
         const Tacnet__EscalationView *e = st->escalations[i];
         int open = s_escalation_open(e);
         shown++;
-        agency_buf_printf(b, "<article class=\"escalation%s\"><h3>Stage %u%s%s — %s</h3>",
-                          open ? " open" : "", e->has_stage ? e->stage : 1,
-                          e->has_urgent && e->urgent ? " (urgent)" : "",
-                          e->has_automatic && e->automatic ? " (automatic)" : "",
-                          e->has_state ? s_enum(&tacnet__escalation_event__descriptor, e->state)
-                                       : "raised");
+        agency_buf_printf(
+            b, "<article class=\"escalation%s\"><h3>Stage %u%s%s — %s</h3>", open ? " open" : "",
+            e->has_stage ? e->stage : 1, e->has_urgent && e->urgent ? " (urgent)" : "",
+            e->has_automatic && e->automatic ? " (automatic)" : "",
+            e->has_state ? s_enum(&tacnet__escalation_event__descriptor, e->state) : "raised");
         agency_buf_puts(b, "<dl class=\"fields\"><dt>Deadline</dt><dd>");
         if (e->has_deadline_ms) {
             s_time(b, e->deadline_ms);
@@ -952,17 +955,17 @@ static void s_escalations(agency_buf_t *b, const char *ref, const Tacnet__ShowCa
             for (size_t h = 0; h < e->n_history; h++) {
                 const Tacnet__EscalationNotice *n = e->history[h];
                 agency_buf_printf(b, "<li>%s, stage %u, for %s, deadline ",
-                                  s_enum(&tacnet__escalation_event__descriptor, n->event),
-                                  n->stage, s_role(n->audience));
+                                  s_enum(&tacnet__escalation_event__descriptor, n->event), n->stage,
+                                  s_role(n->audience));
                 s_time(b, n->deadline_ms);
                 agency_buf_puts(b, "</li>");
             }
             agency_buf_puts(b, "</ol>");
         }
         for (size_t r = 0; r < e->n_responses; r++) {
-            agency_buf_printf(b, "<p>Response at stage %u: %s. ", e->responses[r]->stage,
-                              s_enum(&tacnet__stage_position__descriptor,
-                                     e->responses[r]->position));
+            agency_buf_printf(
+                b, "<p>Response at stage %u: %s. ", e->responses[r]->stage,
+                s_enum(&tacnet__stage_position__descriptor, e->responses[r]->position));
             s_text(b, e->responses[r]->comment);
             agency_buf_puts(b, "</p>");
         }
@@ -1057,10 +1060,10 @@ static void s_team(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
         agency_buf_printf(b, "<p>Lead hand-over offered by %s to ",
                           s_agency_title(st->pending_handover->from_agency));
         s_prof(b, st->pending_handover->new_lead);
-        agency_buf_printf(b, "%s.</p>", st->pending_handover->has_overdue &&
-                                                st->pending_handover->overdue
-                                            ? " (not accepted in time)"
-                                            : "");
+        agency_buf_printf(b, "%s.</p>",
+                          st->pending_handover->has_overdue && st->pending_handover->overdue
+                              ? " (not accepted in time)"
+                              : "");
     }
     agency_buf_puts(b, "</section>");
 }
@@ -1103,12 +1106,11 @@ static void s_plan(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
         agency_buf_puts(b, "<h3>Outcome measures</h3><ul>");
         for (size_t i = 0; i < st->n_measures; i++) {
             const Tacnet__MeasureView *m = st->measures[i];
-            agency_buf_printf(b, "<li>%s by %s (%s), ",
-                              s_enum(&tacnet__measure_tool__descriptor, m->tool),
-                              s_agency_title(m->by),
-                              m->has_informant
-                                  ? s_enum(&tacnet__informant__descriptor, m->informant)
-                                  : "informant not given");
+            agency_buf_printf(
+                b, "<li>%s by %s (%s), ", s_enum(&tacnet__measure_tool__descriptor, m->tool),
+                s_agency_title(m->by),
+                m->has_informant ? s_enum(&tacnet__informant__descriptor, m->informant)
+                                 : "informant not given");
             s_date(b, m->has_measured_date ? m->measured_date : 0);
             if (m->has_total)
                 agency_buf_printf(b, ": total %u", m->total);
@@ -1241,8 +1243,8 @@ static void s_decision(agency_buf_t *b, const Tacnet__Decision *d, uint32_t by)
         const Tacnet__Participant *pt = d->participants[p];
         agency_buf_puts(b, "<li>");
         s_prof(b, pt->who);
-        agency_buf_printf(b, " — %s: ",
-                          pt->has_agreed ? (pt->agreed ? "agreed" : "disagreed") : "view");
+        agency_buf_printf(
+            b, " — %s: ", pt->has_agreed ? (pt->agreed ? "agreed" : "disagreed") : "view");
         s_text(b, pt->view);
         agency_buf_puts(b, "</li>");
     }
@@ -1296,10 +1298,9 @@ static void s_consent(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
             agency_buf_printf(b, "%s%s", s ? ", " : "", names_sensitivity(c->scope[s]));
         agency_buf_printf(b, "%s.</p><p>The child's wishes: ", c->n_scope ? "" : "nothing listed");
         s_text(b, c->child_wishes);
-        agency_buf_printf(b, " %s</p>",
-                          c->has_child_competent && c->child_competent
-                              ? "(judged competent to consent)"
-                              : "");
+        agency_buf_printf(
+            b, " %s</p>",
+            c->has_child_competent && c->child_competent ? "(judged competent to consent)" : "");
     } else {
         agency_buf_puts(b, "<p>No consent recorded in this agency's view.</p>");
     }
@@ -1375,8 +1376,9 @@ static void s_timeline(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
     agency_buf_puts(b, "<ol class=\"timeline\" reversed>");
     for (size_t k = sc->n_timeline; k > 0; k--) {
         const Tacnet__TimelineEntry *e = sc->timeline[k - 1];
-        agency_buf_printf(b, "<li class=\"event kind-%s\"><p class=\"meta\"><strong>%s</strong> "
-                             "from %s · ",
+        agency_buf_printf(b,
+                          "<li class=\"event kind-%s\"><p class=\"meta\"><strong>%s</strong> "
+                          "from %s · ",
                           names_kind(e->header->kind), names_kind(e->header->kind),
                           s_agency_title(e->header->sender));
         s_time(b, e->header->created_at_ms);
@@ -1430,8 +1432,9 @@ void agency_web_case(agency_web_t *w, const char *ref)
     agency_buf_puts(b, "</nav>");
     const char *published = agency_kv_get(w->query, "published");
     if (published && strspn(published, "0123456789abcdef") == strlen(published))
-        agency_buf_printf(b, "<p class=\"ok\" role=\"status\">Sent: event %s is queued for the "
-                             "team.</p>",
+        agency_buf_printf(b,
+                          "<p class=\"ok\" role=\"status\">Sent: event %s is queued for the "
+                          "team.</p>",
                           published);
     s_escalations(b, cref, sc, now);
     s_team(b, sc);
@@ -1533,8 +1536,7 @@ void agency_web_inbox(agency_web_t *w)
             items[k - 1] = t;
         }
     for (size_t i = 0; i < n; i++) {
-        agency_buf_printf(b,
-                          "<tr><td><a href=\"/cases/%s\">%s</a></td><td>%u</td><td>%s</td><td>",
+        agency_buf_printf(b, "<tr><td><a href=\"/cases/%s\">%s</a></td><td>%u</td><td>%s</td><td>",
                           items[i].ref, items[i].ref, items[i].stage,
                           items[i].audience ? s_role(items[i].audience) : "—");
         s_time(b, items[i].deadline);

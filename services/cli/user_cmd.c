@@ -13,7 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define USER_TIMEOUT_MS  10000
+#define USER_TIMEOUT_MS   10000
 #define USER_MIN_PASSWORD 10
 
 typedef struct {
@@ -22,12 +22,13 @@ typedef struct {
 
 static int s_usage(void)
 {
-    fprintf(stderr,
-            "usage: tacnet user add --agency NAME --initials XX --role practitioner|manager|dsl|lead\n"
-            "                       [--password-file FILE] [--data-dir DIR]\n"
-            "       tacnet token add --agency NAME --system LABEL [--data-dir DIR]\n"
-            "  The password is prompted for (or read from the first line of FILE), never taken\n"
-            "  from the command line. The token is printed once; the daemon keeps only its hash.\n");
+    fprintf(
+        stderr,
+        "usage: tacnet user add --agency NAME --initials XX --role practitioner|manager|dsl|lead\n"
+        "                       [--password-file FILE] [--data-dir DIR]\n"
+        "       tacnet token add --agency NAME --system LABEL [--data-dir DIR]\n"
+        "  The password is prompted for (or read from the first line of FILE), never taken\n"
+        "  from the command line. The token is printed once; the daemon keeps only its hash.\n");
     return 2;
 }
 
@@ -154,8 +155,7 @@ int cli_user_main(int argc, char **argv)
     char hash[crypto_pwhash_STRBYTES];
     long n = pw ? s_read_password(&o, pw, 256) : -1;
     if (n < USER_MIN_PASSWORD) {
-        fprintf(stderr, "tacnet: the password must be at least %d characters\n",
-                USER_MIN_PASSWORD);
+        fprintf(stderr, "tacnet: the password must be at least %d characters\n", USER_MIN_PASSWORD);
         sodium_free(pw);
         return 2;
     }

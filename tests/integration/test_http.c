@@ -1,0 +1,436 @@
+/* Integration tests of the dashboard and HTTP/JSON API: real broker and agency daemons on
+ * loopback, spoken to over plain sockets by a tiny HTTP/1.1 client (no new dependency). */
+#include "harness.c"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <sys/socket.h>
+
+#include "client/client.h"
+#include "pbjson.h"
+
+#define S        TACNET__AGENCY__SCHOOL
+#define SC       TACNET__AGENCY__SOCIAL_CARE
+#define HV       TACNET__AGENCY__HEALTH_VISITING
+#define CASE     "LA7-2026-000123"
+#define HV_CASE  "LA7-2026-000124"
+#define PASSWORD "correct-horse-battery"
+#define CALL_MS  10000
+
+static h_env_t env;
+static h_agency_t *school, *social, *hv;
+static int port[16];
+
+/* A port the kernel says is free now. */
+static int s_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(sa);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static h_agency_t *s_up(uint32_t agency)
+{
+    h_agency_t *a = h_agency_add(&env, agency);
+    port[agency] = s_free_port();
+    FILE *f = fopen(a->conf, "a");
+    cr_assert_not_null(f);
+    fprintf(f, "[http]\nlisten = 127.0.0.1\nport = %d\n", port[agency]);
+    fclose(f);
+    cr_assert_eq(h_agency_start(a, NULL), 0, "agency %u did not start (log %s)", agency, a->log);
+    return a;
+}
+
+static tn_client_t *s_client(const h_agency_t *a)
+{
+    int err = 0;
+    tn_client_t *c = tn_client_new(a->data, &err);
+    cr_assert_not_null(c, "tn_client_new: %s", tacnet_errname(err));
+    return c;
+}
+
+static void s_publish(const h_agency_t *a, const char *json)
+{
+    json_t *j = json_loads(json, 0, NULL);
+    cr_assert_not_null(j);
+    char why[256];
+    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_to_message(
+        &tacnet__publish_request__descriptor, j, why, sizeof(why));
+    json_decref(j);
+    cr_assert_not_null(req, "%s", why);
+    tn_client_t *c = s_client(a);
+    Tacnet__ApiReply *r = NULL;
+    int rc = tn_client_publish(c, req, &r, CALL_MS);
+    cr_assert_eq(rc, 0, "publish refused: %s", tacnet_errname(rc));
+    tn_client_reply_free(&r);
+    tn_client_destroy(&c);
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+
+static void s_add_user(const h_agency_t *a, const char *initials, Tacnet__Role role)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    /* The smallest Argon2id cost keeps the test quick; the command uses INTERACTIVE. */
+    cr_assert_eq(crypto_pwhash_str(hash, PASSWORD, strlen(PASSWORD), crypto_pwhash_OPSLIMIT_MIN,
+                                   crypto_pwhash_MEMLIMIT_MIN),
+                 0);
+    Tacnet__AddUserRequest au = TACNET__ADD_USER_REQUEST__INIT;
+    au.initials.data = (uint8_t *)initials;
+    au.initials.len = strlen(initials);
+    au.role = role;
+    au.password_hash = hash;
+    Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
+    req.op_case = TACNET__API_REQUEST__OP_ADD_USER;
+    req.add_user = &au;
+    tn_client_t *c = s_client(a);
+    Tacnet__ApiReply *r = NULL;
+    cr_assert_eq(tn_client_call(c, &req, &r, CALL_MS), 0);
+    tn_client_reply_free(&r);
+    tn_client_destroy(&c);
+}
+
+static char *s_add_token(const h_agency_t *a, const char *system)
+{
+    Tacnet__AddTokenRequest at = TACNET__ADD_TOKEN_REQUEST__INIT;
+    at.system = (char *)system;
+    Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
+    req.op_case = TACNET__API_REQUEST__OP_ADD_TOKEN;
+    req.add_token = &at;
+    tn_client_t *c = s_client(a);
+    Tacnet__ApiReply *r = NULL;
+    cr_assert_eq(tn_client_call(c, &req, &r, CALL_MS), 0);
+    cr_assert_eq(r->result_case, TACNET__API_REPLY__RESULT_TOKEN);
+    char *t = strdup(r->token->token);
+    tn_client_reply_free(&r);
+    tn_client_destroy(&c);
+    return t;
+}
+
+/* ------------------------------------------------------------------ a tiny HTTP client */
+
+typedef struct {
+    int status;
+    char *text; /* headers and body */
+    const char *body;
+} resp_t;
+
+static void s_resp_free(resp_t *r)
+{
+    free(r->text);
+    memset(r, 0, sizeof(*r));
+}
+
+static resp_t s_http(uint32_t agency, const char *method, const char *path, const char *headers,
+                     const char *body)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)port[agency]),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "connect to %d", port[agency]);
+    struct timeval tv = { 10, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    size_t blen = body ? strlen(body) : 0;
+    size_t cap0 = 1024 + blen + (headers ? strlen(headers) : 0) + strlen(path);
+    char *req = malloc(cap0);
+    int n = snprintf(req, cap0,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     method, path, headers ? headers : "",
+                     body && !strstr(headers ? headers : "", "Content-Type")
+                         ? "Content-Type: application/x-www-form-urlencoded\r\n"
+                         : "",
+                     blen, body ? body : "");
+    cr_assert_gt(n, 0);
+    cr_assert_eq(write(fd, req, (size_t)n), n);
+    free(req);
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    ssize_t got;
+    while ((got = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)got;
+        if (cap - len < 4096)
+            buf = realloc(buf, cap *= 2);
+    }
+    close(fd);
+    buf[len] = 0;
+    resp_t r = { 0, buf, "" };
+    sscanf(buf, "HTTP/1.1 %d", &r.status);
+    char *sep = strstr(buf, "\r\n\r\n");
+    r.body = sep ? sep + 4 : "";
+    return r;
+}
+
+/* The value of a 64-hex token after NEEDLE in TEXT, into OUT. */
+static int s_find_hex(const char *text, const char *needle, char out[65])
+{
+    const char *p = strstr(text, needle);
+    if (!p)
+        return 0;
+    p += strlen(needle);
+    snprintf(out, 65, "%.64s", p);
+    return strspn(out, "0123456789abcdef") == 64;
+}
+
+typedef struct {
+    char cookie[160]; /* "Cookie: tn_session=...\r\n" */
+    char csrf[65];
+} login_t;
+
+/* Log in at AGENCY; returns the HTTP status of the log-in POST. */
+static int s_login(uint32_t agency, const char *initials, const char *password, login_t *l)
+{
+    resp_t r = s_http(agency, "GET", "/login", NULL, NULL);
+    cr_assert_eq(r.status, 200);
+    char ltok[65], hdr[160], body[256];
+    cr_assert(s_find_hex(r.text, "tn_login=", ltok));
+    s_resp_free(&r);
+    snprintf(hdr, sizeof(hdr), "Cookie: tn_login=%s\r\n", ltok);
+    snprintf(body, sizeof(body), "csrf=%s&initials=%s&password=%s", ltok, initials, password);
+    r = s_http(agency, "POST", "/login", hdr, body);
+    int status = r.status;
+    char sid[65];
+    if (status == 303) {
+        cr_assert(s_find_hex(r.text, "tn_session=", sid));
+        cr_assert(strstr(r.text, "HttpOnly") && strstr(r.text, "SameSite=Strict") &&
+                  strstr(r.text, "Path=/;"));
+        snprintf(l->cookie, sizeof(l->cookie), "Cookie: tn_session=%s\r\n", sid);
+        s_resp_free(&r);
+        r = s_http(agency, "GET", "/", l->cookie, NULL);
+        cr_assert_eq(r.status, 200);
+        cr_assert(s_find_hex(r.text, "name=\"csrf\" value=\"", l->csrf));
+    }
+    s_resp_free(&r);
+    return status;
+}
+
+/* ------------------------------------------------------------------ the world */
+
+static void setup(void)
+{
+    h_setup(&env, NULL);
+    cr_assert_eq(h_broker_start(&env, NULL), 0);
+    school = s_up(S);
+    social = s_up(SC);
+    hv = s_up(HV);
+    s_publish(school, "{\"kind\":\"concern\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"sensitivity\":\"routine\",\"body\":{\"concern\":{\"category\":"
+                      "\"attendance\",\"summary\":\"Late most Mondays.\"}}}");
+    s_publish(school, "{\"kind\":\"consent_recorded\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"body\":{\"consent_recorded\":{\"state\":\"given\",\"scope\":"
+                      "[\"routine\",\"health\",\"safeguarding\"]}}}");
+    s_publish(school, "{\"kind\":\"referral\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"subject_agency\":\"social_care\",\"body\":{\"referral\":{\"to_agency\":"
+                      "\"social_care\",\"summary\":\"Persistent absence.\"}}}");
+    s_publish(hv, "{\"kind\":\"assessment\",\"case_ref\":\"" HV_CASE "\",\"initials\":\"MB\","
+                  "\"level_of_need\":2,\"body\":{\"assessment\":{\"level_of_need\":2}}}");
+    s_add_user(school, "DL", TACNET__ROLE__DSL);
+    s_add_user(social, "AW", TACNET__ROLE__LEAD_PROFESSIONAL);
+    s_add_user(hv, "PD", TACNET__ROLE__PRACTITIONER);
+    /* Wait until the school's own events are back in its view. */
+    tn_client_t *c = s_client(school);
+    for (int i = 0; i < 250; i++) {
+        Tacnet__ApiReply *r = NULL;
+        int ok = tn_client_case(c, CASE, &r, CALL_MS) == 0 && r->show_case->n_timeline >= 3;
+        tn_client_reply_free(&r);
+        if (ok)
+            break;
+        h_sleep_ms(20);
+    }
+    tn_client_destroy(&c);
+}
+
+static void teardown(void)
+{
+    h_teardown(&env);
+}
+
+TestSuite(http, .init = setup, .fini = teardown, .timeout = 120);
+
+Test(http, no_page_without_log_in)
+{
+    const char *paths[] = { "/", "/inbox", "/cases/" CASE, "/cases/" CASE "/forms/decision" };
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        resp_t r = s_http(S, "GET", paths[i], NULL, NULL);
+        cr_expect_eq(r.status, 303, "%s gave %d", paths[i], r.status);
+        cr_expect(strstr(r.text, "Location: /login"), "%s does not send to /login", paths[i]);
+        cr_expect(!strstr(r.body, CASE), "%s leaked the case", paths[i]);
+        s_resp_free(&r);
+    }
+    resp_t r = s_http(S, "GET", "/events", NULL, NULL);
+    cr_expect_eq(r.status, 401);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/cases", NULL, NULL);
+    cr_expect_eq(r.status, 401);
+    cr_expect(strstr(r.body, "\"E_AUTH\""));
+    s_resp_free(&r);
+    /* Every response carries the security headers. */
+    r = s_http(S, "GET", "/login", NULL, NULL);
+    cr_expect(strstr(r.text, "Content-Security-Policy: default-src 'none'; script-src 'self'"));
+    cr_expect(strstr(r.text, "X-Frame-Options: DENY"));
+    cr_expect(strstr(r.text, "X-Content-Type-Options: nosniff"));
+    cr_expect(strstr(r.text, "Referrer-Policy: no-referrer"));
+    cr_expect(!strstr(r.body, "<script>"), "inline script on the log-in page");
+    s_resp_free(&r);
+}
+
+Test(http, practitioner_cannot_read_another_agencys_case_by_url_or_api)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect(strstr(r.body, "Late most Mondays."));
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/cases/" HV_CASE, l.cookie, NULL);
+    cr_expect_eq(r.status, 404);
+    cr_expect(strstr(r.body, "E_NOTFOUND"));
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/cases/" HV_CASE "/forms/decision", l.cookie, NULL);
+    cr_expect_eq(r.status, 404);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/", l.cookie, NULL);
+    cr_expect(strstr(r.body, CASE) && !strstr(r.body, HV_CASE));
+    s_resp_free(&r);
+
+    char *tok = s_add_token(school, "mis"), hdr[160];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+    r = s_http(S, "GET", "/api/v1/cases/" HV_CASE, hdr, NULL);
+    cr_expect_eq(r.status, 404);
+    cr_expect(strstr(r.body, "\"code\":-1003") && strstr(r.body, "E_NOTFOUND"));
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/cases/" CASE, hdr, NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect(strstr(r.body, "\"show_case\""));
+    s_resp_free(&r);
+    free(tok);
+    /* Health visiting holds its own case. */
+    cr_assert_eq(s_login(HV, "PD", PASSWORD, &l), 303);
+    r = s_http(HV, "GET", "/cases/" HV_CASE, l.cookie, NULL);
+    cr_expect_eq(r.status, 200);
+    s_resp_free(&r);
+}
+
+Test(http, forged_or_missing_csrf_token_is_refused)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    const char *bodies[] = {
+        "body.decision.topic=Sleep&body.decision.chosen=Breakfast+club",
+        "csrf=0000000000000000000000000000000000000000000000000000000000000000"
+        "&body.decision.topic=Sleep&body.decision.chosen=Breakfast+club",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, bodies[i]);
+        cr_expect_eq(r.status, 403, "body %zu gave %d", i, r.status);
+        cr_expect(strstr(r.body, "E_CSRF"));
+        s_resp_free(&r);
+    }
+    /* Another session's token is forged too. */
+    login_t other;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &other), 303);
+    char body[256];
+    snprintf(body, sizeof(body), "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=X",
+             other.csrf);
+    resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
+    cr_expect_eq(r.status, 403);
+    s_resp_free(&r);
+    /* With the session's own token it goes through. */
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=Breakfast+club", l.csrf);
+    r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
+    cr_expect_eq(r.status, 303);
+    cr_expect(strstr(r.text, "Location: /cases/" CASE "?published="));
+    s_resp_free(&r);
+}
+
+Test(http, api_tokens_are_scoped_to_their_agency)
+{
+    char *tok = s_add_token(school, "school-mis"), hdr[160];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+    resp_t r = s_http(S, "GET", "/api/v1/cases", hdr, NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect(strstr(r.body, CASE));
+    s_resp_free(&r);
+    r = s_http(SC, "GET", "/api/v1/cases", hdr, NULL);
+    cr_expect_eq(r.status, 401, "a school token opened social care's API");
+    cr_expect(strstr(r.body, "E_AUTH"));
+    s_resp_free(&r);
+    r = s_http(HV, "GET", "/api/v1/cases/" HV_CASE, hdr, NULL);
+    cr_expect_eq(r.status, 401);
+    s_resp_free(&r);
+    /* Posting an event: the local API's JSON shape, codes and reasons. */
+    char h2[256];
+    snprintf(h2, sizeof(h2), "%sContent-Type: application/json\r\n", hdr);
+    r = s_http(S, "POST", "/api/v1/events", h2,
+               "{\"kind\":\"contact_logged\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+               "\"body\":{\"contact_logged\":{\"with\":\"mother\",\"method\":\"phone_call\","
+               "\"summary\":\"Rang Hollis Brennick about Monday.\"}}}");
+    cr_expect_eq(r.status, 422);
+    cr_expect(strstr(r.body, "\"code\":-1300") && strstr(r.body, "\"E_TEXT\""));
+    cr_expect(strstr(r.body, "\"field\":\"contact_logged.summary\""), "%s", r.body);
+    cr_expect(strstr(r.body, "\"start\":5") && strstr(r.body, "\"end\":20"), "%s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "POST", "/api/v1/events", h2,
+               "{\"kind\":\"contact_logged\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+               "\"body\":{\"contact_logged\":{\"with\":\"mother\",\"method\":\"phone_call\"}}}");
+    cr_expect_eq(r.status, 201, "%s", r.body);
+    cr_expect(strstr(r.body, "\"published\""));
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/events?after=0", hdr, NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect(strstr(r.body, "\"next_local_seq\""));
+    cr_expect(!strstr(r.body, HV_CASE));
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/cases", "Authorization: Bearer 0123\r\n", NULL);
+    cr_expect_eq(r.status, 401);
+    s_resp_free(&r);
+    free(tok);
+}
+
+Test(http, repeated_failures_lock_the_account)
+{
+    login_t l;
+    for (int i = 0; i < 5; i++)
+        cr_expect_eq(s_login(SC, "AW", "wrong-password-123", &l), 401, "attempt %d", i + 1);
+    cr_expect_eq(s_login(SC, "AW", PASSWORD, &l), 429, "the right password got in while locked");
+    /* The page says so. */
+    resp_t r = s_http(SC, "GET", "/login", NULL, NULL);
+    char ltok[65], hdr[160], body[256];
+    cr_assert(s_find_hex(r.text, "tn_login=", ltok));
+    s_resp_free(&r);
+    snprintf(hdr, sizeof(hdr), "Cookie: tn_login=%s\r\n", ltok);
+    snprintf(body, sizeof(body), "csrf=%s&initials=AW&password=%s", ltok, PASSWORD);
+    r = s_http(SC, "POST", "/login", hdr, body);
+    cr_expect(strstr(r.body, "E_LOCKED") && strstr(r.body, "locked"));
+    s_resp_free(&r);
+    /* The log-in form itself needs its token. */
+    r = s_http(SC, "POST", "/login", NULL, "initials=AW&password=x");
+    cr_expect_eq(r.status, 403);
+    s_resp_free(&r);
+}
+
+Test(http, a_form_refusal_shows_the_offending_spans)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    char body[512];
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.decision.topic=Sleep&body.decision.chosen="
+             "Refer+Hollis+Brennick+to+the+nurse",
+             l.csrf);
+    resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
+    cr_expect_eq(r.status, 422);
+    cr_expect(strstr(r.body, "<code>E_TEXT</code>"), "no code");
+    cr_expect(strstr(r.body, "decision.chosen"), "no field");
+    cr_expect(strstr(r.body, "[6,21)"), "no span");
+    cr_expect(strstr(r.body, "Refer <mark>Hollis Brennick</mark> to the nurse"), "no marked span");
+    cr_expect(strstr(r.body, "aria-invalid=\"true\""), "field not marked invalid");
+    s_resp_free(&r);
+}
