@@ -4,6 +4,7 @@
 #   make SANITIZE=address,undefined test
 #                                     the same under ASan+UBSan, in its own build dir;
 #                                     a LeakSanitizer report fails the run
+#   make test-browser                 headless Chromium through the dashboard (tests/browser)
 #   make run                          provision, start broker + four agencies, play the scenario
 #   make format | format-check | clean
 .SUFFIXES:
@@ -120,6 +121,12 @@ test: all $(TESTS)
 run: all
 	@scripts/run-local.sh $(BIN)
 
+# Debian's Chromium driven by playwright-core (pinned in tests/browser/package-lock.json);
+# screenshots land in $(BUILD)/../browser (build/browser).
+test-browser: all
+	cd tests/browser && npm ci --no-audit --no-fund
+	TACNET_BIN=$(abspath $(BIN)) node tests/browser/dashboard.test.js
+
 FMT_SRC := $(wildcard common/*.[ch] services/*/*.[ch] tests/*/*.[ch])
 format:
 	clang-format -i $(FMT_SRC)
@@ -132,6 +139,6 @@ clean:
 # The dashboard's static files are linked in with .incbin (services/agency/assets.c).
 $(BUILD)/services/agency/assets.o: $(wildcard services/agency/assets/*)
 
-.PHONY: all deps test run format format-check clean
+.PHONY: all deps test test-browser run format format-check clean
 .SECONDARY:
 -include $(DEPS)

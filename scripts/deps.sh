@@ -10,6 +10,7 @@ PKGS=(
     liblmdb-dev lmdb-utils libsodium-dev libcriterion-dev
     libmicrohttpd-dev libjansson-dev libinih-dev
     python3
+    chromium nodejs npm
 )
 
 missing=()

@@ -439,6 +439,15 @@ static enum MHD_Result s_get_arg(void *cls, enum MHD_ValueKind kind, const char 
     return MHD_YES;
 }
 
+/* Cookies are per host, not per port: naming them by agency keeps two dashboards on one host
+ * (make run) from logging each other out. */
+static const char *s_cookie_name(const agency_t *self, const char *what)
+{
+    static char name[64];
+    snprintf(name, sizeof(name), "tn_%s_%s", what, self->profile->name);
+    return name;
+}
+
 static void s_cookie(char *out, size_t cap, const char *name, const char *value, const char *path,
                      long max_age)
 {
@@ -453,7 +462,8 @@ static enum MHD_Result s_login(agency_t *self, struct MHD_Connection *con, int p
     char cookie[256], token[AGENCY_SECRET_HEX];
     if (post) {
         /* The log-in form's CSRF token is bound to a short-lived cookie (double submit). */
-        const char *c = MHD_lookup_connection_value(con, MHD_COOKIE_KIND, "tn_login");
+        const char *c =
+            MHD_lookup_connection_value(con, MHD_COOKIE_KIND, s_cookie_name(self, "login"));
         const char *t = agency_kv_get(form, "csrf");
         if (!c || !t || strlen(c) != 64 || strlen(t) != 64 || sodium_memcmp(c, t, 64) != 0) {
             agency_web_error(&w, 403, TACNET_ECSRF, "the log-in form expired; open it again");
@@ -465,7 +475,7 @@ static enum MHD_Result s_login(agency_t *self, struct MHD_Connection *con, int p
         int rc =
             agency_login(self, initials ? initials : "", agency_kv_get(form, "password"), sid, &s);
         if (rc == 0) {
-            s_cookie(cookie, sizeof(cookie), "tn_session", sid, "/",
+            s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "session"), sid, "/",
                      (long)(AGENCY_SESSION_MS / 1000));
             sodium_memzero(sid, sizeof(sid));
             w.status = 303;
@@ -480,7 +490,7 @@ static enum MHD_Result s_login(agency_t *self, struct MHD_Connection *con, int p
     uint8_t raw[32];
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2hex(token, sizeof(token), raw, sizeof(raw));
-    s_cookie(cookie, sizeof(cookie), "tn_login", token, "/login", 1800);
+    s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "login"), token, "/login", 1800);
     agency_web_login(&w, token, 0);
     return s_send_page(con, &w, cookie);
 }
@@ -504,7 +514,8 @@ static enum MHD_Result s_dashboard(agency_t *self, struct MHD_Connection *con, c
         return ok;
     }
     agency_session_t s;
-    const char *sid = MHD_lookup_connection_value(con, MHD_COOKIE_KIND, "tn_session");
+    const char *sid =
+        MHD_lookup_connection_value(con, MHD_COOKIE_KIND, s_cookie_name(self, "session"));
     if (!sid || agency_session_get(self, sid, &s) != 0) {
         agency_kv_clear(&form);
         if (strcmp(url, "/events") == 0)
@@ -539,7 +550,7 @@ static enum MHD_Result s_dashboard(agency_t *self, struct MHD_Connection *con, c
         return s_events(self->http, con, q, actor);
     } else if (strcmp(url, "/logout") == 0 && post) {
         agency_session_end(self, sid);
-        s_cookie(cookie, sizeof(cookie), "tn_session", "", "/", 0);
+        s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "session"), "", "/", 0);
         set_cookie = cookie;
         w.status = 303;
         snprintf(w.location, sizeof(w.location), "/login");

@@ -189,18 +189,22 @@ static int s_login(uint32_t agency, const char *initials, const char *password, 
     resp_t r = s_http(agency, "GET", "/login", NULL, NULL);
     cr_assert_eq(r.status, 200);
     char ltok[65], hdr[160], body[256];
-    cr_assert(s_find_hex(r.text, "tn_login=", ltok));
+    const char *name = agency == S ? "school" : agency == SC ? "social_care" : "health_visiting";
+    char cname[64];
+    snprintf(cname, sizeof(cname), "tn_login_%s=", name);
+    cr_assert(s_find_hex(r.text, cname, ltok));
     s_resp_free(&r);
-    snprintf(hdr, sizeof(hdr), "Cookie: tn_login=%s\r\n", ltok);
+    snprintf(hdr, sizeof(hdr), "Cookie: %s%s\r\n", cname, ltok);
     snprintf(body, sizeof(body), "csrf=%s&initials=%s&password=%s", ltok, initials, password);
     r = s_http(agency, "POST", "/login", hdr, body);
     int status = r.status;
     char sid[65];
     if (status == 303) {
-        cr_assert(s_find_hex(r.text, "tn_session=", sid));
+        snprintf(cname, sizeof(cname), "tn_session_%s=", name);
+        cr_assert(s_find_hex(r.text, cname, sid));
         cr_assert(strstr(r.text, "HttpOnly") && strstr(r.text, "SameSite=Strict") &&
                   strstr(r.text, "Path=/;"));
-        snprintf(l->cookie, sizeof(l->cookie), "Cookie: tn_session=%s\r\n", sid);
+        snprintf(l->cookie, sizeof(l->cookie), "Cookie: %s%s\r\n", cname, sid);
         s_resp_free(&r);
         r = s_http(agency, "GET", "/", l->cookie, NULL);
         cr_assert_eq(r.status, 200);
@@ -403,9 +407,9 @@ Test(http, repeated_failures_lock_the_account)
     /* The page says so. */
     resp_t r = s_http(SC, "GET", "/login", NULL, NULL);
     char ltok[65], hdr[160], body[256];
-    cr_assert(s_find_hex(r.text, "tn_login=", ltok));
+    cr_assert(s_find_hex(r.text, "tn_login_social_care=", ltok));
     s_resp_free(&r);
-    snprintf(hdr, sizeof(hdr), "Cookie: tn_login=%s\r\n", ltok);
+    snprintf(hdr, sizeof(hdr), "Cookie: tn_login_social_care=%s\r\n", ltok);
     snprintf(body, sizeof(body), "csrf=%s&initials=AW&password=%s", ltok, PASSWORD);
     r = s_http(SC, "POST", "/login", hdr, body);
     cr_expect(strstr(r.body, "E_LOCKED") && strstr(r.body, "locked"));

@@ -1,0 +1,148 @@
+// Browser test (make test-browser): Debian's headless Chromium driven by playwright-core.
+// Starts the system as `make run` does (scripts/run-local.sh, the attendance-to-escalation
+// scenario) in its own temp dir and ports, logs in at the school, opens the scenario's case,
+// records a decision, logs in at social care, raises a disagreement with that decision, and
+// watches the disagreement appear live on the school's open case page (no reload). Saves
+// screenshots under build/browser/ and fails on any console error.
+'use strict';
+const { chromium } = require('playwright-core');
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = process.env.TACNET_BIN || path.join(ROOT, 'build/default/bin');
+const SHOTS = path.join(ROOT, 'build/browser');
+const CASE = 'LA7-2026-000123';
+const PASSWORD = 'browser-demo-2026';
+const BASE = 8600 + Math.floor(Math.random() * 300) * 5;
+const BROKER_PORT = 17000 + Math.floor(Math.random() * 2000);
+const url = (agency, p) =>
+  `http://127.0.0.1:${BASE + { camhs: 1, school: 2, health_visiting: 3, social_care: 4 }[agency]}${p}`;
+
+function fail(msg) { throw new Error(msg); }
+
+function startSystem(runDir) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(ROOT, 'scripts/run-local.sh'), [BIN], {
+      cwd: ROOT, detached: true,
+      env: Object.assign({}, process.env, {
+        TACNET_RUN: runDir, TACNET_HTTP_BASE: String(BASE), TACNET_BROKER_PORT: String(BROKER_PORT),
+        TACNET_DEMO_PASSWORD: PASSWORD,
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('make run did not come up:\n' + out)), 180000);
+    const onData = (d) => {
+      out += d;
+      if (out.includes('run: everything is up')) { clearTimeout(timer); resolve({ child, out }); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`run-local exited ${code}:\n${out}`)); });
+  });
+}
+
+async function login(page, agency, initials) {
+  await page.goto(url(agency, '/'));
+  if (!page.url().endsWith('/login')) fail(`${agency}: no redirect to the log-in page`);
+  await page.getByLabel('Initials').fill(initials);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await Promise.all([page.waitForURL(url(agency, '/')), page.getByRole('button', { name: 'Log in' }).click()]);
+  await page.getByRole('heading', { name: 'My cases' }).waitFor();
+}
+
+async function main() {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tacnet-browser-run-'));
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tacnet-browser-profile-'));
+  let sys = null, ctx = null;
+  const errors = [];
+  try {
+    sys = await startSystem(runDir);
+    console.log('browser: system up; dashboards from port', BASE + 1);
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 900 },
+    });
+    const watch = (page, who) => {
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(`${who}: ${m.text()}`); });
+      page.on('pageerror', (e) => errors.push(`${who}: ${e.message}`));
+    };
+    const school = ctx.pages()[0] || await ctx.newPage();
+    watch(school, 'school');
+
+    // The school: log in, open the scenario's case, record a decision.
+    await login(school, 'school', 'DL');
+    await school.screenshot({ path: path.join(SHOTS, '01-school-my-cases.png'), fullPage: true });
+    await school.getByRole('link', { name: CASE }).click();
+    await school.getByRole('heading', { name: new RegExp(CASE) }).waitFor();
+    await school.screenshot({ path: path.join(SHOTS, '02-school-case.png'), fullPage: true });
+    await school.getByRole('link', { name: 'Record a decision' }).click();
+    await school.getByLabel('Topic').fill('Breakfast club');
+    await school.getByLabel('Options considered (one per line)').fill('Breakfast club daily\nBreakfast club on Mondays');
+    await school.getByLabel('What was decided').fill('Breakfast club place every school day');
+    await school.getByLabel('Rationale').fill('Mornings are the hardest part of the week.');
+    await school.getByLabel("The child's view").fill('Would like to eat with friends.');
+    await school.getByLabel("The family's view").fill('Mother agrees.');
+    await Promise.all([school.waitForURL(/published=/), school.getByRole('button', { name: 'Record a decision' }).click()]);
+    await school.getByText('Sent: event').waitFor();
+    await school.screenshot({ path: path.join(SHOTS, '03-school-decision-sent.png'), fullPage: true });
+    // Stay on the case page: it is live.
+    await school.evaluate(() => { window.__notReloaded = true; });
+    await school.getByText('Live: new events appear here').waitFor({ timeout: 15000 });
+
+    // Social care: log in (another page, the same browser), raise a disagreement.
+    const social = await ctx.newPage();
+    watch(social, 'social_care');
+    await login(social, 'social_care', 'AW');
+    await social.goto(url('social_care', `/cases/${CASE}/forms/disagreement`));
+    const option = social.locator('select[name="refers_to"] option', { hasText: 'Breakfast club (school)' });
+    for (let i = 0; i < 40 && (await option.count()) === 0; i++) {
+      await social.waitForTimeout(500); // the decision is still on its way to social care
+      await social.reload();
+    }
+    if ((await option.count()) === 0) fail('the school decision never reached social care');
+    await social.getByLabel('Decision challenged').selectOption({ label: 'Breakfast club (school)' });
+    await social.getByLabel('Urgent (the child may be at risk now)').check();
+    await social.getByLabel('Topic').fill('Breakfast club');
+    await social.getByLabel('What was decided or assessed').fill('Breakfast club every day');
+    await social.getByLabel('What you propose').fill('A family support worker for mornings');
+    await social.getByLabel('Why').fill('The problem is at home before school.');
+    await social.getByLabel('Is the child safe now?').fill('Yes, in school today.');
+    await Promise.all([social.waitForURL(/published=/), social.getByRole('button', { name: 'Raise a disagreement' }).click()]);
+    await social.screenshot({ path: path.join(SHOTS, '04-social-care-disagreement-sent.png'), fullPage: true });
+
+    // Back at the school: the challenge arrives without a reload.
+    await school.bringToFront();
+    await school.locator('#escalations', { hasText: 'Raised by Social care' }).waitFor({ timeout: 30000 });
+    await school.locator('#live-status', { hasText: 'New disagreement from social care' }).waitFor({ timeout: 5000 });
+    if (!(await school.evaluate(() => window.__notReloaded === true))) fail('the school page reloaded');
+    const deadline = await school.locator('#escalations [data-deadline]').count();
+    console.log(`browser: disagreement live at the school; ${deadline} escalation deadline(s) shown`);
+    await school.screenshot({ path: path.join(SHOTS, '05-school-live-escalation.png'), fullPage: true });
+    // Inbox and a tablet-sized view.
+    await school.setViewportSize({ width: 820, height: 1180 });
+    await school.goto(url('school', '/inbox'));
+    await school.getByRole('heading', { name: 'Escalations inbox' }).waitFor();
+    await school.screenshot({ path: path.join(SHOTS, '06-school-inbox-tablet.png'), fullPage: true });
+
+    if (errors.length) fail('console errors:\n' + errors.join('\n'));
+    console.log(`browser: passed; screenshots in ${SHOTS}`);
+  } finally {
+    if (ctx) await ctx.close();
+    if (sys) {
+      try { process.kill(-sys.child.pid, 'SIGTERM'); } catch (e) { /* already gone */ }
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    fs.rmSync(profile, { recursive: true, force: true });
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => { console.error('browser: FAILED:', e.message); process.exit(1); });
