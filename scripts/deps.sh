@@ -10,8 +10,13 @@ PKGS=(
     liblmdb-dev lmdb-utils libsodium-dev libcriterion-dev
     libmicrohttpd-dev libjansson-dev libinih-dev
     python3
-    chromium nodejs npm
+    chromium
 )
+# make test-browser runs playwright-core from npm: Debian's nodejs and npm, unless a node and
+# npm are already installed (another nodejs package conflicts with Debian's npm).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    PKGS+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
