@@ -255,7 +255,8 @@ static void s_state(FILE *out, const Tacnet__CaseState *st)
         fprintf(out, "\nplan: %s by %s", names_enum(&tacnet__plan_type__descriptor, (int)p->type),
                 names_agency(st->plan->by));
         if (st->plan->has_last_review_date)
-            fprintf(out, ", last review %u", st->plan->last_review_date);
+            fprintf(out, ", last review %04u-%02u-%02u", st->plan->last_review_date / 10000,
+                    st->plan->last_review_date / 100 % 100, st->plan->last_review_date % 100);
         fputc('\n', out);
         for (size_t i = 0; i < st->plan->n_progress; i++) {
             const Tacnet__GoalProgress *g = st->plan->progress[i];
@@ -273,6 +274,39 @@ static void s_state(FILE *out, const Tacnet__CaseState *st)
     if (st->consent)
         fprintf(out, "consent: %s\n",
                 names_enum(&tacnet__consent_state__descriptor, (int)st->consent->state));
+}
+
+/* Open escalations with stage, who must respond and the time left; closed ones in one line. */
+static void s_escalations(FILE *out, const Tacnet__CaseState *st, uint64_t now_ms)
+{
+    size_t open = 0;
+    for (size_t i = 0; i < st->n_escalations; i++)
+        open += st->escalations[i]->state != TACNET__ESCALATION_EVENT__ESC_CLOSED;
+    fprintf(out, "\nopen escalations (%zu)\n", open);
+    for (size_t i = 0; i < st->n_escalations; i++) {
+        const Tacnet__EscalationView *e = st->escalations[i];
+        int closed = e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED;
+        fprintf(out, "  %s", closed ? "closed   " : (e->urgent ? "URGENT   " : "         "));
+        s_hex8(out, &e->escalation_id);
+        if (e->has_raised_by)
+            fprintf(out, " raised by %s", names_agency(e->raised_by));
+        else if (e->automatic)
+            fputs(" opened automatically (levels of need differ)", out);
+        if (!e->has_state) {
+            fputs(", waiting for the broker to open it\n", out);
+            continue;
+        }
+        fprintf(out, ", stage %u (%s), %s", e->stage,
+                names_enum(&tacnet__role__descriptor, (int)e->audience),
+                names_enum(&tacnet__escalation_event__descriptor, (int)e->state));
+        if (!closed && e->deadline_ms) {
+            char when[32], left[64];
+            s_local_time(when, sizeof(when), e->deadline_ms);
+            cli_agency_time_left(left, sizeof(left), e->deadline_ms, now_ms);
+            fprintf(out, ", deadline %s (%s)", when, left);
+        }
+        fprintf(out, ", %zu notices\n", e->n_history);
+    }
 }
 
 void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t now_ms)
@@ -297,29 +331,27 @@ void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t 
         fputs("  ", out);
         cli_agency_print_entry(out, sc->timeline[i], 0);
     }
-    size_t n_due = 0, n_esc = 0;
+    size_t n_due = 0;
     for (size_t i = 0; i < sc->n_due; i++)
-        strcmp(sc->due[i]->what, "escalation") == 0 ? n_esc++ : n_due++;
-    for (int pass = 0; pass < 2; pass++) {
-        fprintf(out, "\n%s (%zu)\n", pass ? "open escalations" : "due and overdue",
-                pass ? n_esc : n_due);
-        for (size_t i = 0; i < sc->n_due; i++) {
-            const Tacnet__DueItem *d = sc->due[i];
-            if ((strcmp(d->what, "escalation") == 0) != pass)
-                continue;
-            char when[32], left[64];
-            s_local_time(when, sizeof(when), d->due_ms);
-            cli_agency_time_left(left, sizeof(left), d->due_ms, now_ms);
-            fprintf(out, "  %s%-14s due %s (%s) owner %s",
-                    d->has_overdue && d->overdue ? "! " : "  ", d->what, when, left,
-                    d->has_owner ? names_agency(d->owner) : "-");
-            if (d->label)
-                fprintf(out, "  %s", d->label);
-            if (d->has_ref) {
-                fputs("  ref=", out);
-                s_hex8(out, &d->ref);
-            }
-            fputc('\n', out);
+        n_due += strcmp(sc->due[i]->what, "escalation") != 0;
+    fprintf(out, "\ndue and overdue (%zu)\n", n_due);
+    for (size_t i = 0; i < sc->n_due; i++) {
+        const Tacnet__DueItem *d = sc->due[i];
+        if (strcmp(d->what, "escalation") == 0)
+            continue;
+        char when[32], left[64];
+        s_local_time(when, sizeof(when), d->due_ms);
+        cli_agency_time_left(left, sizeof(left), d->due_ms, now_ms);
+        fprintf(out, "  %s%-14s due %s (%s) owner %s", d->has_overdue && d->overdue ? "! " : "  ",
+                d->what, when, left, d->has_owner ? names_agency(d->owner) : "-");
+        if (d->label)
+            fprintf(out, "  %s", d->label);
+        if (d->has_ref) {
+            fputs("  ref=", out);
+            s_hex8(out, &d->ref);
         }
+        fputc('\n', out);
     }
+    if (sc->state)
+        s_escalations(out, sc->state, now_ms);
 }
