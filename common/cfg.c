@@ -133,6 +133,26 @@ static int s_parse_value(const cfg_option_t *opt, const char *value, const char 
             snprintf(msg, msgcap, "empty path for \"%s\" %s", opt->key, where);
             return -1;
         }
+        if (strncmp(value, CFG_CREDENTIAL_PREFIX, strlen(CFG_CREDENTIAL_PREFIX)) == 0) {
+            /* systemd LoadCredential= hands secrets over in a private, read-only directory
+             * named by CREDENTIALS_DIRECTORY; the config names the credential, not a path. */
+            const char *name = value + strlen(CFG_CREDENTIAL_PREFIX);
+            const char *cd = getenv("CREDENTIALS_DIRECTORY");
+            if (!*name || strchr(name, '/')) {
+                snprintf(msg, msgcap, "\"%s\" %s: credential name \"%.40s\" is empty or has a /",
+                         opt->key, where, name);
+                return -1;
+            }
+            if (!cd || cd[0] != '/') {
+                snprintf(msg, msgcap,
+                         "\"%s\" %s names a credential, but CREDENTIALS_DIRECTORY is not set "
+                         "(run under systemd with LoadCredential=)",
+                         opt->key, where);
+                return -1;
+            }
+            out->value = s_join(cd, name);
+            return 0;
+        }
         out->value = dir && value[0] != '/' ? s_join(dir, value) : xstrdup(value);
         return 0;
     case CFG_BOOL:

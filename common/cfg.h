@@ -18,6 +18,8 @@
  *   CFG_BOOL      yes/no, true/false, on/off, 1/0 (any case).
  *   CFG_PATH      non-empty; a relative path is resolved against the directory of the config
  *                 file (defaults too), so a daemon finds its files whatever its working directory.
+ *                 "credential:NAME" is $CREDENTIALS_DIRECTORY/NAME, the file systemd's
+ *                 LoadCredential= provides (refused when that variable is unset).
  *   CFG_DURATION  a number with a unit: ms, s, m, h or d ("250ms", "30s", "5m", "2h", "10d");
  *                 stored in milliseconds, and [min, max] are milliseconds.
  * For CFG_INT and CFG_DURATION, min == max == 0 means no range limit.
@@ -27,7 +29,8 @@
 
 #include <stddef.h>
 
-#define CFG_MAX_LINE 200
+#define CFG_MAX_LINE          200
+#define CFG_CREDENTIAL_PREFIX "credential:"
 
 enum cfg_type { CFG_STRING, CFG_INT, CFG_BOOL, CFG_PATH, CFG_DURATION };
 

@@ -9,7 +9,7 @@ PKGS=(
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     liblmdb-dev lmdb-utils libsodium-dev libcriterion-dev
     libmicrohttpd-dev libjansson-dev libinih-dev
-    python3
+    python3 python3-zmq python3-protobuf protobuf-compiler
     chromium
 )
 # make test-browser runs playwright-core from npm: Debian's nodejs and npm, unless a node and

@@ -554,9 +554,33 @@ fail:
     return NULL;
 }
 
+/* SIGHUP: take a new signed roster (a key rotated or revoked, a policy changed). One that does
+ * not verify, or is older than the one in use, is refused and the current roster stays. */
+static void s_roster_reload(agency_t *self)
+{
+    agency_reload_flag = 0;
+    int err = 0;
+    roster_t *r = roster_load(self->cfg.roster_path, self->root_pk, &err);
+    if (!r) {
+        log_warn("roster reload refused: %s: %s", self->cfg.roster_path, tacnet_strerror(err));
+        return;
+    }
+    if (roster_version(r) < roster_version(self->roster)) {
+        log_warn("roster reload refused: version %u is older than %u in use", roster_version(r),
+                 roster_version(self->roster));
+        roster_destroy(&r);
+        return;
+    }
+    roster_destroy(&self->roster);
+    self->roster = r;
+    log_info("roster version %u loaded", roster_version(r));
+}
+
 int agency_run(agency_t *self)
 {
     while (!agency_stop_flag) {
+        if (agency_reload_flag)
+            s_roster_reload(self);
         /* The HTTP server's one (epoll) descriptor joins the poll set; its own timers bound
          * the wait. */
         int http_fd = agency_http_fd(self);

@@ -1,5 +1,6 @@
 /* api: the local API (ipc socket, protobuf) and the publish path shared by every front end. */
 #include "internal.h"
+#include "rules.h"
 #include "intake.h"
 #include "users.h"
 #include "err.h"
@@ -283,6 +284,11 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
         s_reply_error(reply, TACNET_EFIELD, "a %s event needs its body in the \"%s\" field",
                       names_kind(req->kind), names_kind(req->kind));
         return TACNET_EFIELD;
+    }
+    char rwhy[256];
+    if ((rc = agency_rules_check(req, rwhy, sizeof(rwhy))) != 0) {
+        s_reply_error(reply, rc, "%s", rwhy);
+        return rc;
     }
     if ((rc = policy_case_ref_check(req->case_ref.data, req->case_ref.len)) != 0) {
         s_reply_error(reply, rc, "%s", tacnet_strerror(rc));

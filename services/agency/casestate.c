@@ -103,6 +103,10 @@ static void s_lead_set(fold_t *f, uint32_t agency, const Tacnet__Professional *w
         f->s->lead->agency = (Tacnet__Agency)agency;
     }
     f->lead_agency = f->s->lead->agency;
+    /* The lead professional is their agency's named contact unless it named another. */
+    Tacnet__TeamMember *m = who ? s_member(f, f->lead_agency, 0) : NULL;
+    if (m && !m->named_contact)
+        m->named_contact = s_copy(who);
 }
 
 static void s_handover_clear(fold_t *f)
@@ -607,7 +611,8 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
                                f->plan_start_ms, last, now, &d) == 0) {
             snprintf(label, sizeof(label), "%s plan review",
                      names_enum(&tacnet__plan_type__descriptor, p->type));
-            s_due(r, "review", &d, f->lead_agency, &s->plan->msg_id, label);
+            /* The agency that owns the plan convenes its reviews (a CAPA plan is CAMHS's). */
+            s_due(r, "review", &d, s->plan->by, &s->plan->msg_id, label);
         }
     }
     for (size_t i = 0; i < s->n_actions; i++) {

@@ -34,6 +34,12 @@ static void s_on_stop(int sig)
     agency_stop_flag = 1;
 }
 
+static void s_on_hup(int sig)
+{
+    (void)sig;
+    agency_reload_flag = 1;
+}
+
 int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
 {
     const char *path = NULL;
@@ -79,7 +85,7 @@ int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
         .http_listen = cfg_str(cfg, "http", "listen"),
         .http_port = (unsigned)cfg_int(cfg, "http", "port"),
     };
-    proc_daemon_setup(s_on_stop, NULL);
+    proc_daemon_setup(s_on_stop, s_on_hup);
 
     agency_t *agency = agency_new(&ac, &err, why, sizeof(why));
     if (!agency) {

@@ -15,6 +15,7 @@
  *   audit      common/audit.h
  */
 #include "internal.h"
+#include "casestate.h"
 #include "audit.h"
 #include "err.h"
 #include "wire.h"
@@ -274,33 +275,7 @@ static Tacnet__CaseSummary *s_summary(const case_rec_t *r)
     return s;
 }
 
-int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out)
-{
-    MDB_txn *txn;
-    int rc = store_read_begin(self->store, &txn);
-    if (rc != 0)
-        return rc;
-    MDB_cursor *cur;
-    if (mdb_cursor_open(txn, self->cases, &cur) != 0) {
-        mdb_txn_abort(txn);
-        return TACNET_ESTORE;
-    }
-    MDB_val k, v;
-    size_t cap = 0;
-    for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
-        case_rec_t r;
-        if (k.mv_size != 16 || s_case_load(self, txn, k.mv_data, &r) != 0)
-            continue;
-        if (out->n_cases == cap) {
-            cap = cap ? cap * 2 : 16;
-            out->cases = xrealloc(out->cases, cap * sizeof(*out->cases));
-        }
-        out->cases[out->n_cases++] = s_summary(&r);
-    }
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
-    return 0;
-}
+static void s_entries_free(Tacnet__TimelineEntry **e, size_t n);
 
 /* Decrypt the event at local seq LK into a timeline entry (header and body unpacked). */
 static Tacnet__TimelineEntry *s_entry(agency_t *self, MDB_txn *txn, const uint8_t lk[8])
@@ -330,6 +305,86 @@ fail:
     return NULL;
 }
 
+/* Decrypt every event of the case with blind index BLIND, oldest first, into *OUT (grown as
+ * needed; *N entries). Events that fail to decrypt are skipped: the view never serves what it
+ * cannot authenticate. */
+static void s_case_timeline(agency_t *self, MDB_txn *txn, const uint8_t blind[16],
+                            Tacnet__TimelineEntry ***out, size_t *n)
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->by_case, &cur) != 0)
+        return;
+    MDB_val k = { 16, (void *)blind }, v;
+    size_t cap = *n;
+    for (int op = MDB_SET_RANGE; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+        if (k.mv_size != 24 || memcmp(k.mv_data, blind, 16) != 0)
+            break;
+        Tacnet__TimelineEntry *e = s_entry(self, txn, (uint8_t *)k.mv_data + 16);
+        if (!e)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 32;
+            *out = xrealloc(*out, cap * sizeof(**out));
+        }
+        (*out)[(*n)++] = e;
+    }
+    mdb_cursor_close(cur);
+}
+
+static void s_fold(agency_t *self, Tacnet__TimelineEntry *const *tl, size_t n,
+                   casestate_result_t *r)
+{
+    casestate_opts_t o = { .holidays = self->holidays, .now_ms = clock_now_ms() };
+    casestate_fold(tl, n, &o, r);
+}
+
+static void s_summary_counts(Tacnet__CaseSummary *s, const casestate_result_t *r)
+{
+    s->has_open_escalations = 1;
+    s->open_escalations = r->open_escalations;
+    s->has_overdue_items = 1;
+    s->overdue_items = r->overdue_items;
+}
+
+int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out)
+{
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->cases, &cur) != 0) {
+        mdb_txn_abort(txn);
+        return TACNET_ESTORE;
+    }
+    MDB_val k, v;
+    size_t cap = 0;
+    for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+        case_rec_t r;
+        if (k.mv_size != 16 || s_case_load(self, txn, k.mv_data, &r) != 0)
+            continue;
+        if (out->n_cases == cap) {
+            cap = cap ? cap * 2 : 16;
+            out->cases = xrealloc(out->cases, cap * sizeof(*out->cases));
+        }
+        Tacnet__CaseSummary *sum = s_summary(&r);
+        /* Open escalations and overdue items depend on the clock, so they are folded on each
+         * read rather than stored. */
+        Tacnet__TimelineEntry **tl = NULL;
+        size_t n = 0;
+        s_case_timeline(self, txn, k.mv_data, &tl, &n);
+        casestate_result_t cs;
+        s_fold(self, tl, n, &cs);
+        s_summary_counts(sum, &cs);
+        casestate_result_clear(&cs);
+        s_entries_free(tl, n);
+        out->cases[out->n_cases++] = sum;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return 0;
+}
+
 int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out)
 {
     uint8_t blind[16];
@@ -344,25 +399,14 @@ int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__Sho
         return rc;
     }
     out->summary = s_summary(&r);
-    MDB_cursor *cur;
-    if (mdb_cursor_open(txn, self->by_case, &cur) == 0) {
-        MDB_val k = { 16, blind }, v;
-        size_t cap = 0;
-        for (int op = MDB_SET_RANGE; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
-            if (k.mv_size != 24 || memcmp(k.mv_data, blind, 16) != 0)
-                break;
-            Tacnet__TimelineEntry *e = s_entry(self, txn, (uint8_t *)k.mv_data + 16);
-            if (!e)
-                continue;
-            if (out->n_timeline == cap) {
-                cap = cap ? cap * 2 : 32;
-                out->timeline = xrealloc(out->timeline, cap * sizeof(*out->timeline));
-            }
-            out->timeline[out->n_timeline++] = e;
-        }
-        mdb_cursor_close(cur);
-    }
+    s_case_timeline(self, txn, blind, &out->timeline, &out->n_timeline);
     mdb_txn_abort(txn);
+    casestate_result_t cs;
+    s_fold(self, out->timeline, out->n_timeline, &cs);
+    out->state = cs.state;
+    out->due = cs.due;
+    out->n_due = cs.n_due;
+    s_summary_counts(out->summary, &cs);
     return 0;
 }
 
@@ -428,12 +472,11 @@ void agency_view_reply_free(Tacnet__ApiReply *r)
     case TACNET__API_REPLY__RESULT_SHOW_CASE:
         s_summary_free(r->show_case->summary);
         s_entries_free(r->show_case->timeline, r->show_case->n_timeline);
-        for (size_t i = 0; i < r->show_case->n_due; i++) {
-            free(r->show_case->due[i]->what);
-            free(r->show_case->due[i]->label);
-            free(r->show_case->due[i]);
-        }
+        for (size_t i = 0; i < r->show_case->n_due; i++)
+            tacnet__due_item__free_unpacked(r->show_case->due[i], NULL);
         free(r->show_case->due);
+        if (r->show_case->state)
+            tacnet__case_state__free_unpacked(r->show_case->state, NULL);
         free(r->show_case);
         break;
     case TACNET__API_REPLY__RESULT_FOLLOW:

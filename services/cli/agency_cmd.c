@@ -44,6 +44,8 @@ static const struct {
     { "decide", "decision" },
     { "disagree", "disagreement" },
     { "resolve", "escalation_resolved" },
+    { "respond", "escalation_response" },
+    { "ack", "escalation_ack" },
     { "meeting request", "meeting_requested" },
     { "meeting schedule", "meeting_scheduled" },
     { "meeting outcome", "meeting_outcome" },
@@ -69,6 +71,10 @@ static const shorthand_flag_t s_flags[] = {
     { "resolve", "--outcome", "outcome", F_STR },
     { "resolve", "--child-safety", "child_safety", F_STR },
     { "resolve", "--agreed-level", "agreed_level_of_need", F_INT },
+    { "respond", "--stage", "stage", F_INT },
+    { "respond", "--position", "position", F_ENUM },
+    { "respond", "--comment", "comment", F_STR },
+    { "ack", "--accepted", "accepted", F_TRUE },
     { "meeting request", "--meeting-id", "meeting_id", F_STR },
     { "meeting request", "--purpose", "purpose", F_STR },
     { "meeting request", "--wanted-by", "wanted_by_date", F_DATE },
@@ -135,7 +141,11 @@ int cli_agency_usage(FILE *out)
         "  decide   --topic T --chosen C --option O... --rationale R --child-view V\n"
         "           --family-view V [--date D]\n"
         "  disagree --refers-to HEX --topic T --reason R --proposed P [--current C] [--urgent]\n"
+        "  disagree ... --child-safety S      (is the child safe now? required)\n"
+        "  respond  --refers-to HEX --stage N --position uphold|concede|compromise|need_more_time\n"
+        "           [--comment C]\n"
         "  resolve  --refers-to HEX --outcome O --child-safety S [--agreed-level N]\n"
+        "  ack      --refers-to HEX [--accepted]   acknowledge a resolution\n"
         "  meeting request  --purpose P [--wanted-by D] [--meeting-id HEX]\n"
         "  meeting schedule --meeting-id HEX --starts-ms MS --mode M [--invite AGENCY,...]\n"
         "  meeting outcome  --meeting-id HEX --held D [--decision T]...\n"
@@ -147,6 +157,7 @@ int cli_agency_usage(FILE *out)
         "  (each shorthand also takes --case, --initials and the publish flags above)\n"
         "  register --case REF NAME...        names the daemon's text checks must refuse\n"
         "  follow [--after SEQ]               print applied events as they arrive (Ctrl-C)\n"
+        "  inbox [--role R]                   open escalations (waiting on role R), time left\n"
         "  import FILE                        the daemon runs its profile's intake adapter\n"
         "exit status: 0 ok; 1 refused by the daemon or the broker (the error name, reason\n"
         "and each finding as `field [start,end) kind` are printed); 2 usage error or the\n"
@@ -543,6 +554,71 @@ static int s_follow(opts_t *o, int argc, char **argv)
     return 0;
 }
 
+/* The escalations inbox: every open escalation in this agency's cases, or only those waiting on
+ * ROLE (practitioner, line_manager, dsl, partnership_lead), with the time left. */
+static int s_inbox(opts_t *o, const char *role_name)
+{
+    int role = 0;
+    if (role_name && names_enum_parse(&tacnet__role__descriptor, role_name, &role) != 0)
+        return s_usage_error("unknown role \"%s\" (practitioner, line_manager, dsl, "
+                             "partnership_lead, lead_professional)",
+                             role_name);
+    Tacnet__ApiReply *cases = NULL;
+    int rc = tn_client_cases(o->client, &cases, o->timeout_ms);
+    if (!cases || cases->code != 0)
+        return s_finish(o, rc, cases, NULL);
+    uint64_t now = (uint64_t)time(NULL) * 1000;
+    json_t *all = o->json ? json_array() : NULL;
+    size_t shown = 0;
+    for (size_t i = 0; cases->cases && i < cases->cases->n_cases; i++) {
+        const Tacnet__CaseSummary *c = cases->cases->cases[i];
+        if (!c->open_escalations)
+            continue;
+        char ref[64];
+        snprintf(ref, sizeof(ref), "%.*s", (int)c->case_ref.len, (const char *)c->case_ref.data);
+        Tacnet__ApiReply *r = NULL;
+        if (tn_client_case(o->client, ref, &r, o->timeout_ms) != 0 || !r->show_case ||
+            !r->show_case->state) {
+            tn_client_reply_free(&r);
+            continue;
+        }
+        const Tacnet__CaseState *st = r->show_case->state;
+        for (size_t k = 0; k < st->n_escalations; k++) {
+            const Tacnet__EscalationView *e = st->escalations[k];
+            if (e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED ||
+                (role && (int)e->audience != role))
+                continue;
+            shown++;
+            if (all) {
+                json_t *j = pbjson_from_message(&e->base);
+                json_object_set_new(j, "case_ref", json_string(ref));
+                json_array_append_new(all, j);
+                continue;
+            }
+            char left[64] = "no deadline yet";
+            if (e->deadline_ms)
+                cli_agency_time_left(left, sizeof(left), e->deadline_ms, now);
+            printf("%s%-16s stage %u %-14s %-20s ", e->urgent ? "URGENT " : "       ", ref,
+                   e->stage,
+                   e->has_audience ? names_enum(&tacnet__role__descriptor, (int)e->audience) : "-",
+                   left);
+            for (size_t b = 0; b < 4 && b < e->escalation_id.len; b++)
+                printf("%02x", e->escalation_id.data[b]);
+            printf(" raised by %s\n", e->has_raised_by ? names_agency(e->raised_by) : "the broker");
+        }
+        tn_client_reply_free(&r);
+    }
+    tn_client_reply_free(&cases);
+    if (all) {
+        json_dumpf(all, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        json_decref(all);
+    } else if (!shown) {
+        printf("nothing waiting%s%s\n", role_name ? " on " : "", role_name ? role_name : "");
+    }
+    return 0;
+}
+
 static int s_command(opts_t *o, int argc, char **argv)
 {
     const char *cmd = argv[0];
@@ -573,6 +649,8 @@ static int s_command(opts_t *o, int argc, char **argv)
     }
     if (strcmp(cmd, "follow") == 0)
         return s_follow(o, argc - 1, argv + 1);
+    if (strcmp(cmd, "inbox") == 0 && (argc == 1 || (argc == 3 && strcmp(argv[1], "--role") == 0)))
+        return s_inbox(o, argc == 3 ? argv[2] : NULL);
     if (strcmp(cmd, "publish") == 0 && argc >= 2)
         return s_publish(o, NULL, argv[1], argc - 2, argv + 2);
     for (size_t i = 0; i < N_OF(s_shorthands); i++) {

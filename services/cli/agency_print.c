@@ -210,6 +210,105 @@ void cli_agency_print_entry(FILE *out, const Tacnet__TimelineEntry *e, int with_
     fputc('\n', out);
 }
 
+static void s_professional(FILE *out, const Tacnet__Professional *p)
+{
+    if (!p)
+        return;
+    s_bytes(out, &p->initials);
+    if (p->has_role)
+        fprintf(out, " (%s)", names_enum(&tacnet__role__descriptor, (int)p->role));
+    if (p->job_title)
+        fprintf(out, ", %s", p->job_title);
+}
+
+/* The team with how to reach each named contact, the lead and any pending hand-over, and the
+ * plan's goals with their change from baseline. */
+static void s_state(FILE *out, const Tacnet__CaseState *st)
+{
+    if (st->lead) {
+        fprintf(out, "  lead professional: %s ", names_agency(st->lead->agency));
+        s_professional(out, st->lead);
+        fputc('\n', out);
+    }
+    if (st->pending_handover)
+        fprintf(out, "  hand-over to %s offered, not yet accepted%s\n",
+                names_agency(st->pending_handover->new_lead->agency),
+                st->pending_handover->overdue ? " (overdue)" : "");
+    fprintf(out, "\nteam (%zu)\n", st->n_team);
+    for (size_t i = 0; i < st->n_team; i++) {
+        const Tacnet__TeamMember *m = st->team[i];
+        fprintf(out, "  %-16s ", names_agency(m->agency));
+        if (m->named_contact)
+            s_professional(out, m->named_contact);
+        else
+            fputs("no named contact yet", out);
+        if (m->team)
+            fprintf(out, "; %s", m->team);
+        if (m->how_to_reach)
+            fprintf(out, "; reach: %s", m->how_to_reach);
+        if (m->level_of_need)
+            fprintf(out, "; level %u", m->level_of_need);
+        fputc('\n', out);
+    }
+    if (st->plan) {
+        const Tacnet__CarePlan *p = st->plan->plan;
+        fprintf(out, "\nplan: %s by %s", names_enum(&tacnet__plan_type__descriptor, (int)p->type),
+                names_agency(st->plan->by));
+        if (st->plan->has_last_review_date)
+            fprintf(out, ", last review %04u-%02u-%02u", st->plan->last_review_date / 10000,
+                    st->plan->last_review_date / 100 % 100, st->plan->last_review_date % 100);
+        fputc('\n', out);
+        for (size_t i = 0; i < st->plan->n_progress; i++) {
+            const Tacnet__GoalProgress *g = st->plan->progress[i];
+            fprintf(out, "  goal %u: %s", g->goal_id, g->description ? g->description : "");
+            if (g->has_change)
+                fprintf(out, "  GBO %u -> %u (%+d)", g->baseline_score, g->latest_score, g->change);
+            else if (g->has_latest_score)
+                fprintf(out, "  GBO %u (no baseline)", g->latest_score);
+            fputc('\n', out);
+        }
+    }
+    if (st->n_meetings || st->n_decisions || st->n_measures)
+        fprintf(out, "\nmeetings %zu, actions %zu, decisions %zu, outcome measures %zu\n",
+                st->n_meetings, st->n_actions, st->n_decisions, st->n_measures);
+    if (st->consent)
+        fprintf(out, "consent: %s\n",
+                names_enum(&tacnet__consent_state__descriptor, (int)st->consent->state));
+}
+
+/* Open escalations with stage, who must respond and the time left; closed ones in one line. */
+static void s_escalations(FILE *out, const Tacnet__CaseState *st, uint64_t now_ms)
+{
+    size_t open = 0;
+    for (size_t i = 0; i < st->n_escalations; i++)
+        open += st->escalations[i]->state != TACNET__ESCALATION_EVENT__ESC_CLOSED;
+    fprintf(out, "\nopen escalations (%zu)\n", open);
+    for (size_t i = 0; i < st->n_escalations; i++) {
+        const Tacnet__EscalationView *e = st->escalations[i];
+        int closed = e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED;
+        fprintf(out, "  %s", closed ? "closed   " : (e->urgent ? "URGENT   " : "         "));
+        s_hex8(out, &e->escalation_id);
+        if (e->has_raised_by)
+            fprintf(out, " raised by %s", names_agency(e->raised_by));
+        else if (e->automatic)
+            fputs(" opened automatically (levels of need differ)", out);
+        if (!e->has_state) {
+            fputs(", waiting for the broker to open it\n", out);
+            continue;
+        }
+        fprintf(out, ", stage %u (%s), %s", e->stage,
+                names_enum(&tacnet__role__descriptor, (int)e->audience),
+                names_enum(&tacnet__escalation_event__descriptor, (int)e->state));
+        if (!closed && e->deadline_ms) {
+            char when[32], left[64];
+            s_local_time(when, sizeof(when), e->deadline_ms);
+            cli_agency_time_left(left, sizeof(left), e->deadline_ms, now_ms);
+            fprintf(out, ", deadline %s (%s)", when, left);
+        }
+        fprintf(out, ", %zu notices\n", e->n_history);
+    }
+}
+
 void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t now_ms)
 {
     const Tacnet__CaseSummary *s = sc->summary;
@@ -225,34 +324,34 @@ void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t 
         fprintf(out, "\n  open escalations: %u, overdue items: %u\n", s->open_escalations,
                 s->overdue_items);
     }
+    if (sc->state)
+        s_state(out, sc->state);
     fprintf(out, "\ntimeline (%zu events)\n", sc->n_timeline);
     for (size_t i = 0; i < sc->n_timeline; i++) {
         fputs("  ", out);
         cli_agency_print_entry(out, sc->timeline[i], 0);
     }
-    size_t n_due = 0, n_esc = 0;
+    size_t n_due = 0;
     for (size_t i = 0; i < sc->n_due; i++)
-        strcmp(sc->due[i]->what, "escalation") == 0 ? n_esc++ : n_due++;
-    for (int pass = 0; pass < 2; pass++) {
-        fprintf(out, "\n%s (%zu)\n", pass ? "open escalations" : "due and overdue",
-                pass ? n_esc : n_due);
-        for (size_t i = 0; i < sc->n_due; i++) {
-            const Tacnet__DueItem *d = sc->due[i];
-            if ((strcmp(d->what, "escalation") == 0) != pass)
-                continue;
-            char when[32], left[64];
-            s_local_time(when, sizeof(when), d->due_ms);
-            cli_agency_time_left(left, sizeof(left), d->due_ms, now_ms);
-            fprintf(out, "  %s%-14s due %s (%s) owner %s",
-                    d->has_overdue && d->overdue ? "! " : "  ", d->what, when, left,
-                    d->has_owner ? names_agency(d->owner) : "-");
-            if (d->label)
-                fprintf(out, "  %s", d->label);
-            if (d->has_ref) {
-                fputs("  ref=", out);
-                s_hex8(out, &d->ref);
-            }
-            fputc('\n', out);
+        n_due += strcmp(sc->due[i]->what, "escalation") != 0;
+    fprintf(out, "\ndue and overdue (%zu)\n", n_due);
+    for (size_t i = 0; i < sc->n_due; i++) {
+        const Tacnet__DueItem *d = sc->due[i];
+        if (strcmp(d->what, "escalation") == 0)
+            continue;
+        char when[32], left[64];
+        s_local_time(when, sizeof(when), d->due_ms);
+        cli_agency_time_left(left, sizeof(left), d->due_ms, now_ms);
+        fprintf(out, "  %s%-14s due %s (%s) owner %s", d->has_overdue && d->overdue ? "! " : "  ",
+                d->what, when, left, d->has_owner ? names_agency(d->owner) : "-");
+        if (d->label)
+            fprintf(out, "  %s", d->label);
+        if (d->has_ref) {
+            fputs("  ref=", out);
+            s_hex8(out, &d->ref);
         }
+        fputc('\n', out);
     }
+    if (sc->state)
+        s_escalations(out, sc->state, now_ms);
 }

@@ -95,7 +95,8 @@ async function main() {
     await school.screenshot({ path: path.join(SHOTS, '03-school-decision-sent.png'), fullPage: true });
     // Stay on the case page: it is live.
     await school.evaluate(() => { window.__notReloaded = true; });
-    await school.getByText('Live: new events appear here').waitFor({ timeout: 15000 });
+    // The stream is open once the status says so (or already reports the decision coming back).
+    await school.locator('#live-status', { hasText: /Live: new events|New decision/ }).waitFor({ timeout: 15000 });
 
     // Social care: log in (another page, the same browser), raise a disagreement.
     const social = await ctx.newPage();
@@ -120,7 +121,7 @@ async function main() {
 
     // Back at the school: the challenge arrives without a reload.
     await school.bringToFront();
-    await school.locator('#escalations', { hasText: 'Raised by Social care' }).waitFor({ timeout: 30000 });
+    await school.locator('#escalations', { hasText: /Raised by\s*Social care/ }).waitFor({ timeout: 30000 });
     await school.locator('#live-status', { hasText: 'New disagreement from social care' }).waitFor({ timeout: 5000 });
     if (!(await school.evaluate(() => window.__notReloaded === true))) fail('the school page reloaded');
     const deadline = await school.locator('#escalations [data-deadline]').count();
@@ -134,6 +135,13 @@ async function main() {
 
     if (errors.length) fail('console errors:\n' + errors.join('\n'));
     console.log(`browser: passed; screenshots in ${SHOTS}`);
+  } catch (e) {
+    if (errors.length) e.message += '\nconsole errors:\n' + errors.join('\n');
+    if (ctx) {
+      for (const [i, p] of ctx.pages().entries())
+        await p.screenshot({ path: path.join(SHOTS, `failed-page-${i}.png`), fullPage: true }).catch(() => {});
+    }
+    throw e;
   } finally {
     if (ctx) await ctx.close();
     if (sys) {

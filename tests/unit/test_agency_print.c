@@ -110,3 +110,61 @@ Test(agency_print, timeline_line_shows_kind_case_and_key_fields)
     cr_assert(strstr(c.text, "id=deadbeef\n"), "%s", c.text);
     free(c.text);
 }
+
+Test(agency_print, case_shows_team_goals_due_items_and_escalation_time_left)
+{
+    Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
+    Tacnet__CaseSummary sum = TACNET__CASE_SUMMARY__INIT;
+    Tacnet__CaseState st = TACNET__CASE_STATE__INIT;
+    Tacnet__TeamMember tm = TACNET__TEAM_MEMBER__INIT, *team[] = { &tm };
+    Tacnet__Professional rk = TACNET__PROFESSIONAL__INIT;
+    Tacnet__EscalationView esc = TACNET__ESCALATION_VIEW__INIT, *escs[] = { &esc };
+    Tacnet__DueItem due = TACNET__DUE_ITEM__INIT, *dues[] = { &due };
+    uint8_t id[16] = { 0x03, 0x03, 0x03, 0x03 };
+    uint64_t now = 1795000000000ull;
+    sum.case_ref.data = (uint8_t *)"LA7-2026-000123";
+    sum.case_ref.len = 15;
+    sum.initials.data = (uint8_t *)"TB";
+    sum.initials.len = 2;
+    sc.summary = &sum;
+    sc.state = &st;
+    st.team = team;
+    st.n_team = 1;
+    tm.agency = TACNET__AGENCY__CAMHS;
+    tm.named_contact = &rk;
+    tm.how_to_reach = "Duty line";
+    rk.initials.data = (uint8_t *)"RK";
+    rk.initials.len = 2;
+    st.escalations = escs;
+    st.n_escalations = 1;
+    esc.escalation_id.data = id;
+    esc.escalation_id.len = 16;
+    esc.has_raised_by = 1;
+    esc.raised_by = TACNET__AGENCY__SCHOOL;
+    esc.has_state = 1;
+    esc.state = TACNET__ESCALATION_EVENT__ESC_ADVANCED;
+    esc.stage = 2;
+    esc.has_audience = 1;
+    esc.audience = TACNET__ROLE__LINE_MANAGER;
+    esc.deadline_ms = now + 26 * 3600000ull;
+    sc.due = dues;
+    sc.n_due = 1;
+    due.what = "action";
+    due.due_ms = now - 3600000;
+    due.has_overdue = due.overdue = 1;
+    due.has_owner = 1;
+    due.owner = TACNET__AGENCY__SCHOOL;
+    due.label = "Breakfast club place";
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_case(c.f, &sc, now);
+    s_close(&c);
+    cr_assert(strstr(c.text, "camhs            RK; reach: Duty line"), "%s", c.text);
+    cr_assert(strstr(c.text, "! action"), "%s", c.text);
+    cr_assert(strstr(c.text, "owner school  Breakfast club place"), "%s", c.text);
+    cr_assert(strstr(c.text, "open escalations (1)"), "%s", c.text);
+    cr_assert(strstr(c.text, "03030303 raised by school, stage 2 (line_manager), esc_advanced"),
+              "%s", c.text);
+    cr_assert(strstr(c.text, "(1d 2h)"), "%s", c.text);
+    free(c.text);
+}

@@ -302,3 +302,26 @@ Test(cfg, asking_with_the_wrong_getter_aborts, .signal = SIGABRT)
     cr_assert_not_null(cfg);
     cfg_int(cfg, "broker", "curve");
 }
+
+Test(cfg, a_credential_path_names_a_file_in_the_systemd_credentials_directory)
+{
+    int err = 0;
+    char why[256];
+    unsetenv("CREDENTIALS_DIRECTORY");
+    cr_assert_null(s_load("[broker]\nname = b\n[store]\nkeys = credential:camhs.key\n", &err, why,
+                          sizeof(why)));
+    cr_assert_eq(err, TACNET_ECONFIG);
+    cr_assert(strstr(why, "CREDENTIALS_DIRECTORY"), "%s", why);
+
+    setenv("CREDENTIALS_DIRECTORY", "/run/credentials/tacnet-camhs.service", 1);
+    cfg_t *cfg = s_load("[broker]\nname = b\n[store]\nkeys = credential:camhs.key\n", &err, why,
+                        sizeof(why));
+    cr_assert_not_null(cfg, "%s", why);
+    cr_assert_str_eq(cfg_str(cfg, "store", "keys"),
+                     "/run/credentials/tacnet-camhs.service/camhs.key");
+    cfg_destroy(&cfg);
+    cr_assert_null(s_load("[broker]\nname = b\n[store]\nkeys = credential:../etc/shadow\n", &err,
+                          why, sizeof(why)));
+    cr_assert(strstr(why, "has a /"), "%s", why);
+    unsetenv("CREDENTIALS_DIRECTORY");
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/python3
+"""An agency system talking to its tacnet daemon from Python: the local API is language-neutral.
+
+It speaks the same protocol as libtacnet-client: a ZeroMQ REQ socket on
+ipc://<data_dir>/api.sock, one tacnet.ApiRequest per call, one tacnet.ApiReply back, both
+protobuf messages generated from proto/*.proto. Only Debian packages are used: python3-zmq,
+python3-protobuf and protobuf-compiler (protoc generates the Python classes at start-up into a
+temporary directory, so nothing generated is committed).
+
+    tacnet_example.py --data-dir DIR cases
+    tacnet_example.py --data-dir DIR publish-concern --case LA7-2026-000123 --initials TB \\
+        --summary "Late most Mondays."
+    tacnet_example.py --data-dir DIR follow [--cursor-file FILE]
+
+Each command prints one JSON object per line. A refusal prints {"code": ..., "error": "E_...",
+"reason": ..., "findings": [...]} and exits 3, the same code the tacnet command uses.
+"""
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import zmq
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROTO_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "..", "proto"))
+
+
+def load_messages(proto_dir):
+    """Generate the Python classes for the tacnet protos and import api_pb2."""
+    out = tempfile.mkdtemp(prefix="tacnet-py-")
+    protos = sorted(p for p in os.listdir(proto_dir) if p.endswith(".proto"))
+    subprocess.run(["protoc", "-I", proto_dir, "--python_out", out] + protos,
+                   cwd=proto_dir, check=True)
+    sys.path.insert(0, out)
+    return importlib.import_module("api_pb2"), importlib.import_module("wire_pb2")
+
+
+class Daemon:
+    """One REQ socket to the daemon's local API; call() sends a request and waits for its reply."""
+
+    def __init__(self, api, data_dir, timeout_ms=5000):
+        self.api = api
+        self.sock = zmq.Context.instance().socket(zmq.REQ)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.setsockopt(zmq.RCVTIMEO, timeout_ms)
+        self.sock.connect("ipc://" + os.path.join(data_dir, "api.sock"))
+        self.next_id = 1
+
+    def call(self, **op):
+        req = self.api.ApiRequest(id=self.next_id, **op)
+        self.next_id += 1
+        self.sock.send(req.SerializeToString())
+        reply = self.api.ApiReply()
+        reply.ParseFromString(self.sock.recv())
+        if reply.id != req.id:
+            raise RuntimeError("reply to another request")
+        return reply
+
+
+def refusal(reply):
+    findings = [{"field": f.field, "kind": f.kind, "start": f.start, "end": f.end}
+                for f in reply.findings]
+    return {"code": reply.code, "reason": reply.reason, "findings": findings}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", required=True, help="the agency daemon's data directory")
+    ap.add_argument("--proto-dir", default=PROTO_DIR)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("cases")
+    p = sub.add_parser("publish-concern")
+    p.add_argument("--case", required=True)
+    p.add_argument("--initials", required=True)
+    p.add_argument("--summary", required=True)
+    f = sub.add_parser("follow")
+    f.add_argument("--cursor-file", help="keeps the last local_seq read, so a restart misses nothing")
+    args = ap.parse_args()
+
+    api, wire = load_messages(args.proto_dir)
+    d = Daemon(api, args.data_dir)
+
+    if args.cmd == "cases":
+        r = d.call(list_cases=api.ListCasesRequest())
+        if r.code:
+            print(json.dumps(refusal(r)))
+            return 3
+        for c in r.cases.cases:
+            print(json.dumps({"case_ref": c.case_ref.decode(), "initials": c.initials.decode(),
+                              "lead": wire.Agency.Name(c.lead).lower() if c.HasField("lead") else None,
+                              "members": [wire.Agency.Name(m).lower() for m in c.members],
+                              "open_escalations": c.open_escalations,
+                              "overdue_items": c.overdue_items}))
+        return 0
+
+    if args.cmd == "publish-concern":
+        req = api.PublishRequest(kind=wire.CONCERN, case_ref=args.case.encode(),
+                                 initials=args.initials.encode())
+        req.body.concern.category = 1  # ATTENDANCE (events.proto ConcernCategory)
+        req.body.concern.summary = args.summary
+        r = d.call(publish=req)
+        if r.code:
+            print(json.dumps(refusal(r)))
+            return 3
+        print(json.dumps({"msg_id": r.published.msg_id.hex(), "local_seq": r.published.local_seq}))
+        return 0
+
+    # follow: read everything applied after the cursor, then remember where we stopped.
+    after = 0
+    if args.cursor_file and os.path.exists(args.cursor_file):
+        with open(args.cursor_file) as fh:
+            after = int(fh.read().strip() or 0)
+    while True:
+        r = d.call(follow=api.FollowRequest(after_local_seq=after, max=500))
+        if r.code:
+            print(json.dumps(refusal(r)))
+            return 3
+        for e in r.follow.entries:
+            h = e.header
+            print(json.dumps({"local_seq": e.local_seq, "kind": wire.EventKind.Name(h.kind).lower(),
+                              "sender": wire.Agency.Name(h.sender).lower(),
+                              "case_ref": h.case_ref.decode(), "msg_id": h.msg_id.hex()}))
+        if r.follow.next_local_seq == after:
+            break
+        after = r.follow.next_local_seq
+    if args.cursor_file:
+        tmp = args.cursor_file + ".tmp"
+        with open(tmp, "w") as fh:
+            fh.write(str(after))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, args.cursor_file)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
