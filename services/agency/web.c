@@ -129,7 +129,7 @@ static int s_unhex(char c)
     return -1;
 }
 
-/* Percent-decode S[0..N) into a new string; NULL on a malformed escape. */
+/* Percent-decode S[0..N) into a new string; NULL on a malformed escape or an encoded NUL. */
 static char *s_urldecode(const char *s, size_t n)
 {
     char *out = xmalloc(n + 1), *o = out;
@@ -138,7 +138,7 @@ static char *s_urldecode(const char *s, size_t n)
             *o++ = ' ';
         } else if (s[i] == '%') {
             int hi = i + 2 < n ? s_unhex(s[i + 1]) : -1, lo = i + 2 < n ? s_unhex(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0) {
+            if (hi < 0 || lo < 0 || (hi | lo) == 0) { /* %00 would hide text after a NUL */
                 free(out);
                 return NULL;
             }
@@ -163,7 +163,7 @@ int agency_kv_parse(agency_kv_t *kv, const char *s, size_t n)
         size_t kl = eq ? (size_t)(eq - (s + i)) : j - i;
         char *k = s_urldecode(s + i, kl);
         char *v = eq ? s_urldecode(eq + 1, (size_t)(s + j - eq - 1)) : xstrdup("");
-        if (!k || !v || strlen(v) != strlen(v)) {
+        if (!k || !v) {
             free(k), free(v);
             return TACNET_EBADMSG;
         }
