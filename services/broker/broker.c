@@ -61,10 +61,10 @@ typedef struct pending {
     wire_msg_t msg;
     Tacnet__Header *h;
     uint32_t agency;
-    int code;      /* result of the stateful checks */
+    int code;           /* result of the stateful checks */
     const char *detail; /* static reason for a refusal, or NULL */
-    uint64_t seq;  /* assigned or original */
-    int duplicate; /* retry of an accepted msg_id */
+    uint64_t seq;       /* assigned or original */
+    int duplicate;      /* retry of an accepted msg_id */
 } pending_t;
 
 struct broker {

@@ -80,8 +80,9 @@ escalation_t *escalation_new(journal_t *journal, notice_t *notice, const roster_
     }
     self->engine = s_load(self, &self->policy, err);
     if (!self->engine) {
-        snprintf(why, whylen, "cannot load escalations (a record is unreadable or beyond the "
-                              "policy's stages): %s",
+        snprintf(why, whylen,
+                 "cannot load escalations (a record is unreadable or beyond the "
+                 "policy's stages): %s",
                  tacnet_strerror(*err));
         goto fail;
     }
@@ -342,8 +343,8 @@ static int s_initials(escalation_t *self, MDB_txn *txn, const char *case_ref, ui
                       size_t *len)
 {
     uint64_t seq;
-    int rc = journal_case_last(self->journal, txn, (const uint8_t *)case_ref, strlen(case_ref),
-                               &seq);
+    int rc =
+        journal_case_last(self->journal, txn, (const uint8_t *)case_ref, strlen(case_ref), &seq);
     journal_entry_t e;
     if (rc != 0 || (rc = journal_get(self->journal, txn, seq, &e)) != 0)
         return rc;
@@ -421,8 +422,8 @@ static int s_by_deadline(const void *a, const void *b)
 
 json_t *escalation_status_json(const escalation_t *self, size_t limit)
 {
-    size_t total = escalate_count(self->engine), open = 0, resolving = 0, closed = 0,
-           breached = 0, n = 0;
+    size_t total = escalate_count(self->engine), open = 0, resolving = 0, closed = 0, breached = 0,
+           n = 0;
     escalate_record_t *live = xcalloc(total ? total : 1, sizeof(*live));
     for (size_t i = 0; i < total; i++) {
         escalate_record_t r;
@@ -441,8 +442,8 @@ json_t *escalation_status_json(const escalation_t *self, size_t limit)
         clock_format_iso(next, iso, sizeof(iso));
     json_t *root = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s?}", "open", (json_int_t)open,
                              "resolving", (json_int_t)resolving, "closed", (json_int_t)closed,
-                             "breached", (json_int_t)breached, "next_deadline_ms",
-                             (json_int_t)next, "next_deadline", next ? iso : NULL);
+                             "breached", (json_int_t)breached, "next_deadline_ms", (json_int_t)next,
+                             "next_deadline", next ? iso : NULL);
     json_t *list = json_array();
     for (size_t i = 0; i < n && i < limit; i++) {
         const escalate_record_t *r = &live[i];
@@ -452,14 +453,14 @@ json_t *escalation_status_json(const escalation_t *self, size_t limit)
         for (unsigned p = 0; p < r->n_parties; p++)
             json_array_append_new(parties, json_string(names_agency(r->parties[p])));
         json_array_append_new(
-            list, json_pack("{s:s, s:s, s:s, s:i, s:I, s:b, s:b, s:b, s:o, s:s?}", "id", hex,
-                            "case_ref", r->case_ref, "state",
-                            r->state == ESCALATE_OPEN ? "open" : "resolving", "stage",
-                            (int)r->stage, "deadline_ms",
-                            (json_int_t)(r->state == ESCALATE_OPEN ? r->deadline_ms : 0), "urgent",
-                            (int)r->urgent, "automatic", (int)r->automatic, "breached",
-                            (int)r->breached, "parties", parties, "lead",
-                            r->lead_agency ? names_agency(r->lead_agency) : NULL));
+            list,
+            json_pack("{s:s, s:s, s:s, s:i, s:I, s:b, s:b, s:b, s:o, s:s?}", "id", hex, "case_ref",
+                      r->case_ref, "state", r->state == ESCALATE_OPEN ? "open" : "resolving",
+                      "stage", (int)r->stage, "deadline_ms",
+                      (json_int_t)(r->state == ESCALATE_OPEN ? r->deadline_ms : 0), "urgent",
+                      (int)r->urgent, "automatic", (int)r->automatic, "breached", (int)r->breached,
+                      "parties", parties, "lead",
+                      r->lead_agency ? names_agency(r->lead_agency) : NULL));
     }
     free(live);
     json_object_set_new(root, "escalations", list);

@@ -323,8 +323,7 @@ int journal_reported(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t se
     return rc == 0 ? 1 : (rc == TACNET_ENOTFOUND ? 0 : rc);
 }
 
-int journal_case_last(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
-                      uint64_t *seq)
+int journal_case_last(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len, uint64_t *seq)
 {
     uint8_t ck[64 + 9];
     if (len == 0 || len > 64)
@@ -338,8 +337,7 @@ int journal_case_last(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t 
     /* Position after the case's last key, then step back onto it. */
     MDB_val k = { len + 9, ck }, d;
     int rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-    rc = rc == 0 || rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &d, rc ? MDB_LAST : MDB_PREV)
-                                       : rc;
+    rc = rc == 0 || rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &d, rc ? MDB_LAST : MDB_PREV) : rc;
     int out = TACNET_ENOTFOUND;
     if (rc == 0 && k.mv_size == len + 9 && memcmp(k.mv_data, ck, len + 1) == 0) {
         *seq = store_u64_get((const uint8_t *)k.mv_data + len + 1);

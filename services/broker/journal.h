@@ -95,8 +95,7 @@ int journal_audit(journal_t *self, MDB_txn *txn, const char *actor, const char *
 int journal_reported(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t seq, int mark);
 
 /* The highest seq journalled on case REF (LEN bytes). Returns 0 with *SEQ, or TACNET_ENOTFOUND. */
-int journal_case_last(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
-                      uint64_t *seq);
+int journal_case_last(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len, uint64_t *seq);
 
 /* Store the serialised escalation record REC (LEN bytes) under its 16-byte ID. */
 int journal_escalation_put(journal_t *self, MDB_txn *txn, const uint8_t *id, const uint8_t *rec,

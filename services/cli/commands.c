@@ -239,12 +239,14 @@ int cli_broker_status_print(const char *json, FILE *out)
     json_t *esc = json_object_get(root, "escalations");
     if (json_is_object(esc)) {
         const char *next = json_string_value(json_object_get(esc, "next_deadline"));
-        fprintf(out, "escalations: open %lld (breached %lld), resolving %lld, closed %lld; "
-                     "next deadline %s\n",
+        fprintf(out,
+                "escalations: open %lld (breached %lld), resolving %lld, closed %lld; "
+                "next deadline %s\n",
                 (long long)json_integer_value(json_object_get(esc, "open")),
                 (long long)json_integer_value(json_object_get(esc, "breached")),
                 (long long)json_integer_value(json_object_get(esc, "resolving")),
-                (long long)json_integer_value(json_object_get(esc, "closed")), next ? next : "none");
+                (long long)json_integer_value(json_object_get(esc, "closed")),
+                next ? next : "none");
         json_array_foreach(json_object_get(esc, "escalations"), i, a)
         {
             char when[40] = "-";

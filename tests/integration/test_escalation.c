@@ -155,8 +155,8 @@ static void s_rx_wait(rx_t *r, uint32_t kind, uint32_t event, uint32_t stage, in
 {
     want_t w = { kind, event, stage };
     s_rx_drain(r, ms, s_has_want, &w);
-    cr_assert(s_has_want(r, &w), "agency %u never saw notice kind %u event %u stage %u",
-              r->agency, kind, event, stage);
+    cr_assert(s_has_want(r, &w), "agency %u never saw notice kind %u event %u stage %u", r->agency,
+              kind, event, stage);
 }
 
 /* Start AGENCY's event of KIND on CASE with recipients RCPT (N). */
@@ -284,7 +284,7 @@ static Tacnet__EscalationNotice *s_closed_body(uint32_t agency, uint64_t at_seq,
     Tacnet__Header *h = wire_header_unpack(m.header, m.header_len, &err);
     cr_assert_not_null(h);
     const Tacnet__NodeKey *k = roster_key_find(env.roster, TACNET__AGENCY__BROKER, h->sender_key_id,
-                        (uint64_t)time(NULL) * 1000, &err);
+                                               (uint64_t)time(NULL) * 1000, &err);
     cr_assert_not_null(k);
     uint8_t *plain = NULL;
     size_t plen = 0;
@@ -452,8 +452,7 @@ Test(escalation, repeated_retried_and_joined_disagreements_open_one_escalation)
     cr_assert_eq(h_result(pub[SCHOOL], p.msg_id, 5000, &seq2, &dup), 0);
     cr_assert_eq(dup, 1, "a retry is acknowledged as a duplicate");
     h_pub_t again = { 0 };
-    cr_assert_eq(s_about(pub, sseq, &again, SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, decision),
-                 0);
+    cr_assert_eq(s_about(pub, sseq, &again, SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, decision), 0);
     s_pub(&again, CAMHS, TACNET__EVENT_KIND__DISAGREEMENT, ++sseq[CAMHS], 3, s_team);
     again.h.has_refers_to = 1;
     again.h.refers_to = (ProtobufCBinaryData){ 16, decision };
