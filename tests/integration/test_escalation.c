@@ -121,6 +121,8 @@ static void s_rx_drain(rx_t *r, int ms, int (*stop)(const rx_t *, const void *),
                 s->audience = (uint32_t)h->audience;
                 s->subject = h->has_subject_agency ? (uint32_t)h->subject_agency : 0;
                 cr_assert(h->has_refers_to && h->refers_to.len == 16);
+                /* timer notices carry the case's initials too, found from its events */
+                cr_assert(h->initials.len == 2 && memcmp(h->initials.data, "JS", 2) == 0);
                 memcpy(s->ref, h->refers_to.data, 16);
                 s->seq = seq;
             }
