@@ -85,6 +85,9 @@ struct broker {
     pending_t *batch;
     size_t n_batch;
     uint64_t next_flush_ms;
+    /* The journal head when the current store_write began: its function starts from here on
+     * every run (it runs again after the map grows, and the head it set is then void). */
+    uint64_t write_head;
     /* counters for `tacnet broker status` */
     uint64_t accepted, duplicates, delivered, commits, batched_events;
     struct {
@@ -239,7 +242,7 @@ static int s_check_stateless(broker_t *self, const wire_msg_t *m, uint32_t agenc
 static int s_commit_batch(MDB_txn *txn, void *arg)
 {
     broker_t *self = arg;
-    uint64_t seq = journal_head(self->journal);
+    uint64_t seq = self->write_head;
     uint64_t now = clock_now_ms();
     escalation_begin(self->escalation);
     for (size_t i = 0; i < self->n_batch; i++) {
@@ -315,6 +318,7 @@ static void s_flush_batch(broker_t *self)
     if (self->n_batch == 0)
         return;
     uint64_t head_before = journal_head(self->journal);
+    self->write_head = head_before;
     int rc = store_write(journal_store(self->journal), s_commit_batch, self);
     if (rc != 0) {
         journal_head_set(self->journal, head_before);
@@ -557,7 +561,7 @@ static int s_expiry_write(MDB_txn *txn, void *arg)
 {
     broker_t *self = arg;
     uint64_t now = clock_now_ms(), expiry = s_expiry_ms(self);
-    uint64_t seq = journal_head(self->journal);
+    uint64_t seq = self->write_head;
     int rc = 0;
     for (uint32_t a = 1; a < BROKER_MAX_AGENCY && rc == 0; a++) {
         if (a == TACNET__AGENCY__BROKER || !roster_key_current(self->roster, a, now))
@@ -604,6 +608,7 @@ static void s_check_expiry(broker_t *self)
     if (s_expiry_ms(self) == 0)
         return;
     uint64_t before = journal_head(self->journal);
+    self->write_head = before;
     int rc = store_write(journal_store(self->journal), s_expiry_write, self);
     if (rc != 0) {
         journal_head_set(self->journal, before);
@@ -620,7 +625,7 @@ static void s_check_expiry(broker_t *self)
 static int s_escalation_write(MDB_txn *txn, void *arg)
 {
     broker_t *self = arg;
-    uint64_t seq = journal_head(self->journal);
+    uint64_t seq = self->write_head;
     escalation_begin(self->escalation);
     int rc = escalation_tick(self->escalation, txn, clock_now_ms(), &seq);
     if (rc < 0)
@@ -640,6 +645,7 @@ static void s_check_escalations(broker_t *self)
     if (!escalation_due(self->escalation, clock_now_ms()))
         return;
     uint64_t before = journal_head(self->journal);
+    self->write_head = before;
     int rc = store_write(journal_store(self->journal), s_escalation_write, self);
     if (rc != 0) {
         journal_head_set(self->journal, before);
