@@ -1,5 +1,6 @@
 /* broker: the poll loop, publish pipeline, group commit and delivery. */
 #include "broker.h"
+#include "escalation.h"
 #include "journal.h"
 #include "notice.h"
 #include "route.h"
@@ -60,9 +61,10 @@ typedef struct pending {
     wire_msg_t msg;
     Tacnet__Header *h;
     uint32_t agency;
-    int code;      /* result of the stateful checks */
-    uint64_t seq;  /* assigned or original */
-    int duplicate; /* retry of an accepted msg_id */
+    int code;           /* result of the stateful checks */
+    const char *detail; /* static reason for a refusal, or NULL */
+    uint64_t seq;       /* assigned or original */
+    int duplicate;      /* retry of an accepted msg_id */
 } pending_t;
 
 struct broker {
@@ -78,10 +80,14 @@ struct broker {
     seal_ctx_t *seal;
     holidays_t *holidays;
     notice_t *notice;
+    escalation_t *escalation;
     session_t sessions[BROKER_MAX_AGENCY];
     pending_t *batch;
     size_t n_batch;
     uint64_t next_flush_ms;
+    /* The journal head when the current store_write began: its function starts from here on
+     * every run (it runs again after the map grows, and the head it set is then void). */
+    uint64_t write_head;
     /* counters for `tacnet broker status` */
     uint64_t accepted, duplicates, delivered, commits, batched_events;
     struct {
@@ -111,6 +117,8 @@ static void s_nack(broker_t *self, const wire_msg_t *m, const uint8_t *msg_id, i
         wire_msgid_hex(msg_id, 16, hex);
     log_info("reject %s from %s: %s", hex, m->user_id[0] ? m->user_id : "?", tacnet_errname(code));
     s_count_reject(self, code);
+    if (detail)
+        log_info("reject %s: %s", hex, detail);
     wire_send_nack(self->router, m->rid, m->rid_len, WIRE_NACK, msg_id, msg_id ? 16 : 0, code,
                    detail);
 }
@@ -234,12 +242,14 @@ static int s_check_stateless(broker_t *self, const wire_msg_t *m, uint32_t agenc
 static int s_commit_batch(MDB_txn *txn, void *arg)
 {
     broker_t *self = arg;
-    uint64_t seq = journal_head(self->journal);
+    uint64_t seq = self->write_head;
     uint64_t now = clock_now_ms();
+    escalation_begin(self->escalation);
     for (size_t i = 0; i < self->n_batch; i++) {
         pending_t *p = &self->batch[i];
         Tacnet__Header *h = p->h;
         p->code = 0;
+        p->detail = NULL;
         p->duplicate = 0;
         uint64_t orig;
         int rc = journal_msgid_find(self->journal, txn, h->msg_id.data, &orig);
@@ -269,6 +279,15 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
          * (refusals are counted in `tacnet broker status` and logged by code). */
         if ((p->code = route_check(found ? &c : NULL, h, self->roster, &v)) != 0)
             continue;
+        /* Escalation header facts refuse like the sharing policy does: storing nothing. */
+        rc = escalation_check(self->escalation, txn, h, &c, now, &p->detail);
+        if (rc == TACNET_EFIELD || rc == TACNET_ENOTMEMBER || rc == TACNET_EKIND) {
+            p->code = rc;
+            continue;
+        }
+        if (rc != 0)
+            return rc;
+        route_case_t before = c;
         route_apply(&c, h);
         if ((rc = journal_case_put(self->journal, txn, h->case_ref.data, h->case_ref.len, &c)))
             return rc;
@@ -284,7 +303,12 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
         /* Broker notices caused by this event commit with it, so none is lost or doubled. */
         if ((rc = notice_on_event(self->notice, txn, h, &c, v.override_used, &seq)) != 0)
             return rc;
+        if ((rc = escalation_apply(self->escalation, txn, h, &before, &c, now, &seq)) != 0)
+            return rc;
     }
+    int rc = escalation_persist(self->escalation, txn);
+    if (rc != 0)
+        return rc;
     journal_head_set(self->journal, seq);
     return 0;
 }
@@ -294,14 +318,17 @@ static void s_flush_batch(broker_t *self)
     if (self->n_batch == 0)
         return;
     uint64_t head_before = journal_head(self->journal);
+    self->write_head = head_before;
     int rc = store_write(journal_store(self->journal), s_commit_batch, self);
     if (rc != 0) {
         journal_head_set(self->journal, head_before);
+        escalation_abort(self->escalation);
         /* Nothing was stored: every publish in the batch gets an explicit refusal (a full
          * disk or map is never acknowledged). */
         log_error("journal commit failed: %s; %zu publishes refused", tacnet_errname(rc),
                   self->n_batch);
     } else {
+        escalation_commit(self->escalation);
         self->commits++;
         self->batched_events += self->n_batch;
         FAULT_POINT("broker.after_commit");
@@ -311,7 +338,7 @@ static void s_flush_batch(broker_t *self)
         if (rc != 0) {
             s_nack(self, &p->msg, p->h->msg_id.data, rc, NULL);
         } else if (p->code != 0) {
-            s_nack(self, &p->msg, p->h->msg_id.data, p->code, NULL);
+            s_nack(self, &p->msg, p->h->msg_id.data, p->code, p->detail);
         } else {
             Tacnet__Puback a = TACNET__PUBACK__INIT;
             a.msg_id.data = p->h->msg_id.data;
@@ -534,7 +561,7 @@ static int s_expiry_write(MDB_txn *txn, void *arg)
 {
     broker_t *self = arg;
     uint64_t now = clock_now_ms(), expiry = s_expiry_ms(self);
-    uint64_t seq = journal_head(self->journal);
+    uint64_t seq = self->write_head;
     int rc = 0;
     for (uint32_t a = 1; a < BROKER_MAX_AGENCY && rc == 0; a++) {
         if (a == TACNET__AGENCY__BROKER || !roster_key_current(self->roster, a, now))
@@ -581,12 +608,55 @@ static void s_check_expiry(broker_t *self)
     if (s_expiry_ms(self) == 0)
         return;
     uint64_t before = journal_head(self->journal);
+    self->write_head = before;
     int rc = store_write(journal_store(self->journal), s_expiry_write, self);
     if (rc != 0) {
         journal_head_set(self->journal, before);
         log_error("non-delivery check failed: %s", tacnet_errname(rc));
     } else if (journal_head(self->journal) != before) {
         log_info("sent %llu non-delivery reports",
+                 (unsigned long long)(journal_head(self->journal) - before));
+        s_pump_all(self);
+    }
+}
+
+/* ---------------------------------------------------------------- escalation timers */
+
+static int s_escalation_write(MDB_txn *txn, void *arg)
+{
+    broker_t *self = arg;
+    uint64_t seq = self->write_head;
+    escalation_begin(self->escalation);
+    int rc = escalation_tick(self->escalation, txn, clock_now_ms(), &seq);
+    if (rc < 0)
+        return rc;
+    FAULT_POINT("broker.escalation_before_commit");
+    if ((rc = escalation_persist(self->escalation, txn)) != 0)
+        return rc;
+    journal_head_set(self->journal, seq);
+    return 0;
+}
+
+/* Due stage advances and non-response alerts, journalled with the records they change in one
+ * transaction: a crash before the commit fires them after the restart, one after it never
+ * again. */
+static void s_check_escalations(broker_t *self)
+{
+    if (!escalation_due(self->escalation, clock_now_ms()))
+        return;
+    uint64_t before = journal_head(self->journal);
+    self->write_head = before;
+    int rc = store_write(journal_store(self->journal), s_escalation_write, self);
+    if (rc != 0) {
+        journal_head_set(self->journal, before);
+        escalation_abort(self->escalation);
+        log_error("escalation timers failed: %s", tacnet_errname(rc));
+        return;
+    }
+    escalation_commit(self->escalation);
+    FAULT_POINT("broker.escalation_after_commit");
+    if (journal_head(self->journal) != before) {
+        log_info("escalation timers: %llu notices",
                  (unsigned long long)(journal_head(self->journal) - before));
         s_pump_all(self);
     }
@@ -615,6 +685,10 @@ static int s_roster_load(broker_t *self, char *why, size_t whylen)
     self->roster = r;
     if (self->notice)
         notice_roster_set(self->notice, r);
+    if (self->escalation && escalation_roster_set(self->escalation, r) != 0)
+        log_warn("roster version %u: escalation policy not adopted (invalid, or fewer stages "
+                 "than an open escalation has reached); the previous policy stays",
+                 roster_version(r));
     return 0;
 }
 
@@ -683,6 +757,7 @@ static char *s_status_json(broker_t *self)
         json_object_set_new(rejected, tacnet_errname(self->rejects[i].code),
                             json_integer((json_int_t)self->rejects[i].n));
     json_object_set_new(root, "rejected", rejected);
+    json_object_set_new(root, "escalations", escalation_status_json(self->escalation, 100));
     char *out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return out;
@@ -858,6 +933,10 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
         snprintf(why, whylen, "cannot load escalation state");
         goto fail;
     }
+    self->escalation =
+        escalation_new(self->journal, self->notice, self->roster, self->holidays, err, why, whylen);
+    if (!self->escalation)
+        goto fail;
     self->ctx = zmq_ctx_new();
     if ((*err = s_bind(self, why, whylen)) != 0)
         goto fail;
@@ -903,6 +982,7 @@ int broker_run(broker_t *self)
         if (now >= next_tick) {
             next_tick = now + self->cfg.tick_ms;
             s_maybe_reload(self);
+            s_check_escalations(self);
             if (now >= self->next_flush_ms) {
                 s_flush_cursors(self);
                 s_check_expiry(self);
@@ -930,6 +1010,7 @@ void broker_destroy(broker_t **self_p)
         zmq_close(self->admin);
     if (self->ctx)
         zmq_ctx_term(self->ctx);
+    escalation_destroy(&self->escalation);
     notice_destroy(&self->notice);
     journal_destroy(&self->journal);
     holidays_destroy(&self->holidays);

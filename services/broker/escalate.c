@@ -13,14 +13,16 @@ struct escalate {
     escalate_policy_t policy;
     const holidays_t *holidays;
     escalate_record_t *recs;
+    uint8_t *changed; /* parallel to recs: changed since restored or last taken */
     size_t n;
     size_t cap;
 };
 
-#define S_MAGIC        "TESC"
-#define S_VERSION      1
-#define S_RECORD_BYTES ESCALATE_RECORD_BYTES
-#define S_AUTO_ID_TAG  "TACNET-ESC-AUTO/1"
+#define S_MAGIC           "TESC"
+#define S_VERSION         2
+#define S_RECORD_BYTES    ESCALATE_RECORD_BYTES
+#define S_V1_RECORD_BYTES 188
+#define S_AUTO_ID_TAG     "TACNET-ESC-AUTO/1"
 
 void escalate_notices_clear(escalate_notices_t *list)
 {
@@ -129,6 +131,7 @@ void escalate_destroy(escalate_t **self_p)
         return;
     escalate_t *self = *self_p;
     free(self->recs);
+    free(self->changed);
     free(self);
     *self_p = NULL;
 }
@@ -162,12 +165,20 @@ static escalate_record_t *s_find_pair(const escalate_t *self, const char *case_r
     return NULL;
 }
 
+/* Mark R as changed, so the caller persists it. */
+static void s_touch(escalate_t *self, const escalate_record_t *r)
+{
+    self->changed[r - self->recs] = 1;
+}
+
 static escalate_record_t *s_add(escalate_t *self)
 {
     if (self->n == self->cap) {
         self->cap = self->cap ? self->cap * 2 : 16;
         self->recs = xrealloc(self->recs, self->cap * sizeof(*self->recs));
+        self->changed = xrealloc(self->changed, self->cap);
     }
+    self->changed[self->n] = 1;
     escalate_record_t *r = &self->recs[self->n++];
     memset(r, 0, sizeof(*r));
     return r;
@@ -255,6 +266,7 @@ int escalate_open(escalate_t *self, const escalate_request_t *req, uint64_t now_
         r->has_refers_to = 1;
     }
     s_start(self, r, req->case_ref, req->raiser, req->other, req->lead_agency, req->urgent, now_ms);
+    r->responded = 1u; /* the raiser answered stage 1 by raising it */
     if (id_out)
         memcpy(id_out, r->id, ESCALATE_ID_LEN);
     s_emit(self, r, TACNET__ESCALATION_EVENT__ESC_OPENED, out);
@@ -343,6 +355,8 @@ int escalate_due(escalate_t *self, uint64_t now_ms, escalate_notices_t *out)
         if (r->state != ESCALATE_OPEN || !r->deadline_ms || r->deadline_ms > now_ms)
             continue;
         if (r->stage >= self->policy.n_stages) {
+            if (!r->breached)
+                s_touch(self, r);
             r->breached = 1;
             continue;
         }
@@ -350,6 +364,9 @@ int escalate_due(escalate_t *self, uint64_t now_ms, escalate_notices_t *out)
         r->stage_took_ms[r->stage - 1] = missed - r->stage_started_ms;
         r->stage++;
         r->stage_started_ms = missed;
+        r->responded = 0;
+        r->nr_sent = 0;
+        s_touch(self, r);
         r->deadline_ms =
             escalate_deadline(&self->policy, self->holidays, r->stage, r->urgent, missed);
         s_emit(self, r, TACNET__ESCALATION_EVENT__ESC_ADVANCED, out);
@@ -388,6 +405,8 @@ int escalate_resolve(escalate_t *self, const uint8_t id[ESCALATE_ID_LEN], uint32
     r->state = ESCALATE_RESOLVING;
     r->resolved_ms = now_ms;
     r->resolved_by = by;
+    r->nr_sent = 0; /* a new ask: acknowledge the resolution */
+    s_touch(self, r);
     s_emit(self, r, TACNET__ESCALATION_EVENT__ESC_RESOLVED, out);
     return 0;
 }
@@ -407,6 +426,8 @@ int escalate_ack(escalate_t *self, const uint8_t id[ESCALATE_ID_LEN], uint32_t b
         return TACNET_EKIND;
     if (r->state == ESCALATE_CLOSED)
         return 0;
+    if (!(r->acked & (1u << idx)))
+        s_touch(self, r);
     r->acked |= 1u << idx;
     if (r->acked != (1u << r->n_parties) - 1)
         return 0;
@@ -431,13 +452,177 @@ size_t escalate_count(const escalate_t *self)
     return self ? self->n : 0;
 }
 
+int escalate_at(const escalate_t *self, size_t i, escalate_record_t *out)
+{
+    if (!self || i >= self->n)
+        return TACNET_ENOTFOUND;
+    if (out)
+        *out = self->recs[i];
+    return 0;
+}
+
+uint64_t escalate_non_response_ms(const escalate_t *self)
+{
+    if (!self)
+        return 0;
+    if (self->policy.non_response_seconds)
+        return (uint64_t)self->policy.non_response_seconds * 1000u;
+    return (uint64_t)self->policy.non_response_hours * CLOCK_HOUR_MS;
+}
+
+int escalate_respond(escalate_t *self, const uint8_t id[ESCALATE_ID_LEN], uint32_t by,
+                     uint64_t now_ms)
+{
+    (void)now_ms;
+    if (!self || !id)
+        return TACNET_EINVAL;
+    escalate_record_t *r = s_find(self, id);
+    if (!r)
+        return TACNET_ENOTFOUND;
+    int idx = s_is_party(r, by);
+    if (idx < 0)
+        return TACNET_ENOTMEMBER;
+    if (r->state != ESCALATE_OPEN || (r->responded & (1u << idx)))
+        return 0;
+    r->responded |= 1u << idx;
+    s_touch(self, r);
+    return 0;
+}
+
+/* When the current phase of R started and which parties have answered it. */
+static uint64_t s_phase(const escalate_record_t *r, uint32_t *answered)
+{
+    if (r->state == ESCALATE_RESOLVING) {
+        *answered = r->acked;
+        return r->resolved_ms;
+    }
+    *answered = r->responded;
+    return r->stage_started_ms;
+}
+
+/* The time R's next non-response notice falls due, or 0. */
+static uint64_t s_non_response_at(const escalate_t *self, const escalate_record_t *r)
+{
+    uint64_t limit = escalate_non_response_ms(self);
+    if (!limit || r->state == ESCALATE_CLOSED)
+        return 0;
+    uint32_t answered;
+    uint64_t start = s_phase(r, &answered);
+    uint32_t all = (1u << r->n_parties) - 1;
+    if (((answered | r->nr_sent) & all) == all)
+        return 0;
+    return start + limit;
+}
+
+int escalate_non_response(escalate_t *self, uint64_t now_ms, escalate_notices_t *out)
+{
+    if (!self || !out)
+        return 0;
+    int sent = 0;
+    for (size_t i = 0; i < self->n; i++) {
+        escalate_record_t *r = &self->recs[i];
+        uint64_t at = s_non_response_at(self, r);
+        if (!at || at > now_ms)
+            continue;
+        uint32_t answered;
+        s_phase(r, &answered);
+        for (unsigned p = 0; p < r->n_parties; p++) {
+            uint32_t bit = 1u << p;
+            if ((answered | r->nr_sent) & bit)
+                continue;
+            r->nr_sent |= bit;
+            escalate_notice_t *n = s_notice_push(out);
+            memcpy(n->escalation_id, r->id, ESCALATE_ID_LEN);
+            memcpy(n->case_ref, r->case_ref, sizeof(n->case_ref));
+            n->stage = r->stage;
+            n->audience = TACNET__ROLE__LINE_MANAGER;
+            n->automatic = r->automatic;
+            n->urgent = r->urgent;
+            memcpy(n->parties, r->parties, sizeof(n->parties));
+            n->n_parties = r->n_parties;
+            n->non_responder = r->parties[p];
+            n->overdue_since_ms = at;
+            s_add_recipient(n, r->parties[p]);
+            s_add_recipient(n, r->lead_agency);
+            sent++;
+        }
+        s_touch(self, r);
+    }
+    return sent;
+}
+
+uint64_t escalate_next_timer(const escalate_t *self)
+{
+    uint64_t next = escalate_next_deadline(self);
+    for (size_t i = 0; self && i < self->n; i++) {
+        uint64_t at = s_non_response_at(self, &self->recs[i]);
+        if (at && (!next || at < next))
+            next = at;
+    }
+    return next;
+}
+
+int escalate_lead_set(escalate_t *self, const char *case_ref, uint32_t lead)
+{
+    int changed = 0;
+    for (size_t i = 0; self && case_ref && i < self->n; i++) {
+        escalate_record_t *r = &self->recs[i];
+        if (r->state == ESCALATE_CLOSED || r->lead_agency == lead ||
+            strcmp(r->case_ref, case_ref) != 0)
+            continue;
+        r->lead_agency = lead;
+        s_touch(self, r);
+        changed++;
+    }
+    return changed;
+}
+
+escalate_t *escalate_clone(const escalate_t *self)
+{
+    if (!self)
+        return NULL;
+    escalate_t *c = xcalloc(1, sizeof(*c));
+    *c = *self;
+    c->recs = NULL;
+    c->changed = NULL;
+    if (self->cap) {
+        c->recs = xmalloc(self->cap * sizeof(*c->recs));
+        c->changed = xmalloc(self->cap);
+        if (self->n) {
+            memcpy(c->recs, self->recs, self->n * sizeof(*c->recs));
+            memcpy(c->changed, self->changed, self->n);
+        }
+    }
+    return c;
+}
+
+size_t escalate_changed_take(escalate_t *self, escalate_record_t **out)
+{
+    size_t n = 0;
+    *out = NULL;
+    for (size_t i = 0; self && i < self->n; i++)
+        n += self->changed[i] != 0;
+    if (!n)
+        return 0;
+    *out = xmalloc(n * sizeof(**out));
+    size_t j = 0;
+    for (size_t i = 0; i < self->n; i++) {
+        if (self->changed[i]) {
+            (*out)[j++] = self->recs[i];
+            self->changed[i] = 0;
+        }
+    }
+    return n;
+}
+
 static int s_record_valid(const escalate_record_t *r, unsigned max_stage)
 {
     size_t len = strnlen(r->case_ref, sizeof(r->case_ref));
     return len > 0 && len <= ESCALATE_CASEREF_MAX && r->n_parties >= 2 &&
            r->n_parties <= ESCALATE_MAX_PARTIES && r->state >= ESCALATE_OPEN &&
            r->state <= ESCALATE_CLOSED && r->stage >= 1 && r->stage <= max_stage &&
-           r->acked < (1u << r->n_parties);
+           r->acked < (1u << r->n_parties) && r->responded < (1u << r->n_parties) &&
+           r->nr_sent < (1u << r->n_parties);
 }
 
 int escalate_restore(escalate_t *self, const escalate_record_t *rec)
@@ -448,15 +633,18 @@ int escalate_restore(escalate_t *self, const escalate_record_t *rec)
         return TACNET_ECORRUPT;
     if (s_find(self, rec->id))
         return TACNET_EEXISTS;
-    *s_add(self) = *rec;
+    escalate_record_t *r = s_add(self);
+    *r = *rec;
+    self->changed[r - self->recs] = 0; /* it came from storage */
     return 0;
 }
 
-/* Layout version 1, little-endian, fixed offsets:
+/* Layout version 2, little-endian, fixed offsets:
  *   0 magic "TESC" | 4 version | 5 flags | 6 n_parties | 7 case_ref length
  *   8 id[16] | 24 refers_to[16] | 40 case_ref[32] zero-padded | 72 parties u32[6]
  *   96 lead, state, stage, acked, resolved_by u32 | 116 opened, stage_started, deadline,
- *   resolved, closed u64 | 156 stage_took u64[4] | 188 end */
+ *   resolved, closed u64 | 156 stage_took u64[4] | 188 responded, nr_sent u32 | 196 end
+ * Version 1 is the same up to 188 (no non-response bookkeeping). */
 enum { S_F_REFERS = 1, S_F_URGENT = 2, S_F_AUTO = 4, S_F_BREACHED = 8 };
 
 int escalate_record_encode(const escalate_record_t *rec, uint8_t *buf, size_t cap)
@@ -488,6 +676,8 @@ int escalate_record_encode(const escalate_record_t *rec, uint8_t *buf, size_t ca
     s_put64(buf + 148, rec->closed_ms);
     for (unsigned i = 0; i < ESCALATE_MAX_STAGES; i++)
         s_put64(buf + 156 + 8 * i, rec->stage_took_ms[i]);
+    s_put32(buf + 188, rec->responded);
+    s_put32(buf + 192, rec->nr_sent);
     return S_RECORD_BYTES;
 }
 
@@ -497,9 +687,9 @@ int escalate_record_decode(const uint8_t *buf, size_t len, escalate_record_t *ou
         return TACNET_EINVAL;
     if (len < 5 || memcmp(buf, S_MAGIC, 4) != 0)
         return TACNET_ECORRUPT;
-    if (buf[4] != S_VERSION)
+    if (buf[4] != S_VERSION && buf[4] != 1)
         return TACNET_EVERSION;
-    if (len != S_RECORD_BYTES)
+    if (len != (buf[4] == 1 ? S_V1_RECORD_BYTES : S_RECORD_BYTES))
         return TACNET_ECORRUPT;
     escalate_record_t r;
     memset(&r, 0, sizeof(r));
@@ -529,6 +719,10 @@ int escalate_record_decode(const uint8_t *buf, size_t len, escalate_record_t *ou
     r.closed_ms = s_get64(buf + 148);
     for (unsigned i = 0; i < ESCALATE_MAX_STAGES; i++)
         r.stage_took_ms[i] = s_get64(buf + 156 + 8 * i);
+    if (buf[4] != 1) {
+        r.responded = s_get32(buf + 188);
+        r.nr_sent = s_get32(buf + 192);
+    }
     if (!s_record_valid(&r, ESCALATE_MAX_STAGES))
         return TACNET_ECORRUPT;
     *out = r;

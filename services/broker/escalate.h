@@ -30,8 +30,8 @@
 #define ESCALATE_CASEREF_MAX 31
 /* parties + lead + partnership */
 #define ESCALATE_MAX_RECIPIENTS (ESCALATE_MAX_PARTIES + 2)
-/* Serialised record: fixed size in layout version 1. */
-#define ESCALATE_RECORD_BYTES 188
+/* Serialised record: fixed size in layout version 2 (version 1, 188 bytes, still decodes). */
+#define ESCALATE_RECORD_BYTES 196
 
 typedef struct escalate escalate_t;
 
@@ -75,6 +75,10 @@ typedef struct escalate_record {
     uint64_t stage_took_ms[ESCALATE_MAX_STAGES]; /* time spent in each stage, once left */
     uint32_t acked;                              /* bit i: parties[i] acknowledged */
     uint32_t resolved_by;                        /* agency that proposed the resolution */
+    /* Non-response, per phase (the current stage while open, the resolution while resolving):
+     * bit i: parties[i] answered this stage / was already told it has not. */
+    uint32_t responded;
+    uint32_t nr_sent;
 } escalate_record_t;
 
 typedef struct escalate_notice {
@@ -92,6 +96,10 @@ typedef struct escalate_notice {
     uint32_t recipients[ESCALATE_MAX_RECIPIENTS];
     unsigned n_recipients;
     uint64_t stage_took_ms[ESCALATE_MAX_STAGES]; /* CLOSED: how long each stage took */
+    /* Non-zero: this is a NON_RESPONSE notice about that party (event is 0, audience
+     * LINE_MANAGER, recipients the party and the lead agency), overdue since OVERDUE_SINCE_MS. */
+    uint32_t non_responder;
+    uint64_t overdue_since_ms;
 } escalate_notice_t;
 
 /* A growable list of notices the caller owns; free with escalate_notices_clear. */
@@ -172,8 +180,40 @@ void escalate_auto_id(const char *case_ref, uint32_t a, uint32_t b,
  * Returns the number of notices appended. */
 int escalate_due(escalate_t *self, uint64_t now_ms, escalate_notices_t *out);
 
-/* The earliest pending deadline (for the poll timeout), or 0 when none. */
+/* The earliest pending stage deadline, or 0 when none. */
 uint64_t escalate_next_deadline(const escalate_t *self);
+
+/* The non-response limit of the policy in ms (seconds when set, else hours), 0 for none. */
+uint64_t escalate_non_response_ms(const escalate_t *self);
+
+/* Party BY answers the current stage of ID (an ESCALATION_RESPONSE). Returns 0 (a repeat, or a
+ * response once resolving or closed, changes nothing), TACNET_ENOTFOUND or TACNET_ENOTMEMBER. */
+int escalate_respond(escalate_t *self, const uint8_t id[ESCALATE_ID_LEN], uint32_t by,
+                     uint64_t now_ms);
+
+/* Non-response: every party of an open escalation that has not answered its current stage within
+ * the policy's non-response limit of the stage's start (of the resolution, while resolving:
+ * not acknowledged it) gets one NON_RESPONSE notice per stage (and one for the resolution).
+ * The raiser of an explicit disagreement has answered stage 1 by raising it. Returns the number
+ * of notices appended (0 when the policy has no limit). */
+int escalate_non_response(escalate_t *self, uint64_t now_ms, escalate_notices_t *out);
+
+/* The earliest time escalate_due or escalate_non_response has something to do, or 0. */
+uint64_t escalate_next_timer(const escalate_t *self);
+
+/* The lead professional of CASE_REF is now LEAD (0: none): later notices of its escalations
+ * that are not closed go to the new lead. Returns the number of records changed. */
+int escalate_lead_set(escalate_t *self, const char *case_ref, uint32_t lead);
+
+/* A deep copy (the holidays stay borrowed), so a caller can try changes inside a transaction
+ * that may be retried or aborted and keep them only once it commits. Returns an owned engine. */
+escalate_t *escalate_clone(const escalate_t *self);
+
+/* The records changed since they were added by escalate_restore or last taken (opened, advanced,
+ * answered, resolved, acknowledged, closed, breached, lead changed), copied into a malloc'd
+ * array in *OUT (caller frees; NULL when none); their changed marks are cleared. Returns the
+ * count. */
+size_t escalate_changed_take(escalate_t *self, escalate_record_t **out);
 
 /* A party or the lead agency BY proposes a resolution of ID: the stage timer stops, the
  * current stage's duration is recorded and a RESOLVED notice is appended. Returns 0 (also for
@@ -195,6 +235,9 @@ int escalate_get(const escalate_t *self, const uint8_t id[ESCALATE_ID_LEN], esca
 /* Number of records held (any state). */
 size_t escalate_count(const escalate_t *self);
 
+/* Copy the I-th record held (0 <= I < escalate_count) into OUT. Returns 0 or TACNET_ENOTFOUND. */
+int escalate_at(const escalate_t *self, size_t i, escalate_record_t *out);
+
 /* Add a record read back from storage (after a restart). Returns 0, TACNET_EEXISTS when the id
  * is already held, or TACNET_ECORRUPT for an inconsistent record. */
 int escalate_restore(escalate_t *self, const escalate_record_t *rec);
@@ -203,8 +246,9 @@ int escalate_restore(escalate_t *self, const escalate_record_t *rec);
  * TACNET_EINVAL when CAP is too small. */
 int escalate_record_encode(const escalate_record_t *rec, uint8_t *buf, size_t cap);
 
-/* Parse LEN bytes into OUT. Returns 0, TACNET_EVERSION for an unknown layout version, or
- * TACNET_ECORRUPT for a bad magic, length or value. */
+/* Parse LEN bytes into OUT (layout version 2, or version 1 written before non-response was
+ * tracked). Returns 0, TACNET_EVERSION for an unknown layout version, or TACNET_ECORRUPT for a
+ * bad magic, length or value. */
 int escalate_record_decode(const uint8_t *buf, size_t len, escalate_record_t *out);
 
 #endif

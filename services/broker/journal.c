@@ -322,3 +322,49 @@ int journal_reported(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t se
     int rc = store_get(txn, self->reported, k, 9, &v);
     return rc == 0 ? 1 : (rc == TACNET_ENOTFOUND ? 0 : rc);
 }
+
+int journal_case_last(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len, uint64_t *seq)
+{
+    uint8_t ck[64 + 9];
+    if (len == 0 || len > 64)
+        return TACNET_ENOTFOUND;
+    memcpy(ck, ref, len);
+    ck[len] = 0;
+    memset(ck + len + 1, 0xff, 8);
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->by_case, &cur) != 0)
+        return TACNET_ESTORE;
+    /* Position after the case's last key, then step back onto it. */
+    MDB_val k = { len + 9, ck }, d;
+    int rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+    rc = rc == 0 || rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &d, rc ? MDB_LAST : MDB_PREV) : rc;
+    int out = TACNET_ENOTFOUND;
+    if (rc == 0 && k.mv_size == len + 9 && memcmp(k.mv_data, ck, len + 1) == 0) {
+        *seq = store_u64_get((const uint8_t *)k.mv_data + len + 1);
+        out = 0;
+    } else if (rc != 0 && rc != MDB_NOTFOUND) {
+        out = store_lmdb_err(rc);
+    }
+    mdb_cursor_close(cur);
+    return out;
+}
+
+int journal_escalation_put(journal_t *self, MDB_txn *txn, const uint8_t *id, const uint8_t *rec,
+                           size_t len)
+{
+    return store_put(txn, self->escalations, id, 16, rec, len, 0);
+}
+
+int journal_escalations_each(journal_t *self, MDB_txn *txn,
+                             int (*fn)(const uint8_t *rec, size_t len, void *arg), void *arg)
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->escalations, &cur) != 0)
+        return TACNET_ESTORE;
+    MDB_val k, d;
+    int rc = 0;
+    for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &d, op) == 0 && rc == 0; op = MDB_NEXT)
+        rc = fn(d.mv_data, d.mv_size, arg);
+    mdb_cursor_close(cur);
+    return rc;
+}

@@ -94,4 +94,16 @@ int journal_audit(journal_t *self, MDB_txn *txn, const char *actor, const char *
  * returning 1 (reported), 0 (not yet) or a negative code. */
 int journal_reported(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t seq, int mark);
 
+/* The highest seq journalled on case REF (LEN bytes). Returns 0 with *SEQ, or TACNET_ENOTFOUND. */
+int journal_case_last(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len, uint64_t *seq);
+
+/* Store the serialised escalation record REC (LEN bytes) under its 16-byte ID. */
+int journal_escalation_put(journal_t *self, MDB_txn *txn, const uint8_t *id, const uint8_t *rec,
+                           size_t len);
+
+/* Call FN for every stored escalation record (value bytes borrowed for the call only); stops at
+ * the first non-zero return, which it returns. */
+int journal_escalations_each(journal_t *self, MDB_txn *txn,
+                             int (*fn)(const uint8_t *rec, size_t len, void *arg), void *arg);
+
 #endif

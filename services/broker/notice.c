@@ -171,3 +171,86 @@ int notice_non_delivery(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, u
     return s_emit(self, txn, seq, TACNET__EVENT_KIND__NON_DELIVERY, h, 1u << h->sender, &extra,
                   &body);
 }
+
+int notice_escalation(notice_t *self, MDB_txn *txn, const escalate_notice_t *n,
+                      const uint8_t *initials, size_t ilen, uint64_t *seq)
+{
+    Tacnet__Header cause = TACNET__HEADER__INIT;
+    cause.case_ref.data = (uint8_t *)n->case_ref;
+    cause.case_ref.len = strlen(n->case_ref);
+    cause.initials.data = (uint8_t *)initials;
+    cause.initials.len = ilen;
+    uint32_t mask = 0;
+    for (unsigned i = 0; i < n->n_recipients; i++)
+        if (n->recipients[i] < ROUTE_MAX_AGENCY)
+            mask |= 1u << n->recipients[i];
+
+    Tacnet__Header extra = TACNET__HEADER__INIT;
+    extra.refers_to.data = (uint8_t *)n->escalation_id;
+    extra.refers_to.len = ESCALATE_ID_LEN;
+    extra.has_refers_to = 1;
+    extra.escalation_stage = n->stage;
+    extra.has_escalation_stage = 1;
+    extra.audience = (Tacnet__Role)n->audience;
+    extra.has_audience = 1;
+    if (n->urgent) {
+        extra.urgent = 1;
+        extra.has_urgent = 1;
+    }
+    Tacnet__Agency parties[ESCALATE_MAX_PARTIES];
+    for (unsigned i = 0; i < n->n_parties; i++)
+        parties[i] = (Tacnet__Agency)n->parties[i];
+    Tacnet__Body body = TACNET__BODY__INIT;
+
+    if (n->non_responder) {
+        Tacnet__NonResponse nr = TACNET__NON_RESPONSE__INIT;
+        nr.about_msg_id = extra.refers_to;
+        nr.has_about_msg_id = 1;
+        nr.agency = (Tacnet__Agency)n->non_responder;
+        nr.has_agency = 1;
+        nr.stage = n->stage;
+        nr.has_stage = 1;
+        nr.overdue_since_ms = n->overdue_since_ms;
+        nr.has_overdue_since_ms = 1;
+        extra.subject_agency = (Tacnet__Agency)n->non_responder;
+        extra.has_subject_agency = 1;
+        body.event_case = TACNET__BODY__EVENT_NON_RESPONSE;
+        body.non_response = &nr;
+        return s_emit(self, txn, seq, TACNET__EVENT_KIND__NON_RESPONSE, &cause, mask, &extra,
+                      &body);
+    }
+
+    extra.escalation_event = (Tacnet__EscalationEvent)n->event;
+    extra.has_escalation_event = 1;
+    if (n->deadline_ms) {
+        extra.deadline_ms = n->deadline_ms;
+        extra.has_deadline_ms = 1;
+    }
+    Tacnet__EscalationNotice en = TACNET__ESCALATION_NOTICE__INIT;
+    en.escalation_id = extra.refers_to;
+    en.has_escalation_id = 1;
+    en.event = (Tacnet__EscalationEvent)n->event;
+    en.has_event = 1;
+    en.stage = n->stage;
+    en.has_stage = 1;
+    en.audience = (Tacnet__Role)n->audience;
+    en.has_audience = 1;
+    en.deadline_ms = n->deadline_ms;
+    en.has_deadline_ms = n->deadline_ms != 0;
+    en.parties = parties;
+    en.n_parties = n->n_parties;
+    en.automatic = n->automatic != 0;
+    en.has_automatic = 1;
+    uint64_t took[ESCALATE_MAX_STAGES];
+    if (n->event == TACNET__ESCALATION_EVENT__ESC_CLOSED) {
+        /* one entry per stage reached, so stage i's duration is stage_took_ms[i - 1] */
+        for (unsigned i = 0; i < n->stage && i < ESCALATE_MAX_STAGES; i++)
+            took[i] = n->stage_took_ms[i];
+        en.stage_took_ms = took;
+        en.n_stage_took_ms = n->stage < ESCALATE_MAX_STAGES ? n->stage : ESCALATE_MAX_STAGES;
+    }
+    body.event_case = TACNET__BODY__EVENT_ESCALATION_NOTICE;
+    body.escalation_notice = &en;
+    return s_emit(self, txn, seq, TACNET__EVENT_KIND__ESCALATION_NOTICE, &cause, mask, &extra,
+                  &body);
+}

@@ -1,8 +1,9 @@
 /* notice: events the broker itself originates, signed with its own key and sealed for their
  * audience with its own X25519 key. Today: safeguarding-override alerts to the lead
  * professional's agency and non-delivery reports to a sender whose event a recipient has not
- * applied within the sharing policy's expiry. Escalation notices will be made here too (issue 5). The broker can open none of the agencies' bodies; it
- * only writes these structured notices (no free text), from what the clear headers say.
+ * applied within the sharing policy's expiry, and the escalation engine's notices (opened,
+ * advanced, resolved, closed; non-response). The broker can open none of the agencies' bodies;
+ * it only writes these structured notices (no free text), from what the clear headers say.
  *
  * Notices are appended to the journal inside the same write transaction as the event that
  * caused them (or the timer that fired), so a crash never loses one or sends it twice.
@@ -13,6 +14,7 @@
 #include <lmdb.h>
 #include <stdint.h>
 
+#include "broker/escalate.h"
 #include "clock.h"
 #include "journal.h"
 #include "roster.h"
@@ -38,5 +40,13 @@ int notice_on_event(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, const
  * at PUBLISHED_MS) within the sharing policy's expiry. Appends at *SEQ + 1 and advances *SEQ. */
 int notice_non_delivery(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, uint32_t recipient,
                         uint64_t about_seq, uint64_t published_ms, uint64_t *seq);
+
+/* Inside TXN: journal escalation notice N for the case it names (INITIALS, ILEN: the child's
+ * initials as the case's events carry them). An ESCALATION_NOTICE (or, when N->non_responder is
+ * set, a NON_RESPONSE) goes to N's recipients that hold a key in the roster; its clear header
+ * names the escalation in refers_to, the stage, audience, deadline and event. Appends at
+ * *SEQ + 1 and advances *SEQ. Returns 0 or a storage code. */
+int notice_escalation(notice_t *self, MDB_txn *txn, const escalate_notice_t *n,
+                      const uint8_t *initials, size_t ilen, uint64_t *seq);
 
 #endif

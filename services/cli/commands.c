@@ -1,6 +1,7 @@
 /* commands: argument parsing for the offline subcommands (provision, policy, audit, broker). */
 #include "cli.h"
 #include "audit_cmd.h"
+#include "clock.h"
 #include "err.h"
 #include "policy.h"
 #include "policy_cmd.h"
@@ -66,9 +67,11 @@ int cli_provision_main(int argc, char **argv)
             o.escalation_path = argv[++i];
         else if (strcmp(argv[i], "--validity-days") == 0 && s_need(i, argc, argv[i]))
             o.validity_days = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--partnership") == 0)
+            o.partnership = 1;
         else {
             fprintf(stderr, "usage: tacnet provision --out DIR [--sharing FILE] "
-                            "[--escalation FILE] [--validity-days N]\n");
+                            "[--escalation FILE] [--validity-days N] [--partnership]\n");
             return 2;
         }
     }
@@ -232,6 +235,32 @@ int cli_broker_status_print(const char *json, FILE *out)
     json_object_foreach(rej, code, n)
     {
         fprintf(out, "rejected %-14s %lld\n", code, (long long)json_integer_value(n));
+    }
+    json_t *esc = json_object_get(root, "escalations");
+    if (json_is_object(esc)) {
+        const char *next = json_string_value(json_object_get(esc, "next_deadline"));
+        fprintf(out,
+                "escalations: open %lld (breached %lld), resolving %lld, closed %lld; "
+                "next deadline %s\n",
+                (long long)json_integer_value(json_object_get(esc, "open")),
+                (long long)json_integer_value(json_object_get(esc, "breached")),
+                (long long)json_integer_value(json_object_get(esc, "resolving")),
+                (long long)json_integer_value(json_object_get(esc, "closed")),
+                next ? next : "none");
+        json_array_foreach(json_object_get(esc, "escalations"), i, a)
+        {
+            char when[40] = "-";
+            json_int_t d = json_integer_value(json_object_get(a, "deadline_ms"));
+            if (d > 0)
+                clock_format_iso((uint64_t)d, when, sizeof(when));
+            fprintf(out, "  %s %s %-9s stage %lld%s%s deadline %s\n",
+                    json_string_value(json_object_get(a, "id")),
+                    json_string_value(json_object_get(a, "case_ref")),
+                    json_string_value(json_object_get(a, "state")),
+                    (long long)json_integer_value(json_object_get(a, "stage")),
+                    json_is_true(json_object_get(a, "urgent")) ? " urgent" : "",
+                    json_is_true(json_object_get(a, "breached")) ? " BREACHED" : "", when);
+        }
     }
     json_decref(root);
     return 0;

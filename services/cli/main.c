@@ -12,6 +12,7 @@ static int s_usage(FILE *out)
         out,
         "usage: tacnet COMMAND ...\n"
         "  provision --out DIR [--sharing FILE] [--escalation FILE] [--validity-days N]\n"
+        "            [--partnership]   (also a key for the partnership contact, last stage)\n"
         "  policy check [--register FILE] [--gazetteer DIR]   (text lines on stdin)\n"
         "  audit verify PATH [--json]\n"
         "  broker status --data-dir DIR [--json]\n"

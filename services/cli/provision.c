@@ -25,6 +25,9 @@ static const struct {
     { TACNET__AGENCY__SCHOOL, "school" },
     { TACNET__AGENCY__HEALTH_VISITING, "health_visiting" },
     { TACNET__AGENCY__SOCIAL_CARE, "social_care" },
+    /* The safeguarding partnership's contact: told at the last escalation stage. Optional
+     * (--partnership), since not every partnership runs a node for it. */
+    { TACNET__AGENCY__PARTNERSHIP, "partnership" },
 };
 #define N_NODES (sizeof(s_nodes) / sizeof(s_nodes[0]))
 
@@ -334,7 +337,11 @@ int provision_run(const provision_opts_t *o, FILE *err)
 
     uint64_t now = clock_now_ms();
     unsigned days = o->validity_days ? o->validity_days : 730;
+    size_t n_nodes = 0;
     for (size_t i = 0; i < N_NODES; i++) {
+        if (s_nodes[i].agency == TACNET__AGENCY__PARTNERSHIP && !o->partnership)
+            continue;
+        n_nodes++;
         keys[i] = seal_keys_generate(s_nodes[i].agency, 1);
         snprintf(path, sizeof(path), "%s/keys/%s.key", o->out_dir, s_nodes[i].name);
         if ((rc = seal_keys_save(keys[i], path)) != 0)
@@ -347,11 +354,11 @@ int provision_run(const provision_opts_t *o, FILE *err)
         nk[i].seal_pk = (ProtobufCBinaryData){ SEAL_KEY_BYTES, keys[i]->seal_pk };
         nk[i].valid_from_ms = now - CLOCK_DAY_MS;
         nk[i].valid_until_ms = now + (uint64_t)days * CLOCK_DAY_MS;
-        nkp[i] = &nk[i];
+        nkp[n_nodes - 1] = &nk[i];
     }
     r.version = 1;
     r.issued_at_ms = now;
-    r.n_keys = N_NODES;
+    r.n_keys = n_nodes;
     r.keys = nkp;
     if ((rc = roster_sign(&r, root, &signed_roster, &signed_len)) != 0)
         goto fail;
@@ -361,7 +368,7 @@ int provision_run(const provision_opts_t *o, FILE *err)
     fprintf(err,
             "tacnet provision: wrote %s/roster.bin (version 1, %zu nodes), keys in %s/keys, "
             "root.pub; move %s/root/root.key offline\n",
-            o->out_dir, N_NODES, o->out_dir, o->out_dir);
+            o->out_dir, n_nodes, o->out_dir, o->out_dir);
     goto done;
 fail_io:
     fprintf(err, "tacnet provision: cannot write %s: %s\n", path, strerror(errno));

@@ -50,6 +50,8 @@ void h_sleep_ms(int ms)
 }
 
 const char *h_sharing_path = NULL;
+const char *h_escalation_path = NULL;
+int h_with_partnership = 0;
 
 static const char *h_src(void)
 {
@@ -102,14 +104,18 @@ void h_setup(h_env_t *e, const char *extra)
         snprintf(sharing, sizeof(sharing), "%s", h_sharing_path);
     else
         snprintf(sharing, sizeof(sharing), "%s/deploy/sharing.conf", h_src());
-    snprintf(escalation, sizeof(escalation), "%s/deploy/escalation.conf", h_src());
+    if (h_escalation_path)
+        snprintf(escalation, sizeof(escalation), "%s", h_escalation_path);
+    else
+        snprintf(escalation, sizeof(escalation), "%s/deploy/escalation.conf", h_src());
     snprintf(plog, sizeof(plog), "%s/provision.log", e->dir);
     FILE *pl = fopen(plog, "w");
     cr_assert_not_null(pl);
     provision_opts_t o = { .out_dir = e->pdir,
                            .sharing_path = sharing,
                            .escalation_path = escalation,
-                           .validity_days = 30 };
+                           .validity_days = 30,
+                           .partnership = h_with_partnership };
     int rc = provision_run(&o, pl);
     fclose(pl);
     cr_assert_eq(rc, 0, "provision_run: %s", tacnet_errname(rc));
@@ -125,6 +131,13 @@ void h_setup(h_env_t *e, const char *extra)
     for (size_t i = 0; i < sizeof(h_nodes) / sizeof(h_nodes[0]); i++) {
         uint32_t a = h_nodes[i].agency;
         snprintf(path, sizeof(path), "%s/keys/%s.key", e->pdir, h_nodes[i].name);
+        cr_assert_eq(seal_keys_load(path, &e->keys[a], why, sizeof(why)), 0, "%s", why);
+        e->seal[a] = seal_ctx_new(e->keys[a]);
+        cr_assert_not_null(e->seal[a]);
+    }
+    if (h_with_partnership) {
+        uint32_t a = TACNET__AGENCY__PARTNERSHIP;
+        snprintf(path, sizeof(path), "%s/keys/partnership.key", e->pdir);
         cr_assert_eq(seal_keys_load(path, &e->keys[a], why, sizeof(why)), 0, "%s", why);
         e->seal[a] = seal_ctx_new(e->keys[a]);
         cr_assert_not_null(e->seal[a]);

@@ -70,6 +70,11 @@ typedef struct h_pub {
 
 /* A sharing policy file to provision with instead of deploy/sharing.conf (NULL: the default). */
 extern const char *h_sharing_path;
+/* An escalation policy file to provision with instead of deploy/escalation.conf (NULL: the
+ * default). */
+extern const char *h_escalation_path;
+/* Non-zero: provision a key set for the partnership contact too (loaded into keys[5]). */
+extern int h_with_partnership;
 
 /* mkdtemp, provision, load keys and roster, write the broker config (EXTRA appended to the
  * [broker] section, may be NULL). Asserts on failure. */

@@ -403,7 +403,7 @@ Test(escalate, damaged_or_future_records_are_refused)
     bad[0] ^= 1;
     cr_assert_eq(escalate_record_decode(bad, sizeof(bad), &rec), TACNET_ECORRUPT);
     memcpy(bad, buf, sizeof(bad));
-    bad[4] = 2;
+    bad[4] = 9;
     cr_assert_eq(escalate_record_decode(bad, sizeof(bad), &rec), TACNET_EVERSION);
     memcpy(bad, buf, sizeof(bad));
     bad[104] = 9; /* stage 9 */
@@ -444,4 +444,154 @@ Test(escalate, roster_policy_is_copied_and_checked)
     cr_assert_eq(escalate_policy_from_proto(&pb, &p), TACNET_ECONFIG);
     p.n_stages = 0;
     cr_assert_null(escalate_new(&p, NULL));
+}
+
+static size_t s_count_nr(const escalate_notices_t *out, size_t from, uint32_t agency)
+{
+    size_t n = 0;
+    for (size_t i = from; i < out->n; i++)
+        n += out->items[i].non_responder == agency;
+    return n;
+}
+
+Test(escalate, silent_party_gets_one_non_response_alert_per_stage)
+{
+    escalate_policy_t p;
+    escalate_policy_default(&p);
+    p.non_response_hours = 0;
+    p.non_response_seconds = 10;
+    for (unsigned i = 0; i < p.n_stages; i++)
+        p.stages[i].seconds = 60;
+    escalate_t *e = escalate_new(&p, NULL);
+    uint8_t m[16];
+    s_id(m, 0x61);
+    escalate_request_t req = s_req(m, NULL, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SCHOOL);
+    escalate_notices_t out = { 0 };
+    uint64_t t0 = s_at(20260601, 9);
+    cr_assert_eq(escalate_open(e, &req, t0, &out, NULL), 0);
+    cr_assert_eq(escalate_next_timer(e), t0 + 10000);
+    cr_assert_eq(escalate_next_deadline(e), t0 + 60000);
+    cr_assert_eq(escalate_non_response(e, t0 + 9999, &out), 0);
+    /* Stage 1: the raiser answered by raising it; the school has not. */
+    size_t before = out.n;
+    cr_assert_eq(escalate_non_response(e, t0 + 10000, &out), 1);
+    const escalate_notice_t *n = &out.items[before];
+    cr_assert_eq(n->non_responder, TACNET__AGENCY__SCHOOL);
+    cr_assert_eq(n->event, 0);
+    cr_assert_eq(n->stage, 1);
+    cr_assert_eq(n->audience, TACNET__ROLE__LINE_MANAGER);
+    cr_assert_eq(n->overdue_since_ms, t0 + 10000);
+    cr_assert_eq(n->n_recipients, 2);
+    cr_assert(s_has(n, TACNET__AGENCY__SCHOOL));
+    cr_assert(s_has(n, TACNET__AGENCY__SOCIAL_CARE));
+    cr_assert_eq(escalate_non_response(e, t0 + 50000, &out), 0, "once per stage");
+    cr_assert_eq(escalate_next_timer(e), t0 + 60000);
+
+    /* Stage 2: the school answers in time, CAMHS stays silent. */
+    cr_assert_eq(escalate_due(e, t0 + 60000, &out), 1);
+    cr_assert_eq(escalate_respond(e, m, TACNET__AGENCY__SCHOOL, t0 + 61000), 0);
+    cr_assert_eq(escalate_respond(e, m, TACNET__AGENCY__HEALTH_VISITING, t0 + 61000),
+                 TACNET_ENOTMEMBER);
+    before = out.n;
+    cr_assert_eq(escalate_non_response(e, t0 + 75000, &out), 1);
+    cr_assert_eq(s_count_nr(&out, before, TACNET__AGENCY__CAMHS), 1);
+    cr_assert_eq(escalate_non_response(e, t0 + 76000, &out), 0);
+
+    /* Resolution: whoever has not acknowledged within the limit is told, once. */
+    cr_assert_eq(escalate_resolve(e, m, TACNET__AGENCY__CAMHS, t0 + 80000, &out), 0);
+    cr_assert_eq(escalate_ack(e, m, TACNET__AGENCY__CAMHS, t0 + 81000, &out), 0);
+    before = out.n;
+    cr_assert_eq(escalate_non_response(e, t0 + 90000, &out), 1);
+    cr_assert_eq(s_count_nr(&out, before, TACNET__AGENCY__SCHOOL), 1);
+    cr_assert_eq(escalate_non_response(e, t0 + 99000, &out), 0);
+    cr_assert_eq(escalate_ack(e, m, TACNET__AGENCY__SCHOOL, t0 + 99000, &out), 0);
+    cr_assert_eq(escalate_next_timer(e), 0);
+
+    /* A policy without a limit never alerts. */
+    p.non_response_seconds = 0;
+    escalate_t *quiet = escalate_new(&p, NULL);
+    cr_assert_eq(escalate_open(quiet, &req, t0, &out, NULL), 0);
+    cr_assert_eq(escalate_non_response(quiet, t0 + 365 * CLOCK_DAY_MS, &out), 0);
+    escalate_destroy(&quiet);
+    escalate_notices_clear(&out);
+    escalate_destroy(&e);
+}
+
+Test(escalate, clone_keeps_changes_apart_and_reports_what_changed)
+{
+    escalate_policy_t p;
+    escalate_policy_default(&p);
+    for (unsigned i = 0; i < p.n_stages; i++)
+        p.stages[i].seconds = 5;
+    escalate_t *e = escalate_new(&p, NULL);
+    uint8_t m1[16], m2[16];
+    s_id(m1, 0x71);
+    s_id(m2, 0x72);
+    escalate_request_t a = s_req(m1, NULL, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SCHOOL);
+    escalate_request_t b = s_req(m2, NULL, CASE_B, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SCHOOL);
+    escalate_notices_t out = { 0 };
+    uint64_t t0 = s_at(20260601, 9);
+    cr_assert_eq(escalate_open(e, &a, t0, &out, NULL), 0);
+    escalate_record_t *recs = NULL;
+    cr_assert_eq(escalate_changed_take(e, &recs), 1);
+    cr_assert_arr_eq(recs[0].id, m1, 16);
+    free(recs);
+    cr_assert_eq(escalate_changed_take(e, &recs), 0);
+    cr_assert_null(recs);
+
+    /* Work on a copy: the original does not see it until the copy replaces it. */
+    escalate_t *work = escalate_clone(e);
+    cr_assert_eq(escalate_open(work, &b, t0, &out, NULL), 0);
+    cr_assert_eq(escalate_due(work, t0 + 5000, &out), 2);
+    cr_assert_eq(escalate_lead_set(work, CASE_A, TACNET__AGENCY__CAMHS), 1);
+    cr_assert_eq(escalate_lead_set(work, CASE_A, TACNET__AGENCY__CAMHS), 0);
+    cr_assert_eq(escalate_count(e), 1);
+    escalate_record_t rec;
+    cr_assert_eq(escalate_get(e, m1, &rec), 0);
+    cr_assert_eq(rec.stage, 1);
+    cr_assert_eq(rec.lead_agency, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_eq(escalate_changed_take(work, &recs), 2);
+    cr_assert_eq(recs[0].stage, 2);
+    cr_assert_eq(recs[0].lead_agency, TACNET__AGENCY__CAMHS);
+    cr_assert_arr_eq(recs[1].id, m2, 16);
+    free(recs);
+    cr_assert_eq(escalate_at(work, 1, &rec), 0);
+    cr_assert_arr_eq(rec.id, m2, 16);
+    cr_assert_eq(escalate_at(work, 2, &rec), TACNET_ENOTFOUND);
+
+    /* The last stage's deadline marks it breached once, with no notice. */
+    for (int i = 0; i < 3; i++)
+        escalate_due(work, t0 + 60000, &out);
+    cr_assert_eq(escalate_changed_take(work, &recs), 2);
+    free(recs);
+    size_t before = out.n;
+    cr_assert_eq(escalate_due(work, t0 + 61000, &out), 0);
+    cr_assert_eq(out.n, before);
+    cr_assert_eq(escalate_changed_take(work, &recs), 0);
+    cr_assert_eq(escalate_next_deadline(work), 0);
+    escalate_destroy(&work);
+    escalate_notices_clear(&out);
+    escalate_destroy(&e);
+}
+
+Test(escalate, version_one_records_still_decode)
+{
+    escalate_policy_t p;
+    escalate_policy_default(&p);
+    escalate_t *e = escalate_new(&p, NULL);
+    uint8_t m[16], buf[ESCALATE_RECORD_BYTES];
+    s_id(m, 0x81);
+    escalate_request_t req = s_req(m, NULL, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SCHOOL);
+    escalate_notices_t out = { 0 };
+    cr_assert_eq(escalate_open(e, &req, s_at(20260601, 9), &out, NULL), 0);
+    s_save(e, m, buf);
+    buf[4] = 1; /* the layout before non-response tracking: 188 bytes */
+    escalate_record_t rec;
+    cr_assert_eq(escalate_record_decode(buf, 188, &rec), 0);
+    cr_assert_eq(rec.responded, 0);
+    cr_assert_eq(rec.stage, 1);
+    cr_assert_str_eq(rec.case_ref, CASE_A);
+    cr_assert_eq(escalate_record_decode(buf, ESCALATE_RECORD_BYTES, &rec), TACNET_ECORRUPT);
+    escalate_notices_clear(&out);
+    escalate_destroy(&e);
 }

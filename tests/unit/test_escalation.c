@@ -1,0 +1,329 @@
+/* escalation: the broker's live engine against a real journal, without sockets — in particular
+ * that a write transaction LMDB runs again (after growing a full map) leaves exactly one of each
+ * record and notice. */
+#define _XOPEN_SOURCE 700
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker/escalation.h"
+#include "cli/provision.h"
+#include "err.h"
+#include "seal.h"
+#include "store.h"
+#include "wire.h"
+
+#define CASE "LA7-2026-000777"
+
+static struct {
+    char dir[64];
+    roster_t *roster;
+    seal_keys_t *keys;
+    seal_ctx_t *seal;
+    journal_t *journal;
+    notice_t *notice;
+    escalation_t *esc;
+} W;
+
+static const char *s_src(void)
+{
+    const char *s = getenv("TACNET_SRC");
+    return s && *s ? s : ".";
+}
+
+static void s_up(void)
+{
+    memset(&W, 0, sizeof(W));
+    cr_assert_eq(seal_init(), 0);
+    snprintf(W.dir, sizeof(W.dir), "/tmp/tacnet-esc-XXXXXX");
+    cr_assert_not_null(mkdtemp(W.dir));
+    char p[256], sharing[512], escalation[512], why[256];
+    snprintf(p, sizeof(p), "%s/p", W.dir);
+    snprintf(sharing, sizeof(sharing), "%s/deploy/sharing.conf", s_src());
+    snprintf(escalation, sizeof(escalation), "%s/deploy/escalation.conf", s_src());
+    FILE *devnull = fopen("/dev/null", "w");
+    provision_opts_t o = { .out_dir = p, .sharing_path = sharing, .escalation_path = escalation };
+    cr_assert_eq(provision_run(&o, devnull), 0);
+    fclose(devnull);
+    uint8_t root_pk[SEAL_KEY_BYTES];
+    char path[512];
+    snprintf(path, sizeof(path), "%s/root.pub", p);
+    cr_assert_eq(roster_root_load(path, root_pk), 0);
+    snprintf(path, sizeof(path), "%s/roster.bin", p);
+    int err = 0;
+    W.roster = roster_load(path, root_pk, &err);
+    cr_assert_not_null(W.roster);
+    snprintf(path, sizeof(path), "%s/keys/broker.key", p);
+    cr_assert_eq(seal_keys_load(path, &W.keys, why, sizeof(why)), 0, "%s", why);
+    W.seal = seal_ctx_new(W.keys);
+    snprintf(path, sizeof(path), "%s/data", W.dir);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    W.journal = journal_open(path, 1 << 20, &err);
+    cr_assert_not_null(W.journal, "%s", tacnet_errname(err));
+    W.notice = notice_new(W.journal, W.roster, W.keys, W.seal, NULL);
+    W.esc = escalation_new(W.journal, W.notice, W.roster, NULL, &err, why, sizeof(why));
+    cr_assert_not_null(W.esc, "%s", why);
+}
+
+static int s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void s_down(void)
+{
+    escalation_destroy(&W.esc);
+    notice_destroy(&W.notice);
+    journal_destroy(&W.journal);
+    seal_ctx_destroy(&W.seal);
+    seal_keys_destroy(&W.keys);
+    roster_destroy(&W.roster);
+    if (W.dir[0])
+        nftw(W.dir, s_rm, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(escalation, .init = s_up, .fini = s_down, .timeout = 30);
+
+/* One event to feed through a transaction. */
+typedef struct ev {
+    Tacnet__Header h;
+    uint8_t msg_id[16];
+    uint8_t ref[16];
+    Tacnet__Agency rcpt[4];
+} ev_t;
+
+static void s_ev(ev_t *e, uint32_t sender, Tacnet__EventKind kind, uint8_t id_fill,
+                 const uint8_t *ref)
+{
+    memset(e, 0, sizeof(*e));
+    tacnet__header__init(&e->h);
+    memset(e->msg_id, id_fill, 16);
+    e->h.schema_version = WIRE_SCHEMA_VERSION;
+    e->h.msg_id = (ProtobufCBinaryData){ 16, e->msg_id };
+    e->h.sender = (Tacnet__Agency)sender;
+    e->h.kind = kind;
+    e->h.case_ref = (ProtobufCBinaryData){ strlen(CASE), (uint8_t *)CASE };
+    e->h.initials = (ProtobufCBinaryData){ 2, (uint8_t *)"KM" };
+    e->h.sender_seq = id_fill;
+    e->h.sensitivity = TACNET__SENSITIVITY__ROUTINE;
+    e->h.lawful_basis = TACNET__LAWFUL_BASIS__LEGAL_DUTY;
+    e->rcpt[0] = TACNET__AGENCY__CAMHS;
+    e->rcpt[1] = TACNET__AGENCY__SCHOOL;
+    e->rcpt[2] = TACNET__AGENCY__SOCIAL_CARE;
+    e->h.recipients = e->rcpt;
+    e->h.n_recipients = 3;
+    if (ref) {
+        memcpy(e->ref, ref, 16);
+        e->h.refers_to = (ProtobufCBinaryData){ 16, e->ref };
+        e->h.has_refers_to = 1;
+    }
+}
+
+/* The transaction the broker runs for a batch, reduced to what escalation needs. */
+typedef struct batch {
+    ev_t *ev;
+    route_case_t c;
+    int code;
+    const char *detail;
+    int runs;
+    uint64_t head; /* journal head before store_write: every run starts from it */
+} batch_t;
+
+static int s_write(MDB_txn *txn, void *arg)
+{
+    batch_t *b = arg;
+    b->runs++;
+    uint64_t seq = b->head, now = clock_now_ms();
+    escalation_begin(W.esc);
+    b->code = escalation_check(W.esc, txn, &b->ev->h, &b->c, now, &b->detail);
+    if (b->code != 0)
+        return 0; /* refused: nothing journalled */
+    size_t hlen = 0;
+    uint8_t *hbuf = wire_pack(&b->ev->h.base, &hlen), sig[64] = { 0 }, sealed[8] = { 0 };
+    int rc = journal_append(W.journal, txn, ++seq, &b->ev->h, hbuf, hlen, sealed, sizeof(sealed),
+                            sig, 0x16, now);
+    free(hbuf);
+    if (rc != 0)
+        return rc;
+    route_case_t before = b->c;
+    route_apply(&b->c, &b->ev->h);
+    if ((rc = escalation_apply(W.esc, txn, &b->ev->h, &before, &b->c, now, &seq)) != 0)
+        return rc;
+    if ((rc = escalation_persist(W.esc, txn)) != 0)
+        return rc;
+    journal_head_set(W.journal, seq);
+    return 0;
+}
+
+static int s_run(batch_t *b, int fail_commits)
+{
+    uint64_t head = journal_head(W.journal);
+    store_test_fail_commits(journal_store(W.journal), fail_commits);
+    b->runs = 0;
+    b->head = head;
+    int rc = store_write(journal_store(W.journal), s_write, b);
+    if (rc == 0) {
+        escalation_commit(W.esc);
+    } else {
+        escalation_abort(W.esc);
+        journal_head_set(W.journal, head);
+    }
+    return rc;
+}
+
+static int s_count_rec(const uint8_t *rec, size_t len, void *arg)
+{
+    (void)rec;
+    (void)len;
+    ++*(size_t *)arg;
+    return 0;
+}
+
+static size_t s_records(void)
+{
+    MDB_txn *txn;
+    cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
+    size_t n = 0;
+    cr_assert_eq(journal_escalations_each(W.journal, txn, s_count_rec, &n), 0);
+    mdb_txn_abort(txn);
+    return n;
+}
+
+static route_case_t s_team(void)
+{
+    route_case_t c;
+    memset(&c, 0, sizeof(c));
+    c.members = (1u << TACNET__AGENCY__CAMHS) | (1u << TACNET__AGENCY__SCHOOL) |
+                (1u << TACNET__AGENCY__SOCIAL_CARE);
+    c.lead = TACNET__AGENCY__SOCIAL_CARE;
+    c.consent = TACNET__CONSENT_STATE__GIVEN;
+    return c;
+}
+
+Test(escalation, a_retried_transaction_opens_one_escalation_with_one_notice)
+{
+    ev_t decision, dis;
+    batch_t b = { .c = s_team() };
+    s_ev(&decision, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__DECISION, 1, NULL);
+    b.ev = &decision;
+    cr_assert_eq(s_run(&b, 0), 0);
+    cr_assert_eq(journal_head(W.journal), 1);
+
+    /* The disagreement's transaction is run three times: twice "the map is full". */
+    s_ev(&dis, TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, 2, decision.msg_id);
+    b.ev = &dis;
+    cr_assert_eq(s_run(&b, 2), 0);
+    cr_assert_eq(b.runs, 3);
+    cr_assert_eq(b.code, 0);
+    cr_assert_eq(journal_head(W.journal), 3, "the event and one OPENED notice");
+    cr_assert_eq(s_records(), 1);
+    json_t *st = escalation_status_json(W.esc, 10);
+    cr_assert_eq(json_integer_value(json_object_get(st, "open")), 1);
+    json_t *first = json_array_get(json_object_get(st, "escalations"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(first, "case_ref")), CASE);
+    json_decref(st);
+
+    /* The notice names the escalation and is addressed to both parties and the lead. */
+    MDB_txn *txn;
+    cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
+    journal_entry_t e;
+    cr_assert_eq(journal_get(W.journal, txn, 3, &e), 0);
+    int err = 0;
+    Tacnet__Header *h = wire_header_unpack(e.header, e.header_len, &err);
+    cr_assert_not_null(h);
+    cr_assert_eq(h->kind, TACNET__EVENT_KIND__ESCALATION_NOTICE);
+    cr_assert_eq(h->escalation_event, TACNET__ESCALATION_EVENT__ESC_OPENED);
+    cr_assert_arr_eq(h->refers_to.data, dis.msg_id, 16);
+    cr_assert_eq(h->n_recipients, 3);
+    wire_free(&h->base);
+    mdb_txn_abort(txn);
+
+    /* A transaction that finally fails leaves neither record nor notice, in memory or on disk. */
+    ev_t res;
+    s_ev(&res, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__ESCALATION_RESOLVED, 3, dis.msg_id);
+    b.ev = &res;
+    cr_assert_eq(s_run(&b, 1000), TACNET_EMAPFULL);
+    cr_assert_eq(journal_head(W.journal), 3);
+    st = escalation_status_json(W.esc, 10);
+    cr_assert_eq(json_integer_value(json_object_get(st, "resolving")), 0);
+    json_decref(st);
+    cr_assert_eq(s_run(&b, 0), 0);
+    st = escalation_status_json(W.esc, 10);
+    cr_assert_eq(json_integer_value(json_object_get(st, "resolving")), 1);
+    json_decref(st);
+}
+
+Test(escalation, header_facts_are_refused_with_a_reason_and_change_nothing)
+{
+    ev_t decision, ev;
+    batch_t b = { .c = s_team() };
+    s_ev(&decision, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__DECISION, 1, NULL);
+    b.ev = &decision;
+    cr_assert_eq(s_run(&b, 0), 0);
+    uint8_t unknown[16];
+    memset(unknown, 0xee, sizeof(unknown));
+    struct {
+        uint32_t sender;
+        Tacnet__EventKind kind;
+        const uint8_t *ref;
+        int want;
+    } cases[] = {
+        { TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, NULL, TACNET_EFIELD },
+        { TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, unknown, TACNET_EFIELD },
+        { TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__DISAGREEMENT, decision.msg_id, TACNET_EFIELD },
+        { TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__ESCALATION_ACK, decision.msg_id,
+          TACNET_EFIELD },
+        { TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__ESCALATION_RESPONSE, NULL, TACNET_EFIELD },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        s_ev(&ev, cases[i].sender, cases[i].kind, (uint8_t)(10 + i), cases[i].ref);
+        b.ev = &ev;
+        cr_assert_eq(s_run(&b, 0), 0);
+        cr_expect_eq(b.code, cases[i].want, "case %zu: %s", i, tacnet_errname(b.code));
+        cr_expect_not_null(b.detail, "case %zu names what was wrong", i);
+    }
+    cr_assert_eq(journal_head(W.journal), 1);
+    cr_assert_eq(s_records(), 0);
+
+    /* Challenging one's own decision works once the challenged agency is named. */
+    s_ev(&ev, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__DISAGREEMENT, 20, decision.msg_id);
+    ev.h.has_subject_agency = 1;
+    ev.h.subject_agency = TACNET__AGENCY__SCHOOL;
+    b.ev = &ev;
+    cr_assert_eq(s_run(&b, 0), 0);
+    cr_assert_eq(b.code, 0);
+    cr_assert_eq(s_records(), 1);
+}
+
+Test(escalation, a_restarted_broker_reloads_records_and_keeps_deduplicating)
+{
+    ev_t decision, dis, again;
+    batch_t b = { .c = s_team() };
+    s_ev(&decision, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__DECISION, 1, NULL);
+    b.ev = &decision;
+    cr_assert_eq(s_run(&b, 0), 0);
+    s_ev(&dis, TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, 2, decision.msg_id);
+    b.ev = &dis;
+    cr_assert_eq(s_run(&b, 0), 0);
+    uint64_t head = journal_head(W.journal);
+
+    int err = 0;
+    char why[256];
+    escalation_destroy(&W.esc);
+    W.esc = escalation_new(W.journal, W.notice, W.roster, NULL, &err, why, sizeof(why));
+    cr_assert_not_null(W.esc, "%s", why);
+    s_ev(&again, TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, 3, decision.msg_id);
+    b.ev = &again;
+    cr_assert_eq(s_run(&b, 0), 0);
+    cr_assert_eq(b.code, 0, "accepted, joining the open escalation");
+    cr_assert_eq(journal_head(W.journal), head + 1, "the event only, no second OPENED");
+    cr_assert_eq(s_records(), 1);
+}
