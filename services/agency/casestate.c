@@ -61,6 +61,18 @@ typedef struct fold {
     uint64_t plan_start_ms;
     Tacnet__MeasureView *gbo_baseline; /* first GBO (or the one marked baseline) */
     Tacnet__MeasureView *gbo_latest;
+    /* each event's sender by msg_id, to find who a disagreement challenges */
+    struct {
+        uint8_t id[16];
+        uint32_t sender;
+    } * senders;
+    size_t n_senders;
+    /* each disagreement's escalation view and the event it challenged */
+    struct {
+        Tacnet__EscalationView *e;
+        uint32_t other;
+    } * challenges;
+    size_t n_challenges;
 } fold_t;
 
 /* ------------------------------------------------------------------ team and lead */
@@ -361,10 +373,78 @@ static void s_goal_progress(fold_t *f)
 
 /* ------------------------------------------------------------------ one event */
 
+static uint32_t s_sender_of(const fold_t *f, ProtobufCBinaryData id)
+{
+    for (size_t i = 0; id.len == 16 && i < f->n_senders; i++)
+        if (memcmp(f->senders[i].id, id.data, 16) == 0)
+            return f->senders[i].sender;
+    return 0;
+}
+
+static int s_is_party(const Tacnet__EscalationView *e, uint32_t agency)
+{
+    for (size_t i = 0; i < e->n_parties; i++)
+        if ((uint32_t)e->parties[i] == agency)
+            return 1;
+    return 0;
+}
+
+static void s_escalation_remove(fold_t *f, const Tacnet__EscalationView *e)
+{
+    Tacnet__CaseState *s = f->s;
+    for (size_t i = 0; i < s->n_escalations; i++)
+        if (s->escalations[i] == e) {
+            tacnet__escalation_view__free_unpacked(s->escalations[i], NULL);
+            memmove(s->escalations + i, s->escalations + i + 1,
+                    (s->n_escalations - i - 1) * sizeof(*s->escalations));
+            s->n_escalations--;
+            return;
+        }
+}
+
+/* The broker keeps one escalation per dispute: a disagreement between two agencies that already
+ * have an open escalation joins it, and no notice ever names the later disagreement. Fold such
+ * a disagreement into the escalation whose parties are the same two agencies, as the broker
+ * did, instead of showing it as waiting for ever. */
+static void s_join_disagreements(fold_t *f)
+{
+    for (size_t i = 0; i < f->n_challenges; i++) {
+        Tacnet__EscalationView *d = f->challenges[i].e;
+        if (d->has_state || !d->has_raised_by || !f->challenges[i].other)
+            continue;
+        Tacnet__EscalationView *into = NULL;
+        for (size_t k = 0; k < f->s->n_escalations && !into; k++) {
+            Tacnet__EscalationView *e = f->s->escalations[k];
+            if (e != d && e->has_state && s_is_party(e, d->raised_by) &&
+                s_is_party(e, f->challenges[i].other))
+                into = e;
+        }
+        if (!into)
+            continue;
+        if (!into->disagreement && d->disagreement) {
+            into->disagreement = d->disagreement;
+            d->disagreement = NULL;
+        }
+        if (!into->has_raised_by) {
+            into->has_raised_by = 1;
+            into->raised_by = d->raised_by;
+        }
+        for (size_t j = i + 1; j < f->n_challenges; j++)
+            if (f->challenges[j].e == d)
+                f->challenges[j].e = into;
+        s_escalation_remove(f, d);
+    }
+}
+
 static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
 {
     Tacnet__CaseState *s = f->s;
     uint64_t at = h->created_at_ms;
+    if (h->msg_id.len == 16) {
+        f->senders = xrealloc(f->senders, (f->n_senders + 1) * sizeof(*f->senders));
+        memcpy(f->senders[f->n_senders].id, h->msg_id.data, 16);
+        f->senders[f->n_senders++].sender = h->sender;
+    }
     if (s_is_agency(h->sender)) {
         if (!f->opened)
             s_lead_set(f, h->sender, NULL); /* whoever opens the case leads (common/route) */
@@ -440,6 +520,10 @@ static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
         break;
     case TACNET__EVENT_KIND__DISAGREEMENT: {
         Tacnet__EscalationView *e = s_escalation(f, h->msg_id, 1);
+        f->challenges = xrealloc(f->challenges, (f->n_challenges + 1) * sizeof(*f->challenges));
+        f->challenges[f->n_challenges].e = e;
+        f->challenges[f->n_challenges++].other =
+            h->has_refers_to ? s_sender_of(f, h->refers_to) : 0;
         e->has_raised_by = 1;
         e->raised_by = h->sender;
         if (h->has_urgent && h->urgent) {
@@ -659,7 +743,9 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
     }
     for (size_t i = 0; i < s->n_escalations; i++) {
         const Tacnet__EscalationView *e = s->escalations[i];
-        if (e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED)
+        /* Only the broker's notices make an escalation this agency's business: a disagreement
+         * seen without any is one between other agencies (or one not opened yet). */
+        if (!e->has_state || e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED)
             continue;
         r->open_escalations++;
         if (!e->deadline_ms)
@@ -695,6 +781,9 @@ int casestate_fold(Tacnet__TimelineEntry *const *timeline, size_t n, const cases
         if (f.team[a])
             PUSH(f.s->team, f.s->n_team, f.team[a]);
     s_goal_progress(&f);
+    s_join_disagreements(&f);
+    free(f.senders);
+    free(f.challenges);
     out->state = f.s;
     s_due_all(&f, out);
     if (out->n_due > 1)

@@ -281,7 +281,8 @@ static void s_escalations(FILE *out, const Tacnet__CaseState *st, uint64_t now_m
 {
     size_t open = 0;
     for (size_t i = 0; i < st->n_escalations; i++)
-        open += st->escalations[i]->state != TACNET__ESCALATION_EVENT__ESC_CLOSED;
+        open += st->escalations[i]->has_state &&
+                st->escalations[i]->state != TACNET__ESCALATION_EVENT__ESC_CLOSED;
     fprintf(out, "\nopen escalations (%zu)\n", open);
     for (size_t i = 0; i < st->n_escalations; i++) {
         const Tacnet__EscalationView *e = st->escalations[i];
@@ -293,7 +294,7 @@ static void s_escalations(FILE *out, const Tacnet__CaseState *st, uint64_t now_m
         else if (e->automatic)
             fputs(" opened automatically (levels of need differ)", out);
         if (!e->has_state) {
-            fputs(", waiting for the broker to open it\n", out);
+            fputs(", no escalation notice to this agency (not a party, or not opened yet)\n", out);
             continue;
         }
         fprintf(out, ", stage %u (%s), %s", e->stage,

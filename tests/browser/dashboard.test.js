@@ -2,7 +2,8 @@
 // Starts the system as `make run` does (scripts/run-local.sh, the attendance-to-escalation
 // scenario) in its own temp dir and ports, logs in at the school, opens the scenario's case,
 // records a decision, logs in at social care, raises a disagreement with that decision, and
-// watches the disagreement appear live on the school's open case page (no reload). Saves
+// watches the disagreement and then the broker's escalation with its stage deadline appear live
+// on the school's open case page (no reload). Saves
 // screenshots under build/browser/ and fails on any console error.
 'use strict';
 const { chromium } = require('playwright-core');
@@ -23,13 +24,13 @@ const url = (agency, p) =>
 
 function fail(msg) { throw new Error(msg); }
 
-function startSystem(runDir) {
+function startSystem(runDir, scenario) {
   return new Promise((resolve, reject) => {
     const child = spawn(path.join(ROOT, 'scripts/run-local.sh'), [BIN], {
       cwd: ROOT, detached: true,
       env: Object.assign({}, process.env, {
         TACNET_RUN: runDir, TACNET_HTTP_BASE: String(BASE), TACNET_BROKER_PORT: String(BROKER_PORT),
-        TACNET_DEMO_PASSWORD: PASSWORD,
+        TACNET_DEMO_PASSWORD: PASSWORD, TACNET_SCENARIO: scenario,
       }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -61,7 +62,14 @@ async function main() {
   let sys = null, ctx = null;
   const errors = [];
   try {
-    sys = await startSystem(runDir);
+    // The scenario up to the school's challenge: the disagreement this test raises then opens a
+    // new escalation (rather than joining the scenario's), so its deadline must appear live.
+    const full = fs.readFileSync(path.join(ROOT, 'deploy/scenarios/attendance-to-escalation.txt'), 'utf8');
+    const cut = full.indexOf('# --- The school disagrees');
+    if (cut < 0) fail('the scenario no longer has the "The school disagrees" section');
+    const scenario = path.join(runDir, 'scenario.txt');
+    fs.writeFileSync(scenario, full.slice(0, cut));
+    sys = await startSystem(runDir, scenario);
     console.log('browser: system up; dashboards from port', BASE + 1);
     ctx = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
@@ -124,8 +132,11 @@ async function main() {
     await school.locator('#escalations', { hasText: /Raised by\s*Social care/ }).waitFor({ timeout: 30000 });
     await school.locator('#live-status', { hasText: 'New disagreement from social care' }).waitFor({ timeout: 5000 });
     if (!(await school.evaluate(() => window.__notReloaded === true))) fail('the school page reloaded');
+    // The broker's OPENED notice: stage 1 with its deadline, still without a reload.
+    await school.locator('#escalations [data-deadline]').first().waitFor({ timeout: 30000 });
+    if (!(await school.evaluate(() => window.__notReloaded === true))) fail('the school page reloaded');
     const deadline = await school.locator('#escalations [data-deadline]').count();
-    console.log(`browser: disagreement live at the school; ${deadline} escalation deadline(s) shown`);
+    console.log(`browser: escalation live at the school with ${deadline} deadline(s) shown`);
     await school.screenshot({ path: path.join(SHOTS, '05-school-live-escalation.png'), fullPage: true });
     // Inbox and a tablet-sized view.
     await school.setViewportSize({ width: 820, height: 1180 });

@@ -378,3 +378,39 @@ Test(casestate, null_arguments_are_refused)
     cr_assert_eq(casestate_fold(NULL, 1, &o, &r), TACNET_EINVAL);
     cr_assert_eq(casestate_fold(NULL, 0, NULL, &r), TACNET_EINVAL);
 }
+
+Test(casestate, a_disagreement_that_joined_an_open_escalation_shows_inside_it)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "decision", 20261120, NULL,
+         "{\"decision\":{\"topic\":\"Level of need\",\"chosen\":\"Early help\"}}");
+    /* The level-of-need trigger opened an escalation between the school and social care... */
+    s_ev(&t, 4, "broker", "escalation_notice", 20261123, NULL,
+         "{\"escalation_notice\":{\"escalation_id\":\"09090909090909090909090909090909\","
+         "\"event\":\"esc_opened\",\"stage\":1,\"audience\":\"practitioner\","
+         "\"deadline_ms\":1795000000000,\"parties\":[\"school\",\"social_care\"],"
+         "\"automatic\":true}}");
+    /* ...so the school's challenge of the decision joins it and gets no notice of its own. */
+    s_ev(&t, 5, "school", "disagreement", 20261123,
+         "\"refers_to\":\"03030303030303030303030303030303\"",
+         "{\"disagreement\":{\"topic\":\"Level of need\",\"child_safety\":\"Safe today.\"}}");
+    casestate_result_t r = s_fold(&t, 20261123, NULL);
+    cr_assert_eq(r.state->n_escalations, 1);
+    cr_assert_eq(r.open_escalations, 1);
+    Tacnet__EscalationView *e = r.state->escalations[0];
+    cr_assert(e->automatic);
+    cr_assert_not_null(e->disagreement);
+    cr_assert_eq(e->raised_by, TACNET__AGENCY__SCHOOL);
+    cr_assert_eq(e->escalation_id.data[0], 0x09);
+    casestate_result_clear(&r);
+
+    /* A challenge between two agencies without an open escalation stays its own. */
+    s_ev(&t, 6, "camhs", "disagreement", 20261124,
+         "\"refers_to\":\"03030303030303030303030303030303\"",
+         "{\"disagreement\":{\"topic\":\"Plan\",\"child_safety\":\"Safe.\"}}");
+    r = s_fold(&t, 20261124, NULL);
+    cr_assert_eq(r.state->n_escalations, 2);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
