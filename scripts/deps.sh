@@ -9,6 +9,7 @@ PKGS=(
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     liblmdb-dev lmdb-utils libsodium-dev libcriterion-dev
     libmicrohttpd-dev libjansson-dev libinih-dev
+    mosquitto libmosquitto-dev
     python3
 )
 
