@@ -83,10 +83,13 @@ void b_emit_load(const char *scenario, int run, uint64_t busy0, uint64_t total0)
  * or -1 when the status did not answer. */
 int b_status(h_env_t *e, uint32_t agency, uint64_t *last_ack, uint64_t *head, uint64_t *commits,
              uint64_t *accepted);
-/* Wait until every agency in AGENCIES (N) has acknowledged HEAD. Returns the time (b_now_us)
- * when that was seen, or 0 after TIMEOUT_MS. Polls every POLL_MS. */
-uint64_t b_wait_acked(h_env_t *e, const uint32_t *agencies, size_t n, uint64_t head, int timeout_ms,
-                      int poll_ms);
+/* The last local seq in A's view (its local API `follow`, a gallop and bisect). */
+uint64_t b_view_last(h_env_t *e, const h_agency_t *a);
+/* Wait until each of AGENCIES (N daemons) holds local seq TARGET[i] in its view, asking each
+ * one cheap `follow` every POLL_MS. Returns when that was seen (b_now_us), or 0 after
+ * TIMEOUT_MS. The broker is not asked: its status walks delivery indexes. */
+uint64_t b_wait_applied(h_env_t *e, h_agency_t **agencies, size_t n, const uint64_t *target,
+                        int timeout_ms, int poll_ms);
 
 /* Scenarios. Each returns 0 or exits on a setup failure. */
 int b_ingest(const b_opts_t *o);

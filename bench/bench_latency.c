@@ -279,3 +279,52 @@ void b_latency(h_env_t *e, void *sock, h_agency_t **agencies, size_t n_ag, const
     free(puback);
     free(seen);
 }
+
+/* ------------------------------------------------------------------ applied counts */
+
+static void s_follower_open(h_env_t *e, follower_t *f, const h_agency_t *a)
+{
+    char ep[700];
+    memset(f, 0, sizeof(*f));
+    f->ino = -1;
+    f->req = zmq_socket(e->ctx, ZMQ_REQ);
+    int zero = 0;
+    zmq_setsockopt(f->req, ZMQ_LINGER, &zero, sizeof(zero));
+    snprintf(ep, sizeof(ep), "ipc://%s/api.sock", a->data);
+    cr_assert_eq(zmq_connect(f->req, ep), 0);
+}
+
+uint64_t b_view_last(h_env_t *e, const h_agency_t *a)
+{
+    follower_t f;
+    s_follower_open(e, &f, a);
+    uint64_t last = s_view_last(&f);
+    zmq_close(f.req);
+    return last;
+}
+
+uint64_t b_wait_applied(h_env_t *e, h_agency_t **agencies, size_t n, const uint64_t *target,
+                        int timeout_ms, int poll_ms)
+{
+    follower_t f[B_MAX_FOLLOW];
+    cr_assert_leq(n, B_MAX_FOLLOW);
+    for (size_t i = 0; i < n; i++)
+        s_follower_open(e, &f[i], agencies[i]);
+    uint64_t deadline = b_now_us() + (uint64_t)timeout_ms * 1000u, done_at = 0;
+    size_t done = 0;
+    int *ok = calloc(n, sizeof(*ok));
+    while (!done_at && b_now_us() < deadline) {
+        /* One cheap request per daemon: is there an event at local seq TARGET? */
+        for (size_t i = 0; i < n; i++)
+            if (!ok[i] && target[i] > 0 && s_has_after(&f[i], target[i] - 1))
+                ok[i] = 1, done++;
+        if (done == n)
+            done_at = b_now_us();
+        else
+            h_sleep_ms(poll_ms);
+    }
+    free(ok);
+    for (size_t i = 0; i < n; i++)
+        zmq_close(f[i].req);
+    return done_at;
+}

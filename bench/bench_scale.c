@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "agency/internal.h"
 #include "broker/journal.h"
@@ -23,6 +25,7 @@
 #include "err.h"
 #include "names.h"
 #include "route.h"
+#include "store.h"
 
 extern const agency_profile_t school_profile, health_visiting_profile, social_care_profile;
 
@@ -118,20 +121,53 @@ static agency_t *s_agency_open(h_env_t *e, h_agency_t *a, const agency_profile_t
     return ag;
 }
 
-/* Append ADD events (CAMHS concerns on REF, continuing *SSEQ) to the stopped broker's journal
- * and the stopped daemons' views. */
-static void s_preload(h_env_t *e, h_agency_t **agencies, const char *ref, uint64_t *sseq,
-                      size_t add)
+/* Event SSEQ of a preload, the same in every writer: msg_id and creation time are derived from
+ * the sender_seq, so the journal writer (which signs and seals) and the view writers (which
+ * need only the header bytes and the plaintext body) agree without talking to each other. */
+static void s_preload_event(h_env_t *e, b_event_t *ev, Tacnet__Header **h, const char *ref,
+                            uint64_t sseq, uint64_t created_ms, int sealed)
 {
+    h_pub_t p;
+    memset(&p, 0, sizeof(p));
+    h_pub_init(&p, CAMHS, TACNET__EVENT_KIND__CONCERN, ref, sseq);
+    h_pub_rcpt(&p, 4, s_all);
+    memcpy(p.msg_id, "tacnetbn", 8);
+    store_u64_put(p.msg_id + 8, sseq); /* unique per event; bytes 0..7 mark it synthetic */
+    p.h.created_at_ms = created_ms;
+    memset(ev, 0, sizeof(*ev));
+    if (sealed) {
+        h_pub_seal(e, &p, CAMHS, b_summary(), NULL, 0);
+        ev->sealed = p.sealed;
+        ev->slen = p.slen;
+        memcpy(ev->sig, p.sig, SEAL_SIG_BYTES);
+        ev->header = p.header;
+        ev->hlen = p.hlen;
+    } else {
+        ev->header = wire_pack(&p.h.base, &ev->hlen);
+    }
+    ev->sender_seq = sseq;
+    memcpy(ev->msg_id, p.msg_id, 16);
     int err = 0;
-    journal_t *j = journal_open(e->data, (size_t)8192 << 20, &err);
-    cr_assert_not_null(j);
+    *h = wire_header_unpack(ev->header, ev->hlen, &err);
+    cr_assert_not_null(*h);
+}
+
+/* One preload writer: WHO 0 is the broker's journal, 1..3 a daemon's view. Appends ADD events
+ * with sender_seq FIRST_SSEQ.. at journal seq HEAD0 + 1.. */
+static void s_preload_writer(h_env_t *e, h_agency_t **agencies, int who, const char *ref,
+                             uint64_t first_sseq, uint64_t head0, size_t add, uint64_t created_ms)
+{
     static const agency_profile_t *profiles[3] = { &school_profile, &health_visiting_profile,
                                                    &social_care_profile };
-    agency_t *ag[3];
-    for (int a = 0; a < 3; a++)
-        ag[a] = s_agency_open(e, agencies[a], profiles[a]);
-    slice_t s = { .j = j, .roster = e->roster };
+    int err = 0;
+    slice_t s = { .roster = e->roster };
+    if (who == 0) {
+        s.j = journal_open(e->data, (size_t)8192 << 20, &err);
+        cr_assert_not_null(s.j);
+        cr_assert_eq(journal_head(s.j), head0);
+    } else {
+        s.ag = s_agency_open(e, agencies[who - 1], profiles[who - 1]);
+    }
     s.evs = calloc(S_SLICE, sizeof(*s.evs));
     s.h = calloc(S_SLICE, sizeof(*s.h));
     s.body = calloc(S_SLICE, sizeof(*s.body));
@@ -140,24 +176,22 @@ static void s_preload(h_env_t *e, h_agency_t **agencies, const char *ref, uint64
     for (size_t done = 0; done < add; done += s.n) {
         s.n = add - done < S_SLICE ? add - done : S_SLICE;
         for (size_t i = 0; i < s.n; i++) {
-            b_event_make(e, &s.evs[i], CAMHS, TACNET__EVENT_KIND__CONCERN, ref, (*sseq)++, 4, s_all,
-                         0);
-            s.h[i] = wire_header_unpack(s.evs[i].header, s.evs[i].hlen, &err);
-            cr_assert_not_null(s.h[i]);
-            s.body[i] = b_event_body(&s.evs[i], CAMHS, &s.blen[i]);
+            s_preload_event(e, &s.evs[i], &s.h[i], ref, first_sseq + done + i, created_ms,
+                            who == 0);
+            s.seq[i] = head0 + done + i + 1;
+            if (who != 0)
+                s.body[i] = b_event_body(&s.evs[i], CAMHS, &s.blen[i]);
         }
-        cr_assert_eq(store_write(journal_store(j), s_journal_slice, &s), 0);
-        for (int a = 0; a < 3; a++) {
-            s.ag = ag[a];
-            int rc = store_write(ag[a]->store, s_view_slice, &s);
-            if (rc != 0)
-                fprintf(stderr, "bench: preload view %d: %s\n", a, tacnet_errname(rc));
-            cr_assert_eq(rc, 0);
-        }
+        int rc = who == 0 ? store_write(journal_store(s.j), s_journal_slice, &s)
+                          : store_write(s.ag->store, s_view_slice, &s);
+        if (rc != 0)
+            fprintf(stderr, "bench: preload writer %d: %s\n", who, tacnet_errname(rc));
+        cr_assert_eq(rc, 0);
         for (size_t i = 0; i < s.n; i++) {
             b_event_free(&s.evs[i]);
             wire_free(&s.h[i]->base);
             free(s.body[i]);
+            s.body[i] = NULL;
         }
     }
     free(s.evs);
@@ -165,9 +199,31 @@ static void s_preload(h_env_t *e, h_agency_t **agencies, const char *ref, uint64
     free(s.body);
     free(s.blen);
     free(s.seq);
-    for (int a = 0; a < 3; a++)
-        agency_destroy(&ag[a]);
-    journal_destroy(&j);
+    agency_destroy(&s.ag);
+    journal_destroy(&s.j);
+}
+
+/* Append ADD events (CAMHS concerns on REF, continuing *SSEQ) to the stopped broker's journal
+ * and the stopped daemons' views: four writer processes in parallel, one per LMDB environment. */
+static void s_preload(h_env_t *e, h_agency_t **agencies, const char *ref, uint64_t *sseq,
+                      size_t add, uint64_t head0)
+{
+    uint64_t created_ms = clock_now_ms();
+    pid_t pids[4];
+    for (int who = 0; who < 4; who++) {
+        pids[who] = fork();
+        cr_assert_geq(pids[who], 0);
+        if (pids[who] == 0) {
+            s_preload_writer(e, agencies, who, ref, *sseq, head0, add, created_ms);
+            _exit(0);
+        }
+    }
+    for (int who = 0; who < 4; who++) {
+        int st = 0;
+        waitpid(pids[who], &st, 0);
+        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    *sseq += add;
 }
 
 int b_scale(const b_opts_t *o)
@@ -187,7 +243,8 @@ int b_scale(const b_opts_t *o)
     uint64_t sseq = 1, head = 0;
     h_client_t *pub = h_connect(&env, CAMHS);
     b_case_open_all(&env, pub->sock, ref, &sseq);
-    cr_assert(b_wait_acked(&env, s_receivers, 3, 4, 10000, 10) != 0);
+    uint64_t opened[3] = { 3, 2, 1 }; /* school, hv, social care saw 3, 2 and 1 of the 4 */
+    cr_assert(b_wait_applied(&env, ag, 3, opened, 10000, 10) != 0);
     for (size_t l = 0; l < n_levels; l++) {
         cr_assert_eq(b_status(&env, CAMHS, NULL, &head, NULL, NULL), 0);
         h_close(&pub);
@@ -196,7 +253,7 @@ int b_scale(const b_opts_t *o)
         h_broker_signal_wait(&env, SIGTERM);
         uint64_t t = b_now_us();
         size_t add = levels[l] > head ? levels[l] - (size_t)head : 0;
-        s_preload(&env, ag, ref, &sseq, add);
+        s_preload(&env, ag, ref, &sseq, add, head);
         char S[32];
         snprintf(S, sizeof(S), "scale_%zu", levels[l]);
         b_emit(S, "preload_seconds", 1, (double)(b_now_us() - t) / 1e6, "s");
@@ -211,15 +268,19 @@ int b_scale(const b_opts_t *o)
             for (size_t k = 0; k < n; k++)
                 b_event_make(&env, &evs[k], CAMHS, TACNET__EVENT_KIND__CONCERN, ref, sseq++, 4,
                              s_all, 0);
-            uint64_t h0 = 0, busy0, total0, cpu0[4], cpu1[4];
+            uint64_t busy0, total0, cpu0[4], cpu1[4];
             pid_t pids[4] = { env.pid, ag[0]->pid, ag[1]->pid, ag[2]->pid };
-            b_status(&env, CAMHS, NULL, &h0, NULL, NULL);
+            uint64_t target[3];
+            for (int i = 0; i < 3; i++)
+                target[i] = b_view_last(&env, ag[i]);
             for (int i = 0; i < 4; i++)
                 b_proc(pids[i], &cpu0[i], NULL);
             b_machine(&busy0, &total0);
             uint64_t t0 = b_now_us();
             size_t acked = b_publish_stream(pub->sock, evs, n, B_WINDOW, 10000, NULL);
-            uint64_t t1 = b_wait_acked(&env, s_receivers, 3, h0 + acked, 60000, 10);
+            for (int i = 0; i < 3; i++)
+                target[i] += acked;
+            uint64_t t1 = b_wait_applied(&env, ag, 3, target, 60000, 10);
             double cpu = 0;
             for (int i = 0; i < 4; i++) {
                 b_proc(pids[i], &cpu1[i], NULL);

@@ -276,24 +276,6 @@ int b_status(h_env_t *e, uint32_t agency, uint64_t *last_ack, uint64_t *head, ui
     return 0;
 }
 
-uint64_t b_wait_acked(h_env_t *e, const uint32_t *agencies, size_t n, uint64_t head, int timeout_ms,
-                      int poll_ms)
-{
-    uint64_t deadline = b_now_us() + (uint64_t)timeout_ms * 1000u;
-    while (b_now_us() < deadline) {
-        size_t done = 0;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t ack = 0;
-            if (b_status(e, agencies[i], &ack, NULL, NULL, NULL) == 0 && ack >= head)
-                done++;
-        }
-        if (done == n)
-            return b_now_us();
-        h_sleep_ms(poll_ms);
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------------ same-run baselines */
 
 
