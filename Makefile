@@ -6,6 +6,9 @@
 #                                     a LeakSanitizer report fails the run
 #   make test-browser                 headless Chromium through the dashboard (tests/browser)
 #   make run                          provision, start broker + four agencies, play the scenario
+#   make bench                        optimised build in build/bench, every benchmark scenario
+#                                     three times, bench/results/<date>.{json,md}
+#                                     (BENCH_QUICK=1: tiny sizes, one run)
 #   make format | format-check | clean
 .SUFFIXES:
 comma    := ,
@@ -127,7 +130,22 @@ test-browser: all
 	cd tests/browser && npm ci --no-audit --no-fund
 	TACNET_BIN=$(abspath $(BIN)) node tests/browser/dashboard.test.js
 
-FMT_SRC := $(wildcard common/*.[ch] services/*/*.[ch] tests/*/*.[ch])
+# Benchmarks (bench/README.md). The bench program reuses the integration harness outside
+# Criterion (bench/shim) and links every service library like the tests do.
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/bench/harness.o
+$(BUILD)/bench/%.o: CPPFLAGS += -Ibench/shim -Itests/integration
+$(BUILD)/bench/harness.o: tests/integration/harness.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/bench/tacnet-bench: $(BENCH_OBJ) $(SVC_LIBS) $(LIBTACNET)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJ) -Wl,--start-group $(SVC_LIBS) $(LIBTACNET) \
+	    -Wl,--end-group $(LDLIBS) -lmosquitto
+bench: deps
+	$(MAKE) --no-print-directory BUILD=build/bench OPT="-O2 -DNDEBUG" all build/bench/bench/tacnet-bench
+	scripts/bench.sh build/bench
+
+FMT_SRC := $(wildcard common/*.[ch] services/*/*.[ch] tests/*/*.[ch] bench/*.[ch])
 format:
 	clang-format -i $(FMT_SRC)
 format-check:
@@ -139,6 +157,6 @@ clean:
 # The dashboard's static files are linked in with .incbin (services/agency/assets.c).
 $(BUILD)/services/agency/assets.o: $(wildcard services/agency/assets/*)
 
-.PHONY: all deps test test-browser run format format-check clean
+.PHONY: all deps test test-browser run bench format format-check clean
 .SECONDARY:
--include $(DEPS)
+-include $(DEPS) $(BENCH_SRC:%.c=$(BUILD)/%.d)

@@ -10,6 +10,17 @@
 
 #include "err.h"
 
+/* A word list entry with its length: the scanners try these at every position of every text
+ * checked (twice per event, sender and receiver), where strlen was half of the check's time. */
+typedef struct {
+    const char *s;
+    size_t n;
+} s_word_t;
+#define S_WORD(w)        \
+    {                    \
+        w, sizeof(w) - 1 \
+    }
+
 /* ---------------------------------------------------------------- header fields */
 
 static int s_upper(uint8_t c)
@@ -363,9 +374,11 @@ static int s_next_word(const s_scan_t *sc, size_t end, size_t *ws, size_t *we)
 
 static int s_title(const s_scan_t *sc, size_t ws, size_t we)
 {
-    static const char *const titles[] = { "Mr", "Mrs", "Ms", "Miss", "Mx", "Dr" };
+    static const s_word_t titles[] = {
+        S_WORD("Mr"), S_WORD("Mrs"), S_WORD("Ms"), S_WORD("Miss"), S_WORD("Mx"), S_WORD("Dr"),
+    };
     for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
-        if (strlen(titles[i]) == we - ws && memcmp(titles[i], sc->t + ws, we - ws) == 0)
+        if (titles[i].n == we - ws && memcmp(titles[i].s, sc->t + ws, we - ws) == 0)
             return 1;
     return 0;
 }
@@ -382,10 +395,14 @@ static size_t s_extend_name(const s_scan_t *sc, const policy_t *p, size_t end)
 /* "St Mary's", "St. John's", "Saint Luke's" name a school, church or hospital, not a person. */
 static int s_after_saint(const s_scan_t *sc, size_t ws)
 {
-    static const char *const saints[] = { "St ", "St. ", "Saint " };
+    static const s_word_t saints[] = {
+        S_WORD("St "),
+        S_WORD("St. "),
+        S_WORD("Saint "),
+    };
     for (size_t i = 0; i < sizeof(saints) / sizeof(saints[0]); i++) {
-        size_t n = strlen(saints[i]);
-        if (ws >= n && memcmp(sc->t + ws - n, saints[i], n) == 0 &&
+        size_t n = saints[i].n;
+        if (ws >= n && memcmp(sc->t + ws - n, saints[i].s, n) == 0 &&
             (ws == n || !s_word_byte(sc->t[ws - n - 1])))
             return 1;
     }
@@ -613,10 +630,12 @@ static int s_pc_inward_letter(uint8_t c)
 static size_t s_postcode_at(const s_scan_t *sc, size_t i)
 {
     /* Outward code shapes, 'A' a letter and '9' a digit. */
-    static const char *const shapes[] = { "AA9A", "AA99", "A9A", "A99", "AA9", "A9" };
+    static const s_word_t shapes[] = {
+        S_WORD("AA9A"), S_WORD("AA99"), S_WORD("A9A"), S_WORD("A99"), S_WORD("AA9"), S_WORD("A9"),
+    };
     for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
-        const char *shape = shapes[k];
-        size_t n = strlen(shape), j;
+        const char *shape = shapes[k].s;
+        size_t n = shapes[k].n, j;
         for (j = 0; j < n; j++) {
             uint8_t c = s_at(sc, i + j);
             if (shape[j] == 'A' ? !s_alpha(c) : !s_digit(c))
@@ -716,10 +735,13 @@ static void s_scan_emails(s_scan_t *sc)
 
 static int s_month_at(const s_scan_t *sc, size_t i, size_t *end)
 {
-    static const char *const months[] = {
-        "january",   "february", "march",    "april",    "may",  "june", "july", "august",
-        "september", "october",  "november", "december", "jan",  "feb",  "mar",  "apr",
-        "jun",       "jul",      "aug",      "sep",      "sept", "oct",  "nov",  "dec",
+    static const s_word_t months[] = {
+        S_WORD("january"),   S_WORD("february"), S_WORD("march"),    S_WORD("april"),
+        S_WORD("may"),       S_WORD("june"),     S_WORD("july"),     S_WORD("august"),
+        S_WORD("september"), S_WORD("october"),  S_WORD("november"), S_WORD("december"),
+        S_WORD("jan"),       S_WORD("feb"),      S_WORD("mar"),      S_WORD("apr"),
+        S_WORD("jun"),       S_WORD("jul"),      S_WORD("aug"),      S_WORD("sep"),
+        S_WORD("sept"),      S_WORD("oct"),      S_WORD("nov"),      S_WORD("dec"),
     };
     if (i > 0 && s_alpha(sc->t[i - 1]))
         return 0;
@@ -727,11 +749,11 @@ static int s_month_at(const s_scan_t *sc, size_t i, size_t *end)
     while (we < sc->len && s_alpha(sc->t[we]))
         we++;
     for (size_t k = 0; k < sizeof(months) / sizeof(months[0]); k++) {
-        size_t n = strlen(months[k]);
+        size_t n = months[k].n;
         if (n != we - i)
             continue;
         size_t j = 0;
-        while (j < n && s_tolower(sc->t[i + j]) == (uint8_t)months[k][j])
+        while (j < n && s_tolower(sc->t[i + j]) == (uint8_t)months[k].s[j])
             j++;
         if (j == n) {
             *end = (k >= 12 && s_at(sc, we) == '.') ? we + 1 : we;
@@ -840,14 +862,16 @@ static size_t s_text_date_at(const s_scan_t *sc, size_t i)
 /* A birth cue starting at I; returns its end or 0. */
 static size_t s_cue_at(const s_scan_t *sc, size_t i)
 {
-    static const char *const cues[] = { "date of birth", "birth date", "birthdate",
-                                        "birthday",      "born",       "d.o.b.",
-                                        "d.o.b",         "dob",        "b." };
+    static const s_word_t cues[] = {
+        S_WORD("date of birth"), S_WORD("birth date"), S_WORD("birthdate"),
+        S_WORD("birthday"),      S_WORD("born"),       S_WORD("d.o.b."),
+        S_WORD("d.o.b"),         S_WORD("dob"),        S_WORD("b."),
+    };
     if (i > 0 && s_alpha(sc->t[i - 1]))
         return 0;
     for (size_t k = 0; k < sizeof(cues) / sizeof(cues[0]); k++) {
-        size_t n = strlen(cues[k]), j = 0;
-        while (j < n && s_tolower(s_at(sc, i + j)) == (uint8_t)cues[k][j])
+        size_t n = cues[k].n, j = 0;
+        while (j < n && s_tolower(s_at(sc, i + j)) == (uint8_t)cues[k].s[j])
             j++;
         if (j == n && !s_alpha(s_at(sc, i + n)))
             return i + n;

@@ -220,11 +220,14 @@ int cli_broker_status_print(const char *json, FILE *out)
     json_t *a;
     json_array_foreach(json_object_get(root, "agencies"), i, a)
     {
-        fprintf(out, "%-16s %-10s %10lld %10lld %9lld\n",
+        char backlog[32]; /* the broker stops counting at its cap: "10000+" */
+        snprintf(backlog, sizeof(backlog), "%lld%s",
+                 (long long)json_integer_value(json_object_get(a, "backlog")),
+                 json_is_true(json_object_get(a, "backlog_capped")) ? "+" : "");
+        fprintf(out, "%-16s %-10s %10lld %10s %9lld\n",
                 json_string_value(json_object_get(a, "agency")),
                 json_is_true(json_object_get(a, "connected")) ? "yes" : "no",
-                (long long)json_integer_value(json_object_get(a, "last_ack")),
-                (long long)json_integer_value(json_object_get(a, "backlog")),
+                (long long)json_integer_value(json_object_get(a, "last_ack")), backlog,
                 (long long)json_integer_value(json_object_get(a, "inflight")));
     }
     const char *code;
