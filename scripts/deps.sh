@@ -9,13 +9,9 @@ PKGS=(
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     liblmdb-dev lmdb-utils libsodium-dev libcriterion-dev
     libmicrohttpd-dev libjansson-dev libinih-dev
-<<<<<<< HEAD
     python3 python3-zmq python3-protobuf protobuf-compiler
     chromium
-=======
     mosquitto libmosquitto-dev
-    python3
->>>>>>> h-bench
 )
 # make test-browser runs playwright-core from npm: Debian's nodejs and npm, unless a node and
 # npm are already installed (another nodejs package conflicts with Debian's npm).
