@@ -250,7 +250,14 @@ static void rel_raw_resend(rel_prod_t *p)
     p->last_progress_ms = h_now_ms();
 }
 
-static long rel_nacks[128];
+/* NACKs by code (index -code - 1000). */
+static long rel_nacks[1024];
+
+static void rel_nack_count(int code)
+{
+    int i = -code - 1000;
+    rel_nacks[i >= 0 && i < 1024 ? i : 0]++;
+}
 
 static void rel_raw_read(rel_prod_t *p)
 {
@@ -275,8 +282,7 @@ static void rel_raw_read(rel_prod_t *p)
         } else if (m.cmd == WIRE_NACK || m.cmd == WIRE_ERROR) {
             Tacnet__Nack *n = (Tacnet__Nack *)wire_ctl_unpack(m.cmd, m.ctl, m.ctl_len, &err);
             if (n) {
-                int code = -n->code;
-                rel_nacks[code > 0 && code < 128 ? code : 0]++;
+                rel_nack_count(n->code);
                 wire_free(&n->base);
             }
         }
@@ -393,8 +399,7 @@ static void rel_api_step(rel_prod_t *p)
         p->ev[k].sseq = r->published->local_seq;
         rel_ledger_add(p, k);
     } else {
-        int code = -rc;
-        rel_nacks[code > 0 && code < 128 ? code : 0]++;
+        rel_nack_count(rc);
     }
     tn_client_reply_free(&r);
 }
@@ -721,10 +726,9 @@ rel_check_t rel_check(rel_world_t *w, int ms)
         if (system(cmd) != 0 || !h_file_contains(out, "\"ok\":true"))
             c.audit_bad++;
     }
-    for (int k = 0; k < 128; k++)
+    for (int k = 0; k < 1024; k++)
         if (rel_nacks[k])
-            fprintf(stderr, "[rel] NACKs with code -%d (%s): %ld\n", k, tacnet_errname(-k),
-                    rel_nacks[k]);
+            fprintf(stderr, "[rel] refusals %s: %ld\n", tacnet_errname(-k - 1000), rel_nacks[k]);
     rel_stat("events_acked", c.acked);
     rel_stat("events_lost", c.lost);
     rel_stat("events_duplicated", c.dup);
