@@ -504,3 +504,141 @@ Test(rel_attack, t13_malformed_input_table_gets_its_code_and_changes_nothing)
     fprintf(stderr, "[rel] T13: %zu cases, %ld accepted, %ld with another code\n", N_CASES,
             accepted, wrong);
 }
+
+/* ---------------------------------------------------------------- T14, T17, T20 */
+
+static long s_attacks, s_accepted;
+
+static void s_attack(int accepted)
+{
+    s_attacks++;
+    s_accepted += accepted != 0;
+}
+
+static void s_attack_stats(void)
+{
+    rel_stat("attacks_tried", s_attacks);
+    rel_stat("attacks_accepted", s_accepted);
+}
+
+Test(rel_attack, t14_bad_clients_get_nothing_and_a_good_one_succeeds)
+{
+    rel_seed_init("T14");
+    seal_keys_t *stranger = seal_keys_generate(CA, 1);
+    cr_assert_not_null(stranger);
+    uint8_t wrong_server[SEAL_KEY_BYTES];
+    randombytes_buf(wrong_server, sizeof(wrong_server));
+    h_client_t *bad[4] = {
+        h_connect_raw(&env, 0, NULL, NULL),                 /* NULL mechanism */
+        h_connect_raw(&env, 1, NULL, NULL),                 /* PLAIN */
+        h_connect_raw(&env, 2, stranger, NULL),             /* CURVE, unknown key */
+        h_connect_raw(&env, 2, env.keys[CA], wrong_server), /* CURVE, wrong server key */
+    };
+    size_t blen;
+    uint8_t *before = h_data_mdb(&env, &blen);
+    h_pub_t p = { 0 };
+    for (size_t i = 0; i < 4; i++) {
+        h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000700", 1 + i);
+        h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+        h_send_pub(bad[i], &p);
+        int got = h_result(bad[i], NULL, 1500, NULL, NULL);
+        cr_expect_eq(got, TACNET_ETIMEOUT, "bad client %zu got an answer (%s)", i,
+                     tacnet_errname(got));
+        s_attack(got == 0);
+    }
+    s_expect_same(before, blen, "bad clients");
+    free(before);
+    h_client_t *good = h_connect(&env, CA);
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000701", 10);
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    cr_assert_eq(h_publish(good, &p, NULL), 0, "the known good client was refused");
+    h_pub_free(&p);
+    seal_keys_destroy(&stranger);
+    s_attack_stats();
+}
+
+Test(rel_attack, t17_replays_are_acknowledged_once_or_refused_and_delivered_once)
+{
+    rel_seed_init("T17");
+    h_client_t *c = h_connect(&env, CA);
+    h_pub_t p = { 0 };
+    uint64_t seq = 0, again = 0;
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000800", 1);
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    cr_assert_eq(h_publish(c, &p, &seq), 0);
+    /* The same envelope again, on the same connection and on a new one: the original seq. */
+    int dup = 0;
+    h_send_pub(c, &p);
+    cr_assert_eq(h_result(c, p.msg_id, 5000, &again, &dup), 0);
+    cr_expect(again == seq && dup, "same-connection replay got seq %llu dup %d",
+              (unsigned long long)again, dup);
+    s_attack(again != seq);
+    h_client_t *c2 = h_connect(&env, CA);
+    h_send_pub(c2, &p);
+    cr_assert_eq(h_result(c2, p.msg_id, 5000, &again, &dup), 0);
+    cr_expect(again == seq && dup, "new-connection replay got seq %llu", (unsigned long long)again);
+    s_attack(again != seq);
+    /* After a broker restart too. */
+    h_broker_signal_wait(&env, SIGTERM);
+    cr_assert_eq(h_broker_start(&env, NULL), 0);
+    h_client_t *c3 = h_connect(&env, CA);
+    h_send_pub(c3, &p);
+    cr_assert_eq(h_result(c3, p.msg_id, 5000, &again, &dup), 0);
+    cr_expect(again == seq && dup, "replay after restart got seq %llu", (unsigned long long)again);
+    s_attack(again != seq);
+    /* A new msg_id reusing the sender sequence is a replay of the sequence: refused. */
+    h_pub_t q = { 0 };
+    h_pub_init(&q, CA, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000800", 1);
+    h_pub_seal(&env, &q, CA, NULL, NULL, 0);
+    int got = h_publish(c3, &q, NULL);
+    cr_expect_eq(got, TACNET_EREPLAY, "reused sender_seq: %s", tacnet_errname(got));
+    s_attack(got == 0);
+    /* A genuinely new event with the next seq is accepted. */
+    h_pub_init(&q, CA, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000800", 2);
+    h_pub_seal(&env, &q, CA, NULL, NULL, 0);
+    cr_assert_eq(h_publish(c3, &q, NULL), 0, "the next genuine event was refused");
+    /* And the recipient sees the replayed event once. */
+    h_client_t *r = h_connect(&env, CA);
+    cr_assert_eq(h_hello(r, 0, 64, NULL), 0);
+    uint64_t sseqs[8];
+    size_t n = h_collect(r, 8, 2000, NULL, sseqs, 8);
+    size_t ones = 0;
+    for (size_t i = 0; i < n; i++)
+        ones += sseqs[i] == 1;
+    cr_expect_eq(ones, 1, "the replayed event was delivered %zu times", ones);
+    h_pub_free(&p);
+    h_pub_free(&q);
+    s_attack_stats();
+}
+
+Test(rel_attack, t20_no_writes_to_other_agencies_cases_and_no_delivery_beyond_need)
+{
+    rel_seed_init("T20");
+    h_client_t *school = h_connect(&env, SCH), *camhs = h_connect(&env, CA);
+    h_pub_t p = { 0 };
+    /* The school opens a case alone. */
+    h_pub_init(&p, SCH, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000600", 1);
+    h_pub_seal(&env, &p, SCH, NULL, NULL, 0);
+    cr_assert_eq(h_publish(school, &p, NULL), 0);
+    /* CAMHS enumerates case references and tries to write to each: never a member. */
+    for (unsigned i = 0; i < 20; i++) {
+        char ref[32];
+        snprintf(ref, sizeof(ref), "LA7-2026-%06u", 600 + i);
+        h_pub_init(&p, CA, TACNET__EVENT_KIND__MEMBER_JOINED, ref, 1 + i);
+        p.h.has_subject_agency = 1, p.h.subject_agency = CA;
+        h_pub_rcpt(&p, 2, (const uint32_t[]){ CA, SCH });
+        h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+        int got = h_publish(camhs, &p, NULL);
+        cr_expect_neq(got, 0, "CAMHS joined %s on its own say-so", ref);
+        s_attack(got == 0);
+    }
+    /* CAMHS's own sessions receive nothing of the school's case. */
+    h_client_t *r = h_connect(&env, CA);
+    cr_assert_eq(h_hello(r, 0, 64, NULL), 0);
+    uint64_t sseqs[64];
+    size_t n = h_collect(r, 64, 1500, NULL, sseqs, 64);
+    cr_expect_eq(n, 0, "CAMHS received %zu events of cases it is not in", n);
+    s_attack(n != 0);
+    h_pub_free(&p);
+    s_attack_stats();
+}
