@@ -66,7 +66,6 @@ maxv() { awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { print m + 0 }' "$stat
     row "faults: agency daemon kill -9" "$(sum fault_agency_kill9)"
     row "faults: crash at a FAULT_POINT" "$(sum fault_point_crash)"
     row "FAULT_POINTs in source / exercised" "$(maxv fault_points_in_source) / $(maxv fault_points_exercised)"
-    row "faults: storage / corruption injected" "$(sum fault_storage)"
     row "slowest restart to ready (ms)" "$(maxv restart_ready_max_ms)"
     row "malformed inputs tried / accepted" "$(sum malformed_tried) / $(sum malformed_accepted)"
     row "attacks tried / accepted" "$(sum attacks_tried) / $(sum attacks_accepted)"
