@@ -9,6 +9,10 @@
 #   make bench                        optimised build in build/bench, every benchmark scenario
 #                                     three times, bench/results/<date>.{json,md}
 #                                     (BENCH_QUICK=1: tiny sizes, one run)
+#   make test-reliability [REL_SIZE=large] [REL_SEED=n]
+#                                     reliability and security suite (tests/reliability, T01-T25)
+#                                     with fuzzing; ends with a summary table
+#   make fuzz [FUZZ_SECONDS=n]        libFuzzer targets (tests/fuzz), each for FUZZ_SECONDS
 #   make format | format-check | clean
 .SUFFIXES:
 comma    := ,
@@ -63,7 +67,9 @@ ALL_BINS := $(foreach s,$(BINARIES),$(BIN)/$(bin_$(s)))
 
 TEST_SRC := $(wildcard tests/unit/test_*.c tests/integration/test_*.c tests/fuzz/test_*.c)
 TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
-DEPS     := $(patsubst %.c,$(BUILD)/%.d,$(wildcard common/*.c services/*/*.c) $(TEST_SRC))
+REL_SRC  := $(wildcard tests/reliability/test_*.c)
+REL_TESTS := $(REL_SRC:%.c=$(BUILD)/%)
+DEPS     := $(patsubst %.c,$(BUILD)/%.d,$(wildcard common/*.c services/*/*.c) $(TEST_SRC) $(REL_SRC))
 
 all: deps $(ALL_BINS)
 
@@ -145,6 +151,43 @@ bench: deps
 	$(MAKE) --no-print-directory BUILD=build/bench OPT="-O2 -DNDEBUG" all build/bench/bench/tacnet-bench
 	scripts/bench.sh build/bench
 
+# Reliability suite (reference/reliability.md). REL_SIZE=ci fits CI (about 10 minutes on two
+# cores); REL_SIZE=large uses the reference's full numbers. Both print and write the summary
+# table to $(BUILD)/reliability-summary.txt.
+REL_SIZE     ?= ci
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_targets.c,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_CC      ?= clang
+FUZZ_CFLAGS  := -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
+                -DTACNET_NO_FAULT -Icommon -Iservices -isystem $(BUILD)/gen
+# The decoders and what they call: libtacnet and the agency core with the four profiles.
+FUZZ_SRC     := $(wildcard common/*.c) \
+                $(filter-out services/agency/daemon.c,$(wildcard services/agency/*.c)) \
+                $(foreach a,$(AGENCIES),services/$(a)/profile.c)
+FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.o) $(GEN_C:$(BUILD)/gen/%.c=$(FUZZ_BUILD)/gen/%.o)
+
+$(FUZZ_BUILD)/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_BUILD)/%.o: %.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_targets.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+
+fuzz-build: all $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+test-reliability: all $(REL_TESTS) fuzz-build
+	@scripts/reliability.sh $(REL_SIZE) $(BUILD) $(REL_TESTS) -- $(FUZZ_BINS)
+
+
 FMT_SRC := $(wildcard common/*.[ch] services/*/*.[ch] tests/*/*.[ch] bench/*.[ch])
 format:
 	clang-format -i $(FMT_SRC)
@@ -157,6 +200,6 @@ clean:
 # The dashboard's static files are linked in with .incbin (services/agency/assets.c).
 $(BUILD)/services/agency/assets.o: $(wildcard services/agency/assets/*)
 
-.PHONY: all deps test test-browser run bench format format-check clean
+.PHONY: all deps test test-browser test-reliability fuzz fuzz-build run bench format format-check clean
 .SECONDARY:
 -include $(DEPS) $(BENCH_SRC:%.c=$(BUILD)/%.d)

@@ -338,14 +338,16 @@ int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out)
     while (more) {
         zmq_msg_t frame;
         zmq_msg_init(&frame);
-        if (zmq_msg_recv(&frame, sock, first ? flags : 0) < 0) {
+        /* Multipart delivery is atomic, so the rest of a started message is normally already
+         * here and never waited for: a connection torn down mid-message (broker killed under
+         * load) once left an agency daemon blocked here for ever. */
+        if (zmq_msg_recv(&frame, sock, first ? flags : ZMQ_DONTWAIT) < 0) {
             int e = zmq_errno();
             zmq_msg_close(&frame);
-            /* Multipart delivery is atomic, so the rest of a started message is already here;
-             * a signal must not make us leave half of it in the socket. */
+            /* A signal must not make us leave half of a message in the socket. */
             if (!first && e == EINTR)
                 continue;
-            return e;
+            return first ? e : TACNET_EFRAMES;
         }
         /* libzmq 4.3.4's ROUTER drops the metadata from the routing id frame it prefetched for
          * zmq_poll (router_t::xhas_in), so the User-Id is read from the first frame carrying

@@ -62,7 +62,8 @@ typedef struct wire_msg {
  * TACNET_EFRAMES (frame count, protocol id or command byte wrong), TACNET_ETOOBIG (a frame over
  * its cap), TACNET_EBADMSG (F5 shorter than SEAL_SIG_BYTES), or a positive errno from ZeroMQ
  * (EAGAIN, EINTR, ...). EAGAIN/EINTR come only from the first frame, so nothing was consumed and
- * the caller just retries; an EINTR inside a started message is retried here. OUT is
+ * the caller just retries; an EINTR inside a started message is retried here, and a
+ * message whose remaining frames are missing gives TACNET_EFRAMES instead of blocking. OUT is
  * overwritten (clear it before reuse). On error OUT holds whatever could be read (the routing id
  * at least, to answer a NACK) and must still be cleared. USER_ID is empty when the connection
  * has no ZAP User-Id or one longer than WIRE_USER_ID_MAX - 1. */

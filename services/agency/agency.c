@@ -426,6 +426,8 @@ static void s_on_dealer(agency_t *self)
     agency_outbox_pump(self);
 }
 
+static int s_read_endpoint(agency_t *self);
+
 static void s_tick(agency_t *self)
 {
     uint64_t now = clock_mono_ms();
@@ -435,6 +437,10 @@ static void s_tick(agency_t *self)
     if (now - self->last_pong_ms > (uint64_t)AGENCY_PING_MS * AGENCY_LIVENESS) {
         /* No PONG for three intervals: the connection is dead or half-open. Start afresh. */
         log_info("broker silent: reconnecting");
+        /* A broker restarted on another address publishes it in the endpoint file: read it
+         * again, or the daemon would knock on the old address for ever. */
+        if (s_read_endpoint(self) != 0)
+            log_warn("broker endpoint file unreadable: keeping %s", self->broker_ep);
         s_connect(self);
         return;
     }

@@ -4,6 +4,7 @@
 #include "intake.h"
 #include "users.h"
 #include "err.h"
+#include "fault.h"
 #include "log.h"
 #include "names.h"
 #include "wire.h"
@@ -457,6 +458,7 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
     free(sealed);
     if (rc != 0)
         goto store_fail;
+    FAULT_POINT("agency.after_outbox_commit");
     char hex[33];
     wire_msgid_hex(msg_id, 16, hex);
     log_info("queued %s %s seq %llu for %zu recipients", names_kind(req->kind), hex,

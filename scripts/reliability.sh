@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The reliability and security suite (reference/reliability.md T01-T25), run by
+# `make test-reliability`. Runs each tests/reliability binary, then each fuzz target briefly,
+# and ends with the summary table, also written to BUILD/reliability-summary.txt.
+# Usage: scripts/reliability.sh SIZE BUILD TEST... -- FUZZBIN...
+set -uo pipefail
+cd "$(dirname "$0")/.."
+size=$1 build=$2
+shift 2
+tests=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do tests+=("$1"); shift; done
+[ $# -gt 0 ] && shift
+fuzzers=("$@")
+
+case "$size" in
+ci)    export REL_EVENTS=${REL_EVENTS:-2000} REL_KILLS=${REL_KILLS:-5} \
+              REL_AGENCY_KILLS=${REL_AGENCY_KILLS:-2} REL_SEEDS=${REL_SEEDS:-1}
+       fuzz_secs=${FUZZ_SECONDS_REL:-20} ;;
+large) export REL_EVENTS=${REL_EVENTS:-10000} REL_KILLS=${REL_KILLS:-20} \
+              REL_AGENCY_KILLS=${REL_AGENCY_KILLS:-5} REL_SEEDS=${REL_SEEDS:-3}
+       fuzz_secs=${FUZZ_SECONDS_REL:-600} ;;
+*)     echo "reliability.sh: REL_SIZE must be ci or large" >&2; exit 2 ;;
+esac
+
+export TACNET_BIN=${TACNET_BIN:-$PWD/$build/bin} TACNET_SRC=$PWD
+stats=$PWD/$build/reliability-stats.txt
+summary=$PWD/$build/reliability-summary.txt
+: >"$stats"
+export TACNET_REL_STATS=$stats
+start=$(date +%s)
+fail=0
+for t in "${tests[@]}"; do
+    log=$t.log
+    if ! "$t" --jobs 1 --timeout 1200 --verbose >"$log" 2>&1; then
+        fail=1
+        echo "FAILED: $t (log $log)"
+        grep -E '^\[----\]|seed=' "$log" | tail -30
+    fi
+    grep -E '^\[(PASS|FAIL|SKIP)\]|SKIPPED|^\[rel\]' "$log" | grep -v 'Test is disabled' || true
+    if grep -qE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error' "$log"; then
+        echo "SANITIZER REPORT: $t"
+        fail=1
+    fi
+done
+if [ ${#fuzzers[@]} -gt 0 ]; then
+    scripts/fuzz.sh "$fuzz_secs" "${fuzzers[@]}" || fail=1
+fi
+secs=$(( $(date +%s) - start ))
+
+sum() { awk -v k="$1" '$1 == k { s += $2 } END { print s + 0 }' "$stats"; }
+maxv() { awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { print m + 0 }' "$stats"; }
+{
+    echo "tacnet reliability summary (REL_SIZE=$size, $(date -u +%Y-%m-%d), ${secs}s on $(nproc) cores)"
+    echo
+    printf '| %-44s | %12s |\n' "measure" "value"
+    printf '|%s|%s|\n' "----------------------------------------------" "--------------"
+    row() { printf '| %-44s | %12s |\n' "$1" "$2"; }
+    row "events acknowledged (ledger)" "$(sum events_acked)"
+    row "acknowledged events lost" "$(sum events_lost)"
+    row "events applied twice" "$(sum events_duplicated)"
+    row "events applied that nobody sent" "$(sum events_phantom)"
+    row "per-sender order violations" "$(sum order_violations)"
+    row "events delivered outside their recipients" "$(sum misdelivered)"
+    row "audit chains that failed to verify" "$(sum audit_chains_broken)"
+    row "faults: broker kill -9" "$(sum fault_broker_kill9)"
+    row "faults: agency daemon kill -9" "$(sum fault_agency_kill9)"
+    row "faults: crash at a FAULT_POINT" "$(sum fault_point_crash)"
+    row "FAULT_POINTs in source / exercised" "$(maxv fault_points_in_source) / $(maxv fault_points_exercised)"
+    row "slowest restart to ready (ms)" "$(maxv restart_ready_max_ms)"
+    row "malformed inputs tried / accepted" "$(sum malformed_tried) / $(sum malformed_accepted)"
+    row "attacks tried / accepted" "$(sum attacks_tried) / $(sum attacks_accepted)"
+    row "fuzz targets / executions" "$(sum fuzz_targets) / $(sum fuzz_execs)"
+    row "fuzz crashes" "$(sum fuzz_crashes)"
+    row "tests SKIPPED (never counted as passed)" "$(grep -c '^skipped' "$stats")"
+    grep '^skipped' "$stats" | sed 's/^skipped /  SKIPPED: /'
+    echo
+    if [ $fail = 0 ]; then echo "result: all run tests passed"; else echo "result: FAILED"; fi
+} | tee "$summary"
+exit $fail
