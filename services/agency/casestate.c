@@ -182,6 +182,26 @@ static void s_meeting_outcome(fold_t *f, const Tacnet__MeetingOutcome *o)
     }
 }
 
+/* The chair of each meeting: the one scheduled or minuted, else the senior not directly
+ * involved whom the request suggested, else the lead professional (mission.md §5). */
+static void s_meeting_chairs(fold_t *f)
+{
+    for (size_t i = 0; i < f->s->n_meetings; i++) {
+        Tacnet__MeetingView *m = f->s->meetings[i];
+        const Tacnet__Professional *c = NULL;
+        if (m->outcome && m->outcome->chair)
+            c = m->outcome->chair;
+        else if (m->scheduled && m->scheduled->chair)
+            c = m->scheduled->chair;
+        else if (m->requested && m->requested->suggested_chair)
+            c = m->requested->suggested_chair;
+        else
+            c = f->s->lead;
+        if (c)
+            m->chair = s_copy(c);
+    }
+}
+
 /* ------------------------------------------------------------------ escalations */
 
 static Tacnet__EscalationView *s_escalation(fold_t *f, ProtobufCBinaryData id, int create)
@@ -781,6 +801,7 @@ int casestate_fold(Tacnet__TimelineEntry *const *timeline, size_t n, const cases
         if (f.team[a])
             PUSH(f.s->team, f.s->n_team, f.team[a]);
     s_goal_progress(&f);
+    s_meeting_chairs(&f);
     s_join_disagreements(&f);
     free(f.senders);
     free(f.challenges);

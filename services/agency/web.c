@@ -1159,6 +1159,11 @@ static void s_meetings(agency_buf_t *b, const char *ref, const Tacnet__ShowCaseR
         if (m->has_requested_by)
             agency_buf_printf(b, "<dt>Requested by</dt><dd>%s</dd>",
                               s_agency_title(m->requested_by));
+        if (m->chair && !m->outcome) {
+            agency_buf_puts(b, "<dt>Chair</dt><dd>");
+            s_prof(b, m->chair);
+            agency_buf_puts(b, "</dd>");
+        }
         if (m->scheduled) {
             agency_buf_puts(b, "<dt>Scheduled</dt><dd>");
             s_time(b, m->scheduled->starts_at_ms);

@@ -414,3 +414,31 @@ Test(casestate, a_disagreement_that_joined_an_open_escalation_shows_inside_it)
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+Test(casestate, a_meeting_is_chaired_by_the_named_senior_else_the_lead_professional)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "meeting_requested", 20261116, NULL,
+         "{\"meeting_requested\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"purpose\":\"Review\",\"wanted_by_date\":\"2026-11-26\"}}");
+    s_ev(&t, 4, "school", "meeting_requested", 20261116, NULL,
+         "{\"meeting_requested\":{\"meeting_id\":\"1112131415161718191a1b1c1d1e1f20\","
+         "\"purpose\":\"Network\",\"suggested_chair\":{\"agency\":\"social_care\","
+         "\"initials\":\"MN\",\"role\":\"line_manager\"}}}");
+    casestate_result_t r = s_fold(&t, 20261117, NULL);
+    cr_assert_eq(r.state->n_meetings, 2);
+    cr_assert_not_null(r.state->meetings[0]->chair);
+    cr_assert_eq(r.state->meetings[0]->chair->agency, TACNET__AGENCY__SCHOOL, "the lead");
+    cr_assert_eq(r.state->meetings[1]->chair->role, TACNET__ROLE__LINE_MANAGER);
+    cr_assert_eq(memcmp(r.state->meetings[1]->chair->initials.data, "MN", 2), 0);
+    /* A meeting not held by the date wanted is due, then overdue, to the lead. */
+    const Tacnet__DueItem *d = s_due(&r, "meeting");
+    cr_assert_not_null(d);
+    cr_assert_eq(d->overdue, 0);
+    casestate_result_clear(&r);
+    r = s_fold(&t, 20261127, NULL);
+    cr_assert(s_due(&r, "meeting")->overdue);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
