@@ -130,7 +130,9 @@ async function main() {
     // Back at the school: the challenge arrives without a reload.
     await school.bringToFront();
     await school.locator('#escalations', { hasText: /Raised by\s*Social care/ }).waitFor({ timeout: 30000 });
-    await school.locator('#live-status', { hasText: 'New disagreement from social care' }).waitFor({ timeout: 5000 });
+    // The status line names the newest event: the disagreement, or the broker's notice that
+    // follows it within milliseconds now that escalation is live.
+    await school.locator('#live-status', { hasText: /New (disagreement from social care|escalation notice from broker)/ }).waitFor({ timeout: 15000 });
     if (!(await school.evaluate(() => window.__notReloaded === true))) fail('the school page reloaded');
     // The broker's OPENED notice: stage 1 with its deadline, still without a reload.
     await school.locator('#escalations [data-deadline]').first().waitFor({ timeout: 30000 });
