@@ -522,46 +522,6 @@ static int s_escalation_open(const Tacnet__EscalationView *e)
                              e->state != TACNET__ESCALATION_EVENT__ESC_CLOSED);
 }
 
-/* Escalations as the timeline shows them, for a view that does not materialise the case state:
- * the latest broker notice per escalation, and disagreements not yet noticed. */
-typedef struct {
-    const Tacnet__TimelineEntry *opened; /* the disagreement, if this agency has it */
-    const Tacnet__EscalationNotice *latest;
-    ProtobufCBinaryData id;
-} esc_t;
-
-static size_t s_escalations_from_timeline(const Tacnet__ShowCaseReply *sc, esc_t *out, size_t cap)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < sc->n_timeline; i++) {
-        const Tacnet__TimelineEntry *e = sc->timeline[i];
-        ProtobufCBinaryData id = { 0, NULL };
-        const Tacnet__EscalationNotice *note = NULL;
-        if (e->header->kind == TACNET__EVENT_KIND__DISAGREEMENT) {
-            id = e->header->msg_id;
-        } else if (e->body && e->body->event_case == TACNET__BODY__EVENT_ESCALATION_NOTICE) {
-            note = e->body->escalation_notice;
-            id = note->escalation_id;
-        } else {
-            continue;
-        }
-        size_t k = 0;
-        while (k < n && !(out[k].id.len == id.len && memcmp(out[k].id.data, id.data, id.len) == 0))
-            k++;
-        if (k == n) {
-            if (n == cap)
-                continue;
-            memset(&out[n], 0, sizeof(out[n]));
-            out[n++].id = id;
-        }
-        if (note)
-            out[k].latest = note;
-        else
-            out[k].opened = e;
-    }
-    return n;
-}
-
 static void s_hex(agency_buf_t *b, ProtobufCBinaryData d)
 {
     for (size_t i = 0; i < d.len; i++)
@@ -671,31 +631,16 @@ void agency_web_cases(agency_web_t *w)
         for (size_t l = 0; l < s->n_level_of_need; l++)
             if (s->level_of_need[l] > r->max_need)
                 r->max_need = s->level_of_need[l];
-        const Tacnet__ShowCaseReply *sc = r->show.show_case;
-        for (size_t d = 0; d < sc->n_due; d++)
-            r->overdue += sc->due[d]->has_overdue && sc->due[d]->overdue;
-        if (sc->state) {
-            for (size_t e = 0; e < sc->state->n_escalations; e++) {
-                const Tacnet__EscalationView *ev = sc->state->escalations[e];
-                if (!s_escalation_open(ev))
-                    continue;
-                r->open_esc++;
-                if (ev->has_deadline_ms &&
-                    (!r->next_deadline || ev->deadline_ms < r->next_deadline))
-                    r->next_deadline = ev->deadline_ms;
-            }
-        } else {
-            esc_t es[16];
-            size_t ne = s_escalations_from_timeline(sc, es, N_OF(es));
-            for (size_t e = 0; e < ne; e++) {
-                if (es[e].latest && es[e].latest->has_event &&
-                    es[e].latest->event >= TACNET__ESCALATION_EVENT__ESC_RESOLVED)
-                    continue;
-                r->open_esc++;
-                if (es[e].latest && es[e].latest->has_deadline_ms &&
-                    (!r->next_deadline || es[e].latest->deadline_ms < r->next_deadline))
-                    r->next_deadline = es[e].latest->deadline_ms;
-            }
+        /* The counts come from the same fold that built the case state (view.c), so the list
+         * and `tacnet cases` agree; the nearest deadline is read from that state. */
+        const Tacnet__CaseState *st = r->show.show_case->state;
+        r->open_esc = s->open_escalations;
+        r->overdue = s->overdue_items;
+        for (size_t e = 0; st && e < st->n_escalations; e++) {
+            const Tacnet__EscalationView *ev = st->escalations[e];
+            if (ev->has_state && s_escalation_open(ev) && ev->has_deadline_ms &&
+                (!r->next_deadline || ev->deadline_ms < r->next_deadline))
+                r->next_deadline = ev->deadline_ms;
         }
         if (r->max_need < min_need || (esc && *esc && !r->open_esc)) {
             s_reply_clear(&r->show);
@@ -988,38 +933,6 @@ static void s_escalations(agency_buf_t *b, const char *ref, const Tacnet__ShowCa
         s_form_link(b, ref, "escalation_ack", "Acknowledge", e->escalation_id);
         agency_buf_puts(b, "</p></article>");
     }
-    if (!st) {
-        esc_t es[16];
-        size_t ne = s_escalations_from_timeline(sc, es, N_OF(es));
-        for (size_t i = 0; i < ne; i++) {
-            const Tacnet__EscalationNotice *n = es[i].latest;
-            shown++;
-            agency_buf_printf(b, "<article class=\"escalation open\"><h3>Stage %u — %s</h3>",
-                              n ? n->stage : 1,
-                              n ? s_enum(&tacnet__escalation_event__descriptor, n->event)
-                                : "disagreement raised");
-            agency_buf_puts(b, "<dl class=\"fields\"><dt>Deadline</dt><dd>");
-            if (n && n->has_deadline_ms) {
-                s_time(b, n->deadline_ms);
-                agency_buf_puts(b, " — ");
-                s_left(b, n->deadline_ms, now);
-            } else {
-                agency_buf_puts(b, "awaiting the broker's notice");
-            }
-            agency_buf_printf(b, "</dd><dt>Needs a response from</dt><dd>%s</dd></dl>",
-                              n ? s_role(n->audience) : "—");
-            if (es[i].opened) {
-                agency_buf_printf(b, "<p>Raised by %s.</p>",
-                                  s_agency_title(es[i].opened->header->sender));
-                s_body_fields(b, es[i].opened->body);
-            }
-            agency_buf_puts(b, "<p>");
-            s_form_link(b, ref, "escalation_response", "Respond", es[i].id);
-            s_form_link(b, ref, "escalation_resolved", "Resolve", es[i].id);
-            s_form_link(b, ref, "escalation_ack", "Acknowledge", es[i].id);
-            agency_buf_puts(b, "</p></article>");
-        }
-    }
     if (!shown)
         agency_buf_puts(b, "<p>No escalations.</p>");
     agency_buf_puts(b, "</section>");
@@ -1285,11 +1198,6 @@ static void s_consent(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
     const Tacnet__CaseState *st = sc->state;
     const Tacnet__ConsentRecorded *c = st ? st->consent : NULL;
-    for (size_t i = 0; !st && i < sc->n_timeline; i++) {
-        const Tacnet__Body *body = sc->timeline[i]->body;
-        if (body && body->event_case == TACNET__BODY__EVENT_CONSENT_RECORDED)
-            c = body->consent_recorded;
-    }
     s_section(b, "consent", "Consent and communication");
     if (c) {
         agency_buf_printf(b, "<p>Consent <strong>%s</strong>",
@@ -1493,30 +1401,17 @@ void agency_web_inbox(agency_web_t *w)
         Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
         if (agency_view_show(self, s->case_ref.data, s->case_ref.len, &sc) != 0)
             continue;
-        esc_t es[16];
-        size_t ne = sc.state ? 0 : s_escalations_from_timeline(&sc, es, N_OF(es));
-        size_t total = sc.state ? sc.state->n_escalations : ne;
-        for (size_t e = 0; e < total && n < N_OF(items); e++) {
-            item_t it = { .stage = 1 };
+        for (size_t e = 0; sc.state && e < sc.state->n_escalations && n < N_OF(items); e++) {
+            /* Only escalations this agency has a notice for wait on its roles. */
+            const Tacnet__EscalationView *ev = sc.state->escalations[e];
+            if (!ev->has_state || !s_escalation_open(ev))
+                continue;
+            item_t it = { .stage = ev->has_stage ? ev->stage : 1 };
             snprintf(it.ref, sizeof(it.ref), "%.*s", (int)s->case_ref.len,
                      (const char *)s->case_ref.data);
-            if (sc.state) {
-                const Tacnet__EscalationView *ev = sc.state->escalations[e];
-                if (!s_escalation_open(ev))
-                    continue;
-                it.stage = ev->has_stage ? ev->stage : 1;
-                it.audience = ev->has_audience ? ev->audience : 0;
-                it.deadline = ev->has_deadline_ms ? ev->deadline_ms : 0;
-                it.id = ev->escalation_id;
-            } else {
-                const Tacnet__EscalationNotice *nt = es[e].latest;
-                if (nt && nt->has_event && nt->event >= TACNET__ESCALATION_EVENT__ESC_RESOLVED)
-                    continue;
-                it.stage = nt ? nt->stage : 1;
-                it.audience = nt ? nt->audience : 0;
-                it.deadline = nt && nt->has_deadline_ms ? nt->deadline_ms : 0;
-                it.id = es[e].id;
-            }
+            it.audience = ev->has_audience ? ev->audience : 0;
+            it.deadline = ev->has_deadline_ms ? ev->deadline_ms : 0;
+            it.id = ev->escalation_id;
             if (!lead && it.audience && it.audience != w->user->role)
                 continue;
             for (size_t k = 0; k < it.id.len && k < 16; k++)
