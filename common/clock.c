@@ -114,6 +114,11 @@ uint64_t clock_date_to_ms(uint32_t yyyymmdd)
     return day < 0 ? 0 : (uint64_t)day * CLOCK_DAY_MS;
 }
 
+int clock_date_valid(uint32_t yyyymmdd)
+{
+    return s_day_of_date(yyyymmdd) >= 0;
+}
+
 uint32_t clock_ms_to_date(uint64_t ms)
 {
     return s_date_of_day((int64_t)(ms / CLOCK_DAY_MS));

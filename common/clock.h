@@ -50,6 +50,8 @@ unsigned clock_working_days_between(const holidays_t *self, uint64_t from_ms, ui
 /* Date helpers (UTC): yyyymmdd <-> ms at 00:00 UTC. clock_date_to_ms returns 0 for an invalid
  * date. */
 uint64_t clock_date_to_ms(uint32_t yyyymmdd);
+/* 1 if YYYYMMDD names a real calendar day from 1970 to 9999 (what clock_date_to_ms accepts). */
+int clock_date_valid(uint32_t yyyymmdd);
 uint32_t clock_ms_to_date(uint64_t ms);
 /* "2026-11-22T08:55:10Z" into OUT (at least 21 bytes). */
 void clock_format_iso(uint64_t ms, char *out, unsigned long cap);

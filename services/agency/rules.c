@@ -35,12 +35,6 @@ static int s_text(const char *s)
     return 0;
 }
 
-/* A yyyymmdd that names a real calendar day. */
-static int s_date_ok(uint32_t d)
-{
-    return d >= 19000101 && d <= 29991231 && clock_ms_to_date(clock_date_to_ms(d)) == d;
-}
-
 static int s_id16(const ProtobufCBinaryData *b, int has)
 {
     return has && b->len == 16;
@@ -54,7 +48,7 @@ static int s_plan(const Tacnet__CarePlan *p, char *why, size_t cap)
         return s_fail(TACNET_EFIELD, why, cap,
                       "care_plan.review_interval_days: a CAPA partnership plan agrees its review "
                       "interval");
-    if (p->has_start_date && !s_date_ok(p->start_date))
+    if (p->has_start_date && !clock_date_valid(p->start_date))
         return s_fail(TACNET_EFIELD, why, cap, "care_plan.start_date: %u is not a date",
                       p->start_date);
     if (p->n_goals > MEASURE_GBO_MAX_GOALS)
@@ -90,7 +84,7 @@ static int s_actions(Tacnet__Action *const *a, size_t n, char *why, size_t cap)
         if (!a[i]->has_owner_agency || a[i]->owner_agency == TACNET__AGENCY__AGENCY_UNKNOWN)
             return s_fail(TACNET_EFIELD, why, cap,
                           "meeting_outcome.actions[%zu].owner_agency is required", i);
-        if (!a[i]->has_due_date || !s_date_ok(a[i]->due_date))
+        if (!a[i]->has_due_date || !clock_date_valid(a[i]->due_date))
             return s_fail(TACNET_EFIELD, why, cap,
                           "meeting_outcome.actions[%zu].due_date is required (a real date)", i);
         if (!a[i]->has_status || a[i]->status == TACNET__ACTION_STATUS__ACTION_UNKNOWN)
@@ -111,7 +105,8 @@ int agency_rules_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
         measure_score_t sc;
         if (measure_score(b->outcome_measure, &sc, mwhy, sizeof(mwhy)) != 0)
             return s_fail(TACNET_EMEASURE, why, cap, "outcome_measure: %s", mwhy);
-        if (b->outcome_measure->has_measured_date && !s_date_ok(b->outcome_measure->measured_date))
+        if (b->outcome_measure->has_measured_date &&
+            !clock_date_valid(b->outcome_measure->measured_date))
             return s_fail(TACNET_EFIELD, why, cap,
                           "outcome_measure.measured_date: %u is not a date",
                           b->outcome_measure->measured_date);
@@ -168,7 +163,7 @@ int agency_rules_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
     case TACNET__EVENT_KIND__MEETING_OUTCOME:
         if (!s_id16(&b->meeting_outcome->meeting_id, b->meeting_outcome->has_meeting_id))
             return s_fail(TACNET_EFIELD, why, cap, "meeting_outcome.meeting_id must be 16 bytes");
-        if (!b->meeting_outcome->has_held_date || !s_date_ok(b->meeting_outcome->held_date))
+        if (!b->meeting_outcome->has_held_date || !clock_date_valid(b->meeting_outcome->held_date))
             return s_fail(TACNET_EFIELD, why, cap,
                           "meeting_outcome.held_date is required (a real date)");
         return s_actions(b->meeting_outcome->actions, b->meeting_outcome->n_actions, why, cap);
@@ -184,7 +179,8 @@ int agency_rules_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
             return s_fail(TACNET_EFIELD, why, cap,
                           "communication_plan.every_days: agree a timetable of at least one "
                           "contact every N days");
-        if (!b->communication_plan->has_start_date || !s_date_ok(b->communication_plan->start_date))
+        if (!b->communication_plan->has_start_date ||
+            !clock_date_valid(b->communication_plan->start_date))
             return s_fail(TACNET_EFIELD, why, cap,
                           "communication_plan.start_date is required (a real date)");
         if (!b->communication_plan->named_contact)

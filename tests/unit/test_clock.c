@@ -343,3 +343,13 @@ Test(clock, date_conversions_round_trip_and_refuse_invalid_dates)
     clock_format_iso(0, iso, 21);
     cr_assert_str_eq(iso, "1970-01-01T00:00:00Z");
 }
+
+Test(clock, date_valid_accepts_real_days_only)
+{
+    cr_assert(clock_date_valid(20260228));
+    cr_assert(clock_date_valid(20280229), "2028 is a leap year");
+    cr_assert_not(clock_date_valid(20260229));
+    cr_assert_not(clock_date_valid(20261131));
+    cr_assert_not(clock_date_valid(20261300));
+    cr_assert_not(clock_date_valid(19691231), "before the epoch the clock counts from");
+}
