@@ -6,6 +6,7 @@
 
 #include "client/client.h"
 #include "pbjson.h"
+#include "../support/pbjson_fixture.h"
 
 #define S       TACNET__AGENCY__SCHOOL
 #define SC      TACNET__AGENCY__SOCIAL_CARE
@@ -48,14 +49,8 @@ static h_agency_t *s_up(uint32_t agency)
  * be NULL) and the reply in *REPLY_P (may be NULL: freed here). */
 static int s_publish(tn_client_t *c, const char *json, uint8_t *msg_id, Tacnet__ApiReply **reply_p)
 {
-    json_error_t jerr;
-    json_t *j = json_loads(json, 0, &jerr);
-    cr_assert_not_null(j, "bad test JSON: %s", jerr.text);
-    char why[256] = "";
-    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_to_message(
-        &tacnet__publish_request__descriptor, j, why, sizeof(why));
-    json_decref(j);
-    cr_assert_not_null(req, "pbjson: %s", why);
+    Tacnet__PublishRequest *req =
+        (Tacnet__PublishRequest *)t_message_from_json(&tacnet__publish_request__descriptor, json);
     Tacnet__ApiReply *reply = NULL;
     int rc = tn_client_publish(c, req, &reply, CALL_MS);
     protobuf_c_message_free_unpacked(&req->base, NULL);

@@ -5,7 +5,7 @@
 
 #include "agency/casestate.h"
 #include "err.h"
-#include "pbjson.h"
+#include "../support/pbjson_fixture.h"
 
 #define MAX_EVENTS 32
 
@@ -31,14 +31,8 @@ static void s_ev(tl_t *t, unsigned msg_id_byte, const char *sender, const char *
              (unsigned long long)(clock_date_to_ms(date) + 10 * CLOCK_HOUR_MS),
              header_extra ? "," : "", header_extra ? header_extra : "",
              body_json ? ",\"body\":" : "", body_json ? body_json : "");
-    json_error_t jerr;
-    json_t *j = json_loads(buf, 0, &jerr);
-    cr_assert_not_null(j, "test JSON: %s", jerr.text);
-    char why[256] = "";
-    Tacnet__TimelineEntry *e = (Tacnet__TimelineEntry *)pbjson_to_message(
-        &tacnet__timeline_entry__descriptor, j, why, sizeof(why));
-    json_decref(j);
-    cr_assert_not_null(e, "test event: %s", why);
+    Tacnet__TimelineEntry *e =
+        (Tacnet__TimelineEntry *)t_message_from_json(&tacnet__timeline_entry__descriptor, buf);
     cr_assert_lt(t->n, MAX_EVENTS);
     t->e[t->n++] = e;
 }

@@ -5,18 +5,12 @@
 
 #include "agency/rules.h"
 #include "err.h"
-#include "pbjson.h"
+#include "../support/pbjson_fixture.h"
 
 static int s_check(const char *json, char *why, size_t cap)
 {
-    json_error_t jerr;
-    json_t *j = json_loads(json, 0, &jerr);
-    cr_assert_not_null(j, "test JSON: %s", jerr.text);
-    char pwhy[256] = "";
-    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_to_message(
-        &tacnet__publish_request__descriptor, j, pwhy, sizeof(pwhy));
-    json_decref(j);
-    cr_assert_not_null(req, "test request: %s", pwhy);
+    Tacnet__PublishRequest *req =
+        (Tacnet__PublishRequest *)t_message_from_json(&tacnet__publish_request__descriptor, json);
     why[0] = 0;
     int rc = agency_rules_check(req, why, cap);
     tacnet__publish_request__free_unpacked(req, NULL);
