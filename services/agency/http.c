@@ -286,7 +286,7 @@ static enum MHD_Result s_api_cases(agency_t *self, struct MHD_Connection *con, c
     reply.result_case = TACNET__API_REPLY__RESULT_CASES;
     reply.cases = xcalloc(1, sizeof(*reply.cases));
     tacnet__list_cases_reply__init(reply.cases);
-    int rc = agency_view_list(self, reply.cases);
+    int rc = agency_view_list(self, reply.cases, 1);
     size_t keep = 0;
     for (size_t i = 0; i < reply.cases->n_cases; i++) {
         Tacnet__CaseSummary *c = reply.cases->cases[i];
@@ -343,7 +343,7 @@ static enum MHD_Result s_api_follow(agency_t *self, struct MHD_Connection *con, 
     /* Only events of cases this agency is still a member of. */
     Tacnet__ListCasesReply cases = TACNET__LIST_CASES_REPLY__INIT;
     if (rc == 0)
-        rc = agency_view_list(self, &cases);
+        rc = agency_view_list(self, &cases, 0);
     size_t keep = 0;
     for (size_t i = 0; rc == 0 && i < reply.follow->n_entries; i++) {
         Tacnet__TimelineEntry *e = reply.follow->entries[i];

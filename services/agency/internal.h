@@ -69,7 +69,9 @@ int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__
                       const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen);
 
 /* Queries for the local API (own read transactions). */
-int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out);
+/* WITH_COUNTS folds each case's timeline for its open escalations and overdue items (they
+ * depend on the clock); callers that only need the cases, or show each one anyway, pass 0. */
+int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts);
 int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out);
 int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__FollowReply *out);
 /* Free what the queries allocated inside their replies. */

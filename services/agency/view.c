@@ -346,7 +346,7 @@ static void s_summary_counts(Tacnet__CaseSummary *s, const casestate_result_t *r
     s->overdue_items = r->overdue_items;
 }
 
-int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out)
+int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts)
 {
     MDB_txn *txn;
     int rc = store_read_begin(self->store, &txn);
@@ -368,6 +368,9 @@ int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out)
             out->cases = xrealloc(out->cases, cap * sizeof(*out->cases));
         }
         Tacnet__CaseSummary *sum = s_summary(&r);
+        out->cases[out->n_cases++] = sum;
+        if (!with_counts)
+            continue;
         /* Open escalations and overdue items depend on the clock, so they are folded on each
          * read rather than stored. */
         Tacnet__TimelineEntry **tl = NULL;
@@ -378,7 +381,6 @@ int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out)
         s_summary_counts(sum, &cs);
         casestate_result_clear(&cs);
         s_entries_free(tl, n);
-        out->cases[out->n_cases++] = sum;
     }
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);

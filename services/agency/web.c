@@ -595,7 +595,7 @@ void agency_web_cases(agency_web_t *w)
     char actor[48];
     agency_web_actor(w->user, actor, sizeof(actor));
     Tacnet__ListCasesReply list = TACNET__LIST_CASES_REPLY__INIT;
-    int rc = agency_view_list(self, &list);
+    int rc = agency_view_list(self, &list, 0);
     if (rc == 0)
         rc = agency_web_audit(self, actor, "cases.list", "", 0);
     const char *q = agency_kv_get(w->query, "q"), *member = agency_kv_get(w->query, "member");
@@ -631,11 +631,11 @@ void agency_web_cases(agency_web_t *w)
         for (size_t l = 0; l < s->n_level_of_need; l++)
             if (s->level_of_need[l] > r->max_need)
                 r->max_need = s->level_of_need[l];
-        /* The counts come from the same fold that built the case state (view.c), so the list
-         * and `tacnet cases` agree; the nearest deadline is read from that state. */
+        /* The counts come from the fold that built the case state (view.c), as for `tacnet
+         * cases`; the nearest deadline is read from that state. */
         const Tacnet__CaseState *st = r->show.show_case->state;
-        r->open_esc = s->open_escalations;
-        r->overdue = s->overdue_items;
+        r->open_esc = r->show.show_case->summary->open_escalations;
+        r->overdue = r->show.show_case->summary->overdue_items;
         for (size_t e = 0; st && e < st->n_escalations; e++) {
             const Tacnet__EscalationView *ev = st->escalations[e];
             if (ev->has_state && s_escalation_open(ev) && ev->has_deadline_ms &&
@@ -1370,7 +1370,7 @@ void agency_web_inbox(agency_web_t *w)
     char actor[48];
     agency_web_actor(w->user, actor, sizeof(actor));
     Tacnet__ListCasesReply list = TACNET__LIST_CASES_REPLY__INIT;
-    int rc = agency_view_list(self, &list);
+    int rc = agency_view_list(self, &list, 0);
     if (rc == 0)
         rc = agency_web_audit(self, actor, "inbox.read", "", 0);
     uint64_t now = clock_now_ms();
