@@ -14,21 +14,21 @@ struct verifier {
     pthread_mutex_t lock;
     pthread_cond_t work; /* a batch was posted, or stop */
     pthread_cond_t done; /* the last job of the batch finished */
-    verifier_job_t *jobs;
+    void (*fn)(void *arg, size_t i);
+    void *arg;
     size_t n, next, finished; /* all under LOCK: claims are rare next to a 43 µs check */
     int stop;
     unsigned n_threads;
     pthread_t threads[VERIFIER_MAX_THREADS];
 };
 
-/* Claim and check jobs until none is left unclaimed. Called and returns with LOCK held. */
+/* Claim and run items until none is left unclaimed. Called and returns with LOCK held. */
 static void s_drain(verifier_t *self)
 {
     while (self->next < self->n) {
-        verifier_job_t *j = &self->jobs[self->next++];
+        size_t i = self->next++;
         pthread_mutex_unlock(&self->lock);
-        j->result =
-            seal_verify(j->sign_pk, j->header, j->header_len, j->sealed, j->sealed_len, j->sig);
+        self->fn(self->arg, i);
         pthread_mutex_lock(&self->lock);
         if (++self->finished == self->n)
             pthread_cond_signal(&self->done);
@@ -94,18 +94,16 @@ void verifier_destroy(verifier_t **self_p)
     *self_p = NULL;
 }
 
-void verifier_run(verifier_t *self, verifier_job_t *jobs, size_t n)
+void verifier_for(verifier_t *self, size_t n, void (*fn)(void *arg, size_t i), void *arg)
 {
     if (!self || self->n_threads == 0 || n < VERIFIER_MIN_SHARED) {
-        for (size_t i = 0; i < n; i++) {
-            verifier_job_t *j = &jobs[i];
-            j->result =
-                seal_verify(j->sign_pk, j->header, j->header_len, j->sealed, j->sealed_len, j->sig);
-        }
+        for (size_t i = 0; i < n; i++)
+            fn(arg, i);
         return;
     }
     pthread_mutex_lock(&self->lock);
-    self->jobs = jobs;
+    self->fn = fn;
+    self->arg = arg;
     self->n = n;
     self->next = 0;
     self->finished = 0;
@@ -113,8 +111,20 @@ void verifier_run(verifier_t *self, verifier_job_t *jobs, size_t n)
     s_drain(self);
     while (self->finished < self->n)
         pthread_cond_wait(&self->done, &self->lock);
-    /* Every claimed job has finished, so no helper still reads JOBS once this returns. */
-    self->jobs = NULL;
+    /* Every claimed item has finished, so no helper still uses FN or ARG once this returns. */
+    self->fn = NULL;
+    self->arg = NULL;
     self->n = self->next = self->finished = 0;
     pthread_mutex_unlock(&self->lock);
+}
+
+static void s_verify_one(void *arg, size_t i)
+{
+    verifier_job_t *j = (verifier_job_t *)arg + i;
+    j->result = seal_verify(j->sign_pk, j->header, j->header_len, j->sealed, j->sealed_len, j->sig);
+}
+
+void verifier_run(verifier_t *self, verifier_job_t *jobs, size_t n)
+{
+    verifier_for(self, n, s_verify_one, jobs);
 }

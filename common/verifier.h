@@ -47,4 +47,9 @@ void verifier_destroy(verifier_t **self_p);
 #define VERIFIER_MIN_SHARED 4
 void verifier_run(verifier_t *self, verifier_job_t *jobs, size_t n);
 
+/* The same for any per-item work: FN(ARG, i) for every i in [0, N), each exactly once, on the
+ * helpers and the calling thread; returns when all have returned. FN must be safe to run
+ * concurrently for different i (it may only read state shared between items). */
+void verifier_for(verifier_t *self, size_t n, void (*fn)(void *arg, size_t i), void *arg);
+
 #endif
