@@ -41,7 +41,6 @@ struct agency {
     uint8_t *rest_key;  /* at-rest key, sodium_malloc */
     uint8_t *blind_key; /* blind index key, sodium_malloc */
     uint8_t *case_key;  /* scratch for one unwrapped per-case key, sodium_malloc, wiped after use */
-    retention_policy_t retention;
     uint64_t next_sweep_ms; /* monotonic; 0: sweep at the first tick */
     policy_t *policy;
     holidays_t *holidays;
@@ -58,6 +57,9 @@ struct agency {
 
 int agency_view_open(agency_t *self, int *err, char *why, size_t whylen);
 void agency_view_close(agency_t *self);
+/* Close and open the view's environment again (after its file was replaced by a compacted
+ * copy); the view's own databases only (the caller reopens users.c's). Returns 0 or a code. */
+int agency_view_reopen(agency_t *self);
 void agency_view_blind(const agency_t *self, const uint8_t *ref, size_t len, uint8_t out[16]);
 int agency_meta_get(agency_t *self, MDB_txn *txn, const char *key, uint64_t *v);
 int agency_meta_put(agency_t *self, MDB_txn *txn, const char *key, uint64_t v);

@@ -340,14 +340,11 @@ static int s_migrate(MDB_txn *txn, void *arg)
     return agency_meta_put(self, txn, "view_format", VIEW_FORMAT);
 }
 
-int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
+static int s_store_open(agency_t *self, int *err)
 {
     self->store = store_open(self->data_dir, self->cfg.map_size, s_dbs, N_DBS, err);
-    if (!self->store) {
-        snprintf(why, whylen, "%s: cannot open the view: %s", self->data_dir,
-                 tacnet_strerror(*err));
+    if (!self->store)
         return *err;
-    }
     MDB_dbi *slots[] = { &self->meta,      &self->outbox,     &self->outbox_ids, &self->dead,
                          &self->events,    &self->applied,    &self->by_case,    &self->cases,
                          &self->identity,  &self->quarantine, &self->audit,      &self->outbox_case,
@@ -355,6 +352,23 @@ int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
     for (size_t i = 0; i < N_DBS; i++)
         if ((*err = store_dbi(self->store, s_dbs[i], slots[i])) != 0)
             return *err;
+    return 0;
+}
+
+int agency_view_reopen(agency_t *self)
+{
+    int err = 0;
+    store_destroy(&self->store);
+    return s_store_open(self, &err);
+}
+
+int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
+{
+    if (s_store_open(self, err) != 0) {
+        snprintf(why, whylen, "%s: cannot open the view: %s", self->data_dir,
+                 tacnet_strerror(*err));
+        return *err;
+    }
     /* Storage and index keys derive from the agency's sealing secret, so a copied view is
      * unreadable without the key file. */
     self->rest_key = sodium_malloc(SEAL_KEY_BYTES);
