@@ -719,7 +719,10 @@ int agency_view_case_closure(agency_t *self, MDB_txn *txn, const uint8_t blind[1
     size_t n = 0;
     s_case_timeline(self, txn, blind, &tl, &n);
     for (size_t i = 0; i < n; i++) {
-        const Tacnet__CaseClosed *c = tl[i]->body ? tl[i]->body->case_closed : NULL;
+        const Tacnet__Body *b = tl[i]->body;
+        /* The body's events share a oneof: read case_closed only when it is the one set. */
+        const Tacnet__CaseClosed *c =
+            b && b->event_case == TACNET__BODY__EVENT_CASE_CLOSED ? b->case_closed : NULL;
         if (c)
             *closed_date = c->has_closed_date ? c->closed_date
                                               : clock_ms_to_date(tl[i]->header->created_at_ms);

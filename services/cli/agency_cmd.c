@@ -654,7 +654,8 @@ static int s_command(opts_t *o, int argc, char **argv)
         return s_finish(o, rc, reply, s_show_ok);
     }
     if (strcmp(cmd, "hold") == 0 || strcmp(cmd, "retention") == 0) {
-        cli_retention_opts_t ro = { .client = o->client, .json = o->json,
+        cli_retention_opts_t ro = { .client = o->client,
+                                    .json = o->json,
                                     .timeout_ms = o->timeout_ms };
         return cmd[0] == 'h' ? cli_hold_command(&ro, argc, argv)
                              : cli_retention_command(&ro, argc, argv);

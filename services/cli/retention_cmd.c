@@ -15,11 +15,12 @@ static const char s_reasons[] = "public_inquiry, litigation, safeguarding_practi
 
 static int s_usage(void)
 {
-    fprintf(stderr, "usage: tacnet --agency NAME hold add --case REF --reason CODE\n"
-                    "       tacnet --agency NAME hold remove --case REF\n"
-                    "       tacnet --agency NAME hold list\n"
-                    "       tacnet --agency NAME retention run\n"
-                    "  CODE: %s\n",
+    fprintf(stderr,
+            "usage: tacnet --agency NAME hold add --case REF --reason CODE\n"
+            "       tacnet --agency NAME hold remove --case REF\n"
+            "       tacnet --agency NAME hold list\n"
+            "       tacnet --agency NAME retention run\n"
+            "  CODE: %s\n",
             s_reasons);
     return 2;
 }
