@@ -14,6 +14,8 @@
 
 #include "audit.h"
 #include "clock.h"
+#include "route.h"
+#include "store.h"
 
 #define CLOSED_DAYS 365
 #define CASE_A      "LA7-2026-000701" /* closed, not held: destroyed */
@@ -370,4 +372,126 @@ Test(rel_retain, t25_unheld_closed_case_is_shredded_and_the_held_one_kept)
     rel_stat("audit_chains_broken", !audit_ok);
     fprintf(stderr, "[rel] T25: 2 cases shredded, 1 held and kept, residue hits 0, %llu ms\n",
             (unsigned long long)(h_now_ms() - t0));
+}
+
+/* Put VAL under the rest key as the view did before per-case keys (AD = db || key). */
+static void s_put_v1(MDB_txn *txn, MDB_dbi dbi, const uint8_t rest[32], const char *db,
+                     const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    uint8_t ad[64], *enc = NULL;
+    size_t dl = strlen(db), elen = 0;
+    memcpy(ad, db, dl);
+    memcpy(ad + dl, key, klen);
+    cr_assert_eq(seal_at_rest_encrypt(rest, ad, dl + klen, val, vlen, &enc, &elen), 0);
+    cr_assert_eq(store_put(txn, dbi, key, klen, enc, elen, 0), 0);
+    free(enc);
+}
+
+typedef struct v1_view {
+    const char *ref;
+    uint8_t rest[32];
+} v1_view_t;
+
+/* One case with one concern (carrying the canary) and an identity register, in the layout of
+ * a view written before per-case keys: everything under the rest key, no view_format. */
+static int s_write_v1(MDB_txn *txn, void *arg)
+{
+    v1_view_t *v = arg;
+    const char *names[] = { "meta", "events", "applied", "by_case", "cases", "identity" };
+    MDB_dbi dbi[6];
+    for (size_t i = 0; i < 6; i++)
+        cr_assert_eq(mdb_dbi_open(txn, names[i], MDB_CREATE, &dbi[i]), 0);
+    h_pub_t p;
+    memset(&p, 0, sizeof(p));
+    h_pub_init(&p, TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__CONCERN, v->ref, 1);
+    p.h.created_at_ms = clock_now_ms();
+    size_t hlen;
+    uint8_t *hdr = wire_pack(&p.h.base, &hlen);
+    cr_assert_not_null(hdr);
+    Tacnet__Body body = TACNET__BODY__INIT;
+    Tacnet__Concern concern = TACNET__CONCERN__INIT;
+    body.msg_id = (ProtobufCBinaryData){ 16, p.msg_id };
+    body.has_msg_id = 1;
+    body.sender = TACNET__AGENCY__SCHOOL;
+    body.has_sender = 1;
+    concern.summary = canary;
+    body.event_case = TACNET__BODY__EVENT_CONCERN;
+    body.concern = &concern;
+    size_t blen = protobuf_c_message_get_packed_size(&body.base);
+    size_t n = 12 + hlen + blen;
+    uint8_t *rec = malloc(n), lk[8], blind[24];
+    store_u64_put(rec, 1);
+    rec[8] = (uint8_t)(hlen >> 24), rec[9] = (uint8_t)(hlen >> 16);
+    rec[10] = (uint8_t)(hlen >> 8), rec[11] = (uint8_t)hlen;
+    memcpy(rec + 12, hdr, hlen);
+    protobuf_c_message_pack(&body.base, rec + 12 + hlen);
+    store_u64_put(lk, 1);
+    s_blind(v->ref, blind);
+    memcpy(blind + 16, lk, 8);
+    s_put_v1(txn, dbi[1], v->rest, "events", lk, 8, rec, n);
+    cr_assert_eq(store_put(txn, dbi[2], p.msg_id, 16, lk, 8, 0), 0);
+    cr_assert_eq(store_put(txn, dbi[3], blind, 24, "", 0, 0), 0);
+    route_case_t c;
+    memset(&c, 0, sizeof(c));
+    route_apply(&c, &p.h);
+    uint8_t cr[ROUTE_CASE_BYTES + 9 + 32];
+    size_t rl = strlen(v->ref);
+    route_case_encode(&c, cr);
+    store_u64_put(cr + ROUTE_CASE_BYTES, p.h.created_at_ms);
+    cr[ROUTE_CASE_BYTES + 8] = (uint8_t)rl;
+    memcpy(cr + ROUTE_CASE_BYTES + 9, v->ref, rl);
+    memcpy(cr + ROUTE_CASE_BYTES + 9 + rl, "JS", 2);
+    s_put_v1(txn, dbi[4], v->rest, "cases", blind, 16, cr, ROUTE_CASE_BYTES + 9 + rl + 2);
+    s_put_v1(txn, dbi[5], v->rest, "identity", blind, 16, (const uint8_t *)"Quillon\0", 8);
+    uint8_t one[8];
+    store_u64_put(one, 1);
+    cr_assert_eq(store_put(txn, dbi[0], "local_seq", 9, one, 8, 0), 0);
+    free(rec);
+    free(hdr);
+    h_pub_free(&p);
+    return 0;
+}
+
+Test(rel_retain, t25_view_written_before_per_case_keys_is_migrated_on_open)
+{
+    rel_seed_init("T25-migrate");
+    snprintf(canary, sizeof(canary), "Zebra canary %016llx", (unsigned long long)rel_rand());
+    h_setup(&env, NULL);
+    cr_assert_eq(h_broker_start(&env, NULL), 0);
+    school = h_agency_add(&env, TACNET__AGENCY__SCHOOL);
+    v1_view_t v = { .ref = CASE_A };
+    uint8_t bk[32];
+    s_derived(v.rest, bk);
+    int err = 0;
+    store_t *st = store_open(school->data, 0, NULL, 0, &err);
+    cr_assert_not_null(st, "store_open: %d", err);
+    cr_assert_eq(store_write(st, s_write_v1, &v), 0);
+    store_destroy(&st);
+    cr_assert_eq(s_hits(canary, strlen(canary)), 0);
+
+    s_start(NULL, NULL);
+    cr_assert(h_file_contains(school->log, "view moved to per-case keys: 1 cases, 1 events, 1 "
+                                           "identity registers"),
+              "no migration logged");
+    s_wait_case(CASE_A, canary);
+    snapshot_t a;
+    s_snapshot(CASE_A, &a);
+    cr_assert(a.have_key && a.canary_in_plaintext, "the migrated event opens under its case key");
+    /* The identity register moved too: the daemon still refuses the registered name. */
+    char out[8192];
+    cr_assert_eq(s_tacnet(out, sizeof(out),
+                          "publish concern --case " CASE_A " --initials JS --body "
+                          "'{\"category\":\"attendance\",\"summary\":\"Quillon was late.\"}'"),
+                 1, "%s", out);
+    cr_assert(strstr(out, "E_TEXT") && strstr(out, "register_name"), "%s", out);
+    /* Opening again does not migrate twice. */
+    s_stop();
+    s_start(NULL, NULL);
+    s_wait_case(CASE_A, canary);
+    s_stop();
+    char cmd[1400];
+    snprintf(cmd, sizeof(cmd), "%s/tacnet audit verify %s >/dev/null 2>&1", getenv("TACNET_BIN"),
+             school->data);
+    cr_assert_eq(system(cmd), 0, "audit chain after migration");
+    sodium_memzero(v.rest, 32);
 }
