@@ -16,6 +16,7 @@
  */
 #include "internal.h"
 #include "agency/sweep.h"
+#include "audit.h"
 #include "err.h"
 #include "fault.h"
 #include "log.h"
@@ -304,6 +305,23 @@ static int s_shred(agency_t *self, MDB_txn *txn, const uint8_t blind[16], uint32
     return agency_meta_put(self, txn, "compact_pending", 1);
 }
 
+static int s_audit_prune(agency_t *self, MDB_txn *txn, sweep_t *s)
+{
+    uint64_t cutoff = retention_audit_cutoff_ms(&self->cfg.retention, s->now_ms), pruned = 0;
+    s->out->has_audit_pruned = 0;
+    s->out->audit_pruned = 0;
+    if (!cutoff)
+        return 0;
+    int rc = audit_prune(txn, self->audit, cutoff, &pruned);
+    if (rc != 0 || pruned == 0)
+        return rc;
+    s->out->has_audit_pruned = 1;
+    s->out->audit_pruned = pruned;
+    char object[72];
+    snprintf(object, sizeof(object), "audit:%llu", (unsigned long long)pruned);
+    return agency_audit(self, txn, "retention", "retention.audit_prune", object, "pruned", 0);
+}
+
 static int s_sweep_write(MDB_txn *txn, void *arg)
 {
     sweep_t *s = arg;
@@ -325,7 +343,8 @@ static int s_sweep_write(MDB_txn *txn, void *arg)
         memcpy(blinds + n++ * 16, k.mv_data, 16);
     }
     mdb_cursor_close(cur);
-    int rc = 0;
+    /* The audit's own period first, so the records this sweep writes start the kept part. */
+    int rc = s_audit_prune(self, txn, s);
     for (size_t i = 0; i < n && rc == 0; i++) {
         const uint8_t *blind = blinds + i * 16;
         uint32_t closed = 0, due = 0;
@@ -440,6 +459,9 @@ int agency_retention_run(agency_t *self, Tacnet__RetentionRunReply *out, char *w
     if (out->shredded || out->held)
         log_info("retention sweep: %u destroyed, %u held past their period%s", out->shredded,
                  out->held, out->compacted ? ", file compacted" : "");
+    if (out->audit_pruned)
+        log_info("retention sweep: %llu audit records past their period pruned",
+                 (unsigned long long)out->audit_pruned);
     return 0;
 }
 

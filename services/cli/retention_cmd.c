@@ -87,8 +87,11 @@ static void s_show_sweep(const Tacnet__ApiReply *r)
         return;
     char at[32];
     clock_format_iso(s->now_ms, at, sizeof(at));
-    printf("retention sweep at %s: %u destroyed, %u held past their period%s\n", at, s->shredded,
+    printf("retention sweep at %s: %u destroyed, %u held past their period%s", at, s->shredded,
            s->held, s->compacted ? ", file compacted" : "");
+    if (s->audit_pruned)
+        printf(", %llu audit records pruned", (unsigned long long)s->audit_pruned);
+    printf("\n");
     for (size_t i = 0; i < s->n_cases; i++) {
         const Tacnet__RetentionCase *c = s->cases[i];
         char closed[16], due[16];
