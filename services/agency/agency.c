@@ -618,6 +618,11 @@ int agency_run(agency_t *self)
             s_on_dealer(self);
         if (items[1].revents & ZMQ_POLLIN)
             agency_api_handle(self);
+        if (!self->store) {
+            /* A retention run replaced the file and could not open it again. */
+            log_error("the view could not be reopened after compaction: stopping");
+            return TACNET_ESTORE;
+        }
         agency_http_run(self);
         s_tick(self);
         if ((rc = agency_retention_tick(self)) != 0)
