@@ -69,6 +69,8 @@ maxv() { awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { print m + 0 }' "$stat
     row "slowest restart to ready (ms)" "$(maxv restart_ready_max_ms)"
     row "malformed inputs tried / accepted" "$(sum malformed_tried) / $(sum malformed_accepted)"
     row "attacks tried / accepted" "$(sum attacks_tried) / $(sum attacks_accepted)"
+    row "retention: cases shredded / held and kept" "$(sum retention_cases_shredded) / $(sum retention_held_kept)"
+    row "retention: canary, key or ciphertext hits" "$(sum retention_residue_hits)"
     row "fuzz targets / executions" "$(sum fuzz_targets) / $(sum fuzz_execs)"
     row "fuzz crashes" "$(sum fuzz_crashes)"
     row "tests SKIPPED (never counted as passed)" "$(grep -c '^skipped' "$stats")"
