@@ -18,6 +18,7 @@
 #include "casestate.h"
 #include "audit.h"
 #include "err.h"
+#include "log.h"
 #include "wire.h"
 
 #include <sodium.h>
@@ -29,6 +30,59 @@ static const char *const s_dbs[] = { "meta",     "outbox",     "outbox_ids", "de
                                      "events",   "applied",    "by_case",    "cases",
                                      "identity", "quarantine", AUDIT_DB,     "outbox_case" };
 #define N_DBS (sizeof(s_dbs) / sizeof(s_dbs[0]))
+
+typedef struct walk_ctx {
+    agency_t *self;
+    const char *db;
+    uint64_t key;
+} walk_ctx_t;
+
+/* Every record encrypted at rest must authenticate under this agency's key: a flipped bit in a
+ * stored event, case or identity fails the MAC (T06). */
+static int s_walk_record(const char *db, const MDB_val *k, const MDB_val *v, void *arg)
+{
+    walk_ctx_t *c = arg;
+    c->db = db;
+    c->key = k->mv_size == 8 ? store_u64_get(k->mv_data) : 0;
+    if (strcmp(db, "events") != 0 && strcmp(db, "cases") != 0 && strcmp(db, "identity") != 0)
+        return strcmp(db, "applied") == 0 && v->mv_size != 8 ? TACNET_ECORRUPT : 0;
+    uint8_t ad[64];
+    size_t dl = strlen(db);
+    if (k->mv_size > sizeof(ad) - dl)
+        return TACNET_ECORRUPT;
+    memcpy(ad, db, dl);
+    memcpy(ad + dl, k->mv_data, k->mv_size);
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    int rc = seal_at_rest_decrypt(c->self->rest_key, ad, dl + k->mv_size, v->mv_data, v->mv_size,
+                                  &out, &outlen);
+    if (out) {
+        sodium_memzero(out, outlen);
+        free(out);
+    }
+    return rc == 0 ? 0 : TACNET_ECORRUPT;
+}
+
+/* The startup integrity walk: every page LMDB visits, every encrypted record's MAC. */
+static int s_walk(agency_t *self, char *why, size_t whylen)
+{
+    walk_ctx_t c = { .self = self };
+    size_t n = 0;
+    uint64_t t0 = clock_mono_ms();
+    int rc = store_walk(self->store, s_walk_record, &c, &n);
+    if (rc != 0) {
+        if (c.db && strcmp(c.db, "events") == 0)
+            snprintf(why, whylen, "%s: integrity walk: event record %llu does not authenticate",
+                     self->data_dir, (unsigned long long)c.key);
+        else
+            snprintf(why, whylen, "%s: integrity walk: database %s: %s", self->data_dir,
+                     c.db && *c.db ? c.db : "(main)", tacnet_strerror(rc));
+        return rc;
+    }
+    log_info("integrity walk: %zu records in %llu ms", n,
+             (unsigned long long)(clock_mono_ms() - t0));
+    return 0;
+}
 
 int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
 {
@@ -56,6 +110,12 @@ int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
                        self->keys->seal_sk, SEAL_KEY_BYTES);
     crypto_generichash(self->blind_key, SEAL_KEY_BYTES, (const uint8_t *)"tacnet-blind/1", 14,
                        self->keys->seal_sk, SEAL_KEY_BYTES);
+    if ((*err = store_map_max_set(self->store, self->cfg.map_max)) != 0) {
+        snprintf(why, whylen, "%s: map_max_mb: %s", self->data_dir, tacnet_strerror(*err));
+        return *err;
+    }
+    if ((*err = s_walk(self, why, whylen)) != 0)
+        return *err;
     MDB_txn *txn;
     if (store_read_begin(self->store, &txn) == 0) {
         agency_meta_get(self, txn, "last_applied", &self->last_applied);

@@ -934,6 +934,17 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
                  tacnet_strerror(*err));
         goto fail;
     }
+    if ((*err = store_map_max_set(journal_store(self->journal), cfg->map_max)) != 0) {
+        snprintf(why, whylen, "%s: map_max_mb: %s", cfg->data_dir, tacnet_strerror(*err));
+        goto fail;
+    }
+    /* Fail closed on bit rot before serving or acknowledging anything (T06). */
+    uint64_t walk_t0 = clock_mono_ms();
+    size_t walked = 0;
+    if ((*err = journal_verify(self->journal, self->roster, &walked, why, whylen)) != 0)
+        goto fail;
+    log_info("integrity walk: %zu records in %llu ms", walked,
+             (unsigned long long)(clock_mono_ms() - walk_t0));
     self->notice = notice_new(self->journal, self->roster, self->keys, self->seal, self->holidays);
     if (!self->notice) {
         *err = TACNET_ESTORE;

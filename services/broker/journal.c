@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "clock.h"
+#include "seal.h"
+#include "wire.h"
 
 static const char *const s_names[] = { "journal", "by_msgid", "by_rcpt", "by_case",
                                        "senders", "cases",    "cursors", "escalations",
@@ -366,5 +368,80 @@ int journal_escalations_each(journal_t *self, MDB_txn *txn,
     for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &d, op) == 0 && rc == 0; op = MDB_NEXT)
         rc = fn(d.mv_data, d.mv_size, arg);
     mdb_cursor_close(cur);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- startup integrity walk */
+
+typedef struct verify_ctx {
+    const roster_t *roster;
+    uint64_t bad_seq;
+    const char *bad_db;
+} verify_ctx_t;
+
+/* The signing key AGENCY used under KEY_ID, whatever its validity now: an event accepted while
+ * a key was valid stays valid after the key expires or is revoked. */
+static const uint8_t *s_sign_pk(const roster_t *roster, uint32_t agency, uint32_t key_id)
+{
+    const Tacnet__Roster *r = roster_msg(roster);
+    for (size_t i = 0; r && i < r->n_keys; i++) {
+        const Tacnet__NodeKey *k = r->keys[i];
+        if ((uint32_t)k->agency == agency && k->key_id == key_id && k->sign_pk.len == 32)
+            return k->sign_pk.data;
+    }
+    return NULL;
+}
+
+static int s_verify_record(const char *db, const MDB_val *k, const MDB_val *v, void *arg)
+{
+    verify_ctx_t *c = arg;
+    c->bad_db = db;
+    if (strcmp(db, "by_msgid") == 0 || strcmp(db, "senders") == 0 || strcmp(db, "cursors") == 0)
+        return v->mv_size == 8 ? 0 : TACNET_ECORRUPT;
+    if (strcmp(db, "by_rcpt") == 0)
+        return k->mv_size == 9 && v->mv_size == 0 ? 0 : TACNET_ECORRUPT;
+    if (strcmp(db, "journal") != 0)
+        return 0;
+    if (k->mv_size != 8)
+        return TACNET_ECORRUPT;
+    c->bad_seq = store_u64_get(k->mv_data);
+    const uint8_t *p = v->mv_data, *end = p + v->mv_size;
+    if (v->mv_size < 8 + 4 + 4 + SEAL_SIG_BYTES)
+        return TACNET_ECORRUPT;
+    size_t hlen = s_get32(p + 8);
+    p += 12;
+    if ((size_t)(end - p) < hlen + 4 + SEAL_SIG_BYTES)
+        return TACNET_ECORRUPT;
+    const uint8_t *header = p;
+    p += hlen;
+    size_t slen = s_get32(p);
+    p += 4;
+    if ((size_t)(end - p) != slen + SEAL_SIG_BYTES)
+        return TACNET_ECORRUPT;
+    int err = 0;
+    Tacnet__Header *h = wire_header_unpack(header, hlen, &err);
+    if (!h)
+        return TACNET_ECORRUPT;
+    const uint8_t *pk = s_sign_pk(c->roster, (uint32_t)h->sender, h->sender_key_id);
+    wire_free(&h->base);
+    if (!pk)
+        return TACNET_EKEYID;
+    return seal_verify(pk, header, hlen, p, slen, p + slen) == 0 ? 0 : TACNET_ESIGNATURE;
+}
+
+int journal_verify(journal_t *self, const roster_t *roster, size_t *records, char *why,
+                   size_t whylen)
+{
+    verify_ctx_t c = { .roster = roster };
+    int rc = store_walk(self->store, s_verify_record, &c, records);
+    if (rc == 0)
+        return 0;
+    if (c.bad_seq && c.bad_db && strcmp(c.bad_db, "journal") == 0)
+        snprintf(why, whylen, "integrity walk: journal record %llu: %s",
+                 (unsigned long long)c.bad_seq,
+                 rc == TACNET_ESIGNATURE ? "record signature mismatch" : tacnet_strerror(rc));
+    else
+        snprintf(why, whylen, "integrity walk: database %s: %s", c.bad_db ? c.bad_db : "(main)",
+                 tacnet_strerror(rc));
     return rc;
 }

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "roster.h"
 #include "route.h"
 #include "store.h"
 #include "wire.pb-c.h"
@@ -105,5 +106,13 @@ int journal_escalation_put(journal_t *self, MDB_txn *txn, const uint8_t *id, con
  * the first non-zero return, which it returns. */
 int journal_escalations_each(journal_t *self, MDB_txn *txn,
                              int (*fn)(const uint8_t *rec, size_t len, void *arg), void *arg);
+
+/* The startup integrity walk: read every record of every database (LMDB checks each page it
+ * visits), check the index records' sizes, and re-verify every journal entry's Ed25519
+ * signature with its sender's key from ROSTER (by key id, valid or not today). Returns 0 with
+ * *RECORDS (may be NULL), or TACNET_ECORRUPT / TACNET_ESIGNATURE / TACNET_EKEYID with WHY
+ * naming the database or journal seq. Read-only: it never repairs anything. */
+int journal_verify(journal_t *self, const roster_t *roster, size_t *records, char *why,
+                   size_t whylen);
 
 #endif
