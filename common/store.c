@@ -111,6 +111,22 @@ int store_lmdb_err(int mdb_rc)
     }
 }
 
+static int s_check_length(MDB_env *env, const char *dir)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    char path[4096];
+    struct stat sb;
+    if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &st) != 0)
+        return TACNET_ESTORE;
+    if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path) ||
+        stat(path, &sb) != 0)
+        return TACNET_ESTORE;
+    if ((uint64_t)sb.st_size < ((uint64_t)info.me_last_pgno + 1) * st.ms_psize)
+        return TACNET_ECORRUPT;
+    return 0;
+}
+
 static int s_open_dbis(store_t *self, const char *const *names, size_t n)
 {
     MDB_txn *txn = NULL;
@@ -168,6 +184,10 @@ store_t *store_open(const char *dir, size_t map_size, const char *const *names, 
         rc = TACNET_ECONFIG;
         goto fail;
     }
+    /* A data file shorter than its last page (truncated) would fault on first access. */
+    rc = s_check_length(self->env, dir);
+    if (rc != 0)
+        goto fail;
     /* Slots left by a crashed process would pin old pages and make the file grow. */
     int dead = 0;
     mrc = mdb_reader_check(self->env, &dead);
@@ -421,9 +441,22 @@ static int s_walk_db(MDB_txn *txn, MDB_dbi dbi, const char *name, store_walk_fn 
     if (rc != 0)
         return store_lmdb_err(rc);
     MDB_val k, v;
+    uint8_t prev[512];
+    size_t prev_len = 0;
+    int first = 1;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         (*records)++;
+        /* A damaged key breaks the order every lookup relies on. */
+        size_t common = k.mv_size < prev_len ? k.mv_size : prev_len;
+        int cmp = first ? 1 : memcmp(k.mv_data, prev, common);
+        if (k.mv_size > sizeof(prev) || (cmp < 0 || (cmp == 0 && k.mv_size <= prev_len))) {
+            rc = TACNET_ECORRUPT;
+            break;
+        }
+        memcpy(prev, k.mv_data, k.mv_size);
+        prev_len = k.mv_size;
+        first = 0;
         if (fn && (rc = fn(name, &k, &v, arg)) != 0)
             break;
     }

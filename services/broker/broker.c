@@ -86,6 +86,10 @@ struct broker {
     notice_t *notice;
     escalation_t *escalation;
     session_t sessions[BROKER_MAX_AGENCY];
+    /* After a storage refusal (full map or disk), the lowest sender_seq refused per agency: its
+     * later events are refused too until that one is accepted, so a smaller batch that still
+     * fits can never accept an event past a refused one (whose resend would then be a replay). */
+    uint64_t storage_refused_from[BROKER_MAX_AGENCY];
     pending_t *batch;
     size_t n_batch;
     uint64_t next_flush_ms;
@@ -273,6 +277,11 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
             p->code = TACNET_EREPLAY;
             continue;
         }
+        uint64_t refused = self->storage_refused_from[p->agency];
+        if (refused && h->sender_seq > refused) {
+            p->code = TACNET_EMAPFULL;
+            continue;
+        }
         route_case_t c;
         int found;
         rc = journal_case_get(self->journal, txn, h->case_ref.data, h->case_ref.len, &c, &found);
@@ -339,6 +348,13 @@ static void s_flush_batch(broker_t *self)
     }
     for (size_t i = 0; i < self->n_batch; i++) {
         pending_t *p = &self->batch[i];
+        uint64_t *refused = &self->storage_refused_from[p->agency];
+        if (rc == TACNET_EMAPFULL || rc == TACNET_EDISKFULL) {
+            if (!*refused || p->h->sender_seq < *refused)
+                *refused = p->h->sender_seq;
+        } else if (rc == 0 && p->code == 0 && *refused && p->h->sender_seq >= *refused) {
+            *refused = 0;
+        }
         if (rc != 0) {
             s_nack(self, &p->msg, p->h->msg_id.data, rc, NULL);
         } else if (p->code != 0) {
