@@ -88,8 +88,13 @@ int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
 {
     self->store = store_open(self->data_dir, self->cfg.map_size, s_dbs, N_DBS, err);
     if (!self->store) {
-        snprintf(why, whylen, "%s: cannot open the view: %s", self->data_dir,
-                 tacnet_strerror(*err));
+        const char *fs = NULL;
+        if (*err == TACNET_ENETFS)
+            store_fs_check(self->data_dir, &fs);
+        snprintf(why, whylen, "%s: cannot open the view: %s%s%s", self->data_dir,
+                 tacnet_strerror(*err), fs ? " (statfs: " : "", fs ? fs : "");
+        if (fs)
+            strncat(why, ")", whylen - strlen(why) - 1);
         return *err;
     }
     MDB_dbi *slots[] = {
