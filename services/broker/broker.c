@@ -277,8 +277,12 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
             p->code = TACNET_EREPLAY;
             continue;
         }
-        uint64_t refused = self->storage_refused_from[p->agency];
-        if (refused && h->sender_seq > refused) {
+        /* A refused event that is in the journal after all (a resend of an accepted one was
+         * in the refused batch) no longer holds the sender back. */
+        uint64_t *refused = &self->storage_refused_from[p->agency];
+        if (*refused && *refused <= last)
+            *refused = 0;
+        if (*refused && h->sender_seq > *refused) {
             p->code = TACNET_EMAPFULL;
             continue;
         }

@@ -25,8 +25,8 @@ static void s_down(void)
 
 TestSuite(rel_storage, .fini = s_down, .timeout = 300);
 
-#define CAMHS TACNET__AGENCY__CAMHS
-#define SCHOOL TACNET__AGENCY__SCHOOL
+#define CAMHS       TACNET__AGENCY__CAMHS
+#define SCHOOL      TACNET__AGENCY__SCHOOL
 #define SOCIAL_CARE TACNET__AGENCY__SOCIAL_CARE
 
 /* rel_world_up with EXTRA in the broker's config, in two steps so a test can put a filesystem
@@ -45,7 +45,32 @@ static void s_world_start(rel_world_t *w)
     for (size_t i = 0; i < 4; i++) {
         uint32_t a = rel_agencies[i];
         w->daemon[a] = h_agency_add(&w->env, a);
-        cr_assert_eq(h_agency_start(w->daemon[a], NULL), 0, "agency %u did not start", a);
+        int rc = h_agency_start(w->daemon[a], NULL);
+        if (rc != 0) {
+            char cmd[700];
+            snprintf(cmd, sizeof(cmd), "tail -5 '%s' >&2", w->daemon[a]->log);
+            cr_assert_eq(system(cmd), 0);
+        }
+        cr_assert_eq(rc, 0, "agency %u did not start", a);
+    }
+}
+
+/* On a stall: what each producer still waits for, and the last lines of each log. */
+static void s_explain(rel_world_t *w)
+{
+    char keep[800];
+    snprintf(keep, sizeof(keep), "cp '%s' /tmp/t05-broker.log", w->env.log);
+    if (system(keep) != 0)
+        fprintf(stderr, "[rel] could not keep the broker log\n");
+    for (size_t i = 0; i < w->n_prod; i++)
+        fprintf(stderr, "[rel] producer %zu (agency %u): %zu of %zu acknowledged\n", i,
+                w->prod[i].agency, w->prod[i].acked, w->prod[i].n);
+    for (int k = -1; k < 4; k++) {
+        const char *log = k < 0 ? w->env.log : w->daemon[rel_agencies[k]]->log;
+        char cmd[800];
+        snprintf(cmd, sizeof(cmd), "grep -v ' I .*HELLO' '%s' | tail -12 >&2", log);
+        if (system(cmd) != 0)
+            fprintf(stderr, "[rel] cannot read %s\n", log);
     }
 }
 
@@ -158,8 +183,7 @@ Test(rel_storage, t04_network_filesystems_and_weaker_lmdb_modes_are_refused_at_s
     /* No key in either config can ask LMDB for MDB_NOSYNC, MDB_NOMETASYNC or MDB_WRITEMAP (the
      * flags of the opened environment are asserted in tests/unit/test_store.c): a config that
      * tries is refused and names the key. */
-    static const char *const asks[] = { "nosync = 1", "env_flags = MDB_NOSYNC",
-                                        "writemap = yes" };
+    static const char *const asks[] = { "nosync = 1", "env_flags = MDB_NOSYNC", "writemap = yes" };
     for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
         char extra[128], key[32];
         snprintf(extra, sizeof(extra), "tick_ms = 50\n%s", asks[i]);
@@ -226,23 +250,19 @@ static size_t s_journal_agrees(const rel_world_t *w, const rel_prod_t *p)
     return stored;
 }
 
-/* Pump until the producers stop making progress for 3 s after a refusal with CODE (or LIMIT_MS
- * passes), then read the answers still on the way without resending. */
+/* Pump until 3 s after the first refusal with CODE (or LIMIT_MS), then read the answers still
+ * on the way without resending. */
 static void s_pump_until_full(rel_world_t *w, int code, int limit_ms)
 {
-    uint64_t end = h_now_ms() + (uint64_t)limit_ms, still = h_now_ms();
-    size_t last = 0;
+    uint64_t end = h_now_ms() + (uint64_t)limit_ms, first = 0;
+    /* Once full, a commit may still free a page or two for a small batch: stop 3 s after the
+     * first refusal rather than waiting for the last byte. */
     while (!rel_done(w) && h_now_ms() < end) {
-        rel_pump(w, 500);
-        size_t acked = 0;
-        for (size_t i = 0; i < w->n_prod; i++)
-            acked += w->prod[i].acked;
-        if (acked != last) {
-            last = acked;
-            still = h_now_ms();
-        } else if (s_nacks(code) > 0 && h_now_ms() - still > 3000) {
+        rel_pump(w, 200);
+        if (!first && s_nacks(code) > 0)
+            first = h_now_ms();
+        if (first && h_now_ms() - first > 3000)
             break;
-        }
     }
     for (int i = 0; i < 100; i++) {
         for (size_t k = 0; k < w->n_prod; k++)
@@ -265,12 +285,14 @@ static void s_assert_broker_up(rel_world_t *w, const char *test)
 Test(rel_storage, t05_a_map_at_its_ceiling_refuses_with_e_mapfull_and_a_bigger_one_takes_all)
 {
     rel_seed_init("T05");
+    uint64_t t_start = h_now_ms();
     s_world_setup(&world, "tick_ms = 50\nmap_size_mb = 1\nmap_max_mb = 1");
     s_world_start(&world);
-    size_t quota = (size_t)rel_env("REL_T05_EVENTS", 1500);
+    size_t quota = (size_t)rel_env("REL_T05_EVENTS", 1200);
     rel_prod_t *raw = rel_prod_add(&world, CAMHS, REL_RAW, quota);
     rel_prod_t *api = rel_prod_add(&world, SCHOOL, REL_API, 10);
     s_pump_until_full(&world, TACNET_EMAPFULL, 45000);
+    fprintf(stderr, "[rel] T05: full after %llu ms\n", (unsigned long long)(h_now_ms() - t_start));
     cr_assert(!rel_done(&world), "a 1 MiB journal took all %zu events: raise REL_T05_EVENTS",
               quota);
     long full = s_nacks(TACNET_EMAPFULL);
@@ -289,8 +311,13 @@ Test(rel_storage, t05_a_map_at_its_ceiling_refuses_with_e_mapfull_and_a_bigger_o
     h_config_write(&world.env, "tick_ms = 50\nmap_size_mb = 1\nmap_max_mb = 64");
     cr_assert_eq(h_broker_start(&world.env, NULL), 0);
     rel_reconnect(&world);
+    uint64_t t0 = h_now_ms();
     rel_pump(&world, 60000);
+    if (!rel_done(&world))
+        s_explain(&world);
     cr_assert(rel_done(&world), "not every event was accepted after the ceiling was raised");
+    fprintf(stderr, "[rel] T05: every refused event accepted %llu ms after the restart\n",
+            (unsigned long long)(h_now_ms() - t0));
     rel_check_t c = rel_check(&world, 30000);
     rel_check_assert(&c, "T05");
     rel_stat("storage_full_refusals", full);
@@ -318,11 +345,10 @@ Test(rel_storage, t05_a_full_tmpfs_refuses_with_e_diskfull_and_a_remount_takes_a
         cr_assert_eq(fwrite(block, 1, sizeof(block), f), sizeof(block));
     fclose(f);
     s_world_start(&world);
-    size_t quota = (size_t)rel_env("REL_T05_EVENTS", 1500);
+    size_t quota = (size_t)rel_env("REL_T05_EVENTS", 1200);
     rel_prod_t *raw = rel_prod_add(&world, CAMHS, REL_RAW, quota);
     s_pump_until_full(&world, TACNET_EDISKFULL, 45000);
-    cr_assert(!rel_done(&world), "2 MiB of tmpfs took all %zu events: raise REL_T05_EVENTS",
-              quota);
+    cr_assert(!rel_done(&world), "2 MiB of tmpfs took all %zu events: raise REL_T05_EVENTS", quota);
     long full = s_nacks(TACNET_EDISKFULL);
     cr_assert_gt(full, 0, "no E_DISKFULL refusal on a full disk (seed %llu)",
                  (unsigned long long)rel_seed);
@@ -333,10 +359,12 @@ Test(rel_storage, t05_a_full_tmpfs_refuses_with_e_diskfull_and_a_remount_takes_a
             "refusals\n",
             stored, raw->n, full);
     /* More room under the running broker: the refused events are resent and taken. */
-    cr_assert_eq(mount(NULL, world.env.data, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV,
-                       "size=64m,mode=0700"),
-                 0, "remount: %s", strerror(errno));
+    cr_assert_eq(
+        mount(NULL, world.env.data, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=64m,mode=0700"),
+        0, "remount: %s", strerror(errno));
     rel_pump(&world, 60000);
+    if (!rel_done(&world))
+        s_explain(&world);
     cr_assert(rel_done(&world), "not every event was accepted after the remount");
     rel_check_t c = rel_check(&world, 30000);
     rel_check_assert(&c, "T05-ENOSPC");
@@ -353,8 +381,8 @@ static void s_copy_store(const char *src, const char *dst)
 {
     char cmd[2048];
     snprintf(cmd, sizeof(cmd),
-             "rm -rf '%s' && mkdir -m 0700 '%s' && cp '%s/data.mdb' '%s/lock.mdb' '%s/'", dst,
-             dst, src, src, dst);
+             "rm -rf '%s' && mkdir -m 0700 '%s' && cp '%s/data.mdb' '%s/lock.mdb' '%s/'", dst, dst,
+             src, src, dst);
     cr_assert_eq(system(cmd), 0);
 }
 
@@ -396,8 +424,8 @@ static void s_corrupt(const char *dir, int kind, char *what, size_t wl)
         for (off_t off = 0; off < st.st_size; off += (off_t)sizeof(buf)) {
             for (size_t i = 0; i < sizeof(buf); i++)
                 buf[i] = (uint8_t)rel_rand();
-            size_t n = (size_t)(st.st_size - off) < sizeof(buf) ? (size_t)(st.st_size - off)
-                                                                : sizeof(buf);
+            size_t n =
+                (size_t)(st.st_size - off) < sizeof(buf) ? (size_t)(st.st_size - off) : sizeof(buf);
             cr_assert_eq(pwrite(fd, buf, n, off), (ssize_t)n);
         }
         snprintf(what, wl, "%lld random bytes", (long long)st.st_size);
@@ -476,11 +504,11 @@ static void s_t06_broker(h_env_t *e, const char *dir, int kind, size_t *clean_n,
     }
     cr_assert_neq(kind, T06_CLEAN, "the broker refused a clean copy of its journal");
     cr_assert_gt(rc, 1000, "broker, %s: exit status 0", s_t06_names[kind]);
-    cr_assert(s_log_since(e->log, from, "cannot start") &&
-                  (s_log_since(e->log, from, "corrupt") ||
-                   s_log_since(e->log, from, "integrity walk")),
-              "broker, %s (%s): refused without naming the corruption (seed %llu)",
-              s_t06_names[kind], what, (unsigned long long)rel_seed);
+    cr_assert(
+        s_log_since(e->log, from, "cannot start") &&
+            (s_log_since(e->log, from, "corrupt") || s_log_since(e->log, from, "integrity walk")),
+        "broker, %s (%s): refused without naming the corruption (seed %llu)", s_t06_names[kind],
+        what, (unsigned long long)rel_seed);
     if (s_file_size(mdb) >= 0) {
         s_digest_file(mdb, after);
         cr_assert_eq(memcmp(before, after, 32), 0, "the broker rewrote a corrupt data.mdb");
@@ -533,18 +561,18 @@ static void s_t06_agency(h_env_t *e, const char *dir, int kind, size_t *clean_n,
             *clean_n = n;
         cr_assert_eq(n, *clean_n, "view, %s (%s): served %zu of %zu events (seed %llu)",
                      s_t06_names[kind], what, n, *clean_n, (unsigned long long)rel_seed);
-        fprintf(stderr, "[rel] T06 view, %s (%s): walk clean, served all %zu\n",
-                s_t06_names[kind], what, n);
+        fprintf(stderr, "[rel] T06 view, %s (%s): walk clean, served all %zu\n", s_t06_names[kind],
+                what, n);
         t->clean++;
         return;
     }
     cr_assert_neq(kind, T06_CLEAN, "the daemon refused a clean copy of its view");
     cr_assert_gt(rc, 1000, "view, %s: exit status 0", s_t06_names[kind]);
-    cr_assert(s_log_since(a.log, from, "cannot start") &&
-                  (s_log_since(a.log, from, "corrupt") ||
-                   s_log_since(a.log, from, "integrity walk")),
-              "view, %s (%s): refused without naming the corruption (seed %llu)",
-              s_t06_names[kind], what, (unsigned long long)rel_seed);
+    cr_assert(
+        s_log_since(a.log, from, "cannot start") &&
+            (s_log_since(a.log, from, "corrupt") || s_log_since(a.log, from, "integrity walk")),
+        "view, %s (%s): refused without naming the corruption (seed %llu)", s_t06_names[kind], what,
+        (unsigned long long)rel_seed);
     if (s_file_size(mdb) >= 0) {
         s_digest_file(mdb, after);
         cr_assert_eq(memcmp(before, after, 32), 0, "the daemon rewrote a corrupt data.mdb");
@@ -622,8 +650,8 @@ Test(rel_storage, t06_the_startup_walk_over_a_large_journal_is_fast)
         fprintf(stderr,
                 "[rel] T06 walk: journal of %zu events, %ld records, %s start: walk %ld ms, "
                 "ready %ld ms\n",
-                n, records[i], i == 0 ? "first (signatures re-verified)" : "next (digest)",
-                ms[i], ready);
+                n, records[i], i == 0 ? "first (signatures re-verified)" : "next (digest)", ms[i],
+                ready);
     }
     rel_stat("walk_events", (long)n);
     rel_stat("walk_ms_first", ms[0]);
