@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ struct store {
     MDB_dbi dbis[STORE_MAX_DBS];
     int fail_commits;
     size_t map_max; /* 0: no ceiling beyond STORE_GROW_MAX doublings */
+    char *dir;
 };
 
 /* Filesystems whose locking or write ordering LMDB cannot rely on (lmdb.h caveats). */
@@ -165,6 +167,7 @@ store_t *store_open(const char *dir, size_t map_size, const char *const *names, 
         goto fail;
 
     self = xcalloc(1, sizeof(*self));
+    self->dir = xstrdup(dir);
     int mrc = mdb_env_create(&self->env);
     if (mrc == 0)
         mrc = mdb_env_set_maxdbs(self->env, STORE_MAX_DBS);
@@ -217,6 +220,7 @@ void store_destroy(store_t **self_p)
         mdb_env_close(self->env);
     for (size_t i = 0; i < self->n; i++)
         free(self->names[i]);
+    free(self->dir);
     free(self);
     *self_p = NULL;
 }
@@ -283,6 +287,17 @@ static int s_is_map_full(int rc)
     return rc == MDB_MAP_FULL || rc == TACNET_EMAPFULL;
 }
 
+/* LMDB reports a short write as EIO: on a filesystem with less than one commit's worth of pages
+ * free (a multi-page write that stopped part way), that is a full disk. */
+static int s_commit_err(store_t *self, int rc)
+{
+    struct statvfs sv;
+    if (rc == EIO && statvfs(self->dir, &sv) == 0 &&
+        (uint64_t)sv.f_bavail * sv.f_frsize < (uint64_t)256 * 4096)
+        return TACNET_EDISKFULL;
+    return (rc >= -1999 && rc <= -1000) ? rc : store_lmdb_err(rc);
+}
+
 int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
 {
     if (!self || !fn)
@@ -314,7 +329,7 @@ int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
                 return 0;
         }
         if (!s_is_map_full(rc))
-            return (rc >= -1999 && rc <= -1000) ? rc : store_lmdb_err(rc);
+            return s_commit_err(self, rc);
         if (grown++ >= STORE_GROW_MAX)
             return TACNET_EMAPFULL;
         rc = s_grow(self);

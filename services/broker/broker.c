@@ -86,10 +86,11 @@ struct broker {
     notice_t *notice;
     escalation_t *escalation;
     session_t sessions[BROKER_MAX_AGENCY];
-    /* After a storage refusal (full map or disk), the lowest sender_seq refused per agency: its
+    /* After a failed commit (a full map or disk), the lowest sender_seq refused per agency: its
      * later events are refused too until that one is accepted, so a smaller batch that still
      * fits can never accept an event past a refused one (whose resend would then be a replay). */
     uint64_t storage_refused_from[BROKER_MAX_AGENCY];
+    int storage_refused_code[BROKER_MAX_AGENCY]; /* the failed commit's code, repeated */
     pending_t *batch;
     size_t n_batch;
     uint64_t next_flush_ms;
@@ -283,7 +284,7 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
         if (*refused && *refused <= last)
             *refused = 0;
         if (*refused && h->sender_seq > *refused) {
-            p->code = TACNET_EMAPFULL;
+            p->code = self->storage_refused_code[p->agency];
             continue;
         }
         route_case_t c;
@@ -353,9 +354,10 @@ static void s_flush_batch(broker_t *self)
     for (size_t i = 0; i < self->n_batch; i++) {
         pending_t *p = &self->batch[i];
         uint64_t *refused = &self->storage_refused_from[p->agency];
-        if (rc == TACNET_EMAPFULL || rc == TACNET_EDISKFULL) {
+        if (rc != 0) {
             if (!*refused || p->h->sender_seq < *refused)
                 *refused = p->h->sender_seq;
+            self->storage_refused_code[p->agency] = rc;
         } else if (rc == 0 && p->code == 0 && *refused && p->h->sender_seq >= *refused) {
             *refused = 0;
         }
