@@ -713,6 +713,7 @@ Test(rel_storage, t07_a_hot_backup_restored_catches_up_to_the_same_state)
     uint64_t t0 = h_now_ms();
     pid_t bpid = 0;
     uint64_t b0 = 0, backup_ms = 0;
+    size_t acked_at_backup = 0;
     int bstatus = -1;
     while (raw->acked < full_n && h_now_ms() - t0 < 120000) {
         size_t due = REL_SETUP_RAW + (size_t)((h_now_ms() - t0) / 10);
@@ -721,6 +722,7 @@ Test(rel_storage, t07_a_hot_backup_restored_catches_up_to_the_same_state)
         raw->n = full_n;
         if (!bpid && !b0 && h_now_ms() - t0 > 2000) {
             b0 = h_now_ms();
+            acked_at_backup = raw->acked;
             bpid = fork();
             cr_assert_geq(bpid, 0);
             if (bpid == 0) {
@@ -742,7 +744,6 @@ Test(rel_storage, t07_a_hot_backup_restored_catches_up_to_the_same_state)
         waitpid(bpid, &bstatus, 0);
         backup_ms = h_now_ms() - b0;
     }
-    size_t acked_at_end = raw->acked;
     rel_pump(&world, 30000);
     cr_assert(rel_done(&world));
     cr_assert(WIFEXITED(bstatus) && WEXITSTATUS(bstatus) == 0, "tacnet backup failed");
@@ -790,10 +791,10 @@ Test(rel_storage, t07_a_hot_backup_restored_catches_up_to_the_same_state)
     cr_assert_eq(n, ref_n, "restored view holds %zu events, the reference %zu", n, ref_n);
     cr_assert_eq(memcmp(got, ref, 32), 0, "restored view differs from the reference");
     fprintf(stderr,
-            "[rel] T07: backup %lld bytes in %llu ms under 100 ev/s (%zu of %zu acked by then); "
+            "[rel] T07: backup %lld bytes in %llu ms under 100 ev/s (taken at %zu of %zu events); "
             "restore %llu ms, caught up (%zu events, digest equal) %llu ms after the restore "
             "began\n",
-            (long long)st.st_size, (unsigned long long)backup_ms, acked_at_end, full_n,
+            (long long)st.st_size, (unsigned long long)backup_ms, acked_at_backup, full_n,
             (unsigned long long)restored_ms, ref_n, (unsigned long long)caught_up_ms);
     rel_check_t c = rel_check(&world, 30000);
     rel_check_assert(&c, "T07");
