@@ -79,6 +79,19 @@ static int s_walk(agency_t *self, char *why, size_t whylen)
                      c.db && *c.db ? c.db : "(main)", tacnet_strerror(rc));
         return rc;
     }
+    MDB_txn *txn;
+    MDB_dbi audit;
+    uint64_t bad = 0;
+    if ((rc = store_dbi(self->store, AUDIT_DB, &audit)) == 0 &&
+        (rc = store_read_begin(self->store, &txn)) == 0) {
+        rc = audit_verify(txn, audit, NULL, &bad);
+        mdb_txn_abort(txn);
+    }
+    if (rc != 0) {
+        snprintf(why, whylen, "%s: integrity walk: audit record %llu: %s", self->data_dir,
+                 (unsigned long long)bad, tacnet_strerror(rc));
+        return rc;
+    }
     log_info("integrity walk: %zu records in %llu ms", n,
              (unsigned long long)(clock_mono_ms() - t0));
     return 0;

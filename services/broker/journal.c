@@ -504,6 +504,16 @@ int journal_verify(journal_t *self, const roster_t *roster, size_t *records, cha
     rc = store_walk(self->store, s_verify_record, &c, records);
     if (rc == 0 && c.cp_seq && !c.cp_checked)
         rc = TACNET_ECORRUPT; /* the checkpointed record is gone: truncated or rewritten */
+    uint64_t bad = 0;
+    if (rc == 0 && (rc = store_read_begin(self->store, &txn)) == 0) {
+        rc = audit_verify(txn, self->audit, NULL, &bad);
+        mdb_txn_abort(txn);
+        if (rc != 0) {
+            snprintf(why, whylen, "integrity walk: audit record %llu: %s", (unsigned long long)bad,
+                     tacnet_strerror(rc));
+            return rc;
+        }
+    }
     if (rc != 0) {
         if (c.bad_db && strcmp(c.bad_db, "journal") == 0)
             snprintf(why, whylen, "integrity walk: journal record %llu: %s",
