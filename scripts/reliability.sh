@@ -77,7 +77,7 @@ maxv() { awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { print m + 0 }' "$stat
     row "unsafe storage starts refused (T04)" "$(sum t04_unsafe_starts_refused)"
     row "storage-full refusals, none acked (T05)" "$(sum storage_full_refusals)"
     row "corrupt copies tried / refused / served bad" "$(sum corruption_cases) / $(sum corruption_refused) / $(sum corruption_served_corrupt)"
-    row "startup walk, journal events / first / next ms" "$(maxv walk_events) / $(maxv walk_ms_first) / $(maxv walk_ms_next)"
+    row "startup walk: events / first / next (ms)" "$(maxv walk_events) / $(maxv walk_ms_first) / $(maxv walk_ms_next)"
     row "restore to caught up (ms, T07)" "$(maxv restore_ms)"
     row "fuzz targets / executions" "$(sum fuzz_targets) / $(sum fuzz_execs)"
     row "fuzz crashes" "$(sum fuzz_crashes)"
