@@ -21,6 +21,7 @@
     X(DISKFULL, -1009, "disk is full")                                                     \
     X(CORRUPT, -1010, "stored data is corrupt")                                            \
     X(TIMEOUT, -1011, "peer did not answer in time")                                       \
+    X(NETFS, -1012, "data directory is on a network or FUSE filesystem")                   \
     X(FRAMES, -1100, "wrong number of frames or protocol id")                              \
     X(TOOBIG, -1101, "frame larger than allowed")                                          \
     X(BADMSG, -1102, "malformed message")                                                  \

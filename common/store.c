@@ -2,12 +2,13 @@
 #include "store.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -26,27 +27,47 @@ struct store {
     char *names[STORE_MAX_DBS];
     MDB_dbi dbis[STORE_MAX_DBS];
     int fail_commits;
+    size_t map_max; /* 0: no ceiling beyond STORE_GROW_MAX doublings */
+    char *dir;
 };
 
 /* Filesystems whose locking or write ordering LMDB cannot rely on (lmdb.h caveats). */
-static int s_is_network_fs(const char *dir)
+static const struct {
+    unsigned long magic;
+    const char *name;
+} s_refused_fs[] = {
+    { 0x6969UL, "NFS" },      { 0x517BUL, "SMB" },    { 0xFF534D42UL, "CIFS" },
+    { 0xFE534D42UL, "SMB2" }, { 0x01021997UL, "9P" }, { 0x65735546UL, "FUSE" },
+};
+
+const char *store_fs_refused(unsigned long magic)
 {
-    static const unsigned long magic[] = {
-        0x6969UL,     /* NFS */
-        0x517BUL,     /* SMB */
-        0xFF534D42UL, /* CIFS */
-        0xFE534D42UL, /* SMB2 */
-        0x01021997UL, /* 9P */
-        0x65735546UL, /* FUSE: sshfs and friends */
-    };
+    magic &= 0xFFFFFFFFUL;
+    for (size_t i = 0; i < sizeof(s_refused_fs) / sizeof(s_refused_fs[0]); i++)
+        if (magic == s_refused_fs[i].magic)
+            return s_refused_fs[i].name;
+    return NULL;
+}
+
+int store_fs_check(const char *dir, const char **fs_name)
+{
     struct statfs sfs;
-    if (statfs(dir, &sfs) != 0)
-        return -1;
-    unsigned long type = (unsigned long)sfs.f_type & 0xFFFFFFFFUL;
-    for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
-        if (type == magic[i])
-            return 1;
-    return 0;
+    if (fs_name)
+        *fs_name = NULL;
+    if (!dir || statfs(dir, &sfs) != 0)
+        return TACNET_ESTORE;
+    unsigned long magic = (unsigned long)sfs.f_type;
+#ifndef TACNET_NO_FAULT
+    /* Test builds only: pretend the directory is on the filesystem with this magic, so the
+     * refusal of a network filesystem can be tested without one (reliability T04). */
+    const char *fake = getenv("TACNET_FAULT_FS_MAGIC");
+    if (fake && *fake)
+        magic = strtoul(fake, NULL, 0);
+#endif
+    const char *name = store_fs_refused(magic);
+    if (fs_name)
+        *fs_name = name;
+    return name ? TACNET_ENETFS : 0;
 }
 
 static int s_check_dir(const char *dir)
@@ -58,10 +79,7 @@ static int s_check_dir(const char *dir)
         return TACNET_ESTORE;
     if (st.st_mode & (S_IRWXG | S_IRWXO))
         return TACNET_EPERM;
-    int net = s_is_network_fs(dir);
-    if (net != 0)
-        return TACNET_ESTORE;
-    return 0;
+    return store_fs_check(dir, NULL);
 }
 
 int store_lmdb_err(int mdb_rc)
@@ -93,6 +111,22 @@ int store_lmdb_err(int mdb_rc)
     default:
         return TACNET_ESTORE;
     }
+}
+
+static int s_check_length(MDB_env *env, const char *dir)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    char path[4096];
+    struct stat sb;
+    if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &st) != 0)
+        return TACNET_ESTORE;
+    if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path) ||
+        stat(path, &sb) != 0)
+        return TACNET_ESTORE;
+    if ((uint64_t)sb.st_size < ((uint64_t)info.me_last_pgno + 1) * st.ms_psize)
+        return TACNET_ECORRUPT;
+    return 0;
 }
 
 static int s_open_dbis(store_t *self, const char *const *names, size_t n)
@@ -133,6 +167,7 @@ store_t *store_open(const char *dir, size_t map_size, const char *const *names, 
         goto fail;
 
     self = xcalloc(1, sizeof(*self));
+    self->dir = xstrdup(dir);
     int mrc = mdb_env_create(&self->env);
     if (mrc == 0)
         mrc = mdb_env_set_maxdbs(self->env, STORE_MAX_DBS);
@@ -145,6 +180,17 @@ store_t *store_open(const char *dir, size_t map_size, const char *const *names, 
         rc = store_lmdb_err(mrc);
         goto fail;
     }
+    /* Nothing asks for a flag that gives up durability, but LMDB could still be handed one by
+     * a future change: refuse to run rather than ack what a crash could lose (T04). */
+    unsigned flags = 0;
+    if (mdb_env_get_flags(self->env, &flags) != 0 || (flags & STORE_FLAGS_BANNED)) {
+        rc = TACNET_ECONFIG;
+        goto fail;
+    }
+    /* A data file shorter than its last page (truncated) would fault on first access. */
+    rc = s_check_length(self->env, dir);
+    if (rc != 0)
+        goto fail;
     /* Slots left by a crashed process would pin old pages and make the file grow. */
     int dead = 0;
     mrc = mdb_reader_check(self->env, &dead);
@@ -174,6 +220,7 @@ void store_destroy(store_t **self_p)
         mdb_env_close(self->env);
     for (size_t i = 0; i < self->n; i++)
         free(self->names[i]);
+    free(self->dir);
     free(self);
     *self_p = NULL;
 }
@@ -224,13 +271,31 @@ static int s_grow(store_t *self)
         return store_lmdb_err(rc);
     if (info.me_mapsize > SIZE_MAX / 2)
         return TACNET_EMAPFULL;
-    rc = mdb_env_set_mapsize(self->env, info.me_mapsize * 2);
+    size_t next = info.me_mapsize * 2;
+    if (self->map_max) {
+        if (info.me_mapsize >= self->map_max)
+            return TACNET_EMAPFULL;
+        if (next > self->map_max)
+            next = self->map_max;
+    }
+    rc = mdb_env_set_mapsize(self->env, next);
     return rc == 0 ? 0 : TACNET_EMAPFULL;
 }
 
 static int s_is_map_full(int rc)
 {
     return rc == MDB_MAP_FULL || rc == TACNET_EMAPFULL;
+}
+
+/* LMDB reports a short write as EIO: on a filesystem with less than one commit's worth of pages
+ * free (a multi-page write that stopped part way), that is a full disk. */
+static int s_commit_err(store_t *self, int rc)
+{
+    struct statvfs sv;
+    if (rc == EIO && statvfs(self->dir, &sv) == 0 &&
+        (uint64_t)sv.f_bavail * sv.f_frsize < (uint64_t)256 * 4096)
+        return TACNET_EDISKFULL;
+    return (rc >= -1999 && rc <= -1000) ? rc : store_lmdb_err(rc);
 }
 
 int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
@@ -264,7 +329,7 @@ int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
                 return 0;
         }
         if (!s_is_map_full(rc))
-            return (rc >= -1999 && rc <= -1000) ? rc : store_lmdb_err(rc);
+            return s_commit_err(self, rc);
         if (grown++ >= STORE_GROW_MAX)
             return TACNET_EMAPFULL;
         rc = s_grow(self);
@@ -379,5 +444,222 @@ int store_copy_compact(store_t *self, const char *dir)
     close(fd);
     if (rc != 0)
         unlink(path);
+    return rc;
+}
+
+int store_map_max_set(store_t *self, size_t max)
+{
+    if (!self)
+        return TACNET_EINVAL;
+    self->map_max = max;
+    if (!max)
+        return 0;
+    MDB_envinfo info;
+    int rc = mdb_env_info(self->env, &info);
+    if (rc != 0)
+        return store_lmdb_err(rc);
+    /* LMDB keeps the map at least as large as the data already written. */
+    if (info.me_mapsize > max && (rc = mdb_env_set_mapsize(self->env, max)) != 0)
+        return store_lmdb_err(rc);
+    return 0;
+}
+
+int store_env_flags(store_t *self, unsigned *flags)
+{
+    if (!self || !flags)
+        return TACNET_EINVAL;
+    return store_lmdb_err(mdb_env_get_flags(self->env, flags));
+}
+
+/* Every record of one database, so LMDB follows every branch, leaf and overflow page. */
+static int s_walk_db(MDB_txn *txn, MDB_dbi dbi, const char *name, store_walk_fn fn, void *arg,
+                     size_t *records)
+{
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0)
+        return store_lmdb_err(rc);
+    MDB_val k, v;
+    uint8_t prev[512];
+    size_t prev_len = 0;
+    int first = 1;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        (*records)++;
+        /* A damaged key breaks the order every lookup relies on. */
+        size_t common = k.mv_size < prev_len ? k.mv_size : prev_len;
+        int cmp = first ? 1 : memcmp(k.mv_data, prev, common);
+        if (k.mv_size > sizeof(prev) || (cmp < 0 || (cmp == 0 && k.mv_size <= prev_len))) {
+            rc = TACNET_ECORRUPT;
+            break;
+        }
+        memcpy(prev, k.mv_data, k.mv_size);
+        prev_len = k.mv_size;
+        first = 0;
+        if (fn && (rc = fn(name, &k, &v, arg)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    return (rc >= -1999 && rc <= -1000) ? rc : store_lmdb_err(rc);
+}
+
+int store_walk(store_t *self, store_walk_fn fn, void *arg, size_t *records)
+{
+    if (!self)
+        return TACNET_EINVAL;
+    size_t n = 0;
+    MDB_txn *txn = NULL;
+    int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0)
+        return store_lmdb_err(rc);
+    MDB_dbi main_dbi;
+    /* The main database holds one record per named database. */
+    rc = mdb_dbi_open(txn, NULL, 0, &main_dbi);
+    rc = rc ? store_lmdb_err(rc) : s_walk_db(txn, main_dbi, "", NULL, NULL, &n);
+    for (size_t i = 0; rc == 0 && i < self->n; i++)
+        rc = s_walk_db(txn, self->dbis[i], self->names[i], fn, arg, &n);
+    mdb_txn_abort(txn);
+    if (records)
+        *records = n;
+    return rc;
+}
+
+/* A read-only handle on DIR's environment for the backup tool (no database is created). */
+static int s_open_readonly(const char *dir, MDB_env **out)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return errno == ENOENT ? TACNET_ENOTFOUND : TACNET_ESTORE;
+    int rc = store_fs_check(dir, NULL);
+    if (rc != 0)
+        return rc;
+    MDB_env *env = NULL;
+    int mrc = mdb_env_create(&env);
+    if (mrc == 0)
+        mrc = mdb_env_set_maxdbs(env, STORE_MAX_DBS);
+    if (mrc == 0)
+        mrc = mdb_env_open(env, dir, MDB_RDONLY, 0600);
+    if (mrc != 0) {
+        if (env)
+            mdb_env_close(env);
+        return mrc == ENOENT ? TACNET_ENOTFOUND : store_lmdb_err(mrc);
+    }
+    *out = env;
+    return 0;
+}
+
+int store_backup(const char *dir, const char *out_path)
+{
+    if (!dir || !*dir || !out_path || !*out_path)
+        return TACNET_EINVAL;
+    MDB_env *env = NULL;
+    int rc = s_open_readonly(dir, &env);
+    if (rc != 0)
+        return rc;
+    /* 0600 from the start and never over an existing file: a backup holds the whole view. */
+    int fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = errno == EEXIST ? TACNET_EEXISTS : errno == ENOSPC ? TACNET_EDISKFULL : TACNET_EIO;
+        mdb_env_close(env);
+        return rc;
+    }
+    int mrc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
+    rc = mrc ? store_lmdb_err(mrc) : 0;
+    if (rc == 0 && fsync(fd) != 0)
+        rc = errno == ENOSPC ? TACNET_EDISKFULL : TACNET_EIO;
+    if (close(fd) != 0 && rc == 0)
+        rc = TACNET_EIO;
+    mdb_env_close(env);
+    if (rc != 0)
+        unlink(out_path);
+    return rc;
+}
+
+static int s_copy_file(int in, int out)
+{
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return TACNET_EIO;
+        if (n == 0)
+            return 0;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0)
+                return errno == ENOSPC ? TACNET_EDISKFULL : TACNET_EIO;
+            off += w;
+        }
+    }
+}
+
+int store_restore(const char *backup, const char *dir)
+{
+    if (!backup || !*backup || !dir || !*dir)
+        return TACNET_EINVAL;
+    char path[4096], tmp[4096];
+    if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path) ||
+        snprintf(tmp, sizeof(tmp), "%s/data.mdb.restore", dir) >= (int)sizeof(tmp))
+        return TACNET_EINVAL;
+    int rc = s_check_dir(dir);
+    if (rc != 0)
+        return rc;
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return TACNET_EEXISTS; /* never over a live view or journal */
+    int in = open(backup, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return errno == ENOENT ? TACNET_ENOTFOUND : TACNET_EIO;
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out < 0) {
+        close(in);
+        return TACNET_EIO;
+    }
+    rc = s_copy_file(in, out);
+    if (rc == 0 && fsync(out) != 0)
+        rc = errno == ENOSPC ? TACNET_EDISKFULL : TACNET_EIO;
+    close(in);
+    if (close(out) != 0 && rc == 0)
+        rc = TACNET_EIO;
+    /* Prove the copy is a whole LMDB before it takes the real name. */
+    MDB_env *env = NULL;
+    if (rc == 0) {
+        int mrc = mdb_env_create(&env);
+        if (mrc == 0)
+            mrc = mdb_env_set_maxdbs(env, STORE_MAX_DBS);
+        if (mrc == 0)
+            mrc = mdb_env_open(env, tmp, MDB_RDONLY | MDB_NOSUBDIR | MDB_NOLOCK, 0600);
+        if (mrc == 0) {
+            MDB_txn *txn = NULL;
+            MDB_dbi dbi;
+            size_t n = 0;
+            mrc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+            if (mrc == 0 && (mrc = mdb_dbi_open(txn, NULL, 0, &dbi)) == 0)
+                mrc = s_walk_db(txn, dbi, "", NULL, NULL, &n);
+            if (txn)
+                mdb_txn_abort(txn);
+        }
+        rc = mrc ? ((mrc >= -1999 && mrc <= -1000) ? mrc : store_lmdb_err(mrc)) : 0;
+        if (env)
+            mdb_env_close(env);
+    }
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = TACNET_EIO;
+    if (rc != 0) {
+        unlink(tmp);
+        return rc;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        if (fsync(dfd) != 0)
+            rc = TACNET_EIO;
+        close(dfd);
+    }
     return rc;
 }

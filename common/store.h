@@ -19,13 +19,17 @@
 typedef struct store store_t;
 
 #define STORE_MAX_DBS 32
+/* Environment flags that give up durability or hygiene; store_open refuses an env with any. */
+#define STORE_FLAGS_BANNED \
+    (MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_MAPASYNC | MDB_NOMEMINIT)
 
 /* Open (creating if needed, mode 0700) the environment in directory DIR with an initial map of
  * MAP_SIZE bytes (0: 64 MiB) and the named databases NAMES[0..N-1] (created if missing).
- * Refuses a directory on a network filesystem (NFS, CIFS/SMB) and one whose permissions let
- * group or others in. Runs mdb_reader_check() to clear stale readers.
+ * Refuses a directory on a network filesystem (NFS, CIFS/SMB, 9P, FUSE: TACNET_ENETFS), one
+ * whose permissions let group or others in, and an environment opened with any of
+ * STORE_FLAGS_BANNED (TACNET_ECONFIG). Runs mdb_reader_check() to clear stale readers.
  * Returns an owned store or NULL with *ERR set (TACNET_EPERM, TACNET_ESTORE, TACNET_EINVAL,
- * TACNET_ECORRUPT when the file is not a valid LMDB). */
+ * TACNET_ENETFS, TACNET_ECONFIG, TACNET_ECORRUPT when the file is not a valid LMDB). */
 store_t *store_open(const char *dir, size_t map_size, const char *const *names, size_t n, int *err);
 
 /* Close the environment. Null-safe; sets *self_p to NULL. */
@@ -74,6 +78,48 @@ int store_copy_compact(store_t *self, const char *dir);
 /* Big-endian u64 keys, so memcmp order is numeric order and mdb_dump is readable. */
 void store_u64_put(uint8_t out[8], uint64_t v);
 uint64_t store_u64_get(const uint8_t in[8]);
+
+/* Hard ceiling on map growth: store_write() grows the map up to MAX bytes and no further, so a
+ * write that needs more fails with TACNET_EMAPFULL (never acknowledged). 0 removes the ceiling
+ * (growth is then bounded only by a number of doublings). A map already larger than MAX is
+ * shrunk to MAX, or to the data already written if that is larger. Call with no transaction
+ * open. Returns 0 or a mapped LMDB error. */
+int store_map_max_set(store_t *self, size_t max);
+
+/* The opened environment's LMDB flags (for tests: none of STORE_FLAGS_BANNED). */
+int store_env_flags(store_t *self, unsigned *flags);
+
+/* Filesystem check: the name of a refused filesystem ("NFS", "CIFS", "FUSE", ...) for a statfs
+ * f_type MAGIC, or NULL for a local one. Static storage. */
+const char *store_fs_refused(unsigned long magic);
+/* statfs(DIR) and refuse a network or FUSE filesystem: 0, TACNET_ENETFS with *FS_NAME (may be
+ * NULL) set to its name, or TACNET_ESTORE when DIR cannot be examined. Test builds (without
+ * TACNET_NO_FAULT) take the magic from $TACNET_FAULT_FS_MAGIC when set. */
+int store_fs_check(const char *dir, const char **fs_name);
+
+/* Called by store_walk for every record of database DB (its name); returns 0 to go on or a
+ * negative TACNET_E* code to stop the walk with it. K and V borrow LMDB memory. */
+typedef int (*store_walk_fn)(const char *db, const MDB_val *k, const MDB_val *v, void *arg);
+
+/* The startup integrity walk: one read-only transaction over every record of the main database
+ * and every named database, so LMDB visits every page in use and reports a damaged one
+ * (TACNET_ECORRUPT for MDB_CORRUPTED/MDB_PAGE_NOTFOUND); FN (may be NULL) checks each record's
+ * content. *RECORDS (may be NULL) gets the number visited. Returns 0, FN's code, or the LMDB
+ * error mapped. */
+int store_walk(store_t *self, store_walk_fn fn, void *arg, size_t *records);
+
+/* Hot backup: open DIR's environment read-only (the daemon may be running: readers never block
+ * its writer) and write a compacted copy (mdb_env_copyfd2 with MDB_CP_COMPACT) to the new file
+ * OUT_PATH, created 0600, never over an existing file, synced. The copy is one consistent
+ * transaction. Returns 0, TACNET_EEXISTS, TACNET_ENOTFOUND, TACNET_ENETFS, TACNET_EDISKFULL or
+ * another mapped error; on failure OUT_PATH is removed. */
+int store_backup(const char *dir, const char *out_path);
+
+/* Restore BACKUP (a file from store_backup) as DIR/data.mdb: DIR is created 0700 if missing and
+ * must not hold a data.mdb already (TACNET_EEXISTS). The copy is written 0600 under a temporary
+ * name, synced, opened to prove it is a whole LMDB (TACNET_ECORRUPT otherwise) and only then
+ * renamed into place. Returns 0 or a TACNET_E* code. */
+int store_restore(const char *backup, const char *dir);
 
 /* For tests: make the next N commits attempted by store_write() behave as if the map were full
  * (the transaction is aborted, the map doubled and FN run again). */

@@ -21,6 +21,11 @@ large) export REL_EVENTS=${REL_EVENTS:-10000} REL_KILLS=${REL_KILLS:-20} \
        fuzz_secs=${FUZZ_SECONDS_REL:-600} ;;
 *)     echo "reliability.sh: REL_SIZE must be ci or large" >&2; exit 2 ;;
 esac
+# Storage (T05-T07): a 100,000-event journal for the startup walk, more bit flips, longer drill.
+if [ "$size" = large ]; then
+    export REL_WALK_EVENTS=${REL_WALK_EVENTS:-100000} REL_T06_FLIPS=${REL_T06_FLIPS:-20} \
+           REL_T07_EVENTS=${REL_T07_EVENTS:-3000}
+fi
 
 export TACNET_BIN=${TACNET_BIN:-$PWD/$build/bin} TACNET_SRC=$PWD
 stats=$PWD/$build/reliability-stats.txt
@@ -71,6 +76,11 @@ maxv() { awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { print m + 0 }' "$stat
     row "attacks tried / accepted" "$(sum attacks_tried) / $(sum attacks_accepted)"
     row "retention: cases shredded / held and kept" "$(sum retention_cases_shredded) / $(sum retention_held_kept)"
     row "retention: canary, key or ciphertext hits" "$(sum retention_residue_hits)"
+    row "unsafe storage starts refused (T04)" "$(sum t04_unsafe_starts_refused)"
+    row "storage-full refusals, none acked (T05)" "$(sum storage_full_refusals)"
+    row "corrupt copies tried / refused / served bad" "$(sum corruption_cases) / $(sum corruption_refused) / $(sum corruption_served_corrupt)"
+    row "startup walk: events / first / next (ms)" "$(maxv walk_events) / $(maxv walk_ms_first) / $(maxv walk_ms_next)"
+    row "restore to caught up (ms, T07)" "$(maxv restore_ms)"
     row "fuzz targets / executions" "$(sum fuzz_targets) / $(sum fuzz_execs)"
     row "fuzz crashes" "$(sum fuzz_crashes)"
     row "tests SKIPPED (never counted as passed)" "$(grep -c '^skipped' "$stats")"

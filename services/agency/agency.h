@@ -34,6 +34,7 @@ typedef struct agency_config {
     const char *gazetteer_dir; /* identifier policy word lists */
     const char *holidays_path; /* may be NULL */
     size_t map_size;
+    size_t map_max;  /* ceiling on map growth in bytes, 0: none */
     unsigned credit; /* delivery window requested in HELLO */
     unsigned window; /* publishes in flight before waiting for PUBACKs */
     unsigned heartbeat_ms;

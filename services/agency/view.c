@@ -228,6 +228,113 @@ static int s_event_open(agency_t *self, MDB_txn *txn, const uint8_t lk[8], const
     return rc;
 }
 
+/* ------------------------------------------------------------------ the startup integrity walk */
+
+typedef struct walk_ctx {
+    agency_t *self;
+    const char *db;
+    uint64_t key;
+} walk_ctx_t;
+
+/* Records under the rest key must authenticate; the applied index holds 8-byte values. */
+static int s_walk_record(const char *db, const MDB_val *k, const MDB_val *v, void *arg)
+{
+    walk_ctx_t *c = arg;
+    c->db = db;
+    c->key = k->mv_size == 8 ? store_u64_get(k->mv_data) : 0;
+    if (strcmp(db, "applied") == 0)
+        return v->mv_size == 8 ? 0 : TACNET_ECORRUPT;
+    if (strcmp(db, "case_keys") != 0 && strcmp(db, "holds") != 0)
+        return 0;
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    int rc = s_open_sealed(c->self->rest_key, db, k->mv_data, k->mv_size, v->mv_data, v->mv_size,
+                           &out, &outlen);
+    s_free_secret(out, outlen);
+    return rc == 0 ? 0 : TACNET_ECORRUPT;
+}
+
+/* Every record under a case key (events, case records, identity registers) must authenticate:
+ * a flipped bit in any of them fails its MAC (T06). */
+static int s_walk_cases(agency_t *self, walk_ctx_t *c)
+{
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    const struct {
+        const char *db;
+        MDB_dbi dbi;
+    } dbs[] = { { "events", self->events },
+                { "cases", self->cases },
+                { "identity", self->identity } };
+    for (size_t d = 0; rc == 0 && d < sizeof(dbs) / sizeof(dbs[0]); d++) {
+        MDB_cursor *cur;
+        if ((rc = mdb_cursor_open(txn, dbs[d].dbi, &cur)) != 0) {
+            rc = TACNET_ESTORE;
+            break;
+        }
+        MDB_val k, v;
+        c->db = dbs[d].db;
+        for (int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
+             mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            uint8_t *out = NULL;
+            size_t outlen = 0;
+            if (d == 0) {
+                c->key = k.mv_size == 8 ? store_u64_get(k.mv_data) : 0;
+                rc = k.mv_size == 8 ? s_event_open(self, txn, k.mv_data, &v, &out, &outlen)
+                                    : TACNET_ECORRUPT;
+            } else {
+                c->key = 0;
+                rc = k.mv_size == 16 ? s_get_case(self, txn, dbs[d].dbi, dbs[d].db, k.mv_data,
+                                                  k.mv_data, 16, &out, &outlen)
+                                     : TACNET_ECORRUPT;
+            }
+            s_free_secret(out, outlen);
+            if (rc != 0)
+                rc = TACNET_ECORRUPT;
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+/* The startup integrity walk: every page LMDB visits, every encrypted record's MAC, the audit
+ * chain. Nothing is repaired: a failure refuses to start, naming the record. */
+static int s_walk(agency_t *self, char *why, size_t whylen)
+{
+    walk_ctx_t c = { .self = self };
+    size_t n = 0;
+    uint64_t t0 = clock_mono_ms();
+    int rc = store_walk(self->store, s_walk_record, &c, &n);
+    if (rc == 0)
+        rc = s_walk_cases(self, &c);
+    if (rc != 0) {
+        if (c.db && strcmp(c.db, "events") == 0)
+            snprintf(why, whylen, "%s: integrity walk: event record %llu does not authenticate",
+                     self->data_dir, (unsigned long long)c.key);
+        else
+            snprintf(why, whylen, "%s: integrity walk: database %s: %s", self->data_dir,
+                     c.db && *c.db ? c.db : "(main)", tacnet_strerror(rc));
+        return rc;
+    }
+    MDB_txn *txn;
+    uint64_t bad = 0;
+    if ((rc = store_read_begin(self->store, &txn)) == 0) {
+        rc = audit_verify(txn, self->audit, NULL, &bad);
+        mdb_txn_abort(txn);
+    }
+    if (rc != 0) {
+        snprintf(why, whylen, "%s: integrity walk: audit record %llu: %s", self->data_dir,
+                 (unsigned long long)bad, tacnet_strerror(rc));
+        return rc;
+    }
+    log_info("integrity walk: %zu records in %llu ms", n,
+             (unsigned long long)(clock_mono_ms() - t0));
+    return 0;
+}
+
 /* The per-case layout (see the top of this file). */
 #define VIEW_FORMAT 2u
 
@@ -361,14 +468,19 @@ int agency_view_reopen(agency_t *self)
 {
     int err = 0;
     store_destroy(&self->store);
-    return s_store_open(self, &err);
+    if (s_store_open(self, &err) != 0)
+        return err;
+    return store_map_max_set(self->store, self->cfg.map_max);
 }
 
 int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
 {
     if (s_store_open(self, err) != 0) {
-        snprintf(why, whylen, "%s: cannot open the view: %s", self->data_dir,
-                 tacnet_strerror(*err));
+        const char *fs = NULL;
+        if (*err == TACNET_ENETFS)
+            store_fs_check(self->data_dir, &fs);
+        snprintf(why, whylen, "%s: cannot open the view: %s%s%s%s", self->data_dir,
+                 tacnet_strerror(*err), fs ? " (statfs: " : "", fs ? fs : "", fs ? ")" : "");
         return *err;
     }
     /* Storage and index keys derive from the agency's sealing secret, so a copied view is
@@ -381,6 +493,10 @@ int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
                        self->keys->seal_sk, SEAL_KEY_BYTES);
     crypto_generichash(self->blind_key, SEAL_KEY_BYTES, (const uint8_t *)"tacnet-blind/1", 14,
                        self->keys->seal_sk, SEAL_KEY_BYTES);
+    if ((*err = store_map_max_set(self->store, self->cfg.map_max)) != 0) {
+        snprintf(why, whylen, "%s: map_max_mb: %s", self->data_dir, tacnet_strerror(*err));
+        return *err;
+    }
     view_migration_t m = { .self = self };
     if ((*err = store_write(self->store, s_migrate, &m)) != 0) {
         snprintf(why, whylen, "%s: cannot move the view to per-case keys: %s", self->data_dir,
@@ -391,6 +507,8 @@ int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
         log_info("view moved to per-case keys: %llu cases, %llu events, %llu identity registers",
                  (unsigned long long)m.cases, (unsigned long long)m.events,
                  (unsigned long long)m.identities);
+    if ((*err = s_walk(self, why, whylen)) != 0)
+        return *err;
     MDB_txn *txn;
     if (store_read_begin(self->store, &txn) == 0) {
         agency_meta_get(self, txn, "last_applied", &self->last_applied);

@@ -91,6 +91,11 @@ struct broker {
     notice_t *notice;
     escalation_t *escalation;
     session_t sessions[BROKER_MAX_AGENCY];
+    /* After a failed commit (a full map or disk), the lowest sender_seq refused per agency: its
+     * later events are refused too until that one is accepted, so a smaller batch that still
+     * fits can never accept an event past a refused one (whose resend would then be a replay). */
+    uint64_t storage_refused_from[BROKER_MAX_AGENCY];
+    int storage_refused_code[BROKER_MAX_AGENCY]; /* the failed commit's code, repeated */
     pending_t *batch;
     size_t n_batch;
     uint64_t next_flush_ms;
@@ -287,6 +292,15 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
             p->code = TACNET_EREPLAY;
             continue;
         }
+        /* A refused event that is in the journal after all (a resend of an accepted one was
+         * in the refused batch) no longer holds the sender back. */
+        uint64_t *refused = &self->storage_refused_from[p->agency];
+        if (*refused && *refused <= last)
+            *refused = 0;
+        if (*refused && h->sender_seq > *refused) {
+            p->code = self->storage_refused_code[p->agency];
+            continue;
+        }
         route_case_t c;
         int found;
         rc = journal_case_get(self->journal, txn, h->case_ref.data, h->case_ref.len, &c, &found);
@@ -386,6 +400,15 @@ static void s_flush_batch(broker_t *self)
     }
     for (size_t i = 0; i < self->n_batch; i++) {
         pending_t *p = &self->batch[i];
+        uint64_t *refused = &self->storage_refused_from[p->agency];
+        if (rc != 0 && !p->refused) {
+            if (!*refused || p->h->sender_seq < *refused)
+                *refused = p->h->sender_seq;
+            self->storage_refused_code[p->agency] = rc;
+        } else if (rc == 0 && p->code == 0 && !p->refused && *refused &&
+                   p->h->sender_seq >= *refused) {
+            *refused = 0;
+        }
         if (p->refused != 0) {
             s_nack(self, &p->msg, p->h->msg_id.data, p->refused, p->refused_detail);
         } else if (rc != 0) {
@@ -986,10 +1009,26 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
     }
     self->journal = journal_open(cfg->data_dir, cfg->map_size, err);
     if (!self->journal) {
-        snprintf(why, whylen, "%s: cannot open the journal: %s", cfg->data_dir,
-                 tacnet_strerror(*err));
+        const char *fs = NULL;
+        if (*err == TACNET_ENETFS)
+            store_fs_check(cfg->data_dir, &fs);
+        snprintf(why, whylen, "%s: cannot open the journal: %s%s%s", cfg->data_dir,
+                 tacnet_strerror(*err), fs ? " (statfs: " : "", fs ? fs : "");
+        if (fs)
+            strncat(why, ")", whylen - strlen(why) - 1);
         goto fail;
     }
+    if ((*err = store_map_max_set(journal_store(self->journal), cfg->map_max)) != 0) {
+        snprintf(why, whylen, "%s: map_max_mb: %s", cfg->data_dir, tacnet_strerror(*err));
+        goto fail;
+    }
+    /* Fail closed on bit rot before serving or acknowledging anything (T06). */
+    uint64_t walk_t0 = clock_mono_ms();
+    size_t walked = 0;
+    if ((*err = journal_verify(self->journal, self->roster, &walked, why, whylen)) != 0)
+        goto fail;
+    log_info("integrity walk: %zu records in %llu ms", walked,
+             (unsigned long long)(clock_mono_ms() - walk_t0));
     self->notice = notice_new(self->journal, self->roster, self->keys, self->seal, self->holidays);
     if (!self->notice) {
         *err = TACNET_ESTORE;

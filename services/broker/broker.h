@@ -27,6 +27,7 @@ typedef struct broker_config {
     const char *key_path;      /* the broker's own key set (0600) */
     const char *holidays_path; /* bank holidays for escalation deadlines (may be NULL) */
     size_t map_size;           /* initial LMDB map in bytes */
+    size_t map_max;            /* ceiling on map growth in bytes, 0: none */
     unsigned batch_max;        /* most publishes per write transaction */
     unsigned credit_max;       /* cap on an agency's delivery window */
     unsigned heartbeat_ms;     /* ZMTP heartbeat interval */

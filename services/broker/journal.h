@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "roster.h"
 #include "route.h"
 #include "store.h"
 #include "wire.pb-c.h"
@@ -105,5 +106,16 @@ int journal_escalation_put(journal_t *self, MDB_txn *txn, const uint8_t *id, con
  * the first non-zero return, which it returns. */
 int journal_escalations_each(journal_t *self, MDB_txn *txn,
                              int (*fn)(const uint8_t *rec, size_t len, void *arg), void *arg);
+
+/* The startup integrity walk: read every record of every database (LMDB checks each page it
+ * visits; keys must ascend), check the index records' sizes, hash every journal record and
+ * compare with the digest checkpoint the last clean walk stored, and re-verify the Ed25519
+ * signature (sender's key from ROSTER by key id, valid or not today) of each journal record
+ * after the checkpoint — the newest 20,000 of them at most. Returns 0 with *RECORDS (may be
+ * NULL) after storing a new checkpoint (a failed store is ignored: the next walk re-verifies),
+ * or TACNET_ECORRUPT / TACNET_ESIGNATURE / TACNET_EKEYID with WHY naming the database or
+ * journal seq. It never repairs anything. */
+int journal_verify(journal_t *self, const roster_t *roster, size_t *records, char *why,
+                   size_t whylen);
 
 #endif

@@ -14,6 +14,8 @@ int cli_agency_main(int argc, char **argv);
 int cli_agency_usage(FILE *out);
 int cli_user_main(int argc, char **argv);
 int cli_token_main(int argc, char **argv);
+int cli_backup_main(int argc, char **argv);
+int cli_restore_main(int argc, char **argv);
 
 /* Print the broker admin JSON for people. Returns the exit status. */
 int cli_broker_status_print(const char *json, FILE *out);

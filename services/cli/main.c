@@ -16,6 +16,8 @@ static int s_usage(FILE *out)
         "  policy check [--register FILE] [--gazetteer DIR]   (text lines on stdin)\n"
         "  audit verify PATH [--json]\n"
         "  broker status --data-dir DIR [--json]\n"
+        "  backup --data-dir DIR --out FILE   (hot, compacted, 0600)\n"
+        "  restore --from FILE --data-dir NEWDIR\n"
         "  user add --agency NAME --initials XX --role practitioner|manager|dsl|lead\n"
         "           [--password-file FILE]   (dashboard log-in; password prompted if no file)\n"
         "  token add --agency NAME --system LABEL   (HTTP API token, printed once)\n"
@@ -39,6 +41,10 @@ int main(int argc, char **argv)
         return cli_audit_main(argc - 1, argv + 1);
     if (strcmp(cmd, "broker") == 0)
         return cli_broker_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "backup") == 0)
+        return cli_backup_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "restore") == 0)
+        return cli_restore_main(argc - 1, argv + 1);
     if (strcmp(cmd, "user") == 0)
         return cli_user_main(argc - 1, argv + 1);
     if (strcmp(cmd, "token") == 0)

@@ -392,3 +392,142 @@ Test(store, lmdb_codes_map_to_tacnet_codes)
     cr_assert_eq(store_lmdb_err(ENOSPC), TACNET_EDISKFULL);
     cr_assert_eq(store_lmdb_err(MDB_TXN_FULL), TACNET_ESTORE);
 }
+
+Test(store, the_opened_environment_has_no_durability_weakening_flag)
+{
+    store_t *st = s_open(0);
+    unsigned flags = ~0u;
+    cr_assert_eq(store_env_flags(st, &flags), 0);
+    cr_assert_eq(flags & STORE_FLAGS_BANNED, 0, "flags 0x%x", flags);
+    cr_assert_eq(flags & (MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_MAPASYNC), 0);
+    store_destroy(&st);
+}
+
+Test(store, network_and_fuse_filesystems_are_named_and_local_ones_pass)
+{
+    cr_assert_str_eq(store_fs_refused(0x6969UL), "NFS");
+    cr_assert_str_eq(store_fs_refused(0xFF534D42UL), "CIFS");
+    cr_assert_str_eq(store_fs_refused(0xFE534D42UL), "SMB2");
+    cr_assert_str_eq(store_fs_refused(0x65735546UL), "FUSE");
+    cr_assert_null(store_fs_refused(0xEF53UL));     /* ext4 */
+    cr_assert_null(store_fs_refused(0x01021994UL)); /* tmpfs */
+    cr_assert_null(store_fs_refused(0x58465342UL)); /* xfs */
+    const char *name = "x";
+    cr_assert_eq(store_fs_check(s_dir, &name), 0);
+    cr_assert_null(name);
+}
+
+Test(store, a_data_dir_that_reports_nfs_is_refused_with_enetfs)
+{
+    setenv("TACNET_FAULT_FS_MAGIC", "0x6969", 1);
+    const char *name = NULL;
+    cr_assert_eq(store_fs_check(s_dir, &name), TACNET_ENETFS);
+    cr_assert_str_eq(name, "NFS");
+    static const char *const names[] = { "alpha" };
+    int err = 0;
+    store_t *st = store_open(s_dir, 0, names, 1, &err);
+    unsetenv("TACNET_FAULT_FS_MAGIC");
+    cr_assert_null(st);
+    cr_assert_eq(err, TACNET_ENETFS);
+    struct stat sb;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/data.mdb", s_dir);
+    cr_assert_neq(stat(path, &sb), 0, "nothing may be created on a refused filesystem");
+}
+
+Test(store, growth_stops_at_the_ceiling_with_emapfull_and_nothing_partial)
+{
+    store_t *st = s_open(64 * 1024);
+    cr_assert_eq(store_map_max_set(st, 1u << 20), 0);
+    MDB_dbi a = s_dbi(st, "alpha");
+    struct batch small = { .dbi = a, .first = 1, .n = 100, .size = 1000, .flags = MDB_APPEND };
+    cr_assert_eq(store_write(st, s_put_batch, &small), 0);
+    /* 2 MB in one transaction cannot fit under a 1 MiB ceiling. */
+    struct batch big = { .dbi = a, .first = 1000, .n = 1000, .size = 2000, .flags = MDB_APPEND };
+    cr_assert_eq(store_write(st, s_put_batch, &big), TACNET_EMAPFULL);
+    size_t map = 0;
+    cr_assert_eq(store_usage(st, &map, NULL), 0);
+    cr_assert_leq(map, 1u << 20);
+    MDB_val v;
+    uint8_t buf[2000];
+    cr_assert_eq(s_get_u64(st, a, 1000, &v, buf, sizeof(buf)), TACNET_ENOTFOUND);
+    cr_assert_eq(s_get_u64(st, a, 100, &v, buf, sizeof(buf)), 0);
+    /* A bigger ceiling lets the same write through. */
+    cr_assert_eq(store_map_max_set(st, 8u << 20), 0);
+    cr_assert_eq(store_write(st, s_put_batch, &big), 0);
+    cr_assert_eq(s_get_u64(st, a, 1999, &v, buf, sizeof(buf)), 0);
+    store_destroy(&st);
+}
+
+static int s_count_alpha(const char *db, const MDB_val *k, const MDB_val *v, void *arg)
+{
+    (void)k;
+    (void)v;
+    if (strcmp(db, "alpha") == 0)
+        (*(int *)arg)++;
+    return strcmp(db, "beta") == 0 ? TACNET_ECORRUPT : 0;
+}
+
+Test(store, the_walk_visits_every_record_and_stops_at_a_refused_one)
+{
+    store_t *st = s_open(0);
+    struct batch b = { .dbi = s_dbi(st, "alpha"), .first = 1, .n = 50, .size = 100 };
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    int alpha = 0;
+    size_t n = 0;
+    cr_assert_eq(store_walk(st, s_count_alpha, &alpha, &n), 0);
+    cr_assert_eq(alpha, 50);
+    cr_assert_geq(n, 50 + 2, "the main database's two records are walked too");
+    struct batch c = { .dbi = s_dbi(st, "beta"), .first = 1, .n = 1, .size = 10 };
+    cr_assert_eq(store_write(st, s_put_batch, &c), 0);
+    cr_assert_eq(store_walk(st, s_count_alpha, &alpha, NULL), TACNET_ECORRUPT);
+    store_destroy(&st);
+}
+
+Test(store, backup_is_0600_compact_and_restores_into_a_new_directory)
+{
+    store_t *st = s_open(0);
+    MDB_dbi a = s_dbi(st, "alpha");
+    struct batch b = { .dbi = a, .first = 1, .n = 300, .size = 500 };
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    char out[128], dir2[128];
+    snprintf(out, sizeof(out), "%s/backup.mdb", s_dir);
+    snprintf(dir2, sizeof(dir2), "%s/restored", s_dir);
+    /* Taken while the store is open, as from a running daemon. */
+    cr_assert_eq(store_backup(s_dir, out), 0);
+    struct stat sb;
+    cr_assert_eq(stat(out, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600);
+    cr_assert_eq(store_backup(s_dir, out), TACNET_EEXISTS, "never over an existing file");
+    store_destroy(&st);
+
+    cr_assert_eq(store_restore(out, dir2), 0);
+    cr_assert_eq(store_restore(out, dir2), TACNET_EEXISTS, "never over a restored store");
+    static const char *const names[] = { "alpha", "beta" };
+    int err = 0;
+    store_t *r = store_open(dir2, 0, names, 2, &err);
+    cr_assert_not_null(r, "%s", tacnet_errname(err));
+    MDB_val v;
+    uint8_t buf[500];
+    cr_assert_eq(s_get_u64(r, s_dbi(r, "alpha"), 300, &v, buf, sizeof(buf)), 0);
+    cr_assert_eq(v.mv_size, 500);
+    cr_assert_eq(buf[0], 300 & 0xFF);
+    store_destroy(&r);
+}
+
+Test(store, restoring_a_file_that_is_not_lmdb_is_refused_and_leaves_nothing)
+{
+    char junk[128], dir2[128], path[160];
+    snprintf(junk, sizeof(junk), "%s/junk", s_dir);
+    snprintf(dir2, sizeof(dir2), "%s/r2", s_dir);
+    FILE *f = fopen(junk, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 10000; i++)
+        fputc(i & 0xFF, f);
+    fclose(f);
+    cr_assert_eq(store_restore(junk, dir2), TACNET_ECORRUPT);
+    snprintf(path, sizeof(path), "%s/data.mdb", dir2);
+    struct stat sb;
+    cr_assert_neq(stat(path, &sb), 0);
+    cr_assert_eq(store_backup("/nonexistent-tacnet-dir", junk), TACNET_ENOTFOUND);
+}
