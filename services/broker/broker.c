@@ -399,7 +399,15 @@ static void s_on_publish(broker_t *self, wire_msg_t *m)
     /* After the signature, so only genuine events spend a token and a forged sender_seq
      * cannot move the hold (quota.h). */
     if ((rc = quota_take(self->quota, agency, h->sender_seq, clock_mono_ms())) != 0) {
-        s_nack(self, m, h->msg_id.data, rc, "over quota_per_s: resend after a pause, in order");
+        /* Counted like every refusal, but logged once per 1000: a line per refused publish
+         * would turn a flood into a flood of the log. */
+        uint64_t n = quota_refused(self->quota, agency);
+        if (n == 1 || n % 1000 == 0)
+            log_warn("%s over quota: %llu publishes refused so far", names_agency(agency),
+                     (unsigned long long)n);
+        s_count_reject(self, rc);
+        wire_send_nack(self->router, m->rid, m->rid_len, WIRE_NACK, h->msg_id.data, 16, rc,
+                       "over quota_per_s: resend after a pause, in order");
         wire_free(&h->base);
         wire_msg_clear(m);
         return;
