@@ -30,7 +30,8 @@ done
 # The reliability runs: the test binary natively, the processes it starts under valgrind
 # (tests/integration/harness.c prefixes their exec with TACNET_WRAP).
 export TACNET_WRAP="${vg[*]} --log-file=$out/proc.%p.vg"
-export REL_EVENTS=${REL_EVENTS:-200} REL_KILLS=${REL_KILLS:-2} TACNET_REL_STATS=
+export REL_EVENTS=${REL_EVENTS:-200} REL_KILLS=${REL_KILLS:-2} REL_READY_MAX_MS=60000 \
+    TACNET_REL_STATS=
 for run in "test_rel_crash rel_crash/t01_*" "test_rel_attack rel_attack/t13_*"; do
     set -- $run
     if ! "$build/tests/reliability/$1" --jobs 1 --timeout 1800 --filter "$2" --verbose \
