@@ -51,8 +51,10 @@ static int s_capture_start(const char *pcap, int port, char *why, size_t wl)
             dup2(fd, STDOUT_FILENO);
             close(fd);
         }
-        execlp("tcpdump", "tcpdump", "-i", "lo", "-U", "-s", "0", "-n", "-w", pcap, filter,
-               (char *)NULL);
+        /* --immediate-mode: without it the kernel hands packets over a block at a time, and
+         * a capture stopped within a second may hold none. */
+        execlp("tcpdump", "tcpdump", "-i", "lo", "--immediate-mode", "-U", "-s", "0", "-n", "-w",
+               pcap, filter, (char *)NULL);
         _exit(127);
     }
     s_tcpdump = pid;
@@ -76,7 +78,7 @@ static void s_capture_stop(void)
 {
     if (s_tcpdump <= 0)
         return;
-    h_sleep_ms(300); /* -U writes each packet at once; give the last ones a moment */
+    h_sleep_ms(1000); /* -U writes each packet at once; give the last ones a moment */
     kill(s_tcpdump, SIGINT);
     waitpid(s_tcpdump, NULL, 0);
     s_tcpdump = 0;
