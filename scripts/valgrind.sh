@@ -16,11 +16,16 @@ start=$(date +%s)
 fail=0
 
 # Criterion runs each test in a child it execs: follow children, one log per process.
+# One test cannot run under valgrind: it grows an LMDB map sixteen times, to 4 TiB of address
+# space, more than valgrind can map (store.c then refuses cleanly; natively it passes).
+skip='!(escalation/a_retried_transaction_opens_one_escalation_with_one_notice)'
 for t in "$build"/tests/unit/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
+    filter=()
+    [ "$name" = test_escalation ] && filter=(--filter "$skip")
     if ! "${vg[@]}" --trace-children=yes --log-file="$out/$name.%p.vg" \
-        "$t" --jobs 1 --timeout 900 >"$out/$name.out" 2>&1; then
+        "$t" --jobs 1 --timeout 900 "${filter[@]}" >"$out/$name.out" 2>&1; then
         echo "FAILED: $name (logs $out/$name.*)"
         grep -E '^\[(FAIL|----)\]' "$out/$name.out" | head -10
         fail=1
