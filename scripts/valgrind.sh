@@ -19,9 +19,12 @@ fail=0
 # One test cannot run under valgrind: it grows an LMDB map sixteen times, to 4 TiB of address
 # space, more than valgrind can map (store.c then refuses cleanly; natively it passes).
 skip='!(escalation/a_retried_transaction_opens_one_escalation_with_one_notice)'
+# VG_UNIT="test_a test_b" limits the unit tests (all by default).
 for t in "$build"/tests/unit/test_*; do
-    [ -x "$t" ] || continue
     name=$(basename "$t")
+    case $name in *.*) continue ;; esac
+    [ -x "$t" ] || continue
+    [ -n "${VG_UNIT:-}" ] && [[ " $VG_UNIT " != *" $name "* ]] && continue
     filter=()
     [ "$name" = test_escalation ] && filter=(--filter "$skip")
     if ! "${vg[@]}" --trace-children=yes --log-file="$out/$name.%p.vg" \
