@@ -13,6 +13,8 @@
 #                                     reliability and security suite (tests/reliability, T01-T25)
 #                                     with fuzzing; ends with a summary table
 #   make fuzz [FUZZ_SECONDS=n]        libFuzzer targets (tests/fuzz), each for FUZZ_SECONDS
+#   make test-valgrind                unit tests and short T01/T13 runs (broker and daemons too)
+#                                     under valgrind (scripts/valgrind.sh)
 #   make format | format-check | clean
 .SUFFIXES:
 comma    := ,
@@ -187,6 +189,11 @@ fuzz: fuzz-build
 test-reliability: all $(REL_TESTS) fuzz-build
 	@scripts/reliability.sh $(REL_SIZE) $(BUILD) $(REL_TESTS) -- $(FUZZ_BINS)
 
+# Reliability T23: valgrind over the unit tests and short T01/T13 runs, the daemons they start
+# included (TACNET_WRAP in the harness). Slow; not part of .ci/run.
+test-valgrind: all $(TESTS) $(REL_TESTS)
+	@scripts/valgrind.sh $(BUILD)
+
 
 FMT_SRC := $(wildcard common/*.[ch] services/*/*.[ch] tests/*/*.[ch] bench/*.[ch])
 format:
@@ -200,6 +207,6 @@ clean:
 # The dashboard's static files are linked in with .incbin (services/agency/assets.c).
 $(BUILD)/services/agency/assets.o: $(wildcard services/agency/assets/*)
 
-.PHONY: all deps test test-browser test-reliability fuzz fuzz-build run bench format format-check clean
+.PHONY: all deps test test-browser test-reliability test-valgrind fuzz fuzz-build run bench format format-check clean
 .SECONDARY:
 -include $(DEPS) $(BENCH_SRC:%.c=$(BUILD)/%.d)

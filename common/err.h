@@ -43,6 +43,8 @@
     X(KIND, -1118, "event kind not allowed here")                                          \
     X(UNKNOWNPEER, -1119, "say HELLO first")                                               \
     X(CLOSED, -1120, "case is closed")                                                     \
+    X(CLOCK, -1121, "created_at_ms outside the broker's clock window")                     \
+    X(QUOTA, -1122, "agency over its publish quota: resend later, in order")               \
     X(OPEN, -1200, "sealed body does not open (tampered or not for us)")                   \
     X(BODYMISMATCH, -1201, "body msg_id or sender differs from the header")                \
     X(ROSTER, -1202, "roster missing, unsigned or signed by another root")                 \

@@ -29,6 +29,7 @@ struct store {
     int fail_commits;
     size_t map_max; /* 0: no ceiling beyond STORE_GROW_MAX doublings */
     char *dir;
+    int unmapped; /* a map growth failed and LMDB dropped the mapping: refuse everything */
 };
 
 /* Filesystems whose locking or write ordering LMDB cannot rely on (lmdb.h caveats). */
@@ -279,7 +280,14 @@ static int s_grow(store_t *self)
             next = self->map_max;
     }
     rc = mdb_env_set_mapsize(self->env, next);
-    return rc == 0 ? 0 : TACNET_EMAPFULL;
+    if (rc != 0) {
+        /* mmap refused the new size (address space, RLIMIT_AS, valgrind): LMDB has unmapped
+         * the old map too and will not map it again, so the next transaction would read
+         * through no map at all (T23 found the crash). Refuse from now on instead. */
+        self->unmapped = 1;
+        return TACNET_ESTORE;
+    }
+    return 0;
 }
 
 static int s_is_map_full(int rc)
@@ -303,6 +311,8 @@ int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
     if (!self || !fn)
         return TACNET_EINVAL;
     int grown = 0, resized = 0;
+    if (self->unmapped)
+        return TACNET_ESTORE;
     for (;;) {
         MDB_txn *txn = NULL;
         int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
@@ -342,6 +352,8 @@ int store_read_begin(store_t *self, MDB_txn **txn)
 {
     if (!self || !txn)
         return TACNET_EINVAL;
+    if (self->unmapped)
+        return TACNET_ESTORE;
     int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
     if (rc == MDB_MAP_RESIZED) {
         /* Another process grew the file; adopt its size (no txn of ours is open). */

@@ -47,7 +47,9 @@ int store_dbi_add(store_t *self, const char *name, MDB_dbi *out);
 /* Run FN(txn, ARG) in one write transaction and commit it (synced). FN returns 0 to commit or a
  * negative code to abort (returned as is). LMDB's MDB_MAP_FULL from FN or from the commit grows
  * the map and runs FN again, up to a limit (then TACNET_EMAPFULL); ENOSPC gives
- * TACNET_EDISKFULL. FN must therefore be repeatable: it may not consume its inputs. */
+ * TACNET_EDISKFULL. FN must therefore be repeatable: it may not consume its inputs. If the
+ * bigger map cannot be mapped at all (address space), TACNET_ESTORE, and every later call on
+ * this store (reads too) returns TACNET_ESTORE: LMDB has dropped its mapping. */
 int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
     __attribute__((warn_unused_result));
 

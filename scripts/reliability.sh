@@ -17,7 +17,8 @@ ci)    export REL_EVENTS=${REL_EVENTS:-2000} REL_KILLS=${REL_KILLS:-5} \
               REL_AGENCY_KILLS=${REL_AGENCY_KILLS:-2} REL_SEEDS=${REL_SEEDS:-1}
        fuzz_secs=${FUZZ_SECONDS_REL:-20} ;;
 large) export REL_EVENTS=${REL_EVENTS:-10000} REL_KILLS=${REL_KILLS:-20} \
-              REL_AGENCY_KILLS=${REL_AGENCY_KILLS:-5} REL_SEEDS=${REL_SEEDS:-3}
+              REL_AGENCY_KILLS=${REL_AGENCY_KILLS:-5} REL_SEEDS=${REL_SEEDS:-3} \
+              REL_SOAK_SECONDS=${REL_SOAK_SECONDS:-1800} REL_SOAK_KILL_S=${REL_SOAK_KILL_S:-180}
        fuzz_secs=${FUZZ_SECONDS_REL:-600} ;;
 *)     echo "reliability.sh: REL_SIZE must be ci or large" >&2; exit 2 ;;
 esac
@@ -81,6 +82,11 @@ maxv() { awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { print m + 0 }' "$stat
     row "corrupt copies tried / refused / served bad" "$(sum corruption_cases) / $(sum corruption_refused) / $(sum corruption_served_corrupt)"
     row "startup walk: events / first / next (ms)" "$(maxv walk_events) / $(maxv walk_ms_first) / $(maxv walk_ms_next)"
     row "restore to caught up (ms, T07)" "$(maxv restore_ms)"
+    row "canary events / hits (T19)" "$(sum canary_events) / $(sum canary_hits)"
+    row "soak seconds / p99 latency ms (T24)" "$(maxv soak_seconds) / $(maxv soak_p99_ms)"
+    row "soak flood E_QUOTA / unanswered (T24)" "$(sum soak_flood_quota_nacks) / $(sum soak_flood_silent)"
+    row "soak broker RSS drift % / fd change (T24)" "$(awk '$1 == "soak_rss_drift_pct10" { printf "%.1f", $2 / 10 }' "$stats") / $(maxv soak_fd_change)"
+    row "soak unauthenticated attempts / crashes" "$(sum soak_unauth_attempts) / $(sum soak_broker_crashes)"
     row "fuzz targets / executions" "$(sum fuzz_targets) / $(sum fuzz_execs)"
     row "fuzz crashes" "$(sum fuzz_crashes)"
     row "tests SKIPPED (never counted as passed)" "$(grep -c '^skipped' "$stats")"

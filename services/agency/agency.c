@@ -24,6 +24,9 @@
 #define AGENCY_SWEEP_FIRST_MS   60000ull
 #define AGENCY_SWEEP_DEFAULT_MS 86400000ull
 
+/* Pause after the broker's E_QUOTA before resending the outbox. */
+#define AGENCY_QUOTA_BACKOFF_MS 250
+
 volatile sig_atomic_t agency_stop_flag = 0;
 volatile sig_atomic_t agency_reload_flag = 0;
 
@@ -36,7 +39,7 @@ static uint32_t s_be32(const uint8_t *p)
 
 void agency_outbox_pump(agency_t *self)
 {
-    if (!self->welcomed || !self->dealer)
+    if (!self->welcomed || !self->dealer || clock_mono_ms() < self->quota_until_ms)
         return;
     MDB_txn *txn;
     if (store_read_begin(self->store, &txn) != 0)
@@ -153,6 +156,12 @@ static void s_on_nack(agency_t *self, const wire_msg_t *m)
         log_warn("broker storage refused a publish: %s; will resend", tacnet_errname(n->code));
         self->welcomed = 0;
         self->hello_sent_ms = clock_mono_ms();
+    } else if (n->code == TACNET_EQUOTA) {
+        /* Back-pressure, not a refusal: the event stays in the outbox and everything
+         * unacknowledged is resent in order after a pause (the broker holds later ones). */
+        self->quota_until_ms = clock_mono_ms() + AGENCY_QUOTA_BACKOFF_MS;
+        self->send_cursor = 0;
+        self->in_flight = 0;
     } else if (n->has_msg_id && n->msg_id.len == 16) {
         char hex[33];
         wire_msgid_hex(n->msg_id.data, 16, hex);
@@ -240,8 +249,11 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
         prepared_t *p = &a->items[i];
         if (p->seq <= last)
             continue;
-        char hex[33];
-        wire_msgid_hex(p->h->msg_id.data, 16, hex);
+        /* A header that did not even decode (a relay's forgery) is quarantined too: there is
+         * no msg_id or sender to name then. */
+        char hex[33] = "-";
+        if (p->h)
+            wire_msgid_hex(p->h->msg_id.data, 16, hex);
         if (p->code == 0) {
             rc = agency_view_apply(self, txn, p->seq, p->h, p->msg.header, p->msg.header_len,
                                    p->body, p->blen);
@@ -257,8 +269,8 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
             rc = store_put(txn, self->quarantine, key, 8, q, 4 + p->msg.header_len, 0);
             free(q);
             if (rc == 0)
-                rc = agency_audit(self, txn, names_agency(p->h->sender), "deliver.quarantine", hex,
-                                  "quarantined", p->code);
+                rc = agency_audit(self, txn, p->h ? names_agency(p->h->sender) : "unknown",
+                                  "deliver.quarantine", hex, "quarantined", p->code);
         }
         last = p->seq;
     }
@@ -496,6 +508,10 @@ static int s_read_endpoint(agency_t *self);
 static void s_tick(agency_t *self)
 {
     uint64_t now = clock_mono_ms();
+    if (self->quota_until_ms && now >= self->quota_until_ms) {
+        self->quota_until_ms = 0;
+        agency_outbox_pump(self);
+    }
     if (now < self->next_ping_ms)
         return;
     self->next_ping_ms = now + AGENCY_PING_MS;

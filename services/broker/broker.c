@@ -3,6 +3,7 @@
 #include "escalation.h"
 #include "journal.h"
 #include "notice.h"
+#include "quota.h"
 #include "route.h"
 #include "zap.h"
 
@@ -90,6 +91,7 @@ struct broker {
     holidays_t *holidays;
     notice_t *notice;
     escalation_t *escalation;
+    quota_t *quota;
     session_t sessions[BROKER_MAX_AGENCY];
     /* After a failed commit (a full map or disk), the lowest sender_seq refused per agency: its
      * later events are refused too until that one is accepted, so a smaller batch that still
@@ -219,6 +221,17 @@ static int s_check_stateless(broker_t *self, const wire_msg_t *m, uint32_t agenc
     *hp = h;
     if (h->schema_version != WIRE_SCHEMA_VERSION)
         return TACNET_EVERSION;
+    /* A sender's clock far off ours makes deadlines and expiry meaningless (and a far-past
+     * created_at could pass for history): bound it both ways. The past bound is loose because
+     * an agency's outbox legitimately holds events through a long outage. */
+    if (h->created_at_ms > now + (uint64_t)self->cfg.max_clock_skew_s * 1000) {
+        *detail = "created_at_ms is ahead of the broker's clock by more than max_clock_skew_s";
+        return TACNET_ECLOCK;
+    }
+    if (h->created_at_ms + (uint64_t)self->cfg.max_event_age_days * CLOCK_DAY_MS < now) {
+        *detail = "created_at_ms is older than max_event_age_days";
+        return TACNET_ECLOCK;
+    }
     if ((err = policy_case_ref_check(h->case_ref.data, h->case_ref.len)) != 0)
         return err;
     if ((err = policy_initials_check(h->initials.data, h->initials.len)) != 0)
@@ -453,6 +466,22 @@ static void s_on_publish(broker_t *self, wire_msg_t *m)
         s_nack(self, m, id, rc, detail);
         if (h)
             wire_free(&h->base);
+        wire_msg_clear(m);
+        return;
+    }
+    /* After the signature, so only genuine events spend a token and a forged sender_seq
+     * cannot move the hold (quota.h). */
+    if ((rc = quota_take(self->quota, agency, h->sender_seq, clock_mono_ms())) != 0) {
+        /* Counted like every refusal, but logged once per 1000: a line per refused publish
+         * would turn a flood into a flood of the log. */
+        uint64_t n = quota_refused(self->quota, agency);
+        if (n == 1 || n % 1000 == 0)
+            log_warn("%s over quota: %llu publishes refused so far", names_agency(agency),
+                     (unsigned long long)n);
+        s_count_reject(self, rc);
+        wire_send_nack(self->router, m->rid, m->rid_len, WIRE_NACK, h->msg_id.data, 16, rc,
+                       "over quota_per_s: resend after a pause, in order");
+        wire_free(&h->base);
         wire_msg_clear(m);
         return;
     }
@@ -966,6 +995,11 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
         self->cfg.heartbeat_ms = 2000;
     if (!self->cfg.tick_ms)
         self->cfg.tick_ms = 200;
+    if (!self->cfg.max_clock_skew_s)
+        self->cfg.max_clock_skew_s = 300;
+    if (!self->cfg.max_event_age_days)
+        self->cfg.max_event_age_days = 30;
+    self->quota = quota_new(self->cfg.quota_per_s, self->cfg.quota_burst);
     snprintf(self->data_dir, sizeof(self->data_dir), "%s", cfg->data_dir);
     self->batch = xcalloc(self->cfg.batch_max, sizeof(pending_t));
     for (int a = 0; a < BROKER_MAX_AGENCY; a++)
@@ -1112,6 +1146,7 @@ void broker_destroy(broker_t **self_p)
         zmq_close(self->admin);
     if (self->ctx)
         zmq_ctx_term(self->ctx);
+    quota_destroy(&self->quota);
     escalation_destroy(&self->escalation);
     notice_destroy(&self->notice);
     journal_destroy(&self->journal);

@@ -32,6 +32,14 @@ typedef struct broker_config {
     unsigned credit_max;       /* cap on an agency's delivery window */
     unsigned heartbeat_ms;     /* ZMTP heartbeat interval */
     unsigned tick_ms;          /* timer resolution (escalations, expiry, cursor flush) */
+
+    /* created_at_ms may be at most max_clock_skew_s ahead of the broker's clock (0: 300) and
+     * max_event_age_days behind it (0: 30); else TACNET_ECLOCK. */
+    unsigned max_clock_skew_s;
+    unsigned max_event_age_days;
+    /* Publishes a second per agency (0: unlimited) and how many it may save up: see quota.h. */
+    unsigned quota_per_s;
+    unsigned quota_burst;
 } broker_config_t;
 
 /* Set by signal handlers in main; the loop acts on them (a handler only sets a flag). */

@@ -22,6 +22,10 @@ static const cfg_option_t s_options[] = {
     { "broker", "credit_max", CFG_INT, "1024", 1, 4096, 0, "delivery window cap" },
     { "broker", "heartbeat_ms", CFG_INT, "2000", 100, 60000, 0, "ZMTP heartbeat" },
     { "broker", "tick_ms", CFG_INT, "200", 10, 10000, 0, "timer resolution" },
+    { "broker", "max_clock_skew_s", CFG_INT, "300", 1, 86400, 0, "created_at ahead of us" },
+    { "broker", "max_event_age_days", CFG_INT, "30", 1, 3650, 0, "created_at behind us" },
+    { "broker", "quota_per_s", CFG_INT, "0", 0, 1000000, 0, "publishes/s per agency, 0 = off" },
+    { "broker", "quota_burst", CFG_INT, "0", 0, 100000000, 0, "publishes saved up per agency" },
     { "log", "level", CFG_STRING, "info", 0, 0, 0, "debug|info|warn|error" },
 };
 
@@ -85,6 +89,10 @@ int main(int argc, char **argv)
         .credit_max = (unsigned)cfg_int(cfg, "broker", "credit_max"),
         .heartbeat_ms = (unsigned)cfg_int(cfg, "broker", "heartbeat_ms"),
         .tick_ms = (unsigned)cfg_int(cfg, "broker", "tick_ms"),
+        .max_clock_skew_s = (unsigned)cfg_int(cfg, "broker", "max_clock_skew_s"),
+        .max_event_age_days = (unsigned)cfg_int(cfg, "broker", "max_event_age_days"),
+        .quota_per_s = (unsigned)cfg_int(cfg, "broker", "quota_per_s"),
+        .quota_burst = (unsigned)cfg_int(cfg, "broker", "quota_burst"),
     };
     proc_daemon_setup(s_on_stop, s_on_hup);
 

@@ -67,6 +67,30 @@ static const char *h_bin(void)
     return path;
 }
 
+/* exec BIN as ARGV0 --config CONF, prefixed by $TACNET_WRAP when set (words split on spaces,
+ * e.g. "valgrind --error-exitcode=1 --log-file=/tmp/vg.%p"), as scripts/valgrind.sh does. Only
+ * returns if the exec failed. */
+static void h_exec(const char *bin, const char *argv0, const char *conf)
+{
+    const char *wrap = getenv("TACNET_WRAP");
+    if (!wrap || !*wrap) {
+        execl(bin, argv0, "--config", conf, (char *)NULL);
+        return;
+    }
+    static char words[4096];
+    char *argv[64];
+    int n = 0;
+    snprintf(words, sizeof(words), "%s", wrap);
+    for (char *save = NULL, *w = strtok_r(words, " ", &save); w && n < 59;
+         w = strtok_r(NULL, " ", &save))
+        argv[n++] = w;
+    argv[n++] = (char *)bin;
+    argv[n++] = (char *)"--config";
+    argv[n++] = (char *)conf;
+    argv[n] = NULL;
+    execvp(argv[0], argv);
+}
+
 static int h_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
@@ -264,7 +288,7 @@ static pid_t h_spawn(h_env_t *e, const char *fault)
             setenv("TACNET_FAULT", fault, 1);
         else
             unsetenv("TACNET_FAULT");
-        execl(h_bin(), "tacnet-broker", "--config", e->conf, (char *)NULL);
+        h_exec(h_bin(), "tacnet-broker", e->conf);
         _exit(127);
     }
     return pid;
@@ -778,7 +802,7 @@ int h_agency_start(h_agency_t *a, const char *fault)
             setenv("TACNET_FAULT", fault, 1);
         else
             unsetenv("TACNET_FAULT");
-        execl(bin, h_agency_bin(a->agency), "--config", a->conf, (char *)NULL);
+        h_exec(bin, h_agency_bin(a->agency), a->conf);
         _exit(127);
     }
     a->pid = pid;

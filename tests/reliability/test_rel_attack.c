@@ -4,7 +4,10 @@
 #include "../integration/harness.c"
 #include "rel.c"
 
+#include <lmdb.h>
 #include <sys/stat.h>
+
+#include "audit.h"
 
 #define CA  TACNET__AGENCY__CAMHS
 #define SCH TACNET__AGENCY__SCHOOL
@@ -18,8 +21,13 @@ static void s_up(void)
     cr_assert_eq(h_broker_start(&env, NULL), 0);
 }
 
+static void *s_fake_sock; /* T18's fake broker, closed before the context is */
+
 static void s_down(void)
 {
+    if (s_fake_sock)
+        zmq_close(s_fake_sock);
+    s_fake_sock = NULL;
     h_teardown(&env);
 }
 
@@ -328,6 +336,23 @@ static void k_lead_accept(h_pub_t *p)
     p->h.kind = TACNET__EVENT_KIND__LEAD_ACCEPTED;
 }
 
+static void t_future(h_pub_t *p)
+{
+    p->h.created_at_ms += 3600 * 1000; /* an hour ahead; the default skew bound is 300 s */
+}
+static void t_epoch(h_pub_t *p)
+{
+    p->h.created_at_ms = 0;
+}
+static void t_month_old(h_pub_t *p)
+{
+    p->h.created_at_ms -= 31ull * 86400 * 1000; /* the default age bound is 30 days */
+}
+static void t_far_future(h_pub_t *p)
+{
+    p->h.created_at_ms = UINT64_MAX; /* no overflow in the bound */
+}
+
 /* Spoilers of the sealed frames (after signing). */
 static void t_sig_zero(h_pub_t *p)
 {
@@ -410,6 +435,10 @@ static const mcase_t s_cases[] = {
     { "initials invalid UTF-8", TACNET_EINITIALS, i_utf8, NULL, NULL, 0 },
     { "initials with an accent", TACNET_EINITIALS, i_accent, NULL, NULL, 0 },
     { "initials with a space", TACNET_EINITIALS, i_space, NULL, NULL, 0 },
+    { "created_at an hour ahead", TACNET_ECLOCK, t_future, NULL, NULL, 0 },
+    { "created_at at the epoch", TACNET_ECLOCK, t_epoch, NULL, NULL, 0 },
+    { "created_at 31 days old", TACNET_ECLOCK, t_month_old, NULL, NULL, 0 },
+    { "created_at UINT64_MAX", TACNET_ECLOCK, t_far_future, NULL, NULL, 0 },
     { "sender claims another agency", TACNET_ESENDER, s_forge_school, NULL, NULL, 0 },
     { "unknown sender key id", TACNET_EKEYID, k_keyid99, NULL, NULL, 0 },
     { "signed by another agency's key", TACNET_ESIGNATURE, NULL, NULL, NULL, SCH },
@@ -644,4 +673,476 @@ Test(rel_attack, t20_no_writes_to_other_agencies_cases_and_no_delivery_beyond_ne
     s_attack(n != 0);
     h_pub_free(&p);
     s_attack_stats();
+}
+
+/* ---------------------------------------------------------------- T18 */
+
+/* The parts of a PUBLISH or DELIVER a bit flip can land in: the clear header, the sealed body
+ * (nonce, wrap nonce, recipient count, wrapped keys, AEAD ciphertext, AEAD tag: see
+ * common/seal.c) and the signature. */
+enum { F_HEADER, F_NONCE, F_WRAP_NONCE, F_COUNT, F_WRAPPED, F_CIPHER, F_TAG, F_SIG, F_N };
+static const char *const s_field_names[F_N] = { "header",   "nonce",       "wrap nonce",
+                                                "count",    "wrapped key", "ciphertext",
+                                                "AEAD tag", "signature" };
+
+/* Flip one seeded random bit of FIELD in P's frames (copies: P's own frames are re-sealed for
+ * every attempt). */
+static void s_flip(h_pub_t *p, int field)
+{
+    size_t n = p->sealed[2 * SEAL_NONCE_BYTES];
+    size_t c_off = 2 * SEAL_NONCE_BYTES + 1 + n * (5 + SEAL_WRAP_BYTES);
+    uint8_t *buf;
+    size_t lo, len;
+    switch (field) {
+    case F_HEADER:
+        buf = p->header, lo = 0, len = p->hlen;
+        break;
+    case F_NONCE:
+        buf = p->sealed, lo = 0, len = SEAL_NONCE_BYTES;
+        break;
+    case F_WRAP_NONCE:
+        buf = p->sealed, lo = SEAL_NONCE_BYTES, len = SEAL_NONCE_BYTES;
+        break;
+    case F_COUNT:
+        buf = p->sealed, lo = 2 * SEAL_NONCE_BYTES, len = 1;
+        break;
+    case F_WRAPPED:
+        buf = p->sealed, lo = 2 * SEAL_NONCE_BYTES + 1, len = c_off - lo;
+        break;
+    case F_CIPHER:
+        buf = p->sealed, lo = c_off, len = p->slen - 16 - c_off;
+        break;
+    case F_TAG:
+        buf = p->sealed, lo = p->slen - 16, len = 16;
+        break;
+    default:
+        buf = p->sig, lo = 0, len = SEAL_SIG_BYTES;
+        break;
+    }
+    size_t bit = (size_t)rel_between(0, len * 8 - 1);
+    buf[lo + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+}
+
+/* Count the broker's refusals so far (the status counters, one per refusal by code). */
+static long s_rejected_total(void)
+{
+    char *js = h_admin_status(&env);
+    cr_assert_not_null(js, "no admin status");
+    json_t *root = json_loads(js, 0, NULL);
+    free(js);
+    cr_assert_not_null(root);
+    long total = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(root, "rejected"), k, v)
+    {
+        total += (long)json_integer_value(v);
+    }
+    json_decref(root);
+    return total;
+}
+
+/* Lines "reject <msg_id hex> from <agency>: E_..." in the broker log. */
+static long s_reject_lines(void)
+{
+    FILE *f = fopen(env.log, "r");
+    cr_assert_not_null(f);
+    char line[1024];
+    long n = 0;
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, "reject ") && strstr(line, " from ") && strstr(line, ": E_");
+    fclose(f);
+    return n;
+}
+
+/* Seal P with a body that claims BODY_SENDER (not the header's sender) and signs as SIGNER:
+ * a relay re-sealing someone else's event as its own. */
+static void s_seal_claiming(h_pub_t *p, uint32_t signer, uint32_t body_sender)
+{
+    h_pub_free(p);
+    p->h.recipients = p->rcpt;
+    p->header = wire_pack(&p->h.base, &p->hlen);
+    Tacnet__Body body = TACNET__BODY__INIT;
+    Tacnet__Concern concern = TACNET__CONCERN__INIT;
+    body.msg_id = (ProtobufCBinaryData){ 16, p->msg_id };
+    body.has_msg_id = 1;
+    body.sender = (Tacnet__Agency)body_sender;
+    body.has_sender = 1;
+    concern.summary = (char *)"Synthetic forwarded concern.";
+    body.event_case = TACNET__BODY__EVENT_CONCERN;
+    body.concern = &concern;
+    size_t blen = protobuf_c_message_get_packed_size(&body.base);
+    uint8_t *b = malloc(blen);
+    protobuf_c_message_pack(&body.base, b);
+    seal_recipient_t r[8];
+    uint64_t now = (uint64_t)time(NULL) * 1000;
+    for (size_t i = 0; i < p->h.n_recipients; i++) {
+        int err = 0;
+        const Tacnet__NodeKey *k = roster_key_find(env.roster, p->h.recipients[i], 1, now, &err);
+        cr_assert_not_null(k);
+        r[i].agency = (uint32_t)p->h.recipients[i];
+        r[i].key_id = k->key_id;
+        memcpy(r[i].seal_pk, k->seal_pk.data, SEAL_KEY_BYTES);
+    }
+    cr_assert_eq(seal_event(env.seal[signer], p->header, p->hlen, b, blen, r, p->h.n_recipients,
+                            &p->sealed, &p->slen, p->sig),
+                 0);
+    free(b);
+}
+
+/* A libsodium sealed box of a body for AGENCY, anonymous and unsigned, in place of P's sealed
+ * frame; the signature frame is zeroed. */
+static void s_sealed_box(h_pub_t *p, uint32_t agency)
+{
+    const char *body = "Synthetic unsigned concern.";
+    int err = 0;
+    const Tacnet__NodeKey *k =
+        roster_key_find(env.roster, agency, 1, (uint64_t)time(NULL) * 1000, &err);
+    cr_assert_not_null(k);
+    free(p->sealed);
+    p->slen = strlen(body) + crypto_box_SEALBYTES;
+    p->sealed = malloc(p->slen);
+    crypto_box_seal(p->sealed, (const uint8_t *)body, strlen(body), k->seal_pk.data);
+    memset(p->sig, 0, SEAL_SIG_BYTES);
+}
+
+Test(rel_attack, t18_tampered_and_forged_envelopes_are_refused_by_the_broker)
+{
+    rel_seed_init("T18 broker");
+    long flips = rel_env("REL_T18_FLIPS", 8);
+    h_client_t *c = h_connect(&env, CA), *school = h_connect(&env, SCH);
+    h_pub_t p = { 0 };
+    const char *ref = "LA7-2026-000950";
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, ref, 1);
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    cr_assert_eq(h_publish(c, &p, NULL), 0);
+    size_t blen;
+    uint8_t *before = h_data_mdb(&env, &blen);
+    long rej0 = s_rejected_total(), lines0 = s_reject_lines(), tried = 0, wrong = 0;
+    uint64_t sseq = 2;
+    /* Every field, FLIPS seeded bits each, one attempt per bit. */
+    for (int f = 0; f < F_N; f++) {
+        for (long i = 0; i < flips; i++) {
+            h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+            h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+            s_flip(&p, f);
+            h_send_pub(c, &p);
+            int got = h_result(c, NULL, 5000, NULL, NULL);
+            tried++;
+            /* A flipped header bit may spoil the encoding or a field before the signature is
+             * reached; everything else must fail the signature. */
+            int ok = f == F_HEADER ? got != 0 && got != TACNET_ETIMEOUT &&
+                                         strcmp(tacnet_errname(got), "E_UNKNOWN") != 0
+                                   : got == TACNET_ESIGNATURE;
+            wrong += !ok;
+            s_attack(got == 0);
+            cr_expect(ok, "flip %ld in the %s: got %s", i, s_field_names[f], tacnet_errname(got));
+        }
+    }
+    /* Forgeries. Each: the frames, the connection, the code. */
+    struct {
+        const char *name;
+        int want;
+    } forged[6] = {
+        { "signed by CAMHS, claiming the school, on CAMHS's connection", TACNET_ESENDER },
+        { "signed by CAMHS, claiming the school, on the school's connection", TACNET_ESIGNATURE },
+        { "signed for CAMHS and school, wrapped for CAMHS and social care", TACNET_ERECIPIENTS },
+        { "sealed box, signature frame empty", TACNET_EBADMSG },
+        { "sealed box, signature zeroed", TACNET_ESIGNATURE },
+        { "sealed box, no signature frame", TACNET_EFRAMES },
+    };
+    for (int i = 0; i < 6; i++) {
+        h_client_t *on = i == 1 ? school : c;
+        uint32_t sender = i == 0 || i == 1 ? SCH : CA;
+        h_pub_init(&p, sender, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+        if (i == 2)
+            h_pub_rcpt(&p, 2, (const uint32_t[]){ CA, SCH });
+        h_pub_seal(&env, &p, CA, NULL, i == 2 ? (const uint32_t[]){ CA, SC } : NULL,
+                   i == 2 ? 2 : 0);
+        if (i >= 3)
+            s_sealed_box(&p, SCH);
+        if (i == 3 || i == 5) {
+            uint8_t *fr[8];
+            size_t lens[8];
+            size_t n = s_frames_of(&p, fr, lens);
+            if (i == 3)
+                lens[5] = 0;
+            h_send_frames(on, i == 5 ? n - 1 : n, (const void *const *)fr, lens);
+        } else {
+            h_send_pub(on, &p);
+        }
+        int got = h_result(on, NULL, 5000, NULL, NULL);
+        tried++;
+        wrong += got != forged[i].want;
+        s_attack(got == 0);
+        cr_expect_eq(got, forged[i].want, "%s: got %s, want %s", forged[i].name,
+                     tacnet_errname(got), tacnet_errname(forged[i].want));
+    }
+    s_expect_same(before, blen, "T18");
+    free(before);
+    /* Each refusal counted by code and logged with its msg_id (the broker stores nothing for
+     * a refusal, so its audit of refusals is the counter and the log). */
+    long counted = s_rejected_total() - rej0, logged = s_reject_lines() - lines0;
+    cr_expect_eq(counted, tried, "%ld refusals counted for %ld attempts", counted, tried);
+    cr_expect_eq(logged, tried, "%ld refusals logged for %ld attempts", logged, tried);
+    /* Still serving. */
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    cr_assert_eq(h_publish(c, &p, NULL), 0, "a good publish failed after T18");
+    h_pub_free(&p);
+    s_attack_stats();
+    fprintf(stderr, "[rel] T18 broker: %ld tampered or forged envelopes, %ld with another code\n",
+            tried, wrong);
+}
+
+/* A compromised broker (threat 7): a ROUTER holding the broker's CURVE key, which the daemon
+ * trusts for transport, delivering whatever it likes. The daemon must check every envelope
+ * itself. */
+typedef struct fake {
+    void *sock;
+    uint8_t rid[WIRE_MAX_RID];
+    size_t rid_len;
+    int welcomed;
+    uint64_t acked;
+} fake_t;
+
+static void s_fake_bind(fake_t *f, char *endpoint, size_t len)
+{
+    memset(f, 0, sizeof(*f));
+    f->sock = s_fake_sock = zmq_socket(env.ctx, ZMQ_ROUTER);
+    char z85[SEAL_Z85_BYTES];
+    seal_z85(env.keys[TACNET__AGENCY__BROKER]->curve_sk, z85);
+    int one = 1, linger = 0;
+    zmq_setsockopt(f->sock, ZMQ_CURVE_SERVER, &one, sizeof(one));
+    zmq_setsockopt(f->sock, ZMQ_CURVE_SECRETKEY, z85, 40);
+    zmq_setsockopt(f->sock, ZMQ_LINGER, &linger, sizeof(linger));
+    cr_assert_eq(zmq_bind(f->sock, "tcp://127.0.0.1:*"), 0);
+    zmq_getsockopt(f->sock, ZMQ_LAST_ENDPOINT, endpoint, &len);
+}
+
+/* Answer HELLO, PING and ACK for MS milliseconds (or until ACKED reaches UNTIL). */
+static void s_fake_serve(fake_t *f, int ms, uint64_t until)
+{
+    uint64_t deadline = h_now_ms() + (uint64_t)ms;
+    while (h_now_ms() < deadline && !(until && f->acked >= until)) {
+        zmq_pollitem_t it = { f->sock, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll(&it, 1, 50) <= 0)
+            continue;
+        wire_msg_t m;
+        memset(&m, 0, sizeof(m));
+        if (wire_recv(f->sock, 1, ZMQ_DONTWAIT, &m) != 0) {
+            wire_msg_clear(&m);
+            continue;
+        }
+        memcpy(f->rid, m.rid, m.rid_len);
+        f->rid_len = m.rid_len;
+        int err = 0;
+        if (m.cmd == WIRE_HELLO) {
+            Tacnet__Welcome w = TACNET__WELCOME__INIT;
+            w.epoch = 0x7e57;
+            wire_send(f->sock, f->rid, f->rid_len, WIRE_WELCOME, &w.base, NULL, 0, NULL, 0, NULL);
+            f->welcomed = 1;
+        } else if (m.cmd == WIRE_PING) {
+            Tacnet__Pong pong = TACNET__PONG__INIT;
+            pong.epoch = 0x7e57;
+            wire_send(f->sock, f->rid, f->rid_len, WIRE_PONG, &pong.base, NULL, 0, NULL, 0, NULL);
+        } else if (m.cmd == WIRE_ACK) {
+            Tacnet__Ack *a = (Tacnet__Ack *)wire_ctl_unpack(WIRE_ACK, m.ctl, m.ctl_len, &err);
+            if (a && a->upto_seq > f->acked)
+                f->acked = a->upto_seq;
+            if (a)
+                wire_free(&a->base);
+        }
+        wire_msg_clear(&m);
+    }
+}
+
+static void s_fake_deliver(fake_t *f, uint64_t seq, const h_pub_t *p)
+{
+    Tacnet__Deliver d = TACNET__DELIVER__INIT;
+    d.seq = seq;
+    d.prev_seq = seq - 1;
+    cr_assert_eq(wire_send(f->sock, f->rid, f->rid_len, WIRE_DELIVER, &d.base, p->header, p->hlen,
+                           p->sealed, p->slen, p->sig),
+                 0);
+}
+
+/* BLAKE2b over every entry the daemon's view shows through `follow` (header and opened body). */
+static void s_view_digest(h_agency_t *a, uint8_t out[32], size_t *entries)
+{
+    int err = 0;
+    tn_client_t *api = tn_client_new(a->data, &err);
+    cr_assert_not_null(api);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    uint64_t after = 0;
+    *entries = 0;
+    for (;;) {
+        Tacnet__ApiReply *r = NULL;
+        cr_assert_eq(tn_client_follow(api, after, 500, &r, 5000), 0);
+        Tacnet__FollowReply *fr = r->follow;
+        for (size_t i = 0; i < fr->n_entries; i++) {
+            size_t len = protobuf_c_message_get_packed_size(&fr->entries[i]->base);
+            uint8_t *b = malloc(len + 1);
+            protobuf_c_message_pack(&fr->entries[i]->base, b);
+            crypto_generichash_update(&st, b, len);
+            free(b);
+        }
+        size_t got = fr->n_entries;
+        *entries += got;
+        after = fr->next_local_seq;
+        tn_client_reply_free(&r);
+        if (!got)
+            break;
+    }
+    crypto_generichash_final(&st, out, 32);
+    tn_client_destroy(&api);
+}
+
+typedef struct quarantine_count {
+    long n;
+    int codes[64];
+} quarantine_count_t;
+
+static int s_count_quarantine(uint64_t seq, const audit_record_t *rec, void *arg)
+{
+    (void)seq;
+    quarantine_count_t *q = arg;
+    if (strcmp(rec->action, "deliver.quarantine") == 0 && q->n < 64)
+        q->codes[q->n++] = rec->code;
+    return 0;
+}
+
+/* The stopped daemon's audit records of quarantined deliveries, read-only. */
+static quarantine_count_t s_quarantined(const char *dir)
+{
+    quarantine_count_t q = { 0 };
+    MDB_env *e;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_env_create(&e), 0);
+    mdb_env_set_maxdbs(e, 32);
+    cr_assert_eq(mdb_env_open(e, dir, MDB_RDONLY, 0600), 0, "open %s", dir);
+    cr_assert_eq(mdb_txn_begin(e, NULL, MDB_RDONLY, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, AUDIT_DB, 0, &dbi), 0);
+    cr_assert_eq(audit_iterate(txn, dbi, 1, s_count_quarantine, &q), 0);
+    mdb_txn_abort(txn);
+    mdb_env_close(e);
+    return q;
+}
+
+Test(rel_attack, t18_a_compromised_broker_cannot_make_a_daemon_apply_a_forgery)
+{
+    rel_seed_init("T18 recipient");
+    /* The real broker goes; the fake one takes its endpoint file. */
+    h_broker_signal_wait(&env, SIGTERM);
+    fake_t f;
+    char ep[256], path[700];
+    s_fake_bind(&f, ep, sizeof(ep));
+    snprintf(path, sizeof(path), "%s/endpoint", env.data);
+    FILE *ef = fopen(path, "w");
+    cr_assert_not_null(ef);
+    fprintf(ef, "%s\n", ep);
+    fclose(ef);
+    h_agency_t *school = h_agency_add(&env, SCH);
+    cr_assert_eq(h_agency_start(school, NULL), 0);
+    s_fake_serve(&f, 5000, 0);
+    for (int i = 0; i < 50 && !f.welcomed; i++)
+        s_fake_serve(&f, 100, 0);
+    cr_assert(f.welcomed, "the daemon never said HELLO to the fake broker");
+
+    const char *ref = "LA7-2026-000960";
+    const uint32_t both[2] = { CA, SCH };
+    h_pub_t p = { 0 };
+    uint64_t seq = 1, sseq = 1;
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+    h_pub_rcpt(&p, 2, both);
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    s_fake_deliver(&f, seq, &p);
+    s_fake_serve(&f, 10000, seq);
+    cr_assert_eq(f.acked, seq, "the genuine first event was not acknowledged");
+    seq++;
+    uint8_t d0[32], d1[32];
+    size_t n0, n1;
+    s_view_digest(school, d0, &n0);
+    cr_assert_eq(n0, 1, "the genuine event was not applied (%zu entries)", n0);
+
+    /* Tampered: one flip per field; then the forgeries. Expected codes, in order. */
+    int want[F_N + 6];
+    size_t nw = 0;
+    for (int fl = 0; fl < F_N; fl++) {
+        h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+        h_pub_rcpt(&p, 2, both);
+        h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+        s_flip(&p, fl);
+        want[nw++] = fl == F_HEADER ? 0 : TACNET_ESIGNATURE; /* 0: any specific code */
+        s_fake_deliver(&f, seq++, &p);
+    }
+    /* Signed by CAMHS, claiming social care. */
+    h_pub_init(&p, SC, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+    h_pub_rcpt(&p, 2, (const uint32_t[]){ SC, SCH });
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    want[nw++] = TACNET_ESIGNATURE;
+    s_fake_deliver(&f, seq++, &p);
+    /* CAMHS's event for CAMHS and the school, its key wrapped for social care instead. */
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+    h_pub_rcpt(&p, 2, both);
+    h_pub_seal(&env, &p, CA, NULL, (const uint32_t[]){ CA, SC }, 2);
+    want[nw++] = TACNET_ENOTFOUND;
+    s_fake_deliver(&f, seq++, &p);
+    /* Social care re-seals CAMHS's event (its msg_id and sender in the body) as its own. */
+    h_pub_init(&p, SC, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+    h_pub_rcpt(&p, 2, (const uint32_t[]){ SC, SCH });
+    s_seal_claiming(&p, SC, CA);
+    want[nw++] = TACNET_EBODYMISMATCH;
+    s_fake_deliver(&f, seq++, &p);
+    /* A sealed box with no signature. */
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+    h_pub_rcpt(&p, 2, both);
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    s_sealed_box(&p, SCH);
+    want[nw++] = TACNET_ESIGNATURE;
+    s_fake_deliver(&f, seq++, &p);
+    /* A key id the roster does not have. */
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+    h_pub_rcpt(&p, 2, both);
+    p.h.sender_key_id = 99;
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    want[nw++] = TACNET_EKEYID;
+    s_fake_deliver(&f, seq++, &p);
+
+    s_fake_serve(&f, 15000, seq - 1);
+    cr_assert_eq(f.acked, seq - 1, "the daemon acknowledged up to %llu of %llu (did it die?)",
+                 (unsigned long long)f.acked, (unsigned long long)(seq - 1));
+    s_view_digest(school, d1, &n1);
+    cr_expect(n1 == n0 && memcmp(d0, d1, 32) == 0,
+              "the view changed after forgeries (%zu -> %zu entries)", n0, n1);
+    for (size_t i = 0; i < nw; i++)
+        s_attack(0);
+
+    /* A genuine event still applies. */
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+    h_pub_rcpt(&p, 2, both);
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    s_fake_deliver(&f, seq, &p);
+    s_fake_serve(&f, 10000, seq);
+    s_view_digest(school, d1, &n1);
+    cr_expect_eq(n1, n0 + 1, "a genuine event after the forgeries was not applied");
+    h_pub_free(&p);
+
+    /* One audit record per quarantined delivery, with its code. */
+    cr_assert_eq(h_agency_signal_wait(school, SIGTERM), 0);
+    quarantine_count_t q = s_quarantined(school->data);
+    cr_expect_eq((size_t)q.n, nw, "%ld quarantine audit records for %zu forgeries", q.n, nw);
+    for (size_t i = 0; i < nw && i < (size_t)q.n; i++) {
+        int ok = want[i] ? q.codes[i] == want[i]
+                         : q.codes[i] != 0 && strcmp(tacnet_errname(q.codes[i]), "E_UNKNOWN");
+        cr_expect(ok, "forgery %zu quarantined as %s, want %s", i, tacnet_errname(q.codes[i]),
+                  want[i] ? tacnet_errname(want[i]) : "a specific code");
+    }
+    zmq_close(f.sock);
+    s_fake_sock = NULL;
+    s_attack_stats();
+    fprintf(stderr, "[rel] T18 recipient: %zu forged deliveries, %ld quarantined and audited\n", nw,
+            q.n);
 }

@@ -53,8 +53,9 @@ Test(rel_crash, t01_broker_kill9_loop_loses_and_repeats_nothing)
     rel_check_assert(&c, "T01");
     cr_assert_eq(unclean, 0, "LMDB walk failed after %d restarts (seed %llu)", unclean,
                  (unsigned long long)rel_seed);
-    cr_assert_lt(max_ready, 2000, "a restart took %d ms (seed %llu)", max_ready,
-                 (unsigned long long)rel_seed);
+    /* REL_READY_MAX_MS: scripts/valgrind.sh runs the broker under valgrind, 20x slower. */
+    cr_assert_lt(max_ready, rel_env("REL_READY_MAX_MS", 2000), "a restart took %d ms (seed %llu)",
+                 max_ready, (unsigned long long)rel_seed);
 }
 
 Test(rel_crash, t02_agency_kill9_loop_applies_everything_once)
