@@ -469,8 +469,9 @@ static void s_on_publish(broker_t *self, wire_msg_t *m)
         wire_msg_clear(m);
         return;
     }
-    /* After the signature, so only genuine events spend a token and a forged sender_seq
-     * cannot move the hold (quota.h). */
+    /* Before the signature check (which runs batched at the flush), so a flood costs the
+     * broker no Ed25519 verify. The connection's identity is CURVE-authenticated, so only the
+     * agency itself can spend its tokens or move its own hold (quota.h). */
     if ((rc = quota_take(self->quota, agency, h->sender_seq, clock_mono_ms())) != 0) {
         /* Counted like every refusal, but logged once per 1000: a line per refused publish
          * would turn a flood into a flood of the log. */
