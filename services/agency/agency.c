@@ -53,7 +53,7 @@ void agency_outbox_pump(agency_t *self)
     store_u64_put(key, self->send_cursor + 1);
     MDB_val k = { 8, key }, v;
     for (int op = MDB_SET_RANGE;
-         self->in_flight < self->cfg.window && mdb_cursor_get(cur, &k, &v, op) == 0;
+         self->in_flight < self->send_window && mdb_cursor_get(cur, &k, &v, op) == 0;
          op = MDB_NEXT) {
         const uint8_t *p = v.mv_data;
         size_t n = v.mv_size;
@@ -138,6 +138,8 @@ static void s_on_puback(agency_t *self, const wire_msg_t *m)
         log_error("could not settle a PUBACK; it will be resent and deduplicated");
     if (self->in_flight)
         self->in_flight--;
+    if (self->send_window < self->cfg.window)
+        self->send_window++;
     wire_free(&a->base);
 }
 
@@ -158,10 +160,17 @@ static void s_on_nack(agency_t *self, const wire_msg_t *m)
         self->hello_sent_ms = clock_mono_ms();
     } else if (n->code == TACNET_EQUOTA) {
         /* Back-pressure, not a refusal: the event stays in the outbox and everything
-         * unacknowledged is resent in order after a pause (the broker holds later ones). */
-        self->quota_until_ms = clock_mono_ms() + AGENCY_QUOTA_BACKOFF_MS;
-        self->send_cursor = 0;
-        self->in_flight = 0;
+         * unacknowledged is resent in order after a pause (the broker holds later ones). The
+         * first refusal of a window halves the send window (it grows back by one per PUBACK),
+         * so a sender over its quota settles near it instead of resending whole windows that
+         * the broker must refuse; the window's other refusals are that hold and change
+         * nothing. */
+        if (!self->quota_until_ms) {
+            self->send_window = self->send_window > 1 ? self->send_window / 2 : 1;
+            self->quota_until_ms = clock_mono_ms() + AGENCY_QUOTA_BACKOFF_MS;
+            self->send_cursor = 0;
+            self->in_flight = 0;
+        }
     } else if (n->has_msg_id && n->msg_id.len == 16) {
         char hex[33];
         wire_msgid_hex(n->msg_id.data, 16, hex);
@@ -561,6 +570,7 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
         self->cfg.credit = 256;
     if (!self->cfg.window)
         self->cfg.window = 256;
+    self->send_window = self->cfg.window;
     if (!self->cfg.heartbeat_ms)
         self->cfg.heartbeat_ms = 2000;
     snprintf(self->data_dir, sizeof(self->data_dir), "%s", cfg->data_dir);

@@ -50,6 +50,7 @@ struct agency {
     uint64_t last_applied; /* mirror of meta "last_applied" after each commit */
     uint64_t send_cursor;  /* outbox sender_seq last sent since the WELCOME */
     unsigned in_flight;
+    unsigned send_window;    /* PUBLISHes in flight at most: cfg.window, halved by E_QUOTA */
     uint64_t quota_until_ms; /* after an E_QUOTA NACK: no PUBLISH before this (monotonic) */
     uint64_t last_pong_ms, next_ping_ms, hello_sent_ms;
 };
