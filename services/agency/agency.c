@@ -260,14 +260,16 @@ static void s_prepare(agency_t *self, prepared_t *p)
 {
     int err = 0;
     Tacnet__Body *b = NULL;
-    uint64_t now = clock_now_ms();
     p->h = wire_header_unpack(p->msg.header, p->msg.header_len, &err);
     if (!p->h) {
         p->code = err;
         return;
     }
+    /* The key as it stood when the event was made (the broker checked it at receipt): a
+     * rotated-out key still verifies what it signed in its window, and a revoked one refuses
+     * whatever is dated after the revocation. */
     const Tacnet__NodeKey *sk =
-        roster_key_find(self->roster, p->h->sender, p->h->sender_key_id, now, &err);
+        roster_key_find(self->roster, p->h->sender, p->h->sender_key_id, p->h->created_at_ms, &err);
     if (!sk) {
         p->code = TACNET_EKEYID;
         return;
@@ -433,7 +435,12 @@ static void s_tick(agency_t *self)
     uint64_t now = clock_mono_ms();
     if (now < self->next_ping_ms)
         return;
-    self->next_ping_ms = now + AGENCY_PING_MS;
+    /* Ping at least every heartbeat: the broker marks a session down after three silent
+     * heartbeats, so a slower ping would make a live daemon look partitioned. */
+    uint64_t every = self->cfg.heartbeat_ms && self->cfg.heartbeat_ms < AGENCY_PING_MS
+                         ? self->cfg.heartbeat_ms
+                         : AGENCY_PING_MS;
+    self->next_ping_ms = now + every;
     if (now - self->last_pong_ms > (uint64_t)AGENCY_PING_MS * AGENCY_LIVENESS) {
         /* No PONG for three intervals: the connection is dead or half-open. Start afresh. */
         log_info("broker silent: reconnecting");

@@ -6,6 +6,7 @@
  *   outbox_ids msg_id(16) -> sender_seq(8) blind(16)
  *   outbox_case blind(16) sender_seq(8) -> empty                            pending, per case
  *   dead       msg_id(16) -> code(4) reason NUL                            (NACKed publishes)
+ *   api_ids    msg_id(16) -> sender_seq(8)     msg_ids derived from API request keys (retries)
  *   events     local_seq(8) -> enc(broker seq(8) hlen(4) header body)     AD "events" || key
  *   applied    msg_id(16) -> local_seq(8)                                   idempotent apply
  *   by_case    blind(16) local_seq(8) -> empty
@@ -27,7 +28,8 @@
 
 static const char *const s_dbs[] = { "meta",     "outbox",     "outbox_ids", "dead",
                                      "events",   "applied",    "by_case",    "cases",
-                                     "identity", "quarantine", AUDIT_DB,     "outbox_case" };
+                                     "identity", "quarantine", AUDIT_DB,     "outbox_case",
+                                     "api_ids" };
 #define N_DBS (sizeof(s_dbs) / sizeof(s_dbs[0]))
 
 int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
@@ -38,11 +40,10 @@ int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
                  tacnet_strerror(*err));
         return *err;
     }
-    MDB_dbi *slots[] = {
-        &self->meta,     &self->outbox,     &self->outbox_ids, &self->dead,
-        &self->events,   &self->applied,    &self->by_case,    &self->cases,
-        &self->identity, &self->quarantine, &self->audit,      &self->outbox_case
-    };
+    MDB_dbi *slots[] = { &self->meta,     &self->outbox,     &self->outbox_ids, &self->dead,
+                         &self->events,   &self->applied,    &self->by_case,    &self->cases,
+                         &self->identity, &self->quarantine, &self->audit,      &self->outbox_case,
+                         &self->api_ids };
     for (size_t i = 0; i < N_DBS; i++)
         if ((*err = store_dbi(self->store, s_dbs[i], slots[i])) != 0)
             return *err;

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -58,6 +59,12 @@ typedef struct session {
     uint64_t *inflight; /* ring of sent, unacknowledged seqs */
     size_t n_inflight, head;
     uint64_t last_seen_ms;
+    /* The TCP connection under the session, to cut it when its key is revoked (libzmq has no
+     * call to drop one ROUTER peer): the fd and its peer address, checked before cutting so a
+     * reused descriptor is never touched. */
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
 } session_t;
 
 /* A PUBLISH that passed the stateless checks, waiting for the batch commit. */
@@ -130,6 +137,30 @@ static void s_nack(broker_t *self, const wire_msg_t *m, const uint8_t *msg_id, i
 static int s_user(const wire_msg_t *m, uint32_t *agency, uint32_t *key_id)
 {
     return zap_user_parse(m->user_id, agency, key_id);
+}
+
+/* ---------------------------------------------------------------- connections */
+
+/* Cut the TCP connection FD if its peer is still PEER: libzmq's I/O thread sees the error,
+ * closes the connection and ends the pipe; a reconnect then meets ZAP again. shutdown(2)
+ * leaves the descriptor itself to libzmq. Returns whether it cut. */
+static int s_conn_cut(int fd, const struct sockaddr_storage *peer, socklen_t peer_len)
+{
+    struct sockaddr_storage now;
+    socklen_t len = sizeof(now);
+    if (fd < 0 || peer_len == 0 || getpeername(fd, (struct sockaddr *)&now, &len) != 0 ||
+        len != peer_len || memcmp(&now, peer, len) != 0)
+        return 0;
+    return shutdown(fd, SHUT_RDWR) == 0;
+}
+
+/* Cut the connection a message M came in on (its key was just found revoked). */
+static void s_conn_cut_msg(const wire_msg_t *m)
+{
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof(peer);
+    if (m->src_fd >= 0 && getpeername(m->src_fd, (struct sockaddr *)&peer, &len) == 0)
+        s_conn_cut(m->src_fd, &peer, len);
 }
 
 /* ---------------------------------------------------------------- delivery */
@@ -408,6 +439,10 @@ static void s_on_hello(broker_t *self, wire_msg_t *m, uint32_t agency, uint32_t 
     s->key_id = key_id;
     s->connected = 1;
     s->last_seen_ms = clock_mono_ms();
+    s->fd = m->src_fd;
+    s->peer_len = sizeof(s->peer);
+    if (s->fd < 0 || getpeername(s->fd, (struct sockaddr *)&s->peer, &s->peer_len) != 0)
+        s->peer_len = 0;
     uint32_t credit = hello->credit ? hello->credit : 64;
     if (credit > self->cfg.credit_max)
         credit = self->cfg.credit_max;
@@ -480,6 +515,23 @@ static void s_on_router(broker_t *self)
             continue;
         }
         session_t *s = &self->sessions[agency];
+        int own = s->connected && s->rid_len == m.rid_len && memcmp(s->rid, m.rid, m.rid_len) == 0;
+        if (own)
+            s->last_seen_ms = clock_mono_ms();
+        /* Revocation reaches live connections: a connection whose key is no longer valid gets
+         * a refusal for whatever it sends (a PUBLISH names its msg_id) and is cut. */
+        int err = 0;
+        if (!roster_key_find(self->roster, agency, key_id, clock_now_ms(), &err)) {
+            if (m.cmd == WIRE_PUBLISH)
+                s_on_publish(self, &m);
+            else
+                s_nack(self, &m, NULL, TACNET_EKEYID, "connection key revoked or expired");
+            s_conn_cut_msg(&m);
+            if (own)
+                s->connected = 0;
+            wire_msg_clear(&m);
+            continue;
+        }
         switch (m.cmd) {
         case WIRE_PUBLISH:
             s_on_publish(self, &m);
@@ -494,7 +546,6 @@ static void s_on_router(broker_t *self)
                                TACNET_EUNKNOWNPEER, NULL);
                 break;
             }
-            s->last_seen_ms = clock_mono_ms();
             if (m.cmd == WIRE_ACK) {
                 s_on_ack(self, &m, agency);
             } else {
@@ -719,6 +770,33 @@ static void s_maybe_reload(broker_t *self)
         return;
     }
     log_info("roster reloaded: version %u -> %u", old, roster_version(self->roster));
+    /* A session whose key the new roster revoked or expired is cut now, not at its next
+     * message: its reconnect then fails at ZAP. */
+    uint64_t now = clock_now_ms();
+    for (uint32_t a = 1; a < BROKER_MAX_AGENCY; a++) {
+        session_t *s = &self->sessions[a];
+        if (!s->connected || roster_key_find(self->roster, a, s->key_id, now, NULL))
+            continue;
+        int cut = s_conn_cut(s->fd, &s->peer, s->peer_len);
+        s->connected = 0;
+        log_warn("%s key %u revoked or expired: session closed%s", names_agency(a), s->key_id,
+                 cut ? ", connection cut" : "");
+    }
+}
+
+/* A session that sent nothing (its daemon pings every heartbeat) for the heartbeat timeout is
+ * down: status shows it, and expiry counts from its persisted cursor. */
+static void s_check_liveness(broker_t *self)
+{
+    uint64_t now = clock_mono_ms(), timeout = (uint64_t)self->cfg.heartbeat_ms * 3;
+    for (uint32_t a = 1; a < BROKER_MAX_AGENCY; a++) {
+        session_t *s = &self->sessions[a];
+        if (s->connected && now - s->last_seen_ms > timeout) {
+            s->connected = 0;
+            log_info("%s down: silent for %llu ms", names_agency(a),
+                     (unsigned long long)(now - s->last_seen_ms));
+        }
+    }
 }
 
 static char *s_status_json(broker_t *self)
@@ -989,6 +1067,7 @@ int broker_run(broker_t *self)
         if (now >= next_tick) {
             next_tick = now + self->cfg.tick_ms;
             s_maybe_reload(self);
+            s_check_liveness(self);
             s_check_escalations(self);
             if (now >= self->next_flush_ms) {
                 s_flush_cursors(self);
