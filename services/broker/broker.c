@@ -770,31 +770,29 @@ static void s_maybe_reload(broker_t *self)
         return;
     }
     log_info("roster reloaded: version %u -> %u", old, roster_version(self->roster));
-    /* A session whose key the new roster revoked or expired is cut now, not at its next
-     * message: its reconnect then fails at ZAP. */
-    uint64_t now = clock_now_ms();
-    for (uint32_t a = 1; a < BROKER_MAX_AGENCY; a++) {
-        session_t *s = &self->sessions[a];
-        if (!s->connected || roster_key_find(self->roster, a, s->key_id, now, NULL))
-            continue;
-        int cut = s_conn_cut(s->fd, &s->peer, s->peer_len);
-        s->connected = 0;
-        log_warn("%s key %u revoked or expired: session closed%s", names_agency(a), s->key_id,
-                 cut ? ", connection cut" : "");
-    }
 }
 
-/* A session that sent nothing (its daemon pings every heartbeat) for the heartbeat timeout is
- * down: status shows it, and expiry counts from its persisted cursor. */
-static void s_check_liveness(broker_t *self)
+/* Every tick: a session whose key the roster revoked or whose window ended is closed and its
+ * connection cut, without waiting for its next message (its reconnect then fails at ZAP); a
+ * session that sent nothing for the heartbeat timeout (daemons ping every heartbeat) is down,
+ * so status shows it and expiry counts from its persisted cursor. */
+static void s_check_sessions(broker_t *self)
 {
-    uint64_t now = clock_mono_ms(), timeout = (uint64_t)self->cfg.heartbeat_ms * 3;
+    uint64_t mono = clock_mono_ms(), now = clock_now_ms();
+    uint64_t timeout = (uint64_t)self->cfg.heartbeat_ms * 3;
     for (uint32_t a = 1; a < BROKER_MAX_AGENCY; a++) {
         session_t *s = &self->sessions[a];
-        if (s->connected && now - s->last_seen_ms > timeout) {
+        if (!s->connected)
+            continue;
+        if (!roster_key_find(self->roster, a, s->key_id, now, NULL)) {
+            int cut = s_conn_cut(s->fd, &s->peer, s->peer_len);
+            s->connected = 0;
+            log_warn("%s key %u revoked or expired: session closed%s", names_agency(a), s->key_id,
+                     cut ? ", connection cut" : "");
+        } else if (mono - s->last_seen_ms > timeout) {
             s->connected = 0;
             log_info("%s down: silent for %llu ms", names_agency(a),
-                     (unsigned long long)(now - s->last_seen_ms));
+                     (unsigned long long)(mono - s->last_seen_ms));
         }
     }
 }
@@ -1067,7 +1065,7 @@ int broker_run(broker_t *self)
         if (now >= next_tick) {
             next_tick = now + self->cfg.tick_ms;
             s_maybe_reload(self);
-            s_check_liveness(self);
+            s_check_sessions(self);
             s_check_escalations(self);
             if (now >= self->next_flush_ms) {
                 s_flush_cursors(self);
