@@ -526,8 +526,7 @@ static int s_rotate(Tacnet__Roster *r, void *arg, FILE *err)
     if (rc != 0)
         fprintf(err, "tacnet provision: cannot write %s: %s\n", path, tacnet_strerror(rc));
     else
-        fprintf(err,
-                "tacnet provision: %s key %u -> %u (old key valid %llu s more, kept as %s)\n",
+        fprintf(err, "tacnet provision: %s key %u -> %u (old key valid %llu s more, kept as %s)\n",
                 k->name, old->key_id, fresh->key_id, (unsigned long long)(k->overlap_ms / 1000),
                 old_path);
     seal_keys_destroy(&old);
