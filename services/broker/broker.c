@@ -67,6 +67,15 @@ typedef struct session {
     socklen_t peer_len;
 } session_t;
 
+#define BROKER_MAX_CUTS 16
+
+/* A connection to cut at the next tick. */
+typedef struct broker_cut {
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+} broker_cut_t;
+
 /* A PUBLISH that passed the stateless checks, waiting for the batch commit. */
 typedef struct pending {
     wire_msg_t msg;
@@ -101,6 +110,8 @@ struct broker {
     uint64_t write_head;
     /* counters for `tacnet broker status` */
     uint64_t accepted, duplicates, delivered, commits, batched_events;
+    broker_cut_t cuts[BROKER_MAX_CUTS];
+    size_t n_cuts;
     struct {
         int code;
         uint64_t n;
@@ -154,13 +165,25 @@ static int s_conn_cut(int fd, const struct sockaddr_storage *peer, socklen_t pee
     return shutdown(fd, SHUT_RDWR) == 0;
 }
 
-/* Cut the connection a message M came in on (its key was just found revoked). */
-static void s_conn_cut_msg(const wire_msg_t *m)
+/* Cut the connection a message M came in on (its key was just found revoked) at the next
+ * tick, so the refusal just queued for it has left first. */
+static void s_conn_cut_later(broker_t *self, const wire_msg_t *m)
 {
-    struct sockaddr_storage peer;
-    socklen_t len = sizeof(peer);
-    if (m->src_fd >= 0 && getpeername(m->src_fd, (struct sockaddr *)&peer, &len) == 0)
-        s_conn_cut(m->src_fd, &peer, len);
+    if (self->n_cuts == BROKER_MAX_CUTS || m->src_fd < 0)
+        return;
+    broker_cut_t *c = &self->cuts[self->n_cuts];
+    c->peer_len = sizeof(c->peer);
+    c->fd = m->src_fd;
+    if (getpeername(m->src_fd, (struct sockaddr *)&c->peer, &c->peer_len) == 0)
+        self->n_cuts++;
+}
+
+static void s_conn_cut_pending(broker_t *self)
+{
+    for (size_t i = 0; i < self->n_cuts; i++)
+        if (s_conn_cut(self->cuts[i].fd, &self->cuts[i].peer, self->cuts[i].peer_len))
+            log_warn("connection with a revoked or expired key cut");
+    self->n_cuts = 0;
 }
 
 /* ---------------------------------------------------------------- delivery */
@@ -331,8 +354,10 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
                             p->msg.sealed, p->msg.sealed_len, p->msg.sig, v.required, now);
         if (rc != 0)
             return rc;
-        if ((rc = journal_audit(self->journal, txn, names_agency(p->agency), "publish", hex,
-                                "accepted", 0)) != 0)
+        /* The actor names the signing key ("school/key2"), so a rotation is visible per event. */
+        char actor[48];
+        snprintf(actor, sizeof(actor), "%s/key%u", names_agency(p->agency), h->sender_key_id);
+        if ((rc = journal_audit(self->journal, txn, actor, "publish", hex, "accepted", 0)) != 0)
             return rc;
         FAULT_POINT("broker.after_put");
         /* Broker notices caused by this event commit with it, so none is lost or doubled. */
@@ -526,7 +551,7 @@ static void s_on_router(broker_t *self)
                 s_on_publish(self, &m);
             else
                 s_nack(self, &m, NULL, TACNET_EKEYID, "connection key revoked or expired");
-            s_conn_cut_msg(&m);
+            s_conn_cut_later(self, &m);
             if (own)
                 s->connected = 0;
             wire_msg_clear(&m);
@@ -1064,6 +1089,7 @@ int broker_run(broker_t *self)
         now = clock_mono_ms();
         if (now >= next_tick) {
             next_tick = now + self->cfg.tick_ms;
+            s_conn_cut_pending(self);
             s_maybe_reload(self);
             s_check_sessions(self);
             s_check_escalations(self);
