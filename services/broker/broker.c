@@ -547,11 +547,11 @@ static void s_on_router(broker_t *self)
          * a refusal for whatever it sends (a PUBLISH names its msg_id) and is cut. */
         int err = 0;
         if (!roster_key_find(self->roster, agency, key_id, clock_now_ms(), &err)) {
+            s_conn_cut_later(self, &m); /* before s_on_publish takes the message */
             if (m.cmd == WIRE_PUBLISH)
                 s_on_publish(self, &m);
             else
                 s_nack(self, &m, NULL, TACNET_EKEYID, "connection key revoked or expired");
-            s_conn_cut_later(self, &m);
             if (own)
                 s->connected = 0;
             wire_msg_clear(&m);
