@@ -693,13 +693,17 @@ Test(rel_net, t16_key_rotation_under_load_keeps_both_keys_for_the_overlap)
     long events = s_size("REL_NET_EVENTS", 400, 10000);
     long overlap = rel_env("REL_ROTATION_OVERLAP_SECONDS", 5);
     rel_world_up(&world);
-    /* The school publishes through its daemon, which signs with its key; A, C, D raw. */
+    /* The school streams through its daemon, which signs with its key; A, C, D raw. */
+    rel_prod_t *b = NULL;
     for (size_t i = 0; i < 4; i++) {
         uint32_t a = rel_agencies[i];
-        rel_prod_add(&world, a, a == TACNET__AGENCY__SCHOOL ? REL_API : REL_RAW,
-                     (size_t)events / (a == TACNET__AGENCY__SCHOOL ? 8 : 4));
+        rel_prod_t *p = rel_prod_add(&world, a, a == TACNET__AGENCY__SCHOOL ? REL_API : REL_RAW,
+                                     (size_t)events / 4);
+        if (a == TACNET__AGENCY__SCHOOL)
+            b = p;
     }
-    rel_pump(&world, 1500);
+    size_t b_n = b->n;
+    s_pump_paced(&world, b, b_n, 1500);
     uint64_t rotated = h_now_ms();
     cr_assert_eq(s_tacnet("provision --out '%s' --rotate school --overlap-seconds %ld",
                           world.env.pdir, overlap),
@@ -707,11 +711,13 @@ Test(rel_net, t16_key_rotation_under_load_keeps_both_keys_for_the_overlap)
     s_reload_all(&world);
     /* Inside the window: the daemon still on key 1 publishes, then restarts on key 2, and a
      * client with the old CURVE key still gets in. */
-    rel_pump(&world, 500);
+    s_pump_paced(&world, b, b_n, 500);
     s_restart(world.daemon[TACNET__AGENCY__SCHOOL]);
     h_client_t *old = h_connect(&world.env, TACNET__AGENCY__SCHOOL);
     cr_assert_eq(h_hello(old, 0, 8, NULL), 0, "the old key was refused inside the overlap");
     h_close(&old);
+    s_pump_paced(&world, b, b_n, 1000);
+    b->n = b_n;
     uint64_t t0 = h_now_ms();
     while (!rel_done(&world) && h_now_ms() - t0 < 60000)
         rel_pump(&world, 200);
