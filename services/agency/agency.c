@@ -189,6 +189,12 @@ static int s_connect(agency_t *self)
     zmq_setsockopt(self->dealer, ZMQ_CURVE_SECRETKEY, sec, 40);
     sodium_memzero(sec, sizeof(sec));
     zmq_setsockopt(self->dealer, ZMQ_IMMEDIATE, &one, sizeof(one));
+    /* No transparent reconnect: an event lost with a dropped connection while the next went
+     * out on libzmq's new one would arrive out of order and be refused (E_REPLAY) for good
+     * (reliability T08). A dead connection is noticed by missing PONGs instead, and a fresh
+     * socket resends the whole outbox in order after WELCOME. */
+    int no_reconnect = -1;
+    zmq_setsockopt(self->dealer, ZMQ_RECONNECT_IVL, &no_reconnect, sizeof(no_reconnect));
     zmq_setsockopt(self->dealer, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb));
     zmq_setsockopt(self->dealer, ZMQ_HEARTBEAT_TIMEOUT, &hbt, sizeof(hbt));
     zmq_setsockopt(self->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
@@ -441,7 +447,7 @@ static void s_tick(agency_t *self)
                          ? self->cfg.heartbeat_ms
                          : AGENCY_PING_MS;
     self->next_ping_ms = now + every;
-    if (now - self->last_pong_ms > (uint64_t)AGENCY_PING_MS * AGENCY_LIVENESS) {
+    if (now - self->last_pong_ms > every * AGENCY_LIVENESS) {
         /* No PONG for three intervals: the connection is dead or half-open. Start afresh. */
         log_info("broker silent: reconnecting");
         /* A broker restarted on another address publishes it in the endpoint file: read it

@@ -340,18 +340,6 @@ static void s_world_up_proxied(rel_world_t *w, proxy_t *px, uint32_t via, const 
     }
 }
 
-/* A raw producer whose connection goes through the proxy. */
-static rel_prod_t *s_prod_via_proxy(rel_world_t *w, const proxy_t *px, uint32_t agency,
-                                    size_t quota)
-{
-    char saved[256];
-    snprintf(saved, sizeof(saved), "%s", w->env.endpoint);
-    snprintf(w->env.endpoint, sizeof(w->env.endpoint), "tcp://127.0.0.1:%d", px->port);
-    rel_prod_t *p = rel_prod_add(w, agency, REL_RAW, quota);
-    snprintf(w->env.endpoint, sizeof(w->env.endpoint), "%s", saved);
-    return p;
-}
-
 /* Run `tacnet ARGS` (printf-style); returns its exit status. */
 static int s_tacnet(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int s_tacnet(const char *fmt, ...)
@@ -561,8 +549,8 @@ Test(rel_net, t10_indefinite_outcome_retries_apply_once)
 
 /* ---------------------------------------------------------------- T15 */
 
-/* Pump for MS with producer B held to a stream of one new event per 20 ms (out of B_N). */
-static void s_pump_paced(rel_world_t *w, rel_prod_t *b, size_t b_n, int ms)
+/* Pump for MS with producer B held to a stream of one new event per EVERY ms (out of B_N). */
+static void s_pump_every(rel_world_t *w, rel_prod_t *b, size_t b_n, int ms, int every)
 {
     uint64_t end = h_now_ms() + (uint64_t)ms;
     do {
@@ -570,9 +558,31 @@ static void s_pump_paced(rel_world_t *w, rel_prod_t *b, size_t b_n, int ms)
         size_t next;
         rel_inflight(b, &next);
         b->n = next + 1 < b_n ? next + 1 : b_n;
-        rel_pump(w, 20);
-        if (h_now_ms() - t < 20)
-            h_sleep_ms((int)(20 - (h_now_ms() - t)));
+        rel_pump(w, every);
+        if (h_now_ms() - t < (uint64_t)every)
+            h_sleep_ms((int)((uint64_t)every - (h_now_ms() - t)));
+    } while (h_now_ms() < end);
+}
+
+static void s_pump_paced(rel_world_t *w, rel_prod_t *b, size_t b_n, int ms)
+{
+    s_pump_every(w, b, b_n, ms, 20);
+}
+
+/* Pump for MS with every producer held to one new event per EVERY ms (FULL: their quotas). */
+static void s_pump_all_every(rel_world_t *w, const size_t *full, int ms, int every)
+{
+    uint64_t end = h_now_ms() + (uint64_t)ms;
+    do {
+        uint64_t t = h_now_ms();
+        for (size_t i = 0; i < w->n_prod; i++) {
+            size_t next;
+            rel_inflight(&w->prod[i], &next);
+            w->prod[i].n = next + 1 < full[i] ? next + 1 : full[i];
+        }
+        rel_pump(w, every);
+        if (h_now_ms() - t < (uint64_t)every)
+            h_sleep_ms((int)((uint64_t)every - (h_now_ms() - t)));
     } while (h_now_ms() < end);
 }
 
@@ -788,21 +798,47 @@ Test(rel_net, t08_connection_faults_through_a_proxy_lose_and_repeat_nothing)
     for (size_t i = 0; i < 4; i++)
         all |= 1u << rel_agencies[i];
     s_world_up_proxied(&world, &proxy, all, "tick_ms = 50");
-    for (size_t i = 0; i < 4; i++)
-        s_prod_via_proxy(&world, &proxy, rel_agencies[i], (size_t)events / 4);
+    /* The producers are the daemons (through their local API), so what crosses the proxy is
+     * the product's own outbox and resend logic; social care only receives. A raw test client
+     * that lets libzmq reconnect under it can reorder its own events (and have the later one
+     * refused as a replay): the daemons do not. */
+    for (size_t i = 0; i < 3; i++)
+        rel_prod_add(&world, rel_agencies[i], REL_API, (size_t)events / 3);
     proxy.delay_ms = 20;
     proxy.jitter_ms = 40;
     proxy.stall_max_ms = 1500;
     proxy.stall_every_ms = 1000;
     proxy.cut_every_ms = 1500;
-    uint64_t t0 = h_now_ms();
-    while (h_now_ms() - t0 < (uint64_t)fault_s * 1000) {
-        rel_pump(&world, 200);
+    /* The producers spread their events over the whole fault period, so faults meet
+     * publishing as well as delivery. */
+    size_t full[REL_MAX_PROD];
+    for (size_t i = 0; i < world.n_prod; i++)
+        full[i] = world.prod[i].n;
+    uint64_t t0 = h_now_ms(), span = (uint64_t)fault_s * 1000;
+    while (h_now_ms() - t0 < span) {
+        uint64_t el = h_now_ms() - t0;
+        for (size_t i = 0; i < world.n_prod; i++) {
+            size_t allow = REL_SETUP_API + (size_t)((full[i] - REL_SETUP_API) * el / span) + 1;
+            world.prod[i].n = allow < full[i] ? allow : full[i];
+        }
+        rel_pump(&world, 100);
         if (rel_done(&world))
-            h_sleep_ms(50);
+            h_sleep_ms(20);
     }
+    for (size_t i = 0; i < world.n_prod; i++)
+        world.prod[i].n = full[i];
     s_px_calm(&proxy);
     long drain_ms = s_drain(&world, 60000);
+    for (size_t i = 0; i < world.n_prod && !rel_done(&world); i++)
+        for (size_t k = 0; k < world.prod[i].n; k++)
+            if (!world.prod[i].ev[k].acked)
+                fprintf(stderr,
+                        "[rel] T08: producer %zu (agency %u): event %zu sent %d not acked\n", i,
+                        world.prod[i].agency, k, world.prod[i].ev[k].sent);
+    for (int k = 0; k < 1024 && !rel_done(&world); k++)
+        if (rel_nacks[k])
+            fprintf(stderr, "[rel] T08: refusals %s: %ld\n", tacnet_errname(-k - 1000),
+                    rel_nacks[k]);
     cr_assert(rel_done(&world),
               "not every event acknowledged 60 s after the faults stopped "
               "(seed %llu)",
@@ -815,7 +851,8 @@ Test(rel_net, t08_connection_faults_through_a_proxy_lose_and_repeat_nothing)
     rel_stat("t08_proxy_cuts", proxy.cuts);
     rel_stat("t08_proxy_stalls", proxy.stalls);
     rel_stat("t08_acked_after_faults_ms", drain_ms);
-    rel_check_t c = rel_check(&world, 120000);
+    /* Every event at every recipient within 60 s of the faults stopping. */
+    rel_check_t c = rel_check(&world, 60000);
     rel_check_assert(&c, "T08");
 }
 
@@ -877,8 +914,12 @@ Test(rel_net, t09_partition_and_heal_waits_reports_and_delivers)
     h_sharing_path = NULL;
     rel_prod_add(&world, TACNET__AGENCY__CAMHS, REL_RAW, (size_t)events / 2);
     rel_prod_t *c_prod =
-        rel_prod_add(&world, TACNET__AGENCY__HEALTH_VISITING, REL_API, (size_t)events / 10);
-    rel_pump(&world, 1500);
+        rel_prod_add(&world, TACNET__AGENCY__HEALTH_VISITING, REL_API, (size_t)events / 2);
+    /* A and C stream one event each per 100 ms throughout, partitions included. */
+    size_t full[REL_MAX_PROD];
+    for (size_t i = 0; i < world.n_prod; i++)
+        full[i] = world.prod[i].n;
+    s_pump_all_every(&world, full, 1500, 100);
     cr_assert_eq(s_connected("health_visiting"), 1);
     long detect_max = 0;
     for (long i = 0; i < parts; i++) {
@@ -886,7 +927,7 @@ Test(rel_net, t09_partition_and_heal_waits_reports_and_delivers)
         uint64_t t0 = h_now_ms(), down = 0;
         size_t queued = c_prod->acked;
         while (h_now_ms() - t0 < (uint64_t)secs * 1000) {
-            rel_pump(&world, 50);
+            s_pump_all_every(&world, full, 100, 100);
             if (!down && s_connected("health_visiting") == 0)
                 down = h_now_ms();
         }
@@ -898,7 +939,7 @@ Test(rel_net, t09_partition_and_heal_waits_reports_and_delivers)
         /* C's daemon went on queuing in its outbox while cut off. */
         cr_assert_gt(c_prod->acked, queued, "C queued nothing during partition %ld", i);
         proxy.partition = 0;
-        rel_pump(&world, 2000);
+        s_pump_all_every(&world, full, 2000, 100);
     }
     cr_assert_eq(s_non_delivery(world.daemon[TACNET__AGENCY__CAMHS]), 0,
                  "non-delivery reported for a partition shorter than the expiry");
@@ -906,8 +947,10 @@ Test(rel_net, t09_partition_and_heal_waits_reports_and_delivers)
     proxy.partition = 1;
     uint64_t t0 = h_now_ms();
     while (h_now_ms() - t0 < (uint64_t)long_secs * 1000)
-        rel_pump(&world, 100);
+        s_pump_all_every(&world, full, 100, 100);
     proxy.partition = 0;
+    for (size_t i = 0; i < world.n_prod; i++)
+        world.prod[i].n = full[i];
     long reports = 0;
     for (t0 = h_now_ms(); h_now_ms() - t0 < 15000 && reports == 0; h_sleep_ms(200))
         reports = s_non_delivery(world.daemon[TACNET__AGENCY__CAMHS]);
