@@ -22,7 +22,7 @@ large) export REL_EVENTS=${REL_EVENTS:-10000} REL_KILLS=${REL_KILLS:-20} \
 *)     echo "reliability.sh: REL_SIZE must be ci or large" >&2; exit 2 ;;
 esac
 
-export TACNET_BIN=${TACNET_BIN:-$PWD/$build/bin} TACNET_SRC=$PWD
+export TACNET_BIN=${TACNET_BIN:-$PWD/$build/bin} TACNET_SRC=$PWD REL_SIZE=$size
 stats=$PWD/$build/reliability-stats.txt
 summary=$PWD/$build/reliability-summary.txt
 : >"$stats"
@@ -69,6 +69,12 @@ maxv() { awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { print m + 0 }' "$stat
     row "slowest restart to ready (ms)" "$(maxv restart_ready_max_ms)"
     row "malformed inputs tried / accepted" "$(sum malformed_tried) / $(sum malformed_accepted)"
     row "attacks tried / accepted" "$(sum attacks_tried) / $(sum attacks_accepted)"
+    row "proxy connection cuts / stalls (T08)" "$(sum t08_proxy_cuts) / $(sum t08_proxy_stalls)"
+    row "partitions / slowest marked down ms (T09)" "$(sum t09_partitions) / $(maxv t09_down_detect_max_ms)"
+    row "non-delivery reports, long partition (T09)" "$(sum t09_non_delivery_reports)"
+    row "same-msg_id retries / late ones (T10)" "$(sum t10_retries) / $(sum t10_late_retries)"
+    row "revoked key refused after ms (T15)" "$(maxv t15_refused_after_ms)"
+    row "key rotations / refused in overlap (T16)" "$(sum t16_rotations) / $(sum t16_refused_in_overlap)"
     row "fuzz targets / executions" "$(sum fuzz_targets) / $(sum fuzz_execs)"
     row "fuzz crashes" "$(sum fuzz_crashes)"
     row "tests SKIPPED (never counted as passed)" "$(grep -c '^skipped' "$stats")"
