@@ -159,10 +159,25 @@ void b_case_open_all(h_env_t *e, void *sock, const char *ref, uint64_t *sseq)
     }
 }
 
+static int s_stat(const char *path, uint64_t *cpu_us, long *rss_kb);
+
 int b_proc(pid_t pid, uint64_t *cpu_us, long *rss_kb)
 {
-    char path[64], buf[4096];
+    char path[64];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    return s_stat(path, cpu_us, rss_kb);
+}
+
+int b_proc_loop(pid_t pid, uint64_t *cpu_us)
+{
+    char path[80];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+    return s_stat(path, cpu_us, NULL);
+}
+
+static int s_stat(const char *path, uint64_t *cpu_us, long *rss_kb)
+{
+    char buf[4096];
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;

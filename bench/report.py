@@ -71,6 +71,9 @@ ROWS += [
     ("ingest", "events_per_commit", "Broker events per commit at ingest", None, "", "", None),
     ("catchup", "cpu_us_per_event_daemon", "Daemon CPU per event in catch-up (µs)",
      ("baseline", "ed25519_verify_us"), "one Ed25519 verify (µs)", "x", None),
+    ("catchup", "cpu_us_per_event_daemon_loop",
+     "Daemon loop thread's CPU per event in catch-up (µs; its helpers verify and open)",
+     ("baseline", "ed25519_verify_us"), "one Ed25519 verify (µs)", "x", None),
     ("mosquitto", "broker_cpu_us_per_event", "Mosquitto broker CPU per event, 1→3 (µs)", None,
      "", "", None),
 ]

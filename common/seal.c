@@ -28,6 +28,7 @@
 #define SEAL_KEYFILE_MAX  4096
 #define SEAL_BLIND_BYTES  16
 
+_Static_assert(SEAL_CTX_WARM_MAX <= SEAL_CACHE_SLOTS, "warmed keys must all stay cached");
 _Static_assert(crypto_box_NONCEBYTES == SEAL_NONCE_BYTES, "wrap nonce size");
 _Static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES == SEAL_NONCE_BYTES, "nonce size");
 _Static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == SEAL_KEY_BYTES, "key size");
@@ -588,6 +589,11 @@ static const uint8_t *s_shared(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_
     self->cache[slot] = *scratch;
     sodium_memzero(scratch, sizeof *scratch);
     return self->cache[slot].shared;
+}
+
+int seal_ctx_warm(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_BYTES])
+{
+    return s_shared(self, peer_pk) ? 0 : TACNET_EOPEN;
 }
 
 /* PREFIX || A || B in a fresh buffer (public data: header and digest). */

@@ -86,6 +86,13 @@ typedef struct seal_ctx seal_ctx_t;
 seal_ctx_t *seal_ctx_new(const seal_keys_t *mine);
 void seal_ctx_destroy(seal_ctx_t **self_p);
 
+/* Compute and cache the pairwise key for PEER_PK now. A ctx is not thread-safe, except that
+ * seal_open from several threads at once only reads it when the key of every sender it opens
+ * for is cached: warm up to SEAL_CTX_WARM_MAX distinct keys first (more could evict one).
+ * Returns 0, or TACNET_EOPEN for a peer key with no usable shared key. */
+#define SEAL_CTX_WARM_MAX 32
+int seal_ctx_warm(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_BYTES]);
+
 /* Seal BODY for RCPTS (1..SEAL_MAX_RECIPIENTS) bound to HEADER, and sign. *SEALED is malloc'd and
  * owned by the caller. Returns 0, TACNET_EINVAL (no or too many recipients, an agency over 255,
  * the same (agency, key_id) twice, or a peer key with no usable shared key). */

@@ -6,6 +6,7 @@
 #include "fault.h"
 #include "log.h"
 #include "names.h"
+#include "verifier.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -213,6 +214,7 @@ typedef struct prepared {
     uint64_t seq;
     wire_msg_t msg;
     Tacnet__Header *h;
+    const Tacnet__NodeKey *key; /* the sender's, in self->roster */
     uint8_t *body;
     size_t blen;
     int code; /* 0 apply; else quarantine with this code */
@@ -262,10 +264,10 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
     return rc;
 }
 
-static void s_prepare(agency_t *self, prepared_t *p)
+/* Before the signature check: unpack the header and find the sender's key for this event. */
+static void s_prepare_header(agency_t *self, prepared_t *p)
 {
     int err = 0;
-    Tacnet__Body *b = NULL;
     p->h = wire_header_unpack(p->msg.header, p->msg.header_len, &err);
     if (!p->h) {
         p->code = err;
@@ -274,18 +276,18 @@ static void s_prepare(agency_t *self, prepared_t *p)
     /* The key as it stood when the event was made (the broker checked it at receipt): a
      * rotated-out key still verifies what it signed in its window, and a revoked one refuses
      * whatever is dated after the revocation. */
-    const Tacnet__NodeKey *sk =
+    p->key =
         roster_key_find(self->roster, p->h->sender, p->h->sender_key_id, p->h->created_at_ms, &err);
-    if (!sk) {
+    if (!p->key)
         p->code = TACNET_EKEYID;
-        return;
-    }
-    if (seal_verify(sk->sign_pk.data, p->msg.header, p->msg.header_len, p->msg.sealed,
-                    p->msg.sealed_len, p->msg.sig) != 0) {
-        p->code = TACNET_ESIGNATURE;
-        return;
-    }
-    if ((err = seal_open(self->seal, sk->seal_pk.data, p->msg.header, p->msg.header_len,
+}
+
+/* After the signature verified: open, and check the body as its sender should have. */
+static void s_prepare_body(agency_t *self, prepared_t *p)
+{
+    int err = 0;
+    Tacnet__Body *b = NULL;
+    if ((err = seal_open(self->seal, p->key->seal_pk.data, p->msg.header, p->msg.header_len,
                          p->msg.sealed, p->msg.sealed_len, &p->body, &p->blen)) != 0) {
         p->code = err;
         return;
@@ -307,6 +309,60 @@ static void s_prepare(agency_t *self, prepared_t *p)
         agency_view_reply_free(&scratch);
     }
     tacnet__body__free_unpacked(b, NULL);
+}
+
+typedef struct {
+    agency_t *self;
+    prepared_t *items;
+    int open_too; /* every sender's pairwise key is cached: seal_open only reads the ctx */
+} prepare_arg_t;
+
+/* One item, on a verifier thread or the loop's: everything it touches is the item's own or
+ * read-only while the batch is prepared (roster, policy, keys; the view through a read txn of
+ * its own). */
+static void s_prepare_one(void *argp, size_t i)
+{
+    prepare_arg_t *a = argp;
+    prepared_t *p = &a->items[i];
+    if (p->code)
+        return;
+    if (seal_verify(p->key->sign_pk.data, p->msg.header, p->msg.header_len, p->msg.sealed,
+                    p->msg.sealed_len, p->msg.sig) != 0)
+        p->code = TACNET_ESIGNATURE;
+    else if (a->open_too)
+        s_prepare_body(a->self, p);
+}
+
+/* Verify and open every item of the batch, on the verifier's threads as well as this one: the
+ * signature check and the text check are most of a DELIVER's cost, and catch-up would
+ * otherwise use one core. Recipients verify before opening (DESIGN §4). */
+static void s_prepare_batch(agency_t *self, prepared_t *items, size_t n)
+{
+    const uint8_t *warm[SEAL_CTX_WARM_MAX];
+    size_t n_warm = 0;
+    int open_too = 1;
+    for (size_t i = 0; i < n; i++) {
+        prepared_t *p = &items[i];
+        s_prepare_header(self, p);
+        if (p->code)
+            continue;
+        const uint8_t *pk = p->key->seal_pk.data;
+        size_t w = 0;
+        while (w < n_warm && memcmp(warm[w], pk, SEAL_KEY_BYTES) != 0)
+            w++;
+        if (w < n_warm)
+            continue;
+        if (n_warm == SEAL_CTX_WARM_MAX || seal_ctx_warm(self->seal, pk) != 0)
+            open_too = 0; /* rare (a sender with a bad key): open on this thread below */
+        else
+            warm[n_warm++] = pk;
+    }
+    prepare_arg_t a = { self, items, open_too };
+    verifier_for(self->verifier, n, s_prepare_one, &a);
+    if (!open_too)
+        for (size_t i = 0; i < n; i++)
+            if (!items[i].code)
+                s_prepare_body(self, &items[i]);
 }
 
 static void s_prepared_clear(prepared_t *p)
@@ -369,7 +425,6 @@ static void s_on_dealer(agency_t *self)
                 items[n].seq = d->seq;
                 items[n].msg = m;
                 memset(&m, 0, sizeof(m));
-                s_prepare(self, &items[n]);
                 expect_prev = items[n].seq;
                 n++;
             }
@@ -400,6 +455,7 @@ static void s_on_dealer(agency_t *self)
         wire_msg_clear(&m);
     }
     if (n > 0) {
+        s_prepare_batch(self, items, n);
         apply_arg_t a = { self, items, n };
         int rc = store_write(self->store, s_apply_batch, &a);
         if (rc == 0) {
@@ -519,6 +575,11 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
         goto fail;
     }
     self->seal = seal_ctx_new(self->keys);
+    if (!(self->verifier = verifier_new(0))) {
+        snprintf(why, whylen, "cannot start the signature-check threads");
+        *err = TACNET_ENOMEM;
+        goto fail;
+    }
     self->policy = policy_new(cfg->gazetteer_dir, err);
     if (!self->policy) {
         snprintf(why, whylen, "%s: cannot load the gazetteer: %s", cfg->gazetteer_dir,
@@ -642,6 +703,7 @@ void agency_destroy(agency_t **self_p)
     agency_view_close(self);
     policy_destroy(&self->policy);
     holidays_destroy(&self->holidays);
+    verifier_destroy(&self->verifier);
     seal_ctx_destroy(&self->seal);
     seal_keys_destroy(&self->keys);
     roster_destroy(&self->roster);

@@ -638,22 +638,30 @@ int agency_http_start(agency_t *self, char *why, size_t whylen)
 {
     if (!self->cfg.http_port)
         return 0;
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)self->cfg.http_port);
+    /* An IPv4 or an IPv6 address; a proxy in front terminates TLS (see the README). */
     const char *listen = self->cfg.http_listen ? self->cfg.http_listen : "127.0.0.1";
-    if (inet_pton(AF_INET, listen, &sa.sin_addr) != 1) {
-        snprintf(why, whylen, "[http] listen = %s is not an IPv4 address", listen);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *sa4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sa6 = (struct sockaddr_in6 *)&ss;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    if (inet_pton(AF_INET, listen, &sa4->sin_addr) == 1) {
+        sa4->sin_family = AF_INET;
+        sa4->sin_port = htons((uint16_t)self->cfg.http_port);
+    } else if (inet_pton(AF_INET6, listen, &sa6->sin6_addr) == 1) {
+        sa6->sin6_family = AF_INET6;
+        sa6->sin6_port = htons((uint16_t)self->cfg.http_port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(why, whylen, "[http] listen = %s is not an IPv4 or IPv6 address", listen);
         return TACNET_ECONFIG;
     }
     struct agency_http *h = xcalloc(1, sizeof(*h));
     h->agency = self;
-    h->d =
-        MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, s_handler, self,
-                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
-                         (unsigned)HTTP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                         MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
+    h->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)120, MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         h->d ? MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!info) {
@@ -667,7 +675,9 @@ int agency_http_start(agency_t *self, char *why, size_t whylen)
     h->fd = info->epoll_fd;
     h->seen_applied = self->last_applied;
     self->http = h;
-    log_info("dashboard on http://%s:%u/", listen, self->cfg.http_port);
+    log_info(sa6->sin6_family == AF_INET6 ? "dashboard on http://[%s]:%u/"
+                                          : "dashboard on http://%s:%u/",
+             listen, self->cfg.http_port);
     return 0;
 }
 

@@ -36,8 +36,9 @@ struct agency {
     uint8_t root_pk[SEAL_KEY_BYTES];
     seal_keys_t *keys;
     seal_ctx_t *seal;
-    uint8_t *rest_key;  /* at-rest key, sodium_malloc */
-    uint8_t *blind_key; /* blind index key, sodium_malloc */
+    struct verifier *verifier; /* signature checks of a DELIVER batch on helper threads */
+    uint8_t *rest_key;         /* at-rest key, sodium_malloc */
+    uint8_t *blind_key;        /* blind index key, sodium_malloc */
     policy_t *policy;
     holidays_t *holidays;
     /* sync state */

@@ -239,6 +239,19 @@ static void s_start(escalate_t *self, escalate_record_t *r, const char *case_ref
     r->deadline_ms = escalate_deadline(&self->policy, self->holidays, 1, r->urgent, now_ms);
 }
 
+/* An urgent challenge joined R: the current stage runs on the urgent track from now, unless its
+ * working-day deadline is sooner, and the parties hear the new deadline. */
+static void s_make_urgent(escalate_t *self, escalate_record_t *r, uint64_t now_ms,
+                          escalate_notices_t *out)
+{
+    r->urgent = 1;
+    uint64_t due = escalate_deadline(&self->policy, self->holidays, r->stage, 1, now_ms);
+    if (due && due < r->deadline_ms)
+        r->deadline_ms = due;
+    s_touch(self, r);
+    s_emit(self, r, TACNET__ESCALATION_EVENT__ESC_ADVANCED, out);
+}
+
 int escalate_open(escalate_t *self, const escalate_request_t *req, uint64_t now_ms,
                   escalate_notices_t *out, uint8_t id_out[ESCALATE_ID_LEN])
 {
@@ -257,6 +270,8 @@ int escalate_open(escalate_t *self, const escalate_request_t *req, uint64_t now_
     if (same) {
         if (id_out)
             memcpy(id_out, same->id, ESCALATE_ID_LEN);
+        if (req->urgent && !same->urgent && same->state == ESCALATE_OPEN)
+            s_make_urgent(self, same, now_ms, out);
         return TACNET_EEXISTS;
     }
     escalate_record_t *r = s_add(self);

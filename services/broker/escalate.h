@@ -152,7 +152,10 @@ void escalate_destroy(escalate_t **self_p);
 /* Open an escalation for an explicit disagreement. Exactly one escalation per dispute: a retry
  * of the same msg_id (in any state), a disagreement about the same refers_to while one is not
  * closed, or the same case and the same pair of parties (either way round) while one is not
- * closed, returns TACNET_EEXISTS and no notice, with ID_OUT set to the existing escalation.
+ * closed, returns TACNET_EEXISTS with ID_OUT set to the existing escalation and no notice,
+ * except that an urgent request joining an open escalation on the working-day track moves it to
+ * the urgent track (its stage deadline comes forward to the urgent hours from NOW_MS, never
+ * later) and appends an ADVANCED notice for the same stage carrying the new deadline.
  * Otherwise returns 0, appends an OPENED notice to OUT and sets ID_OUT (may be NULL).
  * TACNET_EINVAL for missing fields, identical parties or a case ref longer than 31 bytes. */
 int escalate_open(escalate_t *self, const escalate_request_t *req, uint64_t now_ms,

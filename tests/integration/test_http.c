@@ -41,7 +41,9 @@ static h_agency_t *s_up(uint32_t agency)
     port[agency] = s_free_port();
     FILE *f = fopen(a->conf, "a");
     cr_assert_not_null(f);
-    fprintf(f, "[http]\nlisten = 127.0.0.1\nport = %d\n", port[agency]);
+    /* Health visiting serves on IPv6 loopback, the others on IPv4. */
+    fprintf(f, "[http]\nlisten = %s\nport = %d\n", agency == HV ? "::1" : "127.0.0.1",
+            port[agency]);
     fclose(f);
     cr_assert_eq(h_agency_start(a, NULL), 0, "agency %u did not start (log %s)", agency, a->log);
     return a;
@@ -129,11 +131,22 @@ static void s_resp_free(resp_t *r)
 static resp_t s_http(uint32_t agency, const char *method, const char *path, const char *headers,
                      const char *body)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET,
-                              .sin_port = htons((uint16_t)port[agency]),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "connect to %d", port[agency]);
+    int fd;
+    if (agency == HV) {
+        fd = socket(AF_INET6, SOCK_STREAM, 0);
+        struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6,
+                                    .sin6_port = htons((uint16_t)port[agency]),
+                                    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+        cr_assert_eq(connect(fd, (struct sockaddr *)&sa6, sizeof(sa6)), 0, "connect to [::1]:%d",
+                     port[agency]);
+    } else {
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t)port[agency]),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "connect to %d",
+                     port[agency]);
+    }
     struct timeval tv = { 10, 0 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     size_t blen = body ? strlen(body) : 0;

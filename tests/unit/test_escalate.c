@@ -92,6 +92,69 @@ Test(escalate, urgent_track_runs_in_hours_through_holidays)
     holidays_destroy(&h);
 }
 
+/* An urgent challenge joining an open escalation on the working-day track moves it to the urgent
+ * track: the stage's deadline comes forward to the urgent hours from now, and the parties hear it
+ * once. A later urgent challenge, or one to an escalation already urgent, changes nothing. */
+Test(escalate, urgent_challenge_moves_an_open_escalation_to_the_urgent_track)
+{
+    holidays_t *h = s_holidays();
+    escalate_policy_t p;
+    escalate_policy_default(&p);
+    escalate_t *e = escalate_new(&p, h);
+    uint8_t m1[16], m2[16], m3[16], r1[16], got[16];
+    s_id(m1, 0x31);
+    s_id(m2, 0x32);
+    s_id(m3, 0x33);
+    s_id(r1, 0x41);
+    escalate_notices_t out = { 0 };
+    uint64_t t = s_at(20260601, 9);
+    escalate_request_t a =
+        s_req(m1, r1, CASE_A, TACNET__AGENCY__SCHOOL, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_eq(escalate_open(e, &a, t, &out, NULL), 0);
+    uint64_t slow = out.items[0].deadline_ms;
+    cr_assert_eq(out.items[0].urgent, 0);
+    escalate_record_t before;
+    cr_assert_eq(escalate_get(e, m1, &before), 0);
+    escalate_record_t *changed;
+    escalate_changed_take(e, &changed);
+
+    escalate_request_t b =
+        s_req(m2, r1, CASE_A, TACNET__AGENCY__SOCIAL_CARE, TACNET__AGENCY__SCHOOL);
+    b.urgent = 1;
+    cr_assert_eq(escalate_open(e, &b, t + CLOCK_HOUR_MS, &out, got), TACNET_EEXISTS);
+    cr_assert_arr_eq(got, m1, 16);
+    cr_assert_eq(out.n, 2);
+    const escalate_notice_t *n = &out.items[1];
+    cr_assert_eq(n->event, TACNET__ESCALATION_EVENT__ESC_ADVANCED);
+    cr_assert_eq(n->stage, 1);
+    cr_assert_eq(n->urgent, 1);
+    cr_assert_eq(n->deadline_ms, t + CLOCK_HOUR_MS + 24 * CLOCK_HOUR_MS);
+    cr_assert_lt(n->deadline_ms, slow);
+    cr_assert(s_has(n, TACNET__AGENCY__SCHOOL) && s_has(n, TACNET__AGENCY__SOCIAL_CARE));
+    escalate_record_t r;
+    cr_assert_eq(escalate_get(e, m1, &r), 0);
+    cr_assert_eq(r.urgent, 1);
+    cr_assert_eq(r.stage, 1);
+    cr_assert_eq(r.deadline_ms, n->deadline_ms);
+    cr_assert_eq(r.stage_started_ms, before.stage_started_ms);
+    cr_assert_eq(escalate_changed_take(e, &changed), 1, "the switch is persisted");
+
+    /* already urgent: nothing more */
+    escalate_request_t c =
+        s_req(m3, r1, CASE_A, TACNET__AGENCY__SCHOOL, TACNET__AGENCY__SOCIAL_CARE);
+    c.urgent = 1;
+    cr_assert_eq(escalate_open(e, &c, t + 2 * CLOCK_HOUR_MS, &out, got), TACNET_EEXISTS);
+    cr_assert_eq(out.n, 2);
+    cr_assert_eq(escalate_changed_take(e, &changed), 0);
+    /* and the urgent deadline fires as the urgent track's */
+    cr_assert_eq(escalate_due(e, r.deadline_ms, &out), 1);
+    cr_assert_eq(out.items[2].stage, 2);
+    cr_assert_eq(out.items[2].deadline_ms, r.deadline_ms + 24 * CLOCK_HOUR_MS);
+    escalate_notices_clear(&out);
+    escalate_destroy(&e);
+    holidays_destroy(&h);
+}
+
 Test(escalate, test_policy_seconds_override_every_track)
 {
     escalate_policy_t p;

@@ -1,0 +1,55 @@
+/* verifier: Ed25519 checks of a batch of events spread over helper threads.
+ *
+ * A signature check (~43 µs) is most of what the broker and a daemon spend per event, and each
+ * process is one thread around one poll loop, so a burst (broker ingest, a daemon catching up)
+ * used one core. The loop collects a batch as before, fills one job per event and calls
+ * verifier_run, which checks the jobs on the helper threads and on the calling thread together
+ * and returns when every job has its result: the loop stays the only thread that touches
+ * sockets, LMDB and state, and the results come back in the batch's order.
+ *
+ * seal_verify is a pure function of the job's inputs, which is what makes this safe: the jobs
+ * point at bytes the caller owns and does not change until verifier_run returns.
+ */
+#ifndef TACNET_VERIFIER_H
+#define TACNET_VERIFIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seal.h"
+
+/* One signature to check. RESULT is written by verifier_run: 0 or TACNET_ESIGNATURE
+ * (TACNET_EINVAL for NULL inputs, as seal_verify). */
+typedef struct verifier_job {
+    const uint8_t *sign_pk; /* SEAL_KEY_BYTES */
+    const uint8_t *header;
+    size_t header_len;
+    const uint8_t *sealed;
+    size_t sealed_len;
+    const uint8_t *sig; /* SEAL_SIG_BYTES */
+    int result;
+} verifier_job_t;
+
+typedef struct verifier verifier_t;
+
+/* A verifier with THREADS helper threads; 0 means one per online CPU beyond the caller's
+ * (none on a one-CPU machine, when every batch is checked on the calling thread). Capped at
+ * 7. Returns an owned verifier (free with verifier_destroy), or NULL if a thread could not be
+ * started. */
+verifier_t *verifier_new(unsigned threads);
+
+/* Stops and joins the helper threads. Null-safe; sets *SELF_P to NULL. */
+void verifier_destroy(verifier_t **self_p);
+
+/* Check JOBS[0..N) and set each job's result. Batches too small to be worth waking a helper
+ * (under VERIFIER_MIN_SHARED jobs), or a NULL SELF, are checked on the calling thread. Not
+ * re-entrant: one caller thread per verifier. */
+#define VERIFIER_MIN_SHARED 4
+void verifier_run(verifier_t *self, verifier_job_t *jobs, size_t n);
+
+/* The same for any per-item work: FN(ARG, i) for every i in [0, N), each exactly once, on the
+ * helpers and the calling thread; returns when all have returned. FN must be safe to run
+ * concurrently for different i (it may only read state shared between items). */
+void verifier_for(verifier_t *self, size_t n, void (*fn)(void *arg, size_t i), void *arg);
+
+#endif
