@@ -33,6 +33,35 @@ _Static_assert(OFF_PREV == OFF_REASON + sizeof(((audit_record_t *)0)->reason), "
 _Static_assert(OFF_HASH + AUDIT_HASH_BYTES == AUDIT_RECORD_BYTES, "layout");
 
 static const uint8_t s_head_key[8] = { 0 };
+/* After a prune: first kept seq (8) || hash of the last pruned record (32). Nine zero bytes:
+ * it sorts between the head and record 1, so MDB_APPEND of new records still works. */
+static const uint8_t s_anchor_key[9] = { 0 };
+#define AUDIT_ANCHOR_SIZE (8 + AUDIT_HASH_BYTES)
+
+/* The anchor: *FIRST (1 when none) and the prev_hash the first record must carry (zeros when
+ * none). Returns 0, or TACNET_EAUDIT for a malformed anchor, or a store code. */
+static int s_anchor(MDB_txn *txn, MDB_dbi dbi, uint64_t *first, uint8_t prev[AUDIT_HASH_BYTES])
+{
+    MDB_val v;
+    *first = 1;
+    memset(prev, 0, AUDIT_HASH_BYTES);
+    int rc = store_get(txn, dbi, s_anchor_key, sizeof(s_anchor_key), &v);
+    if (rc == TACNET_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (v.mv_size != AUDIT_ANCHOR_SIZE || store_u64_get(v.mv_data) < 2)
+        return TACNET_EAUDIT;
+    *first = store_u64_get(v.mv_data);
+    memcpy(prev, (const uint8_t *)v.mv_data + 8, AUDIT_HASH_BYTES);
+    return 0;
+}
+
+static int s_is_anchor(const MDB_val *k)
+{
+    return k->mv_size == sizeof(s_anchor_key) &&
+           memcmp(k->mv_data, s_anchor_key, sizeof(s_anchor_key)) == 0;
+}
 
 /* Printable ASCII only: the fields are codes and ids, and `tacnet audit` prints them raw. */
 static int s_field_ok(const char *s, size_t cap)
@@ -160,10 +189,19 @@ static int s_walk(MDB_cursor *cur, uint64_t *count, uint64_t *bad, int *have_hea
     uint64_t expect = 1;
     uint8_t prev[AUDIT_HASH_BYTES] = { 0 };
     MDB_val k, v;
-    int rc;
+    int rc = s_anchor(mdb_cursor_txn(cur), mdb_cursor_dbi(cur), &expect, prev);
     *bad = 0;
+    if (rc == TACNET_EAUDIT) {
+        *bad = 1;
+        *count = 0;
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (s_is_anchor(&k))
+            continue;
         if (k.mv_size == 8 && memcmp(k.mv_data, s_head_key, 8) == 0) {
             *have_head = v.mv_size == AUDIT_HEAD_SIZE ? 1 : -1;
             if (*have_head == 1)
@@ -284,6 +322,8 @@ int audit_iterate(MDB_txn *txn, MDB_dbi dbi, uint64_t from_seq,
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         audit_record_t rec;
         uint64_t seq = 0;
+        if (s_is_anchor(&k))
+            continue;
         if (k.mv_size != 8 || s_decode(&v, &seq, &rec) != 0 || seq != store_u64_get(k.mv_data)) {
             rc = TACNET_ECORRUPT;
             goto fail;
@@ -296,4 +336,53 @@ int audit_iterate(MDB_txn *txn, MDB_dbi dbi, uint64_t from_seq,
 fail:
     mdb_cursor_close(cur);
     return rc;
+}
+
+int audit_prune(MDB_txn *txn, MDB_dbi dbi, uint64_t before_ms, uint64_t *pruned)
+{
+    if (!txn)
+        return TACNET_EINVAL;
+    uint64_t first, last = 0;
+    uint8_t prev[AUDIT_HASH_BYTES];
+    if (pruned)
+        *pruned = 0;
+    int rc = s_anchor(txn, dbi, &first, prev);
+    if (rc != 0)
+        return rc;
+    MDB_val v;
+    if ((rc = store_get(txn, dbi, s_head_key, sizeof(s_head_key), &v)) != 0)
+        return rc == TACNET_ENOTFOUND ? 0 : rc;
+    if (v.mv_size != AUDIT_HEAD_SIZE)
+        return TACNET_EAUDIT;
+    last = store_u64_get(v.mv_data);
+    uint64_t seq = first, n = 0;
+    /* The newest record always stays: the head vouches for it, and it is where the chain goes
+     * on from. */
+    for (; seq < last; seq++) {
+        uint8_t key[8];
+        store_u64_put(key, seq);
+        if ((rc = store_get(txn, dbi, key, 8, &v)) != 0)
+            return rc == TACNET_ENOTFOUND ? TACNET_EAUDIT : rc;
+        audit_record_t rec;
+        uint64_t got = 0;
+        if (s_decode(&v, &got, &rec) != 0 || got != seq)
+            return TACNET_EAUDIT;
+        if (rec.at_ms >= before_ms)
+            break;
+        memcpy(prev, (const uint8_t *)v.mv_data + OFF_HASH, AUDIT_HASH_BYTES);
+        if ((rc = store_del(txn, dbi, key, 8)) != 0)
+            return rc;
+        n++;
+    }
+    if (n) {
+        uint8_t anchor[AUDIT_ANCHOR_SIZE];
+        store_u64_put(anchor, seq);
+        memcpy(anchor + 8, prev, AUDIT_HASH_BYTES);
+        rc = store_put(txn, dbi, s_anchor_key, sizeof(s_anchor_key), anchor, sizeof(anchor), 0);
+        if (rc != 0)
+            return rc;
+    }
+    if (pruned)
+        *pruned = n;
+    return 0;
 }

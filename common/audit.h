@@ -18,6 +18,10 @@
  *     prev_hash.
  * The head is rewritten with every append, in the same transaction, so deleting records from
  * the end is detected as well as edits, deletions and reordering within the chain.
+ *   key 9 zero bytes       anchor, only after audit_prune: first kept seq (u64 BE) || the hash
+ *                          of the last pruned record, which the first kept one must chain to
+ * Without an anchor the chain must start at seq 1, so records deleted from the front are
+ * detected too; a prune is only as trustworthy as whoever can write the file (as the head is).
  */
 #ifndef TACNET_AUDIT_H
 #define TACNET_AUDIT_H
@@ -62,6 +66,14 @@ int audit_verify(MDB_txn *txn, MDB_dbi dbi, uint64_t *count, uint64_t *first_bad
  * environment open (an LMDB rule). Returns as audit_verify, or TACNET_ENOTFOUND (no
  * environment or no AUDIT_DB in it), TACNET_ECORRUPT, TACNET_ESTORE. */
 int audit_verify_dir(const char *lmdb_dir, uint64_t *count, uint64_t *first_bad)
+    __attribute__((warn_unused_result));
+
+/* Delete, inside TXN, the oldest records with at_ms < BEFORE_MS (retention of the audit
+ * itself), stopping at the first younger one and always keeping the newest record, and write
+ * the anchor so that audit_verify goes on verifying what is left. *PRUNED (optional) gets the
+ * number deleted. Returns 0, TACNET_EAUDIT (the chain is already broken where it prunes), or a
+ * store code (MDB_MAP_FULL for store_write to retry). */
+int audit_prune(MDB_txn *txn, MDB_dbi dbi, uint64_t before_ms, uint64_t *pruned)
     __attribute__((warn_unused_result));
 
 /* Call FN for each record with seq >= FROM_SEQ in order, decoded into a record that is valid

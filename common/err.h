@@ -54,7 +54,8 @@
     X(FORBIDDEN, -1401, "not allowed for this user or agency")                             \
     X(CSRF, -1402, "form token missing or forged")                                         \
     X(LOCKED, -1403, "account locked after repeated failures")                             \
-    X(AUDIT, -1500, "audit chain does not verify")
+    X(AUDIT, -1500, "audit chain does not verify")                                         \
+    X(SHREDDED, -1600, "case destroyed under its retention schedule")
 
 enum tacnet_err {
     TACNET_OK = 0,

@@ -2,10 +2,13 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include "err.h"
 
@@ -353,4 +356,28 @@ void store_test_fail_commits(store_t *self, int n)
 {
     if (self)
         self->fail_commits = n > 0 ? n : 0;
+}
+
+int store_copy_compact(store_t *self, const char *dir)
+{
+    char path[4200];
+    if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
+        return TACNET_EINVAL;
+    if (access(path, F_OK) == 0)
+        return TACNET_EEXISTS;
+    int rc = mdb_env_copy2(self->env, dir, MDB_CP_COMPACT);
+    if (rc != 0) {
+        unlink(path);
+        return rc == ENOSPC ? TACNET_EDISKFULL : TACNET_ESTORE;
+    }
+    /* LMDB creates the copy with 0666 less the umask and does not sync it: the copy is about
+     * to replace the original, so it must be owner-only and on disk first. */
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return TACNET_ESTORE;
+    rc = fchmod(fd, 0600) == 0 && fsync(fd) == 0 ? 0 : TACNET_ESTORE;
+    close(fd);
+    if (rc != 0)
+        unlink(path);
+    return rc;
 }

@@ -75,6 +75,8 @@ maxv() { awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { print m + 0 }' "$stat
     row "same-msg_id retries / late ones (T10)" "$(sum t10_retries) / $(sum t10_late_retries)"
     row "revoked key refused after ms (T15)" "$(maxv t15_refused_after_ms)"
     row "key rotations / refused in overlap (T16)" "$(sum t16_rotations) / $(sum t16_refused_in_overlap)"
+    row "retention: cases shredded / held and kept" "$(sum retention_cases_shredded) / $(sum retention_held_kept)"
+    row "retention: canary, key or ciphertext hits" "$(sum retention_residue_hits)"
     row "fuzz targets / executions" "$(sum fuzz_targets) / $(sum fuzz_execs)"
     row "fuzz crashes" "$(sum fuzz_crashes)"
     row "tests SKIPPED (never counted as passed)" "$(grep -c '^skipped' "$stats")"

@@ -2,6 +2,7 @@
 #include "internal.h"
 #include "http.h"
 #include "users.h"
+#include "agency/sweep.h"
 #include "err.h"
 #include "fault.h"
 #include "log.h"
@@ -17,9 +18,11 @@
 #include <sys/stat.h>
 #include <zmq.h>
 
-#define AGENCY_BATCH    256
-#define AGENCY_PING_MS  2000
-#define AGENCY_LIVENESS 3
+#define AGENCY_BATCH            256
+#define AGENCY_PING_MS          2000
+#define AGENCY_LIVENESS         3
+#define AGENCY_SWEEP_FIRST_MS   60000ull
+#define AGENCY_SWEEP_DEFAULT_MS 86400000ull
 
 volatile sig_atomic_t agency_stop_flag = 0;
 volatile sig_atomic_t agency_reload_flag = 0;
@@ -595,8 +598,17 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
     } else {
         self->holidays = holidays_new();
     }
+    if ((*err = agency_retention_clock_init(why, whylen)) != 0)
+        goto fail;
+    if (!self->cfg.sweep_interval_ms)
+        self->cfg.sweep_interval_ms = AGENCY_SWEEP_DEFAULT_MS;
     if ((*err = agency_view_open(self, err, why, whylen)) != 0)
         goto fail;
+    /* The first sweep a minute after start (sooner with a shorter interval), not at once: a
+     * restarted daemon catches up with the broker first. */
+    self->next_sweep_ms = clock_mono_ms() + (self->cfg.sweep_interval_ms < AGENCY_SWEEP_FIRST_MS
+                                                 ? self->cfg.sweep_interval_ms
+                                                 : AGENCY_SWEEP_FIRST_MS);
     if ((*err = agency_users_open(self)) != 0) {
         snprintf(why, whylen, "%s: cannot open the users databases: %s", self->data_dir,
                  tacnet_strerror(*err));
@@ -680,8 +692,15 @@ int agency_run(agency_t *self)
             s_on_dealer(self);
         if (items[1].revents & ZMQ_POLLIN)
             agency_api_handle(self);
+        if (!self->store) {
+            /* A retention run replaced the file and could not open it again. */
+            log_error("the view could not be reopened after compaction: stopping");
+            return TACNET_ESTORE;
+        }
         agency_http_run(self);
         s_tick(self);
+        if ((rc = agency_retention_tick(self)) != 0)
+            return rc;
     }
     log_info("%s stopped cleanly at seq %llu", self->profile->name,
              (unsigned long long)self->last_applied);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "agency/profile.h"
+#include "agency/retention.h"
 
 typedef struct agency agency_t;
 
@@ -36,8 +37,10 @@ typedef struct agency_config {
     unsigned credit; /* delivery window requested in HELLO */
     unsigned window; /* publishes in flight before waiting for PUBACKs */
     unsigned heartbeat_ms;
-    const char *http_listen; /* dashboard and HTTP/JSON API address (NULL: 127.0.0.1) */
-    unsigned http_port;      /* 0: no HTTP server */
+    const char *http_listen;      /* dashboard and HTTP/JSON API address (NULL: 127.0.0.1) */
+    unsigned http_port;           /* 0: no HTTP server */
+    retention_policy_t retention; /* [retention]: periods per record class */
+    uint64_t sweep_interval_ms;   /* [retention] sweep_interval */
 } agency_config_t;
 
 extern volatile sig_atomic_t agency_stop_flag;

@@ -1,5 +1,6 @@
 /* api: the local API (ipc socket, protobuf) and the publish path shared by every front end. */
 #include "internal.h"
+#include "agency/sweep.h"
 #include "rules.h"
 #include "intake.h"
 #include "users.h"
@@ -688,6 +689,20 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
         }
         break;
     }
+    case TACNET__API_REQUEST__OP_HOLD:
+        agency_hold_handle(self, req->hold, reply);
+        return;
+    case TACNET__API_REQUEST__OP_RETENTION_RUN: {
+        char why[160] = "";
+        reply->retention = xcalloc(1, sizeof(*reply->retention));
+        tacnet__retention_run_reply__init(reply->retention);
+        reply->result_case = TACNET__API_REPLY__RESULT_RETENTION;
+        if ((rc = agency_retention_run(self, reply->retention, why, sizeof(why))) != 0) {
+            s_reply_error(reply, rc, "%s", why);
+            return;
+        }
+        break;
+    }
     default:
         rc = TACNET_EINVAL;
         break;
@@ -705,6 +720,16 @@ static void s_reply_free(Tacnet__ApiReply *r)
         free(r->token->system);
         free(r->token);
         r->token = NULL;
+        r->result_case = TACNET__API_REPLY__RESULT__NOT_SET;
+    }
+    if (r->result_case == TACNET__API_REPLY__RESULT_HOLDS) {
+        agency_hold_reply_free(r->holds);
+        r->holds = NULL;
+        r->result_case = TACNET__API_REPLY__RESULT__NOT_SET;
+    }
+    if (r->result_case == TACNET__API_REPLY__RESULT_RETENTION) {
+        agency_retention_reply_free(r->retention);
+        r->retention = NULL;
         r->result_case = TACNET__API_REPLY__RESULT__NOT_SET;
     }
     agency_view_reply_free(r);

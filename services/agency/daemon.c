@@ -25,6 +25,12 @@ static const cfg_option_t s_options[] = {
     { "agency", "heartbeat_ms", CFG_INT, "2000", 100, 60000, 0, "ZMTP heartbeat" },
     { "http", "listen", CFG_STRING, "127.0.0.1", 0, 0, 0, "dashboard address (IPv4)" },
     { "http", "port", CFG_INT, "0", 0, 65535, 0, "dashboard port; 0 = no HTTP server" },
+    { "retention", "closed_case_days", CFG_INT, "0", 0, RETENTION_MAX_DAYS, 0,
+      "days a closed case is kept after its closed_date; 0 = for ever" },
+    { "retention", "audit_days", CFG_INT, "0", 0, RETENTION_MAX_DAYS, 0,
+      "days audit records are kept; 0 = for ever" },
+    { "retention", "sweep_interval", CFG_DURATION, "1d", 1000, 31622400000L, 0,
+      "how often the sweep runs (1s..366d)" },
     { "log", "level", CFG_STRING, "info", 0, 0, 0, "debug|info|warn|error" },
 };
 
@@ -84,7 +90,15 @@ int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
         .heartbeat_ms = (unsigned)cfg_int(cfg, "agency", "heartbeat_ms"),
         .http_listen = cfg_str(cfg, "http", "listen"),
         .http_port = (unsigned)cfg_int(cfg, "http", "port"),
+        .retention = { .closed_case_days = (uint32_t)cfg_int(cfg, "retention", "closed_case_days"),
+                       .audit_days = (uint32_t)cfg_int(cfg, "retention", "audit_days") },
+        .sweep_interval_ms = (uint64_t)cfg_duration_ms(cfg, "retention", "sweep_interval"),
     };
+    if ((err = retention_policy_check(&ac.retention, why, sizeof(why))) != 0) {
+        fprintf(stderr, "%s: %s: %s (%s)\n", argv[0], path, why, tacnet_errname(err));
+        cfg_destroy(&cfg);
+        return 1;
+    }
     proc_daemon_setup(s_on_stop, s_on_hup);
 
     agency_t *agency = agency_new(&ac, &err, why, sizeof(why));

@@ -12,6 +12,7 @@
 #include "api.pb-c.h"
 #include "clock.h"
 #include "events.pb-c.h"
+#include "agency/retention.h"
 #include "policy.h"
 #include "roster.h"
 #include "route.h"
@@ -31,6 +32,7 @@ struct agency {
     MDB_dbi meta, outbox, outbox_ids, outbox_case, dead, events, applied, by_case, cases, identity,
         quarantine, audit, api_ids;
     MDB_dbi users, sessions, logins, tokens; /* users.c */
+    MDB_dbi case_keys, holds, tombstones;    /* per-case keys; sweep.c */
     struct agency_http *http;                /* http.c; NULL when [http] port = 0 */
     roster_t *roster;
     uint8_t root_pk[SEAL_KEY_BYTES];
@@ -39,6 +41,7 @@ struct agency {
     struct verifier *verifier; /* signature checks of a DELIVER batch on helper threads */
     uint8_t *rest_key;         /* at-rest key, sodium_malloc */
     uint8_t *blind_key;        /* blind index key, sodium_malloc */
+    uint64_t next_sweep_ms;    /* monotonic; 0: sweep at the first tick */
     policy_t *policy;
     holidays_t *holidays;
     /* sync state */
@@ -54,6 +57,9 @@ struct agency {
 
 int agency_view_open(agency_t *self, int *err, char *why, size_t whylen);
 void agency_view_close(agency_t *self);
+/* Close and open the view's environment again (after its file was replaced by a compacted
+ * copy); the view's own databases only (the caller reopens users.c's). Returns 0 or a code. */
+int agency_view_reopen(agency_t *self);
 void agency_view_blind(const agency_t *self, const uint8_t *ref, size_t len, uint8_t out[16]);
 int agency_meta_get(agency_t *self, MDB_txn *txn, const char *key, uint64_t *v);
 int agency_meta_put(agency_t *self, MDB_txn *txn, const char *key, uint64_t v);
@@ -81,6 +87,25 @@ void agency_view_reply_free(Tacnet__ApiReply *r);
 /* Identity register: names for a case (kept encrypted, never sent). */
 int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n);
 policy_register_t *agency_identity_register(agency_t *self, const uint8_t *ref, size_t len);
+
+/* Records of DB encrypted under the agency's rest key (holds): put VAL, or get it into *OUT
+ * (malloc'd; the caller wipes and frees). Return 0, TACNET_ENOTFOUND, TACNET_ECORRUPT or a
+ * store code. */
+int agency_view_put_rest(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db, const void *key,
+                         size_t klen, const uint8_t *val, size_t vlen);
+int agency_view_get_rest(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db, const void *key,
+                         size_t klen, uint8_t **out, size_t *outlen);
+
+/* The latest closure of case BLIND: *CLOSED_DATE the yyyymmdd of its newest CaseClosed event
+ * (its closed_date, else the day it was created), 0 when open; REF (64 bytes) its reference.
+ * Returns 0, TACNET_ENOTFOUND (no such case, or its key is gone) or a store code. */
+int agency_view_case_closure(agency_t *self, MDB_txn *txn, const uint8_t blind[16],
+                             uint32_t *closed_date, char ref[64]);
+
+/* Destroy case BLIND inside TXN: its key, events, by_case index, state record, identity register
+ * and quarantined headers. *EVENTS (optional) gets the number of events deleted. Returns 0 or a
+ * store code. The msg_ids stay in `applied` so that a redelivery cannot bring the case back. */
+int agency_view_case_erase(agency_t *self, MDB_txn *txn, const uint8_t blind[16], uint64_t *events);
 
 /* Record an audit entry inside TXN (never body content). */
 int agency_audit(agency_t *self, MDB_txn *txn, const char *actor, const char *action,

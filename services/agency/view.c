@@ -1,24 +1,39 @@
 /* view: the agency's own LMDB view — events encrypted at rest, blind case indexes, case state.
  *
+ * Every case has its own random key (case_keys, wrapped under the agency's rest key); the case's
+ * events, its state record and its identity register are encrypted under it, so destroying that
+ * one key destroys the case (crypto-shredding, sweep.c), whatever copies of its ciphertext stay
+ * behind in free pages or backups.
+ *
  * Databases:
- *   meta       "last_applied" | "sender_seq" | "local_seq" -> u64 BE
+ *   meta       "last_applied" | "sender_seq" | "local_seq" | "view_format" -> u64 BE
  *   outbox     sender_seq(8) -> hlen(4) header slen(4) sealed sig(64)   (see agency.c)
  *   outbox_ids msg_id(16) -> sender_seq(8) blind(16)
  *   outbox_case blind(16) sender_seq(8) -> empty                            pending, per case
  *   dead       msg_id(16) -> code(4) reason NUL                            (NACKed publishes)
  *   api_ids    msg_id(16) -> sender_seq(8)     msg_ids derived from API request keys (retries)
- *   events     local_seq(8) -> enc(broker seq(8) hlen(4) header body)     AD "events" || key
+ *   events     local_seq(8) -> blind(16) enc_case(broker seq(8) hlen(4) header body)
+ *                                                                  AD "events" || local_seq
  *   applied    msg_id(16) -> local_seq(8)                                   idempotent apply
  *   by_case    blind(16) local_seq(8) -> empty
- *   cases      blind(16) -> enc(route_case(32) last_ms(8) reflen(1) ref initials)
- *   identity   blind(16) -> enc(names, NUL separated)
+ *   cases      blind(16) -> enc_case(route_case(32) last_ms(8) reflen(1) ref initials)
+ *   identity   blind(16) -> enc_case(names, NUL separated)
+ *   case_keys  blind(16) -> enc_rest(case key(32))                          AD "case_keys" || blind
+ *   holds      blind(16) -> enc_rest(reason(4) set_ms(8) ref)               (sweep.c)
+ *   tombstones blind(16) -> class(1) closed_date(4) shredded_ms(8)         (sweep.c)
  *   quarantine broker seq(8) -> code(4) header                              (never the body)
  *   audit      common/audit.h
+ * enc_X(v) is seal_at_rest under key X with AD = database name || record key.
+ *
+ * view_format 2 is the per-case layout. A view written before it (no view_format: everything
+ * under the rest key, events without the blind prefix) is migrated when it is opened, in one
+ * transaction, so a view is always wholly one format or the other.
  */
 #include "internal.h"
 #include "casestate.h"
 #include "audit.h"
 #include "err.h"
+#include "log.h"
 #include "wire.h"
 
 #include <sodium.h>
@@ -26,44 +41,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const s_dbs[] = { "meta",     "outbox",     "outbox_ids", "dead",
-                                     "events",   "applied",    "by_case",    "cases",
-                                     "identity", "quarantine", AUDIT_DB,     "outbox_case",
-                                     "api_ids" };
+static const char *const s_dbs[] = { "meta",      "outbox",     "outbox_ids", "dead",
+                                     "events",    "applied",    "by_case",    "cases",
+                                     "identity",  "quarantine", AUDIT_DB,     "outbox_case",
+                                     "case_keys", "holds",      "tombstones", "api_ids" };
 #define N_DBS (sizeof(s_dbs) / sizeof(s_dbs[0]))
-
-int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
-{
-    self->store = store_open(self->data_dir, self->cfg.map_size, s_dbs, N_DBS, err);
-    if (!self->store) {
-        snprintf(why, whylen, "%s: cannot open the view: %s", self->data_dir,
-                 tacnet_strerror(*err));
-        return *err;
-    }
-    MDB_dbi *slots[] = { &self->meta,     &self->outbox,     &self->outbox_ids, &self->dead,
-                         &self->events,   &self->applied,    &self->by_case,    &self->cases,
-                         &self->identity, &self->quarantine, &self->audit,      &self->outbox_case,
-                         &self->api_ids };
-    for (size_t i = 0; i < N_DBS; i++)
-        if ((*err = store_dbi(self->store, s_dbs[i], slots[i])) != 0)
-            return *err;
-    /* Storage and index keys derive from the agency's sealing secret, so a copied view is
-     * unreadable without the key file. */
-    self->rest_key = sodium_malloc(SEAL_KEY_BYTES);
-    self->blind_key = sodium_malloc(SEAL_KEY_BYTES);
-    if (!self->rest_key || !self->blind_key)
-        return *err = TACNET_ENOMEM;
-    crypto_generichash(self->rest_key, SEAL_KEY_BYTES, (const uint8_t *)"tacnet-at-rest/1", 16,
-                       self->keys->seal_sk, SEAL_KEY_BYTES);
-    crypto_generichash(self->blind_key, SEAL_KEY_BYTES, (const uint8_t *)"tacnet-blind/1", 14,
-                       self->keys->seal_sk, SEAL_KEY_BYTES);
-    MDB_txn *txn;
-    if (store_read_begin(self->store, &txn) == 0) {
-        agency_meta_get(self, txn, "last_applied", &self->last_applied);
-        mdb_txn_abort(txn);
-    }
-    return 0;
-}
 
 void agency_view_close(agency_t *self)
 {
@@ -102,37 +84,55 @@ int agency_meta_put(agency_t *self, MDB_txn *txn, const char *key, uint64_t v)
     return store_put(txn, self->meta, key, strlen(key), b, 8, 0);
 }
 
-/* Encrypt VAL for database DB under key KEY (bound as associated data) and put it. */
-static int s_put_enc(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db, const void *key,
-                     size_t klen, const uint8_t *val, size_t vlen)
+static size_t s_ad(uint8_t ad[64], const char *db, const void *key, size_t klen)
 {
-    uint8_t ad[64];
     size_t dl = strlen(db);
     memcpy(ad, db, dl);
     memcpy(ad + dl, key, klen);
+    return dl + klen;
+}
+
+/* Encrypt VAL under SECRET for database DB, record key KEY (both bound as associated data), with
+ * PREFIX (PLEN bytes, clear) before the ciphertext, and put it. */
+static int s_put_sealed(MDB_txn *txn, MDB_dbi dbi, const uint8_t *secret, const char *db,
+                        const void *key, size_t klen, const uint8_t *prefix, size_t plen,
+                        const uint8_t *val, size_t vlen)
+{
+    uint8_t ad[64];
+    size_t adl = s_ad(ad, db, key, klen);
     uint8_t *enc = NULL;
     size_t elen = 0;
-    int rc = seal_at_rest_encrypt(self->rest_key, ad, dl + klen, val, vlen, &enc, &elen);
+    int rc = seal_at_rest_encrypt(secret, ad, adl, val, vlen, &enc, &elen);
+    if (rc == 0 && plen) {
+        enc = xrealloc(enc, elen + plen);
+        memmove(enc + plen, enc, elen);
+        memcpy(enc, prefix, plen);
+        elen += plen;
+    }
     if (rc == 0)
         rc = store_put(txn, dbi, key, klen, enc, elen, 0);
     free(enc);
     return rc;
 }
 
-/* Get and decrypt; *OUT malloc'd (caller wipes and frees). */
-static int s_get_enc(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db, const void *key,
-                     size_t klen, uint8_t **out, size_t *outlen)
+/* Decrypt IN (a stored value without its clear prefix) under SECRET; *OUT malloc'd (caller
+ * wipes and frees). */
+static int s_open_sealed(const uint8_t *secret, const char *db, const void *key, size_t klen,
+                         const uint8_t *in, size_t len, uint8_t **out, size_t *outlen)
+{
+    uint8_t ad[64];
+    size_t adl = s_ad(ad, db, key, klen);
+    return seal_at_rest_decrypt(secret, ad, adl, in, len, out, outlen) == 0 ? 0 : TACNET_ECORRUPT;
+}
+
+static int s_get_sealed(MDB_txn *txn, MDB_dbi dbi, const uint8_t *secret, const char *db,
+                        const void *key, size_t klen, uint8_t **out, size_t *outlen)
 {
     MDB_val v;
     int rc = store_get(txn, dbi, key, klen, &v);
     if (rc != 0)
         return rc;
-    uint8_t ad[64];
-    size_t dl = strlen(db);
-    memcpy(ad, db, dl);
-    memcpy(ad + dl, key, klen);
-    rc = seal_at_rest_decrypt(self->rest_key, ad, dl + klen, v.mv_data, v.mv_size, out, outlen);
-    return rc == 0 ? 0 : TACNET_ECORRUPT;
+    return s_open_sealed(secret, db, key, klen, v.mv_data, v.mv_size, out, outlen);
 }
 
 static void s_free_secret(uint8_t *p, size_t len)
@@ -141,6 +141,263 @@ static void s_free_secret(uint8_t *p, size_t len)
         sodium_memzero(p, len);
         free(p);
     }
+}
+
+int agency_view_put_rest(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db, const void *key,
+                         size_t klen, const uint8_t *val, size_t vlen)
+{
+    return s_put_sealed(txn, dbi, self->rest_key, db, key, klen, NULL, 0, val, vlen);
+}
+
+int agency_view_get_rest(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db, const void *key,
+                         size_t klen, uint8_t **out, size_t *outlen)
+{
+    return s_get_sealed(txn, dbi, self->rest_key, db, key, klen, out, outlen);
+}
+
+/* Unwrap the key of case BLIND into KEY, the caller's own buffer (the caller wipes it with
+ * s_key_done: verifier threads read case records at the same time, so there is no shared
+ * scratch), drawing a new one when CREATE and the case has none. Returns 0, TACNET_ENOTFOUND (no key: a shredded
+ * or unknown case), TACNET_ECORRUPT, or a store code. */
+static int s_case_key(agency_t *self, MDB_txn *txn, const uint8_t blind[16], int create,
+                      uint8_t key[SEAL_KEY_BYTES])
+{
+    uint8_t *k = NULL;
+    size_t n = 0;
+    int rc = s_get_sealed(txn, self->case_keys, self->rest_key, "case_keys", blind, 16, &k, &n);
+    if (rc == 0) {
+        if (n == SEAL_KEY_BYTES)
+            memcpy(key, k, n);
+        else
+            rc = TACNET_ECORRUPT;
+        s_free_secret(k, n);
+        return rc;
+    }
+    if (rc != TACNET_ENOTFOUND || !create)
+        return rc;
+    randombytes_buf(key, SEAL_KEY_BYTES);
+    return s_put_sealed(txn, self->case_keys, self->rest_key, "case_keys", blind, 16, NULL, 0, key,
+                        SEAL_KEY_BYTES);
+}
+
+static void s_key_done(uint8_t key[SEAL_KEY_BYTES])
+{
+    sodium_memzero(key, SEAL_KEY_BYTES);
+}
+
+/* Put VAL encrypted under the key of case BLIND (created on first use). */
+static int s_put_case(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db,
+                      const uint8_t blind[16], const void *key, size_t klen, const uint8_t *prefix,
+                      size_t plen, const uint8_t *val, size_t vlen)
+{
+    uint8_t ck[SEAL_KEY_BYTES];
+    int rc = s_case_key(self, txn, blind, 1, ck);
+    if (rc == 0)
+        rc = s_put_sealed(txn, dbi, ck, db, key, klen, prefix, plen, val, vlen);
+    s_key_done(ck);
+    return rc;
+}
+
+/* Get and decrypt a record of case BLIND; ENOTFOUND when the record or the case's key is gone. */
+static int s_get_case(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db,
+                      const uint8_t blind[16], const void *key, size_t klen, uint8_t **out,
+                      size_t *outlen)
+{
+    MDB_val v;
+    int rc = store_get(txn, dbi, key, klen, &v);
+    if (rc != 0)
+        return rc;
+    uint8_t ck[SEAL_KEY_BYTES];
+    if ((rc = s_case_key(self, txn, blind, 0, ck)) == 0)
+        rc = s_open_sealed(ck, db, key, klen, v.mv_data, v.mv_size, out, outlen);
+    s_key_done(ck);
+    return rc;
+}
+
+/* An event record: blind(16) then the case-key ciphertext. */
+static int s_event_open(agency_t *self, MDB_txn *txn, const uint8_t lk[8], const MDB_val *v,
+                        uint8_t **out, size_t *outlen)
+{
+    if (v->mv_size < 16)
+        return TACNET_ECORRUPT;
+    const uint8_t *blind = v->mv_data;
+    uint8_t ck[SEAL_KEY_BYTES];
+    int rc = s_case_key(self, txn, blind, 0, ck);
+    if (rc == 0)
+        rc = s_open_sealed(ck, "events", lk, 8, blind + 16, v->mv_size - 16, out, outlen);
+    s_key_done(ck);
+    return rc;
+}
+
+/* The per-case layout (see the top of this file). */
+#define VIEW_FORMAT 2u
+
+typedef struct view_migration {
+    agency_t *self;
+    int migrated;
+    uint64_t cases, events, identities;
+    char why[96];
+} view_migration_t;
+
+/* The keys of database DBI (each KLEN bytes), copied out so the database can be rewritten. */
+static uint8_t *s_keys(MDB_txn *txn, MDB_dbi dbi, size_t klen, size_t *n)
+{
+    MDB_cursor *cur;
+    uint8_t *out = NULL;
+    size_t cap = 0;
+    *n = 0;
+    if (mdb_cursor_open(txn, dbi, &cur) != 0)
+        return NULL;
+    MDB_val k, v;
+    for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+        if (k.mv_size != klen)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            out = xrealloc(out, cap * klen);
+        }
+        memcpy(out + *n * klen, k.mv_data, klen);
+        (*n)++;
+    }
+    mdb_cursor_close(cur);
+    return out;
+}
+
+/* Re-encrypt the records of DB (keyed by blind) from the rest key to their case's key. */
+static int s_migrate_by_blind(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db,
+                              uint64_t *count)
+{
+    size_t n;
+    uint8_t *keys = s_keys(txn, dbi, 16, &n);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        const uint8_t *blind = keys + i * 16;
+        rc = s_get_sealed(txn, dbi, self->rest_key, db, blind, 16, &v, &vl);
+        if (rc == 0)
+            rc = s_put_case(self, txn, dbi, db, blind, blind, 16, NULL, 0, v, vl);
+        s_free_secret(v, vl);
+        (*count)++;
+    }
+    free(keys);
+    return rc;
+}
+
+/* Each event: open under the rest key, find its case from the header inside, store it as
+ * blind || ciphertext under the case's key. */
+static int s_migrate_events(agency_t *self, MDB_txn *txn, view_migration_t *m)
+{
+    size_t n;
+    uint8_t *lks = s_keys(txn, self->events, 8, &n);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const uint8_t *lk = lks + i * 8;
+        uint8_t *rec = NULL;
+        size_t rl = 0;
+        rc = s_get_sealed(txn, self->events, self->rest_key, "events", lk, 8, &rec, &rl);
+        size_t hlen = rc == 0 && rl >= 12 ? (size_t)rec[8] << 24 | (size_t)rec[9] << 16 |
+                                                (size_t)rec[10] << 8 | rec[11]
+                                          : 0;
+        Tacnet__Header *h = rc == 0 && rl >= 12 && 12 + hlen <= rl
+                                ? tacnet__header__unpack(NULL, hlen, rec + 12)
+                                : NULL;
+        if (!h || h->case_ref.len == 0) {
+            snprintf(m->why, sizeof(m->why), "event at local seq %llu does not open",
+                     (unsigned long long)store_u64_get(lk));
+            rc = TACNET_ECORRUPT;
+        } else {
+            uint8_t blind[16];
+            agency_view_blind(self, h->case_ref.data, h->case_ref.len, blind);
+            rc = s_put_case(self, txn, self->events, "events", blind, lk, 8, blind, 16, rec, rl);
+            m->events++;
+        }
+        if (h)
+            tacnet__header__free_unpacked(h, NULL);
+        s_free_secret(rec, rl);
+    }
+    free(lks);
+    return rc;
+}
+
+static int s_migrate(MDB_txn *txn, void *arg)
+{
+    view_migration_t *m = arg;
+    agency_t *self = m->self;
+    m->migrated = 0;
+    m->cases = m->events = m->identities = 0;
+    m->why[0] = 0;
+    uint64_t format;
+    int rc = agency_meta_get(self, txn, "view_format", &format);
+    if (rc != 0 || format >= VIEW_FORMAT)
+        return rc;
+    MDB_stat st;
+    if (mdb_stat(txn, self->events, &st) != 0)
+        return TACNET_ESTORE;
+    m->migrated = st.ms_entries > 0;
+    if ((rc = s_migrate_events(self, txn, m)) != 0 ||
+        (rc = s_migrate_by_blind(self, txn, self->cases, "cases", &m->cases)) != 0 ||
+        (rc = s_migrate_by_blind(self, txn, self->identity, "identity", &m->identities)) != 0)
+        return rc;
+    m->migrated = m->migrated || m->cases || m->identities;
+    return agency_meta_put(self, txn, "view_format", VIEW_FORMAT);
+}
+
+static int s_store_open(agency_t *self, int *err)
+{
+    self->store = store_open(self->data_dir, self->cfg.map_size, s_dbs, N_DBS, err);
+    if (!self->store)
+        return *err;
+    MDB_dbi *slots[] = { &self->meta,      &self->outbox,     &self->outbox_ids, &self->dead,
+                         &self->events,    &self->applied,    &self->by_case,    &self->cases,
+                         &self->identity,  &self->quarantine, &self->audit,      &self->outbox_case,
+                         &self->case_keys, &self->holds,      &self->tombstones, &self->api_ids };
+    for (size_t i = 0; i < N_DBS; i++)
+        if ((*err = store_dbi(self->store, s_dbs[i], slots[i])) != 0)
+            return *err;
+    return 0;
+}
+
+int agency_view_reopen(agency_t *self)
+{
+    int err = 0;
+    store_destroy(&self->store);
+    return s_store_open(self, &err);
+}
+
+int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
+{
+    if (s_store_open(self, err) != 0) {
+        snprintf(why, whylen, "%s: cannot open the view: %s", self->data_dir,
+                 tacnet_strerror(*err));
+        return *err;
+    }
+    /* Storage and index keys derive from the agency's sealing secret, so a copied view is
+     * unreadable without the key file. */
+    self->rest_key = sodium_malloc(SEAL_KEY_BYTES);
+    self->blind_key = sodium_malloc(SEAL_KEY_BYTES);
+    if (!self->rest_key || !self->blind_key)
+        return *err = TACNET_ENOMEM;
+    crypto_generichash(self->rest_key, SEAL_KEY_BYTES, (const uint8_t *)"tacnet-at-rest/1", 16,
+                       self->keys->seal_sk, SEAL_KEY_BYTES);
+    crypto_generichash(self->blind_key, SEAL_KEY_BYTES, (const uint8_t *)"tacnet-blind/1", 14,
+                       self->keys->seal_sk, SEAL_KEY_BYTES);
+    view_migration_t m = { .self = self };
+    if ((*err = store_write(self->store, s_migrate, &m)) != 0) {
+        snprintf(why, whylen, "%s: cannot move the view to per-case keys: %s", self->data_dir,
+                 m.why[0] ? m.why : tacnet_strerror(*err));
+        return *err;
+    }
+    if (m.migrated)
+        log_info("view moved to per-case keys: %llu cases, %llu events, %llu identity registers",
+                 (unsigned long long)m.cases, (unsigned long long)m.events,
+                 (unsigned long long)m.identities);
+    MDB_txn *txn;
+    if (store_read_begin(self->store, &txn) == 0) {
+        agency_meta_get(self, txn, "last_applied", &self->last_applied);
+        mdb_txn_abort(txn);
+    }
+    return 0;
 }
 
 typedef struct case_rec {
@@ -155,7 +412,7 @@ static int s_case_load(agency_t *self, MDB_txn *txn, const uint8_t blind[16], ca
     uint8_t *v = NULL;
     size_t n = 0;
     memset(r, 0, sizeof(*r));
-    int rc = s_get_enc(self, txn, self->cases, "cases", blind, 16, &v, &n);
+    int rc = s_get_case(self, txn, self->cases, "cases", blind, blind, 16, &v, &n);
     if (rc != 0)
         return rc;
     rc = TACNET_ECORRUPT;
@@ -182,7 +439,8 @@ static int s_case_store(agency_t *self, MDB_txn *txn, const uint8_t blind[16], c
     v[ROUTE_CASE_BYTES + 8] = (uint8_t)rl;
     memcpy(v + ROUTE_CASE_BYTES + 9, r->ref, rl);
     memcpy(v + ROUTE_CASE_BYTES + 9 + rl, r->initials, il);
-    return s_put_enc(self, txn, self->cases, "cases", blind, 16, v, ROUTE_CASE_BYTES + 9 + rl + il);
+    return s_put_case(self, txn, self->cases, "cases", blind, blind, 16, NULL, 0, v,
+                      ROUTE_CASE_BYTES + 9 + rl + il);
 }
 
 int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
@@ -221,15 +479,15 @@ int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__
     rec[11] = (uint8_t)hlen;
     memcpy(rec + 12, hbytes, hlen);
     memcpy(rec + 12 + hlen, body, blen);
-    rc = s_put_enc(self, txn, self->events, "events", lk, 8, rec, n);
+    uint8_t ck[24];
+    agency_view_blind(self, h->case_ref.data, h->case_ref.len, ck);
+    memcpy(ck + 16, lk, 8);
+    rc = s_put_case(self, txn, self->events, "events", ck, lk, 8, ck, 16, rec, n);
     s_free_secret(rec, n);
     if (rc != 0)
         return rc;
     if ((rc = store_put(txn, self->applied, h->msg_id.data, 16, lk, 8, 0)) != 0)
         return rc;
-    uint8_t ck[24];
-    agency_view_blind(self, h->case_ref.data, h->case_ref.len, ck);
-    memcpy(ck + 16, lk, 8);
     if ((rc = store_put(txn, self->by_case, ck, 24, "", 0, 0)) != 0)
         return rc;
     case_rec_t r;
@@ -283,7 +541,9 @@ static Tacnet__TimelineEntry *s_entry(agency_t *self, MDB_txn *txn, const uint8_
 {
     uint8_t *rec = NULL;
     size_t n = 0;
-    if (s_get_enc(self, txn, self->events, "events", lk, 8, &rec, &n) != 0 || n < 12)
+    MDB_val v;
+    if (store_get(txn, self->events, lk, 8, &v) != 0 ||
+        s_event_open(self, txn, lk, &v, &rec, &n) != 0 || n < 12)
         goto fail;
     size_t hlen = (size_t)rec[8] << 24 | (size_t)rec[9] << 16 | (size_t)rec[10] << 8 | rec[11];
     if (12 + hlen > n)
@@ -398,6 +658,11 @@ int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__Sho
         return rc;
     case_rec_t r;
     if ((rc = s_case_load(self, txn, blind, &r)) != 0) {
+        /* A case destroyed under its retention schedule says so, rather than "never heard of
+         * it": the tombstone is what is left to say. */
+        MDB_val t;
+        if (rc == TACNET_ENOTFOUND && store_get(txn, self->tombstones, blind, 16, &t) == 0)
+            rc = TACNET_ESHREDDED;
         mdb_txn_abort(txn);
         return rc;
     }
@@ -439,6 +704,102 @@ int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__Fol
     }
     mdb_txn_abort(txn);
     return 0;
+}
+
+/* ------------------------------------------------------------------ retention */
+
+int agency_view_case_closure(agency_t *self, MDB_txn *txn, const uint8_t blind[16],
+                             uint32_t *closed_date, char ref[64])
+{
+    case_rec_t r;
+    *closed_date = 0;
+    int rc = s_case_load(self, txn, blind, &r);
+    if (rc != 0)
+        return rc;
+    memcpy(ref, r.ref, 64);
+    Tacnet__TimelineEntry **tl = NULL;
+    size_t n = 0;
+    s_case_timeline(self, txn, blind, &tl, &n);
+    for (size_t i = 0; i < n; i++) {
+        const Tacnet__Body *b = tl[i]->body;
+        /* The body's events share a oneof: read case_closed only when it is the one set. */
+        const Tacnet__CaseClosed *c =
+            b && b->event_case == TACNET__BODY__EVENT_CASE_CLOSED ? b->case_closed : NULL;
+        if (c)
+            *closed_date = c->has_closed_date ? c->closed_date
+                                              : clock_ms_to_date(tl[i]->header->created_at_ms);
+    }
+    s_entries_free(tl, n);
+    return 0;
+}
+
+static int s_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen)
+{
+    int rc = store_del(txn, dbi, key, klen);
+    return rc == TACNET_ENOTFOUND ? 0 : rc;
+}
+
+/* Delete the quarantined headers (clear case references) of case BLIND. */
+static int s_erase_quarantine(agency_t *self, MDB_txn *txn, const uint8_t blind[16])
+{
+    size_t n;
+    uint8_t *seqs = s_keys(txn, self->quarantine, 8, &n);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        MDB_val v;
+        if (store_get(txn, self->quarantine, seqs + i * 8, 8, &v) != 0 || v.mv_size < 4)
+            continue;
+        Tacnet__Header *h = tacnet__header__unpack(NULL, v.mv_size - 4, (uint8_t *)v.mv_data + 4);
+        uint8_t b[16];
+        if (h) {
+            agency_view_blind(self, h->case_ref.data, h->case_ref.len, b);
+            if (sodium_memcmp(b, blind, 16) == 0)
+                rc = s_del(txn, self->quarantine, seqs + i * 8, 8);
+            tacnet__header__free_unpacked(h, NULL);
+        }
+    }
+    free(seqs);
+    return rc;
+}
+
+int agency_view_case_erase(agency_t *self, MDB_txn *txn, const uint8_t blind[16], uint64_t *events)
+{
+    if (events)
+        *events = 0;
+    /* The key first: from here on nothing of the case can be read, whatever else survives. */
+    int rc = s_del(txn, self->case_keys, blind, 16);
+    MDB_cursor *cur;
+    if (rc == 0 && mdb_cursor_open(txn, self->by_case, &cur) != 0)
+        rc = TACNET_ESTORE;
+    if (rc != 0)
+        return rc;
+    uint8_t *keys = NULL;
+    size_t n = 0, cap = 0;
+    MDB_val k = { 16, (void *)blind }, v;
+    for (int op = MDB_SET_RANGE; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+        if (k.mv_size != 24 || memcmp(k.mv_data, blind, 16) != 0)
+            break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            keys = xrealloc(keys, cap * 24);
+        }
+        memcpy(keys + n++ * 24, k.mv_data, 24);
+    }
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if ((rc = s_del(txn, self->events, keys + i * 24 + 16, 8)) == 0)
+            rc = s_del(txn, self->by_case, keys + i * 24, 24);
+    }
+    free(keys);
+    if (rc == 0 && events)
+        *events = n;
+    if (rc == 0)
+        rc = s_del(txn, self->cases, blind, 16);
+    if (rc == 0)
+        rc = s_del(txn, self->identity, blind, 16);
+    if (rc == 0)
+        rc = s_erase_quarantine(self, txn, blind);
+    return rc;
 }
 
 static void s_summary_free(Tacnet__CaseSummary *s)
@@ -525,7 +886,8 @@ static int s_ident_write(MDB_txn *txn, void *arg)
     ident_arg_t *a = arg;
     uint8_t *old = NULL;
     size_t oldlen = 0;
-    int rc = s_get_enc(a->self, txn, a->self->identity, "identity", a->blind, 16, &old, &oldlen);
+    int rc = s_get_case(a->self, txn, a->self->identity, "identity", a->blind, a->blind, 16, &old,
+                        &oldlen);
     if (rc != 0 && rc != TACNET_ENOTFOUND)
         return rc;
     size_t n = oldlen;
@@ -540,7 +902,8 @@ static int s_ident_write(MDB_txn *txn, void *arg)
         memcpy(p, a->names[i], l);
         p += l;
     }
-    rc = s_put_enc(a->self, txn, a->self->identity, "identity", a->blind, 16, buf, n);
+    rc = s_put_case(a->self, txn, a->self->identity, "identity", a->blind, a->blind, 16, NULL, 0,
+                    buf, n);
     if (rc == 0)
         rc = agency_audit(a->self, txn, "api", "identity.register", "case", "ok", 0);
     s_free_secret(old, oldlen);
@@ -565,7 +928,7 @@ policy_register_t *agency_identity_register(agency_t *self, const uint8_t *ref, 
         return reg;
     uint8_t *v = NULL;
     size_t n = 0;
-    if (s_get_enc(self, txn, self->identity, "identity", blind, 16, &v, &n) == 0) {
+    if (s_get_case(self, txn, self->identity, "identity", blind, blind, 16, &v, &n) == 0) {
         for (size_t off = 0; off < n;) {
             const char *name = (const char *)v + off;
             size_t l = strnlen(name, n - off);

@@ -241,6 +241,8 @@ int agency_web_case_read(agency_t *self, const char *actor, const char *ref,
         rc = agency_view_show(self, (const uint8_t *)ref, strlen(ref), reply->show_case);
         if (rc == 0 && !s_is_member(self, reply->show_case->summary))
             rc = TACNET_ENOTFOUND; /* a case it left reads like one it never held */
+        if (rc == TACNET_ESHREDDED)
+            rc = TACNET_ENOTFOUND; /* destroyed under retention: to the web, gone is not held */
         if (rc != 0) {
             agency_view_reply_free(reply);
             memset(reply, 0, sizeof(*reply));

@@ -4,6 +4,7 @@
  * the daemon exactly as `publish KIND --body JSON` would. */
 #include "cli.h"
 #include "agency_print.h"
+#include "retention_cmd.h"
 #include "client/client.h"
 #include "err.h"
 #include "names.h"
@@ -159,6 +160,11 @@ int cli_agency_usage(FILE *out)
         "  follow [--after SEQ]               print applied events as they arrive (Ctrl-C)\n"
         "  inbox [--role R]                   open escalations (waiting on role R), time left\n"
         "  import FILE                        the daemon runs its profile's intake adapter\n"
+        "  hold add --case REF --reason CODE  legal hold: kept past its retention period\n"
+        "  hold remove --case REF | hold list (CODE: public_inquiry, litigation, complaint,\n"
+        "                                     safeguarding_practice_review, police_investigation,\n"
+        "                                     subject_access_request)\n"
+        "  retention run                      run the retention sweep now, print each verdict\n"
         "exit status: 0 ok; 1 refused by the daemon or the broker (the error name, reason\n"
         "and each finding as `field [start,end) kind` are printed); 2 usage error or the\n"
         "daemon did not answer.\n");
@@ -646,6 +652,13 @@ static int s_command(opts_t *o, int argc, char **argv)
         rc = tn_client_register_identity(o->client, argv[2], (const char *const *)argv + 3,
                                          (size_t)(argc - 3), &reply, o->timeout_ms);
         return s_finish(o, rc, reply, s_show_ok);
+    }
+    if (strcmp(cmd, "hold") == 0 || strcmp(cmd, "retention") == 0) {
+        cli_retention_opts_t ro = { .client = o->client,
+                                    .json = o->json,
+                                    .timeout_ms = o->timeout_ms };
+        return cmd[0] == 'h' ? cli_hold_command(&ro, argc, argv)
+                             : cli_retention_command(&ro, argc, argv);
     }
     if (strcmp(cmd, "follow") == 0)
         return s_follow(o, argc - 1, argv + 1);

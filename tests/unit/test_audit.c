@@ -554,3 +554,79 @@ Test(audit, cli_verify_prints_ok_broken_or_unreadable_with_exit_status)
     cr_assert_str_eq(text, "{\"ok\":false,\"error\":\"E_NOTFOUND\"}\n");
     free(text);
 }
+
+struct prune {
+    MDB_dbi dbi;
+    uint64_t before_ms, pruned;
+};
+
+static int s_prune_fn(MDB_txn *txn, void *arg)
+{
+    struct prune *p = arg;
+    return audit_prune(txn, p->dbi, p->before_ms, &p->pruned);
+}
+
+/* Record i is at 1767225600000 + i s (s_record). */
+#define AT(i) (1767225600000ULL + (uint64_t)(i)*1000)
+
+Test(audit, pruned_front_leaves_a_chain_that_verifies_and_grows)
+{
+    store_t *st = s_chain(10);
+    struct prune p = { .dbi = s_dbi(st, AUDIT_DB), .before_ms = AT(6) };
+    cr_assert_eq(store_write(st, s_prune_fn, &p), 0);
+    cr_assert_eq(p.pruned, 5);
+    uint64_t count = 0, bad = 0;
+    cr_assert_eq(s_verify(st, &count, &bad), 0, "first bad %llu", (unsigned long long)bad);
+    cr_assert_eq(count, 10);
+    struct appends a = { .dbi = s_dbi(st, AUDIT_DB), .from = 11, .n = 3 };
+    cr_assert_eq(store_write(st, s_append_fn, &a), 0);
+    cr_assert_eq(s_verify(st, &count, NULL), 0);
+    cr_assert_eq(count, 13);
+    /* A second prune goes on from the anchor. */
+    p.before_ms = AT(9);
+    cr_assert_eq(store_write(st, s_prune_fn, &p), 0);
+    cr_assert_eq(p.pruned, 3);
+    cr_assert_eq(s_verify(st, &count, NULL), 0);
+    store_destroy(&st);
+}
+
+Test(audit, prune_keeps_the_newest_record)
+{
+    store_t *st = s_chain(4);
+    struct prune p = { .dbi = s_dbi(st, AUDIT_DB), .before_ms = UINT64_MAX };
+    cr_assert_eq(store_write(st, s_prune_fn, &p), 0);
+    cr_assert_eq(p.pruned, 3);
+    uint64_t count = 0;
+    cr_assert_eq(s_verify(st, &count, NULL), 0);
+    cr_assert_eq(count, 4);
+    store_destroy(&st);
+}
+
+Test(audit, nothing_old_enough_prunes_nothing_and_writes_no_anchor)
+{
+    store_t *st = s_chain(4);
+    struct prune p = { .dbi = s_dbi(st, AUDIT_DB), .before_ms = AT(1) };
+    cr_assert_eq(store_write(st, s_prune_fn, &p), 0);
+    cr_assert_eq(p.pruned, 0);
+    /* No anchor: deleting record 1 by hand is still caught. */
+    struct tamper t = { .dbi = s_dbi(st, AUDIT_DB), .op = T_DELETE, .a = 1, .b = 1 };
+    cr_assert_eq(store_write(st, s_tamper_fn, &t), 0);
+    uint64_t bad = 0;
+    cr_assert_eq(s_verify(st, NULL, &bad), TACNET_EAUDIT);
+    cr_assert_eq(bad, 1);
+    store_destroy(&st);
+}
+
+Test(audit, record_deleted_after_the_anchor_is_detected)
+{
+    store_t *st = s_chain(8);
+    struct prune p = { .dbi = s_dbi(st, AUDIT_DB), .before_ms = AT(4) };
+    cr_assert_eq(store_write(st, s_prune_fn, &p), 0);
+    cr_assert_eq(p.pruned, 3);
+    struct tamper t = { .dbi = s_dbi(st, AUDIT_DB), .op = T_DELETE, .a = 4, .b = 4 };
+    cr_assert_eq(store_write(st, s_tamper_fn, &t), 0);
+    uint64_t bad = 0;
+    cr_assert_eq(s_verify(st, NULL, &bad), TACNET_EAUDIT);
+    cr_assert_eq(bad, 4);
+    store_destroy(&st);
+}

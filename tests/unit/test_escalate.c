@@ -117,6 +117,7 @@ Test(escalate, urgent_challenge_moves_an_open_escalation_to_the_urgent_track)
     cr_assert_eq(escalate_get(e, m1, &before), 0);
     escalate_record_t *changed;
     escalate_changed_take(e, &changed);
+    free(changed);
 
     escalate_request_t b =
         s_req(m2, r1, CASE_A, TACNET__AGENCY__SOCIAL_CARE, TACNET__AGENCY__SCHOOL);
@@ -138,6 +139,7 @@ Test(escalate, urgent_challenge_moves_an_open_escalation_to_the_urgent_track)
     cr_assert_eq(r.deadline_ms, n->deadline_ms);
     cr_assert_eq(r.stage_started_ms, before.stage_started_ms);
     cr_assert_eq(escalate_changed_take(e, &changed), 1, "the switch is persisted");
+    free(changed);
 
     /* already urgent: nothing more */
     escalate_request_t c =
