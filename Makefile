@@ -85,7 +85,9 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.c | $(GEN_H)
+# The generated headers are real prerequisites: -MMD leaves -isystem headers out of the .d
+# files, so a changed .proto would otherwise leave stale objects with the old struct layouts.
+$(BUILD)/%.o: %.c $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -174,7 +176,7 @@ FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.o) $(GEN_C:$(BUILD)/gen/%.c=$(FUZ
 $(FUZZ_BUILD)/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
-$(FUZZ_BUILD)/%.o: %.c | $(GEN_H)
+$(FUZZ_BUILD)/%.o: %.c $(GEN_H)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_targets.c $(FUZZ_OBJ)

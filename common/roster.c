@@ -212,11 +212,13 @@ uint32_t roster_version(const roster_t *self)
     return self->msg->version;
 }
 
-/* valid_until_ms is exclusive, so consecutive windows can share an edge without overlap. */
+/* valid_until_ms is exclusive, so consecutive windows can share an edge without overlap. A
+ * revocation with a time counts from that time; one without counts always. */
 static int s_key_live(const Tacnet__NodeKey *key, uint64_t now_ms)
 {
-    return !(key->has_revoked && key->revoked) && key->valid_from_ms <= now_ms &&
-           now_ms < key->valid_until_ms;
+    int revoked = key->has_revoked && key->revoked &&
+                  (!key->has_revoked_at_ms || now_ms >= key->revoked_at_ms);
+    return !revoked && key->valid_from_ms <= now_ms && now_ms < key->valid_until_ms;
 }
 
 const Tacnet__NodeKey *roster_key_find(const roster_t *self, uint32_t agency, uint32_t key_id,

@@ -40,8 +40,11 @@ const Tacnet__Roster *roster_msg(const roster_t *self);
 uint32_t roster_version(const roster_t *self);
 
 /* The key AGENCY signs with under KEY_ID, valid at NOW_MS (valid_from_ms <= NOW_MS <
- * valid_until_ms) and not revoked. Returns the key (borrowed) or NULL with *ERR =
- * TACNET_EKEYID. */
+ * valid_until_ms) and not revoked at NOW_MS (a key revoked with revoked_at_ms is still valid
+ * before that time; one revoked without it never is). Returns the key (borrowed) or NULL with
+ * *ERR = TACNET_EKEYID. The broker asks at the time of receipt; a recipient asks at the event's
+ * created_at_ms, so an event signed inside a rotation window or before a revocation still
+ * verifies when it is delivered later, and one dated after a revocation does not. */
 const Tacnet__NodeKey *roster_key_find(const roster_t *self, uint32_t agency, uint32_t key_id,
                                        uint64_t now_ms, int *err);
 

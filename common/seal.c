@@ -737,15 +737,23 @@ int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], co
     int rc = s_layout(sealed, sealed_len, &n, &c_off);
     if (rc)
         return rc;
+    /* Our (agency, key id) entry, else our agency's entry under another key id: a rotation
+     * (`tacnet provision --rotate`) keeps the sealing pair under a new id, and senders that
+     * have, or have not yet, loaded the new roster wrap under either. The id only locates; the
+     * box authenticates (a wrong pair fails to open), and the signature covers the table. */
     uint8_t want[5];
-    const uint8_t *wrap = NULL;
+    const uint8_t *wrap = NULL, *other_id = NULL;
     want[0] = (uint8_t)self->mine->agency;
     s_be32_put(want + 1, self->mine->key_id);
     for (size_t i = 0; i < n && self->mine->agency <= UINT8_MAX; i++) {
         const uint8_t *entry = sealed + SEAL_HEAD_BYTES + i * SEAL_ENTRY_BYTES;
         if (memcmp(entry, want, sizeof want) == 0)
             wrap = entry + 5;
+        else if (entry[0] == want[0])
+            other_id = entry + 5;
     }
+    if (!wrap)
+        wrap = other_id;
     if (!wrap)
         return TACNET_ENOTFOUND;
     const uint8_t *shared = s_shared(self, sender_seal_pk);

@@ -335,6 +335,7 @@ int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out)
 {
     int rc = 0, index = is_router ? -1 : 0, expect = 0, first = 1, more = 1;
     memset(out, 0, sizeof *out);
+    out->src_fd = -1;
     while (more) {
         zmq_msg_t frame;
         zmq_msg_init(&frame);
@@ -354,6 +355,8 @@ int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out)
          * it; every frame of a message comes from the same connection. */
         if (!out->user_id[0])
             s_user_id(&frame, out);
+        if (out->src_fd < 0)
+            out->src_fd = zmq_msg_get(&frame, ZMQ_SRCFD);
         first = 0;
         more = zmq_msg_more(&frame);
         if (rc == 0)

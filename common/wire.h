@@ -55,6 +55,7 @@ typedef struct wire_msg {
     size_t sealed_len;
     uint8_t *sig; /* F5, SEAL_SIG_BYTES */
     size_t sig_len;
+    int src_fd; /* the connection's socket as libzmq reports it (ZMQ_SRCFD), -1 if unknown */
 } wire_msg_t;
 
 /* Receive one whole message from SOCK (ROUTER when IS_ROUTER). FLAGS as zmq_msg_recv

@@ -12,7 +12,7 @@ PKGS=(
     python3 python3-zmq python3-protobuf protobuf-compiler
     chromium
     mosquitto libmosquitto-dev
-    tcpdump valgrind
+    tcpdump valgrind iproute2
 )
 # make test-browser runs playwright-core from npm: Debian's nodejs and npm, unless a node and
 # npm are already installed (another nodejs package conflicts with Debian's npm).

@@ -28,7 +28,7 @@ if [ "$size" = large ]; then
            REL_T07_EVENTS=${REL_T07_EVENTS:-3000}
 fi
 
-export TACNET_BIN=${TACNET_BIN:-$PWD/$build/bin} TACNET_SRC=$PWD
+export TACNET_BIN=${TACNET_BIN:-$PWD/$build/bin} TACNET_SRC=$PWD REL_SIZE=$size
 stats=$PWD/$build/reliability-stats.txt
 summary=$PWD/$build/reliability-summary.txt
 : >"$stats"
@@ -75,6 +75,12 @@ maxv() { awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { print m + 0 }' "$stat
     row "slowest restart to ready (ms)" "$(maxv restart_ready_max_ms)"
     row "malformed inputs tried / accepted" "$(sum malformed_tried) / $(sum malformed_accepted)"
     row "attacks tried / accepted" "$(sum attacks_tried) / $(sum attacks_accepted)"
+    row "proxy connection cuts / stalls (T08)" "$(sum t08_proxy_cuts) / $(sum t08_proxy_stalls)"
+    row "partitions / slowest marked down ms (T09)" "$(sum t09_partitions) / $(maxv t09_down_detect_max_ms)"
+    row "non-delivery reports, long partition (T09)" "$(sum t09_non_delivery_reports)"
+    row "same-msg_id retries / late ones (T10)" "$(sum t10_retries) / $(sum t10_late_retries)"
+    row "revoked key refused after ms (T15)" "$(maxv t15_refused_after_ms)"
+    row "key rotations / refused in overlap (T16)" "$(sum t16_rotations) / $(sum t16_refused_in_overlap)"
     row "retention: cases shredded / held and kept" "$(sum retention_cases_shredded) / $(sum retention_held_kept)"
     row "retention: canary, key or ciphertext hits" "$(sum retention_residue_hits)"
     row "unsafe storage starts refused (T04)" "$(sum t04_unsafe_starts_refused)"

@@ -218,6 +218,12 @@ static int s_connect(agency_t *self)
     zmq_setsockopt(self->dealer, ZMQ_CURVE_SECRETKEY, sec, 40);
     sodium_memzero(sec, sizeof(sec));
     zmq_setsockopt(self->dealer, ZMQ_IMMEDIATE, &one, sizeof(one));
+    /* No transparent reconnect: an event lost with a dropped connection while the next went
+     * out on libzmq's new one would arrive out of order and be refused (E_REPLAY) for good
+     * (reliability T08). A dead connection is noticed by missing PONGs instead, and a fresh
+     * socket resends the whole outbox in order after WELCOME. */
+    int no_reconnect = -1;
+    zmq_setsockopt(self->dealer, ZMQ_RECONNECT_IVL, &no_reconnect, sizeof(no_reconnect));
     zmq_setsockopt(self->dealer, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb));
     zmq_setsockopt(self->dealer, ZMQ_HEARTBEAT_TIMEOUT, &hbt, sizeof(hbt));
     zmq_setsockopt(self->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
@@ -290,7 +296,7 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
 }
 
 /* Before the signature check: unpack the header and find the sender's key for this event. */
-static void s_prepare_header(agency_t *self, prepared_t *p, uint64_t now)
+static void s_prepare_header(agency_t *self, prepared_t *p)
 {
     int err = 0;
     p->h = wire_header_unpack(p->msg.header, p->msg.header_len, &err);
@@ -298,7 +304,11 @@ static void s_prepare_header(agency_t *self, prepared_t *p, uint64_t now)
         p->code = err;
         return;
     }
-    p->key = roster_key_find(self->roster, p->h->sender, p->h->sender_key_id, now, &err);
+    /* The key as it stood when the event was made (the broker checked it at receipt): a
+     * rotated-out key still verifies what it signed in its window, and a revoked one refuses
+     * whatever is dated after the revocation. */
+    p->key =
+        roster_key_find(self->roster, p->h->sender, p->h->sender_key_id, p->h->created_at_ms, &err);
     if (!p->key)
         p->code = TACNET_EKEYID;
 }
@@ -359,13 +369,12 @@ static void s_prepare_one(void *argp, size_t i)
  * otherwise use one core. Recipients verify before opening (DESIGN §4). */
 static void s_prepare_batch(agency_t *self, prepared_t *items, size_t n)
 {
-    uint64_t now = clock_now_ms();
     const uint8_t *warm[SEAL_CTX_WARM_MAX];
     size_t n_warm = 0;
     int open_too = 1;
     for (size_t i = 0; i < n; i++) {
         prepared_t *p = &items[i];
-        s_prepare_header(self, p, now);
+        s_prepare_header(self, p);
         if (p->code)
             continue;
         const uint8_t *pk = p->key->seal_pk.data;
@@ -523,8 +532,13 @@ static void s_tick(agency_t *self)
     }
     if (now < self->next_ping_ms)
         return;
-    self->next_ping_ms = now + AGENCY_PING_MS;
-    if (now - self->last_pong_ms > (uint64_t)AGENCY_PING_MS * AGENCY_LIVENESS) {
+    /* Ping at least every heartbeat: the broker marks a session down after three silent
+     * heartbeats, so a slower ping would make a live daemon look partitioned. */
+    uint64_t every = self->cfg.heartbeat_ms && self->cfg.heartbeat_ms < AGENCY_PING_MS
+                         ? self->cfg.heartbeat_ms
+                         : AGENCY_PING_MS;
+    self->next_ping_ms = now + every;
+    if (now - self->last_pong_ms > every * AGENCY_LIVENESS) {
         /* No PONG for three intervals: the connection is dead or half-open. Start afresh. */
         log_info("broker silent: reconnecting");
         /* A broker restarted on another address publishes it in the endpoint file: read it

@@ -161,6 +161,7 @@ typedef struct {
     const uint8_t *sig;
     const char *kind;
     uint8_t blind[16]; /* the case's blind token */
+    int keyed;         /* msg_id comes from a request key: remember it for retries */
 } outbox_put_t;
 
 static int s_outbox_put(MDB_txn *txn, void *arg)
@@ -196,6 +197,8 @@ static int s_outbox_put(MDB_txn *txn, void *arg)
         rc = store_put(txn, self->outbox_case, ck, 24, "", 0, 0);
     if (rc == 0)
         rc = agency_meta_put(self, txn, "sender_seq", o->sender_seq);
+    if (rc == 0 && o->keyed)
+        rc = store_put(txn, self->api_ids, o->msg_id, 16, key, 8, MDB_NOOVERWRITE);
     char hex[33];
     wire_msgid_hex(o->msg_id, 16, hex);
     if (rc == 0)
@@ -266,6 +269,55 @@ static int s_outbox_overlay(agency_t *self, MDB_txn *txn, const ProtobufCBinaryD
 /* Validate REQ and, unless DRY_RUN, seal it and queue it in the outbox. A dry run stops before
  * anything is written, so an import can check every row before queueing any; IC (may be NULL)
  * carries the case states of the rows checked before this one. */
+static void s_reply_published(Tacnet__ApiReply *reply, const uint8_t *msg_id, uint64_t sender_seq,
+                              int duplicate)
+{
+    reply->result_case = TACNET__API_REPLY__RESULT_PUBLISHED;
+    reply->published = xcalloc(1, sizeof(*reply->published));
+    tacnet__publish_reply__init(reply->published);
+    reply->published->msg_id.data = xmalloc(16);
+    memcpy(reply->published->msg_id.data, msg_id, 16);
+    reply->published->msg_id.len = 16;
+    reply->published->local_seq = sender_seq;
+    reply->published->has_duplicate = duplicate;
+    reply->published->duplicate = duplicate;
+}
+
+#define API_REQUEST_KEY_MAX 64
+
+/* The msg_id of a keyed publish: BLAKE2b-128 over a context, the agency and the key, so one
+ * agency's keys cannot name (and be deduplicated against) another agency's events. */
+static void s_request_msg_id(const agency_t *self, const ProtobufCBinaryData *key,
+                             uint8_t msg_id[16])
+{
+    crypto_generichash_state st;
+    uint8_t agency = (uint8_t)self->profile->agency;
+    crypto_generichash_init(&st, NULL, 0, 16);
+    crypto_generichash_update(&st, (const uint8_t *)"tacnet-request/1", 16);
+    crypto_generichash_update(&st, &agency, 1);
+    crypto_generichash_update(&st, key->data, key->len);
+    crypto_generichash_final(&st, msg_id, 16);
+}
+
+/* A publish whose msg_id (from a request key) was queued before: 1 with *SENDER_SEQ, 0 if new, or a
+ * negative store code. Checked before anything else, so a retry gets the first answer even
+ * if the case or the roster has moved on since. */
+static int s_keyed_seen(agency_t *self, const uint8_t *msg_id, uint64_t *sender_seq)
+{
+    MDB_txn *txn;
+    MDB_val v;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    rc = store_get(txn, self->api_ids, msg_id, 16, &v);
+    if (rc == 0 && v.mv_size == 8)
+        *sender_seq = store_u64_get(v.mv_data);
+    mdb_txn_abort(txn);
+    if (rc == TACNET_ENOTFOUND)
+        return 0;
+    return rc == 0 ? 1 : rc;
+}
+
 static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply,
                      int dry_run, import_cases_t *ic)
 {
@@ -281,6 +333,28 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
         s_reply_error(reply, TACNET_EKIND, "%s does not originate %s events", self->profile->name,
                       names_kind(req->kind));
         return TACNET_EKIND;
+    }
+    uint8_t msg_id[16];
+    if (req->has_request_key &&
+        (req->request_key.len == 0 || req->request_key.len > API_REQUEST_KEY_MAX)) {
+        s_reply_error(reply, TACNET_EFIELD, "request_key must be 1-%d bytes, not %zu",
+                      API_REQUEST_KEY_MAX, req->request_key.len);
+        return TACNET_EFIELD;
+    }
+    if (req->has_request_key) {
+        s_request_msg_id(self, &req->request_key, msg_id);
+        uint64_t seen_seq = 0;
+        rc = dry_run ? 0 : s_keyed_seen(self, msg_id, &seen_seq);
+        if (rc < 0) {
+            s_reply_error(reply, rc, "could not check the request key: %s", tacnet_strerror(rc));
+            return rc;
+        }
+        if (rc == 1) {
+            s_reply_published(reply, msg_id, seen_seq, 1);
+            return 0;
+        }
+    } else {
+        randombytes_buf(msg_id, sizeof(msg_id));
     }
     if (body->event_case != member) {
         s_reply_error(reply, TACNET_EFIELD, "a %s event needs its body in the \"%s\" field",
@@ -308,8 +382,6 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
         return rc;
     }
 
-    uint8_t msg_id[16];
-    randombytes_buf(msg_id, sizeof(msg_id));
     uint64_t now = clock_now_ms(), sender_seq = 0;
     MDB_txn *txn;
     route_case_t c;
@@ -451,7 +523,8 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
                            .sealed = sealed,
                            .slen = slen,
                            .sig = sig,
-                           .kind = names_kind(req->kind) };
+                           .kind = names_kind(req->kind),
+                           .keyed = req->has_request_key };
         agency_view_blind(self, req->case_ref.data, req->case_ref.len, o.blind);
         rc = store_write(self->store, s_outbox_put, &o);
     }
@@ -464,13 +537,7 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
     wire_msgid_hex(msg_id, 16, hex);
     log_info("queued %s %s seq %llu for %zu recipients", names_kind(req->kind), hex,
              (unsigned long long)sender_seq, ns);
-    reply->result_case = TACNET__API_REPLY__RESULT_PUBLISHED;
-    reply->published = xcalloc(1, sizeof(*reply->published));
-    tacnet__publish_reply__init(reply->published);
-    reply->published->msg_id.data = xmalloc(16);
-    memcpy(reply->published->msg_id.data, msg_id, 16);
-    reply->published->msg_id.len = 16;
-    reply->published->local_seq = sender_seq;
+    s_reply_published(reply, msg_id, sender_seq, 0);
     agency_outbox_pump(self);
     return 0;
 store_fail:

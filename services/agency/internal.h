@@ -30,7 +30,7 @@ struct agency {
     void *ctx, *dealer, *api;
     store_t *store;
     MDB_dbi meta, outbox, outbox_ids, outbox_case, dead, events, applied, by_case, cases, identity,
-        quarantine, audit;
+        quarantine, audit, api_ids;
     MDB_dbi users, sessions, logins, tokens; /* users.c */
     MDB_dbi case_keys, holds, tombstones;    /* per-case keys; sweep.c */
     struct agency_http *http;                /* http.c; NULL when [http] port = 0 */

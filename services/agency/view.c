@@ -11,6 +11,7 @@
  *   outbox_ids msg_id(16) -> sender_seq(8) blind(16)
  *   outbox_case blind(16) sender_seq(8) -> empty                            pending, per case
  *   dead       msg_id(16) -> code(4) reason NUL                            (NACKed publishes)
+ *   api_ids    msg_id(16) -> sender_seq(8)     msg_ids derived from API request keys (retries)
  *   events     local_seq(8) -> blind(16) enc_case(broker seq(8) hlen(4) header body)
  *                                                                  AD "events" || local_seq
  *   applied    msg_id(16) -> local_seq(8)                                   idempotent apply
@@ -43,7 +44,7 @@
 static const char *const s_dbs[] = { "meta",      "outbox",     "outbox_ids", "dead",
                                      "events",    "applied",    "by_case",    "cases",
                                      "identity",  "quarantine", AUDIT_DB,     "outbox_case",
-                                     "case_keys", "holds",      "tombstones" };
+                                     "case_keys", "holds",      "tombstones", "api_ids" };
 #define N_DBS (sizeof(s_dbs) / sizeof(s_dbs[0]))
 
 void agency_view_close(agency_t *self)
@@ -457,7 +458,7 @@ static int s_store_open(agency_t *self, int *err)
     MDB_dbi *slots[] = { &self->meta,      &self->outbox,     &self->outbox_ids, &self->dead,
                          &self->events,    &self->applied,    &self->by_case,    &self->cases,
                          &self->identity,  &self->quarantine, &self->audit,      &self->outbox_case,
-                         &self->case_keys, &self->holds,      &self->tombstones };
+                         &self->case_keys, &self->holds,      &self->tombstones, &self->api_ids };
     for (size_t i = 0; i < N_DBS; i++)
         if ((*err = store_dbi(self->store, s_dbs[i], slots[i])) != 0)
             return *err;

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -60,7 +61,22 @@ typedef struct session {
     uint64_t *inflight; /* ring of sent, unacknowledged seqs */
     size_t n_inflight, head;
     uint64_t last_seen_ms;
+    /* The TCP connection under the session, to cut it when its key is revoked (libzmq has no
+     * call to drop one ROUTER peer): the fd and its peer address, checked before cutting so a
+     * reused descriptor is never touched. */
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
 } session_t;
+
+#define BROKER_MAX_CUTS 16
+
+/* A connection to cut at the next tick. */
+typedef struct broker_cut {
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+} broker_cut_t;
 
 /* A PUBLISH that passed the stateless checks, waiting for the batch commit. */
 typedef struct pending {
@@ -106,6 +122,8 @@ struct broker {
     uint64_t write_head;
     /* counters for `tacnet broker status` */
     uint64_t accepted, duplicates, delivered, commits, batched_events;
+    broker_cut_t cuts[BROKER_MAX_CUTS];
+    size_t n_cuts;
     struct {
         int code;
         uint64_t n;
@@ -142,6 +160,42 @@ static void s_nack(broker_t *self, const wire_msg_t *m, const uint8_t *msg_id, i
 static int s_user(const wire_msg_t *m, uint32_t *agency, uint32_t *key_id)
 {
     return zap_user_parse(m->user_id, agency, key_id);
+}
+
+/* ---------------------------------------------------------------- connections */
+
+/* Cut the TCP connection FD if its peer is still PEER: libzmq's I/O thread sees the error,
+ * closes the connection and ends the pipe; a reconnect then meets ZAP again. shutdown(2)
+ * leaves the descriptor itself to libzmq. Returns whether it cut. */
+static int s_conn_cut(int fd, const struct sockaddr_storage *peer, socklen_t peer_len)
+{
+    struct sockaddr_storage now;
+    socklen_t len = sizeof(now);
+    if (fd < 0 || peer_len == 0 || getpeername(fd, (struct sockaddr *)&now, &len) != 0 ||
+        len != peer_len || memcmp(&now, peer, len) != 0)
+        return 0;
+    return shutdown(fd, SHUT_RDWR) == 0;
+}
+
+/* Cut the connection a message M came in on (its key was just found revoked) at the next
+ * tick, so the refusal just queued for it has left first. */
+static void s_conn_cut_later(broker_t *self, const wire_msg_t *m)
+{
+    if (self->n_cuts == BROKER_MAX_CUTS || m->src_fd < 0)
+        return;
+    broker_cut_t *c = &self->cuts[self->n_cuts];
+    c->peer_len = sizeof(c->peer);
+    c->fd = m->src_fd;
+    if (getpeername(m->src_fd, (struct sockaddr *)&c->peer, &c->peer_len) == 0)
+        self->n_cuts++;
+}
+
+static void s_conn_cut_pending(broker_t *self)
+{
+    for (size_t i = 0; i < self->n_cuts; i++)
+        if (s_conn_cut(self->cuts[i].fd, &self->cuts[i].peer, self->cuts[i].peer_len))
+            log_warn("connection with a revoked or expired key cut");
+    self->n_cuts = 0;
 }
 
 /* ---------------------------------------------------------------- delivery */
@@ -341,8 +395,10 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
                             p->msg.sealed, p->msg.sealed_len, p->msg.sig, v.required, now);
         if (rc != 0)
             return rc;
-        if ((rc = journal_audit(self->journal, txn, names_agency(p->agency), "publish", hex,
-                                "accepted", 0)) != 0)
+        /* The actor names the signing key ("school/key2"), so a rotation is visible per event. */
+        char actor[48];
+        snprintf(actor, sizeof(actor), "%s/key%u", names_agency(p->agency), h->sender_key_id);
+        if ((rc = journal_audit(self->journal, txn, actor, "publish", hex, "accepted", 0)) != 0)
             return rc;
         FAULT_POINT("broker.after_put");
         /* Broker notices caused by this event commit with it, so none is lost or doubled. */
@@ -512,6 +568,10 @@ static void s_on_hello(broker_t *self, wire_msg_t *m, uint32_t agency, uint32_t 
     s->key_id = key_id;
     s->connected = 1;
     s->last_seen_ms = clock_mono_ms();
+    s->fd = m->src_fd;
+    s->peer_len = sizeof(s->peer);
+    if (s->fd < 0 || getpeername(s->fd, (struct sockaddr *)&s->peer, &s->peer_len) != 0)
+        s->peer_len = 0;
     uint32_t credit = hello->credit ? hello->credit : 64;
     if (credit > self->cfg.credit_max)
         credit = self->cfg.credit_max;
@@ -584,6 +644,23 @@ static void s_on_router(broker_t *self)
             continue;
         }
         session_t *s = &self->sessions[agency];
+        int own = s->connected && s->rid_len == m.rid_len && memcmp(s->rid, m.rid, m.rid_len) == 0;
+        if (own)
+            s->last_seen_ms = clock_mono_ms();
+        /* Revocation reaches live connections: a connection whose key is no longer valid gets
+         * a refusal for whatever it sends (a PUBLISH names its msg_id) and is cut. */
+        int err = 0;
+        if (!roster_key_find(self->roster, agency, key_id, clock_now_ms(), &err)) {
+            s_conn_cut_later(self, &m); /* before s_on_publish takes the message */
+            if (m.cmd == WIRE_PUBLISH)
+                s_on_publish(self, &m);
+            else
+                s_nack(self, &m, NULL, TACNET_EKEYID, "connection key revoked or expired");
+            if (own)
+                s->connected = 0;
+            wire_msg_clear(&m);
+            continue;
+        }
         switch (m.cmd) {
         case WIRE_PUBLISH:
             s_on_publish(self, &m);
@@ -598,7 +675,6 @@ static void s_on_router(broker_t *self)
                                TACNET_EUNKNOWNPEER, NULL);
                 break;
             }
-            s->last_seen_ms = clock_mono_ms();
             if (m.cmd == WIRE_ACK) {
                 s_on_ack(self, &m, agency);
             } else {
@@ -823,6 +899,31 @@ static void s_maybe_reload(broker_t *self)
         return;
     }
     log_info("roster reloaded: version %u -> %u", old, roster_version(self->roster));
+}
+
+/* Every tick: a session whose key the roster revoked or whose window ended is closed and its
+ * connection cut, without waiting for its next message (its reconnect then fails at ZAP); a
+ * session that sent nothing for the heartbeat timeout (daemons ping every heartbeat) is down,
+ * so status shows it and expiry counts from its persisted cursor. */
+static void s_check_sessions(broker_t *self)
+{
+    uint64_t mono = clock_mono_ms(), now = clock_now_ms();
+    uint64_t timeout = (uint64_t)self->cfg.heartbeat_ms * 3;
+    for (uint32_t a = 1; a < BROKER_MAX_AGENCY; a++) {
+        session_t *s = &self->sessions[a];
+        if (!s->connected)
+            continue;
+        if (!roster_key_find(self->roster, a, s->key_id, now, NULL)) {
+            int cut = s_conn_cut(s->fd, &s->peer, s->peer_len);
+            s->connected = 0;
+            log_warn("%s key %u revoked or expired: session closed%s", names_agency(a), s->key_id,
+                     cut ? ", connection cut" : "");
+        } else if (mono - s->last_seen_ms > timeout) {
+            s->connected = 0;
+            log_info("%s down: silent for %llu ms", names_agency(a),
+                     (unsigned long long)(mono - s->last_seen_ms));
+        }
+    }
 }
 
 static char *s_status_json(broker_t *self)
@@ -1118,7 +1219,9 @@ int broker_run(broker_t *self)
         now = clock_mono_ms();
         if (now >= next_tick) {
             next_tick = now + self->cfg.tick_ms;
+            s_conn_cut_pending(self);
             s_maybe_reload(self);
+            s_check_sessions(self);
             s_check_escalations(self);
             if (now >= self->next_flush_ms) {
                 s_flush_cursors(self);

@@ -58,6 +58,10 @@ int cli_provision_main(int argc, char **argv)
     snprintf(sharing, sizeof(sharing), "%s/sharing.conf", cli_deploy_dir());
     snprintf(escalation, sizeof(escalation), "%s/escalation.conf", cli_deploy_dir());
     provision_opts_t o = { .sharing_path = sharing, .escalation_path = escalation };
+    const char *rotate = NULL, *revoke = NULL;
+    unsigned overlap = 3600;
+    unsigned long key_id = 0;
+    unsigned long long at_ms = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--out") == 0 && s_need(i, argc, argv[i]))
             o.out_dir = argv[++i];
@@ -69,15 +73,34 @@ int cli_provision_main(int argc, char **argv)
             o.validity_days = (unsigned)strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--partnership") == 0)
             o.partnership = 1;
+        else if (strcmp(argv[i], "--rotate") == 0 && s_need(i, argc, argv[i]))
+            rotate = argv[++i];
+        else if (strcmp(argv[i], "--overlap-seconds") == 0 && s_need(i, argc, argv[i]))
+            overlap = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--revoke") == 0 && s_need(i, argc, argv[i]))
+            revoke = argv[++i];
+        else if (strcmp(argv[i], "--key-id") == 0 && s_need(i, argc, argv[i]))
+            key_id = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--at-ms") == 0 && s_need(i, argc, argv[i]))
+            at_ms = strtoull(argv[++i], NULL, 10);
         else {
             fprintf(stderr, "usage: tacnet provision --out DIR [--sharing FILE] "
-                            "[--escalation FILE] [--validity-days N] [--partnership]\n");
+                            "[--escalation FILE] [--validity-days N] [--partnership]\n"
+                            "       tacnet provision --out DIR --rotate NODE "
+                            "[--overlap-seconds N]\n"
+                            "       tacnet provision --out DIR --revoke NODE [--key-id N] "
+                            "[--at-ms EPOCH_MS]\n");
             return 2;
         }
     }
     if (!o.out_dir) {
         fprintf(stderr, "tacnet provision: --out DIR is required\n");
         return 2;
+    }
+    if (rotate || revoke) {
+        int rc = rotate ? provision_rotate(o.out_dir, rotate, overlap, stderr)
+                        : provision_revoke(o.out_dir, revoke, (uint32_t)key_id, at_ms, stderr);
+        return rc == 0 ? 0 : 1;
     }
     int rc = provision_run(&o, stderr);
     return rc == 0 ? 0 : (rc == TACNET_EEXISTS ? 1 : 2);

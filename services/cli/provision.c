@@ -383,3 +383,197 @@ done:
     seal_keys_destroy(&root);
     return rc;
 }
+
+/* ---------------------------------------------------------------- rotate and revoke */
+
+static int s_node_find(const char *name, Tacnet__Agency *agency)
+{
+    for (size_t i = 0; i < N_NODES; i++) {
+        if (strcmp(s_nodes[i].name, name) == 0) {
+            *agency = s_nodes[i].agency;
+            return 0;
+        }
+    }
+    return TACNET_EINVAL;
+}
+
+typedef int (*roster_edit_fn)(Tacnet__Roster *r, void *arg, FILE *err);
+
+/* Load DIR/roster.bin (verified against DIR/root.pub), let FN change it, then bump the version
+ * and write it back signed by DIR/root/root.key (temp file, fsync, rename). */
+static int s_roster_edit(const char *dir, roster_edit_fn fn, void *arg, FILE *err)
+{
+    char path[4200], why[512] = "";
+    uint8_t root_pk[SEAL_KEY_BYTES];
+    int rc = 0;
+    roster_t *current = NULL;
+    Tacnet__Roster *r = NULL;
+    seal_keys_t *root = NULL;
+    uint8_t *packed = NULL, *signed_roster = NULL;
+    size_t packed_len = 0, signed_len = 0;
+    snprintf(path, sizeof(path), "%s/root.pub", dir);
+    if ((rc = roster_root_load(path, root_pk)) != 0) {
+        fprintf(err, "tacnet provision: %s: %s\n", path, tacnet_strerror(rc));
+        return rc;
+    }
+    snprintf(path, sizeof(path), "%s/roster.bin", dir);
+    if (!(current = roster_load(path, root_pk, &rc))) {
+        fprintf(err, "tacnet provision: %s: %s\n", path, tacnet_strerror(rc));
+        return rc;
+    }
+    /* A private, mutable copy: the loaded roster is read-only. */
+    packed = wire_pack(&roster_msg(current)->base, &packed_len);
+    r = tacnet__roster__unpack(NULL, packed_len, packed);
+    if (!r) {
+        rc = TACNET_EBADMSG;
+        goto fail;
+    }
+    if ((rc = fn(r, arg, err)) != 0)
+        goto fail;
+    r->version++;
+    r->issued_at_ms = clock_now_ms();
+    snprintf(path, sizeof(path), "%s/root/root.key", dir);
+    if ((rc = seal_keys_load(path, &root, why, sizeof(why))) != 0) {
+        fprintf(err, "tacnet provision: %s (the root key signs the new roster)\n", why);
+        goto fail;
+    }
+    if ((rc = roster_sign(r, root, &signed_roster, &signed_len)) != 0)
+        goto fail;
+    snprintf(path, sizeof(path), "%s/roster.bin", dir);
+    if ((rc = s_write_file(path, signed_roster, signed_len, 0644)) != 0) {
+        fprintf(err, "tacnet provision: cannot write %s: %s\n", path, strerror(errno));
+        goto fail;
+    }
+    fprintf(err, "tacnet provision: wrote %s (version %u)\n", path, r->version);
+fail:
+    free(signed_roster);
+    free(packed);
+    if (r)
+        tacnet__roster__free_unpacked(r, NULL);
+    seal_keys_destroy(&root);
+    roster_destroy(&current);
+    return rc;
+}
+
+typedef struct {
+    const char *dir, *name;
+    Tacnet__Agency agency;
+    uint64_t overlap_ms;
+    uint32_t key_id; /* revoke: 0 = every key of the agency */
+    uint64_t at_ms;  /* revoke: when it takes effect */
+} key_edit_t;
+
+static uint8_t *s_dup(const uint8_t *p, size_t n)
+{
+    uint8_t *d = xmalloc(n);
+    memcpy(d, p, n);
+    return d;
+}
+
+/* The new key set keeps the sealing pair: the daemon's view is encrypted at rest under a key
+ * derived from it, and senders keep wrapping for the same public key. CURVE (the hop) and
+ * Ed25519 (signatures) are what a rotation replaces. */
+static int s_rotate(Tacnet__Roster *r, void *arg, FILE *err)
+{
+    key_edit_t *k = arg;
+    char path[4200], old_path[4300], why[512] = "";
+    seal_keys_t *old = NULL, *fresh = NULL;
+    uint64_t now = clock_now_ms(), until = now + 730 * CLOCK_DAY_MS;
+    uint32_t max_id = 0;
+    snprintf(path, sizeof(path), "%s/keys/%s.key", k->dir, k->name);
+    int rc = seal_keys_load(path, &old, why, sizeof(why));
+    if (rc != 0) {
+        fprintf(err, "tacnet provision: %s\n", why);
+        return rc;
+    }
+    for (size_t i = 0; i < r->n_keys; i++) {
+        Tacnet__NodeKey *nk = r->keys[i];
+        if (nk->agency != k->agency)
+            continue;
+        max_id = nk->key_id > max_id ? nk->key_id : max_id;
+        if (nk->key_id == old->key_id)
+            until = nk->valid_until_ms > now ? nk->valid_until_ms : until;
+        /* Every older key stays valid for the overlap only, so in-flight events still verify
+         * and daemons not yet restarted still connect. */
+        if (nk->valid_until_ms > now + k->overlap_ms)
+            nk->valid_until_ms = now + k->overlap_ms;
+    }
+    if (max_id == 0) {
+        fprintf(err, "tacnet provision: %s has no key in the roster\n", k->name);
+        seal_keys_destroy(&old);
+        return TACNET_ENOTFOUND;
+    }
+    fresh = seal_keys_generate(k->agency, max_id + 1);
+    memcpy(fresh->seal_pk, old->seal_pk, SEAL_KEY_BYTES);
+    memcpy(fresh->seal_sk, old->seal_sk, SEAL_KEY_BYTES);
+    Tacnet__NodeKey *nk = xmalloc(sizeof(*nk));
+    tacnet__node_key__init(nk);
+    nk->agency = k->agency;
+    nk->key_id = fresh->key_id;
+    nk->curve_pk = (ProtobufCBinaryData){ SEAL_KEY_BYTES, s_dup(fresh->curve_pk, SEAL_KEY_BYTES) };
+    nk->sign_pk = (ProtobufCBinaryData){ SEAL_KEY_BYTES, s_dup(fresh->sign_pk, SEAL_KEY_BYTES) };
+    nk->seal_pk = (ProtobufCBinaryData){ SEAL_KEY_BYTES, s_dup(fresh->seal_pk, SEAL_KEY_BYTES) };
+    nk->valid_from_ms = now;
+    nk->valid_until_ms = until;
+    r->keys = realloc(r->keys, (r->n_keys + 1) * sizeof(*r->keys));
+    if (!r->keys)
+        abort();
+    r->keys[r->n_keys++] = nk;
+    /* The old key file is kept beside the new one until the overlap has passed. */
+    snprintf(old_path, sizeof(old_path), "%s.%u", path, old->key_id);
+    if ((rc = seal_keys_save(old, old_path)) == 0)
+        rc = seal_keys_save(fresh, path);
+    if (rc != 0)
+        fprintf(err, "tacnet provision: cannot write %s: %s\n", path, tacnet_strerror(rc));
+    else
+        fprintf(err, "tacnet provision: %s key %u -> %u (old key valid %llu s more, kept as %s)\n",
+                k->name, old->key_id, fresh->key_id, (unsigned long long)(k->overlap_ms / 1000),
+                old_path);
+    seal_keys_destroy(&old);
+    seal_keys_destroy(&fresh);
+    return rc;
+}
+
+static int s_revoke(Tacnet__Roster *r, void *arg, FILE *err)
+{
+    key_edit_t *k = arg;
+    int n = 0;
+    for (size_t i = 0; i < r->n_keys; i++) {
+        Tacnet__NodeKey *nk = r->keys[i];
+        if (nk->agency != k->agency || (k->key_id && nk->key_id != k->key_id))
+            continue;
+        nk->has_revoked = 1;
+        nk->revoked = 1;
+        nk->has_revoked_at_ms = 1;
+        nk->revoked_at_ms = k->at_ms;
+        n++;
+    }
+    if (n == 0) {
+        fprintf(err, "tacnet provision: %s has no key %u in the roster\n", k->name, k->key_id);
+        return TACNET_ENOTFOUND;
+    }
+    fprintf(err, "tacnet provision: revoked %d key(s) of %s from %llu\n", n, k->name,
+            (unsigned long long)k->at_ms);
+    return 0;
+}
+
+int provision_rotate(const char *dir, const char *name, unsigned overlap_seconds, FILE *err)
+{
+    key_edit_t k = { .dir = dir, .name = name, .overlap_ms = (uint64_t)overlap_seconds * 1000 };
+    if (seal_init() != 0 || s_node_find(name, &k.agency) != 0) {
+        fprintf(err, "tacnet provision: unknown node %s\n", name);
+        return TACNET_EINVAL;
+    }
+    return s_roster_edit(dir, s_rotate, &k, err);
+}
+
+int provision_revoke(const char *dir, const char *name, uint32_t key_id, uint64_t at_ms, FILE *err)
+{
+    key_edit_t k = { .dir = dir, .name = name, .key_id = key_id };
+    k.at_ms = at_ms ? at_ms : clock_now_ms();
+    if (seal_init() != 0 || s_node_find(name, &k.agency) != 0) {
+        fprintf(err, "tacnet provision: unknown node %s\n", name);
+        return TACNET_EINVAL;
+    }
+    return s_roster_edit(dir, s_revoke, &k, err);
+}

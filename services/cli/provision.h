@@ -22,6 +22,19 @@ typedef struct provision_opts {
  * Returns 0 or a TACNET_E* code. */
 int provision_run(const provision_opts_t *o, FILE *err);
 
+/* Rotate node NAME's CURVE and signing keys in the partnership at DIR: a new key set with the
+ * next key id (the sealing pair is kept, so the node's encrypted view stays readable) is added
+ * to DIR/roster.bin, valid from now; every older key of NAME stays valid for OVERLAP_SECONDS
+ * more. The old key file is kept as DIR/keys/NAME.key.<old id>, the new one replaces
+ * DIR/keys/NAME.key. The roster's version goes up by one and it is signed again with
+ * DIR/root/root.key. Returns 0 or a TACNET_E* code (reasons on ERR). */
+int provision_rotate(const char *dir, const char *name, unsigned overlap_seconds, FILE *err);
+
+/* Revoke node NAME's key KEY_ID (0: every key of NAME) from AT_MS (0: now): the broker refuses
+ * and disconnects it from then, recipients refuse events it signed dated from then. Roster
+ * version + 1, signed again. Returns 0 or a TACNET_E* code. */
+int provision_revoke(const char *dir, const char *name, uint32_t key_id, uint64_t at_ms, FILE *err);
+
 /* Parse the policy files into R (sharing and escalation). WHY names file:line on error. */
 int provision_policy_load(const char *sharing_path, const char *escalation_path, Tacnet__Roster *r,
                           char *why, size_t whylen);

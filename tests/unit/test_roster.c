@@ -299,6 +299,24 @@ Test(roster, revoked_key_is_not_found)
     roster_destroy(&r);
 }
 
+Test(roster, revocation_with_a_time_counts_from_that_time)
+{
+    /* School key 1 revoked at 4000: events made before still verify, from 4000 on none. */
+    F.keys[K_SCHOOL_1].has_revoked_at_ms = 1;
+    F.keys[K_SCHOOL_1].revoked_at_ms = 4000;
+    roster_t *r = s_parsed();
+    int err = 0;
+    cr_assert_not_null(roster_key_find(r, TACNET__AGENCY__SCHOOL, 1, 3999, &err));
+    cr_assert_null(roster_key_find(r, TACNET__AGENCY__SCHOOL, 1, 4000, &err));
+    cr_assert_eq(err, TACNET_EKEYID);
+    cr_assert_null(roster_key_find(r, TACNET__AGENCY__SCHOOL, 1, 15000, &err));
+    uint8_t curve[SEAL_KEY_BYTES];
+    memcpy(curve, F.curve[K_SCHOOL_1], SEAL_KEY_BYTES);
+    cr_assert_eq(roster_agency_by_curve(r, curve, 3999), TACNET__AGENCY__SCHOOL);
+    cr_assert_eq(roster_agency_by_curve(r, curve, 4000), 0);
+    roster_destroy(&r);
+}
+
 Test(roster, rotation_overlap_keeps_both_and_current_is_the_newer)
 {
     roster_t *r = s_parsed();

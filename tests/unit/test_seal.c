@@ -416,11 +416,11 @@ Test(seal, flipped_ciphertext_is_rejected)
     s_world_fini(&w);
 }
 
-Test(seal, flipped_entry_id_hides_our_wrap)
+Test(seal, flipped_entry_agency_hides_our_wrap)
 {
     world_t w;
     s_world_init(&w);
-    s_flip_range_fails_open(&w, OFF_TABLE, OFF_TABLE + 5, TACNET_ENOTFOUND, "entry id");
+    s_flip_range_fails_open(&w, OFF_TABLE, OFF_TABLE + 1, TACNET_ENOTFOUND, "entry agency");
     s_world_fini(&w);
 }
 
@@ -492,15 +492,31 @@ Test(seal, event_not_wrapped_for_us_is_not_found)
     s_world_fini(&w);
 }
 
-Test(seal, our_agency_under_another_key_id_is_not_found)
+Test(seal, our_agency_under_another_key_id_with_another_pair_fails_to_open)
 {
     world_t w;
     s_world_init(&w);
-    /* The school rotated to key id 5; the event was wrapped for key id 4. */
+    /* Key id 5 with a fresh sealing pair; the event was wrapped for key id 4. */
+    seal_keys_t *other = seal_keys_generate(TACNET__AGENCY__SCHOOL, 5);
+    seal_ctx_t *ctx = seal_ctx_new(other);
+    cr_assert_eq(s_open(ctx, w.sender->seal_pk, w.header, sizeof w.header, w.sealed, w.sealed_len),
+                 TACNET_EOPEN);
+    seal_ctx_destroy(&ctx);
+    seal_keys_destroy(&other);
+    s_world_fini(&w);
+}
+
+Test(seal, rotated_key_id_keeping_the_sealing_pair_opens_the_old_wrap)
+{
+    world_t w;
+    s_world_init(&w);
+    /* `tacnet provision --rotate`: new id 5, same sealing pair as the school's key id 4. */
     seal_keys_t *rotated = seal_keys_generate(TACNET__AGENCY__SCHOOL, 5);
+    memcpy(rotated->seal_pk, w.school->seal_pk, SEAL_KEY_BYTES);
+    memcpy(rotated->seal_sk, w.school->seal_sk, SEAL_KEY_BYTES);
     seal_ctx_t *ctx = seal_ctx_new(rotated);
     cr_assert_eq(s_open(ctx, w.sender->seal_pk, w.header, sizeof w.header, w.sealed, w.sealed_len),
-                 TACNET_ENOTFOUND);
+                 0);
     seal_ctx_destroy(&ctx);
     seal_keys_destroy(&rotated);
     s_world_fini(&w);
