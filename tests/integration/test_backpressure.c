@@ -87,7 +87,7 @@ Test(backpressure, a_daemon_over_its_quota_delivers_everything_once_and_in_order
         const Tacnet__TimelineEntry *e = r->show_case->timeline[i];
         cr_assert_gt(e->local_seq, prev_seq);
         cr_assert_gt(e->header->sender_seq, prev_sseq, "sender order broken at %zu", i);
-        char want[32];
+        char want[48];
         snprintf(want, sizeof(want), "Late on day %zu.", i);
         cr_assert(e->body && e->body->concern && e->body->concern->summary &&
                       strcmp(e->body->concern->summary, want) == 0,
