@@ -208,19 +208,9 @@ static int s_finish(const opts_t *o, int rc, Tacnet__ApiReply *reply,
                 tn_client_endpoint(o->client), tacnet_strerror(rc));
         return 2;
     }
-    if (o->json) {
-        json_t *j = pbjson_from_message(&reply->base);
-        json_dumpf(j, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
-        json_decref(j);
-    }
-    int status = 0;
-    if (reply->code != 0) {
-        cli_agency_print_refusal(stderr, reply);
-        status = 1;
-    } else if (!o->json && show) {
+    int status = cli_agency_print_reply(stdout, o->json, reply);
+    if (status == 0 && !o->json && show)
         show(o, reply);
-    }
     tn_client_reply_free(&reply);
     return status;
 }

@@ -77,6 +77,20 @@ void cli_agency_time_left(char *buf, size_t len, uint64_t due_ms, uint64_t now_m
     snprintf(buf, len, "%s%s", overdue ? "overdue by " : "", span);
 }
 
+int cli_agency_print_reply(FILE *out, int json, const Tacnet__ApiReply *reply)
+{
+    if (json) {
+        json_t *j = pbjson_from_message(&reply->base);
+        json_dumpf(j, out, JSON_INDENT(2));
+        fputc('\n', out);
+        json_decref(j);
+    }
+    if (reply->code == 0)
+        return 0;
+    cli_agency_print_refusal(stderr, reply);
+    return 1;
+}
+
 void cli_agency_print_refusal(FILE *out, const Tacnet__ApiReply *reply)
 {
     fprintf(out, "refused: %s (%s)", tacnet_errname(reply->code), tacnet_strerror(reply->code));

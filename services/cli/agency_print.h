@@ -17,6 +17,11 @@
  * "  field [start,end) kind". */
 void cli_agency_print_refusal(FILE *out, const Tacnet__ApiReply *reply);
 
+/* The part of every command's answer that does not depend on the command: REPLY as JSON on OUT
+ * when JSON is set, and its refusal, if any, on stderr. Returns 0 when the daemon accepted the
+ * request, 1 when it refused it (the command's exit status). */
+int cli_agency_print_reply(FILE *out, int json, const Tacnet__ApiReply *reply);
+
 /* One line per case: ref, initials, lead, members, levels of need, escalations, overdue. */
 void cli_agency_print_cases(FILE *out, const Tacnet__ListCasesReply *cases);
 
