@@ -290,6 +290,14 @@ int b_scale(const b_opts_t *o)
             cr_assert(t1 != 0);
             b_emit(S, "delivered_per_s", run, (double)acked * 1e6 / (double)(t1 - t0), "ev/s");
             b_emit(S, "cpu_us_per_event", run, cpu / (double)acked, "us");
+            /* Which process grows with the journal and the views: the broker, or the daemons
+             * (their mean). */
+            b_emit(S, "cpu_us_per_event_broker", run, (double)(cpu1[0] - cpu0[0]) / (double)acked,
+                   "us");
+            b_emit(S, "cpu_us_per_event_daemon", run,
+                   (double)(cpu1[1] - cpu0[1] + cpu1[2] - cpu0[2] + cpu1[3] - cpu0[3]) / 3.0 /
+                       (double)acked,
+                   "us");
             for (size_t k = 0; k < n; k++)
                 b_event_free(&evs[k]);
             free(evs);
