@@ -435,28 +435,31 @@ void store_test_fail_commits(store_t *self, int n)
         self->fail_commits = n > 0 ? n : 0;
 }
 
+/* A compacted copy of ENV written to PATH: 0600 from the start and never over an existing file
+ * (a copy holds the whole store), synced before it is used (it may replace the original or be
+ * the only backup). Nothing is left at PATH on failure. */
+static int s_copy_compact_to(MDB_env *env, const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno == EEXIST ? TACNET_EEXISTS : errno == ENOSPC ? TACNET_EDISKFULL : TACNET_EIO;
+    int mrc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
+    int rc = mrc == ENOSPC ? TACNET_EDISKFULL : store_lmdb_err(mrc);
+    if (rc == 0 && fsync(fd) != 0)
+        rc = errno == ENOSPC ? TACNET_EDISKFULL : TACNET_EIO;
+    if (close(fd) != 0 && rc == 0)
+        rc = TACNET_EIO;
+    if (rc != 0)
+        unlink(path);
+    return rc;
+}
+
 int store_copy_compact(store_t *self, const char *dir)
 {
     char path[4200];
     if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path))
         return TACNET_EINVAL;
-    if (access(path, F_OK) == 0)
-        return TACNET_EEXISTS;
-    int rc = mdb_env_copy2(self->env, dir, MDB_CP_COMPACT);
-    if (rc != 0) {
-        unlink(path);
-        return rc == ENOSPC ? TACNET_EDISKFULL : TACNET_ESTORE;
-    }
-    /* LMDB creates the copy with 0666 less the umask and does not sync it: the copy is about
-     * to replace the original, so it must be owner-only and on disk first. */
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return TACNET_ESTORE;
-    rc = fchmod(fd, 0600) == 0 && fsync(fd) == 0 ? 0 : TACNET_ESTORE;
-    close(fd);
-    if (rc != 0)
-        unlink(path);
-    return rc;
+    return s_copy_compact_to(self->env, path);
 }
 
 int store_map_max_set(store_t *self, size_t max)
@@ -570,22 +573,8 @@ int store_backup(const char *dir, const char *out_path)
     int rc = s_open_readonly(dir, &env);
     if (rc != 0)
         return rc;
-    /* 0600 from the start and never over an existing file: a backup holds the whole view. */
-    int fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = errno == EEXIST ? TACNET_EEXISTS : errno == ENOSPC ? TACNET_EDISKFULL : TACNET_EIO;
-        mdb_env_close(env);
-        return rc;
-    }
-    int mrc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
-    rc = mrc ? store_lmdb_err(mrc) : 0;
-    if (rc == 0 && fsync(fd) != 0)
-        rc = errno == ENOSPC ? TACNET_EDISKFULL : TACNET_EIO;
-    if (close(fd) != 0 && rc == 0)
-        rc = TACNET_EIO;
+    rc = s_copy_compact_to(env, out_path);
     mdb_env_close(env);
-    if (rc != 0)
-        unlink(out_path);
     return rc;
 }
 

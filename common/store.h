@@ -73,8 +73,8 @@ int store_usage(store_t *self, size_t *map_size, size_t *used);
 
 /* Write a compacted copy of the environment (no free pages: nothing deleted survives in it) to
  * DIR/data.mdb, mode 0600, synced. DIR must exist and hold no data.mdb. Call with no write
- * transaction open in this thread. Returns 0, TACNET_EEXISTS, TACNET_EDISKFULL or
- * TACNET_ESTORE. */
+ * transaction open in this thread. Returns 0, TACNET_EEXISTS, TACNET_EDISKFULL, TACNET_EIO
+ * or a store code. */
 int store_copy_compact(store_t *self, const char *dir);
 
 /* Big-endian u64 keys, so memcmp order is numeric order and mdb_dump is readable. */
