@@ -6,7 +6,7 @@
 #include <jansson.h>
 
 #include "client/client.h"
-#include "pbjson.h"
+#include "../support/pbjson_fixture.h"
 
 #define S       TACNET__AGENCY__SCHOOL
 #define CASE    "LA7-2026-000321"
@@ -24,13 +24,8 @@ static void s_publish(tn_client_t *c, int i)
              "\"sensitivity\":\"routine\",\"body\":{\"concern\":{\"category\":\"attendance\","
              "\"summary\":\"Late on day %d.\"}}}",
              i);
-    json_t *j = json_loads(text, 0, NULL);
-    cr_assert_not_null(j);
-    char why[256];
-    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_to_message(
-        &tacnet__publish_request__descriptor, j, why, sizeof(why));
-    json_decref(j);
-    cr_assert_not_null(req, "%s", why);
+    Tacnet__PublishRequest *req =
+        (Tacnet__PublishRequest *)t_message_from_json(&tacnet__publish_request__descriptor, text);
     Tacnet__ApiReply *r = NULL;
     int rc = tn_client_publish(c, req, &r, CALL_MS);
     cr_assert_eq(rc, 0, "publish %d refused: %s", i, tacnet_errname(rc));
