@@ -71,6 +71,15 @@ int store_fs_check(const char *dir, const char **fs_name)
     return name ? TACNET_ENETFS : 0;
 }
 
+void store_open_why(const char *dir, const char *what, int err, char *why, size_t whylen)
+{
+    const char *fs = NULL;
+    if (err == TACNET_ENETFS)
+        store_fs_check(dir, &fs);
+    snprintf(why, whylen, "%s: cannot open the %s: %s%s%s%s", dir, what, tacnet_strerror(err),
+             fs ? " (statfs: " : "", fs ? fs : "", fs ? ")" : "");
+}
+
 static int s_check_dir(const char *dir)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)

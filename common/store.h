@@ -98,6 +98,9 @@ const char *store_fs_refused(unsigned long magic);
  * NULL) set to its name, or TACNET_ESTORE when DIR cannot be examined. Test builds (without
  * TACNET_NO_FAULT) take the magic from $TACNET_FAULT_FS_MAGIC when set. */
 int store_fs_check(const char *dir, const char **fs_name);
+/* "DIR: cannot open the WHAT: <reason of ERR>" into WHY, naming the refused filesystem when ERR
+ * is TACNET_ENETFS: the message a daemon exits with when store_open fails. */
+void store_open_why(const char *dir, const char *what, int err, char *why, size_t whylen);
 
 /* Called by store_walk for every record of database DB (its name); returns 0 to go on or a
  * negative TACNET_E* code to stop the walk with it. K and V borrow LMDB memory. */

@@ -477,11 +477,7 @@ int agency_view_reopen(agency_t *self)
 int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
 {
     if (s_store_open(self, err) != 0) {
-        const char *fs = NULL;
-        if (*err == TACNET_ENETFS)
-            store_fs_check(self->data_dir, &fs);
-        snprintf(why, whylen, "%s: cannot open the view: %s%s%s%s", self->data_dir,
-                 tacnet_strerror(*err), fs ? " (statfs: " : "", fs ? fs : "", fs ? ")" : "");
+        store_open_why(self->data_dir, "view", *err, why, whylen);
         return *err;
     }
     /* Storage and index keys derive from the agency's sealing secret, so a copied view is

@@ -1145,13 +1145,7 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
     }
     self->journal = journal_open(cfg->data_dir, cfg->map_size, err);
     if (!self->journal) {
-        const char *fs = NULL;
-        if (*err == TACNET_ENETFS)
-            store_fs_check(cfg->data_dir, &fs);
-        snprintf(why, whylen, "%s: cannot open the journal: %s%s%s", cfg->data_dir,
-                 tacnet_strerror(*err), fs ? " (statfs: " : "", fs ? fs : "");
-        if (fs)
-            strncat(why, ")", whylen - strlen(why) - 1);
+        store_open_why(cfg->data_dir, "journal", *err, why, whylen);
         goto fail;
     }
     if ((*err = store_map_max_set(journal_store(self->journal), cfg->map_max)) != 0) {
