@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -30,7 +31,57 @@ struct store {
     size_t map_max; /* 0: no ceiling beyond STORE_GROW_MAX doublings */
     char *dir;
     int unmapped; /* a map growth failed and LMDB dropped the mapping: refuse everything */
+    uint64_t commits, commit_total_us;
+    uint32_t commit_max_us;
+    uint32_t hist[STORE_HIST_MAX_US / STORE_HIST_STEP_US + 1];
 };
+
+static uint64_t s_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void s_commit_timed(store_t *self, uint64_t us)
+{
+    size_t top = sizeof(self->hist) / sizeof(self->hist[0]) - 1;
+    size_t b = us / STORE_HIST_STEP_US;
+    self->hist[b < top ? b : top]++;
+    self->commits++;
+    self->commit_total_us += us;
+    if (us > self->commit_max_us)
+        self->commit_max_us = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+/* The upper edge of the bucket holding the Q-th quantile (per mille). */
+static uint32_t s_quantile_us(const store_t *self, unsigned q_permille)
+{
+    size_t top = sizeof(self->hist) / sizeof(self->hist[0]) - 1;
+    uint64_t want = (self->commits * q_permille + 999) / 1000, seen = 0;
+    for (size_t b = 0; b <= top; b++) {
+        seen += self->hist[b];
+        if (seen >= want && want > 0)
+            return b == top ? self->commit_max_us : (uint32_t)((b + 1) * STORE_HIST_STEP_US);
+    }
+    return 0;
+}
+
+void store_commit_stats(const store_t *self, store_commit_stats_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!self)
+        return;
+    out->commits = self->commits;
+    out->total_us = self->commit_total_us;
+    out->max_us = self->commit_max_us;
+    out->p50_us = s_quantile_us(self, 500);
+    out->p99_us = s_quantile_us(self, 990);
+    if (out->p50_us > out->max_us)
+        out->p50_us = out->max_us;
+    if (out->p99_us > out->max_us)
+        out->p99_us = out->max_us;
+}
 
 /* Filesystems whose locking or write ordering LMDB cannot rely on (lmdb.h caveats). */
 static const struct {
@@ -343,9 +394,12 @@ int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
             mdb_txn_abort(txn);
         } else {
             /* A failed commit has already freed the transaction: never abort it. */
+            uint64_t t0 = s_mono_us();
             rc = mdb_txn_commit(txn);
-            if (rc == 0)
+            if (rc == 0) {
+                s_commit_timed(self, s_mono_us() - t0);
                 return 0;
+            }
         }
         if (!s_is_map_full(rc))
             return s_commit_err(self, rc);

@@ -68,6 +68,19 @@ int store_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen);
 /* Map an LMDB return code to a TACNET_E* code (MDB_MAP_FULL -> TACNET_EMAPFULL, ...). */
 int store_lmdb_err(int mdb_rc);
 
+/* How long this store's commits (mdb_txn_commit: page writes and the two syncs) took since it
+ * was opened. The sync is the floor of durable latency, so operators read these beside the
+ * events per commit: a slow or contended disk shows here first. Resolution 50 us; anything over
+ * STORE_HIST_MAX_US counts in the top bucket. */
+#define STORE_HIST_STEP_US 50
+#define STORE_HIST_MAX_US  100000
+typedef struct {
+    uint64_t commits;
+    uint64_t total_us;
+    uint32_t p50_us, p99_us, max_us;
+} store_commit_stats_t;
+void store_commit_stats(const store_t *self, store_commit_stats_t *out);
+
 /* Current map size and bytes in use (last page used * page size). */
 int store_usage(store_t *self, size_t *map_size, size_t *used);
 

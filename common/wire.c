@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <zmq.h>
 
+#include "clock.h"
 #include "err.h"
 #include "seal.h"
 
@@ -244,6 +246,16 @@ ProtobufCMessage *wire_ctl_unpack(uint8_t cmd, const uint8_t *data, size_t len, 
         return NULL;
     }
     return wire_unpack(desc, data, len, 0, 1, err);
+}
+
+void wire_msgid_new(uint8_t id[16])
+{
+    uint64_t ms = clock_now_ms();
+    for (int i = 5; i >= 0; i--) {
+        id[i] = (uint8_t)ms;
+        ms >>= 8;
+    }
+    randombytes_buf(id + 6, 10);
 }
 
 void wire_msgid_hex(const uint8_t *id, size_t len, char out[33])

@@ -735,8 +735,11 @@ int agency_run(agency_t *self)
         if ((rc = agency_retention_tick(self)) != 0)
             return rc;
     }
-    log_info("%s stopped cleanly at seq %llu", self->profile->name,
-             (unsigned long long)self->last_applied);
+    store_commit_stats_t cs;
+    store_commit_stats(self->store, &cs);
+    log_info("%s stopped cleanly at seq %llu; %llu commits, p50 %.2f ms, p99 %.2f ms",
+             self->profile->name, (unsigned long long)self->last_applied,
+             (unsigned long long)cs.commits, cs.p50_us / 1000.0, cs.p99_us / 1000.0);
     return 0;
 }
 

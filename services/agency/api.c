@@ -354,7 +354,7 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
             return 0;
         }
     } else {
-        randombytes_buf(msg_id, sizeof(msg_id));
+        wire_msgid_new(msg_id);
     }
     if (body->event_case != member) {
         s_reply_error(reply, TACNET_EFIELD, "a %s event needs its body in the \"%s\" field",

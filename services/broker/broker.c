@@ -940,6 +940,11 @@ static char *s_status_json(broker_t *self)
         self->commits ? (double)self->batched_events / (double)self->commits : 0.0, "map_size",
         (json_int_t)map, "map_used", (json_int_t)used, "roster_version",
         (int)roster_version(self->roster));
+    store_commit_stats_t cs;
+    store_commit_stats(journal_store(self->journal), &cs);
+    json_object_set_new(root, "commit_ms",
+                        json_pack("{s:f, s:f, s:f}", "p50", cs.p50_us / 1000.0, "p99",
+                                  cs.p99_us / 1000.0, "max", cs.max_us / 1000.0));
     json_t *agencies = json_array();
     MDB_txn *txn = NULL;
     if (store_read_begin(journal_store(self->journal), &txn) != 0)
@@ -1226,8 +1231,11 @@ int broker_run(broker_t *self)
     }
     s_flush_batch(self);
     s_flush_cursors(self);
-    log_info("stopped cleanly at journal head %llu",
-             (unsigned long long)journal_head(self->journal));
+    store_commit_stats_t cs;
+    store_commit_stats(journal_store(self->journal), &cs);
+    log_info("stopped cleanly at journal head %llu; %llu commits, p50 %.2f ms, p99 %.2f ms",
+             (unsigned long long)journal_head(self->journal), (unsigned long long)cs.commits,
+             cs.p50_us / 1000.0, cs.p99_us / 1000.0);
     return 0;
 }
 

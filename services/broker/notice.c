@@ -72,7 +72,7 @@ static int s_emit(notice_t *self, MDB_txn *txn, uint64_t *seq, Tacnet__EventKind
         return rc;
 
     uint8_t msg_id[16];
-    randombytes_buf(msg_id, sizeof(msg_id));
+    wire_msgid_new(msg_id);
     Tacnet__Header h = *extra;
     h.schema_version = WIRE_SCHEMA_VERSION;
     h.msg_id.data = msg_id;

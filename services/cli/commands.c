@@ -233,6 +233,12 @@ int cli_broker_status_print(const char *json, FILE *out)
             (long long)json_integer_value(json_object_get(root, "delivered")),
             (long long)json_integer_value(json_object_get(root, "commits")),
             json_real_value(json_object_get(root, "events_per_commit")));
+    json_t *cm = json_object_get(root, "commit_ms");
+    if (cm)
+        fprintf(out, "commit time p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+                json_real_value(json_object_get(cm, "p50")),
+                json_real_value(json_object_get(cm, "p99")),
+                json_real_value(json_object_get(cm, "max")));
     double map = (double)json_integer_value(json_object_get(root, "map_size"));
     double used = (double)json_integer_value(json_object_get(root, "map_used"));
     fprintf(out, "map %.1f MiB, used %.1f MiB (%.1f%%)\n", map / 1048576.0, used / 1048576.0,

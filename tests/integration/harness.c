@@ -433,7 +433,7 @@ void h_pub_init(h_pub_t *p, uint32_t sender, Tacnet__EventKind kind, const char 
     h_pub_free(p);
     memset(p, 0, sizeof(*p));
     tacnet__header__init(&p->h);
-    randombytes_buf(p->msg_id, sizeof(p->msg_id));
+    wire_msgid_new(p->msg_id);
     snprintf(p->case_ref, sizeof(p->case_ref), "%s", case_ref);
     snprintf(p->initials, sizeof(p->initials), "JS");
     p->h.schema_version = WIRE_SCHEMA_VERSION;

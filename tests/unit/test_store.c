@@ -531,3 +531,30 @@ Test(store, restoring_a_file_that_is_not_lmdb_is_refused_and_leaves_nothing)
     cr_assert_neq(stat(path, &sb), 0);
     cr_assert_eq(store_backup("/nonexistent-tacnet-dir", junk), TACNET_ENOTFOUND);
 }
+
+Test(store, commit_times_are_counted_only_for_commits_that_landed)
+{
+    store_t *st = s_open(0);
+    store_commit_stats_t cs;
+    store_commit_stats(st, &cs);
+    cr_assert_eq(cs.commits, 0);
+    cr_assert_eq(cs.p50_us, 0);
+    cr_assert_eq(cs.max_us, 0);
+    struct batch b = { .dbi = s_dbi(st, "alpha"), .first = 1, .n = 4, .size = 16 };
+    for (int i = 0; i < 20; i++) {
+        b.first = 1 + (uint64_t)i * 4;
+        cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    }
+    b.fail_with = TACNET_EFIELD; /* aborted: no commit, nothing timed */
+    cr_assert_eq(store_write(st, s_put_batch, &b), TACNET_EFIELD);
+    store_commit_stats(st, &cs);
+    cr_assert_eq(cs.commits, 20);
+    /* Every commit synced, so each took some time; the quantiles are ordered and bounded by
+     * the slowest, and the total is at least the slowest. */
+    cr_assert_gt(cs.max_us, 0);
+    cr_assert_gt(cs.p50_us, 0);
+    cr_assert_leq(cs.p50_us, cs.p99_us);
+    cr_assert_leq(cs.p99_us, cs.max_us);
+    cr_assert_geq(cs.total_us, cs.max_us);
+    store_destroy(&st);
+}

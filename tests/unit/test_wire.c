@@ -5,6 +5,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "clock.h"
 #include "err.h"
 #include "seal.h"
 #include "wire.h"
@@ -617,6 +618,36 @@ Test(wire, msgid_hex_is_lowercase)
     char out[33];
     wire_msgid_hex(id, sizeof id, out);
     cr_assert_str_eq(out, "0001abff000000000000000000000000");
+}
+
+Test(wire, msgid_new_orders_by_time_then_random)
+{
+    /* The first 6 bytes are the creation time in ms, big-endian, so ids made later sort later
+     * (the broker's and the views' msg_id indexes grow at their right edge); the other 10 are
+     * random, so two ids made in the same millisecond still differ. */
+    uint8_t a[16], b[16];
+    uint64_t before = clock_now_ms();
+    wire_msgid_new(a);
+    wire_msgid_new(b);
+    uint64_t after = clock_now_ms();
+    uint64_t ta = 0, tb = 0;
+    for (int i = 0; i < 6; i++) {
+        ta = ta << 8 | a[i];
+        tb = tb << 8 | b[i];
+    }
+    cr_assert_geq(ta, before);
+    cr_assert_leq(tb, after);
+    cr_assert_leq(ta, tb);
+    cr_assert_neq(memcmp(a + 6, b + 6, 10), 0);
+    /* A thousand in a row never go backwards. */
+    uint8_t prev[16];
+    memcpy(prev, b, 16);
+    for (int i = 0; i < 1000; i++) {
+        uint8_t c[16];
+        wire_msgid_new(c);
+        cr_assert_geq(memcmp(c, prev, 6), 0);
+        memcpy(prev, c, 16);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------------
