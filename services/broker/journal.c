@@ -134,6 +134,15 @@ int journal_sender_last(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t
     return 0;
 }
 
+/* A case record is its routing state, followed (since the by_case index went) by the seq of the
+ * case's latest event. Records written before that have the routing state only. */
+#define JOURNAL_CASE_BYTES (ROUTE_CASE_BYTES + 8)
+
+static size_t s_case_route_len(size_t stored)
+{
+    return stored == JOURNAL_CASE_BYTES ? ROUTE_CASE_BYTES : stored;
+}
+
 int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len, route_case_t *c,
                      int *found)
 {
@@ -145,7 +154,7 @@ int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t l
         return 0;
     if (rc != 0)
         return rc;
-    if ((rc = route_case_decode(v.mv_data, v.mv_size, c)) != 0)
+    if ((rc = route_case_decode(v.mv_data, s_case_route_len(v.mv_size), c)) != 0)
         return rc;
     *found = 1;
     return 0;
@@ -154,8 +163,34 @@ int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t l
 int journal_case_put(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
                      const route_case_t *c)
 {
-    uint8_t b[ROUTE_CASE_BYTES];
+    uint8_t b[JOURNAL_CASE_BYTES] = { 0 };
+    MDB_val v;
+    int rc = store_get(txn, self->cases, ref, len, &v);
+    if (rc == 0 && v.mv_size == JOURNAL_CASE_BYTES)
+        memcpy(b + ROUTE_CASE_BYTES, (const uint8_t *)v.mv_data + ROUTE_CASE_BYTES, 8);
+    else if (rc != 0 && rc != TACNET_ENOTFOUND)
+        return rc;
     route_case_encode(c, b);
+    return store_put(txn, self->cases, ref, len, b, sizeof(b), 0);
+}
+
+/* The case's record now ends with the seq of its latest journalled event, kept by
+ * journal_append. It sits beside the routing state the same commit rewrites anyway, so the
+ * latest event costs no page of its own (by_case cost about three per commit). */
+static int s_case_last_set(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                           const uint8_t seq_be[8])
+{
+    MDB_val v;
+    int rc = store_get(txn, self->cases, ref, len, &v);
+    if (rc == TACNET_ENOTFOUND)
+        return 0; /* no routing state to sit beside (not reached: the event was routed) */
+    if (rc != 0)
+        return rc;
+    if (v.mv_size != ROUTE_CASE_BYTES && v.mv_size != JOURNAL_CASE_BYTES)
+        return TACNET_ECORRUPT;
+    uint8_t b[JOURNAL_CASE_BYTES];
+    memcpy(b, v.mv_data, ROUTE_CASE_BYTES);
+    memcpy(b + ROUTE_CASE_BYTES, seq_be, 8);
     return store_put(txn, self->cases, ref, len, b, sizeof(b), 0);
 }
 
@@ -203,14 +238,8 @@ int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__He
         if ((rc = store_put(txn, self->by_rcpt, rk, 9, "", 0, 0)) != 0)
             return rc;
     }
-    uint8_t ck[64 + 9];
-    if (h->case_ref.len <= 64) {
-        memcpy(ck, h->case_ref.data, h->case_ref.len);
-        ck[h->case_ref.len] = 0;
-        memcpy(ck + h->case_ref.len + 1, key, 8);
-        if ((rc = store_put(txn, self->by_case, ck, h->case_ref.len + 9, "", 0, 0)) != 0)
-            return rc;
-    }
+    if ((rc = s_case_last_set(self, txn, h->case_ref.data, h->case_ref.len, key)) != 0)
+        return rc;
     uint8_t sk = (uint8_t)h->sender, sv[8];
     store_u64_put(sv, h->sender_seq);
     return store_put(txn, self->senders, &sk, 1, sv, 8, 0);
@@ -330,6 +359,18 @@ int journal_case_last(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t 
     uint8_t ck[64 + 9];
     if (len == 0 || len > 64)
         return TACNET_ENOTFOUND;
+    MDB_val v;
+    int grc = store_get(txn, self->cases, ref, len, &v);
+    if (grc != 0 && grc != TACNET_ENOTFOUND)
+        return grc;
+    if (grc == 0 && v.mv_size == JOURNAL_CASE_BYTES) {
+        uint64_t last = store_u64_get((const uint8_t *)v.mv_data + ROUTE_CASE_BYTES);
+        if (last) {
+            *seq = last;
+            return 0;
+        }
+    }
+    /* A case untouched since by_case was retired: its index still says. */
     memcpy(ck, ref, len);
     ck[len] = 0;
     memset(ck + len + 1, 0xff, 8);

@@ -4,9 +4,11 @@
  *   journal    seq (u64 BE)                -> received_ms(8) hlen(4) header slen(4) sealed sig(64)
  *   by_msgid   msg_id (16)                 -> seq (8): dedup, a retry gets its original seq
  *   by_rcpt    agency(1) seq(8)            -> empty: per-recipient delivery and catch-up
- *   by_case    case_ref 0x00 seq(8)        -> empty
+ *   by_case    case_ref 0x00 seq(8)        -> empty: no longer written (see cases); read only
+ *                                             for a case with no event since it was retired
  *   senders    agency(1)                   -> last accepted sender_seq (8): replay guard
- *   cases      case_ref                    -> route_case_t (route_case_encode)
+ *   cases      case_ref                    -> route_case_t (route_case_encode) || seq of the
+ *                                             case's latest event (8; absent in older records)
  *   cursors    agency(1)                   -> acknowledged up to seq (8)
  *   escalations id(16)                     -> escalate record
  *   meta       "epoch"                     -> random u64 chosen when the directory is created
@@ -67,7 +69,8 @@ int journal_case_put(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t l
                      const route_case_t *c);
 
 /* Append an accepted event at SEQ (must be head+1 within the transaction) with its indexes:
- * by_msgid, by_rcpt for every agency in RCPT_MASK, by_case, and the sender's last seq. */
+ * by_msgid, by_rcpt for every agency in RCPT_MASK, the case's latest seq (in its cases record),
+ * and the sender's last seq. */
 int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
                    const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t slen,
                    const uint8_t *sig, uint32_t rcpt_mask, uint64_t now_ms);

@@ -327,3 +327,90 @@ Test(escalation, a_restarted_broker_reloads_records_and_keeps_deduplicating)
     cr_assert_eq(journal_head(W.journal), head + 1, "the event only, no second OPENED");
     cr_assert_eq(s_records(), 1);
 }
+
+/* The latest event of a case, which timer notices take their initials from: kept in the case's
+ * record by journal_append (no by_case entry any more), and still found through by_case for a
+ * case written before that and untouched since. */
+typedef struct last_arg {
+    ev_t *ev;
+    uint64_t seq;
+} last_arg_t;
+
+static int s_append_routed(MDB_txn *txn, void *arg)
+{
+    last_arg_t *a = arg;
+    route_case_t c;
+    int found = 0, rc;
+    if ((rc = journal_case_get(W.journal, txn, a->ev->h.case_ref.data, a->ev->h.case_ref.len, &c,
+                               &found)) != 0)
+        return rc;
+    route_apply(&c, &a->ev->h);
+    if ((rc = journal_case_put(W.journal, txn, a->ev->h.case_ref.data, a->ev->h.case_ref.len, &c)))
+        return rc;
+    size_t hlen = 0;
+    uint8_t *hbuf = wire_pack(&a->ev->h.base, &hlen), sig[64] = { 0 }, sealed[8] = { 0 };
+    rc = journal_append(W.journal, txn, a->seq, &a->ev->h, hbuf, hlen, sealed, sizeof(sealed), sig,
+                        0x16, clock_now_ms());
+    free(hbuf);
+    return rc;
+}
+
+static int s_write_legacy_case(MDB_txn *txn, void *arg)
+{
+    (void)arg;
+    /* What an older broker left: a routing-state-only record and a by_case entry at seq 7. */
+    route_case_t c;
+    memset(&c, 0, sizeof(c));
+    c.members = 1u << TACNET__AGENCY__SCHOOL;
+    uint8_t b[ROUTE_CASE_BYTES], ck[3 + 9] = { 'L', 'E', 'G', 0 };
+    route_case_encode(&c, b);
+    store_u64_put(ck + 4, 7);
+    int rc = store_put(txn, journal_dbi(W.journal, "cases"), "LEG", 3, b, sizeof(b), 0);
+    return rc ? rc : store_put(txn, journal_dbi(W.journal, "by_case"), ck, sizeof(ck), "", 0, 0);
+}
+
+Test(escalation, a_cases_latest_event_is_kept_in_its_record_and_legacy_cases_still_answer)
+{
+    MDB_txn *txn;
+    uint64_t seq = 0;
+    ev_t e;
+    for (uint8_t i = 1; i <= 3; i++) {
+        s_ev(&e, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__CONCERN, i, NULL);
+        last_arg_t a = { &e, i };
+        cr_assert_eq(store_write(journal_store(W.journal), s_append_routed, &a), 0);
+    }
+    cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
+    cr_assert_eq(journal_case_last(W.journal, txn, (const uint8_t *)CASE, strlen(CASE), &seq), 0);
+    cr_assert_eq(seq, 3);
+    MDB_stat st;
+    cr_assert_eq(mdb_stat(txn, journal_dbi(W.journal, "by_case"), &st), 0);
+    cr_assert_eq(st.ms_entries, 0, "by_case is no longer written");
+    /* The routing state still reads back whole beside the seq. */
+    route_case_t c;
+    int found = 0;
+    cr_assert_eq(journal_case_get(W.journal, txn, (const uint8_t *)CASE, strlen(CASE), &c, &found),
+                 0);
+    cr_assert(found);
+    cr_assert(c.members & (1u << TACNET__AGENCY__CAMHS));
+    cr_assert_eq(journal_case_last(W.journal, txn, (const uint8_t *)"NONE", 4, &seq),
+                 TACNET_ENOTFOUND);
+    mdb_txn_abort(txn);
+
+    cr_assert_eq(store_write(journal_store(W.journal), s_write_legacy_case, NULL), 0);
+    cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
+    cr_assert_eq(journal_case_last(W.journal, txn, (const uint8_t *)"LEG", 3, &seq), 0);
+    cr_assert_eq(seq, 7, "a legacy case is answered from by_case");
+    cr_assert_eq(journal_case_get(W.journal, txn, (const uint8_t *)"LEG", 3, &c, &found), 0);
+    cr_assert(found && c.members == 1u << TACNET__AGENCY__SCHOOL);
+    mdb_txn_abort(txn);
+    /* Its next event moves the answer into the record. */
+    static const char leg[] = "LEG";
+    s_ev(&e, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__CONCERN, 9, NULL);
+    e.h.case_ref = (ProtobufCBinaryData){ 3, (uint8_t *)leg };
+    last_arg_t a = { &e, 9 };
+    cr_assert_eq(store_write(journal_store(W.journal), s_append_routed, &a), 0);
+    cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
+    cr_assert_eq(journal_case_last(W.journal, txn, (const uint8_t *)"LEG", 3, &seq), 0);
+    cr_assert_eq(seq, 9);
+    mdb_txn_abort(txn);
+}
