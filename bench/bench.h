@@ -83,6 +83,8 @@ void b_emit_load(const char *scenario, int run, uint64_t busy0, uint64_t total0)
 
 /* The broker's last acknowledged seq for AGENCY and its head, from the admin status. Returns 0
  * or -1 when the status did not answer. */
+/* The broker's commit-time quantiles since it started (`tacnet broker status`). */
+int b_commit_times(h_env_t *e, double *p50_ms, double *p99_ms);
 int b_status(h_env_t *e, uint32_t agency, uint64_t *last_ack, uint64_t *head, uint64_t *commits,
              uint64_t *accepted);
 /* The last local seq in A's view (its local API `follow`, a gallop and bisect). */

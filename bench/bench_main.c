@@ -347,6 +347,13 @@ int b_e2e(const b_opts_t *o)
         s_world_up(&w, NULL, 1);
         s_saturation(&w, o->quick ? 1000 : (size_t)(o->secs * 5000), "e2e", run);
         s_latencies(&w, o, "e2e", run);
+        /* Every broker commit of the run (saturation and the three rates): the synced commit
+         * is the broker's share of the latency. */
+        double c50 = 0, c99 = 0;
+        if (b_commit_times(&w.env, &c50, &c99) == 0) {
+            b_emit("e2e", "broker_commit_p50", run, c50, "ms");
+            b_emit("e2e", "broker_commit_p99", run, c99, "ms");
+        }
         h_teardown(&w.env);
     }
     return 0;

@@ -259,6 +259,23 @@ void b_emit_load(const char *scenario, int run, uint64_t busy0, uint64_t total0)
                100.0 * (double)(busy - busy0) / (double)(total - total0), "%");
 }
 
+int b_commit_times(h_env_t *e, double *p50_ms, double *p99_ms)
+{
+    char *s = h_admin_status(e);
+    if (!s)
+        return -1;
+    json_error_t jerr;
+    json_t *root = json_loads(s, 0, &jerr);
+    free(s);
+    json_t *cm = root ? json_object_get(root, "commit_ms") : NULL;
+    if (cm) {
+        *p50_ms = json_real_value(json_object_get(cm, "p50"));
+        *p99_ms = json_real_value(json_object_get(cm, "p99"));
+    }
+    json_decref(root);
+    return cm ? 0 : -1;
+}
+
 int b_status(h_env_t *e, uint32_t agency, uint64_t *last_ack, uint64_t *head, uint64_t *commits,
              uint64_t *accepted)
 {

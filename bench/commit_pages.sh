@@ -1,0 +1,43 @@
+#!/bin/bash
+# commit_pages.sh: how many 4 KiB pages each synced LMDB commit writes, per process, while
+# `tacnet-bench e2e` offers 500 ev/s (the latency target's rate). Every page a commit dirties is
+# written before its fdatasync, and on this disk the flush time grows with them, so this is the
+# figure to watch when changing what the broker or a daemon stores per event.
+#
+#   make BUILD=build/bench OPT="-O2 -DNDEBUG" all build/bench/bench/tacnet-bench
+#   bench/commit_pages.sh [tacnet-broker tacnet-school ...]     (needs strace)
+#
+# It attaches strace to each named process for 3 s during the 500 ev/s phase and counts the
+# bytes written to data.mdb between consecutive fdatasync calls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+procs=("$@")
+[ ${#procs[@]} -gt 0 ] || procs=(tacnet-broker tacnet-school)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+TACNET_BIN=$PWD/build/bench/bin TACNET_SRC=$PWD \
+    build/bench/bench/tacnet-bench e2e --runs 1 --seconds 4 >"$out/e2e.json" 2>"$out/e2e.err" &
+bench=$!
+for _ in $(seq 1 120); do
+    pgrep -f "tacnet-broker --config" >/dev/null && break
+    sleep 0.5
+done
+sleep 14 # the 4 s saturation, then 8 s at 100 ev/s: into the 500 ev/s phase
+for p in "${procs[@]}"; do
+    pid=$(pgrep -f "$p --config" | head -1)
+    timeout 3 strace -f -e trace=pwrite64,writev,fdatasync -p "$pid" -o "$out/$p.strace" \
+        2>/dev/null &
+done
+wait $bench || true
+for p in "${procs[@]}"; do
+    # data.mdb is the first file LMDB opens (fd 3 or 4); the meta page goes through another fd.
+    fd=$(grep -m1 -o 'fdatasync([0-9]*' "$out/$p.strace" | tr -dc 0-9)
+    awk -v fd="$fd" -v name="$p" '
+        /fdatasync\(/ && !/resumed/ { if (n++) pages[n - 1] = cur; cur = 0; next }
+        ($0 ~ "(pwrite64|writev)\\(" fd ",") && match($0, /= [0-9]+/) {
+            cur += substr($0, RSTART + 2, RLENGTH - 2) / 4096 }
+        END { m = n - 1; if (m < 1) { print name ": no commits seen"; exit }
+              s = 0; for (i = 1; i <= m; i++) s += pages[i]
+              printf "%s: %d commits, %.1f pages per commit\n", name, m, s / m }' \
+        "$out/$p.strace"
+done
