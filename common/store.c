@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "log.h"
 
 /* Each store_write() may double the map this many times before giving up: 64 KiB grows to
  * 4 GiB, 64 MiB to 4 TiB of (sparse, address-space-only) map. A batch that needs more than
@@ -31,6 +32,7 @@ struct store {
     size_t map_max; /* 0: no ceiling beyond STORE_GROW_MAX doublings */
     char *dir;
     int unmapped; /* a map growth failed and LMDB dropped the mapping: refuse everything */
+    uint64_t extend_retry_us; /* after a failed extension (a full disk), not before this */
     uint64_t commits, commit_total_us;
     uint32_t commit_max_us;
     uint32_t hist[STORE_HIST_MAX_US / STORE_HIST_STEP_US + 1];
@@ -350,6 +352,57 @@ static int s_grow(store_t *self)
     return 0;
 }
 
+/* Keep written zeros ahead of LMDB's last page. LMDB appends pages past the end of the file, so
+ * without this nearly every commit changes the file's size, and its fdatasync then also commits
+ * the filesystem's journal: with four writers on one disk that is about a quarter of each synced
+ * commit (bench: p50 1.8 -> 1.4 ms for an appending writer among four). Zeros that are already
+ * written and synced make the commit's flush cover its pages only. Nothing in the tail is read:
+ * LMDB knows its size from the meta page, the startup check compares the file with the last used
+ * page, and copies take the used pages only. Called between transactions, from the writer. */
+#define STORE_SLACK_MIN       ((off_t)2 << 20) /* extend when less than this is left */
+#define STORE_EXTEND_MIN      ((off_t)4 << 20) /* by a quarter of the used size, within these */
+#define STORE_EXTEND_MAX      ((off_t)64 << 20)
+#define STORE_EXTEND_RETRY_US (10u * 1000000u)
+
+static void s_extend_ahead(store_t *self)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    mdb_filehandle_t fd;
+    struct stat sb;
+    if (mdb_env_info(self->env, &info) != 0 || mdb_env_stat(self->env, &st) != 0 ||
+        mdb_env_get_fd(self->env, &fd) != 0)
+        return;
+    off_t used = (off_t)(info.me_last_pgno + 1) * (off_t)st.ms_psize;
+    /* Always from the real end of file, never below it: LMDB may have grown it itself. */
+    if (fstat(fd, &sb) != 0 || sb.st_size < used || sb.st_size - used >= STORE_SLACK_MIN)
+        return;
+    uint64_t now = s_mono_us();
+    if (now < self->extend_retry_us)
+        return;
+    off_t add = used / 4 < STORE_EXTEND_MIN   ? STORE_EXTEND_MIN
+                : used / 4 > STORE_EXTEND_MAX ? STORE_EXTEND_MAX
+                                              : used / 4;
+    off_t from = sb.st_size, to = used + add;
+    if ((off_t)info.me_mapsize < to)
+        to = (off_t)info.me_mapsize;
+    static const uint8_t zeros[1 << 16];
+    int ok = 1;
+    for (off_t at = from; ok && at < to; at += (off_t)sizeof(zeros)) {
+        size_t n = to - at < (off_t)sizeof(zeros) ? (size_t)(to - at) : sizeof(zeros);
+        ok = pwrite(fd, zeros, n, at) == (ssize_t)n;
+    }
+    if (ok && from < to)
+        ok = fdatasync(fd) == 0;
+    if (!ok) {
+        /* A full disk (or an I/O error): give the space back, and leave it to LMDB's own
+         * writes, which report it (TACNET_EDISKFULL) if it is still short when they need it. */
+        if (ftruncate(fd, sb.st_size) != 0)
+            log_warn("could not give back a partial extension of %s/data.mdb", self->dir);
+        self->extend_retry_us = now + STORE_EXTEND_RETRY_US;
+    }
+}
+
 static int s_is_map_full(int rc)
 {
     return rc == MDB_MAP_FULL || rc == TACNET_EMAPFULL;
@@ -373,6 +426,7 @@ int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
     int grown = 0, resized = 0;
     if (self->unmapped)
         return TACNET_ESTORE;
+    s_extend_ahead(self);
     for (;;) {
         MDB_txn *txn = NULL;
         int rc = mdb_txn_begin(self->env, NULL, 0, &txn);

@@ -558,3 +558,39 @@ Test(store, commit_times_are_counted_only_for_commits_that_landed)
     cr_assert_geq(cs.total_us, cs.max_us);
     store_destroy(&st);
 }
+
+Test(store, the_data_file_keeps_written_zeros_ahead_of_the_last_page)
+{
+    store_t *st = s_open(0);
+    struct batch b = { .dbi = s_dbi(st, "alpha"), .first = 1, .n = 100, .size = 1000 };
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    b.first = 101;
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0); /* the first write extended ahead */
+    size_t map = 0, used = 0;
+    cr_assert_eq(store_usage(st, &map, &used), 0);
+    char path[300];
+    snprintf(path, sizeof(path), "%s/data.mdb", s_dir);
+    struct stat sb;
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_geq((size_t)sb.st_size, used + (2u << 20), "file %lld, used %zu",
+                  (long long)sb.st_size, used);
+    cr_assert_leq((size_t)sb.st_size, map);
+    /* The tail is zeros, really written (not a hole): its blocks are allocated. */
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fseek(f, (long)used, SEEK_SET), 0);
+    int c, nonzero = 0;
+    while ((c = fgetc(f)) != EOF)
+        nonzero |= c;
+    fclose(f);
+    cr_assert_eq(nonzero, 0);
+    cr_assert_geq((long long)sb.st_blocks * 512, (long long)sb.st_size - 4096);
+    store_destroy(&st);
+    /* Reopened, LMDB goes by its meta page, not the file's size: everything reads back. */
+    st = s_open(0);
+    MDB_val v;
+    uint8_t buf[1000];
+    for (uint64_t i = 1; i <= 200; i += 37)
+        cr_assert_eq(s_get_u64(st, s_dbi(st, "alpha"), i, &v, buf, sizeof(buf)), 0);
+    store_destroy(&st);
+}
