@@ -32,12 +32,14 @@ wait $bench || true
 for p in "${procs[@]}"; do
     # data.mdb is the first file LMDB opens (fd 3 or 4); the meta page goes through another fd.
     fd=$(grep -m1 -o 'fdatasync([0-9]*' "$out/$p.strace" | tr -dc 0-9)
+    # The median, not the mean: the store's occasional run of zeros ahead of the last page
+    # (store.c, s_extend_ahead) is written before an fdatasync too.
     awk -v fd="$fd" -v name="$p" '
-        /fdatasync\(/ && !/resumed/ { if (n++) pages[n - 1] = cur; cur = 0; next }
+        /fdatasync\(/ && !/resumed/ { if (n++) print cur; cur = 0; next }
         ($0 ~ "(pwrite64|writev)\\(" fd ",") && match($0, /= [0-9]+/) {
-            cur += substr($0, RSTART + 2, RLENGTH - 2) / 4096 }
-        END { m = n - 1; if (m < 1) { print name ": no commits seen"; exit }
-              s = 0; for (i = 1; i <= m; i++) s += pages[i]
-              printf "%s: %d commits, %.1f pages per commit\n", name, m, s / m }' \
-        "$out/$p.strace"
+            cur += substr($0, RSTART + 2, RLENGTH - 2) / 4096 }' "$out/$p.strace" |
+        sort -n | awk -v name="$p" '{ v[NR] = $1 }
+            END { if (NR < 1) { print name ": no commits seen"; exit }
+                  printf "%s: %d commits, median %d pages per commit (max %d)\n", name, NR,
+                         v[int((NR + 1) / 2)], v[NR] }'
 done

@@ -56,6 +56,7 @@ typedef struct session {
     uint32_t key_id;    /* CURVE key the connection authenticated with */
     uint64_t cursor;    /* last seq sent (or the HELLO's last applied) */
     uint64_t acked;     /* cumulative ACK */
+    uint64_t scanned;   /* nothing for this agency after cursor up to here (rcpt is append-only) */
     uint64_t persisted; /* acked value last written to LMDB */
     uint32_t credit;
     uint64_t *inflight; /* ring of sent, unacknowledged seqs */
@@ -120,6 +121,12 @@ struct broker {
     /* The journal head when the current store_write began: its function starts from here on
      * every run (it runs again after the map grows, and the head it set is then void). */
     uint64_t write_head;
+    /* Per agency, the seq up to which every overdue event addressed to it has been reported
+     * (or nothing was addressed to it): the once-a-second non-delivery scan starts there rather
+     * than at its acknowledged cursor, which for a long-offline agency is far behind. Kept in
+     * memory (from 0 after a restart: `reported` makes the rescan harmless); expiry_next holds
+     * the scan's result until its transaction has committed. */
+    uint64_t expiry_done[BROKER_MAX_AGENCY], expiry_next[BROKER_MAX_AGENCY];
     /* counters for `tacnet broker status` */
     uint64_t accepted, duplicates, delivered, commits, batched_events;
     broker_cut_t cuts[BROKER_MAX_CUTS];
@@ -203,6 +210,7 @@ static void s_conn_cut_pending(broker_t *self)
 static void s_session_reset(session_t *s, uint64_t from, uint32_t credit)
 {
     s->cursor = from;
+    s->scanned = from;
     s->acked = from;
     s->credit = credit;
     s->n_inflight = 0;
@@ -215,8 +223,8 @@ static void s_pump(broker_t *self, uint32_t agency, MDB_txn *txn)
     session_t *s = &self->sessions[agency];
     MDB_cursor *cur = NULL;
     while (s->connected && s->n_inflight < s->credit) {
-        uint64_t next;
-        if (journal_next_for(self->journal, txn, &cur, agency, s->cursor, &next) != 0)
+        uint64_t next, from = s->scanned > s->cursor ? s->scanned : s->cursor;
+        if (journal_next_for(self->journal, txn, &cur, agency, from, &next, &s->scanned) != 0)
             break;
         journal_entry_t e;
         if (journal_get(self->journal, txn, next, &e) != 0) {
@@ -750,17 +758,22 @@ static int s_expiry_write(MDB_txn *txn, void *arg)
     for (uint32_t a = 1; a < BROKER_MAX_AGENCY && rc == 0; a++) {
         if (a == TACNET__AGENCY__BROKER || !roster_key_current(self->roster, a, now))
             continue;
-        uint64_t acked = self->sessions[a].acked, at = 0;
+        uint64_t acked = self->sessions[a].acked, at = 0, scanned = 0;
         if (!self->sessions[a].connected &&
             (rc = journal_cursor_get(self->journal, txn, a, &acked)) != 0)
             break;
+        uint64_t *done_upto = &self->expiry_next[a];
+        *done_upto = acked > self->expiry_done[a] ? acked : self->expiry_done[a];
         MDB_cursor *cur = NULL;
-        for (at = acked; journal_next_for(self->journal, txn, &cur, a, at, &at) == 0;) {
+        int nrc;
+        for (at = *done_upto;
+             (nrc = journal_next_for(self->journal, txn, &cur, a, at, &at, &scanned)) == 0;) {
             journal_entry_t e;
             if ((rc = journal_get(self->journal, txn, at, &e)) != 0)
                 break;
             if (e.received_ms + expiry > now)
                 break;
+            *done_upto = at; /* reported before, or reported below in this transaction */
             int done = journal_reported(self->journal, txn, a, at, 0);
             if (done != 0) {
                 rc = done < 0 ? done : 0;
@@ -779,6 +792,10 @@ static int s_expiry_write(MDB_txn *txn, void *arg)
             if (rc != 0)
                 break;
         }
+        if (rc == 0 && nrc == TACNET_ENOTFOUND)
+            *done_upto = scanned; /* nothing more for this agency */
+        else if (rc == 0 && nrc != 0)
+            rc = nrc;
         if (cur)
             mdb_cursor_close(cur);
     }
@@ -794,6 +811,8 @@ static void s_check_expiry(broker_t *self)
     uint64_t before = journal_head(self->journal);
     self->write_head = before;
     int rc = store_write(journal_store(self->journal), s_expiry_write, self);
+    if (rc == 0)
+        memcpy(self->expiry_done, self->expiry_next, sizeof(self->expiry_done));
     if (rc != 0) {
         journal_head_set(self->journal, before);
         log_error("non-delivery check failed: %s", tacnet_errname(rc));

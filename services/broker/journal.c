@@ -8,21 +8,35 @@
 #include <string.h>
 
 #include "clock.h"
+#include "log.h"
 #include "seal.h"
 #include "wire.h"
 
-static const char *const s_names[] = { "journal", "by_msgid", "by_rcpt", "by_case",
-                                       "senders", "cases",    "cursors", "escalations",
-                                       "meta",    "audit",    "reported" };
+static const char *const s_names[] = { "journal", "by_msgid", "by_rcpt",  "by_case",
+                                       "senders", "cases",    "cursors",  "escalations",
+                                       "meta",    "audit",    "reported", "rcpt" };
 #define N_NAMES (sizeof(s_names) / sizeof(s_names[0]))
 
 struct journal {
     store_t *store; /* owned */
     MDB_dbi journal, by_msgid, by_rcpt, by_case, senders, cases, cursors, escalations, meta, audit,
-        reported;
+        reported, rcpt;
     uint64_t epoch;
     uint64_t head;
 };
+
+static void s_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t s_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 static int s_init_meta(MDB_txn *txn, void *arg)
 {
@@ -50,19 +64,74 @@ static int s_init_meta(MDB_txn *txn, void *arg)
     return 0;
 }
 
+/* A journal written before the rcpt index kept one by_rcpt key per recipient (agency, seq):
+ * fold them into one mask per seq, and empty by_rcpt, in one transaction. */
+static int s_migrate_rcpt_write(MDB_txn *txn, void *arg)
+{
+    journal_t *self = arg;
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->by_rcpt, &cur) != 0)
+        return TACNET_ESTORE;
+    MDB_val k, v;
+    int rc = 0, mrc;
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 9 || ((const uint8_t *)k.mv_data)[0] >= 32) {
+            rc = TACNET_ECORRUPT;
+            break;
+        }
+        const uint8_t *seq = (const uint8_t *)k.mv_data + 1;
+        uint32_t mask = 0;
+        MDB_val old;
+        if ((rc = store_get(txn, self->rcpt, seq, 8, &old)) == 0 && old.mv_size == 4)
+            mask = s_get32(old.mv_data);
+        else if (rc != 0 && rc != TACNET_ENOTFOUND)
+            break;
+        uint8_t b[4];
+        s_be32(b, mask | 1u << ((const uint8_t *)k.mv_data)[0]);
+        rc = store_put(txn, self->rcpt, seq, 8, b, 4, 0);
+    }
+    mdb_cursor_close(cur);
+    if (rc == 0 && mrc != MDB_NOTFOUND)
+        rc = store_lmdb_err(mrc);
+    if (rc == 0 && (mrc = mdb_drop(txn, self->by_rcpt, 0)) != 0)
+        rc = store_lmdb_err(mrc);
+    return rc;
+}
+
+static int s_migrate_rcpt(journal_t *self)
+{
+    MDB_txn *txn;
+    MDB_stat st;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    rc = mdb_stat(txn, self->by_rcpt, &st);
+    mdb_txn_abort(txn);
+    if (rc != 0)
+        return store_lmdb_err(rc);
+    if (st.ms_entries == 0)
+        return 0;
+    if ((rc = store_write(self->store, s_migrate_rcpt_write, self)) == 0)
+        log_info("delivery index: %zu by_rcpt entries folded into rcpt", (size_t)st.ms_entries);
+    return rc;
+}
+
 journal_t *journal_open(const char *dir, size_t map_size, int *err)
 {
     journal_t *self = xcalloc(1, sizeof(*self));
     self->store = store_open(dir, map_size, s_names, N_NAMES, err);
     if (!self->store)
         goto fail;
-    MDB_dbi *slots[] = { &self->journal, &self->by_msgid, &self->by_rcpt, &self->by_case,
-                         &self->senders, &self->cases,    &self->cursors, &self->escalations,
-                         &self->meta,    &self->audit,    &self->reported };
+    MDB_dbi *slots[] = { &self->journal, &self->by_msgid, &self->by_rcpt,  &self->by_case,
+                         &self->senders, &self->cases,    &self->cursors,  &self->escalations,
+                         &self->meta,    &self->audit,    &self->reported, &self->rcpt };
     for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
         if ((*err = store_dbi(self->store, s_names[i], slots[i])) != 0)
             goto fail;
     if ((*err = store_write(self->store, s_init_meta, self)) != 0)
+        goto fail;
+    if ((*err = s_migrate_rcpt(self)) != 0)
         goto fail;
     return self;
 fail:
@@ -194,19 +263,6 @@ static int s_case_last_set(journal_t *self, MDB_txn *txn, const uint8_t *ref, si
     return store_put(txn, self->cases, ref, len, b, sizeof(b), 0);
 }
 
-static void s_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t s_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
                    const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t slen,
                    const uint8_t *sig, uint32_t rcpt_mask, uint64_t now_ms)
@@ -230,12 +286,10 @@ int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__He
         return rc;
     if ((rc = store_put(txn, self->by_msgid, h->msg_id.data, 16, key, 8, MDB_NOOVERWRITE)) != 0)
         return rc;
-    for (unsigned a = 1; a < ROUTE_MAX_AGENCY; a++) {
-        if (!(rcpt_mask & (1u << a)))
-            continue;
-        uint8_t rk[9] = { (uint8_t)a };
-        memcpy(rk + 1, key, 8);
-        if ((rc = store_put(txn, self->by_rcpt, rk, 9, "", 0, 0)) != 0)
+    if (rcpt_mask) {
+        uint8_t mb[4];
+        s_be32(mb, rcpt_mask);
+        if ((rc = store_put(txn, self->rcpt, key, 8, mb, 4, MDB_APPEND)) != 0)
             return rc;
     }
     if ((rc = s_case_last_set(self, txn, h->case_ref.data, h->case_ref.len, key)) != 0)
@@ -275,22 +329,34 @@ int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *ou
 }
 
 int journal_next_for(journal_t *self, MDB_txn *txn, MDB_cursor **cur, uint32_t agency,
-                     uint64_t after, uint64_t *seq)
+                     uint64_t after, uint64_t *seq, uint64_t *scanned)
 {
-    if (!*cur && mdb_cursor_open(txn, self->by_rcpt, cur) != 0)
+    if (!*cur && mdb_cursor_open(txn, self->rcpt, cur) != 0)
         return TACNET_ESTORE;
-    uint8_t rk[9] = { (uint8_t)agency };
-    store_u64_put(rk + 1, after + 1);
-    MDB_val k = { sizeof(rk), rk }, d;
-    int rc = mdb_cursor_get(*cur, &k, &d, MDB_SET_RANGE);
-    if (rc == MDB_NOTFOUND)
-        return TACNET_ENOTFOUND;
-    if (rc != 0)
+    uint8_t start[8];
+    store_u64_put(start, after + 1);
+    MDB_val k = { sizeof(start), start }, d;
+    uint32_t bit = agency < 32 ? 1u << agency : 0;
+    uint64_t last = after;
+    int rc;
+    for (rc = mdb_cursor_get(*cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(*cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size != 8 || d.mv_size != 4)
+            return TACNET_ECORRUPT;
+        uint64_t s = store_u64_get(k.mv_data);
+        if (s_get32(d.mv_data) & bit) {
+            *seq = s;
+            if (scanned)
+                *scanned = s - 1;
+            return 0;
+        }
+        last = s;
+    }
+    if (rc != MDB_NOTFOUND)
         return store_lmdb_err(rc);
-    if (k.mv_size != 9 || ((uint8_t *)k.mv_data)[0] != (uint8_t)agency)
-        return TACNET_ENOTFOUND;
-    *seq = store_u64_get((uint8_t *)k.mv_data + 1);
-    return 0;
+    if (scanned)
+        *scanned = last;
+    return TACNET_ENOTFOUND;
 }
 
 uint64_t journal_backlog(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t after,
@@ -298,7 +364,7 @@ uint64_t journal_backlog(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_
 {
     MDB_cursor *cur = NULL;
     uint64_t n = 0, seq = after;
-    while (n < limit && journal_next_for(self, txn, &cur, agency, seq, &seq) == 0)
+    while (n < limit && journal_next_for(self, txn, &cur, agency, seq, &seq, NULL) == 0)
         n++;
     if (cur)
         mdb_cursor_close(cur);
@@ -482,8 +548,10 @@ static int s_verify_record(const char *db, const MDB_val *k, const MDB_val *v, v
     c->bad_db = db;
     if (strcmp(db, "by_msgid") == 0 || strcmp(db, "senders") == 0 || strcmp(db, "cursors") == 0)
         return v->mv_size == 8 ? 0 : TACNET_ECORRUPT;
-    if (strcmp(db, "by_rcpt") == 0)
+    if (strcmp(db, "by_rcpt") == 0) /* emptied by the rcpt migration at open */
         return k->mv_size == 9 && v->mv_size == 0 ? 0 : TACNET_ECORRUPT;
+    if (strcmp(db, "rcpt") == 0)
+        return k->mv_size == 8 && v->mv_size == 4 ? 0 : TACNET_ECORRUPT;
     if (strcmp(db, "journal") != 0)
         return 0;
     if (k->mv_size != 8)

@@ -3,7 +3,12 @@
  * Databases (all in one environment, updated in one write transaction per batch):
  *   journal    seq (u64 BE)                -> received_ms(8) hlen(4) header slen(4) sealed sig(64)
  *   by_msgid   msg_id (16)                 -> seq (8): dedup, a retry gets its original seq
- *   by_rcpt    agency(1) seq(8)            -> empty: per-recipient delivery and catch-up
+ *   rcpt       seq (u64 BE)                -> recipient mask (u32 BE): delivery and catch-up.
+ *                                             One append per event, so a commit touches one
+ *                                             leaf for all recipients; a reader scans from its
+ *                                             cursor and skips the events not for it
+ *   by_rcpt    agency(1) seq(8)            -> empty: the older per-recipient index, folded into
+ *                                             rcpt when an older journal is opened
  *   by_case    case_ref 0x00 seq(8)        -> empty: no longer written (see cases); read only
  *                                             for a case with no event since it was retired
  *   senders    agency(1)                   -> last accepted sender_seq (8): replay guard
@@ -69,7 +74,7 @@ int journal_case_put(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t l
                      const route_case_t *c);
 
 /* Append an accepted event at SEQ (must be head+1 within the transaction) with its indexes:
- * by_msgid, by_rcpt for every agency in RCPT_MASK, the case's latest seq (in its cases record),
+ * by_msgid, rcpt (RCPT_MASK), the case's latest seq (in its cases record),
  * and the sender's last seq. */
 int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
                    const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t slen,
@@ -78,9 +83,12 @@ int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__He
 /* Read the entry at SEQ. Returns 0, TACNET_ENOTFOUND or TACNET_ECORRUPT. */
 int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *out);
 
-/* The first seq after AFTER addressed to AGENCY. Returns 0 with *SEQ, or TACNET_ENOTFOUND. */
+/* The first seq after AFTER addressed to AGENCY. Returns 0 with *SEQ, or TACNET_ENOTFOUND.
+ * *SCANNED (if not NULL) gets the last seq known to hold nothing for AGENCY: the caller may
+ * start its next search there, as events are only ever appended (an agency in few cases then
+ * never scans the same events twice). TACNET_ECORRUPT for a malformed index entry. */
 int journal_next_for(journal_t *self, MDB_txn *txn, MDB_cursor **cur, uint32_t agency,
-                     uint64_t after, uint64_t *seq);
+                     uint64_t after, uint64_t *seq, uint64_t *scanned);
 
 /* Number of entries addressed to AGENCY after AFTER (for status; bounded by LIMIT). */
 uint64_t journal_backlog(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t after,

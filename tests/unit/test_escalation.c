@@ -414,3 +414,113 @@ Test(escalation, a_cases_latest_event_is_kept_in_its_record_and_legacy_cases_sti
     cr_assert_eq(seq, 9);
     mdb_txn_abort(txn);
 }
+
+/* ---------------------------------------------------------------- delivery index */
+
+static int s_append_masked(MDB_txn *txn, void *arg)
+{
+    const uint32_t *mask = arg;
+    ev_t e;
+    uint64_t seq = journal_head(W.journal);
+    for (int i = 0; i < 6; i++) {
+        s_ev(&e, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__CONCERN, (uint8_t)(seq + 1), NULL);
+        size_t hlen = 0;
+        uint8_t *hbuf = wire_pack(&e.h.base, &hlen), sig[64] = { 0 }, sealed[8] = { 0 };
+        int rc = journal_append(W.journal, txn, ++seq, &e.h, hbuf, hlen, sealed, sizeof(sealed),
+                                sig, mask[i], clock_now_ms());
+        free(hbuf);
+        if (rc != 0)
+            return rc;
+    }
+    journal_head_set(W.journal, seq);
+    return 0;
+}
+
+/* Every seq addressed to AGENCY, in order, as the broker's pump finds them. */
+static size_t s_for(uint32_t agency, uint64_t *out, size_t cap, uint64_t *scanned)
+{
+    MDB_txn *txn;
+    cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
+    MDB_cursor *cur = NULL;
+    size_t n = 0;
+    uint64_t at = 0;
+    int rc;
+    while (n < cap && (rc = journal_next_for(W.journal, txn, &cur, agency, at, &at, scanned)) == 0)
+        out[n++] = at;
+    if (n < cap)
+        cr_assert_eq(rc, TACNET_ENOTFOUND);
+    if (cur)
+        mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return n;
+}
+
+Test(escalation, the_delivery_index_finds_each_agencys_events_and_says_how_far_it_looked)
+{
+    const uint32_t school = 1u << TACNET__AGENCY__SCHOOL,
+                   hv = 1u << TACNET__AGENCY__HEALTH_VISITING;
+    uint32_t masks[6] = { school, hv, school | hv, 0, hv, hv };
+    cr_assert_eq(store_write(journal_store(W.journal), s_append_masked, masks), 0);
+    uint64_t got[8], scanned = 0;
+    cr_assert_eq(s_for(TACNET__AGENCY__SCHOOL, got, 8, &scanned), 2);
+    cr_assert_eq(got[0], 1);
+    cr_assert_eq(got[1], 3);
+    /* After its last event, the search looked at everything: 4..6 hold nothing for school. */
+    cr_assert_eq(scanned, 6);
+    cr_assert_eq(s_for(TACNET__AGENCY__HEALTH_VISITING, got, 8, &scanned), 4);
+    cr_assert(got[0] == 2 && got[1] == 3 && got[2] == 5 && got[3] == 6);
+    cr_assert_eq(s_for(TACNET__AGENCY__SOCIAL_CARE, got, 8, &scanned), 0);
+    cr_assert_eq(scanned, 6, "social care: all six looked at once, none for it");
+    MDB_txn *txn;
+    cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
+    cr_assert_eq(journal_backlog(W.journal, txn, TACNET__AGENCY__HEALTH_VISITING, 2, 100), 3);
+    cr_assert_eq(journal_backlog(W.journal, txn, TACNET__AGENCY__HEALTH_VISITING, 2, 2), 2);
+    mdb_txn_abort(txn);
+}
+
+static int s_write_legacy_rcpt(MDB_txn *txn, void *arg)
+{
+    (void)arg;
+    /* What an older broker kept: one by_rcpt key per (agency, seq), for seqs 1..3. */
+    static const uint8_t pairs[][2] = { { TACNET__AGENCY__SCHOOL, 1 },
+                                        { TACNET__AGENCY__HEALTH_VISITING, 1 },
+                                        { TACNET__AGENCY__SCHOOL, 2 },
+                                        { TACNET__AGENCY__SOCIAL_CARE, 3 } };
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        uint8_t k[9] = { pairs[i][0] };
+        store_u64_put(k + 1, pairs[i][1]);
+        int rc = store_put(txn, journal_dbi(W.journal, "by_rcpt"), k, 9, "", 0, 0);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+Test(escalation, an_older_journals_per_recipient_index_is_folded_in_when_it_opens)
+{
+    cr_assert_eq(store_write(journal_store(W.journal), s_write_legacy_rcpt, NULL), 0);
+    escalation_destroy(&W.esc);
+    notice_destroy(&W.notice);
+    journal_destroy(&W.journal);
+    char path[600], why[256];
+    int err = 0;
+    snprintf(path, sizeof(path), "%s/data", W.dir);
+    W.journal = journal_open(path, 1 << 20, &err);
+    cr_assert_not_null(W.journal, "%s", tacnet_errname(err));
+    W.notice = notice_new(W.journal, W.roster, W.keys, W.seal, NULL);
+    W.esc = escalation_new(W.journal, W.notice, W.roster, NULL, &err, why, sizeof(why));
+    cr_assert_not_null(W.esc, "%s", why);
+    uint64_t got[8], scanned = 0;
+    cr_assert_eq(s_for(TACNET__AGENCY__SCHOOL, got, 8, &scanned), 2);
+    cr_assert(got[0] == 1 && got[1] == 2);
+    cr_assert_eq(s_for(TACNET__AGENCY__HEALTH_VISITING, got, 8, &scanned), 1);
+    cr_assert_eq(got[0], 1);
+    cr_assert_eq(s_for(TACNET__AGENCY__SOCIAL_CARE, got, 8, &scanned), 1);
+    cr_assert_eq(got[0], 3);
+    MDB_txn *txn;
+    MDB_stat st;
+    cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
+    cr_assert_eq(mdb_stat(txn, journal_dbi(W.journal, "by_rcpt"), &st), 0);
+    cr_assert_eq(st.ms_entries, 0, "by_rcpt is emptied once folded in");
+    mdb_txn_abort(txn);
+}
