@@ -32,7 +32,12 @@ _Static_assert(OFF_REASON == OFF_OUTCOME + sizeof(((audit_record_t *)0)->outcome
 _Static_assert(OFF_PREV == OFF_REASON + sizeof(((audit_record_t *)0)->reason), "layout");
 _Static_assert(OFF_HASH + AUDIT_HASH_BYTES == AUDIT_RECORD_BYTES, "layout");
 
-static const uint8_t s_head_key[8] = { 0 };
+/* The head (count and last hash) sits after every record, so an append rewrites one leaf of the
+ * tree for both (at the front, the head cost a leaf and a branch page of its own per commit).
+ * Nine 0xff bytes sort after any 8-byte seq. Chains written before keep theirs under eight zero
+ * bytes (s_legacy_head_key), moved to the end by their next append. */
+static const uint8_t s_head_key[9] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t s_legacy_head_key[8] = { 0 };
 /* After a prune: first kept seq (8) || hash of the last pruned record (32). Nine zero bytes:
  * it sorts between the head and record 1, so MDB_APPEND of new records still works. */
 static const uint8_t s_anchor_key[9] = { 0 };
@@ -54,6 +59,36 @@ static int s_anchor(MDB_txn *txn, MDB_dbi dbi, uint64_t *first, uint8_t prev[AUD
         return TACNET_EAUDIT;
     *first = store_u64_get(v.mv_data);
     memcpy(prev, (const uint8_t *)v.mv_data + 8, AUDIT_HASH_BYTES);
+    return 0;
+}
+
+static int s_is_head(const MDB_val *k)
+{
+    return (k->mv_size == sizeof(s_head_key) &&
+            memcmp(k->mv_data, s_head_key, sizeof(s_head_key)) == 0) ||
+           (k->mv_size == sizeof(s_legacy_head_key) &&
+            memcmp(k->mv_data, s_legacy_head_key, sizeof(s_legacy_head_key)) == 0);
+}
+
+/* The head into HEAD (zeros when the chain is empty); *LEGACY = 1 when it is still at the front.
+ * Returns 0, TACNET_EAUDIT for a head of the wrong size, or a store code. */
+static int s_head_get(MDB_txn *txn, MDB_dbi dbi, uint8_t head[8 + AUDIT_HASH_BYTES], int *legacy)
+{
+    MDB_val v;
+    *legacy = 0;
+    memset(head, 0, 8 + AUDIT_HASH_BYTES);
+    int rc = store_get(txn, dbi, s_head_key, sizeof(s_head_key), &v);
+    if (rc == TACNET_ENOTFOUND) {
+        rc = store_get(txn, dbi, s_legacy_head_key, sizeof(s_legacy_head_key), &v);
+        *legacy = rc == 0;
+    }
+    if (rc == TACNET_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (v.mv_size != 8 + AUDIT_HASH_BYTES)
+        return TACNET_EAUDIT;
+    memcpy(head, v.mv_data, v.mv_size);
     return 0;
 }
 
@@ -150,16 +185,11 @@ int audit_append(MDB_txn *txn, MDB_dbi dbi, const audit_record_t *rec, uint64_t 
         !s_field_ok(rec->reason, sizeof(rec->reason)) || !rec->actor[0] || !rec->action[0])
         return TACNET_EINVAL;
 
-    uint8_t head[AUDIT_HEAD_SIZE] = { 0 };
-    MDB_val v;
-    int rc = store_get(txn, dbi, s_head_key, sizeof(s_head_key), &v);
-    if (rc == 0) {
-        if (v.mv_size != AUDIT_HEAD_SIZE)
-            return TACNET_EAUDIT;
-        memcpy(head, v.mv_data, AUDIT_HEAD_SIZE);
-    } else if (rc != TACNET_ENOTFOUND) {
+    uint8_t head[AUDIT_HEAD_SIZE];
+    int legacy = 0;
+    int rc = s_head_get(txn, dbi, head, &legacy);
+    if (rc != 0)
         return rc;
-    }
     uint64_t seq = store_u64_get(head) + 1;
     if (seq == 0)
         return TACNET_EAUDIT;
@@ -168,13 +198,26 @@ int audit_append(MDB_txn *txn, MDB_dbi dbi, const audit_record_t *rec, uint64_t 
     s_encode(buf, seq, rec, head + 8);
     uint8_t key[8];
     store_u64_put(key, seq);
-    /* APPEND doubles as a check that nothing sits above the head. */
-    rc = store_put(txn, dbi, key, sizeof(key), buf, sizeof(buf), MDB_APPEND);
-    if (rc != 0)
+    /* Nothing may sit at or above the new seq (no record the head does not vouch for): the
+     * first key from there on must be the head's. */
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+        return store_lmdb_err(rc);
+    MDB_val k = { sizeof(key), key }, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    int above = rc == 0 && !s_is_head(&k);
+    mdb_cursor_close(cur);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return store_lmdb_err(rc);
+    if (above)
+        return TACNET_EEXISTS;
+    if ((rc = store_put(txn, dbi, key, sizeof(key), buf, sizeof(buf), MDB_NOOVERWRITE)) != 0)
         return rc;
     store_u64_put(head, seq);
     memcpy(head + 8, buf + OFF_HASH, AUDIT_HASH_BYTES);
     rc = store_put(txn, dbi, s_head_key, sizeof(s_head_key), head, sizeof(head), 0);
+    if (rc == 0 && legacy)
+        rc = store_del(txn, dbi, s_legacy_head_key, sizeof(s_legacy_head_key));
     if (rc != 0)
         return rc;
     if (seq_out)
@@ -202,8 +245,9 @@ static int s_walk(MDB_cursor *cur, uint64_t *count, uint64_t *bad, int *have_hea
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (s_is_anchor(&k))
             continue;
-        if (k.mv_size == 8 && memcmp(k.mv_data, s_head_key, 8) == 0) {
-            *have_head = v.mv_size == AUDIT_HEAD_SIZE ? 1 : -1;
+        if (s_is_head(&k)) {
+            /* Two heads (the old place and the new) is a tampered file, not an old one. */
+            *have_head = v.mv_size == AUDIT_HEAD_SIZE && *have_head == 0 ? 1 : -1;
             if (*have_head == 1)
                 memcpy(head, v.mv_data, AUDIT_HEAD_SIZE);
             continue;
@@ -322,7 +366,7 @@ int audit_iterate(MDB_txn *txn, MDB_dbi dbi, uint64_t from_seq,
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         audit_record_t rec;
         uint64_t seq = 0;
-        if (s_is_anchor(&k))
+        if (s_is_anchor(&k) || s_is_head(&k))
             continue;
         if (k.mv_size != 8 || s_decode(&v, &seq, &rec) != 0 || seq != store_u64_get(k.mv_data)) {
             rc = TACNET_ECORRUPT;
@@ -350,11 +394,13 @@ int audit_prune(MDB_txn *txn, MDB_dbi dbi, uint64_t before_ms, uint64_t *pruned)
     if (rc != 0)
         return rc;
     MDB_val v;
-    if ((rc = store_get(txn, dbi, s_head_key, sizeof(s_head_key), &v)) != 0)
-        return rc == TACNET_ENOTFOUND ? 0 : rc;
-    if (v.mv_size != AUDIT_HEAD_SIZE)
-        return TACNET_EAUDIT;
-    last = store_u64_get(v.mv_data);
+    uint8_t head[AUDIT_HEAD_SIZE];
+    int legacy = 0;
+    if ((rc = s_head_get(txn, dbi, head, &legacy)) != 0)
+        return rc;
+    last = store_u64_get(head);
+    if (last == 0)
+        return 0; /* an empty chain */
     uint64_t seq = first, n = 0;
     /* The newest record always stays: the head vouches for it, and it is where the chain goes
      * on from. */

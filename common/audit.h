@@ -8,7 +8,6 @@
  * Records live in the process's own LMDB environment, in the named database AUDIT_DB (callers
  * list it among the names given to store_open), so that a record commits in the same
  * transaction as the change it describes. Layout of the database:
- *   key 0 (8 zero bytes)   head: count (u64 BE) || hash of record `count` (32)
  *   key seq (u64 BE, 1..)  record, AUDIT_RECORD_BYTES, version 1:
  *       0 version(1) | 1 seq(8) | 9 at_ms(8) | 17 code(4, two's complement BE)
  *       | 21 actor[48] | 69 action[32] | 101 object[72] | 173 outcome[16] | 189 reason[32]
@@ -16,6 +15,9 @@
  *     strings are NUL-padded to their field; hash = BLAKE2b-256(bytes 0..252), which covers
  *     prev_hash, so each record commits to the whole chain before it. Record 1 has an all-zero
  *     prev_hash.
+ *   key 9 x 0xff           head: count (u64 BE) || hash of record `count` (32); after every
+ *                          record, so an append rewrites one leaf for both. A chain written
+ *                          before keeps it under 8 zero bytes until its next append moves it.
  * The head is rewritten with every append, in the same transaction, so deleting records from
  * the end is detected as well as edits, deletions and reordering within the chain.
  *   key 9 zero bytes       anchor, only after audit_prune: first kept seq (u64 BE) || the hash

@@ -128,18 +128,30 @@ enum tamper_op { T_FLIP, T_DELETE, T_SWAP, T_PUT };
 struct tamper {
     MDB_dbi dbi;
     enum tamper_op op;
-    uint64_t a, b; /* seqs; 0 is the head key */
+    uint64_t a, b; /* seqs; 0 is the head key (s_key) */
     size_t off;
     uint8_t val[AUDIT_RECORD_BYTES];
     size_t vlen;
 };
 
+/* The key of record SEQ, or of the head for SEQ 0: nine 0xff bytes, after every record (an
+ * older chain kept it under eight zero bytes; see legacy_head below). Returns its length. */
+static size_t s_key(uint64_t seq, uint8_t k[9])
+{
+    if (seq == 0) {
+        memset(k, 0xff, 9);
+        return 9;
+    }
+    store_u64_put(k, seq);
+    return 8;
+}
+
 static int s_copy(MDB_txn *txn, MDB_dbi dbi, uint64_t seq, uint8_t *buf, size_t *len)
 {
-    uint8_t k[8];
-    store_u64_put(k, seq);
+    uint8_t k[9];
+    size_t kl = s_key(seq, k);
     MDB_val v;
-    int rc = store_get(txn, dbi, k, 8, &v);
+    int rc = store_get(txn, dbi, k, kl, &v);
     if (rc == 0) {
         memcpy(buf, v.mv_data, v.mv_size);
         *len = v.mv_size;
@@ -149,9 +161,9 @@ static int s_copy(MDB_txn *txn, MDB_dbi dbi, uint64_t seq, uint8_t *buf, size_t 
 
 static int s_put_raw(MDB_txn *txn, MDB_dbi dbi, uint64_t seq, const uint8_t *buf, size_t len)
 {
-    uint8_t k[8];
-    store_u64_put(k, seq);
-    return store_put(txn, dbi, k, 8, buf, len, 0);
+    uint8_t k[9];
+    size_t kl = s_key(seq, k);
+    return store_put(txn, dbi, k, kl, buf, len, 0);
 }
 
 static int s_tamper_fn(MDB_txn *txn, void *arg)
@@ -159,7 +171,7 @@ static int s_tamper_fn(MDB_txn *txn, void *arg)
     struct tamper *t = arg;
     uint8_t x[AUDIT_RECORD_BYTES], y[AUDIT_RECORD_BYTES];
     size_t xl = 0, yl = 0;
-    uint8_t k[8];
+    uint8_t k[9];
     int rc;
     switch (t->op) {
     case T_FLIP:
@@ -169,8 +181,8 @@ static int s_tamper_fn(MDB_txn *txn, void *arg)
         return s_put_raw(txn, t->dbi, t->a, x, xl);
     case T_DELETE:
         for (uint64_t s = t->a; s <= t->b; s++) {
-            store_u64_put(k, s);
-            if ((rc = store_del(txn, t->dbi, k, 8)) != 0)
+            size_t kl = s_key(s, k);
+            if ((rc = store_del(txn, t->dbi, k, kl)) != 0)
                 return rc;
         }
         return 0;
@@ -628,5 +640,70 @@ Test(audit, record_deleted_after_the_anchor_is_detected)
     uint64_t bad = 0;
     cr_assert_eq(s_verify(st, NULL, &bad), TACNET_EAUDIT);
     cr_assert_eq(bad, 4);
+    store_destroy(&st);
+}
+
+/* A chain written before the head moved to the end keeps it under eight zero bytes. */
+static int s_to_legacy_fn(MDB_txn *txn, void *arg)
+{
+    MDB_dbi dbi = *(MDB_dbi *)arg;
+    uint8_t head[64], k[9];
+    size_t len = 0;
+    int rc = s_copy(txn, dbi, 0, head, &len);
+    if (rc == 0)
+        rc = store_del(txn, dbi, k, s_key(0, k));
+    static const uint8_t zero[8] = { 0 };
+    return rc ? rc : store_put(txn, dbi, zero, 8, head, len, 0);
+}
+
+Test(audit, a_chain_with_its_head_in_front_verifies_and_its_next_append_moves_it)
+{
+    store_t *st = s_chain(20);
+    MDB_dbi dbi = s_dbi(st, AUDIT_DB);
+    cr_assert_eq(store_write(st, s_to_legacy_fn, &dbi), 0);
+    uint64_t count = 0, bad = 0;
+    cr_assert_eq(s_verify(st, &count, &bad), 0);
+    cr_assert_eq(count, 20);
+    struct appends a = { .dbi = dbi, .from = 21, .n = 3 };
+    cr_assert_eq(store_write(st, s_append_fn, &a), 0);
+    cr_assert_eq(s_verify(st, &count, &bad), 0);
+    cr_assert_eq(count, 23);
+    MDB_txn *txn;
+    MDB_val v;
+    static const uint8_t zero[8] = { 0 };
+    cr_assert_eq(store_read_begin(st, &txn), 0);
+    cr_assert_eq(store_get(txn, dbi, zero, 8, &v), TACNET_ENOTFOUND, "the front head is gone");
+    uint8_t head[64];
+    size_t len = 0;
+    cr_assert_eq(s_copy(txn, dbi, 0, head, &len), 0);
+    cr_assert_eq(store_u64_get(head), 23);
+    mdb_txn_abort(txn);
+    /* A head in both places (a copy put back at the end of an old-layout chain) is tampering,
+     * not an old file: the chain no longer verifies. */
+    cr_assert_eq(store_write(st, s_to_legacy_fn, &dbi), 0);
+    struct tamper t2 = { .op = T_PUT, .a = 0, .vlen = len };
+    memcpy(t2.val, head, len);
+    t2.dbi = dbi;
+    cr_assert_eq(store_write(st, s_tamper_fn, &t2), 0);
+    cr_assert_eq(s_verify(st, &count, &bad), TACNET_EAUDIT, "two heads");
+    store_destroy(&st);
+}
+
+Test(audit, an_append_refuses_when_a_record_sits_above_the_head)
+{
+    store_t *st = s_chain(10);
+    MDB_dbi dbi = s_dbi(st, AUDIT_DB);
+    /* Record 12 planted past the head (which says 10): the next append (11) must not go on
+     * as if the chain were whole. */
+    struct tamper t = { .op = T_PUT, .a = 12, .vlen = AUDIT_RECORD_BYTES };
+    MDB_txn *txn;
+    size_t len = 0;
+    cr_assert_eq(store_read_begin(st, &txn), 0);
+    cr_assert_eq(s_copy(txn, dbi, 10, t.val, &len), 0);
+    mdb_txn_abort(txn);
+    t.dbi = dbi;
+    cr_assert_eq(store_write(st, s_tamper_fn, &t), 0);
+    struct appends a = { .dbi = dbi, .from = 11, .n = 1 };
+    cr_assert_eq(store_write(st, s_append_fn, &a), TACNET_EEXISTS);
     store_destroy(&st);
 }
