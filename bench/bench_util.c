@@ -259,14 +259,21 @@ void b_emit_load(const char *scenario, int run, uint64_t busy0, uint64_t total0)
                100.0 * (double)(busy - busy0) / (double)(total - total0), "%");
 }
 
-int b_commit_times(h_env_t *e, double *p50_ms, double *p99_ms)
+/* The broker's `status --json` answer, parsed (caller decrefs), or NULL. */
+static json_t *s_status_json(h_env_t *e)
 {
     char *s = h_admin_status(e);
     if (!s)
-        return -1;
+        return NULL;
     json_error_t jerr;
     json_t *root = json_loads(s, 0, &jerr);
     free(s);
+    return root;
+}
+
+int b_commit_times(h_env_t *e, double *p50_ms, double *p99_ms)
+{
+    json_t *root = s_status_json(e);
     json_t *cm = root ? json_object_get(root, "commit_ms") : NULL;
     if (cm) {
         *p50_ms = json_real_value(json_object_get(cm, "p50"));
@@ -279,12 +286,7 @@ int b_commit_times(h_env_t *e, double *p50_ms, double *p99_ms)
 int b_status(h_env_t *e, uint32_t agency, uint64_t *last_ack, uint64_t *head, uint64_t *commits,
              uint64_t *accepted)
 {
-    char *s = h_admin_status(e);
-    if (!s)
-        return -1;
-    json_error_t jerr;
-    json_t *root = json_loads(s, 0, &jerr);
-    free(s);
+    json_t *root = s_status_json(e);
     if (!root)
         return -1;
     if (head)
