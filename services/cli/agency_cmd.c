@@ -139,6 +139,7 @@ int cli_agency_usage(FILE *out)
         "      [--basis consent|safeguarding_override|legal_duty] [--override-reason R]\n"
         "      [--refers-to HEX] [--subject AGENCY] [--level N] [--urgent]\n"
         "      [--body JSON | --body-file F]  (JSON: the KIND's event message)\n"
+        "      [--request-key K]  (your id for it: a retry with the same K is queued once)\n"
         "  decide   --topic T --chosen C --option O... --rationale R --child-view V\n"
         "           --family-view V [--date D]\n"
         "  disagree --refers-to HEX --topic T --reason R --proposed P [--current C] [--urgent]\n"
@@ -236,7 +237,10 @@ static void s_show_published(const opts_t *o, const Tacnet__ApiReply *r)
     printf("published ");
     for (size_t i = 0; i < r->published->msg_id.len; i++)
         printf("%02x", r->published->msg_id.data[i]);
-    printf(" (local seq %llu)\n", (unsigned long long)r->published->local_seq);
+    printf(" (local seq %llu)%s\n", (unsigned long long)r->published->local_seq,
+           r->published->has_duplicate && r->published->duplicate
+               ? ", already queued under this request key: not sent again"
+               : "");
 }
 
 static void s_show_imported(const opts_t *o, const Tacnet__ApiReply *r)
@@ -342,10 +346,10 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
         p->pub.has_urgent = p->pub.urgent = 1;
         return 1;
     }
-    static const char *const valued[] = { "--case",     "--initials",        "--sensitivity",
-                                          "--basis",    "--override-reason", "--refers-to",
-                                          "--subject",  "--level",           "--body",
-                                          "--body-file" };
+    static const char *const valued[] = { "--case",      "--initials",        "--sensitivity",
+                                          "--basis",     "--override-reason", "--refers-to",
+                                          "--subject",   "--level",           "--body",
+                                          "--body-file", "--request-key" };
     size_t k = 0;
     while (k < N_OF(valued) && strcmp(flag, valued[k]) != 0)
         k++;
@@ -399,7 +403,14 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
         if (s_parse_u32(v, &p->pub.level_of_need) != 0)
             return s_usage_error("--level: \"%s\" is not a number", v);
         return 1;
-    default: {
+    case 10:
+        /* The caller's own id for this publish (a record id): run again after a timeout or a
+         * crash, it is queued once and answered as before. The daemon checks its length. */
+        p->pub.has_request_key = 1;
+        p->pub.request_key.data = (uint8_t *)v;
+        p->pub.request_key.len = strlen(v);
+        return 1;
+    default: { /* --body, --body-file */
         json_error_t jerr;
         json_decref(p->event);
         p->event = k == 8 ? json_loads(v, 0, &jerr) : json_load_file(v, 0, &jerr);
