@@ -37,6 +37,13 @@ uint64_t clock_mono_ms(void)
     return fake ? fake : s_clock_ms(CLOCK_MONOTONIC);
 }
 
+uint64_t clock_elapsed_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 void clock_fake_set(uint64_t ms)
 {
     atomic_store(&s_fake_ms, ms);

@@ -17,6 +17,9 @@
 uint64_t clock_now_ms(void);
 /* Monotonic milliseconds, for timeouts (also follows the fake time when set). */
 uint64_t clock_mono_ms(void);
+/* Monotonic microseconds that never follow the fake time: for measuring how long something
+ * took (a commit), which a fixed test clock would otherwise make zero. */
+uint64_t clock_elapsed_us(void);
 
 /* Tests: fix the time at MS (0 returns to the real clock); advance the fake time. */
 void clock_fake_set(uint64_t ms);

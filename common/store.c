@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
-#include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 
@@ -33,17 +33,11 @@ struct store {
     char *dir;
     int unmapped; /* a map growth failed and LMDB dropped the mapping: refuse everything */
     uint64_t extend_retry_us; /* after a failed extension (a full disk), not before this */
+    off_t file_end;           /* the data file's size when last looked at: never more than now */
     uint64_t commits, commit_total_us;
     uint32_t commit_max_us;
     uint32_t hist[STORE_HIST_MAX_US / STORE_HIST_STEP_US + 1];
 };
-
-static uint64_t s_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void s_commit_timed(store_t *self, uint64_t us)
 {
@@ -374,10 +368,17 @@ static void s_extend_ahead(store_t *self)
         mdb_env_get_fd(self->env, &fd) != 0)
         return;
     off_t used = (off_t)(info.me_last_pgno + 1) * (off_t)st.ms_psize;
-    /* Always from the real end of file, never below it: LMDB may have grown it itself. */
-    if (fstat(fd, &sb) != 0 || sb.st_size < used || sb.st_size - used >= STORE_SLACK_MIN)
+    /* The file only grows while open, so the size last seen is a floor: no fstat per commit
+     * while it leaves enough room. */
+    if (self->file_end - used >= STORE_SLACK_MIN)
         return;
-    uint64_t now = s_mono_us();
+    /* Always from the real end of file, never below it: LMDB may have grown it itself. */
+    if (fstat(fd, &sb) != 0 || sb.st_size < used)
+        return;
+    self->file_end = sb.st_size;
+    if (sb.st_size - used >= STORE_SLACK_MIN)
+        return;
+    uint64_t now = clock_elapsed_us();
     if (now < self->extend_retry_us)
         return;
     off_t add = used / 4 < STORE_EXTEND_MIN   ? STORE_EXTEND_MIN
@@ -394,6 +395,8 @@ static void s_extend_ahead(store_t *self)
     }
     if (ok && from < to)
         ok = fdatasync(fd) == 0;
+    if (ok)
+        self->file_end = to > from ? to : from;
     if (!ok) {
         /* A full disk (or an I/O error): give the space back, and leave it to LMDB's own
          * writes, which report it (TACNET_EDISKFULL) if it is still short when they need it. */
@@ -448,10 +451,10 @@ int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
             mdb_txn_abort(txn);
         } else {
             /* A failed commit has already freed the transaction: never abort it. */
-            uint64_t t0 = s_mono_us();
+            uint64_t t0 = clock_elapsed_us();
             rc = mdb_txn_commit(txn);
             if (rc == 0) {
-                s_commit_timed(self, s_mono_us() - t0);
+                s_commit_timed(self, clock_elapsed_us() - t0);
                 return 0;
             }
         }
