@@ -21,6 +21,7 @@
 
 #include "cli/provision.h"
 #include "err.h"
+#include "names.h"
 #include "events.pb-c.h"
 #include "roster.pb-c.h"
 
@@ -661,6 +662,21 @@ uint8_t *h_data_mdb(const h_env_t *e, size_t *len)
     fclose(f);
     *len = (size_t)n;
     return b;
+}
+
+int h_cli(const h_agency_t *a, const char *args, char *out, size_t cap)
+{
+    char cmd[4096], path[700];
+    snprintf(path, sizeof(path), "%s/cli.out", a->env->dir);
+    snprintf(cmd, sizeof(cmd), "%s/tacnet --agency %s --data-dir %s %s >%s 2>&1",
+             getenv("TACNET_BIN"), names_agency(a->agency), a->data, args, path);
+    int st = system(cmd);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(out, 1, cap - 1, f) : 0;
+    out[n] = 0;
+    if (f)
+        fclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
 char *h_admin_status(const h_env_t *e)

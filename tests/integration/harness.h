@@ -154,6 +154,9 @@ size_t h_collect(h_client_t *c, size_t want, int timeout_ms, uint64_t *seqs, uin
 uint8_t *h_data_mdb(const h_env_t *e, size_t *len);
 /* The admin "status" JSON (malloc'd) or NULL on timeout. */
 char *h_admin_status(const h_env_t *e);
+/* Run `$TACNET_BIN/tacnet --agency <A's agency> --data-dir <A's data> ARGS` (ARGS goes through
+ * the shell); its output (stdout and stderr) into OUT. Returns its exit code (128 if none). */
+int h_cli(const h_agency_t *a, const char *args, char *out, size_t cap);
 
 /* Write roster version VERSION with AGENCY's key REVOKED, signed by the root key. */
 void h_roster_revoke(h_env_t *e, uint32_t agency, uint32_t version);

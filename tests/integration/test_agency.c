@@ -301,22 +301,6 @@ Test(agency, identifying_text_is_refused_at_publish_and_never_queued)
     tn_client_destroy(&school);
 }
 
-/* `tacnet --agency school ARGS` against agency A's daemon; the exit code, output in OUT. */
-static int s_cli(const h_agency_t *a, const char *args, char *out, size_t cap)
-{
-    char cmd[2400], path[700];
-    snprintf(path, sizeof(path), "%s/cli.out", env.dir);
-    snprintf(cmd, sizeof(cmd), "%s/tacnet --agency school --data-dir %s %s >%s 2>&1",
-             getenv("TACNET_BIN"), a->data, args, path);
-    int st = system(cmd);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(out, 1, cap - 1, f) : 0;
-    out[n] = 0;
-    if (f)
-        fclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 Test(agency, a_cli_publish_retried_with_its_request_key_is_sent_once)
 {
     h_agency_t *as = s_up(S);
@@ -325,10 +309,10 @@ Test(agency, a_cli_publish_retried_with_its_request_key_is_sent_once)
         "publish concern --case " CASE " --initials TB --request-key attend-2026-0042 "
         "--body '{\"category\":\"attendance\",\"summary\":\"Late most Mondays.\"}'";
     char first[1024], again[1024];
-    cr_assert_eq(s_cli(as, args, first, sizeof(first)), 0, "%s", first);
+    cr_assert_eq(h_cli(as, args, first, sizeof(first)), 0, "%s", first);
     cr_assert(strncmp(first, "published ", 10) == 0, "%s", first);
     cr_assert_null(strstr(first, "already queued"), "%s", first);
-    cr_assert_eq(s_cli(as, args, again, sizeof(again)), 0, "%s", again);
+    cr_assert_eq(h_cli(as, args, again, sizeof(again)), 0, "%s", again);
     /* The same msg_id and local seq, said to be the first publish's. */
     cr_assert_eq(strncmp(first, again, 10 + 32), 0, "%s / %s", first, again);
     cr_assert_not_null(strstr(again, "already queued under this request key"), "%s", again);
@@ -341,7 +325,7 @@ Test(agency, a_cli_publish_retried_with_its_request_key_is_sent_once)
              "publish concern --case " CASE " --initials TB --request-key %065d "
              "--body '{\"category\":\"attendance\",\"summary\":\"Late again.\"}'",
              7);
-    cr_assert_neq(s_cli(as, bad, out, sizeof(out)), 0, "%s", out);
+    cr_assert_neq(h_cli(as, bad, out, sizeof(out)), 0, "%s", out);
     cr_assert_not_null(strstr(out, "request_key must be 1-64 bytes"), "%s", out);
     cr_assert_not_null(strstr(out, "E_FIELD"), "%s", out);
     h_sleep_ms(300);

@@ -36,17 +36,7 @@ TestSuite(rel_retain, .fini = s_down, .timeout = 300);
 /* Run `tacnet --agency school ARGS` with stdout+stderr to OUT; returns its exit status. */
 static int s_tacnet(char *out, size_t cap, const char *args)
 {
-    char cmd[2400], path[700];
-    snprintf(path, sizeof(path), "%s/cli.out", env.dir);
-    snprintf(cmd, sizeof(cmd), "%s/tacnet --agency school --data-dir %s %s >%s 2>&1",
-             getenv("TACNET_BIN"), school->data, args, path);
-    int st = system(cmd);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(out, 1, cap - 1, f) : 0;
-    out[n] = 0;
-    if (f)
-        fclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return h_cli(school, args, out, cap);
 }
 
 static void s_publish(const char *ref, const char *kind, const char *body)
