@@ -61,9 +61,9 @@ bin_school          := tacnet-school
 bin_health_visiting := tacnet-hv
 bin_social_care     := tacnet-social-care
 bin_cli             := tacnet
-extra_broker        :=
+extra_broker        := casework
 extra_cli           := client
-$(foreach a,$(AGENCIES),$(eval extra_$(a) := agency))
+$(foreach a,$(AGENCIES),$(eval extra_$(a) := agency dashboard casework))
 BINARIES := $(foreach s,broker cli $(AGENCIES),$(if $(wildcard services/$(s)/main.c),$(s)))
 ALL_BINS := $(foreach s,$(BINARIES),$(BIN)/$(bin_$(s)))
 
@@ -106,7 +106,7 @@ $(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
 define binary_rules
 $(BIN)/$(bin_$(1)): $(BUILD)/services/$(1)/main.o $(call svc_lib,$(1)) $(foreach e,$(extra_$(1)),$(call svc_lib,$(e))) $(LIBTACNET)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< -Wl,--start-group $$(filter %.a,$$^) -Wl,--end-group $$(LDLIBS)
 endef
 $(foreach s,$(BINARIES),$(eval $(call binary_rules,$(s))))
 
@@ -170,6 +170,7 @@ FUZZ_CFLAGS  := -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer -fsanitize=
 # The decoders and what they call: libtacnet and the agency core with the four profiles.
 FUZZ_SRC     := $(wildcard common/*.c) \
                 $(filter-out services/agency/daemon.c,$(wildcard services/agency/*.c)) \
+                $(wildcard services/casework/*.c services/dashboard/*.c) \
                 $(foreach a,$(AGENCIES),services/$(a)/profile.c)
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.o) $(GEN_C:$(BUILD)/gen/%.c=$(FUZZ_BUILD)/gen/%.o)
 
@@ -206,8 +207,8 @@ format-check:
 clean:
 	rm -rf build
 
-# The dashboard's static files are linked in with .incbin (services/agency/assets.c).
-$(BUILD)/services/agency/assets.o: $(wildcard services/agency/assets/*)
+# The dashboard's static files are linked in with .incbin (services/dashboard/assets.c).
+$(BUILD)/services/dashboard/assets.o: $(wildcard services/dashboard/assets/*)
 
 .PHONY: all deps test test-browser test-reliability test-valgrind fuzz fuzz-build run bench format format-check clean
 .SECONDARY:

@@ -1,7 +1,7 @@
 /* agency: the daemon's loop, the sync with the broker and the outbox. */
 #include "internal.h"
-#include "http.h"
-#include "users.h"
+#include "dashboard/http.h"
+#include "dashboard/users.h"
 #include "agency/sweep.h"
 #include "err.h"
 #include "fault.h"

@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agency/profile.h"
-#include "agency/retention.h"
+#include "casework/profile.h"
+#include "casework/retention.h"
 
 typedef struct agency agency_t;
 

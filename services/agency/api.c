@@ -1,9 +1,9 @@
 /* api: the local API (ipc socket, protobuf) and the publish path shared by every front end. */
 #include "internal.h"
 #include "agency/sweep.h"
-#include "rules.h"
-#include "intake.h"
-#include "users.h"
+#include "casework/workflow.h"
+#include "casework/intake.h"
+#include "dashboard/users.h"
 #include "err.h"
 #include "fault.h"
 #include "log.h"
@@ -362,7 +362,7 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
         return TACNET_EFIELD;
     }
     char rwhy[256];
-    if ((rc = agency_rules_check(req, rwhy, sizeof(rwhy))) != 0) {
+    if ((rc = workflow_check(req, rwhy, sizeof(rwhy))) != 0) {
         s_reply_error(reply, rc, "%s", rwhy);
         return rc;
     }

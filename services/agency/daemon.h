@@ -3,7 +3,7 @@
 #ifndef TACNET_AGENCY_DAEMON_H
 #define TACNET_AGENCY_DAEMON_H
 
-#include "agency/profile.h"
+#include "casework/profile.h"
 
 int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile);
 

@@ -12,7 +12,7 @@
 #include "api.pb-c.h"
 #include "clock.h"
 #include "events.pb-c.h"
-#include "agency/retention.h"
+#include "casework/retention.h"
 #include "policy.h"
 #include "roster.h"
 #include "route.h"

@@ -20,7 +20,7 @@
 #include "err.h"
 #include "fault.h"
 #include "log.h"
-#include "users.h"
+#include "dashboard/users.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -30,7 +30,7 @@
  * transaction, so a view is always wholly one format or the other.
  */
 #include "internal.h"
-#include "casestate.h"
+#include "casework/casestate.h"
 #include "audit.h"
 #include "err.h"
 #include "log.h"

@@ -1,6 +1,6 @@
 /* broker: the poll loop, publish pipeline, group commit and delivery. */
 #include "broker.h"
-#include "escalation.h"
+#include "escalation_journal.h"
 #include "journal.h"
 #include "notice.h"
 #include "quota.h"
@@ -107,7 +107,7 @@ struct broker {
     verifier_t *verifier; /* a batch's signature checks on helper threads */
     holidays_t *holidays;
     notice_t *notice;
-    escalation_t *escalation;
+    escalation_journal_t *escalation;
     quota_t *quota;
     session_t sessions[BROKER_MAX_AGENCY];
     /* After a failed commit (a full map or disk), the lowest sender_seq refused per agency: its
@@ -340,7 +340,7 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
     broker_t *self = arg;
     uint64_t seq = self->write_head;
     uint64_t now = clock_now_ms();
-    escalation_begin(self->escalation);
+    escalation_journal_begin(self->escalation);
     for (size_t i = 0; i < self->n_batch; i++) {
         pending_t *p = &self->batch[i];
         Tacnet__Header *h = p->h;
@@ -387,7 +387,7 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
         if ((p->code = route_check(found ? &c : NULL, h, self->roster, &v)) != 0)
             continue;
         /* Escalation header facts refuse like the sharing policy does: storing nothing. */
-        rc = escalation_check(self->escalation, txn, h, &c, now, &p->detail);
+        rc = escalation_journal_check(self->escalation, txn, h, &c, now, &p->detail);
         if (rc == TACNET_EFIELD || rc == TACNET_ENOTMEMBER || rc == TACNET_EKIND) {
             p->code = rc;
             continue;
@@ -412,10 +412,10 @@ static int s_commit_batch(MDB_txn *txn, void *arg)
         /* Broker notices caused by this event commit with it, so none is lost or doubled. */
         if ((rc = notice_on_event(self->notice, txn, h, &c, v.override_used, &seq)) != 0)
             return rc;
-        if ((rc = escalation_apply(self->escalation, txn, h, &before, &c, now, &seq)) != 0)
+        if ((rc = escalation_journal_apply(self->escalation, txn, h, &before, &c, now, &seq)) != 0)
             return rc;
     }
-    int rc = escalation_persist(self->escalation, txn);
+    int rc = escalation_journal_persist(self->escalation, txn);
     if (rc != 0)
         return rc;
     journal_head_set(self->journal, seq);
@@ -464,13 +464,13 @@ static void s_flush_batch(broker_t *self)
             self->batch[i].code = self->batch[i].refused; /* nothing to store */
     } else if ((rc = store_write(journal_store(self->journal), s_commit_batch, self)) != 0) {
         journal_head_set(self->journal, head_before);
-        escalation_abort(self->escalation);
+        escalation_journal_abort(self->escalation);
         /* Nothing was stored: every publish in the batch gets an explicit refusal (a full
          * disk or map is never acknowledged). */
         log_error("journal commit failed: %s; %zu publishes refused", tacnet_errname(rc),
                   self->n_batch);
     } else {
-        escalation_commit(self->escalation);
+        escalation_journal_commit(self->escalation);
         self->commits++;
         self->batched_events += n_ok;
         FAULT_POINT("broker.after_commit");
@@ -829,12 +829,12 @@ static int s_escalation_write(MDB_txn *txn, void *arg)
 {
     broker_t *self = arg;
     uint64_t seq = self->write_head;
-    escalation_begin(self->escalation);
-    int rc = escalation_tick(self->escalation, txn, clock_now_ms(), &seq);
+    escalation_journal_begin(self->escalation);
+    int rc = escalation_journal_tick(self->escalation, txn, clock_now_ms(), &seq);
     if (rc < 0)
         return rc;
     FAULT_POINT("broker.escalation_before_commit");
-    if ((rc = escalation_persist(self->escalation, txn)) != 0)
+    if ((rc = escalation_journal_persist(self->escalation, txn)) != 0)
         return rc;
     journal_head_set(self->journal, seq);
     return 0;
@@ -845,18 +845,18 @@ static int s_escalation_write(MDB_txn *txn, void *arg)
  * again. */
 static void s_check_escalations(broker_t *self)
 {
-    if (!escalation_due(self->escalation, clock_now_ms()))
+    if (!escalation_journal_due(self->escalation, clock_now_ms()))
         return;
     uint64_t before = journal_head(self->journal);
     self->write_head = before;
     int rc = store_write(journal_store(self->journal), s_escalation_write, self);
     if (rc != 0) {
         journal_head_set(self->journal, before);
-        escalation_abort(self->escalation);
+        escalation_journal_abort(self->escalation);
         log_error("escalation timers failed: %s", tacnet_errname(rc));
         return;
     }
-    escalation_commit(self->escalation);
+    escalation_journal_commit(self->escalation);
     FAULT_POINT("broker.escalation_after_commit");
     if (journal_head(self->journal) != before) {
         log_info("escalation timers: %llu notices",
@@ -888,7 +888,7 @@ static int s_roster_load(broker_t *self, char *why, size_t whylen)
     self->roster = r;
     if (self->notice)
         notice_roster_set(self->notice, r);
-    if (self->escalation && escalation_roster_set(self->escalation, r) != 0)
+    if (self->escalation && escalation_journal_roster_set(self->escalation, r) != 0)
         log_warn("roster version %u: escalation policy not adopted (invalid, or fewer stages "
                  "than an open escalation has reached); the previous policy stays",
                  roster_version(r));
@@ -993,7 +993,7 @@ static char *s_status_json(broker_t *self)
         json_object_set_new(rejected, tacnet_errname(self->rejects[i].code),
                             json_integer((json_int_t)self->rejects[i].n));
     json_object_set_new(root, "rejected", rejected);
-    json_object_set_new(root, "escalations", escalation_status_json(self->escalation, 100));
+    json_object_set_new(root, "escalations", escalation_journal_status_json(self->escalation, 100));
     char *out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return out;
@@ -1189,8 +1189,8 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
         snprintf(why, whylen, "cannot load escalation state");
         goto fail;
     }
-    self->escalation =
-        escalation_new(self->journal, self->notice, self->roster, self->holidays, err, why, whylen);
+    self->escalation = escalation_journal_new(self->journal, self->notice, self->roster,
+                                              self->holidays, err, why, whylen);
     if (!self->escalation)
         goto fail;
     self->ctx = zmq_ctx_new();
@@ -1272,7 +1272,7 @@ void broker_destroy(broker_t **self_p)
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     quota_destroy(&self->quota);
-    escalation_destroy(&self->escalation);
+    escalation_journal_destroy(&self->escalation);
     notice_destroy(&self->notice);
     journal_destroy(&self->journal);
     holidays_destroy(&self->holidays);

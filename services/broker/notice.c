@@ -172,7 +172,7 @@ int notice_non_delivery(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, u
                   &body);
 }
 
-int notice_escalation(notice_t *self, MDB_txn *txn, const escalate_notice_t *n,
+int notice_escalation(notice_t *self, MDB_txn *txn, const escalation_engine_notice_t *n,
                       const uint8_t *initials, size_t ilen, uint64_t *seq)
 {
     Tacnet__Header cause = TACNET__HEADER__INIT;

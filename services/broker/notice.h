@@ -14,7 +14,7 @@
 #include <lmdb.h>
 #include <stdint.h>
 
-#include "broker/escalate.h"
+#include "casework/escalation_engine.h"
 #include "clock.h"
 #include "journal.h"
 #include "roster.h"
@@ -46,7 +46,7 @@ int notice_non_delivery(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, u
  * set, a NON_RESPONSE) goes to N's recipients that hold a key in the roster; its clear header
  * names the escalation in refers_to, the stage, audience, deadline and event. Appends at
  * *SEQ + 1 and advances *SEQ. Returns 0 or a storage code. */
-int notice_escalation(notice_t *self, MDB_txn *txn, const escalate_notice_t *n,
+int notice_escalation(notice_t *self, MDB_txn *txn, const escalation_engine_notice_t *n,
                       const uint8_t *initials, size_t ilen, uint64_t *seq);
 
 #endif

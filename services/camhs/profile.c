@@ -6,8 +6,8 @@
  *                scores, if rated, add a baseline GBO OUTCOME_MEASURE;
  *   partnership  a Partnership appointment: a GBO OUTCOME_MEASURE scoring the goals 0-10.
  */
-#include "agency/intake.h"
-#include "agency/profile.h"
+#include "casework/intake.h"
+#include "casework/profile.h"
 #include "err.h"
 
 /* CAPA reviews are set per plan; six weeks keeps CAMHS in step with the team's review meetings

@@ -5,8 +5,8 @@
  * promotional interviews (antenatal and postnatal), the 1 year and 2-2.5 year contacts are
  * developmental reviews.
  */
-#include "agency/intake.h"
-#include "agency/profile.h"
+#include "casework/intake.h"
+#include "casework/profile.h"
 #include "err.h"
 
 /* Health-visiting plans for families on a targeted offer are reviewed about every three

@@ -7,8 +7,8 @@
  */
 #include <stdio.h>
 
-#include "agency/intake.h"
-#include "agency/profile.h"
+#include "casework/intake.h"
+#include "casework/profile.h"
 #include "err.h"
 
 /* Early help plans led by a school are reviewed at team-around-the-family meetings, which are

@@ -9,8 +9,8 @@
  * Section 47 enquiries and child protection plans are shared under the statutory duty to
  * cooperate (lawful basis LEGAL_DUTY), not under consent.
  */
-#include "agency/intake.h"
-#include "agency/profile.h"
+#include "casework/intake.h"
+#include "casework/profile.h"
 #include "err.h"
 
 /* Core groups meet at least every six weeks once a plan is in place. */

@@ -14,8 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "agency/intake.h"
-#include "agency/profile.h"
+#include "casework/intake.h"
+#include "casework/profile.h"
 #include "api.pb-c.h"
 #include "cfg.h"
 #include "err.h"

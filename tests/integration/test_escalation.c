@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "broker/escalate.h"
+#include "casework/escalation_engine.h"
 
 #define CAMHS  TACNET__AGENCY__CAMHS
 #define SCHOOL TACNET__AGENCY__SCHOOL
@@ -527,7 +527,7 @@ Test(escalation, levels_two_apart_open_one_automatic_escalation)
     /* Then an explicit challenge between the same pair joins the automatic one. */
     cr_assert_eq(s_about(pub, sseq, &p, SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, decision), 0);
     uint8_t want[16];
-    escalate_auto_id(CASE, CAMHS, SCHOOL, want);
+    escalation_engine_auto_id(CASE, CAMHS, SCHOOL, want);
     for (uint32_t a = CAMHS; a <= SC; a++) {
         if (a == HV)
             continue;

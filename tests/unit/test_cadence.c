@@ -1,6 +1,6 @@
 #include <criterion/criterion.h>
 
-#include "agency/cadence.h"
+#include "casework/cadence.h"
 #include "err.h"
 #include "events.pb-c.h"
 

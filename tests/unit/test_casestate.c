@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "agency/casestate.h"
+#include "casework/casestate.h"
 #include "err.h"
 #include "../support/pbjson_fixture.h"
 

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agency/intake.h"
-#include "agency/profile.h"
+#include "casework/intake.h"
+#include "casework/profile.h"
 #include "err.h"
 
 /* ---- helpers ---- */

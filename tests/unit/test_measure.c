@@ -1,7 +1,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "agency/measure.h"
+#include "casework/measure.h"
 #include "err.h"
 
 static Tacnet__OutcomeMeasure s_measure(Tacnet__MeasureTool tool, Tacnet__Informant who,

@@ -1,6 +1,6 @@
 #include <criterion/criterion.h>
 
-#include "agency/retention.h"
+#include "casework/retention.h"
 #include "clock.h"
 #include "err.h"
 

@@ -1,0 +1,109 @@
+/* cadence: review, contact, action and hand-over due dates. See cadence.h. */
+#include "casework/cadence.h"
+
+#include <string.h>
+
+#include "err.h"
+#include "events.pb-c.h"
+
+static uint64_t s_day(uint64_t ms)
+{
+    return ms - ms % CLOCK_DAY_MS;
+}
+
+/* Date-based items fall due at the start of their day and are late from the next day. */
+static void s_judge_date(uint64_t due_ms, uint64_t now_ms, cadence_due_t *out)
+{
+    uint64_t today = s_day(now_ms);
+    out->due_ms = due_ms;
+    out->overdue = today > due_ms;
+    out->days_overdue = out->overdue ? (unsigned)((today - due_ms) / CLOCK_DAY_MS) : 0;
+}
+
+int cadence_review_due(const holidays_t *holidays, uint32_t plan_type,
+                       uint32_t review_interval_days, uint64_t start_ms, uint64_t last_review_ms,
+                       uint64_t now_ms, cadence_due_t *out)
+{
+    if (!out || !start_ms)
+        return TACNET_EINVAL;
+    memset(out, 0, sizeof(*out));
+    uint32_t interval = review_interval_days;
+    switch (plan_type) {
+    case TACNET__PLAN_TYPE__CHILD_PROTECTION:
+        /* The first core group runs on working days from the conference; later ones are
+         * "no more than 6-weekly", so a longer agreed interval cannot stretch them. */
+        if (!last_review_ms) {
+            uint64_t first =
+                clock_add_working_days(holidays, start_ms, CADENCE_CP_FIRST_WORKING_DAYS);
+            s_judge_date(s_day(first), now_ms, out);
+            return 0;
+        }
+        if (!interval || interval > CADENCE_CP_MAX_DAYS)
+            interval = CADENCE_CP_MAX_DAYS;
+        break;
+    case TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY:
+        if (!interval || interval > CADENCE_DEFAULT_REVIEW_DAYS)
+            interval = CADENCE_DEFAULT_REVIEW_DAYS;
+        break;
+    case TACNET__PLAN_TYPE__CHILD_IN_NEED:
+    case TACNET__PLAN_TYPE__HEALTH_VISITING_PLAN:
+        if (!interval)
+            interval = CADENCE_DEFAULT_REVIEW_DAYS;
+        break;
+    case TACNET__PLAN_TYPE__CAPA_PARTNERSHIP:
+        if (!interval)
+            return TACNET_EFIELD;
+        break;
+    default:
+        return TACNET_EENUM;
+    }
+    uint64_t from = last_review_ms ? last_review_ms : start_ms;
+    s_judge_date(s_day(from) + (uint64_t)interval * CLOCK_DAY_MS, now_ms, out);
+    return 0;
+}
+
+int cadence_action_due(uint32_t status, uint32_t due_date, uint64_t now_ms, cadence_due_t *out)
+{
+    if (!out)
+        return TACNET_EINVAL;
+    memset(out, 0, sizeof(*out));
+    uint64_t due_ms = clock_date_to_ms(due_date);
+    if (!due_ms)
+        return TACNET_EINVAL;
+    s_judge_date(due_ms, now_ms, out);
+    if (status != TACNET__ACTION_STATUS__OPEN) {
+        out->overdue = 0;
+        out->days_overdue = 0;
+    }
+    return 0;
+}
+
+int cadence_contact_due(uint32_t every_days, uint64_t start_ms, uint64_t last_contact_ms,
+                        uint64_t now_ms, cadence_due_t *out)
+{
+    if (!out || !every_days || !start_ms)
+        return TACNET_EINVAL;
+    memset(out, 0, sizeof(*out));
+    uint64_t from = last_contact_ms > start_ms ? last_contact_ms : start_ms;
+    s_judge_date(s_day(from) + (uint64_t)every_days * CLOCK_DAY_MS, now_ms, out);
+    return 0;
+}
+
+int cadence_contact_counts(int planned, int successful)
+{
+    return planned && successful;
+}
+
+int cadence_handover_due(const holidays_t *holidays, uint64_t offered_ms, int accepted,
+                         unsigned limit_working_days, uint64_t now_ms, cadence_due_t *out)
+{
+    if (!out || !offered_ms || !limit_working_days)
+        return TACNET_EINVAL;
+    memset(out, 0, sizeof(*out));
+    out->due_ms = clock_add_working_days(holidays, offered_ms, limit_working_days);
+    if (!accepted && now_ms > out->due_ms) {
+        out->overdue = 1;
+        out->days_overdue = clock_working_days_between(holidays, out->due_ms, now_ms);
+    }
+    return 0;
+}

@@ -1,0 +1,825 @@
+/* casestate: fold a case's timeline into its state and its due items (see casestate.h). */
+#include "casework/casestate.h"
+
+#include "casework/cadence.h"
+#include "err.h"
+#include "casework/measure.h"
+#include "names.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_AGENCY 16
+
+/* Append ITEM to the protobuf repeated field ARR with count N. Each push reallocates: a case
+ * holds tens of items, and it keeps every array exactly sized for free_unpacked. */
+#define PUSH(arr, n, item)                                   \
+    do {                                                     \
+        (arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr))); \
+        (arr)[(n)++] = (item);                               \
+    } while (0)
+
+/* A deep copy of any message through its wire form: the state owns everything it holds, so
+ * it outlives the timeline and frees with free_unpacked. */
+static void *s_copy(const void *msg)
+{
+    const ProtobufCMessage *m = msg;
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = xmalloc(len ? len : 1);
+    protobuf_c_message_pack(m, buf);
+    void *c = protobuf_c_message_unpack(m->descriptor, NULL, len, buf);
+    free(buf);
+    if (!c)
+        abort(); /* a message we packed ourselves always unpacks, unless memory ran out */
+    return c;
+}
+
+static ProtobufCBinaryData s_bytes(const uint8_t *data, size_t len)
+{
+    ProtobufCBinaryData b = { len, xmalloc(len ? len : 1) };
+    memcpy(b.data, data, len);
+    return b;
+}
+
+static int s_same(ProtobufCBinaryData a, ProtobufCBinaryData b)
+{
+    return a.len == b.len && a.len > 0 && memcmp(a.data, b.data, a.len) == 0;
+}
+
+static int s_is_agency(uint32_t a)
+{
+    return a >= 1 && a < MAX_AGENCY && a != TACNET__AGENCY__BROKER;
+}
+
+typedef struct fold {
+    const casestate_opts_t *opts;
+    Tacnet__CaseState *s;
+    Tacnet__TeamMember *team[MAX_AGENCY];
+    uint32_t lead_agency;
+    int opened; /* an agency event has been folded */
+    uint64_t plan_start_ms;
+    Tacnet__MeasureView *gbo_baseline; /* first GBO (or the one marked baseline) */
+    Tacnet__MeasureView *gbo_latest;
+    /* each event's sender by msg_id, to find who a disagreement challenges */
+    struct {
+        uint8_t id[16];
+        uint32_t sender;
+    } * senders;
+    size_t n_senders;
+    /* each disagreement's escalation view and the event it challenged */
+    struct {
+        Tacnet__EscalationView *e;
+        uint32_t other;
+    } * challenges;
+    size_t n_challenges;
+} fold_t;
+
+/* ------------------------------------------------------------------ team and lead */
+
+static Tacnet__TeamMember *s_member(fold_t *f, uint32_t agency, uint64_t at_ms)
+{
+    if (!s_is_agency(agency))
+        return NULL;
+    if (!f->team[agency]) {
+        Tacnet__TeamMember *m = xcalloc(1, sizeof(*m));
+        tacnet__team_member__init(m);
+        m->agency = (Tacnet__Agency)agency;
+        m->has_joined_ms = 1;
+        m->joined_ms = at_ms;
+        f->team[agency] = m;
+    }
+    return f->team[agency];
+}
+
+static void s_member_left(fold_t *f, uint32_t agency)
+{
+    if (s_is_agency(agency) && f->team[agency]) {
+        tacnet__team_member__free_unpacked(f->team[agency], NULL);
+        f->team[agency] = NULL;
+    }
+}
+
+static void s_lead_set(fold_t *f, uint32_t agency, const Tacnet__Professional *who)
+{
+    if (f->s->lead)
+        tacnet__professional__free_unpacked(f->s->lead, NULL);
+    if (who) {
+        f->s->lead = s_copy(who);
+    } else {
+        f->s->lead = xcalloc(1, sizeof(*f->s->lead));
+        tacnet__professional__init(f->s->lead);
+    }
+    if (!f->s->lead->has_agency) {
+        f->s->lead->has_agency = 1;
+        f->s->lead->agency = (Tacnet__Agency)agency;
+    }
+    f->lead_agency = f->s->lead->agency;
+    /* The lead professional is their agency's named contact unless it named another. */
+    Tacnet__TeamMember *m = who ? s_member(f, f->lead_agency, 0) : NULL;
+    if (m && !m->named_contact)
+        m->named_contact = s_copy(who);
+}
+
+static void s_handover_clear(fold_t *f)
+{
+    if (f->s->pending_handover) {
+        tacnet__handover_view__free_unpacked(f->s->pending_handover, NULL);
+        f->s->pending_handover = NULL;
+    }
+}
+
+/* ------------------------------------------------------------------ meetings and actions */
+
+static Tacnet__MeetingView *s_meeting(fold_t *f, ProtobufCBinaryData id)
+{
+    if (id.len == 0)
+        return NULL;
+    for (size_t i = 0; i < f->s->n_meetings; i++)
+        if (s_same(f->s->meetings[i]->meeting_id, id))
+            return f->s->meetings[i];
+    Tacnet__MeetingView *m = xcalloc(1, sizeof(*m));
+    tacnet__meeting_view__init(m);
+    m->meeting_id = s_bytes(id.data, id.len);
+    PUSH(f->s->meetings, f->s->n_meetings, m);
+    return m;
+}
+
+static Tacnet__ActionView *s_action_find(fold_t *f, ProtobufCBinaryData id)
+{
+    for (size_t i = 0; i < f->s->n_actions; i++)
+        if (s_same(f->s->actions[i]->action->action_id, id))
+            return f->s->actions[i];
+    return NULL;
+}
+
+static void s_meeting_outcome(fold_t *f, const Tacnet__MeetingOutcome *o)
+{
+    Tacnet__MeetingView *m = s_meeting(f, o->meeting_id);
+    if (m) {
+        if (m->outcome)
+            tacnet__meeting_outcome__free_unpacked(m->outcome, NULL);
+        m->outcome = s_copy(o);
+    }
+    for (size_t i = 0; i < o->n_actions; i++) {
+        const Tacnet__Action *a = o->actions[i];
+        if (a->action_id.len == 0)
+            continue;
+        Tacnet__ActionView *v = s_action_find(f, a->action_id);
+        if (v) { /* the same action carried into a later meeting's minutes */
+            tacnet__action__free_unpacked(v->action, NULL);
+            v->action = s_copy(a);
+            continue;
+        }
+        v = xcalloc(1, sizeof(*v));
+        tacnet__action_view__init(v);
+        v->action = s_copy(a);
+        if (o->meeting_id.len) {
+            v->has_meeting_id = 1;
+            v->meeting_id = s_bytes(o->meeting_id.data, o->meeting_id.len);
+        }
+        PUSH(f->s->actions, f->s->n_actions, v);
+    }
+}
+
+/* The chair of each meeting: the one scheduled or minuted, else the senior not directly
+ * involved whom the request suggested, else the lead professional (mission.md §5). */
+static void s_meeting_chairs(fold_t *f)
+{
+    for (size_t i = 0; i < f->s->n_meetings; i++) {
+        Tacnet__MeetingView *m = f->s->meetings[i];
+        const Tacnet__Professional *c = NULL;
+        if (m->outcome && m->outcome->chair)
+            c = m->outcome->chair;
+        else if (m->scheduled && m->scheduled->chair)
+            c = m->scheduled->chair;
+        else if (m->requested && m->requested->suggested_chair)
+            c = m->requested->suggested_chair;
+        else
+            c = f->s->lead;
+        if (c)
+            m->chair = s_copy(c);
+    }
+}
+
+/* ------------------------------------------------------------------ escalations */
+
+static Tacnet__EscalationView *s_escalation(fold_t *f, ProtobufCBinaryData id, int create)
+{
+    if (id.len == 0)
+        return NULL;
+    for (size_t i = 0; i < f->s->n_escalations; i++)
+        if (s_same(f->s->escalations[i]->escalation_id, id))
+            return f->s->escalations[i];
+    if (!create)
+        return NULL;
+    Tacnet__EscalationView *e = xcalloc(1, sizeof(*e));
+    tacnet__escalation_view__init(e);
+    e->escalation_id = s_bytes(id.data, id.len);
+    PUSH(f->s->escalations, f->s->n_escalations, e);
+    return e;
+}
+
+static void s_notice(fold_t *f, const Tacnet__Header *h, const Tacnet__EscalationNotice *n)
+{
+    ProtobufCBinaryData id = n && n->has_escalation_id ? n->escalation_id : h->refers_to;
+    Tacnet__EscalationView *e = s_escalation(f, id, 1);
+    if (!e)
+        return;
+    uint32_t event = n && n->has_event ? n->event : h->escalation_event;
+    if (event) {
+        e->has_state = 1;
+        e->state = (Tacnet__EscalationEvent)event;
+    }
+    uint32_t stage = n && n->has_stage ? n->stage : h->escalation_stage;
+    if (stage) {
+        e->has_stage = 1;
+        e->stage = stage;
+    }
+    uint32_t audience = n && n->has_audience ? n->audience : h->audience;
+    if (audience) {
+        e->has_audience = 1;
+        e->audience = (Tacnet__Role)audience;
+    }
+    e->has_deadline_ms = 1;
+    e->deadline_ms = n && n->has_deadline_ms ? n->deadline_ms : h->deadline_ms;
+    if (h->has_urgent && h->urgent) {
+        e->has_urgent = 1;
+        e->urgent = 1;
+    }
+    if (!n)
+        return;
+    if (n->has_automatic) {
+        e->has_automatic = 1;
+        e->automatic = n->automatic;
+    }
+    if (n->n_parties) {
+        free(e->parties);
+        e->parties = xcalloc(n->n_parties, sizeof(*e->parties));
+        memcpy(e->parties, n->parties, n->n_parties * sizeof(*e->parties));
+        e->n_parties = n->n_parties;
+    }
+    PUSH(e->history, e->n_history, (Tacnet__EscalationNotice *)s_copy(n));
+}
+
+static void s_escalation_event(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
+{
+    Tacnet__EscalationView *e = s_escalation(f, h->refers_to, 0);
+    if (!e || !b)
+        return;
+    switch (h->kind) {
+    case TACNET__EVENT_KIND__ESCALATION_RESPONSE:
+        if (b->escalation_response)
+            PUSH(e->responses, e->n_responses,
+                 (Tacnet__EscalationResponse *)s_copy(b->escalation_response));
+        break;
+    case TACNET__EVENT_KIND__ESCALATION_RESOLVED:
+        if (b->escalation_resolved) {
+            if (e->resolution)
+                tacnet__escalation_resolved__free_unpacked(e->resolution, NULL);
+            e->resolution = s_copy(b->escalation_resolved);
+        }
+        break;
+    case TACNET__EVENT_KIND__ESCALATION_ACK:
+        for (size_t i = 0; i < e->n_acknowledged; i++)
+            if (e->acknowledged[i] == h->sender)
+                return;
+        PUSH(e->acknowledged, e->n_acknowledged, h->sender);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------ measures */
+
+static void s_measure(fold_t *f, const Tacnet__Header *h, const Tacnet__OutcomeMeasure *m)
+{
+    Tacnet__MeasureView *v = xcalloc(1, sizeof(*v));
+    tacnet__measure_view__init(v);
+    v->msg_id = s_bytes(h->msg_id.data, h->msg_id.len);
+    v->by = h->sender;
+    v->tool = m->has_tool ? m->tool : TACNET__MEASURE_TOOL__TOOL_UNKNOWN;
+    v->has_informant = m->has_informant;
+    v->informant = m->informant;
+    v->has_measured_date = m->has_measured_date;
+    v->measured_date = m->measured_date;
+    v->has_baseline = m->has_baseline;
+    v->baseline = m->baseline;
+    measure_score_t sc;
+    /* Refused at publish by every honest daemon; one that slipped through is shown unscored. */
+    if (measure_score(m, &sc, NULL, 0) == 0) {
+        const uint32_t *sub = NULL;
+        size_t nsub = 0;
+        switch (v->tool) {
+        case TACNET__MEASURE_TOOL__GBO:
+            v->goal_ids = xcalloc(sc.n_goals + 1, sizeof(uint32_t));
+            v->goal_scores = xcalloc(sc.n_goals + 1, sizeof(uint32_t));
+            memcpy(v->goal_ids, sc.goal_ids, sc.n_goals * sizeof(uint32_t));
+            memcpy(v->goal_scores, sc.goal_scores, sc.n_goals * sizeof(uint32_t));
+            v->n_goal_ids = v->n_goal_scores = sc.n_goals;
+            break;
+        case TACNET__MEASURE_TOOL__SDQ:
+            sub = sc.sdq_scale, nsub = MEASURE_SDQ_SCALES;
+            v->band = xstrdup(measure_band_name(sc.sdq_total_band, 0));
+            break;
+        case TACNET__MEASURE_TOOL__RCADS:
+            sub = sc.rcads_scale, nsub = MEASURE_RCADS_SCALES;
+            break;
+        default:
+            sub = sc.ors_scale, nsub = MEASURE_ORS_SCALES;
+            break;
+        }
+        if (v->tool != TACNET__MEASURE_TOOL__GBO) {
+            v->has_total = 1;
+            v->total = sc.total;
+            v->subscales = xcalloc(nsub, sizeof(uint32_t));
+            memcpy(v->subscales, sub, nsub * sizeof(uint32_t));
+            v->n_subscales = nsub;
+        }
+    }
+    PUSH(f->s->measures, f->s->n_measures, v);
+    if (v->tool == TACNET__MEASURE_TOOL__GBO && v->n_goal_ids) {
+        if (!f->gbo_baseline || (v->baseline && !f->gbo_baseline->baseline))
+            f->gbo_baseline = v;
+        f->gbo_latest = v;
+    }
+}
+
+static int s_gbo_score(const Tacnet__MeasureView *v, uint32_t goal, uint32_t *score)
+{
+    for (size_t i = 0; v && i < v->n_goal_ids; i++)
+        if (v->goal_ids[i] == goal) {
+            *score = v->goal_scores[i];
+            return 1;
+        }
+    return 0;
+}
+
+/* Change from baseline per goal of the current plan (mission.md §4: GBO progress is the
+ * movement of each goal's score, not a total). */
+static void s_goal_progress(fold_t *f)
+{
+    Tacnet__PlanView *p = f->s->plan;
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->plan->n_goals; i++) {
+        const Tacnet__Goal *g = p->plan->goals[i];
+        if (!g->has_goal_id)
+            continue;
+        Tacnet__GoalProgress *gp = xcalloc(1, sizeof(*gp));
+        tacnet__goal_progress__init(gp);
+        gp->goal_id = g->goal_id;
+        if (g->description)
+            gp->description = xstrdup(g->description);
+        uint32_t base, latest;
+        int hb = s_gbo_score(f->gbo_baseline, g->goal_id, &base);
+        int hl = s_gbo_score(f->gbo_latest, g->goal_id, &latest);
+        if (hb) {
+            gp->has_baseline_score = 1;
+            gp->baseline_score = base;
+        }
+        if (hl) {
+            gp->has_latest_score = 1;
+            gp->latest_score = latest;
+        }
+        if (hb && hl) {
+            gp->has_change = 1;
+            gp->change = (int32_t)latest - (int32_t)base;
+        }
+        PUSH(p->progress, p->n_progress, gp);
+    }
+}
+
+/* ------------------------------------------------------------------ one event */
+
+static uint32_t s_sender_of(const fold_t *f, ProtobufCBinaryData id)
+{
+    for (size_t i = 0; id.len == 16 && i < f->n_senders; i++)
+        if (memcmp(f->senders[i].id, id.data, 16) == 0)
+            return f->senders[i].sender;
+    return 0;
+}
+
+static int s_is_party(const Tacnet__EscalationView *e, uint32_t agency)
+{
+    for (size_t i = 0; i < e->n_parties; i++)
+        if ((uint32_t)e->parties[i] == agency)
+            return 1;
+    return 0;
+}
+
+static void s_escalation_remove(fold_t *f, const Tacnet__EscalationView *e)
+{
+    Tacnet__CaseState *s = f->s;
+    for (size_t i = 0; i < s->n_escalations; i++)
+        if (s->escalations[i] == e) {
+            tacnet__escalation_view__free_unpacked(s->escalations[i], NULL);
+            memmove(s->escalations + i, s->escalations + i + 1,
+                    (s->n_escalations - i - 1) * sizeof(*s->escalations));
+            s->n_escalations--;
+            return;
+        }
+}
+
+/* The broker keeps one escalation per dispute: a disagreement between two agencies that already
+ * have an open escalation joins it, and no notice ever names the later disagreement. Fold such
+ * a disagreement into the escalation whose parties are the same two agencies, as the broker
+ * did, instead of showing it as waiting for ever. */
+static void s_join_disagreements(fold_t *f)
+{
+    for (size_t i = 0; i < f->n_challenges; i++) {
+        Tacnet__EscalationView *d = f->challenges[i].e;
+        if (d->has_state || !d->has_raised_by || !f->challenges[i].other)
+            continue;
+        Tacnet__EscalationView *into = NULL;
+        for (size_t k = 0; k < f->s->n_escalations && !into; k++) {
+            Tacnet__EscalationView *e = f->s->escalations[k];
+            if (e != d && e->has_state && s_is_party(e, d->raised_by) &&
+                s_is_party(e, f->challenges[i].other))
+                into = e;
+        }
+        if (!into)
+            continue;
+        if (!into->disagreement && d->disagreement) {
+            into->disagreement = d->disagreement;
+            d->disagreement = NULL;
+        }
+        if (!into->has_raised_by) {
+            into->has_raised_by = 1;
+            into->raised_by = d->raised_by;
+        }
+        for (size_t j = i + 1; j < f->n_challenges; j++)
+            if (f->challenges[j].e == d)
+                f->challenges[j].e = into;
+        s_escalation_remove(f, d);
+    }
+}
+
+static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
+{
+    Tacnet__CaseState *s = f->s;
+    uint64_t at = h->created_at_ms;
+    if (h->msg_id.len == 16) {
+        f->senders = xrealloc(f->senders, (f->n_senders + 1) * sizeof(*f->senders));
+        memcpy(f->senders[f->n_senders].id, h->msg_id.data, 16);
+        f->senders[f->n_senders++].sender = h->sender;
+    }
+    if (s_is_agency(h->sender)) {
+        if (!f->opened)
+            s_lead_set(f, h->sender, NULL); /* whoever opens the case leads (common/route) */
+        f->opened = 1;
+        s_member(f, h->sender, at);
+    }
+    switch (h->kind) {
+    case TACNET__EVENT_KIND__REFERRAL:
+        if (h->has_subject_agency)
+            s_member(f, h->subject_agency, at);
+        break;
+    case TACNET__EVENT_KIND__ASSESSMENT:
+        if (h->has_level_of_need) {
+            Tacnet__TeamMember *m = s_member(f, h->sender, at);
+            if (m) {
+                m->has_level_of_need = 1;
+                m->level_of_need = h->level_of_need;
+            }
+        }
+        break;
+    case TACNET__EVENT_KIND__MEMBER_JOINED: {
+        Tacnet__TeamMember *m = s_member(f, h->has_subject_agency ? h->subject_agency : 0, at);
+        const Tacnet__MemberJoined *j = b ? b->member_joined : NULL;
+        if (m && j) {
+            if (j->named_contact) {
+                if (m->named_contact)
+                    tacnet__professional__free_unpacked(m->named_contact, NULL);
+                m->named_contact = s_copy(j->named_contact);
+            }
+            if (j->team) {
+                free(m->team);
+                m->team = xstrdup(j->team);
+            }
+            if (j->how_to_reach) {
+                free(m->how_to_reach);
+                m->how_to_reach = xstrdup(j->how_to_reach);
+            }
+        }
+        break;
+    }
+    case TACNET__EVENT_KIND__MEMBER_LEFT:
+        if (h->has_subject_agency)
+            s_member_left(f, h->subject_agency);
+        break;
+    case TACNET__EVENT_KIND__LEAD_HANDOVER:
+        s_handover_clear(f);
+        if (b && b->lead_handover && b->lead_handover->new_lead) {
+            Tacnet__HandoverView *hv = xcalloc(1, sizeof(*hv));
+            tacnet__handover_view__init(hv);
+            hv->from_agency = (Tacnet__Agency)(f->lead_agency ? f->lead_agency : h->sender);
+            hv->new_lead = s_copy(b->lead_handover->new_lead);
+            if (!hv->new_lead->has_agency && h->has_subject_agency) {
+                hv->new_lead->has_agency = 1;
+                hv->new_lead->agency = h->subject_agency;
+            }
+            hv->offered_ms = at;
+            s->pending_handover = hv;
+        }
+        break;
+    case TACNET__EVENT_KIND__LEAD_ACCEPTED:
+        s_lead_set(f, h->sender, b && b->lead_accepted ? b->lead_accepted->lead : NULL);
+        s_handover_clear(f);
+        break;
+    case TACNET__EVENT_KIND__DECISION:
+        if (b && b->decision) {
+            Tacnet__DecisionView *d = xcalloc(1, sizeof(*d));
+            tacnet__decision_view__init(d);
+            d->msg_id = s_bytes(h->msg_id.data, h->msg_id.len);
+            d->by = h->sender;
+            d->decision = s_copy(b->decision);
+            PUSH(s->decisions, s->n_decisions, d);
+        }
+        break;
+    case TACNET__EVENT_KIND__DISAGREEMENT: {
+        Tacnet__EscalationView *e = s_escalation(f, h->msg_id, 1);
+        f->challenges = xrealloc(f->challenges, (f->n_challenges + 1) * sizeof(*f->challenges));
+        f->challenges[f->n_challenges].e = e;
+        f->challenges[f->n_challenges++].other =
+            h->has_refers_to ? s_sender_of(f, h->refers_to) : 0;
+        e->has_raised_by = 1;
+        e->raised_by = h->sender;
+        if (h->has_urgent && h->urgent) {
+            e->has_urgent = 1;
+            e->urgent = 1;
+        }
+        if (b && b->disagreement && !e->disagreement)
+            e->disagreement = s_copy(b->disagreement);
+        break;
+    }
+    case TACNET__EVENT_KIND__MEETING_REQUESTED:
+        if (b && b->meeting_requested) {
+            Tacnet__MeetingView *m = s_meeting(f, b->meeting_requested->meeting_id);
+            if (m && !m->requested) {
+                m->requested = s_copy(b->meeting_requested);
+                m->has_requested_by = 1;
+                m->requested_by = h->sender;
+            }
+        }
+        break;
+    case TACNET__EVENT_KIND__MEETING_SCHEDULED:
+        if (b && b->meeting_scheduled) {
+            Tacnet__MeetingView *m = s_meeting(f, b->meeting_scheduled->meeting_id);
+            if (m) {
+                if (m->scheduled)
+                    tacnet__meeting_scheduled__free_unpacked(m->scheduled, NULL);
+                m->scheduled = s_copy(b->meeting_scheduled);
+            }
+        }
+        break;
+    case TACNET__EVENT_KIND__MEETING_OUTCOME:
+        if (b && b->meeting_outcome)
+            s_meeting_outcome(f, b->meeting_outcome);
+        if (b && b->meeting_outcome && b->meeting_outcome->has_held_date && s->plan &&
+            clock_date_to_ms(b->meeting_outcome->held_date) >= f->plan_start_ms) {
+            uint32_t d = b->meeting_outcome->held_date;
+            if (!s->plan->has_last_review_date || d > s->plan->last_review_date) {
+                s->plan->has_last_review_date = 1;
+                s->plan->last_review_date = d;
+            }
+        }
+        break;
+    case TACNET__EVENT_KIND__ACTION_UPDATE:
+        if (b && b->action_update && b->action_update->has_status) {
+            Tacnet__ActionView *v = s_action_find(f, b->action_update->action_id);
+            if (v) {
+                v->action->has_status = 1;
+                v->action->status = b->action_update->status;
+            }
+        }
+        break;
+    case TACNET__EVENT_KIND__CARE_PLAN:
+        if (b && b->care_plan) {
+            if (s->plan)
+                tacnet__plan_view__free_unpacked(s->plan, NULL);
+            s->plan = xcalloc(1, sizeof(*s->plan));
+            tacnet__plan_view__init(s->plan);
+            s->plan->msg_id = s_bytes(h->msg_id.data, h->msg_id.len);
+            s->plan->by = h->sender;
+            s->plan->plan = s_copy(b->care_plan);
+            f->plan_start_ms =
+                b->care_plan->has_start_date ? clock_date_to_ms(b->care_plan->start_date) : at;
+        }
+        break;
+    case TACNET__EVENT_KIND__OUTCOME_MEASURE:
+        if (b && b->outcome_measure)
+            s_measure(f, h, b->outcome_measure);
+        break;
+    case TACNET__EVENT_KIND__COMMUNICATION_PLAN:
+        if (b && b->communication_plan) {
+            if (s->communication_plan)
+                tacnet__communication_plan__free_unpacked(s->communication_plan, NULL);
+            s->communication_plan = s_copy(b->communication_plan);
+        }
+        break;
+    case TACNET__EVENT_KIND__CONTACT_LOGGED:
+        if (b && b->contact_logged && b->contact_logged->has_contact_date &&
+            cadence_contact_counts(b->contact_logged->planned, b->contact_logged->successful) &&
+            b->contact_logged->contact_date > s->last_planned_contact_date) {
+            s->has_last_planned_contact_date = 1;
+            s->last_planned_contact_date = b->contact_logged->contact_date;
+        }
+        break;
+    case TACNET__EVENT_KIND__CONSENT_RECORDED:
+        if (b && b->consent_recorded) {
+            if (s->consent)
+                tacnet__consent_recorded__free_unpacked(s->consent, NULL);
+            s->consent = s_copy(b->consent_recorded);
+        }
+        break;
+    case TACNET__EVENT_KIND__PARTNERSHIP_RATING:
+        if (b && b->partnership_rating) {
+            Tacnet__RatingView *r = xcalloc(1, sizeof(*r));
+            tacnet__rating_view__init(r);
+            r->by = h->sender;
+            r->rating = s_copy(b->partnership_rating);
+            PUSH(s->ratings, s->n_ratings, r);
+        }
+        break;
+    case TACNET__EVENT_KIND__CASE_CLOSED:
+        if (b && b->case_closed) {
+            if (s->closed)
+                tacnet__case_closed__free_unpacked(s->closed, NULL);
+            s->closed = s_copy(b->case_closed);
+        }
+        break;
+    case TACNET__EVENT_KIND__ESCALATION_RESPONSE:
+    case TACNET__EVENT_KIND__ESCALATION_RESOLVED:
+    case TACNET__EVENT_KIND__ESCALATION_ACK:
+        s_escalation_event(f, h, b);
+        break;
+    case TACNET__EVENT_KIND__ESCALATION_NOTICE:
+        s_notice(f, h, b ? b->escalation_notice : NULL);
+        break;
+    case TACNET__EVENT_KIND__SAFEGUARDING_ALERT:
+        if (b && b->safeguarding_alert)
+            PUSH(s->alerts, s->n_alerts,
+                 (Tacnet__SafeguardingAlert *)s_copy(b->safeguarding_alert));
+        break;
+    case TACNET__EVENT_KIND__NON_RESPONSE:
+        if (b && b->non_response)
+            PUSH(s->non_responses, s->n_non_responses,
+                 (Tacnet__NonResponse *)s_copy(b->non_response));
+        break;
+    default:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------ due items */
+
+static void s_due(casestate_result_t *r, const char *what, const cadence_due_t *d, uint32_t owner,
+                  const ProtobufCBinaryData *ref, const char *label)
+{
+    Tacnet__DueItem *it = xcalloc(1, sizeof(*it));
+    tacnet__due_item__init(it);
+    it->what = xstrdup(what);
+    it->due_ms = d->due_ms;
+    it->has_overdue = 1;
+    it->overdue = d->overdue != 0;
+    if (s_is_agency(owner) || owner == TACNET__AGENCY__PARTNERSHIP) {
+        it->has_owner = 1;
+        it->owner = (Tacnet__Agency)owner;
+    }
+    if (ref && ref->len) {
+        it->has_ref = 1;
+        it->ref = s_bytes(ref->data, ref->len);
+    }
+    if (label)
+        it->label = xstrdup(label);
+    PUSH(r->due, r->n_due, it);
+    if (d->overdue)
+        r->overdue_items++;
+}
+
+static void s_due_all(fold_t *f, casestate_result_t *r)
+{
+    const Tacnet__CaseState *s = f->s;
+    uint64_t now = f->opts->now_ms;
+    cadence_due_t d;
+    char label[160];
+    if (s->closed)
+        return; /* a closed case owes nothing */
+    if (s->plan) {
+        const Tacnet__CarePlan *p = s->plan->plan;
+        uint64_t last =
+            s->plan->has_last_review_date ? clock_date_to_ms(s->plan->last_review_date) : 0;
+        if (cadence_review_due(f->opts->holidays, p->type, p->review_interval_days,
+                               f->plan_start_ms, last, now, &d) == 0) {
+            snprintf(label, sizeof(label), "%s plan review",
+                     names_enum(&tacnet__plan_type__descriptor, p->type));
+            /* The agency that owns the plan convenes its reviews (a CAPA plan is CAMHS's). */
+            s_due(r, "review", &d, s->plan->by, &s->plan->msg_id, label);
+        }
+    }
+    for (size_t i = 0; i < s->n_actions; i++) {
+        Tacnet__ActionView *a = s->actions[i];
+        const Tacnet__Action *act = a->action;
+        if (!act->has_due_date || act->status != TACNET__ACTION_STATUS__OPEN)
+            continue;
+        if (cadence_action_due(act->status, act->due_date, now, &d) != 0)
+            continue;
+        a->has_overdue = 1;
+        a->overdue = d.overdue != 0;
+        s_due(r, "action", &d, act->owner_agency, &act->action_id, act->description);
+    }
+    const Tacnet__CommunicationPlan *cp = s->communication_plan;
+    if (cp && cp->has_every_days && cp->every_days && cp->has_start_date) {
+        uint64_t last =
+            s->has_last_planned_contact_date ? clock_date_to_ms(s->last_planned_contact_date) : 0;
+        if (cadence_contact_due(cp->every_days, clock_date_to_ms(cp->start_date), last, now, &d) ==
+            0) {
+            uint32_t owner = cp->named_contact && cp->named_contact->has_agency
+                                 ? cp->named_contact->agency
+                                 : f->lead_agency;
+            s_due(r, "parent contact", &d, owner, NULL, "planned contact with the parents");
+        }
+    }
+    if (s->pending_handover) {
+        const Tacnet__HandoverView *hv = s->pending_handover;
+        if (cadence_handover_due(f->opts->holidays, hv->offered_ms, 0,
+                                 CASESTATE_HANDOVER_WORKING_DAYS, now, &d) == 0) {
+            s->pending_handover->has_overdue = 1;
+            s->pending_handover->overdue = d.overdue != 0;
+            snprintf(label, sizeof(label), "lead hand-over to %s not yet accepted",
+                     names_agency(hv->new_lead->agency));
+            s_due(r, "hand-over", &d, hv->from_agency, NULL, label);
+        }
+    }
+    for (size_t i = 0; i < s->n_meetings; i++) {
+        const Tacnet__MeetingView *m = s->meetings[i];
+        if (m->outcome || !m->requested || !m->requested->has_wanted_by_date)
+            continue;
+        if (cadence_action_due(TACNET__ACTION_STATUS__OPEN, m->requested->wanted_by_date, now,
+                               &d) == 0)
+            s_due(r, "meeting", &d, f->lead_agency, &m->meeting_id, m->requested->purpose);
+    }
+    for (size_t i = 0; i < s->n_escalations; i++) {
+        const Tacnet__EscalationView *e = s->escalations[i];
+        /* Only the broker's notices make an escalation this agency's business: a disagreement
+         * seen without any is one between other agencies (or one not opened yet). */
+        if (!e->has_state || e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED)
+            continue;
+        r->open_escalations++;
+        if (!e->deadline_ms)
+            continue;
+        d.due_ms = e->deadline_ms;
+        d.overdue = now > e->deadline_ms;
+        d.days_overdue = 0;
+        snprintf(label, sizeof(label), "escalation stage %u: %s to respond", e->stage,
+                 names_enum(&tacnet__role__descriptor, e->audience));
+        s_due(r, "escalation", &d, 0, &e->escalation_id, label);
+    }
+}
+
+static int s_due_cmp(const void *a, const void *b)
+{
+    const Tacnet__DueItem *x = *(Tacnet__DueItem *const *)a, *y = *(Tacnet__DueItem *const *)b;
+    return x->due_ms < y->due_ms ? -1 : x->due_ms > y->due_ms;
+}
+
+int casestate_fold(Tacnet__TimelineEntry *const *timeline, size_t n, const casestate_opts_t *opts,
+                   casestate_result_t *out)
+{
+    if ((!timeline && n) || !opts || !out)
+        return TACNET_EINVAL;
+    memset(out, 0, sizeof(*out));
+    fold_t f = { .opts = opts };
+    f.s = xcalloc(1, sizeof(*f.s));
+    tacnet__case_state__init(f.s);
+    for (size_t i = 0; i < n; i++)
+        if (timeline[i] && timeline[i]->header)
+            s_apply(&f, timeline[i]->header, timeline[i]->body);
+    for (unsigned a = 1; a < MAX_AGENCY; a++)
+        if (f.team[a])
+            PUSH(f.s->team, f.s->n_team, f.team[a]);
+    s_goal_progress(&f);
+    s_meeting_chairs(&f);
+    s_join_disagreements(&f);
+    free(f.senders);
+    free(f.challenges);
+    out->state = f.s;
+    s_due_all(&f, out);
+    if (out->n_due > 1)
+        qsort(out->due, out->n_due, sizeof(*out->due), s_due_cmp);
+    return 0;
+}
+
+void casestate_result_clear(casestate_result_t *r)
+{
+    if (!r)
+        return;
+    if (r->state)
+        tacnet__case_state__free_unpacked(r->state, NULL);
+    for (size_t i = 0; i < r->n_due; i++)
+        tacnet__due_item__free_unpacked(r->due[i], NULL);
+    free(r->due);
+    memset(r, 0, sizeof(*r));
+}

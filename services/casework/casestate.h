@@ -1,0 +1,49 @@
+/* casestate: the materialised state of one case, folded from the events this agency applied.
+ *
+ * The view keeps events, not state: a case's state is the fold of its timeline in delivery
+ * order, so two agencies holding the same events derive the same team, plan, meetings and
+ * escalations, and a new rule applies to old cases without a migration. What is due and overdue
+ * is computed against a clock passed in (services/casework/cadence.h holds the timescales):
+ * care-plan reviews, meeting actions, planned contacts with the parents, an unaccepted lead
+ * hand-over, a requested meeting not yet held, and each open escalation's stage deadline.
+ *
+ * Pure logic: no I/O and no LMDB; the caller decrypts the timeline (view.c) and owns it.
+ */
+#ifndef TACNET_CASEWORK_CASESTATE_H
+#define TACNET_CASEWORK_CASESTATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api.pb-c.h"
+#include "clock.h"
+
+/* Working days a new lead professional has to accept a hand-over before it is flagged. */
+#define CASESTATE_HANDOVER_WORKING_DAYS 5u
+
+typedef struct casestate_opts {
+    const holidays_t *holidays; /* may be NULL: weekends only */
+    uint64_t now_ms;
+} casestate_opts_t;
+
+/* The result of a fold. STATE and every DUE item are heap-allocated protobuf messages whose
+ * fields are all owned (nothing points into the timeline); free with casestate_result_clear. */
+typedef struct casestate_result {
+    Tacnet__CaseState *state;
+    Tacnet__DueItem **due; /* sorted by due_ms, overdue or not */
+    size_t n_due;
+    unsigned open_escalations;
+    unsigned overdue_items;
+} casestate_result_t;
+
+/* Fold the N timeline entries of one case (oldest first; entries without a body — events this
+ * agency could not open — contribute their header facts only) into OUT. Returns 0, or
+ * TACNET_EINVAL for NULL arguments. Never fails on odd data: an event that does not fit (an
+ * action update for an unknown action, a notice for an unknown escalation) is folded as far as
+ * it goes, since the timeline is history and must always render. */
+int casestate_fold(Tacnet__TimelineEntry *const *timeline, size_t n, const casestate_opts_t *opts,
+                   casestate_result_t *out);
+
+void casestate_result_clear(casestate_result_t *r);
+
+#endif

@@ -1,0 +1,37 @@
+/* profile: what every agency profile shares — the kinds an agency may originate. */
+#include "casework/profile.h"
+
+const uint32_t agency_kinds_all[AGENCY_KINDS_ALL_N] = {
+
+    TACNET__EVENT_KIND__REFERRAL,
+    TACNET__EVENT_KIND__CONCERN,
+    TACNET__EVENT_KIND__ASSESSMENT,
+    TACNET__EVENT_KIND__DECISION,
+    TACNET__EVENT_KIND__DISAGREEMENT,
+    TACNET__EVENT_KIND__MEETING_REQUESTED,
+    TACNET__EVENT_KIND__MEETING_SCHEDULED,
+    TACNET__EVENT_KIND__MEETING_OUTCOME,
+    TACNET__EVENT_KIND__CARE_PLAN,
+    TACNET__EVENT_KIND__OUTCOME_MEASURE,
+    TACNET__EVENT_KIND__COMMUNICATION_PLAN,
+    TACNET__EVENT_KIND__CONTACT_LOGGED,
+    TACNET__EVENT_KIND__CONSENT_RECORDED,
+    TACNET__EVENT_KIND__PARTNERSHIP_RATING,
+    TACNET__EVENT_KIND__CASE_CLOSED,
+    TACNET__EVENT_KIND__MEMBER_JOINED,
+    TACNET__EVENT_KIND__MEMBER_LEFT,
+    TACNET__EVENT_KIND__LEAD_HANDOVER,
+    TACNET__EVENT_KIND__LEAD_ACCEPTED,
+    TACNET__EVENT_KIND__ESCALATION_RESPONSE,
+    TACNET__EVENT_KIND__ESCALATION_RESOLVED,
+    TACNET__EVENT_KIND__ESCALATION_ACK,
+    TACNET__EVENT_KIND__ACTION_UPDATE,
+};
+
+int agency_profile_originates(const agency_profile_t *profile, uint32_t kind)
+{
+    for (size_t i = 0; i < profile->n_kinds; i++)
+        if (profile->kinds[i] == kind)
+            return 1;
+    return 0;
+}

@@ -1,0 +1,682 @@
+/* forms: the dashboard's publishing forms. One table describes each form's fields; the same
+ * table draws the form and turns the posted fields into the JSON of a PublishRequest (the shape
+ * of the local API and `tacnet publish`, read with pbjson), which goes through the one publish
+ * path, so a refusal here has the code, reason and findings the command line would print. */
+#include "web.h"
+#include "agency/internal.h"
+#include "err.h"
+#include "names.h"
+#include "pbjson.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef enum {
+    FT_TEXT,  /* one line */
+    FT_AREA,  /* paragraph */
+    FT_LINES, /* one list item per line */
+    FT_DATE,  /* YYYY-MM-DD */
+    FT_INT,
+    FT_INTS,  /* comma-separated */
+    FT_ENUM,  /* select from an enum */
+    FT_CHECK, /* true when ticked */
+    FT_NEWID, /* hidden: 16 random bytes, hex */
+    FT_ABOUT, /* select of this case's decisions, escalations or meetings */
+} ftype_t;
+
+typedef enum { SRC_NONE, SRC_DECISIONS, SRC_ESCALATIONS, SRC_MEETINGS } source_t;
+
+typedef struct {
+    const char *path; /* in the PublishRequest JSON: "body.decision.topic", "refers_to" */
+    const char *label;
+    ftype_t type;
+    const ProtobufCEnumDescriptor *e; /* FT_ENUM */
+    int required;
+    source_t source;   /* FT_ABOUT */
+    const char *group; /* starts a fieldset with this legend */
+} field_t;
+
+typedef struct {
+    const char *name; /* URL and event kind */
+    const char *title;
+    const char *intro;
+    const field_t *fields;
+    size_t n;
+} form_t;
+
+#define AGENCY_E &tacnet__agency__descriptor
+#define PARTICIPANT(i)                                                                           \
+    { "body.decision.participants[" #i "].who.agency",                                           \
+      "Agency",                                                                                  \
+      FT_ENUM,                                                                                   \
+      AGENCY_E,                                                                                  \
+      0,                                                                                         \
+      0,                                                                                         \
+      "Participant " #i },                                                                       \
+        { "body.decision.participants[" #i "].who.initials", "Initials", FT_TEXT, 0, 0, 0, 0 },  \
+        { "body.decision.participants[" #i "].view", "Their view", FT_TEXT, 0, 0, 0, 0 },        \
+    {                                                                                            \
+        "body.decision.participants[" #i "].agreed", "Agreed with the decision", FT_CHECK, 0, 0, \
+            0, 0                                                                                 \
+    }
+
+static const field_t s_decision[] = {
+    { "body.decision.topic", "Topic", FT_TEXT, 0, 1, 0, 0 },
+    { "body.decision.options_considered", "Options considered (one per line)", FT_LINES, 0, 0, 0,
+      0 },
+    { "body.decision.chosen", "What was decided", FT_TEXT, 0, 1, 0, 0 },
+    { "body.decision.rationale", "Rationale", FT_AREA, 0, 0, 0, 0 },
+    PARTICIPANT(0),
+    PARTICIPANT(1),
+    PARTICIPANT(2),
+    { "body.decision.child_view", "The child's view", FT_AREA, 0, 0, 0, "Voices of the family" },
+    { "body.decision.family_view", "The family's view", FT_AREA, 0, 0, 0, 0 },
+    { "body.decision.decided_date", "Date decided", FT_DATE, 0, 0, 0, 0 },
+};
+
+static const field_t s_disagreement[] = {
+    { "refers_to", "Decision challenged", FT_ABOUT, 0, 0, SRC_DECISIONS, 0 },
+    { "urgent", "Urgent (the child may be at risk now)", FT_CHECK, 0, 0, 0, 0 },
+    { "body.disagreement.topic", "Topic", FT_TEXT, 0, 1, 0, 0 },
+    { "body.disagreement.current_position", "What was decided or assessed", FT_TEXT, 0, 0, 0, 0 },
+    { "body.disagreement.proposed_position", "What you propose", FT_TEXT, 0, 1, 0, 0 },
+    { "body.disagreement.reason", "Why", FT_AREA, 0, 1, 0, 0 },
+    { "body.disagreement.child_safety", "Is the child safe now?", FT_AREA, 0, 1, 0, 0 },
+};
+
+static const field_t s_response[] = {
+    { "refers_to", "Escalation", FT_ABOUT, 0, 1, SRC_ESCALATIONS, 0 },
+    { "body.escalation_response.stage", "Stage", FT_INT, 0, 1, 0, 0 },
+    { "body.escalation_response.position", "Your position", FT_ENUM,
+      &tacnet__stage_position__descriptor, 1, 0, 0 },
+    { "body.escalation_response.comment", "Comment", FT_AREA, 0, 0, 0, 0 },
+};
+
+static const field_t s_resolved[] = {
+    { "refers_to", "Escalation", FT_ABOUT, 0, 1, SRC_ESCALATIONS, 0 },
+    { "body.escalation_resolved.outcome", "Outcome", FT_AREA, 0, 1, 0, 0 },
+    { "body.escalation_resolved.child_safety", "The child's current safety", FT_AREA, 0, 1, 0, 0 },
+    { "body.escalation_resolved.agreed_level_of_need", "Agreed level of need (1-4)", FT_INT, 0, 0,
+      0, 0 },
+};
+
+static const field_t s_ack[] = {
+    { "refers_to", "Escalation", FT_ABOUT, 0, 1, SRC_ESCALATIONS, 0 },
+    { "body.escalation_ack.accepted", "We accept the resolution", FT_CHECK, 0, 0, 0, 0 },
+};
+
+static const field_t s_meeting_requested[] = {
+    { "body.meeting_requested.meeting_id", "Meeting id", FT_NEWID, 0, 0, 0, 0 },
+    { "body.meeting_requested.purpose", "Purpose", FT_TEXT, 0, 1, 0, 0 },
+    { "body.meeting_requested.wanted_by_date", "Wanted by", FT_DATE, 0, 0, 0, 0 },
+};
+
+#define ACTION(i)                                                                                    \
+    {                                                                                                \
+        "body.meeting_outcome.actions[" #i "].description", "Action", FT_TEXT, 0, 0, 0, "Action " #i \
+    },                                                                                               \
+        { "body.meeting_outcome.actions[" #i "].owner_agency",                                       \
+          "Owner agency",                                                                            \
+          FT_ENUM,                                                                                   \
+          AGENCY_E,                                                                                  \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+        { "body.meeting_outcome.actions[" #i "].owner_initials",                                     \
+          "Owner initials",                                                                          \
+          FT_TEXT,                                                                                   \
+          0,                                                                                         \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+    {                                                                                                \
+        "body.meeting_outcome.actions[" #i "].due_date", "Due", FT_DATE, 0, 0, 0, 0                  \
+    }
+#define FAMILY(i)                                                                             \
+    { "body.meeting_outcome.family[" #i "].role",                                             \
+      "Family member",                                                                        \
+      FT_ENUM,                                                                                \
+      &tacnet__family_role__descriptor,                                                       \
+      0,                                                                                      \
+      0,                                                                                      \
+      "Family view " #i },                                                                    \
+        { "body.meeting_outcome.family[" #i "].attended", "Attended", FT_CHECK, 0, 0, 0, 0 }, \
+    {                                                                                         \
+        "body.meeting_outcome.family[" #i "].view", "Their view", FT_TEXT, 0, 0, 0, 0         \
+    }
+
+static const field_t s_meeting_outcome[] = {
+    { "body.meeting_outcome.meeting_id", "Meeting", FT_ABOUT, 0, 1, SRC_MEETINGS, 0 },
+    { "body.meeting_outcome.held_date", "Held on", FT_DATE, 0, 1, 0, 0 },
+    { "body.meeting_outcome.chair.agency", "Chair's agency", FT_ENUM, AGENCY_E, 0, 0, 0 },
+    { "body.meeting_outcome.chair.initials", "Chair's initials", FT_TEXT, 0, 0, 0, 0 },
+    { "body.meeting_outcome.decisions", "Decisions (one per line)", FT_LINES, 0, 0, 0, 0 },
+    FAMILY(0),
+    FAMILY(1),
+    ACTION(0),
+    ACTION(1),
+    ACTION(2),
+    { "body.meeting_outcome.next_meeting_date", "Next meeting", FT_DATE, 0, 0, 0, "Next" },
+};
+
+static const field_t s_measure[] = {
+    { "body.outcome_measure.tool", "Measure", FT_ENUM, &tacnet__measure_tool__descriptor, 1, 0, 0 },
+    { "body.outcome_measure.informant", "Informant", FT_ENUM, &tacnet__informant__descriptor, 0, 0,
+      0 },
+    { "body.outcome_measure.values", "Scores (comma-separated)", FT_INTS, 0, 1, 0, 0 },
+    { "body.outcome_measure.goal_ids", "Goal numbers for GBO scores (comma-separated)", FT_INTS, 0,
+      0, 0, 0 },
+    { "body.outcome_measure.measured_date", "Date", FT_DATE, 0, 1, 0, 0 },
+    { "body.outcome_measure.baseline", "Baseline measure", FT_CHECK, 0, 0, 0, 0 },
+};
+
+static const field_t s_contact[] = {
+    { "body.contact_logged.with", "With", FT_ENUM, &tacnet__family_role__descriptor, 1, 0, 0 },
+    { "body.contact_logged.method", "How", FT_ENUM, &tacnet__contact_method__descriptor, 1, 0, 0 },
+    { "body.contact_logged.contact_date", "Date", FT_DATE, 0, 1, 0, 0 },
+    { "body.contact_logged.planned", "Part of the communication plan", FT_CHECK, 0, 0, 0, 0 },
+    { "body.contact_logged.successful", "Contact made", FT_CHECK, 0, 0, 0, 0 },
+    { "body.contact_logged.summary", "Summary", FT_AREA, 0, 0, 0, 0 },
+};
+
+#define FORM(n, t, i, f)    \
+    {                       \
+        n, t, i, f, N_OF(f) \
+    }
+static const form_t s_forms[] = {
+    FORM("decision", "Record a decision",
+         "Shared decision-making: what was decided, the options, who took part and the child's "
+         "and family's views.",
+         s_decision),
+    FORM("disagreement", "Raise a disagreement",
+         "A professional challenge to a decision. It opens stage 1 of the escalation procedure.",
+         s_disagreement),
+    FORM("escalation_response", "Respond to an escalation", "Your position at this stage.",
+         s_response),
+    FORM("escalation_resolved", "Resolve an escalation",
+         "Propose the resolution; every party then acknowledges it.", s_resolved),
+    FORM("escalation_ack", "Acknowledge a resolution", "Accept (or not) the proposed resolution.",
+         s_ack),
+    FORM("meeting_requested", "Request a network meeting", "Ask the team to meet.",
+         s_meeting_requested),
+    FORM("meeting_outcome", "Record a meeting", "Who came, what was decided, the actions.",
+         s_meeting_outcome),
+    FORM("outcome_measure", "Record an outcome measure",
+         "GBO (0-10 per goal), SDQ, RCADS, ORS or CORS item scores.", s_measure),
+    FORM("contact_logged", "Log a contact with the family", "A contact made or attempted.",
+         s_contact),
+};
+
+/* ------------------------------------------------------------------ JSON paths */
+
+/* The container at one path segment ("participants[1]"), created as needed. */
+static json_t *s_step(json_t *cur, const char *seg, size_t len, int last, json_t *value)
+{
+    char name[64];
+    const char *br = memchr(seg, '[', len);
+    size_t nl = br ? (size_t)(br - seg) : len;
+    snprintf(name, sizeof(name), "%.*s", (int)nl, seg);
+    if (!br) {
+        if (last) {
+            json_object_set_new(cur, name, value);
+            return NULL;
+        }
+        json_t *next = json_object_get(cur, name);
+        if (!next) {
+            next = json_object();
+            json_object_set_new(cur, name, next);
+        }
+        return next;
+    }
+    size_t idx = (size_t)atoi(br + 1);
+    json_t *arr = json_object_get(cur, name);
+    if (!arr) {
+        arr = json_array();
+        json_object_set_new(cur, name, arr);
+    }
+    while (json_array_size(arr) <= idx)
+        json_array_append_new(arr, json_null());
+    if (last) {
+        json_array_set_new(arr, idx, value);
+        return NULL;
+    }
+    json_t *next = json_array_get(arr, idx);
+    if (json_is_null(next)) {
+        next = json_object();
+        json_array_set_new(arr, idx, next);
+    }
+    return next;
+}
+
+static void s_set(json_t *root, const char *path, json_t *value)
+{
+    json_t *cur = root;
+    const char *p = path;
+    while (cur) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        cur = s_step(cur, p, len, !dot, value);
+        if (!dot)
+            break;
+        p = dot + 1;
+    }
+}
+
+/* Drop the nulls left by rows nobody filled in. */
+static void s_compact(json_t *j)
+{
+    if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(j, k, v) s_compact(v);
+    } else if (json_is_array(j)) {
+        for (size_t i = json_array_size(j); i > 0; i--) {
+            if (json_is_null(json_array_get(j, i - 1)))
+                json_array_remove(j, i - 1);
+            else
+                s_compact(json_array_get(j, i - 1));
+        }
+    }
+}
+
+/* The string at a finding's field path ("decision.options_considered[1]") under BODY. */
+static const char *s_resolve(json_t *body, const char *path)
+{
+    json_t *cur = body;
+    char seg[64];
+    const char *p = path;
+    while (cur && *p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        snprintf(seg, sizeof(seg), "%.*s", (int)len, p);
+        char *br = strchr(seg, '[');
+        if (br) {
+            *br = 0;
+            cur = json_array_get(json_object_get(cur, seg), (size_t)atoi(br + 1));
+        } else {
+            cur = json_object_get(cur, seg);
+        }
+        p = dot ? dot + 1 : p + len;
+    }
+    return json_string_value(cur);
+}
+
+/* ------------------------------------------------------------------ building the request */
+
+static json_t *s_value(const field_t *f, const char *v)
+{
+    switch (f->type) {
+    case FT_CHECK:
+        return json_true();
+    case FT_INT:
+        return json_integer(atoll(v));
+    case FT_INTS: {
+        json_t *a = json_array();
+        for (const char *p = v; *p;) {
+            while (*p == ' ' || *p == ',')
+                p++;
+            if (!*p)
+                break;
+            char *end;
+            long long x = strtoll(p, &end, 10);
+            if (end == p) {
+                json_decref(a);
+                return json_string(v); /* pbjson names the field and refuses it */
+            }
+            json_array_append_new(a, json_integer(x));
+            p = end;
+        }
+        return a;
+    }
+    case FT_LINES: {
+        json_t *a = json_array();
+        const char *p = v;
+        while (*p) {
+            size_t n = strcspn(p, "\r\n");
+            if (n)
+                json_array_append_new(a, json_stringn(p, n));
+            p += n;
+            while (*p == '\r' || *p == '\n')
+                p++;
+        }
+        return a;
+    }
+    default:
+        return json_string(v);
+    }
+}
+
+static json_t *s_request_json(const form_t *form, const agency_kv_t *in, const char *ref,
+                              ProtobufCBinaryData initials)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "kind", json_string(form->name));
+    json_object_set_new(root, "case_ref", json_string(ref));
+    json_object_set_new(root, "initials", json_stringn((const char *)initials.data, initials.len));
+    for (size_t i = 0; i < form->n; i++) {
+        const field_t *f = &form->fields[i];
+        const char *v = agency_kv_get(in, f->path);
+        if (!v || !*v)
+            continue;
+        s_set(root, f->path, s_value(f, v));
+    }
+    /* Rows of a form are kept only when something beyond a default was entered. */
+    json_t *body = json_object_get(root, "body");
+    if (!body) {
+        body = json_object();
+        json_object_set_new(root, "body", body);
+    }
+    if (!json_object_get(body, form->name))
+        json_object_set_new(body, form->name, json_object());
+    json_t *ev = json_object_get(body, form->name);
+    const char *rows[] = { "participants", "actions", "family" };
+    for (size_t r = 0; r < N_OF(rows); r++) {
+        json_t *arr = json_object_get(ev, rows[r]);
+        for (size_t i = 0; arr && i < json_array_size(arr); i++) {
+            json_t *row = json_array_get(arr, i);
+            int keep = json_object_get(row, "view") || json_object_get(row, "description") ||
+                       (json_object_get(row, "who") &&
+                        json_object_get(json_object_get(row, "who"), "initials"));
+            if (!keep)
+                json_array_set_new(arr, i, json_null());
+            else if (strcmp(rows[r], "actions") == 0 && !json_object_get(row, "action_id")) {
+                uint8_t id[16];
+                char hex[33];
+                randombytes_buf(id, sizeof(id));
+                sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
+                json_object_set_new(row, "action_id", json_string(hex));
+                json_object_set_new(row, "status", json_string("open"));
+            }
+        }
+    }
+    s_compact(root);
+    return root;
+}
+
+/* ------------------------------------------------------------------ drawing the form */
+
+typedef struct {
+    char hex[33];
+    char label[160];
+} choice_t;
+
+static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, choice_t *out, size_t cap)
+{
+    size_t n = 0;
+    const Tacnet__CaseState *st = sc->state;
+#define ADD(bin, ...)                                                       \
+    do {                                                                    \
+        if (n < cap && (bin).len == 16) {                                   \
+            sodium_bin2hex(out[n].hex, sizeof(out[n].hex), (bin).data, 16); \
+            snprintf(out[n].label, sizeof(out[n].label), __VA_ARGS__);      \
+            n++;                                                            \
+        }                                                                   \
+    } while (0)
+    if (st && src == SRC_DECISIONS)
+        for (size_t i = 0; i < st->n_decisions; i++)
+            ADD(st->decisions[i]->msg_id, "%s (%s)",
+                st->decisions[i]->decision->topic ? st->decisions[i]->decision->topic : "decision",
+                names_agency(st->decisions[i]->by));
+    if (st && src == SRC_ESCALATIONS)
+        for (size_t i = 0; i < st->n_escalations; i++)
+            ADD(st->escalations[i]->escalation_id, "stage %u: %s",
+                st->escalations[i]->has_stage ? st->escalations[i]->stage : 1,
+                st->escalations[i]->disagreement && st->escalations[i]->disagreement->topic
+                    ? st->escalations[i]->disagreement->topic
+                    : "escalation");
+    if (st && src == SRC_MEETINGS)
+        for (size_t i = 0; i < st->n_meetings; i++)
+            ADD(st->meetings[i]->meeting_id, "%s",
+                st->meetings[i]->requested && st->meetings[i]->requested->purpose
+                    ? st->meetings[i]->requested->purpose
+                    : "meeting");
+    if (!st) {
+        for (size_t i = 0; i < sc->n_timeline; i++) {
+            const Tacnet__TimelineEntry *e = sc->timeline[i];
+            const Tacnet__Body *b = e->body;
+            if (!b)
+                continue;
+            if (src == SRC_DECISIONS && b->event_case == TACNET__BODY__EVENT_DECISION)
+                ADD(e->header->msg_id, "%s (%s)", b->decision->topic ? b->decision->topic : "",
+                    names_agency(e->header->sender));
+            if (src == SRC_ESCALATIONS && b->event_case == TACNET__BODY__EVENT_DISAGREEMENT)
+                ADD(e->header->msg_id, "%s (%s)",
+                    b->disagreement->topic ? b->disagreement->topic : "disagreement",
+                    names_agency(e->header->sender));
+            if (src == SRC_MEETINGS && b->event_case == TACNET__BODY__EVENT_MEETING_REQUESTED)
+                ADD(b->meeting_requested->meeting_id, "%s",
+                    b->meeting_requested->purpose ? b->meeting_requested->purpose : "meeting");
+        }
+    }
+#undef ADD
+    return n;
+}
+
+static void s_field(agency_buf_t *b, const field_t *f, const agency_kv_t *in, const char *about,
+                    const Tacnet__ShowCaseReply *sc, int invalid)
+{
+    const char *v = in ? agency_kv_get(in, f->path) : NULL;
+    if (!v && f->type == FT_ABOUT)
+        v = about;
+    const char *req = f->required ? " required" : "";
+    const char *inv = invalid ? " aria-invalid=\"true\"" : "";
+    if (f->type == FT_NEWID) {
+        uint8_t id[16];
+        char hex[33];
+        randombytes_buf(id, sizeof(id));
+        sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
+        agency_buf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", f->path);
+        agency_buf_html(b, v ? v : hex, strlen(v ? v : hex));
+        agency_buf_puts(b, "\">");
+        return;
+    }
+    if (f->type == FT_CHECK) {
+        agency_buf_printf(b,
+                          "<div class=\"check\"><input type=\"checkbox\" id=\"%s\" name=\"%s\" "
+                          "value=\"1\"%s><label for=\"%s\">%s</label></div>",
+                          f->path, f->path, v ? " checked" : "", f->path, f->label);
+        return;
+    }
+    agency_buf_printf(b, "<label for=\"%s\">%s%s</label>", f->path, f->label,
+                      f->required ? " <span class=\"req\">(required)</span>" : "");
+    switch (f->type) {
+    case FT_AREA:
+    case FT_LINES:
+        agency_buf_printf(b, "<textarea id=\"%s\" name=\"%s\" rows=\"3\"%s%s>", f->path, f->path,
+                          req, inv);
+        if (v)
+            agency_buf_html(b, v, strlen(v));
+        agency_buf_puts(b, "</textarea>");
+        break;
+    case FT_ENUM:
+        agency_buf_printf(b, "<select id=\"%s\" name=\"%s\"%s%s><option value=\"\">—</option>",
+                          f->path, f->path, req, inv);
+        for (unsigned i = 0; i < f->e->n_values; i++) {
+            if (f->e->values[i].value == 0 || f->e->values[i].value == TACNET__AGENCY__BROKER)
+                continue;
+            const char *name = names_enum(f->e, f->e->values[i].value);
+            agency_buf_printf(b, "<option value=\"%s\"%s>%s</option>", name,
+                              v && strcmp(v, name) == 0 ? " selected" : "", name);
+        }
+        agency_buf_puts(b, "</select>");
+        break;
+    case FT_ABOUT: {
+        choice_t ch[32];
+        size_t n = s_choices(sc, f->source, ch, N_OF(ch));
+        agency_buf_printf(b, "<select id=\"%s\" name=\"%s\"%s%s><option value=\"\">—</option>",
+                          f->path, f->path, req, inv);
+        for (size_t i = 0; i < n; i++) {
+            agency_buf_printf(b, "<option value=\"%s\"%s>", ch[i].hex,
+                              v && strcmp(v, ch[i].hex) == 0 ? " selected" : "");
+            agency_buf_html(b, ch[i].label, strlen(ch[i].label));
+            agency_buf_puts(b, "</option>");
+        }
+        agency_buf_puts(b, "</select>");
+        break;
+    }
+    default:
+        agency_buf_printf(b, "<input id=\"%s\" name=\"%s\" type=\"%s\"%s%s%s value=\"", f->path,
+                          f->path,
+                          f->type == FT_DATE  ? "date"
+                          : f->type == FT_INT ? "number"
+                                              : "text",
+                          f->type == FT_INTS ? " inputmode=\"numeric\"" : "", req, inv);
+        if (v)
+            agency_buf_html(b, v, strlen(v));
+        agency_buf_puts(b, "\">");
+    }
+}
+
+/* The refusal, with each offending span marked in the text it was found in. */
+static void s_refusal(agency_buf_t *b, const Tacnet__ApiReply *reply, json_t *req)
+{
+    agency_buf_printf(b,
+                      "<div class=\"refusal\" role=\"alert\" id=\"refusal\"><h2>Not sent</h2>"
+                      "<p><code>%s</code> ",
+                      tacnet_errname(reply->code));
+    if (reply->reason)
+        agency_buf_html(b, reply->reason, strlen(reply->reason));
+    agency_buf_puts(b, "</p>");
+    if (reply->n_findings)
+        agency_buf_puts(b, "<ul class=\"findings\">");
+    for (size_t i = 0; i < reply->n_findings; i++) {
+        const Tacnet__Finding *f = reply->findings[i];
+        const char *text = f->field ? s_resolve(json_object_get(req, "body"), f->field) : NULL;
+        agency_buf_printf(b, "<li><span class=\"field\">%s</span> <code>%s</code> [%u,%u): ",
+                          f->field ? f->field : "", f->kind, f->start, f->end);
+        size_t n = text ? strlen(text) : 0;
+        if (text && f->start <= f->end && f->end <= n) {
+            agency_buf_html(b, text, f->start);
+            agency_buf_puts(b, "<mark>");
+            agency_buf_html(b, text + f->start, f->end - f->start);
+            agency_buf_puts(b, "</mark>");
+            agency_buf_html(b, text + f->end, n - f->end);
+        }
+        agency_buf_puts(b, "</li>");
+    }
+    if (reply->n_findings)
+        agency_buf_puts(b, "</ul><p>Remove the identifying details (names, numbers, dates of "
+                           "birth, addresses) and send again.</p>");
+    agency_buf_puts(b, "</div>");
+}
+
+static void s_draw(agency_web_t *w, const form_t *form, const char *ref,
+                   const Tacnet__ShowCaseReply *sc, const Tacnet__ApiReply *refusal, json_t *req)
+{
+    agency_buf_t *b = &w->body;
+    char title[160];
+    snprintf(title, sizeof(title), "%s · %s", form->title, ref);
+    /* A form is not live: new events must not replace what is being typed. */
+    agency_buf_printf(b,
+                      "<!doctype html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
+                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                      "<title>%s</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
+                      "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
+                      "</head><body><header><p class=\"brand\">tacnet · <strong>%s</strong></p>"
+                      "<nav aria-label=\"Main\"><a href=\"/\">My cases</a> <a href=\"/inbox\">"
+                      "Escalations inbox</a> <a href=\"/cases/%s\">Back to %s</a></nav>"
+                      "</header><main id=\"main\"><h1>%s</h1><p>%s</p>",
+                      title, w->agency->profile->title, ref, ref, form->title, form->intro);
+    if (refusal)
+        s_refusal(b, refusal, req);
+    agency_buf_printf(b,
+                      "<form method=\"post\" action=\"/cases/%s/forms/%s\" class=\"card\">"
+                      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+                      ref, form->name, w->user->csrf);
+    const char *about = agency_kv_get(w->query, "about");
+    int open = 0;
+    for (size_t i = 0; i < form->n; i++) {
+        const field_t *f = &form->fields[i];
+        if (f->group) {
+            agency_buf_printf(b, "%s<fieldset><legend>%s</legend>", open ? "</fieldset>" : "",
+                              f->group);
+            open = 1;
+        }
+        int invalid = 0;
+        for (size_t k = 0; refusal && k < refusal->n_findings; k++) {
+            const char *fp = refusal->findings[k]->field;
+            size_t pl = strlen(f->path);
+            invalid |= fp && pl > 5 && strncmp(f->path + 5, fp, pl - 5) == 0;
+        }
+        s_field(b, f, w->form, about, sc, invalid);
+    }
+    if (open)
+        agency_buf_puts(b, "</fieldset>");
+    agency_buf_printf(b, "<button type=\"submit\">%s</button></form></main></body></html>\n",
+                      form->title);
+}
+
+static int s_status_code_for_form(int code)
+{
+    switch (code) {
+    case TACNET_ESTORE:
+    case TACNET_EMAPFULL:
+    case TACNET_EDISKFULL:
+    case TACNET_EIO:
+        return 503;
+    default:
+        return 422;
+    }
+}
+
+void agency_web_form(agency_web_t *w, const char *ref, const char *name)
+{
+    const form_t *form = NULL;
+    for (size_t i = 0; i < N_OF(s_forms); i++)
+        if (strcmp(s_forms[i].name, name) == 0)
+            form = &s_forms[i];
+    if (!form) {
+        agency_web_error(w, 404, TACNET_ENOTFOUND, "no such form");
+        return;
+    }
+    char actor[48];
+    agency_web_actor(w->user, actor, sizeof(actor));
+    Tacnet__ApiReply read = TACNET__API_REPLY__INIT;
+    int rc = agency_web_case_read(w->agency, actor, ref, &read);
+    if (rc != 0) {
+        agency_web_error(w, rc == TACNET_ENOTFOUND ? 404 : 503, rc,
+                         rc == TACNET_ENOTFOUND ? "this agency holds no case with that reference"
+                                                : tacnet_strerror(rc));
+        return;
+    }
+    const Tacnet__ShowCaseReply *sc = read.show_case;
+    if (!w->form) {
+        s_draw(w, form, ref, sc, NULL, NULL);
+        agency_view_reply_free(&read);
+        return;
+    }
+    json_t *j = s_request_json(form, w->form, ref, sc->summary->initials);
+    char why[256] = "";
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_to_message(
+        &tacnet__publish_request__descriptor, j, why, sizeof(why));
+    if (!req) {
+        reply.code = rc = TACNET_EFIELD;
+        reply.reason = xstrdup(why);
+    } else {
+        reply.code = rc = agency_publish(w->agency, req, &reply);
+    }
+    char object[40];
+    if (rc == 0)
+        sodium_bin2hex(object, sizeof(object), reply.published->msg_id.data, 16);
+    else
+        snprintf(object, sizeof(object), "%s", ref);
+    agency_web_audit(w->agency, actor, "publish", object, rc);
+    if (rc == 0) {
+        w->status = 303;
+        snprintf(w->location, sizeof(w->location), "/cases/%s?published=%s", ref, object);
+    } else {
+        w->status = s_status_code_for_form(rc);
+        s_draw(w, form, ref, sc, &reply, j);
+    }
+    if (req)
+        protobuf_c_message_free_unpacked(&req->base, NULL);
+    json_decref(j);
+    agency_view_reply_free(&reply);
+    agency_view_reply_free(&read);
+}

@@ -1,0 +1,724 @@
+/* http: libmicrohttpd in the daemon's poll loop, routing, authentication, the JSON API and the
+ * live event streams (see http.h). */
+#include "http.h"
+#include "agency/internal.h"
+#include "users.h"
+#include "web.h"
+#include "err.h"
+#include "log.h"
+#include "names.h"
+#include "pbjson.h"
+#include "wire.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTP_MAX_BODY    (256 * 1024)
+#define HTTP_BEAT_MS     15000
+#define HTTP_CONNECTIONS 256
+
+static const char s_csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
+                            "img-src 'self'; connect-src 'self'; form-action 'self'; "
+                            "frame-ancestors 'none'; base-uri 'none'";
+
+typedef struct sse {
+    struct agency_http *h;
+    struct MHD_Connection *con;
+    char ref[32]; /* only this case's events; empty: every case */
+    uint64_t cursor;
+    uint64_t next_beat_ms;
+    int started, suspended;
+    struct sse *next;
+} sse_t;
+
+struct agency_http {
+    agency_t *agency;
+    struct MHD_Daemon *d;
+    int fd;
+    uint64_t seen_applied;
+    uint64_t next_beat_ms;
+    int stopping;
+    sse_t *streams;
+};
+
+/* One request: the body as it arrives. */
+typedef struct req {
+    agency_buf_t body;
+    int too_big;
+} req_t;
+
+/* ------------------------------------------------------------------ responses */
+
+static enum MHD_Result s_send(struct MHD_Connection *con, int status, const char *type,
+                              const char *data, size_t len, const char *cookie,
+                              const char *location)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Content-Security-Policy", s_csp);
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (cookie)
+        MHD_add_response_header(r, "Set-Cookie", cookie);
+    if (location)
+        MHD_add_response_header(r, "Location", location);
+    enum MHD_Result ok = MHD_queue_response(con, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static int s_status_for(int code)
+{
+    switch (code) {
+    case 0:
+        return 200;
+    case TACNET_EAUTH:
+        return 401;
+    case TACNET_EFORBIDDEN:
+    case TACNET_ECSRF:
+        return 403;
+    case TACNET_ENOTFOUND:
+        return 404;
+    case TACNET_ELOCKED:
+        return 429;
+    case TACNET_ENOMEM:
+    case TACNET_EIO:
+    case TACNET_ESTORE:
+    case TACNET_EMAPFULL:
+    case TACNET_EDISKFULL:
+    case TACNET_ECORRUPT:
+    case TACNET_ETIMEOUT:
+        return 503;
+    default:
+        return 422;
+    }
+}
+
+/* The JSON API's answer: the local API's ApiReply in pbjson form, plus the code's name. */
+static enum MHD_Result s_send_reply(struct MHD_Connection *con, int status,
+                                    const Tacnet__ApiReply *reply)
+{
+    json_t *j = pbjson_from_message(&reply->base);
+    if (reply->code != 0)
+        json_object_set_new(j, "error", json_string(tacnet_errname(reply->code)));
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    enum MHD_Result ok = s_send(con, status, "application/json", s, strlen(s), NULL, NULL);
+    free(s);
+    return ok;
+}
+
+static enum MHD_Result s_send_error(struct MHD_Connection *con, int code, const char *reason)
+{
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    reply.code = code;
+    reply.reason = (char *)reason;
+    return s_send_reply(con, s_status_for(code), &reply);
+}
+
+static enum MHD_Result s_send_page(struct MHD_Connection *con, agency_web_t *w, const char *cookie)
+{
+    enum MHD_Result ok;
+    if (w->status == 303)
+        ok = s_send(con, 303, "text/html; charset=utf-8", "", 0, cookie, w->location);
+    else
+        ok = s_send(con, w->status ? w->status : 200, "text/html; charset=utf-8", w->body.data,
+                    w->body.len, cookie, NULL);
+    agency_buf_free(&w->body);
+    return ok;
+}
+
+/* ------------------------------------------------------------------ live streams */
+
+static void s_sse_line(agency_buf_t *b, const Tacnet__TimelineEntry *e)
+{
+    json_t *j = json_object();
+    char hex[33] = "";
+    if (e->header->msg_id.len == 16)
+        wire_msgid_hex(e->header->msg_id.data, 16, hex);
+    json_object_set_new(j, "local_seq", json_integer((json_int_t)e->local_seq));
+    json_object_set_new(j, "msg_id", json_string(hex));
+    json_object_set_new(j, "kind", json_string(names_kind(e->header->kind)));
+    json_object_set_new(j, "sender", json_string(names_agency(e->header->sender)));
+    json_object_set_new(
+        j, "case_ref",
+        json_stringn((const char *)e->header->case_ref.data, e->header->case_ref.len));
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    agency_buf_printf(b, "id: %llu\nevent: tacnet\ndata: %s\n\n", (unsigned long long)e->local_seq,
+                      s);
+    free(s);
+}
+
+static ssize_t s_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    sse_t *s = cls;
+    agency_t *self = s->h->agency;
+    if (s->h->stopping)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    agency_buf_t b = { 0 };
+    if (!s->started) {
+        s->started = 1;
+        agency_buf_puts(&b, "retry: 2000\n: live\n\n");
+    }
+    Tacnet__FollowReply fr = TACNET__FOLLOW_REPLY__INIT;
+    uint32_t room = (uint32_t)(max / 256);
+    if (room > 0 && agency_view_follow(self, s->cursor, room < 32 ? room : 32, &fr) == 0) {
+        for (size_t i = 0; i < fr.n_entries; i++) {
+            const Tacnet__TimelineEntry *e = fr.entries[i];
+            if (s->ref[0] && (e->header->case_ref.len != strlen(s->ref) ||
+                              memcmp(e->header->case_ref.data, s->ref, strlen(s->ref)) != 0))
+                continue;
+            s_sse_line(&b, e);
+        }
+        if (fr.next_local_seq > s->cursor)
+            s->cursor = fr.next_local_seq;
+    }
+    Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
+    wrap.result_case = TACNET__API_REPLY__RESULT_FOLLOW;
+    wrap.follow = xcalloc(1, sizeof(*wrap.follow));
+    *wrap.follow = fr;
+    agency_view_reply_free(&wrap);
+    uint64_t now = clock_mono_ms();
+    if (b.len == 0 && now >= s->next_beat_ms)
+        agency_buf_puts(&b, ": beat\n\n");
+    if (b.len > max) /* 32 short lines never exceed MHD's block; stay safe anyway */
+        b.len = 0;
+    if (b.len == 0) {
+        /* Nothing new: park the connection until the view moves on (agency_http_run). */
+        s->suspended = 1;
+        MHD_suspend_connection(s->con);
+        agency_buf_free(&b);
+        return 0;
+    }
+    s->next_beat_ms = now + HTTP_BEAT_MS;
+    memcpy(buf, b.data, b.len);
+    size_t n = b.len;
+    agency_buf_free(&b);
+    return (ssize_t)n;
+}
+
+static void s_sse_free(void *cls)
+{
+    sse_t *s = cls;
+    for (sse_t **p = &s->h->streams; *p; p = &(*p)->next) {
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    }
+    free(s);
+}
+
+static void s_resume_all(struct agency_http *h)
+{
+    for (sse_t *s = h->streams; s; s = s->next) {
+        if (s->suspended) {
+            s->suspended = 0;
+            MHD_resume_connection(s->con);
+        }
+    }
+}
+
+static enum MHD_Result s_events(struct agency_http *h, struct MHD_Connection *con,
+                                const agency_kv_t *q, const char *actor)
+{
+    sse_t *s = xcalloc(1, sizeof(*s));
+    s->h = h;
+    s->con = con;
+    const char *ref = agency_kv_get(q, "case");
+    if (ref && *ref) {
+        Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+        int rc = agency_web_case_read(h->agency, actor, ref, &reply);
+        agency_view_reply_free(&reply);
+        if (rc != 0) {
+            free(s);
+            return s_send_error(con, rc, "this agency holds no case with that reference");
+        }
+        snprintf(s->ref, sizeof(s->ref), "%s", ref);
+    }
+    /* Resume after what the browser saw last, else after what the page showed. */
+    const char *last = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Last-Event-ID");
+    const char *after = last ? last : agency_kv_get(q, "after");
+    s->cursor = after ? strtoull(after, NULL, 10) : 0;
+    s->next_beat_ms = clock_mono_ms() + HTTP_BEAT_MS;
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, s_sse_read, s, s_sse_free);
+    if (!r) {
+        free(s);
+        return MHD_NO;
+    }
+    s->next = h->streams;
+    h->streams = s;
+    MHD_add_response_header(r, "Content-Type", "text/event-stream");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result ok = MHD_queue_response(con, 200, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* ------------------------------------------------------------------ JSON API */
+
+static int s_member(const agency_t *self, const Tacnet__CaseSummary *c)
+{
+    for (size_t i = 0; i < c->n_members; i++)
+        if ((uint32_t)c->members[i] == self->profile->agency)
+            return 1;
+    return 0;
+}
+
+static enum MHD_Result s_api_cases(agency_t *self, struct MHD_Connection *con, const char *actor)
+{
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    reply.result_case = TACNET__API_REPLY__RESULT_CASES;
+    reply.cases = xcalloc(1, sizeof(*reply.cases));
+    tacnet__list_cases_reply__init(reply.cases);
+    int rc = agency_view_list(self, reply.cases, 1);
+    size_t keep = 0;
+    for (size_t i = 0; i < reply.cases->n_cases; i++) {
+        Tacnet__CaseSummary *c = reply.cases->cases[i];
+        if (s_member(self, c)) {
+            reply.cases->cases[keep++] = c;
+        } else {
+            /* Not ours any more: dropped from the answer (freed through a one-case list). */
+            Tacnet__ApiReply one = TACNET__API_REPLY__INIT;
+            Tacnet__ListCasesReply l = TACNET__LIST_CASES_REPLY__INIT;
+            one.result_case = TACNET__API_REPLY__RESULT_CASES;
+            one.cases = xcalloc(1, sizeof(l));
+            *one.cases = l;
+            one.cases->cases = xcalloc(1, sizeof(c));
+            one.cases->cases[0] = c;
+            one.cases->n_cases = 1;
+            agency_view_reply_free(&one);
+        }
+    }
+    reply.cases->n_cases = keep;
+    reply.code = rc;
+    if (rc == 0)
+        rc = agency_web_audit(self, actor, "cases.list", "", 0);
+    enum MHD_Result ok = s_send_reply(con, s_status_for(rc), &reply);
+    agency_view_reply_free(&reply);
+    return ok;
+}
+
+static enum MHD_Result s_api_case(agency_t *self, struct MHD_Connection *con, const char *actor,
+                                  const char *ref)
+{
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    int rc = agency_web_case_read(self, actor, ref, &reply);
+    if (rc != 0) {
+        agency_view_reply_free(&reply);
+        return s_send_error(con, rc,
+                            rc == TACNET_ENOTFOUND ? "this agency holds no case with that reference"
+                                                   : tacnet_strerror(rc));
+    }
+    enum MHD_Result ok = s_send_reply(con, 200, &reply);
+    agency_view_reply_free(&reply);
+    return ok;
+}
+
+static enum MHD_Result s_api_follow(agency_t *self, struct MHD_Connection *con, const char *actor,
+                                    const agency_kv_t *q)
+{
+    const char *after = agency_kv_get(q, "after"), *max = agency_kv_get(q, "max");
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    reply.result_case = TACNET__API_REPLY__RESULT_FOLLOW;
+    reply.follow = xcalloc(1, sizeof(*reply.follow));
+    tacnet__follow_reply__init(reply.follow);
+    int rc = agency_view_follow(self, after ? strtoull(after, NULL, 10) : 0,
+                                max ? (uint32_t)strtoul(max, NULL, 10) : 0, reply.follow);
+    /* Only events of cases this agency is still a member of. */
+    Tacnet__ListCasesReply cases = TACNET__LIST_CASES_REPLY__INIT;
+    if (rc == 0)
+        rc = agency_view_list(self, &cases, 0);
+    size_t keep = 0;
+    for (size_t i = 0; rc == 0 && i < reply.follow->n_entries; i++) {
+        Tacnet__TimelineEntry *e = reply.follow->entries[i];
+        int ok = 0;
+        for (size_t c = 0; c < cases.n_cases && !ok; c++)
+            ok = cases.cases[c]->case_ref.len == e->header->case_ref.len &&
+                 memcmp(cases.cases[c]->case_ref.data, e->header->case_ref.data,
+                        e->header->case_ref.len) == 0 &&
+                 s_member(self, cases.cases[c]);
+        if (ok) {
+            reply.follow->entries[keep++] = e;
+        } else {
+            tacnet__header__free_unpacked(e->header, NULL);
+            if (e->body)
+                tacnet__body__free_unpacked(e->body, NULL);
+            free(e);
+        }
+    }
+    if (rc == 0)
+        reply.follow->n_entries = keep;
+    Tacnet__ApiReply cw = TACNET__API_REPLY__INIT;
+    cw.result_case = TACNET__API_REPLY__RESULT_CASES;
+    cw.cases = xcalloc(1, sizeof(cases));
+    *cw.cases = cases;
+    agency_view_reply_free(&cw);
+    if (rc == 0)
+        rc = agency_web_audit(self, actor, "events.follow", "", 0);
+    reply.code = rc;
+    enum MHD_Result ok = s_send_reply(con, s_status_for(rc), &reply);
+    agency_view_reply_free(&reply);
+    return ok;
+}
+
+static enum MHD_Result s_api_publish(agency_t *self, struct MHD_Connection *con, const char *actor,
+                                     const req_t *rq)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, 0, &jerr);
+    char why[256] = "";
+    if (!j)
+        return s_send_error(con, TACNET_EBADMSG, "the body is not JSON");
+    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_to_message(
+        &tacnet__publish_request__descriptor, j, why, sizeof(why));
+    json_decref(j);
+    if (!req)
+        return s_send_error(con, TACNET_EFIELD, why);
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    int rc = agency_publish(self, req, &reply);
+    reply.code = rc;
+    char object[40] = "";
+    if (rc == 0)
+        wire_msgid_hex(reply.published->msg_id.data, 16, object);
+    else
+        snprintf(object, sizeof(object), "%.*s", (int)req->case_ref.len,
+                 (const char *)req->case_ref.data);
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+    agency_web_audit(self, actor, "publish", object, rc);
+    enum MHD_Result ok = s_send_reply(con, rc == 0 ? 201 : s_status_for(rc), &reply);
+    agency_view_reply_free(&reply);
+    return ok;
+}
+
+static enum MHD_Result s_api(agency_t *self, struct MHD_Connection *con, const char *method,
+                             const char *path, const agency_kv_t *q, const req_t *rq)
+{
+    const char *auth = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
+    char system[AGENCY_SYSTEM_CHARS], actor[48];
+    if (!auth || strncmp(auth, "Bearer ", 7) != 0 ||
+        agency_token_check(self, auth + 7, system) != 0) {
+        agency_web_audit(self, "api/?", "api.auth", "", TACNET_EAUTH);
+        return s_send_error(con, TACNET_EAUTH, "a valid API token is needed (Bearer)");
+    }
+    snprintf(actor, sizeof(actor), "api/%s", system);
+    int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    if (get && strcmp(path, "cases") == 0)
+        return s_api_cases(self, con, actor);
+    if (get && strncmp(path, "cases/", 6) == 0 && path[6])
+        return s_api_case(self, con, actor, path + 6);
+    if (get && strcmp(path, "events") == 0)
+        return s_api_follow(self, con, actor, q);
+    if (post && strcmp(path, "events") == 0)
+        return s_api_publish(self, con, actor, rq);
+    return s_send_error(con, TACNET_ENOTFOUND, "no such API resource");
+}
+
+/* ------------------------------------------------------------------ dashboard */
+
+static enum MHD_Result s_get_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    agency_kv_add(cls, key, value ? value : "");
+    return MHD_YES;
+}
+
+/* Cookies are per host, not per port: naming them by agency keeps two dashboards on one host
+ * (make run) from logging each other out. */
+static const char *s_cookie_name(const agency_t *self, const char *what)
+{
+    static char name[64];
+    snprintf(name, sizeof(name), "tn_%s_%s", what, self->profile->name);
+    return name;
+}
+
+static void s_cookie(char *out, size_t cap, const char *name, const char *value, const char *path,
+                     long max_age)
+{
+    snprintf(out, cap, "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Strict", name, value, path,
+             max_age);
+}
+
+static enum MHD_Result s_login(agency_t *self, struct MHD_Connection *con, int post,
+                               const agency_kv_t *form)
+{
+    agency_web_t w = { .agency = self, .form = form };
+    char cookie[256], token[AGENCY_SECRET_HEX];
+    if (post) {
+        /* The log-in form's CSRF token is bound to a short-lived cookie (double submit). */
+        const char *c =
+            MHD_lookup_connection_value(con, MHD_COOKIE_KIND, s_cookie_name(self, "login"));
+        const char *t = agency_kv_get(form, "csrf");
+        if (!c || !t || strlen(c) != 64 || strlen(t) != 64 || sodium_memcmp(c, t, 64) != 0) {
+            agency_web_error(&w, 403, TACNET_ECSRF, "the log-in form expired; open it again");
+            return s_send_page(con, &w, NULL);
+        }
+        agency_session_t s;
+        char sid[AGENCY_SECRET_HEX];
+        const char *initials = agency_kv_get(form, "initials");
+        int rc =
+            agency_login(self, initials ? initials : "", agency_kv_get(form, "password"), sid, &s);
+        if (rc == 0) {
+            s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "session"), sid, "/",
+                     (long)(AGENCY_SESSION_MS / 1000));
+            sodium_memzero(sid, sizeof(sid));
+            w.status = 303;
+            snprintf(w.location, sizeof(w.location), "/");
+            return s_send_page(con, &w, cookie);
+        }
+        snprintf(token, sizeof(token), "%s", c);
+        agency_web_login(&w, token, rc);
+        w.status = rc == TACNET_ELOCKED ? 429 : 401;
+        return s_send_page(con, &w, NULL);
+    }
+    uint8_t raw[32];
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2hex(token, sizeof(token), raw, sizeof(raw));
+    s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "login"), token, "/login", 1800);
+    agency_web_login(&w, token, 0);
+    return s_send_page(con, &w, cookie);
+}
+
+static enum MHD_Result s_dashboard(agency_t *self, struct MHD_Connection *con, const char *method,
+                                   const char *url, const agency_kv_t *q, const req_t *rq)
+{
+    int post = strcmp(method, "POST") == 0;
+    if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return s_send(con, 405, "text/plain", "method not allowed\n", 19, NULL, NULL);
+    agency_kv_t form = { 0 };
+    if (post && (rq->too_big ||
+                 agency_kv_parse(&form, rq->body.data ? rq->body.data : "", rq->body.len) != 0)) {
+        agency_kv_clear(&form);
+        return s_send(con, 413, "text/plain", "form too large or malformed\n", 28, NULL, NULL);
+    }
+    enum MHD_Result ok;
+    if (strcmp(url, "/login") == 0) {
+        ok = s_login(self, con, post, &form);
+        agency_kv_clear(&form);
+        return ok;
+    }
+    agency_session_t s;
+    const char *sid =
+        MHD_lookup_connection_value(con, MHD_COOKIE_KIND, s_cookie_name(self, "session"));
+    if (!sid || agency_session_get(self, sid, &s) != 0) {
+        agency_kv_clear(&form);
+        if (strcmp(url, "/events") == 0)
+            return s_send_error(con, TACNET_EAUTH, "log in first");
+        agency_web_t w = { .agency = self, .status = 303 };
+        snprintf(w.location, sizeof(w.location), "/login");
+        return s_send_page(con, &w, NULL);
+    }
+    agency_web_t w = { .agency = self, .user = &s, .query = q, .form = post ? &form : NULL };
+    if (post) {
+        const char *t = agency_kv_get(&form, "csrf");
+        if (!t || strlen(t) != 64 || sodium_memcmp(t, s.csrf, 64) != 0) {
+            char actor[48];
+            agency_web_actor(&s, actor, sizeof(actor));
+            agency_web_audit(self, actor, "form.csrf", url, TACNET_ECSRF);
+            agency_web_error(&w, 403, TACNET_ECSRF,
+                             "this form's security token is missing or not this session's; "
+                             "nothing was sent. Reload the page and try again.");
+            agency_kv_clear(&form);
+            return s_send_page(con, &w, NULL);
+        }
+    }
+    char cookie[256];
+    const char *set_cookie = NULL;
+    if (strcmp(url, "/") == 0 && !post) {
+        agency_web_cases(&w);
+    } else if (strcmp(url, "/inbox") == 0 && !post) {
+        agency_web_inbox(&w);
+    } else if (strcmp(url, "/events") == 0 && !post) {
+        char actor[48];
+        agency_web_actor(&s, actor, sizeof(actor));
+        return s_events(self->http, con, q, actor);
+    } else if (strcmp(url, "/logout") == 0 && post) {
+        agency_session_end(self, sid);
+        s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "session"), "", "/", 0);
+        set_cookie = cookie;
+        w.status = 303;
+        snprintf(w.location, sizeof(w.location), "/login");
+    } else if (strncmp(url, "/cases/", 7) == 0) {
+        char ref[40];
+        const char *rest = url + 7, *slash = strchr(rest, '/');
+        size_t rl = slash ? (size_t)(slash - rest) : strlen(rest);
+        snprintf(ref, sizeof(ref), "%.*s", (int)(rl < sizeof(ref) ? rl : 0), rest);
+        if (!slash && !post)
+            agency_web_case(&w, ref);
+        else if (slash && strncmp(slash, "/forms/", 7) == 0)
+            agency_web_form(&w, ref, slash + 7);
+        else
+            agency_web_error(&w, 404, TACNET_ENOTFOUND, "no such page");
+    } else {
+        agency_web_error(&w, 404, TACNET_ENOTFOUND, "no such page");
+    }
+    agency_kv_clear(&form);
+    return s_send_page(con, &w, set_cookie);
+}
+
+/* ------------------------------------------------------------------ MHD glue */
+
+static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const char *url,
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    agency_t *self = cls;
+    req_t *rq = *con_cls;
+    if (!rq) {
+        *con_cls = xcalloc(1, sizeof(req_t));
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (rq->body.len + *upload_size > HTTP_MAX_BODY)
+            rq->too_big = 1;
+        else
+            agency_buf_add(&rq->body, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    const char *data, *type;
+    size_t len;
+    if (strcmp(method, "GET") == 0 && agency_web_asset(url, &data, &len, &type) == 0) {
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(r, "Content-Type", type);
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(r, "Cache-Control", "max-age=300");
+        enum MHD_Result ok = MHD_queue_response(con, 200, r);
+        MHD_destroy_response(r);
+        return ok;
+    }
+    agency_kv_t q = { 0 };
+    MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, s_get_arg, &q);
+    enum MHD_Result ok;
+    if (strncmp(url, "/api/v1/", 8) == 0) {
+        if (rq->too_big)
+            ok = s_send_error(con, TACNET_ETOOBIG, "request body larger than 256 KiB");
+        else
+            ok = s_api(self, con, method, url + 8, &q, rq);
+    } else {
+        ok = s_dashboard(self, con, method, url, &q, rq);
+    }
+    agency_kv_clear(&q);
+    return ok;
+}
+
+static void s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+                        enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)con, (void)toe;
+    req_t *rq = *con_cls;
+    if (rq) {
+        if (rq->body.data)
+            sodium_memzero(rq->body.data, rq->body.len); /* may hold a password */
+        agency_buf_free(&rq->body);
+        free(rq);
+        *con_cls = NULL;
+    }
+}
+
+int agency_http_start(agency_t *self, char *why, size_t whylen)
+{
+    if (!self->cfg.http_port)
+        return 0;
+    /* An IPv4 or an IPv6 address; a proxy in front terminates TLS (see the README). */
+    const char *listen = self->cfg.http_listen ? self->cfg.http_listen : "127.0.0.1";
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *sa4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sa6 = (struct sockaddr_in6 *)&ss;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    if (inet_pton(AF_INET, listen, &sa4->sin_addr) == 1) {
+        sa4->sin_family = AF_INET;
+        sa4->sin_port = htons((uint16_t)self->cfg.http_port);
+    } else if (inet_pton(AF_INET6, listen, &sa6->sin6_addr) == 1) {
+        sa6->sin6_family = AF_INET6;
+        sa6->sin6_port = htons((uint16_t)self->cfg.http_port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(why, whylen, "[http] listen = %s is not an IPv4 or IPv6 address", listen);
+        return TACNET_ECONFIG;
+    }
+    struct agency_http *h = xcalloc(1, sizeof(*h));
+    h->agency = self;
+    h->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)120, MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
+    const union MHD_DaemonInfo *info =
+        h->d ? MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    if (!info) {
+        if (h->d)
+            MHD_stop_daemon(h->d);
+        free(h);
+        snprintf(why, whylen, "cannot serve HTTP on %s:%u (port in use?)", listen,
+                 self->cfg.http_port);
+        return TACNET_EIO;
+    }
+    h->fd = info->epoll_fd;
+    h->seen_applied = self->last_applied;
+    self->http = h;
+    log_info(sa6->sin6_family == AF_INET6 ? "dashboard on http://[%s]:%u/"
+                                          : "dashboard on http://%s:%u/",
+             listen, self->cfg.http_port);
+    return 0;
+}
+
+void agency_http_stop(agency_t *self)
+{
+    struct agency_http *h = self ? self->http : NULL;
+    if (!h)
+        return;
+    /* Suspended connections must be resumed before the daemon stops; the streams then end. */
+    h->stopping = 1;
+    s_resume_all(h);
+    MHD_run(h->d);
+    MHD_stop_daemon(h->d);
+    free(h);
+    self->http = NULL;
+}
+
+int agency_http_fd(agency_t *self)
+{
+    return self->http ? self->http->fd : -1;
+}
+
+long agency_http_timeout(agency_t *self, long max_ms)
+{
+    MHD_UNSIGNED_LONG_LONG t;
+    if (self->http && MHD_get_timeout(self->http->d, &t) == MHD_YES && t < (unsigned long)max_ms)
+        return (long)t;
+    return max_ms;
+}
+
+void agency_http_run(agency_t *self)
+{
+    struct agency_http *h = self->http;
+    if (!h)
+        return;
+    uint64_t now = clock_mono_ms();
+    if (self->last_applied != h->seen_applied || now >= h->next_beat_ms) {
+        h->seen_applied = self->last_applied;
+        if (now >= h->next_beat_ms)
+            h->next_beat_ms = now + HTTP_BEAT_MS;
+        s_resume_all(h);
+    }
+    MHD_run(h->d);
+}

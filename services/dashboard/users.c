@@ -1,0 +1,340 @@
+/* users: dashboard users, sessions, log-in failures and API tokens (see users.h). */
+#include "users.h"
+#include "agency/internal.h"
+#include "err.h"
+#include "log.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    uint32_t role;
+} s_roles[] = {
+    { "practitioner", TACNET__ROLE__PRACTITIONER },
+    { "manager", TACNET__ROLE__LINE_MANAGER },
+    { "dsl", TACNET__ROLE__DSL },
+    { "lead", TACNET__ROLE__LEAD_PROFESSIONAL },
+};
+#define N_ROLES (sizeof(s_roles) / sizeof(s_roles[0]))
+
+const char *agency_role_name(uint32_t role)
+{
+    for (size_t i = 0; i < N_ROLES; i++)
+        if (s_roles[i].role == role)
+            return s_roles[i].name;
+    return NULL;
+}
+
+int agency_role_parse(const char *name, uint32_t *role)
+{
+    for (size_t i = 0; name && i < N_ROLES; i++) {
+        if (strcmp(s_roles[i].name, name) == 0) {
+            *role = s_roles[i].role;
+            return 0;
+        }
+    }
+    return TACNET_EENUM;
+}
+
+int agency_users_open(agency_t *self)
+{
+    int rc = store_dbi_add(self->store, "users", &self->users);
+    if (rc == 0)
+        rc = store_dbi_add(self->store, "sessions", &self->sessions);
+    if (rc == 0)
+        rc = store_dbi_add(self->store, "logins", &self->logins);
+    if (rc == 0)
+        rc = store_dbi_add(self->store, "tokens", &self->tokens);
+    return rc;
+}
+
+static void s_hex(const uint8_t *in, size_t n, char *out)
+{
+    sodium_bin2hex(out, n * 2 + 1, in, n);
+}
+
+/* The stored key of a secret given as hex: BLAKE2b-256 of its bytes. */
+static int s_secret_key(const char *hex, uint8_t key[32])
+{
+    uint8_t raw[32];
+    size_t n = 0;
+    if (!hex || strlen(hex) != 64 ||
+        sodium_hex2bin(raw, sizeof(raw), hex, 64, NULL, &n, NULL) != 0 || n != 32)
+        return TACNET_EAUTH;
+    crypto_generichash(key, 32, raw, sizeof(raw), NULL, 0);
+    sodium_memzero(raw, sizeof(raw));
+    return 0;
+}
+
+static int s_initials_ok(const char *s, size_t len)
+{
+    return policy_initials_check((const uint8_t *)s, len) == 0;
+}
+
+/* ------------------------------------------------------------------ users */
+
+typedef struct {
+    agency_t *self;
+    const uint8_t *initials;
+    size_t len;
+    uint32_t role;
+    const char *hash;
+} user_put_t;
+
+static int s_user_put(MDB_txn *txn, void *arg)
+{
+    user_put_t *u = arg;
+    size_t hl = strlen(u->hash);
+    uint8_t *v = xmalloc(1 + hl + 1);
+    v[0] = (uint8_t)u->role;
+    memcpy(v + 1, u->hash, hl + 1);
+    int rc = store_put(txn, u->self->users, u->initials, u->len, v, hl + 2, 0);
+    free(v);
+    /* A new password clears any lock-out. */
+    if (rc == 0 && (rc = store_del(txn, u->self->logins, u->initials, u->len)) == TACNET_ENOTFOUND)
+        rc = 0;
+    char who[8];
+    snprintf(who, sizeof(who), "%.*s", (int)u->len, (const char *)u->initials);
+    if (rc == 0)
+        rc = agency_audit(u->self, txn, "api", "user.add", who, "ok", 0);
+    return rc;
+}
+
+int agency_user_add(agency_t *self, const uint8_t *initials, size_t len, uint32_t role,
+                    const char *hash)
+{
+    if (!s_initials_ok((const char *)initials, len))
+        return TACNET_EINITIALS;
+    if (!agency_role_name(role))
+        return TACNET_EENUM;
+    if (!hash || strncmp(hash, "$argon2id$", 10) != 0 || strlen(hash) >= crypto_pwhash_STRBYTES)
+        return TACNET_EFIELD;
+    user_put_t u = { self, initials, len, role, hash };
+    return store_write(self->store, s_user_put, &u);
+}
+
+/* ------------------------------------------------------------------ log-in */
+
+typedef struct {
+    agency_t *self;
+    const char *initials;
+    size_t len;
+    int outcome; /* 0 ok, TACNET_EAUTH, TACNET_ELOCKED */
+    uint64_t now;
+    uint8_t skey[32];
+    agency_session_t *s;
+} login_t;
+
+static int s_login_record(MDB_txn *txn, void *arg)
+{
+    login_t *l = arg;
+    agency_t *self = l->self;
+    int rc = 0;
+    if (l->outcome == 0) {
+        uint8_t v[5 + 1 + 32 + 8];
+        memset(v, 0, sizeof(v));
+        memcpy(v, l->s->initials, strlen(l->s->initials));
+        v[5] = (uint8_t)l->s->role;
+        size_t n = 0;
+        sodium_hex2bin(v + 6, 32, l->s->csrf, 64, NULL, &n, NULL);
+        store_u64_put(v + 38, l->s->expires_ms);
+        rc = store_put(txn, self->sessions, l->skey, 32, v, sizeof(v), 0);
+        if (rc == 0 && (rc = store_del(txn, self->logins, l->initials, l->len)) == TACNET_ENOTFOUND)
+            rc = 0;
+    } else if (l->outcome == TACNET_EAUTH) {
+        uint8_t v[20];
+        uint32_t fails = 0;
+        uint64_t first = l->now, locked = 0;
+        MDB_val cur;
+        if (store_get(txn, self->logins, l->initials, l->len, &cur) == 0 && cur.mv_size == 20) {
+            const uint8_t *p = cur.mv_data;
+            fails = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+            first = store_u64_get(p + 4);
+        }
+        if (l->now - first > AGENCY_LOCK_MS)
+            fails = 0, first = l->now;
+        fails++;
+        if (fails >= AGENCY_LOCK_FAILS)
+            locked = l->now + AGENCY_LOCK_MS;
+        v[0] = (uint8_t)(fails >> 24), v[1] = (uint8_t)(fails >> 16), v[2] = (uint8_t)(fails >> 8);
+        v[3] = (uint8_t)fails;
+        store_u64_put(v + 4, first);
+        store_u64_put(v + 12, locked);
+        rc = store_put(txn, self->logins, l->initials, l->len, v, sizeof(v), 0);
+    }
+    char actor[32];
+    snprintf(actor, sizeof(actor), "web/%.*s", (int)l->len, l->initials);
+    if (rc == 0)
+        rc = agency_audit(self, txn, actor, "login", actor + 4, l->outcome == 0 ? "ok" : "refused",
+                          l->outcome);
+    return rc;
+}
+
+int agency_login(agency_t *self, const char *initials, const char *password,
+                 char sid[AGENCY_SECRET_HEX], agency_session_t *out)
+{
+    size_t len = initials ? strlen(initials) : 0;
+    if (!s_initials_ok(initials, len))
+        return TACNET_EINITIALS;
+    login_t l = { .self = self, .initials = initials, .len = len, .now = clock_now_ms(), .s = out };
+    memset(out, 0, sizeof(*out));
+    char hash[crypto_pwhash_STRBYTES] = "";
+    uint32_t role = 0;
+    uint64_t locked = 0;
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    MDB_val v;
+    if (store_get(txn, self->logins, initials, len, &v) == 0 && v.mv_size == 20)
+        locked = store_u64_get((const uint8_t *)v.mv_data + 12);
+    if (store_get(txn, self->users, initials, len, &v) == 0 && v.mv_size >= 2 &&
+        v.mv_size - 1 <= sizeof(hash)) {
+        role = ((const uint8_t *)v.mv_data)[0];
+        memcpy(hash, (const uint8_t *)v.mv_data + 1, v.mv_size - 1);
+        hash[sizeof(hash) - 1] = 0;
+    }
+    mdb_txn_abort(txn);
+
+    if (locked > l.now) {
+        l.outcome = TACNET_ELOCKED;
+    } else if (!hash[0] || !password ||
+               crypto_pwhash_str_verify(hash, password, strlen(password)) != 0) {
+        l.outcome = TACNET_EAUTH;
+    } else {
+        uint8_t raw[32], csrf[32];
+        randombytes_buf(raw, sizeof(raw));
+        randombytes_buf(csrf, sizeof(csrf));
+        s_hex(raw, 32, sid);
+        s_hex(csrf, 32, out->csrf);
+        crypto_generichash(l.skey, 32, raw, sizeof(raw), NULL, 0);
+        sodium_memzero(raw, sizeof(raw));
+        sodium_memzero(csrf, sizeof(csrf));
+        snprintf(out->initials, sizeof(out->initials), "%s", initials);
+        out->role = role;
+        out->expires_ms = l.now + AGENCY_SESSION_MS;
+    }
+    sodium_memzero(hash, sizeof(hash));
+    if ((rc = store_write(self->store, s_login_record, &l)) != 0)
+        return rc;
+    return l.outcome;
+}
+
+int agency_session_get(agency_t *self, const char *sid, agency_session_t *out)
+{
+    uint8_t key[32];
+    if (s_secret_key(sid, key) != 0)
+        return TACNET_EAUTH;
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    MDB_val v;
+    rc = store_get(txn, self->sessions, key, 32, &v);
+    if (rc == 0 && v.mv_size == 46) {
+        const uint8_t *p = v.mv_data;
+        memset(out, 0, sizeof(*out));
+        memcpy(out->initials, p, 4);
+        out->role = p[5];
+        s_hex(p + 6, 32, out->csrf);
+        out->expires_ms = store_u64_get(p + 38);
+    } else {
+        rc = TACNET_EAUTH;
+    }
+    mdb_txn_abort(txn);
+    if (rc == 0 && out->expires_ms <= clock_now_ms())
+        rc = TACNET_EAUTH;
+    return rc == 0 ? 0 : TACNET_EAUTH;
+}
+
+typedef struct {
+    agency_t *self;
+    uint8_t key[32];
+} session_del_t;
+
+static int s_session_del(MDB_txn *txn, void *arg)
+{
+    session_del_t *d = arg;
+    int rc = store_del(txn, d->self->sessions, d->key, 32);
+    /* Sweep sessions that expired, so the database does not only grow. */
+    MDB_cursor *cur;
+    if ((rc == 0 || rc == TACNET_ENOTFOUND) && mdb_cursor_open(txn, d->self->sessions, &cur) == 0) {
+        MDB_val k, v;
+        uint64_t now = clock_now_ms();
+        for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT)
+            if (v.mv_size == 46 && store_u64_get((const uint8_t *)v.mv_data + 38) <= now)
+                mdb_cursor_del(cur, 0);
+        mdb_cursor_close(cur);
+    }
+    return rc == TACNET_ENOTFOUND ? 0 : rc;
+}
+
+int agency_session_end(agency_t *self, const char *sid)
+{
+    session_del_t d = { .self = self };
+    if (s_secret_key(sid, d.key) != 0)
+        return 0;
+    return store_write(self->store, s_session_del, &d);
+}
+
+/* ------------------------------------------------------------------ tokens */
+
+typedef struct {
+    agency_t *self;
+    uint8_t key[32];
+    const char *system;
+} token_put_t;
+
+static int s_token_put(MDB_txn *txn, void *arg)
+{
+    token_put_t *t = arg;
+    size_t sl = strlen(t->system);
+    uint8_t v[8 + AGENCY_SYSTEM_CHARS];
+    store_u64_put(v, clock_now_ms());
+    memcpy(v + 8, t->system, sl + 1);
+    int rc = store_put(txn, t->self->tokens, t->key, 32, v, 8 + sl + 1, MDB_NOOVERWRITE);
+    if (rc == 0)
+        rc = agency_audit(t->self, txn, "api", "token.add", t->system, "ok", 0);
+    return rc;
+}
+
+int agency_token_add(agency_t *self, const char *system, char token[AGENCY_SECRET_HEX])
+{
+    size_t n = system ? strlen(system) : 0;
+    if (n == 0 || n >= AGENCY_SYSTEM_CHARS ||
+        strspn(system, "abcdefghijklmnopqrstuvwxyz"
+                       "0123456789_-") != n)
+        return TACNET_EFIELD;
+    uint8_t raw[32];
+    randombytes_buf(raw, sizeof(raw));
+    s_hex(raw, 32, token);
+    token_put_t t = { .self = self, .system = system };
+    crypto_generichash(t.key, 32, raw, sizeof(raw), NULL, 0);
+    sodium_memzero(raw, sizeof(raw));
+    int rc = store_write(self->store, s_token_put, &t);
+    if (rc != 0)
+        sodium_memzero(token, AGENCY_SECRET_HEX);
+    return rc;
+}
+
+int agency_token_check(agency_t *self, const char *token, char system[AGENCY_SYSTEM_CHARS])
+{
+    uint8_t key[32];
+    if (s_secret_key(token, key) != 0)
+        return TACNET_EAUTH;
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    MDB_val v;
+    rc = store_get(txn, self->tokens, key, 32, &v);
+    if (rc == 0 && v.mv_size > 9 && v.mv_size <= 8 + AGENCY_SYSTEM_CHARS)
+        snprintf(system, AGENCY_SYSTEM_CHARS, "%s", (const char *)v.mv_data + 8);
+    else
+        rc = TACNET_EAUTH;
+    mdb_txn_abort(txn);
+    return rc == 0 ? 0 : TACNET_EAUTH;
+}

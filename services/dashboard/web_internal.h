@@ -1,0 +1,39 @@
+/* web_internal: what the dashboard's page files (web.c: shared pieces, the case list and the
+ * inbox; web_case.c: the case page) share. Every writer escapes what it writes. */
+#ifndef TACNET_DASHBOARD_WEB_INTERNAL_H
+#define TACNET_DASHBOARD_WEB_INTERNAL_H
+
+#include "web.h"
+
+/* The display name of an Agency value. */
+const char *web_agency_title(uint32_t a);
+/* Append the fields of an event body as a definition list. */
+void web_body_fields(agency_buf_t *b, const Tacnet__Body *body);
+/* Append a bytes field, escaped. */
+void web_bytes(agency_buf_t *b, ProtobufCBinaryData d);
+/* Append a yyyymmdd date as 2026-06-03 ("—" for none). */
+void web_date(agency_buf_t *b, uint32_t d);
+/* The name of value V of enum D, for display. */
+const char *web_enum(const ProtobufCEnumDescriptor *d, int v);
+/* Whether an escalation still needs an answer (neither resolved nor closed). */
+int web_escalation_open(const Tacnet__EscalationView *e);
+/* End a page. */
+void web_foot(agency_web_t *w);
+/* Start a page: title, navigation and, when LIVE is set, the server-sent events URL. */
+void web_head(agency_web_t *w, const char *title, const char *live);
+/* Append a bytes field as lower-case hex. */
+void web_hex(agency_buf_t *b, ProtobufCBinaryData d);
+/* Append "2 days 3 h left" or "overdue by 5 h" for DEADLINE_MS as seen at NOW. */
+void web_left(agency_buf_t *b, uint64_t deadline_ms, uint64_t now);
+/* The name of a level of need (1-4), "—" for none. */
+const char *web_need_name(uint32_t level);
+/* Append a professional: initials, role and job title ("—" for none). */
+void web_prof(agency_buf_t *b, const Tacnet__Professional *p);
+/* The display name of a Role value. */
+const char *web_role(uint32_t r);
+/* Append a NUL-terminated free-text field, escaped (nothing for NULL). */
+void web_text(agency_buf_t *b, const char *s);
+/* Append a time in ms since the epoch as a <time> element in UTC ("—" for none). */
+void web_time(agency_buf_t *b, uint64_t ms);
+
+#endif

@@ -1,0 +1,176 @@
+/* rules: workflow checks on event bodies at publish. Requests are written as JSON (common/pbjson)
+ * in the shape the local API takes; nobody in them is real. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "casework/workflow.h"
+#include "err.h"
+#include "../support/pbjson_fixture.h"
+
+static int s_check(const char *json, char *why, size_t cap)
+{
+    Tacnet__PublishRequest *req =
+        (Tacnet__PublishRequest *)t_message_from_json(&tacnet__publish_request__descriptor, json);
+    why[0] = 0;
+    int rc = workflow_check(req, why, cap);
+    tacnet__publish_request__free_unpacked(req, NULL);
+    return rc;
+}
+
+#define REQ(kind, extra, body)                                                          \
+    "{\"kind\":\"" kind "\",\"case_ref\":\"LA9-2026-000777\",\"initials\":\"QZ\"" extra \
+    ",\"body\":{" body "}}"
+
+#define ESC_ID ",\"refers_to\":\"03030303030303030303030303030303\""
+
+Test(rules, an_sdq_item_out_of_range_is_refused_naming_the_item)
+{
+    char why[256];
+    int rc = s_check(REQ("outcome_measure", "",
+                         "\"outcome_measure\":{\"tool\":\"sdq\",\"informant\":\"parent_report\","
+                         "\"values\":[1,1,1,1,1,1,1,1,1,1,1,1,1,3,1,1,1,1,1,1,1,1,1,1,1]}"),
+                     why, sizeof(why));
+    cr_assert_eq(rc, TACNET_EMEASURE);
+    cr_assert(strstr(why, "item 14"), "%s", why);
+}
+
+Test(rules, an_incomplete_rcads_is_refused)
+{
+    char why[256];
+    cr_assert_eq(s_check(REQ("outcome_measure", "",
+                             "\"outcome_measure\":{\"tool\":\"rcads\",\"informant\":"
+                             "\"self_report\",\"values\":[1,2,3]}"),
+                         why, sizeof(why)),
+                 TACNET_EMEASURE);
+    cr_assert(strstr(why, "outcome_measure"), "%s", why);
+}
+
+Test(rules, a_valid_gbo_passes)
+{
+    char why[256];
+    cr_assert_eq(s_check(REQ("outcome_measure", "",
+                             "\"outcome_measure\":{\"tool\":\"gbo\",\"informant\":\"self_report\","
+                             "\"values\":[2,3],\"goal_ids\":[1,2]}"),
+                         why, sizeof(why)),
+                 0, "%s", why);
+}
+
+Test(rules, a_capa_plan_without_a_review_interval_is_refused)
+{
+    char why[256];
+    cr_assert_eq(s_check(REQ("care_plan", "",
+                             "\"care_plan\":{\"type\":\"capa_partnership\",\"goals\":[{\"goal_id\""
+                             ":1,\"description\":\"Sleep\"}]}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "review_interval_days"), "%s", why);
+}
+
+Test(rules, plan_goals_are_numbered_one_to_three_once_each)
+{
+    char why[256];
+    cr_assert_eq(
+        s_check(REQ("care_plan", "",
+                    "\"care_plan\":{\"type\":\"team_around_family\",\"goals\":[{\"goal_id\""
+                    ":1,\"description\":\"A\"},{\"goal_id\":4,\"description\":\"B\"}]}"),
+                why, sizeof(why)),
+        TACNET_EFIELD);
+    cr_assert(strstr(why, "goals[1].goal_id"), "%s", why);
+    cr_assert_eq(
+        s_check(REQ("care_plan", "",
+                    "\"care_plan\":{\"type\":\"team_around_family\",\"goals\":[{\"goal_id\""
+                    ":2,\"description\":\"A\"},{\"goal_id\":2,\"description\":\"B\"}]}"),
+                why, sizeof(why)),
+        TACNET_EFIELD);
+    cr_assert(strstr(why, "twice"), "%s", why);
+}
+
+Test(rules, a_resolution_needs_the_outcome_and_the_childs_current_safety)
+{
+    char why[256];
+    cr_assert_eq(s_check(REQ("escalation_resolved", ESC_ID,
+                             "\"escalation_resolved\":{\"outcome\":\"Agreed level 3\"}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "child_safety"), "%s", why);
+    cr_assert_eq(s_check(REQ("escalation_resolved", "",
+                             "\"escalation_resolved\":{\"outcome\":\"Agreed\",\"child_safety\":"
+                             "\"Safe\"}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "refers_to"), "%s", why);
+    cr_assert_eq(s_check(REQ("escalation_resolved", ESC_ID,
+                             "\"escalation_resolved\":{\"outcome\":\"Agreed\",\"child_safety\":"
+                             "\"Safe at home with a plan\"}"),
+                         why, sizeof(why)),
+                 0, "%s", why);
+}
+
+Test(rules, a_disagreement_states_whether_the_child_is_safe_now)
+{
+    char why[256];
+    cr_assert_eq(s_check(REQ("disagreement", "", "\"disagreement\":{\"topic\":\"Level\"}"), why,
+                         sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "child_safety"), "%s", why);
+}
+
+Test(rules, partnership_rungs_run_from_one_to_nine)
+{
+    char why[256];
+    cr_assert_eq(s_check(REQ("partnership_rating", "",
+                             "\"partnership_rating\":{\"about\":\"school\",\"rung\":10}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "rung: 10"), "%s", why);
+    cr_assert_eq(s_check(REQ("partnership_rating", "",
+                             "\"partnership_rating\":{\"about\":\"school\",\"rung\":9}"),
+                         why, sizeof(why)),
+                 0);
+}
+
+Test(rules, meeting_actions_need_owner_due_date_and_status)
+{
+    char why[256];
+    cr_assert_eq(
+        s_check(REQ("meeting_outcome", "",
+                    "\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+                    "\"held_date\":\"2026-11-20\",\"actions\":[{\"action_id\":"
+                    "\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\",\"description\":\"Breakfast club\","
+                    "\"owner_agency\":\"school\",\"status\":\"open\"}]}"),
+                why, sizeof(why)),
+        TACNET_EFIELD);
+    cr_assert(strstr(why, "actions[0].due_date"), "%s", why);
+    cr_assert_eq(
+        s_check(REQ("meeting_outcome", "",
+                    "\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+                    "\"held_date\":\"2026-02-30\"}"),
+                why, sizeof(why)),
+        TACNET_EFIELD);
+    cr_assert(strstr(why, "held_date"), "%s", why);
+}
+
+Test(rules, a_communication_plan_agrees_a_timetable_and_a_named_contact)
+{
+    char why[256];
+    cr_assert_eq(s_check(REQ("communication_plan", "",
+                             "\"communication_plan\":{\"every_days\":0,\"start_date\":"
+                             "\"2026-11-02\"}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "every_days"), "%s", why);
+    cr_assert_eq(s_check(REQ("communication_plan", "",
+                             "\"communication_plan\":{\"every_days\":14,\"start_date\":"
+                             "\"2026-11-02\"}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "named_contact"), "%s", why);
+}
+
+Test(rules, kinds_without_workflow_rules_pass)
+{
+    char why[256];
+    cr_assert_eq(
+        s_check(REQ("concern", "", "\"concern\":{\"category\":\"attendance\"}"), why, sizeof(why)),
+        0);
+}
