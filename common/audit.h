@@ -1,4 +1,4 @@
-/* audit: the hash-chained audit trail (DESIGN §4 "Audit").
+/* audit: the hash-chained audit trail (docs/ARCHITECTURE.md, Audit).
  *
  * Every accept, reject, delivery, read and policy decision becomes one record: who (actor),
  * what (action, object), when (at_ms), why (reason code) and the outcome with its TACNET_E* code.

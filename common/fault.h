@@ -1,4 +1,4 @@
-/* fault: named crash points for the reliability tests (reference/reliability.md T01-T03).
+/* fault: named crash points for the reliability tests (docs/RELIABILITY.md T01-T03).
  *
  * FAULT_POINT("broker.after_commit") kills the process with SIGKILL when the environment variable
  * TACNET_FAULT names that point (optionally "name:N" to fire on the N-th pass), so a test can

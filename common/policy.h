@@ -1,4 +1,4 @@
-/* policy: tacnet's identifier policy (DESIGN §5).
+/* policy: tacnet's identifier policy (docs/ARCHITECTURE.md).
  *
  * Two jobs. First, the broker checks the only identifying fields a header may carry, the case
  * reference and the child's initials, on every publish: those checks are pure byte-pattern

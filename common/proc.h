@@ -1,6 +1,6 @@
 /* proc: process set-up shared by every daemon that holds keys.
  *
- * No core dumps and not dumpable (keys live in this process's memory; reliability.md T22), and
+ * No core dumps and not dumpable (keys live in this process's memory; docs/RELIABILITY.md T22), and
  * SIGPIPE ignored; signal handlers that only set a flag are installed for stop (SIGINT,
  * SIGTERM) and, optionally, reload (SIGHUP).
  */

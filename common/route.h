@@ -4,8 +4,8 @@
  * the lead professional's agency (and a pending hand-over), the recorded consent, the latest
  * level of need per agency, and whether the case is closed. route_check decides whether a
  * publish is allowed and which recipients it must name: exactly the sender plus every member
- * whose role may see the event's sensitivity class under the case's consent (DESIGN §1
- * "Information sharing"). A safeguarding override lets every member see it, and is flagged so
+ * whose role may see the event's sensitivity class under the case's consent (docs/DOMAIN.md,
+ * "Consent and sharing"). A safeguarding override lets every member see it, and is flagged so
  * the broker can alert the lead professional. route_apply then folds the event into the state.
  */
 #ifndef TACNET_ROUTE_H

@@ -1,4 +1,4 @@
-/* seal: node keys, key files and end-to-end event sealing (DESIGN §4).
+/* seal: node keys, key files and end-to-end event sealing (docs/ARCHITECTURE.md).
  *
  * Every node (the broker and each agency) has three key pairs, one per purpose: CURVE for the
  * ZeroMQ hop, Ed25519 for signing, X25519 for wrapping event keys. Secret halves live in

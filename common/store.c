@@ -230,7 +230,7 @@ store_t *store_open(const char *dir, size_t map_size, const char *const *names, 
         mrc = mdb_env_set_maxdbs(self->env, STORE_MAX_DBS);
     if (mrc == 0)
         mrc = mdb_env_set_mapsize(self->env, map_size ? map_size : STORE_MAP_DEFAULT);
-    /* Flags stay 0: every commit is synced before store_write() returns (tech.md §5.1). */
+    /* Flags stay 0: with LMDB's defaults a commit has flushed its pages and meta page on return. */
     if (mrc == 0)
         mrc = mdb_env_open(self->env, dir, 0, 0600);
     if (mrc != 0) {

@@ -1,4 +1,4 @@
-/* wire: frames over ZeroMQ and the untrusted-input discipline for protobuf-c (tech.md §4, §7). */
+/* wire: frames over ZeroMQ and how protobuf-c reads untrusted input (docs/ARCHITECTURE.md). */
 #include "wire.h"
 
 #include <errno.h>

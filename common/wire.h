@@ -1,4 +1,4 @@
-/* wire: the frames of the tacnet protocol (DESIGN §3) over ZeroMQ, and safe decoding.
+/* wire: the frames of the tacnet protocol (docs/ARCHITECTURE.md) over ZeroMQ, and safe decoding.
  *
  * A message is: [routing id (ROUTER side only)] F0 "TACN01" | F1 command byte | F2 command
  * header (protobuf, one message type per command) | F3 clear Header | F4 sealed body | F5
