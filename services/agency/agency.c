@@ -366,7 +366,7 @@ static void s_prepare_one(void *argp, size_t i)
 
 /* Verify and open every item of the batch, on the verifier's threads as well as this one: the
  * signature check and the text check are most of a DELIVER's cost, and catch-up would
- * otherwise use one core. Recipients verify before opening (DESIGN §4). */
+ * otherwise use one core. Recipients verify before opening (docs/ARCHITECTURE.md). */
 static void s_prepare_batch(agency_t *self, prepared_t *items, size_t n)
 {
     const uint8_t *warm[SEAL_CTX_WARM_MAX];

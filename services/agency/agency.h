@@ -1,6 +1,6 @@
 /* agency: the agency daemon core shared by tacnet-camhs, -school, -hv and -social-care.
  *
- * One thread around one zmq_poll loop (DESIGN §2-§4):
+ * One thread around one zmq_poll loop (docs/ARCHITECTURE.md):
  *   - a DEALER to the broker (CURVE client, the broker's key pinned from the roster): HELLO with
  *     the last applied seq, DELIVERs verified, opened, checked against the text policy and
  *     applied in one LMDB transaction with the new seq, cumulative ACKs, gap -> re-HELLO; the

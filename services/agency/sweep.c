@@ -1,5 +1,5 @@
 /* sweep: legal holds and the retention sweep — crypto-shredding of closed cases past their
- * retention period (reference/reliability.md T25).
+ * retention period (docs/RELIABILITY.md T25).
  *
  * For each case the view holds, retention.c decides from its latest closure date, the
  * configured period ([retention] closed_case_days) and any legal hold. A case due for destruction

@@ -1,6 +1,6 @@
 /* broker: tacnet-broker's object — sockets, the poll loop, the publish pipeline and delivery.
  *
- * One thread around one zmq_poll loop (DESIGN §2-§4):
+ * One thread around one zmq_poll loop (docs/ARCHITECTURE.md):
  *   - a ROUTER, CURVE server, bound after the ZAP handler, ZMQ_ZAP_ENFORCE_DOMAIN set;
  *   - the ZAP REP socket (keys answered from the signed roster);
  *   - an admin REP socket on ipc:// in the data directory (`tacnet broker status`).

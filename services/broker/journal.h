@@ -1,4 +1,4 @@
-/* journal: the broker's durable store (DESIGN §6), over one LMDB environment.
+/* journal: the broker's durable store (docs/ARCHITECTURE.md, Storage), over one LMDB environment.
  *
  * Databases (all in one environment, updated in one write transaction per batch):
  *   journal    seq (u64 BE)                -> received_ms(8) hlen(4) header slen(4) sealed sig(64)

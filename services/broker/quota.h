@@ -1,4 +1,4 @@
-/* quota: each agency's publish quota at the broker (reference/reliability.md threat 14, T24).
+/* quota: each agency's publish quota at the broker (docs/RELIABILITY.md threat 14, T24).
  *
  * A token bucket per agency: QUOTA_PER_S tokens a second, up to BURST saved. A publish that
  * finds the bucket empty is refused with TACNET_EQUOTA (an explicit NACK, never a silent drop),

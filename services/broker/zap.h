@@ -4,7 +4,7 @@
  * 200 with User-Id "<agency>:<key_id>" (e.g. "1:3") when the key belongs to a valid, unrevoked
  * roster entry, and 400 otherwise. The socket must be bound before the broker's ROUTER binds,
  * and the ROUTER must set ZMQ_ZAP_DOMAIN and ZMQ_ZAP_ENFORCE_DOMAIN, or libzmq lets every key in
- * when the handler is missing (reference/tech.md §3.3).
+ * when the handler is missing (libzmq 4.3's CURVE server fails open without enforcement).
  */
 #ifndef TACNET_BROKER_ZAP_H
 #define TACNET_BROKER_ZAP_H

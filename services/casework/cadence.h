@@ -2,7 +2,7 @@
  * whether it is overdue.
  *
  * The agency daemon materialises each case's due and overdue items for the dashboard from these
- * rules (mission.md §5 and §8 items 5, 13, 14):
+ * rules (docs/DOMAIN.md, "Plans, reviews and other due items"):
  * - TEAM_AROUND_FAMILY: a review every 6 weeks (Lewisham); a plan may agree a shorter interval.
  * - CHILD_PROTECTION: the first core group within 10 working days of the plan start (the ICPC),
  *   then at most 6 weeks apart (Wales: "monthly, but no more than 6-weekly").

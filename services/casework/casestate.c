@@ -183,7 +183,7 @@ static void s_meeting_outcome(fold_t *f, const Tacnet__MeetingOutcome *o)
 }
 
 /* The chair of each meeting: the one scheduled or minuted, else the senior not directly
- * involved whom the request suggested, else the lead professional (mission.md §5). */
+ * involved whom the request suggested, else the lead professional (docs/DOMAIN.md, meetings). */
 static void s_meeting_chairs(fold_t *f)
 {
     for (size_t i = 0; i < f->s->n_meetings; i++) {
@@ -356,7 +356,7 @@ static int s_gbo_score(const Tacnet__MeasureView *v, uint32_t goal, uint32_t *sc
     return 0;
 }
 
-/* Change from baseline per goal of the current plan (mission.md §4: GBO progress is the
+/* Change from baseline per goal of the current plan (docs/DOMAIN.md: GBO progress is the
  * movement of each goal's score, not a total). */
 static void s_goal_progress(fold_t *f)
 {

@@ -1,5 +1,5 @@
-/* escalation_engine: the professional-disagreement escalation engine the broker runs (DESIGN §1,
- * mission.md §3.5 and §8 items 6-8).
+/* escalation_engine: the professional-disagreement escalation engine the broker runs (the
+ * procedure is in docs/DOMAIN.md, "Escalation of professional disagreements").
  *
  * The broker sees clear headers only, so everything here is driven by header facts: a
  * DISAGREEMENT opens an escalation (its msg_id becomes the escalation id); the latest
@@ -128,7 +128,7 @@ typedef struct escalation_engine_level {
     uint32_t level;
 } escalation_engine_level_t;
 
-/* The default profile of mission.md §3.5 (a synthesis, configurable per partnership):
+/* The built-in default procedure (a synthesis of published ones, configurable per partnership):
  * stage 1 practitioners 3 working days (Sefton's respond), 2 line managers 5, 3 DSLs 5 (SHSCB,
  * West Yorkshire), 4 partnership 14 (West Yorkshire step 6); urgent track 24 hours a stage,
  * 48 at the partnership; level gap 2. */

@@ -1,4 +1,4 @@
-/* intake: the machinery shared by the agency intake adapters (DESIGN §2).
+/* intake: the machinery shared by the agency intake adapters (docs/ARCHITECTURE.md).
  *
  * An agency's own systems export CSV files (attendance registers, CAPA appointment lists,
  * health-visiting contacts, social-care records). Each agency profile describes its formats as

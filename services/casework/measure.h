@@ -2,7 +2,7 @@
  *
  * An agency daemon checks every Tacnet__OutcomeMeasure before it seals or applies it, and scores
  * it for the case view and the dashboard. Scores cross agency boundaries; item responses need not
- * (mission.md §4). A refusal is TACNET_EMEASURE with a message that names the offending item,
+ * (docs/DOMAIN.md). A refusal is TACNET_EMEASURE with a message that names the offending item,
  * so the practitioner can fix the form ("SDQ item 14 is 3; items score 0–2").
  *
  * Item conventions (values[] in the proto):

@@ -1,4 +1,4 @@
-/* profile: what makes one agency's daemon its own (DESIGN §2).
+/* profile: what makes one agency's daemon its own (docs/ARCHITECTURE.md).
  *
  * Each agency directory (services/camhs, school, health_visiting, social_care) defines one
  * `const agency_profile_t <agency>_profile` in its profile.c: the event kinds it originates, its

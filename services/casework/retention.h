@@ -1,5 +1,5 @@
 /* retention: how long an agency keeps what it holds, and what a legal hold changes — the pure
- * decision behind the daemon's retention sweep (reference/reliability.md T25, the Records
+ * decision behind the daemon's retention sweep (docs/RELIABILITY.md T25, the Records
  * Management Code of Practice: retention is a per-record-class schedule, never a constant).
  *
  * Record classes and the date each is counted from:

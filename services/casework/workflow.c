@@ -1,4 +1,4 @@
-/* workflow: workflow checks on an event body before it is sealed (see rules.h). */
+/* workflow: workflow checks on an event body before it is sealed (see workflow.h). */
 #include "casework/workflow.h"
 
 #include "clock.h"

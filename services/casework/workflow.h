@@ -4,7 +4,7 @@
  * checked where the body is written: an outcome measure must score (services/casework/measure.h),
  * a CAPA plan must agree its review interval, a resolution must state the outcome and the
  * child's current safety, a partnership rating is a rung from 1 to 9, meeting actions carry an
- * owner, a due date and a status, and so on (mission.md §3–§6). Each refusal names the field,
+ * owner, a due date and a status, and so on (docs/DOMAIN.md). Each refusal names the field,
  * e.g. `care_plan.goals[1].goal_id: 4 is outside 1-3`.
  *
  * Pure logic: no I/O. The same checks run on import (intake adapters) and on the dashboard's

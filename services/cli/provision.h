@@ -1,5 +1,5 @@
 /* provision: `tacnet provision` — the offline root key, a key set per node and the signed
- * roster with the partnership's sharing and escalation policy (DESIGN §4 "Keys").
+ * roster with the partnership's sharing and escalation policy (docs/ARCHITECTURE.md, Keys).
  */
 #ifndef TACNET_CLI_PROVISION_H
 #define TACNET_CLI_PROVISION_H

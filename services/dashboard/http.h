@@ -1,5 +1,5 @@
 /* http: the agency daemon's HTTP server — the dashboard (web.c, forms.c) and the HTTP/JSON API
- * under /api/v1 — run by libmicrohttpd inside the daemon's one poll loop (STYLE: one thread).
+ * under /api/v1 — run by libmicrohttpd inside the daemon's one poll loop (no thread of its own).
  *
  * libmicrohttpd runs without a thread of its own, in epoll mode: its one epoll descriptor joins
  * the loop's zmq_poll set, the wait is bounded by MHD_get_timeout, and MHD_run does the work.
