@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# T23 (reference/reliability.md): the unit tests, and short T01 (broker kill -9 loop) and T13
+# T23 (docs/RELIABILITY.md): the unit tests, and short T01 (broker kill -9 loop) and T13
 # (malformed-input table) runs with every broker and agency daemon they start, under valgrind.
 # Run by `make test-valgrind`. Fails on any valgrind error or any definitely or indirectly lost
 # byte, and prints the totals. Usage: scripts/valgrind.sh BUILD

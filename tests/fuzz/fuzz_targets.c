@@ -1,5 +1,5 @@
 #define _GNU_SOURCE /* memfd_create */
-/* fuzz_targets: one function per decoder that bytes from outside reach (reference/reliability.md
+/* fuzz_targets: one function per decoder that bytes from outside reach (docs/RELIABILITY.md
  * T11). Each takes arbitrary bytes, must never crash, leak or trip a sanitizer, and returns 0.
  * The libFuzzer binaries (tests/fuzz/fuzz_<target>.c, `make fuzz`) call one each; the Criterion
  * test tests/fuzz/test_fuzz_corpus.c replays the committed corpora through all of them in

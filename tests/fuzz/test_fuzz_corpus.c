@@ -1,5 +1,5 @@
 /* Replays every committed fuzz corpus (tests/fuzz/corpus/<target>/) through its decoder, so a
- * crasher once found stays fixed (reference/reliability.md T11). `make SANITIZE=address,undefined
+ * crasher once found stays fixed (docs/RELIABILITY.md T11). `make SANITIZE=address,undefined
  * test` runs this under ASan+UBSan too. */
 #include "fuzz_targets.c"
 

@@ -1,4 +1,4 @@
-/* Non-delivery reports (DESIGN §3): an event a recipient has not applied within the sharing
+/* Non-delivery reports (docs/DOMAIN.md): an event a recipient has not applied within the sharing
  * policy's expiry produces one broker-signed report to its sender, never silence. */
 #include "harness.c"
 

@@ -1,5 +1,5 @@
-/* rel: the shared harness of the reliability suite (reference/reliability.md, "Harness that all
- * tests share"): a seeded RNG, producers that keep a synced ledger of what the broker
+/* rel: the shared harness of the reliability suite (docs/RELIABILITY.md, "The shared
+ * harness"): a seeded RNG, producers that keep a synced ledger of what the broker
  * acknowledged, a checker that reads every agency daemon's view afterwards, and the counters the
  * summary table is built from.
  *
@@ -12,7 +12,7 @@
  *
  * Sizes come from the environment (REL_EVENTS, REL_KILLS, REL_SEEDS, REL_SECONDS, REL_SEED);
  * `make test-reliability REL_SIZE=large` sets them. Counters are appended to $TACNET_REL_STATS as
- * "key value" lines; scripts/rel-summary.sh turns them into the table.
+ * "key value" lines; scripts/reliability.sh turns them into the table.
  */
 #ifndef TACNET_REL_H
 #define TACNET_REL_H

@@ -1,5 +1,5 @@
 /* Reliability T08, T09, T10, T15, T16: the network between agencies and the broker, and keys
- * changing under load (reference/reliability.md, section (c)).
+ * changing under load (docs/RELIABILITY.md).
  *
  * - T08: netem is tried in a network namespace (this kernel may lack sch_netem: then SKIPPED,
  *   never a pass). What always runs is a userspace fault proxy (a TCP relay in a thread of
