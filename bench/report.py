@@ -134,8 +134,8 @@ def main():
         return {"median": statistics.median(v), "min": min(v), "max": max(v), "runs": v,
                 "unit": units.get(key, "")}
 
-    # The targets were set on this machine when it was idle (Ed25519 verify 23,274/s, the
-    # reference in ../shared/reference/performance.md). CPU-bound throughput targets are also
+    # The targets were set on this machine when it was idle (Ed25519 verify 23,274/s, measured
+    # then; bench/README.md). CPU-bound throughput targets are also
     # shown scaled by how fast the machine verifies in this run, so a loaded machine can be
     # told apart from a slower product.
     REF_VERIFY = 23274.0
@@ -212,7 +212,7 @@ def main():
     if speed:
         out.append("")
         out.append(f"CPU speed in this run: Ed25519 verifies at {fmt(vs['median'])}/s on one core, "
-                   f"{speed:.2f}× the idle machine's 23,274/s (reference/performance.md); "
+                   f"{speed:.2f}× the idle machine's 23,274/s (bench/README.md); "
                    "throughput targets are also shown scaled by that factor.")
     out.append("")
     out.append("| figure | median | range | same-run baseline | baseline median | ratio | "
