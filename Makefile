@@ -71,7 +71,15 @@ TEST_SRC := $(wildcard tests/unit/test_*.c tests/integration/test_*.c tests/fuzz
 TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
 REL_SRC  := $(wildcard tests/reliability/test_*.c)
 REL_TESTS := $(REL_SRC:%.c=$(BUILD)/%)
-DEPS     := $(patsubst %.c,$(BUILD)/%.d,$(wildcard common/*.c services/*/*.c) $(TEST_SRC) $(REL_SRC))
+# The test support library (tests/support): the integration harness, the reliability
+# producers and checker, fixtures and the fuzz targets, linked by every test program and the
+# benchmark. check_criterion.o, linked into the Criterion programs only, makes a failed check
+# fail the running test; the benchmark installs its own hook instead.
+SUPPORT_SRC := $(filter-out tests/support/check_criterion.c,$(wildcard tests/support/*.c))
+SUPPORT_LIB := $(BUILD)/tests/support/libsupport.a
+CR_HOOK     := $(BUILD)/tests/support/check_criterion.o
+DEPS     := $(patsubst %.c,$(BUILD)/%.d,$(wildcard common/*.c services/*/*.c tests/support/*.c) \
+              $(TEST_SRC) $(REL_SRC))
 
 all: deps $(ALL_BINS)
 
@@ -110,10 +118,16 @@ $(BIN)/$(bin_$(1)): $(BUILD)/services/$(1)/main.o $(call svc_lib,$(1)) $(foreach
 endef
 $(foreach s,$(BINARIES),$(eval $(call binary_rules,$(s))))
 
+$(BUILD)/tests/%.o $(BUILD)/bench/%.o: CPPFLAGS += -Itests/support
+
+$(SUPPORT_LIB): $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 # Tests link every service library (hence the service prefixes on non-static names).
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(SVC_LIBS) $(LIBTACNET)
-	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(SVC_LIBS) $(LIBTACNET) -Wl,--end-group \
-	    $(LDLIBS) -lcriterion
+$(TESTS) $(REL_TESTS): %: %.o $(CR_HOOK) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET)
+	$(CC) $(LDFLAGS) -o $@ $< $(CR_HOOK) -Wl,--start-group $(SUPPORT_LIB) $(SVC_LIBS) \
+	    $(LIBTACNET) -Wl,--end-group $(LDLIBS) -lcriterion
 
 # Criterion runs each test in its own process. A LeakSanitizer report from a test that
 # otherwise passed does not fail it, so each log is checked too. Integration tests start
@@ -140,17 +154,13 @@ test-browser: all
 	cd tests/browser && npm ci --no-audit --no-fund
 	TACNET_BIN=$(abspath $(BIN)) node tests/browser/dashboard.test.js
 
-# Benchmarks (bench/README.md). The bench program reuses the integration harness outside
-# Criterion (bench/shim) and links every service library like the tests do.
+# Benchmarks (bench/README.md). The bench program reuses the integration harness from the
+# test support library, outside Criterion, and links every service library like the tests do.
 BENCH_SRC := $(wildcard bench/*.c)
-BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/bench/harness.o
-$(BUILD)/bench/%.o: CPPFLAGS += -Ibench/shim -Itests/integration
-$(BUILD)/bench/harness.o: tests/integration/harness.c | $(GEN_H)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
-$(BUILD)/bench/tacnet-bench: $(BENCH_OBJ) $(SVC_LIBS) $(LIBTACNET)
-	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJ) -Wl,--start-group $(SVC_LIBS) $(LIBTACNET) \
-	    -Wl,--end-group $(LDLIBS) -lmosquitto
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+$(BUILD)/bench/tacnet-bench: $(BENCH_OBJ) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJ) -Wl,--start-group $(SUPPORT_LIB) $(SVC_LIBS) \
+	    $(LIBTACNET) -Wl,--end-group $(LDLIBS) -lmosquitto
 bench: deps
 	$(MAKE) --no-print-directory BUILD=build/bench OPT="-O2 -DNDEBUG" all build/bench/bench/tacnet-bench
 	scripts/bench.sh build/bench
@@ -160,7 +170,7 @@ bench: deps
 # table to $(BUILD)/reliability-summary.txt.
 REL_SIZE     ?= ci
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_targets.c,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_CC      ?= clang
@@ -172,7 +182,8 @@ FUZZ_SRC     := $(wildcard common/*.c) \
                 $(filter-out services/agency/daemon.c,$(wildcard services/agency/*.c)) \
                 $(wildcard services/casework/*.c services/dashboard/*.c) \
                 $(foreach a,$(AGENCIES),services/$(a)/profile.c)
-FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.o) $(GEN_C:$(BUILD)/gen/%.c=$(FUZZ_BUILD)/gen/%.o)
+FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.o) $(GEN_C:$(BUILD)/gen/%.c=$(FUZZ_BUILD)/gen/%.o) \
+                $(FUZZ_BUILD)/tests/support/fuzz_targets.o
 
 $(FUZZ_BUILD)/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
 	@mkdir -p $(@D)
@@ -180,9 +191,9 @@ $(FUZZ_BUILD)/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
 $(FUZZ_BUILD)/%.o: %.c $(GEN_H)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_targets.c $(FUZZ_OBJ)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/support/fuzz_targets.h $(FUZZ_OBJ)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/support -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
 fuzz-build: all $(FUZZ_BINS)
 

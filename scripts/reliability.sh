@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The reliability and security suite (reference/reliability.md T01-T25), run by
-# `make test-reliability`. Runs each tests/reliability binary, then each fuzz target briefly,
-# and ends with the summary table, also written to BUILD/reliability-summary.txt.
+# The reliability and security suite (T01-T25, described in the README's Reliability section), run
+# by `make test-reliability`. Runs each tests/reliability binary, then each fuzz target briefly, and
+# ends with the summary table, also written to BUILD/reliability-summary.txt.
 # Usage: scripts/reliability.sh SIZE BUILD TEST... -- FUZZBIN...
 set -uo pipefail
 cd "$(dirname "$0")/.."

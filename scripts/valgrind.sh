@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# T23 (reference/reliability.md): the unit tests, and short T01 (broker kill -9 loop) and T13
-# (malformed-input table) runs with every broker and agency daemon they start, under valgrind.
-# Run by `make test-valgrind`. Fails on any valgrind error or any definitely or indirectly lost
-# byte, and prints the totals. Usage: scripts/valgrind.sh BUILD
+# Reliability T23 (the README's Reliability section): the unit tests, and short T01 (broker kill -9
+# loop) and T13 (malformed-input table) runs with every broker and agency daemon they start, under
+# valgrind. Run by `make test-valgrind`. Fails on any valgrind error or any definitely or indirectly
+# lost byte, and prints the totals. Usage: scripts/valgrind.sh BUILD
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/default}
@@ -36,7 +36,7 @@ for t in "$build"/tests/unit/test_*; do
 done
 
 # The reliability runs: the test binary natively, the processes it starts under valgrind
-# (tests/integration/harness.c prefixes their exec with TACNET_WRAP).
+# (tests/support/harness.c prefixes their exec with TACNET_WRAP).
 export TACNET_WRAP="${vg[*]} --log-file=$out/proc.%p.vg"
 export REL_EVENTS=${REL_EVENTS:-200} REL_KILLS=${REL_KILLS:-2} REL_READY_MAX_MS=60000 \
     TACNET_REL_STATS=
