@@ -16,6 +16,9 @@
 #   make test-valgrind                unit tests and short T01/T13 runs (broker and daemons too)
 #                                     under valgrind (scripts/valgrind.sh)
 #   make format | format-check | clean
+# Each target first makes sure the Debian packages it needs are installed (scripts/deps.sh with
+# the target's set: `make` only the build dependencies, `make test` Criterion and the Python
+# example's, `make bench` mosquitto, ...). `scripts/deps.sh all` installs everything.
 .SUFFIXES:
 comma    := ,
 SANITIZE ?=
@@ -81,12 +84,15 @@ CR_HOOK     := $(BUILD)/tests/support/check_criterion.o
 DEPS     := $(patsubst %.c,$(BUILD)/%.d,$(wildcard common/*.c services/*/*.c tests/support/*.c) \
               $(TEST_SRC) $(REL_SRC))
 
-all: deps $(ALL_BINS)
+all: deps-build $(ALL_BINS)
 
-deps:
-	@scripts/deps.sh
+# deps-<set>: scripts/deps.sh <set>, at most once per make. Objects name their set as an
+# order-only prerequisite, so nothing compiles before its headers are installed, even with -j.
+DEP_SETS := build run test format browser bench fuzz valgrind reliability
+$(foreach s,$(DEP_SETS),$(eval deps-$(s): ; @scripts/deps.sh $(s)))
+deps: deps-build
 
-$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto | deps-build
 	@mkdir -p $(@D)
 	protoc-c --c_out=$(@D) -Iproto $<
 
@@ -119,6 +125,7 @@ endef
 $(foreach s,$(BINARIES),$(eval $(call binary_rules,$(s))))
 
 $(BUILD)/tests/%.o $(BUILD)/bench/%.o: CPPFLAGS += -Itests/support
+$(TESTS:=.o) $(REL_TESTS:=.o) $(CR_HOOK): | deps-test
 
 $(SUPPORT_LIB): $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
 	@rm -f $@
@@ -136,7 +143,7 @@ $(TESTS) $(REL_TESTS): %: %.o $(CR_HOOK) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET)
 CRITERION_FLAGS := --jobs 1 --timeout 300
 export TACNET_BIN = $(abspath $(BIN))
 export TACNET_SRC = $(CURDIR)
-test: all $(TESTS)
+test: deps-test all $(TESTS)
 	@fail=0; for t in $(TESTS); do \
 	    $$t $(CRITERION_FLAGS) >$$t.log 2>&1 || { fail=1; echo "FAILED: $$t"; }; \
 	    grep -E '^\[(====|FAIL|----)\]|SKIPPED' $$t.log | grep -v '^\[----\] *$$' || true; \
@@ -145,12 +152,12 @@ test: all $(TESTS)
 	done; \
 	if [ $$fail = 0 ]; then echo "make test: all passed ($(BUILD))"; fi; exit $$fail
 
-run: all
+run: deps-run all
 	@scripts/run-local.sh $(BIN)
 
 # Debian's Chromium driven by playwright-core (pinned in tests/browser/package-lock.json);
 # screenshots land in $(BUILD)/../browser (build/browser).
-test-browser: all
+test-browser: deps-browser all
 	cd tests/browser && npm ci --no-audit --no-fund
 	TACNET_BIN=$(abspath $(BIN)) node tests/browser/dashboard.test.js
 
@@ -158,15 +165,16 @@ test-browser: all
 # test support library, outside Criterion, and links every service library like the tests do.
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+$(BENCH_OBJ): | deps-bench
 $(BUILD)/bench/tacnet-bench: $(BENCH_OBJ) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET)
 	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJ) -Wl,--start-group $(SUPPORT_LIB) $(SVC_LIBS) \
 	    $(LIBTACNET) -Wl,--end-group $(LDLIBS) -lmosquitto
-bench: deps
+bench: deps-bench
 	$(MAKE) --no-print-directory BUILD=build/bench OPT="-O2 -DNDEBUG" all build/bench/bench/tacnet-bench
 	scripts/bench.sh build/bench
 
-# Reliability suite (reference/reliability.md). REL_SIZE=ci fits CI (about 10 minutes on two
-# cores); REL_SIZE=large uses the reference's full numbers. Both print and write the summary
+# Reliability suite (the README's Reliability section). REL_SIZE=ci fits CI (about 10 minutes
+# on two cores); REL_SIZE=large uses the suite's full sizes. Both print and write the summary
 # table to $(BUILD)/reliability-summary.txt.
 REL_SIZE     ?= ci
 FUZZ_SECONDS ?= 60
@@ -185,6 +193,7 @@ FUZZ_SRC     := $(wildcard common/*.c) \
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.o) $(GEN_C:$(BUILD)/gen/%.c=$(FUZZ_BUILD)/gen/%.o) \
                 $(FUZZ_BUILD)/tests/support/fuzz_targets.o
 
+$(FUZZ_OBJ): | deps-fuzz
 $(FUZZ_BUILD)/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
@@ -195,24 +204,24 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/support/fuzz_targets.h $(FUZZ_OB
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/support -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
-fuzz-build: all $(FUZZ_BINS)
+fuzz-build: deps-fuzz all $(FUZZ_BINS)
 
 fuzz: fuzz-build
 	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-test-reliability: all $(REL_TESTS) fuzz-build
+test-reliability: deps-reliability all $(REL_TESTS) fuzz-build
 	@scripts/reliability.sh $(REL_SIZE) $(BUILD) $(REL_TESTS) -- $(FUZZ_BINS)
 
 # Reliability T23: valgrind over the unit tests and short T01/T13 runs, the daemons they start
 # included (TACNET_WRAP in the harness). Slow; not part of .ci/run.
-test-valgrind: all $(TESTS) $(REL_TESTS)
+test-valgrind: deps-valgrind all $(TESTS) $(REL_TESTS)
 	@scripts/valgrind.sh $(BUILD)
 
 
 FMT_SRC := $(wildcard common/*.[ch] services/*/*.[ch] tests/*/*.[ch] bench/*.[ch])
-format:
+format: deps-format
 	clang-format -i $(FMT_SRC)
-format-check:
+format-check: deps-format
 	clang-format --dry-run --Werror $(FMT_SRC)
 
 clean:
@@ -221,6 +230,6 @@ clean:
 # The dashboard's static files are linked in with .incbin (services/dashboard/assets.c).
 $(BUILD)/services/dashboard/assets.o: $(wildcard services/dashboard/assets/*)
 
-.PHONY: all deps test test-browser test-reliability test-valgrind fuzz fuzz-build run bench format format-check clean
+.PHONY: all deps $(DEP_SETS:%=deps-%) test test-browser test-reliability test-valgrind fuzz fuzz-build run bench format format-check clean
 .SECONDARY:
 -include $(DEPS) $(BENCH_SRC:%.c=$(BUILD)/%.d)
