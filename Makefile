@@ -16,6 +16,9 @@
 #   make test-valgrind                unit tests and short T01/T13 runs (broker and daemons too)
 #                                     under valgrind (scripts/valgrind.sh)
 #   make format | format-check | clean
+# Each target first makes sure the Debian packages it needs are installed (scripts/deps.sh with
+# the target's set: `make` only the build dependencies, `make test` Criterion and the Python
+# example's, `make bench` mosquitto, ...). `scripts/deps.sh all` installs everything.
 .SUFFIXES:
 comma    := ,
 SANITIZE ?=
@@ -71,14 +74,25 @@ TEST_SRC := $(wildcard tests/unit/test_*.c tests/integration/test_*.c tests/fuzz
 TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
 REL_SRC  := $(wildcard tests/reliability/test_*.c)
 REL_TESTS := $(REL_SRC:%.c=$(BUILD)/%)
-DEPS     := $(patsubst %.c,$(BUILD)/%.d,$(wildcard common/*.c services/*/*.c) $(TEST_SRC) $(REL_SRC))
+# The test support library (tests/support): the integration harness, the reliability
+# producers and checker, fixtures and the fuzz targets, linked by every test program and the
+# benchmark. check_criterion.o, linked into the Criterion programs only, makes a failed check
+# fail the running test; the benchmark installs its own hook instead.
+SUPPORT_SRC := $(filter-out tests/support/check_criterion.c,$(wildcard tests/support/*.c))
+SUPPORT_LIB := $(BUILD)/tests/support/libsupport.a
+CR_HOOK     := $(BUILD)/tests/support/check_criterion.o
+DEPS     := $(patsubst %.c,$(BUILD)/%.d,$(wildcard common/*.c services/*/*.c tests/support/*.c) \
+              $(TEST_SRC) $(REL_SRC))
 
-all: deps $(ALL_BINS)
+all: deps-build $(ALL_BINS)
 
-deps:
-	@scripts/deps.sh
+# deps-<set>: scripts/deps.sh <set>, at most once per make. Objects name their set as an
+# order-only prerequisite, so nothing compiles before its headers are installed, even with -j.
+DEP_SETS := build run test format browser bench fuzz valgrind reliability
+$(foreach s,$(DEP_SETS),$(eval deps-$(s): ; @scripts/deps.sh $(s)))
+deps: deps-build
 
-$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto | deps-build
 	@mkdir -p $(@D)
 	protoc-c --c_out=$(@D) -Iproto $<
 
@@ -110,10 +124,17 @@ $(BIN)/$(bin_$(1)): $(BUILD)/services/$(1)/main.o $(call svc_lib,$(1)) $(foreach
 endef
 $(foreach s,$(BINARIES),$(eval $(call binary_rules,$(s))))
 
+$(BUILD)/tests/%.o $(BUILD)/bench/%.o: CPPFLAGS += -Itests/support
+$(TESTS:=.o) $(REL_TESTS:=.o) $(CR_HOOK): | deps-test
+
+$(SUPPORT_LIB): $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 # Tests link every service library (hence the service prefixes on non-static names).
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(SVC_LIBS) $(LIBTACNET)
-	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(SVC_LIBS) $(LIBTACNET) -Wl,--end-group \
-	    $(LDLIBS) -lcriterion
+$(TESTS) $(REL_TESTS): %: %.o $(CR_HOOK) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET)
+	$(CC) $(LDFLAGS) -o $@ $< $(CR_HOOK) -Wl,--start-group $(SUPPORT_LIB) $(SVC_LIBS) \
+	    $(LIBTACNET) -Wl,--end-group $(LDLIBS) -lcriterion
 
 # Criterion runs each test in its own process. A LeakSanitizer report from a test that
 # otherwise passed does not fail it, so each log is checked too. Integration tests start
@@ -122,7 +143,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SVC_LIBS) $(LIBTACNET)
 CRITERION_FLAGS := --jobs 1 --timeout 300
 export TACNET_BIN = $(abspath $(BIN))
 export TACNET_SRC = $(CURDIR)
-test: all $(TESTS)
+test: deps-test all $(TESTS)
 	@fail=0; for t in $(TESTS); do \
 	    $$t $(CRITERION_FLAGS) >$$t.log 2>&1 || { fail=1; echo "FAILED: $$t"; }; \
 	    grep -E '^\[(====|FAIL|----)\]|SKIPPED' $$t.log | grep -v '^\[----\] *$$' || true; \
@@ -131,36 +152,33 @@ test: all $(TESTS)
 	done; \
 	if [ $$fail = 0 ]; then echo "make test: all passed ($(BUILD))"; fi; exit $$fail
 
-run: all
+run: deps-run all
 	@scripts/run-local.sh $(BIN)
 
 # Debian's Chromium driven by playwright-core (pinned in tests/browser/package-lock.json);
 # screenshots land in $(BUILD)/../browser (build/browser).
-test-browser: all
+test-browser: deps-browser all
 	cd tests/browser && npm ci --no-audit --no-fund
 	TACNET_BIN=$(abspath $(BIN)) node tests/browser/dashboard.test.js
 
-# Benchmarks (bench/README.md). The bench program reuses the integration harness outside
-# Criterion (bench/shim) and links every service library like the tests do.
+# Benchmarks (bench/README.md). The bench program reuses the integration harness from the
+# test support library, outside Criterion, and links every service library like the tests do.
 BENCH_SRC := $(wildcard bench/*.c)
-BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/bench/harness.o
-$(BUILD)/bench/%.o: CPPFLAGS += -Ibench/shim -Itests/integration
-$(BUILD)/bench/harness.o: tests/integration/harness.c | $(GEN_H)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
-$(BUILD)/bench/tacnet-bench: $(BENCH_OBJ) $(SVC_LIBS) $(LIBTACNET)
-	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJ) -Wl,--start-group $(SVC_LIBS) $(LIBTACNET) \
-	    -Wl,--end-group $(LDLIBS) -lmosquitto
-bench: deps
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+$(BENCH_OBJ): | deps-bench
+$(BUILD)/bench/tacnet-bench: $(BENCH_OBJ) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJ) -Wl,--start-group $(SUPPORT_LIB) $(SVC_LIBS) \
+	    $(LIBTACNET) -Wl,--end-group $(LDLIBS) -lmosquitto
+bench: deps-bench
 	$(MAKE) --no-print-directory BUILD=build/bench OPT="-O2 -DNDEBUG" all build/bench/bench/tacnet-bench
 	scripts/bench.sh build/bench
 
-# Reliability suite (reference/reliability.md). REL_SIZE=ci fits CI (about 10 minutes on two
-# cores); REL_SIZE=large uses the reference's full numbers. Both print and write the summary
+# Reliability suite (the README's Reliability section). REL_SIZE=ci fits CI (about 10 minutes
+# on two cores); REL_SIZE=large uses the suite's full sizes. Both print and write the summary
 # table to $(BUILD)/reliability-summary.txt.
 REL_SIZE     ?= ci
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_targets.c,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_CC      ?= clang
@@ -172,36 +190,38 @@ FUZZ_SRC     := $(wildcard common/*.c) \
                 $(filter-out services/agency/daemon.c,$(wildcard services/agency/*.c)) \
                 $(wildcard services/casework/*.c services/dashboard/*.c) \
                 $(foreach a,$(AGENCIES),services/$(a)/profile.c)
-FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.o) $(GEN_C:$(BUILD)/gen/%.c=$(FUZZ_BUILD)/gen/%.o)
+FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.o) $(GEN_C:$(BUILD)/gen/%.c=$(FUZZ_BUILD)/gen/%.o) \
+                $(FUZZ_BUILD)/tests/support/fuzz_targets.o
 
+$(FUZZ_OBJ): | deps-fuzz
 $(FUZZ_BUILD)/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 $(FUZZ_BUILD)/%.o: %.c $(GEN_H)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_targets.c $(FUZZ_OBJ)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/support/fuzz_targets.h $(FUZZ_OBJ)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/support -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
-fuzz-build: all $(FUZZ_BINS)
+fuzz-build: deps-fuzz all $(FUZZ_BINS)
 
 fuzz: fuzz-build
 	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-test-reliability: all $(REL_TESTS) fuzz-build
+test-reliability: deps-reliability all $(REL_TESTS) fuzz-build
 	@scripts/reliability.sh $(REL_SIZE) $(BUILD) $(REL_TESTS) -- $(FUZZ_BINS)
 
 # Reliability T23: valgrind over the unit tests and short T01/T13 runs, the daemons they start
 # included (TACNET_WRAP in the harness). Slow; not part of .ci/run.
-test-valgrind: all $(TESTS) $(REL_TESTS)
+test-valgrind: deps-valgrind all $(TESTS) $(REL_TESTS)
 	@scripts/valgrind.sh $(BUILD)
 
 
 FMT_SRC := $(wildcard common/*.[ch] services/*/*.[ch] tests/*/*.[ch] bench/*.[ch])
-format:
+format: deps-format
 	clang-format -i $(FMT_SRC)
-format-check:
+format-check: deps-format
 	clang-format --dry-run --Werror $(FMT_SRC)
 
 clean:
@@ -210,6 +230,6 @@ clean:
 # The dashboard's static files are linked in with .incbin (services/dashboard/assets.c).
 $(BUILD)/services/dashboard/assets.o: $(wildcard services/dashboard/assets/*)
 
-.PHONY: all deps test test-browser test-reliability test-valgrind fuzz fuzz-build run bench format format-check clean
+.PHONY: all deps $(DEP_SETS:%=deps-%) test test-browser test-reliability test-valgrind fuzz fuzz-build run bench format format-check clean
 .SECONDARY:
 -include $(DEPS) $(BENCH_SRC:%.c=$(BUILD)/%.d)

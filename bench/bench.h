@@ -1,8 +1,8 @@
 /* bench: the pieces shared by the benchmark's scenarios (bench/README.md says what each
  * measures and how).
  *
- * The benchmark reuses the integration tests' harness (tests/integration/harness.c, built with
- * bench/shim/criterion/criterion.h) to provision a partnership and start the real broker and
+ * The benchmark reuses the integration tests' harness (tests/support/harness.h, from the test
+ * support library; its failed checks stop the benchmark) to provision a partnership and start the real broker and
  * agency daemons; it speaks the wire protocol itself as the publishing agency, like the tests
  * do. Every figure is printed as one JSON object per line on stdout:
  *   {"scenario": "...", "metric": "...", "run": N, "value": X, "unit": "..."}
@@ -15,8 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <criterion/criterion.h> /* bench/shim: the harness's assertions, exiting on failure */
-
+#include "check.h"
 #include "harness.h"
 
 #define B_BODY_BYTES 512  /* plaintext body size of every benchmark event */

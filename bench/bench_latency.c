@@ -108,7 +108,7 @@ void b_latency(h_env_t *e, void *sock, h_agency_t **agencies, size_t n_ag, const
 {
     (void)e;
     follower_t fol[B_MAX_FOLLOW];
-    cr_assert_leq(n_ag, B_MAX_FOLLOW);
+    CHECK(n_ag <= B_MAX_FOLLOW);
     memset(fol, 0, sizeof(fol));
     uint64_t *sent = calloc(n, sizeof(*sent));
     uint64_t *puback = calloc(n, sizeof(*puback)); /* PUBACKs come back in publish order */
@@ -120,10 +120,10 @@ void b_latency(h_env_t *e, void *sock, h_agency_t **agencies, size_t n_ag, const
         int zero = 0;
         zmq_setsockopt(fol[i].req, ZMQ_LINGER, &zero, sizeof(zero));
         snprintf(ep, sizeof(ep), "ipc://%s/api.sock", agencies[i]->data);
-        cr_assert_eq(zmq_connect(fol[i].req, ep), 0);
+        CHECK(zmq_connect(fol[i].req, ep) == 0);
         fol[i].ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         snprintf(path, sizeof(path), "%s/data.mdb", agencies[i]->data);
-        cr_assert_geq(inotify_add_watch(fol[i].ino, path, IN_MODIFY), 0);
+        CHECK(inotify_add_watch(fol[i].ino, path, IN_MODIFY) >= 0);
         fol[i].cursor = s_view_last(&fol[i]);
     }
     /* Observation floor: the idle round trip of a follow that finds nothing. */
@@ -291,7 +291,7 @@ static void s_follower_open(h_env_t *e, follower_t *f, const h_agency_t *a)
     int zero = 0;
     zmq_setsockopt(f->req, ZMQ_LINGER, &zero, sizeof(zero));
     snprintf(ep, sizeof(ep), "ipc://%s/api.sock", a->data);
-    cr_assert_eq(zmq_connect(f->req, ep), 0);
+    CHECK(zmq_connect(f->req, ep) == 0);
 }
 
 uint64_t b_view_last(h_env_t *e, const h_agency_t *a)
@@ -307,7 +307,7 @@ uint64_t b_wait_applied(h_env_t *e, h_agency_t **agencies, size_t n, const uint6
                         int timeout_ms, int poll_ms)
 {
     follower_t f[B_MAX_FOLLOW];
-    cr_assert_leq(n, B_MAX_FOLLOW);
+    CHECK(n <= B_MAX_FOLLOW);
     for (size_t i = 0; i < n; i++)
         s_follower_open(e, &f[i], agencies[i]);
     uint64_t deadline = b_now_us() + (uint64_t)timeout_ms * 1000u, done_at = 0;

@@ -35,10 +35,10 @@ static uint64_t s_fork_run(size_t n, void (*fn)(size_t, void *, int, int), void 
 {
     int ready[16][2], go[16][2];
     for (size_t i = 0; i < n; i++) {
-        cr_assert_eq(pipe(ready[i]), 0);
-        cr_assert_eq(pipe(go[i]), 0);
+        CHECK(pipe(ready[i]) == 0);
+        CHECK(pipe(go[i]) == 0);
         pids[i] = fork();
-        cr_assert_geq(pids[i], 0);
+        CHECK(pids[i] >= 0);
         if (pids[i] == 0) {
             close(ready[i][0]);
             close(go[i][1]);
@@ -50,12 +50,12 @@ static uint64_t s_fork_run(size_t n, void (*fn)(size_t, void *, int, int), void 
     }
     char c;
     for (size_t i = 0; i < n; i++)
-        cr_assert_eq(read(ready[i][0], &c, 1), 1);
+        CHECK(read(ready[i][0], &c, 1) == 1);
     uint64_t t0 = b_now_us();
     for (size_t i = 0; i < n; i++)
-        cr_assert_eq(write(go[i][1], "g", 1), 1);
+        CHECK(write(go[i][1], "g", 1) == 1);
     for (size_t i = 0; i < n; i++) {
-        cr_assert_eq(read(ready[i][0], &res[i], sizeof(res[i])), (ssize_t)sizeof(res[i]));
+        CHECK(read(ready[i][0], &res[i], sizeof(res[i])) == (ssize_t)sizeof(res[i]));
         close(ready[i][0]);
         close(go[i][1]);
         waitpid(pids[i], NULL, 0);
@@ -84,12 +84,12 @@ static void s_ingest_child(size_t i, void *argp, int ready, int go)
         b_event_make(e, &evs[k], me, TACNET__EVENT_KIND__CONCERN, ref, k + 1, 1, &me, 0);
     h_client_t *c = h_connect(e, me);
     char ch;
-    cr_assert_eq(write(ready, "r", 1), 1);
-    cr_assert_eq(read(go, &ch, 1), 1);
+    CHECK(write(ready, "r", 1) == 1);
+    CHECK(read(go, &ch, 1) == 1);
     child_result_t r;
     r.n = b_publish_stream(c->sock, evs, a->per, B_WINDOW, 10000, NULL);
     r.t_end = b_now_us();
-    cr_assert_eq(write(ready, &r, sizeof(r)), (ssize_t)sizeof(r));
+    CHECK(write(ready, &r, sizeof(r)) == (ssize_t)sizeof(r));
 }
 
 /* Baseline: the same frames, DEALER -> ROUTER over CURVE, no broker logic, no replies. */
@@ -103,11 +103,11 @@ static void s_zmq_sender(size_t i, void *argp, int ready, int go)
     zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, a->server_pk, 40);
     zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pk, 40);
     zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sk, 40);
-    cr_assert_eq(zmq_connect(s, a->endpoint), 0);
+    CHECK(zmq_connect(s, a->endpoint) == 0);
     uint8_t *hdr = calloc(1, a->hlen), *sealed = calloc(1, a->slen), sig[64] = { 0 };
     char ch;
-    cr_assert_eq(write(ready, "r", 1), 1);
-    cr_assert_eq(read(go, &ch, 1), 1);
+    CHECK(write(ready, "r", 1) == 1);
+    CHECK(read(go, &ch, 1) == 1);
     for (size_t k = 0; k < a->per; k++) {
         zmq_send(s, "TACN01", 6, ZMQ_SNDMORE);
         zmq_send(s, "\x03", 1, ZMQ_SNDMORE);
@@ -117,7 +117,7 @@ static void s_zmq_sender(size_t i, void *argp, int ready, int go)
         zmq_send(s, sig, sizeof(sig), 0);
     }
     child_result_t r = { a->per, b_now_us() };
-    cr_assert_eq(write(ready, &r, sizeof(r)), (ssize_t)sizeof(r));
+    CHECK(write(ready, &r, sizeof(r)) == (ssize_t)sizeof(r));
     int linger = -1;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
     zmq_close(s);
@@ -139,12 +139,12 @@ static void s_zmq_receiver(size_t i, void *argp, int ready, int go)
     char sk[41];
     zmq_curve_keypair(a->server_pk, sk);
     zmq_setsockopt(r, ZMQ_CURVE_SECRETKEY, sk, 40);
-    cr_assert_eq(zmq_bind(r, "tcp://127.0.0.1:*"), 0);
+    CHECK(zmq_bind(r, "tcp://127.0.0.1:*") == 0);
     size_t len = sizeof(a->endpoint);
     zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, a->endpoint, &len);
     /* Tell the parent where, then count. */
-    cr_assert_eq(write(ready, a->endpoint, sizeof(a->endpoint)), (ssize_t)sizeof(a->endpoint));
-    cr_assert_eq(write(ready, a->server_pk, sizeof(a->server_pk)), (ssize_t)sizeof(a->server_pk));
+    CHECK(write(ready, a->endpoint, sizeof(a->endpoint)) == (ssize_t)sizeof(a->endpoint));
+    CHECK(write(ready, a->server_pk, sizeof(a->server_pk)) == (ssize_t)sizeof(a->server_pk));
     size_t got = 0;
     zmq_msg_t m;
     zmq_msg_init(&m);
@@ -156,7 +156,7 @@ static void s_zmq_receiver(size_t i, void *argp, int ready, int go)
     }
     zmq_msg_close(&m);
     child_result_t res = { got, b_now_us() };
-    cr_assert_eq(write(ready, &res, sizeof(res)), (ssize_t)sizeof(res));
+    CHECK(write(ready, &res, sizeof(res)) == (ssize_t)sizeof(res));
     zmq_close(r);
     zmq_ctx_term(ctx);
 }
@@ -164,21 +164,21 @@ static void s_zmq_receiver(size_t i, void *argp, int ready, int go)
 static double s_zmq_baseline(ingest_arg_t *a)
 {
     int rp[2];
-    cr_assert_eq(pipe(rp), 0);
+    CHECK(pipe(rp) == 0);
     pid_t rpid = fork();
-    cr_assert_geq(rpid, 0);
+    CHECK(rpid >= 0);
     if (rpid == 0) {
         close(rp[0]);
         s_zmq_receiver(0, a, rp[1], -1);
         _exit(0);
     }
     close(rp[1]);
-    cr_assert_eq(read(rp[0], a->endpoint, sizeof(a->endpoint)), (ssize_t)sizeof(a->endpoint));
-    cr_assert_eq(read(rp[0], a->server_pk, sizeof(a->server_pk)), (ssize_t)sizeof(a->server_pk));
+    CHECK(read(rp[0], a->endpoint, sizeof(a->endpoint)) == (ssize_t)sizeof(a->endpoint));
+    CHECK(read(rp[0], a->server_pk, sizeof(a->server_pk)) == (ssize_t)sizeof(a->server_pk));
     child_result_t res[4], rres;
     pid_t pids[4];
     uint64_t t0 = s_fork_run(4, s_zmq_sender, a, res, pids);
-    cr_assert_eq(read(rp[0], &rres, sizeof(rres)), (ssize_t)sizeof(rres));
+    CHECK(read(rp[0], &rres, sizeof(rres)) == (ssize_t)sizeof(rres));
     close(rp[0]);
     waitpid(rpid, NULL, 0);
     return (double)rres.n * 1e6 / (double)(rres.t_end - t0);
@@ -190,7 +190,7 @@ int b_ingest(const b_opts_t *o)
     for (int run = 1; run <= o->runs; run++) {
         h_env_t env;
         h_setup(&env, NULL);
-        cr_assert_eq(h_broker_start(&env, NULL), 0);
+        CHECK(h_broker_start(&env, NULL) == 0);
         ingest_arg_t a = { .env = &env, .per = o->quick ? 500 : (size_t)(o->secs * 4000) };
         uint64_t busy0, total0, bcpu0, bcpu1, c0 = 0, c1 = 0, acc0 = 0, acc1 = 0;
         b_machine(&busy0, &total0);
@@ -245,10 +245,10 @@ typedef struct e2e_world {
 static void s_world_up(e2e_world_t *w, const char *extra, int open_case)
 {
     h_setup(&w->env, extra);
-    cr_assert_eq(h_broker_start(&w->env, NULL), 0);
+    CHECK(h_broker_start(&w->env, NULL) == 0);
     for (int i = 0; i < 3; i++) {
         w->ag[i] = h_agency_add(&w->env, s_receivers[i]);
-        cr_assert_eq(h_agency_start(w->ag[i], NULL), 0);
+        CHECK(h_agency_start(w->ag[i], NULL) == 0);
     }
     w->pub = h_connect(&w->env, CAMHS);
     w->sseq = 1;
@@ -377,7 +377,7 @@ int b_catchup(const b_opts_t *o)
     size_t n = o->quick ? 3000 : 100000;
     h_env_t env;
     h_setup(&env, NULL);
-    cr_assert_eq(h_broker_start(&env, NULL), 0);
+    CHECK(h_broker_start(&env, NULL) == 0);
     h_agency_t *sc = h_agency_add(&env, SOCIAL);
     h_client_t *pub = h_connect(&env, CAMHS);
     uint64_t sseq = 1;
@@ -391,21 +391,21 @@ int b_catchup(const b_opts_t *o)
         for (size_t i = 0; i < k; i++)
             b_event_make(&env, &evs[i], CAMHS, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000321",
                          sseq++, 4, s_all, 0);
-        cr_assert_eq(b_publish_stream(pub->sock, evs, k, B_WINDOW, 10000, NULL), k);
+        CHECK(b_publish_stream(pub->sock, evs, k, B_WINDOW, 10000, NULL) == k);
         s_free_events(evs, k);
         done += k;
     }
     fprintf(stderr, "bench: catch-up: %zu events published with the daemon offline in %.1f s\n", n,
             (double)(b_now_us() - t0) / 1e6);
     uint64_t head = 0;
-    cr_assert_eq(b_status(&env, SOCIAL, NULL, &head, NULL, NULL), 0);
+    CHECK(b_status(&env, SOCIAL, NULL, &head, NULL, NULL) == 0);
     for (int run = 1; run <= o->runs; run++) {
         s_wipe_dir(sc->data);
         uint64_t busy0, total0, cpu0 = 0, cpu1 = 0, bcpu0 = 0, bcpu1 = 0;
         b_machine(&busy0, &total0);
         b_proc(env.pid, &bcpu0, NULL);
         uint64_t t_start = b_now_us();
-        cr_assert_eq(h_agency_start(sc, NULL), 0);
+        CHECK(h_agency_start(sc, NULL) == 0);
         /* Social care receives the referral that brought it in and every concern after. */
         uint64_t target = n + 1;
         uint64_t t_end = b_wait_applied(&env, &sc, 1, &target, 300000, 20);
@@ -415,11 +415,11 @@ int b_catchup(const b_opts_t *o)
         b_proc_loop(sc->pid, &loop1);
         b_proc(env.pid, &bcpu1, NULL);
         b_emit_load(S, run, busy0, total0);
-        cr_assert(t_end != 0);
+        CHECK(t_end != 0);
         uint64_t ack = 0;
         b_status(&env, SOCIAL, &ack, NULL, NULL, NULL);
-        cr_expect(ack >= head - 1, "broker: social care acknowledged %llu of %llu",
-                  (unsigned long long)ack, (unsigned long long)head);
+        CHECK_EXPECT(ack >= head - 1, "broker: social care acknowledged %llu of %llu",
+                     (unsigned long long)ack, (unsigned long long)head);
         b_emit(S, "events", run, (double)head, "events");
         b_emit(S, "seconds", run, (double)(t_end - t_start) / 1e6, "s");
         b_emit(S, "events_per_s", run, (double)head * 1e6 / (double)(t_end - t_start), "ev/s");
@@ -445,8 +445,20 @@ static int s_usage(void)
     return 2;
 }
 
+/* A failed check (the harness's or the bench's) stops the benchmark, which has no test to fail:
+ * print where and exit 3; a failed expectation only warns. */
+static void s_check_fail(const char *file, int line, int fatal, const char *msg)
+{
+    if (fatal) {
+        fprintf(stderr, "bench: %s:%d: %s failed\n", file, line, msg);
+        exit(3);
+    }
+    fprintf(stderr, "bench: %s:%d: warning: %s\n", file, line, msg);
+}
+
 int main(int argc, char **argv)
 {
+    check_fail_hook = s_check_fail;
     if (argc < 2)
         return s_usage();
     b_opts_t o = { .runs = 3, .quick = 0, .secs = 3 };
@@ -465,7 +477,7 @@ int main(int argc, char **argv)
     if (o.runs < 1 || o.secs <= 0)
         return s_usage();
     signal(SIGPIPE, SIG_IGN);
-    cr_assert_eq(seal_init(), 0);
+    CHECK(seal_init() == 0);
     const char *s = argv[1];
     if (strcmp(s, "ingest") == 0)
         return b_ingest(&o);

@@ -43,8 +43,8 @@ static int s_free_port(void)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t len = sizeof(a);
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    CHECK(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    CHECK(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
     close(fd);
     return ntohs(a.sin_port);
 }
@@ -79,7 +79,7 @@ static void s_on_subscribe(struct mosquitto *m, void *arg, int mid, int n, const
     m_sub_t *s = arg;
     (void)m, (void)mid, (void)n, (void)granted;
     if (s->ready_fd >= 0) {
-        cr_assert_eq(write(s->ready_fd, "r", 1), 1);
+        CHECK(write(s->ready_fd, "r", 1) == 1);
     }
 }
 
@@ -108,7 +108,7 @@ static void s_subscriber(m_shared_t *sh, int idx, int port, int ready_fd)
     mosquitto_connect_callback_set(m, s_on_connect_sub);
     mosquitto_subscribe_callback_set(m, s_on_subscribe);
     mosquitto_message_callback_set(m, s_on_message);
-    cr_assert_eq(mosquitto_connect(m, "127.0.0.1", port, 60), MOSQ_ERR_SUCCESS);
+    CHECK(mosquitto_connect(m, "127.0.0.1", port, 60) == MOSQ_ERR_SUCCESS);
     mosquitto_loop_forever(m, 1000, 1);
     mosquitto_destroy(m);
     mosquitto_lib_cleanup();
@@ -128,13 +128,13 @@ static void s_phase(int port, size_t n, double rate, const char *prefix, int run
     m_shared_t sh = { NULL, n };
     size_t bytes = sizeof(uint64_t) * n * M_SUBS;
     sh.recv_us = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    cr_assert(sh.recv_us != MAP_FAILED);
+    CHECK(sh.recv_us != MAP_FAILED);
     int ready[2];
-    cr_assert_eq(pipe(ready), 0);
+    CHECK(pipe(ready) == 0);
     pid_t pids[M_SUBS];
     for (int i = 0; i < M_SUBS; i++) {
         pids[i] = fork();
-        cr_assert_geq(pids[i], 0);
+        CHECK(pids[i] >= 0);
         if (pids[i] == 0) {
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             close(ready[0]);
@@ -145,14 +145,14 @@ static void s_phase(int port, size_t n, double rate, const char *prefix, int run
     close(ready[1]);
     char c;
     for (int i = 0; i < M_SUBS; i++)
-        cr_assert_eq(read(ready[0], &c, 1), 1);
+        CHECK(read(ready[0], &c, 1) == 1);
     close(ready[0]);
 
     struct mosquitto *m = mosquitto_new(NULL, true, NULL);
     s_tune(m);
     mosquitto_publish_callback_set(m, s_on_publish);
-    cr_assert_eq(mosquitto_connect(m, "127.0.0.1", port, 60), MOSQ_ERR_SUCCESS);
-    cr_assert_eq(mosquitto_loop_start(m), MOSQ_ERR_SUCCESS);
+    CHECK(mosquitto_connect(m, "127.0.0.1", port, 60) == MOSQ_ERR_SUCCESS);
+    CHECK(mosquitto_loop_start(m) == MOSQ_ERR_SUCCESS);
     s_acked = 0;
     uint64_t *sent = calloc(n, sizeof(*sent));
     uint8_t payload[B_BODY_BYTES];
@@ -169,8 +169,8 @@ static void s_phase(int port, size_t n, double rate, const char *prefix, int run
         uint64_t idx = i;
         memcpy(payload, &idx, sizeof(idx));
         sent[i] = b_now_us();
-        cr_assert_eq(mosquitto_publish(m, NULL, M_TOPIC, sizeof(payload), payload, 1, false),
-                     MOSQ_ERR_SUCCESS);
+        CHECK(mosquitto_publish(m, NULL, M_TOPIC, sizeof(payload), payload, 1, false) ==
+              MOSQ_ERR_SUCCESS);
     }
     int status = 0;
     for (int i = 0; i < M_SUBS; i++) {
@@ -230,14 +230,14 @@ int b_mosquitto(const b_opts_t *o)
         return 0;
     }
     char dir[] = "/tmp/tacnet-mosq-XXXXXX", conf[600], log[600];
-    cr_assert_not_null(mkdtemp(dir));
+    CHECK(mkdtemp(dir) != NULL);
     snprintf(conf, sizeof(conf), "%s/mosquitto.conf", dir);
     snprintf(log, sizeof(log), "%s/mosquitto.log", dir);
     mosquitto_lib_init();
     for (int run = 1; run <= o->runs; run++) {
         int port = s_free_port();
         FILE *f = fopen(conf, "w");
-        cr_assert_not_null(f);
+        CHECK(f != NULL);
         fprintf(f,
                 "# written by tacnet-bench: loopback only, no persistence\n"
                 "listener %d 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n"
@@ -246,7 +246,7 @@ int b_mosquitto(const b_opts_t *o)
                 port, M_WINDOW);
         fclose(f);
         pid_t pid = fork();
-        cr_assert_geq(pid, 0);
+        CHECK(pid >= 0);
         if (pid == 0) {
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -260,7 +260,7 @@ int b_mosquitto(const b_opts_t *o)
         }
         for (int k = 0; k < 500 && !s_port_open(port); k++)
             h_sleep_ms(10);
-        cr_assert(s_port_open(port));
+        CHECK(s_port_open(port));
         uint64_t busy0, total0, cpu0 = 0, cpu1 = 0;
         b_machine(&busy0, &total0);
         b_proc(pid, &cpu0, NULL);

@@ -117,7 +117,7 @@ static agency_t *s_agency_open(h_env_t *e, h_agency_t *a, const agency_profile_t
     agency_t *ag = agency_new(&cfg, &err, why, sizeof(why));
     if (!ag)
         fprintf(stderr, "bench: preload: %s: %s\n", profile->name, why);
-    cr_assert_not_null(ag);
+    CHECK(ag != NULL);
     return ag;
 }
 
@@ -149,7 +149,7 @@ static void s_preload_event(h_env_t *e, b_event_t *ev, Tacnet__Header **h, const
     memcpy(ev->msg_id, p.msg_id, 16);
     int err = 0;
     *h = wire_header_unpack(ev->header, ev->hlen, &err);
-    cr_assert_not_null(*h);
+    CHECK(*h != NULL);
 }
 
 /* One preload writer: WHO 0 is the broker's journal, 1..3 a daemon's view. Appends ADD events
@@ -163,8 +163,8 @@ static void s_preload_writer(h_env_t *e, h_agency_t **agencies, int who, const c
     slice_t s = { .roster = e->roster };
     if (who == 0) {
         s.j = journal_open(e->data, (size_t)8192 << 20, &err);
-        cr_assert_not_null(s.j);
-        cr_assert_eq(journal_head(s.j), head0);
+        CHECK(s.j != NULL);
+        CHECK(journal_head(s.j) == head0);
     } else {
         s.ag = s_agency_open(e, agencies[who - 1], profiles[who - 1]);
     }
@@ -186,7 +186,7 @@ static void s_preload_writer(h_env_t *e, h_agency_t **agencies, int who, const c
                           : store_write(s.ag->store, s_view_slice, &s);
         if (rc != 0)
             fprintf(stderr, "bench: preload writer %d: %s\n", who, tacnet_errname(rc));
-        cr_assert_eq(rc, 0);
+        CHECK(rc == 0);
         for (size_t i = 0; i < s.n; i++) {
             b_event_free(&s.evs[i]);
             wire_free(&s.h[i]->base);
@@ -212,7 +212,7 @@ static void s_preload(h_env_t *e, h_agency_t **agencies, const char *ref, uint64
     pid_t pids[4];
     for (int who = 0; who < 4; who++) {
         pids[who] = fork();
-        cr_assert_geq(pids[who], 0);
+        CHECK(pids[who] >= 0);
         if (pids[who] == 0) {
             s_preload_writer(e, agencies, who, ref, *sseq, head0, add, created_ms);
             _exit(0);
@@ -221,7 +221,7 @@ static void s_preload(h_env_t *e, h_agency_t **agencies, const char *ref, uint64
     for (int who = 0; who < 4; who++) {
         int st = 0;
         waitpid(pids[who], &st, 0);
-        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
     *sseq += add;
 }
@@ -233,20 +233,20 @@ int b_scale(const b_opts_t *o)
     size_t n_levels = o->quick ? 2 : 3;
     h_env_t env;
     h_setup(&env, "map_size_mb = 8192");
-    cr_assert_eq(h_broker_start(&env, NULL), 0);
+    CHECK(h_broker_start(&env, NULL) == 0);
     h_agency_t *ag[3];
     for (int i = 0; i < 3; i++) {
         ag[i] = h_agency_add(&env, s_receivers[i]);
-        cr_assert_eq(h_agency_start(ag[i], NULL), 0);
+        CHECK(h_agency_start(ag[i], NULL) == 0);
     }
     const char *ref = "LA7-2026-000456";
     uint64_t sseq = 1, head = 0;
     h_client_t *pub = h_connect(&env, CAMHS);
     b_case_open_all(&env, pub->sock, ref, &sseq);
     uint64_t opened[3] = { 3, 2, 1 }; /* school, hv, social care saw 3, 2 and 1 of the 4 */
-    cr_assert(b_wait_applied(&env, ag, 3, opened, 10000, 10) != 0);
+    CHECK(b_wait_applied(&env, ag, 3, opened, 10000, 10) != 0);
     for (size_t l = 0; l < n_levels; l++) {
-        cr_assert_eq(b_status(&env, CAMHS, NULL, &head, NULL, NULL), 0);
+        CHECK(b_status(&env, CAMHS, NULL, &head, NULL, NULL) == 0);
         h_close(&pub);
         for (int i = 0; i < 3; i++)
             h_agency_signal_wait(ag[i], SIGTERM);
@@ -258,9 +258,9 @@ int b_scale(const b_opts_t *o)
         snprintf(S, sizeof(S), "scale_%zu", levels[l]);
         b_emit(S, "preload_seconds", 1, (double)(b_now_us() - t) / 1e6, "s");
         b_emit(S, "preload_events", 1, (double)add, "events");
-        cr_assert_eq(h_broker_start(&env, NULL), 0);
+        CHECK(h_broker_start(&env, NULL) == 0);
         for (int i = 0; i < 3; i++)
-            cr_assert_eq(h_agency_start(ag[i], NULL), 0);
+            CHECK(h_agency_start(ag[i], NULL) == 0);
         pub = h_connect(&env, CAMHS);
         for (int run = 1; run <= o->runs; run++) {
             size_t n = o->quick ? 500 : (size_t)(o->secs * 4000);
@@ -287,7 +287,7 @@ int b_scale(const b_opts_t *o)
                 cpu += (double)(cpu1[i] - cpu0[i]);
             }
             b_emit_load(S, run, busy0, total0);
-            cr_assert(t1 != 0);
+            CHECK(t1 != 0);
             b_emit(S, "delivered_per_s", run, (double)acked * 1e6 / (double)(t1 - t0), "ev/s");
             b_emit(S, "cpu_us_per_event", run, cpu / (double)acked, "us");
             /* Which process grows with the journal and the views: the broker, or the daemons

@@ -150,11 +150,11 @@ void b_case_open_all(h_env_t *e, void *sock, const char *ref, uint64_t *sseq)
     const uint32_t all[] = { C, S, H, SC };
     b_event_t ev;
     b_event_make(e, &ev, C, TACNET__EVENT_KIND__CONCERN, ref, (*sseq)++, 1, all, 0);
-    cr_assert_eq(b_publish_one(sock, &ev), 0);
+    CHECK(b_publish_one(sock, &ev) == 0);
     b_event_free(&ev);
     for (size_t i = 1; i < 4; i++) {
         b_event_make(e, &ev, C, TACNET__EVENT_KIND__REFERRAL, ref, (*sseq)++, i + 1, all, all[i]);
-        cr_assert_eq(b_publish_one(sock, &ev), 0);
+        CHECK(b_publish_one(sock, &ev) == 0);
         b_event_free(&ev);
     }
 }
@@ -321,13 +321,13 @@ int b_baseline(const b_opts_t *o)
     const char *S = "baseline";
     for (int run = 1; run <= o->runs; run++) {
         char dir[] = "/tmp/tacnet-bench-lmdb-XXXXXX", path[600];
-        cr_assert_not_null(mkdtemp(dir));
+        CHECK(mkdtemp(dir) != NULL);
         MDB_env *env;
         MDB_dbi dbi;
         MDB_txn *txn;
-        cr_assert_eq(mdb_env_create(&env), 0);
+        CHECK(mdb_env_create(&env) == 0);
         mdb_env_set_mapsize(env, (size_t)1 << 30);
-        cr_assert_eq(mdb_env_open(env, dir, 0, 0600), 0);
+        CHECK(mdb_env_open(env, dir, 0, 0600) == 0);
         uint8_t val[B_BODY_BYTES] = { 0 }, key[8];
         size_t cap = 200000, n = 0;
         double *lat = malloc(cap * sizeof(*lat));
@@ -336,11 +336,11 @@ int b_baseline(const b_opts_t *o)
             uint64_t t = b_now_us();
             store_u64_put(key, n + 1);
             MDB_val k = { 8, key }, v = { sizeof(val), val };
-            cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+            CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0);
             if (n == 0)
-                cr_assert_eq(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
-            cr_assert_eq(mdb_put(txn, dbi, &k, &v, MDB_APPEND), 0);
-            cr_assert_eq(mdb_txn_commit(txn), 0);
+                CHECK(mdb_dbi_open(txn, NULL, 0, &dbi) == 0);
+            CHECK(mdb_put(txn, dbi, &k, &v, MDB_APPEND) == 0);
+            CHECK(mdb_txn_commit(txn) == 0);
             lat[n++] = (double)(b_now_us() - t) / 1000.0;
         }
         b_emit(S, "lmdb_sync_commits_per_s", run, (double)n * 1e6 / (double)(b_now_us() - t0),

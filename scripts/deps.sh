@@ -1,27 +1,74 @@
 #!/usr/bin/env bash
-# Install the Debian packages tacnet needs to build, test and run.
-# Idempotent: does nothing when every package is present. When not root and
-# something is missing, prints the exact apt-get command and exits 1.
+# Install the Debian packages one part of tacnet needs, by set:
+#   build        compile the binaries (`make`)
+#   run          build + what `make run` uses (python3 for the scenario scripts)
+#   test         build + Criterion and what the integration tests start (`make test`: python3
+#                with zmq and protobuf, and protoc, for the Python example)
+#   format       clang-format (`make format`, `make format-check`)
+#   browser      build + Chromium and node/npm (`make test-browser`)
+#   bench        build + mosquitto and its client library, python3 for the report (`make bench`)
+#   fuzz         build + clang with libFuzzer (`make fuzz-build`, `make fuzz`)
+#   valgrind     test + valgrind and mdb_stat (`make test-valgrind`)
+#   reliability  test + fuzz + tcpdump, tc/ip (network namespaces) and mdb_stat
+#                (`make test-reliability`)
+#   all          every set (CI)
+# Usage: scripts/deps.sh [SET...] (no set: all).
+# Idempotent: does nothing when every package is present. When not root and something is
+# missing, prints the exact apt-get command and exits 1.
 set -euo pipefail
 
-PKGS=(
-    build-essential pkg-config clang-format
-    libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
-    liblmdb-dev lmdb-utils libsodium-dev libcriterion-dev
-    libmicrohttpd-dev libjansson-dev libinih-dev
-    python3 python3-zmq python3-protobuf protobuf-compiler
-    chromium
-    mosquitto libmosquitto-dev
-    tcpdump valgrind iproute2
-)
+BUILD=(build-essential pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
+    libsodium-dev libmicrohttpd-dev libjansson-dev libinih-dev)
+RUN=(python3)
+TEST=(libcriterion-dev python3 python3-zmq python3-protobuf protobuf-compiler)
+FORMAT=(clang-format)
+BROWSER=(chromium)
+BENCH=(mosquitto libmosquitto-dev python3)
+FUZZ=(clang)
+VALGRIND=(valgrind lmdb-utils)
+RELIABILITY=(tcpdump iproute2 lmdb-utils)
+
+PKGS=()
+node=0
+add_set() {
+    case "$1" in
+    build) PKGS+=("${BUILD[@]}") ;;
+    run) PKGS+=("${BUILD[@]}" "${RUN[@]}") ;;
+    test) PKGS+=("${BUILD[@]}" "${TEST[@]}") ;;
+    format) PKGS+=("${FORMAT[@]}") ;;
+    browser)
+        PKGS+=("${BUILD[@]}" "${BROWSER[@]}")
+        node=1
+        ;;
+    bench) PKGS+=("${BUILD[@]}" "${BENCH[@]}") ;;
+    fuzz) PKGS+=("${BUILD[@]}" "${FUZZ[@]}") ;;
+    valgrind) PKGS+=("${BUILD[@]}" "${TEST[@]}" "${VALGRIND[@]}") ;;
+    reliability) PKGS+=("${BUILD[@]}" "${TEST[@]}" "${FUZZ[@]}" "${RELIABILITY[@]}") ;;
+    all)
+        for s in build run test format browser bench fuzz valgrind reliability; do
+            add_set "$s"
+        done
+        ;;
+    *)
+        echo "deps.sh: unknown set '$1' (build run test format browser bench fuzz valgrind reliability all)" >&2
+        exit 2
+        ;;
+    esac
+}
+if [ $# -eq 0 ]; then
+    add_set all
+fi
+for s in "$@"; do
+    add_set "$s"
+done
 # make test-browser runs playwright-core from npm: Debian's nodejs and npm, unless a node and
 # npm are already installed (another nodejs package conflicts with Debian's npm).
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+if [ $node = 1 ] && { ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; }; then
     PKGS+=(nodejs npm)
 fi
 
 missing=()
-for p in "${PKGS[@]}"; do
+for p in $(printf '%s\n' "${PKGS[@]}" | sort -u); do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$p")
     fi

@@ -36,7 +36,7 @@ for t in "$build"/tests/unit/test_*; do
 done
 
 # The reliability runs: the test binary natively, the processes it starts under valgrind
-# (tests/integration/harness.c prefixes their exec with TACNET_WRAP).
+# (tests/support/harness.c prefixes their exec with TACNET_WRAP).
 export TACNET_WRAP="${vg[*]} --log-file=$out/proc.%p.vg"
 export REL_EVENTS=${REL_EVENTS:-200} REL_KILLS=${REL_KILLS:-2} REL_READY_MAX_MS=60000 \
     TACNET_REL_STATS=

@@ -1,15 +1,14 @@
-/* provision: keys, policies and the signed roster for a partnership. */
+/* provision: keys and the signed roster for a partnership (its policies come from policyfile). */
 #include "provision.h"
 #include "err.h"
 #include "clock.h"
-#include "names.h"
+#include "policyfile.h"
 #include "roster.h"
 #include "seal.h"
 #include "wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,231 +29,6 @@ static const struct {
     { TACNET__AGENCY__PARTNERSHIP, "partnership" },
 };
 #define N_NODES (sizeof(s_nodes) / sizeof(s_nodes[0]))
-
-typedef struct {
-    Tacnet__Roster *r;
-    const char *file;
-    char *why;
-    size_t whylen;
-    int failed;
-} parse_ctx_t;
-
-/* Debian's inih passes no line number to handlers, so reasons name the section and key. */
-static int s_fail(parse_ctx_t *p, const char *section, const char *key, const char *what)
-{
-    snprintf(p->why, p->whylen, "%s: [%s] %s: %s", p->file, section, key, what);
-    p->failed = 1;
-    return 0; /* stop inih */
-}
-
-static Tacnet__SharingRule *s_rule(Tacnet__Roster *r, Tacnet__Agency a)
-{
-    Tacnet__SharingPolicy *sp = r->sharing;
-    for (size_t i = 0; i < sp->n_rules; i++)
-        if (sp->rules[i]->agency == a)
-            return sp->rules[i];
-    sp->rules = xrealloc(sp->rules, (sp->n_rules + 1) * sizeof(*sp->rules));
-    Tacnet__SharingRule *rule = xcalloc(1, sizeof(*rule));
-    tacnet__sharing_rule__init(rule);
-    rule->agency = a;
-    sp->rules[sp->n_rules++] = rule;
-    return rule;
-}
-
-/* "routine, health" -> enum list. Returns 0 or -1 naming the bad word in BAD. */
-static int s_classes(const char *value, Tacnet__Sensitivity **out, size_t *n, char *bad,
-                     size_t badlen)
-{
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", value);
-    *n = 0;
-    *out = xcalloc(4, sizeof(**out));
-    for (char *save = NULL, *w = strtok_r(buf, ", \t", &save); w;
-         w = strtok_r(NULL, ", \t", &save)) {
-        int v;
-        if (names_enum_parse(&tacnet__sensitivity__descriptor, w, &v) != 0 || v == 0 || *n >= 4) {
-            snprintf(bad, badlen, "%s", w);
-            return -1;
-        }
-        (*out)[(*n)++] = (Tacnet__Sensitivity)v;
-    }
-    return 0;
-}
-
-static int s_on_sharing(void *user, const char *section, const char *key, const char *value)
-{
-    parse_ctx_t *p = user;
-    Tacnet__Roster *r = p->r;
-    if (strcmp(section, "policy") == 0) {
-        char *end;
-        long v = strtol(value, &end, 10);
-        if (*value == 0 || *end || v < 0 || v > 1000000)
-            return s_fail(p, section, key, "not a whole number");
-        if (strcmp(key, "version") == 0) {
-            r->policy_version = (uint32_t)v;
-            r->has_policy_version = 1;
-        } else if (strcmp(key, "expiry_hours") == 0) {
-            r->sharing->expiry_hours = (uint32_t)v;
-            r->sharing->has_expiry_hours = 1;
-        } else if (strcmp(key, "expiry_seconds") == 0) {
-            r->sharing->expiry_seconds = (uint32_t)v;
-            r->sharing->has_expiry_seconds = 1;
-        } else {
-            return s_fail(p, section, key, "unknown key");
-        }
-        return 1;
-    }
-    int a;
-    if (names_enum_parse(&tacnet__agency__descriptor, section, &a) != 0 || a == 0 ||
-        a == TACNET__AGENCY__BROKER)
-        return s_fail(p, section, key, "unknown agency section");
-    Tacnet__SharingRule *rule = s_rule(r, (Tacnet__Agency)a);
-    char bad[64];
-    int rc;
-    if (strcmp(key, "with_consent") == 0) {
-        free(rule->with_consent);
-        rc = s_classes(value, &rule->with_consent, &rule->n_with_consent, bad, sizeof(bad));
-    } else if (strcmp(key, "without_consent") == 0) {
-        free(rule->without_consent);
-        rc = s_classes(value, &rule->without_consent, &rule->n_without_consent, bad, sizeof(bad));
-    } else {
-        return s_fail(p, section, key, "unknown key");
-    }
-    if (rc != 0)
-        return s_fail(p, section, key, "classes are routine, health, safeguarding");
-    return 1;
-}
-
-static Tacnet__EscalationStage *s_stage(Tacnet__EscalationPolicy *e, uint32_t n)
-{
-    for (size_t i = 0; i < e->n_stages; i++)
-        if (e->stages[i]->stage == n)
-            return e->stages[i];
-    e->stages = xrealloc(e->stages, (e->n_stages + 1) * sizeof(*e->stages));
-    Tacnet__EscalationStage *s = xcalloc(1, sizeof(*s));
-    tacnet__escalation_stage__init(s);
-    s->stage = n;
-    e->stages[e->n_stages++] = s;
-    return s;
-}
-
-static int s_on_escalation(void *user, const char *section, const char *key, const char *value)
-{
-    parse_ctx_t *p = user;
-    Tacnet__EscalationPolicy *e = p->r->escalation;
-    if (strncmp(section, "stage", 5) == 0 && section[5] >= '1' && section[5] <= '4' &&
-        section[6] == 0) {
-        Tacnet__EscalationStage *s = s_stage(e, (uint32_t)(section[5] - '0'));
-        if (strcmp(key, "audience") == 0) {
-            int v;
-            if (names_enum_parse(&tacnet__role__descriptor, value, &v) != 0 || v == 0)
-                return s_fail(p, section, key,
-                              "not a role (practitioner, line_manager, dsl, partnership_lead)");
-            s->audience = (Tacnet__Role)v;
-            return 1;
-        }
-        char *end;
-        long v = strtol(value, &end, 10);
-        if (*value == 0 || *end || v < 0 || v > 100000)
-            return s_fail(p, section, key, "not a whole number");
-        if (strcmp(key, "working_days") == 0) {
-            s->working_days = (uint32_t)v;
-            s->has_working_days = 1;
-        } else if (strcmp(key, "urgent_hours") == 0) {
-            s->urgent_hours = (uint32_t)v;
-            s->has_urgent_hours = 1;
-        } else if (strcmp(key, "seconds") == 0) {
-            s->seconds = (uint32_t)v;
-            s->has_seconds = 1;
-        } else {
-            return s_fail(p, section, key, "unknown key");
-        }
-        return 1;
-    }
-    if (strcmp(section, "escalation") != 0)
-        return s_fail(p, section, key, "unknown section");
-    char *end;
-    long v = strtol(value, &end, 10);
-    if (*value == 0 || *end || v < 0 || v > 1000000)
-        return s_fail(p, section, key, "not a whole number");
-    if (strcmp(key, "level_gap") == 0) {
-        e->level_gap = (uint32_t)v;
-        e->has_level_gap = 1;
-    } else if (strcmp(key, "non_response_hours") == 0) {
-        e->non_response_hours = (uint32_t)v;
-        e->has_non_response_hours = 1;
-    } else if (strcmp(key, "non_response_seconds") == 0) {
-        e->non_response_seconds = (uint32_t)v;
-        e->has_non_response_seconds = 1;
-    } else {
-        return s_fail(p, section, key, "unknown key");
-    }
-    return 1;
-}
-
-static int s_parse(const char *path, ini_handler fn, parse_ctx_t *p)
-{
-    p->file = path;
-    int rc = ini_parse(path, fn, p);
-    if (rc == -1) {
-        snprintf(p->why, p->whylen, "%s: cannot open: %s", path, strerror(errno));
-        return TACNET_ENOTFOUND;
-    }
-    if (p->failed)
-        return TACNET_ECONFIG;
-    if (rc > 0) {
-        snprintf(p->why, p->whylen, "%s:%d: not a key = value line", path, rc);
-        return TACNET_ECONFIG;
-    }
-    return 0;
-}
-
-int provision_policy_load(const char *sharing_path, const char *escalation_path, Tacnet__Roster *r,
-                          char *why, size_t whylen)
-{
-    r->sharing = xcalloc(1, sizeof(*r->sharing));
-    tacnet__sharing_policy__init(r->sharing);
-    r->escalation = xcalloc(1, sizeof(*r->escalation));
-    tacnet__escalation_policy__init(r->escalation);
-    parse_ctx_t p = { .r = r, .why = why, .whylen = whylen };
-    int rc = s_parse(sharing_path, s_on_sharing, &p);
-    if (rc == 0)
-        rc = s_parse(escalation_path, s_on_escalation, &p);
-    if (rc != 0)
-        return rc;
-    Tacnet__EscalationPolicy *e = r->escalation;
-    for (uint32_t n = 1; n <= 4; n++) {
-        size_t i = 0;
-        while (i < e->n_stages && e->stages[i]->stage != n)
-            i++;
-        if (i == e->n_stages || !e->stages[i]->audience) {
-            snprintf(why, whylen, "%s: [stage%u] with an audience is required", escalation_path, n);
-            return TACNET_ECONFIG;
-        }
-    }
-    return 0;
-}
-
-void provision_policy_free(Tacnet__Roster *r)
-{
-    if (r->sharing) {
-        for (size_t i = 0; i < r->sharing->n_rules; i++) {
-            free(r->sharing->rules[i]->with_consent);
-            free(r->sharing->rules[i]->without_consent);
-            free(r->sharing->rules[i]);
-        }
-        free(r->sharing->rules);
-        free(r->sharing);
-        r->sharing = NULL;
-    }
-    if (r->escalation) {
-        for (size_t i = 0; i < r->escalation->n_stages; i++)
-            free(r->escalation->stages[i]);
-        free(r->escalation->stages);
-        free(r->escalation);
-        r->escalation = NULL;
-    }
-}
 
 /* mkdir -p; the last component is made (or narrowed to) 0700. */
 static int s_mkdir(const char *path)
@@ -309,8 +83,7 @@ int provision_run(const provision_opts_t *o, FILE *err)
                 path);
         return TACNET_EEXISTS;
     }
-    if ((rc = provision_policy_load(o->sharing_path, o->escalation_path, &r, why, sizeof(why))) !=
-        0) {
+    if ((rc = policyfile_load(o->sharing_path, o->escalation_path, &r, why, sizeof(why))) != 0) {
         fprintf(err, "tacnet provision: %s (%s)\n", why, tacnet_errname(rc));
         goto fail;
     }
@@ -377,7 +150,7 @@ fail_io:
 fail:
 done:
     free(signed_roster);
-    provision_policy_free(&r);
+    policyfile_free(&r);
     for (size_t i = 0; i < N_NODES; i++)
         seal_keys_destroy(&keys[i]);
     seal_keys_destroy(&root);

@@ -1,5 +1,5 @@
 /* provision: `tacnet provision` — the offline root key, a key set per node and the signed
- * roster with the partnership's sharing and escalation policy (docs/ARCHITECTURE.md, Keys).
+ * roster with the partnership's sharing and escalation policy (read by common/policyfile; docs/ARCHITECTURE.md, Keys).
  */
 #ifndef TACNET_CLI_PROVISION_H
 #define TACNET_CLI_PROVISION_H
@@ -34,12 +34,5 @@ int provision_rotate(const char *dir, const char *name, unsigned overlap_seconds
  * and disconnects it from then, recipients refuse events it signed dated from then. Roster
  * version + 1, signed again. Returns 0 or a TACNET_E* code. */
 int provision_revoke(const char *dir, const char *name, uint32_t key_id, uint64_t at_ms, FILE *err);
-
-/* Parse the policy files into R (sharing and escalation). WHY names file:line on error. */
-int provision_policy_load(const char *sharing_path, const char *escalation_path, Tacnet__Roster *r,
-                          char *why, size_t whylen);
-
-/* Free what provision_policy_load allocated inside R. */
-void provision_policy_free(Tacnet__Roster *r);
 
 #endif

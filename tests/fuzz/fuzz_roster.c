@@ -1,5 +1,5 @@
-/* libFuzzer entry for the roster decoder (see fuzz_targets.c). */
-#include "fuzz_targets.c"
+/* libFuzzer entry for the roster decoder (see tests/support/fuzz_targets.h). */
+#include "fuzz_targets.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

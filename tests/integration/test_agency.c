@@ -1,12 +1,21 @@
 /* Integration tests of the agency daemons: the real tacnet-broker and tacnet-<agency> processes
  * on loopback, driven through libtacnet-client as an agency's own systems would. */
-#include "harness.c"
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "err.h"
 
 #include <jansson.h>
 
 #include "client/client.h"
 #include "pbjson.h"
-#include "../support/pbjson_fixture.h"
+#include "pbjson_fixture.h"
 
 #define S       TACNET__AGENCY__SCHOOL
 #define SC      TACNET__AGENCY__SOCIAL_CARE
@@ -49,8 +58,8 @@ static h_agency_t *s_up(uint32_t agency)
  * be NULL) and the reply in *REPLY_P (may be NULL: freed here). */
 static int s_publish(tn_client_t *c, const char *json, uint8_t *msg_id, Tacnet__ApiReply **reply_p)
 {
-    Tacnet__PublishRequest *req =
-        (Tacnet__PublishRequest *)t_message_from_json(&tacnet__publish_request__descriptor, json);
+    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_fixture_message(
+        &tacnet__publish_request__descriptor, json);
     Tacnet__ApiReply *reply = NULL;
     int rc = tn_client_publish(c, req, &reply, CALL_MS);
     protobuf_c_message_free_unpacked(&req->base, NULL);

@@ -1,12 +1,19 @@
 /* Back-pressure end to end: an agency daemon publishing faster than the broker's quota_per_s
  * gets E_QUOTA refusals, keeps every refused event in its outbox and resends it in order, so
  * every event arrives exactly once, in order, and none becomes a dead letter. */
-#include "harness.c"
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
 
 #include <jansson.h>
 
 #include "client/client.h"
-#include "../support/pbjson_fixture.h"
+#include "pbjson_fixture.h"
 
 #define S       TACNET__AGENCY__SCHOOL
 #define CASE    "LA7-2026-000321"
@@ -24,8 +31,8 @@ static void s_publish(tn_client_t *c, int i)
              "\"sensitivity\":\"routine\",\"body\":{\"concern\":{\"category\":\"attendance\","
              "\"summary\":\"Late on day %d.\"}}}",
              i);
-    Tacnet__PublishRequest *req =
-        (Tacnet__PublishRequest *)t_message_from_json(&tacnet__publish_request__descriptor, text);
+    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_fixture_message(
+        &tacnet__publish_request__descriptor, text);
     Tacnet__ApiReply *r = NULL;
     int rc = tn_client_publish(c, req, &r, CALL_MS);
     cr_assert_eq(rc, 0, "publish %d refused: %s", i, tacnet_errname(rc));

@@ -1,5 +1,17 @@
 /* broker: the real tacnet-broker on loopback, driven frame by frame by a raw agency client. */
-#include "harness.c"
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
 
 #include <jansson.h>
 

@@ -1,7 +1,18 @@
 /* escalation: the real broker running professional-disagreement escalations on a seconds-scale
  * policy, watched by raw clients for each party, the lead professional's agency and the
  * partnership contact. */
-#include "harness.c"
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
 
 #include <jansson.h>
 

@@ -1,6 +1,14 @@
 /* Integration tests of the dashboard and HTTP/JSON API: real broker and agency daemons on
  * loopback, spoken to over plain sockets by a tiny HTTP/1.1 client (no new dependency). */
-#include "harness.c"
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>

@@ -1,6 +1,12 @@
 /* Non-delivery reports (docs/DOMAIN.md): an event a recipient has not applied within the sharing
  * policy's expiry produces one broker-signed report to its sender, never silence. */
-#include "harness.c"
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #define CAMHS  TACNET__AGENCY__CAMHS
 #define SCHOOL TACNET__AGENCY__SCHOOL

@@ -1,7 +1,9 @@
 /* The Python example under deploy/examples/python drives a real agency daemon's local API: the
  * API is language-neutral (protobuf over a ZeroMQ socket). Runs Debian's /usr/bin/python3 with
  * python3-zmq and python3-protobuf, which scripts/deps.sh installs. */
-#include "harness.c"
+#include "harness.h"
+
+#include <sys/wait.h>
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,8 +1,21 @@
 /* Reliability T13, T14, T17, T18, T20, T22: a table of malformed inputs and attacks against the
  * real broker on loopback. Every refusal must carry its documented code and leave the broker's
  * data.mdb byte-identical; a known good publish still succeeds afterwards. */
-#include "../integration/harness.c"
-#include "rel.c"
+#include "harness.h"
+#include "rel.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+#include <jansson.h>
+
+#include "err.h"
 
 #include <lmdb.h>
 #include <sys/stat.h>

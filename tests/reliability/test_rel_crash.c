@@ -1,8 +1,15 @@
 /* Reliability T01-T03: kill -9 loops on the broker and on the agency daemons, and a sweep over
  * every FAULT_POINT in the source. Real processes on loopback; the checker reads every daemon's
  * view afterwards (rel.h). Sizes: REL_EVENTS, REL_KILLS, REL_AGENCY_KILLS, REL_SEEDS. */
-#include "../integration/harness.c"
-#include "rel.c"
+#include "harness.h"
+#include "rel.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <dirent.h>
 

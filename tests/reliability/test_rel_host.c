@@ -1,8 +1,16 @@
 /* Reliability T12, T21, T22: raw TCP connections that never authenticate must not stop a real
  * agency; audit chains flag every mutation; daemons are not dumpable and keep keys out of their
  * files. Real processes on loopback. */
-#include "../integration/harness.c"
-#include "rel.c"
+#include "harness.h"
+#include "rel.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <lmdb.h>

@@ -16,8 +16,20 @@
  * Sizes (CI defaults, REL_SIZE=large in brackets): REL_NET_EVENTS 400 [10000],
  * REL_NET_FAULT_SECONDS 15 [120], REL_PARTITIONS 2 [5], REL_PARTITION_SECONDS 3 [30].
  */
-#include "../integration/harness.c"
-#include "rel.c"
+#include "harness.h"
+#include "rel.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "err.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -6,8 +6,15 @@
  * the key (raw or wrapped) nor the case's event ciphertext anywhere in data.mdb, free pages
  * included; the held case stays readable; the audit chain verifies. A crash between the
  * compacted copy and its rename is recovered by the next sweep. */
-#include "../integration/harness.c"
-#include "rel.c"
+#include "harness.h"
+#include "rel.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 
 #include <lmdb.h>
 #include <sodium.h>

@@ -3,8 +3,25 @@
  * a bounded soak with floods and kill -9 loses and repeats nothing while the broker's memory and
  * descriptors stay flat. Sizes: REL_SOAK_SECONDS (90; large 1800), REL_SOAK_RATE (200 ev/s),
  * REL_SOAK_KILL_S (20), REL_SOAK_UNAUTH_PER_MIN (1000), REL_SOAK_QUOTA (100 ev/s per agency). */
-#include "../integration/harness.c"
-#include "rel.c"
+#include "harness.h"
+#include "rel.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+#include <jansson.h>
+
+#include "err.h"
+#include "pbjson.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

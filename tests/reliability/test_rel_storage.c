@@ -2,8 +2,21 @@
  * for a weaker LMDB mode), storage exhaustion (a map ceiling, then a full tmpfs), corruption of
  * copies of a broker journal and an agency view (the startup integrity walk refuses or proves
  * the data whole), and a hot backup restored under load. Real processes on loopback. */
-#include "../integration/harness.c"
-#include "rel.c"
+#include "harness.h"
+#include "rel.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
 
 #include <lmdb.h>
 #include <sys/mount.h>

@@ -1,11 +1,13 @@
 /* casestate: the fold of a synthetic case's timeline into state and due items. Events are written
  * as JSON (common/pbjson) so each test reads like the case history it models. Nobody is real. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "casework/casestate.h"
 #include "err.h"
-#include "../support/pbjson_fixture.h"
+#include "pbjson_fixture.h"
 
 #define MAX_EVENTS 32
 
@@ -32,7 +34,7 @@ static void s_ev(tl_t *t, unsigned msg_id_byte, const char *sender, const char *
              header_extra ? "," : "", header_extra ? header_extra : "",
              body_json ? ",\"body\":" : "", body_json ? body_json : "");
     Tacnet__TimelineEntry *e =
-        (Tacnet__TimelineEntry *)t_message_from_json(&tacnet__timeline_entry__descriptor, buf);
+        (Tacnet__TimelineEntry *)pbjson_fixture_message(&tacnet__timeline_entry__descriptor, buf);
     cr_assert_lt(t->n, MAX_EVENTS);
     t->e[t->n++] = e;
 }

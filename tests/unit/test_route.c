@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "cli/provision.h"
+#include "policyfile.h"
 #include "roster.h"
 #include "route.h"
 #include "seal.h"
@@ -28,7 +28,7 @@ static void s_up(void)
     char sharing[512], escalation[512];
     snprintf(sharing, sizeof(sharing), "%s/deploy/sharing.conf", src);
     snprintf(escalation, sizeof(escalation), "%s/deploy/escalation.conf", src);
-    cr_assert_eq(provision_policy_load(sharing, escalation, &r, why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(policyfile_load(sharing, escalation, &r, why, sizeof(why)), 0, "%s", why);
     r.version = 1;
     seal_keys_t *root = seal_root_generate();
     uint8_t *signed_roster = NULL;
@@ -39,7 +39,7 @@ static void s_up(void)
     cr_assert_not_null(roster, "roster_parse: %s", tacnet_errname(err));
     free(signed_roster);
     seal_keys_destroy(&root);
-    provision_policy_free(&r);
+    policyfile_free(&r);
 }
 
 static void s_down(void)

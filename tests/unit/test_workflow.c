@@ -1,16 +1,18 @@
 /* rules: workflow checks on event bodies at publish. Requests are written as JSON (common/pbjson)
  * in the shape the local API takes; nobody in them is real. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "casework/workflow.h"
 #include "err.h"
-#include "../support/pbjson_fixture.h"
+#include "pbjson_fixture.h"
 
 static int s_check(const char *json, char *why, size_t cap)
 {
-    Tacnet__PublishRequest *req =
-        (Tacnet__PublishRequest *)t_message_from_json(&tacnet__publish_request__descriptor, json);
+    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_fixture_message(
+        &tacnet__publish_request__descriptor, json);
     why[0] = 0;
     int rc = workflow_check(req, why, cap);
     tacnet__publish_request__free_unpacked(req, NULL);

@@ -3,7 +3,6 @@
 #define _XOPEN_SOURCE 700
 #include "harness.h"
 
-#include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -54,7 +53,7 @@ const char *h_sharing_path = NULL;
 const char *h_escalation_path = NULL;
 int h_with_partnership = 0;
 
-static const char *h_src(void)
+const char *h_src(void)
 {
     const char *s = getenv("TACNET_SRC");
     return s && *s ? s : ".";
@@ -104,7 +103,7 @@ static int h_rm_one(const char *path, const struct stat *st, int flag, struct FT
 void h_config_write(h_env_t *e, const char *extra)
 {
     FILE *f = fopen(e->conf, "w");
-    cr_assert_not_null(f, "cannot write %s", e->conf);
+    CHECK(f != NULL, "cannot write %s", e->conf);
     fprintf(f,
             "[broker]\nbind = tcp://127.0.0.1:*\ndata_dir = %s\nroster = %s/roster.bin\n"
             "root_key = %s/root.pub\nkey = %s/keys/broker.key\n%s\n[log]\nlevel = info\n",
@@ -115,14 +114,14 @@ void h_config_write(h_env_t *e, const char *extra)
 void h_setup(h_env_t *e, const char *extra)
 {
     memset(e, 0, sizeof(*e));
-    cr_assert_eq(seal_init(), 0);
+    CHECK(seal_init() == 0);
     snprintf(e->dir, sizeof(e->dir), "/tmp/tacnet-it-XXXXXX");
-    cr_assert_not_null(mkdtemp(e->dir));
+    CHECK(mkdtemp(e->dir) != NULL);
     snprintf(e->pdir, sizeof(e->pdir), "%s/p", e->dir);
     snprintf(e->data, sizeof(e->data), "%s/data", e->dir);
     snprintf(e->conf, sizeof(e->conf), "%s/broker.conf", e->dir);
     snprintf(e->log, sizeof(e->log), "%s/broker.log", e->dir);
-    cr_assert_eq(mkdir(e->data, 0700), 0);
+    CHECK(mkdir(e->data, 0700) == 0);
 
     char sharing[1024], escalation[1024], plog[600];
     if (h_sharing_path)
@@ -135,7 +134,7 @@ void h_setup(h_env_t *e, const char *extra)
         snprintf(escalation, sizeof(escalation), "%s/deploy/escalation.conf", h_src());
     snprintf(plog, sizeof(plog), "%s/provision.log", e->dir);
     FILE *pl = fopen(plog, "w");
-    cr_assert_not_null(pl);
+    CHECK(pl != NULL);
     provision_opts_t o = { .out_dir = e->pdir,
                            .sharing_path = sharing,
                            .escalation_path = escalation,
@@ -143,29 +142,29 @@ void h_setup(h_env_t *e, const char *extra)
                            .partnership = h_with_partnership };
     int rc = provision_run(&o, pl);
     fclose(pl);
-    cr_assert_eq(rc, 0, "provision_run: %s", tacnet_errname(rc));
+    CHECK(rc == 0, "provision_run: %s", tacnet_errname(rc));
 
     char path[1024], why[256];
     uint8_t root_pk[SEAL_KEY_BYTES];
     snprintf(path, sizeof(path), "%s/root.pub", e->pdir);
-    cr_assert_eq(roster_root_load(path, root_pk), 0);
+    CHECK(roster_root_load(path, root_pk) == 0);
     snprintf(path, sizeof(path), "%s/roster.bin", e->pdir);
     int err = 0;
     e->roster = roster_load(path, root_pk, &err);
-    cr_assert_not_null(e->roster, "roster_load: %s", tacnet_errname(err));
+    CHECK(e->roster != NULL, "roster_load: %s", tacnet_errname(err));
     for (size_t i = 0; i < sizeof(h_nodes) / sizeof(h_nodes[0]); i++) {
         uint32_t a = h_nodes[i].agency;
         snprintf(path, sizeof(path), "%s/keys/%s.key", e->pdir, h_nodes[i].name);
-        cr_assert_eq(seal_keys_load(path, &e->keys[a], why, sizeof(why)), 0, "%s", why);
+        CHECK(seal_keys_load(path, &e->keys[a], why, sizeof(why)) == 0, "%s", why);
         e->seal[a] = seal_ctx_new(e->keys[a]);
-        cr_assert_not_null(e->seal[a]);
+        CHECK(e->seal[a] != NULL);
     }
     if (h_with_partnership) {
         uint32_t a = TACNET__AGENCY__PARTNERSHIP;
         snprintf(path, sizeof(path), "%s/keys/partnership.key", e->pdir);
-        cr_assert_eq(seal_keys_load(path, &e->keys[a], why, sizeof(why)), 0, "%s", why);
+        CHECK(seal_keys_load(path, &e->keys[a], why, sizeof(why)) == 0, "%s", why);
         e->seal[a] = seal_ctx_new(e->keys[a]);
-        cr_assert_not_null(e->seal[a]);
+        CHECK(e->seal[a] != NULL);
     }
     e->ctx = zmq_ctx_new();
     h_config_write(e, extra);
@@ -235,14 +234,15 @@ static void s_agency_teardown(h_agency_t *a)
 {
     if (a->pid) {
         int st = h_agency_signal_wait(a, SIGTERM);
-        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "agency %u did not stop cleanly (%d)",
-                  a->agency, st);
+        CHECK_EXPECT(WIFEXITED(st) && WEXITSTATUS(st) == 0, "agency %u did not stop cleanly (%d)",
+                     a->agency, st);
     }
-    cr_expect(!h_file_contains(a->log, "LeakSanitizer"), "agency log %s has a leak report", a->log);
-    cr_expect(!h_file_contains(a->log, "runtime error"), "agency log %s has a UBSan report",
-              a->log);
-    cr_expect(!h_file_contains(a->log, "AddressSanitizer"), "agency log %s has an ASan report",
-              a->log);
+    CHECK_EXPECT(!h_file_contains(a->log, "LeakSanitizer"), "agency log %s has a leak report",
+                 a->log);
+    CHECK_EXPECT(!h_file_contains(a->log, "runtime error"), "agency log %s has a UBSan report",
+                 a->log);
+    CHECK_EXPECT(!h_file_contains(a->log, "AddressSanitizer"), "agency log %s has an ASan report",
+                 a->log);
     free(a);
 }
 
@@ -257,11 +257,12 @@ void h_teardown(h_env_t *e)
     }
     if (e->pid) {
         int st = h_broker_signal_wait(e, SIGTERM);
-        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "broker did not stop cleanly (%d)", st);
+        CHECK_EXPECT(WIFEXITED(st) && WEXITSTATUS(st) == 0, "broker did not stop cleanly (%d)", st);
     }
-    cr_expect(!h_log_contains(e, "LeakSanitizer"), "broker log %s has a leak report", e->log);
-    cr_expect(!h_log_contains(e, "runtime error"), "broker log %s has a UBSan report", e->log);
-    cr_expect(!h_log_contains(e, "AddressSanitizer"), "broker log %s has an ASan report", e->log);
+    CHECK_EXPECT(!h_log_contains(e, "LeakSanitizer"), "broker log %s has a leak report", e->log);
+    CHECK_EXPECT(!h_log_contains(e, "runtime error"), "broker log %s has a UBSan report", e->log);
+    CHECK_EXPECT(!h_log_contains(e, "AddressSanitizer"), "broker log %s has an ASan report",
+                 e->log);
     if (e->ctx)
         zmq_ctx_term(e->ctx);
     for (int a = 0; a < H_MAX_AGENCY; a++) {
@@ -276,7 +277,7 @@ void h_teardown(h_env_t *e)
 static pid_t h_spawn(h_env_t *e, const char *fault)
 {
     pid_t pid = fork();
-    cr_assert_geq(pid, 0);
+    CHECK(pid >= 0);
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = open(e->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -319,7 +320,7 @@ int h_broker_start(h_env_t *e, const char *fault)
         }
         h_sleep_ms(10);
     }
-    cr_assert_fail("broker did not write %s", path);
+    CHECK_FAIL("broker did not write %s", path);
     return -1;
 }
 
@@ -346,7 +347,7 @@ h_client_t *h_connect_raw(h_env_t *e, int security, const seal_keys_t *client_ke
     h_client_t *c = calloc(1, sizeof(*c));
     c->env = e;
     c->sock = zmq_socket(e->ctx, ZMQ_DEALER);
-    cr_assert_not_null(c->sock);
+    CHECK(c->sock != NULL);
     int zero = 0;
     zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero));
     if (security == 1) {
@@ -357,7 +358,7 @@ h_client_t *h_connect_raw(h_env_t *e, int security, const seal_keys_t *client_ke
         if (!server_pk) {
             const Tacnet__NodeKey *bk =
                 roster_key_current(e->roster, TACNET__AGENCY__BROKER, (uint64_t)time(NULL) * 1000);
-            cr_assert_not_null(bk);
+            CHECK(bk != NULL);
             server_pk = bk->curve_pk.data;
         }
         seal_z85(server_pk, spk);
@@ -365,26 +366,26 @@ h_client_t *h_connect_raw(h_env_t *e, int security, const seal_keys_t *client_ke
             seal_z85(client_keys->curve_pk, cpk);
             seal_z85(client_keys->curve_sk, csk);
         } else {
-            cr_assert_eq(zmq_curve_keypair(cpk, csk), 0);
+            CHECK(zmq_curve_keypair(cpk, csk) == 0);
         }
-        cr_assert_eq(zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, spk, 40), 0);
-        cr_assert_eq(zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, cpk, 40), 0);
-        cr_assert_eq(zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, csk, 40), 0);
+        CHECK(zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, spk, 40) == 0);
+        CHECK(zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, cpk, 40) == 0);
+        CHECK(zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, csk, 40) == 0);
     }
-    cr_assert_eq(zmq_connect(c->sock, e->endpoint), 0, "connect %s", e->endpoint);
+    CHECK(zmq_connect(c->sock, e->endpoint) == 0, "connect %s", e->endpoint);
     for (size_t i = 0; i < sizeof(e->clients) / sizeof(e->clients[0]); i++) {
         if (!e->clients[i]) {
             e->clients[i] = c;
             return c;
         }
     }
-    cr_assert_fail("too many clients");
+    CHECK_FAIL("too many clients");
     return NULL;
 }
 
 h_client_t *h_connect(h_env_t *e, uint32_t agency)
 {
-    cr_assert_not_null(e->keys[agency]);
+    CHECK(e->keys[agency] != NULL);
     h_client_t *c = h_connect_raw(e, 2, e->keys[agency], NULL);
     c->agency = agency;
     return c;
@@ -397,7 +398,7 @@ int h_recv(h_client_t *c, int timeout_ms, wire_msg_t *m)
     if (zmq_poll(&it, 1, timeout_ms) <= 0 || !(it.revents & ZMQ_POLLIN))
         return TACNET_ETIMEOUT;
     int rc = wire_recv(c->sock, 0, 0, m);
-    cr_assert_eq(rc, 0, "wire_recv from broker: %d", rc);
+    CHECK(rc == 0, "wire_recv from broker: %d", rc);
     return 0;
 }
 
@@ -406,7 +407,7 @@ int h_hello(h_client_t *c, uint64_t last_applied, uint32_t credit, uint64_t *hea
     Tacnet__Hello hello = TACNET__HELLO__INIT;
     hello.last_applied_seq = last_applied;
     hello.credit = credit;
-    cr_assert_eq(wire_send(c->sock, NULL, 0, WIRE_HELLO, &hello.base, NULL, 0, NULL, 0, NULL), 0);
+    CHECK(wire_send(c->sock, NULL, 0, WIRE_HELLO, &hello.base, NULL, 0, NULL, 0, NULL) == 0);
     uint64_t deadline = h_now_ms() + 5000;
     while (h_now_ms() < deadline) {
         wire_msg_t m;
@@ -417,7 +418,7 @@ int h_hello(h_client_t *c, uint64_t last_applied, uint32_t credit, uint64_t *hea
             int err = 0;
             Tacnet__Welcome *w =
                 (Tacnet__Welcome *)wire_ctl_unpack(WIRE_WELCOME, m.ctl, m.ctl_len, &err);
-            cr_assert_not_null(w);
+            CHECK(w != NULL);
             *head = w->head_seq;
             wire_free(&w->base);
         }
@@ -456,7 +457,7 @@ void h_pub_init(h_pub_t *p, uint32_t sender, Tacnet__EventKind kind, const char 
 
 void h_pub_rcpt(h_pub_t *p, size_t n, const uint32_t *agencies)
 {
-    cr_assert_leq(n, 8);
+    CHECK(n <= 8);
     for (size_t i = 0; i < n; i++)
         p->rcpt[i] = (Tacnet__Agency)agencies[i];
     p->h.n_recipients = n;
@@ -475,7 +476,7 @@ void h_pub_seal(h_env_t *e, h_pub_t *p, uint32_t signer, const char *summary, co
     h_pub_free(p);
     p->h.recipients = p->rcpt;
     p->header = wire_pack(&p->h.base, &p->hlen);
-    cr_assert_not_null(p->header);
+    CHECK(p->header != NULL);
 
     Tacnet__Body body = TACNET__BODY__INIT;
     Tacnet__Concern concern = TACNET__CONCERN__INIT;
@@ -497,7 +498,7 @@ void h_pub_seal(h_env_t *e, h_pub_t *p, uint32_t signer, const char *summary, co
         uint32_t a = wrap ? wrap[i] : (uint32_t)p->h.recipients[i];
         int err = 0;
         const Tacnet__NodeKey *k = roster_key_find(e->roster, a, 1, now, &err);
-        cr_assert_not_null(k, "no roster key for agency %u", a);
+        CHECK(k != NULL, "no roster key for agency %u", a);
         r[i].agency = a;
         r[i].key_id = k->key_id;
         memcpy(r[i].seal_pk, k->seal_pk.data, SEAL_KEY_BYTES);
@@ -505,13 +506,13 @@ void h_pub_seal(h_env_t *e, h_pub_t *p, uint32_t signer, const char *summary, co
     int rc = seal_event(e->seal[signer], p->header, p->hlen, b, blen, r, n, &p->sealed, &p->slen,
                         p->sig);
     free(b);
-    cr_assert_eq(rc, 0, "seal_event: %s", tacnet_errname(rc));
+    CHECK(rc == 0, "seal_event: %s", tacnet_errname(rc));
 }
 
 void h_send_frames(h_client_t *c, size_t n, const void *const *data, const size_t *lens)
 {
     for (size_t i = 0; i < n; i++)
-        cr_assert_geq(zmq_send(c->sock, data[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0), 0);
+        CHECK(zmq_send(c->sock, data[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0) >= 0);
 }
 
 void h_send_pub(h_client_t *c, const h_pub_t *p)
@@ -523,7 +524,7 @@ void h_send_pub(h_client_t *c, const h_pub_t *p)
         rc = wire_send(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed, p->slen,
                        p->sig);
     }
-    cr_assert_eq(rc, 0, "wire_send PUBLISH: %d", rc);
+    CHECK(rc == 0, "wire_send PUBLISH: %d", rc);
 }
 
 int h_result(h_client_t *c, const uint8_t *msg_id, int timeout_ms, uint64_t *seq, int *dup)
@@ -536,7 +537,7 @@ int h_result(h_client_t *c, const uint8_t *msg_id, int timeout_ms, uint64_t *seq
         int err = 0, result = 1;
         if (m.cmd == WIRE_PUBACK) {
             Tacnet__Puback *a = (Tacnet__Puback *)wire_ctl_unpack(m.cmd, m.ctl, m.ctl_len, &err);
-            cr_assert_not_null(a);
+            CHECK(a != NULL);
             if (!msg_id || (a->msg_id.len == 16 && memcmp(a->msg_id.data, msg_id, 16) == 0)) {
                 result = 0;
                 if (seq)
@@ -547,7 +548,7 @@ int h_result(h_client_t *c, const uint8_t *msg_id, int timeout_ms, uint64_t *seq
             wire_free(&a->base);
         } else if (m.cmd == WIRE_NACK || m.cmd == WIRE_ERROR) {
             Tacnet__Nack *n = (Tacnet__Nack *)wire_ctl_unpack(m.cmd, m.ctl, m.ctl_len, &err);
-            cr_assert_not_null(n);
+            CHECK(n != NULL);
             if (!msg_id || !n->has_msg_id ||
                 (n->msg_id.len == 16 && memcmp(n->msg_id.data, msg_id, 16) == 0))
                 result = n->code;
@@ -608,7 +609,7 @@ void h_ack(h_client_t *c, uint64_t upto)
 {
     Tacnet__Ack a = TACNET__ACK__INIT;
     a.upto_seq = upto;
-    cr_assert_eq(wire_send(c->sock, NULL, 0, WIRE_ACK, &a.base, NULL, 0, NULL, 0, NULL), 0);
+    CHECK(wire_send(c->sock, NULL, 0, WIRE_ACK, &a.base, NULL, 0, NULL, 0, NULL) == 0);
 }
 
 size_t h_collect(h_client_t *c, size_t want, int timeout_ms, uint64_t *seqs, uint64_t *sseqs,
@@ -624,13 +625,12 @@ size_t h_collect(h_client_t *c, size_t want, int timeout_ms, uint64_t *seqs, uin
             uint64_t seq, prev;
             Tacnet__Header *h = NULL;
             int rc = h_open_deliver(c, &m, &seq, &prev, &h);
-            cr_assert_eq(rc, 0, "DELIVER %llu does not verify/open: %s", (unsigned long long)seq,
-                         tacnet_errname(rc));
+            CHECK(rc == 0, "DELIVER %llu does not verify/open: %s", (unsigned long long)seq,
+                  tacnet_errname(rc));
             if (n > 0)
-                cr_assert_eq(prev, last, "DELIVER %llu names prev %llu, expected %llu",
-                             (unsigned long long)seq, (unsigned long long)prev,
-                             (unsigned long long)last);
-            cr_assert_gt(seq, prev);
+                CHECK(prev == last, "DELIVER %llu names prev %llu, expected %llu",
+                      (unsigned long long)seq, (unsigned long long)prev, (unsigned long long)last);
+            CHECK(seq > prev);
             if (n < cap && seqs)
                 seqs[n] = seq;
             if (n < cap && sseqs)
@@ -653,12 +653,12 @@ uint8_t *h_data_mdb(const h_env_t *e, size_t *len)
     char path[600];
     snprintf(path, sizeof(path), "%s/data.mdb", e->data);
     FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
+    CHECK(f != NULL, "%s", path);
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
     uint8_t *b = malloc((size_t)n + 1);
-    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    CHECK(fread(b, 1, (size_t)n, f) == (size_t)n);
     fclose(f);
     *len = (size_t)n;
     return b;
@@ -686,8 +686,8 @@ char *h_admin_status(const h_env_t *e)
     void *req = zmq_socket(e->ctx, ZMQ_REQ);
     int zero = 0;
     zmq_setsockopt(req, ZMQ_LINGER, &zero, sizeof(zero));
-    cr_assert_eq(zmq_connect(req, ep), 0);
-    cr_assert_eq(zmq_send(req, "status", 6, 0), 6);
+    CHECK(zmq_connect(req, ep) == 0);
+    CHECK(zmq_send(req, "status", 6, 0) == 6);
     zmq_pollitem_t it = { req, 0, ZMQ_POLLIN, 0 };
     char *out = NULL;
     if (zmq_poll(&it, 1, 5000) == 1) {
@@ -709,14 +709,14 @@ void h_roster_revoke(h_env_t *e, uint32_t agency, uint32_t version)
     char path[700], tmp[700], why[256];
     snprintf(path, sizeof(path), "%s/roster.bin", e->pdir);
     FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f);
+    CHECK(f != NULL);
     uint8_t buf[65536];
     size_t n = fread(buf, 1, sizeof(buf), f);
     fclose(f);
     Tacnet__SignedRoster *sr = tacnet__signed_roster__unpack(NULL, n, buf);
-    cr_assert_not_null(sr);
+    CHECK(sr != NULL);
     Tacnet__Roster *r = tacnet__roster__unpack(NULL, sr->roster.len, sr->roster.data);
-    cr_assert_not_null(r);
+    CHECK(r != NULL);
     r->version = version;
     for (size_t i = 0; i < r->n_keys; i++) {
         if ((uint32_t)r->keys[i]->agency == agency) {
@@ -726,20 +726,20 @@ void h_roster_revoke(h_env_t *e, uint32_t agency, uint32_t version)
     }
     seal_keys_t *root = NULL;
     snprintf(tmp, sizeof(tmp), "%s/root/root.key", e->pdir);
-    cr_assert_eq(seal_keys_load(tmp, &root, why, sizeof(why)), 0, "%s", why);
+    CHECK(seal_keys_load(tmp, &root, why, sizeof(why)) == 0, "%s", why);
     uint8_t *out = NULL;
     size_t outlen = 0;
-    cr_assert_eq(roster_sign(r, root, &out, &outlen), 0);
+    CHECK(roster_sign(r, root, &out, &outlen) == 0);
     seal_keys_destroy(&root);
     tacnet__roster__free_unpacked(r, NULL);
     tacnet__signed_roster__free_unpacked(sr, NULL);
     snprintf(tmp, sizeof(tmp), "%s/roster.bin.new", e->pdir);
     f = fopen(tmp, "wb");
-    cr_assert_not_null(f);
-    cr_assert_eq(fwrite(out, 1, outlen, f), outlen);
+    CHECK(f != NULL);
+    CHECK(fwrite(out, 1, outlen, f) == outlen);
     fclose(f);
     free(out);
-    cr_assert_eq(rename(tmp, path), 0);
+    CHECK(rename(tmp, path) == 0);
 }
 
 /* ---------------------------------------------------------------- agency daemons */
@@ -771,16 +771,16 @@ static const char *h_agency_bin(uint32_t agency)
 h_agency_t *h_agency_add(h_env_t *e, uint32_t agency)
 {
     const char *name = h_agency_name(agency);
-    cr_assert(name && h_agency_bin(agency), "no daemon for agency %u", agency);
+    CHECK(name && h_agency_bin(agency), "no daemon for agency %u", agency);
     h_agency_t *a = calloc(1, sizeof(*a));
     a->env = e;
     a->agency = agency;
     snprintf(a->data, sizeof(a->data), "%s/%s", e->dir, name);
     snprintf(a->conf, sizeof(a->conf), "%s/%s.conf", e->dir, name);
     snprintf(a->log, sizeof(a->log), "%s/%s.log", e->dir, name);
-    cr_assert_eq(mkdir(a->data, 0700), 0, "mkdir %s", a->data);
+    CHECK(mkdir(a->data, 0700) == 0, "mkdir %s", a->data);
     FILE *f = fopen(a->conf, "w");
-    cr_assert_not_null(f);
+    CHECK(f != NULL);
     fprintf(f,
             "[agency]\ndata_dir = %s\nbroker_endpoint_file = %s/endpoint\nroster = %s/roster.bin\n"
             "root_key = %s/root.pub\nkey = %s/keys/%s.key\ngazetteer = %s/deploy/gazetteer\n"
@@ -793,7 +793,7 @@ h_agency_t *h_agency_add(h_env_t *e, uint32_t agency)
             return a;
         }
     }
-    cr_assert_fail("too many agencies");
+    CHECK_FAIL("too many agencies");
     return NULL;
 }
 
@@ -805,7 +805,7 @@ int h_agency_start(h_agency_t *a, const char *fault)
     snprintf(sock, sizeof(sock), "%s/api.sock", a->data);
     unlink(sock);
     pid_t pid = fork();
-    cr_assert_geq(pid, 0);
+    CHECK(pid >= 0);
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = open(a->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -833,7 +833,7 @@ int h_agency_start(h_agency_t *a, const char *fault)
             return 0;
         h_sleep_ms(10);
     }
-    cr_assert_fail("agency %u did not create %s", a->agency, sock);
+    CHECK_FAIL("agency %u did not create %s", a->agency, sock);
     return -1;
 }
 

@@ -1,11 +1,14 @@
 /* harness: a raw-protocol test client and broker process control for the integration tests.
  *
- * Each test file includes harness.c (the Makefile builds every tests/integration/test_*.c as one
- * binary). A test provisions a fresh partnership into its own mkdtemp dir (provision_run with the
+ * Part of the test support library (tests/support, linked as libsupport.a by the tests, the
+ * reliability suite and the benchmark). A test provisions a fresh partnership into its own mkdtemp dir (provision_run with the
  * deploy/ policies), starts the real tacnet-broker from $TACNET_BIN on tcp://127.0.0.1:*, and
  * talks to it as an agency over CURVE, frame by frame, so it can send both well-formed and
  * deliberately broken messages. Teardown always kills the broker it started and fails the test
  * if the broker's log holds a sanitizer report.
+ *
+ * What the harness cannot do (a file it cannot write, a process that does not start, a reply
+ * that does not decode) fails the test through check.h's hook: "Asserts" below means that.
  */
 #ifndef TACNET_TEST_HARNESS_H
 #define TACNET_TEST_HARNESS_H
@@ -14,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "check.h"
 #include "roster.h"
 #include "seal.h"
 #include "wire.h"
@@ -103,6 +107,7 @@ h_client_t *h_connect(h_env_t *e, uint32_t agency);
  * fresh random keys) and SERVER_PK (NULL: the roster's broker key). */
 h_client_t *h_connect_raw(h_env_t *e, int security, const seal_keys_t *client_keys,
                           const uint8_t *server_pk);
+/* Close and forget *C_P (NULL-safe); sets *C_P to NULL. */
 void h_close(h_client_t **c_p);
 
 /* HELLO and wait for WELCOME. Returns 0 with *HEAD (may be NULL), or TACNET_ETIMEOUT. */
@@ -172,7 +177,11 @@ int h_agency_signal_wait(h_agency_t *a, int sig);
 /* Wait up to TIMEOUT_MS for the daemon to exit by itself. Returns the wait status, or -1. */
 int h_agency_wait_exit(h_agency_t *a, int timeout_ms);
 
+/* CLOCK_MONOTONIC in milliseconds. */
 uint64_t h_now_ms(void);
+/* Sleep MS milliseconds, resuming after signals. */
 void h_sleep_ms(int ms);
+/* The source tree the tests read deploy/ from: $TACNET_SRC, else ".". */
+const char *h_src(void);
 
 #endif

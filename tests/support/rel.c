@@ -1,11 +1,19 @@
-/* rel: producers with an acknowledgement ledger, and the checker (see rel.h). Included after
- * ../integration/harness.c by each reliability test file. */
+/* rel: producers with an acknowledgement ledger, and the checker (see rel.h). */
 #include "rel.h"
 
 #include <jansson.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
 
+#include "err.h"
 #include "pbjson.h"
+#include "wire.h"
 
 uint64_t rel_seed;
 static uint64_t rel_state;
@@ -71,9 +79,8 @@ void rel_skip(const char *test, const char *reason)
 
 /* ---------------------------------------------------------------- world */
 
-static const uint32_t rel_agencies[4] = { TACNET__AGENCY__CAMHS, TACNET__AGENCY__SCHOOL,
-                                          TACNET__AGENCY__HEALTH_VISITING,
-                                          TACNET__AGENCY__SOCIAL_CARE };
+const uint32_t rel_agencies[4] = { TACNET__AGENCY__CAMHS, TACNET__AGENCY__SCHOOL,
+                                   TACNET__AGENCY__HEALTH_VISITING, TACNET__AGENCY__SOCIAL_CARE };
 
 void rel_world_up(rel_world_t *w)
 {
@@ -85,12 +92,12 @@ void rel_world_up_armed(rel_world_t *w, const char *broker_fault)
     memset(w, 0, sizeof(*w));
     w->window = 32;
     h_setup(&w->env, "tick_ms = 50");
-    cr_assert_eq(h_broker_start(&w->env, broker_fault), 0, "broker did not start (seed %llu)",
-                 (unsigned long long)rel_seed);
+    CHECK(h_broker_start(&w->env, broker_fault) == 0, "broker did not start (seed %llu)",
+          (unsigned long long)rel_seed);
     for (size_t i = 0; i < 4; i++) {
         uint32_t a = rel_agencies[i];
         w->daemon[a] = h_agency_add(&w->env, a);
-        cr_assert_eq(h_agency_start(w->daemon[a], NULL), 0, "agency %u did not start", a);
+        CHECK(h_agency_start(w->daemon[a], NULL) == 0, "agency %u did not start", a);
     }
 }
 
@@ -108,20 +115,17 @@ void rel_world_down(rel_world_t *w)
     h_teardown(&w->env);
 }
 
-static tn_client_t *rel_api(const h_agency_t *a)
+tn_client_t *rel_api(const h_agency_t *a)
 {
     int err = 0;
     tn_client_t *c = tn_client_new(a->data, &err);
-    cr_assert_not_null(c, "tn_client_new %s: %s", a->data, tacnet_errname(err));
+    CHECK(c != NULL, "tn_client_new %s: %s", a->data, tacnet_errname(err));
     return c;
 }
 
-#define REL_SETUP_RAW 3 /* referrals bringing in the other three agencies */
-#define REL_SETUP_API 3 /* concern, consent, referral to social care */
-
 rel_prod_t *rel_prod_add(rel_world_t *w, uint32_t agency, rel_kind_t kind, size_t quota)
 {
-    cr_assert_lt(w->n_prod, REL_MAX_PROD);
+    CHECK(w->n_prod < REL_MAX_PROD);
     rel_prod_t *p = &w->prod[w->n_prod];
     memset(p, 0, sizeof(*p));
     p->env = &w->env;
@@ -134,7 +138,7 @@ rel_prod_t *rel_prod_add(rel_world_t *w, uint32_t agency, rel_kind_t kind, size_
     char path[700];
     snprintf(path, sizeof(path), "%s/ledger-%zu.txt", w->env.dir, w->n_prod);
     p->ledger = fopen(path, "w");
-    cr_assert_not_null(p->ledger);
+    CHECK(p->ledger != NULL);
     uint32_t members = 1u << agency;
     for (size_t k = 0; k < p->n; k++) {
         rel_event_t *e = &p->ev[k];
@@ -172,7 +176,7 @@ int rel_done(const rel_world_t *w)
     return 1;
 }
 
-static void rel_ledger_add(rel_prod_t *p, size_t k)
+void rel_ledger_add(rel_prod_t *p, size_t k)
 {
     rel_event_t *e = &p->ev[k];
     if (e->acked)
@@ -186,7 +190,7 @@ static void rel_ledger_add(rel_prod_t *p, size_t k)
     p->last_progress_ms = h_now_ms();
 }
 
-static void rel_ledger_sync(rel_prod_t *p)
+void rel_ledger_sync(rel_prod_t *p)
 {
     if (!p->ledger_pending)
         return;
@@ -224,7 +228,7 @@ static void rel_raw_build(rel_prod_t *p, size_t k)
     memcpy(e->msg_id, e->pub.msg_id, 16);
 }
 
-static size_t rel_inflight(const rel_prod_t *p, size_t *next)
+size_t rel_inflight(const rel_prod_t *p, size_t *next)
 {
     size_t in = 0, k = 0;
     for (; k < p->n && p->ev[k].sent; k++)
@@ -233,7 +237,7 @@ static size_t rel_inflight(const rel_prod_t *p, size_t *next)
     return in;
 }
 
-static void rel_raw_send(rel_prod_t *p, size_t k)
+void rel_raw_send(rel_prod_t *p, size_t k)
 {
     if (!p->ev[k].pub.header)
         rel_raw_build(p, k);
@@ -251,15 +255,15 @@ static void rel_raw_resend(rel_prod_t *p)
 }
 
 /* NACKs by code (index -code - 1000). */
-static long rel_nacks[1024];
+long rel_nacks[REL_NACK_CODES];
 
 static void rel_nack_count(int code)
 {
     int i = -code - 1000;
-    rel_nacks[i >= 0 && i < 1024 ? i : 0]++;
+    rel_nacks[i >= 0 && i < REL_NACK_CODES ? i : 0]++;
 }
 
-static void rel_raw_read(rel_prod_t *p)
+void rel_raw_read(rel_prod_t *p)
 {
     for (;;) {
         wire_msg_t m;
@@ -272,9 +276,9 @@ static void rel_raw_read(rel_prod_t *p)
                 const uint8_t *id = a->msg_id.data;
                 size_t k =
                     ((size_t)id[1] << 24) | ((size_t)id[2] << 16) | ((size_t)id[3] << 8) | id[4];
-                cr_assert(k < p->n && memcmp(p->ev[k].msg_id, id, 16) == 0,
-                          "PUBACK for an event this producer never sent (seed %llu)",
-                          (unsigned long long)rel_seed);
+                CHECK(k < p->n && memcmp(p->ev[k].msg_id, id, 16) == 0,
+                      "PUBACK for an event this producer never sent (seed %llu)",
+                      (unsigned long long)rel_seed);
                 rel_ledger_add(p, k);
             }
             if (a)
@@ -290,7 +294,7 @@ static void rel_raw_read(rel_prod_t *p)
     }
 }
 
-static Tacnet__PublishRequest *rel_api_request(const rel_prod_t *p, size_t k)
+Tacnet__PublishRequest *rel_api_request(const rel_prod_t *p, size_t k)
 {
     char buf[1024];
     const char *cr = p->case_ref;
@@ -320,12 +324,12 @@ static Tacnet__PublishRequest *rel_api_request(const rel_prod_t *p, size_t k)
                  "{\"concern\":{\"category\":\"attendance\",\"summary\":\"Burst event %zu.\"}}}",
                  cr, k);
     json_t *j = json_loads(buf, 0, NULL);
-    cr_assert_not_null(j);
+    CHECK(j != NULL);
     char why[256] = "";
     Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_to_message(
         &tacnet__publish_request__descriptor, j, why, sizeof(why));
     json_decref(j);
-    cr_assert_not_null(req, "pbjson: %s", why);
+    CHECK(req != NULL, "pbjson: %s", why);
     return req;
 }
 
@@ -459,8 +463,8 @@ int rel_revive(rel_world_t *w, int *max_ready_ms)
         w->env.pid = 0;
         rel_killed_by_fault += WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
         uint64_t t0 = h_now_ms();
-        cr_assert_eq(h_broker_start(&w->env, NULL), 0, "broker did not restart (seed %llu)",
-                     (unsigned long long)rel_seed);
+        CHECK(h_broker_start(&w->env, NULL) == 0, "broker did not restart (seed %llu)",
+              (unsigned long long)rel_seed);
         int ready = (int)(h_now_ms() - t0);
         if (max_ready_ms && ready > *max_ready_ms)
             *max_ready_ms = ready;
@@ -473,8 +477,8 @@ int rel_revive(rel_world_t *w, int *max_ready_ms)
             a->pid = 0;
             rel_killed_by_fault += WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
             uint64_t t0 = h_now_ms();
-            cr_assert_eq(h_agency_start(a, NULL), 0, "agency %u did not restart (seed %llu)",
-                         a->agency, (unsigned long long)rel_seed);
+            CHECK(h_agency_start(a, NULL) == 0, "agency %u did not restart (seed %llu)", a->agency,
+                  (unsigned long long)rel_seed);
             int ready = (int)(h_now_ms() - t0);
             if (max_ready_ms && ready > *max_ready_ms)
                 *max_ready_ms = ready;
@@ -537,8 +541,8 @@ static size_t rel_follow(rel_world_t *w, h_agency_t *a, const rel_id_t *ids, siz
             c = rel_api(a);
             rc = tn_client_follow(c, after, 1000, &r, 5000);
         }
-        cr_assert_eq(rc, 0, "follow on agency %u: %s (seed %llu)", a->agency, tacnet_errname(rc),
-                     (unsigned long long)rel_seed);
+        CHECK(rc == 0, "follow on agency %u: %s (seed %llu)", a->agency, tacnet_errname(rc),
+              (unsigned long long)rel_seed);
         Tacnet__FollowReply *f = r->follow;
         for (size_t i = 0; i < f->n_entries; i++) {
             const Tacnet__Header *h = f->entries[i]->header;
@@ -590,15 +594,15 @@ static size_t rel_ledger_read(rel_world_t *w, rel_id_t *ids, size_t nids, uint8_
         char path[700], hex[64];
         snprintf(path, sizeof(path), "%s/ledger-%zu.txt", w->env.dir, p);
         FILE *f = fopen(path, "r");
-        cr_assert_not_null(f);
+        CHECK(f != NULL);
         unsigned agency, rcpt;
         unsigned long long sseq;
         while (fscanf(f, "%63s %u %llu %u", hex, &agency, &sseq, &rcpt) == 4) {
             uint8_t id[16];
             size_t bl = 0;
-            cr_assert_eq(sodium_hex2bin(id, 16, hex, strlen(hex), NULL, &bl, NULL), 0);
+            CHECK(sodium_hex2bin(id, 16, hex, strlen(hex), NULL, &bl, NULL) == 0);
             const rel_id_t *hit = bsearch(id, ids, nids, sizeof(*ids), rel_id_cmp);
-            cr_assert_not_null(hit, "ledger names an event nobody sent");
+            CHECK(hit != NULL, "ledger names an event nobody sent");
             acked[hit->prod][hit->idx] = 1;
             total++;
         }
@@ -726,7 +730,7 @@ rel_check_t rel_check(rel_world_t *w, int ms)
         if (system(cmd) != 0 || !h_file_contains(out, "\"ok\":true"))
             c.audit_bad++;
     }
-    for (int k = 0; k < 1024; k++)
+    for (int k = 0; k < REL_NACK_CODES; k++)
         if (rel_nacks[k])
             fprintf(stderr, "[rel] refusals %s: %ld\n", tacnet_errname(-k - 1000), rel_nacks[k]);
     rel_stat("events_acked", c.acked);
@@ -746,12 +750,12 @@ void rel_check_assert(const rel_check_t *c, const char *test)
             "audit_bad %ld (seed %llu)\n",
             test, c->acked, c->lost, c->dup, c->phantom, c->order, c->misdelivered, c->audit_bad,
             (unsigned long long)rel_seed);
-    cr_assert_gt(c->acked, 0, "%s: nothing was acknowledged (seed %llu)", test,
-                 (unsigned long long)rel_seed);
-    cr_assert(c->lost == 0 && c->dup == 0 && c->phantom == 0 && c->order == 0 &&
-                  c->misdelivered == 0 && c->audit_bad == 0,
-              "%s: lost %ld dup %ld phantom %ld order %ld misdelivered %ld audit_bad %ld (seed "
-              "%llu)",
-              test, c->lost, c->dup, c->phantom, c->order, c->misdelivered, c->audit_bad,
-              (unsigned long long)rel_seed);
+    CHECK(c->acked > 0, "%s: nothing was acknowledged (seed %llu)", test,
+          (unsigned long long)rel_seed);
+    CHECK(c->lost == 0 && c->dup == 0 && c->phantom == 0 && c->order == 0 && c->misdelivered == 0 &&
+              c->audit_bad == 0,
+          "%s: lost %ld dup %ld phantom %ld order %ld misdelivered %ld audit_bad %ld (seed "
+          "%llu)",
+          test, c->lost, c->dup, c->phantom, c->order, c->misdelivered, c->audit_bad,
+          (unsigned long long)rel_seed);
 }

@@ -1,10 +1,8 @@
 #define _GNU_SOURCE /* memfd_create */
-/* fuzz_targets: one function per decoder that bytes from outside reach (docs/RELIABILITY.md
- * T11). Each takes arbitrary bytes, must never crash, leak or trip a sanitizer, and returns 0.
- * The libFuzzer binaries (tests/fuzz/fuzz_<target>.c, `make fuzz`) call one each; the Criterion
- * test tests/fuzz/test_fuzz_corpus.c replays the committed corpora through all of them in
- * `make test`. Included, not linked, by both.
- */
+/* fuzz_targets: the decoders that bytes from outside reach (see fuzz_targets.h; docs/RELIABILITY.md
+ * T11). */
+#include "fuzz_targets.h"
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdint.h>
@@ -25,10 +23,8 @@
 #include "roster.pb-c.h"
 #include "wire.h"
 
-typedef int (*fuzz_fn)(const uint8_t *data, size_t len);
-
 /* The gazetteer the daemons load, once per process. */
-static const policy_t *fuzz_policy(void)
+static const policy_t *s_policy(void)
 {
     static policy_t *p;
     if (!p) {
@@ -46,7 +42,7 @@ static const policy_t *fuzz_policy(void)
 }
 
 /* F3: the clear Header, exactly as the broker and the daemons decode it. */
-static int fuzz_header(const uint8_t *data, size_t len)
+int fuzz_header(const uint8_t *data, size_t len)
 {
     int err = 0;
     Tacnet__Header *h = wire_header_unpack(data, len, &err);
@@ -59,7 +55,7 @@ static int fuzz_header(const uint8_t *data, size_t len)
 }
 
 /* F2: a command header; the first byte picks the command. */
-static int fuzz_ctl(const uint8_t *data, size_t len)
+int fuzz_ctl(const uint8_t *data, size_t len)
 {
     if (len < 1)
         return 0;
@@ -71,7 +67,7 @@ static int fuzz_ctl(const uint8_t *data, size_t len)
 
 /* Every string in a decoded message goes through the identifier text check, as the daemon does
  * on receipt. */
-static void fuzz_walk(const ProtobufCMessage *m, int depth)
+static void s_walk(const ProtobufCMessage *m, int depth)
 {
     if (!m || depth > 8)
         return;
@@ -91,38 +87,38 @@ static void fuzz_walk(const ProtobufCMessage *m, int depth)
                 if (s) {
                     policy_finding_t out[16];
                     size_t nf = 0;
-                    (void)policy_text_check(fuzz_policy(), NULL, s, strlen(s), out, 16, &nf);
+                    (void)policy_text_check(s_policy(), NULL, s, strlen(s), out, 16, &nf);
                 }
             } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-                fuzz_walk(((const ProtobufCMessage *const *)vals)[k], depth + 1);
+                s_walk(((const ProtobufCMessage *const *)vals)[k], depth + 1);
             }
         }
     }
 }
 
 /* F4 once opened: a Body, unpacked within a budget, then every free-text field text-checked. */
-static int fuzz_body(const uint8_t *data, size_t len)
+int fuzz_body(const uint8_t *data, size_t len)
 {
     int err = 0;
     ProtobufCMessage *b = wire_unpack(&tacnet__body__descriptor, data, len, 0, 0, &err);
-    fuzz_walk(b, 0);
+    s_walk(b, 0);
     wire_free(b);
     return 0;
 }
 
 /* The identifier policy on raw text (lines from `tacnet policy check`, API free text). */
-static int fuzz_policy_text(const uint8_t *data, size_t len)
+int fuzz_policy_text(const uint8_t *data, size_t len)
 {
     policy_finding_t out[64];
     size_t nf = 0;
-    (void)policy_text_check(fuzz_policy(), NULL, (const char *)data, len, out, 64, &nf);
+    (void)policy_text_check(s_policy(), NULL, (const char *)data, len, out, 64, &nf);
     return 0;
 }
 
 /* A signed roster. First byte 0: the bytes as a SignedRoster file; otherwise the rest is the
  * inner Roster, signed here with a fixed root key so the fuzzer reaches the checks that run
  * after the signature. */
-static int fuzz_roster(const uint8_t *data, size_t len)
+int fuzz_roster(const uint8_t *data, size_t len)
 {
     static uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
     static int ready;
@@ -167,17 +163,17 @@ static int fuzz_roster(const uint8_t *data, size_t len)
 }
 
 /* A local API request, decoded as the daemon decodes it. */
-static int fuzz_api_request(const uint8_t *data, size_t len)
+int fuzz_api_request(const uint8_t *data, size_t len)
 {
     int err = 0;
     ProtobufCMessage *m = wire_unpack(&tacnet__api_request__descriptor, data, len, 0, 0, &err);
-    fuzz_walk(m, 0);
+    s_walk(m, 0);
     wire_free(m);
     return 0;
 }
 
 /* A config file against a table with every option type. */
-static int fuzz_cfg(const uint8_t *data, size_t len)
+int fuzz_cfg(const uint8_t *data, size_t len)
 {
     static const cfg_option_t table[] = {
         { "broker", "bind", CFG_STRING, "tcp://127.0.0.1:*", 0, 0, 0, "" },
@@ -207,7 +203,7 @@ static int fuzz_cfg(const uint8_t *data, size_t len)
 
 /* An intake file for one of the four agencies (the first byte picks it), read through a
  * memory file so the adapter reads it as it would a real one. */
-static int fuzz_intake(const uint8_t *data, size_t len)
+int fuzz_intake(const uint8_t *data, size_t len)
 {
     const agency_profile_t *profiles[] = { &camhs_profile, &school_profile,
                                            &health_visiting_profile, &social_care_profile };
@@ -233,13 +229,10 @@ static int fuzz_intake(const uint8_t *data, size_t len)
     return 0;
 }
 
-static const struct {
-    const char *name;
-    fuzz_fn fn;
-} fuzz_targets[] = {
+const fuzz_target_t fuzz_targets[] = {
     { "header", fuzz_header }, { "ctl", fuzz_ctl },
     { "body", fuzz_body },     { "policy_text", fuzz_policy_text },
     { "roster", fuzz_roster }, { "api_request", fuzz_api_request },
     { "cfg", fuzz_cfg },       { "intake", fuzz_intake },
 };
-#define FUZZ_N_TARGETS (sizeof(fuzz_targets) / sizeof(fuzz_targets[0]))
+const size_t fuzz_n_targets = sizeof(fuzz_targets) / sizeof(fuzz_targets[0]);

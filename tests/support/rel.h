@@ -3,7 +3,7 @@
  * acknowledged, a checker that reads every agency daemon's view afterwards, and the counters the
  * summary table is built from.
  *
- * Each test file includes ../integration/harness.c and then rel.c. Producers are either raw
+ * Built on the integration harness (harness.h), in the test support library. Producers are either raw
  * (frame by frame as the agency, seeing PUBACK directly; they resend every unacknowledged event
  * with the same msg_id after a timeout or a broker restart) or the agency daemon itself through
  * its local API (an event counts as acknowledged once the daemon answered "queued": it is then in
@@ -21,8 +21,12 @@
 #include <stdio.h>
 
 #include "client/client.h"
+#include "harness.h"
 
 #define REL_MAX_PROD 4
+/* Events every producer sends before its quota. */
+#define REL_SETUP_RAW 3 /* referrals bringing in the other three agencies */
+#define REL_SETUP_API 3 /* concern, consent, referral to social care */
 
 /* Seeded xorshift64*; the seed is printed at the start of every test and in every failure. */
 extern uint64_t rel_seed;
@@ -32,6 +36,13 @@ uint64_t rel_rand(void);
 uint64_t rel_between(uint64_t lo, uint64_t hi);
 /* An integer from the environment, or DEF. */
 long rel_env(const char *name, long def);
+
+/* The four agencies with a daemon, in agency order. */
+extern const uint32_t rel_agencies[4];
+/* Refusals (NACK or ERROR codes, and API errors) the producers saw, by code: index -code - 1000
+ * (anything out of range counts at 0). Printed by rel_check. */
+#define REL_NACK_CODES 1024
+extern long rel_nacks[REL_NACK_CODES];
 
 /* Append "KEY VALUE" to $TACNET_REL_STATS (ignored when unset). */
 void rel_stat(const char *key, long value);
@@ -85,6 +96,22 @@ rel_prod_t *rel_prod_add(rel_world_t *w, uint32_t agency, rel_kind_t kind, size_
 /* Drive every producer for at most MS: send within the window, read results, resend after a
  * silence. Returns when every quota is acknowledged or the time is up. */
 void rel_pump(rel_world_t *w, int ms);
+/* Record event K of P as acknowledged (once): appended to P's ledger, synced by rel_ledger_sync. */
+void rel_ledger_add(rel_prod_t *p, size_t k);
+/* fdatasync P's ledger if anything was added since the last sync. */
+void rel_ledger_sync(rel_prod_t *p);
+/* Send raw event K of P (built and sealed on first use), marking it sent. */
+void rel_raw_send(rel_prod_t *p, size_t k);
+/* Read whatever the broker sent raw producer P without waiting: PUBACKs go to the ledger, NACKs
+ * are counted in rel_nacks. */
+void rel_raw_read(rel_prod_t *p);
+/* The number of P's sent, unacknowledged events; *NEXT gets the index of the first unsent one. */
+size_t rel_inflight(const rel_prod_t *p, size_t *next);
+/* The local API request for event K of API producer P (the set-up events, then "Burst event K.");
+ * the caller frees it with protobuf_c_message_free_unpacked. */
+Tacnet__PublishRequest *rel_api_request(const rel_prod_t *p, size_t k);
+/* A local API client of daemon A; asserts it connects. The caller destroys it. */
+tn_client_t *rel_api(const h_agency_t *a);
 /* Whether every producer has its whole quota acknowledged. */
 int rel_done(const rel_world_t *w);
 /* Reconnect the raw producers to the broker's (new) endpoint; unacknowledged events are resent. */

@@ -1,0 +1,138 @@
+/* policyfile: sharing.conf and escalation.conf into the roster's policy messages. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "policyfile.h"
+
+#define SHARING                                                           \
+    "[policy]\nversion = 3\nexpiry_hours = 120\n"                         \
+    "[school]\nwith_consent = routine, safeguarding\nwithout_consent =\n" \
+    "[social_care]\nwith_consent = routine, health, safeguarding\n"       \
+    "without_consent = safeguarding\n"
+#define STAGES                                                                 \
+    "[stage1]\naudience = practitioner\nworking_days = 5\nurgent_hours = 24\n" \
+    "[stage2]\naudience = line_manager\nworking_days = 7\n"                    \
+    "[stage3]\naudience = dsl\nseconds = 30\n"                                 \
+    "[stage4]\naudience = partnership_lead\nworking_days = 14\n"
+#define ESCALATION "[escalation]\nlevel_gap = 2\nnon_response_hours = 48\n" STAGES
+
+static const Tacnet__SharingRule *s_rule(const Tacnet__Roster *r, Tacnet__Agency a)
+{
+    for (size_t i = 0; i < r->sharing->n_rules; i++)
+        if (r->sharing->rules[i]->agency == a)
+            return r->sharing->rules[i];
+    return NULL;
+}
+
+/* Parse the two texts; returns the code, the reason in WHY. */
+static int s_parse(const char *sharing, const char *escalation, Tacnet__Roster *r, char *why,
+                   size_t whylen)
+{
+    why[0] = 0;
+    return policyfile_parse(sharing, "sharing.conf", escalation, "escalation.conf", r, why, whylen);
+}
+
+Test(policyfile, parses_sharing_and_escalation)
+{
+    Tacnet__Roster r = TACNET__ROSTER__INIT;
+    char why[256];
+    cr_assert_eq(s_parse(SHARING, ESCALATION, &r, why, sizeof(why)), 0, "%s", why);
+    cr_assert(r.has_policy_version);
+    cr_assert_eq(r.policy_version, 3);
+    cr_assert_eq(r.sharing->expiry_hours, 120);
+    cr_assert_eq(r.sharing->n_rules, 2);
+    const Tacnet__SharingRule *school = s_rule(&r, TACNET__AGENCY__SCHOOL);
+    cr_assert_not_null(school);
+    cr_assert_eq(school->n_with_consent, 2);
+    cr_assert_eq(school->with_consent[0], TACNET__SENSITIVITY__ROUTINE);
+    cr_assert_eq(school->with_consent[1], TACNET__SENSITIVITY__SAFEGUARDING);
+    cr_assert_eq(school->n_without_consent, 0);
+    const Tacnet__SharingRule *sc = s_rule(&r, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_not_null(sc);
+    cr_assert_eq(sc->n_with_consent, 3);
+    cr_assert_eq(sc->n_without_consent, 1);
+    cr_assert_eq(sc->without_consent[0], TACNET__SENSITIVITY__SAFEGUARDING);
+    cr_assert_null(s_rule(&r, TACNET__AGENCY__CAMHS));
+
+    const Tacnet__EscalationPolicy *e = r.escalation;
+    cr_assert_eq(e->level_gap, 2);
+    cr_assert_eq(e->non_response_hours, 48);
+    cr_assert_eq(e->n_stages, 4);
+    cr_assert_eq(e->stages[0]->stage, 1);
+    cr_assert_eq(e->stages[0]->audience, TACNET__ROLE__PRACTITIONER);
+    cr_assert_eq(e->stages[0]->working_days, 5);
+    cr_assert_eq(e->stages[0]->urgent_hours, 24);
+    cr_assert_eq(e->stages[2]->audience, TACNET__ROLE__DSL);
+    cr_assert(e->stages[2]->has_seconds);
+    cr_assert_eq(e->stages[2]->seconds, 30);
+    cr_assert_eq(e->stages[3]->audience, TACNET__ROLE__PARTNERSHIP_LEAD);
+    policyfile_free(&r);
+    cr_assert_null(r.sharing);
+    cr_assert_null(r.escalation);
+}
+
+Test(policyfile, loads_the_deploy_files)
+{
+    const char *src = getenv("TACNET_SRC") ? getenv("TACNET_SRC") : ".";
+    char sharing[512], escalation[512], why[256] = "";
+    snprintf(sharing, sizeof(sharing), "%s/deploy/sharing.conf", src);
+    snprintf(escalation, sizeof(escalation), "%s/deploy/escalation.conf", src);
+    Tacnet__Roster r = TACNET__ROSTER__INIT;
+    cr_assert_eq(policyfile_load(sharing, escalation, &r, why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(r.sharing->n_rules, 4);
+    cr_assert_eq(r.escalation->n_stages, 4);
+    policyfile_free(&r);
+}
+
+Test(policyfile, a_missing_file_is_not_found)
+{
+    Tacnet__Roster r = TACNET__ROSTER__INIT;
+    char why[256] = "";
+    cr_assert_eq(policyfile_load("/nonexistent/sharing.conf", "/nonexistent/escalation.conf", &r,
+                                 why, sizeof(why)),
+                 TACNET_ENOTFOUND);
+    cr_assert(strstr(why, "/nonexistent/sharing.conf: cannot open") != NULL, "%s", why);
+    policyfile_free(&r);
+}
+
+/* Each wrong file is refused with a reason naming the file, section and key. */
+static void s_refused(const char *sharing, const char *escalation, const char *reason)
+{
+    Tacnet__Roster r = TACNET__ROSTER__INIT;
+    char why[256];
+    cr_assert_eq(s_parse(sharing, escalation, &r, why, sizeof(why)), TACNET_ECONFIG,
+                 "accepted, expected \"%s\"", reason);
+    cr_assert(strstr(why, reason) != NULL, "got \"%s\", expected \"%s\"", why, reason);
+    policyfile_free(&r);
+    cr_assert_null(r.sharing);
+    cr_assert_null(r.escalation);
+}
+
+Test(policyfile, refuses_wrong_files)
+{
+    s_refused("[policy]\nversion = x\n", ESCALATION,
+              "sharing.conf: [policy] version: not a whole number");
+    s_refused("[policy]\ncolour = 1\n", ESCALATION, "sharing.conf: [policy] colour: unknown key");
+    s_refused("[library]\nwith_consent = routine\n", ESCALATION,
+              "sharing.conf: [library] with_consent: unknown agency section");
+    s_refused("[broker]\nwith_consent = routine\n", ESCALATION, "unknown agency section");
+    s_refused("[school]\nwith_consent = routine, gossip\n", ESCALATION,
+              "sharing.conf: [school] with_consent: classes are routine, health, safeguarding");
+    s_refused("[school]\nsometimes = routine\n", ESCALATION,
+              "sharing.conf: [school] sometimes: unknown key");
+    s_refused("[school]\nno equals sign\n", ESCALATION, "sharing.conf:2: not a key = value line");
+    s_refused(SHARING, "[escalation]\nlevel_gap = -1\n" STAGES,
+              "escalation.conf: [escalation] level_gap: not a whole number");
+    s_refused(SHARING, "[stage1]\naudience = head_teacher\n",
+              "escalation.conf: [stage1] audience: not a role");
+    s_refused(SHARING, "[stage5]\naudience = dsl\n",
+              "escalation.conf: [stage5] audience: unknown "
+              "section");
+    s_refused(SHARING, "[stage1]\naudience = dsl\n",
+              "escalation.conf: [stage2] with an audience is required");
+    s_refused(SHARING, "[escalation]\nlevel_gap = 2\n[stage1]\nworking_days = 5\n",
+              "escalation.conf: [stage1] with an audience is required");
+}
