@@ -1,5 +1,6 @@
 /* agency: the daemon's loop, the sync with the broker and the outbox. */
 #include "internal.h"
+#include "agency/outbox.h"
 #include "dashboard/http.h"
 #include "dashboard/users.h"
 #include "agency/sweep.h"
@@ -32,11 +33,6 @@ volatile sig_atomic_t agency_reload_flag = 0;
 
 /* ------------------------------------------------------------------ outbox */
 
-static uint32_t s_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 void agency_outbox_pump(agency_t *self)
 {
     if (!self->welcomed || !self->dealer || clock_mono_ms() < self->quota_until_ms)
@@ -55,19 +51,12 @@ void agency_outbox_pump(agency_t *self)
     for (int op = MDB_SET_RANGE;
          self->in_flight < self->send_window && mdb_cursor_get(cur, &k, &v, op) == 0;
          op = MDB_NEXT) {
-        const uint8_t *p = v.mv_data;
-        size_t n = v.mv_size;
-        if (n < 8 + SEAL_SIG_BYTES)
-            continue;
-        uint32_t hlen = s_be32(p);
-        if (4 + (size_t)hlen + 4 > n)
-            continue;
-        uint32_t slen = s_be32(p + 4 + hlen);
-        if (4 + (size_t)hlen + 4 + slen + SEAL_SIG_BYTES != n)
+        agency_outbox_record_t rec;
+        if (agency_outbox_decode(v.mv_data, v.mv_size, &rec) != 0)
             continue;
         Tacnet__Publish pub = TACNET__PUBLISH__INIT;
-        int rc = wire_send(self->dealer, NULL, 0, WIRE_PUBLISH, &pub.base, p + 4, hlen,
-                           p + 8 + hlen, slen, p + 8 + hlen + slen);
+        int rc = wire_send(self->dealer, NULL, 0, WIRE_PUBLISH, &pub.base, rec.header, rec.hlen,
+                           rec.sealed, rec.slen, rec.sig);
         if (rc != 0)
             break; /* not connected yet, or the pipe is full: resent after the next WELCOME */
         self->send_cursor = store_u64_get(k.mv_data);
@@ -92,21 +81,17 @@ static int s_outbox_done(MDB_txn *txn, void *arg)
     int rc = store_get(txn, self->outbox_ids, o->msg_id, 16, &v);
     if (rc == TACNET_ENOTFOUND)
         return 0; /* already settled (a duplicate PUBACK) */
-    if (rc != 0 || v.mv_size != 24)
-        return rc ? rc : TACNET_ECORRUPT;
-    uint8_t key[8], ck[24];
-    memcpy(key, v.mv_data, 8);
-    memcpy(ck, (const uint8_t *)v.mv_data + 8, 16);
-    memcpy(ck + 16, key, 8);
+    uint64_t seq;
+    uint8_t blind[16], key[8], ck[AGENCY_OUTBOX_CASE_KEY_BYTES];
+    if (rc != 0 || (rc = agency_outbox_ids_decode(v.mv_data, v.mv_size, &seq, blind)) != 0)
+        return rc;
+    store_u64_put(key, seq);
+    agency_outbox_case_key(ck, blind, seq);
     if (o->code != 0) {
         /* Dead letter: the reason stays visible to the user; the item is never resent. */
-        size_t rl = strlen(o->reason);
-        uint8_t *d = xmalloc(4 + rl + 1 + 8);
-        d[0] = (uint8_t)((uint32_t)o->code >> 24), d[1] = (uint8_t)((uint32_t)o->code >> 16);
-        d[2] = (uint8_t)((uint32_t)o->code >> 8), d[3] = (uint8_t)o->code;
-        memcpy(d + 4, o->reason, rl + 1);
-        memcpy(d + 5 + rl, key, 8);
-        rc = store_put(txn, self->dead, o->msg_id, 16, d, 4 + rl + 1 + 8, 0);
+        size_t n;
+        uint8_t *d = agency_outbox_dead_encode(o->code, o->reason, seq, &n);
+        rc = store_put(txn, self->dead, o->msg_id, 16, d, n, 0);
         free(d);
         if (rc != 0)
             return rc;
@@ -115,7 +100,7 @@ static int s_outbox_done(MDB_txn *txn, void *arg)
         return rc;
     if ((rc = store_del(txn, self->outbox_ids, o->msg_id, 16)) != 0 && rc != TACNET_ENOTFOUND)
         return rc;
-    if ((rc = store_del(txn, self->outbox_case, ck, 24)) != 0 && rc != TACNET_ENOTFOUND)
+    if ((rc = store_del(txn, self->outbox_case, ck, sizeof(ck))) != 0 && rc != TACNET_ENOTFOUND)
         return rc;
     char hex[33];
     wire_msgid_hex(o->msg_id, 16, hex);
@@ -335,9 +320,9 @@ static void s_prepare_body(agency_t *self, prepared_t *p)
         Tacnet__ApiReply scratch = TACNET__API_REPLY__INIT;
         policy_register_t *reg =
             agency_identity_register(self, p->h->case_ref.data, p->h->case_ref.len);
-        p->code = agency_text_check(self, reg, &b->base, &scratch);
+        p->code = agency_publish_text_check(self, reg, &b->base, &scratch);
         policy_register_destroy(&reg);
-        agency_view_reply_free(&scratch);
+        agency_reply_free(&scratch);
     }
     tacnet__body__free_unpacked(b, NULL);
 }

@@ -1,6 +1,6 @@
 /* internal: the agency daemon's state, shared by its files (agency.c the loop and sync, view.c
- * the encrypted store and queries, api.c the local API and the publish path). Not for use
- * outside services/agency.
+ * the encrypted store and queries, api.c the local API, publish.c the publish path, reply.c the
+ * replies). Not for use outside services/agency.
  */
 #ifndef TACNET_AGENCY_INTERNAL_H
 #define TACNET_AGENCY_INTERNAL_H
@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "agency.h"
+#include "agency/publish.h"
+#include "agency/reply.h"
 #include "api.pb-c.h"
 #include "clock.h"
 #include "events.pb-c.h"
@@ -19,8 +21,6 @@
 #include "seal.h"
 #include "store.h"
 #include "wire.pb-c.h"
-
-#define AGENCY_MAX_FINDINGS 64
 
 struct agency {
     agency_config_t cfg;
@@ -83,8 +83,7 @@ int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__
 int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts);
 int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out);
 int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__FollowReply *out);
-/* Free what the queries allocated inside their replies. */
-void agency_view_reply_free(Tacnet__ApiReply *r);
+/* Their replies are freed with agency_reply_free (reply.h). */
 
 /* Identity register: names for a case (kept encrypted, never sent). */
 int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n);
@@ -118,15 +117,7 @@ int agency_audit(agency_t *self, MDB_txn *txn, const char *actor, const char *ac
 /* Answer one request frame set on the API socket. */
 void agency_api_handle(agency_t *self);
 
-/* Check every free-text field of BODY against the identifier policy. Returns 0 or
- * TACNET_ETEXT with the findings (field paths) in REPLY. */
-int agency_text_check(agency_t *self, const policy_register_t *reg, const ProtobufCMessage *body,
-                      Tacnet__ApiReply *reply);
-
-/* The publish path every front end shares (local API, dashboard forms, HTTP/JSON API): validate
- * REQ, check its text, seal it and queue it. Returns 0 with reply->published, or the code with
- * the reason and findings in REPLY (the caller frees REPLY with agency_view_reply_free). */
-int agency_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply);
+/* The publish path is publish.h; replies are built and freed by reply.h. */
 
 /* agency.c ---------------------------------------------------------------- */
 

@@ -15,6 +15,7 @@
  * killed in between compact again at its next sweep.
  */
 #include "internal.h"
+#include "agency/outbox.h"
 #include "agency/sweep.h"
 #include "audit.h"
 #include "err.h"
@@ -73,13 +74,6 @@ static void s_blind_object(char out[72], const uint8_t blind[16])
     char hex[33];
     sodium_bin2hex(hex, sizeof(hex), blind, 16);
     snprintf(out, 72, "case:%s", hex);
-}
-
-static void s_reply_error(Tacnet__ApiReply *reply, int code, const char *reason)
-{
-    reply->code = code;
-    free(reply->reason);
-    reply->reason = xstrdup(reason);
 }
 
 /* ------------------------------------------------------------------ holds */
@@ -181,25 +175,25 @@ void agency_hold_handle(agency_t *self, const Tacnet__HoldRequest *req, Tacnet__
     if (req->action == TACNET__HOLD_ACTION__HOLD_LIST) {
         int rc = s_hold_list(self, out);
         if (rc != 0)
-            s_reply_error(reply, rc, "cannot read the holds");
+            agency_reply_error(reply, rc, "cannot read the holds");
         return;
     }
     if (req->action != TACNET__HOLD_ACTION__HOLD_ADD &&
         req->action != TACNET__HOLD_ACTION__HOLD_REMOVE) {
-        s_reply_error(reply, TACNET_EENUM, "action must be add, remove or list");
+        agency_reply_error(reply, TACNET_EENUM, "action must be add, remove or list");
         return;
     }
     if (!req->has_case_ref || policy_case_ref_check(req->case_ref.data, req->case_ref.len) != 0) {
-        s_reply_error(reply, TACNET_ECASEREF, "case_ref must match AAA-YYYY-NNNNNN");
+        agency_reply_error(reply, TACNET_ECASEREF, "case_ref must match AAA-YYYY-NNNNNN");
         return;
     }
     if (req->action == TACNET__HOLD_ACTION__HOLD_ADD &&
         (!req->has_reason || req->reason <= TACNET__HOLD_REASON__HOLD_UNKNOWN ||
          !protobuf_c_enum_descriptor_get_value(&tacnet__hold_reason__descriptor, req->reason))) {
-        s_reply_error(reply, TACNET_EFIELD,
-                      "reason must be a hold reason code (public_inquiry, litigation, "
-                      "safeguarding_practice_review, police_investigation, complaint, "
-                      "subject_access_request)");
+        agency_reply_error(reply, TACNET_EFIELD,
+                           "reason must be a hold reason code (public_inquiry, litigation, "
+                           "safeguarding_practice_review, police_investigation, complaint, "
+                           "subject_access_request)");
         return;
     }
     hold_op_t h = { .self = self,
@@ -210,15 +204,15 @@ void agency_hold_handle(agency_t *self, const Tacnet__HoldRequest *req, Tacnet__
     agency_view_blind(self, req->case_ref.data, req->case_ref.len, h.blind);
     int rc = store_write(self->store, s_hold_write, &h);
     if (rc == TACNET_ENOTFOUND) {
-        s_reply_error(reply, rc, "no legal hold on that case");
+        agency_reply_error(reply, rc, "no legal hold on that case");
         return;
     }
     if (rc == TACNET_ESHREDDED) {
-        s_reply_error(reply, rc, "that case was destroyed under its retention schedule");
+        agency_reply_error(reply, rc, "that case was destroyed under its retention schedule");
         return;
     }
     if (rc != 0) {
-        s_reply_error(reply, rc, "cannot record the hold");
+        agency_reply_error(reply, rc, "cannot record the hold");
         return;
     }
     log_info("legal hold %s", req->action == TACNET__HOLD_ACTION__HOLD_ADD ? "added" : "removed");
@@ -242,28 +236,14 @@ typedef struct sweep {
     Tacnet__RetentionRunReply *out;
 } sweep_t;
 
-static void s_results_clear(Tacnet__RetentionRunReply *out)
-{
-    for (size_t i = 0; i < out->n_cases; i++) {
-        free(out->cases[i]->case_ref.data);
-        free(out->cases[i]->verdict);
-        free(out->cases[i]->kept_because);
-        free(out->cases[i]);
-    }
-    free(out->cases);
-    out->cases = NULL;
-    out->n_cases = 0;
-    out->shredded = out->held = 0;
-}
-
 static int s_has_outbox(agency_t *self, MDB_txn *txn, const uint8_t blind[16])
 {
     MDB_cursor *cur;
     if (mdb_cursor_open(txn, self->outbox_case, &cur) != 0)
         return 1; /* cannot tell: keep the case */
     MDB_val k = { 16, (void *)blind }, v;
-    int pending = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size == 24 &&
-                  memcmp(k.mv_data, blind, 16) == 0;
+    int pending = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 &&
+                  agency_outbox_case_key_match(k.mv_data, k.mv_size, blind, NULL);
     mdb_cursor_close(cur);
     return pending;
 }
@@ -326,7 +306,7 @@ static int s_sweep_write(MDB_txn *txn, void *arg)
 {
     sweep_t *s = arg;
     agency_t *self = s->self;
-    s_results_clear(s->out);
+    agency_reply_retention_clear(s->out);
     MDB_cursor *cur;
     if (mdb_cursor_open(txn, self->cases, &cur) != 0)
         return TACNET_ESTORE;
@@ -436,7 +416,7 @@ int agency_retention_run(agency_t *self, Tacnet__RetentionRunReply *out, char *w
     out->now_ms = s.now_ms;
     int rc = store_write(self->store, s_sweep_write, &s);
     if (rc != 0) {
-        s_results_clear(out);
+        agency_reply_retention_clear(out);
         snprintf(why, whylen, "retention sweep failed: %s", tacnet_strerror(rc));
         return rc;
     }
@@ -465,26 +445,6 @@ int agency_retention_run(agency_t *self, Tacnet__RetentionRunReply *out, char *w
     return 0;
 }
 
-void agency_retention_reply_free(Tacnet__RetentionRunReply *out)
-{
-    if (!out)
-        return;
-    s_results_clear(out);
-    free(out);
-}
-
-void agency_hold_reply_free(Tacnet__HoldReply *out)
-{
-    if (!out)
-        return;
-    for (size_t i = 0; i < out->n_holds; i++) {
-        free(out->holds[i]->case_ref.data);
-        free(out->holds[i]);
-    }
-    free(out->holds);
-    free(out);
-}
-
 int agency_retention_tick(agency_t *self)
 {
     uint64_t now = clock_mono_ms();
@@ -494,7 +454,7 @@ int agency_retention_tick(agency_t *self)
     Tacnet__RetentionRunReply out = TACNET__RETENTION_RUN_REPLY__INIT;
     char why[160] = "";
     int rc = agency_retention_run(self, &out, why, sizeof(why));
-    s_results_clear(&out);
+    agency_reply_retention_clear(&out);
     if (rc != 0)
         log_error("%s", why);
     /* A view that could not be reopened after compaction cannot go on. */

@@ -18,18 +18,17 @@ int agency_retention_clock_init(char *why, size_t whylen);
 uint64_t agency_retention_now_ms(void);
 
 /* Answer a HoldRequest: add (replacing the reason), remove or list; each change audited. Fills
- * reply->holds (free with agency_hold_reply_free) and, on refusal, the code and reason:
+ * reply->holds (freed with the reply by agency_reply_free) and, on refusal, the code and reason:
  * TACNET_ECASEREF, TACNET_EFIELD (no or unknown reason), TACNET_EENUM (action),
  * TACNET_ENOTFOUND (remove: not held), TACNET_ESHREDDED (add: the case is already destroyed). */
 void agency_hold_handle(agency_t *self, const Tacnet__HoldRequest *req, Tacnet__ApiReply *reply);
-void agency_hold_reply_free(Tacnet__HoldReply *out);
 
 /* Run the retention sweep now: every case with its verdict in OUT (the caller's; its contents
- * freed by agency_retention_reply_free or, for one on the stack, by running it again). Returns
+ * freed with the reply by agency_reply_free, or by agency_reply_retention_clear for one on the
+ * stack, or by running it again). Returns
  * 0, or a code with WHY; when cases were destroyed but compaction failed, the destruction stands
  * (the key is gone) and the next sweep compacts. */
 int agency_retention_run(agency_t *self, Tacnet__RetentionRunReply *out, char *why, size_t whylen);
-void agency_retention_reply_free(Tacnet__RetentionRunReply *out);
 
 /* From the loop: run the sweep when its interval has passed. Returns 0, or a fatal code when the
  * view could not be reopened after compaction. */

@@ -7,10 +7,7 @@
  *
  * Databases:
  *   meta       "last_applied" | "sender_seq" | "local_seq" | "view_format" -> u64 BE
- *   outbox     sender_seq(8) -> hlen(4) header slen(4) sealed sig(64)   (see agency.c)
- *   outbox_ids msg_id(16) -> sender_seq(8) blind(16)
- *   outbox_case blind(16) sender_seq(8) -> empty                            pending, per case
- *   dead       msg_id(16) -> code(4) reason NUL                            (NACKed publishes)
+ *   outbox, outbox_ids, outbox_case, dead   the queued and refused publishes: outbox.h
  *   api_ids    msg_id(16) -> sender_seq(8)     msg_ids derived from API request keys (retries)
  *   events     local_seq(8) -> blind(16) enc_case(broker seq(8) hlen(4) header body)
  *                                                                  AD "events" || local_seq
@@ -648,8 +645,6 @@ static Tacnet__CaseSummary *s_summary(const case_rec_t *r)
     return s;
 }
 
-static void s_entries_free(Tacnet__TimelineEntry **e, size_t n);
-
 /* Decrypt the event at local seq LK into a timeline entry (header and body unpacked). */
 static Tacnet__TimelineEntry *s_entry(agency_t *self, MDB_txn *txn, const uint8_t lk[8])
 {
@@ -755,7 +750,7 @@ int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_count
         s_fold(self, tl, n, &cs);
         s_summary_counts(sum, &cs);
         casestate_result_clear(&cs);
-        s_entries_free(tl, n);
+        agency_reply_timeline_free(tl, n);
     }
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
@@ -843,7 +838,7 @@ int agency_view_case_closure(agency_t *self, MDB_txn *txn, const uint8_t blind[1
             *closed_date = c->has_closed_date ? c->closed_date
                                               : clock_ms_to_date(tl[i]->header->created_at_ms);
     }
-    s_entries_free(tl, n);
+    agency_reply_timeline_free(tl, n);
     return 0;
 }
 
@@ -914,76 +909,6 @@ int agency_view_case_erase(agency_t *self, MDB_txn *txn, const uint8_t blind[16]
     if (rc == 0)
         rc = s_erase_quarantine(self, txn, blind);
     return rc;
-}
-
-static void s_summary_free(Tacnet__CaseSummary *s)
-{
-    if (!s)
-        return;
-    free(s->case_ref.data);
-    free(s->initials.data);
-    free(s->members);
-    free(s->level_of_need);
-    free(s);
-}
-
-static void s_entries_free(Tacnet__TimelineEntry **e, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        tacnet__header__free_unpacked(e[i]->header, NULL);
-        if (e[i]->body)
-            tacnet__body__free_unpacked(e[i]->body, NULL);
-        free(e[i]);
-    }
-    free(e);
-}
-
-void agency_view_reply_free(Tacnet__ApiReply *r)
-{
-    switch (r->result_case) {
-    case TACNET__API_REPLY__RESULT_CASES:
-        for (size_t i = 0; i < r->cases->n_cases; i++)
-            s_summary_free(r->cases->cases[i]);
-        free(r->cases->cases);
-        free(r->cases);
-        break;
-    case TACNET__API_REPLY__RESULT_SHOW_CASE:
-        s_summary_free(r->show_case->summary);
-        s_entries_free(r->show_case->timeline, r->show_case->n_timeline);
-        for (size_t i = 0; i < r->show_case->n_due; i++)
-            tacnet__due_item__free_unpacked(r->show_case->due[i], NULL);
-        free(r->show_case->due);
-        if (r->show_case->state)
-            tacnet__case_state__free_unpacked(r->show_case->state, NULL);
-        free(r->show_case);
-        break;
-    case TACNET__API_REPLY__RESULT_FOLLOW:
-        s_entries_free(r->follow->entries, r->follow->n_entries);
-        free(r->follow);
-        break;
-    case TACNET__API_REPLY__RESULT_IMPORTED:
-        for (size_t i = 0; i < r->imported->n_msg_ids; i++)
-            free(r->imported->msg_ids[i].data);
-        free(r->imported->msg_ids);
-        for (size_t i = 0; i < r->imported->n_errors; i++)
-            free(r->imported->errors[i]);
-        free(r->imported->errors);
-        free(r->imported);
-        break;
-    case TACNET__API_REPLY__RESULT_PUBLISHED:
-        free(r->published->msg_id.data);
-        free(r->published);
-        break;
-    default:
-        break;
-    }
-    for (size_t i = 0; i < r->n_findings; i++) {
-        free(r->findings[i]->kind);
-        free(r->findings[i]->field);
-        free(r->findings[i]);
-    }
-    free(r->findings);
-    free(r->reason);
 }
 
 /* ------------------------------------------------------------------ identity, audit */

@@ -456,21 +456,11 @@ static void s_join_disagreements(fold_t *f)
     }
 }
 
-static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
+/* The team and its lead: who is a member, their level of need, handovers. */
+static void s_apply_team(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
 {
     Tacnet__CaseState *s = f->s;
     uint64_t at = h->created_at_ms;
-    if (h->msg_id.len == 16) {
-        f->senders = xrealloc(f->senders, (f->n_senders + 1) * sizeof(*f->senders));
-        memcpy(f->senders[f->n_senders].id, h->msg_id.data, 16);
-        f->senders[f->n_senders++].sender = h->sender;
-    }
-    if (s_is_agency(h->sender)) {
-        if (!f->opened)
-            s_lead_set(f, h->sender, NULL); /* whoever opens the case leads (common/route) */
-        f->opened = 1;
-        s_member(f, h->sender, at);
-    }
     switch (h->kind) {
     case TACNET__EVENT_KIND__REFERRAL:
         if (h->has_subject_agency)
@@ -528,32 +518,33 @@ static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
         s_lead_set(f, h->sender, b && b->lead_accepted ? b->lead_accepted->lead : NULL);
         s_handover_clear(f);
         break;
-    case TACNET__EVENT_KIND__DECISION:
-        if (b && b->decision) {
-            Tacnet__DecisionView *d = xcalloc(1, sizeof(*d));
-            tacnet__decision_view__init(d);
-            d->msg_id = s_bytes(h->msg_id.data, h->msg_id.len);
-            d->by = h->sender;
-            d->decision = s_copy(b->decision);
-            PUSH(s->decisions, s->n_decisions, d);
-        }
-        break;
-    case TACNET__EVENT_KIND__DISAGREEMENT: {
-        Tacnet__EscalationView *e = s_escalation(f, h->msg_id, 1);
-        f->challenges = xrealloc(f->challenges, (f->n_challenges + 1) * sizeof(*f->challenges));
-        f->challenges[f->n_challenges].e = e;
-        f->challenges[f->n_challenges++].other =
-            h->has_refers_to ? s_sender_of(f, h->refers_to) : 0;
-        e->has_raised_by = 1;
-        e->raised_by = h->sender;
-        if (h->has_urgent && h->urgent) {
-            e->has_urgent = 1;
-            e->urgent = 1;
-        }
-        if (b && b->disagreement && !e->disagreement)
-            e->disagreement = s_copy(b->disagreement);
+    default:
         break;
     }
+}
+
+/* A disagreement opens (or joins) an escalation view, remembering the agency it challenges. */
+static void s_apply_disagreement(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
+{
+    Tacnet__EscalationView *e = s_escalation(f, h->msg_id, 1);
+    f->challenges = xrealloc(f->challenges, (f->n_challenges + 1) * sizeof(*f->challenges));
+    f->challenges[f->n_challenges].e = e;
+    f->challenges[f->n_challenges++].other = h->has_refers_to ? s_sender_of(f, h->refers_to) : 0;
+    e->has_raised_by = 1;
+    e->raised_by = h->sender;
+    if (h->has_urgent && h->urgent) {
+        e->has_urgent = 1;
+        e->urgent = 1;
+    }
+    if (b && b->disagreement && !e->disagreement)
+        e->disagreement = s_copy(b->disagreement);
+}
+
+/* Meetings and their actions; a meeting held since the plan started is its latest review. */
+static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
+{
+    Tacnet__CaseState *s = f->s;
+    switch (h->kind) {
     case TACNET__EVENT_KIND__MEETING_REQUESTED:
         if (b && b->meeting_requested) {
             Tacnet__MeetingView *m = s_meeting(f, b->meeting_requested->meeting_id);
@@ -595,6 +586,17 @@ static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
             }
         }
         break;
+    default:
+        break;
+    }
+}
+
+/* The plan and what is measured and agreed against it: care plan, outcome measures, the
+ * communication plan and the contacts logged under it, consent. */
+static void s_apply_plan(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
+{
+    Tacnet__CaseState *s = f->s;
+    switch (h->kind) {
     case TACNET__EVENT_KIND__CARE_PLAN:
         if (b && b->care_plan) {
             if (s->plan)
@@ -604,8 +606,9 @@ static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
             s->plan->msg_id = s_bytes(h->msg_id.data, h->msg_id.len);
             s->plan->by = h->sender;
             s->plan->plan = s_copy(b->care_plan);
-            f->plan_start_ms =
-                b->care_plan->has_start_date ? clock_date_to_ms(b->care_plan->start_date) : at;
+            f->plan_start_ms = b->care_plan->has_start_date
+                                   ? clock_date_to_ms(b->care_plan->start_date)
+                                   : h->created_at_ms;
         }
         break;
     case TACNET__EVENT_KIND__OUTCOME_MEASURE:
@@ -634,6 +637,27 @@ static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
             s->consent = s_copy(b->consent_recorded);
         }
         break;
+    default:
+        break;
+    }
+}
+
+/* Records kept as they come: decisions, ratings, the closure, and the broker's alerts and
+ * non-response reports. */
+static void s_apply_record(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
+{
+    Tacnet__CaseState *s = f->s;
+    switch (h->kind) {
+    case TACNET__EVENT_KIND__DECISION:
+        if (b && b->decision) {
+            Tacnet__DecisionView *d = xcalloc(1, sizeof(*d));
+            tacnet__decision_view__init(d);
+            d->msg_id = s_bytes(h->msg_id.data, h->msg_id.len);
+            d->by = h->sender;
+            d->decision = s_copy(b->decision);
+            PUSH(s->decisions, s->n_decisions, d);
+        }
+        break;
     case TACNET__EVENT_KIND__PARTNERSHIP_RATING:
         if (b && b->partnership_rating) {
             Tacnet__RatingView *r = xcalloc(1, sizeof(*r));
@@ -650,14 +674,6 @@ static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
             s->closed = s_copy(b->case_closed);
         }
         break;
-    case TACNET__EVENT_KIND__ESCALATION_RESPONSE:
-    case TACNET__EVENT_KIND__ESCALATION_RESOLVED:
-    case TACNET__EVENT_KIND__ESCALATION_ACK:
-        s_escalation_event(f, h, b);
-        break;
-    case TACNET__EVENT_KIND__ESCALATION_NOTICE:
-        s_notice(f, h, b ? b->escalation_notice : NULL);
-        break;
     case TACNET__EVENT_KIND__SAFEGUARDING_ALERT:
         if (b && b->safeguarding_alert)
             PUSH(s->alerts, s->n_alerts,
@@ -667,6 +683,65 @@ static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
         if (b && b->non_response)
             PUSH(s->non_responses, s->n_non_responses,
                  (Tacnet__NonResponse *)s_copy(b->non_response));
+        break;
+    default:
+        break;
+    }
+}
+
+/* Fold one event into the state: note its sender, then hand it to its kind's group. */
+static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
+{
+    if (h->msg_id.len == 16) {
+        f->senders = xrealloc(f->senders, (f->n_senders + 1) * sizeof(*f->senders));
+        memcpy(f->senders[f->n_senders].id, h->msg_id.data, 16);
+        f->senders[f->n_senders++].sender = h->sender;
+    }
+    if (s_is_agency(h->sender)) {
+        if (!f->opened)
+            s_lead_set(f, h->sender, NULL); /* whoever opens the case leads (common/route) */
+        f->opened = 1;
+        s_member(f, h->sender, h->created_at_ms);
+    }
+    switch (h->kind) {
+    case TACNET__EVENT_KIND__REFERRAL:
+    case TACNET__EVENT_KIND__ASSESSMENT:
+    case TACNET__EVENT_KIND__MEMBER_JOINED:
+    case TACNET__EVENT_KIND__MEMBER_LEFT:
+    case TACNET__EVENT_KIND__LEAD_HANDOVER:
+    case TACNET__EVENT_KIND__LEAD_ACCEPTED:
+        s_apply_team(f, h, b);
+        break;
+    case TACNET__EVENT_KIND__DISAGREEMENT:
+        s_apply_disagreement(f, h, b);
+        break;
+    case TACNET__EVENT_KIND__MEETING_REQUESTED:
+    case TACNET__EVENT_KIND__MEETING_SCHEDULED:
+    case TACNET__EVENT_KIND__MEETING_OUTCOME:
+    case TACNET__EVENT_KIND__ACTION_UPDATE:
+        s_apply_meeting(f, h, b);
+        break;
+    case TACNET__EVENT_KIND__CARE_PLAN:
+    case TACNET__EVENT_KIND__OUTCOME_MEASURE:
+    case TACNET__EVENT_KIND__COMMUNICATION_PLAN:
+    case TACNET__EVENT_KIND__CONTACT_LOGGED:
+    case TACNET__EVENT_KIND__CONSENT_RECORDED:
+        s_apply_plan(f, h, b);
+        break;
+    case TACNET__EVENT_KIND__ESCALATION_RESPONSE:
+    case TACNET__EVENT_KIND__ESCALATION_RESOLVED:
+    case TACNET__EVENT_KIND__ESCALATION_ACK:
+        s_escalation_event(f, h, b);
+        break;
+    case TACNET__EVENT_KIND__ESCALATION_NOTICE:
+        s_notice(f, h, b ? b->escalation_notice : NULL);
+        break;
+    case TACNET__EVENT_KIND__DECISION:
+    case TACNET__EVENT_KIND__PARTNERSHIP_RATING:
+    case TACNET__EVENT_KIND__CASE_CLOSED:
+    case TACNET__EVENT_KIND__SAFEGUARDING_ALERT:
+    case TACNET__EVENT_KIND__NON_RESPONSE:
+        s_apply_record(f, h, b);
         break;
     default:
         break;

@@ -1,0 +1,113 @@
+/* outbox: encoders and decoders of the outbox records (layout in outbox.h). */
+#include "agency/outbox.h"
+
+#include "err.h"
+#include "seal.h"
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void s_be32_put(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t s_be32_get(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+uint8_t *agency_outbox_encode(const agency_outbox_record_t *rec, size_t *len)
+{
+    size_t n = 4 + rec->hlen + 4 + rec->slen + SEAL_SIG_BYTES;
+    uint8_t *v = xmalloc(n), *p = v;
+    s_be32_put(p, (uint32_t)rec->hlen);
+    memcpy(p + 4, rec->header, rec->hlen);
+    p += 4 + rec->hlen;
+    s_be32_put(p, (uint32_t)rec->slen);
+    memcpy(p + 4, rec->sealed, rec->slen);
+    p += 4 + rec->slen;
+    memcpy(p, rec->sig, SEAL_SIG_BYTES);
+    *len = n;
+    return v;
+}
+
+int agency_outbox_decode(const uint8_t *buf, size_t len, agency_outbox_record_t *out)
+{
+    if (!buf || len < 4 + 4 + SEAL_SIG_BYTES)
+        return TACNET_ECORRUPT;
+    size_t hlen = s_be32_get(buf);
+    if (4 + hlen + 4 > len)
+        return TACNET_ECORRUPT;
+    size_t slen = s_be32_get(buf + 4 + hlen);
+    if (4 + hlen + 4 + slen + SEAL_SIG_BYTES != len)
+        return TACNET_ECORRUPT;
+    out->header = buf + 4;
+    out->hlen = hlen;
+    out->sealed = buf + 4 + hlen + 4;
+    out->slen = slen;
+    out->sig = buf + 4 + hlen + 4 + slen;
+    return 0;
+}
+
+void agency_outbox_ids_encode(uint8_t out[AGENCY_OUTBOX_IDS_BYTES], uint64_t sender_seq,
+                              const uint8_t blind[16])
+{
+    store_u64_put(out, sender_seq);
+    memcpy(out + 8, blind, 16);
+}
+
+int agency_outbox_ids_decode(const uint8_t *buf, size_t len, uint64_t *sender_seq,
+                             uint8_t blind[16])
+{
+    if (!buf || len != AGENCY_OUTBOX_IDS_BYTES)
+        return TACNET_ECORRUPT;
+    *sender_seq = store_u64_get(buf);
+    memcpy(blind, buf + 8, 16);
+    return 0;
+}
+
+void agency_outbox_case_key(uint8_t out[AGENCY_OUTBOX_CASE_KEY_BYTES], const uint8_t blind[16],
+                            uint64_t sender_seq)
+{
+    memcpy(out, blind, 16);
+    store_u64_put(out + 16, sender_seq);
+}
+
+int agency_outbox_case_key_match(const uint8_t *key, size_t len, const uint8_t blind[16],
+                                 uint64_t *sender_seq)
+{
+    if (!key || len != AGENCY_OUTBOX_CASE_KEY_BYTES || memcmp(key, blind, 16) != 0)
+        return 0;
+    if (sender_seq)
+        *sender_seq = store_u64_get(key + 16);
+    return 1;
+}
+
+uint8_t *agency_outbox_dead_encode(int code, const char *reason, uint64_t sender_seq, size_t *len)
+{
+    size_t rl = strlen(reason);
+    size_t n = 4 + rl + 1 + 8;
+    uint8_t *d = xmalloc(n);
+    s_be32_put(d, (uint32_t)code);
+    memcpy(d + 4, reason, rl + 1);
+    store_u64_put(d + 5 + rl, sender_seq);
+    *len = n;
+    return d;
+}
+
+int agency_outbox_dead_decode(const uint8_t *buf, size_t len, int *code, const char **reason,
+                              uint64_t *sender_seq)
+{
+    if (!buf || len < 4 + 1 + 8)
+        return TACNET_ECORRUPT;
+    const uint8_t *nul = memchr(buf + 4, 0, len - 4 - 8);
+    if (!nul || (size_t)(nul - buf) + 1 + 8 != len)
+        return TACNET_ECORRUPT;
+    *code = (int)s_be32_get(buf);
+    *reason = (const char *)buf + 4;
+    *sender_seq = store_u64_get(nul + 1);
+    return 0;
+}

@@ -1,0 +1,78 @@
+/* outbox: the records of the agency daemon's durable outbox, laid out in one place.
+ *
+ * A publish is queued (publish.c) before anything is sent and stays queued until the broker
+ * settles it (agency.c): a PUBACK deletes it, a NACK turns it into a dead letter. Whatever
+ * happens in between (a crash, a restarted broker, an E_QUOTA pause) the outbox is resent in
+ * sender_seq order, byte for byte as it was signed, so every reader and writer of these records
+ * goes through the encoders and decoders below. Four databases of the view hold them; every
+ * integer is big-endian:
+ *
+ *   outbox      sender_seq(8) -> hlen(4) header slen(4) sealed sig(64)
+ *                                the clear Header as signed, the sealed body and the Ed25519
+ *                                signature: exactly the frames of a PUBLISH
+ *   outbox_ids  msg_id(16) -> sender_seq(8) blind(16)
+ *                                finds the record (and its case index entry) when settled
+ *   outbox_case blind(16) sender_seq(8) -> empty
+ *                                the case's events still queued, for the publish path (the case
+ *                                as it will be) and the retention sweep (nothing is destroyed
+ *                                while it has some)
+ *   dead        msg_id(16) -> code(4) reason NUL sender_seq(8)
+ *                                a publish the broker refused, with its NACK code and reason
+ *
+ * Pure: no I/O. The callers read and write LMDB; decoders only point into the bytes given.
+ */
+#ifndef TACNET_AGENCY_OUTBOX_H
+#define TACNET_AGENCY_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AGENCY_OUTBOX_IDS_BYTES      24 /* an outbox_ids value */
+#define AGENCY_OUTBOX_CASE_KEY_BYTES 24 /* an outbox_case key */
+
+/* One outbox record: the three signed parts of a PUBLISH. */
+typedef struct agency_outbox_record {
+    const uint8_t *header; /* packed Header */
+    size_t hlen;
+    const uint8_t *sealed; /* sealed body */
+    size_t slen;
+    const uint8_t *sig; /* SEAL_SIG_BYTES */
+} agency_outbox_record_t;
+
+/* Encode REC. Returns a malloc'd buffer of *LEN bytes (the caller frees it). HLEN and SLEN
+ * must fit in 32 bits (the wire caps both far below). */
+uint8_t *agency_outbox_encode(const agency_outbox_record_t *rec, size_t *len);
+
+/* Decode the LEN bytes at BUF into OUT, whose pointers then point into BUF. Returns 0, or
+ * TACNET_ECORRUPT when the record is truncated, overlong, or its lengths do not add up. */
+int agency_outbox_decode(const uint8_t *buf, size_t len, agency_outbox_record_t *out);
+
+/* The outbox_ids value of the event queued at SENDER_SEQ for case BLIND. */
+void agency_outbox_ids_encode(uint8_t out[AGENCY_OUTBOX_IDS_BYTES], uint64_t sender_seq,
+                              const uint8_t blind[16]);
+
+/* Decode an outbox_ids value. Returns 0 with *SENDER_SEQ and BLIND, or TACNET_ECORRUPT when
+ * LEN is not AGENCY_OUTBOX_IDS_BYTES. */
+int agency_outbox_ids_decode(const uint8_t *buf, size_t len, uint64_t *sender_seq,
+                             uint8_t blind[16]);
+
+/* The outbox_case key of the event queued at SENDER_SEQ for case BLIND. Keys sort by case,
+ * then by sender_seq, so a cursor from BLIND walks one case's queue in order. */
+void agency_outbox_case_key(uint8_t out[AGENCY_OUTBOX_CASE_KEY_BYTES], const uint8_t blind[16],
+                            uint64_t sender_seq);
+
+/* If KEY (LEN bytes) is an outbox_case key of case BLIND: 1 with *SENDER_SEQ, else 0 (another
+ * case, or not a key of this layout: a cursor walking BLIND's entries stops there). */
+int agency_outbox_case_key_match(const uint8_t *key, size_t len, const uint8_t blind[16],
+                                 uint64_t *sender_seq);
+
+/* Encode a dead letter: NACK CODE, its REASON (NUL-terminated in the record) and the
+ * sender_seq the event was queued at. Returns a malloc'd buffer of *LEN bytes. */
+uint8_t *agency_outbox_dead_encode(int code, const char *reason, uint64_t sender_seq, size_t *len);
+
+/* Decode a dead letter: 0 with *CODE, *REASON (pointing into BUF) and *SENDER_SEQ, or
+ * TACNET_ECORRUPT when it is truncated or its reason is not NUL-terminated. */
+int agency_outbox_dead_decode(const uint8_t *buf, size_t len, int *code, const char **reason,
+                              uint64_t *sender_seq);
+
+#endif

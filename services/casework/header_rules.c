@@ -1,0 +1,137 @@
+/* header_rules: the clear header of an agency's publish, from its request (see header_rules.h). */
+#include "casework/header_rules.h"
+
+#include "err.h"
+#include "names.h"
+
+#include <stdio.h>
+
+/* Which Body member each event kind an agency may publish carries. */
+static const struct {
+    Tacnet__EventKind kind;
+    Tacnet__Body__EventCase member;
+} s_kind_member[] = {
+    { TACNET__EVENT_KIND__REFERRAL, TACNET__BODY__EVENT_REFERRAL },
+    { TACNET__EVENT_KIND__CONCERN, TACNET__BODY__EVENT_CONCERN },
+    { TACNET__EVENT_KIND__ASSESSMENT, TACNET__BODY__EVENT_ASSESSMENT },
+    { TACNET__EVENT_KIND__DECISION, TACNET__BODY__EVENT_DECISION },
+    { TACNET__EVENT_KIND__DISAGREEMENT, TACNET__BODY__EVENT_DISAGREEMENT },
+    { TACNET__EVENT_KIND__MEETING_REQUESTED, TACNET__BODY__EVENT_MEETING_REQUESTED },
+    { TACNET__EVENT_KIND__MEETING_SCHEDULED, TACNET__BODY__EVENT_MEETING_SCHEDULED },
+    { TACNET__EVENT_KIND__MEETING_OUTCOME, TACNET__BODY__EVENT_MEETING_OUTCOME },
+    { TACNET__EVENT_KIND__CARE_PLAN, TACNET__BODY__EVENT_CARE_PLAN },
+    { TACNET__EVENT_KIND__OUTCOME_MEASURE, TACNET__BODY__EVENT_OUTCOME_MEASURE },
+    { TACNET__EVENT_KIND__COMMUNICATION_PLAN, TACNET__BODY__EVENT_COMMUNICATION_PLAN },
+    { TACNET__EVENT_KIND__CONTACT_LOGGED, TACNET__BODY__EVENT_CONTACT_LOGGED },
+    { TACNET__EVENT_KIND__CONSENT_RECORDED, TACNET__BODY__EVENT_CONSENT_RECORDED },
+    { TACNET__EVENT_KIND__PARTNERSHIP_RATING, TACNET__BODY__EVENT_PARTNERSHIP_RATING },
+    { TACNET__EVENT_KIND__CASE_CLOSED, TACNET__BODY__EVENT_CASE_CLOSED },
+    { TACNET__EVENT_KIND__MEMBER_JOINED, TACNET__BODY__EVENT_MEMBER_JOINED },
+    { TACNET__EVENT_KIND__MEMBER_LEFT, TACNET__BODY__EVENT_MEMBER_LEFT },
+    { TACNET__EVENT_KIND__LEAD_HANDOVER, TACNET__BODY__EVENT_LEAD_HANDOVER },
+    { TACNET__EVENT_KIND__LEAD_ACCEPTED, TACNET__BODY__EVENT_LEAD_ACCEPTED },
+    { TACNET__EVENT_KIND__ESCALATION_RESPONSE, TACNET__BODY__EVENT_ESCALATION_RESPONSE },
+    { TACNET__EVENT_KIND__ESCALATION_RESOLVED, TACNET__BODY__EVENT_ESCALATION_RESOLVED },
+    { TACNET__EVENT_KIND__ESCALATION_ACK, TACNET__BODY__EVENT_ESCALATION_ACK },
+    { TACNET__EVENT_KIND__ACTION_UPDATE, TACNET__BODY__EVENT_ACTION_UPDATE },
+};
+
+int header_rules_body_member(uint32_t kind, Tacnet__Body__EventCase *member)
+{
+    for (size_t i = 0; i < sizeof(s_kind_member) / sizeof(s_kind_member[0]); i++) {
+        if ((uint32_t)s_kind_member[i].kind == kind) {
+            *member = s_kind_member[i].member;
+            return 0;
+        }
+    }
+    return TACNET_EKIND;
+}
+
+int header_rules_kind_check(const agency_profile_t *profile, uint32_t kind, char *why, size_t cap)
+{
+    Tacnet__Body__EventCase member;
+    if (header_rules_body_member(kind, &member) != 0) {
+        snprintf(why, cap, "agencies cannot publish %s events", names_kind(kind));
+        return TACNET_EKIND;
+    }
+    if (!agency_profile_originates(profile, kind)) {
+        snprintf(why, cap, "%s does not originate %s events", profile->name, names_kind(kind));
+        return TACNET_EKIND;
+    }
+    return 0;
+}
+
+int header_rules_body_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
+{
+    Tacnet__Body__EventCase member;
+    if (header_rules_body_member(req->kind, &member) != 0) {
+        snprintf(why, cap, "agencies cannot publish %s events", names_kind(req->kind));
+        return TACNET_EKIND;
+    }
+    if (!req->body || req->body->event_case != member) {
+        snprintf(why, cap, "a %s event needs its body in the \"%s\" field", names_kind(req->kind),
+                 names_kind(req->kind));
+        return TACNET_EFIELD;
+    }
+    return 0;
+}
+
+/* Consent: what a consent_recorded body records; for a referral or a new member what the case
+ * holds; for a referral to a case with none, "given" when the referral says it was obtained. */
+static void s_consent(Tacnet__Header *h, const Tacnet__PublishRequest *req,
+                      const route_case_t *known)
+{
+    const Tacnet__Body *body = req->body;
+    int case_consent = known && known->consent != TACNET__CONSENT_STATE__CONSENT_UNKNOWN;
+    if (req->kind == TACNET__EVENT_KIND__CONSENT_RECORDED && body && body->consent_recorded &&
+        body->consent_recorded->has_state) {
+        h->has_consent = 1;
+        h->consent = (Tacnet__ConsentState)body->consent_recorded->state;
+    }
+    if ((req->kind == TACNET__EVENT_KIND__REFERRAL ||
+         req->kind == TACNET__EVENT_KIND__MEMBER_JOINED) &&
+        case_consent) {
+        h->has_consent = 1;
+        h->consent = (Tacnet__ConsentState)known->consent;
+    }
+    if (req->kind == TACNET__EVENT_KIND__REFERRAL && !h->has_consent && body && body->referral &&
+        body->referral->has_consent_obtained && body->referral->consent_obtained && !case_consent) {
+        h->has_consent = 1;
+        h->consent = TACNET__CONSENT_STATE__GIVEN;
+    }
+}
+
+void header_rules_fill(Tacnet__Header *h, const Tacnet__PublishRequest *req,
+                       uint32_t default_sensitivity, const route_case_t *known)
+{
+    const Tacnet__Body *body = req->body;
+    h->kind = req->kind;
+    h->case_ref = req->case_ref;
+    h->initials = req->initials;
+    h->sensitivity =
+        req->has_sensitivity ? req->sensitivity : (Tacnet__Sensitivity)default_sensitivity;
+    h->lawful_basis = req->has_lawful_basis ? req->lawful_basis : TACNET__LAWFUL_BASIS__CONSENT;
+    h->has_refers_to = req->has_refers_to;
+    h->refers_to = req->refers_to;
+    h->has_subject_agency = req->has_subject_agency;
+    h->subject_agency = req->subject_agency;
+    h->has_level_of_need = req->has_level_of_need;
+    h->level_of_need = req->level_of_need;
+    h->has_urgent = req->has_urgent;
+    h->urgent = req->urgent;
+    h->has_override_reason = req->has_override_reason;
+    h->override_reason = req->override_reason;
+    /* A referral names the agency it goes to in its body; the header must say so too, since
+     * that is what makes the referred-to agency a member. */
+    if (req->kind == TACNET__EVENT_KIND__REFERRAL && !h->has_subject_agency && body &&
+        body->referral && body->referral->has_to_agency) {
+        h->has_subject_agency = 1;
+        h->subject_agency = body->referral->to_agency;
+    }
+    s_consent(h, req, known);
+    if (req->kind == TACNET__EVENT_KIND__ASSESSMENT && !h->has_level_of_need && body &&
+        body->assessment && body->assessment->has_level_of_need) {
+        h->has_level_of_need = 1;
+        h->level_of_need = body->assessment->level_of_need;
+    }
+}

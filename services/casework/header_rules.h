@@ -1,0 +1,48 @@
+/* header_rules: what the clear header of an agency's publish must hold for its kind.
+ *
+ * The broker routes and polices an event by its clear Header alone, so the publish path
+ * (services/agency/publish.c) derives the header from the request, the body and the case as
+ * this agency knows it, by these rules: only the kinds an agency may originate, each with its
+ * body in the member named after the kind; the sensitivity class the request gives, else the
+ * agency profile's default for the kind; the lawful basis given, else consent; refers_to,
+ * subject agency, urgency and a safeguarding override's reason as the request gives them; a
+ * referral's subject agency from its body when the request names none (that is what makes the
+ * referred-to agency a member); the consent a consent_recorded body records; for a referral or
+ * a new member the consent the case already holds, else (a referral to a new or
+ * consent-unknown case) "given" when the referral says it was obtained; an assessment's level
+ * of need from its body when the request gives none.
+ *
+ * Pure logic: no I/O. The workflow rules on the body itself are casework/workflow.h.
+ */
+#ifndef TACNET_CASEWORK_HEADER_RULES_H
+#define TACNET_CASEWORK_HEADER_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api.pb-c.h"
+#include "casework/profile.h"
+#include "route.h"
+#include "wire.pb-c.h"
+
+/* The Body member an event of KIND carries. Returns 0 with *MEMBER, or TACNET_EKIND for a kind
+ * no agency publishes (the broker's notices, unknown values). */
+int header_rules_body_member(uint32_t kind, Tacnet__Body__EventCase *member);
+
+/* May PROFILE publish events of KIND? Returns 0, or TACNET_EKIND with one line in WHY
+ * (NUL-terminated, truncated to CAP): no agency publishes it, or PROFILE does not originate it. */
+int header_rules_kind_check(const agency_profile_t *profile, uint32_t kind, char *why, size_t cap);
+
+/* Is REQ's body in the member its kind needs? Returns 0, TACNET_EFIELD (body missing or in
+ * another member) or TACNET_EKIND (a kind no agency publishes), with one line in WHY. */
+int header_rules_body_check(const Tacnet__PublishRequest *req, char *why, size_t cap);
+
+/* Fill in H what it takes from REQ (kind, case reference, initials, sensitivity, lawful basis,
+ * refers_to, subject agency, level of need, urgency, override reason, consent) by the rules
+ * above. DEFAULT_SENSITIVITY is the profile's class for REQ's kind; KNOWN the case as this
+ * agency knows it (NULL for a new case). H borrows REQ's bytes (case_ref, initials, refers_to):
+ * REQ must outlive it. The sender, sequence, time, keys and recipients are the caller's. */
+void header_rules_fill(Tacnet__Header *h, const Tacnet__PublishRequest *req,
+                       uint32_t default_sensitivity, const route_case_t *known);
+
+#endif

@@ -1,0 +1,251 @@
+/* header_rules: what an agency's publish header must hold for its kind, and what it takes from
+ * the request, the body and the case. Requests are written as JSON (common/pbjson) in the shape
+ * the local API takes; the profile and the cases are made up. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "casework/header_rules.h"
+#include "err.h"
+#include "../support/pbjson_fixture.h"
+
+/* A made-up agency that originates referrals, concerns, assessments, consent records and new
+ * members, and marks concerns safeguarding, everything else routine. */
+static const uint32_t s_kinds[] = {
+    TACNET__EVENT_KIND__REFERRAL,      TACNET__EVENT_KIND__CONCERN,
+    TACNET__EVENT_KIND__ASSESSMENT,    TACNET__EVENT_KIND__CONSENT_RECORDED,
+    TACNET__EVENT_KIND__MEMBER_JOINED,
+};
+
+static uint32_t s_sensitivity(uint32_t kind)
+{
+    return kind == TACNET__EVENT_KIND__CONCERN ? TACNET__SENSITIVITY__SAFEGUARDING
+                                               : TACNET__SENSITIVITY__ROUTINE;
+}
+
+static const agency_profile_t s_profile = {
+    .agency = TACNET__AGENCY__SCHOOL,
+    .name = "school",
+    .title = "School",
+    .kinds = s_kinds,
+    .n_kinds = sizeof(s_kinds) / sizeof(s_kinds[0]),
+    .default_sensitivity = s_sensitivity,
+};
+
+#define REQ(kind, extra, body)                                                          \
+    "{\"kind\":\"" kind "\",\"case_ref\":\"LA9-2026-000777\",\"initials\":\"QZ\"" extra \
+    ",\"body\":{" body "}}"
+
+static Tacnet__PublishRequest *s_req(const char *json)
+{
+    return (Tacnet__PublishRequest *)t_message_from_json(&tacnet__publish_request__descriptor,
+                                                         json);
+}
+
+static void s_free(Tacnet__PublishRequest *req)
+{
+    tacnet__publish_request__free_unpacked(req, NULL);
+}
+
+/* The header REQ gets on case KNOWN (NULL: a new case). */
+static Tacnet__Header s_fill(const Tacnet__PublishRequest *req, const route_case_t *known)
+{
+    Tacnet__Header h = TACNET__HEADER__INIT;
+    header_rules_fill(&h, req, s_profile.default_sensitivity(req->kind), known);
+    return h;
+}
+
+/* ------------------------------------------------------------------ refusals */
+
+Test(header_rules, a_kind_the_agency_originates_is_accepted)
+{
+    char why[256] = "";
+    cr_assert_eq(header_rules_kind_check(&s_profile, TACNET__EVENT_KIND__CONCERN, why, sizeof(why)),
+                 0, "%s", why);
+}
+
+Test(header_rules, a_broker_notice_kind_is_refused_for_every_agency)
+{
+    char why[256] = "";
+    int rc = header_rules_kind_check(&s_profile, TACNET__EVENT_KIND__SAFEGUARDING_ALERT, why,
+                                     sizeof(why));
+    cr_assert_eq(rc, TACNET_EKIND);
+    cr_assert_str_eq(why, "agencies cannot publish safeguarding_alert events");
+}
+
+Test(header_rules, a_kind_outside_the_profile_is_refused_naming_the_agency)
+{
+    char why[256] = "";
+    int rc = header_rules_kind_check(&s_profile, TACNET__EVENT_KIND__CARE_PLAN, why, sizeof(why));
+    cr_assert_eq(rc, TACNET_EKIND);
+    cr_assert_str_eq(why, "school does not originate care_plan events");
+}
+
+Test(header_rules, a_body_in_the_member_named_after_its_kind_is_accepted)
+{
+    char why[256] = "";
+    Tacnet__PublishRequest *req = s_req(REQ("concern", "", "\"concern\":{\"summary\":\"late\"}"));
+    cr_assert_eq(header_rules_body_check(req, why, sizeof(why)), 0, "%s", why);
+    s_free(req);
+}
+
+Test(header_rules, a_body_in_another_member_is_refused)
+{
+    char why[256] = "";
+    Tacnet__PublishRequest *req = s_req(REQ("concern", "", "\"assessment\":{\"level_of_need\":2}"));
+    cr_assert_eq(header_rules_body_check(req, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert_str_eq(why, "a concern event needs its body in the \"concern\" field");
+    s_free(req);
+}
+
+Test(header_rules, the_body_member_of_each_publishable_kind_is_known)
+{
+    Tacnet__Body__EventCase member;
+    cr_assert_eq(header_rules_body_member(TACNET__EVENT_KIND__ACTION_UPDATE, &member), 0);
+    cr_assert_eq(member, TACNET__BODY__EVENT_ACTION_UPDATE);
+    cr_assert_eq(header_rules_body_member(TACNET__EVENT_KIND__ESCALATION_NOTICE, &member),
+                 TACNET_EKIND);
+}
+
+/* ------------------------------------------------------------------ the header */
+
+Test(header_rules, sensitivity_and_lawful_basis_default_to_the_profile_and_consent)
+{
+    Tacnet__PublishRequest *req = s_req(REQ("concern", "", "\"concern\":{}"));
+    Tacnet__Header h = s_fill(req, NULL);
+    cr_assert_eq(h.kind, TACNET__EVENT_KIND__CONCERN);
+    cr_assert_eq(h.sensitivity, TACNET__SENSITIVITY__SAFEGUARDING);
+    cr_assert_eq(h.lawful_basis, TACNET__LAWFUL_BASIS__CONSENT);
+    cr_assert_eq(h.case_ref.len, 15);
+    cr_assert_eq(memcmp(h.case_ref.data, "LA9-2026-000777", 15), 0);
+    cr_assert_eq(h.initials.len, 2);
+    cr_assert_not(h.has_consent);
+    s_free(req);
+}
+
+Test(header_rules, the_request_s_sensitivity_basis_and_override_reason_are_kept)
+{
+    Tacnet__PublishRequest *req =
+        s_req(REQ("concern",
+                  ",\"sensitivity\":\"health\",\"lawful_basis\":\"safeguarding_override\","
+                  "\"override_reason\":\"risk_of_significant_harm\",\"urgent\":true",
+                  "\"concern\":{}"));
+    Tacnet__Header h = s_fill(req, NULL);
+    cr_assert_eq(h.sensitivity, TACNET__SENSITIVITY__HEALTH);
+    cr_assert_eq(h.lawful_basis, TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE);
+    cr_assert(h.has_override_reason);
+    cr_assert_eq(h.override_reason, TACNET__OVERRIDE_REASON__RISK_OF_SIGNIFICANT_HARM);
+    cr_assert(h.has_urgent && h.urgent);
+    s_free(req);
+}
+
+Test(header_rules, refers_to_is_carried_as_the_request_gives_it)
+{
+    Tacnet__PublishRequest *req = s_req(
+        REQ("concern", ",\"refers_to\":\"03030303030303030303030303030303\"", "\"concern\":{}"));
+    Tacnet__Header h = s_fill(req, NULL);
+    cr_assert(h.has_refers_to);
+    cr_assert_eq(h.refers_to.len, 16);
+    cr_assert_eq(h.refers_to.data[0], 0x03);
+    s_free(req);
+}
+
+Test(header_rules, a_referral_names_the_agency_in_its_body_as_the_subject)
+{
+    Tacnet__PublishRequest *req =
+        s_req(REQ("referral", "", "\"referral\":{\"to_agency\":\"social_care\"}"));
+    Tacnet__Header h = s_fill(req, NULL);
+    cr_assert(h.has_subject_agency);
+    cr_assert_eq(h.subject_agency, TACNET__AGENCY__SOCIAL_CARE);
+    s_free(req);
+}
+
+Test(header_rules, a_referral_s_own_subject_agency_wins_over_its_body)
+{
+    Tacnet__PublishRequest *req = s_req(REQ("referral", ",\"subject_agency\":\"camhs\"",
+                                            "\"referral\":{\"to_agency\":\"social_care\"}"));
+    Tacnet__Header h = s_fill(req, NULL);
+    cr_assert_eq(h.subject_agency, TACNET__AGENCY__CAMHS);
+    s_free(req);
+}
+
+Test(header_rules, a_referral_to_a_new_case_with_consent_obtained_says_consent_given)
+{
+    Tacnet__PublishRequest *req = s_req(
+        REQ("referral", "", "\"referral\":{\"to_agency\":\"camhs\",\"consent_obtained\":true}"));
+    Tacnet__Header h = s_fill(req, NULL);
+    cr_assert(h.has_consent);
+    cr_assert_eq(h.consent, TACNET__CONSENT_STATE__GIVEN);
+    s_free(req);
+}
+
+Test(header_rules, a_referral_without_consent_obtained_carries_no_consent)
+{
+    Tacnet__PublishRequest *req =
+        s_req(REQ("referral", "", "\"referral\":{\"to_agency\":\"camhs\"}"));
+    Tacnet__Header h = s_fill(req, NULL);
+    cr_assert_not(h.has_consent);
+    s_free(req);
+}
+
+Test(header_rules, a_referral_on_a_case_with_recorded_consent_carries_the_case_s_consent)
+{
+    route_case_t c;
+    memset(&c, 0, sizeof(c));
+    c.consent = TACNET__CONSENT_STATE__WITHDRAWN;
+    Tacnet__PublishRequest *req = s_req(
+        REQ("referral", "", "\"referral\":{\"to_agency\":\"camhs\",\"consent_obtained\":true}"));
+    Tacnet__Header h = s_fill(req, &c);
+    cr_assert(h.has_consent);
+    cr_assert_eq(h.consent, TACNET__CONSENT_STATE__WITHDRAWN);
+    s_free(req);
+}
+
+Test(header_rules, a_new_member_carries_the_case_s_consent)
+{
+    route_case_t c;
+    memset(&c, 0, sizeof(c));
+    c.consent = TACNET__CONSENT_STATE__GIVEN;
+    Tacnet__PublishRequest *req =
+        s_req(REQ("member_joined", ",\"subject_agency\":\"camhs\"", "\"member_joined\":{}"));
+    Tacnet__Header h = s_fill(req, &c);
+    cr_assert(h.has_consent);
+    cr_assert_eq(h.consent, TACNET__CONSENT_STATE__GIVEN);
+    Tacnet__Header fresh = s_fill(req, NULL);
+    cr_assert_not(fresh.has_consent);
+    s_free(req);
+}
+
+Test(header_rules, a_consent_record_puts_its_state_in_the_header)
+{
+    Tacnet__PublishRequest *req =
+        s_req(REQ("consent_recorded", "", "\"consent_recorded\":{\"state\":\"refused\"}"));
+    Tacnet__Header h = s_fill(req, NULL);
+    cr_assert(h.has_consent);
+    cr_assert_eq(h.consent, TACNET__CONSENT_STATE__REFUSED);
+    s_free(req);
+}
+
+Test(header_rules, a_concern_never_takes_the_case_s_consent)
+{
+    route_case_t c;
+    memset(&c, 0, sizeof(c));
+    c.consent = TACNET__CONSENT_STATE__GIVEN;
+    Tacnet__PublishRequest *req = s_req(REQ("concern", "", "\"concern\":{}"));
+    Tacnet__Header h = s_fill(req, &c);
+    cr_assert_not(h.has_consent);
+    s_free(req);
+}
+
+Test(header_rules, an_assessment_s_level_of_need_comes_from_its_body_unless_given)
+{
+    Tacnet__PublishRequest *req =
+        s_req(REQ("assessment", "", "\"assessment\":{\"level_of_need\":3}"));
+    Tacnet__Header h = s_fill(req, NULL);
+    cr_assert(h.has_level_of_need);
+    cr_assert_eq(h.level_of_need, 3);
+    s_free(req);
+    req = s_req(REQ("assessment", ",\"level_of_need\":2", "\"assessment\":{\"level_of_need\":3}"));
+    h = s_fill(req, NULL);
+    cr_assert_eq(h.level_of_need, 2);
+    s_free(req);
+}
