@@ -6,7 +6,7 @@
 
 #include "casework/header_rules.h"
 #include "err.h"
-#include "../support/pbjson_fixture.h"
+#include "pbjson_fixture.h"
 
 /* A made-up agency that originates referrals, concerns, assessments, consent records and new
  * members, and marks concerns safeguarding, everything else routine. */
@@ -37,8 +37,8 @@ static const agency_profile_t s_profile = {
 
 static Tacnet__PublishRequest *s_req(const char *json)
 {
-    return (Tacnet__PublishRequest *)t_message_from_json(&tacnet__publish_request__descriptor,
-                                                         json);
+    return (Tacnet__PublishRequest *)pbjson_fixture_message(&tacnet__publish_request__descriptor,
+                                                            json);
 }
 
 static void s_free(Tacnet__PublishRequest *req)
