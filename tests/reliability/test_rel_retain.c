@@ -234,8 +234,7 @@ Test(rel_retain, t25_unheld_closed_case_is_shredded_and_the_held_one_kept)
     school = h_agency_add(&env, TACNET__AGENCY__SCHOOL);
     FILE *f = fopen(school->conf, "a");
     cr_assert_not_null(f);
-    fprintf(f, "[retention]\nclosed_case_days = %d\naudit_days = %d\nsweep_interval = 1d\n",
-            CLOSED_DAYS, CLOSED_DAYS);
+    fprintf(f, "[retention]\nclosed_case_days = %d\naudit_days = %d\n", CLOSED_DAYS, CLOSED_DAYS);
     fclose(f);
     s_start(NULL, NULL);
 
