@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "clock.h"
 #include "log.h"
 #include "seal.h"
@@ -24,19 +25,6 @@ struct journal {
     uint64_t epoch;
     uint64_t head;
 };
-
-static void s_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t s_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static int s_init_meta(MDB_txn *txn, void *arg)
 {
@@ -84,11 +72,11 @@ static int s_migrate_rcpt_write(MDB_txn *txn, void *arg)
         uint32_t mask = 0;
         MDB_val old;
         if ((rc = store_get(txn, self->rcpt, seq, 8, &old)) == 0 && old.mv_size == 4)
-            mask = s_get32(old.mv_data);
+            mask = bytes_be32_get(old.mv_data);
         else if (rc != 0 && rc != TACNET_ENOTFOUND)
             break;
         uint8_t b[4];
-        s_be32(b, mask | 1u << ((const uint8_t *)k.mv_data)[0]);
+        bytes_be32_put(b, mask | 1u << ((const uint8_t *)k.mv_data)[0]);
         rc = store_put(txn, self->rcpt, seq, 8, b, 4, 0);
     }
     mdb_cursor_close(cur);
@@ -273,10 +261,10 @@ int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__He
     uint8_t *val = xmalloc(vlen), *p = val;
     store_u64_put(p, now_ms);
     p += 8;
-    s_be32(p, (uint32_t)hlen);
+    bytes_be32_put(p, (uint32_t)hlen);
     memcpy(p + 4, header, hlen);
     p += 4 + hlen;
-    s_be32(p, (uint32_t)slen);
+    bytes_be32_put(p, (uint32_t)slen);
     memcpy(p + 4, sealed, slen);
     p += 4 + slen;
     memcpy(p, sig, 64);
@@ -288,7 +276,7 @@ int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__He
         return rc;
     if (rcpt_mask) {
         uint8_t mb[4];
-        s_be32(mb, rcpt_mask);
+        bytes_be32_put(mb, rcpt_mask);
         if ((rc = store_put(txn, self->rcpt, key, 8, mb, 4, MDB_APPEND)) != 0)
             return rc;
     }
@@ -313,13 +301,13 @@ int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *ou
     out->seq = seq;
     out->received_ms = store_u64_get(p);
     p += 8;
-    out->header_len = s_get32(p);
+    out->header_len = bytes_be32_get(p);
     p += 4;
     if ((size_t)(end - p) < out->header_len + 4 + 64)
         return TACNET_ECORRUPT;
     out->header = p;
     p += out->header_len;
-    out->sealed_len = s_get32(p);
+    out->sealed_len = bytes_be32_get(p);
     p += 4;
     if ((size_t)(end - p) != out->sealed_len + 64)
         return TACNET_ECORRUPT;
@@ -344,7 +332,7 @@ int journal_next_for(journal_t *self, MDB_txn *txn, MDB_cursor **cur, uint32_t a
         if (k.mv_size != 8 || d.mv_size != 4)
             return TACNET_ECORRUPT;
         uint64_t s = store_u64_get(k.mv_data);
-        if (s_get32(d.mv_data) & bit) {
+        if (bytes_be32_get(d.mv_data) & bit) {
             *seq = s;
             if (scanned)
                 *scanned = s - 1;
@@ -518,13 +506,13 @@ static int s_verify_entry(verify_ctx_t *c, const MDB_val *v)
     const uint8_t *p = v->mv_data, *end = p + v->mv_size;
     if (v->mv_size < 8 + 4 + 4 + SEAL_SIG_BYTES)
         return TACNET_ECORRUPT;
-    size_t hlen = s_get32(p + 8);
+    size_t hlen = bytes_be32_get(p + 8);
     p += 12;
     if ((size_t)(end - p) < hlen + 4 + SEAL_SIG_BYTES)
         return TACNET_ECORRUPT;
     const uint8_t *header = p;
     p += hlen;
-    size_t slen = s_get32(p);
+    size_t slen = bytes_be32_get(p);
     p += 4;
     if ((size_t)(end - p) != slen + SEAL_SIG_BYTES)
         return TACNET_ECORRUPT;
