@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bytes.h"
+#include "clock.h"
 #include "err.h"
 #include "store.h"
 
@@ -219,6 +221,21 @@ int audit_append(MDB_txn *txn, MDB_dbi dbi, const audit_record_t *rec, uint64_t 
     if (seq_out)
         *seq_out = seq;
     return 0;
+}
+
+int audit_append_now(MDB_txn *txn, MDB_dbi dbi, const char *actor, const char *action,
+                     const char *object, const char *outcome, int code)
+{
+    audit_record_t rec;
+    memset(&rec, 0, sizeof(rec));
+    rec.at_ms = clock_now_ms();
+    snprintf(rec.actor, sizeof(rec.actor), "%s", actor);
+    snprintf(rec.action, sizeof(rec.action), "%s", action);
+    snprintf(rec.object, sizeof(rec.object), "%s", object);
+    snprintf(rec.outcome, sizeof(rec.outcome), "%s", outcome);
+    snprintf(rec.reason, sizeof(rec.reason), "%s", code ? tacnet_errname(code) : "");
+    rec.code = code;
+    return audit_append(txn, dbi, &rec, NULL);
 }
 
 /* Walk the records in key order; stop at the first that does not continue the chain. */

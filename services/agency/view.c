@@ -1056,14 +1056,5 @@ policy_register_t *agency_identity_register(agency_t *self, const uint8_t *ref, 
 int agency_audit(agency_t *self, MDB_txn *txn, const char *actor, const char *action,
                  const char *object, const char *outcome, int code)
 {
-    audit_record_t rec;
-    memset(&rec, 0, sizeof(rec));
-    rec.at_ms = clock_now_ms();
-    snprintf(rec.actor, sizeof(rec.actor), "%s", actor);
-    snprintf(rec.action, sizeof(rec.action), "%s", action);
-    snprintf(rec.object, sizeof(rec.object), "%s", object);
-    snprintf(rec.outcome, sizeof(rec.outcome), "%s", outcome);
-    snprintf(rec.reason, sizeof(rec.reason), "%s", code ? tacnet_errname(code) : "");
-    rec.code = code;
-    return audit_append(txn, self->audit, &rec, NULL);
+    return audit_append_now(txn, self->audit, actor, action, object, outcome, code);
 }
