@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agency/config.h"
 #include "agency/internal.h"
 #include "broker/journal.h"
 #include "clock.h"
@@ -104,14 +105,15 @@ static agency_t *s_agency_open(h_env_t *e, h_agency_t *a, const agency_profile_t
     const char *src = getenv("TACNET_SRC");
     snprintf(gaz, sizeof(gaz), "%s/deploy/gazetteer", src && *src ? src : ".");
     snprintf(ep, sizeof(ep), "%s/endpoint", e->data);
-    agency_config_t cfg = { .profile = profile,
-                            .data_dir = a->data,
-                            .broker_file = ep,
-                            .roster_path = roster,
-                            .root_pub_path = root,
-                            .key_path = key,
-                            .gazetteer_dir = gaz,
-                            .map_size = (size_t)8192 << 20 };
+    agency_config_t cfg;
+    agency_config_defaults(&cfg, profile);
+    cfg.data_dir = a->data;
+    cfg.broker_file = ep;
+    cfg.roster_path = roster;
+    cfg.root_pub_path = root;
+    cfg.key_path = key;
+    cfg.gazetteer_dir = gaz;
+    cfg.map_size = (size_t)8192 << 20;
     int err = 0;
     char why[512] = "";
     agency_t *ag = agency_new(&cfg, &err, why, sizeof(why));

@@ -3,8 +3,11 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "bytes.h"
+#include "clock.h"
 #include "err.h"
 #include "store.h"
 
@@ -138,9 +141,7 @@ static void s_encode(uint8_t out[AUDIT_RECORD_BYTES], uint64_t seq, const audit_
     out[OFF_VERSION] = AUDIT_VERSION;
     store_u64_put(out + OFF_SEQ, seq);
     store_u64_put(out + OFF_AT, rec->at_ms);
-    uint32_t code = (uint32_t)rec->code;
-    for (int i = 0; i < 4; i++)
-        out[OFF_CODE + i] = (uint8_t)(code >> (24 - 8 * i));
+    bytes_be32_put(out + OFF_CODE, (uint32_t)rec->code);
     memcpy(out + OFF_ACTOR, rec->actor, strlen(rec->actor));
     memcpy(out + OFF_ACTION, rec->action, strlen(rec->action));
     memcpy(out + OFF_OBJECT, rec->object, strlen(rec->object));
@@ -164,10 +165,7 @@ static int s_decode(const MDB_val *v, uint64_t *seq, audit_record_t *rec)
         return TACNET_ECORRUPT;
     *seq = store_u64_get(b + OFF_SEQ);
     rec->at_ms = store_u64_get(b + OFF_AT);
-    uint32_t code = 0;
-    for (int i = 0; i < 4; i++)
-        code = (code << 8) | b[OFF_CODE + i];
-    rec->code = (int32_t)code;
+    rec->code = (int32_t)bytes_be32_get(b + OFF_CODE);
     memcpy(rec->actor, b + OFF_ACTOR, sizeof(rec->actor));
     memcpy(rec->action, b + OFF_ACTION, sizeof(rec->action));
     memcpy(rec->object, b + OFF_OBJECT, sizeof(rec->object));
@@ -223,6 +221,21 @@ int audit_append(MDB_txn *txn, MDB_dbi dbi, const audit_record_t *rec, uint64_t 
     if (seq_out)
         *seq_out = seq;
     return 0;
+}
+
+int audit_append_now(MDB_txn *txn, MDB_dbi dbi, const char *actor, const char *action,
+                     const char *object, const char *outcome, int code)
+{
+    audit_record_t rec;
+    memset(&rec, 0, sizeof(rec));
+    rec.at_ms = clock_now_ms();
+    snprintf(rec.actor, sizeof(rec.actor), "%s", actor);
+    snprintf(rec.action, sizeof(rec.action), "%s", action);
+    snprintf(rec.object, sizeof(rec.object), "%s", object);
+    snprintf(rec.outcome, sizeof(rec.outcome), "%s", outcome);
+    snprintf(rec.reason, sizeof(rec.reason), "%s", code ? tacnet_errname(code) : "");
+    rec.code = code;
+    return audit_append(txn, dbi, &rec, NULL);
 }
 
 /* Walk the records in key order; stop at the first that does not continue the chain. */

@@ -54,6 +54,14 @@ typedef struct audit_record {
 int audit_append(MDB_txn *txn, MDB_dbi dbi, const audit_record_t *rec, uint64_t *seq_out)
     __attribute__((warn_unused_result));
 
+/* The usual way to audit an action: build a record stamped now (clock_now_ms) from ACTOR,
+ * ACTION, OBJECT and OUTCOME, each cut to its field, with reason = CODE's stable name (e.g.
+ * "E_CONSENT") when CODE is non-zero, else empty, and append it as audit_append does (no
+ * seq out). Returns as audit_append. */
+int audit_append_now(MDB_txn *txn, MDB_dbi dbi, const char *actor, const char *action,
+                     const char *object, const char *outcome, int code)
+    __attribute__((warn_unused_result));
+
 /* Check the whole chain in DBI inside TXN (read or write). *COUNT (optional) gets the number
  * of records that verify, i.e. those before the first bad one. Returns 0 when every record and
  * the head agree; TACNET_EAUDIT with *FIRST_BAD (optional) set to the first seq that is edited,

@@ -13,6 +13,7 @@
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,15 +363,59 @@ void cfg_destroy(cfg_t **self_p)
     *self_p = NULL;
 }
 
+static long s_scale(const cfg_option_t *opt)
+{
+    return opt->scale ? opt->scale : 1;
+}
+
+/* A binding must hold every value its row accepts: checked once per table, not per value. */
+static void s_check_binding(const cfg_option_t *opt)
+{
+    if (!opt->size)
+        return;
+    if (opt->type == CFG_STRING || opt->type == CFG_PATH) {
+        assert(opt->size == sizeof(const char *) && "a string row binds a const char *");
+        assert(s_scale(opt) == 1 && "a string row has no scale");
+        return;
+    }
+    assert((opt->size == 1 || opt->size == 2 || opt->size == 4 || opt->size == 8) &&
+           "a number row binds an integer field");
+    if (opt->type == CFG_BOOL)
+        return;
+    long scale = s_scale(opt);
+    assert(scale > 0 && "scale must be positive");
+    int bounded = opt->min != 0 || opt->max != 0;
+    assert((bounded || (scale == 1 && opt->size == sizeof(long))) &&
+           "an unbounded row binds a long-sized field, unscaled");
+    assert((!bounded || (opt->max <= LONG_MAX / scale && opt->min >= LONG_MIN / scale)) &&
+           "the scaled range overflows a long");
+    if (bounded && opt->size < sizeof(long)) {
+        long bits = (long)opt->size * 8;
+        assert(opt->max * scale <= (1L << bits) - 1 && opt->min * scale >= -(1L << (bits - 1)) &&
+               "the scaled range does not fit the field");
+        (void)bits;
+    }
+    (void)scale;
+    (void)bounded;
+}
+
+static void s_check_table(const cfg_option_t *table, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        assert(table[i].section && table[i].key);
+        assert(s_find(table, i, table[i].section, table[i].key) == i && "key listed twice");
+        s_check_binding(&table[i]);
+    }
+}
+
 static cfg_t *s_new_with_defaults(const cfg_option_t *table, size_t n, const char *dir)
 {
+    s_check_table(table, n);
     cfg_t *self = xcalloc(1, sizeof(cfg_t));
     self->table = table;
     self->n = n;
     self->entries = xcalloc(n, sizeof(struct cfg_entry));
     for (size_t i = 0; i < n; i++) {
-        assert(table[i].section && table[i].key);
-        assert(s_find(table, i, table[i].section, table[i].key) == i && "key listed twice");
         if (!table[i].default_value)
             continue;
         char msg[256];
@@ -508,4 +553,70 @@ int cfg_line(const cfg_t *self, const char *section, const char *key)
     if (i >= self->n)
         abort();
     return self->entries[i].line;
+}
+
+/* Store NUM (already scaled) in the SIZE-byte integer at FIELD. The range checks made sure it
+ * fits; the two's-complement truncation serves signed and unsigned fields alike. */
+static void s_store_num(void *field, size_t size, long num)
+{
+    uint64_t v = (uint64_t)num;
+    switch (size) {
+    case 1: {
+        uint8_t x = (uint8_t)v;
+        memcpy(field, &x, sizeof(x));
+        break;
+    }
+    case 2: {
+        uint16_t x = (uint16_t)v;
+        memcpy(field, &x, sizeof(x));
+        break;
+    }
+    case 4: {
+        uint32_t x = (uint32_t)v;
+        memcpy(field, &x, sizeof(x));
+        break;
+    }
+    default:
+        memcpy(field, &v, sizeof(v));
+        break;
+    }
+}
+
+static void s_store(const cfg_option_t *opt, void *base, const char *str, long num)
+{
+    void *field = (char *)base + opt->offset;
+    if (opt->type == CFG_STRING || opt->type == CFG_PATH)
+        memcpy(field, &str, sizeof(str));
+    else if (opt->type == CFG_BOOL)
+        s_store_num(field, opt->size, num);
+    else
+        s_store_num(field, opt->size, num * s_scale(opt));
+}
+
+void cfg_fill(const cfg_t *self, void *base)
+{
+    assert(self && base);
+    for (size_t i = 0; i < self->n; i++)
+        if (self->table[i].size)
+            s_store(&self->table[i], base, self->entries[i].value, self->entries[i].num);
+}
+
+void cfg_defaults_fill(const cfg_option_t *table, size_t n, void *base)
+{
+    assert(base);
+    s_check_table(table, n);
+    for (size_t i = 0; i < n; i++) {
+        const cfg_option_t *opt = &table[i];
+        if (!opt->size)
+            continue;
+        struct cfg_entry e = { 0 };
+        if (opt->default_value && opt->type != CFG_STRING && opt->type != CFG_PATH) {
+            char msg[256];
+            int rc = s_parse_value(opt, opt->default_value, NULL, &e, msg, sizeof(msg));
+            assert(rc == 0 && "invalid default in cfg table");
+            (void)rc;
+            free(e.value);
+        }
+        s_store(opt, base, opt->default_value, e.num);
+    }
 }

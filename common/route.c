@@ -1,5 +1,6 @@
 /* route: membership and sharing decisions from clear headers. */
 #include "route.h"
+#include "bytes.h"
 #include "err.h"
 
 #include <string.h>
@@ -171,10 +172,7 @@ void route_case_encode(const route_case_t *c, uint8_t out[ROUTE_CASE_BYTES])
 {
     memset(out, 0, ROUTE_CASE_BYTES);
     out[0] = ROUTE_CASE_VERSION;
-    out[1] = (uint8_t)(c->members >> 24);
-    out[2] = (uint8_t)(c->members >> 16);
-    out[3] = (uint8_t)(c->members >> 8);
-    out[4] = (uint8_t)c->members;
+    bytes_be32_put(out + 1, c->members);
     out[5] = c->lead;
     out[6] = c->pending_lead;
     out[7] = c->consent;
@@ -187,7 +185,7 @@ int route_case_decode(const uint8_t *in, size_t len, route_case_t *c)
     if (len != ROUTE_CASE_BYTES || in[0] != ROUTE_CASE_VERSION)
         return TACNET_ECORRUPT;
     memset(c, 0, sizeof(*c));
-    c->members = (uint32_t)in[1] << 24 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 8 | in[4];
+    c->members = bytes_be32_get(in + 1);
     c->lead = in[5];
     c->pending_lead = in[6];
     c->consent = in[7];

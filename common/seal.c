@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "bytes.h"
 #include "err.h"
 #include "seal_internal.h"
 
@@ -167,19 +168,6 @@ __attribute__((format(printf, 3, 4))) static void s_why(char *why, size_t whylen
     va_end(ap);
 }
 
-static void s_be32_put(uint8_t out[4], uint32_t v)
-{
-    out[0] = (uint8_t)(v >> 24);
-    out[1] = (uint8_t)(v >> 16);
-    out[2] = (uint8_t)(v >> 8);
-    out[3] = (uint8_t)v;
-}
-
-static uint32_t s_be32_get(const uint8_t in[4])
-{
-    return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
-}
-
 /* The directory holding PATH, into DIR (PATH_MAX bytes). */
 static int s_dirname(const char *path, char *dir)
 {
@@ -276,8 +264,8 @@ int seal_keys_save(const seal_keys_t *keys, const char *path)
     }
 
     uint8_t agency[4], key_id[4];
-    s_be32_put(agency, keys->agency);
-    s_be32_put(key_id, keys->key_id);
+    bytes_be32_put(agency, keys->agency);
+    bytes_be32_put(key_id, keys->key_id);
     size_t off = 0;
     s_put_field(buf, &off, F_AGENCY, agency);
     s_put_field(buf, &off, F_KEY_ID, key_id);
@@ -450,8 +438,8 @@ static int s_keys_parse(char *buf, const char *path, seal_keys_t **out, char *wh
         sodium_free(self->seal_sk);
         self->curve_sk = self->seal_sk = NULL;
     }
-    self->agency = s_be32_get(scratch[0]);
-    self->key_id = s_be32_get(scratch[1]);
+    self->agency = bytes_be32_get(scratch[0]);
+    self->key_id = bytes_be32_get(scratch[1]);
     int bad = s_keys_consistent(self);
     if (bad >= 0) {
         s_why(why, whylen, "%s line %d: %s does not match its public key", path, line_of[bad],
@@ -678,7 +666,7 @@ int seal_event_fixed(seal_ctx_t *self, const uint8_t k[SEAL_KEY_BYTES],
             goto fail;
         }
         entry[0] = (uint8_t)rcpts[i].agency;
-        s_be32_put(entry + 1, rcpts[i].key_id);
+        bytes_be32_put(entry + 1, rcpts[i].key_id);
         crypto_box_easy_afternm(entry + 5, k, SEAL_KEY_BYTES, wrap_nonce, shared);
     }
     size_t adlen = 0;
@@ -744,7 +732,7 @@ int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], co
     uint8_t want[5];
     const uint8_t *wrap = NULL, *other_id = NULL;
     want[0] = (uint8_t)self->mine->agency;
-    s_be32_put(want + 1, self->mine->key_id);
+    bytes_be32_put(want + 1, self->mine->key_id);
     for (size_t i = 0; i < n && self->mine->agency <= UINT8_MAX; i++) {
         const uint8_t *entry = sealed + SEAL_HEAD_BYTES + i * SEAL_ENTRY_BYTES;
         if (memcmp(entry, want, sizeof want) == 0)

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "clock.h"
 #include "err.h"
 #include "log.h"
@@ -535,18 +536,12 @@ int store_usage(store_t *self, size_t *map_size, size_t *used)
 
 void store_u64_put(uint8_t out[8], uint64_t v)
 {
-    for (int i = 7; i >= 0; i--) {
-        out[i] = (uint8_t)(v & 0xFF);
-        v >>= 8;
-    }
+    bytes_be64_put(out, v);
 }
 
 uint64_t store_u64_get(const uint8_t in[8])
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | in[i];
-    return v;
+    return bytes_be64_get(in);
 }
 
 void store_test_fail_commits(store_t *self, int n)

@@ -90,7 +90,8 @@ int store_usage(store_t *self, size_t *map_size, size_t *used);
  * or a store code. */
 int store_copy_compact(store_t *self, const char *dir);
 
-/* Big-endian u64 keys, so memcmp order is numeric order and mdb_dump is readable. */
+/* Big-endian u64 keys, so memcmp order is numeric order and mdb_dump is readable: bytes.h's
+ * bytes_be64_put/get, named for what they are for here. */
 void store_u64_put(uint8_t out[8], uint64_t v);
 uint64_t store_u64_get(const uint8_t in[8]);
 

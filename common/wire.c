@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "bytes.h"
 #include "clock.h"
 #include "err.h"
 #include "seal.h"
@@ -250,11 +251,9 @@ ProtobufCMessage *wire_ctl_unpack(uint8_t cmd, const uint8_t *data, size_t len, 
 
 void wire_msgid_new(uint8_t id[16])
 {
-    uint64_t ms = clock_now_ms();
-    for (int i = 5; i >= 0; i--) {
-        id[i] = (uint8_t)ms;
-        ms >>= 8;
-    }
+    uint8_t ms[8];
+    bytes_be64_put(ms, clock_now_ms());
+    memcpy(id, ms + 2, 6); /* the low 48 bits: good until the year 10889 */
     randombytes_buf(id + 6, 10);
 }
 

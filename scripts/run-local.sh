@@ -56,7 +56,6 @@ key = $RUN/partnership/keys/$a.key
 gazetteer = $ROOT/deploy/gazetteer
 holidays = $ROOT/deploy/bank-holidays-england-wales.txt
 [http]
-listen = 127.0.0.1
 port = ${HTTP_PORT[$a]}
 CONF
     "$BIN/${DAEMON[$a]}" --config "$RUN/conf/$a.conf" 2>"$RUN/log/$a.log" &

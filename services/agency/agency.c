@@ -19,11 +19,10 @@
 #include <sys/stat.h>
 #include <zmq.h>
 
-#define AGENCY_BATCH            256
-#define AGENCY_PING_MS          2000
-#define AGENCY_LIVENESS         3
-#define AGENCY_SWEEP_FIRST_MS   60000ull
-#define AGENCY_SWEEP_DEFAULT_MS 86400000ull
+#define AGENCY_BATCH          256
+#define AGENCY_PING_MS        2000
+#define AGENCY_LIVENESS       3
+#define AGENCY_SWEEP_FIRST_MS 60000ull
 
 /* Pause after the broker's E_QUOTA before resending the outbox. */
 #define AGENCY_QUOTA_BACKOFF_MS 250
@@ -565,13 +564,7 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
     agency_t *self = xcalloc(1, sizeof(*self));
     self->cfg = *cfg;
     self->profile = cfg->profile;
-    if (!self->cfg.credit)
-        self->cfg.credit = 256;
-    if (!self->cfg.window)
-        self->cfg.window = 256;
     self->send_window = self->cfg.window;
-    if (!self->cfg.heartbeat_ms)
-        self->cfg.heartbeat_ms = 2000;
     snprintf(self->data_dir, sizeof(self->data_dir), "%s", cfg->data_dir);
     if ((*err = seal_init()) != 0) {
         snprintf(why, whylen, "libsodium failed to initialise");
@@ -618,8 +611,6 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
     }
     if ((*err = agency_retention_clock_init(why, whylen)) != 0)
         goto fail;
-    if (!self->cfg.sweep_interval_ms)
-        self->cfg.sweep_interval_ms = AGENCY_SWEEP_DEFAULT_MS;
     if ((*err = agency_view_open(self, err, why, whylen)) != 0)
         goto fail;
     /* The first sweep a minute after start (sooner with a shorter interval), not at once: a

@@ -1,6 +1,7 @@
 /* daemon: the `main` shared by the four agency daemons — flags, config, signals, run. */
 #include "agency/daemon.h"
 #include "agency.h"
+#include "agency/config.h"
 #include "cfg.h"
 #include "err.h"
 #include "log.h"
@@ -9,31 +10,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-static const cfg_option_t s_options[] = {
-    { "agency", "data_dir", CFG_PATH, NULL, 0, 0, 1, "view directory (local disk, 0700)" },
-    { "agency", "broker", CFG_STRING, "", 0, 0, 0, "broker endpoint" },
-    { "agency", "broker_endpoint_file", CFG_PATH, NULL, 0, 0, 0, "file naming the endpoint" },
-    { "agency", "roster", CFG_PATH, NULL, 0, 0, 1, "signed roster" },
-    { "agency", "root_key", CFG_PATH, NULL, 0, 0, 1, "pinned root public key" },
-    { "agency", "key", CFG_PATH, NULL, 0, 0, 1, "this agency's key set (0600)" },
-    { "agency", "gazetteer", CFG_PATH, NULL, 0, 0, 1, "identifier policy word lists" },
-    { "agency", "holidays", CFG_PATH, NULL, 0, 0, 0, "bank holidays file" },
-    { "agency", "map_size_mb", CFG_INT, "1024", 1, 1048576, 0, "initial LMDB map" },
-    { "agency", "map_max_mb", CFG_INT, "0", 0, 1048576, 0, "ceiling on map growth (0: none)" },
-    { "agency", "credit", CFG_INT, "256", 1, 4096, 0, "delivery window" },
-    { "agency", "window", CFG_INT, "256", 1, 4096, 0, "publishes in flight" },
-    { "agency", "heartbeat_ms", CFG_INT, "2000", 100, 60000, 0, "ZMTP heartbeat" },
-    { "http", "listen", CFG_STRING, "127.0.0.1", 0, 0, 0, "dashboard address (IPv4)" },
-    { "http", "port", CFG_INT, "0", 0, 65535, 0, "dashboard port; 0 = no HTTP server" },
-    { "retention", "closed_case_days", CFG_INT, "0", 0, RETENTION_MAX_DAYS, 0,
-      "days a closed case is kept after its closed_date; 0 = for ever" },
-    { "retention", "audit_days", CFG_INT, "0", 0, RETENTION_MAX_DAYS, 0,
-      "days audit records are kept; 0 = for ever" },
-    { "retention", "sweep_interval", CFG_DURATION, "1d", 1000, 31622400000L, 0,
-      "how often the sweep runs (1s..366d)" },
-    { "log", "level", CFG_STRING, "info", 0, 0, 0, "debug|info|warn|error" },
-};
 
 static void s_on_stop(int sig)
 {
@@ -62,8 +38,8 @@ int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
     }
     char why[512] = "";
     int err = 0;
-    cfg_t *cfg =
-        cfg_load(path, s_options, sizeof(s_options) / sizeof(s_options[0]), &err, why, sizeof(why));
+    agency_config_t ac;
+    cfg_t *cfg = agency_config_load(path, &ac, profile, &err, why, sizeof(why));
     if (!cfg) {
         fprintf(stderr, "%s: %s (%s)\n", argv[0], why, tacnet_errname(err));
         return 1;
@@ -75,32 +51,6 @@ int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
         return 1;
     }
     log_open(profile->name, level);
-    agency_config_t ac = {
-        .profile = profile,
-        .data_dir = cfg_str(cfg, "agency", "data_dir"),
-        .broker = cfg_str(cfg, "agency", "broker"),
-        .broker_file = cfg_str(cfg, "agency", "broker_endpoint_file"),
-        .roster_path = cfg_str(cfg, "agency", "roster"),
-        .root_pub_path = cfg_str(cfg, "agency", "root_key"),
-        .key_path = cfg_str(cfg, "agency", "key"),
-        .gazetteer_dir = cfg_str(cfg, "agency", "gazetteer"),
-        .holidays_path = cfg_str(cfg, "agency", "holidays"),
-        .map_size = (size_t)cfg_int(cfg, "agency", "map_size_mb") << 20,
-        .map_max = (size_t)cfg_int(cfg, "agency", "map_max_mb") << 20,
-        .credit = (unsigned)cfg_int(cfg, "agency", "credit"),
-        .window = (unsigned)cfg_int(cfg, "agency", "window"),
-        .heartbeat_ms = (unsigned)cfg_int(cfg, "agency", "heartbeat_ms"),
-        .http_listen = cfg_str(cfg, "http", "listen"),
-        .http_port = (unsigned)cfg_int(cfg, "http", "port"),
-        .retention = { .closed_case_days = (uint32_t)cfg_int(cfg, "retention", "closed_case_days"),
-                       .audit_days = (uint32_t)cfg_int(cfg, "retention", "audit_days") },
-        .sweep_interval_ms = (uint64_t)cfg_duration_ms(cfg, "retention", "sweep_interval"),
-    };
-    if ((err = retention_policy_check(&ac.retention, why, sizeof(why))) != 0) {
-        fprintf(stderr, "%s: %s: %s (%s)\n", argv[0], path, why, tacnet_errname(err));
-        cfg_destroy(&cfg);
-        return 1;
-    }
     proc_daemon_setup(s_on_stop, s_on_hup);
 
     agency_t *agency = agency_new(&ac, &err, why, sizeof(why));

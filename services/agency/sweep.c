@@ -18,6 +18,7 @@
 #include "agency/outbox.h"
 #include "agency/sweep.h"
 #include "audit.h"
+#include "bytes.h"
 #include "err.h"
 #include "fault.h"
 #include "log.h"
@@ -104,11 +105,7 @@ static int s_hold_write(MDB_txn *txn, void *arg)
         return TACNET_ESHREDDED;
     size_t n = HOLD_MIN_BYTES + h->ref->len;
     uint8_t *rec = xmalloc(n);
-    uint32_t r = (uint32_t)h->reason;
-    rec[0] = (uint8_t)(r >> 24);
-    rec[1] = (uint8_t)(r >> 16);
-    rec[2] = (uint8_t)(r >> 8);
-    rec[3] = (uint8_t)r;
+    bytes_be32_put(rec, (uint32_t)h->reason);
     store_u64_put(rec + 4, h->now_ms);
     memcpy(rec + HOLD_MIN_BYTES, h->ref->data, h->ref->len);
     int rc = agency_view_put_rest(self, txn, self->holds, "holds", h->blind, 16, rec, n);
@@ -124,8 +121,7 @@ static Tacnet__HoldEntry *s_hold_entry(const uint8_t *rec, size_t n)
         return NULL;
     Tacnet__HoldEntry *e = xcalloc(1, sizeof(*e));
     tacnet__hold_entry__init(e);
-    e->reason = (Tacnet__HoldReason)((uint32_t)rec[0] << 24 | (uint32_t)rec[1] << 16 |
-                                     (uint32_t)rec[2] << 8 | rec[3]);
+    e->reason = (Tacnet__HoldReason)bytes_be32_get(rec);
     e->set_ms = store_u64_get(rec + 4);
     e->case_ref.len = n - HOLD_MIN_BYTES;
     e->case_ref.data = xmalloc(e->case_ref.len + 1);
@@ -255,8 +251,7 @@ static int s_hold_reason(agency_t *self, MDB_txn *txn, const uint8_t blind[16], 
     *reason = 0;
     int rc = agency_view_get_rest(self, txn, self->holds, "holds", blind, 16, &rec, &n);
     if (rc == 0 && n >= 4)
-        *reason =
-            (int)((uint32_t)rec[0] << 24 | (uint32_t)rec[1] << 16 | (uint32_t)rec[2] << 8 | rec[3]);
+        *reason = (int)bytes_be32_get(rec);
     free(rec);
     if (rc == 0 && *reason == 0)
         *reason = -1; /* held, reason unreadable: still held */
@@ -271,10 +266,7 @@ static int s_shred(agency_t *self, MDB_txn *txn, const uint8_t blind[16], uint32
         return rc;
     uint8_t t[13];
     t[0] = RETENTION_CLASS_CLOSED_CASE;
-    t[1] = (uint8_t)(closed_date >> 24);
-    t[2] = (uint8_t)(closed_date >> 16);
-    t[3] = (uint8_t)(closed_date >> 8);
-    t[4] = (uint8_t)closed_date;
+    bytes_be32_put(t + 1, closed_date);
     store_u64_put(t + 5, now_ms);
     if ((rc = store_put(txn, self->tombstones, blind, 16, t, sizeof(t), 0)) != 0)
         return rc;

@@ -29,6 +29,7 @@
 #include "internal.h"
 #include "casework/casestate.h"
 #include "audit.h"
+#include "bytes.h"
 #include "err.h"
 #include "log.h"
 #include "wire.h"
@@ -400,9 +401,7 @@ static int s_migrate_events(agency_t *self, MDB_txn *txn, view_migration_t *m)
         uint8_t *rec = NULL;
         size_t rl = 0;
         rc = s_get_sealed(txn, self->events, self->rest_key, "events", lk, 8, &rec, &rl);
-        size_t hlen = rc == 0 && rl >= 12 ? (size_t)rec[8] << 24 | (size_t)rec[9] << 16 |
-                                                (size_t)rec[10] << 8 | rec[11]
-                                          : 0;
+        size_t hlen = rc == 0 && rl >= 12 ? bytes_be32_get(rec + 8) : 0;
         Tacnet__Header *h = rc == 0 && rl >= 12 && 12 + hlen <= rl
                                 ? tacnet__header__unpack(NULL, hlen, rec + 12)
                                 : NULL;
@@ -584,10 +583,7 @@ int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__
     size_t n = 8 + 4 + hlen + blen;
     uint8_t *rec = xmalloc(n);
     store_u64_put(rec, seq);
-    rec[8] = (uint8_t)(hlen >> 24);
-    rec[9] = (uint8_t)(hlen >> 16);
-    rec[10] = (uint8_t)(hlen >> 8);
-    rec[11] = (uint8_t)hlen;
+    bytes_be32_put(rec + 8, (uint32_t)hlen);
     memcpy(rec + 12, hbytes, hlen);
     memcpy(rec + 12 + hlen, body, blen);
     uint8_t ck[24];
@@ -654,7 +650,7 @@ static Tacnet__TimelineEntry *s_entry(agency_t *self, MDB_txn *txn, const uint8_
     if (store_get(txn, self->events, lk, 8, &v) != 0 ||
         s_event_open(self, txn, lk, &v, &rec, &n) != 0 || n < 12)
         goto fail;
-    size_t hlen = (size_t)rec[8] << 24 | (size_t)rec[9] << 16 | (size_t)rec[10] << 8 | rec[11];
+    size_t hlen = bytes_be32_get(rec + 8);
     if (12 + hlen > n)
         goto fail;
     Tacnet__TimelineEntry *e = xcalloc(1, sizeof(*e));
@@ -985,14 +981,5 @@ policy_register_t *agency_identity_register(agency_t *self, const uint8_t *ref, 
 int agency_audit(agency_t *self, MDB_txn *txn, const char *actor, const char *action,
                  const char *object, const char *outcome, int code)
 {
-    audit_record_t rec;
-    memset(&rec, 0, sizeof(rec));
-    rec.at_ms = clock_now_ms();
-    snprintf(rec.actor, sizeof(rec.actor), "%s", actor);
-    snprintf(rec.action, sizeof(rec.action), "%s", action);
-    snprintf(rec.object, sizeof(rec.object), "%s", object);
-    snprintf(rec.outcome, sizeof(rec.outcome), "%s", outcome);
-    snprintf(rec.reason, sizeof(rec.reason), "%s", code ? tacnet_errname(code) : "");
-    rec.code = code;
-    return audit_append(txn, self->audit, &rec, NULL);
+    return audit_append_now(txn, self->audit, actor, action, object, outcome, code);
 }

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "clock.h"
+#include "bytes.h"
 #include "log.h"
 #include "seal.h"
 #include "wire.h"
@@ -24,19 +24,6 @@ struct journal {
     uint64_t epoch;
     uint64_t head;
 };
-
-static void s_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t s_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static int s_init_meta(MDB_txn *txn, void *arg)
 {
@@ -84,11 +71,11 @@ static int s_migrate_rcpt_write(MDB_txn *txn, void *arg)
         uint32_t mask = 0;
         MDB_val old;
         if ((rc = store_get(txn, self->rcpt, seq, 8, &old)) == 0 && old.mv_size == 4)
-            mask = s_get32(old.mv_data);
+            mask = bytes_be32_get(old.mv_data);
         else if (rc != 0 && rc != TACNET_ENOTFOUND)
             break;
         uint8_t b[4];
-        s_be32(b, mask | 1u << ((const uint8_t *)k.mv_data)[0]);
+        bytes_be32_put(b, mask | 1u << ((const uint8_t *)k.mv_data)[0]);
         rc = store_put(txn, self->rcpt, seq, 8, b, 4, 0);
     }
     mdb_cursor_close(cur);
@@ -273,10 +260,10 @@ int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__He
     uint8_t *val = xmalloc(vlen), *p = val;
     store_u64_put(p, now_ms);
     p += 8;
-    s_be32(p, (uint32_t)hlen);
+    bytes_be32_put(p, (uint32_t)hlen);
     memcpy(p + 4, header, hlen);
     p += 4 + hlen;
-    s_be32(p, (uint32_t)slen);
+    bytes_be32_put(p, (uint32_t)slen);
     memcpy(p + 4, sealed, slen);
     p += 4 + slen;
     memcpy(p, sig, 64);
@@ -288,7 +275,7 @@ int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__He
         return rc;
     if (rcpt_mask) {
         uint8_t mb[4];
-        s_be32(mb, rcpt_mask);
+        bytes_be32_put(mb, rcpt_mask);
         if ((rc = store_put(txn, self->rcpt, key, 8, mb, 4, MDB_APPEND)) != 0)
             return rc;
     }
@@ -313,13 +300,13 @@ int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *ou
     out->seq = seq;
     out->received_ms = store_u64_get(p);
     p += 8;
-    out->header_len = s_get32(p);
+    out->header_len = bytes_be32_get(p);
     p += 4;
     if ((size_t)(end - p) < out->header_len + 4 + 64)
         return TACNET_ECORRUPT;
     out->header = p;
     p += out->header_len;
-    out->sealed_len = s_get32(p);
+    out->sealed_len = bytes_be32_get(p);
     p += 4;
     if ((size_t)(end - p) != out->sealed_len + 64)
         return TACNET_ECORRUPT;
@@ -344,7 +331,7 @@ int journal_next_for(journal_t *self, MDB_txn *txn, MDB_cursor **cur, uint32_t a
         if (k.mv_size != 8 || d.mv_size != 4)
             return TACNET_ECORRUPT;
         uint64_t s = store_u64_get(k.mv_data);
-        if (s_get32(d.mv_data) & bit) {
+        if (bytes_be32_get(d.mv_data) & bit) {
             *seq = s;
             if (scanned)
                 *scanned = s - 1;
@@ -397,16 +384,7 @@ int journal_cursor_get(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t 
 int journal_audit(journal_t *self, MDB_txn *txn, const char *actor, const char *action,
                   const char *object, const char *outcome, int code)
 {
-    audit_record_t rec;
-    memset(&rec, 0, sizeof(rec));
-    rec.at_ms = clock_now_ms();
-    snprintf(rec.actor, sizeof(rec.actor), "%s", actor);
-    snprintf(rec.action, sizeof(rec.action), "%s", action);
-    snprintf(rec.object, sizeof(rec.object), "%s", object);
-    snprintf(rec.outcome, sizeof(rec.outcome), "%s", outcome);
-    snprintf(rec.reason, sizeof(rec.reason), "%s", code ? tacnet_errname(code) : "");
-    rec.code = code;
-    return audit_append(txn, self->audit, &rec, NULL);
+    return audit_append_now(txn, self->audit, actor, action, object, outcome, code);
 }
 
 int journal_reported(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t seq, int mark)
@@ -518,13 +496,13 @@ static int s_verify_entry(verify_ctx_t *c, const MDB_val *v)
     const uint8_t *p = v->mv_data, *end = p + v->mv_size;
     if (v->mv_size < 8 + 4 + 4 + SEAL_SIG_BYTES)
         return TACNET_ECORRUPT;
-    size_t hlen = s_get32(p + 8);
+    size_t hlen = bytes_be32_get(p + 8);
     p += 12;
     if ((size_t)(end - p) < hlen + 4 + SEAL_SIG_BYTES)
         return TACNET_ECORRUPT;
     const uint8_t *header = p;
     p += hlen;
-    size_t slen = s_get32(p);
+    size_t slen = bytes_be32_get(p);
     p += 4;
     if ((size_t)(end - p) != slen + SEAL_SIG_BYTES)
         return TACNET_ECORRUPT;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "err.h"
 #include "events.pb-c.h"
 #include "wire.pb-c.h"
@@ -294,34 +295,6 @@ int escalation_engine_open(escalation_engine_t *self, const escalation_engine_re
     return 0;
 }
 
-static void s_put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void s_put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t s_get32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint64_t s_get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 void escalation_engine_auto_id(const char *case_ref, uint32_t a, uint32_t b,
                                uint8_t id_out[ESCALATE_ID_LEN])
 {
@@ -333,8 +306,8 @@ void escalation_engine_auto_id(const char *case_ref, uint32_t a, uint32_t b,
     if (len)
         memcpy(buf + tag, case_ref, len);
     buf[tag + len] = 0; /* ends the case ref, so "AB-1"+pair cannot collide with "AB-"+... */
-    s_put32(buf + tag + len + 1, lo);
-    s_put32(buf + tag + len + 5, hi);
+    bytes_le32_put(buf + tag + len + 1, lo);
+    bytes_le32_put(buf + tag + len + 5, hi);
     crypto_generichash(id_out, ESCALATE_ID_LEN, buf, tag + len + 9, NULL, 0);
 }
 
@@ -691,21 +664,21 @@ int escalation_engine_record_encode(const escalation_engine_record_t *rec, uint8
     memcpy(buf + 24, rec->refers_to, ESCALATE_ID_LEN);
     memcpy(buf + 40, rec->case_ref, len);
     for (unsigned i = 0; i < ESCALATE_MAX_PARTIES; i++)
-        s_put32(buf + 72 + 4 * i, i < rec->n_parties ? rec->parties[i] : 0);
-    s_put32(buf + 96, rec->lead_agency);
-    s_put32(buf + 100, rec->state);
-    s_put32(buf + 104, rec->stage);
-    s_put32(buf + 108, rec->acked);
-    s_put32(buf + 112, rec->resolved_by);
-    s_put64(buf + 116, rec->opened_ms);
-    s_put64(buf + 124, rec->stage_started_ms);
-    s_put64(buf + 132, rec->deadline_ms);
-    s_put64(buf + 140, rec->resolved_ms);
-    s_put64(buf + 148, rec->closed_ms);
+        bytes_le32_put(buf + 72 + 4 * i, i < rec->n_parties ? rec->parties[i] : 0);
+    bytes_le32_put(buf + 96, rec->lead_agency);
+    bytes_le32_put(buf + 100, rec->state);
+    bytes_le32_put(buf + 104, rec->stage);
+    bytes_le32_put(buf + 108, rec->acked);
+    bytes_le32_put(buf + 112, rec->resolved_by);
+    bytes_le64_put(buf + 116, rec->opened_ms);
+    bytes_le64_put(buf + 124, rec->stage_started_ms);
+    bytes_le64_put(buf + 132, rec->deadline_ms);
+    bytes_le64_put(buf + 140, rec->resolved_ms);
+    bytes_le64_put(buf + 148, rec->closed_ms);
     for (unsigned i = 0; i < ESCALATE_MAX_STAGES; i++)
-        s_put64(buf + 156 + 8 * i, rec->stage_took_ms[i]);
-    s_put32(buf + 188, rec->responded);
-    s_put32(buf + 192, rec->nr_sent);
+        bytes_le64_put(buf + 156 + 8 * i, rec->stage_took_ms[i]);
+    bytes_le32_put(buf + 188, rec->responded);
+    bytes_le32_put(buf + 192, rec->nr_sent);
     return S_RECORD_BYTES;
 }
 
@@ -734,22 +707,22 @@ int escalation_engine_record_decode(const uint8_t *buf, size_t len, escalation_e
     memcpy(r.refers_to, buf + 24, ESCALATE_ID_LEN);
     memcpy(r.case_ref, buf + 40, clen);
     for (unsigned i = 0; i < r.n_parties; i++)
-        r.parties[i] = s_get32(buf + 72 + 4 * i);
-    r.lead_agency = s_get32(buf + 96);
-    r.state = s_get32(buf + 100);
-    r.stage = s_get32(buf + 104);
-    r.acked = s_get32(buf + 108);
-    r.resolved_by = s_get32(buf + 112);
-    r.opened_ms = s_get64(buf + 116);
-    r.stage_started_ms = s_get64(buf + 124);
-    r.deadline_ms = s_get64(buf + 132);
-    r.resolved_ms = s_get64(buf + 140);
-    r.closed_ms = s_get64(buf + 148);
+        r.parties[i] = bytes_le32_get(buf + 72 + 4 * i);
+    r.lead_agency = bytes_le32_get(buf + 96);
+    r.state = bytes_le32_get(buf + 100);
+    r.stage = bytes_le32_get(buf + 104);
+    r.acked = bytes_le32_get(buf + 108);
+    r.resolved_by = bytes_le32_get(buf + 112);
+    r.opened_ms = bytes_le64_get(buf + 116);
+    r.stage_started_ms = bytes_le64_get(buf + 124);
+    r.deadline_ms = bytes_le64_get(buf + 132);
+    r.resolved_ms = bytes_le64_get(buf + 140);
+    r.closed_ms = bytes_le64_get(buf + 148);
     for (unsigned i = 0; i < ESCALATE_MAX_STAGES; i++)
-        r.stage_took_ms[i] = s_get64(buf + 156 + 8 * i);
+        r.stage_took_ms[i] = bytes_le64_get(buf + 156 + 8 * i);
     if (buf[4] != 1) {
-        r.responded = s_get32(buf + 188);
-        r.nr_sent = s_get32(buf + 192);
+        r.responded = bytes_le32_get(buf + 188);
+        r.nr_sent = bytes_le32_get(buf + 192);
     }
     if (!s_record_valid(&r, ESCALATE_MAX_STAGES))
         return TACNET_ECORRUPT;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "api.pb-c.h"
+#include "kinds.h"
 
 /* One problem in an intake file: 1-based line number and a message naming the field. */
 typedef struct intake_error {
@@ -47,9 +48,10 @@ typedef struct agency_profile {
     int (*intake)(const char *path, intake_result_t *out);
 } agency_profile_t;
 
-/* Every kind an agency may originate (broker notices excluded). A profile that originates all
- * of them points here; one that does not lists its own. */
-#define AGENCY_KINDS_ALL_N 23
+/* Every kind an agency may originate (broker notices excluded), in the order of kinds.h's
+ * KINDS_AGENCY. A profile that originates all of them points here; one that does not lists its
+ * own. */
+#define AGENCY_KINDS_ALL_N KINDS_AGENCY_N
 extern const uint32_t agency_kinds_all[AGENCY_KINDS_ALL_N];
 
 /* 1 if PROFILE originates KIND, else 0. The publish path refuses the others (E_KIND). */

@@ -199,7 +199,7 @@ static void s_snapshot(const char *ref, snapshot_t *s)
         const uint8_t *t = v.mv_data;
         cr_assert_eq(t[0], 1, "tombstone class closed_case");
         s->tombstone = 1;
-        s->tomb_date = (uint32_t)t[1] << 24 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 8 | t[4];
+        s->tomb_date = bytes_be32_get(t + 1);
     }
     char hex[33], object[72];
     sodium_bin2hex(hex, sizeof(hex), blind, 16);
@@ -241,8 +241,7 @@ Test(rel_retain, t25_unheld_closed_case_is_shredded_and_the_held_one_kept)
     school = h_agency_add(&env, TACNET__AGENCY__SCHOOL);
     FILE *f = fopen(school->conf, "a");
     cr_assert_not_null(f);
-    fprintf(f, "[retention]\nclosed_case_days = %d\naudit_days = %d\nsweep_interval = 1d\n",
-            CLOSED_DAYS, CLOSED_DAYS);
+    fprintf(f, "[retention]\nclosed_case_days = %d\naudit_days = %d\n", CLOSED_DAYS, CLOSED_DAYS);
     fclose(f);
     s_start(NULL, NULL);
 
@@ -422,8 +421,7 @@ static int s_write_v1(MDB_txn *txn, void *arg)
     size_t n = 12 + hlen + blen;
     uint8_t *rec = malloc(n), lk[8], blind[24];
     store_u64_put(rec, 1);
-    rec[8] = (uint8_t)(hlen >> 24), rec[9] = (uint8_t)(hlen >> 16);
-    rec[10] = (uint8_t)(hlen >> 8), rec[11] = (uint8_t)hlen;
+    bytes_be32_put(rec + 8, (uint32_t)hlen);
     memcpy(rec + 12, hdr, hlen);
     protobuf_c_message_pack(&body.base, rec + 12 + hlen);
     store_u64_put(lk, 1);

@@ -352,8 +352,7 @@ static void s_flood_read(flood_t *f)
             Tacnet__Puback *a = (Tacnet__Puback *)wire_ctl_unpack(m.cmd, m.ctl, m.ctl_len, &err);
             if (a && a->msg_id.len == 16) {
                 const uint8_t *id = a->msg_id.data;
-                size_t k =
-                    ((size_t)id[1] << 24) | ((size_t)id[2] << 16) | ((size_t)id[3] << 8) | id[4];
+                size_t k = bytes_be32_get(id + 1);
                 cr_assert(k < f->p->n && memcmp(f->p->ev[k].msg_id, id, 16) == 0,
                           "PUBACK for an event the flooder never sent (seed %llu)",
                           (unsigned long long)rel_seed);
@@ -615,8 +614,7 @@ Test(rel_soak, t24_soak_with_floods_and_kills_loses_nothing_and_stays_flat)
                     if (h->msg_id.len != 16 || h->msg_id.data[0] != 0xA0)
                         continue;
                     const uint8_t *id = h->msg_id.data;
-                    size_t k = ((size_t)id[1] << 24) | ((size_t)id[2] << 16) |
-                               ((size_t)id[3] << 8) | id[4];
+                    size_t k = bytes_be32_get(id + 1);
                     for (size_t i = 0; i < SOAK_GOOD; i++) {
                         if (id[5] != good[i] || k >= world.prod[i].n || seen[i][k])
                             continue;

@@ -554,7 +554,7 @@ static void s_t06_agency(h_env_t *e, const char *dir, int kind, size_t *clean_n,
     fprintf(f,
             "[agency]\ndata_dir = %s\nbroker_endpoint_file = %s/endpoint\nroster = %s/roster.bin\n"
             "root_key = %s/root.pub\nkey = %s/keys/camhs.key\ngazetteer = %s/deploy/gazetteer\n"
-            "map_size_mb = 64\nheartbeat_ms = 500\n[log]\nlevel = info\n",
+            "map_size_mb = 64\nheartbeat_ms = 500\n",
             dir, e->data, e->pdir, e->pdir, e->pdir, h_src());
     fclose(f);
     uint8_t before[32], after[32];

@@ -176,12 +176,12 @@ int fuzz_api_request(const uint8_t *data, size_t len)
 int fuzz_cfg(const uint8_t *data, size_t len)
 {
     static const cfg_option_t table[] = {
-        { "broker", "bind", CFG_STRING, "tcp://127.0.0.1:*", 0, 0, 0, "" },
-        { "broker", "data_dir", CFG_PATH, NULL, 0, 0, 1, "" },
-        { "broker", "map_size_mb", CFG_INT, "64", 1, 65536, 0, "" },
-        { "broker", "sync", CFG_BOOL, "yes", 0, 0, 0, "" },
-        { "broker", "heartbeat_ms", CFG_DURATION, "1s", 10, 600000, 0, "" },
-        { "log", "level", CFG_STRING, "info", 0, 0, 0, "" },
+        { "broker", "bind", CFG_STRING, "tcp://127.0.0.1:*", 0, 0, 0, "", CFG_NO_FIELD },
+        { "broker", "data_dir", CFG_PATH, NULL, 0, 0, 1, "", CFG_NO_FIELD },
+        { "broker", "map_size_mb", CFG_INT, "64", 1, 65536, 0, "", CFG_NO_FIELD },
+        { "broker", "sync", CFG_BOOL, "yes", 0, 0, 0, "", CFG_NO_FIELD },
+        { "broker", "heartbeat_ms", CFG_DURATION, "1s", 10, 600000, 0, "", CFG_NO_FIELD },
+        { "log", "level", CFG_STRING, "info", 0, 0, 0, "", CFG_NO_FIELD },
     };
     char *text = malloc(len + 1);
     memcpy(text, data, len);

@@ -106,7 +106,7 @@ void h_config_write(h_env_t *e, const char *extra)
     CHECK(f != NULL, "cannot write %s", e->conf);
     fprintf(f,
             "[broker]\nbind = tcp://127.0.0.1:*\ndata_dir = %s\nroster = %s/roster.bin\n"
-            "root_key = %s/root.pub\nkey = %s/keys/broker.key\n%s\n[log]\nlevel = info\n",
+            "root_key = %s/root.pub\nkey = %s/keys/broker.key\n%s\n",
             e->data, e->pdir, e->pdir, e->pdir, extra ? extra : "");
     fclose(f);
 }
@@ -784,7 +784,7 @@ h_agency_t *h_agency_add(h_env_t *e, uint32_t agency)
     fprintf(f,
             "[agency]\ndata_dir = %s\nbroker_endpoint_file = %s/endpoint\nroster = %s/roster.bin\n"
             "root_key = %s/root.pub\nkey = %s/keys/%s.key\ngazetteer = %s/deploy/gazetteer\n"
-            "map_size_mb = 64\nheartbeat_ms = 500\n[log]\nlevel = info\n",
+            "map_size_mb = 64\nheartbeat_ms = 500\n",
             a->data, e->data, e->pdir, e->pdir, e->pdir, name, h_src());
     fclose(f);
     for (size_t i = 0; i < sizeof(e->agencies) / sizeof(e->agencies[0]); i++) {

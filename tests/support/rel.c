@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "bytes.h"
 #include "err.h"
 #include "pbjson.h"
 #include "wire.h"
@@ -208,8 +209,7 @@ static void rel_raw_build(rel_prod_t *p, size_t k)
     h_pub_init(&e->pub, p->agency, kind, p->case_ref, e->sseq);
     /* The msg_id names its producer and index, so a PUBACK finds its event at once. */
     e->pub.msg_id[0] = 0xA0;
-    e->pub.msg_id[1] = (uint8_t)(k >> 24), e->pub.msg_id[2] = (uint8_t)(k >> 16);
-    e->pub.msg_id[3] = (uint8_t)(k >> 8), e->pub.msg_id[4] = (uint8_t)k;
+    bytes_be32_put(e->pub.msg_id + 1, (uint32_t)k);
     e->pub.msg_id[5] = (uint8_t)p->agency;
     uint32_t rc[4];
     size_t n = 0;
@@ -274,8 +274,7 @@ void rel_raw_read(rel_prod_t *p)
             Tacnet__Puback *a = (Tacnet__Puback *)wire_ctl_unpack(m.cmd, m.ctl, m.ctl_len, &err);
             if (a && a->msg_id.len == 16) {
                 const uint8_t *id = a->msg_id.data;
-                size_t k =
-                    ((size_t)id[1] << 24) | ((size_t)id[2] << 16) | ((size_t)id[3] << 8) | id[4];
+                size_t k = bytes_be32_get(id + 1);
                 CHECK(k < p->n && memcmp(p->ev[k].msg_id, id, 16) == 0,
                       "PUBACK for an event this producer never sent (seed %llu)",
                       (unsigned long long)rel_seed);

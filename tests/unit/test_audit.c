@@ -13,6 +13,7 @@
 
 #include "audit.h"
 #include "cli/audit_cmd.h"
+#include "clock.h"
 #include "err.h"
 #include "store.h"
 
@@ -705,5 +706,98 @@ Test(audit, an_append_refuses_when_a_record_sits_above_the_head)
     cr_assert_eq(store_write(st, s_tamper_fn, &t), 0);
     struct appends a = { .dbi = dbi, .from = 11, .n = 1 };
     cr_assert_eq(store_write(st, s_append_fn, &a), TACNET_EEXISTS);
+    store_destroy(&st);
+}
+
+struct append_now {
+    MDB_dbi dbi, twin;
+    const char *object;
+    int code;
+};
+
+/* The same action twice: through audit_append_now into DBI, and as the record callers used to
+ * build by hand into TWIN (a second chain in the "events" database). */
+static int s_append_now_fn(MDB_txn *txn, void *arg)
+{
+    struct append_now *a = arg;
+    int rc = audit_append_now(txn, a->dbi, "camhs/u-1042", "publish.refused", a->object, "refused",
+                              a->code);
+    if (rc != 0)
+        return rc;
+    audit_record_t rec;
+    memset(&rec, 0, sizeof(rec));
+    rec.at_ms = clock_now_ms();
+    snprintf(rec.actor, sizeof(rec.actor), "%s", "camhs/u-1042");
+    snprintf(rec.action, sizeof(rec.action), "%s", "publish.refused");
+    snprintf(rec.object, sizeof(rec.object), "%s", a->object);
+    snprintf(rec.outcome, sizeof(rec.outcome), "%s", "refused");
+    snprintf(rec.reason, sizeof(rec.reason), "%s", a->code ? tacnet_errname(a->code) : "");
+    rec.code = a->code;
+    return audit_append(txn, a->twin, &rec, NULL);
+}
+
+static int s_first_fn(uint64_t seq, const audit_record_t *rec, void *arg)
+{
+    (void)seq;
+    memcpy(arg, rec, sizeof(*rec));
+    return 1;
+}
+
+Test(audit, append_now_stamps_the_time_names_the_code_and_writes_the_usual_record)
+{
+    clock_fake_set(1767225600123ULL);
+    store_t *st = s_open();
+    char object[100];
+    memset(object, 'f', sizeof(object) - 1);
+    object[sizeof(object) - 1] = '\0';
+    struct append_now a = { .dbi = s_dbi(st, AUDIT_DB),
+                            .twin = s_dbi(st, "events"),
+                            .object = object,
+                            .code = TACNET_ECONSENT };
+    cr_assert_eq(store_write(st, s_append_now_fn, &a), 0);
+
+    MDB_txn *txn;
+    cr_assert_eq(store_read_begin(st, &txn), 0);
+    audit_record_t rec;
+    cr_assert_eq(audit_iterate(txn, a.dbi, 1, s_first_fn, &rec), 1);
+    cr_assert_eq(rec.at_ms, 1767225600123ULL);
+    cr_assert_str_eq(rec.actor, "camhs/u-1042");
+    cr_assert_str_eq(rec.action, "publish.refused");
+    cr_assert_eq(strlen(rec.object), sizeof(rec.object) - 1, "a long object is cut to fit");
+    cr_assert_str_eq(rec.outcome, "refused");
+    cr_assert_str_eq(rec.reason, "E_CONSENT");
+    cr_assert_eq(rec.code, TACNET_ECONSENT);
+
+    uint8_t mine[AUDIT_RECORD_BYTES], twin[AUDIT_RECORD_BYTES];
+    size_t ml = 0, tl = 0;
+    cr_assert_eq(s_copy(txn, a.dbi, 1, mine, &ml), 0);
+    cr_assert_eq(s_copy(txn, a.twin, 1, twin, &tl), 0);
+    cr_assert_eq(ml, AUDIT_RECORD_BYTES);
+    cr_assert_eq(tl, ml);
+    cr_assert_eq(memcmp(mine, twin, ml), 0, "the on-disk record is the one built by hand");
+    uint64_t count = 0;
+    cr_assert_eq(audit_verify(txn, a.dbi, &count, NULL), 0);
+    cr_assert_eq(count, 1);
+    mdb_txn_abort(txn);
+    store_destroy(&st);
+    clock_fake_set(0);
+}
+
+Test(audit, append_now_leaves_the_reason_empty_on_success)
+{
+    store_t *st = s_open();
+    struct append_now a = { .dbi = s_dbi(st, AUDIT_DB),
+                            .twin = s_dbi(st, "events"),
+                            .object = "LA7-2026-000123",
+                            .code = 0 };
+    cr_assert_eq(store_write(st, s_append_now_fn, &a), 0);
+    MDB_txn *txn;
+    cr_assert_eq(store_read_begin(st, &txn), 0);
+    audit_record_t rec;
+    cr_assert_eq(audit_iterate(txn, a.dbi, 1, s_first_fn, &rec), 1);
+    cr_assert_str_eq(rec.reason, "");
+    cr_assert_eq(rec.code, 0);
+    cr_assert_str_eq(rec.object, "LA7-2026-000123");
+    mdb_txn_abort(txn);
     store_destroy(&st);
 }

@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,16 +11,19 @@
 #define DAY_MS 86400000L
 
 static const cfg_option_t s_table[] = {
-    { "", "version", CFG_INT, "1", 1, 1, 0, "file format version" },
-    { "broker", "name", CFG_STRING, NULL, 0, 0, 1, "name shown in logs" },
-    { "broker", "bind", CFG_STRING, "tcp://127.0.0.1:5555", 0, 0, 0, "ZeroMQ endpoint" },
-    { "broker", "max_frame", CFG_INT, "65536", 1024, 1048576, 0, "largest frame in bytes" },
-    { "broker", "curve", CFG_BOOL, "yes", 0, 0, 0, "require CURVE" },
-    { "broker", "offset", CFG_INT, "-3", 0, 0, 0, "unbounded integer" },
-    { "store", "dir", CFG_PATH, "data", 0, 0, 0, "LMDB directory" },
-    { "store", "keys", CFG_PATH, NULL, 0, 0, 0, "key directory" },
-    { "escalation", "stage_one", CFG_DURATION, "2d", 3600000, 30 * DAY_MS, 0, "first stage" },
-    { "escalation", "poll", CFG_DURATION, "250ms", 0, 0, 0, "timer period" },
+    { "", "version", CFG_INT, "1", 1, 1, 0, "file format version", CFG_NO_FIELD },
+    { "broker", "name", CFG_STRING, NULL, 0, 0, 1, "name shown in logs", CFG_NO_FIELD },
+    { "broker", "bind", CFG_STRING, "tcp://127.0.0.1:5555", 0, 0, 0, "ZeroMQ endpoint",
+      CFG_NO_FIELD },
+    { "broker", "max_frame", CFG_INT, "65536", 1024, 1048576, 0, "largest frame in bytes",
+      CFG_NO_FIELD },
+    { "broker", "curve", CFG_BOOL, "yes", 0, 0, 0, "require CURVE", CFG_NO_FIELD },
+    { "broker", "offset", CFG_INT, "-3", 0, 0, 0, "unbounded integer", CFG_NO_FIELD },
+    { "store", "dir", CFG_PATH, "data", 0, 0, 0, "LMDB directory", CFG_NO_FIELD },
+    { "store", "keys", CFG_PATH, NULL, 0, 0, 0, "key directory", CFG_NO_FIELD },
+    { "escalation", "stage_one", CFG_DURATION, "2d", 3600000, 30 * DAY_MS, 0, "first stage",
+      CFG_NO_FIELD },
+    { "escalation", "poll", CFG_DURATION, "250ms", 0, 0, 0, "timer period", CFG_NO_FIELD },
 };
 #define N_TABLE (sizeof(s_table) / sizeof(s_table[0]))
 
@@ -324,4 +328,137 @@ Test(cfg, a_credential_path_names_a_file_in_the_systemd_credentials_directory)
                           why, sizeof(why)));
     cr_assert(strstr(why, "has a /"), "%s", why);
     unsetenv("CREDENTIALS_DIRECTORY");
+}
+
+/* A config struct with one field of each shape a row can fill. */
+typedef struct {
+    const char *name;
+    const char *dir;
+    const char *keys;
+    uint8_t level;
+    int16_t offset;
+    unsigned window;
+    size_t map_size;
+    int curve;
+    uint64_t poll_ms;
+    struct {
+        uint32_t days;
+    } retention;
+    long untouched; /* no row fills it */
+} s_bound_t;
+
+#define S_FIELD(member) CFG_FIELD(s_bound_t, member)
+
+static const cfg_option_t s_bound[] = {
+    { "app", "name", CFG_STRING, "tacnet", 0, 0, 0, "name", S_FIELD(name) },
+    { "app", "dir", CFG_PATH, "data", 0, 0, 0, "relative default", S_FIELD(dir) },
+    { "app", "keys", CFG_PATH, NULL, 0, 0, 0, "no default", S_FIELD(keys) },
+    { "app", "level", CFG_INT, "7", 0, 255, 0, "fits a byte", S_FIELD(level) },
+    { "app", "offset", CFG_INT, "-3", -100, 100, 0, "signed", S_FIELD(offset) },
+    { "app", "window", CFG_INT, "256", 1, 4096, 0, "unsigned", S_FIELD(window) },
+    { "app", "map_size_mb", CFG_INT, "1024", 1, 1048576, 0, "scaled",
+      CFG_FIELD_SCALED(s_bound_t, map_size, CFG_MIB) },
+    { "app", "curve", CFG_BOOL, "yes", 0, 0, 0, "bool", S_FIELD(curve) },
+    { "app", "poll", CFG_DURATION, "250ms", 1, 86400000, 0, "ms", S_FIELD(poll_ms) },
+    { "retention", "days", CFG_INT, "30", 0, 36600, 0, "nested", S_FIELD(retention.days) },
+    { "log", "level", CFG_STRING, "info", 0, 0, 0, "read with the getter", CFG_NO_FIELD },
+};
+#define N_BOUND (sizeof(s_bound) / sizeof(s_bound[0]))
+
+Test(cfg, fill_writes_each_bound_row_into_its_field)
+{
+    const char *text = "[app]\n"
+                       "name = camhs\n"
+                       "keys = ../keys\n"
+                       "level = 200\n"
+                       "offset = -77\n"
+                       "window = 4096\n"
+                       "map_size_mb = 64\n"
+                       "curve = no\n"
+                       "poll = 2s\n"
+                       "[retention]\n"
+                       "days = 36600\n";
+    char why[256];
+    cfg_t *cfg = cfg_load_string(text, "conf/app.conf", s_bound, N_BOUND, NULL, why, sizeof(why));
+    cr_assert_not_null(cfg, "%s", why);
+    s_bound_t b;
+    memset(&b, 0xa5, sizeof(b));
+    b.untouched = 42;
+    cfg_fill(cfg, &b);
+    cr_assert_str_eq(b.name, "camhs");
+    cr_assert_eq(b.name, cfg_str(cfg, "app", "name"), "strings point into the cfg");
+    cr_assert_str_eq(b.dir, "conf/data", "a default path is resolved like a file's");
+    cr_assert_str_eq(b.keys, "conf/../keys");
+    cr_assert_eq(b.level, 200);
+    cr_assert_eq(b.offset, -77);
+    cr_assert_eq(b.window, 4096);
+    cr_assert_eq(b.map_size, (size_t)64 << 20);
+    cr_assert_eq(b.curve, 0);
+    cr_assert_eq(b.poll_ms, 2000);
+    cr_assert_eq(b.retention.days, 36600);
+    cr_assert_eq(b.untouched, 42, "a field no row names is left alone");
+    cfg_destroy(&cfg);
+}
+
+Test(cfg, fill_of_a_file_that_sets_nothing_equals_the_defaults_fill)
+{
+    cfg_t *cfg = cfg_load_string("", NULL, s_bound, N_BOUND, NULL, NULL, 0);
+    cr_assert_not_null(cfg);
+    s_bound_t from_file, from_table;
+    memset(&from_file, 0, sizeof(from_file));
+    memset(&from_table, 0, sizeof(from_table));
+    cfg_fill(cfg, &from_file);
+    cfg_defaults_fill(s_bound, N_BOUND, &from_table);
+
+    cr_assert_str_eq(from_table.name, "tacnet");
+    cr_assert_eq(from_table.name, s_bound[0].default_value, "the table's own text");
+    cr_assert_str_eq(from_table.dir, "data", "no file: a relative default stays as written");
+    cr_assert_null(from_table.keys);
+    cr_assert_eq(from_table.level, 7);
+    cr_assert_eq(from_table.offset, -3);
+    cr_assert_eq(from_table.window, 256);
+    cr_assert_eq(from_table.map_size, (size_t)1024 << 20);
+    cr_assert_eq(from_table.curve, 1);
+    cr_assert_eq(from_table.poll_ms, 250);
+    cr_assert_eq(from_table.retention.days, 30);
+    cr_assert_eq(from_table.untouched, 0);
+
+    cr_assert_str_eq(from_file.name, from_table.name);
+    cr_assert_str_eq(from_file.dir, from_table.dir, "no name: relative paths left alone");
+    cr_assert_null(from_file.keys);
+    cr_assert_eq(from_file.level, from_table.level);
+    cr_assert_eq(from_file.offset, from_table.offset);
+    cr_assert_eq(from_file.window, from_table.window);
+    cr_assert_eq(from_file.map_size, from_table.map_size);
+    cr_assert_eq(from_file.curve, from_table.curve);
+    cr_assert_eq(from_file.poll_ms, from_table.poll_ms);
+    cr_assert_eq(from_file.retention.days, from_table.retention.days);
+    cfg_destroy(&cfg);
+}
+
+Test(cfg, a_string_row_bound_to_a_number_aborts, .signal = SIGABRT)
+{
+    static const cfg_option_t bad[] = {
+        { "app", "name", CFG_STRING, "x", 0, 0, 0, "", S_FIELD(window) },
+    };
+    s_bound_t b;
+    cfg_defaults_fill(bad, 1, &b);
+}
+
+Test(cfg, a_range_wider_than_its_field_aborts, .signal = SIGABRT)
+{
+    static const cfg_option_t bad[] = {
+        { "app", "level", CFG_INT, "7", 0, 256, 0, "", S_FIELD(level) },
+    };
+    cfg_destroy(&(cfg_t *){ cfg_load_string("", NULL, bad, 1, NULL, NULL, 0) });
+}
+
+Test(cfg, a_scaled_range_that_overflows_its_field_aborts, .signal = SIGABRT)
+{
+    static const cfg_option_t bad[] = {
+        { "app", "window_mb", CFG_INT, "1", 1, 4096, 0, "",
+          CFG_FIELD_SCALED(s_bound_t, window, CFG_MIB) },
+    };
+    s_bound_t b;
+    cfg_defaults_fill(bad, 1, &b);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "bytes.h"
 #include "err.h"
 #include "seal.h"
 #include "seal_internal.h"
@@ -57,7 +58,7 @@ static uint32_t s_kat_u32(const char *name)
     size_t len = 0;
     uint8_t *b = s_kat(name, &len);
     cr_assert_eq(len, 4);
-    uint32_t v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    uint32_t v = bytes_be32_get(b);
     free(b);
     return v;
 }
