@@ -6,6 +6,7 @@
  * the key (raw or wrapped) nor the case's event ciphertext anywhere in data.mdb, free pages
  * included; the held case stays readable; the audit chain verifies. A crash between the
  * compacted copy and its rename is recovered by the next sweep. */
+#include "bytes.h"
 #include "harness.h"
 #include "rel.h"
 

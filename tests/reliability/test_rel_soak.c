@@ -3,6 +3,7 @@
  * a bounded soak with floods and kill -9 loses and repeats nothing while the broker's memory and
  * descriptors stay flat. Sizes: REL_SOAK_SECONDS (90; large 1800), REL_SOAK_RATE (200 ev/s),
  * REL_SOAK_KILL_S (20), REL_SOAK_UNAUTH_PER_MIN (1000), REL_SOAK_QUOTA (100 ev/s per agency). */
+#include "bytes.h"
 #include "harness.h"
 #include "rel.h"
 
