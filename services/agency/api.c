@@ -3,7 +3,7 @@
 #include "agency/sweep.h"
 #include "casework/workflow.h"
 #include "casework/intake.h"
-#include "dashboard/users.h"
+#include "agency/accounts.h"
 #include "err.h"
 #include "fault.h"
 #include "log.h"

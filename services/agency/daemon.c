@@ -1,6 +1,10 @@
-/* daemon: the `main` shared by the four agency daemons — flags, config, signals, run. */
+/* daemon: the `main` shared by the four agency daemons — flags, config, signals, run — and the
+ * composition root: it creates the agency core and, when [http] port is set, the dashboard on
+ * top of it, hands the core's loop the dashboard's poll source, and takes them down in the
+ * opposite order. The only file of services/agency that knows the dashboard. */
 #include "agency/daemon.h"
 #include "agency.h"
+#include "dashboard/dashboard.h"
 #include "cfg.h"
 #include "err.h"
 #include "log.h"
@@ -47,6 +51,28 @@ static void s_on_hup(int sig)
     agency_reload_flag = 1;
 }
 
+/* The dashboard of AGENCY when [http] port is set, its poll source handed to the agency's loop.
+ * Returns 0 with *OUT (NULL when there is no port), or the code with WHY. */
+static int s_dashboard_start(agency_t *agency, const dashboard_config_t *dc, dashboard_t **out,
+                             char *why, size_t whylen)
+{
+    *out = NULL;
+    if (!dc->port)
+        return 0;
+    int err = 0;
+    dashboard_t *dashboard = dashboard_new(agency, dc, &err, why, whylen);
+    if (!dashboard)
+        return err;
+    agency_poll_source_t src = dashboard_poll_source(dashboard);
+    if ((err = agency_poll_add(agency, &src)) != 0) {
+        snprintf(why, whylen, "cannot poll the dashboard: %s", tacnet_strerror(err));
+        dashboard_destroy(&dashboard);
+        return err;
+    }
+    *out = dashboard;
+    return 0;
+}
+
 int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
 {
     const char *path = NULL;
@@ -90,11 +116,13 @@ int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
         .credit = (unsigned)cfg_int(cfg, "agency", "credit"),
         .window = (unsigned)cfg_int(cfg, "agency", "window"),
         .heartbeat_ms = (unsigned)cfg_int(cfg, "agency", "heartbeat_ms"),
-        .http_listen = cfg_str(cfg, "http", "listen"),
-        .http_port = (unsigned)cfg_int(cfg, "http", "port"),
         .retention = { .closed_case_days = (uint32_t)cfg_int(cfg, "retention", "closed_case_days"),
                        .audit_days = (uint32_t)cfg_int(cfg, "retention", "audit_days") },
         .sweep_interval_ms = (uint64_t)cfg_duration_ms(cfg, "retention", "sweep_interval"),
+    };
+    dashboard_config_t dc = {
+        .listen = cfg_str(cfg, "http", "listen"),
+        .port = (unsigned)cfg_int(cfg, "http", "port"),
     };
     if ((err = retention_policy_check(&ac.retention, why, sizeof(why))) != 0) {
         fprintf(stderr, "%s: %s: %s (%s)\n", argv[0], path, why, tacnet_errname(err));
@@ -104,13 +132,18 @@ int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
     proc_daemon_setup(s_on_stop, s_on_hup);
 
     agency_t *agency = agency_new(&ac, &err, why, sizeof(why));
-    if (!agency) {
+    dashboard_t *dashboard = NULL;
+    if (agency)
+        err = s_dashboard_start(agency, &dc, &dashboard, why, sizeof(why));
+    int rc = 1;
+    if (!agency || err != 0)
         log_error("cannot start: %s (%s)", why, tacnet_errname(err));
-        cfg_destroy(&cfg);
-        return 1;
-    }
-    int rc = agency_run(agency);
+    else
+        rc = agency_run(agency) == 0 ? 0 : 1;
+    /* The dashboard holds the agency and sits in its loop: it goes first. */
+    agency_poll_remove(agency, dashboard);
+    dashboard_destroy(&dashboard);
     agency_destroy(&agency);
     cfg_destroy(&cfg);
-    return rc == 0 ? 0 : 1;
+    return rc;
 }
