@@ -1,8 +1,6 @@
-/* agency: the daemon's loop, the sync with the broker and the outbox. */
+/* agency: the daemon's loop, the sync with the broker and the outbox; what front ends read. */
 #include "internal.h"
 #include "agency/outbox.h"
-#include "dashboard/http.h"
-#include "dashboard/users.h"
 #include "agency/sweep.h"
 #include "err.h"
 #include "fault.h"
@@ -645,8 +643,6 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
                  tacnet_strerror(*err));
         goto fail;
     }
-    if ((*err = agency_http_start(self, why, whylen)) != 0)
-        goto fail;
     log_info("%s up: broker %s, last applied seq %llu", self->profile->name, self->broker_ep,
              (unsigned long long)self->last_applied);
     return self;
@@ -677,20 +673,33 @@ static void s_roster_reload(agency_t *self)
     log_info("roster version %u loaded", roster_version(r));
 }
 
+/* The poll sources' descriptors join ITEMS after the dealer and the API socket (items 0 and 1),
+ * and their timers bound *WAIT_MS. Returns the number of items in the set. */
+static int s_poll_items(agency_t *self, zmq_pollitem_t *items, long *wait_ms)
+{
+    int n = 2;
+    for (size_t i = 0; i < self->n_poll; i++) {
+        const agency_poll_source_t *p = &self->poll[i];
+        if (p->fd >= 0)
+            items[n++] = (zmq_pollitem_t){ NULL, p->fd, ZMQ_POLLIN, 0 };
+        if (p->timeout)
+            *wait_ms = p->timeout(p->arg, *wait_ms);
+    }
+    return n;
+}
+
 int agency_run(agency_t *self)
 {
     while (!agency_stop_flag) {
         if (agency_reload_flag)
             s_roster_reload(self);
-        /* The HTTP server's one (epoll) descriptor joins the poll set; its own timers bound
-         * the wait. */
-        int http_fd = agency_http_fd(self);
-        zmq_pollitem_t items[] = {
+        zmq_pollitem_t items[2 + AGENCY_POLL_SOURCES] = {
             { self->dealer, 0, ZMQ_POLLIN, 0 },
             { self->api, 0, ZMQ_POLLIN, 0 },
-            { NULL, http_fd, ZMQ_POLLIN, 0 },
         };
-        int rc = zmq_poll(items, http_fd >= 0 ? 3 : 2, agency_http_timeout(self, 200));
+        long wait_ms = 200;
+        int n_items = s_poll_items(self, items, &wait_ms);
+        int rc = zmq_poll(items, n_items, wait_ms);
         if (rc < 0) {
             if (zmq_errno() == EINTR)
                 continue;
@@ -706,7 +715,8 @@ int agency_run(agency_t *self)
             log_error("the view could not be reopened after compaction: stopping");
             return TACNET_ESTORE;
         }
-        agency_http_run(self);
+        for (size_t i = 0; i < self->n_poll; i++)
+            self->poll[i].run(self->poll[i].arg);
         s_tick(self);
         if ((rc = agency_retention_tick(self)) != 0)
             return rc;
@@ -724,7 +734,6 @@ void agency_destroy(agency_t **self_p)
     if (!self_p || !*self_p)
         return;
     agency_t *self = *self_p;
-    agency_http_stop(self);
     if (self->dealer)
         zmq_close(self->dealer);
     if (self->api)
@@ -740,4 +749,56 @@ void agency_destroy(agency_t **self_p)
     roster_destroy(&self->roster);
     free(self);
     *self_p = NULL;
+}
+
+/* ------------------------------------------------------------------ front ends */
+
+int agency_poll_add(agency_t *self, const agency_poll_source_t *src)
+{
+    if (!src || !src->run)
+        return TACNET_EINVAL;
+    if (self->n_poll == AGENCY_POLL_SOURCES)
+        return TACNET_ETOOBIG;
+    self->poll[self->n_poll++] = *src;
+    return 0;
+}
+
+void agency_poll_remove(agency_t *self, const void *arg)
+{
+    size_t keep = 0;
+    for (size_t i = 0; self && i < self->n_poll; i++)
+        if (self->poll[i].arg != arg)
+            self->poll[keep++] = self->poll[i];
+    if (self)
+        self->n_poll = keep;
+}
+
+const agency_profile_t *agency_profile(const agency_t *self)
+{
+    return self->profile;
+}
+
+uint64_t agency_last_applied(const agency_t *self)
+{
+    return self->last_applied;
+}
+
+typedef struct {
+    agency_t *self;
+    const char *actor, *action, *object;
+    int code;
+} audit_record_t;
+
+static int s_audit_record(MDB_txn *txn, void *arg)
+{
+    audit_record_t *a = arg;
+    return agency_audit(a->self, txn, a->actor, a->action, a->object, a->code ? "refused" : "ok",
+                        a->code);
+}
+
+int agency_audit_record(agency_t *self, const char *actor, const char *action, const char *object,
+                        int code)
+{
+    audit_record_t a = { self, actor, action, object, code };
+    return store_write(self->store, s_audit_record, &a);
 }

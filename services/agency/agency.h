@@ -6,10 +6,15 @@
  *     applied in one LMDB transaction with the new seq, cumulative ACKs, gap -> re-HELLO; the
  *     durable outbox resent in order after every WELCOME until PUBACK (NACK -> dead letters);
  *   - a ROUTER on ipc://<data_dir>/api.sock (owner-only) for agency systems and `tacnet`;
- *   - when configured, the dashboard and HTTP/JSON API (http.c), libmicrohttpd driven from the
- *     same poll loop.
+ *   - the poll sources the composition root hands in (daemon.c: the dashboard and HTTP/JSON API
+ *     when [http] port is set), polled by the same loop without the core knowing what they are.
  * The view (view.c) keeps the events this agency may see, encrypted at rest under a key derived
  * from the agency's secret key, indexed by keyed-hash (blind) case tokens.
+ *
+ * This header is the whole of the core that a front end (services/dashboard) may use: the object
+ * is opaque, and a front end reads cases and events, publishes, records audit entries and checks
+ * credentials (agency/accounts.h) through the functions below, all on the loop's thread. Nothing
+ * here calls back into a front end except a poll source's own functions.
  */
 #ifndef TACNET_AGENCY_H
 #define TACNET_AGENCY_H
@@ -18,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agency/accounts.h"
+#include "api.pb-c.h"
 #include "casework/profile.h"
 #include "casework/retention.h"
 
@@ -38,8 +45,6 @@ typedef struct agency_config {
     unsigned credit; /* delivery window requested in HELLO */
     unsigned window; /* publishes in flight before waiting for PUBACKs */
     unsigned heartbeat_ms;
-    const char *http_listen;      /* dashboard and HTTP/JSON API address (NULL: 127.0.0.1) */
-    unsigned http_port;           /* 0: no HTTP server */
     retention_policy_t retention; /* [retention]: periods per record class */
     uint64_t sweep_interval_ms;   /* [retention] sweep_interval */
 } agency_config_t;
@@ -54,6 +59,75 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
 /* Run until agency_stop_flag is set. Returns 0 or a negative code on a fatal storage error. */
 int agency_run(agency_t *self);
 
+/* Destroy the daemon. Null-safe; sets *SELF_P to NULL. Destroy every front end that holds the
+ * agency (and whose poll source it holds) first. */
 void agency_destroy(agency_t **self_p);
+
+/* ------------------------------------------------------------------ poll sources */
+
+/* Something else the loop waits on, described by the composition root: the core calls these
+ * three and nothing more. On every turn of the loop FD (when >= 0) joins the poll set for
+ * input, TIMEOUT (may be NULL) may shorten the wait below MAX_MS, and RUN is called once whether
+ * or not FD was readable (a source keeps its own timers and checks its own work). ARG is passed
+ * to both functions and stays the caller's. */
+typedef struct agency_poll_source {
+    int fd;
+    long (*timeout)(void *arg, long max_ms);
+    void (*run)(void *arg);
+    void *arg;
+} agency_poll_source_t;
+
+#define AGENCY_POLL_SOURCES 4
+
+/* Add SRC (copied) to the loop; it is polled until removed or the agency is destroyed, so ARG
+ * must stay valid until then (remove it before destroying what ARG points to). Returns 0,
+ * TACNET_EINVAL (no run function) or TACNET_ETOOBIG (AGENCY_POLL_SOURCES already added). */
+int agency_poll_add(agency_t *self, const agency_poll_source_t *src);
+
+/* Remove every source whose arg is ARG. Null-safe; removing what was never added does nothing. */
+void agency_poll_remove(agency_t *self, const void *arg);
+
+/* ------------------------------------------------------------------ what a front end reads */
+
+/* The profile this daemon runs (the agency's value, name and title). Static storage; never
+ * NULL. */
+const agency_profile_t *agency_profile(const agency_t *self);
+
+/* The broker seq of the last event applied to the view (0 before the first). It changes exactly
+ * when the view has taken new events, so a live stream that saw another value has something new
+ * to send. */
+uint64_t agency_last_applied(const agency_t *self);
+
+/* Queries of the view, each in its own read transaction. OUT is the caller's message (zeroed by
+ * its _INIT); what a query puts in it is owned by the caller and freed by wrapping OUT in a
+ * Tacnet__ApiReply of the matching result_case and calling agency_reply_free.
+ *   list:   every case this agency holds (a case it has left included: members say so).
+ *           WITH_COUNTS folds each case's timeline for its open escalations and overdue items
+ *           (they depend on the clock); callers that only need the cases, or show each one
+ *           anyway, pass 0. Returns 0 or a store code.
+ *   show:   the case REF (LEN bytes): summary, timeline, folded state and what is due. Returns 0,
+ *           TACNET_ENOTFOUND, TACNET_ESHREDDED (destroyed under retention) or a store code.
+ *   follow: up to MAX (0 or over 1000: 1000) events applied after local seq AFTER, and the local
+ *           seq to ask from next time. Returns 0 or a store code.
+ * None of them writes an audit record: a front end records the read it shows to someone
+ * (agency_audit_record). */
+int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts);
+int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out);
+int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__FollowReply *out);
+/* Free what the queries and agency_publish allocated inside R (R itself stays the caller's). */
+void agency_reply_free(Tacnet__ApiReply *r);
+
+/* The publish path every front end shares (local API, dashboard forms, HTTP/JSON API): validate
+ * REQ, check its text, seal it, queue it in the durable outbox and start sending it. REQ stays
+ * the caller's. Returns 0 with reply->published, or the code with the reason and findings in
+ * REPLY (the caller frees REPLY with agency_reply_free either way). */
+int agency_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply);
+
+/* Record one entry in the agency's audit chain, in a transaction of its own: ACTOR
+ * ("web/AB:dsl", "api/crm"), ACTION ("case.read"), OBJECT (a case reference or msg_id, never
+ * body content), outcome "ok" when CODE is 0 else "refused" with CODE. Returns 0 or a store
+ * code; a front end that cannot record a read must not show it. */
+int agency_audit_record(agency_t *self, const char *actor, const char *action, const char *object,
+                        int code);
 
 #endif

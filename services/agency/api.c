@@ -2,7 +2,7 @@
  * path is publish.c), and its ApiReply sent back and freed. */
 #include "internal.h"
 #include "agency/sweep.h"
-#include "dashboard/users.h"
+#include "agency/accounts.h"
 #include "err.h"
 #include "wire.h"
 

@@ -29,10 +29,11 @@ const cfg_option_t agency_config_options[] = {
     { "agency", "window", CFG_INT, "256", 1, 4096, 0, "publishes in flight", S_FIELD(window) },
     { "agency", "heartbeat_ms", CFG_INT, "2000", 100, 60000, 0, "ZMTP heartbeat",
       S_FIELD(heartbeat_ms) },
+    /* Read by the daemon's main into the dashboard's own config (dashboard_config_t). */
     { "http", "listen", CFG_STRING, "127.0.0.1", 0, 0, 0, "dashboard address (IPv4)",
-      S_FIELD(http_listen) },
+      CFG_NO_FIELD },
     { "http", "port", CFG_INT, "0", 0, 65535, 0, "dashboard port; 0 = no HTTP server",
-      S_FIELD(http_port) },
+      CFG_NO_FIELD },
     { "retention", "closed_case_days", CFG_INT, "0", 0, RETENTION_MAX_DAYS, 0,
       "days a closed case is kept after its closed_date; 0 = for ever",
       S_FIELD(retention.closed_case_days) },

@@ -1,7 +1,11 @@
-/* daemon: the `main` shared by the four agency daemons — flags, config, signals, run. */
+/* daemon: the `main` shared by the four agency daemons — flags, config, signals, run — and the
+ * composition root: it creates the agency core and, when [http] port is set, the dashboard on
+ * top of it, hands the core's loop the dashboard's poll source, and takes them down in the
+ * opposite order. The only file of services/agency that knows the dashboard. */
 #include "agency/daemon.h"
 #include "agency.h"
 #include "agency/config.h"
+#include "dashboard/dashboard.h"
 #include "cfg.h"
 #include "err.h"
 #include "log.h"
@@ -21,6 +25,28 @@ static void s_on_hup(int sig)
 {
     (void)sig;
     agency_reload_flag = 1;
+}
+
+/* The dashboard of AGENCY when [http] port is set, its poll source handed to the agency's loop.
+ * Returns 0 with *OUT (NULL when there is no port), or the code with WHY. */
+static int s_dashboard_start(agency_t *agency, const dashboard_config_t *dc, dashboard_t **out,
+                             char *why, size_t whylen)
+{
+    *out = NULL;
+    if (!dc->port)
+        return 0;
+    int err = 0;
+    dashboard_t *dashboard = dashboard_new(agency, dc, &err, why, whylen);
+    if (!dashboard)
+        return err;
+    agency_poll_source_t src = dashboard_poll_source(dashboard);
+    if ((err = agency_poll_add(agency, &src)) != 0) {
+        snprintf(why, whylen, "cannot poll the dashboard: %s", tacnet_strerror(err));
+        dashboard_destroy(&dashboard);
+        return err;
+    }
+    *out = dashboard;
+    return 0;
 }
 
 int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
@@ -51,16 +77,27 @@ int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
         return 1;
     }
     log_open(profile->name, level);
+    /* The [http] rows of the agency's table have no field in agency_config_t: the core does not
+     * serve HTTP. Their defaults are the table's. */
+    dashboard_config_t dc = {
+        .listen = cfg_str(cfg, "http", "listen"),
+        .port = (unsigned)cfg_int(cfg, "http", "port"),
+    };
     proc_daemon_setup(s_on_stop, s_on_hup);
 
     agency_t *agency = agency_new(&ac, &err, why, sizeof(why));
-    if (!agency) {
+    dashboard_t *dashboard = NULL;
+    if (agency)
+        err = s_dashboard_start(agency, &dc, &dashboard, why, sizeof(why));
+    int rc = 1;
+    if (!agency || err != 0)
         log_error("cannot start: %s (%s)", why, tacnet_errname(err));
-        cfg_destroy(&cfg);
-        return 1;
-    }
-    int rc = agency_run(agency);
+    else
+        rc = agency_run(agency) == 0 ? 0 : 1;
+    /* The dashboard holds the agency and sits in its loop: it goes first. */
+    agency_poll_remove(agency, dashboard);
+    dashboard_destroy(&dashboard);
     agency_destroy(&agency);
     cfg_destroy(&cfg);
-    return rc == 0 ? 0 : 1;
+    return rc;
 }

@@ -1,6 +1,7 @@
 /* internal: the agency daemon's state, shared by its files (agency.c the loop and sync, view.c
  * the encrypted store and queries, api.c the local API, publish.c the publish path, reply.c the
- * replies). Not for use outside services/agency.
+ * replies, accounts.c the credential store, sweep.c retention). Not for use outside
+ * services/agency: front ends use agency.h.
  */
 #ifndef TACNET_AGENCY_INTERNAL_H
 #define TACNET_AGENCY_INTERNAL_H
@@ -31,9 +32,10 @@ struct agency {
     store_t *store;
     MDB_dbi meta, outbox, outbox_ids, outbox_case, dead, events, applied, by_case, cases, identity,
         quarantine, audit, api_ids;
-    MDB_dbi users, sessions, logins, tokens; /* users.c */
-    MDB_dbi case_keys, holds, tombstones;    /* per-case keys; sweep.c */
-    struct agency_http *http;                /* http.c; NULL when [http] port = 0 */
+    MDB_dbi users, sessions, logins, tokens;        /* accounts.c */
+    MDB_dbi case_keys, holds, tombstones;           /* per-case keys; sweep.c */
+    agency_poll_source_t poll[AGENCY_POLL_SOURCES]; /* agency_poll_add: the dashboard's */
+    size_t n_poll;
     roster_t *roster;
     uint8_t root_pk[SEAL_KEY_BYTES];
     seal_keys_t *keys;
@@ -60,7 +62,7 @@ struct agency {
 int agency_view_open(agency_t *self, int *err, char *why, size_t whylen);
 void agency_view_close(agency_t *self);
 /* Close and open the view's environment again (after its file was replaced by a compacted
- * copy); the view's own databases only (the caller reopens users.c's). Returns 0 or a code. */
+ * copy); the view's own databases only (the caller reopens accounts.c's). Returns 0 or a code. */
 int agency_view_reopen(agency_t *self);
 void agency_view_blind(const agency_t *self, const uint8_t *ref, size_t len, uint8_t out[16]);
 int agency_meta_get(agency_t *self, MDB_txn *txn, const char *key, uint64_t *v);
@@ -77,13 +79,8 @@ int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_
 int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
                       const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen);
 
-/* Queries for the local API (own read transactions). */
-/* WITH_COUNTS folds each case's timeline for its open escalations and overdue items (they
- * depend on the clock); callers that only need the cases, or show each one anyway, pass 0. */
-int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts);
-int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out);
-int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__FollowReply *out);
-/* Their replies are freed with agency_reply_free (reply.h). */
+/* The queries (agency_view_list, _show, _follow) are declared in agency.h: front ends use them
+ * too. Their replies are freed with agency_reply_free (reply.h). */
 
 /* Identity register: names for a case (kept encrypted, never sent). */
 int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n);
@@ -118,6 +115,12 @@ int agency_audit(agency_t *self, MDB_txn *txn, const char *actor, const char *ac
 void agency_api_handle(agency_t *self);
 
 /* The publish path is publish.h; replies are built and freed by reply.h. */
+
+/* accounts.c -------------------------------------------------------------- */
+
+/* Open the credential store's four databases in the view's environment (at start, and again
+ * after a compaction reopened it). Returns 0 or a TACNET_E* code. */
+int agency_users_open(agency_t *self);
 
 /* agency.c ---------------------------------------------------------------- */
 

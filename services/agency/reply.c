@@ -175,8 +175,3 @@ void agency_reply_free(Tacnet__ApiReply *r)
     r->n_findings = 0;
     r->reason = NULL;
 }
-
-void agency_view_reply_free(Tacnet__ApiReply *r)
-{
-    agency_reply_free(r);
-}

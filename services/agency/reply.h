@@ -39,8 +39,5 @@ void agency_reply_timeline_free(Tacnet__TimelineEntry **e, size_t n);
  * stack and a sweep run again into the same result. */
 void agency_reply_retention_clear(Tacnet__RetentionRunReply *out);
 
-/* The name services/dashboard still calls; the same as agency_reply_free. Transitional: delete
- * it once the dashboard calls agency_reply_free. */
-void agency_view_reply_free(Tacnet__ApiReply *r);
 
 #endif

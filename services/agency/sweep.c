@@ -22,7 +22,6 @@
 #include "err.h"
 #include "fault.h"
 #include "log.h"
-#include "dashboard/users.h"
 
 #include <errno.h>
 #include <fcntl.h>

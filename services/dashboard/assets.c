@@ -15,21 +15,22 @@
             ".previous\n");                                                   \
     extern const char sym##_start[], sym##_end[]
 
-ASSET(agency_asset_css, "app.css");
-ASSET(agency_asset_js, "live.js");
-ASSET(agency_asset_icon, "icon.svg");
+ASSET(dashboard_asset_css, "app.css");
+ASSET(dashboard_asset_js, "live.js");
+ASSET(dashboard_asset_icon, "icon.svg");
 
-int agency_web_asset(const char *path, const char **data, size_t *len, const char **type)
+int dashboard_web_asset(const char *path, const char **data, size_t *len, const char **type)
 {
     const struct {
         const char *path, *start, *end, *type;
     } files[] = {
-        { "/static/app.css", agency_asset_css_start, agency_asset_css_end,
+        { "/static/app.css", dashboard_asset_css_start, dashboard_asset_css_end,
           "text/css; charset=utf-8" },
-        { "/static/live.js", agency_asset_js_start, agency_asset_js_end,
+        { "/static/live.js", dashboard_asset_js_start, dashboard_asset_js_end,
           "text/javascript; charset=utf-8" },
-        { "/static/icon.svg", agency_asset_icon_start, agency_asset_icon_end, "image/svg+xml" },
-        { "/favicon.ico", agency_asset_icon_start, agency_asset_icon_end, "image/svg+xml" },
+        { "/static/icon.svg", dashboard_asset_icon_start, dashboard_asset_icon_end,
+          "image/svg+xml" },
+        { "/favicon.ico", dashboard_asset_icon_start, dashboard_asset_icon_end, "image/svg+xml" },
     };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         if (strcmp(path, files[i].path) == 0) {

@@ -3,7 +3,6 @@
  * of the local API and `tacnet publish`, read with pbjson), which goes through the one publish
  * path, so a refusal here has the code, reason and findings the command line would print. */
 #include "web.h"
-#include "agency/internal.h"
 #include "err.h"
 #include "names.h"
 #include "pbjson.h"
@@ -351,7 +350,7 @@ static json_t *s_value(const field_t *f, const char *v)
     }
 }
 
-static json_t *s_request_json(const form_t *form, const agency_kv_t *in, const char *ref,
+static json_t *s_request_json(const form_t *form, const dashboard_kv_t *in, const char *ref,
                               ProtobufCBinaryData initials)
 {
     json_t *root = json_object();
@@ -360,7 +359,7 @@ static json_t *s_request_json(const form_t *form, const agency_kv_t *in, const c
     json_object_set_new(root, "initials", json_stringn((const char *)initials.data, initials.len));
     for (size_t i = 0; i < form->n; i++) {
         const field_t *f = &form->fields[i];
-        const char *v = agency_kv_get(in, f->path);
+        const char *v = dashboard_kv_get(in, f->path);
         if (!v || !*v)
             continue;
         s_set(root, f->path, s_value(f, v));
@@ -457,10 +456,10 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, choice_t 
     return n;
 }
 
-static void s_field(agency_buf_t *b, const field_t *f, const agency_kv_t *in, const char *about,
-                    const Tacnet__ShowCaseReply *sc, int invalid)
+static void s_field(dashboard_buf_t *b, const field_t *f, const dashboard_kv_t *in,
+                    const char *about, const Tacnet__ShowCaseReply *sc, int invalid)
 {
-    const char *v = in ? agency_kv_get(in, f->path) : NULL;
+    const char *v = in ? dashboard_kv_get(in, f->path) : NULL;
     if (!v && f->type == FT_ABOUT)
         v = about;
     const char *req = f->required ? " required" : "";
@@ -470,131 +469,132 @@ static void s_field(agency_buf_t *b, const field_t *f, const agency_kv_t *in, co
         char hex[33];
         randombytes_buf(id, sizeof(id));
         sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
-        agency_buf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", f->path);
-        agency_buf_html(b, v ? v : hex, strlen(v ? v : hex));
-        agency_buf_puts(b, "\">");
+        dashboard_buf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", f->path);
+        dashboard_buf_html(b, v ? v : hex, strlen(v ? v : hex));
+        dashboard_buf_puts(b, "\">");
         return;
     }
     if (f->type == FT_CHECK) {
-        agency_buf_printf(b,
-                          "<div class=\"check\"><input type=\"checkbox\" id=\"%s\" name=\"%s\" "
-                          "value=\"1\"%s><label for=\"%s\">%s</label></div>",
-                          f->path, f->path, v ? " checked" : "", f->path, f->label);
+        dashboard_buf_printf(b,
+                             "<div class=\"check\"><input type=\"checkbox\" id=\"%s\" name=\"%s\" "
+                             "value=\"1\"%s><label for=\"%s\">%s</label></div>",
+                             f->path, f->path, v ? " checked" : "", f->path, f->label);
         return;
     }
-    agency_buf_printf(b, "<label for=\"%s\">%s%s</label>", f->path, f->label,
-                      f->required ? " <span class=\"req\">(required)</span>" : "");
+    dashboard_buf_printf(b, "<label for=\"%s\">%s%s</label>", f->path, f->label,
+                         f->required ? " <span class=\"req\">(required)</span>" : "");
     switch (f->type) {
     case FT_AREA:
     case FT_LINES:
-        agency_buf_printf(b, "<textarea id=\"%s\" name=\"%s\" rows=\"3\"%s%s>", f->path, f->path,
-                          req, inv);
+        dashboard_buf_printf(b, "<textarea id=\"%s\" name=\"%s\" rows=\"3\"%s%s>", f->path, f->path,
+                             req, inv);
         if (v)
-            agency_buf_html(b, v, strlen(v));
-        agency_buf_puts(b, "</textarea>");
+            dashboard_buf_html(b, v, strlen(v));
+        dashboard_buf_puts(b, "</textarea>");
         break;
     case FT_ENUM:
-        agency_buf_printf(b, "<select id=\"%s\" name=\"%s\"%s%s><option value=\"\">—</option>",
-                          f->path, f->path, req, inv);
+        dashboard_buf_printf(b, "<select id=\"%s\" name=\"%s\"%s%s><option value=\"\">—</option>",
+                             f->path, f->path, req, inv);
         for (unsigned i = 0; i < f->e->n_values; i++) {
             if (f->e->values[i].value == 0 || f->e->values[i].value == TACNET__AGENCY__BROKER)
                 continue;
             const char *name = names_enum(f->e, f->e->values[i].value);
-            agency_buf_printf(b, "<option value=\"%s\"%s>%s</option>", name,
-                              v && strcmp(v, name) == 0 ? " selected" : "", name);
+            dashboard_buf_printf(b, "<option value=\"%s\"%s>%s</option>", name,
+                                 v && strcmp(v, name) == 0 ? " selected" : "", name);
         }
-        agency_buf_puts(b, "</select>");
+        dashboard_buf_puts(b, "</select>");
         break;
     case FT_ABOUT: {
         choice_t ch[32];
         size_t n = s_choices(sc, f->source, ch, N_OF(ch));
-        agency_buf_printf(b, "<select id=\"%s\" name=\"%s\"%s%s><option value=\"\">—</option>",
-                          f->path, f->path, req, inv);
+        dashboard_buf_printf(b, "<select id=\"%s\" name=\"%s\"%s%s><option value=\"\">—</option>",
+                             f->path, f->path, req, inv);
         for (size_t i = 0; i < n; i++) {
-            agency_buf_printf(b, "<option value=\"%s\"%s>", ch[i].hex,
-                              v && strcmp(v, ch[i].hex) == 0 ? " selected" : "");
-            agency_buf_html(b, ch[i].label, strlen(ch[i].label));
-            agency_buf_puts(b, "</option>");
+            dashboard_buf_printf(b, "<option value=\"%s\"%s>", ch[i].hex,
+                                 v && strcmp(v, ch[i].hex) == 0 ? " selected" : "");
+            dashboard_buf_html(b, ch[i].label, strlen(ch[i].label));
+            dashboard_buf_puts(b, "</option>");
         }
-        agency_buf_puts(b, "</select>");
+        dashboard_buf_puts(b, "</select>");
         break;
     }
     default:
-        agency_buf_printf(b, "<input id=\"%s\" name=\"%s\" type=\"%s\"%s%s%s value=\"", f->path,
-                          f->path,
-                          f->type == FT_DATE  ? "date"
-                          : f->type == FT_INT ? "number"
-                                              : "text",
-                          f->type == FT_INTS ? " inputmode=\"numeric\"" : "", req, inv);
+        dashboard_buf_printf(b, "<input id=\"%s\" name=\"%s\" type=\"%s\"%s%s%s value=\"", f->path,
+                             f->path,
+                             f->type == FT_DATE  ? "date"
+                             : f->type == FT_INT ? "number"
+                                                 : "text",
+                             f->type == FT_INTS ? " inputmode=\"numeric\"" : "", req, inv);
         if (v)
-            agency_buf_html(b, v, strlen(v));
-        agency_buf_puts(b, "\">");
+            dashboard_buf_html(b, v, strlen(v));
+        dashboard_buf_puts(b, "\">");
     }
 }
 
 /* The refusal, with each offending span marked in the text it was found in. */
-static void s_refusal(agency_buf_t *b, const Tacnet__ApiReply *reply, json_t *req)
+static void s_refusal(dashboard_buf_t *b, const Tacnet__ApiReply *reply, json_t *req)
 {
-    agency_buf_printf(b,
-                      "<div class=\"refusal\" role=\"alert\" id=\"refusal\"><h2>Not sent</h2>"
-                      "<p><code>%s</code> ",
-                      tacnet_errname(reply->code));
+    dashboard_buf_printf(b,
+                         "<div class=\"refusal\" role=\"alert\" id=\"refusal\"><h2>Not sent</h2>"
+                         "<p><code>%s</code> ",
+                         tacnet_errname(reply->code));
     if (reply->reason)
-        agency_buf_html(b, reply->reason, strlen(reply->reason));
-    agency_buf_puts(b, "</p>");
+        dashboard_buf_html(b, reply->reason, strlen(reply->reason));
+    dashboard_buf_puts(b, "</p>");
     if (reply->n_findings)
-        agency_buf_puts(b, "<ul class=\"findings\">");
+        dashboard_buf_puts(b, "<ul class=\"findings\">");
     for (size_t i = 0; i < reply->n_findings; i++) {
         const Tacnet__Finding *f = reply->findings[i];
         const char *text = f->field ? s_resolve(json_object_get(req, "body"), f->field) : NULL;
-        agency_buf_printf(b, "<li><span class=\"field\">%s</span> <code>%s</code> [%u,%u): ",
-                          f->field ? f->field : "", f->kind, f->start, f->end);
+        dashboard_buf_printf(b, "<li><span class=\"field\">%s</span> <code>%s</code> [%u,%u): ",
+                             f->field ? f->field : "", f->kind, f->start, f->end);
         size_t n = text ? strlen(text) : 0;
         if (text && f->start <= f->end && f->end <= n) {
-            agency_buf_html(b, text, f->start);
-            agency_buf_puts(b, "<mark>");
-            agency_buf_html(b, text + f->start, f->end - f->start);
-            agency_buf_puts(b, "</mark>");
-            agency_buf_html(b, text + f->end, n - f->end);
+            dashboard_buf_html(b, text, f->start);
+            dashboard_buf_puts(b, "<mark>");
+            dashboard_buf_html(b, text + f->start, f->end - f->start);
+            dashboard_buf_puts(b, "</mark>");
+            dashboard_buf_html(b, text + f->end, n - f->end);
         }
-        agency_buf_puts(b, "</li>");
+        dashboard_buf_puts(b, "</li>");
     }
     if (reply->n_findings)
-        agency_buf_puts(b, "</ul><p>Remove the identifying details (names, numbers, dates of "
-                           "birth, addresses) and send again.</p>");
-    agency_buf_puts(b, "</div>");
+        dashboard_buf_puts(b, "</ul><p>Remove the identifying details (names, numbers, dates of "
+                              "birth, addresses) and send again.</p>");
+    dashboard_buf_puts(b, "</div>");
 }
 
-static void s_draw(agency_web_t *w, const form_t *form, const char *ref,
+static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                    const Tacnet__ShowCaseReply *sc, const Tacnet__ApiReply *refusal, json_t *req)
 {
-    agency_buf_t *b = &w->body;
+    dashboard_buf_t *b = &w->body;
     char title[160];
     snprintf(title, sizeof(title), "%s · %s", form->title, ref);
     /* A form is not live: new events must not replace what is being typed. */
-    agency_buf_printf(b,
-                      "<!doctype html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
-                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                      "<title>%s</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
-                      "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
-                      "</head><body><header><p class=\"brand\">tacnet · <strong>%s</strong></p>"
-                      "<nav aria-label=\"Main\"><a href=\"/\">My cases</a> <a href=\"/inbox\">"
-                      "Escalations inbox</a> <a href=\"/cases/%s\">Back to %s</a></nav>"
-                      "</header><main id=\"main\"><h1>%s</h1><p>%s</p>",
-                      title, w->agency->profile->title, ref, ref, form->title, form->intro);
+    dashboard_buf_printf(b,
+                         "<!doctype html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
+                         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                         "<title>%s</title><link rel=\"stylesheet\" href=\"/static/app.css\">"
+                         "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
+                         "</head><body><header><p class=\"brand\">tacnet · <strong>%s</strong></p>"
+                         "<nav aria-label=\"Main\"><a href=\"/\">My cases</a> <a href=\"/inbox\">"
+                         "Escalations inbox</a> <a href=\"/cases/%s\">Back to %s</a></nav>"
+                         "</header><main id=\"main\"><h1>%s</h1><p>%s</p>",
+                         title, agency_profile(w->agency)->title, ref, ref, form->title,
+                         form->intro);
     if (refusal)
         s_refusal(b, refusal, req);
-    agency_buf_printf(b,
-                      "<form method=\"post\" action=\"/cases/%s/forms/%s\" class=\"card\">"
-                      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-                      ref, form->name, w->user->csrf);
-    const char *about = agency_kv_get(w->query, "about");
+    dashboard_buf_printf(b,
+                         "<form method=\"post\" action=\"/cases/%s/forms/%s\" class=\"card\">"
+                         "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+                         ref, form->name, w->user->csrf);
+    const char *about = dashboard_kv_get(w->query, "about");
     int open = 0;
     for (size_t i = 0; i < form->n; i++) {
         const field_t *f = &form->fields[i];
         if (f->group) {
-            agency_buf_printf(b, "%s<fieldset><legend>%s</legend>", open ? "</fieldset>" : "",
-                              f->group);
+            dashboard_buf_printf(b, "%s<fieldset><legend>%s</legend>", open ? "</fieldset>" : "",
+                                 f->group);
             open = 1;
         }
         int invalid = 0;
@@ -606,9 +606,9 @@ static void s_draw(agency_web_t *w, const form_t *form, const char *ref,
         s_field(b, f, w->form, about, sc, invalid);
     }
     if (open)
-        agency_buf_puts(b, "</fieldset>");
-    agency_buf_printf(b, "<button type=\"submit\">%s</button></form></main></body></html>\n",
-                      form->title);
+        dashboard_buf_puts(b, "</fieldset>");
+    dashboard_buf_printf(b, "<button type=\"submit\">%s</button></form></main></body></html>\n",
+                         form->title);
 }
 
 static int s_status_code_for_form(int code)
@@ -624,30 +624,30 @@ static int s_status_code_for_form(int code)
     }
 }
 
-void agency_web_form(agency_web_t *w, const char *ref, const char *name)
+void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
 {
     const form_t *form = NULL;
     for (size_t i = 0; i < N_OF(s_forms); i++)
         if (strcmp(s_forms[i].name, name) == 0)
             form = &s_forms[i];
     if (!form) {
-        agency_web_error(w, 404, TACNET_ENOTFOUND, "no such form");
+        dashboard_web_error(w, 404, TACNET_ENOTFOUND, "no such form");
         return;
     }
     char actor[48];
-    agency_web_actor(w->user, actor, sizeof(actor));
+    dashboard_web_actor(w->user, actor, sizeof(actor));
     Tacnet__ApiReply read = TACNET__API_REPLY__INIT;
-    int rc = agency_web_case_read(w->agency, actor, ref, &read);
+    int rc = dashboard_web_case_read(w->agency, actor, ref, &read);
     if (rc != 0) {
-        agency_web_error(w, rc == TACNET_ENOTFOUND ? 404 : 503, rc,
-                         rc == TACNET_ENOTFOUND ? "this agency holds no case with that reference"
-                                                : tacnet_strerror(rc));
+        dashboard_web_error(w, rc == TACNET_ENOTFOUND ? 404 : 503, rc,
+                            rc == TACNET_ENOTFOUND ? "this agency holds no case with that reference"
+                                                   : tacnet_strerror(rc));
         return;
     }
     const Tacnet__ShowCaseReply *sc = read.show_case;
     if (!w->form) {
         s_draw(w, form, ref, sc, NULL, NULL);
-        agency_view_reply_free(&read);
+        agency_reply_free(&read);
         return;
     }
     json_t *j = s_request_json(form, w->form, ref, sc->summary->initials);
@@ -666,7 +666,7 @@ void agency_web_form(agency_web_t *w, const char *ref, const char *name)
         sodium_bin2hex(object, sizeof(object), reply.published->msg_id.data, 16);
     else
         snprintf(object, sizeof(object), "%s", ref);
-    agency_web_audit(w->agency, actor, "publish", object, rc);
+    dashboard_web_audit(w->agency, actor, "publish", object, rc);
     if (rc == 0) {
         w->status = 303;
         snprintf(w->location, sizeof(w->location), "/cases/%s?published=%s", ref, object);
@@ -677,6 +677,6 @@ void agency_web_form(agency_web_t *w, const char *ref, const char *name)
     if (req)
         protobuf_c_message_free_unpacked(&req->base, NULL);
     json_decref(j);
-    agency_view_reply_free(&reply);
-    agency_view_reply_free(&read);
+    agency_reply_free(&reply);
+    agency_reply_free(&read);
 }

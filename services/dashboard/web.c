@@ -1,12 +1,12 @@
 /* web: the dashboard's pages (see web.h). Forms live in forms.c, static files in assets.c. */
 #include "web_internal.h"
-#include "agency/internal.h"
+#include "clock.h"
 #include "err.h"
 #include "names.h"
 #include "pbjson.h"
+#include "policy.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,203 +14,16 @@
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ------------------------------------------------------------------ buffers and fields */
-
-void agency_buf_add(agency_buf_t *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->data = xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = 0;
-}
-
-void agency_buf_puts(agency_buf_t *b, const char *s)
-{
-    agency_buf_add(b, s, strlen(s));
-}
-
-void agency_buf_printf(agency_buf_t *b, const char *fmt, ...)
-{
-    char small[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof(small)) {
-        agency_buf_add(b, small, (size_t)n);
-        return;
-    }
-    char *big = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    agency_buf_add(b, big, (size_t)n);
-    free(big);
-}
-
-void agency_buf_html(agency_buf_t *b, const char *s, size_t n)
-{
-    for (size_t i = 0; s && i < n; i++) {
-        switch (s[i]) {
-        case '<':
-            agency_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            agency_buf_puts(b, "&gt;");
-            break;
-        case '&':
-            agency_buf_puts(b, "&amp;");
-            break;
-        case '"':
-            agency_buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            agency_buf_puts(b, "&#39;");
-            break;
-        case 0:
-            agency_buf_puts(b, "\xef\xbf\xbd"); /* NUL shows as U+FFFD */
-            break;
-        default:
-            agency_buf_add(b, s + i, 1);
-        }
-    }
-}
-
-void agency_buf_free(agency_buf_t *b)
-{
-    free(b->data);
-    memset(b, 0, sizeof(*b));
-}
-
-void web_text(agency_buf_t *b, const char *s)
-{
-    if (s)
-        agency_buf_html(b, s, strlen(s));
-}
-
-void web_bytes(agency_buf_t *b, ProtobufCBinaryData d)
-{
-    agency_buf_html(b, (const char *)d.data, d.len);
-}
-
-const char *agency_kv_get(const agency_kv_t *kv, const char *key)
-{
-    for (size_t i = 0; kv && i < kv->n; i++)
-        if (strcmp(kv->v[i].key, key) == 0)
-            return kv->v[i].value;
-    return NULL;
-}
-
-void agency_kv_add(agency_kv_t *kv, const char *key, const char *value)
-{
-    if (kv->n >= AGENCY_KV_MAX)
-        return;
-    kv->v[kv->n].key = xstrdup(key);
-    kv->v[kv->n].value = xstrdup(value);
-    kv->n++;
-}
-
-static int s_unhex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode S[0..N) into a new string; NULL on a malformed escape or an encoded NUL. */
-static char *s_urldecode(const char *s, size_t n)
-{
-    char *out = xmalloc(n + 1), *o = out;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            *o++ = ' ';
-        } else if (s[i] == '%') {
-            int hi = i + 2 < n ? s_unhex(s[i + 1]) : -1, lo = i + 2 < n ? s_unhex(s[i + 2]) : -1;
-            if (hi < 0 || lo < 0 || (hi | lo) == 0) { /* %00 would hide text after a NUL */
-                free(out);
-                return NULL;
-            }
-            *o++ = (char)(hi << 4 | lo);
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = 0;
-    return out;
-}
-
-int agency_kv_parse(agency_kv_t *kv, const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && s[j] != '&')
-            j++;
-        const char *eq = memchr(s + i, '=', j - i);
-        size_t kl = eq ? (size_t)(eq - (s + i)) : j - i;
-        char *k = s_urldecode(s + i, kl);
-        char *v = eq ? s_urldecode(eq + 1, (size_t)(s + j - eq - 1)) : xstrdup("");
-        if (!k || !v) {
-            free(k), free(v);
-            return TACNET_EBADMSG;
-        }
-        if (kl && kv->n < AGENCY_KV_MAX) {
-            kv->v[kv->n].key = k;
-            kv->v[kv->n].value = v;
-            kv->n++;
-        } else {
-            free(k), free(v);
-        }
-        i = j + 1;
-    }
-    return 0;
-}
-
-void agency_kv_clear(agency_kv_t *kv)
-{
-    for (size_t i = 0; i < kv->n; i++) {
-        free(kv->v[i].key);
-        free(kv->v[i].value);
-    }
-    kv->n = 0;
-}
-
 /* ------------------------------------------------------------------ reads and audit */
 
-void agency_web_actor(const agency_session_t *s, char *out, size_t cap)
+void dashboard_web_actor(const agency_session_t *s, char *out, size_t cap)
 {
     const char *role = agency_role_name(s->role);
     snprintf(out, cap, "web/%s:%s", s->initials, role ? role : "?");
 }
 
-typedef struct {
-    agency_t *self;
-    const char *actor, *action, *object;
-    int code;
-} audit_arg_t;
-
-static int s_audit_write(MDB_txn *txn, void *arg)
-{
-    audit_arg_t *a = arg;
-    return agency_audit(a->self, txn, a->actor, a->action, a->object, a->code ? "refused" : "ok",
-                        a->code);
-}
-
-int agency_web_audit(agency_t *self, const char *actor, const char *action, const char *object,
-                     int code)
+int dashboard_web_audit(agency_t *self, const char *actor, const char *action, const char *object,
+                        int code)
 {
     char obj[72];
     /* Objects are identifiers; anything else (a mistyped URL) is cut to printable ASCII. */
@@ -218,20 +31,20 @@ int agency_web_audit(agency_t *self, const char *actor, const char *action, cons
     for (; object && object[i] && i < sizeof(obj) - 1; i++)
         obj[i] = object[i] >= 0x20 && object[i] < 0x7f ? object[i] : '?';
     obj[i] = 0;
-    audit_arg_t a = { self, actor, action, obj, code };
-    return store_write(self->store, s_audit_write, &a);
+    return agency_audit_record(self, actor, action, obj, code);
 }
 
-static int s_is_member(const agency_t *self, const Tacnet__CaseSummary *c)
+int dashboard_web_member(const agency_t *self, const Tacnet__CaseSummary *c)
 {
+    uint32_t us = agency_profile(self)->agency;
     for (size_t i = 0; c && i < c->n_members; i++)
-        if ((uint32_t)c->members[i] == self->profile->agency)
+        if ((uint32_t)c->members[i] == us)
             return 1;
     return 0;
 }
 
-int agency_web_case_read(agency_t *self, const char *actor, const char *ref,
-                         Tacnet__ApiReply *reply)
+int dashboard_web_case_read(agency_t *self, const char *actor, const char *ref,
+                            Tacnet__ApiReply *reply)
 {
     int rc = policy_case_ref_check((const uint8_t *)ref, strlen(ref)) == 0 ? 0 : TACNET_ENOTFOUND;
     if (rc == 0) {
@@ -239,20 +52,20 @@ int agency_web_case_read(agency_t *self, const char *actor, const char *ref,
         tacnet__show_case_reply__init(reply->show_case);
         reply->result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
         rc = agency_view_show(self, (const uint8_t *)ref, strlen(ref), reply->show_case);
-        if (rc == 0 && !s_is_member(self, reply->show_case->summary))
+        if (rc == 0 && !dashboard_web_member(self, reply->show_case->summary))
             rc = TACNET_ENOTFOUND; /* a case it left reads like one it never held */
         if (rc == TACNET_ESHREDDED)
             rc = TACNET_ENOTFOUND; /* destroyed under retention: to the web, gone is not held */
         if (rc != 0) {
-            agency_view_reply_free(reply);
+            agency_reply_free(reply);
             memset(reply, 0, sizeof(*reply));
             tacnet__api_reply__init(reply);
         }
     }
-    int arc = agency_web_audit(self, actor, "case.read", ref, rc);
+    int arc = dashboard_web_audit(self, actor, "case.read", ref, rc);
     if (rc == 0 && arc != 0) {
         /* No read without its audit record. */
-        agency_view_reply_free(reply);
+        agency_reply_free(reply);
         memset(reply, 0, sizeof(*reply));
         tacnet__api_reply__init(reply);
         rc = arc;
@@ -263,60 +76,71 @@ int agency_web_case_read(agency_t *self, const char *actor, const char *ref,
 
 /* ------------------------------------------------------------------ formatting */
 
-void web_date(agency_buf_t *b, uint32_t d)
+void dashboard_web_text(dashboard_buf_t *b, const char *s)
 {
-    if (d)
-        agency_buf_printf(b, "%04u-%02u-%02u", d / 10000, d / 100 % 100, d % 100);
-    else
-        agency_buf_puts(b, "—");
+    if (s)
+        dashboard_buf_html(b, s, strlen(s));
 }
 
-void web_time(agency_buf_t *b, uint64_t ms)
+void dashboard_web_bytes(dashboard_buf_t *b, ProtobufCBinaryData d)
+{
+    dashboard_buf_html(b, (const char *)d.data, d.len);
+}
+
+void dashboard_web_date(dashboard_buf_t *b, uint32_t d)
+{
+    if (d)
+        dashboard_buf_printf(b, "%04u-%02u-%02u", d / 10000, d / 100 % 100, d % 100);
+    else
+        dashboard_buf_puts(b, "—");
+}
+
+void dashboard_web_time(dashboard_buf_t *b, uint64_t ms)
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
     char out[32];
     if (!ms || !gmtime_r(&t, &tm)) {
-        agency_buf_puts(b, "—");
+        dashboard_buf_puts(b, "—");
         return;
     }
     strftime(out, sizeof(out), "%Y-%m-%d %H:%M UTC", &tm);
-    agency_buf_printf(b, "<time datetime=\"%lld\">%s</time>", (long long)ms, out);
+    dashboard_buf_printf(b, "<time datetime=\"%lld\">%s</time>", (long long)ms, out);
 }
 
-void web_left(agency_buf_t *b, uint64_t deadline_ms, uint64_t now)
+void dashboard_web_left(dashboard_buf_t *b, uint64_t deadline_ms, uint64_t now)
 {
     if (!deadline_ms) {
-        agency_buf_puts(b, "no deadline");
+        dashboard_buf_puts(b, "no deadline");
         return;
     }
     int over = deadline_ms < now;
     uint64_t d = over ? now - deadline_ms : deadline_ms - now;
     uint64_t h = d / 3600000, m = d / 60000 % 60;
-    agency_buf_printf(b, "<span class=\"%s\" data-deadline=\"%llu\">", over ? "overdue" : "left",
-                      (unsigned long long)deadline_ms);
+    dashboard_buf_printf(b, "<span class=\"%s\" data-deadline=\"%llu\">", over ? "overdue" : "left",
+                         (unsigned long long)deadline_ms);
     if (over)
-        agency_buf_puts(b, "overdue by ");
+        dashboard_buf_puts(b, "overdue by ");
     if (h >= 24)
-        agency_buf_printf(b, "%llu days %llu h", (unsigned long long)(h / 24),
-                          (unsigned long long)(h % 24));
+        dashboard_buf_printf(b, "%llu days %llu h", (unsigned long long)(h / 24),
+                             (unsigned long long)(h % 24));
     else
-        agency_buf_printf(b, "%llu h %llu min", (unsigned long long)h, (unsigned long long)m);
-    agency_buf_puts(b, over ? "</span>" : " left</span>");
+        dashboard_buf_printf(b, "%llu h %llu min", (unsigned long long)h, (unsigned long long)m);
+    dashboard_buf_puts(b, over ? "</span>" : " left</span>");
 }
 
-const char *web_enum(const ProtobufCEnumDescriptor *d, int v)
+const char *dashboard_web_enum(const ProtobufCEnumDescriptor *d, int v)
 {
     const char *n = names_enum(d, v);
     return n ? n : "unknown";
 }
 
-const char *web_role(uint32_t r)
+const char *dashboard_web_role(uint32_t r)
 {
-    return web_enum(&tacnet__role__descriptor, (int)r);
+    return dashboard_web_enum(&tacnet__role__descriptor, (int)r);
 }
 
-const char *web_agency_title(uint32_t a)
+const char *dashboard_web_agency_title(uint32_t a)
 {
     switch (a) {
     case TACNET__AGENCY__CAMHS:
@@ -336,26 +160,26 @@ const char *web_agency_title(uint32_t a)
     }
 }
 
-void web_prof(agency_buf_t *b, const Tacnet__Professional *p)
+void dashboard_web_prof(dashboard_buf_t *b, const Tacnet__Professional *p)
 {
     if (!p) {
-        agency_buf_puts(b, "—");
+        dashboard_buf_puts(b, "—");
         return;
     }
-    agency_buf_puts(b, "<strong>");
-    web_bytes(b, p->initials);
-    agency_buf_puts(b, "</strong>");
+    dashboard_buf_puts(b, "<strong>");
+    dashboard_web_bytes(b, p->initials);
+    dashboard_buf_puts(b, "</strong>");
     if (p->has_role)
-        agency_buf_printf(b, " (%s)", web_role(p->role));
+        dashboard_buf_printf(b, " (%s)", dashboard_web_role(p->role));
     if (p->job_title) {
-        agency_buf_puts(b, ", ");
-        web_text(b, p->job_title);
+        dashboard_buf_puts(b, ", ");
+        dashboard_web_text(b, p->job_title);
     }
     if (p->has_agency)
-        agency_buf_printf(b, ", %s", web_agency_title(p->agency));
+        dashboard_buf_printf(b, ", %s", dashboard_web_agency_title(p->agency));
 }
 
-const char *web_need_name(uint32_t level)
+const char *dashboard_web_need_name(uint32_t level)
 {
     static const char *const n[] = { "—", "1 universal", "2 early help", "3 child in need",
                                      "4 child protection" };
@@ -363,40 +187,40 @@ const char *web_need_name(uint32_t level)
 }
 
 /* A JSON value from pbjson, as text for people. */
-static void s_json_value(agency_buf_t *b, json_t *v)
+static void s_json_value(dashboard_buf_t *b, json_t *v)
 {
     if (json_is_string(v)) {
-        agency_buf_html(b, json_string_value(v), json_string_length(v));
+        dashboard_buf_html(b, json_string_value(v), json_string_length(v));
     } else if (json_is_array(v)) {
         size_t i;
         json_t *e;
-        agency_buf_puts(b, "<ul class=\"inline\">");
+        dashboard_buf_puts(b, "<ul class=\"inline\">");
         json_array_foreach(v, i, e)
         {
-            agency_buf_puts(b, "<li>");
+            dashboard_buf_puts(b, "<li>");
             s_json_value(b, e);
-            agency_buf_puts(b, "</li>");
+            dashboard_buf_puts(b, "</li>");
         }
-        agency_buf_puts(b, "</ul>");
+        dashboard_buf_puts(b, "</ul>");
     } else if (json_is_object(v)) {
         const char *k;
         json_t *e;
         json_object_foreach(v, k, e)
         {
-            agency_buf_printf(b, "<span class=\"k\">%s</span> ", k);
+            dashboard_buf_printf(b, "<span class=\"k\">%s</span> ", k);
             s_json_value(b, e);
-            agency_buf_puts(b, " ");
+            dashboard_buf_puts(b, " ");
         }
     } else {
         char *s = json_dumps(v, JSON_ENCODE_ANY);
         if (s)
-            web_text(b, s);
+            dashboard_web_text(b, s);
         free(s);
     }
 }
 
 /* Every field of an event's body, labelled. */
-void web_body_fields(agency_buf_t *b, const Tacnet__Body *body)
+void dashboard_web_body_fields(dashboard_buf_t *b, const Tacnet__Body *body)
 {
     if (!body)
         return;
@@ -409,124 +233,124 @@ void web_body_fields(agency_buf_t *b, const Tacnet__Body *body)
             continue;
         const char *fk;
         json_t *fv;
-        agency_buf_puts(b, "<dl class=\"fields\">");
+        dashboard_buf_puts(b, "<dl class=\"fields\">");
         json_object_foreach(v, fk, fv)
         {
-            agency_buf_printf(b, "<dt>%s</dt><dd>", fk);
+            dashboard_buf_printf(b, "<dt>%s</dt><dd>", fk);
             s_json_value(b, fv);
-            agency_buf_puts(b, "</dd>");
+            dashboard_buf_puts(b, "</dd>");
         }
-        agency_buf_puts(b, "</dl>");
+        dashboard_buf_puts(b, "</dl>");
     }
     json_decref(j);
 }
 
 /* ------------------------------------------------------------------ layout */
 
-void web_head(agency_web_t *w, const char *title, const char *live)
+void dashboard_web_head(dashboard_web_t *w, const char *title, const char *live)
 {
-    agency_buf_t *b = &w->body;
-    agency_buf_printf(b,
-                      "<!doctype html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
-                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                      "<title>%s · tacnet %s</title>"
-                      "<link rel=\"stylesheet\" href=\"/static/app.css\">"
-                      "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
-                      "<script src=\"/static/live.js\" defer></script></head><body>"
-                      "<a class=\"skip\" href=\"#main\">Skip to content</a>"
-                      "<header><p class=\"brand\">tacnet · <strong>%s</strong></p>",
-                      title, w->agency->profile->title, w->agency->profile->title);
+    dashboard_buf_t *b = &w->body;
+    dashboard_buf_printf(b,
+                         "<!doctype html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
+                         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                         "<title>%s · tacnet %s</title>"
+                         "<link rel=\"stylesheet\" href=\"/static/app.css\">"
+                         "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
+                         "<script src=\"/static/live.js\" defer></script></head><body>"
+                         "<a class=\"skip\" href=\"#main\">Skip to content</a>"
+                         "<header><p class=\"brand\">tacnet · <strong>%s</strong></p>",
+                         title, agency_profile(w->agency)->title, agency_profile(w->agency)->title);
     if (w->user) {
-        agency_buf_printf(b,
-                          "<nav aria-label=\"Main\"><a href=\"/\">My cases</a> "
-                          "<a href=\"/inbox\">Escalations inbox</a></nav>"
-                          "<form class=\"who\" method=\"post\" action=\"/logout\">"
-                          "<span>%s (%s)</span>"
-                          "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                          "<button type=\"submit\">Log out</button></form>",
-                          w->user->initials,
-                          agency_role_name(w->user->role) ? agency_role_name(w->user->role) : "?",
-                          w->user->csrf);
+        dashboard_buf_printf(
+            b,
+            "<nav aria-label=\"Main\"><a href=\"/\">My cases</a> "
+            "<a href=\"/inbox\">Escalations inbox</a></nav>"
+            "<form class=\"who\" method=\"post\" action=\"/logout\">"
+            "<span>%s (%s)</span>"
+            "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+            "<button type=\"submit\">Log out</button></form>",
+            w->user->initials,
+            agency_role_name(w->user->role) ? agency_role_name(w->user->role) : "?", w->user->csrf);
     }
-    agency_buf_puts(b, "</header>");
+    dashboard_buf_puts(b, "</header>");
     if (live)
-        agency_buf_printf(b,
-                          "<p id=\"live-status\" class=\"live\" role=\"status\" "
-                          "aria-live=\"polite\"></p><main id=\"main\" data-live=\"%s\">",
-                          live);
+        dashboard_buf_printf(b,
+                             "<p id=\"live-status\" class=\"live\" role=\"status\" "
+                             "aria-live=\"polite\"></p><main id=\"main\" data-live=\"%s\">",
+                             live);
     else
-        agency_buf_puts(b, "<main id=\"main\">");
+        dashboard_buf_puts(b, "<main id=\"main\">");
 }
 
-void web_foot(agency_web_t *w)
+void dashboard_web_foot(dashboard_web_t *w)
 {
-    agency_buf_puts(&w->body, "</main></body></html>\n");
+    dashboard_buf_puts(&w->body, "</main></body></html>\n");
 }
 
-void agency_web_error(agency_web_t *w, int status, int code, const char *reason)
+void dashboard_web_error(dashboard_web_t *w, int status, int code, const char *reason)
 {
     w->status = status;
-    web_head(w, "Refused", NULL);
-    agency_buf_printf(&w->body,
-                      "<h1>Refused</h1><div class=\"refusal\" role=\"alert\">"
-                      "<p><code>%s</code> ",
-                      tacnet_errname(code));
-    web_text(&w->body, reason);
-    agency_buf_puts(&w->body, "</p></div><p><a href=\"/\">Back to my cases</a></p>");
-    web_foot(w);
+    dashboard_web_head(w, "Refused", NULL);
+    dashboard_buf_printf(&w->body,
+                         "<h1>Refused</h1><div class=\"refusal\" role=\"alert\">"
+                         "<p><code>%s</code> ",
+                         tacnet_errname(code));
+    dashboard_web_text(&w->body, reason);
+    dashboard_buf_puts(&w->body, "</p></div><p><a href=\"/\">Back to my cases</a></p>");
+    dashboard_web_foot(w);
 }
 
-void agency_web_login(agency_web_t *w, const char *login_csrf, int code)
+void dashboard_web_login(dashboard_web_t *w, const char *login_csrf, int code)
 {
-    agency_buf_t *b = &w->body;
-    web_head(w, "Log in", NULL);
-    agency_buf_printf(b, "<h1>Log in to %s</h1>", w->agency->profile->title);
+    dashboard_buf_t *b = &w->body;
+    dashboard_web_head(w, "Log in", NULL);
+    dashboard_buf_printf(b, "<h1>Log in to %s</h1>", agency_profile(w->agency)->title);
     if (code == TACNET_ELOCKED)
-        agency_buf_printf(b,
-                          "<div class=\"refusal\" role=\"alert\"><p><code>E_LOCKED</code> This "
-                          "account is locked for %llu minutes after %d failed log-ins. Ask your "
-                          "administrator if you cannot wait.</p></div>",
-                          (unsigned long long)(AGENCY_LOCK_MS / 60000), AGENCY_LOCK_FAILS);
+        dashboard_buf_printf(b,
+                             "<div class=\"refusal\" role=\"alert\"><p><code>E_LOCKED</code> This "
+                             "account is locked for %llu minutes after %d failed log-ins. Ask your "
+                             "administrator if you cannot wait.</p></div>",
+                             (unsigned long long)(AGENCY_LOCK_MS / 60000), AGENCY_LOCK_FAILS);
     else if (code)
-        agency_buf_printf(b,
-                          "<div class=\"refusal\" role=\"alert\"><p><code>%s</code> Initials or "
-                          "password not recognised. After %d failures in %llu minutes the "
-                          "account is locked.</p></div>",
-                          tacnet_errname(code), AGENCY_LOCK_FAILS,
-                          (unsigned long long)(AGENCY_LOCK_MS / 60000));
-    agency_buf_printf(b,
-                      "<form method=\"post\" action=\"/login\" class=\"card narrow\">"
-                      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                      "<label for=\"initials\">Initials</label>"
-                      "<input id=\"initials\" name=\"initials\" autocomplete=\"username\" "
-                      "required pattern=\"[A-Z]{2,4}\" maxlength=\"4\">"
-                      "<label for=\"password\">Password</label>"
-                      "<input id=\"password\" name=\"password\" type=\"password\" "
-                      "autocomplete=\"current-password\" required>"
-                      "<button type=\"submit\">Log in</button></form>",
-                      login_csrf);
-    web_foot(w);
+        dashboard_buf_printf(b,
+                             "<div class=\"refusal\" role=\"alert\"><p><code>%s</code> Initials or "
+                             "password not recognised. After %d failures in %llu minutes the "
+                             "account is locked.</p></div>",
+                             tacnet_errname(code), AGENCY_LOCK_FAILS,
+                             (unsigned long long)(AGENCY_LOCK_MS / 60000));
+    dashboard_buf_printf(b,
+                         "<form method=\"post\" action=\"/login\" class=\"card narrow\">"
+                         "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                         "<label for=\"initials\">Initials</label>"
+                         "<input id=\"initials\" name=\"initials\" autocomplete=\"username\" "
+                         "required pattern=\"[A-Z]{2,4}\" maxlength=\"4\">"
+                         "<label for=\"password\">Password</label>"
+                         "<input id=\"password\" name=\"password\" type=\"password\" "
+                         "autocomplete=\"current-password\" required>"
+                         "<button type=\"submit\">Log in</button></form>",
+                         login_csrf);
+    dashboard_web_foot(w);
 }
 
 /* ------------------------------------------------------------------ case data helpers */
 
 static void s_reply_clear(Tacnet__ApiReply *r)
 {
-    agency_view_reply_free(r);
+    agency_reply_free(r);
     memset(r, 0, sizeof(*r));
     tacnet__api_reply__init(r);
 }
 
-int web_escalation_open(const Tacnet__EscalationView *e)
+int dashboard_web_escalation_open(const Tacnet__EscalationView *e)
 {
     return !e->has_state || (e->state != TACNET__ESCALATION_EVENT__ESC_RESOLVED &&
                              e->state != TACNET__ESCALATION_EVENT__ESC_CLOSED);
 }
 
-void web_hex(agency_buf_t *b, ProtobufCBinaryData d)
+void dashboard_web_hex(dashboard_buf_t *b, ProtobufCBinaryData d)
 {
     for (size_t i = 0; i < d.len; i++)
-        agency_buf_printf(b, "%02x", d.data[i]);
+        dashboard_buf_printf(b, "%02x", d.data[i]);
 }
 
 /* ------------------------------------------------------------------ My cases */
@@ -568,10 +392,10 @@ static int s_cmp_deadline(const void *a, const void *b)
     return p < q ? -1 : p > q ? 1 : 0;
 }
 
-static void s_option(agency_buf_t *b, const char *value, const char *label, const char *current)
+static void s_option(dashboard_buf_t *b, const char *value, const char *label, const char *current)
 {
-    agency_buf_printf(b, "<option value=\"%s\"%s>%s</option>", value,
-                      current && strcmp(current, value) == 0 ? " selected" : "", label);
+    dashboard_buf_printf(b, "<option value=\"%s\"%s>%s</option>", value,
+                         current && strcmp(current, value) == 0 ? " selected" : "", label);
 }
 
 static int s_contains(ProtobufCBinaryData d, const char *needle)
@@ -589,195 +413,250 @@ static int s_contains(ProtobufCBinaryData d, const char *needle)
     return 0;
 }
 
-void agency_web_cases(agency_web_t *w)
+/* The case list's filters, as the query gives them (each NULL when absent). */
+typedef struct {
+    const char *q, *member, *sort, *esc, *need;
+    uint32_t min_need;
+} filters_t;
+
+static void s_filters_read(const dashboard_kv_t *query, filters_t *f)
 {
-    agency_t *self = w->agency;
-    agency_buf_t *b = &w->body;
-    char actor[48];
-    agency_web_actor(w->user, actor, sizeof(actor));
-    Tacnet__ListCasesReply list = TACNET__LIST_CASES_REPLY__INIT;
-    int rc = agency_view_list(self, &list, 0);
-    if (rc == 0)
-        rc = agency_web_audit(self, actor, "cases.list", "", 0);
-    const char *q = agency_kv_get(w->query, "q"), *member = agency_kv_get(w->query, "member");
-    const char *sort = agency_kv_get(w->query, "sort"), *esc = agency_kv_get(w->query, "esc");
-    const char *need = agency_kv_get(w->query, "need");
-    uint32_t min_need = need ? (uint32_t)atoi(need) : 0;
-    uint64_t now = clock_now_ms();
-    row_t *rows = xcalloc(list.n_cases ? list.n_cases : 1, sizeof(*rows));
+    f->q = dashboard_kv_get(query, "q");
+    f->member = dashboard_kv_get(query, "member");
+    f->sort = dashboard_kv_get(query, "sort");
+    f->esc = dashboard_kv_get(query, "esc");
+    f->need = dashboard_kv_get(query, "need");
+    f->min_need = f->need ? (uint32_t)atoi(f->need) : 0;
+}
+
+/* Whether summary S passes the filters that need only the summary. */
+static int s_summary_passes(const Tacnet__CaseSummary *s, const filters_t *f)
+{
+    if (f->q && *f->q && !s_contains(s->case_ref, f->q) && !s_contains(s->initials, f->q))
+        return 0;
+    if (!f->member || !*f->member)
+        return 1;
+    int found = 0;
+    for (size_t m = 0; m < s->n_members; m++)
+        found |= strcmp(names_agency(s->members[m]), f->member) == 0;
+    return found;
+}
+
+/* Fill R for case S: its case read, highest level of need, counts and nearest deadline. Returns
+ * 1 when the row passes the filters that need the case (R then owns r->show), else 0 with
+ * nothing held. */
+static int s_row_load(agency_t *self, const Tacnet__CaseSummary *s, const filters_t *f, row_t *r)
+{
+    /* Start afresh: the slot may hold the level of need and deadline of a case the filters
+     * refused. */
+    memset(r, 0, sizeof(*r));
+    tacnet__api_reply__init(&r->show);
+    r->show.show_case = xcalloc(1, sizeof(*r->show.show_case));
+    tacnet__show_case_reply__init(r->show.show_case);
+    r->show.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
+    if (agency_view_show(self, s->case_ref.data, s->case_ref.len, r->show.show_case) != 0) {
+        s_reply_clear(&r->show);
+        return 0;
+    }
+    r->s = s;
+    for (size_t l = 0; l < s->n_level_of_need; l++)
+        if (s->level_of_need[l] > r->max_need)
+            r->max_need = s->level_of_need[l];
+    /* The counts come from the fold that built the case state (view.c), as for `tacnet
+     * cases`; the nearest deadline is read from that state. */
+    const Tacnet__CaseState *st = r->show.show_case->state;
+    r->open_esc = r->show.show_case->summary->open_escalations;
+    r->overdue = r->show.show_case->summary->overdue_items;
+    for (size_t e = 0; st && e < st->n_escalations; e++) {
+        const Tacnet__EscalationView *ev = st->escalations[e];
+        if (ev->has_state && dashboard_web_escalation_open(ev) && ev->has_deadline_ms &&
+            (!r->next_deadline || ev->deadline_ms < r->next_deadline))
+            r->next_deadline = ev->deadline_ms;
+    }
+    if (r->max_need < f->min_need || (f->esc && *f->esc && !r->open_esc)) {
+        s_reply_clear(&r->show);
+        return 0;
+    }
+    return 1;
+}
+
+/* The rows of LIST this agency is a member of that pass F, sorted as F asks. Returns how many;
+ * *ROWS is owned by the caller (s_rows_free). */
+static size_t s_rows_collect(agency_t *self, const Tacnet__ListCasesReply *list, const filters_t *f,
+                             row_t **rows)
+{
+    row_t *r = xcalloc(list->n_cases ? list->n_cases : 1, sizeof(*r));
     size_t n = 0;
-    for (size_t i = 0; rc == 0 && i < list.n_cases; i++) {
-        const Tacnet__CaseSummary *s = list.cases[i];
-        if (!s_is_member(self, s))
-            continue;
-        if (q && *q && !s_contains(s->case_ref, q) && !s_contains(s->initials, q))
-            continue;
-        if (member && *member) {
-            int found = 0;
-            for (size_t m = 0; m < s->n_members; m++)
-                found |= strcmp(names_agency(s->members[m]), member) == 0;
-            if (!found)
-                continue;
-        }
-        row_t *r = &rows[n];
-        tacnet__api_reply__init(&r->show);
-        r->show.show_case = xcalloc(1, sizeof(*r->show.show_case));
-        tacnet__show_case_reply__init(r->show.show_case);
-        r->show.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
-        if (agency_view_show(self, s->case_ref.data, s->case_ref.len, r->show.show_case) != 0) {
-            s_reply_clear(&r->show);
-            continue;
-        }
-        r->s = s;
-        for (size_t l = 0; l < s->n_level_of_need; l++)
-            if (s->level_of_need[l] > r->max_need)
-                r->max_need = s->level_of_need[l];
-        /* The counts come from the fold that built the case state (view.c), as for `tacnet
-         * cases`; the nearest deadline is read from that state. */
-        const Tacnet__CaseState *st = r->show.show_case->state;
-        r->open_esc = r->show.show_case->summary->open_escalations;
-        r->overdue = r->show.show_case->summary->overdue_items;
-        for (size_t e = 0; st && e < st->n_escalations; e++) {
-            const Tacnet__EscalationView *ev = st->escalations[e];
-            if (ev->has_state && web_escalation_open(ev) && ev->has_deadline_ms &&
-                (!r->next_deadline || ev->deadline_ms < r->next_deadline))
-                r->next_deadline = ev->deadline_ms;
-        }
-        if (r->max_need < min_need || (esc && *esc && !r->open_esc)) {
-            s_reply_clear(&r->show);
-            continue;
-        }
-        n++;
+    for (size_t i = 0; i < list->n_cases; i++) {
+        const Tacnet__CaseSummary *s = list->cases[i];
+        if (dashboard_web_member(self, s) && s_summary_passes(s, f) &&
+            s_row_load(self, s, f, &r[n]))
+            n++;
     }
     int (*cmp)(const void *, const void *) = s_cmp_activity;
-    if (sort && strcmp(sort, "ref") == 0)
+    if (f->sort && strcmp(f->sort, "ref") == 0)
         cmp = s_cmp_ref;
-    else if (sort && strcmp(sort, "need") == 0)
+    else if (f->sort && strcmp(f->sort, "need") == 0)
         cmp = s_cmp_need;
-    else if (sort && strcmp(sort, "deadline") == 0)
+    else if (f->sort && strcmp(f->sort, "deadline") == 0)
         cmp = s_cmp_deadline;
-    qsort(rows, n, sizeof(*rows), cmp);
+    qsort(r, n, sizeof(*r), cmp);
+    *rows = r;
+    return n;
+}
 
-    web_head(w, "My cases", "/events");
-    agency_buf_puts(b, "<h1>My cases</h1>"
-                       "<form method=\"get\" action=\"/\" class=\"filters\" role=\"search\">"
-                       "<div><label for=\"q\">Reference or initials</label>"
-                       "<input id=\"q\" name=\"q\" value=\"");
-    web_text(b, q);
-    agency_buf_puts(b, "\"></div><div><label for=\"member\">Member agency</label>"
-                       "<select id=\"member\" name=\"member\">");
-    s_option(b, "", "any", member);
-    s_option(b, "camhs", "CAMHS", member);
-    s_option(b, "school", "School", member);
-    s_option(b, "health_visiting", "Health visiting", member);
-    s_option(b, "social_care", "Social care", member);
-    agency_buf_puts(b, "</select></div><div><label for=\"need\">Level of need at least</label>"
-                       "<select id=\"need\" name=\"need\">");
-    s_option(b, "0", "any", need);
-    s_option(b, "2", "2 early help", need);
-    s_option(b, "3", "3 child in need", need);
-    s_option(b, "4", "4 child protection", need);
-    agency_buf_puts(b, "</select></div><div><label for=\"sort\">Sort by</label>"
-                       "<select id=\"sort\" name=\"sort\">");
-    s_option(b, "activity", "last activity", sort);
-    s_option(b, "deadline", "nearest escalation deadline", sort);
-    s_option(b, "need", "highest level of need", sort);
-    s_option(b, "ref", "case reference", sort);
-    agency_buf_printf(b,
-                      "</select></div><div class=\"check\"><input type=\"checkbox\" id=\"esc\" "
-                      "name=\"esc\" value=\"1\"%s><label for=\"esc\">Only with open "
-                      "escalations</label></div><button type=\"submit\">Apply</button></form>",
-                      esc && *esc ? " checked" : "");
-    if (rc != 0)
-        agency_buf_printf(b, "<p class=\"refusal\">%s</p>", tacnet_errname(rc));
-    agency_buf_printf(b, "<p>%zu case%s.</p>", n, n == 1 ? "" : "s");
-    agency_buf_puts(b, "<div class=\"scroll\"><table class=\"cases\"><thead><tr>"
-                       "<th scope=\"col\">Initials</th><th scope=\"col\">Case</th>"
-                       "<th scope=\"col\">Lead professional</th>"
-                       "<th scope=\"col\">Team and named contacts</th>"
-                       "<th scope=\"col\">Level of need</th>"
-                       "<th scope=\"col\">Open escalations</th><th scope=\"col\">Overdue</th>"
-                       "<th scope=\"col\">Last activity</th></tr></thead><tbody>");
-    for (size_t i = 0; i < n; i++) {
-        const row_t *r = &rows[i];
-        const Tacnet__ShowCaseReply *sc = r->show.show_case;
-        const Tacnet__CaseState *st = sc->state;
-        agency_buf_puts(b, "<tr><td>");
-        web_bytes(b, r->s->initials);
-        agency_buf_puts(b, "</td><td><a href=\"/cases/");
-        web_bytes(b, r->s->case_ref);
-        agency_buf_puts(b, "\">");
-        web_bytes(b, r->s->case_ref);
-        agency_buf_puts(b, "</a></td><td>");
-        if (st && st->lead)
-            web_prof(b, st->lead);
-        else if (r->s->has_lead)
-            agency_buf_puts(b, web_agency_title(r->s->lead));
-        else
-            agency_buf_puts(b, "none yet");
-        agency_buf_puts(b, "</td><td><ul class=\"plain\">");
-        for (size_t m = 0; m < r->s->n_members; m++) {
-            uint32_t a = r->s->members[m];
-            agency_buf_printf(b, "<li>%s", web_agency_title(a));
-            for (size_t t = 0; st && t < st->n_team; t++) {
-                if ((uint32_t)st->team[t]->agency == a && st->team[t]->named_contact) {
-                    agency_buf_puts(b, ": ");
-                    web_bytes(b, st->team[t]->named_contact->initials);
-                }
-            }
-            agency_buf_puts(b, "</li>");
-        }
-        agency_buf_puts(b, "</ul></td><td><ul class=\"plain\">");
-        for (size_t l = 1; l < r->s->n_level_of_need; l++)
-            if (r->s->level_of_need[l])
-                agency_buf_printf(b, "<li>%s: %s</li>", web_agency_title((uint32_t)l),
-                                  web_need_name(r->s->level_of_need[l]));
-        agency_buf_printf(b, "</ul></td><td>%zu", r->open_esc);
-        if (r->next_deadline) {
-            agency_buf_puts(b, "<br>");
-            web_left(b, r->next_deadline, now);
-        }
-        agency_buf_printf(b, "</td><td>%s%zu%s</td><td>", r->overdue ? "<strong>" : "", r->overdue,
-                          r->overdue ? "</strong>" : "");
-        web_time(b, r->s->last_activity_ms);
-        agency_buf_puts(b, "</td></tr>");
-    }
-    agency_buf_puts(b, "</tbody></table></div>");
-    web_foot(w);
+static void s_rows_free(row_t *rows, size_t n)
+{
     for (size_t i = 0; i < n; i++)
         s_reply_clear(&rows[i].show);
     free(rows);
+}
+
+/* The filter form, showing the filters in use. */
+static void s_filters_form(dashboard_buf_t *b, const filters_t *f)
+{
+    dashboard_buf_puts(b, "<form method=\"get\" action=\"/\" class=\"filters\" role=\"search\">"
+                          "<div><label for=\"q\">Reference or initials</label>"
+                          "<input id=\"q\" name=\"q\" value=\"");
+    dashboard_web_text(b, f->q);
+    dashboard_buf_puts(b, "\"></div><div><label for=\"member\">Member agency</label>"
+                          "<select id=\"member\" name=\"member\">");
+    s_option(b, "", "any", f->member);
+    s_option(b, "camhs", "CAMHS", f->member);
+    s_option(b, "school", "School", f->member);
+    s_option(b, "health_visiting", "Health visiting", f->member);
+    s_option(b, "social_care", "Social care", f->member);
+    dashboard_buf_puts(b, "</select></div><div><label for=\"need\">Level of need at least</label>"
+                          "<select id=\"need\" name=\"need\">");
+    s_option(b, "0", "any", f->need);
+    s_option(b, "2", "2 early help", f->need);
+    s_option(b, "3", "3 child in need", f->need);
+    s_option(b, "4", "4 child protection", f->need);
+    dashboard_buf_puts(b, "</select></div><div><label for=\"sort\">Sort by</label>"
+                          "<select id=\"sort\" name=\"sort\">");
+    s_option(b, "activity", "last activity", f->sort);
+    s_option(b, "deadline", "nearest escalation deadline", f->sort);
+    s_option(b, "need", "highest level of need", f->sort);
+    s_option(b, "ref", "case reference", f->sort);
+    dashboard_buf_printf(b,
+                         "</select></div><div class=\"check\"><input type=\"checkbox\" id=\"esc\" "
+                         "name=\"esc\" value=\"1\"%s><label for=\"esc\">Only with open "
+                         "escalations</label></div><button type=\"submit\">Apply</button></form>",
+                         f->esc && *f->esc ? " checked" : "");
+}
+
+/* One case's row of the table. */
+static void s_row_draw(dashboard_buf_t *b, const row_t *r, uint64_t now)
+{
+    const Tacnet__CaseState *st = r->show.show_case->state;
+    dashboard_buf_puts(b, "<tr><td>");
+    dashboard_web_bytes(b, r->s->initials);
+    dashboard_buf_puts(b, "</td><td><a href=\"/cases/");
+    dashboard_web_bytes(b, r->s->case_ref);
+    dashboard_buf_puts(b, "\">");
+    dashboard_web_bytes(b, r->s->case_ref);
+    dashboard_buf_puts(b, "</a></td><td>");
+    if (st && st->lead)
+        dashboard_web_prof(b, st->lead);
+    else if (r->s->has_lead)
+        dashboard_buf_puts(b, dashboard_web_agency_title(r->s->lead));
+    else
+        dashboard_buf_puts(b, "none yet");
+    dashboard_buf_puts(b, "</td><td><ul class=\"plain\">");
+    for (size_t m = 0; m < r->s->n_members; m++) {
+        uint32_t a = r->s->members[m];
+        dashboard_buf_printf(b, "<li>%s", dashboard_web_agency_title(a));
+        for (size_t t = 0; st && t < st->n_team; t++) {
+            if ((uint32_t)st->team[t]->agency == a && st->team[t]->named_contact) {
+                dashboard_buf_puts(b, ": ");
+                dashboard_web_bytes(b, st->team[t]->named_contact->initials);
+            }
+        }
+        dashboard_buf_puts(b, "</li>");
+    }
+    dashboard_buf_puts(b, "</ul></td><td><ul class=\"plain\">");
+    for (size_t l = 1; l < r->s->n_level_of_need; l++)
+        if (r->s->level_of_need[l])
+            dashboard_buf_printf(b, "<li>%s: %s</li>", dashboard_web_agency_title((uint32_t)l),
+                                 dashboard_web_need_name(r->s->level_of_need[l]));
+    dashboard_buf_printf(b, "</ul></td><td>%zu", r->open_esc);
+    if (r->next_deadline) {
+        dashboard_buf_puts(b, "<br>");
+        dashboard_web_left(b, r->next_deadline, now);
+    }
+    dashboard_buf_printf(b, "</td><td>%s%zu%s</td><td>", r->overdue ? "<strong>" : "", r->overdue,
+                         r->overdue ? "</strong>" : "");
+    dashboard_web_time(b, r->s->last_activity_ms);
+    dashboard_buf_puts(b, "</td></tr>");
+}
+
+void dashboard_web_cases(dashboard_web_t *w)
+{
+    agency_t *self = w->agency;
+    dashboard_buf_t *b = &w->body;
+    char actor[48];
+    dashboard_web_actor(w->user, actor, sizeof(actor));
+    Tacnet__ListCasesReply list = TACNET__LIST_CASES_REPLY__INIT;
+    int rc = agency_view_list(self, &list, 0);
+    if (rc == 0)
+        rc = dashboard_web_audit(self, actor, "cases.list", "", 0);
+    filters_t f;
+    s_filters_read(w->query, &f);
+    uint64_t now = clock_now_ms();
+    row_t *rows = NULL;
+    size_t n = 0;
+    if (rc == 0)
+        n = s_rows_collect(self, &list, &f, &rows);
+
+    dashboard_web_head(w, "My cases", "/events");
+    dashboard_buf_puts(b, "<h1>My cases</h1>");
+    s_filters_form(b, &f);
+    if (rc != 0)
+        dashboard_buf_printf(b, "<p class=\"refusal\">%s</p>", tacnet_errname(rc));
+    dashboard_buf_printf(b, "<p>%zu case%s.</p>", n, n == 1 ? "" : "s");
+    dashboard_buf_puts(b, "<div class=\"scroll\"><table class=\"cases\"><thead><tr>"
+                          "<th scope=\"col\">Initials</th><th scope=\"col\">Case</th>"
+                          "<th scope=\"col\">Lead professional</th>"
+                          "<th scope=\"col\">Team and named contacts</th>"
+                          "<th scope=\"col\">Level of need</th>"
+                          "<th scope=\"col\">Open escalations</th><th scope=\"col\">Overdue</th>"
+                          "<th scope=\"col\">Last activity</th></tr></thead><tbody>");
+    for (size_t i = 0; i < n; i++)
+        s_row_draw(b, &rows[i], now);
+    dashboard_buf_puts(b, "</tbody></table></div>");
+    dashboard_web_foot(w);
+    s_rows_free(rows, n);
     Tacnet__ApiReply lw = TACNET__API_REPLY__INIT;
     lw.result_case = TACNET__API_REPLY__RESULT_CASES;
     lw.cases = xcalloc(1, sizeof(list));
     *lw.cases = list;
-    agency_view_reply_free(&lw);
+    agency_reply_free(&lw);
 }
 
 /* ------------------------------------------------------------------ inbox */
 
-void agency_web_inbox(agency_web_t *w)
+void dashboard_web_inbox(dashboard_web_t *w)
 {
     agency_t *self = w->agency;
-    agency_buf_t *b = &w->body;
+    dashboard_buf_t *b = &w->body;
     char actor[48];
-    agency_web_actor(w->user, actor, sizeof(actor));
+    dashboard_web_actor(w->user, actor, sizeof(actor));
     Tacnet__ListCasesReply list = TACNET__LIST_CASES_REPLY__INIT;
     int rc = agency_view_list(self, &list, 0);
     if (rc == 0)
-        rc = agency_web_audit(self, actor, "inbox.read", "", 0);
+        rc = dashboard_web_audit(self, actor, "inbox.read", "", 0);
     uint64_t now = clock_now_ms();
     int lead = w->user->role == TACNET__ROLE__LEAD_PROFESSIONAL;
-    web_head(w, "Escalations inbox", "/events");
-    agency_buf_printf(b,
-                      "<h1>Escalations inbox</h1><p>Open escalations in %s cases that need a "
-                      "response from a %s%s, soonest deadline first.</p>",
-                      self->profile->title, agency_role_name(w->user->role),
-                      lead ? " (as lead professional you see every stage)" : "");
-    agency_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Case</th>"
-                       "<th scope=\"col\">Stage</th><th scope=\"col\">For</th>"
-                       "<th scope=\"col\">Deadline</th><th scope=\"col\">Time left</th>"
-                       "<th scope=\"col\">Respond</th></tr></thead><tbody>");
+    dashboard_web_head(w, "Escalations inbox", "/events");
+    dashboard_buf_printf(b,
+                         "<h1>Escalations inbox</h1><p>Open escalations in %s cases that need a "
+                         "response from a %s%s, soonest deadline first.</p>",
+                         agency_profile(self)->title, agency_role_name(w->user->role),
+                         lead ? " (as lead professional you see every stage)" : "");
+    dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Case</th>"
+                          "<th scope=\"col\">Stage</th><th scope=\"col\">For</th>"
+                          "<th scope=\"col\">Deadline</th><th scope=\"col\">Time left</th>"
+                          "<th scope=\"col\">Respond</th></tr></thead><tbody>");
     typedef struct {
         char ref[32];
         uint32_t stage, audience;
@@ -789,7 +668,7 @@ void agency_web_inbox(agency_web_t *w)
     size_t n = 0;
     for (size_t i = 0; rc == 0 && i < list.n_cases; i++) {
         const Tacnet__CaseSummary *s = list.cases[i];
-        if (!s_is_member(self, s))
+        if (!dashboard_web_member(self, s))
             continue;
         Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
         if (agency_view_show(self, s->case_ref.data, s->case_ref.len, &sc) != 0)
@@ -797,7 +676,7 @@ void agency_web_inbox(agency_web_t *w)
         for (size_t e = 0; sc.state && e < sc.state->n_escalations && n < N_OF(items); e++) {
             /* Only escalations this agency has a notice for wait on its roles. */
             const Tacnet__EscalationView *ev = sc.state->escalations[e];
-            if (!ev->has_state || !web_escalation_open(ev))
+            if (!ev->has_state || !dashboard_web_escalation_open(ev))
                 continue;
             item_t it = { .stage = ev->has_stage ? ev->stage : 1 };
             snprintf(it.ref, sizeof(it.ref), "%.*s", (int)s->case_ref.len,
@@ -816,7 +695,7 @@ void agency_web_inbox(agency_web_t *w)
         wrap.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
         wrap.show_case = xcalloc(1, sizeof(sc));
         *wrap.show_case = sc;
-        agency_view_reply_free(&wrap);
+        agency_reply_free(&wrap);
     }
     for (size_t i = 1; i < n; i++) /* few items: insertion sort by deadline */
         for (size_t k = i; k > 0; k--) {
@@ -829,24 +708,25 @@ void agency_web_inbox(agency_web_t *w)
             items[k - 1] = t;
         }
     for (size_t i = 0; i < n; i++) {
-        agency_buf_printf(b, "<tr><td><a href=\"/cases/%s\">%s</a></td><td>%u</td><td>%s</td><td>",
-                          items[i].ref, items[i].ref, items[i].stage,
-                          items[i].audience ? web_role(items[i].audience) : "—");
-        web_time(b, items[i].deadline);
-        agency_buf_puts(b, "</td><td>");
-        web_left(b, items[i].deadline, now);
-        agency_buf_printf(b,
-                          "</td><td><a href=\"/cases/%s/forms/escalation_response?about=%s\">"
-                          "Respond</a></td></tr>",
-                          items[i].ref, items[i].idhex);
+        dashboard_buf_printf(b,
+                             "<tr><td><a href=\"/cases/%s\">%s</a></td><td>%u</td><td>%s</td><td>",
+                             items[i].ref, items[i].ref, items[i].stage,
+                             items[i].audience ? dashboard_web_role(items[i].audience) : "—");
+        dashboard_web_time(b, items[i].deadline);
+        dashboard_buf_puts(b, "</td><td>");
+        dashboard_web_left(b, items[i].deadline, now);
+        dashboard_buf_printf(b,
+                             "</td><td><a href=\"/cases/%s/forms/escalation_response?about=%s\">"
+                             "Respond</a></td></tr>",
+                             items[i].ref, items[i].idhex);
     }
-    agency_buf_puts(b, "</tbody></table></div>");
+    dashboard_buf_puts(b, "</tbody></table></div>");
     if (!n)
-        agency_buf_puts(b, "<p>Nothing needs your response.</p>");
-    web_foot(w);
+        dashboard_buf_puts(b, "<p>Nothing needs your response.</p>");
+    dashboard_web_foot(w);
     Tacnet__ApiReply lw = TACNET__API_REPLY__INIT;
     lw.result_case = TACNET__API_REPLY__RESULT_CASES;
     lw.cases = xcalloc(1, sizeof(list));
     *lw.cases = list;
-    agency_view_reply_free(&lw);
+    agency_reply_free(&lw);
 }

@@ -1,7 +1,7 @@
 /* web_case: the dashboard's case page — escalations first, then the team, decisions, plan and
  * goal chart, meetings, consent, what is due and the timeline (see web.h). */
 #include "web_internal.h"
-#include "agency/internal.h"
+#include "clock.h"
 #include "err.h"
 #include "names.h"
 
@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* Outcome scores over time, one line per GBO goal, drawn on the server (no script needed). */
-static void s_chart(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
+static void s_chart(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
     enum { W = 640, H = 240, L = 40, R = 20, T = 16, B = 40, MAXP = 64 };
     struct {
@@ -40,79 +40,79 @@ static void s_chart(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
         }
     }
     if (dmax == 0) {
-        agency_buf_puts(b, "<p>No goal-based outcome scores this agency may see yet.</p>");
+        dashboard_buf_puts(b, "<p>No goal-based outcome scores this agency may see yet.</p>");
         return;
     }
     uint64_t t0 = clock_date_to_ms(dmin), t1 = clock_date_to_ms(dmax);
     uint64_t span = t1 > t0 ? t1 - t0 : 1;
-    agency_buf_printf(b,
-                      "<figure><svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
-                      "aria-labelledby=\"chart-title\"><title id=\"chart-title\">Goal-based "
-                      "outcome scores (0-10) over time</title>",
-                      W, H);
+    dashboard_buf_printf(b,
+                         "<figure><svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
+                         "aria-labelledby=\"chart-title\"><title id=\"chart-title\">Goal-based "
+                         "outcome scores (0-10) over time</title>",
+                         W, H);
     for (int s = 0; s <= 10; s += 2) {
         int y = T + (H - T - B) * (10 - s) / 10;
-        agency_buf_printf(b,
-                          "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" class=\"grid\"/>"
-                          "<text x=\"%d\" y=\"%d\" class=\"axis\">%d</text>",
-                          L, W - R, y, y, 8, y + 4, s);
+        dashboard_buf_printf(b,
+                             "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" class=\"grid\"/>"
+                             "<text x=\"%d\" y=\"%d\" class=\"axis\">%d</text>",
+                             L, W - R, y, y, 8, y + 4, s);
     }
     static const char *const cls[] = { "g1", "g2", "g3" };
     for (int k = 0; k < 3; k++) {
         if (!g[k].n)
             continue;
-        agency_buf_printf(b, "<polyline class=\"%s\" points=\"", cls[k]);
+        dashboard_buf_printf(b, "<polyline class=\"%s\" points=\"", cls[k]);
         for (uint32_t p = 0; p < g[k].n; p++) {
             uint64_t t = clock_date_to_ms(g[k].date[p]);
             int x =
                 t1 > t0 ? L + (int)((t - t0) * (uint64_t)(W - L - R) / span) : L + (W - L - R) / 2;
             int y = T + (H - T - B) * (10 - (int)g[k].score[p]) / 10;
-            agency_buf_printf(b, "%d,%d ", x, y);
+            dashboard_buf_printf(b, "%d,%d ", x, y);
         }
-        agency_buf_puts(b, "\"/>");
+        dashboard_buf_puts(b, "\"/>");
         for (uint32_t p = 0; p < g[k].n; p++) {
             uint64_t t = clock_date_to_ms(g[k].date[p]);
             int x =
                 t1 > t0 ? L + (int)((t - t0) * (uint64_t)(W - L - R) / span) : L + (W - L - R) / 2;
             int y = T + (H - T - B) * (10 - (int)g[k].score[p]) / 10;
-            agency_buf_printf(b,
-                              "<circle class=\"%s\" cx=\"%d\" cy=\"%d\" r=\"4\"><title>goal %u: "
-                              "%u on ",
-                              cls[k], x, y, g[k].goal, g[k].score[p]);
-            web_date(b, g[k].date[p]);
-            agency_buf_puts(b, "</title></circle>");
+            dashboard_buf_printf(b,
+                                 "<circle class=\"%s\" cx=\"%d\" cy=\"%d\" r=\"4\"><title>goal %u: "
+                                 "%u on ",
+                                 cls[k], x, y, g[k].goal, g[k].score[p]);
+            dashboard_web_date(b, g[k].date[p]);
+            dashboard_buf_puts(b, "</title></circle>");
         }
     }
-    agency_buf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"axis\">", L, H - 12);
-    web_date(b, dmin);
-    agency_buf_printf(b, "</text><text x=\"%d\" y=\"%d\" class=\"axis end\">", W - R, H - 12);
-    web_date(b, dmax);
-    agency_buf_puts(b, "</text></svg><figcaption>");
+    dashboard_buf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"axis\">", L, H - 12);
+    dashboard_web_date(b, dmin);
+    dashboard_buf_printf(b, "</text><text x=\"%d\" y=\"%d\" class=\"axis end\">", W - R, H - 12);
+    dashboard_web_date(b, dmax);
+    dashboard_buf_puts(b, "</text></svg><figcaption>");
     for (int k = 0; k < 3; k++)
         if (g[k].n)
-            agency_buf_printf(b, "<span class=\"key %s\">Goal %u (%u scores)</span> ", cls[k],
-                              g[k].goal, g[k].n);
-    agency_buf_puts(b, "</figcaption></figure>");
+            dashboard_buf_printf(b, "<span class=\"key %s\">Goal %u (%u scores)</span> ", cls[k],
+                                 g[k].goal, g[k].n);
+    dashboard_buf_puts(b, "</figcaption></figure>");
 }
 
-static void s_section(agency_buf_t *b, const char *id, const char *title)
+static void s_section(dashboard_buf_t *b, const char *id, const char *title)
 {
-    agency_buf_printf(b, "<section id=\"%s\" aria-labelledby=\"%s-h\"><h2 id=\"%s-h\">%s</h2>", id,
-                      id, id, title);
+    dashboard_buf_printf(b, "<section id=\"%s\" aria-labelledby=\"%s-h\"><h2 id=\"%s-h\">%s</h2>",
+                         id, id, id, title);
 }
 
-static void s_form_link(agency_buf_t *b, const char *ref, const char *form, const char *label,
+static void s_form_link(dashboard_buf_t *b, const char *ref, const char *form, const char *label,
                         ProtobufCBinaryData about)
 {
-    agency_buf_printf(b, "<a class=\"button\" href=\"/cases/%s/forms/%s", ref, form);
+    dashboard_buf_printf(b, "<a class=\"button\" href=\"/cases/%s/forms/%s", ref, form);
     if (about.len) {
-        agency_buf_puts(b, "?about=");
-        web_hex(b, about);
+        dashboard_buf_puts(b, "?about=");
+        dashboard_web_hex(b, about);
     }
-    agency_buf_printf(b, "\">%s</a> ", label);
+    dashboard_buf_printf(b, "\">%s</a> ", label);
 }
 
-static void s_escalations(agency_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc,
+static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc,
                           uint64_t now)
 {
     const Tacnet__CaseState *st = sc->state;
@@ -120,314 +120,325 @@ static void s_escalations(agency_buf_t *b, const char *ref, const Tacnet__ShowCa
     size_t shown = 0;
     for (size_t i = 0; st && i < st->n_escalations; i++) {
         const Tacnet__EscalationView *e = st->escalations[i];
-        int open = web_escalation_open(e);
+        int open = dashboard_web_escalation_open(e);
         shown++;
-        agency_buf_printf(
+        dashboard_buf_printf(
             b, "<article class=\"escalation%s\"><h3>Stage %u%s%s — %s</h3>", open ? " open" : "",
             e->has_stage ? e->stage : 1, e->has_urgent && e->urgent ? " (urgent)" : "",
             e->has_automatic && e->automatic ? " (automatic)" : "",
-            e->has_state ? web_enum(&tacnet__escalation_event__descriptor, e->state) : "raised");
-        agency_buf_puts(b, "<dl class=\"fields\"><dt>Deadline</dt><dd>");
+            e->has_state ? dashboard_web_enum(&tacnet__escalation_event__descriptor, e->state)
+                         : "raised");
+        dashboard_buf_puts(b, "<dl class=\"fields\"><dt>Deadline</dt><dd>");
         if (e->has_deadline_ms) {
-            web_time(b, e->deadline_ms);
-            agency_buf_puts(b, " — ");
-            web_left(b, e->deadline_ms, now);
+            dashboard_web_time(b, e->deadline_ms);
+            dashboard_buf_puts(b, " — ");
+            dashboard_web_left(b, e->deadline_ms, now);
         } else {
-            agency_buf_puts(b, "awaiting the broker's notice");
+            dashboard_buf_puts(b, "awaiting the broker's notice");
         }
-        agency_buf_printf(b, "</dd><dt>Needs a response from</dt><dd>%s</dd>",
-                          e->has_audience ? web_role(e->audience) : "—");
+        dashboard_buf_printf(b, "</dd><dt>Needs a response from</dt><dd>%s</dd>",
+                             e->has_audience ? dashboard_web_role(e->audience) : "—");
         if (e->has_raised_by)
-            agency_buf_printf(b, "<dt>Raised by</dt><dd>%s</dd>", web_agency_title(e->raised_by));
-        agency_buf_puts(b, "<dt>Parties</dt><dd>");
+            dashboard_buf_printf(b, "<dt>Raised by</dt><dd>%s</dd>",
+                                 dashboard_web_agency_title(e->raised_by));
+        dashboard_buf_puts(b, "<dt>Parties</dt><dd>");
         for (size_t p = 0; p < e->n_parties; p++)
-            agency_buf_printf(b, "%s%s", p ? ", " : "", web_agency_title(e->parties[p]));
-        agency_buf_puts(b, "</dd></dl>");
+            dashboard_buf_printf(b, "%s%s", p ? ", " : "",
+                                 dashboard_web_agency_title(e->parties[p]));
+        dashboard_buf_puts(b, "</dd></dl>");
         if (e->disagreement) {
             Tacnet__Body body = TACNET__BODY__INIT;
             body.event_case = TACNET__BODY__EVENT_DISAGREEMENT;
             body.disagreement = e->disagreement;
-            web_body_fields(b, &body);
+            dashboard_web_body_fields(b, &body);
         }
         if (e->n_history) {
-            agency_buf_puts(b, "<h4>History</h4><ol class=\"history\">");
+            dashboard_buf_puts(b, "<h4>History</h4><ol class=\"history\">");
             for (size_t h = 0; h < e->n_history; h++) {
                 const Tacnet__EscalationNotice *n = e->history[h];
-                agency_buf_printf(b, "<li>%s, stage %u, for %s, deadline ",
-                                  web_enum(&tacnet__escalation_event__descriptor, n->event),
-                                  n->stage, web_role(n->audience));
-                web_time(b, n->deadline_ms);
-                agency_buf_puts(b, "</li>");
+                dashboard_buf_printf(
+                    b, "<li>%s, stage %u, for %s, deadline ",
+                    dashboard_web_enum(&tacnet__escalation_event__descriptor, n->event), n->stage,
+                    dashboard_web_role(n->audience));
+                dashboard_web_time(b, n->deadline_ms);
+                dashboard_buf_puts(b, "</li>");
             }
-            agency_buf_puts(b, "</ol>");
+            dashboard_buf_puts(b, "</ol>");
         }
         for (size_t r = 0; r < e->n_responses; r++) {
-            agency_buf_printf(
+            dashboard_buf_printf(
                 b, "<p>Response at stage %u: %s. ", e->responses[r]->stage,
-                web_enum(&tacnet__stage_position__descriptor, e->responses[r]->position));
-            web_text(b, e->responses[r]->comment);
-            agency_buf_puts(b, "</p>");
+                dashboard_web_enum(&tacnet__stage_position__descriptor, e->responses[r]->position));
+            dashboard_web_text(b, e->responses[r]->comment);
+            dashboard_buf_puts(b, "</p>");
         }
         if (e->resolution) {
-            agency_buf_puts(b, "<p><strong>Resolution:</strong> ");
-            web_text(b, e->resolution->outcome);
-            agency_buf_puts(b, " <strong>Child's safety:</strong> ");
-            web_text(b, e->resolution->child_safety);
-            agency_buf_puts(b, "</p>");
+            dashboard_buf_puts(b, "<p><strong>Resolution:</strong> ");
+            dashboard_web_text(b, e->resolution->outcome);
+            dashboard_buf_puts(b, " <strong>Child's safety:</strong> ");
+            dashboard_web_text(b, e->resolution->child_safety);
+            dashboard_buf_puts(b, "</p>");
         }
         if (e->n_acknowledged) {
-            agency_buf_puts(b, "<p>Acknowledged by ");
+            dashboard_buf_puts(b, "<p>Acknowledged by ");
             for (size_t a = 0; a < e->n_acknowledged; a++)
-                agency_buf_printf(b, "%s%s", a ? ", " : "", web_agency_title(e->acknowledged[a]));
-            agency_buf_puts(b, "</p>");
+                dashboard_buf_printf(b, "%s%s", a ? ", " : "",
+                                     dashboard_web_agency_title(e->acknowledged[a]));
+            dashboard_buf_puts(b, "</p>");
         }
-        agency_buf_puts(b, "<p>");
+        dashboard_buf_puts(b, "<p>");
         s_form_link(b, ref, "escalation_response", "Respond", e->escalation_id);
         s_form_link(b, ref, "escalation_resolved", "Resolve", e->escalation_id);
         s_form_link(b, ref, "escalation_ack", "Acknowledge", e->escalation_id);
-        agency_buf_puts(b, "</p></article>");
+        dashboard_buf_puts(b, "</p></article>");
     }
     if (!shown)
-        agency_buf_puts(b, "<p>No escalations.</p>");
-    agency_buf_puts(b, "</section>");
+        dashboard_buf_puts(b, "<p>No escalations.</p>");
+    dashboard_buf_puts(b, "</section>");
 }
 
-static void s_team(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
+static void s_team(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
     const Tacnet__CaseState *st = sc->state;
     s_section(b, "team", "Team around the child");
     if (st && st->n_team) {
-        agency_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Agency</th>"
+        dashboard_buf_puts(b,
+                           "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Agency</th>"
                            "<th scope=\"col\">Named contact</th><th scope=\"col\">Team</th>"
                            "<th scope=\"col\">How to reach</th><th scope=\"col\">Level of need"
                            "</th></tr></thead><tbody>");
         for (size_t i = 0; i < st->n_team; i++) {
             const Tacnet__TeamMember *t = st->team[i];
-            agency_buf_printf(b, "<tr><td>%s</td><td>", web_agency_title(t->agency));
-            web_prof(b, t->named_contact);
-            agency_buf_puts(b, "</td><td>");
-            web_text(b, t->team);
-            agency_buf_puts(b, "</td><td>");
-            web_text(b, t->how_to_reach);
-            agency_buf_printf(b, "</td><td>%s</td></tr>",
-                              web_need_name(t->has_level_of_need ? t->level_of_need : 0));
+            dashboard_buf_printf(b, "<tr><td>%s</td><td>", dashboard_web_agency_title(t->agency));
+            dashboard_web_prof(b, t->named_contact);
+            dashboard_buf_puts(b, "</td><td>");
+            dashboard_web_text(b, t->team);
+            dashboard_buf_puts(b, "</td><td>");
+            dashboard_web_text(b, t->how_to_reach);
+            dashboard_buf_printf(
+                b, "</td><td>%s</td></tr>",
+                dashboard_web_need_name(t->has_level_of_need ? t->level_of_need : 0));
         }
-        agency_buf_puts(b, "</tbody></table></div>");
+        dashboard_buf_puts(b, "</tbody></table></div>");
     } else {
         const Tacnet__CaseSummary *s = sc->summary;
-        agency_buf_puts(b, "<ul>");
+        dashboard_buf_puts(b, "<ul>");
         for (size_t m = 0; m < s->n_members; m++)
-            agency_buf_printf(b, "<li>%s — level of need %s</li>", web_agency_title(s->members[m]),
-                              web_need_name((uint32_t)s->members[m] < s->n_level_of_need
-                                                ? s->level_of_need[s->members[m]]
-                                                : 0));
-        agency_buf_puts(b, "</ul>");
+            dashboard_buf_printf(
+                b, "<li>%s — level of need %s</li>", dashboard_web_agency_title(s->members[m]),
+                dashboard_web_need_name((uint32_t)s->members[m] < s->n_level_of_need
+                                            ? s->level_of_need[s->members[m]]
+                                            : 0));
+        dashboard_buf_puts(b, "</ul>");
     }
     if (st && st->pending_handover) {
-        agency_buf_printf(b, "<p>Lead hand-over offered by %s to ",
-                          web_agency_title(st->pending_handover->from_agency));
-        web_prof(b, st->pending_handover->new_lead);
-        agency_buf_printf(b, "%s.</p>",
-                          st->pending_handover->has_overdue && st->pending_handover->overdue
-                              ? " (not accepted in time)"
-                              : "");
+        dashboard_buf_printf(b, "<p>Lead hand-over offered by %s to ",
+                             dashboard_web_agency_title(st->pending_handover->from_agency));
+        dashboard_web_prof(b, st->pending_handover->new_lead);
+        dashboard_buf_printf(b, "%s.</p>",
+                             st->pending_handover->has_overdue && st->pending_handover->overdue
+                                 ? " (not accepted in time)"
+                                 : "");
     }
-    agency_buf_puts(b, "</section>");
+    dashboard_buf_puts(b, "</section>");
 }
 
-static void s_plan(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
+static void s_plan(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
     const Tacnet__CaseState *st = sc->state;
     s_section(b, "plan", "Plan and progress");
     if (st && st->plan) {
         const Tacnet__PlanView *p = st->plan;
-        agency_buf_printf(b, "<p>%s plan by %s, started ",
-                          web_enum(&tacnet__plan_type__descriptor, p->plan->type),
-                          web_agency_title(p->by));
-        web_date(b, p->plan->start_date);
-        agency_buf_printf(b, "; reviewed every %u days; last review ",
-                          p->plan->review_interval_days);
-        web_date(b, p->has_last_review_date ? p->last_review_date : 0);
-        agency_buf_puts(b, ".</p>");
+        dashboard_buf_printf(b, "<p>%s plan by %s, started ",
+                             dashboard_web_enum(&tacnet__plan_type__descriptor, p->plan->type),
+                             dashboard_web_agency_title(p->by));
+        dashboard_web_date(b, p->plan->start_date);
+        dashboard_buf_printf(b, "; reviewed every %u days; last review ",
+                             p->plan->review_interval_days);
+        dashboard_web_date(b, p->has_last_review_date ? p->last_review_date : 0);
+        dashboard_buf_puts(b, ".</p>");
         if (p->plan->summary) {
-            agency_buf_puts(b, "<p>");
-            web_text(b, p->plan->summary);
-            agency_buf_puts(b, "</p>");
+            dashboard_buf_puts(b, "<p>");
+            dashboard_web_text(b, p->plan->summary);
+            dashboard_buf_puts(b, "</p>");
         }
-        agency_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Goal</th>"
-                           "<th scope=\"col\">Baseline</th><th scope=\"col\">Latest</th>"
-                           "<th scope=\"col\">Change</th></tr></thead><tbody>");
+        dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Goal</th>"
+                              "<th scope=\"col\">Baseline</th><th scope=\"col\">Latest</th>"
+                              "<th scope=\"col\">Change</th></tr></thead><tbody>");
         for (size_t i = 0; i < p->n_progress; i++) {
             const Tacnet__GoalProgress *g = p->progress[i];
-            agency_buf_printf(b, "<tr><td>%u. ", g->goal_id);
-            web_text(b, g->description);
-            agency_buf_printf(b, "</td><td>%s%u</td><td>%s%u</td><td>%+d</td></tr>", "",
-                              g->baseline_score, "", g->latest_score, g->change);
+            dashboard_buf_printf(b, "<tr><td>%u. ", g->goal_id);
+            dashboard_web_text(b, g->description);
+            dashboard_buf_printf(b, "</td><td>%s%u</td><td>%s%u</td><td>%+d</td></tr>", "",
+                                 g->baseline_score, "", g->latest_score, g->change);
         }
-        agency_buf_puts(b, "</tbody></table></div>");
+        dashboard_buf_puts(b, "</tbody></table></div>");
     } else {
-        agency_buf_puts(b, "<p>No plan this agency may see.</p>");
+        dashboard_buf_puts(b, "<p>No plan this agency may see.</p>");
     }
     s_chart(b, sc);
     if (st && st->n_measures) {
-        agency_buf_puts(b, "<h3>Outcome measures</h3><ul>");
+        dashboard_buf_puts(b, "<h3>Outcome measures</h3><ul>");
         for (size_t i = 0; i < st->n_measures; i++) {
             const Tacnet__MeasureView *m = st->measures[i];
-            agency_buf_printf(
-                b, "<li>%s by %s (%s), ", web_enum(&tacnet__measure_tool__descriptor, m->tool),
-                web_agency_title(m->by),
-                m->has_informant ? web_enum(&tacnet__informant__descriptor, m->informant)
+            dashboard_buf_printf(
+                b, "<li>%s by %s (%s), ",
+                dashboard_web_enum(&tacnet__measure_tool__descriptor, m->tool),
+                dashboard_web_agency_title(m->by),
+                m->has_informant ? dashboard_web_enum(&tacnet__informant__descriptor, m->informant)
                                  : "informant not given");
-            web_date(b, m->has_measured_date ? m->measured_date : 0);
+            dashboard_web_date(b, m->has_measured_date ? m->measured_date : 0);
             if (m->has_total)
-                agency_buf_printf(b, ": total %u", m->total);
+                dashboard_buf_printf(b, ": total %u", m->total);
             if (m->band) {
-                agency_buf_puts(b, " (");
-                web_text(b, m->band);
-                agency_buf_puts(b, ")");
+                dashboard_buf_puts(b, " (");
+                dashboard_web_text(b, m->band);
+                dashboard_buf_puts(b, ")");
             }
             for (size_t k = 0; k < m->n_goal_scores; k++)
-                agency_buf_printf(b, "%s goal %u: %u", k ? "," : ":",
-                                  k < m->n_goal_ids ? m->goal_ids[k] : (uint32_t)k + 1,
-                                  m->goal_scores[k]);
-            agency_buf_printf(b, "%s</li>", m->has_baseline && m->baseline ? " (baseline)" : "");
+                dashboard_buf_printf(b, "%s goal %u: %u", k ? "," : ":",
+                                     k < m->n_goal_ids ? m->goal_ids[k] : (uint32_t)k + 1,
+                                     m->goal_scores[k]);
+            dashboard_buf_printf(b, "%s</li>", m->has_baseline && m->baseline ? " (baseline)" : "");
         }
-        agency_buf_puts(b, "</ul>");
+        dashboard_buf_puts(b, "</ul>");
     }
-    agency_buf_puts(b, "</section>");
+    dashboard_buf_puts(b, "</section>");
 }
 
-static void s_action(agency_buf_t *b, const Tacnet__Action *a, int overdue)
+static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, int overdue)
 {
-    agency_buf_puts(b, "<li>");
-    web_text(b, a->description);
-    agency_buf_printf(b, " — %s ", a->has_owner_agency ? web_agency_title(a->owner_agency) : "");
-    web_bytes(b, a->owner_initials);
-    agency_buf_puts(b, ", due ");
-    web_date(b, a->due_date);
-    agency_buf_printf(b, ", %s%s</li>",
-                      a->has_status ? web_enum(&tacnet__action_status__descriptor, a->status)
-                                    : "open",
-                      overdue ? " <strong class=\"overdue\">overdue</strong>" : "");
+    dashboard_buf_puts(b, "<li>");
+    dashboard_web_text(b, a->description);
+    dashboard_buf_printf(b, " — %s ",
+                         a->has_owner_agency ? dashboard_web_agency_title(a->owner_agency) : "");
+    dashboard_web_bytes(b, a->owner_initials);
+    dashboard_buf_puts(b, ", due ");
+    dashboard_web_date(b, a->due_date);
+    dashboard_buf_printf(
+        b, ", %s%s</li>",
+        a->has_status ? dashboard_web_enum(&tacnet__action_status__descriptor, a->status) : "open",
+        overdue ? " <strong class=\"overdue\">overdue</strong>" : "");
 }
 
-static void s_meetings(agency_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc)
+static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc)
 {
     const Tacnet__CaseState *st = sc->state;
     s_section(b, "meetings", "Meetings and actions");
     for (size_t i = 0; st && i < st->n_meetings; i++) {
         const Tacnet__MeetingView *m = st->meetings[i];
-        agency_buf_puts(b, "<article class=\"meeting\"><h3>");
+        dashboard_buf_puts(b, "<article class=\"meeting\"><h3>");
         if (m->requested && m->requested->purpose)
-            web_text(b, m->requested->purpose);
+            dashboard_web_text(b, m->requested->purpose);
         else
-            agency_buf_puts(b, "Network meeting");
-        agency_buf_puts(b, "</h3><dl class=\"fields\">");
+            dashboard_buf_puts(b, "Network meeting");
+        dashboard_buf_puts(b, "</h3><dl class=\"fields\">");
         if (m->has_requested_by)
-            agency_buf_printf(b, "<dt>Requested by</dt><dd>%s</dd>",
-                              web_agency_title(m->requested_by));
+            dashboard_buf_printf(b, "<dt>Requested by</dt><dd>%s</dd>",
+                                 dashboard_web_agency_title(m->requested_by));
         if (m->chair && !m->outcome) {
-            agency_buf_puts(b, "<dt>Chair</dt><dd>");
-            web_prof(b, m->chair);
-            agency_buf_puts(b, "</dd>");
+            dashboard_buf_puts(b, "<dt>Chair</dt><dd>");
+            dashboard_web_prof(b, m->chair);
+            dashboard_buf_puts(b, "</dd>");
         }
         if (m->scheduled) {
-            agency_buf_puts(b, "<dt>Scheduled</dt><dd>");
-            web_time(b, m->scheduled->starts_at_ms);
-            agency_buf_printf(b, ", %s</dd>",
-                              web_enum(&tacnet__meeting_mode__descriptor, m->scheduled->mode));
+            dashboard_buf_puts(b, "<dt>Scheduled</dt><dd>");
+            dashboard_web_time(b, m->scheduled->starts_at_ms);
+            dashboard_buf_printf(
+                b, ", %s</dd>",
+                dashboard_web_enum(&tacnet__meeting_mode__descriptor, m->scheduled->mode));
         }
         if (m->outcome) {
             const Tacnet__MeetingOutcome *o = m->outcome;
-            agency_buf_puts(b, "<dt>Held</dt><dd>");
-            web_date(b, o->held_date);
-            agency_buf_puts(b, ", chaired by ");
-            web_prof(b, o->chair);
-            agency_buf_puts(b, "</dd><dt>Attended</dt><dd>");
+            dashboard_buf_puts(b, "<dt>Held</dt><dd>");
+            dashboard_web_date(b, o->held_date);
+            dashboard_buf_puts(b, ", chaired by ");
+            dashboard_web_prof(b, o->chair);
+            dashboard_buf_puts(b, "</dd><dt>Attended</dt><dd>");
             for (size_t a = 0; a < o->n_attendees; a++) {
-                agency_buf_puts(b, a ? "; " : "");
-                web_prof(b, o->attendees[a]);
+                dashboard_buf_puts(b, a ? "; " : "");
+                dashboard_web_prof(b, o->attendees[a]);
             }
-            agency_buf_puts(b, "</dd>");
+            dashboard_buf_puts(b, "</dd>");
             for (size_t f = 0; f < o->n_family; f++) {
-                agency_buf_printf(b, "<dt>%s%s</dt><dd>",
-                                  web_enum(&tacnet__family_role__descriptor, o->family[f]->role),
-                                  o->family[f]->has_attended && o->family[f]->attended
-                                      ? " (attended)"
-                                      : " (did not attend)");
-                web_text(b, o->family[f]->view);
-                agency_buf_puts(b, "</dd>");
+                dashboard_buf_printf(
+                    b, "<dt>%s%s</dt><dd>",
+                    dashboard_web_enum(&tacnet__family_role__descriptor, o->family[f]->role),
+                    o->family[f]->has_attended && o->family[f]->attended ? " (attended)"
+                                                                         : " (did not attend)");
+                dashboard_web_text(b, o->family[f]->view);
+                dashboard_buf_puts(b, "</dd>");
             }
             for (size_t d = 0; d < o->n_decisions; d++) {
-                agency_buf_puts(b, "<dt>Decision</dt><dd>");
-                web_text(b, o->decisions[d]);
-                agency_buf_puts(b, "</dd>");
+                dashboard_buf_puts(b, "<dt>Decision</dt><dd>");
+                dashboard_web_text(b, o->decisions[d]);
+                dashboard_buf_puts(b, "</dd>");
             }
-            agency_buf_puts(b, "<dt>Next meeting</dt><dd>");
-            web_date(b, o->next_meeting_date);
-            agency_buf_puts(b, "</dd>");
+            dashboard_buf_puts(b, "<dt>Next meeting</dt><dd>");
+            dashboard_web_date(b, o->next_meeting_date);
+            dashboard_buf_puts(b, "</dd>");
         }
-        agency_buf_puts(b, "</dl>");
+        dashboard_buf_puts(b, "</dl>");
         if (m->outcome && m->outcome->n_actions) {
-            agency_buf_puts(b, "<h4>Actions</h4><ul>");
+            dashboard_buf_puts(b, "<h4>Actions</h4><ul>");
             for (size_t a = 0; a < m->outcome->n_actions; a++)
                 s_action(b, m->outcome->actions[a], 0);
-            agency_buf_puts(b, "</ul>");
+            dashboard_buf_puts(b, "</ul>");
         }
         if (!m->outcome) {
-            agency_buf_puts(b, "<p>");
+            dashboard_buf_puts(b, "<p>");
             s_form_link(b, ref, "meeting_outcome", "Record the outcome", m->meeting_id);
-            agency_buf_puts(b, "</p>");
+            dashboard_buf_puts(b, "</p>");
         }
-        agency_buf_puts(b, "</article>");
+        dashboard_buf_puts(b, "</article>");
     }
     if (st && st->n_actions) {
-        agency_buf_puts(b, "<h3>All actions</h3><ul>");
+        dashboard_buf_puts(b, "<h3>All actions</h3><ul>");
         for (size_t a = 0; a < st->n_actions; a++)
             s_action(b, st->actions[a]->action,
                      st->actions[a]->has_overdue && st->actions[a]->overdue);
-        agency_buf_puts(b, "</ul>");
+        dashboard_buf_puts(b, "</ul>");
     }
     if (!st || !st->n_meetings)
-        agency_buf_puts(b, "<p>No meetings in this agency's view of the case state yet (see the "
-                           "timeline).</p>");
-    agency_buf_puts(b, "</section>");
+        dashboard_buf_puts(b, "<p>No meetings in this agency's view of the case state yet (see the "
+                              "timeline).</p>");
+    dashboard_buf_puts(b, "</section>");
 }
 
-static void s_decision(agency_buf_t *b, const Tacnet__Decision *d, uint32_t by)
+static void s_decision(dashboard_buf_t *b, const Tacnet__Decision *d, uint32_t by)
 {
-    agency_buf_puts(b, "<article class=\"decision\"><h3>");
-    web_text(b, d->topic ? d->topic : "Decision");
-    agency_buf_printf(b, "</h3><p>By %s on ", web_agency_title(by));
-    web_date(b, d->decided_date);
-    agency_buf_puts(b, ".</p><dl class=\"fields\"><dt>Chosen</dt><dd>");
-    web_text(b, d->chosen);
-    agency_buf_puts(b, "</dd><dt>Options considered</dt><dd><ul class=\"inline\">");
+    dashboard_buf_puts(b, "<article class=\"decision\"><h3>");
+    dashboard_web_text(b, d->topic ? d->topic : "Decision");
+    dashboard_buf_printf(b, "</h3><p>By %s on ", dashboard_web_agency_title(by));
+    dashboard_web_date(b, d->decided_date);
+    dashboard_buf_puts(b, ".</p><dl class=\"fields\"><dt>Chosen</dt><dd>");
+    dashboard_web_text(b, d->chosen);
+    dashboard_buf_puts(b, "</dd><dt>Options considered</dt><dd><ul class=\"inline\">");
     for (size_t o = 0; o < d->n_options_considered; o++) {
-        agency_buf_puts(b, "<li>");
-        web_text(b, d->options_considered[o]);
-        agency_buf_puts(b, "</li>");
+        dashboard_buf_puts(b, "<li>");
+        dashboard_web_text(b, d->options_considered[o]);
+        dashboard_buf_puts(b, "</li>");
     }
-    agency_buf_puts(b, "</ul></dd><dt>Rationale</dt><dd>");
-    web_text(b, d->rationale);
-    agency_buf_puts(b, "</dd><dt>Who took part</dt><dd><ul class=\"plain\">");
+    dashboard_buf_puts(b, "</ul></dd><dt>Rationale</dt><dd>");
+    dashboard_web_text(b, d->rationale);
+    dashboard_buf_puts(b, "</dd><dt>Who took part</dt><dd><ul class=\"plain\">");
     for (size_t p = 0; p < d->n_participants; p++) {
         const Tacnet__Participant *pt = d->participants[p];
-        agency_buf_puts(b, "<li>");
-        web_prof(b, pt->who);
-        agency_buf_printf(
+        dashboard_buf_puts(b, "<li>");
+        dashboard_web_prof(b, pt->who);
+        dashboard_buf_printf(
             b, " — %s: ", pt->has_agreed ? (pt->agreed ? "agreed" : "disagreed") : "view");
-        web_text(b, pt->view);
-        agency_buf_puts(b, "</li>");
+        dashboard_web_text(b, pt->view);
+        dashboard_buf_puts(b, "</li>");
     }
-    agency_buf_puts(b, "</ul></dd><dt>The child's view</dt><dd>");
-    web_text(b, d->child_view);
-    agency_buf_puts(b, "</dd><dt>The family's view</dt><dd>");
-    web_text(b, d->family_view);
-    agency_buf_puts(b, "</dd></dl></article>");
+    dashboard_buf_puts(b, "</ul></dd><dt>The child's view</dt><dd>");
+    dashboard_web_text(b, d->child_view);
+    dashboard_buf_puts(b, "</dd><dt>The family's view</dt><dd>");
+    dashboard_web_text(b, d->family_view);
+    dashboard_buf_puts(b, "</dd></dl></article>");
 }
 
-static void s_decisions(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
+static void s_decisions(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
     s_section(b, "decisions", "Decisions");
     size_t n = 0;
@@ -444,135 +455,141 @@ static void s_decisions(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
         }
     }
     if (!n)
-        agency_buf_puts(b, "<p>No decisions recorded.</p>");
-    agency_buf_puts(b, "</section>");
+        dashboard_buf_puts(b, "<p>No decisions recorded.</p>");
+    dashboard_buf_puts(b, "</section>");
 }
 
-static void s_consent(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
+static void s_consent(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
     const Tacnet__CaseState *st = sc->state;
     const Tacnet__ConsentRecorded *c = st ? st->consent : NULL;
     s_section(b, "consent", "Consent and communication");
     if (c) {
-        agency_buf_printf(b, "<p>Consent <strong>%s</strong>",
-                          web_enum(&tacnet__consent_state__descriptor, c->state));
+        dashboard_buf_printf(b, "<p>Consent <strong>%s</strong>",
+                             dashboard_web_enum(&tacnet__consent_state__descriptor, c->state));
         if (c->has_given_by)
-            agency_buf_printf(b, " by %s", web_enum(&tacnet__family_role__descriptor, c->given_by));
-        agency_buf_puts(b, " on ");
-        web_date(b, c->recorded_date);
-        agency_buf_puts(b, ", covering ");
+            dashboard_buf_printf(b, " by %s",
+                                 dashboard_web_enum(&tacnet__family_role__descriptor, c->given_by));
+        dashboard_buf_puts(b, " on ");
+        dashboard_web_date(b, c->recorded_date);
+        dashboard_buf_puts(b, ", covering ");
         for (size_t s = 0; s < c->n_scope; s++)
-            agency_buf_printf(b, "%s%s", s ? ", " : "", names_sensitivity(c->scope[s]));
-        agency_buf_printf(b, "%s.</p><p>The child's wishes: ", c->n_scope ? "" : "nothing listed");
-        web_text(b, c->child_wishes);
-        agency_buf_printf(
+            dashboard_buf_printf(b, "%s%s", s ? ", " : "", names_sensitivity(c->scope[s]));
+        dashboard_buf_printf(b,
+                             "%s.</p><p>The child's wishes: ", c->n_scope ? "" : "nothing listed");
+        dashboard_web_text(b, c->child_wishes);
+        dashboard_buf_printf(
             b, " %s</p>",
             c->has_child_competent && c->child_competent ? "(judged competent to consent)" : "");
     } else {
-        agency_buf_puts(b, "<p>No consent recorded in this agency's view.</p>");
+        dashboard_buf_puts(b, "<p>No consent recorded in this agency's view.</p>");
     }
     const Tacnet__CommunicationPlan *cp = st ? st->communication_plan : NULL;
     if (cp) {
-        agency_buf_puts(b, "<h3>Communication plan with the family</h3><p>Named contact ");
-        web_prof(b, cp->named_contact);
-        agency_buf_printf(b, "; every %u days by %s; parents %s; starting ", cp->every_days,
-                          web_enum(&tacnet__contact_method__descriptor, cp->method),
-                          cp->has_parents_agreed && cp->parents_agreed ? "agreed" : "not agreed");
-        web_date(b, cp->start_date);
-        agency_buf_puts(b, ". Last planned contact ");
-        web_date(b, st->has_last_planned_contact_date ? st->last_planned_contact_date : 0);
-        agency_buf_puts(b, ".</p>");
+        dashboard_buf_puts(b, "<h3>Communication plan with the family</h3><p>Named contact ");
+        dashboard_web_prof(b, cp->named_contact);
+        dashboard_buf_printf(b, "; every %u days by %s; parents %s; starting ", cp->every_days,
+                             dashboard_web_enum(&tacnet__contact_method__descriptor, cp->method),
+                             cp->has_parents_agreed && cp->parents_agreed ? "agreed"
+                                                                          : "not agreed");
+        dashboard_web_date(b, cp->start_date);
+        dashboard_buf_puts(b, ". Last planned contact ");
+        dashboard_web_date(b,
+                           st->has_last_planned_contact_date ? st->last_planned_contact_date : 0);
+        dashboard_buf_puts(b, ".</p>");
         if (cp->notes) {
-            agency_buf_puts(b, "<p>");
-            web_text(b, cp->notes);
-            agency_buf_puts(b, "</p>");
+            dashboard_buf_puts(b, "<p>");
+            dashboard_web_text(b, cp->notes);
+            dashboard_buf_puts(b, "</p>");
         }
     } else {
-        agency_buf_puts(b, "<p>No communication plan recorded.</p>");
+        dashboard_buf_puts(b, "<p>No communication plan recorded.</p>");
     }
-    agency_buf_puts(b, "</section>");
+    dashboard_buf_puts(b, "</section>");
 }
 
-static void s_due(agency_buf_t *b, const Tacnet__ShowCaseReply *sc, uint64_t now)
+static void s_due(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, uint64_t now)
 {
     s_section(b, "due", "Due and overdue");
     if (!sc->n_due)
-        agency_buf_puts(b, "<p>Nothing due.</p>");
-    agency_buf_puts(b, "<ul>");
+        dashboard_buf_puts(b, "<p>Nothing due.</p>");
+    dashboard_buf_puts(b, "<ul>");
     for (size_t i = 0; i < sc->n_due; i++) {
         const Tacnet__DueItem *d = sc->due[i];
-        agency_buf_puts(b, "<li>");
-        web_text(b, d->what);
+        dashboard_buf_puts(b, "<li>");
+        dashboard_web_text(b, d->what);
         if (d->label) {
-            agency_buf_puts(b, ": ");
-            web_text(b, d->label);
+            dashboard_buf_puts(b, ": ");
+            dashboard_web_text(b, d->label);
         }
         if (d->has_owner)
-            agency_buf_printf(b, " (%s)", web_agency_title(d->owner));
-        agency_buf_puts(b, " — ");
-        web_left(b, d->due_ms, now);
-        agency_buf_puts(b, "</li>");
+            dashboard_buf_printf(b, " (%s)", dashboard_web_agency_title(d->owner));
+        dashboard_buf_puts(b, " — ");
+        dashboard_web_left(b, d->due_ms, now);
+        dashboard_buf_puts(b, "</li>");
     }
-    agency_buf_puts(b, "</ul>");
+    dashboard_buf_puts(b, "</ul>");
     const Tacnet__CaseState *st = sc->state;
     for (size_t i = 0; st && i < st->n_alerts; i++)
-        agency_buf_printf(b, "<p class=\"refusal\">Safeguarding override used by %s (%s).</p>",
-                          web_agency_title(st->alerts[i]->by_agency),
-                          web_enum(&tacnet__override_reason__descriptor, st->alerts[i]->reason));
+        dashboard_buf_printf(
+            b, "<p class=\"refusal\">Safeguarding override used by %s (%s).</p>",
+            dashboard_web_agency_title(st->alerts[i]->by_agency),
+            dashboard_web_enum(&tacnet__override_reason__descriptor, st->alerts[i]->reason));
     for (size_t i = 0; st && i < st->n_non_responses; i++)
-        agency_buf_printf(b, "<p class=\"refusal\">No response from %s at stage %u.</p>",
-                          web_agency_title(st->non_responses[i]->agency),
-                          st->non_responses[i]->stage);
+        dashboard_buf_printf(b, "<p class=\"refusal\">No response from %s at stage %u.</p>",
+                             dashboard_web_agency_title(st->non_responses[i]->agency),
+                             st->non_responses[i]->stage);
     for (size_t i = 0; st && i < st->n_ratings; i++) {
-        agency_buf_printf(b, "<p>Partnership rating by %s: rung %u of 9. ",
-                          web_agency_title(st->ratings[i]->by), st->ratings[i]->rating->rung);
-        web_text(b, st->ratings[i]->rating->comment);
-        agency_buf_puts(b, "</p>");
+        dashboard_buf_printf(b, "<p>Partnership rating by %s: rung %u of 9. ",
+                             dashboard_web_agency_title(st->ratings[i]->by),
+                             st->ratings[i]->rating->rung);
+        dashboard_web_text(b, st->ratings[i]->rating->comment);
+        dashboard_buf_puts(b, "</p>");
     }
     if (st && st->closed) {
-        agency_buf_puts(b, "<p><strong>Case closed</strong> ");
-        web_date(b, st->closed->closed_date);
-        agency_buf_puts(b, "</p>");
+        dashboard_buf_puts(b, "<p><strong>Case closed</strong> ");
+        dashboard_web_date(b, st->closed->closed_date);
+        dashboard_buf_puts(b, "</p>");
     }
-    agency_buf_puts(b, "</section>");
+    dashboard_buf_puts(b, "</section>");
 }
 
-static void s_timeline(agency_buf_t *b, const Tacnet__ShowCaseReply *sc)
+static void s_timeline(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
     s_section(b, "timeline", "Timeline");
-    agency_buf_puts(b, "<ol class=\"timeline\" reversed>");
+    dashboard_buf_puts(b, "<ol class=\"timeline\" reversed>");
     for (size_t k = sc->n_timeline; k > 0; k--) {
         const Tacnet__TimelineEntry *e = sc->timeline[k - 1];
-        agency_buf_printf(b,
-                          "<li class=\"event kind-%s\"><p class=\"meta\"><strong>%s</strong> "
-                          "from %s · ",
-                          names_kind(e->header->kind), names_kind(e->header->kind),
-                          web_agency_title(e->header->sender));
-        web_time(b, e->header->created_at_ms);
-        agency_buf_printf(b, " · %s%s</p>", names_sensitivity(e->header->sensitivity),
-                          e->header->has_urgent && e->header->urgent ? " · urgent" : "");
-        web_body_fields(b, e->body);
-        agency_buf_puts(b, "</li>");
+        dashboard_buf_printf(b,
+                             "<li class=\"event kind-%s\"><p class=\"meta\"><strong>%s</strong> "
+                             "from %s · ",
+                             names_kind(e->header->kind), names_kind(e->header->kind),
+                             dashboard_web_agency_title(e->header->sender));
+        dashboard_web_time(b, e->header->created_at_ms);
+        dashboard_buf_printf(b, " · %s%s</p>", names_sensitivity(e->header->sensitivity),
+                             e->header->has_urgent && e->header->urgent ? " · urgent" : "");
+        dashboard_web_body_fields(b, e->body);
+        dashboard_buf_puts(b, "</li>");
     }
-    agency_buf_puts(b, "</ol></section>");
+    dashboard_buf_puts(b, "</ol></section>");
 }
 
-void agency_web_case(agency_web_t *w, const char *ref)
+void dashboard_web_case(dashboard_web_t *w, const char *ref)
 {
     char actor[48];
-    agency_web_actor(w->user, actor, sizeof(actor));
+    dashboard_web_actor(w->user, actor, sizeof(actor));
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
-    int rc = agency_web_case_read(w->agency, actor, ref, &reply);
+    int rc = dashboard_web_case_read(w->agency, actor, ref, &reply);
     if (rc != 0) {
-        agency_web_error(w, rc == TACNET_ENOTFOUND ? 404 : 503, rc,
-                         rc == TACNET_ENOTFOUND ? "this agency holds no case with that reference"
-                                                : tacnet_strerror(rc));
+        dashboard_web_error(w, rc == TACNET_ENOTFOUND ? 404 : 503, rc,
+                            rc == TACNET_ENOTFOUND ? "this agency holds no case with that reference"
+                                                   : tacnet_strerror(rc));
         return;
     }
     const Tacnet__ShowCaseReply *sc = reply.show_case;
     const Tacnet__CaseSummary *s = sc->summary;
     uint64_t now = clock_now_ms();
-    agency_buf_t *b = &w->body;
+    dashboard_buf_t *b = &w->body;
     char live[96], cref[40];
     snprintf(cref, sizeof(cref), "%.*s", (int)s->case_ref.len, (const char *)s->case_ref.data);
     uint64_t last = 0;
@@ -580,15 +597,15 @@ void agency_web_case(agency_web_t *w, const char *ref)
         if (sc->timeline[i]->local_seq > last)
             last = sc->timeline[i]->local_seq;
     snprintf(live, sizeof(live), "/events?case=%s&amp;after=%llu", cref, (unsigned long long)last);
-    web_head(w, cref, live);
-    agency_buf_printf(b, "<h1>%s ", cref);
-    web_bytes(b, s->initials);
-    agency_buf_puts(b, "</h1><p class=\"lead\">Lead professional: ");
+    dashboard_web_head(w, cref, live);
+    dashboard_buf_printf(b, "<h1>%s ", cref);
+    dashboard_web_bytes(b, s->initials);
+    dashboard_buf_puts(b, "</h1><p class=\"lead\">Lead professional: ");
     if (sc->state && sc->state->lead)
-        web_prof(b, sc->state->lead);
+        dashboard_web_prof(b, sc->state->lead);
     else
-        agency_buf_puts(b, s->has_lead ? web_agency_title(s->lead) : "none yet");
-    agency_buf_puts(b, "</p><nav class=\"actions\" aria-label=\"Record\">");
+        dashboard_buf_puts(b, s->has_lead ? dashboard_web_agency_title(s->lead) : "none yet");
+    dashboard_buf_puts(b, "</p><nav class=\"actions\" aria-label=\"Record\">");
     ProtobufCBinaryData none = { 0, NULL };
     s_form_link(b, cref, "decision", "Record a decision", none);
     s_form_link(b, cref, "disagreement", "Raise a disagreement", none);
@@ -596,13 +613,13 @@ void agency_web_case(agency_web_t *w, const char *ref)
     s_form_link(b, cref, "meeting_outcome", "Record a meeting", none);
     s_form_link(b, cref, "outcome_measure", "Record an outcome measure", none);
     s_form_link(b, cref, "contact_logged", "Log a contact", none);
-    agency_buf_puts(b, "</nav>");
-    const char *published = agency_kv_get(w->query, "published");
+    dashboard_buf_puts(b, "</nav>");
+    const char *published = dashboard_kv_get(w->query, "published");
     if (published && strspn(published, "0123456789abcdef") == strlen(published))
-        agency_buf_printf(b,
-                          "<p class=\"ok\" role=\"status\">Sent: event %s is queued for the "
-                          "team.</p>",
-                          published);
+        dashboard_buf_printf(b,
+                             "<p class=\"ok\" role=\"status\">Sent: event %s is queued for the "
+                             "team.</p>",
+                             published);
     s_escalations(b, cref, sc, now);
     s_team(b, sc);
     s_decisions(b, sc);
@@ -611,6 +628,6 @@ void agency_web_case(agency_web_t *w, const char *ref)
     s_consent(b, sc);
     s_due(b, sc, now);
     s_timeline(b, sc);
-    web_foot(w);
-    agency_view_reply_free(&reply);
+    dashboard_web_foot(w);
+    agency_reply_free(&reply);
 }

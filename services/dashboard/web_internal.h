@@ -6,34 +6,34 @@
 #include "web.h"
 
 /* The display name of an Agency value. */
-const char *web_agency_title(uint32_t a);
+const char *dashboard_web_agency_title(uint32_t a);
 /* Append the fields of an event body as a definition list. */
-void web_body_fields(agency_buf_t *b, const Tacnet__Body *body);
+void dashboard_web_body_fields(dashboard_buf_t *b, const Tacnet__Body *body);
 /* Append a bytes field, escaped. */
-void web_bytes(agency_buf_t *b, ProtobufCBinaryData d);
+void dashboard_web_bytes(dashboard_buf_t *b, ProtobufCBinaryData d);
 /* Append a yyyymmdd date as 2026-06-03 ("—" for none). */
-void web_date(agency_buf_t *b, uint32_t d);
+void dashboard_web_date(dashboard_buf_t *b, uint32_t d);
 /* The name of value V of enum D, for display. */
-const char *web_enum(const ProtobufCEnumDescriptor *d, int v);
+const char *dashboard_web_enum(const ProtobufCEnumDescriptor *d, int v);
 /* Whether an escalation still needs an answer (neither resolved nor closed). */
-int web_escalation_open(const Tacnet__EscalationView *e);
+int dashboard_web_escalation_open(const Tacnet__EscalationView *e);
 /* End a page. */
-void web_foot(agency_web_t *w);
+void dashboard_web_foot(dashboard_web_t *w);
 /* Start a page: title, navigation and, when LIVE is set, the server-sent events URL. */
-void web_head(agency_web_t *w, const char *title, const char *live);
+void dashboard_web_head(dashboard_web_t *w, const char *title, const char *live);
 /* Append a bytes field as lower-case hex. */
-void web_hex(agency_buf_t *b, ProtobufCBinaryData d);
+void dashboard_web_hex(dashboard_buf_t *b, ProtobufCBinaryData d);
 /* Append "2 days 3 h left" or "overdue by 5 h" for DEADLINE_MS as seen at NOW. */
-void web_left(agency_buf_t *b, uint64_t deadline_ms, uint64_t now);
+void dashboard_web_left(dashboard_buf_t *b, uint64_t deadline_ms, uint64_t now);
 /* The name of a level of need (1-4), "—" for none. */
-const char *web_need_name(uint32_t level);
+const char *dashboard_web_need_name(uint32_t level);
 /* Append a professional: initials, role and job title ("—" for none). */
-void web_prof(agency_buf_t *b, const Tacnet__Professional *p);
+void dashboard_web_prof(dashboard_buf_t *b, const Tacnet__Professional *p);
 /* The display name of a Role value. */
-const char *web_role(uint32_t r);
+const char *dashboard_web_role(uint32_t r);
 /* Append a NUL-terminated free-text field, escaped (nothing for NULL). */
-void web_text(agency_buf_t *b, const char *s);
+void dashboard_web_text(dashboard_buf_t *b, const char *s);
 /* Append a time in ms since the epoch as a <time> element in UTC ("—" for none). */
-void web_time(agency_buf_t *b, uint64_t ms);
+void dashboard_web_time(dashboard_buf_t *b, uint64_t ms);
 
 #endif

@@ -1,9 +1,8 @@
-/* http: libmicrohttpd in the daemon's poll loop, routing, authentication, the JSON API and the
- * live event streams (see http.h). */
-#include "http.h"
-#include "agency/internal.h"
-#include "users.h"
+/* dashboard: libmicrohttpd as a poll source of the daemon's loop, routing, authentication, the
+ * JSON API and the live event streams (see dashboard.h). */
+#include "dashboard.h"
 #include "web.h"
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 #include "names.h"
@@ -28,7 +27,7 @@ static const char s_csp[] = "default-src 'none'; script-src 'self'; style-src 's
                             "frame-ancestors 'none'; base-uri 'none'";
 
 typedef struct sse {
-    struct agency_http *h;
+    dashboard_t *h;
     struct MHD_Connection *con;
     char ref[32]; /* only this case's events; empty: every case */
     uint64_t cursor;
@@ -37,8 +36,9 @@ typedef struct sse {
     struct sse *next;
 } sse_t;
 
-struct agency_http {
-    agency_t *agency;
+struct dashboard {
+    agency_t *agency; /* borrowed: outlives the dashboard */
+    const agency_profile_t *profile;
     struct MHD_Daemon *d;
     int fd;
     uint64_t seen_applied;
@@ -49,7 +49,7 @@ struct agency_http {
 
 /* One request: the body as it arrives. */
 typedef struct req {
-    agency_buf_t body;
+    dashboard_buf_t body;
     int too_big;
 } req_t;
 
@@ -127,7 +127,8 @@ static enum MHD_Result s_send_error(struct MHD_Connection *con, int code, const 
     return s_send_reply(con, s_status_for(code), &reply);
 }
 
-static enum MHD_Result s_send_page(struct MHD_Connection *con, agency_web_t *w, const char *cookie)
+static enum MHD_Result s_send_page(struct MHD_Connection *con, dashboard_web_t *w,
+                                   const char *cookie)
 {
     enum MHD_Result ok;
     if (w->status == 303)
@@ -135,13 +136,13 @@ static enum MHD_Result s_send_page(struct MHD_Connection *con, agency_web_t *w, 
     else
         ok = s_send(con, w->status ? w->status : 200, "text/html; charset=utf-8", w->body.data,
                     w->body.len, cookie, NULL);
-    agency_buf_free(&w->body);
+    dashboard_buf_free(&w->body);
     return ok;
 }
 
 /* ------------------------------------------------------------------ live streams */
 
-static void s_sse_line(agency_buf_t *b, const Tacnet__TimelineEntry *e)
+static void s_sse_line(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
 {
     json_t *j = json_object();
     char hex[33] = "";
@@ -156,8 +157,8 @@ static void s_sse_line(agency_buf_t *b, const Tacnet__TimelineEntry *e)
         json_stringn((const char *)e->header->case_ref.data, e->header->case_ref.len));
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    agency_buf_printf(b, "id: %llu\nevent: tacnet\ndata: %s\n\n", (unsigned long long)e->local_seq,
-                      s);
+    dashboard_buf_printf(b, "id: %llu\nevent: tacnet\ndata: %s\n\n",
+                         (unsigned long long)e->local_seq, s);
     free(s);
 }
 
@@ -165,17 +166,17 @@ static ssize_t s_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     sse_t *s = cls;
-    agency_t *self = s->h->agency;
+    agency_t *agency = s->h->agency;
     if (s->h->stopping)
         return MHD_CONTENT_READER_END_OF_STREAM;
-    agency_buf_t b = { 0 };
+    dashboard_buf_t b = { 0 };
     if (!s->started) {
         s->started = 1;
-        agency_buf_puts(&b, "retry: 2000\n: live\n\n");
+        dashboard_buf_puts(&b, "retry: 2000\n: live\n\n");
     }
     Tacnet__FollowReply fr = TACNET__FOLLOW_REPLY__INIT;
     uint32_t room = (uint32_t)(max / 256);
-    if (room > 0 && agency_view_follow(self, s->cursor, room < 32 ? room : 32, &fr) == 0) {
+    if (room > 0 && agency_view_follow(agency, s->cursor, room < 32 ? room : 32, &fr) == 0) {
         for (size_t i = 0; i < fr.n_entries; i++) {
             const Tacnet__TimelineEntry *e = fr.entries[i];
             if (s->ref[0] && (e->header->case_ref.len != strlen(s->ref) ||
@@ -190,23 +191,23 @@ static ssize_t s_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     wrap.result_case = TACNET__API_REPLY__RESULT_FOLLOW;
     wrap.follow = xcalloc(1, sizeof(*wrap.follow));
     *wrap.follow = fr;
-    agency_view_reply_free(&wrap);
+    agency_reply_free(&wrap);
     uint64_t now = clock_mono_ms();
     if (b.len == 0 && now >= s->next_beat_ms)
-        agency_buf_puts(&b, ": beat\n\n");
+        dashboard_buf_puts(&b, ": beat\n\n");
     if (b.len > max) /* 32 short lines never exceed MHD's block; stay safe anyway */
         b.len = 0;
     if (b.len == 0) {
-        /* Nothing new: park the connection until the view moves on (agency_http_run). */
+        /* Nothing new: park the connection until the view moves on (s_poll_run). */
         s->suspended = 1;
         MHD_suspend_connection(s->con);
-        agency_buf_free(&b);
+        dashboard_buf_free(&b);
         return 0;
     }
     s->next_beat_ms = now + HTTP_BEAT_MS;
     memcpy(buf, b.data, b.len);
     size_t n = b.len;
-    agency_buf_free(&b);
+    dashboard_buf_free(&b);
     return (ssize_t)n;
 }
 
@@ -222,7 +223,7 @@ static void s_sse_free(void *cls)
     free(s);
 }
 
-static void s_resume_all(struct agency_http *h)
+static void s_resume_all(dashboard_t *h)
 {
     for (sse_t *s = h->streams; s; s = s->next) {
         if (s->suspended) {
@@ -232,17 +233,17 @@ static void s_resume_all(struct agency_http *h)
     }
 }
 
-static enum MHD_Result s_events(struct agency_http *h, struct MHD_Connection *con,
-                                const agency_kv_t *q, const char *actor)
+static enum MHD_Result s_events(dashboard_t *h, struct MHD_Connection *con, const dashboard_kv_t *q,
+                                const char *actor)
 {
     sse_t *s = xcalloc(1, sizeof(*s));
     s->h = h;
     s->con = con;
-    const char *ref = agency_kv_get(q, "case");
+    const char *ref = dashboard_kv_get(q, "case");
     if (ref && *ref) {
         Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
-        int rc = agency_web_case_read(h->agency, actor, ref, &reply);
-        agency_view_reply_free(&reply);
+        int rc = dashboard_web_case_read(h->agency, actor, ref, &reply);
+        agency_reply_free(&reply);
         if (rc != 0) {
             free(s);
             return s_send_error(con, rc, "this agency holds no case with that reference");
@@ -251,7 +252,7 @@ static enum MHD_Result s_events(struct agency_http *h, struct MHD_Connection *co
     }
     /* Resume after what the browser saw last, else after what the page showed. */
     const char *last = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Last-Event-ID");
-    const char *after = last ? last : agency_kv_get(q, "after");
+    const char *after = last ? last : dashboard_kv_get(q, "after");
     s->cursor = after ? strtoull(after, NULL, 10) : 0;
     s->next_beat_ms = clock_mono_ms() + HTTP_BEAT_MS;
     struct MHD_Response *r =
@@ -272,25 +273,17 @@ static enum MHD_Result s_events(struct agency_http *h, struct MHD_Connection *co
 
 /* ------------------------------------------------------------------ JSON API */
 
-static int s_member(const agency_t *self, const Tacnet__CaseSummary *c)
-{
-    for (size_t i = 0; i < c->n_members; i++)
-        if ((uint32_t)c->members[i] == self->profile->agency)
-            return 1;
-    return 0;
-}
-
-static enum MHD_Result s_api_cases(agency_t *self, struct MHD_Connection *con, const char *actor)
+static enum MHD_Result s_api_cases(agency_t *agency, struct MHD_Connection *con, const char *actor)
 {
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
     reply.result_case = TACNET__API_REPLY__RESULT_CASES;
     reply.cases = xcalloc(1, sizeof(*reply.cases));
     tacnet__list_cases_reply__init(reply.cases);
-    int rc = agency_view_list(self, reply.cases, 1);
+    int rc = agency_view_list(agency, reply.cases, 1);
     size_t keep = 0;
     for (size_t i = 0; i < reply.cases->n_cases; i++) {
         Tacnet__CaseSummary *c = reply.cases->cases[i];
-        if (s_member(self, c)) {
+        if (dashboard_web_member(agency, c)) {
             reply.cases->cases[keep++] = c;
         } else {
             /* Not ours any more: dropped from the answer (freed through a one-case list). */
@@ -302,48 +295,48 @@ static enum MHD_Result s_api_cases(agency_t *self, struct MHD_Connection *con, c
             one.cases->cases = xcalloc(1, sizeof(c));
             one.cases->cases[0] = c;
             one.cases->n_cases = 1;
-            agency_view_reply_free(&one);
+            agency_reply_free(&one);
         }
     }
     reply.cases->n_cases = keep;
     reply.code = rc;
     if (rc == 0)
-        rc = agency_web_audit(self, actor, "cases.list", "", 0);
+        rc = dashboard_web_audit(agency, actor, "cases.list", "", 0);
     enum MHD_Result ok = s_send_reply(con, s_status_for(rc), &reply);
-    agency_view_reply_free(&reply);
+    agency_reply_free(&reply);
     return ok;
 }
 
-static enum MHD_Result s_api_case(agency_t *self, struct MHD_Connection *con, const char *actor,
+static enum MHD_Result s_api_case(agency_t *agency, struct MHD_Connection *con, const char *actor,
                                   const char *ref)
 {
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
-    int rc = agency_web_case_read(self, actor, ref, &reply);
+    int rc = dashboard_web_case_read(agency, actor, ref, &reply);
     if (rc != 0) {
-        agency_view_reply_free(&reply);
+        agency_reply_free(&reply);
         return s_send_error(con, rc,
                             rc == TACNET_ENOTFOUND ? "this agency holds no case with that reference"
                                                    : tacnet_strerror(rc));
     }
     enum MHD_Result ok = s_send_reply(con, 200, &reply);
-    agency_view_reply_free(&reply);
+    agency_reply_free(&reply);
     return ok;
 }
 
-static enum MHD_Result s_api_follow(agency_t *self, struct MHD_Connection *con, const char *actor,
-                                    const agency_kv_t *q)
+static enum MHD_Result s_api_follow(agency_t *agency, struct MHD_Connection *con, const char *actor,
+                                    const dashboard_kv_t *q)
 {
-    const char *after = agency_kv_get(q, "after"), *max = agency_kv_get(q, "max");
+    const char *after = dashboard_kv_get(q, "after"), *max = dashboard_kv_get(q, "max");
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
     reply.result_case = TACNET__API_REPLY__RESULT_FOLLOW;
     reply.follow = xcalloc(1, sizeof(*reply.follow));
     tacnet__follow_reply__init(reply.follow);
-    int rc = agency_view_follow(self, after ? strtoull(after, NULL, 10) : 0,
+    int rc = agency_view_follow(agency, after ? strtoull(after, NULL, 10) : 0,
                                 max ? (uint32_t)strtoul(max, NULL, 10) : 0, reply.follow);
     /* Only events of cases this agency is still a member of. */
     Tacnet__ListCasesReply cases = TACNET__LIST_CASES_REPLY__INIT;
     if (rc == 0)
-        rc = agency_view_list(self, &cases, 0);
+        rc = agency_view_list(agency, &cases, 0);
     size_t keep = 0;
     for (size_t i = 0; rc == 0 && i < reply.follow->n_entries; i++) {
         Tacnet__TimelineEntry *e = reply.follow->entries[i];
@@ -352,7 +345,7 @@ static enum MHD_Result s_api_follow(agency_t *self, struct MHD_Connection *con, 
             ok = cases.cases[c]->case_ref.len == e->header->case_ref.len &&
                  memcmp(cases.cases[c]->case_ref.data, e->header->case_ref.data,
                         e->header->case_ref.len) == 0 &&
-                 s_member(self, cases.cases[c]);
+                 dashboard_web_member(agency, cases.cases[c]);
         if (ok) {
             reply.follow->entries[keep++] = e;
         } else {
@@ -368,17 +361,17 @@ static enum MHD_Result s_api_follow(agency_t *self, struct MHD_Connection *con, 
     cw.result_case = TACNET__API_REPLY__RESULT_CASES;
     cw.cases = xcalloc(1, sizeof(cases));
     *cw.cases = cases;
-    agency_view_reply_free(&cw);
+    agency_reply_free(&cw);
     if (rc == 0)
-        rc = agency_web_audit(self, actor, "events.follow", "", 0);
+        rc = dashboard_web_audit(agency, actor, "events.follow", "", 0);
     reply.code = rc;
     enum MHD_Result ok = s_send_reply(con, s_status_for(rc), &reply);
-    agency_view_reply_free(&reply);
+    agency_reply_free(&reply);
     return ok;
 }
 
-static enum MHD_Result s_api_publish(agency_t *self, struct MHD_Connection *con, const char *actor,
-                                     const req_t *rq)
+static enum MHD_Result s_api_publish(agency_t *agency, struct MHD_Connection *con,
+                                     const char *actor, const req_t *rq)
 {
     json_error_t jerr;
     json_t *j = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, 0, &jerr);
@@ -391,7 +384,7 @@ static enum MHD_Result s_api_publish(agency_t *self, struct MHD_Connection *con,
     if (!req)
         return s_send_error(con, TACNET_EFIELD, why);
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
-    int rc = agency_publish(self, req, &reply);
+    int rc = agency_publish(agency, req, &reply);
     reply.code = rc;
     char object[40] = "";
     if (rc == 0)
@@ -400,32 +393,32 @@ static enum MHD_Result s_api_publish(agency_t *self, struct MHD_Connection *con,
         snprintf(object, sizeof(object), "%.*s", (int)req->case_ref.len,
                  (const char *)req->case_ref.data);
     protobuf_c_message_free_unpacked(&req->base, NULL);
-    agency_web_audit(self, actor, "publish", object, rc);
+    dashboard_web_audit(agency, actor, "publish", object, rc);
     enum MHD_Result ok = s_send_reply(con, rc == 0 ? 201 : s_status_for(rc), &reply);
-    agency_view_reply_free(&reply);
+    agency_reply_free(&reply);
     return ok;
 }
 
-static enum MHD_Result s_api(agency_t *self, struct MHD_Connection *con, const char *method,
-                             const char *path, const agency_kv_t *q, const req_t *rq)
+static enum MHD_Result s_api(agency_t *agency, struct MHD_Connection *con, const char *method,
+                             const char *path, const dashboard_kv_t *q, const req_t *rq)
 {
     const char *auth = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
     char system[AGENCY_SYSTEM_CHARS], actor[48];
     if (!auth || strncmp(auth, "Bearer ", 7) != 0 ||
-        agency_token_check(self, auth + 7, system) != 0) {
-        agency_web_audit(self, "api/?", "api.auth", "", TACNET_EAUTH);
+        agency_token_check(agency, auth + 7, system) != 0) {
+        dashboard_web_audit(agency, "api/?", "api.auth", "", TACNET_EAUTH);
         return s_send_error(con, TACNET_EAUTH, "a valid API token is needed (Bearer)");
     }
     snprintf(actor, sizeof(actor), "api/%s", system);
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     if (get && strcmp(path, "cases") == 0)
-        return s_api_cases(self, con, actor);
+        return s_api_cases(agency, con, actor);
     if (get && strncmp(path, "cases/", 6) == 0 && path[6])
-        return s_api_case(self, con, actor, path + 6);
+        return s_api_case(agency, con, actor, path + 6);
     if (get && strcmp(path, "events") == 0)
-        return s_api_follow(self, con, actor, q);
+        return s_api_follow(agency, con, actor, q);
     if (post && strcmp(path, "events") == 0)
-        return s_api_publish(self, con, actor, rq);
+        return s_api_publish(agency, con, actor, rq);
     return s_send_error(con, TACNET_ENOTFOUND, "no such API resource");
 }
 
@@ -435,13 +428,13 @@ static enum MHD_Result s_get_arg(void *cls, enum MHD_ValueKind kind, const char 
                                  const char *value)
 {
     (void)kind;
-    agency_kv_add(cls, key, value ? value : "");
+    dashboard_kv_add(cls, key, value ? value : "");
     return MHD_YES;
 }
 
 /* Cookies are per host, not per port: naming them by agency keeps two dashboards on one host
  * (make run) from logging each other out. */
-static const char *s_cookie_name(const agency_t *self, const char *what)
+static const char *s_cookie_name(const dashboard_t *self, const char *what)
 {
     static char name[64];
     snprintf(name, sizeof(name), "tn_%s_%s", what, self->profile->name);
@@ -455,101 +448,77 @@ static void s_cookie(char *out, size_t cap, const char *name, const char *value,
              max_age);
 }
 
-static enum MHD_Result s_login(agency_t *self, struct MHD_Connection *con, int post,
-                               const agency_kv_t *form)
+/* The log-in form, with a fresh CSRF token bound to a short-lived cookie (double submit). */
+static enum MHD_Result s_login_form(dashboard_t *self, struct MHD_Connection *con)
 {
-    agency_web_t w = { .agency = self, .form = form };
+    dashboard_web_t w = { .agency = self->agency };
     char cookie[256], token[AGENCY_SECRET_HEX];
-    if (post) {
-        /* The log-in form's CSRF token is bound to a short-lived cookie (double submit). */
-        const char *c =
-            MHD_lookup_connection_value(con, MHD_COOKIE_KIND, s_cookie_name(self, "login"));
-        const char *t = agency_kv_get(form, "csrf");
-        if (!c || !t || strlen(c) != 64 || strlen(t) != 64 || sodium_memcmp(c, t, 64) != 0) {
-            agency_web_error(&w, 403, TACNET_ECSRF, "the log-in form expired; open it again");
-            return s_send_page(con, &w, NULL);
-        }
-        agency_session_t s;
-        char sid[AGENCY_SECRET_HEX];
-        const char *initials = agency_kv_get(form, "initials");
-        int rc =
-            agency_login(self, initials ? initials : "", agency_kv_get(form, "password"), sid, &s);
-        if (rc == 0) {
-            s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "session"), sid, "/",
-                     (long)(AGENCY_SESSION_MS / 1000));
-            sodium_memzero(sid, sizeof(sid));
-            w.status = 303;
-            snprintf(w.location, sizeof(w.location), "/");
-            return s_send_page(con, &w, cookie);
-        }
-        snprintf(token, sizeof(token), "%s", c);
-        agency_web_login(&w, token, rc);
-        w.status = rc == TACNET_ELOCKED ? 429 : 401;
-        return s_send_page(con, &w, NULL);
-    }
     uint8_t raw[32];
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2hex(token, sizeof(token), raw, sizeof(raw));
+    sodium_memzero(raw, sizeof(raw));
     s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "login"), token, "/login", 1800);
-    agency_web_login(&w, token, 0);
-    return s_send_page(con, &w, cookie);
+    dashboard_web_login(&w, token, 0);
+    enum MHD_Result ok = s_send_page(con, &w, cookie);
+    sodium_memzero(token, sizeof(token));
+    sodium_memzero(cookie, sizeof(cookie));
+    return ok;
 }
 
-static enum MHD_Result s_dashboard(agency_t *self, struct MHD_Connection *con, const char *method,
-                                   const char *url, const agency_kv_t *q, const req_t *rq)
+/* A posted log-in: the form's CSRF token against its cookie, then the credentials. FORM holds
+ * the password; the caller wipes it. */
+static enum MHD_Result s_login_post(dashboard_t *self, struct MHD_Connection *con,
+                                    const dashboard_kv_t *form)
 {
-    int post = strcmp(method, "POST") == 0;
-    if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return s_send(con, 405, "text/plain", "method not allowed\n", 19, NULL, NULL);
-    agency_kv_t form = { 0 };
-    if (post && (rq->too_big ||
-                 agency_kv_parse(&form, rq->body.data ? rq->body.data : "", rq->body.len) != 0)) {
-        agency_kv_clear(&form);
-        return s_send(con, 413, "text/plain", "form too large or malformed\n", 28, NULL, NULL);
-    }
-    enum MHD_Result ok;
-    if (strcmp(url, "/login") == 0) {
-        ok = s_login(self, con, post, &form);
-        agency_kv_clear(&form);
-        return ok;
-    }
-    agency_session_t s;
-    const char *sid =
-        MHD_lookup_connection_value(con, MHD_COOKIE_KIND, s_cookie_name(self, "session"));
-    if (!sid || agency_session_get(self, sid, &s) != 0) {
-        agency_kv_clear(&form);
-        if (strcmp(url, "/events") == 0)
-            return s_send_error(con, TACNET_EAUTH, "log in first");
-        agency_web_t w = { .agency = self, .status = 303 };
-        snprintf(w.location, sizeof(w.location), "/login");
+    dashboard_web_t w = { .agency = self->agency, .form = form };
+    const char *c = MHD_lookup_connection_value(con, MHD_COOKIE_KIND, s_cookie_name(self, "login"));
+    const char *t = dashboard_kv_get(form, "csrf");
+    if (!c || !t || strlen(c) != 64 || strlen(t) != 64 || sodium_memcmp(c, t, 64) != 0) {
+        dashboard_web_error(&w, 403, TACNET_ECSRF, "the log-in form expired; open it again");
         return s_send_page(con, &w, NULL);
     }
-    agency_web_t w = { .agency = self, .user = &s, .query = q, .form = post ? &form : NULL };
-    if (post) {
-        const char *t = agency_kv_get(&form, "csrf");
-        if (!t || strlen(t) != 64 || sodium_memcmp(t, s.csrf, 64) != 0) {
-            char actor[48];
-            agency_web_actor(&s, actor, sizeof(actor));
-            agency_web_audit(self, actor, "form.csrf", url, TACNET_ECSRF);
-            agency_web_error(&w, 403, TACNET_ECSRF,
-                             "this form's security token is missing or not this session's; "
-                             "nothing was sent. Reload the page and try again.");
-            agency_kv_clear(&form);
-            return s_send_page(con, &w, NULL);
-        }
+    agency_session_t s;
+    char sid[AGENCY_SECRET_HEX] = "", cookie[256] = "";
+    const char *initials = dashboard_kv_get(form, "initials");
+    int rc = agency_login(self->agency, initials ? initials : "",
+                          dashboard_kv_get(form, "password"), sid, &s);
+    enum MHD_Result ok;
+    if (rc == 0) {
+        s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "session"), sid, "/",
+                 (long)(AGENCY_SESSION_MS / 1000));
+        w.status = 303;
+        snprintf(w.location, sizeof(w.location), "/");
+        ok = s_send_page(con, &w, cookie);
+    } else {
+        dashboard_web_login(&w, c, rc);
+        w.status = rc == TACNET_ELOCKED ? 429 : 401;
+        ok = s_send_page(con, &w, NULL);
     }
+    sodium_memzero(sid, sizeof(sid));
+    sodium_memzero(&s, sizeof(s));
+    sodium_memzero(cookie, sizeof(cookie));
+    return ok;
+}
+
+/* A page of a logged-in user S (session id SID), the CSRF token of a POST already checked. */
+static enum MHD_Result s_route(dashboard_t *self, struct MHD_Connection *con, const char *url,
+                               const dashboard_kv_t *q, const dashboard_kv_t *form,
+                               const agency_session_t *s, const char *sid)
+{
+    dashboard_web_t w = { .agency = self->agency, .user = s, .query = q, .form = form };
+    int post = form != NULL;
     char cookie[256];
     const char *set_cookie = NULL;
     if (strcmp(url, "/") == 0 && !post) {
-        agency_web_cases(&w);
+        dashboard_web_cases(&w);
     } else if (strcmp(url, "/inbox") == 0 && !post) {
-        agency_web_inbox(&w);
+        dashboard_web_inbox(&w);
     } else if (strcmp(url, "/events") == 0 && !post) {
         char actor[48];
-        agency_web_actor(&s, actor, sizeof(actor));
-        return s_events(self->http, con, q, actor);
+        dashboard_web_actor(s, actor, sizeof(actor));
+        return s_events(self, con, q, actor);
     } else if (strcmp(url, "/logout") == 0 && post) {
-        agency_session_end(self, sid);
+        agency_session_end(self->agency, sid);
         s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "session"), "", "/", 0);
         set_cookie = cookie;
         w.status = 303;
@@ -560,26 +529,93 @@ static enum MHD_Result s_dashboard(agency_t *self, struct MHD_Connection *con, c
         size_t rl = slash ? (size_t)(slash - rest) : strlen(rest);
         snprintf(ref, sizeof(ref), "%.*s", (int)(rl < sizeof(ref) ? rl : 0), rest);
         if (!slash && !post)
-            agency_web_case(&w, ref);
+            dashboard_web_case(&w, ref);
         else if (slash && strncmp(slash, "/forms/", 7) == 0)
-            agency_web_form(&w, ref, slash + 7);
+            dashboard_web_form(&w, ref, slash + 7);
         else
-            agency_web_error(&w, 404, TACNET_ENOTFOUND, "no such page");
+            dashboard_web_error(&w, 404, TACNET_ENOTFOUND, "no such page");
     } else {
-        agency_web_error(&w, 404, TACNET_ENOTFOUND, "no such page");
+        dashboard_web_error(&w, 404, TACNET_ENOTFOUND, "no such page");
     }
-    agency_kv_clear(&form);
     return s_send_page(con, &w, set_cookie);
 }
 
+/* Every page but the log-in form needs a live session, and every POST its CSRF token. FORM is
+ * NULL for a GET. */
+static enum MHD_Result s_session_page(dashboard_t *self, struct MHD_Connection *con,
+                                      const char *url, const dashboard_kv_t *q,
+                                      const dashboard_kv_t *form)
+{
+    agency_session_t s;
+    const char *sid =
+        MHD_lookup_connection_value(con, MHD_COOKIE_KIND, s_cookie_name(self, "session"));
+    if (!sid || agency_session_get(self->agency, sid, &s) != 0) {
+        sodium_memzero(&s, sizeof(s));
+        if (strcmp(url, "/events") == 0)
+            return s_send_error(con, TACNET_EAUTH, "log in first");
+        dashboard_web_t w = { .agency = self->agency, .status = 303 };
+        snprintf(w.location, sizeof(w.location), "/login");
+        return s_send_page(con, &w, NULL);
+    }
+    enum MHD_Result ok;
+    const char *t = form ? dashboard_kv_get(form, "csrf") : NULL;
+    if (form && (!t || strlen(t) != 64 || sodium_memcmp(t, s.csrf, 64) != 0)) {
+        dashboard_web_t w = { .agency = self->agency, .user = &s, .query = q, .form = form };
+        char actor[48];
+        dashboard_web_actor(&s, actor, sizeof(actor));
+        dashboard_web_audit(self->agency, actor, "form.csrf", url, TACNET_ECSRF);
+        dashboard_web_error(&w, 403, TACNET_ECSRF,
+                            "this form's security token is missing or not this session's; "
+                            "nothing was sent. Reload the page and try again.");
+        ok = s_send_page(con, &w, NULL);
+    } else {
+        ok = s_route(self, con, url, q, form, &s, sid);
+    }
+    sodium_memzero(&s, sizeof(s));
+    return ok;
+}
+
+static enum MHD_Result s_dashboard(dashboard_t *self, struct MHD_Connection *con,
+                                   const char *method, const char *url, const dashboard_kv_t *q,
+                                   const req_t *rq)
+{
+    int post = strcmp(method, "POST") == 0;
+    if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return s_send(con, 405, "text/plain", "method not allowed\n", 19, NULL, NULL);
+    dashboard_kv_t form = { 0 };
+    enum MHD_Result ok;
+    if (post && (rq->too_big ||
+                 dashboard_kv_parse(&form, rq->body.data ? rq->body.data : "", rq->body.len) != 0))
+        ok = s_send(con, 413, "text/plain", "form too large or malformed\n", 28, NULL, NULL);
+    else if (strcmp(url, "/login") == 0)
+        ok = post ? s_login_post(self, con, &form) : s_login_form(self, con);
+    else
+        ok = s_session_page(self, con, url, q, post ? &form : NULL);
+    dashboard_kv_clear(&form); /* wipes the fields: a log-in form holds a password */
+    return ok;
+}
+
 /* ------------------------------------------------------------------ MHD glue */
+
+static enum MHD_Result s_asset(struct MHD_Connection *con, const char *data, size_t len,
+                               const char *type)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Cache-Control", "max-age=300");
+    enum MHD_Result ok = MHD_queue_response(con, 200, r);
+    MHD_destroy_response(r);
+    return ok;
+}
 
 static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const char *url,
                                  const char *method, const char *version, const char *upload,
                                  size_t *upload_size, void **con_cls)
 {
     (void)version;
-    agency_t *self = cls;
+    dashboard_t *self = cls;
     req_t *rq = *con_cls;
     if (!rq) {
         *con_cls = xcalloc(1, sizeof(req_t));
@@ -589,34 +625,26 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const ch
         if (rq->body.len + *upload_size > HTTP_MAX_BODY)
             rq->too_big = 1;
         else
-            agency_buf_add(&rq->body, upload, *upload_size);
+            dashboard_buf_add(&rq->body, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
     const char *data, *type;
     size_t len;
-    if (strcmp(method, "GET") == 0 && agency_web_asset(url, &data, &len, &type) == 0) {
-        struct MHD_Response *r =
-            MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
-        MHD_add_response_header(r, "Content-Type", type);
-        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-        MHD_add_response_header(r, "Cache-Control", "max-age=300");
-        enum MHD_Result ok = MHD_queue_response(con, 200, r);
-        MHD_destroy_response(r);
-        return ok;
-    }
-    agency_kv_t q = { 0 };
+    if (strcmp(method, "GET") == 0 && dashboard_web_asset(url, &data, &len, &type) == 0)
+        return s_asset(con, data, len, type);
+    dashboard_kv_t q = { 0 };
     MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, s_get_arg, &q);
     enum MHD_Result ok;
     if (strncmp(url, "/api/v1/", 8) == 0) {
         if (rq->too_big)
             ok = s_send_error(con, TACNET_ETOOBIG, "request body larger than 256 KiB");
         else
-            ok = s_api(self, con, method, url + 8, &q, rq);
+            ok = s_api(self->agency, con, method, url + 8, &q, rq);
     } else {
         ok = s_dashboard(self, con, method, url, &q, rq);
     }
-    agency_kv_clear(&q);
+    dashboard_kv_clear(&q);
     return ok;
 }
 
@@ -626,20 +654,24 @@ static void s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
     (void)cls, (void)con, (void)toe;
     req_t *rq = *con_cls;
     if (rq) {
-        if (rq->body.data)
-            sodium_memzero(rq->body.data, rq->body.len); /* may hold a password */
-        agency_buf_free(&rq->body);
+        dashboard_buf_free(&rq->body); /* wiped: it may hold a password */
         free(rq);
         *con_cls = NULL;
     }
 }
 
-int agency_http_start(agency_t *self, char *why, size_t whylen)
+/* ------------------------------------------------------------------ lifecycle, poll source */
+
+dashboard_t *dashboard_new(agency_t *agency, const dashboard_config_t *cfg, int *err, char *why,
+                           size_t whylen)
 {
-    if (!self->cfg.http_port)
-        return 0;
+    if (!cfg->port) {
+        snprintf(why, whylen, "[http] port = 0: no dashboard to serve");
+        *err = TACNET_ECONFIG;
+        return NULL;
+    }
     /* An IPv4 or an IPv6 address; a proxy in front terminates TLS (see the README). */
-    const char *listen = self->cfg.http_listen ? self->cfg.http_listen : "127.0.0.1";
+    const char *listen = cfg->listen ? cfg->listen : "";
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
     struct sockaddr_in *sa4 = (struct sockaddr_in *)&ss;
@@ -647,78 +679,80 @@ int agency_http_start(agency_t *self, char *why, size_t whylen)
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     if (inet_pton(AF_INET, listen, &sa4->sin_addr) == 1) {
         sa4->sin_family = AF_INET;
-        sa4->sin_port = htons((uint16_t)self->cfg.http_port);
+        sa4->sin_port = htons((uint16_t)cfg->port);
     } else if (inet_pton(AF_INET6, listen, &sa6->sin6_addr) == 1) {
         sa6->sin6_family = AF_INET6;
-        sa6->sin6_port = htons((uint16_t)self->cfg.http_port);
+        sa6->sin6_port = htons((uint16_t)cfg->port);
         flags |= MHD_USE_IPv6;
     } else {
         snprintf(why, whylen, "[http] listen = %s is not an IPv4 or IPv6 address", listen);
-        return TACNET_ECONFIG;
+        *err = TACNET_ECONFIG;
+        return NULL;
     }
-    struct agency_http *h = xcalloc(1, sizeof(*h));
-    h->agency = self;
-    h->d = MHD_start_daemon(
+    dashboard_t *self = xcalloc(1, sizeof(*self));
+    self->agency = agency;
+    self->profile = agency_profile(agency);
+    self->d = MHD_start_daemon(
         flags, 0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)120, MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
-        h->d ? MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+        self->d ? MHD_get_daemon_info(self->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!info) {
-        if (h->d)
-            MHD_stop_daemon(h->d);
-        free(h);
-        snprintf(why, whylen, "cannot serve HTTP on %s:%u (port in use?)", listen,
-                 self->cfg.http_port);
-        return TACNET_EIO;
+        if (self->d)
+            MHD_stop_daemon(self->d);
+        free(self);
+        snprintf(why, whylen, "cannot serve HTTP on %s:%u (port in use?)", listen, cfg->port);
+        *err = TACNET_EIO;
+        return NULL;
     }
-    h->fd = info->epoll_fd;
-    h->seen_applied = self->last_applied;
-    self->http = h;
+    self->fd = info->epoll_fd;
+    self->seen_applied = agency_last_applied(agency);
     log_info(sa6->sin6_family == AF_INET6 ? "dashboard on http://[%s]:%u/"
                                           : "dashboard on http://%s:%u/",
-             listen, self->cfg.http_port);
-    return 0;
+             listen, cfg->port);
+    return self;
 }
 
-void agency_http_stop(agency_t *self)
+void dashboard_destroy(dashboard_t **self_p)
 {
-    struct agency_http *h = self ? self->http : NULL;
-    if (!h)
+    if (!self_p || !*self_p)
         return;
+    dashboard_t *self = *self_p;
     /* Suspended connections must be resumed before the daemon stops; the streams then end. */
-    h->stopping = 1;
-    s_resume_all(h);
-    MHD_run(h->d);
-    MHD_stop_daemon(h->d);
-    free(h);
-    self->http = NULL;
+    self->stopping = 1;
+    s_resume_all(self);
+    MHD_run(self->d);
+    MHD_stop_daemon(self->d);
+    free(self);
+    *self_p = NULL;
 }
 
-int agency_http_fd(agency_t *self)
+static long s_poll_timeout(void *arg, long max_ms)
 {
-    return self->http ? self->http->fd : -1;
-}
-
-long agency_http_timeout(agency_t *self, long max_ms)
-{
+    dashboard_t *self = arg;
     MHD_UNSIGNED_LONG_LONG t;
-    if (self->http && MHD_get_timeout(self->http->d, &t) == MHD_YES && t < (unsigned long)max_ms)
+    if (MHD_get_timeout(self->d, &t) == MHD_YES && t < (unsigned long)max_ms)
         return (long)t;
     return max_ms;
 }
 
-void agency_http_run(agency_t *self)
+/* Serve whatever is ready; resume the live streams when the view has moved on. */
+static void s_poll_run(void *arg)
 {
-    struct agency_http *h = self->http;
-    if (!h)
-        return;
+    dashboard_t *self = arg;
     uint64_t now = clock_mono_ms();
-    if (self->last_applied != h->seen_applied || now >= h->next_beat_ms) {
-        h->seen_applied = self->last_applied;
-        if (now >= h->next_beat_ms)
-            h->next_beat_ms = now + HTTP_BEAT_MS;
-        s_resume_all(h);
+    uint64_t applied = agency_last_applied(self->agency);
+    if (applied != self->seen_applied || now >= self->next_beat_ms) {
+        self->seen_applied = applied;
+        if (now >= self->next_beat_ms)
+            self->next_beat_ms = now + HTTP_BEAT_MS;
+        s_resume_all(self);
     }
-    MHD_run(h->d);
+    MHD_run(self->d);
+}
+
+agency_poll_source_t dashboard_poll_source(dashboard_t *self)
+{
+    return (agency_poll_source_t){ self->fd, s_poll_timeout, s_poll_run, self };
 }

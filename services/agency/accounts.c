@@ -1,6 +1,7 @@
-/* users: dashboard users, sessions, log-in failures and API tokens (see users.h). */
-#include "users.h"
-#include "agency/internal.h"
+/* accounts: the credential store — users, sessions, log-in failures and API tokens (see
+ * accounts.h). */
+#include "accounts.h"
+#include "internal.h"
 #include "err.h"
 #include "log.h"
 
@@ -218,9 +219,9 @@ int agency_login(agency_t *self, const char *initials, const char *password,
         out->expires_ms = l.now + AGENCY_SESSION_MS;
     }
     sodium_memzero(hash, sizeof(hash));
-    if ((rc = store_write(self->store, s_login_record, &l)) != 0)
-        return rc;
-    return l.outcome;
+    rc = store_write(self->store, s_login_record, &l);
+    sodium_memzero(l.skey, sizeof(l.skey));
+    return rc != 0 ? rc : l.outcome;
 }
 
 int agency_session_get(agency_t *self, const char *sid, agency_session_t *out)
