@@ -450,19 +450,20 @@ static int s_keys_consistent(const seal_keys_t *self)
     uint8_t *sk = sodium_malloc(SEAL_SIGN_SK_BYTES);
     if (!sk)
         return F_SIGN_SK;
-    crypto_sign_seed_keypair(pk, sk, self->sign_sk); /* the first 32 bytes are the seed */
-    if (sodium_memcmp(sk, self->sign_sk, SEAL_SIGN_SK_BYTES) != 0 ||
+    /* The first 32 bytes are the seed. */
+    if (crypto_sign_seed_keypair(pk, sk, self->sign_sk) != 0 ||
+        sodium_memcmp(sk, self->sign_sk, SEAL_SIGN_SK_BYTES) != 0 ||
         memcmp(pk, self->sign_pk, SEAL_KEY_BYTES) != 0)
         bad = F_SIGN_SK;
     sodium_free(sk);
     if (bad < 0 && self->curve_sk) {
-        crypto_scalarmult_base(pk, self->curve_sk);
-        if (memcmp(pk, self->curve_pk, SEAL_KEY_BYTES) != 0)
+        if (crypto_scalarmult_base(pk, self->curve_sk) != 0 ||
+            memcmp(pk, self->curve_pk, SEAL_KEY_BYTES) != 0)
             bad = F_CURVE_SK;
     }
     if (bad < 0 && self->seal_sk) {
-        crypto_scalarmult_base(pk, self->seal_sk);
-        if (memcmp(pk, self->seal_pk, SEAL_KEY_BYTES) != 0)
+        if (crypto_scalarmult_base(pk, self->seal_sk) != 0 ||
+            memcmp(pk, self->seal_pk, SEAL_KEY_BYTES) != 0)
             bad = F_SEAL_SK;
     }
     return bad;

@@ -537,8 +537,10 @@ static int s_case_store(agency_t *self, MDB_txn *txn, const uint8_t blind[16], c
     v[ROUTE_CASE_BYTES + 8] = (uint8_t)rl;
     memcpy(v + ROUTE_CASE_BYTES + 9, r->ref, rl);
     memcpy(v + ROUTE_CASE_BYTES + 9 + rl, r->initials, il);
-    return s_put_case(self, txn, self->cases, "cases", blind, blind, 16, NULL, 0, v,
-                      ROUTE_CASE_BYTES + 9 + rl + il);
+    int rc = s_put_case(self, txn, self->cases, "cases", blind, blind, 16, NULL, 0, v,
+                        ROUTE_CASE_BYTES + 9 + rl + il);
+    sodium_memzero(v, sizeof(v)); /* the clear record: reference and initials */
+    return rc;
 }
 
 int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
