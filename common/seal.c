@@ -61,7 +61,7 @@ struct seal_ctx {
     size_t used;
     size_t victim;
     pthread_mutex_t lock; /* OPENS, and the cache's protection with it */
-    unsigned opens;
+    unsigned opens;       /* cache opens not yet closed (seal_ctx_hold counts as one) */
 };
 
 int seal_init(void)
@@ -666,21 +666,37 @@ void seal_ctx_destroy(seal_ctx_t **self_p)
     *self_p = NULL;
 }
 
+/* Make the pairwise-key cache readable and writable until s_cache_close; nests, thread-safe. */
+static int s_cache_open(seal_ctx_t *self)
+{
+    int rc = 0;
+    pthread_mutex_lock(&self->lock);
+    if (self->opens == 0 && sodium_mprotect_readwrite(self->cache) != 0)
+        rc = TACNET_EINVAL;
+    else
+        self->opens++;
+    pthread_mutex_unlock(&self->lock);
+    return rc;
+}
+
+static void s_cache_close(seal_ctx_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    /* As in seal_keys_lock: only an out-of-memory kernel refuses to drop rights. */
+    if (self->opens > 0 && --self->opens == 0)
+        (void)sodium_mprotect_noaccess(self->cache);
+    pthread_mutex_unlock(&self->lock);
+}
+
 int seal_ctx_hold(seal_ctx_t *self)
 {
     if (!self)
         return TACNET_EINVAL;
-    int rc = 0;
-    pthread_mutex_lock(&self->lock);
-    if (self->opens == 0) {
-        if ((rc = seal_keys_unlock(self->mine)) == 0 && sodium_mprotect_readwrite(self->cache)) {
-            seal_keys_lock(self->mine);
-            rc = TACNET_EINVAL;
-        }
-    }
-    if (rc == 0)
-        self->opens++;
-    pthread_mutex_unlock(&self->lock);
+    int rc = s_cache_open(self);
+    if (rc != 0)
+        return rc;
+    if ((rc = seal_keys_unlock(self->mine)) != 0)
+        s_cache_close(self);
     return rc;
 }
 
@@ -688,13 +704,8 @@ void seal_ctx_release(seal_ctx_t *self)
 {
     if (!self)
         return;
-    pthread_mutex_lock(&self->lock);
-    if (self->opens > 0 && --self->opens == 0) {
-        /* As in seal_keys_lock: only an out-of-memory kernel refuses to drop rights. */
-        (void)sodium_mprotect_noaccess(self->cache);
-        seal_keys_lock(self->mine);
-    }
-    pthread_mutex_unlock(&self->lock);
+    seal_keys_lock(self->mine);
+    s_cache_close(self);
 }
 
 /* The cached pairwise key for PEER_PK (pointer into sodium_malloc memory), computing it on a
@@ -704,8 +715,13 @@ static const uint8_t *s_shared(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_
     for (size_t i = 0; i < self->used; i++)
         if (memcmp(self->cache[i].peer_pk, peer_pk, SEAL_KEY_BYTES) == 0)
             return self->cache[i].shared;
+    /* A miss needs the sealing secret; a hit (nearly every call) needs only the cache. */
     seal_pair_t *scratch = &self->cache[SEAL_CACHE_SLOTS];
-    if (crypto_box_beforenm(scratch->shared, peer_pk, self->mine->seal_sk) != 0) {
+    if (seal_keys_unlock(self->mine) != 0)
+        return NULL;
+    int rc = crypto_box_beforenm(scratch->shared, peer_pk, self->mine->seal_sk);
+    seal_keys_lock(self->mine);
+    if (rc != 0) {
         sodium_memzero(scratch, sizeof *scratch);
         return NULL;
     }
@@ -719,11 +735,11 @@ static const uint8_t *s_shared(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_
 
 int seal_ctx_warm(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_BYTES])
 {
-    int rc = seal_ctx_hold(self);
+    int rc = s_cache_open(self);
     if (rc != 0)
         return rc;
     rc = s_shared(self, peer_pk) ? 0 : TACNET_EOPEN;
-    seal_ctx_release(self);
+    s_cache_close(self);
     return rc;
 }
 
@@ -899,13 +915,13 @@ int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], co
         wrap = other_id;
     if (!wrap)
         return TACNET_ENOTFOUND;
-    if ((rc = seal_ctx_hold(self)) != 0)
+    if ((rc = s_cache_open(self)) != 0)
         return rc;
     const uint8_t *shared = s_shared(self, sender_seal_pk);
     uint8_t k[SEAL_KEY_BYTES];
     int unwrapped = shared && crypto_box_open_easy_afternm(k, wrap, SEAL_WRAP_BYTES,
                                                            sealed + SEAL_NONCE_BYTES, shared) == 0;
-    seal_ctx_release(self);
+    s_cache_close(self);
     if (!unwrapped) {
         sodium_memzero(k, sizeof k);
         return TACNET_EOPEN;

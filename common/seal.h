@@ -124,7 +124,8 @@ void seal_ctx_release(seal_ctx_t *self);
 /* Compute and cache the pairwise key for PEER_PK now. A ctx is not thread-safe, except that
  * seal_open from several threads at once only reads it when the key of every sender it opens
  * for is cached: warm up to SEAL_CTX_WARM_MAX distinct keys first (more could evict one).
- * Returns 0, or TACNET_EOPEN for a peer key with no usable shared key. */
+ * Returns 0, or TACNET_EOPEN for a peer key with no usable shared key (or, on a miss, secrets
+ * that could not be unlocked), TACNET_EINVAL when the cache could not be. */
 #define SEAL_CTX_WARM_MAX 32
 int seal_ctx_warm(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_BYTES]);
 
