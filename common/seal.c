@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -38,6 +39,14 @@ _Static_assert(crypto_box_BEFORENMBYTES == SEAL_KEY_BYTES, "shared key size");
 _Static_assert(crypto_sign_SECRETKEYBYTES == SEAL_SIGN_SK_BYTES, "sign sk size");
 _Static_assert(crypto_sign_BYTES == SEAL_SIG_BYTES, "signature size");
 
+/* Protection state of a key set's secret region. OPENS counts the unlocks not yet locked again;
+ * the region is readable while OPENS > 0, or always when the set was never protected. */
+struct seal_guard {
+    pthread_mutex_t lock;
+    unsigned opens;
+    bool armed; /* seal_keys_protect was called */
+};
+
 typedef struct seal_pair {
     uint8_t peer_pk[SEAL_KEY_BYTES];
     uint8_t shared[crypto_box_BEFORENMBYTES];
@@ -46,10 +55,14 @@ typedef struct seal_pair {
 struct seal_ctx {
     const seal_keys_t *mine;
     /* SEAL_CACHE_SLOTS entries plus one scratch slot, so a failed beforenm never leaves a
-     * half-written entry that a later lookup could match. */
+     * half-written entry that a later lookup could match. Each pairwise key opens and forges
+     * the wraps between us and that peer, so the cache is as secret as the sealing key: it is
+     * PROT_NONE except while an operation or a hold (OPENS > 0) uses it. */
     seal_pair_t *cache;
     size_t used;
     size_t victim;
+    pthread_mutex_t lock; /* OPENS, and the cache's protection with it */
+    unsigned opens;       /* cache opens not yet closed (seal_ctx_hold counts as one) */
 };
 
 int seal_init(void)
@@ -60,16 +73,28 @@ int seal_init(void)
 /* ---------------------------------------------------------------------------------------- */
 /* Key sets */
 
+/* Bytes of the one secret region: sign_sk first (every set has it), then curve_sk and seal_sk. One
+ * region, so that locking or unlocking a set is one mprotect. */
+#define SEAL_SECRET_BYTES (SEAL_SIGN_SK_BYTES + 2 * SEAL_KEY_BYTES)
+
 static seal_keys_t *s_keys_new(bool full)
 {
     seal_keys_t *self = xcalloc(1, sizeof *self);
-    self->sign_sk = sodium_malloc(SEAL_SIGN_SK_BYTES);
-    if (full) {
-        self->curve_sk = sodium_malloc(SEAL_KEY_BYTES);
-        self->seal_sk = sodium_malloc(SEAL_KEY_BYTES);
+    self->guard = xcalloc(1, sizeof *self->guard);
+    if (pthread_mutex_init(&self->guard->lock, NULL) != 0) {
+        free(self->guard);
+        free(self);
+        return NULL;
     }
-    if (!self->sign_sk || (full && (!self->curve_sk || !self->seal_sk)))
+    self->sign_sk = sodium_malloc(full ? SEAL_SECRET_BYTES : SEAL_SIGN_SK_BYTES);
+    if (!self->sign_sk) {
         seal_keys_destroy(&self);
+        return NULL;
+    }
+    if (full) {
+        self->curve_sk = self->sign_sk + SEAL_SIGN_SK_BYTES;
+        self->seal_sk = self->curve_sk + SEAL_KEY_BYTES;
+    }
     return self;
 }
 
@@ -78,11 +103,70 @@ void seal_keys_destroy(seal_keys_t **self_p)
     if (!self_p || !*self_p)
         return;
     seal_keys_t *self = *self_p;
-    sodium_free(self->curve_sk); /* sodium_free wipes before unmapping */
+    /* sodium_free makes the region writable, wipes it and unmaps it, locked or not. */
     sodium_free(self->sign_sk);
-    sodium_free(self->seal_sk);
+    if (self->guard) {
+        pthread_mutex_destroy(&self->guard->lock);
+        free(self->guard);
+    }
     free(self);
     *self_p = NULL;
+}
+
+int seal_keys_protect(seal_keys_t *keys)
+{
+    if (!keys || !keys->guard || !keys->sign_sk)
+        return TACNET_EINVAL;
+    struct seal_guard *g = keys->guard;
+    int rc = 0;
+    pthread_mutex_lock(&g->lock);
+    if (!g->armed && g->opens == 0 && sodium_mprotect_noaccess(keys->sign_sk) != 0)
+        rc = TACNET_EINVAL;
+    else
+        g->armed = true;
+    pthread_mutex_unlock(&g->lock);
+    return rc;
+}
+
+int seal_keys_unlock(const seal_keys_t *keys)
+{
+    if (!keys || !keys->guard)
+        return 0; /* a hand-made set (tests): never locked */
+    struct seal_guard *g = keys->guard;
+    int rc = 0;
+    pthread_mutex_lock(&g->lock);
+    if (g->armed && g->opens == 0 && sodium_mprotect_readonly(keys->sign_sk) != 0)
+        rc = TACNET_EINVAL;
+    else if (g->armed)
+        g->opens++;
+    pthread_mutex_unlock(&g->lock);
+    return rc;
+}
+
+void seal_keys_lock(const seal_keys_t *keys)
+{
+    if (!keys || !keys->guard)
+        return;
+    struct seal_guard *g = keys->guard;
+    pthread_mutex_lock(&g->lock);
+    /* Going back to PROT_NONE only drops rights from a mapping that exists, so it fails only
+     * if the kernel cannot split the mapping (out of memory); the secrets then stay readable
+     * as they would be unprotected, and the next unlock and lock try again. */
+    if (g->armed && g->opens > 0 && --g->opens == 0)
+        (void)sodium_mprotect_noaccess(keys->sign_sk);
+    pthread_mutex_unlock(&g->lock);
+}
+
+int seal_keys_curve_z85(const seal_keys_t *keys, char out[SEAL_Z85_BYTES])
+{
+    if (!keys || !keys->curve_sk || !out)
+        return TACNET_EINVAL;
+    int rc = seal_keys_unlock(keys);
+    if (rc != 0)
+        return rc;
+    rc = zmq_z85_encode(out, keys->curve_sk, SEAL_KEY_BYTES) ? 0 : TACNET_EINVAL;
+    seal_keys_lock(keys);
+    return rc;
 }
 
 seal_keys_t *seal_keys_generate(uint32_t agency, uint32_t key_id)
@@ -266,6 +350,8 @@ int seal_keys_save(const seal_keys_t *keys, const char *path)
     uint8_t agency[4], key_id[4];
     bytes_be32_put(agency, keys->agency);
     bytes_be32_put(key_id, keys->key_id);
+    if ((rc = seal_keys_unlock(keys)) != 0)
+        goto fail;
     size_t off = 0;
     s_put_field(buf, &off, F_AGENCY, agency);
     s_put_field(buf, &off, F_KEY_ID, key_id);
@@ -279,6 +365,7 @@ int seal_keys_save(const seal_keys_t *keys, const char *path)
         s_put_field(buf, &off, F_SEAL_PK, keys->seal_pk);
         s_put_field(buf, &off, F_SEAL_SK, keys->seal_sk);
     }
+    seal_keys_lock(keys);
     rc = s_write_all(fd, buf, off);
     if (rc)
         goto fail;
@@ -351,19 +438,20 @@ static int s_keys_consistent(const seal_keys_t *self)
     uint8_t *sk = sodium_malloc(SEAL_SIGN_SK_BYTES);
     if (!sk)
         return F_SIGN_SK;
-    crypto_sign_seed_keypair(pk, sk, self->sign_sk); /* the first 32 bytes are the seed */
-    if (sodium_memcmp(sk, self->sign_sk, SEAL_SIGN_SK_BYTES) != 0 ||
+    /* The first 32 bytes are the seed. */
+    if (crypto_sign_seed_keypair(pk, sk, self->sign_sk) != 0 ||
+        sodium_memcmp(sk, self->sign_sk, SEAL_SIGN_SK_BYTES) != 0 ||
         memcmp(pk, self->sign_pk, SEAL_KEY_BYTES) != 0)
         bad = F_SIGN_SK;
     sodium_free(sk);
     if (bad < 0 && self->curve_sk) {
-        crypto_scalarmult_base(pk, self->curve_sk);
-        if (memcmp(pk, self->curve_pk, SEAL_KEY_BYTES) != 0)
+        if (crypto_scalarmult_base(pk, self->curve_sk) != 0 ||
+            memcmp(pk, self->curve_pk, SEAL_KEY_BYTES) != 0)
             bad = F_CURVE_SK;
     }
     if (bad < 0 && self->seal_sk) {
-        crypto_scalarmult_base(pk, self->seal_sk);
-        if (memcmp(pk, self->seal_pk, SEAL_KEY_BYTES) != 0)
+        if (crypto_scalarmult_base(pk, self->seal_sk) != 0 ||
+            memcmp(pk, self->seal_pk, SEAL_KEY_BYTES) != 0)
             bad = F_SEAL_SK;
     }
     return bad;
@@ -374,7 +462,7 @@ static int s_keys_parse(char *buf, const char *path, seal_keys_t **out, char *wh
 {
     int line_of[F_COUNT] = { 0 };
     uint8_t scratch[2][4] = { { 0 } };
-    /* Room for a full node set; a root file's unused secrets are released after parsing. */
+    /* Room for a full node set; a root file's unused secrets are wiped and unused after parsing. */
     seal_keys_t *self = s_keys_new(true);
     if (!self)
         return TACNET_ENOMEM;
@@ -434,8 +522,7 @@ static int s_keys_parse(char *buf, const char *path, seal_keys_t **out, char *wh
             goto fail;
         }
     if (!full) {
-        sodium_free(self->curve_sk);
-        sodium_free(self->seal_sk);
+        sodium_memzero(self->curve_sk, 2 * SEAL_KEY_BYTES);
         self->curve_sk = self->seal_sk = NULL;
     }
     self->agency = bytes_be32_get(scratch[0]);
@@ -540,12 +627,19 @@ seal_ctx_t *seal_ctx_new(const seal_keys_t *mine)
         return NULL;
     seal_ctx_t *self = xcalloc(1, sizeof *self);
     self->mine = mine;
+    if (pthread_mutex_init(&self->lock, NULL) != 0) {
+        free(self);
+        return NULL;
+    }
     self->cache = sodium_malloc((SEAL_CACHE_SLOTS + 1) * sizeof(seal_pair_t));
     if (!self->cache) {
+        pthread_mutex_destroy(&self->lock);
         free(self);
         return NULL;
     }
     sodium_memzero(self->cache, (SEAL_CACHE_SLOTS + 1) * sizeof(seal_pair_t));
+    if (sodium_mprotect_noaccess(self->cache) != 0)
+        seal_ctx_destroy(&self);
     return self;
 }
 
@@ -554,9 +648,52 @@ void seal_ctx_destroy(seal_ctx_t **self_p)
     if (!self_p || !*self_p)
         return;
     seal_ctx_t *self = *self_p;
-    sodium_free(self->cache);
+    sodium_free(self->cache); /* writable again, wiped, unmapped */
+    pthread_mutex_destroy(&self->lock);
     free(self);
     *self_p = NULL;
+}
+
+/* Make the pairwise-key cache readable and writable until s_cache_close; nests, thread-safe. */
+static int s_cache_open(seal_ctx_t *self)
+{
+    int rc = 0;
+    pthread_mutex_lock(&self->lock);
+    if (self->opens == 0 && sodium_mprotect_readwrite(self->cache) != 0)
+        rc = TACNET_EINVAL;
+    else
+        self->opens++;
+    pthread_mutex_unlock(&self->lock);
+    return rc;
+}
+
+static void s_cache_close(seal_ctx_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    /* As in seal_keys_lock: only an out-of-memory kernel refuses to drop rights. */
+    if (self->opens > 0 && --self->opens == 0)
+        (void)sodium_mprotect_noaccess(self->cache);
+    pthread_mutex_unlock(&self->lock);
+}
+
+int seal_ctx_hold(seal_ctx_t *self)
+{
+    if (!self)
+        return TACNET_EINVAL;
+    int rc = s_cache_open(self);
+    if (rc != 0)
+        return rc;
+    if ((rc = seal_keys_unlock(self->mine)) != 0)
+        s_cache_close(self);
+    return rc;
+}
+
+void seal_ctx_release(seal_ctx_t *self)
+{
+    if (!self)
+        return;
+    seal_keys_lock(self->mine);
+    s_cache_close(self);
 }
 
 /* The cached pairwise key for PEER_PK (pointer into sodium_malloc memory), computing it on a
@@ -566,8 +703,13 @@ static const uint8_t *s_shared(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_
     for (size_t i = 0; i < self->used; i++)
         if (memcmp(self->cache[i].peer_pk, peer_pk, SEAL_KEY_BYTES) == 0)
             return self->cache[i].shared;
+    /* A miss needs the sealing secret; a hit (nearly every call) needs only the cache. */
     seal_pair_t *scratch = &self->cache[SEAL_CACHE_SLOTS];
-    if (crypto_box_beforenm(scratch->shared, peer_pk, self->mine->seal_sk) != 0) {
+    if (seal_keys_unlock(self->mine) != 0)
+        return NULL;
+    int rc = crypto_box_beforenm(scratch->shared, peer_pk, self->mine->seal_sk);
+    seal_keys_lock(self->mine);
+    if (rc != 0) {
         sodium_memzero(scratch, sizeof *scratch);
         return NULL;
     }
@@ -581,7 +723,12 @@ static const uint8_t *s_shared(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_
 
 int seal_ctx_warm(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_BYTES])
 {
-    return s_shared(self, peer_pk) ? 0 : TACNET_EOPEN;
+    int rc = s_cache_open(self);
+    if (rc != 0)
+        return rc;
+    rc = s_shared(self, peer_pk) ? 0 : TACNET_EOPEN;
+    s_cache_close(self);
+    return rc;
 }
 
 /* PREFIX || A || B in a fresh buffer (public data: header and digest). */
@@ -651,9 +798,11 @@ int seal_event_fixed(seal_ctx_t *self, const uint8_t k[SEAL_KEY_BYTES],
         blen > crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX)
         return TACNET_EINVAL;
     size_t total = c_off + blen + SEAL_TAG_BYTES;
+    int rc = seal_ctx_hold(self);
+    if (rc != 0)
+        return rc;
     uint8_t *out = xmalloc(total);
     uint8_t *ad = NULL, *msg = NULL;
-    int rc = 0;
 
     memcpy(out, nonce, SEAL_NONCE_BYTES);
     memcpy(out + SEAL_NONCE_BYTES, wrap_nonce, SEAL_NONCE_BYTES);
@@ -667,20 +816,30 @@ int seal_event_fixed(seal_ctx_t *self, const uint8_t k[SEAL_KEY_BYTES],
         }
         entry[0] = (uint8_t)rcpts[i].agency;
         bytes_be32_put(entry + 1, rcpts[i].key_id);
-        crypto_box_easy_afternm(entry + 5, k, SEAL_KEY_BYTES, wrap_nonce, shared);
+        if (crypto_box_easy_afternm(entry + 5, k, SEAL_KEY_BYTES, wrap_nonce, shared) != 0) {
+            rc = TACNET_EINVAL;
+            goto fail;
+        }
     }
     size_t adlen = 0;
     ad = s_concat(SEAL_AD_PREFIX, header, hlen, NULL, 0, &adlen);
     unsigned long long clen = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out + c_off, &clen, body, blen, ad, adlen, NULL,
-                                               nonce, k);
     size_t mlen = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + c_off, &clen, body, blen, ad, adlen, NULL,
+                                                   nonce, k) != 0) {
+        rc = TACNET_EINVAL;
+        goto fail;
+    }
     msg = s_sig_message(header, hlen, out, total, &mlen);
-    crypto_sign_detached(sig, NULL, msg, mlen, self->mine->sign_sk);
+    if (crypto_sign_detached(sig, NULL, msg, mlen, self->mine->sign_sk) != 0) {
+        rc = TACNET_EINVAL;
+        goto fail;
+    }
     *sealed = out;
     *sealed_len = total;
     out = NULL;
 fail:
+    seal_ctx_release(self);
     free(out);
     free(ad);
     free(msg);
@@ -744,19 +903,21 @@ int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], co
         wrap = other_id;
     if (!wrap)
         return TACNET_ENOTFOUND;
+    if ((rc = s_cache_open(self)) != 0)
+        return rc;
     const uint8_t *shared = s_shared(self, sender_seal_pk);
-    if (!shared)
-        return TACNET_EOPEN;
-
     uint8_t k[SEAL_KEY_BYTES];
+    int unwrapped = shared && crypto_box_open_easy_afternm(k, wrap, SEAL_WRAP_BYTES,
+                                                           sealed + SEAL_NONCE_BYTES, shared) == 0;
+    s_cache_close(self);
+    if (!unwrapped) {
+        sodium_memzero(k, sizeof k);
+        return TACNET_EOPEN;
+    }
+
     uint8_t *ad = NULL, *out = NULL;
     size_t clen = sealed_len - c_off;
     size_t plen = clen - SEAL_TAG_BYTES;
-    if (crypto_box_open_easy_afternm(k, wrap, SEAL_WRAP_BYTES, sealed + SEAL_NONCE_BYTES, shared) !=
-        0) {
-        rc = TACNET_EOPEN;
-        goto fail;
-    }
     size_t adlen = 0;
     ad = s_concat(SEAL_AD_PREFIX, header, hlen, NULL, 0, &adlen);
     out = xmalloc(plen ? plen : 1);
@@ -804,8 +965,11 @@ int seal_at_rest_encrypt(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *ad, s
     size_t total = SEAL_NONCE_BYTES + len + SEAL_TAG_BYTES;
     uint8_t *buf = xmalloc(total);
     randombytes_buf(buf, SEAL_NONCE_BYTES);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(buf + SEAL_NONCE_BYTES, NULL, in, len, ad, adlen,
-                                               NULL, buf, key);
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt(buf + SEAL_NONCE_BYTES, NULL, in, len, ad, adlen,
+                                                   NULL, buf, key) != 0) {
+        free(buf); /* ciphertext only, or nothing */
+        return TACNET_EINVAL;
+    }
     *out = buf;
     *outlen = total;
     return 0;

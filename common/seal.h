@@ -1,8 +1,9 @@
 /* seal: node keys, key files and end-to-end event sealing (docs/ARCHITECTURE.md).
  *
  * Every node (the broker and each agency) has three key pairs, one per purpose: CURVE for the
- * ZeroMQ hop, Ed25519 for signing, X25519 for wrapping event keys. Secret halves live in
- * sodium_malloc memory and are wiped when freed.
+ * ZeroMQ hop, Ed25519 for signing, X25519 for wrapping event keys. Secret halves live in one
+ * sodium_malloc region, wiped when freed; a long-lived holder (a daemon) protects it so that it
+ * is unreadable (PROT_NONE) except while an operation uses it.
  *
  * An event is sealed as:
  *   K      random 32-byte content key
@@ -32,16 +33,21 @@
 #define SEAL_MAX_RECIPIENTS 8
 #define SEAL_Z85_BYTES      41 /* 40 chars + NUL */
 
-/* A node's key set. The public halves are plain arrays; *_sk point into sodium_malloc memory. */
+struct seal_guard;
+
+/* A node's key set. The public halves are plain arrays; *_sk point into one sodium_malloc region.
+ * Once the set is protected (seal_keys_protect), read the secrets only between seal_keys_unlock
+ * and seal_keys_lock. */
 typedef struct seal_keys {
     uint32_t agency; /* tacnet Agency enum value */
     uint32_t key_id;
     uint8_t curve_pk[SEAL_KEY_BYTES];
     uint8_t sign_pk[SEAL_KEY_BYTES];
     uint8_t seal_pk[SEAL_KEY_BYTES];
-    uint8_t *curve_sk; /* 32 bytes, sodium_malloc */
-    uint8_t *sign_sk;  /* 64 bytes, sodium_malloc */
-    uint8_t *seal_sk;  /* 32 bytes, sodium_malloc */
+    uint8_t *curve_sk;        /* 32 bytes, sodium_malloc */
+    uint8_t *sign_sk;         /* 64 bytes, sodium_malloc */
+    uint8_t *seal_sk;         /* 32 bytes, sodium_malloc */
+    struct seal_guard *guard; /* private to seal.c; NULL in a set built by hand (never locked) */
 } seal_keys_t;
 
 /* Call once per process before anything else here (sodium_init). Returns 0 or TACNET_EINVAL. */
@@ -50,6 +56,20 @@ int seal_init(void);
 /* Generate a fresh key set. Returns an owned set (free with seal_keys_destroy) or NULL on OOM. */
 seal_keys_t *seal_keys_generate(uint32_t agency, uint32_t key_id);
 void seal_keys_destroy(seal_keys_t **self_p);
+
+/* From now on keep the secret halves of KEYS unreadable (PROT_NONE) except between
+ * seal_keys_unlock and seal_keys_lock. This module's own operations (seal_ctx_*, seal_event,
+ * seal_open, seal_keys_save, seal_keys_curve_z85) unlock and lock around their use. Meant for
+ * long-lived holders (the broker, the agency daemons); a short-lived tool need not call it.
+ * Returns 0, or TACNET_EINVAL (a set built by hand, or mprotect refused). */
+int seal_keys_protect(seal_keys_t *keys) __attribute__((warn_unused_result));
+
+/* Make the secret halves of a protected KEYS readable (read-only) until the matching
+ * seal_keys_lock. Pairs nest and may be taken from several threads at once; the last lock makes
+ * them unreadable again. A no-op for a set never protected. Returns 0, or TACNET_EINVAL (mprotect
+ * refused: do not read them, and do not call seal_keys_lock). */
+int seal_keys_unlock(const seal_keys_t *keys) __attribute__((warn_unused_result));
+void seal_keys_lock(const seal_keys_t *keys);
 
 /* Write the key set to PATH (a text file of hex fields, mode 0600) creating its directory with
  * mode 0700 if missing. Refuses an existing directory wider than 0700 (TACNET_EPERM). Written
@@ -72,6 +92,12 @@ seal_keys_t *seal_root_generate(void);
 /* Z85 text of a 32-byte CURVE key, for zmq_setsockopt(ZMQ_CURVE_*). OUT gets 41 bytes. */
 void seal_z85(const uint8_t key[SEAL_KEY_BYTES], char out[SEAL_Z85_BYTES]);
 
+/* Z85 text of KEYS' CURVE secret for ZMQ_CURVE_SECRETKEY, the set unlocked for the copy only; the
+ * caller wipes OUT (sodium_memzero) once libzmq has it. Returns 0, or TACNET_EINVAL (a root set
+ * without a CURVE secret, or the set could not be unlocked). */
+int seal_keys_curve_z85(const seal_keys_t *keys, char out[SEAL_Z85_BYTES])
+    __attribute__((warn_unused_result));
+
 /* A recipient of a sealed event. */
 typedef struct seal_recipient {
     uint32_t agency;
@@ -80,22 +106,33 @@ typedef struct seal_recipient {
 } seal_recipient_t;
 
 /* Per-process sealing context: our key set (borrowed; must outlive the ctx) and the cache of
- * pairwise keys (sodium_malloc, wiped on destroy). seal_ctx_new returns NULL if MINE lacks a
- * signing or sealing secret (a root key set) or on OOM. */
+ * pairwise keys (sodium_malloc, wiped on destroy). The pairwise keys are as secret as the sealing
+ * key (each opens and forges the wraps between us and one peer), so the cache is PROT_NONE except
+ * while an operation or a hold uses it. seal_ctx_new returns NULL if MINE lacks a signing or
+ * sealing secret (a root key set), on OOM, or if the cache cannot be locked. */
 typedef struct seal_ctx seal_ctx_t;
 seal_ctx_t *seal_ctx_new(const seal_keys_t *mine);
 void seal_ctx_destroy(seal_ctx_t **self_p);
 
+/* Keep the ctx's secrets (its key set and the pairwise keys) readable across a batch of calls,
+ * so that each call inside pays no mprotect. Every operation holds the ctx itself, so this is only
+ * a saving. Pairs nest and may be taken from several threads. Returns 0 or TACNET_EINVAL
+ * (mprotect refused; then do not call seal_ctx_release). */
+int seal_ctx_hold(seal_ctx_t *self) __attribute__((warn_unused_result));
+void seal_ctx_release(seal_ctx_t *self);
+
 /* Compute and cache the pairwise key for PEER_PK now. A ctx is not thread-safe, except that
  * seal_open from several threads at once only reads it when the key of every sender it opens
  * for is cached: warm up to SEAL_CTX_WARM_MAX distinct keys first (more could evict one).
- * Returns 0, or TACNET_EOPEN for a peer key with no usable shared key. */
+ * Returns 0, or TACNET_EOPEN for a peer key with no usable shared key (or, on a miss, secrets
+ * that could not be unlocked), TACNET_EINVAL when the cache could not be. */
 #define SEAL_CTX_WARM_MAX 32
 int seal_ctx_warm(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_BYTES]);
 
 /* Seal BODY for RCPTS (1..SEAL_MAX_RECIPIENTS) bound to HEADER, and sign. *SEALED is malloc'd and
  * owned by the caller. Returns 0, TACNET_EINVAL (no or too many recipients, an agency over 255,
- * the same (agency, key_id) twice, or a peer key with no usable shared key). */
+ * the same (agency, key_id) twice, a peer key with no usable shared key, or the ctx's secrets
+ * could not be unlocked). */
 int seal_event(seal_ctx_t *self, const uint8_t *header, size_t hlen, const uint8_t *body,
                size_t blen, const seal_recipient_t *rcpts, size_t n, uint8_t **sealed,
                size_t *sealed_len, uint8_t sig[SEAL_SIG_BYTES]);
@@ -109,7 +146,8 @@ int seal_verify(const uint8_t sign_pk[SEAL_KEY_BYTES], const uint8_t *header, si
 /* Open SEALED as recipient (our agency and key id from the ctx's key set), from a sender whose
  * X25519 public key is SENDER_SEAL_PK. Does not verify the signature: call seal_verify first.
  * *BODY is malloc'd and owned by the caller. Returns 0, TACNET_EBADMSG (malformed), TACNET_ENOTFOUND
- * (not wrapped for us) or TACNET_EOPEN (tampered). */
+ * (not wrapped for us), TACNET_EOPEN (tampered) or TACNET_EINVAL (the ctx's secrets could not be
+ * unlocked). */
 int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], const uint8_t *header,
               size_t hlen, const uint8_t *sealed, size_t sealed_len, uint8_t **body, size_t *blen)
     __attribute__((warn_unused_result));
@@ -119,7 +157,9 @@ int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], co
 int seal_recipients(const uint8_t *sealed, size_t sealed_len, uint32_t *agencies, size_t cap);
 
 /* At rest (daemon views): XChaCha20-Poly1305 under a 32-byte storage key with AD (e.g. the
- * database name and key) so a record cannot be moved to another key. *OUT malloc'd. */
+ * database name and key) so a record cannot be moved to another key. *OUT malloc'd. Return 0,
+ * TACNET_EINVAL (bad arguments), and for decrypt TACNET_EBADMSG (too short) or TACNET_EOPEN (does
+ * not authenticate). */
 int seal_at_rest_encrypt(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *ad, size_t adlen,
                          const uint8_t *in, size_t len, uint8_t **out, size_t *outlen);
 int seal_at_rest_decrypt(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *ad, size_t adlen,

@@ -2,6 +2,7 @@
 #include "internal.h"
 #include "agency/outbox.h"
 #include "agency/sweep.h"
+#include "agency/vault.h"
 #include "err.h"
 #include "fault.h"
 #include "log.h"
@@ -11,6 +12,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,25 +182,56 @@ static void s_hello(agency_t *self)
     wire_send(self->dealer, NULL, 0, WIRE_HELLO, &h.base, NULL, 0, NULL, 0, NULL);
 }
 
-static int s_connect(agency_t *self)
+/* Set the DEALER's CURVE keys: the broker's pinned from the roster, ours from the key set. Returns
+ * 0 or a code with WHY naming what failed. */
+static int s_curve_keys(agency_t *self, char *why, size_t whylen)
+{
+    const Tacnet__NodeKey *bk =
+        roster_key_current(self->roster, TACNET__AGENCY__BROKER, clock_now_ms());
+    if (!bk) {
+        snprintf(why, whylen, "the roster has no current broker key");
+        return TACNET_EKEYID;
+    }
+    char server[SEAL_Z85_BYTES], pub[SEAL_Z85_BYTES], sec[SEAL_Z85_BYTES];
+    seal_z85(bk->curve_pk.data, server);
+    seal_z85(self->keys->curve_pk, pub);
+    if (seal_keys_curve_z85(self->keys, sec) != 0) {
+        snprintf(why, whylen, "cannot read our CURVE secret key");
+        return TACNET_EINVAL;
+    }
+    const char *failed = NULL;
+    if (zmq_setsockopt(self->dealer, ZMQ_CURVE_SERVERKEY, server, 40) != 0)
+        failed = "ZMQ_CURVE_SERVERKEY";
+    else if (zmq_setsockopt(self->dealer, ZMQ_CURVE_PUBLICKEY, pub, 40) != 0)
+        failed = "ZMQ_CURVE_PUBLICKEY";
+    else if (zmq_setsockopt(self->dealer, ZMQ_CURVE_SECRETKEY, sec, 40) != 0)
+        failed = "ZMQ_CURVE_SECRETKEY";
+    sodium_memzero(sec, sizeof(sec));
+    if (failed) {
+        /* Without its keys the DEALER would connect in the clear, which the broker refuses. */
+        snprintf(why, whylen, "cannot set %s on the broker socket: %s", failed,
+                 zmq_strerror(zmq_errno()));
+        return TACNET_ECONFIG;
+    }
+    return 0;
+}
+
+static int s_connect(agency_t *self, char *why, size_t whylen)
 {
     if (self->dealer)
         zmq_close(self->dealer);
     self->dealer = zmq_socket(self->ctx, ZMQ_DEALER);
-    const Tacnet__NodeKey *bk =
-        roster_key_current(self->roster, TACNET__AGENCY__BROKER, clock_now_ms());
-    if (!bk)
-        return TACNET_EKEYID;
-    char server[SEAL_Z85_BYTES], pub[SEAL_Z85_BYTES], sec[SEAL_Z85_BYTES];
-    seal_z85(bk->curve_pk.data, server);
-    seal_z85(self->keys->curve_pk, pub);
-    seal_z85(self->keys->curve_sk, sec);
+    if (!self->dealer) {
+        snprintf(why, whylen, "cannot create the broker socket: %s", zmq_strerror(zmq_errno()));
+        return TACNET_EIO;
+    }
+    /* A socket whose keys could not be set is never connected, so nothing can go out in the
+     * clear; the next reconnect (s_tick) makes a fresh one. */
+    int rc = s_curve_keys(self, why, whylen);
+    if (rc != 0)
+        return rc;
     int one = 1, hb = (int)self->cfg.heartbeat_ms, hbt = hb * 3, linger = 0;
     int64_t maxmsg = WIRE_MAX_MSG;
-    zmq_setsockopt(self->dealer, ZMQ_CURVE_SERVERKEY, server, 40);
-    zmq_setsockopt(self->dealer, ZMQ_CURVE_PUBLICKEY, pub, 40);
-    zmq_setsockopt(self->dealer, ZMQ_CURVE_SECRETKEY, sec, 40);
-    sodium_memzero(sec, sizeof(sec));
     zmq_setsockopt(self->dealer, ZMQ_IMMEDIATE, &one, sizeof(one));
     /* No transparent reconnect: an event lost with a dropped connection while the next went
      * out on libzmq's new one would arrive out of order and be refused (E_REPLAY) for good
@@ -210,8 +243,11 @@ static int s_connect(agency_t *self)
     zmq_setsockopt(self->dealer, ZMQ_HEARTBEAT_TIMEOUT, &hbt, sizeof(hbt));
     zmq_setsockopt(self->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
     zmq_setsockopt(self->dealer, ZMQ_LINGER, &linger, sizeof(linger));
-    if (zmq_connect(self->dealer, self->broker_ep) != 0)
+    if (zmq_connect(self->dealer, self->broker_ep) != 0) {
+        snprintf(why, whylen, "cannot connect to %s: %s", self->broker_ep,
+                 zmq_strerror(zmq_errno()));
         return TACNET_EIO;
+    }
     self->welcomed = 0;
     self->in_flight = 0;
     self->last_pong_ms = clock_mono_ms();
@@ -390,6 +426,23 @@ static void s_prepared_clear(prepared_t *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* Verify, open and apply a DELIVER batch in one transaction. Returns 0 or the store's code. */
+static int s_apply(agency_t *self, prepared_t *items, size_t n)
+{
+    /* The secret keys unlocked once for the batch, not per event and per record (a hold
+     * refused here is only a lost saving: each use unlocks for itself and reports it). */
+    bool seal_held = seal_ctx_hold(self->seal) == 0;
+    bool vault_held = agency_vault_hold(self->vault) == 0;
+    s_prepare_batch(self, items, n);
+    apply_arg_t a = { self, items, n };
+    int rc = store_write(self->store, s_apply_batch, &a);
+    if (vault_held)
+        agency_vault_release(self->vault);
+    if (seal_held)
+        seal_ctx_release(self->seal);
+    return rc;
+}
+
 static void s_on_dealer(agency_t *self)
 {
     prepared_t *items = xcalloc(AGENCY_BATCH, sizeof(*items));
@@ -468,9 +521,7 @@ static void s_on_dealer(agency_t *self)
         wire_msg_clear(&m);
     }
     if (n > 0) {
-        s_prepare_batch(self, items, n);
-        apply_arg_t a = { self, items, n };
-        int rc = store_write(self->store, s_apply_batch, &a);
+        int rc = s_apply(self, items, n);
         if (rc == 0) {
             self->last_applied = items[n - 1].seq;
             FAULT_POINT("agency.before_ack");
@@ -527,7 +578,9 @@ static void s_tick(agency_t *self)
          * again, or the daemon would knock on the old address for ever. */
         if (s_read_endpoint(self) != 0)
             log_warn("broker endpoint file unreadable: keeping %s", self->broker_ep);
-        s_connect(self);
+        char why[256];
+        if (s_connect(self, why, sizeof(why)) != 0)
+            log_error("reconnect to the broker failed: %s", why);
         return;
     }
     if (!self->welcomed) {
@@ -557,6 +610,34 @@ static int s_read_endpoint(agency_t *self)
     return ok && self->broker_ep[0] ? 0 : TACNET_ECONFIG;
 }
 
+/* Load our key set, lock its secrets away between uses, and set up sealing and the keys at rest.
+ * Returns 0 or a code with WHY. */
+static int s_keys_open(agency_t *self, const char *path, char *why, size_t whylen)
+{
+    int rc = seal_keys_load(path, &self->keys, why, whylen);
+    if (rc != 0)
+        return rc;
+    if (self->keys->agency != self->profile->agency) {
+        snprintf(why, whylen, "%s: key set belongs to %s, not %s", path,
+                 names_agency(self->keys->agency), self->profile->name);
+        return TACNET_ECONFIG;
+    }
+    /* Between uses the secret keys stay unreadable (PROT_NONE): a stray read or an overread
+     * meets a guard instead of a key. */
+    if ((rc = seal_keys_protect(self->keys)) != 0) {
+        snprintf(why, whylen, "%s: cannot lock the secret keys in memory (mprotect)", path);
+        return rc;
+    }
+    if (!(self->seal = seal_ctx_new(self->keys))) {
+        snprintf(why, whylen, "%s: cannot set up sealing (no sealing secret, or out of memory)",
+                 path);
+        return TACNET_ENOMEM;
+    }
+    if ((rc = agency_vault_new(self->keys, &self->vault)) != 0)
+        snprintf(why, whylen, "%s: cannot derive the keys at rest: %s", path, tacnet_strerror(rc));
+    return rc;
+}
+
 agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t whylen)
 {
     agency_t *self = xcalloc(1, sizeof(*self));
@@ -578,15 +659,8 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
         snprintf(why, whylen, "%s: %s", cfg->roster_path, tacnet_strerror(*err));
         goto fail;
     }
-    if ((*err = seal_keys_load(cfg->key_path, &self->keys, why, whylen)) != 0)
+    if ((*err = s_keys_open(self, cfg->key_path, why, whylen)) != 0)
         goto fail;
-    if (self->keys->agency != self->profile->agency) {
-        snprintf(why, whylen, "%s: key set belongs to %s, not %s", cfg->key_path,
-                 names_agency(self->keys->agency), self->profile->name);
-        *err = TACNET_ECONFIG;
-        goto fail;
-    }
-    self->seal = seal_ctx_new(self->keys);
     if (!(self->verifier = verifier_new(0))) {
         snprintf(why, whylen, "cannot start the signature-check threads");
         *err = TACNET_ENOMEM;
@@ -637,12 +711,15 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
         goto fail;
     }
     snprintf(ep, sizeof(ep), "%s/api.sock", self->data_dir);
-    chmod(ep, 0600); /* owner-only: agency systems run as the daemon's user */
-    if ((*err = s_connect(self)) != 0) {
-        snprintf(why, whylen, "cannot connect to the broker at %s: %s", self->broker_ep,
-                 tacnet_strerror(*err));
+    /* Owner-only: agency systems run as the daemon's user. A socket left wider would let any
+     * local user publish as this agency, so a failed chmod stops the daemon. */
+    if (chmod(ep, 0600) != 0) {
+        snprintf(why, whylen, "cannot make %s owner-only: %s", ep, strerror(errno));
+        *err = TACNET_EPERM;
         goto fail;
     }
+    if ((*err = s_connect(self, why, whylen)) != 0)
+        goto fail;
     log_info("%s up: broker %s, last applied seq %llu", self->profile->name, self->broker_ep,
              (unsigned long long)self->last_applied);
     return self;
@@ -708,8 +785,13 @@ int agency_run(agency_t *self)
         }
         if (items[0].revents & ZMQ_POLLIN)
             s_on_dealer(self);
-        if (items[1].revents & ZMQ_POLLIN)
+        if (items[1].revents & ZMQ_POLLIN) {
+            /* A request reads or writes several records: one unlock of the keys at rest. */
+            bool held = agency_vault_hold(self->vault) == 0;
             agency_api_handle(self);
+            if (held)
+                agency_vault_release(self->vault);
+        }
         if (!self->store) {
             /* A retention run replaced the file and could not open it again. */
             log_error("the view could not be reopened after compaction: stopping");
@@ -744,6 +826,7 @@ void agency_destroy(agency_t **self_p)
     policy_destroy(&self->policy);
     holidays_destroy(&self->holidays);
     verifier_destroy(&self->verifier);
+    agency_vault_destroy(&self->vault);
     seal_ctx_destroy(&self->seal);
     seal_keys_destroy(&self->keys);
     roster_destroy(&self->roster);

@@ -1,7 +1,7 @@
 /* internal: the agency daemon's state, shared by its files (agency.c the loop and sync, view.c
- * the encrypted store and queries, api.c the local API, publish.c the publish path, reply.c the
- * replies, accounts.c the credential store, sweep.c retention). Not for use outside
- * services/agency: front ends use agency.h.
+ * the encrypted store and queries, vault.c the keys at rest, api.c the local API, publish.c the
+ * publish path, reply.c the replies, accounts.c the credential store, sweep.c retention). Not for
+ * use outside services/agency: front ends use agency.h.
  */
 #ifndef TACNET_AGENCY_INTERNAL_H
 #define TACNET_AGENCY_INTERNAL_H
@@ -40,10 +40,9 @@ struct agency {
     uint8_t root_pk[SEAL_KEY_BYTES];
     seal_keys_t *keys;
     seal_ctx_t *seal;
-    struct verifier *verifier; /* signature checks of a DELIVER batch on helper threads */
-    uint8_t *rest_key;         /* at-rest key, sodium_malloc */
-    uint8_t *blind_key;        /* blind index key, sodium_malloc */
-    uint64_t next_sweep_ms;    /* monotonic; 0: sweep at the first tick */
+    struct verifier *verifier;  /* signature checks of a DELIVER batch on helper threads */
+    struct agency_vault *vault; /* the at-rest and blind index keys (vault.c) */
+    uint64_t next_sweep_ms;     /* monotonic; 0: sweep at the first tick */
     policy_t *policy;
     holidays_t *holidays;
     /* sync state */

@@ -17,6 +17,7 @@
 #include "internal.h"
 #include "agency/outbox.h"
 #include "agency/sweep.h"
+#include "agency/vault.h"
 #include "audit.h"
 #include "bytes.h"
 #include "err.h"
@@ -26,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +78,15 @@ static void s_blind_object(char out[72], const uint8_t blind[16])
     snprintf(out, 72, "case:%s", hex);
 }
 
+/* A decrypted record (a hold names its case): wiped before it is freed. */
+static void s_free_plain(uint8_t *p, size_t n)
+{
+    if (p) {
+        sodium_memzero(p, n);
+        free(p);
+    }
+}
+
 /* ------------------------------------------------------------------ holds */
 
 typedef struct hold_op {
@@ -108,7 +119,7 @@ static int s_hold_write(MDB_txn *txn, void *arg)
     store_u64_put(rec + 4, h->now_ms);
     memcpy(rec + HOLD_MIN_BYTES, h->ref->data, h->ref->len);
     int rc = agency_view_put_rest(self, txn, self->holds, "holds", h->blind, 16, rec, n);
-    free(rec);
+    s_free_plain(rec, n);
     if (rc == 0)
         rc = agency_audit(self, txn, "api", "hold.add", object, "ok", 0);
     return rc;
@@ -154,7 +165,7 @@ static int s_hold_list(agency_t *self, Tacnet__HoldReply *out)
         if (k.mv_size == 16 &&
             agency_view_get_rest(self, txn, self->holds, "holds", k.mv_data, 16, &rec, &n) == 0)
             s_holds_add(out, s_hold_entry(rec, n));
-        free(rec);
+        s_free_plain(rec, n);
     }
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
@@ -251,7 +262,7 @@ static int s_hold_reason(agency_t *self, MDB_txn *txn, const uint8_t blind[16], 
     int rc = agency_view_get_rest(self, txn, self->holds, "holds", blind, 16, &rec, &n);
     if (rc == 0 && n >= 4)
         *reason = (int)bytes_be32_get(rec);
-    free(rec);
+    s_free_plain(rec, n);
     if (rc == 0 && *reason == 0)
         *reason = -1; /* held, reason unreadable: still held */
     return rc == TACNET_ENOTFOUND ? 0 : rc;
@@ -405,7 +416,11 @@ int agency_retention_run(agency_t *self, Tacnet__RetentionRunReply *out, char *w
 {
     sweep_t s = { .self = self, .now_ms = agency_retention_now_ms(), .out = out };
     out->now_ms = s.now_ms;
+    /* Every case's key and records are read: one unlock of the keys at rest for the sweep. */
+    bool held = agency_vault_hold(self->vault) == 0;
     int rc = store_write(self->store, s_sweep_write, &s);
+    if (held)
+        agency_vault_release(self->vault);
     if (rc != 0) {
         agency_reply_retention_clear(out);
         snprintf(why, whylen, "retention sweep failed: %s", tacnet_strerror(rc));

@@ -20,13 +20,15 @@
  *   tombstones blind(16) -> class(1) closed_date(4) shredded_ms(8)         (sweep.c)
  *   quarantine broker seq(8) -> code(4) header                              (never the body)
  *   audit      common/audit.h
- * enc_X(v) is seal_at_rest under key X with AD = database name || record key.
+ * enc_X(v) is seal_at_rest under key X with AD = database name || record key (vault.c, which holds
+ * the rest key and the blind key and wraps the case keys).
  *
  * view_format 2 is the per-case layout. A view written before it (no view_format: everything
  * under the rest key, events without the blind prefix) is migrated when it is opened, in one
  * transaction, so a view is always wholly one format or the other.
  */
 #include "internal.h"
+#include "agency/vault.h"
 #include "casework/casestate.h"
 #include "audit.h"
 #include "bytes.h"
@@ -35,6 +37,7 @@
 #include "wire.h"
 
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,16 +51,11 @@ static const char *const s_dbs[] = { "meta",      "outbox",     "outbox_ids", "d
 void agency_view_close(agency_t *self)
 {
     store_destroy(&self->store);
-    if (self->rest_key)
-        sodium_free(self->rest_key);
-    if (self->blind_key)
-        sodium_free(self->blind_key);
-    self->rest_key = self->blind_key = NULL;
 }
 
 void agency_view_blind(const agency_t *self, const uint8_t *ref, size_t len, uint8_t out[16])
 {
-    seal_blind(self->blind_key, ref, len, out);
+    agency_vault_blind(self->vault, ref, len, out);
 }
 
 int agency_meta_get(agency_t *self, MDB_txn *txn, const char *key, uint64_t *v)
@@ -82,55 +80,34 @@ int agency_meta_put(agency_t *self, MDB_txn *txn, const char *key, uint64_t v)
     return store_put(txn, self->meta, key, strlen(key), b, 8, 0);
 }
 
-static size_t s_ad(uint8_t ad[64], const char *db, const void *key, size_t klen)
+/* Encrypt VAL under case key CK (NULL: the rest key) for database DB, record key KEY (both bound
+ * as associated data), with PREFIX (PLEN bytes, clear) before the ciphertext, and put it. */
+static int s_put_sealed(agency_t *self, MDB_txn *txn, MDB_dbi dbi,
+                        const agency_vault_case_key_t *ck, const char *db, const void *key,
+                        size_t klen, const uint8_t *prefix, size_t plen, const uint8_t *val,
+                        size_t vlen)
 {
-    size_t dl = strlen(db);
-    memcpy(ad, db, dl);
-    memcpy(ad + dl, key, klen);
-    return dl + klen;
-}
-
-/* Encrypt VAL under SECRET for database DB, record key KEY (both bound as associated data), with
- * PREFIX (PLEN bytes, clear) before the ciphertext, and put it. */
-static int s_put_sealed(MDB_txn *txn, MDB_dbi dbi, const uint8_t *secret, const char *db,
-                        const void *key, size_t klen, const uint8_t *prefix, size_t plen,
-                        const uint8_t *val, size_t vlen)
-{
-    uint8_t ad[64];
-    size_t adl = s_ad(ad, db, key, klen);
     uint8_t *enc = NULL;
     size_t elen = 0;
-    int rc = seal_at_rest_encrypt(secret, ad, adl, val, vlen, &enc, &elen);
-    if (rc == 0 && plen) {
-        enc = xrealloc(enc, elen + plen);
-        memmove(enc + plen, enc, elen);
-        memcpy(enc, prefix, plen);
-        elen += plen;
-    }
+    int rc =
+        agency_vault_seal(self->vault, ck, db, key, klen, prefix, plen, val, vlen, &enc, &elen);
     if (rc == 0)
         rc = store_put(txn, dbi, key, klen, enc, elen, 0);
     free(enc);
     return rc;
 }
 
-/* Decrypt IN (a stored value without its clear prefix) under SECRET; *OUT malloc'd (caller
- * wipes and frees). */
-static int s_open_sealed(const uint8_t *secret, const char *db, const void *key, size_t klen,
-                         const uint8_t *in, size_t len, uint8_t **out, size_t *outlen)
-{
-    uint8_t ad[64];
-    size_t adl = s_ad(ad, db, key, klen);
-    return seal_at_rest_decrypt(secret, ad, adl, in, len, out, outlen) == 0 ? 0 : TACNET_ECORRUPT;
-}
-
-static int s_get_sealed(MDB_txn *txn, MDB_dbi dbi, const uint8_t *secret, const char *db,
-                        const void *key, size_t klen, uint8_t **out, size_t *outlen)
+/* Get and decrypt a record under case key CK (NULL: the rest key); *OUT malloc'd (caller wipes
+ * and frees). */
+static int s_get_sealed(agency_t *self, MDB_txn *txn, MDB_dbi dbi,
+                        const agency_vault_case_key_t *ck, const char *db, const void *key,
+                        size_t klen, uint8_t **out, size_t *outlen)
 {
     MDB_val v;
     int rc = store_get(txn, dbi, key, klen, &v);
     if (rc != 0)
         return rc;
-    return s_open_sealed(secret, db, key, klen, v.mv_data, v.mv_size, out, outlen);
+    return agency_vault_open(self->vault, ck, db, key, klen, v.mv_data, v.mv_size, out, outlen);
 }
 
 static void s_free_secret(uint8_t *p, size_t len)
@@ -141,46 +118,51 @@ static void s_free_secret(uint8_t *p, size_t len)
     }
 }
 
+/* Keep the vault's keys readable across an operation on many records (each record would
+ * otherwise unlock and lock them). Returns whether to call s_release: when the hold is refused,
+ * each record's own unlock reports it. */
+static bool s_hold(agency_t *self)
+{
+    return agency_vault_hold(self->vault) == 0;
+}
+
+static void s_release(agency_t *self, bool held)
+{
+    if (held)
+        agency_vault_release(self->vault);
+}
+
 int agency_view_put_rest(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db, const void *key,
                          size_t klen, const uint8_t *val, size_t vlen)
 {
-    return s_put_sealed(txn, dbi, self->rest_key, db, key, klen, NULL, 0, val, vlen);
+    return s_put_sealed(self, txn, dbi, NULL, db, key, klen, NULL, 0, val, vlen);
 }
 
 int agency_view_get_rest(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db, const void *key,
                          size_t klen, uint8_t **out, size_t *outlen)
 {
-    return s_get_sealed(txn, dbi, self->rest_key, db, key, klen, out, outlen);
+    return s_get_sealed(self, txn, dbi, NULL, db, key, klen, out, outlen);
 }
 
-/* Unwrap the key of case BLIND into KEY, the caller's own buffer (the caller wipes it with
- * s_key_done: verifier threads read case records at the same time, so there is no shared
- * scratch), drawing a new one when CREATE and the case has none. Returns 0, TACNET_ENOTFOUND (no key: a shredded
- * or unknown case), TACNET_ECORRUPT, or a store code. */
+/* Unwrap the key of case BLIND into *CK, the caller's own (the caller wipes it with
+ * agency_vault_case_key_wipe: verifier threads read case records at the same time, so there is
+ * no shared scratch), drawing a new one when CREATE and the case has none. Returns 0,
+ * TACNET_ENOTFOUND (no key: a shredded or unknown case), TACNET_ECORRUPT, or a store code. */
 static int s_case_key(agency_t *self, MDB_txn *txn, const uint8_t blind[16], int create,
-                      uint8_t key[SEAL_KEY_BYTES])
+                      agency_vault_case_key_t *ck)
 {
-    uint8_t *k = NULL;
-    size_t n = 0;
-    int rc = s_get_sealed(txn, self->case_keys, self->rest_key, "case_keys", blind, 16, &k, &n);
-    if (rc == 0) {
-        if (n == SEAL_KEY_BYTES)
-            memcpy(key, k, n);
-        else
-            rc = TACNET_ECORRUPT;
-        s_free_secret(k, n);
-        return rc;
-    }
+    MDB_val v;
+    int rc = store_get(txn, self->case_keys, blind, 16, &v);
+    if (rc == 0)
+        return agency_vault_case_key_open(self->vault, blind, v.mv_data, v.mv_size, ck);
     if (rc != TACNET_ENOTFOUND || !create)
         return rc;
-    randombytes_buf(key, SEAL_KEY_BYTES);
-    return s_put_sealed(txn, self->case_keys, self->rest_key, "case_keys", blind, 16, NULL, 0, key,
-                        SEAL_KEY_BYTES);
-}
-
-static void s_key_done(uint8_t key[SEAL_KEY_BYTES])
-{
-    sodium_memzero(key, SEAL_KEY_BYTES);
+    uint8_t *wrapped = NULL;
+    size_t wlen = 0;
+    if ((rc = agency_vault_case_key_new(self->vault, blind, ck, &wrapped, &wlen)) == 0)
+        rc = store_put(txn, self->case_keys, blind, 16, wrapped, wlen, 0);
+    free(wrapped);
+    return rc;
 }
 
 /* Put VAL encrypted under the key of case BLIND (created on first use). */
@@ -188,11 +170,11 @@ static int s_put_case(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db,
                       const uint8_t blind[16], const void *key, size_t klen, const uint8_t *prefix,
                       size_t plen, const uint8_t *val, size_t vlen)
 {
-    uint8_t ck[SEAL_KEY_BYTES];
-    int rc = s_case_key(self, txn, blind, 1, ck);
+    agency_vault_case_key_t ck;
+    int rc = s_case_key(self, txn, blind, 1, &ck);
     if (rc == 0)
-        rc = s_put_sealed(txn, dbi, ck, db, key, klen, prefix, plen, val, vlen);
-    s_key_done(ck);
+        rc = s_put_sealed(self, txn, dbi, &ck, db, key, klen, prefix, plen, val, vlen);
+    agency_vault_case_key_wipe(&ck);
     return rc;
 }
 
@@ -205,10 +187,10 @@ static int s_get_case(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db,
     int rc = store_get(txn, dbi, key, klen, &v);
     if (rc != 0)
         return rc;
-    uint8_t ck[SEAL_KEY_BYTES];
-    if ((rc = s_case_key(self, txn, blind, 0, ck)) == 0)
-        rc = s_open_sealed(ck, db, key, klen, v.mv_data, v.mv_size, out, outlen);
-    s_key_done(ck);
+    agency_vault_case_key_t ck;
+    if ((rc = s_case_key(self, txn, blind, 0, &ck)) == 0)
+        rc = agency_vault_open(self->vault, &ck, db, key, klen, v.mv_data, v.mv_size, out, outlen);
+    agency_vault_case_key_wipe(&ck);
     return rc;
 }
 
@@ -219,11 +201,12 @@ static int s_event_open(agency_t *self, MDB_txn *txn, const uint8_t lk[8], const
     if (v->mv_size < 16)
         return TACNET_ECORRUPT;
     const uint8_t *blind = v->mv_data;
-    uint8_t ck[SEAL_KEY_BYTES];
-    int rc = s_case_key(self, txn, blind, 0, ck);
+    agency_vault_case_key_t ck;
+    int rc = s_case_key(self, txn, blind, 0, &ck);
     if (rc == 0)
-        rc = s_open_sealed(ck, "events", lk, 8, blind + 16, v->mv_size - 16, out, outlen);
-    s_key_done(ck);
+        rc = agency_vault_open(self->vault, &ck, "events", lk, 8, blind + 16, v->mv_size - 16, out,
+                               outlen);
+    agency_vault_case_key_wipe(&ck);
     return rc;
 }
 
@@ -247,8 +230,8 @@ static int s_walk_record(const char *db, const MDB_val *k, const MDB_val *v, voi
         return 0;
     uint8_t *out = NULL;
     size_t outlen = 0;
-    int rc = s_open_sealed(c->self->rest_key, db, k->mv_data, k->mv_size, v->mv_data, v->mv_size,
-                           &out, &outlen);
+    int rc = agency_vault_open(c->self->vault, NULL, db, k->mv_data, k->mv_size, v->mv_data,
+                               v->mv_size, &out, &outlen);
     s_free_secret(out, outlen);
     return rc == 0 ? 0 : TACNET_ECORRUPT;
 }
@@ -379,7 +362,7 @@ static int s_migrate_by_blind(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const c
         uint8_t *v = NULL;
         size_t vl = 0;
         const uint8_t *blind = keys + i * 16;
-        rc = s_get_sealed(txn, dbi, self->rest_key, db, blind, 16, &v, &vl);
+        rc = s_get_sealed(self, txn, dbi, NULL, db, blind, 16, &v, &vl);
         if (rc == 0)
             rc = s_put_case(self, txn, dbi, db, blind, blind, 16, NULL, 0, v, vl);
         s_free_secret(v, vl);
@@ -400,7 +383,7 @@ static int s_migrate_events(agency_t *self, MDB_txn *txn, view_migration_t *m)
         const uint8_t *lk = lks + i * 8;
         uint8_t *rec = NULL;
         size_t rl = 0;
-        rc = s_get_sealed(txn, self->events, self->rest_key, "events", lk, 8, &rec, &rl);
+        rc = s_get_sealed(self, txn, self->events, NULL, "events", lk, 8, &rec, &rl);
         size_t hlen = rc == 0 && rl >= 12 ? bytes_be32_get(rec + 8) : 0;
         Tacnet__Header *h = rc == 0 && rl >= 12 && 12 + hlen <= rl
                                 ? tacnet__header__unpack(NULL, hlen, rec + 12)
@@ -470,37 +453,38 @@ int agency_view_reopen(agency_t *self)
     return store_map_max_set(self->store, self->cfg.map_max);
 }
 
+/* Move an old view to the per-case layout, then walk it (see s_walk). Returns 0 or a code with
+ * WHY. */
+static int s_migrate_and_walk(agency_t *self, char *why, size_t whylen)
+{
+    view_migration_t m = { .self = self };
+    int rc = store_write(self->store, s_migrate, &m);
+    if (rc != 0) {
+        snprintf(why, whylen, "%s: cannot move the view to per-case keys: %s", self->data_dir,
+                 m.why[0] ? m.why : tacnet_strerror(rc));
+        return rc;
+    }
+    if (m.migrated)
+        log_info("view moved to per-case keys: %llu cases, %llu events, %llu identity registers",
+                 (unsigned long long)m.cases, (unsigned long long)m.events,
+                 (unsigned long long)m.identities);
+    return s_walk(self, why, whylen);
+}
+
 int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
 {
     if (s_store_open(self, err) != 0) {
         store_open_why(self->data_dir, "view", *err, why, whylen);
         return *err;
     }
-    /* Storage and index keys derive from the agency's sealing secret, so a copied view is
-     * unreadable without the key file. */
-    self->rest_key = sodium_malloc(SEAL_KEY_BYTES);
-    self->blind_key = sodium_malloc(SEAL_KEY_BYTES);
-    if (!self->rest_key || !self->blind_key)
-        return *err = TACNET_ENOMEM;
-    crypto_generichash(self->rest_key, SEAL_KEY_BYTES, (const uint8_t *)"tacnet-at-rest/1", 16,
-                       self->keys->seal_sk, SEAL_KEY_BYTES);
-    crypto_generichash(self->blind_key, SEAL_KEY_BYTES, (const uint8_t *)"tacnet-blind/1", 14,
-                       self->keys->seal_sk, SEAL_KEY_BYTES);
     if ((*err = store_map_max_set(self->store, self->cfg.map_max)) != 0) {
         snprintf(why, whylen, "%s: map_max_mb: %s", self->data_dir, tacnet_strerror(*err));
         return *err;
     }
-    view_migration_t m = { .self = self };
-    if ((*err = store_write(self->store, s_migrate, &m)) != 0) {
-        snprintf(why, whylen, "%s: cannot move the view to per-case keys: %s", self->data_dir,
-                 m.why[0] ? m.why : tacnet_strerror(*err));
-        return *err;
-    }
-    if (m.migrated)
-        log_info("view moved to per-case keys: %llu cases, %llu events, %llu identity registers",
-                 (unsigned long long)m.cases, (unsigned long long)m.events,
-                 (unsigned long long)m.identities);
-    if ((*err = s_walk(self, why, whylen)) != 0)
+    bool held = s_hold(self);
+    *err = s_migrate_and_walk(self, why, whylen);
+    s_release(self, held);
+    if (*err != 0)
         return *err;
     MDB_txn *txn;
     if (store_read_begin(self->store, &txn) == 0) {
@@ -549,8 +533,10 @@ static int s_case_store(agency_t *self, MDB_txn *txn, const uint8_t blind[16], c
     v[ROUTE_CASE_BYTES + 8] = (uint8_t)rl;
     memcpy(v + ROUTE_CASE_BYTES + 9, r->ref, rl);
     memcpy(v + ROUTE_CASE_BYTES + 9 + rl, r->initials, il);
-    return s_put_case(self, txn, self->cases, "cases", blind, blind, 16, NULL, 0, v,
-                      ROUTE_CASE_BYTES + 9 + rl + il);
+    int rc = s_put_case(self, txn, self->cases, "cases", blind, blind, 16, NULL, 0, v,
+                        ROUTE_CASE_BYTES + 9 + rl + il);
+    sodium_memzero(v, sizeof(v)); /* the clear record: reference and initials */
+    return rc;
 }
 
 int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
@@ -712,7 +698,7 @@ static void s_summary_counts(Tacnet__CaseSummary *s, const casestate_result_t *r
     s->overdue_items = r->overdue_items;
 }
 
-int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts)
+static int s_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts)
 {
     MDB_txn *txn;
     int rc = store_read_begin(self->store, &txn);
@@ -753,7 +739,15 @@ int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_count
     return 0;
 }
 
-int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out)
+int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts)
+{
+    bool held = s_hold(self);
+    int rc = s_list(self, out, with_counts);
+    s_release(self, held);
+    return rc;
+}
+
+static int s_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out)
 {
     uint8_t blind[16];
     agency_view_blind(self, ref, len, blind);
@@ -783,7 +777,15 @@ int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__Sho
     return 0;
 }
 
-int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__FollowReply *out)
+int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out)
+{
+    bool held = s_hold(self);
+    int rc = s_show(self, ref, len, out);
+    s_release(self, held);
+    return rc;
+}
+
+static int s_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__FollowReply *out)
 {
     MDB_txn *txn;
     int rc = store_read_begin(self->store, &txn);
@@ -809,6 +811,14 @@ int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__Fol
     }
     mdb_txn_abort(txn);
     return 0;
+}
+
+int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__FollowReply *out)
+{
+    bool held = s_hold(self);
+    int rc = s_follow(self, after, max, out);
+    s_release(self, held);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ retention */
@@ -946,24 +956,37 @@ static int s_ident_write(MDB_txn *txn, void *arg)
     return rc;
 }
 
-int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n)
+static int s_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n)
 {
     ident_arg_t a = { .self = self, .names = names, .n = n };
     agency_view_blind(self, ref, len, a.blind);
     return store_write(self->store, s_ident_write, &a);
 }
 
+int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n)
+{
+    bool held = s_hold(self);
+    int rc = s_identity_add(self, ref, len, names, n);
+    s_release(self, held);
+    return rc;
+}
+
 policy_register_t *agency_identity_register(agency_t *self, const uint8_t *ref, size_t len)
 {
     uint8_t blind[16];
-    agency_view_blind(self, ref, len, blind);
     policy_register_t *reg = policy_register_new();
+    bool held = s_hold(self);
+    agency_view_blind(self, ref, len, blind);
     MDB_txn *txn;
-    if (store_read_begin(self->store, &txn) != 0)
+    if (store_read_begin(self->store, &txn) != 0) {
+        s_release(self, held);
         return reg;
+    }
     uint8_t *v = NULL;
     size_t n = 0;
-    if (s_get_case(self, txn, self->identity, "identity", blind, blind, 16, &v, &n) == 0) {
+    int rc = s_get_case(self, txn, self->identity, "identity", blind, blind, 16, &v, &n);
+    s_release(self, held);
+    if (rc == 0) {
         for (size_t off = 0; off < n;) {
             const char *name = (const char *)v + off;
             size_t l = strnlen(name, n - off);

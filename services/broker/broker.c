@@ -1059,7 +1059,10 @@ static int s_bind(broker_t *self, char *why, size_t whylen)
     }
     self->router = zmq_socket(self->ctx, ZMQ_ROUTER);
     char z85[SEAL_Z85_BYTES];
-    seal_z85(self->keys->curve_sk, z85);
+    if (seal_keys_curve_z85(self->keys, z85) != 0) {
+        snprintf(why, whylen, "cannot read the broker's CURVE secret key");
+        return TACNET_ECONFIG;
+    }
     int enforce = 1, readback = 0;
     size_t rl = sizeof(readback);
     int rc = zmq_setsockopt(self->router, ZMQ_CURVE_SERVER, &one, sizeof(one));
@@ -1098,7 +1101,10 @@ static int s_bind(broker_t *self, char *why, size_t whylen)
         return TACNET_EIO;
     }
     snprintf(path, sizeof(path), "%s/admin.sock", self->data_dir);
-    chmod(path, 0600);
+    if (chmod(path, 0600) != 0) {
+        snprintf(why, whylen, "cannot make %s owner-only: %s", path, strerror(errno));
+        return TACNET_EPERM;
+    }
     /* Tests and `make run` read the resolved endpoint (port * picks a free one). */
     snprintf(path, sizeof(path), "%s/endpoint", self->data_dir);
     FILE *f = fopen(path, "w");
@@ -1151,7 +1157,16 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
         *err = TACNET_ECONFIG;
         goto fail;
     }
-    self->seal = seal_ctx_new(self->keys);
+    if ((*err = seal_keys_protect(self->keys)) != 0) {
+        snprintf(why, whylen, "%s: cannot lock the secret keys in memory (mprotect)",
+                 cfg->key_path);
+        goto fail;
+    }
+    if (!(self->seal = seal_ctx_new(self->keys))) {
+        snprintf(why, whylen, "%s: cannot set up sealing with this key set", cfg->key_path);
+        *err = TACNET_ENOMEM;
+        goto fail;
+    }
     if (!(self->verifier = verifier_new(0))) {
         snprintf(why, whylen, "cannot start the signature-check threads");
         *err = TACNET_ENOMEM;

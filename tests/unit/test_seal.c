@@ -1,7 +1,9 @@
 /* Unit tests for common/seal.c: known-answer vector, tampering, truncation, recipients, the
- * pairwise cache, key files and their permissions, at-rest encryption and blind indexes. */
+ * pairwise cache, key files and their permissions, at-rest encryption, blind indexes, and
+ * secret keys locked (PROT_NONE) between uses. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1044,4 +1046,155 @@ Test(seal, blind_index_is_deterministic_and_key_dependent)
     uint8_t expect[16];
     crypto_generichash(expect, 16, ref, sizeof ref - 1, k1, 32);
     cr_assert_arr_eq(a, expect, 16, "blind index is keyed BLAKE2b-128");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Secrets locked between uses */
+
+/* Whether the kernel can read LEN bytes at P: write() to a pipe copies from our memory and fails
+ * with EFAULT on a PROT_NONE page instead of raising SIGSEGV (so this works under ASan too). */
+static int s_readable(const void *p, size_t len)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    ssize_t w = write(fds[1], p, len);
+    close(fds[0]);
+    close(fds[1]);
+    return w == (ssize_t)len;
+}
+
+Test(seal, protected_keys_unreadable_between_uses)
+{
+    seal_keys_t *keys = seal_keys_generate(TACNET__AGENCY__SCHOOL, 1);
+    cr_assert_not_null(keys);
+    cr_assert(s_readable(keys->seal_sk, SEAL_KEY_BYTES), "a fresh set is readable");
+    cr_assert_eq(seal_keys_protect(keys), 0);
+    cr_expect(!s_readable(keys->sign_sk, SEAL_SIGN_SK_BYTES), "sign_sk readable while locked");
+    cr_expect(!s_readable(keys->curve_sk, SEAL_KEY_BYTES), "curve_sk readable while locked");
+    cr_expect(!s_readable(keys->seal_sk, SEAL_KEY_BYTES), "seal_sk readable while locked");
+    /* Unlocks nest: the set locks again only with the last lock. */
+    cr_assert_eq(seal_keys_unlock(keys), 0);
+    cr_assert_eq(seal_keys_unlock(keys), 0);
+    cr_expect(s_readable(keys->seal_sk, SEAL_KEY_BYTES));
+    uint8_t pk[SEAL_KEY_BYTES];
+    crypto_scalarmult_base(pk, keys->seal_sk);
+    cr_expect_arr_eq(pk, keys->seal_pk, SEAL_KEY_BYTES);
+    seal_keys_lock(keys);
+    cr_expect(s_readable(keys->seal_sk, SEAL_KEY_BYTES), "locked before the last lock");
+    seal_keys_lock(keys);
+    cr_expect(!s_readable(keys->seal_sk, SEAL_KEY_BYTES), "still readable after the last lock");
+    seal_keys_lock(keys); /* an unmatched lock changes nothing */
+    cr_assert_eq(seal_keys_unlock(keys), 0);
+    cr_expect(s_readable(keys->seal_sk, SEAL_KEY_BYTES));
+    seal_keys_lock(keys);
+    seal_keys_destroy(&keys); /* sodium_free wipes a locked region too */
+}
+
+Test(seal, protected_keys_still_seal_open_save_and_give_curve_z85)
+{
+    world_t w;
+    s_world_init(&w);
+    char z85_before[SEAL_Z85_BYTES], z85_after[SEAL_Z85_BYTES];
+    seal_z85(w.school->curve_sk, z85_before);
+    cr_assert_eq(seal_keys_protect(w.sender), 0);
+    cr_assert_eq(seal_keys_protect(w.school), 0);
+    cr_assert_eq(seal_keys_curve_z85(w.school, z85_after), 0);
+    cr_expect_str_eq(z85_after, z85_before);
+    cr_expect(!s_readable(w.school->curve_sk, SEAL_KEY_BYTES), "curve_z85 left the set open");
+
+    /* A second event from the protected sender; both open at the protected school. */
+    seal_recipient_t r = s_rcpt(w.school);
+    uint8_t *sealed = NULL, sig[SEAL_SIG_BYTES];
+    size_t len = 0;
+    cr_assert_eq(seal_event(w.sctx, w.header, sizeof w.header, w.body, sizeof w.body, &r, 1,
+                            &sealed, &len, sig),
+                 0);
+    cr_assert_eq(seal_verify(w.sender->sign_pk, w.header, sizeof w.header, sealed, len, sig), 0);
+    cr_expect_eq(s_open(w.school_ctx, w.sender->seal_pk, w.header, sizeof w.header, sealed, len),
+                 0);
+    cr_expect_eq(
+        s_open(w.school_ctx, w.sender->seal_pk, w.header, sizeof w.header, w.sealed, w.sealed_len),
+        0);
+    /* A hold across a batch, nested with the calls' own. */
+    cr_assert_eq(seal_ctx_hold(w.school_ctx), 0);
+    for (int i = 0; i < 3; i++)
+        cr_expect_eq(
+            s_open(w.school_ctx, w.sender->seal_pk, w.header, sizeof w.header, sealed, len), 0);
+    seal_ctx_release(w.school_ctx);
+    cr_expect(!s_readable(w.school->seal_sk, SEAL_KEY_BYTES), "the hold left the set open");
+    cr_expect(!s_readable(w.sender->sign_sk, SEAL_SIGN_SK_BYTES), "seal_event left the set open");
+
+    /* Saved from its locked state, the set loads back the same. */
+    char *tmp = s_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/keys/school.key", tmp);
+    cr_assert_eq(seal_keys_save(w.school, path), 0);
+    seal_keys_t *loaded = NULL;
+    char why[256];
+    cr_assert_eq(seal_keys_load(path, &loaded, why, sizeof why), 0, "%s", why);
+    cr_assert_eq(seal_keys_unlock(w.school), 0);
+    cr_expect_arr_eq(loaded->seal_sk, w.school->seal_sk, SEAL_KEY_BYTES);
+    cr_expect_arr_eq(loaded->sign_sk, w.school->sign_sk, SEAL_SIGN_SK_BYTES);
+    seal_keys_lock(w.school);
+    seal_keys_destroy(&loaded);
+    s_rmtree(tmp);
+    free(tmp);
+    free(sealed);
+    s_world_fini(&w);
+}
+
+Test(seal, hand_made_key_set_is_never_locked)
+{
+    seal_keys_t k;
+    memset(&k, 0, sizeof k);
+    k.sign_sk = sodium_malloc(SEAL_SIGN_SK_BYTES);
+    cr_assert_not_null(k.sign_sk);
+    cr_expect_eq(seal_keys_protect(&k), TACNET_EINVAL);
+    cr_expect_eq(seal_keys_unlock(&k), 0);
+    seal_keys_lock(&k);
+    cr_expect(s_readable(k.sign_sk, SEAL_SIGN_SK_BYTES));
+    char z85[SEAL_Z85_BYTES];
+    cr_expect_eq(seal_keys_curve_z85(&k, z85), TACNET_EINVAL, "no CURVE secret");
+    sodium_free(k.sign_sk);
+}
+
+/* Several threads open at once from a protected set with no hold: each call's own unlock and
+ * lock must never lock the keys under another thread still using them. */
+typedef struct open_thread {
+    world_t *w;
+    int failures;
+} open_thread_t;
+
+static void *s_open_loop(void *arg)
+{
+    open_thread_t *t = arg;
+    for (int i = 0; i < 300; i++) {
+        uint8_t *body = NULL;
+        size_t blen = 0;
+        if (seal_open(t->w->social_ctx, t->w->sender->seal_pk, t->w->header, sizeof t->w->header,
+                      t->w->sealed, t->w->sealed_len, &body, &blen) != 0)
+            t->failures++;
+        free(body);
+    }
+    return NULL;
+}
+
+Test(seal, protected_open_from_several_threads)
+{
+    world_t w;
+    s_world_init(&w);
+    cr_assert_eq(seal_keys_protect(w.social), 0);
+    cr_assert_eq(seal_ctx_warm(w.social_ctx, w.sender->seal_pk), 0);
+    pthread_t th[4];
+    open_thread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (open_thread_t){ .w = &w };
+        cr_assert_eq(pthread_create(&th[i], NULL, s_open_loop, &t[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        cr_expect_eq(t[i].failures, 0, "thread %d: %d opens failed", i, t[i].failures);
+    }
+    cr_expect(!s_readable(w.social->seal_sk, SEAL_KEY_BYTES));
+    s_world_fini(&w);
 }
