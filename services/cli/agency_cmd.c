@@ -20,6 +20,10 @@
 #include <sodium.h>
 
 #define AGENCY_TIMEOUT_MS 10000
+/* How long a publish waits for the broker's answer by default (--wait S, --no-wait). */
+#define AGENCY_WAIT_MS 10000
+/* Exit status of a publish the broker has not answered within the wait: still queued. */
+#define AGENCY_EXIT_QUEUED 3
 
 typedef struct {
     const char *target; /* data dir or endpoint */
@@ -140,6 +144,10 @@ int cli_agency_usage(FILE *out)
         "      [--refers-to HEX] [--subject AGENCY] [--level N] [--urgent]\n"
         "      [--body JSON | --body-file F]  (JSON: the KIND's event message)\n"
         "      [--request-key K]  (your id for it: a retry with the same K is queued once)\n"
+        "      [--wait S | --no-wait]  (wait up to S seconds, default 10, for the broker's\n"
+        "      answer; --no-wait returns once the event is queued)\n"
+        "      [--wait S | --no-wait]  (wait up to S seconds, default 10, for the broker's\n"
+        "      answer; --no-wait returns once the event is queued)\n"
         "  decide   --topic T --chosen C --option O... --rationale R --child-view V\n"
         "           --family-view V [--date D]\n"
         "  disagree --refers-to HEX --topic T --reason R --proposed P [--current C] [--urgent]\n"
@@ -166,9 +174,14 @@ int cli_agency_usage(FILE *out)
         "                                     safeguarding_practice_review, police_investigation,\n"
         "                                     subject_access_request)\n"
         "  retention run                      run the retention sweep now, print each verdict\n"
-        "exit status: 0 ok; 1 refused by the daemon or the broker (the error name, reason\n"
-        "and each finding as `field [start,end) kind` are printed); 2 usage error or the\n"
-        "daemon did not answer.\n");
+        "  status ID                          where one of this agency's events stands (ID: a\n"
+        "                                     unique prefix of its msg_id, at least 2 hex digits)\n"
+        "  outbox                             events not yet accepted, and those refused\n"
+        "exit status: 0 ok (a publish: accepted by the broker, or queued with --no-wait);\n"
+        "1 refused by the daemon or the broker (the error name, reason and each finding as\n"
+        "`field [start,end) kind` are printed); 2 usage error or the daemon did not answer;\n"
+        "3 a publish the broker has not answered within the wait: it stays queued and is\n"
+        "sent when it can (`status ID` tells its outcome later).\n");
     return 2;
 }
 
@@ -229,18 +242,129 @@ static void s_show_case(const opts_t *o, const Tacnet__ApiReply *r)
         cli_agency_print_case(stdout, r->show_case, (uint64_t)time(NULL) * 1000);
 }
 
-static void s_show_published(const opts_t *o, const Tacnet__ApiReply *r)
+static void s_recipients(FILE *out, const Tacnet__Agency *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s%s", i ? ", " : "", names_agency(a[i]));
+}
+
+/* Send a publish and say where it stands: accepted (with the broker's seq and who receives
+ * it), refused (the reason, exit 1), or still queued after the wait (exit 3). */
+static int s_publish_send(const opts_t *o, Tacnet__PublishRequest *pub)
+{
+    Tacnet__ApiReply *r = NULL;
+    /* The daemon answers within wait_ms; give the socket a margin beyond that. */
+    int timeout = o->timeout_ms;
+    if (pub->has_wait_ms && (int)pub->wait_ms + 5000 > timeout)
+        timeout = (int)pub->wait_ms + 5000;
+    int sent = tn_client_publish(o->client, pub, &r, timeout);
+    if (!r || o->json || !r->published)
+        return s_finish(o, sent, r, NULL);
+    const Tacnet__PublishReply *p = r->published;
+    char id[33];
+    cli_agency_msgid_hex(id, p->msg_id.data, p->msg_id.len);
+    int status = 0;
+    if (r->code != 0) {
+        cli_agency_print_refusal(stderr, r);
+        fprintf(stderr, "event %s was refused: no other agency received it\n", id);
+        status = 1;
+    } else if (p->has_duplicate && p->duplicate && !p->has_state) {
+        printf("already queued under this request key as %s: not sent again\n", id);
+    } else if (!p->has_state) {
+        printf("queued %s (local seq %llu): not yet sent to the broker; `tacnet --agency NAME "
+               "status %.12s` shows its outcome\n",
+               id, (unsigned long long)p->local_seq, id);
+    } else if (p->state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED) {
+        printf("accepted %s: broker seq %llu%s; ", id, (unsigned long long)p->seq,
+               p->has_duplicate && p->duplicate ? " (already queued under this request key)" : "");
+        if (p->n_recipients) {
+            printf("shared with ");
+            s_recipients(stdout, p->recipients, p->n_recipients);
+            printf("\n");
+        } else {
+            printf("no other agency receives it (none is a member the sharing policy and "
+                   "consent allow)\n");
+        }
+    } else {
+        printf("queued %s: the broker has not answered within %u s. The event is kept and will "
+               "be sent; `tacnet --agency NAME status %.12s` shows its outcome\n",
+               id, pub->wait_ms / 1000, id);
+        status = AGENCY_EXIT_QUEUED;
+    }
+    tn_client_reply_free(&r);
+    return status;
+}
+
+static const char *s_state_name(Tacnet__PublishState s)
+{
+    switch (s) {
+    case TACNET__PUBLISH_STATE__PUBLISH_QUEUED:
+        return "queued";
+    case TACNET__PUBLISH_STATE__PUBLISH_SENT:
+        return "sent";
+    case TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED:
+        return "accepted";
+    case TACNET__PUBLISH_STATE__PUBLISH_REFUSED:
+        return "refused";
+    default:
+        return "unknown";
+    }
+}
+
+static void s_print_status(FILE *out, const Tacnet__EventStatus *e)
+{
+    char id[33];
+    cli_agency_msgid_hex(id, e->msg_id.data, e->msg_id.len);
+    fprintf(out, "%-8s %s %s %.*s", s_state_name(e->state), id,
+            e->has_kind ? names_kind((uint32_t)e->kind) : "-", (int)e->case_ref.len,
+            e->case_ref.data ? (const char *)e->case_ref.data : "");
+    if (e->state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED)
+        fprintf(out, " seq %llu", (unsigned long long)e->seq);
+    if (e->n_recipients) {
+        fputs(" to ", out);
+        s_recipients(out, e->recipients, e->n_recipients);
+    }
+    if (e->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED)
+        fprintf(out, "\n         refused: %s: %s", tacnet_errname(e->code),
+                e->reason && *e->reason ? e->reason : tacnet_strerror(e->code));
+    fputc('\n', out);
+}
+
+static void s_show_status(const opts_t *o, const Tacnet__ApiReply *r)
 {
     (void)o;
-    if (!r->published)
+    if (r->status)
+        s_print_status(stdout, r->status);
+}
+
+static void s_show_outbox(const opts_t *o, const Tacnet__ApiReply *r)
+{
+    (void)o;
+    if (!r->outbox || !r->outbox->n_events) {
+        printf("outbox empty: every event this agency published was accepted by the broker\n");
         return;
-    printf("published ");
-    for (size_t i = 0; i < r->published->msg_id.len; i++)
-        printf("%02x", r->published->msg_id.data[i]);
-    printf(" (local seq %llu)%s\n", (unsigned long long)r->published->local_seq,
-           r->published->has_duplicate && r->published->duplicate
-               ? ", already queued under this request key: not sent again"
-               : "");
+    }
+    for (size_t i = 0; i < r->outbox->n_events; i++)
+        s_print_status(stdout, r->outbox->events[i]);
+}
+
+/* `status ID` (a unique prefix of the msg_id's hex) and `outbox`. */
+static int s_status(opts_t *o, const char *id)
+{
+    Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
+    Tacnet__StatusRequest st = TACNET__STATUS_REQUEST__INIT;
+    Tacnet__OutboxRequest ob = TACNET__OUTBOX_REQUEST__INIT;
+    if (id) {
+        st.msg_id = (char *)id;
+        req.op_case = TACNET__API_REQUEST__OP_STATUS;
+        req.status = &st;
+    } else {
+        req.op_case = TACNET__API_REQUEST__OP_OUTBOX;
+        req.outbox = &ob;
+    }
+    Tacnet__ApiReply *reply = NULL;
+    int rc = tn_client_call(o->client, &req, &reply, o->timeout_ms);
+    return s_finish(o, rc, reply, id ? s_show_status : s_show_outbox);
 }
 
 static void s_show_imported(const opts_t *o, const Tacnet__ApiReply *r)
@@ -331,6 +455,7 @@ static json_t *s_action_json(const char *value)
 
 typedef struct {
     Tacnet__PublishRequest pub;
+    int wait_ms; /* 0: --no-wait */
     uint8_t refers_to[64];
     json_t *event; /* the KIND's event message */
     const char *kind_name;
@@ -346,10 +471,14 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
         p->pub.has_urgent = p->pub.urgent = 1;
         return 1;
     }
+    if (strcmp(flag, "--no-wait") == 0) {
+        p->wait_ms = 0;
+        return 1;
+    }
     static const char *const valued[] = { "--case",      "--initials",        "--sensitivity",
                                           "--basis",     "--override-reason", "--refers-to",
                                           "--subject",   "--level",           "--body",
-                                          "--body-file", "--request-key" };
+                                          "--body-file", "--request-key",     "--wait" };
     size_t k = 0;
     while (k < N_OF(valued) && strcmp(flag, valued[k]) != 0)
         k++;
@@ -410,6 +539,13 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
         p->pub.request_key.data = (uint8_t *)v;
         p->pub.request_key.len = strlen(v);
         return 1;
+    case 11: {
+        uint32_t secs;
+        if (s_parse_u32(v, &secs) != 0 || secs < 1 || secs > 600)
+            return s_usage_error("--wait: \"%s\" is not a number of seconds from 1 to 600", v);
+        p->wait_ms = (int)secs * 1000;
+        return 1;
+    }
     default: { /* --body, --body-file */
         json_error_t jerr;
         json_decref(p->event);
@@ -426,7 +562,7 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
 /* Parse the flags of `publish KIND` (SHORTHAND NULL) or of a shorthand, then send. */
 static int s_publish(opts_t *o, const char *shorthand, const char *kind, int argc, char **argv)
 {
-    publish_t p = { .pub = TACNET__PUBLISH_REQUEST__INIT };
+    publish_t p = { .pub = TACNET__PUBLISH_REQUEST__INIT, .wait_ms = AGENCY_WAIT_MS };
     int e, rc = 2;
     Tacnet__Body *body = NULL;
     if (names_enum_parse(&tacnet__event_kind__descriptor, kind, &e) != 0 || e == 0) {
@@ -505,9 +641,11 @@ static int s_publish(opts_t *o, const char *shorthand, const char *kind, int arg
         goto fail;
     }
     p.pub.body = body;
-    Tacnet__ApiReply *reply = NULL;
-    int sent = tn_client_publish(o->client, &p.pub, &reply, o->timeout_ms);
-    rc = s_finish(o, sent, reply, s_show_published);
+    if (p.wait_ms > 0) {
+        p.pub.has_wait_ms = 1;
+        p.pub.wait_ms = (uint32_t)p.wait_ms;
+    }
+    rc = s_publish_send(o, &p.pub);
 fail:
     if (body)
         protobuf_c_message_free_unpacked(&body->base, NULL);
@@ -665,6 +803,10 @@ static int s_command(opts_t *o, int argc, char **argv)
         return s_follow(o, argc - 1, argv + 1);
     if (strcmp(cmd, "inbox") == 0 && (argc == 1 || (argc == 3 && strcmp(argv[1], "--role") == 0)))
         return s_inbox(o, argc == 3 ? argv[2] : NULL);
+    if (strcmp(cmd, "status") == 0 && argc == 2)
+        return s_status(o, argv[1]);
+    if (strcmp(cmd, "outbox") == 0 && argc == 1)
+        return s_status(o, NULL);
     if (strcmp(cmd, "publish") == 0 && argc >= 2)
         return s_publish(o, NULL, argv[1], argc - 2, argv + 2);
     for (size_t i = 0; i < N_OF(s_shorthands); i++) {

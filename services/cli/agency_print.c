@@ -91,6 +91,17 @@ int cli_agency_print_reply(FILE *out, int json, const Tacnet__ApiReply *reply)
     return 1;
 }
 
+void cli_agency_msgid_hex(char out[33], const uint8_t *id, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = len < 16 ? len : 16;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[id[i] >> 4];
+        out[2 * i + 1] = hex[id[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
 void cli_agency_print_refusal(FILE *out, const Tacnet__ApiReply *reply)
 {
     fprintf(out, "refused: %s (%s)", tacnet_errname(reply->code), tacnet_strerror(reply->code));

@@ -17,6 +17,9 @@
  * "  field [start,end) kind". */
 void cli_agency_print_refusal(FILE *out, const Tacnet__ApiReply *reply);
 
+/* Write ID (LEN bytes, at most 16) as lowercase hex into OUT (33 bytes). */
+void cli_agency_msgid_hex(char out[33], const uint8_t *id, size_t len);
+
 /* The part of every command's answer that does not depend on the command: REPLY as JSON on OUT
  * when JSON is set, and its refusal, if any, on stderr. Returns 0 when the daemon accepted the
  * request, 1 when it refused it (the command's exit status). */
