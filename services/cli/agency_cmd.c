@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sodium.h>
 
@@ -27,6 +28,7 @@
 
 typedef struct {
     const char *target; /* data dir or endpoint */
+    int agency;         /* Tacnet__Agency of --agency NAME */
     int json;
     int timeout_ms;
     tn_client_t *client;
@@ -455,7 +457,8 @@ static json_t *s_action_json(const char *value)
 
 typedef struct {
     Tacnet__PublishRequest pub;
-    int wait_ms; /* 0: --no-wait */
+    int wait_ms;            /* 0: --no-wait */
+    const char *refers_hex; /* --refers-to as typed: a msg_id or a unique prefix */
     uint8_t refers_to[64];
     json_t *event; /* the KIND's event message */
     const char *kind_name;
@@ -516,10 +519,11 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
         p->pub.override_reason = e;
         return 1;
     case 5:
-        p->pub.has_refers_to = 1;
-        p->pub.refers_to.data = p->refers_to;
-        if (s_hex(v, p->refers_to, sizeof(p->refers_to), &p->pub.refers_to.len) != 0)
-            return s_usage_error("--refers-to: \"%s\" is not a hex msg_id", v);
+        if (strlen(v) < 2 || strlen(v) > 32 || strspn(v, "0123456789abcdefABCDEF") != strlen(v))
+            return s_usage_error("--refers-to: \"%s\" is not a msg_id or a prefix of one (2 to "
+                                 "32 hex digits)",
+                                 v);
+        p->refers_hex = v;
         return 1;
     case 6:
         p->pub.has_subject_agency = 1;
@@ -557,6 +561,69 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
         return 1;
     }
     }
+}
+
+/* Does ID (msg_id bytes) match PREFIX (hex), either from its start or from its short id? */
+static int s_id_matches(const ProtobufCBinaryData *id, const char *prefix)
+{
+    char hex[33];
+    cli_agency_msgid_hex(hex, id->data, id->len);
+    size_t n = strlen(prefix);
+    if (strncasecmp(hex, prefix, n) == 0)
+        return 1;
+    return id->len == 16 && n <= 32 - 2 * CLI_SHORT_ID_FROM &&
+           strncasecmp(hex + 2 * CLI_SHORT_ID_FROM, prefix, n) == 0;
+}
+
+static void s_id_candidate(const ProtobufCBinaryData *id, const char *prefix, uint8_t found[][16],
+                           size_t *n, size_t cap)
+{
+    if (id->len != 16 || !s_id_matches(id, prefix))
+        return;
+    for (size_t i = 0; i < *n; i++)
+        if (memcmp(found[i], id->data, 16) == 0)
+            return;
+    if (*n < cap)
+        memcpy(found[*n], id->data, 16);
+    (*n)++;
+}
+
+/* Resolve PREFIX (hex, as typed after --refers-to) to one msg_id among the events and
+ * escalations of CASE_REF, as git resolves an abbreviated commit: a whole id is taken as it is;
+ * a prefix of an id or of its short id must match exactly one. Returns 0, 1 (refused: printed)
+ * or 2 (no answer from the daemon: printed). */
+static int s_resolve_id(const opts_t *o, const char *case_ref, const char *prefix, uint8_t out[16])
+{
+    size_t len;
+    if (strlen(prefix) == 32)
+        return s_hex(prefix, out, 16, &len) == 0 ? 0 : 1;
+    Tacnet__ApiReply *r = NULL;
+    int rc = tn_client_case(o->client, case_ref, &r, o->timeout_ms);
+    if (!r || r->code != 0 || !r->show_case)
+        return s_finish(o, rc, r, NULL);
+    uint8_t found[8][16];
+    size_t n = 0;
+    for (size_t i = 0; i < r->show_case->n_timeline; i++)
+        s_id_candidate(&r->show_case->timeline[i]->header->msg_id, prefix, found, &n, 8);
+    const Tacnet__CaseState *st = r->show_case->state;
+    for (size_t i = 0; st && i < st->n_escalations; i++)
+        s_id_candidate(&st->escalations[i]->escalation_id, prefix, found, &n, 8);
+    tn_client_reply_free(&r);
+    if (n == 1) {
+        memcpy(out, found[0], 16);
+        return 0;
+    }
+    if (n == 0)
+        fprintf(stderr,
+                "refused: E_NOTFOUND (not found): no event or escalation of %s has an id "
+                "starting %s\n",
+                case_ref, prefix);
+    else
+        fprintf(stderr,
+                "refused: E_INVAL (invalid argument): %s is ambiguous in %s: %zu events "
+                "match; give more digits\n",
+                prefix, case_ref, n);
+    return 1;
 }
 
 /* Parse the flags of `publish KIND` (SHORTHAND NULL) or of a shorthand, then send. */
@@ -632,6 +699,16 @@ static int s_publish(opts_t *o, const char *shorthand, const char *kind, int arg
         s_usage_error("%s needs --case REF and --initials XX", shorthand ? shorthand : "publish");
         goto fail;
     }
+    if (p.refers_hex) {
+        char ref[64];
+        snprintf(ref, sizeof(ref), "%.*s", (int)p.pub.case_ref.len, (char *)p.pub.case_ref.data);
+        if ((rc = s_resolve_id(o, ref, p.refers_hex, p.refers_to)) != 0)
+            goto fail;
+        p.pub.has_refers_to = 1;
+        p.pub.refers_to.data = p.refers_to;
+        p.pub.refers_to.len = 16;
+        rc = 2;
+    }
     char why[320];
     json_t *wrapped = json_pack("{s:O}", p.kind_name, p.event);
     body = (Tacnet__Body *)pbjson_to_message(&tacnet__body__descriptor, wrapped, why, sizeof(why));
@@ -699,8 +776,40 @@ static int s_follow(opts_t *o, int argc, char **argv)
     return 0;
 }
 
-/* The escalations inbox: every open escalation in this agency's cases, or only those waiting on
- * ROLE (practitioner, line_manager, dsl, partnership_lead), with the time left. */
+/* Is AGENCY in the list A (N entries)? */
+static int s_has_agency(const Tacnet__Agency *a, size_t n, int agency)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((int)a[i] == agency)
+            return 1;
+    return 0;
+}
+
+/* One inbox line: urgency, case, stage, whom it waits on, time left, short id, topic; "yours"
+ * when it waits on ROLE. */
+static void s_inbox_line(const char *ref, const Tacnet__EscalationView *e, int role, uint64_t now)
+{
+    char left[64] = "no deadline yet";
+    if (e->deadline_ms)
+        cli_agency_time_left(left, sizeof(left), e->deadline_ms, now);
+    const char *waits =
+        e->has_audience ? names_enum(&tacnet__role__descriptor, (int)e->audience) : "-";
+    printf("%s%-16s stage %u waits on %-16s %-20s ", e->urgent ? "URGENT " : "       ", ref,
+           e->stage, waits, left);
+    cli_agency_print_short_id(stdout, &e->escalation_id);
+    printf(" raised by %s", e->has_raised_by ? names_agency(e->raised_by) : "the broker");
+    if (e->disagreement && e->disagreement->topic && *e->disagreement->topic)
+        printf(": %s", e->disagreement->topic);
+    if (role && e->has_audience && (int)e->audience == role)
+        printf("  <- yours to answer");
+    putchar('\n');
+}
+
+/* The escalations inbox: every open escalation in which this agency is a party, raised it, or
+ * leads the case, with what it waits on and the time left. With ROLE (practitioner,
+ * line_manager, dsl, partnership_lead, lead_professional) those waiting on that role are
+ * marked; the others are listed too, since a role answers for its agency's escalations at every
+ * stage. */
 static int s_inbox(opts_t *o, const char *role_name)
 {
     int role = 0;
@@ -714,7 +823,7 @@ static int s_inbox(opts_t *o, const char *role_name)
         return s_finish(o, rc, cases, NULL);
     uint64_t now = (uint64_t)time(NULL) * 1000;
     json_t *all = o->json ? json_array() : NULL;
-    size_t shown = 0;
+    size_t shown = 0, yours = 0;
     for (size_t i = 0; cases->cases && i < cases->cases->n_cases; i++) {
         const Tacnet__CaseSummary *c = cases->cases->cases[i];
         if (!c->open_escalations)
@@ -728,28 +837,23 @@ static int s_inbox(opts_t *o, const char *role_name)
             continue;
         }
         const Tacnet__CaseState *st = r->show_case->state;
+        int lead = c->has_lead && (int)c->lead == o->agency;
         for (size_t k = 0; k < st->n_escalations; k++) {
             const Tacnet__EscalationView *e = st->escalations[k];
-            if (e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED ||
-                (role && (int)e->audience != role))
+            if (e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED)
+                continue;
+            if (!lead && !s_has_agency(e->parties, e->n_parties, o->agency) &&
+                !(e->has_raised_by && (int)e->raised_by == o->agency))
                 continue;
             shown++;
+            yours += role && e->has_audience && (int)e->audience == role;
             if (all) {
                 json_t *j = pbjson_from_message(&e->base);
                 json_object_set_new(j, "case_ref", json_string(ref));
                 json_array_append_new(all, j);
-                continue;
+            } else {
+                s_inbox_line(ref, e, role, now);
             }
-            char left[64] = "no deadline yet";
-            if (e->deadline_ms)
-                cli_agency_time_left(left, sizeof(left), e->deadline_ms, now);
-            printf("%s%-16s stage %u %-14s %-20s ", e->urgent ? "URGENT " : "       ", ref,
-                   e->stage,
-                   e->has_audience ? names_enum(&tacnet__role__descriptor, (int)e->audience) : "-",
-                   left);
-            for (size_t b = 0; b < 4 && b < e->escalation_id.len; b++)
-                printf("%02x", e->escalation_id.data[b]);
-            printf(" raised by %s\n", e->has_raised_by ? names_agency(e->raised_by) : "the broker");
         }
         tn_client_reply_free(&r);
     }
@@ -759,7 +863,11 @@ static int s_inbox(opts_t *o, const char *role_name)
         fputc('\n', stdout);
         json_decref(all);
     } else if (!shown) {
-        printf("nothing waiting%s%s\n", role_name ? " on " : "", role_name ? role_name : "");
+        printf("no open escalation involves %s\n", names_agency((uint32_t)o->agency));
+    } else if (role_name) {
+        printf("%zu open escalation%s involve%s %s; %zu wait%s on %s now\n", shown,
+               shown == 1 ? "" : "s", shown == 1 ? "s" : "", names_agency((uint32_t)o->agency),
+               yours, yours == 1 ? "s" : "", role_name);
     }
     return 0;
 }
@@ -857,6 +965,8 @@ int cli_agency_main(int argc, char **argv)
     if (sodium_init() < 0)
         return 2;
     int err = 0;
+    if (names_enum_parse(&tacnet__agency__descriptor, agency, &o.agency) != 0)
+        return 2;
     o.target = data_dir;
     o.client = tn_client_new(data_dir, &err);
     if (!o.client) {

@@ -48,9 +48,12 @@ static void s_bytes(FILE *out, const ProtobufCBinaryData *b)
         fputc(b->data[i] >= 0x20 && b->data[i] < 0x7f ? b->data[i] : '?', out);
 }
 
-static void s_hex8(FILE *out, const ProtobufCBinaryData *b)
+void cli_agency_print_short_id(FILE *out, const ProtobufCBinaryData *b)
 {
-    for (size_t i = 0; i < b->len && i < 4; i++)
+    /* A msg_id opens with its 6-byte creation time, shared by everything sent in the same
+     * millisecond and alike for a whole day: the short id is the random part that follows. */
+    size_t from = b->len == 16 ? CLI_SHORT_ID_FROM : 0;
+    for (size_t i = from; i < b->len && i < from + 4; i++)
         fprintf(out, "%02x", b->data[i]);
 }
 
@@ -223,7 +226,7 @@ void cli_agency_print_entry(FILE *out, const Tacnet__TimelineEntry *e, int with_
         fprintf(out, " stage=%u", h->escalation_stage);
     if (h->has_refers_to) {
         fputs(" re=", out);
-        s_hex8(out, &h->refers_to);
+        cli_agency_print_short_id(out, &h->refers_to);
     }
     if (h->has_override_reason && h->override_reason)
         fprintf(out, " OVERRIDE=%s",
@@ -231,7 +234,7 @@ void cli_agency_print_entry(FILE *out, const Tacnet__TimelineEntry *e, int with_
     if (e->body)
         s_key_values(out, e->body);
     fputs("  id=", out);
-    s_hex8(out, &h->msg_id);
+    cli_agency_print_short_id(out, &h->msg_id);
     fputc('\n', out);
 }
 
@@ -313,7 +316,7 @@ static void s_escalations(FILE *out, const Tacnet__CaseState *st, uint64_t now_m
         const Tacnet__EscalationView *e = st->escalations[i];
         int closed = e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED;
         fprintf(out, "  %s", closed ? "closed   " : (e->urgent ? "URGENT   " : "         "));
-        s_hex8(out, &e->escalation_id);
+        cli_agency_print_short_id(out, &e->escalation_id);
         if (e->has_raised_by)
             fprintf(out, " raised by %s", names_agency(e->raised_by));
         else if (e->automatic)
@@ -374,7 +377,7 @@ void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t 
             fprintf(out, "  %s", d->label);
         if (d->has_ref) {
             fputs("  ref=", out);
-            s_hex8(out, &d->ref);
+            cli_agency_print_short_id(out, &d->ref);
         }
         fputc('\n', out);
     }
