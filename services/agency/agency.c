@@ -1,6 +1,7 @@
 /* agency: the daemon's loop, the sync with the broker and the outbox; what front ends read. */
 #include "internal.h"
 #include "agency/outbox.h"
+#include "agency/outcome.h"
 #include "agency/sweep.h"
 #include "agency/vault.h"
 #include "err.h"
@@ -70,6 +71,7 @@ typedef struct {
     const uint8_t *msg_id;
     int code; /* 0: PUBACK, else the NACK code */
     const char *reason;
+    uint64_t seq; /* PUBACK: the broker's seq */
 } outbox_done_t;
 
 static int s_outbox_done(MDB_txn *txn, void *arg)
@@ -94,6 +96,8 @@ static int s_outbox_done(MDB_txn *txn, void *arg)
         free(d);
         if (rc != 0)
             return rc;
+    } else if ((rc = agency_outcome_accepted(self, txn, o->msg_id, seq, o->seq)) != 0) {
+        return rc;
     }
     if ((rc = store_del(txn, self->outbox, key, 8)) != 0 && rc != TACNET_ENOTFOUND)
         return rc;
@@ -117,9 +121,11 @@ static void s_on_puback(agency_t *self, const wire_msg_t *m)
         return;
     }
     FAULT_POINT("agency.before_puback_commit");
-    outbox_done_t o = { self, a->msg_id.data, 0, "" };
+    outbox_done_t o = { self, a->msg_id.data, 0, "", a->seq };
     if (store_write(self->store, s_outbox_done, &o) != 0)
         log_error("could not settle a PUBACK; it will be resent and deduplicated");
+    else
+        agency_outcome_settled(self, a->msg_id.data);
     if (self->in_flight)
         self->in_flight--;
     if (self->send_window < self->cfg.window)
@@ -159,9 +165,11 @@ static void s_on_nack(agency_t *self, const wire_msg_t *m)
         char hex[33];
         wire_msgid_hex(n->msg_id.data, 16, hex);
         log_warn("broker refused %s: %s", hex, tacnet_errname(n->code));
-        outbox_done_t o = { self, n->msg_id.data, n->code, n->reason ? n->reason : "" };
+        outbox_done_t o = { self, n->msg_id.data, n->code, n->reason ? n->reason : "", 0 };
         if (store_write(self->store, s_outbox_done, &o) != 0)
             log_error("could not record a refusal");
+        else
+            agency_outcome_settled(self, n->msg_id.data);
         if (self->in_flight)
             self->in_flight--;
     } else {
@@ -558,6 +566,7 @@ static int s_read_endpoint(agency_t *self);
 
 static void s_tick(agency_t *self)
 {
+    agency_outcome_tick(self);
     uint64_t now = clock_mono_ms();
     if (self->quota_until_ms && now >= self->quota_until_ms) {
         self->quota_until_ms = 0;
@@ -816,6 +825,7 @@ void agency_destroy(agency_t **self_p)
     if (!self_p || !*self_p)
         return;
     agency_t *self = *self_p;
+    agency_outcome_drop_all(self);
     if (self->dealer)
         zmq_close(self->dealer);
     if (self->api)

@@ -1,6 +1,7 @@
 /* api: the local API: one ApiRequest from the ipc socket, dispatched to its handler (the publish
  * path is publish.c), and its ApiReply sent back and freed. */
 #include "internal.h"
+#include "agency/outcome.h"
 #include "agency/sweep.h"
 #include "agency/accounts.h"
 #include "err.h"
@@ -12,6 +13,8 @@
 #include <zmq.h>
 
 #define API_MAX_REQUEST (256 * 1024)
+/* The longest a caller may ask a publish to wait for the broker's answer. */
+#define API_MAX_WAIT_MS 600000u
 
 /* ------------------------------------------------------------------ dispatch */
 
@@ -99,6 +102,12 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
     case TACNET__API_REQUEST__OP_HOLD:
         agency_hold_handle(self, req->hold, reply);
         return;
+    case TACNET__API_REQUEST__OP_STATUS:
+        agency_outcome_status_request(self, req->status, reply);
+        return;
+    case TACNET__API_REQUEST__OP_OUTBOX:
+        agency_outcome_outbox_request(self, req->outbox, reply);
+        return;
     case TACNET__API_REQUEST__OP_RETENTION_RUN: {
         char why[160] = "";
         reply->retention = xcalloc(1, sizeof(*reply->retention));
@@ -116,6 +125,78 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
     }
     if (rc != 0)
         agency_reply_error(reply, rc, "%s", tacnet_strerror(rc));
+}
+
+/* Send REPLY to the client whose routing id is RID. */
+static void s_send(agency_t *self, const void *rid, size_t rid_len, Tacnet__ApiReply *reply)
+{
+    size_t rlen;
+    uint8_t *buf = wire_pack(&reply->base, &rlen);
+    zmq_send(self->api, rid, rid_len, ZMQ_SNDMORE);
+    zmq_send(self->api, "", 0, ZMQ_SNDMORE);
+    zmq_send(self->api, buf, rlen, ZMQ_DONTWAIT);
+    sodium_memzero(buf, rlen);
+    free(buf);
+}
+
+/* A publish whose caller waits for the broker's answer: where and what to answer. */
+typedef struct {
+    void *rid;
+    size_t rid_len;
+    uint64_t req_id;
+    Tacnet__PublishReply *published; /* the queued reply, completed with the outcome */
+} api_wait_t;
+
+static void s_publish_answered(agency_t *self, void *arg, const Tacnet__EventStatus *st)
+{
+    api_wait_t *w = arg;
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    reply.id = w->req_id;
+    reply.result_case = TACNET__API_REPLY__RESULT_PUBLISHED;
+    reply.published = w->published;
+    if (st) {
+        w->published->has_state = 1;
+        w->published->state = st->state;
+        if (st->state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED) {
+            w->published->has_seq = 1;
+            w->published->seq = st->seq;
+        } else if (st->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED) {
+            agency_reply_error(&reply, st->code, "refused by the broker: %s",
+                               st->reason && *st->reason ? st->reason : tacnet_strerror(st->code));
+        }
+        s_send(self, w->rid, w->rid_len, &reply);
+    }
+    agency_reply_free(&reply);
+    free(w->rid);
+    free(w);
+}
+
+/* Hold REPLY (a queued publish) until the broker answers or WAIT_MS pass. Returns 1 when the
+ * reply is now the waiter's to send, 0 when it must be sent now as it is. */
+static int s_publish_wait(agency_t *self, const zmq_msg_t *rid, Tacnet__ApiReply *reply,
+                          uint32_t wait_ms)
+{
+    if (reply->code != 0 || !reply->published || reply->published->msg_id.len != 16)
+        return 0;
+    api_wait_t *w = xcalloc(1, sizeof(*w));
+    w->rid_len = zmq_msg_size(rid);
+    w->rid = xmalloc(w->rid_len ? w->rid_len : 1);
+    memcpy(w->rid, zmq_msg_data((zmq_msg_t *)rid), w->rid_len);
+    w->req_id = reply->id;
+    w->published = reply->published;
+    uint8_t msg_id[16];
+    memcpy(msg_id, w->published->msg_id.data, 16);
+    reply->published = NULL;
+    reply->result_case = TACNET__API_REPLY__RESULT__NOT_SET;
+    if (agency_outcome_wait(self, msg_id, wait_ms < API_MAX_WAIT_MS ? wait_ms : API_MAX_WAIT_MS,
+                            s_publish_answered, w) == 0)
+        return 1;
+    /* Too many waiting: answer now, queued, as a caller that did not wait would hear. */
+    reply->published = w->published;
+    reply->result_case = TACNET__API_REPLY__RESULT_PUBLISHED;
+    free(w->rid);
+    free(w);
+    return 0;
 }
 
 void agency_api_handle(agency_t *self)
@@ -139,6 +220,7 @@ void agency_api_handle(agency_t *self)
     if (n == 3 && zmq_msg_size(&frames[1]) == 0) {
         Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
         int err = 0;
+        uint32_t wait_ms = 0;
         size_t len = zmq_msg_size(&frames[2]);
         Tacnet__ApiRequest *req =
             len <= API_MAX_REQUEST
@@ -150,16 +232,13 @@ void agency_api_handle(agency_t *self)
                                "request is not a valid ApiRequest");
         } else {
             reply.id = req->id;
+            if (req->op_case == TACNET__API_REQUEST__OP_PUBLISH && req->publish->has_wait_ms)
+                wait_ms = req->publish->wait_ms;
             s_dispatch(self, req, &reply);
             wire_free(&req->base);
         }
-        size_t rlen;
-        uint8_t *buf = wire_pack(&reply.base, &rlen);
-        zmq_send(self->api, zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), ZMQ_SNDMORE);
-        zmq_send(self->api, "", 0, ZMQ_SNDMORE);
-        zmq_send(self->api, buf, rlen, ZMQ_DONTWAIT);
-        sodium_memzero(buf, rlen);
-        free(buf);
+        if (!(wait_ms && s_publish_wait(self, &frames[0], &reply, wait_ms)))
+            s_send(self, zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), &reply);
         agency_reply_free(&reply);
     }
     for (int i = 0; i < n; i++)

@@ -34,6 +34,7 @@ struct agency {
         quarantine, audit, api_ids;
     MDB_dbi users, sessions, logins, tokens;        /* accounts.c */
     MDB_dbi case_keys, holds, tombstones;           /* per-case keys; sweep.c */
+    MDB_dbi settled;                                /* accepted publishes; outcome.c */
     agency_poll_source_t poll[AGENCY_POLL_SOURCES]; /* agency_poll_add: the dashboard's */
     size_t n_poll;
     roster_t *roster;
@@ -54,6 +55,8 @@ struct agency {
     unsigned send_window;    /* PUBLISHes in flight at most: cfg.window, halved by E_QUOTA */
     uint64_t quota_until_ms; /* after an E_QUOTA NACK: no PUBLISH before this (monotonic) */
     uint64_t last_pong_ms, next_ping_ms, hello_sent_ms;
+    struct agency_waiter *waiters; /* outcome.c: callers waiting for the broker's answer */
+    size_t n_waiters;
 };
 
 /* view.c ------------------------------------------------------------------ */

@@ -1,6 +1,7 @@
 /* outbox: encoders and decoders of the outbox records (layout in outbox.h). */
 #include "agency/outbox.h"
 
+#include "bytes.h"
 #include "err.h"
 #include "seal.h"
 #include "store.h"
@@ -8,25 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void s_be32_put(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t s_be32_get(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 uint8_t *agency_outbox_encode(const agency_outbox_record_t *rec, size_t *len)
 {
     size_t n = 4 + rec->hlen + 4 + rec->slen + SEAL_SIG_BYTES;
     uint8_t *v = xmalloc(n), *p = v;
-    s_be32_put(p, (uint32_t)rec->hlen);
+    bytes_be32_put(p, (uint32_t)rec->hlen);
     memcpy(p + 4, rec->header, rec->hlen);
     p += 4 + rec->hlen;
-    s_be32_put(p, (uint32_t)rec->slen);
+    bytes_be32_put(p, (uint32_t)rec->slen);
     memcpy(p + 4, rec->sealed, rec->slen);
     p += 4 + rec->slen;
     memcpy(p, rec->sig, SEAL_SIG_BYTES);
@@ -38,10 +28,10 @@ int agency_outbox_decode(const uint8_t *buf, size_t len, agency_outbox_record_t 
 {
     if (!buf || len < 4 + 4 + SEAL_SIG_BYTES)
         return TACNET_ECORRUPT;
-    size_t hlen = s_be32_get(buf);
+    size_t hlen = bytes_be32_get(buf);
     if (4 + hlen + 4 > len)
         return TACNET_ECORRUPT;
-    size_t slen = s_be32_get(buf + 4 + hlen);
+    size_t slen = bytes_be32_get(buf + 4 + hlen);
     if (4 + hlen + 4 + slen + SEAL_SIG_BYTES != len)
         return TACNET_ECORRUPT;
     out->header = buf + 4;
@@ -91,7 +81,7 @@ uint8_t *agency_outbox_dead_encode(int code, const char *reason, uint64_t sender
     size_t rl = strlen(reason);
     size_t n = 4 + rl + 1 + 8;
     uint8_t *d = xmalloc(n);
-    s_be32_put(d, (uint32_t)code);
+    bytes_be32_put(d, (uint32_t)code);
     memcpy(d + 4, reason, rl + 1);
     store_u64_put(d + 5 + rl, sender_seq);
     *len = n;
@@ -106,8 +96,28 @@ int agency_outbox_dead_decode(const uint8_t *buf, size_t len, int *code, const c
     const uint8_t *nul = memchr(buf + 4, 0, len - 4 - 8);
     if (!nul || (size_t)(nul - buf) + 1 + 8 != len)
         return TACNET_ECORRUPT;
-    *code = (int)s_be32_get(buf);
+    *code = (int)bytes_be32_get(buf);
     *reason = (const char *)buf + 4;
     *sender_seq = store_u64_get(nul + 1);
+    return 0;
+}
+
+void agency_outbox_settled_encode(uint8_t out[AGENCY_OUTBOX_SETTLED_BYTES],
+                                  const agency_outbox_settled_t *s)
+{
+    store_u64_put(out, s->seq);
+    store_u64_put(out + 8, s->settled_ms);
+    bytes_be32_put(out + 16, s->recipients);
+    bytes_be32_put(out + 20, s->kind);
+}
+
+int agency_outbox_settled_decode(const uint8_t *buf, size_t len, agency_outbox_settled_t *out)
+{
+    if (!buf || len != AGENCY_OUTBOX_SETTLED_BYTES)
+        return TACNET_ECORRUPT;
+    out->seq = store_u64_get(buf);
+    out->settled_ms = store_u64_get(buf + 8);
+    out->recipients = bytes_be32_get(buf + 16);
+    out->kind = bytes_be32_get(buf + 20);
     return 0;
 }

@@ -4,7 +4,7 @@
  * settles it (agency.c): a PUBACK deletes it, a NACK turns it into a dead letter. Whatever
  * happens in between (a crash, a restarted broker, an E_QUOTA pause) the outbox is resent in
  * sender_seq order, byte for byte as it was signed, so every reader and writer of these records
- * goes through the encoders and decoders below. Four databases of the view hold them; every
+ * goes through the encoders and decoders below. Five databases of the view hold them; every
  * integer is big-endian:
  *
  *   outbox      sender_seq(8) -> hlen(4) header slen(4) sealed sig(64)
@@ -18,6 +18,11 @@
  *                                while it has some)
  *   dead        msg_id(16) -> code(4) reason NUL sender_seq(8)
  *                                a publish the broker refused, with its NACK code and reason
+ *   settled     msg_id(16) -> seq(8) settled_ms(8) recipients(4) kind(4)
+ *                                a publish the broker accepted: its journal seq, when the
+ *                                PUBACK was recorded (wall clock), the recipients as a bitmask
+ *                                of agency values, and its event kind (no case reference: the
+ *                                view keeps those blinded)
  *
  * Pure: no I/O. The callers read and write LMDB; decoders only point into the bytes given.
  */
@@ -29,6 +34,7 @@
 
 #define AGENCY_OUTBOX_IDS_BYTES      24 /* an outbox_ids value */
 #define AGENCY_OUTBOX_CASE_KEY_BYTES 24 /* an outbox_case key */
+#define AGENCY_OUTBOX_SETTLED_BYTES  24 /* a settled value */
 
 /* One outbox record: the three signed parts of a PUBLISH. */
 typedef struct agency_outbox_record {
@@ -74,5 +80,20 @@ uint8_t *agency_outbox_dead_encode(int code, const char *reason, uint64_t sender
  * TACNET_ECORRUPT when it is truncated or its reason is not NUL-terminated. */
 int agency_outbox_dead_decode(const uint8_t *buf, size_t len, int *code, const char **reason,
                               uint64_t *sender_seq);
+
+/* An accepted publish, as `settled` keeps it. */
+typedef struct agency_outbox_settled {
+    uint64_t seq;        /* the broker's journal seq */
+    uint64_t settled_ms; /* wall clock, ms */
+    uint32_t recipients; /* bitmask of Tacnet__Agency values */
+    uint32_t kind;       /* Tacnet__EventKind */
+} agency_outbox_settled_t;
+
+void agency_outbox_settled_encode(uint8_t out[AGENCY_OUTBOX_SETTLED_BYTES],
+                                  const agency_outbox_settled_t *s);
+
+/* Decode a settled value: 0 with *OUT, or TACNET_ECORRUPT when LEN is not
+ * AGENCY_OUTBOX_SETTLED_BYTES. */
+int agency_outbox_settled_decode(const uint8_t *buf, size_t len, agency_outbox_settled_t *out);
 
 #endif

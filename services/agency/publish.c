@@ -475,6 +475,12 @@ static int s_outbox_write(publish_t *p)
     log_info("queued %s %s seq %llu for %zu recipients", names_kind(p->req->kind), hex,
              (unsigned long long)p->sender_seq, p->ns);
     s_reply_published(p->reply, p->msg_id, p->sender_seq, 0);
+    /* Who will receive it, so that an event only its sender keeps says so before it is sent. */
+    Tacnet__PublishReply *pr = p->reply->published;
+    pr->recipients = xcalloc(p->ns ? p->ns : 1, sizeof(*pr->recipients));
+    for (size_t i = 0; i < p->ns; i++)
+        if (p->rcpt[i] != p->h.sender)
+            pr->recipients[pr->n_recipients++] = p->rcpt[i];
     agency_outbox_pump(p->self);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* reply: building and freeing local API replies (see reply.h). */
 #include "agency/reply.h"
 
+#include "agency/outcome.h"
 #include "err.h"
 
 #include <sodium.h>
@@ -144,6 +145,7 @@ void agency_reply_free(Tacnet__ApiReply *r)
         break;
     case TACNET__API_REPLY__RESULT_PUBLISHED:
         free(r->published->msg_id.data);
+        free(r->published->recipients);
         free(r->published);
         break;
     case TACNET__API_REPLY__RESULT_TOKEN:
@@ -159,6 +161,19 @@ void agency_reply_free(Tacnet__ApiReply *r)
             agency_reply_retention_clear(r->retention);
             free(r->retention);
         }
+        break;
+    case TACNET__API_REPLY__RESULT_STATUS:
+        agency_outcome_status_free(r->status);
+        free(r->status);
+        break;
+    case TACNET__API_REPLY__RESULT_OUTBOX:
+        for (size_t i = 0; r->outbox && i < r->outbox->n_events; i++) {
+            agency_outcome_status_free(r->outbox->events[i]);
+            free(r->outbox->events[i]);
+        }
+        if (r->outbox)
+            free(r->outbox->events);
+        free(r->outbox);
         break;
     default:
         break;

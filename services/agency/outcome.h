@@ -1,0 +1,73 @@
+/* outcome: where each of this agency's own publishes stands, and who is waiting to hear.
+ *
+ * A publish is queued first and settled by the broker later (agency.c: a PUBACK accepts it
+ * under the broker's seq, a NACK refuses it for good). People and systems must learn which, so
+ * nobody believes something was shared that was not:
+ *
+ *   - settling records the outcome durably, in the settle's own transaction: an accepted event
+ *     in `settled` (outbox.h has the layout), a refused one as a dead letter;
+ *   - agency_outcome_status answers "where does this event stand" from the outbox (queued,
+ *     or sent and not yet answered), `settled` (accepted) and the dead letters (refused);
+ *   - a front end that wants to answer only once the broker has (the local API's wait_ms, the
+ *     HTTP API, the dashboard's forms) registers a waiter: its callback runs once, with the
+ *     outcome as soon as the settle is committed, or with the state at its deadline (still
+ *     queued or sent), or with NULL when the daemon stops.
+ *
+ * Waiters live in memory only: a daemon restart answers nobody, but the outcome stays
+ * reachable through agency_outcome_status. Not for use outside services/agency.
+ */
+#ifndef TACNET_AGENCY_OUTCOME_H
+#define TACNET_AGENCY_OUTCOME_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agency.h"
+#include "api.pb-c.h"
+
+/* At most this many waiters at once; agency_outcome_wait refuses more (TACNET_EQUOTA). */
+#define AGENCY_OUTCOME_MAX_WAITERS 1024
+
+/* Called once per waiter. ST is the event's status (borrowed for the call), or NULL when the
+ * daemon stops before the deadline: the callback then only frees ARG. */
+typedef void (*agency_outcome_fn)(agency_t *self, void *arg, const Tacnet__EventStatus *st);
+
+/* Inside the settle's write transaction: record that the event queued at SENDER_SEQ (its outbox
+ * record still present) was accepted under broker SEQ. Returns 0 or a store code. */
+int agency_outcome_accepted(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
+                            uint64_t sender_seq, uint64_t seq);
+
+/* After a settle of MSG_ID committed: answer its waiters with the outcome. */
+void agency_outcome_settled(agency_t *self, const uint8_t msg_id[16]);
+
+/* Answer FN(ARG) with MSG_ID's outcome once the broker settles it, or with its state after
+ * WAIT_MS. When it is already settled, FN runs before this returns. Returns 0, or
+ * TACNET_EQUOTA when too many are waiting (FN is not called; ARG stays the caller's). */
+int agency_outcome_wait(agency_t *self, const uint8_t msg_id[16], uint32_t wait_ms,
+                        agency_outcome_fn fn, void *arg);
+
+/* Answer the waiters whose deadline has passed. Called by the loop's tick. */
+void agency_outcome_tick(agency_t *self);
+
+/* Drop every waiter (FN with NULL), at shutdown. */
+void agency_outcome_drop_all(agency_t *self);
+
+/* Fill OUT (initialised by the caller) with MSG_ID's status, inside TXN. Returns 0,
+ * TACNET_ENOTFOUND (not an event this agency published, or its outcome is gone with its case),
+ * or a store code. OUT's pieces are freed by agency_outcome_status_free. */
+int agency_outcome_status(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
+                          Tacnet__EventStatus *out);
+void agency_outcome_status_free(Tacnet__EventStatus *st);
+
+/* The local API's StatusRequest: the msg_id (or a unique prefix of its hex, or of its short id)
+ * resolved among this agency's own events, and its status in REPLY (reply->status). */
+void agency_outcome_status_request(agency_t *self, const Tacnet__StatusRequest *req,
+                                   Tacnet__ApiReply *reply);
+
+/* The local API's OutboxRequest: every event not yet accepted and, unless excluded, every
+ * refused one, oldest first (reply->outbox). */
+void agency_outcome_outbox_request(agency_t *self, const Tacnet__OutboxRequest *req,
+                                   Tacnet__ApiReply *reply);
+
+#endif
