@@ -259,6 +259,8 @@ static int s_header_rules(publish_t *p)
 {
     char why[256];
     int rc = header_rules_body_check(p->req, why, sizeof(why));
+    if (rc == 0)
+        rc = header_rules_refers_to_check(p->req, why, sizeof(why));
     if (rc != 0)
         agency_reply_error(p->reply, rc, "%s", why);
     return rc;
@@ -323,6 +325,70 @@ static int s_case(publish_t *p)
     }
     p->sender_seq++;
     return 0;
+}
+
+/* The escalation of P's case named by REFERS_TO in SC, or NULL. */
+static const Tacnet__EscalationView *s_escalation_find(const Tacnet__ShowCaseReply *sc,
+                                                       const ProtobufCBinaryData *refers_to)
+{
+    for (size_t i = 0; sc->state && i < sc->state->n_escalations; i++) {
+        const Tacnet__EscalationView *e = sc->state->escalations[i];
+        if (e->escalation_id.len == refers_to->len &&
+            memcmp(e->escalation_id.data, refers_to->data, refers_to->len) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Why AGENCY may not answer E with KIND (the broker's reasons), or NULL when it may: only a
+ * party responds or acknowledges; a party or the lead professional's agency resolves. */
+static const char *s_escalation_refusal(uint32_t kind, const Tacnet__EscalationView *e,
+                                        uint32_t agency, int lead)
+{
+    int party = 0;
+    for (size_t i = 0; i < e->n_parties; i++)
+        party |= (uint32_t)e->parties[i] == agency;
+    if (kind == TACNET__EVENT_KIND__ESCALATION_RESPONSE && !party)
+        return "only a party to the escalation answers it";
+    if (kind == TACNET__EVENT_KIND__ESCALATION_RESOLVED && !party && !lead)
+        return "only a party or the lead professional resolves an escalation";
+    if (kind == TACNET__EVENT_KIND__ESCALATION_ACK && !party)
+        return "only a party acknowledges a resolution";
+    return NULL;
+}
+
+/* escalation: an answer to an escalation (response, resolution, acknowledgement) is checked
+ * against the escalation as this agency's view holds it, so what the broker would refuse is
+ * refused here, before anything is sent. */
+static int s_escalation(publish_t *p)
+{
+    uint32_t kind = p->req->kind;
+    if (kind != TACNET__EVENT_KIND__ESCALATION_RESPONSE &&
+        kind != TACNET__EVENT_KIND__ESCALATION_RESOLVED &&
+        kind != TACNET__EVENT_KIND__ESCALATION_ACK)
+        return 0;
+    Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
+    wrap.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
+    wrap.show_case = xcalloc(1, sizeof(*wrap.show_case));
+    tacnet__show_case_reply__init(wrap.show_case);
+    const ProtobufCBinaryData *ref = &p->req->case_ref;
+    int rc = agency_view_show(p->self, ref->data, ref->len, wrap.show_case);
+    const Tacnet__EscalationView *e =
+        rc == 0 ? s_escalation_find(wrap.show_case, &p->req->refers_to) : NULL;
+    uint32_t me = p->self->profile->agency;
+    if (rc == 0 || rc == TACNET_ENOTFOUND) {
+        const Tacnet__CaseSummary *sum = wrap.show_case->summary;
+        int lead = sum && sum->has_lead && (uint32_t)sum->lead == me;
+        const char *why = !e ? "refers_to names no escalation of this case"
+                             : s_escalation_refusal(kind, e, me, lead);
+        rc = !why ? 0 : !e ? TACNET_EFIELD : TACNET_ENOTMEMBER;
+        if (why)
+            agency_reply_error(p->reply, rc, "%s; nothing was sent", why);
+    } else {
+        agency_reply_error(p->reply, rc, "could not read the case: %s", tacnet_strerror(rc));
+    }
+    agency_reply_free(&wrap);
+    return rc;
 }
 
 /* The clear header: who, when, which sequence and keys; the rest by the header rules. */
@@ -503,6 +569,8 @@ static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiRep
         rc = s_identifiers(&p);
     if (rc == 0)
         rc = s_case(&p);
+    if (rc == 0)
+        rc = s_escalation(&p);
     if (rc == 0)
         rc = s_header(&p);
     if (rc == 0)

@@ -4,10 +4,13 @@
  *
  *   validate      the kind is one this agency originates; a request key is 1-64 bytes (a keyed
  *                 retry already queued is answered here with its first msg_id)
- *   header rules  the body is in the member its kind needs (casework/header_rules.h)
+ *   header rules  the body is in the member its kind needs, and a disagreement or an answer to
+ *                 an escalation names what it is about in refers_to (casework/header_rules.h)
  *   workflow      what the body must hold for the workflow (casework/workflow.h)
  *   identifiers   case reference and initials formats, free text against the identifier
  *                 policy and the case's identity register (findings in the reply)
+ *   escalation    an answer to an escalation comes from a party (a resolution: or the lead
+ *                 professional's agency), by the escalation as this agency's view holds it
  *   route         the header (casework/header_rules.h) checked by the broker's own sharing
  *                 rule against the case as it will be (the view plus this agency's queued
  *                 events), which decides the recipients

@@ -76,6 +76,28 @@ int header_rules_body_check(const Tacnet__PublishRequest *req, char *why, size_t
     return 0;
 }
 
+int header_rules_refers_to_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
+{
+    int has = req->has_refers_to && req->refers_to.len == 16;
+    switch (req->kind) {
+    case TACNET__EVENT_KIND__DISAGREEMENT:
+        if (has)
+            return 0;
+        snprintf(why, cap, "a disagreement names the challenged event in refers_to (16 bytes)");
+        return TACNET_EFIELD;
+    case TACNET__EVENT_KIND__ESCALATION_RESPONSE:
+    case TACNET__EVENT_KIND__ESCALATION_RESOLVED:
+    case TACNET__EVENT_KIND__ESCALATION_ACK:
+        if (has)
+            return 0;
+        snprintf(why, cap, "%s names the escalation it answers in refers_to (16 bytes)",
+                 names_kind(req->kind));
+        return TACNET_EFIELD;
+    default:
+        return 0;
+    }
+}
+
 /* Consent: what a consent_recorded body records; for a referral or a new member what the case
  * holds; for a referral to a case with none, "given" when the referral says it was obtained. */
 static void s_consent(Tacnet__Header *h, const Tacnet__PublishRequest *req,

@@ -37,6 +37,12 @@ int header_rules_kind_check(const agency_profile_t *profile, uint32_t kind, char
  * another member) or TACNET_EKIND (a kind no agency publishes), with one line in WHY. */
 int header_rules_body_check(const Tacnet__PublishRequest *req, char *why, size_t cap);
 
+/* Does REQ name what its kind is about? A disagreement names the challenged event, and an
+ * escalation response, resolution or acknowledgement names the escalation, in refers_to (16
+ * bytes): the broker refuses them otherwise, so the daemon says so before anything is sent.
+ * Returns 0, or TACNET_EFIELD with the broker's own reason in WHY. */
+int header_rules_refers_to_check(const Tacnet__PublishRequest *req, char *why, size_t cap);
+
 /* Fill in H what it takes from REQ (kind, case reference, initials, sensitivity, lawful basis,
  * refers_to, subject agency, level of need, urgency, override reason, consent) by the rules
  * above. DEFAULT_SENSITIVITY is the profile's class for REQ's kind; KNOWN the case as this

@@ -138,3 +138,83 @@ Test(outcome, status_of_an_unknown_or_malformed_id_is_refused_by_name)
     cr_assert_eq(h_cli(school, "status zz", out, sizeof(out)), 1, "%s", out);
     cr_assert_not_null(strstr(out, "E_FIELD"), "%s", out);
 }
+
+/* Run ARGS as A, expecting exit 0; the output in OUT. */
+static void s_ok(const h_agency_t *a, const char *args, char *out, size_t cap)
+{
+    int rc = h_cli(a, args, out, cap);
+    cr_assert_eq(rc, 0, "exit %d for `%s`: %s", rc, args, out);
+}
+
+/* Run ARGS as A until its output contains NEEDLE, for up to MS. */
+static int s_wait_output(const h_agency_t *a, const char *args, const char *needle, int ms)
+{
+    char out[8192];
+    uint64_t until = h_now_ms() + (uint64_t)ms;
+    do {
+        if (h_cli(a, args, out, sizeof(out)) == 0 && strstr(out, needle))
+            return 1;
+        h_sleep_ms(200);
+    } while (h_now_ms() < until);
+    return 0;
+}
+
+#define ON_CASE " --case " CASE " --initials TB "
+
+Test(outcome, a_non_party_s_answer_is_refused_locally_and_the_parties_see_it_in_their_inbox)
+{
+    h_agency_t *school = s_up(S), *sc = s_up(SC), *camhs = s_up(TACNET__AGENCY__CAMHS);
+    char out[4096], cmd[1024], decision[33], challenge[33];
+    s_ok(school, CONCERN, out, sizeof(out));
+    s_ok(school,
+         "consent" ON_CASE "--state given --scope routine,health,safeguarding --given-by mother",
+         out, sizeof(out));
+    s_ok(school,
+         "publish referral" ON_CASE "--subject social_care --body '{\"to_agency\":\"social_care\","
+         "\"category\":\"neglect\",\"summary\":\"Persistent absence.\",\"family_aware\":true,"
+         "\"consent_obtained\":true,\"referred_date\":\"2026-11-05\"}'",
+         out, sizeof(out));
+    cr_assert(s_wait_output(sc, "cases", CASE, 10000), "the referral never reached social care");
+    s_ok(sc,
+         "publish member_joined" ON_CASE "--subject camhs --body '{\"named_contact\":{\"agency\":"
+         "\"camhs\",\"initials\":\"RK\",\"role\":\"practitioner\"}}'",
+         out, sizeof(out));
+    cr_assert(s_wait_output(camhs, "cases", CASE, 10000), "camhs never joined");
+    s_ok(sc,
+         "decide" ON_CASE "--topic 'Level of need' --chosen 'Early help' --option 'Early help' "
+         "--option 'Child in need' --rationale 'Mother engaging' --child-view 'Wants calm' "
+         "--family-view 'Prefers early help'",
+         out, sizeof(out));
+    s_id_after(out, "accepted ", decision);
+    snprintf(cmd, sizeof(cmd), "case %s", CASE);
+    /* The school challenges the decision by its short id, as a person would type it. */
+    cr_assert(s_wait_output(school, cmd, "decision", 10000), "the decision never reached school");
+    snprintf(cmd, sizeof(cmd),
+             "disagree" ON_CASE "--refers-to %.8s --topic 'Level of need' --reason 'Weekends' "
+             "--proposed 'Child in need' --child-safety 'Safe in school today' --urgent",
+             decision + 12);
+    s_ok(school, cmd, out, sizeof(out));
+    s_id_after(out, "accepted ", challenge);
+    /* The school is a party: its DSL's inbox lists the escalation, whatever stage it is at. */
+    char short_id[9];
+    snprintf(short_id, sizeof(short_id), "%.8s", challenge + 12);
+    cr_assert(s_wait_output(school, "inbox --role dsl", short_id, 10000),
+              "the school's DSL does not see the escalation");
+    cr_assert(s_wait_output(school, "inbox --role dsl", "Level of need", 10000));
+    /* CAMHS is a member but not a party: its answer never leaves the daemon. */
+    snprintf(cmd, sizeof(cmd),
+             "respond" ON_CASE "--refers-to %s --stage 1 --position uphold --comment 'Agree'",
+             challenge);
+    int rc = h_cli(camhs, cmd, out, sizeof(out));
+    cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
+    cr_assert(strstr(out, "E_NOTMEMBER") && strstr(out, "only a party"), "%s", out);
+    cr_assert_not_null(strstr(out, "nothing was sent"), "%s", out);
+    cr_assert_eq(h_cli(camhs, "outbox", out, sizeof(out)), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "outbox empty"), "%s", out);
+    /* Social care is a party: its answer is accepted. */
+    snprintf(cmd, sizeof(cmd),
+             "respond" ON_CASE "--refers-to %s --stage 1 --position uphold --comment 'Plan works'",
+             challenge);
+    s_ok(sc, cmd, out, sizeof(out));
+    cr_assert(strncmp(out, "accepted ", 9) == 0, "%s", out);
+}

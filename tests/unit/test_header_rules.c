@@ -97,6 +97,40 @@ Test(header_rules, a_body_in_another_member_is_refused)
     s_free(req);
 }
 
+Test(header_rules, a_disagreement_without_the_challenged_event_is_refused_as_the_broker_would)
+{
+    char why[256] = "";
+    Tacnet__PublishRequest *req =
+        s_req(REQ("disagreement", "", "\"disagreement\":{\"topic\":\"level\"}"));
+    cr_assert_eq(header_rules_refers_to_check(req, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert_str_eq(why, "a disagreement names the challenged event in refers_to (16 bytes)");
+    s_free(req);
+}
+
+Test(header_rules, an_escalation_answer_without_its_escalation_is_refused)
+{
+    char why[256] = "";
+    Tacnet__PublishRequest *req = s_req(REQ("escalation_response", ",\"refers_to\":\"0102\"",
+                                            "\"escalation_response\":{\"stage\":1}"));
+    cr_assert_eq(header_rules_refers_to_check(req, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert_str_eq(why,
+                     "escalation_response names the escalation it answers in refers_to (16 bytes)");
+    s_free(req);
+}
+
+Test(header_rules, a_disagreement_naming_its_event_and_a_concern_without_one_pass)
+{
+    char why[256] = "";
+    Tacnet__PublishRequest *req =
+        s_req(REQ("disagreement", ",\"refers_to\":\"000102030405060708090a0b0c0d0e0f\"",
+                  "\"disagreement\":{\"topic\":\"level\"}"));
+    cr_assert_eq(header_rules_refers_to_check(req, why, sizeof(why)), 0, "%s", why);
+    s_free(req);
+    req = s_req(REQ("concern", "", "\"concern\":{\"summary\":\"late\"}"));
+    cr_assert_eq(header_rules_refers_to_check(req, why, sizeof(why)), 0, "%s", why);
+    s_free(req);
+}
+
 Test(header_rules, the_body_member_of_each_publishable_kind_is_known)
 {
     Tacnet__Body__EventCase member;
