@@ -161,8 +161,13 @@ static void s_publish_answered(agency_t *self, void *arg, const Tacnet__EventSta
             w->published->has_seq = 1;
             w->published->seq = st->seq;
         } else if (st->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED) {
+            /* The broker's reason repeats the code's text first: keep only its detail. */
+            const char *why = st->reason && *st->reason ? st->reason : "";
+            size_t n = strlen(tacnet_strerror(st->code));
+            if (strncmp(why, tacnet_strerror(st->code), n) == 0 && strncmp(why + n, ": ", 2) == 0)
+                why += n + 2;
             agency_reply_error(&reply, st->code, "refused by the broker: %s",
-                               st->reason && *st->reason ? st->reason : tacnet_strerror(st->code));
+                               *why ? why : tacnet_strerror(st->code));
         }
         s_send(self, w->rid, w->rid_len, &reply);
     }

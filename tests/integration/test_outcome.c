@@ -70,12 +70,11 @@ Test(outcome, an_accepted_publish_says_so_with_the_broker_seq)
     cr_assert_not_null(strstr(out, " seq "), "%s", out);
 }
 
-Test(outcome, a_disagreement_the_broker_refuses_exits_1_with_its_reason)
+Test(outcome, a_disagreement_without_its_event_is_refused_before_it_is_sent)
 {
     h_agency_t *school = s_up(S);
     char out[2048];
     cr_assert_eq(h_cli(school, CONCERN, out, sizeof(out)), 0, "%s", out);
-    /* No challenged event: refused, not "published". */
     int rc = h_cli(school,
                    "disagree --case " CASE " --initials TB --topic 'Level of need' "
                    "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'",
@@ -83,11 +82,30 @@ Test(outcome, a_disagreement_the_broker_refuses_exits_1_with_its_reason)
     cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
     cr_assert_not_null(strstr(out, "E_FIELD"), "%s", out);
     cr_assert_not_null(strstr(out, "refers_to"), "%s", out);
-    cr_assert_null(strstr(out, "accepted"), "%s", out);
+    cr_assert_eq(h_cli(school, "outbox", out, sizeof(out)), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "outbox empty"), "nothing was queued: %s", out);
+}
+
+Test(outcome, a_disagreement_the_broker_refuses_exits_1_with_its_reason_and_stays_visible)
+{
+    h_agency_t *school = s_up(S);
+    char out[2048];
+    cr_assert_eq(h_cli(school, CONCERN, out, sizeof(out)), 0, "%s", out);
+    /* A whole msg_id of no event: the daemon cannot know, the broker refuses it. */
+    int rc = h_cli(school,
+                   "disagree --case " CASE " --initials TB --refers-to "
+                   "0000000000000000000000000000abcd --topic 'Level of need' "
+                   "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'",
+                   out, sizeof(out));
+    cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
+    cr_assert_not_null(strstr(out, "E_FIELD"), "%s", out);
+    cr_assert_not_null(strstr(out, "refused by the broker: refers_to names no event"), "%s", out);
+    cr_assert_neq(strncmp(out, "accepted ", 9), 0, "%s", out);
     /* The outbox keeps the refusal visible, with its reason. */
     cr_assert_eq(h_cli(school, "outbox", out, sizeof(out)), 0, "%s", out);
     cr_assert_not_null(strstr(out, "refused"), "%s", out);
     cr_assert_not_null(strstr(out, "E_FIELD"), "%s", out);
+    cr_assert_not_null(strstr(out, "no event the broker accepted"), "%s", out);
 }
 
 Test(outcome, without_a_broker_a_publish_stays_queued_with_exit_3_then_is_accepted)
