@@ -123,6 +123,33 @@ void agency_reply_free(Tacnet__ApiReply *r);
  * REPLY (the caller frees REPLY with agency_reply_free either way). */
 int agency_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply);
 
+/* The outcome of a publish (services/agency/outcome.c). The broker settles a queued event later:
+ * accepted under its seq, or refused for good. A front end that answers only once it knows
+ * waits for it; one that shows it later reads it.
+ *
+ * agency_outcome_wait calls FN(SELF, ARG, status) once: when the settle of MSG_ID is committed,
+ * or after WAIT_MS with the state then (queued or sent), or with NULL when the daemon stops
+ * first (FN then only frees ARG). When MSG_ID is settled already FN runs before this returns.
+ * The status is borrowed for the call. Returns 0, or TACNET_EQUOTA when too many are waiting
+ * (FN is not called). agency_outcome_cancel forgets every waiter registered with ARG, without
+ * calling it (a front end going away first).
+ *
+ * agency_outcome_read fills OUT (initialised by the caller) with MSG_ID's status in its own
+ * read transaction: 0, TACNET_ENOTFOUND (not an event this agency published) or a store code.
+ * Free OUT's pieces with agency_outcome_status_free. */
+typedef void (*agency_outcome_fn)(agency_t *self, void *arg, const Tacnet__EventStatus *st);
+int agency_outcome_wait(agency_t *self, const uint8_t msg_id[16], uint32_t wait_ms,
+                        agency_outcome_fn fn, void *arg);
+void agency_outcome_cancel(agency_t *self, void *arg);
+int agency_outcome_read(agency_t *self, const uint8_t msg_id[16], Tacnet__EventStatus *out);
+void agency_outcome_status_free(Tacnet__EventStatus *st);
+
+/* This agency's events not yet accepted (queued, or sent and unanswered) and, unless REQ
+ * excludes them, those the broker refused, oldest first, in reply->outbox (free REPLY with
+ * agency_reply_free). At most 1000 are listed. */
+void agency_outcome_outbox_request(agency_t *self, const Tacnet__OutboxRequest *req,
+                                   Tacnet__ApiReply *reply);
+
 /* Record one entry in the agency's audit chain, in a transaction of its own: ACTOR
  * ("web/AB:dsl", "api/crm"), ACTION ("case.read"), OBJECT (a case reference or msg_id, never
  * body content), outcome "ok" when CODE is 0 else "refused" with CODE. Returns 0 or a store

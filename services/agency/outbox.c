@@ -105,19 +105,21 @@ int agency_outbox_dead_decode(const uint8_t *buf, size_t len, int *code, const c
 void agency_outbox_settled_encode(uint8_t out[AGENCY_OUTBOX_SETTLED_BYTES],
                                   const agency_outbox_settled_t *s)
 {
-    store_u64_put(out, s->seq);
-    store_u64_put(out + 8, s->settled_ms);
-    bytes_be32_put(out + 16, s->recipients);
-    bytes_be32_put(out + 20, s->kind);
+    out[0] = s->state;
+    store_u64_put(out + 1, s->seq);
+    store_u64_put(out + 9, s->settled_ms);
+    bytes_be32_put(out + 17, s->recipients);
+    bytes_be32_put(out + 21, s->kind);
 }
 
 int agency_outbox_settled_decode(const uint8_t *buf, size_t len, agency_outbox_settled_t *out)
 {
     if (!buf || len != AGENCY_OUTBOX_SETTLED_BYTES)
         return TACNET_ECORRUPT;
-    out->seq = store_u64_get(buf);
-    out->settled_ms = store_u64_get(buf + 8);
-    out->recipients = bytes_be32_get(buf + 16);
-    out->kind = bytes_be32_get(buf + 20);
+    out->state = buf[0];
+    out->seq = store_u64_get(buf + 1);
+    out->settled_ms = store_u64_get(buf + 9);
+    out->recipients = bytes_be32_get(buf + 17);
+    out->kind = bytes_be32_get(buf + 21);
     return 0;
 }

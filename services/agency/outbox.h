@@ -18,9 +18,10 @@
  *                                while it has some)
  *   dead        msg_id(16) -> code(4) reason NUL sender_seq(8)
  *                                a publish the broker refused, with its NACK code and reason
- *   settled     msg_id(16) -> seq(8) settled_ms(8) recipients(4) kind(4)
- *                                a publish the broker accepted: its journal seq, when the
- *                                PUBACK was recorded (wall clock), the recipients as a bitmask
+ *   settled     msg_id(16) -> state(1) seq(8) settled_ms(8) recipients(4) kind(4)
+ *                                a publish the broker settled: accepted (state 3, its journal
+ *                                seq) or refused (state 4, seq 0; the dead letter has why),
+ *                                when it was recorded (wall clock), the recipients as a bitmask
  *                                of agency values, and its event kind (no case reference: the
  *                                view keeps those blinded)
  *
@@ -34,7 +35,7 @@
 
 #define AGENCY_OUTBOX_IDS_BYTES      24 /* an outbox_ids value */
 #define AGENCY_OUTBOX_CASE_KEY_BYTES 24 /* an outbox_case key */
-#define AGENCY_OUTBOX_SETTLED_BYTES  24 /* a settled value */
+#define AGENCY_OUTBOX_SETTLED_BYTES  25 /* a settled value */
 
 /* One outbox record: the three signed parts of a PUBLISH. */
 typedef struct agency_outbox_record {
@@ -81,9 +82,10 @@ uint8_t *agency_outbox_dead_encode(int code, const char *reason, uint64_t sender
 int agency_outbox_dead_decode(const uint8_t *buf, size_t len, int *code, const char **reason,
                               uint64_t *sender_seq);
 
-/* An accepted publish, as `settled` keeps it. */
+/* A settled publish, as `settled` keeps it. */
 typedef struct agency_outbox_settled {
-    uint64_t seq;        /* the broker's journal seq */
+    uint8_t state;       /* Tacnet__PublishState: ACCEPTED or REFUSED */
+    uint64_t seq;        /* the broker's journal seq (accepted), else 0 */
     uint64_t settled_ms; /* wall clock, ms */
     uint32_t recipients; /* bitmask of Tacnet__Agency values */
     uint32_t kind;       /* Tacnet__EventKind */

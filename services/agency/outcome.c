@@ -27,10 +27,13 @@ struct agency_waiter {
 
 /* ------------------------------------------------------------------ recording */
 
-int agency_outcome_accepted(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
-                            uint64_t sender_seq, uint64_t seq)
+int agency_outcome_settle(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
+                          uint64_t sender_seq, uint64_t seq, int code)
 {
-    agency_outbox_settled_t s = { .seq = seq, .settled_ms = clock_now_ms() };
+    agency_outbox_settled_t s = { .state = code ? TACNET__PUBLISH_STATE__PUBLISH_REFUSED
+                                                : TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED,
+                                  .seq = code ? 0 : seq,
+                                  .settled_ms = clock_now_ms() };
     uint8_t key[8];
     store_u64_put(key, sender_seq);
     MDB_val v;
@@ -112,19 +115,26 @@ int agency_outcome_status(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16]
         out->local_seq = sender_seq;
         return s_status_queued(self, txn, sender_seq, out);
     }
+    agency_outbox_settled_t s = { 0 };
+    int settled = 0;
     if (rc == TACNET_ENOTFOUND && (rc = store_get(txn, self->settled, msg_id, 16, &v)) == 0) {
-        agency_outbox_settled_t s;
         if ((rc = agency_outbox_settled_decode(v.mv_data, v.mv_size, &s)) != 0)
             return rc;
-        out->state = TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED;
-        out->has_seq = out->has_settled_at_ms = out->has_kind = 1;
-        out->seq = s.seq;
+        settled = 1;
+        out->has_settled_at_ms = out->has_kind = 1;
         out->settled_at_ms = s.settled_ms;
         out->kind = (Tacnet__EventKind)s.kind;
         s_recipients(out, s.recipients, self->profile->agency);
-        return 0;
+        out->state = TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED;
+        if (s.state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED) {
+            out->has_seq = 1;
+            out->seq = s.seq;
+            return 0;
+        }
     }
-    if (rc == TACNET_ENOTFOUND && (rc = store_get(txn, self->dead, msg_id, 16, &v)) == 0) {
+    /* Refused: the dead letter says why (older refusals have no settled record). */
+    if ((rc == 0 || rc == TACNET_ENOTFOUND) &&
+        (rc = store_get(txn, self->dead, msg_id, 16, &v)) == 0) {
         int code;
         const char *reason;
         uint64_t sender_seq;
@@ -138,6 +148,8 @@ int agency_outcome_status(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16]
         out->reason = xstrdup(reason);
         return 0;
     }
+    if (settled && rc == TACNET_ENOTFOUND)
+        return TACNET_ECORRUPT; /* settled as refused, but its dead letter is gone */
     return rc;
 }
 
@@ -219,6 +231,27 @@ int agency_outcome_wait(agency_t *self, const uint8_t msg_id[16], uint32_t wait_
         self->waiters = xcalloc(AGENCY_OUTCOME_MAX_WAITERS, sizeof(*self->waiters));
     self->waiters[self->n_waiters++] = w;
     return 0;
+}
+
+void agency_outcome_cancel(agency_t *self, void *arg)
+{
+    for (size_t i = 0; i < self->n_waiters;) {
+        if (self->waiters[i].arg == arg)
+            s_remove(self, i);
+        else
+            i++;
+    }
+}
+
+int agency_outcome_read(agency_t *self, const uint8_t msg_id[16], Tacnet__EventStatus *out)
+{
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    rc = agency_outcome_status(self, txn, msg_id, out);
+    mdb_txn_abort(txn);
+    return rc;
 }
 
 void agency_outcome_tick(agency_t *self)

@@ -29,23 +29,17 @@
 /* At most this many waiters at once; agency_outcome_wait refuses more (TACNET_EQUOTA). */
 #define AGENCY_OUTCOME_MAX_WAITERS 1024
 
-/* Called once per waiter. ST is the event's status (borrowed for the call), or NULL when the
- * daemon stops before the deadline: the callback then only frees ARG. */
-typedef void (*agency_outcome_fn)(agency_t *self, void *arg, const Tacnet__EventStatus *st);
-
 /* Inside the settle's write transaction: record that the event queued at SENDER_SEQ (its outbox
- * record still present) was accepted under broker SEQ. Returns 0 or a store code. */
-int agency_outcome_accepted(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
-                            uint64_t sender_seq, uint64_t seq);
+ * record still present) was accepted under broker SEQ (CODE 0) or refused with CODE (the dead
+ * letter keeps the reason). Returns 0 or a store code. */
+int agency_outcome_settle(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
+                          uint64_t sender_seq, uint64_t seq, int code);
 
 /* After a settle of MSG_ID committed: answer its waiters with the outcome. */
 void agency_outcome_settled(agency_t *self, const uint8_t msg_id[16]);
 
-/* Answer FN(ARG) with MSG_ID's outcome once the broker settles it, or with its state after
- * WAIT_MS. When it is already settled, FN runs before this returns. Returns 0, or
- * TACNET_EQUOTA when too many are waiting (FN is not called; ARG stays the caller's). */
-int agency_outcome_wait(agency_t *self, const uint8_t msg_id[16], uint32_t wait_ms,
-                        agency_outcome_fn fn, void *arg);
+/* agency_outcome_wait, agency_outcome_cancel and agency_outcome_read are in agency.h: the
+ * dashboard uses them too. */
 
 /* Answer the waiters whose deadline has passed. Called by the loop's tick. */
 void agency_outcome_tick(agency_t *self);
@@ -58,16 +52,12 @@ void agency_outcome_drop_all(agency_t *self);
  * or a store code. OUT's pieces are freed by agency_outcome_status_free. */
 int agency_outcome_status(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
                           Tacnet__EventStatus *out);
-void agency_outcome_status_free(Tacnet__EventStatus *st);
 
 /* The local API's StatusRequest: the msg_id (or a unique prefix of its hex, or of its short id)
  * resolved among this agency's own events, and its status in REPLY (reply->status). */
 void agency_outcome_status_request(agency_t *self, const Tacnet__StatusRequest *req,
                                    Tacnet__ApiReply *reply);
 
-/* The local API's OutboxRequest: every event not yet accepted and, unless excluded, every
- * refused one, oldest first (reply->outbox). */
-void agency_outcome_outbox_request(agency_t *self, const Tacnet__OutboxRequest *req,
-                                   Tacnet__ApiReply *reply);
+/* agency_outcome_outbox_request (the local API's OutboxRequest) is in agency.h. */
 
 #endif

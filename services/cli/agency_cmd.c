@@ -322,7 +322,7 @@ static void s_print_status(FILE *out, const Tacnet__EventStatus *e)
             e->case_ref.data ? (const char *)e->case_ref.data : "");
     if (e->state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED)
         fprintf(out, " seq %llu", (unsigned long long)e->seq);
-    if (e->n_recipients) {
+    if (e->n_recipients && e->state != TACNET__PUBLISH_STATE__PUBLISH_REFUSED) {
         fputs(" to ", out);
         s_recipients(out, e->recipients, e->n_recipients);
     }

@@ -45,12 +45,24 @@ struct dashboard {
     uint64_t next_beat_ms;
     int stopping;
     sse_t *streams;
+    struct req *held;
 };
 
-/* One request: the body as it arrives. */
+/* How long a publish waits for the broker's answer unless the request says (?wait=S). */
+#define HTTP_WAIT_MS 10000u
+
+/* One request: the body as it arrives, and, for a publish held until the broker answers, what
+ * to answer then (the connection is suspended meanwhile; the loop goes on serving others). */
 typedef struct req {
     dashboard_buf_t body;
     int too_big;
+    dashboard_t *h;
+    struct MHD_Connection *con;
+    int held, suspended, answered;
+    int api;                /* answer as the JSON API; else send the browser to LOCATION */
+    Tacnet__ApiReply reply; /* API: the queued publish's reply, completed with its outcome */
+    char location[512];
+    struct req *next; /* the dashboard's held requests */
 } req_t;
 
 /* ------------------------------------------------------------------ responses */
@@ -138,6 +150,97 @@ static enum MHD_Result s_send_page(struct MHD_Connection *con, dashboard_web_t *
                     w->body.len, cookie, NULL);
     dashboard_buf_free(&w->body);
     return ok;
+}
+
+/* ------------------------------------------------------------------ held publishes */
+
+static void s_held_unlink(dashboard_t *h, req_t *rq)
+{
+    for (req_t **p = &h->held; *p; p = &(*p)->next)
+        if (*p == rq) {
+            *p = rq->next;
+            break;
+        }
+    rq->next = NULL;
+    rq->held = 0;
+}
+
+/* The broker has answered (or the wait is over, or the daemon stops: ST NULL): complete the
+ * API's reply and let the connection go on. */
+static void s_held_answered(agency_t *agency, void *arg, const Tacnet__EventStatus *st)
+{
+    (void)agency;
+    req_t *rq = arg;
+    Tacnet__PublishReply *pr = rq->reply.published;
+    if (st && pr) {
+        pr->has_state = 1;
+        pr->state = st->state;
+        pr->has_seq = st->state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED;
+        pr->seq = st->seq;
+        if (st->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED) {
+            rq->reply.code = st->code;
+            free(rq->reply.reason);
+            rq->reply.reason = xstrdup(st->reason ? st->reason : tacnet_strerror(st->code));
+        }
+    }
+    rq->answered = 1;
+    s_held_unlink(rq->h, rq);
+    if (rq->suspended) {
+        rq->suspended = 0;
+        MHD_resume_connection(rq->con);
+    }
+}
+
+/* Send what a held request has to say now that it is answered: the API's reply (201 accepted,
+ * 422 refused, 202 still queued) or the browser's redirect. */
+static enum MHD_Result s_held_send(struct MHD_Connection *con, req_t *rq)
+{
+    rq->answered = 0;
+    if (!rq->api)
+        return s_send(con, 303, "text/html; charset=utf-8", "", 0, NULL, rq->location);
+    const Tacnet__PublishReply *pr = rq->reply.published;
+    int status = rq->reply.code != 0 ? s_status_for(rq->reply.code)
+                 : pr && pr->has_state && pr->state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED
+                     ? 201
+                     : 202;
+    enum MHD_Result ok = s_send_reply(con, status, &rq->reply);
+    agency_reply_free(&rq->reply);
+    return ok;
+}
+
+/* Hold RQ until the broker settles MSG_ID or WAIT_MS pass: the connection is suspended, and
+ * s_handler answers it once resumed. Answers at once when the outcome is known already, or
+ * when too many are waiting (then as still queued). */
+static enum MHD_Result s_hold(dashboard_t *h, struct MHD_Connection *con, req_t *rq,
+                              const uint8_t msg_id[16], uint32_t wait_ms)
+{
+    rq->h = h;
+    rq->con = con;
+    rq->held = 1;
+    rq->next = h->held;
+    h->held = rq;
+    if (agency_outcome_wait(h->agency, msg_id, wait_ms, s_held_answered, rq) != 0)
+        s_held_answered(h->agency, rq, NULL);
+    if (rq->answered)
+        return s_held_send(con, rq);
+    rq->suspended = 1;
+    MHD_suspend_connection(con);
+    return MHD_YES;
+}
+
+/* ?wait=S (0 to 600 seconds; absent: HTTP_WAIT_MS). Returns 0 with *MS, or -1. */
+static int s_wait_arg(const dashboard_kv_t *q, uint32_t *ms)
+{
+    const char *v = dashboard_kv_get(q, "wait");
+    *ms = HTTP_WAIT_MS;
+    if (!v)
+        return 0;
+    char *end;
+    unsigned long secs = strtoul(v, &end, 10);
+    if (!*v || *end || secs > 600)
+        return -1;
+    *ms = (uint32_t)secs * 1000;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ live streams */
@@ -370,9 +473,12 @@ static enum MHD_Result s_api_follow(agency_t *agency, struct MHD_Connection *con
     return ok;
 }
 
-static enum MHD_Result s_api_publish(agency_t *agency, struct MHD_Connection *con,
-                                     const char *actor, const req_t *rq)
+static enum MHD_Result s_api_publish(dashboard_t *h, struct MHD_Connection *con, const char *actor,
+                                     const dashboard_kv_t *q, req_t *rq)
 {
+    uint32_t wait_ms;
+    if (s_wait_arg(q, &wait_ms) != 0)
+        return s_send_error(con, TACNET_EFIELD, "wait must be 0 to 600 seconds");
     json_error_t jerr;
     json_t *j = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, 0, &jerr);
     char why[256] = "";
@@ -384,7 +490,7 @@ static enum MHD_Result s_api_publish(agency_t *agency, struct MHD_Connection *co
     if (!req)
         return s_send_error(con, TACNET_EFIELD, why);
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
-    int rc = agency_publish(agency, req, &reply);
+    int rc = agency_publish(h->agency, req, &reply);
     reply.code = rc;
     char object[40] = "";
     if (rc == 0)
@@ -393,15 +499,24 @@ static enum MHD_Result s_api_publish(agency_t *agency, struct MHD_Connection *co
         snprintf(object, sizeof(object), "%.*s", (int)req->case_ref.len,
                  (const char *)req->case_ref.data);
     protobuf_c_message_free_unpacked(&req->base, NULL);
-    dashboard_web_audit(agency, actor, "publish", object, rc);
-    enum MHD_Result ok = s_send_reply(con, rc == 0 ? 201 : s_status_for(rc), &reply);
+    dashboard_web_audit(h->agency, actor, "publish", object, rc);
+    if (rc == 0 && wait_ms) {
+        /* The reply is the held request's now, answered with the broker's outcome. */
+        rq->api = 1;
+        rq->reply = reply;
+        uint8_t msg_id[16];
+        memcpy(msg_id, reply.published->msg_id.data, 16);
+        return s_hold(h, con, rq, msg_id, wait_ms);
+    }
+    enum MHD_Result ok = s_send_reply(con, rc == 0 ? 202 : s_status_for(rc), &reply);
     agency_reply_free(&reply);
     return ok;
 }
 
-static enum MHD_Result s_api(agency_t *agency, struct MHD_Connection *con, const char *method,
-                             const char *path, const dashboard_kv_t *q, const req_t *rq)
+static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const char *method,
+                             const char *path, const dashboard_kv_t *q, req_t *rq)
 {
+    agency_t *agency = h->agency;
     const char *auth = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
     char system[AGENCY_SYSTEM_CHARS], actor[48];
     if (!auth || strncmp(auth, "Bearer ", 7) != 0 ||
@@ -418,7 +533,7 @@ static enum MHD_Result s_api(agency_t *agency, struct MHD_Connection *con, const
     if (get && strcmp(path, "events") == 0)
         return s_api_follow(agency, con, actor, q);
     if (post && strcmp(path, "events") == 0)
-        return s_api_publish(agency, con, actor, rq);
+        return s_api_publish(h, con, actor, q, rq);
     return s_send_error(con, TACNET_ENOTFOUND, "no such API resource");
 }
 
@@ -501,8 +616,8 @@ static enum MHD_Result s_login_post(dashboard_t *self, struct MHD_Connection *co
 }
 
 /* A page of a logged-in user S (session id SID), the CSRF token of a POST already checked. */
-static enum MHD_Result s_route(dashboard_t *self, struct MHD_Connection *con, const char *url,
-                               const dashboard_kv_t *q, const dashboard_kv_t *form,
+static enum MHD_Result s_route(dashboard_t *self, struct MHD_Connection *con, req_t *rq,
+                               const char *url, const dashboard_kv_t *q, const dashboard_kv_t *form,
                                const agency_session_t *s, const char *sid)
 {
     dashboard_web_t w = { .agency = self->agency, .user = s, .query = q, .form = form };
@@ -537,12 +652,17 @@ static enum MHD_Result s_route(dashboard_t *self, struct MHD_Connection *con, co
     } else {
         dashboard_web_error(&w, 404, TACNET_ENOTFOUND, "no such page");
     }
+    if (w.hold && w.status == 303) {
+        dashboard_buf_free(&w.body);
+        snprintf(rq->location, sizeof(rq->location), "%s", w.location);
+        return s_hold(self, con, rq, w.hold_msg_id, HTTP_WAIT_MS);
+    }
     return s_send_page(con, &w, set_cookie);
 }
 
 /* Every page but the log-in form needs a live session, and every POST its CSRF token. FORM is
  * NULL for a GET. */
-static enum MHD_Result s_session_page(dashboard_t *self, struct MHD_Connection *con,
+static enum MHD_Result s_session_page(dashboard_t *self, struct MHD_Connection *con, req_t *rq,
                                       const char *url, const dashboard_kv_t *q,
                                       const dashboard_kv_t *form)
 {
@@ -569,7 +689,7 @@ static enum MHD_Result s_session_page(dashboard_t *self, struct MHD_Connection *
                             "nothing was sent. Reload the page and try again.");
         ok = s_send_page(con, &w, NULL);
     } else {
-        ok = s_route(self, con, url, q, form, &s, sid);
+        ok = s_route(self, con, rq, url, q, form, &s, sid);
     }
     sodium_memzero(&s, sizeof(s));
     return ok;
@@ -577,7 +697,7 @@ static enum MHD_Result s_session_page(dashboard_t *self, struct MHD_Connection *
 
 static enum MHD_Result s_dashboard(dashboard_t *self, struct MHD_Connection *con,
                                    const char *method, const char *url, const dashboard_kv_t *q,
-                                   const req_t *rq)
+                                   req_t *rq)
 {
     int post = strcmp(method, "POST") == 0;
     if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -590,7 +710,7 @@ static enum MHD_Result s_dashboard(dashboard_t *self, struct MHD_Connection *con
     else if (strcmp(url, "/login") == 0)
         ok = post ? s_login_post(self, con, &form) : s_login_form(self, con);
     else
-        ok = s_session_page(self, con, url, q, post ? &form : NULL);
+        ok = s_session_page(self, con, rq, url, q, post ? &form : NULL);
     dashboard_kv_clear(&form); /* wipes the fields: a log-in form holds a password */
     return ok;
 }
@@ -621,6 +741,8 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const ch
         *con_cls = xcalloc(1, sizeof(req_t));
         return MHD_YES;
     }
+    if (rq->answered) /* a held publish, resumed */
+        return s_held_send(con, rq);
     if (*upload_size) {
         if (rq->body.len + *upload_size > HTTP_MAX_BODY)
             rq->too_big = 1;
@@ -640,7 +762,7 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const ch
         if (rq->too_big)
             ok = s_send_error(con, TACNET_ETOOBIG, "request body larger than 256 KiB");
         else
-            ok = s_api(self->agency, con, method, url + 8, &q, rq);
+            ok = s_api(self, con, method, url + 8, &q, rq);
     } else {
         ok = s_dashboard(self, con, method, url, &q, rq);
     }
@@ -654,6 +776,11 @@ static void s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
     (void)cls, (void)con, (void)toe;
     req_t *rq = *con_cls;
     if (rq) {
+        if (rq->held) {
+            agency_outcome_cancel(rq->h->agency, rq);
+            s_held_unlink(rq->h, rq);
+        }
+        agency_reply_free(&rq->reply);
         dashboard_buf_free(&rq->body); /* wiped: it may hold a password */
         free(rq);
         *con_cls = NULL;
@@ -722,6 +849,11 @@ void dashboard_destroy(dashboard_t **self_p)
     /* Suspended connections must be resumed before the daemon stops; the streams then end. */
     self->stopping = 1;
     s_resume_all(self);
+    while (self->held) { /* answered as still queued: the event stays in the outbox */
+        req_t *rq = self->held;
+        agency_outcome_cancel(self->agency, rq);
+        s_held_answered(self->agency, rq, NULL);
+    }
     MHD_run(self->d);
     MHD_stop_daemon(self->d);
     free(self);

@@ -668,8 +668,12 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
         snprintf(object, sizeof(object), "%s", ref);
     dashboard_web_audit(w->agency, actor, "publish", object, rc);
     if (rc == 0) {
+        /* The case page says what became of it: the browser goes there once the broker has
+         * answered (or the wait is over), not before. */
         w->status = 303;
         snprintf(w->location, sizeof(w->location), "/cases/%s?published=%s", ref, object);
+        w->hold = 1;
+        memcpy(w->hold_msg_id, reply.published->msg_id.data, 16);
     } else {
         w->status = s_status_code_for_form(rc);
         s_draw(w, form, ref, sc, &reply, j);

@@ -24,7 +24,9 @@ typedef struct dashboard_web {
     const dashboard_kv_t *form; /* POST fields, or NULL */
     int status;                 /* out: HTTP status (200 unless set) */
     char location[512];         /* out: redirect target, when status is 303 */
-    dashboard_buf_t body;       /* out: the page */
+    int hold;                   /* out: redirect only once the broker settles HOLD_MSG_ID */
+    uint8_t hold_msg_id[16];
+    dashboard_buf_t body; /* out: the page */
 } dashboard_web_t;
 
 /* 1 if AGENCY is among the members of case summary C (NULL: 0), else 0. A case the agency has

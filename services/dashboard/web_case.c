@@ -5,6 +5,7 @@
 #include "err.h"
 #include "names.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,58 @@ static void s_section(dashboard_buf_t *b, const char *id, const char *title)
 {
     dashboard_buf_printf(b, "<section id=\"%s\" aria-labelledby=\"%s-h\"><h2 id=\"%s-h\">%s</h2>",
                          id, id, id, title);
+}
+
+/* Who receives an accepted event, in words: "Social care and CAMHS", or NULL for nobody. */
+static void s_recipients(dashboard_buf_t *b, const Tacnet__EventStatus *st)
+{
+    for (size_t i = 0; i < st->n_recipients; i++)
+        dashboard_buf_printf(b, "%s%s",
+                             i == 0                      ? ""
+                             : i + 1 == st->n_recipients ? " and "
+                                                         : ", ",
+                             dashboard_web_agency_title(st->recipients[i]));
+}
+
+/* What became of the event this user just sent (?published=ID): accepted and who receives it,
+ * refused and why (nothing was shared), or still waiting for the broker. */
+static void s_published(dashboard_web_t *w, const char *hex)
+{
+    dashboard_buf_t *b = &w->body;
+    uint8_t id[16];
+    size_t len = 0;
+    if (!hex || strlen(hex) != 32 ||
+        sodium_hex2bin(id, sizeof(id), hex, 32, NULL, &len, NULL) != 0 || len != 16)
+        return;
+    Tacnet__EventStatus st = TACNET__EVENT_STATUS__INIT;
+    if (agency_outcome_read(w->agency, id, &st) != 0) {
+        agency_outcome_status_free(&st);
+        return;
+    }
+    if (st.state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED && st.n_recipients) {
+        dashboard_buf_puts(b, "<p class=\"ok\" role=\"status\">Shared: the broker accepted "
+                              "your event and it goes to ");
+        s_recipients(b, &st);
+        dashboard_buf_puts(b, ".</p>");
+    } else if (st.state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED) {
+        dashboard_buf_puts(b, "<div class=\"refusal\" role=\"alert\"><p>Recorded, but "
+                              "<strong>no other agency receives it</strong>: no other member of "
+                              "this case may see it under the sharing policy and the consent "
+                              "recorded.</p></div>");
+    } else if (st.state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED) {
+        dashboard_buf_printf(b,
+                             "<div class=\"refusal\" role=\"alert\"><p><strong>Not shared"
+                             "</strong>: the broker refused your event (<code>%s</code>): ",
+                             tacnet_errname(st.code));
+        dashboard_buf_html(b, st.reason ? st.reason : "", st.reason ? strlen(st.reason) : 0);
+        dashboard_buf_puts(b, ". Nobody received it. Correct it and send it again.</p></div>");
+    } else {
+        dashboard_buf_puts(b, "<div class=\"refusal\" role=\"status\"><p><strong>Not yet "
+                              "shared</strong>: the broker has not answered. Your event is kept "
+                              "and sent as soon as it can be; <a href=\"/outbox\">the outbox"
+                              "</a> shows what becomes of it.</p></div>");
+    }
+    agency_outcome_status_free(&st);
 }
 
 static void s_form_link(dashboard_buf_t *b, const char *ref, const char *form, const char *label,
@@ -614,12 +667,7 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_form_link(b, cref, "outcome_measure", "Record an outcome measure", none);
     s_form_link(b, cref, "contact_logged", "Log a contact", none);
     dashboard_buf_puts(b, "</nav>");
-    const char *published = dashboard_kv_get(w->query, "published");
-    if (published && strspn(published, "0123456789abcdef") == strlen(published))
-        dashboard_buf_printf(b,
-                             "<p class=\"ok\" role=\"status\">Sent: event %s is queued for the "
-                             "team.</p>",
-                             published);
+    s_published(w, dashboard_kv_get(w->query, "published"));
     s_escalations(b, cref, sc, now);
     s_team(b, sc);
     s_decisions(b, sc);
