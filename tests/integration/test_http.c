@@ -465,3 +465,40 @@ Test(http, a_form_refusal_shows_the_offending_spans)
     cr_expect(strstr(r.body, "aria-invalid=\"true\""), "field not marked invalid");
     s_resp_free(&r);
 }
+
+Test(http, an_api_publish_answers_with_the_broker_s_outcome)
+{
+    char *tok = s_add_token(school, "school-mis"), hdr[256];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             tok);
+    /* Accepted by the broker: 201 with its seq. */
+    resp_t r =
+        s_http(S, "POST", "/api/v1/events", hdr,
+               "{\"kind\":\"concern\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+               "\"body\":{\"concern\":{\"category\":\"attendance\",\"summary\":\"Late.\"}}}");
+    cr_expect_eq(r.status, 201, "%s", r.body);
+    cr_expect(strstr(r.body, "\"state\":\"publish_accepted\"") || strstr(r.body, "ACCEPTED"), "%s",
+              r.body);
+    cr_expect(strstr(r.body, "\"seq\":"), "%s", r.body);
+    s_resp_free(&r);
+    /* Refused by the broker (a challenge to an event it never accepted): 422, its reason. */
+    r = s_http(S, "POST", "/api/v1/events", hdr,
+               "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+               "\"refers_to\":\"0000000000000000000000000000abcd\",\"body\":{\"disagreement\":"
+               "{\"topic\":\"Level of need\",\"reason\":\"Weekends\",\"proposed_position\":"
+               "\"Level 3\",\"child_safety\":\"Safe today\"}}}");
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    cr_expect(strstr(r.body, "\"E_FIELD\"") && strstr(r.body, "no event the broker accepted"), "%s",
+              r.body);
+    s_resp_free(&r);
+    /* Without a wait: 202, queued, no outcome yet. */
+    r = s_http(S, "POST", "/api/v1/events?wait=0", hdr,
+               "{\"kind\":\"concern\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+               "\"body\":{\"concern\":{\"category\":\"attendance\",\"summary\":\"Late.\"}}}");
+    cr_expect_eq(r.status, 202, "%s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "POST", "/api/v1/events?wait=forever", hdr, "{}");
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    s_resp_free(&r);
+    free(tok);
+}
