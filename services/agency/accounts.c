@@ -3,6 +3,7 @@
 #include "accounts.h"
 #include "internal.h"
 #include "err.h"
+#include "names.h"
 #include "log.h"
 
 #include <sodium.h>
@@ -10,34 +11,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-    const char *name;
-    uint32_t role;
-} s_roles[] = {
-    { "practitioner", TACNET__ROLE__PRACTITIONER },
-    { "manager", TACNET__ROLE__LINE_MANAGER },
-    { "dsl", TACNET__ROLE__DSL },
-    { "lead", TACNET__ROLE__LEAD_PROFESSIONAL },
-};
-#define N_ROLES (sizeof(s_roles) / sizeof(s_roles[0]))
+/* A dashboard user holds one of the roles the escalation procedure addresses its stages to,
+ * named as it names them (names.h: practitioner, line_manager, dsl, lead_professional), so the
+ * inbox's "waits on" and a user's role are one vocabulary. */
+static int s_user_role(uint32_t role)
+{
+    return role == TACNET__ROLE__PRACTITIONER || role == TACNET__ROLE__LINE_MANAGER ||
+           role == TACNET__ROLE__DSL || role == TACNET__ROLE__LEAD_PROFESSIONAL;
+}
 
 const char *agency_role_name(uint32_t role)
 {
-    for (size_t i = 0; i < N_ROLES; i++)
-        if (s_roles[i].role == role)
-            return s_roles[i].name;
-    return NULL;
+    return s_user_role(role) ? names_enum(&tacnet__role__descriptor, (int)role) : NULL;
 }
 
 int agency_role_parse(const char *name, uint32_t *role)
 {
-    for (size_t i = 0; name && i < N_ROLES; i++) {
-        if (strcmp(s_roles[i].name, name) == 0) {
-            *role = s_roles[i].role;
-            return 0;
-        }
-    }
-    return TACNET_EENUM;
+    int v;
+    if (!name)
+        return TACNET_EENUM;
+    /* The names earlier releases used. */
+    if (strcmp(name, "manager") == 0)
+        name = "line_manager";
+    else if (strcmp(name, "lead") == 0)
+        name = "lead_professional";
+    if (names_enum_parse(&tacnet__role__descriptor, name, &v) != 0 || !s_user_role((uint32_t)v))
+        return TACNET_EENUM;
+    *role = (uint32_t)v;
+    return 0;
 }
 
 int agency_users_open(agency_t *self)

@@ -74,7 +74,8 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
         rc =
             agency_user_add(self, au->initials.data, au->initials.len, au->role, au->password_hash);
         if (rc == TACNET_EENUM) {
-            agency_reply_error(reply, rc, "role must be practitioner, manager, dsl or lead");
+            agency_reply_error(reply, rc,
+                               "role must be practitioner, line_manager, dsl or lead_professional");
             return;
         }
         if (rc == TACNET_EFIELD) {

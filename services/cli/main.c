@@ -21,7 +21,8 @@ static int s_usage(FILE *out)
         "  broker status --data-dir DIR [--json]\n"
         "  backup --data-dir DIR --out FILE   (hot, compacted, 0600)\n"
         "  restore --from FILE --data-dir NEWDIR\n"
-        "  user add --agency NAME --initials XX --role practitioner|manager|dsl|lead\n"
+        "  user add --agency NAME --initials XX --role "
+        "practitioner|line_manager|dsl|lead_professional\n"
         "           [--password-file FILE]   (dashboard log-in; password prompted if no file)\n"
         "  token add --agency NAME --system LABEL   (HTTP API token, printed once)\n"
         "  --agency NAME [--socket PATH] [--json] AGENCY-COMMAND ...   (see tacnet help agency)\n");

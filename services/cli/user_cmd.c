@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "client/client.h"
 #include "err.h"
+#include "names.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -24,7 +25,8 @@ static int s_usage(void)
 {
     fprintf(
         stderr,
-        "usage: tacnet user add --agency NAME --initials XX --role practitioner|manager|dsl|lead\n"
+        "usage: tacnet user add --agency NAME --initials XX --role "
+        "practitioner|line_manager|dsl|lead_professional\n"
         "                       [--password-file FILE] [--data-dir DIR]\n"
         "       tacnet token add --agency NAME --system LABEL [--data-dir DIR]\n"
         "  The password is prompted for (or read from the first line of FILE), never taken\n"
@@ -121,21 +123,23 @@ static int s_finish(int rc, Tacnet__ApiReply *reply)
     return 0;
 }
 
+/* The roles a dashboard user may hold, named as the escalation procedure names its audiences;
+ * "manager" and "lead" (earlier names) are read as line_manager and lead_professional. */
 static const char *s_role_name(const char *role, Tacnet__Role *out)
 {
-    static const struct {
-        const char *name;
-        Tacnet__Role role;
-    } roles[] = { { "practitioner", TACNET__ROLE__PRACTITIONER },
-                  { "manager", TACNET__ROLE__LINE_MANAGER },
-                  { "dsl", TACNET__ROLE__DSL },
-                  { "lead", TACNET__ROLE__LEAD_PROFESSIONAL } };
-    for (size_t i = 0; role && i < sizeof(roles) / sizeof(roles[0]); i++)
-        if (strcmp(roles[i].name, role) == 0) {
-            *out = roles[i].role;
-            return roles[i].name;
-        }
-    return NULL;
+    int v;
+    if (!role)
+        return NULL;
+    if (strcmp(role, "manager") == 0)
+        role = "line_manager";
+    else if (strcmp(role, "lead") == 0)
+        role = "lead_professional";
+    if (names_enum_parse(&tacnet__role__descriptor, role, &v) != 0 ||
+        (v != TACNET__ROLE__PRACTITIONER && v != TACNET__ROLE__LINE_MANAGER &&
+         v != TACNET__ROLE__DSL && v != TACNET__ROLE__LEAD_PROFESSIONAL))
+        return NULL;
+    *out = (Tacnet__Role)v;
+    return names_enum(&tacnet__role__descriptor, v);
 }
 
 int cli_user_main(int argc, char **argv)
@@ -146,7 +150,8 @@ int cli_user_main(int argc, char **argv)
         !o.initials || !o.role || o.system)
         return s_usage();
     if (!s_role_name(o.role, &role)) {
-        fprintf(stderr, "tacnet: --role must be practitioner, manager, dsl or lead\n");
+        fprintf(stderr,
+                "tacnet: --role must be practitioner, line_manager, dsl or lead_professional\n");
         return 2;
     }
     if (sodium_init() < 0)

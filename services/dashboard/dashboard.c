@@ -628,6 +628,8 @@ static enum MHD_Result s_route(dashboard_t *self, struct MHD_Connection *con, re
         dashboard_web_cases(&w);
     } else if (strcmp(url, "/inbox") == 0 && !post) {
         dashboard_web_inbox(&w);
+    } else if (strcmp(url, "/outbox") == 0 && !post) {
+        dashboard_web_outbox(&w);
     } else if (strcmp(url, "/events") == 0 && !post) {
         char actor[48];
         dashboard_web_actor(s, actor, sizeof(actor));

@@ -5,6 +5,7 @@
 #include "names.h"
 #include "pbjson.h"
 #include "policy.h"
+#include "wire.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -264,7 +265,7 @@ void dashboard_web_head(dashboard_web_t *w, const char *title, const char *live)
         dashboard_buf_printf(
             b,
             "<nav aria-label=\"Main\"><a href=\"/\">My cases</a> "
-            "<a href=\"/inbox\">Escalations inbox</a></nav>"
+            "<a href=\"/inbox\">Escalations inbox</a> <a href=\"/outbox\">Outbox</a></nav>"
             "<form class=\"who\" method=\"post\" action=\"/logout\">"
             "<span>%s (%s)</span>"
             "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
@@ -646,23 +647,23 @@ void dashboard_web_inbox(dashboard_web_t *w)
     if (rc == 0)
         rc = dashboard_web_audit(self, actor, "inbox.read", "", 0);
     uint64_t now = clock_now_ms();
-    int lead = w->user->role == TACNET__ROLE__LEAD_PROFESSIONAL;
     dashboard_web_head(w, "Escalations inbox", "/events");
     dashboard_buf_printf(b,
-                         "<h1>Escalations inbox</h1><p>Open escalations in %s cases that need a "
-                         "response from a %s%s, soonest deadline first.</p>",
-                         agency_profile(self)->title, agency_role_name(w->user->role),
-                         lead ? " (as lead professional you see every stage)" : "");
+                         "<h1>Escalations inbox</h1><p>Every open escalation %s is a party to or "
+                         "leads, soonest deadline first. Those waiting on a %s are marked "
+                         "<strong>yours</strong>.</p>",
+                         agency_profile(self)->title, dashboard_web_role(w->user->role));
     dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Case</th>"
-                          "<th scope=\"col\">Stage</th><th scope=\"col\">For</th>"
+                          "<th scope=\"col\">Stage</th><th scope=\"col\">Waits on</th>"
                           "<th scope=\"col\">Deadline</th><th scope=\"col\">Time left</th>"
-                          "<th scope=\"col\">Respond</th></tr></thead><tbody>");
+                          "<th scope=\"col\">Answer</th></tr></thead><tbody>");
     typedef struct {
         char ref[32];
         uint32_t stage, audience;
         uint64_t deadline;
         ProtobufCBinaryData id;
         char idhex[33];
+        int party, urgent;
     } item_t;
     item_t items[128];
     size_t n = 0;
@@ -673,19 +674,24 @@ void dashboard_web_inbox(dashboard_web_t *w)
         Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
         if (agency_view_show(self, s->case_ref.data, s->case_ref.len, &sc) != 0)
             continue;
+        uint32_t me = agency_profile(self)->agency;
+        int leads = s->has_lead && (uint32_t)s->lead == me;
         for (size_t e = 0; sc.state && e < sc.state->n_escalations && n < N_OF(items); e++) {
-            /* Only escalations this agency has a notice for wait on its roles. */
+            /* Every open escalation this agency is a party to, raised, or leads the case of. */
             const Tacnet__EscalationView *ev = sc.state->escalations[e];
             if (!ev->has_state || !dashboard_web_escalation_open(ev))
                 continue;
             item_t it = { .stage = ev->has_stage ? ev->stage : 1 };
+            for (size_t p = 0; p < ev->n_parties; p++)
+                it.party |= (uint32_t)ev->parties[p] == me;
+            if (!it.party && !leads && !(ev->has_raised_by && (uint32_t)ev->raised_by == me))
+                continue;
             snprintf(it.ref, sizeof(it.ref), "%.*s", (int)s->case_ref.len,
                      (const char *)s->case_ref.data);
             it.audience = ev->has_audience ? ev->audience : 0;
             it.deadline = ev->has_deadline_ms ? ev->deadline_ms : 0;
             it.id = ev->escalation_id;
-            if (!lead && it.audience && it.audience != w->user->role)
-                continue;
+            it.urgent = ev->has_urgent && ev->urgent;
             for (size_t k = 0; k < it.id.len && k < 16; k++)
                 snprintf(it.idhex + 2 * k, 3, "%02x", it.id.data[k]);
             it.id.data = NULL;
@@ -707,26 +713,103 @@ void dashboard_web_inbox(dashboard_web_t *w)
             items[k] = items[k - 1];
             items[k - 1] = t;
         }
+    size_t yours = 0;
     for (size_t i = 0; i < n; i++) {
+        int mine = items[i].audience && items[i].audience == w->user->role;
+        yours += mine;
         dashboard_buf_printf(b,
-                             "<tr><td><a href=\"/cases/%s\">%s</a></td><td>%u</td><td>%s</td><td>",
-                             items[i].ref, items[i].ref, items[i].stage,
-                             items[i].audience ? dashboard_web_role(items[i].audience) : "—");
+                             "<tr><td><a href=\"/cases/%s\">%s</a>%s</td><td>%u</td><td>%s%s"
+                             "</td><td>",
+                             items[i].ref, items[i].ref, items[i].urgent ? " (urgent)" : "",
+                             items[i].stage,
+                             items[i].audience ? dashboard_web_role(items[i].audience) : "—",
+                             mine ? " <strong>yours</strong>" : "");
         dashboard_web_time(b, items[i].deadline);
         dashboard_buf_puts(b, "</td><td>");
         dashboard_web_left(b, items[i].deadline, now);
-        dashboard_buf_printf(b,
-                             "</td><td><a href=\"/cases/%s/forms/escalation_response?about=%s\">"
-                             "Respond</a></td></tr>",
-                             items[i].ref, items[i].idhex);
+        if (items[i].party)
+            dashboard_buf_printf(b,
+                                 "</td><td><a href=\"/cases/%s/forms/escalation_response?about="
+                                 "%s\">Respond</a></td></tr>",
+                                 items[i].ref, items[i].idhex);
+        else
+            dashboard_buf_printf(b, "</td><td><a href=\"/cases/%s\">Resolve as lead</a></td></tr>",
+                                 items[i].ref);
     }
     dashboard_buf_puts(b, "</tbody></table></div>");
     if (!n)
-        dashboard_buf_puts(b, "<p>Nothing needs your response.</p>");
+        dashboard_buf_printf(b, "<p>No open escalation involves %s.</p>",
+                             agency_profile(self)->title);
+    else
+        dashboard_buf_printf(b, "<p>%zu open, %zu waiting on a %s.</p>", n, yours,
+                             dashboard_web_role(w->user->role));
     dashboard_web_foot(w);
     Tacnet__ApiReply lw = TACNET__API_REPLY__INIT;
     lw.result_case = TACNET__API_REPLY__RESULT_CASES;
     lw.cases = xcalloc(1, sizeof(list));
     *lw.cases = list;
     agency_reply_free(&lw);
+}
+
+/* One outbox row: where the event stands, in words, and why when it was refused. */
+static void s_outbox_row(dashboard_buf_t *b, const Tacnet__EventStatus *e)
+{
+    char hex[33];
+    wire_msgid_hex(e->msg_id.data, e->msg_id.len, hex);
+    const char *state = e->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED
+                            ? "<strong>Refused</strong>: nobody received it"
+                        : e->state == TACNET__PUBLISH_STATE__PUBLISH_SENT
+                            ? "Sent, the broker has not answered yet"
+                            : "Waiting to be sent (the broker is not reachable)";
+    dashboard_buf_printf(b, "<tr><td>%s</td><td>%s</td><td>", state,
+                         e->has_kind ? names_kind((uint32_t)e->kind) : "—");
+    if (e->case_ref.len)
+        dashboard_buf_printf(b, "<a href=\"/cases/%.*s\">%.*s</a>", (int)e->case_ref.len,
+                             (const char *)e->case_ref.data, (int)e->case_ref.len,
+                             (const char *)e->case_ref.data);
+    else
+        dashboard_buf_puts(b, "—");
+    dashboard_buf_printf(b, "</td><td><code>%.8s</code></td><td>", hex + 12);
+    if (e->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED) {
+        dashboard_buf_printf(b, "<code>%s</code> ", tacnet_errname(e->code));
+        dashboard_buf_html(b, e->reason ? e->reason : "", e->reason ? strlen(e->reason) : 0);
+    }
+    dashboard_buf_puts(b, "</td></tr>");
+}
+
+void dashboard_web_outbox(dashboard_web_t *w)
+{
+    dashboard_buf_t *b = &w->body;
+    char actor[48];
+    dashboard_web_actor(w->user, actor, sizeof(actor));
+    Tacnet__OutboxRequest req = TACNET__OUTBOX_REQUEST__INIT;
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    agency_outcome_outbox_request(w->agency, &req, &reply);
+    int rc = reply.code ? reply.code : dashboard_web_audit(w->agency, actor, "outbox.read", "", 0);
+    if (rc != 0) {
+        agency_reply_free(&reply);
+        dashboard_web_error(w, 503, rc, tacnet_strerror(rc));
+        return;
+    }
+    dashboard_web_head(w, "Outbox", NULL);
+    dashboard_buf_printf(b,
+                         "<h1>Outbox</h1><p>What %s sent that the broker has not accepted: "
+                         "events still on their way, and events it refused, which nobody "
+                         "received. An accepted event leaves this list.</p>",
+                         agency_profile(w->agency)->title);
+    const Tacnet__OutboxReply *o = reply.outbox;
+    if (!o || !o->n_events) {
+        dashboard_buf_puts(b, "<p class=\"ok\" role=\"status\">Nothing waiting: the broker "
+                              "accepted every event this agency sent.</p>");
+    } else {
+        dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr>"
+                              "<th scope=\"col\">State</th><th scope=\"col\">Event</th>"
+                              "<th scope=\"col\">Case</th><th scope=\"col\">Id</th>"
+                              "<th scope=\"col\">Why</th></tr></thead><tbody>");
+        for (size_t i = 0; i < o->n_events; i++)
+            s_outbox_row(b, o->events[i]);
+        dashboard_buf_puts(b, "</tbody></table></div>");
+    }
+    dashboard_web_foot(w);
+    agency_reply_free(&reply);
 }

@@ -53,6 +53,10 @@ void dashboard_web_login(dashboard_web_t *w, const char *login_csrf, int code);
 void dashboard_web_cases(dashboard_web_t *w);
 void dashboard_web_case(dashboard_web_t *w, const char *ref);
 void dashboard_web_inbox(dashboard_web_t *w);
+
+/* The outbox: this agency's events not yet accepted by the broker, and those it refused, with
+ * the broker's reason. */
+void dashboard_web_outbox(dashboard_web_t *w);
 /* GET shows the form NAME for case REF; POST (w->form set) publishes it, redirecting to the
  * case on success or showing the refusal (code, reason, each offending span) with the values
  * kept. An unknown form is a 404. */

@@ -165,9 +165,35 @@ static void s_form_link(dashboard_buf_t *b, const char *ref, const char *form, c
     dashboard_buf_printf(b, "\">%s</a> ", label);
 }
 
-static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc,
-                          uint64_t now)
+/* The answers AGENCY may give to E, the broker's rule: a party responds and acknowledges a
+ * proposed resolution; a party or the lead professional's agency resolves. Others are told. */
+static void s_escalation_actions(dashboard_buf_t *b, const char *ref,
+                                 const Tacnet__EscalationView *e, uint32_t agency, int lead)
 {
+    int party = 0;
+    for (size_t p = 0; p < e->n_parties; p++)
+        party |= (uint32_t)e->parties[p] == agency;
+    if (!dashboard_web_escalation_open(e))
+        return;
+    if (!party && !lead) {
+        dashboard_buf_puts(b, "<p>This agency is not a party to this escalation: its parties "
+                              "answer it.</p>");
+        return;
+    }
+    dashboard_buf_puts(b, "<p>");
+    if (party)
+        s_form_link(b, ref, "escalation_response", "Respond", e->escalation_id);
+    s_form_link(b, ref, "escalation_resolved", "Resolve", e->escalation_id);
+    if (party && e->resolution)
+        s_form_link(b, ref, "escalation_ack", "Acknowledge", e->escalation_id);
+    dashboard_buf_puts(b, "</p>");
+}
+
+static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc,
+                          uint64_t now, uint32_t agency)
+{
+    const Tacnet__CaseSummary *sum = sc->summary;
+    int lead = sum && sum->has_lead && (uint32_t)sum->lead == agency;
     const Tacnet__CaseState *st = sc->state;
     s_section(b, "escalations", "Escalations");
     size_t shown = 0;
@@ -239,11 +265,8 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
                                      dashboard_web_agency_title(e->acknowledged[a]));
             dashboard_buf_puts(b, "</p>");
         }
-        dashboard_buf_puts(b, "<p>");
-        s_form_link(b, ref, "escalation_response", "Respond", e->escalation_id);
-        s_form_link(b, ref, "escalation_resolved", "Resolve", e->escalation_id);
-        s_form_link(b, ref, "escalation_ack", "Acknowledge", e->escalation_id);
-        dashboard_buf_puts(b, "</p></article>");
+        s_escalation_actions(b, ref, e, agency, lead);
+        dashboard_buf_puts(b, "</article>");
     }
     if (!shown)
         dashboard_buf_puts(b, "<p>No escalations.</p>");
@@ -668,7 +691,7 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_form_link(b, cref, "contact_logged", "Log a contact", none);
     dashboard_buf_puts(b, "</nav>");
     s_published(w, dashboard_kv_get(w->query, "published"));
-    s_escalations(b, cref, sc, now);
+    s_escalations(b, cref, sc, now, agency_profile(w->agency)->agency);
     s_team(b, sc);
     s_decisions(b, sc);
     s_plan(b, sc);

@@ -501,4 +501,13 @@ Test(http, an_api_publish_answers_with_the_broker_s_outcome)
     cr_expect_eq(r.status, 422, "%s", r.body);
     s_resp_free(&r);
     free(tok);
+    /* The practitioner sees the refusal in the dashboard's outbox, with the broker's reason. */
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    r = s_http(S, "GET", "/outbox", l.cookie, NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect(strstr(r.body, "Refused") && strstr(r.body, "E_FIELD") &&
+                  strstr(r.body, "no event the broker accepted"),
+              "%s", r.body);
+    s_resp_free(&r);
 }
