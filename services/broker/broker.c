@@ -237,13 +237,13 @@ static void s_pump(broker_t *self, uint32_t agency, MDB_txn *txn)
         d.prev_seq = s->cursor;
         int rc = wire_send(self->router, s->rid, s->rid_len, WIRE_DELIVER, &d.base, e.header,
                            e.header_len, e.sealed, e.sealed_len, e.sig);
-        if (rc == EHOSTUNREACH) {
+        if (rc == TACNET_EHOSTUNREACH) {
             log_info("%s disconnected", names_agency(agency));
             s->connected = 0;
             break;
         }
         if (rc != 0)
-            break; /* EAGAIN: its pipe is full; the window resumes on the next ACK */
+            break; /* TACNET_EAGAIN: its pipe is full; the window resumes on the next ACK */
         FAULT_POINT("broker.after_deliver");
         s->inflight[(s->head + s->n_inflight) % BROKER_MAX_CREDIT] = next;
         s->n_inflight++;
@@ -630,15 +630,11 @@ static void s_on_router(broker_t *self)
         wire_msg_t m;
         memset(&m, 0, sizeof(m));
         int rc = wire_recv(self->router, 1, ZMQ_DONTWAIT, &m);
-        if (rc == EAGAIN || rc == EINTR) {
-            wire_msg_clear(&m);
+        if (rc == TACNET_EAGAIN || rc == TACNET_EINTR || rc == TACNET_EIO) {
+            wire_msg_clear(&m); /* nothing was taken from the socket */
             break;
         }
-        if (rc > 0) {
-            wire_msg_clear(&m);
-            break;
-        }
-        if (rc < 0) {
+        if (rc != 0) {
             if (m.rid_len)
                 s_nack(self, &m, NULL, rc, NULL);
             wire_msg_clear(&m);
