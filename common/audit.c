@@ -202,11 +202,11 @@ int audit_append(MDB_txn *txn, MDB_dbi dbi, const audit_record_t *rec, uint64_t 
     if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
         return store_lmdb_err(rc);
     MDB_val k = { sizeof(key), key }, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    rc = store_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     int above = rc == 0 && !s_is_head(&k);
     mdb_cursor_close(cur);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return store_lmdb_err(rc);
+    if (rc != 0 && rc != TACNET_ENOTFOUND)
+        return rc;
     if (above)
         return TACNET_EEXISTS;
     if ((rc = store_put(txn, dbi, key, sizeof(key), buf, sizeof(buf), MDB_NOOVERWRITE)) != 0)
@@ -254,8 +254,8 @@ static int s_walk(MDB_cursor *cur, uint64_t *count, uint64_t *bad, int *have_hea
     }
     if (rc != 0)
         return rc;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    for (rc = store_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = store_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (s_is_anchor(&k))
             continue;
         if (s_is_head(&k)) {
@@ -288,9 +288,7 @@ static int s_walk(MDB_cursor *cur, uint64_t *count, uint64_t *bad, int *have_hea
     }
     *count = expect - 1;
     memcpy(last, prev, AUDIT_HASH_BYTES);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return store_lmdb_err(rc);
-    return 0;
+    return rc == TACNET_ENOTFOUND ? 0 : rc;
 }
 
 int audit_verify(MDB_txn *txn, MDB_dbi dbi, uint64_t *count, uint64_t *first_bad)
@@ -335,31 +333,12 @@ int audit_verify_dir(const char *lmdb_dir, uint64_t *count, uint64_t *first_bad)
     MDB_env *env = NULL;
     MDB_txn *txn = NULL;
     MDB_dbi dbi;
-    int rc = mdb_env_create(&env);
+    int rc = store_peek_begin(lmdb_dir, &env, &txn);
     if (rc == 0)
-        rc = mdb_env_set_maxdbs(env, STORE_MAX_DBS);
-    /* 0: adopt the map size recorded in the file rather than LMDB's 10 MiB default. */
+        rc = store_lmdb_err(mdb_dbi_open(txn, AUDIT_DB, 0, &dbi));
     if (rc == 0)
-        rc = mdb_env_set_mapsize(env, 0);
-    if (rc == 0)
-        rc = mdb_env_open(env, lmdb_dir, MDB_RDONLY, 0600);
-    if (rc == 0) {
-        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-        /* The running daemon grew the map since our open. */
-        if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(env, 0) == 0)
-            rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-    }
-    if (rc == 0)
-        rc = mdb_dbi_open(txn, AUDIT_DB, 0, &dbi);
-    if (rc != 0) {
-        rc = rc == ENOENT ? TACNET_ENOTFOUND : store_lmdb_err(rc);
-        goto fail;
-    }
-    rc = audit_verify(txn, dbi, count, first_bad);
-fail:
-    if (txn)
-        mdb_txn_abort(txn);
-    mdb_env_close(env);
+        rc = audit_verify(txn, dbi, count, first_bad);
+    store_peek_end(&env, &txn);
     return rc;
 }
 
@@ -375,8 +354,8 @@ int audit_iterate(MDB_txn *txn, MDB_dbi dbi, uint64_t from_seq,
     uint8_t start[8];
     store_u64_put(start, from_seq ? from_seq : 1);
     MDB_val k = { .mv_size = sizeof(start), .mv_data = start }, v;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    for (rc = store_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = store_cursor_get(cur, &k, &v, MDB_NEXT)) {
         audit_record_t rec;
         uint64_t seq = 0;
         if (s_is_anchor(&k) || s_is_head(&k))
@@ -389,7 +368,7 @@ int audit_iterate(MDB_txn *txn, MDB_dbi dbi, uint64_t from_seq,
         if (rc != 0)
             goto fail;
     }
-    rc = rc == MDB_NOTFOUND ? 0 : store_lmdb_err(rc);
+    rc = rc == TACNET_ENOTFOUND ? 0 : rc;
 fail:
     mdb_cursor_close(cur);
     return rc;

@@ -50,7 +50,7 @@ typedef struct audit_record {
  * commit makes it durable together with what it audits. *SEQ_OUT (optional) gets its seq.
  * Returns 0, TACNET_EINVAL (a field not NUL-terminated or not printable ASCII), TACNET_EAUDIT
  * (the head is malformed: the chain is already broken), TACNET_EEXISTS (a record already sits
- * above the head), or MDB_MAP_FULL for store_write to grow and retry. */
+ * above the head), or TACNET_EMAPFULL for store_write to grow and retry. */
 int audit_append(MDB_txn *txn, MDB_dbi dbi, const audit_record_t *rec, uint64_t *seq_out)
     __attribute__((warn_unused_result));
 
@@ -82,7 +82,7 @@ int audit_verify_dir(const char *lmdb_dir, uint64_t *count, uint64_t *first_bad)
  * itself), stopping at the first younger one and always keeping the newest record, and write
  * the anchor so that audit_verify goes on verifying what is left. *PRUNED (optional) gets the
  * number deleted. Returns 0, TACNET_EAUDIT (the chain is already broken where it prunes), or a
- * store code (MDB_MAP_FULL for store_write to retry). */
+ * store code (TACNET_EMAPFULL for store_write to retry). */
 int audit_prune(MDB_txn *txn, MDB_dbi dbi, uint64_t before_ms, uint64_t *pruned)
     __attribute__((warn_unused_result));
 

@@ -1,6 +1,7 @@
 /* err: the code table, and the allocation wrappers that abort on out-of-memory. */
 #include "err.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,38 @@ const char *tacnet_errname(int err)
 #undef X
     default:
         return "E_UNKNOWN";
+    }
+}
+
+int tacnet_err_from_errno(int errnum)
+{
+    if (errnum <= 0)
+        return errnum;
+    switch (errnum) {
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+        return TACNET_EAGAIN;
+    case EINTR:
+        return TACNET_EINTR;
+    case EHOSTUNREACH:
+        return TACNET_EHOSTUNREACH;
+    case ENOMEM:
+        return TACNET_ENOMEM;
+    case EINVAL:
+        return TACNET_EINVAL;
+    case ENOENT:
+        return TACNET_ENOTFOUND;
+    case EEXIST:
+        return TACNET_EEXISTS;
+    case ENOSPC:
+    case EDQUOT:
+        return TACNET_EDISKFULL;
+    case ETIMEDOUT:
+        return TACNET_ETIMEOUT;
+    default:
+        return TACNET_EIO;
     }
 }
 

@@ -22,6 +22,9 @@
     X(CORRUPT, -1010, "stored data is corrupt")                                            \
     X(TIMEOUT, -1011, "peer did not answer in time")                                       \
     X(NETFS, -1012, "data directory is on a network or FUSE filesystem")                   \
+    X(AGAIN, -1013, "socket would block: try again")                                       \
+    X(INTR, -1014, "interrupted by a signal")                                              \
+    X(HOSTUNREACH, -1015, "peer is not connected: nothing was sent")                       \
     X(FRAMES, -1100, "wrong number of frames or protocol id")                              \
     X(TOOBIG, -1101, "frame larger than allowed")                                          \
     X(BADMSG, -1102, "malformed message")                                                  \
@@ -67,11 +70,21 @@ enum tacnet_err {
 #undef X
 };
 
-/* Human text for a code (0 gives "ok"; positive values are errno). Never NULL; static storage. */
+/* Human text for a code (0 gives "ok"). libtacnet never returns a positive value; one from
+ * elsewhere gets strerror's text rather than none. Never NULL; static storage. */
 const char *tacnet_strerror(int err);
 
 /* Stable machine name for a code, e.g. "E_SIGNATURE"; "E_UNKNOWN" for codes not in the table. */
 const char *tacnet_errname(int err);
+
+/* A system errno (errno, zmq_errno(), an errno-valued LMDB return) as a TACNET_E* code, for a
+ * function in libtacnet to return instead of the raw value (libuv's uv_translate_sys_error):
+ * EAGAIN/EWOULDBLOCK -> TACNET_EAGAIN, EINTR -> TACNET_EINTR, EHOSTUNREACH ->
+ * TACNET_EHOSTUNREACH, ENOMEM -> TACNET_ENOMEM, EINVAL -> TACNET_EINVAL, ENOENT ->
+ * TACNET_ENOTFOUND, EEXIST -> TACNET_EEXISTS, ENOSPC/EDQUOT -> TACNET_EDISKFULL, ETIMEDOUT ->
+ * TACNET_ETIMEOUT, any other positive value -> TACNET_EIO. 0 and negative values (already
+ * tacnet codes) are returned as they are. */
+int tacnet_err_from_errno(int errnum);
 
 /* Out of memory aborts here (one place, like Redis's zmalloc_oom_handler): callers never see
  * NULL from these. */

@@ -407,20 +407,22 @@ static void s_extend_ahead(store_t *self)
     }
 }
 
-static int s_is_map_full(int rc)
+/* A code from FN or from a walk callback: TACNET_E* codes as they are; anything else (an LMDB
+ * code a caller let through) translated. */
+static int s_tacnet_code(int rc)
 {
-    return rc == MDB_MAP_FULL || rc == TACNET_EMAPFULL;
+    return (rc >= -1999 && rc <= -1000) ? rc : store_lmdb_err(rc);
 }
 
 /* LMDB reports a short write as EIO: on a filesystem with less than one commit's worth of pages
  * free (a multi-page write that stopped part way), that is a full disk. */
-static int s_commit_err(store_t *self, int rc)
+static int s_commit_err(store_t *self, int mdb_rc)
 {
     struct statvfs sv;
-    if (rc == EIO && statvfs(self->dir, &sv) == 0 &&
+    if (mdb_rc == EIO && statvfs(self->dir, &sv) == 0 &&
         (uint64_t)sv.f_bavail * sv.f_frsize < (uint64_t)256 * 4096)
         return TACNET_EDISKFULL;
-    return (rc >= -1999 && rc <= -1000) ? rc : store_lmdb_err(rc);
+    return store_lmdb_err(mdb_rc);
 }
 
 int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
@@ -443,24 +445,26 @@ int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
         if (rc != 0)
             return store_lmdb_err(rc);
 
-        rc = fn(txn, arg);
+        rc = s_tacnet_code(fn(txn, arg));
         if (rc == 0 && self->fail_commits > 0) {
             self->fail_commits--;
-            rc = MDB_MAP_FULL;
+            rc = TACNET_EMAPFULL; /* as if the commit had found the map full */
         }
         if (rc != 0) {
             mdb_txn_abort(txn);
         } else {
             /* A failed commit has already freed the transaction: never abort it. */
             uint64_t t0 = clock_elapsed_us();
-            rc = mdb_txn_commit(txn);
-            if (rc == 0) {
+            int mrc = mdb_txn_commit(txn);
+            if (mrc == 0) {
                 s_commit_timed(self, clock_elapsed_us() - t0);
                 return 0;
             }
+            rc = s_commit_err(self, mrc);
         }
-        if (!s_is_map_full(rc))
-            return s_commit_err(self, rc);
+        /* A put or the commit found the map full: grow it and run FN again. */
+        if (rc != TACNET_EMAPFULL)
+            return rc;
         if (grown++ >= STORE_GROW_MAX)
             return TACNET_EMAPFULL;
         rc = s_grow(self);
@@ -484,12 +488,6 @@ int store_read_begin(store_t *self, MDB_txn **txn)
     return rc == 0 ? 0 : TACNET_ESTORE;
 }
 
-/* MDB_MAP_FULL goes back unmapped so that FN can hand it to store_write, which grows. */
-static int s_put_err(int rc)
-{
-    return rc == MDB_MAP_FULL ? MDB_MAP_FULL : store_lmdb_err(rc);
-}
-
 int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *val, size_t vlen,
               unsigned flags)
 {
@@ -497,7 +495,7 @@ int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const voi
         return TACNET_EINVAL;
     MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
     MDB_val v = { .mv_size = vlen, .mv_data = (void *)val };
-    return s_put_err(mdb_put(txn, dbi, &k, &v, flags));
+    return store_lmdb_err(mdb_put(txn, dbi, &k, &v, flags));
 }
 
 int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val)
@@ -513,7 +511,60 @@ int store_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen)
     if (!txn || (!key && klen))
         return TACNET_EINVAL;
     MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
-    return s_put_err(mdb_del(txn, dbi, &k, NULL));
+    return store_lmdb_err(mdb_del(txn, dbi, &k, NULL));
+}
+
+int store_cursor_get(MDB_cursor *cur, MDB_val *k, MDB_val *v, MDB_cursor_op op)
+{
+    if (!cur)
+        return TACNET_EINVAL;
+    return store_lmdb_err(mdb_cursor_get(cur, k, v, op));
+}
+
+int store_peek_begin(const char *dir, MDB_env **env_out, MDB_txn **txn_out)
+{
+    if (!env_out || !txn_out)
+        return TACNET_EINVAL;
+    *env_out = NULL;
+    *txn_out = NULL;
+    if (!dir)
+        return TACNET_EINVAL;
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    int rc = mdb_env_create(&env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(env, STORE_MAX_DBS);
+    /* 0: adopt the map size recorded in the file rather than LMDB's 10 MiB default. */
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(env, 0);
+    if (rc == 0)
+        rc = mdb_env_open(env, dir, MDB_RDONLY, 0600);
+    if (rc == 0) {
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+        /* The owner grew the map since our open. */
+        if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(env, 0) == 0)
+            rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    }
+    if (rc != 0) {
+        if (env)
+            mdb_env_close(env);
+        return rc == ENOENT ? TACNET_ENOTFOUND : store_lmdb_err(rc);
+    }
+    *env_out = env;
+    *txn_out = txn;
+    return 0;
+}
+
+void store_peek_end(MDB_env **env, MDB_txn **txn)
+{
+    if (txn && *txn) {
+        mdb_txn_abort(*txn);
+        *txn = NULL;
+    }
+    if (env && *env) {
+        mdb_env_close(*env);
+        *env = NULL;
+    }
 }
 
 int store_usage(store_t *self, size_t *map_size, size_t *used)
@@ -632,7 +683,7 @@ static int s_walk_db(MDB_txn *txn, MDB_dbi dbi, const char *name, store_walk_fn 
     mdb_cursor_close(cur);
     if (rc == MDB_NOTFOUND)
         return 0;
-    return (rc >= -1999 && rc <= -1000) ? rc : store_lmdb_err(rc);
+    return s_tacnet_code(rc);
 }
 
 int store_walk(store_t *self, store_walk_fn fn, void *arg, size_t *records)
@@ -761,7 +812,7 @@ int store_restore(const char *backup, const char *dir)
             if (txn)
                 mdb_txn_abort(txn);
         }
-        rc = mrc ? ((mrc >= -1999 && mrc <= -1000) ? mrc : store_lmdb_err(mrc)) : 0;
+        rc = s_tacnet_code(mrc);
         if (env)
             mdb_env_close(env);
     }

@@ -45,9 +45,9 @@ int store_dbi(const store_t *self, const char *name, MDB_dbi *out);
 int store_dbi_add(store_t *self, const char *name, MDB_dbi *out);
 
 /* Run FN(txn, ARG) in one write transaction and commit it (synced). FN returns 0 to commit or a
- * negative code to abort (returned as is). LMDB's MDB_MAP_FULL from FN or from the commit grows
- * the map and runs FN again, up to a limit (then TACNET_EMAPFULL); ENOSPC gives
- * TACNET_EDISKFULL. FN must therefore be repeatable: it may not consume its inputs. If the
+ * negative TACNET_E* code to abort (returned as is). TACNET_EMAPFULL from FN (a store_put or
+ * store_del found the map full) or from the commit grows the map and runs FN again, up to a
+ * limit (then TACNET_EMAPFULL); ENOSPC gives TACNET_EDISKFULL. FN must therefore be repeatable: it may not consume its inputs. If the
  * bigger map cannot be mapped at all (address space), TACNET_ESTORE, and every later call on
  * this store (reads too) returns TACNET_ESTORE: LMDB has dropped its mapping. */
 int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
@@ -57,15 +57,22 @@ int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
 int store_read_begin(store_t *self, MDB_txn **txn);
 
 /* Helpers for use inside FN or a read transaction. Return 0, TACNET_ENOTFOUND, TACNET_EEXISTS
- * (put with MDB_NOOVERWRITE/MDB_APPEND on an existing or out-of-order key), or the LMDB error
- * passed through store_lmdb_err(). MDB_MAP_FULL is returned as MDB_MAP_FULL so store_write can
- * grow and retry: FN should just return it. */
+ * (put with MDB_NOOVERWRITE/MDB_APPEND on an existing or out-of-order key), TACNET_EMAPFULL (the
+ * map is full: FN should just return it, and store_write grows the map and runs FN again), or
+ * another LMDB error passed through store_lmdb_err(). */
 int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *val, size_t vlen,
               unsigned flags);
 int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val);
 int store_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen);
 
-/* Map an LMDB return code to a TACNET_E* code (MDB_MAP_FULL -> TACNET_EMAPFULL, ...). */
+/* One cursor step (mdb_cursor_get with OP) with its result translated: 0, TACNET_ENOTFOUND (no
+ * record there: past the last, or none at or after K for MDB_SET_RANGE), or another LMDB error
+ * through store_lmdb_err(). K and V borrow LMDB memory, as with mdb_cursor_get. */
+int store_cursor_get(MDB_cursor *cur, MDB_val *k, MDB_val *v, MDB_cursor_op op);
+
+/* Map an LMDB return code to a TACNET_E* code (MDB_MAP_FULL -> TACNET_EMAPFULL, ...). The one
+ * place LMDB's codes (and the errno values it returns) become tacnet's: every function in
+ * libtacnet returns the mapped code, so callers never compare against MDB_* values. */
 int store_lmdb_err(int mdb_rc);
 
 /* How long this store's commits (mdb_txn_commit: page writes and the two syncs) took since it
@@ -83,6 +90,18 @@ void store_commit_stats(const store_t *self, store_commit_stats_t *out);
 
 /* Current map size and bytes in use (last page used * page size). */
 int store_usage(store_t *self, size_t *map_size, size_t *used);
+
+/* A read transaction on DIR's environment from outside the process that owns it (which may be
+ * running and writing: readers never block its writer), for tools such as `tacnet audit
+ * verify`. Opens the environment read-only with the map size recorded in its file and begins the
+ * transaction, adopting a map the owner has grown since. Must not be called in a process that
+ * already has that environment open (an LMDB rule). Returns 0 with *ENV and *TXN (end them with
+ * store_peek_end), TACNET_ENOTFOUND (no environment in DIR), or a mapped LMDB error; on failure
+ * *ENV and *TXN are NULL. */
+int store_peek_begin(const char *dir, MDB_env **env, MDB_txn **txn);
+
+/* End what store_peek_begin began: abort *TXN, close *ENV, and set both to NULL. Null-safe. */
+void store_peek_end(MDB_env **env, MDB_txn **txn);
 
 /* Write a compacted copy of the environment (no free pages: nothing deleted survives in it) to
  * DIR/data.mdb, mode 0600, synced. DIR must exist and hold no data.mdb. Call with no write

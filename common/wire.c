@@ -271,6 +271,16 @@ void wire_msgid_hex(const uint8_t *id, size_t len, char out[33])
 /* ---------------------------------------------------------------------------------------------
  * Frames
  */
+
+/* A ZeroMQ errno in tacnet's space, from a closed set the callers can test: TACNET_EAGAIN and
+ * TACNET_EINTR (try again later), TACNET_EHOSTUNREACH (ROUTER_MANDATORY: no such peer), and
+ * TACNET_EIO for the rest (context terminated, socket closed or in the wrong state). */
+static int s_zmq_err(int e)
+{
+    int rc = tacnet_err_from_errno(e);
+    return rc == TACNET_EAGAIN || rc == TACNET_EINTR || rc == TACNET_EHOSTUNREACH ? rc : TACNET_EIO;
+}
+
 static int s_frames_for(uint8_t cmd)
 {
     if (cmd == WIRE_PUBLISH || cmd == WIRE_DELIVER)
@@ -359,7 +369,7 @@ int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out)
             /* A signal must not make us leave half of a message in the socket. */
             if (!first && e == EINTR)
                 continue;
-            return first ? e : TACNET_EFRAMES;
+            return first ? s_zmq_err(e) : TACNET_EFRAMES;
         }
         /* libzmq 4.3.4's ROUTER drops the metadata from the routing id frame it prefetched for
          * zmq_poll (router_t::xhas_in), so the User-Id is read from the first frame carrying
@@ -400,7 +410,7 @@ static int s_send_frame(void *sock, const void *data, size_t len, int more)
         if (zmq_send(sock, len ? data : none, len, flags) >= 0)
             return 0;
         if (zmq_errno() != EINTR)
-            return zmq_errno();
+            return s_zmq_err(zmq_errno());
     }
 }
 
@@ -423,8 +433,9 @@ int wire_send(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
             goto fail;
         }
     }
-    /* Only the first frame can fail for want of room or of a peer (EAGAIN, EHOSTUNREACH with
-     * ZMQ_ROUTER_MANDATORY): once it is queued, libzmq takes the rest of the message whole. */
+    /* Only the first frame can fail for want of room or of a peer (TACNET_EAGAIN,
+     * TACNET_EHOSTUNREACH with ZMQ_ROUTER_MANDATORY): once it is queued, libzmq takes the rest of
+     * the message whole. */
     if (rid && (rc = s_send_frame(sock, rid, rid_len, 1)) != 0)
         goto fail;
     if ((rc = s_send_frame(sock, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN, 1)) != 0 ||

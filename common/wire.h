@@ -59,15 +59,19 @@ typedef struct wire_msg {
 } wire_msg_t;
 
 /* Receive one whole message from SOCK (ROUTER when IS_ROUTER). FLAGS as zmq_msg_recv
- * (ZMQ_DONTWAIT). All frames are drained even when the message is rejected. Returns 0,
- * TACNET_EFRAMES (frame count, protocol id or command byte wrong), TACNET_ETOOBIG (a frame over
- * its cap), TACNET_EBADMSG (F5 shorter than SEAL_SIG_BYTES), or a positive errno from ZeroMQ
- * (EAGAIN, EINTR, ...). EAGAIN/EINTR come only from the first frame, so nothing was consumed and
- * the caller just retries; an EINTR inside a started message is retried here, and a
- * message whose remaining frames are missing gives TACNET_EFRAMES instead of blocking. OUT is
- * overwritten (clear it before reuse). On error OUT holds whatever could be read (the routing id
- * at least, to answer a NACK) and must still be cleared. USER_ID is empty when the connection
- * has no ZAP User-Id or one longer than WIRE_USER_ID_MAX - 1. */
+ * (ZMQ_DONTWAIT). All frames are drained even when the message is rejected. Returns 0 or a
+ * negative TACNET_E* code, never a raw errno:
+ *   - the message was read and refused: TACNET_EFRAMES (frame count, protocol id or command
+ *     byte wrong), TACNET_ETOOBIG (a frame over its cap), TACNET_EBADMSG (F5 shorter than
+ *     SEAL_SIG_BYTES); the next message may be read;
+ *   - nothing was read: TACNET_EAGAIN (no message, with ZMQ_DONTWAIT), TACNET_EINTR (a signal)
+ *     or TACNET_EIO (the socket failed: context terminated, socket closed). These come only from
+ *     the first frame, so nothing was consumed and the caller stops reading for now.
+ * An EINTR inside a started message is retried here, and a message whose remaining frames are
+ * missing gives TACNET_EFRAMES instead of blocking. OUT is overwritten (clear it before reuse).
+ * On error OUT holds whatever could be read (the routing id at least, to answer a NACK) and
+ * must still be cleared. USER_ID is empty when the connection has no ZAP User-Id or one longer
+ * than WIRE_USER_ID_MAX - 1. */
 int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out);
 
 /* Free the frames of MSG and zero it. Null-safe. */
@@ -75,10 +79,11 @@ void wire_msg_clear(wire_msg_t *msg);
 
 /* Send a message. RID may be NULL (DEALER side). CTL is packed into F2 (NULL: empty F2).
  * HEADER/SEALED/SIG must be NULL for commands without an event and HEADER and SIG
- * (SEAL_SIG_BYTES) set for PUBLISH/DELIVER. Sends with ZMQ_DONTWAIT. Returns 0, a positive errno
- * (EAGAIN, EHOSTUNREACH: the peer is gone or full, nothing was sent; the caller keeps the item
- * pending), TACNET_EINVAL (unknown command or frames not matching it) or TACNET_ETOOBIG (a frame
- * over its cap; nothing sent). */
+ * (SEAL_SIG_BYTES) set for PUBLISH/DELIVER. Sends with ZMQ_DONTWAIT (and retries an EINTR).
+ * Returns 0 or a negative TACNET_E* code, never a raw errno: TACNET_EAGAIN (the peer's pipe is
+ * full) or TACNET_EHOSTUNREACH (a ROUTER's peer is gone): nothing was sent, the caller keeps the
+ * item pending; TACNET_EIO (the socket failed); TACNET_EINVAL (unknown command or frames not
+ * matching it) or TACNET_ETOOBIG (a frame over its cap; nothing sent). */
 int wire_send(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
               const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
               const uint8_t *sealed, size_t sealed_len, const uint8_t *sig);

@@ -461,8 +461,8 @@ static void s_on_dealer(agency_t *self)
         wire_msg_t m;
         memset(&m, 0, sizeof(m));
         int rc = wire_recv(self->dealer, 0, ZMQ_DONTWAIT, &m);
-        if (rc > 0) {
-            wire_msg_clear(&m);
+        if (rc == TACNET_EAGAIN || rc == TACNET_EINTR || rc == TACNET_EIO) {
+            wire_msg_clear(&m); /* nothing was taken from the socket */
             break;
         }
         if (rc < 0) {

@@ -33,8 +33,8 @@ typedef struct broker_config {
     unsigned heartbeat_ms;     /* ZMTP heartbeat interval */
     unsigned tick_ms;          /* timer resolution (escalations, expiry, cursor flush) */
 
-    /* created_at_ms may be at most max_clock_skew_s ahead of the broker's clock (0: 300) and
-     * max_event_age_days behind it (0: 30); else TACNET_ECLOCK. */
+    /* created_at_ms may be at most max_clock_skew_s ahead of the broker's clock and
+     * max_event_age_days behind it; else TACNET_ECLOCK. */
     unsigned max_clock_skew_s;
     unsigned max_event_age_days;
     /* Publishes a second per agency (0: unlimited) and how many it may save up: see quota.h. */

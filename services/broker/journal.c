@@ -61,8 +61,8 @@ static int s_migrate_rcpt_write(MDB_txn *txn, void *arg)
         return TACNET_ESTORE;
     MDB_val k, v;
     int rc = 0, mrc;
-    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
-         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    for (mrc = store_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
+         mrc = store_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 9 || ((const uint8_t *)k.mv_data)[0] >= 32) {
             rc = TACNET_ECORRUPT;
             break;
@@ -79,8 +79,8 @@ static int s_migrate_rcpt_write(MDB_txn *txn, void *arg)
         rc = store_put(txn, self->rcpt, seq, 8, b, 4, 0);
     }
     mdb_cursor_close(cur);
-    if (rc == 0 && mrc != MDB_NOTFOUND)
-        rc = store_lmdb_err(mrc);
+    if (rc == 0 && mrc != TACNET_ENOTFOUND)
+        rc = mrc;
     if (rc == 0 && (mrc = mdb_drop(txn, self->by_rcpt, 0)) != 0)
         rc = store_lmdb_err(mrc);
     return rc;
@@ -326,8 +326,8 @@ int journal_next_for(journal_t *self, MDB_txn *txn, MDB_cursor **cur, uint32_t a
     uint32_t bit = agency < 32 ? 1u << agency : 0;
     uint64_t last = after;
     int rc;
-    for (rc = mdb_cursor_get(*cur, &k, &d, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(*cur, &k, &d, MDB_NEXT)) {
+    for (rc = store_cursor_get(*cur, &k, &d, MDB_SET_RANGE); rc == 0;
+         rc = store_cursor_get(*cur, &k, &d, MDB_NEXT)) {
         if (k.mv_size != 8 || d.mv_size != 4)
             return TACNET_ECORRUPT;
         uint64_t s = store_u64_get(k.mv_data);
@@ -339,8 +339,8 @@ int journal_next_for(journal_t *self, MDB_txn *txn, MDB_cursor **cur, uint32_t a
         }
         last = s;
     }
-    if (rc != MDB_NOTFOUND)
-        return store_lmdb_err(rc);
+    if (rc != TACNET_ENOTFOUND)
+        return rc;
     if (scanned)
         *scanned = last;
     return TACNET_ENOTFOUND;
@@ -423,14 +423,15 @@ int journal_case_last(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t 
         return TACNET_ESTORE;
     /* Position after the case's last key, then step back onto it. */
     MDB_val k = { len + 9, ck }, d;
-    int rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-    rc = rc == 0 || rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &d, rc ? MDB_LAST : MDB_PREV) : rc;
+    int rc = store_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+    if (rc == 0 || rc == TACNET_ENOTFOUND)
+        rc = store_cursor_get(cur, &k, &d, rc ? MDB_LAST : MDB_PREV);
     int out = TACNET_ENOTFOUND;
     if (rc == 0 && k.mv_size == len + 9 && memcmp(k.mv_data, ck, len + 1) == 0) {
         *seq = store_u64_get((const uint8_t *)k.mv_data + len + 1);
         out = 0;
-    } else if (rc != 0 && rc != MDB_NOTFOUND) {
-        out = store_lmdb_err(rc);
+    } else if (rc != 0 && rc != TACNET_ENOTFOUND) {
+        out = rc;
     }
     mdb_cursor_close(cur);
     return out;

@@ -31,8 +31,8 @@ void notice_destroy(notice_t **self_p);
 void notice_roster_set(notice_t *self, const roster_t *roster);
 
 /* Inside the batch transaction, after accepted event H was appended and case C updated: emit
- * whatever notices it causes (the override alert), appending at
- * *SEQ + 1 ... and advancing *SEQ. Returns 0 or a storage code (MDB_MAP_FULL passes through). */
+ * whatever notices it causes (the override alert), appending at *SEQ + 1 ... and advancing
+ * *SEQ. Returns 0 or a storage code (TACNET_EMAPFULL passes through, for store_write). */
 int notice_on_event(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, const route_case_t *c,
                     int override_used, uint64_t *seq);
 

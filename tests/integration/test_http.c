@@ -477,8 +477,7 @@ Test(http, an_api_publish_answers_with_the_broker_s_outcome)
                "{\"kind\":\"concern\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
                "\"body\":{\"concern\":{\"category\":\"attendance\",\"summary\":\"Late.\"}}}");
     cr_expect_eq(r.status, 201, "%s", r.body);
-    cr_expect(strstr(r.body, "\"state\":\"publish_accepted\"") , "%s",
-              r.body);
+    cr_expect(strstr(r.body, "\"state\":\"publish_accepted\""), "%s", r.body);
     cr_expect(strstr(r.body, "\"seq\":"), "%s", r.body);
     s_resp_free(&r);
     /* Refused by the broker (a challenge to an event it never accepted): 422, its reason. */

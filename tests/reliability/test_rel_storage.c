@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "store.h"
 
 #include <lmdb.h>
 #include <sys/mount.h>
@@ -240,14 +241,14 @@ static size_t s_journal_agrees(const rel_world_t *w, const rel_prod_t *p)
         const rel_event_t *e = &p->ev[k];
         if (!e->sent)
             continue;
-        MDB_val key = { 16, (void *)e->msg_id }, v;
-        int rc = mdb_get(txn, by_msgid, &key, &v);
-        cr_assert(rc == 0 || rc == MDB_NOTFOUND);
+        MDB_val v;
+        int rc = store_get(txn, by_msgid, e->msg_id, 16, &v);
+        cr_assert(rc == 0 || rc == TACNET_ENOTFOUND);
         if (e->acked)
             cr_assert_eq(rc, 0, "event %zu was acknowledged but is not stored (seed %llu)", k,
                          (unsigned long long)rel_seed);
         else
-            cr_assert_eq(rc, MDB_NOTFOUND,
+            cr_assert_eq(rc, TACNET_ENOTFOUND,
                          "event %zu was refused (or never answered) but is stored (seed %llu)", k,
                          (unsigned long long)rel_seed);
         stored += rc == 0;

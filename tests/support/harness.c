@@ -519,7 +519,7 @@ void h_send_pub(h_client_t *c, const h_pub_t *p)
 {
     int rc = wire_send(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed, p->slen,
                        p->sig);
-    for (int i = 0; rc == EAGAIN && i < 500; i++) {
+    for (int i = 0; rc == TACNET_EAGAIN && i < 500; i++) {
         h_sleep_ms(10);
         rc = wire_send(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed, p->slen,
                        p->sig);

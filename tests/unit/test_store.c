@@ -197,7 +197,7 @@ Test(store, a_batch_larger_than_the_map_grows_it_and_commits_everything)
     struct batch b = { .dbi = s_dbi(st, "alpha"), .first = 1, .n = 1500, .size = 2000 };
     b.flags = MDB_APPEND;
     cr_assert_eq(store_write(st, s_put_batch, &b), 0);
-    cr_assert_gt(b.calls, 1, "the batch should have hit MDB_MAP_FULL and been re-run");
+    cr_assert_gt(b.calls, 1, "the batch should have hit TACNET_EMAPFULL and been re-run");
 
     size_t map1 = 0, used1 = 0;
     cr_assert_eq(store_usage(st, &map1, &used1), 0);
@@ -259,6 +259,93 @@ Test(store, map_full_at_commit_is_retried_and_the_write_lands_once)
     cr_assert_eq(s_get_u64(st, b.dbi, 1, &v, buf, sizeof(buf)), 0);
     cr_assert_eq(store_u64_get(buf), 2);
     store_destroy(&st);
+}
+
+/* Records what store_put answered when the map was full. */
+struct full_probe {
+    MDB_dbi dbi;
+    int calls;
+    int first_rc; /* store_put's answer on the first run */
+};
+
+static int s_fill_once(MDB_txn *txn, void *arg)
+{
+    struct full_probe *f = arg;
+    f->calls++;
+    static uint8_t val[4000];
+    int rc = 0;
+    for (uint64_t i = 1; i <= 200 && rc == 0; i++) {
+        uint8_t key[8];
+        store_u64_put(key, i);
+        rc = store_put(txn, f->dbi, key, 8, val, sizeof(val), MDB_APPEND);
+    }
+    if (f->calls == 1)
+        f->first_rc = rc;
+    return rc;
+}
+
+Test(store, a_full_map_is_emapfull_from_put_and_store_write_grows_on_it)
+{
+    store_t *st = s_open(64 * 1024);
+    struct full_probe f = { .dbi = s_dbi(st, "alpha") };
+    cr_assert_eq(store_write(st, s_fill_once, &f), 0);
+    cr_assert_eq(f.first_rc, TACNET_EMAPFULL, "store_put answered %d (%s)", f.first_rc,
+                 tacnet_errname(f.first_rc));
+    cr_assert_gt(f.calls, 1, "TACNET_EMAPFULL must make store_write grow and run FN again");
+    store_destroy(&st);
+}
+
+Test(store, cursor_steps_answer_in_tacnet_codes)
+{
+    store_t *st = s_open(0);
+    struct batch b = { .dbi = s_dbi(st, "alpha"), .first = 1, .n = 3, .size = 8 };
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    cr_assert_eq(store_read_begin(st, &txn), 0);
+    cr_assert_eq(mdb_cursor_open(txn, b.dbi, &cur), 0);
+    uint8_t key[8];
+    store_u64_put(key, 3);
+    MDB_val k = { 8, key }, v;
+    cr_assert_eq(store_cursor_get(cur, &k, &v, MDB_SET_RANGE), 0);
+    cr_assert_eq(store_u64_get(k.mv_data), 3);
+    cr_assert_eq(store_cursor_get(cur, &k, &v, MDB_NEXT), TACNET_ENOTFOUND);
+    store_u64_put(key, 4);
+    k = (MDB_val){ 8, key };
+    cr_assert_eq(store_cursor_get(cur, &k, &v, MDB_SET_RANGE), TACNET_ENOTFOUND);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    store_destroy(&st);
+}
+
+Test(store, a_peek_reads_another_environment_and_names_a_missing_one)
+{
+    store_t *st = s_open(0);
+    struct batch b = { .dbi = s_dbi(st, "beta"), .first = 9, .n = 1, .size = 5 };
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    store_destroy(&st);
+
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    cr_assert_eq(store_peek_begin(s_dir, &env, &txn), 0);
+    MDB_dbi dbi;
+    cr_assert_eq(store_lmdb_err(mdb_dbi_open(txn, "beta", 0, &dbi)), 0);
+    uint8_t key[8];
+    store_u64_put(key, 9);
+    MDB_val v;
+    cr_assert_eq(store_get(txn, dbi, key, 8, &v), 0);
+    cr_assert_eq(v.mv_size, 5);
+    cr_assert_eq(store_lmdb_err(mdb_dbi_open(txn, "gamma", 0, &dbi)), TACNET_ENOTFOUND);
+    store_peek_end(&env, &txn);
+    cr_assert_null(env);
+    cr_assert_null(txn);
+    store_peek_end(&env, &txn); /* null-safe */
+
+    char none[96];
+    snprintf(none, sizeof(none), "%s/none", s_dir);
+    cr_assert_eq(store_peek_begin(none, &env, &txn), TACNET_ENOTFOUND);
+    cr_assert_null(env);
+    cr_assert_null(txn);
 }
 
 Test(store, map_full_that_never_clears_gives_emapfull_and_writes_nothing)

@@ -898,9 +898,23 @@ Test(wire, nothing_waiting_gives_eagain)
     pair_t p;
     wire_msg_t msg;
     pair_open(&p, "inproc://wire-eagain");
-    cr_assert_eq(wire_recv(p.router, 1, ZMQ_DONTWAIT, &msg), EAGAIN);
+    cr_assert_eq(wire_recv(p.router, 1, ZMQ_DONTWAIT, &msg), TACNET_EAGAIN);
     wire_msg_clear(&msg);
     pair_close(&p);
+}
+
+Test(wire, a_terminated_context_gives_eio_never_an_errno)
+{
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    s_opts(sock);
+    cr_assert_eq(zmq_ctx_shutdown(ctx), 0);
+    wire_msg_t msg;
+    cr_assert_eq(wire_recv(sock, 0, ZMQ_DONTWAIT, &msg), TACNET_EIO);
+    wire_msg_clear(&msg);
+    cr_assert_eq(wire_send(sock, NULL, 0, WIRE_PING, NULL, NULL, 0, NULL, 0, NULL), TACNET_EIO);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
 }
 
 Test(wire, sending_to_a_gone_peer_sends_nothing)
@@ -913,13 +927,14 @@ Test(wire, sending_to_a_gone_peer_sends_nothing)
     const uint8_t nobody[] = { 0, 'n', 'o', 'b', 'o', 'd', 'y' };
     cr_assert_eq(
         wire_send(p.router, nobody, sizeof nobody, WIRE_PONG, NULL, NULL, 0, NULL, 0, NULL),
-        EHOSTUNREACH);
-    cr_assert_eq(wire_recv(p.dealer, 0, ZMQ_DONTWAIT, &msg), EAGAIN);
+        TACNET_EHOSTUNREACH);
+    cr_assert_eq(wire_recv(p.dealer, 0, ZMQ_DONTWAIT, &msg), TACNET_EAGAIN);
     wire_msg_clear(&msg);
     /* a DEALER with no peer at all cannot queue */
     void *lonely = zmq_socket(p.ctx, ZMQ_DEALER);
     s_opts(lonely);
-    cr_assert_eq(wire_send(lonely, NULL, 0, WIRE_PING, NULL, NULL, 0, NULL, 0, NULL), EAGAIN);
+    cr_assert_eq(wire_send(lonely, NULL, 0, WIRE_PING, NULL, NULL, 0, NULL, 0, NULL),
+                 TACNET_EAGAIN);
     zmq_close(lonely);
     pair_close(&p);
 }
@@ -936,7 +951,7 @@ Test(wire, send_refuses_frames_that_do_not_fit_the_command)
     cr_assert_eq(wire_send(p.dealer, NULL, 0, WIRE_PUBLISH, NULL, big, sizeof big, NULL, 0, SIG),
                  TACNET_ETOOBIG);
     wire_msg_t msg;
-    cr_assert_eq(wire_recv(p.router, 1, ZMQ_DONTWAIT, &msg), EAGAIN, "nothing was sent");
+    cr_assert_eq(wire_recv(p.router, 1, ZMQ_DONTWAIT, &msg), TACNET_EAGAIN, "nothing was sent");
     wire_msg_clear(&msg);
     pair_close(&p);
 }
