@@ -66,7 +66,7 @@ bin_social_care     := tacnet-social-care
 bin_cli             := tacnet
 extra_broker        := casework
 extra_cli           := client
-$(foreach a,$(AGENCIES),$(eval extra_$(a) := agency dashboard casework))
+$(foreach a,$(AGENCIES),$(eval extra_$(a) := agencyd agency dashboard casework))
 BINARIES := $(foreach s,broker cli $(AGENCIES),$(if $(wildcard services/$(s)/main.c),$(s)))
 ALL_BINS := $(foreach s,$(BINARIES),$(BIN)/$(bin_$(s)))
 

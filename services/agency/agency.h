@@ -6,7 +6,7 @@
  *     applied in one LMDB transaction with the new seq, cumulative ACKs, gap -> re-HELLO; the
  *     durable outbox resent in order after every WELCOME until PUBACK (NACK -> dead letters);
  *   - a ROUTER on ipc://<data_dir>/api.sock (owner-only) for agency systems and `tacnet`;
- *   - the poll sources the composition root hands in (daemon.c: the dashboard and HTTP/JSON API
+ *   - the poll sources the composition root hands in (services/agencyd/daemon.c: the dashboard and HTTP/JSON API
  *     when [http] port is set), polled by the same loop without the core knowing what they are.
  * The view (view.c) keeps the events this agency may see, encrypted at rest under a key derived
  * from the agency's secret key, indexed by keyed-hash (blind) case tokens.

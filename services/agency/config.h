@@ -2,7 +2,7 @@
  *
  * Each row of agency_config_options names a key of the daemon's file (section, type, default,
  * range, help) and the agency_config_t field it fills, so a default is written once, in its
- * row: agency_daemon_main loads a file through it, and tests and benches that build an
+ * row: agencyd_main loads a file through it, and tests and benches that build an
  * agency_config_t without a file start from agency_config_defaults. The [log] level row has no
  * field (the daemon's main reads it to open the log before the agency exists); the profile is
  * not a setting (each daemon's main names its own).

@@ -1,7 +1,7 @@
 /* tacnet-health_visiting: the health_visiting agency daemon. Everything but the profile is the shared agency core. */
-#include "agency/daemon.h"
+#include "agencyd/daemon.h"
 
 int main(int argc, char **argv)
 {
-    return agency_daemon_main(argc, argv, &health_visiting_profile);
+    return agencyd_main(argc, argv, &health_visiting_profile);
 }

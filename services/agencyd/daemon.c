@@ -1,9 +1,10 @@
 /* daemon: the `main` shared by the four agency daemons — flags, config, signals, run — and the
  * composition root: it creates the agency core and, when [http] port is set, the dashboard on
  * top of it, hands the core's loop the dashboard's poll source, and takes them down in the
- * opposite order. The only file of services/agency that knows the dashboard. */
-#include "agency/daemon.h"
-#include "agency.h"
+ * opposite order. It lives in its own folder so that the core (services/agency) never includes
+ * the dashboard, which is built on the core's narrow header. */
+#include "agencyd/daemon.h"
+#include "agency/agency.h"
 #include "agency/config.h"
 #include "dashboard/dashboard.h"
 #include "cfg.h"
@@ -49,7 +50,7 @@ static int s_dashboard_start(agency_t *agency, const dashboard_config_t *dc, das
     return 0;
 }
 
-int agency_daemon_main(int argc, char **argv, const agency_profile_t *profile)
+int agencyd_main(int argc, char **argv, const agency_profile_t *profile)
 {
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
