@@ -79,7 +79,9 @@ Test(agency_print, timeline_line_shows_kind_case_and_key_fields)
     Tacnet__Body b = TACNET__BODY__INIT;
     Tacnet__OutcomeMeasure m = TACNET__OUTCOME_MEASURE__INIT;
     uint32_t values[] = { 3, 4 };
-    uint8_t id[16] = { 0xde, 0xad, 0xbe, 0xef };
+    uint8_t id[16] = {
+        0x01, 0x9a, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef
+    }; /* time prefix, then the short id */
     e.local_seq = 7;
     e.header = &h;
     e.body = &b;
@@ -120,7 +122,8 @@ Test(agency_print, case_shows_team_goals_due_items_and_escalation_time_left)
     Tacnet__Professional rk = TACNET__PROFESSIONAL__INIT;
     Tacnet__EscalationView esc = TACNET__ESCALATION_VIEW__INIT, *escs[] = { &esc };
     Tacnet__DueItem due = TACNET__DUE_ITEM__INIT, *dues[] = { &due };
-    uint8_t id[16] = { 0x03, 0x03, 0x03, 0x03 };
+    /* The short id is the random part after the 6-byte time prefix. */
+    uint8_t id[16] = { 0x01, 0x9a, 0, 0, 0, 0, 0x03, 0x03, 0x03, 0x03 };
     uint64_t now = 1795000000000ull;
     sum.case_ref.data = (uint8_t *)"LA7-2026-000123";
     sum.case_ref.len = 15;
