@@ -292,7 +292,7 @@ static int s_prefix_matches(const uint8_t msg_id[16], const char *prefix)
             strncasecmp(hex + 2 * OUTCOME_SHORT_ID_FROM, prefix, n) == 0);
 }
 
-/* Every msg_id of DBI matching PREFIX: the first into OUT, the count into *N. */
+/* Every msg_id of DBI matching PREFIX: the first into OUT, the count of others into *N. */
 static int s_find_in(MDB_txn *txn, MDB_dbi dbi, const char *prefix, uint8_t out[16], size_t *n)
 {
     MDB_cursor *cur;
@@ -301,6 +301,9 @@ static int s_find_in(MDB_txn *txn, MDB_dbi dbi, const char *prefix, uint8_t out[
     MDB_val k, v;
     for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
         if (k.mv_size != 16 || !s_prefix_matches(k.mv_data, prefix))
+            continue;
+        /* A refused event is in `settled` and `dead` both: count each msg_id once. */
+        if (*n > 0 && memcmp(out, k.mv_data, 16) == 0)
             continue;
         if (*n == 0)
             memcpy(out, k.mv_data, 16);

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define S    TACNET__AGENCY__SCHOOL
@@ -101,6 +102,11 @@ Test(outcome, a_disagreement_the_broker_refuses_exits_1_with_its_reason_and_stay
     cr_assert_not_null(strstr(out, "E_FIELD"), "%s", out);
     cr_assert_not_null(strstr(out, "refused by the broker: refers_to names no event"), "%s", out);
     cr_assert_neq(strncmp(out, "accepted ", 9), 0, "%s", out);
+    char id[33], cmd[64];
+    s_id_after(out, "\nevent ", id);
+    snprintf(cmd, sizeof(cmd), "status %s", id);
+    cr_assert_eq(h_cli(school, cmd, out, sizeof(out)), 0, "%s", out);
+    cr_assert(strncmp(out, "refused ", 8) == 0 && strstr(out, "E_FIELD"), "%s", out);
     /* The outbox keeps the refusal visible, with its reason. */
     cr_assert_eq(h_cli(school, "outbox", out, sizeof(out)), 0, "%s", out);
     cr_assert_not_null(strstr(out, "refused"), "%s", out);
@@ -235,4 +241,43 @@ Test(outcome, a_non_party_s_answer_is_refused_locally_and_the_parties_see_it_in_
              challenge);
     s_ok(sc, cmd, out, sizeof(out));
     cr_assert(strncmp(out, "accepted ", 9) == 0, "%s", out);
+}
+
+/* Run `import FILE` (a file of deploy/examples) as A; its exit status, the output in OUT. */
+static int s_import(const h_agency_t *a, const char *file, char *out, size_t cap)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "import %s/deploy/examples/%s", getenv("TACNET_SRC"), file);
+    return h_cli(a, cmd, out, cap);
+}
+
+Test(outcome, an_import_reports_the_broker_s_answer_on_every_event)
+{
+    h_agency_t *school = s_up(S), *camhs = s_up(TACNET__AGENCY__CAMHS);
+    char out[8192];
+    /* In the order the examples list them: the school's files open its cases. */
+    int rc = s_import(school, "school-attendance.csv", out, sizeof(out));
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
+    cr_assert_not_null(strstr(out, " 0 refused (nobody received them), 0 not answered"), "%s", out);
+    cr_assert_eq(s_import(school, "school-concerns.csv", out, sizeof(out)), 0, "%s", out);
+    /* CAMHS's CAPA file names a case the school opened and CAMHS has not joined: the broker
+     * refuses those events, and the import says which and why instead of "imported". */
+    rc = s_import(camhs, "camhs-capa.csv", out, sizeof(out));
+    unsigned n = 0, accepted = 0, refused = 0, pending = 0;
+    const char *sum = strstr(out, "imported ");
+    cr_assert_not_null(sum, "%s", out);
+    cr_assert_eq(sscanf(sum,
+                        "imported %u events: %u accepted by the broker, %u refused (nobody "
+                        "received them), %u not answered",
+                        &n, &accepted, &refused, &pending),
+                 4, "%s", out);
+    cr_assert_eq(accepted + refused + pending, n, "%s", out);
+    cr_assert_eq(pending, 0, "%s", out);
+    cr_assert_gt(refused, 0, "%s", out);
+    cr_assert_gt(accepted, 0, "the other case's rows are CAMHS's own: %s", out);
+    cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
+    cr_assert_not_null(strstr(out, "refused by the broker: E_NOTMEMBER"), "%s", out);
+    /* The refusals stay visible in the outbox. */
+    cr_assert_eq(h_cli(camhs, "outbox", out, sizeof(out)), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "E_NOTMEMBER"), "%s", out);
 }
