@@ -167,6 +167,10 @@ static int s_keyed_seen(agency_t *self, const uint8_t *msg_id, uint64_t *sender_
     rc = store_get(txn, self->api_ids, msg_id, 16, &v);
     if (rc == 0 && v.mv_size == 8)
         *sender_seq = store_u64_get(v.mv_data);
+    /* Refused by the broker: nobody received it, so the same request may be sent again once its
+     * cause is fixed (the outbox write clears the refusal). */
+    if (rc == 0 && store_get(txn, self->dead, msg_id, 16, &v) == 0)
+        rc = TACNET_ENOTFOUND;
     mdb_txn_abort(txn);
     if (rc == TACNET_ENOTFOUND)
         return 0;
@@ -491,6 +495,19 @@ static int s_seal(publish_t *p)
     return rc;
 }
 
+/* A keyed request sent again after the broker refused it: forget the refusal (its dead letter,
+ * its settled record and the key's first answer), since this send replaces it. */
+static int s_refusal_clear(agency_t *self, MDB_txn *txn, const uint8_t *msg_id)
+{
+    MDB_dbi dbs[] = { self->dead, self->settled, self->api_ids };
+    for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+        int rc = store_del(txn, dbs[i], msg_id, 16);
+        if (rc != 0 && rc != TACNET_ENOTFOUND)
+            return rc;
+    }
+    return 0;
+}
+
 /* In the outbox write's transaction: the record, its msg_id and per-case index entries (so the
  * publish path sees this case's queued events and settling can remove them), the sender_seq,
  * a request key's msg_id for retries, and the audit entry. */
@@ -515,6 +532,8 @@ static int s_outbox_put(MDB_txn *txn, void *arg)
         rc = store_put(txn, self->outbox_case, ck, sizeof(ck), "", 0, 0);
     if (rc == 0)
         rc = agency_meta_put(self, txn, "sender_seq", p->sender_seq);
+    if (rc == 0 && p->req->has_request_key)
+        rc = s_refusal_clear(self, txn, p->msg_id);
     if (rc == 0 && p->req->has_request_key)
         rc = store_put(txn, self->api_ids, p->msg_id, 16, key, 8, MDB_NOOVERWRITE);
     char hex[33];
@@ -605,6 +624,24 @@ static void s_import_errors(Tacnet__ApiReply *reply, const char *path, int rc,
     agency_reply_error(reply, rc, "%s: %s; nothing was imported", path, tacnet_strerror(rc));
 }
 
+/* A row's request key, so that the same row imported twice is queued once: "row:" and the hex
+ * of a 16-byte BLAKE2b of the request as the row makes it (before any key is set). */
+static void s_row_key(Tacnet__PublishRequest *req)
+{
+    if (req->has_request_key)
+        return;
+    size_t len;
+    uint8_t *packed = wire_pack(&req->base, &len), hash[16];
+    crypto_generichash(hash, sizeof(hash), packed, len, NULL, 0);
+    free(packed);
+    char *key = xmalloc(4 + 32 + 1);
+    memcpy(key, "row:", 4);
+    sodium_bin2hex(key + 4, 33, hash, sizeof(hash));
+    req->has_request_key = 1;
+    req->request_key.data = (uint8_t *)key;
+    req->request_key.len = 4 + 32;
+}
+
 void agency_publish_import(agency_t *self, Tacnet__ImportRequest *ir, Tacnet__ApiReply *reply)
 {
     intake_result_t res;
@@ -619,6 +656,8 @@ void agency_publish_import(agency_t *self, Tacnet__ImportRequest *ir, Tacnet__Ap
         return;
     }
     import_cases_t *ic = xcalloc(1, sizeof(*ic));
+    for (size_t i = 0; i < res.n_requests; i++)
+        s_row_key(res.requests[i]);
     for (size_t i = 0; i < res.n_requests; i++) {
         if ((rc = s_publish(self, res.requests[i], reply, 1, ic)) != 0) {
             char why[256];
@@ -644,6 +683,10 @@ void agency_publish_import(agency_t *self, Tacnet__ImportRequest *ir, Tacnet__Ap
         }
         out->msg_ids[out->n_msg_ids].data = one.published->msg_id.data;
         out->msg_ids[out->n_msg_ids++].len = 16;
+        if (one.published->has_duplicate && one.published->duplicate) {
+            out->has_duplicates = 1;
+            out->duplicates++;
+        }
         one.published->msg_id.data = NULL;
         agency_reply_free(&one);
     }

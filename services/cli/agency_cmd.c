@@ -432,6 +432,8 @@ static int s_import_outcomes(const opts_t *o, const Tacnet__ImportReply *imp, in
            "%zu not answered yet%s\n",
            n, accepted, refused, pending,
            pending ? " (they stay queued: `tacnet --agency NAME outbox` shows them)" : "");
+    if (imp->duplicates)
+        printf("%u of them were imported before: the same rows, not sent again\n", imp->duplicates);
     return refused ? 1 : pending ? AGENCY_EXIT_QUEUED : 0;
 }
 

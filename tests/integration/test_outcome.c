@@ -259,6 +259,12 @@ Test(outcome, an_import_reports_the_broker_s_answer_on_every_event)
     int rc = s_import(school, "school-attendance.csv", out, sizeof(out));
     cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
     cr_assert_not_null(strstr(out, " 0 refused (nobody received them), 0 not answered"), "%s", out);
+    /* The same file again: each row is known by its content and is not sent twice. */
+    rc = s_import(school, "school-attendance.csv", out, sizeof(out));
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
+    cr_assert_not_null(strstr(out, "3 of them were imported before"), "%s", out);
+    cr_assert_eq(h_cli(school, "outbox", out, sizeof(out)), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "outbox empty"), "%s", out);
     cr_assert_eq(s_import(school, "school-concerns.csv", out, sizeof(out)), 0, "%s", out);
     /* CAMHS's CAPA file names a case the school opened and CAMHS has not joined: the broker
      * refuses those events, and the import says which and why instead of "imported". */
