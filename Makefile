@@ -187,7 +187,7 @@ FUZZ_CFLAGS  := -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer -fsanitize=
                 -DTACNET_NO_FAULT -Icommon -Iservices -isystem $(BUILD)/gen
 # The decoders and what they call: libtacnet and the agency core with the four profiles.
 FUZZ_SRC     := $(wildcard common/*.c) \
-                $(filter-out services/agency/daemon.c,$(wildcard services/agency/*.c)) \
+                $(wildcard services/agency/*.c) \
                 $(wildcard services/casework/*.c services/dashboard/*.c) \
                 $(foreach a,$(AGENCIES),services/$(a)/profile.c)
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/%.o) $(GEN_C:$(BUILD)/gen/%.c=$(FUZZ_BUILD)/gen/%.o) \

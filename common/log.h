@@ -1,8 +1,9 @@
 /* log: one line per event on stderr (journald collects it under systemd).
  *
  * Line shape: `2026-11-22T08:55:10.915Z broker[11641] W journal commit failed: E_STORE`.
- * The only module in libtacnet that writes anything; it is called by services, never by the
- * other common modules. Never log keys, nonces, plaintext bodies or free text: log msg_ids (hex),
+ * The only module in libtacnet that writes anything; it is called by services, and by one other
+ * common module: store.c warns when it cannot give back a partial file extension (nothing to
+ * return to a caller, who has its own error already). Never log keys, nonces, plaintext bodies or free text: log msg_ids (hex),
  * kinds, sizes and error names.
  */
 #ifndef TACNET_LOG_H

@@ -2,18 +2,20 @@
  * HTTP/JSON API), as named stages run in this order, each refusing with a stable code and a
  * reason in the reply and nothing queued:
  *
- *   validate      the kind is one this agency originates; a request key is 1-64 bytes (a keyed
- *                 retry already queued is answered here with its first msg_id)
+ *   validate      the kind is one this agency originates; a request key is 1-64 bytes
+ *   msg_id        from the request key (a keyed retry already queued is answered here with its
+ *                 first msg_id; one the broker refused may be sent again), else time + random
  *   header rules  the body is in the member its kind needs, and a disagreement or an answer to
  *                 an escalation names what it is about in refers_to (casework/header_rules.h)
  *   workflow      what the body must hold for the workflow (casework/workflow.h)
  *   identifiers   case reference and initials formats, free text against the identifier
  *                 policy and the case's identity register (findings in the reply)
+ *   case          the case as it will be (the view plus this agency's queued events) and the
+ *                 next sender_seq
  *   escalation    an answer to an escalation comes from a party (a resolution: or the lead
  *                 professional's agency), by the escalation as this agency's view holds it
- *   route         the header (casework/header_rules.h) checked by the broker's own sharing
- *                 rule against the case as it will be (the view plus this agency's queued
- *                 events), which decides the recipients
+ *   header        the clear header (casework/header_rules.h)
+ *   route         the broker's own sharing rule against the case decides the recipients
  *   seal          the body sealed for the recipients' current keys, the header signed
  *   outbox write  queued durably (agency/outbox.h) and audited in one transaction, then sent
  *

@@ -1,4 +1,4 @@
-/* escalation: the engine live in the broker. See escalation.h. */
+/* escalation_journal: the escalation engine live in the broker (see escalation_journal.h). */
 #include "escalation_journal.h"
 
 #include "err.h"

@@ -2,49 +2,27 @@
 #include "casework/header_rules.h"
 
 #include "err.h"
+#include "kinds.h"
 #include "names.h"
 
 #include <stdio.h>
 
-/* Which Body member each event kind an agency may publish carries. */
-static const struct {
-    Tacnet__EventKind kind;
-    Tacnet__Body__EventCase member;
-} s_kind_member[] = {
-    { TACNET__EVENT_KIND__REFERRAL, TACNET__BODY__EVENT_REFERRAL },
-    { TACNET__EVENT_KIND__CONCERN, TACNET__BODY__EVENT_CONCERN },
-    { TACNET__EVENT_KIND__ASSESSMENT, TACNET__BODY__EVENT_ASSESSMENT },
-    { TACNET__EVENT_KIND__DECISION, TACNET__BODY__EVENT_DECISION },
-    { TACNET__EVENT_KIND__DISAGREEMENT, TACNET__BODY__EVENT_DISAGREEMENT },
-    { TACNET__EVENT_KIND__MEETING_REQUESTED, TACNET__BODY__EVENT_MEETING_REQUESTED },
-    { TACNET__EVENT_KIND__MEETING_SCHEDULED, TACNET__BODY__EVENT_MEETING_SCHEDULED },
-    { TACNET__EVENT_KIND__MEETING_OUTCOME, TACNET__BODY__EVENT_MEETING_OUTCOME },
-    { TACNET__EVENT_KIND__CARE_PLAN, TACNET__BODY__EVENT_CARE_PLAN },
-    { TACNET__EVENT_KIND__OUTCOME_MEASURE, TACNET__BODY__EVENT_OUTCOME_MEASURE },
-    { TACNET__EVENT_KIND__COMMUNICATION_PLAN, TACNET__BODY__EVENT_COMMUNICATION_PLAN },
-    { TACNET__EVENT_KIND__CONTACT_LOGGED, TACNET__BODY__EVENT_CONTACT_LOGGED },
-    { TACNET__EVENT_KIND__CONSENT_RECORDED, TACNET__BODY__EVENT_CONSENT_RECORDED },
-    { TACNET__EVENT_KIND__PARTNERSHIP_RATING, TACNET__BODY__EVENT_PARTNERSHIP_RATING },
-    { TACNET__EVENT_KIND__CASE_CLOSED, TACNET__BODY__EVENT_CASE_CLOSED },
-    { TACNET__EVENT_KIND__MEMBER_JOINED, TACNET__BODY__EVENT_MEMBER_JOINED },
-    { TACNET__EVENT_KIND__MEMBER_LEFT, TACNET__BODY__EVENT_MEMBER_LEFT },
-    { TACNET__EVENT_KIND__LEAD_HANDOVER, TACNET__BODY__EVENT_LEAD_HANDOVER },
-    { TACNET__EVENT_KIND__LEAD_ACCEPTED, TACNET__BODY__EVENT_LEAD_ACCEPTED },
-    { TACNET__EVENT_KIND__ESCALATION_RESPONSE, TACNET__BODY__EVENT_ESCALATION_RESPONSE },
-    { TACNET__EVENT_KIND__ESCALATION_RESOLVED, TACNET__BODY__EVENT_ESCALATION_RESOLVED },
-    { TACNET__EVENT_KIND__ESCALATION_ACK, TACNET__BODY__EVENT_ESCALATION_ACK },
-    { TACNET__EVENT_KIND__ACTION_UPDATE, TACNET__BODY__EVENT_ACTION_UPDATE },
-};
+/* Is KIND one an agency may publish (common/kinds.h, the one list of kinds)? */
+static int s_agency_kind(uint32_t kind)
+{
+    switch (kind) {
+#define X(name) case TACNET__EVENT_KIND__##name:
+        KINDS_AGENCY(X)
+#undef X
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 int header_rules_body_member(uint32_t kind, Tacnet__Body__EventCase *member)
 {
-    for (size_t i = 0; i < sizeof(s_kind_member) / sizeof(s_kind_member[0]); i++) {
-        if ((uint32_t)s_kind_member[i].kind == kind) {
-            *member = s_kind_member[i].member;
-            return 0;
-        }
-    }
-    return TACNET_EKIND;
+    return s_agency_kind(kind) ? kinds_body_member(kind, member) : TACNET_EKIND;
 }
 
 int header_rules_kind_check(const agency_profile_t *profile, uint32_t kind, char *why, size_t cap)

@@ -2,7 +2,7 @@
  * web_case.c, forms.c) and the HTTP/JSON API under /api/v1 — built only on the agency core's
  * public interface (agency/agency.h) and run by libmicrohttpd inside the daemon's one poll loop
  * (one thread, one loop). The core does not know the dashboard: the composition root
- * (services/agency/daemon.c) creates it for an agency and hands the agency's loop its poll
+ * (services/agencyd/daemon.c) creates it for an agency and hands the agency's loop its poll
  * source; a form posted here goes to agency_publish, one way.
  *
  * libmicrohttpd runs without a thread of its own, in epoll mode: its one epoll descriptor is the

@@ -578,7 +578,8 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                          "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
                          "</head><body><header><p class=\"brand\">tacnet · <strong>%s</strong></p>"
                          "<nav aria-label=\"Main\"><a href=\"/\">My cases</a> <a href=\"/inbox\">"
-                         "Escalations inbox</a> <a href=\"/cases/%s\">Back to %s</a></nav>"
+                         "Escalations inbox</a> <a href=\"/outbox\">Outbox</a> <a "
+                         "href=\"/cases/%s\">Back to %s</a></nav>"
                          "</header><main id=\"main\"><h1>%s</h1><p>%s</p>",
                          title, agency_profile(w->agency)->title, ref, ref, form->title,
                          form->intro);
