@@ -1,4 +1,5 @@
-/* delivery: the broker's sessions with agencies and the one delivery path (docs/ARCHITECTURE.md, "The delivery path").
+/* delivery: the broker's sessions with agencies and the one delivery path (docs/ARCHITECTURE.md,
+ * "The delivery path").
  *
  * HELLO (re)starts a session at the agency's last applied seq with its credit window; WELCOME
  * answers with the epoch and head. Delivery is one path for live and catch-up: a scan of the

@@ -1,4 +1,5 @@
-/* publish: the broker's publish pipeline (docs/ARCHITECTURE.md, "The publish path"), in the order a PUBLISH meets it.
+/* publish: the broker's publish pipeline (docs/ARCHITECTURE.md, "The publish path"), in the
+ * order a PUBLISH meets it.
  *
  *   1. identity     the connection's ZAP User-Id names a roster agency;
  *   2. stateless    cheapest first: header unpack within its budget, schema version, clock
