@@ -99,6 +99,9 @@ static int s_outbox_done(MDB_txn *txn, void *arg)
     }
     if ((rc = agency_outcome_settle(self, txn, o->msg_id, seq, o->seq, o->code)) != 0)
         return rc;
+    if ((o->code == TACNET_EREPLAY || o->code == TACNET_ECLOCK) &&
+        (rc = agency_outcome_sequence_alert_add(self, txn, seq, o->code)) != 0)
+        return rc;
     if ((rc = store_del(txn, self->outbox, key, 8)) != 0 && rc != TACNET_ENOTFOUND)
         return rc;
     if ((rc = store_del(txn, self->outbox_ids, o->msg_id, 16)) != 0 && rc != TACNET_ENOTFOUND)

@@ -144,6 +144,18 @@ void agency_outcome_cancel(agency_t *self, void *arg);
 int agency_outcome_read(agency_t *self, const uint8_t msg_id[16], Tacnet__EventStatus *out);
 void agency_outcome_status_free(Tacnet__EventStatus *st);
 
+/* Refusals of this agency's own events as out of sequence: E_REPLAY (a sender_seq already used:
+ * someone else may hold this agency's key, or a restored backup is behind the broker) or E_CLOCK
+ * (this machine's clock is off). REFUSALS counts them (0: none ever), the rest is the latest. */
+typedef struct agency_sequence_alert {
+    uint64_t refusals;
+    uint64_t sender_seq;
+    int code;
+    uint64_t at_ms; /* wall clock */
+} agency_sequence_alert_t;
+/* Fill OUT. Returns 0 or a store code. */
+int agency_sequence_alert(agency_t *self, agency_sequence_alert_t *out);
+
 /* This agency's events not yet accepted (queued, or sent and unanswered) and, unless REQ
  * excludes them, those the broker refused, oldest first, in reply->outbox (free REPLY with
  * agency_reply_free). At most 1000 are listed. */

@@ -55,6 +55,45 @@ int agency_outcome_settle(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16]
     return store_put(txn, self->settled, msg_id, 16, val, sizeof(val), 0);
 }
 
+int agency_outcome_sequence_alert_add(agency_t *self, MDB_txn *txn, uint64_t sender_seq, int code)
+{
+    uint64_t n = 0;
+    int rc = agency_meta_get(self, txn, "alert_seq_refusals", &n);
+    if (rc != 0 && rc != TACNET_ENOTFOUND)
+        return rc;
+    if ((rc = agency_meta_put(self, txn, "alert_seq_refusals", n + 1)) == 0)
+        rc = agency_meta_put(self, txn, "alert_seq_sender_seq", sender_seq);
+    if (rc == 0)
+        rc = agency_meta_put(self, txn, "alert_seq_code", (uint64_t)-code);
+    if (rc == 0)
+        rc = agency_meta_put(self, txn, "alert_seq_ms", clock_now_ms());
+    return rc;
+}
+
+int agency_sequence_alert(agency_t *self, agency_sequence_alert_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    uint64_t code = 0;
+    rc = agency_meta_get(self, txn, "alert_seq_refusals", &out->refusals);
+    if (rc == 0)
+        rc = agency_meta_get(self, txn, "alert_seq_sender_seq", &out->sender_seq);
+    if (rc == 0)
+        rc = agency_meta_get(self, txn, "alert_seq_code", &code);
+    if (rc == 0)
+        rc = agency_meta_get(self, txn, "alert_seq_ms", &out->at_ms);
+    mdb_txn_abort(txn);
+    out->code = -(int)code;
+    if (rc == TACNET_ENOTFOUND) {
+        memset(out, 0, sizeof(*out));
+        rc = 0;
+    }
+    return rc;
+}
+
 /* ------------------------------------------------------------------ status */
 
 static void s_recipients(Tacnet__EventStatus *out, uint32_t mask, uint32_t sender)
@@ -393,6 +432,14 @@ void agency_outcome_outbox_request(agency_t *self, const Tacnet__OutboxRequest *
         rc = s_list(self, txn, self->dead, reply->outbox);
     if (txn)
         mdb_txn_abort(txn);
+    agency_sequence_alert_t alert;
+    if (rc == 0 && (rc = agency_sequence_alert(self, &alert)) == 0 && alert.refusals) {
+        Tacnet__OutboxReply *o = reply->outbox;
+        o->has_sequence_refusals = o->has_last_refused_sender_seq = o->has_last_refused_code = 1;
+        o->sequence_refusals = (uint32_t)alert.refusals;
+        o->last_refused_sender_seq = alert.sender_seq;
+        o->last_refused_code = alert.code;
+    }
     if (rc != 0)
         agency_reply_error(reply, rc, "could not read the outbox: %s", tacnet_strerror(rc));
 }

@@ -35,6 +35,12 @@
 int agency_outcome_settle(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
                           uint64_t sender_seq, uint64_t seq, int code);
 
+/* Inside the settle's transaction: the broker refused this agency's event at SENDER_SEQ as out
+ * of sequence (CODE TACNET_EREPLAY: a sequence already used, as when someone else holds this
+ * agency's key; TACNET_ECLOCK: this machine's clock is off). Counted in meta so that the
+ * dashboard and `tacnet outbox` raise it until someone looks (agency_sequence_alert). */
+int agency_outcome_sequence_alert_add(agency_t *self, MDB_txn *txn, uint64_t sender_seq, int code);
+
 /* After a settle of MSG_ID committed: answer its waiters with the outcome. */
 void agency_outcome_settled(agency_t *self, const uint8_t msg_id[16]);
 

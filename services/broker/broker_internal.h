@@ -76,10 +76,11 @@ typedef struct broker_pending {
     uint8_t sign_pk[SEAL_KEY_BYTES]; /* the sender's key named by the header */
     int refused; /* result of the signature and wrapped-key checks, before the commit */
     const char *refused_detail;
-    int code;           /* result of the stateful checks */
-    const char *detail; /* static reason for a refusal, or NULL */
-    uint64_t seq;       /* assigned or original */
-    int duplicate;      /* retry of an accepted msg_id */
+    int code;             /* result of the stateful checks */
+    const char *detail;   /* static reason for a refusal (or detail_buf), or NULL */
+    char detail_buf[112]; /* a refusal's reason with numbers in it (E_REPLAY names the gap) */
+    uint64_t seq;         /* assigned or original */
+    int duplicate;        /* retry of an accepted msg_id */
 } broker_pending_t;
 
 struct broker {

@@ -236,7 +236,12 @@ static int s_commit_order(broker_t *self, MDB_txn *txn, broker_pending_t *p)
     if ((rc = journal_sender_last(self->journal, txn, p->agency, &last)) != 0)
         return rc;
     if (h->sender_seq <= last) {
+        /* Name the gap: the sender (or whoever holds its key) is behind what was accepted. */
         p->code = TACNET_EREPLAY;
+        snprintf(p->detail_buf, sizeof(p->detail_buf),
+                 "sender_seq %llu, but the broker has accepted this agency's events up to %llu",
+                 (unsigned long long)h->sender_seq, (unsigned long long)last);
+        p->detail = p->detail_buf;
         return 0;
     }
     /* A refused event that is in the journal after all (a resend of an accepted one was in the

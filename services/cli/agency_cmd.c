@@ -345,6 +345,17 @@ static void s_show_status(const opts_t *o, const Tacnet__ApiReply *r)
 static void s_show_outbox(const opts_t *o, const Tacnet__ApiReply *r)
 {
     (void)o;
+    const Tacnet__OutboxReply *ob = r->outbox;
+    if (ob && ob->sequence_refusals)
+        printf("ALERT: the broker refused %u of this agency's events as out of sequence (latest: "
+               "%s at sender_seq %llu). %s\n",
+               ob->sequence_refusals, tacnet_errname(ob->last_refused_code),
+               (unsigned long long)ob->last_refused_sender_seq,
+               ob->last_refused_code == TACNET_ECLOCK
+                   ? "This machine's clock is off: check its time service."
+                   : "Unless this daemon was restored from a backup, someone else may be "
+                     "publishing with this agency's key: tell the partnership's administrator "
+                     "(rotate the key).");
     if (!r->outbox || !r->outbox->n_events) {
         printf("outbox empty: every event this agency published was accepted by the broker\n");
         return;

@@ -248,6 +248,28 @@ void dashboard_web_body_fields(dashboard_buf_t *b, const Tacnet__Body *body)
 
 /* ------------------------------------------------------------------ layout */
 
+/* On every page of a logged-in user: the broker refused this agency's own events as out of
+ * sequence, which nobody may miss (another party may hold the agency's key, or its clock is
+ * off). */
+static void s_sequence_alert(dashboard_web_t *w)
+{
+    agency_sequence_alert_t a;
+    if (!w->user || agency_sequence_alert(w->agency, &a) != 0 || !a.refusals)
+        return;
+    dashboard_buf_printf(&w->body,
+                         "<div class=\"refusal\" role=\"alert\"><p><strong>Sequence alert"
+                         "</strong>: the broker refused %llu of this agency's events as out of "
+                         "sequence (latest: <code>%s</code> at sender_seq %llu). ",
+                         (unsigned long long)a.refusals, tacnet_errname(a.code),
+                         (unsigned long long)a.sender_seq);
+    dashboard_buf_puts(&w->body, a.code == TACNET_ECLOCK
+                                     ? "This machine's clock is off: check its time service."
+                                     : "Unless this system was restored from a backup, someone "
+                                       "else may be publishing with this agency's key: tell "
+                                       "the partnership's administrator now.");
+    dashboard_buf_puts(&w->body, " <a href=\"/outbox\">See the outbox</a>.</p></div>");
+}
+
 void dashboard_web_head(dashboard_web_t *w, const char *title, const char *live)
 {
     dashboard_buf_t *b = &w->body;
@@ -281,6 +303,7 @@ void dashboard_web_head(dashboard_web_t *w, const char *title, const char *live)
                              live);
     else
         dashboard_buf_puts(b, "<main id=\"main\">");
+    s_sequence_alert(w);
 }
 
 void dashboard_web_foot(dashboard_web_t *w)

@@ -287,3 +287,27 @@ Test(outcome, an_import_reports_the_broker_s_answer_on_every_event)
     cr_assert_eq(h_cli(camhs, "outbox", out, sizeof(out)), 0, "%s", out);
     cr_assert_not_null(strstr(out, "E_NOTMEMBER"), "%s", out);
 }
+
+Test(outcome, a_stolen_key_pushing_the_sequence_ahead_raises_a_sequence_alert)
+{
+    h_agency_t *school = s_up(S);
+    char out[4096];
+    cr_assert_eq(h_cli(school, CONCERN, out, sizeof(out)), 0, "%s", out);
+    /* Someone else with the school's keys publishes far ahead in the school's sequence. */
+    h_client_t *thief = h_connect(&env, S);
+    h_pub_t p = { 0 };
+    uint64_t seq;
+    h_pub_init(&p, S, TACNET__EVENT_KIND__CONCERN, "LA9-2026-000999", 1000);
+    h_pub_seal(&env, &p, S, NULL, NULL, 0);
+    cr_assert_eq(h_publish(thief, &p, &seq), 0);
+    h_pub_free(&p);
+    /* The real school's next publish is refused, with the gap named, and it is told. */
+    int rc = h_cli(school, CONCERN, out, sizeof(out));
+    cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
+    cr_assert_not_null(strstr(out, "E_REPLAY"), "%s", out);
+    cr_assert_not_null(strstr(out, "accepted this agency's events up to 1000"), "%s", out);
+    cr_assert_eq(h_cli(school, "outbox", out, sizeof(out)), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "ALERT: the broker refused 1 of this agency's events as out of "
+                                   "sequence (latest: E_REPLAY"),
+                       "%s", out);
+}
