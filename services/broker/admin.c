@@ -95,10 +95,16 @@ static json_t *s_status_agency(broker_t *self, MDB_txn *txn, uint32_t a)
         journal_cursor_get(self->journal, txn, a, &acked);
     uint64_t backlog =
         txn ? journal_backlog(self->journal, txn, a, acked, BROKER_STATUS_BACKLOG_MAX) : 0;
-    return json_pack("{s:s, s:b, s:I, s:I, s:b, s:I}", "agency", names_agency(a), "connected",
-                     s->connected, "last_ack", (json_int_t)acked, "backlog", (json_int_t)backlog,
-                     "backlog_capped", backlog >= BROKER_STATUS_BACKLOG_MAX, "inflight",
-                     (json_int_t)s->n_inflight);
+    json_t *j = json_pack(
+        "{s:s, s:b, s:I, s:I, s:b, s:I}", "agency", names_agency(a), "connected", s->connected,
+        "last_ack", (json_int_t)acked, "backlog", (json_int_t)backlog, "backlog_capped",
+        backlog >= BROKER_STATUS_BACKLOG_MAX, "inflight", (json_int_t)s->n_inflight);
+    if (self->sequence_alerts[a].n) {
+        json_object_set_new(j, "sequence_refusals",
+                            json_integer((json_int_t)self->sequence_alerts[a].n));
+        json_object_set_new(j, "sequence_alert", json_string(self->sequence_alerts[a].latest));
+    }
+    return j;
 }
 
 static json_t *s_status_agencies(broker_t *self)

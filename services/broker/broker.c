@@ -52,6 +52,13 @@ void broker_nack(broker_t *self, const wire_msg_t *m, const uint8_t *msg_id, int
         wire_msgid_hex(msg_id, 16, hex);
     log_info("reject %s from %s: %s", hex, m->user_id[0] ? m->user_id : "?", tacnet_errname(code));
     broker_reject_count(self, code);
+    uint32_t agency, key_id;
+    if ((code == TACNET_EREPLAY || code == TACNET_ECLOCK) &&
+        zap_user_parse(m->user_id, &agency, &key_id) == 0 && agency < BROKER_MAX_AGENCY) {
+        self->sequence_alerts[agency].n++;
+        snprintf(self->sequence_alerts[agency].latest, sizeof(self->sequence_alerts[agency].latest),
+                 "%s: %s", tacnet_errname(code), detail ? detail : tacnet_strerror(code));
+    }
     if (detail)
         log_info("reject %s: %s", hex, detail);
     wire_send_nack(self->router, m->rid, m->rid_len, WIRE_NACK, msg_id, msg_id ? 16 : 0, code,

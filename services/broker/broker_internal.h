@@ -125,6 +125,12 @@ struct broker {
         int code;
         uint64_t n;
     } rejects[BROKER_MAX_REJECTS];
+    /* Refusals of an agency's events as out of sequence (E_REPLAY, E_CLOCK) since the broker
+     * started: a sign that someone else holds its key or its clock is off. */
+    struct {
+        uint64_t n;
+        char latest[112]; /* the latest refusal's reason (names the gap) */
+    } sequence_alerts[BROKER_MAX_AGENCY];
 };
 
 /* broker.c ---------------------------------------------------------------------------------- */

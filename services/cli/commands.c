@@ -259,6 +259,15 @@ int cli_broker_status_print(const char *json, FILE *out)
                 (long long)json_integer_value(json_object_get(a, "last_ack")), backlog,
                 (long long)json_integer_value(json_object_get(a, "inflight")));
     }
+    json_array_foreach(json_object_get(root, "agencies"), i, a)
+    {
+        json_t *sr = json_object_get(a, "sequence_refusals");
+        if (sr)
+            fprintf(out, "ALERT %s: %lld events refused as out of sequence; latest %s\n",
+                    json_string_value(json_object_get(a, "agency")),
+                    (long long)json_integer_value(sr),
+                    json_string_value(json_object_get(a, "sequence_alert")));
+    }
     const char *code;
     json_t *n;
     json_t *rej = json_object_get(root, "rejected");

@@ -310,4 +310,10 @@ Test(outcome, a_stolen_key_pushing_the_sequence_ahead_raises_a_sequence_alert)
     cr_assert_not_null(strstr(out, "ALERT: the broker refused 1 of this agency's events as out of "
                                    "sequence (latest: E_REPLAY"),
                        "%s", out);
+    /* The broker's status names it too, for the partnership's administrator. */
+    char *st = h_admin_status(&env);
+    cr_assert_not_null(st);
+    cr_assert_not_null(strstr(st, "\"sequence_refusals\":1"), "%s", st);
+    cr_assert_not_null(strstr(st, "accepted this agency's events up to 1000"), "%s", st);
+    free(st);
 }
