@@ -48,7 +48,8 @@
     X(ESCALATION_NOTICE)  \
     X(SAFEGUARDING_ALERT) \
     X(NON_DELIVERY)       \
-    X(NON_RESPONSE)
+    X(NON_RESPONSE)       \
+    X(DELIVERY_REPORT)
 
 /* Building blocks for the lists: the kind's enum value, and +1 for counting. */
 #define KINDS_VALUE(name) TACNET__EVENT_KIND__##name,

@@ -188,6 +188,7 @@ static void s_hello(agency_t *self)
     Tacnet__Hello h = TACNET__HELLO__INIT;
     h.last_applied_seq = self->last_applied;
     h.credit = self->cfg.credit;
+    h.has_delivery_reports = h.delivery_reports = 1; /* per recipient: applied or not yet */
     self->welcomed = 0;
     self->hello_sent_ms = clock_mono_ms();
     wire_send(self->dealer, NULL, 0, WIRE_HELLO, &h.base, NULL, 0, NULL, 0, NULL);
@@ -298,7 +299,12 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
         char hex[33] = "-";
         if (p->h)
             wire_msgid_hex(p->h->msg_id.data, 16, hex);
-        if (p->code == 0) {
+        if (p->code == 0 && p->h->kind == TACNET__EVENT_KIND__DELIVERY_REPORT &&
+            p->h->sender == TACNET__AGENCY__BROKER) {
+            /* Which recipients applied this agency's events: kept with their outcome, not in a
+             * case's timeline. */
+            rc = agency_outcome_delivered(self, txn, p->body, p->blen);
+        } else if (p->code == 0) {
             rc = agency_view_apply(self, txn, p->seq, p->h, p->msg.header, p->msg.header_len,
                                    p->body, p->blen);
         } else {

@@ -4,7 +4,7 @@
  * settles it (agency.c): a PUBACK deletes it, a NACK turns it into a dead letter. Whatever
  * happens in between (a crash, a restarted broker, an E_QUOTA pause) the outbox is resent in
  * sender_seq order, byte for byte as it was signed, so every reader and writer of these records
- * goes through the encoders and decoders below. Five databases of the view hold them; every
+ * goes through the encoders and decoders below. Six databases of the view hold them; every
  * integer is big-endian:
  *
  *   outbox      sender_seq(8) -> hlen(4) header slen(4) sealed sig(64)
@@ -24,6 +24,9 @@
  *                                when it was recorded (wall clock), the recipients as a bitmask
  *                                of agency values, and its event kind (no case reference: the
  *                                view keeps those blinded)
+ *   delivered   msg_id(16) -> recipients(4)
+ *                                which recipients have applied it, as a bitmask of agency
+ *                                values, from the broker's delivery reports
  *
  * Pure: no I/O. The callers read and write LMDB; decoders only point into the bytes given.
  */

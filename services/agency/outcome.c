@@ -4,6 +4,7 @@
 #include "agency/outbox.h"
 #include "agency/reply.h"
 #include "clock.h"
+#include "bytes.h"
 #include "err.h"
 #include "names.h"
 #include "wire.h"
@@ -94,6 +95,54 @@ int agency_sequence_alert(agency_t *self, agency_sequence_alert_t *out)
     return rc;
 }
 
+int agency_outcome_delivered(agency_t *self, MDB_txn *txn, const uint8_t *body, size_t len)
+{
+    int err = 0;
+    Tacnet__Body *b = (Tacnet__Body *)wire_unpack(&tacnet__body__descriptor, body, len, 0, 0, &err);
+    if (!b || b->event_case != TACNET__BODY__EVENT_DELIVERY_REPORT) {
+        if (b)
+            wire_free(&b->base);
+        return 0; /* not ours to understand: applied as nothing, like an unknown notice */
+    }
+    int rc = 0;
+    const Tacnet__DeliveryReport *dr = b->delivery_report;
+    for (size_t i = 0; rc == 0 && i < dr->n_applied; i++) {
+        const Tacnet__DeliveryReport__Applied *a = dr->applied[i];
+        if (a->msg_id.len != 16 || !a->has_recipient || (uint32_t)a->recipient >= 32)
+            continue;
+        uint32_t mask = 0;
+        MDB_val v;
+        rc = store_get(txn, self->delivered, a->msg_id.data, 16, &v);
+        if (rc == 0 && v.mv_size == 4)
+            mask = bytes_be32_get(v.mv_data);
+        if (rc != 0 && rc != TACNET_ENOTFOUND)
+            break;
+        uint8_t val[4];
+        bytes_be32_put(val, mask | 1u << a->recipient);
+        rc = store_put(txn, self->delivered, a->msg_id.data, 16, val, 4, 0);
+    }
+    wire_free(&b->base);
+    return rc;
+}
+
+/* Which recipients have applied MSG_ID, into OUT->applied_by. */
+static int s_applied_by(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
+                        Tacnet__EventStatus *out)
+{
+    MDB_val v;
+    int rc = store_get(txn, self->delivered, msg_id, 16, &v);
+    if (rc == TACNET_ENOTFOUND)
+        return 0;
+    if (rc != 0 || v.mv_size != 4)
+        return rc ? rc : TACNET_ECORRUPT;
+    uint32_t mask = bytes_be32_get(v.mv_data);
+    out->applied_by = xcalloc(32, sizeof(*out->applied_by));
+    for (uint32_t a = 1; a < 32; a++)
+        if (mask & (1u << a))
+            out->applied_by[out->n_applied_by++] = (Tacnet__Agency)a;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ status */
 
 static void s_recipients(Tacnet__EventStatus *out, uint32_t mask, uint32_t sender)
@@ -168,7 +217,7 @@ int agency_outcome_status(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16]
         if (s.state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED) {
             out->has_seq = 1;
             out->seq = s.seq;
-            return 0;
+            return s_applied_by(self, txn, msg_id, out);
         }
     }
     /* Refused: the dead letter says why (older refusals have no settled record). */
@@ -200,9 +249,11 @@ void agency_outcome_status_free(Tacnet__EventStatus *st)
     free(st->case_ref.data);
     free(st->reason);
     free(st->recipients);
+    free(st->applied_by);
     st->msg_id.data = st->case_ref.data = NULL;
     st->reason = NULL;
     st->recipients = NULL;
+    st->applied_by = NULL;
 }
 
 /* ------------------------------------------------------------------ waiters */

@@ -41,6 +41,11 @@ int agency_outcome_settle(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16]
  * dashboard and `tacnet outbox` raise it until someone looks (agency_sequence_alert). */
 int agency_outcome_sequence_alert_add(agency_t *self, MDB_txn *txn, uint64_t sender_seq, int code);
 
+/* Inside the apply transaction: a broker DELIVERY_REPORT (its opened body BODY, LEN bytes) says
+ * which recipients applied which of this agency's events; merged into `delivered`. Returns 0,
+ * TACNET_EBADMSG (a body that does not decode: nothing recorded) or a store code. */
+int agency_outcome_delivered(agency_t *self, MDB_txn *txn, const uint8_t *body, size_t len);
+
 /* After a settle of MSG_ID committed: answer its waiters with the outcome. */
 void agency_outcome_settled(agency_t *self, const uint8_t msg_id[16]);
 

@@ -47,7 +47,7 @@ static const char *const s_dbs[] = { "meta",      "outbox",     "outbox_ids", "d
                                      "events",    "applied",    "by_case",    "cases",
                                      "identity",  "quarantine", AUDIT_DB,     "outbox_case",
                                      "case_keys", "holds",      "tombstones", "api_ids",
-                                     "settled" };
+                                     "settled",   "delivered" };
 #define N_DBS (sizeof(s_dbs) / sizeof(s_dbs[0]))
 
 void agency_view_close(agency_t *self)
@@ -440,7 +440,7 @@ static int s_store_open(agency_t *self, int *err)
                          &self->events,    &self->applied,    &self->by_case,    &self->cases,
                          &self->identity,  &self->quarantine, &self->audit,      &self->outbox_case,
                          &self->case_keys, &self->holds,      &self->tombstones, &self->api_ids,
-                         &self->settled };
+                         &self->settled,   &self->delivered };
     for (size_t i = 0; i < N_DBS; i++)
         if ((*err = store_dbi(self->store, s_dbs[i], slots[i])) != 0)
             return *err;

@@ -365,6 +365,7 @@ static void s_tick(broker_t *self, uint64_t now)
     if (now >= self->next_flush_ms) {
         broker_cursors_flush(self);
         broker_expiry_check(self);
+        broker_delivery_reports(self);
         self->next_flush_ms = now + BROKER_CURSOR_FLUSH;
     }
 }

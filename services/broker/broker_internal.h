@@ -117,6 +117,9 @@ struct broker {
      * memory (from 0 after a restart: `reported` makes the rescan harmless); expiry_next holds
      * the scan's result until its transaction has committed. */
     uint64_t expiry_done[BROKER_MAX_AGENCY], expiry_next[BROKER_MAX_AGENCY];
+    /* What each agency's latest HELLO said about delivery reports, until the next report scan
+     * journals it: 0 nothing new, 1 wants them, 2 does not. */
+    uint8_t hello_reports[BROKER_MAX_AGENCY];
     /* counters for `tacnet broker status` */
     uint64_t accepted, duplicates, delivered, commits, batched_events;
     broker_cut_t cuts[BROKER_MAX_CUTS];
@@ -186,6 +189,10 @@ void broker_expiry_check(broker_t *self);
 
 /* Journal due escalation stage advances and non-response alerts. */
 void broker_escalations_check(broker_t *self);
+
+/* Journal delivery reports: for each event a recipient has acknowledged since the last scan, one
+ * entry to its sender (if the sender asked for them in its HELLO), grouped per sender and case. */
+void broker_delivery_reports(broker_t *self);
 
 /* admin.c ----------------------------------------------------------------------------------- */
 

@@ -170,6 +170,7 @@ void broker_on_hello(broker_t *self, wire_msg_t *m, uint32_t agency, uint32_t ke
     if (credit > self->cfg.credit_max)
         credit = self->cfg.credit_max;
     s_session_reset(s, hello->last_applied_seq, credit);
+    self->hello_reports[agency] = hello->has_delivery_reports && hello->delivery_reports ? 1 : 2;
     log_info("%s HELLO last_applied=%llu credit=%u", names_agency(agency),
              (unsigned long long)hello->last_applied_seq, credit);
     wire_free(&hello->base);

@@ -381,6 +381,62 @@ int journal_cursor_get(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t 
     return 0;
 }
 
+/* Keys of the cursors database besides an agency's delivery cursor (1 byte): a tag and the
+ * agency. Every value is 8 bytes. */
+#define JOURNAL_TAG_REPORTED 'd'
+#define JOURNAL_TAG_WANTS    'w'
+
+static int s_tagged_get(journal_t *self, MDB_txn *txn, uint8_t tag, uint32_t agency, uint64_t *v,
+                        int *found)
+{
+    uint8_t k[2] = { tag, (uint8_t)agency };
+    MDB_val val;
+    *v = 0;
+    *found = 0;
+    int rc = store_get(txn, self->cursors, k, 2, &val);
+    if (rc == TACNET_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (val.mv_size != 8)
+        return TACNET_ECORRUPT;
+    *v = store_u64_get(val.mv_data);
+    *found = 1;
+    return 0;
+}
+
+static int s_tagged_put(journal_t *self, MDB_txn *txn, uint8_t tag, uint32_t agency, uint64_t v)
+{
+    uint8_t k[2] = { tag, (uint8_t)agency }, val[8];
+    store_u64_put(val, v);
+    return store_put(txn, self->cursors, k, 2, val, 8, 0);
+}
+
+int journal_reported_upto_get(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t *upto,
+                              int *found)
+{
+    return s_tagged_get(self, txn, JOURNAL_TAG_REPORTED, agency, upto, found);
+}
+
+int journal_reported_upto_put(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t upto)
+{
+    return s_tagged_put(self, txn, JOURNAL_TAG_REPORTED, agency, upto);
+}
+
+int journal_wants_reports_get(journal_t *self, MDB_txn *txn, uint32_t agency, int *wants)
+{
+    uint64_t v;
+    int found;
+    int rc = s_tagged_get(self, txn, JOURNAL_TAG_WANTS, agency, &v, &found);
+    *wants = rc == 0 && found && v;
+    return rc;
+}
+
+int journal_wants_reports_put(journal_t *self, MDB_txn *txn, uint32_t agency, int wants)
+{
+    return s_tagged_put(self, txn, JOURNAL_TAG_WANTS, agency, wants ? 1 : 0);
+}
+
 int journal_audit(journal_t *self, MDB_txn *txn, const char *actor, const char *action,
                   const char *object, const char *outcome, int code)
 {

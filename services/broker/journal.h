@@ -102,6 +102,15 @@ int journal_cursor_get(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t 
 int journal_audit(journal_t *self, MDB_txn *txn, const char *actor, const char *action,
                   const char *object, const char *outcome, int code);
 
+/* Delivery reports: how far AGENCY's acknowledged events have been reported to their senders
+ * (*UPTO; *FOUND 0 when never set), and whether AGENCY wants reports on its own events (from its
+ * latest HELLO; *WANTS 0 when never said). Both in the cursors database. Return 0 or a code. */
+int journal_reported_upto_get(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t *upto,
+                              int *found);
+int journal_reported_upto_put(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t upto);
+int journal_wants_reports_get(journal_t *self, MDB_txn *txn, uint32_t agency, int *wants);
+int journal_wants_reports_put(journal_t *self, MDB_txn *txn, uint32_t agency, int wants);
+
 /* Non-delivery bookkeeping: MARK=1 records that (AGENCY, SEQ) was reported; MARK=0 asks,
  * returning 1 (reported), 0 (not yet) or a negative code. */
 int journal_reported(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t seq, int mark);

@@ -172,6 +172,21 @@ int notice_non_delivery(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, u
                   &body);
 }
 
+int notice_delivery_report(notice_t *self, MDB_txn *txn, uint32_t sender,
+                           const Tacnet__Header *cause, Tacnet__DeliveryReport__Applied **applied,
+                           size_t n, uint64_t *seq)
+{
+    Tacnet__DeliveryReport dr = TACNET__DELIVERY_REPORT__INIT;
+    dr.applied = applied;
+    dr.n_applied = n;
+    Tacnet__Body body = TACNET__BODY__INIT;
+    body.event_case = TACNET__BODY__EVENT_DELIVERY_REPORT;
+    body.delivery_report = &dr;
+    Tacnet__Header extra = TACNET__HEADER__INIT;
+    return s_emit(self, txn, seq, TACNET__EVENT_KIND__DELIVERY_REPORT, cause, 1u << sender, &extra,
+                  &body);
+}
+
 int notice_escalation(notice_t *self, MDB_txn *txn, const escalation_engine_notice_t *n,
                       const uint8_t *initials, size_t ilen, uint64_t *seq)
 {

@@ -41,6 +41,12 @@ int notice_on_event(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, const
 int notice_non_delivery(notice_t *self, MDB_txn *txn, const Tacnet__Header *h, uint32_t recipient,
                         uint64_t about_seq, uint64_t published_ms, uint64_t *seq);
 
+/* Inside TXN: tell SENDER that the recipients in APPLIED (N entries, all about case CAUSE's
+ * case_ref and initials) have applied its events. Appends at *SEQ + 1 and advances *SEQ. */
+int notice_delivery_report(notice_t *self, MDB_txn *txn, uint32_t sender,
+                           const Tacnet__Header *cause, Tacnet__DeliveryReport__Applied **applied,
+                           size_t n, uint64_t *seq);
+
 /* Inside TXN: journal escalation notice N for the case it names (INITIALS, ILEN: the child's
  * initials as the case's events carry them). An ESCALATION_NOTICE (or, when N->non_responder is
  * set, a NON_RESPONSE) goes to N's recipients that hold a key in the roster; its clear header

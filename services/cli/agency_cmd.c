@@ -329,6 +329,15 @@ static void s_print_status(FILE *out, const Tacnet__EventStatus *e)
         fputs(" to ", out);
         s_recipients(out, e->recipients, e->n_recipients);
     }
+    /* Each recipient's state, from the broker's delivery reports. */
+    for (size_t i = 0; e->state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED && i < e->n_recipients;
+         i++) {
+        int applied = 0;
+        for (size_t k = 0; k < e->n_applied_by; k++)
+            applied |= e->applied_by[k] == e->recipients[i];
+        fprintf(out, "\n         %-16s %s", names_agency(e->recipients[i]),
+                applied ? "applied" : "not applied yet");
+    }
     if (e->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED)
         fprintf(out, "\n         refused: %s: %s", tacnet_errname(e->code),
                 e->reason && *e->reason ? e->reason : tacnet_strerror(e->code));

@@ -317,3 +317,33 @@ Test(outcome, a_stolen_key_pushing_the_sequence_ahead_raises_a_sequence_alert)
     cr_assert_not_null(strstr(st, "accepted this agency's events up to 1000"), "%s", st);
     free(st);
 }
+
+Test(outcome, status_shows_which_recipients_have_applied_an_event)
+{
+    h_agency_t *school = s_up(S), *sc = s_up(SC);
+    char out[4096], cmd[256], id[33];
+    s_ok(school, CONCERN, out, sizeof(out));
+    s_ok(school,
+         "consent" ON_CASE "--state given --scope routine,health,safeguarding --given-by mother",
+         out, sizeof(out));
+    s_ok(school,
+         "publish referral" ON_CASE "--subject social_care --body '{\"to_agency\":\"social_care\","
+         "\"category\":\"neglect\",\"summary\":\"Persistent absence.\",\"family_aware\":true,"
+         "\"consent_obtained\":true,\"referred_date\":\"2026-11-05\"}'",
+         out, sizeof(out));
+    s_id_after(out, "accepted ", id);
+    /* Social care applies the referral; the broker's delivery report tells the school. */
+    snprintf(cmd, sizeof(cmd), "status %s", id);
+    cr_assert(s_wait_output(school, cmd, "social_care      applied", 15000),
+              "the school never heard that social care applied its referral");
+    /* An event only the school's daemon knows of so far: social care is not running. */
+    h_agency_signal_wait(sc, SIGTERM);
+    s_ok(school, CONCERN, out, sizeof(out));
+    s_id_after(out, "accepted ", id);
+    snprintf(cmd, sizeof(cmd), "status %s", id);
+    cr_assert_eq(h_cli(school, cmd, out, sizeof(out)), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "social_care      not applied yet"), "%s", out);
+    cr_assert_eq(h_agency_start(sc, NULL), 0);
+    cr_assert(s_wait_output(school, cmd, "social_care      applied", 15000),
+              "no report once social care caught up");
+}
