@@ -99,7 +99,8 @@ async function main() {
     await school.getByLabel("The child's view").fill('Would like to eat with friends.');
     await school.getByLabel("The family's view").fill('Mother agrees.');
     await Promise.all([school.waitForURL(/published=/), school.getByRole('button', { name: 'Record a decision' }).click()]);
-    await school.getByText('Sent: event').waitFor();
+    // The form waited for the broker: the case page says it was shared, and with whom.
+    await school.getByText(/Shared: the broker accepted your event and it goes to .*Social care/).waitFor();
     await school.screenshot({ path: path.join(SHOTS, '03-school-decision-sent.png'), fullPage: true });
     // Stay on the case page: it is live.
     await school.evaluate(() => { window.__notReloaded = true; });
@@ -125,6 +126,7 @@ async function main() {
     await social.getByLabel('Why').fill('The problem is at home before school.');
     await social.getByLabel('Is the child safe now?').fill('Yes, in school today.');
     await Promise.all([social.waitForURL(/published=/), social.getByRole('button', { name: 'Raise a disagreement' }).click()]);
+    await social.getByText(/Shared: the broker accepted your event/).waitFor();
     await social.screenshot({ path: path.join(SHOTS, '04-social-care-disagreement-sent.png'), fullPage: true });
 
     // Back at the school: the challenge arrives without a reload.
@@ -144,7 +146,12 @@ async function main() {
     await school.setViewportSize({ width: 820, height: 1180 });
     await school.goto(url('school', '/inbox'));
     await school.getByRole('heading', { name: 'Escalations inbox' }).waitFor();
+    // The school is a party: its DSL sees the escalation, with a way to respond.
+    await school.getByRole('link', { name: 'Respond' }).first().waitFor();
     await school.screenshot({ path: path.join(SHOTS, '06-school-inbox-tablet.png'), fullPage: true });
+    // The outbox: nothing waiting, every event accepted.
+    await school.goto(url('school', '/outbox'));
+    await school.getByText('Nothing waiting: the broker accepted every event this agency sent.').waitFor();
 
     if (errors.length) fail('console errors:\n' + errors.join('\n'));
     console.log(`browser: passed; screenshots in ${SHOTS}`);
