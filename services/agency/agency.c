@@ -1,5 +1,6 @@
 /* agency: the daemon's loop, the sync with the broker and the outbox; what front ends read. */
 #include "internal.h"
+#include "agency/import.h"
 #include "agency/outbox.h"
 #include "agency/outcome.h"
 #include "agency/sweep.h"
@@ -786,7 +787,7 @@ int agency_run(agency_t *self)
             { self->dealer, 0, ZMQ_POLLIN, 0 },
             { self->api, 0, ZMQ_POLLIN, 0 },
         };
-        long wait_ms = 200;
+        long wait_ms = agency_import_step(self, 200); /* 0 while an import has work */
         int n_items = s_poll_items(self, items, &wait_ms);
         int rc = zmq_poll(items, n_items, wait_ms);
         if (rc < 0) {
@@ -829,6 +830,7 @@ void agency_destroy(agency_t **self_p)
         return;
     agency_t *self = *self_p;
     agency_outcome_drop_all(self);
+    agency_import_destroy(self);
     if (self->dealer)
         zmq_close(self->dealer);
     if (self->api)
