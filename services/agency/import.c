@@ -292,6 +292,11 @@ long agency_import_step(agency_t *self, long max_ms)
     return wait < max_ms ? wait : max_ms;
 }
 
+int agency_import_running(const agency_t *self)
+{
+    return s_running(self->import);
+}
+
 void agency_import_destroy(agency_t *self)
 {
     s_job_free(self->import);
@@ -371,8 +376,7 @@ void agency_import_start(agency_t *self, const Tacnet__ImportRequest *ir, Tacnet
     reply->imported->phase = job->phase;
     if (!s_running(job))
         s_reply_finished(job, reply);
-    log_info("import job %llu started: %s", (unsigned long long)job->id,
-             s_phase_name(job->phase));
+    log_info("import job %llu started: %s", (unsigned long long)job->id, s_phase_name(job->phase));
 }
 
 static void s_progress(const struct agency_import *job, agency_import_progress_t *out)

@@ -45,6 +45,9 @@ void agency_import_status_request(agency_t *self, const Tacnet__ImportStatusRequ
  * while it waits for its parse or for the broker, or MAX_MS when there is nothing to do. */
 long agency_import_step(agency_t *self, long max_ms);
 
+/* Whether a job is reading, checking or queueing (the retention sweep waits for it). */
+int agency_import_running(const agency_t *self);
+
 /* Drop the job (joining its parse thread), at shutdown. */
 void agency_import_destroy(agency_t *self);
 

@@ -708,8 +708,9 @@ static long s_batch_seal(agency_t *self, Tacnet__PublishRequest **reqs, size_t n
             break;
         Tacnet__ApiReply one = TACNET__API_REPLY__INIT;
         publish_t *p = &b->rows[b->n];
-        *p = (publish_t){ .self = self, .req = reqs[b->n], .reply = &one,
-                          .batch_seq = seq + fresh + 1 };
+        *p = (publish_t){
+            .self = self, .req = reqs[b->n], .reply = &one, .batch_seq = seq + fresh + 1
+        };
         rc = s_stages(p);
         p->reply = NULL;
         if (rc == 0 || rc == PUBLISH_ANSWERED) {
@@ -729,8 +730,7 @@ static long s_batch_seal(agency_t *self, Tacnet__PublishRequest **reqs, size_t n
 }
 
 long agency_publish_batch(agency_t *self, Tacnet__PublishRequest **reqs, size_t n,
-                          uint64_t budget_us, agency_publish_queued_t *out,
-                          Tacnet__ApiReply *reply)
+                          uint64_t budget_us, agency_publish_queued_t *out, Tacnet__ApiReply *reply)
 {
     if (n > AGENCY_PUBLISH_BATCH_MAX)
         n = AGENCY_PUBLISH_BATCH_MAX;
@@ -742,8 +742,7 @@ long agency_publish_batch(agency_t *self, Tacnet__PublishRequest **reqs, size_t 
     if (rc > 0 && fresh > 0) {
         int wrc = store_write(self->store, s_batch_put, &b);
         if (wrc != 0) {
-            agency_reply_error(reply, wrc, "could not queue the events: %s",
-                               tacnet_strerror(wrc));
+            agency_reply_error(reply, wrc, "could not queue the events: %s", tacnet_strerror(wrc));
             rc = wrc;
         } else {
             FAULT_POINT("agency.after_outbox_commit");

@@ -13,9 +13,9 @@
 #define IMPORT_POLL_MS  250
 #define IMPORT_PRINT_MS 1000
 /* Exit statuses (import_cmd.h). */
-#define IMPORT_EXIT_REFUSED 1
+#define IMPORT_EXIT_REFUSED   1
 #define IMPORT_EXIT_NO_ANSWER 2
-#define IMPORT_EXIT_QUEUED 3
+#define IMPORT_EXIT_QUEUED    3
 
 static uint64_t s_now_ms(void)
 {
@@ -126,8 +126,7 @@ static int s_summary(const Tacnet__ImportStatus *st)
            n, st->accepted, st->refused, st->unanswered,
            st->unanswered ? " (they stay queued: `tacnet --agency NAME outbox` shows them)" : "");
     if (st->duplicates)
-        printf("%u of them were imported before: the same rows, not sent again\n",
-               st->duplicates);
+        printf("%u of them were imported before: the same rows, not sent again\n", st->duplicates);
     return st->refused ? IMPORT_EXIT_REFUSED : st->unanswered ? IMPORT_EXIT_QUEUED : 0;
 }
 
