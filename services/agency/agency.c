@@ -1,5 +1,6 @@
 /* agency: the daemon's loop, the sync with the broker and the outbox; what front ends read. */
 #include "internal.h"
+#include "agency/import.h"
 #include "agency/outbox.h"
 #include "agency/outcome.h"
 #include "agency/sweep.h"
@@ -114,7 +115,48 @@ static int s_outbox_done(MDB_txn *txn, void *arg)
                         o->code ? "refused" : "ok", o->code);
 }
 
-static void s_on_puback(agency_t *self, const wire_msg_t *m)
+/* The PUBACKs read in one turn of the loop, settled together in one write transaction: one
+ * synced commit per PUBACK held the loop (and the dashboard) for as long as a whole window of
+ * them took to commit. */
+typedef struct {
+    agency_t *self;
+    Tacnet__Puback *acks[AGENCY_BATCH];
+    size_t n;
+} pubacks_t;
+
+static int s_pubacks_done(MDB_txn *txn, void *arg)
+{
+    pubacks_t *p = arg;
+    for (size_t i = 0; i < p->n; i++) {
+        outbox_done_t o = { p->self, p->acks[i]->msg_id.data, 0, "", p->acks[i]->seq };
+        int rc = s_outbox_done(txn, &o);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void s_pubacks_settle(agency_t *self, pubacks_t *p)
+{
+    if (p->n == 0)
+        return;
+    FAULT_POINT("agency.before_puback_commit");
+    int rc = store_write(self->store, s_pubacks_done, p);
+    if (rc != 0)
+        log_error("could not settle %zu PUBACKs; they will be resent and deduplicated", p->n);
+    for (size_t i = 0; i < p->n; i++) {
+        if (rc == 0)
+            agency_outcome_settled(self, p->acks[i]->msg_id.data);
+        if (self->in_flight)
+            self->in_flight--;
+        if (self->send_window < self->cfg.window)
+            self->send_window++;
+        wire_free(&p->acks[i]->base);
+    }
+    p->n = 0;
+}
+
+static void s_on_puback(agency_t *self, const wire_msg_t *m, pubacks_t *p)
 {
     int err = 0;
     Tacnet__Puback *a = (Tacnet__Puback *)wire_ctl_unpack(WIRE_PUBACK, m->ctl, m->ctl_len, &err);
@@ -123,17 +165,9 @@ static void s_on_puback(agency_t *self, const wire_msg_t *m)
             wire_free(&a->base);
         return;
     }
-    FAULT_POINT("agency.before_puback_commit");
-    outbox_done_t o = { self, a->msg_id.data, 0, "", a->seq };
-    if (store_write(self->store, s_outbox_done, &o) != 0)
-        log_error("could not settle a PUBACK; it will be resent and deduplicated");
-    else
-        agency_outcome_settled(self, a->msg_id.data);
-    if (self->in_flight)
-        self->in_flight--;
-    if (self->send_window < self->cfg.window)
-        self->send_window++;
-    wire_free(&a->base);
+    if (p->n == AGENCY_BATCH)
+        s_pubacks_settle(self, p);
+    p->acks[p->n++] = a;
 }
 
 static void s_on_nack(agency_t *self, const wire_msg_t *m)
@@ -463,6 +497,8 @@ static int s_apply(agency_t *self, prepared_t *items, size_t n)
 static void s_on_dealer(agency_t *self)
 {
     prepared_t *items = xcalloc(AGENCY_BATCH, sizeof(*items));
+    pubacks_t *acks = xcalloc(1, sizeof(*acks));
+    acks->self = self;
     size_t n = 0;
     uint64_t expect_prev = self->last_applied;
     int gap = 0, delivered = 0;
@@ -483,6 +519,7 @@ static void s_on_dealer(agency_t *self)
         case WIRE_WELCOME: {
             Tacnet__Welcome *w =
                 (Tacnet__Welcome *)wire_ctl_unpack(WIRE_WELCOME, m.ctl, m.ctl_len, &err);
+            s_pubacks_settle(self, acks); /* before the window starts afresh */
             if (w) {
                 if (self->epoch && self->epoch != w->epoch)
                     log_info("broker restarted (new epoch): resending the outbox");
@@ -515,10 +552,11 @@ static void s_on_dealer(agency_t *self)
             break;
         }
         case WIRE_PUBACK:
-            s_on_puback(self, &m);
+            s_on_puback(self, &m, acks);
             break;
         case WIRE_NACK:
         case WIRE_ERROR:
+            s_pubacks_settle(self, acks); /* in the order the broker answered */
             s_on_nack(self, &m);
             break;
         case WIRE_PONG: {
@@ -537,6 +575,8 @@ static void s_on_dealer(agency_t *self)
         }
         wire_msg_clear(&m);
     }
+    s_pubacks_settle(self, acks);
+    free(acks);
     if (n > 0) {
         int rc = s_apply(self, items, n);
         if (rc == 0) {
@@ -792,7 +832,7 @@ int agency_run(agency_t *self)
             { self->dealer, 0, ZMQ_POLLIN, 0 },
             { self->api, 0, ZMQ_POLLIN, 0 },
         };
-        long wait_ms = 200;
+        long wait_ms = agency_import_step(self, 200); /* 0 while an import has work */
         int n_items = s_poll_items(self, items, &wait_ms);
         int rc = zmq_poll(items, n_items, wait_ms);
         if (rc < 0) {
@@ -818,7 +858,8 @@ int agency_run(agency_t *self)
         for (size_t i = 0; i < self->n_poll; i++)
             self->poll[i].run(self->poll[i].arg);
         s_tick(self);
-        if ((rc = agency_retention_tick(self)) != 0)
+        /* The sweep walks every case in one go: it waits until a running import is done. */
+        if (!agency_import_running(self) && (rc = agency_retention_tick(self)) != 0)
             return rc;
     }
     store_commit_stats_t cs;
@@ -835,6 +876,7 @@ void agency_destroy(agency_t **self_p)
         return;
     agency_t *self = *self_p;
     agency_outcome_drop_all(self);
+    agency_import_destroy(self);
     if (self->dealer)
         zmq_close(self->dealer);
     if (self->api)

@@ -162,6 +162,21 @@ int agency_sequence_alert(agency_t *self, agency_sequence_alert_t *out);
 void agency_outcome_outbox_request(agency_t *self, const Tacnet__OutboxRequest *req,
                                    Tacnet__ApiReply *reply);
 
+/* Where the running or latest intake import job stands (services/agency/import.c): its phase,
+ * rows read, checked and queued, rows imported before, and the broker's answers on its events.
+ * Fills OUT and returns 0, or TACNET_ENOTFOUND when no import ran since the daemon started. */
+typedef struct agency_import_progress {
+    uint64_t job;
+    int phase;              /* Tacnet__ImportPhase */
+    const char *phase_name; /* "reading", "checking", "queueing", "done", "failed" (static) */
+    uint32_t rows, checked, queued, duplicates;
+    uint32_t accepted, refused, unanswered;
+    int code;         /* failed: why */
+    char reason[512]; /* failed: why, never a row's free text */
+    uint64_t started_ms, elapsed_ms;
+} agency_import_progress_t;
+int agency_import_progress(agency_t *self, agency_import_progress_t *out);
+
 /* Record one entry in the agency's audit chain, in a transaction of its own: ACTOR
  * ("web/AB:dsl", "api/crm"), ACTION ("case.read"), OBJECT (a case reference or msg_id, never
  * body content), outcome "ok" when CODE is 0 else "refused" with CODE. Returns 0 or a store

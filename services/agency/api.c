@@ -1,6 +1,7 @@
 /* api: the local API: one ApiRequest from the ipc socket, dispatched to its handler (the publish
  * path is publish.c), and its ApiReply sent back and freed. */
 #include "internal.h"
+#include "agency/import.h"
 #include "agency/outcome.h"
 #include "agency/sweep.h"
 #include "agency/accounts.h"
@@ -26,7 +27,10 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
         agency_publish(self, req->publish, reply);
         return;
     case TACNET__API_REQUEST__OP_IMPORT:
-        agency_publish_import(self, req->import, reply);
+        agency_import_start(self, req->import, reply);
+        return;
+    case TACNET__API_REQUEST__OP_IMPORT_STATUS:
+        agency_import_status_request(self, req->import_status, reply);
         return;
     case TACNET__API_REQUEST__OP_LIST_CASES:
         reply->cases = xcalloc(1, sizeof(*reply->cases));

@@ -57,6 +57,7 @@ struct agency {
     uint64_t last_pong_ms, next_ping_ms, hello_sent_ms;
     struct agency_waiter *waiters; /* outcome.c: callers waiting for the broker's answer */
     size_t n_waiters;
+    struct agency_import *import; /* import.c: the running or latest import job */
 };
 
 /* view.c ------------------------------------------------------------------ */

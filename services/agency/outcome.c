@@ -241,6 +241,21 @@ int agency_outcome_status(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16]
     return rc;
 }
 
+int agency_outcome_settled_state(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16])
+{
+    MDB_val v;
+    agency_outbox_settled_t s;
+    int rc = store_get(txn, self->settled, msg_id, 16, &v);
+    if (rc == 0 && agency_outbox_settled_decode(v.mv_data, v.mv_size, &s) == 0)
+        return s.state;
+    if (rc != 0 && rc != TACNET_ENOTFOUND)
+        return rc;
+    rc = store_get(txn, self->dead, msg_id, 16, &v);
+    if (rc == 0)
+        return TACNET__PUBLISH_STATE__PUBLISH_REFUSED;
+    return rc == TACNET_ENOTFOUND ? 0 : rc;
+}
+
 void agency_outcome_status_free(Tacnet__EventStatus *st)
 {
     if (!st)

@@ -64,6 +64,11 @@ void agency_outcome_drop_all(agency_t *self);
 int agency_outcome_status(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
                           Tacnet__EventStatus *out);
 
+/* Inside TXN: whether the broker has answered MSG_ID, cheaply (nothing allocated), for counting
+ * many events (an import job's). Returns TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED or _REFUSED,
+ * 0 when not answered yet (or not an event of this agency's), or a store code. */
+int agency_outcome_settled_state(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16]);
+
 /* The local API's StatusRequest: the msg_id (or a unique prefix of its hex, or of its short id)
  * resolved among this agency's own events, and its status in REPLY (reply->status). */
 void agency_outcome_status_request(agency_t *self, const Tacnet__StatusRequest *req,

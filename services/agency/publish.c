@@ -2,7 +2,6 @@
 #include "internal.h"
 #include "agency/outbox.h"
 #include "casework/header_rules.h"
-#include "casework/intake.h"
 #include "casework/workflow.h"
 #include "err.h"
 #include "fault.h"
@@ -21,14 +20,15 @@
 
 /* Case states an import's dry run has reached so far, so a row is checked as it will be once
  * the rows before it are queued (a file may open a case and then write to it). */
-typedef struct {
+struct agency_publish_cases {
     size_t n;
     struct {
         uint8_t ref[64];
         size_t len;
         route_case_t c;
     } v[64];
-} import_cases_t;
+};
+typedef struct agency_publish_cases import_cases_t;
 
 /* One publish on its way through the stages: what each stage leaves for the next. */
 typedef struct publish {
@@ -37,6 +37,7 @@ typedef struct publish {
     Tacnet__ApiReply *reply;
     int dry_run;        /* stop after the route stage: nothing sealed, nothing written */
     import_cases_t *ic; /* a dry run's case states (NULL outside an import) */
+    uint64_t batch_seq; /* in a batch: the sender_seq this row takes (0: the next in meta) */
     uint8_t msg_id[16];
     uint64_t now_ms;
     uint64_t sender_seq; /* the one this event takes */
@@ -328,6 +329,9 @@ static int s_case(publish_t *p)
         return rc;
     }
     p->sender_seq++;
+    /* The rows of a batch before this one are not committed yet: the batch counts for them. */
+    if (p->batch_seq)
+        p->sender_seq = p->batch_seq;
     return 0;
 }
 
@@ -570,63 +574,61 @@ static int s_outbox_write(publish_t *p)
     return 0;
 }
 
-/* Run the stages on REQ. A DRY_RUN stops after the route, before anything is sealed or
- * written, so an import can check every row before queueing any; IC (may be NULL) carries the
- * case states of the rows checked before this one. */
-static int s_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply,
-                     int dry_run, import_cases_t *ic)
+/* Run the stages on P up to the outbox write: a dry run stops after the route, before anything
+ * is sealed or written, so an import can check every row before queueing any (P->ic carries
+ * the case states of the rows checked before this one). Returns 0, PUBLISH_ANSWERED (a keyed
+ * retry already queued) or the code with the reason in P->reply. */
+static int s_stages(publish_t *p)
 {
-    publish_t p = { .self = self, .req = req, .reply = reply, .dry_run = dry_run, .ic = ic };
-    int rc = s_validate(&p);
+    int rc = s_validate(p);
     if (rc == 0)
-        rc = s_msg_id(&p); /* PUBLISH_ANSWERED: a keyed retry, already queued */
+        rc = s_msg_id(p);
     if (rc == 0)
-        rc = s_header_rules(&p);
+        rc = s_header_rules(p);
     if (rc == 0)
-        rc = s_workflow(&p);
+        rc = s_workflow(p);
     if (rc == 0)
-        rc = s_identifiers(&p);
+        rc = s_identifiers(p);
     if (rc == 0)
-        rc = s_case(&p);
+        rc = s_case(p);
     if (rc == 0)
-        rc = s_escalation(&p);
+        rc = s_escalation(p);
     if (rc == 0)
-        rc = s_header(&p);
+        rc = s_header(p);
     if (rc == 0)
-        rc = s_route(&p);
-    if (rc == 0 && dry_run)
-        s_dry_run_note(&p);
-    if (rc == 0 && !dry_run)
-        rc = s_seal(&p);
-    if (rc == 0 && !dry_run)
-        rc = s_outbox_write(&p);
-    return rc == PUBLISH_ANSWERED ? 0 : rc;
+        rc = s_route(p);
+    if (rc == 0 && p->dry_run)
+        s_dry_run_note(p);
+    if (rc == 0 && !p->dry_run)
+        rc = s_seal(p);
+    return rc;
 }
 
 int agency_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply)
 {
-    return s_publish(self, req, reply, 0, NULL);
+    publish_t p = { .self = self, .req = req, .reply = reply };
+    int rc = s_stages(&p);
+    if (rc == 0)
+        rc = s_outbox_write(&p);
+    return rc == PUBLISH_ANSWERED ? 0 : rc;
 }
 
 /* ------------------------------------------------------------------ import */
 
-/* The intake file's malformed rows, line by line; nothing is imported. */
-static void s_import_errors(Tacnet__ApiReply *reply, const char *path, int rc,
-                            const intake_result_t *res)
+agency_publish_cases_t *agency_publish_cases_new(void)
 {
-    Tacnet__ImportReply *out = reply->imported;
-    out->errors = xcalloc(res->n_errors ? res->n_errors : 1, sizeof(char *));
-    for (size_t i = 0; i < res->n_errors; i++) {
-        char line[200];
-        snprintf(line, sizeof(line), "line %u: %s", res->errors[i].line, res->errors[i].message);
-        out->errors[out->n_errors++] = xstrdup(line);
-    }
-    agency_reply_error(reply, rc, "%s: %s; nothing was imported", path, tacnet_strerror(rc));
+    return xcalloc(1, sizeof(agency_publish_cases_t));
 }
 
-/* A row's request key, so that the same row imported twice is queued once: "row:" and the hex
- * of a 16-byte BLAKE2b of the request as the row makes it (before any key is set). */
-static void s_row_key(Tacnet__PublishRequest *req)
+void agency_publish_cases_destroy(agency_publish_cases_t **cases_p)
+{
+    if (!cases_p || !*cases_p)
+        return;
+    free(*cases_p);
+    *cases_p = NULL;
+}
+
+void agency_publish_row_key(Tacnet__PublishRequest *req)
 {
     if (req->has_request_key)
         return;
@@ -642,54 +644,119 @@ static void s_row_key(Tacnet__PublishRequest *req)
     req->request_key.len = 4 + 32;
 }
 
-void agency_publish_import(agency_t *self, Tacnet__ImportRequest *ir, Tacnet__ApiReply *reply)
+int agency_publish_check(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply,
+                         agency_publish_cases_t *cases)
 {
-    intake_result_t res;
-    memset(&res, 0, sizeof(res));
-    reply->imported = xcalloc(1, sizeof(*reply->imported));
-    tacnet__import_reply__init(reply->imported);
-    reply->result_case = TACNET__API_REPLY__RESULT_IMPORTED;
-    int rc = self->profile->intake(ir->path, &res);
-    if (rc != 0) {
-        s_import_errors(reply, ir->path, rc, &res);
-        intake_result_clear(&res);
-        return;
+    publish_t p = { .self = self, .req = req, .reply = reply, .dry_run = 1, .ic = cases };
+    int rc = s_stages(&p);
+    return rc == PUBLISH_ANSWERED ? 0 : rc;
+}
+
+/* The rows of one batch, sealed and waiting for their one write transaction. */
+typedef struct {
+    publish_t *rows;
+    size_t n;
+} publish_batch_t;
+
+/* In the batch's write transaction: each new row as s_outbox_put writes a single publish (the
+ * record, its indexes, the sender_seq, the request key and its audit entry), in sender_seq
+ * order. */
+static int s_batch_put(MDB_txn *txn, void *arg)
+{
+    publish_batch_t *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        if (!b->rows[i].hbuf)
+            continue; /* a duplicate: nothing to write */
+        int rc = s_outbox_put(txn, &b->rows[i]);
+        if (rc != 0)
+            return rc;
     }
-    import_cases_t *ic = xcalloc(1, sizeof(*ic));
-    for (size_t i = 0; i < res.n_requests; i++)
-        s_row_key(res.requests[i]);
-    for (size_t i = 0; i < res.n_requests; i++) {
-        if ((rc = s_publish(self, res.requests[i], reply, 1, ic)) != 0) {
-            char why[256];
-            snprintf(why, sizeof(why), "row %zu of %s refused (%s); nothing was imported", i + 1,
-                     ir->path, reply->reason ? reply->reason : tacnet_strerror(rc));
-            agency_reply_error(reply, rc, "%s", why);
-            intake_result_clear(&res);
-            free(ic);
-            return;
-        }
-    }
-    free(ic);
-    Tacnet__ImportReply *out = reply->imported;
-    out->msg_ids = xcalloc(res.n_requests ? res.n_requests : 1, sizeof(*out->msg_ids));
-    for (size_t i = 0; i < res.n_requests; i++) {
-        Tacnet__ApiReply one = TACNET__API_REPLY__INIT;
-        if ((rc = s_publish(self, res.requests[i], &one, 0, NULL)) != 0) {
-            /* Storage failed part-way: what was queued will be sent; say exactly how much. */
-            agency_reply_error(reply, rc, "storage failed after %zu of %zu rows were queued", i,
-                               res.n_requests);
-            agency_reply_free(&one);
+    return 0;
+}
+
+/* The agency's last sender_seq, committed. Returns 0 or a store code. */
+static int s_sender_seq(agency_t *self, uint64_t *seq)
+{
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    rc = agency_meta_get(self, txn, "sender_seq", seq);
+    mdb_txn_abort(txn);
+    return rc == TACNET_ENOTFOUND ? 0 : rc;
+}
+
+/* Seal rows of REQS into B->rows until N, BUDGET_US or a second row on one case (it must see
+ * the first as queued, so it waits for the next batch). Returns the rows taken, or a code with
+ * the reason in REPLY. */
+static long s_batch_seal(agency_t *self, Tacnet__PublishRequest **reqs, size_t n,
+                         uint64_t budget_us, publish_batch_t *b, agency_publish_queued_t *out,
+                         Tacnet__ApiReply *reply)
+{
+    uint64_t seq = 0, t0 = clock_elapsed_us();
+    size_t fresh = 0;
+    int rc = s_sender_seq(self, &seq);
+    uint8_t(*blinds)[16] = xcalloc(n ? n : 1, 16);
+    while (rc == 0 && b->n < n && (b->n == 0 || clock_elapsed_us() - t0 < budget_us)) {
+        uint8_t blind[16];
+        const ProtobufCBinaryData *ref = &reqs[b->n]->case_ref;
+        agency_view_blind(self, ref->data, ref->len, blind);
+        int again = 0;
+        for (size_t i = 0; i < fresh && !again; i++)
+            again = memcmp(blinds[i], blind, 16) == 0;
+        if (again)
             break;
+        Tacnet__ApiReply one = TACNET__API_REPLY__INIT;
+        publish_t *p = &b->rows[b->n];
+        *p = (publish_t){
+            .self = self, .req = reqs[b->n], .reply = &one, .batch_seq = seq + fresh + 1
+        };
+        rc = s_stages(p);
+        p->reply = NULL;
+        if (rc == 0 || rc == PUBLISH_ANSWERED) {
+            memcpy(out[b->n].msg_id, p->msg_id, 16);
+            out[b->n].duplicate = rc == PUBLISH_ANSWERED;
+            if (rc == 0)
+                memcpy(blinds[fresh++], p->blind, 16);
+            b->n++;
+            rc = 0;
+        } else {
+            agency_reply_error(reply, rc, "%s", one.reason ? one.reason : tacnet_strerror(rc));
         }
-        out->msg_ids[out->n_msg_ids].data = one.published->msg_id.data;
-        out->msg_ids[out->n_msg_ids++].len = 16;
-        if (one.published->has_duplicate && one.published->duplicate) {
-            out->has_duplicates = 1;
-            out->duplicates++;
-        }
-        one.published->msg_id.data = NULL;
         agency_reply_free(&one);
     }
-    log_info("imported %zu rows from an intake file", out->n_msg_ids);
-    intake_result_clear(&res);
+    free(blinds);
+    return rc != 0 ? rc : (long)b->n;
+}
+
+long agency_publish_batch(agency_t *self, Tacnet__PublishRequest **reqs, size_t n,
+                          uint64_t budget_us, agency_publish_queued_t *out, Tacnet__ApiReply *reply)
+{
+    if (n > AGENCY_PUBLISH_BATCH_MAX)
+        n = AGENCY_PUBLISH_BATCH_MAX;
+    publish_batch_t b = { .rows = xcalloc(n ? n : 1, sizeof(publish_t)) };
+    long rc = s_batch_seal(self, reqs, n, budget_us, &b, out, reply);
+    size_t fresh = 0;
+    for (size_t i = 0; i < b.n; i++)
+        fresh += b.rows[i].hbuf != NULL;
+    if (rc > 0 && fresh > 0) {
+        int wrc = store_write(self->store, s_batch_put, &b);
+        if (wrc != 0) {
+            agency_reply_error(reply, wrc, "could not queue the events: %s", tacnet_strerror(wrc));
+            rc = wrc;
+        } else {
+            FAULT_POINT("agency.after_outbox_commit");
+            log_info("queued %zu imported events, seq %llu to %llu", fresh,
+                     (unsigned long long)b.rows[0].sender_seq,
+                     (unsigned long long)b.rows[b.n - 1].sender_seq);
+        }
+    }
+    for (size_t i = 0; i < b.n; i++) {
+        free(b.rows[i].hbuf);
+        free(b.rows[i].sealed);
+    }
+    free(b.rows);
+    if (rc > 0 && fresh > 0)
+        agency_outbox_pump(self);
+    return rc;
 }

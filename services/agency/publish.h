@@ -19,10 +19,16 @@
  *   seal          the body sealed for the recipients' current keys, the header signed
  *   outbox write  queued durably (agency/outbox.h) and audited in one transaction, then sent
  *
+ * An intake import (agency/import.h) checks every row first (agency_publish_check) and then
+ * queues many rows per write transaction (agency_publish_batch).
+ *
  * Not for use outside services/agency and the dashboard.
  */
 #ifndef TACNET_AGENCY_PUBLISH_H
 #define TACNET_AGENCY_PUBLISH_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "agency.h"
 #include "api.pb-c.h"
@@ -33,11 +39,44 @@
  * agency_reply_free. REQ's body is borrowed and left as it was. */
 int agency_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply);
 
-/* Run the profile's intake adapter on IR's file and publish every row, or none: malformed rows
- * are reported with their line numbers, and a row the publish path would refuse stops the
- * import before anything is queued. Fills reply->imported (the queued msg_ids) or the code
- * and reason. */
-void agency_publish_import(agency_t *self, Tacnet__ImportRequest *ir, Tacnet__ApiReply *reply);
+/* Intake imports (agency/import.h runs them as jobs) use the stages in three steps. */
+
+/* The case states an import's dry run has reached so far, so a row is checked as it will be
+ * once the rows before it are queued (a file may open a case and then write to it). Opaque;
+ * agency_publish_cases_new never returns NULL; destroy is null-safe and clears *CASES_P. */
+typedef struct agency_publish_cases agency_publish_cases_t;
+agency_publish_cases_t *agency_publish_cases_new(void);
+void agency_publish_cases_destroy(agency_publish_cases_t **cases_p);
+
+/* Give an intake row REQ its request key (unless it has one): "row:" and the hex of a 16-byte
+ * BLAKE2b of the request as the row makes it, so the same row imported twice is queued once. */
+void agency_publish_row_key(Tacnet__PublishRequest *req);
+
+/* Dry run REQ through the stages up to the route (nothing sealed, nothing written), against
+ * the view, the outbox and CASES, which it updates. Returns 0, or the code with the reason in
+ * REPLY (the caller frees REPLY with agency_reply_free). */
+int agency_publish_check(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply,
+                         agency_publish_cases_t *cases);
+
+/* At most this many rows go in one batch's write transaction. */
+#define AGENCY_PUBLISH_BATCH_MAX 512
+
+/* One row of a batch: its msg_id, and whether it was queued before (a duplicate by its key). */
+typedef struct agency_publish_queued {
+    uint8_t msg_id[16];
+    int duplicate;
+} agency_publish_queued_t;
+
+/* Queue rows from REQS (N of them, each with a request key): each row sealed as a single
+ * publish is, then every new one written in ONE write transaction (records, indexes, sender_seq
+ * order, request keys and an audit entry per event, as a single publish writes them), then
+ * sending starts. The batch ends at AGENCY_PUBLISH_BATCH_MAX rows, once BUDGET_US of sealing
+ * has passed (one row at least), or before a second row on the same case. Returns the number of
+ * rows taken (OUT[0..n) filled), or a negative code with the reason in REPLY, when nothing of
+ * this batch was queued. REQS stay the caller's. */
+long agency_publish_batch(agency_t *self, Tacnet__PublishRequest **reqs, size_t n,
+                          uint64_t budget_us, agency_publish_queued_t *out,
+                          Tacnet__ApiReply *reply);
 
 /* Check every free-text field of BODY against the identifier policy and REG (the case's
  * identity register, may be NULL). Returns 0, or TACNET_ETEXT with the findings (field paths

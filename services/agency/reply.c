@@ -91,6 +91,21 @@ static void s_imported_free(Tacnet__ImportReply *im)
     free(im);
 }
 
+static void s_import_status_free(Tacnet__ImportStatus *st)
+{
+    for (size_t i = 0; i < st->n_errors; i++)
+        free(st->errors[i]);
+    free(st->errors);
+    for (size_t i = 0; i < st->n_refusals; i++) {
+        agency_outcome_status_free(st->refusals[i]->status);
+        free(st->refusals[i]->status);
+        free(st->refusals[i]);
+    }
+    free(st->refusals);
+    free(st->reason);
+    free(st);
+}
+
 static void s_token_free(Tacnet__AddTokenReply *t)
 {
     if (t->token) {
@@ -161,6 +176,9 @@ void agency_reply_free(Tacnet__ApiReply *r)
             agency_reply_retention_clear(r->retention);
             free(r->retention);
         }
+        break;
+    case TACNET__API_REPLY__RESULT_IMPORT_STATUS:
+        s_import_status_free(r->import_status);
         break;
     case TACNET__API_REPLY__RESULT_STATUS:
         agency_outcome_status_free(r->status);

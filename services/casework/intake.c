@@ -21,6 +21,7 @@ void intake_result_clear(intake_result_t *r)
     for (size_t i = 0; i < r->n_requests; i++)
         protobuf_c_message_free_unpacked(&r->requests[i]->base, NULL);
     free(r->requests);
+    free(r->lines);
     free(r->errors);
     memset(r, 0, sizeof(*r));
 }

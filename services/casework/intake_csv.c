@@ -308,7 +308,14 @@ int intake_csv_parse(const char *text, size_t len, const intake_format_t *format
                              .columns = f->columns,
                              .n_columns = f->n_columns,
                              .result = out };
+        size_t before = out->n_requests;
         f->on_row(&row, arg);
+        if (out->n_requests > before) {
+            /* So that a row the daemon refuses later is named by its line too. */
+            out->lines = xrealloc(out->lines, out->n_requests * sizeof(*out->lines));
+            for (size_t i = before; i < out->n_requests; i++)
+                out->lines[i] = rec.line;
+        }
         s_record_reset(&rec);
     }
     if (!f && out->n_errors == 0)
@@ -322,7 +329,9 @@ fail:
     for (size_t i = 0; i < out->n_requests; i++)
         protobuf_c_message_free_unpacked(&out->requests[i]->base, NULL);
     free(out->requests);
+    free(out->lines);
     out->requests = NULL;
+    out->lines = NULL;
     out->n_requests = 0;
     return TACNET_EIMPORT;
 }

@@ -27,6 +27,7 @@ typedef struct intake_error {
 typedef struct intake_result {
     Tacnet__PublishRequest **requests; /* owned; free with intake_result_clear */
     size_t n_requests;
+    unsigned *lines;        /* owned; the line each request's row starts on (NULL: not known) */
     intake_error_t *errors; /* owned */
     size_t n_errors;
 } intake_result_t;

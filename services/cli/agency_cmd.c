@@ -4,6 +4,7 @@
  * the daemon exactly as `publish KIND --body JSON` would. */
 #include "cli.h"
 #include "agency_print.h"
+#include "import_cmd.h"
 #include "retention_cmd.h"
 #include "client/client.h"
 #include "err.h"
@@ -25,7 +26,7 @@
 #define AGENCY_WAIT_MS 10000
 /* Exit status of a publish the broker has not answered within the wait: still queued. */
 #define AGENCY_EXIT_QUEUED 3
-/* How long an import waits for the broker's answers on its events. */
+/* How long an import waits for the broker's answers on its events, once all are queued. */
 #define AGENCY_IMPORT_WAIT_MS 30000
 
 typedef struct {
@@ -172,8 +173,11 @@ int cli_agency_usage(FILE *out)
         "  register --case REF NAME...        names the daemon's text checks must refuse\n"
         "  follow [--after SEQ]               print applied events as they arrive (Ctrl-C)\n"
         "  inbox [--role R]                   open escalations (waiting on role R), time left\n"
-        "  import FILE [--no-wait]            the daemon runs its profile's intake adapter; then\n"
-        "                                     the broker's answer on each event (30 s at most)\n"
+        "  import FILE [--no-wait]            the daemon imports the file with its profile's "
+        "intake\n"
+        "                                     adapter as a job: progress every second, then the\n"
+        "                                     broker's answers (30 s at most after the last row)\n"
+        "  import-status [JOB]                where the running or latest import job stands\n"
         "  hold add --case REF --reason CODE  legal hold: kept past its retention period\n"
         "  hold remove --case REF | hold list (CODE: public_inquiry, litigation, complaint,\n"
         "                                     safeguarding_practice_review, police_investigation,\n"
@@ -390,71 +394,6 @@ static int s_status(opts_t *o, const char *id)
     Tacnet__ApiReply *reply = NULL;
     int rc = tn_client_call(o->client, &req, &reply, o->timeout_ms);
     return s_finish(o, rc, reply, id ? s_show_status : s_show_outbox);
-}
-
-static void s_show_imported(const opts_t *o, const Tacnet__ApiReply *r)
-{
-    (void)o;
-    if (r->imported)
-        printf("imported %zu events\n", r->imported->n_msg_ids);
-}
-
-/* The status of one of this agency's events (MSG_ID, 16 bytes) into *ST (the caller frees
- * *REPLY). Returns 0, or the daemon's code / a transport error. */
-static int s_event_status(const opts_t *o, const ProtobufCBinaryData *msg_id,
-                          Tacnet__ApiReply **reply)
-{
-    char hex[33];
-    cli_agency_msgid_hex(hex, msg_id->data, msg_id->len);
-    Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
-    Tacnet__StatusRequest st = TACNET__STATUS_REQUEST__INIT;
-    st.msg_id = hex;
-    req.op_case = TACNET__API_REQUEST__OP_STATUS;
-    req.status = &st;
-    int rc = tn_client_call(o->client, &req, reply, o->timeout_ms);
-    return rc == 0 && (*reply)->status ? 0 : rc ? rc : TACNET_ENOTFOUND;
-}
-
-/* After an import: wait up to WAIT_MS for the broker's answer on every event it queued, then say
- * how many were accepted, each refusal with its reason, and how many are still queued. Returns
- * the exit status: 0 all accepted, 1 some refused, 3 some not answered yet. */
-static int s_import_outcomes(const opts_t *o, const Tacnet__ImportReply *imp, int wait_ms)
-{
-    size_t n = imp->n_msg_ids, accepted = 0, refused = 0, pending = n;
-    int *done = xcalloc(n ? n : 1, sizeof(*done));
-    uint64_t until = (uint64_t)time(NULL) * 1000 + (uint64_t)wait_ms;
-    while (pending && !s_stop) {
-        for (size_t i = 0; i < n; i++) {
-            Tacnet__ApiReply *r = NULL;
-            if (done[i] || s_event_status(o, &imp->msg_ids[i], &r) != 0) {
-                tn_client_reply_free(&r);
-                continue;
-            }
-            const Tacnet__EventStatus *st = r->status;
-            if (st->state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED) {
-                done[i] = 1, accepted++, pending--;
-            } else if (st->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED) {
-                done[i] = 1, refused++, pending--;
-                printf("  event %zu of %zu (", i + 1, n);
-                cli_agency_print_short_id(stdout, &st->msg_id);
-                printf(") refused by the broker: %s: %s\n", tacnet_errname(st->code),
-                       st->reason && *st->reason ? st->reason : tacnet_strerror(st->code));
-            }
-            tn_client_reply_free(&r);
-        }
-        if (!pending || (uint64_t)time(NULL) * 1000 >= until)
-            break;
-        struct timespec ts = { 0, 200 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
-    free(done);
-    printf("imported %zu events: %zu accepted by the broker, %zu refused (nobody received them), "
-           "%zu not answered yet%s\n",
-           n, accepted, refused, pending,
-           pending ? " (they stay queued: `tacnet --agency NAME outbox` shows them)" : "");
-    if (imp->duplicates)
-        printf("%u of them were imported before: the same rows, not sent again\n", imp->duplicates);
-    return refused ? 1 : pending ? AGENCY_EXIT_QUEUED : 0;
 }
 
 static void s_show_ok(const opts_t *o, const Tacnet__ApiReply *r)
@@ -966,19 +905,12 @@ static int s_command(opts_t *o, int argc, char **argv)
         rc = tn_client_case(o->client, argv[1], &reply, o->timeout_ms);
         return s_finish(o, rc, reply, s_show_case);
     }
-    if (strcmp(cmd, "import") == 0 && (argc == 2 || (argc == 3 && !strcmp(argv[2], "--no-wait")))) {
-        char abs[PATH_MAX];
-        /* The daemon resolves the path, so hand it one that does not depend on our cwd. */
-        const char *path = realpath(argv[1], abs) ? abs : argv[1];
-        rc = tn_client_import(o->client, path, &reply, o->timeout_ms);
-        if (reply && reply->imported)
-            for (size_t i = 0; i < reply->imported->n_errors; i++)
-                fprintf(stderr, "  %s\n", reply->imported->errors[i]);
-        if (argc == 3 || o->json || !reply || reply->code != 0 || !reply->imported)
-            return s_finish(o, rc, reply, s_show_imported);
-        int status = s_import_outcomes(o, reply->imported, AGENCY_IMPORT_WAIT_MS);
-        tn_client_reply_free(&reply);
-        return status;
+    if (strcmp(cmd, "import") == 0 || strcmp(cmd, "import-status") == 0) {
+        cli_import_opts_t io = { .client = o->client,
+                                 .json = o->json,
+                                 .timeout_ms = o->timeout_ms,
+                                 .wait_ms = AGENCY_IMPORT_WAIT_MS };
+        return cli_import_command(&io, argc, argv);
     }
     if (strcmp(cmd, "register") == 0 && argc >= 4 && strcmp(argv[1], "--case") == 0) {
         rc = tn_client_register_identity(o->client, argv[2], (const char *const *)argv + 3,

@@ -800,6 +800,36 @@ static void s_outbox_row(dashboard_buf_t *b, const Tacnet__EventStatus *e)
     dashboard_buf_puts(b, "</td></tr>");
 }
 
+/* The running or latest intake import: where it stands, and the broker's answers so far. */
+static void s_import_section(dashboard_web_t *w)
+{
+    agency_import_progress_t p;
+    if (agency_import_progress(w->agency, &p) != 0)
+        return;
+    dashboard_buf_t *b = &w->body;
+    int failed = p.phase == TACNET__IMPORT_PHASE__IMPORT_FAILED;
+    int done = p.phase == TACNET__IMPORT_PHASE__IMPORT_DONE;
+    dashboard_buf_printf(b,
+                         "<section aria-labelledby=\"import\"><h2 id=\"import\">Import job %llu: "
+                         "%s</h2><p role=\"status\">",
+                         (unsigned long long)p.job, p.phase_name);
+    if (p.rows || p.checked)
+        dashboard_buf_printf(b, "%u rows read, %u checked, %u queued, %u imported before. ", p.rows,
+                             p.checked, p.queued, p.duplicates);
+    if (p.queued || p.duplicates)
+        dashboard_buf_printf(b, "The broker accepted %u, refused %u; %u not answered yet. ",
+                             p.accepted, p.refused, p.unanswered);
+    dashboard_buf_printf(b, "%s %.1f s.</p>", done || failed ? "Took" : "Running for",
+                         (double)p.elapsed_ms / 1000.0);
+    if (failed) {
+        dashboard_buf_printf(b, "<p class=\"refusal\" role=\"alert\">Nothing was imported: %s: ",
+                             tacnet_errname(p.code));
+        dashboard_web_text(b, p.reason);
+        dashboard_buf_puts(b, "</p>");
+    }
+    dashboard_buf_puts(b, "</section>");
+}
+
 void dashboard_web_outbox(dashboard_web_t *w)
 {
     dashboard_buf_t *b = &w->body;
@@ -833,6 +863,7 @@ void dashboard_web_outbox(dashboard_web_t *w)
             s_outbox_row(b, o->events[i]);
         dashboard_buf_puts(b, "</tbody></table></div>");
     }
+    s_import_section(w);
     dashboard_web_foot(w);
     agency_reply_free(&reply);
 }

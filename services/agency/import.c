@@ -1,0 +1,482 @@
+/* import: an intake import as a job in the daemon's loop (import.h). */
+#include "agency/import.h"
+#include "internal.h"
+#include "agency/outcome.h"
+#include "agency/vault.h"
+#include "casework/intake.h"
+#include "err.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Work per turn of the loop: heartbeats and the dashboard are served between slices. */
+#define IMPORT_SLICE_US 10000u
+/* A file this small is parsed, checked and queued within the request (a few ms). */
+#define IMPORT_INLINE_BYTES (256u * 1024)
+/* ... as long as that takes no longer than this. */
+#define IMPORT_INLINE_US 30000u
+/* Events whose outcome is looked up per count, and how often the count runs. */
+#define IMPORT_COUNT_SLICE    2048
+#define IMPORT_COUNT_EVERY_MS 200
+/* While the parse thread runs, the loop looks for its end this often. */
+#define IMPORT_READ_POLL_MS 20
+/* Refused events listed in a status, with why; the rest are counted. */
+#define IMPORT_REFUSALS_MAX 100
+
+struct agency_import {
+    uint64_t id;
+    Tacnet__ImportPhase phase;
+    char *path;
+    int (*intake)(const char *path, intake_result_t *out);
+    /* reading: a large file is parsed on a thread of its own */
+    pthread_t thread;
+    bool threaded;
+    atomic_int parsed;
+    int parse_rc;
+    intake_result_t res;
+    /* checking, then queueing: the next row */
+    size_t next;
+    agency_publish_cases_t *cases;
+    uint32_t rows, checked, queued, duplicates;
+    agency_publish_queued_t *ids; /* one per row taken by a batch, in file order */
+    size_t n_ids;
+    /* the broker's answers: per event 0 (none yet), ACCEPTED or REFUSED; all before LO have one */
+    uint8_t *state;
+    size_t lo;
+    uint32_t accepted, refused;
+    uint64_t next_count_ms;
+    /* failed */
+    int code;
+    char *reason;
+    char **errors;
+    size_t n_errors;
+    uint64_t started_ms, t0_us, elapsed_us;
+};
+
+static const char *s_phase_name(Tacnet__ImportPhase phase)
+{
+    switch (phase) {
+    case TACNET__IMPORT_PHASE__IMPORT_READING:
+        return "reading";
+    case TACNET__IMPORT_PHASE__IMPORT_CHECKING:
+        return "checking";
+    case TACNET__IMPORT_PHASE__IMPORT_QUEUEING:
+        return "queueing";
+    case TACNET__IMPORT_PHASE__IMPORT_DONE:
+        return "done";
+    default:
+        return "failed";
+    }
+}
+
+static bool s_running(const struct agency_import *job)
+{
+    return job && job->phase != TACNET__IMPORT_PHASE__IMPORT_DONE &&
+           job->phase != TACNET__IMPORT_PHASE__IMPORT_FAILED;
+}
+
+static void s_job_free(struct agency_import *job)
+{
+    if (!job)
+        return;
+    if (job->threaded)
+        pthread_join(job->thread, NULL);
+    intake_result_clear(&job->res);
+    agency_publish_cases_destroy(&job->cases);
+    for (size_t i = 0; i < job->n_errors; i++)
+        free(job->errors[i]);
+    free(job->errors);
+    free(job->reason);
+    free(job->ids);
+    free(job->state);
+    free(job->path);
+    free(job);
+}
+
+/* The job stops here: CODE and the reason (printf-style); nothing more is queued. */
+static void s_fail(struct agency_import *job, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void s_fail(struct agency_import *job, int code, const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    job->phase = TACNET__IMPORT_PHASE__IMPORT_FAILED;
+    job->code = code;
+    free(job->reason);
+    job->reason = xstrdup(why);
+    job->elapsed_us = clock_elapsed_us() - job->t0_us;
+    log_warn("import job %llu failed: %s", (unsigned long long)job->id, tacnet_strerror(code));
+}
+
+/* Rows no longer needed once queued: their requests go as soon as the job is past them. */
+static void s_rows_release(struct agency_import *job)
+{
+    intake_result_clear(&job->res);
+    agency_publish_cases_destroy(&job->cases);
+}
+
+/* ------------------------------------------------------------------ reading */
+
+static void *s_parse_main(void *arg)
+{
+    struct agency_import *job = arg;
+    job->parse_rc = job->intake(job->path, &job->res);
+    atomic_store(&job->parsed, 1);
+    return NULL;
+}
+
+/* The parse has ended: on to checking, or failed with every malformed line. */
+static void s_parsed(struct agency_import *job)
+{
+    if (job->threaded) {
+        pthread_join(job->thread, NULL);
+        job->threaded = false;
+    }
+    if (job->parse_rc != 0) {
+        job->errors = xcalloc(job->res.n_errors ? job->res.n_errors : 1, sizeof(char *));
+        for (size_t i = 0; i < job->res.n_errors; i++) {
+            char line[200];
+            snprintf(line, sizeof(line), "line %u: %s", job->res.errors[i].line,
+                     job->res.errors[i].message);
+            job->errors[job->n_errors++] = xstrdup(line);
+        }
+        s_fail(job, job->parse_rc, "%s: %s; nothing was imported", job->path,
+               tacnet_strerror(job->parse_rc));
+        intake_result_clear(&job->res);
+        return;
+    }
+    size_t n = job->res.n_requests;
+    job->rows = (uint32_t)n;
+    job->ids = xcalloc(n ? n : 1, sizeof(*job->ids));
+    job->state = xcalloc(n ? n : 1, 1);
+    job->cases = agency_publish_cases_new();
+    job->phase = TACNET__IMPORT_PHASE__IMPORT_CHECKING;
+    log_info("import job %llu: %zu rows read", (unsigned long long)job->id, n);
+}
+
+/* ------------------------------------------------------------------ checking and queueing */
+
+/* Dry-run rows until the slice is used up; the first refused row fails the job. */
+static void s_check_slice(agency_t *self, struct agency_import *job, uint64_t t0)
+{
+    intake_result_t *res = &job->res;
+    while (job->next < res->n_requests && clock_elapsed_us() - t0 < IMPORT_SLICE_US) {
+        size_t i = job->next;
+        Tacnet__ApiReply one = TACNET__API_REPLY__INIT;
+        agency_publish_row_key(res->requests[i]);
+        int rc = agency_publish_check(self, res->requests[i], &one, job->cases);
+        if (rc != 0) {
+            s_fail(job, rc, "row %zu (line %u) of %s refused (%s); nothing was imported", i + 1,
+                   res->lines ? res->lines[i] : 0, job->path,
+                   one.reason ? one.reason : tacnet_strerror(rc));
+            agency_reply_free(&one);
+            s_rows_release(job);
+            return;
+        }
+        agency_reply_free(&one);
+        job->next++;
+        job->checked++;
+    }
+    if (job->next == res->n_requests) {
+        job->next = 0;
+        job->phase = TACNET__IMPORT_PHASE__IMPORT_QUEUEING;
+    }
+}
+
+/* Queue batches until the slice is used up. */
+static void s_queue_slice(agency_t *self, struct agency_import *job, uint64_t t0)
+{
+    intake_result_t *res = &job->res;
+    while (job->next < res->n_requests) {
+        uint64_t used = clock_elapsed_us() - t0;
+        if (used >= IMPORT_SLICE_US)
+            return;
+        Tacnet__ApiReply one = TACNET__API_REPLY__INIT;
+        size_t at = job->next;
+        long n = agency_publish_batch(self, res->requests + at, res->n_requests - at,
+                                      IMPORT_SLICE_US - used, job->ids + at, &one);
+        if (n < 0) {
+            /* Storage failed part-way: what was queued will be sent; say exactly how much. */
+            s_fail(job, (int)n, "storage failed after %zu of %zu rows were queued (%s)", at,
+                   res->n_requests, one.reason ? one.reason : tacnet_strerror((int)n));
+            agency_reply_free(&one);
+            s_rows_release(job);
+            return;
+        }
+        agency_reply_free(&one);
+        for (size_t i = at; i < at + (size_t)n; i++) {
+            job->duplicates += job->ids[i].duplicate != 0;
+            job->queued += job->ids[i].duplicate == 0;
+            /* The request is sealed and written: free it now, not at the end. */
+            protobuf_c_message_free_unpacked(&res->requests[i]->base, NULL);
+            res->requests[i] = NULL;
+        }
+        job->next += (size_t)n;
+        job->n_ids = job->next;
+    }
+    job->phase = TACNET__IMPORT_PHASE__IMPORT_DONE;
+    job->elapsed_us = clock_elapsed_us() - job->t0_us;
+    res->n_requests = 0; /* every request was freed as it was queued */
+    s_rows_release(job);
+    log_info("import job %llu: %u rows queued, %u imported before, in %llu ms",
+             (unsigned long long)job->id, job->queued, job->duplicates,
+             (unsigned long long)(job->elapsed_us / 1000));
+}
+
+/* ------------------------------------------------------------------ the broker's answers */
+
+/* Look up to IMPORT_COUNT_SLICE unanswered events from LO on; LO moves past answered ones.
+ * Events settle nearly in order, so this reads few records besides those just answered. */
+static void s_count(agency_t *self, struct agency_import *job)
+{
+    MDB_txn *txn;
+    if (job->lo >= job->n_ids || store_read_begin(self->store, &txn) != 0)
+        return;
+    size_t looked = 0;
+    for (size_t i = job->lo; i < job->n_ids && looked < IMPORT_COUNT_SLICE; i++) {
+        if (job->state[i])
+            continue;
+        looked++;
+        int st = agency_outcome_settled_state(self, txn, job->ids[i].msg_id);
+        if (st == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED)
+            job->accepted++;
+        else if (st == TACNET__PUBLISH_STATE__PUBLISH_REFUSED)
+            job->refused++;
+        else
+            continue;
+        job->state[i] = (uint8_t)st;
+    }
+    mdb_txn_abort(txn);
+    while (job->lo < job->n_ids && job->state[job->lo])
+        job->lo++;
+}
+
+long agency_import_step(agency_t *self, long max_ms)
+{
+    struct agency_import *job = self->import;
+    if (!job)
+        return max_ms;
+    uint64_t t0 = clock_elapsed_us();
+    if (job->phase == TACNET__IMPORT_PHASE__IMPORT_READING) {
+        if (!atomic_load(&job->parsed))
+            return max_ms < IMPORT_READ_POLL_MS ? max_ms : IMPORT_READ_POLL_MS;
+        s_parsed(job);
+    }
+    bool held = agency_vault_hold(self->vault) == 0;
+    if (job->phase == TACNET__IMPORT_PHASE__IMPORT_CHECKING)
+        s_check_slice(self, job, t0);
+    else if (job->phase == TACNET__IMPORT_PHASE__IMPORT_QUEUEING)
+        s_queue_slice(self, job, t0);
+    if (held)
+        agency_vault_release(self->vault);
+    uint64_t now = clock_mono_ms();
+    if (job->lo < job->n_ids && now >= job->next_count_ms) {
+        s_count(self, job);
+        job->next_count_ms = now + IMPORT_COUNT_EVERY_MS;
+    }
+    if (s_running(job))
+        return 0;
+    if (job->lo >= job->n_ids)
+        return max_ms;
+    long wait = (long)(job->next_count_ms > now ? job->next_count_ms - now : 0);
+    return wait < max_ms ? wait : max_ms;
+}
+
+int agency_import_running(const agency_t *self)
+{
+    return s_running(self->import);
+}
+
+void agency_import_destroy(agency_t *self)
+{
+    s_job_free(self->import);
+    self->import = NULL;
+}
+
+/* ------------------------------------------------------------------ requests */
+
+/* REPLY for a job the request finished: the whole result, as an import answered before jobs. */
+static void s_reply_finished(const struct agency_import *job, Tacnet__ApiReply *reply)
+{
+    Tacnet__ImportReply *out = reply->imported;
+    if (job->phase == TACNET__IMPORT_PHASE__IMPORT_FAILED) {
+        out->errors = xcalloc(job->n_errors ? job->n_errors : 1, sizeof(char *));
+        for (size_t i = 0; i < job->n_errors; i++)
+            out->errors[out->n_errors++] = xstrdup(job->errors[i]);
+        agency_reply_error(reply, job->code, "%s", job->reason);
+        return;
+    }
+    out->msg_ids = xcalloc(job->n_ids ? job->n_ids : 1, sizeof(*out->msg_ids));
+    for (size_t i = 0; i < job->n_ids; i++) {
+        out->msg_ids[i].data = xmalloc(16);
+        memcpy(out->msg_ids[i].data, job->ids[i].msg_id, 16);
+        out->msg_ids[i].len = 16;
+    }
+    out->n_msg_ids = job->n_ids;
+    out->has_duplicates = job->duplicates > 0;
+    out->duplicates = job->duplicates;
+}
+
+/* A new job on PATH, parsed at once when the file is small (or missing: the parse says so),
+ * else on a thread. */
+static struct agency_import *s_job_new(agency_t *self, const char *path, uint64_t id)
+{
+    struct agency_import *job = xcalloc(1, sizeof(*job));
+    job->id = id;
+    job->path = xstrdup(path);
+    job->intake = self->profile->intake;
+    job->phase = TACNET__IMPORT_PHASE__IMPORT_READING;
+    job->started_ms = clock_now_ms();
+    job->t0_us = clock_elapsed_us();
+    atomic_init(&job->parsed, 0);
+    struct stat st;
+    if (stat(path, &st) != 0 || st.st_size <= (off_t)IMPORT_INLINE_BYTES ||
+        pthread_create(&job->thread, NULL, s_parse_main, job) != 0) {
+        s_parse_main(job);
+        s_parsed(job);
+        return job;
+    }
+    job->threaded = true;
+    return job;
+}
+
+void agency_import_start(agency_t *self, const Tacnet__ImportRequest *ir, Tacnet__ApiReply *reply)
+{
+    struct agency_import *old = self->import;
+    reply->imported = xcalloc(1, sizeof(*reply->imported));
+    tacnet__import_reply__init(reply->imported);
+    reply->result_case = TACNET__API_REPLY__RESULT_IMPORTED;
+    if (s_running(old)) {
+        agency_reply_error(reply, TACNET_EEXISTS,
+                           "an import is running: job %llu (%s, %u of %u rows checked, %u queued)",
+                           (unsigned long long)old->id, s_phase_name(old->phase), old->checked,
+                           old->rows, old->queued);
+        return;
+    }
+    uint64_t id = old ? old->id + 1 : 1;
+    agency_import_destroy(self);
+    struct agency_import *job = self->import = s_job_new(self, ir->path, id);
+    /* A small file is done within the request, as it always was. */
+    uint64_t t0 = clock_elapsed_us();
+    while (s_running(job) && job->phase != TACNET__IMPORT_PHASE__IMPORT_READING &&
+           clock_elapsed_us() - t0 < IMPORT_INLINE_US)
+        agency_import_step(self, 0);
+    reply->imported->has_job = reply->imported->has_phase = 1;
+    reply->imported->job = job->id;
+    reply->imported->phase = job->phase;
+    if (!s_running(job))
+        s_reply_finished(job, reply);
+    log_info("import job %llu started: %s", (unsigned long long)job->id, s_phase_name(job->phase));
+}
+
+static void s_progress(const struct agency_import *job, agency_import_progress_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->job = job->id;
+    out->phase = job->phase;
+    out->phase_name = s_phase_name(job->phase);
+    out->rows = job->rows;
+    out->checked = job->checked;
+    out->queued = job->queued;
+    out->duplicates = job->duplicates;
+    out->accepted = job->accepted;
+    out->refused = job->refused;
+    out->unanswered = (uint32_t)job->n_ids - job->accepted - job->refused;
+    out->code = job->code;
+    if (job->reason)
+        snprintf(out->reason, sizeof(out->reason), "%s", job->reason);
+    out->started_ms = job->started_ms;
+    uint64_t us = s_running(job) ? clock_elapsed_us() - job->t0_us : job->elapsed_us;
+    out->elapsed_ms = us / 1000;
+}
+
+int agency_import_progress(agency_t *self, agency_import_progress_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!self->import)
+        return TACNET_ENOTFOUND;
+    s_progress(self->import, out);
+    return 0;
+}
+
+/* The first IMPORT_REFUSALS_MAX refused events of JOB, with why, into OUT. */
+static void s_refusals(agency_t *self, const struct agency_import *job, Tacnet__ImportStatus *out)
+{
+    MDB_txn *txn;
+    if (!job->refused || store_read_begin(self->store, &txn) != 0)
+        return;
+    out->refusals = xcalloc(IMPORT_REFUSALS_MAX, sizeof(*out->refusals));
+    for (size_t i = 0; i < job->n_ids && out->n_refusals < IMPORT_REFUSALS_MAX; i++) {
+        if (job->state[i] != TACNET__PUBLISH_STATE__PUBLISH_REFUSED)
+            continue;
+        Tacnet__EventStatus *st = xcalloc(1, sizeof(*st));
+        tacnet__event_status__init(st);
+        if (agency_outcome_status(self, txn, job->ids[i].msg_id, st) != 0) {
+            agency_outcome_status_free(st);
+            free(st);
+            continue;
+        }
+        Tacnet__ImportRefusal *r = xcalloc(1, sizeof(*r));
+        tacnet__import_refusal__init(r);
+        r->event = (uint32_t)(i + 1);
+        r->status = st;
+        out->refusals[out->n_refusals++] = r;
+    }
+    mdb_txn_abort(txn);
+}
+
+void agency_import_status_request(agency_t *self, const Tacnet__ImportStatusRequest *req,
+                                  Tacnet__ApiReply *reply)
+{
+    struct agency_import *job = self->import;
+    if (!job || (req->has_job && req->job && req->job != job->id)) {
+        if (job)
+            agency_reply_error(reply, TACNET_ENOTFOUND,
+                               "only the running or latest import is kept (job %llu)",
+                               (unsigned long long)job->id);
+        else
+            agency_reply_error(reply, TACNET_ENOTFOUND, "no import since the daemon started");
+        return;
+    }
+    /* Fresh counts for whoever asks (a bounded number of lookups). */
+    s_count(self, job);
+    agency_import_progress_t p;
+    s_progress(job, &p);
+    Tacnet__ImportStatus *out = xcalloc(1, sizeof(*out));
+    tacnet__import_status__init(out);
+    reply->import_status = out;
+    reply->result_case = TACNET__API_REPLY__RESULT_IMPORT_STATUS;
+    out->job = p.job;
+    out->phase = job->phase;
+    out->has_rows = out->has_checked = out->has_queued = out->has_duplicates = 1;
+    out->has_accepted = out->has_refused = out->has_unanswered = 1;
+    out->rows = p.rows;
+    out->checked = p.checked;
+    out->queued = p.queued;
+    out->duplicates = p.duplicates;
+    out->accepted = p.accepted;
+    out->refused = p.refused;
+    out->unanswered = p.unanswered;
+    out->has_started_ms = out->has_elapsed_ms = 1;
+    out->started_ms = p.started_ms;
+    out->elapsed_ms = p.elapsed_ms;
+    if (job->phase == TACNET__IMPORT_PHASE__IMPORT_FAILED) {
+        out->has_code = 1;
+        out->code = job->code;
+        out->reason = xstrdup(job->reason ? job->reason : "");
+        out->errors = xcalloc(job->n_errors ? job->n_errors : 1, sizeof(char *));
+        for (size_t i = 0; i < job->n_errors; i++)
+            out->errors[out->n_errors++] = xstrdup(job->errors[i]);
+    }
+    s_refusals(self, job, out);
+}
