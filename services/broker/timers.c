@@ -124,7 +124,7 @@ void broker_expiry_check(broker_t *self)
 /* The entries of one scan still to be journalled, for one sender and case. */
 typedef struct report_group {
     uint32_t sender;
-    Tacnet__Header cause; /* case_ref and initials point into REF and INITIALS */
+    Tacnet__Header cause; /* case_ref and initials point into REF and INITIALS at a flush */
     uint8_t ref[64], initials[8];
     Tacnet__DeliveryReport__Applied *items, **ptrs;
     uint8_t (*ids)[16];
@@ -141,6 +141,9 @@ typedef struct report_scan {
 
 static int s_report_flush(report_scan_t *r, MDB_txn *txn, report_group_t *g)
 {
+    /* Point into the group only now: the groups array moves as it grows. */
+    g->cause.case_ref.data = g->ref;
+    g->cause.initials.data = g->initials;
     for (size_t i = 0; i < g->n; i++)
         g->ptrs[i] = &g->items[i];
     int rc = g->n ? notice_delivery_report(r->self->notice, txn, g->sender, &g->cause, g->ptrs,
@@ -167,9 +170,7 @@ static report_group_t *s_report_group(report_scan_t *r, const Tacnet__Header *h)
     memcpy(g->ref, h->case_ref.data, rl);
     memcpy(g->initials, h->initials.data, il);
     tacnet__header__init(&g->cause);
-    g->cause.case_ref.data = g->ref;
     g->cause.case_ref.len = rl;
-    g->cause.initials.data = g->initials;
     g->cause.initials.len = il;
     g->items = xcalloc(REPORT_NOTICE_MAX, sizeof(*g->items));
     g->ptrs = xcalloc(REPORT_NOTICE_MAX, sizeof(*g->ptrs));
