@@ -5,6 +5,7 @@
 #include "agency/vault.h"
 #include "casework/intake.h"
 #include "err.h"
+#include "names.h"
 #include "log.h"
 
 #include <pthread.h>
@@ -58,20 +59,12 @@ struct agency_import {
     uint64_t started_ms, t0_us, elapsed_us;
 };
 
+/* "reading", "checking", "queueing", "done" or "failed": the phase's name in the proto without
+ * its IMPORT_ prefix, so the daemon and the command line say the same. */
 static const char *s_phase_name(Tacnet__ImportPhase phase)
 {
-    switch (phase) {
-    case TACNET__IMPORT_PHASE__IMPORT_READING:
-        return "reading";
-    case TACNET__IMPORT_PHASE__IMPORT_CHECKING:
-        return "checking";
-    case TACNET__IMPORT_PHASE__IMPORT_QUEUEING:
-        return "queueing";
-    case TACNET__IMPORT_PHASE__IMPORT_DONE:
-        return "done";
-    default:
-        return "failed";
-    }
+    const char *n = names_enum(&tacnet__import_phase__descriptor, (int)phase);
+    return n && strncmp(n, "import_", 7) == 0 ? n + 7 : "failed";
 }
 
 static bool s_running(const struct agency_import *job)

@@ -2,6 +2,7 @@
 #include "import_cmd.h"
 #include "agency_print.h"
 #include "err.h"
+#include "names.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -59,20 +60,12 @@ static int s_status(const cli_import_opts_t *o, uint64_t job, Tacnet__ApiReply *
     return rc;
 }
 
+/* "reading", "checking", "queueing", "done" or "failed": the phase's name in the proto without
+ * its IMPORT_ prefix, so the daemon and the command line say the same. */
 static const char *s_phase(Tacnet__ImportPhase p)
 {
-    switch (p) {
-    case TACNET__IMPORT_PHASE__IMPORT_READING:
-        return "reading";
-    case TACNET__IMPORT_PHASE__IMPORT_CHECKING:
-        return "checking";
-    case TACNET__IMPORT_PHASE__IMPORT_QUEUEING:
-        return "queueing";
-    case TACNET__IMPORT_PHASE__IMPORT_DONE:
-        return "done";
-    default:
-        return "failed";
-    }
+    const char *n = names_enum(&tacnet__import_phase__descriptor, (int)p);
+    return n && strncmp(n, "import_", 7) == 0 ? n + 7 : "failed";
 }
 
 /* One progress line: what the job is doing now. */
