@@ -140,7 +140,6 @@ static void s_pubacks_settle(agency_t *self, pubacks_t *p)
 {
     if (p->n == 0)
         return;
-    FAULT_POINT("agency.before_puback_commit");
     int rc = store_write(self->store, s_pubacks_done, p);
     if (rc != 0)
         log_error("could not settle %zu PUBACKs; they will be resent and deduplicated", p->n);
@@ -165,6 +164,9 @@ static void s_on_puback(agency_t *self, const wire_msg_t *m, pubacks_t *p)
             wire_free(&a->base);
         return;
     }
+    /* Once per PUBACK, none of them committed yet: a crash here loses the batch's settles, and
+     * the broker answers the resends with the first seq. */
+    FAULT_POINT("agency.before_puback_commit");
     if (p->n == AGENCY_BATCH)
         s_pubacks_settle(self, p);
     p->acks[p->n++] = a;
