@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sodium.h>
 #include <zmq.h>
 
@@ -266,6 +267,16 @@ void wire_msgid_hex(const uint8_t *id, size_t len, char out[33])
         out[2 * i + 1] = digits[id[i] & 0x0f];
     }
     out[2 * n] = '\0';
+}
+
+int wire_msgid_prefix_matches(const uint8_t id[16], const char *prefix)
+{
+    char hex[33];
+    wire_msgid_hex(id, 16, hex);
+    size_t n = strlen(prefix);
+    return strncasecmp(hex, prefix, n) == 0 ||
+           (n <= 32 - 2 * WIRE_SHORT_ID_FROM &&
+            strncasecmp(hex + 2 * WIRE_SHORT_ID_FROM, prefix, n) == 0);
 }
 
 /* ---------------------------------------------------------------------------------------------

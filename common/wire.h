@@ -133,4 +133,12 @@ void wire_msgid_new(uint8_t id[16]);
 /* Lowercase hex of a 16-byte msg_id into OUT (33 bytes), for logs. */
 void wire_msgid_hex(const uint8_t *id, size_t len, char out[33]);
 
+/* Where a msg_id's short id starts: the first 6 bytes are its creation time, shared by events
+ * sent together, so people see and type the random part after it. */
+#define WIRE_SHORT_ID_FROM 6
+
+/* Does the 16-byte msg_id ID match PREFIX (hex, any case), from its start or from its short
+ * id? 1 or 0. */
+int wire_msgid_prefix_matches(const uint8_t id[16], const char *prefix);
+
 #endif

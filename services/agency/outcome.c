@@ -10,12 +10,11 @@
 #include "wire.h"
 
 #include <ctype.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* The short id people see starts after the msg_id's 6-byte creation time. */
-#define OUTCOME_SHORT_ID_FROM 6
 /* An outbox listing stops here; the rest are counted, not shown. */
 #define OUTCOME_OUTBOX_MAX 1000
 
@@ -386,17 +385,6 @@ void agency_outcome_drop_all(agency_t *self)
 
 /* ------------------------------------------------------------------ queries */
 
-/* Does MSG_ID's hex start with PREFIX, or its short id (the part after the creation time)? */
-static int s_prefix_matches(const uint8_t msg_id[16], const char *prefix)
-{
-    char hex[33];
-    wire_msgid_hex(msg_id, 16, hex);
-    size_t n = strlen(prefix);
-    return strncasecmp(hex, prefix, n) == 0 ||
-           (n <= 32 - 2 * OUTCOME_SHORT_ID_FROM &&
-            strncasecmp(hex + 2 * OUTCOME_SHORT_ID_FROM, prefix, n) == 0);
-}
-
 /* Every msg_id of DBI matching PREFIX: the first into OUT, the count of others into *N. */
 static int s_find_in(MDB_txn *txn, MDB_dbi dbi, const char *prefix, uint8_t out[16], size_t *n)
 {
@@ -405,7 +393,7 @@ static int s_find_in(MDB_txn *txn, MDB_dbi dbi, const char *prefix, uint8_t out[
         return TACNET_ESTORE;
     MDB_val k, v;
     for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
-        if (k.mv_size != 16 || !s_prefix_matches(k.mv_data, prefix))
+        if (k.mv_size != 16 || !wire_msgid_prefix_matches(k.mv_data, prefix))
             continue;
         /* A refused event is in `settled` and `dead` both: count each msg_id once. */
         if (*n > 0 && memcmp(out, k.mv_data, 16) == 0)
@@ -434,17 +422,30 @@ void agency_outcome_status_request(agency_t *self, const Tacnet__StatusRequest *
     int rc = store_read_begin(self->store, &txn);
     uint8_t id[16];
     size_t n = 0;
-    if (rc == 0)
-        rc = s_find_in(txn, self->outbox_ids, prefix, id, &n);
-    if (rc == 0)
-        rc = s_find_in(txn, self->settled, prefix, id, &n);
-    if (rc == 0)
-        rc = s_find_in(txn, self->dead, prefix, id, &n);
+    size_t idlen = 0;
+    if (rc == 0 && len == 32) {
+        /* A whole msg_id: it is its own key; only a prefix needs a scan. */
+        if (sodium_hex2bin(id, sizeof(id), prefix, len, NULL, &idlen, NULL) == 0 && idlen == 16)
+            n = 1;
+    } else {
+        if (rc == 0)
+            rc = s_find_in(txn, self->outbox_ids, prefix, id, &n);
+        if (rc == 0)
+            rc = s_find_in(txn, self->settled, prefix, id, &n);
+        if (rc == 0)
+            rc = s_find_in(txn, self->dead, prefix, id, &n);
+    }
     if (rc == 0 && n == 1) {
         reply->status = xcalloc(1, sizeof(*reply->status));
         tacnet__event_status__init(reply->status);
         reply->result_case = TACNET__API_REPLY__RESULT_STATUS;
         rc = agency_outcome_status(self, txn, id, reply->status);
+        if (rc == TACNET_ENOTFOUND) { /* a whole msg_id this agency never published */
+            agency_reply_free(reply);
+            reply->result_case = TACNET__API_REPLY__RESULT__NOT_SET;
+            n = 0;
+            rc = 0;
+        }
     }
     if (txn)
         mdb_txn_abort(txn);

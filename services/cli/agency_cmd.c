@@ -10,6 +10,7 @@
 #include "err.h"
 #include "names.h"
 #include "pbjson.h"
+#include "wire.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -583,22 +584,10 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
     }
 }
 
-/* Does ID (msg_id bytes) match PREFIX (hex), either from its start or from its short id? */
-static int s_id_matches(const ProtobufCBinaryData *id, const char *prefix)
-{
-    char hex[33];
-    cli_agency_msgid_hex(hex, id->data, id->len);
-    size_t n = strlen(prefix);
-    if (strncasecmp(hex, prefix, n) == 0)
-        return 1;
-    return id->len == 16 && n <= 32 - 2 * CLI_SHORT_ID_FROM &&
-           strncasecmp(hex + 2 * CLI_SHORT_ID_FROM, prefix, n) == 0;
-}
-
 static void s_id_candidate(const ProtobufCBinaryData *id, const char *prefix, uint8_t found[][16],
                            size_t *n, size_t cap)
 {
-    if (id->len != 16 || !s_id_matches(id, prefix))
+    if (id->len != 16 || !wire_msgid_prefix_matches(id->data, prefix))
         return;
     for (size_t i = 0; i < *n; i++)
         if (memcmp(found[i], id->data, 16) == 0)

@@ -3,6 +3,7 @@
 #include "err.h"
 #include "names.h"
 #include "pbjson.h"
+#include "wire.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -52,7 +53,7 @@ void cli_agency_print_short_id(FILE *out, const ProtobufCBinaryData *b)
 {
     /* A msg_id opens with its 6-byte creation time, shared by everything sent in the same
      * millisecond and alike for a whole day: the short id is the random part that follows. */
-    size_t from = b->len == 16 ? CLI_SHORT_ID_FROM : 0;
+    size_t from = b->len == 16 ? WIRE_SHORT_ID_FROM : 0;
     for (size_t i = from; i < b->len && i < from + 4; i++)
         fprintf(out, "%02x", b->data[i]);
 }

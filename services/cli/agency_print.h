@@ -19,7 +19,6 @@ void cli_agency_print_refusal(FILE *out, const Tacnet__ApiReply *reply);
 
 /* The short id people see and type: 8 hex digits of a msg_id's random part (bytes 6-9; the
  * first six are its creation time, the same for events sent together). */
-#define CLI_SHORT_ID_FROM 6
 void cli_agency_print_short_id(FILE *out, const ProtobufCBinaryData *id);
 
 /* Write ID (LEN bytes, at most 16) as lowercase hex into OUT (33 bytes). */
