@@ -18,7 +18,7 @@
 
 typedef struct store store_t;
 
-#define STORE_MAX_DBS 32
+#define STORE_MAX_DBS 48
 /* Environment flags that give up durability or hygiene; store_open refuses an env with any. */
 #define STORE_FLAGS_BANNED \
     (MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_MAPASYNC | MDB_NOMEMINIT)

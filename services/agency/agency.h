@@ -47,6 +47,7 @@ typedef struct agency_config {
     unsigned heartbeat_ms;
     retention_policy_t retention; /* [retention]: periods per record class */
     uint64_t sweep_interval_ms;   /* [retention] sweep_interval */
+    uint64_t unapplied_after_ms;  /* [outbox] unapplied_after */
 } agency_config_t;
 
 extern volatile sig_atomic_t agency_stop_flag;
@@ -161,6 +162,22 @@ int agency_sequence_alert(agency_t *self, agency_sequence_alert_t *out);
  * agency_reply_free). At most 1000 are listed. */
 void agency_outcome_outbox_request(agency_t *self, const Tacnet__OutboxRequest *req,
                                    Tacnet__ApiReply *reply);
+
+/* The local API's StatusRequest: the msg_id (or a unique prefix of its hex, or of its short id)
+ * resolved among this agency's own events, and its status in REPLY (reply->status). */
+void agency_outcome_status_request(agency_t *self, const Tacnet__StatusRequest *req,
+                                   Tacnet__ApiReply *reply);
+
+/* Withdraw one of this agency's refused events (REQ: its msg_id or a unique prefix), so that it
+ * leaves the outbox, or refuse (TACNET_ENOTFOUND: no such refusal, or already withdrawn or
+ * corrected; TACNET_EFIELD: ambiguous). The new status is in reply->status. Audited. */
+void agency_outcome_withdraw_request(agency_t *self, const Tacnet__WithdrawRequest *req,
+                                     Tacnet__ApiReply *reply);
+
+/* One of this agency's refused events as the PublishRequest that sends it again, in
+ * reply->draft, for a person or system to correct and send with `replaces` set. */
+void agency_outcome_draft_request(agency_t *self, const Tacnet__DraftRequest *req,
+                                  Tacnet__ApiReply *reply);
 
 /* Where the running or latest intake import job stands (services/agency/import.c): its phase,
  * rows read, checked and queued, rows imported before, and the broker's answers on its events.

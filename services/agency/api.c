@@ -113,6 +113,12 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
     case TACNET__API_REQUEST__OP_OUTBOX:
         agency_outcome_outbox_request(self, req->outbox, reply);
         return;
+    case TACNET__API_REQUEST__OP_WITHDRAW:
+        agency_outcome_withdraw_request(self, req->withdraw, reply);
+        return;
+    case TACNET__API_REQUEST__OP_DRAFT:
+        agency_outcome_draft_request(self, req->draft, reply);
+        return;
     case TACNET__API_REQUEST__OP_RETENTION_RUN: {
         char why[160] = "";
         reply->retention = xcalloc(1, sizeof(*reply->retention));

@@ -41,6 +41,10 @@ const cfg_option_t agency_config_options[] = {
       "days audit records are kept; 0 = for ever", S_FIELD(retention.audit_days) },
     { "retention", "sweep_interval", CFG_DURATION, "1d", 1000, 31622400000L, 0,
       "how often the sweep runs (1s..366d)", S_FIELD(sweep_interval_ms) },
+    { "outbox", "unapplied_after", CFG_DURATION, "1d", 1000, 31622400000L, 0,
+      "an accepted event some recipient has not applied after this long is listed in the "
+      "outbox (1s..366d)",
+      S_FIELD(unapplied_after_ms) },
     { "log", "level", CFG_STRING, "info", 0, 0, 0, "debug|info|warn|error", CFG_NO_FIELD },
 };
 

@@ -123,3 +123,40 @@ int agency_outbox_settled_decode(const uint8_t *buf, size_t len, agency_outbox_s
     out->kind = bytes_be32_get(buf + 21);
     return 0;
 }
+
+void agency_outbox_withdrawn_encode(uint8_t out[AGENCY_OUTBOX_WITHDRAWN_BYTES],
+                                    uint64_t withdrawn_ms, const uint8_t *corrected_by)
+{
+    store_u64_put(out, withdrawn_ms);
+    if (corrected_by)
+        memcpy(out + 8, corrected_by, 16);
+    else
+        memset(out + 8, 0, 16);
+}
+
+int agency_outbox_withdrawn_decode(const uint8_t *buf, size_t len, uint64_t *withdrawn_ms,
+                                   uint8_t corrected_by[16])
+{
+    if (!buf || len != AGENCY_OUTBOX_WITHDRAWN_BYTES)
+        return TACNET_ECORRUPT;
+    *withdrawn_ms = store_u64_get(buf);
+    memcpy(corrected_by, buf + 8, 16);
+    return 0;
+}
+
+void agency_outbox_unapplied_key(uint8_t out[AGENCY_OUTBOX_UNAPPLIED_KEY_BYTES],
+                                 uint64_t settled_ms, const uint8_t msg_id[16])
+{
+    store_u64_put(out, settled_ms);
+    memcpy(out + 8, msg_id, 16);
+}
+
+int agency_outbox_unapplied_key_decode(const uint8_t *key, size_t len, uint64_t *settled_ms,
+                                       uint8_t msg_id[16])
+{
+    if (!key || len != AGENCY_OUTBOX_UNAPPLIED_KEY_BYTES)
+        return TACNET_ECORRUPT;
+    *settled_ms = store_u64_get(key);
+    memcpy(msg_id, key + 8, 16);
+    return 0;
+}

@@ -27,6 +27,17 @@
  *   delivered   msg_id(16) -> recipients(4)
  *                                which recipients have applied it, as a bitmask of agency
  *                                values, from the broker's delivery reports
+ *   dead_body   msg_id(16) -> the refused event's outbox record (layout of `outbox` values),
+ *                                kept so that it can be corrected and sent again; its body is
+ *                                sealed (this agency is always among its recipients). Removed
+ *                                when it is withdrawn or corrected, or its case destroyed
+ *   withdrawn   msg_id(16) -> withdrawn_ms(8) corrected_by(16)
+ *                                a refused event a user withdrew (corrected_by all zero) or
+ *                                replaced by the event corrected_by; it leaves the outbox
+ *   unapplied   settled_ms(8) msg_id(16) -> empty
+ *                                accepted events some recipient other than this agency has not
+ *                                applied yet, oldest first; removed by the delivery report
+ *                                that completes them
  *
  * Pure: no I/O. The callers read and write LMDB; decoders only point into the bytes given.
  */
@@ -36,9 +47,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AGENCY_OUTBOX_IDS_BYTES      24 /* an outbox_ids value */
-#define AGENCY_OUTBOX_CASE_KEY_BYTES 24 /* an outbox_case key */
-#define AGENCY_OUTBOX_SETTLED_BYTES  25 /* a settled value */
+#define AGENCY_OUTBOX_IDS_BYTES           24 /* an outbox_ids value */
+#define AGENCY_OUTBOX_CASE_KEY_BYTES      24 /* an outbox_case key */
+#define AGENCY_OUTBOX_SETTLED_BYTES       25 /* a settled value */
+#define AGENCY_OUTBOX_WITHDRAWN_BYTES     24 /* a withdrawn value */
+#define AGENCY_OUTBOX_UNAPPLIED_KEY_BYTES 24 /* an unapplied key */
 
 /* One outbox record: the three signed parts of a PUBLISH. */
 typedef struct agency_outbox_record {
@@ -100,5 +113,23 @@ void agency_outbox_settled_encode(uint8_t out[AGENCY_OUTBOX_SETTLED_BYTES],
 /* Decode a settled value: 0 with *OUT, or TACNET_ECORRUPT when LEN is not
  * AGENCY_OUTBOX_SETTLED_BYTES. */
 int agency_outbox_settled_decode(const uint8_t *buf, size_t len, agency_outbox_settled_t *out);
+
+/* A withdrawn value: when (wall clock, ms) and by which event (CORRECTED_BY, or NULL for a
+ * withdrawal by hand). */
+void agency_outbox_withdrawn_encode(uint8_t out[AGENCY_OUTBOX_WITHDRAWN_BYTES],
+                                    uint64_t withdrawn_ms, const uint8_t *corrected_by);
+
+/* Decode a withdrawn value: 0 with *WITHDRAWN_MS and CORRECTED_BY (all zero: withdrawn by hand),
+ * or TACNET_ECORRUPT when LEN is not AGENCY_OUTBOX_WITHDRAWN_BYTES. */
+int agency_outbox_withdrawn_decode(const uint8_t *buf, size_t len, uint64_t *withdrawn_ms,
+                                   uint8_t corrected_by[16]);
+
+/* The unapplied key of MSG_ID accepted at SETTLED_MS: keys sort oldest first. */
+void agency_outbox_unapplied_key(uint8_t out[AGENCY_OUTBOX_UNAPPLIED_KEY_BYTES],
+                                 uint64_t settled_ms, const uint8_t msg_id[16]);
+
+/* Split an unapplied key: 0 with *SETTLED_MS and MSG_ID, or TACNET_ECORRUPT on a wrong length. */
+int agency_outbox_unapplied_key_decode(const uint8_t *key, size_t len, uint64_t *settled_ms,
+                                       uint8_t msg_id[16]);
 
 #endif

@@ -69,11 +69,20 @@ int agency_outcome_status(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16]
  * 0 when not answered yet (or not an event of this agency's), or a store code. */
 int agency_outcome_settled_state(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16]);
 
-/* The local API's StatusRequest: the msg_id (or a unique prefix of its hex, or of its short id)
- * resolved among this agency's own events, and its status in REPLY (reply->status). */
-void agency_outcome_status_request(agency_t *self, const Tacnet__StatusRequest *req,
-                                   Tacnet__ApiReply *reply);
 
-/* agency_outcome_outbox_request (the local API's OutboxRequest) is in agency.h. */
+/* agency_outcome_status_request, agency_outcome_outbox_request (the local API's OutboxRequest),
+ * _withdraw_request and _draft_request are in agency.h. */
+
+/* Resolve PREFIX (hex) to one of this agency's refused events not yet withdrawn or corrected,
+ * into OUT. Returns 0, or TACNET_EFIELD (not hex, or ambiguous) / TACNET_ENOTFOUND / a store
+ * code, with WHY. */
+int agency_outcome_refused_find(agency_t *self, const char *prefix, uint8_t out[16], char *why,
+                                size_t whylen);
+
+/* Inside TXN: the refused MSG_ID is withdrawn by hand (CORRECTED_BY NULL) or corrected by the
+ * event CORRECTED_BY; its kept body is dropped. Returns 0, TACNET_ENOTFOUND (not refused),
+ * TACNET_EEXISTS (already withdrawn or corrected) or a store code. Audited. */
+int agency_outcome_withdraw(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
+                            const uint8_t *corrected_by);
 
 #endif

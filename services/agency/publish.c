@@ -1,5 +1,6 @@
 /* publish: the publish path as stages, from a request to a queued, sealed event (publish.h). */
 #include "internal.h"
+#include "agency/outcome.h"
 #include "agency/outbox.h"
 #include "casework/header_rules.h"
 #include "casework/workflow.h"
@@ -52,6 +53,8 @@ typedef struct publish {
     size_t hlen, slen;
     uint8_t sig[SEAL_SIG_BYTES];
     uint8_t blind[16]; /* the case's blind token */
+    int has_replaces;  /* this event corrects the refused event REPLACES */
+    uint8_t replaces[16];
 } publish_t;
 
 /* ------------------------------------------------------------------ identifier text check */
@@ -231,6 +234,22 @@ static int s_validate(publish_t *p)
                            PUBLISH_REQUEST_KEY_MAX, p->req->request_key.len);
         return TACNET_EFIELD;
     }
+    return 0;
+}
+
+/* replaces: the refused event this one corrects, among this agency's refusals not yet
+ * withdrawn or corrected (after the msg_id, so that a keyed retry is answered as before). */
+static int s_replaces(publish_t *p)
+{
+    if (!p->req->replaces || p->dry_run)
+        return 0;
+    char why[160];
+    int rc = agency_outcome_refused_find(p->self, p->req->replaces, p->replaces, why, sizeof(why));
+    if (rc != 0) {
+        agency_reply_error(p->reply, rc, "replaces: %s", why);
+        return rc;
+    }
+    p->has_replaces = 1;
     return 0;
 }
 
@@ -503,7 +522,7 @@ static int s_seal(publish_t *p)
  * its settled record and the key's first answer), since this send replaces it. */
 static int s_refusal_clear(agency_t *self, MDB_txn *txn, const uint8_t *msg_id)
 {
-    MDB_dbi dbs[] = { self->dead, self->settled, self->api_ids };
+    MDB_dbi dbs[] = { self->dead, self->settled, self->api_ids, self->dead_body, self->withdrawn };
     for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
         int rc = store_del(txn, dbs[i], msg_id, 16);
         if (rc != 0 && rc != TACNET_ENOTFOUND)
@@ -544,6 +563,8 @@ static int s_outbox_put(MDB_txn *txn, void *arg)
     wire_msgid_hex(p->msg_id, 16, hex);
     if (rc == 0)
         rc = agency_audit(self, txn, "api", "publish", hex, "queued", 0);
+    if (rc == 0 && p->has_replaces)
+        rc = agency_outcome_withdraw(self, txn, p->replaces, p->msg_id);
     return rc;
 }
 
@@ -583,6 +604,8 @@ static int s_stages(publish_t *p)
     int rc = s_validate(p);
     if (rc == 0)
         rc = s_msg_id(p);
+    if (rc == 0)
+        rc = s_replaces(p);
     if (rc == 0)
         rc = s_header_rules(p);
     if (rc == 0)

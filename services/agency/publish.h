@@ -1,10 +1,11 @@
 /* publish: the publish path every front end shares (local API, intake import, dashboard forms,
- * HTTP/JSON API), as named stages run in this order, each refusing with a stable code and a
+ * HTTP/JSON API), as twelve named stages run in this order, each refusing with a stable code and a
  * reason in the reply and nothing queued:
  *
  *   validate      the kind is one this agency originates; a request key is 1-64 bytes
  *   msg_id        from the request key (a keyed retry already queued is answered here with its
  *                 first msg_id; one the broker refused may be sent again), else time + random
+ *   replaces      the refused event this one corrects (it leaves the outbox once this is queued)
  *   header rules  the body is in the member its kind needs, and a disagreement or an answer to
  *                 an escalation names what it is about in refers_to (casework/header_rules.h)
  *   workflow      what the body must hold for the workflow (casework/workflow.h)

@@ -189,9 +189,19 @@ void agency_reply_free(Tacnet__ApiReply *r)
             agency_outcome_status_free(r->outbox->events[i]);
             free(r->outbox->events[i]);
         }
-        if (r->outbox)
+        for (size_t i = 0; r->outbox && i < r->outbox->n_unapplied; i++) {
+            agency_outcome_status_free(r->outbox->unapplied[i]);
+            free(r->outbox->unapplied[i]);
+        }
+        if (r->outbox) {
             free(r->outbox->events);
+            free(r->outbox->unapplied);
+        }
         free(r->outbox);
+        break;
+    case TACNET__API_REPLY__RESULT_DRAFT:
+        if (r->draft)
+            tacnet__publish_request__free_unpacked(r->draft, NULL);
         break;
     default:
         break;

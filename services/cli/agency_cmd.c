@@ -36,6 +36,7 @@ typedef struct {
     int json;
     int timeout_ms;
     tn_client_t *client;
+    const char *draft_id; /* `outbox draft ID`: the ID as typed */
 } opts_t;
 
 /* How a shorthand flag's value lands in the event body. */
@@ -150,8 +151,7 @@ int cli_agency_usage(FILE *out)
         "      [--refers-to HEX] [--subject AGENCY] [--level N] [--urgent]\n"
         "      [--body JSON | --body-file F]  (JSON: the KIND's event message)\n"
         "      [--request-key K]  (your id for it: a retry with the same K is queued once)\n"
-        "      [--wait S | --no-wait]  (wait up to S seconds, default 10, for the broker's\n"
-        "      answer; --no-wait returns once the event is queued)\n"
+        "      [--replaces ID]  (corrects the refused event ID: it leaves the outbox)\n"
         "      [--wait S | --no-wait]  (wait up to S seconds, default 10, for the broker's\n"
         "      answer; --no-wait returns once the event is queued)\n"
         "  decide   --topic T --chosen C --option O... --rationale R --child-view V\n"
@@ -186,7 +186,11 @@ int cli_agency_usage(FILE *out)
         "  retention run                      run the retention sweep now, print each verdict\n"
         "  status ID                          where one of this agency's events stands (ID: a\n"
         "                                     unique prefix of its msg_id, at least 2 hex digits)\n"
-        "  outbox                             events not yet accepted, and those refused\n"
+        "  outbox                             events not yet accepted, those refused, and\n"
+        "                                     those some recipient has not applied in time\n"
+        "  outbox draft ID                    a refused event as JSON and the command that\n"
+        "                                     sends it again corrected (publish --replaces ID)\n"
+        "  outbox withdraw ID                 drop a refused event from the outbox\n"
         "exit status: 0 ok (a publish: accepted by the broker, or queued with --no-wait);\n"
         "1 refused by the daemon or the broker (the error name, reason and each finding as\n"
         "`field [start,end) kind` are printed); 2 usage error or the daemon did not answer;\n"
@@ -346,6 +350,13 @@ static void s_print_status(FILE *out, const Tacnet__EventStatus *e)
     if (e->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED)
         fprintf(out, "\n         refused: %s: %s", tacnet_errname(e->code),
                 e->reason && *e->reason ? e->reason : tacnet_strerror(e->code));
+    if (e->has_corrected_by) {
+        char by[33];
+        cli_agency_msgid_hex(by, e->corrected_by.data, e->corrected_by.len);
+        fprintf(out, "\n         corrected: sent again as %s", by);
+    } else if (e->has_withdrawn_at_ms) {
+        fputs("\n         withdrawn: it will not be sent", out);
+    }
     fputc('\n', out);
 }
 
@@ -370,12 +381,73 @@ static void s_show_outbox(const opts_t *o, const Tacnet__ApiReply *r)
                    : "Unless this daemon was restored from a backup, someone else may be "
                      "publishing with this agency's key: tell the partnership's administrator "
                      "(rotate the key).");
-    if (!r->outbox || !r->outbox->n_events) {
+    if (!ob || !ob->n_events)
         printf("outbox empty: every event this agency published was accepted by the broker\n");
-        return;
+    for (size_t i = 0; ob && i < ob->n_events; i++)
+        s_print_status(stdout, ob->events[i]);
+    if (ob && ob->n_events)
+        printf("(a refused event: `outbox draft ID` prints it to correct and send again with "
+               "`publish ... --replaces ID`; `outbox withdraw ID` drops it)\n");
+    if (ob && ob->n_unapplied) {
+        printf("\naccepted more than %llu min ago and not yet applied by every recipient:\n",
+               (unsigned long long)(ob->unapplied_after_ms / 60000));
+        for (size_t i = 0; i < ob->n_unapplied; i++)
+            s_print_status(stdout, ob->unapplied[i]);
     }
-    for (size_t i = 0; i < r->outbox->n_events; i++)
-        s_print_status(stdout, r->outbox->events[i]);
+}
+
+/* `outbox draft ID`: the refused event as the command that sends it again (its body as JSON in
+ * a file next to nothing: printed, for the person to save and correct). */
+static void s_show_draft(const opts_t *o, const Tacnet__ApiReply *r)
+{
+    const Tacnet__PublishRequest *d = r->draft;
+    if (!d || !d->body)
+        return;
+    const char *kind = names_kind((uint32_t)d->kind);
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+        &tacnet__body__descriptor, (unsigned)d->body->event_case);
+    json_t *j = pbjson_from_message(&d->base);
+    json_t *ev = f ? json_object_get(json_object_get(j, "body"), f->name) : NULL;
+    char *text = ev ? json_dumps(ev, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    printf("# the refused %s for case %.*s, as JSON: save it to a file, correct it, then\n", kind,
+           (int)d->case_ref.len, (const char *)d->case_ref.data);
+    printf("# tacnet --agency %s publish %s --case %.*s --initials %.*s", names_agency(o->agency),
+           kind, (int)d->case_ref.len, (const char *)d->case_ref.data, (int)d->initials.len,
+           (const char *)d->initials.data);
+    if (d->has_refers_to && d->refers_to.len) {
+        char hex[129];
+        cli_agency_msgid_hex(hex, d->refers_to.data, d->refers_to.len);
+        printf(" --refers-to %s", hex);
+    }
+    if (d->has_urgent && d->urgent)
+        printf(" --urgent");
+    printf(" --replaces %s --body-file FILE\n%s\n", o->draft_id, text ? text : "{}");
+    free(text);
+    json_decref(j);
+}
+
+/* `outbox withdraw ID` and `outbox draft ID`. */
+static int s_outbox_command(opts_t *o, const char *what, const char *id)
+{
+    Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
+    Tacnet__WithdrawRequest wd = TACNET__WITHDRAW_REQUEST__INIT;
+    Tacnet__DraftRequest dr = TACNET__DRAFT_REQUEST__INIT;
+    if (strcmp(what, "withdraw") == 0) {
+        wd.msg_id = (char *)id;
+        req.op_case = TACNET__API_REQUEST__OP_WITHDRAW;
+        req.withdraw = &wd;
+    } else if (strcmp(what, "draft") == 0) {
+        dr.msg_id = (char *)id;
+        req.op_case = TACNET__API_REQUEST__OP_DRAFT;
+        req.draft = &dr;
+        o->draft_id = id;
+    } else {
+        return s_usage_error("outbox takes withdraw ID or draft ID, not \"%s\"", what);
+    }
+    Tacnet__ApiReply *reply = NULL;
+    int rc = tn_client_call(o->client, &req, &reply, o->timeout_ms);
+    return s_finish(o, rc, reply,
+                    req.op_case == TACNET__API_REQUEST__OP_DRAFT ? s_show_draft : s_show_status);
 }
 
 /* `status ID` (a unique prefix of the msg_id's hex) and `outbox`. */
@@ -502,7 +574,8 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
     static const char *const valued[] = { "--case",      "--initials",        "--sensitivity",
                                           "--basis",     "--override-reason", "--refers-to",
                                           "--subject",   "--level",           "--body",
-                                          "--body-file", "--request-key",     "--wait" };
+                                          "--body-file", "--request-key",     "--wait",
+                                          "--replaces" };
     size_t k = 0;
     while (k < N_OF(valued) && strcmp(flag, valued[k]) != 0)
         k++;
@@ -563,6 +636,10 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
         p->pub.has_request_key = 1;
         p->pub.request_key.data = (uint8_t *)v;
         p->pub.request_key.len = strlen(v);
+        return 1;
+    case 12:
+        /* Checked by the daemon, among this agency's refused events. */
+        p->pub.replaces = (char *)v;
         return 1;
     case 11: {
         uint32_t secs;
@@ -921,6 +998,8 @@ static int s_command(opts_t *o, int argc, char **argv)
         return s_status(o, argv[1]);
     if (strcmp(cmd, "outbox") == 0 && argc == 1)
         return s_status(o, NULL);
+    if (strcmp(cmd, "outbox") == 0 && argc == 3)
+        return s_outbox_command(o, argv[1], argv[2]);
     if (strcmp(cmd, "publish") == 0 && argc >= 2)
         return s_publish(o, NULL, argv[1], argc - 2, argv + 2);
     for (size_t i = 0; i < N_OF(s_shorthands); i++) {

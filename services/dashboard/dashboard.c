@@ -513,6 +513,53 @@ static enum MHD_Result s_api_publish(dashboard_t *h, struct MHD_Connection *con,
     return ok;
 }
 
+/* The outbox and the outcome of one of this agency's events: GET outbox, GET events/ID (its
+ * status), GET outbox/ID/draft (a refused event as the request that sends it again), POST
+ * outbox/ID/withdraw. ID is a msg_id or a unique prefix of its hex. Returns MHD_NO when PATH
+ * is none of these (the caller answers 404). */
+static enum MHD_Result s_api_outcome(agency_t *agency, struct MHD_Connection *con,
+                                     const char *actor, int get, const char *path, int *handled)
+{
+    char id[33] = "";
+    const char *slash = strchr(path, '/');
+    const char *rest = slash ? strchr(slash + 1, '/') : NULL;
+    size_t idlen = slash ? (rest ? (size_t)(rest - slash - 1) : strlen(slash + 1)) : 0;
+    if (idlen && idlen < sizeof(id))
+        snprintf(id, sizeof(id), "%.*s", (int)idlen, slash + 1);
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    const char *action = NULL;
+    *handled = 1;
+    if (get && strcmp(path, "outbox") == 0) {
+        Tacnet__OutboxRequest req = TACNET__OUTBOX_REQUEST__INIT;
+        agency_outcome_outbox_request(agency, &req, &reply);
+        action = "outbox.read";
+    } else if (get && strncmp(path, "events/", 7) == 0 && id[0] && !rest) {
+        Tacnet__StatusRequest req = TACNET__STATUS_REQUEST__INIT;
+        req.msg_id = id;
+        agency_outcome_status_request(agency, &req, &reply);
+        action = "status.read";
+    } else if (get && strncmp(path, "outbox/", 7) == 0 && id[0] && rest &&
+               strcmp(rest, "/draft") == 0) {
+        Tacnet__DraftRequest req = TACNET__DRAFT_REQUEST__INIT;
+        req.msg_id = id;
+        agency_outcome_draft_request(agency, &req, &reply);
+        action = "publish.draft";
+    } else if (!get && strncmp(path, "outbox/", 7) == 0 && id[0] && rest &&
+               strcmp(rest, "/withdraw") == 0) {
+        Tacnet__WithdrawRequest req = TACNET__WITHDRAW_REQUEST__INIT;
+        req.msg_id = id;
+        agency_outcome_withdraw_request(agency, &req, &reply);
+        action = "publish.withdraw";
+    } else {
+        *handled = 0;
+        return MHD_NO;
+    }
+    dashboard_web_audit(agency, actor, action, id, reply.code);
+    enum MHD_Result ok = s_send_reply(con, s_status_for(reply.code), &reply);
+    agency_reply_free(&reply);
+    return ok;
+}
+
 static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const char *method,
                              const char *path, const dashboard_kv_t *q, req_t *rq)
 {
@@ -534,6 +581,11 @@ static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const c
         return s_api_follow(agency, con, actor, q);
     if (post && strcmp(path, "events") == 0)
         return s_api_publish(h, con, actor, q, rq);
+    int handled = 0;
+    enum MHD_Result ok =
+        (get || post) ? s_api_outcome(agency, con, actor, get, path, &handled) : MHD_NO;
+    if (handled)
+        return ok;
     return s_send_error(con, TACNET_ENOTFOUND, "no such API resource");
 }
 
@@ -630,6 +682,15 @@ static enum MHD_Result s_route(dashboard_t *self, struct MHD_Connection *con, re
         dashboard_web_inbox(&w);
     } else if (strcmp(url, "/outbox") == 0 && !post) {
         dashboard_web_outbox(&w);
+    } else if (strncmp(url, "/outbox/", 8) == 0 && strlen(url) > 40 && url[40] == '/') {
+        char hex[33];
+        snprintf(hex, sizeof(hex), "%.32s", url + 8);
+        if (strcmp(url + 40, "/correct") == 0)
+            dashboard_web_correct(&w, hex);
+        else if (strcmp(url + 40, "/withdraw") == 0 && post)
+            dashboard_web_withdraw(&w, hex);
+        else
+            dashboard_web_error(&w, 404, TACNET_ENOTFOUND, "no such page");
     } else if (strcmp(url, "/events") == 0 && !post) {
         char actor[48];
         dashboard_web_actor(s, actor, sizeof(actor));

@@ -3,6 +3,7 @@
  * of the local API and `tacnet publish`, read with pbjson), which goes through the one publish
  * path, so a refusal here has the code, reason and findings the command line would print. */
 #include "web.h"
+#include "web_internal.h"
 #include "err.h"
 #include "names.h"
 #include "pbjson.h"
@@ -357,6 +358,9 @@ static json_t *s_request_json(const form_t *form, const dashboard_kv_t *in, cons
     json_object_set_new(root, "kind", json_string(form->name));
     json_object_set_new(root, "case_ref", json_string(ref));
     json_object_set_new(root, "initials", json_stringn((const char *)initials.data, initials.len));
+    const char *replaces = dashboard_kv_get(in, "replaces");
+    if (replaces && *replaces)
+        json_object_set_new(root, "replaces", json_string(replaces));
     for (size_t i = 0; i < form->n; i++) {
         const field_t *f = &form->fields[i];
         const char *v = dashboard_kv_get(in, f->path);
@@ -589,6 +593,13 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                          "<form method=\"post\" action=\"/cases/%s/forms/%s\" class=\"card\">"
                          "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
                          ref, form->name, w->user->csrf);
+    const char *replaces = w->form ? dashboard_kv_get(w->form, "replaces") : NULL;
+    if (replaces && strlen(replaces) == 32 && strspn(replaces, "0123456789abcdef") == 32)
+        dashboard_buf_printf(b,
+                             "<input type=\"hidden\" name=\"replaces\" value=\"%s\">"
+                             "<p class=\"notice\">This corrects the refused event <code>%.8s"
+                             "</code>: once this one is sent, that one leaves the outbox.</p>",
+                             replaces, replaces + 12);
     const char *about = dashboard_kv_get(w->query, "about");
     int open = 0;
     for (size_t i = 0; i < form->n; i++) {
@@ -684,4 +695,190 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
     json_decref(j);
     agency_reply_free(&reply);
     agency_reply_free(&read);
+}
+
+/* ------------------------------------------------------------------ correcting a refusal */
+
+/* The form's value at PATH of the request JSON REQ, as the form's field would post it. */
+static void s_field_value(const field_t *f, json_t *req, dashboard_kv_t *out)
+{
+    json_t *cur = req;
+    char seg[64];
+    for (const char *p = f->path; cur && *p;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        snprintf(seg, sizeof(seg), "%.*s", (int)len, p);
+        char *br = strchr(seg, '[');
+        if (br) {
+            *br = 0;
+            cur = json_array_get(json_object_get(cur, seg), (size_t)atoi(br + 1));
+        } else {
+            cur = json_object_get(cur, seg);
+        }
+        p = dot ? dot + 1 : p + len;
+    }
+    if (!cur || json_is_null(cur) || json_is_false(cur))
+        return;
+    char buf[4096] = "";
+    size_t used = 0;
+    if (json_is_array(cur)) {
+        for (size_t i = 0; i < json_array_size(cur) && used < sizeof(buf) - 1; i++) {
+            json_t *x = json_array_get(cur, i);
+            const char *sep = i == 0 ? "" : f->type == FT_LINES ? "\n" : ",";
+            int n = json_is_string(x) ? snprintf(buf + used, sizeof(buf) - used, "%s%s", sep,
+                                                 json_string_value(x))
+                                      : snprintf(buf + used, sizeof(buf) - used, "%s%lld", sep,
+                                                 (long long)json_integer_value(x));
+            used += n > 0 ? (size_t)n : 0;
+        }
+    } else if (json_is_string(cur)) {
+        snprintf(buf, sizeof(buf), "%s", json_string_value(cur));
+    } else if (json_is_true(cur)) {
+        snprintf(buf, sizeof(buf), "1");
+    } else if (json_is_integer(cur)) {
+        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(cur));
+    }
+    if (buf[0])
+        dashboard_kv_add(out, f->path, buf);
+}
+
+/* The JSON editor for a refused event of a kind with no form here: its event message, to
+ * correct and send again. */
+static void s_draw_json(dashboard_web_t *w, const char *hex, const Tacnet__PublishRequest *d,
+                        const char *text, const Tacnet__ApiReply *refusal)
+{
+    dashboard_buf_t *b = &w->body;
+    const char *kind = names_kind((uint32_t)d->kind);
+    dashboard_web_head(w, "Correct a refused event", NULL);
+    dashboard_buf_printf(b, "<h1>Correct and send again: %s</h1><p>Case ", kind);
+    dashboard_buf_html(b, (const char *)d->case_ref.data, d->case_ref.len);
+    dashboard_buf_puts(b, ". This kind of event has no form on the dashboard: correct its "
+                          "content below (JSON, the fields of the event) and send it. Once sent, "
+                          "the refused one leaves the outbox.</p>");
+    if (refusal)
+        s_refusal(b, refusal, NULL);
+    dashboard_buf_printf(b,
+                         "<form method=\"post\" action=\"/outbox/%s/correct\" class=\"card\">"
+                         "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                         "<label for=\"event\">The %s</label><textarea id=\"event\" "
+                         "name=\"event\" rows=\"16\" required>",
+                         hex, w->user->csrf, kind);
+    dashboard_buf_html(b, text, strlen(text));
+    dashboard_buf_puts(b, "</textarea><button type=\"submit\">Send it again</button></form>");
+    dashboard_web_foot(w);
+}
+
+/* The event member name of D's body ("decision"), or NULL. */
+static const char *s_member(const Tacnet__PublishRequest *d)
+{
+    const ProtobufCFieldDescriptor *f =
+        d->body ? protobuf_c_message_descriptor_get_field(&tacnet__body__descriptor,
+                                                          (unsigned)d->body->event_case)
+                : NULL;
+    return f ? f->name : NULL;
+}
+
+/* POST of the JSON editor: the draft with the corrected event, sent with `replaces`. */
+static void s_correct_json(dashboard_web_t *w, const char *actor, const char *hex,
+                           const Tacnet__PublishRequest *d)
+{
+    const char *member = s_member(d);
+    const char *text = dashboard_kv_get(w->form, "event");
+    json_error_t jerr;
+    json_t *ev = text ? json_loads(text, 0, &jerr) : NULL;
+    json_t *j = pbjson_from_message(&d->base);
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    Tacnet__PublishRequest *req = NULL;
+    char why[256] = "";
+    if (!ev || !json_is_object(ev) || !member) {
+        snprintf(why, sizeof(why), "the event is not a JSON object: %s",
+                 ev ? "it is another JSON value" : jerr.text);
+    } else {
+        json_object_set_new(json_object_get(j, "body"), member, json_incref(ev));
+        json_object_set_new(j, "replaces", json_string(hex));
+        req = (Tacnet__PublishRequest *)pbjson_to_message(&tacnet__publish_request__descriptor, j,
+                                                          why, sizeof(why));
+    }
+    int rc;
+    if (!req) {
+        reply.code = rc = TACNET_EFIELD;
+        reply.reason = xstrdup(why);
+    } else {
+        reply.code = rc = agency_publish(w->agency, req, &reply);
+    }
+    dashboard_web_audit(w->agency, actor, "publish.correct", hex, rc);
+    if (rc == 0) {
+        char object[33];
+        sodium_bin2hex(object, sizeof(object), reply.published->msg_id.data, 16);
+        w->status = 303;
+        snprintf(w->location, sizeof(w->location), "/cases/%.*s?published=%s", (int)d->case_ref.len,
+                 (const char *)d->case_ref.data, object);
+        w->hold = 1;
+        memcpy(w->hold_msg_id, reply.published->msg_id.data, 16);
+    } else {
+        w->status = s_status_code_for_form(rc);
+        s_draw_json(w, hex, d, text ? text : "", &reply);
+    }
+    if (req)
+        protobuf_c_message_free_unpacked(&req->base, NULL);
+    json_decref(ev);
+    json_decref(j);
+    agency_reply_free(&reply);
+}
+
+void dashboard_web_correct(dashboard_web_t *w, const char *hex)
+{
+    char actor[48];
+    dashboard_web_actor(w->user, actor, sizeof(actor));
+    Tacnet__DraftRequest dr = TACNET__DRAFT_REQUEST__INIT;
+    dr.msg_id = (char *)hex;
+    Tacnet__ApiReply draft = TACNET__API_REPLY__INIT;
+    agency_outcome_draft_request(w->agency, &dr, &draft);
+    if (draft.code != 0 || !draft.draft) {
+        int code = draft.code ? draft.code : TACNET_ENOTFOUND;
+        dashboard_web_error(w, code == TACNET_ENOTFOUND ? 404 : 422, code,
+                            draft.reason ? draft.reason : tacnet_strerror(code));
+        agency_reply_free(&draft);
+        return;
+    }
+    const Tacnet__PublishRequest *d = draft.draft;
+    const form_t *form = NULL;
+    for (size_t i = 0; i < N_OF(s_forms); i++)
+        if (strcmp(s_forms[i].name, names_kind((uint32_t)d->kind)) == 0)
+            form = &s_forms[i];
+    if (w->form) {
+        s_correct_json(w, actor, hex, d);
+    } else if (form) {
+        /* The kind's own form, filled in with what was refused. */
+        json_t *j = pbjson_from_message(&d->base);
+        dashboard_kv_t kv = { 0 };
+        for (size_t i = 0; i < form->n; i++)
+            s_field_value(&form->fields[i], j, &kv);
+        dashboard_kv_add(&kv, "replaces", hex);
+        char ref[40];
+        snprintf(ref, sizeof(ref), "%.*s", (int)d->case_ref.len, (const char *)d->case_ref.data);
+        Tacnet__ApiReply read = TACNET__API_REPLY__INIT;
+        int rc = dashboard_web_case_read(w->agency, actor, ref, &read);
+        if (rc != 0) {
+            dashboard_web_error(w, rc == TACNET_ENOTFOUND ? 404 : 503, rc,
+                                "the refused event's case is not held here");
+        } else {
+            const dashboard_kv_t *saved = w->form;
+            w->form = &kv;
+            s_draw(w, form, ref, read.show_case, NULL, NULL);
+            w->form = saved;
+        }
+        agency_reply_free(&read);
+        dashboard_kv_clear(&kv);
+        json_decref(j);
+    } else {
+        json_t *j = pbjson_from_message(&d->base);
+        const char *member = s_member(d);
+        json_t *ev = member ? json_object_get(json_object_get(j, "body"), member) : NULL;
+        char *text = ev ? json_dumps(ev, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+        s_draw_json(w, hex, d, text ? text : "{}", NULL);
+        free(text);
+        json_decref(j);
+    }
+    agency_reply_free(&draft);
 }

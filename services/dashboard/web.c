@@ -775,7 +775,7 @@ void dashboard_web_inbox(dashboard_web_t *w)
 }
 
 /* One outbox row: where the event stands, in words, and why when it was refused. */
-static void s_outbox_row(dashboard_buf_t *b, const Tacnet__EventStatus *e)
+static void s_outbox_row(dashboard_buf_t *b, const Tacnet__EventStatus *e, const char *csrf)
 {
     char hex[33];
     wire_msgid_hex(e->msg_id.data, e->msg_id.len, hex);
@@ -797,7 +797,57 @@ static void s_outbox_row(dashboard_buf_t *b, const Tacnet__EventStatus *e)
         dashboard_buf_printf(b, "<code>%s</code> ", tacnet_errname(e->code));
         dashboard_buf_html(b, e->reason ? e->reason : "", e->reason ? strlen(e->reason) : 0);
     }
+    dashboard_buf_puts(b, "</td><td>");
+    if (e->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED)
+        dashboard_buf_printf(b,
+                             "<a href=\"/outbox/%s/correct\">Correct and send again</a>"
+                             "<form method=\"post\" action=\"/outbox/%s/withdraw\" "
+                             "class=\"inline\"><input type=\"hidden\" name=\"csrf\" "
+                             "value=\"%s\"><button type=\"submit\">Withdraw</button></form>",
+                             hex, hex, csrf);
     dashboard_buf_puts(b, "</td></tr>");
+}
+
+/* Accepted events some recipient has not applied in time: who has, and who not yet. */
+static void s_unapplied_section(dashboard_buf_t *b, const Tacnet__OutboxReply *o)
+{
+    dashboard_buf_printf(b,
+                         "<section aria-labelledby=\"unapplied\"><h2 id=\"unapplied\">Accepted, "
+                         "not yet applied by every recipient after %llu min</h2>",
+                         (unsigned long long)(o->unapplied_after_ms / 60000));
+    if (!o->n_unapplied) {
+        dashboard_buf_puts(b, "<p class=\"ok\">None: every recipient has applied what it was "
+                              "sent in time.</p></section>");
+        return;
+    }
+    dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Event</th>"
+                          "<th scope=\"col\">Case</th><th scope=\"col\">Id</th>"
+                          "<th scope=\"col\">Not applied yet by</th>"
+                          "<th scope=\"col\">Applied by</th></tr></thead><tbody>");
+    for (size_t i = 0; i < o->n_unapplied; i++) {
+        const Tacnet__EventStatus *e = o->unapplied[i];
+        char hex[33];
+        wire_msgid_hex(e->msg_id.data, e->msg_id.len, hex);
+        dashboard_buf_printf(b, "<tr><td>%s</td><td>",
+                             e->has_kind ? names_kind((uint32_t)e->kind) : "—");
+        if (e->case_ref.len)
+            dashboard_buf_html(b, (const char *)e->case_ref.data, e->case_ref.len);
+        dashboard_buf_printf(b, "</td><td><code>%.8s</code></td><td>", hex + 12);
+        for (int pass = 0; pass < 2; pass++) {
+            int n = 0;
+            for (size_t r = 0; r < e->n_recipients; r++) {
+                int applied = 0;
+                for (size_t k = 0; k < e->n_applied_by; k++)
+                    applied |= e->applied_by[k] == e->recipients[r];
+                if (applied == pass)
+                    dashboard_buf_printf(b, "%s%s", n++ ? ", " : "",
+                                         dashboard_web_agency_title((uint32_t)e->recipients[r]));
+            }
+            dashboard_buf_puts(b, n ? "" : "—");
+            dashboard_buf_puts(b, pass ? "</td></tr>" : "</td><td>");
+        }
+    }
+    dashboard_buf_puts(b, "</tbody></table></div></section>");
 }
 
 /* The running or latest intake import: where it stands, and the broker's answers so far. */
@@ -851,6 +901,12 @@ void dashboard_web_outbox(dashboard_web_t *w)
                          "received. An accepted event leaves this list.</p>",
                          agency_profile(w->agency)->title);
     const Tacnet__OutboxReply *o = reply.outbox;
+    const char *gone = dashboard_kv_get(w->query, "withdrawn");
+    if (gone && strlen(gone) == 32 && strspn(gone, "0123456789abcdef") == 32)
+        dashboard_buf_printf(b,
+                             "<p class=\"ok\" role=\"status\">Withdrawn: event <code>%.8s"
+                             "</code> will not be sent, and nobody received it.</p>",
+                             gone + 12);
     if (!o || !o->n_events) {
         dashboard_buf_puts(b, "<p class=\"ok\" role=\"status\">Nothing waiting: the broker "
                               "accepted every event this agency sent.</p>");
@@ -858,12 +914,34 @@ void dashboard_web_outbox(dashboard_web_t *w)
         dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr>"
                               "<th scope=\"col\">State</th><th scope=\"col\">Event</th>"
                               "<th scope=\"col\">Case</th><th scope=\"col\">Id</th>"
-                              "<th scope=\"col\">Why</th></tr></thead><tbody>");
+                              "<th scope=\"col\">Why</th><th scope=\"col\">What you can "
+                              "do</th></tr></thead><tbody>");
         for (size_t i = 0; i < o->n_events; i++)
-            s_outbox_row(b, o->events[i]);
+            s_outbox_row(b, o->events[i], w->user->csrf);
         dashboard_buf_puts(b, "</tbody></table></div>");
     }
+    if (o)
+        s_unapplied_section(b, o);
     s_import_section(w);
     dashboard_web_foot(w);
+    agency_reply_free(&reply);
+}
+
+void dashboard_web_withdraw(dashboard_web_t *w, const char *hex)
+{
+    char actor[48];
+    dashboard_web_actor(w->user, actor, sizeof(actor));
+    Tacnet__WithdrawRequest req = TACNET__WITHDRAW_REQUEST__INIT;
+    req.msg_id = (char *)hex;
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    agency_outcome_withdraw_request(w->agency, &req, &reply);
+    dashboard_web_audit(w->agency, actor, "publish.withdraw", hex, reply.code);
+    if (reply.code != 0) {
+        dashboard_web_error(w, reply.code == TACNET_ENOTFOUND ? 404 : 422, reply.code,
+                            reply.reason ? reply.reason : tacnet_strerror(reply.code));
+    } else {
+        w->status = 303;
+        snprintf(w->location, sizeof(w->location), "/outbox?withdrawn=%.32s", hex);
+    }
     agency_reply_free(&reply);
 }

@@ -61,6 +61,12 @@ void dashboard_web_outbox(dashboard_web_t *w);
  * case on success or showing the refusal (code, reason, each offending span) with the values
  * kept. An unknown form is a 404. */
 void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name);
+/* A refused event of this agency's (HEX: its msg_id) corrected and sent again: GET shows the
+ * kind's form filled in with what was refused (or, for a kind with no form, its content as JSON
+ * to edit); the POST publishes it with `replaces`, so the refused one leaves the outbox. */
+void dashboard_web_correct(dashboard_web_t *w, const char *hex);
+/* POST: withdraw the refused event HEX (it leaves the outbox), then back to the outbox. */
+void dashboard_web_withdraw(dashboard_web_t *w, const char *hex);
 /* An error page with STATUS, the code's name and REASON. */
 void dashboard_web_error(dashboard_web_t *w, int status, int code, const char *reason);
 

@@ -347,3 +347,117 @@ Test(outcome, status_shows_which_recipients_have_applied_an_event)
     cr_assert(s_wait_output(school, cmd, "social_care      applied", 15000),
               "no report once social care caught up");
 }
+
+#define BOGUS_DISAGREEMENT(extra)                                                              \
+    "disagree" ON_CASE "--refers-to 0000000000000000000000000000abcd --topic 'Level of need' " \
+    "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'" extra
+
+Test(outcome, a_refused_event_is_corrected_and_sent_again_or_withdrawn_and_leaves_the_outbox)
+{
+    h_agency_t *school = s_up(S), *sc = s_up(SC);
+    char out[8192], cmd[1024], referral[33], refused[33], again[33], second[33];
+    s_ok(school, CONCERN, out, sizeof(out));
+    s_ok(school,
+         "consent" ON_CASE "--state given --scope routine,health,safeguarding --given-by mother",
+         out, sizeof(out));
+    s_ok(school,
+         "publish referral" ON_CASE "--subject social_care --body '{\"to_agency\":\"social_care\","
+         "\"category\":\"neglect\",\"summary\":\"Persistent absence.\",\"family_aware\":true,"
+         "\"consent_obtained\":true,\"referred_date\":\"2026-11-05\"}'",
+         out, sizeof(out));
+    s_id_after(out, "accepted ", referral);
+    cr_assert(s_wait_output(sc, "cases", CASE, 10000), "the referral never reached social care");
+    cr_assert_eq(h_cli(school, BOGUS_DISAGREEMENT(""), out, sizeof(out)), 1, "%s", out);
+    s_id_after(out, "\nevent ", refused);
+    /* The daemon kept what was refused: the draft is its content and the command to resend. */
+    snprintf(cmd, sizeof(cmd), "outbox draft %.8s", refused + 12);
+    s_ok(school, cmd, out, sizeof(out));
+    cr_assert_not_null(strstr(out, "publish disagreement --case " CASE), "%s", out);
+    cr_assert_not_null(strstr(out, "--replaces "), "%s", out);
+    cr_assert_not_null(strstr(out, "\"proposed_position\": \"Level 3\""), "%s", out);
+    cr_assert_not_null(strstr(out, "\"child_safety\": \"Safe today\""), "%s", out);
+    /* Corrected: it now challenges the referral, naming social care; the refused one is marked
+     * corrected by it. */
+    snprintf(cmd, sizeof(cmd),
+             "disagree" ON_CASE "--refers-to %s --subject social_care --topic 'Level of need' "
+             "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today' "
+             "--replaces %.8s",
+             referral, refused + 12);
+    s_ok(school, cmd, out, sizeof(out));
+    s_id_after(out, "accepted ", again);
+    snprintf(cmd, sizeof(cmd), "status %s", refused);
+    s_ok(school, cmd, out, sizeof(out));
+    cr_assert_not_null(strstr(out, "corrected: sent again as "), "%s", out);
+    cr_assert_not_null(strstr(out, again), "%s", out);
+    s_ok(school, "outbox", out, sizeof(out));
+    cr_assert_not_null(strstr(out, "outbox empty"), "%s", out);
+    /* It cannot be corrected twice. */
+    snprintf(cmd, sizeof(cmd), "outbox draft %s", refused);
+    cr_assert_eq(h_cli(school, cmd, out, sizeof(out)), 1, "%s", out);
+    cr_assert_not_null(strstr(out, "E_NOTFOUND"), "%s", out);
+    /* Another refusal, withdrawn by hand. */
+    cr_assert_eq(h_cli(school, BOGUS_DISAGREEMENT(""), out, sizeof(out)), 1, "%s", out);
+    s_id_after(out, "\nevent ", second);
+    s_ok(school, "outbox", out, sizeof(out));
+    cr_assert_not_null(strstr(out, second), "%s", out);
+    snprintf(cmd, sizeof(cmd), "outbox withdraw %s", second);
+    s_ok(school, cmd, out, sizeof(out));
+    cr_assert_not_null(strstr(out, "withdrawn: it will not be sent"), "%s", out);
+    s_ok(school, "outbox", out, sizeof(out));
+    cr_assert_not_null(strstr(out, "outbox empty"), "%s", out);
+    cr_assert_eq(h_cli(school, cmd, out, sizeof(out)), 1, "withdrawn twice: %s", out);
+    cr_assert_not_null(strstr(out, "E_NOTFOUND"), "%s", out);
+    /* A withdrawn event cannot be named by a correction either; nothing is queued. */
+    snprintf(cmd, sizeof(cmd), "%s --replaces %s", CONCERN, second);
+    cr_assert_eq(h_cli(school, cmd, out, sizeof(out)), 1, "%s", out);
+    cr_assert_not_null(strstr(out, "replaces: no refused event"), "%s", out);
+    s_ok(school, "outbox", out, sizeof(out));
+    cr_assert_not_null(strstr(out, "outbox empty"), "%s", out);
+}
+
+Test(outcome, an_accepted_event_a_recipient_has_not_applied_in_time_is_listed_in_the_outbox)
+{
+    h_agency_t *school = h_agency_add(&env, S);
+    FILE *f = fopen(school->conf, "a");
+    cr_assert_not_null(f);
+    fputs("\n[outbox]\nunapplied_after = 1s\n", f);
+    fclose(f);
+    cr_assert_eq(h_agency_start(school, NULL), 0, "log %s", school->log);
+    h_agency_t *sc = s_up(SC);
+    char out[8192], id[33];
+    s_ok(school, CONCERN, out, sizeof(out));
+    s_ok(school,
+         "consent" ON_CASE "--state given --scope routine,health,safeguarding --given-by mother",
+         out, sizeof(out));
+    s_ok(school,
+         "publish referral" ON_CASE "--subject social_care --body '{\"to_agency\":\"social_care\","
+         "\"category\":\"neglect\",\"summary\":\"Persistent absence.\",\"family_aware\":true,"
+         "\"consent_obtained\":true,\"referred_date\":\"2026-11-05\"}'",
+         out, sizeof(out));
+    s_id_after(out, "accepted ", id);
+    /* Social care applies it: it never lingers in the outbox. */
+    cr_assert(s_wait_output(school, "outbox", "None: every recipient has applied", 15000) ||
+                  s_wait_output(school, "outbox", "outbox empty", 1),
+              "the referral stayed unapplied");
+    h_sleep_ms(1500);
+    s_ok(school, "outbox", out, sizeof(out));
+    cr_assert_null(strstr(out, id), "an applied event is listed: %s", out);
+    /* Social care stops: the next event waits on it and, after a second, is listed. */
+    h_agency_signal_wait(sc, SIGTERM);
+    s_ok(school, CONCERN, out, sizeof(out));
+    s_id_after(out, "accepted ", id);
+    cr_assert(s_wait_output(school, "outbox", id, 10000), "not listed as unapplied");
+    s_ok(school, "outbox", out, sizeof(out));
+    cr_assert_not_null(strstr(out, "not yet applied by every recipient"), "%s", out);
+    cr_assert_not_null(strstr(out, "social_care      not applied yet"), "%s", out);
+    /* Once it catches up, the delivery report takes it off the list. */
+    cr_assert_eq(h_agency_start(sc, NULL), 0);
+    uint64_t until = h_now_ms() + 15000;
+    int gone = 0;
+    while (!gone && h_now_ms() < until) {
+        gone = h_cli(school, "outbox", out, sizeof(out)) == 0 && !strstr(out, id);
+        if (!gone)
+            h_sleep_ms(200);
+    }
+    cr_assert(gone, "still listed after social care applied it: %s", out);
+}
