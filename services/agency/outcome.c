@@ -204,6 +204,31 @@ static int s_applied_by(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
 
 /* ------------------------------------------------------------------ status */
 
+/* A refused event whose content is kept: its case and when it was written, from its header. */
+static void s_refused_header(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
+                             Tacnet__EventStatus *out)
+{
+    MDB_val v;
+    agency_outbox_record_t rec;
+    if (store_get(txn, self->dead_body, msg_id, 16, &v) != 0 ||
+        agency_outbox_decode(v.mv_data, v.mv_size, &rec) != 0)
+        return;
+    int err = 0;
+    Tacnet__Header *h = wire_header_unpack(rec.header, rec.hlen, &err);
+    if (!h)
+        return;
+    out->has_case_ref = out->has_created_at_ms = 1;
+    out->case_ref.data = xmalloc(h->case_ref.len + 1);
+    memcpy(out->case_ref.data, h->case_ref.data, h->case_ref.len);
+    out->case_ref.len = h->case_ref.len;
+    out->created_at_ms = h->created_at_ms;
+    if (!out->has_kind) {
+        out->has_kind = 1;
+        out->kind = h->kind;
+    }
+    wire_free(&h->base);
+}
+
 static void s_recipients(Tacnet__EventStatus *out, uint32_t mask, uint32_t sender)
 {
     out->recipients = xcalloc(32, sizeof(*out->recipients));
@@ -293,6 +318,7 @@ int agency_outcome_status(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16]
         out->code = code;
         out->local_seq = sender_seq;
         out->reason = xstrdup(reason);
+        s_refused_header(self, txn, msg_id, out);
         uint64_t at;
         uint8_t by[16];
         if ((rc = s_withdrawn(self, txn, msg_id, &at, by)) == 1) {
@@ -852,4 +878,29 @@ void agency_outcome_draft_request(agency_t *self, const Tacnet__DraftRequest *re
         reply->draft = draft;
         reply->result_case = TACNET__API_REPLY__RESULT_DRAFT;
     }
+}
+
+int agency_outcome_case_erase(agency_t *self, MDB_txn *txn, const uint8_t blind[16])
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->dead_body, &cur) != 0)
+        return TACNET_ESTORE;
+    MDB_val k, v;
+    int rc = 0;
+    for (int op = MDB_FIRST; rc == 0 && mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+        agency_outbox_record_t rec;
+        int err = 0;
+        if (agency_outbox_decode(v.mv_data, v.mv_size, &rec) != 0)
+            continue;
+        Tacnet__Header *h = wire_header_unpack(rec.header, rec.hlen, &err);
+        if (!h)
+            continue;
+        uint8_t b[16];
+        agency_view_blind(self, h->case_ref.data, h->case_ref.len, b);
+        wire_free(&h->base);
+        if (memcmp(b, blind, 16) == 0 && mdb_cursor_del(cur, 0) != 0)
+            rc = TACNET_ESTORE;
+    }
+    mdb_cursor_close(cur);
+    return rc;
 }

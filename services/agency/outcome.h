@@ -85,4 +85,9 @@ int agency_outcome_refused_find(agency_t *self, const char *prefix, uint8_t out[
 int agency_outcome_withdraw(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16],
                             const uint8_t *corrected_by);
 
+/* Inside the retention sweep's transaction: forget the kept bodies of refused events of the
+ * case BLIND, as its events are forgotten (they are sealed under this agency's own key, not the
+ * case key, so destroying the case key would not reach them). Returns 0 or a store code. */
+int agency_outcome_case_erase(agency_t *self, MDB_txn *txn, const uint8_t blind[16]);
+
 #endif

@@ -15,6 +15,7 @@
  * killed in between compact again at its next sweep.
  */
 #include "internal.h"
+#include "agency/outcome.h"
 #include "agency/outbox.h"
 #include "agency/sweep.h"
 #include "agency/vault.h"
@@ -272,6 +273,8 @@ static int s_shred(agency_t *self, MDB_txn *txn, const uint8_t blind[16], uint32
                    uint64_t now_ms, uint64_t *events)
 {
     int rc = agency_view_case_erase(self, txn, blind, events);
+    if (rc == 0)
+        rc = agency_outcome_case_erase(self, txn, blind);
     if (rc != 0)
         return rc;
     uint8_t t[13];
