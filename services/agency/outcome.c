@@ -326,10 +326,10 @@ int agency_outcome_status(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16]
             out->has_withdrawn_at_ms = 1;
             out->withdrawn_at_ms = at;
             if (memcmp(by, none, 16) != 0) {
-                out->has_corrected_by = 1;
-                out->corrected_by.data = xmalloc(16);
-                memcpy(out->corrected_by.data, by, 16);
-                out->corrected_by.len = 16;
+                out->has_corrected_by_id = 1;
+                out->corrected_by_id.data = xmalloc(16);
+                memcpy(out->corrected_by_id.data, by, 16);
+                out->corrected_by_id.len = 16;
             }
             rc = 0;
         }
@@ -364,8 +364,8 @@ void agency_outcome_status_free(Tacnet__EventStatus *st)
     free(st->reason);
     free(st->recipients);
     free(st->applied_by);
-    free(st->corrected_by.data);
-    st->corrected_by.data = NULL;
+    free(st->corrected_by_id.data);
+    st->corrected_by_id.data = NULL;
     st->msg_id.data = st->case_ref.data = NULL;
     st->reason = NULL;
     st->recipients = NULL;

@@ -350,9 +350,9 @@ static void s_print_status(FILE *out, const Tacnet__EventStatus *e)
     if (e->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED)
         fprintf(out, "\n         refused: %s: %s", tacnet_errname(e->code),
                 e->reason && *e->reason ? e->reason : tacnet_strerror(e->code));
-    if (e->has_corrected_by) {
+    if (e->has_corrected_by_id) {
         char by[33];
-        cli_agency_msgid_hex(by, e->corrected_by.data, e->corrected_by.len);
+        cli_agency_msgid_hex(by, e->corrected_by_id.data, e->corrected_by_id.len);
         fprintf(out, "\n         corrected: sent again as %s", by);
     } else if (e->has_withdrawn_at_ms) {
         fputs("\n         withdrawn: it will not be sent", out);

@@ -510,3 +510,101 @@ Test(http, an_api_publish_answers_with_the_broker_s_outcome)
               "%s", r.body);
     s_resp_free(&r);
 }
+
+#define BOGUS_CHALLENGE                                                                       \
+    "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","               \
+    "\"refers_to\":\"0000000000000000000000000000abcd\",\"body\":{\"disagreement\":"          \
+    "{\"topic\":\"Level of need\",\"reason\":\"Weekends\",\"proposed_position\":\"Level 3\"," \
+    "\"child_safety\":\"Safe today\"}}}"
+
+/* The msg_id (32 hex digits) after NEEDLE in TEXT. */
+static void s_msg_id_after(const char *text, const char *needle, char out[33])
+{
+    const char *p = strstr(text, needle);
+    cr_assert_not_null(p, "no %s in %s", needle, text);
+    snprintf(out, 33, "%.32s", p + strlen(needle));
+    cr_assert_eq(strspn(out, "0123456789abcdef"), 32, "%s", text);
+}
+
+Test(http, a_refused_event_is_corrected_or_withdrawn_through_the_api_and_the_dashboard)
+{
+    char *tok = s_add_token(school, "school-mis"), hdr[256], path[128], body[1024];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             tok);
+    resp_t r = s_http(S, "POST", "/api/v1/events", hdr, BOGUS_CHALLENGE);
+    cr_assert_eq(r.status, 422, "%s", r.body);
+    char refused[33], referral[33], again[33];
+    s_msg_id_after(r.body, "\"msg_id\":\"", refused);
+    s_resp_free(&r);
+    /* The draft: what was refused, as the request that sends it again. */
+    snprintf(path, sizeof(path), "/api/v1/outbox/%.10s/draft", refused);
+    r = s_http(S, "GET", path, hdr, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_expect(strstr(r.body, "\"draft\":") && strstr(r.body, "\"proposed_position\":\"Level 3\"") &&
+                  strstr(r.body, "\"case_ref\":\"" CASE "\""),
+              "%s", r.body);
+    s_resp_free(&r);
+    /* Corrected to challenge the referral (naming social care), with replaces: 201. */
+    r = s_http(S, "GET", "/api/v1/cases/" CASE, hdr, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    const char *ref = strstr(r.body, "\"referral\":{");
+    cr_assert_not_null(ref, "%s", r.body);
+    /* The timeline entry's header precedes its body: the last msg_id before the referral body. */
+    const char *m = NULL;
+    for (const char *p = r.body; (p = strstr(p, "\"msg_id\":\"")) && p < ref; p++)
+        m = p;
+    cr_assert_not_null(m);
+    snprintf(referral, sizeof(referral), "%.32s", m + 10);
+    s_resp_free(&r);
+    snprintf(body, sizeof(body),
+             "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+             "\"refers_to\":\"%s\",\"subject_agency\":\"social_care\",\"replaces\":\"%s\","
+             "\"body\":{\"disagreement\":{\"topic\":\"Level of need\",\"reason\":\"Weekends\","
+             "\"proposed_position\":\"Level 3\",\"child_safety\":\"Safe today\"}}}",
+             referral, refused);
+    r = s_http(S, "POST", "/api/v1/events", hdr, body);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    s_msg_id_after(r.body, "\"msg_id\":\"", again);
+    s_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/events/%s", refused);
+    r = s_http(S, "GET", path, hdr, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_expect(strstr(r.body, "\"corrected_by_id\":\"") && strstr(r.body, again), "%s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/outbox", hdr, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_expect_null(strstr(r.body, refused), "a corrected event is still listed: %s", r.body);
+    s_resp_free(&r);
+    /* Another refusal, withdrawn from the dashboard's outbox by a logged-in user. */
+    r = s_http(S, "POST", "/api/v1/events", hdr, BOGUS_CHALLENGE);
+    cr_assert_eq(r.status, 422, "%s", r.body);
+    s_msg_id_after(r.body, "\"msg_id\":\"", refused);
+    s_resp_free(&r);
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    r = s_http(S, "GET", "/outbox", l.cookie, NULL);
+    snprintf(path, sizeof(path), "/outbox/%s/correct", refused);
+    cr_expect(strstr(r.body, path) && strstr(r.body, "Withdraw"), "%s", r.body);
+    s_resp_free(&r);
+    /* Its correction form is the disagreement form, filled in, carrying replaces. */
+    r = s_http(S, "GET", path, l.cookie, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    snprintf(body, sizeof(body), "name=\"replaces\" value=\"%s\"", refused);
+    cr_expect(strstr(r.body, body) && strstr(r.body, "value=\"Level 3\""), "%s", r.body);
+    s_resp_free(&r);
+    snprintf(path, sizeof(path), "/outbox/%s/withdraw", refused);
+    snprintf(body, sizeof(body), "csrf=%s", l.csrf);
+    r = s_http(S, "POST", path, l.cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.text);
+    cr_expect_not_null(strstr(r.text, "Location: /outbox?withdrawn="), "%s", r.text);
+    s_resp_free(&r);
+    r = s_http(S, "POST", path, l.cookie, body);
+    cr_expect_eq(r.status, 404, "withdrawn twice: %s", r.body);
+    s_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/events/%s", refused);
+    r = s_http(S, "GET", path, hdr, NULL);
+    cr_expect(strstr(r.body, "\"withdrawn_at_ms\":") && !strstr(r.body, "corrected_by_id"), "%s",
+              r.body);
+    s_resp_free(&r);
+    free(tok);
+}
