@@ -2,6 +2,7 @@
 #include "internal.h"
 #include "agency/outcome.h"
 #include "agency/outbox.h"
+#include "casework/escalation_rights.h"
 #include "casework/header_rules.h"
 #include "casework/workflow.h"
 #include "err.h"
@@ -369,30 +370,13 @@ static const Tacnet__EscalationView *s_escalation_find(const Tacnet__ShowCaseRep
 
 /* Why AGENCY may not answer E with KIND (the broker's reasons), or NULL when it may: only a
  * party responds or acknowledges; a party or the lead professional's agency resolves. */
-static const char *s_escalation_refusal(uint32_t kind, const Tacnet__EscalationView *e,
-                                        uint32_t agency, int lead)
-{
-    int party = 0;
-    for (size_t i = 0; i < e->n_parties; i++)
-        party |= (uint32_t)e->parties[i] == agency;
-    if (kind == TACNET__EVENT_KIND__ESCALATION_RESPONSE && !party)
-        return "only a party to the escalation answers it";
-    if (kind == TACNET__EVENT_KIND__ESCALATION_RESOLVED && !party && !lead)
-        return "only a party or the lead professional resolves an escalation";
-    if (kind == TACNET__EVENT_KIND__ESCALATION_ACK && !party)
-        return "only a party acknowledges a resolution";
-    return NULL;
-}
-
 /* escalation: an answer to an escalation (response, resolution, acknowledgement) is checked
  * against the escalation as this agency's view holds it, so what the broker would refuse is
  * refused here, before anything is sent. */
 static int s_escalation(publish_t *p)
 {
     uint32_t kind = p->req->kind;
-    if (kind != TACNET__EVENT_KIND__ESCALATION_RESPONSE &&
-        kind != TACNET__EVENT_KIND__ESCALATION_RESOLVED &&
-        kind != TACNET__EVENT_KIND__ESCALATION_ACK)
+    if (!escalation_rights_is_answer(kind))
         return 0;
     Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
     wrap.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
@@ -405,11 +389,10 @@ static int s_escalation(publish_t *p)
     uint32_t me = p->self->profile->agency;
     if (rc == 0 || rc == TACNET_ENOTFOUND) {
         const Tacnet__CaseSummary *sum = wrap.show_case->summary;
-        int lead = sum && sum->has_lead && (uint32_t)sum->lead == me;
-        const char *why = !e ? "refers_to names no escalation of this case"
-                             : s_escalation_refusal(kind, e, me, lead);
-        rc = !why ? 0 : !e ? TACNET_EFIELD : TACNET_ENOTMEMBER;
-        if (why)
+        uint32_t lead = sum && sum->has_lead ? (uint32_t)sum->lead : 0;
+        const char *why = "refers_to names no escalation of this case";
+        rc = !e ? TACNET_EFIELD : escalation_rights_check(kind, e, me, lead, &why);
+        if (rc != 0)
             agency_reply_error(p->reply, rc, "%s; nothing was sent", why);
     } else {
         agency_reply_error(p->reply, rc, "could not read the case: %s", tacnet_strerror(rc));

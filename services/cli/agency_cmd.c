@@ -7,6 +7,7 @@
 #include "import_cmd.h"
 #include "retention_cmd.h"
 #include "client/client.h"
+#include "casework/escalation_rights.h"
 #include "err.h"
 #include "names.h"
 #include "pbjson.h"
@@ -862,15 +863,6 @@ static int s_follow(opts_t *o, int argc, char **argv)
     return 0;
 }
 
-/* Is AGENCY in the list A (N entries)? */
-static int s_has_agency(const Tacnet__Agency *a, size_t n, int agency)
-{
-    for (size_t i = 0; i < n; i++)
-        if ((int)a[i] == agency)
-            return 1;
-    return 0;
-}
-
 /* One inbox line: urgency, case, stage, whom it waits on, time left, short id, topic; "yours"
  * when it waits on ROLE. */
 static void s_inbox_line(const char *ref, const Tacnet__EscalationView *e, int role, uint64_t now)
@@ -923,13 +915,11 @@ static int s_inbox(opts_t *o, const char *role_name)
             continue;
         }
         const Tacnet__CaseState *st = r->show_case->state;
-        int lead = c->has_lead && (int)c->lead == o->agency;
+        uint32_t lead = c->has_lead ? (uint32_t)c->lead : 0;
         for (size_t k = 0; k < st->n_escalations; k++) {
             const Tacnet__EscalationView *e = st->escalations[k];
-            if (e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED)
-                continue;
-            if (!lead && !s_has_agency(e->parties, e->n_parties, o->agency) &&
-                !(e->has_raised_by && (int)e->raised_by == o->agency))
+            escalation_rights_t rights = escalation_rights_of(e, (uint32_t)o->agency, lead);
+            if (!rights.open || !rights.involved)
                 continue;
             shown++;
             yours += role && e->has_audience && (int)e->audience == role;

@@ -1,5 +1,6 @@
 /* web: the dashboard's pages (see web.h). Forms live in forms.c, static files in assets.c. */
 #include "web_internal.h"
+#include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
 #include "names.h"
@@ -367,8 +368,7 @@ static void s_reply_clear(Tacnet__ApiReply *r)
 
 int dashboard_web_escalation_open(const Tacnet__EscalationView *e)
 {
-    return !e->has_state || (e->state != TACNET__ESCALATION_EVENT__ESC_RESOLVED &&
-                             e->state != TACNET__ESCALATION_EVENT__ESC_CLOSED);
+    return escalation_rights_of(e, 0, 0).open;
 }
 
 void dashboard_web_hex(dashboard_buf_t *b, ProtobufCBinaryData d)
@@ -698,17 +698,14 @@ void dashboard_web_inbox(dashboard_web_t *w)
         if (agency_view_show(self, s->case_ref.data, s->case_ref.len, &sc) != 0)
             continue;
         uint32_t me = agency_profile(self)->agency;
-        int leads = s->has_lead && (uint32_t)s->lead == me;
+        uint32_t lead = s->has_lead ? (uint32_t)s->lead : 0;
         for (size_t e = 0; sc.state && e < sc.state->n_escalations && n < N_OF(items); e++) {
             /* Every open escalation this agency is a party to, raised, or leads the case of. */
             const Tacnet__EscalationView *ev = sc.state->escalations[e];
-            if (!ev->has_state || !dashboard_web_escalation_open(ev))
+            escalation_rights_t rights = escalation_rights_of(ev, me, lead);
+            if (!ev->has_state || !rights.open || !rights.involved)
                 continue;
-            item_t it = { .stage = ev->has_stage ? ev->stage : 1 };
-            for (size_t p = 0; p < ev->n_parties; p++)
-                it.party |= (uint32_t)ev->parties[p] == me;
-            if (!it.party && !leads && !(ev->has_raised_by && (uint32_t)ev->raised_by == me))
-                continue;
+            item_t it = { .stage = ev->has_stage ? ev->stage : 1, .party = rights.party };
             snprintf(it.ref, sizeof(it.ref), "%.*s", (int)s->case_ref.len,
                      (const char *)s->case_ref.data);
             it.audience = ev->has_audience ? ev->audience : 0;

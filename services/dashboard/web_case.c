@@ -1,6 +1,7 @@
 /* web_case: the dashboard's case page — escalations first, then the team, decisions, plan and
  * goal chart, meetings, consent, what is due and the timeline (see web.h). */
 #include "web_internal.h"
+#include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
 #include "names.h"
@@ -168,23 +169,22 @@ static void s_form_link(dashboard_buf_t *b, const char *ref, const char *form, c
 /* The answers AGENCY may give to E, the broker's rule: a party responds and acknowledges a
  * proposed resolution; a party or the lead professional's agency resolves. Others are told. */
 static void s_escalation_actions(dashboard_buf_t *b, const char *ref,
-                                 const Tacnet__EscalationView *e, uint32_t agency, int lead)
+                                 const Tacnet__EscalationView *e, uint32_t agency, uint32_t lead)
 {
-    int party = 0;
-    for (size_t p = 0; p < e->n_parties; p++)
-        party |= (uint32_t)e->parties[p] == agency;
-    if (!dashboard_web_escalation_open(e))
+    escalation_rights_t r = escalation_rights_of(e, agency, lead);
+    if (!r.open)
         return;
-    if (!party && !lead) {
+    if (!r.respond && !r.resolve && !r.acknowledge) {
         dashboard_buf_puts(b, "<p>This agency is not a party to this escalation: its parties "
                               "answer it.</p>");
         return;
     }
     dashboard_buf_puts(b, "<p>");
-    if (party)
+    if (r.respond && !e->resolution)
         s_form_link(b, ref, "escalation_response", "Respond", e->escalation_id);
-    s_form_link(b, ref, "escalation_resolved", "Resolve", e->escalation_id);
-    if (party && e->resolution)
+    if (r.resolve && !e->resolution)
+        s_form_link(b, ref, "escalation_resolved", "Resolve", e->escalation_id);
+    if (r.acknowledge)
         s_form_link(b, ref, "escalation_ack", "Acknowledge", e->escalation_id);
     dashboard_buf_puts(b, "</p>");
 }
@@ -193,7 +193,7 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
                           uint64_t now, uint32_t agency)
 {
     const Tacnet__CaseSummary *sum = sc->summary;
-    int lead = sum && sum->has_lead && (uint32_t)sum->lead == agency;
+    uint32_t lead = sum && sum->has_lead ? (uint32_t)sum->lead : 0;
     const Tacnet__CaseState *st = sc->state;
     s_section(b, "escalations", "Escalations");
     size_t shown = 0;

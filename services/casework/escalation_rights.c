@@ -1,0 +1,59 @@
+/* escalation_rights: who may do what on an escalation (see escalation_rights.h). */
+#include "casework/escalation_rights.h"
+
+#include "err.h"
+
+#include <stddef.h>
+
+escalation_rights_t escalation_rights_of(const Tacnet__EscalationView *e, uint32_t agency,
+                                         uint32_t lead)
+{
+    escalation_rights_t r = { 0 };
+    if (!e)
+        return r;
+    r.open = !e->has_state || e->state != TACNET__ESCALATION_EVENT__ESC_CLOSED;
+    if (!agency)
+        return r;
+    for (size_t i = 0; i < e->n_parties; i++)
+        r.party |= (uint32_t)e->parties[i] == agency;
+    int leads = lead != 0 && lead == agency;
+    int raised = e->has_raised_by && (uint32_t)e->raised_by == agency;
+    r.involved = r.party || leads || raised;
+    r.respond = r.open && r.party;
+    r.resolve = r.open && (r.party || leads);
+    r.acknowledge = r.open && r.party && e->resolution != NULL;
+    return r;
+}
+
+int escalation_rights_is_answer(uint32_t kind)
+{
+    return kind == TACNET__EVENT_KIND__ESCALATION_RESPONSE ||
+           kind == TACNET__EVENT_KIND__ESCALATION_RESOLVED ||
+           kind == TACNET__EVENT_KIND__ESCALATION_ACK;
+}
+
+int escalation_rights_check(uint32_t kind, const Tacnet__EscalationView *e, uint32_t agency,
+                            uint32_t lead, const char **why)
+{
+    escalation_rights_t r = escalation_rights_of(e, agency, lead);
+    *why = NULL;
+    if (!escalation_rights_is_answer(kind))
+        return 0;
+    int leads = lead != 0 && lead == agency;
+    if (kind == TACNET__EVENT_KIND__ESCALATION_RESPONSE && !r.party)
+        *why = "only a party to the escalation answers it";
+    else if (kind == TACNET__EVENT_KIND__ESCALATION_RESOLVED && !r.party && !leads)
+        *why = "only a party or the lead professional resolves an escalation";
+    else if (kind == TACNET__EVENT_KIND__ESCALATION_ACK && !r.party)
+        *why = "only a party acknowledges a resolution";
+    if (*why)
+        return TACNET_ENOTMEMBER;
+    int proposed = e->resolution != NULL ||
+                   (e->has_state && (e->state == TACNET__ESCALATION_EVENT__ESC_RESOLVED ||
+                                     e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED));
+    if (kind == TACNET__EVENT_KIND__ESCALATION_ACK && !proposed) {
+        *why = "no resolution has been proposed yet to acknowledge";
+        return TACNET_EKIND;
+    }
+    return 0;
+}

@@ -1,0 +1,52 @@
+/* escalation_rights: who may do what on an escalation, one rule for every surface.
+ *
+ * The broker refuses an answer to an escalation from an agency that may not give it
+ * (E_NOTMEMBER); the daemon refuses the same before anything is sent, the dashboard offers only
+ * the actions an agency may take, and the inbox of the dashboard and of `tacnet inbox` lists the
+ * escalations an agency is involved in. All four ask this module, so they cannot drift apart:
+ *
+ *   - an escalation is open until every party has acknowledged its resolution (ESC_CLOSED); a
+ *     proposed resolution (ESC_RESOLVED) still waits on the parties' acknowledgements;
+ *   - a party responds at each stage and acknowledges a proposed resolution;
+ *   - a party, or the lead professional's agency, proposes a resolution;
+ *   - an agency is involved (its inbox lists the escalation) when it is a party, raised it, or
+ *     leads the case.
+ *
+ * The broker's escalation engine (casework/escalation_engine.c) applies the same rules to its
+ * own records; tests/unit/test_escalation_rights.c holds both to them.
+ *
+ * Pure: no I/O, no allocation.
+ */
+#ifndef TACNET_CASEWORK_ESCALATION_RIGHTS_H
+#define TACNET_CASEWORK_ESCALATION_RIGHTS_H
+
+#include <stdint.h>
+
+#include "api.pb-c.h"
+
+typedef struct escalation_rights {
+    int open;        /* not yet closed by every party's acknowledgement */
+    int party;       /* the agency is a party */
+    int involved;    /* a party, its raiser, or the case's lead: the inbox lists it */
+    int respond;     /* may publish an escalation_response */
+    int resolve;     /* may publish an escalation_resolved */
+    int acknowledge; /* may publish an escalation_ack: a party, a resolution proposed */
+} escalation_rights_t;
+
+/* What AGENCY may do on escalation E of a case led by LEAD (0: no lead known). AGENCY 0 asks
+ * only whether E is open. */
+escalation_rights_t escalation_rights_of(const Tacnet__EscalationView *e, uint32_t agency,
+                                         uint32_t lead);
+
+/* 1 if KIND (a Tacnet__EventKind) is an answer to an escalation (response, resolution,
+ * acknowledgement), else 0. */
+int escalation_rights_is_answer(uint32_t kind);
+
+/* Whether AGENCY may publish the answer KIND on E (case led by LEAD), by the broker's own rules:
+ * 0, TACNET_ENOTMEMBER (not a party; for a resolution, nor the lead) or TACNET_EKIND (an
+ * acknowledgement before any resolution was proposed), with *WHY a sentence saying so. Answers
+ * to a closed escalation are accepted (the broker takes them as nothing new). */
+int escalation_rights_check(uint32_t kind, const Tacnet__EscalationView *e, uint32_t agency,
+                            uint32_t lead, const char **why);
+
+#endif
