@@ -1,6 +1,10 @@
 /* log: one line per event on stderr (journald collects it under systemd).
  *
- * Line shape: `2026-11-22T08:55:10.915Z broker[11641] W journal commit failed: E_STORE`.
+ * Line shape: `2026-11-22T08:55:10.915Z broker[11641] W journal commit failed: E_STORE`. When
+ * stderr is journald's own stream (JOURNAL_STREAM matches it), a line starts with its syslog
+ * priority instead of the time (`<4>W journal commit failed: E_STORE`), so `journalctl -p
+ * warning` filters. Info is for what an operator follows (connections, a summary per batch or
+ * import, sweeps); a line per event is debug.
  * The only module in libtacnet that writes anything; it is called by services, and by one other
  * common module: store.c warns when it cannot give back a partial file extension (nothing to
  * return to a caller, who has its own error already). Never log keys, nonces, plaintext bodies or free text: log msg_ids (hex),

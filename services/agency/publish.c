@@ -565,8 +565,8 @@ static int s_outbox_write(publish_t *p)
     FAULT_POINT("agency.after_outbox_commit");
     char hex[33];
     wire_msgid_hex(p->msg_id, 16, hex);
-    log_info("queued %s %s seq %llu for %zu recipients", names_kind(p->req->kind), hex,
-             (unsigned long long)p->sender_seq, p->ns);
+    log_debug("queued %s %s seq %llu for %zu recipients", names_kind(p->req->kind), hex,
+              (unsigned long long)p->sender_seq, p->ns);
     s_reply_published(p->reply, p->msg_id, p->sender_seq, 0);
     /* Who will receive it, so that an event only its sender keeps says so before it is sent. */
     Tacnet__PublishReply *pr = p->reply->published;

@@ -4,6 +4,8 @@
  * opposite order. It lives in its own folder so that the core (services/agency) never includes
  * the dashboard, which is built on the core's narrow header. */
 #include "agencyd/daemon.h"
+#include "version.h"
+#include "wire.h"
 #include "agency/agency.h"
 #include "agency/config.h"
 #include "dashboard/dashboard.h"
@@ -53,6 +55,10 @@ static int s_dashboard_start(agency_t *agency, const dashboard_config_t *dc, das
 int agencyd_main(int argc, char **argv, const agency_profile_t *profile)
 {
     const char *path = NULL;
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("%s (tacnet %s, wire schema %d)\n", argv[0], TACNET_VERSION, WIRE_SCHEMA_VERSION);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc)
             path = argv[++i];

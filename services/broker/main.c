@@ -1,6 +1,8 @@
 /* tacnet-broker: parse flags, load the config, run the broker. Logic lives in broker.c, the
  * config table in config.c. */
 #include "broker.h"
+#include "version.h"
+#include "wire.h"
 #include "broker/config.h"
 #include "cfg.h"
 #include "err.h"
@@ -32,6 +34,10 @@ static int s_usage(void)
 int main(int argc, char **argv)
 {
     const char *path = NULL;
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("tacnet-broker (tacnet %s, wire schema %d)\n", TACNET_VERSION, WIRE_SCHEMA_VERSION);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc)
             path = argv[++i];

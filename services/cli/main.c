@@ -2,6 +2,8 @@
  * this only dispatches. Exit codes: 0 ok, 1 the command ran and refused or found a problem,
  * 2 usage or could not run (see README "The tacnet command"). */
 #include "cli.h"
+#include "version.h"
+#include "wire.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,10 +33,20 @@ static int s_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+    if (argc < 2)
+        return s_usage(stderr);
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        /* Asked for: printed on stdout, and that is success. */
         if (argc >= 3 && strcmp(argv[2], "agency") == 0)
-            return cli_agency_usage(stdout);
-        return s_usage(argc < 2 ? stderr : stdout);
+            cli_agency_usage(stdout);
+        else
+            s_usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("tacnet %s (wire schema %d)\n", TACNET_VERSION, WIRE_SCHEMA_VERSION);
+        return 0;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "provision") == 0)
