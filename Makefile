@@ -15,6 +15,9 @@
 #   make fuzz [FUZZ_SECONDS=n]        libFuzzer targets (tests/fuzz), each for FUZZ_SECONDS
 #   make test-valgrind                unit tests and short T01/T13 runs (broker and daemons too)
 #                                     under valgrind (scripts/valgrind.sh)
+#   make install [PREFIX=/usr/local] [DESTDIR=dir]
+#                                     binaries, data, systemd units, libtacnet-client (.so,
+#                                     headers, tacnet-client.pc); make test-install checks it
 #   make format | format-check | clean
 # Each target first makes sure the Debian packages it needs are installed (scripts/deps.sh with
 # the target's set: `make` only the build dependencies, `make test` Criterion and the Python
@@ -143,7 +146,8 @@ $(TESTS) $(REL_TESTS): %: %.o $(CR_HOOK) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET)
 CRITERION_FLAGS := --jobs 1 --timeout 300
 export TACNET_BIN = $(abspath $(BIN))
 export TACNET_SRC = $(CURDIR)
-test: deps-test all $(TESTS)
+export TACNET_SANITIZE = $(SANITIZE)
+test: deps-test all $(TESTS) $(CLIENT_SO)
 	@fail=0; for t in $(TESTS); do \
 	    $$t $(CRITERION_FLAGS) >$$t.log 2>&1 || { fail=1; echo "FAILED: $$t"; }; \
 	    grep -E '^\[(====|FAIL|----)\]|SKIPPED' $$t.log | grep -v '^\[----\] *$$' || true; \
@@ -218,6 +222,34 @@ test-valgrind: deps-valgrind all $(TESTS) $(REL_TESTS)
 	@scripts/valgrind.sh $(BUILD)
 
 
+# libtacnet-client as a shared library for agency systems: the client, the error names and the
+# generated API messages, compiled position-independent in a build dir of their own.
+CLIENT_SO_VER := 0
+CLIENT_SO     := $(BUILD)/lib/libtacnet-client.so.$(CLIENT_SO_VER)
+CLIENT_PIC    := $(patsubst %.c,$(BUILD)/pic/%.o,services/client/client.c common/err.c) \
+                 $(GEN_C:$(BUILD)/gen/%.c=$(BUILD)/pic/gen/%.o)
+$(BUILD)/pic/gen/%.o: $(BUILD)/gen/%.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c $< -o $@
+$(BUILD)/pic/%.o: %.c $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c $< -o $@
+$(CLIENT_SO): $(CLIENT_PIC)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libtacnet-client.so.$(CLIENT_SO_VER) -o $@ $^ \
+	    -lzmq -lprotobuf-c
+client-shared: $(CLIENT_SO)
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: binaries, shared data, the systemd units (their
+# paths rewritten for PREFIX), and libtacnet-client with its headers and pkg-config file.
+# scripts/install-check.sh (make test-install) installs into a scratch DESTDIR, builds the C
+# example with pkg-config and runs it, and verifies the units with systemd-analyze.
+PREFIX ?= /usr/local
+install: all $(CLIENT_SO)
+	@scripts/install.sh "$(BUILD)" "$(DESTDIR)" "$(PREFIX)" "$(CLIENT_SO_VER)"
+test-install: deps-test all $(CLIENT_SO)
+	@scripts/install-check.sh "$(BUILD)" "$(CLIENT_SO_VER)"
+
 FMT_SRC := $(wildcard common/*.[ch] services/*/*.[ch] tests/*/*.[ch] bench/*.[ch])
 format: deps-format
 	clang-format -i $(FMT_SRC)
@@ -230,6 +262,6 @@ clean:
 # The dashboard's static files are linked in with .incbin (services/dashboard/assets.c).
 $(BUILD)/services/dashboard/assets.o: $(wildcard services/dashboard/assets/*)
 
-.PHONY: all deps $(DEP_SETS:%=deps-%) test test-browser test-reliability test-valgrind fuzz fuzz-build run bench format format-check clean
+.PHONY: all deps $(DEP_SETS:%=deps-%) install test-install client-shared test test-browser test-reliability test-valgrind fuzz fuzz-build run bench format format-check clean
 .SECONDARY:
 -include $(DEPS) $(BENCH_SRC:%.c=$(BUILD)/%.d)

@@ -20,7 +20,8 @@ set -euo pipefail
 BUILD=(build-essential pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
     libsodium-dev libmicrohttpd-dev libjansson-dev libinih-dev)
 RUN=(python3)
-TEST=(libcriterion-dev python3 python3-zmq python3-protobuf protobuf-compiler)
+# systemd: make test verifies the installed units with systemd-analyze (test_install).
+TEST=(libcriterion-dev python3 python3-zmq python3-protobuf protobuf-compiler systemd)
 FORMAT=(clang-format)
 BROWSER=(chromium)
 BENCH=(mosquitto libmosquitto-dev python3)

@@ -2,11 +2,12 @@
 # Install tacnet on this host as hardened systemd services (run as root, from a built tree).
 #
 #   deploy/systemd/install.sh broker                 # the partnership's broker host
-#   deploy/systemd/install.sh agency camhs           # an agency host: camhs | school | hv | social-care
+#   deploy/systemd/install.sh agency camhs           # an agency host: camhs | school |
+#                                                    # health_visiting (hv) | social_care
 #
-# Copies the binaries to /usr/local/bin, the shared data (gazetteer, bank holidays) to
-# /usr/share/tacnet, the example config to /etc/tacnet (only if none is there yet: edit it), and
-# creates the service user. Keys and the signed roster come from the offline provisioning machine
+# Installs the build under /usr/local (scripts/install.sh, as `make install`: binaries, the
+# agency-NAME links the unit starts, shared data, units, libtacnet-client), the example config
+# to /etc/tacnet (only if none is there yet: edit it), and creates the service user. Keys and the signed roster come from the offline provisioning machine
 # (`tacnet provision`) and must already be in /etc/tacnet: root.pub, roster.bin and
 # keys/<name>.key (0600, root-owned: systemd hands the key to the service by LoadCredential=).
 set -euo pipefail
@@ -20,16 +21,17 @@ case "$role" in
 broker) name=broker; unit=tacnet-broker.service; conf=broker.conf ;;
 agency)
     name="${2:-}"
+    # The agency as provisioning names it (its key file, config, view and user).
     case "$name" in
-    camhs) conf=camhs.conf ;;
-    school) conf=school.conf ;;
-    hv) conf=health_visiting.conf ;;
-    social-care) conf=social_care.conf ;;
-    *) echo "install.sh: agency must be camhs, school, hv or social-care" >&2; exit 2 ;;
+    camhs | school | health_visiting | social_care) ;;
+    hv | health-visiting) name=health_visiting ;;
+    social-care) name=social_care ;;
+    *) echo "install.sh: agency must be camhs, school, health_visiting (hv) or social_care" >&2; exit 2 ;;
     esac
+    conf=$name.conf
     unit="tacnet-agency@$name.service"
     ;;
-*) echo "usage: install.sh broker | install.sh agency camhs|school|hv|social-care" >&2; exit 2 ;;
+*) echo "usage: install.sh broker | install.sh agency camhs|school|health_visiting|social_care" >&2; exit 2 ;;
 esac
 
 for f in /etc/tacnet/root.pub /etc/tacnet/roster.bin "/etc/tacnet/keys/$name.key"; do
@@ -38,16 +40,8 @@ done
 chmod 0700 /etc/tacnet/keys
 chmod 0600 "/etc/tacnet/keys/$name.key"
 
-install -m 0755 "$bin/tacnet" /usr/local/bin/
-if [[ $name == broker ]]; then
-    install -m 0755 "$bin/tacnet-broker" /usr/local/bin/
-else
-    install -m 0755 "$bin/tacnet-$name" /usr/local/bin/
-fi
-install -d -m 0755 /usr/share/tacnet /usr/share/tacnet/gazetteer /usr/share/doc/tacnet
-install -m 0644 "$here"/deploy/gazetteer/*.txt /usr/share/tacnet/gazetteer/
-install -m 0644 "$here/deploy/bank-holidays-england-wales.txt" /usr/share/tacnet/
-install -m 0644 "$here/README.md" /usr/share/doc/tacnet/
+[[ -f "$here/build/default/lib/libtacnet-client.so.0" ]] || make -C "$here" client-shared
+"$here/scripts/install.sh" "$here/build/default" "" /usr/local 0
 if [[ ! -f "/etc/tacnet/$name.conf" ]]; then
     install -m 0644 "$here/deploy/$conf" "/etc/tacnet/$name.conf"
     sed -i "s|^key = credential:.*|key = credential:$name.key|" "/etc/tacnet/$name.conf"
@@ -57,7 +51,6 @@ id "tacnet-$name" >/dev/null 2>&1 ||
     useradd --system --no-create-home --home-dir "/var/lib/tacnet/$name" --shell /usr/sbin/nologin "tacnet-$name"
 chmod 0644 /etc/tacnet/roster.bin /etc/tacnet/root.pub
 
-install -m 0644 "$here/deploy/systemd/${unit/@$name/@}" /etc/systemd/system/
 systemctl daemon-reload
 systemctl enable --now "$unit"
 systemctl --no-pager status "$unit" | head -5

@@ -39,7 +39,7 @@ const char *cli_deploy_dir(void)
             }
         }
     }
-    snprintf(dir, sizeof(dir), "/usr/share/tacnet");
+    snprintf(dir, sizeof(dir), "/usr/local/share/tacnet");
     return dir;
 }
 
