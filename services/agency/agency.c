@@ -755,6 +755,11 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
                  tacnet_strerror(*err));
         goto fail;
     }
+    if ((*err = agency_import_restore(self)) != 0) {
+        snprintf(why, whylen, "%s: cannot read the latest import job: %s", self->data_dir,
+                 tacnet_strerror(*err));
+        goto fail;
+    }
     if ((*err = s_read_endpoint(self)) != 0) {
         snprintf(why, whylen, "no broker endpoint (broker or broker_endpoint_file)");
         goto fail;

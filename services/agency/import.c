@@ -3,6 +3,7 @@
 #include "internal.h"
 #include "agency/outcome.h"
 #include "agency/vault.h"
+#include "bytes.h"
 #include "casework/intake.h"
 #include "err.h"
 #include "names.h"
@@ -57,6 +58,7 @@ struct agency_import {
     char **errors;
     size_t n_errors;
     uint64_t started_ms, t0_us, elapsed_us;
+    bool dirty; /* the phase changed: record it (s_save) at the end of the step */
 };
 
 /* "reading", "checking", "queueing", "done" or "failed": the phase's name in the proto without
@@ -102,6 +104,7 @@ static void s_fail(struct agency_import *job, int code, const char *fmt, ...)
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     job->phase = TACNET__IMPORT_PHASE__IMPORT_FAILED;
+    job->dirty = true;
     job->code = code;
     free(job->reason);
     job->reason = xstrdup(why);
@@ -114,6 +117,170 @@ static void s_rows_release(struct agency_import *job)
 {
     intake_result_clear(&job->res);
     agency_publish_cases_destroy(&job->cases);
+}
+
+/* ------------------------------------------------------------------ kept across restarts */
+
+/* The job as import_jobs keeps it (the latest job only, key its id, big-endian):
+ *   phase(1) code(4) rows(4) checked(4) queued(4) duplicates(4) started_ms(8) elapsed_ms(8)
+ *   n_ids(4) reason NUL path NUL
+ * and, once its rows are queued, import_ids job(8) index(4) -> msg_id(16) for each row, so a
+ * restarted daemon still shows the job and counts the broker's answers on its events. */
+#define IMPORT_REC_FIXED 45
+
+typedef struct {
+    agency_t *self;
+    const struct agency_import *job;
+    int with_ids;
+} import_save_t;
+
+/* Empty DBI inside TXN. */
+static int s_clear(MDB_txn *txn, MDB_dbi dbi)
+{
+    MDB_cursor *cur;
+    int mrc = mdb_cursor_open(txn, dbi, &cur);
+    if (mrc != 0)
+        return TACNET_ESTORE;
+    MDB_val k, v;
+    while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0 &&
+           (mrc = mdb_cursor_del(cur, 0)) == 0)
+        ;
+    mdb_cursor_close(cur);
+    return mrc == MDB_NOTFOUND ? 0 : TACNET_ESTORE;
+}
+
+static int s_save_txn(MDB_txn *txn, void *arg)
+{
+    import_save_t *sv = arg;
+    agency_t *self = sv->self;
+    const struct agency_import *job = sv->job;
+    uint8_t key[8];
+    store_u64_put(key, job->id);
+    const char *reason = job->reason ? job->reason : "";
+    size_t rl = strlen(reason) + 1, pl = strlen(job->path) + 1;
+    uint8_t *rec = xmalloc(IMPORT_REC_FIXED + rl + pl);
+    rec[0] = (uint8_t)job->phase;
+    bytes_be32_put(rec + 1, (uint32_t)job->code);
+    bytes_be32_put(rec + 5, job->rows);
+    bytes_be32_put(rec + 9, job->checked);
+    bytes_be32_put(rec + 13, job->queued);
+    bytes_be32_put(rec + 17, job->duplicates);
+    store_u64_put(rec + 21, job->started_ms);
+    store_u64_put(rec + 29, job->elapsed_us / 1000);
+    bytes_be32_put(rec + 37, sv->with_ids ? (uint32_t)job->n_ids : 0);
+    bytes_be32_put(rec + 41, 0);
+    memcpy(rec + IMPORT_REC_FIXED, reason, rl);
+    memcpy(rec + IMPORT_REC_FIXED + rl, job->path, pl);
+    /* Only the latest job is kept: the store holds no history of imports. */
+    int rc = s_clear(txn, self->import_jobs);
+    if (rc == 0 && (sv->with_ids || job->phase == TACNET__IMPORT_PHASE__IMPORT_READING))
+        rc = s_clear(txn, self->import_ids);
+    if (rc == 0)
+        rc = store_put(txn, self->import_jobs, key, 8, rec, IMPORT_REC_FIXED + rl + pl, 0);
+    free(rec);
+    for (size_t i = 0; rc == 0 && sv->with_ids && i < job->n_ids; i++) {
+        uint8_t k[12];
+        store_u64_put(k, job->id);
+        bytes_be32_put(k + 8, (uint32_t)i);
+        rc = store_put(txn, self->import_ids, k, sizeof(k), job->ids[i].msg_id, 16, 0);
+    }
+    return rc;
+}
+
+/* Record JOB as it stands (WITH_IDS: and its events, once queued). A failure is logged: the
+ * job goes on, and only its display after a restart is lost. */
+static void s_save(agency_t *self, const struct agency_import *job, int with_ids)
+{
+    import_save_t sv = { self, job, with_ids };
+    int rc = store_write(self->store, s_save_txn, &sv);
+    if (rc != 0)
+        log_warn("import job %llu: could not record its progress: %s", (unsigned long long)job->id,
+                 tacnet_strerror(rc));
+}
+
+/* Decode a kept job record (REC, LEN bytes) into a new job; NULL when it is malformed. */
+static struct agency_import *s_job_decode(const uint8_t *rec, size_t len, uint64_t id)
+{
+    if (len < IMPORT_REC_FIXED + 2 || rec[len - 1] != 0)
+        return NULL;
+    const char *reason = (const char *)rec + IMPORT_REC_FIXED;
+    size_t rl = strnlen(reason, len - IMPORT_REC_FIXED);
+    if (IMPORT_REC_FIXED + rl + 1 >= len)
+        return NULL;
+    struct agency_import *job = xcalloc(1, sizeof(*job));
+    job->id = id;
+    job->phase = (Tacnet__ImportPhase)rec[0];
+    job->code = (int)bytes_be32_get(rec + 1);
+    job->rows = bytes_be32_get(rec + 5);
+    job->checked = bytes_be32_get(rec + 9);
+    job->queued = bytes_be32_get(rec + 13);
+    job->duplicates = bytes_be32_get(rec + 17);
+    job->started_ms = store_u64_get(rec + 21);
+    job->elapsed_us = store_u64_get(rec + 29) * 1000;
+    job->n_ids = bytes_be32_get(rec + 37);
+    job->reason = rl ? xstrdup(reason) : NULL;
+    job->path = xstrdup(reason + rl + 1);
+    return job;
+}
+
+/* The job that was running when the daemon stopped, as it must now be told: failed, and what
+ * became of its rows. */
+static void s_interrupted(struct agency_import *job)
+{
+    const char *was = s_phase_name(job->phase);
+    Tacnet__ImportPhase phase = job->phase;
+    job->phase = TACNET__IMPORT_PHASE__IMPORT_FAILED;
+    job->code = TACNET_EINTR;
+    free(job->reason);
+    char why[512];
+    if (phase == TACNET__IMPORT_PHASE__IMPORT_QUEUEING)
+        snprintf(why, sizeof(why),
+                 "the daemon stopped while this import was queueing: the rows queued before it "
+                 "stopped will be sent; import %s again to queue the rest (rows already queued "
+                 "are not queued twice)",
+                 job->path);
+    else
+        snprintf(why, sizeof(why),
+                 "the daemon stopped while this import was %s: nothing was imported; import %s "
+                 "again",
+                 was, job->path);
+    job->reason = xstrdup(why);
+}
+
+int agency_import_restore(agency_t *self)
+{
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    struct agency_import *job = NULL;
+    if (mdb_cursor_open(txn, self->import_jobs, &cur) == 0 &&
+        mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+        job = s_job_decode(v.mv_data, v.mv_size, store_u64_get(k.mv_data));
+    if (cur)
+        mdb_cursor_close(cur);
+    if (job) {
+        job->ids = xcalloc(job->n_ids ? job->n_ids : 1, sizeof(*job->ids));
+        job->state = xcalloc(job->n_ids ? job->n_ids : 1, 1);
+        size_t got = 0;
+        for (size_t i = 0; i < job->n_ids; i++) {
+            uint8_t key[12];
+            store_u64_put(key, job->id);
+            bytes_be32_put(key + 8, (uint32_t)i);
+            if (store_get(txn, self->import_ids, key, sizeof(key), &v) == 0 && v.mv_size == 16)
+                memcpy(job->ids[got++].msg_id, v.mv_data, 16);
+        }
+        job->n_ids = got;
+        if (s_running(job))
+            s_interrupted(job);
+        self->import = job;
+        log_info("import job %llu restored: %s, %zu events", (unsigned long long)job->id,
+                 s_phase_name(job->phase), job->n_ids);
+    }
+    mdb_txn_abort(txn);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ reading */
@@ -181,6 +348,7 @@ static void s_check_slice(agency_t *self, struct agency_import *job, uint64_t t0
     if (job->next == res->n_requests) {
         job->next = 0;
         job->phase = TACNET__IMPORT_PHASE__IMPORT_QUEUEING;
+        job->dirty = true;
     }
 }
 
@@ -216,6 +384,7 @@ static void s_queue_slice(agency_t *self, struct agency_import *job, uint64_t t0
         job->n_ids = job->next;
     }
     job->phase = TACNET__IMPORT_PHASE__IMPORT_DONE;
+    job->dirty = true;
     job->elapsed_us = clock_elapsed_us() - job->t0_us;
     res->n_requests = 0; /* every request was freed as it was queued */
     s_rows_release(job);
@@ -270,6 +439,11 @@ long agency_import_step(agency_t *self, long max_ms)
         s_queue_slice(self, job, t0);
     if (held)
         agency_vault_release(self->vault);
+    if (job->dirty) {
+        /* A failure part-way through queueing keeps the events it queued too. */
+        s_save(self, job, job->phase == TACNET__IMPORT_PHASE__IMPORT_DONE || job->n_ids > 0);
+        job->dirty = false;
+    }
     uint64_t now = clock_mono_ms();
     if (job->lo < job->n_ids && now >= job->next_count_ms) {
         s_count(self, job);
@@ -361,6 +535,10 @@ void agency_import_start(agency_t *self, const Tacnet__ImportRequest *ir, Tacnet
      * was, whatever the machine's load: its work is bounded by its size. */
     while (s_running(job) && !job->threaded)
         agency_import_step(self, 0);
+    if (job->dirty || job->phase == TACNET__IMPORT_PHASE__IMPORT_READING) {
+        s_save(self, job, job->n_ids > 0);
+        job->dirty = false;
+    }
     reply->imported->has_job = reply->imported->has_phase = 1;
     reply->imported->job = job->id;
     reply->imported->phase = job->phase;
@@ -435,7 +613,7 @@ void agency_import_status_request(agency_t *self, const Tacnet__ImportStatusRequ
                                "only the running or latest import is kept (job %llu)",
                                (unsigned long long)job->id);
         else
-            agency_reply_error(reply, TACNET_ENOTFOUND, "no import since the daemon started");
+            agency_reply_error(reply, TACNET_ENOTFOUND, "no import has run on this daemon");
         return;
     }
     /* Fresh counts for whoever asks (a bounded number of lookups). */

@@ -20,8 +20,10 @@
  * number per turn, so that a status request never reads a hundred thousand records.
  *
  * One job at a time: a second import while one runs is refused (TACNET_EEXISTS). The running or
- * latest job stays in memory until the next one starts or the daemon stops. Not for use outside
- * services/agency: front ends read agency_import_progress (agency.h).
+ * latest job is also recorded in the view (at each change of phase, and its events once queued),
+ * so a restarted daemon still shows it and counts the broker's answers on its events; a job the
+ * stop interrupted is shown failed (TACNET_EINTR) with what became of its rows. Not for use
+ * outside services/agency: front ends read agency_import_progress (agency.h).
  */
 #ifndef TACNET_AGENCY_IMPORT_H
 #define TACNET_AGENCY_IMPORT_H
@@ -47,6 +49,10 @@ long agency_import_step(agency_t *self, long max_ms);
 
 /* Whether a job is reading, checking or queueing (the retention sweep waits for it). */
 int agency_import_running(const agency_t *self);
+
+/* At start: the job recorded before the daemon last stopped, if any, becomes the latest job.
+ * Returns 0 or a store code. */
+int agency_import_restore(agency_t *self);
 
 /* Drop the job (joining its parse thread), at shutdown. */
 void agency_import_destroy(agency_t *self);

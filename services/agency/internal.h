@@ -35,7 +35,8 @@ struct agency {
     MDB_dbi users, sessions, logins, tokens; /* accounts.c */
     MDB_dbi case_keys, holds, tombstones;    /* per-case keys; sweep.c */
     MDB_dbi settled, delivered; /* settled publishes, recipients that applied them; outcome.c */
-    MDB_dbi dead_body, withdrawn, unapplied;        /* refused bodies, withdrawals, late appliers */
+    MDB_dbi dead_body, withdrawn, unapplied; /* refused bodies, withdrawals, late appliers */
+    MDB_dbi import_jobs, import_ids; /* the latest import job, kept across restarts (import.c) */
     agency_poll_source_t poll[AGENCY_POLL_SOURCES]; /* agency_poll_add: the dashboard's */
     size_t n_poll;
     roster_t *roster;

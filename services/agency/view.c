@@ -9,6 +9,7 @@
  *   meta       "last_applied" | "sender_seq" | "local_seq" | "view_format" -> u64 BE
  *   outbox, outbox_ids, outbox_case, dead, settled, delivered, dead_body, withdrawn, unapplied
  *                                         the queued, refused and accepted publishes: outbox.h
+ *   import_jobs, import_ids               the latest intake import job and its events: import.c
  *   api_ids    msg_id(16) -> sender_seq(8)     msg_ids derived from API request keys (retries)
  *   events     local_seq(8) -> blind(16) enc_case(broker seq(8) hlen(4) header body)
  *                                                                  AD "events" || local_seq
@@ -43,11 +44,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const s_dbs[] = {
-    "meta",       "outbox",   "outbox_ids", "dead",      "events",      "applied",   "by_case",
-    "cases",      "identity", "quarantine", AUDIT_DB,    "outbox_case", "case_keys", "holds",
-    "tombstones", "api_ids",  "settled",    "delivered", "dead_body",   "withdrawn", "unapplied"
-};
+static const char *const s_dbs[] = { "meta",      "outbox",      "outbox_ids", "dead",
+                                     "events",    "applied",     "by_case",    "cases",
+                                     "identity",  "quarantine",  AUDIT_DB,     "outbox_case",
+                                     "case_keys", "holds",       "tombstones", "api_ids",
+                                     "settled",   "delivered",   "dead_body",  "withdrawn",
+                                     "unapplied", "import_jobs", "import_ids" };
 #define N_DBS (sizeof(s_dbs) / sizeof(s_dbs[0]))
 
 void agency_view_close(agency_t *self)
@@ -436,12 +438,15 @@ static int s_store_open(agency_t *self, int *err)
     self->store = store_open(self->data_dir, self->cfg.map_size, s_dbs, N_DBS, err);
     if (!self->store)
         return *err;
-    MDB_dbi *slots[] = { &self->meta,      &self->outbox,     &self->outbox_ids, &self->dead,
-                         &self->events,    &self->applied,    &self->by_case,    &self->cases,
-                         &self->identity,  &self->quarantine, &self->audit,      &self->outbox_case,
-                         &self->case_keys, &self->holds,      &self->tombstones, &self->api_ids,
-                         &self->settled,   &self->delivered,  &self->dead_body,  &self->withdrawn,
-                         &self->unapplied };
+    MDB_dbi *slots[] = { &self->meta,        &self->outbox,    &self->outbox_ids,
+                         &self->dead,        &self->events,    &self->applied,
+                         &self->by_case,     &self->cases,     &self->identity,
+                         &self->quarantine,  &self->audit,     &self->outbox_case,
+                         &self->case_keys,   &self->holds,     &self->tombstones,
+                         &self->api_ids,     &self->settled,   &self->delivered,
+                         &self->dead_body,   &self->withdrawn, &self->unapplied,
+                         &self->import_jobs, &self->import_ids };
+    _Static_assert(sizeof(slots) / sizeof(slots[0]) == N_DBS, "a slot for every database");
     for (size_t i = 0; i < N_DBS; i++)
         if ((*err = store_dbi(self->store, s_dbs[i], slots[i])) != 0)
             return *err;

@@ -7,6 +7,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,4 +311,63 @@ Test(import_job, a_large_import_keeps_the_dashboard_answering_and_imports_once)
     cr_assert_not_null(strstr(out, want), "%s", out);
     h_sleep_ms(500);
     cr_assert_eq(s_head(), head0 + rows, "the second import reached the broker");
+}
+
+Test(import_job, an_import_cut_short_by_a_crash_says_so_after_restart_and_a_rerun_completes_it)
+{
+    const unsigned rows = 6000;
+    school = h_agency_add(&env, S);
+    cr_assert_eq(h_agency_start(school, NULL), 0, "school did not start (log %s)", school->log);
+    char path[600], cmd[700], out[8192];
+    snprintf(path, sizeof(path), "%s/attendance.csv", env.dir);
+    s_write_file(path, rows);
+    uint64_t head0 = s_head();
+    snprintf(cmd, sizeof(cmd), "import %s --no-wait", path);
+    cr_assert_eq(h_cli(school, cmd, out, sizeof(out)), 0, "%s", out);
+    /* Killed as soon as some rows are queued and before all are. */
+    tn_client_t *c = s_client();
+    unsigned queued = 0;
+    for (int i = 0; i < 3000; i++) {
+        Tacnet__ApiReply *sr = NULL;
+        const Tacnet__ImportStatus *st = s_status(c, &sr);
+        int phase = st->phase;
+        queued = st->queued;
+        tn_client_reply_free(&sr);
+        cr_assert_neq(phase, TACNET__IMPORT_PHASE__IMPORT_DONE,
+                      "done before the kill: use more rows");
+        if (phase == TACNET__IMPORT_PHASE__IMPORT_QUEUEING && queued > 0)
+            break;
+        h_sleep_ms(2);
+    }
+    tn_client_destroy(&c);
+    cr_assert_gt(queued, 0, "never saw the job queueing");
+    h_agency_signal_wait(school, SIGKILL); /* its status is the signal */
+    cr_assert_eq(h_agency_start(school, NULL), 0, "log %s", school->log);
+    /* The restarted daemon says what became of the job, in words, with a stable code. */
+    int rc = h_cli(school, "import-status", out, sizeof(out));
+    cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
+    cr_assert_not_null(strstr(out, "E_INTR"), "%s", out);
+    cr_assert_not_null(strstr(out, "stopped while this import was queueing"), "%s", out);
+    /* Importing the file again queues the rest once: nothing sent twice. */
+    rc = h_cli(school, cmd, out, sizeof(out));
+    cr_assert_eq(rc, 0, "%s", out);
+    c = s_client();
+    for (int i = 0; i < 1200; i++) {
+        Tacnet__ApiReply *sr = NULL;
+        const Tacnet__ImportStatus *st = s_status(c, &sr);
+        int done = st->phase == TACNET__IMPORT_PHASE__IMPORT_DONE && st->unanswered == 0;
+        unsigned q = st->queued, d = st->duplicates;
+        tn_client_reply_free(&sr);
+        if (done) {
+            cr_assert_eq(q + d, rows, "queued %u + before %u", q, d);
+            cr_assert_gt(d, 0, "the rows queued before the crash were queued again");
+            break;
+        }
+        h_sleep_ms(100);
+    }
+    tn_client_destroy(&c);
+    uint64_t until = h_now_ms() + 60000;
+    while (s_head() < head0 + rows && h_now_ms() < until)
+        h_sleep_ms(200);
+    cr_assert_eq(s_head(), head0 + rows, "every row reaches the broker exactly once");
 }

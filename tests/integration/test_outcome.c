@@ -461,3 +461,29 @@ Test(outcome, an_accepted_event_a_recipient_has_not_applied_in_time_is_listed_in
     }
     cr_assert(gone, "still listed after social care applied it: %s", out);
 }
+
+Test(outcome, the_latest_import_and_its_broker_answers_survive_a_restart)
+{
+    h_agency_t *camhs = s_up(TACNET__AGENCY__CAMHS);
+    h_agency_t *school = s_up(S);
+    char out[8192];
+    cr_assert_eq(s_import(school, "school-attendance.csv", out, sizeof(out)), 0, "%s", out);
+    cr_assert_eq(s_import(school, "school-concerns.csv", out, sizeof(out)), 0, "%s", out);
+    /* Some of CAMHS's rows are refused: the restarted daemon must still say which. */
+    cr_assert_eq(s_import(camhs, "camhs-capa.csv", out, sizeof(out)), 1, "%s", out);
+    char before[8192];
+    h_cli(camhs, "import-status", before, sizeof(before));
+    const char *sum = strstr(before, "broker: ");
+    cr_assert_not_null(sum, "%s", before);
+    cr_assert_not_null(strstr(sum, " refused"), "%s", before);
+    cr_assert_eq(h_agency_signal_wait(camhs, SIGTERM), 0);
+    cr_assert_eq(h_agency_start(camhs, NULL), 0, "log %s", camhs->log);
+    h_cli(camhs, "import-status", out, sizeof(out));
+    cr_assert_not_null(strstr(out, "import job 1: done"), "the job was forgotten: %s", out);
+    const char *again = strstr(out, "broker: ");
+    cr_assert_not_null(again, "%s", out);
+    /* The same answers, recounted from the view, each refusal with its reason. */
+    size_t n = strcspn(sum, "\n");
+    cr_assert_eq(strncmp(sum, again, n), 0, "before: %.*s\nafter: %s", (int)n, sum, out);
+    cr_assert_not_null(strstr(out, "refused: E_NOTMEMBER"), "%s", out);
+}
