@@ -48,13 +48,17 @@ install -d -m 0755 /usr/share/tacnet /usr/share/tacnet/gazetteer /usr/share/doc/
 install -m 0644 "$here"/deploy/gazetteer/*.txt /usr/share/tacnet/gazetteer/
 install -m 0644 "$here/deploy/bank-holidays-england-wales.txt" /usr/share/tacnet/
 install -m 0644 "$here/README.md" /usr/share/doc/tacnet/
+id "tacnet-$name" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --home-dir "/var/lib/tacnet/$name" --shell /usr/sbin/nologin "tacnet-$name"
+# The config is the service's to read and nobody else's (0640 root:tacnet-NAME); state lives in
+# StateDirectory (0700) and the units run with UMask=0077, so no file of theirs is world-readable.
 if [[ ! -f "/etc/tacnet/$name.conf" ]]; then
-    install -m 0644 "$here/deploy/$conf" "/etc/tacnet/$name.conf"
+    install -m 0640 -o root -g "tacnet-$name" "$here/deploy/$conf" "/etc/tacnet/$name.conf"
     sed -i "s|^key = credential:.*|key = credential:$name.key|" "/etc/tacnet/$name.conf"
     echo "install.sh: wrote /etc/tacnet/$name.conf from deploy/$conf — review it"
 fi
-id "tacnet-$name" >/dev/null 2>&1 ||
-    useradd --system --no-create-home --home-dir "/var/lib/tacnet/$name" --shell /usr/sbin/nologin "tacnet-$name"
+chown "root:tacnet-$name" "/etc/tacnet/$name.conf"
+chmod 0640 "/etc/tacnet/$name.conf"
 chmod 0644 /etc/tacnet/roster.bin /etc/tacnet/root.pub
 
 install -m 0644 "$here/deploy/systemd/${unit/@$name/@}" /etc/systemd/system/

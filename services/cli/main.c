@@ -2,6 +2,7 @@
  * this only dispatches. Exit codes: 0 ok, 1 the command ran and refused or found a problem,
  * 2 usage or could not run (see README "The tacnet command"). */
 #include "cli.h"
+#include "proc.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,8 @@ static int s_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* Keys, rosters and backups it writes are never world-readable, whatever the caller's umask. */
+    proc_umask_private();
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
         if (argc >= 3 && strcmp(argv[2], "agency") == 0)
             return cli_agency_usage(stdout);
