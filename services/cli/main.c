@@ -25,7 +25,10 @@ static int s_usage(FILE *out)
         "  user add --agency NAME --initials XX --role "
         "practitioner|line_manager|dsl|lead_professional\n"
         "           [--password-file FILE]   (dashboard log-in; password prompted if no file)\n"
-        "  token add --agency NAME --system LABEL   (HTTP API token, printed once)\n"
+        "  user list|remove|unlock --agency NAME [--initials XX]\n"
+        "  token add --agency NAME --system LABEL [--days N]   (HTTP API token, printed once;\n"
+        "            valid N days, default 90)\n"
+        "  token list|revoke --agency NAME [--id ID]\n"
         "  --agency NAME [--socket PATH] [--json] AGENCY-COMMAND ...   (see tacnet help agency)\n");
     return 2;
 }
