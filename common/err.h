@@ -48,8 +48,9 @@
     X(CLOSED, -1120, "case is closed")                                                     \
     X(CLOCK, -1121, "created_at_ms outside the broker's clock window")                     \
     X(QUOTA, -1122, "agency over its publish quota: resend later, in order")               \
+    X(NOTAGENCY, -1123, "key belongs to no agency (the broker's own key is not a client)") \
     X(OPEN, -1200, "sealed body does not open (tampered or not for us)")                   \
-    X(BODYMISMATCH, -1201, "body msg_id or sender differs from the header")                \
+    X(BODYMISMATCH, -1201, "body msg_id, sender or event kind differs from the header")    \
     X(ROSTER, -1202, "roster missing, unsigned or signed by another root")                 \
     X(ROSTEROLD, -1203, "roster is older than the one in use")                             \
     X(TEXT, -1300, "free text contains identifying details")                               \

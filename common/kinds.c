@@ -16,3 +16,13 @@ int kinds_body_member(uint32_t kind, Tacnet__Body__EventCase *member)
         return TACNET_EKIND;
     }
 }
+
+int kinds_body_matches(uint32_t kind, const Tacnet__Body *body)
+{
+    Tacnet__Body__EventCase member;
+    if (!body)
+        return TACNET_EINVAL;
+    if (kinds_body_member(kind, &member) != 0 || body->event_case != member)
+        return TACNET_EBODYMISMATCH;
+    return 0;
+}

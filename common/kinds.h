@@ -63,4 +63,10 @@
  * KIND_UNKNOWN or a value that is not a kind. */
 int kinds_body_member(uint32_t kind, Tacnet__Body__EventCase *member);
 
+/* Whether BODY carries the event of header kind KIND (a `concern` header with an `assessment`
+ * body does not): what a recipient checks after opening, since the broker never sees the body
+ * and a sender's own daemon refuses such a publish before sealing it. Returns 0, or
+ * TACNET_EBODYMISMATCH (another member, none, or KIND not a kind); TACNET_EINVAL for NULL. */
+int kinds_body_matches(uint32_t kind, const Tacnet__Body *body);
+
 #endif

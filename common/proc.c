@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 void proc_daemon_setup(void (*on_stop)(int), void (*on_hup)(int))
 {
@@ -21,4 +22,11 @@ void proc_daemon_setup(void (*on_stop)(int), void (*on_hup)(int))
         sigaction(SIGHUP, &sa, NULL);
     }
     signal(SIGPIPE, SIG_IGN);
+    proc_umask_private();
+}
+
+void proc_umask_private(void)
+{
+    mode_t old = umask(0);
+    umask(old | S_IWGRP | S_IRWXO);
 }

@@ -75,6 +75,8 @@ maxv() { awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { print m + 0 }' "$stat
     row "slowest restart to ready (ms)" "$(maxv restart_ready_max_ms)"
     row "malformed inputs tried / accepted" "$(sum malformed_tried) / $(sum malformed_accepted)"
     row "attacks tried / accepted" "$(sum attacks_tried) / $(sum attacks_accepted)"
+    row "broker's own key as a client / let in (T14)" "$(sum broker_key_attempts) / $(sum broker_key_accepted)"
+    row "body of another kind / quarantined (T18)" "$(sum kind_mismatch_sent) / $(sum kind_mismatch_quarantined)"
     row "proxy connection cuts / stalls (T08)" "$(sum t08_proxy_cuts) / $(sum t08_proxy_stalls)"
     row "partitions / slowest marked down ms (T09)" "$(sum t09_partitions) / $(maxv t09_down_detect_max_ms)"
     row "non-delivery reports, long partition (T09)" "$(sum t09_non_delivery_reports)"

@@ -3,6 +3,9 @@
 # loopback (each its own process), play the scenario, print each agency's view, and keep
 # everything running until Ctrl-C, which stops all of them cleanly.
 set -euo pipefail
+# Nothing under the run directory is for other users: configs, logs and state are 0640 or
+# tighter, directories 0750 (the daemons narrow their own umask the same way).
+umask 027
 BIN=${1:-build/default/bin}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUN=${TACNET_RUN:-$ROOT/run}

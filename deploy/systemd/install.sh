@@ -42,13 +42,17 @@ chmod 0600 "/etc/tacnet/keys/$name.key"
 
 [[ -f "$here/build/default/lib/libtacnet-client.so.0" ]] || make -C "$here" client-shared
 "$here/scripts/install.sh" "$here/build/default" "" /usr/local 0
+id "tacnet-$name" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --home-dir "/var/lib/tacnet/$name" --shell /usr/sbin/nologin "tacnet-$name"
+# The config is the service's to read and nobody else's (0640 root:tacnet-NAME); state lives in
+# StateDirectory (0700) and the units run with UMask=0077, so no file of theirs is world-readable.
 if [[ ! -f "/etc/tacnet/$name.conf" ]]; then
-    install -m 0644 "$here/deploy/$conf" "/etc/tacnet/$name.conf"
+    install -m 0640 -o root -g "tacnet-$name" "$here/deploy/$conf" "/etc/tacnet/$name.conf"
     sed -i "s|^key = credential:.*|key = credential:$name.key|" "/etc/tacnet/$name.conf"
     echo "install.sh: wrote /etc/tacnet/$name.conf from deploy/$conf — review it"
 fi
-id "tacnet-$name" >/dev/null 2>&1 ||
-    useradd --system --no-create-home --home-dir "/var/lib/tacnet/$name" --shell /usr/sbin/nologin "tacnet-$name"
+chown "root:tacnet-$name" "/etc/tacnet/$name.conf"
+chmod 0640 "/etc/tacnet/$name.conf"
 chmod 0644 /etc/tacnet/roster.bin /etc/tacnet/root.pub
 
 systemctl daemon-reload

@@ -1,6 +1,7 @@
 /* accounts: the credential store — users, sessions, log-in failures and API tokens (see
  * accounts.h). */
 #include "accounts.h"
+#include "agency/tokens.h"
 #include "internal.h"
 #include "err.h"
 #include "names.h"
@@ -50,6 +51,8 @@ int agency_users_open(agency_t *self)
         rc = store_dbi_add(self->store, "logins", &self->logins);
     if (rc == 0)
         rc = store_dbi_add(self->store, "tokens", &self->tokens);
+    if (rc == 0)
+        rc = agency_tokens_migrate(self);
     return rc;
 }
 
@@ -116,6 +119,145 @@ int agency_user_add(agency_t *self, const uint8_t *initials, size_t len, uint32_
         return TACNET_EFIELD;
     user_put_t u = { self, initials, len, role, hash };
     return store_write(self->store, s_user_put, &u);
+}
+
+/* The user under the cursor's key K (value V) as a UserInfo in OUT, with its failures and
+ * lock-out from `logins` and its live sessions counted, as of NOW. */
+static void s_user_info_add(agency_t *self, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+                            uint64_t now, Tacnet__UserList *out)
+{
+    Tacnet__UserInfo *u = xcalloc(1, sizeof(*u));
+    tacnet__user_info__init(u);
+    u->initials.len = k->mv_size;
+    u->initials.data = xmalloc(k->mv_size);
+    memcpy(u->initials.data, k->mv_data, k->mv_size);
+    u->role = (Tacnet__Role)((const uint8_t *)v->mv_data)[0];
+    MDB_val l;
+    if (store_get(txn, self->logins, k->mv_data, k->mv_size, &l) == 0 && l.mv_size == 20) {
+        const uint8_t *p = l.mv_data;
+        u->has_failures = 1;
+        u->failures = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        uint64_t locked = store_u64_get(p + 12);
+        u->has_locked_until_ms = locked > now;
+        u->locked_until_ms = locked > now ? locked : 0;
+    }
+    MDB_cursor *cur;
+    MDB_val sk, sv;
+    u->has_sessions = 1;
+    if (mdb_cursor_open(txn, self->sessions, &cur) == 0) {
+        for (int op = MDB_FIRST; mdb_cursor_get(cur, &sk, &sv, op) == 0; op = MDB_NEXT) {
+            const uint8_t *p = sv.mv_data;
+            u->sessions += sv.mv_size == 46 && store_u64_get(p + 38) > now &&
+                           memcmp(p, k->mv_data, k->mv_size) == 0 &&
+                           (k->mv_size == 5 || !p[k->mv_size]);
+        }
+        mdb_cursor_close(cur);
+    }
+    out->users = xrealloc(out->users, (out->n_users + 1) * sizeof(*out->users));
+    out->users[out->n_users++] = u;
+}
+
+int agency_user_list(agency_t *self, Tacnet__UserList *out)
+{
+    agency_user_list_clear(out);
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    if (mdb_cursor_open(txn, self->users, &cur) != 0) {
+        mdb_txn_abort(txn);
+        return TACNET_ESTORE;
+    }
+    uint64_t now = clock_now_ms();
+    MDB_val k, v;
+    for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT)
+        if (k.mv_size >= 2 && k.mv_size <= 4 && v.mv_size >= 2)
+            s_user_info_add(self, txn, &k, &v, now, out);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return 0;
+}
+
+typedef struct {
+    agency_t *self;
+    const uint8_t *initials;
+    size_t len;
+    int remove; /* 1 remove, 0 unlock */
+    Tacnet__UserList *out;
+} user_change_t;
+
+/* Delete every session USER holds. */
+static int s_sessions_end(agency_t *self, MDB_txn *txn, const uint8_t *initials, size_t len)
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->sessions, &cur) != 0)
+        return TACNET_ESTORE;
+    MDB_val k, v;
+    int rc = 0;
+    for (int op = MDB_FIRST; rc == 0 && mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+        const uint8_t *p = v.mv_data;
+        if (v.mv_size == 46 && memcmp(p, initials, len) == 0 && (len == 5 || !p[len]))
+            rc = mdb_cursor_del(cur, 0) == 0 ? 0 : TACNET_ESTORE;
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+static int s_user_change(MDB_txn *txn, void *arg)
+{
+    user_change_t *c = arg;
+    agency_user_list_clear(c->out); /* store_write may run this again */
+    MDB_val k = { c->len, (void *)c->initials }, v;
+    int rc = store_get(txn, c->self->users, c->initials, c->len, &v);
+    if (rc != 0)
+        return rc;
+    s_user_info_add(c->self, txn, &k, &v, clock_now_ms(), c->out);
+    if (c->remove && (rc = store_del(txn, c->self->users, c->initials, c->len)) == 0)
+        rc = s_sessions_end(c->self, txn, c->initials, c->len);
+    if (rc == 0 && (rc = store_del(txn, c->self->logins, c->initials, c->len)) == TACNET_ENOTFOUND)
+        rc = 0;
+    char who[8];
+    snprintf(who, sizeof(who), "%.*s", (int)c->len, (const char *)c->initials);
+    if (rc == 0)
+        rc = agency_audit(c->self, txn, "api", c->remove ? "user.remove" : "user.unlock", who, "ok",
+                          0);
+    return rc;
+}
+
+static int s_user_change_run(agency_t *self, const uint8_t *initials, size_t len, int remove,
+                             Tacnet__UserList *out)
+{
+    if (!s_initials_ok((const char *)initials, len))
+        return TACNET_EINITIALS;
+    user_change_t c = { self, initials, len, remove, out };
+    int rc = store_write(self->store, s_user_change, &c);
+    if (rc != 0)
+        agency_user_list_clear(out);
+    return rc;
+}
+
+int agency_user_remove(agency_t *self, const uint8_t *initials, size_t len, Tacnet__UserList *out)
+{
+    return s_user_change_run(self, initials, len, 1, out);
+}
+
+int agency_user_unlock(agency_t *self, const uint8_t *initials, size_t len, Tacnet__UserList *out)
+{
+    return s_user_change_run(self, initials, len, 0, out);
+}
+
+void agency_user_list_clear(Tacnet__UserList *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->n_users; i++) {
+        free(list->users[i]->initials.data);
+        free(list->users[i]);
+    }
+    free(list->users);
+    list->users = NULL;
+    list->n_users = 0;
 }
 
 /* ------------------------------------------------------------------ log-in */
@@ -280,63 +422,4 @@ int agency_session_end(agency_t *self, const char *sid)
     if (s_secret_key(sid, d.key) != 0)
         return 0;
     return store_write(self->store, s_session_del, &d);
-}
-
-/* ------------------------------------------------------------------ tokens */
-
-typedef struct {
-    agency_t *self;
-    uint8_t key[32];
-    const char *system;
-} token_put_t;
-
-static int s_token_put(MDB_txn *txn, void *arg)
-{
-    token_put_t *t = arg;
-    size_t sl = strlen(t->system);
-    uint8_t v[8 + AGENCY_SYSTEM_CHARS];
-    store_u64_put(v, clock_now_ms());
-    memcpy(v + 8, t->system, sl + 1);
-    int rc = store_put(txn, t->self->tokens, t->key, 32, v, 8 + sl + 1, MDB_NOOVERWRITE);
-    if (rc == 0)
-        rc = agency_audit(t->self, txn, "api", "token.add", t->system, "ok", 0);
-    return rc;
-}
-
-int agency_token_add(agency_t *self, const char *system, char token[AGENCY_SECRET_HEX])
-{
-    size_t n = system ? strlen(system) : 0;
-    if (n == 0 || n >= AGENCY_SYSTEM_CHARS ||
-        strspn(system, "abcdefghijklmnopqrstuvwxyz"
-                       "0123456789_-") != n)
-        return TACNET_EFIELD;
-    uint8_t raw[32];
-    randombytes_buf(raw, sizeof(raw));
-    s_hex(raw, 32, token);
-    token_put_t t = { .self = self, .system = system };
-    crypto_generichash(t.key, 32, raw, sizeof(raw), NULL, 0);
-    sodium_memzero(raw, sizeof(raw));
-    int rc = store_write(self->store, s_token_put, &t);
-    if (rc != 0)
-        sodium_memzero(token, AGENCY_SECRET_HEX);
-    return rc;
-}
-
-int agency_token_check(agency_t *self, const char *token, char system[AGENCY_SYSTEM_CHARS])
-{
-    uint8_t key[32];
-    if (s_secret_key(token, key) != 0)
-        return TACNET_EAUTH;
-    MDB_txn *txn;
-    int rc = store_read_begin(self->store, &txn);
-    if (rc != 0)
-        return rc;
-    MDB_val v;
-    rc = store_get(txn, self->tokens, key, 32, &v);
-    if (rc == 0 && v.mv_size > 9 && v.mv_size <= 8 + AGENCY_SYSTEM_CHARS)
-        snprintf(system, AGENCY_SYSTEM_CHARS, "%s", (const char *)v.mv_data + 8);
-    else
-        rc = TACNET_EAUTH;
-    mdb_txn_abort(txn);
-    return rc == 0 ? 0 : TACNET_EAUTH;
 }

@@ -1,14 +1,16 @@
 /* accounts: the agency's credential store — the dashboard's users, their sessions and log-in
  * failures, and the API tokens of agency systems — kept in four databases of the agency daemon's
- * one LMDB environment (the daemon's loop is their only writer). The local API adds users and
- * tokens (`tacnet user add`, `tacnet token add`), the dashboard checks log-ins, sessions and
+ * one LMDB environment (the daemon's loop is their only writer). The local API adds, lists,
+ * removes and unlocks users and adds, lists and revokes tokens (`tacnet user|token ...`), the
+ * dashboard checks log-ins, sessions and
  * tokens, and the retention sweep reopens the databases after a compaction; what is web-facing
  * (the log-in page, cookies, CSRF checks) lives in services/dashboard.
  *
  *   users     initials(2-4)  -> role(1) Argon2id hash string ("$argon2id$...", NUL)
  *   sessions  BLAKE2b(sid)   -> initials[5] role(1) csrf(32) expires_ms(8)
  *   logins    initials(2-4)  -> failures(4) first_failure_ms(8) locked_until_ms(8)
- *   tokens    BLAKE2b(token) -> created_ms(8) system label (NUL)
+ *   tokens    BLAKE2b(token) -> created_ms(8) expires_ms(8) last_used_ms(8) system (NUL):
+ *             see tokens.h (expiry, listing, revocation)
  *
  * Session ids and tokens are 32 random bytes shown as hex; only their hashes are stored, so a
  * copy of the view does not let anyone in. A user is named in audit records by initials and
@@ -23,6 +25,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "api.pb-c.h"
 
 typedef struct agency agency_t;
 
@@ -62,13 +66,24 @@ int agency_session_get(agency_t *self, const char *sid, agency_session_t *out);
 /* End a session (log-out). Returns 0 or a storage error; an unknown id is not an error. */
 int agency_session_end(agency_t *self, const char *sid);
 
-/* Draw a token for SYSTEM (1-32 of [a-z0-9_-]), store its hash and write it (hex) to TOKEN.
- * Returns 0, TACNET_EFIELD (bad label) or a storage error (TOKEN is wiped then). Audited as
- * "token.add". */
-int agency_token_add(agency_t *self, const char *system, char token[AGENCY_SECRET_HEX]);
 
-/* Check a bearer token. Returns 0 with the system's label in SYSTEM, or TACNET_EAUTH. */
-int agency_token_check(agency_t *self, const char *token, char system[AGENCY_SYSTEM_CHARS]);
+/* Every user with its role, failures, lock-out and live sessions, in initials order, into OUT
+ * (the caller's, emptied first; its contents freed by agency_user_list_clear). Returns 0 or a
+ * storage error. */
+int agency_user_list(agency_t *self, Tacnet__UserList *out);
+
+/* Remove a user: its password, its failed log-ins and every session it holds, so it is logged
+ * out at once. OUT gets the user as it was. Returns 0, TACNET_EINITIALS, TACNET_ENOTFOUND or a
+ * storage error. Audited as "user.remove". */
+int agency_user_remove(agency_t *self, const uint8_t *initials, size_t len, Tacnet__UserList *out);
+
+/* Forget a user's failed log-ins, ending a lock-out. OUT gets the user as it was. Returns 0,
+ * TACNET_EINITIALS, TACNET_ENOTFOUND (no such user) or a storage error. Audited as
+ * "user.unlock". */
+int agency_user_unlock(agency_t *self, const uint8_t *initials, size_t len, Tacnet__UserList *out);
+
+/* Free what the three above put in LIST (not LIST itself). */
+void agency_user_list_clear(Tacnet__UserList *list);
 
 /* The roles a user may hold: "practitioner", "manager", "dsl", "lead" (the names written into
  * audit actors and shown on the dashboard); NULL for any other Role value. Static storage. */

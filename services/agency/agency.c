@@ -7,6 +7,7 @@
 #include "agency/vault.h"
 #include "err.h"
 #include "fault.h"
+#include "kinds.h"
 #include "log.h"
 #include "names.h"
 #include "verifier.h"
@@ -399,7 +400,7 @@ static void s_prepare_body(agency_t *self, prepared_t *p)
         p->code = TACNET_EBADMSG;
         return;
     }
-    if ((err = seal_body_matches(p->h, b)) != 0) {
+    if ((err = seal_body_matches(p->h, b)) != 0 || (err = kinds_body_matches(p->h->kind, b)) != 0) {
         p->code = err;
     } else if (p->h->sender != TACNET__AGENCY__BROKER) {
         /* Check again what the sender should have checked: a violator is not applied. */

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "agency/accounts.h"
+#include "agency/tokens.h"
 #include "api.pb-c.h"
 #include "casework/profile.h"
 #include "casework/retention.h"

@@ -4,7 +4,6 @@
 #include "agency/import.h"
 #include "agency/outcome.h"
 #include "agency/sweep.h"
-#include "agency/accounts.h"
 #include "err.h"
 #include "wire.h"
 
@@ -73,37 +72,15 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
         rc = agency_view_follow(self, req->follow->after_local_seq,
                                 req->follow->has_max ? req->follow->max : 0, reply->follow);
         break;
-    case TACNET__API_REQUEST__OP_ADD_USER: {
-        Tacnet__AddUserRequest *au = req->add_user;
-        rc =
-            agency_user_add(self, au->initials.data, au->initials.len, au->role, au->password_hash);
-        if (rc == TACNET_EENUM) {
-            agency_reply_error(reply, rc,
-                               "role must be practitioner, line_manager, dsl or lead_professional");
-            return;
-        }
-        if (rc == TACNET_EFIELD) {
-            agency_reply_error(reply, rc, "password_hash must be an Argon2id string");
-            return;
-        }
-        break;
-    }
-    case TACNET__API_REQUEST__OP_ADD_TOKEN: {
-        char token[AGENCY_SECRET_HEX];
-        if ((rc = agency_token_add(self, req->add_token->system, token)) == TACNET_EFIELD) {
-            agency_reply_error(reply, rc, "system must be 1 to 32 of a-z, 0-9, '_' and '-'");
-            return;
-        }
-        if (rc == 0) {
-            reply->token = xcalloc(1, sizeof(*reply->token));
-            tacnet__add_token_reply__init(reply->token);
-            reply->token->token = xstrdup(token);
-            reply->token->system = xstrdup(req->add_token->system);
-            reply->result_case = TACNET__API_REPLY__RESULT_TOKEN;
-            sodium_memzero(token, sizeof(token));
-        }
-        break;
-    }
+    case TACNET__API_REQUEST__OP_ADD_USER:
+    case TACNET__API_REQUEST__OP_ADD_TOKEN:
+    case TACNET__API_REQUEST__OP_LIST_TOKENS:
+    case TACNET__API_REQUEST__OP_REVOKE_TOKEN:
+    case TACNET__API_REQUEST__OP_LIST_USERS:
+    case TACNET__API_REQUEST__OP_REMOVE_USER:
+    case TACNET__API_REQUEST__OP_UNLOCK_USER:
+        agency_accounts_request(self, req, reply);
+        return;
     case TACNET__API_REQUEST__OP_HOLD:
         agency_hold_handle(self, req->hold, reply);
         return;

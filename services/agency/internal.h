@@ -127,6 +127,12 @@ void agency_api_handle(agency_t *self);
  * after a compaction reopened it). Returns 0 or a TACNET_E* code. */
 int agency_users_open(agency_t *self);
 
+/* accounts_api.c ---------------------------------------------------------- */
+
+/* Answer REQ when it adds, lists, removes or unlocks users or adds, lists or revokes tokens:
+ * fills REPLY (result or refusal) and returns 0; TACNET_ENOTFOUND for any other operation. */
+int agency_accounts_request(agency_t *self, const Tacnet__ApiRequest *req, Tacnet__ApiReply *reply);
+
 /* agency.c ---------------------------------------------------------------- */
 
 /* Send whatever the outbox holds beyond the send cursor, within the window. */

@@ -2,6 +2,7 @@
 #include "agency/reply.h"
 
 #include "agency/outcome.h"
+#include "agency/tokens.h"
 #include "err.h"
 
 #include <sodium.h>
@@ -113,6 +114,7 @@ static void s_token_free(Tacnet__AddTokenReply *t)
         free(t->token);
     }
     free(t->system);
+    free(t->id);
     free(t);
 }
 
@@ -166,6 +168,14 @@ void agency_reply_free(Tacnet__ApiReply *r)
     case TACNET__API_REPLY__RESULT_TOKEN:
         if (r->token)
             s_token_free(r->token);
+        break;
+    case TACNET__API_REPLY__RESULT_TOKENS:
+        agency_token_list_clear(r->tokens);
+        free(r->tokens);
+        break;
+    case TACNET__API_REPLY__RESULT_USERS:
+        agency_user_list_clear(r->users);
+        free(r->users);
         break;
     case TACNET__API_REPLY__RESULT_HOLDS:
         if (r->holds)

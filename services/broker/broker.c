@@ -188,8 +188,8 @@ static int s_bind_router(broker_t *self, char *why, size_t whylen)
     int one = 1, hb = (int)self->cfg.heartbeat_ms, hbt = (int)self->cfg.heartbeat_ms * 3;
     int64_t maxmsg = WIRE_MAX_MSG;
     int linger = 1000, hwm = 100000;
-    self->zap = zmq_socket(self->ctx, ZMQ_REP);
-    if (!self->zap || zmq_bind(self->zap, ZAP_ENDPOINT) != 0) {
+    int err = 0;
+    if (!(self->zap = zap_new(self->ctx, &err))) {
         snprintf(why, whylen, "cannot bind the ZAP handler: %s", zmq_strerror(zmq_errno()));
         return TACNET_EIO;
     }
@@ -375,7 +375,7 @@ int broker_run(broker_t *self)
     uint64_t next_tick = clock_mono_ms();
     while (!broker_stop_flag) {
         zmq_pollitem_t items[] = {
-            { self->zap, 0, ZMQ_POLLIN, 0 },
+            { zap_socket(self->zap), 0, ZMQ_POLLIN, 0 },
             { self->router, 0, ZMQ_POLLIN, 0 },
             { self->admin, 0, ZMQ_POLLIN, 0 },
         };
@@ -417,8 +417,7 @@ void broker_destroy(broker_t **self_p)
     broker_t *self = *self_p;
     if (self->router)
         zmq_close(self->router);
-    if (self->zap)
-        zmq_close(self->zap);
+    zap_destroy(&self->zap);
     if (self->admin)
         zmq_close(self->admin);
     if (self->ctx)

@@ -20,6 +20,7 @@
 #include "journal.h"
 #include "notice.h"
 #include "quota.h"
+#include "zap.h"
 
 #include "clock.h"
 #include "roster.h"
@@ -87,7 +88,8 @@ struct broker {
     broker_config_t cfg;
     char endpoint[256];
     char data_dir[4096];
-    void *ctx, *router, *zap, *admin;
+    void *ctx, *router, *admin;
+    zap_t *zap;
     journal_t *journal;
     roster_t *roster;
     struct stat roster_st; /* the roster file as last loaded (or last refused) */

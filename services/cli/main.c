@@ -2,6 +2,7 @@
  * this only dispatches. Exit codes: 0 ok, 1 the command ran and refused or found a problem,
  * 2 usage or could not run (see README "The tacnet command"). */
 #include "cli.h"
+#include "proc.h"
 #include "version.h"
 #include "wire.h"
 
@@ -26,13 +27,18 @@ static int s_usage(FILE *out)
         "  user add --agency NAME --initials XX --role "
         "practitioner|line_manager|dsl|lead_professional\n"
         "           [--password-file FILE]   (dashboard log-in; password prompted if no file)\n"
-        "  token add --agency NAME --system LABEL   (HTTP API token, printed once)\n"
+        "  user list|remove|unlock --agency NAME [--initials XX]\n"
+        "  token add --agency NAME --system LABEL [--days N]   (HTTP API token, printed once;\n"
+        "            valid N days, default 90)\n"
+        "  token list|revoke --agency NAME [--id ID]\n"
         "  --agency NAME [--socket PATH] [--json] AGENCY-COMMAND ...   (see tacnet help agency)\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
+    /* Keys, rosters and backups it writes are never world-readable, whatever the caller's umask. */
+    proc_umask_private();
     if (argc < 2)
         return s_usage(stderr);
     if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||

@@ -39,7 +39,7 @@ static int s_mkdir(const char *path)
         if (*p != '/')
             continue;
         *p = 0;
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        if (mkdir(buf, 0750) != 0 && errno != EEXIST)
             return TACNET_EIO;
         *p = '/';
     }
@@ -105,7 +105,7 @@ int provision_run(const provision_opts_t *o, FILE *err)
     sodium_bin2hex(hex, sizeof(hex), root->sign_pk, SEAL_KEY_BYTES);
     strcat(hex, "\n");
     snprintf(path, sizeof(path), "%s/root.pub", o->out_dir);
-    if ((rc = s_write_file(path, hex, strlen(hex), 0644)) != 0)
+    if ((rc = s_write_file(path, hex, strlen(hex), 0640)) != 0)
         goto fail_io;
 
     uint64_t now = clock_now_ms();
@@ -136,7 +136,7 @@ int provision_run(const provision_opts_t *o, FILE *err)
     if ((rc = roster_sign(&r, root, &signed_roster, &signed_len)) != 0)
         goto fail;
     snprintf(path, sizeof(path), "%s/roster.bin", o->out_dir);
-    if ((rc = s_write_file(path, signed_roster, signed_len, 0644)) != 0)
+    if ((rc = s_write_file(path, signed_roster, signed_len, 0640)) != 0)
         goto fail_io;
     fprintf(err,
             "tacnet provision: wrote %s/roster.bin (version 1, %zu nodes), keys in %s/keys, "
@@ -213,7 +213,7 @@ static int s_roster_edit(const char *dir, roster_edit_fn fn, void *arg, FILE *er
     if ((rc = roster_sign(r, root, &signed_roster, &signed_len)) != 0)
         goto fail;
     snprintf(path, sizeof(path), "%s/roster.bin", dir);
-    if ((rc = s_write_file(path, signed_roster, signed_len, 0644)) != 0) {
+    if ((rc = s_write_file(path, signed_roster, signed_len, 0640)) != 0) {
         fprintf(err, "tacnet provision: cannot write %s: %s\n", path, strerror(errno));
         goto fail;
     }

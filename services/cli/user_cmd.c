@@ -1,6 +1,9 @@
-/* user_cmd: `tacnet user add` and `tacnet token add`, the dashboard's users and the HTTP API's
- * tokens. The password is read from a prompt (echo off) or a file, never from argv, and hashed
- * here with Argon2id; only the hash reaches the daemon, which is the only writer of its users. */
+/* user_cmd: `tacnet user add|list|remove|unlock` and `tacnet token add|list|revoke`, the
+ * dashboard's users and the HTTP API's tokens. The password is read from a prompt (echo off) or a
+ * file, never from argv, and hashed here with Argon2id; only the hash reaches the daemon, which
+ * is the only writer of its users. A token is printed once, on stdout, its id and expiry on
+ * stderr; listings show ids, never tokens. Times are UTC.
+ */
 #include "cli.h"
 #include "client/client.h"
 #include "err.h"
@@ -12,13 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define USER_TIMEOUT_MS   10000
 #define USER_MIN_PASSWORD 10
 
 typedef struct {
-    const char *agency, *data_dir, *initials, *role, *password_file, *system;
+    const char *agency, *data_dir, *initials, *role, *password_file, *system, *days, *id;
 } user_opts_t;
 
 static int s_usage(void)
@@ -28,9 +32,14 @@ static int s_usage(void)
         "usage: tacnet user add --agency NAME --initials XX --role "
         "practitioner|line_manager|dsl|lead_professional\n"
         "                       [--password-file FILE] [--data-dir DIR]\n"
-        "       tacnet token add --agency NAME --system LABEL [--data-dir DIR]\n"
+        "       tacnet user list --agency NAME [--data-dir DIR]\n"
+        "       tacnet user remove|unlock --agency NAME --initials XX [--data-dir DIR]\n"
+        "       tacnet token add --agency NAME --system LABEL [--days N] [--data-dir DIR]\n"
+        "       tacnet token list --agency NAME [--data-dir DIR]\n"
+        "       tacnet token revoke --agency NAME --id ID [--data-dir DIR]\n"
         "  The password is prompted for (or read from the first line of FILE), never taken\n"
-        "  from the command line. The token is printed once; the daemon keeps only its hash.\n");
+        "  from the command line. A token is printed once (the daemon keeps only its hash) and\n"
+        "  is valid for N days (default 90, at most 3650); list shows its id, never the token.\n");
     return 2;
 }
 
@@ -50,6 +59,10 @@ static int s_parse(int argc, char **argv, user_opts_t *o)
             slot = &o->password_file;
         else if (strcmp(argv[i], "--system") == 0)
             slot = &o->system;
+        else if (strcmp(argv[i], "--days") == 0)
+            slot = &o->days;
+        else if (strcmp(argv[i], "--id") == 0)
+            slot = &o->id;
         if (!slot || i + 1 >= argc) {
             fprintf(stderr, "tacnet: unknown option or missing value: %s\n", argv[i]);
             return -1;
@@ -142,14 +155,32 @@ static const char *s_role_name(const char *role, Tacnet__Role *out)
     return names_enum(&tacnet__role__descriptor, v);
 }
 
-int cli_user_main(int argc, char **argv)
+/* "2026-12-02 14:05Z", or "-" for 0. */
+static const char *s_when(uint64_t ms, char buf[24])
 {
-    user_opts_t o = { 0 };
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (ms == 0 || !gmtime_r(&t, &tm) || strftime(buf, 24, "%Y-%m-%d %H:%MZ", &tm) == 0)
+        snprintf(buf, 24, "-");
+    return buf;
+}
+
+/* Send REQ to the daemon of O. Returns the exit status, with the reply in *REPLY on 0. */
+static int s_call(const user_opts_t *o, Tacnet__ApiRequest *req, Tacnet__ApiReply **reply)
+{
+    tn_client_t *c = s_client(o);
+    if (!c)
+        return 2;
+    int rc = tn_client_call(c, req, reply, USER_TIMEOUT_MS);
+    rc = s_finish(rc, *reply);
+    tn_client_destroy(&c);
+    return rc;
+}
+
+static int s_user_add(const user_opts_t *o)
+{
     Tacnet__Role role;
-    if (argc < 2 || strcmp(argv[1], "add") != 0 || s_parse(argc, argv, &o) != 0 || !o.agency ||
-        !o.initials || !o.role || o.system)
-        return s_usage();
-    if (!s_role_name(o.role, &role)) {
+    if (!s_role_name(o->role, &role)) {
         fprintf(stderr,
                 "tacnet: --role must be practitioner, line_manager, dsl or lead_professional\n");
         return 2;
@@ -158,7 +189,7 @@ int cli_user_main(int argc, char **argv)
         return 2;
     char *pw = sodium_malloc(256);
     char hash[crypto_pwhash_STRBYTES];
-    long n = pw ? s_read_password(&o, pw, 256) : -1;
+    long n = pw ? s_read_password(o, pw, 256) : -1;
     if (n < USER_MIN_PASSWORD) {
         fprintf(stderr, "tacnet: the password must be at least %d characters\n", USER_MIN_PASSWORD);
         sodium_free(pw);
@@ -171,50 +202,159 @@ int cli_user_main(int argc, char **argv)
         fprintf(stderr, "tacnet: could not hash the password (out of memory)\n");
         return 2;
     }
-    tn_client_t *c = s_client(&o);
-    if (!c)
-        return 2;
     Tacnet__AddUserRequest au = TACNET__ADD_USER_REQUEST__INIT;
-    au.initials.data = (uint8_t *)o.initials;
-    au.initials.len = strlen(o.initials);
+    au.initials.data = (uint8_t *)o->initials;
+    au.initials.len = strlen(o->initials);
     au.role = role;
     au.password_hash = hash;
     Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
     req.op_case = TACNET__API_REQUEST__OP_ADD_USER;
     req.add_user = &au;
     Tacnet__ApiReply *reply = NULL;
-    int rc = tn_client_call(c, &req, &reply, USER_TIMEOUT_MS);
-    rc = s_finish(rc, reply);
+    int rc = s_call(o, &req, &reply);
     if (rc == 0)
-        printf("user %s (%s) can now log in at the %s dashboard\n", o.initials, o.role, o.agency);
+        printf("user %s (%s) can now log in at the %s dashboard\n", o->initials, o->role,
+               o->agency);
     tn_client_reply_free(&reply);
-    tn_client_destroy(&c);
     sodium_memzero(hash, sizeof(hash));
+    return rc;
+}
+
+static void s_users_print(const Tacnet__UserList *l, const char *verb)
+{
+    char when[24];
+    if (!verb)
+        printf("%-8s %-18s %8s  %-17s %8s\n", "INITIALS", "ROLE", "FAILURES", "LOCKED UNTIL",
+               "SESSIONS");
+    for (size_t i = 0; l && i < l->n_users; i++) {
+        const Tacnet__UserInfo *u = l->users[i];
+        const char *role = names_enum(&tacnet__role__descriptor, (int)u->role);
+        if (verb) {
+            printf("%s user %.*s (%s)\n", verb, (int)u->initials.len,
+                   (const char *)u->initials.data, role ? role : "?");
+            continue;
+        }
+        printf("%-8.*s %-18s %8u  %-17s %8u\n", (int)u->initials.len,
+               (const char *)u->initials.data, role ? role : "?", u->failures,
+               s_when(u->has_locked_until_ms ? u->locked_until_ms : 0, when), u->sessions);
+    }
+}
+
+int cli_user_main(int argc, char **argv)
+{
+    user_opts_t o = { 0 };
+    const char *sub = argc >= 2 ? argv[1] : "";
+    int add = strcmp(sub, "add") == 0, list = strcmp(sub, "list") == 0;
+    int remove = strcmp(sub, "remove") == 0, unlock = strcmp(sub, "unlock") == 0;
+    if (!(add || list || remove || unlock) || s_parse(argc, argv, &o) != 0 || !o.agency ||
+        o.system || o.days || o.id || (add ? !o.initials || !o.role : !!o.role) ||
+        (!add && o.password_file) || (list ? !!o.initials : !o.initials))
+        return s_usage();
+    if (add)
+        return s_user_add(&o);
+    Tacnet__ListUsersRequest lu = TACNET__LIST_USERS_REQUEST__INIT;
+    Tacnet__UserRequest ur = TACNET__USER_REQUEST__INIT;
+    Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
+    if (list) {
+        req.op_case = TACNET__API_REQUEST__OP_LIST_USERS;
+        req.list_users = &lu;
+    } else {
+        ur.initials.data = (uint8_t *)o.initials;
+        ur.initials.len = strlen(o.initials);
+        req.op_case =
+            remove ? TACNET__API_REQUEST__OP_REMOVE_USER : TACNET__API_REQUEST__OP_UNLOCK_USER;
+        if (remove)
+            req.remove_user = &ur;
+        else
+            req.unlock_user = &ur;
+    }
+    Tacnet__ApiReply *reply = NULL;
+    int rc = s_call(&o, &req, &reply);
+    if (rc == 0)
+        s_users_print(reply->users, list ? NULL : remove ? "removed" : "unlocked");
+    tn_client_reply_free(&reply);
+    return rc;
+}
+
+static void s_tokens_print(const Tacnet__TokenList *l, const char *verb)
+{
+    char c[24], e[24], u[24];
+    if (!verb)
+        printf("%-12s  %-32s  %-17s  %-17s  %s\n", "ID", "SYSTEM", "CREATED", "EXPIRES",
+               "LAST USED");
+    uint64_t now = (uint64_t)time(NULL) * 1000;
+    for (size_t i = 0; l && i < l->n_tokens; i++) {
+        const Tacnet__TokenInfo *t = l->tokens[i];
+        if (verb)
+            printf("%s token %s (%s)\n", verb, t->id, t->system);
+        else
+            printf("%-12s  %-32s  %-17s  %-17s  %s%s\n", t->id, t->system, s_when(t->created_ms, c),
+                   s_when(t->expires_ms, e), s_when(t->has_last_used_ms ? t->last_used_ms : 0, u),
+                   t->expires_ms <= now ? "  expired" : "");
+    }
+}
+
+static int s_token_add(const user_opts_t *o)
+{
+    Tacnet__AddTokenRequest at = TACNET__ADD_TOKEN_REQUEST__INIT;
+    at.system = (char *)o->system;
+    if (o->days) {
+        char *end = NULL;
+        unsigned long d = strtoul(o->days, &end, 10);
+        if (!*o->days || *end || d < 1 || d > 3650) {
+            fprintf(stderr, "tacnet: --days must be 1 to 3650\n");
+            return 2;
+        }
+        at.has_days = 1;
+        at.days = (uint32_t)d;
+    }
+    Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
+    req.op_case = TACNET__API_REQUEST__OP_ADD_TOKEN;
+    req.add_token = &at;
+    Tacnet__ApiReply *reply = NULL;
+    int rc = s_call(o, &req, &reply);
+    if (rc == 0 && reply->token) {
+        char e[24];
+        printf("%s\n", reply->token->token);
+        fprintf(stderr,
+                "tacnet: token %s for %s, expires %s (shown once; the daemon keeps only "
+                "its hash)\n",
+                reply->token->id ? reply->token->id : "?", reply->token->system,
+                s_when(reply->token->has_expires_ms ? reply->token->expires_ms : 0, e));
+    }
+    if (reply && reply->token && reply->token->token)
+        sodium_memzero(reply->token->token, strlen(reply->token->token));
+    tn_client_reply_free(&reply);
     return rc;
 }
 
 int cli_token_main(int argc, char **argv)
 {
     user_opts_t o = { 0 };
-    if (argc < 2 || strcmp(argv[1], "add") != 0 || s_parse(argc, argv, &o) != 0 || !o.agency ||
-        !o.system || o.initials || o.role || o.password_file)
+    const char *sub = argc >= 2 ? argv[1] : "";
+    int add = strcmp(sub, "add") == 0, list = strcmp(sub, "list") == 0;
+    int revoke = strcmp(sub, "revoke") == 0;
+    if (!(add || list || revoke) || s_parse(argc, argv, &o) != 0 || !o.agency || o.initials ||
+        o.role || o.password_file || (add ? !o.system : o.system || o.days) ||
+        (revoke ? !o.id : !!o.id))
         return s_usage();
-    tn_client_t *c = s_client(&o);
-    if (!c)
-        return 2;
-    Tacnet__AddTokenRequest at = TACNET__ADD_TOKEN_REQUEST__INIT;
-    at.system = (char *)o.system;
+    if (add)
+        return s_token_add(&o);
+    Tacnet__ListTokensRequest lt = TACNET__LIST_TOKENS_REQUEST__INIT;
+    Tacnet__RevokeTokenRequest rt = TACNET__REVOKE_TOKEN_REQUEST__INIT;
     Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
-    req.op_case = TACNET__API_REQUEST__OP_ADD_TOKEN;
-    req.add_token = &at;
+    if (list) {
+        req.op_case = TACNET__API_REQUEST__OP_LIST_TOKENS;
+        req.list_tokens = &lt;
+    } else {
+        rt.id = (char *)o.id;
+        req.op_case = TACNET__API_REQUEST__OP_REVOKE_TOKEN;
+        req.revoke_token = &rt;
+    }
     Tacnet__ApiReply *reply = NULL;
-    int rc = tn_client_call(c, &req, &reply, USER_TIMEOUT_MS);
-    rc = s_finish(rc, reply);
-    if (rc == 0 && reply->token)
-        printf("%s\n", reply->token->token);
-    if (reply && reply->token && reply->token->token)
-        sodium_memzero(reply->token->token, strlen(reply->token->token));
+    int rc = s_call(&o, &req, &reply);
+    if (rc == 0)
+        s_tokens_print(reply->tokens, list ? NULL : "revoked");
     tn_client_reply_free(&reply);
-    tn_client_destroy(&c);
     return rc;
 }

@@ -15,8 +15,8 @@
 #include "client/client.h"
 #include "pbjson_fixture.h"
 
-#define S       TACNET__AGENCY__SCHOOL
-#define CASE    "LA7-2026-000321"
+#define S    TACNET__AGENCY__SCHOOL
+#define CASE "LA7-2026-000321"
 /* Three times the burst, at a quota low enough that even a loaded machine (each publish is a
  * synced commit) queues the events faster than the broker lets them in. */
 #define EVENTS  60

@@ -1159,3 +1159,154 @@ Test(rel_attack, t18_a_compromised_broker_cannot_make_a_daemon_apply_a_forgery)
     fprintf(stderr, "[rel] T18 recipient: %zu forged deliveries, %ld quarantined and audited\n", nw,
             q.n);
 }
+
+/* ---------------------------------------------------------------- the broker's own key (T14) */
+
+Test(rel_attack, t14_the_broker_s_own_key_is_refused_as_a_client)
+{
+    rel_seed_init("T14 broker key");
+    /* One good event first, so the journal exists and the connection is proven. */
+    h_client_t *good = h_connect(&env, CA);
+    h_pub_t p = { 0 };
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000970", 1);
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    cr_assert_eq(h_publish(good, &p, NULL), 0);
+    size_t blen;
+    uint8_t *before = h_data_mdb(&env, &blen);
+    /* Whoever holds the broker's key connects with it, as a client: it is in the roster (the
+     * broker signs its notices with it), but it is no agency's. */
+    h_client_t *b = h_connect_raw(&env, 2, env.keys[TACNET__AGENCY__BROKER], NULL);
+    int hello = h_hello(b, 0, 8, NULL);
+    cr_expect_eq(hello, TACNET_ETIMEOUT, "the broker's key got a WELCOME");
+    s_attack(hello == 0);
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000970", 2);
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    int sent =
+        wire_send(b->sock, NULL, 0, WIRE_PUBLISH, NULL, p.header, p.hlen, p.sealed, p.slen, p.sig);
+    int got = sent == 0 ? h_result(b, NULL, 1500, NULL, NULL) : TACNET_ETIMEOUT;
+    cr_expect_eq(got, TACNET_ETIMEOUT, "a publish on the broker's key got an answer (%s)",
+                 tacnet_errname(got));
+    s_attack(got == 0);
+    s_expect_same(before, blen, "the broker's key");
+    free(before);
+    /* Refused at the handshake with its code, and logged (once a minute per key however often
+     * libzmq retries). */
+    int logged = 0;
+    for (int i = 0; i < 50 && !logged; i++) {
+        logged = h_log_contains(&env, "E_NOTAGENCY");
+        if (!logged)
+            h_sleep_ms(100);
+    }
+    cr_expect(logged, "no E_NOTAGENCY refusal in the broker log");
+    cr_expect(h_log_contains(&env, "with the roster key of broker"),
+              "the refusal does not say whose key it was");
+    h_close(&b);
+    /* An agency's key still gets in and publishes. */
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000971", 3);
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    cr_assert_eq(h_publish(good, &p, NULL), 0, "an agency's publish failed after the attempt");
+    h_pub_free(&p);
+    rel_stat("broker_key_attempts", 1);
+    rel_stat("broker_key_accepted", hello == 0 || got == 0);
+    s_attack_stats();
+    fprintf(stderr, "[rel] T14 broker key: HELLO %s, PUBLISH %s, refusal logged %s\n",
+            tacnet_errname(hello), tacnet_errname(got), logged ? "yes" : "no");
+}
+
+/* ---------------------------------------------------------------- kind mismatch (T18) */
+
+/* Seal P as its own sender with BODY's event in place of the header kind's (msg_id and sender
+ * repeated, so only the kind differs). */
+static void s_seal_event(h_pub_t *p, Tacnet__Body *body)
+{
+    h_pub_free(p);
+    p->h.recipients = p->rcpt;
+    p->header = wire_pack(&p->h.base, &p->hlen);
+    body->msg_id = (ProtobufCBinaryData){ 16, p->msg_id };
+    body->has_msg_id = 1;
+    body->sender = p->h.sender;
+    body->has_sender = 1;
+    size_t blen = protobuf_c_message_get_packed_size(&body->base);
+    uint8_t *b = malloc(blen + 1);
+    protobuf_c_message_pack(&body->base, b);
+    seal_recipient_t r[8];
+    uint64_t now = (uint64_t)time(NULL) * 1000;
+    for (size_t i = 0; i < p->h.n_recipients; i++) {
+        int err = 0;
+        const Tacnet__NodeKey *k = roster_key_find(env.roster, p->h.recipients[i], 1, now, &err);
+        cr_assert_not_null(k);
+        r[i].agency = (uint32_t)p->h.recipients[i];
+        r[i].key_id = k->key_id;
+        memcpy(r[i].seal_pk, k->seal_pk.data, SEAL_KEY_BYTES);
+    }
+    cr_assert_eq(seal_event(env.seal[p->h.sender], p->header, p->hlen, b, blen, r,
+                            p->h.n_recipients, &p->sealed, &p->slen, p->sig),
+                 0);
+    free(b);
+}
+
+Test(rel_attack, t18_a_body_of_another_kind_is_quarantined_by_the_recipient)
+{
+    rel_seed_init("T18 kind");
+    h_agency_t *school = h_agency_add(&env, SCH);
+    cr_assert_eq(h_agency_start(school, NULL), 0, "the school daemon did not start");
+    /* CAMHS (a client holding its key, not its daemon, which would refuse to seal this) opens a
+     * case with a referral to the school. */
+    const char *ref = "LA7-2026-000980";
+    const uint32_t both[2] = { CA, SCH };
+    h_client_t *c = h_connect(&env, CA);
+    h_pub_t p = { 0 };
+    uint64_t sseq = 1;
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__REFERRAL, ref, sseq++);
+    p.h.has_subject_agency = 1, p.h.subject_agency = SCH;
+    h_pub_rcpt(&p, 2, both);
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    cr_assert_eq(h_publish(c, &p, NULL), 0);
+    /* Header `concern`, body `assessment`; then header `concern`, body with no event. The broker
+     * cannot see the body, so it accepts both. */
+    Tacnet__Assessment assessment = TACNET__ASSESSMENT__INIT;
+    assessment.has_level_of_need = 1, assessment.level_of_need = 4;
+    Tacnet__Body forged[2] = { TACNET__BODY__INIT, TACNET__BODY__INIT };
+    forged[0].event_case = TACNET__BODY__EVENT_ASSESSMENT;
+    forged[0].assessment = &assessment;
+    for (int i = 0; i < 2; i++) {
+        h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+        h_pub_rcpt(&p, 2, both);
+        s_seal_event(&p, &forged[i]);
+        int got = h_publish(c, &p, NULL);
+        cr_assert_eq(got, 0, "the broker refused forgery %d: %s", i, tacnet_errname(got));
+    }
+    /* A genuine concern after them still applies. */
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, ref, sseq++);
+    h_pub_rcpt(&p, 2, both);
+    h_pub_seal(&env, &p, CA, NULL, NULL, 0);
+    cr_assert_eq(h_publish(c, &p, NULL), 0);
+    h_pub_free(&p);
+    uint8_t digest[32];
+    size_t n = 0;
+    for (int i = 0; i < 100 && n < 2; i++) {
+        s_view_digest(school, digest, &n);
+        if (n < 2)
+            h_sleep_ms(100);
+    }
+    cr_expect_eq(n, 2,
+                 "the school's view holds %zu entries, want the referral and the genuine "
+                 "concern",
+                 n);
+    cr_assert_eq(h_agency_signal_wait(school, SIGTERM), 0);
+    quarantine_count_t q = s_quarantined(school->data);
+    cr_expect_eq(q.n, 2, "%ld quarantine audit records for 2 forgeries", q.n);
+    long right = 0;
+    for (long i = 0; i < q.n; i++) {
+        right += q.codes[i] == TACNET_EBODYMISMATCH;
+        cr_expect_eq(q.codes[i], TACNET_EBODYMISMATCH, "forgery %ld quarantined as %s", i,
+                     tacnet_errname(q.codes[i]));
+    }
+    s_attack(n > 2);
+    s_attack(n > 2);
+    rel_stat("kind_mismatch_sent", 2);
+    rel_stat("kind_mismatch_quarantined", right);
+    s_attack_stats();
+    fprintf(stderr, "[rel] T18 kind: 2 bodies of another kind, %ld quarantined E_BODYMISMATCH\n",
+            right);
+}

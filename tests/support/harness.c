@@ -20,6 +20,7 @@
 
 #include "cli/provision.h"
 #include "err.h"
+#include "kinds.h"
 #include "names.h"
 #include "events.pb-c.h"
 #include "roster.pb-c.h"
@@ -100,9 +101,20 @@ static int h_rm_one(const char *path, const struct stat *st, int flag, struct FT
     return remove(path) == 0 ? 0 : 0;
 }
 
+/* Open PATH for writing, created owner-only as scripts/run-local.sh and the systemd units leave
+ * configs and logs, whatever the test's umask. */
+static FILE *h_fopen_private(const char *path, const char *mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | (mode[0] == 'a' ? O_APPEND : O_TRUNC), 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, mode) : NULL;
+    if (!f && fd >= 0)
+        close(fd);
+    return f;
+}
+
 void h_config_write(h_env_t *e, const char *extra)
 {
-    FILE *f = fopen(e->conf, "w");
+    FILE *f = h_fopen_private(e->conf, "w");
     CHECK(f != NULL, "cannot write %s", e->conf);
     fprintf(f,
             "[broker]\nbind = tcp://127.0.0.1:*\ndata_dir = %s\nroster = %s/roster.bin\n"
@@ -133,7 +145,7 @@ void h_setup(h_env_t *e, const char *extra)
     else
         snprintf(escalation, sizeof(escalation), "%s/deploy/escalation.conf", h_src());
     snprintf(plog, sizeof(plog), "%s/provision.log", e->dir);
-    FILE *pl = fopen(plog, "w");
+    FILE *pl = h_fopen_private(plog, "w");
     CHECK(pl != NULL);
     provision_opts_t o = { .out_dir = e->pdir,
                            .sharing_path = sharing,
@@ -487,9 +499,24 @@ void h_pub_seal(h_env_t *e, h_pub_t *p, uint32_t signer, const char *summary, co
     concern.summary = (char *)(summary ? summary : "Synthetic test concern.");
     body.event_case = TACNET__BODY__EVENT_CONCERN;
     body.concern = &concern;
+    /* Any other kind gets an empty event of its own member, as a recipient wants it (a header
+     * kind that is no kind, for the broker to refuse, keeps the concern). */
+    Tacnet__Body__EventCase member;
+    ProtobufCMessage *ev = NULL;
+    if (p->h.kind != TACNET__EVENT_KIND__CONCERN && kinds_body_member(p->h.kind, &member) == 0) {
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field(&tacnet__body__descriptor, (unsigned)member);
+        CHECK(f != NULL);
+        const ProtobufCMessageDescriptor *d = f->descriptor;
+        ev = calloc(1, d->sizeof_message);
+        protobuf_c_message_init(d, ev);
+        body.event_case = member;
+        memcpy((uint8_t *)&body + f->offset, &ev, sizeof(ev));
+    }
     size_t blen = protobuf_c_message_get_packed_size(&body.base);
     uint8_t *b = malloc(blen + 1);
     protobuf_c_message_pack(&body.base, b);
+    free(ev);
 
     seal_recipient_t r[8];
     size_t n = wrap ? n_wrap : p->h.n_recipients;
@@ -734,7 +761,7 @@ void h_roster_revoke(h_env_t *e, uint32_t agency, uint32_t version)
     tacnet__roster__free_unpacked(r, NULL);
     tacnet__signed_roster__free_unpacked(sr, NULL);
     snprintf(tmp, sizeof(tmp), "%s/roster.bin.new", e->pdir);
-    f = fopen(tmp, "wb");
+    f = h_fopen_private(tmp, "wb");
     CHECK(f != NULL);
     CHECK(fwrite(out, 1, outlen, f) == outlen);
     fclose(f);
@@ -779,7 +806,7 @@ h_agency_t *h_agency_add(h_env_t *e, uint32_t agency)
     snprintf(a->conf, sizeof(a->conf), "%s/%s.conf", e->dir, name);
     snprintf(a->log, sizeof(a->log), "%s/%s.log", e->dir, name);
     CHECK(mkdir(a->data, 0700) == 0, "mkdir %s", a->data);
-    FILE *f = fopen(a->conf, "w");
+    FILE *f = h_fopen_private(a->conf, "w");
     CHECK(f != NULL);
     fprintf(f,
             "[agency]\ndata_dir = %s\nbroker_endpoint_file = %s/endpoint\nroster = %s/roster.bin\n"

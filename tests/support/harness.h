@@ -122,8 +122,9 @@ void h_pub_init(h_pub_t *p, uint32_t sender, Tacnet__EventKind kind, const char 
                 uint64_t sender_seq);
 /* Set the header's recipients (N agencies). */
 void h_pub_rcpt(h_pub_t *p, size_t n, const uint32_t *agencies);
-/* Pack the header, build a body repeating msg_id and sender with SUMMARY in a concern, and seal
- * it as SIGNER for WRAP (N agencies; NULL: the header's recipients). Asserts on failure. */
+/* Pack the header, build a body repeating msg_id and sender with SUMMARY in a concern (any other
+ * header kind: an empty event of that kind's own), and seal it as SIGNER for WRAP (N agencies;
+ * NULL: the header's recipients). Asserts on failure. */
 void h_pub_seal(h_env_t *e, h_pub_t *p, uint32_t signer, const char *summary, const uint32_t *wrap,
                 size_t n_wrap);
 /* Free the packed frames of P. */

@@ -67,3 +67,26 @@ Test(kinds, an_unknown_kind_has_no_body_member)
     cr_assert_eq(kinds_body_member(1000, &member), TACNET_EKIND);
     cr_assert_eq(member, TACNET__BODY__EVENT__NOT_SET);
 }
+
+Test(kinds, a_body_of_another_kind_does_not_match_its_header)
+{
+    Tacnet__Body b = TACNET__BODY__INIT;
+    Tacnet__Concern concern = TACNET__CONCERN__INIT;
+    Tacnet__Assessment assessment = TACNET__ASSESSMENT__INIT;
+    b.event_case = TACNET__BODY__EVENT_CONCERN;
+    b.concern = &concern;
+    cr_assert_eq(kinds_body_matches(TACNET__EVENT_KIND__CONCERN, &b), 0);
+    cr_assert_eq(kinds_body_matches(TACNET__EVENT_KIND__ASSESSMENT, &b), TACNET_EBODYMISMATCH);
+    cr_assert_eq(kinds_body_matches(TACNET__EVENT_KIND__KIND_UNKNOWN, &b), TACNET_EBODYMISMATCH);
+    cr_assert_eq(kinds_body_matches(1000, &b), TACNET_EBODYMISMATCH);
+    b.event_case = TACNET__BODY__EVENT_ASSESSMENT;
+    b.concern = NULL;
+    b.assessment = &assessment;
+    cr_assert_eq(kinds_body_matches(TACNET__EVENT_KIND__CONCERN, &b), TACNET_EBODYMISMATCH);
+    cr_assert_eq(kinds_body_matches(TACNET__EVENT_KIND__ASSESSMENT, &b), 0);
+    /* A body with no event at all. */
+    b.event_case = TACNET__BODY__EVENT__NOT_SET;
+    b.assessment = NULL;
+    cr_assert_eq(kinds_body_matches(TACNET__EVENT_KIND__CONCERN, &b), TACNET_EBODYMISMATCH);
+    cr_assert_eq(kinds_body_matches(TACNET__EVENT_KIND__CONCERN, NULL), TACNET_EINVAL);
+}
