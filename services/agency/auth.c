@@ -60,6 +60,7 @@ int agency_auth_token(agency_t *self, const throttle_source_t *src, const char *
 /* ------------------------------------------------------------------ reports */
 
 typedef struct {
+    agency_t *self;
     throttle_report_t *r;
     size_t n, cap;
 } reports_t;
@@ -76,12 +77,12 @@ static void s_collect(void *arg, const throttle_report_t *r)
 
 static int s_reports_write(MDB_txn *txn, void *arg)
 {
-    agency_t *self = ((void **)arg)[0];
-    const reports_t *rs = ((void **)arg)[1];
+    const reports_t *rs = arg;
+    agency_t *self = rs->self;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < rs->n; i++) {
         const throttle_report_t *r = &rs->r[i];
-        char src[THROTTLE_ADDR], object[THROTTLE_ADDR + THROTTLE_ACCOUNT + 1], outcome[64];
+        char src[THROTTLE_ADDR], object[THROTTLE_ADDR + 48];
         throttle_source_t zero;
         memset(&zero, 0, sizeof(zero));
         if (memcmp(&r->source, &zero, sizeof(zero)) == 0)
@@ -89,9 +90,10 @@ static int s_reports_write(MDB_txn *txn, void *arg)
         else
             throttle_source_str(&r->source, src);
         if (r->what == THROTTLE_SUMMARY) {
-            snprintf(outcome, sizeof(outcome), "failed %llu, refused %llu",
+            snprintf(object, sizeof(object), "%s failed=%llu refused=%llu", src,
                      (unsigned long long)r->failures, (unsigned long long)r->refused);
-            rc = agency_audit(self, txn, "auth", "auth.failures", src, outcome, TACNET_EAUTH);
+            rc = agency_audit(self, txn, "auth", "auth.failures", object, "refused",
+                              TACNET_EAUTH);
         } else if (r->known) { /* an unknown account's lock-out is in the summary only */
             snprintf(object, sizeof(object), "%s@%s", r->account, src);
             rc = agency_audit(self, txn, "auth", "login.locked", object, "locked",
@@ -105,13 +107,9 @@ int agency_auth_sweep(agency_t *self)
 {
     if (!self->auth)
         return 0;
-    reports_t rs = { 0 };
+    reports_t rs = { .self = self };
     throttle_sweep(self->auth, clock_mono_ms(), s_collect, &rs);
-    int rc = 0;
-    if (rs.n) {
-        void *arg[2] = { self, &rs };
-        rc = store_write(self->store, s_reports_write, arg);
-    }
+    int rc = rs.n ? store_write(self->store, s_reports_write, &rs) : 0;
     free(rs.r);
     return rc;
 }
