@@ -15,6 +15,8 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -40,6 +42,7 @@
 static h_env_t env;
 static h_agency_t *school;
 static int port;
+static char base_conf[8192]; /* the school's config before its [http] section */
 
 static void s_down(void)
 {
@@ -63,17 +66,28 @@ static int s_free_port(void)
     return ntohs(sa.sin_port);
 }
 
+/* Write the school's config with EXTRA in its [http] section (on a fresh port). */
+static void s_http_conf(const char *extra)
+{
+    port = s_free_port();
+    FILE *f = fopen(school->conf, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "%s[http]\nport = %d\n%s", base_conf, port, extra ? extra : "");
+    fclose(f);
+}
+
 /* The broker and a school daemon serving HTTP with EXTRA in its [http] section. */
 static void s_up(const char *extra)
 {
     h_setup(&env, NULL);
     cr_assert_eq(h_broker_start(&env, NULL), 0);
     school = h_agency_add(&env, S);
-    port = s_free_port();
-    FILE *f = fopen(school->conf, "a");
+    FILE *f = fopen(school->conf, "r");
     cr_assert_not_null(f);
-    fprintf(f, "[http]\nport = %d\n%s", port, extra ? extra : "");
+    size_t n = fread(base_conf, 1, sizeof(base_conf) - 1, f);
+    base_conf[n] = 0;
     fclose(f);
+    s_http_conf(extra);
     cr_assert_eq(h_agency_start(school, NULL), 0, "the school did not start (log %s)",
                  school->log);
 }
@@ -253,6 +267,9 @@ static int s_hc_read(hc_t *c, char *out, size_t cap)
     }
 }
 
+/* The Host s_http names (NULL: 127.0.0.1). */
+static const char *s_host;
+
 /* One request on a fresh connection from SRC. */
 static int s_http(const char *src, const char *method, const char *path, const char *headers,
                   const char *body, char *out, size_t cap)
@@ -261,9 +278,9 @@ static int s_http(const char *src, const char *method, const char *path, const c
     s_hc_open(&c, src);
     char req[4096];
     int n = snprintf(req, sizeof(req),
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n%s"
+                     "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n%s"
                      "%sContent-Length: %zu\r\n\r\n%s",
-                     method, path, port, headers ? headers : "",
+                     method, path, s_host ? s_host : "127.0.0.1", port, headers ? headers : "",
                      body ? "Content-Type: application/x-www-form-urlencoded\r\n" : "",
                      body ? strlen(body) : 0, body ? body : "");
     cr_assert(n > 0 && (size_t)n < sizeof(req));
@@ -593,4 +610,140 @@ Test(rel_web, t28_slow_clients_from_one_source_leave_room_for_others)
     int st = 0;
     cr_expect_lt(s_login_page_ms("127.0.0.6", &st), 1000, "the slow source, once gone, is served");
     cr_expect_eq(st, 200);
+}
+
+/* ------------------------------------------------------------------ T29 */
+
+Test(rel_web, t29_login_csrf_cross_origin_posts_and_foreign_hosts_are_refused)
+{
+    rel_seed_init("T29 csrf");
+    s_up(NULL);
+    s_add_user("CS", 0);
+    static char page[65536];
+    char tok[65], fake[65], origin[128];
+    int tried = 0, accepted = 0, st;
+    /* A log-in token the attacker made up and planted in the victim's cookie jar. */
+    for (int i = 0; i < 64; i++)
+        fake[i] = "0123456789abcdef"[rel_rand() % 16];
+    fake[64] = 0;
+    st = s_login("127.0.0.10", fake, "CS", PASSWORD, NULL, page, sizeof(page));
+    tried++, accepted += st == 303;
+    cr_expect_eq(st, 403, "a made-up log-in token got %d", st);
+    cr_expect(strstr(page, "E_CSRF"));
+    /* A real token with its time changed. */
+    s_login_token("127.0.0.10", tok);
+    char bent[65];
+    memcpy(bent, tok, 65);
+    bent[15] = bent[15] == '0' ? '1' : '0';
+    st = s_login("127.0.0.10", bent, "CS", PASSWORD, NULL, page, sizeof(page));
+    tried++, accepted += st == 303;
+    cr_expect_eq(st, 403, "a re-timed log-in token got %d", st);
+    /* A real token posted from another site's page. */
+    st = s_login("127.0.0.10", tok, "CS", PASSWORD, "Origin: http://evil.example\r\n", page,
+                 sizeof(page));
+    tried++, accepted += st == 303;
+    cr_expect_eq(st, 403, "a cross-origin log-in got %d", st);
+    cr_expect(strstr(page, "E_FORBIDDEN") && strstr(page, "evil.example"), "%s", page);
+    st = s_login("127.0.0.10", tok, "CS", PASSWORD, "Sec-Fetch-Site: cross-site\r\n", page,
+                 sizeof(page));
+    tried++, accepted += st == 303;
+    cr_expect_eq(st, 403, "a cross-site log-in without Origin got %d", st);
+    /* Another name for this address (DNS rebinding). */
+    s_host = "evil.example";
+    st = s_http("127.0.0.10", "GET", "/login", NULL, NULL, page, sizeof(page));
+    s_host = NULL;
+    tried++, accepted += st == 200;
+    cr_expect_eq(st, 421, "a foreign Host got %d", st);
+    /* The same log-in from this origin works, and its cookie is not Secure over plain HTTP. */
+    snprintf(origin, sizeof(origin), "Origin: http://127.0.0.1:%d\r\n", port);
+    st = s_login("127.0.0.10", tok, "CS", PASSWORD, origin, page, sizeof(page));
+    cr_expect_eq(st, 303, "a same-origin log-in got %d", st);
+    cr_expect(strstr(page, "tn_session_school=") && !strstr(page, "Secure"), "%s", page);
+    fprintf(stderr, "[rel] T29: %d log-in CSRF, cross-origin and foreign-Host attempts, %d "
+                    "accepted; a same-origin log-in works\n",
+            tried, accepted);
+    rel_stat("attacks_tried", tried);
+    rel_stat("attacks_accepted", accepted);
+}
+
+/* Start the school and expect it to refuse to (it may open its API socket before it reads
+ * [http]), naming WHY in its log. */
+static int s_start_refused(const char *why)
+{
+    int rc = h_agency_start(school, NULL);
+    if (rc == 0) {
+        int st = h_agency_wait_exit(school, 10000);
+        if (st < 0) {
+            h_agency_signal_wait(school, SIGKILL);
+            return 0;
+        }
+        rc = 1000 + (WIFEXITED(st) ? WEXITSTATUS(st) : 128);
+    }
+    return rc > 1000 && h_file_contains(school->log, why);
+}
+
+/* Run CMD (through the shell); its exit status. */
+static int s_sh(const char *cmd)
+{
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+Test(rel_web, t29_https_in_the_daemon_and_no_plain_http_beyond_loopback)
+{
+    rel_seed_init("T29 tls");
+    if (s_sh("command -v openssl >/dev/null && command -v curl >/dev/null") != 0) {
+        rel_skip("T29 tls", "openssl or curl missing (scripts/deps.sh reliability)");
+        return;
+    }
+    s_up(NULL);
+    char cert[600], key[600], cmd[2048], extra[1400];
+    snprintf(cert, sizeof(cert), "%s/dash-cert.pem", env.dir);
+    snprintf(key, sizeof(key), "%s/dash-key.pem", env.dir);
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+             "-subj /CN=localhost -keyout '%s' -out '%s' 2>/dev/null && chmod 600 '%s'",
+             key, cert, key);
+    cr_assert_eq(s_sh(cmd), 0, "openssl could not make a test certificate");
+    cr_assert_eq(h_agency_signal_wait(school, SIGTERM) & 0x7f, 0);
+    /* HTTPS: the log-in page over TLS, its cookie Secure; plain HTTP on that port gets nothing. */
+    snprintf(extra, sizeof(extra), "cert = %s\nkey = %s\n", cert, key);
+    s_http_conf(extra);
+    cr_assert_eq(h_agency_start(school, NULL), 0, "no start with cert and key (log %s)",
+                 school->log);
+    char out[600];
+    snprintf(out, sizeof(out), "%s/curl.txt", env.dir);
+    snprintf(cmd, sizeof(cmd),
+             "curl -sk --max-time 10 -D '%s' -o /dev/null https://127.0.0.1:%d/login", out, port);
+    cr_expect_eq(s_sh(cmd), 0, "curl over HTTPS failed");
+    int https_ok = h_file_contains(out, "HTTP/1.1 200") && h_file_contains(out, "; Secure");
+    cr_expect(https_ok, "no 200 with a Secure cookie over HTTPS");
+    static char page[65536];
+    int plain = s_http("127.0.0.11", "GET", "/login", NULL, NULL, page, sizeof(page));
+    cr_expect_neq(plain, 200, "plain HTTP was served on the HTTPS port");
+    cr_assert_eq(h_agency_signal_wait(school, SIGTERM) & 0x7f, 0);
+    /* A key file others can read is refused. */
+    snprintf(cmd, sizeof(cmd), "chmod 644 '%s'", key);
+    cr_assert_eq(s_sh(cmd), 0);
+    s_http_conf(extra);
+    int key_refused = s_start_refused("readable by others");
+    cr_expect(key_refused, "a world-readable key was accepted");
+    /* Plain HTTP beyond loopback is refused, unless a TLS proxy is said to be in front. */
+    s_http_conf("listen = 0.0.0.0\n");
+    int plain_refused = s_start_refused("beyond loopback without TLS");
+    cr_expect(plain_refused, "plain HTTP on 0.0.0.0 was accepted");
+    s_http_conf("listen = 0.0.0.0\nbehind_tls_proxy = true\nhosts = tacnet.example, 127.0.0.1\n");
+    cr_assert_eq(h_agency_start(school, NULL), 0, "no start behind a TLS proxy (log %s)",
+                 school->log);
+    char tok[65];
+    s_login_token("127.0.0.12", tok);
+    cr_expect_eq(s_http("127.0.0.12", "GET", "/login", NULL, NULL, page, sizeof(page)), 200);
+    cr_expect(strstr(page, "; Secure"), "no Secure cookie behind a TLS proxy");
+    fprintf(stderr,
+            "[rel] T29: HTTPS with a Secure cookie %s; plain HTTP on its port %d; "
+            "world-readable key %s; plain HTTP beyond loopback %s\n",
+            https_ok ? "ok" : "FAILED", plain, key_refused ? "refused" : "ACCEPTED",
+            plain_refused ? "refused" : "ACCEPTED");
+    rel_stat("attacks_tried", 3);
+    rel_stat("attacks_accepted", (plain == 200) + !key_refused + !plain_refused);
 }
