@@ -143,6 +143,12 @@ dashboard_guard_t *dashboard_guard_new(const dashboard_config_t *cfg, int *err, 
                                        size_t whylen)
 {
     dashboard_guard_t *self = xcalloc(1, sizeof(*self));
+    if (sodium_init() < 0) { /* the key is read into sodium_malloc'd memory */
+        snprintf(why, whylen, "libsodium could not start");
+        *err = TACNET_ENOMEM;
+        free(self);
+        return NULL;
+    }
     int rc = s_hosts(self, cfg, why, whylen);
     if (rc == 0)
         rc = s_tls(self, cfg, why, whylen);
