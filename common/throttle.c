@@ -24,7 +24,7 @@ typedef struct s_src {
     uint64_t credit_ms;     /* at credit_at_ms */
     uint64_t credit_at_ms;  /* refill counts from here (the end of a block: none during it) */
     uint64_t blocked_until; /* refused unchecked before this */
-    uint64_t window_start; /* of the pending counts */
+    uint64_t window_start;  /* of the pending counts */
     uint64_t failures, refused;
 } s_src_t;
 
@@ -59,8 +59,8 @@ void throttle_config_default(throttle_config_t *cfg)
 
 throttle_t *throttle_new(const throttle_config_t *cfg)
 {
-    if (!cfg || cfg->burst < 1 || cfg->refill_ms < 1 || cfg->lock_fails < 1 ||
-        cfg->sources < 1 || cfg->sources > (1u << 24))
+    if (!cfg || cfg->burst < 1 || cfg->refill_ms < 1 || cfg->lock_fails < 1 || cfg->sources < 1 ||
+        cfg->sources > (1u << 24))
         return NULL;
     throttle_t *self = xcalloc(1, sizeof(*self));
     self->cfg = *cfg;
@@ -213,8 +213,7 @@ static s_acct_t *s_acct(throttle_t *self, const throttle_source_t *src, const ch
     s_acct_t *set = self->accts + s_set(self, &k, sizeof(k)) * S_WAYS, *victim = NULL;
     for (size_t i = 0; i < S_WAYS; i++) {
         s_acct_t *a = &set[i];
-        if (a->used && memcmp(a->src.b, k.src.b, 16) == 0 &&
-            strcmp(a->account, k.account) == 0)
+        if (a->used && memcmp(a->src.b, k.src.b, 16) == 0 && strcmp(a->account, k.account) == 0)
             return a;
         /* A free slot first, else the least recently seen that is not locked, else the least
          * recently seen: an outsider filling the table does not lift a lock-out first. */

@@ -28,7 +28,7 @@ struct sockaddr;
 
 typedef struct throttle throttle_t;
 
-#define THROTTLE_ACCOUNT 8 /* an account name of up to 7 bytes, NUL-terminated */
+#define THROTTLE_ACCOUNT 8  /* an account name of up to 7 bytes, NUL-terminated */
 #define THROTTLE_ADDR    48 /* a source as text: "192.0.2.7", "2001:db8:1:2::/64", NUL */
 
 /* A source: 16 bytes, an IPv4 address as ::ffff:a.b.c.d, an IPv6 address cut to its /64. */

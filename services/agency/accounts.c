@@ -252,8 +252,8 @@ int agency_login(agency_t *self, const char *initials, const char *password,
     sodium_memzero(like, sizeof(like));
     const char *against = hash[0] ? hash : dummy;
     const char *pw = password ? password : "";
-    int ok = against && crypto_pwhash_str_verify(against, pw, strlen(pw)) == 0 && hash[0] &&
-             password;
+    int ok =
+        against && crypto_pwhash_str_verify(against, pw, strlen(pw)) == 0 && hash[0] && password;
     sodium_memzero(hash, sizeof(hash));
     if (!ok)
         return TACNET_EAUTH;

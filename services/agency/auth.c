@@ -28,10 +28,10 @@ int agency_auth_login(agency_t *self, const throttle_source_t *src, const char *
     uint64_t now = clock_mono_ms();
     memset(out, 0, sizeof(*out));
     /* Malformed initials name no account: they count against the source alone. */
-    const char *account = initials && policy_initials_check((const uint8_t *)initials,
-                                                            strlen(initials)) == 0
-                              ? initials
-                              : NULL;
+    const char *account =
+        initials && policy_initials_check((const uint8_t *)initials, strlen(initials)) == 0
+            ? initials
+            : NULL;
     int rc = throttle_admit(t, src, account, now, retry_ms);
     if (rc != 0)
         return rc;
@@ -92,12 +92,10 @@ static int s_reports_write(MDB_txn *txn, void *arg)
         if (r->what == THROTTLE_SUMMARY) {
             snprintf(object, sizeof(object), "%s failed=%llu refused=%llu", src,
                      (unsigned long long)r->failures, (unsigned long long)r->refused);
-            rc = agency_audit(self, txn, "auth", "auth.failures", object, "refused",
-                              TACNET_EAUTH);
+            rc = agency_audit(self, txn, "auth", "auth.failures", object, "refused", TACNET_EAUTH);
         } else if (r->known) { /* an unknown account's lock-out is in the summary only */
             snprintf(object, sizeof(object), "%s@%s", r->account, src);
-            rc = agency_audit(self, txn, "auth", "login.locked", object, "locked",
-                              TACNET_ELOCKED);
+            rc = agency_audit(self, txn, "auth", "login.locked", object, "locked", TACNET_ELOCKED);
         }
     }
     return rc;

@@ -31,7 +31,7 @@
 #define HTTP_PER_SOURCE 32
 /* Idle seconds before libmicrohttpd closes a connection, and the whole time a request may take
  * to arrive (headers and body), which a trickle cannot stretch (conns.h). */
-#define HTTP_IDLE_S       20
+#define HTTP_IDLE_S           20
 #define HTTP_READ_DEADLINE_MS 30000
 /* How often the loop shuts down overdue connections and writes the failure summaries. */
 #define HTTP_SWEEP_MS 1000
@@ -178,8 +178,8 @@ static enum MHD_Result s_send_reply(struct MHD_Connection *con, int status,
     return s_send_reply_retry(con, status, reply, 0);
 }
 
-static enum MHD_Result s_send_error_retry(struct MHD_Connection *con, int code,
-                                          const char *reason, uint64_t retry_ms)
+static enum MHD_Result s_send_error_retry(struct MHD_Connection *con, int code, const char *reason,
+                                          uint64_t retry_ms)
 {
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
     reply.code = code;
@@ -199,10 +199,10 @@ static enum MHD_Result s_send_page_retry(struct MHD_Connection *con, dashboard_w
     if (w->status == 303)
         ok = s_send(con, 303, "text/html; charset=utf-8", "", 0, cookie, w->location);
     else
-        ok = s_queue(con, w->status ? w->status : 200,
-                     s_response("text/html; charset=utf-8", w->body.data, w->body.len, cookie,
-                                NULL),
-                     retry_ms);
+        ok =
+            s_queue(con, w->status ? w->status : 200,
+                    s_response("text/html; charset=utf-8", w->body.data, w->body.len, cookie, NULL),
+                    retry_ms);
     dashboard_buf_free(&w->body);
     return ok;
 }
@@ -222,9 +222,9 @@ static void s_source(const dashboard_t *self, struct MHD_Connection *con, thrott
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
     memset(src, 0, sizeof(*src));
-    const char *xff = self->behind_proxy ? MHD_lookup_connection_value(
-                                               con, MHD_HEADER_KIND, "X-Forwarded-For")
-                                         : NULL;
+    const char *xff = self->behind_proxy
+                          ? MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Forwarded-For")
+                          : NULL;
     if (xff) {
         const char *last = strrchr(xff, ',');
         char a[64];
@@ -617,12 +617,11 @@ static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const c
     uint64_t retry = 0;
     s_source(h, con, &src);
     /* A bad token costs nothing durable: counted in memory, summarised (agency/auth.h). */
-    int arc = agency_auth_token(agency, &src, auth && strncmp(auth, "Bearer ", 7) == 0 ? auth + 7 : "",
-                                system, &retry);
+    int arc = agency_auth_token(
+        agency, &src, auth && strncmp(auth, "Bearer ", 7) == 0 ? auth + 7 : "", system, &retry);
     if (arc == TACNET_ELOCKED)
-        return s_send_error_retry(con, arc,
-                                  "too many failed log-ins or tokens from this address: try later",
-                                  retry);
+        return s_send_error_retry(
+            con, arc, "too many failed log-ins or tokens from this address: try later", retry);
     if (arc != 0)
         return s_send_error(con, TACNET_EAUTH, "a valid API token is needed (Bearer)");
     snprintf(actor, sizeof(actor), "api/%s", system);
@@ -953,12 +952,11 @@ static struct MHD_Daemon *s_start(dashboard_t *self, unsigned flags, const struc
         { MHD_OPTION_END, 0, NULL },
     };
     return MHD_start_daemon(
-        flags | (cert ? MHD_USE_TLS : 0), 0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR,
-        sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_source, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)HTTP_IDLE_S, MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL,
-        MHD_OPTION_NOTIFY_CONNECTION, dashboard_conns_notify, self->conns, MHD_OPTION_ARRAY, tls,
-        MHD_OPTION_END);
+        flags | (cert ? MHD_USE_TLS : 0), 0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        per_source, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+        dashboard_conns_notify, self->conns, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 }
 
 dashboard_t *dashboard_new(agency_t *agency, const dashboard_config_t *cfg, int *err, char *why,

@@ -51,8 +51,7 @@ static int s_host_add(dashboard_guard_t *self, const char *h, size_t n)
     return 0;
 }
 
-static int s_hosts(dashboard_guard_t *self, const dashboard_config_t *cfg, char *why,
-                   size_t whylen)
+static int s_hosts(dashboard_guard_t *self, const dashboard_config_t *cfg, char *why, size_t whylen)
 {
     const char *list = cfg->hosts ? cfg->hosts : "";
     if (!list[strspn(list, ", \t")]) {
@@ -232,7 +231,8 @@ int dashboard_guard_origin(const dashboard_guard_t *self, const char *origin, co
     if (!origin) {
         /* Not a browser, or an old one: a browser that says the request is cross-site is
          * believed; the session's CSRF token still has to match. */
-        if (fetch_site && strcmp(fetch_site, "same-origin") != 0 && strcmp(fetch_site, "none") != 0) {
+        if (fetch_site && strcmp(fetch_site, "same-origin") != 0 &&
+            strcmp(fetch_site, "none") != 0) {
             snprintf(why, whylen, "a form posted from another site (Sec-Fetch-Site: %.20s)",
                      fetch_site);
             return TACNET_EFORBIDDEN;
@@ -242,8 +242,8 @@ int dashboard_guard_origin(const dashboard_guard_t *self, const char *origin, co
     const char *scheme = dashboard_guard_secure(self) ? "https://" : "http://";
     size_t sl = strlen(scheme);
     if (!host || strncasecmp(origin, scheme, sl) != 0 || strcasecmp(origin + sl, host) != 0) {
-        snprintf(why, whylen, "a form posted from another origin (%.80s), not from %s%.80s",
-                 origin, scheme, host ? host : "?");
+        snprintf(why, whylen, "a form posted from another origin (%.80s), not from %s%.80s", origin,
+                 scheme, host ? host : "?");
         return TACNET_EFORBIDDEN;
     }
     return 0;

@@ -88,19 +88,17 @@ static void s_up(const char *extra)
     base_conf[n] = 0;
     fclose(f);
     s_http_conf(extra);
-    cr_assert_eq(h_agency_start(school, NULL), 0, "the school did not start (log %s)",
-                 school->log);
+    cr_assert_eq(h_agency_start(school, NULL), 0, "the school did not start (log %s)", school->log);
 }
 
 /* A user with the cost `tacnet user add` uses (INTERACTIVE), or the smallest (quick). */
 static void s_add_user(const char *initials, int interactive)
 {
     char hash[crypto_pwhash_STRBYTES];
-    cr_assert_eq(crypto_pwhash_str(hash, PASSWORD, strlen(PASSWORD),
-                                   interactive ? crypto_pwhash_OPSLIMIT_INTERACTIVE
-                                               : crypto_pwhash_OPSLIMIT_MIN,
-                                   interactive ? crypto_pwhash_MEMLIMIT_INTERACTIVE
-                                               : crypto_pwhash_MEMLIMIT_MIN),
+    cr_assert_eq(crypto_pwhash_str(
+                     hash, PASSWORD, strlen(PASSWORD),
+                     interactive ? crypto_pwhash_OPSLIMIT_INTERACTIVE : crypto_pwhash_OPSLIMIT_MIN,
+                     interactive ? crypto_pwhash_MEMLIMIT_INTERACTIVE : crypto_pwhash_MEMLIMIT_MIN),
                  0);
     Tacnet__AddUserRequest au = TACNET__ADD_USER_REQUEST__INIT;
     au.initials.data = (uint8_t *)initials;
@@ -352,7 +350,10 @@ static void s_flood(const char *src, long n, int (*make)(char *buf, size_t cap, 
                 sent = got;
                 break;
             }
-            counts[st == 401 ? C_401 : st == 429 ? C_429 : st >= 200 && st < 400 ? C_IN : C_OTHER]++;
+            counts[st == 401               ? C_401
+                   : st == 429             ? C_429
+                   : st >= 200 && st < 400 ? C_IN
+                                           : C_OTHER]++;
             got++;
         }
     }
@@ -371,10 +372,11 @@ static int s_make_login(char *buf, size_t cap, long i, void *arg)
     static const char *const who[] = { "KN", "ZQX", "AB", "QQQQ", "XY" };
     int bl = snprintf(body, sizeof(body), "csrf=%s&initials=%s&password=guess-%ld", f->tok,
                       who[i % 5], i);
-    return snprintf(buf, cap,
-                    "POST /login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nCookie: tn_login_school=%s\r\n"
-                    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
-                    port, f->tok, bl, body);
+    return snprintf(
+        buf, cap,
+        "POST /login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nCookie: tn_login_school=%s\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+        port, f->tok, bl, body);
 }
 
 static int s_make_token(char *buf, size_t cap, long i, void *arg)
@@ -392,8 +394,8 @@ static double s_fail_ms(const char *src, const char *tok, const char *initials, 
     static char page[65536];
     uint64_t t0 = h_now_ms();
     for (int i = 0; i < n; i++)
-        cr_assert_eq(s_login(src, tok, initials, "not-the-password", NULL, page, sizeof(page)),
-                     401, "failed log-in %d at %s", i, initials);
+        cr_assert_eq(s_login(src, tok, initials, "not-the-password", NULL, page, sizeof(page)), 401,
+                     "failed log-in %d at %s", i, initials);
     return (double)(h_now_ms() - t0) / n;
 }
 
@@ -433,16 +435,17 @@ Test(rel_web, t26_failed_authentication_costs_nothing_durable)
             "429) from one source in %llu ms: view +%ld KiB, +%llu audit records; failed log-in "
             "%.1f ms known vs %.1f ms unknown user\n",
             n, logins[C_401], logins[C_429], n, tokens[C_401], tokens[C_429],
-            (unsigned long long)took, grew_kib,
-            (unsigned long long)(a1.records - a0.records), known, unknown);
+            (unsigned long long)took, grew_kib, (unsigned long long)(a1.records - a0.records),
+            known, unknown);
     rel_stat("t26_failed_auth", 2 * n);
     rel_stat("t26_view_growth_kib", grew_kib);
     rel_stat("t26_audit_records", (long)(a1.records - a0.records));
     rel_stat("t26_known_ms10", (long)(known * 10));
     rel_stat("t26_unknown_ms10", (long)(unknown * 10));
     rel_stat("attacks_tried", 2);
-    cr_expect_eq(logins[C_401] + logins[C_429], n, "every log-in refused (401 or 429): %ld in, %ld other",
-                 logins[C_IN], logins[C_OTHER]);
+    cr_expect_eq(logins[C_401] + logins[C_429], n,
+                 "every log-in refused (401 or 429): %ld in, %ld other", logins[C_IN],
+                 logins[C_OTHER]);
     cr_expect_eq(tokens[C_401] + tokens[C_429], n, "every bad token refused: %ld in, %ld other",
                  tokens[C_IN], tokens[C_OTHER]);
     cr_expect_lt(bytes1 - bytes0, 1u << 20, "the view grew by %ld KiB", grew_kib);
@@ -488,7 +491,7 @@ Test(rel_web, t27_an_attackers_failures_do_not_lock_the_owner_out)
     int owner = s_login("127.0.0.5", own, "OW", PASSWORD, NULL, page, sizeof(page));
     uint64_t took = h_now_ms() - t0;
     cr_expect_eq(owner, 303, "the owner could not log in from another source (%d)", owner);
-    h_sleep_ms(1500); /* the lock-out's audit record is written by the loop's sweep */
+    h_sleep_ms(1500);           /* the lock-out's audit record is written by the loop's sweep */
     for (int i = 0; i < 5; i++) /* more attempts: the lock is not audited again */
         s_login("127.0.0.4", tok, "OW", "wrong-password-123", NULL, page, sizeof(page));
     h_sleep_ms(1500);
@@ -550,8 +553,8 @@ Test(rel_web, t28_slow_clients_from_one_source_leave_room_for_others)
                           "application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\nc",
                           port);
         else
-            hl = snprintf(head, sizeof(head), "GET /login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n",
-                          port);
+            hl =
+                snprintf(head, sizeof(head), "GET /login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n", port);
         if (send(fds[i], head, (size_t)hl, MSG_NOSIGNAL) < 0) {
             /* refused by the per-source limit: closed, as it should be */
         }
@@ -659,8 +662,9 @@ Test(rel_web, t29_login_csrf_cross_origin_posts_and_foreign_hosts_are_refused)
     st = s_login("127.0.0.10", tok, "CS", PASSWORD, origin, page, sizeof(page));
     cr_expect_eq(st, 303, "a same-origin log-in got %d", st);
     cr_expect(strstr(page, "tn_session_school=") && !strstr(page, "Secure"), "%s", page);
-    fprintf(stderr, "[rel] T29: %d log-in CSRF, cross-origin and foreign-Host attempts, %d "
-                    "accepted; a same-origin log-in works\n",
+    fprintf(stderr,
+            "[rel] T29: %d log-in CSRF, cross-origin and foreign-Host attempts, %d "
+            "accepted; a same-origin log-in works\n",
             tried, accepted);
     rel_stat("attacks_tried", tried);
     rel_stat("attacks_accepted", accepted);

@@ -67,8 +67,7 @@ Test(dashboard_guard, a_post_must_come_from_this_origin)
                  TACNET_EFORBIDDEN, "another scheme is another origin");
     cr_expect_eq(dashboard_guard_origin(g, "http://127.0.0.1:8403", host, NULL, why, 256),
                  TACNET_EFORBIDDEN, "another port is another origin");
-    cr_expect_eq(dashboard_guard_origin(g, NULL, host, "cross-site", why, 256),
-                 TACNET_EFORBIDDEN);
+    cr_expect_eq(dashboard_guard_origin(g, NULL, host, "cross-site", why, 256), TACNET_EFORBIDDEN);
     cr_expect_eq(dashboard_guard_origin(g, NULL, host, "same-site", why, 256), TACNET_EFORBIDDEN);
     dashboard_guard_destroy(&g);
 }
