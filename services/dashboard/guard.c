@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -121,6 +122,10 @@ static int s_tls(dashboard_guard_t *self, const dashboard_config_t *cfg, char *w
     int has_cert = cfg->cert && *cfg->cert, has_key = cfg->key && *cfg->key;
     if (has_cert != has_key) {
         snprintf(why, whylen, "[http] cert and key go together: set both for HTTPS, or neither");
+        return TACNET_ECONFIG;
+    }
+    if (has_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(why, whylen, "[http] cert and key: this libmicrohttpd was built without HTTPS");
         return TACNET_ECONFIG;
     }
     int rc = 0;
