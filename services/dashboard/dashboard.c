@@ -113,7 +113,9 @@ static struct MHD_Response *s_response(const char *type, const char *data, size_
     MHD_add_response_header(r, "Content-Security-Policy", s_csp);
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    /* No referrer to other sites; our own pages keep their origin, so that a form's POST
+     * carries Origin: http(s)://host rather than "null" (the Origin check, guard.h). */
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
     MHD_add_response_header(r, "Cache-Control", "no-store");
     if (cookie)
         MHD_add_response_header(r, "Set-Cookie", cookie);

@@ -18,7 +18,7 @@
  * core's (agency/accounts.h), checked through agency/auth.h: failures are throttled per source
  * in memory and cost nothing durable. Slow clients are bounded per source and by a read
  * deadline (conns.h). Every response carries the security headers (a CSP without inline script
- * or style, X-Frame-Options DENY, nosniff, no referrer).
+ * or style, X-Frame-Options DENY, nosniff, no referrer to other sites).
  */
 #ifndef TACNET_DASHBOARD_H
 #define TACNET_DASHBOARD_H

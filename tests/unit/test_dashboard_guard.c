@@ -63,6 +63,10 @@ Test(dashboard_guard, a_post_must_come_from_this_origin)
                  TACNET_EFORBIDDEN);
     cr_expect(strstr(why, "evil.example"), "%s", why);
     cr_expect_eq(dashboard_guard_origin(g, "null", host, NULL, why, 256), TACNET_EFORBIDDEN);
+    cr_expect_eq(dashboard_guard_origin(g, "null", host, "cross-site", why, 256),
+                 TACNET_EFORBIDDEN);
+    cr_expect_eq(dashboard_guard_origin(g, "null", host, "same-origin", why, 256), 0,
+                 "the browser's word for a page whose Origin is hidden");
     cr_expect_eq(dashboard_guard_origin(g, "https://127.0.0.1:8402", host, NULL, why, 256),
                  TACNET_EFORBIDDEN, "another scheme is another origin");
     cr_expect_eq(dashboard_guard_origin(g, "http://127.0.0.1:8403", host, NULL, why, 256),
