@@ -29,8 +29,8 @@ typedef struct agency agency_t;
 
 #define AGENCY_SECRET_HEX   65 /* 64 hex chars + NUL: session ids, CSRF tokens, API tokens */
 #define AGENCY_SESSION_MS   (8ull * 3600 * 1000)
-#define AGENCY_LOCK_FAILS   5
-#define AGENCY_LOCK_MS      (15ull * 60 * 1000)
+#define AGENCY_LOCK_FAILS   5 /* failures at an account from one source that lock it there */
+#define AGENCY_LOCK_MS      (15ull * 60 * 1000) /* for this long (agency/auth.h) */
 #define AGENCY_SYSTEM_CHARS 33
 
 /* A logged-in user, as a session knows it. CSRF is a secret: a caller that keeps a copy on the

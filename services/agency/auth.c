@@ -14,6 +14,8 @@ static throttle_t *s_throttle(agency_t *self)
     if (!self->auth) {
         throttle_config_t c;
         throttle_config_default(&c);
+        c.lock_fails = AGENCY_LOCK_FAILS; /* what the log-in page tells users */
+        c.lock_ms = (uint32_t)AGENCY_LOCK_MS;
         randombytes_buf(c.seed, sizeof(c.seed));
         self->auth = throttle_new(&c);
     }
