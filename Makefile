@@ -10,7 +10,7 @@
 #                                     three times, bench/results/<date>.{json,md}
 #                                     (BENCH_QUICK=1: tiny sizes, one run)
 #   make test-reliability [REL_SIZE=large] [REL_SEED=n]
-#                                     reliability and security suite (tests/reliability, T01-T25)
+#                                     reliability and security suite (tests/reliability, T01-T29)
 #                                     with fuzzing; ends with a summary table
 #   make fuzz [FUZZ_SECONDS=n]        libFuzzer targets (tests/fuzz), each for FUZZ_SECONDS
 #   make test-valgrind                unit tests and short T01/T13 runs (broker and daemons too)

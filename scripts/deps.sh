@@ -9,7 +9,8 @@
 #   bench        build + mosquitto and its client library, python3 for the report (`make bench`)
 #   fuzz         build + clang with libFuzzer (`make fuzz-build`, `make fuzz`)
 #   valgrind     test + valgrind and mdb_stat (`make test-valgrind`)
-#   reliability  test + fuzz + tcpdump, tc/ip (network namespaces) and mdb_stat
+#   reliability  test + fuzz + tcpdump, tc/ip (network namespaces) and mdb_stat, openssl and
+#                curl (T29 makes a certificate and speaks HTTPS to a daemon)
 #                (`make test-reliability`)
 #   all          every set (CI)
 # Usage: scripts/deps.sh [SET...] (no set: all).
@@ -17,6 +18,8 @@
 # missing, prints the exact apt-get command and exits 1.
 set -euo pipefail
 
+# The dashboard's HTTPS ([http] cert, key) is libmicrohttpd's own: Debian builds it with GnuTLS
+# (libmicrohttpd12 depends on libgnutls30), so no further package is needed to build or run it.
 BUILD=(build-essential pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
     libsodium-dev libmicrohttpd-dev libjansson-dev libinih-dev)
 RUN=(python3)
@@ -27,7 +30,7 @@ BROWSER=(chromium)
 BENCH=(mosquitto libmosquitto-dev python3)
 FUZZ=(clang)
 VALGRIND=(valgrind lmdb-utils)
-RELIABILITY=(tcpdump iproute2 lmdb-utils)
+RELIABILITY=(tcpdump iproute2 lmdb-utils openssl curl)
 
 PKGS=()
 node=0

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The reliability and security suite (docs/RELIABILITY.md, T01-T25), run by
+# The reliability and security suite (docs/RELIABILITY.md, T01-T29), run by
 # `make test-reliability`. Runs each tests/reliability binary, then each fuzz target briefly,
 # and ends with the summary table, also written to BUILD/reliability-summary.txt.
 # Usage: scripts/reliability.sh SIZE BUILD TEST... -- FUZZBIN...
@@ -95,6 +95,12 @@ maxv() { awk -v k="$1" '$1 == k && $2 > m { m = $2 } END { print m + 0 }' "$stat
     row "soak flood E_QUOTA / unanswered (T24)" "$(sum soak_flood_quota_nacks) / $(sum soak_flood_silent)"
     row "soak broker RSS drift % / fd change (T24)" "$(awk '$1 == "soak_rss_drift_pct10" { printf "%.1f", $2 / 10 }' "$stats") / $(maxv soak_fd_change)"
     row "soak unauthenticated attempts / crashes" "$(sum soak_unauth_attempts) / $(sum soak_broker_crashes)"
+    row "failed log-ins + bad tokens / view KiB (T26)" "$(sum t26_failed_auth) / $(maxv t26_view_growth_kib)"
+    row "audit records for them (T26)" "$(maxv t26_audit_records)"
+    row "failed log-in ms known / unknown (T26)" "$(awk '$1 == "t26_known_ms10" { k = $2 } $1 == "t26_unknown_ms10" { u = $2 } END { printf "%.1f / %.1f", k / 10, u / 10 }' "$stats")"
+    row "owner in from elsewhere / lock audits (T27)" "$(sum t27_owner_login_ok) / $(sum t27_lock_audits)"
+    row "slow conns / GET /login elsewhere ms (T28)" "$(sum t28_slow_connections) / $(maxv t28_login_page_max_ms)"
+    row "trickling connections cut after s (T28)" "$(maxv t28_trickle_cut_s)"
     row "fuzz targets / executions" "$(sum fuzz_targets) / $(sum fuzz_execs)"
     row "fuzz crashes" "$(sum fuzz_crashes)"
     row "tests SKIPPED (never counted as passed)" "$(grep -c '^skipped' "$stats")"

@@ -3,6 +3,7 @@
 #include "accounts.h"
 #include "agency/tokens.h"
 #include "internal.h"
+#include "agency/auth.h"
 #include "err.h"
 #include "names.h"
 #include "log.h"
@@ -122,7 +123,7 @@ int agency_user_add(agency_t *self, const uint8_t *initials, size_t len, uint32_
 }
 
 /* The user under the cursor's key K (value V) as a UserInfo in OUT, with its failures and
- * lock-out from `logins` and its live sessions counted, as of NOW. */
+ * lock-out (from the in-memory throttle) and its live sessions counted, as of NOW. */
 static void s_user_info_add(agency_t *self, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
                             uint64_t now, Tacnet__UserList *out)
 {
@@ -132,15 +133,15 @@ static void s_user_info_add(agency_t *self, MDB_txn *txn, const MDB_val *k, cons
     u->initials.data = xmalloc(k->mv_size);
     memcpy(u->initials.data, k->mv_data, k->mv_size);
     u->role = (Tacnet__Role)((const uint8_t *)v->mv_data)[0];
-    MDB_val l;
-    if (store_get(txn, self->logins, k->mv_data, k->mv_size, &l) == 0 && l.mv_size == 20) {
-        const uint8_t *p = l.mv_data;
-        u->has_failures = 1;
-        u->failures = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-        uint64_t locked = store_u64_get(p + 12);
-        u->has_locked_until_ms = locked > now;
-        u->locked_until_ms = locked > now ? locked : 0;
-    }
+    /* Failures and lock-outs are counted in memory, per source and account (agency/auth.h). */
+    char initials[8];
+    snprintf(initials, sizeof(initials), "%.*s", (int)(k->mv_size < 7 ? k->mv_size : 7),
+             (const char *)k->mv_data);
+    uint64_t locked = 0;
+    agency_auth_account(self, initials, &u->failures, &locked);
+    u->has_failures = 1;
+    u->has_locked_until_ms = locked > now;
+    u->locked_until_ms = locked > now ? locked : 0;
     MDB_cursor *cur;
     MDB_val sk, sv;
     u->has_sessions = 1;
@@ -262,109 +263,147 @@ void agency_user_list_clear(Tacnet__UserList *list)
 
 /* ------------------------------------------------------------------ log-in */
 
+/* What a log-in for a user who does not exist is checked against: the hash of a random password
+ * with the cost parameters of the users' own hashes (the first user's; `tacnet user add`'s when
+ * there is none), so that an unknown user costs the same time as a known one. Made at the first
+ * log-in, again when those parameters change. */
+static char s_dummy_hash[crypto_pwhash_STRBYTES];
+static unsigned long long s_dummy_ops;
+static size_t s_dummy_mem;
+
+/* The Argon2id cost of HASH ("$argon2id$v=19$m=65536,t=2,p=1$..."); 0 when it has none. */
+static int s_hash_cost(const char *hash, unsigned long long *ops, size_t *mem)
+{
+    const char *m = hash ? strstr(hash, "$m=") : NULL;
+    unsigned long kib = 0, t = 0;
+    if (!m || sscanf(m, "$m=%lu,t=%lu", &kib, &t) != 2 || !kib || !t)
+        return -1;
+    *ops = t;
+    *mem = (size_t)kib * 1024;
+    return 0;
+}
+
+static const char *s_dummy(const char *like)
+{
+    unsigned long long ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+    size_t mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+    if (s_hash_cost(like, &ops, &mem) != 0)
+        ops = crypto_pwhash_OPSLIMIT_INTERACTIVE, mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+    if (!s_dummy_hash[0] || ops != s_dummy_ops || mem != s_dummy_mem) {
+        char pw[33];
+        uint8_t raw[16];
+        randombytes_buf(raw, sizeof(raw));
+        s_hex(raw, sizeof(raw), pw);
+        if (crypto_pwhash_str(s_dummy_hash, pw, strlen(pw), ops, mem) != 0)
+            s_dummy_hash[0] = 0;
+        s_dummy_ops = ops, s_dummy_mem = mem;
+        sodium_memzero(pw, sizeof(pw));
+        sodium_memzero(raw, sizeof(raw));
+    }
+    return s_dummy_hash[0] ? s_dummy_hash : NULL;
+}
+
+/* The first user's hash into OUT (empty when there are no users). */
+static void s_first_hash(MDB_txn *txn, MDB_dbi users, char out[crypto_pwhash_STRBYTES])
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    out[0] = 0;
+    if (mdb_cursor_open(txn, users, &cur) != 0)
+        return;
+    if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && v.mv_size >= 2 &&
+        v.mv_size - 1 <= crypto_pwhash_STRBYTES) {
+        memcpy(out, (const uint8_t *)v.mv_data + 1, v.mv_size - 1);
+        out[crypto_pwhash_STRBYTES - 1] = 0;
+    }
+    mdb_cursor_close(cur);
+}
+
 typedef struct {
     agency_t *self;
     const char *initials;
     size_t len;
-    int outcome; /* 0 ok, TACNET_EAUTH, TACNET_ELOCKED */
-    uint64_t now;
     uint8_t skey[32];
     agency_session_t *s;
 } login_t;
 
+/* A successful log-in: its session and its audit record (a failure writes nothing). */
 static int s_login_record(MDB_txn *txn, void *arg)
 {
     login_t *l = arg;
     agency_t *self = l->self;
-    int rc = 0;
-    if (l->outcome == 0) {
-        uint8_t v[5 + 1 + 32 + 8];
-        memset(v, 0, sizeof(v));
-        memcpy(v, l->s->initials, strlen(l->s->initials));
-        v[5] = (uint8_t)l->s->role;
-        size_t n = 0;
-        sodium_hex2bin(v + 6, 32, l->s->csrf, 64, NULL, &n, NULL);
-        store_u64_put(v + 38, l->s->expires_ms);
-        rc = store_put(txn, self->sessions, l->skey, 32, v, sizeof(v), 0);
-        if (rc == 0 && (rc = store_del(txn, self->logins, l->initials, l->len)) == TACNET_ENOTFOUND)
-            rc = 0;
-    } else if (l->outcome == TACNET_EAUTH) {
-        uint8_t v[20];
-        uint32_t fails = 0;
-        uint64_t first = l->now, locked = 0;
-        MDB_val cur;
-        if (store_get(txn, self->logins, l->initials, l->len, &cur) == 0 && cur.mv_size == 20) {
-            const uint8_t *p = cur.mv_data;
-            fails = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-            first = store_u64_get(p + 4);
-        }
-        if (l->now - first > AGENCY_LOCK_MS)
-            fails = 0, first = l->now;
-        fails++;
-        if (fails >= AGENCY_LOCK_FAILS)
-            locked = l->now + AGENCY_LOCK_MS;
-        v[0] = (uint8_t)(fails >> 24), v[1] = (uint8_t)(fails >> 16), v[2] = (uint8_t)(fails >> 8);
-        v[3] = (uint8_t)fails;
-        store_u64_put(v + 4, first);
-        store_u64_put(v + 12, locked);
-        rc = store_put(txn, self->logins, l->initials, l->len, v, sizeof(v), 0);
-    }
+    uint8_t v[5 + 1 + 32 + 8];
+    memset(v, 0, sizeof(v));
+    memcpy(v, l->s->initials, strlen(l->s->initials));
+    v[5] = (uint8_t)l->s->role;
+    size_t n = 0;
+    sodium_hex2bin(v + 6, 32, l->s->csrf, 64, NULL, &n, NULL);
+    store_u64_put(v + 38, l->s->expires_ms);
+    int rc = store_put(txn, self->sessions, l->skey, 32, v, sizeof(v), 0);
     char actor[32];
     snprintf(actor, sizeof(actor), "web/%.*s", (int)l->len, l->initials);
     if (rc == 0)
-        rc = agency_audit(self, txn, actor, "login", actor + 4, l->outcome == 0 ? "ok" : "refused",
-                          l->outcome);
+        rc = agency_audit(self, txn, actor, "login", actor + 4, "ok", 0);
     return rc;
 }
 
+/* Draw the session of a checked log-in into SID and OUT, its key into L. */
+static void s_session_draw(login_t *l, uint32_t role, char sid[AGENCY_SECRET_HEX])
+{
+    uint8_t raw[32], csrf[32];
+    randombytes_buf(raw, sizeof(raw));
+    randombytes_buf(csrf, sizeof(csrf));
+    s_hex(raw, 32, sid);
+    s_hex(csrf, 32, l->s->csrf);
+    crypto_generichash(l->skey, 32, raw, sizeof(raw), NULL, 0);
+    sodium_memzero(raw, sizeof(raw));
+    sodium_memzero(csrf, sizeof(csrf));
+    snprintf(l->s->initials, sizeof(l->s->initials), "%s", l->initials);
+    l->s->role = role;
+    l->s->expires_ms = clock_now_ms() + AGENCY_SESSION_MS;
+}
+
 int agency_login(agency_t *self, const char *initials, const char *password,
-                 char sid[AGENCY_SECRET_HEX], agency_session_t *out)
+                 char sid[AGENCY_SECRET_HEX], agency_session_t *out, int *known)
 {
     size_t len = initials ? strlen(initials) : 0;
+    memset(out, 0, sizeof(*out));
+    *known = 0;
     if (!s_initials_ok(initials, len))
         return TACNET_EINITIALS;
-    login_t l = { .self = self, .initials = initials, .len = len, .now = clock_now_ms(), .s = out };
-    memset(out, 0, sizeof(*out));
+    login_t l = { .self = self, .initials = initials, .len = len, .s = out };
     char hash[crypto_pwhash_STRBYTES] = "";
     uint32_t role = 0;
-    uint64_t locked = 0;
     MDB_txn *txn;
     int rc = store_read_begin(self->store, &txn);
     if (rc != 0)
         return rc;
     MDB_val v;
-    if (store_get(txn, self->logins, initials, len, &v) == 0 && v.mv_size == 20)
-        locked = store_u64_get((const uint8_t *)v.mv_data + 12);
     if (store_get(txn, self->users, initials, len, &v) == 0 && v.mv_size >= 2 &&
         v.mv_size - 1 <= sizeof(hash)) {
         role = ((const uint8_t *)v.mv_data)[0];
         memcpy(hash, (const uint8_t *)v.mv_data + 1, v.mv_size - 1);
         hash[sizeof(hash) - 1] = 0;
     }
+    char like[crypto_pwhash_STRBYTES];
+    s_first_hash(txn, self->users, like);
     mdb_txn_abort(txn);
 
-    if (locked > l.now) {
-        l.outcome = TACNET_ELOCKED;
-    } else if (!hash[0] || !password ||
-               crypto_pwhash_str_verify(hash, password, strlen(password)) != 0) {
-        l.outcome = TACNET_EAUTH;
-    } else {
-        uint8_t raw[32], csrf[32];
-        randombytes_buf(raw, sizeof(raw));
-        randombytes_buf(csrf, sizeof(csrf));
-        s_hex(raw, 32, sid);
-        s_hex(csrf, 32, out->csrf);
-        crypto_generichash(l.skey, 32, raw, sizeof(raw), NULL, 0);
-        sodium_memzero(raw, sizeof(raw));
-        sodium_memzero(csrf, sizeof(csrf));
-        snprintf(out->initials, sizeof(out->initials), "%s", initials);
-        out->role = role;
-        out->expires_ms = l.now + AGENCY_SESSION_MS;
-    }
+    /* One Argon2id check whether the user exists or not. */
+    *known = hash[0] != 0;
+    const char *dummy = s_dummy(like);
+    sodium_memzero(like, sizeof(like));
+    const char *against = hash[0] ? hash : dummy;
+    const char *pw = password ? password : "";
+    int ok =
+        against && crypto_pwhash_str_verify(against, pw, strlen(pw)) == 0 && hash[0] && password;
     sodium_memzero(hash, sizeof(hash));
+    if (!ok)
+        return TACNET_EAUTH;
+    s_session_draw(&l, role, sid);
     rc = store_write(self->store, s_login_record, &l);
     sodium_memzero(l.skey, sizeof(l.skey));
-    return rc != 0 ? rc : l.outcome;
+    return rc;
 }
 
 int agency_session_get(agency_t *self, const char *sid, agency_session_t *out)

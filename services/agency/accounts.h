@@ -8,14 +8,15 @@
  *
  *   users     initials(2-4)  -> role(1) Argon2id hash string ("$argon2id$...", NUL)
  *   sessions  BLAKE2b(sid)   -> initials[5] role(1) csrf(32) expires_ms(8)
- *   logins    initials(2-4)  -> failures(4) first_failure_ms(8) locked_until_ms(8)
+ *   logins    initials(2-4)  -> (no longer written: failures are counted in memory, per
+ *                               source and account, by agency/auth.h; kept for old views)
  *   tokens    BLAKE2b(token) -> created_ms(8) expires_ms(8) last_used_ms(8) system (NUL):
  *             see tokens.h (expiry, listing, revocation)
  *
  * Session ids and tokens are 32 random bytes shown as hex; only their hashes are stored, so a
  * copy of the view does not let anyone in. A user is named in audit records by initials and
- * role ("web/AB:dsl"), never by free text. Five failed log-ins within fifteen minutes lock the
- * account for fifteen minutes, whatever password comes next.
+ * role ("web/AB:dsl"), never by free text. A failed log-in writes nothing (agency/auth.h
+ * throttles and summarises failures in memory).
  *
  * Every function takes the agency the store belongs to (agency/agency.h) and needs nothing else
  * from the core's internals.
@@ -32,8 +33,8 @@ typedef struct agency agency_t;
 
 #define AGENCY_SECRET_HEX   65 /* 64 hex chars + NUL: session ids, CSRF tokens, API tokens */
 #define AGENCY_SESSION_MS   (8ull * 3600 * 1000)
-#define AGENCY_LOCK_FAILS   5
-#define AGENCY_LOCK_MS      (15ull * 60 * 1000)
+#define AGENCY_LOCK_FAILS   5 /* failures at an account from one source that lock it there */
+#define AGENCY_LOCK_MS      (15ull * 60 * 1000) /* for this long (agency/auth.h) */
 #define AGENCY_SYSTEM_CHARS 33
 
 /* A logged-in user, as a session knows it. CSRF is a secret: a caller that keeps a copy on the
@@ -51,13 +52,15 @@ typedef struct agency_session {
 int agency_user_add(agency_t *self, const uint8_t *initials, size_t len, uint32_t role,
                     const char *hash);
 
-/* Check a log-in. On success writes a new session id (hex) to SID and the session to OUT.
- * Returns 0, TACNET_ELOCKED (too many failures: nothing is checked), TACNET_EAUTH (unknown user
- * or wrong password; counts towards the lock-out), TACNET_EINITIALS, or a storage error. Every
- * outcome is audited as "login". PASSWORD stays the caller's (to wipe); SID and OUT hold
- * secrets the caller wipes when done, whatever the outcome. */
+/* Check a log-in: one Argon2id check, against the user's hash or, for a user who does not
+ * exist, against a dummy one, so both cost the same. On success writes a new session id (hex)
+ * to SID and the session to OUT, stores the session and audits "login". Returns 0,
+ * TACNET_EAUTH (unknown user or wrong password: nothing is written, *KNOWN says whether the
+ * user exists), TACNET_EINITIALS, or a storage error. Nothing here slows repeated failures:
+ * the web front calls this through agency/auth.h, which does. PASSWORD stays the caller's (to
+ * wipe); SID and OUT hold secrets the caller wipes when done, whatever the outcome. */
 int agency_login(agency_t *self, const char *initials, const char *password,
-                 char sid[AGENCY_SECRET_HEX], agency_session_t *out);
+                 char sid[AGENCY_SECRET_HEX], agency_session_t *out, int *known);
 
 /* Look up a live session by its id. Returns 0 with *OUT, or TACNET_EAUTH (unknown, malformed
  * or expired). */

@@ -2,9 +2,11 @@
  * `tacnet token ...`), each answered from accounts.c or tokens.c with a refusal that names what
  * was wrong. */
 #include "internal.h"
+#include "agency/auth.h"
 #include "agency/accounts.h"
 #include "agency/tokens.h"
 #include "err.h"
+#include "log.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -82,8 +84,16 @@ static void s_user_change(agency_t *self, const Tacnet__ApiRequest *req, Tacnet_
     int remove = req->op_case == TACNET__API_REQUEST__OP_REMOVE_USER;
     const Tacnet__UserRequest *u = remove ? req->remove_user : req->unlock_user;
     Tacnet__UserList *out = s_users(reply);
+    /* Lock-outs live in memory (agency/auth.h): lift them there first, so the user listed in
+     * the reply is as it now stands. */
+    char initials[8];
+    snprintf(initials, sizeof(initials), "%.*s", (int)(u->initials.len < 7 ? u->initials.len : 7),
+             (const char *)u->initials.data);
+    size_t lifted = agency_auth_unlock(self, initials);
     int rc = remove ? agency_user_remove(self, u->initials.data, u->initials.len, out)
                     : agency_user_unlock(self, u->initials.data, u->initials.len, out);
+    if (rc == 0 && lifted)
+        log_info("user %s: %zu lock-out(s) lifted", remove ? "removed" : "unlocked", lifted);
     if (rc == TACNET_ENOTFOUND)
         s_refuse(reply, rc, "this agency has no user with those initials");
     else if (rc != 0)

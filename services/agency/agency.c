@@ -1,5 +1,6 @@
 /* agency: the daemon's loop, the sync with the broker and the outbox; what front ends read. */
 #include "internal.h"
+#include "agency/auth.h"
 #include "agency/import.h"
 #include "agency/outbox.h"
 #include "agency/outcome.h"
@@ -899,6 +900,7 @@ void agency_destroy(agency_t **self_p)
     seal_ctx_destroy(&self->seal);
     seal_keys_destroy(&self->keys);
     roster_destroy(&self->roster);
+    agency_auth_destroy(self);
     free(self);
     *self_p = NULL;
 }

@@ -33,6 +33,7 @@ struct agency {
     MDB_dbi meta, outbox, outbox_ids, outbox_case, dead, events, applied, by_case, cases, identity,
         quarantine, audit, api_ids;
     MDB_dbi users, sessions, logins, tokens; /* accounts.c */
+    struct throttle *auth;                   /* auth.c: failed authentication, in memory */
     MDB_dbi case_keys, holds, tombstones;    /* per-case keys; sweep.c */
     MDB_dbi settled, delivered; /* settled publishes, recipients that applied them; outcome.c */
     MDB_dbi dead_body, withdrawn, unapplied; /* refused bodies, withdrawals, late appliers */

@@ -89,6 +89,10 @@ int agencyd_main(int argc, char **argv, const agency_profile_t *profile)
     dashboard_config_t dc = {
         .listen = cfg_str(cfg, "http", "listen"),
         .port = (unsigned)cfg_int(cfg, "http", "port"),
+        .hosts = cfg_str(cfg, "http", "hosts"),
+        .cert = cfg_str(cfg, "http", "cert"),
+        .key = cfg_str(cfg, "http", "key"),
+        .behind_tls_proxy = cfg_bool(cfg, "http", "behind_tls_proxy"),
     };
     proc_daemon_setup(s_on_stop, s_on_hup);
 

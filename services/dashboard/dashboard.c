@@ -1,12 +1,16 @@
 /* dashboard: libmicrohttpd as a poll source of the daemon's loop, routing, authentication, the
  * JSON API and the live event streams (see dashboard.h). */
 #include "dashboard.h"
+#include "conns.h"
+#include "guard.h"
 #include "web.h"
+#include "agency/auth.h"
 #include "clock.h"
 #include "err.h"
 #include "log.h"
 #include "names.h"
 #include "pbjson.h"
+#include "throttle.h"
 #include "wire.h"
 
 #include <arpa/inet.h>
@@ -20,7 +24,17 @@
 
 #define HTTP_MAX_BODY    (256 * 1024)
 #define HTTP_BEAT_MS     15000
-#define HTTP_CONNECTIONS 256
+#define HTTP_CONNECTIONS 512
+/* One source holds at most this many connections (plenty for a browser's six and a few tabs'
+ * live streams), so it cannot take the room others need. Not applied behind a TLS proxy, where
+ * every connection comes from the proxy. */
+#define HTTP_PER_SOURCE 32
+/* Idle seconds before libmicrohttpd closes a connection, and the whole time a request may take
+ * to arrive (headers and body), which a trickle cannot stretch (conns.h). */
+#define HTTP_IDLE_S           20
+#define HTTP_READ_DEADLINE_MS 30000
+/* How often the loop shuts down overdue connections and writes the failure summaries. */
+#define HTTP_SWEEP_MS 1000
 
 static const char s_csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
                             "img-src 'self'; connect-src 'self'; form-action 'self'; "
@@ -46,6 +60,10 @@ struct dashboard {
     int stopping;
     sse_t *streams;
     struct req *held;
+    dashboard_guard_t *guard;
+    dashboard_conns_t *conns;
+    int behind_proxy;
+    uint64_t next_sweep_ms;
 };
 
 /* How long a publish waits for the broker's answer unless the request says (?wait=S). */
@@ -56,6 +74,7 @@ struct dashboard {
 typedef struct req {
     dashboard_buf_t body;
     int too_big;
+    int refused; /* answered by s_gate before its body */
     dashboard_t *h;
     struct MHD_Connection *con;
     int held, suspended, answered;
@@ -67,27 +86,49 @@ typedef struct req {
 
 /* ------------------------------------------------------------------ responses */
 
-static enum MHD_Result s_send(struct MHD_Connection *con, int status, const char *type,
-                              const char *data, size_t len, const char *cookie,
-                              const char *location)
+/* Queue R (NULL: none could be made) with STATUS; RETRY_MS > 0 adds Retry-After. */
+static enum MHD_Result s_queue(struct MHD_Connection *con, int status, struct MHD_Response *r,
+                               uint64_t retry_ms)
+{
+    if (!r)
+        return MHD_NO;
+    if (retry_ms) {
+        char secs[24];
+        snprintf(secs, sizeof(secs), "%llu", (unsigned long long)((retry_ms + 999) / 1000));
+        MHD_add_response_header(r, "Retry-After", secs);
+    }
+    enum MHD_Result ok = MHD_queue_response(con, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static struct MHD_Response *s_response(const char *type, const char *data, size_t len,
+                                       const char *cookie, const char *location)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
     if (!r)
-        return MHD_NO;
+        return NULL;
     MHD_add_response_header(r, "Content-Type", type);
     MHD_add_response_header(r, "Content-Security-Policy", s_csp);
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    /* No referrer to other sites; our own pages keep their origin, so that a form's POST
+     * carries Origin: http(s)://host rather than "null" (the Origin check, guard.h). */
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
     MHD_add_response_header(r, "Cache-Control", "no-store");
     if (cookie)
         MHD_add_response_header(r, "Set-Cookie", cookie);
     if (location)
         MHD_add_response_header(r, "Location", location);
-    enum MHD_Result ok = MHD_queue_response(con, (unsigned)status, r);
-    MHD_destroy_response(r);
-    return ok;
+    return r;
+}
+
+static enum MHD_Result s_send(struct MHD_Connection *con, int status, const char *type,
+                              const char *data, size_t len, const char *cookie,
+                              const char *location)
+{
+    return s_queue(con, status, s_response(type, data, len, cookie, location), 0);
 }
 
 static int s_status_for(int code)
@@ -117,39 +158,94 @@ static int s_status_for(int code)
     }
 }
 
-/* The JSON API's answer: the local API's ApiReply in pbjson form, plus the code's name. */
-static enum MHD_Result s_send_reply(struct MHD_Connection *con, int status,
-                                    const Tacnet__ApiReply *reply)
+/* The JSON API's answer: the local API's ApiReply in pbjson form, plus the code's name;
+ * RETRY_MS > 0 adds Retry-After. */
+static enum MHD_Result s_send_reply_retry(struct MHD_Connection *con, int status,
+                                          const Tacnet__ApiReply *reply, uint64_t retry_ms)
 {
     json_t *j = pbjson_from_message(&reply->base);
     if (reply->code != 0)
         json_object_set_new(j, "error", json_string(tacnet_errname(reply->code)));
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    enum MHD_Result ok = s_send(con, status, "application/json", s, strlen(s), NULL, NULL);
+    enum MHD_Result ok =
+        s_queue(con, status, s_response("application/json", s, strlen(s), NULL, NULL), retry_ms);
     free(s);
     return ok;
 }
 
-static enum MHD_Result s_send_error(struct MHD_Connection *con, int code, const char *reason)
+static enum MHD_Result s_send_reply(struct MHD_Connection *con, int status,
+                                    const Tacnet__ApiReply *reply)
+{
+    return s_send_reply_retry(con, status, reply, 0);
+}
+
+static enum MHD_Result s_send_error_retry(struct MHD_Connection *con, int code, const char *reason,
+                                          uint64_t retry_ms)
 {
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
     reply.code = code;
     reply.reason = (char *)reason;
-    return s_send_reply(con, s_status_for(code), &reply);
+    return s_send_reply_retry(con, s_status_for(code), &reply, retry_ms);
 }
 
-static enum MHD_Result s_send_page(struct MHD_Connection *con, dashboard_web_t *w,
-                                   const char *cookie)
+static enum MHD_Result s_send_error(struct MHD_Connection *con, int code, const char *reason)
+{
+    return s_send_error_retry(con, code, reason, 0);
+}
+
+static enum MHD_Result s_send_page_retry(struct MHD_Connection *con, dashboard_web_t *w,
+                                         const char *cookie, uint64_t retry_ms)
 {
     enum MHD_Result ok;
     if (w->status == 303)
         ok = s_send(con, 303, "text/html; charset=utf-8", "", 0, cookie, w->location);
     else
-        ok = s_send(con, w->status ? w->status : 200, "text/html; charset=utf-8", w->body.data,
-                    w->body.len, cookie, NULL);
+        ok =
+            s_queue(con, w->status ? w->status : 200,
+                    s_response("text/html; charset=utf-8", w->body.data, w->body.len, cookie, NULL),
+                    retry_ms);
     dashboard_buf_free(&w->body);
     return ok;
+}
+
+static enum MHD_Result s_send_page(struct MHD_Connection *con, dashboard_web_t *w,
+                                   const char *cookie)
+{
+    return s_send_page_retry(con, w, cookie, 0);
+}
+
+/* ------------------------------------------------------------------ sources */
+
+/* The network source of CON for the failure throttle: the peer's address, or behind a TLS proxy
+ * the address the proxy appended last to X-Forwarded-For (the one a client cannot forge). */
+static void s_source(const dashboard_t *self, struct MHD_Connection *con, throttle_source_t *src)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    memset(src, 0, sizeof(*src));
+    const char *xff = self->behind_proxy
+                          ? MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Forwarded-For")
+                          : NULL;
+    if (xff) {
+        const char *last = strrchr(xff, ',');
+        char a[64];
+        last = last ? last + 1 : xff;
+        last += strspn(last, " \t");
+        snprintf(a, sizeof(a), "%.*s", (int)strcspn(last, " \t"), last);
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        if (inet_pton(AF_INET, a, &a4->sin_addr) == 1)
+            a4->sin_family = AF_INET;
+        else if (inet_pton(AF_INET6, a, &a6->sin6_addr) == 1)
+            a6->sin6_family = AF_INET6;
+        if (throttle_source_from((struct sockaddr *)&ss, src) == 0)
+            return;
+    }
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (i && i->client_addr)
+        throttle_source_from(i->client_addr, src);
 }
 
 /* ------------------------------------------------------------------ held publishes */
@@ -566,11 +662,17 @@ static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const c
     agency_t *agency = h->agency;
     const char *auth = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
     char system[AGENCY_SYSTEM_CHARS], actor[48];
-    if (!auth || strncmp(auth, "Bearer ", 7) != 0 ||
-        agency_token_check(agency, auth + 7, system) != 0) {
-        dashboard_web_audit(agency, "api/?", "api.auth", "", TACNET_EAUTH);
+    throttle_source_t src;
+    uint64_t retry = 0;
+    s_source(h, con, &src);
+    /* A bad token costs nothing durable: counted in memory, summarised (agency/auth.h). */
+    int arc = agency_auth_token(
+        agency, &src, auth && strncmp(auth, "Bearer ", 7) == 0 ? auth + 7 : "", system, &retry);
+    if (arc == TACNET_ELOCKED)
+        return s_send_error_retry(
+            con, arc, "too many failed log-ins or tokens from this address: try later", retry);
+    if (arc != 0)
         return s_send_error(con, TACNET_EAUTH, "a valid API token is needed (Bearer)");
-    }
     snprintf(actor, sizeof(actor), "api/%s", system);
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     if (get && strcmp(path, "cases") == 0)
@@ -608,23 +710,22 @@ static const char *s_cookie_name(const dashboard_t *self, const char *what)
     return name;
 }
 
-static void s_cookie(char *out, size_t cap, const char *name, const char *value, const char *path,
-                     long max_age)
+static void s_cookie(const dashboard_t *self, char *out, size_t cap, const char *name,
+                     const char *value, const char *path, long max_age)
 {
-    snprintf(out, cap, "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Strict", name, value, path,
-             max_age);
+    snprintf(out, cap, "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Strict%s", name, value,
+             path, max_age, dashboard_guard_secure(self->guard) ? "; Secure" : "");
 }
 
-/* The log-in form, with a fresh CSRF token bound to a short-lived cookie (double submit). */
+/* The log-in form, with a fresh CSRF token this daemon made (guard.h) in the form and in a
+ * short-lived cookie (double submit). */
 static enum MHD_Result s_login_form(dashboard_t *self, struct MHD_Connection *con)
 {
     dashboard_web_t w = { .agency = self->agency };
     char cookie[256], token[AGENCY_SECRET_HEX];
-    uint8_t raw[32];
-    randombytes_buf(raw, sizeof(raw));
-    sodium_bin2hex(token, sizeof(token), raw, sizeof(raw));
-    sodium_memzero(raw, sizeof(raw));
-    s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "login"), token, "/login", 1800);
+    dashboard_guard_login_token(self->guard, clock_mono_ms(), token);
+    s_cookie(self, cookie, sizeof(cookie), s_cookie_name(self, "login"), token, "/login",
+             (long)(DASHBOARD_LOGIN_TOKEN_MS / 1000));
     dashboard_web_login(&w, token, 0);
     enum MHD_Result ok = s_send_page(con, &w, cookie);
     sodium_memzero(token, sizeof(token));
@@ -632,34 +733,45 @@ static enum MHD_Result s_login_form(dashboard_t *self, struct MHD_Connection *co
     return ok;
 }
 
-/* A posted log-in: the form's CSRF token against its cookie, then the credentials. FORM holds
- * the password; the caller wipes it. */
+/* A posted log-in: the form's CSRF token against its cookie and this daemon's MAC, then the
+ * credentials, throttled per source (agency/auth.h). FORM holds the password; the caller wipes
+ * it. */
 static enum MHD_Result s_login_post(dashboard_t *self, struct MHD_Connection *con,
                                     const dashboard_kv_t *form)
 {
     dashboard_web_t w = { .agency = self->agency, .form = form };
     const char *c = MHD_lookup_connection_value(con, MHD_COOKIE_KIND, s_cookie_name(self, "login"));
     const char *t = dashboard_kv_get(form, "csrf");
-    if (!c || !t || strlen(c) != 64 || strlen(t) != 64 || sodium_memcmp(c, t, 64) != 0) {
+    if (!c || !t || strlen(c) != 64 || strlen(t) != 64 || sodium_memcmp(c, t, 64) != 0 ||
+        dashboard_guard_login_check(self->guard, t, clock_mono_ms()) != 0) {
         dashboard_web_error(&w, 403, TACNET_ECSRF, "the log-in form expired; open it again");
         return s_send_page(con, &w, NULL);
     }
     agency_session_t s;
     char sid[AGENCY_SECRET_HEX] = "", cookie[256] = "";
     const char *initials = dashboard_kv_get(form, "initials");
-    int rc = agency_login(self->agency, initials ? initials : "",
-                          dashboard_kv_get(form, "password"), sid, &s);
+    throttle_source_t src;
+    uint64_t retry = 0;
+    s_source(self, con, &src);
+    int rc = agency_auth_login(self->agency, &src, initials ? initials : "",
+                               dashboard_kv_get(form, "password"), sid, &s, &retry);
     enum MHD_Result ok;
     if (rc == 0) {
-        s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "session"), sid, "/",
+        s_cookie(self, cookie, sizeof(cookie), s_cookie_name(self, "session"), sid, "/",
                  (long)(AGENCY_SESSION_MS / 1000));
         w.status = 303;
         snprintf(w.location, sizeof(w.location), "/");
         ok = s_send_page(con, &w, cookie);
     } else {
-        dashboard_web_login(&w, c, rc);
+        /* A fresh token: the one posted may be near its end. */
+        char token[AGENCY_SECRET_HEX];
+        dashboard_guard_login_token(self->guard, clock_mono_ms(), token);
+        s_cookie(self, cookie, sizeof(cookie), s_cookie_name(self, "login"), token, "/login",
+                 (long)(DASHBOARD_LOGIN_TOKEN_MS / 1000));
+        dashboard_web_login(&w, token, rc);
         w.status = rc == TACNET_ELOCKED ? 429 : 401;
-        ok = s_send_page(con, &w, NULL);
+        ok = s_send_page_retry(con, &w, cookie, rc == TACNET_ELOCKED ? retry : 0);
+        sodium_memzero(token, sizeof(token));
     }
     sodium_memzero(sid, sizeof(sid));
     sodium_memzero(&s, sizeof(s));
@@ -697,7 +809,7 @@ static enum MHD_Result s_route(dashboard_t *self, struct MHD_Connection *con, re
         return s_events(self, con, q, actor);
     } else if (strcmp(url, "/logout") == 0 && post) {
         agency_session_end(self->agency, sid);
-        s_cookie(cookie, sizeof(cookie), s_cookie_name(self, "session"), "", "/", 0);
+        s_cookie(self, cookie, sizeof(cookie), s_cookie_name(self, "session"), "", "/", 0);
         set_cookie = cookie;
         w.status = 303;
         snprintf(w.location, sizeof(w.location), "/login");
@@ -793,6 +905,33 @@ static enum MHD_Result s_asset(struct MHD_Connection *con, const char *data, siz
     return ok;
 }
 
+/* Before anything is read of a request: a Host in the allowlist (421 otherwise, against DNS
+ * rebinding) and, for a POST, an Origin of this dashboard (403). Returns 0 to go on, else the
+ * refusal is queued (its body, if any, is never read) and *OK says how that went. */
+static int s_gate(dashboard_t *self, struct MHD_Connection *con, const char *method,
+                  enum MHD_Result *ok)
+{
+    const char *host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Host");
+    char why[256];
+    if (dashboard_guard_host(self->guard, host) != 0) {
+        snprintf(why, sizeof(why),
+                 "E_FORBIDDEN: this dashboard does not answer for host %.80s (see [http] hosts)\n",
+                 host ? host : "(none)");
+        *ok = s_send(con, 421, "text/plain; charset=utf-8", why, strlen(why), NULL, NULL);
+        return -1;
+    }
+    if (strcmp(method, "POST") != 0)
+        return 0;
+    const char *origin = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin");
+    const char *site = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    if (dashboard_guard_origin(self->guard, origin, host, site, why, sizeof(why)) == 0)
+        return 0;
+    char text[300];
+    snprintf(text, sizeof(text), "E_FORBIDDEN: %s: refused, nothing was done\n", why);
+    *ok = s_send(con, 403, "text/plain; charset=utf-8", text, strlen(text), NULL, NULL);
+    return -1;
+}
+
 static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const char *url,
                                  const char *method, const char *version, const char *upload,
                                  size_t *upload_size, void **con_cls)
@@ -801,11 +940,21 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const ch
     dashboard_t *self = cls;
     req_t *rq = *con_cls;
     if (!rq) {
+        enum MHD_Result refused;
         *con_cls = xcalloc(1, sizeof(req_t));
+        if (s_gate(self, con, method, &refused) != 0) {
+            ((req_t *)*con_cls)->refused = 1;
+            dashboard_conns_answering(con);
+            return refused;
+        }
         return MHD_YES;
     }
     if (rq->answered) /* a held publish, resumed */
         return s_held_send(con, rq);
+    if (rq->refused) { /* answered at the gate: what still comes is dropped unread */
+        *upload_size = 0;
+        return MHD_YES;
+    }
     if (*upload_size) {
         if (rq->body.len + *upload_size > HTTP_MAX_BODY)
             rq->too_big = 1;
@@ -814,6 +963,7 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const ch
         *upload_size = 0;
         return MHD_YES;
     }
+    dashboard_conns_answering(con); /* the request is whole: no read deadline now */
     const char *data, *type;
     size_t len;
     if (strcmp(method, "GET") == 0 && dashboard_web_asset(url, &data, &len, &type) == 0)
@@ -836,8 +986,9 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const ch
 static void s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
                         enum MHD_RequestTerminationCode toe)
 {
-    (void)cls, (void)con, (void)toe;
+    (void)cls, (void)toe;
     req_t *rq = *con_cls;
+    dashboard_conns_reading(con); /* a kept-alive connection reads its next request */
     if (rq) {
         if (rq->held) {
             agency_outcome_cancel(rq->h->agency, rq);
@@ -852,6 +1003,25 @@ static void s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 
 /* ------------------------------------------------------------------ lifecycle, poll source */
 
+/* libmicrohttpd on SA: bounded connections, per source too (unless behind a proxy), idle ones
+ * closed, each tracked for its read deadline (conns.h), and TLS when the guard has a key. */
+static struct MHD_Daemon *s_start(dashboard_t *self, unsigned flags, const struct sockaddr *sa)
+{
+    const char *cert = dashboard_guard_cert(self->guard), *key = dashboard_guard_key(self->guard);
+    unsigned per_source = self->behind_proxy ? 0 : HTTP_PER_SOURCE;
+    struct MHD_OptionItem tls[] = {
+        { cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cert },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    return MHD_start_daemon(
+        flags | (cert ? MHD_USE_TLS : 0), 0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        per_source, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+        dashboard_conns_notify, self->conns, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+}
+
 dashboard_t *dashboard_new(agency_t *agency, const dashboard_config_t *cfg, int *err, char *why,
                            size_t whylen)
 {
@@ -860,7 +1030,7 @@ dashboard_t *dashboard_new(agency_t *agency, const dashboard_config_t *cfg, int 
         *err = TACNET_ECONFIG;
         return NULL;
     }
-    /* An IPv4 or an IPv6 address; a proxy in front terminates TLS (see the README). */
+    /* An IPv4 or an IPv6 address; TLS here or in a proxy in front beyond loopback (guard.h). */
     const char *listen = cfg->listen ? cfg->listen : "";
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
@@ -879,28 +1049,36 @@ dashboard_t *dashboard_new(agency_t *agency, const dashboard_config_t *cfg, int 
         *err = TACNET_ECONFIG;
         return NULL;
     }
+    dashboard_guard_t *guard = dashboard_guard_new(cfg, err, why, whylen);
+    if (!guard)
+        return NULL;
     dashboard_t *self = xcalloc(1, sizeof(*self));
     self->agency = agency;
     self->profile = agency_profile(agency);
-    self->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)120, MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
+    self->guard = guard;
+    self->behind_proxy = cfg->behind_tls_proxy != 0;
+    self->conns = dashboard_conns_new(HTTP_READ_DEADLINE_MS);
+    self->d = s_start(self, flags, (struct sockaddr *)&ss);
     const union MHD_DaemonInfo *info =
         self->d ? MHD_get_daemon_info(self->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!info) {
         if (self->d)
             MHD_stop_daemon(self->d);
+        dashboard_conns_destroy(&self->conns);
+        dashboard_guard_destroy(&self->guard);
         free(self);
-        snprintf(why, whylen, "cannot serve HTTP on %s:%u (port in use?)", listen, cfg->port);
+        snprintf(why, whylen, "cannot serve HTTP%s on %s:%u (port in use?%s)",
+                 cfg->cert && *cfg->cert ? "S" : "", listen, cfg->port,
+                 cfg->cert && *cfg->cert ? " or the certificate and key do not match" : "");
         *err = TACNET_EIO;
         return NULL;
     }
     self->fd = info->epoll_fd;
     self->seen_applied = agency_last_applied(agency);
-    log_info(sa6->sin6_family == AF_INET6 ? "dashboard on http://[%s]:%u/"
-                                          : "dashboard on http://%s:%u/",
-             listen, cfg->port);
+    const char *scheme = dashboard_guard_cert(guard) ? "https" : "http";
+    log_info(sa6->sin6_family == AF_INET6 ? "dashboard on %s://[%s]:%u/"
+                                          : "dashboard on %s://%s:%u/",
+             scheme, listen, cfg->port);
     return self;
 }
 
@@ -919,6 +1097,9 @@ void dashboard_destroy(dashboard_t **self_p)
     }
     MHD_run(self->d);
     MHD_stop_daemon(self->d);
+    dashboard_conns_destroy(&self->conns);
+    dashboard_guard_destroy(&self->guard);
+    agency_auth_sweep(self->agency); /* what is due is written; the rest is a restart's to lose */
     free(self);
     *self_p = NULL;
 }
@@ -927,6 +1108,8 @@ static long s_poll_timeout(void *arg, long max_ms)
 {
     dashboard_t *self = arg;
     MHD_UNSIGNED_LONG_LONG t;
+    if (max_ms > HTTP_SWEEP_MS) /* the sweep's turn comes at least that often */
+        max_ms = HTTP_SWEEP_MS;
     if (MHD_get_timeout(self->d, &t) == MHD_YES && t < (unsigned long)max_ms)
         return (long)t;
     return max_ms;
@@ -943,6 +1126,13 @@ static void s_poll_run(void *arg)
         if (now >= self->next_beat_ms)
             self->next_beat_ms = now + HTTP_BEAT_MS;
         s_resume_all(self);
+    }
+    if (now >= self->next_sweep_ms) {
+        self->next_sweep_ms = now + HTTP_SWEEP_MS;
+        dashboard_conns_sweep(self->conns, now);
+        int rc = agency_auth_sweep(self->agency);
+        if (rc != 0)
+            log_warn("failed log-in summaries not recorded: %s", tacnet_errname(rc));
     }
     MHD_run(self->d);
 }

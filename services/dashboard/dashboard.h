@@ -11,11 +11,14 @@
  * the poll source resumes every stream when the view applies new events (or every 15 s for a
  * keep-alive comment, which is also how a closed browser tab is noticed).
  *
- * Authentication: dashboard pages need a session cookie (HttpOnly, SameSite=Strict, Path=/) from
- * the log-in form, and every POST a CSRF token bound to the session; /api/v1 needs
- * `Authorization: Bearer <token>` from `tacnet token add` (the credentials are the core's:
- * agency/accounts.h). Every response carries the security headers (a CSP without inline script
- * or style, X-Frame-Options DENY, nosniff, no referrer).
+ * Authentication: dashboard pages need a session cookie (HttpOnly, SameSite=Strict, Path=/,
+ * Secure over HTTPS) from the log-in form, and every POST a CSRF token bound to the session and
+ * an Origin of this dashboard (guard.h: also the Host allowlist, the log-in form's token, TLS);
+ * /api/v1 needs `Authorization: Bearer <token>` from `tacnet token add`. The credentials are the
+ * core's (agency/accounts.h), checked through agency/auth.h: failures are throttled per source
+ * in memory and cost nothing durable. Slow clients are bounded per source and by a read
+ * deadline (conns.h). Every response carries the security headers (a CSP without inline script
+ * or style, X-Frame-Options DENY, nosniff, no referrer to other sites).
  */
 #ifndef TACNET_DASHBOARD_H
 #define TACNET_DASHBOARD_H
@@ -29,6 +32,12 @@ typedef struct dashboard dashboard_t;
 typedef struct dashboard_config {
     const char *listen; /* [http] listen: an IPv4 or IPv6 address (its default is the table's) */
     unsigned port;      /* [http] port, 1-65535 */
+    /* [http] hosts: the Host names served (NULL or "": the listen address, localhost,
+     * 127.0.0.1 and ::1) */
+    const char *hosts;
+    const char *cert;     /* [http] cert: PEM certificate chain; with KEY, serve HTTPS */
+    const char *key;      /* [http] key: PEM private key (not readable by others) */
+    int behind_tls_proxy; /* [http] behind_tls_proxy: a proxy in front terminates TLS */
 } dashboard_config_t;
 
 /* Serve the dashboard and the HTTP/JSON API of AGENCY (borrowed: it must outlive the

@@ -331,16 +331,15 @@ void dashboard_web_login(dashboard_web_t *w, const char *login_csrf, int code)
     dashboard_web_head(w, "Log in", NULL);
     dashboard_buf_printf(b, "<h1>Log in to %s</h1>", agency_profile(w->agency)->title);
     if (code == TACNET_ELOCKED)
-        dashboard_buf_printf(b,
-                             "<div class=\"refusal\" role=\"alert\"><p><code>E_LOCKED</code> This "
-                             "account is locked for %llu minutes after %d failed log-ins. Ask your "
-                             "administrator if you cannot wait.</p></div>",
-                             (unsigned long long)(AGENCY_LOCK_MS / 60000), AGENCY_LOCK_FAILS);
+        dashboard_buf_puts(b, "<div class=\"refusal\" role=\"alert\"><p><code>E_LOCKED</code> "
+                              "Too many failed log-ins from this address: this account is locked "
+                              "here for a while (it still works from elsewhere). Try again later, "
+                              "or ask your administrator to unlock it.</p></div>");
     else if (code)
         dashboard_buf_printf(b,
                              "<div class=\"refusal\" role=\"alert\"><p><code>%s</code> Initials or "
-                             "password not recognised. After %d failures in %llu minutes the "
-                             "account is locked.</p></div>",
+                             "password not recognised. After %d failures from one address in %llu "
+                             "minutes the account is locked there.</p></div>",
                              tacnet_errname(code), AGENCY_LOCK_FAILS,
                              (unsigned long long)(AGENCY_LOCK_MS / 60000));
     dashboard_buf_printf(b,

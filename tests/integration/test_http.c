@@ -306,7 +306,7 @@ Test(http, no_page_without_log_in)
     cr_expect(strstr(r.text, "Content-Security-Policy: default-src 'none'; script-src 'self'"));
     cr_expect(strstr(r.text, "X-Frame-Options: DENY"));
     cr_expect(strstr(r.text, "X-Content-Type-Options: nosniff"));
-    cr_expect(strstr(r.text, "Referrer-Policy: no-referrer"));
+    cr_expect(strstr(r.text, "Referrer-Policy: same-origin"));
     cr_expect(!strstr(r.body, "<script>"), "inline script on the log-in page");
     s_resp_free(&r);
 }

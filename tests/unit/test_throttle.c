@@ -1,0 +1,215 @@
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "throttle.h"
+
+static throttle_source_t s_v4(const char *a)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    cr_assert_eq(inet_pton(AF_INET, a, &sa.sin_addr), 1);
+    throttle_source_t s;
+    cr_assert_eq(throttle_source_from((struct sockaddr *)&sa, &s), 0);
+    return s;
+}
+
+static throttle_source_t s_v6(const char *a)
+{
+    struct sockaddr_in6 sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin6_family = AF_INET6;
+    cr_assert_eq(inet_pton(AF_INET6, a, &sa.sin6_addr), 1);
+    throttle_source_t s;
+    cr_assert_eq(throttle_source_from((struct sockaddr *)&sa, &s), 0);
+    return s;
+}
+
+static throttle_t *s_new(void)
+{
+    throttle_config_t c;
+    throttle_config_default(&c);
+    throttle_t *t = throttle_new(&c);
+    cr_assert_not_null(t);
+    return t;
+}
+
+typedef struct {
+    throttle_report_t r[128];
+    size_t n;
+} reports_t;
+
+static void s_collect(void *arg, const throttle_report_t *r)
+{
+    reports_t *rs = arg;
+    cr_assert_lt(rs->n, 128);
+    rs->r[rs->n++] = *r;
+}
+
+Test(throttle, sources_are_ipv4_addresses_and_ipv6_slash_64s)
+{
+    char s[THROTTLE_ADDR];
+    throttle_source_t a = s_v4("192.0.2.7"), m = s_v6("::ffff:192.0.2.7");
+    cr_assert_eq(memcmp(&a, &m, sizeof(a)), 0, "a mapped address is its IPv4 source");
+    throttle_source_str(&a, s);
+    cr_assert_str_eq(s, "192.0.2.7");
+    throttle_source_t b = s_v6("2001:db8:1:2:aaaa::1"), c = s_v6("2001:db8:1:2:bbbb::9"),
+                      d = s_v6("2001:db8:1:3::1");
+    cr_assert_eq(memcmp(&b, &c, sizeof(b)), 0, "one /64 is one source");
+    cr_assert_neq(memcmp(&b, &d, sizeof(b)), 0);
+    throttle_source_str(&b, s);
+    cr_assert_str_eq(s, "2001:db8:1:2::/64");
+    struct sockaddr other = { .sa_family = AF_UNIX };
+    cr_assert_eq(throttle_source_from(&other, &a), TACNET_EINVAL);
+}
+
+Test(throttle, a_burst_then_blocks_that_double_and_nothing_refills_while_blocked)
+{
+    throttle_t *t = s_new();
+    throttle_source_t s = s_v4("198.51.100.1");
+    uint64_t now = 1000000, retry = 0;
+    for (int i = 0; i < 9; i++) {
+        cr_assert_eq(throttle_admit(t, &s, NULL, now, &retry), 0, "failure %d", i);
+        throttle_fail(t, &s, NULL, 0, now);
+    }
+    cr_assert_eq(throttle_admit(t, &s, NULL, now, NULL), 0);
+    throttle_fail(t, &s, NULL, 0, now); /* the tenth empties the bucket */
+    cr_assert_eq(throttle_admit(t, &s, NULL, now, &retry), TACNET_ELOCKED);
+    cr_assert_eq(retry, 5000);
+    now += 5000;
+    cr_assert_eq(throttle_admit(t, &s, NULL, now, NULL), 0);
+    throttle_fail(t, &s, NULL, 0, now);
+    cr_assert_eq(throttle_admit(t, &s, NULL, now, &retry), TACNET_ELOCKED);
+    cr_assert_eq(retry, 10000, "the second block doubles");
+    now += 10000;
+    throttle_fail(t, &s, NULL, 0, now);
+    cr_assert_eq(throttle_admit(t, &s, NULL, now, &retry), TACNET_ELOCKED);
+    cr_assert_eq(retry, 20000);
+    /* Blocks stop at five minutes. */
+    for (int i = 0; i < 10; i++) {
+        now += retry;
+        throttle_fail(t, &s, NULL, 0, now);
+        cr_assert_eq(throttle_admit(t, &s, NULL, now, &retry), TACNET_ELOCKED);
+    }
+    cr_assert_eq(retry, 300000);
+    /* Another source is not slowed at all. */
+    throttle_source_t o = s_v4("198.51.100.2");
+    cr_assert_eq(throttle_admit(t, &o, NULL, now, NULL), 0);
+    /* Quiet for long enough: a full bucket and no backoff again. */
+    now += 300000 + 300000;
+    throttle_sweep(t, now, s_collect, &(reports_t){ 0 });
+    for (int i = 0; i < 10; i++) {
+        cr_assert_eq(throttle_admit(t, &s, NULL, now, NULL), 0, "after quiet, failure %d", i);
+        throttle_fail(t, &s, NULL, 0, now);
+    }
+    cr_assert_eq(throttle_admit(t, &s, NULL, now, &retry), TACNET_ELOCKED);
+    cr_assert_eq(retry, 5000);
+    throttle_destroy(&t);
+    cr_assert_null(t);
+}
+
+Test(throttle, a_lockout_is_per_source_and_account_and_reported_once)
+{
+    throttle_t *t = s_new();
+    throttle_source_t x = s_v4("203.0.113.9"), owner = s_v4("192.0.2.20");
+    uint64_t now = 5000000, retry = 0;
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(throttle_admit(t, &x, "AB", now, NULL), 0);
+        throttle_fail(t, &x, "AB", 1, now);
+        now += 1;
+    }
+    cr_assert_eq(throttle_admit(t, &x, "AB", now, &retry), TACNET_ELOCKED);
+    cr_assert_eq(retry, 15 * 60 * 1000 - 1);
+    cr_assert_eq(throttle_admit(t, &x, "CD", now, NULL), 0, "another account from there");
+    cr_assert_eq(throttle_admit(t, &owner, "AB", now, NULL), 0, "the owner from elsewhere");
+    throttle_success(t, &owner, "AB");
+    reports_t rs = { 0 };
+    throttle_sweep(t, now, s_collect, &rs);
+    cr_assert_eq(rs.n, 1, "the lock, once (no summary before the window)");
+    cr_assert_eq(rs.r[0].what, THROTTLE_LOCKED);
+    cr_assert_str_eq(rs.r[0].account, "AB");
+    cr_assert_eq(rs.r[0].known, 1);
+    cr_assert_eq(memcmp(&rs.r[0].source, &x, sizeof(x)), 0);
+    for (int i = 0; i < 100; i++)
+        cr_assert_eq(throttle_admit(t, &x, "AB", now + (uint64_t)i, NULL), TACNET_ELOCKED);
+    rs.n = 0;
+    throttle_sweep(t, now + 1000, s_collect, &rs);
+    cr_assert_eq(rs.n, 0, "a lock is reported once");
+    /* The summary after the window: 5 failures, 102 refused. */
+    throttle_sweep(t, now + 60000, s_collect, &rs);
+    cr_assert_eq(rs.n, 1);
+    cr_assert_eq(rs.r[0].what, THROTTLE_SUMMARY);
+    cr_assert_eq(rs.r[0].failures, 5);
+    cr_assert_eq(rs.r[0].refused, 101);
+    /* An administrator's unlock lifts it; so does the time. */
+    cr_assert_eq(throttle_unlock(t, "AB"), 1);
+    cr_assert_eq(throttle_admit(t, &x, "AB", now, NULL), 0);
+    throttle_destroy(&t);
+}
+
+Test(throttle, a_success_forgets_that_sources_failures_at_the_account)
+{
+    throttle_t *t = s_new();
+    throttle_source_t s = s_v4("192.0.2.30");
+    uint64_t now = 1000;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 3; i++)
+            throttle_fail(t, &s, "EF", 1, now++);
+        throttle_success(t, &s, "EF");
+    }
+    cr_assert_eq(throttle_admit(t, &s, "EF", now, NULL), 0, "3 + 3 + 3 never makes 5");
+    /* The lock ends after its time, and failures before it no longer count. */
+    for (int i = 0; i < 5; i++)
+        throttle_fail(t, &s, "GH", 0, now);
+    cr_assert_eq(throttle_admit(t, &s, "GH", now + 15 * 60 * 1000 - 1, NULL), TACNET_ELOCKED);
+    cr_assert_eq(throttle_admit(t, &s, "GH", now + 15 * 60 * 1000, NULL), 0);
+    throttle_destroy(&t);
+}
+
+Test(throttle, the_tables_stay_bounded_and_evicted_counts_are_still_summarised)
+{
+    throttle_config_t c;
+    throttle_config_default(&c);
+    c.sources = 64;
+    c.burst = 1000;
+    throttle_t *t = throttle_new(&c);
+    uint64_t now = 10000;
+    for (unsigned i = 0; i < 5000; i++) {
+        char a[32];
+        snprintf(a, sizeof(a), "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        throttle_source_t s = s_v4(a);
+        throttle_fail(t, &s, "XY", 0, now);
+    }
+    size_t ns = 0, na = 0;
+    throttle_counts(t, &ns, &na);
+    cr_assert_leq(ns, 64);
+    cr_assert_leq(na, 64);
+    reports_t rs = { 0 };
+    throttle_sweep(t, now + 60000, s_collect, &rs);
+    uint64_t total = 0, others = 0;
+    for (size_t i = 0; i < rs.n; i++) {
+        total += rs.r[i].what == THROTTLE_SUMMARY ? rs.r[i].failures : 0;
+        throttle_source_t zero = { { 0 } };
+        if (memcmp(&rs.r[i].source, &zero, sizeof(zero)) == 0)
+            others++;
+    }
+    cr_assert_eq(total, 5000, "every failure is in some summary");
+    cr_assert_eq(others, 1, "one summary for the evicted sources");
+    throttle_destroy(&t);
+}
+
+Test(throttle, bad_configs_are_refused)
+{
+    throttle_config_t c;
+    throttle_config_default(&c);
+    c.burst = 0;
+    cr_assert_null(throttle_new(&c));
+    throttle_config_default(&c);
+    c.refill_ms = 0;
+    cr_assert_null(throttle_new(&c));
+    cr_assert_null(throttle_new(NULL));
+}
