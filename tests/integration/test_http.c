@@ -487,8 +487,8 @@ Test(http, an_api_publish_answers_with_the_broker_s_outcome)
                "{\"topic\":\"Level of need\",\"reason\":\"Weekends\",\"proposed_position\":"
                "\"Level 3\",\"child_safety\":\"Safe today\"}}}");
     cr_expect_eq(r.status, 422, "%s", r.body);
-    cr_expect(strstr(r.body, "\"E_FIELD\"") && strstr(r.body, "no event the broker accepted"), "%s",
-              r.body);
+    cr_expect(strstr(r.body, "\"E_REFERSTO\"") && strstr(r.body, "no event the broker accepted"),
+              "%s", r.body);
     s_resp_free(&r);
     /* Without a wait: 202, queued, no outcome yet. */
     r = s_http(S, "POST", "/api/v1/events?wait=0", hdr,
@@ -505,7 +505,7 @@ Test(http, an_api_publish_answers_with_the_broker_s_outcome)
     cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
     r = s_http(S, "GET", "/outbox", l.cookie, NULL);
     cr_expect_eq(r.status, 200);
-    cr_expect(strstr(r.body, "Refused") && strstr(r.body, "E_FIELD") &&
+    cr_expect(strstr(r.body, "Refused") && strstr(r.body, "E_REFERSTO") &&
                   strstr(r.body, "no event the broker accepted"),
               "%s", r.body);
     s_resp_free(&r);
