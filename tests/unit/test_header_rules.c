@@ -4,9 +4,12 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "casework/header_rules.h"
+#include "clock.h"
 #include "err.h"
 #include "pbjson_fixture.h"
+#include "wire.h"
 
 /* A made-up agency that originates referrals, concerns, assessments, consent records and new
  * members, and marks concerns safeguarding, everything else routine. */
@@ -174,8 +177,9 @@ Test(header_rules, the_request_s_sensitivity_basis_and_override_reason_are_kept)
 
 Test(header_rules, refers_to_is_carried_as_the_request_gives_it)
 {
-    Tacnet__PublishRequest *req = s_req(
-        REQ("concern", ",\"refers_to\":\"03030303030303030303030303030303\"", "\"concern\":{}"));
+    Tacnet__PublishRequest *req =
+        s_req(REQ("disagreement", ",\"refers_to\":\"03030303030303030303030303030303\"",
+                  "\"disagreement\":{}"));
     Tacnet__Header h = s_fill(req, NULL);
     cr_assert(h.has_refers_to);
     cr_assert_eq(h.refers_to.len, 16);
@@ -282,4 +286,61 @@ Test(header_rules, an_assessment_s_level_of_need_comes_from_its_body_unless_give
     h = s_fill(req, NULL);
     cr_assert_eq(h.level_of_need, 2);
     s_free(req);
+}
+
+/* ------------------------------------------------------------------ no free bytes */
+
+Test(header_rules, refers_to_on_a_kind_that_takes_none_is_refused)
+{
+    char why[256];
+    Tacnet__PublishRequest *req = s_req(
+        REQ("concern", ",\"refers_to\":\"4e48532039343320343736203539310a\"", "\"concern\":{}"));
+    cr_assert_eq(header_rules_refers_to_check(req, why, sizeof(why)), TACNET_EREFERSTO);
+    cr_assert_str_eq(why, "a concern event names no other event: refers_to is not allowed");
+    s_free(req);
+    cr_assert(header_rules_refers_to_used(TACNET__EVENT_KIND__DISAGREEMENT));
+    cr_assert(header_rules_refers_to_used(TACNET__EVENT_KIND__ESCALATION_RESPONSE));
+    cr_assert(header_rules_refers_to_used(TACNET__EVENT_KIND__ESCALATION_RESOLVED));
+    cr_assert(header_rules_refers_to_used(TACNET__EVENT_KIND__ESCALATION_ACK));
+    cr_assert_not(header_rules_refers_to_used(TACNET__EVENT_KIND__CONCERN));
+    cr_assert_not(header_rules_refers_to_used(TACNET__EVENT_KIND__ACTION_UPDATE));
+    cr_assert_not(header_rules_refers_to_used(TACNET__EVENT_KIND__DECISION));
+}
+
+/* A msg_id is its creation time (6 bytes) and random bytes: text in it reads as a time far
+ * outside the window, so it is refused; ids made now, a few minutes ahead or weeks old pass. */
+Test(header_rules, a_msg_id_s_time_must_fall_in_the_clock_window)
+{
+    char why[128];
+    const uint64_t now = 1795000000000ULL, ahead = 300000, behind = 30ULL * 86400000;
+    uint8_t id[16];
+    memset(id, 0x5a, sizeof(id));
+    uint8_t ms[8];
+    const int64_t offsets[] = { 0, 299000, -29LL * 86400000 };
+    for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
+        bytes_be64_put(ms, (uint64_t)((int64_t)now + offsets[i]));
+        memcpy(id, ms + 2, 6);
+        cr_expect_eq(wire_msgid_time(id), (uint64_t)((int64_t)now + offsets[i]));
+        cr_expect_eq(header_rules_msgid_check(id, 16, now, ahead, behind, why, sizeof(why)), 0,
+                     "offset %lld: %s", (long long)offsets[i], why);
+    }
+    bytes_be64_put(ms, now + 301000);
+    memcpy(id, ms + 2, 6);
+    cr_expect_eq(header_rules_msgid_check(id, 16, now, ahead, behind, why, sizeof(why)),
+                 TACNET_EMSGID);
+    cr_expect_str_eq(why, "msg_id's creation time is ahead of the clock window");
+    bytes_be64_put(ms, now - 31ULL * 86400000);
+    memcpy(id, ms + 2, 6);
+    cr_expect_eq(header_rules_msgid_check(id, 16, now, ahead, behind, why, sizeof(why)),
+                 TACNET_EMSGID);
+    cr_expect_str_eq(why, "msg_id's creation time is behind the clock window");
+    cr_expect_eq(header_rules_msgid_check((const uint8_t *)"Jane Smith SW1A1", 16, now, ahead,
+                                          behind, why, sizeof(why)),
+                 TACNET_EMSGID);
+    cr_expect_eq(header_rules_msgid_check(id, 15, now, ahead, behind, why, sizeof(why)),
+                 TACNET_EMSGID);
+    /* What wire_msgid_new makes now passes. */
+    wire_msgid_new(id);
+    cr_expect_eq(header_rules_msgid_check(id, 16, clock_now_ms(), ahead, behind, why, sizeof(why)),
+                 0, "%s", why);
 }
