@@ -244,7 +244,11 @@ static int s_check_answer(escalation_journal_t *self, const Tacnet__Header *h, u
     escalation_engine_record_t r;
     char case_ref[ESCALATE_CASEREF_MAX + 1];
     s_case_ref(h, case_ref);
-    if (!s_has_id(h) || escalation_engine_get(s_view(self), h->refers_to.data, &r) != 0 ||
+    if (!s_has_id(h)) {
+        *detail = "an answer names the escalation it answers in refers_to (16 bytes)";
+        return TACNET_EFIELD;
+    }
+    if (escalation_engine_get(s_view(self), h->refers_to.data, &r) != 0 ||
         strcmp(r.case_ref, case_ref) != 0) {
         *detail = "refers_to names no escalation of this case";
         return TACNET_EREFERSTO;
