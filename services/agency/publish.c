@@ -451,8 +451,9 @@ static int s_header(publish_t *p)
     /* What the broker checks of a msg_id, checked before anything is sealed (a clock stepped
      * far between the id and the header would show here). */
     char why[128];
-    int rc = header_rules_msgid_check(p->msg_id, 16, p->now_ms, HEADER_RULES_MSGID_AHEAD_MS,
-                                      HEADER_RULES_MSGID_BEHIND_MS, why, sizeof(why));
+    int rc = header_rules_msgid_check(p->msg_id, 16, p->now_ms, h->created_at_ms,
+                                      HEADER_RULES_MSGID_AHEAD_MS, HEADER_RULES_MSGID_BEHIND_MS,
+                                      why, sizeof(why));
     if (rc != 0)
         agency_reply_error(p->reply, rc, "%s; nothing was sent", why);
     return rc;

@@ -49,7 +49,7 @@ static int s_check_clock(const broker_t *self, const Tacnet__Header *h, uint64_t
 
 /* No free bytes in the clear header: the case reference and initials by their formats, the case
  * reference's prefix one of the roster's area codes, the msg_id's creation time within the
- * clock window created_at_ms is held to, and refers_to only on the kinds that use it (which
+ * clock window created_at_ms is held to and next to created_at_ms itself, and refers_to only on the kinds that use it (which
  * event or escalation it names is checked against the journal at the commit). */
 static int s_check_identifiers(broker_t *self, const Tacnet__Header *h, uint64_t now,
                                const char **detail)
@@ -63,9 +63,10 @@ static int s_check_identifiers(broker_t *self, const Tacnet__Header *h, uint64_t
         (err = roster_case_prefix_check(self->roster, h->case_ref.data, h->case_ref.len)) != 0)
         *detail = "not one of the roster's area_codes";
     if (err == 0 &&
-        (err = header_rules_msgid_check(
-             h->msg_id.data, h->msg_id.len, now, (uint64_t)self->cfg.max_clock_skew_s * 1000,
-             (uint64_t)self->cfg.max_event_age_days * CLOCK_DAY_MS, why, sizeof(why))) != 0)
+        (err = header_rules_msgid_check(h->msg_id.data, h->msg_id.len, now, h->created_at_ms,
+                                        (uint64_t)self->cfg.max_clock_skew_s * 1000,
+                                        (uint64_t)self->cfg.max_event_age_days * CLOCK_DAY_MS, why,
+                                        sizeof(why))) != 0)
         *detail = why;
     if (err == 0 && h->has_refers_to && !header_rules_refers_to_used(h->kind)) {
         *detail = "this kind names no other event";

@@ -68,8 +68,8 @@ int header_rules_refers_to_used(uint32_t kind)
     }
 }
 
-int header_rules_msgid_check(const uint8_t *id, size_t len, uint64_t now_ms, uint64_t ahead_ms,
-                             uint64_t behind_ms, char *why, size_t cap)
+int header_rules_msgid_check(const uint8_t *id, size_t len, uint64_t now_ms, uint64_t created_at_ms,
+                             uint64_t ahead_ms, uint64_t behind_ms, char *why, size_t cap)
 {
     if (!id || len != 16) {
         snprintf(why, cap, "msg_id is %zu bytes, not 16", id ? len : 0);
@@ -82,6 +82,12 @@ int header_rules_msgid_check(const uint8_t *id, size_t len, uint64_t now_ms, uin
     }
     if (t < now_ms && now_ms - t > behind_ms) {
         snprintf(why, cap, "msg_id's creation time is behind the clock window");
+        return TACNET_EMSGID;
+    }
+    /* Made with its header: an id of another time would be that many more free bits. */
+    if ((t > created_at_ms && t - created_at_ms > HEADER_RULES_MSGID_AFTER_MS) ||
+        (t < created_at_ms && created_at_ms - t > ahead_ms)) {
+        snprintf(why, cap, "msg_id's creation time is not its header's created_at_ms");
         return TACNET_EMSGID;
     }
     return 0;

@@ -51,17 +51,22 @@ int header_rules_refers_to_used(uint32_t kind);
 
 /* The clock window a msg_id's creation time must fall in, by default: the broker's own
  * max_clock_skew_s and max_event_age_days defaults (a broker configured otherwise checks its
- * own). */
+ * own). HEADER_RULES_MSGID_AFTER_MS: how far a msg_id's time may come after its header's
+ * created_at_ms (a sender that gives created_at in whole seconds, a clock stepped between the
+ * two readings). */
 #define HEADER_RULES_MSGID_AHEAD_MS  (300ULL * 1000)
 #define HEADER_RULES_MSGID_BEHIND_MS (30ULL * 86400 * 1000)
+#define HEADER_RULES_MSGID_AFTER_MS  2000ULL
 
 /* Is ID (LEN bytes) a msg_id as wire_msgid_new makes them: 16 bytes whose first 6 are a
  * creation time no more than AHEAD_MS after NOW_MS and no more than BEHIND_MS before it (the
- * window the broker holds created_at_ms to)? The 10 random bytes after it cannot be told from
- * any other 10 bytes; the time can, and text in its place ("Jane S" reads as a date thousands of
- * years away) is refused. Returns 0, or TACNET_EMSGID with one line in WHY. */
-int header_rules_msgid_check(const uint8_t *id, size_t len, uint64_t now_ms, uint64_t ahead_ms,
-                             uint64_t behind_ms, char *why, size_t cap);
+ * window the broker holds created_at_ms to), made with its header: no more than AHEAD_MS before
+ * CREATED_AT_MS and HEADER_RULES_MSGID_AFTER_MS after it? The 10 random bytes after the time
+ * cannot be told from any other 10 bytes; the time can, and text in its place ("Jane S" reads as
+ * a date thousands of years away) is refused. Returns 0, or TACNET_EMSGID with one line in
+ * WHY. */
+int header_rules_msgid_check(const uint8_t *id, size_t len, uint64_t now_ms, uint64_t created_at_ms,
+                             uint64_t ahead_ms, uint64_t behind_ms, char *why, size_t cap);
 
 /* Fill in H what it takes from REQ (kind, case reference, initials, sensitivity, lawful basis,
  * refers_to, subject agency, level of need, urgency, override reason, consent) by the rules

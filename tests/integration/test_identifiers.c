@@ -267,6 +267,11 @@ Test(identifiers, text_in_a_msg_id_or_refers_to_or_a_case_prefix_is_refused_stor
     bytes_be64_put(ms, (uint64_t)time(NULL) * 1000 - 40ULL * 86400000ULL);
     memcpy(p.msg_id, ms + 2, 6);
     s_refused(c, &p, TACNET_EMSGID, "msg_id 40 days old", before, blen);
+    /* Inside the window, but a week before its header: not made with it. */
+    h_pub_init(&p, S, TACNET__EVENT_KIND__CONCERN, CASE, sseq++);
+    bytes_be64_put(ms, (uint64_t)time(NULL) * 1000 - 7ULL * 86400000ULL);
+    memcpy(p.msg_id, ms + 2, 6);
+    s_refused(c, &p, TACNET_EMSGID, "msg_id a week before its header", before, blen);
     /* refers_to on a kind that takes none, and on a disagreement naming no accepted event. */
     h_pub_init(&p, S, TACNET__EVENT_KIND__CONCERN, CASE, sseq++);
     p.h.has_refers_to = 1;

@@ -308,39 +308,47 @@ Test(header_rules, refers_to_on_a_kind_that_takes_none_is_refused)
 }
 
 /* A msg_id is its creation time (6 bytes) and random bytes: text in it reads as a time far
- * outside the window, so it is refused; ids made now, a few minutes ahead or weeks old pass. */
-Test(header_rules, a_msg_id_s_time_must_fall_in_the_clock_window)
+ * outside the window, so it is refused; ids made with their header (now, a few minutes ahead,
+ * weeks old) pass, and one of another time than its header's does not. */
+static int s_msgid_at(uint64_t t, uint64_t now, uint64_t created, char *why, size_t cap)
+{
+    uint8_t id[16], ms[8];
+    memset(id, 0x5a, sizeof(id));
+    bytes_be64_put(ms, t);
+    memcpy(id, ms + 2, 6);
+    cr_expect_eq(wire_msgid_time(id), t);
+    return header_rules_msgid_check(id, 16, now, created, 300000, 30ULL * 86400000, why, cap);
+}
+
+Test(header_rules, a_msg_id_s_time_must_fall_in_the_clock_window_with_its_header)
 {
     char why[128];
-    const uint64_t now = 1795000000000ULL, ahead = 300000, behind = 30ULL * 86400000;
-    uint8_t id[16];
-    memset(id, 0x5a, sizeof(id));
-    uint8_t ms[8];
-    const int64_t offsets[] = { 0, 299000, -29LL * 86400000 };
-    for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
-        bytes_be64_put(ms, (uint64_t)((int64_t)now + offsets[i]));
-        memcpy(id, ms + 2, 6);
-        cr_expect_eq(wire_msgid_time(id), (uint64_t)((int64_t)now + offsets[i]));
-        cr_expect_eq(header_rules_msgid_check(id, 16, now, ahead, behind, why, sizeof(why)), 0,
-                     "offset %lld: %s", (long long)offsets[i], why);
-    }
-    bytes_be64_put(ms, now + 301000);
-    memcpy(id, ms + 2, 6);
-    cr_expect_eq(header_rules_msgid_check(id, 16, now, ahead, behind, why, sizeof(why)),
-                 TACNET_EMSGID);
+    const uint64_t now = 1795000000000ULL, day = 86400000ULL;
+    /* Made with the header, at any time the window allows. */
+    cr_expect_eq(s_msgid_at(now, now, now, why, sizeof(why)), 0, "%s", why);
+    cr_expect_eq(s_msgid_at(now + 299000, now, now + 299000, why, sizeof(why)), 0, "%s", why);
+    cr_expect_eq(s_msgid_at(now - 29 * day, now, now - 29 * day + 5, why, sizeof(why)), 0, "%s",
+                 why);
+    /* created_at in whole seconds: the id up to 2 s after it. */
+    cr_expect_eq(s_msgid_at(now + 999, now, now, why, sizeof(why)), 0, "%s", why);
+    cr_expect_eq(s_msgid_at(now + 301000, now, now, why, sizeof(why)), TACNET_EMSGID);
     cr_expect_str_eq(why, "msg_id's creation time is ahead of the clock window");
-    bytes_be64_put(ms, now - 31ULL * 86400000);
-    memcpy(id, ms + 2, 6);
-    cr_expect_eq(header_rules_msgid_check(id, 16, now, ahead, behind, why, sizeof(why)),
-                 TACNET_EMSGID);
+    cr_expect_eq(s_msgid_at(now - 31 * day, now, now - 31 * day, why, sizeof(why)), TACNET_EMSGID);
     cr_expect_str_eq(why, "msg_id's creation time is behind the clock window");
-    cr_expect_eq(header_rules_msgid_check((const uint8_t *)"Jane Smith SW1A1", 16, now, ahead,
-                                          behind, why, sizeof(why)),
+    /* Inside the window but not its header's time: more free bits, refused. */
+    cr_expect_eq(s_msgid_at(now - 10 * day, now, now, why, sizeof(why)), TACNET_EMSGID);
+    cr_expect_str_eq(why, "msg_id's creation time is not its header's created_at_ms");
+    cr_expect_eq(s_msgid_at(now + 3000, now, now, why, sizeof(why)), TACNET_EMSGID);
+    cr_expect_eq(s_msgid_at(now - 301000, now, now, why, sizeof(why)), TACNET_EMSGID);
+    cr_expect_eq(header_rules_msgid_check((const uint8_t *)"Jane Smith SW1A1", 16, now, now, 300000,
+                                          30 * day, why, sizeof(why)),
                  TACNET_EMSGID);
-    cr_expect_eq(header_rules_msgid_check(id, 15, now, ahead, behind, why, sizeof(why)),
-                 TACNET_EMSGID);
-    /* What wire_msgid_new makes now passes. */
+    uint8_t id[16];
     wire_msgid_new(id);
-    cr_expect_eq(header_rules_msgid_check(id, 16, clock_now_ms(), ahead, behind, why, sizeof(why)),
-                 0, "%s", why);
+    cr_expect_eq(header_rules_msgid_check(id, 15, now, now, 300000, 30 * day, why, sizeof(why)),
+                 TACNET_EMSGID);
+    /* What wire_msgid_new makes now passes with a header made now. */
+    uint64_t t = clock_now_ms();
+    cr_expect_eq(header_rules_msgid_check(id, 16, t, t, 300000, 30 * day, why, sizeof(why)), 0,
+                 "%s", why);
 }
