@@ -34,7 +34,7 @@
     X(ENUM, -1106, "value out of range")                                                   \
     X(CASEREF, -1107, "case reference does not match AAA-YYYY-NNNNNN")                     \
     X(INITIALS, -1108, "initials must be 2 to 4 capital letters")                          \
-    X(MSGID, -1109, "msg_id must be 16 bytes")                                             \
+    X(MSGID, -1109, "msg_id must be 16 bytes, its time inside the clock window")           \
     X(SENDER, -1110, "header sender differs from the authenticated agency")                \
     X(KEYID, -1111, "sender key id unknown, expired or revoked")                           \
     X(SIGNATURE, -1112, "signature does not verify")                                       \
@@ -49,6 +49,8 @@
     X(CLOCK, -1121, "created_at_ms outside the broker's clock window")                     \
     X(QUOTA, -1122, "agency over its publish quota: resend later, in order")               \
     X(NOTAGENCY, -1123, "key belongs to no agency (the broker's own key is not a client)") \
+    X(REFERSTO, -1124, "refers_to not allowed here, or names no event of this case")       \
+    X(CASEPREFIX, -1125, "case reference prefix is not a roster area code")                \
     X(OPEN, -1200, "sealed body does not open (tampered or not for us)")                   \
     X(BODYMISMATCH, -1201, "body msg_id, sender or event kind differs from the header")    \
     X(ROSTER, -1202, "roster missing, unsigned or signed by another root")                 \

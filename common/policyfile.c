@@ -27,6 +27,18 @@ static int s_fail(parse_ctx_t *p, const char *section, const char *key, const ch
     return 0; /* stop inih */
 }
 
+/* More than any partnership has; a longer list is a mistake in the file. */
+#define POLICYFILE_AREA_CODES_MAX 64
+
+static void s_area_codes_free(Tacnet__Roster *r)
+{
+    for (size_t i = 0; i < r->n_area_codes; i++)
+        free(r->area_codes[i]);
+    free(r->area_codes);
+    r->area_codes = NULL;
+    r->n_area_codes = 0;
+}
+
 static Tacnet__SharingRule *s_rule(Tacnet__Roster *r, Tacnet__Agency a)
 {
     Tacnet__SharingPolicy *sp = r->sharing;
@@ -61,10 +73,46 @@ static int s_classes(const char *value, Tacnet__Sensitivity **out, size_t *n, ch
     return 0;
 }
 
+/* An area code: a capital letter, then 1 to 4 capitals or digits (policy_case_ref_check's
+ * prefix). */
+static int s_area_code_ok(const char *w)
+{
+    size_t n = strlen(w);
+    if (n < 2 || n > 5 || w[0] < 'A' || w[0] > 'Z')
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((w[i] >= 'A' && w[i] <= 'Z') || (w[i] >= '0' && w[i] <= '9')))
+            return 0;
+    return 1;
+}
+
+/* "LA7, LA9" -> R->area_codes (replacing a list given before). */
+static int s_area_codes(parse_ctx_t *p, Tacnet__Roster *r, const char *section, const char *key,
+                        const char *value)
+{
+    char *buf = xstrdup(value);
+    s_area_codes_free(r);
+    for (char *save = NULL, *w = strtok_r(buf, ", \t", &save); w;
+         w = strtok_r(NULL, ", \t", &save)) {
+        if (!s_area_code_ok(w) || r->n_area_codes >= POLICYFILE_AREA_CODES_MAX) {
+            free(buf);
+            return s_fail(p, section, key,
+                          "area codes are 2-5 capitals or digits starting with a capital, at most "
+                          "64 of them");
+        }
+        r->area_codes = xrealloc(r->area_codes, (r->n_area_codes + 1) * sizeof(*r->area_codes));
+        r->area_codes[r->n_area_codes++] = xstrdup(w);
+    }
+    free(buf);
+    return 1;
+}
+
 static int s_on_sharing(void *user, const char *section, const char *key, const char *value)
 {
     parse_ctx_t *p = user;
     Tacnet__Roster *r = p->r;
+    if (strcmp(section, "policy") == 0 && strcmp(key, "area_codes") == 0)
+        return s_area_codes(p, r, section, key, value);
     if (strcmp(section, "policy") == 0) {
         char *end;
         long v = strtol(value, &end, 10);
@@ -233,6 +281,7 @@ int policyfile_parse(const char *sharing, const char *sharing_name, const char *
 
 void policyfile_free(Tacnet__Roster *r)
 {
+    s_area_codes_free(r);
     if (r->sharing) {
         for (size_t i = 0; i < r->sharing->n_rules; i++) {
             free(r->sharing->rules[i]->with_consent);

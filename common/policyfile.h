@@ -5,7 +5,8 @@
  * no keys, files written or signatures. `tacnet provision` signs the result into the roster;
  * tests build rosters from the same files without provisioning a partnership.
  *
- * sharing.conf: a [policy] section (version, expiry_hours, expiry_seconds) and one section per
+ * sharing.conf: a [policy] section (version, expiry_hours, expiry_seconds, and area_codes: the
+ * partnership's case-reference prefixes, comma-separated, e.g. "LA7, LA9") and one section per
  * agency with with_consent / without_consent lists of sensitivity classes (routine, health,
  * safeguarding). escalation.conf: an [escalation] section (level_gap, non_response_hours,
  * non_response_seconds) and [stage1]..[stage4], each with an audience role and working_days,
@@ -19,8 +20,8 @@
 
 #include "roster.pb-c.h"
 
-/* Parse the files at SHARING_PATH and ESCALATION_PATH into R: sets R->sharing, R->escalation
- * and R->policy_version (when the file gives one), allocated here even on failure, so the
+/* Parse the files at SHARING_PATH and ESCALATION_PATH into R: sets R->sharing, R->escalation,
+ * R->area_codes and R->policy_version (when the file gives them), allocated here even on failure, so the
  * caller always calls policyfile_free(R). Returns 0, TACNET_ENOTFOUND (a file cannot be opened)
  * or TACNET_ECONFIG (a file is wrong); WHY (WHYLEN bytes) then names the file, section and key.
  * inih gives handlers no line number, so only syntax errors name a line. */
@@ -32,8 +33,8 @@ int policyfile_load(const char *sharing_path, const char *escalation_path, Tacne
 int policyfile_parse(const char *sharing, const char *sharing_name, const char *escalation,
                      const char *escalation_name, Tacnet__Roster *r, char *why, size_t whylen);
 
-/* Free what policyfile_load or policyfile_parse allocated inside R and set R->sharing and
- * R->escalation to NULL; the rest of R is left alone. Safe on a roster with neither. */
+/* Free what policyfile_load or policyfile_parse allocated inside R and set R->sharing,
+ * R->escalation and R->area_codes to NULL; the rest of R is left alone. Safe on a roster with neither. */
 void policyfile_free(Tacnet__Roster *r);
 
 #endif

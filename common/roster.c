@@ -88,6 +88,22 @@ static int s_sharing_check(const Tacnet__Roster *r)
     return 0;
 }
 
+/* An area code as policy_case_ref_check reads a prefix: a capital, then 1 to 4 capitals or
+ * digits. Anything else could never match a case reference, so it is a provisioning mistake. */
+static int s_area_codes_check(const Tacnet__Roster *r)
+{
+    for (size_t i = 0; i < r->n_area_codes; i++) {
+        const char *w = r->area_codes[i];
+        size_t n = strlen(w);
+        if (n < 2 || n > 5 || w[0] < 'A' || w[0] > 'Z')
+            return TACNET_EBADMSG;
+        for (size_t k = 1; k < n; k++)
+            if (!((w[k] >= 'A' && w[k] <= 'Z') || (w[k] >= '0' && w[k] <= '9')))
+                return TACNET_EBADMSG;
+    }
+    return 0;
+}
+
 roster_t *roster_parse(const uint8_t *data, size_t len, const uint8_t root_pk[SEAL_KEY_BYTES],
                        int *err)
 {
@@ -121,7 +137,8 @@ roster_t *roster_parse(const uint8_t *data, size_t len, const uint8_t root_pk[SE
         rc = TACNET_EBADMSG;
         goto fail;
     }
-    if ((rc = s_keys_check(self->msg)) != 0 || (rc = s_sharing_check(self->msg)) != 0)
+    if ((rc = s_keys_check(self->msg)) != 0 || (rc = s_sharing_check(self->msg)) != 0 ||
+        (rc = s_area_codes_check(self->msg)) != 0)
         goto fail;
     free(msg);
     wire_free(&signed_roster->base);
@@ -301,4 +318,17 @@ int roster_sign(const Tacnet__Roster *roster, const seal_keys_t *root, uint8_t *
     free(msg);
     free(packed);
     return 0;
+}
+
+int roster_case_prefix_check(const roster_t *self, const uint8_t *ref, size_t len)
+{
+    const Tacnet__Roster *r = self->msg;
+    if (r->n_area_codes == 0)
+        return 0;
+    const uint8_t *dash = ref ? memchr(ref, '-', len) : NULL;
+    size_t n = dash ? (size_t)(dash - ref) : 0;
+    for (size_t i = 0; n && i < r->n_area_codes; i++)
+        if (strlen(r->area_codes[i]) == n && memcmp(r->area_codes[i], ref, n) == 0)
+            return 0;
+    return TACNET_ECASEPREFIX;
 }

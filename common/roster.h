@@ -20,7 +20,8 @@ typedef struct roster roster_t;
  * Returns an owned roster or NULL with *ERR = TACNET_EROSTER (not a SignedRoster, bad signature
  * or another root) or TACNET_EBADMSG (signed, but the Roster inside does not decode
  * canonically, a key is not 32 bytes or has an unknown agency, one agency lists a key id twice,
- * two agencies share a CURVE key, or an agency has two sharing rules). Does not compare
+ * two agencies share a CURVE key, an agency has two sharing rules, or an area code is not 2-5
+ * capitals or digits starting with a capital). Does not compare
  * versions: the caller refuses an older roster (TACNET_EROSTEROLD). */
 roster_t *roster_parse(const uint8_t *data, size_t len, const uint8_t root_pk[SEAL_KEY_BYTES],
                        int *err);
@@ -61,6 +62,11 @@ uint32_t roster_agency_by_curve(const roster_t *self, const uint8_t curve_pk[SEA
  * without_consent classes count; with consent, with_consent and without_consent both do. An
  * agency with no rule, or SENSITIVITY_UNKNOWN, sees nothing. */
 int roster_may_see(const roster_t *self, uint32_t agency, uint32_t sensitivity, int consent_given);
+
+/* Is the prefix of case reference REF (LEN bytes, up to its first '-') one of the roster's area
+ * codes? Returns 0 (listed, or the roster lists none), or TACNET_ECASEPREFIX. The format itself
+ * is policy_case_ref_check's. */
+int roster_case_prefix_check(const roster_t *self, const uint8_t *ref, size_t len);
 
 /* Pack ROSTER and sign it with ROOT's Ed25519 key (ROOT->sign_sk) over "TACNET-ROSTER/1" ||
  * packed roster, giving a packed SignedRoster in *OUT (malloc'd, caller frees). Used by `tacnet

@@ -258,6 +258,13 @@ void wire_msgid_new(uint8_t id[16])
     randombytes_buf(id + 6, 10);
 }
 
+uint64_t wire_msgid_time(const uint8_t id[16])
+{
+    uint8_t ms[8] = { 0 };
+    memcpy(ms + 2, id, 6);
+    return bytes_be64_get(ms);
+}
+
 void wire_msgid_hex(const uint8_t *id, size_t len, char out[33])
 {
     static const char digits[] = "0123456789abcdef";

@@ -130,6 +130,9 @@ uint8_t *wire_pack(const ProtobufCMessage *msg, size_t *len);
  * in the clear. 80 random bits per millisecond keep ids unique. */
 void wire_msgid_new(uint8_t id[16]);
 
+/* The creation time (ms since the epoch) a 16-byte msg_id made by wire_msgid_new starts with. */
+uint64_t wire_msgid_time(const uint8_t id[16]);
+
 /* Lowercase hex of a 16-byte msg_id into OUT (33 bytes), for logs. */
 void wire_msgid_hex(const uint8_t *id, size_t len, char out[33]);
 

@@ -6,6 +6,7 @@
 #include "agency/outcome.h"
 #include "agency/sweep.h"
 #include "agency/vault.h"
+#include "casework/initials.h"
 #include "err.h"
 #include "fault.h"
 #include "kinds.h"
@@ -411,6 +412,10 @@ static void s_prepare_body(agency_t *self, prepared_t *p)
         p->code = agency_publish_text_check(self, reg, &b->base, &scratch);
         policy_register_destroy(&reg);
         agency_reply_free(&scratch);
+        /* A name in a body's initials field is quarantined like a name in its text. */
+        char field[192];
+        if (p->code == 0)
+            p->code = initials_body_check(&b->base, field, sizeof(field));
     }
     tacnet__body__free_unpacked(b, NULL);
 }

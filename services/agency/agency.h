@@ -119,6 +119,14 @@ int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__Fol
 /* Free what the queries and agency_publish allocated inside R (R itself stays the caller's). */
 void agency_reply_free(Tacnet__ApiReply *r);
 
+/* The case's identity register: the family's real names, kept encrypted under the case's key in
+ * this daemon, never sent, shown or logged; the text check refuses an event naming one in any
+ * form. add: register NAMES (N of them) for case REF (LEN bytes); a name registered already is
+ * kept once. Returns 0 or a store code. count: how many names case REF has registered (0 when
+ * none, or no such case), for a prompt to register some. Returns 0 or a store code. */
+int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n);
+int agency_identity_count(agency_t *self, const uint8_t *ref, size_t len, size_t *count);
+
 /* The publish path every front end shares (local API, dashboard forms, HTTP/JSON API): validate
  * REQ, check its text, seal it, queue it in the durable outbox and start sending it. REQ stays
  * the caller's. Returns 0 with reply->published, or the code with the reason and findings in

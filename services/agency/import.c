@@ -293,8 +293,32 @@ static void *s_parse_main(void *arg)
     return NULL;
 }
 
+/* The family's names the file's rows carried go into each case's identity register before any
+ * row is checked, so a row that names them is refused like any later publish would be. They
+ * stay registered whatever becomes of the import: they protect the case, and are local. */
+static int s_register_names(agency_t *self, struct agency_import *job)
+{
+    for (size_t i = 0; i < job->res.n_names; i++) {
+        const intake_names_t *e = &job->res.names[i];
+        int rc = agency_identity_add(self, (const uint8_t *)e->case_ref, strlen(e->case_ref),
+                                     e->names, e->n);
+        if (rc != 0) {
+            s_fail(job, rc,
+                   "%s: the family's names could not be registered (%s); nothing was "
+                   "imported",
+                   job->path, tacnet_strerror(rc));
+            return rc;
+        }
+    }
+    if (job->res.n_names)
+        log_info("import job %llu: the family's names registered for %zu cases",
+                 (unsigned long long)job->id, job->res.n_names);
+    intake_names_clear(&job->res);
+    return 0;
+}
+
 /* The parse has ended: on to checking, or failed with every malformed line. */
-static void s_parsed(struct agency_import *job)
+static void s_parsed(agency_t *self, struct agency_import *job)
 {
     if (job->threaded) {
         pthread_join(job->thread, NULL);
@@ -310,6 +334,10 @@ static void s_parsed(struct agency_import *job)
         }
         s_fail(job, job->parse_rc, "%s: %s; nothing was imported", job->path,
                tacnet_strerror(job->parse_rc));
+        intake_result_clear(&job->res);
+        return;
+    }
+    if (s_register_names(self, job) != 0) {
         intake_result_clear(&job->res);
         return;
     }
@@ -430,7 +458,7 @@ long agency_import_step(agency_t *self, long max_ms)
     if (job->phase == TACNET__IMPORT_PHASE__IMPORT_READING) {
         if (!atomic_load(&job->parsed))
             return max_ms < IMPORT_READ_POLL_MS ? max_ms : IMPORT_READ_POLL_MS;
-        s_parsed(job);
+        s_parsed(self, job);
     }
     bool held = agency_vault_hold(self->vault) == 0;
     if (job->phase == TACNET__IMPORT_PHASE__IMPORT_CHECKING)
@@ -508,7 +536,7 @@ static struct agency_import *s_job_new(agency_t *self, const char *path, uint64_
     if (stat(path, &st) != 0 || st.st_size <= (off_t)IMPORT_INLINE_BYTES ||
         pthread_create(&job->thread, NULL, s_parse_main, job) != 0) {
         s_parse_main(job);
-        s_parsed(job);
+        s_parsed(self, job);
         return job;
     }
     job->threaded = true;

@@ -88,8 +88,7 @@ int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__
 /* The queries (agency_view_list, _show, _follow) are declared in agency.h: front ends use them
  * too. Their replies are freed with agency_reply_free (reply.h). */
 
-/* Identity register: names for a case (kept encrypted, never sent). */
-int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n);
+/* Identity register: names for a case (kept encrypted, never sent; adding is in agency.h). */
 policy_register_t *agency_identity_register(agency_t *self, const uint8_t *ref, size_t len);
 
 /* Records of DB encrypted under the agency's rest key (holds): put VAL, or get it into *OUT

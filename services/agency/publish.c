@@ -4,6 +4,7 @@
 #include "agency/outbox.h"
 #include "casework/escalation_rights.h"
 #include "casework/header_rules.h"
+#include "casework/initials.h"
 #include "casework/workflow.h"
 #include "err.h"
 #include "fault.h"
@@ -41,6 +42,9 @@ typedef struct publish {
     import_cases_t *ic; /* a dry run's case states (NULL outside an import) */
     uint64_t batch_seq; /* in a batch: the sender_seq this row takes (0: the next in meta) */
     uint8_t msg_id[16];
+    uint8_t key_id[16];     /* a keyed request's id in api_ids (s_request_key_id) */
+    int refused_before;     /* the key's earlier publish was refused by the broker: */
+    uint8_t refused_id[16]; /* its msg_id, whose refusal this one clears */
     uint64_t now_ms;
     uint64_t sender_seq; /* the one this event takes */
     route_case_t c;      /* the case as it will be; valid when found */
@@ -145,10 +149,12 @@ static void s_reply_published(Tacnet__ApiReply *reply, const uint8_t *msg_id, ui
     reply->published->duplicate = duplicate;
 }
 
-/* The msg_id of a keyed publish: BLAKE2b-128 over a context, the agency and the key, so one
- * agency's keys cannot name (and be deduplicated against) another agency's events. */
-static void s_request_msg_id(const agency_t *self, const ProtobufCBinaryData *key,
-                             uint8_t msg_id[16])
+/* The id a request key is remembered by (database api_ids): BLAKE2b-128 over a context, the
+ * agency and the key, so one agency's keys cannot name another agency's events. Before msg_ids
+ * carried their creation time this was the event's msg_id itself; now the event gets a fresh
+ * one (the broker refuses a msg_id whose time is not now) and api_ids maps the key to it. */
+static void s_request_key_id(const agency_t *self, const ProtobufCBinaryData *key,
+                             uint8_t key_id[16])
 {
     crypto_generichash_state st;
     uint8_t agency = (uint8_t)self->profile->agency;
@@ -156,26 +162,35 @@ static void s_request_msg_id(const agency_t *self, const ProtobufCBinaryData *ke
     crypto_generichash_update(&st, (const uint8_t *)"tacnet-request/1", 16);
     crypto_generichash_update(&st, &agency, 1);
     crypto_generichash_update(&st, key->data, key->len);
-    crypto_generichash_final(&st, msg_id, 16);
+    crypto_generichash_final(&st, key_id, 16);
 }
 
-/* A publish whose msg_id (from a request key) was queued before: 1 with *SENDER_SEQ, 0 if new,
- * or a negative store code. Checked before anything else, so a retry gets the first answer even
- * if the case or the roster has moved on since. */
-static int s_keyed_seen(agency_t *self, const uint8_t *msg_id, uint64_t *sender_seq)
+/* A keyed publish queued before (KEY_ID from s_request_key_id): 1 with *SENDER_SEQ and its
+ * MSG_ID, 0 if new, or a negative store code. One the broker refused counts as new, so the
+ * same request may be sent again once its cause is fixed: then *REFUSED is set and MSG_ID names
+ * the refused event (its refusal is cleared by the new one's outbox write). Checked before
+ * anything else, so a retry gets the first answer even if the case or the roster has moved on
+ * since. */
+static int s_keyed_seen(agency_t *self, const uint8_t key_id[16], uint64_t *sender_seq,
+                        uint8_t msg_id[16], int *refused)
 {
     MDB_txn *txn;
     MDB_val v;
     int rc = store_read_begin(self->store, &txn);
     if (rc != 0)
         return rc;
-    rc = store_get(txn, self->api_ids, msg_id, 16, &v);
-    if (rc == 0 && v.mv_size == 8)
+    rc = store_get(txn, self->api_ids, key_id, 16, &v);
+    if (rc == 0 && v.mv_size != 8 && v.mv_size != 24)
+        rc = TACNET_ECORRUPT;
+    if (rc == 0) {
         *sender_seq = store_u64_get(v.mv_data);
-    /* Refused by the broker: nobody received it, so the same request may be sent again once its
-     * cause is fixed (the outbox write clears the refusal). */
-    if (rc == 0 && store_get(txn, self->dead, msg_id, 16, &v) == 0)
+        /* An 8-byte record is from before msg_ids carried their time: the key id was the id. */
+        memcpy(msg_id, v.mv_size == 24 ? (const uint8_t *)v.mv_data + 8 : key_id, 16);
+    }
+    if (rc == 0 && store_get(txn, self->dead, msg_id, 16, &v) == 0) {
+        *refused = 1;
         rc = TACNET_ENOTFOUND;
+    }
     mdb_txn_abort(txn);
     if (rc == TACNET_ENOTFOUND)
         return 0;
@@ -254,28 +269,31 @@ static int s_replaces(publish_t *p)
     return 0;
 }
 
-/* The event's msg_id: fresh, or derived from the request key, when a retry of a publish already
- * queued is answered with the first one (PUBLISH_ANSWERED). */
+/* The event's msg_id: fresh (its creation time, then random bytes), unless the request key names
+ * a publish already queued, when the retry is answered with the first one (PUBLISH_ANSWERED). */
 static int s_msg_id(publish_t *p)
 {
-    if (!p->req->has_request_key) {
-        wire_msgid_new(p->msg_id);
+    wire_msgid_new(p->msg_id);
+    if (!p->req->has_request_key)
         return 0;
-    }
-    s_request_msg_id(p->self, &p->req->request_key, p->msg_id);
+    s_request_key_id(p->self, &p->req->request_key, p->key_id);
     if (p->dry_run)
         return 0;
     uint64_t seen_seq = 0;
-    int rc = s_keyed_seen(p->self, p->msg_id, &seen_seq);
+    uint8_t seen_id[16];
+    int rc = s_keyed_seen(p->self, p->key_id, &seen_seq, seen_id, &p->refused_before);
     if (rc < 0) {
         agency_reply_error(p->reply, rc, "could not check the request key: %s",
                            tacnet_strerror(rc));
         return rc;
     }
     if (rc == 1) {
+        memcpy(p->msg_id, seen_id, 16);
         s_reply_published(p->reply, p->msg_id, seen_seq, 1);
         return PUBLISH_ANSWERED;
     }
+    if (p->refused_before)
+        memcpy(p->refused_id, seen_id, 16);
     return 0;
 }
 
@@ -301,14 +319,28 @@ static int s_workflow(publish_t *p)
     return rc;
 }
 
-/* identifiers: the case reference and initials formats, then free text (findings). */
+/* identifiers: the case reference and initials formats, the body's initials fields, then free
+ * text (findings). */
 static int s_identifiers(publish_t *p)
 {
     Tacnet__PublishRequest *req = p->req;
+    char field[192];
     int rc;
     if ((rc = policy_case_ref_check(req->case_ref.data, req->case_ref.len)) != 0 ||
         (rc = policy_initials_check(req->initials.data, req->initials.len)) != 0) {
         agency_reply_error(p->reply, rc, "%s", tacnet_strerror(rc));
+        return rc;
+    }
+    if ((rc = roster_case_prefix_check(p->self->roster, req->case_ref.data, req->case_ref.len)) !=
+        0) {
+        /* Not quoted back: an unknown prefix may be a postcode or a name. */
+        agency_reply_error(p->reply, rc, "%s (the roster's area_codes); nothing was sent",
+                           tacnet_strerror(rc));
+        return rc;
+    }
+    if ((rc = initials_body_check(&req->body->base, field, sizeof(field))) != 0) {
+        agency_reply_finding(p->reply, "initials", 0, 0, field);
+        agency_reply_error(p->reply, rc, "%s: %s; nothing was sent", field, tacnet_strerror(rc));
         return rc;
     }
     policy_register_t *reg =
@@ -391,7 +423,7 @@ static int s_escalation(publish_t *p)
         const Tacnet__CaseSummary *sum = wrap.show_case->summary;
         uint32_t lead = sum && sum->has_lead ? (uint32_t)sum->lead : 0;
         const char *why = "refers_to names no escalation of this case";
-        rc = !e ? TACNET_EFIELD : escalation_rights_check(kind, e, me, lead, &why);
+        rc = !e ? TACNET_EREFERSTO : escalation_rights_check(kind, e, me, lead, &why);
         if (rc != 0)
             agency_reply_error(p->reply, rc, "%s; nothing was sent", why);
     } else {
@@ -418,7 +450,15 @@ static int s_header(publish_t *p)
     h->policy_version = r->has_policy_version ? r->policy_version : 1;
     header_rules_fill(h, p->req, self->profile->default_sensitivity(p->req->kind),
                       p->found ? &p->c : NULL);
-    return 0;
+    /* What the broker checks of a msg_id, checked before anything is sealed (a clock stepped
+     * far between the id and the header would show here). */
+    char why[128];
+    int rc = header_rules_msgid_check(p->msg_id, 16, p->now_ms, h->created_at_ms,
+                                      HEADER_RULES_MSGID_AHEAD_MS, HEADER_RULES_MSGID_BEHIND_MS,
+                                      why, sizeof(why));
+    if (rc != 0)
+        agency_reply_error(p->reply, rc, "%s; nothing was sent", why);
+    return rc;
 }
 
 /* route: the same rule the broker applies decides the recipients, so a refusal is explained
@@ -503,11 +543,12 @@ static int s_seal(publish_t *p)
 
 /* A keyed request sent again after the broker refused it: forget the refusal (its dead letter,
  * its settled record and the key's first answer), since this send replaces it. */
-static int s_refusal_clear(agency_t *self, MDB_txn *txn, const uint8_t *msg_id)
+static int s_refusal_clear(agency_t *self, MDB_txn *txn, const uint8_t *refused_id,
+                           const uint8_t *key_id)
 {
     MDB_dbi dbs[] = { self->dead, self->settled, self->api_ids, self->dead_body, self->withdrawn };
     for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
-        int rc = store_del(txn, dbs[i], msg_id, 16);
+        int rc = store_del(txn, dbs[i], i == 2 ? key_id : refused_id, 16);
         if (rc != 0 && rc != TACNET_ENOTFOUND)
             return rc;
     }
@@ -538,10 +579,14 @@ static int s_outbox_put(MDB_txn *txn, void *arg)
         rc = store_put(txn, self->outbox_case, ck, sizeof(ck), "", 0, 0);
     if (rc == 0)
         rc = agency_meta_put(self, txn, "sender_seq", p->sender_seq);
-    if (rc == 0 && p->req->has_request_key)
-        rc = s_refusal_clear(self, txn, p->msg_id);
-    if (rc == 0 && p->req->has_request_key)
-        rc = store_put(txn, self->api_ids, p->msg_id, 16, key, 8, MDB_NOOVERWRITE);
+    if (rc == 0 && p->req->has_request_key && p->refused_before)
+        rc = s_refusal_clear(self, txn, p->refused_id, p->key_id);
+    if (rc == 0 && p->req->has_request_key) {
+        uint8_t seen[24];
+        memcpy(seen, key, 8);
+        memcpy(seen + 8, p->msg_id, 16);
+        rc = store_put(txn, self->api_ids, p->key_id, 16, seen, sizeof(seen), MDB_NOOVERWRITE);
+    }
     char hex[33];
     wire_msgid_hex(p->msg_id, 16, hex);
     if (rc == 0)

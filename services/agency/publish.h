@@ -3,14 +3,17 @@
  * reason in the reply and nothing queued:
  *
  *   validate      the kind is one this agency originates; a request key is 1-64 bytes
- *   msg_id        from the request key (a keyed retry already queued is answered here with its
- *                 first msg_id; one the broker refused may be sent again), else time + random
+ *   msg_id        time + random (a keyed retry already queued is answered here with its first
+ *                 msg_id; one the broker refused may be sent again, under a new msg_id)
  *   replaces      the refused event this one corrects (it leaves the outbox once this is queued)
- *   header rules  the body is in the member its kind needs, and a disagreement or an answer to
- *                 an escalation names what it is about in refers_to (casework/header_rules.h)
+ *   header rules  the body is in the member its kind needs, a disagreement or an answer to an
+ *                 escalation names what it is about in refers_to, and no other kind carries one
+ *                 (casework/header_rules.h)
  *   workflow      what the body must hold for the workflow (casework/workflow.h)
- *   identifiers   case reference and initials formats, free text against the identifier
- *                 policy and the case's identity register (findings in the reply)
+ *   identifiers   case reference and initials formats, the case reference's prefix one of the
+ *                 roster's area codes, every initials field of the body (casework/initials.h),
+ *                 free text against the identifier policy and the case's identity register
+ *                 (findings in the reply)
  *   case          the case as it will be (the view plus this agency's queued events) and the
  *                 next sender_seq
  *   escalation    an answer to an escalation comes from a party (a resolution: or the lead

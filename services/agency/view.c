@@ -10,7 +10,9 @@
  *   outbox, outbox_ids, outbox_case, dead, settled, delivered, dead_body, withdrawn, unapplied
  *                                         the queued, refused and accepted publishes: outbox.h
  *   import_jobs, import_ids               the latest intake import job and its events: import.c
- *   api_ids    msg_id(16) -> sender_seq(8)     msg_ids derived from API request keys (retries)
+ *   api_ids    key id(16) -> sender_seq(8) msg_id(16)
+ *                                         API request keys (retries): the id is a hash of the key;
+ *                                         an 8-byte value is older, its msg_id the key id itself
  *   events     local_seq(8) -> blind(16) enc_case(broker seq(8) hlen(4) header body)
  *                                                                  AD "events" || local_seq
  *   applied    msg_id(16) -> local_seq(8)                                   idempotent apply
@@ -935,6 +937,19 @@ typedef struct {
     size_t n;
 } ident_arg_t;
 
+/* Does the register LIST (LEN bytes of NUL-terminated names) hold NAME? */
+static int s_ident_has(const uint8_t *list, size_t len, const char *name)
+{
+    for (size_t off = 0; off < len;) {
+        const char *have = (const char *)list + off;
+        size_t l = strnlen(have, len - off);
+        if (l < len - off && strcmp(have, name) == 0)
+            return 1;
+        off += l + 1;
+    }
+    return 0;
+}
+
 static int s_ident_write(MDB_txn *txn, void *arg)
 {
     ident_arg_t *a = arg;
@@ -953,9 +968,13 @@ static int s_ident_write(MDB_txn *txn, void *arg)
     p += oldlen;
     for (size_t i = 0; i < a->n; i++) {
         size_t l = strlen(a->names[i]) + 1;
+        /* A name registered already (an intake file imported again) is kept once. */
+        if (s_ident_has(buf, (size_t)(p - buf), a->names[i]))
+            continue;
         memcpy(p, a->names[i], l);
         p += l;
     }
+    n = (size_t)(p - buf);
     rc = s_put_case(a->self, txn, a->self->identity, "identity", a->blind, a->blind, 16, NULL, 0,
                     buf, n);
     if (rc == 0)
@@ -978,6 +997,30 @@ int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **n
     int rc = s_identity_add(self, ref, len, names, n);
     s_release(self, held);
     return rc;
+}
+
+int agency_identity_count(agency_t *self, const uint8_t *ref, size_t len, size_t *count)
+{
+    uint8_t blind[16];
+    uint8_t *v = NULL;
+    size_t n = 0;
+    MDB_txn *txn;
+    *count = 0;
+    bool held = s_hold(self);
+    agency_view_blind(self, ref, len, blind);
+    int rc = store_read_begin(self->store, &txn);
+    if (rc == 0) {
+        rc = s_get_case(self, txn, self->identity, "identity", blind, blind, 16, &v, &n);
+        mdb_txn_abort(txn);
+    }
+    s_release(self, held);
+    for (size_t off = 0; rc == 0 && off < n;) {
+        size_t l = strnlen((const char *)v + off, n - off);
+        *count += l < n - off;
+        off += l + 1;
+    }
+    s_free_secret(v, n);
+    return rc == TACNET_ENOTFOUND ? 0 : rc;
 }
 
 policy_register_t *agency_identity_register(agency_t *self, const uint8_t *ref, size_t len)

@@ -171,7 +171,7 @@ static int s_challenged(escalation_journal_t *self, MDB_txn *txn, const Tacnet__
     int rc = journal_msgid_find(self->journal, txn, h->refers_to.data, &seq);
     if (rc == TACNET_ENOTFOUND) {
         *detail = "refers_to names no event the broker accepted";
-        return TACNET_EFIELD;
+        return TACNET_EREFERSTO;
     }
     if (rc != 0)
         return rc;
@@ -188,7 +188,7 @@ static int s_challenged(escalation_journal_t *self, MDB_txn *txn, const Tacnet__
     wire_free(&about->base);
     if (!same_case) {
         *detail = "refers_to names an event of another case";
-        return TACNET_EFIELD;
+        return TACNET_EREFERSTO;
     }
     if (sender == TACNET__AGENCY__BROKER) {
         *detail = "refers_to names a broker notice, not an agency's decision or assessment";
@@ -244,10 +244,14 @@ static int s_check_answer(escalation_journal_t *self, const Tacnet__Header *h, u
     escalation_engine_record_t r;
     char case_ref[ESCALATE_CASEREF_MAX + 1];
     s_case_ref(h, case_ref);
-    if (!s_has_id(h) || escalation_engine_get(s_view(self), h->refers_to.data, &r) != 0 ||
+    if (!s_has_id(h)) {
+        *detail = "an answer names the escalation it answers in refers_to (16 bytes)";
+        return TACNET_EFIELD;
+    }
+    if (escalation_engine_get(s_view(self), h->refers_to.data, &r) != 0 ||
         strcmp(r.case_ref, case_ref) != 0) {
         *detail = "refers_to names no escalation of this case";
-        return TACNET_EFIELD;
+        return TACNET_EREFERSTO;
     }
     const uint8_t *id = h->refers_to.data;
     uint32_t by = (uint32_t)h->sender;

@@ -15,6 +15,7 @@
  */
 #include "broker_internal.h"
 #include "zap.h"
+#include "casework/header_rules.h"
 
 #include "err.h"
 #include "fault.h"
@@ -46,10 +47,32 @@ static int s_check_clock(const broker_t *self, const Tacnet__Header *h, uint64_t
     return 0;
 }
 
-static int s_check_identifiers(const Tacnet__Header *h)
+/* No free bytes in the clear header: the case reference and initials by their formats, the case
+ * reference's prefix one of the roster's area codes, the msg_id's creation time within the
+ * clock window created_at_ms is held to and next to created_at_ms itself, and refers_to only on the kinds that use it (which
+ * event or escalation it names is checked against the journal at the commit). */
+static int s_check_identifiers(broker_t *self, const Tacnet__Header *h, uint64_t now,
+                               const char **detail)
 {
+    /* The loop is single-threaded and answers a refusal before reading the next publish. */
+    static char why[128];
     int err = policy_case_ref_check(h->case_ref.data, h->case_ref.len);
-    return err ? err : policy_initials_check(h->initials.data, h->initials.len);
+    if (err == 0)
+        err = policy_initials_check(h->initials.data, h->initials.len);
+    if (err == 0 &&
+        (err = roster_case_prefix_check(self->roster, h->case_ref.data, h->case_ref.len)) != 0)
+        *detail = "not one of the roster's area_codes";
+    if (err == 0 &&
+        (err = header_rules_msgid_check(h->msg_id.data, h->msg_id.len, now, h->created_at_ms,
+                                        (uint64_t)self->cfg.max_clock_skew_s * 1000,
+                                        (uint64_t)self->cfg.max_event_age_days * CLOCK_DAY_MS, why,
+                                        sizeof(why))) != 0)
+        *detail = why;
+    if (err == 0 && h->has_refers_to && !header_rules_refers_to_used(h->kind)) {
+        *detail = "this kind names no other event";
+        err = TACNET_EREFERSTO;
+    }
+    return err;
 }
 
 /* The header's sender is the connection's agency, the connection's key is still valid, and the
@@ -92,7 +115,7 @@ static int s_check_stateless(broker_t *self, const wire_msg_t *m, uint32_t agenc
         return TACNET_EVERSION;
     if ((err = s_check_clock(self, h, now, detail)) != 0)
         return err;
-    if ((err = s_check_identifiers(h)) != 0)
+    if ((err = s_check_identifiers(self, h, now, detail)) != 0)
         return err;
     return s_check_sender(self, h, agency, conn_key_id, now, sign_pk, detail);
 }
@@ -270,7 +293,8 @@ static int s_commit_policy(broker_t *self, MDB_txn *txn, broker_pending_t *p, ui
         return 0;
     /* Escalation header facts refuse like the sharing policy does: storing nothing. */
     rc = escalation_journal_check(self->escalation, txn, h, c, now, &p->detail);
-    if (rc == TACNET_EFIELD || rc == TACNET_ENOTMEMBER || rc == TACNET_EKIND) {
+    if (rc == TACNET_EFIELD || rc == TACNET_ENOTMEMBER || rc == TACNET_EKIND ||
+        rc == TACNET_EREFERSTO) {
         p->code = rc;
         return 0;
     }

@@ -4,6 +4,7 @@
 #include "err.h"
 #include "kinds.h"
 #include "names.h"
+#include "wire.h"
 
 #include <stdio.h>
 
@@ -54,9 +55,52 @@ int header_rules_body_check(const Tacnet__PublishRequest *req, char *why, size_t
     return 0;
 }
 
+int header_rules_refers_to_used(uint32_t kind)
+{
+    switch (kind) {
+    case TACNET__EVENT_KIND__DISAGREEMENT:
+    case TACNET__EVENT_KIND__ESCALATION_RESPONSE:
+    case TACNET__EVENT_KIND__ESCALATION_RESOLVED:
+    case TACNET__EVENT_KIND__ESCALATION_ACK:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int header_rules_msgid_check(const uint8_t *id, size_t len, uint64_t now_ms, uint64_t created_at_ms,
+                             uint64_t ahead_ms, uint64_t behind_ms, char *why, size_t cap)
+{
+    if (!id || len != 16) {
+        snprintf(why, cap, "msg_id is %zu bytes, not 16", id ? len : 0);
+        return TACNET_EMSGID;
+    }
+    uint64_t t = wire_msgid_time(id);
+    if (t > now_ms && t - now_ms > ahead_ms) {
+        snprintf(why, cap, "msg_id's creation time is ahead of the clock window");
+        return TACNET_EMSGID;
+    }
+    if (t < now_ms && now_ms - t > behind_ms) {
+        snprintf(why, cap, "msg_id's creation time is behind the clock window");
+        return TACNET_EMSGID;
+    }
+    /* Made with its header: an id of another time would be that many more free bits. */
+    if ((t > created_at_ms && t - created_at_ms > HEADER_RULES_MSGID_AFTER_MS) ||
+        (t < created_at_ms && created_at_ms - t > ahead_ms)) {
+        snprintf(why, cap, "msg_id's creation time is not its header's created_at_ms");
+        return TACNET_EMSGID;
+    }
+    return 0;
+}
+
 int header_rules_refers_to_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
 {
     int has = req->has_refers_to && req->refers_to.len == 16;
+    if (req->has_refers_to && !header_rules_refers_to_used(req->kind)) {
+        snprintf(why, cap, "a %s event names no other event: refers_to is not allowed",
+                 names_kind(req->kind));
+        return TACNET_EREFERSTO;
+    }
     switch (req->kind) {
     case TACNET__EVENT_KIND__DISAGREEMENT:
         if (has)

@@ -39,9 +39,34 @@ int header_rules_body_check(const Tacnet__PublishRequest *req, char *why, size_t
 
 /* Does REQ name what its kind is about? A disagreement names the challenged event, and an
  * escalation response, resolution or acknowledgement names the escalation, in refers_to (16
- * bytes): the broker refuses them otherwise, so the daemon says so before anything is sent.
- * Returns 0, or TACNET_EFIELD with the broker's own reason in WHY. */
+ * bytes); no other kind carries one. The broker refuses them otherwise, so the daemon says so
+ * before anything is sent. Returns 0, TACNET_EFIELD (refers_to missing) or TACNET_EREFERSTO
+ * (refers_to on a kind that takes none), with the broker's own reason in WHY. */
 int header_rules_refers_to_check(const Tacnet__PublishRequest *req, char *why, size_t cap);
+
+/* Does an event of KIND carry refers_to? Only a disagreement (the challenged event) and the
+ * answers to an escalation (response, resolution, acknowledgement: the escalation) do; on any
+ * other kind its 16 bytes would be free bytes in the clear header. 1 or 0. */
+int header_rules_refers_to_used(uint32_t kind);
+
+/* The clock window a msg_id's creation time must fall in, by default: the broker's own
+ * max_clock_skew_s and max_event_age_days defaults (a broker configured otherwise checks its
+ * own). HEADER_RULES_MSGID_AFTER_MS: how far a msg_id's time may come after its header's
+ * created_at_ms (a sender that gives created_at in whole seconds, a clock stepped between the
+ * two readings). */
+#define HEADER_RULES_MSGID_AHEAD_MS  (300ULL * 1000)
+#define HEADER_RULES_MSGID_BEHIND_MS (30ULL * 86400 * 1000)
+#define HEADER_RULES_MSGID_AFTER_MS  2000ULL
+
+/* Is ID (LEN bytes) a msg_id as wire_msgid_new makes them: 16 bytes whose first 6 are a
+ * creation time no more than AHEAD_MS after NOW_MS and no more than BEHIND_MS before it (the
+ * window the broker holds created_at_ms to), made with its header: no more than AHEAD_MS before
+ * CREATED_AT_MS and HEADER_RULES_MSGID_AFTER_MS after it? The 10 random bytes after the time
+ * cannot be told from any other 10 bytes; the time can, and text in its place ("Jane S" reads as
+ * a date thousands of years away) is refused. Returns 0, or TACNET_EMSGID with one line in
+ * WHY. */
+int header_rules_msgid_check(const uint8_t *id, size_t len, uint64_t now_ms, uint64_t created_at_ms,
+                             uint64_t ahead_ms, uint64_t behind_ms, char *why, size_t cap);
 
 /* Fill in H what it takes from REQ (kind, case reference, initials, sensitivity, lawful basis,
  * refers_to, subject agency, level of need, urgency, override reason, consent) by the rules

@@ -23,6 +23,7 @@ void intake_result_clear(intake_result_t *r)
     free(r->requests);
     free(r->lines);
     free(r->errors);
+    intake_names_clear(r);
     memset(r, 0, sizeof(*r));
 }
 

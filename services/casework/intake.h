@@ -16,6 +16,12 @@
  *
  * Error messages name the column and never repeat free text, case references or initials (they
  * may end up in a log); numbers, dates and enum values are quoted back, cut to 16 bytes.
+ *
+ * The family's names: any format with a case_ref column also takes the optional columns
+ * child_names, parent_carer_names and sibling_names (each a `;`-separated list, as the agency's
+ * own system knows them). They become no part of any request: the result lists them per case
+ * (intake_result_t.names) for the daemon's identity register, so that the text check refuses an
+ * event naming the family in any form. Messages about them name the column only.
  */
 #ifndef TACNET_CASEWORK_INTAKE_H
 #define TACNET_CASEWORK_INTAKE_H
@@ -68,6 +74,21 @@ int intake_csv_parse(const char *text, size_t len, const intake_format_t *format
  * exist and TACNET_EIO when it cannot be read (OUT is then empty). */
 int intake_csv_read(const char *path, const intake_format_t *formats, size_t n_formats, void *arg,
                     intake_result_t *out);
+
+/* The optional name columns, and the limits on them: per column at most INTAKE_NAMES_MAX items
+ * of at most INTAKE_NAME_MAX bytes each. */
+#define INTAKE_NAMES_COLUMNS 3
+#define INTAKE_NAMES_MAX     8
+#define INTAKE_NAME_MAX      100
+extern const char *const intake_names_columns[INTAKE_NAMES_COLUMNS];
+
+/* Read the name columns of ROW (at FIRST .. FIRST + INTAKE_NAMES_COLUMNS - 1 in its fields) into
+ * ROW's result under the case in column CASE_COL, merged with what earlier rows gave for the same
+ * case (a name given twice is kept once). A bad value is an error naming the column. */
+void intake_names_row(intake_row_t *row, size_t case_col, size_t first);
+
+/* Wipe and free R's names (intake_result_clear does this too). */
+void intake_names_clear(intake_result_t *r);
 
 /* Concern categories as written in intake files: attendance, neglect, emotional_wellbeing,
  * physical_harm, self_harm, domestic_abuse, development, sexual_harm, other. */

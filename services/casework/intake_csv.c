@@ -197,18 +197,32 @@ static size_t s_format_score(const s_record_t *header, const intake_format_t *f)
     return score;
 }
 
-/* Map each header field to a format column (MAP[i] = column index). Reports unknown, repeated
- * and missing columns; returns false if there were any. */
+/* The format's case_ref column, or SIZE_MAX: only a format with one takes the name columns. */
+static size_t s_case_col(const intake_format_t *f)
+{
+    for (size_t c = 0; c < f->n_columns; c++)
+        if (strcasecmp(f->columns[c], "case_ref") == 0)
+            return c;
+    return SIZE_MAX;
+}
+
+/* Map each header field to a format column (MAP[i] = column index; the optional name columns
+ * follow the format's, at n_columns + k). Reports unknown, repeated and missing columns; returns
+ * false if there were any. */
 static bool s_header_map(const s_record_t *header, const intake_format_t *f, size_t *map,
                          intake_result_t *out)
 {
     bool ok = true;
-    bool seen[INTAKE_MAX_COLUMNS] = { false };
+    bool seen[INTAKE_MAX_COLUMNS + INTAKE_NAMES_COLUMNS] = { false };
+    bool names = s_case_col(f) != SIZE_MAX;
     for (size_t i = 0; i < header->n; i++) {
         map[i] = SIZE_MAX;
         for (size_t c = 0; c < f->n_columns; c++)
             if (strcasecmp(header->fields[i], f->columns[c]) == 0)
                 map[i] = c;
+        for (size_t k = 0; names && k < INTAKE_NAMES_COLUMNS; k++)
+            if (strcasecmp(header->fields[i], intake_names_columns[k]) == 0)
+                map[i] = f->n_columns + k;
         if (map[i] == SIZE_MAX) {
             /* A header cell is a column name, not case data, so it may be quoted back. */
             intake_result_error(out, header->line, TACNET_EIMPORT,
@@ -217,7 +231,9 @@ static bool s_header_map(const s_record_t *header, const intake_format_t *f, siz
             ok = false;
         } else if (seen[map[i]]) {
             intake_result_error(out, header->line, TACNET_EIMPORT, "column %s appears twice",
-                                f->columns[map[i]]);
+                                map[i] < f->n_columns
+                                    ? f->columns[map[i]]
+                                    : intake_names_columns[map[i] - f->n_columns]);
             ok = false;
         } else {
             seen[map[i]] = true;
@@ -253,6 +269,7 @@ int intake_csv_parse(const char *text, size_t len, const intake_format_t *format
     s_record_t rec = { 0 };
     const intake_format_t *f = NULL;
     size_t map[INTAKE_MAX_COLUMNS];
+    const char *columns[INTAKE_MAX_COLUMNS + INTAKE_NAMES_COLUMNS]; /* the format's, then names */
     size_t n_header = 0;
 
     if (len > INTAKE_MAX_FILE) {
@@ -288,8 +305,13 @@ int intake_csv_parse(const char *text, size_t len, const intake_format_t *format
                     f = &formats[i];
                 }
             }
-            if (rec.n > INTAKE_MAX_COLUMNS || !s_header_map(&rec, f, map, out))
+            if (rec.n > INTAKE_MAX_COLUMNS || f->n_columns > INTAKE_MAX_COLUMNS ||
+                !s_header_map(&rec, f, map, out))
                 goto fail;
+            for (size_t c = 0; c < f->n_columns; c++)
+                columns[c] = f->columns[c];
+            for (size_t k = 0; k < INTAKE_NAMES_COLUMNS; k++)
+                columns[f->n_columns + k] = intake_names_columns[k];
             n_header = rec.n;
             s_record_reset(&rec);
             continue;
@@ -300,16 +322,20 @@ int intake_csv_parse(const char *text, size_t len, const intake_format_t *format
             s_record_reset(&rec);
             continue;
         }
-        const char *fields[INTAKE_MAX_COLUMNS];
+        const char *fields[INTAKE_MAX_COLUMNS + INTAKE_NAMES_COLUMNS];
+        for (size_t k = 0; k < INTAKE_NAMES_COLUMNS; k++)
+            fields[f->n_columns + k] = ""; /* name columns the file does not have */
         for (size_t i = 0; i < rec.n; i++)
             fields[map[i]] = rec.fields[i];
         intake_row_t row = { .line = rec.line,
                              .fields = fields,
-                             .columns = f->columns,
+                             .columns = columns,
                              .n_columns = f->n_columns,
                              .result = out };
-        size_t before = out->n_requests;
+        size_t before = out->n_requests, errors = out->n_errors;
         f->on_row(&row, arg);
+        if (s_case_col(f) != SIZE_MAX && out->n_errors == errors)
+            intake_names_row(&row, s_case_col(f), f->n_columns);
         if (out->n_requests > before) {
             /* So that a row the daemon refuses later is named by its line too. */
             out->lines = xrealloc(out->lines, out->n_requests * sizeof(*out->lines));
@@ -333,6 +359,7 @@ fail:
     out->requests = NULL;
     out->lines = NULL;
     out->n_requests = 0;
+    intake_names_clear(out);
     return TACNET_EIMPORT;
 }
 

@@ -22,6 +22,14 @@ typedef struct intake_error {
     char message[160];
 } intake_error_t;
 
+/* The family's names the rows of one case carried (the optional name columns, intake.h): the
+ * daemon registers them in the case's identity register; they are never sent or logged. */
+typedef struct intake_names {
+    char case_ref[32];
+    char **names; /* owned; wiped when freed */
+    size_t n;
+} intake_names_t;
+
 /* The result of parsing an intake file: either every row became a request (n_errors == 0) or
  * nothing is imported and the errors say why, line by line. */
 typedef struct intake_result {
@@ -30,6 +38,8 @@ typedef struct intake_result {
     unsigned *lines;        /* owned; the line each request's row starts on (NULL: not known) */
     intake_error_t *errors; /* owned */
     size_t n_errors;
+    intake_names_t *names; /* owned; one per case whose rows named the family */
+    size_t n_names;
 } intake_result_t;
 
 void intake_result_clear(intake_result_t *r);

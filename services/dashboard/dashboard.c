@@ -822,6 +822,8 @@ static enum MHD_Result s_route(dashboard_t *self, struct MHD_Connection *con, re
             dashboard_web_case(&w, ref);
         else if (slash && strncmp(slash, "/forms/", 7) == 0)
             dashboard_web_form(&w, ref, slash + 7);
+        else if (slash && strcmp(slash, "/identity") == 0 && post)
+            dashboard_web_identity_post(&w, ref);
         else
             dashboard_web_error(&w, 404, TACNET_ENOTFOUND, "no such page");
     } else {

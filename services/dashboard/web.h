@@ -67,6 +67,11 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name);
 void dashboard_web_correct(dashboard_web_t *w, const char *hex);
 /* POST: withdraw the refused event HEX (it leaves the outbox), then back to the outbox. */
 void dashboard_web_withdraw(dashboard_web_t *w, const char *hex);
+/* The case page's "Family names" section for case REF: how many names its identity register
+ * holds (never the names), a prompt when none, and a form to add some. POST: register the
+ * form's names (one per line) for REF and go back to the case. */
+void dashboard_web_identity_section(dashboard_web_t *w, const char *ref);
+void dashboard_web_identity_post(dashboard_web_t *w, const char *ref);
 /* An error page with STATUS, the code's name and REASON. */
 void dashboard_web_error(dashboard_web_t *w, int status, int code, const char *reason);
 

@@ -698,6 +698,7 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_meetings(b, cref, sc);
     s_consent(b, sc);
     s_due(b, sc, now);
+    dashboard_web_identity_section(w, cref);
     s_timeline(b, sc);
     dashboard_web_foot(w);
     agency_reply_free(&reply);

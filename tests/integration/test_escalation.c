@@ -441,11 +441,11 @@ Test(escalation, repeated_retried_and_joined_disagreements_open_one_escalation)
     cr_assert_eq(s_about(pub, sseq, &p, SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, NULL),
                  TACNET_EFIELD, "no refers_to");
     cr_assert_eq(s_about(pub, sseq, &p, SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, unknown),
-                 TACNET_EFIELD, "refers_to an unknown event");
+                 TACNET_EREFERSTO, "refers_to an unknown event");
     cr_assert_eq(s_about(pub, sseq, &p, CAMHS, TACNET__EVENT_KIND__DISAGREEMENT, decision),
                  TACNET_EFIELD, "own decision without naming whom it challenges");
     cr_assert_eq(s_about(pub, sseq, &p, SCHOOL, TACNET__EVENT_KIND__ESCALATION_RESOLVED, unknown),
-                 TACNET_EFIELD, "resolution of no escalation");
+                 TACNET_EREFERSTO, "resolution of no escalation");
     size_t alen;
     uint8_t *after = h_data_mdb(&env, &alen);
     cr_expect(alen == blen && memcmp(before, after, blen) == 0, "a refusal changed data.mdb");

@@ -466,6 +466,49 @@ Test(http, a_form_refusal_shows_the_offending_spans)
     s_resp_free(&r);
 }
 
+/* The case page prompts for the family's names while none are registered, takes them in a small
+ * form that never shows them back, and from then on a form naming them is refused. */
+Test(http, the_case_page_registers_the_family_s_names_and_prompts_until_it_has_some)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "No family names are registered for this case"), "no prompt");
+    cr_expect(strstr(r.body, "action=\"/cases/" CASE "/identity\""), "no form");
+    s_resp_free(&r);
+    char body[256];
+    snprintf(body, sizeof(body), "csrf=%s&names=Hollister+Quayle%%0D%%0A+Maren+Quayle+%%0A",
+             l.csrf);
+    r = s_http(S, "POST", "/cases/" CASE "/identity", l.cookie, body);
+    cr_expect_eq(r.status, 303, "%s", r.text);
+    cr_expect(strstr(r.text, "Location: /cases/" CASE "?names=added"), "%s", r.text);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/cases/" CASE "?names=added", l.cookie, NULL);
+    cr_expect(strstr(r.body, "2 names registered"), "no count");
+    cr_expect(!strstr(r.body, "No family names are registered"), "still prompting");
+    cr_expect(!strstr(r.body, "Quayle"), "a registered name is shown");
+    s_resp_free(&r);
+    /* Without the form's token nothing is registered; an empty form is refused. */
+    r = s_http(S, "POST", "/cases/" CASE "/identity", l.cookie, "names=Someone+Else");
+    cr_expect_eq(r.status, 403);
+    s_resp_free(&r);
+    snprintf(body, sizeof(body), "csrf=%s&names=+", l.csrf);
+    r = s_http(S, "POST", "/cases/" CASE "/identity", l.cookie, body);
+    cr_expect_eq(r.status, 400);
+    cr_expect(strstr(r.body, "E_FIELD"), "no code");
+    s_resp_free(&r);
+    /* A decision naming the child in lower case is now refused as a registered name. */
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=Ask+maren+about+sleep",
+             l.csrf);
+    r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
+    cr_expect_eq(r.status, 422);
+    cr_expect(strstr(r.body, "<code>E_TEXT</code>") && strstr(r.body, "register_name"), "%s",
+              r.body);
+    s_resp_free(&r);
+}
+
 Test(http, an_api_publish_answers_with_the_broker_s_outcome)
 {
     char *tok = s_add_token(school, "school-mis"), hdr[256];
@@ -487,8 +530,8 @@ Test(http, an_api_publish_answers_with_the_broker_s_outcome)
                "{\"topic\":\"Level of need\",\"reason\":\"Weekends\",\"proposed_position\":"
                "\"Level 3\",\"child_safety\":\"Safe today\"}}}");
     cr_expect_eq(r.status, 422, "%s", r.body);
-    cr_expect(strstr(r.body, "\"E_FIELD\"") && strstr(r.body, "no event the broker accepted"), "%s",
-              r.body);
+    cr_expect(strstr(r.body, "\"E_REFERSTO\"") && strstr(r.body, "no event the broker accepted"),
+              "%s", r.body);
     s_resp_free(&r);
     /* Without a wait: 202, queued, no outcome yet. */
     r = s_http(S, "POST", "/api/v1/events?wait=0", hdr,
@@ -505,7 +548,7 @@ Test(http, an_api_publish_answers_with_the_broker_s_outcome)
     cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
     r = s_http(S, "GET", "/outbox", l.cookie, NULL);
     cr_expect_eq(r.status, 200);
-    cr_expect(strstr(r.body, "Refused") && strstr(r.body, "E_FIELD") &&
+    cr_expect(strstr(r.body, "Refused") && strstr(r.body, "E_REFERSTO") &&
                   strstr(r.body, "no event the broker accepted"),
               "%s", r.body);
     s_resp_free(&r);

@@ -99,18 +99,18 @@ Test(outcome, a_disagreement_the_broker_refuses_exits_1_with_its_reason_and_stay
                    "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'",
                    out, sizeof(out));
     cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
-    cr_assert_not_null(strstr(out, "E_FIELD"), "%s", out);
+    cr_assert_not_null(strstr(out, "E_REFERSTO"), "%s", out);
     cr_assert_not_null(strstr(out, "refused by the broker: refers_to names no event"), "%s", out);
     cr_assert_neq(strncmp(out, "accepted ", 9), 0, "%s", out);
     char id[33], cmd[64];
     s_id_after(out, "\nevent ", id);
     snprintf(cmd, sizeof(cmd), "status %s", id);
     cr_assert_eq(h_cli(school, cmd, out, sizeof(out)), 0, "%s", out);
-    cr_assert(strncmp(out, "refused ", 8) == 0 && strstr(out, "E_FIELD"), "%s", out);
+    cr_assert(strncmp(out, "refused ", 8) == 0 && strstr(out, "E_REFERSTO"), "%s", out);
     /* The outbox keeps the refusal visible, with its reason. */
     cr_assert_eq(h_cli(school, "outbox", out, sizeof(out)), 0, "%s", out);
     cr_assert_not_null(strstr(out, "refused"), "%s", out);
-    cr_assert_not_null(strstr(out, "E_FIELD"), "%s", out);
+    cr_assert_not_null(strstr(out, "E_REFERSTO"), "%s", out);
     cr_assert_not_null(strstr(out, "no event the broker accepted"), "%s", out);
 }
 

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "audit.h"
+#include "bytes.h"
 
 #define CA  TACNET__AGENCY__CAMHS
 #define SCH TACNET__AGENCY__SCHOOL
@@ -233,6 +234,23 @@ static void h_refers3(h_pub_t *p)
 {
     p->h.has_refers_to = 1, p->h.refers_to = (ProtobufCBinaryData){ 3, (uint8_t *)"abc" };
 }
+/* No free bytes in the clear header: text for a msg_id (its "time" is thousands of years away),
+ * a msg_id an hour ahead, an identifier in refers_to on a kind that takes none. */
+static void h_msgid_text(h_pub_t *p)
+{
+    memcpy(p->msg_id, "Jane Smith SW1A1", 16);
+}
+static void h_msgid_ahead(h_pub_t *p)
+{
+    uint8_t ms[8];
+    bytes_be64_put(ms, (uint64_t)time(NULL) * 1000 + 3600000);
+    memcpy(p->msg_id, ms + 2, 6);
+}
+static void h_refers_text(h_pub_t *p)
+{
+    p->h.has_refers_to = 1,
+    p->h.refers_to = (ProtobufCBinaryData){ 16, (uint8_t *)"NHS 943476 5919x" };
+}
 static void s_case(h_pub_t *p, const char *s, size_t n)
 {
     memcpy(p->case_ref, s, n);
@@ -273,6 +291,10 @@ static void c_utf8(h_pub_t *p)
 static void c_name(h_pub_t *p)
 {
     s_case(p, "Tom Brennick 12", 15);
+}
+static void c_postcode(h_pub_t *p)
+{
+    s_case(p, "SW1A-2026-000123", 16);
 }
 static void i_fullname(h_pub_t *p)
 {
@@ -434,6 +456,10 @@ static const mcase_t s_cases[] = {
     { "level of need 0", TACNET_EFIELD, h_level0, NULL, NULL, 0 },
     { "escalation stage 7", TACNET_EFIELD, h_stage7, NULL, NULL, 0 },
     { "refers_to of 3 bytes", TACNET_EMSGID, h_refers3, NULL, NULL, 0 },
+    { "msg_id holding a name", TACNET_EMSGID, h_msgid_text, NULL, NULL, 0 },
+    { "msg_id an hour ahead", TACNET_EMSGID, h_msgid_ahead, NULL, NULL, 0 },
+    { "refers_to holding an NHS number", TACNET_EREFERSTO, h_refers_text, NULL, NULL, 0 },
+    { "case ref of a postcode district", TACNET_ECASEPREFIX, c_postcode, NULL, NULL, 0 },
     { "case ref in lower case", TACNET_ECASEREF, c_lower, NULL, NULL, 0 },
     { "case ref too short", TACNET_ECASEREF, c_short, NULL, NULL, 0 },
     { "empty case ref", TACNET_ECASEREF, c_empty, NULL, NULL, 0 },

@@ -353,7 +353,7 @@ static void s_flood_read(flood_t *f)
             Tacnet__Puback *a = (Tacnet__Puback *)wire_ctl_unpack(m.cmd, m.ctl, m.ctl_len, &err);
             if (a && a->msg_id.len == 16) {
                 const uint8_t *id = a->msg_id.data;
-                size_t k = bytes_be32_get(id + 1);
+                size_t k = bytes_be32_get(id + REL_ID_INDEX);
                 cr_assert(k < f->p->n && memcmp(f->p->ev[k].msg_id, id, 16) == 0,
                           "PUBACK for an event the flooder never sent (seed %llu)",
                           (unsigned long long)rel_seed);
@@ -612,12 +612,12 @@ Test(rel_soak, t24_soak_with_floods_and_kills_loses_nothing_and_stays_flat)
                 uint64_t at = h_now_ms();
                 for (size_t e = 0; e < r->follow->n_entries; e++) {
                     const Tacnet__Header *h = r->follow->entries[e]->header;
-                    if (h->msg_id.len != 16 || h->msg_id.data[0] != 0xA0)
+                    if (h->msg_id.len != 16 || h->msg_id.data[REL_ID_TAG] != 0xA0)
                         continue;
                     const uint8_t *id = h->msg_id.data;
-                    size_t k = bytes_be32_get(id + 1);
+                    size_t k = bytes_be32_get(id + REL_ID_INDEX);
                     for (size_t i = 0; i < SOAK_GOOD; i++) {
-                        if (id[5] != good[i] || k >= world.prod[i].n || seen[i][k])
+                        if (id[REL_ID_AGENCY] != good[i] || k >= world.prod[i].n || seen[i][k])
                             continue;
                         seen[i][k] = 1;
                         /* From the PUBLISH to applied at the observer (stamped after the pump

@@ -207,10 +207,10 @@ static void rel_raw_build(rel_prod_t *p, size_t k)
     Tacnet__EventKind kind =
         k < REL_SETUP_RAW ? TACNET__EVENT_KIND__REFERRAL : TACNET__EVENT_KIND__CONCERN;
     h_pub_init(&e->pub, p->agency, kind, p->case_ref, e->sseq);
-    /* The msg_id names its producer and index, so a PUBACK finds its event at once. */
-    e->pub.msg_id[0] = 0xA0;
-    bytes_be32_put(e->pub.msg_id + 1, (uint32_t)k);
-    e->pub.msg_id[5] = (uint8_t)p->agency;
+    /* The msg_id names its producer and index after its time, so a PUBACK finds its event. */
+    e->pub.msg_id[REL_ID_TAG] = 0xA0;
+    bytes_be32_put(e->pub.msg_id + REL_ID_INDEX, (uint32_t)k);
+    e->pub.msg_id[REL_ID_AGENCY] = (uint8_t)p->agency;
     uint32_t rc[4];
     size_t n = 0;
     for (size_t i = 0; i < 4; i++)
@@ -274,7 +274,7 @@ void rel_raw_read(rel_prod_t *p)
             Tacnet__Puback *a = (Tacnet__Puback *)wire_ctl_unpack(m.cmd, m.ctl, m.ctl_len, &err);
             if (a && a->msg_id.len == 16) {
                 const uint8_t *id = a->msg_id.data;
-                size_t k = bytes_be32_get(id + 1);
+                size_t k = bytes_be32_get(id + REL_ID_INDEX);
                 CHECK(k < p->n && memcmp(p->ev[k].msg_id, id, 16) == 0,
                       "PUBACK for an event this producer never sent (seed %llu)",
                       (unsigned long long)rel_seed);

@@ -24,6 +24,12 @@
 #include "harness.h"
 
 #define REL_MAX_PROD 4
+/* A raw producer's msg_id: its creation time (the broker refuses any other), then a tag byte,
+ * the event's index (4 bytes, big-endian) and the producer's agency at these offsets, so a
+ * PUBACK finds its event at once. */
+#define REL_ID_TAG    6
+#define REL_ID_INDEX  7
+#define REL_ID_AGENCY 11
 /* Events every producer sends before its quota. */
 #define REL_SETUP_RAW 3 /* referrals bringing in the other three agencies */
 #define REL_SETUP_API 3 /* concern, consent, referral to social care */

@@ -277,10 +277,10 @@ Test(escalation, header_facts_are_refused_with_a_reason_and_change_nothing)
         int want;
     } cases[] = {
         { TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, NULL, TACNET_EFIELD },
-        { TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, unknown, TACNET_EFIELD },
+        { TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, unknown, TACNET_EREFERSTO },
         { TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__DISAGREEMENT, decision.msg_id, TACNET_EFIELD },
         { TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__ESCALATION_ACK, decision.msg_id,
-          TACNET_EFIELD },
+          TACNET_EREFERSTO },
         { TACNET__AGENCY__SCHOOL, TACNET__EVENT_KIND__ESCALATION_RESPONSE, NULL, TACNET_EFIELD },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

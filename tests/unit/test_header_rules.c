@@ -4,9 +4,12 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "casework/header_rules.h"
+#include "clock.h"
 #include "err.h"
 #include "pbjson_fixture.h"
+#include "wire.h"
 
 /* A made-up agency that originates referrals, concerns, assessments, consent records and new
  * members, and marks concerns safeguarding, everything else routine. */
@@ -174,8 +177,9 @@ Test(header_rules, the_request_s_sensitivity_basis_and_override_reason_are_kept)
 
 Test(header_rules, refers_to_is_carried_as_the_request_gives_it)
 {
-    Tacnet__PublishRequest *req = s_req(
-        REQ("concern", ",\"refers_to\":\"03030303030303030303030303030303\"", "\"concern\":{}"));
+    Tacnet__PublishRequest *req =
+        s_req(REQ("disagreement", ",\"refers_to\":\"03030303030303030303030303030303\"",
+                  "\"disagreement\":{}"));
     Tacnet__Header h = s_fill(req, NULL);
     cr_assert(h.has_refers_to);
     cr_assert_eq(h.refers_to.len, 16);
@@ -282,4 +286,69 @@ Test(header_rules, an_assessment_s_level_of_need_comes_from_its_body_unless_give
     h = s_fill(req, NULL);
     cr_assert_eq(h.level_of_need, 2);
     s_free(req);
+}
+
+/* ------------------------------------------------------------------ no free bytes */
+
+Test(header_rules, refers_to_on_a_kind_that_takes_none_is_refused)
+{
+    char why[256];
+    Tacnet__PublishRequest *req = s_req(
+        REQ("concern", ",\"refers_to\":\"4e48532039343320343736203539310a\"", "\"concern\":{}"));
+    cr_assert_eq(header_rules_refers_to_check(req, why, sizeof(why)), TACNET_EREFERSTO);
+    cr_assert_str_eq(why, "a concern event names no other event: refers_to is not allowed");
+    s_free(req);
+    cr_assert(header_rules_refers_to_used(TACNET__EVENT_KIND__DISAGREEMENT));
+    cr_assert(header_rules_refers_to_used(TACNET__EVENT_KIND__ESCALATION_RESPONSE));
+    cr_assert(header_rules_refers_to_used(TACNET__EVENT_KIND__ESCALATION_RESOLVED));
+    cr_assert(header_rules_refers_to_used(TACNET__EVENT_KIND__ESCALATION_ACK));
+    cr_assert_not(header_rules_refers_to_used(TACNET__EVENT_KIND__CONCERN));
+    cr_assert_not(header_rules_refers_to_used(TACNET__EVENT_KIND__ACTION_UPDATE));
+    cr_assert_not(header_rules_refers_to_used(TACNET__EVENT_KIND__DECISION));
+}
+
+/* A msg_id is its creation time (6 bytes) and random bytes: text in it reads as a time far
+ * outside the window, so it is refused; ids made with their header (now, a few minutes ahead,
+ * weeks old) pass, and one of another time than its header's does not. */
+static int s_msgid_at(uint64_t t, uint64_t now, uint64_t created, char *why, size_t cap)
+{
+    uint8_t id[16], ms[8];
+    memset(id, 0x5a, sizeof(id));
+    bytes_be64_put(ms, t);
+    memcpy(id, ms + 2, 6);
+    cr_expect_eq(wire_msgid_time(id), t);
+    return header_rules_msgid_check(id, 16, now, created, 300000, 30ULL * 86400000, why, cap);
+}
+
+Test(header_rules, a_msg_id_s_time_must_fall_in_the_clock_window_with_its_header)
+{
+    char why[128];
+    const uint64_t now = 1795000000000ULL, day = 86400000ULL;
+    /* Made with the header, at any time the window allows. */
+    cr_expect_eq(s_msgid_at(now, now, now, why, sizeof(why)), 0, "%s", why);
+    cr_expect_eq(s_msgid_at(now + 299000, now, now + 299000, why, sizeof(why)), 0, "%s", why);
+    cr_expect_eq(s_msgid_at(now - 29 * day, now, now - 29 * day + 5, why, sizeof(why)), 0, "%s",
+                 why);
+    /* created_at in whole seconds: the id up to 2 s after it. */
+    cr_expect_eq(s_msgid_at(now + 999, now, now, why, sizeof(why)), 0, "%s", why);
+    cr_expect_eq(s_msgid_at(now + 301000, now, now, why, sizeof(why)), TACNET_EMSGID);
+    cr_expect_str_eq(why, "msg_id's creation time is ahead of the clock window");
+    cr_expect_eq(s_msgid_at(now - 31 * day, now, now - 31 * day, why, sizeof(why)), TACNET_EMSGID);
+    cr_expect_str_eq(why, "msg_id's creation time is behind the clock window");
+    /* Inside the window but not its header's time: more free bits, refused. */
+    cr_expect_eq(s_msgid_at(now - 10 * day, now, now, why, sizeof(why)), TACNET_EMSGID);
+    cr_expect_str_eq(why, "msg_id's creation time is not its header's created_at_ms");
+    cr_expect_eq(s_msgid_at(now + 3000, now, now, why, sizeof(why)), TACNET_EMSGID);
+    cr_expect_eq(s_msgid_at(now - 301000, now, now, why, sizeof(why)), TACNET_EMSGID);
+    cr_expect_eq(header_rules_msgid_check((const uint8_t *)"Jane Smith SW1A1", 16, now, now, 300000,
+                                          30 * day, why, sizeof(why)),
+                 TACNET_EMSGID);
+    uint8_t id[16];
+    wire_msgid_new(id);
+    cr_expect_eq(header_rules_msgid_check(id, 15, now, now, 300000, 30 * day, why, sizeof(why)),
+                 TACNET_EMSGID);
+    /* What wire_msgid_new makes now passes with a header made now. */
+    uint64_t t = clock_now_ms();
+    cr_expect_eq(header_rules_msgid_check(id, 16, t, t, 300000, 30 * day, why, sizeof(why)), 0,
+                 "%s", why);
 }

@@ -7,6 +7,7 @@
 #include "casework/intake.h"
 #include "casework/profile.h"
 #include "err.h"
+#include "wire.h"
 
 /* ---- helpers ---- */
 
@@ -687,4 +688,112 @@ Test(intake, each_profile_originates_only_its_own_kinds)
                   "broker notices belong to no agency");
     for (size_t i = 0; i < AGENCY_KINDS_ALL_N; i++)
         cr_assert(agency_kinds_all[i] != 0, "agency_kinds_all has an unfilled slot at %zu", i);
+}
+
+/* ------------------------------------------------------------------ the family's names */
+
+static const char *const s_case_cols[] = { "case_ref", "note" };
+static void s_ignore(intake_row_t *row, void *arg)
+{
+    (void)row;
+    (void)arg;
+}
+static const intake_format_t s_case_format = { "cased", s_case_cols, 2, s_ignore };
+
+static int s_names_parse(const char *text, intake_result_t *out)
+{
+    return intake_csv_parse(text, strlen(text), &s_case_format, 1, NULL, out);
+}
+
+/* The names of case REF in R, joined by "|" into OUT ("" when none). */
+static void s_names_of(const intake_result_t *r, const char *ref, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < r->n_names; i++) {
+        if (strcmp(r->names[i].case_ref, ref) != 0)
+            continue;
+        for (size_t k = 0; k < r->names[i].n; k++) {
+            strncat(out, k ? "|" : "", cap - strlen(out) - 1);
+            strncat(out, r->names[i].names[k], cap - strlen(out) - 1);
+        }
+    }
+}
+
+Test(intake, name_columns_are_optional_and_gather_the_names_per_case)
+{
+    intake_result_t r;
+    char got[256];
+    cr_assert_eq(s_names_parse("case_ref,note\nLA7-2026-000001,x\n", &r), 0);
+    cr_assert_eq(r.n_names, 0);
+    intake_result_clear(&r);
+    cr_assert_eq(s_names_parse("case_ref,note,child_names,parent_carer_names,sibling_names\n"
+                               "LA7-2026-000001,x,Amara Okafor,Chidi Okafor; Ngozi Okafor,\n"
+                               "LA7-2026-000002,y,,,\n"
+                               "LA7-2026-000001,z,Amara Okafor,,Tobi\n",
+                               &r),
+                 0);
+    cr_assert_eq(r.n_names, 1, "a row naming nobody adds no case");
+    s_names_of(&r, "LA7-2026-000001", got, sizeof(got));
+    cr_assert_str_eq(got, "Amara Okafor|Chidi Okafor|Ngozi Okafor|Tobi");
+    intake_result_clear(&r);
+    cr_assert_eq(r.n_names, 0);
+    cr_assert_null(r.names);
+    /* Any subset, any order, any case of the column names. */
+    cr_assert_eq(s_names_parse("SIBLING_NAMES,case_ref,note\nSiobhan,LA9-2026-000003,x\n", &r), 0);
+    s_names_of(&r, "LA9-2026-000003", got, sizeof(got));
+    cr_assert_str_eq(got, "Siobhan");
+    intake_result_clear(&r);
+}
+
+Test(intake, bad_names_fail_the_file_naming_the_column_only)
+{
+    intake_result_t r;
+    char longname[160];
+    memset(longname, 'a', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    char text[512];
+    snprintf(text, sizeof(text), "case_ref,note,child_names\nLA7-2026-000001,x,%s\n", longname);
+    cr_assert_eq(s_names_parse(text, &r), TACNET_EIMPORT);
+    cr_assert(s_has_error(&r, 2, "child_names has a name longer than 100 bytes"));
+    cr_assert_eq(r.n_names, 0);
+    intake_result_clear(&r);
+    cr_assert_eq(s_names_parse("case_ref,note,parent_carer_names\nLA7-2026-000001,x,Ann;;Bo\n", &r),
+                 TACNET_EIMPORT);
+    cr_assert(s_has_error(&r, 2, "parent_carer_names has an empty item"));
+    cr_assert_eq(r.n_names, 0, "a failed file keeps no names");
+    for (size_t i = 0; i < r.n_errors; i++)
+        cr_assert_null(strstr(r.errors[i].message, "Ann"), "%s", r.errors[i].message);
+    intake_result_clear(&r);
+    /* A format without a case reference has nowhere to put names. */
+    collected_t col;
+    cr_assert_eq(s_parse("a,b,c,child_names\n1,2,3,Ann\n", &col, &r), TACNET_EIMPORT);
+    cr_assert(s_has_error(&r, 1, "\"child_names\" is not a test column"));
+    s_collected_free(&col);
+    intake_result_clear(&r);
+}
+
+static bool s_bytes_hold(const uint8_t *hay, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; n && i + n <= len; i++)
+        if (memcmp(hay + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+Test(intake, the_school_example_with_names_registers_them_and_requests_carry_none)
+{
+    intake_result_t r;
+    cr_assert_eq(s_import(&school_profile, "deploy/examples/school-concerns.csv", &r), 0);
+    cr_assert_geq(r.n_names, 1, "the example names a family");
+    for (size_t i = 0; i < r.n_requests; i++) {
+        size_t len = 0;
+        uint8_t *packed = wire_pack(&r.requests[i]->base, &len);
+        for (size_t k = 0; k < r.n_names; k++)
+            for (size_t j = 0; j < r.names[k].n; j++)
+                cr_assert_not(s_bytes_hold(packed, len, r.names[k].names[j]),
+                              "a registered name is in request %zu", i);
+        free(packed);
+    }
+    intake_result_clear(&r);
 }

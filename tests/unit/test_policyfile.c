@@ -84,7 +84,9 @@ Test(policyfile, loads_the_deploy_files)
     cr_assert_eq(policyfile_load(sharing, escalation, &r, why, sizeof(why)), 0, "%s", why);
     cr_assert_eq(r.sharing->n_rules, 4);
     cr_assert_eq(r.escalation->n_stages, 4);
+    cr_assert_geq(r.n_area_codes, 1, "the deploy roster names its area codes");
     policyfile_free(&r);
+    cr_assert_null(r.area_codes);
 }
 
 Test(policyfile, a_missing_file_is_not_found)
@@ -135,4 +137,22 @@ Test(policyfile, refuses_wrong_files)
               "escalation.conf: [stage2] with an audience is required");
     s_refused(SHARING, "[escalation]\nlevel_gap = 2\n[stage1]\nworking_days = 5\n",
               "escalation.conf: [stage1] with an audience is required");
+}
+
+Test(policyfile, area_codes_are_listed_and_checked)
+{
+    Tacnet__Roster r = TACNET__ROSTER__INIT;
+    char why[256];
+    cr_assert_eq(
+        s_parse("[policy]\narea_codes = LA7, LA9 X1\n" SHARING, ESCALATION, &r, why, sizeof(why)),
+        0, "%s", why);
+    cr_assert_eq(r.n_area_codes, 3);
+    cr_assert_str_eq(r.area_codes[0], "LA7");
+    cr_assert_str_eq(r.area_codes[2], "X1");
+    policyfile_free(&r);
+    cr_assert_eq(r.n_area_codes, 0);
+    s_refused("[policy]\narea_codes = LA7, sw1a\n", ESCALATION,
+              "sharing.conf: [policy] area_codes: area codes are 2-5 capitals or digits");
+    s_refused("[policy]\narea_codes = LA7, 9LA\n", ESCALATION, "area codes are 2-5");
+    s_refused("[policy]\narea_codes = ABCDEF\n", ESCALATION, "area codes are 2-5");
 }

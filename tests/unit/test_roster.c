@@ -481,3 +481,34 @@ Test(roster, root_key_file_is_64_hex_chars)
     free(data);
     s_rmdir();
 }
+
+Test(roster, case_reference_prefixes_come_from_the_area_codes)
+{
+    roster_t *r = s_parsed();
+    /* No area codes: a roster from before them refuses no prefix. */
+    cr_assert_eq(roster_case_prefix_check(r, (const uint8_t *)"SW1A-2026-000123", 16), 0);
+    roster_destroy(&r);
+    char *codes[] = { "LA7", "LA9" };
+    F.roster.area_codes = codes;
+    F.roster.n_area_codes = 2;
+    r = s_parsed();
+    cr_assert_eq(roster_case_prefix_check(r, (const uint8_t *)"LA7-2026-000123", 15), 0);
+    cr_assert_eq(roster_case_prefix_check(r, (const uint8_t *)"LA9-2026-000001", 15), 0);
+    cr_assert_eq(roster_case_prefix_check(r, (const uint8_t *)"SW1A-2026-000123", 16),
+                 TACNET_ECASEPREFIX);
+    cr_assert_eq(roster_case_prefix_check(r, (const uint8_t *)"LA-2026-000123", 14),
+                 TACNET_ECASEPREFIX);
+    cr_assert_eq(roster_case_prefix_check(r, (const uint8_t *)"LA77-2026-000123", 16),
+                 TACNET_ECASEPREFIX);
+    cr_assert_eq(roster_case_prefix_check(r, (const uint8_t *)"LA7", 3), TACNET_ECASEPREFIX);
+    roster_destroy(&r);
+    /* A code no case reference could start with is a provisioning mistake. */
+    char *bad[] = { "LA7", "la9" };
+    F.roster.area_codes = bad;
+    size_t len = 0;
+    uint8_t *data = s_signed(&len);
+    s_expect_refused(data, len, F.root.sign_pk, TACNET_EBADMSG, "area code in lower case");
+    free(data);
+    F.roster.area_codes = NULL;
+    F.roster.n_area_codes = 0;
+}
