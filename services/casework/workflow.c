@@ -3,6 +3,8 @@
 
 #include "clock.h"
 #include "err.h"
+#include "casework/family_voice.h"
+#include "casework/involvement.h"
 #include "casework/measure.h"
 
 #include <stdarg.h>
@@ -94,10 +96,8 @@ static int s_actions(Tacnet__Action *const *a, size_t n, char *why, size_t cap)
     return 0;
 }
 
-int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
+static int s_kind_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
 {
-    if (!req || !req->body)
-        return s_fail(TACNET_EINVAL, why, cap, "no body");
     const Tacnet__Body *b = req->body;
     char mwhy[MEASURE_WHY_MAX];
     switch (req->kind) {
@@ -186,6 +186,8 @@ int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
         if (!b->communication_plan->named_contact)
             return s_fail(TACNET_EFIELD, why, cap, "communication_plan.named_contact is required");
         return 0;
+    case TACNET__EVENT_KIND__INVOLVEMENT_PREFERENCES:
+        return involvement_check(b->involvement_preferences, why, cap);
     case TACNET__EVENT_KIND__LEAD_HANDOVER:
         if (!b->lead_handover->new_lead || !b->lead_handover->new_lead->has_agency)
             return s_fail(TACNET_EFIELD, why, cap, "lead_handover.new_lead.agency is required");
@@ -196,4 +198,15 @@ int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
     default:
         return 0;
     }
+}
+
+int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
+{
+    if (!req || !req->body)
+        return s_fail(TACNET_EINVAL, why, cap, "no body");
+    int rc = s_kind_check(req, why, cap);
+    /* The views are checked last, so a body with a structural fault is told that first. */
+    if (rc == 0 && family_voice_applies(req->kind))
+        rc = family_voice_check(req->kind, req->body, why, cap);
+    return rc;
 }
