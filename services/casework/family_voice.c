@@ -114,7 +114,8 @@ static int s_check_one(const char *kind, const views_t *v, family_voice_who_t wh
     const Tacnet__ViewAbsent *a = v->absent[who];
     int heard = s_text(v->text[who]) || v->minuted[who];
     int reason = a && a->has_reason && a->reason != TACNET__VIEW_ABSENCE__ABSENCE_UNKNOWN;
-    if (heard && a)
+    /* An empty absence (a form's unset select) says nothing, so it does not clash with a view. */
+    if (heard && (reason || (a && a->has_ask_by_date)))
         return s_fail(why, cap,
                       "%s.%s_absent: %s is recorded; give the view or a reason it is absent, not "
                       "both",

@@ -1,5 +1,6 @@
 /* agency_print: human-readable forms of local API replies (see agency_print.h). */
 #include "agency_print.h"
+#include "casework/involvement.h"
 #include "err.h"
 #include "names.h"
 #include "pbjson.h"
@@ -28,7 +29,8 @@ static const struct {
     { "communication_plan", { "every_days", "method", "parents_agreed" } },
     { "contact_logged", { "with", "method", "contact_date", "successful" } },
     { "consent_recorded", { "state", "scope", "agencies", "recorded_date" } },
-    { "partnership_rating", { "about", "rung", "rated_date" } },
+    { "partnership_rating", { "about", "rung", "by_family", "rated_date" } },
+    { "involvement_preferences", { "agreed_date", "revisit_by_date" } },
     { "case_closed", { "reason", "closed_date" } },
     { "member_joined", { "team" } },
     { "lead_handover", { "new_lead" } },
@@ -250,10 +252,43 @@ static void s_professional(FILE *out, const Tacnet__Professional *p)
         fprintf(out, ", %s", p->job_title);
 }
 
+/* How the family want to be involved: first on the case, since it shapes every contact. */
+static void s_involvement(FILE *out, const Tacnet__InvolvementPreferences *p)
+{
+    if (!p) {
+        fputs("\nhow the family want to be involved: not yet asked\n", out);
+        return;
+    }
+    fputs("\nhow the family want to be involved", out);
+    if (p->has_revisit_by_date)
+        fprintf(out, " (revisit by %04u-%02u-%02u)", p->revisit_by_date / 10000,
+                p->revisit_by_date / 100 % 100, p->revisit_by_date % 100);
+    fputc('\n', out);
+    for (size_t i = 0; i < p->n_people; i++) {
+        const Tacnet__FamilyPreferences *f = p->people[i];
+        fprintf(out, "  %-12s decisions: %s", names_enum(&tacnet__family_role__descriptor, f->who),
+                involvement_words(f->decisions));
+        if (f->has_meetings)
+            fprintf(out, "; meetings: %s", involvement_words(f->meetings));
+        if (f->has_minutes && f->minutes)
+            fputs("; wants the minutes", out);
+        if (f->has_preferred_contact && f->preferred_contact)
+            fprintf(out, "; contact by %s",
+                    names_enum(&tacnet__contact_method__descriptor, f->preferred_contact));
+        if (f->language)
+            fprintf(out, "; language %s%s", f->language,
+                    f->has_interpreter && f->interpreter ? " (interpreter)" : "");
+        if (f->accessibility)
+            fprintf(out, "; access: %s", f->accessibility);
+        fputc('\n', out);
+    }
+}
+
 /* The team with how to reach each named contact, the lead and any pending hand-over, and the
  * plan's goals with their change from baseline. */
 static void s_state(FILE *out, const Tacnet__CaseState *st)
 {
+    s_involvement(out, st->involvement);
     if (st->lead) {
         fprintf(out, "  lead professional: %s ", names_agency(st->lead->agency));
         s_professional(out, st->lead);

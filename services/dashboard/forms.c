@@ -65,6 +65,22 @@ typedef struct {
             0, 0                                                                                 \
     }
 
+/* The child's and the family's views, or the coded reason each is absent (family_voice.h). */
+#define VIEW_ABSENCE_E &tacnet__view_absence__descriptor
+#define VIEWS(k)                                                                                  \
+    { "body." k ".child_view", "The child's view, in their words", FT_AREA, 0, 0, 0,             \
+      "Voices of the family" },                                                                   \
+        { "body." k ".child_view_absent.reason", "Or why it is not recorded", FT_ENUM,            \
+          VIEW_ABSENCE_E, 0, 0, 0 },                                                              \
+        { "body." k ".child_view_absent.ask_by_date", "Not yet asked: ask by", FT_DATE, 0, 0, 0, \
+          0 },                                                                                    \
+        { "body." k ".family_view", "The family's view, in their words", FT_AREA, 0, 0, 0, 0 },  \
+        { "body." k ".family_view_absent.reason", "Or why it is not recorded", FT_ENUM,           \
+          VIEW_ABSENCE_E, 0, 0, 0 },                                                              \
+    {                                                                                             \
+        "body." k ".family_view_absent.ask_by_date", "Not yet asked: ask by", FT_DATE, 0, 0, 0, 0 \
+    }
+
 static const field_t s_decision[] = {
     { "body.decision.topic", "Topic", FT_TEXT, 0, 1, 0, 0 },
     { "body.decision.options_considered", "Options considered (one per line)", FT_LINES, 0, 0, 0,
@@ -74,8 +90,7 @@ static const field_t s_decision[] = {
     PARTICIPANT(0),
     PARTICIPANT(1),
     PARTICIPANT(2),
-    { "body.decision.child_view", "The child's view", FT_AREA, 0, 0, 0, "Voices of the family" },
-    { "body.decision.family_view", "The family's view", FT_AREA, 0, 0, 0, 0 },
+    VIEWS("decision"),
     { "body.decision.decided_date", "Date decided", FT_DATE, 0, 0, 0, 0 },
 };
 
@@ -87,6 +102,7 @@ static const field_t s_disagreement[] = {
     { "body.disagreement.proposed_position", "What you propose", FT_TEXT, 0, 1, 0, 0 },
     { "body.disagreement.reason", "Why", FT_AREA, 0, 1, 0, 0 },
     { "body.disagreement.child_safety", "Is the child safe now?", FT_AREA, 0, 1, 0, 0 },
+    VIEWS("disagreement"),
 };
 
 static const field_t s_response[] = {
@@ -103,6 +119,7 @@ static const field_t s_resolved[] = {
     { "body.escalation_resolved.child_safety", "The child's current safety", FT_AREA, 0, 1, 0, 0 },
     { "body.escalation_resolved.agreed_level_of_need", "Agreed level of need (1-4)", FT_INT, 0, 0,
       0, 0 },
+    VIEWS("escalation_resolved"),
 };
 
 static const field_t s_ack[] = {
@@ -158,6 +175,7 @@ static const field_t s_meeting_outcome[] = {
     { "body.meeting_outcome.decisions", "Decisions (one per line)", FT_LINES, 0, 0, 0, 0 },
     FAMILY(0),
     FAMILY(1),
+    VIEWS("meeting_outcome"),
     ACTION(0),
     ACTION(1),
     ACTION(2),

@@ -26,6 +26,12 @@
 #define HV_CASE  "LA7-2026-000124"
 #define PASSWORD "correct-horse-battery"
 #define CALL_MS  10000
+/* The child's and the family's views (or why absent) every decision and challenge carries. */
+#define VIEWS_FORM                                                                     \
+    "&body.decision.child_view=Likes+the+club&body.decision.family_view_absent.reason=" \
+    "declined"
+#define VIEWS_JSON \
+    ",\"child_view_absent\":{\"reason\":\"too_young\"},\"family_view\":\"Agree with school\""
 
 static h_env_t env;
 static h_agency_t *school, *social, *hv;
@@ -374,7 +380,7 @@ Test(http, forged_or_missing_csrf_token_is_refused)
     s_resp_free(&r);
     /* With the session's own token it goes through. */
     snprintf(body, sizeof(body),
-             "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=Breakfast+club", l.csrf);
+             "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=Breakfast+club" VIEWS_FORM, l.csrf);
     r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
     cr_expect_eq(r.status, 303);
     cr_expect(strstr(r.text, "Location: /cases/" CASE "?published="));
@@ -454,7 +460,7 @@ Test(http, a_form_refusal_shows_the_offending_spans)
     char body[512];
     snprintf(body, sizeof(body),
              "csrf=%s&body.decision.topic=Sleep&body.decision.chosen="
-             "Refer+Hollis+Brennick+to+the+nurse",
+             "Refer+Hollis+Brennick+to+the+nurse" VIEWS_FORM,
              l.csrf);
     resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
     cr_expect_eq(r.status, 422);
@@ -463,6 +469,41 @@ Test(http, a_form_refusal_shows_the_offending_spans)
     cr_expect(strstr(r.body, "[6,21)"), "no span");
     cr_expect(strstr(r.body, "Refer <mark>Hollis Brennick</mark> to the nurse"), "no marked span");
     cr_expect(strstr(r.body, "aria-invalid=\"true\""), "field not marked invalid");
+    s_resp_free(&r);
+}
+
+Test(http, a_decision_without_the_family_s_views_is_refused_at_the_api_and_the_form)
+{
+    char *tok = s_add_token(school, "school-mis"), hdr[256];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             tok);
+    resp_t r = s_http(S, "POST", "/api/v1/events", hdr,
+                      "{\"kind\":\"decision\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"body\":{\"decision\":{\"topic\":\"Sleep\",\"chosen\":\"Club\","
+                      "\"child_view\":\"Likes it\"}}}");
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    cr_expect(strstr(r.body, "\"E_FIELD\"") &&
+                  strstr(r.body, "decision.family_view is required, or family_view_absent"),
+              "%s", r.body);
+    s_resp_free(&r);
+    free(tok);
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    r = s_http(S, "GET", "/cases/" CASE "/forms/decision", l.cookie, NULL);
+    cr_expect(strstr(r.body, "name=\"body.decision.child_view_absent.reason\"") &&
+                  strstr(r.body, "<option value=\"not_yet_asked\"") &&
+                  strstr(r.body, "name=\"body.decision.family_view_absent.ask_by_date\""),
+              "%s", r.body);
+    s_resp_free(&r);
+    char body[512];
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=Club"
+             "&body.decision.child_view_absent.reason=not_yet_asked"
+             "&body.decision.family_view=Agree",
+             l.csrf);
+    r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
+    cr_expect_eq(r.status, 422);
+    cr_expect(strstr(r.body, "child_view_absent.ask_by_date is required"), "%s", r.body);
     s_resp_free(&r);
 }
 
@@ -485,7 +526,7 @@ Test(http, an_api_publish_answers_with_the_broker_s_outcome)
                "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
                "\"refers_to\":\"0000000000000000000000000000abcd\",\"body\":{\"disagreement\":"
                "{\"topic\":\"Level of need\",\"reason\":\"Weekends\",\"proposed_position\":"
-               "\"Level 3\",\"child_safety\":\"Safe today\"}}}");
+               "\"Level 3\",\"child_safety\":\"Safe today\"" VIEWS_JSON "}}}");
     cr_expect_eq(r.status, 422, "%s", r.body);
     cr_expect(strstr(r.body, "\"E_FIELD\"") && strstr(r.body, "no event the broker accepted"), "%s",
               r.body);
@@ -515,7 +556,7 @@ Test(http, an_api_publish_answers_with_the_broker_s_outcome)
     "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","               \
     "\"refers_to\":\"0000000000000000000000000000abcd\",\"body\":{\"disagreement\":"          \
     "{\"topic\":\"Level of need\",\"reason\":\"Weekends\",\"proposed_position\":\"Level 3\"," \
-    "\"child_safety\":\"Safe today\"}}}"
+    "\"child_safety\":\"Safe today\"" VIEWS_JSON "}}}"
 
 /* The msg_id (32 hex digits) after NEEDLE in TEXT. */
 static void s_msg_id_after(const char *text, const char *needle, char out[33])
@@ -560,7 +601,8 @@ Test(http, a_refused_event_is_corrected_or_withdrawn_through_the_api_and_the_das
              "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
              "\"refers_to\":\"%s\",\"subject_agency\":\"social_care\",\"replaces\":\"%s\","
              "\"body\":{\"disagreement\":{\"topic\":\"Level of need\",\"reason\":\"Weekends\","
-             "\"proposed_position\":\"Level 3\",\"child_safety\":\"Safe today\"}}}",
+             "\"proposed_position\":\"Level 3\",\"child_safety\":\"Safe today\"" VIEWS_JSON
+             "}}}",
              referral, refused);
     r = s_http(S, "POST", "/api/v1/events", hdr, body);
     cr_assert_eq(r.status, 201, "%s", r.body);
