@@ -5,13 +5,12 @@
 #include "err.h"
 #include "casework/family_voice.h"
 #include "casework/involvement.h"
+#include "casework/ladder.h"
 #include "casework/measure.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#define RULES_RUNG_MAX 9u
 
 static int s_fail(int code, char *why, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -141,15 +140,7 @@ static int s_kind_check(const Tacnet__PublishRequest *req, char *why, size_t cap
             return s_fail(TACNET_EFIELD, why, cap, "escalation_response.position is required");
         return 0;
     case TACNET__EVENT_KIND__PARTNERSHIP_RATING:
-        if (!b->partnership_rating->has_about ||
-            b->partnership_rating->about == TACNET__AGENCY__AGENCY_UNKNOWN)
-            return s_fail(TACNET_EFIELD, why, cap, "partnership_rating.about is required");
-        if (b->partnership_rating->rung < 1 || b->partnership_rating->rung > RULES_RUNG_MAX)
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "partnership_rating.rung: %u is outside 1 (conflict) to 9 (full "
-                          "partnership)",
-                          b->partnership_rating->rung);
-        return 0;
+        return ladder_check(b->partnership_rating, why, cap);
     case TACNET__EVENT_KIND__MEETING_REQUESTED:
         if (!s_id16(&b->meeting_requested->meeting_id, b->meeting_requested->has_meeting_id))
             return s_fail(TACNET_EFIELD, why, cap, "meeting_requested.meeting_id must be 16 bytes");
