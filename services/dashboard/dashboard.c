@@ -2,6 +2,7 @@
  * JSON API and the live event streams (see dashboard.h). */
 #include "dashboard.h"
 #include "web.h"
+#include "web_family.h"
 #include "clock.h"
 #include "err.h"
 #include "log.h"
@@ -710,6 +711,8 @@ static enum MHD_Result s_route(dashboard_t *self, struct MHD_Connection *con, re
             dashboard_web_case(&w, ref);
         else if (slash && strncmp(slash, "/forms/", 7) == 0)
             dashboard_web_form(&w, ref, slash + 7);
+        else if (slash && strcmp(slash, "/family-summary") == 0 && !post)
+            dashboard_web_family_summary(&w, ref);
         else
             dashboard_web_error(&w, 404, TACNET_ENOTFOUND, "no such page");
     } else {

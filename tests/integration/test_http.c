@@ -650,3 +650,74 @@ Test(http, a_refused_event_is_corrected_or_withdrawn_through_the_api_and_the_das
     s_resp_free(&r);
     free(tok);
 }
+
+Test(http, the_case_page_shows_the_family_s_involvement_and_ladder_and_prints_their_summary)
+{
+    s_publish(social, "{\"kind\":\"care_plan\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"body\":{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":"
+                      "\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"Get to school "
+                      "on time most days\"}],\"child_view\":\"Wants to see friends\","
+                      "\"family_view\":\"Mornings are hard\"}}}");
+    s_publish(school,
+              "{\"kind\":\"meeting_outcome\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+              "\"body\":{\"meeting_outcome\":{\"meeting_id\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\","
+              "\"held_date\":\"2026-11-20\",\"actions\":[{\"action_id\":"
+              "\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\",\"description\":\"Breakfast club place\","
+              "\"owner_agency\":\"school\",\"owner_initials\":\"DL\",\"due_date\":\"2026-12-18\","
+              "\"status\":\"open\"}],\"next_meeting_date\":\"2027-01-08\",\"child_view_absent\":"
+              "{\"reason\":\"too_young\"},\"family_view\":\"Agree\"}}}");
+    s_publish(school, "{\"kind\":\"involvement_preferences\",\"case_ref\":\"" CASE "\","
+                      "\"initials\":\"TB\",\"body\":{\"involvement_preferences\":{\"people\":[{"
+                      "\"who\":\"mother\",\"decisions\":\"decide_together\",\"language\":"
+                      "\"Polish\",\"interpreter\":true}],\"revisit_by_date\":\"2027-01-08\"}}}");
+    for (unsigned rung = 4; rung <= 6; rung += 2) {
+        char json[512];
+        snprintf(json, sizeof(json),
+                 "{\"kind\":\"partnership_rating\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                 "\"body\":{\"partnership_rating\":{\"about\":\"partnership\",\"by_family\":"
+                 "\"mother\",\"rung\":%u,\"rated_date\":\"2026-11-2%u\"}}}",
+                 rung, rung);
+        s_publish(school, json);
+    }
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "How the family want to be involved") &&
+                  strstr(r.body, "decide together") &&
+                  strstr(r.body, "Polish <strong>(interpreter)</strong>"),
+              "%s", r.body);
+    cr_expect(strstr(r.body, "The family (mother), recorded by School</td><td>the whole team"
+                             "</td><td><strong>6 Co-ordination</strong>") &&
+                  strstr(r.body, "up +2") && strstr(r.body, "4 Compliance (2026-11-24)"),
+              "%s", r.body);
+    cr_expect(strstr(r.body, "href=\"/cases/" CASE "/family-summary\""), "%s", r.body);
+    s_resp_free(&r);
+    /* The plan comes from social care: wait for it to reach the school. */
+    for (int i = 0; i < 50; i++) {
+        r = s_http(S, "GET", "/cases/" CASE "/family-summary", l.cookie, NULL);
+        if (r.status == 200 && strstr(r.body, "Get to school on time most days"))
+            break;
+        s_resp_free(&r);
+        usleep(200 * 1000);
+    }
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "<h1>What we agreed</h1>") &&
+                  strstr(r.body, "href=\"/static/family.css\"") &&
+                  strstr(r.body, "Get to school on time most days") &&
+                  strstr(r.body, "How it is going: not scored yet.") &&
+                  strstr(r.body, "Breakfast club place — School (DL), by 2026-12-18") &&
+                  strstr(r.body, "<h2>Our next meeting</h2><p>2027-01-08</p>") &&
+                  strstr(r.body, "<h2>If you disagree</h2>") &&
+                  strstr(r.body, "It stays with you and is not sent anywhere."),
+              "%s", r.body);
+    cr_expect_null(strstr(r.body, "aria-label=\"Main\""), "no staff navigation to print");
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/static/family.css", NULL, NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect(strstr(r.body, "@media print"), "%s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/cases/" CASE "/family-summary", NULL, NULL);
+    cr_expect_neq(r.status, 200, "the summary needs a logged-in user");
+    s_resp_free(&r);
+}
