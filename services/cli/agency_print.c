@@ -1,6 +1,7 @@
 /* agency_print: human-readable forms of local API replies (see agency_print.h). */
 #include "agency_print.h"
 #include "casework/involvement.h"
+#include "casework/ladder.h"
 #include "err.h"
 #include "names.h"
 #include "pbjson.h"
@@ -284,6 +285,33 @@ static void s_involvement(FILE *out, const Tacnet__InvolvementPreferences *p)
     }
 }
 
+/* The partnership ladder: each rater's latest rating of each subject, by rung name and trend. */
+static void s_ladder(FILE *out, const Tacnet__CaseState *st)
+{
+    if (!st->n_ratings)
+        return;
+    fputs("\npartnership ladder (latest of each rater and subject)\n", out);
+    for (size_t i = 0; i < st->n_ratings; i++) {
+        if (!ladder_is_latest(st->ratings, st->n_ratings, i))
+            continue;
+        const Tacnet__PartnershipRating *r = st->ratings[i]->rating;
+        const char *name = ladder_rung_name(r->rung);
+        if (r->has_by_family && r->by_family)
+            fprintf(out, "  family (%s) via %s",
+                    names_enum(&tacnet__family_role__descriptor, r->by_family),
+                    names_agency(st->ratings[i]->by));
+        else
+            fprintf(out, "  %s", names_agency(st->ratings[i]->by));
+        fprintf(out, " about %s: %u %s",
+                r->about == TACNET__AGENCY__PARTNERSHIP ? "the whole team" : names_agency(r->about),
+                r->rung, name ? name : "?");
+        int d;
+        if (ladder_trend(st->ratings, st->n_ratings, i, &d))
+            fprintf(out, " (%s %+d)", d > 0 ? "up" : d < 0 ? "down" : "same", d);
+        fputc('\n', out);
+    }
+}
+
 /* The team with how to reach each named contact, the lead and any pending hand-over, and the
  * plan's goals with their change from baseline. */
 static void s_state(FILE *out, const Tacnet__CaseState *st)
@@ -332,6 +360,7 @@ static void s_state(FILE *out, const Tacnet__CaseState *st)
             fputc('\n', out);
         }
     }
+    s_ladder(out, st);
     if (st->n_meetings || st->n_decisions || st->n_measures)
         fprintf(out, "\nmeetings %zu, actions %zu, decisions %zu, outcome measures %zu\n",
                 st->n_meetings, st->n_actions, st->n_decisions, st->n_measures);

@@ -490,8 +490,19 @@ Test(outcome, a_decision_carries_the_family_s_views_and_the_case_shows_how_they_
          "{\"who\":\"child\",\"decisions\":\"consulted\"}],\"revisit_by_date\":"
          "\"2027-01-15\"}'",
          out, sizeof(out));
+    s_ok(school,
+         "publish partnership_rating" ON_CASE "--body '{\"about\":\"partnership\",\"by_family\":"
+         "\"mother\",\"rung\":4}'",
+         out, sizeof(out));
+    s_ok(school,
+         "publish partnership_rating" ON_CASE "--body '{\"about\":\"partnership\",\"by_family\":"
+         "\"mother\",\"rung\":6}'",
+         out, sizeof(out));
     snprintf(cmd, sizeof(cmd), "case %s", CASE);
     s_ok(school, cmd, out, sizeof(out));
+    cr_assert_not_null(
+        strstr(out, "family (mother) via school about the whole team: 6 Co-ordination (up +2)"),
+        "%s", out);
     cr_assert_not_null(strstr(out, "how the family want to be involved (revisit by 2027-01-15)"),
                        "%s", out);
     cr_assert_not_null(strstr(out, "mother       decisions: decide together; meetings: decide "
