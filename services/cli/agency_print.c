@@ -1,5 +1,6 @@
 /* agency_print: human-readable forms of local API replies (see agency_print.h). */
 #include "agency_print.h"
+#include "casework/goals.h"
 #include "casework/involvement.h"
 #include "casework/ladder.h"
 #include "err.h"
@@ -285,6 +286,27 @@ static void s_involvement(FILE *out, const Tacnet__InvolvementPreferences *p)
     }
 }
 
+/* A co-produced goal's words, tier and marks, after its line. */
+static void s_goal_marks(FILE *out, const Tacnet__CarePlan *p, uint32_t goal_id)
+{
+    for (size_t i = 0; i < p->n_goals; i++) {
+        const Tacnet__Goal *g = p->goals[i];
+        if (g->goal_id != goal_id)
+            continue;
+        const char *words = g->has_words ? goals_words(g->words) : NULL;
+        const char *need = g->has_need ? goals_need_name(g->need) : NULL;
+        if (words)
+            fprintf(out, "  [%s, agreed by %zu]", words, g->n_agreed_by_family + g->n_agreed_by);
+        if (need)
+            fprintf(out, "  [need: %s]", need);
+        if (g->has_quick_win && g->quick_win)
+            fputs("  [quick win]", out);
+        if (g->has_engagement_aim && g->engagement_aim)
+            fputs("  [engagement aim]", out);
+        return;
+    }
+}
+
 /* The partnership ladder: each rater's latest rating of each subject, by rung name and trend. */
 static void s_ladder(FILE *out, const Tacnet__CaseState *st)
 {
@@ -357,6 +379,7 @@ static void s_state(FILE *out, const Tacnet__CaseState *st)
                 fprintf(out, "  GBO %u -> %u (%+d)", g->baseline_score, g->latest_score, g->change);
             else if (g->has_latest_score)
                 fprintf(out, "  GBO %u (no baseline)", g->latest_score);
+            s_goal_marks(out, p, g->goal_id);
             fputc('\n', out);
         }
     }

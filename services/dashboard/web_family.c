@@ -1,6 +1,7 @@
 /* web_family: the family's place in the team on the dashboard (see web_family.h). */
 #include "web_family.h"
 #include "web_internal.h"
+#include "casework/goals.h"
 #include "casework/involvement.h"
 #include "casework/ladder.h"
 #include "clock.h"
@@ -165,6 +166,33 @@ static const Tacnet__GoalProgress *s_progress(const Tacnet__PlanView *p, uint32_
     return NULL;
 }
 
+/* Whose words, who agreed, where it sits in the hierarchy of need, and its marks. */
+static void s_goal_notes(dashboard_buf_t *b, const Tacnet__Goal *g)
+{
+    const char *words = g->has_words ? goals_words(g->words) : NULL;
+    const char *need = g->has_need ? goals_need_name(g->need) : NULL;
+    if (!words && !need && !(g->has_quick_win && g->quick_win) &&
+        !(g->has_engagement_aim && g->engagement_aim))
+        return;
+    dashboard_buf_puts(b, "<p class=\"meta\">");
+    if (words) {
+        dashboard_buf_printf(b, "Written %s; agreed by", words);
+        for (size_t k = 0; k < g->n_agreed_by_family; k++)
+            dashboard_buf_printf(b, "%s %s", k ? "," : "", s_role(g->agreed_by_family[k]));
+        for (size_t k = 0; k < g->n_agreed_by; k++)
+            dashboard_buf_printf(b, "%s %s", k || g->n_agreed_by_family ? "," : "",
+                                 dashboard_web_agency_title(g->agreed_by[k]));
+        dashboard_buf_puts(b, ". ");
+    }
+    if (need)
+        dashboard_buf_printf(b, "About %s. ", need);
+    if (g->has_quick_win && g->quick_win)
+        dashboard_buf_puts(b, "A quick win. ");
+    if (g->has_engagement_aim && g->engagement_aim)
+        dashboard_buf_puts(b, "About working together. ");
+    dashboard_buf_puts(b, "</p>");
+}
+
 static void s_goals(dashboard_buf_t *b, const Tacnet__CaseState *st)
 {
     dashboard_buf_puts(b, "<h2>What we are working on together</h2>");
@@ -178,7 +206,9 @@ static void s_goals(dashboard_buf_t *b, const Tacnet__CaseState *st)
         const Tacnet__Goal *g = pv->plan->goals[i];
         dashboard_buf_puts(b, "<li><p class=\"goal\">");
         dashboard_web_text(b, g->description);
-        dashboard_buf_puts(b, "</p><p>");
+        dashboard_buf_puts(b, "</p>");
+        s_goal_notes(b, g);
+        dashboard_buf_puts(b, "<p>");
         const Tacnet__GoalProgress *gp = s_progress(pv, g->goal_id);
         if (gp && gp->has_baseline_score && gp->has_latest_score && gp->has_change)
             dashboard_buf_printf(b,

@@ -656,7 +656,9 @@ Test(http, the_case_page_shows_the_family_s_involvement_and_ladder_and_prints_th
     s_publish(social, "{\"kind\":\"care_plan\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
                       "\"body\":{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":"
                       "\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"Get to school "
-                      "on time most days\"}],\"child_view\":\"Wants to see friends\","
+                      "on time most days\",\"words\":\"child_words\",\"agreed_by_family\":"
+                      "[\"child\"],\"agreed_by\":[\"social_care\"],\"need\":\"need_learning\","
+                      "\"quick_win\":true}],\"child_view\":\"Wants to see friends\","
                       "\"family_view\":\"Mornings are hard\"}}}");
     s_publish(school,
               "{\"kind\":\"meeting_outcome\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
@@ -706,6 +708,8 @@ Test(http, the_case_page_shows_the_family_s_involvement_and_ladder_and_prints_th
                   strstr(r.body, "href=\"/static/family.css\"") &&
                   strstr(r.body, "Get to school on time most days") &&
                   strstr(r.body, "How it is going: not scored yet.") &&
+                  strstr(r.body, "Written in the child's words; agreed by child, Social care. "
+                                 "About learning. A quick win.") &&
                   strstr(r.body, "Breakfast club place — School (DL), by 2026-12-18") &&
                   strstr(r.body, "<h2>Our next meeting</h2><p>2027-01-08</p>") &&
                   strstr(r.body, "<h2>If you disagree</h2>") &&
