@@ -42,8 +42,8 @@ static int s_views(uint32_t kind, const Tacnet__Body *b, views_t *v)
     case TACNET__EVENT_KIND__DECISION:
         if (!b->decision)
             return TACNET_EINVAL;
-        s_set(v, b->decision->child_view, b->decision->family_view,
-              b->decision->child_view_absent, b->decision->family_view_absent);
+        s_set(v, b->decision->child_view, b->decision->family_view, b->decision->child_view_absent,
+              b->decision->family_view_absent);
         return 0;
     case TACNET__EVENT_KIND__CARE_PLAN:
         if (!b->care_plan)
@@ -94,7 +94,8 @@ const char *family_voice_name(family_voice_who_t who)
     return who == FAMILY_VOICE_CHILD ? "the child's view" : "the family's view";
 }
 
-static int s_fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int s_fail(char *why, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int s_fail(char *why, size_t cap, const char *fmt, ...)
 {
@@ -128,8 +129,8 @@ static int s_check_one(const char *kind, const views_t *v, family_voice_who_t wh
                       "not_yet_asked)",
                       kind, field, field, who == FAMILY_VOICE_CHILD ? "too_young, " : "");
     if (a->reason == TACNET__VIEW_ABSENCE__TOO_YOUNG && who != FAMILY_VOICE_CHILD)
-        return s_fail(why, cap, "%s.%s_absent.reason: too_young is for the child's view only",
-                      kind, field);
+        return s_fail(why, cap, "%s.%s_absent.reason: too_young is for the child's view only", kind,
+                      field);
     if (a->reason == TACNET__VIEW_ABSENCE__NOT_YET_ASKED &&
         (!a->has_ask_by_date || !clock_date_valid(a->ask_by_date)))
         return s_fail(why, cap,

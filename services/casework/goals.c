@@ -7,7 +7,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static int s_fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int s_fail(char *why, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int s_fail(char *why, size_t cap, const char *fmt, ...)
 {

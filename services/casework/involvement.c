@@ -11,7 +11,8 @@
 /* A family has few members in a team; more than this is a mistake, not a family. */
 #define INVOLVEMENT_MAX_PEOPLE 12
 
-static int s_fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int s_fail(char *why, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int s_fail(char *why, size_t cap, const char *fmt, ...)
 {

@@ -17,7 +17,8 @@ const char *ladder_rung_name(uint32_t rung)
     return rung >= 1 && rung <= LADDER_RUNGS ? s_rungs[rung - 1] : NULL;
 }
 
-static int s_fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int s_fail(char *why, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int s_fail(char *why, size_t cap, const char *fmt, ...)
 {

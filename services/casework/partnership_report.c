@@ -130,8 +130,7 @@ static int s_cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void partnership_report_figures(const partnership_report_t *self,
-                                partnership_report_figures_t *out)
+void partnership_report_figures(const partnership_report_t *self, partnership_report_figures_t *out)
 {
     memset(out, 0, sizeof(*out));
     if (!self)

@@ -35,8 +35,8 @@ typedef struct partnership_report_figures {
     unsigned by_need[5]; /* [0] not assessed, [1..4] level of need */
     unsigned escalations, escalations_open, escalations_automatic;
     unsigned by_stage[PARTNERSHIP_REPORT_STAGES + 1]; /* [s] reached stage s at most */
-    unsigned closed_with_time;                         /* closed, with opening seen */
-    uint64_t resolve_median_ms, resolve_max_ms;        /* over closed_with_time */
+    unsigned closed_with_time;                        /* closed, with opening seen */
+    uint64_t resolve_median_ms, resolve_max_ms;       /* over closed_with_time */
 } partnership_report_figures_t;
 
 partnership_report_t *partnership_report_new(void);

@@ -115,18 +115,19 @@ static void s_days(char *buf, size_t cap, uint64_t ms)
 
 void cli_broker_report_print(const partnership_report_figures_t *f, int json, FILE *out)
 {
-    static const char *const stages[PARTNERSHIP_REPORT_STAGES] = { "stage 1", "stage 2",
-                                                                   "stage 3", "stage 4" };
+    static const char *const stages[PARTNERSHIP_REPORT_STAGES] = { "stage 1", "stage 2", "stage 3",
+                                                                   "stage 4" };
     char a[16], b[16], c[16], d[32], e[32];
     json_t *root = json ? json_object() : NULL, *need = NULL, *stage = NULL;
     if (root) {
         json_object_set_new(root, "cases",
                             json_string(partnership_report_count(f->cases, 0, a, sizeof(a))));
-        json_object_set_new(root, "cases_closed", json_string(partnership_report_count(
-                                                      f->cases_closed, 0, b, sizeof(b))));
+        json_object_set_new(
+            root, "cases_closed",
+            json_string(partnership_report_count(f->cases_closed, 0, b, sizeof(b))));
         json_object_set_new(root, "cases_by_level_of_need", need = json_object());
-        json_object_set_new(root, "escalations", json_string(partnership_report_count(
-                                                     f->escalations, 0, c, sizeof(c))));
+        json_object_set_new(root, "escalations",
+                            json_string(partnership_report_count(f->escalations, 0, c, sizeof(c))));
         json_object_set_new(root, "escalations_by_highest_stage", stage = json_object());
     } else {
         fprintf(out,
@@ -149,13 +150,13 @@ void cli_broker_report_print(const partnership_report_figures_t *f, int json, FI
     s_days(d, sizeof(d), f->resolve_median_ms);
     s_days(e, sizeof(e), f->resolve_max_ms);
     if (root) {
-        json_object_set_new(root, "escalations_open", json_string(partnership_report_count(
-                                                          f->escalations_open, 0, a, sizeof(a))));
-        json_object_set_new(root, "escalations_automatic",
-                            json_string(partnership_report_count(f->escalations_automatic, 0, b,
-                                                                 sizeof(b))));
-        json_object_set_new(root, "time_to_resolve_median",
-                            timed ? json_string(d) : json_null());
+        json_object_set_new(
+            root, "escalations_open",
+            json_string(partnership_report_count(f->escalations_open, 0, a, sizeof(a))));
+        json_object_set_new(
+            root, "escalations_automatic",
+            json_string(partnership_report_count(f->escalations_automatic, 0, b, sizeof(b))));
+        json_object_set_new(root, "time_to_resolve_median", timed ? json_string(d) : json_null());
         json_object_set_new(root, "time_to_resolve_max", timed ? json_string(e) : json_null());
         char *txt = json_dumps(root, JSON_SORT_KEYS);
         fprintf(out, "%s\n", txt ? txt : "{}");
@@ -164,8 +165,9 @@ void cli_broker_report_print(const partnership_report_figures_t *f, int json, FI
         return;
     }
     if (timed)
-        fprintf(out, "time to resolve (opened to every party's acknowledgement): median %s, "
-                     "longest %s\n",
+        fprintf(out,
+                "time to resolve (opened to every party's acknowledgement): median %s, "
+                "longest %s\n",
                 d, e);
     else
         fprintf(out, "time to resolve: fewer than %u escalations closed, not shown\n",

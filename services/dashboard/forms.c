@@ -67,18 +67,27 @@ typedef struct {
 
 /* The child's and the family's views, or the coded reason each is absent (family_voice.h). */
 #define VIEW_ABSENCE_E &tacnet__view_absence__descriptor
-#define VIEWS(k)                                                                                  \
-    { "body." k ".child_view", "The child's view, in their words", FT_AREA, 0, 0, 0,             \
-      "Voices of the family" },                                                                   \
-        { "body." k ".child_view_absent.reason", "Or why it is not recorded", FT_ENUM,            \
-          VIEW_ABSENCE_E, 0, 0, 0 },                                                              \
-        { "body." k ".child_view_absent.ask_by_date", "Not yet asked: ask by", FT_DATE, 0, 0, 0, \
-          0 },                                                                                    \
-        { "body." k ".family_view", "The family's view, in their words", FT_AREA, 0, 0, 0, 0 },  \
-        { "body." k ".family_view_absent.reason", "Or why it is not recorded", FT_ENUM,           \
-          VIEW_ABSENCE_E, 0, 0, 0 },                                                              \
-    {                                                                                             \
-        "body." k ".family_view_absent.ask_by_date", "Not yet asked: ask by", FT_DATE, 0, 0, 0, 0 \
+#define VIEWS(k)                                                                                      \
+    { "body." k ".child_view", "The child's view, in their words", FT_AREA, 0, 0, 0,                  \
+      "Voices of the family" },                                                                       \
+        { "body." k ".child_view_absent.reason",                                                      \
+          "Or why it is not recorded",                                                                \
+          FT_ENUM,                                                                                    \
+          VIEW_ABSENCE_E,                                                                             \
+          0,                                                                                          \
+          0,                                                                                          \
+          0 },                                                                                        \
+        { "body." k ".child_view_absent.ask_by_date", "Not yet asked: ask by", FT_DATE, 0, 0, 0, 0 }, \
+        { "body." k ".family_view", "The family's view, in their words", FT_AREA, 0, 0, 0, 0 },       \
+        { "body." k ".family_view_absent.reason",                                                     \
+          "Or why it is not recorded",                                                                \
+          FT_ENUM,                                                                                    \
+          VIEW_ABSENCE_E,                                                                             \
+          0,                                                                                          \
+          0,                                                                                          \
+          0 },                                                                                        \
+    {                                                                                                 \
+        "body." k ".family_view_absent.ask_by_date", "Not yet asked: ask by", FT_DATE, 0, 0, 0, 0     \
     }
 
 static const field_t s_decision[] = {
@@ -203,24 +212,53 @@ static const field_t s_contact[] = {
 };
 
 #define INVOLVEMENT_E &tacnet__involvement__descriptor
-#define PERSON(i)                                                                                 \
-    { "body.involvement_preferences.people[" #i "].who", "Who", FT_ENUM,                          \
-      &tacnet__family_role__descriptor, 0, 0, "Person " #i },                                     \
-        { "body.involvement_preferences.people[" #i "].decisions", "In decisions", FT_ENUM,       \
-          INVOLVEMENT_E, 0, 0, 0 },                                                               \
-        { "body.involvement_preferences.people[" #i "].meetings", "In meetings", FT_ENUM,         \
-          INVOLVEMENT_E, 0, 0, 0 },                                                               \
-        { "body.involvement_preferences.people[" #i "].minutes", "Wants the minutes", FT_CHECK, 0, \
-          0, 0, 0 },                                                                              \
-        { "body.involvement_preferences.people[" #i "].preferred_contact", "Contact by", FT_ENUM, \
-          &tacnet__contact_method__descriptor, 0, 0, 0 },                                         \
-        { "body.involvement_preferences.people[" #i "].language", "Language", FT_TEXT, 0, 0, 0,   \
-          0 },                                                                                    \
-        { "body.involvement_preferences.people[" #i "].interpreter", "Needs an interpreter",      \
-          FT_CHECK, 0, 0, 0, 0 },                                                                 \
-    {                                                                                             \
-        "body.involvement_preferences.people[" #i "].accessibility", "Accessibility needs",       \
-            FT_TEXT, 0, 0, 0, 0                                                                   \
+#define PERSON(i)                                                                                    \
+    { "body.involvement_preferences.people[" #i "].who",                                             \
+      "Who",                                                                                         \
+      FT_ENUM,                                                                                       \
+      &tacnet__family_role__descriptor,                                                              \
+      0,                                                                                             \
+      0,                                                                                             \
+      "Person " #i },                                                                                \
+        { "body.involvement_preferences.people[" #i "].decisions",                                   \
+          "In decisions",                                                                            \
+          FT_ENUM,                                                                                   \
+          INVOLVEMENT_E,                                                                             \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+        { "body.involvement_preferences.people[" #i "].meetings",                                    \
+          "In meetings",                                                                             \
+          FT_ENUM,                                                                                   \
+          INVOLVEMENT_E,                                                                             \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+        { "body.involvement_preferences.people[" #i "].minutes",                                     \
+          "Wants the minutes",                                                                       \
+          FT_CHECK,                                                                                  \
+          0,                                                                                         \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+        { "body.involvement_preferences.people[" #i "].preferred_contact",                           \
+          "Contact by",                                                                              \
+          FT_ENUM,                                                                                   \
+          &tacnet__contact_method__descriptor,                                                       \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+        { "body.involvement_preferences.people[" #i "].language", "Language", FT_TEXT, 0, 0, 0, 0 }, \
+        { "body.involvement_preferences.people[" #i "].interpreter",                                 \
+          "Needs an interpreter",                                                                    \
+          FT_CHECK,                                                                                  \
+          0,                                                                                         \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+    {                                                                                                \
+        "body.involvement_preferences.people[" #i "].accessibility", "Accessibility needs",          \
+            FT_TEXT, 0, 0, 0, 0                                                                      \
     }
 
 static const field_t s_involvement[] = {
@@ -234,8 +272,8 @@ static const field_t s_involvement[] = {
 static const field_t s_rating[] = {
     { "body.partnership_rating.about", "About (partnership: the whole team, for the family)",
       FT_ENUM, AGENCY_E, 1, 0, 0 },
-    { "body.partnership_rating.by_family", "The family's rating: who in the family",
-      FT_ENUM, &tacnet__family_role__descriptor, 0, 0, 0 },
+    { "body.partnership_rating.by_family", "The family's rating: who in the family", FT_ENUM,
+      &tacnet__family_role__descriptor, 0, 0, 0 },
     { "body.partnership_rating.rung",
       "Rung: 1 Conflict, 2 Competition, 3 Co-existence, 4 Compliance, 5 Co-operation, "
       "6 Co-ordination, 7 Collaboration, 8 Co-ownership, 9 Full partnership",

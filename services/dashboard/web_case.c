@@ -685,7 +685,8 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_form_link(b, cref, "contact_logged", "Log a contact", none);
     s_form_link(b, cref, "involvement_preferences", "How the family want to be involved", none);
     s_form_link(b, cref, "partnership_rating", "Rate the partnership", none);
-    dashboard_buf_printf(b, "<a href=\"/cases/%s/family-summary\">Summary for the family</a>", cref);
+    dashboard_buf_printf(b, "<a href=\"/cases/%s/family-summary\">Summary for the family</a>",
+                         cref);
     dashboard_buf_puts(b, "</nav>");
     s_published(w, dashboard_kv_get(w->query, "published"));
     dashboard_web_family_involvement(b, sc->state);

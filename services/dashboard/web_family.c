@@ -131,7 +131,10 @@ void dashboard_web_family_ladder(dashboard_buf_t *b, const Tacnet__CaseState *st
             dashboard_buf_puts(b, ")</td><td>—</td><td>");
         else
             dashboard_buf_printf(b, ")</td><td>%s %+d</td><td>",
-                                 d > 0 ? "up" : d < 0 ? "down" : "same", d);
+                                 d > 0   ? "up"
+                                 : d < 0 ? "down"
+                                         : "same",
+                                 d);
         s_history(b, st->ratings, i);
         dashboard_buf_puts(b, "</td><td>");
         dashboard_web_text(b, r->comment);
@@ -290,16 +293,14 @@ static void s_contacts(dashboard_buf_t *b, const Tacnet__CaseState *st)
     if (cp && cp->every_days) {
         dashboard_buf_printf(b, "<p>We agreed to be in touch every %u days", cp->every_days);
         if (cp->has_method && cp->method)
-            dashboard_buf_printf(b, " (%s)",
-                                 dashboard_web_enum(&tacnet__contact_method__descriptor,
-                                                    cp->method));
+            dashboard_buf_printf(
+                b, " (%s)", dashboard_web_enum(&tacnet__contact_method__descriptor, cp->method));
         dashboard_buf_puts(b, ".</p>");
     }
     dashboard_buf_puts(b, "<ul class=\"contacts\">");
     for (size_t i = 0; st && i < st->n_team; i++) {
         const Tacnet__TeamMember *t = st->team[i];
-        dashboard_buf_printf(b, "<li><strong>%s</strong>: ",
-                             dashboard_web_agency_title(t->agency));
+        dashboard_buf_printf(b, "<li><strong>%s</strong>: ", dashboard_web_agency_title(t->agency));
         if (t->named_contact)
             dashboard_web_prof(b, t->named_contact);
         else
@@ -348,8 +349,9 @@ void dashboard_web_family_summary(dashboard_web_t *w, const char *ref)
              (const char *)sc->summary->case_ref.data);
     uint64_t now = clock_now_ms();
     s_summary_head(w, cref);
-    dashboard_buf_printf(b, "<h1>What we agreed</h1><p class=\"lead\">A summary for the family "
-                            "(%s) from the team around the child, made on ",
+    dashboard_buf_printf(b,
+                         "<h1>What we agreed</h1><p class=\"lead\">A summary for the family "
+                         "(%s) from the team around the child, made on ",
                          cref);
     dashboard_web_date(b, clock_ms_to_date(now));
     dashboard_buf_printf(b, " by %s. It stays with you and is not sent anywhere.</p>",

@@ -27,7 +27,7 @@
 #define PASSWORD "correct-horse-battery"
 #define CALL_MS  10000
 /* The child's and the family's views (or why absent) every decision and challenge carries. */
-#define VIEWS_FORM                                                                     \
+#define VIEWS_FORM                                                                      \
     "&body.decision.child_view=Likes+the+club&body.decision.family_view_absent.reason=" \
     "declined"
 #define VIEWS_JSON \
@@ -380,7 +380,8 @@ Test(http, forged_or_missing_csrf_token_is_refused)
     s_resp_free(&r);
     /* With the session's own token it goes through. */
     snprintf(body, sizeof(body),
-             "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=Breakfast+club" VIEWS_FORM, l.csrf);
+             "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=Breakfast+club" VIEWS_FORM,
+             l.csrf);
     r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
     cr_expect_eq(r.status, 303);
     cr_expect(strstr(r.text, "Location: /cases/" CASE "?published="));
@@ -601,8 +602,7 @@ Test(http, a_refused_event_is_corrected_or_withdrawn_through_the_api_and_the_das
              "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
              "\"refers_to\":\"%s\",\"subject_agency\":\"social_care\",\"replaces\":\"%s\","
              "\"body\":{\"disagreement\":{\"topic\":\"Level of need\",\"reason\":\"Weekends\","
-             "\"proposed_position\":\"Level 3\",\"child_safety\":\"Safe today\"" VIEWS_JSON
-             "}}}",
+             "\"proposed_position\":\"Level 3\",\"child_safety\":\"Safe today\"" VIEWS_JSON "}}}",
              referral, refused);
     r = s_http(S, "POST", "/api/v1/events", hdr, body);
     cr_assert_eq(r.status, 201, "%s", r.body);

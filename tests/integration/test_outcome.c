@@ -78,10 +78,11 @@ Test(outcome, a_disagreement_without_its_event_is_refused_before_it_is_sent)
     h_agency_t *school = s_up(S);
     char out[2048];
     cr_assert_eq(h_cli(school, CONCERN, out, sizeof(out)), 0, "%s", out);
-    int rc = h_cli(school,
-                   "disagree --case " CASE " --initials TB --topic 'Level of need' "
-                   "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'" CLI_VIEWS,
-                   out, sizeof(out));
+    int rc = h_cli(
+        school,
+        "disagree --case " CASE " --initials TB --topic 'Level of need' "
+        "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'" CLI_VIEWS,
+        out, sizeof(out));
     cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
     cr_assert_not_null(strstr(out, "E_FIELD"), "%s", out);
     cr_assert_not_null(strstr(out, "refers_to"), "%s", out);
@@ -95,11 +96,12 @@ Test(outcome, a_disagreement_the_broker_refuses_exits_1_with_its_reason_and_stay
     char out[2048];
     cr_assert_eq(h_cli(school, CONCERN, out, sizeof(out)), 0, "%s", out);
     /* A whole msg_id of no event: the daemon cannot know, the broker refuses it. */
-    int rc = h_cli(school,
-                   "disagree --case " CASE " --initials TB --refers-to "
-                   "0000000000000000000000000000abcd --topic 'Level of need' "
-                   "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'" CLI_VIEWS,
-                   out, sizeof(out));
+    int rc = h_cli(
+        school,
+        "disagree --case " CASE " --initials TB --refers-to "
+        "0000000000000000000000000000abcd --topic 'Level of need' "
+        "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'" CLI_VIEWS,
+        out, sizeof(out));
     cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
     cr_assert_not_null(strstr(out, "E_FIELD"), "%s", out);
     cr_assert_not_null(strstr(out, "refused by the broker: refers_to names no event"), "%s", out);

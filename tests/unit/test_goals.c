@@ -36,8 +36,8 @@ Test(goals, a_co_produced_goal_says_whose_words_and_who_agreed)
                          why, sizeof(why)),
                  TACNET_EFIELD);
     cr_assert(strstr(why, "goals[0].agreed_by_family or agreed_by"), "%s", why);
-    cr_assert_eq(s_check("{\"goal_id\":1,\"description\":\"Sleep\",\"agreed_by\":[\"camhs\"]}",
-                         why, sizeof(why)),
+    cr_assert_eq(s_check("{\"goal_id\":1,\"description\":\"Sleep\",\"agreed_by\":[\"camhs\"]}", why,
+                         sizeof(why)),
                  TACNET_EFIELD);
     cr_assert(strstr(why, "goals[0].words: whose words"), "%s", why);
     cr_assert_eq(s_check("{\"goal_id\":1,\"description\":\"Sleep\"}", why, sizeof(why)), 0,

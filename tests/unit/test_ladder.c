@@ -43,9 +43,9 @@ Test(ladder, agencies_rate_agencies_and_only_the_family_rates_the_whole_team)
                          "\"rated_date\":\"2026-11-21\"",
                          why, sizeof(why)),
                  0, "%s", why);
-    cr_assert_eq(s_check("\"about\":\"school\",\"by_family\":\"child\",\"rung\":3", why,
-                         sizeof(why)),
-                 0, "%s", why);
+    cr_assert_eq(
+        s_check("\"about\":\"school\",\"by_family\":\"child\",\"rung\":3", why, sizeof(why)), 0,
+        "%s", why);
     cr_assert_eq(s_check("\"about\":\"school\",\"by_family\":\"family_unknown\",\"rung\":3", why,
                          sizeof(why)),
                  TACNET_EFIELD);
@@ -78,7 +78,7 @@ Test(ladder, a_trend_is_the_change_from_the_same_raters_last_rating_of_the_same_
     const uint32_t SCH = TACNET__AGENCY__SCHOOL, SC = TACNET__AGENCY__SOCIAL_CARE,
                    TEAM = TACNET__AGENCY__PARTNERSHIP, MUM = TACNET__FAMILY_ROLE__MOTHER;
     Tacnet__RatingView *r[5] = {
-        s_view(SCH, SC, 0, 4),   s_view(SC, TEAM, MUM, 3), s_view(SCH, SC, 0, 7),
+        s_view(SCH, SC, 0, 4),    s_view(SC, TEAM, MUM, 3), s_view(SCH, SC, 0, 7),
         s_view(SC, TEAM, MUM, 2), s_view(SC, SCH, 0, 6),
     };
     int d = 0;

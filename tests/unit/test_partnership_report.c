@@ -118,7 +118,8 @@ Test(partnership_report, escalations_count_once_by_highest_stage_with_their_time
     partnership_report_destroy(&r);
 }
 
-Test(partnership_report, counts_under_five_are_suppressed_and_so_is_whatever_the_total_would_give_away)
+Test(partnership_report,
+     counts_under_five_are_suppressed_and_so_is_whatever_the_total_would_give_away)
 {
     char buf[16];
     cr_assert_str_eq(partnership_report_count(4, 0, buf, sizeof(buf)), "<5");
