@@ -123,7 +123,7 @@ async function main() {
     await social.getByLabel('Topic').fill('Breakfast club');
     await social.getByLabel('What was decided or assessed').fill('Breakfast club every day');
     await social.getByLabel('What you propose').fill('A family support worker for mornings');
-    await social.getByLabel('Why', { exact: true }).fill('The problem is at home before school.');
+    await social.getByLabel(/^Why/).fill('The problem is at home before school.');
     await social.getByLabel('Is the child safe now?').fill('Yes, in school today.');
     // The child's and the family's views, or why each is absent: here the child is not yet asked.
     await social.locator('select[name="body.disagreement.child_view_absent.reason"]').selectOption('not_yet_asked');
