@@ -93,6 +93,8 @@ for a in "${AGENCIES[@]}"; do
 done
 "$BIN/tacnet" broker status --data-dir "$RUN/broker" || true
 echo
+"$BIN/tacnet" broker report --data-dir "$RUN/broker" || true
+echo
 echo "run: dashboards (demo password: $DEMO_PASSWORD, invented for this demo):"
 for a in "${AGENCIES[@]}"; do
     set -- ${DEMO_USER[$a]}

@@ -195,6 +195,7 @@ static void s_choice(intake_row_t *row, const char *case_ref, const char *initia
     for (uint32_t g = 0; g < CAMHS_MAX_GOALS; g++)
         if (goals[g])
             intake_plan_add_goal(plan, g + 1, goals[g], 0);
+    intake_plan_views_to_seek(plan, date);
     intake_result_add(row->result, req);
 
     if (rated)

@@ -2,6 +2,7 @@
 #include "casework/casestate.h"
 
 #include "casework/cadence.h"
+#include "casework/family_voice.h"
 #include "err.h"
 #include "casework/measure.h"
 #include "names.h"
@@ -73,6 +74,13 @@ typedef struct fold {
         uint32_t other;
     } * challenges;
     size_t n_challenges;
+    /* views not yet sought (family_voice.h): who, by when, and the event that deferred them */
+    struct {
+        uint8_t id[16];
+        uint32_t sender, kind, ask_by;
+        family_voice_who_t who;
+    } * asks;
+    size_t n_asks;
 } fold_t;
 
 /* ------------------------------------------------------------------ team and lead */
@@ -637,6 +645,13 @@ static void s_apply_plan(fold_t *f, const Tacnet__Header *h, const Tacnet__Body 
             s->consent = s_copy(b->consent_recorded);
         }
         break;
+    case TACNET__EVENT_KIND__INVOLVEMENT_PREFERENCES:
+        if (b && b->involvement_preferences) {
+            if (s->involvement)
+                tacnet__involvement_preferences__free_unpacked(s->involvement, NULL);
+            s->involvement = s_copy(b->involvement_preferences);
+        }
+        break;
     default:
         break;
     }
@@ -689,6 +704,29 @@ static void s_apply_record(fold_t *f, const Tacnet__Header *h, const Tacnet__Bod
     }
 }
 
+/* The views an event records settle the earlier asks for the same person's view; the views it
+ * defers become asks of their own. */
+static void s_apply_views(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
+{
+    for (size_t i = 0; i < f->n_asks;) {
+        if (family_voice_heard(h->kind, b, f->asks[i].who))
+            f->asks[i] = f->asks[--f->n_asks];
+        else
+            i++;
+    }
+    for (int w = FAMILY_VOICE_CHILD; w <= FAMILY_VOICE_FAMILY; w++) {
+        uint32_t by;
+        if (h->msg_id.len != 16 || !family_voice_ask_by(h->kind, b, (family_voice_who_t)w, &by))
+            continue;
+        f->asks = xrealloc(f->asks, (f->n_asks + 1) * sizeof(*f->asks));
+        memcpy(f->asks[f->n_asks].id, h->msg_id.data, 16);
+        f->asks[f->n_asks].sender = h->sender;
+        f->asks[f->n_asks].kind = h->kind;
+        f->asks[f->n_asks].ask_by = by;
+        f->asks[f->n_asks++].who = (family_voice_who_t)w;
+    }
+}
+
 /* Fold one event into the state: note its sender, then hand it to its kind's group. */
 static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
 {
@@ -703,6 +741,8 @@ static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
         f->opened = 1;
         s_member(f, h->sender, h->created_at_ms);
     }
+    if (b && family_voice_applies(h->kind))
+        s_apply_views(f, h, b);
     switch (h->kind) {
     case TACNET__EVENT_KIND__REFERRAL:
     case TACNET__EVENT_KIND__ASSESSMENT:
@@ -726,6 +766,7 @@ static void s_apply(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
     case TACNET__EVENT_KIND__COMMUNICATION_PLAN:
     case TACNET__EVENT_KIND__CONTACT_LOGGED:
     case TACNET__EVENT_KIND__CONSENT_RECORDED:
+    case TACNET__EVENT_KIND__INVOLVEMENT_PREFERENCES:
         s_apply_plan(f, h, b);
         break;
     case TACNET__EVENT_KIND__ESCALATION_RESPONSE:
@@ -772,6 +813,27 @@ static void s_due(casestate_result_t *r, const char *what, const cadence_due_t *
     PUSH(r->due, r->n_due, it);
     if (d->overdue)
         r->overdue_items++;
+}
+
+/* Views not yet sought, and the involvement preferences to revisit. */
+static void s_due_views(fold_t *f, casestate_result_t *r)
+{
+    cadence_due_t d;
+    char label[160];
+    uint64_t now = f->opts->now_ms;
+    for (size_t i = 0; i < f->n_asks; i++) {
+        if (cadence_action_due(TACNET__ACTION_STATUS__OPEN, f->asks[i].ask_by, now, &d) != 0)
+            continue;
+        snprintf(label, sizeof(label), "ask %s (%s)", family_voice_name(f->asks[i].who),
+                 names_kind(f->asks[i].kind));
+        ProtobufCBinaryData ref = { 16, f->asks[i].id };
+        s_due(r, "views", &d, f->asks[i].sender, &ref, label);
+    }
+    const Tacnet__InvolvementPreferences *p = f->s->involvement;
+    if (p && p->has_revisit_by_date &&
+        cadence_action_due(TACNET__ACTION_STATUS__OPEN, p->revisit_by_date, now, &d) == 0)
+        s_due(r, "involvement", &d, f->lead_agency, NULL,
+              "revisit how the family want to be involved");
 }
 
 static void s_due_all(fold_t *f, casestate_result_t *r)
@@ -828,6 +890,7 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
             s_due(r, "hand-over", &d, hv->from_agency, NULL, label);
         }
     }
+    s_due_views(f, r);
     for (size_t i = 0; i < s->n_meetings; i++) {
         const Tacnet__MeetingView *m = s->meetings[i];
         if (m->outcome || !m->requested || !m->requested->has_wanted_by_date)
@@ -882,6 +945,7 @@ int casestate_fold(Tacnet__TimelineEntry *const *timeline, size_t n, const cases
     free(f.challenges);
     out->state = f.s;
     s_due_all(&f, out);
+    free(f.asks);
     if (out->n_due > 1)
         qsort(out->due, out->n_due, sizeof(*out->due), s_due_cmp);
     return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "err.h"
 
 /* How much of a bad value is quoted back in a message. */
@@ -486,4 +487,23 @@ void intake_plan_add_goal(Tacnet__CarePlan *plan, uint32_t goal_id, const char *
     }
     plan->goals = xrealloc(plan->goals, (plan->n_goals + 1) * sizeof(*plan->goals));
     plan->goals[plan->n_goals++] = g;
+}
+
+static Tacnet__ViewAbsent *s_not_yet_asked(uint32_t ask_by)
+{
+    Tacnet__ViewAbsent *a = xmalloc(sizeof(*a));
+    tacnet__view_absent__init(a);
+    a->has_reason = true;
+    a->reason = TACNET__VIEW_ABSENCE__NOT_YET_ASKED;
+    a->has_ask_by_date = true;
+    a->ask_by_date = ask_by;
+    return a;
+}
+
+void intake_plan_views_to_seek(Tacnet__CarePlan *plan, uint32_t from_date)
+{
+    uint64_t from = clock_date_to_ms(from_date);
+    uint32_t ask_by = clock_ms_to_date(from + (uint64_t)INTAKE_VIEWS_ASK_DAYS * 86400000u);
+    plan->child_view_absent = s_not_yet_asked(ask_by);
+    plan->family_view_absent = s_not_yet_asked(ask_by);
 }

@@ -151,4 +151,11 @@ Tacnet__PublishRequest *intake_request_new(Tacnet__EventKind kind, const char *c
 void intake_plan_add_goal(Tacnet__CarePlan *plan, uint32_t goal_id, const char *description,
                           uint32_t target_date);
 
+/* An agency's own record holds no views of the child or the family, so an imported plan records
+ * both as not yet asked, to be sought within INTAKE_VIEWS_ASK_DAYS of FROM_DATE (yyyymmdd): a
+ * due item on the case until a later decision, plan or meeting records them
+ * (services/casework/family_voice.h). */
+#define INTAKE_VIEWS_ASK_DAYS 14u
+void intake_plan_views_to_seek(Tacnet__CarePlan *plan, uint32_t from_date);
+
 #endif

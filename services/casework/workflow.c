@@ -3,13 +3,15 @@
 
 #include "clock.h"
 #include "err.h"
+#include "casework/family_voice.h"
+#include "casework/goals.h"
+#include "casework/involvement.h"
+#include "casework/ladder.h"
 #include "casework/measure.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#define RULES_RUNG_MAX 9u
 
 static int s_fail(int code, char *why, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -94,10 +96,8 @@ static int s_actions(Tacnet__Action *const *a, size_t n, char *why, size_t cap)
     return 0;
 }
 
-int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
+static int s_kind_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
 {
-    if (!req || !req->body)
-        return s_fail(TACNET_EINVAL, why, cap, "no body");
     const Tacnet__Body *b = req->body;
     char mwhy[MEASURE_WHY_MAX];
     switch (req->kind) {
@@ -141,15 +141,7 @@ int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
             return s_fail(TACNET_EFIELD, why, cap, "escalation_response.position is required");
         return 0;
     case TACNET__EVENT_KIND__PARTNERSHIP_RATING:
-        if (!b->partnership_rating->has_about ||
-            b->partnership_rating->about == TACNET__AGENCY__AGENCY_UNKNOWN)
-            return s_fail(TACNET_EFIELD, why, cap, "partnership_rating.about is required");
-        if (b->partnership_rating->rung < 1 || b->partnership_rating->rung > RULES_RUNG_MAX)
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "partnership_rating.rung: %u is outside 1 (conflict) to 9 (full "
-                          "partnership)",
-                          b->partnership_rating->rung);
-        return 0;
+        return ladder_check(b->partnership_rating, why, cap);
     case TACNET__EVENT_KIND__MEETING_REQUESTED:
         if (!s_id16(&b->meeting_requested->meeting_id, b->meeting_requested->has_meeting_id))
             return s_fail(TACNET_EFIELD, why, cap, "meeting_requested.meeting_id must be 16 bytes");
@@ -186,6 +178,8 @@ int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
         if (!b->communication_plan->named_contact)
             return s_fail(TACNET_EFIELD, why, cap, "communication_plan.named_contact is required");
         return 0;
+    case TACNET__EVENT_KIND__INVOLVEMENT_PREFERENCES:
+        return involvement_check(b->involvement_preferences, why, cap);
     case TACNET__EVENT_KIND__LEAD_HANDOVER:
         if (!b->lead_handover->new_lead || !b->lead_handover->new_lead->has_agency)
             return s_fail(TACNET_EFIELD, why, cap, "lead_handover.new_lead.agency is required");
@@ -196,4 +190,17 @@ int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
     default:
         return 0;
     }
+}
+
+int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
+{
+    if (!req || !req->body)
+        return s_fail(TACNET_EINVAL, why, cap, "no body");
+    int rc = s_kind_check(req, why, cap);
+    /* The views are checked last, so a body with a structural fault is told that first. */
+    if (rc == 0 && req->kind == TACNET__EVENT_KIND__CARE_PLAN)
+        rc = goals_check(req->body->care_plan, why, cap);
+    if (rc == 0 && family_voice_applies(req->kind))
+        rc = family_voice_check(req->kind, req->body, why, cap);
+    return rc;
 }

@@ -41,7 +41,8 @@ typedef struct {
 } opts_t;
 
 /* How a shorthand flag's value lands in the event body. */
-typedef enum { F_STR, F_STRS, F_INT, F_DATE, F_ENUM, F_ENUMS, F_INTS, F_TRUE } ftype_t;
+/* F_ABSENT: REASON[:YYYY-MM-DD], a view's absence and, for not_yet_asked, the date to ask by. */
+typedef enum { F_STR, F_STRS, F_INT, F_DATE, F_ENUM, F_ENUMS, F_INTS, F_TRUE, F_ABSENT } ftype_t;
 
 typedef struct {
     const char *cmd;  /* shorthand: decide, disagree, ..., "meeting request" */
@@ -73,8 +74,6 @@ static const shorthand_flag_t s_flags[] = {
     { "decide", "--chosen", "chosen", F_STR },
     { "decide", "--option", "options_considered", F_STRS },
     { "decide", "--rationale", "rationale", F_STR },
-    { "decide", "--child-view", "child_view", F_STR },
-    { "decide", "--family-view", "family_view", F_STR },
     { "decide", "--date", "decided_date", F_DATE },
     { "disagree", "--topic", "topic", F_STR },
     { "disagree", "--reason", "reason", F_STR },
@@ -104,6 +103,26 @@ static const shorthand_flag_t s_flags[] = {
     { "plan", "--review-days", "review_interval_days", F_INT },
     { "plan", "--start", "start_date", F_DATE },
     { "plan", "--summary", "summary", F_STR },
+    { "decide", "--child-view", "child_view", F_STR },
+    { "decide", "--family-view", "family_view", F_STR },
+    { "decide", "--child-view-absent", "child_view_absent", F_ABSENT },
+    { "decide", "--family-view-absent", "family_view_absent", F_ABSENT },
+    { "disagree", "--child-view", "child_view", F_STR },
+    { "disagree", "--family-view", "family_view", F_STR },
+    { "disagree", "--child-view-absent", "child_view_absent", F_ABSENT },
+    { "disagree", "--family-view-absent", "family_view_absent", F_ABSENT },
+    { "resolve", "--child-view", "child_view", F_STR },
+    { "resolve", "--family-view", "family_view", F_STR },
+    { "resolve", "--child-view-absent", "child_view_absent", F_ABSENT },
+    { "resolve", "--family-view-absent", "family_view_absent", F_ABSENT },
+    { "meeting outcome", "--child-view", "child_view", F_STR },
+    { "meeting outcome", "--family-view", "family_view", F_STR },
+    { "meeting outcome", "--child-view-absent", "child_view_absent", F_ABSENT },
+    { "meeting outcome", "--family-view-absent", "family_view_absent", F_ABSENT },
+    { "plan", "--child-view", "child_view", F_STR },
+    { "plan", "--family-view", "family_view", F_STR },
+    { "plan", "--child-view-absent", "child_view_absent", F_ABSENT },
+    { "plan", "--family-view-absent", "family_view_absent", F_ABSENT },
     { "measure", "--tool", "tool", F_ENUM },
     { "measure", "--informant", "informant", F_ENUM },
     { "measure", "--values", "values", F_INTS },
@@ -155,8 +174,11 @@ int cli_agency_usage(FILE *out)
         "      [--replaces ID]  (corrects the refused event ID: it leaves the outbox)\n"
         "      [--wait S | --no-wait]  (wait up to S seconds, default 10, for the broker's\n"
         "      answer; --no-wait returns once the event is queued)\n"
-        "  decide   --topic T --chosen C --option O... --rationale R --child-view V\n"
-        "           --family-view V [--date D]\n"
+        "  decide   --topic T --chosen C --option O... --rationale R [--date D]\n"
+        "  views: decide, disagree, resolve, meeting outcome and plan each need the child's\n"
+        "  and the family's view, --child-view V | --child-view-absent REASON, and\n"
+        "  --family-view V | --family-view-absent REASON (REASON: too_young (child only),\n"
+        "  declined, not_reachable, not_yet_asked:YYYY-MM-DD, the date to ask by)\n"
         "  disagree --refers-to HEX --topic T --reason R --proposed P [--current C] [--urgent]\n"
         "  disagree ... --child-safety S      (is the child safe now? required)\n"
         "  respond  --refers-to HEX --stage N --position uphold|concede|compromise|need_more_time\n"
@@ -171,6 +193,7 @@ int cli_agency_usage(FILE *out)
         "  measure  --tool gbo --values 3,4 [--goals 1,2] [--baseline] [--informant I]\n"
         "  consent  --state given --scope routine,health [--agencies A,B] [--given-by R]\n"
         "  contact  --with mother --method home_visit [--date D] [--planned] [--successful]\n"
+        "  (how the family want to be involved: publish involvement_preferences --body JSON)\n"
         "  (each shorthand also takes --case, --initials and the publish flags above)\n"
         "  register --case REF NAME...        names the daemon's text checks must refuse\n"
         "  follow [--after SEQ]               print applied events as they arrive (Ctrl-C)\n"
@@ -515,6 +538,15 @@ static json_t *s_flag_json(ftype_t type, const char *value)
     }
     case F_TRUE:
         return json_true();
+    case F_ABSENT: {
+        const char *colon = strchr(value, ':');
+        if (!colon)
+            return json_pack("{s:s}", "reason", value);
+        char reason[40];
+        snprintf(reason, sizeof(reason), "%.*s", (int)(colon - value), value);
+        return json_pack("{s:s, s:o}", "reason", reason, "ask_by_date",
+                         s_flag_json(F_DATE, colon + 1));
+    }
     case F_INTS:
     case F_ENUMS: {
         json_t *arr = json_array();

@@ -1,5 +1,8 @@
 /* agency_print: human-readable forms of local API replies (see agency_print.h). */
 #include "agency_print.h"
+#include "casework/goals.h"
+#include "casework/involvement.h"
+#include "casework/ladder.h"
 #include "err.h"
 #include "names.h"
 #include "pbjson.h"
@@ -28,7 +31,8 @@ static const struct {
     { "communication_plan", { "every_days", "method", "parents_agreed" } },
     { "contact_logged", { "with", "method", "contact_date", "successful" } },
     { "consent_recorded", { "state", "scope", "agencies", "recorded_date" } },
-    { "partnership_rating", { "about", "rung", "rated_date" } },
+    { "partnership_rating", { "about", "rung", "by_family", "rated_date" } },
+    { "involvement_preferences", { "agreed_date", "revisit_by_date" } },
     { "case_closed", { "reason", "closed_date" } },
     { "member_joined", { "team" } },
     { "lead_handover", { "new_lead" } },
@@ -250,10 +254,91 @@ static void s_professional(FILE *out, const Tacnet__Professional *p)
         fprintf(out, ", %s", p->job_title);
 }
 
+/* How the family want to be involved: first on the case, since it shapes every contact. */
+static void s_involvement(FILE *out, const Tacnet__InvolvementPreferences *p)
+{
+    if (!p) {
+        fputs("\nhow the family want to be involved: not yet asked\n", out);
+        return;
+    }
+    fputs("\nhow the family want to be involved", out);
+    if (p->has_revisit_by_date)
+        fprintf(out, " (revisit by %04u-%02u-%02u)", p->revisit_by_date / 10000,
+                p->revisit_by_date / 100 % 100, p->revisit_by_date % 100);
+    fputc('\n', out);
+    for (size_t i = 0; i < p->n_people; i++) {
+        const Tacnet__FamilyPreferences *f = p->people[i];
+        fprintf(out, "  %-12s decisions: %s", names_enum(&tacnet__family_role__descriptor, f->who),
+                involvement_words(f->decisions));
+        if (f->has_meetings)
+            fprintf(out, "; meetings: %s", involvement_words(f->meetings));
+        if (f->has_minutes && f->minutes)
+            fputs("; wants the minutes", out);
+        if (f->has_preferred_contact && f->preferred_contact)
+            fprintf(out, "; contact by %s",
+                    names_enum(&tacnet__contact_method__descriptor, f->preferred_contact));
+        if (f->language)
+            fprintf(out, "; language %s%s", f->language,
+                    f->has_interpreter && f->interpreter ? " (interpreter)" : "");
+        if (f->accessibility)
+            fprintf(out, "; access: %s", f->accessibility);
+        fputc('\n', out);
+    }
+}
+
+/* A co-produced goal's words, tier and marks, after its line. */
+static void s_goal_marks(FILE *out, const Tacnet__CarePlan *p, uint32_t goal_id)
+{
+    for (size_t i = 0; i < p->n_goals; i++) {
+        const Tacnet__Goal *g = p->goals[i];
+        if (g->goal_id != goal_id)
+            continue;
+        const char *words = g->has_words ? goals_words(g->words) : NULL;
+        const char *need = g->has_need ? goals_need_name(g->need) : NULL;
+        if (words)
+            fprintf(out, "  [%s, agreed by %zu]", words, g->n_agreed_by_family + g->n_agreed_by);
+        if (need)
+            fprintf(out, "  [need: %s]", need);
+        if (g->has_quick_win && g->quick_win)
+            fputs("  [quick win]", out);
+        if (g->has_engagement_aim && g->engagement_aim)
+            fputs("  [engagement aim]", out);
+        return;
+    }
+}
+
+/* The partnership ladder: each rater's latest rating of each subject, by rung name and trend. */
+static void s_ladder(FILE *out, const Tacnet__CaseState *st)
+{
+    if (!st->n_ratings)
+        return;
+    fputs("\npartnership ladder (latest of each rater and subject)\n", out);
+    for (size_t i = 0; i < st->n_ratings; i++) {
+        if (!ladder_is_latest(st->ratings, st->n_ratings, i))
+            continue;
+        const Tacnet__PartnershipRating *r = st->ratings[i]->rating;
+        const char *name = ladder_rung_name(r->rung);
+        if (r->has_by_family && r->by_family)
+            fprintf(out, "  family (%s) via %s",
+                    names_enum(&tacnet__family_role__descriptor, r->by_family),
+                    names_agency(st->ratings[i]->by));
+        else
+            fprintf(out, "  %s", names_agency(st->ratings[i]->by));
+        fprintf(out, " about %s: %u %s",
+                r->about == TACNET__AGENCY__PARTNERSHIP ? "the whole team" : names_agency(r->about),
+                r->rung, name ? name : "?");
+        int d;
+        if (ladder_trend(st->ratings, st->n_ratings, i, &d))
+            fprintf(out, " (%s %+d)", d > 0 ? "up" : d < 0 ? "down" : "same", d);
+        fputc('\n', out);
+    }
+}
+
 /* The team with how to reach each named contact, the lead and any pending hand-over, and the
  * plan's goals with their change from baseline. */
 static void s_state(FILE *out, const Tacnet__CaseState *st)
 {
+    s_involvement(out, st->involvement);
     if (st->lead) {
         fprintf(out, "  lead professional: %s ", names_agency(st->lead->agency));
         s_professional(out, st->lead);
@@ -294,9 +379,11 @@ static void s_state(FILE *out, const Tacnet__CaseState *st)
                 fprintf(out, "  GBO %u -> %u (%+d)", g->baseline_score, g->latest_score, g->change);
             else if (g->has_latest_score)
                 fprintf(out, "  GBO %u (no baseline)", g->latest_score);
+            s_goal_marks(out, p, g->goal_id);
             fputc('\n', out);
         }
     }
+    s_ladder(out, st);
     if (st->n_meetings || st->n_decisions || st->n_measures)
         fprintf(out, "\nmeetings %zu, actions %zu, decisions %zu, outcome measures %zu\n",
                 st->n_meetings, st->n_actions, st->n_decisions, st->n_measures);

@@ -1,5 +1,6 @@
 /* commands: argument parsing for the offline subcommands (provision, policy, audit, broker). */
 #include "cli.h"
+#include "report_cmd.h"
 #include "audit_cmd.h"
 #include "clock.h"
 #include "err.h"
@@ -172,6 +173,8 @@ int cli_broker_main(int argc, char **argv)
 {
     const char *dir = NULL;
     int json = 0;
+    if (argc >= 2 && strcmp(argv[1], "report") == 0)
+        return cli_broker_report_main(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "status") != 0) {
         fprintf(stderr, "usage: tacnet broker status --data-dir DIR [--json]\n");
         return 2;

@@ -22,6 +22,7 @@ static int s_usage(FILE *out)
         "  policy check [--register FILE] [--gazetteer DIR]   (text lines on stdin)\n"
         "  audit verify PATH [--json]\n"
         "  broker status --data-dir DIR [--json]\n"
+        "  broker report --data-dir DIR [--json]   (partnership figures, no identifiers)\n"
         "  backup --data-dir DIR --out FILE   (hot, compacted, 0600)\n"
         "  restore --from FILE --data-dir NEWDIR\n"
         "  user add --agency NAME --initials XX --role "

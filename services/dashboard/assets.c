@@ -18,6 +18,7 @@
 ASSET(dashboard_asset_css, "app.css");
 ASSET(dashboard_asset_js, "live.js");
 ASSET(dashboard_asset_icon, "icon.svg");
+ASSET(dashboard_asset_family_css, "family.css");
 
 int dashboard_web_asset(const char *path, const char **data, size_t *len, const char **type)
 {
@@ -31,6 +32,8 @@ int dashboard_web_asset(const char *path, const char **data, size_t *len, const 
         { "/static/icon.svg", dashboard_asset_icon_start, dashboard_asset_icon_end,
           "image/svg+xml" },
         { "/favicon.ico", dashboard_asset_icon_start, dashboard_asset_icon_end, "image/svg+xml" },
+        { "/static/family.css", dashboard_asset_family_css_start, dashboard_asset_family_css_end,
+          "text/css; charset=utf-8" },
     };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         if (strcmp(path, files[i].path) == 0) {

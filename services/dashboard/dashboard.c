@@ -5,6 +5,7 @@
 #include "guard.h"
 #include "web.h"
 #include "agency/auth.h"
+#include "web_family.h"
 #include "clock.h"
 #include "err.h"
 #include "log.h"
@@ -824,6 +825,8 @@ static enum MHD_Result s_route(dashboard_t *self, struct MHD_Connection *con, re
             dashboard_web_form(&w, ref, slash + 7);
         else if (slash && strcmp(slash, "/identity") == 0 && post)
             dashboard_web_identity_post(&w, ref);
+        else if (slash && strcmp(slash, "/family-summary") == 0 && !post)
+            dashboard_web_family_summary(&w, ref);
         else
             dashboard_web_error(&w, 404, TACNET_ENOTFOUND, "no such page");
     } else {

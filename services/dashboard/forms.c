@@ -65,6 +65,31 @@ typedef struct {
             0, 0                                                                                 \
     }
 
+/* The child's and the family's views, or the coded reason each is absent (family_voice.h). */
+#define VIEW_ABSENCE_E &tacnet__view_absence__descriptor
+#define VIEWS(k)                                                                                      \
+    { "body." k ".child_view", "The child's view, in their words", FT_AREA, 0, 0, 0,                  \
+      "Voices of the family" },                                                                       \
+        { "body." k ".child_view_absent.reason",                                                      \
+          "Or why it is not recorded",                                                                \
+          FT_ENUM,                                                                                    \
+          VIEW_ABSENCE_E,                                                                             \
+          0,                                                                                          \
+          0,                                                                                          \
+          0 },                                                                                        \
+        { "body." k ".child_view_absent.ask_by_date", "Not yet asked: ask by", FT_DATE, 0, 0, 0, 0 }, \
+        { "body." k ".family_view", "The family's view, in their words", FT_AREA, 0, 0, 0, 0 },       \
+        { "body." k ".family_view_absent.reason",                                                     \
+          "Or why it is not recorded",                                                                \
+          FT_ENUM,                                                                                    \
+          VIEW_ABSENCE_E,                                                                             \
+          0,                                                                                          \
+          0,                                                                                          \
+          0 },                                                                                        \
+    {                                                                                                 \
+        "body." k ".family_view_absent.ask_by_date", "Not yet asked: ask by", FT_DATE, 0, 0, 0, 0     \
+    }
+
 static const field_t s_decision[] = {
     { "body.decision.topic", "Topic", FT_TEXT, 0, 1, 0, 0 },
     { "body.decision.options_considered", "Options considered (one per line)", FT_LINES, 0, 0, 0,
@@ -74,8 +99,7 @@ static const field_t s_decision[] = {
     PARTICIPANT(0),
     PARTICIPANT(1),
     PARTICIPANT(2),
-    { "body.decision.child_view", "The child's view", FT_AREA, 0, 0, 0, "Voices of the family" },
-    { "body.decision.family_view", "The family's view", FT_AREA, 0, 0, 0, 0 },
+    VIEWS("decision"),
     { "body.decision.decided_date", "Date decided", FT_DATE, 0, 0, 0, 0 },
 };
 
@@ -87,6 +111,7 @@ static const field_t s_disagreement[] = {
     { "body.disagreement.proposed_position", "What you propose", FT_TEXT, 0, 1, 0, 0 },
     { "body.disagreement.reason", "Why", FT_AREA, 0, 1, 0, 0 },
     { "body.disagreement.child_safety", "Is the child safe now?", FT_AREA, 0, 1, 0, 0 },
+    VIEWS("disagreement"),
 };
 
 static const field_t s_response[] = {
@@ -103,6 +128,7 @@ static const field_t s_resolved[] = {
     { "body.escalation_resolved.child_safety", "The child's current safety", FT_AREA, 0, 1, 0, 0 },
     { "body.escalation_resolved.agreed_level_of_need", "Agreed level of need (1-4)", FT_INT, 0, 0,
       0, 0 },
+    VIEWS("escalation_resolved"),
 };
 
 static const field_t s_ack[] = {
@@ -158,6 +184,7 @@ static const field_t s_meeting_outcome[] = {
     { "body.meeting_outcome.decisions", "Decisions (one per line)", FT_LINES, 0, 0, 0, 0 },
     FAMILY(0),
     FAMILY(1),
+    VIEWS("meeting_outcome"),
     ACTION(0),
     ACTION(1),
     ACTION(2),
@@ -182,6 +209,77 @@ static const field_t s_contact[] = {
     { "body.contact_logged.planned", "Part of the communication plan", FT_CHECK, 0, 0, 0, 0 },
     { "body.contact_logged.successful", "Contact made", FT_CHECK, 0, 0, 0, 0 },
     { "body.contact_logged.summary", "Summary", FT_AREA, 0, 0, 0, 0 },
+};
+
+#define INVOLVEMENT_E &tacnet__involvement__descriptor
+#define PERSON(i)                                                                                    \
+    { "body.involvement_preferences.people[" #i "].who",                                             \
+      "Who",                                                                                         \
+      FT_ENUM,                                                                                       \
+      &tacnet__family_role__descriptor,                                                              \
+      0,                                                                                             \
+      0,                                                                                             \
+      "Person " #i },                                                                                \
+        { "body.involvement_preferences.people[" #i "].decisions",                                   \
+          "In decisions",                                                                            \
+          FT_ENUM,                                                                                   \
+          INVOLVEMENT_E,                                                                             \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+        { "body.involvement_preferences.people[" #i "].meetings",                                    \
+          "In meetings",                                                                             \
+          FT_ENUM,                                                                                   \
+          INVOLVEMENT_E,                                                                             \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+        { "body.involvement_preferences.people[" #i "].minutes",                                     \
+          "Wants the minutes",                                                                       \
+          FT_CHECK,                                                                                  \
+          0,                                                                                         \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+        { "body.involvement_preferences.people[" #i "].preferred_contact",                           \
+          "Contact by",                                                                              \
+          FT_ENUM,                                                                                   \
+          &tacnet__contact_method__descriptor,                                                       \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+        { "body.involvement_preferences.people[" #i "].language", "Language", FT_TEXT, 0, 0, 0, 0 }, \
+        { "body.involvement_preferences.people[" #i "].interpreter",                                 \
+          "Needs an interpreter",                                                                    \
+          FT_CHECK,                                                                                  \
+          0,                                                                                         \
+          0,                                                                                         \
+          0,                                                                                         \
+          0 },                                                                                       \
+    {                                                                                                \
+        "body.involvement_preferences.people[" #i "].accessibility", "Accessibility needs",          \
+            FT_TEXT, 0, 0, 0, 0                                                                      \
+    }
+
+static const field_t s_involvement[] = {
+    PERSON(0),
+    PERSON(1),
+    PERSON(2),
+    { "body.involvement_preferences.agreed_date", "Agreed on", FT_DATE, 0, 0, 0, "Review" },
+    { "body.involvement_preferences.revisit_by_date", "Revisit by", FT_DATE, 0, 0, 0, 0 },
+};
+
+static const field_t s_rating[] = {
+    { "body.partnership_rating.about", "About (partnership: the whole team, for the family)",
+      FT_ENUM, AGENCY_E, 1, 0, 0 },
+    { "body.partnership_rating.by_family", "The family's rating: who in the family", FT_ENUM,
+      &tacnet__family_role__descriptor, 0, 0, 0 },
+    { "body.partnership_rating.rung",
+      "Rung: 1 Conflict, 2 Competition, 3 Co-existence, 4 Compliance, 5 Co-operation, "
+      "6 Co-ordination, 7 Collaboration, 8 Co-ownership, 9 Full partnership",
+      FT_INT, 0, 1, 0, 0 },
+    { "body.partnership_rating.comment", "Comment", FT_AREA, 0, 0, 0, 0 },
+    { "body.partnership_rating.rated_date", "Rated on", FT_DATE, 0, 0, 0, 0 },
 };
 
 #define FORM(n, t, i, f)    \
@@ -210,6 +308,14 @@ static const form_t s_forms[] = {
          "GBO (0-10 per goal), SDQ, RCADS, ORS or CORS item scores.", s_measure),
     FORM("contact_logged", "Log a contact with the family", "A contact made or attempted.",
          s_contact),
+    FORM("involvement_preferences", "How the family want to be involved",
+         "Ask the child and each parent or carer how they would like to take part; revisit it at "
+         "each review.",
+         s_involvement),
+    FORM("partnership_rating", "Rate the partnership",
+         "How well the team is working together, on the partnership ladder: one agency rated by "
+         "yours, or the family's rating of one agency or of the whole team.",
+         s_rating),
 };
 
 /* ------------------------------------------------------------------ JSON paths */

@@ -1,5 +1,6 @@
 /* web_case: the dashboard's case page — escalations first, then the team, decisions, plan and
  * goal chart, meetings, consent, what is due and the timeline (see web.h). */
+#include "web_family.h"
 #include "web_internal.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
@@ -615,13 +616,6 @@ static void s_due(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, uint64_t 
         dashboard_buf_printf(b, "<p class=\"refusal\">No response from %s at stage %u.</p>",
                              dashboard_web_agency_title(st->non_responses[i]->agency),
                              st->non_responses[i]->stage);
-    for (size_t i = 0; st && i < st->n_ratings; i++) {
-        dashboard_buf_printf(b, "<p>Partnership rating by %s: rung %u of 9. ",
-                             dashboard_web_agency_title(st->ratings[i]->by),
-                             st->ratings[i]->rating->rung);
-        dashboard_web_text(b, st->ratings[i]->rating->comment);
-        dashboard_buf_puts(b, "</p>");
-    }
     if (st && st->closed) {
         dashboard_buf_puts(b, "<p><strong>Case closed</strong> ");
         dashboard_web_date(b, st->closed->closed_date);
@@ -689,14 +683,20 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_form_link(b, cref, "meeting_outcome", "Record a meeting", none);
     s_form_link(b, cref, "outcome_measure", "Record an outcome measure", none);
     s_form_link(b, cref, "contact_logged", "Log a contact", none);
+    s_form_link(b, cref, "involvement_preferences", "How the family want to be involved", none);
+    s_form_link(b, cref, "partnership_rating", "Rate the partnership", none);
+    dashboard_buf_printf(b, "<a href=\"/cases/%s/family-summary\">Summary for the family</a>",
+                         cref);
     dashboard_buf_puts(b, "</nav>");
     s_published(w, dashboard_kv_get(w->query, "published"));
+    dashboard_web_family_involvement(b, sc->state);
     s_escalations(b, cref, sc, now, agency_profile(w->agency)->agency);
     s_team(b, sc);
     s_decisions(b, sc);
     s_plan(b, sc);
     s_meetings(b, cref, sc);
     s_consent(b, sc);
+    dashboard_web_family_ladder(b, sc->state);
     s_due(b, sc, now);
     dashboard_web_identity_section(w, cref);
     s_timeline(b, sc);

@@ -39,6 +39,7 @@ static const uint32_t s_kinds[] = {
     TACNET__EVENT_KIND__ESCALATION_RESOLVED,
     TACNET__EVENT_KIND__ESCALATION_ACK,
     TACNET__EVENT_KIND__ACTION_UPDATE,
+    TACNET__EVENT_KIND__INVOLVEMENT_PREFERENCES,
 };
 
 static uint32_t s_default_sensitivity(uint32_t kind)

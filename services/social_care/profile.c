@@ -245,6 +245,7 @@ static void s_plan(intake_row_t *row, const char *case_ref, const char *initials
         plan->summary = xstrdup(summary);
     for (size_t i = 0; i < n_goals; i++)
         intake_plan_add_goal(plan, (uint32_t)i + 1, goals[i], 0);
+    intake_plan_views_to_seek(plan, date);
     intake_list_free(goals, n_goals);
     intake_result_add(row->result, req);
 }

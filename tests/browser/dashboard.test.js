@@ -123,8 +123,12 @@ async function main() {
     await social.getByLabel('Topic').fill('Breakfast club');
     await social.getByLabel('What was decided or assessed').fill('Breakfast club every day');
     await social.getByLabel('What you propose').fill('A family support worker for mornings');
-    await social.getByLabel('Why').fill('The problem is at home before school.');
+    await social.getByLabel(/^Why/).fill('The problem is at home before school.');
     await social.getByLabel('Is the child safe now?').fill('Yes, in school today.');
+    // The child's and the family's views, or why each is absent: here the child is not yet asked.
+    await social.locator('select[name="body.disagreement.child_view_absent.reason"]').selectOption('not_yet_asked');
+    await social.locator('input[name="body.disagreement.child_view_absent.ask_by_date"]').fill('2027-01-08');
+    await social.getByLabel("The family's view").fill('Mother says mornings are the hardest.');
     await Promise.all([social.waitForURL(/published=/), social.getByRole('button', { name: 'Raise a disagreement' }).click()]);
     await social.getByText(/Shared: the broker accepted your event/).waitFor();
     await social.screenshot({ path: path.join(SHOTS, '04-social-care-disagreement-sent.png'), fullPage: true });

@@ -26,6 +26,12 @@
 #define HV_CASE  "LA7-2026-000124"
 #define PASSWORD "correct-horse-battery"
 #define CALL_MS  10000
+/* The child's and the family's views (or why absent) every decision and challenge carries. */
+#define VIEWS_FORM                                                                      \
+    "&body.decision.child_view=Likes+the+club&body.decision.family_view_absent.reason=" \
+    "declined"
+#define VIEWS_JSON \
+    ",\"child_view_absent\":{\"reason\":\"too_young\"},\"family_view\":\"Agree with school\""
 
 static h_env_t env;
 static h_agency_t *school, *social, *hv;
@@ -374,7 +380,8 @@ Test(http, forged_or_missing_csrf_token_is_refused)
     s_resp_free(&r);
     /* With the session's own token it goes through. */
     snprintf(body, sizeof(body),
-             "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=Breakfast+club", l.csrf);
+             "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=Breakfast+club" VIEWS_FORM,
+             l.csrf);
     r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
     cr_expect_eq(r.status, 303);
     cr_expect(strstr(r.text, "Location: /cases/" CASE "?published="));
@@ -454,7 +461,7 @@ Test(http, a_form_refusal_shows_the_offending_spans)
     char body[512];
     snprintf(body, sizeof(body),
              "csrf=%s&body.decision.topic=Sleep&body.decision.chosen="
-             "Refer+Hollis+Brennick+to+the+nurse",
+             "Refer+Hollis+Brennick+to+the+nurse" VIEWS_FORM,
              l.csrf);
     resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
     cr_expect_eq(r.status, 422);
@@ -463,6 +470,41 @@ Test(http, a_form_refusal_shows_the_offending_spans)
     cr_expect(strstr(r.body, "[6,21)"), "no span");
     cr_expect(strstr(r.body, "Refer <mark>Hollis Brennick</mark> to the nurse"), "no marked span");
     cr_expect(strstr(r.body, "aria-invalid=\"true\""), "field not marked invalid");
+    s_resp_free(&r);
+}
+
+Test(http, a_decision_without_the_family_s_views_is_refused_at_the_api_and_the_form)
+{
+    char *tok = s_add_token(school, "school-mis"), hdr[256];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             tok);
+    resp_t r = s_http(S, "POST", "/api/v1/events", hdr,
+                      "{\"kind\":\"decision\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"body\":{\"decision\":{\"topic\":\"Sleep\",\"chosen\":\"Club\","
+                      "\"child_view\":\"Likes it\"}}}");
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    cr_expect(strstr(r.body, "\"E_FIELD\"") &&
+                  strstr(r.body, "decision.family_view is required, or family_view_absent"),
+              "%s", r.body);
+    s_resp_free(&r);
+    free(tok);
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    r = s_http(S, "GET", "/cases/" CASE "/forms/decision", l.cookie, NULL);
+    cr_expect(strstr(r.body, "name=\"body.decision.child_view_absent.reason\"") &&
+                  strstr(r.body, "<option value=\"not_yet_asked\"") &&
+                  strstr(r.body, "name=\"body.decision.family_view_absent.ask_by_date\""),
+              "%s", r.body);
+    s_resp_free(&r);
+    char body[512];
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=Club"
+             "&body.decision.child_view_absent.reason=not_yet_asked"
+             "&body.decision.family_view=Agree",
+             l.csrf);
+    r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
+    cr_expect_eq(r.status, 422);
+    cr_expect(strstr(r.body, "child_view_absent.ask_by_date is required"), "%s", r.body);
     s_resp_free(&r);
 }
 
@@ -499,9 +541,10 @@ Test(http, the_case_page_registers_the_family_s_names_and_prompts_until_it_has_s
     cr_expect(strstr(r.body, "E_FIELD"), "no code");
     s_resp_free(&r);
     /* A decision naming the child in lower case is now refused as a registered name. */
-    snprintf(body, sizeof(body),
-             "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=Ask+maren+about+sleep",
-             l.csrf);
+    snprintf(
+        body, sizeof(body),
+        "csrf=%s&body.decision.topic=Sleep&body.decision.chosen=Ask+maren+about+sleep" VIEWS_FORM,
+        l.csrf);
     r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
     cr_expect_eq(r.status, 422);
     cr_expect(strstr(r.body, "<code>E_TEXT</code>") && strstr(r.body, "register_name"), "%s",
@@ -528,7 +571,7 @@ Test(http, an_api_publish_answers_with_the_broker_s_outcome)
                "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
                "\"refers_to\":\"0000000000000000000000000000abcd\",\"body\":{\"disagreement\":"
                "{\"topic\":\"Level of need\",\"reason\":\"Weekends\",\"proposed_position\":"
-               "\"Level 3\",\"child_safety\":\"Safe today\"}}}");
+               "\"Level 3\",\"child_safety\":\"Safe today\"" VIEWS_JSON "}}}");
     cr_expect_eq(r.status, 422, "%s", r.body);
     cr_expect(strstr(r.body, "\"E_REFERSTO\"") && strstr(r.body, "no event the broker accepted"),
               "%s", r.body);
@@ -558,7 +601,7 @@ Test(http, an_api_publish_answers_with_the_broker_s_outcome)
     "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","               \
     "\"refers_to\":\"0000000000000000000000000000abcd\",\"body\":{\"disagreement\":"          \
     "{\"topic\":\"Level of need\",\"reason\":\"Weekends\",\"proposed_position\":\"Level 3\"," \
-    "\"child_safety\":\"Safe today\"}}}"
+    "\"child_safety\":\"Safe today\"" VIEWS_JSON "}}}"
 
 /* The msg_id (32 hex digits) after NEEDLE in TEXT. */
 static void s_msg_id_after(const char *text, const char *needle, char out[33])
@@ -603,7 +646,7 @@ Test(http, a_refused_event_is_corrected_or_withdrawn_through_the_api_and_the_das
              "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
              "\"refers_to\":\"%s\",\"subject_agency\":\"social_care\",\"replaces\":\"%s\","
              "\"body\":{\"disagreement\":{\"topic\":\"Level of need\",\"reason\":\"Weekends\","
-             "\"proposed_position\":\"Level 3\",\"child_safety\":\"Safe today\"}}}",
+             "\"proposed_position\":\"Level 3\",\"child_safety\":\"Safe today\"" VIEWS_JSON "}}}",
              referral, refused);
     r = s_http(S, "POST", "/api/v1/events", hdr, body);
     cr_assert_eq(r.status, 201, "%s", r.body);
@@ -650,4 +693,79 @@ Test(http, a_refused_event_is_corrected_or_withdrawn_through_the_api_and_the_das
               r.body);
     s_resp_free(&r);
     free(tok);
+}
+
+Test(http, the_case_page_shows_the_family_s_involvement_and_ladder_and_prints_their_summary)
+{
+    s_publish(social, "{\"kind\":\"care_plan\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"body\":{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":"
+                      "\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"Get to school "
+                      "on time most days\",\"words\":\"child_words\",\"agreed_by_family\":"
+                      "[\"child\"],\"agreed_by\":[\"social_care\"],\"need\":\"need_learning\","
+                      "\"quick_win\":true}],\"child_view\":\"Wants to see friends\","
+                      "\"family_view\":\"Mornings are hard\"}}}");
+    s_publish(school,
+              "{\"kind\":\"meeting_outcome\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+              "\"body\":{\"meeting_outcome\":{\"meeting_id\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\","
+              "\"held_date\":\"2026-11-20\",\"actions\":[{\"action_id\":"
+              "\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\",\"description\":\"Breakfast club place\","
+              "\"owner_agency\":\"school\",\"owner_initials\":\"DL\",\"due_date\":\"2026-12-18\","
+              "\"status\":\"open\"}],\"next_meeting_date\":\"2027-01-08\",\"child_view_absent\":"
+              "{\"reason\":\"too_young\"},\"family_view\":\"Agree\"}}}");
+    s_publish(school, "{\"kind\":\"involvement_preferences\",\"case_ref\":\"" CASE "\","
+                      "\"initials\":\"TB\",\"body\":{\"involvement_preferences\":{\"people\":[{"
+                      "\"who\":\"mother\",\"decisions\":\"decide_together\",\"language\":"
+                      "\"Polish\",\"interpreter\":true}],\"revisit_by_date\":\"2027-01-08\"}}}");
+    for (unsigned rung = 4; rung <= 6; rung += 2) {
+        char json[512];
+        snprintf(json, sizeof(json),
+                 "{\"kind\":\"partnership_rating\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                 "\"body\":{\"partnership_rating\":{\"about\":\"partnership\",\"by_family\":"
+                 "\"mother\",\"rung\":%u,\"rated_date\":\"2026-11-2%u\"}}}",
+                 rung, rung);
+        s_publish(school, json);
+    }
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "How the family want to be involved") &&
+                  strstr(r.body, "decide together") &&
+                  strstr(r.body, "Polish <strong>(interpreter)</strong>"),
+              "%s", r.body);
+    cr_expect(strstr(r.body, "The family (mother), recorded by School</td><td>the whole team"
+                             "</td><td><strong>6 Co-ordination</strong>") &&
+                  strstr(r.body, "up +2") && strstr(r.body, "4 Compliance (2026-11-24)"),
+              "%s", r.body);
+    cr_expect(strstr(r.body, "href=\"/cases/" CASE "/family-summary\""), "%s", r.body);
+    s_resp_free(&r);
+    /* The plan comes from social care: wait for it to reach the school. */
+    for (int i = 0; i < 50; i++) {
+        r = s_http(S, "GET", "/cases/" CASE "/family-summary", l.cookie, NULL);
+        if (r.status == 200 && strstr(r.body, "Get to school on time most days"))
+            break;
+        s_resp_free(&r);
+        usleep(200 * 1000);
+    }
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "<h1>What we agreed</h1>") &&
+                  strstr(r.body, "href=\"/static/family.css\"") &&
+                  strstr(r.body, "Get to school on time most days") &&
+                  strstr(r.body, "How it is going: not scored yet.") &&
+                  strstr(r.body, "Written in the child's words; agreed by child, Social care. "
+                                 "About learning. A quick win.") &&
+                  strstr(r.body, "Breakfast club place — School (DL), by 2026-12-18") &&
+                  strstr(r.body, "<h2>Our next meeting</h2><p>2027-01-08</p>") &&
+                  strstr(r.body, "<h2>If you disagree</h2>") &&
+                  strstr(r.body, "It stays with you and is not sent anywhere."),
+              "%s", r.body);
+    cr_expect_null(strstr(r.body, "aria-label=\"Main\""), "no staff navigation to print");
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/static/family.css", NULL, NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect(strstr(r.body, "@media print"), "%s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/cases/" CASE "/family-summary", NULL, NULL);
+    cr_expect_neq(r.status, 200, "the summary needs a logged-in user");
+    s_resp_free(&r);
 }

@@ -13,6 +13,8 @@
 #define S    TACNET__AGENCY__SCHOOL
 #define SC   TACNET__AGENCY__SOCIAL_CARE
 #define CASE "LA7-2026-000123"
+/* The child's and the family's views, or why absent, that every challenge carries. */
+#define CLI_VIEWS " --child-view-absent too_young --family-view 'Mother agrees'"
 
 static h_env_t env;
 
@@ -76,10 +78,11 @@ Test(outcome, a_disagreement_without_its_event_is_refused_before_it_is_sent)
     h_agency_t *school = s_up(S);
     char out[2048];
     cr_assert_eq(h_cli(school, CONCERN, out, sizeof(out)), 0, "%s", out);
-    int rc = h_cli(school,
-                   "disagree --case " CASE " --initials TB --topic 'Level of need' "
-                   "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'",
-                   out, sizeof(out));
+    int rc = h_cli(
+        school,
+        "disagree --case " CASE " --initials TB --topic 'Level of need' "
+        "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'" CLI_VIEWS,
+        out, sizeof(out));
     cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
     cr_assert_not_null(strstr(out, "E_FIELD"), "%s", out);
     cr_assert_not_null(strstr(out, "refers_to"), "%s", out);
@@ -93,11 +96,12 @@ Test(outcome, a_disagreement_the_broker_refuses_exits_1_with_its_reason_and_stay
     char out[2048];
     cr_assert_eq(h_cli(school, CONCERN, out, sizeof(out)), 0, "%s", out);
     /* A whole msg_id of no event: the daemon cannot know, the broker refuses it. */
-    int rc = h_cli(school,
-                   "disagree --case " CASE " --initials TB --refers-to "
-                   "0000000000000000000000000000abcd --topic 'Level of need' "
-                   "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'",
-                   out, sizeof(out));
+    int rc = h_cli(
+        school,
+        "disagree --case " CASE " --initials TB --refers-to "
+        "0000000000000000000000000000abcd --topic 'Level of need' "
+        "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'" CLI_VIEWS,
+        out, sizeof(out));
     cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
     cr_assert_not_null(strstr(out, "E_REFERSTO"), "%s", out);
     cr_assert_not_null(strstr(out, "refused by the broker: refers_to names no event"), "%s", out);
@@ -215,7 +219,7 @@ Test(outcome, a_non_party_s_answer_is_refused_locally_and_the_parties_see_it_in_
     cr_assert(s_wait_output(school, cmd, "decision", 10000), "the decision never reached school");
     snprintf(cmd, sizeof(cmd),
              "disagree" ON_CASE "--refers-to %.8s --topic 'Level of need' --reason 'Weekends' "
-             "--proposed 'Child in need' --child-safety 'Safe in school today' --urgent",
+             "--proposed 'Child in need' --child-safety 'Safe in school today' --urgent" CLI_VIEWS,
              decision + 12);
     s_ok(school, cmd, out, sizeof(out));
     s_id_after(out, "accepted ", challenge);
@@ -350,7 +354,7 @@ Test(outcome, status_shows_which_recipients_have_applied_an_event)
 
 #define BOGUS_DISAGREEMENT(extra)                                                              \
     "disagree" ON_CASE "--refers-to 0000000000000000000000000000abcd --topic 'Level of need' " \
-    "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'" extra
+    "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'" CLI_VIEWS extra
 
 Test(outcome, a_refused_event_is_corrected_and_sent_again_or_withdrawn_and_leaves_the_outbox)
 {
@@ -381,7 +385,7 @@ Test(outcome, a_refused_event_is_corrected_and_sent_again_or_withdrawn_and_leave
     snprintf(cmd, sizeof(cmd),
              "disagree" ON_CASE "--refers-to %s --subject social_care --topic 'Level of need' "
              "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today' "
-             "--replaces %.8s",
+             "--replaces %.8s" CLI_VIEWS,
              referral, refused + 12);
     s_ok(school, cmd, out, sizeof(out));
     s_id_after(out, "accepted ", again);
@@ -460,6 +464,55 @@ Test(outcome, an_accepted_event_a_recipient_has_not_applied_in_time_is_listed_in
             h_sleep_ms(200);
     }
     cr_assert(gone, "still listed after social care applied it: %s", out);
+}
+
+Test(outcome, a_decision_carries_the_family_s_views_and_the_case_shows_how_they_want_to_be_involved)
+{
+    h_agency_t *school = s_up(S);
+    char out[8192], cmd[128];
+    s_ok(school, CONCERN, out, sizeof(out));
+    /* Without the family's view (or why it is absent) nothing is sent. */
+    int rc = h_cli(school,
+                   "decide" ON_CASE "--topic 'Breakfast club' --chosen 'Offer a place' "
+                   "--child-view 'Likes toast'",
+                   out, sizeof(out));
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert_not_null(strstr(out, "E_FIELD") &&
+                           strstr(out, "decision.family_view is required, or family_view_absent"),
+                       "%s", out);
+    /* Not yet asked: a date to ask by, which the case then owes. */
+    s_ok(school,
+         "decide" ON_CASE "--topic 'Breakfast club' --chosen 'Offer a place' "
+         "--child-view 'Likes toast' --family-view-absent not_yet_asked:2026-12-10",
+         out, sizeof(out));
+    s_ok(school,
+         "publish involvement_preferences" ON_CASE "--body '{\"people\":[{\"who\":\"mother\","
+         "\"decisions\":\"decide_together\",\"meetings\":\"decide_together\",\"minutes\":true,"
+         "\"preferred_contact\":\"text_message\",\"language\":\"Polish\",\"interpreter\":true},"
+         "{\"who\":\"child\",\"decisions\":\"consulted\"}],\"revisit_by_date\":"
+         "\"2027-01-15\"}'",
+         out, sizeof(out));
+    s_ok(school,
+         "publish partnership_rating" ON_CASE "--body '{\"about\":\"partnership\",\"by_family\":"
+         "\"mother\",\"rung\":4}'",
+         out, sizeof(out));
+    s_ok(school,
+         "publish partnership_rating" ON_CASE "--body '{\"about\":\"partnership\",\"by_family\":"
+         "\"mother\",\"rung\":6}'",
+         out, sizeof(out));
+    snprintf(cmd, sizeof(cmd), "case %s", CASE);
+    s_ok(school, cmd, out, sizeof(out));
+    cr_assert_not_null(
+        strstr(out, "family (mother) via school about the whole team: 6 Co-ordination (up +2)"),
+        "%s", out);
+    cr_assert_not_null(strstr(out, "how the family want to be involved (revisit by 2027-01-15)"),
+                       "%s", out);
+    cr_assert_not_null(strstr(out, "mother       decisions: decide together; meetings: decide "
+                                   "together; wants the minutes; contact by text_message; "
+                                   "language Polish (interpreter)"),
+                       "%s", out);
+    cr_assert_not_null(strstr(out, "ask the family's view (decision)"), "%s", out);
+    cr_assert_not_null(strstr(out, "revisit how the family want to be involved"), "%s", out);
 }
 
 Test(outcome, the_latest_import_and_its_broker_answers_survive_a_restart)

@@ -438,3 +438,68 @@ Test(casestate, a_meeting_is_chaired_by_the_named_senior_else_the_lead_professio
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+Test(casestate, a_view_not_yet_asked_is_due_by_its_date_until_a_later_event_records_it)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "decision", 20261120, NULL,
+         "{\"decision\":{\"topic\":\"Level of need\",\"chosen\":\"Early help\","
+         "\"child_view_absent\":{\"reason\":\"not_yet_asked\",\"ask_by_date\":\"2026-12-01\"},"
+         "\"family_view\":\"Agree with early help\"}}");
+    casestate_result_t r = s_fold(&t, 20261125, NULL);
+    const Tacnet__DueItem *d = s_due(&r, "views");
+    cr_assert_not_null(d, "the child's view is owed");
+    cr_assert_eq(d->overdue, 0);
+    cr_assert_eq(d->owner, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_str_eq(d->label, "ask the child's view (decision)");
+    cr_assert_eq(d->due_ms, clock_date_to_ms(20261201));
+    casestate_result_clear(&r);
+    r = s_fold(&t, 20261203, NULL);
+    cr_assert(s_due(&r, "views")->overdue);
+    casestate_result_clear(&r);
+
+    /* A later decision records the family's view only: the child's is still owed. */
+    s_ev(&t, 4, "school", "decision", 20261204, NULL,
+         "{\"decision\":{\"topic\":\"Breakfast club\",\"chosen\":\"Yes\","
+         "\"child_view_absent\":{\"reason\":\"not_yet_asked\",\"ask_by_date\":\"2026-12-01\"},"
+         "\"family_view\":\"Yes please\"}}");
+    r = s_fold(&t, 20261205, NULL);
+    size_t owed = 0;
+    for (size_t i = 0; i < r.n_due; i++)
+        owed += strcmp(r.due[i]->what, "views") == 0;
+    cr_assert_eq(owed, 2);
+    casestate_result_clear(&r);
+
+    /* A meeting that minutes the child's own view settles both asks. */
+    s_ev(&t, 5, "social_care", "meeting_outcome", 20261206, NULL,
+         "{\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"held_date\":\"2026-12-06\",\"family\":[{\"role\":\"child\",\"view\":\"I like the "
+         "club\"}],\"family_view_absent\":{\"reason\":\"declined\"}}}");
+    r = s_fold(&t, 20261207, NULL);
+    cr_assert_null(s_due(&r, "views"));
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+Test(casestate, the_latest_involvement_preferences_show_and_are_revisited_by_their_date)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "school", "involvement_preferences", 20261110, NULL,
+         "{\"involvement_preferences\":{\"people\":[{\"who\":\"mother\",\"decisions\":"
+         "\"consulted\"}],\"revisit_by_date\":\"2026-12-01\"}}");
+    s_ev(&t, 4, "school", "involvement_preferences", 20261120, NULL,
+         "{\"involvement_preferences\":{\"people\":[{\"who\":\"mother\",\"decisions\":"
+         "\"decide_together\",\"language\":\"Polish\",\"interpreter\":true}],"
+         "\"revisit_by_date\":\"2027-01-10\"}}");
+    casestate_result_t r = s_fold(&t, 20261125, NULL);
+    cr_assert_not_null(r.state->involvement);
+    cr_assert_eq(r.state->involvement->people[0]->decisions, TACNET__INVOLVEMENT__DECIDE_TOGETHER);
+    const Tacnet__DueItem *d = s_due(&r, "involvement");
+    cr_assert_not_null(d);
+    cr_assert_eq(d->overdue, 0, "the newer record's date, 10 January, counts");
+    cr_assert_eq(d->owner, TACNET__AGENCY__SCHOOL, "the lead revisits them");
+    casestate_result_clear(&r);
+    s_free(&t);
+}

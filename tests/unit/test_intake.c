@@ -504,6 +504,10 @@ Test(intake, camhs_capa_example_imports)
     cr_assert_str_eq(p->goals[0]->description, "Go a week without hurting myself");
     cr_assert_eq(p->review_interval_days, 28);
     cr_assert_eq(p->start_date, 20261120u);
+    /* The CAMHS record holds no views: both are to be sought within two weeks. */
+    cr_assert_eq(p->child_view_absent->reason, TACNET__VIEW_ABSENCE__NOT_YET_ASKED);
+    cr_assert_eq(p->child_view_absent->ask_by_date, 20261204u);
+    cr_assert_eq(p->family_view_absent->reason, TACNET__VIEW_ABSENCE__NOT_YET_ASKED);
     Tacnet__OutcomeMeasure *m = r.requests[2]->body->outcome_measure;
     cr_assert_eq(m->tool, TACNET__MEASURE_TOOL__GBO);
     cr_assert(m->baseline);
@@ -636,6 +640,8 @@ Test(intake, social_care_example_imports)
     Tacnet__CarePlan *p = r.requests[3]->body->care_plan;
     cr_assert_eq(p->type, TACNET__PLAN_TYPE__CHILD_IN_NEED);
     cr_assert_eq(p->review_interval_days, 42);
+    cr_assert_eq(p->family_view_absent->reason, TACNET__VIEW_ABSENCE__NOT_YET_ASKED);
+    cr_assert_eq(p->family_view_absent->ask_by_date, 20261215u);
     cr_assert_eq(p->n_goals, 2);
     cr_assert_str_eq(p->goals[1]->description, "Warm, clean home");
 

@@ -103,7 +103,8 @@ Test(rules, a_resolution_needs_the_outcome_and_the_childs_current_safety)
     cr_assert(strstr(why, "refers_to"), "%s", why);
     cr_assert_eq(s_check(REQ("escalation_resolved", ESC_ID,
                              "\"escalation_resolved\":{\"outcome\":\"Agreed\",\"child_safety\":"
-                             "\"Safe at home with a plan\"}"),
+                             "\"Safe at home with a plan\",\"child_view\":\"Wants to stay home\","
+                             "\"family_view_absent\":{\"reason\":\"declined\"}}"),
                          why, sizeof(why)),
                  0, "%s", why);
 }

@@ -1,0 +1,34 @@
+/* goals: co-produced goals, ranked in a hierarchy of need.
+ *
+ * A plan's goals are the family's as much as the professionals': each may record whose words it
+ * is in (the child's, a parent's, a professional's) and who agreed it (family members and
+ * agencies); once either is given both are required, so a goal never claims to be co-produced
+ * without saying by whom. Goals and treatment aims sit in a hierarchy of need, safety first
+ * (safety, basic needs, health, relationships, learning): a plan lists them in that order, so the
+ * goals that must come first are read first. A goal may be marked a quick win (small and soon,
+ * to keep hope and momentum) and one goal may be the plan's engagement aim (keeping the family
+ * engaged is always an aim).
+ *
+ * Pure logic: no I/O. The workflow stage checks a plan's goals here; `tacnet case` and the
+ * family's summary show them.
+ */
+#ifndef TACNET_CASEWORK_GOALS_H
+#define TACNET_CASEWORK_GOALS_H
+
+#include <stddef.h>
+
+#include "events.pb-c.h"
+
+/* Check the goals of plan P. Returns 0, or TACNET_EFIELD with one line in WHY naming the
+ * field, e.g. `care_plan.goals[1].need: safety comes before learning (goals[0]); list goals
+ * safety first`. */
+int goals_check(const Tacnet__CarePlan *p, char *why, size_t cap);
+
+/* In words, for people: "in the child's words", "in a parent's words", "in a professional's
+ * words", or NULL when not recorded. */
+const char *goals_words(Tacnet__GoalWords words);
+
+/* The tier's name for people ("safety", "basic needs", ...), or NULL for TIER_UNKNOWN. */
+const char *goals_need_name(Tacnet__NeedTier need);
+
+#endif

@@ -1,0 +1,176 @@
+/* report_cmd: `tacnet broker report` (see report_cmd.h). */
+#include "report_cmd.h"
+#include "bytes.h"
+#include "err.h"
+#include "store.h"
+#include "wire.h"
+
+#include <jansson.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPORT_USAGE "usage: tacnet broker report --data-dir DIR [--json]\n"
+
+/* Every journalled header, in seq order, into R. Bodies are never opened (nor could be). */
+static int s_read(const char *dir, partnership_report_t *r, size_t *events)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_dbi dbi;
+    int rc = store_peek_begin(dir, &env, &txn);
+    if (rc == 0)
+        rc = store_lmdb_err(mdb_dbi_open(txn, "journal", 0, &dbi));
+    if (rc == 0)
+        rc = store_lmdb_err(mdb_cursor_open(txn, dbi, &cur));
+    if (rc != 0)
+        goto fail;
+    MDB_val k, v;
+    for (rc = store_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = store_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *p = v.mv_data;
+        if (v.mv_size < 12 || v.mv_size - 12 < bytes_be32_get(p + 8)) {
+            rc = TACNET_ECORRUPT;
+            goto fail;
+        }
+        int err = 0;
+        Tacnet__Header *h = wire_header_unpack(p + 12, bytes_be32_get(p + 8), &err);
+        if (!h) {
+            rc = err ? err : TACNET_ECORRUPT;
+            goto fail;
+        }
+        partnership_report_add(r, h);
+        wire_free(&h->base);
+        (*events)++;
+    }
+    if (rc == TACNET_ENOTFOUND)
+        rc = 0;
+fail:
+    if (cur)
+        mdb_cursor_close(cur);
+    store_peek_end(&env, &txn);
+    return rc;
+}
+
+int cli_broker_report_main(int argc, char **argv)
+{
+    const char *dir = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
+            dir = argv[++i];
+        else if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else {
+            fputs(REPORT_USAGE, stderr);
+            return 2;
+        }
+    }
+    if (!dir) {
+        fputs(REPORT_USAGE, stderr);
+        return 2;
+    }
+    partnership_report_t *r = partnership_report_new();
+    size_t events = 0;
+    int rc = s_read(dir, r, &events);
+    if (rc != 0) {
+        fprintf(stderr, "tacnet broker report: cannot read the journal in %s: %s (%s)\n", dir,
+                tacnet_errname(rc), tacnet_strerror(rc));
+        partnership_report_destroy(&r);
+        return 2;
+    }
+    partnership_report_figures_t f;
+    partnership_report_figures(r, &f);
+    partnership_report_destroy(&r);
+    cli_broker_report_print(&f, json, stdout);
+    return 0;
+}
+
+static const char *const s_need_names[5] = { "not assessed", "1 universal", "2 early help",
+                                             "3 child in need", "4 child protection" };
+
+/* One breakdown: its cells suppressed together, then printed or put in OBJ. */
+static void s_breakdown(const char *title, const char *const *names, const unsigned *counts,
+                        size_t n, json_t *obj, FILE *out)
+{
+    int hidden[8];
+    char buf[16];
+    partnership_report_suppress(counts, n, hidden);
+    if (!obj)
+        fprintf(out, "%s\n", title);
+    for (size_t i = 0; i < n; i++) {
+        partnership_report_count(counts[i], hidden[i], buf, sizeof(buf));
+        if (obj)
+            json_object_set_new(obj, names[i], json_string(buf));
+        else
+            fprintf(out, "  %-20s %s\n", names[i], buf);
+    }
+}
+
+static void s_days(char *buf, size_t cap, uint64_t ms)
+{
+    snprintf(buf, cap, "%.1f days", (double)ms / 86400000.0);
+}
+
+void cli_broker_report_print(const partnership_report_figures_t *f, int json, FILE *out)
+{
+    static const char *const stages[PARTNERSHIP_REPORT_STAGES] = { "stage 1", "stage 2", "stage 3",
+                                                                   "stage 4" };
+    char a[16], b[16], c[16], d[32], e[32];
+    json_t *root = json ? json_object() : NULL, *need = NULL, *stage = NULL;
+    if (root) {
+        json_object_set_new(root, "cases",
+                            json_string(partnership_report_count(f->cases, 0, a, sizeof(a))));
+        json_object_set_new(
+            root, "cases_closed",
+            json_string(partnership_report_count(f->cases_closed, 0, b, sizeof(b))));
+        json_object_set_new(root, "cases_by_level_of_need", need = json_object());
+        json_object_set_new(root, "escalations",
+                            json_string(partnership_report_count(f->escalations, 0, c, sizeof(c))));
+        json_object_set_new(root, "escalations_by_highest_stage", stage = json_object());
+    } else {
+        fprintf(out,
+                "partnership report: counts only, from clear headers (counts under %u shown "
+                "\"<%u\")\ncases %s, closed %s\n",
+                PARTNERSHIP_REPORT_MIN, PARTNERSHIP_REPORT_MIN,
+                partnership_report_count(f->cases, 0, a, sizeof(a)),
+                partnership_report_count(f->cases_closed, 0, b, sizeof(b)));
+    }
+    s_breakdown("cases by level of need (the highest member's latest assessment)", s_need_names,
+                f->by_need, 5, need, out);
+    if (!root)
+        fprintf(out, "escalations %s (still open %s, opened automatically %s)\n",
+                partnership_report_count(f->escalations, 0, a, sizeof(a)),
+                partnership_report_count(f->escalations_open, 0, b, sizeof(b)),
+                partnership_report_count(f->escalations_automatic, 0, c, sizeof(c)));
+    s_breakdown("escalations by the highest stage reached", stages, f->by_stage + 1,
+                PARTNERSHIP_REPORT_STAGES, stage, out);
+    int timed = f->closed_with_time >= PARTNERSHIP_REPORT_MIN;
+    s_days(d, sizeof(d), f->resolve_median_ms);
+    s_days(e, sizeof(e), f->resolve_max_ms);
+    if (root) {
+        json_object_set_new(
+            root, "escalations_open",
+            json_string(partnership_report_count(f->escalations_open, 0, a, sizeof(a))));
+        json_object_set_new(
+            root, "escalations_automatic",
+            json_string(partnership_report_count(f->escalations_automatic, 0, b, sizeof(b))));
+        json_object_set_new(root, "time_to_resolve_median", timed ? json_string(d) : json_null());
+        json_object_set_new(root, "time_to_resolve_max", timed ? json_string(e) : json_null());
+        char *txt = json_dumps(root, JSON_SORT_KEYS);
+        fprintf(out, "%s\n", txt ? txt : "{}");
+        free(txt);
+        json_decref(root);
+        return;
+    }
+    if (timed)
+        fprintf(out,
+                "time to resolve (opened to every party's acknowledgement): median %s, "
+                "longest %s\n",
+                d, e);
+    else
+        fprintf(out, "time to resolve: fewer than %u escalations closed, not shown\n",
+                PARTNERSHIP_REPORT_MIN);
+    fputs("ladder ratings and overdue reviews are in sealed bodies: not reported\n", out);
+}

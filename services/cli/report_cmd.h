@@ -1,0 +1,17 @@
+/* report_cmd: `tacnet broker report --data-dir DIR [--json]`, the partnership's figures without
+ * identifiers, read from the broker journal's clear headers (services/casework/
+ * partnership_report.h) while the broker runs (a read-only LMDB transaction). */
+#ifndef TACNET_CLI_REPORT_CMD_H
+#define TACNET_CLI_REPORT_CMD_H
+
+#include <stdio.h>
+
+#include "casework/partnership_report.h"
+
+/* ARGV[0] is "report". Returns the exit status: 0, or 2 on a usage or read error. */
+int cli_broker_report_main(int argc, char **argv);
+
+/* Print FIGURES, suppressed, as text (JSON 0) or one JSON object (JSON 1) to OUT. */
+void cli_broker_report_print(const partnership_report_figures_t *f, int json, FILE *out);
+
+#endif

@@ -1,0 +1,80 @@
+/* goals: co-produced goals in a hierarchy of need, checked at publish. Synthetic data. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "casework/goals.h"
+#include "casework/workflow.h"
+#include "err.h"
+#include "pbjson_fixture.h"
+
+static int s_check(const char *goals, char *why, size_t cap)
+{
+    char json[1200];
+    snprintf(json, sizeof(json),
+             "{\"kind\":\"care_plan\",\"case_ref\":\"LA9-2026-000777\",\"initials\":\"QZ\","
+             "\"body\":{\"care_plan\":{\"type\":\"team_around_family\",\"goals\":[%s],"
+             "\"child_view\":\"Fine\",\"family_view\":\"Fine\"}}}",
+             goals);
+    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_fixture_message(
+        &tacnet__publish_request__descriptor, json);
+    why[0] = 0;
+    int rc = workflow_check(req, why, cap);
+    tacnet__publish_request__free_unpacked(req, NULL);
+    return rc;
+}
+
+Test(goals, a_co_produced_goal_says_whose_words_and_who_agreed)
+{
+    char why[256];
+    cr_assert_eq(s_check("{\"goal_id\":1,\"description\":\"Feel safe at home\",\"words\":"
+                         "\"child_words\",\"agreed_by_family\":[\"child\",\"mother\"],"
+                         "\"agreed_by\":[\"social_care\"],\"need\":\"need_safety\"}",
+                         why, sizeof(why)),
+                 0, "%s", why);
+    cr_assert_eq(s_check("{\"goal_id\":1,\"description\":\"Sleep\",\"words\":\"parent_words\"}",
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "goals[0].agreed_by_family or agreed_by"), "%s", why);
+    cr_assert_eq(s_check("{\"goal_id\":1,\"description\":\"Sleep\",\"agreed_by\":[\"camhs\"]}", why,
+                         sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "goals[0].words: whose words"), "%s", why);
+    cr_assert_eq(s_check("{\"goal_id\":1,\"description\":\"Sleep\"}", why, sizeof(why)), 0,
+                 "a goal need not claim co-production: %s", why);
+}
+
+Test(goals, goals_are_listed_safety_first)
+{
+    char why[256];
+    cr_assert_eq(s_check("{\"goal_id\":1,\"description\":\"School\",\"need\":\"need_learning\"},"
+                         "{\"goal_id\":2,\"description\":\"Food at weekends\",\"need\":"
+                         "\"need_basic\"}",
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert_str_eq(why, "care_plan.goals[1].need: basic needs comes before learning "
+                          "(goals[0]); list goals safety first");
+    cr_assert_eq(s_check("{\"goal_id\":1,\"description\":\"Safe\",\"need\":\"need_safety\"},"
+                         "{\"goal_id\":2,\"description\":\"Unranked\"},"
+                         "{\"goal_id\":3,\"description\":\"School\",\"need\":\"need_learning\"}",
+                         why, sizeof(why)),
+                 0, "%s", why);
+}
+
+Test(goals, quick_wins_are_marked_and_the_plan_has_one_engagement_aim)
+{
+    char why[256];
+    cr_assert_eq(s_check("{\"goal_id\":1,\"description\":\"Breakfast club\",\"quick_win\":true},"
+                         "{\"goal_id\":2,\"description\":\"Come to sessions\","
+                         "\"engagement_aim\":true}",
+                         why, sizeof(why)),
+                 0, "%s", why);
+    cr_assert_eq(s_check("{\"goal_id\":1,\"description\":\"A\",\"engagement_aim\":true},"
+                         "{\"goal_id\":2,\"description\":\"B\",\"engagement_aim\":true}",
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "goals[1].engagement_aim"), "%s", why);
+    cr_assert_str_eq(goals_words(TACNET__GOAL_WORDS__CHILD_WORDS), "in the child's words");
+    cr_assert_null(goals_words(TACNET__GOAL_WORDS__WORDS_UNKNOWN));
+    cr_assert_str_eq(goals_need_name(TACNET__NEED_TIER__NEED_SAFETY), "safety");
+}
