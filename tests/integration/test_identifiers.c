@@ -177,7 +177,8 @@ Test(identifiers, a_name_in_a_body_initials_field_is_refused_at_publish_and_quar
                    "{\"kind\":\"meeting_outcome\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
                    "\"body\":{\"meeting_outcome\":{\"meeting_id\":"
                    "\"0102030405060708090a0b0c0d0e0f10\",\"held_date\":\"2026-11-20\","
-                   "\"attendees\":[{\"initials\":\"TB\"},{\"initials\":\"alice\"}]}}}",
+                   "\"attendees\":[{\"initials\":\"TB\"},{\"initials\":\"alice\"}],"
+                   "\"child_view_absent\":{\"reason\":\"too_young\"},\"family_view\":\"Agree\"}}}",
                    NULL, why, sizeof(why), field, sizeof(field));
     cr_assert_eq(rc, TACNET_EINITIALS, "%s: %s", tacnet_errname(rc), why);
     cr_assert_str_eq(field, "meeting_outcome.attendees[1].initials");
