@@ -69,8 +69,8 @@ static int s_may_receive(const route_case_t *c, unsigned a, uint32_t sender, uin
     return 0;
 }
 
-uint32_t route_reach(const route_case_t *c, uint32_t members, uint32_t sender,
-                     uint32_t sensitivity, uint32_t basis, const roster_t *roster)
+uint32_t route_reach(const route_case_t *c, uint32_t members, uint32_t sender, uint32_t sensitivity,
+                     uint32_t basis, const roster_t *roster)
 {
     uint32_t m = sender < ROUTE_MAX_AGENCY ? BIT(sender) : 0;
     for (unsigned a = 1; a < ROUTE_MAX_AGENCY; a++)
@@ -84,19 +84,19 @@ int route_basis_choose(const route_case_t *c, const Tacnet__Header *h, uint32_t 
 {
     /* Team facts go to the team whatever the consent covers, and a referral made with consent
      * records it: consent is their basis. */
-    if (s_team_fact(h->kind) ||
-        (h->kind == TACNET__EVENT_KIND__REFERRAL && h->has_consent &&
-         h->consent == TACNET__CONSENT_STATE__GIVEN &&
-         (!c || c->consent == TACNET__CONSENT_STATE__CONSENT_UNKNOWN)))
+    if (s_team_fact(h->kind) || (h->kind == TACNET__EVENT_KIND__REFERRAL && h->has_consent &&
+                                 h->consent == TACNET__CONSENT_STATE__GIVEN &&
+                                 (!c || c->consent == TACNET__CONSENT_STATE__CONSENT_UNKNOWN)))
         return TACNET__LAWFUL_BASIS__CONSENT;
     uint32_t members = s_members_after(c, h), k = h->sensitivity, from = h->sender;
     int widest = want == 0;
     if (h->kind == TACNET__EVENT_KIND__REFERRAL || h->kind == TACNET__EVENT_KIND__MEMBER_JOINED)
         want |= BIT(h->subject_agency); /* the newcomer must receive what brings it in */
     uint32_t consent = route_reach(c, members, from, k, TACNET__LAWFUL_BASIS__CONSENT, roster);
-    uint32_t care = roster_gives_direct_care(roster, from)
-                        ? route_reach(c, members, from, k, TACNET__LAWFUL_BASIS__DIRECT_CARE, roster)
-                        : 0;
+    uint32_t care =
+        roster_gives_direct_care(roster, from)
+            ? route_reach(c, members, from, k, TACNET__LAWFUL_BASIS__DIRECT_CARE, roster)
+            : 0;
     uint32_t duty = route_reach(c, members, from, k, TACNET__LAWFUL_BASIS__LEGAL_DUTY, roster);
     if (widest && (care & ~consent) && (want & ~care) == 0)
         return TACNET__LAWFUL_BASIS__DIRECT_CARE;

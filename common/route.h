@@ -29,19 +29,19 @@
 #define ROUTE_COVER_AGENCIES 6
 /* Class bit in a cover byte: 1 << sensitivity (routine 2, health 4, safeguarding 8). */
 #define ROUTE_CLASS_BIT(s) ((uint8_t)(1u << (s)))
-#define ROUTE_CLASSES_ALL                                                            \
-    (ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE) |                                 \
-     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__HEALTH) |                                  \
+#define ROUTE_CLASSES_ALL                            \
+    (ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE) | \
+     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__HEALTH) |  \
      ROUTE_CLASS_BIT(TACNET__SENSITIVITY__SAFEGUARDING))
 
 typedef struct route_case {
-    uint32_t members;                /* bit (1 << agency) per member agency */
-    uint8_t lead;                    /* lead professional's agency, 0 = none yet */
-    uint8_t pending_lead;            /* hand-over offered to, 0 = none */
-    uint8_t consent;                 /* Tacnet__ConsentState last recorded */
+    uint32_t members;                    /* bit (1 << agency) per member agency */
+    uint8_t lead;                        /* lead professional's agency, 0 = none yet */
+    uint8_t pending_lead;                /* hand-over offered to, 0 = none */
+    uint8_t consent;                     /* Tacnet__ConsentState last recorded */
     uint8_t cover[ROUTE_COVER_AGENCIES]; /* consent in force: class bits per agency */
-    uint8_t closed;                  /* 1 after CASE_CLOSED */
-    uint8_t level[ROUTE_MAX_AGENCY]; /* latest level of need per agency, 0 = none */
+    uint8_t closed;                      /* 1 after CASE_CLOSED */
+    uint8_t level[ROUTE_MAX_AGENCY];     /* latest level of need per agency, 0 = none */
 } route_case_t;
 
 /* The verdict on one publish. */
@@ -72,8 +72,8 @@ int route_basis_choose(const route_case_t *c, const Tacnet__Header *h, uint32_t 
 
 /* The recipients (bitmask, sender included) an event of class SENSITIVITY from SENDER reaches
  * on lawful BASIS among the agencies in MEMBERS of case C (NULL: no consent in force). */
-uint32_t route_reach(const route_case_t *c, uint32_t members, uint32_t sender,
-                     uint32_t sensitivity, uint32_t basis, const roster_t *roster);
+uint32_t route_reach(const route_case_t *c, uint32_t members, uint32_t sender, uint32_t sensitivity,
+                     uint32_t basis, const roster_t *roster);
 
 /* Does the consent in force on C cover class SENSITIVITY for AGENCY? 1 or 0. */
 int route_consent_covers(const route_case_t *c, uint32_t agency, uint32_t sensitivity);

@@ -445,8 +445,8 @@ static int s_basis(publish_t *p)
         return 0;
     }
     uint32_t members = (c ? c->members : 0) | want;
-    uint32_t reach = route_reach(c, members, p->h.sender, p->h.sensitivity, p->h.lawful_basis,
-                                 p->self->roster);
+    uint32_t reach =
+        route_reach(c, members, p->h.sender, p->h.sensitivity, p->h.lawful_basis, p->self->roster);
     if (p->h.lawful_basis != TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE && (want & ~reach)) {
         agency_reply_error(p->reply, TACNET_ECONSENT,
                            "%s on lawful basis %s does not reach every agency named; nothing "

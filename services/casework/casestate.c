@@ -57,7 +57,7 @@ typedef struct fold {
     Tacnet__CaseState *s;
     Tacnet__TeamMember *team[MAX_AGENCY];
     uint32_t lead_agency;
-    int opened; /* an agency event has been folded */
+    int opened;              /* an agency event has been folded */
     uint64_t *plan_start_ms; /* per plan in s->plans: when it (its latest version) started */
     size_t latest_plan;      /* index in s->plans of the plan published last */
     /* GBO per agency (index 0: any agency): the first (or the one marked baseline), the latest */
@@ -458,8 +458,7 @@ static void s_care_plan(fold_t *f, const Tacnet__Header *h, const Tacnet__CarePl
         f->plan_start_ms = xrealloc(f->plan_start_ms, s->n_plans * sizeof(*f->plan_start_ms));
         i = n;
     }
-    f->plan_start_ms[i] =
-        cp->has_start_date ? clock_date_to_ms(cp->start_date) : h->created_at_ms;
+    f->plan_start_ms[i] = cp->has_start_date ? clock_date_to_ms(cp->start_date) : h->created_at_ms;
     f->latest_plan = i;
 }
 
@@ -640,9 +639,8 @@ static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Bo
     case TACNET__EVENT_KIND__MEETING_OUTCOME:
         if (b && b->meeting_outcome)
             s_meeting_outcome(f, b->meeting_outcome);
-        for (size_t i = 0; b && b->meeting_outcome && b->meeting_outcome->has_held_date &&
-                           i < s->n_plans;
-             i++) {
+        for (size_t i = 0;
+             b && b->meeting_outcome && b->meeting_outcome->has_held_date && i < s->n_plans; i++) {
             Tacnet__PlanView *p = s->plans[i];
             uint32_t d = b->meeting_outcome->held_date;
             if (clock_date_to_ms(d) >= f->plan_start_ms[i] &&

@@ -146,7 +146,8 @@ int cli_agency_usage(FILE *out)
         "  cases                              cases this agency can see\n"
         "  case REF                           summary, timeline, due items, escalations\n"
         "  publish KIND --case REF --initials XX [--sensitivity S]\n"
-        "      [--basis consent|direct_care|legal_duty|safeguarding_override] [--override-reason R]\n"
+        "      [--basis consent|direct_care|legal_duty|safeguarding_override] [--override-reason "
+        "R]\n"
         "      [--refers-to HEX] [--subject AGENCY] [--level N] [--urgent]\n"
         "      [--to AGENCY]...  (must reach these: the daemon picks the lawful basis, or\n"
         "      refuses E_CONSENT when no consent in force or other basis does)\n"
@@ -534,7 +535,8 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
         p->pub.has_lawful_basis = 1;
         if (names_enum_parse(&tacnet__lawful_basis__descriptor, v, &e) != 0)
             return s_usage_error(
-                "--basis: \"%s\" is not consent, direct_care, legal_duty or safeguarding_override", v);
+                "--basis: \"%s\" is not consent, direct_care, legal_duty or safeguarding_override",
+                v);
         p->pub.lawful_basis = e;
         return 1;
     case 4:

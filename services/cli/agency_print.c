@@ -345,7 +345,8 @@ static void s_consent(FILE *out, const Tacnet__CaseState *st)
         else
             fputs("every member", out);
         if (c->has_given_by)
-            fprintf(out, "; given by %s", names_enum(&tacnet__family_role__descriptor, c->given_by));
+            fprintf(out, "; given by %s",
+                    names_enum(&tacnet__family_role__descriptor, c->given_by));
         if (c->has_recorded_date) {
             fputs("; recorded ", out);
             s_date(out, c->recorded_date);

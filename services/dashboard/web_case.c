@@ -600,10 +600,10 @@ static void s_timeline(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
                              names_kind(e->header->kind), names_kind(e->header->kind),
                              dashboard_web_agency_title(e->header->sender));
         dashboard_web_time(b, e->header->created_at_ms);
-        dashboard_buf_printf(b, " · %s · %s%s</p>", names_sensitivity(e->header->sensitivity),
-                             dashboard_web_enum(&tacnet__lawful_basis__descriptor,
-                                                e->header->lawful_basis),
-                             e->header->has_urgent && e->header->urgent ? " · urgent" : "");
+        dashboard_buf_printf(
+            b, " · %s · %s%s</p>", names_sensitivity(e->header->sensitivity),
+            dashboard_web_enum(&tacnet__lawful_basis__descriptor, e->header->lawful_basis),
+            e->header->has_urgent && e->header->urgent ? " · urgent" : "");
         dashboard_web_body_fields(b, e->body);
         dashboard_buf_puts(b, "</li>");
     }
@@ -641,7 +641,13 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
         dashboard_web_prof(b, sc->state->lead);
     else
         dashboard_buf_puts(b, s->has_lead ? dashboard_web_agency_title(s->lead) : "none yet");
-    dashboard_buf_puts(b, "</p><nav class=\"actions\" aria-label=\"Record\">");
+    dashboard_buf_puts(b, "</p>");
+    if (sc->state && sc->state->n_withheld) {
+        dashboard_buf_puts(b, "<p class=\"meta\">This agency's view: ");
+        dashboard_web_withheld(b, sc->state);
+        dashboard_buf_puts(b, " (its role's sharing policy, or the consent in force).</p>");
+    }
+    dashboard_buf_puts(b, "<nav class=\"actions\" aria-label=\"Record\">");
     ProtobufCBinaryData none = { 0, NULL };
     s_form_link(b, cref, "decision", "Record a decision", none);
     s_form_link(b, cref, "disagreement", "Raise a disagreement", none);

@@ -34,8 +34,8 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__PlanView *p)
     dashboard_web_date(b, p->has_last_review_date ? p->last_review_date : 0);
     if (p->has_plan_id) {
         dashboard_buf_puts(b, ". <span class=\"meta\">Plan ");
-        dashboard_web_hex(b, (ProtobufCBinaryData){ p->plan_id.len < 4 ? p->plan_id.len : 4,
-                                                    p->plan_id.data });
+        dashboard_web_hex(
+            b, (ProtobufCBinaryData){ p->plan_id.len < 4 ? p->plan_id.len : 4, p->plan_id.data });
         dashboard_buf_puts(b, "</span>");
     }
     dashboard_buf_puts(b, ".</p>");
@@ -106,19 +106,19 @@ void dashboard_web_consent_record(dashboard_buf_t *b, const Tacnet__CaseState *s
         for (size_t a = 0; a < c->n_agencies; a++)
             dashboard_buf_printf(b, "%s%s", a ? ", " : "",
                                  dashboard_web_agency_title(c->agencies[a]));
-        dashboard_buf_printf(b, "%s.</p><p>The child's wishes: ",
-                             c->n_agencies ? "" : "every member");
+        dashboard_buf_printf(b,
+                             "%s.</p><p>The child's wishes: ", c->n_agencies ? "" : "every member");
         dashboard_web_text(b, c->child_wishes ? c->child_wishes : "not recorded");
         dashboard_buf_printf(
             b, " %s</p>",
             c->has_child_competent && c->child_competent ? "(judged competent to consent)" : "");
     } else if (st && st->has_consent_state) {
-        dashboard_buf_printf(b,
-                             "<p>Consent <strong>%s</strong> is recorded on this case; the record "
-                             "itself (its scope and the child's wishes) is withheld from this "
-                             "agency's view.</p>",
-                             dashboard_web_enum(&tacnet__consent_state__descriptor,
-                                                st->consent_state));
+        dashboard_buf_printf(
+            b,
+            "<p>Consent <strong>%s</strong> is recorded on this case; the record "
+            "itself (its scope and the child's wishes) is withheld from this "
+            "agency's view.</p>",
+            dashboard_web_enum(&tacnet__consent_state__descriptor, st->consent_state));
     } else {
         dashboard_buf_puts(b, "<p>No consent recorded on this case.</p>");
     }

@@ -202,9 +202,9 @@ static void s_ok(tn_client_t *c, const char *json, uint8_t *msg_id, uint32_t *rc
     cr_assert_eq(rc, 0, "refused %s: %s", tacnet_errname(rc), json);
 }
 
-#define REQ(kind, extra, body)                                                                \
-    "{\"kind\":\"" kind "\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\"" extra ",\"body\":{" \
-    body "}}"
+#define REQ(kind, extra, body)                                                   \
+    "{\"kind\":\"" kind "\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\"" extra \
+    ",\"body\":{" body "}}"
 
 /* The school opens the case with consent for routine and safeguarding events (every agency),
  * refers to social care, which brings in CAMHS and health visiting and records consent for
@@ -259,11 +259,12 @@ Test(consent, daemons_route_by_scope_record_the_basis_and_keep_plans_side_by_sid
      * for direct care, and the event records that basis. */
     uint8_t capa[16], hvplan[16];
     uint32_t rcpt = 0;
-    s_ok(camhs,
-         REQ("care_plan", "",
-             "\"care_plan\":{\"type\":\"capa_partnership\",\"review_interval_days\":42,"
-             "\"start_date\":\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"Sleep\"}]}"),
-         capa, &rcpt);
+    s_ok(
+        camhs,
+        REQ("care_plan", "",
+            "\"care_plan\":{\"type\":\"capa_partnership\",\"review_interval_days\":42,"
+            "\"start_date\":\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"Sleep\"}]}"),
+        capa, &rcpt);
     cr_assert_eq(rcpt, (1u << SC) | (1u << HV), "recipients %#x", rcpt);
     Tacnet__Header *h = s_wait_header(hv, capa, 10000);
     cr_assert_not_null(h, "health visiting lacks CAMHS's plan");
@@ -294,8 +295,8 @@ Test(consent, daemons_route_by_scope_record_the_basis_and_keep_plans_side_by_sid
     cr_assert_eq(tn_client_case(school, CASE, &r, CALL_MS), 0);
     st = r->show_case->state;
     for (size_t i = 0; i < r->show_case->n_timeline; i++)
-        cr_assert_neq(r->show_case->timeline[i]->header->sensitivity,
-                      TACNET__SENSITIVITY__HEALTH, "school holds a health-class event");
+        cr_assert_neq(r->show_case->timeline[i]->header->sensitivity, TACNET__SENSITIVITY__HEALTH,
+                      "school holds a health-class event");
     cr_assert_eq(st->n_plans, 0);
     cr_assert_eq(st->n_withheld, 1);
     cr_assert_eq(st->withheld[0], TACNET__SENSITIVITY__HEALTH);
@@ -303,18 +304,20 @@ Test(consent, daemons_route_by_scope_record_the_basis_and_keep_plans_side_by_sid
     tn_client_reply_free(&r);
 
     /* Asking for what nothing allows is refused before anything is sent. */
-    cr_assert_eq(s_publish(camhs,
-                           REQ("decision", ",\"sensitivity\":\"health\",\"recipients\":[\"school\"]",
-                               "\"decision\":{\"topic\":\"Sleep\",\"chosen\":\"Group\","
-                               "\"rationale\":\"Agreed.\",\"child_view\":\"Yes\",\"family_view\":"
-                               "\"Yes\",\"options_considered\":[\"Group\",\"One to one\"]}"),
-                           NULL, NULL),
-                 TACNET_ECONSENT);
-    cr_assert_eq(s_publish(sc,
-                           REQ("contact_logged", ",\"lawful_basis\":\"direct_care\"",
-                               "\"contact_logged\":{\"with\":\"mother\",\"method\":\"phone_call\"}"),
-                           NULL, NULL),
-                 TACNET_ECONSENT, "social care gives no direct care");
+    cr_assert_eq(
+        s_publish(camhs,
+                  REQ("decision", ",\"sensitivity\":\"health\",\"recipients\":[\"school\"]",
+                      "\"decision\":{\"topic\":\"Sleep\",\"chosen\":\"Group\","
+                      "\"rationale\":\"Agreed.\",\"child_view\":\"Yes\",\"family_view\":"
+                      "\"Yes\",\"options_considered\":[\"Group\",\"One to one\"]}"),
+                  NULL, NULL),
+        TACNET_ECONSENT);
+    cr_assert_eq(
+        s_publish(sc,
+                  REQ("contact_logged", ",\"lawful_basis\":\"direct_care\"",
+                      "\"contact_logged\":{\"with\":\"mother\",\"method\":\"phone_call\"}"),
+                  NULL, NULL),
+        TACNET_ECONSENT, "social care gives no direct care");
     tn_client_destroy(&school);
     tn_client_destroy(&sc);
     tn_client_destroy(&camhs);

@@ -286,10 +286,10 @@ Test(header_rules, an_assessment_s_level_of_need_comes_from_its_body_unless_give
 
 Test(header_rules, a_consent_record_puts_its_scope_in_the_header)
 {
-    Tacnet__PublishRequest *req = s_req(REQ(
-        "consent_recorded", "",
-        "\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"routine\"],"
-        "\"agencies\":[\"camhs\",\"school\"],\"child_wishes\":\"Happy for school to know\"}"));
+    Tacnet__PublishRequest *req = s_req(
+        REQ("consent_recorded", "",
+            "\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"routine\"],"
+            "\"agencies\":[\"camhs\",\"school\"],\"child_wishes\":\"Happy for school to know\"}"));
     Tacnet__Header h = s_fill(req, NULL);
     cr_assert_eq(h.n_consent_scope, 1);
     cr_assert_eq(h.consent_scope[0], TACNET__SENSITIVITY__ROUTINE);
@@ -306,9 +306,8 @@ Test(header_rules, a_new_member_is_told_the_consent_in_force_per_agency)
     c.cover[TACNET__AGENCY__CAMHS] = ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE);
     c.cover[TACNET__AGENCY__SCHOOL] = ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE) |
                                       ROUTE_CLASS_BIT(TACNET__SENSITIVITY__SAFEGUARDING);
-    Tacnet__PublishRequest *req =
-        s_req(REQ("member_joined", ",\"subject_agency\":\"health_visiting\"",
-                  "\"member_joined\":{}"));
+    Tacnet__PublishRequest *req = s_req(
+        REQ("member_joined", ",\"subject_agency\":\"health_visiting\"", "\"member_joined\":{}"));
     Tacnet__Header h = s_fill(req, &c);
     header_rules_cover_t store;
     header_rules_cover_fill(&h, &c, &store);

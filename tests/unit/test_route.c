@@ -318,8 +318,7 @@ Test(route, basis_choice_is_the_narrowest_that_reaches_the_agencies_wanted)
     cr_assert_eq(route_basis_choose(&c, &h, BIT(SCHOOL), 1, roster), TACNET_ECONSENT,
                  "no basis shows the school health detail");
     s_header(&h, CAMHS, TACNET__EVENT_KIND__MEETING_REQUESTED, TACNET__SENSITIVITY__ROUTINE, 0);
-    cr_assert_eq(route_basis_choose(&c, &h, BIT(SCHOOL), 0, roster),
-                 TACNET__LAWFUL_BASIS__CONSENT);
+    cr_assert_eq(route_basis_choose(&c, &h, BIT(SCHOOL), 0, roster), TACNET__LAWFUL_BASIS__CONSENT);
     s_header(&h, SC, TACNET__EVENT_KIND__MEETING_REQUESTED, TACNET__SENSITIVITY__ROUTINE, 0);
     cr_assert_eq(route_basis_choose(&c, &h, 0, 0, roster), TACNET__LAWFUL_BASIS__CONSENT,
                  "social care gives no direct care");
