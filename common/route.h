@@ -24,9 +24,9 @@
 
 #define ROUTE_MAX_AGENCY 16
 #define ROUTE_CASE_BYTES 32
-/* Consent in force is kept for the agency values below this (the four agencies and the
- * partnership, every one a valid Agency); it fits the spare bytes of the stored case. */
-#define ROUTE_COVER_AGENCIES 6
+/* Consent in force is kept for the agency values below this (the four agencies: the partnership
+ * and the broker are never sent case events by consent); it fits the stored case's spare bytes. */
+#define ROUTE_COVER_AGENCIES 5
 /* Class bit in a cover byte: 1 << sensitivity (routine 2, health 4, safeguarding 8). */
 #define ROUTE_CLASS_BIT(s) ((uint8_t)(1u << (s)))
 #define ROUTE_CLASSES_ALL                            \

@@ -698,6 +698,9 @@ static void s_apply_plan(fold_t *f, const Tacnet__Header *h, const Tacnet__Body 
             if (s->consent)
                 tacnet__consent_recorded__free_unpacked(s->consent, NULL);
             s->consent = s_copy(b->consent_recorded);
+            /* Consents are scoped, so one does not replace another: keep every record. */
+            PUSH(s->consents, s->n_consents,
+                 (Tacnet__ConsentRecorded *)s_copy(b->consent_recorded));
         }
         break;
     default:

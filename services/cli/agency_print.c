@@ -328,37 +328,40 @@ static void s_plans(FILE *out, const Tacnet__CaseState *st, const char *withheld
     }
 }
 
-/* The consent as recorded: state, scope, who gave it and the child's wishes; when the record
- * itself was withheld from this agency, what the headers say of it, and that it was withheld. */
+/* One consent record: state, scope, who gave it, when, and the child's wishes. */
+static void s_consent_record(FILE *out, const Tacnet__ConsentRecorded *c)
+{
+    fprintf(out, "consent: %s for ", names_enum(&tacnet__consent_state__descriptor, (int)c->state));
+    for (size_t i = 0; i < c->n_scope; i++)
+        fprintf(out, "%s%s", i ? "," : "",
+                names_enum(&tacnet__sensitivity__descriptor, c->scope[i]));
+    fputs(c->n_scope ? " with " : "every class with ", out);
+    if (c->n_agencies)
+        s_agency_list(out, c->agencies, c->n_agencies);
+    else
+        fputs("every agency", out);
+    if (c->has_given_by)
+        fprintf(out, "; given by %s", names_enum(&tacnet__family_role__descriptor, c->given_by));
+    if (c->has_recorded_date) {
+        fputs("; recorded ", out);
+        s_date(out, c->recorded_date);
+    }
+    fputc('\n', out);
+    fprintf(out, "  child's wishes: %s\n", c->child_wishes ? c->child_wishes : "not recorded");
+}
+
+/* The consent as recorded, every record (consents are scoped: one does not replace another);
+ * when none reached this agency but the headers say one exists, that it is withheld; then the
+ * consent in force per agency. */
 static void s_consent(FILE *out, const Tacnet__CaseState *st)
 {
-    const Tacnet__ConsentRecorded *c = st->consent;
-    if (c) {
-        fprintf(out, "consent: %s", names_enum(&tacnet__consent_state__descriptor, (int)c->state));
-        fputs(" for ", out);
-        for (size_t i = 0; i < c->n_scope; i++)
-            fprintf(out, "%s%s", i ? "," : "",
-                    names_enum(&tacnet__sensitivity__descriptor, c->scope[i]));
-        fputs(c->n_scope ? " with " : "every class with ", out);
-        if (c->n_agencies)
-            s_agency_list(out, c->agencies, c->n_agencies);
-        else
-            fputs("every member", out);
-        if (c->has_given_by)
-            fprintf(out, "; given by %s",
-                    names_enum(&tacnet__family_role__descriptor, c->given_by));
-        if (c->has_recorded_date) {
-            fputs("; recorded ", out);
-            s_date(out, c->recorded_date);
-        }
-        fputc('\n', out);
-        fprintf(out, "  child's wishes: %s\n", c->child_wishes ? c->child_wishes : "not recorded");
-    } else if (st->has_consent_state) {
+    for (size_t i = 0; i < st->n_consents; i++)
+        s_consent_record(out, st->consents[i]);
+    if (!st->n_consents && st->has_consent_state)
         fprintf(out, "consent: %s (the record is withheld from this agency's view)\n",
                 names_enum(&tacnet__consent_state__descriptor, (int)st->consent_state));
-    } else {
+    else if (!st->n_consents)
         fputs("consent: none recorded\n", out);
-    }
     if (st->n_consent_cover == 0)
         return;
     fputs("  in force:", out);

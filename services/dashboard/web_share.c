@@ -88,40 +88,42 @@ static void s_in_force(dashboard_buf_t *b, const Tacnet__CaseState *st)
     dashboard_buf_puts(b, ".</p>");
 }
 
+/* One consent record: state, who gave it, when, its scope, and the child's wishes. */
+static void s_consent(dashboard_buf_t *b, const Tacnet__ConsentRecorded *c)
+{
+    dashboard_buf_printf(b, "<p>Consent <strong>%s</strong>",
+                         dashboard_web_enum(&tacnet__consent_state__descriptor, c->state));
+    if (c->has_given_by)
+        dashboard_buf_printf(b, " by %s",
+                             dashboard_web_enum(&tacnet__family_role__descriptor, c->given_by));
+    dashboard_buf_puts(b, " on ");
+    dashboard_web_date(b, c->recorded_date);
+    dashboard_buf_puts(b, ", covering ");
+    for (size_t s = 0; s < c->n_scope; s++)
+        dashboard_buf_printf(b, "%s%s", s ? ", " : "", names_sensitivity(c->scope[s]));
+    dashboard_buf_puts(b, c->n_scope ? " events with " : "every class of event with ");
+    for (size_t a = 0; a < c->n_agencies; a++)
+        dashboard_buf_printf(b, "%s%s", a ? ", " : "", dashboard_web_agency_title(c->agencies[a]));
+    dashboard_buf_printf(b, "%s.</p><p>The child's wishes: ", c->n_agencies ? "" : "every agency");
+    dashboard_web_text(b, c->child_wishes ? c->child_wishes : "not recorded");
+    dashboard_buf_printf(
+        b, " %s</p>",
+        c->has_child_competent && c->child_competent ? "(judged competent to consent)" : "");
+}
+
 void dashboard_web_consent_record(dashboard_buf_t *b, const Tacnet__CaseState *st)
 {
-    const Tacnet__ConsentRecorded *c = st ? st->consent : NULL;
-    if (c) {
-        dashboard_buf_printf(b, "<p>Consent <strong>%s</strong>",
-                             dashboard_web_enum(&tacnet__consent_state__descriptor, c->state));
-        if (c->has_given_by)
-            dashboard_buf_printf(b, " by %s",
-                                 dashboard_web_enum(&tacnet__family_role__descriptor, c->given_by));
-        dashboard_buf_puts(b, " on ");
-        dashboard_web_date(b, c->recorded_date);
-        dashboard_buf_puts(b, ", covering ");
-        for (size_t s = 0; s < c->n_scope; s++)
-            dashboard_buf_printf(b, "%s%s", s ? ", " : "", names_sensitivity(c->scope[s]));
-        dashboard_buf_puts(b, c->n_scope ? " events with " : "every class of event with ");
-        for (size_t a = 0; a < c->n_agencies; a++)
-            dashboard_buf_printf(b, "%s%s", a ? ", " : "",
-                                 dashboard_web_agency_title(c->agencies[a]));
-        dashboard_buf_printf(b,
-                             "%s.</p><p>The child's wishes: ", c->n_agencies ? "" : "every member");
-        dashboard_web_text(b, c->child_wishes ? c->child_wishes : "not recorded");
-        dashboard_buf_printf(
-            b, " %s</p>",
-            c->has_child_competent && c->child_competent ? "(judged competent to consent)" : "");
-    } else if (st && st->has_consent_state) {
+    for (size_t i = 0; st && i < st->n_consents; i++)
+        s_consent(b, st->consents[i]);
+    if (st && !st->n_consents && st->has_consent_state)
         dashboard_buf_printf(
             b,
             "<p>Consent <strong>%s</strong> is recorded on this case; the record "
             "itself (its scope and the child's wishes) is withheld from this "
             "agency's view.</p>",
             dashboard_web_enum(&tacnet__consent_state__descriptor, st->consent_state));
-    } else {
+    else if (!st || !st->n_consents)
         dashboard_buf_puts(b, "<p>No consent recorded on this case.</p>");
-    }
     if (st)
         s_in_force(b, st);
 }

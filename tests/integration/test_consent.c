@@ -301,6 +301,8 @@ Test(consent, daemons_route_by_scope_record_the_basis_and_keep_plans_side_by_sid
     cr_assert_eq(st->n_withheld, 1);
     cr_assert_eq(st->withheld[0], TACNET__SENSITIVITY__HEALTH);
     cr_assert(st->has_consent_state);
+    cr_assert_eq(st->n_consents, 2, "both consents, with their scopes, reach the school");
+    cr_assert_str_eq(st->consents[0]->child_wishes, "Wants help with sleep.");
     tn_client_reply_free(&r);
 
     /* Asking for what nothing allows is refused before anything is sent. */

@@ -514,3 +514,22 @@ Test(casestate, goal_progress_is_per_plan_from_its_owner_s_measures)
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+Test(casestate, scoped_consents_are_all_kept_with_the_child_s_wishes)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "school", "consent_recorded", 20261103, "\"consent\":\"given\"",
+         "{\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"routine\"],"
+         "\"child_wishes\":\"Wants help with sleep.\"}}");
+    s_ev(&t, 4, "social_care", "consent_recorded", 20261110, "\"consent\":\"given\"",
+         "{\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"health\"],"
+         "\"agencies\":[\"camhs\"],\"child_wishes\":\"Not the school.\"}}");
+    casestate_result_t r = s_fold(&t, 20261111, NULL);
+    cr_assert_eq(r.state->n_consents, 2, "a scoped consent does not replace another");
+    cr_assert_str_eq(r.state->consents[0]->child_wishes, "Wants help with sleep.");
+    cr_assert_eq(r.state->consents[1]->agencies[0], TACNET__AGENCY__CAMHS);
+    cr_assert_str_eq(r.state->consent->child_wishes, "Not the school.", "the latest");
+    casestate_result_clear(&r);
+    s_free(&t);
+}
