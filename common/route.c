@@ -55,8 +55,15 @@ int route_consent_covers(const route_case_t *c, uint32_t agency, uint32_t sensit
            (c->cover[agency] & ROUTE_CLASS_BIT(sensitivity)) != 0;
 }
 
+int route_consent_objected(const route_case_t *c, uint32_t agency, uint32_t sensitivity)
+{
+    return c && agency < ROUTE_COVER_AGENCIES && sensitivity < 4 &&
+           (c->cover[agency] & ROUTE_OBJECT_BIT(sensitivity)) != 0;
+}
+
 /* May agency A receive class K from SENDER on BASIS? Its no-consent list, the consent in force
- * for it, or the basis's own list (direct care only between agencies that give it). */
+ * for it, or the basis's own list (direct care only between agencies that give it, and not past
+ * the family's objection). */
 static int s_may_receive(const route_case_t *c, unsigned a, uint32_t sender, uint32_t k,
                          uint32_t basis, const roster_t *roster)
 {
@@ -65,7 +72,8 @@ static int s_may_receive(const route_case_t *c, unsigned a, uint32_t sender, uin
     if (basis == TACNET__LAWFUL_BASIS__LEGAL_DUTY)
         return roster_may_see_on(roster, a, k, basis);
     if (basis == TACNET__LAWFUL_BASIS__DIRECT_CARE)
-        return roster_gives_direct_care(roster, sender) && roster_may_see_on(roster, a, k, basis);
+        return roster_gives_direct_care(roster, sender) && !route_consent_objected(c, a, k) &&
+               roster_may_see_on(roster, a, k, basis);
     return 0;
 }
 
@@ -125,8 +133,11 @@ static void s_header_cover(const Tacnet__Header *h, uint8_t cover[ROUTE_COVER_AG
         if ((unsigned)cc->agency >= ROUTE_COVER_AGENCIES)
             continue;
         for (size_t j = 0; j < cc->n_classes; j++)
-            if ((unsigned)cc->classes[j] < 8)
+            if ((unsigned)cc->classes[j] < 4)
                 cover[cc->agency] |= ROUTE_CLASS_BIT(cc->classes[j]);
+        for (size_t j = 0; j < cc->n_objected; j++)
+            if ((unsigned)cc->objected[j] < 4)
+                cover[cc->agency] |= ROUTE_OBJECT_BIT(cc->objected[j]);
     }
 }
 
@@ -274,15 +285,19 @@ int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *
 }
 
 /* Fold a consent record into the consent in force: given widens it for the agencies and
- * classes in scope; refused or withdrawn narrows it for them. */
+ * classes in scope (and lifts an objection); refused or withdrawn narrows it for them and
+ * records the family's objection. */
 static void s_consent_apply(route_case_t *c, const Tacnet__Header *h)
 {
-    uint8_t classes = 0;
+    uint8_t classes = 0, objects = 0;
     for (size_t i = 0; i < h->n_consent_scope; i++)
-        if ((unsigned)h->consent_scope[i] < 8)
+        if ((unsigned)h->consent_scope[i] < 4)
             classes |= ROUTE_CLASS_BIT(h->consent_scope[i]);
     if (h->n_consent_scope == 0)
         classes = ROUTE_CLASSES_ALL;
+    for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING; k++)
+        if (classes & ROUTE_CLASS_BIT(k))
+            objects |= ROUTE_OBJECT_BIT(k);
     for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++) {
         int listed = h->n_consent_agencies == 0;
         for (size_t i = 0; i < h->n_consent_agencies; i++)
@@ -290,9 +305,9 @@ static void s_consent_apply(route_case_t *c, const Tacnet__Header *h)
         if (!listed)
             continue;
         if (h->consent == TACNET__CONSENT_STATE__GIVEN)
-            c->cover[a] |= classes;
+            c->cover[a] = (uint8_t)((c->cover[a] | classes) & ~objects);
         else
-            c->cover[a] &= (uint8_t)~classes;
+            c->cover[a] = (uint8_t)((c->cover[a] & ~classes) | objects);
     }
 }
 

@@ -7,7 +7,8 @@
  * which recipients it must name: exactly the sender plus every member whose role may see the
  * event's sensitivity class without consent, or under the consent in force for that agency and
  * class, or on the lawful basis the header names (a statutory duty, or direct care between the
- * agencies the policy names) (docs/DOMAIN.md, "Consent and sharing"). A consent record itself
+ * agencies the policy names, unless the family objected for that agency and class)
+ * (docs/DOMAIN.md, "Consent and sharing"). A consent record itself
  * goes to every member whose role may see its class with consent: the team must know what the
  * family agreed to, and withdrew. A safeguarding override lets every member see an event, and is
  * flagged so the broker can alert the lead professional. route_apply then folds the event into
@@ -27,8 +28,10 @@
 /* Consent in force is kept for the agency values below this (the four agencies: the partnership
  * and the broker are never sent case events by consent); it fits the stored case's spare bytes. */
 #define ROUTE_COVER_AGENCIES 5
-/* Class bit in a cover byte: 1 << sensitivity (routine 2, health 4, safeguarding 8). */
-#define ROUTE_CLASS_BIT(s) ((uint8_t)(1u << (s)))
+/* Class bit in a cover byte: 1 << sensitivity (routine 2, health 4, safeguarding 8) where
+ * consent covers it; the same shifted by 4 where the family refused or withdrew it. */
+#define ROUTE_CLASS_BIT(s)  ((uint8_t)(1u << (s)))
+#define ROUTE_OBJECT_BIT(s) ((uint8_t)(1u << ((s) + 4)))
 #define ROUTE_CLASSES_ALL                            \
     (ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE) | \
      ROUTE_CLASS_BIT(TACNET__SENSITIVITY__HEALTH) |  \
@@ -39,7 +42,7 @@ typedef struct route_case {
     uint8_t lead;                        /* lead professional's agency, 0 = none yet */
     uint8_t pending_lead;                /* hand-over offered to, 0 = none */
     uint8_t consent;                     /* Tacnet__ConsentState last recorded */
-    uint8_t cover[ROUTE_COVER_AGENCIES]; /* consent in force: class bits per agency */
+    uint8_t cover[ROUTE_COVER_AGENCIES]; /* consent in force and objections, per agency */
     uint8_t closed;                      /* 1 after CASE_CLOSED */
     uint8_t level[ROUTE_MAX_AGENCY];     /* latest level of need per agency, 0 = none */
 } route_case_t;
@@ -77,6 +80,11 @@ uint32_t route_reach(const route_case_t *c, uint32_t members, uint32_t sender, u
 
 /* Does the consent in force on C cover class SENSITIVITY for AGENCY? 1 or 0. */
 int route_consent_covers(const route_case_t *c, uint32_t agency, uint32_t sensitivity);
+
+/* Did the family refuse or withdraw consent for class SENSITIVITY and AGENCY on C (and not give
+ * it again since)? Direct care does not reach past an objection; a statutory duty or a
+ * safeguarding override does. 1 or 0. */
+int route_consent_objected(const route_case_t *c, uint32_t agency, uint32_t sensitivity);
 
 /* Fold accepted header H into case C (a new case starts zeroed). */
 void route_apply(route_case_t *c, const Tacnet__Header *h);

@@ -154,6 +154,9 @@ static int s_header_consent_enums(const Tacnet__Header *h)
         for (size_t j = 0; j < cc->n_classes; j++)
             if (!s_enum_known(&tacnet__sensitivity__descriptor, cc->classes[j]))
                 return TACNET_EENUM;
+        for (size_t j = 0; j < cc->n_objected; j++)
+            if (!s_enum_known(&tacnet__sensitivity__descriptor, cc->objected[j]))
+                return TACNET_EENUM;
     }
     return 0;
 }

@@ -768,9 +768,14 @@ static void s_consent_facts(const agency_t *self, const route_case_t *c, Tacnet_
         tacnet__consent_cover__init(cc);
         cc->agency = (Tacnet__Agency)a;
         cc->classes = xcalloc(3, sizeof(*cc->classes));
-        for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING; k++)
+        cc->objected = xcalloc(3, sizeof(*cc->objected));
+        for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING;
+             k++) {
             if (route_consent_covers(c, a, k))
                 cc->classes[cc->n_classes++] = (Tacnet__Sensitivity)k;
+            if (route_consent_objected(c, a, k))
+                cc->objected[cc->n_objected++] = (Tacnet__Sensitivity)k;
+        }
         s->consent_cover[s->n_consent_cover++] = cc;
     }
     s->withheld = xcalloc(3, sizeof(*s->withheld));

@@ -159,9 +159,14 @@ void header_rules_cover_fill(Tacnet__Header *h, const route_case_t *known,
         tacnet__consent_cover__init(cc);
         cc->agency = (Tacnet__Agency)a;
         cc->classes = store->classes[h->n_consent_cover];
-        for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING; k++)
+        cc->objected = store->objected[h->n_consent_cover];
+        for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING;
+             k++) {
             if (known->cover[a] & ROUTE_CLASS_BIT(k))
                 cc->classes[cc->n_classes++] = (Tacnet__Sensitivity)k;
+            if (known->cover[a] & ROUTE_OBJECT_BIT(k))
+                cc->objected[cc->n_objected++] = (Tacnet__Sensitivity)k;
+        }
         store->ptr[h->n_consent_cover++] = cc;
     }
 }

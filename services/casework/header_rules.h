@@ -58,10 +58,12 @@ typedef struct header_rules_cover {
     Tacnet__ConsentCover cover[ROUTE_COVER_AGENCIES];
     Tacnet__ConsentCover *ptr[ROUTE_COVER_AGENCIES];
     Tacnet__Sensitivity classes[ROUTE_COVER_AGENCIES][3];
+    Tacnet__Sensitivity objected[ROUTE_COVER_AGENCIES][3];
 } header_rules_cover_t;
 
 /* After header_rules_fill: on a referral or a join carrying the case's consent, set H's consent
- * cover to the consent in force in KNOWN (each agency it covers, with its classes), held in
+ * cover to the consent in force in KNOWN (each agency it covers or the family objected for, with
+ * its classes and objections), held in
  * STORE, which must outlive H. Any other header gets an empty cover. */
 void header_rules_cover_fill(Tacnet__Header *h, const route_case_t *known,
                              header_rules_cover_t *store);

@@ -371,6 +371,12 @@ static void s_consent(FILE *out, const Tacnet__CaseState *st)
         for (size_t j = 0; j < cc->n_classes; j++)
             fprintf(out, "%s%s", j ? "," : "",
                     names_enum(&tacnet__sensitivity__descriptor, cc->classes[j]));
+        for (size_t j = 0; j < cc->n_objected; j++)
+            fprintf(out, "%s%s",
+                    j               ? ","
+                    : cc->n_classes ? "; not "
+                                    : "not ",
+                    names_enum(&tacnet__sensitivity__descriptor, cc->objected[j]));
         fputc(')', out);
     }
     fputc('\n', out);

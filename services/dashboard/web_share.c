@@ -83,6 +83,12 @@ static void s_in_force(dashboard_buf_t *b, const Tacnet__CaseState *st)
         dashboard_buf_printf(b, "%s%s (", i ? "; " : "", dashboard_web_agency_title(cc->agency));
         for (size_t k = 0; k < cc->n_classes; k++)
             dashboard_buf_printf(b, "%s%s", k ? ", " : "", names_sensitivity(cc->classes[k]));
+        for (size_t k = 0; k < cc->n_objected; k++)
+            dashboard_buf_printf(b, "%s%s",
+                                 k               ? ", "
+                                 : cc->n_classes ? "; not "
+                                                 : "not ",
+                                 names_sensitivity(cc->objected[k]));
         dashboard_buf_puts(b, ")");
     }
     dashboard_buf_puts(b, ".</p>");

@@ -305,6 +305,23 @@ Test(consent, daemons_route_by_scope_record_the_basis_and_keep_plans_side_by_sid
     cr_assert_str_eq(st->consents[0]->child_wishes, "Wants help with sleep.");
     tn_client_reply_free(&r);
 
+    /* The family then refuses health sharing with health visiting: direct care stops there. */
+    uint8_t refusal[16];
+    s_ok(sc,
+         REQ("consent_recorded", "",
+             "\"consent_recorded\":{\"state\":\"refused\",\"scope\":[\"health\"],\"agencies\":"
+             "[\"health_visiting\"],\"given_by\":\"mother\"}"),
+         refusal, NULL);
+    h = s_wait_header(camhs, refusal, 10000);
+    cr_assert_not_null(h, "the refusal did not reach CAMHS");
+    tacnet__header__free_unpacked(h, NULL);
+    s_ok(camhs,
+         REQ("outcome_measure", "",
+             "\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[4],\"goal_ids\":[1],"
+             "\"measured_date\":\"2026-12-01\"}"),
+         NULL, &rcpt);
+    cr_assert_eq(rcpt, 1u << SC, "past the objection only social care (%#x)", rcpt);
+
     /* Asking for what nothing allows is refused before anything is sent. */
     cr_assert_eq(
         s_publish(camhs,

@@ -324,3 +324,22 @@ Test(header_rules, a_new_member_is_told_the_consent_in_force_per_agency)
     cr_assert_eq(h.n_consent_cover, 0, "a concern tells no one the consent");
     s_free(req);
 }
+
+Test(header_rules, a_new_member_is_told_the_family_s_objections_too)
+{
+    route_case_t c;
+    memset(&c, 0, sizeof(c));
+    c.consent = TACNET__CONSENT_STATE__REFUSED;
+    c.cover[TACNET__AGENCY__HEALTH_VISITING] = ROUTE_OBJECT_BIT(TACNET__SENSITIVITY__HEALTH);
+    Tacnet__PublishRequest *req =
+        s_req(REQ("member_joined", ",\"subject_agency\":\"camhs\"", "\"member_joined\":{}"));
+    Tacnet__Header h = s_fill(req, &c);
+    header_rules_cover_t store;
+    header_rules_cover_fill(&h, &c, &store);
+    cr_assert_eq(h.n_consent_cover, 1);
+    cr_assert_eq(h.consent_cover[0]->agency, TACNET__AGENCY__HEALTH_VISITING);
+    cr_assert_eq(h.consent_cover[0]->n_classes, 0);
+    cr_assert_eq(h.consent_cover[0]->n_objected, 1);
+    cr_assert_eq(h.consent_cover[0]->objected[0], TACNET__SENSITIVITY__HEALTH);
+    s_free(req);
+}

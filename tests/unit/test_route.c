@@ -387,3 +387,42 @@ Test(route, a_newcomer_is_told_the_consent_in_force_per_agency)
     cr_assert_eq(route_case_decode(buf, sizeof(buf), &back), 0);
     cr_assert_eq(back.cover[HV], ROUTE_CLASSES_ALL);
 }
+
+Test(route, direct_care_does_not_reach_past_the_family_s_objection)
+{
+    route_case_t c = s_routine_consent_case();
+    Tacnet__Header h;
+    route_verdict_t v;
+    /* The family refuses health sharing with health visiting. */
+    s_consent_header(&h, SC, TACNET__CONSENT_STATE__REFUSED,
+                     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__HEALTH), BIT(HV),
+                     BIT(SC) | BIT(SCHOOL) | BIT(CAMHS) | BIT(HV));
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0);
+    route_apply(&c, &h);
+    cr_assert(route_consent_objected(&c, HV, TACNET__SENSITIVITY__HEALTH));
+    cr_assert_not(route_consent_objected(&c, HV, TACNET__SENSITIVITY__ROUTINE));
+    cr_assert(route_consent_covers(&c, CAMHS, TACNET__SENSITIVITY__ROUTINE), "others untouched");
+    s_header(&h, CAMHS, TACNET__EVENT_KIND__CARE_PLAN, TACNET__SENSITIVITY__HEALTH,
+             BIT(CAMHS) | BIT(HV));
+    h.lawful_basis = TACNET__LAWFUL_BASIS__DIRECT_CARE;
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ECONSENT, "direct care respects it");
+    h.lawful_basis = TACNET__LAWFUL_BASIS__LEGAL_DUTY;
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ERECIPIENTS,
+                 "a statutory duty does not stop at it (social care must be named too)");
+    s_header(&h, CAMHS, TACNET__EVENT_KIND__CARE_PLAN, TACNET__SENSITIVITY__HEALTH, 0);
+    cr_assert_eq(route_basis_choose(&c, &h, 0, 0, roster), TACNET__LAWFUL_BASIS__CONSENT,
+                 "direct care is no longer chosen");
+    /* Consent given again lifts the objection, and the newcomer is told both. */
+    s_consent_header(&h, SC, TACNET__CONSENT_STATE__GIVEN,
+                     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__HEALTH), BIT(HV),
+                     BIT(SC) | BIT(SCHOOL) | BIT(CAMHS) | BIT(HV));
+    route_case_t again = c;
+    route_apply(&again, &h);
+    cr_assert_not(route_consent_objected(&again, HV, TACNET__SENSITIVITY__HEALTH));
+    cr_assert(route_consent_covers(&again, HV, TACNET__SENSITIVITY__HEALTH));
+    uint8_t buf[ROUTE_CASE_BYTES];
+    route_case_t back;
+    route_case_encode(&c, buf);
+    cr_assert_eq(route_case_decode(buf, sizeof(buf), &back), 0);
+    cr_assert(route_consent_objected(&back, HV, TACNET__SENSITIVITY__HEALTH), "stored");
+}
