@@ -444,7 +444,9 @@ static int s_basis(publish_t *p)
         p->h.lawful_basis = (Tacnet__LawfulBasis)b;
         return 0;
     }
-    uint32_t members = (c ? c->members : 0) | want;
+    uint32_t members = c ? c->members : 0;
+    if (p->h.has_subject_agency && (unsigned)p->h.subject_agency < ROUTE_MAX_AGENCY)
+        members |= 1u << p->h.subject_agency; /* a referral's or a join's newcomer */
     uint32_t reach =
         route_reach(c, members, p->h.sender, p->h.sensitivity, p->h.lawful_basis, p->self->roster);
     if (p->h.lawful_basis != TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE && (want & ~reach)) {
