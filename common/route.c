@@ -207,6 +207,34 @@ static int s_newcomer_consent(const route_case_t *c, const Tacnet__Header *h, in
     return 0;
 }
 
+/* The case as H's routing sees it. Team facts (a consent record, who joins, leaves or leads)
+ * reach every member whose role may see their class with consent, whatever the consent covers:
+ * the team must know what the family agreed to and withdrew, and who is in it, to share by the
+ * same rules. A referral recording consent shares as consent for everything. */
+static void s_effective(const route_case_t *c, const Tacnet__Header *h, int referral_consent,
+                        route_case_t *eff)
+{
+    memset(eff, 0, sizeof(*eff));
+    if (c)
+        *eff = *c;
+    if (s_team_fact(h->kind) || referral_consent)
+        for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++)
+            eff->cover[a] = ROUTE_CLASSES_ALL;
+}
+
+int route_may_receive(const route_case_t *c, const Tacnet__Header *h, uint32_t agency,
+                      const roster_t *roster)
+{
+    if (agency == 0 || agency >= ROUTE_MAX_AGENCY || agency == TACNET__AGENCY__BROKER)
+        return 0;
+    if (h->lawful_basis == TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE)
+        return 1;
+    route_case_t eff;
+    s_effective(c, h, 0, &eff);
+    return (route_reach(&eff, BIT(agency), h->sender, h->sensitivity, h->lawful_basis, roster) &
+            BIT(agency)) != 0;
+}
+
 /* Who the event must go to (with *V's flags), or a refusal. */
 static int s_required(const route_case_t *c, const Tacnet__Header *h, const roster_t *roster,
                       int referral_consent, route_verdict_t *v)
@@ -224,15 +252,8 @@ static int s_required(const route_case_t *c, const Tacnet__Header *h, const rost
         v->why = "the sharing policy names no direct care for the sender";
         return TACNET_ECONSENT;
     }
-    /* Team facts (a consent record, who joins, leaves or leads) reach every member whose role
-     * may see their class with consent, whatever the consent covers: the team must know what
-     * the family agreed to and withdrew, and who is in it, to share by the same rules. */
     route_case_t eff;
-    memset(&eff, 0, sizeof(eff));
-    if (c)
-        eff = *c;
-    if (s_team_fact(h->kind) || referral_consent)
-        memset(eff.cover + 1, ROUTE_CLASSES_ALL, ROUTE_COVER_AGENCIES - 1);
+    s_effective(c, h, referral_consent, &eff);
     v->required = route_reach(&eff, members, h->sender, h->sensitivity, h->lawful_basis, roster);
     /* The agency a referral is addressed to, or a joining member, must receive it: a policy
      * that withholds it from them is a refusal, not a silent drop. */

@@ -78,6 +78,13 @@ int route_basis_choose(const route_case_t *c, const Tacnet__Header *h, uint32_t 
 uint32_t route_reach(const route_case_t *c, uint32_t members, uint32_t sender, uint32_t sensitivity,
                      uint32_t basis, const roster_t *roster);
 
+/* May AGENCY receive the event with header H on case C as it stands now (its class, its
+ * recorded lawful basis, the consent in force and objections, team facts reaching the whole
+ * team; a safeguarding override reaches everyone)? 1 or 0. For judging an earlier event for a
+ * member who joined later, by the same rule as a publish today. */
+int route_may_receive(const route_case_t *c, const Tacnet__Header *h, uint32_t agency,
+                      const roster_t *roster);
+
 /* Does the consent in force on C cover class SENSITIVITY for AGENCY? 1 or 0. */
 int route_consent_covers(const route_case_t *c, uint32_t agency, uint32_t sensitivity);
 

@@ -426,3 +426,21 @@ Test(route, direct_care_does_not_reach_past_the_family_s_objection)
     cr_assert_eq(route_case_decode(buf, sizeof(buf), &back), 0);
     cr_assert(route_consent_objected(&back, HV, TACNET__SENSITIVITY__HEALTH), "stored");
 }
+
+Test(route, an_earlier_event_is_judged_for_a_later_member_by_today_s_rule)
+{
+    route_case_t c = s_routine_consent_case();
+    Tacnet__Header h;
+    s_header(&h, CAMHS, TACNET__EVENT_KIND__CARE_PLAN, TACNET__SENSITIVITY__HEALTH, BIT(CAMHS));
+    cr_assert_not(route_may_receive(&c, &h, HV, roster), "consent does not cover HV's health");
+    h.lawful_basis = TACNET__LAWFUL_BASIS__DIRECT_CARE;
+    cr_assert(route_may_receive(&c, &h, HV, roster), "the basis recorded on the event does");
+    cr_assert_not(route_may_receive(&c, &h, SCHOOL, roster), "never the school");
+    s_header(&h, SCHOOL, TACNET__EVENT_KIND__CONCERN, TACNET__SENSITIVITY__ROUTINE, BIT(SCHOOL));
+    cr_assert_not(route_may_receive(&c, &h, HV, roster), "HV is outside the routine consent");
+    cr_assert(route_may_receive(&c, &h, CAMHS, roster));
+    s_consent_header(&h, SCHOOL, TACNET__CONSENT_STATE__GIVEN,
+                     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE), BIT(CAMHS), BIT(SCHOOL));
+    cr_assert(route_may_receive(&c, &h, HV, roster), "a consent record is a team fact");
+    cr_assert_not(route_may_receive(&c, &h, TACNET__AGENCY__BROKER, roster));
+}
