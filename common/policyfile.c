@@ -17,6 +17,7 @@ typedef struct {
     char *why;
     size_t whylen;
     int failed;
+    uint32_t legal_duty_listed; /* bit per agency section with a legal_duty key */
 } parse_ctx_t;
 
 /* Debian's inih passes no line number to handlers, so reasons name the section and key. */
@@ -145,6 +146,13 @@ static int s_on_sharing(void *user, const char *section, const char *key, const 
     } else if (strcmp(key, "without_consent") == 0) {
         free(rule->without_consent);
         rc = s_classes(value, &rule->without_consent, &rule->n_without_consent, bad, sizeof(bad));
+    } else if (strcmp(key, "legal_duty") == 0) {
+        free(rule->legal_duty);
+        rc = s_classes(value, &rule->legal_duty, &rule->n_legal_duty, bad, sizeof(bad));
+        p->legal_duty_listed |= 1u << a;
+    } else if (strcmp(key, "direct_care") == 0) {
+        free(rule->direct_care);
+        rc = s_classes(value, &rule->direct_care, &rule->n_direct_care, bad, sizeof(bad));
     } else {
         return s_fail(p, section, key, "unknown key");
     }
@@ -240,6 +248,22 @@ static int s_parse(const char *name, const char *text, ini_handler fn, parse_ctx
     return 0;
 }
 
+/* A section without a legal_duty key shares under a statutory duty what it shares with consent
+ * (the rule before the key existed), so an older sharing.conf keeps its meaning. */
+static void s_legal_duty_default(Tacnet__SharingPolicy *sp, uint32_t listed)
+{
+    for (size_t i = 0; i < sp->n_rules; i++) {
+        Tacnet__SharingRule *rule = sp->rules[i];
+        if (listed & (1u << rule->agency))
+            continue;
+        free(rule->legal_duty);
+        rule->n_legal_duty = rule->n_with_consent;
+        rule->legal_duty = xcalloc(rule->n_with_consent + 1, sizeof(*rule->legal_duty));
+        memcpy(rule->legal_duty, rule->with_consent,
+               rule->n_with_consent * sizeof(*rule->legal_duty));
+    }
+}
+
 /* Both files, then the check that needs all of escalation.conf: every stage has an audience. */
 static int s_parse_both(const char *sharing_name, const char *sharing, const char *escalation_name,
                         const char *escalation, Tacnet__Roster *r, char *why, size_t whylen)
@@ -250,6 +274,8 @@ static int s_parse_both(const char *sharing_name, const char *sharing, const cha
     tacnet__escalation_policy__init(r->escalation);
     parse_ctx_t p = { .r = r, .why = why, .whylen = whylen };
     int rc = s_parse(sharing_name, sharing, s_on_sharing, &p);
+    if (rc == 0)
+        s_legal_duty_default(r->sharing, p.legal_duty_listed);
     if (rc == 0)
         rc = s_parse(escalation_name, escalation, s_on_escalation, &p);
     if (rc != 0)
@@ -286,6 +312,8 @@ void policyfile_free(Tacnet__Roster *r)
         for (size_t i = 0; i < r->sharing->n_rules; i++) {
             free(r->sharing->rules[i]->with_consent);
             free(r->sharing->rules[i]->without_consent);
+            free(r->sharing->rules[i]->legal_duty);
+            free(r->sharing->rules[i]->direct_care);
             free(r->sharing->rules[i]);
         }
         free(r->sharing->rules);

@@ -8,7 +8,9 @@
  * sharing.conf: a [policy] section (version, expiry_hours, expiry_seconds, and area_codes: the
  * partnership's case-reference prefixes, comma-separated, e.g. "LA7, LA9") and one section per
  * agency with with_consent / without_consent lists of sensitivity classes (routine, health,
- * safeguarding). escalation.conf: an [escalation] section (level_gap, non_response_hours,
+ * safeguarding), and the lists received on another lawful basis: legal_duty (absent: the same
+ * as with_consent) and direct_care (absent: none; the agencies with a list are the ones that
+ * give direct care, and only they share on that basis). escalation.conf: an [escalation] section (level_gap, non_response_hours,
  * non_response_seconds) and [stage1]..[stage4], each with an audience role and working_days,
  * urgent_hours or seconds. Every stage 1-4 must be present with an audience. Unknown sections
  * and keys, and values that are not whole numbers in range, are refused.

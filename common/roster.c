@@ -79,7 +79,9 @@ static int s_sharing_check(const Tacnet__Roster *r)
         const Tacnet__SharingRule *rule = r->sharing->rules[i];
         if (!s_enum_known(&tacnet__agency__descriptor, rule->agency) ||
             !s_sensitivities_ok(rule->with_consent, rule->n_with_consent) ||
-            !s_sensitivities_ok(rule->without_consent, rule->n_without_consent))
+            !s_sensitivities_ok(rule->without_consent, rule->n_without_consent) ||
+            !s_sensitivities_ok(rule->legal_duty, rule->n_legal_duty) ||
+            !s_sensitivities_ok(rule->direct_care, rule->n_direct_care))
             return TACNET_EBADMSG;
         for (size_t j = i + 1; j < r->sharing->n_rules; j++)
             if (r->sharing->rules[j]->agency == rule->agency)
@@ -297,6 +299,33 @@ int roster_may_see(const roster_t *self, uint32_t agency, uint32_t sensitivity, 
         return consent_given && s_listed(rule->with_consent, rule->n_with_consent, sensitivity);
     }
     return 0;
+}
+
+static const Tacnet__SharingRule *s_rule(const roster_t *self, uint32_t agency)
+{
+    const Tacnet__SharingPolicy *policy = self->msg->sharing;
+    for (size_t i = 0; policy && i < policy->n_rules; i++)
+        if ((uint32_t)policy->rules[i]->agency == agency)
+            return policy->rules[i];
+    return NULL;
+}
+
+int roster_may_see_on(const roster_t *self, uint32_t agency, uint32_t sensitivity, uint32_t basis)
+{
+    const Tacnet__SharingRule *rule = s_rule(self, agency);
+    if (!rule || sensitivity == TACNET__SENSITIVITY__SENSITIVITY_UNKNOWN)
+        return 0;
+    if (basis == TACNET__LAWFUL_BASIS__LEGAL_DUTY)
+        return s_listed(rule->legal_duty, rule->n_legal_duty, sensitivity);
+    if (basis == TACNET__LAWFUL_BASIS__DIRECT_CARE)
+        return s_listed(rule->direct_care, rule->n_direct_care, sensitivity);
+    return 0;
+}
+
+int roster_gives_direct_care(const roster_t *self, uint32_t agency)
+{
+    const Tacnet__SharingRule *rule = s_rule(self, agency);
+    return rule && rule->n_direct_care > 0;
 }
 
 int roster_sign(const Tacnet__Roster *roster, const seal_keys_t *root, uint8_t **out,

@@ -68,6 +68,14 @@ int roster_may_see(const roster_t *self, uint32_t agency, uint32_t sensitivity, 
  * is policy_case_ref_check's. */
 int roster_case_prefix_check(const roster_t *self, const uint8_t *ref, size_t len);
 
+/* May AGENCY receive an event of class SENSITIVITY shared on lawful BASIS (LEGAL_DUTY: the
+ * rule's legal_duty list; DIRECT_CARE: its direct_care list; any other basis: 0)? 1 or 0. */
+int roster_may_see_on(const roster_t *self, uint32_t agency, uint32_t sensitivity, uint32_t basis);
+
+/* Does the policy name AGENCY as giving direct care (a non-empty direct_care list)? Only such
+ * an agency shares on that basis. 1 or 0. */
+int roster_gives_direct_care(const roster_t *self, uint32_t agency);
+
 /* Pack ROSTER and sign it with ROOT's Ed25519 key (ROOT->sign_sk) over "TACNET-ROSTER/1" ||
  * packed roster, giving a packed SignedRoster in *OUT (malloc'd, caller frees). Used by `tacnet
  * provision` and tests. Returns 0 or TACNET_EINVAL (a NULL argument, no sign_sk). */

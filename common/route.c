@@ -29,6 +29,14 @@ static int s_is_broker_kind(Tacnet__EventKind k)
     return k >= TACNET__EVENT_KIND__ESCALATION_NOTICE;
 }
 
+/* Facts about the team itself: its consent, who joins, leaves or leads. */
+static int s_team_fact(Tacnet__EventKind k)
+{
+    return k == TACNET__EVENT_KIND__CONSENT_RECORDED || k == TACNET__EVENT_KIND__MEMBER_JOINED ||
+           k == TACNET__EVENT_KIND__MEMBER_LEFT || k == TACNET__EVENT_KIND__LEAD_HANDOVER ||
+           k == TACNET__EVENT_KIND__LEAD_ACCEPTED;
+}
+
 /* The agencies that are members once H is applied: a referral brings in the agency referred
  * to, a join brings in its subject. They must receive the event that brought them in. */
 static uint32_t s_members_after(const route_case_t *c, const Tacnet__Header *h)
@@ -39,6 +47,222 @@ static uint32_t s_members_after(const route_case_t *c, const Tacnet__Header *h)
         (h->kind == TACNET__EVENT_KIND__REFERRAL || h->kind == TACNET__EVENT_KIND__MEMBER_JOINED))
         m |= BIT(h->subject_agency);
     return m;
+}
+
+int route_consent_covers(const route_case_t *c, uint32_t agency, uint32_t sensitivity)
+{
+    return c && agency < ROUTE_COVER_AGENCIES && sensitivity < 8 &&
+           (c->cover[agency] & ROUTE_CLASS_BIT(sensitivity)) != 0;
+}
+
+int route_consent_objected(const route_case_t *c, uint32_t agency, uint32_t sensitivity)
+{
+    return c && agency < ROUTE_COVER_AGENCIES && sensitivity < 4 &&
+           (c->cover[agency] & ROUTE_OBJECT_BIT(sensitivity)) != 0;
+}
+
+/* May agency A receive class K from SENDER on BASIS? Its no-consent list, the consent in force
+ * for it, or the basis's own list (direct care only between agencies that give it, and not past
+ * the family's objection). */
+static int s_may_receive(const route_case_t *c, unsigned a, uint32_t sender, uint32_t k,
+                         uint32_t basis, const roster_t *roster)
+{
+    if (roster_may_see(roster, a, k, route_consent_covers(c, a, k)))
+        return 1;
+    if (basis == TACNET__LAWFUL_BASIS__LEGAL_DUTY)
+        return roster_may_see_on(roster, a, k, basis);
+    if (basis == TACNET__LAWFUL_BASIS__DIRECT_CARE)
+        return roster_gives_direct_care(roster, sender) && !route_consent_objected(c, a, k) &&
+               roster_may_see_on(roster, a, k, basis);
+    return 0;
+}
+
+uint32_t route_reach(const route_case_t *c, uint32_t members, uint32_t sender, uint32_t sensitivity,
+                     uint32_t basis, const roster_t *roster)
+{
+    uint32_t m = sender < ROUTE_MAX_AGENCY ? BIT(sender) : 0;
+    for (unsigned a = 1; a < ROUTE_MAX_AGENCY; a++)
+        if ((members & BIT(a)) && s_may_receive(c, a, sender, sensitivity, basis, roster))
+            m |= BIT(a);
+    return m;
+}
+
+int route_basis_choose(const route_case_t *c, const Tacnet__Header *h, uint32_t want,
+                       int legal_duty_ok, const roster_t *roster)
+{
+    /* Team facts go to the team whatever the consent covers, and a referral made with consent
+     * records it: consent is their basis. */
+    if (s_team_fact(h->kind) || (h->kind == TACNET__EVENT_KIND__REFERRAL && h->has_consent &&
+                                 h->consent == TACNET__CONSENT_STATE__GIVEN &&
+                                 (!c || c->consent == TACNET__CONSENT_STATE__CONSENT_UNKNOWN)))
+        return TACNET__LAWFUL_BASIS__CONSENT;
+    uint32_t members = s_members_after(c, h), k = h->sensitivity, from = h->sender;
+    int widest = want == 0;
+    if (h->kind == TACNET__EVENT_KIND__REFERRAL || h->kind == TACNET__EVENT_KIND__MEMBER_JOINED)
+        want |= BIT(h->subject_agency); /* the newcomer must receive what brings it in */
+    uint32_t consent = route_reach(c, members, from, k, TACNET__LAWFUL_BASIS__CONSENT, roster);
+    uint32_t care =
+        roster_gives_direct_care(roster, from)
+            ? route_reach(c, members, from, k, TACNET__LAWFUL_BASIS__DIRECT_CARE, roster)
+            : 0;
+    uint32_t duty = route_reach(c, members, from, k, TACNET__LAWFUL_BASIS__LEGAL_DUTY, roster);
+    if (widest && (care & ~consent) && (want & ~care) == 0)
+        return TACNET__LAWFUL_BASIS__DIRECT_CARE;
+    if ((want & ~consent) == 0)
+        return TACNET__LAWFUL_BASIS__CONSENT;
+    if (care && (want & ~care) == 0)
+        return TACNET__LAWFUL_BASIS__DIRECT_CARE;
+    if (legal_duty_ok && (want & ~duty) == 0)
+        return TACNET__LAWFUL_BASIS__LEGAL_DUTY;
+    return TACNET_ECONSENT;
+}
+
+/* The consent in force a REFERRAL or MEMBER_JOINED header tells its newcomer: its cover list,
+ * or, without one, everything when the consent is given (a referral made with the family's
+ * consent, or a sender from before consent had a scope) and nothing otherwise. */
+static void s_header_cover(const Tacnet__Header *h, uint8_t cover[ROUTE_COVER_AGENCIES])
+{
+    memset(cover, 0, ROUTE_COVER_AGENCIES);
+    if (h->n_consent_cover == 0) {
+        if (h->consent == TACNET__CONSENT_STATE__GIVEN)
+            memset(cover + 1, ROUTE_CLASSES_ALL, ROUTE_COVER_AGENCIES - 1);
+        return;
+    }
+    for (size_t i = 0; i < h->n_consent_cover; i++) {
+        const Tacnet__ConsentCover *cc = h->consent_cover[i];
+        if ((unsigned)cc->agency >= ROUTE_COVER_AGENCIES)
+            continue;
+        for (size_t j = 0; j < cc->n_classes; j++)
+            if ((unsigned)cc->classes[j] < 4)
+                cover[cc->agency] |= ROUTE_CLASS_BIT(cc->classes[j]);
+        for (size_t j = 0; j < cc->n_objected; j++)
+            if ((unsigned)cc->objected[j] < 4)
+                cover[cc->agency] |= ROUTE_OBJECT_BIT(cc->objected[j]);
+    }
+}
+
+/* The consent fields a header may carry for its kind: a scope on a consent record only, a cover
+ * list on a referral or a join only, and the state on those three. */
+static int s_consent_fields(const Tacnet__Header *h)
+{
+    int record = h->kind == TACNET__EVENT_KIND__CONSENT_RECORDED;
+    int newcomer =
+        h->kind == TACNET__EVENT_KIND__REFERRAL || h->kind == TACNET__EVENT_KIND__MEMBER_JOINED;
+    if (record && (!h->has_consent || h->consent == TACNET__CONSENT_STATE__CONSENT_UNKNOWN))
+        return TACNET_EFIELD;
+    if ((h->n_consent_scope || h->n_consent_agencies) && !record)
+        return TACNET_EFIELD;
+    if (h->n_consent_cover && !(newcomer && h->has_consent))
+        return TACNET_EFIELD;
+    if (h->has_consent && !record && !newcomer)
+        return TACNET_EFIELD;
+    return 0;
+}
+
+/* Which kinds need which header fields, and the consent fields by kind. */
+static int s_fields(const Tacnet__Header *h)
+{
+    switch (h->kind) {
+    case TACNET__EVENT_KIND__REFERRAL:
+    case TACNET__EVENT_KIND__MEMBER_JOINED:
+    case TACNET__EVENT_KIND__MEMBER_LEFT:
+    case TACNET__EVENT_KIND__LEAD_HANDOVER:
+        if (!h->has_subject_agency || h->subject_agency == TACNET__AGENCY__AGENCY_UNKNOWN ||
+            (unsigned)h->subject_agency >= ROUTE_MAX_AGENCY ||
+            h->subject_agency == TACNET__AGENCY__BROKER)
+            return TACNET_EFIELD;
+        break;
+    case TACNET__EVENT_KIND__ASSESSMENT:
+        if (!h->has_level_of_need)
+            return TACNET_EFIELD;
+        break;
+    default:
+        break;
+    }
+    return s_consent_fields(h);
+}
+
+/* A referral or a join tells the new member the consent in force, so its own view can apply the
+ * sharing policy; it must match what the case holds, except that a referral made with the
+ * family's consent, on a case with none recorded yet, records it (consent to refer is consent to
+ * share with the team): *REFERRAL_CONSENT says so. */
+static int s_newcomer_consent(const route_case_t *c, const Tacnet__Header *h, int *referral_consent,
+                              route_verdict_t *v)
+{
+    *referral_consent = 0;
+    if (!h->has_consent || h->kind == TACNET__EVENT_KIND__CONSENT_RECORDED)
+        return 0;
+    uint8_t known = c ? c->consent : TACNET__CONSENT_STATE__CONSENT_UNKNOWN;
+    if (h->kind == TACNET__EVENT_KIND__REFERRAL && h->consent == TACNET__CONSENT_STATE__GIVEN &&
+        known == TACNET__CONSENT_STATE__CONSENT_UNKNOWN) {
+        *referral_consent = 1;
+        return 0;
+    }
+    uint8_t told[ROUTE_COVER_AGENCIES];
+    s_header_cover(h, told);
+    if (h->consent != known || !c || memcmp(told + 1, c->cover + 1, ROUTE_COVER_AGENCIES - 1)) {
+        v->why = "the consent a newcomer is told differs from the consent in force on the case";
+        return TACNET_ECONSENT;
+    }
+    return 0;
+}
+
+/* The case as H's routing sees it. Team facts (a consent record, who joins, leaves or leads)
+ * reach every member whose role may see their class with consent, whatever the consent covers:
+ * the team must know what the family agreed to and withdrew, and who is in it, to share by the
+ * same rules. A referral recording consent shares as consent for everything. */
+static void s_effective(const route_case_t *c, const Tacnet__Header *h, int referral_consent,
+                        route_case_t *eff)
+{
+    memset(eff, 0, sizeof(*eff));
+    if (c)
+        *eff = *c;
+    if (s_team_fact(h->kind) || referral_consent)
+        for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++)
+            eff->cover[a] = ROUTE_CLASSES_ALL;
+}
+
+int route_may_receive(const route_case_t *c, const Tacnet__Header *h, uint32_t agency,
+                      const roster_t *roster)
+{
+    if (agency == 0 || agency >= ROUTE_MAX_AGENCY || agency == TACNET__AGENCY__BROKER)
+        return 0;
+    if (h->lawful_basis == TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE)
+        return 1;
+    route_case_t eff;
+    s_effective(c, h, 0, &eff);
+    return (route_reach(&eff, BIT(agency), h->sender, h->sensitivity, h->lawful_basis, roster) &
+            BIT(agency)) != 0;
+}
+
+/* Who the event must go to (with *V's flags), or a refusal. */
+static int s_required(const route_case_t *c, const Tacnet__Header *h, const roster_t *roster,
+                      int referral_consent, route_verdict_t *v)
+{
+    uint32_t members = s_members_after(c, h);
+    if (h->lawful_basis == TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE) {
+        if (!h->has_override_reason || h->override_reason == TACNET__OVERRIDE_REASON__OVERRIDE_NONE)
+            return TACNET_EOVERRIDE;
+        v->required = members;
+        v->override_used = 1;
+        return 0;
+    }
+    if (h->lawful_basis == TACNET__LAWFUL_BASIS__DIRECT_CARE &&
+        !roster_gives_direct_care(roster, h->sender)) {
+        v->why = "the sharing policy names no direct care for the sender";
+        return TACNET_ECONSENT;
+    }
+    route_case_t eff;
+    s_effective(c, h, referral_consent, &eff);
+    v->required = route_reach(&eff, members, h->sender, h->sensitivity, h->lawful_basis, roster);
+    /* The agency a referral is addressed to, or a joining member, must receive it: a policy
+     * that withholds it from them is a refusal, not a silent drop. */
+    if ((h->kind == TACNET__EVENT_KIND__REFERRAL || h->kind == TACNET__EVENT_KIND__MEMBER_JOINED) &&
+        !(v->required & BIT(h->subject_agency))) {
+        v->why = "the agency brought in may not receive this class on this lawful basis";
+        return TACNET_ECONSENT;
+    }
+    return 0;
 }
 
 int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *roster,
@@ -55,76 +279,57 @@ int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *
     }
     if (c && c->closed)
         return TACNET_ECLOSED;
-
-    switch (h->kind) {
-    case TACNET__EVENT_KIND__REFERRAL:
-    case TACNET__EVENT_KIND__MEMBER_JOINED:
-    case TACNET__EVENT_KIND__MEMBER_LEFT:
-    case TACNET__EVENT_KIND__LEAD_HANDOVER:
-        if (!h->has_subject_agency || h->subject_agency == TACNET__AGENCY__AGENCY_UNKNOWN ||
-            (unsigned)h->subject_agency >= ROUTE_MAX_AGENCY ||
-            h->subject_agency == TACNET__AGENCY__BROKER)
-            return TACNET_EFIELD;
-        break;
-    case TACNET__EVENT_KIND__ASSESSMENT:
-        if (!h->has_level_of_need)
-            return TACNET_EFIELD;
-        break;
-    case TACNET__EVENT_KIND__CONSENT_RECORDED:
-        if (!h->has_consent || h->consent == TACNET__CONSENT_STATE__CONSENT_UNKNOWN)
-            return TACNET_EFIELD;
-        break;
-    default:
-        break;
-    }
-    /* A referral or a join tells the new member the consent already recorded, so its own view
-     * can apply the sharing policy; it must match what the case holds. */
-    if (h->has_consent && h->kind != TACNET__EVENT_KIND__CONSENT_RECORDED &&
-        (h->kind != TACNET__EVENT_KIND__REFERRAL && h->kind != TACNET__EVENT_KIND__MEMBER_JOINED))
-        return TACNET_EFIELD;
-    uint8_t known = c ? c->consent : TACNET__CONSENT_STATE__CONSENT_UNKNOWN;
-    /* ... except that a referral made with the family's consent, on a case with none recorded
-     * yet, records it (consent to refer is consent to share with the team). */
-    int referral_consent = h->kind == TACNET__EVENT_KIND__REFERRAL && h->has_consent &&
-                           h->consent == TACNET__CONSENT_STATE__GIVEN &&
-                           known == TACNET__CONSENT_STATE__CONSENT_UNKNOWN;
-    if (h->has_consent && h->kind != TACNET__EVENT_KIND__CONSENT_RECORDED && h->consent != known &&
-        !referral_consent)
-        return TACNET_ECONSENT;
+    int rc = s_fields(h);
+    int referral_consent = 0;
+    if (rc == 0)
+        rc = s_newcomer_consent(c, h, &referral_consent, v);
+    if (rc != 0)
+        return rc;
     if ((h->kind == TACNET__EVENT_KIND__MEMBER_LEFT ||
          h->kind == TACNET__EVENT_KIND__LEAD_HANDOVER) &&
         !(c && (c->members & BIT(h->subject_agency))))
         return TACNET_ENOTMEMBER;
     if (h->kind == TACNET__EVENT_KIND__LEAD_ACCEPTED && !(c && c->pending_lead == h->sender))
         return TACNET_EKIND;
-
-    uint32_t members = s_members_after(c, h);
-    uint32_t required = BIT(h->sender);
-    if (h->lawful_basis == TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE) {
-        if (!h->has_override_reason || h->override_reason == TACNET__OVERRIDE_REASON__OVERRIDE_NONE)
-            return TACNET_EOVERRIDE;
-        required = members;
-        v->override_used = 1;
-    } else {
-        /* Consent, or a legal duty to share, opens the "with consent" column of the policy. */
-        int consent = (c && c->consent == TACNET__CONSENT_STATE__GIVEN) ||
-                      h->lawful_basis == TACNET__LAWFUL_BASIS__LEGAL_DUTY ||
-                      ((h->kind == TACNET__EVENT_KIND__CONSENT_RECORDED || referral_consent) &&
-                       h->consent == TACNET__CONSENT_STATE__GIVEN);
-        for (unsigned a = 1; a < ROUTE_MAX_AGENCY; a++)
-            if ((members & BIT(a)) && roster_may_see(roster, a, h->sensitivity, consent))
-                required |= BIT(a);
-        /* The agency a referral is addressed to, or a joining member, must receive it: a
-         * policy that withholds it from them is a refusal, not a silent drop. */
-        if ((h->kind == TACNET__EVENT_KIND__REFERRAL ||
-             h->kind == TACNET__EVENT_KIND__MEMBER_JOINED) &&
-            !(required & BIT(h->subject_agency)))
-            return TACNET_ECONSENT;
+    if ((rc = s_required(c, h, roster, referral_consent, v)) != 0)
+        return rc;
+    uint32_t named = route_recipient_mask(h);
+    /* A member named beyond what consent and the lawful basis allow is a consent refusal, so the
+     * sender learns why; a missing member, or a stranger, is a wrong recipient list. */
+    if (named & ~v->required & s_members_after(c, h)) {
+        v->why = "a recipient is outside the consent in force and the event's lawful basis";
+        return TACNET_ECONSENT;
     }
-    v->required = required;
-    if (route_recipient_mask(h) != required)
+    if (named != v->required)
         return TACNET_ERECIPIENTS;
     return 0;
+}
+
+/* Fold a consent record into the consent in force: given widens it for the agencies and
+ * classes in scope (and lifts an objection); refused or withdrawn narrows it for them and
+ * records the family's objection. */
+static void s_consent_apply(route_case_t *c, const Tacnet__Header *h)
+{
+    uint8_t classes = 0, objects = 0;
+    for (size_t i = 0; i < h->n_consent_scope; i++)
+        if ((unsigned)h->consent_scope[i] < 4)
+            classes |= ROUTE_CLASS_BIT(h->consent_scope[i]);
+    if (h->n_consent_scope == 0)
+        classes = ROUTE_CLASSES_ALL;
+    for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING; k++)
+        if (classes & ROUTE_CLASS_BIT(k))
+            objects |= ROUTE_OBJECT_BIT(k);
+    for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++) {
+        int listed = h->n_consent_agencies == 0;
+        for (size_t i = 0; i < h->n_consent_agencies; i++)
+            listed |= (unsigned)h->consent_agencies[i] == a;
+        if (!listed)
+            continue;
+        if (h->consent == TACNET__CONSENT_STATE__GIVEN)
+            c->cover[a] = (uint8_t)((c->cover[a] | classes) & ~objects);
+        else
+            c->cover[a] = (uint8_t)((c->cover[a] & ~classes) | objects);
+    }
 }
 
 void route_apply(route_case_t *c, const Tacnet__Header *h)
@@ -149,10 +354,17 @@ void route_apply(route_case_t *c, const Tacnet__Header *h)
         c->pending_lead = 0;
         break;
     case TACNET__EVENT_KIND__CONSENT_RECORDED:
+        if (h->has_consent) {
+            c->consent = (uint8_t)h->consent;
+            s_consent_apply(c, h);
+        }
+        break;
     case TACNET__EVENT_KIND__REFERRAL:
     case TACNET__EVENT_KIND__MEMBER_JOINED:
-        if (h->has_consent)
+        if (h->has_consent) {
             c->consent = (uint8_t)h->consent;
+            s_header_cover(h, c->cover);
+        }
         break;
     case TACNET__EVENT_KIND__ASSESSMENT:
         if (h->has_level_of_need && h->level_of_need <= 4)
@@ -178,6 +390,8 @@ void route_case_encode(const route_case_t *c, uint8_t out[ROUTE_CASE_BYTES])
     out[7] = c->consent;
     out[8] = c->closed;
     memcpy(out + 9, c->level, ROUTE_MAX_AGENCY);
+    memcpy(out + 25, c->cover + 1, ROUTE_COVER_AGENCIES - 1);
+    out[31] = 1; /* the cover bytes are present */
 }
 
 int route_case_decode(const uint8_t *in, size_t len, route_case_t *c)
@@ -191,5 +405,9 @@ int route_case_decode(const uint8_t *in, size_t len, route_case_t *c)
     c->consent = in[7];
     c->closed = in[8];
     memcpy(c->level, in + 9, ROUTE_MAX_AGENCY);
+    if (in[31] == 1)
+        memcpy(c->cover + 1, in + 25, ROUTE_COVER_AGENCIES - 1);
+    else if (c->consent == TACNET__CONSENT_STATE__GIVEN)
+        memset(c->cover + 1, ROUTE_CLASSES_ALL, ROUTE_COVER_AGENCIES - 1); /* before scopes */
     return 0;
 }

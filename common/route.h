@@ -1,12 +1,18 @@
 /* route: who may publish what on a case, and who must receive it (pure logic, no I/O).
  *
  * The broker keeps a small state per case, built only from clear headers: the member agencies,
- * the lead professional's agency (and a pending hand-over), the recorded consent, the latest
- * level of need per agency, and whether the case is closed. route_check decides whether a
- * publish is allowed and which recipients it must name: exactly the sender plus every member
- * whose role may see the event's sensitivity class under the case's consent (docs/DOMAIN.md,
- * "Consent and sharing"). A safeguarding override lets every member see it, and is flagged so
- * the broker can alert the lead professional. route_apply then folds the event into the state.
+ * the lead professional's agency (and a pending hand-over), the consent in force (per agency,
+ * the classes it covers, from each recorded consent's scope), the latest level of need per
+ * agency, and whether the case is closed. route_check decides whether a publish is allowed and
+ * which recipients it must name: exactly the sender plus every member whose role may see the
+ * event's sensitivity class without consent, or under the consent in force for that agency and
+ * class, or on the lawful basis the header names (a statutory duty, or direct care between the
+ * agencies the policy names, unless the family objected for that agency and class)
+ * (docs/DOMAIN.md, "Consent and sharing"). A consent record itself
+ * goes to every member whose role may see its class with consent: the team must know what the
+ * family agreed to, and withdrew. A safeguarding override lets every member see an event, and is
+ * flagged so the broker can alert the lead professional. route_apply then folds the event into
+ * the state.
  */
 #ifndef TACNET_ROUTE_H
 #define TACNET_ROUTE_H
@@ -19,20 +25,33 @@
 
 #define ROUTE_MAX_AGENCY 16
 #define ROUTE_CASE_BYTES 32
+/* Consent in force is kept for the agency values below this (the four agencies: the partnership
+ * and the broker are never sent case events by consent); it fits the stored case's spare bytes. */
+#define ROUTE_COVER_AGENCIES 5
+/* Class bit in a cover byte: 1 << sensitivity (routine 2, health 4, safeguarding 8) where
+ * consent covers it; the same shifted by 4 where the family refused or withdrew it. */
+#define ROUTE_CLASS_BIT(s)  ((uint8_t)(1u << (s)))
+#define ROUTE_OBJECT_BIT(s) ((uint8_t)(1u << ((s) + 4)))
+#define ROUTE_CLASSES_ALL                            \
+    (ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE) | \
+     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__HEALTH) |  \
+     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__SAFEGUARDING))
 
 typedef struct route_case {
-    uint32_t members;                /* bit (1 << agency) per member agency */
-    uint8_t lead;                    /* lead professional's agency, 0 = none yet */
-    uint8_t pending_lead;            /* hand-over offered to, 0 = none */
-    uint8_t consent;                 /* Tacnet__ConsentState */
-    uint8_t closed;                  /* 1 after CASE_CLOSED */
-    uint8_t level[ROUTE_MAX_AGENCY]; /* latest level of need per agency, 0 = none */
+    uint32_t members;                    /* bit (1 << agency) per member agency */
+    uint8_t lead;                        /* lead professional's agency, 0 = none yet */
+    uint8_t pending_lead;                /* hand-over offered to, 0 = none */
+    uint8_t consent;                     /* Tacnet__ConsentState last recorded */
+    uint8_t cover[ROUTE_COVER_AGENCIES]; /* consent in force and objections, per agency */
+    uint8_t closed;                      /* 1 after CASE_CLOSED */
+    uint8_t level[ROUTE_MAX_AGENCY];     /* latest level of need per agency, 0 = none */
 } route_case_t;
 
 /* The verdict on one publish. */
 typedef struct route_verdict {
     uint32_t required; /* recipients the header must name exactly (bitmask) */
     int override_used; /* a safeguarding override: alert the lead professional */
+    const char *why;   /* a refusal's reason beyond its code, or NULL (static storage) */
 } route_verdict_t;
 
 /* Decide whether header H may be published on case C (NULL when the case is new) under ROSTER's
@@ -40,6 +59,39 @@ typedef struct route_verdict {
  * TACNET_EOVERRIDE, TACNET_ECONSENT, TACNET_EKIND or TACNET_ERECIPIENTS. */
 int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *roster,
                 route_verdict_t *v);
+
+/* The narrowest lawful basis on which header H's sender may share its event (class, kind) on
+ * case C (NULL: a new case) with every agency in WANT (a bitmask; 0: as widely as the policy
+ * allows without an override; a referral's or a join's newcomer is always wanted): CONSENT when
+ * the consent in force (or a role's no-consent list) reaches them all, else DIRECT_CARE when
+ * the sender gives direct care and that basis reaches them, else LEGAL_DUTY when LEGAL_DUTY_OK
+ * (a statutory duty is the sender's decision, never chosen for it) and it reaches them. With
+ * WANT 0, DIRECT_CARE is chosen only when it reaches a member consent does not. A consent
+ * record, and a referral recording consent, rest on consent. H's lawful basis and recipients
+ * are not read. Returns the Tacnet__LawfulBasis, or TACNET_ECONSENT when no basis reaches
+ * WANT. */
+int route_basis_choose(const route_case_t *c, const Tacnet__Header *h, uint32_t want,
+                       int legal_duty_ok, const roster_t *roster);
+
+/* The recipients (bitmask, sender included) an event of class SENSITIVITY from SENDER reaches
+ * on lawful BASIS among the agencies in MEMBERS of case C (NULL: no consent in force). */
+uint32_t route_reach(const route_case_t *c, uint32_t members, uint32_t sender, uint32_t sensitivity,
+                     uint32_t basis, const roster_t *roster);
+
+/* May AGENCY receive the event with header H on case C as it stands now (its class, its
+ * recorded lawful basis, the consent in force and objections, team facts reaching the whole
+ * team; a safeguarding override reaches everyone)? 1 or 0. For judging an earlier event for a
+ * member who joined later, by the same rule as a publish today. */
+int route_may_receive(const route_case_t *c, const Tacnet__Header *h, uint32_t agency,
+                      const roster_t *roster);
+
+/* Does the consent in force on C cover class SENSITIVITY for AGENCY? 1 or 0. */
+int route_consent_covers(const route_case_t *c, uint32_t agency, uint32_t sensitivity);
+
+/* Did the family refuse or withdraw consent for class SENSITIVITY and AGENCY on C (and not give
+ * it again since)? Direct care does not reach past an objection; a statutory duty or a
+ * safeguarding override does. 1 or 0. */
+int route_consent_objected(const route_case_t *c, uint32_t agency, uint32_t sensitivity);
 
 /* Fold accepted header H into case C (a new case starts zeroed). */
 void route_apply(route_case_t *c, const Tacnet__Header *h);

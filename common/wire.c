@@ -136,6 +136,31 @@ static int s_enum_known(const ProtobufCEnumDescriptor *desc, int value)
     return protobuf_c_enum_descriptor_get_value(desc, value) != NULL;
 }
 
+/* The consent scope of a CONSENT_RECORDED and the consent in force a newcomer is told. */
+static int s_header_consent_enums(const Tacnet__Header *h)
+{
+    for (size_t i = 0; i < h->n_consent_scope; i++)
+        if (!s_enum_known(&tacnet__sensitivity__descriptor, h->consent_scope[i]))
+            return TACNET_EENUM;
+    for (size_t i = 0; i < h->n_consent_agencies; i++)
+        if (!s_enum_known(&tacnet__agency__descriptor, h->consent_agencies[i]))
+            return TACNET_EENUM;
+    for (size_t i = 0; i < h->n_consent_cover; i++) {
+        const Tacnet__ConsentCover *cc = h->consent_cover[i];
+        if (cc->base.n_unknown_fields != 0)
+            return TACNET_ENONCANON;
+        if (!s_enum_known(&tacnet__agency__descriptor, cc->agency))
+            return TACNET_EENUM;
+        for (size_t j = 0; j < cc->n_classes; j++)
+            if (!s_enum_known(&tacnet__sensitivity__descriptor, cc->classes[j]))
+                return TACNET_EENUM;
+        for (size_t j = 0; j < cc->n_objected; j++)
+            if (!s_enum_known(&tacnet__sensitivity__descriptor, cc->objected[j]))
+                return TACNET_EENUM;
+    }
+    return 0;
+}
+
 static int s_header_enums(const Tacnet__Header *h)
 {
     if (!s_enum_known(&tacnet__agency__descriptor, h->sender) ||
@@ -154,7 +179,7 @@ static int s_header_enums(const Tacnet__Header *h)
          !s_enum_known(&tacnet__escalation_event__descriptor, h->escalation_event)) ||
         (h->has_consent && !s_enum_known(&tacnet__consent_state__descriptor, h->consent)))
         return TACNET_EENUM;
-    return 0;
+    return s_header_consent_enums(h);
 }
 
 static int s_header_recipients(const Tacnet__Header *h)

@@ -20,7 +20,7 @@
 
 #define WIRE_PROTOCOL       "TACN01"
 #define WIRE_PROTOCOL_LEN   6
-#define WIRE_SCHEMA_VERSION 1
+#define WIRE_SCHEMA_VERSION 2 /* 2: consent scope and cover, direct care */
 #define WIRE_MAX_RID        256
 #define WIRE_MAX_CTL        1024
 #define WIRE_MAX_HEADER     2048

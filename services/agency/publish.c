@@ -50,6 +50,7 @@ typedef struct publish {
     route_case_t c;      /* the case as it will be; valid when found */
     int found;
     Tacnet__Header h;
+    header_rules_cover_t cover; /* the consent cover a referral or join header borrows */
     Tacnet__Agency rcpt[ROUTE_MAX_AGENCY];
     route_verdict_t v;
     seal_recipient_t sr[SEAL_MAX_RECIPIENTS];
@@ -450,6 +451,7 @@ static int s_header(publish_t *p)
     h->policy_version = r->has_policy_version ? r->policy_version : 1;
     header_rules_fill(h, p->req, self->profile->default_sensitivity(p->req->kind),
                       p->found ? &p->c : NULL);
+    header_rules_cover_fill(h, p->found ? &p->c : NULL, &p->cover);
     /* What the broker checks of a msg_id, checked before anything is sealed (a clock stepped
      * far between the id and the header would show here). */
     char why[128];
@@ -461,6 +463,45 @@ static int s_header(publish_t *p)
     return rc;
 }
 
+/* basis: the lawful basis the request names, else the narrowest one that reaches the agencies
+ * it names (every member the policy allows when it names none): consent, then direct care.
+ * A named agency no basis reaches is refused here, as the broker would (E_CONSENT). */
+static int s_basis(publish_t *p)
+{
+    uint32_t want = 0;
+    for (size_t i = 0; i < p->req->n_recipients; i++)
+        if ((unsigned)p->req->recipients[i] < ROUTE_MAX_AGENCY)
+            want |= 1u << p->req->recipients[i];
+    want &= ~(1u << p->h.sender);
+    const route_case_t *c = p->found ? &p->c : NULL;
+    if (!p->req->has_lawful_basis) {
+        int b = route_basis_choose(c, &p->h, want, 0, p->self->roster);
+        if (b < 0) {
+            agency_reply_error(p->reply, b,
+                               "no consent in force or lawful basis lets %s reach every agency "
+                               "named; nothing was sent",
+                               names_enum(&tacnet__sensitivity__descriptor, p->h.sensitivity));
+            return b;
+        }
+        p->h.lawful_basis = (Tacnet__LawfulBasis)b;
+        return 0;
+    }
+    uint32_t members = c ? c->members : 0;
+    if (p->h.has_subject_agency && (unsigned)p->h.subject_agency < ROUTE_MAX_AGENCY)
+        members |= 1u << p->h.subject_agency; /* a referral's or a join's newcomer */
+    uint32_t reach =
+        route_reach(c, members, p->h.sender, p->h.sensitivity, p->h.lawful_basis, p->self->roster);
+    if (p->h.lawful_basis != TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE && (want & ~reach)) {
+        agency_reply_error(p->reply, TACNET_ECONSENT,
+                           "%s on lawful basis %s does not reach every agency named; nothing "
+                           "was sent",
+                           names_enum(&tacnet__sensitivity__descriptor, p->h.sensitivity),
+                           names_enum(&tacnet__lawful_basis__descriptor, p->h.lawful_basis));
+        return TACNET_ECONSENT;
+    }
+    return 0;
+}
+
 /* route: the same rule the broker applies decides the recipients, so a refusal is explained
  * here before anything is queued. */
 static int s_route(publish_t *p)
@@ -469,7 +510,8 @@ static int s_route(publish_t *p)
     p->h.n_recipients = 0;
     int rc = route_check(p->found ? &p->c : NULL, &p->h, p->self->roster, &p->v);
     if (rc != 0 && rc != TACNET_ERECIPIENTS) {
-        agency_reply_error(p->reply, rc, "%s", tacnet_strerror(rc));
+        agency_reply_error(p->reply, rc, "%s%s%s", tacnet_strerror(rc), p->v.why ? ": " : "",
+                           p->v.why ? p->v.why : "");
         return rc;
     }
     return 0;
@@ -646,6 +688,8 @@ static int s_stages(publish_t *p)
         rc = s_escalation(p);
     if (rc == 0)
         rc = s_header(p);
+    if (rc == 0)
+        rc = s_basis(p);
     if (rc == 0)
         rc = s_route(p);
     if (rc == 0 && p->dry_run)

@@ -18,7 +18,10 @@
  *                 next sender_seq
  *   escalation    an answer to an escalation comes from a party (a resolution: or the lead
  *                 professional's agency), by the escalation as this agency's view holds it
- *   header        the clear header (casework/header_rules.h)
+ *   header        the clear header (casework/header_rules.h), with the consent in force a
+ *                 referral or join tells its newcomer
+ *   basis         the lawful basis the request names, else the narrowest that reaches the
+ *                 agencies it names (common/route.h route_basis_choose); E_CONSENT if none
  *   route         the broker's own sharing rule against the case decides the recipients
  *   seal          the body sealed for the recipients' current keys, the header signed
  *   outbox write  queued durably (agency/outbox.h) and audited in one transaction, then sent

@@ -758,6 +758,40 @@ int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_count
     return rc;
 }
 
+/* What the clear headers say about the case's consent, and the classes this agency cannot see
+ * as things stand, so a reader is told "withheld" where the state lacks what was not shared with
+ * it, rather than "none". */
+static void s_consent_facts(const agency_t *self, const route_case_t *c, Tacnet__CaseState *s)
+{
+    uint32_t me = self->profile->agency;
+    if (c->consent != TACNET__CONSENT_STATE__CONSENT_UNKNOWN) {
+        s->has_consent_state = 1;
+        s->consent_state = (Tacnet__ConsentState)c->consent;
+    }
+    s->consent_cover = xcalloc(ROUTE_COVER_AGENCIES, sizeof(*s->consent_cover));
+    for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++) {
+        if (!c->cover[a])
+            continue;
+        Tacnet__ConsentCover *cc = xcalloc(1, sizeof(*cc));
+        tacnet__consent_cover__init(cc);
+        cc->agency = (Tacnet__Agency)a;
+        cc->classes = xcalloc(3, sizeof(*cc->classes));
+        cc->objected = xcalloc(3, sizeof(*cc->objected));
+        for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING;
+             k++) {
+            if (route_consent_covers(c, a, k))
+                cc->classes[cc->n_classes++] = (Tacnet__Sensitivity)k;
+            if (route_consent_objected(c, a, k))
+                cc->objected[cc->n_objected++] = (Tacnet__Sensitivity)k;
+        }
+        s->consent_cover[s->n_consent_cover++] = cc;
+    }
+    s->withheld = xcalloc(3, sizeof(*s->withheld));
+    for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING; k++)
+        if (!roster_may_see(self->roster, me, k, route_consent_covers(c, me, k)))
+            s->withheld[s->n_withheld++] = (Tacnet__Sensitivity)k;
+}
+
 static int s_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out)
 {
     uint8_t blind[16];
@@ -782,6 +816,8 @@ static int s_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCa
     casestate_result_t cs;
     s_fold(self, out->timeline, out->n_timeline, &cs);
     out->state = cs.state;
+    if (out->state)
+        s_consent_facts(self, &r.c, out->state);
     out->due = cs.due;
     out->n_due = cs.n_due;
     s_summary_counts(out->summary, &cs);

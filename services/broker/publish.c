@@ -289,8 +289,10 @@ static int s_commit_policy(broker_t *self, MDB_txn *txn, broker_pending_t *p, ui
     int rc = journal_case_get(self->journal, txn, h->case_ref.data, h->case_ref.len, c, &found);
     if (rc != 0)
         return rc;
-    if ((p->code = route_check(found ? c : NULL, h, self->roster, v)) != 0)
+    if ((p->code = route_check(found ? c : NULL, h, self->roster, v)) != 0) {
+        p->detail = v->why; /* which consent or basis refused it */
         return 0;
+    }
     /* Escalation header facts refuse like the sharing policy does: storing nothing. */
     rc = escalation_journal_check(self->escalation, txn, h, c, now, &p->detail);
     if (rc == TACNET_EFIELD || rc == TACNET_ENOTMEMBER || rc == TACNET_EKIND ||

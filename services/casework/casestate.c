@@ -58,10 +58,12 @@ typedef struct fold {
     Tacnet__CaseState *s;
     Tacnet__TeamMember *team[MAX_AGENCY];
     uint32_t lead_agency;
-    int opened; /* an agency event has been folded */
-    uint64_t plan_start_ms;
-    Tacnet__MeasureView *gbo_baseline; /* first GBO (or the one marked baseline) */
-    Tacnet__MeasureView *gbo_latest;
+    int opened;              /* an agency event has been folded */
+    uint64_t *plan_start_ms; /* per plan in s->plans: when it (its latest version) started */
+    size_t latest_plan;      /* index in s->plans of the plan published last */
+    /* GBO per agency (index 0: any agency): the first (or the one marked baseline), the latest */
+    Tacnet__MeasureView *gbo_baseline[MAX_AGENCY];
+    Tacnet__MeasureView *gbo_latest[MAX_AGENCY];
     /* each event's sender by msg_id, to find who a disagreement challenges */
     struct {
         uint8_t id[16];
@@ -348,9 +350,13 @@ static void s_measure(fold_t *f, const Tacnet__Header *h, const Tacnet__OutcomeM
     }
     PUSH(f->s->measures, f->s->n_measures, v);
     if (v->tool == TACNET__MEASURE_TOOL__GBO && v->n_goal_ids) {
-        if (!f->gbo_baseline || (v->baseline && !f->gbo_baseline->baseline))
-            f->gbo_baseline = v;
-        f->gbo_latest = v;
+        unsigned who[2] = { 0, s_is_agency(v->by) ? v->by : 0 };
+        for (int i = 0; i < 2; i++) {
+            Tacnet__MeasureView **base = &f->gbo_baseline[who[i]];
+            if (!*base || (v->baseline && !(*base)->baseline))
+                *base = v;
+            f->gbo_latest[who[i]] = v;
+        }
     }
 }
 
@@ -364,13 +370,11 @@ static int s_gbo_score(const Tacnet__MeasureView *v, uint32_t goal, uint32_t *sc
     return 0;
 }
 
-/* Change from baseline per goal of the current plan (docs/DOMAIN.md: GBO progress is the
- * movement of each goal's score, not a total). */
-static void s_goal_progress(fold_t *f)
+/* Change from baseline per goal of plan P (docs/DOMAIN.md: GBO progress is the movement of each
+ * goal's score, not a total), from its owner's GBO measures, else the case's. */
+static void s_goal_progress_one(fold_t *f, Tacnet__PlanView *p)
 {
-    Tacnet__PlanView *p = f->s->plan;
-    if (!p)
-        return;
+    unsigned by = s_is_agency(p->by) && f->gbo_latest[p->by] ? p->by : 0;
     for (size_t i = 0; i < p->plan->n_goals; i++) {
         const Tacnet__Goal *g = p->plan->goals[i];
         if (!g->has_goal_id)
@@ -381,8 +385,8 @@ static void s_goal_progress(fold_t *f)
         if (g->description)
             gp->description = xstrdup(g->description);
         uint32_t base, latest;
-        int hb = s_gbo_score(f->gbo_baseline, g->goal_id, &base);
-        int hl = s_gbo_score(f->gbo_latest, g->goal_id, &latest);
+        int hb = s_gbo_score(f->gbo_baseline[by], g->goal_id, &base);
+        int hl = s_gbo_score(f->gbo_latest[by], g->goal_id, &latest);
         if (hb) {
             gp->has_baseline_score = 1;
             gp->baseline_score = base;
@@ -397,6 +401,73 @@ static void s_goal_progress(fold_t *f)
         }
         PUSH(p->progress, p->n_progress, gp);
     }
+}
+
+/* Progress on every plan; then the lead plan first, and `plan` for readers of one plan: the
+ * lead plan, else the one published last. */
+static void s_plans_finish(fold_t *f)
+{
+    Tacnet__CaseState *s = f->s;
+    for (size_t i = 0; i < s->n_plans; i++)
+        s_goal_progress_one(f, s->plans[i]);
+    for (size_t i = 1; i < s->n_plans; i++) {
+        if (!s->plans[i]->lead)
+            continue;
+        Tacnet__PlanView *lead = s->plans[i];
+        uint64_t start = f->plan_start_ms[i];
+        memmove(s->plans + 1, s->plans, i * sizeof(*s->plans));
+        memmove(f->plan_start_ms + 1, f->plan_start_ms, i * sizeof(*f->plan_start_ms));
+        s->plans[0] = lead;
+        f->plan_start_ms[0] = start;
+        f->latest_plan = f->latest_plan < i ? f->latest_plan + 1 : f->latest_plan == i ? 0 : i;
+        break;
+    }
+    if (s->n_plans)
+        s->plan = s_copy(s->plans[s->plans[0]->lead ? 0 : f->latest_plan]);
+}
+
+/* The plan types a case has one of, whoever holds it: its lead plan. */
+static int s_lead_plan_type(uint32_t type)
+{
+    return type == TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY ||
+           type == TACNET__PLAN_TYPE__CHILD_IN_NEED || type == TACNET__PLAN_TYPE__CHILD_PROTECTION;
+}
+
+/* A care plan: its owner's new version of its plan of that type, or a new plan beside every
+ * other agency's. A lead plan replaces the case's lead plan before it, whoever made that one
+ * (a step up from a TAF plan to a CIN plan ends the TAF plan). */
+static void s_care_plan(fold_t *f, const Tacnet__Header *h, const Tacnet__CarePlan *cp)
+{
+    Tacnet__CaseState *s = f->s;
+    uint32_t type = cp->has_type ? cp->type : TACNET__PLAN_TYPE__PLAN_UNKNOWN;
+    size_t i = 0;
+    while (i < s->n_plans && !(s->plans[i]->by == h->sender && s->plans[i]->plan->type == type) &&
+           !(s_lead_plan_type(type) && s_lead_plan_type(s->plans[i]->plan->type)))
+        i++;
+    Tacnet__PlanView *v = xcalloc(1, sizeof(*v));
+    tacnet__plan_view__init(v);
+    v->msg_id = s_bytes(h->msg_id.data, h->msg_id.len);
+    v->by = h->sender;
+    v->plan = s_copy(cp);
+    v->has_lead = 1;
+    v->lead = s_lead_plan_type(type);
+    v->has_plan_id = 1;
+    if (i < s->n_plans && s->plans[i]->by == h->sender && s->plans[i]->plan->type == type &&
+        s->plans[i]->has_plan_id)
+        v->plan_id = s_bytes(s->plans[i]->plan_id.data, s->plans[i]->plan_id.len); /* revised */
+    else
+        v->plan_id = s_bytes(h->msg_id.data, h->msg_id.len);
+    if (i < s->n_plans) {
+        tacnet__plan_view__free_unpacked(s->plans[i], NULL);
+        s->plans[i] = v;
+    } else {
+        size_t n = s->n_plans;
+        PUSH(s->plans, s->n_plans, v);
+        f->plan_start_ms = xrealloc(f->plan_start_ms, s->n_plans * sizeof(*f->plan_start_ms));
+        i = n;
+    }
+    f->plan_start_ms[i] = cp->has_start_date ? clock_date_to_ms(cp->start_date) : h->created_at_ms;
+    f->latest_plan = i;
 }
 
 /* ------------------------------------------------------------------ one event */
@@ -548,7 +619,7 @@ static void s_apply_disagreement(fold_t *f, const Tacnet__Header *h, const Tacne
         e->disagreement = s_copy(b->disagreement);
 }
 
-/* Meetings and their actions; a meeting held since the plan started is its latest review. */
+/* Meetings and their actions; a meeting held since a plan started is its latest review. */
 static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
 {
     Tacnet__CaseState *s = f->s;
@@ -576,12 +647,14 @@ static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Bo
     case TACNET__EVENT_KIND__MEETING_OUTCOME:
         if (b && b->meeting_outcome)
             s_meeting_outcome(f, b->meeting_outcome);
-        if (b && b->meeting_outcome && b->meeting_outcome->has_held_date && s->plan &&
-            clock_date_to_ms(b->meeting_outcome->held_date) >= f->plan_start_ms) {
+        for (size_t i = 0;
+             b && b->meeting_outcome && b->meeting_outcome->has_held_date && i < s->n_plans; i++) {
+            Tacnet__PlanView *p = s->plans[i];
             uint32_t d = b->meeting_outcome->held_date;
-            if (!s->plan->has_last_review_date || d > s->plan->last_review_date) {
-                s->plan->has_last_review_date = 1;
-                s->plan->last_review_date = d;
+            if (clock_date_to_ms(d) >= f->plan_start_ms[i] &&
+                (!p->has_last_review_date || d > p->last_review_date)) {
+                p->has_last_review_date = 1;
+                p->last_review_date = d;
             }
         }
         break;
@@ -606,18 +679,8 @@ static void s_apply_plan(fold_t *f, const Tacnet__Header *h, const Tacnet__Body 
     Tacnet__CaseState *s = f->s;
     switch (h->kind) {
     case TACNET__EVENT_KIND__CARE_PLAN:
-        if (b && b->care_plan) {
-            if (s->plan)
-                tacnet__plan_view__free_unpacked(s->plan, NULL);
-            s->plan = xcalloc(1, sizeof(*s->plan));
-            tacnet__plan_view__init(s->plan);
-            s->plan->msg_id = s_bytes(h->msg_id.data, h->msg_id.len);
-            s->plan->by = h->sender;
-            s->plan->plan = s_copy(b->care_plan);
-            f->plan_start_ms = b->care_plan->has_start_date
-                                   ? clock_date_to_ms(b->care_plan->start_date)
-                                   : h->created_at_ms;
-        }
+        if (b && b->care_plan)
+            s_care_plan(f, h, b->care_plan);
         break;
     case TACNET__EVENT_KIND__OUTCOME_MEASURE:
         if (b && b->outcome_measure)
@@ -643,6 +706,9 @@ static void s_apply_plan(fold_t *f, const Tacnet__Header *h, const Tacnet__Body 
             if (s->consent)
                 tacnet__consent_recorded__free_unpacked(s->consent, NULL);
             s->consent = s_copy(b->consent_recorded);
+            /* Consents are scoped, so one does not replace another: keep every record. */
+            PUSH(s->consents, s->n_consents,
+                 (Tacnet__ConsentRecorded *)s_copy(b->consent_recorded));
         }
         break;
     case TACNET__EVENT_KIND__INVOLVEMENT_PREFERENCES:
@@ -844,16 +910,16 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
     char label[160];
     if (s->closed)
         return; /* a closed case owes nothing */
-    if (s->plan) {
-        const Tacnet__CarePlan *p = s->plan->plan;
-        uint64_t last =
-            s->plan->has_last_review_date ? clock_date_to_ms(s->plan->last_review_date) : 0;
+    for (size_t i = 0; i < s->n_plans; i++) {
+        const Tacnet__PlanView *v = s->plans[i];
+        const Tacnet__CarePlan *p = v->plan;
+        uint64_t last = v->has_last_review_date ? clock_date_to_ms(v->last_review_date) : 0;
         if (cadence_review_due(f->opts->holidays, p->type, p->review_interval_days,
-                               f->plan_start_ms, last, now, &d) == 0) {
+                               f->plan_start_ms[i], last, now, &d) == 0) {
             snprintf(label, sizeof(label), "%s plan review",
                      names_enum(&tacnet__plan_type__descriptor, p->type));
             /* The agency that owns the plan convenes its reviews (a CAPA plan is CAMHS's). */
-            s_due(r, "review", &d, s->plan->by, &s->plan->msg_id, label);
+            s_due(r, "review", &d, v->by, &v->msg_id, label);
         }
     }
     for (size_t i = 0; i < s->n_actions; i++) {
@@ -938,7 +1004,7 @@ int casestate_fold(Tacnet__TimelineEntry *const *timeline, size_t n, const cases
     for (unsigned a = 1; a < MAX_AGENCY; a++)
         if (f.team[a])
             PUSH(f.s->team, f.s->n_team, f.team[a]);
-    s_goal_progress(&f);
+    s_plans_finish(&f);
     s_meeting_chairs(&f);
     s_join_disagreements(&f);
     free(f.senders);
@@ -946,6 +1012,7 @@ int casestate_fold(Tacnet__TimelineEntry *const *timeline, size_t n, const cases
     out->state = f.s;
     s_due_all(&f, out);
     free(f.asks);
+    free(f.plan_start_ms);
     if (out->n_due > 1)
         qsort(out->due, out->n_due, sizeof(*out->due), s_due_cmp);
     return 0;

@@ -131,6 +131,12 @@ static void s_consent(Tacnet__Header *h, const Tacnet__PublishRequest *req,
         body->consent_recorded->has_state) {
         h->has_consent = 1;
         h->consent = (Tacnet__ConsentState)body->consent_recorded->state;
+        /* The scope travels in the clear so the broker routes by it; the body keeps it too,
+         * with the child's wishes, for the people reading the case. */
+        h->consent_scope = body->consent_recorded->scope;
+        h->n_consent_scope = body->consent_recorded->n_scope;
+        h->consent_agencies = body->consent_recorded->agencies;
+        h->n_consent_agencies = body->consent_recorded->n_agencies;
     }
     if ((req->kind == TACNET__EVENT_KIND__REFERRAL ||
          req->kind == TACNET__EVENT_KIND__MEMBER_JOINED) &&
@@ -177,5 +183,34 @@ void header_rules_fill(Tacnet__Header *h, const Tacnet__PublishRequest *req,
         body->assessment && body->assessment->has_level_of_need) {
         h->has_level_of_need = 1;
         h->level_of_need = body->assessment->level_of_need;
+    }
+}
+
+void header_rules_cover_fill(Tacnet__Header *h, const route_case_t *known,
+                             header_rules_cover_t *store)
+{
+    int newcomer =
+        h->kind == TACNET__EVENT_KIND__REFERRAL || h->kind == TACNET__EVENT_KIND__MEMBER_JOINED;
+    h->n_consent_cover = 0;
+    h->consent_cover = store->ptr;
+    if (!newcomer || !h->has_consent || !known ||
+        known->consent == TACNET__CONSENT_STATE__CONSENT_UNKNOWN)
+        return;
+    for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++) {
+        if (!known->cover[a])
+            continue;
+        Tacnet__ConsentCover *cc = &store->cover[h->n_consent_cover];
+        tacnet__consent_cover__init(cc);
+        cc->agency = (Tacnet__Agency)a;
+        cc->classes = store->classes[h->n_consent_cover];
+        cc->objected = store->objected[h->n_consent_cover];
+        for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING;
+             k++) {
+            if (known->cover[a] & ROUTE_CLASS_BIT(k))
+                cc->classes[cc->n_classes++] = (Tacnet__Sensitivity)k;
+            if (known->cover[a] & ROUTE_OBJECT_BIT(k))
+                cc->objected[cc->n_objected++] = (Tacnet__Sensitivity)k;
+        }
+        store->ptr[h->n_consent_cover++] = cc;
     }
 }

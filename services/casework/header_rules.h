@@ -7,10 +7,12 @@
  * agency profile's default for the kind; the lawful basis given, else consent; refers_to,
  * subject agency, urgency and a safeguarding override's reason as the request gives them; a
  * referral's subject agency from its body when the request names none (that is what makes the
- * referred-to agency a member); the consent a consent_recorded body records; for a referral or
+ * referred-to agency a member); the consent a consent_recorded body records, with its scope
+ * (classes and agencies) in the clear for the broker to route by; for a referral or
  * a new member the consent the case already holds, else (a referral to a new or
  * consent-unknown case) "given" when the referral says it was obtained; an assessment's level
- * of need from its body when the request gives none.
+ * of need from its body when the request gives none. A referral or a join that tells the
+ * newcomer the case's consent also tells it the consent in force per agency (the cover).
  *
  * Pure logic: no I/O. The workflow rules on the body itself are casework/workflow.h.
  */
@@ -75,5 +77,20 @@ int header_rules_msgid_check(const uint8_t *id, size_t len, uint64_t now_ms, uin
  * REQ must outlive it. The sender, sequence, time, keys and recipients are the caller's. */
 void header_rules_fill(Tacnet__Header *h, const Tacnet__PublishRequest *req,
                        uint32_t default_sensitivity, const route_case_t *known);
+
+/* Room for the consent cover a header borrows (header_rules_cover_fill). */
+typedef struct header_rules_cover {
+    Tacnet__ConsentCover cover[ROUTE_COVER_AGENCIES];
+    Tacnet__ConsentCover *ptr[ROUTE_COVER_AGENCIES];
+    Tacnet__Sensitivity classes[ROUTE_COVER_AGENCIES][3];
+    Tacnet__Sensitivity objected[ROUTE_COVER_AGENCIES][3];
+} header_rules_cover_t;
+
+/* After header_rules_fill: on a referral or a join carrying the case's consent, set H's consent
+ * cover to the consent in force in KNOWN (each agency it covers or the family objected for, with
+ * its classes and objections), held in
+ * STORE, which must outlive H. Any other header gets an empty cover. */
+void header_rules_cover_fill(Tacnet__Header *h, const route_case_t *known,
+                             header_rules_cover_t *store);
 
 #endif

@@ -167,8 +167,11 @@ int cli_agency_usage(FILE *out)
         "  cases                              cases this agency can see\n"
         "  case REF                           summary, timeline, due items, escalations\n"
         "  publish KIND --case REF --initials XX [--sensitivity S]\n"
-        "      [--basis consent|safeguarding_override|legal_duty] [--override-reason R]\n"
+        "      [--basis consent|direct_care|legal_duty|safeguarding_override] [--override-reason "
+        "R]\n"
         "      [--refers-to HEX] [--subject AGENCY] [--level N] [--urgent]\n"
+        "      [--to AGENCY]...  (must reach these: the daemon picks the lawful basis, or\n"
+        "      refuses E_CONSENT when no consent in force or other basis does)\n"
         "      [--body JSON | --body-file F]  (JSON: the KIND's event message)\n"
         "      [--request-key K]  (your id for it: a retry with the same K is queued once)\n"
         "      [--replaces ID]  (corrects the refused event ID: it leaves the outbox)\n"
@@ -588,6 +591,7 @@ typedef struct {
     uint8_t refers_to[64];
     json_t *event; /* the KIND's event message */
     const char *kind_name;
+    Tacnet__Agency to[8]; /* --to: the agencies it must reach (pub.recipients points here) */
 } publish_t;
 
 /* Flags every publish takes. Returns 1 if FLAG was one (consuming its value), 0 if not, or 2
@@ -604,11 +608,11 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
         p->wait_ms = 0;
         return 1;
     }
-    static const char *const valued[] = { "--case",      "--initials",        "--sensitivity",
-                                          "--basis",     "--override-reason", "--refers-to",
-                                          "--subject",   "--level",           "--body",
-                                          "--body-file", "--request-key",     "--wait",
-                                          "--replaces" };
+    static const char *const valued[] = {
+        "--case",        "--initials", "--sensitivity", "--basis", "--override-reason",
+        "--refers-to",   "--subject",  "--level",       "--body",  "--body-file",
+        "--request-key", "--wait",     "--replaces",    "--to"
+    };
     size_t k = 0;
     while (k < N_OF(valued) && strcmp(flag, valued[k]) != 0)
         k++;
@@ -636,7 +640,8 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
         p->pub.has_lawful_basis = 1;
         if (names_enum_parse(&tacnet__lawful_basis__descriptor, v, &e) != 0)
             return s_usage_error(
-                "--basis: \"%s\" is not consent, safeguarding_override or legal_duty", v);
+                "--basis: \"%s\" is not consent, direct_care, legal_duty or safeguarding_override",
+                v);
         p->pub.lawful_basis = e;
         return 1;
     case 4:
@@ -681,6 +686,13 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
         p->wait_ms = (int)secs * 1000;
         return 1;
     }
+    case 13:
+        if (names_enum_parse(&tacnet__agency__descriptor, v, &e) != 0 || e == 0 ||
+            p->pub.n_recipients == N_OF(p->to))
+            return s_usage_error("--to: \"%s\" is not an agency", v);
+        p->to[p->pub.n_recipients++] = (Tacnet__Agency)e;
+        p->pub.recipients = p->to;
+        return 1;
     default: { /* --body, --body-file */
         json_error_t jerr;
         json_decref(p->event);

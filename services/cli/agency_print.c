@@ -233,6 +233,8 @@ void cli_agency_print_entry(FILE *out, const Tacnet__TimelineEntry *e, int with_
         fputs(" re=", out);
         cli_agency_print_short_id(out, &h->refers_to);
     }
+    if (h->lawful_basis != TACNET__LAWFUL_BASIS__CONSENT)
+        fprintf(out, " basis=%s", names_enum(&tacnet__lawful_basis__descriptor, h->lawful_basis));
     if (h->has_override_reason && h->override_reason)
         fprintf(out, " OVERRIDE=%s",
                 names_enum(&tacnet__override_reason__descriptor, (int)h->override_reason));
@@ -334,20 +336,30 @@ static void s_ladder(FILE *out, const Tacnet__CaseState *st)
     }
 }
 
-/* The team with how to reach each named contact, the lead and any pending hand-over, and the
- * plan's goals with their change from baseline. */
-static void s_state(FILE *out, const Tacnet__CaseState *st)
+/* "health detail withheld" (or "routine and health ..."): the classes this view cannot see, for
+ * where the state lacks something that may exist. Empty when nothing is withheld. */
+static void s_withheld(char *buf, size_t len, const Tacnet__CaseState *st)
 {
-    s_involvement(out, st->involvement);
-    if (st->lead) {
-        fprintf(out, "  lead professional: %s ", names_agency(st->lead->agency));
-        s_professional(out, st->lead);
-        fputc('\n', out);
-    }
-    if (st->pending_handover)
-        fprintf(out, "  hand-over to %s offered, not yet accepted%s\n",
-                names_agency(st->pending_handover->new_lead->agency),
-                st->pending_handover->overdue ? " (overdue)" : "");
+    size_t off = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < st->n_withheld && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%s",
+                                i == 0                    ? ""
+                                : i + 1 == st->n_withheld ? " and "
+                                                          : ", ",
+                                names_enum(&tacnet__sensitivity__descriptor, st->withheld[i]));
+    if (off && off < len)
+        snprintf(buf + off, len - off, " detail withheld");
+}
+
+static void s_date(FILE *out, uint32_t d)
+{
+    fprintf(out, "%04u-%02u-%02u", d / 10000, d / 100 % 100, d % 100);
+}
+
+/* The team with how to reach each named contact and each level of need. */
+static void s_team(FILE *out, const Tacnet__CaseState *st, const char *withheld)
+{
     fprintf(out, "\nteam (%zu)\n", st->n_team);
     for (size_t i = 0; i < st->n_team; i++) {
         const Tacnet__TeamMember *m = st->team[i];
@@ -362,19 +374,35 @@ static void s_state(FILE *out, const Tacnet__CaseState *st)
             fprintf(out, "; reach: %s", m->how_to_reach);
         if (m->level_of_need)
             fprintf(out, "; level %u", m->level_of_need);
+        else if (*withheld)
+            fprintf(out, "; level not seen (%s)", withheld);
         fputc('\n', out);
     }
-    if (st->plan) {
-        const Tacnet__CarePlan *p = st->plan->plan;
-        fprintf(out, "\nplan: %s by %s", names_enum(&tacnet__plan_type__descriptor, (int)p->type),
-                names_agency(st->plan->by));
-        if (st->plan->has_last_review_date)
-            fprintf(out, ", last review %04u-%02u-%02u", st->plan->last_review_date / 10000,
-                    st->plan->last_review_date / 100 % 100, st->plan->last_review_date % 100);
+}
+
+/* Every plan, the lead plan first, each with its goals and their change from baseline. */
+static void s_plans(FILE *out, const Tacnet__CaseState *st, const char *withheld)
+{
+    fprintf(out, "\nplans (%zu)%s%s\n", st->n_plans, *withheld ? "; " : "", withheld);
+    for (size_t k = 0; k < st->n_plans; k++) {
+        const Tacnet__PlanView *v = st->plans[k];
+        const Tacnet__CarePlan *p = v->plan;
+        fprintf(out, "  %s%s by %s", v->lead ? "lead plan: " : "",
+                names_enum(&tacnet__plan_type__descriptor, (int)p->type), names_agency(v->by));
+        if (p->review_interval_days)
+            fprintf(out, ", review every %u days", p->review_interval_days);
+        if (v->has_last_review_date) {
+            fputs(", last review ", out);
+            s_date(out, v->last_review_date);
+        }
+        if (v->has_plan_id) {
+            fputs("  plan=", out);
+            cli_agency_print_short_id(out, &v->plan_id);
+        }
         fputc('\n', out);
-        for (size_t i = 0; i < st->plan->n_progress; i++) {
-            const Tacnet__GoalProgress *g = st->plan->progress[i];
-            fprintf(out, "  goal %u: %s", g->goal_id, g->description ? g->description : "");
+        for (size_t i = 0; i < v->n_progress; i++) {
+            const Tacnet__GoalProgress *g = v->progress[i];
+            fprintf(out, "    goal %u: %s", g->goal_id, g->description ? g->description : "");
             if (g->has_change)
                 fprintf(out, "  GBO %u -> %u (%+d)", g->baseline_score, g->latest_score, g->change);
             else if (g->has_latest_score)
@@ -383,13 +411,87 @@ static void s_state(FILE *out, const Tacnet__CaseState *st)
             fputc('\n', out);
         }
     }
+}
+
+/* One consent record: state, scope, who gave it, when, and the child's wishes. */
+static void s_consent_record(FILE *out, const Tacnet__ConsentRecorded *c)
+{
+    fprintf(out, "consent: %s for ", names_enum(&tacnet__consent_state__descriptor, (int)c->state));
+    for (size_t i = 0; i < c->n_scope; i++)
+        fprintf(out, "%s%s", i ? "," : "",
+                names_enum(&tacnet__sensitivity__descriptor, c->scope[i]));
+    fputs(c->n_scope ? " with " : "every class with ", out);
+    if (c->n_agencies)
+        s_agency_list(out, c->agencies, c->n_agencies);
+    else
+        fputs("every agency", out);
+    if (c->has_given_by)
+        fprintf(out, "; given by %s", names_enum(&tacnet__family_role__descriptor, c->given_by));
+    if (c->has_recorded_date) {
+        fputs("; recorded ", out);
+        s_date(out, c->recorded_date);
+    }
+    fputc('\n', out);
+    fprintf(out, "  child's wishes: %s\n", c->child_wishes ? c->child_wishes : "not recorded");
+}
+
+/* The consent as recorded, every record (consents are scoped: one does not replace another);
+ * when none reached this agency but the headers say one exists, that it is withheld; then the
+ * consent in force per agency. */
+static void s_consent(FILE *out, const Tacnet__CaseState *st)
+{
+    for (size_t i = 0; i < st->n_consents; i++)
+        s_consent_record(out, st->consents[i]);
+    if (!st->n_consents && st->has_consent_state)
+        fprintf(out, "consent: %s (the record is withheld from this agency's view)\n",
+                names_enum(&tacnet__consent_state__descriptor, (int)st->consent_state));
+    else if (!st->n_consents)
+        fputs("consent: none recorded\n", out);
+    if (st->n_consent_cover == 0)
+        return;
+    fputs("  in force:", out);
+    for (size_t i = 0; i < st->n_consent_cover; i++) {
+        const Tacnet__ConsentCover *cc = st->consent_cover[i];
+        fprintf(out, " %s(", names_agency(cc->agency));
+        for (size_t j = 0; j < cc->n_classes; j++)
+            fprintf(out, "%s%s", j ? "," : "",
+                    names_enum(&tacnet__sensitivity__descriptor, cc->classes[j]));
+        for (size_t j = 0; j < cc->n_objected; j++)
+            fprintf(out, "%s%s",
+                    j               ? ","
+                    : cc->n_classes ? "; not "
+                                    : "not ",
+                    names_enum(&tacnet__sensitivity__descriptor, cc->objected[j]));
+        fputc(')', out);
+    }
+    fputc('\n', out);
+}
+
+/* The lead and any pending hand-over, the team, the plans, counts, and the consent. */
+static void s_state(FILE *out, const Tacnet__CaseState *st)
+{
+    char withheld[96];
+    s_withheld(withheld, sizeof(withheld), st);
+    s_involvement(out, st->involvement);
+    if (st->lead) {
+        fprintf(out, "  lead professional: %s ", names_agency(st->lead->agency));
+        s_professional(out, st->lead);
+        fputc('\n', out);
+    }
+    if (st->pending_handover)
+        fprintf(out, "  hand-over to %s offered, not yet accepted%s\n",
+                names_agency(st->pending_handover->new_lead->agency),
+                st->pending_handover->overdue ? " (overdue)" : "");
+    if (*withheld)
+        fprintf(out, "  this view: %s\n", withheld);
+    s_team(out, st, withheld);
+    if (st->n_plans || *withheld)
+        s_plans(out, st, withheld);
     s_ladder(out, st);
     if (st->n_meetings || st->n_decisions || st->n_measures)
         fprintf(out, "\nmeetings %zu, actions %zu, decisions %zu, outcome measures %zu\n",
                 st->n_meetings, st->n_actions, st->n_decisions, st->n_measures);
-    if (st->consent)
-        fprintf(out, "consent: %s\n",
-                names_enum(&tacnet__consent_state__descriptor, (int)st->consent->state));
+    s_consent(out, st);
 }
 
 /* Open escalations with stage, who must respond and the time left; closed ones in one line. */

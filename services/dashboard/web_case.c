@@ -1,4 +1,4 @@
-/* web_case: the dashboard's case page — escalations first, then the team, decisions, plan and
+/* web_case: the dashboard's case page — escalations first, then the team, decisions, plans and
  * goal chart, meetings, consent, what is due and the timeline (see web.h). */
 #include "web_family.h"
 #include "web_internal.h"
@@ -293,8 +293,14 @@ static void s_team(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
             dashboard_buf_puts(b, "</td><td>");
             dashboard_web_text(b, t->how_to_reach);
             dashboard_buf_printf(
-                b, "</td><td>%s</td></tr>",
+                b, "</td><td>%s",
                 dashboard_web_need_name(t->has_level_of_need ? t->level_of_need : 0));
+            if (!t->level_of_need && st->n_withheld) {
+                dashboard_buf_puts(b, " <span class=\"meta\">(");
+                dashboard_web_withheld(b, st);
+                dashboard_buf_puts(b, ")</span>");
+            }
+            dashboard_buf_puts(b, "</td></tr>");
         }
         dashboard_buf_puts(b, "</tbody></table></div>");
     } else {
@@ -323,36 +329,8 @@ static void s_team(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 static void s_plan(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
     const Tacnet__CaseState *st = sc->state;
-    s_section(b, "plan", "Plan and progress");
-    if (st && st->plan) {
-        const Tacnet__PlanView *p = st->plan;
-        dashboard_buf_printf(b, "<p>%s plan by %s, started ",
-                             dashboard_web_enum(&tacnet__plan_type__descriptor, p->plan->type),
-                             dashboard_web_agency_title(p->by));
-        dashboard_web_date(b, p->plan->start_date);
-        dashboard_buf_printf(b, "; reviewed every %u days; last review ",
-                             p->plan->review_interval_days);
-        dashboard_web_date(b, p->has_last_review_date ? p->last_review_date : 0);
-        dashboard_buf_puts(b, ".</p>");
-        if (p->plan->summary) {
-            dashboard_buf_puts(b, "<p>");
-            dashboard_web_text(b, p->plan->summary);
-            dashboard_buf_puts(b, "</p>");
-        }
-        dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Goal</th>"
-                              "<th scope=\"col\">Baseline</th><th scope=\"col\">Latest</th>"
-                              "<th scope=\"col\">Change</th></tr></thead><tbody>");
-        for (size_t i = 0; i < p->n_progress; i++) {
-            const Tacnet__GoalProgress *g = p->progress[i];
-            dashboard_buf_printf(b, "<tr><td>%u. ", g->goal_id);
-            dashboard_web_text(b, g->description);
-            dashboard_buf_printf(b, "</td><td>%s%u</td><td>%s%u</td><td>%+d</td></tr>", "",
-                                 g->baseline_score, "", g->latest_score, g->change);
-        }
-        dashboard_buf_puts(b, "</tbody></table></div>");
-    } else {
-        dashboard_buf_puts(b, "<p>No plan this agency may see.</p>");
-    }
+    s_section(b, "plan", "Plans and progress");
+    dashboard_web_plans(b, st);
     s_chart(b, sc);
     if (st && st->n_measures) {
         dashboard_buf_puts(b, "<h3>Outcome measures</h3><ul>");
@@ -539,28 +517,8 @@ static void s_decisions(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 static void s_consent(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
     const Tacnet__CaseState *st = sc->state;
-    const Tacnet__ConsentRecorded *c = st ? st->consent : NULL;
     s_section(b, "consent", "Consent and communication");
-    if (c) {
-        dashboard_buf_printf(b, "<p>Consent <strong>%s</strong>",
-                             dashboard_web_enum(&tacnet__consent_state__descriptor, c->state));
-        if (c->has_given_by)
-            dashboard_buf_printf(b, " by %s",
-                                 dashboard_web_enum(&tacnet__family_role__descriptor, c->given_by));
-        dashboard_buf_puts(b, " on ");
-        dashboard_web_date(b, c->recorded_date);
-        dashboard_buf_puts(b, ", covering ");
-        for (size_t s = 0; s < c->n_scope; s++)
-            dashboard_buf_printf(b, "%s%s", s ? ", " : "", names_sensitivity(c->scope[s]));
-        dashboard_buf_printf(b,
-                             "%s.</p><p>The child's wishes: ", c->n_scope ? "" : "nothing listed");
-        dashboard_web_text(b, c->child_wishes);
-        dashboard_buf_printf(
-            b, " %s</p>",
-            c->has_child_competent && c->child_competent ? "(judged competent to consent)" : "");
-    } else {
-        dashboard_buf_puts(b, "<p>No consent recorded in this agency's view.</p>");
-    }
+    dashboard_web_consent_record(b, st);
     const Tacnet__CommunicationPlan *cp = st ? st->communication_plan : NULL;
     if (cp) {
         dashboard_buf_puts(b, "<h3>Communication plan with the family</h3><p>Named contact ");
@@ -636,8 +594,10 @@ static void s_timeline(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
                              names_kind(e->header->kind), names_kind(e->header->kind),
                              dashboard_web_agency_title(e->header->sender));
         dashboard_web_time(b, e->header->created_at_ms);
-        dashboard_buf_printf(b, " · %s%s</p>", names_sensitivity(e->header->sensitivity),
-                             e->header->has_urgent && e->header->urgent ? " · urgent" : "");
+        dashboard_buf_printf(
+            b, " · %s · %s%s</p>", names_sensitivity(e->header->sensitivity),
+            dashboard_web_enum(&tacnet__lawful_basis__descriptor, e->header->lawful_basis),
+            e->header->has_urgent && e->header->urgent ? " · urgent" : "");
         dashboard_web_body_fields(b, e->body);
         dashboard_buf_puts(b, "</li>");
     }
@@ -675,7 +635,13 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
         dashboard_web_prof(b, sc->state->lead);
     else
         dashboard_buf_puts(b, s->has_lead ? dashboard_web_agency_title(s->lead) : "none yet");
-    dashboard_buf_puts(b, "</p><nav class=\"actions\" aria-label=\"Record\">");
+    dashboard_buf_puts(b, "</p>");
+    if (sc->state && sc->state->n_withheld) {
+        dashboard_buf_puts(b, "<p class=\"meta\">This agency's view: ");
+        dashboard_web_withheld(b, sc->state);
+        dashboard_buf_puts(b, " (its role's sharing policy, or the consent in force).</p>");
+    }
+    dashboard_buf_puts(b, "<nav class=\"actions\" aria-label=\"Record\">");
     ProtobufCBinaryData none = { 0, NULL };
     s_form_link(b, cref, "decision", "Record a decision", none);
     s_form_link(b, cref, "disagreement", "Raise a disagreement", none);

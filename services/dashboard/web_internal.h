@@ -5,6 +5,12 @@
 
 #include "web.h"
 
+/* web_share.c: every plan side by side (the lead plan first); the consent as recorded, or that
+ * it is recorded but withheld, with the consent in force; and "health detail withheld" for the
+ * classes this view cannot see (nothing when it sees every class). */
+void dashboard_web_plans(dashboard_buf_t *b, const Tacnet__CaseState *st);
+void dashboard_web_consent_record(dashboard_buf_t *b, const Tacnet__CaseState *st);
+void dashboard_web_withheld(dashboard_buf_t *b, const Tacnet__CaseState *st);
 /* The display name of an Agency value. */
 const char *dashboard_web_agency_title(uint32_t a);
 /* Append the fields of an event body as a definition list. */

@@ -171,7 +171,7 @@ Test(broker, every_refusal_code_leaves_the_journal_byte_identical)
         h_pub_init(&p, CAMHS, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000010", sseq++);
         switch (t[i].variant) {
         case 1:
-            p.h.schema_version = 2;
+            p.h.schema_version = WIRE_SCHEMA_VERSION + 1;
             break;
         case 2:
             snprintf(p.case_ref, sizeof(p.case_ref), "LA7-26-1");

@@ -74,7 +74,29 @@ static route_case_t s_case(uint32_t members, uint8_t consent)
     c.members = members;
     c.lead = SC;
     c.consent = consent;
+    if (consent == TACNET__CONSENT_STATE__GIVEN) /* a consent without a scope covers all */
+        memset(c.cover + 1, ROUTE_CLASSES_ALL, ROUTE_COVER_AGENCIES - 1);
     return c;
+}
+
+/* A consent record by SENDER with state STATE for the classes in CLASSES (mask of
+ * ROUTE_CLASS_BIT) and the agencies in AGENCIES (bitmask), addressed to RCPT. */
+static Tacnet__Sensitivity s_scope[4];
+static Tacnet__Agency s_agencies[8];
+static void s_consent_header(Tacnet__Header *h, Tacnet__Agency sender, Tacnet__ConsentState state,
+                             uint8_t classes, uint32_t agencies, uint32_t rcpt)
+{
+    s_header(h, sender, TACNET__EVENT_KIND__CONSENT_RECORDED, TACNET__SENSITIVITY__ROUTINE, rcpt);
+    h->has_consent = 1;
+    h->consent = state;
+    h->consent_scope = s_scope;
+    h->consent_agencies = s_agencies;
+    for (uint32_t k = 1; k <= 3; k++)
+        if (classes & ROUTE_CLASS_BIT(k))
+            s_scope[h->n_consent_scope++] = (Tacnet__Sensitivity)k;
+    for (unsigned a = 1; a < 8; a++)
+        if (agencies & BIT(a))
+            s_agencies[h->n_consent_agencies++] = (Tacnet__Agency)a;
 }
 
 Test(route, a_concern_opens_a_new_case_with_the_sender_alone)
@@ -117,7 +139,13 @@ Test(route, school_never_receives_health_events_even_with_consent)
              BIT(CAMHS) | BIT(SC) | BIT(SCHOOL));
     h.has_level_of_need = 1;
     h.level_of_need = 2;
-    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ERECIPIENTS);
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ECONSENT,
+                 "naming a member no consent or basis reaches is a consent refusal");
+    cr_assert_not_null(v.why);
+    s_header(&h, CAMHS, TACNET__EVENT_KIND__ASSESSMENT, TACNET__SENSITIVITY__HEALTH, BIT(CAMHS));
+    h.has_level_of_need = 1;
+    h.level_of_need = 2;
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ERECIPIENTS, "social care left out");
 }
 
 Test(route, without_consent_only_social_care_gets_safeguarding)
@@ -213,4 +241,206 @@ Test(route, closed_case_refuses_further_events_and_state_round_trips)
     cr_assert_eq(route_case_decode(buf, sizeof(buf), &back), TACNET_ECORRUPT);
     s_header(&h, HV, TACNET__EVENT_KIND__CONCERN, TACNET__SENSITIVITY__ROUTINE, BIT(SC) | BIT(HV));
     cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ECLOSED);
+}
+
+/* The case: consent for routine events with CAMHS and the school only. */
+static route_case_t s_routine_consent_case(void)
+{
+    route_case_t c = s_case(BIT(SC) | BIT(SCHOOL) | BIT(CAMHS) | BIT(HV),
+                            TACNET__CONSENT_STATE__CONSENT_UNKNOWN);
+    Tacnet__Header h;
+    route_verdict_t v;
+    s_consent_header(&h, SCHOOL, TACNET__CONSENT_STATE__GIVEN,
+                     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE), BIT(CAMHS) | BIT(SCHOOL),
+                     BIT(SC) | BIT(SCHOOL) | BIT(CAMHS) | BIT(HV));
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0, "a consent record reaches every member");
+    route_apply(&c, &h);
+    cr_assert_eq(c.consent, TACNET__CONSENT_STATE__GIVEN);
+    cr_assert_eq(c.cover[CAMHS], ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE));
+    cr_assert_eq(c.cover[SCHOOL], ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE));
+    cr_assert_eq(c.cover[HV], 0);
+    cr_assert_eq(c.cover[SC], 0);
+    return c;
+}
+
+Test(route, consent_scope_limits_classes_and_agencies)
+{
+    route_case_t c = s_routine_consent_case();
+    cr_assert(route_consent_covers(&c, CAMHS, TACNET__SENSITIVITY__ROUTINE));
+    cr_assert_not(route_consent_covers(&c, CAMHS, TACNET__SENSITIVITY__HEALTH));
+    cr_assert_not(route_consent_covers(&c, HV, TACNET__SENSITIVITY__ROUTINE));
+    Tacnet__Header h;
+    route_verdict_t v;
+    /* A routine meeting request from social care reaches CAMHS and the school, not HV. */
+    s_header(&h, SC, TACNET__EVENT_KIND__MEETING_REQUESTED, TACNET__SENSITIVITY__ROUTINE,
+             BIT(SC) | BIT(SCHOOL) | BIT(CAMHS));
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0);
+    s_header(&h, SC, TACNET__EVENT_KIND__MEETING_REQUESTED, TACNET__SENSITIVITY__ROUTINE,
+             BIT(SC) | BIT(SCHOOL) | BIT(CAMHS) | BIT(HV));
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ECONSENT, "HV is outside the consent");
+    /* A health-class care plan from social care (no direct care) reaches nobody else. */
+    s_header(&h, SC, TACNET__EVENT_KIND__CARE_PLAN, TACNET__SENSITIVITY__HEALTH,
+             BIT(SC) | BIT(CAMHS));
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ECONSENT, "health is outside it");
+    cr_assert_eq(v.required, BIT(SC));
+}
+
+Test(route, direct_care_is_named_by_the_policy_and_recorded_on_the_event)
+{
+    route_case_t c = s_routine_consent_case();
+    Tacnet__Header h;
+    route_verdict_t v;
+    /* The leak: a health care plan from CAMHS to health visiting under "consent". */
+    s_header(&h, CAMHS, TACNET__EVENT_KIND__CARE_PLAN, TACNET__SENSITIVITY__HEALTH,
+             BIT(CAMHS) | BIT(HV));
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ECONSENT);
+    h.lawful_basis = TACNET__LAWFUL_BASIS__DIRECT_CARE;
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0, "HV gives direct care: CAMHS may share");
+    cr_assert_eq(v.required, BIT(CAMHS) | BIT(HV));
+    /* The school and social care give no direct care: neither receives, nor sends, on it. */
+    s_header(&h, SCHOOL, TACNET__EVENT_KIND__CONTACT_LOGGED, TACNET__SENSITIVITY__ROUTINE,
+             BIT(SCHOOL) | BIT(CAMHS));
+    h.lawful_basis = TACNET__LAWFUL_BASIS__DIRECT_CARE;
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ECONSENT);
+    cr_assert_not_null(v.why);
+}
+
+Test(route, basis_choice_is_the_narrowest_that_reaches_the_agencies_wanted)
+{
+    route_case_t c = s_routine_consent_case();
+    Tacnet__Header h;
+    s_header(&h, CAMHS, TACNET__EVENT_KIND__CARE_PLAN, TACNET__SENSITIVITY__HEALTH, 0);
+    cr_assert_eq(route_basis_choose(&c, &h, 0, 0, roster), TACNET__LAWFUL_BASIS__DIRECT_CARE,
+                 "direct care reaches health visiting, which consent does not");
+    cr_assert_eq(route_basis_choose(&c, &h, BIT(SC), 0, roster), TACNET_ECONSENT,
+                 "nothing but a statutory duty reaches social care with health detail");
+    cr_assert_eq(route_basis_choose(&c, &h, BIT(SC), 1, roster), TACNET__LAWFUL_BASIS__LEGAL_DUTY);
+    cr_assert_eq(route_basis_choose(&c, &h, BIT(SCHOOL), 1, roster), TACNET_ECONSENT,
+                 "no basis shows the school health detail");
+    s_header(&h, CAMHS, TACNET__EVENT_KIND__MEETING_REQUESTED, TACNET__SENSITIVITY__ROUTINE, 0);
+    cr_assert_eq(route_basis_choose(&c, &h, BIT(SCHOOL), 0, roster), TACNET__LAWFUL_BASIS__CONSENT);
+    s_header(&h, SC, TACNET__EVENT_KIND__MEETING_REQUESTED, TACNET__SENSITIVITY__ROUTINE, 0);
+    cr_assert_eq(route_basis_choose(&c, &h, 0, 0, roster), TACNET__LAWFUL_BASIS__CONSENT,
+                 "social care gives no direct care");
+    cr_assert_eq(route_basis_choose(&c, &h, BIT(HV), 0, roster), TACNET_ECONSENT);
+}
+
+Test(route, withdrawal_is_scoped_and_reaches_every_member)
+{
+    route_case_t c = s_case(BIT(SC) | BIT(SCHOOL) | BIT(CAMHS), TACNET__CONSENT_STATE__GIVEN);
+    Tacnet__Header h;
+    route_verdict_t v;
+    s_consent_header(&h, CAMHS, TACNET__CONSENT_STATE__WITHDRAWN,
+                     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__HEALTH), 0,
+                     BIT(SC) | BIT(SCHOOL) | BIT(CAMHS));
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0, "the withdrawal goes to the whole team");
+    route_apply(&c, &h);
+    cr_assert_eq(c.consent, TACNET__CONSENT_STATE__WITHDRAWN);
+    cr_assert_not(route_consent_covers(&c, SC, TACNET__SENSITIVITY__HEALTH));
+    cr_assert(route_consent_covers(&c, SC, TACNET__SENSITIVITY__ROUTINE), "routine still in force");
+    s_header(&h, CAMHS, TACNET__EVENT_KIND__DECISION, TACNET__SENSITIVITY__HEALTH,
+             BIT(CAMHS) | BIT(SC));
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ECONSENT);
+    s_header(&h, CAMHS, TACNET__EVENT_KIND__DECISION, TACNET__SENSITIVITY__ROUTINE,
+             BIT(CAMHS) | BIT(SC) | BIT(SCHOOL));
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0);
+}
+
+Test(route, a_newcomer_is_told_the_consent_in_force_per_agency)
+{
+    route_case_t c = s_routine_consent_case();
+    c.members &= ~BIT(HV);
+    Tacnet__Header h;
+    route_verdict_t v;
+    /* Health visiting, outside the consent, still receives its own join: the team's
+     * membership, like its consent, reaches every member. */
+    s_header(&h, SC, TACNET__EVENT_KIND__MEMBER_JOINED, TACNET__SENSITIVITY__ROUTINE,
+             BIT(SC) | BIT(SCHOOL) | BIT(CAMHS) | BIT(HV));
+    h.has_subject_agency = 1;
+    h.subject_agency = HV;
+    h.has_consent = 1;
+    h.consent = TACNET__CONSENT_STATE__GIVEN;
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ECONSENT,
+                 "without a cover the header claims consent for everything");
+    Tacnet__ConsentCover cc[2], *ccp[2] = { &cc[0], &cc[1] };
+    Tacnet__Sensitivity routine = TACNET__SENSITIVITY__ROUTINE;
+    for (int i = 0; i < 2; i++) {
+        tacnet__consent_cover__init(&cc[i]);
+        cc[i].agency = i ? SCHOOL : CAMHS;
+        cc[i].n_classes = 1;
+        cc[i].classes = &routine;
+    }
+    h.consent_cover = ccp;
+    h.n_consent_cover = 2;
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0, "%s", v.why ? v.why : "");
+    route_case_t joiner;
+    memset(&joiner, 0, sizeof(joiner));
+    route_apply(&joiner, &h);
+    cr_assert_eq(memcmp(joiner.cover, c.cover, sizeof(c.cover)), 0,
+                 "the newcomer's view holds the same consent in force");
+    uint8_t buf[ROUTE_CASE_BYTES];
+    route_case_t back;
+    route_case_encode(&c, buf);
+    cr_assert_eq(route_case_decode(buf, sizeof(buf), &back), 0);
+    cr_assert_eq(memcmp(back.cover, c.cover, sizeof(c.cover)), 0);
+    buf[31] = 0; /* stored before consent had a scope: a given consent covered everything */
+    cr_assert_eq(route_case_decode(buf, sizeof(buf), &back), 0);
+    cr_assert_eq(back.cover[HV], ROUTE_CLASSES_ALL);
+}
+
+Test(route, direct_care_does_not_reach_past_the_family_s_objection)
+{
+    route_case_t c = s_routine_consent_case();
+    Tacnet__Header h;
+    route_verdict_t v;
+    /* The family refuses health sharing with health visiting. */
+    s_consent_header(&h, SC, TACNET__CONSENT_STATE__REFUSED,
+                     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__HEALTH), BIT(HV),
+                     BIT(SC) | BIT(SCHOOL) | BIT(CAMHS) | BIT(HV));
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0);
+    route_apply(&c, &h);
+    cr_assert(route_consent_objected(&c, HV, TACNET__SENSITIVITY__HEALTH));
+    cr_assert_not(route_consent_objected(&c, HV, TACNET__SENSITIVITY__ROUTINE));
+    cr_assert(route_consent_covers(&c, CAMHS, TACNET__SENSITIVITY__ROUTINE), "others untouched");
+    s_header(&h, CAMHS, TACNET__EVENT_KIND__CARE_PLAN, TACNET__SENSITIVITY__HEALTH,
+             BIT(CAMHS) | BIT(HV));
+    h.lawful_basis = TACNET__LAWFUL_BASIS__DIRECT_CARE;
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ECONSENT, "direct care respects it");
+    h.lawful_basis = TACNET__LAWFUL_BASIS__LEGAL_DUTY;
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ERECIPIENTS,
+                 "a statutory duty does not stop at it (social care must be named too)");
+    s_header(&h, CAMHS, TACNET__EVENT_KIND__CARE_PLAN, TACNET__SENSITIVITY__HEALTH, 0);
+    cr_assert_eq(route_basis_choose(&c, &h, 0, 0, roster), TACNET__LAWFUL_BASIS__CONSENT,
+                 "direct care is no longer chosen");
+    /* Consent given again lifts the objection, and the newcomer is told both. */
+    s_consent_header(&h, SC, TACNET__CONSENT_STATE__GIVEN,
+                     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__HEALTH), BIT(HV),
+                     BIT(SC) | BIT(SCHOOL) | BIT(CAMHS) | BIT(HV));
+    route_case_t again = c;
+    route_apply(&again, &h);
+    cr_assert_not(route_consent_objected(&again, HV, TACNET__SENSITIVITY__HEALTH));
+    cr_assert(route_consent_covers(&again, HV, TACNET__SENSITIVITY__HEALTH));
+    uint8_t buf[ROUTE_CASE_BYTES];
+    route_case_t back;
+    route_case_encode(&c, buf);
+    cr_assert_eq(route_case_decode(buf, sizeof(buf), &back), 0);
+    cr_assert(route_consent_objected(&back, HV, TACNET__SENSITIVITY__HEALTH), "stored");
+}
+
+Test(route, an_earlier_event_is_judged_for_a_later_member_by_today_s_rule)
+{
+    route_case_t c = s_routine_consent_case();
+    Tacnet__Header h;
+    s_header(&h, CAMHS, TACNET__EVENT_KIND__CARE_PLAN, TACNET__SENSITIVITY__HEALTH, BIT(CAMHS));
+    cr_assert_not(route_may_receive(&c, &h, HV, roster), "consent does not cover HV's health");
+    h.lawful_basis = TACNET__LAWFUL_BASIS__DIRECT_CARE;
+    cr_assert(route_may_receive(&c, &h, HV, roster), "the basis recorded on the event does");
+    cr_assert_not(route_may_receive(&c, &h, SCHOOL, roster), "never the school");
+    s_header(&h, SCHOOL, TACNET__EVENT_KIND__CONCERN, TACNET__SENSITIVITY__ROUTINE, BIT(SCHOOL));
+    cr_assert_not(route_may_receive(&c, &h, HV, roster), "HV is outside the routine consent");
+    cr_assert(route_may_receive(&c, &h, CAMHS, roster));
+    s_consent_header(&h, SCHOOL, TACNET__CONSENT_STATE__GIVEN,
+                     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE), BIT(CAMHS), BIT(SCHOOL));
+    cr_assert(route_may_receive(&c, &h, HV, roster), "a consent record is a team fact");
+    cr_assert_not(route_may_receive(&c, &h, TACNET__AGENCY__BROKER, roster));
 }

@@ -251,9 +251,9 @@ static void m_dup_kind(buf_t *b)
 {
     put_enum(b, 5, TACNET__EVENT_KIND__REFERRAL);
 }
-static void m_unknown_field_24(buf_t *b)
+static void m_unknown_field_27(buf_t *b)
 {
-    put_uint(b, 24, 1);
+    put_uint(b, 27, 1); /* the first reserved number */
 }
 static void m_unknown_field_63_len(buf_t *b)
 {
@@ -349,9 +349,9 @@ static void s_sensitivity_4(hspec_t *h)
 {
     h->sensitivity = 4;
 }
-static void s_lawful_basis_4(hspec_t *h)
+static void s_lawful_basis_5(hspec_t *h)
 {
-    h->lawful_basis = 4;
+    h->lawful_basis = 5; /* one past DIRECT_CARE */
 }
 static void s_subject_agency_7(hspec_t *h)
 {
@@ -452,7 +452,7 @@ static const hcase_t CASES[] = {
     { "duplicate schema_version", NULL, m_dup_schema_version, TACNET_ENONCANON },
     { "duplicate msg_id", NULL, m_dup_msg_id, TACNET_ENONCANON },
     { "duplicate kind", NULL, m_dup_kind, TACNET_ENONCANON },
-    { "unknown field 24", NULL, m_unknown_field_24, TACNET_ENONCANON },
+    { "unknown field 27", NULL, m_unknown_field_27, TACNET_ENONCANON },
     { "unknown field 63 with text", NULL, m_unknown_field_63_len, TACNET_ENONCANON },
     { "unknown field 1000", NULL, m_unknown_field_1000, TACNET_ENONCANON },
     { "non-minimal varint", s_nonminimal_varint, NULL, TACNET_ENONCANON },
@@ -466,7 +466,7 @@ static const hcase_t CASES[] = {
     { "recipient 9", s_recipient_9, NULL, TACNET_EENUM },
     { "kind 30 (reserved range)", s_kind_reserved, NULL, TACNET_EENUM },
     { "sensitivity 4", s_sensitivity_4, NULL, TACNET_EENUM },
-    { "lawful_basis 4", s_lawful_basis_4, NULL, TACNET_EENUM },
+    { "lawful_basis 5", s_lawful_basis_5, NULL, TACNET_EENUM },
     { "subject_agency 7", s_subject_agency_7, NULL, TACNET_EENUM },
     { "override_reason 5", s_override_reason_5, NULL, TACNET_EENUM },
     { "audience 6", s_audience_6, NULL, TACNET_EENUM },

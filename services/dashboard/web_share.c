@@ -1,0 +1,135 @@
+/* web_share: the case page's parts of the team's one picture — every agency's plans side by
+ * side, the consent as recorded (scope, who gave it, the child's wishes) and what this agency's
+ * view cannot see, said as "withheld" rather than shown as nothing (see web_internal.h). */
+#include "web_internal.h"
+#include "names.h"
+
+#include <stdio.h>
+
+void dashboard_web_withheld(dashboard_buf_t *b, const Tacnet__CaseState *st)
+{
+    if (!st || !st->n_withheld)
+        return;
+    for (size_t i = 0; i < st->n_withheld; i++)
+        dashboard_buf_printf(b, "%s%s",
+                             i == 0                    ? ""
+                             : i + 1 == st->n_withheld ? " and "
+                                                       : ", ",
+                             names_sensitivity(st->withheld[i]));
+    dashboard_buf_puts(b, " detail withheld");
+}
+
+/* One plan: type, owner, lead or not, start, cadence, last review, summary, goals. */
+static void s_plan(dashboard_buf_t *b, const Tacnet__PlanView *p)
+{
+    dashboard_buf_printf(b, "<h3>%s%s plan by %s</h3><p>Started ", p->lead ? "Lead plan: " : "",
+                         dashboard_web_enum(&tacnet__plan_type__descriptor, p->plan->type),
+                         dashboard_web_agency_title(p->by));
+    dashboard_web_date(b, p->plan->start_date);
+    if (p->plan->review_interval_days)
+        dashboard_buf_printf(b, "; reviewed every %u days", p->plan->review_interval_days);
+    else
+        dashboard_buf_puts(b, "; reviewed as its type requires");
+    dashboard_buf_puts(b, "; last review ");
+    dashboard_web_date(b, p->has_last_review_date ? p->last_review_date : 0);
+    if (p->has_plan_id) {
+        dashboard_buf_puts(b, ". <span class=\"meta\">Plan ");
+        dashboard_web_hex(
+            b, (ProtobufCBinaryData){ p->plan_id.len < 4 ? p->plan_id.len : 4, p->plan_id.data });
+        dashboard_buf_puts(b, "</span>");
+    }
+    dashboard_buf_puts(b, ".</p>");
+    if (p->plan->summary) {
+        dashboard_buf_puts(b, "<p>");
+        dashboard_web_text(b, p->plan->summary);
+        dashboard_buf_puts(b, "</p>");
+    }
+    if (!p->n_progress)
+        return;
+    dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Goal</th>"
+                          "<th scope=\"col\">Baseline</th><th scope=\"col\">Latest</th>"
+                          "<th scope=\"col\">Change</th></tr></thead><tbody>");
+    for (size_t i = 0; i < p->n_progress; i++) {
+        const Tacnet__GoalProgress *g = p->progress[i];
+        dashboard_buf_printf(b, "<tr><td>%u. ", g->goal_id);
+        dashboard_web_text(b, g->description);
+        dashboard_buf_printf(b, "</td><td>%u</td><td>%u</td><td>%+d</td></tr>", g->baseline_score,
+                             g->latest_score, g->change);
+    }
+    dashboard_buf_puts(b, "</tbody></table></div>");
+}
+
+void dashboard_web_plans(dashboard_buf_t *b, const Tacnet__CaseState *st)
+{
+    for (size_t i = 0; st && i < st->n_plans; i++)
+        s_plan(b, st->plans[i]);
+    if (!st || !st->n_plans)
+        dashboard_buf_puts(b, "<p>No plan this agency may see.</p>");
+    if (st && st->n_withheld) {
+        dashboard_buf_puts(b, "<p class=\"meta\">Plans of other agencies may not show here: ");
+        dashboard_web_withheld(b, st);
+        dashboard_buf_puts(b, " from this agency's view.</p>");
+    }
+}
+
+/* The consent in force per agency, as the clear headers tell it. */
+static void s_in_force(dashboard_buf_t *b, const Tacnet__CaseState *st)
+{
+    if (!st->n_consent_cover)
+        return;
+    dashboard_buf_puts(b, "<p>In force: ");
+    for (size_t i = 0; i < st->n_consent_cover; i++) {
+        const Tacnet__ConsentCover *cc = st->consent_cover[i];
+        dashboard_buf_printf(b, "%s%s (", i ? "; " : "", dashboard_web_agency_title(cc->agency));
+        for (size_t k = 0; k < cc->n_classes; k++)
+            dashboard_buf_printf(b, "%s%s", k ? ", " : "", names_sensitivity(cc->classes[k]));
+        for (size_t k = 0; k < cc->n_objected; k++)
+            dashboard_buf_printf(b, "%s%s",
+                                 k               ? ", "
+                                 : cc->n_classes ? "; not "
+                                                 : "not ",
+                                 names_sensitivity(cc->objected[k]));
+        dashboard_buf_puts(b, ")");
+    }
+    dashboard_buf_puts(b, ".</p>");
+}
+
+/* One consent record: state, who gave it, when, its scope, and the child's wishes. */
+static void s_consent(dashboard_buf_t *b, const Tacnet__ConsentRecorded *c)
+{
+    dashboard_buf_printf(b, "<p>Consent <strong>%s</strong>",
+                         dashboard_web_enum(&tacnet__consent_state__descriptor, c->state));
+    if (c->has_given_by)
+        dashboard_buf_printf(b, " by %s",
+                             dashboard_web_enum(&tacnet__family_role__descriptor, c->given_by));
+    dashboard_buf_puts(b, " on ");
+    dashboard_web_date(b, c->recorded_date);
+    dashboard_buf_puts(b, ", covering ");
+    for (size_t s = 0; s < c->n_scope; s++)
+        dashboard_buf_printf(b, "%s%s", s ? ", " : "", names_sensitivity(c->scope[s]));
+    dashboard_buf_puts(b, c->n_scope ? " events with " : "every class of event with ");
+    for (size_t a = 0; a < c->n_agencies; a++)
+        dashboard_buf_printf(b, "%s%s", a ? ", " : "", dashboard_web_agency_title(c->agencies[a]));
+    dashboard_buf_printf(b, "%s.</p><p>The child's wishes: ", c->n_agencies ? "" : "every agency");
+    dashboard_web_text(b, c->child_wishes ? c->child_wishes : "not recorded");
+    dashboard_buf_printf(
+        b, " %s</p>",
+        c->has_child_competent && c->child_competent ? "(judged competent to consent)" : "");
+}
+
+void dashboard_web_consent_record(dashboard_buf_t *b, const Tacnet__CaseState *st)
+{
+    for (size_t i = 0; st && i < st->n_consents; i++)
+        s_consent(b, st->consents[i]);
+    if (st && !st->n_consents && st->has_consent_state)
+        dashboard_buf_printf(
+            b,
+            "<p>Consent <strong>%s</strong> is recorded on this case; the record "
+            "itself (its scope and the child's wishes) is withheld from this "
+            "agency's view.</p>",
+            dashboard_web_enum(&tacnet__consent_state__descriptor, st->consent_state));
+    else if (!st || !st->n_consents)
+        dashboard_buf_puts(b, "<p>No consent recorded on this case.</p>");
+    if (st)
+        s_in_force(b, st);
+}
