@@ -61,6 +61,7 @@ enum policy_kind {
     POLICY_KIND_POSTCODE,
     POLICY_KIND_PHONE,
     POLICY_KIND_EMAIL,
+    POLICY_KIND_ADDRESS,
 };
 
 /* One offending span: byte offsets into the checked text, end exclusive. */

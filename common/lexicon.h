@@ -1,0 +1,49 @@
+/* lexicon: a set of words with flags, looked up the way people write words, for the identifier
+ * policy's text check (common/policy.h). One lookup answers every question the check asks of a
+ * word (a given name? a surname? an everyday word? a kinship cue? a street word?), so each word
+ * of a text is hashed once.
+ *
+ * Words are compared by a folded key: ASCII letters lower-cased, Latin letters with diacritics
+ * (U+00C0-U+024F, the ones used by the UK's European communities) reduced to their base letter,
+ * combining marks (U+0300-U+036F) dropped, and apostrophes (' and U+2019) dropped. So "Zoë"
+ * typed precomposed (NFC) or decomposed (NFD), "Zoe" and "ZOE" are one word, as are "O'Neill"
+ * and "ONeill". Other bytes are kept as they are.
+ */
+#ifndef TACNET_LEXICON_H
+#define TACNET_LEXICON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The longest folded word kept or looked up; longer words are never in a lexicon. */
+#define LEXICON_MAX_WORD 47
+
+typedef struct lexicon lexicon_t;
+
+/* A new, empty lexicon (owned; free with lexicon_destroy). WIPE: zero every entry's bytes when
+ * destroyed (for a case's identity register, which holds real names). */
+lexicon_t *lexicon_new(int wipe);
+
+/* Frees *SELF_P and sets it to NULL. Null-safe. */
+void lexicon_destroy(lexicon_t **self_p);
+
+/* Adds FLAGS to word W (LEN bytes, folded first; flags of an existing entry are OR-ed).
+ * Returns 0, or TACNET_EINVAL for an empty word or one longer than LEXICON_MAX_WORD folded. */
+int lexicon_add(lexicon_t *self, const char *w, size_t len, uint32_t flags);
+
+/* Adds every line of PATH with FLAGS (one entry per line, '#' starts a comment line,
+ * surrounding blanks ignored; a line too long to be a word is skipped). Returns 0,
+ * TACNET_ENOTFOUND (no such file), TACNET_EIO or TACNET_EINVAL (path too long). */
+int lexicon_load(lexicon_t *self, const char *path, uint32_t flags);
+
+/* The flags of word W (LEN bytes), 0 when absent or too long. */
+uint32_t lexicon_flags(const lexicon_t *self, const char *w, size_t len);
+
+/* Number of distinct entries. */
+size_t lexicon_size(const lexicon_t *self);
+
+/* Writes the folded key of W (LEN bytes) to OUT (room for LEXICON_MAX_WORD bytes) and returns
+ * its length, or 0 when W folds to nothing or to more than LEXICON_MAX_WORD bytes. */
+size_t lexicon_fold(const char *w, size_t len, char *out);
+
+#endif
