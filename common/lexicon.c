@@ -20,89 +20,90 @@ static const char s_latin1_ext[] =
     "lllnnnnnnnnnoooooooorrrrrrssssss" /* U+0140-015F */
     "ssttttttuuuuuuuuuuuuwwyyyzzzzzzs" /* U+0160-017F */;
 
+/* Open addressing over 64-bit cells: the top 48 bits are the word's hash (its identity: two
+ * of the ~10^5 words sharing them is a chance of about 10^-5 in all; a text word matching a
+ * cell it is not is about 10^-10), the low 16 its flags. No key is stored, so a lookup touches
+ * one cache line and a register keeps no name in memory. */
+#define S_FLAG_BITS 16
+#define S_FLAG_MASK ((uint64_t)0xFFFF)
+
 struct lexicon {
-    struct slot {
-        char *s;
-        uint32_t len, flags;
-    } *slots;
+    uint64_t *cells;
     size_t cap, n;
     int wipe;
 };
 
-size_t lexicon_fold(const char *w, size_t len, char *out)
+static uint64_t s_key(uint64_t h)
+{
+    h ^= h >> 29;
+    h &= ~S_FLAG_MASK;
+    return h ? h : (uint64_t)1 << S_FLAG_BITS;
+}
+
+/* Folds and hashes W in one pass (lexicon.h); 0 when it folds to nothing or is too long. */
+static uint64_t s_fold_hash(const char *w, size_t len)
 {
     const uint8_t *s = (const uint8_t *)w;
+    uint64_t h = LEXICON_HASH_INIT;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        uint8_t c = s[i], c1 = i + 1 < len ? s[i + 1] : 0;
-        char b = 0;
-        size_t adv = 1;
+        uint8_t c = s[i], b;
         if (c < 0x80) {
+            i++;
             if (c == '\'')
-                b = 0;
-            else
-                b = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-        } else if (c >= 0xC3 && c <= 0xC5 && (c1 & 0xC0) == 0x80) {
-            unsigned cp = ((unsigned)(c & 0x1F) << 6) | (c1 & 0x3F);
-            b = s_latin1_ext[cp - 0xC0];
-            if (b == '0')
-                b = 0, o = LEXICON_MAX_WORD + 1; /* a sign inside a word: not a word */
-            adv = 2;
-        } else if (c == 0xC8 && c1 >= 0x98 && c1 <= 0x9B) {
-            b = c1 < 0x9A ? 's' : 't'; /* Romanian comma-below s and t */
-            adv = 2;
-        } else if ((c == 0xCC && c1 >= 0x80 && c1 <= 0xBF) ||
-                   (c == 0xCD && c1 >= 0x80 && c1 <= 0xAF) || (c == 0xCA && c1 == 0xBC)) {
-            adv = 2; /* combining mark or modifier apostrophe: dropped */
-        } else if (c == 0xE2 && c1 == 0x80 && i + 2 < len && s[i + 2] == 0x99) {
-            adv = 3; /* right single quotation mark, the typographic apostrophe */
+                continue;
+            b = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
         } else {
-            b = (char)c; /* any other byte stays as it is */
+            uint8_t c1 = i + 1 < len ? s[i + 1] : 0;
+            if (c >= 0xC3 && c <= 0xC5 && (c1 & 0xC0) == 0x80) {
+                unsigned cp = ((unsigned)(c & 0x1F) << 6) | (c1 & 0x3F);
+                b = (uint8_t)s_latin1_ext[cp - 0xC0];
+                if (b == '0')
+                    return 0; /* a sign inside a word: not a word */
+                i += 2;
+            } else if (c == 0xC8 && c1 >= 0x98 && c1 <= 0x9B) {
+                b = c1 < 0x9A ? 's' : 't'; /* Romanian comma-below s and t */
+                i += 2;
+            } else if ((c == 0xCC && c1 >= 0x80 && c1 <= 0xBF) ||
+                       (c == 0xCD && c1 >= 0x80 && c1 <= 0xAF) || (c == 0xCA && c1 == 0xBC)) {
+                i += 2; /* combining mark or modifier apostrophe: dropped */
+                continue;
+            } else if (c == 0xE2 && c1 == 0x80 && i + 2 < len && s[i + 2] == 0x99) {
+                i += 3; /* right single quotation mark, the typographic apostrophe */
+                continue;
+            } else {
+                b = c; /* any other byte stays as it is */
+                i++;
+            }
         }
-        if (b) {
-            if (o >= LEXICON_MAX_WORD)
-                return 0;
-            out[o++] = b;
-        }
-        i += adv;
+        if (++o > LEXICON_MAX_WORD)
+            return 0;
+        h = lexicon_hash_step(h, b);
     }
-    return o > LEXICON_MAX_WORD ? 0 : o;
+    return o ? s_key(h) : 0;
 }
 
-static uint64_t s_hash(const char *s, size_t len)
+static uint64_t *s_cell(const lexicon_t *self, uint64_t key)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h ^ (h >> 29);
-}
-
-static struct slot *s_find(const lexicon_t *self, const char *key, size_t len)
-{
-    if (self->cap == 0)
-        return NULL;
     size_t mask = self->cap - 1;
-    for (size_t i = s_hash(key, len) & mask;; i = (i + 1) & mask) {
-        struct slot *sl = &self->slots[i];
-        if (!sl->s)
-            return sl;
-        if (sl->len == len && memcmp(sl->s, key, len) == 0)
-            return sl;
+    for (size_t i = (size_t)(key >> 24) & mask;; i = (i + 1) & mask) {
+        uint64_t *c = &self->cells[i];
+        if (*c == 0 || (*c & ~S_FLAG_MASK) == key)
+            return c;
     }
 }
 
 static void s_grow(lexicon_t *self)
 {
-    size_t cap = self->cap ? self->cap * 2 : 256;
-    struct slot *old = self->slots;
     size_t old_cap = self->cap;
-    self->slots = xcalloc(cap, sizeof(*self->slots));
-    self->cap = cap;
+    uint64_t *old = self->cells;
+    self->cap = old_cap ? old_cap * 2 : 1024;
+    self->cells = xcalloc(self->cap, sizeof(*self->cells));
     for (size_t i = 0; i < old_cap; i++)
-        if (old[i].s)
-            *s_find(self, old[i].s, old[i].len) = old[i];
+        if (old[i])
+            *s_cell(self, old[i] & ~S_FLAG_MASK) = old[i];
+    if (old && self->wipe)
+        sodium_memzero(old, old_cap * sizeof(*old));
     free(old);
 }
 
@@ -110,6 +111,7 @@ lexicon_t *lexicon_new(int wipe)
 {
     lexicon_t *self = xcalloc(1, sizeof(*self));
     self->wipe = wipe;
+    s_grow(self);
     return self;
 }
 
@@ -118,34 +120,26 @@ void lexicon_destroy(lexicon_t **self_p)
     if (!self_p || !*self_p)
         return;
     lexicon_t *self = *self_p;
-    for (size_t i = 0; i < self->cap; i++) {
-        if (self->slots[i].s && self->wipe)
-            sodium_memzero(self->slots[i].s, self->slots[i].len);
-        free(self->slots[i].s);
-    }
-    free(self->slots);
+    if (self->wipe)
+        sodium_memzero(self->cells, self->cap * sizeof(*self->cells));
+    free(self->cells);
     free(self);
     *self_p = NULL;
 }
 
 int lexicon_add(lexicon_t *self, const char *w, size_t len, uint32_t flags)
 {
-    char key[LEXICON_MAX_WORD];
-    size_t n = lexicon_fold(w, len, key);
-    if (n == 0)
+    uint64_t key = s_fold_hash(w, len);
+    if (key == 0 || flags > S_FLAG_MASK)
         return TACNET_EINVAL;
     if ((self->n + 1) * 2 > self->cap)
         s_grow(self);
-    struct slot *sl = s_find(self, key, n);
-    if (!sl->s) {
-        sl->s = xmalloc(n);
-        memcpy(sl->s, key, n);
-        sl->len = (uint32_t)n;
+    uint64_t *c = s_cell(self, key);
+    if (*c == 0) {
+        *c = key;
         self->n++;
     }
-    sl->flags |= flags;
-    if (self->wipe)
-        sodium_memzero(key, sizeof(key));
+    *c |= flags;
     return 0;
 }
 
@@ -175,15 +169,17 @@ int lexicon_load(lexicon_t *self, const char *path, uint32_t flags)
 
 uint32_t lexicon_flags(const lexicon_t *self, const char *w, size_t len)
 {
-    char key[LEXICON_MAX_WORD];
-    size_t n = lexicon_fold(w, len, key);
-    if (n == 0 || self->n == 0)
+    uint64_t key = s_fold_hash(w, len);
+    if (key == 0 || self->n == 0)
         return 0;
-    struct slot *sl = s_find(self, key, n);
-    uint32_t flags = sl->s ? sl->flags : 0;
-    if (self->wipe)
-        sodium_memzero(key, n);
-    return flags;
+    return (uint32_t)(*s_cell(self, key) & S_FLAG_MASK);
+}
+
+uint32_t lexicon_flags_hashed(const lexicon_t *self, uint64_t h)
+{
+    if (self->n == 0)
+        return 0;
+    return (uint32_t)(*s_cell(self, s_key(h)) & S_FLAG_MASK);
 }
 
 size_t lexicon_size(const lexicon_t *self)

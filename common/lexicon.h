@@ -20,15 +20,17 @@
 
 typedef struct lexicon lexicon_t;
 
-/* A new, empty lexicon (owned; free with lexicon_destroy). WIPE: zero every entry's bytes when
- * destroyed (for a case's identity register, which holds real names). */
+/* A new, empty lexicon (owned; free with lexicon_destroy). It keeps a 48-bit hash of each
+ * folded word, never the word. WIPE: zero the table when it grows or is destroyed (for a
+ * case's identity register, whose hashes stand for real names). */
 lexicon_t *lexicon_new(int wipe);
 
 /* Frees *SELF_P and sets it to NULL. Null-safe. */
 void lexicon_destroy(lexicon_t **self_p);
 
-/* Adds FLAGS to word W (LEN bytes, folded first; flags of an existing entry are OR-ed).
- * Returns 0, or TACNET_EINVAL for an empty word or one longer than LEXICON_MAX_WORD folded. */
+/* Adds FLAGS (16 bits) to word W (LEN bytes, folded first; flags of an existing entry are
+ * OR-ed). Returns 0, or TACNET_EINVAL for an empty word, one longer than LEXICON_MAX_WORD
+ * folded, or flags over 16 bits. */
 int lexicon_add(lexicon_t *self, const char *w, size_t len, uint32_t flags);
 
 /* Adds every line of PATH with FLAGS (one entry per line, '#' starts a comment line,
@@ -39,11 +41,17 @@ int lexicon_load(lexicon_t *self, const char *path, uint32_t flags);
 /* The flags of word W (LEN bytes), 0 when absent or too long. */
 uint32_t lexicon_flags(const lexicon_t *self, const char *w, size_t len);
 
+/* The same for a word of ASCII letters only, hashed by the caller as it read them: H starts
+ * at LEXICON_HASH_INIT and takes lexicon_hash_step() of each letter, lower-cased. It lets a
+ * scanner look a word up without reading it twice. */
+#define LEXICON_HASH_INIT 1469598103934665603ULL
+static inline uint64_t lexicon_hash_step(uint64_t h, uint8_t lower)
+{
+    return (h ^ lower) * 1099511628211ULL;
+}
+uint32_t lexicon_flags_hashed(const lexicon_t *self, uint64_t h);
+
 /* Number of distinct entries. */
 size_t lexicon_size(const lexicon_t *self);
-
-/* Writes the folded key of W (LEN bytes) to OUT (room for LEXICON_MAX_WORD bytes) and returns
- * its length, or 0 when W folds to nothing or to more than LEXICON_MAX_WORD bytes. */
-size_t lexicon_fold(const char *w, size_t len, char *out);
 
 #endif

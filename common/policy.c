@@ -99,6 +99,9 @@ enum {
     L_FLAT = 1u << 9,    /* "Flat 3", "Apartment 12" */
     L_STOP = 1u << 10,   /* function and unit words: never part of a street's name */
     L_DET = 1u << 11,    /* determiners: "Jack the car" is a verb, not a boy */
+    L_MONTH = 1u << 12,  /* a month's name or abbreviation: a written date may start here */
+    L_AND = 1u << 13,    /* "and", which joins the last two of a list */
+    L_AT = 1u << 14,     /* "at": an e-mail address may be written out around it */
 };
 
 /* Words a name may follow. Each list is language, not data, so it lives here. */
@@ -131,6 +134,11 @@ static const char *const s_stops[] = {
     "month", "months", "year", "years", "time", "times", "metres", "yards", "steps", "km",
     "more", "other", "new", "good", "big", "small", "long", "short", "different", "same",
     "nice", "whole", "better", "best", "last", "first", "next", "extra", "very", "quite",
+};
+static const char *const s_months[] = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec",
 };
 static const char *const s_dets[] = {
     "the", "a", "an", "up", "his", "her", "their", "its", "it", "this", "that", "them", "him",
@@ -186,6 +194,9 @@ policy_t *policy_new(const char *gazetteer_dir, int *err)
     S_ADD_ALL(self->lex, s_flats, L_FLAT);
     S_ADD_ALL(self->lex, s_stops, L_STOP);
     S_ADD_ALL(self->lex, s_dets, L_DET);
+    S_ADD_ALL(self->lex, s_months, L_MONTH);
+    (void)lexicon_add(self->lex, "and", 3, L_AND);
+    (void)lexicon_add(self->lex, "at", 2, L_AT);
     if (err)
         *err = 0;
     return self;
@@ -274,10 +285,12 @@ const char *policy_kind_name(enum policy_kind kind)
 /* ---------------------------------------------------------------- text scanning */
 
 /* One word of the text: bytes [s, e), its lexicon flags and its shape. */
-enum { T_UPPER1 = 1, T_LOWER = 2, T_POSS = 4, T_REG = 8 };
+enum { T_UPPER1 = 1, T_LOWER = 2, T_POSS = 4, T_REG = 8, T_TITLE = 16 };
+/* The bytes between a word and the next, classified once: the rules ask often. */
+enum { G_OTHER, G_SP, G_HY, G_COMMA, G_DOT, G_AMP, G_KIND = 0x0F, G_CUE = 0x10 };
 typedef struct {
     uint32_t s, e, flags;
-    uint8_t shape, letters, mark;
+    uint8_t shape, letters, mark, gap;
 } s_tok_t;
 
 enum { M_NONE, M_NAME, M_TITLE, M_TAKEN };
@@ -288,16 +301,34 @@ typedef struct {
     policy_finding_t *v;
     size_t n, cap;
     s_tok_t *tok;
-    size_t ntok;
+    size_t ntok, tokcap;
+    uint32_t *num; /* where each run of digits starts */
+    size_t nnum, numcap;
     const policy_t *p;
+    /* Most texts fit these, so a check allocates nothing. */
+    s_tok_t tok_stack[128];
+    policy_finding_t v_stack[16];
+    uint32_t num_stack[32];
 } s_scan_t;
+
+/* Doubles array *CUR of *CAP elements of SIZE bytes, moving it off STACK the first time. */
+static void *s_grow(void *cur, const void *stack, size_t *cap, size_t size)
+{
+    void *p;
+    if (cur == stack) {
+        p = xmalloc(*cap * 2 * size);
+        memcpy(p, cur, *cap * size);
+    } else {
+        p = xrealloc(cur, *cap * 2 * size);
+    }
+    *cap *= 2;
+    return p;
+}
 
 static void s_push(s_scan_t *sc, enum policy_kind kind, size_t start, size_t end)
 {
-    if (sc->n == sc->cap) {
-        sc->cap = sc->cap ? sc->cap * 2 : 16;
-        sc->v = xrealloc(sc->v, sc->cap * sizeof(*sc->v));
-    }
+    if (sc->n == sc->cap)
+        sc->v = s_grow(sc->v, sc->v_stack, &sc->cap, sizeof(*sc->v));
     sc->v[sc->n++] = (policy_finding_t){ kind, (uint32_t)start, (uint32_t)end };
 }
 
@@ -318,12 +349,13 @@ static uint8_t s_at(const s_scan_t *sc, size_t i)
 
 /* Case of the letter at I: 'U' upper, 'L' lower, 'O' another word byte (a mark, another
  * script), 0 not part of a word. *ADV: its length in bytes. */
-static int s_letter(const s_scan_t *sc, size_t i, size_t *adv)
+static inline int s_letter(const s_scan_t *sc, size_t i, size_t *adv)
 {
-    uint8_t c = sc->t[i], c1 = s_at(sc, i + 1);
+    uint8_t c = sc->t[i], c1;
     *adv = 1;
     if (c < 0x80)
         return s_upper(c) ? 'U' : s_lower(c) ? 'L' : 0;
+    c1 = s_at(sc, i + 1);
     if (c == 0xC2 || c == 0xE2 || c == 0xEF || (c & 0xC0) == 0x80)
         return 0; /* Latin-1 signs, general punctuation, specials, stray continuation */
     if ((c1 & 0xC0) != 0x80)
@@ -334,11 +366,8 @@ static int s_letter(const s_scan_t *sc, size_t i, size_t *adv)
         *adv = 4;
     else if (c >= 0xE0)
         *adv = 3;
-    if (*adv > 2 || cp < 0xC0 || cp > 0x24F) {
-        if (*adv > 2 || cp < 0x300)
-            return 'O';
-        return 'O';
-    }
+    if (*adv > 2 || cp < 0xC0 || cp > 0x24F)
+        return 'O'; /* a combining mark, another script: part of the word, no case */
     if (cp < 0x100)
         return cp == 0xD7 || cp == 0xF7 ? 0 : cp < 0xDF ? 'U' : 'L';
     if (cp < 0x180) {
@@ -362,33 +391,71 @@ static size_t s_apos(const s_scan_t *sc, size_t i)
     return 0;
 }
 
-/* Splits the text into words. An apostrophe after one letter joins ("O'Neill", "D'Souza");
- * "'s" after a word marks a possessive and is left out of the word; a hyphen splits (each
- * part of "Anne-Marie" is looked up) and the parts stay adjacent for the span. */
-static void s_tokenise(s_scan_t *sc, const policy_register_t *reg)
+/* The gap between token A and the next one is of kind G. */
+static int s_gap(const s_scan_t *sc, size_t a, int g)
 {
-    size_t cap = 0;
-    for (size_t i = 0; i < sc->len;) {
-        size_t adv, ws = i;
-        int c = s_letter(sc, i, &adv);
-        if (!c) {
-            i += adv;
-            continue;
-        }
-        uint8_t shape = 0, letters = 0;
-        int any_lower = 0;
-        if (c == 'U')
-            shape |= T_UPPER1;
-        for (;;) {
-            c = s_letter(sc, i, &adv);
-            if (c) {
-                any_lower |= c == 'L';
-                if (letters < 255)
-                    letters++;
-                i += adv;
-                continue;
-            }
-            size_t ap = s_apos(sc, i);
+    return a + 1 < sc->ntok && (sc->tok[a].gap & G_KIND) == g;
+}
+
+static uint8_t s_gap_kind(const s_scan_t *sc, size_t a, size_t b)
+{
+    const uint8_t *g = sc->t + a;
+    size_t n = b - a;
+    uint8_t k = G_OTHER;
+    if (n == 1)
+        k = g[0] == ' ' ? G_SP : g[0] == '-' ? G_HY : G_OTHER;
+    else if (n == 2 && g[1] == ' ')
+        k = g[0] == ',' ? G_COMMA : g[0] == '.' ? G_DOT : G_OTHER;
+    else if (n == 3 && g[0] == ' ' && g[1] == '&' && g[2] == ' ')
+        k = G_AMP;
+    /* A cue's name may follow "(", ",", ":" or " - ": "Mum (Ama)", "Dad: Kofi". */
+    int cue = n >= 1 && n <= 4;
+    for (size_t i = 0; i < n && cue; i++)
+        cue = g[i] == ' ' || g[i] == '(' || g[i] == ',' || g[i] == ':' || g[i] == '-';
+    return (uint8_t)(k | (cue ? G_CUE : 0));
+}
+
+static int s_title_word(const uint8_t *w, size_t n)
+{
+    static const s_word_t titles[] = {
+        S_WORD("Mr"), S_WORD("Mrs"), S_WORD("Ms"), S_WORD("Miss"), S_WORD("Mx"), S_WORD("Dr"),
+        S_WORD("MR"), S_WORD("MRS"), S_WORD("MS"), S_WORD("DR"), S_WORD("mr"), S_WORD("mrs"),
+        S_WORD("Mstr"), S_WORD("Prof"),
+    };
+    if (n < 2 || n > 4 || !strchr("MDmP", w[0]))
+        return 0;
+    for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
+        if (titles[i].n == n && memcmp(titles[i].s, w, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void s_push_num(s_scan_t *sc, size_t i)
+{
+    if (sc->nnum == sc->numcap)
+        sc->num = s_grow(sc->num, sc->num_stack, &sc->numcap, sizeof(*sc->num));
+    sc->num[sc->nnum++] = (uint32_t)i;
+}
+
+/* Reads one word from WS; returns its end and fills *T (flags looked up). An ASCII word is
+ * hashed as it is read; one with other letters or an apostrophe is folded by the lexicon. */
+static size_t s_word(s_scan_t *sc, const policy_register_t *reg, size_t ws, s_tok_t *t)
+{
+    size_t i = ws, adv;
+    uint64_t h = LEXICON_HASH_INIT;
+    int ascii = 1, any_lower = 0, first = 1;
+    uint8_t shape = 0, letters = 0;
+    for (;;) {
+        uint8_t c = i < sc->len ? sc->t[i] : 0;
+        int k;
+        if (c < 0x80 && s_alpha(c)) {
+            k = s_upper(c) ? 'U' : 'L';
+            h = lexicon_hash_step(h, (uint8_t)(c | 0x20));
+            adv = 1;
+        } else if (c >= 0x80 && (k = s_letter(sc, i, &adv)) != 0) {
+            ascii = 0;
+        } else {
+            size_t ap = i < sc->len ? s_apos(sc, i) : 0;
             if (!ap || i + ap >= sc->len || !s_letter(sc, i + ap, &adv))
                 break;
             size_t after = i + ap, ae = after;
@@ -400,24 +467,62 @@ static void s_tokenise(s_scan_t *sc, const policy_register_t *reg)
             }
             if (letters != 1)
                 break;
+            ascii = 0; /* "O'Neill": the lexicon folds the apostrophe away */
             i = after;
+            continue;
         }
-        if (any_lower && !(shape & T_UPPER1))
-            shape |= T_LOWER;
-        else if (any_lower)
-            shape |= T_LOWER | T_UPPER1; /* capitalised: upper first, lower after */
-        if (sc->ntok == cap) {
-            cap = cap ? cap * 2 : 64;
-            sc->tok = xrealloc(sc->tok, cap * sizeof(*sc->tok));
-        }
-        s_tok_t *t = &sc->tok[sc->ntok++];
-        *t = (s_tok_t){ (uint32_t)ws, (uint32_t)i, 0, shape, letters, M_NONE };
-        if (letters >= 2) {
+        if (first && k == 'U')
+            shape |= T_UPPER1;
+        first = 0;
+        any_lower |= k == 'L';
+        if (letters < 255)
+            letters++;
+        i += adv;
+    }
+    if (any_lower)
+        shape |= T_LOWER; /* with T_UPPER1: capitalised */
+    if (s_title_word(sc->t + ws, i - ws))
+        shape |= T_TITLE;
+    *t = (s_tok_t){ (uint32_t)ws, (uint32_t)i, 0, shape, letters, M_NONE, G_OTHER };
+    if (letters >= 2) {
+        if (ascii && letters <= LEXICON_MAX_WORD)
+            t->flags = lexicon_flags_hashed(sc->p->lex, h);
+        else
             t->flags = lexicon_flags(sc->p->lex, (const char *)sc->t + ws, i - ws);
-            if (reg && lexicon_flags(reg->words, (const char *)sc->t + ws, i - ws))
-                t->shape |= T_REG;
+        if (reg && lexicon_flags(reg->words, (const char *)sc->t + ws, i - ws))
+            t->shape |= T_REG;
+    }
+    return i;
+}
+
+/* Splits the text into words and notes where each run of digits starts. An apostrophe after
+ * one letter joins ("O'Neill", "D'Souza"); "'s" after a word marks a possessive and is left
+ * out of the word; a hyphen splits (each part of "Anne-Marie" is looked up) and the parts
+ * stay adjacent for the span. */
+static void s_tokenise(s_scan_t *sc, const policy_register_t *reg)
+{
+    for (size_t i = 0; i < sc->len;) {
+        uint8_t c = sc->t[i];
+        size_t adv = 1;
+        if (c < 0x80) {
+            if (s_digit(c) && (i == 0 || !s_digit(sc->t[i - 1])))
+                s_push_num(sc, i);
+            if (!s_alpha(c)) {
+                i++;
+                continue;
+            }
+        } else if (!s_letter(sc, i, &adv)) {
+            i += adv;
+            continue;
         }
-        if (shape & T_POSS)
+        if (sc->ntok == sc->tokcap)
+            sc->tok = s_grow(sc->tok, sc->tok_stack, &sc->tokcap, sizeof(*sc->tok));
+        s_tok_t *t = &sc->tok[sc->ntok];
+        i = s_word(sc, reg, i, t);
+        if (sc->ntok > 0)
+            sc->tok[sc->ntok - 1].gap = s_gap_kind(sc, sc->tok[sc->ntok - 1].e, t->s);
+        sc->ntok++;
+        if (t->shape & T_POSS)
             i += s_apos(sc, i) + 1;
     }
 }
@@ -459,34 +564,15 @@ static int s_nameish(const s_scan_t *sc, const s_tok_t *t)
            s_unknown(sc, t);
 }
 
-/* The gap between token A and the next one is exactly the bytes SEP. */
-static int s_gap(const s_scan_t *sc, size_t a, const char *sep)
-{
-    if (a + 1 >= sc->ntok || (sc->tok[a].shape & T_POSS))
-        return 0;
-    size_t n = strlen(sep);
-    return sc->tok[a + 1].s - sc->tok[a].e == n && memcmp(sc->t + sc->tok[a].e, sep, n) == 0;
-}
-
 static int s_joined(const s_scan_t *sc, size_t a)
 {
-    return s_gap(sc, a, " ") || s_gap(sc, a, "-");
+    return s_gap(sc, a, G_SP) || s_gap(sc, a, G_HY);
 }
 
 static int s_is_title(const s_scan_t *sc, const s_tok_t *t)
 {
-    static const s_word_t titles[] = {
-        S_WORD("Mr"), S_WORD("Mrs"), S_WORD("Ms"), S_WORD("Miss"), S_WORD("Mx"), S_WORD("Dr"),
-        S_WORD("MR"), S_WORD("MRS"), S_WORD("MS"), S_WORD("DR"), S_WORD("mr"), S_WORD("mrs"),
-        S_WORD("Mstr"), S_WORD("Prof"),
-    };
-    size_t n = t->e - t->s;
-    if (n > 4)
-        return 0;
-    for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
-        if (titles[i].n == n && memcmp(titles[i].s, sc->t + t->s, n) == 0)
-            return 1;
-    return 0;
+    (void)sc;
+    return t->shape & T_TITLE;
 }
 
 /* "St Mary's", "St. John's", "Saint Luke's" name a school, church or hospital, not a person. */
@@ -539,14 +625,8 @@ static void s_mark(s_scan_t *sc, size_t k)
 /* After a cue ending at token K: the token that may be a name, skipping "(", ",", ":", " - ". */
 static size_t s_after_cue(const s_scan_t *sc, size_t k)
 {
-    if (k + 1 >= sc->ntok || (sc->tok[k].shape & T_POSS))
+    if (k + 1 >= sc->ntok || (sc->tok[k].shape & T_POSS) || !(sc->tok[k].gap & G_CUE))
         return 0;
-    size_t a = sc->tok[k].e, b = sc->tok[k + 1].s;
-    if (b - a > 4 || b == a)
-        return 0;
-    for (size_t i = a; i < b; i++)
-        if (!strchr(" (,:-", sc->t[i]))
-            return 0;
     return k + 1;
 }
 
@@ -567,7 +647,7 @@ static int s_name_rules(s_scan_t *sc, size_t k)
     size_t c = 0;
     if (t->flags & (L_KIN | L_CUE1))
         c = s_after_cue(sc, k);
-    else if ((t->flags & L_VERB) && n && (n->flags & L_PREP) && s_gap(sc, k, " "))
+    else if ((t->flags & L_VERB) && n && (n->flags & L_PREP) && s_gap(sc, k, G_SP))
         c = s_after_cue(sc, k + 1);
     if (c && !sc->tok[c].mark && !s_is_title(sc, &sc->tok[c]) &&
         (s_cap(&sc->tok[c]) || s_lc(&sc->tok[c]) || s_caps(&sc->tok[c])) &&
@@ -576,12 +656,12 @@ static int s_name_rules(s_scan_t *sc, size_t k)
         return 0; /* the cue itself is not part of the name */
     }
     if (s_cap(t) && s_strong_given(t) && !s_after_saint(sc, t->s) &&
-        !((t->flags & L_WORD) && n && (n->flags & L_DET) && s_gap(sc, k, " ")) &&
-        !(n && s_cap(n) && (n->flags & L_STREET) && s_gap(sc, k, " "))) {
+        !((t->flags & L_WORD) && n && (n->flags & L_DET) && s_gap(sc, k, G_SP)) &&
+        !(n && s_cap(n) && (n->flags & L_STREET) && s_gap(sc, k, G_SP))) {
         s_mark(sc, k);
         return 1;
     }
-    if (n && s_gap(sc, k, " ")) {
+    if (n && s_gap(sc, k, G_SP)) {
         /* Everyday-word given name, or a word no list knows, before a surname or another
          * unknown word: "Grace Okafor", "Brecaton Olusmi"; in lower case "zainab begum". */
         int first = s_cap(t) && ((t->flags & (L_GIVEN | L_ALLOW)) == (L_GIVEN | L_ALLOW) ||
@@ -597,7 +677,7 @@ static int s_name_rules(s_scan_t *sc, size_t k)
             return 1;
         }
     }
-    if (n && s_gap(sc, k, ", ") && s_cap(n) && !(n->flags & L_ALLOW && !(n->flags & L_GIVEN)) &&
+    if (n && s_gap(sc, k, G_COMMA) && s_cap(n) && !(n->flags & L_ALLOW && !(n->flags & L_GIVEN)) &&
         ((n->flags & L_GIVEN) || s_unknown(sc, n) || (s_caps(t) && (t->flags & L_SURNAME)))) {
         /* "OKAFOR, Chidi" and "Okafor, Chidi" (a register's order). */
         int sur = (s_caps(t) && ((t->flags & L_SURNAME) || s_unknown(sc, t)) &&
@@ -620,12 +700,11 @@ static int s_name_rules(s_scan_t *sc, size_t k)
 /* Lists of people: "A, B and C", "A & B". The token after K that continues a list, or 0. */
 static size_t s_list_next(const s_scan_t *sc, size_t k)
 {
-    if (s_gap(sc, k, ", ") || s_gap(sc, k, " & "))
+    if (s_gap(sc, k, G_COMMA) || s_gap(sc, k, G_AMP))
         return k + 1;
     size_t a = k + 1;
-    if ((s_gap(sc, k, " ") || s_gap(sc, k, ", ")) && a + 1 < sc->ntok &&
-        sc->tok[a].e - sc->tok[a].s == 3 && !memcmp(sc->t + sc->tok[a].s, "and", 3) &&
-        s_gap(sc, a, " "))
+    if ((s_gap(sc, k, G_SP) || s_gap(sc, k, G_COMMA)) && a + 1 < sc->ntok &&
+        (sc->tok[a].flags & L_AND) && s_gap(sc, a, G_SP))
         return a + 1;
     return 0;
 }
@@ -701,7 +780,7 @@ static void s_addresses(s_scan_t *sc)
         /* One or two words of the street's name, each joined by one space, then the number. */
         for (size_t first = k; first-- > 0 && k - first <= 2;) {
             const s_tok_t *w = &sc->tok[first];
-            if ((w->flags & L_STOP) || !s_gap(sc, first, " ") || (lower ? !s_lc(w) : !s_cap(w)))
+            if ((w->flags & L_STOP) || !s_gap(sc, first, G_SP) || (lower ? !s_lc(w) : !s_cap(w)))
                 break;
             if (w->s < 2 || sc->t[w->s - 1] != ' ')
                 continue;
@@ -720,7 +799,7 @@ static void s_scan_words(s_scan_t *sc)
         s_tok_t *t = &sc->tok[k];
         if (t->shape & T_REG) {
             size_t end = k;
-            while (s_gap(sc, end, " ") && (sc->tok[end + 1].shape & T_REG))
+            while (s_gap(sc, end, G_SP) && (sc->tok[end + 1].shape & T_REG))
                 end++;
             s_push(sc, POLICY_KIND_REGISTER_NAME, t->s, sc->tok[end].e);
             for (size_t j = k; j <= end; j++)
@@ -737,12 +816,12 @@ static void s_scan_words(s_scan_t *sc)
             continue;
         size_t end = k, first = k;
         /* The first part of a double-barrelled name the lists do not know: "Xanthe-Marie". */
-        while (first > 0 && !sc->tok[first - 1].mark && s_gap(sc, first - 1, "-") &&
+        while (first > 0 && !sc->tok[first - 1].mark && s_gap(sc, first - 1, G_HY) &&
                s_cap(&sc->tok[first - 1]))
             first--;
         while (end + 1 < sc->ntok && sc->tok[end + 1].mark == M_NAME &&
-               (s_joined(sc, end) || (sc->tok[end].mark == M_TITLE && s_gap(sc, end, ". ")) ||
-                (s_caps(&sc->tok[end]) && s_cap(&sc->tok[end + 1]) && s_gap(sc, end, ", "))))
+               (s_joined(sc, end) || (sc->tok[end].mark == M_TITLE && s_gap(sc, end, G_DOT)) ||
+                (s_caps(&sc->tok[end]) && s_cap(&sc->tok[end + 1]) && s_gap(sc, end, G_COMMA))))
             end++;
         s_push(sc, POLICY_KIND_NAME, sc->tok[first].s, sc->tok[end].e);
         k = end;
@@ -898,10 +977,14 @@ static size_t s_phone_at(const s_scan_t *sc, size_t i)
     return best;
 }
 
+/* Numbers start where a run of digits does (s_tokenise noted each), or at the '(' or '+'
+ * just before one, so the scanners below never look at the other bytes. */
 static void s_scan_numbers(s_scan_t *sc)
 {
-    for (size_t i = 0; i < sc->len; i++) {
-        if (!s_digit(sc->t[i]) || !s_num_start_ok(sc, i))
+    size_t done = 0;
+    for (size_t r = 0; r < sc->nnum; r++) {
+        size_t i = sc->num[r];
+        if (i < done || !s_num_start_ok(sc, i))
             continue;
         /* Inside a run of digit groups only its first group starts one ("+44 7700 900123"). */
         if (i >= 2 && strchr(" .-", sc->t[i - 1]) && s_digit(sc->t[i - 2]))
@@ -912,17 +995,24 @@ static void s_scan_numbers(s_scan_t *sc)
             end = 0;
         if (end) {
             s_push(sc, POLICY_KIND_NHS_NUMBER, start, end);
-            i = end - 1;
+            done = end;
         }
     }
-    for (size_t i = 0; i < sc->len; i++) {
-        uint8_t c = sc->t[i];
-        if ((c != '+' && c != '(' && c != '0') || !s_num_start_ok(sc, i) || s_covered(sc, i))
-            continue;
-        size_t end = s_phone_at(sc, i);
-        if (end) {
-            s_push(sc, POLICY_KIND_PHONE, i, end);
-            i = end - 1;
+    done = 0;
+    for (size_t r = 0; r < sc->nnum; r++) {
+        size_t d = sc->num[r];
+        for (size_t i = d > 0 && (sc->t[d - 1] == '+' || sc->t[d - 1] == '(') ? d - 1 : d; i <= d;
+             i++) {
+            uint8_t c = sc->t[i];
+            if (i < done || (c != '+' && c != '(' && c != '0') || !s_num_start_ok(sc, i) ||
+                s_covered(sc, i))
+                continue;
+            size_t end = s_phone_at(sc, i);
+            if (end) {
+                s_push(sc, POLICY_KIND_PHONE, i, end);
+                done = end;
+                break;
+            }
         }
     }
 }
@@ -986,13 +1076,18 @@ static size_t s_postcode_at(const s_scan_t *sc, size_t i)
 
 static void s_scan_postcodes(s_scan_t *sc)
 {
-    for (size_t i = 0; i < sc->len; i++) {
-        if (!s_alpha(sc->t[i]) || (i > 0 && s_alnum(sc->t[i - 1])))
+    size_t done = 0;
+    for (size_t k = 0; k < sc->ntok; k++) {
+        size_t i = sc->tok[k].s, n = sc->tok[k].e - i;
+        if (i < done || (i > 0 && s_alnum(sc->t[i - 1])))
+            continue;
+        /* Every outward code is one or two letters then a digit; GIR 0AA is the exception. */
+        if (!((n <= 2 && s_digit(s_at(sc, i + n))) || (n == 3 && s_tolower(sc->t[i]) == 'g')))
             continue;
         size_t end = s_postcode_at(sc, i);
         if (end) {
             s_push(sc, POLICY_KIND_POSTCODE, i, end);
-            i = end - 1;
+            done = end;
         }
     }
 }
@@ -1012,8 +1107,10 @@ static int s_email_domain(uint8_t c)
 static void s_scan_emails(s_scan_t *sc)
 {
     for (size_t at = 0; at < sc->len; at++) {
-        if (sc->t[at] != '@')
-            continue;
+        const uint8_t *next = memchr(sc->t + at, '@', sc->len - at);
+        if (!next)
+            break;
+        at = (size_t)(next - sc->t);
         size_t ls = at, de = at + 1;
         while (ls > 0 && s_email_local(sc->t[ls - 1]))
             ls--;
@@ -1096,37 +1193,55 @@ static size_t s_label_end(const s_scan_t *sc, size_t i)
     return i;
 }
 
+/* An address whose at-separator starts at I (the byte before "at" or "@"): pushes it and
+ * returns its end, or 0. */
+static size_t s_obfuscated_at(s_scan_t *sc, size_t i)
+{
+    size_t m = s_sep(sc, i, 0);
+    if (!m || i == 0 || !s_email_local(sc->t[i - 1]) || s_covered(sc, i - 1))
+        return 0;
+    size_t ls = i;
+    while (ls > 0 && s_email_local(sc->t[ls - 1]))
+        ls--;
+    size_t ds = i + m, de = s_label_end(sc, ds), labels = 1, last = ds, worded = 0;
+    if (de == ds)
+        return 0;
+    for (;;) {
+        size_t d = s_sep(sc, de, 1), ne = d ? s_label_end(sc, de + d) : 0;
+        if (!d || ne == de + d)
+            break;
+        worded |= d > 1;
+        last = de + d;
+        de = ne;
+        labels++;
+    }
+    int alpha = de - last >= 2;
+    for (size_t k = last; k < de && alpha; k++)
+        alpha = s_alpha(sc->t[k]);
+    if (labels < 2 || !alpha || ((worded || sc->t[i + 1] != '@') && !s_tld(sc, last, de)))
+        return 0;
+    s_push(sc, POLICY_KIND_EMAIL, ls, de);
+    return de;
+}
+
+/* Separators are the word "at" (" at ", "[at]", "(at)", "{at}") or a spaced " @ ". */
 static void s_scan_obfuscated_emails(s_scan_t *sc)
 {
-    for (size_t i = 1; i < sc->len; i++) {
-        uint8_t c = sc->t[i];
-        if (c != ' ' && c != '[' && c != '(' && c != '{')
-            continue;
-        size_t m = s_sep(sc, i, 0);
-        if (!m || !s_email_local(sc->t[i - 1]) || s_covered(sc, i - 1))
-            continue;
-        size_t ls = i;
-        while (ls > 0 && s_email_local(sc->t[ls - 1]))
-            ls--;
-        size_t ds = i + m, de = s_label_end(sc, ds), labels = 1, last = ds, worded = 0;
-        if (de == ds)
-            continue;
-        for (;;) {
-            size_t d = s_sep(sc, de, 1), ne = d ? s_label_end(sc, de + d) : 0;
-            if (!d || ne == de + d)
-                break;
-            worded |= d > 1;
-            last = de + d;
-            de = ne;
-            labels++;
+    size_t done = 0;
+    for (size_t k = 0; k < sc->ntok; k++) {
+        size_t s = sc->tok[k].s;
+        if ((sc->tok[k].flags & L_AT) && s >= 2 && s > done && sc->tok[k].e - s == 2) {
+            size_t i = s - 1; /* " at", or " [at", "(at", ... */
+            if (strchr("[({", sc->t[i]) && sc->t[i - 1] == ' ')
+                i--;
+            size_t end = s_obfuscated_at(sc, i);
+            done = end ? end : done;
         }
-        int alpha = de - last >= 2;
-        for (size_t k = last; k < de && alpha; k++)
-            alpha = s_alpha(sc->t[k]);
-        if (labels < 2 || !alpha || ((worded || sc->t[i + 1] != '@') && !s_tld(sc, last, de)))
-            continue;
-        s_push(sc, POLICY_KIND_EMAIL, ls, de);
-        i = de;
+    }
+    for (const uint8_t *at = sc->t; (at = memchr(at, '@', sc->len - (size_t)(at - sc->t))); at++) {
+        size_t i = (size_t)(at - sc->t);
+        if (i >= 2 && sc->t[i - 1] == ' ' && s_at(sc, i + 1) == ' ')
+            (void)s_obfuscated_at(sc, i - 1);
     }
 }
 
@@ -1294,13 +1409,23 @@ static int s_cue_near(const s_scan_t *sc, size_t ds, size_t de)
     return 0;
 }
 
+/* A written date starts with a day (where a run of digits does) or a month (a word the
+ * lexicon flags as one), so the candidates are those two lists, merged in order. */
 static void s_scan_dates(s_scan_t *sc)
 {
-    for (size_t i = 0; i < sc->len; i++) {
+    size_t r = 0, k = 0, done = 0;
+    for (;;) {
+        while (k < sc->ntok && !(sc->tok[k].flags & L_MONTH))
+            k++;
+        size_t i;
+        if (r < sc->nnum && (k == sc->ntok || sc->num[r] < sc->tok[k].s))
+            i = sc->num[r++];
+        else if (k < sc->ntok)
+            i = sc->tok[k++].s;
+        else
+            break;
         uint8_t c = sc->t[i];
-        if (!s_alnum(c) || (i > 0 && s_alnum(sc->t[i - 1])))
-            continue;
-        if (s_digit(c) && !s_num_start_ok(sc, i))
+        if (i < done || (i > 0 && s_alnum(sc->t[i - 1])) || (s_digit(c) && !s_num_start_ok(sc, i)))
             continue;
         size_t end = s_digit(c) ? s_numeric_date_at(sc, i) : 0;
         if (!end)
@@ -1309,7 +1434,7 @@ static void s_scan_dates(s_scan_t *sc)
             continue;
         if (s_cue_near(sc, i, end))
             s_push(sc, POLICY_KIND_DATE_OF_BIRTH, i, end);
-        i = end - 1;
+        done = end;
     }
 }
 
@@ -1346,7 +1471,11 @@ int policy_text_check(const policy_t *p, const policy_register_t *reg, const cha
 {
     if (!p || !n_found || (!text && len > 0) || (!out && cap > 0) || len >= UINT32_MAX)
         return TACNET_EINVAL;
-    s_scan_t sc = { .t = (const uint8_t *)text, .len = len, .p = p };
+    s_scan_t sc;
+    sc.t = (const uint8_t *)text, sc.len = len, sc.p = p;
+    sc.v = sc.v_stack, sc.n = 0, sc.cap = sizeof(sc.v_stack) / sizeof(sc.v_stack[0]);
+    sc.tok = sc.tok_stack, sc.ntok = 0, sc.tokcap = sizeof(sc.tok_stack) / sizeof(sc.tok_stack[0]);
+    sc.num = sc.num_stack, sc.nnum = 0, sc.numcap = sizeof(sc.num_stack) / sizeof(sc.num_stack[0]);
     s_tokenise(&sc, reg);
     s_scan_words(&sc);
     s_scan_emails(&sc);
@@ -1360,7 +1489,11 @@ int policy_text_check(const policy_t *p, const policy_register_t *reg, const cha
     for (size_t i = 0; i < sc.n && i < cap; i++)
         out[i] = sc.v[i];
     *n_found = sc.n;
-    free(sc.v);
-    free(sc.tok);
+    if (sc.v != sc.v_stack)
+        free(sc.v);
+    if (sc.tok != sc.tok_stack)
+        free(sc.tok);
+    if (sc.num != sc.num_stack)
+        free(sc.num);
     return sc.n ? TACNET_ETEXT : 0;
 }
