@@ -943,7 +943,7 @@ static void s_drop_shadowed_names(s_scan_t *sc)
 }
 
 int tcv1_text_check(const tcv1_t *p, const tcv1_register_t *reg, const char *text, size_t len,
-                      tcv1_finding_t *out, size_t cap, size_t *n_found)
+                    tcv1_finding_t *out, size_t cap, size_t *n_found)
 {
     if (!p || !n_found || (!text && len > 0) || (!out && cap > 0) || len >= UINT32_MAX)
         return TACNET_EINVAL;

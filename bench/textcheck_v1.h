@@ -65,7 +65,7 @@ void tcv1_register_destroy(tcv1_register_t **self_p);
  * TACNET_ETEXT when anything was found, TACNET_EINVAL for a NULL policy, N_FOUND, TEXT (with
  * LEN > 0) or OUT (with CAP > 0), or for LEN >= 4 GiB. */
 int tcv1_text_check(const tcv1_t *p, const tcv1_register_t *reg, const char *text, size_t len,
-                      tcv1_finding_t *out, size_t cap, size_t *n_found);
+                    tcv1_finding_t *out, size_t cap, size_t *n_found);
 
 /* Stable machine name of a finding kind ("register_name", "name", "nhs_number",
  * "date_of_birth", "postcode", "phone", "email"); "unknown" otherwise. Static storage. */

@@ -12,13 +12,12 @@
 /* Base letters of U+00C0-U+017F, one byte each; '0' marks a code point that is not a letter
  * (U+00D7, U+00F7). Ligatures and thorn fold to their first letter: what matters is that both
  * spellings of a name meet, not a faithful transliteration. */
-static const char s_latin1_ext[] =
-    "aaaaaaaceeeeiiiidnooooo0ouuuuyts" /* U+00C0-00DF */
-    "aaaaaaaceeeeiiiidnooooo0ouuuuyty" /* U+00E0-00FF */
-    "aaaaaaccccccccddddeeeeeeeeeegggg" /* U+0100-011F */
-    "gggghhhhiiiiiiiiiiiijjkkklllllll" /* U+0120-013F */
-    "lllnnnnnnnnnoooooooorrrrrrssssss" /* U+0140-015F */
-    "ssttttttuuuuuuuuuuuuwwyyyzzzzzzs" /* U+0160-017F */;
+static const char s_latin1_ext[] = "aaaaaaaceeeeiiiidnooooo0ouuuuyts" /* U+00C0-00DF */
+                                   "aaaaaaaceeeeiiiidnooooo0ouuuuyty" /* U+00E0-00FF */
+                                   "aaaaaaccccccccddddeeeeeeeeeegggg" /* U+0100-011F */
+                                   "gggghhhhiiiiiiiiiiiijjkkklllllll" /* U+0120-013F */
+                                   "lllnnnnnnnnnoooooooorrrrrrssssss" /* U+0140-015F */
+                                   "ssttttttuuuuuuuuuuuuwwyyyzzzzzzs" /* U+0160-017F */;
 
 /* Open addressing over 64-bit cells: the top 48 bits are the word's hash (its identity: two
  * of the ~10^5 words sharing them is a chance of about 10^-5 in all; a text word matching a

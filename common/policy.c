@@ -106,39 +106,46 @@ enum {
 
 /* Words a name may follow. Each list is language, not data, so it lives here. */
 static const char *const s_kin[] = {
-    "mum", "mother", "mam", "mom", "dad", "father", "stepdad", "stepfather", "stepmum",
-    "stepmother", "grandmother", "grandfather", "grandma", "grandad", "granddad", "grandpa",
-    "nan", "nana", "nanna", "gran", "granny", "grandparent", "aunt", "auntie", "aunty", "uncle",
-    "sibling", "siblings", "brother", "sister", "stepbrother", "stepsister", "cousin", "carer",
-    "partner", "boyfriend", "girlfriend", "husband", "wife", "son", "daughter", "niece", "nephew",
-    "guardian", "teacher", "worker", "childminder", "neighbour", "friend", "keyworker", "baby",
-    "twin", "ex", "fiance", "fiancee", "pupil", "student", "patient", "client", "named",
-    "called", "aka", "visited", "phoned", "rang", "emailed", "texted", "told", "informed",
-    "asked", "thanked", "reassured", "supported", "collected", "saw", "dropped",
+    "mum",         "mother",     "mam",      "mom",         "dad",         "father",
+    "stepdad",     "stepfather", "stepmum",  "stepmother",  "grandmother", "grandfather",
+    "grandma",     "grandad",    "granddad", "grandpa",     "nan",         "nana",
+    "nanna",       "gran",       "granny",   "grandparent", "aunt",        "auntie",
+    "aunty",       "uncle",      "sibling",  "siblings",    "brother",     "sister",
+    "stepbrother", "stepsister", "cousin",   "carer",       "partner",     "boyfriend",
+    "girlfriend",  "husband",    "wife",     "son",         "daughter",    "niece",
+    "nephew",      "guardian",   "teacher",  "worker",      "childminder", "neighbour",
+    "friend",      "keyworker",  "baby",     "twin",        "ex",          "fiance",
+    "fiancee",     "pupil",      "student",  "patient",     "client",      "named",
+    "called",      "aka",        "visited",  "phoned",      "rang",        "emailed",
+    "texted",      "told",       "informed", "asked",       "thanked",     "reassured",
+    "supported",   "collected",  "saw",      "dropped",
 };
 static const char *const s_verbs[] = {
-    "met", "seen", "spoke", "speak", "talked", "lives", "living", "live", "stays", "staying",
-    "accompanied", "referred", "attended", "visit", "discussed", "brought", "collected",
-    "meeting", "session", "appointment", "contact", "call", "conversation", "sees", "meets",
+    "met",       "seen",         "spoke",     "speak",       "talked",   "lives",       "living",
+    "live",      "stays",        "staying",   "accompanied", "referred", "attended",    "visit",
+    "discussed", "brought",      "collected", "meeting",     "session",  "appointment", "contact",
+    "call",      "conversation", "sees",      "meets",
 };
 static const char *const s_preps[] = { "with", "by", "to", "for" };
 static const char *const s_streets[] = {
-    "road", "street", "avenue", "close", "lane", "drive", "way", "crescent", "court", "gardens",
-    "terrace", "place", "grove", "hill", "mews", "square", "rd", "ave",
+    "road",    "street",  "avenue", "close", "lane", "drive", "way",    "crescent", "court",
+    "gardens", "terrace", "place",  "grove", "hill", "mews",  "square", "rd",       "ave",
 };
 static const char *const s_flats[] = { "flat", "apartment", "apt", "maisonette" };
 static const char *const s_stops[] = {
-    "the", "a", "an", "of", "to", "in", "on", "at", "and", "or", "for", "with", "by", "up",
-    "down", "her", "his", "their", "its", "our", "my", "your", "this", "that", "every", "each",
-    "minute", "minutes", "mile", "miles", "hour", "hours", "day", "days", "week", "weeks",
-    "month", "months", "year", "years", "time", "times", "metres", "yards", "steps", "km",
-    "more", "other", "new", "good", "big", "small", "long", "short", "different", "same",
-    "nice", "whole", "better", "best", "last", "first", "next", "extra", "very", "quite",
+    "the",       "a",      "an",    "of",    "to",     "in",    "on",     "at",    "and",
+    "or",        "for",    "with",  "by",    "up",     "down",  "her",    "his",   "their",
+    "its",       "our",    "my",    "your",  "this",   "that",  "every",  "each",  "minute",
+    "minutes",   "mile",   "miles", "hour",  "hours",  "day",   "days",   "week",  "weeks",
+    "month",     "months", "year",  "years", "time",   "times", "metres", "yards", "steps",
+    "km",        "more",   "other", "new",   "good",   "big",   "small",  "long",  "short",
+    "different", "same",   "nice",  "whole", "better", "best",  "last",   "first", "next",
+    "extra",     "very",   "quite",
 };
 static const char *const s_months[] = {
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec",
+    "january",   "february", "march",    "april",    "may",  "june", "july", "august",
+    "september", "october",  "november", "december", "jan",  "feb",  "mar",  "apr",
+    "jun",       "jul",      "aug",      "sep",      "sept", "oct",  "nov",  "dec",
 };
 static const char *const s_dets[] = {
     "the", "a", "an", "up", "his", "her", "their", "its", "it", "this", "that", "them", "him",
@@ -418,9 +425,9 @@ static uint8_t s_gap_kind(const s_scan_t *sc, size_t a, size_t b)
 static int s_title_word(const uint8_t *w, size_t n)
 {
     static const s_word_t titles[] = {
-        S_WORD("Mr"), S_WORD("Mrs"), S_WORD("Ms"), S_WORD("Miss"), S_WORD("Mx"), S_WORD("Dr"),
-        S_WORD("MR"), S_WORD("MRS"), S_WORD("MS"), S_WORD("DR"), S_WORD("mr"), S_WORD("mrs"),
-        S_WORD("Mstr"), S_WORD("Prof"),
+        S_WORD("Mr"), S_WORD("Mrs"), S_WORD("Ms"),   S_WORD("Miss"), S_WORD("Mx"),
+        S_WORD("Dr"), S_WORD("MR"),  S_WORD("MRS"),  S_WORD("MS"),   S_WORD("DR"),
+        S_WORD("mr"), S_WORD("mrs"), S_WORD("Mstr"), S_WORD("Prof"),
     };
     if (n < 2 || n > 4 || !strchr("MDmP", w[0]))
         return 0;
@@ -558,9 +565,9 @@ static int s_strong_given(const s_tok_t *t)
 static int s_nameish(const s_scan_t *sc, const s_tok_t *t)
 {
     if (s_lc(t))
-        return s_strong_given(t) ||
-               ((t->flags & (L_SURNAME | L_WORD | L_ALLOW)) == L_SURNAME) || s_unknown(sc, t);
-    return (t->flags & L_GIVEN) || ((t->flags & (L_SURNAME | L_ALLOW)) == L_SURNAME) ||
+        return s_strong_given(t) || ((t->flags & (L_SURNAME | L_WORD | L_ALLOW)) == L_SURNAME) ||
+               s_unknown(sc, t);
+    return (t->flags & L_GIVEN) || ((t->flags & (L_SURNAME | L_ALLOW | L_WORD)) == L_SURNAME) ||
            s_unknown(sc, t);
 }
 
@@ -606,8 +613,8 @@ static void s_extend(s_scan_t *sc, size_t k)
         if (lower)
             ok = s_lc(n) && s_nameish(sc, n);
         else if (sc->p->have_words)
-            ok = (s_cap(n) || s_caps(n)) &&
-                 ((n->flags & (L_GIVEN | L_SURNAME)) || s_unknown(sc, n));
+            ok =
+                (s_cap(n) || s_caps(n)) && ((n->flags & (L_GIVEN | L_SURNAME)) || s_unknown(sc, n));
         else
             ok = s_cap(n) && ((n->flags & L_SURNAME) || !(n->flags & L_ALLOW));
         if (!ok)
@@ -664,13 +671,17 @@ static int s_name_rules(s_scan_t *sc, size_t k)
     if (n && s_gap(sc, k, G_SP)) {
         /* Everyday-word given name, or a word no list knows, before a surname or another
          * unknown word: "Grace Okafor", "Brecaton Olusmi"; in lower case "zainab begum". */
-        int first = s_cap(t) && ((t->flags & (L_GIVEN | L_ALLOW)) == (L_GIVEN | L_ALLOW) ||
-                                 s_unknown(sc, t));
+        int first = s_cap(t) &&
+                    ((t->flags & (L_GIVEN | L_ALLOW)) == (L_GIVEN | L_ALLOW) || s_unknown(sc, t));
         int second = s_cap(n) && (((n->flags & (L_SURNAME | L_ALLOW)) == L_SURNAME) ||
                                   s_unknown(sc, n) || s_strong_given(n));
-        if (s_lc(t) && s_lc(n))
-            first = (s_strong_given(t) && !(t->flags & L_WORD)) || s_unknown(sc, t),
-            second = (n->flags & L_SURNAME) || s_unknown(sc, n);
+        if (s_lc(t) && s_lc(n)) {
+            /* A surname that is also a word ("khan", "brown") only after a real given name. */
+            int given = s_strong_given(t) && !(t->flags & L_WORD);
+            first = given || s_unknown(sc, t);
+            second = s_unknown(sc, n) ||
+                     ((n->flags & L_SURNAME) && (given || !(n->flags & (L_WORD | L_ALLOW))));
+        }
         if (first && second && !s_after_saint(sc, t->s)) {
             t->mark = M_NAME;
             s_mark(sc, k + 1);
@@ -680,9 +691,9 @@ static int s_name_rules(s_scan_t *sc, size_t k)
     if (n && s_gap(sc, k, G_COMMA) && s_cap(n) && !(n->flags & L_ALLOW && !(n->flags & L_GIVEN)) &&
         ((n->flags & L_GIVEN) || s_unknown(sc, n) || (s_caps(t) && (t->flags & L_SURNAME)))) {
         /* "OKAFOR, Chidi" and "Okafor, Chidi" (a register's order). */
-        int sur = (s_caps(t) && ((t->flags & L_SURNAME) || s_unknown(sc, t)) &&
-                   !(t->flags & L_ALLOW)) ||
-                  (s_cap(t) && (t->flags & (L_SURNAME | L_WORD | L_ALLOW)) == L_SURNAME);
+        int sur =
+            (s_caps(t) && ((t->flags & L_SURNAME) || s_unknown(sc, t)) && !(t->flags & L_ALLOW)) ||
+            (s_cap(t) && (t->flags & (L_SURNAME | L_WORD | L_ALLOW)) == L_SURNAME);
         if (sur) {
             t->mark = M_NAME;
             s_mark(sc, k + 1);
@@ -690,7 +701,8 @@ static int s_name_rules(s_scan_t *sc, size_t k)
         }
     }
     if ((t->shape & T_POSS) && !s_after_saint(sc, t->s) &&
-        ((s_cap(t) && s_nameish(sc, t)) || (s_lc(t) && s_strong_given(t) && !(t->flags & L_WORD)))) {
+        ((s_cap(t) && s_nameish(sc, t)) ||
+         (s_lc(t) && s_strong_given(t) && !(t->flags & L_WORD)))) {
         t->mark = M_NAME;
         return 1;
     }

@@ -93,8 +93,18 @@ def main():
           [f"given names, lowercase, NFC ({len(given)}): see SOURCE.md"], given)
     write("surnames.txt", [f"surnames, lowercase, NFC ({len(surnames)}): see SOURCE.md"], surnames)
     write("words.txt", [
-        f"everyday English words ({len(words)}), lowercase entries of the Debian wbritish word "
-        "list (SCOWL); see SOURCE.md for its copyright and permission notice"], words)
+        f"everyday English words ({len(words)}): the lowercase entries of Debian's wbritish",
+        "word list, which is SCOWL (Spell Checker Oriented Word Lists) by Kevin Atkinson.",
+        "",
+        "Copyright 2000-2011 by Kevin Atkinson",
+        "",
+        "Permission to use, copy, modify, distribute and sell these word lists, the associated",
+        "scripts, the output created from the scripts, and its documentation for any purpose is",
+        "hereby granted without fee, provided that the above copyright notice appears in all",
+        "copies and that both that copyright notice and this permission notice appear in",
+        "supporting documentation. Kevin Atkinson makes no representations about the",
+        "suitability of this array for any purpose. It is provided \"as is\" without express or",
+        "implied warranty."], words)
     with open(os.path.join(HERE, "allowlist.txt"), "w", encoding="utf-8") as f:
         for l in allow_lines:
             f.write(l + "\n")

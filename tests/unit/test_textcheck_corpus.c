@@ -31,7 +31,8 @@ static s_cat_t *s_cat(s_cat_t *cats, size_t *n, const char *name)
 /* Every labelled span overlaps a finding of its kind (a name may be a register name). */
 static int s_caught(char *spans, const policy_finding_t *f, size_t n)
 {
-    for (char *save = NULL, *sp = strtok_r(spans, ";", &save); sp; sp = strtok_r(NULL, ";", &save)) {
+    for (char *save = NULL, *sp = strtok_r(spans, ";", &save); sp;
+         sp = strtok_r(NULL, ";", &save)) {
         char kind[32];
         unsigned s, e;
         cr_assert_eq(sscanf(sp, "%31[^:]:%u:%u", kind, &s, &e), 3, "bad span %s", sp);
