@@ -1,6 +1,6 @@
 /* textcheck_v1: the identifier policy's free-text check as it was before issue 17 (names by
  * capitalisation and a US-derived gazetteer, NHS numbers 3-3-4 only, no addresses), kept
- * byte for byte under other names so that `tacnet-bench textcheck` can measure today's check
+ * as it was under other names so that `tacnet-bench textcheck` can measure today's check
  * against it in the same run. Nothing outside the benchmark links it. */
 #ifndef TACNET_BENCH_TEXTCHECK_V1_H
 #define TACNET_BENCH_TEXTCHECK_V1_H
