@@ -368,12 +368,12 @@ static inline int s_letter(const s_scan_t *sc, size_t i, size_t *adv)
     if ((c1 & 0xC0) != 0x80)
         return 'O';
     unsigned cp = ((unsigned)(c & 0x1F) << 6) | (c1 & 0x3F);
+    /* The sequence's length, counting only continuation bytes that are there. */
+    size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
     *adv = 2;
-    if (c >= 0xF0)
-        *adv = 4;
-    else if (c >= 0xE0)
-        *adv = 3;
-    if (*adv > 2 || cp < 0xC0 || cp > 0x24F)
+    while (*adv < want && (s_at(sc, i + *adv) & 0xC0) == 0x80)
+        (*adv)++;
+    if (want > 2 || cp < 0xC0 || cp > 0x24F)
         return 'O'; /* a combining mark, another script: part of the word, no case */
     if (cp < 0x100)
         return cp == 0xD7 || cp == 0xF7 ? 0 : cp < 0xDF ? 'U' : 'L';
