@@ -682,6 +682,11 @@ static int s_name_rules(s_scan_t *sc, size_t k)
             second = s_unknown(sc, n) ||
                      ((n->flags & L_SURNAME) && (given || !(n->flags & (L_WORD | L_ALLOW))));
         }
+        if (s_caps(t) && s_caps(n))
+            /* "TALIA BRENNICK": capitals need a real given name and a surname or unknown
+             * word, as acronyms come in pairs too ("SEND CAMHS"). */
+            first = s_strong_given(t) && !(t->flags & L_WORD) && t->letters >= 3,
+            second = ((n->flags & (L_SURNAME | L_ALLOW | L_WORD)) == L_SURNAME) || s_unknown(sc, n);
         if (first && second && !s_after_saint(sc, t->s)) {
             t->mark = M_NAME;
             s_mark(sc, k + 1);

@@ -268,6 +268,8 @@ Test(policy, cues_possessives_lists_and_register_order_find_names)
     EXPECT(NULL, "Met with Oren Brennick today.", { POLICY_KIND_NAME, "Oren Brennick" });
     EXPECT(NULL, "Checked Oren's bedroom.", { POLICY_KIND_NAME, "Oren" });
     EXPECT(NULL, "BRENNICK, Oren - seen.", { POLICY_KIND_NAME, "BRENNICK, Oren" });
+    EXPECT(NULL, "Form says TALIA BRENNICK; CAMHS SDQ done.",
+           { POLICY_KIND_NAME, "TALIA BRENNICK" });
     EXPECT(NULL, "Seen: Oren O'Brennick and Anne-Talia.", { POLICY_KIND_NAME, "Oren O'Brennick" },
            { POLICY_KIND_NAME, "Anne-Talia" });
     /* Cue words without a name after them are ordinary text. */
