@@ -769,7 +769,8 @@ static size_t s_house_number(const s_scan_t *sc, size_t e)
     size_t s = e;
     while (s > 0 && s_digit(sc->t[s - 1]) && e - s < 5)
         s--;
-    if (s == e || e - s > 4 || (s > 0 && (s_alnum(sc->t[s - 1]) || strchr(".,/:-", sc->t[s - 1]))))
+    if (s == e || e - s > 4 ||
+        (s > 0 && (s_alnum(sc->t[s - 1]) || (sc->t[s - 1] && strchr(".,/:-", sc->t[s - 1])))))
         return SIZE_MAX;
     return s;
 }
@@ -1004,7 +1005,8 @@ static void s_scan_numbers(s_scan_t *sc)
         if (i < done || !s_num_start_ok(sc, i))
             continue;
         /* Inside a run of digit groups only its first group starts one ("+44 7700 900123"). */
-        if (i >= 2 && strchr(" .-", sc->t[i - 1]) && s_digit(sc->t[i - 2]))
+        uint8_t sep = i >= 2 ? sc->t[i - 1] : 0;
+        if ((sep == ' ' || sep == '.' || sep == '-') && s_digit(sc->t[i - 2]))
             continue;
         size_t start = i, end = s_nhs_at(sc, i, &start);
         /* A UK phone number is the better reading of a run that starts with 0. */
@@ -1249,13 +1251,16 @@ static void s_scan_obfuscated_emails(s_scan_t *sc)
         size_t s = sc->tok[k].s;
         if ((sc->tok[k].flags & L_AT) && s >= 2 && s > done && sc->tok[k].e - s == 2) {
             size_t i = s - 1; /* " at", or " [at", "(at", ... */
-            if (strchr("[({", sc->t[i]) && sc->t[i - 1] == ' ')
+            uint8_t b = sc->t[i];
+            if ((b == '[' || b == '(' || b == '{') && sc->t[i - 1] == ' ')
                 i--;
             size_t end = s_obfuscated_at(sc, i);
             done = end ? end : done;
         }
     }
-    for (const uint8_t *at = sc->t; (at = memchr(at, '@', sc->len - (size_t)(at - sc->t))); at++) {
+    for (const uint8_t *at = sc->t; sc->len > 0 && (size_t)(at - sc->t) < sc->len &&
+                                    (at = memchr(at, '@', sc->len - (size_t)(at - sc->t)));
+         at++) {
         size_t i = (size_t)(at - sc->t);
         if (i >= 2 && sc->t[i - 1] == ' ' && s_at(sc, i + 1) == ' ')
             (void)s_obfuscated_at(sc, i - 1);

@@ -24,6 +24,7 @@ static s_cat_t *s_cat(s_cat_t *cats, size_t *n, const char *name)
             return &cats[i];
     cr_assert_lt(*n, MAX_CATS);
     s_cat_t *c = &cats[(*n)++];
+    memset(c, 0, sizeof(*c));
     snprintf(c->name, sizeof(c->name), "%s", name);
     return c;
 }
