@@ -986,7 +986,7 @@ static size_t s_phone_at(const s_scan_t *sc, size_t i)
                 p++;
             continue;
         }
-        if ((c == ' ' || c == '-') && s_digit(s_at(sc, p + 1)) && !paren) {
+        if ((c == ' ' || c == '-' || c == '.') && s_digit(s_at(sc, p + 1)) && !paren) {
             p++;
             continue;
         }
@@ -1460,6 +1460,40 @@ static void s_scan_dates(s_scan_t *sc)
     }
 }
 
+/* ---- addresses by their postcode */
+
+/* "14 Linden, M1 1AE", "3 Old Forge LS6 1AE": a house number and one or two capitalised words
+ * right before a postcode are an address even without a street word. */
+static void s_addresses_before_postcodes(s_scan_t *sc)
+{
+    size_t n = sc->n;
+    for (size_t f = 0; f < n; f++) {
+        if (sc->v[f].kind != POLICY_KIND_POSTCODE)
+            continue;
+        size_t ps = sc->v[f].start, k = sc->ntok;
+        for (size_t j = 0; j < sc->ntok && sc->tok[j].e <= ps; j++)
+            k = j; /* the last word ending before the postcode */
+        if (k == sc->ntok)
+            continue;
+        size_t gap = ps - sc->tok[k].e;
+        if (!((gap == 1 && sc->t[sc->tok[k].e] == ' ') ||
+              (gap == 2 && sc->t[sc->tok[k].e] == ',' && sc->t[sc->tok[k].e + 1] == ' ')))
+            continue;
+        for (size_t first = k + 1; first-- > 0 && k - first < 2;) {
+            const s_tok_t *w = &sc->tok[first];
+            if (!s_cap(w) || (w->flags & L_STOP) || (first < k && !s_gap(sc, first, G_SP)))
+                break;
+            if (w->s < 2 || sc->t[w->s - 1] != ' ')
+                continue;
+            size_t hs = s_house_number(sc, w->s - 1);
+            if (hs != SIZE_MAX) {
+                s_push(sc, POLICY_KIND_ADDRESS, hs, sc->tok[k].e);
+                break;
+            }
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- check */
 
 static int s_cmp(const void *a, const void *b)
@@ -1505,6 +1539,7 @@ int policy_text_check(const policy_t *p, const policy_register_t *reg, const cha
     s_scan_numbers(&sc);
     s_scan_dates(&sc);
     s_scan_postcodes(&sc);
+    s_addresses_before_postcodes(&sc);
     s_drop_shadowed_names(&sc);
     if (sc.n > 1)
         qsort(sc.v, sc.n, sizeof(*sc.v), s_cmp);

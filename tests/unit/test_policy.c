@@ -377,6 +377,7 @@ Test(policy, uk_phone_numbers_are_found)
     EXPECT(NULL, "mobile +44 7700 900123", { POLICY_KIND_PHONE, "+44 7700 900123" });
     EXPECT(NULL, "or +44 (0)161 496 0000;", { POLICY_KIND_PHONE, "+44 (0)161 496 0000" });
     EXPECT(NULL, "fax 020-7946-0000", { POLICY_KIND_PHONE, "020-7946-0000" });
+    EXPECT(NULL, "or 07700.900.123.", { POLICY_KIND_PHONE, "07700.900.123" });
 }
 
 Test(policy, short_or_foreign_numbers_are_not_phones)
@@ -414,6 +415,15 @@ Test(policy, house_number_and_street_word_is_an_address)
     EXPECT(NULL, "At 27, station close.", { POLICY_KIND_ADDRESS, "27, station close" });
     EXPECT(NULL, "Now in Flat 3 and then Apartment 12b.", { POLICY_KIND_ADDRESS, "Flat 3" },
            { POLICY_KIND_ADDRESS, "Apartment 12b" });
+}
+
+Test(policy, house_number_and_name_before_a_postcode_is_an_address)
+{
+    EXPECT(NULL, "At 14 Linden, M1 1AE.", { POLICY_KIND_ADDRESS, "14 Linden" },
+           { POLICY_KIND_POSTCODE, "M1 1AE" });
+    EXPECT(NULL, "3 Old Forge LS6 1AE", { POLICY_KIND_ADDRESS, "3 Old Forge" },
+           { POLICY_KIND_POSTCODE, "LS6 1AE" });
+    EXPECT(NULL, "Lives near SW1A 1AA now.", { POLICY_KIND_POSTCODE, "SW1A 1AA" });
 }
 
 Test(policy, numbers_before_ordinary_words_are_not_addresses)

@@ -336,7 +336,7 @@ def phones(g, n):
         elif f == 5:
             t = f"0{geo}-{rest[:3]}-{rest[3:]}"
         elif f == 6:
-            t = f"0{geo} {rest[:3]} {rest[3:]}"
+            t = f"0{geo} {rest[:3]} {rest[3:]}" if g.rng.random() < 0.7 else f"0{mob[:4]}.{mob[4:7]}.{mob[7:]}"
         else:
             t = f"+44{mob}"
         lead = g.rng.choice(("Call ", "Mobile ", "Tel: ", "Dad's number is ", "Contact on ", "ring "))
@@ -349,7 +349,7 @@ STREET_NAMES = "Acacia Mill Station Church Victoria Oak Albert Park Meadow Chape
 
 def addresses(g, n):
     for _ in range(n):
-        f = g.rng.randrange(6)
+        f = g.rng.randrange(7)
         num = str(g.rng.randrange(1, 240)) + (g.rng.choice(("a", "b", "")) if g.rng.random() < 0.2 else "")
         st = f"{g.rng.choice(words(STREET_NAMES))} {g.rng.choice(words(STREETS))}"
         if g.rng.random() < 0.15:
@@ -364,8 +364,11 @@ def addresses(g, n):
             g.emit("address", ["Address ", ("address", f"{num} {st}"), ", ", ("postcode", postcode(g)), "."])
         elif f == 4:
             g.emit("address", ["The family is at ", ("address", f"Flat {g.rng.randrange(1, 40)}"), " in temporary housing."])
-        else:
+        elif f == 5:
             g.emit("address", ["New tenancy at ", ("address", f"{num}, {st}"), " from Monday."])
+        else:
+            house = g.rng.choice(("Linden", "Old Forge", "Rosebank", "Hollybush", "Mill House", "Brookside"))
+            g.emit("address", ["Address: ", ("address", f"{num} {house}"), g.rng.choice((", ", " ")), ("postcode", postcode(g)), "."])
 
 
 def dobs(g, n):
