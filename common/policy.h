@@ -62,7 +62,7 @@
  *   boundaries. A lower-case ordinal inward part ("y11 2nd") is not a postcode.
  * - phone: a UK number starting 01, 02, 03 or 07 with 10 or 11 digits, or +44 (optionally
  *   followed by "(0)") then 10 digits starting 1, 2, 3 or 7; digits may be grouped with single
- *   spaces or hyphens and the area code may be in brackets. Not part of a longer number.
+ *   spaces, hyphens or dots and the area code may be in brackets. Not part of a longer number.
  * - email: local@domain.tld with a dotted domain and a top-level label of 2+ letters; and
  *   written out: "name at gmail dot com", "name [at] x [dot] org", "name(at)x(dot)uk",
  *   "name AT x DOT com", "name at x.org", "name @ x.com", where a separator written as a word
@@ -72,7 +72,8 @@
  *   Crescent, Court, Gardens, Terrace, Place, Grove, Hill, Mews, Square; all capitalised or all
  *   lower case; no function or unit word in between: "a 20 minute drive", "3 miles up the
  *   hill" are not addresses); and "Flat 3", "Apartment 12b" (flat, apartment, apt,
- *   maisonette and a number). A postcode beside it is its own finding.
+ *   maisonette and a number); and a house number with one or two capitalised words right
+ *   before a postcode ("14 Linden, M1 1AE"). A postcode beside an address is its own finding.
  */
 #ifndef TACNET_POLICY_H
 #define TACNET_POLICY_H
