@@ -247,11 +247,23 @@ int policy_register_add(policy_register_t *self, const char *name)
             p++;
             continue;
         }
+        /* A word with its apostrophes ("O'Neill", which the text check reads as one word),
+         * then each part of it on its own ("Neill"). */
         const char *w = p;
-        while (*p && s_word_byte((uint8_t)*p))
+        while (*p && (s_word_byte((uint8_t)*p) || (*p == '\'' && s_word_byte((uint8_t)p[1]))))
             p++;
-        /* One letter is an initial, which the design allows; it would also match "a". */
-        if (p - w >= 2 && lexicon_add(self->words, w, (size_t)(p - w), 1) == 0)
+        for (const char *q = w; q < p;) {
+            const char *part = q;
+            while (q < p && *q != '\'')
+                q++;
+            /* One letter is an initial, which the design allows; it would also match "a". */
+            if (q - part >= 2 && lexicon_add(self->words, part, (size_t)(q - part), 1) == 0)
+                added = 1;
+            if (q < p)
+                q++;
+        }
+        if (memchr(w, '\'', (size_t)(p - w)) &&
+            lexicon_add(self->words, w, (size_t)(p - w), 1) == 0)
             added = 1;
     }
     return added ? 0 : TACNET_EINVAL;

@@ -127,7 +127,9 @@ void policy_destroy(policy_t **self_p);
 policy_register_t *policy_register_new(void);
 
 /* Adds a real full name (a child's, a parent's...) to the register: each word of 2+ letters
- * becomes a register word (see the header paragraph). The register copies what it needs.
+ * becomes a register word (see the header paragraph); a word with an apostrophe counts whole
+ * ("O'Neill") and in its parts ("Neill"). The register keeps only a hash of each folded word
+ * (common/lexicon.h), never the name.
  * Returns 0, or TACNET_EINVAL for NULL arguments or a name with no word of 2+ letters. */
 int policy_register_add(policy_register_t *self, const char *name);
 

@@ -220,6 +220,17 @@ Test(policy, register_names_are_found_in_any_case_on_word_boundaries)
     policy_register_destroy(NULL);
 }
 
+Test(policy, register_names_with_apostrophes_match_joined_or_alone)
+{
+    policy_register_t *reg = policy_register_new();
+    cr_assert_eq(policy_register_add(reg, "Siobhan O'Neill"), 0);
+    EXPECT(reg, "Met o'neill; Neill's bag.", { POLICY_KIND_REGISTER_NAME, "o'neill" },
+           { POLICY_KIND_REGISTER_NAME, "Neill" });
+    EXPECT(reg, "Typed O\xe2\x80\x99Neill today.",
+           { POLICY_KIND_REGISTER_NAME, "O\xe2\x80\x99Neill" });
+    policy_register_destroy(&reg);
+}
+
 Test(policy, register_ignores_initials_and_rejects_empty_names)
 {
     policy_register_t *reg = policy_register_new();
