@@ -96,7 +96,7 @@ static void s_grow(lexicon_t *self)
 {
     size_t old_cap = self->cap;
     uint64_t *old = self->cells;
-    self->cap = old_cap ? old_cap * 2 : 1024;
+    self->cap = old_cap ? old_cap * 2 : 64;
     self->cells = xcalloc(self->cap, sizeof(*self->cells));
     for (size_t i = 0; i < old_cap; i++)
         if (old[i])
@@ -108,9 +108,10 @@ static void s_grow(lexicon_t *self)
 
 lexicon_t *lexicon_new(int wipe)
 {
+    /* Empty until the first word: a case register is built for every publish and receipt,
+     * and most cases register a handful of names. */
     lexicon_t *self = xcalloc(1, sizeof(*self));
     self->wipe = wipe;
-    s_grow(self);
     return self;
 }
 
@@ -119,7 +120,7 @@ void lexicon_destroy(lexicon_t **self_p)
     if (!self_p || !*self_p)
         return;
     lexicon_t *self = *self_p;
-    if (self->wipe)
+    if (self->wipe && self->cells)
         sodium_memzero(self->cells, self->cap * sizeof(*self->cells));
     free(self->cells);
     free(self);
@@ -168,8 +169,10 @@ int lexicon_load(lexicon_t *self, const char *path, uint32_t flags)
 
 uint32_t lexicon_flags(const lexicon_t *self, const char *w, size_t len)
 {
+    if (self->n == 0)
+        return 0;
     uint64_t key = s_fold_hash(w, len);
-    if (key == 0 || self->n == 0)
+    if (key == 0)
         return 0;
     return (uint32_t)(*s_cell(self, key) & S_FLAG_MASK);
 }

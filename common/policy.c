@@ -504,11 +504,12 @@ static size_t s_word(s_scan_t *sc, const policy_register_t *reg, size_t ws, s_to
         shape |= T_TITLE;
     *t = (s_tok_t){ (uint32_t)ws, (uint32_t)i, 0, shape, letters, M_NONE, G_OTHER };
     if (letters >= 2) {
-        if (ascii && letters <= LEXICON_MAX_WORD)
-            t->flags = lexicon_flags_hashed(sc->p->lex, h);
-        else
-            t->flags = lexicon_flags(sc->p->lex, (const char *)sc->t + ws, i - ws);
-        if (reg && lexicon_flags(reg->words, (const char *)sc->t + ws, i - ws))
+        int hashed = ascii && letters <= LEXICON_MAX_WORD;
+        const char *w = (const char *)sc->t + ws;
+        t->flags =
+            hashed ? lexicon_flags_hashed(sc->p->lex, h) : lexicon_flags(sc->p->lex, w, i - ws);
+        if (reg &&
+            (hashed ? lexicon_flags_hashed(reg->words, h) : lexicon_flags(reg->words, w, i - ws)))
             t->shape |= T_REG;
     }
     return i;
