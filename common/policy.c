@@ -620,8 +620,8 @@ static void s_extend(s_scan_t *sc, size_t k)
     int lower = s_lc(&sc->tok[k]);
     while (s_joined(sc, k)) {
         const s_tok_t *n = &sc->tok[k + 1];
-        if (n->mark || s_is_title(sc, n))
-            return;
+        if (n->mark || s_is_title(sc, n) || (s_cap(n) && (n->flags & L_STREET)))
+            return; /* "Zainab Road" is a place; a name does not run on into it */
         int ok;
         if (lower)
             ok = s_lc(n) && s_nameish(sc, n);
@@ -700,7 +700,10 @@ static int s_name_rules(s_scan_t *sc, size_t k)
              * word, as acronyms come in pairs too ("SEND CAMHS"). */
             first = s_strong_given(t) && !(t->flags & L_WORD) && t->letters >= 3,
             second = ((n->flags & (L_SURNAME | L_ALLOW | L_WORD)) == L_SURNAME) || s_unknown(sc, n);
-        if (first && second && !s_after_saint(sc, t->s)) {
+        /* "Great Ormond Street": two words before a street word name the street. */
+        int street = k + 2 < sc->ntok && s_gap(sc, k + 1, G_SP) && s_cap(&sc->tok[k + 2]) &&
+                     (sc->tok[k + 2].flags & L_STREET);
+        if (first && second && !street && !s_after_saint(sc, t->s)) {
             t->mark = M_NAME;
             s_mark(sc, k + 1);
             return 1;

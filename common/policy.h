@@ -37,7 +37,8 @@
  *      capitalised surname (not allowlisted), unknown word or given name ("Grace Okafor",
  *      "Brecaton Olusmi"); in lower case a given name (not allowlisted, not an everyday word) or
  *      unknown word, then a surname or unknown word ("nadia khan"); in capitals a given name
- *      (not allowlisted, not an everyday word) then a surname or unknown word.
+ *      (not allowlisted, not an everyday word) then a surname or unknown word. Not when a
+ *      street word follows the two ("Great Ormond Street"); no name runs on into one.
  *   5. register order: CAPITALS (a surname or unknown, not allowlisted) or a capitalised surname
  *      that is no everyday word, then ", " and a given name or unknown word ("OKAFOR, Chidi").
  *   6. possessive: a word before "'s" (or U+2019 s) that is capitalised and a listed name or

@@ -467,6 +467,7 @@ Test(policy, clean_clinical_text_passes_the_shipped_gazetteer)
         "Query Asperger traits; Tourette and Crohn ruled out. Next meeting 9 May 2026.",
         "So far so good. Hope to close the case at the Team Around the Family meeting.",
         "Amber rating agreed. Jack the car wheel up first. Ruby Street clinic on Monday.",
+        "Great Ormond Street referral accepted; Mum's shifts change to days.",
     };
     policy_finding_t f[8];
     size_t n;
