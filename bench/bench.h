@@ -101,6 +101,7 @@ int b_catchup(const b_opts_t *o);
 int b_scale(const b_opts_t *o);
 int b_mosquitto(const b_opts_t *o);
 int b_baseline(const b_opts_t *o);
+int b_textcheck(const b_opts_t *o);
 
 /* Measure publish -> every follower's commit for EVS[0..N) sent at RATE per second on SOCK,
  * observing AGENCIES (N_AG daemons) through their follow API; emits p50/p99/p99.9 under

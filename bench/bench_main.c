@@ -2,7 +2,7 @@
  * daemons, beside same-run baselines (bench/README.md).
  *
  *   tacnet-bench SCENARIO [--runs N] [--quick] [--seconds S]
- *   SCENARIO: baseline | ingest | e2e | mosquitto | catchup | scale
+ *   SCENARIO: baseline | ingest | e2e | mosquitto | catchup | scale | textcheck
  */
 #include "bench.h"
 
@@ -440,7 +440,8 @@ int b_catchup(const b_opts_t *o)
 static int s_usage(void)
 {
     fprintf(stderr,
-            "usage: tacnet-bench baseline|ingest|e2e|mosquitto|catchup|scale [--runs N] [--quick] "
+            "usage: tacnet-bench baseline|ingest|e2e|mosquitto|catchup|scale|textcheck [--runs N] "
+            "[--quick] "
             "[--seconds S]\n");
     return 2;
 }
@@ -491,5 +492,7 @@ int main(int argc, char **argv)
         return b_baseline(&o);
     if (strcmp(s, "mosquitto") == 0)
         return b_mosquitto(&o);
+    if (strcmp(s, "textcheck") == 0)
+        return b_textcheck(&o);
     return s_usage();
 }

@@ -60,6 +60,16 @@ for level in (10000, 100000, 1000000):
          ("baseline", "lmdb_sync_commit_p99"), "one synced LMDB commit p99 (ms)", "x", None),
         (s, "preload_seconds", f"Scale {level:,}: bulk preload time (s)", None, "", "", None),
     ]
+ROWS += [
+    ("textcheck", "event_us", "Text check per event: a typical 480-byte note (µs)",
+     ("textcheck", "event_us_v1"), "pre-issue-17 check, same note (µs)", "x", ("<=ratio", 1.10)),
+    ("textcheck", "summary_us", "Text check per event: the benchmark's 486-byte summary (µs)",
+     ("textcheck", "summary_us_v1"), "pre-issue-17 check, same text (µs)", "x",
+     ("<=ratio", 1.10)),
+    ("textcheck", "corpus_lines_per_s", "Text check over the 3,560-line corpus (lines/s)",
+     ("textcheck", "corpus_lines_per_s_v1"), "pre-issue-17 check, same lines (lines/s)", "x",
+     None),
+]
 for proc in ("broker", "school", "health_visiting", "social_care", "publisher", "total"):
     ROWS.append(("e2e", f"cpu_us_per_event_{proc}", f"CPU per event at saturation: {proc} (µs)",
                  ("baseline", "ed25519_verify_us"), "one Ed25519 verify (µs)", "x", None))

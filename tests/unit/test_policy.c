@@ -35,7 +35,7 @@ static void s_setup(void)
     strcpy(s_dir, "/tmp/tacnet-policy-XXXXXX");
     cr_assert_not_null(mkdtemp(s_dir));
     s_write("given-names.txt", "# test given names\ntalia\ngrace\nwill\nmark\noren\nmarisol\n"
-                               "june\nmay\n  rosalind  \n");
+                               "june\nmay\n  rosalind  \nlukasz\n");
     s_write("surnames.txt", "brennick\nokafor\nquillfeather\nyoung\nday\n");
     s_write("allowlist.txt", "# clinical and common words\ngrace\nwill\nmark\nmay\njune\n"
                              "down\ncamhs\nmonday\nyoung\nday\nschool\n");
@@ -199,6 +199,7 @@ Test(policy, kinds_have_stable_names)
     cr_assert_str_eq(policy_kind_name(POLICY_KIND_POSTCODE), "postcode");
     cr_assert_str_eq(policy_kind_name(POLICY_KIND_PHONE), "phone");
     cr_assert_str_eq(policy_kind_name(POLICY_KIND_EMAIL), "email");
+    cr_assert_str_eq(policy_kind_name(POLICY_KIND_ADDRESS), "address");
     cr_assert_str_eq(policy_kind_name((enum policy_kind)99), "unknown");
 }
 
@@ -217,6 +218,17 @@ Test(policy, register_names_are_found_in_any_case_on_word_boundaries)
     policy_register_destroy(&reg);
     cr_assert_null(reg);
     policy_register_destroy(NULL);
+}
+
+Test(policy, register_names_with_apostrophes_match_joined_or_alone)
+{
+    policy_register_t *reg = policy_register_new();
+    cr_assert_eq(policy_register_add(reg, "Siobhan O'Neill"), 0);
+    EXPECT(reg, "Met o'neill; Neill's bag.", { POLICY_KIND_REGISTER_NAME, "o'neill" },
+           { POLICY_KIND_REGISTER_NAME, "Neill" });
+    EXPECT(reg, "Typed O\xe2\x80\x99Neill today.",
+           { POLICY_KIND_REGISTER_NAME, "O\xe2\x80\x99Neill" });
+    policy_register_destroy(&reg);
 }
 
 Test(policy, register_ignores_initials_and_rejects_empty_names)
@@ -261,15 +273,39 @@ Test(policy, allowlisted_given_name_needs_a_surname)
     EXPECT_CLEAN(NULL, "Grace period ends in June; we will mark progress.");
 }
 
+Test(policy, cues_possessives_lists_and_register_order_find_names)
+{
+    EXPECT(NULL, "Mum (Grace) said so.", { POLICY_KIND_NAME, "Grace" });
+    EXPECT(NULL, "Met with Oren Brennick today.", { POLICY_KIND_NAME, "Oren Brennick" });
+    EXPECT(NULL, "Checked Oren's bedroom.", { POLICY_KIND_NAME, "Oren" });
+    EXPECT(NULL, "BRENNICK, Oren - seen.", { POLICY_KIND_NAME, "BRENNICK, Oren" });
+    EXPECT(NULL, "Form says TALIA BRENNICK; CAMHS SDQ done.",
+           { POLICY_KIND_NAME, "TALIA BRENNICK" });
+    EXPECT(NULL, "Seen: Oren O'Brennick and Anne-Talia.", { POLICY_KIND_NAME, "Oren O'Brennick" },
+           { POLICY_KIND_NAME, "Anne-Talia" });
+    /* Cue words without a name after them are ordinary text. */
+    EXPECT_CLEAN(NULL, "Mum and Dad attended; seen by School; spoke to Mum.");
+}
+
+Test(policy, diacritics_match_in_either_normal_form)
+{
+    /* "Orén" precomposed (NFC) and decomposed (NFD) both meet "oren" in the gazetteer. */
+    EXPECT(NULL, "Or\xc3\xa9n came.", { POLICY_KIND_NAME, "Or\xc3\xa9n" });
+    EXPECT(NULL, "Ore\xcc\x81n came.", { POLICY_KIND_NAME, "Ore\xcc\x81n" });
+    EXPECT(NULL, "\xc5\x81ukasz Brennick came.", { POLICY_KIND_NAME, "\xc5\x81ukasz Brennick" });
+}
+
 Test(policy, saints_in_place_names_are_not_names)
 {
     EXPECT_CLEAN(NULL, "Attends St Oren's Primary; seen at St. Talia's and Saint Marisol's.");
     EXPECT(NULL, "Last Oren's visit.", { POLICY_KIND_NAME, "Oren" });
 }
 
-Test(policy, lowercase_and_acronyms_are_not_names)
+Test(policy, acronyms_are_not_names_and_lowercase_needs_a_surname_or_a_cue)
 {
-    EXPECT_CLEAN(NULL, "talia quillfeather is lowercase; TALIA and CAMHS are capitals.");
+    EXPECT_CLEAN(NULL, "talia is lowercase; TALIA and CAMHS are capitals.");
+    EXPECT(NULL, "talia quillfeather is lowercase.", { POLICY_KIND_NAME, "talia quillfeather" });
+    EXPECT(NULL, "spoke to mum talia about it.", { POLICY_KIND_NAME, "talia" });
 }
 
 /* ---------------------------------------------------------------- NHS numbers */
@@ -284,8 +320,18 @@ Test(policy, nhs_number_with_valid_check_digit_is_found)
 Test(policy, nhs_number_with_invalid_check_digit_is_not_flagged)
 {
     EXPECT_CLEAN(NULL, "Reference 9434765918 and 485 777 3456 only.");
-    /* Longer numbers and mixed separators are not NHS numbers either. */
-    EXPECT_CLEAN(NULL, "Batch 94347659190, lot 943 476-5919.");
+    /* A longer number is not an NHS number either. */
+    EXPECT_CLEAN(NULL, "Batch 94347659190, lot 943.476.5918.");
+}
+
+Test(policy, nhs_number_with_any_separators_is_found)
+{
+    EXPECT(NULL, "NHS 943.476.5919 on file", { POLICY_KIND_NHS_NUMBER, "943.476.5919" });
+    EXPECT(NULL, "NHS 943 4765 919.", { POLICY_KIND_NHS_NUMBER, "943 4765 919" });
+    EXPECT(NULL, "no. 9 4 3 4 7 6 5 9 1 9", { POLICY_KIND_NHS_NUMBER, "9 4 3 4 7 6 5 9 1 9" });
+    EXPECT(NULL, "lot 943 476-5919 22 May", { POLICY_KIND_NHS_NUMBER, "943 476-5919" });
+    /* A run starting 0 that reads as a UK phone number is a phone number. */
+    EXPECT(NULL, "Call 0300 123 1237", { POLICY_KIND_PHONE, "0300 123 1237" });
 }
 
 /* ---------------------------------------------------------------- dates of birth */
@@ -321,6 +367,12 @@ Test(policy, uk_postcodes_are_found_with_or_without_space)
     EXPECT(NULL, "B33 8TH", { POLICY_KIND_POSTCODE, "B33 8TH" });
 }
 
+Test(policy, girobank_postcode_is_found)
+{
+    EXPECT(NULL, "Sent to GIR 0AA and gir0aa.", { POLICY_KIND_POSTCODE, "GIR 0AA" },
+           { POLICY_KIND_POSTCODE, "gir0aa" });
+}
+
 Test(policy, postcode_lookalikes_are_not_flagged)
 {
     EXPECT_CLEAN(NULL, "Y11 2nd term; SDQ 12; PHQ9 score 14; Year 7 QA1 1CI.");
@@ -336,6 +388,7 @@ Test(policy, uk_phone_numbers_are_found)
     EXPECT(NULL, "mobile +44 7700 900123", { POLICY_KIND_PHONE, "+44 7700 900123" });
     EXPECT(NULL, "or +44 (0)161 496 0000;", { POLICY_KIND_PHONE, "+44 (0)161 496 0000" });
     EXPECT(NULL, "fax 020-7946-0000", { POLICY_KIND_PHONE, "020-7946-0000" });
+    EXPECT(NULL, "or 07700.900.123.", { POLICY_KIND_PHONE, "07700.900.123" });
 }
 
 Test(policy, short_or_foreign_numbers_are_not_phones)
@@ -350,6 +403,44 @@ Test(policy, email_addresses_are_found)
     EXPECT(NULL, "Write to t.brennick+camhs@example.org.uk.",
            { POLICY_KIND_EMAIL, "t.brennick+camhs@example.org.uk" });
     EXPECT_CLEAN(NULL, "Not emails: @handle, a@b, name@host, x@y.1");
+}
+
+Test(policy, obfuscated_email_addresses_are_found)
+{
+    EXPECT(NULL, "Email oren at gmail dot com now", { POLICY_KIND_EMAIL, "oren at gmail dot com" });
+    EXPECT(NULL, "x: t.b [at] mail [dot] org", { POLICY_KIND_EMAIL, "t.b [at] mail [dot] org" });
+    EXPECT(NULL, "x: tb(at)mail(dot)co(dot)uk.", { POLICY_KIND_EMAIL, "tb(at)mail(dot)co(dot)uk" });
+    EXPECT(NULL, "x: tb AT mail DOT com", { POLICY_KIND_EMAIL, "tb AT mail DOT com" });
+    EXPECT(NULL, "x: tb at mail.org.uk", { POLICY_KIND_EMAIL, "tb at mail.org.uk" });
+    EXPECT(NULL, "x: tb @ mail.org.uk", { POLICY_KIND_EMAIL, "tb @ mail.org.uk" });
+    /* Prose with "at" and "dot" is not an address: the last label must be a known domain. */
+    EXPECT_CLEAN(NULL, "Arrived at school dot on time; met at 10.30 and at home.Then left.");
+}
+
+/* ---------------------------------------------------------------- addresses */
+
+Test(policy, house_number_and_street_word_is_an_address)
+{
+    EXPECT(NULL, "Lives at 12 Acacia Road now.", { POLICY_KIND_ADDRESS, "12 Acacia Road" });
+    EXPECT(NULL, "Moved to 14b Old Mill Lane.", { POLICY_KIND_ADDRESS, "14b Old Mill Lane" });
+    EXPECT(NULL, "At 27, station close.", { POLICY_KIND_ADDRESS, "27, station close" });
+    EXPECT(NULL, "Now in Flat 3 and then Apartment 12b.", { POLICY_KIND_ADDRESS, "Flat 3" },
+           { POLICY_KIND_ADDRESS, "Apartment 12b" });
+}
+
+Test(policy, house_number_and_name_before_a_postcode_is_an_address)
+{
+    EXPECT(NULL, "At 14 Linden, M1 1AE.", { POLICY_KIND_ADDRESS, "14 Linden" },
+           { POLICY_KIND_POSTCODE, "M1 1AE" });
+    EXPECT(NULL, "3 Old Forge LS6 1AE", { POLICY_KIND_ADDRESS, "3 Old Forge" },
+           { POLICY_KIND_POSTCODE, "LS6 1AE" });
+    EXPECT(NULL, "Lives near SW1A 1AA now.", { POLICY_KIND_POSTCODE, "SW1A 1AA" });
+}
+
+Test(policy, numbers_before_ordinary_words_are_not_addresses)
+{
+    EXPECT_CLEAN(NULL, "Has 2 close friends; a 20 minute drive; walked 3 miles up the hill; "
+                       "Room 12; Year 7 Way forward; Road safety for 30 pupils.");
 }
 
 /* ---------------------------------------------------------------- whole texts */
@@ -375,6 +466,8 @@ Test(policy, clean_clinical_text_passes_the_shipped_gazetteer)
         "Mother reports improved sleep. Plan: Early Help assessment, GP to review in August.",
         "Query Asperger traits; Tourette and Crohn ruled out. Next meeting 9 May 2026.",
         "So far so good. Hope to close the case at the Team Around the Family meeting.",
+        "Amber rating agreed. Jack the car wheel up first. Ruby Street clinic on Monday.",
+        "Great Ormond Street referral accepted; Mum's shifts change to days.",
     };
     policy_finding_t f[8];
     size_t n;
