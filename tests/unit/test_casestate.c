@@ -439,6 +439,101 @@ Test(casestate, a_meeting_is_chaired_by_the_named_senior_else_the_lead_professio
     s_free(&t);
 }
 
+Test(casestate, plans_of_different_agencies_sit_side_by_side_with_one_lead_plan)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "camhs", "care_plan", 20261116, NULL,
+         "{\"care_plan\":{\"type\":\"capa_partnership\",\"review_interval_days\":42,"
+         "\"start_date\":\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"Sleep\"}]}}");
+    s_ev(&t, 4, "health_visiting", "care_plan", 20261118, NULL,
+         "{\"care_plan\":{\"type\":\"health_visiting_plan\",\"review_interval_days\":28,"
+         "\"start_date\":\"2026-11-18\"}}");
+    s_ev(&t, 5, "school", "care_plan", 20261120, NULL,
+         "{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":\"2026-11-20\"}}");
+    casestate_result_t r = s_fold(&t, 20261121, NULL);
+    cr_assert_eq(r.state->n_plans, 3, "a new plan from one agency never replaces another's");
+    cr_assert(r.state->plans[0]->lead, "the lead plan comes first");
+    cr_assert_eq(r.state->plans[0]->plan->type, TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY);
+    cr_assert_eq(r.state->plans[1]->by, TACNET__AGENCY__CAMHS);
+    cr_assert_not(r.state->plans[1]->lead);
+    cr_assert_eq(r.state->plans[2]->by, TACNET__AGENCY__HEALTH_VISITING);
+    cr_assert_eq(r.state->plans[1]->plan_id.len, 16);
+    cr_assert_eq(r.state->plans[1]->plan_id.data[0], 3, "a plan's id is its first msg_id");
+    cr_assert_eq(r.state->plan->plan->type, TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY,
+                 "`plan` is the lead plan");
+    unsigned reviews = 0;
+    for (size_t i = 0; i < r.n_due; i++)
+        reviews += strcmp(r.due[i]->what, "review") == 0;
+    cr_assert_eq(reviews, 3, "each plan has its own review cadence");
+    casestate_result_clear(&r);
+
+    /* CAMHS revises its plan; social care steps the case up to a CIN plan. */
+    s_ev(&t, 6, "camhs", "care_plan", 20261201, NULL,
+         "{\"care_plan\":{\"type\":\"capa_partnership\",\"start_date\":\"2026-12-01\"}}");
+    s_ev(&t, 7, "social_care", "care_plan", 20261202, NULL,
+         "{\"care_plan\":{\"type\":\"child_in_need\",\"start_date\":\"2026-12-02\"}}");
+    r = s_fold(&t, 20261203, NULL);
+    cr_assert_eq(r.state->n_plans, 3, "a revision and a step up replace, never add");
+    cr_assert_eq(r.state->plans[0]->plan->type, TACNET__PLAN_TYPE__CHILD_IN_NEED);
+    cr_assert_eq(r.state->plans[0]->by, TACNET__AGENCY__SOCIAL_CARE);
+    const Tacnet__PlanView *capa = NULL;
+    for (size_t i = 0; i < r.state->n_plans; i++)
+        if (r.state->plans[i]->by == TACNET__AGENCY__CAMHS)
+            capa = r.state->plans[i];
+    cr_assert_not_null(capa);
+    cr_assert_eq(capa->msg_id.data[0], 6, "the latest version");
+    cr_assert_eq(capa->plan_id.data[0], 3, "keeps the plan's id");
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+Test(casestate, goal_progress_is_per_plan_from_its_owner_s_measures)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "camhs", "care_plan", 20261116, NULL,
+         "{\"care_plan\":{\"type\":\"capa_partnership\",\"start_date\":\"2026-11-16\","
+         "\"goals\":[{\"goal_id\":1,\"description\":\"Sleep\"}]}}");
+    s_ev(&t, 4, "health_visiting", "care_plan", 20261116, NULL,
+         "{\"care_plan\":{\"type\":\"health_visiting_plan\",\"start_date\":\"2026-11-16\","
+         "\"goals\":[{\"goal_id\":1,\"description\":\"Feeding\"}]}}");
+    s_ev(&t, 5, "camhs", "outcome_measure", 20261116, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[2],\"goal_ids\":[1],"
+         "\"baseline\":true}}");
+    s_ev(&t, 6, "health_visiting", "outcome_measure", 20261117, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[7],\"goal_ids\":[1],"
+         "\"baseline\":true}}");
+    s_ev(&t, 7, "camhs", "outcome_measure", 20261214, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[6],\"goal_ids\":[1]}}");
+    casestate_result_t r = s_fold(&t, 20261215, NULL);
+    cr_assert_eq(r.state->n_plans, 2);
+    cr_assert_eq(r.state->plans[0]->progress[0]->change, 4, "CAMHS: 2 to 6");
+    cr_assert_eq(r.state->plans[1]->progress[0]->latest_score, 7, "HV's own goal");
+    cr_assert_eq(r.state->plans[1]->progress[0]->change, 0);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+Test(casestate, scoped_consents_are_all_kept_with_the_child_s_wishes)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "school", "consent_recorded", 20261103, "\"consent\":\"given\"",
+         "{\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"routine\"],"
+         "\"child_wishes\":\"Wants help with sleep.\"}}");
+    s_ev(&t, 4, "social_care", "consent_recorded", 20261110, "\"consent\":\"given\"",
+         "{\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"health\"],"
+         "\"agencies\":[\"camhs\"],\"child_wishes\":\"Not the school.\"}}");
+    casestate_result_t r = s_fold(&t, 20261111, NULL);
+    cr_assert_eq(r.state->n_consents, 2, "a scoped consent does not replace another");
+    cr_assert_str_eq(r.state->consents[0]->child_wishes, "Wants help with sleep.");
+    cr_assert_eq(r.state->consents[1]->agencies[0], TACNET__AGENCY__CAMHS);
+    cr_assert_str_eq(r.state->consent->child_wishes, "Not the school.", "the latest");
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
 Test(casestate, a_view_not_yet_asked_is_due_by_its_date_until_a_later_event_records_it)
 {
     tl_t t = { 0 };
@@ -478,119 +573,28 @@ Test(casestate, a_view_not_yet_asked_is_due_by_its_date_until_a_later_event_reco
          "club\"}],\"family_view_absent\":{\"reason\":\"declined\"}}}");
     r = s_fold(&t, 20261207, NULL);
     cr_assert_null(s_due(&r, "views"));
+    casestate_result_clear(&r);
+    s_free(&t);
+}
 
-    Test(casestate, plans_of_different_agencies_sit_side_by_side_with_one_lead_plan)
-    {
-        tl_t t = { 0 };
-        s_opened(&t);
-        s_ev(&t, 3, "camhs", "care_plan", 20261116, NULL,
-             "{\"care_plan\":{\"type\":\"capa_partnership\",\"review_interval_days\":42,"
-             "\"start_date\":\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"Sleep\"}]}"
-             "}");
-        s_ev(&t, 4, "health_visiting", "care_plan", 20261118, NULL,
-             "{\"care_plan\":{\"type\":\"health_visiting_plan\",\"review_interval_days\":28,"
-             "\"start_date\":\"2026-11-18\"}}");
-        s_ev(&t, 5, "school", "care_plan", 20261120, NULL,
-             "{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":\"2026-11-20\"}}");
-        casestate_result_t r = s_fold(&t, 20261121, NULL);
-        cr_assert_eq(r.state->n_plans, 3, "a new plan from one agency never replaces another's");
-        cr_assert(r.state->plans[0]->lead, "the lead plan comes first");
-        cr_assert_eq(r.state->plans[0]->plan->type, TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY);
-        cr_assert_eq(r.state->plans[1]->by, TACNET__AGENCY__CAMHS);
-        cr_assert_not(r.state->plans[1]->lead);
-        cr_assert_eq(r.state->plans[2]->by, TACNET__AGENCY__HEALTH_VISITING);
-        cr_assert_eq(r.state->plans[1]->plan_id.len, 16);
-        cr_assert_eq(r.state->plans[1]->plan_id.data[0], 3, "a plan's id is its first msg_id");
-        cr_assert_eq(r.state->plan->plan->type, TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY,
-                     "`plan` is the lead plan");
-        unsigned reviews = 0;
-        for (size_t i = 0; i < r.n_due; i++)
-            reviews += strcmp(r.due[i]->what, "review") == 0;
-        cr_assert_eq(reviews, 3, "each plan has its own review cadence");
-        casestate_result_clear(&r);
-
-        /* CAMHS revises its plan; social care steps the case up to a CIN plan. */
-        s_ev(&t, 6, "camhs", "care_plan", 20261201, NULL,
-             "{\"care_plan\":{\"type\":\"capa_partnership\",\"start_date\":\"2026-12-01\"}}");
-        s_ev(&t, 7, "social_care", "care_plan", 20261202, NULL,
-             "{\"care_plan\":{\"type\":\"child_in_need\",\"start_date\":\"2026-12-02\"}}");
-        r = s_fold(&t, 20261203, NULL);
-        cr_assert_eq(r.state->n_plans, 3, "a revision and a step up replace, never add");
-        cr_assert_eq(r.state->plans[0]->plan->type, TACNET__PLAN_TYPE__CHILD_IN_NEED);
-        cr_assert_eq(r.state->plans[0]->by, TACNET__AGENCY__SOCIAL_CARE);
-        const Tacnet__PlanView *capa = NULL;
-        for (size_t i = 0; i < r.state->n_plans; i++)
-            if (r.state->plans[i]->by == TACNET__AGENCY__CAMHS)
-                capa = r.state->plans[i];
-        cr_assert_not_null(capa);
-        cr_assert_eq(capa->msg_id.data[0], 6, "the latest version");
-        cr_assert_eq(capa->plan_id.data[0], 3, "keeps the plan's id");
-        casestate_result_clear(&r);
-        s_free(&t);
-    }
-
-    Test(casestate, the_latest_involvement_preferences_show_and_are_revisited_by_their_date)
-    {
-        tl_t t = { 0 };
-        s_opened(&t);
-        s_ev(&t, 3, "school", "involvement_preferences", 20261110, NULL,
-             "{\"involvement_preferences\":{\"people\":[{\"who\":\"mother\",\"decisions\":"
-             "\"consulted\"}],\"revisit_by_date\":\"2026-12-01\"}}");
-        s_ev(&t, 4, "school", "involvement_preferences", 20261120, NULL,
-             "{\"involvement_preferences\":{\"people\":[{\"who\":\"mother\",\"decisions\":"
-             "\"decide_together\",\"language\":\"Polish\",\"interpreter\":true}],"
-             "\"revisit_by_date\":\"2027-01-10\"}}");
-        casestate_result_t r = s_fold(&t, 20261125, NULL);
-        cr_assert_not_null(r.state->involvement);
-        cr_assert_eq(r.state->involvement->people[0]->decisions,
-                     TACNET__INVOLVEMENT__DECIDE_TOGETHER);
-        const Tacnet__DueItem *d = s_due(&r, "involvement");
-        cr_assert_not_null(d);
-        cr_assert_eq(d->overdue, 0, "the newer record's date, 10 January, counts");
-        cr_assert_eq(d->owner, TACNET__AGENCY__SCHOOL, "the lead revisits them");
-
-        Test(casestate, goal_progress_is_per_plan_from_its_owner_s_measures)
-        {
-            tl_t t = { 0 };
-            s_opened(&t);
-            s_ev(&t, 3, "camhs", "care_plan", 20261116, NULL,
-                 "{\"care_plan\":{\"type\":\"capa_partnership\",\"start_date\":\"2026-11-16\","
-                 "\"goals\":[{\"goal_id\":1,\"description\":\"Sleep\"}]}}");
-            s_ev(&t, 4, "health_visiting", "care_plan", 20261116, NULL,
-                 "{\"care_plan\":{\"type\":\"health_visiting_plan\",\"start_date\":\"2026-11-16\","
-                 "\"goals\":[{\"goal_id\":1,\"description\":\"Feeding\"}]}}");
-            s_ev(&t, 5, "camhs", "outcome_measure", 20261116, NULL,
-                 "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[2],\"goal_ids\":[1],"
-                 "\"baseline\":true}}");
-            s_ev(&t, 6, "health_visiting", "outcome_measure", 20261117, NULL,
-                 "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[7],\"goal_ids\":[1],"
-                 "\"baseline\":true}}");
-            s_ev(&t, 7, "camhs", "outcome_measure", 20261214, NULL,
-                 "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[6],\"goal_ids\":[1]}}");
-            casestate_result_t r = s_fold(&t, 20261215, NULL);
-            cr_assert_eq(r.state->n_plans, 2);
-            cr_assert_eq(r.state->plans[0]->progress[0]->change, 4, "CAMHS: 2 to 6");
-            cr_assert_eq(r.state->plans[1]->progress[0]->latest_score, 7, "HV's own goal");
-            cr_assert_eq(r.state->plans[1]->progress[0]->change, 0);
-            casestate_result_clear(&r);
-            s_free(&t);
-        }
-
-        Test(casestate, scoped_consents_are_all_kept_with_the_child_s_wishes)
-        {
-            tl_t t = { 0 };
-            s_opened(&t);
-            s_ev(&t, 3, "school", "consent_recorded", 20261103, "\"consent\":\"given\"",
-                 "{\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"routine\"],"
-                 "\"child_wishes\":\"Wants help with sleep.\"}}");
-            s_ev(&t, 4, "social_care", "consent_recorded", 20261110, "\"consent\":\"given\"",
-                 "{\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"health\"],"
-                 "\"agencies\":[\"camhs\"],\"child_wishes\":\"Not the school.\"}}");
-            casestate_result_t r = s_fold(&t, 20261111, NULL);
-            cr_assert_eq(r.state->n_consents, 2, "a scoped consent does not replace another");
-            cr_assert_str_eq(r.state->consents[0]->child_wishes, "Wants help with sleep.");
-            cr_assert_eq(r.state->consents[1]->agencies[0], TACNET__AGENCY__CAMHS);
-            cr_assert_str_eq(r.state->consent->child_wishes, "Not the school.", "the latest");
-            casestate_result_clear(&r);
-            s_free(&t);
-        }
+Test(casestate, the_latest_involvement_preferences_show_and_are_revisited_by_their_date)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "school", "involvement_preferences", 20261110, NULL,
+         "{\"involvement_preferences\":{\"people\":[{\"who\":\"mother\",\"decisions\":"
+         "\"consulted\"}],\"revisit_by_date\":\"2026-12-01\"}}");
+    s_ev(&t, 4, "school", "involvement_preferences", 20261120, NULL,
+         "{\"involvement_preferences\":{\"people\":[{\"who\":\"mother\",\"decisions\":"
+         "\"decide_together\",\"language\":\"Polish\",\"interpreter\":true}],"
+         "\"revisit_by_date\":\"2027-01-10\"}}");
+    casestate_result_t r = s_fold(&t, 20261125, NULL);
+    cr_assert_not_null(r.state->involvement);
+    cr_assert_eq(r.state->involvement->people[0]->decisions, TACNET__INVOLVEMENT__DECIDE_TOGETHER);
+    const Tacnet__DueItem *d = s_due(&r, "involvement");
+    cr_assert_not_null(d);
+    cr_assert_eq(d->overdue, 0, "the newer record's date, 10 January, counts");
+    cr_assert_eq(d->owner, TACNET__AGENCY__SCHOOL, "the lead revisits them");
+    casestate_result_clear(&r);
+    s_free(&t);
+}

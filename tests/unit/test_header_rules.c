@@ -288,6 +288,66 @@ Test(header_rules, an_assessment_s_level_of_need_comes_from_its_body_unless_give
     s_free(req);
 }
 
+Test(header_rules, a_consent_record_puts_its_scope_in_the_header)
+{
+    Tacnet__PublishRequest *req = s_req(
+        REQ("consent_recorded", "",
+            "\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"routine\"],"
+            "\"agencies\":[\"camhs\",\"school\"],\"child_wishes\":\"Happy for school to know\"}"));
+    Tacnet__Header h = s_fill(req, NULL);
+    cr_assert_eq(h.n_consent_scope, 1);
+    cr_assert_eq(h.consent_scope[0], TACNET__SENSITIVITY__ROUTINE);
+    cr_assert_eq(h.n_consent_agencies, 2);
+    cr_assert_eq(h.consent_agencies[1], TACNET__AGENCY__SCHOOL);
+    s_free(req);
+}
+
+Test(header_rules, a_new_member_is_told_the_consent_in_force_per_agency)
+{
+    route_case_t c;
+    memset(&c, 0, sizeof(c));
+    c.consent = TACNET__CONSENT_STATE__GIVEN;
+    c.cover[TACNET__AGENCY__CAMHS] = ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE);
+    c.cover[TACNET__AGENCY__SCHOOL] = ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE) |
+                                      ROUTE_CLASS_BIT(TACNET__SENSITIVITY__SAFEGUARDING);
+    Tacnet__PublishRequest *req = s_req(
+        REQ("member_joined", ",\"subject_agency\":\"health_visiting\"", "\"member_joined\":{}"));
+    Tacnet__Header h = s_fill(req, &c);
+    header_rules_cover_t store;
+    header_rules_cover_fill(&h, &c, &store);
+    cr_assert_eq(h.n_consent_cover, 2, "only the agencies the consent covers");
+    cr_assert_eq(h.consent_cover[0]->agency, TACNET__AGENCY__CAMHS);
+    cr_assert_eq(h.consent_cover[0]->n_classes, 1);
+    cr_assert_eq(h.consent_cover[1]->agency, TACNET__AGENCY__SCHOOL);
+    cr_assert_eq(h.consent_cover[1]->n_classes, 2);
+    cr_assert_eq(h.consent_cover[1]->classes[1], TACNET__SENSITIVITY__SAFEGUARDING);
+    s_free(req);
+    req = s_req(REQ("concern", "", "\"concern\":{}"));
+    h = s_fill(req, &c);
+    header_rules_cover_fill(&h, &c, &store);
+    cr_assert_eq(h.n_consent_cover, 0, "a concern tells no one the consent");
+    s_free(req);
+}
+
+Test(header_rules, a_new_member_is_told_the_family_s_objections_too)
+{
+    route_case_t c;
+    memset(&c, 0, sizeof(c));
+    c.consent = TACNET__CONSENT_STATE__REFUSED;
+    c.cover[TACNET__AGENCY__HEALTH_VISITING] = ROUTE_OBJECT_BIT(TACNET__SENSITIVITY__HEALTH);
+    Tacnet__PublishRequest *req =
+        s_req(REQ("member_joined", ",\"subject_agency\":\"camhs\"", "\"member_joined\":{}"));
+    Tacnet__Header h = s_fill(req, &c);
+    header_rules_cover_t store;
+    header_rules_cover_fill(&h, &c, &store);
+    cr_assert_eq(h.n_consent_cover, 1);
+    cr_assert_eq(h.consent_cover[0]->agency, TACNET__AGENCY__HEALTH_VISITING);
+    cr_assert_eq(h.consent_cover[0]->n_classes, 0);
+    cr_assert_eq(h.consent_cover[0]->n_objected, 1);
+    cr_assert_eq(h.consent_cover[0]->objected[0], TACNET__SENSITIVITY__HEALTH);
+    s_free(req);
+}
+
 /* ------------------------------------------------------------------ no free bytes */
 
 Test(header_rules, refers_to_on_a_kind_that_takes_none_is_refused)
@@ -351,63 +411,4 @@ Test(header_rules, a_msg_id_s_time_must_fall_in_the_clock_window_with_its_header
     uint64_t t = clock_now_ms();
     cr_expect_eq(header_rules_msgid_check(id, 16, t, t, 300000, 30 * day, why, sizeof(why)), 0,
                  "%s", why);
-
-    Test(header_rules, a_consent_record_puts_its_scope_in_the_header)
-    {
-        Tacnet__PublishRequest *req = s_req(REQ(
-            "consent_recorded", "",
-            "\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"routine\"],"
-            "\"agencies\":[\"camhs\",\"school\"],\"child_wishes\":\"Happy for school to know\"}"));
-        Tacnet__Header h = s_fill(req, NULL);
-        cr_assert_eq(h.n_consent_scope, 1);
-        cr_assert_eq(h.consent_scope[0], TACNET__SENSITIVITY__ROUTINE);
-        cr_assert_eq(h.n_consent_agencies, 2);
-        cr_assert_eq(h.consent_agencies[1], TACNET__AGENCY__SCHOOL);
-        s_free(req);
-    }
-
-    Test(header_rules, a_new_member_is_told_the_consent_in_force_per_agency)
-    {
-        route_case_t c;
-        memset(&c, 0, sizeof(c));
-        c.consent = TACNET__CONSENT_STATE__GIVEN;
-        c.cover[TACNET__AGENCY__CAMHS] = ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE);
-        c.cover[TACNET__AGENCY__SCHOOL] = ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE) |
-                                          ROUTE_CLASS_BIT(TACNET__SENSITIVITY__SAFEGUARDING);
-        Tacnet__PublishRequest *req = s_req(REQ(
-            "member_joined", ",\"subject_agency\":\"health_visiting\"", "\"member_joined\":{}"));
-        Tacnet__Header h = s_fill(req, &c);
-        header_rules_cover_t store;
-        header_rules_cover_fill(&h, &c, &store);
-        cr_assert_eq(h.n_consent_cover, 2, "only the agencies the consent covers");
-        cr_assert_eq(h.consent_cover[0]->agency, TACNET__AGENCY__CAMHS);
-        cr_assert_eq(h.consent_cover[0]->n_classes, 1);
-        cr_assert_eq(h.consent_cover[1]->agency, TACNET__AGENCY__SCHOOL);
-        cr_assert_eq(h.consent_cover[1]->n_classes, 2);
-        cr_assert_eq(h.consent_cover[1]->classes[1], TACNET__SENSITIVITY__SAFEGUARDING);
-        s_free(req);
-        req = s_req(REQ("concern", "", "\"concern\":{}"));
-        h = s_fill(req, &c);
-        header_rules_cover_fill(&h, &c, &store);
-        cr_assert_eq(h.n_consent_cover, 0, "a concern tells no one the consent");
-        s_free(req);
-    }
-
-    Test(header_rules, a_new_member_is_told_the_family_s_objections_too)
-    {
-        route_case_t c;
-        memset(&c, 0, sizeof(c));
-        c.consent = TACNET__CONSENT_STATE__REFUSED;
-        c.cover[TACNET__AGENCY__HEALTH_VISITING] = ROUTE_OBJECT_BIT(TACNET__SENSITIVITY__HEALTH);
-        Tacnet__PublishRequest *req =
-            s_req(REQ("member_joined", ",\"subject_agency\":\"camhs\"", "\"member_joined\":{}"));
-        Tacnet__Header h = s_fill(req, &c);
-        header_rules_cover_t store;
-        header_rules_cover_fill(&h, &c, &store);
-        cr_assert_eq(h.n_consent_cover, 1);
-        cr_assert_eq(h.consent_cover[0]->agency, TACNET__AGENCY__HEALTH_VISITING);
-        cr_assert_eq(h.consent_cover[0]->n_classes, 0);
-        cr_assert_eq(h.consent_cover[0]->n_objected, 1);
-        cr_assert_eq(h.consent_cover[0]->objected[0], TACNET__SENSITIVITY__HEALTH);
-        s_free(req);
-    }
+}

@@ -139,6 +139,31 @@ Test(policyfile, refuses_wrong_files)
               "escalation.conf: [stage1] with an audience is required");
 }
 
+Test(policyfile, lawful_bases_other_than_consent_are_named_per_agency)
+{
+    Tacnet__Roster r = TACNET__ROSTER__INIT;
+    char why[256];
+    const char *sharing = "[policy]\nversion = 1\n"
+                          "[camhs]\nwith_consent = routine, health\ndirect_care = health\n"
+                          "legal_duty = safeguarding\n"
+                          "[school]\nwith_consent = routine, safeguarding\n";
+    cr_assert_eq(s_parse(sharing, ESCALATION, &r, why, sizeof(why)), 0, "%s", why);
+    const Tacnet__SharingRule *camhs = s_rule(&r, TACNET__AGENCY__CAMHS);
+    cr_assert_eq(camhs->n_direct_care, 1);
+    cr_assert_eq(camhs->direct_care[0], TACNET__SENSITIVITY__HEALTH);
+    cr_assert_eq(camhs->n_legal_duty, 1);
+    cr_assert_eq(camhs->legal_duty[0], TACNET__SENSITIVITY__SAFEGUARDING);
+    const Tacnet__SharingRule *school = s_rule(&r, TACNET__AGENCY__SCHOOL);
+    cr_assert_eq(school->n_direct_care, 0, "no direct_care key: gives no direct care");
+    cr_assert_eq(school->n_legal_duty, 2, "no legal_duty key: as with_consent");
+    cr_assert_eq(school->legal_duty[1], TACNET__SENSITIVITY__SAFEGUARDING);
+    policyfile_free(&r);
+    const char *bad = "[policy]\nversion = 1\n[camhs]\ndirect_care = clinical\n";
+    cr_assert_eq(s_parse(bad, ESCALATION, &r, why, sizeof(why)), TACNET_ECONFIG);
+    cr_assert(strstr(why, "direct_care") != NULL, "%s", why);
+    policyfile_free(&r);
+}
+
 Test(policyfile, area_codes_are_listed_and_checked)
 {
     Tacnet__Roster r = TACNET__ROSTER__INIT;
@@ -155,28 +180,4 @@ Test(policyfile, area_codes_are_listed_and_checked)
               "sharing.conf: [policy] area_codes: area codes are 2-5 capitals or digits");
     s_refused("[policy]\narea_codes = LA7, 9LA\n", ESCALATION, "area codes are 2-5");
     s_refused("[policy]\narea_codes = ABCDEF\n", ESCALATION, "area codes are 2-5");
-
-    Test(policyfile, lawful_bases_other_than_consent_are_named_per_agency)
-    {
-        Tacnet__Roster r = TACNET__ROSTER__INIT;
-        char why[256];
-        const char *sharing = "[policy]\nversion = 1\n"
-                              "[camhs]\nwith_consent = routine, health\ndirect_care = health\n"
-                              "legal_duty = safeguarding\n"
-                              "[school]\nwith_consent = routine, safeguarding\n";
-        cr_assert_eq(s_parse(sharing, ESCALATION, &r, why, sizeof(why)), 0, "%s", why);
-        const Tacnet__SharingRule *camhs = s_rule(&r, TACNET__AGENCY__CAMHS);
-        cr_assert_eq(camhs->n_direct_care, 1);
-        cr_assert_eq(camhs->direct_care[0], TACNET__SENSITIVITY__HEALTH);
-        cr_assert_eq(camhs->n_legal_duty, 1);
-        cr_assert_eq(camhs->legal_duty[0], TACNET__SENSITIVITY__SAFEGUARDING);
-        const Tacnet__SharingRule *school = s_rule(&r, TACNET__AGENCY__SCHOOL);
-        cr_assert_eq(school->n_direct_care, 0, "no direct_care key: gives no direct care");
-        cr_assert_eq(school->n_legal_duty, 2, "no legal_duty key: as with_consent");
-        cr_assert_eq(school->legal_duty[1], TACNET__SENSITIVITY__SAFEGUARDING);
-        policyfile_free(&r);
-        const char *bad = "[policy]\nversion = 1\n[camhs]\ndirect_care = clinical\n";
-        cr_assert_eq(s_parse(bad, ESCALATION, &r, why, sizeof(why)), TACNET_ECONFIG);
-        cr_assert(strstr(why, "direct_care") != NULL, "%s", why);
-        policyfile_free(&r);
-    }
+}
