@@ -4,6 +4,7 @@
 #include "web.h"
 #include "clock.h"
 #include "err.h"
+#include "labels.h"
 #include "log.h"
 #include "names.h"
 #include "pbjson.h"
@@ -258,6 +259,10 @@ static void s_sse_line(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
     json_object_set_new(
         j, "case_ref",
         json_stringn((const char *)e->header->case_ref.data, e->header->case_ref.len));
+    char sentence[320];
+    json_object_set_new(
+        j, "summary",
+        json_string(labels_event_sentence(e->header, e->body, sentence, sizeof(sentence))));
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     dashboard_buf_printf(b, "id: %llu\nevent: tacnet\ndata: %s\n\n",

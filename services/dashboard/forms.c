@@ -5,9 +5,11 @@
 #include "web.h"
 #include "web_internal.h"
 #include "err.h"
+#include "labels.h"
 #include "names.h"
 #include "pbjson.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -50,14 +52,14 @@ typedef struct {
 } form_t;
 
 #define AGENCY_E &tacnet__agency__descriptor
-#define PARTICIPANT(i)                                                                           \
+#define PARTICIPANT(i, n)                                                                           \
     { "body.decision.participants[" #i "].who.agency",                                           \
       "Agency",                                                                                  \
       FT_ENUM,                                                                                   \
       AGENCY_E,                                                                                  \
       0,                                                                                         \
       0,                                                                                         \
-      "Participant " #i },                                                                       \
+      "Participant " #n },                                                                       \
         { "body.decision.participants[" #i "].who.initials", "Initials", FT_TEXT, 0, 0, 0, 0 },  \
         { "body.decision.participants[" #i "].view", "Their view", FT_TEXT, 0, 0, 0, 0 },        \
     {                                                                                            \
@@ -71,9 +73,9 @@ static const field_t s_decision[] = {
       0 },
     { "body.decision.chosen", "What was decided", FT_TEXT, 0, 1, 0, 0 },
     { "body.decision.rationale", "Rationale", FT_AREA, 0, 0, 0, 0 },
-    PARTICIPANT(0),
-    PARTICIPANT(1),
-    PARTICIPANT(2),
+    PARTICIPANT(0, 1),
+    PARTICIPANT(1, 2),
+    PARTICIPANT(2, 3),
     { "body.decision.child_view", "The child's view", FT_AREA, 0, 0, 0, "Voices of the family" },
     { "body.decision.family_view", "The family's view", FT_AREA, 0, 0, 0, 0 },
     { "body.decision.decided_date", "Date decided", FT_DATE, 0, 0, 0, 0 },
@@ -116,9 +118,9 @@ static const field_t s_meeting_requested[] = {
     { "body.meeting_requested.wanted_by_date", "Wanted by", FT_DATE, 0, 0, 0, 0 },
 };
 
-#define ACTION(i)                                                                                    \
+#define ACTION(i, n)                                                                                    \
     {                                                                                                \
-        "body.meeting_outcome.actions[" #i "].description", "Action", FT_TEXT, 0, 0, 0, "Action " #i \
+        "body.meeting_outcome.actions[" #i "].description", "Action", FT_TEXT, 0, 0, 0, "Action " #n \
     },                                                                                               \
         { "body.meeting_outcome.actions[" #i "].owner_agency",                                       \
           "Owner agency",                                                                            \
@@ -137,14 +139,14 @@ static const field_t s_meeting_requested[] = {
     {                                                                                                \
         "body.meeting_outcome.actions[" #i "].due_date", "Due", FT_DATE, 0, 0, 0, 0                  \
     }
-#define FAMILY(i)                                                                             \
+#define FAMILY(i, n)                                                                             \
     { "body.meeting_outcome.family[" #i "].role",                                             \
       "Family member",                                                                        \
       FT_ENUM,                                                                                \
       &tacnet__family_role__descriptor,                                                       \
       0,                                                                                      \
       0,                                                                                      \
-      "Family view " #i },                                                                    \
+      "Family view " #n },                                                                    \
         { "body.meeting_outcome.family[" #i "].attended", "Attended", FT_CHECK, 0, 0, 0, 0 }, \
     {                                                                                         \
         "body.meeting_outcome.family[" #i "].view", "Their view", FT_TEXT, 0, 0, 0, 0         \
@@ -156,11 +158,11 @@ static const field_t s_meeting_outcome[] = {
     { "body.meeting_outcome.chair.agency", "Chair's agency", FT_ENUM, AGENCY_E, 0, 0, 0 },
     { "body.meeting_outcome.chair.initials", "Chair's initials", FT_TEXT, 0, 0, 0, 0 },
     { "body.meeting_outcome.decisions", "Decisions (one per line)", FT_LINES, 0, 0, 0, 0 },
-    FAMILY(0),
-    FAMILY(1),
-    ACTION(0),
-    ACTION(1),
-    ACTION(2),
+    FAMILY(0, 1),
+    FAMILY(1, 2),
+    ACTION(0, 1),
+    ACTION(1, 2),
+    ACTION(2, 3),
     { "body.meeting_outcome.next_meeting_date", "Next meeting", FT_DATE, 0, 0, 0, "Next" },
 };
 
@@ -424,7 +426,7 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, choice_t 
         for (size_t i = 0; i < st->n_decisions; i++)
             ADD(st->decisions[i]->msg_id, "%s (%s)",
                 st->decisions[i]->decision->topic ? st->decisions[i]->decision->topic : "decision",
-                names_agency(st->decisions[i]->by));
+                labels_agency(st->decisions[i]->by));
     if (st && src == SRC_ESCALATIONS)
         for (size_t i = 0; i < st->n_escalations; i++)
             ADD(st->escalations[i]->escalation_id, "stage %u: %s",
@@ -446,11 +448,11 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, choice_t 
                 continue;
             if (src == SRC_DECISIONS && b->event_case == TACNET__BODY__EVENT_DECISION)
                 ADD(e->header->msg_id, "%s (%s)", b->decision->topic ? b->decision->topic : "",
-                    names_agency(e->header->sender));
+                    labels_agency(e->header->sender));
             if (src == SRC_ESCALATIONS && b->event_case == TACNET__BODY__EVENT_DISAGREEMENT)
                 ADD(e->header->msg_id, "%s (%s)",
                     b->disagreement->topic ? b->disagreement->topic : "disagreement",
-                    names_agency(e->header->sender));
+                    labels_agency(e->header->sender));
             if (src == SRC_MEETINGS && b->event_case == TACNET__BODY__EVENT_MEETING_REQUESTED)
                 ADD(b->meeting_requested->meeting_id, "%s",
                     b->meeting_requested->purpose ? b->meeting_requested->purpose : "meeting");
@@ -503,8 +505,10 @@ static void s_field(dashboard_buf_t *b, const field_t *f, const dashboard_kv_t *
             if (f->e->values[i].value == 0 || f->e->values[i].value == TACNET__AGENCY__BROKER)
                 continue;
             const char *name = names_enum(f->e, f->e->values[i].value);
-            dashboard_buf_printf(b, "<option value=\"%s\"%s>%s</option>", name,
-                                 v && strcmp(v, name) == 0 ? " selected" : "", name);
+            const char *label = labels_enum(f->e, f->e->values[i].value);
+            dashboard_buf_printf(b, "<option value=\"%s\"%s>%c%s</option>", name,
+                                 v && strcmp(v, name) == 0 ? " selected" : "",
+                                 toupper((unsigned char)label[0]), label + 1);
         }
         dashboard_buf_puts(b, "</select>");
         break;

@@ -3,12 +3,12 @@
 #include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
+#include "labels.h"
 #include "names.h"
-#include "pbjson.h"
 #include "policy.h"
 #include "wire.h"
 
-#include <jansson.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,33 +133,26 @@ void dashboard_web_left(dashboard_buf_t *b, uint64_t deadline_ms, uint64_t now)
 
 const char *dashboard_web_enum(const ProtobufCEnumDescriptor *d, int v)
 {
-    const char *n = names_enum(d, v);
-    return n ? n : "unknown";
+    return labels_enum(d, v);
+}
+
+void dashboard_web_cap(dashboard_buf_t *b, const char *label)
+{
+    if (!label || !*label)
+        return;
+    char first = (char)toupper((unsigned char)label[0]);
+    dashboard_buf_html(b, &first, 1);
+    dashboard_web_text(b, label + 1);
 }
 
 const char *dashboard_web_role(uint32_t r)
 {
-    return dashboard_web_enum(&tacnet__role__descriptor, (int)r);
+    return labels_role(r);
 }
 
 const char *dashboard_web_agency_title(uint32_t a)
 {
-    switch (a) {
-    case TACNET__AGENCY__CAMHS:
-        return "CAMHS";
-    case TACNET__AGENCY__SCHOOL:
-        return "School";
-    case TACNET__AGENCY__HEALTH_VISITING:
-        return "Health visiting";
-    case TACNET__AGENCY__SOCIAL_CARE:
-        return "Social care";
-    case TACNET__AGENCY__PARTNERSHIP:
-        return "Partnership";
-    case TACNET__AGENCY__BROKER:
-        return "Broker";
-    default:
-        return "Unknown agency";
-    }
+    return labels_agency(a);
 }
 
 void dashboard_web_prof(dashboard_buf_t *b, const Tacnet__Professional *p)
@@ -186,65 +179,6 @@ const char *dashboard_web_need_name(uint32_t level)
     static const char *const n[] = { "—", "1 universal", "2 early help", "3 child in need",
                                      "4 child protection" };
     return level < N_OF(n) ? n[level] : "?";
-}
-
-/* A JSON value from pbjson, as text for people. */
-static void s_json_value(dashboard_buf_t *b, json_t *v)
-{
-    if (json_is_string(v)) {
-        dashboard_buf_html(b, json_string_value(v), json_string_length(v));
-    } else if (json_is_array(v)) {
-        size_t i;
-        json_t *e;
-        dashboard_buf_puts(b, "<ul class=\"inline\">");
-        json_array_foreach(v, i, e)
-        {
-            dashboard_buf_puts(b, "<li>");
-            s_json_value(b, e);
-            dashboard_buf_puts(b, "</li>");
-        }
-        dashboard_buf_puts(b, "</ul>");
-    } else if (json_is_object(v)) {
-        const char *k;
-        json_t *e;
-        json_object_foreach(v, k, e)
-        {
-            dashboard_buf_printf(b, "<span class=\"k\">%s</span> ", k);
-            s_json_value(b, e);
-            dashboard_buf_puts(b, " ");
-        }
-    } else {
-        char *s = json_dumps(v, JSON_ENCODE_ANY);
-        if (s)
-            dashboard_web_text(b, s);
-        free(s);
-    }
-}
-
-/* Every field of an event's body, labelled. */
-void dashboard_web_body_fields(dashboard_buf_t *b, const Tacnet__Body *body)
-{
-    if (!body)
-        return;
-    json_t *j = pbjson_from_message(&body->base);
-    const char *k;
-    json_t *v;
-    json_object_foreach(j, k, v)
-    {
-        if (!json_is_object(v))
-            continue;
-        const char *fk;
-        json_t *fv;
-        dashboard_buf_puts(b, "<dl class=\"fields\">");
-        json_object_foreach(v, fk, fv)
-        {
-            dashboard_buf_printf(b, "<dt>%s</dt><dd>", fk);
-            s_json_value(b, fv);
-            dashboard_buf_puts(b, "</dd>");
-        }
-        dashboard_buf_puts(b, "</dl>");
-    }
-    json_decref(j);
 }
 
 /* ------------------------------------------------------------------ layout */
@@ -677,7 +611,8 @@ void dashboard_web_inbox(dashboard_web_t *w)
                          "<strong>yours</strong>.</p>",
                          agency_profile(self)->title, dashboard_web_role(w->user->role));
     dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Case</th>"
-                          "<th scope=\"col\">Stage</th><th scope=\"col\">Waits on</th>"
+                          "<th scope=\"col\">Topic</th><th scope=\"col\">Urgency</th>"
+                          "<th scope=\"col\">Stage</th><th scope=\"col\">Who must act</th>"
                           "<th scope=\"col\">Deadline</th><th scope=\"col\">Time left</th>"
                           "<th scope=\"col\">Answer</th></tr></thead><tbody>");
     typedef struct {
@@ -686,6 +621,9 @@ void dashboard_web_inbox(dashboard_web_t *w)
         uint64_t deadline;
         ProtobufCBinaryData id;
         char idhex[33];
+        char topic[96];
+        uint32_t parties[8];
+        size_t n_parties;
         int party, urgent;
     } item_t;
     item_t items[128];
@@ -712,6 +650,10 @@ void dashboard_web_inbox(dashboard_web_t *w)
             it.deadline = ev->has_deadline_ms ? ev->deadline_ms : 0;
             it.id = ev->escalation_id;
             it.urgent = ev->has_urgent && ev->urgent;
+            if (ev->disagreement && ev->disagreement->topic)
+                snprintf(it.topic, sizeof(it.topic), "%s", ev->disagreement->topic);
+            for (size_t p = 0; p < ev->n_parties && it.n_parties < N_OF(it.parties); p++)
+                it.parties[it.n_parties++] = ev->parties[p];
             for (size_t k = 0; k < it.id.len && k < 16; k++)
                 snprintf(it.idhex + 2 * k, 3, "%02x", it.id.data[k]);
             it.id.data = NULL;
@@ -737,13 +679,18 @@ void dashboard_web_inbox(dashboard_web_t *w)
     for (size_t i = 0; i < n; i++) {
         int mine = items[i].audience && items[i].audience == w->user->role;
         yours += mine;
-        dashboard_buf_printf(b,
-                             "<tr><td><a href=\"/cases/%s\">%s</a>%s</td><td>%u</td><td>%s%s"
-                             "</td><td>",
-                             items[i].ref, items[i].ref, items[i].urgent ? " (urgent)" : "",
+        dashboard_buf_printf(b, "<tr><td><a href=\"/cases/%s\">%s</a></td><td>", items[i].ref,
+                             items[i].ref);
+        dashboard_web_text(b, items[i].topic[0] ? items[i].topic : "—");
+        dashboard_buf_printf(b, "</td><td>%s</td><td>%u of 4</td><td>%s",
+                             items[i].urgent ? "<strong class=\"overdue\">Urgent</strong>"
+                                             : "Not urgent",
                              items[i].stage,
-                             items[i].audience ? dashboard_web_role(items[i].audience) : "—",
-                             mine ? " <strong>yours</strong>" : "");
+                             items[i].audience ? dashboard_web_role(items[i].audience) : "—");
+        for (size_t p = 0; p < items[i].n_parties; p++)
+            dashboard_buf_printf(b, "%s%s", p ? ", " : " at ",
+                                 dashboard_web_agency_title(items[i].parties[p]));
+        dashboard_buf_printf(b, "%s</td><td>", mine ? " <strong>yours</strong>" : "");
         dashboard_web_time(b, items[i].deadline);
         dashboard_buf_puts(b, "</td><td>");
         dashboard_web_left(b, items[i].deadline, now);
@@ -781,8 +728,9 @@ static void s_outbox_row(dashboard_buf_t *b, const Tacnet__EventStatus *e, const
                         : e->state == TACNET__PUBLISH_STATE__PUBLISH_SENT
                             ? "Sent, the broker has not answered yet"
                             : "Waiting to be sent (the broker is not reachable)";
-    dashboard_buf_printf(b, "<tr><td>%s</td><td>%s</td><td>", state,
-                         e->has_kind ? names_kind((uint32_t)e->kind) : "—");
+    dashboard_buf_printf(b, "<tr><td>%s</td><td>", state);
+    dashboard_web_cap(b, e->has_kind ? labels_kind((uint32_t)e->kind) : "—");
+    dashboard_buf_puts(b, "</td><td>");
     if (e->case_ref.len)
         dashboard_buf_printf(b, "<a href=\"/cases/%.*s\">%.*s</a>", (int)e->case_ref.len,
                              (const char *)e->case_ref.data, (int)e->case_ref.len,
@@ -825,8 +773,9 @@ static void s_unapplied_section(dashboard_buf_t *b, const Tacnet__OutboxReply *o
         const Tacnet__EventStatus *e = o->unapplied[i];
         char hex[33];
         wire_msgid_hex(e->msg_id.data, e->msg_id.len, hex);
-        dashboard_buf_printf(b, "<tr><td>%s</td><td>",
-                             e->has_kind ? names_kind((uint32_t)e->kind) : "—");
+        dashboard_buf_puts(b, "<tr><td>");
+        dashboard_web_cap(b, e->has_kind ? labels_kind((uint32_t)e->kind) : "—");
+        dashboard_buf_puts(b, "</td><td>");
         if (e->case_ref.len)
             dashboard_buf_html(b, (const char *)e->case_ref.data, e->case_ref.len);
         dashboard_buf_printf(b, "</td><td><code>%.8s</code></td><td>", hex + 12);

@@ -4,6 +4,7 @@
 #include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
+#include "labels.h"
 #include "names.h"
 
 #include <sodium.h>
@@ -201,9 +202,14 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
         const Tacnet__EscalationView *e = st->escalations[i];
         int open = dashboard_web_escalation_open(e);
         shown++;
+        dashboard_buf_printf(b, "<article class=\"escalation%s\"><h3>", open ? " open" : "");
+        if (e->disagreement && e->disagreement->topic) {
+            dashboard_web_text(b, e->disagreement->topic);
+            dashboard_buf_puts(b, ": ");
+        }
         dashboard_buf_printf(
-            b, "<article class=\"escalation%s\"><h3>Stage %u%s%s — %s</h3>", open ? " open" : "",
-            e->has_stage ? e->stage : 1, e->has_urgent && e->urgent ? " (urgent)" : "",
+            b, "Stage %u%s%s — %s</h3>", e->has_stage ? e->stage : 1,
+            e->has_urgent && e->urgent ? " (urgent)" : "",
             e->has_automatic && e->automatic ? " (automatic)" : "",
             e->has_state ? dashboard_web_enum(&tacnet__escalation_event__descriptor, e->state)
                          : "raised");
@@ -235,10 +241,11 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
             dashboard_buf_puts(b, "<h4>History</h4><ol class=\"history\">");
             for (size_t h = 0; h < e->n_history; h++) {
                 const Tacnet__EscalationNotice *n = e->history[h];
-                dashboard_buf_printf(
-                    b, "<li>%s, stage %u, for %s, deadline ",
-                    dashboard_web_enum(&tacnet__escalation_event__descriptor, n->event), n->stage,
-                    dashboard_web_role(n->audience));
+                dashboard_buf_puts(b, "<li>");
+                dashboard_web_cap(b,
+                                  dashboard_web_enum(&tacnet__escalation_event__descriptor, n->event));
+                dashboard_buf_printf(b, ": stage %u, %s to answer by ", n->stage,
+                                     dashboard_web_role(n->audience));
                 dashboard_web_time(b, n->deadline_ms);
                 dashboard_buf_puts(b, "</li>");
             }
@@ -325,9 +332,9 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
     s_section(b, "plan", "Plan and progress");
     if (st && st->plan) {
         const Tacnet__PlanView *p = st->plan;
-        dashboard_buf_printf(b, "<p>%s plan by %s, started ",
-                             dashboard_web_enum(&tacnet__plan_type__descriptor, p->plan->type),
-                             dashboard_web_agency_title(p->by));
+        dashboard_buf_puts(b, "<p>");
+        dashboard_web_cap(b, dashboard_web_enum(&tacnet__plan_type__descriptor, p->plan->type));
+        dashboard_buf_printf(b, " by %s, started ", dashboard_web_agency_title(p->by));
         dashboard_web_date(b, p->plan->start_date);
         dashboard_buf_printf(b, "; reviewed every %u days; last review ",
                              p->plan->review_interval_days);
@@ -357,12 +364,12 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
         dashboard_buf_puts(b, "<h3>Outcome measures</h3><ul>");
         for (size_t i = 0; i < st->n_measures; i++) {
             const Tacnet__MeasureView *m = st->measures[i];
+            dashboard_buf_puts(b, "<li>");
+            dashboard_web_cap(b, dashboard_web_enum(&tacnet__measure_tool__descriptor, m->tool));
             dashboard_buf_printf(
-                b, "<li>%s by %s (%s), ",
-                dashboard_web_enum(&tacnet__measure_tool__descriptor, m->tool),
-                dashboard_web_agency_title(m->by),
+                b, " by %s (reported by %s), ", dashboard_web_agency_title(m->by),
                 m->has_informant ? dashboard_web_enum(&tacnet__informant__descriptor, m->informant)
-                                 : "informant not given");
+                                 : "nobody named");
             dashboard_web_date(b, m->has_measured_date ? m->measured_date : 0);
             if (m->has_total)
                 dashboard_buf_printf(b, ": total %u", m->total);
@@ -380,6 +387,19 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
         dashboard_buf_puts(b, "</ul>");
     }
     dashboard_buf_puts(b, "</section>");
+}
+
+/* The action as it stands now: the case state's copy, which action updates have moved on, of
+ * the one a meeting recorded (NULL when the state does not hold it). */
+static const Tacnet__ActionView *s_action_now(const Tacnet__CaseState *st, const Tacnet__Action *a)
+{
+    for (size_t i = 0; st && a->action_id.len && i < st->n_actions; i++) {
+        const Tacnet__Action *c = st->actions[i]->action;
+        if (c && c->action_id.len == a->action_id.len &&
+            memcmp(c->action_id.data, a->action_id.data, a->action_id.len) == 0)
+            return st->actions[i];
+    }
+    return NULL;
 }
 
 static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, int overdue)
@@ -437,11 +457,13 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
             }
             dashboard_buf_puts(b, "</dd>");
             for (size_t f = 0; f < o->n_family; f++) {
-                dashboard_buf_printf(
-                    b, "<dt>%s%s</dt><dd>",
-                    dashboard_web_enum(&tacnet__family_role__descriptor, o->family[f]->role),
-                    o->family[f]->has_attended && o->family[f]->attended ? " (attended)"
-                                                                         : " (did not attend)");
+                dashboard_buf_puts(b, "<dt>");
+                dashboard_web_cap(
+                    b, dashboard_web_enum(&tacnet__family_role__descriptor, o->family[f]->role));
+                dashboard_buf_printf(b, "%s</dt><dd>",
+                                     o->family[f]->has_attended && o->family[f]->attended
+                                         ? " (attended)"
+                                         : " (did not attend)");
                 dashboard_web_text(b, o->family[f]->view);
                 dashboard_buf_puts(b, "</dd>");
             }
@@ -457,8 +479,11 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
         dashboard_buf_puts(b, "</dl>");
         if (m->outcome && m->outcome->n_actions) {
             dashboard_buf_puts(b, "<h4>Actions</h4><ul>");
-            for (size_t a = 0; a < m->outcome->n_actions; a++)
-                s_action(b, m->outcome->actions[a], 0);
+            for (size_t a = 0; a < m->outcome->n_actions; a++) {
+                const Tacnet__ActionView *now = s_action_now(st, m->outcome->actions[a]);
+                s_action(b, now ? now->action : m->outcome->actions[a],
+                         now && now->has_overdue && now->overdue);
+            }
             dashboard_buf_puts(b, "</ul>");
         }
         if (!m->outcome) {
@@ -550,7 +575,8 @@ static void s_consent(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
         dashboard_web_date(b, c->recorded_date);
         dashboard_buf_puts(b, ", covering ");
         for (size_t s = 0; s < c->n_scope; s++)
-            dashboard_buf_printf(b, "%s%s", s ? ", " : "", names_sensitivity(c->scope[s]));
+            dashboard_buf_printf(b, "%s%s", s ? ", " : "",
+                                 dashboard_web_enum(&tacnet__sensitivity__descriptor, c->scope[s]));
         dashboard_buf_printf(b,
                              "%s.</p><p>The child's wishes: ", c->n_scope ? "" : "nothing listed");
         dashboard_web_text(b, c->child_wishes);
@@ -630,23 +656,42 @@ static void s_due(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, uint64_t 
     dashboard_buf_puts(b, "</section>");
 }
 
+/* One event: what happened as a sentence, dated by when it happened (the body's own date) with
+ * when it was recorded beside it, and every recorded field one click away. */
+static void s_timeline_entry(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
+{
+    const Tacnet__Header *h = e->header;
+    char sentence[320];
+    labels_event_sentence(h, e->body, sentence, sizeof(sentence));
+    dashboard_buf_printf(b, "<li class=\"event kind-%s\" id=\"e%llu\"><p class=\"what\">",
+                         names_kind(h->kind), (unsigned long long)e->local_seq);
+    dashboard_web_text(b, sentence);
+    dashboard_buf_puts(b, ".</p><p class=\"meta\">");
+    uint32_t on = labels_event_date(e->body);
+    if (on) {
+        dashboard_buf_puts(b, "<strong>");
+        dashboard_web_date(b, on);
+        dashboard_buf_puts(b, "</strong> · recorded ");
+    }
+    dashboard_web_time(b, h->created_at_ms);
+    dashboard_buf_puts(b, " · ");
+    dashboard_web_cap(b, labels_enum(&tacnet__sensitivity__descriptor, (int)h->sensitivity));
+    dashboard_buf_printf(b, " information%s</p>",
+                         h->has_urgent && h->urgent ? " · <strong>urgent</strong>" : "");
+    if (e->body && e->body->event_case != TACNET__BODY__EVENT__NOT_SET) {
+        dashboard_buf_puts(b, "<details><summary>What was recorded</summary>");
+        dashboard_web_body_fields(b, e->body);
+        dashboard_buf_puts(b, "</details>");
+    }
+    dashboard_buf_puts(b, "</li>");
+}
+
 static void s_timeline(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
     s_section(b, "timeline", "Timeline");
     dashboard_buf_puts(b, "<ol class=\"timeline\" reversed>");
-    for (size_t k = sc->n_timeline; k > 0; k--) {
-        const Tacnet__TimelineEntry *e = sc->timeline[k - 1];
-        dashboard_buf_printf(b,
-                             "<li class=\"event kind-%s\"><p class=\"meta\"><strong>%s</strong> "
-                             "from %s · ",
-                             names_kind(e->header->kind), names_kind(e->header->kind),
-                             dashboard_web_agency_title(e->header->sender));
-        dashboard_web_time(b, e->header->created_at_ms);
-        dashboard_buf_printf(b, " · %s%s</p>", names_sensitivity(e->header->sensitivity),
-                             e->header->has_urgent && e->header->urgent ? " · urgent" : "");
-        dashboard_web_body_fields(b, e->body);
-        dashboard_buf_puts(b, "</li>");
-    }
+    for (size_t k = sc->n_timeline; k > 0; k--)
+        s_timeline_entry(b, sc->timeline[k - 1]);
     dashboard_buf_puts(b, "</ol></section>");
 }
 

@@ -105,20 +105,20 @@ async function main() {
     // Stay on the case page: it is live.
     await school.evaluate(() => { window.__notReloaded = true; });
     // The stream is open once the status says so (or already reports the decision coming back).
-    await school.locator('#live-status', { hasText: /Live: new events|New decision/ }).waitFor({ timeout: 15000 });
+    await school.locator('#live-status', { hasText: /Live: new events|New on .*School recorded a decision/ }).waitFor({ timeout: 15000 });
 
     // Social care: log in (another page, the same browser), raise a disagreement.
     const social = await ctx.newPage();
     watch(social, 'social_care');
     await login(social, 'social_care', 'AW');
     await social.goto(url('social_care', `/cases/${CASE}/forms/disagreement`));
-    const option = social.locator('select[name="refers_to"] option', { hasText: 'Breakfast club (school)' });
+    const option = social.locator('select[name="refers_to"] option', { hasText: 'Breakfast club (School)' });
     for (let i = 0; i < 40 && (await option.count()) === 0; i++) {
       await social.waitForTimeout(500); // the decision is still on its way to social care
       await social.reload();
     }
     if ((await option.count()) === 0) fail('the school decision never reached social care');
-    await social.getByLabel('Decision challenged').selectOption({ label: 'Breakfast club (school)' });
+    await social.getByLabel('Decision challenged').selectOption({ label: 'Breakfast club (School)' });
     await social.getByLabel('Urgent (the child may be at risk now)').check();
     await social.getByLabel('Topic').fill('Breakfast club');
     await social.getByLabel('What was decided or assessed').fill('Breakfast club every day');
@@ -132,9 +132,9 @@ async function main() {
     // Back at the school: the challenge arrives without a reload.
     await school.bringToFront();
     await school.locator('#escalations', { hasText: /Raised by\s*Social care/ }).waitFor({ timeout: 30000 });
-    // The status line names the newest event: the disagreement, or the broker's notice that
-    // follows it within milliseconds now that escalation is live.
-    await school.locator('#live-status', { hasText: /New (disagreement from social care|escalation notice from broker)/ }).waitFor({ timeout: 15000 });
+    // The status line tells the newest event in words: the disagreement, or the broker's notice
+    // that follows it within milliseconds now that escalation is live.
+    await school.locator('#live-status', { hasText: /New on .*: (Social care raised an urgent disagreement about Breakfast club|Escalation opened)/ }).waitFor({ timeout: 15000 });
     if (!(await school.evaluate(() => window.__notReloaded === true))) fail('the school page reloaded');
     // The broker's OPENED notice: stage 1 with its deadline, still without a reload.
     await school.locator('#escalations [data-deadline]').first().waitFor({ timeout: 30000 });
@@ -148,6 +148,8 @@ async function main() {
     await school.getByRole('heading', { name: 'Escalations inbox' }).waitFor();
     // The school is a party: its DSL sees the escalation, with a way to respond.
     await school.getByRole('link', { name: 'Respond' }).first().waitFor();
+    // Each row says what it is about, how urgent it is and who must act.
+    await school.locator('tbody tr', { hasText: /Breakfast club.*Urgent.*Designated safeguarding lead at/ }).first().waitFor();
     await school.screenshot({ path: path.join(SHOTS, '06-school-inbox-tablet.png'), fullPage: true });
     // The outbox: nothing waiting, every event accepted.
     await school.goto(url('school', '/outbox'));

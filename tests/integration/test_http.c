@@ -608,3 +608,46 @@ Test(http, a_refused_event_is_corrected_or_withdrawn_through_the_api_and_the_das
     s_resp_free(&r);
     free(tok);
 }
+
+/* The case page tells each event as a sentence dated by when it happened, forms number from 1
+ * and offer labels, and the inbox names each escalation's topic, urgency and who must act. */
+Test(http, the_dashboard_speaks_plain_language)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    const char *dump = getenv("TACNET_DUMP");
+    if (dump) {
+        FILE *f = fopen(dump, "w");
+        if (f) {
+            fputs(r.body, f);
+            fclose(f);
+        }
+    }
+    cr_expect(strstr(r.body, "School raised a concern about attendance."), "%s", r.body);
+    cr_expect(strstr(r.body, "School referred the child to social care."), "%s", r.body);
+    cr_expect(strstr(r.body, "School recorded that consent was given."), "%s", r.body);
+    cr_expect(strstr(r.body, "Routine information"), "%s", r.body);
+    cr_expect(strstr(r.body, "<summary>What was recorded</summary>"), "%s", r.body);
+    cr_expect(strstr(r.body, "<dt>Category</dt><dd>Attendance</dd>"), "%s", r.body);
+    /* Machine names stay in attributes, never in the text people read. */
+    cr_expect_null(strstr(r.body, ">consent_recorded"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "<dt>category</dt>"), "%s", r.body);
+    s_resp_free(&r);
+
+    r = s_http(S, "GET", "/cases/" CASE "/forms/decision", l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "<legend>Participant 1</legend>"), "%s", r.body);
+    cr_expect(strstr(r.body, "<legend>Participant 3</legend>"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "Participant 0"), "%s", r.body);
+    cr_expect(strstr(r.body, "<option value=\"social_care\">Social care</option>"), "%s", r.body);
+    s_resp_free(&r);
+
+    r = s_http(S, "GET", "/inbox", l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, ">Topic</th>") && strstr(r.body, ">Urgency</th>") &&
+                  strstr(r.body, ">Who must act</th>"),
+              "%s", r.body);
+    s_resp_free(&r);
+}
