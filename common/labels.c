@@ -33,14 +33,14 @@ static const label_t s_labels[] = {
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__DECISION, "decision" },
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__DISAGREEMENT, "disagreement" },
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__MEETING_REQUESTED, "meeting request" },
-    { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__MEETING_SCHEDULED,
-      "meeting scheduled" },
+    { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__MEETING_SCHEDULED, "meeting scheduled" },
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__MEETING_OUTCOME, "meeting outcome" },
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__CARE_PLAN, "care plan" },
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__OUTCOME_MEASURE, "outcome measure" },
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__COMMUNICATION_PLAN,
       "communication plan" },
-    { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__CONTACT_LOGGED, "contact with the family" },
+    { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__CONTACT_LOGGED,
+      "contact with the family" },
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__CONSENT_RECORDED, "consent" },
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__PARTNERSHIP_RATING,
       "partnership rating" },
@@ -56,8 +56,7 @@ static const label_t s_labels[] = {
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__ESCALATION_ACK,
       "acknowledgement of a resolution" },
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__ACTION_UPDATE, "action update" },
-    { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__ESCALATION_NOTICE,
-      "escalation notice" },
+    { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__ESCALATION_NOTICE, "escalation notice" },
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__SAFEGUARDING_ALERT,
       "safeguarding alert" },
     { &tacnet__event_kind__descriptor, TACNET__EVENT_KIND__NON_DELIVERY, "delivery failure" },
@@ -126,10 +125,8 @@ static const label_t s_labels[] = {
     { &tacnet__concern_category__descriptor, TACNET__CONCERN_CATEGORY__SELF_HARM, "self-harm" },
     { &tacnet__concern_category__descriptor, TACNET__CONCERN_CATEGORY__DOMESTIC_ABUSE,
       "domestic abuse" },
-    { &tacnet__concern_category__descriptor, TACNET__CONCERN_CATEGORY__DEVELOPMENT,
-      "development" },
-    { &tacnet__concern_category__descriptor, TACNET__CONCERN_CATEGORY__SEXUAL_HARM,
-      "sexual harm" },
+    { &tacnet__concern_category__descriptor, TACNET__CONCERN_CATEGORY__DEVELOPMENT, "development" },
+    { &tacnet__concern_category__descriptor, TACNET__CONCERN_CATEGORY__SEXUAL_HARM, "sexual harm" },
     { &tacnet__concern_category__descriptor, TACNET__CONCERN_CATEGORY__OTHER_CONCERN, "other" },
 
     { &tacnet__assessment_type__descriptor, TACNET__ASSESSMENT_TYPE__ASSESSMENT_UNKNOWN,
@@ -139,8 +136,7 @@ static const label_t s_labels[] = {
       "child and family (section 17)" },
     { &tacnet__assessment_type__descriptor, TACNET__ASSESSMENT_TYPE__SECTION_47,
       "child protection enquiry (section 47)" },
-    { &tacnet__assessment_type__descriptor, TACNET__ASSESSMENT_TYPE__CAPA_CHOICE,
-      "CAPA choice" },
+    { &tacnet__assessment_type__descriptor, TACNET__ASSESSMENT_TYPE__CAPA_CHOICE, "CAPA choice" },
     { &tacnet__assessment_type__descriptor, TACNET__ASSESSMENT_TYPE__DEVELOPMENTAL_REVIEW,
       "developmental review" },
     { &tacnet__assessment_type__descriptor, TACNET__ASSESSMENT_TYPE__PROMOTIONAL_INTERVIEW,
@@ -151,8 +147,7 @@ static const label_t s_labels[] = {
     { &tacnet__meeting_mode__descriptor, TACNET__MEETING_MODE__MODE_UNKNOWN, "mode not given" },
     { &tacnet__meeting_mode__descriptor, TACNET__MEETING_MODE__IN_PERSON, "in person" },
     { &tacnet__meeting_mode__descriptor, TACNET__MEETING_MODE__VIDEO, "by video" },
-    { &tacnet__meeting_mode__descriptor, TACNET__MEETING_MODE__HYBRID,
-      "in person and by video" },
+    { &tacnet__meeting_mode__descriptor, TACNET__MEETING_MODE__HYBRID, "in person and by video" },
 
     { &tacnet__action_status__descriptor, TACNET__ACTION_STATUS__ACTION_UNKNOWN, "open" },
     { &tacnet__action_status__descriptor, TACNET__ACTION_STATUS__OPEN, "open" },
@@ -177,8 +172,7 @@ static const label_t s_labels[] = {
     { &tacnet__measure_tool__descriptor, TACNET__MEASURE_TOOL__RCADS,
       "Revised Child Anxiety and Depression Scale" },
     { &tacnet__measure_tool__descriptor, TACNET__MEASURE_TOOL__ORS, "Outcome Rating Scale" },
-    { &tacnet__measure_tool__descriptor, TACNET__MEASURE_TOOL__CORS,
-      "Child Outcome Rating Scale" },
+    { &tacnet__measure_tool__descriptor, TACNET__MEASURE_TOOL__CORS, "Child Outcome Rating Scale" },
 
     { &tacnet__informant__descriptor, TACNET__INFORMANT__INFORMANT_UNKNOWN, "not given" },
     { &tacnet__informant__descriptor, TACNET__INFORMANT__SELF_REPORT, "the young person" },
@@ -251,17 +245,28 @@ static const label_t s_labels[] = {
 };
 
 static const ProtobufCEnumDescriptor *const s_enums[] = {
-    &tacnet__agency__descriptor,          &tacnet__event_kind__descriptor,
-    &tacnet__sensitivity__descriptor,     &tacnet__lawful_basis__descriptor,
-    &tacnet__role__descriptor,            &tacnet__override_reason__descriptor,
-    &tacnet__consent_state__descriptor,   &tacnet__escalation_event__descriptor,
-    &tacnet__family_role__descriptor,     &tacnet__concern_category__descriptor,
-    &tacnet__assessment_type__descriptor, &tacnet__meeting_mode__descriptor,
-    &tacnet__action_status__descriptor,   &tacnet__plan_type__descriptor,
-    &tacnet__measure_tool__descriptor,    &tacnet__informant__descriptor,
-    &tacnet__contact_method__descriptor,  &tacnet__closure_reason__descriptor,
-    &tacnet__stage_position__descriptor,  &tacnet__publish_state__descriptor,
-    &tacnet__import_phase__descriptor,    &tacnet__hold_reason__descriptor,
+    &tacnet__agency__descriptor,
+    &tacnet__event_kind__descriptor,
+    &tacnet__sensitivity__descriptor,
+    &tacnet__lawful_basis__descriptor,
+    &tacnet__role__descriptor,
+    &tacnet__override_reason__descriptor,
+    &tacnet__consent_state__descriptor,
+    &tacnet__escalation_event__descriptor,
+    &tacnet__family_role__descriptor,
+    &tacnet__concern_category__descriptor,
+    &tacnet__assessment_type__descriptor,
+    &tacnet__meeting_mode__descriptor,
+    &tacnet__action_status__descriptor,
+    &tacnet__plan_type__descriptor,
+    &tacnet__measure_tool__descriptor,
+    &tacnet__informant__descriptor,
+    &tacnet__contact_method__descriptor,
+    &tacnet__closure_reason__descriptor,
+    &tacnet__stage_position__descriptor,
+    &tacnet__publish_state__descriptor,
+    &tacnet__import_phase__descriptor,
+    &tacnet__hold_reason__descriptor,
     &tacnet__hold_action__descriptor,
 };
 
@@ -414,8 +419,8 @@ static int s_agency_event(out_t *o, const char *who, const Tacnet__Header *h, co
         s_cat(o, "%s scheduled a meeting", who);
         if (b && b->meeting_scheduled && b->meeting_scheduled->has_mode &&
             b->meeting_scheduled->mode)
-            s_cat(o, " %s", labels_enum(&tacnet__meeting_mode__descriptor,
-                                        b->meeting_scheduled->mode));
+            s_cat(o, " %s",
+                  labels_enum(&tacnet__meeting_mode__descriptor, b->meeting_scheduled->mode));
         return 1;
     case TACNET__EVENT_KIND__MEETING_OUTCOME:
         s_cat(o, "%s recorded what a meeting decided", who);
@@ -446,8 +451,7 @@ static int s_agency_event(out_t *o, const char *who, const Tacnet__Header *h, co
         s_cat(o, "%s agreed how to keep in touch with the family", who);
         if (b && b->communication_plan && b->communication_plan->every_days)
             s_cat(o, ": a %s every %u days",
-                  labels_enum(&tacnet__contact_method__descriptor,
-                              b->communication_plan->method),
+                  labels_enum(&tacnet__contact_method__descriptor, b->communication_plan->method),
                   b->communication_plan->every_days);
         return 1;
     case TACNET__EVENT_KIND__CONTACT_LOGGED:
@@ -463,10 +467,10 @@ static int s_agency_event(out_t *o, const char *who, const Tacnet__Header *h, co
         return 1;
     case TACNET__EVENT_KIND__CONSENT_RECORDED:
         s_cat(o, "%s recorded that consent was %s", who,
-              labels_enum(&tacnet__consent_state__descriptor,
-                          b && b->consent_recorded ? b->consent_recorded->state
-                          : h->has_consent         ? h->consent
-                                                   : 0));
+              labels_enum(&tacnet__consent_state__descriptor, b && b->consent_recorded
+                                                                  ? b->consent_recorded->state
+                                                              : h->has_consent ? h->consent
+                                                                               : 0));
         if (b && b->consent_recorded && b->consent_recorded->has_given_by)
             s_cat(o, " by the %s",
                   labels_enum(&tacnet__family_role__descriptor, b->consent_recorded->given_by));
@@ -488,8 +492,7 @@ static int s_agency_event(out_t *o, const char *who, const Tacnet__Header *h, co
         s_cat(o, "%s joined the team around the child", labels_agency(subject));
         if (b && b->member_joined && b->member_joined->named_contact &&
             b->member_joined->named_contact->initials.len)
-            s_cat(o, " (named contact %.*s)",
-                  (int)b->member_joined->named_contact->initials.len,
+            s_cat(o, " (named contact %.*s)", (int)b->member_joined->named_contact->initials.len,
                   (const char *)b->member_joined->named_contact->initials.data);
         return 1;
     case TACNET__EVENT_KIND__MEMBER_LEFT:
@@ -504,9 +507,9 @@ static int s_agency_event(out_t *o, const char *who, const Tacnet__Header *h, co
     case TACNET__EVENT_KIND__ESCALATION_RESPONSE:
         s_cat(o, "%s answered an escalation", who);
         if (b && b->escalation_response)
-            s_cat(o, " at stage %u: %s", b->escalation_response->stage,
-                  labels_enum(&tacnet__stage_position__descriptor,
-                              b->escalation_response->position));
+            s_cat(
+                o, " at stage %u: %s", b->escalation_response->stage,
+                labels_enum(&tacnet__stage_position__descriptor, b->escalation_response->position));
         return 1;
     case TACNET__EVENT_KIND__ESCALATION_RESOLVED:
         s_cat(o, "%s proposed a resolution to an escalation", who);
@@ -548,8 +551,7 @@ static void s_notice(out_t *o, const Tacnet__Header *h, const Tacnet__Body *b)
         if (b && b->safeguarding_alert)
             s_cat(o, "%s shared information without consent: %s",
                   labels_agency(b->safeguarding_alert->by_agency),
-                  labels_enum(&tacnet__override_reason__descriptor,
-                              b->safeguarding_alert->reason));
+                  labels_enum(&tacnet__override_reason__descriptor, b->safeguarding_alert->reason));
         else
             s_cat(o, "Information was shared without consent");
         return;
@@ -562,15 +564,14 @@ static void s_notice(out_t *o, const Tacnet__Header *h, const Tacnet__Body *b)
         return;
     case TACNET__EVENT_KIND__NON_RESPONSE:
         if (b && b->non_response)
-            s_cat(o, "%s has not answered stage %u in time",
-                  labels_agency(b->non_response->agency), b->non_response->stage);
+            s_cat(o, "%s has not answered stage %u in time", labels_agency(b->non_response->agency),
+                  b->non_response->stage);
         else
             s_cat(o, "An agency has not answered in time");
         return;
     case TACNET__EVENT_KIND__DELIVERY_REPORT:
-        s_cat(o, "Recipients applied %zu event%s", b && b->delivery_report
-                                                        ? b->delivery_report->n_applied
-                                                        : (size_t)0,
+        s_cat(o, "Recipients applied %zu event%s",
+              b && b->delivery_report ? b->delivery_report->n_applied : (size_t)0,
               b && b->delivery_report && b->delivery_report->n_applied == 1 ? "" : "s");
         return;
     default:

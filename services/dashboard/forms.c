@@ -52,7 +52,7 @@ typedef struct {
 } form_t;
 
 #define AGENCY_E &tacnet__agency__descriptor
-#define PARTICIPANT(i, n)                                                                           \
+#define PARTICIPANT(i, n)                                                                        \
     { "body.decision.participants[" #i "].who.agency",                                           \
       "Agency",                                                                                  \
       FT_ENUM,                                                                                   \
@@ -118,7 +118,7 @@ static const field_t s_meeting_requested[] = {
     { "body.meeting_requested.wanted_by_date", "Wanted by", FT_DATE, 0, 0, 0, 0 },
 };
 
-#define ACTION(i, n)                                                                                    \
+#define ACTION(i, n)                                                                                 \
     {                                                                                                \
         "body.meeting_outcome.actions[" #i "].description", "Action", FT_TEXT, 0, 0, 0, "Action " #n \
     },                                                                                               \
@@ -139,7 +139,7 @@ static const field_t s_meeting_requested[] = {
     {                                                                                                \
         "body.meeting_outcome.actions[" #i "].due_date", "Due", FT_DATE, 0, 0, 0, 0                  \
     }
-#define FAMILY(i, n)                                                                             \
+#define FAMILY(i, n)                                                                          \
     { "body.meeting_outcome.family[" #i "].role",                                             \
       "Family member",                                                                        \
       FT_ENUM,                                                                                \

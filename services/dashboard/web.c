@@ -682,11 +682,10 @@ void dashboard_web_inbox(dashboard_web_t *w)
         dashboard_buf_printf(b, "<tr><td><a href=\"/cases/%s\">%s</a></td><td>", items[i].ref,
                              items[i].ref);
         dashboard_web_text(b, items[i].topic[0] ? items[i].topic : "—");
-        dashboard_buf_printf(b, "</td><td>%s</td><td>%u of 4</td><td>%s",
-                             items[i].urgent ? "<strong class=\"overdue\">Urgent</strong>"
-                                             : "Not urgent",
-                             items[i].stage,
-                             items[i].audience ? dashboard_web_role(items[i].audience) : "—");
+        dashboard_buf_printf(
+            b, "</td><td>%s</td><td>%u of 4</td><td>%s",
+            items[i].urgent ? "<strong class=\"overdue\">Urgent</strong>" : "Not urgent",
+            items[i].stage, items[i].audience ? dashboard_web_role(items[i].audience) : "—");
         for (size_t p = 0; p < items[i].n_parties; p++)
             dashboard_buf_printf(b, "%s%s", p ? ", " : " at ",
                                  dashboard_web_agency_title(items[i].parties[p]));

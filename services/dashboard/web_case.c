@@ -242,8 +242,8 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
             for (size_t h = 0; h < e->n_history; h++) {
                 const Tacnet__EscalationNotice *n = e->history[h];
                 dashboard_buf_puts(b, "<li>");
-                dashboard_web_cap(b,
-                                  dashboard_web_enum(&tacnet__escalation_event__descriptor, n->event));
+                dashboard_web_cap(
+                    b, dashboard_web_enum(&tacnet__escalation_event__descriptor, n->event));
                 dashboard_buf_printf(b, ": stage %u, %s to answer by ", n->stage,
                                      dashboard_web_role(n->audience));
                 dashboard_web_time(b, n->deadline_ms);

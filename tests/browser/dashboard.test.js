@@ -149,7 +149,7 @@ async function main() {
     // The school is a party: its DSL sees the escalation, with a way to respond.
     await school.getByRole('link', { name: 'Respond' }).first().waitFor();
     // Each row says what it is about, how urgent it is and who must act.
-    await school.locator('tbody tr', { hasText: /Breakfast club.*Urgent.*Designated safeguarding lead at/ }).first().waitFor();
+    await school.locator('tbody tr', { hasText: /Breakfast club.*Urgent.*1 of 4.* at (School|Social care)/ }).first().waitFor();
     await school.screenshot({ path: path.join(SHOTS, '06-school-inbox-tablet.png'), fullPage: true });
     // The outbox: nothing waiting, every event accepted.
     await school.goto(url('school', '/outbox'));

@@ -48,8 +48,8 @@ Test(labels, every_enum_of_the_protos_has_a_label_for_every_value)
             cr_assert(labels_enum_has(d, d->values[v].value), "%s.%s has no label", names[i],
                       d->values[v].name);
             const char *l = labels_enum(d, d->values[v].value);
-            cr_assert(l[0] && !strchr(l, '_'), "%s.%s: label \"%s\"", names[i],
-                      d->values[v].name, l);
+            cr_assert(l[0] && !strchr(l, '_'), "%s.%s: label \"%s\"", names[i], d->values[v].name,
+                      l);
         }
     }
 }
@@ -57,9 +57,9 @@ Test(labels, every_enum_of_the_protos_has_a_label_for_every_value)
 Test(labels, a_value_without_a_label_reads_as_words)
 {
     cr_assert_str_eq(labels_role(TACNET__ROLE__LEAD_PROFESSIONAL), "Lead professional");
-    cr_assert_str_eq(labels_enum(&tacnet__escalation_event__descriptor,
-                                 TACNET__ESCALATION_EVENT__ESC_OPENED),
-                     "opened");
+    cr_assert_str_eq(
+        labels_enum(&tacnet__escalation_event__descriptor, TACNET__ESCALATION_EVENT__ESC_OPENED),
+        "opened");
     cr_assert_str_eq(labels_enum(&tacnet__role__descriptor, 99), "unknown");
     cr_assert_str_eq(labels_need(3), "3 child in need");
 }
@@ -95,8 +95,7 @@ Test(labels, a_disagreement_names_who_how_urgent_and_what_about)
     cr_assert_str_eq(labels_event_sentence(&h, &b, s, sizeof(s)),
                      "School raised an urgent disagreement about Level of need");
     h.urgent = 0;
-    cr_assert_str_eq(labels_event_sentence(&h, NULL, s, sizeof(s)),
-                     "School raised a disagreement");
+    cr_assert_str_eq(labels_event_sentence(&h, NULL, s, sizeof(s)), "School raised a disagreement");
     char tiny[12];
     labels_event_sentence(&h, &b, tiny, sizeof(tiny));
     cr_assert_str_eq(tiny, "School rais");
