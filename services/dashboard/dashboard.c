@@ -358,10 +358,14 @@ static enum MHD_Result s_events(dashboard_t *h, struct MHD_Connection *con, cons
         }
         snprintf(s->ref, sizeof(s->ref), "%s", ref);
     }
-    /* Resume after what the browser saw last, else after what the page showed. */
+    /* Resume after what the browser saw last, else after what the page showed, else from now:
+     * opening a page replays no history. */
     const char *last = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Last-Event-ID");
     const char *after = last ? last : dashboard_kv_get(q, "after");
-    s->cursor = after ? strtoull(after, NULL, 10) : 0;
+    if (after)
+        s->cursor = strtoull(after, NULL, 10);
+    else if (agency_view_head(h->agency, &s->cursor) != 0)
+        s->cursor = 0;
     s->next_beat_ms = clock_mono_ms() + HTTP_BEAT_MS;
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, s_sse_read, s, s_sse_free);

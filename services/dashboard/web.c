@@ -1,5 +1,6 @@
 /* web: the dashboard's pages (see web.h). Forms live in forms.c, static files in assets.c. */
 #include "web_internal.h"
+#include "page.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
@@ -321,35 +322,6 @@ typedef struct {
     uint64_t next_deadline;
 } row_t;
 
-static int s_cmp_activity(const void *a, const void *b)
-{
-    const row_t *x = a, *y = b;
-    uint64_t p = x->s->last_activity_ms, q = y->s->last_activity_ms;
-    return p < q ? 1 : p > q ? -1 : 0;
-}
-
-static int s_cmp_ref(const void *a, const void *b)
-{
-    const row_t *x = a, *y = b;
-    size_t n = x->s->case_ref.len < y->s->case_ref.len ? x->s->case_ref.len : y->s->case_ref.len;
-    int c = memcmp(x->s->case_ref.data, y->s->case_ref.data, n);
-    return c ? c : (int)x->s->case_ref.len - (int)y->s->case_ref.len;
-}
-
-static int s_cmp_need(const void *a, const void *b)
-{
-    const row_t *x = a, *y = b;
-    return (int)y->max_need - (int)x->max_need;
-}
-
-static int s_cmp_deadline(const void *a, const void *b)
-{
-    const row_t *x = a, *y = b;
-    uint64_t p = x->next_deadline ? x->next_deadline : UINT64_MAX;
-    uint64_t q = y->next_deadline ? y->next_deadline : UINT64_MAX;
-    return p < q ? -1 : p > q ? 1 : 0;
-}
-
 static void s_option(dashboard_buf_t *b, const char *value, const char *label, const char *current)
 {
     dashboard_buf_printf(b, "<option value=\"%s\"%s>%s</option>", value,
@@ -438,36 +410,92 @@ static int s_row_load(agency_t *self, const Tacnet__CaseSummary *s, const filter
     return 1;
 }
 
-/* The rows of LIST this agency is a member of that pass F, sorted as F asks. Returns how many;
- * *ROWS is owned by the caller (s_rows_free). */
-static size_t s_rows_collect(agency_t *self, const Tacnet__ListCasesReply *list, const filters_t *f,
-                             row_t **rows)
+/* A case of the list before its page is drawn: what the filters and the sort need, read from
+ * its summary alone unless they ask about escalations (then its state is folded too), so a long
+ * list costs one pass over the summaries and a case read per row shown. */
+typedef struct {
+    const Tacnet__CaseSummary *s;
+    uint64_t key; /* the sort key, smaller first */
+} lite_t;
+
+static int s_lite_cmp(const void *a, const void *b)
 {
-    row_t *r = xcalloc(list->n_cases ? list->n_cases : 1, sizeof(*r));
+    const lite_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    size_t n = x->s->case_ref.len < y->s->case_ref.len ? x->s->case_ref.len : y->s->case_ref.len;
+    int c = memcmp(x->s->case_ref.data, y->s->case_ref.data, n);
+    return c ? c : (int)x->s->case_ref.len - (int)y->s->case_ref.len;
+}
+
+static uint32_t s_max_need(const Tacnet__CaseSummary *s)
+{
+    uint32_t m = 0;
+    for (size_t l = 0; l < s->n_level_of_need; l++)
+        m = s->level_of_need[l] > m ? s->level_of_need[l] : m;
+    return m;
+}
+
+/* The cases of LIST this agency is a member of that pass F, sorted as F asks (ties by
+ * reference). Returns how many; *OUT is the caller's (free). */
+static size_t s_lite_collect(agency_t *self, const Tacnet__ListCasesReply *list, const filters_t *f,
+                             lite_t **out)
+{
+    lite_t *r = xcalloc(list->n_cases ? list->n_cases : 1, sizeof(*r));
+    int by_state = (f->esc && *f->esc) || (f->sort && strcmp(f->sort, "deadline") == 0);
     size_t n = 0;
     for (size_t i = 0; i < list->n_cases; i++) {
         const Tacnet__CaseSummary *s = list->cases[i];
-        if (dashboard_web_member(self, s) && s_summary_passes(s, f) &&
-            s_row_load(self, s, f, &r[n]))
-            n++;
+        uint32_t need = s_max_need(s);
+        if (!dashboard_web_member(self, s) || !s_summary_passes(s, f) || need < f->min_need)
+            continue;
+        uint64_t deadline = 0;
+        if (by_state) {
+            row_t row;
+            if (!s_row_load(self, s, f, &row))
+                continue;
+            deadline = row.next_deadline;
+            s_reply_clear(&row.show);
+        }
+        r[n].s = s;
+        if (f->sort && strcmp(f->sort, "ref") == 0)
+            r[n].key = 0;
+        else if (f->sort && strcmp(f->sort, "need") == 0)
+            r[n].key = 4 - (need < 4 ? need : 4);
+        else if (f->sort && strcmp(f->sort, "deadline") == 0)
+            r[n].key = deadline ? deadline : UINT64_MAX;
+        else
+            r[n].key = UINT64_MAX - s->last_activity_ms;
+        n++;
     }
-    int (*cmp)(const void *, const void *) = s_cmp_activity;
-    if (f->sort && strcmp(f->sort, "ref") == 0)
-        cmp = s_cmp_ref;
-    else if (f->sort && strcmp(f->sort, "need") == 0)
-        cmp = s_cmp_need;
-    else if (f->sort && strcmp(f->sort, "deadline") == 0)
-        cmp = s_cmp_deadline;
-    qsort(r, n, sizeof(*r), cmp);
-    *rows = r;
+    qsort(r, n, sizeof(*r), s_lite_cmp);
+    *out = r;
     return n;
 }
 
-static void s_rows_free(row_t *rows, size_t n)
+/* A link to the case list with the filters in use, from cursor AFTER (NULL: the first page). */
+static void s_cases_link(dashboard_buf_t *b, const filters_t *f, uint32_t limit, const char *after,
+                         const char *label)
 {
-    for (size_t i = 0; i < n; i++)
-        s_reply_clear(&rows[i].show);
-    free(rows);
+    const char *keys[] = { "q", "member", "need", "sort", "esc" };
+    const char *vals[] = { f->q, f->member, f->need, f->sort, f->esc };
+    dashboard_buf_puts(b, "<a href=\"/?");
+    for (size_t i = 0; i < N_OF(keys); i++) {
+        if (!vals[i] || !*vals[i])
+            continue;
+        dashboard_buf_printf(b, "%s=", keys[i]);
+        for (const unsigned char *p = (const unsigned char *)vals[i]; *p; p++) {
+            if ((*p >= '0' && *p <= '9') || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') ||
+                *p == '-' || *p == '_')
+                dashboard_buf_printf(b, "%c", *p);
+            else
+                dashboard_buf_printf(b, "%%%02X", *p);
+        }
+        dashboard_buf_puts(b, "&amp;");
+    }
+    if (after)
+        dashboard_buf_printf(b, "after=%s&amp;", after);
+    dashboard_buf_printf(b, "limit=%u\">%s</a>", limit, label);
 }
 
 /* The filter form, showing the filters in use. */
@@ -548,12 +576,42 @@ static void s_row_draw(dashboard_buf_t *b, const row_t *r, uint64_t now)
     dashboard_buf_puts(b, "</td></tr>");
 }
 
+/* The live stream from the newest event on: opening a page replays no history. */
+static void s_live_now(agency_t *self, char *out, size_t cap)
+{
+    uint64_t head = 0;
+    agency_view_head(self, &head);
+    snprintf(out, cap, "/events?after=%llu", (unsigned long long)head);
+}
+
+/* The rows [START, END) of the sorted list, each read in full and drawn. */
+static void s_cases_rows(agency_t *self, dashboard_buf_t *b, const lite_t *l, size_t start,
+                         size_t end, uint64_t now)
+{
+    filters_t all = { 0 };
+    for (size_t i = start; i < end; i++) {
+        row_t row;
+        if (s_row_load(self, l[i].s, &all, &row)) {
+            s_row_draw(b, &row, now);
+            s_reply_clear(&row.show);
+        }
+    }
+}
+
 void dashboard_web_cases(dashboard_web_t *w)
 {
     agency_t *self = w->agency;
     dashboard_buf_t *b = &w->body;
-    char actor[48];
+    char actor[48], why[128], live[64];
     dashboard_web_actor(w->user, actor, sizeof(actor));
+    uint32_t limit;
+    dashboard_page_pos_t after;
+    int has_after;
+    if (dashboard_page_read(w->query, &limit, &after, &has_after, why, sizeof(why)) != 0) {
+        dashboard_web_error(w, 422, TACNET_EFIELD, why);
+        return;
+    }
+    s_live_now(self, live, sizeof(live));
     Tacnet__ListCasesReply list = TACNET__LIST_CASES_REPLY__INIT;
     int rc = agency_view_list(self, &list, 0);
     if (rc == 0)
@@ -561,17 +619,25 @@ void dashboard_web_cases(dashboard_web_t *w)
     filters_t f;
     s_filters_read(w->query, &f);
     uint64_t now = clock_now_ms();
-    row_t *rows = NULL;
-    size_t n = 0;
-    if (rc == 0)
-        n = s_rows_collect(self, &list, &f, &rows);
+    lite_t *l = NULL;
+    size_t n = rc == 0 ? s_lite_collect(self, &list, &f, &l) : 0;
+    size_t start = 0;
+    while (has_after && start < n &&
+           dashboard_page_cmp(l[start].key, (const char *)l[start].s->case_ref.data,
+                              l[start].s->case_ref.len, &after) <= 0)
+        start++;
+    size_t end = start + limit < n ? start + limit : n;
 
-    dashboard_web_head(w, "My cases", "/events");
+    dashboard_web_head(w, "My cases", live);
     dashboard_buf_puts(b, "<h1>My cases</h1>");
     s_filters_form(b, &f);
     if (rc != 0)
         dashboard_buf_printf(b, "<p class=\"refusal\">%s</p>", tacnet_errname(rc));
-    dashboard_buf_printf(b, "<p>%zu case%s.</p>", n, n == 1 ? "" : "s");
+    if (end > start)
+        dashboard_buf_printf(b, "<p>%zu case%s; showing %zu to %zu.</p>", n, n == 1 ? "" : "s",
+                             start + 1, end);
+    else
+        dashboard_buf_printf(b, "<p>%zu case%s.</p>", n, n == 1 ? "" : "s");
     dashboard_buf_puts(b, "<div class=\"scroll\"><table class=\"cases\"><thead><tr>"
                           "<th scope=\"col\">Initials</th><th scope=\"col\">Case</th>"
                           "<th scope=\"col\">Lead professional</th>"
@@ -579,11 +645,22 @@ void dashboard_web_cases(dashboard_web_t *w)
                           "<th scope=\"col\">Level of need</th>"
                           "<th scope=\"col\">Open escalations</th><th scope=\"col\">Overdue</th>"
                           "<th scope=\"col\">Last activity</th></tr></thead><tbody>");
-    for (size_t i = 0; i < n; i++)
-        s_row_draw(b, &rows[i], now);
-    dashboard_buf_puts(b, "</tbody></table></div>");
+    s_cases_rows(self, b, l, start, end, now);
+    dashboard_buf_puts(b, "</tbody></table></div><nav class=\"pager\" aria-label=\"Pages\">");
+    if (has_after)
+        s_cases_link(b, &f, limit, NULL, "First page");
+    if (end < n) {
+        dashboard_page_pos_t pos = { .key = l[end - 1].key };
+        snprintf(pos.id, sizeof(pos.id), "%.*s", (int)l[end - 1].s->case_ref.len,
+                 (const char *)l[end - 1].s->case_ref.data);
+        char cursor[DASHBOARD_PAGE_CURSOR];
+        dashboard_page_cursor(&pos, cursor);
+        dashboard_buf_puts(b, " ");
+        s_cases_link(b, &f, limit, cursor, "Next page");
+    }
+    dashboard_buf_puts(b, "</nav>");
     dashboard_web_foot(w);
-    s_rows_free(rows, n);
+    free(l);
     Tacnet__ApiReply lw = TACNET__API_REPLY__INIT;
     lw.result_case = TACNET__API_REPLY__RESULT_CASES;
     lw.cases = xcalloc(1, sizeof(list));
@@ -604,7 +681,9 @@ void dashboard_web_inbox(dashboard_web_t *w)
     if (rc == 0)
         rc = dashboard_web_audit(self, actor, "inbox.read", "", 0);
     uint64_t now = clock_now_ms();
-    dashboard_web_head(w, "Escalations inbox", "/events");
+    char live[64];
+    s_live_now(self, live, sizeof(live));
+    dashboard_web_head(w, "Escalations inbox", live);
     dashboard_buf_printf(b,
                          "<h1>Escalations inbox</h1><p>Every open escalation %s is a party to or "
                          "leads, soonest deadline first. Those waiting on a %s are marked "

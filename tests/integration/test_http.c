@@ -142,6 +142,9 @@ static void s_resp_free(resp_t *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* How long a read waits: a live stream never ends, so its tests read what came in a while. */
+static int s_read_ms = 10000;
+
 static resp_t s_http(uint32_t agency, const char *method, const char *path, const char *headers,
                      const char *body)
 {
@@ -161,7 +164,7 @@ static resp_t s_http(uint32_t agency, const char *method, const char *path, cons
         cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "connect to %d",
                      port[agency]);
     }
-    struct timeval tv = { 10, 0 };
+    struct timeval tv = { s_read_ms / 1000, (s_read_ms % 1000) * 1000 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     size_t blen = body ? strlen(body) : 0;
     size_t cap0 = 1024 + blen + (headers ? strlen(headers) : 0) + strlen(path);
@@ -650,4 +653,36 @@ Test(http, the_dashboard_speaks_plain_language)
                   strstr(r.body, ">Who must act</th>"),
               "%s", r.body);
     s_resp_free(&r);
+}
+
+/* A live stream opened by a page replays no history: it starts from now unless the page (after)
+ * or the browser (Last-Event-ID) says where it was. */
+Test(http, a_live_stream_resumes_where_it_was_and_replays_nothing_on_a_page_load)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    s_read_ms = 1500;
+    resp_t r = s_http(S, "GET", "/events", l.cookie, NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect(strstr(r.body, "retry: 2000"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "event: tacnet"), "a page load replayed history: %s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/events?after=0", l.cookie, NULL);
+    unsigned long long last = 0, id;
+    for (const char *p = r.body; (p = strstr(p, "\nid: ")) != NULL; p++)
+        if (sscanf(p, "\nid: %llu", &id) == 1 && id > last)
+            last = id;
+    cr_assert_geq(last, 3, "the school's three events: %s", r.body);
+    cr_expect(strstr(r.body, "\"summary\":\"School raised a concern about attendance\""), "%s",
+              r.body);
+    s_resp_free(&r);
+    char hdr[400];
+    snprintf(hdr, sizeof(hdr), "%sLast-Event-ID: %llu\r\n", l.cookie, last - 1);
+    r = s_http(S, "GET", "/events?after=0", hdr, NULL);
+    char want[32], before[32];
+    snprintf(want, sizeof(want), "id: %llu\n", last);
+    snprintf(before, sizeof(before), "id: %llu\n", last - 1);
+    cr_expect(strstr(r.body, want) && !strstr(r.body, before), "resumed wrongly: %s", r.body);
+    s_resp_free(&r);
+    s_read_ms = 10000;
 }
