@@ -1,6 +1,7 @@
 /* dashboard: libmicrohttpd as a poll source of the daemon's loop, routing, authentication, the
  * JSON API and the live event streams (see dashboard.h). */
 #include "dashboard.h"
+#include "api.h"
 #include "web.h"
 #include "clock.h"
 #include "err.h"
@@ -385,37 +386,18 @@ static enum MHD_Result s_events(dashboard_t *h, struct MHD_Connection *con, cons
 
 /* ------------------------------------------------------------------ JSON API */
 
-static enum MHD_Result s_api_cases(agency_t *agency, struct MHD_Connection *con, const char *actor)
+/* A list of the JSON API (api.c): its answer, with the status its code calls for. */
+static enum MHD_Result
+s_api_list(struct MHD_Connection *con, agency_t *agency, const char *actor, const dashboard_kv_t *q,
+           int (*list)(agency_t *, const char *, const dashboard_kv_t *, json_t **))
 {
-    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
-    reply.result_case = TACNET__API_REPLY__RESULT_CASES;
-    reply.cases = xcalloc(1, sizeof(*reply.cases));
-    tacnet__list_cases_reply__init(reply.cases);
-    int rc = agency_view_list(agency, reply.cases, 1);
-    size_t keep = 0;
-    for (size_t i = 0; i < reply.cases->n_cases; i++) {
-        Tacnet__CaseSummary *c = reply.cases->cases[i];
-        if (dashboard_web_member(agency, c)) {
-            reply.cases->cases[keep++] = c;
-        } else {
-            /* Not ours any more: dropped from the answer (freed through a one-case list). */
-            Tacnet__ApiReply one = TACNET__API_REPLY__INIT;
-            Tacnet__ListCasesReply l = TACNET__LIST_CASES_REPLY__INIT;
-            one.result_case = TACNET__API_REPLY__RESULT_CASES;
-            one.cases = xcalloc(1, sizeof(l));
-            *one.cases = l;
-            one.cases->cases = xcalloc(1, sizeof(c));
-            one.cases->cases[0] = c;
-            one.cases->n_cases = 1;
-            agency_reply_free(&one);
-        }
-    }
-    reply.cases->n_cases = keep;
-    reply.code = rc;
-    if (rc == 0)
-        rc = dashboard_web_audit(agency, actor, "cases.list", "", 0);
-    enum MHD_Result ok = s_send_reply(con, s_status_for(rc), &reply);
-    agency_reply_free(&reply);
+    json_t *j = NULL;
+    int rc = list(agency, actor, q, &j);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    enum MHD_Result ok =
+        s_send(con, s_status_for(rc), "application/json", text, strlen(text), NULL, NULL);
+    free(text);
     return ok;
 }
 
@@ -431,53 +413,6 @@ static enum MHD_Result s_api_case(agency_t *agency, struct MHD_Connection *con, 
                                                    : tacnet_strerror(rc));
     }
     enum MHD_Result ok = s_send_reply(con, 200, &reply);
-    agency_reply_free(&reply);
-    return ok;
-}
-
-static enum MHD_Result s_api_follow(agency_t *agency, struct MHD_Connection *con, const char *actor,
-                                    const dashboard_kv_t *q)
-{
-    const char *after = dashboard_kv_get(q, "after"), *max = dashboard_kv_get(q, "max");
-    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
-    reply.result_case = TACNET__API_REPLY__RESULT_FOLLOW;
-    reply.follow = xcalloc(1, sizeof(*reply.follow));
-    tacnet__follow_reply__init(reply.follow);
-    int rc = agency_view_follow(agency, after ? strtoull(after, NULL, 10) : 0,
-                                max ? (uint32_t)strtoul(max, NULL, 10) : 0, reply.follow);
-    /* Only events of cases this agency is still a member of. */
-    Tacnet__ListCasesReply cases = TACNET__LIST_CASES_REPLY__INIT;
-    if (rc == 0)
-        rc = agency_view_list(agency, &cases, 0);
-    size_t keep = 0;
-    for (size_t i = 0; rc == 0 && i < reply.follow->n_entries; i++) {
-        Tacnet__TimelineEntry *e = reply.follow->entries[i];
-        int ok = 0;
-        for (size_t c = 0; c < cases.n_cases && !ok; c++)
-            ok = cases.cases[c]->case_ref.len == e->header->case_ref.len &&
-                 memcmp(cases.cases[c]->case_ref.data, e->header->case_ref.data,
-                        e->header->case_ref.len) == 0 &&
-                 dashboard_web_member(agency, cases.cases[c]);
-        if (ok) {
-            reply.follow->entries[keep++] = e;
-        } else {
-            tacnet__header__free_unpacked(e->header, NULL);
-            if (e->body)
-                tacnet__body__free_unpacked(e->body, NULL);
-            free(e);
-        }
-    }
-    if (rc == 0)
-        reply.follow->n_entries = keep;
-    Tacnet__ApiReply cw = TACNET__API_REPLY__INIT;
-    cw.result_case = TACNET__API_REPLY__RESULT_CASES;
-    cw.cases = xcalloc(1, sizeof(cases));
-    *cw.cases = cases;
-    agency_reply_free(&cw);
-    if (rc == 0)
-        rc = dashboard_web_audit(agency, actor, "events.follow", "", 0);
-    reply.code = rc;
-    enum MHD_Result ok = s_send_reply(con, s_status_for(rc), &reply);
     agency_reply_free(&reply);
     return ok;
 }
@@ -583,11 +518,11 @@ static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const c
     snprintf(actor, sizeof(actor), "api/%s", system);
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     if (get && strcmp(path, "cases") == 0)
-        return s_api_cases(agency, con, actor);
+        return s_api_list(con, agency, actor, q, dashboard_api_cases);
     if (get && strncmp(path, "cases/", 6) == 0 && path[6])
         return s_api_case(agency, con, actor, path + 6);
     if (get && strcmp(path, "events") == 0)
-        return s_api_follow(agency, con, actor, q);
+        return s_api_list(con, agency, actor, q, dashboard_api_events);
     if (post && strcmp(path, "events") == 0)
         return s_api_publish(h, con, actor, q, rq);
     int handled = 0;

@@ -686,3 +686,68 @@ Test(http, a_live_stream_resumes_where_it_was_and_replays_nothing_on_a_page_load
     s_resp_free(&r);
     s_read_ms = 10000;
 }
+
+/* The API's lists come in pages: a limit, and the cursor of the next page until the last. */
+Test(http, api_lists_come_in_pages_with_cursors)
+{
+    s_publish(school, "{\"kind\":\"concern\",\"case_ref\":\"LA7-2026-000777\",\"initials\":\"QZ\","
+                      "\"sensitivity\":\"routine\",\"body\":{\"concern\":{\"category\":"
+                      "\"attendance\",\"summary\":\"Late on Fridays.\"}}}");
+    char *tok = s_add_token(school, "mis"), hdr[160], path[400];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+    resp_t r = { 0 };
+    for (int i = 0; i < 250; i++) { /* until the new case is back in the school's view */
+        r = s_http(S, "GET", "/api/v1/cases", hdr, NULL);
+        if (strstr(r.body, "LA7-2026-000777"))
+            break;
+        s_resp_free(&r);
+        h_sleep_ms(20);
+    }
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/cases?limit=1", hdr, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *j = json_loads(r.body, 0, NULL);
+    cr_assert_not_null(j, "%s", r.body);
+    json_t *cases = json_object_get(json_object_get(j, "cases"), "cases");
+    cr_assert_eq(json_array_size(cases), 1, "%s", r.body);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(cases, 0), "case_ref")),
+                     CASE);
+    const char *next = json_string_value(json_object_get(j, "next"));
+    cr_assert_not_null(next, "%s", r.body);
+    snprintf(path, sizeof(path), "/api/v1/cases?limit=1&after=%s", next);
+    json_decref(j);
+    s_resp_free(&r);
+    r = s_http(S, "GET", path, hdr, NULL);
+    cr_expect(strstr(r.body, "LA7-2026-000777") && !strstr(r.body, CASE), "%s", r.body);
+    cr_expect_null(strstr(r.body, "\"next\""), "the last page has no next: %s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/cases?limit=0", hdr, NULL);
+    cr_expect_eq(r.status, 422);
+    cr_expect(strstr(r.body, "\"error\":\"E_FIELD\"") && strstr(r.body, "limit"), "%s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/cases?after=nonsense", hdr, NULL);
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    s_resp_free(&r);
+
+    /* Events: a page of one, then the next from its cursor. */
+    r = s_http(S, "GET", "/api/v1/events?limit=1", hdr, NULL);
+    j = json_loads(r.body, 0, NULL);
+    cr_assert_not_null(j, "%s", r.body);
+    json_t *entries = json_object_get(json_object_get(j, "follow"), "entries");
+    cr_assert_eq(json_array_size(entries), 1, "%s", r.body);
+    json_int_t first = json_integer_value(json_object_get(json_array_get(entries, 0), "local_seq"));
+    snprintf(path, sizeof(path), "/api/v1/events?limit=1&after=%s",
+             json_string_value(json_object_get(j, "next")));
+    json_decref(j);
+    s_resp_free(&r);
+    r = s_http(S, "GET", path, hdr, NULL);
+    j = json_loads(r.body, 0, NULL);
+    cr_assert_not_null(j, "%s", r.body);
+    entries = json_object_get(json_object_get(j, "follow"), "entries");
+    cr_assert_eq(json_array_size(entries), 1, "%s", r.body);
+    cr_expect_gt(json_integer_value(json_object_get(json_array_get(entries, 0), "local_seq")),
+                 first);
+    json_decref(j);
+    s_resp_free(&r);
+    free(tok);
+}
