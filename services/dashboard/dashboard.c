@@ -2,6 +2,7 @@
  * JSON API and the live event streams (see dashboard.h). */
 #include "dashboard.h"
 #include "api.h"
+#include "case_index.h"
 #include "web.h"
 #include "clock.h"
 #include "err.h"
@@ -48,6 +49,7 @@ struct dashboard {
     int stopping;
     sse_t *streams;
     struct req *held;
+    dashboard_index_t *index;
 };
 
 /* How long a publish waits for the broker's answer unless the request says (?wait=S). */
@@ -616,7 +618,9 @@ static enum MHD_Result s_route(dashboard_t *self, struct MHD_Connection *con, re
                                const char *url, const dashboard_kv_t *q, const dashboard_kv_t *form,
                                const agency_session_t *s, const char *sid)
 {
-    dashboard_web_t w = { .agency = self->agency, .user = s, .query = q, .form = form };
+    dashboard_web_t w = {
+        .agency = self->agency, .index = self->index, .user = s, .query = q, .form = form
+    };
     int post = form != NULL;
     char cookie[256];
     const char *set_cookie = NULL;
@@ -841,6 +845,7 @@ dashboard_t *dashboard_new(agency_t *agency, const dashboard_config_t *cfg, int 
         return NULL;
     }
     self->fd = info->epoll_fd;
+    self->index = dashboard_index_new();
     self->seen_applied = agency_last_applied(agency);
     log_info(sa6->sin6_family == AF_INET6 ? "dashboard on http://[%s]:%u/"
                                           : "dashboard on http://%s:%u/",
@@ -863,6 +868,7 @@ void dashboard_destroy(dashboard_t **self_p)
     }
     MHD_run(self->d);
     MHD_stop_daemon(self->d);
+    dashboard_index_destroy(&self->index);
     free(self);
     *self_p = NULL;
 }

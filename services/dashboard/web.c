@@ -1,5 +1,6 @@
 /* web: the dashboard's pages (see web.h). Forms live in forms.c, static files in assets.c. */
 #include "web_internal.h"
+#include "case_index.h"
 #include "page.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
@@ -612,15 +613,15 @@ void dashboard_web_cases(dashboard_web_t *w)
         return;
     }
     s_live_now(self, live, sizeof(live));
-    Tacnet__ListCasesReply list = TACNET__LIST_CASES_REPLY__INIT;
-    int rc = agency_view_list(self, &list, 0);
+    const Tacnet__ListCasesReply *list = NULL;
+    int rc = dashboard_index_cases(w->index, self, &list);
     if (rc == 0)
         rc = dashboard_web_audit(self, actor, "cases.list", "", 0);
     filters_t f;
     s_filters_read(w->query, &f);
     uint64_t now = clock_now_ms();
     lite_t *l = NULL;
-    size_t n = rc == 0 ? s_lite_collect(self, &list, &f, &l) : 0;
+    size_t n = rc == 0 ? s_lite_collect(self, list, &f, &l) : 0;
     size_t start = 0;
     while (has_after && start < n &&
            dashboard_page_cmp(l[start].key, (const char *)l[start].s->case_ref.data,
@@ -661,11 +662,6 @@ void dashboard_web_cases(dashboard_web_t *w)
     dashboard_buf_puts(b, "</nav>");
     dashboard_web_foot(w);
     free(l);
-    Tacnet__ApiReply lw = TACNET__API_REPLY__INIT;
-    lw.result_case = TACNET__API_REPLY__RESULT_CASES;
-    lw.cases = xcalloc(1, sizeof(list));
-    *lw.cases = list;
-    agency_reply_free(&lw);
 }
 
 /* ------------------------------------------------------------------ inbox */

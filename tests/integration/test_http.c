@@ -690,6 +690,12 @@ Test(http, a_live_stream_resumes_where_it_was_and_replays_nothing_on_a_page_load
 /* The API's lists come in pages: a limit, and the cursor of the next page until the last. */
 Test(http, api_lists_come_in_pages_with_cursors)
 {
+    /* My cases reads every case once, then only the cases of new events. */
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t page = s_http(S, "GET", "/", l.cookie, NULL);
+    cr_expect(strstr(page.body, "<p>1 case; showing 1 to 1.</p>"), "%s", page.body);
+    s_resp_free(&page);
     s_publish(school, "{\"kind\":\"concern\",\"case_ref\":\"LA7-2026-000777\",\"initials\":\"QZ\","
                       "\"sensitivity\":\"routine\",\"body\":{\"concern\":{\"category\":"
                       "\"attendance\",\"summary\":\"Late on Fridays.\"}}}");
@@ -704,6 +710,11 @@ Test(http, api_lists_come_in_pages_with_cursors)
         h_sleep_ms(20);
     }
     s_resp_free(&r);
+    page = s_http(S, "GET", "/", l.cookie, NULL);
+    cr_expect(strstr(page.body, "<p>2 cases; showing 1 to 2.</p>") &&
+                  strstr(page.body, "LA7-2026-000777"),
+              "%s", page.body);
+    s_resp_free(&page);
     r = s_http(S, "GET", "/api/v1/cases?limit=1", hdr, NULL);
     cr_assert_eq(r.status, 200, "%s", r.body);
     json_t *j = json_loads(r.body, 0, NULL);
