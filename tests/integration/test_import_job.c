@@ -321,6 +321,10 @@ Test(import_job, a_large_import_keeps_the_dashboard_answering_and_imports_once)
         h_sleep_ms(500);
     }
     s_resp_free(&r);
+    /* That answer read every case, or the cases of the events applied since the last one; the
+     * next ones read only their page (services/dashboard/case_index.c). */
+    uint64_t first_ms = page_ms;
+    page_ms = 0;
     for (int i = 0; i < 3; i++) { /* the worst of three */
         uint64_t a = h_now_ms();
         r = s_http("GET", "/", cookie, NULL);
@@ -330,8 +334,10 @@ Test(import_job, a_large_import_keeps_the_dashboard_answering_and_imports_once)
         if (i < 2)
             s_resp_free(&r);
     }
-    fprintf(stderr, "import_job: My cases with %u cases: %llu ms, %zu bytes (worst of 3)\n", rows,
-            (unsigned long long)page_ms, page_bytes);
+    fprintf(stderr,
+            "import_job: My cases with %u cases: %llu ms, %zu bytes (worst of 3; the first "
+            "answer with them all took %llu ms)\n",
+            rows, (unsigned long long)page_ms, page_bytes, (unsigned long long)first_ms);
     const char *pager = strstr(r.body, "class=\"pager\"");
     const char *next = pager ? strstr(pager, "after=") : NULL;
     cr_assert_not_null(next, "no next page: %.300s", r.body);
