@@ -3,6 +3,7 @@
 #include "dashboard.h"
 #include "api.h"
 #include "case_index.h"
+#include "openapi.h"
 #include "web.h"
 #include "clock.h"
 #include "err.h"
@@ -510,6 +511,14 @@ static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const c
                              const char *path, const dashboard_kv_t *q, req_t *rq)
 {
     agency_t *agency = h->agency;
+    if (strcmp(method, "GET") == 0 && strcmp(path, "openapi.json") == 0) {
+        json_t *j = dashboard_openapi(); /* public: no token */
+        char *doc = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(j);
+        enum MHD_Result ok = s_send(con, 200, "application/json", doc, strlen(doc), NULL, NULL);
+        free(doc);
+        return ok;
+    }
     const char *auth = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
     char system[AGENCY_SYSTEM_CHARS], actor[48];
     if (!auth || strncmp(auth, "Bearer ", 7) != 0 ||
@@ -769,11 +778,11 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const ch
     dashboard_kv_t q = { 0 };
     MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, s_get_arg, &q);
     enum MHD_Result ok;
-    if (strncmp(url, "/api/v1/", 8) == 0) {
+    if (strncmp(url, "/api/", 5) == 0) { /* JSON answers, 401 included, on every /api/ path */
         if (rq->too_big)
             ok = s_send_error(con, TACNET_ETOOBIG, "request body larger than 256 KiB");
         else
-            ok = s_api(self, con, method, url + 8, &q, rq);
+            ok = s_api(self, con, method, strncmp(url, "/api/v1/", 8) == 0 ? url + 8 : "", &q, rq);
     } else {
         ok = s_dashboard(self, con, method, url, &q, rq);
     }
