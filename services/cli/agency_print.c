@@ -86,6 +86,8 @@ int cli_agency_print_reply(FILE *out, int json, const Tacnet__ApiReply *reply)
 {
     if (json) {
         json_t *j = pbjson_from_message(&reply->base);
+        if (reply->code != 0) /* the refusal's name, as the HTTP API gives it */
+            json_object_set_new(j, "error", json_string(tacnet_errname(reply->code)));
         json_dumpf(j, out, JSON_INDENT(2));
         fputc('\n', out);
         json_decref(j);

@@ -207,3 +207,22 @@ Test(agency_print, a_case_timeline_tells_each_event_dated_by_when_it_happened)
               "%s", c.text);
     free(c.text);
 }
+
+Test(agency_print, a_json_refusal_names_its_error)
+{
+    Tacnet__ApiReply r = TACNET__API_REPLY__INIT;
+    r.code = TACNET_ENOTMEMBER;
+    r.reason = "camhs is not on case LA7-2026-000123";
+    capture_t c;
+    s_open(&c);
+    FILE *err = stderr;
+    stderr = fopen("/dev/null", "w"); /* the refusal's human lines are not under test here */
+    int rc = cli_agency_print_reply(c.f, 1, &r);
+    fclose(stderr);
+    stderr = err;
+    s_close(&c);
+    cr_assert_eq(rc, 1);
+    cr_assert(strstr(c.text, "\"error\": \"E_NOTMEMBER\""), "%s", c.text);
+    cr_assert(strstr(c.text, "\"code\": -"), "%s", c.text);
+    free(c.text);
+}
