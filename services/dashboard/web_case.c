@@ -1,6 +1,7 @@
 /* web_case: the dashboard's case page — escalations first, then the team, decisions, plan and
  * goal chart, meetings, consent, what is due and the timeline (see web.h). */
 #include "web_internal.h"
+#include "page.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
@@ -686,13 +687,38 @@ static void s_timeline_entry(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
     dashboard_buf_puts(b, "</li>");
 }
 
-static void s_timeline(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
+/* The newest events first, a page at a time (?after=CURSOR&limit=N: older ones after it). */
+static void s_timeline(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, const char *cref,
+                       const dashboard_kv_t *q)
 {
+    uint32_t limit;
+    dashboard_page_pos_t after;
+    int has_after;
+    char why[128];
+    if (dashboard_page_read(q, &limit, &after, &has_after, why, sizeof(why)) != 0) {
+        limit = DASHBOARD_PAGE_DEFAULT;
+        has_after = 0;
+    }
     s_section(b, "timeline", "Timeline");
-    dashboard_buf_puts(b, "<ol class=\"timeline\" reversed>");
-    for (size_t k = sc->n_timeline; k > 0; k--)
+    size_t k = sc->n_timeline, shown = 0;
+    while (has_after && k > 0 && sc->timeline[k - 1]->local_seq >= after.key)
+        k--;
+    dashboard_buf_printf(b, "<ol class=\"timeline\" reversed start=\"%zu\">", k);
+    for (; k > 0 && shown < limit; k--, shown++)
         s_timeline_entry(b, sc->timeline[k - 1]);
-    dashboard_buf_puts(b, "</ol></section>");
+    dashboard_buf_puts(b, "</ol><nav class=\"pager\" aria-label=\"Timeline pages\">");
+    if (has_after)
+        dashboard_buf_printf(b, "<a href=\"/cases/%s#timeline\">Newest events</a> ", cref);
+    if (k > 0) {
+        dashboard_page_pos_t pos = { .key = sc->timeline[k]->local_seq };
+        char cursor[DASHBOARD_PAGE_CURSOR];
+        dashboard_page_cursor(&pos, cursor);
+        dashboard_buf_printf(b,
+                             "<a href=\"/cases/%s?after=%s&amp;limit=%u#timeline\">%zu older "
+                             "event%s</a>",
+                             cref, cursor, limit, k, k == 1 ? "" : "s");
+    }
+    dashboard_buf_puts(b, "</nav></section>");
 }
 
 void dashboard_web_case(dashboard_web_t *w, const char *ref)
@@ -743,7 +769,7 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_meetings(b, cref, sc);
     s_consent(b, sc);
     s_due(b, sc, now);
-    s_timeline(b, sc);
+    s_timeline(b, sc, cref, w->query);
     dashboard_web_foot(w);
     agency_reply_free(&reply);
 }

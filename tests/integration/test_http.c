@@ -640,6 +640,27 @@ Test(http, the_dashboard_speaks_plain_language)
     cr_expect_null(strstr(r.body, "<dt>category</dt>"), "%s", r.body);
     s_resp_free(&r);
 
+    /* The timeline a page at a time: the newest event, then the older ones from its cursor. */
+    r = s_http(S, "GET", "/cases/" CASE "?limit=1", l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "School referred the child") && !strstr(r.body, "School raised a"),
+              "%s", r.body);
+    const char *older = strstr(r.body, ">2 older events</a>");
+    cr_assert_not_null(older, "%s", r.body);
+    const char *href = older;
+    while (href > r.body && strncmp(href, "href=\"", 6) != 0)
+        href--;
+    char path[300];
+    snprintf(path, sizeof(path), "%.*s", (int)strcspn(href + 6, "#\""), href + 6);
+    for (char *a = strstr(path, "&amp;"); a; a = strstr(a, "&amp;"))
+        memmove(a + 1, a + 5, strlen(a + 5) + 1);
+    s_resp_free(&r);
+    r = s_http(S, "GET", path, l.cookie, NULL);
+    cr_expect(strstr(r.body, "School recorded that consent was given.") &&
+                  !strstr(r.body, "School referred the child") && strstr(r.body, ">1 older event<"),
+              "%s: %s", path, r.body);
+    s_resp_free(&r);
+
     r = s_http(S, "GET", "/cases/" CASE "/forms/decision", l.cookie, NULL);
     cr_assert_eq(r.status, 200);
     cr_expect(strstr(r.body, "<legend>Participant 1</legend>"), "%s", r.body);
