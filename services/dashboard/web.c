@@ -229,8 +229,7 @@ void dashboard_web_head(dashboard_web_t *w, const char *title, const char *live)
             "<span>%s (%s)</span>"
             "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
             "<button type=\"submit\">Log out</button></form>",
-            w->user->initials,
-            agency_role_name(w->user->role) ? agency_role_name(w->user->role) : "?", w->user->csrf);
+            w->user->initials, dashboard_web_role(w->user->role), w->user->csrf);
     }
     dashboard_buf_puts(b, "</header>");
     if (live)
