@@ -281,7 +281,8 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
     dashboard_buf_puts(b, "</section>");
 }
 
-static void s_team(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
+static void s_team(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, const char *ref,
+                   uint32_t me)
 {
     const Tacnet__CaseState *st = sc->state;
     s_section(b, "team", "Team around the child");
@@ -323,6 +324,13 @@ static void s_team(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
                              st->pending_handover->has_overdue && st->pending_handover->overdue
                                  ? " (not accepted in time)"
                                  : "");
+        const Tacnet__Professional *to = st->pending_handover->new_lead;
+        if (to && to->has_agency && to->agency == me) {
+            ProtobufCBinaryData none = { 0, NULL };
+            dashboard_buf_puts(b, "<p>");
+            s_form_link(b, ref, "lead_accepted", "Accept the lead", none);
+            dashboard_buf_puts(b, "</p>");
+        }
     }
     dashboard_buf_puts(b, "</section>");
 }
@@ -403,7 +411,8 @@ static const Tacnet__ActionView *s_action_now(const Tacnet__CaseState *st, const
     return NULL;
 }
 
-static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, int overdue)
+/* One action; with REF (not NULL) and while it is open, a link to update it. */
+static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, int overdue, const char *ref)
 {
     dashboard_buf_puts(b, "<li>");
     dashboard_web_text(b, a->description);
@@ -413,9 +422,12 @@ static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, int overdue)
     dashboard_buf_puts(b, ", due ");
     dashboard_web_date(b, a->due_date);
     dashboard_buf_printf(
-        b, ", %s%s</li>",
+        b, ", %s%s ",
         a->has_status ? dashboard_web_enum(&tacnet__action_status__descriptor, a->status) : "open",
         overdue ? " <strong class=\"overdue\">overdue</strong>" : "");
+    if (ref && (!a->has_status || a->status == TACNET__ACTION_STATUS__OPEN))
+        s_form_link(b, ref, "action_update", "Update", a->action_id);
+    dashboard_buf_puts(b, "</li>");
 }
 
 static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc)
@@ -483,12 +495,14 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
             for (size_t a = 0; a < m->outcome->n_actions; a++) {
                 const Tacnet__ActionView *now = s_action_now(st, m->outcome->actions[a]);
                 s_action(b, now ? now->action : m->outcome->actions[a],
-                         now && now->has_overdue && now->overdue);
+                         now && now->has_overdue && now->overdue, NULL);
             }
             dashboard_buf_puts(b, "</ul>");
         }
         if (!m->outcome) {
             dashboard_buf_puts(b, "<p>");
+            if (!m->scheduled)
+                s_form_link(b, ref, "meeting_scheduled", "Schedule it", m->meeting_id);
             s_form_link(b, ref, "meeting_outcome", "Record the outcome", m->meeting_id);
             dashboard_buf_puts(b, "</p>");
         }
@@ -498,7 +512,7 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
         dashboard_buf_puts(b, "<h3>All actions</h3><ul>");
         for (size_t a = 0; a < st->n_actions; a++)
             s_action(b, st->actions[a]->action,
-                     st->actions[a]->has_overdue && st->actions[a]->overdue);
+                     st->actions[a]->has_overdue && st->actions[a]->overdue, ref);
         dashboard_buf_puts(b, "</ul>");
     }
     if (!st || !st->n_meetings)
@@ -760,10 +774,17 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_form_link(b, cref, "meeting_outcome", "Record a meeting", none);
     s_form_link(b, cref, "outcome_measure", "Record an outcome measure", none);
     s_form_link(b, cref, "contact_logged", "Log a contact", none);
+    s_form_link(b, cref, "consent_recorded", "Record consent", none);
+    s_form_link(b, cref, "care_plan", "Set the plan", none);
+    s_form_link(b, cref, "assessment", "Record an assessment", none);
+    s_form_link(b, cref, "referral", "Make a referral", none);
+    s_form_link(b, cref, "member_joined", "Add a member", none);
+    s_form_link(b, cref, "lead_handover", "Hand over the lead", none);
+    s_form_link(b, cref, "case_closed", "Close the case", none);
     dashboard_buf_puts(b, "</nav>");
     s_published(w, dashboard_kv_get(w->query, "published"));
     s_escalations(b, cref, sc, now, agency_profile(w->agency)->agency);
-    s_team(b, sc);
+    s_team(b, sc, cref, agency_profile(w->agency)->agency);
     s_decisions(b, sc);
     s_plan(b, sc);
     s_meetings(b, cref, sc);

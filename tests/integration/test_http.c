@@ -881,3 +881,49 @@ Test(http, the_openapi_document_describes_every_live_reply)
     free(tok);
     json_decref(doc);
 }
+
+/* A form for every step a lead records: each opens for this case, and one sent through the
+ * publish path shows on the case page as its sentence. */
+Test(http, every_workflow_step_has_a_form)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    const char *forms[] = { "consent_recorded", "meeting_scheduled", "action_update",
+                            "lead_handover",    "lead_accepted",     "member_joined",
+                            "care_plan",        "referral",          "assessment",
+                            "case_closed" };
+    char path[200], body[600];
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        snprintf(path, sizeof(path), "/cases/" CASE "/forms/%s", forms[i]);
+        resp_t r = s_http(S, "GET", path, l.cookie, NULL);
+        cr_expect_eq(r.status, 200, "%s: %d", forms[i], r.status);
+        cr_expect(strstr(r.body, "<form method=\"post\""), "%s: %s", forms[i], r.body);
+        s_resp_free(&r);
+        snprintf(path, sizeof(path), "href=\"/cases/" CASE "/forms/%s\"", forms[i]);
+        if (strcmp(forms[i], "meeting_scheduled") && strcmp(forms[i], "action_update") &&
+            strcmp(forms[i], "lead_accepted")) { /* those are offered where they apply */
+            r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+            cr_expect(strstr(r.body, path), "the case page has no %s link", forms[i]);
+            s_resp_free(&r);
+        }
+    }
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.consent_recorded.state=withdrawn&body.consent_recorded.given_by=mother"
+             "&body.consent_recorded.scope%%5B0%%5D=health&body.consent_recorded.recorded_date="
+             "2026-11-30",
+             l.csrf);
+    resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/consent_recorded", l.cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.text);
+    s_resp_free(&r);
+    int seen = 0;
+    for (int i = 0; i < 250 && !seen; i++) {
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        seen = strstr(r.body, "School recorded that consent was withdrawn by the mother.") != NULL;
+        if (seen)
+            cr_expect(strstr(r.body, "<strong>2026-11-30</strong>"), "%s", r.body);
+        s_resp_free(&r);
+        if (!seen)
+            h_sleep_ms(20);
+    }
+    cr_expect(seen, "the consent never showed on the case page");
+}
