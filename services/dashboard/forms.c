@@ -534,6 +534,14 @@ static json_t *s_request_json(const form_t *form, const dashboard_kv_t *in, cons
             }
         }
     }
+    /* The professional a membership or lead event names belongs to its subject agency. */
+    const char *who[] = { "new_lead", "lead", "named_contact" };
+    json_t *subject = json_object_get(root, "subject_agency");
+    for (size_t i = 0; subject && i < N_OF(who); i++) {
+        json_t *p = json_object_get(ev, who[i]);
+        if (json_is_object(p) && !json_object_get(p, "agency"))
+            json_object_set(p, "agency", subject);
+    }
     s_compact(root);
     return root;
 }

@@ -155,6 +155,61 @@ async function main() {
     await school.goto(url('school', '/outbox'));
     await school.getByText('Nothing waiting: the broker accepted every event this agency sent.').waitFor();
 
+    // A lead's day at social care: record consent, ask for and schedule a meeting, record its
+    // outcome with an action, tick the action done, hand the lead to the school. Each form goes
+    // through the publish path and the case page tells the event as a sentence.
+    await social.bringToFront();
+    const caseUrl = url('social_care', `/cases/${CASE}`);
+    async function send(page, form, fill, button, sentence) {
+      await page.goto(url('social_care', `/cases/${CASE}/forms/${form}`));
+      await fill(page);
+      await Promise.all([page.waitForURL(/published=/), page.getByRole('button', { name: button }).click()]);
+      await page.getByText(/Shared: the broker accepted your event/).waitFor();
+      await page.locator('#timeline', { hasText: sentence }).waitFor({ timeout: 15000 });
+    }
+    const field = (page, name) => page.locator(`[name="${name}"]`);
+    await send(social, 'consent_recorded', async (p) => {
+      await field(p, 'body.consent_recorded.state').selectOption('given');
+      await field(p, 'body.consent_recorded.given_by').selectOption('mother');
+      await field(p, 'body.consent_recorded.scope[0]').selectOption('routine');
+      await field(p, 'body.consent_recorded.recorded_date').fill('2026-12-01');
+    }, 'Record consent', /Social care recorded that consent was given by the mother/);
+    await social.screenshot({ path: path.join(SHOTS, '07-social-care-consent.png'), fullPage: true });
+    await send(social, 'meeting_requested', async (p) => {
+      await field(p, 'body.meeting_requested.purpose').fill('Review of the morning routine');
+    }, 'Request a network meeting', /Social care asked for a meeting about Review of the morning routine/);
+    await social.goto(caseUrl);
+    await social.locator('article.meeting', { hasText: 'Review of the morning routine' })
+      .getByRole('link', { name: 'Schedule it' }).click();
+    await field(social, 'body.meeting_scheduled.starts_at_ms').fill('2026-12-10T10:00');
+    await field(social, 'body.meeting_scheduled.mode').selectOption('in_person');
+    await Promise.all([social.waitForURL(/published=/), social.getByRole('button', { name: 'Schedule a meeting' }).click()]);
+    await social.locator('#timeline', { hasText: /Social care scheduled a meeting in person/ }).waitFor({ timeout: 15000 });
+    await social.locator('article.meeting', { hasText: 'Review of the morning routine' })
+      .getByRole('link', { name: 'Record the outcome' }).click();
+    await field(social, 'body.meeting_outcome.held_date').fill('2026-12-10');
+    await field(social, 'body.meeting_outcome.actions[0].description').fill('Walk to school together on Mondays');
+    await field(social, 'body.meeting_outcome.actions[0].owner_agency').selectOption('school');
+    await field(social, 'body.meeting_outcome.actions[0].owner_initials').fill('DL');
+    await field(social, 'body.meeting_outcome.actions[0].due_date').fill('2026-12-20');
+    await Promise.all([social.waitForURL(/published=/), social.getByRole('button', { name: 'Record a meeting' }).click()]);
+    await social.locator('#timeline', { hasText: /Social care recorded what a meeting decided: 0 decisions, 1 action/ }).waitFor({ timeout: 15000 });
+    await social.screenshot({ path: path.join(SHOTS, '08-social-care-meeting.png'), fullPage: true });
+    await social.locator('#meetings li', { hasText: 'Walk to school together on Mondays' })
+      .getByRole('link', { name: 'Update' }).last().click();
+    await field(social, 'body.action_update.status').selectOption('done');
+    await Promise.all([social.waitForURL(/published=/), social.getByRole('button', { name: 'Update an action' }).click()]);
+    await social.locator('#timeline', { hasText: /Social care marked an action done/ }).waitFor({ timeout: 15000 });
+    // The meeting's own list and All actions agree once it is done.
+    await social.locator('#meetings li', { hasText: /Walk to school together on Mondays.*done/ }).first().waitFor();
+    await send(social, 'lead_handover', async (p) => {
+      await field(p, 'subject_agency').selectOption('school');
+      await field(p, 'body.lead_handover.new_lead.initials').fill('DL');
+      await field(p, 'body.lead_handover.reason').fill('The school sees the child every day.');
+    }, 'Hand over the lead', /Social care offered the lead professional role to the school/);
+    await social.screenshot({ path: path.join(SHOTS, '09-social-care-handover.png'), fullPage: true });
+    console.log('browser: a lead\'s day recorded: consent, meeting scheduled and held, action done, lead handed over');
+
     if (errors.length) fail('console errors:\n' + errors.join('\n'));
     console.log(`browser: passed; screenshots in ${SHOTS}`);
   } catch (e) {

@@ -230,6 +230,10 @@ Test(import_job, a_large_import_keeps_the_dashboard_answering_and_imports_once)
 {
     const char *env_rows = getenv("TACNET_IMPORT_ROWS");
     unsigned rows = env_rows && atoi(env_rows) > 0 ? (unsigned)atoi(env_rows) : ROWS_DEFAULT;
+    /* TACNET_PAGE_MAX_MS loosens the Outbox bound while importing, to measure on a machine
+     * busy with other work; My cases is always held to PAGE_MAX_MS. */
+    const char *env_max = getenv("TACNET_PAGE_MAX_MS");
+    uint64_t page_max = env_max && atoi(env_max) > 0 ? (uint64_t)atoi(env_max) : PAGE_MAX_MS;
     cr_assert(rows <= 100000, "case references LA7-2026-1xxxxx hold 100,000 rows");
     school = h_agency_add(&env, S);
     port = s_free_port();
@@ -259,7 +263,7 @@ Test(import_job, a_large_import_keeps_the_dashboard_answering_and_imports_once)
         resp_t r = s_http("GET", "/outbox", cookie, NULL);
         uint64_t took = h_now_ms() - a;
         cr_assert_eq(r.status, 200, "%s", r.text);
-        cr_assert_lt(took, PAGE_MAX_MS, "the outbox page took %llu ms", (unsigned long long)took);
+        cr_assert_lt(took, page_max, "the outbox page took %llu ms", (unsigned long long)took);
         if (pages == 0 || !t_done)
             cr_assert_not_null(strstr(r.body, "Import"), "no import section: %s", r.body);
         s_resp_free(&r);
@@ -345,7 +349,7 @@ Test(import_job, a_large_import_keeps_the_dashboard_answering_and_imports_once)
     char page2[300];
     snprintf(page2, sizeof(page2), "/?%.*s", (int)strcspn(next, "\"&"), next);
     s_resp_free(&r);
-    cr_assert_lt(page_ms, 1000, "My cases took %llu ms", (unsigned long long)page_ms);
+    cr_assert_lt(page_ms, PAGE_MAX_MS, "My cases took %llu ms", (unsigned long long)page_ms);
     cr_assert_lt(page_bytes, 200 * 1024, "My cases is %zu bytes", page_bytes);
     r = s_http("GET", page2, cookie, NULL);
     cr_assert(strstr(r.body, "showing 51 to 100."), "%s: %.300s", page2, r.body);
