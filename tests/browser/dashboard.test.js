@@ -3,8 +3,11 @@
 // scenario) in its own temp dir and ports, logs in at the school, opens the scenario's case,
 // records a decision, logs in at social care, raises a disagreement with that decision, and
 // watches the disagreement and then the broker's escalation with its stage deadline appear live
-// on the school's open case page (no reload). Saves
-// screenshots under build/browser/ and fails on any console error.
+// on the school's open case page (no reload). Then a lead's day at social care (consent, a meeting
+// asked for, scheduled and held with an action, the action ticked done, the lead handed over),
+// each told as a sentence on the case page. Runs axe-core on the inbox, the case page, a form and
+// My cases (no serious or critical violation). Saves screenshots under build/browser/ and fails
+// on any console error.
 'use strict';
 const { chromium } = require('playwright-core');
 const { spawn } = require('child_process');
@@ -23,6 +26,22 @@ const url = (agency, p) =>
   `http://127.0.0.1:${BASE + { camhs: 1, school: 2, health_visiting: 3, social_care: 4 }[agency]}${p}`;
 
 function fail(msg) { throw new Error(msg); }
+
+// axe-core's accessibility rules on the page as it stands: any serious or critical violation
+// fails the test. The script is evaluated through the DevTools protocol, which the pages' CSP
+// (no inline script) does not govern.
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const audited = [];
+async function audit(page, name) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+  });
+  const bad = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) fail(`axe on ${name}: ` + bad.map((v) => `${v.id} (${v.impact}, ${v.nodes} nodes): ${v.help}`).join('; '));
+  audited.push(`${name}: ${found.length} minor`);
+}
 
 function startSystem(runDir, scenario) {
   return new Promise((resolve, reject) => {
@@ -151,6 +170,7 @@ async function main() {
     // Each row says what it is about, how urgent it is and who must act.
     await school.locator('tbody tr', { hasText: /Breakfast club.*Urgent.*1 of 4.* at (School|Social care)/ }).first().waitFor();
     await school.screenshot({ path: path.join(SHOTS, '06-school-inbox-tablet.png'), fullPage: true });
+    await audit(school, 'inbox');
     // The outbox: nothing waiting, every event accepted.
     await school.goto(url('school', '/outbox'));
     await school.getByText('Nothing waiting: the broker accepted every event this agency sent.').waitFor();
@@ -175,6 +195,7 @@ async function main() {
       await field(p, 'body.consent_recorded.recorded_date').fill('2026-12-01');
     }, 'Record consent', /Social care recorded that consent was given by the mother/);
     await social.screenshot({ path: path.join(SHOTS, '07-social-care-consent.png'), fullPage: true });
+    await audit(social, 'case page');
     await send(social, 'meeting_requested', async (p) => {
       await field(p, 'body.meeting_requested.purpose').fill('Review of the morning routine');
     }, 'Request a network meeting', /Social care asked for a meeting about Review of the morning routine/);
@@ -208,6 +229,11 @@ async function main() {
       await field(p, 'body.lead_handover.reason').fill('The school sees the child every day.');
     }, 'Hand over the lead', /Social care offered the lead professional role to the school/);
     await social.screenshot({ path: path.join(SHOTS, '09-social-care-handover.png'), fullPage: true });
+    await social.goto(url('social_care', `/cases/${CASE}/forms/meeting_outcome`));
+    await audit(social, 'meeting outcome form');
+    await social.goto(url('social_care', '/'));
+    await audit(social, 'my cases');
+    console.log('browser: axe-core, no serious or critical violations on ' + audited.join(', '));
     console.log('browser: a lead\'s day recorded: consent, meeting scheduled and held, action done, lead handed over');
 
     if (errors.length) fail('console errors:\n' + errors.join('\n'));
