@@ -665,6 +665,45 @@ void dashboard_web_cases(dashboard_web_t *w)
 
 /* ------------------------------------------------------------------ inbox */
 
+/* One open escalation of the inbox. */
+typedef struct {
+    char ref[32];
+    uint32_t stage, audience;
+    uint64_t deadline;
+    ProtobufCBinaryData id;
+    char idhex[33];
+    char topic[96];
+    uint32_t parties[8];
+    size_t n_parties;
+    int party, urgent;
+} item_t;
+
+/* Its row: case, topic, urgency, stage, who must act (MINE: the user's role), deadline, time
+ * left, and the answer this agency may give. */
+static void s_inbox_row(dashboard_buf_t *b, const item_t *it, int mine, uint64_t now)
+{
+    dashboard_buf_printf(b, "<tr><td><a href=\"/cases/%s\">%s</a></td><td>", it->ref, it->ref);
+    dashboard_web_text(b, it->topic[0] ? it->topic : "—");
+    dashboard_buf_printf(b, "</td><td>%s</td><td>%u of 4</td><td>%s",
+                         it->urgent ? "<strong class=\"overdue\">Urgent</strong>" : "Not urgent",
+                         it->stage, it->audience ? dashboard_web_role(it->audience) : "—");
+    for (size_t p = 0; p < it->n_parties; p++)
+        dashboard_buf_printf(b, "%s%s", p ? ", " : " at ",
+                             dashboard_web_agency_title(it->parties[p]));
+    dashboard_buf_printf(b, "%s</td><td>", mine ? " <strong>yours</strong>" : "");
+    dashboard_web_time(b, it->deadline);
+    dashboard_buf_puts(b, "</td><td>");
+    dashboard_web_left(b, it->deadline, now);
+    if (it->party)
+        dashboard_buf_printf(b,
+                             "</td><td><a href=\"/cases/%s/forms/escalation_response?about="
+                             "%s\">Respond</a></td></tr>",
+                             it->ref, it->idhex);
+    else
+        dashboard_buf_printf(b, "</td><td><a href=\"/cases/%s\">Resolve as lead</a></td></tr>",
+                             it->ref);
+}
+
 void dashboard_web_inbox(dashboard_web_t *w)
 {
     agency_t *self = w->agency;
@@ -689,17 +728,6 @@ void dashboard_web_inbox(dashboard_web_t *w)
                           "<th scope=\"col\">Stage</th><th scope=\"col\">Who must act</th>"
                           "<th scope=\"col\">Deadline</th><th scope=\"col\">Time left</th>"
                           "<th scope=\"col\">Answer</th></tr></thead><tbody>");
-    typedef struct {
-        char ref[32];
-        uint32_t stage, audience;
-        uint64_t deadline;
-        ProtobufCBinaryData id;
-        char idhex[33];
-        char topic[96];
-        uint32_t parties[8];
-        size_t n_parties;
-        int party, urgent;
-    } item_t;
     item_t items[128];
     size_t n = 0;
     for (size_t i = 0; rc == 0 && i < list.n_cases; i++) {
@@ -753,28 +781,7 @@ void dashboard_web_inbox(dashboard_web_t *w)
     for (size_t i = 0; i < n; i++) {
         int mine = items[i].audience && items[i].audience == w->user->role;
         yours += mine;
-        dashboard_buf_printf(b, "<tr><td><a href=\"/cases/%s\">%s</a></td><td>", items[i].ref,
-                             items[i].ref);
-        dashboard_web_text(b, items[i].topic[0] ? items[i].topic : "—");
-        dashboard_buf_printf(
-            b, "</td><td>%s</td><td>%u of 4</td><td>%s",
-            items[i].urgent ? "<strong class=\"overdue\">Urgent</strong>" : "Not urgent",
-            items[i].stage, items[i].audience ? dashboard_web_role(items[i].audience) : "—");
-        for (size_t p = 0; p < items[i].n_parties; p++)
-            dashboard_buf_printf(b, "%s%s", p ? ", " : " at ",
-                                 dashboard_web_agency_title(items[i].parties[p]));
-        dashboard_buf_printf(b, "%s</td><td>", mine ? " <strong>yours</strong>" : "");
-        dashboard_web_time(b, items[i].deadline);
-        dashboard_buf_puts(b, "</td><td>");
-        dashboard_web_left(b, items[i].deadline, now);
-        if (items[i].party)
-            dashboard_buf_printf(b,
-                                 "</td><td><a href=\"/cases/%s/forms/escalation_response?about="
-                                 "%s\">Respond</a></td></tr>",
-                                 items[i].ref, items[i].idhex);
-        else
-            dashboard_buf_printf(b, "</td><td><a href=\"/cases/%s\">Resolve as lead</a></td></tr>",
-                                 items[i].ref);
+        s_inbox_row(b, &items[i], mine, now);
     }
     dashboard_buf_puts(b, "</tbody></table></div>");
     if (!n)
