@@ -59,6 +59,11 @@ static void s_value(dashboard_buf_t *b, const ProtobufCFieldDescriptor *f, const
         else
             dashboard_buf_printf(b, "%llu", (unsigned long long)*(const uint64_t *)p);
         break;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        dashboard_buf_printf(b, "%lld", (long long)*(const int64_t *)p);
+        break;
     case PROTOBUF_C_TYPE_STRING:
         dashboard_web_text(b, *(const char *const *)p);
         break;
@@ -87,6 +92,10 @@ static size_t s_size(const ProtobufCFieldDescriptor *f)
     switch (f->type) {
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
         return sizeof(uint64_t);
     case PROTOBUF_C_TYPE_STRING:
     case PROTOBUF_C_TYPE_MESSAGE:
