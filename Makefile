@@ -239,6 +239,8 @@ $(CLIENT_SO): $(CLIENT_PIC)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libtacnet-client.so.$(CLIENT_SO_VER) -o $@ $^ \
 	    -lzmq -lprotobuf-c
 client-shared: $(CLIENT_SO)
+# test's own prerequisite list is read before CLIENT_SO is defined (so expands empty there).
+test: $(CLIENT_SO)
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: binaries, shared data, the systemd units (their
 # paths rewritten for PREFIX), and libtacnet-client with its headers and pkg-config file.

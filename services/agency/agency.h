@@ -116,6 +116,9 @@ uint64_t agency_last_applied(const agency_t *self);
 int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts);
 int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out);
 int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__FollowReply *out);
+/* The local seq of the newest event in the view (0: none yet), so a live page can follow from
+ * now on rather than from the beginning. Returns 0 or a store code. */
+int agency_view_head(agency_t *self, uint64_t *local_seq);
 /* Free what the queries and agency_publish allocated inside R (R itself stays the caller's). */
 void agency_reply_free(Tacnet__ApiReply *r);
 

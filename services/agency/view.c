@@ -868,6 +868,18 @@ int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__Fol
     return rc;
 }
 
+int agency_view_head(agency_t *self, uint64_t *local_seq)
+{
+    *local_seq = 0;
+    MDB_txn *txn;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc != 0)
+        return rc;
+    rc = agency_meta_get(self, txn, "local_seq", local_seq);
+    mdb_txn_abort(txn);
+    return rc == TACNET_ENOTFOUND ? 0 : rc;
+}
+
 /* ------------------------------------------------------------------ retention */
 
 int agency_view_case_closure(agency_t *self, MDB_txn *txn, const uint8_t blind[16],

@@ -4,6 +4,7 @@
 #include "casework/involvement.h"
 #include "casework/ladder.h"
 #include "err.h"
+#include "labels.h"
 #include "names.h"
 #include "pbjson.h"
 #include "wire.h"
@@ -89,6 +90,8 @@ int cli_agency_print_reply(FILE *out, int json, const Tacnet__ApiReply *reply)
 {
     if (json) {
         json_t *j = pbjson_from_message(&reply->base);
+        if (reply->code != 0) /* the refusal's name, as the HTTP API gives it */
+            json_object_set_new(j, "error", json_string(tacnet_errname(reply->code)));
         json_dumpf(j, out, JSON_INDENT(2));
         fputc('\n', out);
         json_decref(j);
@@ -245,13 +248,32 @@ void cli_agency_print_entry(FILE *out, const Tacnet__TimelineEntry *e, int with_
     fputc('\n', out);
 }
 
+/* A case's timeline entry for people: the date it happened (else when it was recorded), what
+ * happened in one sentence, and its seq and short id to refer to it by. */
+static void s_story(FILE *out, const Tacnet__TimelineEntry *e)
+{
+    const Tacnet__Header *h = e->header;
+    if (!h)
+        return;
+    char when[32], sentence[320];
+    uint32_t on = labels_event_date(e->body);
+    if (on)
+        snprintf(when, sizeof(when), "%04u-%02u-%02u", on / 10000, on / 100 % 100, on % 100);
+    else
+        s_local_time(when, sizeof(when), h->created_at_ms);
+    labels_event_sentence(h, e->body, sentence, sizeof(sentence));
+    fprintf(out, "  #%-5llu %-16s %s (id ", (unsigned long long)e->local_seq, when, sentence);
+    cli_agency_print_short_id(out, &h->msg_id);
+    fputs(")\n", out);
+}
+
 static void s_professional(FILE *out, const Tacnet__Professional *p)
 {
     if (!p)
         return;
     s_bytes(out, &p->initials);
     if (p->has_role)
-        fprintf(out, " (%s)", names_enum(&tacnet__role__descriptor, (int)p->role));
+        fprintf(out, " (%s)", labels_role(p->role));
     if (p->job_title)
         fprintf(out, ", %s", p->job_title);
 }
@@ -388,7 +410,7 @@ static void s_plans(FILE *out, const Tacnet__CaseState *st, const char *withheld
         const Tacnet__PlanView *v = st->plans[k];
         const Tacnet__CarePlan *p = v->plan;
         fprintf(out, "  %s%s by %s", v->lead ? "lead plan: " : "",
-                names_enum(&tacnet__plan_type__descriptor, (int)p->type), names_agency(v->by));
+                labels_enum(&tacnet__plan_type__descriptor, (int)p->type), names_agency(v->by));
         if (p->review_interval_days)
             fprintf(out, ", review every %u days", p->review_interval_days);
         if (v->has_last_review_date) {
@@ -515,9 +537,8 @@ static void s_escalations(FILE *out, const Tacnet__CaseState *st, uint64_t now_m
             fputs(", no escalation notice to this agency (not a party, or not opened yet)\n", out);
             continue;
         }
-        fprintf(out, ", stage %u (%s), %s", e->stage,
-                names_enum(&tacnet__role__descriptor, (int)e->audience),
-                names_enum(&tacnet__escalation_event__descriptor, (int)e->state));
+        fprintf(out, ", stage %u, %s to answer, %s", e->stage, labels_role(e->audience),
+                labels_enum(&tacnet__escalation_event__descriptor, (int)e->state));
         if (!closed && e->deadline_ms) {
             char when[32], left[64];
             s_local_time(when, sizeof(when), e->deadline_ms);
@@ -546,10 +567,8 @@ void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t 
     if (sc->state)
         s_state(out, sc->state);
     fprintf(out, "\ntimeline (%zu events)\n", sc->n_timeline);
-    for (size_t i = 0; i < sc->n_timeline; i++) {
-        fputs("  ", out);
-        cli_agency_print_entry(out, sc->timeline[i], 0);
-    }
+    for (size_t i = 0; i < sc->n_timeline; i++)
+        s_story(out, sc->timeline[i]);
     size_t n_due = 0;
     for (size_t i = 0; i < sc->n_due; i++)
         n_due += strcmp(sc->due[i]->what, "escalation") != 0;

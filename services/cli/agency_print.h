@@ -2,8 +2,10 @@
  * case's summary, timeline, due items and open escalations, one line per followed event, and
  * refusals with their findings. Pure formatting: no sockets, so tests can call it directly.
  *
- * A timeline line shows structured fields and only the short labels practitioners wrote to name
- * a thing (topic, purpose); longer free text (rationale, views, summaries) is left to --json.
+ * A followed event is one line of structured fields for scripts, with only the short labels
+ * practitioners wrote to name a thing (topic, purpose); longer free text (rationale, views,
+ * summaries) is left to --json. A case's timeline is told for people: one sentence per event,
+ * dated by when it happened (labels.h). Agencies keep the names people type (`social_care`).
  */
 #ifndef TACNET_CLI_AGENCY_PRINT_H
 #define TACNET_CLI_AGENCY_PRINT_H

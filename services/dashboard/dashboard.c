@@ -3,11 +3,15 @@
 #include "dashboard.h"
 #include "conns.h"
 #include "guard.h"
+#include "api.h"
+#include "case_index.h"
+#include "openapi.h"
 #include "web.h"
 #include "agency/auth.h"
 #include "web_family.h"
 #include "clock.h"
 #include "err.h"
+#include "labels.h"
 #include "log.h"
 #include "names.h"
 #include "pbjson.h"
@@ -65,6 +69,7 @@ struct dashboard {
     dashboard_conns_t *conns;
     int behind_proxy;
     uint64_t next_sweep_ms;
+    dashboard_index_t *index;
 };
 
 /* How long a publish waits for the broker's answer unless the request says (?wait=S). */
@@ -355,6 +360,10 @@ static void s_sse_line(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
     json_object_set_new(
         j, "case_ref",
         json_stringn((const char *)e->header->case_ref.data, e->header->case_ref.len));
+    char sentence[320];
+    json_object_set_new(
+        j, "summary",
+        json_string(labels_event_sentence(e->header, e->body, sentence, sizeof(sentence))));
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     dashboard_buf_printf(b, "id: %llu\nevent: tacnet\ndata: %s\n\n",
@@ -450,10 +459,14 @@ static enum MHD_Result s_events(dashboard_t *h, struct MHD_Connection *con, cons
         }
         snprintf(s->ref, sizeof(s->ref), "%s", ref);
     }
-    /* Resume after what the browser saw last, else after what the page showed. */
+    /* Resume after what the browser saw last, else after what the page showed, else from now:
+     * opening a page replays no history. */
     const char *last = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Last-Event-ID");
     const char *after = last ? last : dashboard_kv_get(q, "after");
-    s->cursor = after ? strtoull(after, NULL, 10) : 0;
+    if (after)
+        s->cursor = strtoull(after, NULL, 10);
+    else if (agency_view_head(h->agency, &s->cursor) != 0)
+        s->cursor = 0;
     s->next_beat_ms = clock_mono_ms() + HTTP_BEAT_MS;
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, s_sse_read, s, s_sse_free);
@@ -473,37 +486,18 @@ static enum MHD_Result s_events(dashboard_t *h, struct MHD_Connection *con, cons
 
 /* ------------------------------------------------------------------ JSON API */
 
-static enum MHD_Result s_api_cases(agency_t *agency, struct MHD_Connection *con, const char *actor)
+/* A list of the JSON API (api.c): its answer, with the status its code calls for. */
+static enum MHD_Result
+s_api_list(struct MHD_Connection *con, agency_t *agency, const char *actor, const dashboard_kv_t *q,
+           int (*list)(agency_t *, const char *, const dashboard_kv_t *, json_t **))
 {
-    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
-    reply.result_case = TACNET__API_REPLY__RESULT_CASES;
-    reply.cases = xcalloc(1, sizeof(*reply.cases));
-    tacnet__list_cases_reply__init(reply.cases);
-    int rc = agency_view_list(agency, reply.cases, 1);
-    size_t keep = 0;
-    for (size_t i = 0; i < reply.cases->n_cases; i++) {
-        Tacnet__CaseSummary *c = reply.cases->cases[i];
-        if (dashboard_web_member(agency, c)) {
-            reply.cases->cases[keep++] = c;
-        } else {
-            /* Not ours any more: dropped from the answer (freed through a one-case list). */
-            Tacnet__ApiReply one = TACNET__API_REPLY__INIT;
-            Tacnet__ListCasesReply l = TACNET__LIST_CASES_REPLY__INIT;
-            one.result_case = TACNET__API_REPLY__RESULT_CASES;
-            one.cases = xcalloc(1, sizeof(l));
-            *one.cases = l;
-            one.cases->cases = xcalloc(1, sizeof(c));
-            one.cases->cases[0] = c;
-            one.cases->n_cases = 1;
-            agency_reply_free(&one);
-        }
-    }
-    reply.cases->n_cases = keep;
-    reply.code = rc;
-    if (rc == 0)
-        rc = dashboard_web_audit(agency, actor, "cases.list", "", 0);
-    enum MHD_Result ok = s_send_reply(con, s_status_for(rc), &reply);
-    agency_reply_free(&reply);
+    json_t *j = NULL;
+    int rc = list(agency, actor, q, &j);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    enum MHD_Result ok =
+        s_send(con, s_status_for(rc), "application/json", text, strlen(text), NULL, NULL);
+    free(text);
     return ok;
 }
 
@@ -519,53 +513,6 @@ static enum MHD_Result s_api_case(agency_t *agency, struct MHD_Connection *con, 
                                                    : tacnet_strerror(rc));
     }
     enum MHD_Result ok = s_send_reply(con, 200, &reply);
-    agency_reply_free(&reply);
-    return ok;
-}
-
-static enum MHD_Result s_api_follow(agency_t *agency, struct MHD_Connection *con, const char *actor,
-                                    const dashboard_kv_t *q)
-{
-    const char *after = dashboard_kv_get(q, "after"), *max = dashboard_kv_get(q, "max");
-    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
-    reply.result_case = TACNET__API_REPLY__RESULT_FOLLOW;
-    reply.follow = xcalloc(1, sizeof(*reply.follow));
-    tacnet__follow_reply__init(reply.follow);
-    int rc = agency_view_follow(agency, after ? strtoull(after, NULL, 10) : 0,
-                                max ? (uint32_t)strtoul(max, NULL, 10) : 0, reply.follow);
-    /* Only events of cases this agency is still a member of. */
-    Tacnet__ListCasesReply cases = TACNET__LIST_CASES_REPLY__INIT;
-    if (rc == 0)
-        rc = agency_view_list(agency, &cases, 0);
-    size_t keep = 0;
-    for (size_t i = 0; rc == 0 && i < reply.follow->n_entries; i++) {
-        Tacnet__TimelineEntry *e = reply.follow->entries[i];
-        int ok = 0;
-        for (size_t c = 0; c < cases.n_cases && !ok; c++)
-            ok = cases.cases[c]->case_ref.len == e->header->case_ref.len &&
-                 memcmp(cases.cases[c]->case_ref.data, e->header->case_ref.data,
-                        e->header->case_ref.len) == 0 &&
-                 dashboard_web_member(agency, cases.cases[c]);
-        if (ok) {
-            reply.follow->entries[keep++] = e;
-        } else {
-            tacnet__header__free_unpacked(e->header, NULL);
-            if (e->body)
-                tacnet__body__free_unpacked(e->body, NULL);
-            free(e);
-        }
-    }
-    if (rc == 0)
-        reply.follow->n_entries = keep;
-    Tacnet__ApiReply cw = TACNET__API_REPLY__INIT;
-    cw.result_case = TACNET__API_REPLY__RESULT_CASES;
-    cw.cases = xcalloc(1, sizeof(cases));
-    *cw.cases = cases;
-    agency_reply_free(&cw);
-    if (rc == 0)
-        rc = dashboard_web_audit(agency, actor, "events.follow", "", 0);
-    reply.code = rc;
-    enum MHD_Result ok = s_send_reply(con, s_status_for(rc), &reply);
     agency_reply_free(&reply);
     return ok;
 }
@@ -661,6 +608,14 @@ static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const c
                              const char *path, const dashboard_kv_t *q, req_t *rq)
 {
     agency_t *agency = h->agency;
+    if (strcmp(method, "GET") == 0 && strcmp(path, "openapi.json") == 0) {
+        json_t *j = dashboard_openapi(); /* public: no token */
+        char *doc = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(j);
+        enum MHD_Result ok = s_send(con, 200, "application/json", doc, strlen(doc), NULL, NULL);
+        free(doc);
+        return ok;
+    }
     const char *auth = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
     char system[AGENCY_SYSTEM_CHARS], actor[48];
     throttle_source_t src;
@@ -677,11 +632,11 @@ static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const c
     snprintf(actor, sizeof(actor), "api/%s", system);
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     if (get && strcmp(path, "cases") == 0)
-        return s_api_cases(agency, con, actor);
+        return s_api_list(con, agency, actor, q, dashboard_api_cases);
     if (get && strncmp(path, "cases/", 6) == 0 && path[6])
         return s_api_case(agency, con, actor, path + 6);
     if (get && strcmp(path, "events") == 0)
-        return s_api_follow(agency, con, actor, q);
+        return s_api_list(con, agency, actor, q, dashboard_api_events);
     if (post && strcmp(path, "events") == 0)
         return s_api_publish(h, con, actor, q, rq);
     int handled = 0;
@@ -785,7 +740,9 @@ static enum MHD_Result s_route(dashboard_t *self, struct MHD_Connection *con, re
                                const char *url, const dashboard_kv_t *q, const dashboard_kv_t *form,
                                const agency_session_t *s, const char *sid)
 {
-    dashboard_web_t w = { .agency = self->agency, .user = s, .query = q, .form = form };
+    dashboard_web_t w = {
+        .agency = self->agency, .index = self->index, .user = s, .query = q, .form = form
+    };
     int post = form != NULL;
     char cookie[256];
     const char *set_cookie = NULL;
@@ -976,11 +933,11 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const ch
     dashboard_kv_t q = { 0 };
     MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, s_get_arg, &q);
     enum MHD_Result ok;
-    if (strncmp(url, "/api/v1/", 8) == 0) {
+    if (strncmp(url, "/api/", 5) == 0) { /* JSON answers, 401 included, on every /api/ path */
         if (rq->too_big)
             ok = s_send_error(con, TACNET_ETOOBIG, "request body larger than 256 KiB");
         else
-            ok = s_api(self, con, method, url + 8, &q, rq);
+            ok = s_api(self, con, method, strncmp(url, "/api/v1/", 8) == 0 ? url + 8 : "", &q, rq);
     } else {
         ok = s_dashboard(self, con, method, url, &q, rq);
     }
@@ -1079,6 +1036,7 @@ dashboard_t *dashboard_new(agency_t *agency, const dashboard_config_t *cfg, int 
         return NULL;
     }
     self->fd = info->epoll_fd;
+    self->index = dashboard_index_new();
     self->seen_applied = agency_last_applied(agency);
     const char *scheme = dashboard_guard_cert(guard) ? "https" : "http";
     log_info(sa6->sin6_family == AF_INET6 ? "dashboard on %s://[%s]:%u/"
@@ -1105,6 +1063,7 @@ void dashboard_destroy(dashboard_t **self_p)
     dashboard_conns_destroy(&self->conns);
     dashboard_guard_destroy(&self->guard);
     agency_auth_sweep(self->agency); /* what is due is written; the rest is a restart's to lose */
+    dashboard_index_destroy(&self->index);
     free(self);
     *self_p = NULL;
 }

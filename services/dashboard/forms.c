@@ -4,10 +4,13 @@
  * path, so a refusal here has the code, reason and findings the command line would print. */
 #include "web.h"
 #include "web_internal.h"
+#include "clock.h"
 #include "err.h"
+#include "labels.h"
 #include "names.h"
 #include "pbjson.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -26,10 +29,12 @@ typedef enum {
     FT_ENUM,  /* select from an enum */
     FT_CHECK, /* true when ticked */
     FT_NEWID, /* hidden: 16 random bytes, hex */
-    FT_ABOUT, /* select of this case's decisions, escalations or meetings */
+    FT_ABOUT, /* select of this case's decisions, escalations, meetings or actions */
+    FT_WHEN,  /* a date and time (UTC), sent as ms since the epoch */
+    FT_SELF,  /* hidden: this agency's name */
 } ftype_t;
 
-typedef enum { SRC_NONE, SRC_DECISIONS, SRC_ESCALATIONS, SRC_MEETINGS } source_t;
+typedef enum { SRC_NONE, SRC_DECISIONS, SRC_ESCALATIONS, SRC_MEETINGS, SRC_ACTIONS } source_t;
 
 typedef struct {
     const char *path; /* in the PublishRequest JSON: "body.decision.topic", "refers_to" */
@@ -50,14 +55,14 @@ typedef struct {
 } form_t;
 
 #define AGENCY_E &tacnet__agency__descriptor
-#define PARTICIPANT(i)                                                                           \
+#define PARTICIPANT(i, n)                                                                        \
     { "body.decision.participants[" #i "].who.agency",                                           \
       "Agency",                                                                                  \
       FT_ENUM,                                                                                   \
       AGENCY_E,                                                                                  \
       0,                                                                                         \
       0,                                                                                         \
-      "Participant " #i },                                                                       \
+      "Participant " #n },                                                                       \
         { "body.decision.participants[" #i "].who.initials", "Initials", FT_TEXT, 0, 0, 0, 0 },  \
         { "body.decision.participants[" #i "].view", "Their view", FT_TEXT, 0, 0, 0, 0 },        \
     {                                                                                            \
@@ -96,9 +101,9 @@ static const field_t s_decision[] = {
       0 },
     { "body.decision.chosen", "What was decided", FT_TEXT, 0, 1, 0, 0 },
     { "body.decision.rationale", "Rationale", FT_AREA, 0, 0, 0, 0 },
-    PARTICIPANT(0),
-    PARTICIPANT(1),
-    PARTICIPANT(2),
+    PARTICIPANT(0, 1),
+    PARTICIPANT(1, 2),
+    PARTICIPANT(2, 3),
     VIEWS("decision"),
     { "body.decision.decided_date", "Date decided", FT_DATE, 0, 0, 0, 0 },
 };
@@ -142,9 +147,9 @@ static const field_t s_meeting_requested[] = {
     { "body.meeting_requested.wanted_by_date", "Wanted by", FT_DATE, 0, 0, 0, 0 },
 };
 
-#define ACTION(i)                                                                                    \
+#define ACTION(i, n)                                                                                 \
     {                                                                                                \
-        "body.meeting_outcome.actions[" #i "].description", "Action", FT_TEXT, 0, 0, 0, "Action " #i \
+        "body.meeting_outcome.actions[" #i "].description", "Action", FT_TEXT, 0, 0, 0, "Action " #n \
     },                                                                                               \
         { "body.meeting_outcome.actions[" #i "].owner_agency",                                       \
           "Owner agency",                                                                            \
@@ -163,14 +168,14 @@ static const field_t s_meeting_requested[] = {
     {                                                                                                \
         "body.meeting_outcome.actions[" #i "].due_date", "Due", FT_DATE, 0, 0, 0, 0                  \
     }
-#define FAMILY(i)                                                                             \
+#define FAMILY(i, n)                                                                          \
     { "body.meeting_outcome.family[" #i "].role",                                             \
       "Family member",                                                                        \
       FT_ENUM,                                                                                \
       &tacnet__family_role__descriptor,                                                       \
       0,                                                                                      \
       0,                                                                                      \
-      "Family view " #i },                                                                    \
+      "Family view " #n },                                                                    \
         { "body.meeting_outcome.family[" #i "].attended", "Attended", FT_CHECK, 0, 0, 0, 0 }, \
     {                                                                                         \
         "body.meeting_outcome.family[" #i "].view", "Their view", FT_TEXT, 0, 0, 0, 0         \
@@ -182,12 +187,12 @@ static const field_t s_meeting_outcome[] = {
     { "body.meeting_outcome.chair.agency", "Chair's agency", FT_ENUM, AGENCY_E, 0, 0, 0 },
     { "body.meeting_outcome.chair.initials", "Chair's initials", FT_TEXT, 0, 0, 0, 0 },
     { "body.meeting_outcome.decisions", "Decisions (one per line)", FT_LINES, 0, 0, 0, 0 },
-    FAMILY(0),
-    FAMILY(1),
+    FAMILY(0, 1),
+    FAMILY(1, 2),
     VIEWS("meeting_outcome"),
-    ACTION(0),
-    ACTION(1),
-    ACTION(2),
+    ACTION(0, 1),
+    ACTION(1, 2),
+    ACTION(2, 3),
     { "body.meeting_outcome.next_meeting_date", "Next meeting", FT_DATE, 0, 0, 0, "Next" },
 };
 
@@ -212,14 +217,14 @@ static const field_t s_contact[] = {
 };
 
 #define INVOLVEMENT_E &tacnet__involvement__descriptor
-#define PERSON(i)                                                                                    \
+#define PERSON(i, n)                                                                                 \
     { "body.involvement_preferences.people[" #i "].who",                                             \
       "Who",                                                                                         \
       FT_ENUM,                                                                                       \
       &tacnet__family_role__descriptor,                                                              \
       0,                                                                                             \
       0,                                                                                             \
-      "Person " #i },                                                                                \
+      "Person " #n },                                                                                \
         { "body.involvement_preferences.people[" #i "].decisions",                                   \
           "In decisions",                                                                            \
           FT_ENUM,                                                                                   \
@@ -262,9 +267,9 @@ static const field_t s_contact[] = {
     }
 
 static const field_t s_involvement[] = {
-    PERSON(0),
-    PERSON(1),
-    PERSON(2),
+    PERSON(0, 1),
+    PERSON(1, 2),
+    PERSON(2, 3),
     { "body.involvement_preferences.agreed_date", "Agreed on", FT_DATE, 0, 0, 0, "Review" },
     { "body.involvement_preferences.revisit_by_date", "Revisit by", FT_DATE, 0, 0, 0, 0 },
 };
@@ -280,6 +285,108 @@ static const field_t s_rating[] = {
       FT_INT, 0, 1, 0, 0 },
     { "body.partnership_rating.comment", "Comment", FT_AREA, 0, 0, 0, 0 },
     { "body.partnership_rating.rated_date", "Rated on", FT_DATE, 0, 0, 0, 0 },
+};
+
+static const field_t s_consent[] = {
+    { "body.consent_recorded.state", "Consent", FT_ENUM, &tacnet__consent_state__descriptor, 1, 0,
+      0 },
+    { "body.consent_recorded.given_by", "Given (or refused) by", FT_ENUM,
+      &tacnet__family_role__descriptor, 0, 0, 0 },
+    { "body.consent_recorded.scope[0]", "Covers", FT_ENUM, &tacnet__sensitivity__descriptor, 0, 0,
+      "What it covers" },
+    { "body.consent_recorded.scope[1]", "Also covers", FT_ENUM, &tacnet__sensitivity__descriptor, 0,
+      0, 0 },
+    { "body.consent_recorded.scope[2]", "Also covers", FT_ENUM, &tacnet__sensitivity__descriptor, 0,
+      0, 0 },
+    { "body.consent_recorded.child_wishes", "The child's wishes", FT_AREA, 0, 0, 0, 0 },
+    { "body.consent_recorded.child_competent", "The child is judged competent to consent", FT_CHECK,
+      0, 0, 0, 0 },
+    { "body.consent_recorded.recorded_date", "Date", FT_DATE, 0, 1, 0, 0 },
+};
+
+static const field_t s_meeting_scheduled[] = {
+    { "body.meeting_scheduled.meeting_id", "Meeting", FT_ABOUT, 0, 1, SRC_MEETINGS, 0 },
+    { "body.meeting_scheduled.starts_at_ms", "Starts at (UTC)", FT_WHEN, 0, 1, 0, 0 },
+    { "body.meeting_scheduled.mode", "How", FT_ENUM, &tacnet__meeting_mode__descriptor, 0, 0, 0 },
+    { "body.meeting_scheduled.chair.agency", "Chair's agency", FT_ENUM, AGENCY_E, 0, 0, 0 },
+    { "body.meeting_scheduled.chair.initials", "Chair's initials", FT_TEXT, 0, 0, 0, 0 },
+};
+
+static const field_t s_action_update[] = {
+    { "body.action_update.action_id", "Action", FT_ABOUT, 0, 1, SRC_ACTIONS, 0 },
+    { "body.action_update.status", "Now", FT_ENUM, &tacnet__action_status__descriptor, 1, 0, 0 },
+    { "body.action_update.note", "Note", FT_AREA, 0, 0, 0, 0 },
+};
+
+static const field_t s_lead_handover[] = {
+    { "subject_agency", "Hand the lead to", FT_ENUM, AGENCY_E, 1, 0, 0 },
+    { "body.lead_handover.new_lead.initials", "New lead professional's initials", FT_TEXT, 0, 0, 0,
+      0 },
+    { "body.lead_handover.new_lead.job_title", "Their job title", FT_TEXT, 0, 0, 0, 0 },
+    { "body.lead_handover.reason", "Why", FT_AREA, 0, 0, 0, 0 },
+};
+
+static const field_t s_lead_accepted[] = {
+    { "subject_agency", "Agency", FT_SELF, 0, 0, 0, 0 },
+    { "body.lead_accepted.lead.initials", "Lead professional's initials", FT_TEXT, 0, 1, 0, 0 },
+    { "body.lead_accepted.lead.job_title", "Job title", FT_TEXT, 0, 0, 0, 0 },
+};
+
+static const field_t s_member_joined[] = {
+    { "subject_agency", "Agency joining", FT_ENUM, AGENCY_E, 1, 0, 0 },
+    { "body.member_joined.named_contact.initials", "Named contact's initials", FT_TEXT, 0, 0, 0,
+      0 },
+    { "body.member_joined.named_contact.job_title", "Named contact's job title", FT_TEXT, 0, 0, 0,
+      0 },
+    { "body.member_joined.team", "Team", FT_TEXT, 0, 0, 0, 0 },
+    { "body.member_joined.how_to_reach",
+      "How professionals reach them (never the family's "
+      "details)",
+      FT_TEXT, 0, 0, 0, 0 },
+};
+
+#define GOAL(i, n)                                                                        \
+    { "body.care_plan.goals[" #i "].description", "Goal", FT_TEXT, 0, 0, 0, "Goal " #n }, \
+    {                                                                                     \
+        "body.care_plan.goals[" #i "].target_date", "Achieved by", FT_DATE, 0, 0, 0, 0    \
+    }
+
+static const field_t s_care_plan[] = {
+    { "body.care_plan.type", "Plan", FT_ENUM, &tacnet__plan_type__descriptor, 1, 0, 0 },
+    { "body.care_plan.summary", "Summary", FT_AREA, 0, 0, 0, 0 },
+    { "body.care_plan.start_date", "Starts", FT_DATE, 0, 1, 0, 0 },
+    { "body.care_plan.review_interval_days", "Review every (days; empty: the plan's usual)", FT_INT,
+      0, 0, 0, 0 },
+    GOAL(0, 1),
+    GOAL(1, 2),
+    GOAL(2, 3),
+    VIEWS("care_plan"),
+};
+
+static const field_t s_case_closed[] = {
+    { "body.case_closed.reason", "Why", FT_ENUM, &tacnet__closure_reason__descriptor, 1, 0, 0 },
+    { "body.case_closed.summary", "Summary", FT_AREA, 0, 0, 0, 0 },
+    { "body.case_closed.closed_date", "Date", FT_DATE, 0, 1, 0, 0 },
+};
+
+static const field_t s_referral[] = {
+    { "body.referral.to_agency", "Refer to", FT_ENUM, AGENCY_E, 1, 0, 0 },
+    { "body.referral.category", "Concern", FT_ENUM, &tacnet__concern_category__descriptor, 0, 0,
+      0 },
+    { "body.referral.summary", "Summary", FT_AREA, 0, 1, 0, 0 },
+    { "body.referral.family_aware", "The family knows of the referral", FT_CHECK, 0, 0, 0, 0 },
+    { "body.referral.consent_obtained", "The family consented", FT_CHECK, 0, 0, 0, 0 },
+    { "body.referral.referred_date", "Date", FT_DATE, 0, 1, 0, 0 },
+};
+
+static const field_t s_assessment[] = {
+    { "body.assessment.type", "Assessment", FT_ENUM, &tacnet__assessment_type__descriptor, 1, 0,
+      0 },
+    { "body.assessment.level_of_need", "Level of need (1-4)", FT_INT, 0, 1, 0, 0 },
+    { "body.assessment.summary", "Summary", FT_AREA, 0, 0, 0, 0 },
+    { "body.assessment.needs", "Needs (one per line)", FT_LINES, 0, 0, 0, 0 },
+    { "body.assessment.strengths", "Strengths (one per line)", FT_LINES, 0, 0, 0, 0 },
+    { "body.assessment.completed_date", "Completed on", FT_DATE, 0, 1, 0, 0 },
 };
 
 #define FORM(n, t, i, f)    \
@@ -316,6 +423,29 @@ static const form_t s_forms[] = {
          "How well the team is working together, on the partnership ladder: one agency rated by "
          "yours, or the family's rating of one agency or of the whole team.",
          s_rating),
+
+    FORM("consent_recorded", "Record consent",
+         "What the family agreed to share, and with what it covers; a refusal or withdrawal is "
+         "recorded the same way.",
+         s_consent),
+    FORM("meeting_scheduled", "Schedule a meeting", "When and how a requested meeting is held.",
+         s_meeting_scheduled),
+    FORM("action_update", "Update an action", "Mark a meeting's action done or cancelled.",
+         s_action_update),
+    FORM("lead_handover", "Hand over the lead",
+         "Offer the lead professional role to another agency; it is theirs once they accept.",
+         s_lead_handover),
+    FORM("lead_accepted", "Accept the lead",
+         "Take on the lead professional role offered to "
+         "this agency.",
+         s_lead_accepted),
+    FORM("member_joined", "Add a member", "Another agency joins the team around the child.",
+         s_member_joined),
+    FORM("care_plan", "Set the plan", "The plan, its goals and when it is reviewed.", s_care_plan),
+    FORM("referral", "Make a referral", "Refer the child to another agency.", s_referral),
+    FORM("assessment", "Record an assessment", "An assessment and the level of need it found.",
+         s_assessment),
+    FORM("case_closed", "Close the case", "Why the case closes.", s_case_closed),
 };
 
 /* ------------------------------------------------------------------ JSON paths */
@@ -439,6 +569,13 @@ static json_t *s_value(const field_t *f, const char *v)
         }
         return a;
     }
+    case FT_WHEN: { /* "2026-12-03T14:30" from a datetime-local input, read as UTC */
+        unsigned y, mo, d, h, mi;
+        if (sscanf(v, "%4u-%2u-%2uT%2u:%2u", &y, &mo, &d, &h, &mi) != 5 || h > 23 || mi > 59)
+            return json_string(v); /* pbjson names the field and refuses it */
+        uint64_t day = clock_date_to_ms(y * 10000 + mo * 100 + d);
+        return day ? json_integer((json_int_t)(day + (h * 60ull + mi) * 60000ull)) : json_string(v);
+    }
     case FT_LINES: {
         json_t *a = json_array();
         const char *p = v;
@@ -458,7 +595,7 @@ static json_t *s_value(const field_t *f, const char *v)
 }
 
 static json_t *s_request_json(const form_t *form, const dashboard_kv_t *in, const char *ref,
-                              ProtobufCBinaryData initials)
+                              ProtobufCBinaryData initials, const char *self)
 {
     json_t *root = json_object();
     json_object_set_new(root, "kind", json_string(form->name));
@@ -469,7 +606,7 @@ static json_t *s_request_json(const form_t *form, const dashboard_kv_t *in, cons
         json_object_set_new(root, "replaces", json_string(replaces));
     for (size_t i = 0; i < form->n; i++) {
         const field_t *f = &form->fields[i];
-        const char *v = dashboard_kv_get(in, f->path);
+        const char *v = f->type == FT_SELF ? self : dashboard_kv_get(in, f->path);
         if (!v || !*v)
             continue;
         s_set(root, f->path, s_value(f, v));
@@ -483,11 +620,13 @@ static json_t *s_request_json(const form_t *form, const dashboard_kv_t *in, cons
     if (!json_object_get(body, form->name))
         json_object_set_new(body, form->name, json_object());
     json_t *ev = json_object_get(body, form->name);
-    const char *rows[] = { "participants", "actions", "family" };
+    const char *rows[] = { "participants", "actions", "family", "goals" };
     for (size_t r = 0; r < N_OF(rows); r++) {
         json_t *arr = json_object_get(ev, rows[r]);
         for (size_t i = 0; arr && i < json_array_size(arr); i++) {
             json_t *row = json_array_get(arr, i);
+            if (strcmp(rows[r], "goals") == 0 && json_object_get(row, "description"))
+                json_object_set_new(row, "goal_id", json_integer((json_int_t)i + 1));
             int keep = json_object_get(row, "view") || json_object_get(row, "description") ||
                        (json_object_get(row, "who") &&
                         json_object_get(json_object_get(row, "who"), "initials"));
@@ -502,6 +641,14 @@ static json_t *s_request_json(const form_t *form, const dashboard_kv_t *in, cons
                 json_object_set_new(row, "status", json_string("open"));
             }
         }
+    }
+    /* The professional a membership or lead event names belongs to its subject agency. */
+    const char *who[] = { "new_lead", "lead", "named_contact" };
+    json_t *subject = json_object_get(root, "subject_agency");
+    for (size_t i = 0; subject && i < N_OF(who); i++) {
+        json_t *p = json_object_get(ev, who[i]);
+        if (json_is_object(p) && !json_object_get(p, "agency"))
+            json_object_set(p, "agency", subject);
     }
     s_compact(root);
     return root;
@@ -530,7 +677,7 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, choice_t 
         for (size_t i = 0; i < st->n_decisions; i++)
             ADD(st->decisions[i]->msg_id, "%s (%s)",
                 st->decisions[i]->decision->topic ? st->decisions[i]->decision->topic : "decision",
-                names_agency(st->decisions[i]->by));
+                labels_agency(st->decisions[i]->by));
     if (st && src == SRC_ESCALATIONS)
         for (size_t i = 0; i < st->n_escalations; i++)
             ADD(st->escalations[i]->escalation_id, "stage %u: %s",
@@ -538,6 +685,13 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, choice_t 
                 st->escalations[i]->disagreement && st->escalations[i]->disagreement->topic
                     ? st->escalations[i]->disagreement->topic
                     : "escalation");
+    if (st && src == SRC_ACTIONS)
+        for (size_t i = 0; i < st->n_actions; i++)
+            ADD(st->actions[i]->action->action_id, "%s (%s, %s)",
+                st->actions[i]->action->description ? st->actions[i]->action->description
+                                                    : "action",
+                labels_agency(st->actions[i]->action->owner_agency),
+                labels_enum(&tacnet__action_status__descriptor, st->actions[i]->action->status));
     if (st && src == SRC_MEETINGS)
         for (size_t i = 0; i < st->n_meetings; i++)
             ADD(st->meetings[i]->meeting_id, "%s",
@@ -552,11 +706,11 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, choice_t 
                 continue;
             if (src == SRC_DECISIONS && b->event_case == TACNET__BODY__EVENT_DECISION)
                 ADD(e->header->msg_id, "%s (%s)", b->decision->topic ? b->decision->topic : "",
-                    names_agency(e->header->sender));
+                    labels_agency(e->header->sender));
             if (src == SRC_ESCALATIONS && b->event_case == TACNET__BODY__EVENT_DISAGREEMENT)
                 ADD(e->header->msg_id, "%s (%s)",
                     b->disagreement->topic ? b->disagreement->topic : "disagreement",
-                    names_agency(e->header->sender));
+                    labels_agency(e->header->sender));
             if (src == SRC_MEETINGS && b->event_case == TACNET__BODY__EVENT_MEETING_REQUESTED)
                 ADD(b->meeting_requested->meeting_id, "%s",
                     b->meeting_requested->purpose ? b->meeting_requested->purpose : "meeting");
@@ -574,6 +728,8 @@ static void s_field(dashboard_buf_t *b, const field_t *f, const dashboard_kv_t *
         v = about;
     const char *req = f->required ? " required" : "";
     const char *inv = invalid ? " aria-invalid=\"true\"" : "";
+    if (f->type == FT_SELF)
+        return; /* filled in when the form is sent */
     if (f->type == FT_NEWID) {
         uint8_t id[16];
         char hex[33];
@@ -609,8 +765,10 @@ static void s_field(dashboard_buf_t *b, const field_t *f, const dashboard_kv_t *
             if (f->e->values[i].value == 0 || f->e->values[i].value == TACNET__AGENCY__BROKER)
                 continue;
             const char *name = names_enum(f->e, f->e->values[i].value);
-            dashboard_buf_printf(b, "<option value=\"%s\"%s>%s</option>", name,
-                                 v && strcmp(v, name) == 0 ? " selected" : "", name);
+            const char *label = labels_enum(f->e, f->e->values[i].value);
+            dashboard_buf_printf(b, "<option value=\"%s\"%s>%c%s</option>", name,
+                                 v && strcmp(v, name) == 0 ? " selected" : "",
+                                 toupper((unsigned char)label[0]), label + 1);
         }
         dashboard_buf_puts(b, "</select>");
         break;
@@ -631,9 +789,10 @@ static void s_field(dashboard_buf_t *b, const field_t *f, const dashboard_kv_t *
     default:
         dashboard_buf_printf(b, "<input id=\"%s\" name=\"%s\" type=\"%s\"%s%s%s value=\"", f->path,
                              f->path,
-                             f->type == FT_DATE  ? "date"
-                             : f->type == FT_INT ? "number"
-                                                 : "text",
+                             f->type == FT_DATE   ? "date"
+                             : f->type == FT_WHEN ? "datetime-local"
+                             : f->type == FT_INT  ? "number"
+                                                  : "text",
                              f->type == FT_INTS ? " inputmode=\"numeric\"" : "", req, inv);
         if (v)
             dashboard_buf_html(b, v, strlen(v));
@@ -768,7 +927,8 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
         agency_reply_free(&read);
         return;
     }
-    json_t *j = s_request_json(form, w->form, ref, sc->summary->initials);
+    json_t *j =
+        s_request_json(form, w->form, ref, sc->summary->initials, agency_profile(w->agency)->name);
     char why[256] = "";
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
     Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_to_message(

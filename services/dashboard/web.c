@@ -1,14 +1,16 @@
 /* web: the dashboard's pages (see web.h). Forms live in forms.c, static files in assets.c. */
 #include "web_internal.h"
+#include "case_index.h"
+#include "page.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
+#include "labels.h"
 #include "names.h"
-#include "pbjson.h"
 #include "policy.h"
 #include "wire.h"
 
-#include <jansson.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,33 +135,26 @@ void dashboard_web_left(dashboard_buf_t *b, uint64_t deadline_ms, uint64_t now)
 
 const char *dashboard_web_enum(const ProtobufCEnumDescriptor *d, int v)
 {
-    const char *n = names_enum(d, v);
-    return n ? n : "unknown";
+    return labels_enum(d, v);
+}
+
+void dashboard_web_cap(dashboard_buf_t *b, const char *label)
+{
+    if (!label || !*label)
+        return;
+    char first = (char)toupper((unsigned char)label[0]);
+    dashboard_buf_html(b, &first, 1);
+    dashboard_web_text(b, label + 1);
 }
 
 const char *dashboard_web_role(uint32_t r)
 {
-    return dashboard_web_enum(&tacnet__role__descriptor, (int)r);
+    return labels_role(r);
 }
 
 const char *dashboard_web_agency_title(uint32_t a)
 {
-    switch (a) {
-    case TACNET__AGENCY__CAMHS:
-        return "CAMHS";
-    case TACNET__AGENCY__SCHOOL:
-        return "School";
-    case TACNET__AGENCY__HEALTH_VISITING:
-        return "Health visiting";
-    case TACNET__AGENCY__SOCIAL_CARE:
-        return "Social care";
-    case TACNET__AGENCY__PARTNERSHIP:
-        return "Partnership";
-    case TACNET__AGENCY__BROKER:
-        return "Broker";
-    default:
-        return "Unknown agency";
-    }
+    return labels_agency(a);
 }
 
 void dashboard_web_prof(dashboard_buf_t *b, const Tacnet__Professional *p)
@@ -186,65 +181,6 @@ const char *dashboard_web_need_name(uint32_t level)
     static const char *const n[] = { "—", "1 universal", "2 early help", "3 child in need",
                                      "4 child protection" };
     return level < N_OF(n) ? n[level] : "?";
-}
-
-/* A JSON value from pbjson, as text for people. */
-static void s_json_value(dashboard_buf_t *b, json_t *v)
-{
-    if (json_is_string(v)) {
-        dashboard_buf_html(b, json_string_value(v), json_string_length(v));
-    } else if (json_is_array(v)) {
-        size_t i;
-        json_t *e;
-        dashboard_buf_puts(b, "<ul class=\"inline\">");
-        json_array_foreach(v, i, e)
-        {
-            dashboard_buf_puts(b, "<li>");
-            s_json_value(b, e);
-            dashboard_buf_puts(b, "</li>");
-        }
-        dashboard_buf_puts(b, "</ul>");
-    } else if (json_is_object(v)) {
-        const char *k;
-        json_t *e;
-        json_object_foreach(v, k, e)
-        {
-            dashboard_buf_printf(b, "<span class=\"k\">%s</span> ", k);
-            s_json_value(b, e);
-            dashboard_buf_puts(b, " ");
-        }
-    } else {
-        char *s = json_dumps(v, JSON_ENCODE_ANY);
-        if (s)
-            dashboard_web_text(b, s);
-        free(s);
-    }
-}
-
-/* Every field of an event's body, labelled. */
-void dashboard_web_body_fields(dashboard_buf_t *b, const Tacnet__Body *body)
-{
-    if (!body)
-        return;
-    json_t *j = pbjson_from_message(&body->base);
-    const char *k;
-    json_t *v;
-    json_object_foreach(j, k, v)
-    {
-        if (!json_is_object(v))
-            continue;
-        const char *fk;
-        json_t *fv;
-        dashboard_buf_puts(b, "<dl class=\"fields\">");
-        json_object_foreach(v, fk, fv)
-        {
-            dashboard_buf_printf(b, "<dt>%s</dt><dd>", fk);
-            s_json_value(b, fv);
-            dashboard_buf_puts(b, "</dd>");
-        }
-        dashboard_buf_puts(b, "</dl>");
-    }
-    json_decref(j);
 }
 
 /* ------------------------------------------------------------------ layout */
@@ -293,8 +229,7 @@ void dashboard_web_head(dashboard_web_t *w, const char *title, const char *live)
             "<span>%s (%s)</span>"
             "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
             "<button type=\"submit\">Log out</button></form>",
-            w->user->initials,
-            agency_role_name(w->user->role) ? agency_role_name(w->user->role) : "?", w->user->csrf);
+            w->user->initials, dashboard_web_role(w->user->role), w->user->csrf);
     }
     dashboard_buf_puts(b, "</header>");
     if (live)
@@ -386,35 +321,6 @@ typedef struct {
     uint64_t next_deadline;
 } row_t;
 
-static int s_cmp_activity(const void *a, const void *b)
-{
-    const row_t *x = a, *y = b;
-    uint64_t p = x->s->last_activity_ms, q = y->s->last_activity_ms;
-    return p < q ? 1 : p > q ? -1 : 0;
-}
-
-static int s_cmp_ref(const void *a, const void *b)
-{
-    const row_t *x = a, *y = b;
-    size_t n = x->s->case_ref.len < y->s->case_ref.len ? x->s->case_ref.len : y->s->case_ref.len;
-    int c = memcmp(x->s->case_ref.data, y->s->case_ref.data, n);
-    return c ? c : (int)x->s->case_ref.len - (int)y->s->case_ref.len;
-}
-
-static int s_cmp_need(const void *a, const void *b)
-{
-    const row_t *x = a, *y = b;
-    return (int)y->max_need - (int)x->max_need;
-}
-
-static int s_cmp_deadline(const void *a, const void *b)
-{
-    const row_t *x = a, *y = b;
-    uint64_t p = x->next_deadline ? x->next_deadline : UINT64_MAX;
-    uint64_t q = y->next_deadline ? y->next_deadline : UINT64_MAX;
-    return p < q ? -1 : p > q ? 1 : 0;
-}
-
 static void s_option(dashboard_buf_t *b, const char *value, const char *label, const char *current)
 {
     dashboard_buf_printf(b, "<option value=\"%s\"%s>%s</option>", value,
@@ -503,36 +409,92 @@ static int s_row_load(agency_t *self, const Tacnet__CaseSummary *s, const filter
     return 1;
 }
 
-/* The rows of LIST this agency is a member of that pass F, sorted as F asks. Returns how many;
- * *ROWS is owned by the caller (s_rows_free). */
-static size_t s_rows_collect(agency_t *self, const Tacnet__ListCasesReply *list, const filters_t *f,
-                             row_t **rows)
+/* A case of the list before its page is drawn: what the filters and the sort need, read from
+ * its summary alone unless they ask about escalations (then its state is folded too), so a long
+ * list costs one pass over the summaries and a case read per row shown. */
+typedef struct {
+    const Tacnet__CaseSummary *s;
+    uint64_t key; /* the sort key, smaller first */
+} lite_t;
+
+static int s_lite_cmp(const void *a, const void *b)
 {
-    row_t *r = xcalloc(list->n_cases ? list->n_cases : 1, sizeof(*r));
+    const lite_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    size_t n = x->s->case_ref.len < y->s->case_ref.len ? x->s->case_ref.len : y->s->case_ref.len;
+    int c = memcmp(x->s->case_ref.data, y->s->case_ref.data, n);
+    return c ? c : (int)x->s->case_ref.len - (int)y->s->case_ref.len;
+}
+
+static uint32_t s_max_need(const Tacnet__CaseSummary *s)
+{
+    uint32_t m = 0;
+    for (size_t l = 0; l < s->n_level_of_need; l++)
+        m = s->level_of_need[l] > m ? s->level_of_need[l] : m;
+    return m;
+}
+
+/* The cases of LIST this agency is a member of that pass F, sorted as F asks (ties by
+ * reference). Returns how many; *OUT is the caller's (free). */
+static size_t s_lite_collect(agency_t *self, const Tacnet__ListCasesReply *list, const filters_t *f,
+                             lite_t **out)
+{
+    lite_t *r = xcalloc(list->n_cases ? list->n_cases : 1, sizeof(*r));
+    int by_state = (f->esc && *f->esc) || (f->sort && strcmp(f->sort, "deadline") == 0);
     size_t n = 0;
     for (size_t i = 0; i < list->n_cases; i++) {
         const Tacnet__CaseSummary *s = list->cases[i];
-        if (dashboard_web_member(self, s) && s_summary_passes(s, f) &&
-            s_row_load(self, s, f, &r[n]))
-            n++;
+        uint32_t need = s_max_need(s);
+        if (!dashboard_web_member(self, s) || !s_summary_passes(s, f) || need < f->min_need)
+            continue;
+        uint64_t deadline = 0;
+        if (by_state) {
+            row_t row;
+            if (!s_row_load(self, s, f, &row))
+                continue;
+            deadline = row.next_deadline;
+            s_reply_clear(&row.show);
+        }
+        r[n].s = s;
+        if (f->sort && strcmp(f->sort, "ref") == 0)
+            r[n].key = 0;
+        else if (f->sort && strcmp(f->sort, "need") == 0)
+            r[n].key = 4 - (need < 4 ? need : 4);
+        else if (f->sort && strcmp(f->sort, "deadline") == 0)
+            r[n].key = deadline ? deadline : UINT64_MAX;
+        else
+            r[n].key = UINT64_MAX - s->last_activity_ms;
+        n++;
     }
-    int (*cmp)(const void *, const void *) = s_cmp_activity;
-    if (f->sort && strcmp(f->sort, "ref") == 0)
-        cmp = s_cmp_ref;
-    else if (f->sort && strcmp(f->sort, "need") == 0)
-        cmp = s_cmp_need;
-    else if (f->sort && strcmp(f->sort, "deadline") == 0)
-        cmp = s_cmp_deadline;
-    qsort(r, n, sizeof(*r), cmp);
-    *rows = r;
+    qsort(r, n, sizeof(*r), s_lite_cmp);
+    *out = r;
     return n;
 }
 
-static void s_rows_free(row_t *rows, size_t n)
+/* A link to the case list with the filters in use, from cursor AFTER (NULL: the first page). */
+static void s_cases_link(dashboard_buf_t *b, const filters_t *f, uint32_t limit, const char *after,
+                         const char *label)
 {
-    for (size_t i = 0; i < n; i++)
-        s_reply_clear(&rows[i].show);
-    free(rows);
+    const char *keys[] = { "q", "member", "need", "sort", "esc" };
+    const char *vals[] = { f->q, f->member, f->need, f->sort, f->esc };
+    dashboard_buf_puts(b, "<a href=\"/?");
+    for (size_t i = 0; i < N_OF(keys); i++) {
+        if (!vals[i] || !*vals[i])
+            continue;
+        dashboard_buf_printf(b, "%s=", keys[i]);
+        for (const unsigned char *p = (const unsigned char *)vals[i]; *p; p++) {
+            if ((*p >= '0' && *p <= '9') || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') ||
+                *p == '-' || *p == '_')
+                dashboard_buf_printf(b, "%c", *p);
+            else
+                dashboard_buf_printf(b, "%%%02X", *p);
+        }
+        dashboard_buf_puts(b, "&amp;");
+    }
+    if (after)
+        dashboard_buf_printf(b, "after=%s&amp;", after);
+    dashboard_buf_printf(b, "limit=%u\">%s</a>", limit, label);
 }
 
 /* The filter form, showing the filters in use. */
@@ -613,30 +575,68 @@ static void s_row_draw(dashboard_buf_t *b, const row_t *r, uint64_t now)
     dashboard_buf_puts(b, "</td></tr>");
 }
 
+/* The live stream from the newest event on: opening a page replays no history. */
+static void s_live_now(agency_t *self, char *out, size_t cap)
+{
+    uint64_t head = 0;
+    agency_view_head(self, &head);
+    snprintf(out, cap, "/events?after=%llu", (unsigned long long)head);
+}
+
+/* The rows [START, END) of the sorted list, each read in full and drawn. */
+static void s_cases_rows(agency_t *self, dashboard_buf_t *b, const lite_t *l, size_t start,
+                         size_t end, uint64_t now)
+{
+    filters_t all = { 0 };
+    for (size_t i = start; i < end; i++) {
+        row_t row;
+        if (s_row_load(self, l[i].s, &all, &row)) {
+            s_row_draw(b, &row, now);
+            s_reply_clear(&row.show);
+        }
+    }
+}
+
 void dashboard_web_cases(dashboard_web_t *w)
 {
     agency_t *self = w->agency;
     dashboard_buf_t *b = &w->body;
-    char actor[48];
+    char actor[48], why[128], live[64];
     dashboard_web_actor(w->user, actor, sizeof(actor));
-    Tacnet__ListCasesReply list = TACNET__LIST_CASES_REPLY__INIT;
-    int rc = agency_view_list(self, &list, 0);
+    uint32_t limit;
+    dashboard_page_pos_t after;
+    int has_after;
+    if (dashboard_page_read(w->query, &limit, &after, &has_after, why, sizeof(why)) != 0) {
+        dashboard_web_error(w, 422, TACNET_EFIELD, why);
+        return;
+    }
+    s_live_now(self, live, sizeof(live));
+    const Tacnet__ListCasesReply *list = NULL;
+    int rc = dashboard_index_cases(w->index, self, &list);
     if (rc == 0)
         rc = dashboard_web_audit(self, actor, "cases.list", "", 0);
     filters_t f;
     s_filters_read(w->query, &f);
     uint64_t now = clock_now_ms();
-    row_t *rows = NULL;
-    size_t n = 0;
-    if (rc == 0)
-        n = s_rows_collect(self, &list, &f, &rows);
+    lite_t *l = NULL;
+    size_t n = rc == 0 ? s_lite_collect(self, list, &f, &l) : 0;
+    size_t start = 0;
+    while (has_after && start < n &&
+           dashboard_page_cmp(l[start].key, (const char *)l[start].s->case_ref.data,
+                              l[start].s->case_ref.len, &after) <= 0)
+        start++;
+    size_t end = start + limit < n ? start + limit : n;
 
-    dashboard_web_head(w, "My cases", "/events");
+    dashboard_web_head(w, "My cases", live);
     dashboard_buf_puts(b, "<h1>My cases</h1>");
     s_filters_form(b, &f);
     if (rc != 0)
         dashboard_buf_printf(b, "<p class=\"refusal\">%s</p>", tacnet_errname(rc));
-    dashboard_buf_printf(b, "<p>%zu case%s.</p>", n, n == 1 ? "" : "s");
+    if (end > start)
+        dashboard_buf_printf(b, "<p>%zu case%s; showing %zu to %zu.</p>", n, n == 1 ? "" : "s",
+                             start + 1, end);
+    else
+        dashboard_buf_printf(b, "<p>%zu case%s.</p>", n, n == 1 ? "" : "s");
     dashboard_buf_puts(b, "<div class=\"scroll\"><table class=\"cases\"><thead><tr>"
                           "<th scope=\"col\">Initials</th><th scope=\"col\">Case</th>"
                           "<th scope=\"col\">Lead professional</th>"
@@ -644,19 +644,64 @@ void dashboard_web_cases(dashboard_web_t *w)
                           "<th scope=\"col\">Level of need</th>"
                           "<th scope=\"col\">Open escalations</th><th scope=\"col\">Overdue</th>"
                           "<th scope=\"col\">Last activity</th></tr></thead><tbody>");
-    for (size_t i = 0; i < n; i++)
-        s_row_draw(b, &rows[i], now);
-    dashboard_buf_puts(b, "</tbody></table></div>");
+    s_cases_rows(self, b, l, start, end, now);
+    dashboard_buf_puts(b, "</tbody></table></div><nav class=\"pager\" aria-label=\"Pages\">");
+    if (has_after)
+        s_cases_link(b, &f, limit, NULL, "First page");
+    if (end < n) {
+        dashboard_page_pos_t pos = { .key = l[end - 1].key };
+        snprintf(pos.id, sizeof(pos.id), "%.*s", (int)l[end - 1].s->case_ref.len,
+                 (const char *)l[end - 1].s->case_ref.data);
+        char cursor[DASHBOARD_PAGE_CURSOR];
+        dashboard_page_cursor(&pos, cursor);
+        dashboard_buf_puts(b, " ");
+        s_cases_link(b, &f, limit, cursor, "Next page");
+    }
+    dashboard_buf_puts(b, "</nav>");
     dashboard_web_foot(w);
-    s_rows_free(rows, n);
-    Tacnet__ApiReply lw = TACNET__API_REPLY__INIT;
-    lw.result_case = TACNET__API_REPLY__RESULT_CASES;
-    lw.cases = xcalloc(1, sizeof(list));
-    *lw.cases = list;
-    agency_reply_free(&lw);
+    free(l);
 }
 
 /* ------------------------------------------------------------------ inbox */
+
+/* One open escalation of the inbox. */
+typedef struct {
+    char ref[32];
+    uint32_t stage, audience;
+    uint64_t deadline;
+    ProtobufCBinaryData id;
+    char idhex[33];
+    char topic[96];
+    uint32_t parties[8];
+    size_t n_parties;
+    int party, urgent;
+} item_t;
+
+/* Its row: case, topic, urgency, stage, who must act (MINE: the user's role), deadline, time
+ * left, and the answer this agency may give. */
+static void s_inbox_row(dashboard_buf_t *b, const item_t *it, int mine, uint64_t now)
+{
+    dashboard_buf_printf(b, "<tr><td><a href=\"/cases/%s\">%s</a></td><td>", it->ref, it->ref);
+    dashboard_web_text(b, it->topic[0] ? it->topic : "—");
+    dashboard_buf_printf(b, "</td><td>%s</td><td>%u of 4</td><td>%s",
+                         it->urgent ? "<strong class=\"overdue\">Urgent</strong>" : "Not urgent",
+                         it->stage, it->audience ? dashboard_web_role(it->audience) : "—");
+    for (size_t p = 0; p < it->n_parties; p++)
+        dashboard_buf_printf(b, "%s%s", p ? ", " : " at ",
+                             dashboard_web_agency_title(it->parties[p]));
+    dashboard_buf_printf(b, "%s</td><td>", mine ? " <strong>yours</strong>" : "");
+    dashboard_web_time(b, it->deadline);
+    dashboard_buf_puts(b, "</td><td>");
+    dashboard_web_left(b, it->deadline, now);
+    if (it->party)
+        dashboard_buf_printf(b,
+                             "</td><td><a href=\"/cases/%s/forms/escalation_response?about="
+                             "%s\">Respond</a></td></tr>",
+                             it->ref, it->idhex);
+    else
+        dashboard_buf_printf(b, "</td><td><a href=\"/cases/%s\">Resolve as lead</a></td></tr>",
+                             it->ref);
+}
 
 void dashboard_web_inbox(dashboard_web_t *w)
 {
@@ -669,24 +714,19 @@ void dashboard_web_inbox(dashboard_web_t *w)
     if (rc == 0)
         rc = dashboard_web_audit(self, actor, "inbox.read", "", 0);
     uint64_t now = clock_now_ms();
-    dashboard_web_head(w, "Escalations inbox", "/events");
+    char live[64];
+    s_live_now(self, live, sizeof(live));
+    dashboard_web_head(w, "Escalations inbox", live);
     dashboard_buf_printf(b,
                          "<h1>Escalations inbox</h1><p>Every open escalation %s is a party to or "
                          "leads, soonest deadline first. Those waiting on a %s are marked "
                          "<strong>yours</strong>.</p>",
                          agency_profile(self)->title, dashboard_web_role(w->user->role));
     dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Case</th>"
-                          "<th scope=\"col\">Stage</th><th scope=\"col\">Waits on</th>"
+                          "<th scope=\"col\">Topic</th><th scope=\"col\">Urgency</th>"
+                          "<th scope=\"col\">Stage</th><th scope=\"col\">Who must act</th>"
                           "<th scope=\"col\">Deadline</th><th scope=\"col\">Time left</th>"
                           "<th scope=\"col\">Answer</th></tr></thead><tbody>");
-    typedef struct {
-        char ref[32];
-        uint32_t stage, audience;
-        uint64_t deadline;
-        ProtobufCBinaryData id;
-        char idhex[33];
-        int party, urgent;
-    } item_t;
     item_t items[128];
     size_t n = 0;
     for (size_t i = 0; rc == 0 && i < list.n_cases; i++) {
@@ -711,6 +751,10 @@ void dashboard_web_inbox(dashboard_web_t *w)
             it.deadline = ev->has_deadline_ms ? ev->deadline_ms : 0;
             it.id = ev->escalation_id;
             it.urgent = ev->has_urgent && ev->urgent;
+            if (ev->disagreement && ev->disagreement->topic)
+                snprintf(it.topic, sizeof(it.topic), "%s", ev->disagreement->topic);
+            for (size_t p = 0; p < ev->n_parties && it.n_parties < N_OF(it.parties); p++)
+                it.parties[it.n_parties++] = ev->parties[p];
             for (size_t k = 0; k < it.id.len && k < 16; k++)
                 snprintf(it.idhex + 2 * k, 3, "%02x", it.id.data[k]);
             it.id.data = NULL;
@@ -736,24 +780,7 @@ void dashboard_web_inbox(dashboard_web_t *w)
     for (size_t i = 0; i < n; i++) {
         int mine = items[i].audience && items[i].audience == w->user->role;
         yours += mine;
-        dashboard_buf_printf(b,
-                             "<tr><td><a href=\"/cases/%s\">%s</a>%s</td><td>%u</td><td>%s%s"
-                             "</td><td>",
-                             items[i].ref, items[i].ref, items[i].urgent ? " (urgent)" : "",
-                             items[i].stage,
-                             items[i].audience ? dashboard_web_role(items[i].audience) : "—",
-                             mine ? " <strong>yours</strong>" : "");
-        dashboard_web_time(b, items[i].deadline);
-        dashboard_buf_puts(b, "</td><td>");
-        dashboard_web_left(b, items[i].deadline, now);
-        if (items[i].party)
-            dashboard_buf_printf(b,
-                                 "</td><td><a href=\"/cases/%s/forms/escalation_response?about="
-                                 "%s\">Respond</a></td></tr>",
-                                 items[i].ref, items[i].idhex);
-        else
-            dashboard_buf_printf(b, "</td><td><a href=\"/cases/%s\">Resolve as lead</a></td></tr>",
-                                 items[i].ref);
+        s_inbox_row(b, &items[i], mine, now);
     }
     dashboard_buf_puts(b, "</tbody></table></div>");
     if (!n)
@@ -780,8 +807,9 @@ static void s_outbox_row(dashboard_buf_t *b, const Tacnet__EventStatus *e, const
                         : e->state == TACNET__PUBLISH_STATE__PUBLISH_SENT
                             ? "Sent, the broker has not answered yet"
                             : "Waiting to be sent (the broker is not reachable)";
-    dashboard_buf_printf(b, "<tr><td>%s</td><td>%s</td><td>", state,
-                         e->has_kind ? names_kind((uint32_t)e->kind) : "—");
+    dashboard_buf_printf(b, "<tr><td>%s</td><td>", state);
+    dashboard_web_cap(b, e->has_kind ? labels_kind((uint32_t)e->kind) : "—");
+    dashboard_buf_puts(b, "</td><td>");
     if (e->case_ref.len)
         dashboard_buf_printf(b, "<a href=\"/cases/%.*s\">%.*s</a>", (int)e->case_ref.len,
                              (const char *)e->case_ref.data, (int)e->case_ref.len,
@@ -824,8 +852,9 @@ static void s_unapplied_section(dashboard_buf_t *b, const Tacnet__OutboxReply *o
         const Tacnet__EventStatus *e = o->unapplied[i];
         char hex[33];
         wire_msgid_hex(e->msg_id.data, e->msg_id.len, hex);
-        dashboard_buf_printf(b, "<tr><td>%s</td><td>",
-                             e->has_kind ? names_kind((uint32_t)e->kind) : "—");
+        dashboard_buf_puts(b, "<tr><td>");
+        dashboard_web_cap(b, e->has_kind ? labels_kind((uint32_t)e->kind) : "—");
+        dashboard_buf_puts(b, "</td><td>");
         if (e->case_ref.len)
             dashboard_buf_html(b, (const char *)e->case_ref.data, e->case_ref.len);
         dashboard_buf_printf(b, "</td><td><code>%.8s</code></td><td>", hex + 12);

@@ -19,7 +19,8 @@
 /* One page request and its answer. */
 typedef struct dashboard_web {
     agency_t *agency;
-    const agency_session_t *user; /* NULL on the log-in page */
+    struct dashboard_index *index; /* the case summaries My cases lists (case_index.h) */
+    const agency_session_t *user;  /* NULL on the log-in page */
     const dashboard_kv_t *query;
     const dashboard_kv_t *form; /* POST fields, or NULL */
     int status;                 /* out: HTTP status (200 unless set) */

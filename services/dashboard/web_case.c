@@ -2,9 +2,11 @@
  * goal chart, meetings, consent, what is due and the timeline (see web.h). */
 #include "web_family.h"
 #include "web_internal.h"
+#include "page.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
+#include "labels.h"
 #include "names.h"
 
 #include <sodium.h>
@@ -202,9 +204,14 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
         const Tacnet__EscalationView *e = st->escalations[i];
         int open = dashboard_web_escalation_open(e);
         shown++;
+        dashboard_buf_printf(b, "<article class=\"escalation%s\"><h3>", open ? " open" : "");
+        if (e->disagreement && e->disagreement->topic) {
+            dashboard_web_text(b, e->disagreement->topic);
+            dashboard_buf_puts(b, ": ");
+        }
         dashboard_buf_printf(
-            b, "<article class=\"escalation%s\"><h3>Stage %u%s%s — %s</h3>", open ? " open" : "",
-            e->has_stage ? e->stage : 1, e->has_urgent && e->urgent ? " (urgent)" : "",
+            b, "Stage %u%s%s — %s</h3>", e->has_stage ? e->stage : 1,
+            e->has_urgent && e->urgent ? " (urgent)" : "",
             e->has_automatic && e->automatic ? " (automatic)" : "",
             e->has_state ? dashboard_web_enum(&tacnet__escalation_event__descriptor, e->state)
                          : "raised");
@@ -236,10 +243,11 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
             dashboard_buf_puts(b, "<h4>History</h4><ol class=\"history\">");
             for (size_t h = 0; h < e->n_history; h++) {
                 const Tacnet__EscalationNotice *n = e->history[h];
-                dashboard_buf_printf(
-                    b, "<li>%s, stage %u, for %s, deadline ",
-                    dashboard_web_enum(&tacnet__escalation_event__descriptor, n->event), n->stage,
-                    dashboard_web_role(n->audience));
+                dashboard_buf_puts(b, "<li>");
+                dashboard_web_cap(
+                    b, dashboard_web_enum(&tacnet__escalation_event__descriptor, n->event));
+                dashboard_buf_printf(b, ": stage %u, %s to answer by ", n->stage,
+                                     dashboard_web_role(n->audience));
                 dashboard_web_time(b, n->deadline_ms);
                 dashboard_buf_puts(b, "</li>");
             }
@@ -274,7 +282,8 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
     dashboard_buf_puts(b, "</section>");
 }
 
-static void s_team(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
+static void s_team(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, const char *ref,
+                   uint32_t me)
 {
     const Tacnet__CaseState *st = sc->state;
     s_section(b, "team", "Team around the child");
@@ -322,6 +331,13 @@ static void s_team(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
                              st->pending_handover->has_overdue && st->pending_handover->overdue
                                  ? " (not accepted in time)"
                                  : "");
+        const Tacnet__Professional *to = st->pending_handover->new_lead;
+        if (to && to->has_agency && to->agency == me) {
+            ProtobufCBinaryData none = { 0, NULL };
+            dashboard_buf_puts(b, "<p>");
+            s_form_link(b, ref, "lead_accepted", "Accept the lead", none);
+            dashboard_buf_puts(b, "</p>");
+        }
     }
     dashboard_buf_puts(b, "</section>");
 }
@@ -336,12 +352,12 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
         dashboard_buf_puts(b, "<h3>Outcome measures</h3><ul>");
         for (size_t i = 0; i < st->n_measures; i++) {
             const Tacnet__MeasureView *m = st->measures[i];
+            dashboard_buf_puts(b, "<li>");
+            dashboard_web_cap(b, dashboard_web_enum(&tacnet__measure_tool__descriptor, m->tool));
             dashboard_buf_printf(
-                b, "<li>%s by %s (%s), ",
-                dashboard_web_enum(&tacnet__measure_tool__descriptor, m->tool),
-                dashboard_web_agency_title(m->by),
+                b, " by %s (reported by %s), ", dashboard_web_agency_title(m->by),
                 m->has_informant ? dashboard_web_enum(&tacnet__informant__descriptor, m->informant)
-                                 : "informant not given");
+                                 : "nobody named");
             dashboard_web_date(b, m->has_measured_date ? m->measured_date : 0);
             if (m->has_total)
                 dashboard_buf_printf(b, ": total %u", m->total);
@@ -361,7 +377,21 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
     dashboard_buf_puts(b, "</section>");
 }
 
-static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, int overdue)
+/* The action as it stands now: the case state's copy, which action updates have moved on, of
+ * the one a meeting recorded (NULL when the state does not hold it). */
+static const Tacnet__ActionView *s_action_now(const Tacnet__CaseState *st, const Tacnet__Action *a)
+{
+    for (size_t i = 0; st && a->action_id.len && i < st->n_actions; i++) {
+        const Tacnet__Action *c = st->actions[i]->action;
+        if (c && c->action_id.len == a->action_id.len &&
+            memcmp(c->action_id.data, a->action_id.data, a->action_id.len) == 0)
+            return st->actions[i];
+    }
+    return NULL;
+}
+
+/* One action; with REF (not NULL) and while it is open, a link to update it. */
+static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, int overdue, const char *ref)
 {
     dashboard_buf_puts(b, "<li>");
     dashboard_web_text(b, a->description);
@@ -371,9 +401,12 @@ static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, int overdue)
     dashboard_buf_puts(b, ", due ");
     dashboard_web_date(b, a->due_date);
     dashboard_buf_printf(
-        b, ", %s%s</li>",
+        b, ", %s%s ",
         a->has_status ? dashboard_web_enum(&tacnet__action_status__descriptor, a->status) : "open",
         overdue ? " <strong class=\"overdue\">overdue</strong>" : "");
+    if (ref && (!a->has_status || a->status == TACNET__ACTION_STATUS__OPEN))
+        s_form_link(b, ref, "action_update", "Update", a->action_id);
+    dashboard_buf_puts(b, "</li>");
 }
 
 static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc)
@@ -416,11 +449,13 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
             }
             dashboard_buf_puts(b, "</dd>");
             for (size_t f = 0; f < o->n_family; f++) {
-                dashboard_buf_printf(
-                    b, "<dt>%s%s</dt><dd>",
-                    dashboard_web_enum(&tacnet__family_role__descriptor, o->family[f]->role),
-                    o->family[f]->has_attended && o->family[f]->attended ? " (attended)"
-                                                                         : " (did not attend)");
+                dashboard_buf_puts(b, "<dt>");
+                dashboard_web_cap(
+                    b, dashboard_web_enum(&tacnet__family_role__descriptor, o->family[f]->role));
+                dashboard_buf_printf(b, "%s</dt><dd>",
+                                     o->family[f]->has_attended && o->family[f]->attended
+                                         ? " (attended)"
+                                         : " (did not attend)");
                 dashboard_web_text(b, o->family[f]->view);
                 dashboard_buf_puts(b, "</dd>");
             }
@@ -436,12 +471,17 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
         dashboard_buf_puts(b, "</dl>");
         if (m->outcome && m->outcome->n_actions) {
             dashboard_buf_puts(b, "<h4>Actions</h4><ul>");
-            for (size_t a = 0; a < m->outcome->n_actions; a++)
-                s_action(b, m->outcome->actions[a], 0);
+            for (size_t a = 0; a < m->outcome->n_actions; a++) {
+                const Tacnet__ActionView *now = s_action_now(st, m->outcome->actions[a]);
+                s_action(b, now ? now->action : m->outcome->actions[a],
+                         now && now->has_overdue && now->overdue, NULL);
+            }
             dashboard_buf_puts(b, "</ul>");
         }
         if (!m->outcome) {
             dashboard_buf_puts(b, "<p>");
+            if (!m->scheduled)
+                s_form_link(b, ref, "meeting_scheduled", "Schedule it", m->meeting_id);
             s_form_link(b, ref, "meeting_outcome", "Record the outcome", m->meeting_id);
             dashboard_buf_puts(b, "</p>");
         }
@@ -451,7 +491,7 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
         dashboard_buf_puts(b, "<h3>All actions</h3><ul>");
         for (size_t a = 0; a < st->n_actions; a++)
             s_action(b, st->actions[a]->action,
-                     st->actions[a]->has_overdue && st->actions[a]->overdue);
+                     st->actions[a]->has_overdue && st->actions[a]->overdue, ref);
         dashboard_buf_puts(b, "</ul>");
     }
     if (!st || !st->n_meetings)
@@ -582,26 +622,70 @@ static void s_due(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, uint64_t 
     dashboard_buf_puts(b, "</section>");
 }
 
-static void s_timeline(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
+/* One event: what happened as a sentence, dated by when it happened (the body's own date) with
+ * when it was recorded beside it, and every recorded field one click away. */
+static void s_timeline_entry(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
 {
-    s_section(b, "timeline", "Timeline");
-    dashboard_buf_puts(b, "<ol class=\"timeline\" reversed>");
-    for (size_t k = sc->n_timeline; k > 0; k--) {
-        const Tacnet__TimelineEntry *e = sc->timeline[k - 1];
-        dashboard_buf_printf(b,
-                             "<li class=\"event kind-%s\"><p class=\"meta\"><strong>%s</strong> "
-                             "from %s · ",
-                             names_kind(e->header->kind), names_kind(e->header->kind),
-                             dashboard_web_agency_title(e->header->sender));
-        dashboard_web_time(b, e->header->created_at_ms);
-        dashboard_buf_printf(
-            b, " · %s · %s%s</p>", names_sensitivity(e->header->sensitivity),
-            dashboard_web_enum(&tacnet__lawful_basis__descriptor, e->header->lawful_basis),
-            e->header->has_urgent && e->header->urgent ? " · urgent" : "");
-        dashboard_web_body_fields(b, e->body);
-        dashboard_buf_puts(b, "</li>");
+    const Tacnet__Header *h = e->header;
+    char sentence[320];
+    labels_event_sentence(h, e->body, sentence, sizeof(sentence));
+    dashboard_buf_printf(b, "<li class=\"event kind-%s\" id=\"e%llu\"><p class=\"what\">",
+                         names_kind(h->kind), (unsigned long long)e->local_seq);
+    dashboard_web_text(b, sentence);
+    dashboard_buf_puts(b, ".</p><p class=\"meta\">");
+    uint32_t on = labels_event_date(e->body);
+    if (on) {
+        dashboard_buf_puts(b, "<strong>");
+        dashboard_web_date(b, on);
+        dashboard_buf_puts(b, "</strong> · recorded ");
     }
-    dashboard_buf_puts(b, "</ol></section>");
+    dashboard_web_time(b, h->created_at_ms);
+    dashboard_buf_puts(b, " · ");
+    dashboard_web_cap(b, labels_enum(&tacnet__sensitivity__descriptor, (int)h->sensitivity));
+    dashboard_buf_puts(b, " information, shared on the basis of ");
+    dashboard_buf_puts(b, labels_enum(&tacnet__lawful_basis__descriptor, (int)h->lawful_basis));
+    dashboard_buf_printf(b, "%s</p>",
+                         h->has_urgent && h->urgent ? " · <strong>urgent</strong>" : "");
+    if (e->body && e->body->event_case != TACNET__BODY__EVENT__NOT_SET) {
+        dashboard_buf_puts(b, "<details><summary>What was recorded</summary>");
+        dashboard_web_body_fields(b, e->body);
+        dashboard_buf_puts(b, "</details>");
+    }
+    dashboard_buf_puts(b, "</li>");
+}
+
+/* The newest events first, a page at a time (?after=CURSOR&limit=N: older ones after it). */
+static void s_timeline(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, const char *cref,
+                       const dashboard_kv_t *q)
+{
+    uint32_t limit;
+    dashboard_page_pos_t after;
+    int has_after;
+    char why[128];
+    if (dashboard_page_read(q, &limit, &after, &has_after, why, sizeof(why)) != 0) {
+        limit = DASHBOARD_PAGE_DEFAULT;
+        has_after = 0;
+    }
+    s_section(b, "timeline", "Timeline");
+    size_t k = sc->n_timeline, shown = 0;
+    while (has_after && k > 0 && sc->timeline[k - 1]->local_seq >= after.key)
+        k--;
+    dashboard_buf_printf(b, "<ol class=\"timeline\" reversed start=\"%zu\">", k);
+    for (; k > 0 && shown < limit; k--, shown++)
+        s_timeline_entry(b, sc->timeline[k - 1]);
+    dashboard_buf_puts(b, "</ol><nav class=\"pager\" aria-label=\"Timeline pages\">");
+    if (has_after)
+        dashboard_buf_printf(b, "<a href=\"/cases/%s#timeline\">Newest events</a> ", cref);
+    if (k > 0) {
+        dashboard_page_pos_t pos = { .key = sc->timeline[k]->local_seq };
+        char cursor[DASHBOARD_PAGE_CURSOR];
+        dashboard_page_cursor(&pos, cursor);
+        dashboard_buf_printf(b,
+                             "<a href=\"/cases/%s?after=%s&amp;limit=%u#timeline\">%zu older "
+                             "event%s</a>",
+                             cref, cursor, limit, k, k == 1 ? "" : "s");
+    }
+    dashboard_buf_puts(b, "</nav></section>");
 }
 
 void dashboard_web_case(dashboard_web_t *w, const char *ref)
@@ -653,11 +737,18 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_form_link(b, cref, "partnership_rating", "Rate the partnership", none);
     dashboard_buf_printf(b, "<a href=\"/cases/%s/family-summary\">Summary for the family</a>",
                          cref);
+    s_form_link(b, cref, "consent_recorded", "Record consent", none);
+    s_form_link(b, cref, "care_plan", "Set the plan", none);
+    s_form_link(b, cref, "assessment", "Record an assessment", none);
+    s_form_link(b, cref, "referral", "Make a referral", none);
+    s_form_link(b, cref, "member_joined", "Add a member", none);
+    s_form_link(b, cref, "lead_handover", "Hand over the lead", none);
+    s_form_link(b, cref, "case_closed", "Close the case", none);
     dashboard_buf_puts(b, "</nav>");
     s_published(w, dashboard_kv_get(w->query, "published"));
     dashboard_web_family_involvement(b, sc->state);
     s_escalations(b, cref, sc, now, agency_profile(w->agency)->agency);
-    s_team(b, sc);
+    s_team(b, sc, cref, agency_profile(w->agency)->agency);
     s_decisions(b, sc);
     s_plan(b, sc);
     s_meetings(b, cref, sc);
@@ -665,7 +756,7 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     dashboard_web_family_ladder(b, sc->state);
     s_due(b, sc, now);
     dashboard_web_identity_section(w, cref);
-    s_timeline(b, sc);
+    s_timeline(b, sc, cref, w->query);
     dashboard_web_foot(w);
     agency_reply_free(&reply);
 }

@@ -13,13 +13,16 @@ void dashboard_web_consent_record(dashboard_buf_t *b, const Tacnet__CaseState *s
 void dashboard_web_withheld(dashboard_buf_t *b, const Tacnet__CaseState *st);
 /* The display name of an Agency value. */
 const char *dashboard_web_agency_title(uint32_t a);
-/* Append the fields of an event body as a definition list. */
+/* Append the fields an event body sets as a definition list, labelled for people
+ * (web_fields.c). */
 void dashboard_web_body_fields(dashboard_buf_t *b, const Tacnet__Body *body);
+/* Append LABEL (labels.h) escaped, with a capital first letter, for a table cell or heading. */
+void dashboard_web_cap(dashboard_buf_t *b, const char *label);
 /* Append a bytes field, escaped. */
 void dashboard_web_bytes(dashboard_buf_t *b, ProtobufCBinaryData d);
 /* Append a yyyymmdd date as 2026-06-03 ("—" for none). */
 void dashboard_web_date(dashboard_buf_t *b, uint32_t d);
-/* The name of value V of enum D, for display. */
+/* The label of value V of enum D (labels.h), for display. */
 const char *dashboard_web_enum(const ProtobufCEnumDescriptor *d, int v);
 /* Whether an escalation still needs an answer (neither resolved nor closed). */
 int dashboard_web_escalation_open(const Tacnet__EscalationView *e);

@@ -3,8 +3,11 @@
 // scenario) in its own temp dir and ports, logs in at the school, opens the scenario's case,
 // records a decision, logs in at social care, raises a disagreement with that decision, and
 // watches the disagreement and then the broker's escalation with its stage deadline appear live
-// on the school's open case page (no reload). Saves
-// screenshots under build/browser/ and fails on any console error.
+// on the school's open case page (no reload). Then a lead's day at social care (consent, a meeting
+// asked for, scheduled and held with an action, the action ticked done, the lead handed over),
+// each told as a sentence on the case page. Runs axe-core on the inbox, the case page, a form and
+// My cases (no serious or critical violation). Saves screenshots under build/browser/ and fails
+// on any console error.
 'use strict';
 const { chromium } = require('playwright-core');
 const { spawn } = require('child_process');
@@ -23,6 +26,22 @@ const url = (agency, p) =>
   `http://127.0.0.1:${BASE + { camhs: 1, school: 2, health_visiting: 3, social_care: 4 }[agency]}${p}`;
 
 function fail(msg) { throw new Error(msg); }
+
+// axe-core's accessibility rules on the page as it stands: any serious or critical violation
+// fails the test. The script is evaluated through the DevTools protocol, which the pages' CSP
+// (no inline script) does not govern.
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const audited = [];
+async function audit(page, name) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+  });
+  const bad = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) fail(`axe on ${name}: ` + bad.map((v) => `${v.id} (${v.impact}, ${v.nodes} nodes): ${v.help}`).join('; '));
+  audited.push(`${name}: ${found.length} minor`);
+}
 
 function startSystem(runDir, scenario) {
   return new Promise((resolve, reject) => {
@@ -105,20 +124,20 @@ async function main() {
     // Stay on the case page: it is live.
     await school.evaluate(() => { window.__notReloaded = true; });
     // The stream is open once the status says so (or already reports the decision coming back).
-    await school.locator('#live-status', { hasText: /Live: new events|New decision/ }).waitFor({ timeout: 15000 });
+    await school.locator('#live-status', { hasText: /Live: new events|New on .*School recorded a decision/ }).waitFor({ timeout: 15000 });
 
     // Social care: log in (another page, the same browser), raise a disagreement.
     const social = await ctx.newPage();
     watch(social, 'social_care');
     await login(social, 'social_care', 'AW');
     await social.goto(url('social_care', `/cases/${CASE}/forms/disagreement`));
-    const option = social.locator('select[name="refers_to"] option', { hasText: 'Breakfast club (school)' });
+    const option = social.locator('select[name="refers_to"] option', { hasText: 'Breakfast club (School)' });
     for (let i = 0; i < 40 && (await option.count()) === 0; i++) {
       await social.waitForTimeout(500); // the decision is still on its way to social care
       await social.reload();
     }
     if ((await option.count()) === 0) fail('the school decision never reached social care');
-    await social.getByLabel('Decision challenged').selectOption({ label: 'Breakfast club (school)' });
+    await social.getByLabel('Decision challenged').selectOption({ label: 'Breakfast club (School)' });
     await social.getByLabel('Urgent (the child may be at risk now)').check();
     await social.getByLabel('Topic').fill('Breakfast club');
     await social.getByLabel('What was decided or assessed').fill('Breakfast club every day');
@@ -136,9 +155,9 @@ async function main() {
     // Back at the school: the challenge arrives without a reload.
     await school.bringToFront();
     await school.locator('#escalations', { hasText: /Raised by\s*Social care/ }).waitFor({ timeout: 30000 });
-    // The status line names the newest event: the disagreement, or the broker's notice that
-    // follows it within milliseconds now that escalation is live.
-    await school.locator('#live-status', { hasText: /New (disagreement from social care|escalation notice from broker)/ }).waitFor({ timeout: 15000 });
+    // The status line tells the newest event in words: the disagreement, or the broker's notice
+    // that follows it within milliseconds now that escalation is live.
+    await school.locator('#live-status', { hasText: /New on .*: (Social care raised an urgent disagreement about Breakfast club|Escalation opened)/ }).waitFor({ timeout: 15000 });
     if (!(await school.evaluate(() => window.__notReloaded === true))) fail('the school page reloaded');
     // The broker's OPENED notice: stage 1 with its deadline, still without a reload.
     await school.locator('#escalations [data-deadline]').first().waitFor({ timeout: 30000 });
@@ -152,10 +171,74 @@ async function main() {
     await school.getByRole('heading', { name: 'Escalations inbox' }).waitFor();
     // The school is a party: its DSL sees the escalation, with a way to respond.
     await school.getByRole('link', { name: 'Respond' }).first().waitFor();
+    // Each row says what it is about, how urgent it is and who must act.
+    await school.locator('tbody tr', { hasText: /Breakfast club.*Urgent.*1 of 4.* at (School|Social care)/ }).first().waitFor();
     await school.screenshot({ path: path.join(SHOTS, '06-school-inbox-tablet.png'), fullPage: true });
+    await audit(school, 'inbox');
     // The outbox: nothing waiting, every event accepted.
     await school.goto(url('school', '/outbox'));
     await school.getByText('Nothing waiting: the broker accepted every event this agency sent.').waitFor();
+
+    // A lead's day at social care: record consent, ask for and schedule a meeting, record its
+    // outcome with an action, tick the action done, hand the lead to the school. Each form goes
+    // through the publish path and the case page tells the event as a sentence.
+    await social.bringToFront();
+    const caseUrl = url('social_care', `/cases/${CASE}`);
+    async function send(page, form, fill, button, sentence) {
+      await page.goto(url('social_care', `/cases/${CASE}/forms/${form}`));
+      await fill(page);
+      await Promise.all([page.waitForURL(/published=/), page.getByRole('button', { name: button }).click()]);
+      await page.getByText(/Shared: the broker accepted your event/).waitFor();
+      await page.locator('#timeline', { hasText: sentence }).waitFor({ timeout: 15000 });
+    }
+    const field = (page, name) => page.locator(`[name="${name}"]`);
+    await send(social, 'consent_recorded', async (p) => {
+      await field(p, 'body.consent_recorded.state').selectOption('given');
+      await field(p, 'body.consent_recorded.given_by').selectOption('mother');
+      await field(p, 'body.consent_recorded.scope[0]').selectOption('routine');
+      await field(p, 'body.consent_recorded.recorded_date').fill('2026-12-01');
+    }, 'Record consent', /Social care recorded that consent was given by the mother/);
+    await social.screenshot({ path: path.join(SHOTS, '07-social-care-consent.png'), fullPage: true });
+    await audit(social, 'case page');
+    await send(social, 'meeting_requested', async (p) => {
+      await field(p, 'body.meeting_requested.purpose').fill('Review of the morning routine');
+    }, 'Request a network meeting', /Social care asked for a meeting about Review of the morning routine/);
+    await social.goto(caseUrl);
+    await social.locator('article.meeting', { hasText: 'Review of the morning routine' })
+      .getByRole('link', { name: 'Schedule it' }).click();
+    await field(social, 'body.meeting_scheduled.starts_at_ms').fill('2026-12-10T10:00');
+    await field(social, 'body.meeting_scheduled.mode').selectOption('in_person');
+    await Promise.all([social.waitForURL(/published=/), social.getByRole('button', { name: 'Schedule a meeting' }).click()]);
+    await social.locator('#timeline', { hasText: /Social care scheduled a meeting in person/ }).waitFor({ timeout: 15000 });
+    await social.locator('article.meeting', { hasText: 'Review of the morning routine' })
+      .getByRole('link', { name: 'Record the outcome' }).click();
+    await field(social, 'body.meeting_outcome.held_date').fill('2026-12-10');
+    await field(social, 'body.meeting_outcome.actions[0].description').fill('Walk to school together on Mondays');
+    await field(social, 'body.meeting_outcome.actions[0].owner_agency').selectOption('school');
+    await field(social, 'body.meeting_outcome.actions[0].owner_initials').fill('DL');
+    await field(social, 'body.meeting_outcome.actions[0].due_date').fill('2026-12-20');
+    await Promise.all([social.waitForURL(/published=/), social.getByRole('button', { name: 'Record a meeting' }).click()]);
+    await social.locator('#timeline', { hasText: /Social care recorded what a meeting decided: 0 decisions, 1 action/ }).waitFor({ timeout: 15000 });
+    await social.screenshot({ path: path.join(SHOTS, '08-social-care-meeting.png'), fullPage: true });
+    await social.locator('#meetings li', { hasText: 'Walk to school together on Mondays' })
+      .getByRole('link', { name: 'Update' }).last().click();
+    await field(social, 'body.action_update.status').selectOption('done');
+    await Promise.all([social.waitForURL(/published=/), social.getByRole('button', { name: 'Update an action' }).click()]);
+    await social.locator('#timeline', { hasText: /Social care marked an action done/ }).waitFor({ timeout: 15000 });
+    // The meeting's own list and All actions agree once it is done.
+    await social.locator('#meetings li', { hasText: /Walk to school together on Mondays.*done/ }).first().waitFor();
+    await send(social, 'lead_handover', async (p) => {
+      await field(p, 'subject_agency').selectOption('school');
+      await field(p, 'body.lead_handover.new_lead.initials').fill('DL');
+      await field(p, 'body.lead_handover.reason').fill('The school sees the child every day.');
+    }, 'Hand over the lead', /Social care offered the lead professional role to the school/);
+    await social.screenshot({ path: path.join(SHOTS, '09-social-care-handover.png'), fullPage: true });
+    await social.goto(url('social_care', `/cases/${CASE}/forms/meeting_outcome`));
+    await audit(social, 'meeting outcome form');
+    await social.goto(url('social_care', '/'));
+    await audit(social, 'my cases');
+    console.log('browser: axe-core, no serious or critical violations on ' + audited.join(', '));
+    console.log('browser: a lead\'s day recorded: consent, meeting scheduled and held, action done, lead handed over');
 
     if (errors.length) fail('console errors:\n' + errors.join('\n'));
     console.log(`browser: passed; screenshots in ${SHOTS}`);

@@ -1,6 +1,7 @@
 /* Integration tests of the dashboard and HTTP/JSON API: real broker and agency daemons on
  * loopback, spoken to over plain sockets by a tiny HTTP/1.1 client (no new dependency). */
 #include "harness.h"
+#include "jschema.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -148,6 +149,9 @@ static void s_resp_free(resp_t *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* How long a read waits: a live stream never ends, so its tests read what came in a while. */
+static int s_read_ms = 10000;
+
 static resp_t s_http(uint32_t agency, const char *method, const char *path, const char *headers,
                      const char *body)
 {
@@ -167,7 +171,7 @@ static resp_t s_http(uint32_t agency, const char *method, const char *path, cons
         cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "connect to %d",
                      port[agency]);
     }
-    struct timeval tv = { 10, 0 };
+    struct timeval tv = { s_read_ms / 1000, (s_read_ms % 1000) * 1000 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     size_t blen = body ? strlen(body) : 0;
     size_t cap0 = 1024 + blen + (headers ? strlen(headers) : 0) + strlen(path);
@@ -768,4 +772,319 @@ Test(http, the_case_page_shows_the_family_s_involvement_and_ladder_and_prints_th
     r = s_http(S, "GET", "/cases/" CASE "/family-summary", NULL, NULL);
     cr_expect_neq(r.status, 200, "the summary needs a logged-in user");
     s_resp_free(&r);
+}
+
+/* The case page tells each event as a sentence dated by when it happened, forms number from 1
+ * and offer labels, and the inbox names each escalation's topic, urgency and who must act. */
+Test(http, the_dashboard_speaks_plain_language)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    const char *dump = getenv("TACNET_DUMP");
+    if (dump) {
+        FILE *f = fopen(dump, "w");
+        if (f) {
+            fputs(r.body, f);
+            fclose(f);
+        }
+    }
+    cr_expect(strstr(r.body, "School raised a concern about attendance."), "%s", r.body);
+    cr_expect(strstr(r.body, "School referred the child to social care."), "%s", r.body);
+    cr_expect(strstr(r.body, "School recorded that consent was given."), "%s", r.body);
+    cr_expect(strstr(r.body, "Routine information"), "%s", r.body);
+    cr_expect(strstr(r.body, "<summary>What was recorded</summary>"), "%s", r.body);
+    cr_expect(strstr(r.body, "<dt>Category</dt><dd>Attendance</dd>"), "%s", r.body);
+    /* Machine names stay in attributes, never in the text people read. */
+    cr_expect_null(strstr(r.body, ">consent_recorded"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "<dt>category</dt>"), "%s", r.body);
+    s_resp_free(&r);
+
+    /* The timeline a page at a time: the newest event, then the older ones from its cursor. */
+    r = s_http(S, "GET", "/cases/" CASE "?limit=1", l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "School referred the child") && !strstr(r.body, "School raised a"),
+              "%s", r.body);
+    const char *older = strstr(r.body, ">2 older events</a>");
+    cr_assert_not_null(older, "%s", r.body);
+    const char *href = older;
+    while (href > r.body && strncmp(href, "href=\"", 6) != 0)
+        href--;
+    char path[300];
+    snprintf(path, sizeof(path), "%.*s", (int)strcspn(href + 6, "#\""), href + 6);
+    for (char *a = strstr(path, "&amp;"); a; a = strstr(a, "&amp;"))
+        memmove(a + 1, a + 5, strlen(a + 5) + 1);
+    s_resp_free(&r);
+    r = s_http(S, "GET", path, l.cookie, NULL);
+    cr_expect(strstr(r.body, "School recorded that consent was given.") &&
+                  !strstr(r.body, "School referred the child") && strstr(r.body, ">1 older event<"),
+              "%s: %s", path, r.body);
+    s_resp_free(&r);
+
+    r = s_http(S, "GET", "/cases/" CASE "/forms/decision", l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "<legend>Participant 1</legend>"), "%s", r.body);
+    cr_expect(strstr(r.body, "<legend>Participant 3</legend>"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "Participant 0"), "%s", r.body);
+    cr_expect(strstr(r.body, "<option value=\"social_care\">Social care</option>"), "%s", r.body);
+    s_resp_free(&r);
+
+    r = s_http(S, "GET", "/inbox", l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, ">Topic</th>") && strstr(r.body, ">Urgency</th>") &&
+                  strstr(r.body, ">Who must act</th>"),
+              "%s", r.body);
+    s_resp_free(&r);
+}
+
+/* A live stream opened by a page replays no history: it starts from now unless the page (after)
+ * or the browser (Last-Event-ID) says where it was. */
+Test(http, a_live_stream_resumes_where_it_was_and_replays_nothing_on_a_page_load)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    s_read_ms = 1500;
+    resp_t r = s_http(S, "GET", "/events", l.cookie, NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect(strstr(r.body, "retry: 2000"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "event: tacnet"), "a page load replayed history: %s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/events?after=0", l.cookie, NULL);
+    unsigned long long last = 0, id;
+    for (const char *p = r.body; (p = strstr(p, "\nid: ")) != NULL; p++)
+        if (sscanf(p, "\nid: %llu", &id) == 1 && id > last)
+            last = id;
+    cr_assert_geq(last, 3, "the school's three events: %s", r.body);
+    cr_expect(strstr(r.body, "\"summary\":\"School raised a concern about attendance\""), "%s",
+              r.body);
+    s_resp_free(&r);
+    char hdr[400];
+    snprintf(hdr, sizeof(hdr), "%sLast-Event-ID: %llu\r\n", l.cookie, last - 1);
+    r = s_http(S, "GET", "/events?after=0", hdr, NULL);
+    char want[32], before[32];
+    snprintf(want, sizeof(want), "id: %llu\n", last);
+    snprintf(before, sizeof(before), "id: %llu\n", last - 1);
+    cr_expect(strstr(r.body, want) && !strstr(r.body, before), "resumed wrongly: %s", r.body);
+    s_resp_free(&r);
+    s_read_ms = 10000;
+}
+
+/* The API's lists come in pages: a limit, and the cursor of the next page until the last. */
+Test(http, api_lists_come_in_pages_with_cursors)
+{
+    /* My cases reads every case once, then only the cases of new events. */
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t page = s_http(S, "GET", "/", l.cookie, NULL);
+    cr_expect(strstr(page.body, "<p>1 case; showing 1 to 1.</p>"), "%s", page.body);
+    s_resp_free(&page);
+    s_publish(school, "{\"kind\":\"concern\",\"case_ref\":\"LA7-2026-000777\",\"initials\":\"QZ\","
+                      "\"sensitivity\":\"routine\",\"body\":{\"concern\":{\"category\":"
+                      "\"attendance\",\"summary\":\"Late on Fridays.\"}}}");
+    char *tok = s_add_token(school, "mis"), hdr[160], path[400];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+    resp_t r = { 0 };
+    for (int i = 0; i < 250; i++) { /* until the new case is back in the school's view */
+        r = s_http(S, "GET", "/api/v1/cases", hdr, NULL);
+        if (strstr(r.body, "LA7-2026-000777"))
+            break;
+        s_resp_free(&r);
+        h_sleep_ms(20);
+    }
+    s_resp_free(&r);
+    page = s_http(S, "GET", "/", l.cookie, NULL);
+    cr_expect(strstr(page.body, "<p>2 cases; showing 1 to 2.</p>") &&
+                  strstr(page.body, "LA7-2026-000777"),
+              "%s", page.body);
+    s_resp_free(&page);
+    r = s_http(S, "GET", "/api/v1/cases?limit=1", hdr, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *j = json_loads(r.body, 0, NULL);
+    cr_assert_not_null(j, "%s", r.body);
+    json_t *cases = json_object_get(json_object_get(j, "cases"), "cases");
+    cr_assert_eq(json_array_size(cases), 1, "%s", r.body);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(cases, 0), "case_ref")),
+                     CASE);
+    const char *next = json_string_value(json_object_get(j, "next"));
+    cr_assert_not_null(next, "%s", r.body);
+    snprintf(path, sizeof(path), "/api/v1/cases?limit=1&after=%s", next);
+    json_decref(j);
+    s_resp_free(&r);
+    r = s_http(S, "GET", path, hdr, NULL);
+    cr_expect(strstr(r.body, "LA7-2026-000777") && !strstr(r.body, CASE), "%s", r.body);
+    cr_expect_null(strstr(r.body, "\"next\""), "the last page has no next: %s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/cases?limit=0", hdr, NULL);
+    cr_expect_eq(r.status, 422);
+    cr_expect(strstr(r.body, "\"error\":\"E_FIELD\"") && strstr(r.body, "limit"), "%s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/cases?after=nonsense", hdr, NULL);
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    s_resp_free(&r);
+
+    /* Events: a page of one, then the next from its cursor. */
+    r = s_http(S, "GET", "/api/v1/events?limit=1", hdr, NULL);
+    j = json_loads(r.body, 0, NULL);
+    cr_assert_not_null(j, "%s", r.body);
+    json_t *entries = json_object_get(json_object_get(j, "follow"), "entries");
+    cr_assert_eq(json_array_size(entries), 1, "%s", r.body);
+    json_int_t first = json_integer_value(json_object_get(json_array_get(entries, 0), "local_seq"));
+    snprintf(path, sizeof(path), "/api/v1/events?limit=1&after=%s",
+             json_string_value(json_object_get(j, "next")));
+    json_decref(j);
+    s_resp_free(&r);
+    r = s_http(S, "GET", path, hdr, NULL);
+    j = json_loads(r.body, 0, NULL);
+    cr_assert_not_null(j, "%s", r.body);
+    entries = json_object_get(json_object_get(j, "follow"), "entries");
+    cr_assert_eq(json_array_size(entries), 1, "%s", r.body);
+    cr_expect_gt(json_integer_value(json_object_get(json_array_get(entries, 0), "local_seq")),
+                 first);
+    json_decref(j);
+    s_resp_free(&r);
+    free(tok);
+}
+
+/* The reply to METHOD PATH (documented as TEMPLATE) against the document's schema for its status;
+ * every documented path and method is exercised once (SEEN counts them). */
+static void s_conforms(json_t *doc, const char *method, const char *tmpl, const resp_t *r,
+                       int *seen)
+{
+    char lower[8];
+    snprintf(lower, sizeof(lower), "%s", method);
+    for (char *c = lower; *c; c++)
+        *c = (char)(*c | 0x20);
+    json_t *op = json_object_get(json_object_get(json_object_get(doc, "paths"), tmpl), lower);
+    cr_assert_not_null(op, "%s %s is not documented", method, tmpl);
+    char status[8];
+    snprintf(status, sizeof(status), "%d", r->status);
+    json_t *resp = json_object_get(json_object_get(op, "responses"), status);
+    cr_assert_not_null(resp, "%s %s answered %d, which is not documented: %s", method, tmpl,
+                       r->status, r->body);
+    json_t *schema = json_object_get(
+        json_object_get(json_object_get(resp, "content"), "application/json"), "schema");
+    cr_assert_not_null(schema, "%s %s %d has no schema", method, tmpl, r->status);
+    json_t *body = json_loads(r->body, 0, NULL);
+    cr_assert_not_null(body, "%s %s: not JSON: %s", method, tmpl, r->body);
+    char why[512];
+    cr_expect_eq(jschema_validate(doc, schema, body, why, sizeof(why)), 0, "%s %s (%d): %s\n%s",
+                 method, tmpl, r->status, why, r->body);
+    if (r->status >= 400)
+        cr_expect(json_is_string(json_object_get(body, "error")), "no error name: %s", r->body);
+    json_decref(body);
+    (*seen)++;
+}
+
+/* /api/v1/openapi.json is public and documents every path; every documented path's live replies
+ * fit the schemas it gives (generated from the protobuf descriptors). */
+Test(http, the_openapi_document_describes_every_live_reply)
+{
+    resp_t r = s_http(S, "GET", "/api/v1/openapi.json", NULL, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *doc = json_loads(r.body, 0, NULL);
+    cr_assert_not_null(doc, "%s", r.body);
+    s_resp_free(&r);
+    cr_assert_str_eq(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
+    json_t *paths = json_object_get(doc, "paths");
+    size_t documented = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(paths, k, v) documented += json_object_size(v);
+    /* The document's own entry is its 200 above (no schema: it is this document). */
+    int seen = 1;
+
+    char *tok = s_add_token(school, "mis"), hdr[256], path[200], id[33];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             tok);
+    r = s_http(S, "GET", "/api/v1/cases", NULL, NULL);
+    cr_expect_eq(r.status, 401);
+    s_conforms(doc, "GET", "/api/v1/cases", &r, &seen);
+    s_resp_free(&r);
+    seen--; /* the same path again below, with a token */
+    r = s_http(S, "GET", "/api/v2/anything", NULL, NULL);
+    cr_expect(r.status == 401 && strstr(r.body, "\"error\":\"E_AUTH\""), "%s", r.text);
+    s_resp_free(&r);
+
+    r = s_http(S, "GET", "/api/v1/cases", hdr, NULL);
+    s_conforms(doc, "GET", "/api/v1/cases", &r, &seen);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/cases/" CASE, hdr, NULL);
+    s_conforms(doc, "GET", "/api/v1/cases/{ref}", &r, &seen);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/events?limit=5", hdr, NULL);
+    s_conforms(doc, "GET", "/api/v1/events", &r, &seen);
+    s_resp_free(&r);
+    r = s_http(S, "POST", "/api/v1/events", hdr, BOGUS_CHALLENGE);
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    s_msg_id_after(r.body, "\"msg_id\":\"", id);
+    s_conforms(doc, "POST", "/api/v1/events", &r, &seen);
+    s_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/events/%s", id);
+    r = s_http(S, "GET", path, hdr, NULL);
+    s_conforms(doc, "GET", "/api/v1/events/{id}", &r, &seen);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/api/v1/outbox", hdr, NULL);
+    s_conforms(doc, "GET", "/api/v1/outbox", &r, &seen);
+    s_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/outbox/%s/draft", id);
+    r = s_http(S, "GET", path, hdr, NULL);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    s_conforms(doc, "GET", "/api/v1/outbox/{id}/draft", &r, &seen);
+    s_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/outbox/%s/withdraw", id);
+    r = s_http(S, "POST", path, hdr, "");
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    s_conforms(doc, "POST", "/api/v1/outbox/{id}/withdraw", &r, &seen);
+    s_resp_free(&r);
+    cr_expect_eq((size_t)seen, documented, "%d of %zu documented operations exercised", seen,
+                 documented);
+    free(tok);
+    json_decref(doc);
+}
+
+/* A form for every step a lead records: each opens for this case, and one sent through the
+ * publish path shows on the case page as its sentence. */
+Test(http, every_workflow_step_has_a_form)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    const char *forms[] = { "consent_recorded", "meeting_scheduled", "action_update",
+                            "lead_handover",    "lead_accepted",     "member_joined",
+                            "care_plan",        "referral",          "assessment",
+                            "case_closed" };
+    char path[200], body[600];
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        snprintf(path, sizeof(path), "/cases/" CASE "/forms/%s", forms[i]);
+        resp_t r = s_http(S, "GET", path, l.cookie, NULL);
+        cr_expect_eq(r.status, 200, "%s: %d", forms[i], r.status);
+        cr_expect(strstr(r.body, "<form method=\"post\""), "%s: %s", forms[i], r.body);
+        s_resp_free(&r);
+        snprintf(path, sizeof(path), "href=\"/cases/" CASE "/forms/%s\"", forms[i]);
+        if (strcmp(forms[i], "meeting_scheduled") && strcmp(forms[i], "action_update") &&
+            strcmp(forms[i], "lead_accepted")) { /* those are offered where they apply */
+            r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+            cr_expect(strstr(r.body, path), "the case page has no %s link", forms[i]);
+            s_resp_free(&r);
+        }
+    }
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.consent_recorded.state=withdrawn&body.consent_recorded.given_by=mother"
+             "&body.consent_recorded.scope%%5B0%%5D=health&body.consent_recorded.recorded_date="
+             "2026-11-30",
+             l.csrf);
+    resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/consent_recorded", l.cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.text);
+    s_resp_free(&r);
+    int seen = 0;
+    for (int i = 0; i < 250 && !seen; i++) {
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        seen = strstr(r.body, "School recorded that consent was withdrawn by the mother.") != NULL;
+        if (seen)
+            cr_expect(strstr(r.body, "<strong>2026-11-30</strong>"), "%s", r.body);
+        s_resp_free(&r);
+        if (!seen)
+            h_sleep_ms(20);
+    }
+    cr_expect(seen, "the consent never showed on the case page");
 }

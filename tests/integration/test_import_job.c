@@ -231,6 +231,10 @@ Test(import_job, a_large_import_keeps_the_dashboard_answering_and_imports_once)
 {
     const char *env_rows = getenv("TACNET_IMPORT_ROWS");
     unsigned rows = env_rows && atoi(env_rows) > 0 ? (unsigned)atoi(env_rows) : ROWS_DEFAULT;
+    /* TACNET_PAGE_MAX_MS loosens the Outbox bound while importing, to measure on a machine
+     * busy with other work; My cases is always held to PAGE_MAX_MS. */
+    const char *env_max = getenv("TACNET_PAGE_MAX_MS");
+    uint64_t page_max = env_max && atoi(env_max) > 0 ? (uint64_t)atoi(env_max) : PAGE_MAX_MS;
     cr_assert(rows <= 100000, "case references LA7-2026-1xxxxx hold 100,000 rows");
     school = h_agency_add(&env, S);
     port = s_free_port();
@@ -260,7 +264,7 @@ Test(import_job, a_large_import_keeps_the_dashboard_answering_and_imports_once)
         resp_t r = s_http("GET", "/outbox", cookie, NULL);
         uint64_t took = h_now_ms() - a;
         cr_assert_eq(r.status, 200, "%s", r.text);
-        cr_assert_lt(took, PAGE_MAX_MS, "the outbox page took %llu ms", (unsigned long long)took);
+        cr_assert_lt(took, page_max, "the outbox page took %llu ms", (unsigned long long)took);
         if (pages == 0 || !t_done)
             cr_assert_not_null(strstr(r.body, "Import"), "no import section: %s", r.body);
         s_resp_free(&r);
@@ -301,6 +305,56 @@ Test(import_job, a_large_import_keeps_the_dashboard_answering_and_imports_once)
             "after %.1f s; %llu dashboard pages, worst %llu ms\n",
             rows, secs, rows / secs, (double)(t_all - t0) / 1000.0, (unsigned long long)pages,
             (unsigned long long)worst);
+
+    /* My cases with every imported case: one page of them, quickly, and the next page from the
+     * cursor the page gives. */
+    char want_n[64];
+    snprintf(want_n, sizeof(want_n), "<p>%u cases; showing 1 to 50.</p>", rows);
+    uint64_t waited = h_now_ms(), page_ms = 0;
+    size_t page_bytes = 0;
+    resp_t r = { 0 };
+    for (;;) {
+        uint64_t a = h_now_ms();
+        r = s_http("GET", "/", cookie, NULL);
+        page_ms = h_now_ms() - a;
+        page_bytes = strlen(r.body);
+        if (strstr(r.body, want_n))
+            break;
+        cr_assert_lt(h_now_ms() - waited, 120000, "the view never held %u cases: %.300s", rows,
+                     r.body);
+        s_resp_free(&r);
+        h_sleep_ms(500);
+    }
+    s_resp_free(&r);
+    /* That answer read every case, or the cases of the events applied since the last one; the
+     * next ones read only their page (services/dashboard/case_index.c). */
+    uint64_t first_ms = page_ms;
+    page_ms = 0;
+    for (int i = 0; i < 3; i++) { /* the worst of three */
+        uint64_t a = h_now_ms();
+        r = s_http("GET", "/", cookie, NULL);
+        uint64_t took = h_now_ms() - a;
+        page_ms = took > page_ms ? took : page_ms;
+        page_bytes = strlen(r.body);
+        if (i < 2)
+            s_resp_free(&r);
+    }
+    fprintf(stderr,
+            "import_job: My cases with %u cases: %llu ms, %zu bytes (worst of 3; the first "
+            "answer with them all took %llu ms)\n",
+            rows, (unsigned long long)page_ms, page_bytes, (unsigned long long)first_ms);
+    const char *pager = strstr(r.body, "class=\"pager\"");
+    const char *next = pager ? strstr(pager, "after=") : NULL;
+    cr_assert_not_null(next, "no next page: %.300s", r.body);
+    cr_assert(strstr(r.body, "data-live=\"/events?after="), "the page would replay history");
+    char page2[300];
+    snprintf(page2, sizeof(page2), "/?%.*s", (int)strcspn(next, "\"&"), next);
+    s_resp_free(&r);
+    cr_assert_lt(page_ms, PAGE_MAX_MS, "My cases took %llu ms", (unsigned long long)page_ms);
+    cr_assert_lt(page_bytes, 200 * 1024, "My cases is %zu bytes", page_bytes);
+    r = s_http("GET", page2, cookie, NULL);
+    cr_assert(strstr(r.body, "showing 51 to 100."), "%s: %.300s", page2, r.body);
+    s_resp_free(&r);
 
     /* The same file again: every row a duplicate, nothing new reaches the broker. */
     snprintf(cmd, sizeof(cmd), "import %s", path);

@@ -166,8 +166,63 @@ Test(agency_print, case_shows_team_goals_due_items_and_escalation_time_left)
     cr_assert(strstr(c.text, "! action"), "%s", c.text);
     cr_assert(strstr(c.text, "owner school  Breakfast club place"), "%s", c.text);
     cr_assert(strstr(c.text, "open escalations (1)"), "%s", c.text);
-    cr_assert(strstr(c.text, "03030303 raised by school, stage 2 (line_manager), esc_advanced"),
+    cr_assert(strstr(c.text,
+                     "03030303 raised by school, stage 2, Line manager to answer, moved to the "
+                     "next stage"),
               "%s", c.text);
     cr_assert(strstr(c.text, "(1d 2h)"), "%s", c.text);
+    free(c.text);
+}
+
+Test(agency_print, a_case_timeline_tells_each_event_dated_by_when_it_happened)
+{
+    Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
+    Tacnet__TimelineEntry te = TACNET__TIMELINE_ENTRY__INIT, *tes[] = { &te };
+    Tacnet__Header h = TACNET__HEADER__INIT;
+    Tacnet__Body b = TACNET__BODY__INIT;
+    Tacnet__Decision d = TACNET__DECISION__INIT;
+    uint8_t id[16] = { 0x01, 0x9a, 0, 0, 0, 0, 0xab, 0xcd, 0xef, 0x01 };
+    h.sender = TACNET__AGENCY__SOCIAL_CARE;
+    h.kind = TACNET__EVENT_KIND__DECISION;
+    h.created_at_ms = 1795000000000ull;
+    h.msg_id.data = id;
+    h.msg_id.len = 16;
+    d.topic = "Level of need";
+    d.has_decided_date = 1;
+    d.decided_date = 20261103;
+    b.event_case = TACNET__BODY__EVENT_DECISION;
+    b.decision = &d;
+    te.local_seq = 9;
+    te.header = &h;
+    te.body = &b;
+    sc.timeline = tes;
+    sc.n_timeline = 1;
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_case(c.f, &sc, h.created_at_ms);
+    s_close(&c);
+    cr_assert(strstr(c.text,
+                     "#9     2026-11-03       Social care recorded a decision about Level of "
+                     "need (id abcdef01)\n"),
+              "%s", c.text);
+    free(c.text);
+}
+
+Test(agency_print, a_json_refusal_names_its_error)
+{
+    Tacnet__ApiReply r = TACNET__API_REPLY__INIT;
+    r.code = TACNET_ENOTMEMBER;
+    r.reason = "camhs is not on case LA7-2026-000123";
+    capture_t c;
+    s_open(&c);
+    FILE *err = stderr;
+    stderr = fopen("/dev/null", "w"); /* the refusal's human lines are not under test here */
+    int rc = cli_agency_print_reply(c.f, 1, &r);
+    fclose(stderr);
+    stderr = err;
+    s_close(&c);
+    cr_assert_eq(rc, 1);
+    cr_assert(strstr(c.text, "\"error\": \"E_NOTMEMBER\""), "%s", c.text);
+    cr_assert(strstr(c.text, "\"code\": -"), "%s", c.text);
     free(c.text);
 }

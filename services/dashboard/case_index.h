@@ -1,0 +1,28 @@
+/* case_index: the dashboard's copy of the agency's case summaries, kept up to date from the
+ * events the view applies, so My cases costs the page it shows rather than a read of every case.
+ *
+ * Reading every case record (each decrypted under its own key) took most of a My cases answer
+ * with tens of thousands of cases. The index reads them all once, then, when the view has moved
+ * on, reads only the cases of the events applied since; a case removed without an event (shredded
+ * under retention) leaves it at the next full read, at most DASHBOARD_INDEX_FULL_MS later, and
+ * its row is skipped until then (the case read refuses it). Single-threaded, like the daemon's
+ * loop that owns it.
+ */
+#ifndef TACNET_DASHBOARD_CASE_INDEX_H
+#define TACNET_DASHBOARD_CASE_INDEX_H
+
+#include "agency/agency.h"
+
+#define DASHBOARD_INDEX_FULL_MS (10 * 60 * 1000)
+
+typedef struct dashboard_index dashboard_index_t;
+
+dashboard_index_t *dashboard_index_new(void);
+void dashboard_index_destroy(dashboard_index_t **self_p);
+
+/* Bring SELF up to date with AGENCY's view and return every case it holds, sorted by reference
+ * (valid until the next call). Returns 0 or a store code (then *LIST is what it held before). */
+int dashboard_index_cases(dashboard_index_t *self, agency_t *agency,
+                          const Tacnet__ListCasesReply **list);
+
+#endif
