@@ -221,7 +221,11 @@ static void s_team(tn_client_t *school, tn_client_t *sc, tn_client_t *camhs, tn_
     s_ok(school,
          REQ("referral", ",\"subject_agency\":\"social_care\"",
              "\"referral\":{\"to_agency\":\"social_care\",\"category\":\"neglect\"}"),
-         NULL, NULL);
+         id, NULL);
+    /* Social care acts on the case once the referral has reached it. */
+    Tacnet__Header *ref = s_wait_header(sc, id, 10000);
+    cr_assert_not_null(ref, "the referral did not reach social care");
+    tacnet__header__free_unpacked(ref, NULL);
     s_ok(sc, REQ("member_joined", ",\"subject_agency\":\"camhs\"", "\"member_joined\":{}"), id,
          NULL);
     Tacnet__Header *h = s_wait_header(camhs, id, 10000);
@@ -259,12 +263,13 @@ Test(consent, daemons_route_by_scope_record_the_basis_and_keep_plans_side_by_sid
      * for direct care, and the event records that basis. */
     uint8_t capa[16], hvplan[16];
     uint32_t rcpt = 0;
-    s_ok(
-        camhs,
-        REQ("care_plan", "",
-            "\"care_plan\":{\"type\":\"capa_partnership\",\"review_interval_days\":42,"
-            "\"start_date\":\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"Sleep\"}]}"),
-        capa, &rcpt);
+    s_ok(camhs,
+         REQ("care_plan", "",
+             "\"care_plan\":{\"type\":\"capa_partnership\",\"review_interval_days\":42,"
+             "\"start_date\":\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"Sleep\"}]"
+             ",\"child_view_absent\":{\"reason\":\"not_yet_asked\",\"ask_by_date\":\"2026-12-01\"},"
+             "\"family_view\":\"Agree\"}"),
+         capa, &rcpt);
     cr_assert_eq(rcpt, (1u << SC) | (1u << HV), "recipients %#x", rcpt);
     Tacnet__Header *h = s_wait_header(hv, capa, 10000);
     cr_assert_not_null(h, "health visiting lacks CAMHS's plan");
@@ -275,7 +280,8 @@ Test(consent, daemons_route_by_scope_record_the_basis_and_keep_plans_side_by_sid
     s_ok(hv,
          REQ("care_plan", "",
              "\"care_plan\":{\"type\":\"health_visiting_plan\",\"review_interval_days\":28,"
-             "\"start_date\":\"2026-11-18\"}"),
+             "\"start_date\":\"2026-11-18\",\"child_view_absent\":{\"reason\":\"not_yet_asked\","
+             "\"ask_by_date\":\"2026-12-01\"},\"family_view\":\"Agree\"}"),
          hvplan, &rcpt);
     cr_assert(rcpt & (1u << CA), "CAMHS did not receive HV's plan (%#x)", rcpt);
     cr_assert_not(rcpt & (1u << SCH), "the school received health detail");
