@@ -166,6 +166,26 @@ void route_apply(route_case_t *c, const Tacnet__Header *h)
     }
 }
 
+int route_grant_check(const route_case_t *c, const Tacnet__Header *h, uint32_t grantee,
+                      const roster_t *roster)
+{
+    if (s_is_broker_kind(h->kind) || (unsigned)h->sender >= ROUTE_MAX_AGENCY ||
+        h->sender == TACNET__AGENCY__BROKER)
+        return TACNET_EKIND;
+    if (!c || grantee == 0 || grantee >= ROUTE_MAX_AGENCY || grantee == TACNET__AGENCY__BROKER ||
+        !(c->members & BIT(grantee)))
+        return TACNET_ENOTMEMBER;
+    if (route_recipient_mask(h) & BIT(grantee))
+        return TACNET_EEXISTS;
+    /* An override let every member of the day see it; a member joining later is one of them. */
+    if (h->lawful_basis == TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE)
+        return 0;
+    /* The consent in force now decides, as it would for the same event published today. */
+    int consent = c->consent == TACNET__CONSENT_STATE__GIVEN ||
+                  h->lawful_basis == TACNET__LAWFUL_BASIS__LEGAL_DUTY;
+    return roster_may_see(roster, grantee, h->sensitivity, consent) ? 0 : TACNET_ECONSENT;
+}
+
 #define ROUTE_CASE_VERSION 1
 
 void route_case_encode(const route_case_t *c, uint8_t out[ROUTE_CASE_BYTES])

@@ -234,6 +234,10 @@ static const ProtobufCMessageDescriptor *s_ctl_descriptor(uint8_t cmd)
         return &tacnet__ping__descriptor;
     case WIRE_PONG:
         return &tacnet__pong__descriptor;
+    case WIRE_GRANT:
+        return &tacnet__grant__descriptor;
+    case WIRE_GRANTACK:
+        return &tacnet__grant_ack__descriptor;
     default:
         return NULL;
     }

@@ -39,6 +39,8 @@ enum wire_cmd {
     WIRE_PING = 8,
     WIRE_PONG = 9,
     WIRE_ERROR = 10,
+    WIRE_GRANT = 11,    /* daemon -> broker: a body key for a late member (history on joining) */
+    WIRE_GRANTACK = 12, /* broker -> daemon: the grant's fate */
 };
 
 /* One received message: frames copied out of ZeroMQ, owned by the struct. */

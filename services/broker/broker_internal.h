@@ -155,6 +155,19 @@ void broker_on_publish(broker_t *self, wire_msg_t *m);
 /* Commit the batch and answer each publish in it, then deliver what it added. */
 void broker_publish_flush(broker_t *self);
 
+/* grant.c ----------------------------------------------------------------------------------- */
+
+/* GRANT from AGENCY: check it as a publish is checked, journal it once for its grantee (the
+ * original event delivered with the granted key) and answer GRANTACK. */
+void broker_on_grant(broker_t *self, wire_msg_t *m, uint32_t agency);
+
+/* bodies.c ---------------------------------------------------------------------------------- */
+
+/* Remove the sealed bodies that every recipient (and every grantee) has acknowledged and that
+ * are older than history_window_s, a bounded slice per call; headers, signatures and audit
+ * stay. */
+void broker_bodies_prune(broker_t *self);
+
 /* delivery.c -------------------------------------------------------------------------------- */
 
 /* HELLO from AGENCY over the connection authenticated with KEY_ID: (re)start its session, send
