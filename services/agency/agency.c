@@ -4,6 +4,7 @@
 #include "agency/import.h"
 #include "agency/outbox.h"
 #include "agency/outcome.h"
+#include "agency/reseal.h"
 #include "agency/sweep.h"
 #include "agency/vault.h"
 #include "err.h"
@@ -173,6 +174,25 @@ static void s_on_puback(agency_t *self, const wire_msg_t *m, pubacks_t *p)
     p->acks[p->n++] = a;
 }
 
+/* E_RECIPIENTS naming the set the case requires: sealed again for it and queued (reseal.h).
+ * Returns whether it was; if not, self->reseal_why says why for the refusal's reason. */
+static int s_resealed(agency_t *self, const Tacnet__Nack *n)
+{
+    self->reseal_why[0] = 0;
+    if (n->code != TACNET_ERECIPIENTS || n->n_required_recipients == 0)
+        return 0;
+    uint32_t required = 0;
+    for (size_t i = 0; i < n->n_required_recipients; i++)
+        if ((unsigned)n->required_recipients[i] < ROUTE_MAX_AGENCY)
+            required |= 1u << n->required_recipients[i];
+    int rc =
+        agency_reseal(self, n->msg_id.data, required, self->reseal_why, sizeof(self->reseal_why));
+    if (rc < 0)
+        snprintf(self->reseal_why, sizeof(self->reseal_why), "could not re-seal: %s",
+                 tacnet_errname(rc));
+    return rc == 1;
+}
+
 static void s_on_nack(agency_t *self, const wire_msg_t *m)
 {
     int err = 0;
@@ -201,11 +221,18 @@ static void s_on_nack(agency_t *self, const wire_msg_t *m)
             self->send_cursor = 0;
             self->in_flight = 0;
         }
+    } else if (n->has_msg_id && n->msg_id.len == 16 && s_resealed(self, n)) {
+        if (self->in_flight)
+            self->in_flight--;
+        agency_outbox_pump(self);
     } else if (n->has_msg_id && n->msg_id.len == 16) {
-        char hex[33];
+        char hex[33], reason[512];
         wire_msgid_hex(n->msg_id.data, 16, hex);
         log_warn("broker refused %s: %s", hex, tacnet_errname(n->code));
-        outbox_done_t o = { self, n->msg_id.data, n->code, n->reason ? n->reason : "", 0 };
+        snprintf(reason, sizeof(reason), "%s%s%s", n->reason ? n->reason : "",
+                 self->reseal_why[0] ? "; " : "", self->reseal_why);
+        self->reseal_why[0] = 0;
+        outbox_done_t o = { self, n->msg_id.data, n->code, reason, 0 };
         if (store_write(self->store, s_outbox_done, &o) != 0)
             log_error("could not record a refusal");
         else

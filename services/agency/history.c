@@ -2,6 +2,7 @@
 #include "agency/history.h"
 #include "bytes.h"
 #include "err.h"
+#include "fault.h"
 #include "grant.h"
 #include "log.h"
 #include "names.h"
@@ -377,6 +378,8 @@ void agency_history_on_ack(agency_t *self, const wire_msg_t *m)
         log_warn("broker refused the grant of %s to %s: %s", hex,
                  names_agency((uint32_t)a->grantee), tacnet_errname(a->code));
     }
+    /* Before the queue forgets it: a crash here sends the grant again, answered as a duplicate. */
+    FAULT_POINT("agency.before_grant_settle");
     ack_ctx_t c = { self, a };
     if (store_write(self->store, s_ack_write, &c) != 0)
         log_error("could not settle a grant; it will be sent again");

@@ -23,6 +23,8 @@
 #include "store.h"
 #include "wire.pb-c.h"
 
+#define AGENCY_RESEALED_MAX 64
+
 struct agency {
     agency_config_t cfg;
     const agency_profile_t *profile;
@@ -37,6 +39,10 @@ struct agency {
     MDB_dbi settled, delivered; /* settled publishes, recipients that applied them; outcome.c */
     MDB_dbi event_keys, grants, history, history_wait; /* history on joining; history.c */
     uint8_t *batch_keys; /* sodium_malloc: the content keys of a DELIVER batch, wiped after */
+    /* reseal.c: the events re-sealed after E_RECIPIENTS since start (each is re-sealed once) */
+    uint8_t resealed[AGENCY_RESEALED_MAX][16];
+    size_t n_resealed;
+    char reseal_why[200]; /* why the latest E_RECIPIENTS was not re-sealed */
     agency_poll_source_t poll[AGENCY_POLL_SOURCES]; /* agency_poll_add: the dashboard's */
     size_t n_poll;
     roster_t *roster;

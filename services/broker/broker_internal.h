@@ -81,6 +81,7 @@ typedef struct broker_pending {
     char detail_buf[112]; /* a refusal's reason with numbers in it (E_REPLAY names the gap) */
     uint64_t seq;         /* assigned or original */
     int duplicate;        /* retry of an accepted msg_id */
+    uint32_t required;    /* E_RECIPIENTS: the recipients the policy requires (the NACK says) */
 } broker_pending_t;
 
 struct broker {

@@ -12,6 +12,7 @@
 #include "broker_internal.h"
 
 #include "err.h"
+#include "fault.h"
 #include "grant.h"
 #include "log.h"
 #include "names.h"
@@ -152,18 +153,20 @@ static int s_grant_write(MDB_txn *txn, void *arg)
     j->code = 0;
     j->detail = NULL;
     j->duplicate = 0;
+    /* Checked before the duplicate lookup, so only a granter that may grant learns that a
+     * grant is already journalled. */
+    journal_entry_t e;
+    uint64_t orig = 0;
+    int rc = s_grant_check(j, txn, &e, &orig);
+    if (rc != 0 || j->code != 0)
+        return rc;
     uint8_t key[18];
     size_t klen = s_dedup_key(j->g, key);
-    int rc = journal_grant_find(self->journal, txn, key, klen, &j->seq);
-    if (rc == 0) {
+    if ((rc = journal_grant_find(self->journal, txn, key, klen, &j->seq)) == 0) {
         j->duplicate = 1;
         return 0;
     }
     if (rc != TACNET_ENOTFOUND)
-        return rc;
-    journal_entry_t e;
-    uint64_t orig = 0;
-    if ((rc = s_grant_check(j, txn, &e, &orig)) != 0 || j->code != 0)
         return rc;
     j->seq = journal_head(self->journal) + 1;
     rc = journal_grant_append(self->journal, txn, j->seq, orig, (uint32_t)j->g->grantee, j->packed,
@@ -240,6 +243,7 @@ void broker_on_grant(broker_t *self, wire_msg_t *m, uint32_t agency)
     }
     if (rc != 0 || j.code != 0 || j.duplicate)
         journal_head_set(self->journal, head);
+    FAULT_POINT("broker.after_grant_commit");
     s_grant_answer(self, m, g, &j);
     free(packed);
     wire_free(&g->base);
