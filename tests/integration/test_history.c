@@ -432,3 +432,116 @@ Test(history, grants_wait_for_the_granter_and_survive_kill9_of_broker_and_daemon
     tn_client_destroy(&school);
     tn_client_destroy(&sc);
 }
+
+/* ---------------------------------------------------------------- recipients it could not know */
+
+/* CAMHS as a raw client (it never grants anything): opens LATE, brings in the school, then
+ * refers to social care in a HEALTH-class referral the school does not receive, so social care's
+ * view never learns that the school is a member. */
+static void s_raw_camhs_opening(void)
+{
+    h_client_t *c = h_connect(&env, CA);
+    cr_assert_eq(h_hello(c, 0, 64, NULL), 0);
+    h_pub_t p = { 0 };
+    uint32_t ca_s[] = { CA, S }, ca_sc[] = { CA, SC };
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, LATE, 1);
+    h_pub_seal(&env, &p, CA, "Missed two appointments.", NULL, 0);
+    cr_assert_eq(h_publish(c, &p, NULL), 0);
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__MEMBER_JOINED, LATE, 2);
+    p.h.has_subject_agency = 1;
+    p.h.subject_agency = (Tacnet__Agency)S;
+    h_pub_rcpt(&p, 2, ca_s);
+    h_pub_seal(&env, &p, CA, "School joins.", NULL, 0);
+    cr_assert_eq(h_publish(c, &p, NULL), 0);
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__REFERRAL, LATE, 3);
+    p.h.has_subject_agency = 1;
+    p.h.subject_agency = (Tacnet__Agency)SC;
+    p.h.has_consent = 1;
+    p.h.consent = TACNET__CONSENT_STATE__GIVEN;
+    p.h.lawful_basis = TACNET__LAWFUL_BASIS__CONSENT;
+    p.h.sensitivity = TACNET__SENSITIVITY__HEALTH;
+    h_pub_rcpt(&p, 2, ca_sc);
+    h_pub_seal(&env, &p, CA, "Low mood.", NULL, 0);
+    cr_assert_eq(h_publish(c, &p, NULL), 0);
+    h_pub_free(&p);
+    h_close(&c);
+}
+
+Test(history, an_event_refused_for_recipients_its_sender_could_not_know_is_resealed_once)
+{
+    h_agency_t *asc = s_up(SC), *as = s_up(S);
+    tn_client_t *sc = s_client(asc), *school = s_client(as);
+    story_t st;
+    s_raw_camhs_opening();
+    char out[256];
+    for (int i = 0; i < 200 && h_cli(asc, "case " LATE, out, sizeof(out)) != 0; i++)
+        h_sleep_ms(50);
+    s_pub(sc, LATE, SC_ASSESSMENT, st.sc_assess);
+    Tacnet__ApiReply *r = NULL;
+    uint64_t deadline = h_now_ms() + 20000;
+    int n = 0;
+    while ((n = (r = s_show(school, LATE)) ? s_count(r, st.sc_assess) : 0) == 0 &&
+           h_now_ms() < deadline) {
+        tn_client_reply_free(&r);
+        h_sleep_ms(50);
+    }
+    tn_client_reply_free(&r);
+    cr_assert_eq(n, 1, "the school never received social care's assessment");
+    cr_assert(h_file_contains(asc->log, "re-sealed for the recipients the broker requires"),
+              "social care did not re-seal (log %s)", asc->log);
+    cr_assert(h_log_contains(&env, "E_RECIPIENTS (required set sent)"));
+    tn_client_destroy(&sc);
+    tn_client_destroy(&school);
+}
+
+/* ---------------------------------------------------------------- bodies past the window */
+
+Test(history, bodies_every_recipient_has_past_the_window_are_removed_and_grants_for_them_refused)
+{
+    h_broker_signal_wait(&env, SIGTERM);
+    h_config_write(&env, "history_window_s = 1");
+    cr_assert_eq(h_broker_start(&env, NULL), 0);
+    h_client_t *c = h_connect(&env, CA);
+    cr_assert_eq(h_hello(c, 0, 64, NULL), 0);
+    h_pub_t p = { 0 };
+    uint8_t concern[16], joined[16];
+    uint32_t ca_s[] = { CA, S };
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, LATE, 1);
+    h_pub_seal(&env, &p, CA, "Missed two appointments.", NULL, 0);
+    memcpy(concern, p.msg_id, 16);
+    cr_assert_eq(h_publish(c, &p, NULL), 0);
+    /* CAMHS, its only recipient, applies it; the school joins but is not running. */
+    cr_assert_eq(h_collect(c, 1, 5000, NULL, NULL, 0), 1);
+    h_pub_init(&p, CA, TACNET__EVENT_KIND__MEMBER_JOINED, LATE, 2);
+    p.h.has_subject_agency = 1;
+    p.h.subject_agency = (Tacnet__Agency)S;
+    h_pub_rcpt(&p, 2, ca_s);
+    h_pub_seal(&env, &p, CA, "School joins.", NULL, 0);
+    memcpy(joined, p.msg_id, 16);
+    cr_assert_eq(h_publish(c, &p, NULL), 0);
+    cr_assert_eq(h_collect(c, 1, 5000, NULL, NULL, 0), 1);
+    h_pub_free(&p);
+    h_close(&c);
+    uint64_t deadline = h_now_ms() + 10000;
+    while (!h_log_contains(&env, "sealed bodies past the history window removed") &&
+           h_now_ms() < deadline)
+        h_sleep_ms(100);
+    cr_assert(h_log_contains(&env, "1 sealed bodies past the history window removed"),
+              "the acknowledged body was not removed (or the unacknowledged one was too)");
+    int rc = s_raw_grant(CA, S, concern);
+    cr_assert_eq(rc, TACNET_EGONE, "a grant of a removed body: %s", tacnet_errname(rc));
+    /* The journal still verifies at start (the removed body's digest stands for it), and the
+     * school, whose join waited for it, still receives it whole. */
+    h_broker_signal_wait(&env, SIGTERM);
+    cr_assert_eq(h_broker_start(&env, NULL), 0);
+    h_agency_t *as = s_up(S);
+    tn_client_t *school = s_client(as);
+    Tacnet__ApiReply *r = NULL;
+    deadline = h_now_ms() + 10000;
+    while (!(r = s_show(school, LATE)) && h_now_ms() < deadline)
+        h_sleep_ms(50);
+    cr_assert_not_null(r, "the school never received its join");
+    cr_assert_eq(s_count(r, joined), 1);
+    tn_client_reply_free(&r);
+    tn_client_destroy(&school);
+}
