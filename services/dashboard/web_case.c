@@ -630,6 +630,18 @@ static void s_due(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, uint64_t 
     dashboard_buf_puts(b, "</section>");
 }
 
+/* Joined late: the members whose grants of the case's earlier events have not arrived yet. */
+static void s_history_pending(dashboard_buf_t *b, const Tacnet__CaseSummary *s)
+{
+    if (s->n_history_pending == 0)
+        return;
+    dashboard_buf_puts(b, "<p class=\"notice history-pending\">History pending from ");
+    for (size_t i = 0; i < s->n_history_pending; i++)
+        dashboard_buf_printf(b, "%s%s", i ? ", " : "",
+                             dashboard_web_agency_title(s->history_pending[i]));
+    dashboard_buf_puts(b, ": the case's earlier events will appear when they are online.</p>");
+}
+
 static void s_timeline(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
     s_section(b, "timeline", "Timeline");
@@ -642,8 +654,14 @@ static void s_timeline(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
                              names_kind(e->header->kind), names_kind(e->header->kind),
                              dashboard_web_agency_title(e->header->sender));
         dashboard_web_time(b, e->header->created_at_ms);
-        dashboard_buf_printf(b, " · %s%s</p>", names_sensitivity(e->header->sensitivity),
+        dashboard_buf_printf(b, " · %s%s", names_sensitivity(e->header->sensitivity),
                              e->header->has_urgent && e->header->urgent ? " · urgent" : "");
+        /* Received on joining: it happened before this agency was a member. */
+        if (e->has_history && e->history)
+            dashboard_buf_printf(b, " · history from %s",
+                                 e->has_granted_by ? dashboard_web_agency_title(e->granted_by)
+                                                   : "a member");
+        dashboard_buf_puts(b, "</p>");
         dashboard_web_body_fields(b, e->body);
         dashboard_buf_puts(b, "</li>");
     }
@@ -681,7 +699,9 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
         dashboard_web_prof(b, sc->state->lead);
     else
         dashboard_buf_puts(b, s->has_lead ? dashboard_web_agency_title(s->lead) : "none yet");
-    dashboard_buf_puts(b, "</p><nav class=\"actions\" aria-label=\"Record\">");
+    dashboard_buf_puts(b, "</p>");
+    s_history_pending(b, s);
+    dashboard_buf_puts(b, "<nav class=\"actions\" aria-label=\"Record\">");
     ProtobufCBinaryData none = { 0, NULL };
     s_form_link(b, cref, "decision", "Record a decision", none);
     s_form_link(b, cref, "disagreement", "Raise a disagreement", none);
