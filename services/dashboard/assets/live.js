@@ -28,8 +28,13 @@
   source.addEventListener('tacnet', function (ev) {
     var e = {};
     try { e = JSON.parse(ev.data); } catch (x) { return; }
-    say('New ' + String(e.kind || 'event').replace(/_/g, ' ') + ' from ' +
-        String(e.sender || 'an agency').replace(/_/g, ' ') + ' on ' + (e.case_ref || 'a case') + '.');
+    if (e.history) {
+      /* Granted on joining: it belongs to the case's past, so it is shown, not announced. */
+      say('Earlier events of ' + (e.case_ref || 'a case') + ' received on joining.');
+    } else {
+      say('New ' + String(e.kind || 'event').replace(/_/g, ' ') + ' from ' +
+          String(e.sender || 'an agency').replace(/_/g, ' ') + ' on ' + (e.case_ref || 'a case') + '.');
+    }
     refresh();
   });
   source.addEventListener('error', function () { say('Live updates reconnecting…'); });
