@@ -15,8 +15,10 @@ int grant_check_shape(const Tacnet__Grant *g)
     if ((unsigned)g->grantee == 0 || (unsigned)g->grantee >= 16 || (unsigned)g->granter == 0 ||
         (unsigned)g->granter >= 16 || g->grantee == g->granter)
         return TACNET_EBADMSG;
-    int done = g->has_done && g->done;
-    if (done)
+    int done = g->has_done && g->done, resealed = g->has_resealed && g->resealed;
+    if (done && resealed)
+        return TACNET_EBADMSG;
+    if (done || resealed)
         return !g->has_wrap && !g->has_wrap_nonce ? 0 : TACNET_EBADMSG;
     return g->has_wrap && g->wrap.len == SEAL_WRAP_BYTES && g->has_wrap_nonce &&
                    g->wrap_nonce.len == SEAL_NONCE_BYTES
@@ -40,7 +42,7 @@ static void s_message(const Tacnet__Grant *g, const uint8_t digest[SEAL_DIGEST_L
     *p++ = (uint8_t)g->granter;
     bytes_be32_put(p, g->granter_key_id);
     p += 4;
-    *p++ = g->has_done && g->done;
+    *p++ = (uint8_t)((g->has_done && g->done) | (g->has_resealed && g->resealed) << 1);
     if (g->has_wrap_nonce)
         memcpy(p, g->wrap_nonce.data, SEAL_NONCE_BYTES);
     p += SEAL_NONCE_BYTES;

@@ -158,10 +158,14 @@ static int s_queue_for_join(agency_t *self, MDB_txn *txn, const Tacnet__Header *
     agency_view_blind(self, join->case_ref.data, join->case_ref.len, blind);
     if ((rc = agency_view_case_headers(self, txn, blind, s_queue_one, &q)) != 0)
         return rc;
+    /* A done grant conveys no key and needs no body: it is bound to the join by its msg_id
+     * alone (a zero digest), so it still verifies once the broker has removed the join's body. */
+    static const uint8_t none[SEAL_DIGEST_LEN];
     Tacnet__Grant g;
     s_grant_init(&q, &g, join->msg_id.data);
     g.has_done = g.done = 1;
-    return s_queue_put(&q, &g, digest);
+    (void)digest;
+    return s_queue_put(&q, &g, none);
 }
 
 /* Our own join: every member that received it owes us its grants and a done grant. */
@@ -272,13 +276,27 @@ int agency_history_open(agency_t *self, const Tacnet__Grant *g, const Tacnet__He
                                                g->granter_key_id, clock_now_ms(), NULL);
     if (!k || k->sign_pk.len != SEAL_KEY_BYTES || k->seal_pk.len != SEAL_KEY_BYTES)
         return TACNET_EKEYID;
-    uint8_t digest[SEAL_DIGEST_LEN];
-    seal_digest(sealed, slen, digest);
+    uint8_t digest[SEAL_DIGEST_LEN] = { 0 };
+    if (!(g->has_done && g->done))
+        seal_digest(sealed, slen, digest); /* a done grant is signed over none */
     if (grant_verify(k->sign_pk.data, g, digest) != 0)
         return TACNET_ESIGNATURE;
     if (g->has_done && g->done) {
         *done = 1;
         return 0;
+    }
+    if (g->has_resealed && g->resealed) {
+        /* Its sender sealed it again for us alone: an ordinary body wrapped for us. */
+        if ((uint32_t)g->granter != (uint32_t)h->sender)
+            return TACNET_EBADMSG;
+        int rc = seal_open(self->seal, k->seal_pk.data, hbytes, hlen, sealed, slen, body, blen);
+        if (rc == 0 &&
+            (rc = seal_content_key(self->seal, k->seal_pk.data, sealed, slen, k_out)) != 0) {
+            sodium_memzero(*body, *blen);
+            free(*body);
+            *body = NULL;
+        }
+        return rc;
     }
     return seal_open_granted(self->seal, k->seal_pk.data, g->wrap_nonce.data, g->wrap.data, hbytes,
                              hlen, sealed, slen, body, blen, k_out);
@@ -286,15 +304,116 @@ int agency_history_open(agency_t *self, const Tacnet__Grant *g, const Tacnet__He
 
 /* ------------------------------------------------------------------ sending and settling */
 
+/* A queued grant whose body was sealed again: 0, then the packed grant, header and body each
+ * after its length (u32 BE), then the signature. A packed Grant never starts with 0 (no field
+ * has number 0), so the two kinds of entry cannot be confused. */
+typedef struct resealed_entry {
+    const uint8_t *grant, *header, *sealed, *sig;
+    size_t glen, hlen, slen;
+} resealed_entry_t;
+
+static int s_resealed_decode(const uint8_t *v, size_t n, resealed_entry_t *r)
+{
+    const uint8_t *p = v + 1, *end = v + n;
+    const uint8_t **parts[] = { &r->grant, &r->header, &r->sealed };
+    size_t *lens[] = { &r->glen, &r->hlen, &r->slen };
+    if (n < 1 || v[0] != 0)
+        return TACNET_ECORRUPT;
+    for (size_t i = 0; i < 3; i++) {
+        if (end - p < 4 || (size_t)(end - p - 4) < bytes_be32_get(p))
+            return TACNET_ECORRUPT;
+        *lens[i] = bytes_be32_get(p);
+        *parts[i] = p + 4;
+        p += 4 + *lens[i];
+    }
+    if (end - p != SEAL_SIG_BYTES)
+        return TACNET_ECORRUPT;
+    r->sig = p;
+    return 0;
+}
+
 static void s_send(agency_t *self, const MDB_val *v)
 {
     /* The queue holds what this daemon packed; a record that no longer unpacks is skipped (the
      * walk of the view would have refused a damaged file). */
-    Tacnet__Grant *g = tacnet__grant__unpack(NULL, v->mv_size, v->mv_data);
+    const uint8_t *b = v->mv_data;
+    resealed_entry_t r = { 0 };
+    int resealed = v->mv_size > 0 && b[0] == 0;
+    if (resealed && s_resealed_decode(b, v->mv_size, &r) != 0)
+        return;
+    Tacnet__Grant *g = resealed ? tacnet__grant__unpack(NULL, r.glen, r.grant)
+                                : tacnet__grant__unpack(NULL, v->mv_size, b);
     if (!g)
         return;
-    wire_send(self->dealer, NULL, 0, WIRE_GRANT, &g->base, NULL, 0, NULL, 0, NULL);
+    if (resealed)
+        wire_send(self->dealer, NULL, 0, WIRE_REGRANT, &g->base, r.header, r.hlen, r.sealed, r.slen,
+                  r.sig);
+    else
+        wire_send(self->dealer, NULL, 0, WIRE_GRANT, &g->base, NULL, 0, NULL, 0, NULL);
     tacnet__grant__free_unpacked(g, NULL);
+}
+
+/* E_GONE: the broker no longer holds the body. If we sent the event, seal it again from our
+ * view for the grantee alone and queue that in place of the grant (under KEY). Returns 1 when
+ * queued, 0 when we cannot (not ours, or no longer in our view), or a store code. */
+static int s_reseal(agency_t *self, MDB_txn *txn, const uint8_t key[GRANT_QUEUE_KEY])
+{
+    uint8_t *rec = NULL;
+    size_t n = 0;
+    int rc = agency_view_event_get(self, txn, key + 1, &rec, &n);
+    if (rc != 0)
+        return rc == TACNET_ENOTFOUND ? 0 : rc;
+    size_t hlen = bytes_be32_get(rec + 8);
+    const uint8_t *hbytes = rec + 12, *body = rec + 12 + hlen;
+    int err = 0, out = 0;
+    Tacnet__Header *h = wire_header_unpack(hbytes, hlen, &err);
+    const Tacnet__NodeKey *gk = roster_key_current(self->roster, key[0], clock_now_ms());
+    uint8_t *sealed = NULL, sig[SEAL_SIG_BYTES], gsig[SEAL_SIG_BYTES], digest[SEAL_DIGEST_LEN];
+    size_t slen = 0;
+    if (h && gk && (uint32_t)h->sender == self->profile->agency) {
+        seal_recipient_t r = { .agency = key[0], .key_id = gk->key_id };
+        memcpy(r.seal_pk, gk->seal_pk.data, SEAL_KEY_BYTES);
+        rc = seal_event(self->seal, hbytes, hlen, body, n - 12 - hlen, &r, 1, &sealed, &slen, sig);
+        Tacnet__Grant g = TACNET__GRANT__INIT;
+        g.msg_id = (ProtobufCBinaryData){ 16, (uint8_t *)key + 1 };
+        g.grantee = (Tacnet__Agency)key[0];
+        g.grantee_key_id = gk->key_id;
+        g.granter = (Tacnet__Agency)self->profile->agency;
+        g.granter_key_id = self->keys->key_id;
+        g.has_resealed = g.resealed = 1;
+        g.sig = (ProtobufCBinaryData){ sizeof(gsig), gsig };
+        if (rc == 0) {
+            seal_digest(sealed, slen, digest);
+            rc = grant_sign(self->seal, &g, digest);
+        }
+        if (rc == 0) {
+            size_t glen = 0;
+            uint8_t *packed = wire_pack(&g.base, &glen);
+            size_t vlen = 1 + 4 + glen + 4 + hlen + 4 + slen + SEAL_SIG_BYTES;
+            uint8_t *v = xmalloc(vlen), *p = v;
+            *p++ = 0;
+            const uint8_t *parts[] = { packed, hbytes, sealed };
+            size_t lens[] = { glen, hlen, slen };
+            for (size_t i = 0; i < 3; i++) {
+                bytes_be32_put(p, (uint32_t)lens[i]);
+                memcpy(p + 4, parts[i], lens[i]);
+                p += 4 + lens[i];
+            }
+            memcpy(p, sig, SEAL_SIG_BYTES);
+            rc = store_put(txn, self->grants, key, GRANT_QUEUE_KEY, v, vlen, 0);
+            free(v);
+            free(packed);
+            out = rc == 0;
+        } else {
+            rc = 0; /* could not seal or sign: the refusal stands */
+        }
+    }
+    if (h)
+        wire_free(&h->base);
+    free(sealed);
+    sodium_memzero(rec, n);
+    free(rec);
+    return rc < 0 ? rc : out;
 }
 
 void agency_history_pump(agency_t *self)
@@ -344,14 +463,28 @@ static int s_ack_write(MDB_txn *txn, void *arg)
     key[0] = (uint8_t)a->grantee;
     memcpy(key + 1, a->msg_id.data, 16);
     key[17] = a->has_done && a->done;
-    int rc = store_del(txn, c->self->grants, key, sizeof(key));
+    char hex[33], object[64];
+    wire_msgid_hex(a->msg_id.data, 16, hex);
+    snprintf(object, sizeof(object), "%s>%s", hex, names_agency((uint32_t)a->grantee));
+    MDB_val v;
+    int rc = store_get(txn, c->self->grants, key, sizeof(key), &v);
     if (rc == TACNET_ENOTFOUND)
         return 0; /* settled by an earlier answer to a resend */
     if (rc != 0)
         return rc;
-    char hex[33], object[64];
-    wire_msgid_hex(a->msg_id.data, 16, hex);
-    snprintf(object, sizeof(object), "%s>%s", hex, names_agency((uint32_t)a->grantee));
+    int resealed = v.mv_size > 0 && ((const uint8_t *)v.mv_data)[0] == 0;
+    if (a->code == TACNET_EGONE && resealed)
+        return 0; /* answers an earlier send of the plain grant, which this one replaced */
+    if (a->code == TACNET_EGONE && !key[17]) {
+        /* The broker no longer holds the body: the sender seals it again for the grantee. */
+        if ((rc = s_reseal(c->self, txn, key)) < 0)
+            return rc;
+        if (rc == 1)
+            return agency_audit(c->self, txn, "broker", "grant.resealed", object, "queued",
+                                a->code);
+    }
+    if ((rc = store_del(txn, c->self->grants, key, sizeof(key))) != 0)
+        return rc;
     return agency_audit(c->self, txn, "broker", a->code ? "grant.refused" : "grant.accepted",
                         object, a->code ? "refused" : "ok", a->code);
 }

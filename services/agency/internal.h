@@ -97,6 +97,12 @@ int agency_view_apply_history(agency_t *self, MDB_txn *txn, uint64_t case_seq, u
                               const Tacnet__Header *h, const uint8_t *hbytes, size_t hlen,
                               const uint8_t *body, size_t blen);
 
+/* The event MSG_ID as the view holds it, decrypted into *REC (malloc'd, *N bytes; the caller
+ * wipes and frees): broker seq(8) hlen(4, BE) header body. Returns 0, TACNET_ENOTFOUND (never
+ * applied, or its case erased), TACNET_ECORRUPT or a store code. */
+int agency_view_event_get(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16], uint8_t **rec,
+                          size_t *n);
+
 /* Call FN for the header of every event of case BLIND in the view (in the order applied), with
  * its case seq, local seq and header bytes, until FN returns non-zero (returned). */
 typedef int (*agency_view_header_fn)(const Tacnet__Header *h, uint64_t case_seq, uint64_t local,

@@ -703,6 +703,27 @@ int agency_view_apply_history(agency_t *self, MDB_txn *txn, uint64_t case_seq, u
     return s_apply(self, txn, case_seq, granter, h, hbytes, hlen, body, blen);
 }
 
+int agency_view_event_get(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16], uint8_t **rec,
+                          size_t *n)
+{
+    MDB_val a, ev;
+    *rec = NULL;
+    *n = 0;
+    int rc = store_get(txn, self->applied, msg_id, 16, &a);
+    if (rc != 0 || a.mv_size != 8)
+        return rc ? rc : TACNET_ECORRUPT;
+    if ((rc = store_get(txn, self->events, a.mv_data, 8, &ev)) != 0)
+        return rc; /* erased with its case */
+    if ((rc = s_event_open(self, txn, a.mv_data, &ev, rec, n)) != 0)
+        return rc;
+    if (*n < 12 || 12 + (size_t)bytes_be32_get(*rec + 8) > *n) {
+        s_free_secret(*rec, *n);
+        *rec = NULL;
+        return TACNET_ECORRUPT;
+    }
+    return 0;
+}
+
 int agency_view_case_headers(agency_t *self, MDB_txn *txn, const uint8_t blind[16],
                              agency_view_header_fn fn, void *arg)
 {

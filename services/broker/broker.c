@@ -128,6 +128,7 @@ static void s_on_message(broker_t *self, wire_msg_t *m)
         s_on_session_cmd(self, m, agency);
         break;
     case WIRE_GRANT:
+    case WIRE_REGRANT:
         broker_on_grant(self, m, agency);
         break;
     default:

@@ -123,6 +123,7 @@ struct broker {
     uint8_t hello_reports[BROKER_MAX_AGENCY];
     /* counters for `tacnet broker status` */
     uint64_t accepted, duplicates, delivered, commits, batched_events;
+    uint64_t grants; /* grant records journalled (history on joining) */
     broker_cut_t cuts[BROKER_MAX_CUTS];
     size_t n_cuts;
     struct {
@@ -158,8 +159,9 @@ void broker_publish_flush(broker_t *self);
 
 /* grant.c ----------------------------------------------------------------------------------- */
 
-/* GRANT from AGENCY: check it as a publish is checked, journal it once for its grantee (the
- * original event delivered with the granted key) and answer GRANTACK. */
+/* GRANT (or REGRANT, with the body sealed again) from AGENCY: check it as a publish is checked,
+ * journal it once for its grantee (the original event delivered with the granted key, or with
+ * the body sealed again) and answer GRANTACK. */
 void broker_on_grant(broker_t *self, wire_msg_t *m, uint32_t agency);
 
 /* bodies.c ---------------------------------------------------------------------------------- */

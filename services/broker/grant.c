@@ -25,8 +25,9 @@
 typedef struct grant_job {
     broker_t *self;
     const Tacnet__Grant *g;
-    const uint8_t *packed; /* the GRANT's F2, journalled as it came */
+    const uint8_t *packed; /* the grant re-encoded, journalled */
     size_t packed_len;
+    const wire_msg_t *m; /* a REGRANT's frames: the original header, the body sealed again */
     uint64_t now;
     /* results */
     int code;
@@ -89,6 +90,34 @@ static int s_granter_check(grant_job_t *j, MDB_txn *txn, const Tacnet__Header *h
     return rc;
 }
 
+/* A REGRANT: the event's own sender sealed it again, under its original header (byte for byte),
+ * for the grantee alone, and signed that as it signs an event. */
+static int s_resealed_check(grant_job_t *j, const journal_entry_t *e, const Tacnet__Header *h)
+{
+    const wire_msg_t *m = j->m;
+    if ((uint32_t)h->sender != (uint32_t)j->g->granter) {
+        j->detail = "only the event's sender may seal it again";
+        return TACNET_EGRANT;
+    }
+    if (m->header_len != e->header_len || memcmp(m->header, e->header, e->header_len) != 0) {
+        j->detail = "the header differs from the journalled event's";
+        return TACNET_EGRANT;
+    }
+    uint32_t wrapped[SEAL_MAX_RECIPIENTS];
+    int n = seal_recipients(m->sealed, m->sealed_len, wrapped, SEAL_MAX_RECIPIENTS);
+    if (n != 1 || wrapped[0] != (uint32_t)j->g->grantee) {
+        j->detail = "a body sealed again must be wrapped for the grantee alone";
+        return n < 0 ? TACNET_EBADMSG : TACNET_ERECIPIENTS;
+    }
+    /* The key that signed the event, valid when it was made (as the integrity walk does). */
+    const Tacnet__NodeKey *k = roster_key_find(j->self->roster, (uint32_t)h->sender,
+                                               h->sender_key_id, h->created_at_ms, NULL);
+    if (!k || seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed, m->sealed_len,
+                          m->sig) != 0)
+        return TACNET_ESIGNATURE;
+    return 0;
+}
+
 /* The checks against the journal, then the signature: 0 to journal, or the refusal in
  * J->code. Returns a storage code to abort. */
 static int s_grant_check(grant_job_t *j, MDB_txn *txn, journal_entry_t *e, uint64_t *orig)
@@ -129,17 +158,23 @@ static int s_grant_check(grant_job_t *j, MDB_txn *txn, journal_entry_t *e, uint6
         j->detail = j->code == TACNET_ECONSENT ? "the sharing policy withholds this class from "
                                                  "the grantee"
                                                : NULL;
+    } else if (j->m) {
+        j->code = s_resealed_check(j, e, h);
     } else if (!e->sealed) {
         j->code = TACNET_EGONE;
         j->detail = "the body is past the broker's history window: the sender must re-seal it";
     }
     wire_free(&h->base);
     if (j->code == 0) {
-        uint8_t digest[SEAL_DIGEST_LEN];
-        if (e->sealed)
-            seal_digest(e->sealed, e->sealed_len, digest);
-        else
-            memcpy(digest, e->digest, SEAL_DIGEST_LEN);
+        uint8_t digest[SEAL_DIGEST_LEN] = { 0 }; /* a done grant is signed over none */
+        if (!(g->has_done && g->done)) {
+            if (j->m)
+                seal_digest(j->m->sealed, j->m->sealed_len, digest);
+            else if (e->sealed)
+                seal_digest(e->sealed, e->sealed_len, digest);
+            else
+                memcpy(digest, e->digest, SEAL_DIGEST_LEN);
+        }
         if (grant_verify(gk->sign_pk.data, g, digest) != 0)
             j->code = TACNET_ESIGNATURE;
     }
@@ -169,8 +204,13 @@ static int s_grant_write(MDB_txn *txn, void *arg)
     if (rc != TACNET_ENOTFOUND)
         return rc;
     j->seq = journal_head(self->journal) + 1;
-    rc = journal_grant_append(self->journal, txn, j->seq, orig, (uint32_t)j->g->grantee, j->packed,
-                              j->packed_len, key, klen, j->now);
+    if (j->m)
+        rc = journal_grant_append_sealed(self->journal, txn, j->seq, orig, (uint32_t)j->g->grantee,
+                                         j->packed, j->packed_len, j->m->sealed, j->m->sealed_len,
+                                         j->m->sig, key, klen, j->now);
+    else
+        rc = journal_grant_append(self->journal, txn, j->seq, orig, (uint32_t)j->g->grantee,
+                                  j->packed, j->packed_len, key, klen, j->now);
     if (rc != 0)
         return rc;
     char hex[33], actor[48], object[64];
@@ -212,8 +252,10 @@ static void s_grant_answer(broker_t *self, const wire_msg_t *m, const Tacnet__Gr
 void broker_on_grant(broker_t *self, wire_msg_t *m, uint32_t agency)
 {
     int err = 0;
-    Tacnet__Grant *g = (Tacnet__Grant *)wire_ctl_unpack(WIRE_GRANT, m->ctl, m->ctl_len, &err);
-    if (!g || grant_check_shape(g) != 0) {
+    Tacnet__Grant *g = (Tacnet__Grant *)wire_ctl_unpack(m->cmd, m->ctl, m->ctl_len, &err);
+    /* A grant carrying a body must say so, and one saying so must carry it. */
+    int resealed = g && g->has_resealed && g->resealed;
+    if (!g || grant_check_shape(g) != 0 || resealed != (m->cmd == WIRE_REGRANT)) {
         broker_nack(self, m, NULL, g ? TACNET_EBADMSG : err, "bad GRANT");
         if (g)
             wire_free(&g->base);
@@ -229,9 +271,12 @@ void broker_on_grant(broker_t *self, wire_msg_t *m, uint32_t agency)
     /* Journalled re-encoded, so nothing but the known fields reaches the grantee. */
     size_t plen = 0;
     uint8_t *packed = wire_pack(&g->base, &plen);
-    grant_job_t j = {
-        .self = self, .g = g, .packed = packed, .packed_len = plen, .now = clock_now_ms()
-    };
+    grant_job_t j = { .self = self,
+                      .g = g,
+                      .packed = packed,
+                      .packed_len = plen,
+                      .m = resealed ? m : NULL,
+                      .now = clock_now_ms() };
     uint64_t head = journal_head(self->journal);
     int rc = store_write(journal_store(self->journal), s_grant_write, &j);
     if (rc != 0) {
@@ -240,6 +285,7 @@ void broker_on_grant(broker_t *self, wire_msg_t *m, uint32_t agency)
         j.detail = "journal commit failed";
     } else if (j.code == 0 && !j.duplicate) {
         journal_head_set(self->journal, j.seq);
+        self->grants++;
     }
     if (rc != 0 || j.code != 0 || j.duplicate)
         journal_head_set(self->journal, head);

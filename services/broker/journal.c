@@ -293,6 +293,9 @@ int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__He
 /* The second length field of a record holding this value marks it: in place of a header length,
  * a grant record; in place of a sealed length, an event whose body was removed. */
 #define JOURNAL_MARK 0xffffffffu
+/* ... in place of a header length: a grant carrying its own sealed body and signature (the
+ * sender sealed the event again for the grantee when the journal no longer held the body). */
+#define JOURNAL_MARK_SEALED 0xfffffffeu
 
 /* An event record (header, then the sealed body or, once removed, its digest, then the
  * signature) into OUT. */
@@ -338,7 +341,8 @@ int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *ou
     out->seq = seq;
     out->received_ms = store_u64_get(p);
     p += 8;
-    if (bytes_be32_get(p) != JOURNAL_MARK) {
+    uint32_t mark = bytes_be32_get(p);
+    if (mark != JOURNAL_MARK && mark != JOURNAL_MARK_SEALED) {
         if (v.mv_size < 8 + 4 + 4 + 64)
             return TACNET_ECORRUPT;
         out->case_seq = seq;
@@ -346,8 +350,17 @@ int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *ou
     }
     /* A grant: the original event it gives a key to, delivered with the grant. */
     uint64_t orig = store_u64_get(p + 4);
-    const uint8_t *grant = p + 12;
-    size_t glen = (size_t)(end - grant);
+    const uint8_t *grant = p + 12, *sealed = NULL;
+    size_t glen = (size_t)(end - grant), slen = 0;
+    if (mark == JOURNAL_MARK_SEALED) {
+        if (glen < 4 || (glen = bytes_be32_get(grant)) + 8 + 64 > (size_t)(end - grant - 4))
+            return TACNET_ECORRUPT;
+        grant += 4;
+        slen = bytes_be32_get(grant + glen);
+        sealed = grant + glen + 4;
+        if ((size_t)(end - sealed) != slen + 64)
+            return TACNET_ECORRUPT;
+    }
     if (orig == 0 || orig >= seq || glen == 0)
         return TACNET_ECORRUPT;
     if ((rc = journal_get(self, txn, orig, out)) != 0)
@@ -358,6 +371,12 @@ int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *ou
     out->case_seq = orig;
     out->grant = grant;
     out->grant_len = glen;
+    if (sealed) {
+        out->sealed = sealed;
+        out->sealed_len = slen;
+        out->sig = sealed + slen;
+        out->digest = NULL;
+    }
     return 0;
 }
 
@@ -373,6 +392,35 @@ int journal_grant_append(journal_t *self, MDB_txn *txn, uint64_t seq, uint64_t o
     bytes_be32_put(val + 8, JOURNAL_MARK);
     store_u64_put(val + 12, orig_seq);
     memcpy(val + 20, grant, glen);
+    int rc = store_put(txn, self->journal, key, 8, val, vlen, MDB_APPEND);
+    free(val);
+    if (rc != 0)
+        return rc;
+    uint8_t mb[4];
+    bytes_be32_put(mb, grantee < 32 ? 1u << grantee : 0);
+    if ((rc = store_put(txn, self->rcpt, key, 8, mb, 4, MDB_APPEND)) != 0)
+        return rc;
+    return store_put(txn, self->granted, dedup, dlen, key, 8, MDB_NOOVERWRITE);
+}
+
+int journal_grant_append_sealed(journal_t *self, MDB_txn *txn, uint64_t seq, uint64_t orig_seq,
+                                uint32_t grantee, const uint8_t *grant, size_t glen,
+                                const uint8_t *sealed, size_t slen, const uint8_t *sig,
+                                const uint8_t *dedup, size_t dlen, uint64_t now_ms)
+{
+    uint8_t key[8];
+    store_u64_put(key, seq);
+    size_t vlen = 8 + 4 + 8 + 4 + glen + 4 + slen + 64;
+    uint8_t *val = xmalloc(vlen), *p = val;
+    store_u64_put(p, now_ms);
+    bytes_be32_put(p + 8, JOURNAL_MARK_SEALED);
+    store_u64_put(p + 12, orig_seq);
+    bytes_be32_put(p + 20, (uint32_t)glen);
+    memcpy(p + 24, grant, glen);
+    p += 24 + glen;
+    bytes_be32_put(p, (uint32_t)slen);
+    memcpy(p + 4, sealed, slen);
+    memcpy(p + 4 + slen, sig, 64);
     int rc = store_put(txn, self->journal, key, 8, val, vlen, MDB_APPEND);
     free(val);
     if (rc != 0)
@@ -692,7 +740,8 @@ static int s_verify_entry(verify_ctx_t *c, const MDB_val *v)
     memset(&e, 0, sizeof(e));
     if (v->mv_size < 8 + 4 + 8)
         return TACNET_ECORRUPT;
-    if (bytes_be32_get(p + 8) == JOURNAL_MARK) {
+    uint32_t mark = bytes_be32_get(p + 8);
+    if (mark == JOURNAL_MARK || mark == JOURNAL_MARK_SEALED) {
         uint64_t orig = store_u64_get(p + 12);
         return orig && orig < c->last_seq && v->mv_size > 20 ? 0 : TACNET_ECORRUPT;
     }

@@ -21,7 +21,9 @@
  * A journal record is an event, or a grant (history on joining): received_ms(8) 0xffffffff
  * orig_seq(8) packed Grant, delivered to its grantee with the original event's frames. An
  * event whose body was removed (retention) keeps header and signature with the body's digest in
- * its place: received_ms(8) hlen(4) header 0xffffffff digest(32) sig(64).
+ * its place: received_ms(8) hlen(4) header 0xffffffff digest(32) sig(64). A grant whose sender
+ * sealed the body again (the original was removed): received_ms(8) 0xfffffffe orig_seq(8)
+ * glen(4) Grant slen(4) sealed sig(64).
  *   meta       "epoch"                     -> random u64 chosen when the directory is created
  *   reported   agency(1) seq(8)            -> empty: a non-delivery report was sent
  *   audit      (see common/audit.h)
@@ -99,6 +101,14 @@ int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *ou
 int journal_grant_append(journal_t *self, MDB_txn *txn, uint64_t seq, uint64_t orig_seq,
                          uint32_t grantee, const uint8_t *grant, size_t glen, const uint8_t *dedup,
                          size_t dlen, uint64_t now_ms);
+
+/* journal_grant_append for a grant whose sender sealed the event again for the grantee alone
+ * (its body was past the history window): SEALED (SLEN bytes) and SIG are delivered with the
+ * original header instead of the original body. */
+int journal_grant_append_sealed(journal_t *self, MDB_txn *txn, uint64_t seq, uint64_t orig_seq,
+                                uint32_t grantee, const uint8_t *grant, size_t glen,
+                                const uint8_t *sealed, size_t slen, const uint8_t *sig,
+                                const uint8_t *dedup, size_t dlen, uint64_t now_ms);
 
 /* The seq of the grant journalled under DEDUP: 0 with *SEQ, or TACNET_ENOTFOUND. */
 int journal_grant_find(journal_t *self, MDB_txn *txn, const uint8_t *dedup, size_t dlen,

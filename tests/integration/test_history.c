@@ -217,6 +217,11 @@ static size_t s_contents(const Tacnet__ApiReply *r, char (*out)[160], size_t cap
     return n;
 }
 
+static int s_strcmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
 Test(history, a_late_member_holds_what_an_early_one_holds_but_what_its_class_withholds)
 {
     h_agency_t *aca = s_up(CA), *asc = s_up(SC), *as = s_up(S), *ahv = s_up(HV);
@@ -254,9 +259,17 @@ Test(history, a_late_member_holds_what_an_early_one_holds_but_what_its_class_wit
         size_t ne = s_contents(e, ec, 16), nl = s_contents(l, lc, 16);
         cr_assert_eq(nl, ne, "%s: %zu content events joining late, %zu from the start", who[w].name,
                      nl, ne);
+        /* The same events, whatever order the broker took different senders' in... */
+        qsort(ec, ne, sizeof(ec[0]), s_strcmp);
+        qsort(lc, nl, sizeof(lc[0]), s_strcmp);
         for (size_t i = 0; i < ne; i++)
             cr_assert_str_eq(lc[i], ec[i], "%s: event %zu differs (late %s, early %s)", who[w].name,
                              i, lc[i], ec[i]);
+        /* ... and the late view in case order, history included. */
+        for (size_t i = 1; i < l->show_case->n_timeline; i++)
+            cr_assert_lt(l->show_case->timeline[i - 1]->case_seq,
+                         l->show_case->timeline[i]->case_seq, "%s: entry %zu out of case order",
+                         who[w].name, i);
         /* Each once, the withheld class withheld, and what came before the join is history. */
         const uint8_t *before[] = { late.concern1, late.consent,  late.referral,
                                     late.health,   late.concern2, late.sc_assess };
@@ -543,5 +556,40 @@ Test(history, bodies_every_recipient_has_past_the_window_are_removed_and_grants_
     cr_assert_not_null(r, "the school never received its join");
     cr_assert_eq(s_count(r, joined), 1);
     tn_client_reply_free(&r);
+    tn_client_destroy(&school);
+}
+
+Test(history, a_grant_for_a_removed_body_is_sealed_again_by_its_sender)
+{
+    h_broker_signal_wait(&env, SIGTERM);
+    h_config_write(&env, "history_window_s = 1");
+    cr_assert_eq(h_broker_start(&env, NULL), 0);
+    h_agency_t *aca = s_up(CA), *as = s_up(S);
+    tn_client_t *camhs = s_client(aca), *school = s_client(as);
+    story_t st;
+    s_pub(camhs, LATE, CONCERN_1, st.concern1);
+    s_pub(camhs, LATE, CONSENT, st.consent);
+    /* CAMHS alone received them: once it has, and the window has passed, the bodies go. */
+    uint64_t deadline = h_now_ms() + 10000;
+    while (!h_log_contains(&env, "sealed bodies past the history window removed") &&
+           h_now_ms() < deadline)
+        h_sleep_ms(100);
+    h_sleep_ms(1500);
+    cr_assert(h_log_contains(&env, "sealed bodies past the history window removed"));
+    s_pub(camhs, LATE, JOIN("school"), st.join_school);
+    Tacnet__ApiReply *r = s_wait_settled(school, LATE, 3, 20000);
+    cr_assert_eq(s_count(r, st.concern1), 1);
+    cr_assert_eq(s_count(r, st.consent), 1);
+    for (size_t i = 0; i < r->show_case->n_timeline; i++) {
+        const Tacnet__TimelineEntry *t = r->show_case->timeline[i];
+        if (memcmp(t->header->msg_id.data, st.join_school, 16) != 0)
+            cr_assert(t->has_history && t->history && t->granted_by == CA,
+                      "entry %zu not history granted by CAMHS", i);
+    }
+    tn_client_reply_free(&r);
+    /* The broker refused the key grants (the bodies were gone) and took the bodies CAMHS sealed
+     * again for the school alone. */
+    cr_assert(h_log_contains(&env, "refused: E_GONE"), "no grant met a removed body");
+    tn_client_destroy(&camhs);
     tn_client_destroy(&school);
 }
