@@ -48,8 +48,8 @@
     X(CLOSED, -1120, "case is closed")                                                     \
     X(CLOCK, -1121, "created_at_ms outside the broker's clock window")                     \
     X(QUOTA, -1122, "agency over its publish quota: resend later, in order")               \
-    X(GONE, -1123, "body no longer held by the broker (past its history window)")          \
-    X(GRANT, -1124, "granter may not pass on this event's key")                            \
+    X(GONE, -1124, "body no longer held by the broker (past its history window)")          \
+    X(GRANT, -1125, "granter may not pass on this event's key")                            \
     X(OPEN, -1200, "sealed body does not open (tampered or not for us)")                   \
     X(BODYMISMATCH, -1201, "body msg_id or sender differs from the header")                \
     X(ROSTER, -1202, "roster missing, unsigned or signed by another root")                 \
