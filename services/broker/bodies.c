@@ -24,8 +24,10 @@
 typedef struct prune {
     broker_t *self;
     uint64_t now;
+    int dry;          /* only find out whether there is anything to do */
+    uint64_t stored;  /* the progress mark as stored */
     uint64_t from;    /* bodies before it are all removed (or there were none) */
-    uint64_t removed; /* in this run */
+    uint64_t removed; /* in this run (a dry run: that could be) */
 } prune_t;
 
 typedef struct grantees {
@@ -75,6 +77,8 @@ static int s_needed(broker_t *self, MDB_txn *txn, const journal_entry_t *e, uint
     return rc != 0 ? rc : g.needed;
 }
 
+/* The scan, in a write transaction, or (P->dry) in a read one to see whether it would change
+ * anything: a write every second that changes nothing would still touch the file. */
 static int s_prune_write(MDB_txn *txn, void *arg)
 {
     prune_t *p = arg;
@@ -82,7 +86,7 @@ static int s_prune_write(MDB_txn *txn, void *arg)
     MDB_dbi meta = journal_dbi(self->journal, "meta");
     MDB_val v;
     int rc = store_get(txn, meta, BODIES_FROM_KEY, strlen(BODIES_FROM_KEY), &v);
-    p->from = rc == 0 && v.mv_size == 8 ? store_u64_get(v.mv_data) : 0;
+    p->from = p->stored = rc == 0 && v.mv_size == 8 ? store_u64_get(v.mv_data) : 0;
     p->removed = 0;
     if (rc != 0 && rc != TACNET_ENOTFOUND)
         return rc;
@@ -105,13 +109,15 @@ static int s_prune_write(MDB_txn *txn, void *arg)
                 blocked = 1;
                 continue;
             }
-            if ((rc = journal_body_remove(self->journal, txn, seq)) != 0)
+            if (!p->dry && (rc = journal_body_remove(self->journal, txn, seq)) != 0)
                 return rc;
             p->removed++;
         }
         if (!blocked)
             p->from = seq;
     }
+    if (p->dry || p->from == p->stored)
+        return 0;
     uint8_t b[8];
     store_u64_put(b, p->from);
     return store_put(txn, meta, BODIES_FROM_KEY, strlen(BODIES_FROM_KEY), b, 8, 0);
@@ -119,8 +125,16 @@ static int s_prune_write(MDB_txn *txn, void *arg)
 
 void broker_bodies_prune(broker_t *self)
 {
-    prune_t p = { .self = self, .now = clock_now_ms() };
-    int rc = store_write(journal_store(self->journal), s_prune_write, &p);
+    prune_t p = { .self = self, .now = clock_now_ms(), .dry = 1 };
+    MDB_txn *txn;
+    if (store_read_begin(journal_store(self->journal), &txn) != 0)
+        return;
+    int rc = s_prune_write(txn, &p);
+    mdb_txn_abort(txn);
+    if (rc != 0 || (p.removed == 0 && p.from == p.stored))
+        return; /* nothing to do (or the next tick tries again) */
+    p.dry = 0;
+    rc = store_write(journal_store(self->journal), s_prune_write, &p);
     if (rc != 0)
         log_warn("removing old bodies from the journal failed: %s", tacnet_errname(rc));
     else if (p.removed)

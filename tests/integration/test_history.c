@@ -27,6 +27,10 @@
 #define LATE    "LA7-2026-000202"
 #define CALL_MS 10000
 
+/* The fault points this file arms (T03 in tests/reliability/test_rel_crash.c checks it does). */
+#define GRANT_COMMIT_POINT "broker.after_grant_commit"
+#define GRANT_SETTLE_POINT "agency.before_grant_settle"
+
 static h_env_t env;
 
 static void setup(void)
@@ -418,13 +422,13 @@ Test(history, grants_wait_for_the_granter_and_survive_kill9_of_broker_and_daemon
     int rc = s_raw_grant(CA, S, late.concern2);
     cr_assert_eq(rc, TACNET_ESIGNATURE, "a forged grant: %s", tacnet_errname(rc));
     /* CAMHS dies after the broker's first answer, before its queue forgets that grant. */
-    cr_assert_eq(h_agency_start(aca, "agency.before_grant_settle:1"), 0);
+    cr_assert_eq(h_agency_start(aca, GRANT_SETTLE_POINT ":1"), 0);
     int st = h_agency_wait_exit(aca, 20000);
     cr_assert(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
               "camhs was not killed at agency.before_grant_settle (%d)", st);
     /* The broker dies after its next grant commit, before answering it. */
     h_broker_signal_wait(&env, SIGTERM);
-    cr_assert_eq(h_broker_start(&env, "broker.after_grant_commit:1"), 0);
+    cr_assert_eq(h_broker_start(&env, GRANT_COMMIT_POINT ":1"), 0);
     cr_assert_eq(h_agency_start(aca, NULL), 0);
     s_broker_killed(20000);
     cr_assert_eq(h_broker_start(&env, NULL), 0);
