@@ -51,6 +51,8 @@
     X(NOTAGENCY, -1123, "key belongs to no agency (the broker's own key is not a client)") \
     X(REFERSTO, -1124, "refers_to not allowed here, or names no event of this case")       \
     X(CASEPREFIX, -1125, "case reference prefix is not a roster area code")                \
+    X(GONE, -1126, "body no longer held by the broker (past its history window)")          \
+    X(GRANT, -1127, "granter may not pass on this event's key")                            \
     X(OPEN, -1200, "sealed body does not open (tampered or not for us)")                   \
     X(BODYMISMATCH, -1201, "body msg_id, sender or event kind differs from the header")    \
     X(ROSTER, -1202, "roster missing, unsigned or signed by another root")                 \

@@ -378,6 +378,22 @@ void route_apply(route_case_t *c, const Tacnet__Header *h)
     }
 }
 
+int route_grant_check(const route_case_t *c, const Tacnet__Header *h, uint32_t grantee,
+                      const roster_t *roster)
+{
+    if (s_is_broker_kind(h->kind) || (unsigned)h->sender >= ROUTE_MAX_AGENCY ||
+        h->sender == TACNET__AGENCY__BROKER)
+        return TACNET_EKIND;
+    if (!c || grantee == 0 || grantee >= ROUTE_MAX_AGENCY || grantee == TACNET__AGENCY__BROKER ||
+        !(c->members & BIT(grantee)))
+        return TACNET_ENOTMEMBER;
+    if (route_recipient_mask(h) & BIT(grantee))
+        return TACNET_EEXISTS;
+    /* The same rule as a publish today: its class, its recorded lawful basis, the consent in
+     * force now per agency and class and any objection (an override reaches everyone). */
+    return route_may_receive(c, h, grantee, roster) ? 0 : TACNET_ECONSENT;
+}
+
 #define ROUTE_CASE_VERSION 1
 
 void route_case_encode(const route_case_t *c, uint8_t out[ROUTE_CASE_BYTES])

@@ -93,6 +93,15 @@ int route_consent_covers(const route_case_t *c, uint32_t agency, uint32_t sensit
  * safeguarding override does. 1 or 0. */
 int route_consent_objected(const route_case_t *c, uint32_t agency, uint32_t sensitivity);
 
+
+/* History on joining: may GRANTEE, a member of case C (as it stands now), be given the body key
+ * of the earlier event with header H? The same sharing policy as a publish, under the consent
+ * in force now. Returns 0, TACNET_EKIND (a broker notice: never granted), TACNET_ENOTMEMBER (not
+ * a member), TACNET_EEXISTS (already a recipient) or TACNET_ECONSENT (its class is withheld from
+ * the grantee). The broker and the granting daemon both decide with this. */
+int route_grant_check(const route_case_t *c, const Tacnet__Header *h, uint32_t grantee,
+                      const roster_t *roster);
+
 /* Fold accepted header H into case C (a new case starts zeroed). */
 void route_apply(route_case_t *c, const Tacnet__Header *h);
 

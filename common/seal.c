@@ -873,21 +873,11 @@ int seal_verify(const uint8_t sign_pk[SEAL_KEY_BYTES], const uint8_t *header, si
     return ok == 0 ? 0 : TACNET_ESIGNATURE;
 }
 
-int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], const uint8_t *header,
-              size_t hlen, const uint8_t *sealed, size_t sealed_len, uint8_t **body, size_t *blen)
+/* Our wrapped entry in SEALED (our key id, else our agency under another id: a rotation keeps
+ * the sealing pair under a new id, and senders that have, or have not yet, loaded the new roster
+ * wrap under either; the id only locates, the box authenticates). NULL when there is none. */
+static const uint8_t *s_our_wrap(const seal_ctx_t *self, const uint8_t *sealed, size_t n)
 {
-    if (!self || !sender_seal_pk || (!header && hlen) || !body || !blen)
-        return TACNET_EINVAL;
-    *body = NULL;
-    *blen = 0;
-    size_t n = 0, c_off = 0;
-    int rc = s_layout(sealed, sealed_len, &n, &c_off);
-    if (rc)
-        return rc;
-    /* Our (agency, key id) entry, else our agency's entry under another key id: a rotation
-     * (`tacnet provision --rotate`) keeps the sealing pair under a new id, and senders that
-     * have, or have not yet, loaded the new roster wrap under either. The id only locates; the
-     * box authenticates (a wrong pair fails to open), and the signature covers the table. */
     uint8_t want[5];
     const uint8_t *wrap = NULL, *other_id = NULL;
     want[0] = (uint8_t)self->mine->agency;
@@ -899,28 +889,37 @@ int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], co
         else if (entry[0] == want[0])
             other_id = entry + 5;
     }
-    if (!wrap)
-        wrap = other_id;
-    if (!wrap)
-        return TACNET_ENOTFOUND;
-    if ((rc = s_cache_open(self)) != 0)
+    return wrap ? wrap : other_id;
+}
+
+/* Open the box WRAP (under NONCE, from the peer PEER_PK) into the content key K. */
+static int s_unwrap(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_BYTES], const uint8_t *wrap,
+                    const uint8_t *nonce, uint8_t k[SEAL_KEY_BYTES])
+{
+    int rc = s_cache_open(self);
+    if (rc != 0)
         return rc;
-    const uint8_t *shared = s_shared(self, sender_seal_pk);
-    uint8_t k[SEAL_KEY_BYTES];
-    int unwrapped = shared && crypto_box_open_easy_afternm(k, wrap, SEAL_WRAP_BYTES,
-                                                           sealed + SEAL_NONCE_BYTES, shared) == 0;
+    const uint8_t *shared = s_shared(self, peer_pk);
+    int ok = shared && crypto_box_open_easy_afternm(k, wrap, SEAL_WRAP_BYTES, nonce, shared) == 0;
     s_cache_close(self);
-    if (!unwrapped) {
-        sodium_memzero(k, sizeof k);
+    if (!ok) {
+        sodium_memzero(k, SEAL_KEY_BYTES);
         return TACNET_EOPEN;
     }
+    return 0;
+}
 
-    uint8_t *ad = NULL, *out = NULL;
+/* Decrypt the ciphertext of SEALED (starting at C_OFF) under K bound to HEADER. */
+static int s_decrypt(const uint8_t k[SEAL_KEY_BYTES], const uint8_t *header, size_t hlen,
+                     const uint8_t *sealed, size_t sealed_len, size_t c_off, uint8_t **body,
+                     size_t *blen)
+{
+    int rc = 0;
     size_t clen = sealed_len - c_off;
     size_t plen = clen - SEAL_TAG_BYTES;
     size_t adlen = 0;
-    ad = s_concat(SEAL_AD_PREFIX, header, hlen, NULL, 0, &adlen);
-    out = xmalloc(plen ? plen : 1);
+    uint8_t *ad = s_concat(SEAL_AD_PREFIX, header, hlen, NULL, 0, &adlen);
+    uint8_t *out = xmalloc(plen ? plen : 1);
     unsigned long long mlen = 0;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &mlen, NULL, sealed + c_off, clen, ad,
                                                    adlen, sealed, k) != 0) {
@@ -931,13 +930,132 @@ int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], co
     *blen = (size_t)mlen;
     out = NULL;
 fail:
-    sodium_memzero(k, sizeof k);
     if (out) {
         sodium_memzero(out, plen ? plen : 1);
         free(out);
     }
     free(ad);
     return rc;
+}
+
+int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], const uint8_t *header,
+              size_t hlen, const uint8_t *sealed, size_t sealed_len, uint8_t **body, size_t *blen)
+{
+    if (!self || !sender_seal_pk || (!header && hlen) || !body || !blen)
+        return TACNET_EINVAL;
+    *body = NULL;
+    *blen = 0;
+    size_t n = 0, c_off = 0;
+    int rc = s_layout(sealed, sealed_len, &n, &c_off);
+    if (rc)
+        return rc;
+    const uint8_t *wrap = s_our_wrap(self, sealed, n);
+    if (!wrap)
+        return TACNET_ENOTFOUND;
+    uint8_t k[SEAL_KEY_BYTES];
+    if ((rc = s_unwrap(self, sender_seal_pk, wrap, sealed + SEAL_NONCE_BYTES, k)) == 0)
+        rc = s_decrypt(k, header, hlen, sealed, sealed_len, c_off, body, blen);
+    sodium_memzero(k, sizeof k);
+    return rc;
+}
+
+int seal_content_key(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES],
+                     const uint8_t *sealed, size_t sealed_len, uint8_t k[SEAL_KEY_BYTES])
+{
+    if (!self || !sender_seal_pk || !k)
+        return TACNET_EINVAL;
+    size_t n = 0, c_off = 0;
+    int rc = s_layout(sealed, sealed_len, &n, &c_off);
+    if (rc)
+        return rc;
+    const uint8_t *wrap = s_our_wrap(self, sealed, n);
+    if (!wrap)
+        return TACNET_ENOTFOUND;
+    return s_unwrap(self, sender_seal_pk, wrap, sealed + SEAL_NONCE_BYTES, k);
+}
+
+int seal_grant_wrap(seal_ctx_t *self, const uint8_t k[SEAL_KEY_BYTES],
+                    const uint8_t grantee_seal_pk[SEAL_KEY_BYTES], uint8_t nonce[SEAL_NONCE_BYTES],
+                    uint8_t wrap[SEAL_WRAP_BYTES])
+{
+    if (!self || !k || !grantee_seal_pk || !nonce || !wrap)
+        return TACNET_EINVAL;
+    /* A fresh nonce per grant: the pairwise key is shared by every grant to this peer. */
+    randombytes_buf(nonce, SEAL_NONCE_BYTES);
+    int rc = s_cache_open(self);
+    if (rc != 0)
+        return rc;
+    const uint8_t *shared = s_shared(self, grantee_seal_pk);
+    int ok = shared && crypto_box_easy_afternm(wrap, k, SEAL_KEY_BYTES, nonce, shared) == 0;
+    s_cache_close(self);
+    return ok ? 0 : TACNET_EINVAL;
+}
+
+int seal_open_granted(seal_ctx_t *self, const uint8_t granter_seal_pk[SEAL_KEY_BYTES],
+                      const uint8_t nonce[SEAL_NONCE_BYTES], const uint8_t wrap[SEAL_WRAP_BYTES],
+                      const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t sealed_len,
+                      uint8_t **body, size_t *blen, uint8_t k_out[SEAL_KEY_BYTES])
+{
+    if (!self || !granter_seal_pk || !nonce || !wrap || (!header && hlen) || !body || !blen)
+        return TACNET_EINVAL;
+    *body = NULL;
+    *blen = 0;
+    size_t n = 0, c_off = 0;
+    int rc = s_layout(sealed, sealed_len, &n, &c_off);
+    if (rc)
+        return rc;
+    uint8_t k[SEAL_KEY_BYTES];
+    if ((rc = s_unwrap(self, granter_seal_pk, wrap, nonce, k)) == 0)
+        rc = s_decrypt(k, header, hlen, sealed, sealed_len, c_off, body, blen);
+    if (rc == 0 && k_out)
+        memcpy(k_out, k, SEAL_KEY_BYTES);
+    sodium_memzero(k, sizeof k);
+    return rc;
+}
+
+void seal_digest(const uint8_t *sealed, size_t sealed_len, uint8_t out[SEAL_DIGEST_LEN])
+{
+    crypto_generichash(out, SEAL_DIGEST_LEN, sealed, sealed_len, NULL, 0);
+}
+
+int seal_verify_digest(const uint8_t sign_pk[SEAL_KEY_BYTES], const uint8_t *header, size_t hlen,
+                       const uint8_t digest[SEAL_DIGEST_LEN], const uint8_t sig[SEAL_SIG_BYTES])
+{
+    if (!sign_pk || !sig || !digest || (!header && hlen))
+        return TACNET_EINVAL;
+    size_t mlen = 0;
+    uint8_t *msg = s_concat(SEAL_SIG_PREFIX, header, hlen, digest, SEAL_DIGEST_LEN, &mlen);
+    int ok = crypto_sign_verify_detached(sig, msg, mlen, sign_pk);
+    free(msg);
+    return ok == 0 ? 0 : TACNET_ESIGNATURE;
+}
+
+int seal_sign_detached(seal_ctx_t *self, const char *prefix, const uint8_t *msg, size_t len,
+                       uint8_t sig[SEAL_SIG_BYTES])
+{
+    if (!self || !prefix || (!msg && len) || !sig)
+        return TACNET_EINVAL;
+    size_t mlen = 0;
+    uint8_t *m = s_concat(prefix, msg, len, NULL, 0, &mlen);
+    int rc = seal_keys_unlock(self->mine);
+    if (rc == 0) {
+        rc = crypto_sign_detached(sig, NULL, m, mlen, self->mine->sign_sk) == 0 ? 0 : TACNET_EINVAL;
+        seal_keys_lock(self->mine);
+    }
+    free(m);
+    return rc;
+}
+
+int seal_verify_detached(const uint8_t sign_pk[SEAL_KEY_BYTES], const char *prefix,
+                         const uint8_t *msg, size_t len, const uint8_t sig[SEAL_SIG_BYTES])
+{
+    if (!sign_pk || !prefix || (!msg && len) || !sig)
+        return TACNET_EINVAL;
+    size_t mlen = 0;
+    uint8_t *m = s_concat(prefix, msg, len, NULL, 0, &mlen);
+    int ok = crypto_sign_verify_detached(sig, m, mlen, sign_pk);
+    free(m);
+    return ok == 0 ? 0 : TACNET_ESIGNATURE;
 }
 
 int seal_recipients(const uint8_t *sealed, size_t sealed_len, uint32_t *agencies, size_t cap)

@@ -156,6 +156,47 @@ int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], co
  * Returns the count, or TACNET_EBADMSG. */
 int seal_recipients(const uint8_t *sealed, size_t sealed_len, uint32_t *agencies, size_t cap);
 
+/* History on joining (docs/ARCHITECTURE.md, "History on joining"). A member that joins a case
+ * late is given an earlier event's content key K by a granter (the event's sender, or the lead
+ * when it holds K): K wrapped for the newcomer under a fresh nonce with the pairwise key of
+ * granter and newcomer. The sealed body and its signature stay as the sender made them.
+ *
+ * seal_content_key: K of SEALED from our own wrapped entry (SENDER_SEAL_PK as for seal_open), for
+ * a granter to keep. Returns 0, TACNET_EBADMSG, TACNET_ENOTFOUND (not wrapped for us),
+ * TACNET_EOPEN or TACNET_EINVAL. The caller wipes K.
+ * seal_grant_wrap: wrap K for the grantee's sealing key; NONCE is drawn here. 0 or TACNET_EINVAL.
+ * seal_open_granted: open SEALED with a grant's NONCE and WRAP from the granter; K_OUT (may be
+ * NULL) gets K so the newcomer can grant in turn. Returns as seal_open. */
+int seal_content_key(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES],
+                     const uint8_t *sealed, size_t sealed_len, uint8_t k[SEAL_KEY_BYTES])
+    __attribute__((warn_unused_result));
+int seal_grant_wrap(seal_ctx_t *self, const uint8_t k[SEAL_KEY_BYTES],
+                    const uint8_t grantee_seal_pk[SEAL_KEY_BYTES], uint8_t nonce[SEAL_NONCE_BYTES],
+                    uint8_t wrap[SEAL_WRAP_BYTES]) __attribute__((warn_unused_result));
+int seal_open_granted(seal_ctx_t *self, const uint8_t granter_seal_pk[SEAL_KEY_BYTES],
+                      const uint8_t nonce[SEAL_NONCE_BYTES], const uint8_t wrap[SEAL_WRAP_BYTES],
+                      const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t sealed_len,
+                      uint8_t **body, size_t *blen, uint8_t k_out[SEAL_KEY_BYTES])
+    __attribute__((warn_unused_result));
+
+/* The digest the event signature covers (BLAKE2b-256 of the sealed body), and the signature
+ * checked against it: the broker keeps the digest of a body it has removed (retention) so the
+ * header's signature still verifies. seal_verify_digest returns 0 or TACNET_ESIGNATURE. */
+#define SEAL_DIGEST_LEN 32
+void seal_digest(const uint8_t *sealed, size_t sealed_len, uint8_t out[SEAL_DIGEST_LEN]);
+int seal_verify_digest(const uint8_t sign_pk[SEAL_KEY_BYTES], const uint8_t *header, size_t hlen,
+                       const uint8_t digest[SEAL_DIGEST_LEN], const uint8_t sig[SEAL_SIG_BYTES])
+    __attribute__((warn_unused_result));
+
+/* Ed25519 over PREFIX || MSG with the ctx's signing key, and its check: for signed statements
+ * other than events (a grant, common/grant.h). PREFIX separates the domains. 0, TACNET_EINVAL, or
+ * for the check TACNET_ESIGNATURE. */
+int seal_sign_detached(seal_ctx_t *self, const char *prefix, const uint8_t *msg, size_t len,
+                       uint8_t sig[SEAL_SIG_BYTES]) __attribute__((warn_unused_result));
+int seal_verify_detached(const uint8_t sign_pk[SEAL_KEY_BYTES], const char *prefix,
+                         const uint8_t *msg, size_t len, const uint8_t sig[SEAL_SIG_BYTES])
+    __attribute__((warn_unused_result));
+
 /* At rest (daemon views): XChaCha20-Poly1305 under a 32-byte storage key with AD (e.g. the
  * database name and key) so a record cannot be moved to another key. *OUT malloc'd. Return 0,
  * TACNET_EINVAL (bad arguments), and for decrypt TACNET_EBADMSG (too short) or TACNET_EOPEN (does

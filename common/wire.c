@@ -259,6 +259,11 @@ static const ProtobufCMessageDescriptor *s_ctl_descriptor(uint8_t cmd)
         return &tacnet__ping__descriptor;
     case WIRE_PONG:
         return &tacnet__pong__descriptor;
+    case WIRE_GRANT:
+    case WIRE_REGRANT:
+        return &tacnet__grant__descriptor;
+    case WIRE_GRANTACK:
+        return &tacnet__grant_ack__descriptor;
     default:
         return NULL;
     }
@@ -326,7 +331,7 @@ static int s_zmq_err(int e)
 
 static int s_frames_for(uint8_t cmd)
 {
-    if (cmd == WIRE_PUBLISH || cmd == WIRE_DELIVER)
+    if (cmd == WIRE_PUBLISH || cmd == WIRE_DELIVER || cmd == WIRE_REGRANT)
         return 6;
     return s_ctl_descriptor(cmd) ? 3 : 0;
 }

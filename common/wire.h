@@ -2,7 +2,7 @@
  *
  * A message is: [routing id (ROUTER side only)] F0 "TACN01" | F1 command byte | F2 command
  * header (protobuf, one message type per command) | F3 clear Header | F4 sealed body | F5
- * Ed25519 signature. F3..F5 appear on PUBLISH and DELIVER only.
+ * Ed25519 signature. F3..F5 appear on PUBLISH, DELIVER and REGRANT only.
  *
  * Sizes are checked frame by frame before anything is unpacked; protobuf is unpacked with a
  * budgeted, zero-filling allocator; the Header must re-encode to exactly its input (so duplicate
@@ -39,6 +39,9 @@ enum wire_cmd {
     WIRE_PING = 8,
     WIRE_PONG = 9,
     WIRE_ERROR = 10,
+    WIRE_GRANT = 11,    /* daemon -> broker: a body key for a late member (history on joining) */
+    WIRE_GRANTACK = 12, /* broker -> daemon: the grant's fate */
+    WIRE_REGRANT = 13,  /* daemon -> broker: a grant with the body sealed again (F3..F5) */
 };
 
 /* One received message: frames copied out of ZeroMQ, owned by the struct. */

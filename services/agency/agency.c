@@ -1,9 +1,11 @@
 /* agency: the daemon's loop, the sync with the broker and the outbox; what front ends read. */
 #include "internal.h"
 #include "agency/auth.h"
+#include "agency/history.h"
 #include "agency/import.h"
 #include "agency/outbox.h"
 #include "agency/outcome.h"
+#include "agency/reseal.h"
 #include "agency/sweep.h"
 #include "agency/vault.h"
 #include "casework/initials.h"
@@ -175,6 +177,25 @@ static void s_on_puback(agency_t *self, const wire_msg_t *m, pubacks_t *p)
     p->acks[p->n++] = a;
 }
 
+/* E_RECIPIENTS naming the set the case requires: sealed again for it and queued (reseal.h).
+ * Returns whether it was; if not, self->reseal_why says why for the refusal's reason. */
+static int s_resealed(agency_t *self, const Tacnet__Nack *n)
+{
+    self->reseal_why[0] = 0;
+    if (n->code != TACNET_ERECIPIENTS || n->n_required_recipients == 0)
+        return 0;
+    uint32_t required = 0;
+    for (size_t i = 0; i < n->n_required_recipients; i++)
+        if ((unsigned)n->required_recipients[i] < ROUTE_MAX_AGENCY)
+            required |= 1u << n->required_recipients[i];
+    int rc =
+        agency_reseal(self, n->msg_id.data, required, self->reseal_why, sizeof(self->reseal_why));
+    if (rc < 0)
+        snprintf(self->reseal_why, sizeof(self->reseal_why), "could not re-seal: %s",
+                 tacnet_errname(rc));
+    return rc == 1;
+}
+
 static void s_on_nack(agency_t *self, const wire_msg_t *m)
 {
     int err = 0;
@@ -203,11 +224,18 @@ static void s_on_nack(agency_t *self, const wire_msg_t *m)
             self->send_cursor = 0;
             self->in_flight = 0;
         }
+    } else if (n->has_msg_id && n->msg_id.len == 16 && s_resealed(self, n)) {
+        if (self->in_flight)
+            self->in_flight--;
+        agency_outbox_pump(self);
     } else if (n->has_msg_id && n->msg_id.len == 16) {
-        char hex[33];
+        char hex[33], reason[512];
         wire_msgid_hex(n->msg_id.data, 16, hex);
         log_warn("broker refused %s: %s", hex, tacnet_errname(n->code));
-        outbox_done_t o = { self, n->msg_id.data, n->code, n->reason ? n->reason : "", 0 };
+        snprintf(reason, sizeof(reason), "%s%s%s", n->reason ? n->reason : "",
+                 self->reseal_why[0] ? "; " : "", self->reseal_why);
+        self->reseal_why[0] = 0;
+        outbox_done_t o = { self, n->msg_id.data, n->code, reason, 0 };
         if (store_write(self->store, s_outbox_done, &o) != 0)
             log_error("could not record a refusal");
         else
@@ -314,7 +342,12 @@ typedef struct prepared {
     const Tacnet__NodeKey *key; /* the sender's, in self->roster */
     uint8_t *body;
     size_t blen;
-    int code; /* 0 apply; else quarantine with this code */
+    int code;           /* 0 apply; else quarantine with this code */
+    Tacnet__Deliver *d; /* its F2: a grant (history on joining) and the case seq */
+    uint8_t *k;         /* 32 bytes of self->batch_keys: the content key, kept for granting */
+    int has_k;
+    int done; /* a done grant: nothing to open or apply */
+    uint8_t digest[SEAL_DIGEST_LEN];
 } prepared_t;
 
 typedef struct {
@@ -322,6 +355,25 @@ typedef struct {
     prepared_t *items;
     size_t n;
 } apply_arg_t;
+
+/* A verified, opened event into the view (as history when it came with a grant), then what
+ * history on joining does with it (history.h). */
+static int s_apply_one(agency_t *self, MDB_txn *txn, const prepared_t *p)
+{
+    const Tacnet__Grant *g = p->d ? p->d->grant : NULL;
+    int rc;
+    if (g)
+        rc = agency_view_apply_history(self, txn, p->d->has_case_seq ? p->d->case_seq : p->seq,
+                                       (uint32_t)g->granter, p->h, p->msg.header, p->msg.header_len,
+                                       p->body, p->blen);
+    else
+        rc = agency_view_apply(self, txn, p->seq, p->h, p->msg.header, p->msg.header_len, p->body,
+                               p->blen);
+    if (rc != 0)
+        return rc;
+    return agency_history_after_apply(self, txn, p->h, p->seq, p->has_k ? p->k : NULL, p->digest,
+                                      g != NULL);
+}
 
 static int s_apply_batch(MDB_txn *txn, void *arg)
 {
@@ -343,9 +395,10 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
             /* Which recipients applied this agency's events: kept with their outcome, not in a
              * case's timeline. */
             rc = agency_outcome_delivered(self, txn, p->body, p->blen);
+        } else if (p->code == 0 && p->done) {
+            rc = agency_history_done(self, txn, p->h, (uint32_t)p->d->grant->granter);
         } else if (p->code == 0) {
-            rc = agency_view_apply(self, txn, p->seq, p->h, p->msg.header, p->msg.header_len,
-                                   p->body, p->blen);
+            rc = s_apply_one(self, txn, p);
         } else {
             /* Quarantined: keep the clear header and the reason, never the body. */
             uint8_t key[8];
@@ -392,10 +445,27 @@ static void s_prepare_body(agency_t *self, prepared_t *p)
 {
     int err = 0;
     Tacnet__Body *b = NULL;
-    if ((err = seal_open(self->seal, p->key->seal_pk.data, p->msg.header, p->msg.header_len,
-                         p->msg.sealed, p->msg.sealed_len, &p->body, &p->blen)) != 0) {
+    seal_digest(p->msg.sealed, p->msg.sealed_len, p->digest);
+    if (p->d && p->d->grant) {
+        /* History on joining: the sender's signature verified over its original frames; the
+         * granter's signature over the grant is checked here, then its key opens the body. */
+        err = agency_history_open(self, p->d->grant, p->h, p->msg.header, p->msg.header_len,
+                                  p->msg.sealed, p->msg.sealed_len, &p->body, &p->blen, p->k,
+                                  &p->done);
+        p->has_k = err == 0 && !p->done;
+        if (err != 0 || p->done) {
+            p->code = err;
+            return;
+        }
+    } else if ((err = seal_open(self->seal, p->key->seal_pk.data, p->msg.header, p->msg.header_len,
+                                p->msg.sealed, p->msg.sealed_len, &p->body, &p->blen)) != 0) {
         p->code = err;
         return;
+    } else {
+        /* Kept so that this agency can grant the event to a member joining later. */
+        p->has_k = p->h->sender != TACNET__AGENCY__BROKER &&
+                   seal_content_key(self->seal, p->key->seal_pk.data, p->msg.sealed,
+                                    p->msg.sealed_len, p->k) == 0;
     }
     b = tacnet__body__unpack(NULL, p->blen, p->body);
     if (!b) {
@@ -435,8 +505,11 @@ static void s_prepare_one(void *argp, size_t i)
     prepared_t *p = &a->items[i];
     if (p->code)
         return;
-    if (seal_verify(p->key->sign_pk.data, p->msg.header, p->msg.header_len, p->msg.sealed,
-                    p->msg.sealed_len, p->msg.sig) != 0)
+    /* A done grant delivers nothing of the join it answers (which this agency applied already,
+     * and whose body the broker may have removed since): its own signature is what counts. */
+    int done = p->d && p->d->grant && p->d->grant->has_done && p->d->grant->done;
+    if (!done && seal_verify(p->key->sign_pk.data, p->msg.header, p->msg.header_len, p->msg.sealed,
+                             p->msg.sealed_len, p->msg.sig) != 0)
         p->code = TACNET_ESIGNATURE;
     else if (a->open_too)
         s_prepare_body(a->self, p);
@@ -455,7 +528,11 @@ static void s_prepare_batch(agency_t *self, prepared_t *items, size_t n)
         s_prepare_header(self, p);
         if (p->code)
             continue;
-        const uint8_t *pk = p->key->seal_pk.data;
+        /* A granted event is opened with the granter's pairwise key, not the sender's. */
+        const uint8_t *pk = p->d && p->d->grant ? agency_history_granter_pk(self, p->d->grant)
+                                                : p->key->seal_pk.data;
+        if (!pk)
+            continue; /* agency_history_open refuses it */
         size_t w = 0;
         while (w < n_warm && memcmp(warm[w], pk, SEAL_KEY_BYTES) != 0)
             w++;
@@ -478,6 +555,10 @@ static void s_prepared_clear(prepared_t *p)
 {
     if (p->h)
         wire_free(&p->h->base);
+    if (p->d)
+        wire_free(&p->d->base);
+    if (p->k)
+        sodium_memzero(p->k, SEAL_KEY_BYTES);
     if (p->body) {
         sodium_memzero(p->body, p->blen);
         free(p->body);
@@ -503,6 +584,23 @@ static int s_apply(agency_t *self, prepared_t *items, size_t n)
     return rc;
 }
 
+/* WELCOME: the session (re)starts; everything unacknowledged is sent again, in order. */
+static void s_on_welcome(agency_t *self, const wire_msg_t *m)
+{
+    int err = 0;
+    Tacnet__Welcome *w = (Tacnet__Welcome *)wire_ctl_unpack(WIRE_WELCOME, m->ctl, m->ctl_len, &err);
+    if (!w)
+        return;
+    if (self->epoch && self->epoch != w->epoch)
+        log_info("broker restarted (new epoch): resending the outbox");
+    self->epoch = w->epoch;
+    self->welcomed = 1;
+    self->send_cursor = 0;
+    self->in_flight = 0;
+    wire_free(&w->base);
+    agency_history_pump(self);
+}
+
 static void s_on_dealer(agency_t *self)
 {
     prepared_t *items = xcalloc(AGENCY_BATCH, sizeof(*items));
@@ -525,21 +623,10 @@ static void s_on_dealer(agency_t *self)
         }
         int err = 0;
         switch (m.cmd) {
-        case WIRE_WELCOME: {
-            Tacnet__Welcome *w =
-                (Tacnet__Welcome *)wire_ctl_unpack(WIRE_WELCOME, m.ctl, m.ctl_len, &err);
+        case WIRE_WELCOME:
             s_pubacks_settle(self, acks); /* before the window starts afresh */
-            if (w) {
-                if (self->epoch && self->epoch != w->epoch)
-                    log_info("broker restarted (new epoch): resending the outbox");
-                self->epoch = w->epoch;
-                self->welcomed = 1;
-                self->send_cursor = 0; /* resend everything unacknowledged, in order */
-                self->in_flight = 0;
-                wire_free(&w->base);
-            }
+            s_on_welcome(self, &m);
             break;
-        }
         case WIRE_DELIVER: {
             Tacnet__Deliver *d =
                 (Tacnet__Deliver *)wire_ctl_unpack(WIRE_DELIVER, m.ctl, m.ctl_len, &err);
@@ -553,15 +640,22 @@ static void s_on_dealer(agency_t *self)
             } else {
                 items[n].seq = d->seq;
                 items[n].msg = m;
+                items[n].d = d;
+                items[n].k = self->batch_keys + n * SEAL_KEY_BYTES;
+                d = NULL;
                 memset(&m, 0, sizeof(m));
                 expect_prev = items[n].seq;
                 n++;
             }
-            wire_free(&d->base);
+            if (d)
+                wire_free(&d->base);
             break;
         }
         case WIRE_PUBACK:
             s_on_puback(self, &m, acks);
+            break;
+        case WIRE_GRANTACK:
+            agency_history_on_ack(self, &m);
             break;
         case WIRE_NACK:
         case WIRE_ERROR:
@@ -591,6 +685,7 @@ static void s_on_dealer(agency_t *self)
         if (rc == 0) {
             self->last_applied = items[n - 1].seq;
             FAULT_POINT("agency.before_ack");
+            agency_history_pump(self); /* grants a join in this batch queued */
         } else {
             log_error("could not apply %zu events: %s; they will be redelivered", n,
                       tacnet_errname(rc));
@@ -658,6 +753,7 @@ static void s_tick(agency_t *self)
     ping.has_epoch = 1;
     ping.epoch = self->epoch;
     wire_send(self->dealer, NULL, 0, WIRE_PING, &ping.base, NULL, 0, NULL, 0, NULL);
+    agency_history_pump(self); /* grants the broker has not yet answered */
 }
 
 /* ------------------------------------------------------------------ lifecycle */
@@ -728,6 +824,11 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
     }
     if ((*err = s_keys_open(self, cfg->key_path, why, whylen)) != 0)
         goto fail;
+    if (!(self->batch_keys = sodium_malloc(AGENCY_BATCH * SEAL_KEY_BYTES))) {
+        snprintf(why, whylen, "cannot allocate guarded memory for content keys");
+        *err = TACNET_ENOMEM;
+        goto fail;
+    }
     if (!(self->verifier = verifier_new(0))) {
         snprintf(why, whylen, "cannot start the signature-check threads");
         *err = TACNET_ENOMEM;
@@ -906,6 +1007,8 @@ void agency_destroy(agency_t **self_p)
     seal_keys_destroy(&self->keys);
     roster_destroy(&self->roster);
     agency_auth_destroy(self);
+    if (self->batch_keys)
+        sodium_free(self->batch_keys); /* wiped by sodium_free */
     free(self);
     *self_p = NULL;
 }

@@ -23,6 +23,8 @@
 #include "store.h"
 #include "wire.pb-c.h"
 
+#define AGENCY_RESEALED_MAX 64
+
 struct agency {
     agency_config_t cfg;
     const agency_profile_t *profile;
@@ -38,6 +40,12 @@ struct agency {
     MDB_dbi settled, delivered; /* settled publishes, recipients that applied them; outcome.c */
     MDB_dbi dead_body, withdrawn, unapplied; /* refused bodies, withdrawals, late appliers */
     MDB_dbi import_jobs, import_ids; /* the latest import job, kept across restarts (import.c) */
+    MDB_dbi event_keys, grants, history, history_wait; /* history on joining; history.c */
+    uint8_t *batch_keys; /* sodium_malloc: the content keys of a DELIVER batch, wiped after */
+    /* reseal.c: the events re-sealed after E_RECIPIENTS since start (each is re-sealed once) */
+    uint8_t resealed[AGENCY_RESEALED_MAX][16];
+    size_t n_resealed;
+    char reseal_why[200]; /* why the latest E_RECIPIENTS was not re-sealed */
     agency_poll_source_t poll[AGENCY_POLL_SOURCES]; /* agency_poll_add: the dashboard's */
     size_t n_poll;
     roster_t *roster;
@@ -84,6 +92,35 @@ int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_
  * Runs inside the caller's write transaction. */
 int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
                       const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen);
+
+/* agency_view_apply for an event granted on joining: CASE_SEQ is the original's journal seq
+ * (its place in the case's order), GRANTER (non-zero) who granted its key; the event is marked
+ * as history and the case's routing state folded again in case order. */
+int agency_view_apply_history(agency_t *self, MDB_txn *txn, uint64_t case_seq, uint32_t granter,
+                              const Tacnet__Header *h, const uint8_t *hbytes, size_t hlen,
+                              const uint8_t *body, size_t blen);
+
+/* The event MSG_ID as the view holds it, decrypted into *REC (malloc'd, *N bytes; the caller
+ * wipes and frees): broker seq(8) hlen(4, BE) header body. Returns 0, TACNET_ENOTFOUND (never
+ * applied, or its case erased), TACNET_ECORRUPT or a store code. */
+int agency_view_event_get(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16], uint8_t **rec,
+                          size_t *n);
+
+/* Call FN for the header of every event of case BLIND in the view (in the order applied), with
+ * its case seq, local seq and header bytes, until FN returns non-zero (returned). */
+typedef int (*agency_view_header_fn)(const Tacnet__Header *h, uint64_t case_seq, uint64_t local,
+                                     const uint8_t *hbytes, size_t hlen, void *arg);
+int agency_view_case_headers(agency_t *self, MDB_txn *txn, const uint8_t blind[16],
+                             agency_view_header_fn fn, void *arg);
+
+/* Records of DB encrypted under the key of case BLIND (created on first put), as the view's own
+ * are: put VAL, or get it into *OUT (malloc'd; the caller wipes and frees). */
+int agency_view_put_case(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db,
+                         const uint8_t blind[16], const void *key, size_t klen, const uint8_t *val,
+                         size_t vlen);
+int agency_view_get_case(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db,
+                         const uint8_t blind[16], const void *key, size_t klen, uint8_t **out,
+                         size_t *outlen);
 
 /* The queries (agency_view_list, _show, _follow) are declared in agency.h: front ends use them
  * too. Their replies are freed with agency_reply_free (reply.h). */

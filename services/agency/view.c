@@ -23,6 +23,10 @@
  *   holds      blind(16) -> enc_rest(reason(4) set_ms(8) ref)               (sweep.c)
  *   tombstones blind(16) -> class(1) closed_date(4) shredded_ms(8)         (sweep.c)
  *   quarantine broker seq(8) -> code(4) header                              (never the body)
+ *   event_keys blind(16) msg_id(16) -> enc_case(content key(32) sealed digest(32))   (history.c)
+ *   grants     grantee(1) msg_id(16) done(1) -> packed Grant: waiting for the broker (history.c)
+ *   history    local_seq(8) -> granter(1): the event came as history on joining
+ *   history_wait blind(16) -> agencies (u32 BE bit mask) whose grants are still due (history.c)
  *   audit      common/audit.h
  * enc_X(v) is seal_at_rest under key X with AD = database name || record key (vault.c, which holds
  * the rest key and the blind key and wraps the case keys).
@@ -32,6 +36,7 @@
  * transaction, so a view is always wholly one format or the other.
  */
 #include "internal.h"
+#include "agency/history.h"
 #include "agency/vault.h"
 #include "casework/casestate.h"
 #include "audit.h"
@@ -46,12 +51,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const s_dbs[] = { "meta",      "outbox",      "outbox_ids", "dead",
-                                     "events",    "applied",     "by_case",    "cases",
-                                     "identity",  "quarantine",  AUDIT_DB,     "outbox_case",
-                                     "case_keys", "holds",       "tombstones", "api_ids",
-                                     "settled",   "delivered",   "dead_body",  "withdrawn",
-                                     "unapplied", "import_jobs", "import_ids" };
+static const char *const s_dbs[] = { "meta",      "outbox",      "outbox_ids",  "dead",
+                                     "events",    "applied",     "by_case",     "cases",
+                                     "identity",  "quarantine",  AUDIT_DB,      "outbox_case",
+                                     "case_keys", "holds",       "tombstones",  "api_ids",
+                                     "settled",   "delivered",   "dead_body",   "withdrawn",
+                                     "unapplied", "import_jobs", "import_ids",  "event_keys",
+                                     "grants",    "history",     "history_wait" };
 #define N_DBS (sizeof(s_dbs) / sizeof(s_dbs[0]))
 
 void agency_view_close(agency_t *self)
@@ -198,6 +204,20 @@ static int s_get_case(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db,
         rc = agency_vault_open(self->vault, &ck, db, key, klen, v.mv_data, v.mv_size, out, outlen);
     agency_vault_case_key_wipe(&ck);
     return rc;
+}
+
+int agency_view_put_case(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db,
+                         const uint8_t blind[16], const void *key, size_t klen, const uint8_t *val,
+                         size_t vlen)
+{
+    return s_put_case(self, txn, dbi, db, blind, key, klen, NULL, 0, val, vlen);
+}
+
+int agency_view_get_case(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db,
+                         const uint8_t blind[16], const void *key, size_t klen, uint8_t **out,
+                         size_t *outlen)
+{
+    return s_get_case(self, txn, dbi, db, blind, key, klen, out, outlen);
 }
 
 /* An event record: blind(16) then the case-key ciphertext. */
@@ -440,14 +460,15 @@ static int s_store_open(agency_t *self, int *err)
     self->store = store_open(self->data_dir, self->cfg.map_size, s_dbs, N_DBS, err);
     if (!self->store)
         return *err;
-    MDB_dbi *slots[] = { &self->meta,        &self->outbox,    &self->outbox_ids,
-                         &self->dead,        &self->events,    &self->applied,
-                         &self->by_case,     &self->cases,     &self->identity,
-                         &self->quarantine,  &self->audit,     &self->outbox_case,
-                         &self->case_keys,   &self->holds,     &self->tombstones,
-                         &self->api_ids,     &self->settled,   &self->delivered,
-                         &self->dead_body,   &self->withdrawn, &self->unapplied,
-                         &self->import_jobs, &self->import_ids };
+    MDB_dbi *slots[] = { &self->meta,        &self->outbox,     &self->outbox_ids,
+                         &self->dead,        &self->events,     &self->applied,
+                         &self->by_case,     &self->cases,      &self->identity,
+                         &self->quarantine,  &self->audit,      &self->outbox_case,
+                         &self->case_keys,   &self->holds,      &self->tombstones,
+                         &self->api_ids,     &self->settled,    &self->delivered,
+                         &self->dead_body,   &self->withdrawn,  &self->unapplied,
+                         &self->import_jobs, &self->import_ids, &self->event_keys,
+                         &self->grants,      &self->history,    &self->history_wait };
     _Static_assert(sizeof(slots) / sizeof(slots[0]) == N_DBS, "a slot for every database");
     for (size_t i = 0; i < N_DBS; i++)
         if ((*err = store_dbi(self->store, s_dbs[i], slots[i])) != 0)
@@ -562,8 +583,63 @@ int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_
     return rc == TACNET_ENOTFOUND ? 0 : rc;
 }
 
-int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
-                      const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen)
+/* The case's routing state folded again from its headers in case order: history arrives after
+ * the join, and folding it then (an old consent over a newer one) would be wrong. */
+typedef struct fold_hdr {
+    uint64_t case_seq, local;
+    Tacnet__Header *h;
+} fold_hdr_t;
+
+typedef struct fold_ctx {
+    fold_hdr_t *v;
+    size_t n, cap;
+} fold_ctx_t;
+
+static int s_fold_collect(const Tacnet__Header *h, uint64_t case_seq, uint64_t local,
+                          const uint8_t *hbytes, size_t hlen, void *arg)
+{
+    fold_ctx_t *f = arg;
+    (void)h;
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 32;
+        f->v = xrealloc(f->v, f->cap * sizeof(*f->v));
+    }
+    Tacnet__Header *copy = tacnet__header__unpack(NULL, hlen, hbytes);
+    if (!copy)
+        return TACNET_ECORRUPT;
+    f->v[f->n++] = (fold_hdr_t){ case_seq, local, copy };
+    return 0;
+}
+
+static int s_fold_cmp(const void *a, const void *b)
+{
+    const fold_hdr_t *x = a, *y = b;
+    if (x->case_seq != y->case_seq)
+        return x->case_seq < y->case_seq ? -1 : 1;
+    return x->local < y->local ? -1 : x->local > y->local;
+}
+
+static int s_route_refold(agency_t *self, MDB_txn *txn, const uint8_t blind[16], route_case_t *c)
+{
+    fold_ctx_t f = { 0 };
+    int rc = agency_view_case_headers(self, txn, blind, s_fold_collect, &f);
+    if (rc == 0) {
+        qsort(f.v, f.n, sizeof(*f.v), s_fold_cmp);
+        memset(c, 0, sizeof(*c));
+        for (size_t i = 0; i < f.n; i++)
+            if (f.v[i].h->sender != TACNET__AGENCY__BROKER)
+                route_apply(c, f.v[i].h);
+    }
+    for (size_t i = 0; i < f.n; i++)
+        tacnet__header__free_unpacked(f.v[i].h, NULL);
+    free(f.v);
+    return rc;
+}
+
+/* Apply an event at case order SEQ; GRANTER non-zero marks it as history granted by it. */
+static int s_apply(agency_t *self, MDB_txn *txn, uint64_t seq, uint32_t granter,
+                   const Tacnet__Header *h, const uint8_t *hbytes, size_t hlen, const uint8_t *body,
+                   size_t blen)
 {
     MDB_val v;
     int rc = store_get(txn, self->applied, h->msg_id.data, 16, &v);
@@ -594,6 +670,9 @@ int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__
         return rc;
     if ((rc = store_put(txn, self->by_case, ck, 24, "", 0, 0)) != 0)
         return rc;
+    uint8_t g = (uint8_t)granter;
+    if (granter && (rc = store_put(txn, self->history, lk, 8, &g, 1, 0)) != 0)
+        return rc;
     case_rec_t r;
     rc = s_case_load(self, txn, ck, &r);
     if (rc == TACNET_ENOTFOUND) {
@@ -603,12 +682,86 @@ int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__
     } else if (rc != 0) {
         return rc;
     }
-    if (h->sender != TACNET__AGENCY__BROKER)
+    rc = 0;
+    if (granter)
+        rc = s_route_refold(self, txn, ck, &r.c);
+    else if (h->sender != TACNET__AGENCY__BROKER)
         route_apply(&r.c, h);
+    if (rc != 0)
+        return rc;
     r.last_ms = h->created_at_ms > r.last_ms ? h->created_at_ms : r.last_ms;
     if ((rc = s_case_store(self, txn, ck, &r)) != 0)
         return rc;
     return agency_meta_put(self, txn, "local_seq", local);
+}
+
+int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
+                      const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen)
+{
+    return s_apply(self, txn, seq, 0, h, hbytes, hlen, body, blen);
+}
+
+int agency_view_apply_history(agency_t *self, MDB_txn *txn, uint64_t case_seq, uint32_t granter,
+                              const Tacnet__Header *h, const uint8_t *hbytes, size_t hlen,
+                              const uint8_t *body, size_t blen)
+{
+    if (granter == 0)
+        return TACNET_EINVAL;
+    return s_apply(self, txn, case_seq, granter, h, hbytes, hlen, body, blen);
+}
+
+int agency_view_event_get(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16], uint8_t **rec,
+                          size_t *n)
+{
+    MDB_val a, ev;
+    *rec = NULL;
+    *n = 0;
+    int rc = store_get(txn, self->applied, msg_id, 16, &a);
+    if (rc != 0 || a.mv_size != 8)
+        return rc ? rc : TACNET_ECORRUPT;
+    if ((rc = store_get(txn, self->events, a.mv_data, 8, &ev)) != 0)
+        return rc; /* erased with its case */
+    if ((rc = s_event_open(self, txn, a.mv_data, &ev, rec, n)) != 0)
+        return rc;
+    if (*n < 12 || 12 + (size_t)bytes_be32_get(*rec + 8) > *n) {
+        s_free_secret(*rec, *n);
+        *rec = NULL;
+        return TACNET_ECORRUPT;
+    }
+    return 0;
+}
+
+int agency_view_case_headers(agency_t *self, MDB_txn *txn, const uint8_t blind[16],
+                             agency_view_header_fn fn, void *arg)
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->by_case, &cur) != 0)
+        return TACNET_ESTORE;
+    MDB_val k = { 16, (void *)blind }, v;
+    int rc = 0;
+    for (int op = MDB_SET_RANGE; rc == 0 && mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+        if (k.mv_size != 24 || memcmp(k.mv_data, blind, 16) != 0)
+            break;
+        const uint8_t *lk = (const uint8_t *)k.mv_data + 16;
+        MDB_val ev;
+        uint8_t *rec = NULL;
+        size_t n = 0;
+        if (store_get(txn, self->events, lk, 8, &ev) != 0 ||
+            s_event_open(self, txn, lk, &ev, &rec, &n) != 0 || n < 12 ||
+            12 + (size_t)bytes_be32_get(rec + 8) > n) {
+            s_free_secret(rec, n);
+            continue; /* the view never serves what it cannot authenticate */
+        }
+        size_t hlen = bytes_be32_get(rec + 8);
+        Tacnet__Header *h = tacnet__header__unpack(NULL, hlen, rec + 12);
+        if (h) {
+            rc = fn(h, store_u64_get(rec), store_u64_get(lk), rec + 12, hlen, arg);
+            tacnet__header__free_unpacked(h, NULL);
+        }
+        s_free_secret(rec, n);
+    }
+    mdb_cursor_close(cur);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ queries */
@@ -653,6 +806,14 @@ static Tacnet__TimelineEntry *s_entry(agency_t *self, MDB_txn *txn, const uint8_
     Tacnet__TimelineEntry *e = xcalloc(1, sizeof(*e));
     tacnet__timeline_entry__init(e);
     e->local_seq = store_u64_get(lk);
+    e->has_case_seq = 1;
+    e->case_seq = store_u64_get(rec);
+    MDB_val hv;
+    if (store_get(txn, self->history, lk, 8, &hv) == 0 && hv.mv_size == 1) {
+        e->has_history = e->history = 1;
+        e->has_granted_by = 1;
+        e->granted_by = (Tacnet__Agency)((const uint8_t *)hv.mv_data)[0];
+    }
     e->header = tacnet__header__unpack(NULL, hlen, rec + 12);
     e->body = tacnet__body__unpack(NULL, n - 12 - hlen, rec + 12 + hlen);
     s_free_secret(rec, n);
@@ -666,6 +827,15 @@ static Tacnet__TimelineEntry *s_entry(agency_t *self, MDB_txn *txn, const uint8_
 fail:
     s_free_secret(rec, n);
     return NULL;
+}
+
+static int s_entry_cmp(const void *a, const void *b)
+{
+    const Tacnet__TimelineEntry *x = *(Tacnet__TimelineEntry *const *)a;
+    const Tacnet__TimelineEntry *y = *(Tacnet__TimelineEntry *const *)b;
+    if (x->case_seq != y->case_seq)
+        return x->case_seq < y->case_seq ? -1 : 1;
+    return x->local_seq < y->local_seq ? -1 : x->local_seq > y->local_seq;
 }
 
 /* Decrypt every event of the case with blind index BLIND, oldest first, into *OUT (grown as
@@ -692,6 +862,22 @@ static void s_case_timeline(agency_t *self, MDB_txn *txn, const uint8_t blind[16
         (*out)[(*n)++] = e;
     }
     mdb_cursor_close(cur);
+    /* Case order: history granted on joining was applied after the join but happened before. */
+    if (*n > 1)
+        qsort(*out, *n, sizeof(**out), s_entry_cmp);
+}
+
+/* "History pending from X": the members whose grants of the case's earlier events are due. */
+static void s_pending_fill(agency_t *self, MDB_txn *txn, const uint8_t blind[16],
+                           Tacnet__CaseSummary *s)
+{
+    uint32_t mask = agency_history_pending(self, txn, blind);
+    if (!mask)
+        return;
+    s->history_pending = xcalloc(ROUTE_MAX_AGENCY, sizeof(*s->history_pending));
+    for (unsigned a = 1; a < ROUTE_MAX_AGENCY; a++)
+        if (mask & (1u << a))
+            s->history_pending[s->n_history_pending++] = (Tacnet__Agency)a;
 }
 
 static void s_fold(agency_t *self, Tacnet__TimelineEntry *const *tl, size_t n,
@@ -731,6 +917,7 @@ static int s_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts)
             out->cases = xrealloc(out->cases, cap * sizeof(*out->cases));
         }
         Tacnet__CaseSummary *sum = s_summary(&r);
+        s_pending_fill(self, txn, k.mv_data, sum);
         out->cases[out->n_cases++] = sum;
         if (!with_counts)
             continue;
@@ -811,6 +998,7 @@ static int s_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCa
         return rc;
     }
     out->summary = s_summary(&r);
+    s_pending_fill(self, txn, blind, out->summary);
     s_case_timeline(self, txn, blind, &out->timeline, &out->n_timeline);
     mdb_txn_abort(txn);
     casestate_result_t cs;
@@ -961,7 +1149,8 @@ int agency_view_case_erase(agency_t *self, MDB_txn *txn, const uint8_t blind[16]
     }
     mdb_cursor_close(cur);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if ((rc = s_del(txn, self->events, keys + i * 24 + 16, 8)) == 0)
+        if ((rc = s_del(txn, self->events, keys + i * 24 + 16, 8)) == 0 &&
+            (rc = s_del(txn, self->history, keys + i * 24 + 16, 8)) == 0)
             rc = s_del(txn, self->by_case, keys + i * 24, 24);
     }
     free(keys);
@@ -973,6 +1162,8 @@ int agency_view_case_erase(agency_t *self, MDB_txn *txn, const uint8_t blind[16]
         rc = s_del(txn, self->identity, blind, 16);
     if (rc == 0)
         rc = s_erase_quarantine(self, txn, blind);
+    if (rc == 0)
+        rc = agency_history_case_erase(self, txn, blind);
     return rc;
 }
 

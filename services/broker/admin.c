@@ -139,6 +139,8 @@ static char *s_status_json(broker_t *self)
         self->commits ? (double)self->batched_events / (double)self->commits : 0.0, "map_size",
         (json_int_t)map, "map_used", (json_int_t)used, "roster_version",
         (int)roster_version(self->roster));
+    /* History on joining: grant records journalled since start (they take seqs too). */
+    json_object_set_new(root, "grants", json_integer((json_int_t)self->grants));
     store_commit_stats_t cs;
     store_commit_stats(journal_store(self->journal), &cs);
     json_object_set_new(root, "commit_ms",

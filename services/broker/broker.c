@@ -127,6 +127,10 @@ static void s_on_message(broker_t *self, wire_msg_t *m)
     case WIRE_PING:
         s_on_session_cmd(self, m, agency);
         break;
+    case WIRE_GRANT:
+    case WIRE_REGRANT:
+        broker_on_grant(self, m, agency);
+        break;
     default:
         broker_nack(self, m, NULL, TACNET_EFRAMES, "command not accepted by the broker");
         break;
@@ -254,7 +258,8 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
      * for a config built in code): defaults live there, not here. A zero is a caller that
      * skipped the table; the credit cap also sizes the in-flight ring. */
     if (!cfg->batch_max || !cfg->credit_max || cfg->credit_max > BROKER_MAX_CREDIT ||
-        !cfg->heartbeat_ms || !cfg->tick_ms || !cfg->max_clock_skew_s || !cfg->max_event_age_days) {
+        !cfg->heartbeat_ms || !cfg->tick_ms || !cfg->max_clock_skew_s || !cfg->max_event_age_days ||
+        !cfg->history_window_s) {
         snprintf(why, whylen, "broker config incomplete: start from broker_config_defaults");
         *err = TACNET_ECONFIG;
         return NULL;
@@ -366,6 +371,7 @@ static void s_tick(broker_t *self, uint64_t now)
         broker_cursors_flush(self);
         broker_expiry_check(self);
         broker_delivery_reports(self);
+        broker_bodies_prune(self);
         self->next_flush_ms = now + BROKER_CURSOR_FLUSH;
     }
 }

@@ -40,6 +40,10 @@ typedef struct broker_config {
     /* Publishes a second per agency (0: unlimited) and how many it may save up: see quota.h. */
     unsigned quota_per_s;
     unsigned quota_burst;
+    /* Seconds a sealed body stays in the journal after every recipient (and grantee) has
+     * acknowledged it, so a late member can still be granted it; then only its header,
+     * signature and digest stay. */
+    unsigned history_window_s;
 } broker_config_t;
 
 /* Set by signal handlers in main; the loop acts on them (a handler only sets a flag). */

@@ -82,6 +82,7 @@ typedef struct broker_pending {
     char detail_buf[112]; /* a refusal's reason with numbers in it (E_REPLAY names the gap) */
     uint64_t seq;         /* assigned or original */
     int duplicate;        /* retry of an accepted msg_id */
+    uint32_t required;    /* E_RECIPIENTS: the recipients the policy requires (the NACK says) */
 } broker_pending_t;
 
 struct broker {
@@ -124,6 +125,7 @@ struct broker {
     uint8_t hello_reports[BROKER_MAX_AGENCY];
     /* counters for `tacnet broker status` */
     uint64_t accepted, duplicates, delivered, commits, batched_events;
+    uint64_t grants; /* grant records journalled (history on joining) */
     broker_cut_t cuts[BROKER_MAX_CUTS];
     size_t n_cuts;
     struct {
@@ -156,6 +158,20 @@ void broker_on_publish(broker_t *self, wire_msg_t *m);
 
 /* Commit the batch and answer each publish in it, then deliver what it added. */
 void broker_publish_flush(broker_t *self);
+
+/* grant.c ----------------------------------------------------------------------------------- */
+
+/* GRANT (or REGRANT, with the body sealed again) from AGENCY: check it as a publish is checked,
+ * journal it once for its grantee (the original event delivered with the granted key, or with
+ * the body sealed again) and answer GRANTACK. */
+void broker_on_grant(broker_t *self, wire_msg_t *m, uint32_t agency);
+
+/* bodies.c ---------------------------------------------------------------------------------- */
+
+/* Remove the sealed bodies that every recipient (and every grantee) has acknowledged and that
+ * are older than history_window_s, a bounded slice per call; headers, signatures and audit
+ * stay. */
+void broker_bodies_prune(broker_t *self);
 
 /* delivery.c -------------------------------------------------------------------------------- */
 

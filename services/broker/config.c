@@ -36,6 +36,8 @@ const cfg_option_t broker_config_options[] = {
       S_FIELD(quota_per_s) },
     { "broker", "quota_burst", CFG_INT, "0", 0, 100000000, 0, "publishes saved up per agency",
       S_FIELD(quota_burst) },
+    { "broker", "history_window_s", CFG_INT, "2592000", 1, 315360000, 0,
+      "seconds a sealed body stays for late members' grants", S_FIELD(history_window_s) },
     { "log", "level", CFG_STRING, "info", 0, 0, 0, "debug|info|warn|error", CFG_NO_FIELD },
 };
 

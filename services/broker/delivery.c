@@ -108,8 +108,17 @@ static void s_pump(broker_t *self, uint32_t agency, MDB_txn *txn)
         Tacnet__Deliver d = TACNET__DELIVER__INIT;
         d.seq = next;
         d.prev_seq = s->cursor;
+        /* A grant: the original event's frames, with the key granted to this agency beside. */
+        Tacnet__Grant *g = e.grant ? tacnet__grant__unpack(NULL, e.grant_len, e.grant) : NULL;
+        if (g) {
+            d.grant = g;
+            d.has_case_seq = 1;
+            d.case_seq = e.case_seq;
+        }
         int rc = wire_send(self->router, s->rid, s->rid_len, WIRE_DELIVER, &d.base, e.header,
                            e.header_len, e.sealed, e.sealed_len, e.sig);
+        if (g)
+            tacnet__grant__free_unpacked(g, NULL);
         if (rc == TACNET_EHOSTUNREACH) {
             log_info("%s disconnected", names_agency(agency));
             s->connected = 0;

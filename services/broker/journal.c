@@ -12,15 +12,18 @@
 #include "seal.h"
 #include "wire.h"
 
-static const char *const s_names[] = { "journal", "by_msgid", "by_rcpt",  "by_case",
-                                       "senders", "cases",    "cursors",  "escalations",
-                                       "meta",    "audit",    "reported", "rcpt" };
+static const char *const s_names[] = { "journal",  "by_msgid", "by_rcpt",     "by_case", "senders",
+                                       "cases",    "cursors",  "escalations", "meta",    "audit",
+                                       "reported", "rcpt",     "granted" };
 #define N_NAMES (sizeof(s_names) / sizeof(s_names[0]))
+
+/* meta key of the startup walk's digest checkpoint (below). */
+#define JOURNAL_WALK_KEY "walk"
 
 struct journal {
     store_t *store; /* owned */
     MDB_dbi journal, by_msgid, by_rcpt, by_case, senders, cases, cursors, escalations, meta, audit,
-        reported, rcpt;
+        reported, rcpt, granted;
     uint64_t epoch;
     uint64_t head;
 };
@@ -112,7 +115,8 @@ journal_t *journal_open(const char *dir, size_t map_size, int *err)
         goto fail;
     MDB_dbi *slots[] = { &self->journal, &self->by_msgid, &self->by_rcpt,  &self->by_case,
                          &self->senders, &self->cases,    &self->cursors,  &self->escalations,
-                         &self->meta,    &self->audit,    &self->reported, &self->rcpt };
+                         &self->meta,    &self->audit,    &self->reported, &self->rcpt,
+                         &self->granted };
     for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
         if ((*err = store_dbi(self->store, s_names[i], slots[i])) != 0)
             goto fail;
@@ -286,6 +290,42 @@ int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__He
     return store_put(txn, self->senders, &sk, 1, sv, 8, 0);
 }
 
+/* The second length field of a record holding this value marks it: in place of a header length,
+ * a grant record; in place of a sealed length, an event whose body was removed. */
+#define JOURNAL_MARK 0xffffffffu
+/* ... in place of a header length: a grant carrying its own sealed body and signature (the
+ * sender sealed the event again for the grantee when the journal no longer held the body). */
+#define JOURNAL_MARK_SEALED 0xfffffffeu
+
+/* An event record (header, then the sealed body or, once removed, its digest, then the
+ * signature) into OUT. */
+static int s_event_parse(const uint8_t *p, const uint8_t *end, journal_entry_t *out)
+{
+    out->header_len = bytes_be32_get(p);
+    p += 4;
+    if ((size_t)(end - p) < out->header_len + 4 + 64)
+        return TACNET_ECORRUPT;
+    out->header = p;
+    p += out->header_len;
+    uint32_t slen = bytes_be32_get(p);
+    p += 4;
+    if (slen == JOURNAL_MARK) {
+        if ((size_t)(end - p) != SEAL_DIGEST_LEN + 64)
+            return TACNET_ECORRUPT;
+        out->digest = p;
+        out->sealed = NULL;
+        out->sealed_len = 0;
+        out->sig = p + SEAL_DIGEST_LEN;
+        return 0;
+    }
+    out->sealed_len = slen;
+    if ((size_t)(end - p) != out->sealed_len + 64)
+        return TACNET_ECORRUPT;
+    out->sealed = p;
+    out->sig = p + out->sealed_len;
+    return 0;
+}
+
 int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *out)
 {
     uint8_t key[8];
@@ -295,24 +335,168 @@ int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *ou
     if (rc != 0)
         return rc;
     const uint8_t *p = v.mv_data, *end = p + v.mv_size;
-    if (v.mv_size < 8 + 4 + 4 + 64)
+    memset(out, 0, sizeof(*out));
+    if (v.mv_size < 8 + 4 + 8)
         return TACNET_ECORRUPT;
     out->seq = seq;
     out->received_ms = store_u64_get(p);
     p += 8;
-    out->header_len = bytes_be32_get(p);
-    p += 4;
-    if ((size_t)(end - p) < out->header_len + 4 + 64)
+    uint32_t mark = bytes_be32_get(p);
+    if (mark != JOURNAL_MARK && mark != JOURNAL_MARK_SEALED) {
+        if (v.mv_size < 8 + 4 + 4 + 64)
+            return TACNET_ECORRUPT;
+        out->case_seq = seq;
+        return s_event_parse(p, end, out);
+    }
+    /* A grant: the original event it gives a key to, delivered with the grant. */
+    uint64_t orig = store_u64_get(p + 4);
+    const uint8_t *grant = p + 12, *sealed = NULL;
+    size_t glen = (size_t)(end - grant), slen = 0;
+    if (mark == JOURNAL_MARK_SEALED) {
+        if (glen < 4 || (glen = bytes_be32_get(grant)) + 8 + 64 > (size_t)(end - grant - 4))
+            return TACNET_ECORRUPT;
+        grant += 4;
+        slen = bytes_be32_get(grant + glen);
+        sealed = grant + glen + 4;
+        if ((size_t)(end - sealed) != slen + 64)
+            return TACNET_ECORRUPT;
+    }
+    if (orig == 0 || orig >= seq || glen == 0)
         return TACNET_ECORRUPT;
-    out->header = p;
-    p += out->header_len;
-    out->sealed_len = bytes_be32_get(p);
-    p += 4;
-    if ((size_t)(end - p) != out->sealed_len + 64)
-        return TACNET_ECORRUPT;
-    out->sealed = p;
-    out->sig = p + out->sealed_len;
+    if ((rc = journal_get(self, txn, orig, out)) != 0)
+        return rc == TACNET_ENOTFOUND ? TACNET_ECORRUPT : rc;
+    if (out->grant)
+        return TACNET_ECORRUPT; /* a grant of a grant */
+    out->seq = seq;
+    out->case_seq = orig;
+    out->grant = grant;
+    out->grant_len = glen;
+    if (sealed) {
+        out->sealed = sealed;
+        out->sealed_len = slen;
+        out->sig = sealed + slen;
+        out->digest = NULL;
+    }
     return 0;
+}
+
+int journal_grant_append(journal_t *self, MDB_txn *txn, uint64_t seq, uint64_t orig_seq,
+                         uint32_t grantee, const uint8_t *grant, size_t glen, const uint8_t *dedup,
+                         size_t dlen, uint64_t now_ms)
+{
+    uint8_t key[8];
+    store_u64_put(key, seq);
+    size_t vlen = 8 + 4 + 8 + glen;
+    uint8_t *val = xmalloc(vlen);
+    store_u64_put(val, now_ms);
+    bytes_be32_put(val + 8, JOURNAL_MARK);
+    store_u64_put(val + 12, orig_seq);
+    memcpy(val + 20, grant, glen);
+    int rc = store_put(txn, self->journal, key, 8, val, vlen, MDB_APPEND);
+    free(val);
+    if (rc != 0)
+        return rc;
+    uint8_t mb[4];
+    bytes_be32_put(mb, grantee < 32 ? 1u << grantee : 0);
+    if ((rc = store_put(txn, self->rcpt, key, 8, mb, 4, MDB_APPEND)) != 0)
+        return rc;
+    return store_put(txn, self->granted, dedup, dlen, key, 8, MDB_NOOVERWRITE);
+}
+
+int journal_grant_append_sealed(journal_t *self, MDB_txn *txn, uint64_t seq, uint64_t orig_seq,
+                                uint32_t grantee, const uint8_t *grant, size_t glen,
+                                const uint8_t *sealed, size_t slen, const uint8_t *sig,
+                                const uint8_t *dedup, size_t dlen, uint64_t now_ms)
+{
+    uint8_t key[8];
+    store_u64_put(key, seq);
+    size_t vlen = 8 + 4 + 8 + 4 + glen + 4 + slen + 64;
+    uint8_t *val = xmalloc(vlen), *p = val;
+    store_u64_put(p, now_ms);
+    bytes_be32_put(p + 8, JOURNAL_MARK_SEALED);
+    store_u64_put(p + 12, orig_seq);
+    bytes_be32_put(p + 20, (uint32_t)glen);
+    memcpy(p + 24, grant, glen);
+    p += 24 + glen;
+    bytes_be32_put(p, (uint32_t)slen);
+    memcpy(p + 4, sealed, slen);
+    memcpy(p + 4 + slen, sig, 64);
+    int rc = store_put(txn, self->journal, key, 8, val, vlen, MDB_APPEND);
+    free(val);
+    if (rc != 0)
+        return rc;
+    uint8_t mb[4];
+    bytes_be32_put(mb, grantee < 32 ? 1u << grantee : 0);
+    if ((rc = store_put(txn, self->rcpt, key, 8, mb, 4, MDB_APPEND)) != 0)
+        return rc;
+    return store_put(txn, self->granted, dedup, dlen, key, 8, MDB_NOOVERWRITE);
+}
+
+int journal_grant_find(journal_t *self, MDB_txn *txn, const uint8_t *dedup, size_t dlen,
+                       uint64_t *seq)
+{
+    MDB_val v;
+    int rc = store_get(txn, self->granted, dedup, dlen, &v);
+    if (rc != 0)
+        return rc;
+    if (v.mv_size != 8)
+        return TACNET_ECORRUPT;
+    *seq = store_u64_get(v.mv_data);
+    return 0;
+}
+
+int journal_grants_each(journal_t *self, MDB_txn *txn, const uint8_t msg_id[16],
+                        int (*fn)(uint32_t grantee, uint64_t seq, void *arg), void *arg)
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, self->granted, &cur) != 0)
+        return TACNET_ESTORE;
+    MDB_val k = { 16, (void *)msg_id }, d;
+    int rc = 0, mrc;
+    for (mrc = store_cursor_get(cur, &k, &d, MDB_SET_RANGE); mrc == 0 && rc == 0;
+         mrc = store_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size < 17 || memcmp(k.mv_data, msg_id, 16) != 0)
+            break;
+        if (d.mv_size != 8) {
+            rc = TACNET_ECORRUPT;
+            break;
+        }
+        rc = fn(((const uint8_t *)k.mv_data)[16], store_u64_get(d.mv_data), arg);
+    }
+    mdb_cursor_close(cur);
+    if (rc == 0 && mrc != 0 && mrc != TACNET_ENOTFOUND)
+        rc = mrc;
+    return rc;
+}
+
+int journal_body_remove(journal_t *self, MDB_txn *txn, uint64_t seq)
+{
+    journal_entry_t e;
+    int rc = journal_get(self, txn, seq, &e);
+    if (rc != 0)
+        return rc;
+    if (e.grant || !e.sealed)
+        return 0; /* a grant holds no body; a removed body is gone already */
+    size_t vlen = 8 + 4 + e.header_len + 4 + SEAL_DIGEST_LEN + 64;
+    uint8_t *val = xmalloc(vlen), *p = val;
+    store_u64_put(p, e.received_ms);
+    p += 8;
+    bytes_be32_put(p, (uint32_t)e.header_len);
+    memcpy(p + 4, e.header, e.header_len);
+    p += 4 + e.header_len;
+    bytes_be32_put(p, JOURNAL_MARK);
+    seal_digest(e.sealed, e.sealed_len, p + 4);
+    memcpy(p + 4 + SEAL_DIGEST_LEN, e.sig, 64);
+    uint8_t key[8];
+    store_u64_put(key, seq);
+    rc = store_put(txn, self->journal, key, 8, val, vlen, 0);
+    free(val);
+    /* The walk's digest checkpoint covered the old bytes: the next start hashes the journal
+     * afresh and re-verifies its newest records (the removed ones against their digest). */
+    if (rc == 0 && (rc = store_del(txn, self->meta, JOURNAL_WALK_KEY, strlen(JOURNAL_WALK_KEY))) ==
+                       TACNET_ENOTFOUND)
+        rc = 0;
+    return rc;
 }
 
 int journal_next_for(journal_t *self, MDB_txn *txn, MDB_cursor **cur, uint32_t agency,
@@ -520,7 +704,6 @@ int journal_escalations_each(journal_t *self, MDB_txn *txn,
  * re-verifies signatures only for the records after seq, so a restart does not verify the
  * whole history again. At most JOURNAL_VERIFY_TAIL new records get a signature check per start
  * (the newest ones); older unverified ones are then covered by the digest only. */
-#define JOURNAL_WALK_KEY    "walk"
 #define JOURNAL_VERIFY_TAIL 20000
 
 typedef struct verify_ctx {
@@ -548,25 +731,29 @@ static const uint8_t *s_sign_pk(const roster_t *roster, uint32_t agency, uint32_
     return NULL;
 }
 
+/* A record as journal_get reads it, without following a grant to its event: a grant record
+ * (the grant's own signature is checked by the broker when it is made and by its grantee). */
 static int s_verify_entry(verify_ctx_t *c, const MDB_val *v)
 {
     const uint8_t *p = v->mv_data, *end = p + v->mv_size;
+    journal_entry_t e;
+    memset(&e, 0, sizeof(e));
+    if (v->mv_size < 8 + 4 + 8)
+        return TACNET_ECORRUPT;
+    uint32_t mark = bytes_be32_get(p + 8);
+    if (mark == JOURNAL_MARK || mark == JOURNAL_MARK_SEALED) {
+        uint64_t orig = store_u64_get(p + 12);
+        return orig && orig < c->last_seq && v->mv_size > 20 ? 0 : TACNET_ECORRUPT;
+    }
     if (v->mv_size < 8 + 4 + 4 + SEAL_SIG_BYTES)
         return TACNET_ECORRUPT;
-    size_t hlen = bytes_be32_get(p + 8);
-    p += 12;
-    if ((size_t)(end - p) < hlen + 4 + SEAL_SIG_BYTES)
-        return TACNET_ECORRUPT;
-    const uint8_t *header = p;
-    p += hlen;
-    size_t slen = bytes_be32_get(p);
-    p += 4;
-    if ((size_t)(end - p) != slen + SEAL_SIG_BYTES)
-        return TACNET_ECORRUPT;
+    int rc = s_event_parse(p + 8, end, &e);
+    if (rc != 0)
+        return rc;
     if (c->last_seq < c->verify_from)
         return 0;
     int err = 0;
-    Tacnet__Header *h = wire_header_unpack(header, hlen, &err);
+    Tacnet__Header *h = wire_header_unpack(e.header, e.header_len, &err);
     if (!h)
         return TACNET_ECORRUPT;
     const uint8_t *pk = s_sign_pk(c->roster, (uint32_t)h->sender, h->sender_key_id);
@@ -574,14 +761,21 @@ static int s_verify_entry(verify_ctx_t *c, const MDB_val *v)
     if (!pk)
         return TACNET_EKEYID;
     c->verified++;
-    return seal_verify(pk, header, hlen, p, slen, p + slen) == 0 ? 0 : TACNET_ESIGNATURE;
+    if (e.digest)
+        return seal_verify_digest(pk, e.header, e.header_len, e.digest, e.sig) == 0
+                   ? 0
+                   : TACNET_ESIGNATURE;
+    return seal_verify(pk, e.header, e.header_len, e.sealed, e.sealed_len, e.sig) == 0
+               ? 0
+               : TACNET_ESIGNATURE;
 }
 
 static int s_verify_record(const char *db, const MDB_val *k, const MDB_val *v, void *arg)
 {
     verify_ctx_t *c = arg;
     c->bad_db = db;
-    if (strcmp(db, "by_msgid") == 0 || strcmp(db, "senders") == 0 || strcmp(db, "cursors") == 0)
+    if (strcmp(db, "by_msgid") == 0 || strcmp(db, "senders") == 0 || strcmp(db, "cursors") == 0 ||
+        strcmp(db, "granted") == 0)
         return v->mv_size == 8 ? 0 : TACNET_ECORRUPT;
     if (strcmp(db, "by_rcpt") == 0) /* emptied by the rcpt migration at open */
         return k->mv_size == 9 && v->mv_size == 0 ? 0 : TACNET_ECORRUPT;

@@ -16,6 +16,14 @@
  *                                             case's latest event (8; absent in older records)
  *   cursors    agency(1)                   -> acknowledged up to seq (8)
  *   escalations id(16)                     -> escalate record
+ *   granted    msg_id(16) grantee(1) [granter(1) for a done grant]
+ *                                          -> seq (8) of the grant record: a grant once
+ * A journal record is an event, or a grant (history on joining): received_ms(8) 0xffffffff
+ * orig_seq(8) packed Grant, delivered to its grantee with the original event's frames. An
+ * event whose body was removed (retention) keeps header and signature with the body's digest in
+ * its place: received_ms(8) hlen(4) header 0xffffffff digest(32) sig(64). A grant whose sender
+ * sealed the body again (the original was removed): received_ms(8) 0xfffffffe orig_seq(8)
+ * glen(4) Grant slen(4) sealed sig(64).
  *   meta       "epoch"                     -> random u64 chosen when the directory is created
  *   reported   agency(1) seq(8)            -> empty: a non-delivery report was sent
  *   audit      (see common/audit.h)
@@ -45,9 +53,13 @@ typedef struct journal_entry {
     uint64_t received_ms;
     const uint8_t *header;
     size_t header_len;
-    const uint8_t *sealed;
+    const uint8_t *sealed; /* NULL once the body was removed (retention): DIGEST is left */
     size_t sealed_len;
     const uint8_t *sig;
+    const uint8_t *digest; /* BLAKE2b-256 of the removed body, else NULL */
+    uint64_t case_seq;     /* the event's own seq: SEQ, or for a grant the original's */
+    const uint8_t *grant;  /* a grant record: the packed Grant (the rest is the original's) */
+    size_t grant_len;
 } journal_entry_t;
 
 /* Open or create the journal in DIR. Returns an owned journal or NULL with *ERR. */
@@ -80,8 +92,37 @@ int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__He
                    const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t slen,
                    const uint8_t *sig, uint32_t rcpt_mask, uint64_t now_ms);
 
-/* Read the entry at SEQ. Returns 0, TACNET_ENOTFOUND or TACNET_ECORRUPT. */
+/* Read the entry at SEQ (a grant record: the original event's frames with GRANT set). Returns 0,
+ * TACNET_ENOTFOUND or TACNET_ECORRUPT. */
 int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *out);
+
+/* Append the grant GRANT (GLEN packed bytes) of the event at ORIG_SEQ to GRANTEE at SEQ (head+1
+ * within the transaction), indexed under DEDUP (granted's key) so it is journalled once. */
+int journal_grant_append(journal_t *self, MDB_txn *txn, uint64_t seq, uint64_t orig_seq,
+                         uint32_t grantee, const uint8_t *grant, size_t glen, const uint8_t *dedup,
+                         size_t dlen, uint64_t now_ms);
+
+/* journal_grant_append for a grant whose sender sealed the event again for the grantee alone
+ * (its body was past the history window): SEALED (SLEN bytes) and SIG are delivered with the
+ * original header instead of the original body. */
+int journal_grant_append_sealed(journal_t *self, MDB_txn *txn, uint64_t seq, uint64_t orig_seq,
+                                uint32_t grantee, const uint8_t *grant, size_t glen,
+                                const uint8_t *sealed, size_t slen, const uint8_t *sig,
+                                const uint8_t *dedup, size_t dlen, uint64_t now_ms);
+
+/* The seq of the grant journalled under DEDUP: 0 with *SEQ, or TACNET_ENOTFOUND. */
+int journal_grant_find(journal_t *self, MDB_txn *txn, const uint8_t *dedup, size_t dlen,
+                       uint64_t *seq);
+
+/* Call FN for each grant journalled for the event MSG_ID (done grants included) until it returns
+ * non-zero, which is returned. */
+int journal_grants_each(journal_t *self, MDB_txn *txn, const uint8_t msg_id[16],
+                        int (*fn)(uint32_t grantee, uint64_t seq, void *arg), void *arg);
+
+/* Remove the sealed body of the event at SEQ, keeping its header, signature and the body's
+ * digest (and drop the walk's digest checkpoint, which covered the old bytes). A grant or an
+ * already removed body is left alone. Returns 0 or a code. */
+int journal_body_remove(journal_t *self, MDB_txn *txn, uint64_t seq);
 
 /* The first seq after AFTER addressed to AGENCY. Returns 0 with *SEQ, or TACNET_ENOTFOUND.
  * *SCANNED (if not NULL) gets the last seq known to hold nothing for AGENCY: the caller may

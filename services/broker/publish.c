@@ -291,6 +291,7 @@ static int s_commit_policy(broker_t *self, MDB_txn *txn, broker_pending_t *p, ui
         return rc;
     if ((p->code = route_check(found ? c : NULL, h, self->roster, v)) != 0) {
         p->detail = v->why; /* which consent or basis refused it */
+        p->required = p->code == TACNET_ERECIPIENTS ? v->required : 0;
         return 0;
     }
     /* Escalation header facts refuse like the sharing policy does: storing nothing. */
@@ -338,6 +339,7 @@ static int s_commit_one(broker_t *self, MDB_txn *txn, broker_pending_t *p, uint6
     p->code = p->refused;
     p->detail = p->refused_detail;
     p->duplicate = 0;
+    p->required = 0;
     if (p->code)
         return 0; /* a forged or mis-wrapped publish is not even looked up */
     route_case_t c;
@@ -413,6 +415,29 @@ static void s_hold_back(broker_t *self, const broker_pending_t *p, int rc)
 
 /* ---------------------------------------------------------------- 7. answer */
 
+/* E_RECIPIENTS from the sharing policy: the NACK names the recipients the case requires, as the
+ * broker holds it, so a sender whose view lacked a membership event can re-seal for them. */
+static void s_nack_recipients(broker_t *self, const broker_pending_t *p)
+{
+    char reason[200];
+    Tacnet__Agency list[BROKER_MAX_AGENCY];
+    Tacnet__Nack n = TACNET__NACK__INIT;
+    for (uint32_t a = 1; a < BROKER_MAX_AGENCY; a++)
+        if (p->required & (1u << a))
+            list[n.n_required_recipients++] = (Tacnet__Agency)a;
+    n.required_recipients = list;
+    n.has_msg_id = 1;
+    n.msg_id.data = p->h->msg_id.data;
+    n.msg_id.len = 16;
+    n.code = TACNET_ERECIPIENTS;
+    snprintf(reason, sizeof(reason), "%s: the case's members now require %u recipients",
+             tacnet_strerror(TACNET_ERECIPIENTS), (unsigned)n.n_required_recipients);
+    n.reason = reason;
+    broker_reject_count(self, TACNET_ERECIPIENTS);
+    log_info("reject from %s: E_RECIPIENTS (required set sent)", names_agency(p->agency));
+    wire_send(self->router, p->msg.rid, p->msg.rid_len, WIRE_NACK, &n.base, NULL, 0, NULL, 0, NULL);
+}
+
 /* P's answer after a commit that returned RC: its own refusal, the commit's, or a PUBACK. */
 static void s_answer(broker_t *self, const broker_pending_t *p, int rc)
 {
@@ -421,6 +446,8 @@ static void s_answer(broker_t *self, const broker_pending_t *p, int rc)
         broker_nack(self, &p->msg, id, p->refused, p->refused_detail);
     } else if (rc != 0) {
         broker_nack(self, &p->msg, id, rc, NULL);
+    } else if (p->code == TACNET_ERECIPIENTS && p->required) {
+        s_nack_recipients(self, p);
     } else if (p->code != 0) {
         broker_nack(self, &p->msg, id, p->code, p->detail);
     } else {

@@ -243,6 +243,9 @@ void cli_agency_print_entry(FILE *out, const Tacnet__TimelineEntry *e, int with_
                 names_enum(&tacnet__override_reason__descriptor, (int)h->override_reason));
     if (e->body)
         s_key_values(out, e->body);
+    if (e->has_history && e->history)
+        fprintf(out, "  (history from %s)",
+                e->has_granted_by ? names_agency(e->granted_by) : "a member");
     fputs("  id=", out);
     cli_agency_print_short_id(out, &h->msg_id);
     fputc('\n', out);
@@ -563,6 +566,12 @@ void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t 
         s_levels(out, s);
         fprintf(out, "\n  open escalations: %u, overdue items: %u\n", s->open_escalations,
                 s->overdue_items);
+        /* Joined late: earlier events still to be granted by members not yet online. */
+        if (s->n_history_pending) {
+            fputs("  history pending from ", out);
+            s_agency_list(out, s->history_pending, s->n_history_pending);
+            fputc('\n', out);
+        }
     }
     if (sc->state)
         s_state(out, sc->state);

@@ -357,6 +357,9 @@ static void s_sse_line(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
     json_object_set_new(j, "msg_id", json_string(hex));
     json_object_set_new(j, "kind", json_string(names_kind(e->header->kind)));
     json_object_set_new(j, "sender", json_string(names_agency(e->header->sender)));
+    /* Granted on joining: shown in the case's history, not announced as new. */
+    if (e->has_history && e->history)
+        json_object_set_new(j, "history", json_true());
     json_object_set_new(
         j, "case_ref",
         json_stringn((const char *)e->header->case_ref.data, e->header->case_ref.len));

@@ -622,6 +622,18 @@ static void s_due(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, uint64_t 
     dashboard_buf_puts(b, "</section>");
 }
 
+/* Joined late: the members whose grants of the case's earlier events have not arrived yet. */
+static void s_history_pending(dashboard_buf_t *b, const Tacnet__CaseSummary *s)
+{
+    if (s->n_history_pending == 0)
+        return;
+    dashboard_buf_puts(b, "<p class=\"notice history-pending\">History pending from ");
+    for (size_t i = 0; i < s->n_history_pending; i++)
+        dashboard_buf_printf(b, "%s%s", i ? ", " : "",
+                             dashboard_web_agency_title(s->history_pending[i]));
+    dashboard_buf_puts(b, ": the case's earlier events will appear when they are online.</p>");
+}
+
 /* One event: what happened as a sentence, dated by when it happened (the body's own date) with
  * when it was recorded beside it, and every recorded field one click away. */
 static void s_timeline_entry(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
@@ -644,8 +656,13 @@ static void s_timeline_entry(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
     dashboard_web_cap(b, labels_enum(&tacnet__sensitivity__descriptor, (int)h->sensitivity));
     dashboard_buf_puts(b, " information, shared on the basis of ");
     dashboard_buf_puts(b, labels_enum(&tacnet__lawful_basis__descriptor, (int)h->lawful_basis));
-    dashboard_buf_printf(b, "%s</p>",
-                         h->has_urgent && h->urgent ? " · <strong>urgent</strong>" : "");
+    dashboard_buf_puts(b, h->has_urgent && h->urgent ? " · <strong>urgent</strong>" : "");
+    /* Received on joining: it happened before this agency was a member. */
+    if (e->has_history && e->history)
+        dashboard_buf_printf(b, " · history from %s",
+                             e->has_granted_by ? dashboard_web_agency_title(e->granted_by)
+                                               : "a member");
+    dashboard_buf_puts(b, "</p>");
     if (e->body && e->body->event_case != TACNET__BODY__EVENT__NOT_SET) {
         dashboard_buf_puts(b, "<details><summary>What was recorded</summary>");
         dashboard_web_body_fields(b, e->body);
@@ -725,6 +742,7 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
         dashboard_web_withheld(b, sc->state);
         dashboard_buf_puts(b, " (its role's sharing policy, or the consent in force).</p>");
     }
+    s_history_pending(b, s);
     dashboard_buf_puts(b, "<nav class=\"actions\" aria-label=\"Record\">");
     ProtobufCBinaryData none = { 0, NULL };
     s_form_link(b, cref, "decision", "Record a decision", none);

@@ -195,6 +195,9 @@ static const struct {
     /* Reached only by a retention sweep that destroyed a case (T25 kills the daemon there and
      * checks the next sweep compacts the file). */
     { "agency.compact_before_rename", "tests/reliability/test_rel_retain.c" },
+    /* Reached only when a member joins a case with history (grants). */
+    { "broker.after_grant_commit", "tests/integration/test_history.c" },
+    { "agency.before_grant_settle", "tests/integration/test_history.c" },
 };
 
 static const char *s_delegate(const char *point)

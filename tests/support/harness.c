@@ -2,6 +2,7 @@
 /* nftw() for removing the temp dir. */
 #define _XOPEN_SOURCE 700
 #include "harness.h"
+#include "grant.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -594,6 +595,32 @@ int h_publish(h_client_t *c, const h_pub_t *p, uint64_t *seq)
     return h_result(c, p->msg_id, 5000, seq, NULL);
 }
 
+/* A granted DELIVER as the daemons open it: the grant's signature under the granter's key, then
+ * the body with the granted key (or, re-sealed by its sender, as an ordinary body). Returns 0
+ * with *BODY, 1 for a done grant, or a code. */
+static int s_open_granted(h_client_t *c, const Tacnet__Grant *g, const Tacnet__Header *h,
+                          const wire_msg_t *m, uint8_t **body, size_t *blen)
+{
+    const Tacnet__NodeKey *gk = roster_key_find(
+        c->env->roster, (uint32_t)g->granter, g->granter_key_id, (uint64_t)time(NULL) * 1000, NULL);
+    if (!gk)
+        return TACNET_EKEYID;
+    int done = g->has_done && g->done;
+    uint8_t digest[SEAL_DIGEST_LEN] = { 0 };
+    if (!done)
+        seal_digest(m->sealed, m->sealed_len, digest);
+    int rc = grant_verify(gk->sign_pk.data, g, digest);
+    if (rc != 0 || done)
+        return rc != 0 ? rc : 1;
+    if (g->has_resealed && g->resealed)
+        return seal_open(c->env->seal[c->agency], gk->seal_pk.data, m->header, m->header_len,
+                         m->sealed, m->sealed_len, body, blen);
+    (void)h;
+    return seal_open_granted(c->env->seal[c->agency], gk->seal_pk.data, g->wrap_nonce.data,
+                             g->wrap.data, m->header, m->header_len, m->sealed, m->sealed_len, body,
+                             blen, NULL);
+}
+
 int h_open_deliver(h_client_t *c, const wire_msg_t *m, uint64_t *seq, uint64_t *prev,
                    Tacnet__Header **hp)
 {
@@ -605,20 +632,41 @@ int h_open_deliver(h_client_t *c, const wire_msg_t *m, uint64_t *seq, uint64_t *
         return err;
     *seq = d->seq;
     *prev = d->prev_seq;
-    wire_free(&d->base);
     Tacnet__Header *h = wire_header_unpack(m->header, m->header_len, &err);
-    if (!h)
+    if (!h) {
+        wire_free(&d->base);
         return err;
+    }
     uint8_t *body = NULL;
     size_t blen = 0;
     const Tacnet__NodeKey *k = roster_key_find(c->env->roster, (uint32_t)h->sender,
                                                h->sender_key_id, (uint64_t)time(NULL) * 1000, &err);
-    if (!k) {
+    int done = d->grant && d->grant->has_done && d->grant->done;
+    if (d->grant && !done &&
+        (!k || seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed, m->sealed_len,
+                           m->sig) != 0)) {
+        rc = k ? TACNET_ESIGNATURE : TACNET_EKEYID; /* the sender's signature first, as always */
+    } else if (d->grant) {
+        /* History on joining: a daemon granted this client an earlier event's key. */
+        rc = s_open_granted(c, d->grant, h, m, &body, &blen);
+        if (rc == 1) {
+            rc = 0; /* a done grant: nothing to open */
+            wire_free(&d->base);
+            if (hp)
+                *hp = h;
+            else
+                wire_free(&h->base);
+            return 0;
+        }
+    } else if (!k) {
         rc = TACNET_EKEYID;
     } else if ((rc = seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed,
-                                 m->sealed_len, m->sig)) == 0 &&
-               (rc = seal_open(c->env->seal[c->agency], k->seal_pk.data, m->header, m->header_len,
-                               m->sealed, m->sealed_len, &body, &blen)) == 0) {
+                                 m->sealed_len, m->sig)) == 0) {
+        rc = seal_open(c->env->seal[c->agency], k->seal_pk.data, m->header, m->header_len,
+                       m->sealed, m->sealed_len, &body, &blen);
+    }
+    wire_free(&d->base);
+    if (rc == 0) {
         Tacnet__Body *b = tacnet__body__unpack(NULL, blen, body);
         rc = b ? seal_body_matches(h, b) : TACNET_EBADMSG;
         if (b)

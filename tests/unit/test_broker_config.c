@@ -77,6 +77,7 @@ Test(broker_config, the_defaults_are_the_documented_ones)
     cr_assert_eq(bc.tick_ms, 200);
     cr_assert_eq(bc.max_clock_skew_s, 300);
     cr_assert_eq(bc.max_event_age_days, 30);
+    cr_assert_eq(bc.history_window_s, 30 * 86400);
     cr_assert_eq(bc.quota_per_s, 0);
     cr_assert_eq(bc.quota_burst, 0);
 }

@@ -847,14 +847,14 @@ Test(wire, wrong_protocol_id_and_command_byte_are_rejected_and_drained)
     pair_t p;
     wire_msg_t msg;
     pair_open(&p, "inproc://wire-proto");
-    const char hello = WIRE_HELLO, zero = 0, eleven = 11;
+    const char hello = WIRE_HELLO, zero = 0, unknown = WIRE_REGRANT + 1;
     s_raw_send(p.dealer, (const char *const[]){ "TACN02", &hello, "" }, (const size_t[]){ 6, 1, 0 },
                3);
     s_raw_send(p.dealer, (const char *const[]){ "TACN01\0", &hello, "" },
                (const size_t[]){ 7, 1, 0 }, 3);
     s_raw_send(p.dealer, (const char *const[]){ "TACN01", &zero, "" }, (const size_t[]){ 6, 1, 0 },
                3);
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &eleven, "" },
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &unknown, "" },
                (const size_t[]){ 6, 1, 0 }, 3);
     s_raw_send(p.dealer, (const char *const[]){ "TACN01", "\x01\x01", "" },
                (const size_t[]){ 6, 2, 0 }, 3);
@@ -947,7 +947,8 @@ Test(wire, send_refuses_frames_that_do_not_fit_the_command)
     cr_assert_eq(wire_send(p.dealer, NULL, 0, WIRE_PUBLISH, NULL, NULL, 0, NULL, 0, NULL),
                  TACNET_EINVAL);
     cr_assert_eq(wire_send(p.dealer, NULL, 0, WIRE_ACK, NULL, big, 1, NULL, 0, SIG), TACNET_EINVAL);
-    cr_assert_eq(wire_send(p.dealer, NULL, 0, 11, NULL, NULL, 0, NULL, 0, NULL), TACNET_EINVAL);
+    cr_assert_eq(wire_send(p.dealer, NULL, 0, WIRE_REGRANT + 1, NULL, NULL, 0, NULL, 0, NULL),
+                 TACNET_EINVAL);
     cr_assert_eq(wire_send(p.dealer, NULL, 0, WIRE_PUBLISH, NULL, big, sizeof big, NULL, 0, SIG),
                  TACNET_ETOOBIG);
     wire_msg_t msg;

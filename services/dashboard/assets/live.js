@@ -47,7 +47,12 @@
   source.addEventListener('tacnet', function (ev) {
     var e = {};
     try { e = JSON.parse(ev.data); } catch (x) { return; }
-    say('New on ' + (e.case_ref || 'a case') + ': ' + String(e.summary || 'an event') + '.');
+    if (e.history) {
+      /* Granted on joining: it belongs to the case's past, so it is shown, not announced. */
+      say('Earlier events of ' + (e.case_ref || 'a case') + ' received on joining.');
+    } else {
+      say('New on ' + (e.case_ref || 'a case') + ': ' + String(e.summary || 'an event') + '.');
+    }
     refresh();
   });
   source.addEventListener('error', function () { say('Live updates reconnecting…'); });
