@@ -203,6 +203,9 @@ Test(grant, the_sharing_policy_decides_a_grant_as_it_decides_a_publish)
     c.members = BIT(CAMHS) | BIT(SCHOOL) | BIT(SC);
     c.lead = CAMHS;
     c.consent = TACNET__CONSENT_STATE__GIVEN;
+    /* The consent in force covers every class with every agency (as a consent with no scope). */
+    for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++)
+        c.cover[a] = ROUTE_CLASSES_ALL;
     Tacnet__Header h;
     s_header_init(&h, CAMHS, TACNET__SENSITIVITY__ROUTINE, TACNET__LAWFUL_BASIS__CONSENT,
                   BIT(CAMHS) | BIT(SC));
@@ -215,6 +218,7 @@ Test(grant, the_sharing_policy_decides_a_grant_as_it_decides_a_publish)
                   BIT(CAMHS) | BIT(SC));
     cr_assert_eq(route_grant_check(&c, &h, SCHOOL, roster), TACNET_ECONSENT);
     c.consent = TACNET__CONSENT_STATE__WITHDRAWN;
+    memset(c.cover, 0, sizeof(c.cover)); /* a withdrawal narrows the consent in force to nothing */
     s_header_init(&h, CAMHS, TACNET__SENSITIVITY__ROUTINE, TACNET__LAWFUL_BASIS__CONSENT,
                   BIT(CAMHS) | BIT(SC));
     cr_assert_eq(route_grant_check(&c, &h, SCHOOL, roster), TACNET_ECONSENT);
