@@ -217,6 +217,8 @@ async function main() {
     await field(social, 'body.meeting_outcome.actions[0].owner_agency').selectOption('school');
     await field(social, 'body.meeting_outcome.actions[0].owner_initials').fill('DL');
     await field(social, 'body.meeting_outcome.actions[0].due_date').fill('2026-12-20');
+    await field(social, 'body.meeting_outcome.child_view_absent.reason').selectOption('too_young');
+    await field(social, 'body.meeting_outcome.family_view').fill('Mornings are easier with a plan');
     await Promise.all([social.waitForURL(/published=/), social.getByRole('button', { name: 'Record a meeting' }).click()]);
     await social.locator('#timeline', { hasText: /Social care recorded what a meeting decided: 0 decisions, 1 action/ }).waitFor({ timeout: 15000 });
     await social.screenshot({ path: path.join(SHOTS, '08-social-care-meeting.png'), fullPage: true });
