@@ -549,6 +549,9 @@ static int s_agency_event(out_t *o, const char *who, const Tacnet__Header *h, co
                   ? "did not accept"
                   : "accepted");
         return 1;
+    case TACNET__EVENT_KIND__INVOLVEMENT_PREFERENCES:
+        s_cat(o, "%s recorded how the family want to be involved", who);
+        return 1;
     case TACNET__EVENT_KIND__ACTION_UPDATE:
         s_cat(o, "%s marked an action %s", who,
               b && b->action_update
@@ -602,9 +605,12 @@ static void s_notice(out_t *o, const Tacnet__Header *h, const Tacnet__Body *b)
               b && b->delivery_report ? b->delivery_report->n_applied : (size_t)0,
               b && b->delivery_report && b->delivery_report->n_applied == 1 ? "" : "s");
         return;
-    default:
-        s_cat(o, "%s sent a %s", labels_agency(h->sender), labels_kind(h->kind));
+    default: {
+        const char *kind = labels_kind(h->kind);
+        s_cat(o, "%s sent %s %s", labels_agency(h->sender), strchr("aeiou", kind[0]) ? "an" : "a",
+              kind);
         return;
+    }
     }
 }
 

@@ -76,7 +76,17 @@ Test(labels, every_kind_reads_as_a_sentence_with_or_without_its_body)
         cr_assert(strlen(s) > 10, "%s: \"%s\"", d->values[i].name, s);
         cr_assert(isupper((unsigned char)s[0]), "%s: \"%s\"", d->values[i].name, s);
         cr_assert_null(strchr(s, '_'), "%s: \"%s\"", d->values[i].name, s);
+        cr_assert_null(strstr(s, " a a")   ? s
+                       : strstr(s, " a i") ? s
+                                           : strstr(s, " a e"),
+                       "%s: \"%s\" (a before a vowel)", d->values[i].name, s);
     }
+    Tacnet__Header h = TACNET__HEADER__INIT;
+    h.sender = TACNET__AGENCY__SCHOOL;
+    h.kind = TACNET__EVENT_KIND__INVOLVEMENT_PREFERENCES;
+    char s[256];
+    cr_assert_str_eq(labels_event_sentence(&h, NULL, s, sizeof(s)),
+                     "School recorded how the family want to be involved");
 }
 
 Test(labels, a_disagreement_names_who_how_urgent_and_what_about)
