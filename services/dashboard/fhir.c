@@ -100,7 +100,7 @@ static void s_code(const ProtobufCEnumDescriptor *d, int v, char *out, size_t ca
         *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
 }
 
-/* Adds RESOURCE (stolen) under URN; returns it for the caller to fill on. */
+/* A new resource of TYPE under URN in the bundle; returns it (borrowed) for the caller to fill. */
 static json_t *s_add(fhir_t *f, const char *type, const char *id, const char *urn)
 {
     json_t *r = json_pack("{s:s, s:s}", "resourceType", type, "id", id);
