@@ -4,7 +4,8 @@
 #   make SANITIZE=address,undefined test
 #                                     the same under ASan+UBSan, in its own build dir;
 #                                     a LeakSanitizer report fails the run
-#   make test-browser                 headless Chromium through the dashboard (tests/browser)
+#   make test-browser                 headless Chromium through the dashboard (tests/browser),
+#                                     then the FHIR view against the FHIR R4 JSON schema
 #   make run                          provision, start broker + four agencies, play the scenario
 #   make bench                        optimised build in build/bench, every benchmark scenario
 #                                     three times, bench/results/<date>.{json,md}
@@ -164,6 +165,7 @@ run: deps-run all
 test-browser: deps-browser all
 	cd tests/browser && npm ci --no-audit --no-fund
 	TACNET_BIN=$(abspath $(BIN)) node tests/browser/dashboard.test.js
+	TACNET_BIN=$(abspath $(BIN)) node tests/browser/fhir.test.js
 
 # Benchmarks (bench/README.md). The bench program reuses the integration harness from the
 # test support library, outside Criterion, and links every service library like the tests do.

@@ -6,6 +6,7 @@
 #include "api.h"
 #include "case_index.h"
 #include "openapi.h"
+#include "fhir.h"
 #include "web.h"
 #include "agency/auth.h"
 #include "web_family.h"
@@ -520,6 +521,26 @@ static enum MHD_Result s_api_case(agency_t *agency, struct MHD_Connection *con, 
     return ok;
 }
 
+/* The case REF as a FHIR R4 Bundle (fhir.h): read, refused and audited as a case read is. */
+static enum MHD_Result s_api_fhir(agency_t *agency, struct MHD_Connection *con, const char *actor,
+                                  const char *ref)
+{
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    int rc = dashboard_web_case_read(agency, actor, ref, &reply);
+    json_t *j = rc == 0 ? dashboard_fhir_bundle(reply.show_case) : NULL;
+    agency_reply_free(&reply);
+    if (!j)
+        return s_send_error(con, rc ? rc : TACNET_ENOTFOUND,
+                            rc == TACNET_ENOTFOUND || !rc
+                                ? "this agency holds no case with that reference"
+                                : tacnet_strerror(rc));
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    enum MHD_Result ok = s_send(con, 200, "application/fhir+json", text, strlen(text), NULL, NULL);
+    free(text);
+    return ok;
+}
+
 static enum MHD_Result s_api_publish(dashboard_t *h, struct MHD_Connection *con, const char *actor,
                                      const dashboard_kv_t *q, req_t *rq)
 {
@@ -638,6 +659,8 @@ static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const c
         return s_api_list(con, agency, actor, q, dashboard_api_cases);
     if (get && strncmp(path, "cases/", 6) == 0 && path[6])
         return s_api_case(agency, con, actor, path + 6);
+    if (get && strncmp(path, "fhir/Bundle/", 12) == 0 && path[12])
+        return s_api_fhir(agency, con, actor, path + 12);
     if (get && strcmp(path, "events") == 0)
         return s_api_list(con, agency, actor, q, dashboard_api_events);
     if (post && strcmp(path, "events") == 0)

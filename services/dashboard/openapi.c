@@ -91,6 +91,27 @@ static json_t *s_paths(void)
                        json_pack("[o]", s_param("ref", "path", "the case reference",
                                                 json_pack("{s:s}", "type", "string"))),
                        s_responses("200", "the case (show_case)"), 0)));
+    json_t *fhir = s_responses("200", "");
+    json_object_set_new(
+        fhir, "200",
+        json_pack("{s:s, s:{s:{s:{s:s, s:s, s:[s, s, s], s:{s:{s:[s]}, s:{s:[s]}, s:{s:s, "
+                  "s:{s:s, s:[s, s]}}}}}}}",
+                  "description",
+                  "a FHIR R4 Bundle of type collection (http://hl7.org/fhir/R4/bundle.html): "
+                  "CareTeam, CarePlan, Goal, Consent, Encounter, Observation, Communication; "
+                  "the subject a Patient by display only (reference and initials)",
+                  "content", "application/fhir+json", "schema", "type", "object", "description",
+                  "validated in full against the FHIR R4 JSON schema by the browser test",
+                  "required", "resourceType", "type", "entry", "properties", "resourceType", "enum",
+                  "Bundle", "type", "enum", "collection", "entry", "type", "array", "items", "type",
+                  "object", "required", "fullUrl", "resource"));
+    json_object_set_new(
+        p, "/api/v1/fhir/Bundle/{ref}",
+        json_pack("{s:o}", "get",
+                  s_op("One case as a read-only FHIR R4 Bundle, for NHS integrators",
+                       json_pack("[o]", s_param("ref", "path", "the case reference",
+                                                json_pack("{s:s}", "type", "string"))),
+                       fhir, 0)));
     json_t *events_get = s_page_params();
     json_array_append_new(events_get,
                           s_param("max", "query", "older name of limit",

@@ -10,20 +10,14 @@
 // on any console error.
 'use strict';
 const { chromium } = require('playwright-core');
-const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const ROOT = path.resolve(__dirname, '../..');
-const BIN = process.env.TACNET_BIN || path.join(ROOT, 'build/default/bin');
+const { ROOT, BASE, url, startSystem, stopSystem } = require('./system');
 const SHOTS = path.join(ROOT, 'build/browser');
 const CASE = 'LA7-2026-000123';
 const PASSWORD = 'browser-demo-2026';
-const BASE = 8600 + Math.floor(Math.random() * 300) * 5;
-const BROKER_PORT = 17000 + Math.floor(Math.random() * 2000);
-const url = (agency, p) =>
-  `http://127.0.0.1:${BASE + { camhs: 1, school: 2, health_visiting: 3, social_care: 4 }[agency]}${p}`;
 
 function fail(msg) { throw new Error(msg); }
 
@@ -41,28 +35,6 @@ async function audit(page, name) {
   const bad = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   if (bad.length) fail(`axe on ${name}: ` + bad.map((v) => `${v.id} (${v.impact}, ${v.nodes} nodes): ${v.help}`).join('; '));
   audited.push(`${name}: ${found.length} minor`);
-}
-
-function startSystem(runDir, scenario) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(ROOT, 'scripts/run-local.sh'), [BIN], {
-      cwd: ROOT, detached: true,
-      env: Object.assign({}, process.env, {
-        TACNET_RUN: runDir, TACNET_HTTP_BASE: String(BASE), TACNET_BROKER_PORT: String(BROKER_PORT),
-        TACNET_DEMO_PASSWORD: PASSWORD, TACNET_SCENARIO: scenario,
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('make run did not come up:\n' + out)), 180000);
-    const onData = (d) => {
-      out += d;
-      if (out.includes('run: everything is up')) { clearTimeout(timer); resolve({ child, out }); }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`run-local exited ${code}:\n${out}`)); });
-  });
 }
 
 async function login(page, agency, initials) {
@@ -88,7 +60,7 @@ async function main() {
     if (cut < 0) fail('the scenario no longer has the "The school disagrees" section');
     const scenario = path.join(runDir, 'scenario.txt');
     fs.writeFileSync(scenario, full.slice(0, cut));
-    sys = await startSystem(runDir, scenario);
+    sys = await startSystem(runDir, scenario, PASSWORD);
     console.log('browser: system up; dashboards from port', BASE + 1);
     ctx = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
@@ -253,10 +225,7 @@ async function main() {
     throw e;
   } finally {
     if (ctx) await ctx.close();
-    if (sys) {
-      try { process.kill(-sys.child.pid, 'SIGTERM'); } catch (e) { /* already gone */ }
-      await new Promise((r) => setTimeout(r, 1500));
-    }
+    await stopSystem(sys);
     fs.rmSync(profile, { recursive: true, force: true });
     fs.rmSync(runDir, { recursive: true, force: true });
   }

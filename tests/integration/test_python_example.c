@@ -71,7 +71,8 @@ Test(python_example, publishes_lists_follows_and_shows_a_refusal_with_its_spans)
                "5919 seen'",
                &out);
     cr_assert_eq(rc, 3, "%s", out);
-    cr_assert(strstr(out, "\"code\": -1300"), "%s", out);
+    cr_assert(strstr(out, "\"code\": -1300, \"error\": \"E_TEXT\""), "%s", out);
+    cr_assert(strstr(out, "refused: E_TEXT (free text contains identifying details)"), "%s", out);
     cr_assert(strstr(out, "\"field\": \"concern.summary\""), "%s", out);
     cr_assert(strstr(out, "\"start\": 4"), "%s", out);
     free(out);

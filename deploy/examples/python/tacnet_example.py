@@ -13,12 +13,16 @@ temporary directory, so nothing generated is committed).
     tacnet_example.py --data-dir DIR follow [--cursor-file FILE]
 
 Each command prints one JSON object per line. A refusal prints {"code": ..., "error": "E_...",
-"reason": ..., "findings": [...]} and exits 3, the same code the tacnet command uses.
+"reason": ..., "findings": [...]} and exits 3, the same code the tacnet command uses; as the
+command does, it also says "refused: E_TEXT (free text contains identifying details): ..." on
+standard error. Scripts should match the error name, which is stable: the names and texts are
+read at start-up from common/err.h (its TACNET_ERR_MAP), the table every part of tacnet uses.
 """
 import argparse
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,6 +31,7 @@ import zmq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "..", "proto"))
+ERR_HEADER = os.path.normpath(os.path.join(HERE, "..", "..", "..", "common", "err.h"))
 
 
 def load_messages(proto_dir):
@@ -37,6 +42,14 @@ def load_messages(proto_dir):
                    cwd=proto_dir, check=True)
     sys.path.insert(0, out)
     return importlib.import_module("api_pb2"), importlib.import_module("wire_pb2")
+
+
+def load_errors(err_header):
+    """The error table, {code: (name, text)}, from err.h's TACNET_ERR_MAP(X) entries."""
+    with open(err_header) as fh:
+        src = fh.read()
+    return {int(code): ("E_" + name, text)
+            for name, code, text in re.findall(r'X\((\w+),\s*(-\d+),\s*"([^"]*)"\)', src)}
 
 
 class Daemon:
@@ -61,16 +74,22 @@ class Daemon:
         return reply
 
 
-def refusal(reply):
+def refusal(reply, errors):
+    """A refusal as JSON, with the code's stable name ("E_TEXT"), told on stderr as the tacnet
+    command tells it."""
+    name, text = errors.get(reply.code, ("E_UNKNOWN", "unknown error"))
     findings = [{"field": f.field, "kind": f.kind, "start": f.start, "end": f.end}
                 for f in reply.findings]
-    return {"code": reply.code, "reason": reply.reason, "findings": findings}
+    print("refused: %s (%s)%s" % (name, text, ": " + reply.reason if reply.reason else ""),
+          file=sys.stderr)
+    return {"code": reply.code, "error": name, "reason": reply.reason, "findings": findings}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", required=True, help="the agency daemon's data directory")
     ap.add_argument("--proto-dir", default=PROTO_DIR)
+    ap.add_argument("--err-header", default=ERR_HEADER, help="tacnet's common/err.h")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("cases")
     p = sub.add_parser("publish-concern")
@@ -82,12 +101,13 @@ def main():
     args = ap.parse_args()
 
     api, wire = load_messages(args.proto_dir)
+    errors = load_errors(args.err_header)
     d = Daemon(api, args.data_dir)
 
     if args.cmd == "cases":
         r = d.call(list_cases=api.ListCasesRequest())
         if r.code:
-            print(json.dumps(refusal(r)))
+            print(json.dumps(refusal(r, errors)))
             return 3
         for c in r.cases.cases:
             print(json.dumps({"case_ref": c.case_ref.decode(), "initials": c.initials.decode(),
@@ -104,7 +124,7 @@ def main():
         req.body.concern.summary = args.summary
         r = d.call(publish=req)
         if r.code:
-            print(json.dumps(refusal(r)))
+            print(json.dumps(refusal(r, errors)))
             return 3
         print(json.dumps({"msg_id": r.published.msg_id.hex(), "local_seq": r.published.local_seq}))
         return 0
@@ -117,7 +137,7 @@ def main():
     while True:
         r = d.call(follow=api.FollowRequest(after_local_seq=after, max=500))
         if r.code:
-            print(json.dumps(refusal(r)))
+            print(json.dumps(refusal(r, errors)))
             return 3
         for e in r.follow.entries:
             h = e.header
