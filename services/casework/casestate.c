@@ -3,6 +3,7 @@
 
 #include "casework/cadence.h"
 #include "casework/family_voice.h"
+#include "casework/hv_contacts.h"
 #include "err.h"
 #include "casework/measure.h"
 #include "names.h"
@@ -83,6 +84,7 @@ typedef struct fold {
         family_voice_who_t who;
     } * asks;
     size_t n_asks;
+    hv_contacts_t hv; /* health visiting's universal contacts so far */
 } fold_t;
 
 /* ------------------------------------------------------------------ team and lead */
@@ -546,6 +548,13 @@ static void s_apply_team(fold_t *f, const Tacnet__Header *h, const Tacnet__Body 
             s_member(f, h->subject_agency, at);
         break;
     case TACNET__EVENT_KIND__ASSESSMENT:
+        if (h->sender == TACNET__AGENCY__HEALTH_VISITING && b && b->assessment) {
+            const Tacnet__Assessment *a = b->assessment;
+            /* A malformed contact or date is the sender's problem; the rest still folds. */
+            (void)hv_contacts_record(&f->hv, a->has_hv_contact ? a->hv_contact : 0,
+                                     a->has_completed_date ? a->completed_date : 0,
+                                     a->has_birth_date ? a->birth_date : 0);
+        }
         if (h->has_level_of_need) {
             Tacnet__TeamMember *m = s_member(f, h->sender, at);
             if (m) {
@@ -902,6 +911,18 @@ static void s_due_views(fold_t *f, casestate_result_t *r)
               "revisit how the family want to be involved");
 }
 
+/* Health visiting's universal contacts, owed only while health visiting is in the team. */
+static void s_due_hv(fold_t *f, casestate_result_t *r)
+{
+    if (!f->team[TACNET__AGENCY__HEALTH_VISITING])
+        return;
+    cadence_due_t d;
+    for (uint32_t c = TACNET__HV_CONTACT__HV_ANTENATAL;
+         c <= TACNET__HV_CONTACT__HV_SIX_TO_EIGHT_WEEK; c++)
+        if (hv_contacts_due(&f->hv, c, f->opts->now_ms, &d) == 0)
+            s_due(r, "hv contact", &d, TACNET__AGENCY__HEALTH_VISITING, NULL, hv_contacts_name(c));
+}
+
 static void s_due_all(fold_t *f, casestate_result_t *r)
 {
     const Tacnet__CaseState *s = f->s;
@@ -957,6 +978,7 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
         }
     }
     s_due_views(f, r);
+    s_due_hv(f, r);
     for (size_t i = 0; i < s->n_meetings; i++) {
         const Tacnet__MeetingView *m = s->meetings[i];
         if (m->outcome || !m->requested || !m->requested->has_wanted_by_date)

@@ -598,3 +598,52 @@ Test(casestate, the_latest_involvement_preferences_show_and_are_revisited_by_the
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+static size_t s_count(const casestate_result_t *r, const char *what)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_due; i++)
+        n += strcmp(r->due[i]->what, what) == 0;
+    return n;
+}
+
+Test(casestate, health_visiting_contacts_are_due_from_the_birth_date_and_cleared_when_recorded)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    /* No birth date yet: nothing can be scheduled. */
+    s_ev(&t, 3, "school", "member_joined", 20260301, "\"subject_agency\":\"health_visiting\"",
+         "{\"member_joined\":{\"team\":\"Health visiting\"}}");
+    casestate_result_t r = s_fold(&t, 20260302, NULL);
+    cr_assert_eq(s_count(&r, "hv contact"), 0);
+    casestate_result_clear(&r);
+    /* The antenatal interview, with the expected date 6 May 2026. */
+    s_ev(&t, 4, "health_visiting", "assessment", 20260312, "\"level_of_need\":2",
+         "{\"assessment\":{\"type\":\"promotional_interview\",\"level_of_need\":2,"
+         "\"completed_date\":20260312,\"hv_contact\":\"hv_antenatal\",\"birth_date\":20260506}}");
+    r = s_fold(&t, 20260522, NULL);
+    cr_assert_eq(s_count(&r, "hv contact"), 2);
+    const Tacnet__DueItem *d = s_due(&r, "hv contact");
+    cr_assert_str_eq(d->label, "new birth visit");
+    cr_assert_eq(d->owner, TACNET__AGENCY__HEALTH_VISITING);
+    cr_assert_eq(d->due_ms, clock_date_to_ms(20260520));
+    cr_assert(d->overdue);
+    casestate_result_clear(&r);
+    s_ev(&t, 5, "health_visiting", "assessment", 20260520, "\"level_of_need\":2",
+         "{\"assessment\":{\"type\":\"promotional_interview\",\"level_of_need\":2,"
+         "\"completed_date\":20260520,\"hv_contact\":\"hv_new_birth\"}}");
+    r = s_fold(&t, 20260522, NULL);
+    cr_assert_eq(s_count(&r, "hv contact"), 1);
+    d = s_due(&r, "hv contact");
+    cr_assert_str_eq(d->label, "6-8 week review");
+    cr_assert_eq(d->due_ms, clock_date_to_ms(20260701));
+    cr_assert_not(d->overdue);
+    casestate_result_clear(&r);
+    /* Health visiting leaves: it owes the team nothing more. */
+    s_ev(&t, 6, "health_visiting", "member_left", 20260601,
+         "\"subject_agency\":\"health_visiting\"", "{\"member_left\":{}}");
+    r = s_fold(&t, 20260710, NULL);
+    cr_assert_eq(s_count(&r, "hv contact"), 0);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
