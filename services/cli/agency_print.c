@@ -1,5 +1,6 @@
 /* agency_print: human-readable forms of local API replies (see agency_print.h). */
 #include "agency_print.h"
+#include "casework/chair_rule.h"
 #include "casework/goals.h"
 #include "casework/involvement.h"
 #include "casework/ladder.h"
@@ -492,6 +493,27 @@ static void s_consent(FILE *out, const Tacnet__CaseState *st)
     fputc('\n', out);
 }
 
+/* Each meeting scheduled or minuted: who chairs, and whether that meets the chair rule. */
+static void s_meeting_chairs(FILE *out, const Tacnet__CaseState *st)
+{
+    for (size_t i = 0; i < st->n_meetings; i++) {
+        const Tacnet__MeetingView *m = st->meetings[i];
+        const char *words = m->has_chair_rule ? chair_rule_words(m->chair_rule) : NULL;
+        if (!words)
+            continue;
+        fprintf(out, "  %smeeting ", chair_rule_meets(m->chair_rule) ? "" : "! ");
+        cli_agency_print_short_id(out, &m->meeting_id);
+        fputs(m->outcome ? " (held) chair: " : " chair: ", out);
+        if (m->chair) {
+            fprintf(out, "%s ", names_agency(m->chair->agency));
+            s_professional(out, m->chair);
+        } else {
+            fputs("none named", out);
+        }
+        fprintf(out, " (%s)\n", words);
+    }
+}
+
 /* The lead and any pending hand-over, the team, the plans, counts, and the consent. */
 static void s_state(FILE *out, const Tacnet__CaseState *st)
 {
@@ -516,6 +538,7 @@ static void s_state(FILE *out, const Tacnet__CaseState *st)
     if (st->n_meetings || st->n_decisions || st->n_measures)
         fprintf(out, "\nmeetings %zu, actions %zu, decisions %zu, outcome measures %zu\n",
                 st->n_meetings, st->n_actions, st->n_decisions, st->n_measures);
+    s_meeting_chairs(out, st);
     s_consent(out, st);
 }
 

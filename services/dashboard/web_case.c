@@ -3,6 +3,7 @@
 #include "web_family.h"
 #include "web_internal.h"
 #include "page.h"
+#include "casework/chair_rule.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
@@ -409,6 +410,18 @@ static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, int overdue, c
     dashboard_buf_puts(b, "</li>");
 }
 
+/* " (meets the chair rule: ...)", or a visible warning saying why not. */
+static void s_chair_rule(dashboard_buf_t *b, const Tacnet__MeetingView *m)
+{
+    const char *words = m->has_chair_rule ? chair_rule_words(m->chair_rule) : NULL;
+    if (!words)
+        return;
+    if (chair_rule_meets(m->chair_rule))
+        dashboard_buf_printf(b, " (%s)", words);
+    else
+        dashboard_buf_printf(b, " <strong class=\"overdue\">%s</strong>", words);
+}
+
 static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc)
 {
     const Tacnet__CaseState *st = sc->state;
@@ -427,6 +440,7 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
         if (m->chair && !m->outcome) {
             dashboard_buf_puts(b, "<dt>Chair</dt><dd>");
             dashboard_web_prof(b, m->chair);
+            s_chair_rule(b, m);
             dashboard_buf_puts(b, "</dd>");
         }
         if (m->scheduled) {
@@ -442,6 +456,7 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
             dashboard_web_date(b, o->held_date);
             dashboard_buf_puts(b, ", chaired by ");
             dashboard_web_prof(b, o->chair);
+            s_chair_rule(b, m);
             dashboard_buf_puts(b, "</dd><dt>Attended</dt><dd>");
             for (size_t a = 0; a < o->n_attendees; a++) {
                 dashboard_buf_puts(b, a ? "; " : "");

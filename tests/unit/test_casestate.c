@@ -647,3 +647,46 @@ Test(casestate, health_visiting_contacts_are_due_from_the_birth_date_and_cleared
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+Test(casestate, the_chair_rule_is_judged_when_a_meeting_is_scheduled_and_minuted)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "member_joined", 20261104, "\"subject_agency\":\"camhs\"",
+         "{\"member_joined\":{\"named_contact\":{\"agency\":\"camhs\",\"initials\":\"RK\","
+         "\"role\":\"practitioner\"}}}");
+    /* 14 December 2026 at 10:00, chaired by CAMHS's named contact: directly involved. */
+    s_ev(&t, 4, "school", "meeting_scheduled", 20261201, NULL,
+         "{\"meeting_scheduled\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"starts_at_ms\":1797242400000,\"mode\":\"video\",\"chair\":{\"agency\":\"camhs\","
+         "\"initials\":\"RK\"}}}");
+    casestate_result_t r = s_fold(&t, 20261202, NULL);
+    cr_assert_eq(r.state->n_meetings, 1);
+    cr_assert_eq(r.state->meetings[0]->chair_rule, TACNET__CHAIR_RULE__CHAIR_DIRECTLY_INVOLVED);
+    const Tacnet__DueItem *d = s_due(&r, "chair");
+    cr_assert_not_null(d);
+    cr_assert_eq(d->owner, TACNET__AGENCY__SCHOOL, "the lead confirms the chair");
+    cr_assert_eq(d->due_ms, clock_date_to_ms(20261214));
+    cr_assert_not(d->overdue);
+    casestate_result_clear(&r);
+    /* Re-scheduled with a CAMHS senior who is not the named contact: the rule is met. */
+    s_ev(&t, 5, "school", "meeting_scheduled", 20261203, NULL,
+         "{\"meeting_scheduled\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"starts_at_ms\":1797242400000,\"mode\":\"video\",\"chair\":{\"agency\":\"camhs\","
+         "\"initials\":\"QW\",\"role\":\"line_manager\"}}}");
+    r = s_fold(&t, 20261204, NULL);
+    cr_assert_eq(r.state->meetings[0]->chair_rule, TACNET__CHAIR_RULE__CHAIR_INDEPENDENT);
+    cr_assert_null(s_due(&r, "chair"));
+    casestate_result_clear(&r);
+    /* Minuted as chaired by the named contact after all: the warning stays, no due item. */
+    s_ev(&t, 6, "school", "meeting_outcome", 20261214, NULL,
+         "{\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"held_date\":20261214,\"chair\":{\"agency\":\"camhs\",\"initials\":\"RK\"},"
+         "\"child_view_absent\":{\"reason\":\"too_young\"},"
+         "\"family_view_absent\":{\"reason\":\"declined\"}}}");
+    r = s_fold(&t, 20261215, NULL);
+    cr_assert_eq(r.state->meetings[0]->chair_rule, TACNET__CHAIR_RULE__CHAIR_DIRECTLY_INVOLVED);
+    cr_assert_null(s_due(&r, "chair"));
+    casestate_result_clear(&r);
+    s_free(&t);
+}
