@@ -1,6 +1,7 @@
 /* agency_print: human-readable forms of local API replies (see agency_print.h). */
 #include "agency_print.h"
 #include "casework/chair_rule.h"
+#include "casework/challenge.h"
 #include "casework/goals.h"
 #include "casework/involvement.h"
 #include "casework/ladder.h"
@@ -542,6 +543,22 @@ static void s_state(FILE *out, const Tacnet__CaseState *st)
     s_consent(out, st);
 }
 
+/* A request that someone not directly involved reviews it, on a line of its own. */
+static void s_challenge(FILE *out, const char *what, const Tacnet__ChallengeRequest *c)
+{
+    const char *words = c && c->has_reviewer_role ? challenge_words(c->reviewer_role) : NULL;
+    if (!words)
+        return;
+    fprintf(out, "           %s: challenge requested, %s", what, words);
+    if (c->reviewer) {
+        fprintf(out, " (%s ", names_agency(c->reviewer->agency));
+        s_professional(out, c->reviewer);
+        fputc(')', out);
+    }
+    fprintf(out, ", by %04u-%02u-%02u\n", c->review_by_date / 10000, c->review_by_date / 100 % 100,
+            c->review_by_date % 100);
+}
+
 /* Open escalations with stage, who must respond and the time left; closed ones in one line. */
 static void s_escalations(FILE *out, const Tacnet__CaseState *st, uint64_t now_ms)
 {
@@ -572,6 +589,18 @@ static void s_escalations(FILE *out, const Tacnet__CaseState *st, uint64_t now_m
             fprintf(out, ", deadline %s (%s)", when, left);
         }
         fprintf(out, ", %zu notices\n", e->n_history);
+        if (e->disagreement)
+            s_challenge(out, "the disagreement", e->disagreement->challenge_request);
+        for (size_t r = 0; r < e->n_responses; r++) {
+            char what[48];
+            snprintf(what, sizeof(what), "the stage %u response", e->responses[r]->stage);
+            s_challenge(out, what, e->responses[r]->challenge_request);
+        }
+    }
+    for (size_t i = 0; i < st->n_decisions; i++) {
+        char what[64];
+        snprintf(what, sizeof(what), "decision by %s", names_agency(st->decisions[i]->by));
+        s_challenge(out, what, st->decisions[i]->decision->challenge_request);
     }
 }
 

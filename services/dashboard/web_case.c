@@ -4,6 +4,7 @@
 #include "web_internal.h"
 #include "page.h"
 #include "casework/chair_rule.h"
+#include "casework/challenge.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
@@ -193,6 +194,24 @@ static void s_escalation_actions(dashboard_buf_t *b, const char *ref,
     dashboard_buf_puts(b, "</p>");
 }
 
+/* A request that someone not directly involved reviews what is shown above it. */
+static void s_challenge(dashboard_buf_t *b, const Tacnet__ChallengeRequest *c)
+{
+    const char *words = c && c->has_reviewer_role ? challenge_words(c->reviewer_role) : NULL;
+    if (!words)
+        return;
+    dashboard_buf_printf(b, "<p class=\"challenge\"><strong>Challenge requested:</strong> %s",
+                         words);
+    if (c->reviewer) {
+        dashboard_buf_puts(b, " (");
+        dashboard_web_prof(b, c->reviewer);
+        dashboard_buf_puts(b, ")");
+    }
+    dashboard_buf_puts(b, ", by ");
+    dashboard_web_date(b, c->review_by_date);
+    dashboard_buf_puts(b, ".</p>");
+}
+
 static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc,
                           uint64_t now, uint32_t agency)
 {
@@ -239,6 +258,7 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
             body.event_case = TACNET__BODY__EVENT_DISAGREEMENT;
             body.disagreement = e->disagreement;
             dashboard_web_body_fields(b, &body);
+            s_challenge(b, e->disagreement->challenge_request);
         }
         if (e->n_history) {
             dashboard_buf_puts(b, "<h4>History</h4><ol class=\"history\">");
@@ -260,6 +280,7 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
                 dashboard_web_enum(&tacnet__stage_position__descriptor, e->responses[r]->position));
             dashboard_web_text(b, e->responses[r]->comment);
             dashboard_buf_puts(b, "</p>");
+            s_challenge(b, e->responses[r]->challenge_request);
         }
         if (e->resolution) {
             dashboard_buf_puts(b, "<p><strong>Resolution:</strong> ");
@@ -545,7 +566,9 @@ static void s_decision(dashboard_buf_t *b, const Tacnet__Decision *d, uint32_t b
     dashboard_web_text(b, d->child_view);
     dashboard_buf_puts(b, "</dd><dt>The family's view</dt><dd>");
     dashboard_web_text(b, d->family_view);
-    dashboard_buf_puts(b, "</dd></dl></article>");
+    dashboard_buf_puts(b, "</dd></dl>");
+    s_challenge(b, d->challenge_request);
+    dashboard_buf_puts(b, "</article>");
 }
 
 static void s_decisions(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
