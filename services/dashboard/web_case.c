@@ -254,9 +254,12 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
                                  dashboard_web_agency_title(e->parties[p]));
         dashboard_buf_puts(b, "</dd></dl>");
         if (e->disagreement) {
+            /* The request for challenge gets its own sentence below, not the generic list. */
+            Tacnet__Disagreement listed = *e->disagreement;
+            listed.challenge_request = NULL;
             Tacnet__Body body = TACNET__BODY__INIT;
             body.event_case = TACNET__BODY__EVENT_DISAGREEMENT;
-            body.disagreement = e->disagreement;
+            body.disagreement = &listed;
             dashboard_web_body_fields(b, &body);
             s_challenge(b, e->disagreement->challenge_request);
         }
