@@ -89,6 +89,15 @@ int cadence_contact_due(uint32_t every_days, uint64_t start_ms, uint64_t last_co
     return 0;
 }
 
+int cadence_date_due(uint64_t due_ms, uint64_t now_ms, cadence_due_t *out)
+{
+    if (!out || !due_ms)
+        return TACNET_EINVAL;
+    memset(out, 0, sizeof(*out));
+    s_judge_date(s_day(due_ms), now_ms, out);
+    return 0;
+}
+
 int cadence_contact_counts(int planned, int successful)
 {
     return planned && successful;

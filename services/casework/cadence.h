@@ -53,6 +53,11 @@ int cadence_action_due(uint32_t status, uint32_t due_date, uint64_t now_ms, cade
 int cadence_contact_due(uint32_t every_days, uint64_t start_ms, uint64_t last_contact_ms,
                         uint64_t now_ms, cadence_due_t *out);
 
+/* An item due on the day starting at DUE_MS (00:00 UTC), judged against NOW like every
+ * date-based item (overdue from the next day). Returns 0, or TACNET_EINVAL for a zero DUE_MS or
+ * a NULL OUT. */
+int cadence_date_due(uint64_t due_ms, uint64_t now_ms, cadence_due_t *out);
+
 /* 1 when a logged contact keeps the communication plan: planned and successful. An attempt
  * nobody answered does not reset the timetable, or a run of failed calls would hide that the
  * family has not been reached. */

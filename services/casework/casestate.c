@@ -2,7 +2,9 @@
 #include "casework/casestate.h"
 
 #include "casework/cadence.h"
+#include "casework/chair_rule.h"
 #include "casework/family_voice.h"
+#include "casework/hv_contacts.h"
 #include "err.h"
 #include "casework/measure.h"
 #include "names.h"
@@ -83,6 +85,7 @@ typedef struct fold {
         family_voice_who_t who;
     } * asks;
     size_t n_asks;
+    hv_contacts_t hv; /* health visiting's universal contacts so far */
 } fold_t;
 
 /* ------------------------------------------------------------------ team and lead */
@@ -163,6 +166,22 @@ static Tacnet__ActionView *s_action_find(fold_t *f, ProtobufCBinaryData id)
     return NULL;
 }
 
+/* The chair rule, judged against the team as it is when the meeting is scheduled or minuted.
+ * A lead recorded without initials is taken to be the lead agency's named contact. */
+static void s_judge_chair(fold_t *f, Tacnet__MeetingView *m, const Tacnet__Professional *chair)
+{
+    const Tacnet__Professional *involved[MAX_AGENCY];
+    size_t n = 0;
+    for (uint32_t a = 0; a < MAX_AGENCY; a++)
+        if (f->team[a] && f->team[a]->named_contact)
+            involved[n++] = f->team[a]->named_contact;
+    const Tacnet__Professional *lead = f->s->lead;
+    if (lead && !lead->has_initials && s_is_agency(f->lead_agency) && f->team[f->lead_agency])
+        lead = f->team[f->lead_agency]->named_contact;
+    m->has_chair_rule = 1;
+    m->chair_rule = (Tacnet__ChairRule)chair_rule_judge(chair, lead, involved, n);
+}
+
 static void s_meeting_outcome(fold_t *f, const Tacnet__MeetingOutcome *o)
 {
     Tacnet__MeetingView *m = s_meeting(f, o->meeting_id);
@@ -170,6 +189,7 @@ static void s_meeting_outcome(fold_t *f, const Tacnet__MeetingOutcome *o)
         if (m->outcome)
             tacnet__meeting_outcome__free_unpacked(m->outcome, NULL);
         m->outcome = s_copy(o);
+        s_judge_chair(f, m, o->chair);
     }
     for (size_t i = 0; i < o->n_actions; i++) {
         const Tacnet__Action *a = o->actions[i];
@@ -546,6 +566,13 @@ static void s_apply_team(fold_t *f, const Tacnet__Header *h, const Tacnet__Body 
             s_member(f, h->subject_agency, at);
         break;
     case TACNET__EVENT_KIND__ASSESSMENT:
+        if (h->sender == TACNET__AGENCY__HEALTH_VISITING && b && b->assessment) {
+            const Tacnet__Assessment *a = b->assessment;
+            /* A malformed contact or date is the sender's problem; the rest still folds. */
+            (void)hv_contacts_record(&f->hv, a->has_hv_contact ? a->hv_contact : 0,
+                                     a->has_completed_date ? a->completed_date : 0,
+                                     a->has_birth_date ? a->birth_date : 0);
+        }
         if (h->has_level_of_need) {
             Tacnet__TeamMember *m = s_member(f, h->sender, at);
             if (m) {
@@ -641,6 +668,7 @@ static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Bo
                 if (m->scheduled)
                     tacnet__meeting_scheduled__free_unpacked(m->scheduled, NULL);
                 m->scheduled = s_copy(b->meeting_scheduled);
+                s_judge_chair(f, m, m->scheduled->chair);
             }
         }
         break;
@@ -902,6 +930,33 @@ static void s_due_views(fold_t *f, casestate_result_t *r)
               "revisit how the family want to be involved");
 }
 
+/* A meeting to come whose chair does not meet the rule: the lead confirms the chair, or finds
+ * one who does, before it starts. Once minuted the warning stays on the meeting only. */
+static void s_due_chairs(fold_t *f, casestate_result_t *r)
+{
+    cadence_due_t d;
+    for (size_t i = 0; i < f->s->n_meetings; i++) {
+        const Tacnet__MeetingView *m = f->s->meetings[i];
+        if (m->outcome || !m->scheduled || !m->has_chair_rule || chair_rule_meets(m->chair_rule))
+            continue;
+        if (cadence_date_due(m->scheduled->starts_at_ms, f->opts->now_ms, &d) == 0)
+            s_due(r, "chair", &d, f->lead_agency, &m->meeting_id,
+                  "confirm the meeting's chair (the chair rule)");
+    }
+}
+
+/* Health visiting's universal contacts, owed only while health visiting is in the team. */
+static void s_due_hv(fold_t *f, casestate_result_t *r)
+{
+    if (!f->team[TACNET__AGENCY__HEALTH_VISITING])
+        return;
+    cadence_due_t d;
+    for (uint32_t c = TACNET__HV_CONTACT__HV_ANTENATAL;
+         c <= TACNET__HV_CONTACT__HV_SIX_TO_EIGHT_WEEK; c++)
+        if (hv_contacts_due(&f->hv, c, f->opts->now_ms, &d) == 0)
+            s_due(r, "hv contact", &d, TACNET__AGENCY__HEALTH_VISITING, NULL, hv_contacts_name(c));
+}
+
 static void s_due_all(fold_t *f, casestate_result_t *r)
 {
     const Tacnet__CaseState *s = f->s;
@@ -957,6 +1012,7 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
         }
     }
     s_due_views(f, r);
+    s_due_hv(f, r);
     for (size_t i = 0; i < s->n_meetings; i++) {
         const Tacnet__MeetingView *m = s->meetings[i];
         if (m->outcome || !m->requested || !m->requested->has_wanted_by_date)
@@ -965,6 +1021,7 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
                                &d) == 0)
             s_due(r, "meeting", &d, f->lead_agency, &m->meeting_id, m->requested->purpose);
     }
+    s_due_chairs(f, r);
     for (size_t i = 0; i < s->n_escalations; i++) {
         const Tacnet__EscalationView *e = s->escalations[i];
         /* Only the broker's notices make an escalation this agency's business: a disagreement

@@ -3,6 +3,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "casework/challenge.h"
 #include "casework/family_voice.h"
 #include "casework/goals.h"
 #include "casework/involvement.h"
@@ -202,5 +203,7 @@ int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
         rc = goals_check(req->body->care_plan, why, cap);
     if (rc == 0 && family_voice_applies(req->kind))
         rc = family_voice_check(req->kind, req->body, why, cap);
+    if (rc == 0)
+        rc = challenge_check(req->kind, req->body, why, cap);
     return rc;
 }

@@ -1,5 +1,7 @@
 /* agency_print: human-readable forms of local API replies (see agency_print.h). */
 #include "agency_print.h"
+#include "casework/chair_rule.h"
+#include "casework/challenge.h"
 #include "casework/goals.h"
 #include "casework/involvement.h"
 #include "casework/ladder.h"
@@ -492,6 +494,27 @@ static void s_consent(FILE *out, const Tacnet__CaseState *st)
     fputc('\n', out);
 }
 
+/* Each meeting scheduled or minuted: who chairs, and whether that meets the chair rule. */
+static void s_meeting_chairs(FILE *out, const Tacnet__CaseState *st)
+{
+    for (size_t i = 0; i < st->n_meetings; i++) {
+        const Tacnet__MeetingView *m = st->meetings[i];
+        const char *words = m->has_chair_rule ? chair_rule_words(m->chair_rule) : NULL;
+        if (!words)
+            continue;
+        fprintf(out, "  %smeeting ", chair_rule_meets(m->chair_rule) ? "" : "! ");
+        cli_agency_print_short_id(out, &m->meeting_id);
+        fputs(m->outcome ? " (held) chair: " : " chair: ", out);
+        if (m->chair) {
+            fprintf(out, "%s ", names_agency(m->chair->agency));
+            s_professional(out, m->chair);
+        } else {
+            fputs("none named", out);
+        }
+        fprintf(out, " (%s)\n", words);
+    }
+}
+
 /* The lead and any pending hand-over, the team, the plans, counts, and the consent. */
 static void s_state(FILE *out, const Tacnet__CaseState *st)
 {
@@ -516,7 +539,24 @@ static void s_state(FILE *out, const Tacnet__CaseState *st)
     if (st->n_meetings || st->n_decisions || st->n_measures)
         fprintf(out, "\nmeetings %zu, actions %zu, decisions %zu, outcome measures %zu\n",
                 st->n_meetings, st->n_actions, st->n_decisions, st->n_measures);
+    s_meeting_chairs(out, st);
     s_consent(out, st);
+}
+
+/* A request that someone not directly involved reviews it, on a line of its own. */
+static void s_challenge(FILE *out, const char *what, const Tacnet__ChallengeRequest *c)
+{
+    const char *words = c && c->has_reviewer_role ? challenge_words(c->reviewer_role) : NULL;
+    if (!words)
+        return;
+    fprintf(out, "           %s: challenge requested, %s", what, words);
+    if (c->reviewer) {
+        fprintf(out, " (%s ", names_agency(c->reviewer->agency));
+        s_professional(out, c->reviewer);
+        fputc(')', out);
+    }
+    fprintf(out, ", by %04u-%02u-%02u\n", c->review_by_date / 10000, c->review_by_date / 100 % 100,
+            c->review_by_date % 100);
 }
 
 /* Open escalations with stage, who must respond and the time left; closed ones in one line. */
@@ -549,6 +589,18 @@ static void s_escalations(FILE *out, const Tacnet__CaseState *st, uint64_t now_m
             fprintf(out, ", deadline %s (%s)", when, left);
         }
         fprintf(out, ", %zu notices\n", e->n_history);
+        if (e->disagreement)
+            s_challenge(out, "the disagreement", e->disagreement->challenge_request);
+        for (size_t r = 0; r < e->n_responses; r++) {
+            char what[48];
+            snprintf(what, sizeof(what), "the stage %u response", e->responses[r]->stage);
+            s_challenge(out, what, e->responses[r]->challenge_request);
+        }
+    }
+    for (size_t i = 0; i < st->n_decisions; i++) {
+        char what[64];
+        snprintf(what, sizeof(what), "decision by %s", names_agency(st->decisions[i]->by));
+        s_challenge(out, what, st->decisions[i]->decision->challenge_request);
     }
 }
 

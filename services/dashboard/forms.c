@@ -95,6 +95,34 @@ typedef struct {
         "body." k ".family_view_absent.ask_by_date", "Not yet asked: ask by", FT_DATE, 0, 0, 0, 0     \
     }
 
+/* A request that someone senior and not directly involved reviews it (casework/challenge.h). */
+#define CHALLENGE(k)                                                                    \
+    { "body." k ".challenge_request.reviewer_role",                                     \
+      "Ask for a review by (someone not directly "                                      \
+      "involved)",                                                                      \
+      FT_ENUM,                                                                          \
+      &tacnet__role__descriptor,                                                        \
+      0,                                                                                \
+      0,                                                                                \
+      "Request for challenge" },                                                        \
+        { "body." k ".challenge_request.reviewer.agency",                               \
+          "Reviewer's agency",                                                          \
+          FT_ENUM,                                                                      \
+          AGENCY_E,                                                                     \
+          0,                                                                            \
+          0,                                                                            \
+          0 },                                                                          \
+        { "body." k ".challenge_request.reviewer.initials",                             \
+          "Reviewer's initials",                                                        \
+          FT_TEXT,                                                                      \
+          0,                                                                            \
+          0,                                                                            \
+          0,                                                                            \
+          0 },                                                                          \
+    {                                                                                   \
+        "body." k ".challenge_request.review_by_date", "Review by", FT_DATE, 0, 0, 0, 0 \
+    }
+
 static const field_t s_decision[] = {
     { "body.decision.topic", "Topic", FT_TEXT, 0, 1, 0, 0 },
     { "body.decision.options_considered", "Options considered (one per line)", FT_LINES, 0, 0, 0,
@@ -106,6 +134,7 @@ static const field_t s_decision[] = {
     PARTICIPANT(2, 3),
     VIEWS("decision"),
     { "body.decision.decided_date", "Date decided", FT_DATE, 0, 0, 0, 0 },
+    CHALLENGE("decision"),
 };
 
 static const field_t s_disagreement[] = {
@@ -117,6 +146,7 @@ static const field_t s_disagreement[] = {
     { "body.disagreement.reason", "Why", FT_AREA, 0, 1, 0, 0 },
     { "body.disagreement.child_safety", "Is the child safe now?", FT_AREA, 0, 1, 0, 0 },
     VIEWS("disagreement"),
+    CHALLENGE("disagreement"),
 };
 
 static const field_t s_response[] = {
@@ -125,6 +155,7 @@ static const field_t s_response[] = {
     { "body.escalation_response.position", "Your position", FT_ENUM,
       &tacnet__stage_position__descriptor, 1, 0, 0 },
     { "body.escalation_response.comment", "Comment", FT_AREA, 0, 0, 0, 0 },
+    CHALLENGE("escalation_response"),
 };
 
 static const field_t s_resolved[] = {
@@ -387,6 +418,9 @@ static const field_t s_assessment[] = {
     { "body.assessment.needs", "Needs (one per line)", FT_LINES, 0, 0, 0, 0 },
     { "body.assessment.strengths", "Strengths (one per line)", FT_LINES, 0, 0, 0, 0 },
     { "body.assessment.completed_date", "Completed on", FT_DATE, 0, 1, 0, 0 },
+    { "body.assessment.hv_contact", "Health visiting: universal contact", FT_ENUM,
+      &tacnet__hv_contact__descriptor, 0, 0, 0 },
+    { "body.assessment.birth_date", "Baby's date of birth (or expected)", FT_DATE, 0, 0, 0, 0 },
 };
 
 #define FORM(n, t, i, f)    \

@@ -3,6 +3,8 @@
 #include "web_family.h"
 #include "web_internal.h"
 #include "page.h"
+#include "casework/chair_rule.h"
+#include "casework/challenge.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
@@ -192,6 +194,24 @@ static void s_escalation_actions(dashboard_buf_t *b, const char *ref,
     dashboard_buf_puts(b, "</p>");
 }
 
+/* A request that someone not directly involved reviews what is shown above it. */
+static void s_challenge(dashboard_buf_t *b, const Tacnet__ChallengeRequest *c)
+{
+    const char *words = c && c->has_reviewer_role ? challenge_words(c->reviewer_role) : NULL;
+    if (!words)
+        return;
+    dashboard_buf_printf(b, "<p class=\"challenge\"><strong>Challenge requested:</strong> %s",
+                         words);
+    if (c->reviewer) {
+        dashboard_buf_puts(b, " (");
+        dashboard_web_prof(b, c->reviewer);
+        dashboard_buf_puts(b, ")");
+    }
+    dashboard_buf_puts(b, ", by ");
+    dashboard_web_date(b, c->review_by_date);
+    dashboard_buf_puts(b, ".</p>");
+}
+
 static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc,
                           uint64_t now, uint32_t agency)
 {
@@ -234,10 +254,14 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
                                  dashboard_web_agency_title(e->parties[p]));
         dashboard_buf_puts(b, "</dd></dl>");
         if (e->disagreement) {
+            /* The request for challenge gets its own sentence below, not the generic list. */
+            Tacnet__Disagreement listed = *e->disagreement;
+            listed.challenge_request = NULL;
             Tacnet__Body body = TACNET__BODY__INIT;
             body.event_case = TACNET__BODY__EVENT_DISAGREEMENT;
-            body.disagreement = e->disagreement;
+            body.disagreement = &listed;
             dashboard_web_body_fields(b, &body);
+            s_challenge(b, e->disagreement->challenge_request);
         }
         if (e->n_history) {
             dashboard_buf_puts(b, "<h4>History</h4><ol class=\"history\">");
@@ -259,6 +283,7 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
                 dashboard_web_enum(&tacnet__stage_position__descriptor, e->responses[r]->position));
             dashboard_web_text(b, e->responses[r]->comment);
             dashboard_buf_puts(b, "</p>");
+            s_challenge(b, e->responses[r]->challenge_request);
         }
         if (e->resolution) {
             dashboard_buf_puts(b, "<p><strong>Resolution:</strong> ");
@@ -409,6 +434,18 @@ static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, int overdue, c
     dashboard_buf_puts(b, "</li>");
 }
 
+/* " (meets the chair rule: ...)", or a visible warning saying why not. */
+static void s_chair_rule(dashboard_buf_t *b, const Tacnet__MeetingView *m)
+{
+    const char *words = m->has_chair_rule ? chair_rule_words(m->chair_rule) : NULL;
+    if (!words)
+        return;
+    if (chair_rule_meets(m->chair_rule))
+        dashboard_buf_printf(b, " (%s)", words);
+    else
+        dashboard_buf_printf(b, " <strong class=\"overdue\">%s</strong>", words);
+}
+
 static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc)
 {
     const Tacnet__CaseState *st = sc->state;
@@ -427,6 +464,7 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
         if (m->chair && !m->outcome) {
             dashboard_buf_puts(b, "<dt>Chair</dt><dd>");
             dashboard_web_prof(b, m->chair);
+            s_chair_rule(b, m);
             dashboard_buf_puts(b, "</dd>");
         }
         if (m->scheduled) {
@@ -442,6 +480,7 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
             dashboard_web_date(b, o->held_date);
             dashboard_buf_puts(b, ", chaired by ");
             dashboard_web_prof(b, o->chair);
+            s_chair_rule(b, m);
             dashboard_buf_puts(b, "</dd><dt>Attended</dt><dd>");
             for (size_t a = 0; a < o->n_attendees; a++) {
                 dashboard_buf_puts(b, a ? "; " : "");
@@ -530,7 +569,9 @@ static void s_decision(dashboard_buf_t *b, const Tacnet__Decision *d, uint32_t b
     dashboard_web_text(b, d->child_view);
     dashboard_buf_puts(b, "</dd><dt>The family's view</dt><dd>");
     dashboard_web_text(b, d->family_view);
-    dashboard_buf_puts(b, "</dd></dl></article>");
+    dashboard_buf_puts(b, "</dd></dl>");
+    s_challenge(b, d->challenge_request);
+    dashboard_buf_puts(b, "</article>");
 }
 
 static void s_decisions(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)

@@ -71,10 +71,15 @@ enum {
     HV_NEEDS,
     HV_STRENGTHS,
     HV_SUMMARY,
-    HV_N
+    HV_N,
+    HV_BIRTH_DATE = HV_N, /* only in the format with the baby's birth date */
 };
 static const char *const s_columns[HV_N] = {
     "case_ref", "initials", "contact", "date", "level_of_need", "needs", "strengths", "summary",
+};
+static const char *const s_columns_born[HV_N + 1] = {
+    "case_ref", "initials",  "contact", "date",       "level_of_need",
+    "needs",    "strengths", "summary", "birth_date",
 };
 
 static const intake_name_t s_contacts[] = {
@@ -85,18 +90,34 @@ static const intake_name_t s_contacts[] = {
     { "2_year", TACNET__ASSESSMENT_TYPE__DEVELOPMENTAL_REVIEW },
 };
 
+/* The universal contacts that schedule the next ones (casework/hv_contacts.h). */
+static const intake_name_t s_universal[] = {
+    { "antenatal", TACNET__HV_CONTACT__HV_ANTENATAL },
+    { "new_birth", TACNET__HV_CONTACT__HV_NEW_BIRTH },
+    { "6_8_week", TACNET__HV_CONTACT__HV_SIX_TO_EIGHT_WEEK },
+    { "1_year", TACNET__HV_CONTACT__HV_CONTACT_UNKNOWN },
+    { "2_year", TACNET__HV_CONTACT__HV_CONTACT_UNKNOWN },
+};
+
 static void s_row(intake_row_t *row, void *arg)
 {
     (void)arg;
     const char *case_ref = NULL, *initials = NULL, *summary = NULL;
-    uint32_t type, date, level;
+    uint32_t type, date, level, universal = 0, born = 0;
     char **needs = NULL, **strengths = NULL;
     size_t n_needs = 0, n_strengths = 0;
     bool ok = intake_row_case_ref(row, HV_CASE_REF, &case_ref);
     ok &= intake_row_initials(row, HV_INITIALS, &initials);
-    ok &= intake_row_enum(row, HV_CONTACT, true, s_contacts,
-                          sizeof(s_contacts) / sizeof(s_contacts[0]), &type);
+    bool known = intake_row_enum(row, HV_CONTACT, true, s_contacts,
+                                 sizeof(s_contacts) / sizeof(s_contacts[0]), &type);
+    ok &= known;
+    /* Same names as s_contacts, so this cannot fail where that one passed (one error only). */
+    if (known)
+        ok &= intake_row_enum(row, HV_CONTACT, true, s_universal,
+                              sizeof(s_universal) / sizeof(s_universal[0]), &universal);
     ok &= intake_row_date(row, HV_DATE, true, &date);
+    if (row->n_columns > HV_BIRTH_DATE)
+        ok &= intake_row_date(row, HV_BIRTH_DATE, false, &born);
     ok &= intake_row_uint(row, HV_LEVEL_OF_NEED, true, 1, 4, &level, NULL);
     ok &= intake_row_text(row, HV_SUMMARY, false, &summary);
     ok &= intake_row_list(row, HV_NEEDS, HEALTH_VISITING_MAX_ITEMS, &needs, &n_needs);
@@ -123,6 +144,14 @@ static void s_row(intake_row_t *row, void *arg)
     a->level_of_need = level;
     a->has_completed_date = true;
     a->completed_date = date;
+    if (universal) {
+        a->has_hv_contact = true;
+        a->hv_contact = (Tacnet__HvContact)universal;
+    }
+    if (born) {
+        a->has_birth_date = true;
+        a->birth_date = born;
+    }
     if (summary)
         a->summary = xstrdup(summary);
     /* The lists move into the message, which frees them with the request. */
@@ -135,11 +164,12 @@ static void s_row(intake_row_t *row, void *arg)
 
 static const intake_format_t s_formats[] = {
     { "health-visiting contacts", s_columns, HV_N, s_row },
+    { "health-visiting contacts with the birth date", s_columns_born, HV_N + 1, s_row },
 };
 
 static int s_intake(const char *path, intake_result_t *out)
 {
-    return intake_csv_read(path, s_formats, 1, NULL, out);
+    return intake_csv_read(path, s_formats, sizeof(s_formats) / sizeof(s_formats[0]), NULL, out);
 }
 
 const agency_profile_t health_visiting_profile = {

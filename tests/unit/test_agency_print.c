@@ -226,3 +226,56 @@ Test(agency_print, a_json_refusal_names_its_error)
     cr_assert(strstr(c.text, "\"code\": -"), "%s", c.text);
     free(c.text);
 }
+
+Test(agency_print, case_shows_the_chair_rule_and_requests_for_challenge)
+{
+    Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
+    Tacnet__CaseSummary sum = TACNET__CASE_SUMMARY__INIT;
+    Tacnet__CaseState st = TACNET__CASE_STATE__INIT;
+    Tacnet__MeetingView m = TACNET__MEETING_VIEW__INIT, *meetings[] = { &m };
+    Tacnet__Professional chair = TACNET__PROFESSIONAL__INIT;
+    Tacnet__EscalationView esc = TACNET__ESCALATION_VIEW__INIT, *escs[] = { &esc };
+    Tacnet__EscalationResponse resp = TACNET__ESCALATION_RESPONSE__INIT, *resps[] = { &resp };
+    Tacnet__ChallengeRequest ch = TACNET__CHALLENGE_REQUEST__INIT;
+    uint8_t id[16] = { 0x01, 0x9a, 0, 0, 0, 0, 0x05, 0x05, 0x05, 0x05 };
+    sum.case_ref.data = (uint8_t *)"LA7-2026-000124";
+    sum.case_ref.len = 15;
+    sc.summary = &sum;
+    sc.state = &st;
+    st.meetings = meetings;
+    st.n_meetings = 1;
+    m.meeting_id.data = id;
+    m.meeting_id.len = 16;
+    m.chair = &chair;
+    chair.has_agency = 1;
+    chair.agency = TACNET__AGENCY__CAMHS;
+    chair.initials.data = (uint8_t *)"RK";
+    chair.initials.len = 2;
+    m.has_chair_rule = 1;
+    m.chair_rule = TACNET__CHAIR_RULE__CHAIR_DIRECTLY_INVOLVED;
+    st.escalations = escs;
+    st.n_escalations = 1;
+    esc.escalation_id.data = id;
+    esc.escalation_id.len = 16;
+    esc.has_state = 1;
+    esc.state = TACNET__ESCALATION_EVENT__ESC_ADVANCED;
+    esc.stage = 2;
+    esc.responses = resps;
+    esc.n_responses = 1;
+    resp.stage = 2;
+    resp.challenge_request = &ch;
+    ch.has_reviewer_role = 1;
+    ch.reviewer_role = TACNET__ROLE__PARTNERSHIP_LEAD;
+    ch.review_by_date = 20261218;
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_case(c.f, &sc, 1795000000000ull);
+    s_close(&c);
+    cr_assert(strstr(c.text, "! meeting 05050505 chair: camhs RK (does not meet the chair rule: "
+                             "directly involved"),
+              "%s", c.text);
+    cr_assert(strstr(c.text, "the stage 2 response: challenge requested, a review by the "
+                             "safeguarding partnership, by 2026-12-18"),
+              "%s", c.text);
+    free(c.text);
+}

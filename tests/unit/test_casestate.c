@@ -598,3 +598,95 @@ Test(casestate, the_latest_involvement_preferences_show_and_are_revisited_by_the
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+static size_t s_count(const casestate_result_t *r, const char *what)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_due; i++)
+        n += strcmp(r->due[i]->what, what) == 0;
+    return n;
+}
+
+Test(casestate, health_visiting_contacts_are_due_from_the_birth_date_and_cleared_when_recorded)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    /* No birth date yet: nothing can be scheduled. */
+    s_ev(&t, 3, "school", "member_joined", 20260301, "\"subject_agency\":\"health_visiting\"",
+         "{\"member_joined\":{\"team\":\"Health visiting\"}}");
+    casestate_result_t r = s_fold(&t, 20260302, NULL);
+    cr_assert_eq(s_count(&r, "hv contact"), 0);
+    casestate_result_clear(&r);
+    /* The antenatal interview, with the expected date 6 May 2026. */
+    s_ev(&t, 4, "health_visiting", "assessment", 20260312, "\"level_of_need\":2",
+         "{\"assessment\":{\"type\":\"promotional_interview\",\"level_of_need\":2,"
+         "\"completed_date\":20260312,\"hv_contact\":\"hv_antenatal\",\"birth_date\":20260506}}");
+    r = s_fold(&t, 20260522, NULL);
+    cr_assert_eq(s_count(&r, "hv contact"), 2);
+    const Tacnet__DueItem *d = s_due(&r, "hv contact");
+    cr_assert_str_eq(d->label, "new birth visit");
+    cr_assert_eq(d->owner, TACNET__AGENCY__HEALTH_VISITING);
+    cr_assert_eq(d->due_ms, clock_date_to_ms(20260520));
+    cr_assert(d->overdue);
+    casestate_result_clear(&r);
+    s_ev(&t, 5, "health_visiting", "assessment", 20260520, "\"level_of_need\":2",
+         "{\"assessment\":{\"type\":\"promotional_interview\",\"level_of_need\":2,"
+         "\"completed_date\":20260520,\"hv_contact\":\"hv_new_birth\"}}");
+    r = s_fold(&t, 20260522, NULL);
+    cr_assert_eq(s_count(&r, "hv contact"), 1);
+    d = s_due(&r, "hv contact");
+    cr_assert_str_eq(d->label, "6-8 week review");
+    cr_assert_eq(d->due_ms, clock_date_to_ms(20260701));
+    cr_assert_not(d->overdue);
+    casestate_result_clear(&r);
+    /* Health visiting leaves: it owes the team nothing more. */
+    s_ev(&t, 6, "health_visiting", "member_left", 20260601,
+         "\"subject_agency\":\"health_visiting\"", "{\"member_left\":{}}");
+    r = s_fold(&t, 20260710, NULL);
+    cr_assert_eq(s_count(&r, "hv contact"), 0);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+Test(casestate, the_chair_rule_is_judged_when_a_meeting_is_scheduled_and_minuted)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "member_joined", 20261104, "\"subject_agency\":\"camhs\"",
+         "{\"member_joined\":{\"named_contact\":{\"agency\":\"camhs\",\"initials\":\"RK\","
+         "\"role\":\"practitioner\"}}}");
+    /* 14 December 2026 at 10:00, chaired by CAMHS's named contact: directly involved. */
+    s_ev(&t, 4, "school", "meeting_scheduled", 20261201, NULL,
+         "{\"meeting_scheduled\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"starts_at_ms\":1797242400000,\"mode\":\"video\",\"chair\":{\"agency\":\"camhs\","
+         "\"initials\":\"RK\"}}}");
+    casestate_result_t r = s_fold(&t, 20261202, NULL);
+    cr_assert_eq(r.state->n_meetings, 1);
+    cr_assert_eq(r.state->meetings[0]->chair_rule, TACNET__CHAIR_RULE__CHAIR_DIRECTLY_INVOLVED);
+    const Tacnet__DueItem *d = s_due(&r, "chair");
+    cr_assert_not_null(d);
+    cr_assert_eq(d->owner, TACNET__AGENCY__SCHOOL, "the lead confirms the chair");
+    cr_assert_eq(d->due_ms, clock_date_to_ms(20261214));
+    cr_assert_not(d->overdue);
+    casestate_result_clear(&r);
+    /* Re-scheduled with a CAMHS senior who is not the named contact: the rule is met. */
+    s_ev(&t, 5, "school", "meeting_scheduled", 20261203, NULL,
+         "{\"meeting_scheduled\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"starts_at_ms\":1797242400000,\"mode\":\"video\",\"chair\":{\"agency\":\"camhs\","
+         "\"initials\":\"QW\",\"role\":\"line_manager\"}}}");
+    r = s_fold(&t, 20261204, NULL);
+    cr_assert_eq(r.state->meetings[0]->chair_rule, TACNET__CHAIR_RULE__CHAIR_INDEPENDENT);
+    cr_assert_null(s_due(&r, "chair"));
+    casestate_result_clear(&r);
+    /* Minuted as chaired by the named contact after all: the warning stays, no due item. */
+    s_ev(&t, 6, "school", "meeting_outcome", 20261214, NULL,
+         "{\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"held_date\":20261214,\"chair\":{\"agency\":\"camhs\",\"initials\":\"RK\"},"
+         "\"child_view_absent\":{\"reason\":\"too_young\"},"
+         "\"family_view_absent\":{\"reason\":\"declined\"}}}");
+    r = s_fold(&t, 20261215, NULL);
+    cr_assert_eq(r.state->meetings[0]->chair_rule, TACNET__CHAIR_RULE__CHAIR_DIRECTLY_INVOLVED);
+    cr_assert_null(s_due(&r, "chair"));
+    casestate_result_clear(&r);
+    s_free(&t);
+}

@@ -585,6 +585,15 @@ Test(intake, health_visiting_example_imports)
     cr_assert_eq(a->n_strengths, 2);
     cr_assert_str_eq(a->strengths[0], "Partner supportive");
     cr_assert_eq(r.requests[2]->body->assessment->n_needs, 0);
+    /* The universal contacts say which they are, and carry the birth date when given. */
+    cr_assert_eq(a->hv_contact, TACNET__HV_CONTACT__HV_ANTENATAL);
+    cr_assert_eq(a->birth_date, 20260514u);
+    cr_assert_eq(r.requests[1]->body->assessment->hv_contact, TACNET__HV_CONTACT__HV_NEW_BIRTH);
+    cr_assert_eq(r.requests[2]->body->assessment->hv_contact,
+                 TACNET__HV_CONTACT__HV_SIX_TO_EIGHT_WEEK);
+    cr_assert_eq(r.requests[2]->body->assessment->birth_date, 20260508u);
+    cr_assert_not(r.requests[3]->body->assessment->has_hv_contact);
+    cr_assert_not(r.requests[3]->body->assessment->has_birth_date);
     cr_assert_eq(r.requests[0]->sensitivity, TACNET__SENSITIVITY__HEALTH);
     cr_assert_eq(r.requests[4]->sensitivity, TACNET__SENSITIVITY__SAFEGUARDING,
                  "level 4 is safeguarding information");
