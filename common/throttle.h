@@ -30,7 +30,7 @@ typedef struct throttle throttle_t;
 
 #define THROTTLE_ACCOUNT 8 /* an account name of up to 7 bytes, NUL-terminated */
 /* A source as text: "192.0.2.7", "2001:db8:1:2::/64", NUL (INET6_ADDRSTRLEN and "/64"). */
-#define THROTTLE_ADDR    52
+#define THROTTLE_ADDR 52
 
 /* A source: 16 bytes, an IPv4 address as ::ffff:a.b.c.d, an IPv6 address cut to its /64. */
 typedef struct throttle_source {
