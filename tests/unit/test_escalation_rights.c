@@ -74,11 +74,15 @@ Test(escalation_rights, only_answers_are_checked_and_each_refusal_says_why)
 static int s_engine(escalation_engine_t *eng, const uint8_t *id, uint32_t kind, uint32_t by)
 {
     escalation_engine_notices_t out = { 0 };
+    int rc;
     if (kind == RESP)
-        return escalation_engine_respond(eng, id, by, 1000);
-    if (kind == RESOL)
-        return escalation_engine_resolve(eng, id, by, 1000, &out);
-    return escalation_engine_ack(eng, id, by, 1000, &out);
+        rc = escalation_engine_respond(eng, id, by, 1000);
+    else if (kind == RESOL)
+        rc = escalation_engine_resolve(eng, id, by, 1000, &out);
+    else
+        rc = escalation_engine_ack(eng, id, by, 1000, &out);
+    escalation_engine_notices_clear(&out);
+    return rc;
 }
 
 Test(escalation_rights, every_answer_by_every_agency_gets_the_broker_s_verdict)
@@ -105,6 +109,7 @@ Test(escalation_rights, every_answer_by_every_agency_gets_the_broker_s_verdict)
                 cr_assert_eq(escalation_engine_open(eng, &req, 1000, &out, id), 0);
                 if (resolved)
                     cr_assert_eq(escalation_engine_resolve(eng, id, SC, 1000, &out), 0);
+                escalation_engine_notices_clear(&out);
                 Tacnet__EscalationView e = s_view(resolved ? TACNET__ESCALATION_EVENT__ESC_RESOLVED
                                                            : TACNET__ESCALATION_EVENT__ESC_OPENED,
                                                   resolved);
