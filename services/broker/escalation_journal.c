@@ -444,7 +444,8 @@ json_t *escalation_journal_status_json(const escalation_journal_t *self, size_t 
         if (r.state != ESCALATE_CLOSED)
             live[n++] = r;
     }
-    qsort(live, n, sizeof(*live), s_by_deadline);
+    if (n > 1) /* qsort must never see a NULL array, even an empty one */
+        qsort(live, n, sizeof(*live), s_by_deadline);
     uint64_t next = escalation_engine_next_deadline(self->engine);
     char iso[40] = "";
     if (next)

@@ -85,7 +85,8 @@ int dashboard_api_cases(agency_t *self, const char *actor, const dashboard_kv_t 
             list.cases[n++] = list.cases[i];
             list.cases[i] = t;
         }
-    qsort(list.cases, n, sizeof(*list.cases), s_ref_cmp);
+    if (n > 1) /* qsort must never see a NULL array, even an empty one */
+        qsort(list.cases, n, sizeof(*list.cases), s_ref_cmp);
     size_t start = 0;
     while (has_after && start < n &&
            dashboard_page_cmp(0, (const char *)list.cases[start]->case_ref.data,

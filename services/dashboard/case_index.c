@@ -72,7 +72,8 @@ static int s_full(dashboard_index_t *self, agency_t *agency, uint64_t head)
         s_list_free(&list);
         return rc;
     }
-    qsort(list.cases, list.n_cases, sizeof(*list.cases), s_sort_cmp);
+    if (list.n_cases > 1) /* an empty view has no array: qsort must not see NULL */
+        qsort(list.cases, list.n_cases, sizeof(*list.cases), s_sort_cmp);
     s_list_free(&self->list);
     self->list = list;
     self->head = head;

@@ -467,7 +467,8 @@ static size_t s_lite_collect(agency_t *self, const Tacnet__ListCasesReply *list,
             r[n].key = UINT64_MAX - s->last_activity_ms;
         n++;
     }
-    qsort(r, n, sizeof(*r), s_lite_cmp);
+    if (n > 1) /* qsort must never see a NULL array, even an empty one */
+        qsort(r, n, sizeof(*r), s_lite_cmp);
     *out = r;
     return n;
 }
