@@ -189,19 +189,26 @@ static int s_wait_output(const h_agency_t *a, const char *args, const char *need
 
 #define ON_CASE " --case " CASE " --initials TB "
 
-Test(outcome, a_non_party_s_answer_is_refused_locally_and_the_parties_see_it_in_their_inbox)
+/* The school opens the case with a concern, records consent and refers to social care; OUT
+ * holds the referral's output (its msg_id after "accepted "). */
+static void s_open_and_refer(const h_agency_t *school, char *out, size_t cap)
 {
-    h_agency_t *school = s_up(S), *sc = s_up(SC), *camhs = s_up(TACNET__AGENCY__CAMHS);
-    char out[4096], cmd[1024], decision[33], challenge[33];
-    s_ok(school, CONCERN, out, sizeof(out));
+    s_ok(school, CONCERN, out, cap);
     s_ok(school,
          "consent" ON_CASE "--state given --scope routine,health,safeguarding --given-by mother",
-         out, sizeof(out));
+         out, cap);
     s_ok(school,
          "publish referral" ON_CASE "--subject social_care --body '{\"to_agency\":\"social_care\","
          "\"category\":\"neglect\",\"summary\":\"Persistent absence.\",\"family_aware\":true,"
          "\"consent_obtained\":true,\"referred_date\":\"2026-11-05\"}'",
-         out, sizeof(out));
+         out, cap);
+}
+
+Test(outcome, a_non_party_s_answer_is_refused_locally_and_the_parties_see_it_in_their_inbox)
+{
+    h_agency_t *school = s_up(S), *sc = s_up(SC), *camhs = s_up(TACNET__AGENCY__CAMHS);
+    char out[4096], cmd[1024], decision[33], challenge[33];
+    s_open_and_refer(school, out, sizeof(out));
     cr_assert(s_wait_output(sc, "cases", CASE, 10000), "the referral never reached social care");
     s_ok(sc,
          "publish member_joined" ON_CASE "--subject camhs --body '{\"named_contact\":{\"agency\":"
@@ -326,15 +333,7 @@ Test(outcome, status_shows_which_recipients_have_applied_an_event)
 {
     h_agency_t *school = s_up(S), *sc = s_up(SC);
     char out[4096], cmd[256], id[33];
-    s_ok(school, CONCERN, out, sizeof(out));
-    s_ok(school,
-         "consent" ON_CASE "--state given --scope routine,health,safeguarding --given-by mother",
-         out, sizeof(out));
-    s_ok(school,
-         "publish referral" ON_CASE "--subject social_care --body '{\"to_agency\":\"social_care\","
-         "\"category\":\"neglect\",\"summary\":\"Persistent absence.\",\"family_aware\":true,"
-         "\"consent_obtained\":true,\"referred_date\":\"2026-11-05\"}'",
-         out, sizeof(out));
+    s_open_and_refer(school, out, sizeof(out));
     s_id_after(out, "accepted ", id);
     /* Social care applies the referral; the broker's delivery report tells the school. */
     snprintf(cmd, sizeof(cmd), "status %s", id);
@@ -360,15 +359,7 @@ Test(outcome, a_refused_event_is_corrected_and_sent_again_or_withdrawn_and_leave
 {
     h_agency_t *school = s_up(S), *sc = s_up(SC);
     char out[8192], cmd[1024], referral[33], refused[33], again[33], second[33];
-    s_ok(school, CONCERN, out, sizeof(out));
-    s_ok(school,
-         "consent" ON_CASE "--state given --scope routine,health,safeguarding --given-by mother",
-         out, sizeof(out));
-    s_ok(school,
-         "publish referral" ON_CASE "--subject social_care --body '{\"to_agency\":\"social_care\","
-         "\"category\":\"neglect\",\"summary\":\"Persistent absence.\",\"family_aware\":true,"
-         "\"consent_obtained\":true,\"referred_date\":\"2026-11-05\"}'",
-         out, sizeof(out));
+    s_open_and_refer(school, out, sizeof(out));
     s_id_after(out, "accepted ", referral);
     cr_assert(s_wait_output(sc, "cases", CASE, 10000), "the referral never reached social care");
     cr_assert_eq(h_cli(school, BOGUS_DISAGREEMENT(""), out, sizeof(out)), 1, "%s", out);
@@ -429,15 +420,7 @@ Test(outcome, an_accepted_event_a_recipient_has_not_applied_in_time_is_listed_in
     cr_assert_eq(h_agency_start(school, NULL), 0, "log %s", school->log);
     h_agency_t *sc = s_up(SC);
     char out[8192], id[33];
-    s_ok(school, CONCERN, out, sizeof(out));
-    s_ok(school,
-         "consent" ON_CASE "--state given --scope routine,health,safeguarding --given-by mother",
-         out, sizeof(out));
-    s_ok(school,
-         "publish referral" ON_CASE "--subject social_care --body '{\"to_agency\":\"social_care\","
-         "\"category\":\"neglect\",\"summary\":\"Persistent absence.\",\"family_aware\":true,"
-         "\"consent_obtained\":true,\"referred_date\":\"2026-11-05\"}'",
-         out, sizeof(out));
+    s_open_and_refer(school, out, sizeof(out));
     s_id_after(out, "accepted ", id);
     /* Social care applies it: it never lingers in the outbox. */
     cr_assert(s_wait_output(school, "outbox", "None: every recipient has applied", 15000) ||
