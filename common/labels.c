@@ -280,9 +280,17 @@ static const label_t s_labels[] = {
     { &tacnet__chair_rule__descriptor, TACNET__CHAIR_RULE__CHAIR_DIRECTLY_INVOLVED,
       "directly involved" },
     { &tacnet__chair_rule__descriptor, TACNET__CHAIR_RULE__CHAIR_NOT_NAMED, "no chair named" },
+    { &tacnet__capa_chosen__descriptor, TACNET__CAPA_CHOSEN__CHOSEN_UNKNOWN, "not yet chosen" },
+    { &tacnet__capa_chosen__descriptor, TACNET__CAPA_CHOSEN__CHOSEN_PARTNERSHIP,
+      "partnership with CAMHS" },
+    { &tacnet__capa_chosen__descriptor, TACNET__CAPA_CHOSEN__CHOSEN_OTHER_SERVICE,
+      "another service" },
+    { &tacnet__capa_chosen__descriptor, TACNET__CAPA_CHOSEN__CHOSEN_SELF_HELP, "self-help first" },
+    { &tacnet__capa_chosen__descriptor, TACNET__CAPA_CHOSEN__CHOSEN_NOTHING_NOW, "nothing for now" },
 };
 
 static const ProtobufCEnumDescriptor *const s_enums[] = {
+    &tacnet__capa_chosen__descriptor,
     &tacnet__hv_contact__descriptor,
     &tacnet__chair_rule__descriptor,
     &tacnet__involvement__descriptor,

@@ -555,6 +555,24 @@ static void s_join_disagreements(fold_t *f)
     }
 }
 
+/* The latest CAPA Choice record replaces the one before: a family may come back to Choice. */
+static void s_capa_choice(fold_t *f, const Tacnet__Header *h, const Tacnet__Assessment *a)
+{
+    Tacnet__CaseState *s = f->s;
+    if (!a->capa_choice)
+        return;
+    if (s->capa_choice)
+        tacnet__capa_choice_view__free_unpacked(s->capa_choice, NULL);
+    Tacnet__CapaChoiceView *v = xcalloc(1, sizeof(*v));
+    tacnet__capa_choice_view__init(v);
+    v->msg_id = s_bytes(h->msg_id.data, h->msg_id.len);
+    v->by = h->sender;
+    v->has_completed_date = a->has_completed_date;
+    v->completed_date = a->completed_date;
+    v->record = s_copy(a->capa_choice);
+    s->capa_choice = v;
+}
+
 /* The team and its lead: who is a member, their level of need, handovers. */
 static void s_apply_team(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
 {
@@ -573,6 +591,8 @@ static void s_apply_team(fold_t *f, const Tacnet__Header *h, const Tacnet__Body 
                                      a->has_completed_date ? a->completed_date : 0,
                                      a->has_birth_date ? a->birth_date : 0);
         }
+        if (b && b->assessment)
+            s_capa_choice(f, h, b->assessment);
         if (h->has_level_of_need) {
             Tacnet__TeamMember *m = s_member(f, h->sender, at);
             if (m) {

@@ -3,6 +3,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "casework/capa.h"
 #include "casework/challenge.h"
 #include "casework/family_voice.h"
 #include "casework/goals.h"
@@ -201,6 +202,8 @@ int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
     /* The views are checked last, so a body with a structural fault is told that first. */
     if (rc == 0 && req->kind == TACNET__EVENT_KIND__CARE_PLAN)
         rc = goals_check(req->body->care_plan, why, cap);
+    if (rc == 0)
+        rc = capa_check(req->kind, req->body, why, cap);
     if (rc == 0 && family_voice_applies(req->kind))
         rc = family_voice_check(req->kind, req->body, why, cap);
     if (rc == 0)

@@ -1,5 +1,6 @@
 /* agency_print: human-readable forms of local API replies (see agency_print.h). */
 #include "agency_print.h"
+#include "casework/capa.h"
 #include "casework/chair_rule.h"
 #include "casework/challenge.h"
 #include "casework/goals.h"
@@ -407,6 +408,37 @@ static void s_team(FILE *out, const Tacnet__CaseState *st, const char *withheld)
     }
 }
 
+/* A CAPA partnership plan's core worker and specific workers, one line each. */
+static void s_capa_worker(FILE *out, const char *what, const Tacnet__CapaWorker *w)
+{
+    fprintf(out, "    %s: ", what);
+    s_bytes(out, &w->initials);
+    if (w->role)
+        fprintf(out, ", %s", w->role);
+    if (w->brings)
+        fprintf(out, ", brings %s", w->brings);
+    fputc('\n', out);
+}
+
+/* The latest CAPA Choice appointment: what the family chose, the formulation reached together,
+ * the alternatives offered and what they will do before partnership. */
+static void s_capa_choice(FILE *out, const Tacnet__CapaChoiceView *v)
+{
+    if (!v || !v->record)
+        return;
+    const Tacnet__CapaChoice *c = v->record;
+    const char *chosen = c->has_chosen ? capa_chosen_words(c->chosen) : NULL;
+    fprintf(out, "\nCAPA Choice with %s on ", names_agency(v->by));
+    s_date(out, v->has_completed_date ? v->completed_date : 0);
+    fprintf(out, ": the family chose %s\n", chosen ? chosen : "nothing yet");
+    if (c->joint_formulation)
+        fprintf(out, "  understood together: %s\n", c->joint_formulation);
+    for (size_t i = 0; i < c->n_alternatives; i++)
+        fprintf(out, "  alternative offered: %s\n", c->alternatives[i]);
+    if (c->engagement)
+        fprintf(out, "  before partnership: %s\n", c->engagement);
+}
+
 /* Every plan, the lead plan first, each with its goals and their change from baseline. */
 static void s_plans(FILE *out, const Tacnet__CaseState *st, const char *withheld)
 {
@@ -427,6 +459,10 @@ static void s_plans(FILE *out, const Tacnet__CaseState *st, const char *withheld
             cli_agency_print_short_id(out, &v->plan_id);
         }
         fputc('\n', out);
+        if (p->core_worker)
+            s_capa_worker(out, "core worker", p->core_worker);
+        for (size_t i = 0; i < p->n_specific_workers; i++)
+            s_capa_worker(out, "specific worker", p->specific_workers[i]);
         for (size_t i = 0; i < v->n_progress; i++) {
             const Tacnet__GoalProgress *g = v->progress[i];
             fprintf(out, "    goal %u: %s", g->goal_id, g->description ? g->description : "");
@@ -535,6 +571,7 @@ static void s_state(FILE *out, const Tacnet__CaseState *st)
     s_team(out, st, withheld);
     if (st->n_plans || *withheld)
         s_plans(out, st, withheld);
+    s_capa_choice(out, st->capa_choice);
     s_ladder(out, st);
     if (st->n_meetings || st->n_decisions || st->n_measures)
         fprintf(out, "\nmeetings %zu, actions %zu, decisions %zu, outcome measures %zu\n",

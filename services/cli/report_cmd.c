@@ -5,12 +5,13 @@
 #include "store.h"
 #include "wire.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define REPORT_USAGE "usage: tacnet broker report --data-dir DIR [--json]\n"
+#define REPORT_USAGE "usage: tacnet broker report --data-dir DIR [--json | --html FILE]\n"
 
 /* Every journalled header, in seq order, into R. Bodies are never opened (nor could be). */
 static int s_read(const char *dir, partnership_report_t *r, size_t *events)
@@ -53,21 +54,43 @@ fail:
     return rc;
 }
 
+/* The page into PATH ("-": standard output); a write that fails is reported, not left half
+ * done without a word. */
+static int s_write_html(const partnership_report_figures_t *f, const char *path)
+{
+    int to_stdout = strcmp(path, "-") == 0;
+    FILE *out = to_stdout ? stdout : fopen(path, "w");
+    if (!out) {
+        fprintf(stderr, "tacnet broker report: cannot write %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    cli_broker_report_html(f, out);
+    int bad = ferror(out) != 0;
+    bad |= to_stdout ? fflush(out) != 0 : fclose(out) != 0;
+    if (bad) {
+        fprintf(stderr, "tacnet broker report: writing %s failed\n", path);
+        return 2;
+    }
+    return 0;
+}
+
 int cli_broker_report_main(int argc, char **argv)
 {
-    const char *dir = NULL;
+    const char *dir = NULL, *html = NULL;
     int json = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc)
             dir = argv[++i];
         else if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--html") == 0 && i + 1 < argc)
+            html = argv[++i];
         else {
             fputs(REPORT_USAGE, stderr);
             return 2;
         }
     }
-    if (!dir) {
+    if (!dir || (json && html)) {
         fputs(REPORT_USAGE, stderr);
         return 2;
     }
@@ -83,6 +106,8 @@ int cli_broker_report_main(int argc, char **argv)
     partnership_report_figures_t f;
     partnership_report_figures(r, &f);
     partnership_report_destroy(&r);
+    if (html)
+        return s_write_html(&f, html);
     cli_broker_report_print(&f, json, stdout);
     return 0;
 }

@@ -1,5 +1,5 @@
-/* report_cmd: `tacnet broker report --data-dir DIR [--json]`, the partnership's figures without
- * identifiers, read from the broker journal's clear headers (services/casework/
+/* report_cmd: `tacnet broker report --data-dir DIR [--json | --html FILE]`, the partnership's
+ * figures without identifiers, read from the broker journal's clear headers (services/casework/
  * partnership_report.h) while the broker runs (a read-only LMDB transaction). */
 #ifndef TACNET_CLI_REPORT_CMD_H
 #define TACNET_CLI_REPORT_CMD_H
@@ -13,5 +13,9 @@ int cli_broker_report_main(int argc, char **argv);
 
 /* Print FIGURES, suppressed, as text (JSON 0) or one JSON object (JSON 1) to OUT. */
 void cli_broker_report_print(const partnership_report_figures_t *f, int json, FILE *out);
+
+/* Write FIGURES, suppressed the same way, as one self-contained accessible HTML page to OUT
+ * (report_html.c): tables with captions, suppressed counts as "fewer than 5". */
+void cli_broker_report_html(const partnership_report_figures_t *f, FILE *out);
 
 #endif

@@ -382,6 +382,15 @@ static const field_t s_member_joined[] = {
         "body.care_plan.goals[" #i "].target_date", "Achieved by", FT_DATE, 0, 0, 0, 0    \
     }
 
+/* A specific worker on a CAPA partnership plan (casework/capa.h). */
+#define CAPA_WORKER(i, n)                                                                       \
+    { "body.care_plan.specific_workers[" #i "].initials", "Initials", FT_TEXT, 0, 0, 0, 0 },    \
+        { "body.care_plan.specific_workers[" #i "].role", "Specific worker " #n "'s role",       \
+          FT_TEXT, 0, 0, 0, 0 },                                                                \
+    {                                                                                           \
+        "body.care_plan.specific_workers[" #i "].brings", "What they bring", FT_TEXT, 0, 0, 0, 0 \
+    }
+
 static const field_t s_care_plan[] = {
     { "body.care_plan.type", "Plan", FT_ENUM, &tacnet__plan_type__descriptor, 1, 0, 0 },
     { "body.care_plan.summary", "Summary", FT_AREA, 0, 0, 0, 0 },
@@ -391,6 +400,12 @@ static const field_t s_care_plan[] = {
     GOAL(0, 1),
     GOAL(1, 2),
     GOAL(2, 3),
+    { "body.care_plan.core_worker.initials", "Core worker's initials", FT_TEXT, 0, 0, 0,
+      "CAPA partnership: the core worker and any specific workers" },
+    { "body.care_plan.core_worker.role", "Core worker's role", FT_TEXT, 0, 0, 0, 0 },
+    { "body.care_plan.core_worker.brings", "What the core worker brings", FT_TEXT, 0, 0, 0, 0 },
+    CAPA_WORKER(0, 1),
+    CAPA_WORKER(1, 2),
     VIEWS("care_plan"),
 };
 
@@ -421,6 +436,18 @@ static const field_t s_assessment[] = {
     { "body.assessment.hv_contact", "Health visiting: universal contact", FT_ENUM,
       &tacnet__hv_contact__descriptor, 0, 0, 0 },
     { "body.assessment.birth_date", "Baby's date of birth (or expected)", FT_DATE, 0, 0, 0, 0 },
+    { "body.assessment.capa_choice.curious", "Their story: what we were curious about", FT_AREA,
+      0, 0, 0, "CAMHS Choice appointment (assessment type CAPA Choice)" },
+    { "body.assessment.capa_choice.honest_opinion", "Our honest opinion, as said to them", FT_AREA,
+      0, 0, 0, 0 },
+    { "body.assessment.capa_choice.joint_formulation", "The formulation we reached together",
+      FT_AREA, 0, 0, 0, 0 },
+    { "body.assessment.capa_choice.alternatives", "Alternatives offered (one per line)", FT_LINES,
+      0, 0, 0, 0 },
+    { "body.assessment.capa_choice.chosen", "The family chose", FT_ENUM,
+      &tacnet__capa_chosen__descriptor, 0, 0, 0 },
+    { "body.assessment.capa_choice.engagement", "Engagement or homework before partnership",
+      FT_AREA, 0, 0, 0, 0 },
 };
 
 #define FORM(n, t, i, f)    \

@@ -372,6 +372,7 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
     const Tacnet__CaseState *st = sc->state;
     s_section(b, "plan", "Plans and progress");
     dashboard_web_plans(b, st);
+    dashboard_web_capa_choice(b, st);
     s_chart(b, sc);
     if (st && st->n_measures) {
         dashboard_buf_puts(b, "<h3>Outcome measures</h3><ul>");

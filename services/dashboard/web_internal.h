@@ -11,6 +11,10 @@
 void dashboard_web_plans(dashboard_buf_t *b, const Tacnet__CaseState *st);
 void dashboard_web_consent_record(dashboard_buf_t *b, const Tacnet__CaseState *st);
 void dashboard_web_withheld(dashboard_buf_t *b, const Tacnet__CaseState *st);
+/* web_capa.c: the case's latest CAPA Choice appointment (nothing when there is none), and the
+ * core and specific workers of a CAPA partnership plan (nothing when it names none). */
+void dashboard_web_capa_choice(dashboard_buf_t *b, const Tacnet__CaseState *st);
+void dashboard_web_capa_workers(dashboard_buf_t *b, const Tacnet__CarePlan *p);
 /* The display name of an Agency value. */
 const char *dashboard_web_agency_title(uint32_t a);
 /* Append the fields an event body sets as a definition list, labelled for people

@@ -44,6 +44,7 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__PlanView *p)
         dashboard_web_text(b, p->plan->summary);
         dashboard_buf_puts(b, "</p>");
     }
+    dashboard_web_capa_workers(b, p->plan);
     if (!p->n_progress)
         return;
     dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Goal</th>"
