@@ -657,3 +657,41 @@ Test(broker_start, refuses_a_key_file_readable_by_others)
     cr_expect(h_log_contains(&env, "broker.key"), "the refusal does not name the key file");
     cr_expect(h_log_contains(&env, "E_PERM"));
 }
+
+/* ---------------------------------------------------------------- the partnership's page */
+
+/* `tacnet broker report --html FILE` against the running broker's journal: the page is written,
+ * its figures are counts under captions, the one case is "fewer than 5", and nothing of the
+ * case (its reference) is on it. */
+Test(broker, report_html_writes_the_partnerships_page_without_identifiers)
+{
+    h_client_t *camhs = h_connect(&env, CAMHS);
+    h_pub_t p = { 0 };
+    s_referral(&p, "LA7-2026-000095", 1);
+    h_pub_seal(&env, &p, CAMHS, NULL, NULL, 0);
+    cr_assert_eq(h_publish(camhs, &p, NULL), 0);
+    h_pub_free(&p);
+
+    char page[700], cmd[2200];
+    snprintf(page, sizeof(page), "%s/partnership.html", env.dir);
+    snprintf(cmd, sizeof(cmd), "%s/tacnet broker report --data-dir %s --html %s 2>/dev/null",
+             getenv("TACNET_BIN"), env.data, page);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "report --html exit %d", st);
+    cr_assert(h_file_contains(page, "<caption>Cases by level of need"), "no captioned table");
+    cr_assert(h_file_contains(page, "<th scope=\"row\">All cases</th><td>fewer than 5</td>"));
+    cr_assert(h_file_contains(page, "</html>"));
+    cr_assert(!h_file_contains(page, "LA7-2026-000095"), "a case reference on the page");
+
+    /* --json and --html together, or an unwritable file, is a usage or write error. */
+    snprintf(cmd, sizeof(cmd),
+             "%s/tacnet broker report --data-dir %s --json --html %s >/dev/null 2>&1",
+             getenv("TACNET_BIN"), env.data, page);
+    st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "exit %d", st);
+    snprintf(cmd, sizeof(cmd),
+             "%s/tacnet broker report --data-dir %s --html %s/no/such/dir/p.html >/dev/null 2>&1",
+             getenv("TACNET_BIN"), env.data, env.dir);
+    st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "exit %d", st);
+}
