@@ -129,6 +129,11 @@ void agency_reply_free(Tacnet__ApiReply *r);
  * none, or no such case), for a prompt to register some. Returns 0 or a store code. */
 int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n);
 int agency_identity_count(agency_t *self, const uint8_t *ref, size_t len, size_t *count);
+/* Call EACH(name, ARG) for every name registered for case REF, in the order registered, for a
+ * page printed for the family in this agency (the family's summary); the names are wiped
+ * after the last call, so EACH copies what it keeps. Returns 0 (also for none) or a store code. */
+int agency_identity_each(agency_t *self, const uint8_t *ref, size_t len,
+                         void (*each)(const char *name, void *arg), void *arg);
 
 /* The publish path every front end shares (local API, dashboard forms, HTTP/JSON API): validate
  * REQ, check its text, seal it, queue it in the durable outbox and start sending it. REQ stays

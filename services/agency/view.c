@@ -1262,6 +1262,33 @@ int agency_identity_count(agency_t *self, const uint8_t *ref, size_t len, size_t
     return rc == TACNET_ENOTFOUND ? 0 : rc;
 }
 
+int agency_identity_each(agency_t *self, const uint8_t *ref, size_t len,
+                         void (*each)(const char *name, void *arg), void *arg)
+{
+    uint8_t blind[16];
+    uint8_t *v = NULL;
+    size_t n = 0;
+    MDB_txn *txn;
+    bool held = s_hold(self);
+    agency_view_blind(self, ref, len, blind);
+    int rc = store_read_begin(self->store, &txn);
+    if (rc == 0) {
+        rc = s_get_case(self, txn, self->identity, "identity", blind, blind, 16, &v, &n);
+        mdb_txn_abort(txn);
+    }
+    s_release(self, held);
+    for (size_t off = 0; rc == 0 && off < n;) {
+        const char *name = (const char *)v + off;
+        size_t l = strnlen(name, n - off);
+        if (l == n - off)
+            break;
+        each(name, arg);
+        off += l + 1;
+    }
+    s_free_secret(v, n);
+    return rc == TACNET_ENOTFOUND ? 0 : rc;
+}
+
 policy_register_t *agency_identity_register(agency_t *self, const uint8_t *ref, size_t len)
 {
     uint8_t blind[16];

@@ -329,6 +329,29 @@ static void s_disagree(dashboard_buf_t *b)
            "You can change how you want to be involved at any time.</p>");
 }
 
+typedef struct {
+    dashboard_buf_t *b;
+    size_t n;
+} names_arg_t;
+
+static void s_name(const char *name, void *arg)
+{
+    names_arg_t *a = arg;
+    dashboard_buf_puts(a->b, a->n++ ? ", " : "<p class=\"for\">For ");
+    dashboard_web_text(a->b, name);
+}
+
+/* The family's names from this agency's identity register, so the printed page is theirs by
+ * name: read here, put on this page only, never sent, logged or kept. Without a register the
+ * page speaks to "the family", as it always did. */
+static void s_for(dashboard_web_t *w, const char *ref)
+{
+    names_arg_t a = { &w->body, 0 };
+    if (agency_identity_each(w->agency, (const uint8_t *)ref, strlen(ref), s_name, &a) == 0 &&
+        a.n)
+        dashboard_buf_puts(&w->body, "</p>");
+}
+
 void dashboard_web_family_summary(dashboard_web_t *w, const char *ref)
 {
     char actor[48];
@@ -356,6 +379,7 @@ void dashboard_web_family_summary(dashboard_web_t *w, const char *ref)
     dashboard_web_date(b, clock_ms_to_date(now));
     dashboard_buf_printf(b, " by %s. It stays with you and is not sent anywhere.</p>",
                          agency_profile(w->agency)->title);
+    s_for(w, cref);
     s_goals(b, st);
     s_actions(b, st);
     s_next_meeting(b, st, now);

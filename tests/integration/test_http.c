@@ -699,6 +699,50 @@ Test(http, a_refused_event_is_corrected_or_withdrawn_through_the_api_and_the_das
     free(tok);
 }
 
+/* Does the file at PATH hold NEEDLE anywhere (binary files too)? */
+static int s_file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t cap = 1 << 20, n = 0, got, nl = strlen(needle);
+    char *buf = malloc(cap);
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    int found = 0;
+    for (size_t i = 0; !found && i + nl <= n; i++)
+        found = memcmp(buf + i, needle, nl) == 0;
+    free(buf);
+    return found;
+}
+
+/* With the family's names in the school's identity register, the printed summary is theirs by
+ * name; the names are in no log, and the broker (every event that left the daemon) never saw
+ * them. */
+static void s_summary_names(const login_t *l)
+{
+    char body[256];
+    snprintf(body, sizeof(body), "csrf=%s&names=Orla+Pennywhistle%%0D%%0ADov+Pennywhistle",
+             l->csrf);
+    resp_t r = s_http(S, "POST", "/cases/" CASE "/identity", l->cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.text);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/cases/" CASE "/family-summary", l->cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "<p class=\"for\">For Orla Pennywhistle, Dov Pennywhistle</p>"),
+              "%s", r.body);
+    s_resp_free(&r);
+    char path[700];
+    snprintf(path, sizeof(path), "%s/data.mdb", env.data);
+    const char *logs[] = { school->log, social->log, hv->log, env.log, path };
+    for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++)
+        cr_expect(!s_file_has(logs[i], "Pennywhistle"), "a registered name in %s", logs[i]);
+}
+
 Test(http, the_case_page_shows_the_family_s_involvement_and_ladder_and_prints_their_summary)
 {
     s_publish(social, "{\"kind\":\"care_plan\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
@@ -764,7 +808,9 @@ Test(http, the_case_page_shows_the_family_s_involvement_and_ladder_and_prints_th
                   strstr(r.body, "It stays with you and is not sent anywhere."),
               "%s", r.body);
     cr_expect_null(strstr(r.body, "aria-label=\"Main\""), "no staff navigation to print");
+    cr_expect_null(strstr(r.body, "<p class=\"for\">"), "no names registered yet: %s", r.body);
     s_resp_free(&r);
+    s_summary_names(&l);
     r = s_http(S, "GET", "/static/family.css", NULL, NULL);
     cr_expect_eq(r.status, 200);
     cr_expect(strstr(r.body, "@media print"), "%s", r.body);
