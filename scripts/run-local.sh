@@ -94,6 +94,8 @@ done
 "$BIN/tacnet" broker status --data-dir "$RUN/broker" || true
 echo
 "$BIN/tacnet" broker report --data-dir "$RUN/broker" || true
+"$BIN/tacnet" broker report --data-dir "$RUN/broker" --html "$RUN/partnership-report.html" &&
+    echo "run: the partnership's page: $RUN/partnership-report.html" || true
 echo
 echo "run: dashboards (demo password: $DEMO_PASSWORD, invented for this demo):"
 for a in "${AGENCIES[@]}"; do
