@@ -67,6 +67,8 @@ static const struct {
     { "measure", "outcome_measure" },
     { "consent", "consent_recorded" },
     { "contact", "contact_logged" },
+    { "assess", "assessment" },
+    { "rate", "partnership_rating" },
 };
 
 static const shorthand_flag_t s_flags[] = {
@@ -142,6 +144,24 @@ static const shorthand_flag_t s_flags[] = {
     { "contact", "--planned", "planned", F_TRUE },
     { "contact", "--successful", "successful", F_TRUE },
     { "contact", "--summary", "summary", F_STR },
+    { "assess", "--type", "type", F_ENUM },
+    { "assess", "--need", "level_of_need", F_INT },
+    { "assess", "--summary", "summary", F_STR },
+    { "assess", "--date", "completed_date", F_DATE },
+    { "assess", "--hv-contact", "hv_contact", F_ENUM },
+    { "assess", "--birth-date", "birth_date", F_DATE },
+    { "rate", "--about", "about", F_ENUM },
+    { "rate", "--rung", "rung", F_INT },
+    { "rate", "--by-family", "by_family", F_ENUM },
+    { "rate", "--comment", "comment", F_STR },
+    { "rate", "--date", "rated_date", F_DATE },
+    /* A request that someone not directly involved looks again (casework/challenge.h). */
+    { "decide", "--challenge-role", "challenge_request.reviewer_role", F_ENUM },
+    { "decide", "--challenge-by", "challenge_request.review_by_date", F_DATE },
+    { "disagree", "--challenge-role", "challenge_request.reviewer_role", F_ENUM },
+    { "disagree", "--challenge-by", "challenge_request.review_by_date", F_DATE },
+    { "respond", "--challenge-role", "challenge_request.reviewer_role", F_ENUM },
+    { "respond", "--challenge-by", "challenge_request.review_by_date", F_DATE },
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -196,7 +216,19 @@ int cli_agency_usage(FILE *out)
         "  measure  --tool gbo --values 3,4 [--goals 1,2] [--baseline] [--informant I]\n"
         "  consent  --state given --scope routine,health [--agencies A,B] [--given-by R]\n"
         "  contact  --with mother --method home_visit [--date D] [--planned] [--successful]\n"
-        "  (how the family want to be involved: publish involvement_preferences --body JSON)\n"
+        "  assess   --type T --need N [--summary S] [--date D]\n"
+        "           [--hv-contact hv_antenatal|hv_new_birth|hv_six_to_eight_week]\n"
+        "           [--birth-date D]  (health visiting's universal contacts: the next are due\n"
+        "           from the baby's birth date, or the expected one)\n"
+        "  rate     --about AGENCY|partnership --rung 1-9 [--by-family mother|child|...]\n"
+        "           [--comment C] [--date D]  (the partnership ladder; --by-family: the\n"
+        "           family's rating, recorded for them)\n"
+        "  challenge: decide, disagree and respond take --challenge-role\n"
+        "           line_manager|dsl|partnership_lead [--challenge-by D]: someone not\n"
+        "           directly involved looks again\n"
+        "  (how the family want to be involved: publish involvement_preferences --body\n"
+        "   '{\"people\":[{\"who\":\"mother\",\"decisions\":\"decide_together\"}],\n"
+        "   \"revisit_by_date\":\"2027-01-08\"}')\n"
         "  (each shorthand also takes --case, --initials and the publish flags above)\n"
         "  register --case REF NAME...        names the daemon's text checks must refuse\n"
         "  follow [--after SEQ]               print applied events as they arrive (Ctrl-C)\n"
@@ -757,6 +789,22 @@ static int s_resolve_id(const opts_t *o, const char *case_ref, const char *prefi
     return 1;
 }
 
+/* Set KEY of EVENT to VALUE (taken); "a.b" sets b in the object a, made when missing. */
+static void s_set_key(json_t *event, const char *key, json_t *value)
+{
+    const char *dot = strchr(key, '.');
+    if (!dot) {
+        json_object_set_new(event, key, value);
+        return;
+    }
+    char outer[40];
+    snprintf(outer, sizeof(outer), "%.*s", (int)(dot - key), key);
+    json_t *o = json_object_get(event, outer);
+    if (!json_is_object(o))
+        json_object_set_new(event, outer, o = json_object());
+    json_object_set_new(o, dot + 1, value);
+}
+
 /* Parse the flags of `publish KIND` (SHORTHAND NULL) or of a shorthand, then send. */
 static int s_publish(opts_t *o, const char *shorthand, const char *kind, int argc, char **argv)
 {
@@ -815,7 +863,7 @@ static int s_publish(opts_t *o, const char *shorthand, const char *kind, int arg
                 json_object_set_new(p.event, s_flags[k].key, arr = json_array());
             json_array_append_new(arr, json_string(v));
         } else {
-            json_object_set_new(p.event, s_flags[k].key, s_flag_json(s_flags[k].type, v));
+            s_set_key(p.event, s_flags[k].key, s_flag_json(s_flags[k].type, v));
         }
     }
     if (shorthand && strcmp(shorthand, "meeting request") == 0 &&

@@ -523,3 +523,43 @@ Test(outcome, the_latest_import_and_its_broker_answers_survive_a_restart)
     cr_assert_eq(strncmp(sum, again, n), 0, "before: %.*s\nafter: %s", (int)n, sum, out);
     cr_assert_not_null(strstr(out, "refused: E_NOTMEMBER"), "%s", out);
 }
+
+/* The shorthands for issue 19's records: a family's ladder rating (rate), an assessment with
+ * health visiting's contact fields (assess) and a request for challenge on a decision; each is
+ * the same event `publish` would send, checked the same way, and `case` shows them. */
+Test(outcome, shorthands_rate_assess_and_ask_for_a_challenge)
+{
+    h_agency_t *school = s_up(S);
+    char out[8192];
+    cr_assert_eq(h_cli(school, CONCERN, out, sizeof(out)), 0, "%s", out);
+    cr_assert_eq(h_cli(school,
+                       "rate --case " CASE " --initials TB --about partnership --rung 6 "
+                       "--by-family mother --comment 'Feels heard' --date 2026-11-21",
+                       out, sizeof(out)),
+                 0, "%s", out);
+    cr_assert_eq(h_cli(school,
+                       "assess --case " CASE " --initials TB --type school_sen --need 2 "
+                       "--summary 'Reading support in place' --date 2026-11-20",
+                       out, sizeof(out)),
+                 0, "%s", out);
+    cr_assert_eq(h_cli(school,
+                       "decide --case " CASE " --initials TB --topic Support --chosen 'Reading "
+                       "group' --option 'Reading group' --rationale 'Small steps' --child-view "
+                       "'Likes the group' --family-view-absent declined --challenge-role dsl "
+                       "--challenge-by 2026-12-20",
+                       out, sizeof(out)),
+                 0, "%s", out);
+    int rc = h_cli(school,
+                   "decide --case " CASE " --initials TB --topic Support --chosen X --option X "
+                   "--rationale Y --child-view A --family-view B --challenge-role practitioner",
+                   out, sizeof(out));
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "decision.challenge_request.reviewer_role"), "%s", out);
+    rc = h_cli(school, "rate --case " CASE " --initials TB --about partnership --rung 12", out,
+               sizeof(out));
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert_eq(h_cli(school, "case " CASE, out, sizeof(out)), 0, "%s", out);
+    cr_assert(strstr(out, "family (mother) via school about the whole team: 6 Co-ordination"),
+              "%s", out);
+    cr_assert(strstr(out, "school:2"), "%s", out);
+}
