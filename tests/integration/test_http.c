@@ -1231,3 +1231,63 @@ Test(http, the_fhir_bundle_holds_the_case_as_resources_and_no_name)
     s_resp_free(&r);
     free(tok);
 }
+
+/* The dashboard's forms carry a CAPA partnership plan's core and specific workers and a Choice
+ * appointment's record, and the case page says them in plain words. */
+Test(http, the_capa_records_go_through_the_forms_and_show_on_the_case_page)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.care_plan.type=capa_partnership&body.care_plan.start_date=2026-11-16"
+             "&body.care_plan.review_interval_days=42&body.care_plan.core_worker.initials=RK"
+             "&body.care_plan.core_worker.role=CAMHS+clinician"
+             "&body.care_plan.specific_workers%%5B0%%5D.initials=JS"
+             "&body.care_plan.specific_workers%%5B0%%5D.role=Family+therapist"
+             "&body.care_plan.specific_workers%%5B0%%5D.brings=Family+sessions"
+             "&body.care_plan.child_view=Wants+to+sleep&body.care_plan.family_view=Agree",
+             l.csrf);
+    resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/care_plan", l.cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.body);
+    s_resp_free(&r);
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.assessment.type=capa_choice&body.assessment.level_of_need=2"
+             "&body.assessment.completed_date=2026-11-16"
+             "&body.assessment.capa_choice.joint_formulation=Worry+keeps+sleep+short"
+             "&body.assessment.capa_choice.alternatives=Parenting+group%%0D%%0ASchool+counsellor"
+             "&body.assessment.capa_choice.chosen=chosen_partnership",
+             l.csrf);
+    r = s_http(S, "POST", "/cases/" CASE "/forms/assessment", l.cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.body);
+    s_resp_free(&r);
+    /* Without a formulation the record is refused, naming the field. */
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.assessment.type=capa_choice&body.assessment.level_of_need=2"
+             "&body.assessment.completed_date=2026-11-16"
+             "&body.assessment.capa_choice.chosen=chosen_self_help",
+             l.csrf);
+    r = s_http(S, "POST", "/cases/" CASE "/forms/assessment", l.cookie, body);
+    cr_expect_eq(r.status, 422);
+    cr_expect(strstr(r.body, "capa_choice.joint_formulation is required"), "%s", r.body);
+    s_resp_free(&r);
+    for (int i = 0; i < 50; i++) {
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        if (r.status == 200 && strstr(r.body, "Choice appointment with") &&
+            strstr(r.body, "Core worker"))
+            break;
+        s_resp_free(&r);
+        usleep(200 * 1000);
+    }
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "<li>Core worker (holds the plan): RK, CAMHS clinician</li>") &&
+                  strstr(r.body, "<li>Specific worker: JS, Family therapist, who brings Family "
+                                 "sessions</li>"),
+              "%s", r.body);
+    cr_expect(strstr(r.body, "The family chose partnership work with CAMHS.") &&
+                  strstr(r.body, "<dt>What we understood together</dt><dd>Worry keeps sleep "
+                                 "short</dd>") &&
+                  strstr(r.body, "<li>School counsellor</li>"),
+              "%s", r.body);
+    s_resp_free(&r);
+}

@@ -279,3 +279,63 @@ Test(agency_print, case_shows_the_chair_rule_and_requests_for_challenge)
               "%s", c.text);
     free(c.text);
 }
+
+Test(agency_print, case_shows_the_capa_choice_and_the_partnership_plan_s_workers)
+{
+    Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
+    Tacnet__CaseSummary sum = TACNET__CASE_SUMMARY__INIT;
+    Tacnet__CaseState st = TACNET__CASE_STATE__INIT;
+    Tacnet__PlanView pv = TACNET__PLAN_VIEW__INIT, *plans[] = { &pv };
+    Tacnet__CarePlan plan = TACNET__CARE_PLAN__INIT;
+    Tacnet__CapaWorker core = TACNET__CAPA_WORKER__INIT, spec = TACNET__CAPA_WORKER__INIT;
+    Tacnet__CapaWorker *specs[] = { &spec };
+    Tacnet__CapaChoiceView cv = TACNET__CAPA_CHOICE_VIEW__INIT;
+    Tacnet__CapaChoice choice = TACNET__CAPA_CHOICE__INIT;
+    char *alts[] = { "Parenting group", "School counsellor" };
+    sum.case_ref.data = (uint8_t *)"LA7-2026-000124";
+    sum.case_ref.len = 15;
+    sc.summary = &sum;
+    sc.state = &st;
+    st.plans = plans;
+    st.n_plans = 1;
+    pv.by = TACNET__AGENCY__CAMHS;
+    pv.plan = &plan;
+    plan.has_type = 1;
+    plan.type = TACNET__PLAN_TYPE__CAPA_PARTNERSHIP;
+    plan.core_worker = &core;
+    core.has_initials = 1;
+    core.initials.data = (uint8_t *)"RK";
+    core.initials.len = 2;
+    core.role = "CAMHS clinician";
+    plan.specific_workers = specs;
+    plan.n_specific_workers = 1;
+    spec.has_initials = 1;
+    spec.initials.data = (uint8_t *)"JS";
+    spec.initials.len = 2;
+    spec.role = "Family therapist";
+    spec.brings = "Family sessions";
+    st.capa_choice = &cv;
+    cv.by = TACNET__AGENCY__CAMHS;
+    cv.has_completed_date = 1;
+    cv.completed_date = 20261116;
+    cv.record = &choice;
+    choice.joint_formulation = "Worry keeps sleep short";
+    choice.alternatives = alts;
+    choice.n_alternatives = 2;
+    choice.has_chosen = 1;
+    choice.chosen = TACNET__CAPA_CHOSEN__CHOSEN_PARTNERSHIP;
+    choice.engagement = "Sleep diary";
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_case(c.f, &sc, 1795000000000ull);
+    s_close(&c);
+    cr_assert(strstr(c.text, "    core worker: RK, CAMHS clinician\n"), "%s", c.text);
+    cr_assert(strstr(c.text, "    specific worker: JS, Family therapist, brings Family sessions\n"),
+              "%s", c.text);
+    cr_assert(strstr(c.text, "CAPA Choice with camhs on 2026-11-16: the family chose partnership "
+                             "work with CAMHS\n  understood together: Worry keeps sleep short\n"
+                             "  alternative offered: Parenting group\n"),
+              "%s", c.text);
+    cr_assert(strstr(c.text, "  before partnership: Sleep diary\n"), "%s", c.text);
+    free(c.text);
+}

@@ -690,3 +690,34 @@ Test(casestate, the_chair_rule_is_judged_when_a_meeting_is_scheduled_and_minuted
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+/* The latest CAPA Choice record is the case's: a family coming back to Choice replaces it, and
+ * an assessment without one leaves it as it was. */
+Test(casestate, the_latest_capa_choice_record_is_kept_with_who_and_when)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    casestate_result_t r = s_fold(&t, 20261110, NULL);
+    cr_assert_null(r.state->capa_choice);
+    casestate_result_clear(&r);
+    s_ev(&t, 3, "camhs", "assessment", 20261112, "\"level_of_need\":2",
+         "{\"assessment\":{\"type\":\"capa_choice\",\"level_of_need\":2,\"completed_date\":"
+         "20261112,\"capa_choice\":{\"joint_formulation\":\"Worry keeps sleep short\","
+         "\"alternatives\":[\"Parenting group\"],\"chosen\":\"chosen_self_help\"}}}");
+    s_ev(&t, 4, "camhs", "assessment", 20261201, "\"level_of_need\":2",
+         "{\"assessment\":{\"type\":\"capa_choice\",\"level_of_need\":2,\"completed_date\":"
+         "20261201,\"capa_choice\":{\"joint_formulation\":\"Still not sleeping\","
+         "\"chosen\":\"chosen_partnership\",\"engagement\":\"Sleep diary\"}}}");
+    s_ev(&t, 5, "camhs", "assessment", 20261205, "\"level_of_need\":2",
+         "{\"assessment\":{\"type\":\"capa_choice\",\"level_of_need\":2}}");
+    r = s_fold(&t, 20261206, NULL);
+    const Tacnet__CapaChoiceView *v = r.state->capa_choice;
+    cr_assert_not_null(v);
+    cr_assert_eq(v->by, TACNET__AGENCY__CAMHS);
+    cr_assert_eq(v->completed_date, 20261201);
+    cr_assert_eq(v->msg_id.data[0], 4, "the second record, not the first nor the bare third");
+    cr_assert_eq(v->record->chosen, TACNET__CAPA_CHOSEN__CHOSEN_PARTNERSHIP);
+    cr_assert_str_eq(v->record->engagement, "Sleep diary");
+    casestate_result_clear(&r);
+    s_free(&t);
+}
