@@ -8,9 +8,8 @@
 
 #include <stdio.h>
 
-static const char *const s_need_names[5] = { "Not yet assessed", "1: universal",
-                                             "2: early help", "3: child in need",
-                                             "4: child protection" };
+static const char *const s_need_names[5] = { "Not yet assessed", "1: universal", "2: early help",
+                                             "3: child in need", "4: child protection" };
 static const char *const s_stage_names[PARTNERSHIP_REPORT_STAGES] = { "Stage 1", "Stage 2",
                                                                       "Stage 3", "Stage 4" };
 
@@ -26,8 +25,8 @@ static void s_count(FILE *out, unsigned count, int hide)
         fprintf(out, "%u", count);
 }
 
-static void s_table(FILE *out, const char *caption, const char *what,
-                    const char *const *names, const unsigned *counts, size_t n)
+static void s_table(FILE *out, const char *caption, const char *what, const char *const *names,
+                    const unsigned *counts, size_t n)
 {
     int hidden[8] = { 0 };
     partnership_report_suppress(counts, n, hidden);
@@ -82,8 +81,7 @@ void cli_broker_report_html(const partnership_report_figures_t *f, FILE *out)
     s_row(out, "All cases", f->cases);
     s_row(out, "Closed", f->cases_closed);
     fputs("</tbody>\n</table>\n", out);
-    s_table(out,
-            "Cases by level of need (the highest latest assessment of any agency in the team)",
+    s_table(out, "Cases by level of need (the highest latest assessment of any agency in the team)",
             "Level of need", s_need_names, f->by_need, 5);
     fputs("<table>\n<caption>Professional disagreements escalated</caption>\n<thead><tr>"
           "<th scope=\"col\">Escalations</th><th scope=\"col\">Number</th></tr></thead>\n"
@@ -93,8 +91,8 @@ void cli_broker_report_html(const partnership_report_figures_t *f, FILE *out)
     s_row(out, "Still open", f->escalations_open);
     s_row(out, "Opened automatically (a deadline passed)", f->escalations_automatic);
     fputs("</tbody>\n</table>\n", out);
-    s_table(out, "Escalations by the highest stage they reached", "Highest stage",
-            s_stage_names, f->by_stage + 1, PARTNERSHIP_REPORT_STAGES);
+    s_table(out, "Escalations by the highest stage they reached", "Highest stage", s_stage_names,
+            f->by_stage + 1, PARTNERSHIP_REPORT_STAGES);
     if (f->closed_with_time >= PARTNERSHIP_REPORT_MIN)
         fprintf(out,
                 "<table>\n<caption>Time to resolve an escalation (from opening until every "
@@ -102,8 +100,7 @@ void cli_broker_report_html(const partnership_report_figures_t *f, FILE *out)
                 "Measure</th><th scope=\"col\">Days</th></tr></thead>\n<tbody>\n"
                 "<tr><th scope=\"row\">Median</th><td>%.1f</td></tr>\n"
                 "<tr><th scope=\"row\">Longest</th><td>%.1f</td></tr>\n</tbody>\n</table>\n",
-                (double)f->resolve_median_ms / 86400000.0,
-                (double)f->resolve_max_ms / 86400000.0);
+                (double)f->resolve_median_ms / 86400000.0, (double)f->resolve_max_ms / 86400000.0);
     else
         fprintf(out,
                 "<p>Time to resolve an escalation is not shown: fewer than %u escalations have "

@@ -383,11 +383,16 @@ static const field_t s_member_joined[] = {
     }
 
 /* A specific worker on a CAPA partnership plan (casework/capa.h). */
-#define CAPA_WORKER(i, n)                                                                       \
-    { "body.care_plan.specific_workers[" #i "].initials", "Initials", FT_TEXT, 0, 0, 0, 0 },    \
-        { "body.care_plan.specific_workers[" #i "].role", "Specific worker " #n "'s role",       \
-          FT_TEXT, 0, 0, 0, 0 },                                                                \
-    {                                                                                           \
+#define CAPA_WORKER(i, n)                                                                        \
+    { "body.care_plan.specific_workers[" #i "].initials", "Initials", FT_TEXT, 0, 0, 0, 0 },     \
+        { "body.care_plan.specific_workers[" #i "].role",                                        \
+          "Specific worker " #n "'s role",                                                       \
+          FT_TEXT,                                                                               \
+          0,                                                                                     \
+          0,                                                                                     \
+          0,                                                                                     \
+          0 },                                                                                   \
+    {                                                                                            \
         "body.care_plan.specific_workers[" #i "].brings", "What they bring", FT_TEXT, 0, 0, 0, 0 \
     }
 
@@ -436,8 +441,8 @@ static const field_t s_assessment[] = {
     { "body.assessment.hv_contact", "Health visiting: universal contact", FT_ENUM,
       &tacnet__hv_contact__descriptor, 0, 0, 0 },
     { "body.assessment.birth_date", "Baby's date of birth (or expected)", FT_DATE, 0, 0, 0, 0 },
-    { "body.assessment.capa_choice.curious", "Their story: what we were curious about", FT_AREA,
-      0, 0, 0, "CAMHS Choice appointment (assessment type CAPA Choice)" },
+    { "body.assessment.capa_choice.curious", "Their story: what we were curious about", FT_AREA, 0,
+      0, 0, "CAMHS Choice appointment (assessment type CAPA Choice)" },
     { "body.assessment.capa_choice.honest_opinion", "Our honest opinion, as said to them", FT_AREA,
       0, 0, 0, 0 },
     { "body.assessment.capa_choice.joint_formulation", "The formulation we reached together",

@@ -347,8 +347,7 @@ static void s_name(const char *name, void *arg)
 static void s_for(dashboard_web_t *w, const char *ref)
 {
     names_arg_t a = { &w->body, 0 };
-    if (agency_identity_each(w->agency, (const uint8_t *)ref, strlen(ref), s_name, &a) == 0 &&
-        a.n)
+    if (agency_identity_each(w->agency, (const uint8_t *)ref, strlen(ref), s_name, &a) == 0 && a.n)
         dashboard_buf_puts(&w->body, "</p>");
 }
 

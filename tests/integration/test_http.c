@@ -733,8 +733,8 @@ static void s_summary_names(const login_t *l)
     s_resp_free(&r);
     r = s_http(S, "GET", "/cases/" CASE "/family-summary", l->cookie, NULL);
     cr_assert_eq(r.status, 200);
-    cr_expect(strstr(r.body, "<p class=\"for\">For Orla Pennywhistle, Dov Pennywhistle</p>"),
-              "%s", r.body);
+    cr_expect(strstr(r.body, "<p class=\"for\">For Orla Pennywhistle, Dov Pennywhistle</p>"), "%s",
+              r.body);
     s_resp_free(&r);
     char path[700];
     snprintf(path, sizeof(path), "%s/data.mdb", env.data);

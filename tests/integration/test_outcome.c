@@ -559,7 +559,7 @@ Test(outcome, shorthands_rate_assess_and_ask_for_a_challenge)
                sizeof(out));
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert_eq(h_cli(school, "case " CASE, out, sizeof(out)), 0, "%s", out);
-    cr_assert(strstr(out, "family (mother) via school about the whole team: 6 Co-ordination"),
-              "%s", out);
+    cr_assert(strstr(out, "family (mother) via school about the whole team: 6 Co-ordination"), "%s",
+              out);
     cr_assert(strstr(out, "school:2"), "%s", out);
 }

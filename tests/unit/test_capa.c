@@ -25,7 +25,7 @@ static int s_check(const char *kind, const char *body, char *why, size_t cap)
 }
 
 #define CHOICE_HEAD "\"type\":\"capa_choice\",\"level_of_need\":2,"
-#define PLAN_HEAD                                                                     \
+#define PLAN_HEAD                                                                      \
     "\"type\":\"capa_partnership\",\"review_interval_days\":42,\"child_view\":\"Want " \
     "to sleep\",\"family_view\":\"Worried\","
 
@@ -42,8 +42,8 @@ Test(capa, a_choice_record_with_a_formulation_and_a_choice_is_accepted)
                          why, sizeof(why)),
                  0, "%s", why);
     /* An assessment without the record is still an assessment: the record is optional. */
-    cr_assert_eq(s_check("assessment", CHOICE_HEAD "\"summary\":\"Low mood\"", why, sizeof(why)),
-                 0, "%s", why);
+    cr_assert_eq(s_check("assessment", CHOICE_HEAD "\"summary\":\"Low mood\"", why, sizeof(why)), 0,
+                 "%s", why);
 }
 
 Test(capa, a_choice_record_needs_a_joint_formulation_and_the_familys_choice)
@@ -64,8 +64,7 @@ Test(capa, a_choice_record_needs_a_joint_formulation_and_the_familys_choice)
                                      "\"chosen\":\"chosen_other_service\"}",
                          why, sizeof(why)),
                  TACNET_EFIELD);
-    cr_assert(strstr(why, "capa_choice.alternatives: the family chose another service"), "%s",
-              why);
+    cr_assert(strstr(why, "capa_choice.alternatives: the family chose another service"), "%s", why);
     cr_assert_eq(s_check("assessment",
                          CHOICE_HEAD "\"capa_choice\":{\"joint_formulation\":\"Worry\","
                                      "\"chosen\":\"chosen_other_service\",\"alternatives\":"
@@ -102,14 +101,13 @@ Test(capa, a_partnership_plan_names_its_core_and_specific_workers)
                          why, sizeof(why)),
                  TACNET_EFIELD);
     cr_assert(strstr(why, "care_plan.core_worker is required with specific workers"), "%s", why);
-    cr_assert_eq(s_check("care_plan",
-                         PLAN_HEAD "\"core_worker\":{\"role\":\"Practitioner\"}", why,
+    cr_assert_eq(s_check("care_plan", PLAN_HEAD "\"core_worker\":{\"role\":\"Practitioner\"}", why,
                          sizeof(why)),
                  TACNET_EFIELD);
     cr_assert(strstr(why, "care_plan.core_worker.initials is required"), "%s", why);
-    cr_assert_eq(s_check("care_plan", PLAN_HEAD "\"core_worker\":{\"initials\":\"TB\"}", why,
-                         sizeof(why)),
-                 TACNET_EFIELD);
+    cr_assert_eq(
+        s_check("care_plan", PLAN_HEAD "\"core_worker\":{\"initials\":\"TB\"}", why, sizeof(why)),
+        TACNET_EFIELD);
     cr_assert(strstr(why, "care_plan.core_worker.role is required"), "%s", why);
     cr_assert_eq(s_check("care_plan",
                          PLAN_HEAD "\"core_worker\":{\"initials\":\"TB\",\"role\":\"P\"},"

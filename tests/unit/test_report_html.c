@@ -28,8 +28,11 @@ static size_t s_count(const char *hay, const char *needle)
 
 Test(report_html, every_figure_is_in_a_captioned_table_and_small_counts_are_words)
 {
-    partnership_report_figures_t f = { .cases = 40, .cases_closed = 3, .escalations = 9,
-                                       .escalations_open = 2, .escalations_automatic = 7 };
+    partnership_report_figures_t f = { .cases = 40,
+                                       .cases_closed = 3,
+                                       .escalations = 9,
+                                       .escalations_open = 2,
+                                       .escalations_automatic = 7 };
     f.by_need[2] = 30, f.by_need[3] = 8, f.by_need[4] = 2;
     f.by_stage[1] = 6, f.by_stage[2] = 3;
     char *html = s_page(&f);
@@ -45,8 +48,8 @@ Test(report_html, every_figure_is_in_a_captioned_table_and_small_counts_are_word
      * is not small, so it is not called fewer than 5. */
     cr_assert(strstr(html, "<th scope=\"row\">3: child in need</th><td>not shown</td>"), "%s",
               html);
-    cr_assert(strstr(html, "<th scope=\"row\">4: child protection</th><td>fewer than 5</td>"),
-              "%s", html);
+    cr_assert(strstr(html, "<th scope=\"row\">4: child protection</th><td>fewer than 5</td>"), "%s",
+              html);
     cr_assert(strstr(html, "<th scope=\"row\">Stage 1</th><td>not shown</td>"), "%s", html);
     cr_assert(strstr(html, "<th scope=\"row\">Stage 2</th><td>fewer than 5</td>"), "%s", html);
     cr_assert(strstr(html, "Time to resolve an escalation is not shown"), "%s", html);
@@ -59,7 +62,9 @@ Test(report_html, every_figure_is_in_a_captioned_table_and_small_counts_are_word
 
 Test(report_html, time_to_resolve_shows_over_five_closed_escalations)
 {
-    partnership_report_figures_t f = { .cases = 12, .escalations = 6, .closed_with_time = 5,
+    partnership_report_figures_t f = { .cases = 12,
+                                       .escalations = 6,
+                                       .closed_with_time = 5,
                                        .resolve_median_ms = 3 * 86400000ull,
                                        .resolve_max_ms = 10 * 86400000ull + 43200000ull };
     f.by_need[1] = 12;
