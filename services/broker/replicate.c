@@ -6,15 +6,17 @@
 #include "err.h"
 #include "log.h"
 
+#include <jansson.h>
 #include <nats/nats.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define S_MAGIC     "TJB1"
-#define S_LEASE_KEY "active"
-#define S_SEQ_KEY   "repl_seq"
+#define S_MAGIC         "TJB1"
+#define S_LEASE_KEY     "active"
+#define S_SEQ_KEY       "repl_seq"
+#define S_START_WAIT_MS 20000
 
 struct replicate {
     natsConnection *nc;
@@ -63,12 +65,26 @@ static void s_put(replicate_t *self, const void *p, size_t n)
 
 /* ---------------------------------------------------------------- connection */
 
+#define S_MAX_SERVERS 16
+
 static int s_connect(replicate_t *self, const broker_config_t *cfg, char *why, size_t whylen)
 {
+    /* natsOptions_SetURL takes one URL: the comma-separated list goes in as a server list. */
+    char list[1024], *save = NULL;
+    const char *urls[S_MAX_SERVERS];
+    int n = 0;
+    snprintf(list, sizeof(list), "%s", cfg->repl_nats);
+    for (char *t = strtok_r(list, ", ", &save); t && n < S_MAX_SERVERS;
+         t = strtok_r(NULL, ", ", &save))
+        urls[n++] = t;
+    if (n == 0) {
+        snprintf(why, whylen, "[replication] nats names no server");
+        return TACNET_ECONFIG;
+    }
     natsOptions *o = NULL;
     natsStatus s = natsOptions_Create(&o);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(o, cfg->repl_nats);
+        s = natsOptions_SetServers(o, urls, n);
     if (s == NATS_OK)
         s = natsOptions_SetName(o, self->node);
     if (s == NATS_OK)
@@ -81,6 +97,8 @@ static int s_connect(replicate_t *self, const broker_config_t *cfg, char *why, s
         s = natsConnection_Connect(&self->nc, o);
     natsOptions_Destroy(o);
     if (s != NATS_OK) {
+        natsConnection_Destroy(self->nc);
+        self->nc = NULL;
         snprintf(why, whylen, "[replication] nats %s: cannot connect: %s", cfg->repl_nats,
                  natsStatus_GetText(s));
         return s == NATS_INVALID_ARG ? TACNET_ECONFIG : TACNET_EUNAVAILABLE;
@@ -135,7 +153,7 @@ static int s_bucket_ensure(replicate_t *self, const char *bucket, char *why, siz
     kvConfig_Init(&kc);
     kc.Bucket = bucket;
     kc.History = 1;
-    kc.TTL = self->ttl_ms;
+    kc.TTL = (int64_t)self->ttl_ms * 1000000; /* nanoseconds */
     kc.StorageType = js_FileStorage;
     kc.Replicas = (int)self->replicas;
     natsStatus s = js_CreateKeyValue(&self->kv, self->js, &kc);
@@ -162,10 +180,16 @@ replicate_t *replicate_new(const broker_config_t *cfg, int *err, char *why, size
     self->ttl_ms = cfg->repl_lease_ttl_ms;
     self->ack_timeout_ms = cfg->repl_ack_timeout_ms;
     self->replicas = cfg->repl_replicas;
-    if ((*err = s_connect(self, cfg, why, whylen)) != 0 ||
-        (*err = s_stream_ensure(self, why, whylen)) != 0 ||
-        (*err = s_bucket_ensure(self, cfg->repl_lease_bucket, why, whylen)) != 0)
-        goto fail;
+    /* Servers still starting, or a cluster still electing its JetStream leader: wait a while
+     * (a broker started beside its NATS servers need not be started again). */
+    uint64_t until = clock_mono_ms() + S_START_WAIT_MS;
+    while ((!self->nc && (*err = s_connect(self, cfg, why, whylen)) != 0) ||
+           (*err = s_stream_ensure(self, why, whylen)) != 0 ||
+           (*err = s_bucket_ensure(self, cfg->repl_lease_bucket, why, whylen)) != 0) {
+        if (*err == TACNET_ECONFIG || clock_mono_ms() >= until || broker_stop_flag)
+            goto fail;
+        usleep(250 * 1000);
+    }
     return self;
 fail:
     replicate_destroy(&self);
@@ -643,4 +667,15 @@ const char *replicate_holder(const replicate_t *self)
 const char *replicate_node(const replicate_t *self)
 {
     return self->node;
+}
+
+json_t *replicate_status_json(replicate_t *self, const char *role)
+{
+    uint64_t last = 0;
+    int have = replicate_stream_last(self, &last) == 0;
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b}", "role", role, "node", self->node,
+                     "lease_holder", self->holder, "stream_seq", (json_int_t)self->seq,
+                     "stream_last", (json_int_t)(have ? last : 0), "lag",
+                     (json_int_t)(have && last > self->seq ? last - self->seq : 0),
+                     "stream_reachable", have);
 }

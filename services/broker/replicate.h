@@ -28,6 +28,7 @@
 #include "broker.h"
 #include "store.h"
 
+#include <jansson.h>
 #include <lmdb.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +36,7 @@
 typedef struct replicate replicate_t;
 
 /* Connect to CFG's NATS servers and make sure the stream and the lease bucket exist (created
- * with the configured replicas when absent). Returns an owned client or NULL with *ERR
+ * with the configured replicas when absent; a cluster still electing its leader is given 20 s). Returns an owned client or NULL with *ERR
  * (TACNET_EUNAVAILABLE, TACNET_ECONFIG) and WHY. */
 replicate_t *replicate_new(const broker_config_t *cfg, int *err, char *why, size_t whylen);
 /* Close the connection (the lease is left to expire unless released first). Null-safe. */
@@ -84,5 +85,9 @@ void replicate_follow_stop(replicate_t *self);
 /* For status: the lease holder's node name as last seen ("" when none), and ours. */
 const char *replicate_holder(const replicate_t *self);
 const char *replicate_node(const replicate_t *self);
+
+/* The "replication" object of `tacnet broker status`: ROLE, node, lease holder, the stream seq
+ * this broker is at, the stream's last seq and the lag between them. New reference. */
+json_t *replicate_status_json(replicate_t *self, const char *role);
 
 #endif

@@ -53,7 +53,7 @@ static void s_admin_answer(s_standby_t *s)
     int n = zmq_recv(s->admin, req, sizeof(req) - 1, ZMQ_DONTWAIT);
     if (n < 0)
         return;
-    uint64_t last = 0, seq = replicate_seq(s->repl), head = 0;
+    uint64_t head = 0;
     MDB_txn *txn;
     if (store_read_begin(journal_store(s->journal), &txn) == 0) {
         MDB_cursor *cur;
@@ -65,13 +65,9 @@ static void s_admin_answer(s_standby_t *s)
         }
         mdb_txn_abort(txn);
     }
-    int have_last = replicate_stream_last(s->repl, &last) == 0;
-    json_t *root =
-        json_pack("{s:s, s:I, s:{s:s, s:s, s:s, s:I, s:I, s:I}}", "role", "standby", "head_seq",
-                  (json_int_t)head, "replication", "role", "standby", "node",
-                  replicate_node(s->repl), "lease_holder", replicate_holder(s->repl), "stream_seq",
-                  (json_int_t)seq, "stream_last", (json_int_t)(have_last ? last : 0), "lag",
-                  (json_int_t)(have_last && last > seq ? last - seq : 0));
+    json_t *root = json_pack("{s:s, s:I}", "role", "standby", "head_seq", (json_int_t)head);
+    if (root)
+        json_object_set_new(root, "replication", replicate_status_json(s->repl, "standby"));
     char *out = root ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     const char *e = "{\"error\":\"E_NOMEM\"}";
