@@ -16,7 +16,8 @@
 #include <sys/stat.h>
 #include <zmq.h>
 
-#define S_WAIT_MS 100 /* longest wait for the next batch before looking at the lease */
+#define S_WAIT_MS  100  /* longest wait for the next batch before looking at the lease */
+#define S_STALL_MS 3000 /* catching up, no batch for this long: start the consumer again */
 
 typedef struct {
     const broker_config_t *cfg;
@@ -75,17 +76,27 @@ static void s_admin_answer(s_standby_t *s)
     free(out);
 }
 
-/* Apply whatever the stream has up to its last seq (the lease is ours: nobody appends). */
+/* Apply whatever the stream has up to its last seq (the lease is ours: nobody appends). A
+ * consumer that stops delivering short of it is started again from the next seq. */
 static int s_catch_up(s_standby_t *s)
 {
-    uint64_t last = 0;
+    uint64_t last = 0, moved = clock_mono_ms(), seq = replicate_seq(s->repl);
     int rc = replicate_stream_last(s->repl, &last);
     while (rc == 0 && replicate_seq(s->repl) < last && !broker_stop_flag) {
         if ((rc = replicate_lease_keep(s->repl)) != 0)
             return rc;
         rc = replicate_follow_next(s->repl, journal_store(s->journal), 1000);
-        if (rc == TACNET_ETIMEOUT)
+        if (rc == TACNET_ETIMEOUT || rc == TACNET_EUNAVAILABLE)
             rc = 0;
+        if (replicate_seq(s->repl) != seq) {
+            seq = replicate_seq(s->repl);
+            moved = clock_mono_ms();
+        } else if (rc == 0 && clock_mono_ms() > moved + S_STALL_MS) {
+            log_warn("replication: no batch after stream seq %llu for %d ms; following again",
+                     (unsigned long long)seq, S_STALL_MS);
+            rc = replicate_follow_start(s->repl, seq + 1);
+            moved = clock_mono_ms();
+        }
     }
     if (rc == 0 && broker_stop_flag)
         rc = TACNET_EINTR;
@@ -150,8 +161,10 @@ static int s_turn(s_standby_t *s, char *why, size_t whylen)
         return 0;
     s->next_try_ms = now + s->cfg->repl_lease_ttl_ms / 3;
     int held = 0;
-    if (replicate_lease_try(s->repl, &held, NULL, 0) != 0)
-        return 0; /* NATS unreachable: keep following what arrives */
+    if (replicate_lease_try(s->repl, &held, NULL, 0) != 0) {
+        log_warn("replication: the lease bucket does not answer; still following");
+        return 0;
+    }
     return held;
 }
 
