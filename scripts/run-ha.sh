@@ -60,6 +60,7 @@ for i in 1 2 3; do
     cat > "$RUN/conf/nats-$i.conf" <<CONF
 server_name: n$i
 listen: 127.0.0.1:$((NATS_BASE + i))
+max_payload: 8MB
 jetstream { store_dir: "$RUN/nats-$i" }
 cluster {
   name: tacnet

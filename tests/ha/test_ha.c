@@ -129,7 +129,7 @@ static void s_conf_broker(const h_agency_t *a, const char *line)
 /* Whether the broker refused the [replication] section (a build without replication). */
 static int s_no_replication(const s_broker_t *b)
 {
-    return h_file_contains(b->log, "[replication]") || h_file_contains(b->log, "replication");
+    return h_file_contains(b->log, "unknown section [replication]");
 }
 
 Test(ha, failover_and_partition_lose_and_repeat_nothing)

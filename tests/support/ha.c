@@ -142,9 +142,11 @@ void ha_nats_start(ha_nats_t *n, const char *dir)
         snprintf(n->log[i], sizeof(n->log[i]), "%s/nats-%d.log", dir, i + 1);
         FILE *f = fopen(n->conf[i], "w");
         CHECK(f != NULL, "cannot write %s", n->conf[i]);
-        /* Loopback only; every server lists every route (its own is ignored). */
+        /* Loopback only; every server lists every route (its own is ignored). A broker appends
+         * one stream message per committed batch, which can exceed the default 1 MB. */
         fprintf(f,
-                "server_name: n%d\nlisten: 127.0.0.1:%d\njetstream { store_dir: \"%s\" }\n"
+                "server_name: n%d\nlisten: 127.0.0.1:%d\nmax_payload: 8MB\n"
+                "jetstream { store_dir: \"%s\" }\n"
                 "cluster {\n  name: tacnet\n  listen: 127.0.0.1:%d\n  routes: [",
                 i + 1, n->port[i], store, n->cport[i]);
         for (int j = 0; j < HA_NATS; j++)
