@@ -48,6 +48,8 @@ CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Icommon -Iservices \
 CFLAGS   += -std=c11 $(WARN) $(OPT) $(SAN)
 LDFLAGS  += $(SAN)
 LDLIBS   := -lzmq -lprotobuf-c -llmdb -lsodium -lmicrohttpd -ljansson -linih -lm
+# NATS (the broker's replicated journal): the broker, and what links its library.
+NATS_LIBS := $(shell pkg-config --libs libnats 2>/dev/null || echo -lnats)
 
 BIN      := $(BUILD)/bin
 PROTOS   := $(wildcard proto/*.proto)
@@ -71,6 +73,7 @@ bin_health_visiting := tacnet-hv
 bin_social_care     := tacnet-social-care
 bin_cli             := tacnet
 extra_broker        := casework
+ldlibs_broker       := $(NATS_LIBS)
 extra_cli           := client casework
 $(foreach a,$(AGENCIES),$(eval extra_$(a) := agencyd agency dashboard casework))
 BINARIES := $(foreach s,broker cli $(AGENCIES),$(if $(wildcard services/$(s)/main.c),$(s)))
@@ -128,7 +131,7 @@ $(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
 define binary_rules
 $(BIN)/$(bin_$(1)): $(BUILD)/services/$(1)/main.o $(call svc_lib,$(1)) $(foreach e,$(extra_$(1)),$(call svc_lib,$(e))) $(LIBTACNET)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$< -Wl,--start-group $$(filter %.a,$$^) -Wl,--end-group $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< -Wl,--start-group $$(filter %.a,$$^) -Wl,--end-group $$(LDLIBS) $$(ldlibs_$(1))
 endef
 $(foreach s,$(BINARIES),$(eval $(call binary_rules,$(s))))
 
@@ -142,7 +145,7 @@ $(SUPPORT_LIB): $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
 # Tests link every service library (hence the service prefixes on non-static names).
 $(TESTS) $(REL_TESTS) $(HA_TESTS): %: %.o $(CR_HOOK) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET)
 	$(CC) $(LDFLAGS) -o $@ $< $(CR_HOOK) -Wl,--start-group $(SUPPORT_LIB) $(SVC_LIBS) \
-	    $(LIBTACNET) -Wl,--end-group $(LDLIBS) -lcriterion
+	    $(LIBTACNET) -Wl,--end-group $(LDLIBS) $(NATS_LIBS) -lcriterion
 
 # Criterion runs each test in its own process. A LeakSanitizer report from a test that
 # otherwise passed does not fail it, so each log is checked too. Integration tests start
@@ -178,7 +181,7 @@ BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 $(BENCH_OBJ): | deps-bench
 $(BUILD)/bench/tacnet-bench: $(BENCH_OBJ) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET)
 	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJ) -Wl,--start-group $(SUPPORT_LIB) $(SVC_LIBS) \
-	    $(LIBTACNET) -Wl,--end-group $(LDLIBS) -lmosquitto
+	    $(LIBTACNET) -Wl,--end-group $(LDLIBS) $(NATS_LIBS) -lmosquitto
 bench: deps-bench
 	$(MAKE) --no-print-directory BUILD=build/bench OPT="-O2 -DNDEBUG" all build/bench/bench/tacnet-bench
 	scripts/bench.sh build/bench

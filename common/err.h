@@ -25,6 +25,8 @@
     X(AGAIN, -1013, "socket would block: try again")                                       \
     X(INTR, -1014, "interrupted by a signal")                                              \
     X(HOSTUNREACH, -1015, "peer is not connected: nothing was sent")                       \
+    X(UNAVAILABLE, -1020, "replicated journal did not confirm: nothing kept, send again")  \
+    X(FENCED, -1021, "another broker holds the journal's lease: nothing kept")             \
     X(FRAMES, -1100, "wrong number of frames or protocol id")                              \
     X(TOOBIG, -1101, "frame larger than allowed")                                          \
     X(BADMSG, -1102, "malformed message")                                                  \

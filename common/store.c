@@ -38,6 +38,8 @@ struct store {
     uint64_t commits, commit_total_us;
     uint32_t commit_max_us;
     uint32_t hist[STORE_HIST_MAX_US / STORE_HIST_STEP_US + 1];
+    const store_hooks_t *hooks; /* a replicator watching this store's writes, or NULL */
+    void *hooks_arg;
 };
 
 static void s_commit_timed(store_t *self, uint64_t us)
@@ -227,6 +229,8 @@ store_t *store_open(const char *dir, size_t map_size, const char *const *names, 
     self = xcalloc(1, sizeof(*self));
     self->dir = xstrdup(dir);
     int mrc = mdb_env_create(&self->env);
+    if (mrc == 0) /* store_put and store_del find the hooks from their transaction */
+        mrc = mdb_env_set_userctx(self->env, self);
     if (mrc == 0)
         mrc = mdb_env_set_maxdbs(self->env, STORE_MAX_DBS);
     if (mrc == 0)
@@ -445,7 +449,11 @@ int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
         if (rc != 0)
             return store_lmdb_err(rc);
 
+        if (self->hooks && self->hooks->begin)
+            self->hooks->begin(self->hooks_arg);
         rc = s_tacnet_code(fn(txn, arg));
+        if (rc == 0 && self->hooks && self->hooks->precommit)
+            rc = s_tacnet_code(self->hooks->precommit(self->hooks_arg, txn));
         if (rc == 0 && self->fail_commits > 0) {
             self->fail_commits--;
             rc = TACNET_EMAPFULL; /* as if the commit had found the map full */
@@ -488,6 +496,35 @@ int store_read_begin(store_t *self, MDB_txn **txn)
     return rc == 0 ? 0 : TACNET_ESTORE;
 }
 
+void store_hooks_set(store_t *self, const store_hooks_t *hooks, void *arg)
+{
+    if (!self)
+        return;
+    self->hooks = hooks;
+    self->hooks_arg = arg;
+}
+
+const char *store_dbi_name(const store_t *self, MDB_dbi dbi)
+{
+    for (size_t i = 0; self && i < self->n; i++)
+        if (self->dbis[i] == dbi)
+            return self->names[i];
+    return NULL;
+}
+
+/* Tell the hooks of TXN's store about a write that succeeded (a failed one aborts FN anyway). */
+static int s_hook_record(MDB_txn *txn, MDB_dbi dbi, int del, const MDB_val *k, const MDB_val *v,
+                         unsigned flags)
+{
+    store_t *self = mdb_env_get_userctx(mdb_txn_env(txn));
+    if (!self || !self->hooks || !self->hooks->record)
+        return 0;
+    const char *db = store_dbi_name(self, dbi);
+    if (!db)
+        return TACNET_EINVAL; /* a write the replicator could not name: never let it pass */
+    return s_tacnet_code(self->hooks->record(self->hooks_arg, db, del, k, v, flags));
+}
+
 int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const void *val, size_t vlen,
               unsigned flags)
 {
@@ -495,7 +532,8 @@ int store_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const voi
         return TACNET_EINVAL;
     MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
     MDB_val v = { .mv_size = vlen, .mv_data = (void *)val };
-    return store_lmdb_err(mdb_put(txn, dbi, &k, &v, flags));
+    int rc = store_lmdb_err(mdb_put(txn, dbi, &k, &v, flags));
+    return rc == 0 ? s_hook_record(txn, dbi, 0, &k, &v, flags) : rc;
 }
 
 int store_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val)
@@ -511,7 +549,8 @@ int store_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen)
     if (!txn || (!key && klen))
         return TACNET_EINVAL;
     MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
-    return store_lmdb_err(mdb_del(txn, dbi, &k, NULL));
+    int rc = store_lmdb_err(mdb_del(txn, dbi, &k, NULL));
+    return rc == 0 ? s_hook_record(txn, dbi, 1, &k, NULL, 0) : rc;
 }
 
 int store_cursor_get(MDB_cursor *cur, MDB_val *k, MDB_val *v, MDB_cursor_op op)

@@ -159,6 +159,24 @@ int store_backup(const char *dir, const char *out_path);
  * renamed into place. Returns 0 or a TACNET_E* code. */
 int store_restore(const char *backup, const char *dir);
 
+/* Write hooks, for a replicator that ships each committed transaction elsewhere (the broker's
+ * replicated journal). Within store_write, BEGIN runs before each run of FN (a run after a
+ * full map starts the capture again), RECORD after each store_put/store_del that succeeded
+ * (DB is the database's name; V is NULL for a delete) and PRECOMMIT after FN returned 0 and
+ * before the commit: a non-zero return aborts the transaction and store_write returns it. A
+ * hook returning non-zero from RECORD fails that put. Writes made outside store_put/store_del
+ * are not seen. HOOKS (NULL: none) is borrowed until replaced. */
+typedef struct store_hooks {
+    void (*begin)(void *arg);
+    int (*record)(void *arg, const char *db, int del, const MDB_val *k, const MDB_val *v,
+                  unsigned flags);
+    int (*precommit)(void *arg, MDB_txn *txn);
+} store_hooks_t;
+void store_hooks_set(store_t *self, const store_hooks_t *hooks, void *arg);
+
+/* The name given to store_open (or store_dbi_add) of DBI, or NULL. Borrowed. */
+const char *store_dbi_name(const store_t *self, MDB_dbi dbi);
+
 /* For tests: make the next N commits attempted by store_write() behave as if the map were full
  * (the transaction is aborted, the map doubled and FN run again). */
 void store_test_fail_commits(store_t *self, int n);

@@ -206,7 +206,8 @@ static void s_on_nack(agency_t *self, const wire_msg_t *m)
     if (n->code == TACNET_EUNKNOWNPEER) {
         self->welcomed = 0; /* the broker restarted or forgot us: say HELLO again */
     } else if (n->code == TACNET_EMAPFULL || n->code == TACNET_EDISKFULL ||
-               n->code == TACNET_ESTORE || n->code == TACNET_EIO) {
+               n->code == TACNET_ESTORE || n->code == TACNET_EIO ||
+               n->code == TACNET_EUNAVAILABLE || n->code == TACNET_EFENCED) {
         /* The broker stored nothing and will have room again: keep the event in the outbox
          * and resend it, in order, after the next WELCOME (a HELLO waits a ping interval). */
         log_warn("broker storage refused a publish: %s; will resend", tacnet_errname(n->code));

@@ -501,7 +501,7 @@ void agency_history_on_ack(agency_t *self, const wire_msg_t *m)
         return;
     }
     if (a->code == TACNET_EMAPFULL || a->code == TACNET_EDISKFULL || a->code == TACNET_ESTORE ||
-        a->code == TACNET_EIO) {
+        a->code == TACNET_EIO || a->code == TACNET_EUNAVAILABLE || a->code == TACNET_EFENCED) {
         wire_free(&a->base); /* nothing stored: the next pump sends it again */
         return;
     }

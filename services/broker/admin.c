@@ -7,6 +7,7 @@
  * open escalations.
  */
 #include "broker_internal.h"
+#include "replicate.h"
 
 #include "err.h"
 #include "log.h"
@@ -153,6 +154,10 @@ static char *s_status_json(broker_t *self)
                             json_integer((json_int_t)self->rejects[i].n));
     json_object_set_new(root, "rejected", rejected);
     json_object_set_new(root, "escalations", escalation_journal_status_json(self->escalation, 100));
+    if (self->cfg.repl) {
+        json_object_set_new(root, "role", json_string("active"));
+        json_object_set_new(root, "replication", replicate_status_json(self->cfg.repl, "active"));
+    }
     char *out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return out;

@@ -6,6 +6,7 @@
  * broker_internal.h lists which file holds what.
  */
 #include "broker_internal.h"
+#include "replicate.h"
 #include "zap.h"
 
 #include "err.h"
@@ -333,6 +334,14 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
         goto fail;
     log_info("integrity walk: %zu records in %llu ms", walked,
              (unsigned long long)(clock_mono_ms() - walk_t0));
+    /* After the walk: its checkpoint is this copy's own. From here every commit is appended
+     * to the replicated journal first (replicate.h). */
+    if (cfg->repl && (*err = replicate_attach(cfg->repl, journal_store(self->journal),
+                                              journal_epoch(self->journal))) != 0) {
+        snprintf(why, whylen, "stream %s: cannot append the takeover: %s", cfg->repl_stream,
+                 tacnet_errname(*err));
+        goto fail;
+    }
     self->notice = notice_new(self->journal, self->roster, self->keys, self->seal, self->holidays);
     if (!self->notice) {
         *err = TACNET_ESTORE;
@@ -349,6 +358,9 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
     log_info("listening on %s, journal head %llu, epoch %016llx, roster version %u", self->endpoint,
              (unsigned long long)journal_head(self->journal),
              (unsigned long long)journal_epoch(self->journal), roster_version(self->roster));
+    if (cfg->repl)
+        log_warn("role: active (node %s, stream seq %llu)", replicate_node(cfg->repl),
+                 (unsigned long long)replicate_seq(cfg->repl));
     return self;
 fail:
     broker_destroy(&self);
@@ -363,6 +375,8 @@ const char *broker_endpoint(const broker_t *self)
 /* The work on the clock, every tick_ms; cursors and non-delivery once a second. */
 static void s_tick(broker_t *self, uint64_t now)
 {
+    if (self->cfg.repl && replicate_lease_keep(self->cfg.repl) != 0)
+        return; /* fenced: the loop stops before anything else is acknowledged */
     broker_cuts_run(self);
     broker_roster_reload_check(self);
     broker_sessions_check(self);
@@ -380,6 +394,10 @@ int broker_run(broker_t *self)
 {
     uint64_t next_tick = clock_mono_ms();
     while (!broker_stop_flag) {
+        if (self->cfg.repl && replicate_fenced(self->cfg.repl)) {
+            log_error("role: fenced (the journal's lease or stream moved on): stopping");
+            return TACNET_EFENCED;
+        }
         zmq_pollitem_t items[] = {
             { zap_socket(self->zap), 0, ZMQ_POLLIN, 0 },
             { self->router, 0, ZMQ_POLLIN, 0 },
@@ -398,6 +416,7 @@ int broker_run(broker_t *self)
             zap_handle(self->zap, self->roster, clock_now_ms());
         if (items[1].revents & ZMQ_POLLIN)
             s_on_router(self);
+
         if (items[2].revents & ZMQ_POLLIN)
             broker_on_admin(self);
         now = clock_mono_ms();
@@ -408,6 +427,8 @@ int broker_run(broker_t *self)
     }
     broker_publish_flush(self);
     broker_cursors_flush(self);
+    if (self->cfg.repl)
+        replicate_lease_release(self->cfg.repl); /* a standby need not wait for the TTL */
     store_commit_stats_t cs;
     store_commit_stats(journal_store(self->journal), &cs);
     log_info("stopped cleanly at journal head %llu; %llu commits, p50 %.2f ms, p99 %.2f ms",
@@ -431,6 +452,7 @@ void broker_destroy(broker_t **self_p)
     quota_destroy(&self->quota);
     escalation_journal_destroy(&self->escalation);
     notice_destroy(&self->notice);
+    replicate_detach(self->cfg.repl);
     journal_destroy(&self->journal);
     holidays_destroy(&self->holidays);
     verifier_destroy(&self->verifier);

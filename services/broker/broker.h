@@ -44,6 +44,18 @@ typedef struct broker_config {
      * acknowledged it, so a late member can still be granted it; then only its header,
      * signature and digest stay. */
     unsigned history_window_s;
+
+    /* [replication]: the journal replicated on a NATS JetStream cluster (replicate.h). An
+     * empty repl_nats (the default) turns it off. */
+    const char *repl_nats;         /* comma-separated NATS URLs */
+    const char *repl_stream;       /* the stream holding every committed batch */
+    unsigned repl_replicas;        /* copies of the stream and the lease bucket */
+    const char *repl_lease_bucket; /* key-value bucket of the lease */
+    unsigned repl_lease_ttl_ms;    /* the lease lapses this long after its last renewal */
+    const char *repl_node;         /* this broker's name in the lease ("": hostname-pid) */
+    unsigned repl_ack_timeout_ms;  /* wait for the stream's acknowledgement of a batch */
+    /* Set by main when replication is on: the client holding the lease (borrowed). */
+    struct replicate *repl;
 } broker_config_t;
 
 /* Set by signal handlers in main; the loop acts on them (a handler only sets a flag). */
@@ -55,7 +67,9 @@ extern volatile sig_atomic_t broker_reload_flag;
  * file permissions, network filesystem, old libraries, bind failure). */
 broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t whylen);
 
-/* Run until broker_stop_flag is set. Returns 0 or a negative code on a fatal storage error. */
+/* Run until broker_stop_flag is set. Returns 0, TACNET_EFENCED when replication is on and
+ * this broker lost its lease or met another broker's append (it stopped acknowledging at
+ * once), or a negative code on a fatal storage error. */
 int broker_run(broker_t *self);
 
 /* Stop, flushing delivery cursors. Null-safe; sets *self_p to NULL. */

@@ -1,6 +1,8 @@
 /* tacnet-broker: parse flags, load the config, run the broker. Logic lives in broker.c, the
  * config table in config.c. */
 #include "broker.h"
+#include "replicate.h"
+#include "standby.h"
 #include "version.h"
 #include "wire.h"
 #include "broker/config.h"
@@ -23,6 +25,33 @@ static void s_on_hup(int sig)
 {
     (void)sig;
     broker_reload_flag = 1;
+}
+
+/* Exit status of a broker that lost its lease or met another broker's append: a supervisor
+ * restarts it, and it comes back as a standby. */
+#define S_EXIT_FENCED 3
+
+/* With [replication] on: follow the stream as a standby until the lease is ours. Returns 0 to
+ * go on serving (*REPL set), -1 for a clean stop (a signal), or an exit status. */
+static int s_standby(broker_config_t *bc, replicate_t **repl)
+{
+    char why[512] = "";
+    int err = 0;
+    if (!bc->repl_nats || !*bc->repl_nats)
+        return 0;
+    if (!(*repl = replicate_new(bc, &err, why, sizeof(why)))) {
+        log_error("cannot start: %s (%s)", why, tacnet_errname(err));
+        return 1;
+    }
+    err = standby_run(bc, *repl, why, sizeof(why));
+    if (err == TACNET_EINTR)
+        return -1;
+    if (err != 0) {
+        log_error("standby stops: %s (%s)", why, tacnet_errname(err));
+        return err == TACNET_EFENCED ? S_EXIT_FENCED : 1;
+    }
+    bc->repl = *repl;
+    return 0;
 }
 
 static int s_usage(void)
@@ -65,14 +94,23 @@ int main(int argc, char **argv)
     log_open("broker", level);
     proc_daemon_setup(s_on_stop, s_on_hup);
 
+    replicate_t *repl = NULL;
+    int status = s_standby(&bc, &repl);
+    if (status != 0) {
+        replicate_destroy(&repl);
+        cfg_destroy(&cfg);
+        return status < 0 ? 0 : status;
+    }
     broker_t *broker = broker_new(&bc, &err, why, sizeof(why));
     if (!broker) {
         log_error("cannot start: %s (%s)", why, tacnet_errname(err));
+        replicate_destroy(&repl);
         cfg_destroy(&cfg);
-        return 1;
+        return err == TACNET_EFENCED ? S_EXIT_FENCED : 1;
     }
     int rc = broker_run(broker);
     broker_destroy(&broker);
+    replicate_destroy(&repl);
     cfg_destroy(&cfg);
-    return rc == 0 ? 0 : 1;
+    return rc == 0 ? 0 : rc == TACNET_EFENCED ? S_EXIT_FENCED : 1;
 }

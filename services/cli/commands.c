@@ -225,6 +225,21 @@ int cli_broker_status_print(const char *json, FILE *out)
         fprintf(stderr, "tacnet broker status: unreadable answer: %s\n", jerr.text);
         return 2;
     }
+    json_t *repl = json_object_get(root, "replication");
+    if (repl)
+        fprintf(out, "role %s (node %s), lease holder %s, stream seq %lld of %lld, lag %lld\n",
+                json_string_value(json_object_get(repl, "role")),
+                json_string_value(json_object_get(repl, "node")),
+                json_string_value(json_object_get(repl, "lease_holder")),
+                (long long)json_integer_value(json_object_get(repl, "stream_seq")),
+                (long long)json_integer_value(json_object_get(repl, "stream_last")),
+                (long long)json_integer_value(json_object_get(repl, "lag")));
+    if (repl && !json_object_get(root, "epoch")) { /* a standby: it serves nothing yet */
+        fprintf(out, "journal head %lld\n",
+                (long long)json_integer_value(json_object_get(root, "head_seq")));
+        json_decref(root);
+        return 0;
+    }
     fprintf(out, "journal head %lld, epoch %s, roster version %lld\n",
             (long long)json_integer_value(json_object_get(root, "head_seq")),
             json_string_value(json_object_get(root, "epoch")),

@@ -80,6 +80,15 @@ Test(broker_config, the_defaults_are_the_documented_ones)
     cr_assert_eq(bc.history_window_s, 30 * 86400);
     cr_assert_eq(bc.quota_per_s, 0);
     cr_assert_eq(bc.quota_burst, 0);
+    /* Replication is off unless [replication] nats names servers. */
+    cr_assert_str_eq(bc.repl_nats, "");
+    cr_assert_str_eq(bc.repl_stream, "TACNET_JOURNAL");
+    cr_assert_eq(bc.repl_replicas, 3);
+    cr_assert_str_eq(bc.repl_lease_bucket, "TACNET_LEASE");
+    cr_assert_eq(bc.repl_lease_ttl_ms, 3000);
+    cr_assert_str_eq(bc.repl_node, "");
+    cr_assert_eq(bc.repl_ack_timeout_ms, 2000);
+    cr_assert_null(bc.repl);
 }
 
 Test(broker_config, values_in_the_file_reach_their_fields)

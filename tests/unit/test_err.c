@@ -58,6 +58,8 @@ Test(err, socket_codes_have_stable_names)
 {
     cr_assert_str_eq(tacnet_errname(TACNET_EAGAIN), "E_AGAIN");
     cr_assert_str_eq(tacnet_errname(TACNET_EINTR), "E_INTR");
+    cr_assert_str_eq(tacnet_errname(TACNET_EUNAVAILABLE), "E_UNAVAILABLE");
+    cr_assert_str_eq(tacnet_errname(TACNET_EFENCED), "E_FENCED");
     cr_assert_str_eq(tacnet_errname(TACNET_EHOSTUNREACH), "E_HOSTUNREACH");
     cr_assert_eq(TACNET_EAGAIN, -1013);
     cr_assert_eq(TACNET_EINTR, -1014);

@@ -681,3 +681,95 @@ Test(store, the_data_file_keeps_written_zeros_ahead_of_the_last_page)
         cr_assert_eq(s_get_u64(st, s_dbi(st, "alpha"), i, &v, buf, sizeof(buf)), 0);
     store_destroy(&st);
 }
+
+/* What the replication hooks saw: begins, records (db name, delete or not, key's first byte),
+ * precommits, and what the precommit answers. */
+struct seen {
+    int begins, records, deletes, precommits;
+    char db[16];
+    int refuse; /* precommit's answer */
+};
+
+static void s_hook_begin(void *arg)
+{
+    struct seen *s = arg;
+    s->begins++;
+    s->records = s->deletes = 0;
+}
+
+static int s_hook_record(void *arg, const char *db, int del, const MDB_val *k, const MDB_val *v,
+                         unsigned flags)
+{
+    struct seen *s = arg;
+    (void)flags;
+    cr_assert_eq(k->mv_size, 8);
+    cr_assert(del ? v == NULL : v != NULL);
+    snprintf(s->db, sizeof(s->db), "%s", db);
+    s->records++;
+    s->deletes += del;
+    return 0;
+}
+
+static int s_hook_precommit(void *arg, MDB_txn *txn)
+{
+    struct seen *s = arg;
+    cr_assert_not_null(txn);
+    s->precommits++;
+    return s->refuse;
+}
+
+static int s_del_two(MDB_txn *txn, void *arg)
+{
+    struct batch *b = arg;
+    uint8_t key[8];
+    store_u64_put(key, 1);
+    int rc = store_del(txn, b->dbi, key, 8);
+    store_u64_put(key, 99); /* absent: a failed delete is not a write */
+    if (rc == 0 && store_del(txn, b->dbi, key, 8) != TACNET_ENOTFOUND)
+        rc = TACNET_ECORRUPT;
+    return rc;
+}
+
+Test(store, hooks_see_each_write_and_a_refused_precommit_commits_nothing)
+{
+    store_t *st = s_open(0);
+    static const store_hooks_t hooks = { s_hook_begin, s_hook_record, s_hook_precommit };
+    struct seen seen = { 0 };
+    store_hooks_set(st, &hooks, &seen);
+    struct batch b = { .dbi = s_dbi(st, "beta"), .first = 1, .n = 3, .size = 4 };
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    cr_assert_eq(seen.begins, 1);
+    cr_assert_eq(seen.records, 3);
+    cr_assert_eq(seen.precommits, 1);
+    cr_assert_str_eq(seen.db, "beta");
+    cr_assert_str_eq(store_dbi_name(st, b.dbi), "beta");
+
+    /* A run after a full map starts the capture again: the hooks see one transaction. */
+    store_test_fail_commits(st, 1);
+    b.first = 10;
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    cr_assert_eq(seen.begins, 3);
+    cr_assert_eq(seen.records, 3);
+
+    cr_assert_eq(store_write(st, s_del_two, &b), 0);
+    cr_assert_eq(seen.records, 1);
+    cr_assert_eq(seen.deletes, 1);
+
+    seen.refuse = TACNET_EUNAVAILABLE; /* e.g. the stream did not confirm: nothing lands */
+    b.first = 20;
+    cr_assert_eq(store_write(st, s_put_batch, &b), TACNET_EUNAVAILABLE);
+    MDB_txn *txn;
+    MDB_val v;
+    uint8_t key[8];
+    store_u64_put(key, 20);
+    cr_assert_eq(store_read_begin(st, &txn), 0);
+    cr_assert_eq(store_get(txn, b.dbi, key, 8, &v), TACNET_ENOTFOUND);
+    store_u64_put(key, 10);
+    cr_assert_eq(store_get(txn, b.dbi, key, 8, &v), 0);
+    mdb_txn_abort(txn);
+
+    store_hooks_set(st, NULL, NULL); /* no hooks: writes as before */
+    cr_assert_eq(store_write(st, s_put_batch, &b), 0);
+    cr_assert_eq(seen.precommits, 5, "two runs of the full-map write, then one each");
+    store_destroy(&st);
+}
