@@ -10,6 +10,8 @@
 #   make bench                        optimised build in build/bench, every benchmark scenario
 #                                     three times, bench/results/<date>.{json,md}
 #                                     (BENCH_QUICK=1: tiny sizes, one run)
+#   make test-ha                      two brokers on a three-server NATS cluster: kill -9, partition
+#   make run-ha                       make run with replicated brokers (scripts/run-ha.sh)
 #   make test-reliability [REL_SIZE=large] [REL_SEED=n]
 #                                     reliability and security suite (tests/reliability, T01-T29)
 #                                     with fuzzing; ends with a summary table
@@ -81,6 +83,8 @@ TEST_SRC := $(wildcard tests/unit/test_*.c tests/integration/test_*.c tests/fuzz
 TESTS    := $(TEST_SRC:%.c=$(BUILD)/%)
 REL_SRC  := $(wildcard tests/reliability/test_*.c)
 REL_TESTS := $(REL_SRC:%.c=$(BUILD)/%)
+HA_SRC   := $(wildcard tests/ha/test_*.c)
+HA_TESTS := $(HA_SRC:%.c=$(BUILD)/%)
 # The test support library (tests/support): the integration harness, the reliability
 # producers and checker, fixtures and the fuzz targets, linked by every test program and the
 # benchmark. check_criterion.o, linked into the Criterion programs only, makes a failed check
@@ -89,7 +93,7 @@ SUPPORT_SRC := $(filter-out tests/support/check_criterion.c,$(wildcard tests/sup
 SUPPORT_LIB := $(BUILD)/tests/support/libsupport.a
 CR_HOOK     := $(BUILD)/tests/support/check_criterion.o
 DEPS     := $(patsubst %.c,$(BUILD)/%.d,$(wildcard common/*.c services/*/*.c tests/support/*.c) \
-              $(TEST_SRC) $(REL_SRC))
+              $(TEST_SRC) $(REL_SRC) $(HA_SRC))
 
 all: deps-build $(ALL_BINS)
 
@@ -132,14 +136,14 @@ endef
 $(foreach s,$(BINARIES),$(eval $(call binary_rules,$(s))))
 
 $(BUILD)/tests/%.o $(BUILD)/bench/%.o: CPPFLAGS += -Itests/support
-$(TESTS:=.o) $(REL_TESTS:=.o) $(CR_HOOK): | deps-test
+$(TESTS:=.o) $(REL_TESTS:=.o) $(HA_TESTS:=.o) $(CR_HOOK): | deps-test
 
 $(SUPPORT_LIB): $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 # Tests link every service library (hence the service prefixes on non-static names).
-$(TESTS) $(REL_TESTS): %: %.o $(CR_HOOK) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET)
+$(TESTS) $(REL_TESTS) $(HA_TESTS): %: %.o $(CR_HOOK) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET)
 	$(CC) $(LDFLAGS) -o $@ $< $(CR_HOOK) -Wl,--start-group $(SUPPORT_LIB) $(SVC_LIBS) \
 	    $(LIBTACNET) -Wl,--end-group $(LDLIBS) $(NATS_LIBS) -lcriterion
 
@@ -221,6 +225,15 @@ fuzz: fuzz-build
 test-reliability: deps-reliability all $(REL_TESTS) fuzz-build
 	@scripts/reliability.sh $(REL_SIZE) $(BUILD) $(REL_TESTS) -- $(FUZZ_BINS)
 
+# Broker failover on a NATS JetStream cluster (tests/ha/test_ha.c): one `HA: ...` line.
+test-ha: deps-test all $(HA_TESTS)
+	@command -v nats-server >/dev/null || { echo "test-ha: SKIPPED: nats-server is not installed (scripts/deps.sh test)"; exit 0; }
+	@for t in $(HA_TESTS); do $$t --jobs 1 >$$t.log 2>&1 || { tail -60 $$t.log; exit 1; }; \
+	    grep -E '^HA:|SKIPPED' $$t.log; done
+
+run-ha: deps-run deps-test all
+	@scripts/run-ha.sh $(BIN)
+
 # Reliability T23: valgrind over the unit tests and short T01/T13 runs, the daemons they start
 # included (TACNET_WRAP in the harness). Slow; not part of .ci/run.
 test-valgrind: deps-valgrind all $(TESTS) $(REL_TESTS)
@@ -269,6 +282,6 @@ clean:
 # The dashboard's static files are linked in with .incbin (services/dashboard/assets.c).
 $(BUILD)/services/dashboard/assets.o: $(wildcard services/dashboard/assets/*)
 
-.PHONY: all deps $(DEP_SETS:%=deps-%) install test-install client-shared test test-browser test-reliability test-valgrind fuzz fuzz-build run bench format format-check clean
+.PHONY: all deps $(DEP_SETS:%=deps-%) install test-install client-shared test test-browser test-reliability test-ha run-ha test-valgrind fuzz fuzz-build run bench format format-check clean
 .SECONDARY:
 -include $(DEPS) $(BENCH_SRC:%.c=$(BUILD)/%.d)

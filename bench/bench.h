@@ -97,6 +97,7 @@ uint64_t b_wait_applied(h_env_t *e, h_agency_t **agencies, size_t n, const uint6
 /* Scenarios. Each returns 0 or exits on a setup failure. */
 int b_ingest(const b_opts_t *o);
 int b_e2e(const b_opts_t *o);
+int b_replicated(const b_opts_t *o);
 int b_catchup(const b_opts_t *o);
 int b_scale(const b_opts_t *o);
 int b_mosquitto(const b_opts_t *o);

@@ -2,7 +2,7 @@
  * daemons, beside same-run baselines (bench/README.md).
  *
  *   tacnet-bench SCENARIO [--runs N] [--quick] [--seconds S]
- *   SCENARIO: baseline | ingest | e2e | mosquitto | catchup | scale | textcheck
+ *   SCENARIO: baseline | ingest | e2e | replicated | mosquitto | catchup | scale | textcheck
  */
 #include "bench.h"
 
@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "err.h"
+#include "ha.h"
 
 enum { CAMHS = TACNET__AGENCY__CAMHS, SCHOOL = TACNET__AGENCY__SCHOOL };
 enum { HV = TACNET__AGENCY__HEALTH_VISITING, SOCIAL = TACNET__AGENCY__SOCIAL_CARE };
@@ -242,10 +243,18 @@ typedef struct e2e_world {
     char ref[32];
 } e2e_world_t;
 
+static void s_world_agencies(e2e_world_t *w, int open_case);
+
 static void s_world_up(e2e_world_t *w, const char *extra, int open_case)
 {
     h_setup(&w->env, extra);
     CHECK(h_broker_start(&w->env, NULL) == 0);
+    s_world_agencies(w, open_case);
+}
+
+/* The three receiving daemons and the CAMHS publisher, once the broker is up. */
+static void s_world_agencies(e2e_world_t *w, int open_case)
+{
     for (int i = 0; i < 3; i++) {
         w->ag[i] = h_agency_add(&w->env, s_receivers[i]);
         CHECK(h_agency_start(w->ag[i], NULL) == 0);
@@ -359,6 +368,58 @@ int b_e2e(const b_opts_t *o)
     return 0;
 }
 
+/* ------------------------------------------------------------------ replicated */
+
+/* One run of the end-to-end saturation and the 500 ev/s latency as scenario S, with EXTRA in
+ * the broker's config. Returns 0, or the broker's start failure (h_broker_start's code). */
+static int s_e2e_pair_half(const b_opts_t *o, const char *S, const char *extra, int run)
+{
+    e2e_world_t w;
+    memset(&w, 0, sizeof(w));
+    h_setup(&w.env, extra);
+    int rc = h_broker_start(&w.env, NULL);
+    if (rc != 0) {
+        h_teardown(&w.env);
+        return rc;
+    }
+    s_world_agencies(&w, 1);
+    s_saturation(&w, o->quick ? 1000 : (size_t)(o->secs * 5000), S, run);
+    size_t n = (size_t)(500 * (o->quick ? 0.5 : o->secs));
+    b_event_t *evs = s_concerns(&w, n);
+    b_latency(&w.env, w.pub->sock, w.ag, 3, evs, n, 500, S, "lat500", run);
+    s_free_events(evs, n);
+    h_teardown(&w.env);
+    return 0;
+}
+
+/* The e2e figures with the journal replicated to a three-server JetStream cluster, beside the
+ * single broker's measured in the same run, back to back ("replicated" and
+ * "replicated_single"), so the ratios compare like with like on a noisy machine. */
+int b_replicated(const b_opts_t *o)
+{
+    if (!ha_nats_available()) {
+        printf("SKIPPED: replicated: nats-server is not installed\n");
+        return 0;
+    }
+    for (int run = 1; run <= o->runs; run++) {
+        CHECK(s_e2e_pair_half(o, "replicated_single", NULL, run) == 0);
+        char dir[] = "/tmp/tacnet-bench-nats-XXXXXX", urls[512], extra[700];
+        CHECK(mkdtemp(dir) != NULL);
+        ha_nats_t nats;
+        ha_nats_start(&nats, dir);
+        ha_nats_urls(nats.port, HA_NATS, urls, sizeof(urls));
+        snprintf(extra, sizeof(extra), "[replication]\nnats = %s\nnode = bench-%d", urls, run);
+        int rc = s_e2e_pair_half(o, "replicated", extra, run);
+        ha_nats_stop(&nats);
+        ha_rmtree(dir);
+        if (rc != 0) {
+            printf("SKIPPED: replicated: the broker did not start with [replication] (%d)\n", rc);
+            return 0;
+        }
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ catch-up */
 
 static void s_wipe_dir(const char *dir)
@@ -440,7 +501,8 @@ int b_catchup(const b_opts_t *o)
 static int s_usage(void)
 {
     fprintf(stderr,
-            "usage: tacnet-bench baseline|ingest|e2e|mosquitto|catchup|scale|textcheck [--runs N] "
+            "usage: tacnet-bench baseline|ingest|e2e|replicated|mosquitto|catchup|scale|textcheck "
+            "[--runs N] "
             "[--quick] "
             "[--seconds S]\n");
     return 2;
@@ -484,6 +546,8 @@ int main(int argc, char **argv)
         return b_ingest(&o);
     if (strcmp(s, "e2e") == 0)
         return b_e2e(&o);
+    if (strcmp(s, "replicated") == 0)
+        return b_replicated(&o);
     if (strcmp(s, "catchup") == 0)
         return b_catchup(&o);
     if (strcmp(s, "scale") == 0)

@@ -37,6 +37,24 @@ for rate in (100, 500, 2000):
     for p in ("p50", "p99"):
         ROWS.append(("mosquitto", f"lat{rate}_{p}", f"Mosquitto latency at {rate} ev/s, {p} (ms)",
                      None, "", "", None))
+# Issue 21: the journal replicated to three JetStream servers, beside the single broker measured
+# back to back in the same scenario.
+ROWS += [
+    ("replicated", "delivered_per_s", "Replicated (3 NATS + active broker), end to end (ev/s)",
+     ("replicated_single", "delivered_per_s"), "single broker, same scenario (ev/s)", "x",
+     (">=ratio", 0.7)),
+    ("replicated", "lat500_p99", "Replicated, latency at 500 ev/s, p99 (ms)",
+     ("replicated_single", "lat500_p99"), "single broker, same scenario (ms)", "x",
+     ("<=ratio", 1.5)),
+    ("replicated", "lat500_p50", "Replicated, latency at 500 ev/s, p50 (ms)",
+     ("replicated_single", "lat500_p50"), "single broker, same scenario (ms)", "x", None),
+    ("replicated", "lat500_puback_p50",
+     "  of which publish→PUBACK (LMDB commit and stream ack) at 500 ev/s, p50 (ms)",
+     ("replicated_single", "lat500_puback_p50"), "single broker, same scenario (ms)", "x", None),
+    ("replicated", "cpu_us_per_event_broker", "Replicated: broker CPU per event (µs)",
+     ("replicated_single", "cpu_us_per_event_broker"), "single broker, same scenario (µs)",
+     "x", None),
+]
 ROWS += [
     ("mosquitto", "delivered_per_s", "Mosquitto QoS 1, 1→3, delivered (ev/s)", None, "", "",
      None),
@@ -168,6 +186,8 @@ def main():
                 verdict = s["median"] <= val
             elif op == "<=ratio" and ratio is not None:
                 verdict = ratio <= val
+            elif op == ">=ratio" and ratio is not None:
+                verdict = ratio >= val
         scaled = None
         if target and target[0] == ">=" and speed:
             scaled = target[1] * min(speed, 1.0)
@@ -232,7 +252,7 @@ def main():
         t = fg["target"]
         if t:
             op, val = t
-            ts = {">=": "≥ ", "<=": "≤ ", "<=ratio": "ratio ≤ "}[op] + fmt(val)
+            ts = {">=": "≥ ", "<=": "≤ ", "<=ratio": "ratio ≤ ", ">=ratio": "ratio ≥ "}[op] + fmt(val)
             ts += " ✔" if fg["met"] else " ✘"
             if fg["target_at_this_speed"]:
                 ts += (f" (at this run's CPU speed: ≥ {fmt(fg['target_at_this_speed'])} "

@@ -23,7 +23,7 @@ stamp=$(date -u +%Y-%m-%dT%H%MZ)
 raw="$out/$stamp.raw"
 : >"$raw"
 start=$(date +%s)
-for s in baseline ingest e2e mosquitto catchup scale textcheck; do
+for s in baseline ingest e2e replicated mosquitto catchup scale textcheck; do
     t=$(date +%s)
     echo "bench: $s ..." >&2
     "$bench" "$s" --runs "$runs" "${args[@]}" >>"$raw"

@@ -1,6 +1,7 @@
 /* agency: the daemon's loop, the sync with the broker and the outbox; what front ends read. */
 #include "internal.h"
 #include "agency/auth.h"
+#include "agency/endpoints.h"
 #include "agency/history.h"
 #include "agency/import.h"
 #include "agency/outbox.h"
@@ -736,11 +737,21 @@ static void s_tick(agency_t *self)
     self->next_ping_ms = now + every;
     if (now - self->last_pong_ms > every * AGENCY_LIVENESS) {
         /* No PONG for three intervals: the connection is dead or half-open. Start afresh. */
-        log_info("broker silent: reconnecting");
         /* A broker restarted on another address publishes it in the endpoint file: read it
-         * again, or the daemon would knock on the old address for ever. */
-        if (s_read_endpoint(self) != 0)
-            log_warn("broker endpoint file unreadable: keeping %s", self->broker_ep);
+         * again, or the daemon would knock on the old address for ever. With several brokers
+         * listed (an active one and standbys) the silent one may have lost its machine or its
+         * lease: try the next, round robin. */
+        char was[sizeof(self->broker_ep)];
+        snprintf(was, sizeof(was), "%s", self->broker_ep);
+        self->broker_ix++;
+        if (s_read_endpoint(self) != 0) {
+            log_warn("broker endpoint file unreadable: keeping %s", was);
+            snprintf(self->broker_ep, sizeof(self->broker_ep), "%s", was);
+        }
+        if (strcmp(was, self->broker_ep) != 0)
+            log_warn("broker %s silent: switching to %s", was, self->broker_ep);
+        else
+            log_info("broker silent: reconnecting");
         char why[256];
         if (s_connect(self, why, sizeof(why)) != 0)
             log_error("reconnect to the broker failed: %s", why);
@@ -761,17 +772,19 @@ static void s_tick(agency_t *self)
 
 static int s_read_endpoint(agency_t *self)
 {
+    char list[4096];
     if (self->cfg.broker && *self->cfg.broker) {
-        snprintf(self->broker_ep, sizeof(self->broker_ep), "%s", self->cfg.broker);
-        return 0;
+        snprintf(list, sizeof(list), "%s", self->cfg.broker);
+    } else {
+        FILE *f = self->cfg.broker_file ? fopen(self->cfg.broker_file, "r") : NULL;
+        if (!f)
+            return TACNET_ENOTFOUND;
+        size_t n = fread(list, 1, sizeof(list) - 1, f);
+        fclose(f);
+        list[n] = 0;
     }
-    FILE *f = self->cfg.broker_file ? fopen(self->cfg.broker_file, "r") : NULL;
-    if (!f)
-        return TACNET_ENOTFOUND;
-    int ok = fgets(self->broker_ep, sizeof(self->broker_ep), f) != NULL;
-    fclose(f);
-    self->broker_ep[strcspn(self->broker_ep, "\r\n")] = 0;
-    return ok && self->broker_ep[0] ? 0 : TACNET_ECONFIG;
+    int n = agency_endpoints_pick(list, self->broker_ix, self->broker_ep, sizeof(self->broker_ep));
+    return n > 0 ? 0 : n;
 }
 
 /* Load our key set, lock its secrets away between uses, and set up sealing and the keys at rest.

@@ -11,9 +11,10 @@
 const cfg_option_t agency_config_options[] = {
     { "agency", "data_dir", CFG_PATH, NULL, 0, 0, 1, "view directory (local disk, 0700)",
       S_FIELD(data_dir) },
-    { "agency", "broker", CFG_STRING, "", 0, 0, 0, "broker endpoint", S_FIELD(broker) },
-    { "agency", "broker_endpoint_file", CFG_PATH, NULL, 0, 0, 0, "file naming the endpoint",
-      S_FIELD(broker_file) },
+    { "agency", "broker", CFG_STRING, "", 0, 0, 0,
+      "broker endpoints, comma-separated (active and standbys: tried in turn)", S_FIELD(broker) },
+    { "agency", "broker_endpoint_file", CFG_PATH, NULL, 0, 0, 0,
+      "file naming the endpoints, one per line", S_FIELD(broker_file) },
     { "agency", "roster", CFG_PATH, NULL, 0, 0, 1, "signed roster", S_FIELD(roster_path) },
     { "agency", "root_key", CFG_PATH, NULL, 0, 0, 1, "pinned root public key",
       S_FIELD(root_pub_path) },

@@ -30,6 +30,7 @@ struct agency {
     const agency_profile_t *profile;
     char data_dir[4096];
     char broker_ep[256];
+    size_t broker_ix; /* which of the listed brokers broker_ep is (endpoints.h), unreduced */
     void *ctx, *dealer, *api;
     store_t *store;
     MDB_dbi meta, outbox, outbox_ids, outbox_case, dead, events, applied, by_case, cases, identity,

@@ -54,6 +54,7 @@ void h_sleep_ms(int ms)
 const char *h_sharing_path = NULL;
 const char *h_escalation_path = NULL;
 int h_with_partnership = 0;
+const char *h_bind = NULL;
 
 const char *h_src(void)
 {
@@ -118,9 +119,10 @@ void h_config_write(h_env_t *e, const char *extra)
     FILE *f = h_fopen_private(e->conf, "w");
     CHECK(f != NULL, "cannot write %s", e->conf);
     fprintf(f,
-            "[broker]\nbind = tcp://127.0.0.1:*\ndata_dir = %s\nroster = %s/roster.bin\n"
+            "[broker]\nbind = %s\ndata_dir = %s\nroster = %s/roster.bin\n"
             "root_key = %s/root.pub\nkey = %s/keys/broker.key\n%s\n",
-            e->data, e->pdir, e->pdir, e->pdir, extra ? extra : "");
+            h_bind ? h_bind : "tcp://127.0.0.1:*", e->data, e->pdir, e->pdir, e->pdir,
+            extra ? extra : "");
     fclose(f);
 }
 

@@ -77,6 +77,8 @@ extern const char *h_sharing_path;
 /* An escalation policy file to provision with instead of deploy/escalation.conf (NULL: the
  * default). */
 extern const char *h_escalation_path;
+/* The broker's bind endpoint instead of tcp://127.0.0.1:* (NULL: that default). */
+extern const char *h_bind;
 /* Non-zero: provision a key set for the partnership contact too (loaded into keys[5]). */
 extern int h_with_partnership;
 
