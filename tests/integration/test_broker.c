@@ -578,8 +578,7 @@ Test(broker, one_audit_record_per_batch_names_every_accepted_event)
         if (i == 0) {
             s_referral(&ps[i], "LA7-2026-000071", 1);
         } else {
-            h_pub_init(&ps[i], CAMHS, TACNET__EVENT_KIND__CONTACT_LOGGED, "LA7-2026-000071",
-                       i + 1);
+            h_pub_init(&ps[i], CAMHS, TACNET__EVENT_KIND__CONTACT_LOGGED, "LA7-2026-000071", i + 1);
             h_pub_rcpt(&ps[i], 2, (const uint32_t[]){ CAMHS, SCHOOL });
         }
         h_pub_seal(&env, &ps[i], CAMHS, NULL, NULL, 0);

@@ -453,8 +453,7 @@ Test(escalation, cases_in_older_record_layouts_answer_from_their_latest_event)
         e.h.initials = (ProtobufCBinaryData){ 2, (uint8_t *)initials[i] };
         last_arg_t a = { &e, legs[i].seq };
         cr_assert_eq(store_write(journal_store(W.journal), s_append_routed, &a), 0);
-        cr_assert_eq(store_write(journal_store(W.journal), s_write_legacy_case,
-                                 (void *)&legs[i]),
+        cr_assert_eq(store_write(journal_store(W.journal), s_write_legacy_case, (void *)&legs[i]),
                      0);
         s_case_at(legs[i].ref, in);
         cr_assert_str_eq(in, initials[i], "%s answers from seq %llu", legs[i].ref,
