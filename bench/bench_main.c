@@ -343,6 +343,8 @@ static void s_latencies(e2e_world_t *w, const b_opts_t *o, const char *S, int ru
         b_event_t *evs = s_concerns(w, n);
         char prefix[32];
         snprintf(prefix, sizeof(prefix), "lat%.0f", rates[r]);
+        /* bench/commit_pages.sh waits for this line to attach strace in the 500 ev/s phase. */
+        fprintf(stderr, "bench: %s: offering %.0f ev/s\n", prefix, rates[r]);
         b_latency(&w->env, w->pub->sock, w->ag, 3, evs, n, rates[r], S, prefix, run);
         s_free_events(evs, n);
     }

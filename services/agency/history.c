@@ -23,12 +23,6 @@ static int s_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen)
     return rc == TACNET_ENOTFOUND ? 0 : rc;
 }
 
-static void s_kept_key(const agency_t *self, const Tacnet__Header *h, uint8_t key[32])
-{
-    agency_view_blind(self, h->case_ref.data, h->case_ref.len, key);
-    memcpy(key + 16, h->msg_id.data, 16);
-}
-
 static int s_is_join(const Tacnet__Header *h)
 {
     return (h->kind == TACNET__EVENT_KIND__MEMBER_JOINED ||
@@ -96,7 +90,7 @@ static int s_queue_one(const Tacnet__Header *h, uint64_t case_seq, uint64_t loca
 {
     queue_ctx_t *q = arg;
     agency_t *self = q->self;
-    (void)local, (void)hbytes, (void)hlen;
+    (void)hbytes, (void)hlen;
     uint32_t me = self->profile->agency;
     if (case_seq >= q->join_seq || memcmp(h->msg_id.data, q->join->msg_id.data, 16) == 0)
         return 0;
@@ -104,11 +98,10 @@ static int s_queue_one(const Tacnet__Header *h, uint64_t case_seq, uint64_t loca
         return 0;
     if (route_grant_check(&q->c, h, q->grantee, self->roster) != 0)
         return 0;
-    uint8_t kk[32], *kept = NULL;
+    uint8_t blind[16], *kept = NULL;
     size_t klen = 0;
-    s_kept_key(self, h, kk);
-    int rc = agency_view_get_case(self, q->txn, self->event_keys, "event_keys", kk, kk, sizeof(kk),
-                                  &kept, &klen);
+    agency_view_blind(self, h->case_ref.data, h->case_ref.len, blind);
+    int rc = agency_view_kept_get(self, q->txn, blind, local, &kept, &klen);
     if (rc == TACNET_ENOTFOUND)
         return 0; /* applied before keys were kept: nothing to grant */
     if (rc != 0 || klen != GRANT_KEPT_BYTES) {
@@ -188,12 +181,10 @@ int agency_history_after_apply(agency_t *self, MDB_txn *txn, const Tacnet__Heade
     if (h->sender == TACNET__AGENCY__BROKER)
         return 0; /* notices are never granted */
     if (k && digest) {
-        uint8_t kk[32], kept[GRANT_KEPT_BYTES];
-        s_kept_key(self, h, kk);
+        uint8_t kept[GRANT_KEPT_BYTES];
         memcpy(kept, k, SEAL_KEY_BYTES);
         memcpy(kept + SEAL_KEY_BYTES, digest, SEAL_DIGEST_LEN);
-        rc = agency_view_put_case(self, txn, self->event_keys, "event_keys", kk, kk, sizeof(kk),
-                                  kept, sizeof(kept));
+        rc = agency_view_kept_put(self, txn, h, kept, sizeof(kept));
         sodium_memzero(kept, sizeof(kept));
         if (rc != 0)
             return rc;
@@ -237,22 +228,8 @@ uint32_t agency_history_pending(agency_t *self, MDB_txn *txn, const uint8_t blin
 
 int agency_history_case_erase(agency_t *self, MDB_txn *txn, const uint8_t blind[16])
 {
-    int rc = s_del(txn, self->history_wait, blind, 16);
-    MDB_cursor *cur;
-    if (rc != 0 || mdb_cursor_open(txn, self->event_keys, &cur) != 0)
-        return rc ? rc : TACNET_ESTORE;
-    for (;;) {
-        MDB_val k = { 16, (void *)blind }, v;
-        if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) != 0 || k.mv_size != 32 ||
-            memcmp(k.mv_data, blind, 16) != 0)
-            break;
-        if (mdb_cursor_del(cur, 0) != 0) {
-            rc = TACNET_ESTORE;
-            break;
-        }
-    }
-    mdb_cursor_close(cur);
-    return rc;
+    /* The kept event keys go with the case's by_case entries (agency_view_case_erase). */
+    return s_del(txn, self->history_wait, blind, 16);
 }
 
 /* ------------------------------------------------------------------ the newcomer */

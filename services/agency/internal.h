@@ -116,6 +116,16 @@ int agency_view_case_headers(agency_t *self, MDB_txn *txn, const uint8_t blind[1
 
 /* Records of DB encrypted under the key of case BLIND (created on first put), as the view's own
  * are: put VAL, or get it into *OUT (malloc'd; the caller wipes and frees). */
+/* The content key and sealed-body digest (KEPT, LEN bytes) of event H, already applied, kept
+ * encrypted under its case key as the value of its by_case entry, so that it can be granted to
+ * a member joining later without a tree of its own. Returns 0, TACNET_ENOTFOUND (H not applied)
+ * or a store code. */
+int agency_view_kept_put(agency_t *self, MDB_txn *txn, const Tacnet__Header *h, const uint8_t *kept,
+                         size_t len);
+/* The kept key of the event at LOCAL in case BLIND into *OUT (the caller wipes and frees it):
+ * 0, TACNET_ENOTFOUND (none kept, or the case is erased), TACNET_ECORRUPT or a store code. */
+int agency_view_kept_get(agency_t *self, MDB_txn *txn, const uint8_t blind[16], uint64_t local,
+                         uint8_t **out, size_t *outlen);
 int agency_view_put_case(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *db,
                          const uint8_t blind[16], const void *key, size_t klen, const uint8_t *val,
                          size_t vlen);

@@ -16,14 +16,17 @@
  *   events     local_seq(8) -> blind(16) enc_case(broker seq(8) hlen(4) header body)
  *                                                                  AD "events" || local_seq
  *   applied    msg_id(16) -> local_seq(8)                                   idempotent apply
- *   by_case    blind(16) local_seq(8) -> empty
+ *   by_case    blind(16) local_seq(8) -> empty, or enc_case(content key(32) sealed digest(32))
+ *                                         the case's timeline; the value is the event's content
+ *                                         key kept for granting it to a later member (history.c)
  *   cases      blind(16) -> enc_case(route_case(32) last_ms(8) reflen(1) ref initials)
  *   identity   blind(16) -> enc_case(names, NUL separated)
  *   case_keys  blind(16) -> enc_rest(case key(32))                          AD "case_keys" || blind
  *   holds      blind(16) -> enc_rest(reason(4) set_ms(8) ref)               (sweep.c)
  *   tombstones blind(16) -> class(1) closed_date(4) shredded_ms(8)         (sweep.c)
  *   quarantine broker seq(8) -> code(4) header                              (never the body)
- *   event_keys blind(16) msg_id(16) -> enc_case(content key(32) sealed digest(32))   (history.c)
+ *   event_keys blind(16) msg_id(16) -> ...  views before format 3 kept the content keys here;
+ *                                         they move into by_case when the view is opened
  *   grants     grantee(1) msg_id(16) done(1) -> packed Grant: waiting for the broker (history.c)
  *   history    local_seq(8) -> granter(1): the event came as history on joining
  *   history_wait blind(16) -> agencies (u32 BE bit mask) whose grants are still due (history.c)
@@ -33,7 +36,10 @@
  *
  * view_format 2 is the per-case layout. A view written before it (no view_format: everything
  * under the rest key, events without the blind prefix) is migrated when it is opened, in one
- * transaction, so a view is always wholly one format or the other.
+ * transaction, so a view is always wholly one format or the other. Format 3 keeps each event's
+ * content key in its by_case value instead of a tree of its own (event_keys), so applying an
+ * event touches one tree fewer per synced commit; an older view's event_keys are folded into
+ * by_case in the same migrating transaction.
  */
 #include "internal.h"
 #include "agency/history.h"
@@ -343,13 +349,13 @@ static int s_walk(agency_t *self, char *why, size_t whylen)
     return 0;
 }
 
-/* The per-case layout (see the top of this file). */
-#define VIEW_FORMAT 2u
+/* The per-case layout with the kept content keys in by_case (see the top of this file). */
+#define VIEW_FORMAT 3u
 
 typedef struct view_migration {
     agency_t *self;
     int migrated;
-    uint64_t cases, events, identities;
+    uint64_t cases, events, identities, kept;
     char why[96];
 } view_migration_t;
 
@@ -432,26 +438,68 @@ static int s_migrate_events(agency_t *self, MDB_txn *txn, view_migration_t *m)
     return rc;
 }
 
+/* Format 3: each kept content key (event_keys, blind || msg_id) moves into the by_case value
+ * of its event (blind || local_seq, the local seq found through applied), re-encrypted under the
+ * case key for its new place; then event_keys is emptied. A key whose event or case is no longer
+ * in the view has nothing to be granted with and is dropped with the tree. */
+static int s_migrate_kept(agency_t *self, MDB_txn *txn, view_migration_t *m)
+{
+    size_t n;
+    uint8_t *kks = s_keys(txn, self->event_keys, 32, &n);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const uint8_t *kk = kks + i * 32;
+        uint8_t ck[24], *v = NULL;
+        size_t vl = 0;
+        MDB_val a;
+        if ((rc = store_get(txn, self->applied, kk + 16, 16, &a)) == 0 && a.mv_size != 8)
+            rc = TACNET_ECORRUPT;
+        if (rc == 0) {
+            memcpy(ck, kk, 16);
+            memcpy(ck + 16, a.mv_data, 8);
+            rc = s_get_case(self, txn, self->event_keys, "event_keys", kk, kk, 32, &v, &vl);
+        }
+        if (rc == 0) {
+            rc = s_put_case(self, txn, self->by_case, "by_case", kk, ck, 24, NULL, 0, v, vl);
+            m->kept++;
+        } else if (rc == TACNET_ENOTFOUND) {
+            rc = 0; /* the event was erased with its case, or the case key is gone */
+        } else {
+            snprintf(m->why, sizeof(m->why), "a kept event key (event_keys) does not open");
+        }
+        s_free_secret(v, vl);
+    }
+    free(kks);
+    int mrc;
+    if (rc == 0 && (mrc = mdb_drop(txn, self->event_keys, 0)) != 0)
+        rc = store_lmdb_err(mrc);
+    return rc;
+}
+
 static int s_migrate(MDB_txn *txn, void *arg)
 {
     view_migration_t *m = arg;
     agency_t *self = m->self;
     m->migrated = 0;
-    m->cases = m->events = m->identities = 0;
+    m->cases = m->events = m->identities = m->kept = 0;
     m->why[0] = 0;
     uint64_t format;
     int rc = agency_meta_get(self, txn, "view_format", &format);
     if (rc != 0 || format >= VIEW_FORMAT)
         return rc;
-    MDB_stat st;
-    if (mdb_stat(txn, self->events, &st) != 0)
-        return TACNET_ESTORE;
-    m->migrated = st.ms_entries > 0;
-    if ((rc = s_migrate_events(self, txn, m)) != 0 ||
-        (rc = s_migrate_by_blind(self, txn, self->cases, "cases", &m->cases)) != 0 ||
-        (rc = s_migrate_by_blind(self, txn, self->identity, "identity", &m->identities)) != 0)
+    if (format < 2) {
+        MDB_stat st;
+        if (mdb_stat(txn, self->events, &st) != 0)
+            return TACNET_ESTORE;
+        m->migrated = st.ms_entries > 0;
+        if ((rc = s_migrate_events(self, txn, m)) != 0 ||
+            (rc = s_migrate_by_blind(self, txn, self->cases, "cases", &m->cases)) != 0 ||
+            (rc = s_migrate_by_blind(self, txn, self->identity, "identity", &m->identities)) != 0)
+            return rc;
+        m->migrated = m->migrated || m->cases || m->identities;
+    }
+    if ((rc = s_migrate_kept(self, txn, m)) != 0)
         return rc;
-    m->migrated = m->migrated || m->cases || m->identities;
     return agency_meta_put(self, txn, "view_format", VIEW_FORMAT);
 }
 
@@ -500,6 +548,9 @@ static int s_migrate_and_walk(agency_t *self, char *why, size_t whylen)
         log_info("view moved to per-case keys: %llu cases, %llu events, %llu identity registers",
                  (unsigned long long)m.cases, (unsigned long long)m.events,
                  (unsigned long long)m.identities);
+    if (m.kept)
+        log_info("view format 3: %llu kept event keys moved into the case timelines",
+                 (unsigned long long)m.kept);
     return s_walk(self, why, whylen);
 }
 
@@ -708,6 +759,36 @@ int agency_view_apply_history(agency_t *self, MDB_txn *txn, uint64_t case_seq, u
     if (granter == 0)
         return TACNET_EINVAL;
     return s_apply(self, txn, case_seq, granter, h, hbytes, hlen, body, blen);
+}
+
+int agency_view_kept_put(agency_t *self, MDB_txn *txn, const Tacnet__Header *h, const uint8_t *kept,
+                         size_t len)
+{
+    MDB_val a;
+    int rc = store_get(txn, self->applied, h->msg_id.data, 16, &a);
+    if (rc != 0)
+        return rc;
+    if (a.mv_size != 8)
+        return TACNET_ECORRUPT;
+    uint8_t ck[24];
+    agency_view_blind(self, h->case_ref.data, h->case_ref.len, ck);
+    memcpy(ck + 16, a.mv_data, 8);
+    return s_put_case(self, txn, self->by_case, "by_case", ck, ck, 24, NULL, 0, kept, len);
+}
+
+int agency_view_kept_get(agency_t *self, MDB_txn *txn, const uint8_t blind[16], uint64_t local,
+                         uint8_t **out, size_t *outlen)
+{
+    uint8_t ck[24];
+    memcpy(ck, blind, 16);
+    store_u64_put(ck + 16, local);
+    MDB_val v;
+    int rc = store_get(txn, self->by_case, ck, 24, &v);
+    if (rc != 0)
+        return rc;
+    if (v.mv_size == 0)
+        return TACNET_ENOTFOUND; /* applied without a key to keep (a broker notice) */
+    return s_get_case(self, txn, self->by_case, "by_case", blind, ck, 24, out, outlen);
 }
 
 int agency_view_event_get(agency_t *self, MDB_txn *txn, const uint8_t msg_id[16], uint8_t **rec,

@@ -345,25 +345,13 @@ int escalation_journal_due(const escalation_journal_t *self, uint64_t now_ms)
     return at && at <= now_ms;
 }
 
-/* The initials the case's events carry (from its latest journalled event), for a notice with no
- * event behind it. */
+/* The initials the case's events carry (kept in its record from its latest journalled event),
+ * for a notice with no event behind it. */
 static int s_initials(escalation_journal_t *self, MDB_txn *txn, const char *case_ref,
                       uint8_t out[8], size_t *len)
 {
-    uint64_t seq;
-    int rc =
-        journal_case_last(self->journal, txn, (const uint8_t *)case_ref, strlen(case_ref), &seq);
-    journal_entry_t e;
-    if (rc != 0 || (rc = journal_get(self->journal, txn, seq, &e)) != 0)
-        return rc;
-    int err = 0;
-    Tacnet__Header *h = wire_header_unpack(e.header, e.header_len, &err);
-    if (!h)
-        return TACNET_ECORRUPT;
-    *len = h->initials.len < 8 ? h->initials.len : 8;
-    memcpy(out, h->initials.data, *len);
-    wire_free(&h->base);
-    return 0;
+    return journal_case_initials(self->journal, txn, (const uint8_t *)case_ref, strlen(case_ref),
+                                 out, len);
 }
 
 int escalation_journal_tick(escalation_journal_t *self, MDB_txn *txn, uint64_t now_ms,

@@ -194,13 +194,21 @@ int journal_sender_last(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t
     return 0;
 }
 
-/* A case record is its routing state, followed (since the by_case index went) by the seq of the
- * case's latest event. Records written before that have the routing state only. */
-#define JOURNAL_CASE_BYTES (ROUTE_CASE_BYTES + 8)
+/* A case record is its routing state, then the initials its events carry (length(1), up to
+ * JOURNAL_INITIALS bytes, zero-padded), which timer notices take. It is rewritten only when one
+ * of them changes: most events (concerns, contacts) change neither, and rewriting it for each
+ * cost a page of the cases tree (more with many cases) in every synced commit. Older records
+ * hold the routing state followed by the seq of the case's latest event (JOURNAL_CASE_BYTES_SEQ),
+ * or the routing state alone (its latest event then in by_case); their initials are read from
+ * that event, and the case's next event rewrites the record in this layout. */
+#define JOURNAL_INITIALS       8
+#define JOURNAL_CASE_BYTES     (ROUTE_CASE_BYTES + 1 + JOURNAL_INITIALS)
+#define JOURNAL_CASE_BYTES_SEQ (ROUTE_CASE_BYTES + 8)
 
 static size_t s_case_route_len(size_t stored)
 {
-    return stored == JOURNAL_CASE_BYTES ? ROUTE_CASE_BYTES : stored;
+    return stored == JOURNAL_CASE_BYTES || stored == JOURNAL_CASE_BYTES_SEQ ? ROUTE_CASE_BYTES
+                                                                            : stored;
 }
 
 int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len, route_case_t *c,
@@ -224,21 +232,27 @@ int journal_case_put(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t l
                      const route_case_t *c)
 {
     uint8_t b[JOURNAL_CASE_BYTES] = { 0 };
+    size_t n = ROUTE_CASE_BYTES;
     MDB_val v;
     int rc = store_get(txn, self->cases, ref, len, &v);
-    if (rc == 0 && v.mv_size == JOURNAL_CASE_BYTES)
-        memcpy(b + ROUTE_CASE_BYTES, (const uint8_t *)v.mv_data + ROUTE_CASE_BYTES, 8);
-    else if (rc != 0 && rc != TACNET_ENOTFOUND)
+    if (rc != 0 && rc != TACNET_ENOTFOUND)
         return rc;
     route_case_encode(c, b);
-    return store_put(txn, self->cases, ref, len, b, sizeof(b), 0);
+    if (rc == 0 && s_case_route_len(v.mv_size) == ROUTE_CASE_BYTES &&
+        v.mv_size > ROUTE_CASE_BYTES) {
+        if (memcmp(v.mv_data, b, ROUTE_CASE_BYTES) == 0)
+            return 0; /* unchanged: the page stays as it is */
+        memcpy(b + ROUTE_CASE_BYTES, (const uint8_t *)v.mv_data + ROUTE_CASE_BYTES,
+               v.mv_size - ROUTE_CASE_BYTES);
+        n = v.mv_size;
+    }
+    return store_put(txn, self->cases, ref, len, b, n, 0);
 }
 
-/* The case's record now ends with the seq of its latest journalled event, kept by
- * journal_append. It sits beside the routing state the same commit rewrites anyway, so the
- * latest event costs no page of its own (by_case cost about three per commit). */
-static int s_case_last_set(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
-                           const uint8_t seq_be[8])
+/* Keep the initials of the case's latest event in its record (above), writing only when they
+ * differ from those kept or the record is in an older layout. */
+static int s_case_initials_set(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                               const ProtobufCBinaryData *initials)
 {
     MDB_val v;
     int rc = store_get(txn, self->cases, ref, len, &v);
@@ -246,11 +260,16 @@ static int s_case_last_set(journal_t *self, MDB_txn *txn, const uint8_t *ref, si
         return 0; /* no routing state to sit beside (not reached: the event was routed) */
     if (rc != 0)
         return rc;
-    if (v.mv_size != ROUTE_CASE_BYTES && v.mv_size != JOURNAL_CASE_BYTES)
+    if (v.mv_size != ROUTE_CASE_BYTES && s_case_route_len(v.mv_size) != ROUTE_CASE_BYTES)
         return TACNET_ECORRUPT;
-    uint8_t b[JOURNAL_CASE_BYTES];
+    uint8_t b[JOURNAL_CASE_BYTES] = { 0 };
+    size_t il = initials->len < JOURNAL_INITIALS ? initials->len : JOURNAL_INITIALS;
     memcpy(b, v.mv_data, ROUTE_CASE_BYTES);
-    memcpy(b + ROUTE_CASE_BYTES, seq_be, 8);
+    b[ROUTE_CASE_BYTES] = (uint8_t)il;
+    if (il)
+        memcpy(b + ROUTE_CASE_BYTES + 1, initials->data, il);
+    if (v.mv_size == sizeof(b) && memcmp(v.mv_data, b, sizeof(b)) == 0)
+        return 0;
     return store_put(txn, self->cases, ref, len, b, sizeof(b), 0);
 }
 
@@ -283,7 +302,7 @@ int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__He
         if ((rc = store_put(txn, self->rcpt, key, 8, mb, 4, MDB_APPEND)) != 0)
             return rc;
     }
-    if ((rc = s_case_last_set(self, txn, h->case_ref.data, h->case_ref.len, key)) != 0)
+    if ((rc = s_case_initials_set(self, txn, h->case_ref.data, h->case_ref.len, &h->initials)) != 0)
         return rc;
     uint8_t sk = (uint8_t)h->sender, sv[8];
     store_u64_put(sv, h->sender_seq);
@@ -638,23 +657,19 @@ int journal_reported(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t se
     return rc == 0 ? 1 : (rc == TACNET_ENOTFOUND ? 0 : rc);
 }
 
-int journal_case_last(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len, uint64_t *seq)
+/* The seq of the latest event of a case whose record is in an older layout (V): kept in the
+ * record, or, older still, in by_case. */
+static int s_case_last_legacy(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                              const MDB_val *v, uint64_t *seq)
 {
     uint8_t ck[64 + 9];
-    if (len == 0 || len > 64)
-        return TACNET_ENOTFOUND;
-    MDB_val v;
-    int grc = store_get(txn, self->cases, ref, len, &v);
-    if (grc != 0 && grc != TACNET_ENOTFOUND)
-        return grc;
-    if (grc == 0 && v.mv_size == JOURNAL_CASE_BYTES) {
-        uint64_t last = store_u64_get((const uint8_t *)v.mv_data + ROUTE_CASE_BYTES);
+    if (v->mv_size == JOURNAL_CASE_BYTES_SEQ) {
+        uint64_t last = store_u64_get((const uint8_t *)v->mv_data + ROUTE_CASE_BYTES);
         if (last) {
             *seq = last;
             return 0;
         }
     }
-    /* A case untouched since by_case was retired: its index still says. */
     memcpy(ck, ref, len);
     ck[len] = 0;
     memset(ck + len + 1, 0xff, 8);
@@ -675,6 +690,39 @@ int journal_case_last(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t 
     }
     mdb_cursor_close(cur);
     return out;
+}
+
+int journal_case_initials(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                          uint8_t out[8], size_t *olen)
+{
+    *olen = 0;
+    if (len == 0 || len > 64)
+        return TACNET_ENOTFOUND;
+    MDB_val v;
+    int rc = store_get(txn, self->cases, ref, len, &v);
+    if (rc != 0)
+        return rc;
+    const uint8_t *b = v.mv_data;
+    if (v.mv_size == JOURNAL_CASE_BYTES) {
+        if (b[ROUTE_CASE_BYTES] > JOURNAL_INITIALS)
+            return TACNET_ECORRUPT;
+        *olen = b[ROUTE_CASE_BYTES];
+        memcpy(out, b + ROUTE_CASE_BYTES + 1, *olen);
+        return 0;
+    }
+    uint64_t seq;
+    journal_entry_t e;
+    if ((rc = s_case_last_legacy(self, txn, ref, len, &v, &seq)) != 0 ||
+        (rc = journal_get(self, txn, seq, &e)) != 0)
+        return rc;
+    int err = 0;
+    Tacnet__Header *h = wire_header_unpack(e.header, e.header_len, &err);
+    if (!h)
+        return TACNET_ECORRUPT;
+    *olen = h->initials.len < JOURNAL_INITIALS ? h->initials.len : JOURNAL_INITIALS;
+    memcpy(out, h->initials.data, *olen);
+    wire_free(&h->base);
+    return 0;
 }
 
 int journal_escalation_put(journal_t *self, MDB_txn *txn, const uint8_t *id, const uint8_t *rec,

@@ -86,8 +86,8 @@ int journal_case_put(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t l
                      const route_case_t *c);
 
 /* Append an accepted event at SEQ (must be head+1 within the transaction) with its indexes:
- * by_msgid, rcpt (RCPT_MASK), the case's latest seq (in its cases record),
- * and the sender's last seq. */
+ * by_msgid, rcpt (RCPT_MASK), the case's latest initials (in its cases record, written only
+ * when they change), and the sender's last seq. */
 int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
                    const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t slen,
                    const uint8_t *sig, uint32_t rcpt_mask, uint64_t now_ms);
@@ -156,8 +156,11 @@ int journal_wants_reports_put(journal_t *self, MDB_txn *txn, uint32_t agency, in
  * returning 1 (reported), 0 (not yet) or a negative code. */
 int journal_reported(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t seq, int mark);
 
-/* The highest seq journalled on case REF (LEN bytes). Returns 0 with *SEQ, or TACNET_ENOTFOUND. */
-int journal_case_last(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len, uint64_t *seq);
+/* The initials of the latest event journalled on case REF (LEN bytes), cut to 8 bytes, into
+ * OUT (*OLEN bytes). Returns 0, TACNET_ENOTFOUND (no such case), TACNET_ECORRUPT or a store
+ * code. */
+int journal_case_initials(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                          uint8_t out[8], size_t *olen);
 
 /* Store the serialised escalation record REC (LEN bytes) under its 16-byte ID. */
 int journal_escalation_put(journal_t *self, MDB_txn *txn, const uint8_t *id, const uint8_t *rec,

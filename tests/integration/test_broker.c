@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "err.h"
+#include "store.h"
 
 #include <jansson.h>
 
@@ -537,6 +539,69 @@ Test(broker, offline_recipient_catches_up_ten_thousand_events_in_order, .timeout
     }
     free(seqs);
     free(sseqs);
+}
+
+/* ---------------------------------------------------------------- audit per batch */
+
+typedef struct publish_audit {
+    uint64_t next; /* the seq the next record must start at (no notices on these events) */
+    size_t records, events;
+    int bad;
+} publish_audit_t;
+
+static int s_publish_record(uint64_t seq, const audit_record_t *r, void *arg)
+{
+    (void)seq;
+    publish_audit_t *a = arg;
+    if (strcmp(r->action, "publish") != 0)
+        return 0;
+    unsigned long long first, last;
+    size_t n;
+    if (sscanf(r->object, "seq %llu-%llu n %zu", &first, &last, &n) != 3 || first != a->next ||
+        last < first || n != last - first + 1 || strncmp(r->actor, "camhs/key", 9) != 0 ||
+        strcmp(r->outcome, "accepted") != 0) {
+        a->bad = 1;
+        return 1;
+    }
+    a->next = last + 1;
+    a->records++;
+    a->events += n;
+    return 0;
+}
+
+Test(broker, one_audit_record_per_batch_names_every_accepted_event)
+{
+    enum { N = 200 };
+    h_client_t *camhs = h_connect(&env, CAMHS);
+    h_pub_t *ps = calloc(N, sizeof(*ps));
+    for (size_t i = 0; i < N; i++) {
+        if (i == 0) {
+            s_referral(&ps[i], "LA7-2026-000071", 1);
+        } else {
+            h_pub_init(&ps[i], CAMHS, TACNET__EVENT_KIND__CONTACT_LOGGED, "LA7-2026-000071", i + 1);
+            h_pub_rcpt(&ps[i], 2, (const uint32_t[]){ CAMHS, SCHOOL });
+        }
+        h_pub_seal(&env, &ps[i], CAMHS, NULL, NULL, 0);
+        h_send_pub(camhs, &ps[i]);
+    }
+    for (size_t i = 0; i < N; i++) {
+        uint64_t seq = 0;
+        cr_assert_eq(h_result(camhs, ps[i].msg_id, 30000, &seq, NULL), 0, "publish %zu", i);
+        h_pub_free(&ps[i]);
+    }
+    free(ps);
+    MDB_env *menv = NULL;
+    MDB_txn *txn = NULL;
+    cr_assert_eq(store_peek_begin(env.data, &menv, &txn), 0);
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_dbi_open(txn, AUDIT_DB, 0, &dbi), 0);
+    publish_audit_t a = { .next = 1 };
+    cr_assert_eq(audit_iterate(txn, dbi, 1, s_publish_record, &a), 0, "a malformed record");
+    cr_assert_eq(audit_verify(txn, dbi, NULL, NULL), 0);
+    store_peek_end(&menv, &txn);
+    cr_expect_eq(a.events, N, "the records name %zu of %d accepted events", a.events, N);
+    cr_expect_lt(a.records, N, "%zu records for %d pipelined publishes: one per batch", a.records,
+                 N);
 }
 
 /* ---------------------------------------------------------------- privacy */

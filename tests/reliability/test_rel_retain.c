@@ -495,3 +495,146 @@ Test(rel_retain, t25_view_written_before_per_case_keys_is_migrated_on_open)
     cr_assert_eq(system(cmd), 0, "audit chain after migration");
     sodium_memzero(v.rest, 32);
 }
+
+/* ---------------------------------------------------------------- view format 2 -> 3 */
+
+typedef struct v2_view {
+    uint8_t rest[32], blind[16];
+    uint8_t kept[64]; /* the last kept key moved back, as the daemon wrote it */
+    uint8_t lk[8];    /* its event's local seq */
+    int n;
+} v2_view_t;
+
+static void s_case_key(MDB_txn *txn, MDB_dbi keys, const v2_view_t *v, uint8_t ck[32])
+{
+    MDB_val k = { 16, (void *)v->blind }, w;
+    cr_assert_eq(mdb_get(txn, keys, &k, &w), 0, "the case has a key");
+    uint8_t ad[25], *key = NULL;
+    size_t kl = 0;
+    memcpy(ad, "case_keys", 9);
+    memcpy(ad + 9, v->blind, 16);
+    cr_assert_eq(seal_at_rest_decrypt(v->rest, ad, 25, w.mv_data, w.mv_size, &key, &kl), 0);
+    cr_assert_eq(kl, 32);
+    memcpy(ck, key, 32);
+    sodium_memzero(key, kl);
+    free(key);
+}
+
+/* Turn the daemon's view back into format 2: every kept content key of the case moves from its
+ * by_case value (blind || local seq) into event_keys (blind || msg_id), under the case key with
+ * that database's associated data, and view_format says 2. */
+static int s_write_v2(MDB_txn *txn, void *arg)
+{
+    v2_view_t *v = arg;
+    MDB_dbi meta, keys, applied, by_case, ek;
+    cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "case_keys", 0, &keys), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "applied", 0, &applied), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "by_case", 0, &by_case), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "event_keys", MDB_CREATE, &ek), 0);
+    uint8_t ck[32];
+    s_case_key(txn, keys, v, ck);
+    MDB_cursor *cur;
+    cr_assert_eq(mdb_cursor_open(txn, applied, &cur), 0);
+    MDB_val k, d;
+    for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &d, op) == 0; op = MDB_NEXT) {
+        cr_assert_eq(k.mv_size, 16);
+        cr_assert_eq(d.mv_size, 8);
+        uint8_t key24[24], msg_id[16];
+        memcpy(msg_id, k.mv_data, 16);
+        memcpy(key24, v->blind, 16);
+        memcpy(key24 + 16, d.mv_data, 8);
+        MDB_val bk = { 24, key24 }, bv;
+        if (mdb_get(txn, by_case, &bk, &bv) != 0 || bv.mv_size == 0)
+            continue;
+        uint8_t ad[48], *kept = NULL, *enc = NULL;
+        size_t kl = 0, el = 0;
+        memcpy(ad, "by_case", 7);
+        memcpy(ad + 7, key24, 24);
+        cr_assert_eq(seal_at_rest_decrypt(ck, ad, 31, bv.mv_data, bv.mv_size, &kept, &kl), 0,
+                     "a by_case value opens under its case key");
+        cr_assert_eq(kl, 64);
+        memcpy(v->kept, kept, 64);
+        memcpy(v->lk, key24 + 16, 8);
+        memcpy(ad, "event_keys", 10);
+        memcpy(ad + 10, v->blind, 16);
+        memcpy(ad + 26, msg_id, 16);
+        cr_assert_eq(seal_at_rest_encrypt(ck, ad, 42, kept, kl, &enc, &el), 0);
+        uint8_t ekk[32];
+        memcpy(ekk, v->blind, 16);
+        memcpy(ekk + 16, msg_id, 16);
+        cr_assert_eq(store_put(txn, ek, ekk, 32, enc, el, 0), 0);
+        cr_assert_eq(store_put(txn, by_case, key24, 24, "", 0, 0), 0);
+        sodium_memzero(kept, kl);
+        free(kept);
+        free(enc);
+        v->n++;
+    }
+    mdb_cursor_close(cur);
+    uint8_t two[8];
+    store_u64_put(two, 2);
+    cr_assert_eq(store_put(txn, meta, "view_format", 11, two, 8, 0), 0);
+    sodium_memzero(ck, sizeof(ck));
+    return 0;
+}
+
+Test(rel_retain, t25_view_format_2_kept_keys_move_into_by_case_on_open)
+{
+    rel_seed_init("T25-kept");
+    h_setup(&env, NULL);
+    cr_assert_eq(h_broker_start(&env, NULL), 0);
+    school = h_agency_add(&env, TACNET__AGENCY__SCHOOL);
+    s_start(NULL, NULL);
+    s_publish(CASE_A, "concern", "{\"category\":\"attendance\",\"summary\":\"Late on Monday.\"}");
+    s_wait_case(CASE_A, "Late on Monday.");
+    s_stop();
+    v2_view_t v;
+    memset(&v, 0, sizeof(v));
+    uint8_t bk[32];
+    s_derived(v.rest, bk);
+    s_blind(CASE_A, v.blind);
+    int err = 0;
+    store_t *st = store_open(school->data, 0, NULL, 0, &err);
+    cr_assert_not_null(st, "store_open: %d", err);
+    cr_assert_eq(store_write(st, s_write_v2, &v), 0);
+    store_destroy(&st);
+    cr_assert_eq(v.n, 1, "the school kept the content key of its concern");
+
+    s_start(NULL, NULL);
+    cr_assert(h_file_contains(school->log, "view format 3: 1 kept event keys moved"),
+              "no migration logged");
+    s_wait_case(CASE_A, "Late on Monday.");
+    s_stop();
+    /* event_keys is empty, and the key sits in the event's by_case value, where a grant finds
+     * it, sealed under the case key for its new place. */
+    MDB_env *menv;
+    cr_assert_eq(mdb_env_create(&menv), 0);
+    mdb_env_set_maxdbs(menv, 48);
+    cr_assert_eq(mdb_env_open(menv, school->data, MDB_RDONLY, 0600), 0);
+    MDB_txn *txn;
+    cr_assert_eq(mdb_txn_begin(menv, NULL, MDB_RDONLY, &txn), 0);
+    MDB_dbi keys, by_case, ek;
+    cr_assert_eq(mdb_dbi_open(txn, "case_keys", 0, &keys), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "by_case", 0, &by_case), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "event_keys", 0, &ek), 0);
+    MDB_stat es;
+    cr_assert_eq(mdb_stat(txn, ek, &es), 0);
+    cr_assert_eq(es.ms_entries, 0, "event_keys is emptied");
+    uint8_t ck[32], key24[24], ad[31], *kept = NULL;
+    size_t kl = 0;
+    s_case_key(txn, keys, &v, ck);
+    memcpy(key24, v.blind, 16);
+    memcpy(key24 + 16, v.lk, 8);
+    MDB_val k = { 24, key24 }, d;
+    cr_assert_eq(mdb_get(txn, by_case, &k, &d), 0);
+    memcpy(ad, "by_case", 7);
+    memcpy(ad + 7, key24, 24);
+    cr_assert_eq(seal_at_rest_decrypt(ck, ad, 31, d.mv_data, d.mv_size, &kept, &kl), 0);
+    cr_assert(kl == 64 && memcmp(kept, v.kept, 64) == 0, "the same key, moved");
+    sodium_memzero(kept, kl);
+    free(kept);
+    sodium_memzero(ck, sizeof(ck));
+    mdb_txn_abort(txn);
+    mdb_env_close(menv);
+    sodium_memzero(v.rest, 32);
+}

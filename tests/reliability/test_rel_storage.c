@@ -307,7 +307,7 @@ Test(rel_storage, t05_a_map_at_its_ceiling_refuses_with_e_mapfull_and_a_bigger_o
     uint64_t t_start = h_now_ms();
     s_world_setup(&world, "tick_ms = 50\nmap_size_mb = 1\nmap_max_mb = 1");
     s_world_start(&world);
-    size_t quota = (size_t)rel_env("REL_T05_EVENTS", 1200);
+    size_t quota = (size_t)rel_env("REL_T05_EVENTS", 2400);
     rel_prod_t *raw = rel_prod_add(&world, CAMHS, REL_RAW, quota);
     rel_prod_t *api = rel_prod_add(&world, SCHOOL, REL_API, 10);
     s_pump_until_full(&world, TACNET_EMAPFULL, 45000);
@@ -364,7 +364,7 @@ Test(rel_storage, t05_a_full_tmpfs_refuses_with_e_diskfull_and_a_remount_takes_a
         cr_assert_eq(fwrite(block, 1, sizeof(block), f), sizeof(block));
     fclose(f);
     s_world_start(&world);
-    size_t quota = (size_t)rel_env("REL_T05_EVENTS", 1200);
+    size_t quota = (size_t)rel_env("REL_T05_EVENTS", 2400);
     rel_prod_t *raw = rel_prod_add(&world, CAMHS, REL_RAW, quota);
     s_pump_until_full(&world, TACNET_EDISKFULL, 45000);
     cr_assert(!rel_done(&world), "1 MiB of tmpfs took all %zu events: raise REL_T05_EVENTS", quota);

@@ -328,9 +328,10 @@ Test(escalation, a_restarted_broker_reloads_records_and_keeps_deduplicating)
     cr_assert_eq(s_records(), 1);
 }
 
-/* The latest event of a case, which timer notices take their initials from: kept in the case's
- * record by journal_append (no by_case entry any more), and still found through by_case for a
- * case written before that and untouched since. */
+/* The initials of a case's latest event, which timer notices take: kept in the case's record by
+ * journal_append and rewritten only when they or the routing state change; a case whose record
+ * is in an older layout (its latest seq in the record, or in by_case) still answers from that
+ * event, and its next event moves it to the new layout. */
 typedef struct last_arg {
     ev_t *ev;
     uint64_t seq;
@@ -355,64 +356,123 @@ static int s_append_routed(MDB_txn *txn, void *arg)
     return rc;
 }
 
+typedef struct legacy_arg {
+    const char *ref;
+    uint64_t seq;
+    int in_record; /* the seq after the routing state; else a by_case entry */
+} legacy_arg_t;
+
 static int s_write_legacy_case(MDB_txn *txn, void *arg)
 {
-    (void)arg;
-    /* What an older broker left: a routing-state-only record and a by_case entry at seq 7. */
+    const legacy_arg_t *a = arg;
+    /* What an older broker left: the routing state, then the latest seq or nothing (by_case). */
     route_case_t c;
     memset(&c, 0, sizeof(c));
     c.members = 1u << TACNET__AGENCY__SCHOOL;
-    uint8_t b[ROUTE_CASE_BYTES], ck[3 + 9] = { 'L', 'E', 'G', 0 };
+    size_t rl = strlen(a->ref);
+    uint8_t b[ROUTE_CASE_BYTES + 8], ck[16 + 9] = { 0 };
     route_case_encode(&c, b);
-    store_u64_put(ck + 4, 7);
-    int rc = store_put(txn, journal_dbi(W.journal, "cases"), "LEG", 3, b, sizeof(b), 0);
-    return rc ? rc : store_put(txn, journal_dbi(W.journal, "by_case"), ck, sizeof(ck), "", 0, 0);
+    store_u64_put(b + ROUTE_CASE_BYTES, a->seq);
+    int rc = store_put(txn, journal_dbi(W.journal, "cases"), a->ref, rl, b,
+                       a->in_record ? sizeof(b) : ROUTE_CASE_BYTES, 0);
+    if (rc != 0 || a->in_record)
+        return rc;
+    memcpy(ck, a->ref, rl);
+    store_u64_put(ck + rl + 1, a->seq);
+    return store_put(txn, journal_dbi(W.journal, "by_case"), ck, rl + 9, "", 0, 0);
 }
 
-Test(escalation, a_cases_latest_event_is_kept_in_its_record_and_legacy_cases_still_answer)
+/* Where the case record of REF lies in the map: a rewrite puts it on another page (copy on
+ * write), so the same address after a commit means the commit left the record alone. */
+static const void *s_case_at(const char *ref, char initials[9])
 {
     MDB_txn *txn;
-    uint64_t seq = 0;
-    ev_t e;
-    for (uint8_t i = 1; i <= 3; i++) {
-        s_ev(&e, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__CONCERN, i, NULL);
-        last_arg_t a = { &e, i };
-        cr_assert_eq(store_write(journal_store(W.journal), s_append_routed, &a), 0);
-    }
+    MDB_val v;
+    uint8_t in[8];
+    size_t il = 0;
     cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
-    cr_assert_eq(journal_case_last(W.journal, txn, (const uint8_t *)CASE, strlen(CASE), &seq), 0);
-    cr_assert_eq(seq, 3);
+    cr_assert_eq(store_get(txn, journal_dbi(W.journal, "cases"), ref, strlen(ref), &v), 0);
+    cr_assert_eq(journal_case_initials(W.journal, txn, (const uint8_t *)ref, strlen(ref), in, &il),
+                 0);
+    memcpy(initials, in, il);
+    initials[il] = 0;
+    mdb_txn_abort(txn);
+    return v.mv_data;
+}
+
+static void s_append_on(ev_t *e, const char *ref, const char *initials, uint64_t seq)
+{
+    s_ev(e, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__CONCERN, (uint8_t)seq, NULL);
+    e->h.case_ref = (ProtobufCBinaryData){ strlen(ref), (uint8_t *)ref };
+    e->h.initials = (ProtobufCBinaryData){ strlen(initials), (uint8_t *)initials };
+    last_arg_t a = { e, seq };
+    cr_assert_eq(store_write(journal_store(W.journal), s_append_routed, &a), 0);
+}
+
+Test(escalation, a_cases_initials_are_kept_in_its_record_and_rewritten_only_when_they_change)
+{
+    ev_t e;
+    char in[9];
+    s_append_on(&e, CASE, "KM", 1);
+    const void *at = s_case_at(CASE, in);
+    cr_assert_str_eq(in, "KM");
+    s_append_on(&e, CASE, "KM", 2);
+    cr_assert_eq(s_case_at(CASE, in), at, "a concern changing nothing left the record alone");
+    s_append_on(&e, CASE, "KMX", 3);
+    cr_assert_neq(s_case_at(CASE, in), at, "new initials rewrite it");
+    cr_assert_str_eq(in, "KMX");
+    MDB_txn *txn;
     MDB_stat st;
-    cr_assert_eq(mdb_stat(txn, journal_dbi(W.journal, "by_case"), &st), 0);
-    cr_assert_eq(st.ms_entries, 0, "by_case is no longer written");
-    /* The routing state still reads back whole beside the seq. */
+    uint8_t out[8];
+    size_t ol;
     route_case_t c;
     int found = 0;
+    cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
+    cr_assert_eq(mdb_stat(txn, journal_dbi(W.journal, "by_case"), &st), 0);
+    cr_assert_eq(st.ms_entries, 0, "by_case is no longer written");
+    /* The routing state still reads back whole beside the initials. */
     cr_assert_eq(journal_case_get(W.journal, txn, (const uint8_t *)CASE, strlen(CASE), &c, &found),
                  0);
-    cr_assert(found);
-    cr_assert(c.members & (1u << TACNET__AGENCY__CAMHS));
-    cr_assert_eq(journal_case_last(W.journal, txn, (const uint8_t *)"NONE", 4, &seq),
+    cr_assert(found && (c.members & (1u << TACNET__AGENCY__CAMHS)));
+    cr_assert_eq(journal_case_initials(W.journal, txn, (const uint8_t *)"NONE", 4, out, &ol),
                  TACNET_ENOTFOUND);
     mdb_txn_abort(txn);
+}
 
-    cr_assert_eq(store_write(journal_store(W.journal), s_write_legacy_case, NULL), 0);
+Test(escalation, cases_in_older_record_layouts_answer_from_their_latest_event)
+{
+    /* Their latest events, journalled on cases with no record yet (so the layout is the old one
+     * written below), then the old records. */
+    static const legacy_arg_t legs[] = { { "LEG", 4, 0 }, { "LG8", 5, 1 } };
+    static const char *const initials[] = { "CD", "AB" };
+    ev_t e;
+    char in[9];
+    for (size_t i = 0; i < 2; i++) {
+        s_ev(&e, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__CONCERN, (uint8_t)legs[i].seq, NULL);
+        e.h.case_ref = (ProtobufCBinaryData){ 3, (uint8_t *)legs[i].ref };
+        e.h.initials = (ProtobufCBinaryData){ 2, (uint8_t *)initials[i] };
+        last_arg_t a = { &e, legs[i].seq };
+        cr_assert_eq(store_write(journal_store(W.journal), s_append_routed, &a), 0);
+        cr_assert_eq(store_write(journal_store(W.journal), s_write_legacy_case, (void *)&legs[i]),
+                     0);
+        s_case_at(legs[i].ref, in);
+        cr_assert_str_eq(in, initials[i], "%s answers from seq %llu", legs[i].ref,
+                         (unsigned long long)legs[i].seq);
+    }
+    route_case_t c;
+    int found = 0;
+    MDB_txn *txn;
     cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
-    cr_assert_eq(journal_case_last(W.journal, txn, (const uint8_t *)"LEG", 3, &seq), 0);
-    cr_assert_eq(seq, 7, "a legacy case is answered from by_case");
-    cr_assert_eq(journal_case_get(W.journal, txn, (const uint8_t *)"LEG", 3, &c, &found), 0);
+    cr_assert_eq(journal_case_get(W.journal, txn, (const uint8_t *)"LG8", 3, &c, &found), 0);
     cr_assert(found && c.members == 1u << TACNET__AGENCY__SCHOOL);
     mdb_txn_abort(txn);
-    /* Its next event moves the answer into the record. */
-    static const char leg[] = "LEG";
-    s_ev(&e, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__CONCERN, 9, NULL);
-    e.h.case_ref = (ProtobufCBinaryData){ 3, (uint8_t *)leg };
-    last_arg_t a = { &e, 9 };
-    cr_assert_eq(store_write(journal_store(W.journal), s_append_routed, &a), 0);
-    cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
-    cr_assert_eq(journal_case_last(W.journal, txn, (const uint8_t *)"LEG", 3, &seq), 0);
-    cr_assert_eq(seq, 9);
-    mdb_txn_abort(txn);
+    /* The next event moves each into the new layout. */
+    s_append_on(&e, "LEG", "EF", 6);
+    s_append_on(&e, "LG8", "GH", 7);
+    s_case_at("LEG", in);
+    cr_assert_str_eq(in, "EF");
+    s_case_at("LG8", in);
+    cr_assert_str_eq(in, "GH");
 }
 
 /* ---------------------------------------------------------------- delivery index */
