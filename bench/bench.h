@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "harness.h"
+#include "merkle.h"
 
 #define B_BODY_BYTES 512  /* plaintext body size of every benchmark event */
 #define B_WINDOW     1000 /* publishes in flight per raw publisher */
@@ -29,7 +30,8 @@ typedef struct b_event {
     size_t hlen;
     uint8_t *sealed;
     size_t slen;
-    uint8_t sig[SEAL_SIG_BYTES];
+    uint8_t sig[MERKLE_FRAME_MAX]; /* F5: one signature, or the batch's with the proof */
+    size_t sig_len;
 } b_event_t;
 
 /* Options shared by every scenario. */

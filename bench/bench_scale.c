@@ -67,7 +67,8 @@ static int s_journal_slice(MDB_txn *txn, void *arg)
             return rc;
         s->seq[i] = ++seq;
         rc = journal_append(s->j, txn, seq, h, s->evs[i].header, s->evs[i].hlen, s->evs[i].sealed,
-                            s->evs[i].slen, s->evs[i].sig, route_recipient_mask(h), now);
+                            s->evs[i].slen, s->evs[i].sig, s->evs[i].sig_len,
+                            route_recipient_mask(h), now);
         if (rc != 0)
             return rc;
         char hex[33];

@@ -61,6 +61,7 @@ void b_event_make(h_env_t *e, b_event_t *ev, uint32_t sender, Tacnet__EventKind 
     ev->sealed = p.sealed;
     ev->slen = p.slen;
     memcpy(ev->sig, p.sig, SEAL_SIG_BYTES);
+    ev->sig_len = SEAL_SIG_BYTES;
     p.header = p.sealed = NULL;
 }
 

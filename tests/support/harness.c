@@ -2,6 +2,7 @@
 /* nftw() for removing the temp dir. */
 #define _XOPEN_SOURCE 700
 #include "harness.h"
+#include "merkle.h"
 #include "grant.h"
 
 #include <errno.h>
@@ -643,8 +644,8 @@ int h_open_deliver(h_client_t *c, const wire_msg_t *m, uint64_t *seq, uint64_t *
                                                h->sender_key_id, (uint64_t)time(NULL) * 1000, &err);
     int done = d->grant && d->grant->has_done && d->grant->done;
     if (d->grant && !done &&
-        (!k || seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed, m->sealed_len,
-                           m->sig) != 0)) {
+        (!k || merkle_verify(NULL, k->sign_pk.data, m->header, m->header_len, m->sealed,
+                             m->sealed_len, m->sig, m->sig_len) != 0)) {
         rc = k ? TACNET_ESIGNATURE : TACNET_EKEYID; /* the sender's signature first, as always */
     } else if (d->grant) {
         /* History on joining: a daemon granted this client an earlier event's key. */
@@ -660,8 +661,8 @@ int h_open_deliver(h_client_t *c, const wire_msg_t *m, uint64_t *seq, uint64_t *
         }
     } else if (!k) {
         rc = TACNET_EKEYID;
-    } else if ((rc = seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed,
-                                 m->sealed_len, m->sig)) == 0) {
+    } else if ((rc = merkle_verify(NULL, k->sign_pk.data, m->header, m->header_len, m->sealed,
+                                   m->sealed_len, m->sig, m->sig_len)) == 0) {
         rc = seal_open(c->env->seal[c->agency], k->seal_pk.data, m->header, m->header_len,
                        m->sealed, m->sealed_len, &body, &blen);
     }
