@@ -534,8 +534,33 @@ void h_pub_seal(h_env_t *e, h_pub_t *p, uint32_t signer, const char *summary, co
     }
     int rc = seal_event(e->seal[signer], p->header, p->hlen, b, blen, r, n, &p->sealed, &p->slen,
                         p->sig);
+    p->sig_len = SEAL_SIG_BYTES;
     free(b);
     CHECK(rc == 0, "seal_event: %s", tacnet_errname(rc));
+}
+
+void h_pub_batch(h_env_t *e, h_pub_t *const *ps, size_t n, uint32_t signer)
+{
+    const uint8_t **headers = calloc(n, sizeof(*headers));
+    size_t *hlens = calloc(n, sizeof(*hlens)), *lens = calloc(n, sizeof(*lens));
+    uint8_t *digests = calloc(n, SEAL_DIGEST_LEN), *frames = calloc(n, MERKLE_FRAME_MAX);
+    CHECK(headers && hlens && lens && digests && frames);
+    for (size_t i = 0; i < n; i++) {
+        headers[i] = ps[i]->header;
+        hlens[i] = ps[i]->hlen;
+        seal_digest(ps[i]->sealed, ps[i]->slen, digests + i * SEAL_DIGEST_LEN);
+    }
+    int rc = merkle_sign(e->seal[signer], headers, hlens, digests, n, frames, lens);
+    CHECK(rc == 0, "merkle_sign: %s", tacnet_errname(rc));
+    for (size_t i = 0; i < n; i++) {
+        memcpy(ps[i]->sig, frames + i * MERKLE_FRAME_MAX, lens[i]);
+        ps[i]->sig_len = lens[i];
+    }
+    free(headers);
+    free(hlens);
+    free(lens);
+    free(digests);
+    free(frames);
 }
 
 void h_send_frames(h_client_t *c, size_t n, const void *const *data, const size_t *lens)
@@ -546,12 +571,13 @@ void h_send_frames(h_client_t *c, size_t n, const void *const *data, const size_
 
 void h_send_pub(h_client_t *c, const h_pub_t *p)
 {
-    int rc = wire_send(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed, p->slen,
-                       p->sig);
+    size_t sig_len = p->sig_len ? p->sig_len : SEAL_SIG_BYTES;
+    int rc = wire_send_sig(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed,
+                           p->slen, p->sig, sig_len);
     for (int i = 0; rc == TACNET_EAGAIN && i < 500; i++) {
         h_sleep_ms(10);
-        rc = wire_send(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed, p->slen,
-                       p->sig);
+        rc = wire_send_sig(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed,
+                           p->slen, p->sig, sig_len);
     }
     CHECK(rc == 0, "wire_send PUBLISH: %d", rc);
 }
