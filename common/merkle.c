@@ -235,6 +235,13 @@ void merkle_cache_destroy(merkle_cache_t **self_p)
 void merkle_cache_stats(const merkle_cache_t *self, uint64_t *verified, uint64_t *hits)
 {
     merkle_cache_t *m = (merkle_cache_t *)self;
+    if (!m) {
+        if (verified)
+            *verified = 0;
+        if (hits)
+            *hits = 0;
+        return;
+    }
     pthread_mutex_lock(&m->lock);
     if (verified)
         *verified = m->verified;

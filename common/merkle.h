@@ -81,7 +81,8 @@ typedef struct merkle_cache merkle_cache_t;
 #define MERKLE_CACHE_ENTRIES 1024
 merkle_cache_t *merkle_cache_new(void);
 void merkle_cache_destroy(merkle_cache_t **self_p);
-/* Counters since creation: signature checks done and avoided by the cache. */
+/* Counters since creation: roots whose signature was checked and inserted, and checks the
+ * cache avoided (zeros for a NULL SELF). */
 void merkle_cache_stats(const merkle_cache_t *self, uint64_t *verified, uint64_t *hits);
 
 /* Verify F5 (SIG, SIG_LEN bytes) of the event HEADER + sealed body digest DIGEST under SIGN_PK.

@@ -765,7 +765,8 @@ Test(rel_attack, t18_batched_signatures_verify_end_to_end_and_survive_a_restart)
     for (size_t i = 0; i < 5; i++)
         h_send_pub(c, &ps[i]);
     for (size_t i = 0; i < 5; i++)
-        cr_assert_eq(h_result(c, ps[i].msg_id, 5000, NULL, NULL), 0, "batched event %zu refused", i);
+        cr_assert_eq(h_result(c, ps[i].msg_id, 5000, NULL, NULL), 0, "batched event %zu refused",
+                     i);
     /* A replay of one batched event is the original, once. */
     int dup = 0;
     h_send_pub(c, &ps[2]);
