@@ -50,10 +50,10 @@ static uint8_t *s_kat(const char *name, size_t *len)
 /* A batch of N synthetic events as the vectors define them, signed by the vectors' key. */
 typedef struct batch {
     size_t n;
-    char headers[8][32];
+    char headers[8][64];
     const uint8_t *hp[8];
     size_t hlens[8];
-    char sealed[8][32];
+    char sealed[8][64];
     uint8_t digests[8 * SEAL_DIGEST_LEN];
     uint8_t frames[8 * MERKLE_FRAME_MAX];
     size_t lens[8];
