@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "harness.h"
+#include "merkle.h"
 
 #define B_BODY_BYTES 512  /* plaintext body size of every benchmark event */
 #define B_WINDOW     1000 /* publishes in flight per raw publisher */
@@ -29,7 +30,8 @@ typedef struct b_event {
     size_t hlen;
     uint8_t *sealed;
     size_t slen;
-    uint8_t sig[SEAL_SIG_BYTES];
+    uint8_t sig[MERKLE_FRAME_MAX]; /* F5: one signature, or the batch's with the proof */
+    size_t sig_len;
 } b_event_t;
 
 /* Options shared by every scenario. */
@@ -50,6 +52,15 @@ const char *b_summary(void);
 void b_event_make(h_env_t *e, b_event_t *ev, uint32_t sender, Tacnet__EventKind kind,
                   const char *case_ref, uint64_t sender_seq, size_t n, const uint32_t *rcpt,
                   uint32_t subject);
+/* Sign EVS[0..N) (made by b_event_make as SIGNER) in send turns of b_turn() events, as a
+ * daemon's outbox pump signs the events it sends together: one signature per turn, each event
+ * with its Merkle proof (common/merkle.h). A turn of 1 leaves the events' own signatures. */
+void b_events_turns(h_env_t *e, b_event_t *evs, size_t n, uint32_t signer);
+/* Events per send turn when publishing at saturation: $BENCH_TURN, default B_TURN (1: every
+ * event signed alone, as before issue 22). A daemon's turn is what its window lets out at once
+ * (256 by default), so 64 is conservative. */
+#define B_TURN 64
+size_t b_turn(void);
 /* The packed plaintext body of EV (as b_event_make sealed it), malloc'd. */
 uint8_t *b_event_body(const b_event_t *ev, uint32_t sender, size_t *len);
 void b_event_free(b_event_t *ev);

@@ -139,8 +139,9 @@ void b_latency(h_env_t *e, void *sock, h_agency_t **agencies, size_t n_ag, const
         uint64_t now = b_now_us();
         while (next < n && now >= t0 + (uint64_t)((double)next * 1e6 / rate)) {
             sent[next] = b_now_us();
-            if (wire_send(sock, NULL, 0, WIRE_PUBLISH, NULL, evs[next].header, evs[next].hlen,
-                          evs[next].sealed, evs[next].slen, evs[next].sig) != 0)
+            if (wire_send_sig(sock, NULL, 0, WIRE_PUBLISH, NULL, evs[next].header, evs[next].hlen,
+                              evs[next].sealed, evs[next].slen, evs[next].sig,
+                              evs[next].sig_len) != 0)
                 break; /* pipe full: retried on the next turn */
             last_send = sent[next];
             next++;

@@ -83,6 +83,7 @@ static void s_ingest_child(size_t i, void *argp, int ready, int go)
     b_event_t *evs = calloc(a->per, sizeof(*evs));
     for (size_t k = 0; k < a->per; k++)
         b_event_make(e, &evs[k], me, TACNET__EVENT_KIND__CONCERN, ref, k + 1, 1, &me, 0);
+    b_events_turns(e, evs, a->per, me);
     h_client_t *c = h_connect(e, me);
     char ch;
     CHECK(write(ready, "r", 1) == 1);
@@ -287,6 +288,7 @@ static void s_free_events(b_event_t *evs, size_t n)
 static void s_saturation(e2e_world_t *w, size_t n, const char *S, int run)
 {
     b_event_t *evs = s_concerns(w, n);
+    b_events_turns(&w->env, evs, n, CAMHS);
     uint64_t head0 = 0, c0 = 0, c1 = 0, acc0 = 0, acc1 = 0, busy0, total0;
     b_status(&w->env, CAMHS, NULL, &head0, &c0, &acc0);
     pid_t pids[5] = { w->env.pid, w->ag[0]->pid, w->ag[1]->pid, w->ag[2]->pid, getpid() };
@@ -454,6 +456,7 @@ int b_catchup(const b_opts_t *o)
         for (size_t i = 0; i < k; i++)
             b_event_make(&env, &evs[i], CAMHS, TACNET__EVENT_KIND__CONCERN, "LA7-2026-000321",
                          sseq++, 4, s_all, 0);
+        b_events_turns(&env, evs, k, CAMHS);
         CHECK(b_publish_stream(pub->sock, evs, k, B_WINDOW, 10000, NULL) == k);
         s_free_events(evs, k);
         done += k;

@@ -67,7 +67,8 @@ static int s_journal_slice(MDB_txn *txn, void *arg)
             return rc;
         s->seq[i] = ++seq;
         rc = journal_append(s->j, txn, seq, h, s->evs[i].header, s->evs[i].hlen, s->evs[i].sealed,
-                            s->evs[i].slen, s->evs[i].sig, route_recipient_mask(h), now);
+                            s->evs[i].slen, s->evs[i].sig, s->evs[i].sig_len,
+                            route_recipient_mask(h), now);
         if (rc != 0)
             return rc;
         char hex[33];
@@ -137,6 +138,7 @@ static void s_preload_event(h_env_t *e, b_event_t *ev, Tacnet__Header **h, const
     store_u64_put(p.msg_id + 8, sseq); /* unique per event; bytes 0..7 mark it synthetic */
     p.h.created_at_ms = created_ms;
     memset(ev, 0, sizeof(*ev));
+    ev->sig_len = SEAL_SIG_BYTES;
     if (sealed) {
         h_pub_seal(e, &p, CAMHS, b_summary(), NULL, 0);
         ev->sealed = p.sealed;
@@ -270,6 +272,7 @@ int b_scale(const b_opts_t *o)
             for (size_t k = 0; k < n; k++)
                 b_event_make(&env, &evs[k], CAMHS, TACNET__EVENT_KIND__CONCERN, ref, sseq++, 4,
                              s_all, 0);
+            b_events_turns(&env, evs, n, CAMHS);
             uint64_t busy0, total0, cpu0[4], cpu1[4];
             pid_t pids[4] = { env.pid, ag[0]->pid, ag[1]->pid, ag[2]->pid };
             uint64_t target[3];

@@ -61,7 +61,46 @@ void b_event_make(h_env_t *e, b_event_t *ev, uint32_t sender, Tacnet__EventKind 
     ev->sealed = p.sealed;
     ev->slen = p.slen;
     memcpy(ev->sig, p.sig, SEAL_SIG_BYTES);
+    ev->sig_len = SEAL_SIG_BYTES;
     p.header = p.sealed = NULL;
+}
+
+size_t b_turn(void)
+{
+    const char *s = getenv("BENCH_TURN");
+    long v = s && *s ? strtol(s, NULL, 10) : B_TURN;
+    return v >= 1 && v <= 4096 ? (size_t)v : B_TURN;
+}
+
+void b_events_turns(h_env_t *e, b_event_t *evs, size_t n, uint32_t signer)
+{
+    size_t turn = b_turn();
+    if (turn < 2)
+        return;
+    const uint8_t **headers = calloc(turn, sizeof(*headers));
+    size_t *hlens = calloc(turn, sizeof(*hlens)), *lens = calloc(turn, sizeof(*lens));
+    uint8_t *digests = calloc(turn, SEAL_DIGEST_LEN), *frames = calloc(turn, MERKLE_FRAME_MAX);
+    CHECK(headers && hlens && lens && digests && frames);
+    for (size_t at = 0; at < n; at += turn) {
+        size_t k = n - at < turn ? n - at : turn;
+        if (k < 2)
+            break;
+        for (size_t i = 0; i < k; i++) {
+            headers[i] = evs[at + i].header;
+            hlens[i] = evs[at + i].hlen;
+            seal_digest(evs[at + i].sealed, evs[at + i].slen, digests + i * SEAL_DIGEST_LEN);
+        }
+        CHECK(merkle_sign(e->seal[signer], headers, hlens, digests, k, frames, lens) == 0);
+        for (size_t i = 0; i < k; i++) {
+            memcpy(evs[at + i].sig, frames + i * MERKLE_FRAME_MAX, lens[i]);
+            evs[at + i].sig_len = lens[i];
+        }
+    }
+    free(headers);
+    free(hlens);
+    free(lens);
+    free(digests);
+    free(frames);
 }
 
 uint8_t *b_event_body(const b_event_t *ev, uint32_t sender, size_t *len)
@@ -90,8 +129,8 @@ void b_event_free(b_event_t *ev)
 
 static int s_send(void *sock, const b_event_t *ev)
 {
-    return wire_send(sock, NULL, 0, WIRE_PUBLISH, NULL, ev->header, ev->hlen, ev->sealed, ev->slen,
-                     ev->sig);
+    return wire_send_sig(sock, NULL, 0, WIRE_PUBLISH, NULL, ev->header, ev->hlen, ev->sealed,
+                         ev->slen, ev->sig, ev->sig_len);
 }
 
 /* Read every reply waiting on SOCK; count PUBACKs and NACKs. */

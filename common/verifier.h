@@ -7,8 +7,11 @@
  * and returns when every job has its result: the loop stays the only thread that touches
  * sockets, LMDB and state, and the results come back in the batch's order.
  *
- * seal_verify is a pure function of the job's inputs, which is what makes this safe: the jobs
- * point at bytes the caller owns and does not change until verifier_run returns.
+ * The check is a pure function of the job's inputs and the verifier's cache of verified batch
+ * roots (merkle.h, locked inside), which is what makes this safe: the jobs point at bytes the
+ * caller owns and does not change until verifier_run returns. Events signed in one batch cost
+ * one Ed25519 check per verifier: the first of each batch is checked before the others, which
+ * then find its root in the cache and only hash their paths.
  */
 #ifndef TACNET_VERIFIER_H
 #define TACNET_VERIFIER_H
@@ -16,17 +19,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "merkle.h"
 #include "seal.h"
 
 /* One signature to check. RESULT is written by verifier_run: 0 or TACNET_ESIGNATURE
- * (TACNET_EINVAL for NULL inputs, as seal_verify). */
+ * (TACNET_EINVAL for NULL inputs, as merkle_verify). */
 typedef struct verifier_job {
     const uint8_t *sign_pk; /* SEAL_KEY_BYTES */
     const uint8_t *header;
     size_t header_len;
     const uint8_t *sealed;
     size_t sealed_len;
-    const uint8_t *sig; /* SEAL_SIG_BYTES */
+    const uint8_t *sig; /* F5: SEAL_SIG_BYTES or a batched signature */
+    size_t sig_len;
     int result;
 } verifier_job_t;
 
@@ -37,6 +42,10 @@ typedef struct verifier verifier_t;
  * 7. Returns an owned verifier (free with verifier_destroy), or NULL if a thread could not be
  * started. */
 verifier_t *verifier_new(unsigned threads);
+
+/* The cache of verified batch roots the verifier's checks use (for checks made outside
+ * verifier_run on the same events). NULL for a NULL SELF. */
+merkle_cache_t *verifier_cache(verifier_t *self);
 
 /* Stops and joins the helper threads. Null-safe; sets *SELF_P to NULL. */
 void verifier_destroy(verifier_t **self_p);

@@ -12,6 +12,7 @@
 #include "bytes.h"
 #include "clock.h"
 #include "err.h"
+#include "merkle.h"
 #include "seal.h"
 
 #define WIRE_REASON_MAX  256
@@ -393,8 +394,9 @@ static int s_frame(wire_msg_t *out, int index, zmq_msg_t *frame, int *expect)
         s_copy(frame, &out->sealed, &out->sealed_len);
         return 0;
     default:
-        if (size != SEAL_SIG_BYTES)
-            return size > SEAL_SIG_BYTES ? TACNET_ETOOBIG : TACNET_EBADMSG;
+        /* One event's signature, or a batch's signature with this event's proof (merkle.h). */
+        if (!merkle_frame_len_ok(size))
+            return size > MERKLE_FRAME_MAX ? TACNET_ETOOBIG : TACNET_EBADMSG;
         s_copy(frame, &out->sig, &out->sig_len);
         return 0;
     }
@@ -466,10 +468,19 @@ int wire_send(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
               const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
               const uint8_t *sealed, size_t sealed_len, const uint8_t *sig)
 {
+    return wire_send_sig(sock, rid, rid_len, cmd, ctl, header, hlen, sealed, sealed_len, sig,
+                         sig ? SEAL_SIG_BYTES : 0);
+}
+
+int wire_send_sig(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
+                  const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
+                  const uint8_t *sealed, size_t sealed_len, const uint8_t *sig, size_t sig_len)
+{
     int rc = 0, event = s_frames_for(cmd) == 6;
     uint8_t *packed = NULL;
     size_t packed_len = 0;
-    if (s_frames_for(cmd) == 0 || (event && (!header || !sig || (!sealed && sealed_len))) ||
+    if (s_frames_for(cmd) == 0 ||
+        (event && (!header || !sig || (!sealed && sealed_len) || !merkle_frame_len_ok(sig_len))) ||
         (!event && (header || sealed || sig)) || (rid && rid_len > WIRE_MAX_RID))
         return TACNET_EINVAL;
     if (event && (hlen > WIRE_MAX_HEADER || sealed_len > WIRE_MAX_SEALED))
@@ -492,7 +503,7 @@ int wire_send(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
         goto fail;
     if (event && ((rc = s_send_frame(sock, header, hlen, 1)) != 0 ||
                   (rc = s_send_frame(sock, sealed, sealed_len, 1)) != 0 ||
-                  (rc = s_send_frame(sock, sig, SEAL_SIG_BYTES, 0)) != 0))
+                  (rc = s_send_frame(sock, sig, sig_len, 0)) != 0))
         goto fail;
 fail:
     free(packed);

@@ -2,7 +2,8 @@
  *
  * A message is: [routing id (ROUTER side only)] F0 "TACN01" | F1 command byte | F2 command
  * header (protobuf, one message type per command) | F3 clear Header | F4 sealed body | F5
- * Ed25519 signature. F3..F5 appear on PUBLISH, DELIVER and REGRANT only.
+ * signature: one event's Ed25519 signature, or a batch's with this event's Merkle proof
+ * (merkle.h). F3..F5 appear on PUBLISH, DELIVER and REGRANT only.
  *
  * Sizes are checked frame by frame before anything is unpacked; protobuf is unpacked with a
  * budgeted, zero-filling allocator; the Header must re-encode to exactly its input (so duplicate
@@ -56,7 +57,7 @@ typedef struct wire_msg {
     size_t header_len;
     uint8_t *sealed; /* F4 */
     size_t sealed_len;
-    uint8_t *sig; /* F5, SEAL_SIG_BYTES */
+    uint8_t *sig; /* F5: SEAL_SIG_BYTES, or a batched signature (merkle_frame_len_ok) */
     size_t sig_len;
     int src_fd; /* the connection's socket as libzmq reports it (ZMQ_SRCFD), -1 if unknown */
 } wire_msg_t;
@@ -65,8 +66,8 @@ typedef struct wire_msg {
  * (ZMQ_DONTWAIT). All frames are drained even when the message is rejected. Returns 0 or a
  * negative TACNET_E* code, never a raw errno:
  *   - the message was read and refused: TACNET_EFRAMES (frame count, protocol id or command
- *     byte wrong), TACNET_ETOOBIG (a frame over its cap), TACNET_EBADMSG (F5 shorter than
- *     SEAL_SIG_BYTES); the next message may be read;
+ *     byte wrong), TACNET_ETOOBIG (a frame over its cap), TACNET_EBADMSG (F5 of a length
+ *     merkle_frame_len_ok refuses); the next message may be read;
  *   - nothing was read: TACNET_EAGAIN (no message, with ZMQ_DONTWAIT), TACNET_EINTR (a signal)
  *     or TACNET_EIO (the socket failed: context terminated, socket closed). These come only from
  *     the first frame, so nothing was consumed and the caller stops reading for now.
@@ -90,6 +91,12 @@ void wire_msg_clear(wire_msg_t *msg);
 int wire_send(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
               const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
               const uint8_t *sealed, size_t sealed_len, const uint8_t *sig);
+
+/* The same with an F5 of SIG_LEN bytes: a single signature or a batched one (merkle.h);
+ * TACNET_EINVAL for a length merkle_frame_len_ok refuses. */
+int wire_send_sig(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
+                  const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
+                  const uint8_t *sealed, size_t sealed_len, const uint8_t *sig, size_t sig_len);
 
 /* Send a NACK or ERROR with CODE and its tacnet_strerror text plus DETAIL (may be NULL; the
  * reason is cut at 255 bytes). MSG_ID may be NULL. Returns as wire_send. */

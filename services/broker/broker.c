@@ -434,6 +434,10 @@ int broker_run(broker_t *self)
     log_info("stopped cleanly at journal head %llu; %llu commits, p50 %.2f ms, p99 %.2f ms",
              (unsigned long long)journal_head(self->journal), (unsigned long long)cs.commits,
              cs.p50_us / 1000.0, cs.p99_us / 1000.0);
+    uint64_t roots = 0, hits = 0;
+    merkle_cache_stats(verifier_cache(self->verifier), &roots, &hits);
+    log_info("batched signatures: %llu roots verified, %llu events found their root verified",
+             (unsigned long long)roots, (unsigned long long)hits);
     return 0;
 }
 

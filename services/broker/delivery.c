@@ -115,8 +115,8 @@ static void s_pump(broker_t *self, uint32_t agency, MDB_txn *txn)
             d.has_case_seq = 1;
             d.case_seq = e.case_seq;
         }
-        int rc = wire_send(self->router, s->rid, s->rid_len, WIRE_DELIVER, &d.base, e.header,
-                           e.header_len, e.sealed, e.sealed_len, e.sig);
+        int rc = wire_send_sig(self->router, s->rid, s->rid_len, WIRE_DELIVER, &d.base, e.header,
+                               e.header_len, e.sealed, e.sealed_len, e.sig, e.sig_len);
         if (g)
             tacnet__grant__free_unpacked(g, NULL);
         if (rc == TACNET_EHOSTUNREACH) {

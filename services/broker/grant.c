@@ -112,8 +112,10 @@ static int s_resealed_check(grant_job_t *j, const journal_entry_t *e, const Tacn
     /* The key that signed the event, valid when it was made (as the integrity walk does). */
     const Tacnet__NodeKey *k = roster_key_find(j->self->roster, (uint32_t)h->sender,
                                                h->sender_key_id, h->created_at_ms, NULL);
-    if (!k || seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed, m->sealed_len,
-                          m->sig) != 0)
+    /* A body sealed again is signed alone (it was never part of a batch). */
+    if (!k || m->sig_len != SEAL_SIG_BYTES ||
+        seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed, m->sealed_len, m->sig) !=
+            0)
         return TACNET_ESIGNATURE;
     return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "bytes.h"
 #include "log.h"
+#include "merkle.h"
 #include "seal.h"
 #include "wire.h"
 
@@ -275,11 +276,13 @@ static int s_case_initials_set(journal_t *self, MDB_txn *txn, const uint8_t *ref
 
 int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
                    const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t slen,
-                   const uint8_t *sig, uint32_t rcpt_mask, uint64_t now_ms)
+                   const uint8_t *sig, size_t sig_len, uint32_t rcpt_mask, uint64_t now_ms)
 {
     uint8_t key[8];
     store_u64_put(key, seq);
-    size_t vlen = 8 + 4 + hlen + 4 + slen + 64;
+    if (!merkle_frame_len_ok(sig_len))
+        return TACNET_EINVAL;
+    size_t vlen = 8 + 4 + hlen + 4 + slen + sig_len;
     uint8_t *val = xmalloc(vlen), *p = val;
     store_u64_put(p, now_ms);
     p += 8;
@@ -289,7 +292,7 @@ int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__He
     bytes_be32_put(p, (uint32_t)slen);
     memcpy(p + 4, sealed, slen);
     p += 4 + slen;
-    memcpy(p, sig, 64);
+    memcpy(p, sig, sig_len);
     int rc = store_put(txn, self->journal, key, 8, val, vlen, MDB_APPEND);
     free(val);
     if (rc != 0)
@@ -328,20 +331,25 @@ static int s_event_parse(const uint8_t *p, const uint8_t *end, journal_entry_t *
     p += out->header_len;
     uint32_t slen = bytes_be32_get(p);
     p += 4;
+    /* The signature is the rest of the record: 64 bytes, or a batched one (merkle.h). */
     if (slen == JOURNAL_MARK) {
-        if ((size_t)(end - p) != SEAL_DIGEST_LEN + 64)
+        if ((size_t)(end - p) < SEAL_DIGEST_LEN ||
+            !merkle_frame_len_ok((size_t)(end - p) - SEAL_DIGEST_LEN))
             return TACNET_ECORRUPT;
         out->digest = p;
         out->sealed = NULL;
         out->sealed_len = 0;
         out->sig = p + SEAL_DIGEST_LEN;
+        out->sig_len = (size_t)(end - out->sig);
         return 0;
     }
     out->sealed_len = slen;
-    if ((size_t)(end - p) != out->sealed_len + 64)
+    if ((size_t)(end - p) < out->sealed_len ||
+        !merkle_frame_len_ok((size_t)(end - p) - out->sealed_len))
         return TACNET_ECORRUPT;
     out->sealed = p;
     out->sig = p + out->sealed_len;
+    out->sig_len = (size_t)(end - out->sig);
     return 0;
 }
 
@@ -394,6 +402,7 @@ int journal_get(journal_t *self, MDB_txn *txn, uint64_t seq, journal_entry_t *ou
         out->sealed = sealed;
         out->sealed_len = slen;
         out->sig = sealed + slen;
+        out->sig_len = SEAL_SIG_BYTES;
         out->digest = NULL;
     }
     return 0;
@@ -496,7 +505,7 @@ int journal_body_remove(journal_t *self, MDB_txn *txn, uint64_t seq)
         return rc;
     if (e.grant || !e.sealed)
         return 0; /* a grant holds no body; a removed body is gone already */
-    size_t vlen = 8 + 4 + e.header_len + 4 + SEAL_DIGEST_LEN + 64;
+    size_t vlen = 8 + 4 + e.header_len + 4 + SEAL_DIGEST_LEN + e.sig_len;
     uint8_t *val = xmalloc(vlen), *p = val;
     store_u64_put(p, e.received_ms);
     p += 8;
@@ -505,7 +514,7 @@ int journal_body_remove(journal_t *self, MDB_txn *txn, uint64_t seq)
     p += 4 + e.header_len;
     bytes_be32_put(p, JOURNAL_MARK);
     seal_digest(e.sealed, e.sealed_len, p + 4);
-    memcpy(p + 4 + SEAL_DIGEST_LEN, e.sig, 64);
+    memcpy(p + 4 + SEAL_DIGEST_LEN, e.sig, e.sig_len);
     uint8_t key[8];
     store_u64_put(key, seq);
     rc = store_put(txn, self->journal, key, 8, val, vlen, 0);
@@ -764,6 +773,7 @@ typedef struct verify_ctx {
     crypto_generichash_state hash;
     int cp_checked;
     size_t verified;
+    merkle_cache_t *roots; /* a batch's root is checked once in the walk too */
 } verify_ctx_t;
 
 /* The signing key AGENCY used under KEY_ID, whatever its validity now: an event accepted while
@@ -810,10 +820,12 @@ static int s_verify_entry(verify_ctx_t *c, const MDB_val *v)
         return TACNET_EKEYID;
     c->verified++;
     if (e.digest)
-        return seal_verify_digest(pk, e.header, e.header_len, e.digest, e.sig) == 0
+        return merkle_verify_digest(c->roots, pk, e.header, e.header_len, e.digest, e.sig,
+                                    e.sig_len) == 0
                    ? 0
                    : TACNET_ESIGNATURE;
-    return seal_verify(pk, e.header, e.header_len, e.sealed, e.sealed_len, e.sig) == 0
+    return merkle_verify(c->roots, pk, e.header, e.header_len, e.sealed, e.sealed_len, e.sig,
+                         e.sig_len) == 0
                ? 0
                : TACNET_ESIGNATURE;
 }
@@ -870,6 +882,7 @@ int journal_verify(journal_t *self, const roster_t *roster, size_t *records, cha
     int rc = store_read_begin(self->store, &txn);
     if (rc != 0)
         return rc;
+    c.roots = merkle_cache_new();
     MDB_val v;
     if (store_get(txn, self->meta, JOURNAL_WALK_KEY, strlen(JOURNAL_WALK_KEY), &v) == 0) {
         if (v.mv_size != 40) {
@@ -888,6 +901,7 @@ int journal_verify(journal_t *self, const roster_t *roster, size_t *records, cha
         c.verify_from = head - JOURNAL_VERIFY_TAIL + 1;
     crypto_generichash_init(&c.hash, NULL, 0, 32);
     rc = store_walk(self->store, s_verify_record, &c, records);
+    merkle_cache_destroy(&c.roots);
     if (rc == 0 && c.cp_seq && !c.cp_checked)
         rc = TACNET_ECORRUPT; /* the checkpointed record is gone: truncated or rewritten */
     uint64_t bad = 0;

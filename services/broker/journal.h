@@ -1,7 +1,9 @@
 /* journal: the broker's durable store (docs/ARCHITECTURE.md, Storage), over one LMDB environment.
  *
  * Databases (all in one environment, updated in one write transaction per batch):
- *   journal    seq (u64 BE)                -> received_ms(8) hlen(4) header slen(4) sealed sig(64)
+ *   journal    seq (u64 BE)                -> received_ms(8) hlen(4) header slen(4) sealed sig
+ *                                             (sig: F5 as received, 64 bytes or a batched
+ *                                             signature with its proof, common/merkle.h)
  *   by_msgid   msg_id (16)                 -> seq (8): dedup, a retry gets its original seq
  *   rcpt       seq (u64 BE)                -> recipient mask (u32 BE): delivery and catch-up.
  *                                             One append per event, so a commit touches one
@@ -21,7 +23,7 @@
  * A journal record is an event, or a grant (history on joining): received_ms(8) 0xffffffff
  * orig_seq(8) packed Grant, delivered to its grantee with the original event's frames. An
  * event whose body was removed (retention) keeps header and signature with the body's digest in
- * its place: received_ms(8) hlen(4) header 0xffffffff digest(32) sig(64). A grant whose sender
+ * its place: received_ms(8) hlen(4) header 0xffffffff digest(32) sig. A grant whose sender
  * sealed the body again (the original was removed): received_ms(8) 0xfffffffe orig_seq(8)
  * glen(4) Grant slen(4) sealed sig(64).
  *   meta       "epoch"                     -> random u64 chosen when the directory is created
@@ -56,6 +58,7 @@ typedef struct journal_entry {
     const uint8_t *sealed; /* NULL once the body was removed (retention): DIGEST is left */
     size_t sealed_len;
     const uint8_t *sig;
+    size_t sig_len;        /* F5 as the sender made it: SEAL_SIG_BYTES or batched */
     const uint8_t *digest; /* BLAKE2b-256 of the removed body, else NULL */
     uint64_t case_seq;     /* the event's own seq: SEQ, or for a grant the original's */
     const uint8_t *grant;  /* a grant record: the packed Grant (the rest is the original's) */
@@ -90,7 +93,7 @@ int journal_case_put(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t l
  * when they change), and the sender's last seq. */
 int journal_append(journal_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
                    const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t slen,
-                   const uint8_t *sig, uint32_t rcpt_mask, uint64_t now_ms);
+                   const uint8_t *sig, size_t sig_len, uint32_t rcpt_mask, uint64_t now_ms);
 
 /* Read the entry at SEQ (a grant record: the original event's frames with GRANT set). Returns 0,
  * TACNET_ENOTFOUND or TACNET_ECORRUPT. */

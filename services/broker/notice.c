@@ -108,8 +108,8 @@ static int s_emit(notice_t *self, MDB_txn *txn, uint64_t *seq, Tacnet__EventKind
         uint32_t rmask = 0;
         for (size_t i = 0; i < n; i++)
             rmask |= 1u << rcpts[i].agency;
-        rc = journal_append(self->journal, txn, *seq + 1, &h, hbuf, hlen, sealed, slen, sig, rmask,
-                            now);
+        rc = journal_append(self->journal, txn, *seq + 1, &h, hbuf, hlen, sealed, slen, sig,
+                            sizeof(sig), rmask, now);
         if (rc == 0)
             ++*seq;
     }

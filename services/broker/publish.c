@@ -217,13 +217,9 @@ static size_t s_check_signatures(broker_t *self)
     verifier_job_t *jobs = xcalloc(self->n_batch, sizeof(*jobs));
     for (size_t i = 0; i < self->n_batch; i++) {
         broker_pending_t *p = &self->batch[i];
-        jobs[i] = (verifier_job_t){ p->sign_pk,
-                                    p->msg.header,
-                                    p->msg.header_len,
-                                    p->msg.sealed,
-                                    p->msg.sealed_len,
-                                    p->msg.sig,
-                                    0 };
+        jobs[i] =
+            (verifier_job_t){ p->sign_pk,        p->msg.header, p->msg.header_len, p->msg.sealed,
+                              p->msg.sealed_len, p->msg.sig,    p->msg.sig_len,    0 };
     }
     verifier_run(self->verifier, jobs, self->n_batch);
     for (size_t i = 0; i < self->n_batch; i++) {
@@ -318,7 +314,8 @@ static int s_commit_append(broker_t *self, MDB_txn *txn, broker_pending_t *p, ui
         return rc;
     p->seq = ++*seq;
     rc = journal_append(self->journal, txn, p->seq, h, p->msg.header, p->msg.header_len,
-                        p->msg.sealed, p->msg.sealed_len, p->msg.sig, v->required, now);
+                        p->msg.sealed, p->msg.sealed_len, p->msg.sig, p->msg.sig_len, v->required,
+                        now);
     if (rc != 0)
         return rc;
     FAULT_POINT("broker.after_put");

@@ -57,6 +57,7 @@ REPLAY(roster)
 REPLAY(api_request)
 REPLAY(cfg)
 REPLAY(intake)
+REPLAY(merkle)
 
 Test(fuzz_corpus, every_target_has_a_committed_corpus)
 {

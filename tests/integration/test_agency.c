@@ -663,3 +663,30 @@ Test(agency, quarantined_incoming_event_is_not_applied_and_is_audited)
     snprintf(out, sizeof(out), "%s/data.mdb", asc->data);
     cr_assert(h_file_contains(out, "deliver.quarantine"), "no deliver.quarantine audit record");
 }
+
+/* Issue 22: an import's rows leave the daemon in one send turn, signed once over a Merkle root,
+ * and the broker checks that root's signature once for the whole turn (the others hash their
+ * paths). The broker reports its counts when it stops. */
+Test(agency, an_imported_file_leaves_in_one_signed_turn_and_the_broker_verifies_it_once)
+{
+    s_import_pair(1);
+    h_broker_signal_wait(&env, SIGTERM);
+    FILE *f = fopen(env.log, "r");
+    cr_assert_not_null(f);
+    char line[512];
+    unsigned long long roots = 0, hits = 0;
+    int found = 0;
+    while (fgets(line, sizeof(line), f)) {
+        const char *at = strstr(line, "batched signatures: ");
+        if (at)
+            found = sscanf(at, "batched signatures: %llu roots verified, %llu events", &roots,
+                           &hits) == 2;
+    }
+    fclose(f);
+    cr_assert(found, "the broker did not report its batched signatures");
+    cr_assert_geq(roots, 1, "no batch root verified");
+    /* Every row was in a turn of two or more: each is a root checked or a root found. */
+    cr_assert_geq((long long)(roots + hits), (long long)s_files[1].n,
+                  "%llu roots and %llu events without a check of their own for %zu rows", roots,
+                  hits, s_files[1].n);
+}

@@ -34,6 +34,9 @@ int fuzz_cfg(const uint8_t *data, size_t len);
 /* An intake file for one of the four agencies (the first byte picks it). */
 int fuzz_intake(const uint8_t *data, size_t len);
 
+/* A signature frame F5: one signature, or a batched one with its Merkle proof (common/merkle.h). */
+int fuzz_merkle(const uint8_t *data, size_t len);
+
 /* Every target by name (the corpus directory's name). */
 typedef struct fuzz_target {
     const char *name;

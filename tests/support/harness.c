@@ -2,6 +2,7 @@
 /* nftw() for removing the temp dir. */
 #define _XOPEN_SOURCE 700
 #include "harness.h"
+#include "merkle.h"
 #include "grant.h"
 
 #include <errno.h>
@@ -535,8 +536,33 @@ void h_pub_seal(h_env_t *e, h_pub_t *p, uint32_t signer, const char *summary, co
     }
     int rc = seal_event(e->seal[signer], p->header, p->hlen, b, blen, r, n, &p->sealed, &p->slen,
                         p->sig);
+    p->sig_len = SEAL_SIG_BYTES;
     free(b);
     CHECK(rc == 0, "seal_event: %s", tacnet_errname(rc));
+}
+
+void h_pub_batch(h_env_t *e, h_pub_t *const *ps, size_t n, uint32_t signer)
+{
+    const uint8_t **headers = calloc(n, sizeof(*headers));
+    size_t *hlens = calloc(n, sizeof(*hlens)), *lens = calloc(n, sizeof(*lens));
+    uint8_t *digests = calloc(n, SEAL_DIGEST_LEN), *frames = calloc(n, MERKLE_FRAME_MAX);
+    CHECK(headers && hlens && lens && digests && frames);
+    for (size_t i = 0; i < n; i++) {
+        headers[i] = ps[i]->header;
+        hlens[i] = ps[i]->hlen;
+        seal_digest(ps[i]->sealed, ps[i]->slen, digests + i * SEAL_DIGEST_LEN);
+    }
+    int rc = merkle_sign(e->seal[signer], headers, hlens, digests, n, frames, lens);
+    CHECK(rc == 0, "merkle_sign: %s", tacnet_errname(rc));
+    for (size_t i = 0; i < n; i++) {
+        memcpy(ps[i]->sig, frames + i * MERKLE_FRAME_MAX, lens[i]);
+        ps[i]->sig_len = lens[i];
+    }
+    free(headers);
+    free(hlens);
+    free(lens);
+    free(digests);
+    free(frames);
 }
 
 void h_send_frames(h_client_t *c, size_t n, const void *const *data, const size_t *lens)
@@ -547,12 +573,13 @@ void h_send_frames(h_client_t *c, size_t n, const void *const *data, const size_
 
 void h_send_pub(h_client_t *c, const h_pub_t *p)
 {
-    int rc = wire_send(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed, p->slen,
-                       p->sig);
+    size_t sig_len = p->sig_len ? p->sig_len : SEAL_SIG_BYTES;
+    int rc = wire_send_sig(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed,
+                           p->slen, p->sig, sig_len);
     for (int i = 0; rc == TACNET_EAGAIN && i < 500; i++) {
         h_sleep_ms(10);
-        rc = wire_send(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed, p->slen,
-                       p->sig);
+        rc = wire_send_sig(c->sock, NULL, 0, WIRE_PUBLISH, NULL, p->header, p->hlen, p->sealed,
+                           p->slen, p->sig, sig_len);
     }
     CHECK(rc == 0, "wire_send PUBLISH: %d", rc);
 }
@@ -645,8 +672,8 @@ int h_open_deliver(h_client_t *c, const wire_msg_t *m, uint64_t *seq, uint64_t *
                                                h->sender_key_id, (uint64_t)time(NULL) * 1000, &err);
     int done = d->grant && d->grant->has_done && d->grant->done;
     if (d->grant && !done &&
-        (!k || seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed, m->sealed_len,
-                           m->sig) != 0)) {
+        (!k || merkle_verify(NULL, k->sign_pk.data, m->header, m->header_len, m->sealed,
+                             m->sealed_len, m->sig, m->sig_len) != 0)) {
         rc = k ? TACNET_ESIGNATURE : TACNET_EKEYID; /* the sender's signature first, as always */
     } else if (d->grant) {
         /* History on joining: a daemon granted this client an earlier event's key. */
@@ -662,8 +689,8 @@ int h_open_deliver(h_client_t *c, const wire_msg_t *m, uint64_t *seq, uint64_t *
         }
     } else if (!k) {
         rc = TACNET_EKEYID;
-    } else if ((rc = seal_verify(k->sign_pk.data, m->header, m->header_len, m->sealed,
-                                 m->sealed_len, m->sig)) == 0) {
+    } else if ((rc = merkle_verify(NULL, k->sign_pk.data, m->header, m->header_len, m->sealed,
+                                   m->sealed_len, m->sig, m->sig_len)) == 0) {
         rc = seal_open(c->env->seal[c->agency], k->seal_pk.data, m->header, m->header_len,
                        m->sealed, m->sealed_len, &body, &blen);
     }

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "check.h"
+#include "merkle.h"
 #include "roster.h"
 #include "seal.h"
 #include "wire.h"
@@ -69,7 +70,8 @@ typedef struct h_pub {
     size_t hlen;
     uint8_t *sealed;
     size_t slen;
-    uint8_t sig[SEAL_SIG_BYTES];
+    uint8_t sig[MERKLE_FRAME_MAX]; /* F5: the event's own signature, or a batch's (h_pub_batch) */
+    size_t sig_len;                /* SEAL_SIG_BYTES once sealed (0 is taken as that) */
 } h_pub_t;
 
 /* A sharing policy file to provision with instead of deploy/sharing.conf (NULL: the default). */
@@ -129,6 +131,9 @@ void h_pub_rcpt(h_pub_t *p, size_t n, const uint32_t *agencies);
  * NULL: the header's recipients). Asserts on failure. */
 void h_pub_seal(h_env_t *e, h_pub_t *p, uint32_t signer, const char *summary, const uint32_t *wrap,
                 size_t n_wrap);
+/* Sign the N sealed events PS together as SIGNER, as a daemon signs one send turn: each
+ * event's F5 becomes the batch's signature with its Merkle proof (common/merkle.h). */
+void h_pub_batch(h_env_t *e, h_pub_t *const *ps, size_t n, uint32_t signer);
 /* Free the packed frames of P. */
 void h_pub_free(h_pub_t *p);
 

@@ -149,7 +149,7 @@ static int s_write(MDB_txn *txn, void *arg)
     size_t hlen = 0;
     uint8_t *hbuf = wire_pack(&b->ev->h.base, &hlen), sig[64] = { 0 }, sealed[8] = { 0 };
     int rc = journal_append(W.journal, txn, ++seq, &b->ev->h, hbuf, hlen, sealed, sizeof(sealed),
-                            sig, 0x16, now);
+                            sig, sizeof(sig), 0x16, now);
     free(hbuf);
     if (rc != 0)
         return rc;
@@ -351,7 +351,7 @@ static int s_append_routed(MDB_txn *txn, void *arg)
     size_t hlen = 0;
     uint8_t *hbuf = wire_pack(&a->ev->h.base, &hlen), sig[64] = { 0 }, sealed[8] = { 0 };
     rc = journal_append(W.journal, txn, a->seq, &a->ev->h, hbuf, hlen, sealed, sizeof(sealed), sig,
-                        0x16, clock_now_ms());
+                        sizeof(sig), 0x16, clock_now_ms());
     free(hbuf);
     return rc;
 }
@@ -487,7 +487,7 @@ static int s_append_masked(MDB_txn *txn, void *arg)
         size_t hlen = 0;
         uint8_t *hbuf = wire_pack(&e.h.base, &hlen), sig[64] = { 0 }, sealed[8] = { 0 };
         int rc = journal_append(W.journal, txn, ++seq, &e.h, hbuf, hlen, sealed, sizeof(sealed),
-                                sig, mask[i], clock_now_ms());
+                                sig, sizeof(sig), mask[i], clock_now_ms());
         free(hbuf);
         if (rc != 0)
             return rc;

@@ -63,9 +63,10 @@ static void s_jobs(verifier_job_t *jobs, signed_event_t *copy, size_t n)
             else
                 copy[i].sig[10] ^= 4;
         }
-        jobs[i] = (verifier_job_t){ s_keys->sign_pk, copy[i].header,         sizeof(copy[i].header),
-                                    copy[i].sealed,  sizeof(copy[i].sealed), copy[i].sig,
-                                    -12345 };
+        jobs[i] = (verifier_job_t){ s_keys->sign_pk,        copy[i].header,
+                                    sizeof(copy[i].header), copy[i].sealed,
+                                    sizeof(copy[i].sealed), copy[i].sig,
+                                    SEAL_SIG_BYTES,         -12345 };
     }
 }
 

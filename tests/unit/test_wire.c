@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "merkle.h"
 #include "seal.h"
 #include "wire.h"
 
@@ -872,7 +873,7 @@ Test(wire, oversize_frames_and_short_signature_are_rejected_and_drained)
     pair_t p;
     wire_msg_t msg;
     static char big[WIRE_MAX_HEADER + 1];
-    static char sig[SEAL_SIG_BYTES + 1];
+    static char sig[MERKLE_FRAME_MAX + MERKLE_HASH_BYTES];
     pair_open(&p, "inproc://wire-size");
     const char ack = WIRE_ACK, publish = WIRE_PUBLISH;
     s_raw_send(p.dealer, (const char *const[]){ "TACN01", &ack, big },
@@ -880,12 +881,18 @@ Test(wire, oversize_frames_and_short_signature_are_rejected_and_drained)
     s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", big, "x", sig },
                (const size_t[]){ 6, 1, 0, WIRE_MAX_HEADER + 1, 1, SEAL_SIG_BYTES }, 6);
     s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", "h", "x", sig },
-               (const size_t[]){ 6, 1, 0, 1, 1, SEAL_SIG_BYTES + 1 }, 6);
+               (const size_t[]){ 6, 1, 0, 1, 1, MERKLE_FRAME_MAX + MERKLE_HASH_BYTES }, 6);
     s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", "h", "x", sig },
                (const size_t[]){ 6, 1, 0, 1, 1, SEAL_SIG_BYTES - 1 }, 6);
+    /* Between a single signature and a batched one, or not whole sibling hashes. */
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", "h", "x", sig },
+               (const size_t[]){ 6, 1, 0, 1, 1, SEAL_SIG_BYTES + 1 }, 6);
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", "h", "x", sig },
+               (const size_t[]){ 6, 1, 0, 1, 1, MERKLE_FIXED_BYTES + 1 }, 6);
     s_send_ping(p.dealer, 13);
-    static const int expect[] = { TACNET_ETOOBIG, TACNET_ETOOBIG, TACNET_ETOOBIG, TACNET_EBADMSG };
-    for (int i = 0; i < 4; i++) {
+    static const int expect[] = { TACNET_ETOOBIG, TACNET_ETOOBIG, TACNET_ETOOBIG,
+                                  TACNET_EBADMSG, TACNET_EBADMSG, TACNET_EBADMSG };
+    for (int i = 0; i < 6; i++) {
         cr_assert_eq(wire_recv(p.router, 1, 0, &msg), expect[i], "bad message %d", i);
         wire_msg_clear(&msg);
     }

@@ -1,0 +1,342 @@
+/* merkle: batched signatures over a BLAKE2b Merkle tree, and the cache of verified roots. See
+ * merkle.h. */
+#include "merkle.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "err.h"
+
+#define MERKLE_LEAF_PREFIX "TACNET-LEAF/1"
+#define MERKLE_NODE_PREFIX "TACNET-NODE/1"
+#define MERKLE_ROOT_PREFIX "TACNET-ROOT/1"
+
+/* ------------------------------------------------------------------ hashing */
+
+void merkle_leaf(const uint8_t *header, size_t hlen, const uint8_t digest[SEAL_DIGEST_LEN],
+                 uint8_t out[MERKLE_HASH_BYTES])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, MERKLE_HASH_BYTES);
+    crypto_generichash_update(&st, (const uint8_t *)MERKLE_LEAF_PREFIX, strlen(MERKLE_LEAF_PREFIX));
+    crypto_generichash_update(&st, header, hlen);
+    crypto_generichash_update(&st, digest, SEAL_DIGEST_LEN);
+    crypto_generichash_final(&st, out, MERKLE_HASH_BYTES);
+}
+
+static void s_node(const uint8_t *left, const uint8_t *right, uint8_t out[MERKLE_HASH_BYTES])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, MERKLE_HASH_BYTES);
+    crypto_generichash_update(&st, (const uint8_t *)MERKLE_NODE_PREFIX, strlen(MERKLE_NODE_PREFIX));
+    crypto_generichash_update(&st, left, MERKLE_HASH_BYTES);
+    crypto_generichash_update(&st, right, MERKLE_HASH_BYTES);
+    crypto_generichash_final(&st, out, MERKLE_HASH_BYTES);
+}
+
+/* The largest power of two below N (N >= 2): the size of the left subtree. */
+static size_t s_split(size_t n)
+{
+    size_t k = 1;
+    while (k << 1 < n)
+        k <<= 1;
+    return k;
+}
+
+/* The root of LEAVES[LO..LO+N), appending to each leaf's path the sibling on its side. */
+static void s_subtree(const uint8_t *leaves, size_t lo, size_t n, uint8_t *paths, size_t *depths,
+                      uint8_t out[MERKLE_HASH_BYTES])
+{
+    if (n == 1) {
+        memcpy(out, leaves + lo * MERKLE_HASH_BYTES, MERKLE_HASH_BYTES);
+        return;
+    }
+    size_t k = s_split(n);
+    uint8_t left[MERKLE_HASH_BYTES], right[MERKLE_HASH_BYTES];
+    s_subtree(leaves, lo, k, paths, depths, left);
+    s_subtree(leaves, lo + k, n - k, paths, depths, right);
+    for (size_t i = lo; paths && i < lo + n; i++) {
+        uint8_t *at = paths + (i * MERKLE_MAX_DEPTH + depths[i]) * MERKLE_HASH_BYTES;
+        memcpy(at, i < lo + k ? right : left, MERKLE_HASH_BYTES);
+        depths[i]++;
+    }
+    s_node(left, right, out);
+}
+
+int merkle_tree(const uint8_t *leaves, size_t n, uint8_t root[MERKLE_HASH_BYTES], uint8_t *paths,
+                size_t *depths)
+{
+    if (!leaves || !root || n == 0 || n > UINT32_MAX || (paths && !depths))
+        return TACNET_EINVAL;
+    if (depths)
+        memset(depths, 0, n * sizeof(*depths));
+    s_subtree(leaves, 0, n, paths, depths, root);
+    return 0;
+}
+
+/* Walk from leaf INDEX of a tree of SIZE to the root (RFC 9162, 2.1.3.2): with SIBLINGS, the
+ * hash into R (which holds the leaf on entry); without, only the count. Returns the number of
+ * siblings the walk takes, or SIZE_MAX when INDEX is not below SIZE or SIBLINGS runs out
+ * before DEPTH (DEPTH is ignored when SIBLINGS is NULL). */
+static size_t s_walk(uint32_t index, uint32_t size, const uint8_t *siblings, size_t depth,
+                     uint8_t r[MERKLE_HASH_BYTES])
+{
+    if (size == 0 || index >= size)
+        return SIZE_MAX;
+    uint32_t fn = index, sn = size - 1;
+    size_t used = 0;
+    while (sn != 0) {
+        if (siblings && used == depth)
+            return SIZE_MAX;
+        const uint8_t *p = siblings ? siblings + used * MERKLE_HASH_BYTES : NULL;
+        if ((fn & 1) || fn == sn) {
+            if (p)
+                s_node(p, r, r);
+            while (!(fn & 1) && fn != 0) {
+                fn >>= 1;
+                sn >>= 1;
+            }
+        } else if (p) {
+            s_node(r, p, r);
+        }
+        fn >>= 1;
+        sn >>= 1;
+        used++;
+    }
+    return used;
+}
+
+int merkle_root_from_path(const uint8_t leaf[MERKLE_HASH_BYTES], uint32_t index, uint32_t size,
+                          const uint8_t *siblings, size_t depth, uint8_t root[MERKLE_HASH_BYTES])
+{
+    uint8_t r[MERKLE_HASH_BYTES];
+    memcpy(r, leaf, MERKLE_HASH_BYTES);
+    if (s_walk(index, size, siblings ? siblings : (const uint8_t *)"", depth, r) != depth)
+        return TACNET_ESIGNATURE;
+    memcpy(root, r, MERKLE_HASH_BYTES);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the frame */
+
+int merkle_frame_len_ok(size_t len)
+{
+    return len == SEAL_SIG_BYTES || (len >= MERKLE_FIXED_BYTES && len <= MERKLE_FRAME_MAX &&
+                                     (len - MERKLE_FIXED_BYTES) % MERKLE_HASH_BYTES == 0);
+}
+
+int merkle_proof_decode(const uint8_t *frame, size_t len, merkle_proof_t *out)
+{
+    if (!frame || !out || len < MERKLE_FIXED_BYTES ||
+        (len - MERKLE_FIXED_BYTES) % MERKLE_HASH_BYTES != 0)
+        return TACNET_EBADMSG;
+    size_t depth = (len - MERKLE_FIXED_BYTES) / MERKLE_HASH_BYTES;
+    if (depth > MERKLE_MAX_DEPTH)
+        return TACNET_ETOOBIG;
+    merkle_proof_t p = {
+        .sig = frame,
+        .root = frame + SEAL_SIG_BYTES,
+        .index = bytes_be32_get(frame + SEAL_SIG_BYTES + MERKLE_HASH_BYTES),
+        .size = bytes_be32_get(frame + SEAL_SIG_BYTES + MERKLE_HASH_BYTES + 4),
+        .siblings = frame + MERKLE_FIXED_BYTES,
+        .depth = depth,
+    };
+    if (p.size == 0 || p.index >= p.size || s_walk(p.index, p.size, NULL, 0, NULL) != depth)
+        return TACNET_EBADMSG;
+    *out = p;
+    return 0;
+}
+
+/* What the root's signature covers after its prefix: the batch's size, then the root. */
+static void s_root_message(uint32_t size, const uint8_t root[MERKLE_HASH_BYTES], uint8_t out[36])
+{
+    bytes_be32_put(out, size);
+    memcpy(out + 4, root, MERKLE_HASH_BYTES);
+}
+
+int merkle_sign(seal_ctx_t *ctx, const uint8_t *const *headers, const size_t *hlens,
+                const uint8_t *digests, size_t n, uint8_t *frames, size_t *frame_lens)
+{
+    if (!ctx || !headers || !hlens || !digests || !frames || !frame_lens || n == 0 ||
+        n > UINT32_MAX)
+        return TACNET_EINVAL;
+    uint8_t *leaves = xmalloc(n * MERKLE_HASH_BYTES);
+    uint8_t *paths = xmalloc(n * MERKLE_MAX_DEPTH * MERKLE_HASH_BYTES);
+    size_t *depths = xcalloc(n, sizeof(*depths));
+    uint8_t root[MERKLE_HASH_BYTES], msg[36], sig[SEAL_SIG_BYTES];
+    for (size_t i = 0; i < n; i++)
+        merkle_leaf(headers[i], hlens[i], digests + i * SEAL_DIGEST_LEN,
+                    leaves + i * MERKLE_HASH_BYTES);
+    int rc = merkle_tree(leaves, n, root, paths, depths);
+    if (rc != 0)
+        goto fail;
+    s_root_message((uint32_t)n, root, msg);
+    if ((rc = seal_sign_detached(ctx, MERKLE_ROOT_PREFIX, msg, sizeof(msg), sig)) != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *f = frames + i * MERKLE_FRAME_MAX;
+        memcpy(f, sig, SEAL_SIG_BYTES);
+        memcpy(f + SEAL_SIG_BYTES, root, MERKLE_HASH_BYTES);
+        bytes_be32_put(f + SEAL_SIG_BYTES + MERKLE_HASH_BYTES, (uint32_t)i);
+        bytes_be32_put(f + SEAL_SIG_BYTES + MERKLE_HASH_BYTES + 4, (uint32_t)n);
+        memcpy(f + MERKLE_FIXED_BYTES, paths + i * MERKLE_MAX_DEPTH * MERKLE_HASH_BYTES,
+               depths[i] * MERKLE_HASH_BYTES);
+        frame_lens[i] = MERKLE_FIXED_BYTES + depths[i] * MERKLE_HASH_BYTES;
+    }
+fail:
+    free(leaves);
+    free(paths);
+    free(depths);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ the cache of verified roots */
+
+/* Set-associative: the root is a hash, so its first byte spreads entries evenly over the sets,
+ * and only a root whose signature verified is ever inserted, so nobody without a signing key
+ * can push out others' entries. Within a set the least recently used way is replaced. */
+#define MERKLE_CACHE_WAYS 4
+#define MERKLE_CACHE_SETS (MERKLE_CACHE_ENTRIES / MERKLE_CACHE_WAYS)
+_Static_assert(MERKLE_CACHE_SETS == 256, "one set per value of the root's first byte");
+
+typedef struct {
+    uint8_t pk[SEAL_KEY_BYTES];
+    uint8_t root[MERKLE_HASH_BYTES];
+    uint8_t sig[SEAL_SIG_BYTES];
+    uint32_t size;
+    uint64_t used; /* 0: empty */
+} cache_entry_t;
+
+struct merkle_cache {
+    pthread_mutex_t lock;
+    uint64_t clock, verified, hits;
+    cache_entry_t e[MERKLE_CACHE_SETS][MERKLE_CACHE_WAYS];
+};
+
+merkle_cache_t *merkle_cache_new(void)
+{
+    merkle_cache_t *self = xcalloc(1, sizeof(*self));
+    pthread_mutex_init(&self->lock, NULL);
+    return self;
+}
+
+void merkle_cache_destroy(merkle_cache_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    pthread_mutex_destroy(&(*self_p)->lock);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+void merkle_cache_stats(const merkle_cache_t *self, uint64_t *verified, uint64_t *hits)
+{
+    merkle_cache_t *m = (merkle_cache_t *)self;
+    if (!m) {
+        if (verified)
+            *verified = 0;
+        if (hits)
+            *hits = 0;
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    if (verified)
+        *verified = m->verified;
+    if (hits)
+        *hits = m->hits;
+    pthread_mutex_unlock(&m->lock);
+}
+
+static int s_entry_is(const cache_entry_t *e, const uint8_t *pk, const merkle_proof_t *p)
+{
+    return e->used && e->size == p->size && memcmp(e->root, p->root, MERKLE_HASH_BYTES) == 0 &&
+           memcmp(e->pk, pk, SEAL_KEY_BYTES) == 0 && memcmp(e->sig, p->sig, SEAL_SIG_BYTES) == 0;
+}
+
+/* Look up (INSERT 0) or insert (INSERT 1) the verified root of P under PK. 1 when found. */
+static int s_cache(merkle_cache_t *self, const uint8_t *pk, const merkle_proof_t *p, int insert)
+{
+    cache_entry_t *set = self->e[p->root[0]];
+    int found = 0;
+    pthread_mutex_lock(&self->lock);
+    cache_entry_t *oldest = &set[0];
+    for (size_t w = 0; w < MERKLE_CACHE_WAYS && !found; w++) {
+        if (s_entry_is(&set[w], pk, p)) {
+            set[w].used = ++self->clock;
+            found = 1;
+        } else if (set[w].used < oldest->used) {
+            oldest = &set[w];
+        }
+    }
+    if (!insert && found)
+        self->hits++;
+    if (insert && !found) {
+        memcpy(oldest->pk, pk, SEAL_KEY_BYTES);
+        memcpy(oldest->root, p->root, MERKLE_HASH_BYTES);
+        memcpy(oldest->sig, p->sig, SEAL_SIG_BYTES);
+        oldest->size = p->size;
+        oldest->used = ++self->clock;
+        self->verified++;
+    }
+    pthread_mutex_unlock(&self->lock);
+    return found;
+}
+
+int merkle_cached(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_BYTES], const uint8_t *sig,
+                  size_t sig_len)
+{
+    merkle_proof_t p;
+    if (!cache || !sign_pk || !sig || sig_len == SEAL_SIG_BYTES ||
+        merkle_proof_decode(sig, sig_len, &p) != 0)
+        return 0;
+    pthread_mutex_lock(&cache->lock);
+    int found = 0;
+    for (size_t w = 0; w < MERKLE_CACHE_WAYS && !found; w++)
+        found = s_entry_is(&cache->e[p.root[0]][w], sign_pk, &p);
+    pthread_mutex_unlock(&cache->lock);
+    return found;
+}
+
+/* ------------------------------------------------------------------ verification */
+
+int merkle_verify_digest(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_BYTES],
+                         const uint8_t *header, size_t hlen, const uint8_t digest[SEAL_DIGEST_LEN],
+                         const uint8_t *sig, size_t sig_len)
+{
+    if (!sign_pk || !digest || !sig || (!header && hlen))
+        return TACNET_EINVAL;
+    if (sig_len == SEAL_SIG_BYTES)
+        return seal_verify_digest(sign_pk, header, hlen, digest, sig);
+    merkle_proof_t p;
+    uint8_t leaf[MERKLE_HASH_BYTES], root[MERKLE_HASH_BYTES], msg[36];
+    if (merkle_proof_decode(sig, sig_len, &p) != 0)
+        return TACNET_ESIGNATURE;
+    merkle_leaf(header, hlen, digest, leaf);
+    if (merkle_root_from_path(leaf, p.index, p.size, p.siblings, p.depth, root) != 0 ||
+        memcmp(root, p.root, MERKLE_HASH_BYTES) != 0)
+        return TACNET_ESIGNATURE;
+    if (cache && s_cache(cache, sign_pk, &p, 0))
+        return 0;
+    s_root_message(p.size, p.root, msg);
+    if (seal_verify_detached(sign_pk, MERKLE_ROOT_PREFIX, msg, sizeof(msg), p.sig) != 0)
+        return TACNET_ESIGNATURE;
+    if (cache)
+        s_cache(cache, sign_pk, &p, 1);
+    return 0;
+}
+
+int merkle_verify(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_BYTES],
+                  const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t sealed_len,
+                  const uint8_t *sig, size_t sig_len)
+{
+    if (!sign_pk || !sig || (!header && hlen) || (!sealed && sealed_len))
+        return TACNET_EINVAL;
+    if (sig_len == SEAL_SIG_BYTES)
+        return seal_verify(sign_pk, header, hlen, sealed, sealed_len, sig);
+    uint8_t digest[SEAL_DIGEST_LEN];
+    seal_digest(sealed, sealed_len, digest);
+    return merkle_verify_digest(cache, sign_pk, header, hlen, digest, sig, sig_len);
+}
