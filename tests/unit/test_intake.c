@@ -592,7 +592,9 @@ Test(intake, health_visiting_example_imports)
     cr_assert_eq(r.requests[2]->body->assessment->hv_contact,
                  TACNET__HV_CONTACT__HV_SIX_TO_EIGHT_WEEK);
     cr_assert_eq(r.requests[2]->body->assessment->birth_date, 20260508u);
-    cr_assert_not(r.requests[3]->body->assessment->has_hv_contact);
+    /* The reviews are universal contacts too: recorded, they clear their due items. */
+    cr_assert_eq(r.requests[3]->body->assessment->hv_contact, TACNET__HV_CONTACT__HV_ONE_YEAR);
+    cr_assert_eq(r.requests[4]->body->assessment->hv_contact, TACNET__HV_CONTACT__HV_TWO_YEAR);
     cr_assert_not(r.requests[3]->body->assessment->has_birth_date);
     cr_assert_eq(r.requests[0]->sensitivity, TACNET__SENSITIVITY__HEALTH);
     cr_assert_eq(r.requests[4]->sensitivity, TACNET__SENSITIVITY__SAFEGUARDING,
