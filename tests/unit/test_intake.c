@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "casework/intake.h"
+#include "casework/kin.h"
 #include "casework/profile.h"
 #include "err.h"
 #include "wire.h"
@@ -751,14 +752,25 @@ Test(intake, name_columns_are_optional_and_gather_the_names_per_case)
                  0);
     cr_assert_eq(r.n_names, 1, "a row naming nobody adds no case");
     s_names_of(&r, "LA7-2026-000001", got, sizeof(got));
-    cr_assert_str_eq(got, "Amara Okafor|Chidi Okafor|Ngozi Okafor|Tobi");
+    cr_assert_str_eq(got, "child:Amara Okafor|Chidi Okafor|Ngozi Okafor|sibling:Tobi",
+                     "the column says who the child and the siblings are");
     intake_result_clear(&r);
     cr_assert_eq(r.n_names, 0);
     cr_assert_null(r.names);
     /* Any subset, any order, any case of the column names. */
     cr_assert_eq(s_names_parse("SIBLING_NAMES,case_ref,note\nSiobhan,LA9-2026-000003,x\n", &r), 0);
     s_names_of(&r, "LA9-2026-000003", got, sizeof(got));
-    cr_assert_str_eq(got, "Siobhan");
+    cr_assert_str_eq(got, "sibling:Siobhan");
+    intake_result_clear(&r);
+    /* A parent or carer may be given with who they are. */
+    cr_assert_eq(s_names_parse("case_ref,note,parent_carer_names
+                               "
+                               "LA7-2026-000004,x,mother:Ngozi Okafor; Father : Chidi Okafor
+                               ",
+                               & r),
+                 0);
+    s_names_of(&r, "LA7-2026-000004", got, sizeof(got));
+    cr_assert_str_eq(got, "mother:Ngozi Okafor|Father : Chidi Okafor");
     intake_result_clear(&r);
 }
 
@@ -777,6 +789,16 @@ Test(intake, bad_names_fail_the_file_naming_the_column_only)
     cr_assert_eq(s_names_parse("case_ref,note,parent_carer_names\nLA7-2026-000001,x,Ann;;Bo\n", &r),
                  TACNET_EIMPORT);
     cr_assert(s_has_error(&r, 2, "parent_carer_names has an empty item"));
+    intake_result_clear(&r);
+    cr_assert_eq(s_names_parse("case_ref,note,parent_carer_names
+                                   LA7 -
+                                   2026 - 000001,
+                               x, Ann;
+                               muther
+                               : Ann ",
+                                     & r),
+                 TACNET_EIMPORT);
+    cr_assert(s_has_error(&r, 2, "parent_carer_names item 2: the word before ':' is not"));
     cr_assert_eq(r.n_names, 0, "a failed file keeps no names");
     for (size_t i = 0; i < r.n_errors; i++)
         cr_assert_null(strstr(r.errors[i].message, "Ann"), "%s", r.errors[i].message);
@@ -807,9 +829,13 @@ Test(intake, the_school_example_with_names_registers_them_and_requests_carry_non
         size_t len = 0;
         uint8_t *packed = wire_pack(&r.requests[i]->base, &len);
         for (size_t k = 0; k < r.n_names; k++)
-            for (size_t j = 0; j < r.names[k].n; j++)
-                cr_assert_not(s_bytes_hold(packed, len, r.names[k].names[j]),
+            for (size_t j = 0; j < r.names[k].n; j++) {
+                kin_role_t role;
+                const char *name;
+                cr_assert_eq(kin_parse(r.names[k].names[j], &role, &name), 0);
+                cr_assert_not(s_bytes_hold(packed, len, name),
                               "a registered name is in request %zu", i);
+            }
         free(packed);
     }
     intake_result_clear(&r);
