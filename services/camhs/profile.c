@@ -5,11 +5,11 @@
  *                partnership CARE_PLAN (CAPA_PARTNERSHIP) with up to three goals; baseline goal
  *                scores, if rated, add a baseline GBO OUTCOME_MEASURE;
  *   partnership  a Partnership appointment: a GBO OUTCOME_MEASURE scoring the goals 0-10.
- * A second layout adds the Choice record's columns and the plan's workers (camhs/choice.h) to
+ * A second layout adds the Choice record's columns and the plan's workers (casework/capa_intake.h) to
  * the same ones: a choice row then carries Assessment.capa_choice and the plan's core and
  * specific workers, and a partnership row leaves them empty.
  */
-#include "camhs/choice.h"
+#include "casework/capa_intake.h"
 #include "casework/intake.h"
 #include "casework/profile.h"
 #include "err.h"
@@ -59,8 +59,9 @@ enum {
     CAPA_INFORMANT,
     CAPA_REVIEW_DAYS,
     CAPA_N,
-    CAPA_CHOICE_FIRST = CAPA_N, /* only in the layout with the Choice record (choice.h) */
-    CAPA_N_WITH_CHOICE = CAPA_N + CAMHS_CHOICE_N
+    CAPA_CHOICE_FIRST =
+        CAPA_N, /* only in the layout with the Choice record (casework/capa_intake.h) */
+    CAPA_N_WITH_CHOICE = CAPA_N + CAPA_INTAKE_N
 };
 static const char *const s_columns[CAPA_N] = {
     "case_ref", "initials", "appointment", "date",    "level_of_need", "summary",   "goal_1",
@@ -162,7 +163,7 @@ static bool s_any_score(const intake_row_t *row)
     return false;
 }
 
-/* Free the workers camhs_choice_workers put on scratch plan P (the plan itself is a local). */
+/* Free the workers capa_intake_workers put on scratch plan P (the plan itself is a local). */
 static void s_workers_free(Tacnet__CarePlan *p)
 {
     if (p->core_worker)
@@ -211,8 +212,8 @@ static void s_choice(intake_row_t *row, const char *case_ref, const char *initia
     Tacnet__CapaChoice *record = NULL;
     Tacnet__CarePlan workers = TACNET__CARE_PLAN__INIT;
     if (row->n_columns > CAPA_CHOICE_FIRST) {
-        ok &= camhs_choice_read(row, CAPA_CHOICE_FIRST, &record);
-        ok &= camhs_choice_workers(row, CAPA_CHOICE_FIRST, &workers);
+        ok &= capa_intake_read(row, CAPA_CHOICE_FIRST, &record);
+        ok &= capa_intake_workers(row, CAPA_CHOICE_FIRST, &workers);
     }
     if (!ok) {
         if (record)

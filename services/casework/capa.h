@@ -9,7 +9,7 @@
  * only; when it is there, the joint formulation and the family's choice are required, and a
  * choice of another service lists the alternatives offered, so the record says what the family
  * chose from. The record is optional, as not every CAMHS record keeps it (the intake file's
- * columns for it are optional too: services/camhs/choice.h).
+ * columns for it are optional too: services/casework/capa_intake.h).
  *
  * A CAPA partnership plan (CarePlan of type capa_partnership) is held by one core worker and
  * may bring in specific workers for a particular intervention or skill. Each worker is named by

@@ -1,4 +1,4 @@
-/* camhs choice: the CAPA Choice record and a partnership plan's workers, read from the optional
+/* capa_intake: the CAPA Choice record and a partnership plan's workers, read from the optional
  * columns of the CAMHS intake file.
  *
  * A CAMHS record that keeps what was said at the Choice appointment (the family's story, the
@@ -9,8 +9,8 @@
  * first, and are read on choice rows only: the rules are casework/capa.h's, said in the terms
  * of the file (a column, an item), never quoting the text.
  */
-#ifndef TACNET_CAMHS_CHOICE_H
-#define TACNET_CAMHS_CHOICE_H
+#ifndef TACNET_CASEWORK_CAPA_INTAKE_H
+#define TACNET_CASEWORK_CAPA_INTAKE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,30 +18,30 @@
 #include "casework/intake.h"
 
 enum {
-    CAMHS_CHOICE_CURIOUS,
-    CAMHS_CHOICE_HONEST_OPINION,
-    CAMHS_CHOICE_JOINT_FORMULATION,
-    CAMHS_CHOICE_ALTERNATIVES,
-    CAMHS_CHOICE_CHOSEN,
-    CAMHS_CHOICE_ENGAGEMENT,
-    CAMHS_CHOICE_CORE_WORKER,
-    CAMHS_CHOICE_SPECIFIC_WORKERS,
-    CAMHS_CHOICE_N
+    CAPA_INTAKE_CURIOUS,
+    CAPA_INTAKE_HONEST_OPINION,
+    CAPA_INTAKE_JOINT_FORMULATION,
+    CAPA_INTAKE_ALTERNATIVES,
+    CAPA_INTAKE_CHOSEN,
+    CAPA_INTAKE_ENGAGEMENT,
+    CAPA_INTAKE_CORE_WORKER,
+    CAPA_INTAKE_SPECIFIC_WORKERS,
+    CAPA_INTAKE_N
 };
 
 /* The alternatives a Choice record may list: enough for the options a clinic offers. */
-#define CAMHS_CHOICE_MAX_ALTERNATIVES 6u
+#define CAPA_INTAKE_MAX_ALTERNATIVES 6u
 
-/* The Choice record in ROW's columns FIRST .. FIRST + CAMHS_CHOICE_ENGAGEMENT into *OUT
+/* The Choice record in ROW's columns FIRST .. FIRST + CAPA_INTAKE_ENGAGEMENT into *OUT
  * (malloc'd, for Assessment.capa_choice; NULL when every one is empty). When any is given,
  * joint_formulation and chosen are required, and chosen other_service needs alternatives.
  * Returns false after recording each error on ROW (*OUT is then NULL). */
-bool camhs_choice_read(intake_row_t *row, size_t first, Tacnet__CapaChoice **out);
+bool capa_intake_read(intake_row_t *row, size_t first, Tacnet__CapaChoice **out);
 
-/* The plan's workers in ROW's columns FIRST + CAMHS_CHOICE_CORE_WORKER ("INITIALS:role") and
- * FIRST + CAMHS_CHOICE_SPECIFIC_WORKERS (`;`-separated "INITIALS:role:what they bring") into
+/* The plan's workers in ROW's columns FIRST + CAPA_INTAKE_CORE_WORKER ("INITIALS:role") and
+ * FIRST + CAPA_INTAKE_SPECIFIC_WORKERS (`;`-separated "INITIALS:role:what they bring") into
  * PLAN (core_worker, specific_workers). Specific workers need a core worker; at most
  * CAPA_MAX_SPECIFIC_WORKERS. Returns false after recording each error on ROW (PLAN unchanged). */
-bool camhs_choice_workers(intake_row_t *row, size_t first, Tacnet__CarePlan *plan);
+bool capa_intake_workers(intake_row_t *row, size_t first, Tacnet__CarePlan *plan);
 
 #endif

@@ -1,5 +1,5 @@
-/* camhs choice: the CAPA Choice record and a plan's workers from intake columns. See choice.h. */
-#include "camhs/choice.h"
+/* capa_intake: the CAPA Choice record and a plan's workers from intake columns. See capa_intake.h. */
+#include "casework/capa_intake.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,32 +29,32 @@ static bool s_needed(intake_row_t *row, size_t col, const char *why)
     return false;
 }
 
-bool camhs_choice_read(intake_row_t *row, size_t first, Tacnet__CapaChoice **out)
+bool capa_intake_read(intake_row_t *row, size_t first, Tacnet__CapaChoice **out)
 {
     const char *curious, *opinion, *formulation, *engagement;
     char **alts = NULL;
     size_t n_alts = 0;
     uint32_t chosen = 0;
     *out = NULL;
-    bool ok = intake_row_text(row, first + CAMHS_CHOICE_CURIOUS, false, &curious);
-    ok &= intake_row_text(row, first + CAMHS_CHOICE_HONEST_OPINION, false, &opinion);
-    ok &= intake_row_text(row, first + CAMHS_CHOICE_JOINT_FORMULATION, false, &formulation);
-    ok &= intake_row_text(row, first + CAMHS_CHOICE_ENGAGEMENT, false, &engagement);
-    ok &= intake_row_enum(row, first + CAMHS_CHOICE_CHOSEN, false, s_chosen,
+    bool ok = intake_row_text(row, first + CAPA_INTAKE_CURIOUS, false, &curious);
+    ok &= intake_row_text(row, first + CAPA_INTAKE_HONEST_OPINION, false, &opinion);
+    ok &= intake_row_text(row, first + CAPA_INTAKE_JOINT_FORMULATION, false, &formulation);
+    ok &= intake_row_text(row, first + CAPA_INTAKE_ENGAGEMENT, false, &engagement);
+    ok &= intake_row_enum(row, first + CAPA_INTAKE_CHOSEN, false, s_chosen,
                           sizeof(s_chosen) / sizeof(s_chosen[0]), &chosen);
-    ok &= intake_row_list(row, first + CAMHS_CHOICE_ALTERNATIVES, CAMHS_CHOICE_MAX_ALTERNATIVES,
+    ok &= intake_row_list(row, first + CAPA_INTAKE_ALTERNATIVES, CAPA_INTAKE_MAX_ALTERNATIVES,
                           &alts, &n_alts);
     bool any = false;
-    for (size_t c = CAMHS_CHOICE_CURIOUS; c <= CAMHS_CHOICE_ENGAGEMENT; c++)
+    for (size_t c = CAPA_INTAKE_CURIOUS; c <= CAPA_INTAKE_ENGAGEMENT; c++)
         any |= intake_row_has(row, first + c);
     if (any) {
-        ok &= s_needed(row, first + CAMHS_CHOICE_JOINT_FORMULATION,
+        ok &= s_needed(row, first + CAPA_INTAKE_JOINT_FORMULATION,
                        "a Choice record says the understanding reached together");
-        ok &= s_needed(row, first + CAMHS_CHOICE_CHOSEN,
+        ok &= s_needed(row, first + CAPA_INTAKE_CHOSEN,
                        "a Choice record says what the family chose: partnership, "
                        "other_service, self_help or nothing_now");
         if (chosen == TACNET__CAPA_CHOSEN__CHOSEN_OTHER_SERVICE)
-            ok &= s_needed(row, first + CAMHS_CHOICE_ALTERNATIVES,
+            ok &= s_needed(row, first + CAPA_INTAKE_ALTERNATIVES,
                            "a choice of other_service lists the alternatives offered");
     }
     if (!ok || !any) {
@@ -117,10 +117,10 @@ static Tacnet__CapaWorker *s_worker(intake_row_t *row, size_t col, size_t item, 
     return w;
 }
 
-bool camhs_choice_workers(intake_row_t *row, size_t first, Tacnet__CarePlan *plan)
+bool capa_intake_workers(intake_row_t *row, size_t first, Tacnet__CarePlan *plan)
 {
-    size_t core_col = first + CAMHS_CHOICE_CORE_WORKER;
-    size_t spec_col = first + CAMHS_CHOICE_SPECIFIC_WORKERS;
+    size_t core_col = first + CAPA_INTAKE_CORE_WORKER;
+    size_t spec_col = first + CAPA_INTAKE_SPECIFIC_WORKERS;
     const char *core_text = NULL;
     char **items = NULL;
     size_t n = 0;
