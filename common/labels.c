@@ -273,6 +273,8 @@ static const label_t s_labels[] = {
     { &tacnet__hv_contact__descriptor, TACNET__HV_CONTACT__HV_NEW_BIRTH, "new birth visit" },
     { &tacnet__hv_contact__descriptor, TACNET__HV_CONTACT__HV_SIX_TO_EIGHT_WEEK,
       "6-8 week review" },
+    { &tacnet__hv_contact__descriptor, TACNET__HV_CONTACT__HV_ONE_YEAR, "1 year review" },
+    { &tacnet__hv_contact__descriptor, TACNET__HV_CONTACT__HV_TWO_YEAR, "2-2½ year review" },
     { &tacnet__chair_rule__descriptor, TACNET__CHAIR_RULE__CHAIR_UNJUDGED, "not judged" },
     { &tacnet__chair_rule__descriptor, TACNET__CHAIR_RULE__CHAIR_INDEPENDENT,
       "not directly involved" },

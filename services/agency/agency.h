@@ -124,16 +124,20 @@ void agency_reply_free(Tacnet__ApiReply *r);
 
 /* The case's identity register: the family's real names, kept encrypted under the case's key in
  * this daemon, never sent, shown or logged; the text check refuses an event naming one in any
- * form. add: register NAMES (N of them) for case REF (LEN bytes); a name registered already is
- * kept once. Returns 0 or a store code. count: how many names case REF has registered (0 when
+ * form. add: register NAMES (N of them, each "NAME" or "ROLE:NAME", ROLE being who the person
+ * is to the child: child, mother, father, carer, grandparent, sibling or other; casework/kin.h)
+ * for case REF (LEN bytes); a name registered already is kept once, taking a role given now.
+ * Returns 0, TACNET_EFIELD (nothing registered) when a role is not one of those, or a store
+ * code. count: how many names case REF has registered (0 when
  * none, or no such case), for a prompt to register some. Returns 0 or a store code. */
 int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n);
 int agency_identity_count(agency_t *self, const uint8_t *ref, size_t len, size_t *count);
-/* Call EACH(name, ARG) for every name registered for case REF, in the order registered, for a
- * page printed for the family in this agency (the family's summary); the names are wiped
- * after the last call, so EACH copies what it keeps. Returns 0 (also for none) or a store code. */
+/* Call EACH(name, role, ARG) for every name registered for case REF, in the order registered,
+ * for a page printed for the family in this agency (the family's summary); ROLE is the
+ * relationship's word, "unknown" for a name registered without one. The names are wiped after
+ * the last call, so EACH copies what it keeps. Returns 0 (also for none) or a store code. */
 int agency_identity_each(agency_t *self, const uint8_t *ref, size_t len,
-                         void (*each)(const char *name, void *arg), void *arg);
+                         void (*each)(const char *name, const char *role, void *arg), void *arg);
 
 /* The publish path every front end shares (local API, dashboard forms, HTTP/JSON API): validate
  * REQ, check its text, seal it, queue it in the durable outbox and start sending it. REQ stays

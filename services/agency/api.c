@@ -63,6 +63,12 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
         if ((rc = policy_case_ref_check(ri->case_ref.data, ri->case_ref.len)) == 0)
             rc = agency_identity_add(self, ri->case_ref.data, ri->case_ref.len, ri->names,
                                      ri->n_names);
+        if (rc == TACNET_EFIELD) {
+            agency_reply_error(reply, rc,
+                               "a name's relationship is not child, mother, father, carer, "
+                               "grandparent, sibling or other; nothing was registered");
+            return;
+        }
         break;
     }
     case TACNET__API_REQUEST__OP_FOLLOW:

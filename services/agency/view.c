@@ -45,6 +45,7 @@
 #include "agency/history.h"
 #include "agency/vault.h"
 #include "casework/casestate.h"
+#include "casework/kin.h"
 #include "audit.h"
 #include "bytes.h"
 #include "err.h"
@@ -1257,19 +1258,6 @@ typedef struct {
     size_t n;
 } ident_arg_t;
 
-/* Does the register LIST (LEN bytes of NUL-terminated names) hold NAME? */
-static int s_ident_has(const uint8_t *list, size_t len, const char *name)
-{
-    for (size_t off = 0; off < len;) {
-        const char *have = (const char *)list + off;
-        size_t l = strnlen(have, len - off);
-        if (l < len - off && strcmp(have, name) == 0)
-            return 1;
-        off += l + 1;
-    }
-    return 0;
-}
-
 static int s_ident_write(MDB_txn *txn, void *arg)
 {
     ident_arg_t *a = arg;
@@ -1279,34 +1267,29 @@ static int s_ident_write(MDB_txn *txn, void *arg)
                         &oldlen);
     if (rc != 0 && rc != TACNET_ENOTFOUND)
         return rc;
-    size_t n = oldlen;
-    for (size_t i = 0; i < a->n; i++)
-        n += strlen(a->names[i]) + 1;
-    uint8_t *buf = xmalloc(n + 1), *p = buf;
-    if (oldlen)
-        memcpy(p, old, oldlen);
-    p += oldlen;
-    for (size_t i = 0; i < a->n; i++) {
-        size_t l = strlen(a->names[i]) + 1;
-        /* A name registered already (an intake file imported again) is kept once. */
-        if (s_ident_has(buf, (size_t)(p - buf), a->names[i]))
-            continue;
-        memcpy(p, a->names[i], l);
-        p += l;
-    }
-    n = (size_t)(p - buf);
-    rc = s_put_case(a->self, txn, a->self->identity, "identity", a->blind, a->blind, 16, NULL, 0,
-                    buf, n);
+    /* Entries may carry who the person is to the child (casework/kin.h); bare ones, as
+     * registers held before, still read. */
+    size_t cap = kin_merge_bound(oldlen, a->names, a->n), n = 0;
+    uint8_t *buf = xmalloc(cap + 1);
+    rc = kin_merge(old, oldlen, a->names, a->n, buf, cap, &n);
+    if (rc == 0)
+        rc = s_put_case(a->self, txn, a->self->identity, "identity", a->blind, a->blind, 16, NULL,
+                        0, buf, n);
     if (rc == 0)
         rc = agency_audit(a->self, txn, "api", "identity.register", "case", "ok", 0);
     s_free_secret(old, oldlen);
-    s_free_secret(buf, n + 1);
+    s_free_secret(buf, cap + 1);
     return rc;
 }
 
 static int s_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **names, size_t n)
 {
     ident_arg_t a = { .self = self, .names = names, .n = n };
+    kin_role_t role;
+    const char *name;
+    for (size_t i = 0; i < n; i++)
+        if (kin_parse(names[i], &role, &name) != 0)
+            return TACNET_EFIELD; /* before any write: all of them or none */
     agency_view_blind(self, ref, len, a.blind);
     return store_write(self->store, s_ident_write, &a);
 }
@@ -1344,7 +1327,7 @@ int agency_identity_count(agency_t *self, const uint8_t *ref, size_t len, size_t
 }
 
 int agency_identity_each(agency_t *self, const uint8_t *ref, size_t len,
-                         void (*each)(const char *name, void *arg), void *arg)
+                         void (*each)(const char *name, const char *role, void *arg), void *arg)
 {
     uint8_t blind[16];
     uint8_t *v = NULL;
@@ -1363,7 +1346,10 @@ int agency_identity_each(agency_t *self, const uint8_t *ref, size_t len,
         size_t l = strnlen(name, n - off);
         if (l == n - off)
             break;
-        each(name, arg);
+        kin_role_t role;
+        const char *bare;
+        kin_entry_decode(name, &role, &bare);
+        each(bare, kin_role_name(role), arg);
         off += l + 1;
     }
     s_free_secret(v, n);
@@ -1391,7 +1377,10 @@ policy_register_t *agency_identity_register(agency_t *self, const uint8_t *ref, 
             size_t l = strnlen(name, n - off);
             if (l == n - off)
                 break;
-            policy_register_add(reg, name);
+            kin_role_t role;
+            const char *bare;
+            kin_entry_decode(name, &role, &bare);
+            policy_register_add(reg, bare);
             off += l + 1;
         }
     }

@@ -5,10 +5,16 @@
  *                partnership CARE_PLAN (CAPA_PARTNERSHIP) with up to three goals; baseline goal
  *                scores, if rated, add a baseline GBO OUTCOME_MEASURE;
  *   partnership  a Partnership appointment: a GBO OUTCOME_MEASURE scoring the goals 0-10.
+ * A second layout adds the Choice record's columns and the plan's workers (casework/capa_intake.h) to
+ * the same ones: a choice row then carries Assessment.capa_choice and the plan's core and
+ * specific workers, and a partnership row leaves them empty.
  */
+#include "casework/capa_intake.h"
 #include "casework/intake.h"
 #include "casework/profile.h"
 #include "err.h"
+
+#include <stdlib.h>
 
 /* CAPA reviews are set per plan; six weeks keeps CAMHS in step with the team's review meetings
  * unless a plan says otherwise. */
@@ -52,11 +58,38 @@ enum {
     CAPA_SCORE_3,
     CAPA_INFORMANT,
     CAPA_REVIEW_DAYS,
-    CAPA_N
+    CAPA_N,
+    CAPA_CHOICE_FIRST =
+        CAPA_N, /* only in the layout with the Choice record (casework/capa_intake.h) */
+    CAPA_N_WITH_CHOICE = CAPA_N + CAPA_INTAKE_N
 };
 static const char *const s_columns[CAPA_N] = {
     "case_ref", "initials", "appointment", "date",    "level_of_need", "summary",   "goal_1",
     "goal_2",   "goal_3",   "score_1",     "score_2", "score_3",       "informant", "review_days",
+};
+static const char *const s_columns_choice[CAPA_N_WITH_CHOICE] = {
+    "case_ref",
+    "initials",
+    "appointment",
+    "date",
+    "level_of_need",
+    "summary",
+    "goal_1",
+    "goal_2",
+    "goal_3",
+    "score_1",
+    "score_2",
+    "score_3",
+    "informant",
+    "review_days",
+    "curious",
+    "honest_opinion",
+    "joint_formulation",
+    "alternatives",
+    "chosen",
+    "engagement",
+    "core_worker",
+    "specific_workers",
 };
 
 enum { CAPA_CHOICE = 1, CAPA_PARTNERSHIP = 2 };
@@ -130,6 +163,16 @@ static bool s_any_score(const intake_row_t *row)
     return false;
 }
 
+/* Free the workers capa_intake_workers put on scratch plan P (the plan itself is a local). */
+static void s_workers_free(Tacnet__CarePlan *p)
+{
+    if (p->core_worker)
+        protobuf_c_message_free_unpacked(&p->core_worker->base, NULL);
+    for (size_t i = 0; i < p->n_specific_workers; i++)
+        protobuf_c_message_free_unpacked(&p->specific_workers[i]->base, NULL);
+    free(p->specific_workers);
+}
+
 static void s_choice(intake_row_t *row, const char *case_ref, const char *initials, uint32_t date)
 {
     const char *summary = NULL, *goals[CAMHS_MAX_GOALS];
@@ -164,8 +207,20 @@ static void s_choice(intake_row_t *row, const char *case_ref, const char *initia
                               sizeof(s_informants) / sizeof(s_informants[0]), &informant);
     else
         ok &= intake_row_unused(row, CAPA_INFORMANT, "rows without scores");
-    if (!ok)
+    /* The Choice record and the workers, when the file has their columns; the workers are
+     * put on a scratch plan first, so a row that fails allocates nothing that stays. */
+    Tacnet__CapaChoice *record = NULL;
+    Tacnet__CarePlan workers = TACNET__CARE_PLAN__INIT;
+    if (row->n_columns > CAPA_CHOICE_FIRST) {
+        ok &= capa_intake_read(row, CAPA_CHOICE_FIRST, &record);
+        ok &= capa_intake_workers(row, CAPA_CHOICE_FIRST, &workers);
+    }
+    if (!ok) {
+        if (record)
+            protobuf_c_message_free_unpacked(&record->base, NULL);
+        s_workers_free(&workers);
         return;
+    }
 
     Tacnet__PublishRequest *req =
         intake_request_new(TACNET__EVENT_KIND__ASSESSMENT, case_ref, initials,
@@ -181,6 +236,7 @@ static void s_choice(intake_row_t *row, const char *case_ref, const char *initia
         a->has_level_of_need = req->has_level_of_need = true;
         a->level_of_need = req->level_of_need = level;
     }
+    a->capa_choice = record;
     intake_result_add(row->result, req);
 
     req = intake_request_new(TACNET__EVENT_KIND__CARE_PLAN, case_ref, initials,
@@ -196,6 +252,9 @@ static void s_choice(intake_row_t *row, const char *case_ref, const char *initia
         if (goals[g])
             intake_plan_add_goal(plan, g + 1, goals[g], 0);
     intake_plan_views_to_seek(plan, date);
+    plan->core_worker = workers.core_worker;
+    plan->specific_workers = workers.specific_workers;
+    plan->n_specific_workers = workers.n_specific_workers;
     intake_result_add(row->result, req);
 
     if (rated)
@@ -212,6 +271,8 @@ static void s_partnership(intake_row_t *row, const char *case_ref, const char *i
     ok &= intake_row_unused(row, CAPA_REVIEW_DAYS, why);
     for (size_t g = 0; g < CAMHS_MAX_GOALS; g++)
         ok &= intake_row_unused(row, CAPA_GOAL_1 + g, why);
+    for (size_t c = CAPA_CHOICE_FIRST; c < row->n_columns; c++)
+        ok &= intake_row_unused(row, c, why);
     if (!s_any_score(row)) {
         intake_row_error(row, TACNET_EMEASURE,
                          "score_1..score_3 are empty (a partnership appointment rates the goals)");
@@ -247,11 +308,12 @@ static void s_row(intake_row_t *row, void *arg)
 
 static const intake_format_t s_formats[] = {
     { "CAPA appointments", s_columns, CAPA_N, s_row },
+    { "CAPA appointments with the Choice record", s_columns_choice, CAPA_N_WITH_CHOICE, s_row },
 };
 
 static int s_intake(const char *path, intake_result_t *out)
 {
-    return intake_csv_read(path, s_formats, 1, NULL, out);
+    return intake_csv_read(path, s_formats, sizeof(s_formats) / sizeof(s_formats[0]), NULL, out);
 }
 
 const agency_profile_t camhs_profile = {

@@ -8,7 +8,8 @@
  * partnership. The record (Assessment.capa_choice) rides on an assessment of type capa_choice
  * only; when it is there, the joint formulation and the family's choice are required, and a
  * choice of another service lists the alternatives offered, so the record says what the family
- * chose from. The record is optional, as the CAMHS intake file has no columns for it.
+ * chose from. The record is optional, as not every CAMHS record keeps it (the intake file's
+ * columns for it are optional too: services/casework/capa_intake.h).
  *
  * A CAPA partnership plan (CarePlan of type capa_partnership) is held by one core worker and
  * may bring in specific workers for a particular intervention or skill. Each worker is named by

@@ -971,8 +971,7 @@ static void s_due_hv(fold_t *f, casestate_result_t *r)
     if (!f->team[TACNET__AGENCY__HEALTH_VISITING])
         return;
     cadence_due_t d;
-    for (uint32_t c = TACNET__HV_CONTACT__HV_ANTENATAL;
-         c <= TACNET__HV_CONTACT__HV_SIX_TO_EIGHT_WEEK; c++)
+    for (uint32_t c = TACNET__HV_CONTACT__HV_ANTENATAL; c <= TACNET__HV_CONTACT__HV_TWO_YEAR; c++)
         if (hv_contacts_due(&f->hv, c, f->opts->now_ms, &d) == 0)
             s_due(r, "hv contact", &d, TACNET__AGENCY__HEALTH_VISITING, NULL, hv_contacts_name(c));
 }

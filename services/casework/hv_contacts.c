@@ -9,7 +9,7 @@
 static int s_known(uint32_t hv_contact)
 {
     return hv_contact >= TACNET__HV_CONTACT__HV_ANTENATAL &&
-           hv_contact <= TACNET__HV_CONTACT__HV_SIX_TO_EIGHT_WEEK;
+           hv_contact <= TACNET__HV_CONTACT__HV_TWO_YEAR;
 }
 
 int hv_contacts_record(hv_contacts_t *c, uint32_t hv_contact, uint32_t date, uint32_t birth_date)
@@ -26,6 +26,19 @@ int hv_contacts_record(hv_contacts_t *c, uint32_t hv_contact, uint32_t date, uin
     return 0;
 }
 
+/* BIRTH (yyyymmdd) plus MONTHS calendar months, at 00:00 UTC; a day the month lacks becomes
+ * its last day, so a child born on 31 August is due its 2½ year review on 28 February. */
+static uint64_t s_plus_months(uint32_t birth, uint32_t months)
+{
+    uint32_t y = birth / 10000, m = birth / 100 % 100, d = birth % 100;
+    uint32_t k = (m - 1) + months;
+    y += k / 12;
+    m = k % 12 + 1;
+    while (d > 28 && !clock_date_valid(y * 10000 + m * 100 + d))
+        d--;
+    return clock_date_to_ms(y * 10000 + m * 100 + d);
+}
+
 int hv_contacts_due(const hv_contacts_t *c, uint32_t hv_contact, uint64_t now_ms,
                     cadence_due_t *out)
 {
@@ -36,21 +49,26 @@ int hv_contacts_due(const hv_contacts_t *c, uint32_t hv_contact, uint64_t now_ms
     uint64_t birth = clock_date_to_ms(c->birth_date);
     if (!birth)
         return TACNET_EINVAL;
-    if (c->recorded[hv_contact])
-        return 1;
+    /* Recorded, or overtaken: once a later contact has happened this one cannot be had. */
+    for (uint32_t later = hv_contact; later <= TACNET__HV_CONTACT__HV_TWO_YEAR; later++)
+        if (c->recorded[later])
+            return 1;
     uint64_t due;
     switch (hv_contact) {
     case TACNET__HV_CONTACT__HV_ANTENATAL:
-        /* Once the baby has been seen at home the antenatal interview cannot be had. */
-        if (c->recorded[TACNET__HV_CONTACT__HV_NEW_BIRTH])
-            return 1;
         due = birth - (uint64_t)HV_CONTACTS_ANTENATAL_BEFORE_DAYS * CLOCK_DAY_MS;
         break;
     case TACNET__HV_CONTACT__HV_NEW_BIRTH:
         due = birth + (uint64_t)HV_CONTACTS_NEW_BIRTH_DAYS * CLOCK_DAY_MS;
         break;
-    default:
+    case TACNET__HV_CONTACT__HV_SIX_TO_EIGHT_WEEK:
         due = birth + (uint64_t)HV_CONTACTS_SIX_EIGHT_WEEK_DAYS * CLOCK_DAY_MS;
+        break;
+    case TACNET__HV_CONTACT__HV_ONE_YEAR:
+        due = s_plus_months(c->birth_date, HV_CONTACTS_ONE_YEAR_MONTHS);
+        break;
+    default:
+        due = s_plus_months(c->birth_date, HV_CONTACTS_TWO_YEAR_MONTHS);
         break;
     }
     return cadence_date_due(due, now_ms, out);
@@ -65,6 +83,10 @@ const char *hv_contacts_name(uint32_t hv_contact)
         return "new birth visit";
     case TACNET__HV_CONTACT__HV_SIX_TO_EIGHT_WEEK:
         return "6-8 week review";
+    case TACNET__HV_CONTACT__HV_ONE_YEAR:
+        return "1 year review";
+    case TACNET__HV_CONTACT__HV_TWO_YEAR:
+        return "2-2½ year review";
     default:
         return NULL;
     }

@@ -21,7 +21,10 @@
  * child_names, parent_carer_names and sibling_names (each a `;`-separated list, as the agency's
  * own system knows them). They become no part of any request: the result lists them per case
  * (intake_result_t.names) for the daemon's identity register, so that the text check refuses an
- * event naming the family in any form. Messages about them name the column only.
+ * event naming the family in any form. Messages about them name the column only. Each name
+ * goes to the register as kin_parse takes it (casework/kin.h): child_names' as "child:NAME",
+ * sibling_names' as "sibling:NAME", and parent_carer_names' as given, so an item may say who the
+ * person is ("mother:Orla Brightwater") or be the name alone.
  */
 #ifndef TACNET_CASEWORK_INTAKE_H
 #define TACNET_CASEWORK_INTAKE_H

@@ -4,9 +4,11 @@
 #include "casework/intake.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "casework/kin.h"
 #include "err.h"
 
 const char *const intake_names_columns[INTAKE_NAMES_COLUMNS] = { "child_names",
@@ -58,20 +60,43 @@ static void s_merge(intake_names_t *e, char **list, size_t n)
     free(list);
 }
 
-static bool s_column(intake_row_t *row, size_t col, const char *ref)
+/* Say ROLE in front of each name of LIST, as the register takes it. */
+static void s_prefix(char **list, size_t n, kin_role_t role)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(kin_role_name(role)) + 1 + strlen(list[i]) + 1;
+        char *p = xmalloc(l);
+        snprintf(p, l, "%s:%s", kin_role_name(role), list[i]);
+        s_wipe_free(list[i]);
+        list[i] = p;
+    }
+}
+
+/* Column KIND (0 child_names, 1 parent_carer_names, 2 sibling_names) at COL of ROW. */
+static bool s_column(intake_row_t *row, size_t col, size_t kind, const char *ref)
 {
     char **list = NULL;
     size_t n = 0;
     if (!intake_row_list(row, col, INTAKE_NAMES_MAX, &list, &n))
         return false;
     for (size_t i = 0; i < n; i++) {
-        if (strlen(list[i]) > INTAKE_NAME_MAX) {
+        kin_role_t role;
+        const char *name;
+        if (strlen(list[i]) > INTAKE_NAME_MAX)
             intake_row_error(row, TACNET_EFIELD, "%s has a name longer than %d bytes",
                              row->columns[col], INTAKE_NAME_MAX);
-            s_list_wipe(list, n);
-            return false;
-        }
+        else if (kind == 1 && kin_parse(list[i], &role, &name) != 0)
+            intake_row_error(row, TACNET_EFIELD,
+                             "%s item %zu: the word before ':' is not mother, father, carer, "
+                             "grandparent or other (or give the name alone)",
+                             row->columns[col], i + 1);
+        else
+            continue;
+        s_list_wipe(list, n);
+        return false;
     }
+    if (kind != 1)
+        s_prefix(list, n, kind == 0 ? KIN_CHILD : KIN_SIBLING);
     if (n)
         s_merge(s_entry(row->result, ref), list, n);
     return true;
@@ -86,7 +111,7 @@ void intake_names_row(intake_row_t *row, size_t case_col, size_t first)
     if (!any || !intake_case_ref_valid(row->fields[case_col]))
         return;
     for (size_t c = first; c < first + INTAKE_NAMES_COLUMNS; c++)
-        if (!s_column(row, c, row->fields[case_col]))
+        if (!s_column(row, c, c - first, row->fields[case_col]))
             return;
 }
 

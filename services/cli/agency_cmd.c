@@ -8,6 +8,7 @@
 #include "retention_cmd.h"
 #include "client/client.h"
 #include "casework/escalation_rights.h"
+#include "casework/kin.h"
 #include "err.h"
 #include "names.h"
 #include "pbjson.h"
@@ -217,7 +218,8 @@ int cli_agency_usage(FILE *out)
         "  consent  --state given --scope routine,health [--agencies A,B] [--given-by R]\n"
         "  contact  --with mother --method home_visit [--date D] [--planned] [--successful]\n"
         "  assess   --type T --need N [--summary S] [--date D]\n"
-        "           [--hv-contact hv_antenatal|hv_new_birth|hv_six_to_eight_week]\n"
+        "           [--hv-contact hv_antenatal|hv_new_birth|hv_six_to_eight_week|\n"
+        "                         hv_one_year|hv_two_year]\n"
         "           [--birth-date D]  (health visiting's universal contacts: the next are due\n"
         "           from the baby's birth date, or the expected one)\n"
         "  rate     --about AGENCY|partnership --rung 1-9 [--by-family mother|child|...]\n"
@@ -230,7 +232,9 @@ int cli_agency_usage(FILE *out)
         "   '{\"people\":[{\"who\":\"mother\",\"decisions\":\"decide_together\"}],\n"
         "   \"revisit_by_date\":\"2027-01-08\"}')\n"
         "  (each shorthand also takes --case, --initials and the publish flags above)\n"
-        "  register --case REF NAME...        names the daemon's text checks must refuse\n"
+        "  register --case REF [ROLE:]NAME... names the daemon's text checks must refuse;\n"
+        "                                     ROLE (child, mother, father, carer, grandparent,\n"
+        "                                     sibling, other) names them on the family's summary\n"
         "  follow [--after SEQ]               print applied events as they arrive (Ctrl-C)\n"
         "  inbox [--role R]                   open escalations (waiting on role R), time left\n"
         "  import FILE [--no-wait]            the daemon imports the file with its profile's "
@@ -1040,6 +1044,25 @@ static int s_inbox(opts_t *o, const char *role_name)
     return 0;
 }
 
+/* Refuse a registration whose relationship is not one the register knows before anything is
+ * sent, naming the argument by its place: the text is a name, never echoed. */
+static int s_register_roles(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        kin_role_t role;
+        const char *name;
+        if (kin_parse(argv[i], &role, &name) != 0) {
+            fprintf(stderr,
+                    "tacnet register: name %d: say who the person is to the child with child:, "
+                    "mother:, father:, carer:, grandparent:, sibling: or other: before the "
+                    "name, or give the name alone; nothing was registered\n",
+                    i + 1);
+            return TACNET_EFIELD;
+        }
+    }
+    return 0;
+}
+
 static int s_command(opts_t *o, int argc, char **argv)
 {
     const char *cmd = argv[0];
@@ -1061,6 +1084,8 @@ static int s_command(opts_t *o, int argc, char **argv)
         return cli_import_command(&io, argc, argv);
     }
     if (strcmp(cmd, "register") == 0 && argc >= 4 && strcmp(argv[1], "--case") == 0) {
+        if (s_register_roles(argc - 3, argv + 3) != 0)
+            return 2;
         rc = tn_client_register_identity(o->client, argv[2], (const char *const *)argv + 3,
                                          (size_t)(argc - 3), &reply, o->timeout_ms);
         return s_finish(o, rc, reply, s_show_ok);

@@ -331,23 +331,45 @@ static void s_disagree(dashboard_buf_t *b)
 
 typedef struct {
     dashboard_buf_t *b;
-    size_t n;
+    int children; /* this pass: the children (1) or everyone else (0) */
+    size_t n;     /* names written so far, over both passes */
+    size_t n_children;
 } names_arg_t;
 
-static void s_name(const char *name, void *arg)
+static void s_name(const char *name, const char *role, void *arg)
 {
     names_arg_t *a = arg;
-    dashboard_buf_puts(a->b, a->n++ ? ", " : "<p class=\"for\">For ");
+    int child = strcmp(role, "child") == 0;
+    if (child != a->children)
+        return;
+    if (a->n == 0)
+        dashboard_buf_puts(a->b, "<p class=\"for\">For ");
+    else if (!child && a->n == a->n_children)
+        dashboard_buf_puts(a->b, "; with ");
+    else
+        dashboard_buf_puts(a->b, ", ");
+    a->n++;
+    a->n_children += child;
     dashboard_web_text(a->b, name);
+    if (strcmp(role, "unknown") != 0)
+        dashboard_buf_printf(a->b, " (%s)", role);
 }
 
 /* The family's names from this agency's identity register, so the printed page is theirs by
- * name: read here, put on this page only, never sent, logged or kept. Without a register the
- * page speaks to "the family", as it always did. */
+ * name: read here, put on this page only, never sent, logged or kept. The page is for the
+ * child, with the others the register names ("For Tamsin (child); with Orla (mother)"); two
+ * passes over the register put the children first without keeping a copy of any name. A
+ * register whose names have no relationship lists them in the order registered. Without a
+ * register the page speaks to "the family", as it always did. */
 static void s_for(dashboard_web_t *w, const char *ref)
 {
-    names_arg_t a = { &w->body, 0 };
-    if (agency_identity_each(w->agency, (const uint8_t *)ref, strlen(ref), s_name, &a) == 0 && a.n)
+    names_arg_t a = { &w->body, 1, 0, 0 };
+    const uint8_t *r = (const uint8_t *)ref;
+    if (agency_identity_each(w->agency, r, strlen(ref), s_name, &a) != 0)
+        return;
+    a.children = 0;
+    (void)agency_identity_each(w->agency, r, strlen(ref), s_name, &a);
+    if (a.n)
         dashboard_buf_puts(&w->body, "</p>");
 }
 

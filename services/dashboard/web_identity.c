@@ -41,7 +41,11 @@ void dashboard_web_identity_section(dashboard_web_t *w, const char *ref)
     dashboard_buf_printf(b,
                          "<form method=\"post\" action=\"/cases/%s/identity\" class=\"card\">"
                          "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                         "<label for=\"names\">Names to register, one per line</label>"
+                         "<label for=\"names\">Names to register, one per line, each "
+                         "after who the person is to the child if you know it "
+                         "(<kbd>child: </kbd>, <kbd>mother: </kbd>, <kbd>father: </kbd>, "
+                         "<kbd>carer: </kbd>, <kbd>grandparent: </kbd>, <kbd>sibling: </kbd>, "
+                         "<kbd>other: </kbd>)</label>"
                          "<textarea id=\"names\" name=\"names\" rows=\"3\" autocomplete=\"off\" "
                          "spellcheck=\"false\"></textarea>"
                          "<button type=\"submit\">Register names</button></form></section>",
@@ -116,7 +120,9 @@ void dashboard_web_identity_post(dashboard_web_t *w, const char *ref)
     if (rc == TACNET_EFIELD) {
         dashboard_web_error(w, 400, rc,
                             "give one name per line, at most 24 names of at most 100 "
-                            "characters; nothing was registered");
+                            "characters, each after child:, mother:, father:, carer:, "
+                            "grandparent:, sibling: or other: if at all; nothing was "
+                            "registered");
         return;
     }
     if (rc != 0) {

@@ -95,8 +95,8 @@ static const intake_name_t s_universal[] = {
     { "antenatal", TACNET__HV_CONTACT__HV_ANTENATAL },
     { "new_birth", TACNET__HV_CONTACT__HV_NEW_BIRTH },
     { "6_8_week", TACNET__HV_CONTACT__HV_SIX_TO_EIGHT_WEEK },
-    { "1_year", TACNET__HV_CONTACT__HV_CONTACT_UNKNOWN },
-    { "2_year", TACNET__HV_CONTACT__HV_CONTACT_UNKNOWN },
+    { "1_year", TACNET__HV_CONTACT__HV_ONE_YEAR },
+    { "2_year", TACNET__HV_CONTACT__HV_TWO_YEAR },
 };
 
 static void s_row(intake_row_t *row, void *arg)

@@ -307,14 +307,36 @@ Test(agency, identifying_text_is_refused_at_publish_and_never_queued)
 {
     h_agency_t *as = s_up(S);
     tn_client_t *school = s_client(as);
-    const char *names[] = { "Peregrine Quillfeather" };
+    const char *names[] = { "Peregrine Quillfeather", "mother: Wilhelmina Quillfeather" };
     Tacnet__ApiReply *r = NULL;
-    cr_assert_eq(tn_client_register_identity(school, CASE, names, 1, &r, CALL_MS), 0);
+    cr_assert_eq(tn_client_register_identity(school, CASE, names, 2, &r, CALL_MS), 0);
+    cr_assert_eq(r->code, 0, "%s", r->reason ? r->reason : "");
     tn_client_reply_free(&r);
+    /* A relationship the register does not know: nothing registered, the reason said. */
+    const char *typo[] = { "Ottoline Quillfeather", "muther:Ottoline Quillfeather" };
+    cr_assert_eq(tn_client_register_identity(school, CASE, typo, 2, &r, CALL_MS), TACNET_EFIELD);
+    cr_assert_eq(r->code, TACNET_EFIELD);
+    cr_assert(r->reason && strstr(r->reason, "relationship"), "%s", r->reason);
+    cr_assert_null(strstr(r->reason, "Ottoline"), "the name echoed");
+    tn_client_reply_free(&r);
+    /* The command line: roles as a prefix, old bare names still taken, a typo refused first. */
+    char out[1024];
+    cr_assert_eq(h_cli(as,
+                       "register --case " CASE " 'child:Perpetua Quillfeather' "
+                       "'Ambrose Quillfeather'",
+                       out, sizeof(out)),
+                 0, "%s", out);
+    cr_assert_eq(
+        h_cli(as, "register --case " CASE " 'chlid:Perpetua Quillfeather'", out, sizeof(out)), 2,
+        "%s", out);
+    cr_assert(strstr(out, "name 1:") && !strstr(out, "Perpetua"), "%s", out);
     uint64_t head = s_head();
 
     s_expect_text_refusal(school, "Seen with Peregrine Quillfeather at the gate.", "register_name",
                           10, 32);
+    /* A name registered with its relationship is checked by the name alone. */
+    s_expect_text_refusal(school, "Wilhelmina Quillfeather rang.", "register_name", 0, 23);
+    s_expect_text_refusal(school, "Perpetua Quillfeather was late.", "register_name", 0, 21);
     s_expect_text_refusal(school, "GP gave NHS 943 476 5919 on the form.", "nhs_number", 12, 24);
     s_expect_text_refusal(school, "Moved to SW1A 1AA last week.", "postcode", 9, 17);
 

@@ -736,6 +736,25 @@ static void s_summary_names(const login_t *l)
     cr_expect(strstr(r.body, "<p class=\"for\">For Orla Pennywhistle, Dov Pennywhistle</p>"), "%s",
               r.body);
     s_resp_free(&r);
+    /* Who is who, added to that register of bare names (as every register held before
+     * relationships were stored): the child first, the others with theirs. */
+    snprintf(body, sizeof(body),
+             "csrf=%s&names=child%%3A+Kit+Pennywhistle%%0D%%0Amother%%3AOrla+Pennywhistle",
+             l->csrf);
+    r = s_http(S, "POST", "/cases/" CASE "/identity", l->cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.text);
+    s_resp_free(&r);
+    snprintf(body, sizeof(body), "csrf=%s&names=auntie%%3A+Mab+Pennywhistle", l->csrf);
+    r = s_http(S, "POST", "/cases/" CASE "/identity", l->cookie, body);
+    cr_expect_eq(r.status, 400, "an unknown relationship: %s", r.text);
+    cr_expect(!strstr(r.body, "Mab"), "the refused name echoed: %s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/cases/" CASE "/family-summary", l->cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "<p class=\"for\">For Kit Pennywhistle (child); with Orla "
+                             "Pennywhistle (mother), Dov Pennywhistle</p>"),
+              "%s", r.body);
+    s_resp_free(&r);
     char path[700];
     snprintf(path, sizeof(path), "%s/data.mdb", env.data);
     const char *logs[] = { school->log, social->log, hv->log, env.log, path };

@@ -622,7 +622,7 @@ Test(casestate, health_visiting_contacts_are_due_from_the_birth_date_and_cleared
          "{\"assessment\":{\"type\":\"promotional_interview\",\"level_of_need\":2,"
          "\"completed_date\":20260312,\"hv_contact\":\"hv_antenatal\",\"birth_date\":20260506}}");
     r = s_fold(&t, 20260522, NULL);
-    cr_assert_eq(s_count(&r, "hv contact"), 2);
+    cr_assert_eq(s_count(&r, "hv contact"), 4, "new birth, 6-8 week, 1 year, 2-2½ year");
     const Tacnet__DueItem *d = s_due(&r, "hv contact");
     cr_assert_str_eq(d->label, "new birth visit");
     cr_assert_eq(d->owner, TACNET__AGENCY__HEALTH_VISITING);
@@ -633,16 +633,38 @@ Test(casestate, health_visiting_contacts_are_due_from_the_birth_date_and_cleared
          "{\"assessment\":{\"type\":\"promotional_interview\",\"level_of_need\":2,"
          "\"completed_date\":20260520,\"hv_contact\":\"hv_new_birth\"}}");
     r = s_fold(&t, 20260522, NULL);
-    cr_assert_eq(s_count(&r, "hv contact"), 1);
+    cr_assert_eq(s_count(&r, "hv contact"), 3);
     d = s_due(&r, "hv contact");
     cr_assert_str_eq(d->label, "6-8 week review");
     cr_assert_eq(d->due_ms, clock_date_to_ms(20260701));
     cr_assert_not(d->overdue);
+    size_t reviews = 0;
+    for (size_t i = 0; i < r.n_due; i++) {
+        if (strcmp(r.due[i]->what, "hv contact") != 0)
+            continue;
+        if (strcmp(r.due[i]->label, "1 year review") == 0) {
+            cr_assert_eq(r.due[i]->due_ms, clock_date_to_ms(20270506), "the first birthday");
+            reviews++;
+        } else if (strcmp(r.due[i]->label, "2-2½ year review") == 0) {
+            cr_assert_eq(r.due[i]->due_ms, clock_date_to_ms(20281106), "30 months");
+            cr_assert_eq(r.due[i]->owner, TACNET__AGENCY__HEALTH_VISITING);
+            reviews++;
+        }
+    }
+    cr_assert_eq(reviews, 2);
+    casestate_result_clear(&r);
+    /* The 1 year review recorded: the 6-8 week review, never had, is overtaken. */
+    s_ev(&t, 6, "health_visiting", "assessment", 20270420, "\"level_of_need\":1",
+         "{\"assessment\":{\"type\":\"developmental_review\",\"level_of_need\":1,"
+         "\"completed_date\":20270420,\"hv_contact\":\"hv_one_year\"}}");
+    r = s_fold(&t, 20270422, NULL);
+    cr_assert_eq(s_count(&r, "hv contact"), 1);
+    cr_assert_str_eq(s_due(&r, "hv contact")->label, "2-2½ year review");
     casestate_result_clear(&r);
     /* Health visiting leaves: it owes the team nothing more. */
-    s_ev(&t, 6, "health_visiting", "member_left", 20260601,
+    s_ev(&t, 7, "health_visiting", "member_left", 20270501,
          "\"subject_agency\":\"health_visiting\"", "{\"member_left\":{}}");
-    r = s_fold(&t, 20260710, NULL);
+    r = s_fold(&t, 20281201, NULL);
     cr_assert_eq(s_count(&r, "hv contact"), 0);
     casestate_result_clear(&r);
     s_free(&t);

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "casework/capa.h"
 #include "casework/intake.h"
+#include "casework/kin.h"
 #include "casework/profile.h"
 #include "err.h"
 #include "wire.h"
@@ -553,6 +555,75 @@ Test(intake, camhs_capa_malformed_rows_are_refused_by_line)
     intake_result_clear(&r);
 }
 
+Test(intake, camhs_capa_choice_record_and_workers_come_with_the_choice_row)
+{
+    intake_result_t r;
+    cr_assert_eq(s_import(&camhs_profile, "deploy/examples/camhs-capa.csv", &r), 0);
+    cr_assert_eq(r.n_requests, 8, "the same events as the layout without the record");
+    const Tacnet__CapaChoice *c = r.requests[0]->body->assessment->capa_choice;
+    cr_assert_not_null(c);
+    cr_assert(c->has_chosen);
+    cr_assert_eq(c->chosen, TACNET__CAPA_CHOSEN__CHOSEN_PARTNERSHIP);
+    cr_assert_eq(c->n_alternatives, 3);
+    cr_assert_str_eq(c->alternatives[1], "School counsellor");
+    cr_assert_not_null(c->curious);
+    cr_assert_not_null(c->honest_opinion);
+    cr_assert_not_null(c->joint_formulation);
+    cr_assert_str_eq(c->engagement,
+                     "Mood diary each evening until the first partnership appointment");
+    const Tacnet__CarePlan *p = r.requests[1]->body->care_plan;
+    cr_assert_not_null(p->core_worker);
+    cr_assert_eq(p->core_worker->initials.len, 2);
+    cr_assert_eq(memcmp(p->core_worker->initials.data, "MN", 2), 0);
+    cr_assert_str_eq(p->core_worker->role, "CAMHS practitioner");
+    cr_assert_null(p->core_worker->brings);
+    cr_assert_eq(p->n_specific_workers, 1);
+    cr_assert_eq(memcmp(p->specific_workers[0]->initials.data, "JS", 2), 0);
+    cr_assert_str_eq(p->specific_workers[0]->role, "Family therapist");
+    cr_assert_str_eq(p->specific_workers[0]->brings, "Family sessions at home on evenings");
+    /* What the intake builds passes the rules the daemon applies to any publish. */
+    char why[256];
+    for (size_t i = 0; i < 2; i++)
+        cr_assert_eq(capa_check(r.requests[i]->kind, r.requests[i]->body, why, sizeof(why)), 0,
+                     "%s", why);
+    /* The record is optional on a row: the second young person's choice has none. */
+    cr_assert_null(r.requests[5]->body->assessment->capa_choice);
+    cr_assert_null(r.requests[6]->body->care_plan->core_worker);
+    cr_assert_eq(r.requests[6]->body->care_plan->n_specific_workers, 0);
+    for (size_t i = 0; i < r.n_requests; i++)
+        s_assert_packs(r.requests[i]);
+    intake_result_clear(&r);
+    /* The layout without the new columns still imports, as it did. */
+    cr_assert_eq(s_import(&camhs_profile, "tests/data/intake/camhs-capa-plain.csv", &r), 0);
+    cr_assert_eq(r.n_requests, 8);
+    cr_assert_null(r.requests[0]->body->assessment->capa_choice);
+    cr_assert_null(r.requests[1]->body->care_plan->core_worker);
+    intake_result_clear(&r);
+}
+
+Test(intake, camhs_capa_choice_record_and_workers_malformed_are_refused_by_line_and_column)
+{
+    intake_result_t r;
+    cr_assert_eq(s_import(&camhs_profile, "tests/data/intake/camhs-capa-choice-bad.csv", &r),
+                 TACNET_EIMPORT);
+    const unsigned lines[] = { 3, 3, 4, 5, 6, 7, 8, 9, 10 };
+    s_assert_error_lines(&r, lines, 9);
+    cr_assert(s_has_error(&r, 3, "joint_formulation is empty (a Choice record says"));
+    cr_assert(s_has_error(&r, 3, "chosen is empty (a Choice record says what the family chose"));
+    cr_assert(s_has_error(&r, 4, "alternatives is empty (a choice of other_service lists"));
+    cr_assert(s_has_error(&r, 5, "chosen \"maybe\" is not one of: partnership, other_service"));
+    cr_assert(s_has_error(&r, 6, "core_worker: the initials are not 2-4 capital letters"));
+    cr_assert(s_has_error(&r, 7, "specific_workers needs core_worker"));
+    cr_assert(s_has_error(&r, 8, "specific_workers item 2 is not INITIALS:role:what they bring"));
+    cr_assert(s_has_error(&r, 9, "chosen does not apply to partnership appointments"));
+    cr_assert(s_has_error(&r, 10, "core_worker is not INITIALS:role"));
+    for (size_t i = 0; i < r.n_errors; i++)
+        cr_assert_null(strstr(r.errors[i].message, "apart"), "free text quoted: %s",
+                       r.errors[i].message);
+    cr_assert_eq(r.n_requests, 0);
+    intake_result_clear(&r);
+}
+
 /* ---- health visiting ---- */
 
 Test(intake, health_visiting_example_imports)
@@ -592,7 +663,9 @@ Test(intake, health_visiting_example_imports)
     cr_assert_eq(r.requests[2]->body->assessment->hv_contact,
                  TACNET__HV_CONTACT__HV_SIX_TO_EIGHT_WEEK);
     cr_assert_eq(r.requests[2]->body->assessment->birth_date, 20260508u);
-    cr_assert_not(r.requests[3]->body->assessment->has_hv_contact);
+    /* The reviews are universal contacts too: recorded, they clear their due items. */
+    cr_assert_eq(r.requests[3]->body->assessment->hv_contact, TACNET__HV_CONTACT__HV_ONE_YEAR);
+    cr_assert_eq(r.requests[4]->body->assessment->hv_contact, TACNET__HV_CONTACT__HV_TWO_YEAR);
     cr_assert_not(r.requests[3]->body->assessment->has_birth_date);
     cr_assert_eq(r.requests[0]->sensitivity, TACNET__SENSITIVITY__HEALTH);
     cr_assert_eq(r.requests[4]->sensitivity, TACNET__SENSITIVITY__SAFEGUARDING,
@@ -749,14 +822,23 @@ Test(intake, name_columns_are_optional_and_gather_the_names_per_case)
                  0);
     cr_assert_eq(r.n_names, 1, "a row naming nobody adds no case");
     s_names_of(&r, "LA7-2026-000001", got, sizeof(got));
-    cr_assert_str_eq(got, "Amara Okafor|Chidi Okafor|Ngozi Okafor|Tobi");
+    cr_assert_str_eq(got, "child:Amara Okafor|Chidi Okafor|Ngozi Okafor|sibling:Tobi",
+                     "the column says who the child and the siblings are");
     intake_result_clear(&r);
     cr_assert_eq(r.n_names, 0);
     cr_assert_null(r.names);
     /* Any subset, any order, any case of the column names. */
     cr_assert_eq(s_names_parse("SIBLING_NAMES,case_ref,note\nSiobhan,LA9-2026-000003,x\n", &r), 0);
     s_names_of(&r, "LA9-2026-000003", got, sizeof(got));
-    cr_assert_str_eq(got, "Siobhan");
+    cr_assert_str_eq(got, "sibling:Siobhan");
+    intake_result_clear(&r);
+    /* A parent or carer may be given with who they are. */
+    cr_assert_eq(s_names_parse("case_ref,note,parent_carer_names\n"
+                               "LA7-2026-000004,x,mother:Ngozi Okafor; Father : Chidi Okafor\n",
+                               &r),
+                 0);
+    s_names_of(&r, "LA7-2026-000004", got, sizeof(got));
+    cr_assert_str_eq(got, "mother:Ngozi Okafor|Father : Chidi Okafor");
     intake_result_clear(&r);
 }
 
@@ -775,6 +857,12 @@ Test(intake, bad_names_fail_the_file_naming_the_column_only)
     cr_assert_eq(s_names_parse("case_ref,note,parent_carer_names\nLA7-2026-000001,x,Ann;;Bo\n", &r),
                  TACNET_EIMPORT);
     cr_assert(s_has_error(&r, 2, "parent_carer_names has an empty item"));
+    intake_result_clear(&r);
+    cr_assert_eq(s_names_parse("case_ref,note,parent_carer_names\n"
+                               "LA7-2026-000001,x,Ann;muther:Ann\n",
+                               &r),
+                 TACNET_EIMPORT);
+    cr_assert(s_has_error(&r, 2, "parent_carer_names item 2: the word before ':' is not"));
     cr_assert_eq(r.n_names, 0, "a failed file keeps no names");
     for (size_t i = 0; i < r.n_errors; i++)
         cr_assert_null(strstr(r.errors[i].message, "Ann"), "%s", r.errors[i].message);
@@ -805,9 +893,13 @@ Test(intake, the_school_example_with_names_registers_them_and_requests_carry_non
         size_t len = 0;
         uint8_t *packed = wire_pack(&r.requests[i]->base, &len);
         for (size_t k = 0; k < r.n_names; k++)
-            for (size_t j = 0; j < r.names[k].n; j++)
-                cr_assert_not(s_bytes_hold(packed, len, r.names[k].names[j]),
+            for (size_t j = 0; j < r.names[k].n; j++) {
+                kin_role_t role;
+                const char *name;
+                cr_assert_eq(kin_parse(r.names[k].names[j], &role, &name), 0);
+                cr_assert_not(s_bytes_hold(packed, len, name),
                               "a registered name is in request %zu", i);
+            }
         free(packed);
     }
     intake_result_clear(&r);
