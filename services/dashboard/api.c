@@ -2,6 +2,7 @@
 #include "api.h"
 #include "page.h"
 #include "web.h"
+#include "apijson.h"
 #include "err.h"
 #include "pbjson.h"
 
@@ -9,13 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An ApiReply's JSON with the refusal's name, as every API answer has it. */
+/* An ApiReply's JSON, as every API answer has it (apijson.h). */
 static json_t *s_reply_json(const Tacnet__ApiReply *reply)
 {
-    json_t *j = pbjson_from_message(&reply->base);
-    if (reply->code != 0)
-        json_object_set_new(j, "error", json_string(tacnet_errname(reply->code)));
-    return j;
+    return apijson_reply(reply);
 }
 
 static int s_refuse(int code, const char *reason, json_t **out)
@@ -98,7 +96,7 @@ int dashboard_api_cases(agency_t *self, const char *actor, const dashboard_kv_t 
         json_array_append_new(cases, s_case_json(self, list.cases[i]));
     Tacnet__ApiReply empty = TACNET__API_REPLY__INIT;
     json_t *j = s_reply_json(&empty);
-    json_object_set_new(j, "cases", json_pack("{s:o}", "cases", cases));
+    json_object_set_new(j, "cases", cases);
     if (end < n) {
         dashboard_page_pos_t pos = { 0 };
         snprintf(pos.id, sizeof(pos.id), "%.*s", (int)list.cases[end - 1]->case_ref.len,

@@ -10,6 +10,7 @@
 #include "web.h"
 #include "agency/auth.h"
 #include "web_family.h"
+#include "apijson.h"
 #include "clock.h"
 #include "err.h"
 #include "labels.h"
@@ -165,14 +166,12 @@ static int s_status_for(int code)
     }
 }
 
-/* The JSON API's answer: the local API's ApiReply in pbjson form, plus the code's name;
+/* The JSON API's answer: the local API's ApiReply as apijson.h shapes it;
  * RETRY_MS > 0 adds Retry-After. */
 static enum MHD_Result s_send_reply_retry(struct MHD_Connection *con, int status,
                                           const Tacnet__ApiReply *reply, uint64_t retry_ms)
 {
-    json_t *j = pbjson_from_message(&reply->base);
-    if (reply->code != 0)
-        json_object_set_new(j, "error", json_string(tacnet_errname(reply->code)));
+    json_t *j = apijson_reply(reply);
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     enum MHD_Result ok =

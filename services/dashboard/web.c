@@ -436,26 +436,22 @@ static uint32_t s_max_need(const Tacnet__CaseSummary *s)
 }
 
 /* The cases of LIST this agency is a member of that pass F, sorted as F asks (ties by
- * reference). Returns how many; *OUT is the caller's (free). */
-static size_t s_lite_collect(agency_t *self, const Tacnet__ListCasesReply *list, const filters_t *f,
-                             lite_t **out)
+ * reference). ESC (parallel to LIST, or NULL when F asks nothing of escalations) holds the
+ * index's escalation facts, so the filter and the deadline sort read no case. Returns how many;
+ * *OUT is the caller's (free). */
+static size_t s_lite_collect(agency_t *self, const Tacnet__ListCasesReply *list,
+                             const dashboard_index_esc_t *esc, const filters_t *f, lite_t **out)
 {
     lite_t *r = xcalloc(list->n_cases ? list->n_cases : 1, sizeof(*r));
-    int by_state = (f->esc && *f->esc) || (f->sort && strcmp(f->sort, "deadline") == 0);
     size_t n = 0;
     for (size_t i = 0; i < list->n_cases; i++) {
         const Tacnet__CaseSummary *s = list->cases[i];
         uint32_t need = s_max_need(s);
         if (!dashboard_web_member(self, s) || !s_summary_passes(s, f) || need < f->min_need)
             continue;
-        uint64_t deadline = 0;
-        if (by_state) {
-            row_t row;
-            if (!s_row_load(self, s, f, &row))
-                continue;
-            deadline = row.next_deadline;
-            s_reply_clear(&row.show);
-        }
+        if (esc && f->esc && *f->esc && !esc[i].open)
+            continue;
+        uint64_t deadline = esc ? esc[i].next_deadline : 0;
         r[n].s = s;
         if (f->sort && strcmp(f->sort, "ref") == 0)
             r[n].key = 0;
@@ -620,7 +616,10 @@ void dashboard_web_cases(dashboard_web_t *w)
     s_filters_read(w->query, &f);
     uint64_t now = clock_now_ms();
     lite_t *l = NULL;
-    size_t n = rc == 0 ? s_lite_collect(self, list, &f, &l) : 0;
+    int by_esc = (f.esc && *f.esc) || (f.sort && strcmp(f.sort, "deadline") == 0);
+    const dashboard_index_esc_t *esc =
+        rc == 0 && by_esc ? dashboard_index_escalations(w->index, self) : NULL;
+    size_t n = rc == 0 ? s_lite_collect(self, list, esc, &f, &l) : 0;
     size_t start = 0;
     while (has_after && start < n &&
            dashboard_page_cmp(l[start].key, (const char *)l[start].s->case_ref.data,
@@ -710,8 +709,10 @@ void dashboard_web_inbox(dashboard_web_t *w)
     dashboard_buf_t *b = &w->body;
     char actor[48];
     dashboard_web_actor(w->user, actor, sizeof(actor));
-    Tacnet__ListCasesReply list = TACNET__LIST_CASES_REPLY__INIT;
-    int rc = agency_view_list(self, &list, 0);
+    /* Only the cases with an open escalation are read (case_index.h keeps which they are). */
+    const Tacnet__ListCasesReply *list = NULL;
+    int rc = dashboard_index_cases(w->index, self, &list);
+    const dashboard_index_esc_t *esc = rc == 0 ? dashboard_index_escalations(w->index, self) : NULL;
     if (rc == 0)
         rc = dashboard_web_audit(self, actor, "inbox.read", "", 0);
     uint64_t now = clock_now_ms();
@@ -730,9 +731,9 @@ void dashboard_web_inbox(dashboard_web_t *w)
                           "<th scope=\"col\">Answer</th></tr></thead><tbody>");
     item_t items[128];
     size_t n = 0;
-    for (size_t i = 0; rc == 0 && i < list.n_cases; i++) {
-        const Tacnet__CaseSummary *s = list.cases[i];
-        if (!dashboard_web_member(self, s))
+    for (size_t i = 0; rc == 0 && i < list->n_cases; i++) {
+        const Tacnet__CaseSummary *s = list->cases[i];
+        if (!esc[i].open || !dashboard_web_member(self, s))
             continue;
         Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
         if (agency_view_show(self, s->case_ref.data, s->case_ref.len, &sc) != 0)
@@ -791,11 +792,6 @@ void dashboard_web_inbox(dashboard_web_t *w)
         dashboard_buf_printf(b, "<p>%zu open, %zu waiting on a %s.</p>", n, yours,
                              dashboard_web_role(w->user->role));
     dashboard_web_foot(w);
-    Tacnet__ApiReply lw = TACNET__API_REPLY__INIT;
-    lw.result_case = TACNET__API_REPLY__RESULT_CASES;
-    lw.cases = xcalloc(1, sizeof(list));
-    *lw.cases = list;
-    agency_reply_free(&lw);
 }
 
 /* One outbox row: where the event stands, in words, and why when it was refused. */
