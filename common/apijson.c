@@ -7,7 +7,8 @@
 #include <string.h>
 
 /* The results that are lists: their fields move up to the reply. None of their field names is
- * one of ApiReply's own (id, code, reason, findings) or "error" / "next"; the unit test checks. */
+ * one of ApiReply's own (id, code, reason, findings) or "error" / "next": test_pbjson_schema
+ * checks each against the descriptors. */
 static const char *const s_lists[] = { "cases", "follow", "outbox", "holds", "tokens", "users" };
 
 json_t *apijson_reply(const Tacnet__ApiReply *reply)

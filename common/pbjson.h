@@ -21,7 +21,7 @@
  *     ISO 8601 UTC, "2026-11-02T09:30:00Z" (".123" before the Z when the milliseconds are not
  *     0). Input accepts that, or, under the old key (`deadline_ms`), the integer;
  *   - a repeated uint32 indexed by agency (level_of_need) is an object keyed by agency name,
- *     zeros left out: {"school": 4, "social_care": 2}.
+ *     zeros left out: {"school": 4, "social_care": 2}; input also takes the positional array.
  */
 #ifndef TACNET_PBJSON_H
 #define TACNET_PBJSON_H

@@ -633,6 +633,10 @@ Test(http, a_refused_event_is_corrected_or_withdrawn_through_the_api_and_the_das
     cr_expect(strstr(r.body, "\"draft\":") && strstr(r.body, "\"proposed_position\":\"Level 3\"") &&
                   strstr(r.body, "\"case_ref\":\"" CASE "\""),
               "%s", r.body);
+    json_t *got = json_loads(r.body, 0, NULL);
+    json_t *draft = json_incref(json_object_get(got, "draft"));
+    json_decref(got);
+    cr_assert_not_null(draft, "%s", r.body);
     s_resp_free(&r);
     /* Corrected to challenge the referral (naming social care), with replaces: 201. */
     r = s_http(S, "GET", "/api/v1/cases/" CASE, hdr, NULL);
@@ -646,12 +650,15 @@ Test(http, a_refused_event_is_corrected_or_withdrawn_through_the_api_and_the_das
     cr_assert_not_null(m);
     snprintf(referral, sizeof(referral), "%.32s", m + 10);
     s_resp_free(&r);
-    snprintf(body, sizeof(body),
-             "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
-             "\"refers_to\":\"%s\",\"subject_agency\":\"social_care\",\"replaces\":\"%s\","
-             "\"body\":{\"disagreement\":{\"topic\":\"Level of need\",\"reason\":\"Weekends\","
-             "\"proposed_position\":\"Level 3\",\"child_safety\":\"Safe today\"" VIEWS_JSON "}}}",
-             referral, refused);
+    /* The draft as the reply gave it (names, hex, whatever times it holds), posted back with
+     * the correction: a request takes the shapes a reply has. */
+    json_object_set_new(draft, "refers_to", json_string(referral));
+    json_object_set_new(draft, "subject_agency", json_string("social_care"));
+    json_object_set_new(draft, "replaces", json_string(refused));
+    char *text = json_dumps(draft, JSON_COMPACT);
+    json_decref(draft);
+    snprintf(body, sizeof(body), "%s", text);
+    free(text);
     r = s_http(S, "POST", "/api/v1/events", hdr, body);
     cr_assert_eq(r.status, 201, "%s", r.body);
     s_msg_id_after(r.body, "\"msg_id\":\"", again);
