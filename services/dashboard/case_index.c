@@ -237,22 +237,42 @@ int dashboard_index_cases(dashboard_index_t *self, agency_t *agency,
     return rc == TACNET_ETOOBIG ? s_full(self, agency, head) : rc;
 }
 
+/* Read the facts of case I of the list. */
+static void s_esc_read(dashboard_index_t *self, agency_t *agency, size_t i)
+{
+    const Tacnet__CaseSummary *s = self->list.cases[i];
+    Tacnet__ApiReply show = TACNET__API_REPLY__INIT;
+    show.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
+    show.show_case = xcalloc(1, sizeof(*show.show_case));
+    tacnet__show_case_reply__init(show.show_case);
+    /* A case the view refuses (shredded since the last full read) has none to show. */
+    if (agency_view_show(agency, s->case_ref.data, s->case_ref.len, show.show_case) == 0)
+        self->esc[i] = s_esc_of(show.show_case);
+    self->esc[i].known = 1;
+    agency_reply_free(&show);
+}
+
 const dashboard_index_esc_t *dashboard_index_escalations(dashboard_index_t *self,
                                                          agency_t *agency)
 {
+    for (size_t i = 0; i < self->list.n_cases; i++)
+        if (!self->esc[i].known)
+            s_esc_read(self, agency, i);
+    return self->esc;
+}
+
+size_t dashboard_index_settle(dashboard_index_t *self, agency_t *agency, uint64_t budget_ms)
+{
+    uint64_t until = clock_mono_ms() + budget_ms;
+    size_t left = 0;
     for (size_t i = 0; i < self->list.n_cases; i++) {
         if (self->esc[i].known)
             continue;
-        const Tacnet__CaseSummary *s = self->list.cases[i];
-        Tacnet__ApiReply show = TACNET__API_REPLY__INIT;
-        show.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
-        show.show_case = xcalloc(1, sizeof(*show.show_case));
-        tacnet__show_case_reply__init(show.show_case);
-        /* A case the view refuses (shredded since the last full read) has none to show. */
-        if (agency_view_show(agency, s->case_ref.data, s->case_ref.len, show.show_case) == 0)
-            self->esc[i] = s_esc_of(show.show_case);
-        self->esc[i].known = 1;
-        agency_reply_free(&show);
+        if (clock_mono_ms() >= until) {
+            left++;
+            continue;
+        }
+        s_esc_read(self, agency, i);
     }
-    return self->esc;
+    return left;
 }

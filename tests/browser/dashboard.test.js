@@ -155,7 +155,8 @@ async function main() {
     if (patched.reloaded || !patched.head) fail('My cases was reloaded or redrawn, not patched');
     if (patched.kept !== otherRows || patched.stale !== 0 || patched.rows !== 1)
       fail(`My cases: not exactly one row patched: ${JSON.stringify(patched)} (other rows before: ${otherRows})`);
-    await schoolCases.locator('#live-status', { hasText: /New on .*Social care/ }).waitFor({ timeout: 15000 });
+    // Announced, as news from social care (or the broker's notice that follows it at once).
+    await schoolCases.locator('#live-status', { hasText: /New on .*: (Social care raised an urgent disagreement about Breakfast club|Escalation opened)/ }).waitFor({ timeout: 15000 });
     await schoolCases.screenshot({ path: path.join(SHOTS, '04b-school-my-cases-row-patched.png'), fullPage: true });
     console.log(`browser: My cases patched one row live (${otherRows} other row(s) untouched)`);
     await schoolCases.close();
