@@ -26,9 +26,8 @@ json_t *apijson_reply(const Tacnet__ApiReply *reply)
         json_t *v;
         json_object_foreach(inner, k, v) json_object_set(j, k, v);
         /* An empty list is still the answer: say so rather than leave the key out. */
-        const ProtobufCFieldDescriptor *f =
-            protobuf_c_message_descriptor_get_field_by_name(&tacnet__api_reply__descriptor,
-                                                            s_lists[i]);
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
+            &tacnet__api_reply__descriptor, s_lists[i]);
         const ProtobufCMessageDescriptor *d = f ? f->descriptor : NULL;
         if (d && d->n_fields && d->fields[0].label == PROTOBUF_C_LABEL_REPEATED &&
             !json_object_get(j, d->fields[0].name))

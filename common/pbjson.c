@@ -420,12 +420,13 @@ static int s_time_from(ctx_t *c, json_t *j, uint64_t *v)
     size_t len = strlen(s);
     int digits = len >= 20; /* sscanf alone would take a sign or a space for a digit */
     for (size_t i = 0; digits && i < 19; i++)
-        digits = i == 4 || i == 7 ? s[i] == '-'
-                 : i == 10        ? s[i] == 'T'
+        digits = i == 4 || i == 7     ? s[i] == '-'
+                 : i == 10            ? s[i] == 'T'
                  : i == 13 || i == 16 ? s[i] == ':'
                                       : isdigit((unsigned char)s[i]) != 0;
-    int ok = digits && sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &d, &h, &mi, &sec,
-                                 &used) == 6 && used == 19;
+    int ok = digits &&
+             sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &d, &h, &mi, &sec, &used) == 6 &&
+             used == 19;
     if (ok && s[19] == '.') {
         ok = sscanf(s + 20, "%3u%n", &ms, &frac) == 1 && frac == 3 && isdigit((unsigned char)s[20]);
         used = 20 + frac;

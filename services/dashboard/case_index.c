@@ -91,7 +91,7 @@ static dashboard_index_esc_t *s_esc_carry(const Tacnet__ListCasesReply *old,
 {
     dashboard_index_esc_t *e = xcalloc(new->n_cases ? new->n_cases : 1, sizeof(*e));
     size_t i = 0, k = 0;
-    while (old_esc && i < new->n_cases && k < old->n_cases) {
+    while (old_esc && i < new->n_cases &&k < old->n_cases) {
         const Tacnet__CaseSummary *a = new->cases[i], *b = old->cases[k];
         int c = s_ref_cmp(a->case_ref.data, a->case_ref.len, b->case_ref.data, b->case_ref.len);
         if (c == 0 && a->last_activity_ms == b->last_activity_ms)
@@ -252,8 +252,7 @@ static void s_esc_read(dashboard_index_t *self, agency_t *agency, size_t i)
     agency_reply_free(&show);
 }
 
-const dashboard_index_esc_t *dashboard_index_escalations(dashboard_index_t *self,
-                                                         agency_t *agency)
+const dashboard_index_esc_t *dashboard_index_escalations(dashboard_index_t *self, agency_t *agency)
 {
     for (size_t i = 0; i < self->list.n_cases; i++)
         if (!self->esc[i].known)

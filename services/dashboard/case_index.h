@@ -41,8 +41,7 @@ typedef struct dashboard_index_esc {
 
 /* After dashboard_index_cases: the facts of every case of its list, in the same order (valid
  * until the next call to either). Cases whose facts are not known yet are read now. */
-const dashboard_index_esc_t *dashboard_index_escalations(dashboard_index_t *self,
-                                                         agency_t *agency);
+const dashboard_index_esc_t *dashboard_index_escalations(dashboard_index_t *self, agency_t *agency);
 
 /* Read the escalation facts SELF does not know yet for at most about BUDGET_MS (one case may
  * overrun it), without bringing the list up to date. Returns how many are still unknown. */

@@ -41,7 +41,7 @@
 #define HTTP_IDLE_S           20
 #define HTTP_READ_DEADLINE_MS 30000
 /* How often the loop shuts down overdue connections and writes the failure summaries. */
-#define HTTP_SWEEP_MS 1000
+#define HTTP_SWEEP_MS  1000
 #define HTTP_SETTLE_MS 25 /* per sweep: 2.5% of the loop while the index has cases to read */
 
 static const char s_csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "

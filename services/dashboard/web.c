@@ -644,13 +644,14 @@ void dashboard_web_cases(dashboard_web_t *w)
                              start + 1, end);
     else
         dashboard_buf_printf(b, "<p>%zu case%s.</p>", n, n == 1 ? "" : "s");
-    dashboard_buf_puts(b, "<div class=\"scroll\"><table class=\"cases\" data-rows=\"ref\"><thead><tr>"
-                          "<th scope=\"col\">Initials</th><th scope=\"col\">Case</th>"
-                          "<th scope=\"col\">Lead professional</th>"
-                          "<th scope=\"col\">Team and named contacts</th>"
-                          "<th scope=\"col\">Level of need</th>"
-                          "<th scope=\"col\">Open escalations</th><th scope=\"col\">Overdue</th>"
-                          "<th scope=\"col\">Last activity</th></tr></thead><tbody>");
+    dashboard_buf_puts(b,
+                       "<div class=\"scroll\"><table class=\"cases\" data-rows=\"ref\"><thead><tr>"
+                       "<th scope=\"col\">Initials</th><th scope=\"col\">Case</th>"
+                       "<th scope=\"col\">Lead professional</th>"
+                       "<th scope=\"col\">Team and named contacts</th>"
+                       "<th scope=\"col\">Level of need</th>"
+                       "<th scope=\"col\">Open escalations</th><th scope=\"col\">Overdue</th>"
+                       "<th scope=\"col\">Last activity</th></tr></thead><tbody>");
     s_cases_rows(self, b, l, start, end, now);
     dashboard_buf_puts(b, "</tbody></table></div><nav class=\"pager\" aria-label=\"Pages\">");
     if (has_after)
@@ -688,8 +689,8 @@ typedef struct {
  * left, and the answer this agency may give. */
 static void s_inbox_row(dashboard_buf_t *b, const item_t *it, int mine, uint64_t now)
 {
-    dashboard_buf_printf(b, "<tr data-ref=\"%s\"><td><a href=\"/cases/%s\">%s</a></td><td>", it->ref,
-                         it->ref, it->ref);
+    dashboard_buf_printf(b, "<tr data-ref=\"%s\"><td><a href=\"/cases/%s\">%s</a></td><td>",
+                         it->ref, it->ref, it->ref);
     dashboard_web_text(b, it->topic[0] ? it->topic : "—");
     dashboard_buf_printf(b, "</td><td>%s</td><td>%u of 4</td><td>%s",
                          it->urgent ? "<strong class=\"overdue\">Urgent</strong>" : "Not urgent",

@@ -157,6 +157,7 @@ async function main() {
       fail(`My cases: not exactly one row patched: ${JSON.stringify(patched)} (other rows before: ${otherRows})`);
     // Announced, as news from social care (or the broker's notice that follows it at once).
     await schoolCases.locator('#live-status', { hasText: /New on .*: (Social care raised an urgent disagreement about Breakfast club|Escalation opened)/ }).waitFor({ timeout: 15000 });
+    await schoolCases.bringToFront(); // a background tab renders no frame to capture
     await schoolCases.screenshot({ path: path.join(SHOTS, '04b-school-my-cases-row-patched.png'), fullPage: true });
     console.log(`browser: My cases patched one row live (${otherRows} other row(s) untouched)`);
     await schoolCases.close();

@@ -377,8 +377,7 @@ Test(import_job, a_large_import_keeps_the_dashboard_answering_and_imports_once)
         fprintf(stderr,
                 "import_job: %s with %u cases: %llu ms, %zu bytes (worst of 3; the first "
                 "answer took %llu ms)\n",
-                filtered[k], rows, (unsigned long long)worst_ms, bytes,
-                (unsigned long long)first);
+                filtered[k], rows, (unsigned long long)worst_ms, bytes, (unsigned long long)first);
         cr_assert_lt(worst_ms, PAGE_MAX_MS, "%s took %llu ms", filtered[k],
                      (unsigned long long)worst_ms);
         cr_assert_lt(bytes, 200 * 1024, "%s is %zu bytes", filtered[k], bytes);

@@ -169,12 +169,14 @@ Test(pbjson_schema, a_lifted_list_shadows_no_field_of_the_reply)
     const char *lists[] = { "cases", "follow", "outbox", "holds", "tokens", "users" };
     const ProtobufCMessageDescriptor *r = &tacnet__api_reply__descriptor;
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-        const ProtobufCFieldDescriptor *m = protobuf_c_message_descriptor_get_field_by_name(r, lists[i]);
+        const ProtobufCFieldDescriptor *m =
+            protobuf_c_message_descriptor_get_field_by_name(r, lists[i]);
         cr_assert_not_null(m, "ApiReply has no %s", lists[i]);
         const ProtobufCMessageDescriptor *d = m->descriptor;
         for (unsigned k = 0; k < d->n_fields; k++) {
             const char *name = d->fields[k].name;
-            const ProtobufCFieldDescriptor *own = protobuf_c_message_descriptor_get_field_by_name(r, name);
+            const ProtobufCFieldDescriptor *own =
+                protobuf_c_message_descriptor_get_field_by_name(r, name);
             cr_expect(!own || own == m, /* the list named as its own member is replaced */
                       "%s.%s shadows ApiReply.%s", lists[i], name, name);
             cr_expect(strcmp(name, "error") && strcmp(name, "next"), "%s.%s", lists[i], name);
