@@ -490,13 +490,9 @@ static enum MHD_Result s_events(dashboard_t *h, struct MHD_Connection *con, cons
 
 /* ------------------------------------------------------------------ JSON API */
 
-/* A list of the JSON API (api.c): its answer, with the status its code calls for. */
-static enum MHD_Result
-s_api_list(struct MHD_Connection *con, agency_t *agency, const char *actor, const dashboard_kv_t *q,
-           int (*list)(agency_t *, const char *, const dashboard_kv_t *, json_t **))
+/* A list of the JSON API (api.c): its answer J (taken), with the status its code RC calls for. */
+static enum MHD_Result s_send_list(struct MHD_Connection *con, int rc, json_t *j)
 {
-    json_t *j = NULL;
-    int rc = list(agency, actor, q, &j);
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     enum MHD_Result ok =
@@ -655,14 +651,20 @@ static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const c
         return s_send_error(con, TACNET_EAUTH, "a valid API token is needed (Bearer)");
     snprintf(actor, sizeof(actor), "api/%s", system);
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
-    if (get && strcmp(path, "cases") == 0)
-        return s_api_list(con, agency, actor, q, dashboard_api_cases);
+    if (get && strcmp(path, "cases") == 0) {
+        json_t *j = NULL;
+        int rc = dashboard_api_cases(agency, h->index, actor, q, &j);
+        return s_send_list(con, rc, j);
+    }
     if (get && strncmp(path, "cases/", 6) == 0 && path[6])
         return s_api_case(agency, con, actor, path + 6);
     if (get && strncmp(path, "fhir/Bundle/", 12) == 0 && path[12])
         return s_api_fhir(agency, con, actor, path + 12);
-    if (get && strcmp(path, "events") == 0)
-        return s_api_list(con, agency, actor, q, dashboard_api_events);
+    if (get && strcmp(path, "events") == 0) {
+        json_t *j = NULL;
+        int rc = dashboard_api_events(agency, actor, q, &j);
+        return s_send_list(con, rc, j);
+    }
     if (post && strcmp(path, "events") == 0)
         return s_api_publish(h, con, actor, q, rq);
     int handled = 0;
