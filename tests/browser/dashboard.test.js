@@ -185,6 +185,10 @@ async function main() {
     await school.locator('tbody tr', { hasText: /Breakfast club.*Urgent.*1 of 4.* at (School|Social care)/ }).first().waitFor();
     await school.screenshot({ path: path.join(SHOTS, '06-school-inbox-tablet.png'), fullPage: true });
     await audit(school, 'inbox');
+    // My cases filtered to open escalations (answered from the index's escalation facts) lists
+    // the case, with its deadline ticking.
+    await school.goto(url('school', '/?esc=1'));
+    await school.locator(`table[data-rows] tbody tr[data-ref="${CASE}"] [data-deadline]`).first().waitFor();
     // The outbox: nothing waiting, every event accepted.
     await school.goto(url('school', '/outbox'));
     await school.getByText('Nothing waiting: the broker accepted every event this agency sent.').waitFor();
