@@ -2,6 +2,7 @@
 #include "pbjson.h"
 #include "err.h"
 #include "names.h"
+#include "wire.pb-c.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -84,6 +85,100 @@ static int s_date_valid(unsigned y, unsigned m, unsigned d)
     return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
+/* Durations that end in _ms like the times do: every other uint64 *_ms is a time. */
+static const char *const s_durations[] = { "elapsed_ms", "stage_took_ms", "unapplied_after_ms" };
+
+int pbjson_field_time(const ProtobufCFieldDescriptor *f)
+{
+    if (f->type != PROTOBUF_C_TYPE_UINT64 || !s_ends_with(f->name, "_ms"))
+        return 0;
+    for (size_t i = 0; i < sizeof(s_durations) / sizeof(s_durations[0]); i++)
+        if (strcmp(f->name, s_durations[i]) == 0)
+            return 0;
+    return 1;
+}
+
+int pbjson_field_by_agency(const ProtobufCFieldDescriptor *f)
+{
+    return f->type == PROTOBUF_C_TYPE_UINT32 && f->label == PROTOBUF_C_LABEL_REPEATED &&
+           strcmp(f->name, "level_of_need") == 0;
+}
+
+const char *pbjson_field_key(const ProtobufCFieldDescriptor *f, char *buf, size_t cap)
+{
+    if (!pbjson_field_time(f))
+        return f->name;
+    snprintf(buf, cap, "%.*s", (int)(strlen(f->name) - 3), f->name);
+    return buf;
+}
+
+/* The one mapping between an agency's number and its JSON key: names.h's name, so an agency
+ * the roster names maps the same way everywhere; a number with no name yet keeps its digits. */
+const char *pbjson_agency_key(uint32_t a, char *buf, size_t cap)
+{
+    const char *n = names_enum(&tacnet__agency__descriptor, (int)a);
+    if (n)
+        return n;
+    snprintf(buf, cap, "%u", a);
+    return buf;
+}
+
+int pbjson_agency_parse(const char *key, uint32_t *a)
+{
+    int v;
+    if (names_enum_parse(&tacnet__agency__descriptor, key, &v) == 0 && v > 0) {
+        *a = (uint32_t)v;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long u = isdigit((unsigned char)key[0]) ? strtoul(key, &end, 10) : 0;
+    if (!u || *end || errno == ERANGE || u >= 1024)
+        return TACNET_EENUM;
+    *a = (uint32_t)u;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil), so
+ * times convert without the process's time zone or timegm. */
+static int64_t s_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void s_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static json_t *s_time_to_json(uint64_t ms)
+{
+    int64_t days = (int64_t)(ms / 86400000u), y;
+    unsigned m, d, in_day = (unsigned)(ms % 86400000u);
+    s_civil_from_days(days, &y, &m, &d);
+    char t[40];
+    int n = snprintf(t, sizeof(t), "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, m, d,
+                     in_day / 3600000u, in_day / 60000u % 60, in_day / 1000u % 60);
+    if (in_day % 1000)
+        snprintf(t + n, sizeof(t) - (size_t)n, ".%03uZ", in_day % 1000);
+    else
+        snprintf(t + n, sizeof(t) - (size_t)n, "Z");
+    return json_string(t);
+}
+
 static size_t s_elem_size(ProtobufCType t)
 {
     switch (t) {
@@ -147,6 +242,8 @@ static json_t *s_value_to_json(const ProtobufCFieldDescriptor *f, const void *v)
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64: {
         uint64_t u = *(const uint64_t *)v;
+        if (pbjson_field_time(f) && u < 253402300800000ull) /* before year 10000 */
+            return s_time_to_json(u);
         if (u <= (uint64_t)INT64_MAX)
             return json_integer((json_int_t)u);
         char d[24];
@@ -214,7 +311,16 @@ json_t *pbjson_from_message(const ProtobufCMessage *m)
             continue;
         const char *at = (const char *)m + f->offset;
         json_t *v;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        char key[64];
+        if (pbjson_field_by_agency(f)) {
+            size_t n = MEMBER(size_t, m, f->quantifier_offset);
+            const uint32_t *arr = *(const uint32_t *const *)(const void *)at;
+            v = json_object();
+            for (size_t k = 1; k < n; k++)
+                if (arr[k])
+                    json_object_set_new(v, pbjson_agency_key((uint32_t)k, key, sizeof(key)),
+                                        json_integer(arr[k]));
+        } else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
             size_t n = MEMBER(size_t, m, f->quantifier_offset);
             const char *arr = *(const char *const *)(const void *)at;
             size_t sz = s_elem_size(f->type);
@@ -224,7 +330,7 @@ json_t *pbjson_from_message(const ProtobufCMessage *m)
         } else {
             v = s_value_to_json(f, at);
         }
-        json_object_set_new(obj, f->name, v ? v : json_null());
+        json_object_set_new(obj, pbjson_field_key(f, key, sizeof(key)), v ? v : json_null());
     }
     return obj;
 }
@@ -300,6 +406,76 @@ static int s_date_from(ctx_t *c, json_t *j, uint32_t *v)
     int rc = s_int_in(c, j, 0, UINT32_MAX, &i);
     *v = (uint32_t)i;
     return rc;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.fff]Z" (UTC only: a time zone offset is refused rather than guessed). */
+static int s_time_from(ctx_t *c, json_t *j, uint64_t *v)
+{
+    if (!json_is_string(j))
+        return s_fail(c->why, c->whylen, &c->path,
+                      "expected an ISO 8601 UTC time, \"2026-11-02T09:30:00Z\"");
+    const char *s = json_string_value(j);
+    unsigned y, mo, d, h, mi, sec, ms = 0;
+    int used = 0, frac = 0;
+    size_t len = strlen(s);
+    int digits = len >= 20; /* sscanf alone would take a sign or a space for a digit */
+    for (size_t i = 0; digits && i < 19; i++)
+        digits = i == 4 || i == 7     ? s[i] == '-'
+                 : i == 10            ? s[i] == 'T'
+                 : i == 13 || i == 16 ? s[i] == ':'
+                                      : isdigit((unsigned char)s[i]) != 0;
+    int ok = digits &&
+             sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &d, &h, &mi, &sec, &used) == 6 &&
+             used == 19;
+    if (ok && s[19] == '.') {
+        ok = sscanf(s + 20, "%3u%n", &ms, &frac) == 1 && frac == 3 && isdigit((unsigned char)s[20]);
+        used = 20 + frac;
+    }
+    ok = ok && strcmp(s + used, "Z") == 0 && s_date_valid(y, mo, d) && h < 24 && mi < 60 &&
+         sec < 60 && y >= 1970;
+    if (!ok)
+        return s_fail(c->why, c->whylen, &c->path,
+                      "\"%s\" is not an ISO 8601 UTC time (2026-11-02T09:30:00Z)", s);
+    *v = (uint64_t)s_days_from_civil(y, mo, d) * 86400000u + h * 3600000u + mi * 60000u +
+         sec * 1000u + ms;
+    return 0;
+}
+
+/* {"school": 4, ...} into the array indexed by agency value F is (zeroed slots elsewhere). */
+static int s_by_agency_from(ctx_t *c, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                            json_t *j)
+{
+    if (!json_is_object(j))
+        return s_fail(c->why, c->whylen, &c->path,
+                      "expected an object keyed by agency, {\"school\": 4}");
+    uint32_t max = 0, a;
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v)
+    {
+        if (pbjson_agency_parse(key, &a) != 0) {
+            size_t old = s_path_key(&c->path, key);
+            int rc = s_fail(c->why, c->whylen, &c->path, "\"%s\" is not an agency", key);
+            s_path_pop(&c->path, old);
+            return rc;
+        }
+        max = a > max ? a : max;
+    }
+    uint32_t *arr = xcalloc(max + 1, sizeof(*arr));
+    MEMBER(void *, m, f->offset) = arr;
+    MEMBER(size_t, m, f->quantifier_offset) = json_object_size(j) ? max + 1 : 0;
+    json_object_foreach(j, key, v)
+    {
+        long long i;
+        size_t old = s_path_key(&c->path, key);
+        pbjson_agency_parse(key, &a);
+        int rc = s_int_in(c, v, 0, UINT32_MAX, &i);
+        if (rc)
+            return rc;
+        arr[a] = (uint32_t)i;
+        s_path_pop(&c->path, old);
+    }
+    return 0;
 }
 
 static int s_hex_from(ctx_t *c, const char *s, size_t n, ProtobufCBinaryData *b)
@@ -400,11 +576,24 @@ static int s_value_from(ctx_t *c, const ProtobufCFieldDescriptor *f, json_t *j, 
     return s_fail(c->why, c->whylen, &c->path, "unsupported field type");
 }
 
-static int s_field_from(ctx_t *c, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, json_t *j)
+static int s_one_from(ctx_t *c, const ProtobufCFieldDescriptor *f, const char *key, json_t *j,
+                      void *at)
+{
+    if (pbjson_field_time(f) && (strcmp(key, f->name) != 0 || json_is_string(j)))
+        return s_time_from(c, j, at);
+    return s_value_from(c, f, j, at);
+}
+
+/* J is the value of F under KEY: a time under its new key must be ISO 8601; under its .proto
+ * name (the old shape) an integer is accepted too. */
+static int s_field_from(ctx_t *c, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                        const char *key, json_t *j)
 {
     void *at = (char *)m + f->offset;
+    if (pbjson_field_by_agency(f) && !json_is_array(j))
+        return s_by_agency_from(c, m, f, j);
     if (f->label != PROTOBUF_C_LABEL_REPEATED) {
-        int rc = s_value_from(c, f, j, at);
+        int rc = s_one_from(c, f, key, j, at);
         if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
             MEMBER(uint32_t, m, f->quantifier_offset) = f->id;
         else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
@@ -422,12 +611,26 @@ static int s_field_from(ctx_t *c, ProtobufCMessage *m, const ProtobufCFieldDescr
         size_t old = s_path_index(&c->path, k);
         json_t *e = json_array_get(j, k);
         int rc = json_is_null(e) ? s_fail(c->why, c->whylen, &c->path, "null in an array")
-                                 : s_value_from(c, f, e, arr + k * sz);
+                                 : s_one_from(c, f, key, e, arr + k * sz);
         if (rc)
             return rc;
         s_path_pop(&c->path, old);
     }
     return 0;
+}
+
+/* The field KEY names in D: its .proto name, or, for a time, that name without "_ms". */
+static const ProtobufCFieldDescriptor *s_field_by_key(const ProtobufCMessageDescriptor *d,
+                                                      const char *key)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, key);
+    if (f)
+        return f;
+    char name[80];
+    if (snprintf(name, sizeof(name), "%s_ms", key) >= (int)sizeof(name))
+        return NULL;
+    f = protobuf_c_message_descriptor_get_field_by_name(d, name);
+    return f && pbjson_field_time(f) ? f : NULL;
 }
 
 static int s_message_fill(ctx_t *c, const ProtobufCMessageDescriptor *d, json_t *j,
@@ -444,9 +647,13 @@ static int s_message_fill(ctx_t *c, const ProtobufCMessageDescriptor *d, json_t 
     json_object_foreach(j, key, v)
     {
         size_t old = s_path_key(&c->path, key);
-        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, key);
+        const ProtobufCFieldDescriptor *f = s_field_by_key(d, key);
         if (!f)
             return s_fail(c->why, c->whylen, &c->path, "unknown field");
+        size_t idx = (size_t)(f - d->fields);
+        if (idx < sizeof(seen) && seen[idx])
+            return s_fail(c->why, c->whylen, &c->path, "given twice (as \"%s\" and \"%s\")",
+                          f->name, key);
         if (json_is_null(v)) {
             s_path_pop(&c->path, old);
             continue;
@@ -458,10 +665,9 @@ static int s_message_fill(ctx_t *c, const ProtobufCMessageDescriptor *d, json_t 
             return s_fail(c->why, c->whylen, &c->path, "only one of \"%s\" and \"%s\" may be set",
                           other ? other->name : "?", key);
         }
-        int rc = s_field_from(c, m, f, v);
+        int rc = s_field_from(c, m, f, key, v);
         if (rc)
             return rc;
-        size_t idx = (size_t)(f - d->fields);
         if (idx < sizeof(seen))
             seen[idx] = 1;
         s_path_pop(&c->path, old);

@@ -1,6 +1,7 @@
 /* pbjson_schema: JSON Schemas of pbjson's JSON, from the descriptors (see pbjson_schema.h). */
 #include "pbjson_schema.h"
 #include "names.h"
+#include "pbjson.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -54,6 +55,10 @@ static json_t *s_value(json_t *defs, const ProtobufCFieldDescriptor *f, const ch
                          (json_int_t)UINT32_MAX);
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
+        if (pbjson_field_time(f)) /* from the year 10000 on, the milliseconds themselves */
+            return json_pack("{s:[{s:s, s:s}, {s:s, s:I}]}", "anyOf", "type", "string", "format",
+                             "date-time", "type", "integer", "minimum",
+                             (json_int_t)253402300800000ll);
         return json_pack("{s:[{s:s, s:i}, {s:s, s:s}]}", "anyOf", "type", "integer", "minimum", 0,
                          "type", "string", "pattern", "^[0-9]+$");
     case PROTOBUF_C_TYPE_FLOAT:
@@ -88,11 +93,18 @@ json_t *pbjson_schema_add(json_t *defs, const ProtobufCMessageDescriptor *d, con
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         json_t *v = s_value(defs, f, prefix);
-        if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        char key[64];
+        if (pbjson_field_by_agency(f)) {
+            json_decref(v);
+            v = json_pack("{s:s, s:s, s:{s:s, s:i, s:I}}", "type", "object", "description",
+                          "keyed by agency name", "additionalProperties", "type", "integer",
+                          "minimum", 1, "maximum", (json_int_t)UINT32_MAX);
+        } else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
             v = json_pack("{s:s, s:o}", "type", "array", "items", v);
-        json_object_set_new(props, f->name, v);
+        }
+        json_object_set_new(props, pbjson_field_key(f, key, sizeof(key)), v);
         if (f->label == PROTOBUF_C_LABEL_REQUIRED)
-            json_array_append_new(required, json_string(f->name));
+            json_array_append_new(required, json_string(pbjson_field_key(f, key, sizeof(key))));
     }
     if (json_array_size(required))
         json_object_set_new(schema, "required", required);

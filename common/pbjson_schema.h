@@ -7,7 +7,9 @@
  *   - an enum is its lowercase value name (or, for a value with no name, its number);
  *   - identifier bytes (msg_id, refers_to, *_id, *_ids) are lowercase hex, other bytes strings;
  *   - a uint32 *_date is "YYYY-MM-DD" (or, when not a valid date, its integer); a uint64 above
- *     2^63-1 is a decimal string.
+ *     2^63-1 is a decimal string;
+ *   - a time (pbjson_field_time) is an ISO 8601 "date-time" under its key without "_ms"; a
+ *     level_of_need an object of levels keyed by agency name.
  * Each message is one schema under DEFS, named by its full proto name ("tacnet.Header"), and
  * referred to as PREFIX + name ("#/components/schemas/tacnet.Header").
  */

@@ -6,6 +6,7 @@
 #include "casework/goals.h"
 #include "casework/involvement.h"
 #include "casework/ladder.h"
+#include "apijson.h"
 #include "err.h"
 #include "labels.h"
 #include "names.h"
@@ -28,7 +29,7 @@ static const struct {
     { "decision", { "topic", "chosen", "decided_date" } },
     { "disagreement", { "topic", "proposed_position" } },
     { "meeting_requested", { "meeting_id", "purpose", "wanted_by_date" } },
-    { "meeting_scheduled", { "meeting_id", "starts_at_ms", "mode", "invited" } },
+    { "meeting_scheduled", { "meeting_id", "starts_at", "mode", "invited" } },
     { "meeting_outcome", { "meeting_id", "held_date", "next_meeting_date" } },
     { "care_plan", { "type", "review_interval_days", "start_date" } },
     { "outcome_measure", { "tool", "values", "goal_ids", "baseline" } },
@@ -92,9 +93,7 @@ void cli_agency_time_left(char *buf, size_t len, uint64_t due_ms, uint64_t now_m
 int cli_agency_print_reply(FILE *out, int json, const Tacnet__ApiReply *reply)
 {
     if (json) {
-        json_t *j = pbjson_from_message(&reply->base);
-        if (reply->code != 0) /* the refusal's name, as the HTTP API gives it */
-            json_object_set_new(j, "error", json_string(tacnet_errname(reply->code)));
+        json_t *j = apijson_reply(reply); /* the shape the HTTP API gives */
         json_dumpf(j, out, JSON_INDENT(2));
         fputc('\n', out);
         json_decref(j);

@@ -1,7 +1,9 @@
 /* api: the JSON API's lists, in pages (see api.h). */
 #include "api.h"
+#include "case_index.h"
 #include "page.h"
 #include "web.h"
+#include "apijson.h"
 #include "err.h"
 #include "pbjson.h"
 
@@ -9,13 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An ApiReply's JSON with the refusal's name, as every API answer has it. */
+/* An ApiReply's JSON, as every API answer has it (apijson.h). */
 static json_t *s_reply_json(const Tacnet__ApiReply *reply)
 {
-    json_t *j = pbjson_from_message(&reply->base);
-    if (reply->code != 0)
-        json_object_set_new(j, "error", json_string(tacnet_errname(reply->code)));
-    return j;
+    return apijson_reply(reply);
 }
 
 static int s_refuse(int code, const char *reason, json_t **out)
@@ -27,26 +26,8 @@ static int s_refuse(int code, const char *reason, json_t **out)
     return code;
 }
 
-static int s_ref_cmp(const void *a, const void *b)
-{
-    const Tacnet__CaseSummary *x = *(Tacnet__CaseSummary *const *)a;
-    const Tacnet__CaseSummary *y = *(Tacnet__CaseSummary *const *)b;
-    size_t n = x->case_ref.len < y->case_ref.len ? x->case_ref.len : y->case_ref.len;
-    int c = memcmp(x->case_ref.data, y->case_ref.data, n);
-    return c ? c : (int)x->case_ref.len - (int)y->case_ref.len;
-}
-
-static void s_cases_free(Tacnet__ListCasesReply *list)
-{
-    Tacnet__ApiReply w = TACNET__API_REPLY__INIT;
-    w.result_case = TACNET__API_REPLY__RESULT_CASES;
-    w.cases = xcalloc(1, sizeof(*list));
-    *w.cases = *list;
-    agency_reply_free(&w);
-    memset(list, 0, sizeof(*list));
-}
-
-/* The summary of case S with its counts (they depend on the clock, so are folded per read). */
+/* The summary of case S with its counts (they depend on the clock, so are folded per read), or
+ * NULL when the view no longer holds the case. */
 static json_t *s_case_json(agency_t *self, const Tacnet__CaseSummary *s)
 {
     Tacnet__ApiReply show = TACNET__API_REPLY__INIT;
@@ -54,13 +35,18 @@ static json_t *s_case_json(agency_t *self, const Tacnet__CaseSummary *s)
     show.show_case = xcalloc(1, sizeof(*show.show_case));
     tacnet__show_case_reply__init(show.show_case);
     int rc = agency_view_show(self, s->case_ref.data, s->case_ref.len, show.show_case);
-    json_t *j = pbjson_from_message(
-        rc == 0 && show.show_case->summary ? &show.show_case->summary->base : &s->base);
+    /* Gone since the index last read every case (shredded under retention): not listed. */
+    json_t *j = rc == TACNET_ENOTFOUND || rc == TACNET_ESHREDDED
+                    ? NULL
+                    : pbjson_from_message(rc == 0 && show.show_case->summary
+                                              ? &show.show_case->summary->base
+                                              : &s->base);
     agency_reply_free(&show);
     return j;
 }
 
-int dashboard_api_cases(agency_t *self, const char *actor, const dashboard_kv_t *q, json_t **out)
+int dashboard_api_cases(agency_t *self, dashboard_index_t *index, const char *actor,
+                        const dashboard_kv_t *q, json_t **out)
 {
     uint32_t limit;
     dashboard_page_pos_t after;
@@ -69,45 +55,44 @@ int dashboard_api_cases(agency_t *self, const char *actor, const dashboard_kv_t 
     int rc = dashboard_page_read(q, &limit, &after, &has_after, why, sizeof(why));
     if (rc != 0)
         return s_refuse(rc, why, out);
-    Tacnet__ListCasesReply list = TACNET__LIST_CASES_REPLY__INIT;
-    rc = agency_view_list(self, &list, 0);
+    /* The index holds every summary sorted by reference (case_index.h): a page reads only its
+     * own cases, for their counts. */
+    const Tacnet__ListCasesReply *list = NULL;
+    rc = dashboard_index_cases(index, self, &list);
     if (rc == 0)
         rc = dashboard_web_audit(self, actor, "cases.list", "", 0);
-    if (rc != 0) {
-        s_cases_free(&list);
+    if (rc != 0)
         return s_refuse(rc, tacnet_strerror(rc), out);
-    }
-    /* Ours only, by reference; the page after the cursor. */
-    size_t n = 0;
-    for (size_t i = 0; i < list.n_cases; i++)
-        if (dashboard_web_member(self, list.cases[i])) {
-            Tacnet__CaseSummary *t = list.cases[n];
-            list.cases[n++] = list.cases[i];
-            list.cases[i] = t;
-        }
-    if (n > 1) /* qsort must never see a NULL array, even an empty one */
-        qsort(list.cases, n, sizeof(*list.cases), s_ref_cmp);
-    size_t start = 0;
-    while (has_after && start < n &&
-           dashboard_page_cmp(0, (const char *)list.cases[start]->case_ref.data,
-                              list.cases[start]->case_ref.len, &after) <= 0)
-        start++;
-    size_t end = start + limit < n ? start + limit : n;
     json_t *cases = json_array();
-    for (size_t i = start; i < end; i++)
-        json_array_append_new(cases, s_case_json(self, list.cases[i]));
+    const Tacnet__CaseSummary *last = NULL;
+    int more = 0;
+    for (size_t i = 0; i < list->n_cases && !more; i++) {
+        const Tacnet__CaseSummary *s = list->cases[i];
+        if (!dashboard_web_member(self, s) ||
+            (has_after &&
+             dashboard_page_cmp(0, (const char *)s->case_ref.data, s->case_ref.len, &after) <= 0))
+            continue;
+        if (json_array_size(cases) == limit) {
+            more = 1;
+            break;
+        }
+        json_t *c = s_case_json(self, s);
+        if (!c)
+            continue;
+        json_array_append_new(cases, c);
+        last = s;
+    }
     Tacnet__ApiReply empty = TACNET__API_REPLY__INIT;
     json_t *j = s_reply_json(&empty);
-    json_object_set_new(j, "cases", json_pack("{s:o}", "cases", cases));
-    if (end < n) {
+    json_object_set_new(j, "cases", cases);
+    if (more && last) {
         dashboard_page_pos_t pos = { 0 };
-        snprintf(pos.id, sizeof(pos.id), "%.*s", (int)list.cases[end - 1]->case_ref.len,
-                 (const char *)list.cases[end - 1]->case_ref.data);
+        snprintf(pos.id, sizeof(pos.id), "%.*s", (int)last->case_ref.len,
+                 (const char *)last->case_ref.data);
         char cursor[DASHBOARD_PAGE_CURSOR];
         dashboard_page_cursor(&pos, cursor);
         json_object_set_new(j, "next", json_string(cursor));
     }
-    s_cases_free(&list);
     *out = j;
     return 0;
 }

@@ -11,9 +11,12 @@
 #include "agency/agency.h"
 #include "buf.h"
 
-/* The cases this agency is a member of, by reference, each with its counts. Returns 0 or the
- * refusal's code; *OUT is the JSON to send either way (a new reference). */
-int dashboard_api_cases(agency_t *self, const char *actor, const dashboard_kv_t *q, json_t **out);
+/* The cases this agency is a member of, by reference, each with its counts, from INDEX (the
+ * summaries My cases keeps, case_index.h). Returns 0 or the refusal's code; *OUT is the JSON to
+ * send either way (a new reference). */
+struct dashboard_index;
+int dashboard_api_cases(agency_t *self, struct dashboard_index *index, const char *actor,
+                        const dashboard_kv_t *q, json_t **out);
 
 /* The events of those cases after a cursor (or a local seq, `?after=N`, as before cursors),
  * oldest first. Returns 0 or the refusal's code; *OUT is the JSON to send either way. */

@@ -1,5 +1,6 @@
 /* case_index: case summaries kept up to date from the view's new events (see case_index.h). */
 #include "case_index.h"
+#include "web_internal.h"
 #include "clock.h"
 #include "err.h"
 
@@ -11,6 +12,7 @@
 
 struct dashboard_index {
     Tacnet__ListCasesReply list; /* sorted by case_ref */
+    dashboard_index_esc_t *esc;  /* parallel to list.cases */
     uint64_t head;               /* the view's local seq the list reflects */
     uint64_t loaded_ms;          /* monotonic time of the last full read */
     int loaded;
@@ -60,8 +62,44 @@ void dashboard_index_destroy(dashboard_index_t **self_p)
     if (!self_p || !*self_p)
         return;
     s_list_free(&(*self_p)->list);
+    free((*self_p)->esc);
     free(*self_p);
     *self_p = NULL;
+}
+
+/* The escalation facts of a case read in full. */
+static dashboard_index_esc_t s_esc_of(const Tacnet__ShowCaseReply *sc)
+{
+    dashboard_index_esc_t e = { .known = 1 };
+    const Tacnet__CaseState *st = sc->state;
+    for (size_t i = 0; st && i < st->n_escalations; i++) {
+        const Tacnet__EscalationView *ev = st->escalations[i];
+        if (!ev->has_state || !dashboard_web_escalation_open(ev))
+            continue;
+        e.open++;
+        if (ev->has_deadline_ms && (!e.next_deadline || ev->deadline_ms < e.next_deadline))
+            e.next_deadline = ev->deadline_ms;
+    }
+    return e;
+}
+
+/* The facts of the cases of NEW that OLD (both sorted by reference) held with the same last
+ * activity: an escalation changes only by an event, which moves the case's last activity. */
+static dashboard_index_esc_t *s_esc_carry(const Tacnet__ListCasesReply *old,
+                                          const dashboard_index_esc_t *old_esc,
+                                          const Tacnet__ListCasesReply *new)
+{
+    dashboard_index_esc_t *e = xcalloc(new->n_cases ? new->n_cases : 1, sizeof(*e));
+    size_t i = 0, k = 0;
+    while (old_esc && i < new->n_cases &&k < old->n_cases) {
+        const Tacnet__CaseSummary *a = new->cases[i], *b = old->cases[k];
+        int c = s_ref_cmp(a->case_ref.data, a->case_ref.len, b->case_ref.data, b->case_ref.len);
+        if (c == 0 && a->last_activity_ms == b->last_activity_ms)
+            e[i] = old_esc[k];
+        i += c <= 0;
+        k += c >= 0;
+    }
+    return e;
 }
 
 static int s_full(dashboard_index_t *self, agency_t *agency, uint64_t head)
@@ -74,8 +112,11 @@ static int s_full(dashboard_index_t *self, agency_t *agency, uint64_t head)
     }
     if (list.n_cases > 1) /* an empty view has no array: qsort must not see NULL */
         qsort(list.cases, list.n_cases, sizeof(*list.cases), s_sort_cmp);
+    dashboard_index_esc_t *esc = s_esc_carry(&self->list, self->esc, &list);
     s_list_free(&self->list);
+    free(self->esc);
     self->list = list;
+    self->esc = esc;
     self->head = head;
     self->loaded_ms = clock_mono_ms();
     self->loaded = 1;
@@ -114,6 +155,7 @@ static void s_refresh_case(dashboard_index_t *self, agency_t *agency, const uint
     tacnet__show_case_reply__init(show.show_case);
     int rc = agency_view_show(agency, ref, len, show.show_case);
     Tacnet__CaseSummary *s = rc == 0 ? show.show_case->summary : NULL;
+    dashboard_index_esc_t esc = s ? s_esc_of(show.show_case) : (dashboard_index_esc_t){ 0 };
     if (s)
         show.show_case->summary = NULL; /* the index's now */
     agency_reply_free(&show);
@@ -124,14 +166,21 @@ static void s_refresh_case(dashboard_index_t *self, agency_t *agency, const uint
         s_summary_free(l->cases[at]);
         if (s) {
             l->cases[at] = s;
+            self->esc[at] = esc;
         } else {
-            memmove(&l->cases[at], &l->cases[at + 1], (l->n_cases - at - 1) * sizeof(*l->cases));
+            size_t tail = l->n_cases - at - 1;
+            memmove(&l->cases[at], &l->cases[at + 1], tail * sizeof(*l->cases));
+            memmove(&self->esc[at], &self->esc[at + 1], tail * sizeof(*self->esc));
             l->n_cases--;
         }
     } else if (s) {
+        size_t tail = l->n_cases - at;
         l->cases = xrealloc(l->cases, (l->n_cases + 1) * sizeof(*l->cases));
-        memmove(&l->cases[at + 1], &l->cases[at], (l->n_cases - at) * sizeof(*l->cases));
+        self->esc = xrealloc(self->esc, (l->n_cases + 1) * sizeof(*self->esc));
+        memmove(&l->cases[at + 1], &l->cases[at], tail * sizeof(*l->cases));
+        memmove(&self->esc[at + 1], &self->esc[at], tail * sizeof(*self->esc));
         l->cases[at] = s;
+        self->esc[at] = esc;
         l->n_cases++;
     }
 }
@@ -186,4 +235,43 @@ int dashboard_index_cases(dashboard_index_t *self, agency_t *agency,
         return 0;
     rc = s_catch_up(self, agency, head);
     return rc == TACNET_ETOOBIG ? s_full(self, agency, head) : rc;
+}
+
+/* Read the facts of case I of the list. */
+static void s_esc_read(dashboard_index_t *self, agency_t *agency, size_t i)
+{
+    const Tacnet__CaseSummary *s = self->list.cases[i];
+    Tacnet__ApiReply show = TACNET__API_REPLY__INIT;
+    show.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
+    show.show_case = xcalloc(1, sizeof(*show.show_case));
+    tacnet__show_case_reply__init(show.show_case);
+    /* A case the view refuses (shredded since the last full read) has none to show. */
+    if (agency_view_show(agency, s->case_ref.data, s->case_ref.len, show.show_case) == 0)
+        self->esc[i] = s_esc_of(show.show_case);
+    self->esc[i].known = 1;
+    agency_reply_free(&show);
+}
+
+const dashboard_index_esc_t *dashboard_index_escalations(dashboard_index_t *self, agency_t *agency)
+{
+    for (size_t i = 0; i < self->list.n_cases; i++)
+        if (!self->esc[i].known)
+            s_esc_read(self, agency, i);
+    return self->esc;
+}
+
+size_t dashboard_index_settle(dashboard_index_t *self, agency_t *agency, uint64_t budget_ms)
+{
+    uint64_t until = clock_mono_ms() + budget_ms;
+    size_t left = 0;
+    for (size_t i = 0; i < self->list.n_cases; i++) {
+        if (self->esc[i].known)
+            continue;
+        if (clock_mono_ms() >= until) {
+            left++;
+            continue;
+        }
+        s_esc_read(self, agency, i);
+    }
+    return left;
 }

@@ -10,6 +10,7 @@
 #include "web.h"
 #include "agency/auth.h"
 #include "web_family.h"
+#include "apijson.h"
 #include "clock.h"
 #include "err.h"
 #include "labels.h"
@@ -40,7 +41,8 @@
 #define HTTP_IDLE_S           20
 #define HTTP_READ_DEADLINE_MS 30000
 /* How often the loop shuts down overdue connections and writes the failure summaries. */
-#define HTTP_SWEEP_MS 1000
+#define HTTP_SWEEP_MS  1000
+#define HTTP_SETTLE_MS 25 /* per sweep: 2.5% of the loop while the index has cases to read */
 
 static const char s_csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
                             "img-src 'self'; connect-src 'self'; form-action 'self'; "
@@ -165,14 +167,12 @@ static int s_status_for(int code)
     }
 }
 
-/* The JSON API's answer: the local API's ApiReply in pbjson form, plus the code's name;
+/* The JSON API's answer: the local API's ApiReply as apijson.h shapes it;
  * RETRY_MS > 0 adds Retry-After. */
 static enum MHD_Result s_send_reply_retry(struct MHD_Connection *con, int status,
                                           const Tacnet__ApiReply *reply, uint64_t retry_ms)
 {
-    json_t *j = pbjson_from_message(&reply->base);
-    if (reply->code != 0)
-        json_object_set_new(j, "error", json_string(tacnet_errname(reply->code)));
+    json_t *j = apijson_reply(reply);
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     enum MHD_Result ok =
@@ -490,13 +490,9 @@ static enum MHD_Result s_events(dashboard_t *h, struct MHD_Connection *con, cons
 
 /* ------------------------------------------------------------------ JSON API */
 
-/* A list of the JSON API (api.c): its answer, with the status its code calls for. */
-static enum MHD_Result
-s_api_list(struct MHD_Connection *con, agency_t *agency, const char *actor, const dashboard_kv_t *q,
-           int (*list)(agency_t *, const char *, const dashboard_kv_t *, json_t **))
+/* A list of the JSON API (api.c): its answer J (taken), with the status its code RC calls for. */
+static enum MHD_Result s_send_list(struct MHD_Connection *con, int rc, json_t *j)
 {
-    json_t *j = NULL;
-    int rc = list(agency, actor, q, &j);
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     enum MHD_Result ok =
@@ -655,14 +651,20 @@ static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const c
         return s_send_error(con, TACNET_EAUTH, "a valid API token is needed (Bearer)");
     snprintf(actor, sizeof(actor), "api/%s", system);
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
-    if (get && strcmp(path, "cases") == 0)
-        return s_api_list(con, agency, actor, q, dashboard_api_cases);
+    if (get && strcmp(path, "cases") == 0) {
+        json_t *j = NULL;
+        int rc = dashboard_api_cases(agency, h->index, actor, q, &j);
+        return s_send_list(con, rc, j);
+    }
     if (get && strncmp(path, "cases/", 6) == 0 && path[6])
         return s_api_case(agency, con, actor, path + 6);
     if (get && strncmp(path, "fhir/Bundle/", 12) == 0 && path[12])
         return s_api_fhir(agency, con, actor, path + 12);
-    if (get && strcmp(path, "events") == 0)
-        return s_api_list(con, agency, actor, q, dashboard_api_events);
+    if (get && strcmp(path, "events") == 0) {
+        json_t *j = NULL;
+        int rc = dashboard_api_events(agency, actor, q, &j);
+        return s_send_list(con, rc, j);
+    }
     if (post && strcmp(path, "events") == 0)
         return s_api_publish(h, con, actor, q, rq);
     int handled = 0;
@@ -1123,6 +1125,8 @@ static void s_poll_run(void *arg)
         int rc = agency_auth_sweep(self->agency);
         if (rc != 0)
             log_warn("failed log-in summaries not recorded: %s", tacnet_errname(rc));
+        /* A slice of the cases My cases' filters know nothing of yet (case_index.h). */
+        dashboard_index_settle(self->index, self->agency, HTTP_SETTLE_MS);
     }
     MHD_run(self->d);
 }

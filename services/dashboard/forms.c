@@ -601,7 +601,12 @@ static const char *s_resolve(json_t *body, const char *path)
             *br = 0;
             cur = json_array_get(json_object_get(cur, seg), (size_t)atoi(br + 1));
         } else {
-            cur = json_object_get(cur, seg);
+            json_t *next = json_object_get(cur, seg);
+            if (!next && len > 3 && strcmp(seg + len - 3, "_ms") == 0) {
+                seg[len - 3] = 0; /* a time: pbjson's key has no "_ms" */
+                next = json_object_get(cur, seg);
+            }
+            cur = next;
         }
         p = dot ? dot + 1 : p + len;
     }
@@ -1045,7 +1050,12 @@ static void s_field_value(const field_t *f, json_t *req, dashboard_kv_t *out)
             *br = 0;
             cur = json_array_get(json_object_get(cur, seg), (size_t)atoi(br + 1));
         } else {
-            cur = json_object_get(cur, seg);
+            json_t *next = json_object_get(cur, seg);
+            if (!next && len > 3 && strcmp(seg + len - 3, "_ms") == 0) {
+                seg[len - 3] = 0; /* a time: pbjson's key has no "_ms" */
+                next = json_object_get(cur, seg);
+            }
+            cur = next;
         }
         p = dot ? dot + 1 : p + len;
     }
@@ -1063,6 +1073,9 @@ static void s_field_value(const field_t *f, json_t *req, dashboard_kv_t *out)
                                                  (long long)json_integer_value(x));
             used += n > 0 ? (size_t)n : 0;
         }
+    } else if (json_is_string(cur) && f->type == FT_WHEN) {
+        /* ISO 8601 UTC as a datetime-local input shows it: "2026-12-03T14:30" */
+        snprintf(buf, sizeof(buf), "%.16s", json_string_value(cur));
     } else if (json_is_string(cur)) {
         snprintf(buf, sizeof(buf), "%s", json_string_value(cur));
     } else if (json_is_true(cur)) {

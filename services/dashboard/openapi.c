@@ -1,6 +1,7 @@
 /* openapi: the API's OpenAPI 3.1 document (see openapi.h). */
 #include "openapi.h"
 #include "api.pb-c.h"
+#include "apijson.h"
 #include "pbjson_schema.h"
 #include "version.h"
 
@@ -8,14 +9,11 @@
 
 #define SCHEMAS "#/components/schemas/"
 
-/* Every answer is an ApiReply in pbjson form; a refusal adds the code's name ("error"), a list
- * the next page's cursor ("next"). */
+/* Every answer is an ApiReply as apijson.h shapes it (a list's fields at the top level, a
+ * refusal's name as "error"); a list adds the next page's cursor ("next"). */
 static void s_reply_extras(json_t *schemas)
 {
     json_t *props = json_object_get(json_object_get(schemas, "tacnet.ApiReply"), "properties");
-    json_object_set_new(props, "error",
-                        json_pack("{s:s, s:s}", "type", "string", "description",
-                                  "the refusal's name (E_AUTH, E_FIELD, ...); absent on success"));
     json_object_set_new(props, "next",
                         json_pack("{s:s, s:s}", "type", "string", "description",
                                   "lists: the cursor of the next page (?after=), absent on the "
@@ -162,7 +160,7 @@ static json_t *s_paths(void)
 json_t *dashboard_openapi(void)
 {
     json_t *schemas = json_object();
-    json_decref(pbjson_schema_add(schemas, &tacnet__api_reply__descriptor, SCHEMAS));
+    json_decref(apijson_reply_schema(schemas, SCHEMAS));
     json_decref(pbjson_schema_add(schemas, &tacnet__publish_request__descriptor, SCHEMAS));
     s_reply_extras(schemas);
     return json_pack(
@@ -170,7 +168,13 @@ json_t *dashboard_openapi(void)
         "info", "title", "tacnet agency API", "version", TACNET_VERSION, "description",
         "One agency daemon's HTTP/JSON API: its cases and events, publishing, and the outcome of "
         "what it sent. JSON is the pbjson mapping of the protobuf messages: fields by .proto "
-        "name, enums by lowercase name, identifiers as hex, dates as YYYY-MM-DD.",
+        "name, enums by lowercase name, identifiers as hex, dates as YYYY-MM-DD, times as ISO "
+        "8601 UTC (\"2026-11-02T09:30:00Z\") under the field's name without _ms "
+        "(last_activity_ms is \"last_activity\"; the durations elapsed_ms, stage_took_ms and "
+        "unapplied_after_ms stay milliseconds), levels of need as an object keyed by agency "
+        "name ({\"school\": 4}). A list's fields stand at the top of the reply ({\"cases\": "
+        "[...], \"next\": cursor}); every refusal names its code in \"error\". Requests "
+        "(POST /api/v1/events) take the same shapes.",
         "paths", s_paths(), "components", "schemas", schemas, "securitySchemes", "bearer", "type",
         "http", "scheme", "bearer", "security", "bearer");
 }

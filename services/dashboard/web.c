@@ -345,6 +345,7 @@ static int s_contains(ProtobufCBinaryData d, const char *needle)
 /* The case list's filters, as the query gives them (each NULL when absent). */
 typedef struct {
     const char *q, *member, *sort, *esc, *need;
+    const char *ref; /* one case only: the row live updates fetch to patch the table */
     uint32_t min_need;
 } filters_t;
 
@@ -355,6 +356,7 @@ static void s_filters_read(const dashboard_kv_t *query, filters_t *f)
     f->sort = dashboard_kv_get(query, "sort");
     f->esc = dashboard_kv_get(query, "esc");
     f->need = dashboard_kv_get(query, "need");
+    f->ref = dashboard_kv_get(query, "ref");
     f->min_need = f->need ? (uint32_t)atoi(f->need) : 0;
 }
 
@@ -362,6 +364,9 @@ static void s_filters_read(const dashboard_kv_t *query, filters_t *f)
 static int s_summary_passes(const Tacnet__CaseSummary *s, const filters_t *f)
 {
     if (f->q && *f->q && !s_contains(s->case_ref, f->q) && !s_contains(s->initials, f->q))
+        return 0;
+    if (f->ref && *f->ref &&
+        (s->case_ref.len != strlen(f->ref) || memcmp(s->case_ref.data, f->ref, s->case_ref.len)))
         return 0;
     if (!f->member || !*f->member)
         return 1;
@@ -436,26 +441,22 @@ static uint32_t s_max_need(const Tacnet__CaseSummary *s)
 }
 
 /* The cases of LIST this agency is a member of that pass F, sorted as F asks (ties by
- * reference). Returns how many; *OUT is the caller's (free). */
-static size_t s_lite_collect(agency_t *self, const Tacnet__ListCasesReply *list, const filters_t *f,
-                             lite_t **out)
+ * reference). ESC (parallel to LIST, or NULL when F asks nothing of escalations) holds the
+ * index's escalation facts, so the filter and the deadline sort read no case. Returns how many;
+ * *OUT is the caller's (free). */
+static size_t s_lite_collect(agency_t *self, const Tacnet__ListCasesReply *list,
+                             const dashboard_index_esc_t *esc, const filters_t *f, lite_t **out)
 {
     lite_t *r = xcalloc(list->n_cases ? list->n_cases : 1, sizeof(*r));
-    int by_state = (f->esc && *f->esc) || (f->sort && strcmp(f->sort, "deadline") == 0);
     size_t n = 0;
     for (size_t i = 0; i < list->n_cases; i++) {
         const Tacnet__CaseSummary *s = list->cases[i];
         uint32_t need = s_max_need(s);
         if (!dashboard_web_member(self, s) || !s_summary_passes(s, f) || need < f->min_need)
             continue;
-        uint64_t deadline = 0;
-        if (by_state) {
-            row_t row;
-            if (!s_row_load(self, s, f, &row))
-                continue;
-            deadline = row.next_deadline;
-            s_reply_clear(&row.show);
-        }
+        if (esc && f->esc && *f->esc && !esc[i].open)
+            continue;
+        uint64_t deadline = esc ? esc[i].next_deadline : 0;
         r[n].s = s;
         if (f->sort && strcmp(f->sort, "ref") == 0)
             r[n].key = 0;
@@ -535,7 +536,9 @@ static void s_filters_form(dashboard_buf_t *b, const filters_t *f)
 static void s_row_draw(dashboard_buf_t *b, const row_t *r, uint64_t now)
 {
     const Tacnet__CaseState *st = r->show.show_case->state;
-    dashboard_buf_puts(b, "<tr><td>");
+    dashboard_buf_puts(b, "<tr data-ref=\"");
+    dashboard_web_bytes(b, r->s->case_ref);
+    dashboard_buf_puts(b, "\"><td>");
     dashboard_web_bytes(b, r->s->initials);
     dashboard_buf_puts(b, "</td><td><a href=\"/cases/");
     dashboard_web_bytes(b, r->s->case_ref);
@@ -620,7 +623,10 @@ void dashboard_web_cases(dashboard_web_t *w)
     s_filters_read(w->query, &f);
     uint64_t now = clock_now_ms();
     lite_t *l = NULL;
-    size_t n = rc == 0 ? s_lite_collect(self, list, &f, &l) : 0;
+    int by_esc = (f.esc && *f.esc) || (f.sort && strcmp(f.sort, "deadline") == 0);
+    const dashboard_index_esc_t *esc =
+        rc == 0 && by_esc ? dashboard_index_escalations(w->index, self) : NULL;
+    size_t n = rc == 0 ? s_lite_collect(self, list, esc, &f, &l) : 0;
     size_t start = 0;
     while (has_after && start < n &&
            dashboard_page_cmp(l[start].key, (const char *)l[start].s->case_ref.data,
@@ -638,13 +644,14 @@ void dashboard_web_cases(dashboard_web_t *w)
                              start + 1, end);
     else
         dashboard_buf_printf(b, "<p>%zu case%s.</p>", n, n == 1 ? "" : "s");
-    dashboard_buf_puts(b, "<div class=\"scroll\"><table class=\"cases\"><thead><tr>"
-                          "<th scope=\"col\">Initials</th><th scope=\"col\">Case</th>"
-                          "<th scope=\"col\">Lead professional</th>"
-                          "<th scope=\"col\">Team and named contacts</th>"
-                          "<th scope=\"col\">Level of need</th>"
-                          "<th scope=\"col\">Open escalations</th><th scope=\"col\">Overdue</th>"
-                          "<th scope=\"col\">Last activity</th></tr></thead><tbody>");
+    dashboard_buf_puts(b,
+                       "<div class=\"scroll\"><table class=\"cases\" data-rows=\"ref\"><thead><tr>"
+                       "<th scope=\"col\">Initials</th><th scope=\"col\">Case</th>"
+                       "<th scope=\"col\">Lead professional</th>"
+                       "<th scope=\"col\">Team and named contacts</th>"
+                       "<th scope=\"col\">Level of need</th>"
+                       "<th scope=\"col\">Open escalations</th><th scope=\"col\">Overdue</th>"
+                       "<th scope=\"col\">Last activity</th></tr></thead><tbody>");
     s_cases_rows(self, b, l, start, end, now);
     dashboard_buf_puts(b, "</tbody></table></div><nav class=\"pager\" aria-label=\"Pages\">");
     if (has_after)
@@ -682,7 +689,8 @@ typedef struct {
  * left, and the answer this agency may give. */
 static void s_inbox_row(dashboard_buf_t *b, const item_t *it, int mine, uint64_t now)
 {
-    dashboard_buf_printf(b, "<tr><td><a href=\"/cases/%s\">%s</a></td><td>", it->ref, it->ref);
+    dashboard_buf_printf(b, "<tr data-ref=\"%s\"><td><a href=\"/cases/%s\">%s</a></td><td>",
+                         it->ref, it->ref, it->ref);
     dashboard_web_text(b, it->topic[0] ? it->topic : "—");
     dashboard_buf_printf(b, "</td><td>%s</td><td>%u of 4</td><td>%s",
                          it->urgent ? "<strong class=\"overdue\">Urgent</strong>" : "Not urgent",
@@ -710,8 +718,12 @@ void dashboard_web_inbox(dashboard_web_t *w)
     dashboard_buf_t *b = &w->body;
     char actor[48];
     dashboard_web_actor(w->user, actor, sizeof(actor));
-    Tacnet__ListCasesReply list = TACNET__LIST_CASES_REPLY__INIT;
-    int rc = agency_view_list(self, &list, 0);
+    /* Only the cases with an open escalation are read (case_index.h keeps which they are);
+     * ?case= keeps one case's rows, which live updates fetch to patch the table. */
+    const char *only = dashboard_kv_get(w->query, "case");
+    const Tacnet__ListCasesReply *list = NULL;
+    int rc = dashboard_index_cases(w->index, self, &list);
+    const dashboard_index_esc_t *esc = rc == 0 ? dashboard_index_escalations(w->index, self) : NULL;
     if (rc == 0)
         rc = dashboard_web_audit(self, actor, "inbox.read", "", 0);
     uint64_t now = clock_now_ms();
@@ -723,16 +735,19 @@ void dashboard_web_inbox(dashboard_web_t *w)
                          "leads, soonest deadline first. Those waiting on a %s are marked "
                          "<strong>yours</strong>.</p>",
                          agency_profile(self)->title, dashboard_web_role(w->user->role));
-    dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Case</th>"
+    dashboard_buf_puts(b, "<div class=\"scroll\"><table data-rows=\"case\"><thead><tr>"
+                          "<th scope=\"col\">Case</th>"
                           "<th scope=\"col\">Topic</th><th scope=\"col\">Urgency</th>"
                           "<th scope=\"col\">Stage</th><th scope=\"col\">Who must act</th>"
                           "<th scope=\"col\">Deadline</th><th scope=\"col\">Time left</th>"
                           "<th scope=\"col\">Answer</th></tr></thead><tbody>");
     item_t items[128];
     size_t n = 0;
-    for (size_t i = 0; rc == 0 && i < list.n_cases; i++) {
-        const Tacnet__CaseSummary *s = list.cases[i];
-        if (!dashboard_web_member(self, s))
+    for (size_t i = 0; rc == 0 && i < list->n_cases; i++) {
+        const Tacnet__CaseSummary *s = list->cases[i];
+        if (!esc[i].open || !dashboard_web_member(self, s) ||
+            (only && *only &&
+             (s->case_ref.len != strlen(only) || memcmp(s->case_ref.data, only, s->case_ref.len))))
             continue;
         Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
         if (agency_view_show(self, s->case_ref.data, s->case_ref.len, &sc) != 0)
@@ -791,11 +806,6 @@ void dashboard_web_inbox(dashboard_web_t *w)
         dashboard_buf_printf(b, "<p>%zu open, %zu waiting on a %s.</p>", n, yours,
                              dashboard_web_role(w->user->role));
     dashboard_web_foot(w);
-    Tacnet__ApiReply lw = TACNET__API_REPLY__INIT;
-    lw.result_case = TACNET__API_REPLY__RESULT_CASES;
-    lw.cases = xcalloc(1, sizeof(list));
-    *lw.cases = list;
-    agency_reply_free(&lw);
 }
 
 /* One outbox row: where the event stands, in words, and why when it was refused. */

@@ -3,7 +3,8 @@
 // scenario) in its own temp dir and ports, logs in at the school, opens the scenario's case,
 // records a decision, logs in at social care, raises a disagreement with that decision, and
 // watches the disagreement and then the broker's escalation with its stage deadline appear live
-// on the school's open case page (no reload). Then a lead's day at social care (consent, a meeting
+// on the school's open case page (no reload), and the case's row patched in place on an open
+// My cases page. Then a lead's day at social care (consent, a meeting
 // asked for, scheduled and held with an action, the action ticked done, the lead handed over),
 // each told as a sentence on the case page. Runs axe-core on the inbox, the case page, a form and
 // My cases (no serious or critical violation). Saves screenshots under build/browser/ and fails
@@ -98,6 +99,24 @@ async function main() {
     // The stream is open once the status says so (or already reports the decision coming back).
     await school.locator('#live-status', { hasText: /Live: new events|New on .*School recorded a decision/ }).waitFor({ timeout: 15000 });
 
+    // A second school tab on My cases: what social care publishes next must patch the case's
+    // row in place (fetched by reference), leaving the rest of the table and the page alone.
+    const schoolCases = await ctx.newPage();
+    watch(schoolCases, 'school my cases');
+    await schoolCases.goto(url('school', '/'));
+    await schoolCases.getByRole('heading', { name: 'My cases' }).waitFor();
+    await schoolCases.locator('#live-status', { hasText: /Live: new events/ }).waitFor({ timeout: 15000 });
+    const otherRows = await schoolCases.evaluate((ref) => {
+      window.__notReloaded = true;
+      document.querySelector('table[data-rows] thead').setAttribute('data-kept', '');
+      let n = 0;
+      document.querySelectorAll('table[data-rows] tbody tr').forEach((tr) => {
+        if (tr.getAttribute('data-ref') === ref) tr.setAttribute('data-before', '');
+        else { tr.setAttribute('data-kept', ''); n++; }
+      });
+      return n;
+    }, CASE);
+
     // Social care: log in (another page, the same browser), raise a disagreement.
     const social = await ctx.newPage();
     watch(social, 'social_care');
@@ -124,6 +143,25 @@ async function main() {
     await social.getByText(/Shared: the broker accepted your event/).waitFor();
     await social.screenshot({ path: path.join(SHOTS, '04-social-care-disagreement-sent.png'), fullPage: true });
 
+    // The school's My cases tab: the case's row was replaced in place, nothing else was.
+    await schoolCases.locator(`table[data-rows] tbody tr[data-ref="${CASE}"][data-live-updated]`).waitFor({ timeout: 30000 });
+    const patched = await schoolCases.evaluate((ref) => ({
+      reloaded: window.__notReloaded !== true,
+      head: !!document.querySelector('table[data-rows] thead[data-kept]'),
+      kept: document.querySelectorAll('table[data-rows] tbody tr[data-kept]').length,
+      stale: document.querySelectorAll(`tr[data-ref="${ref}"][data-before]`).length,
+      rows: document.querySelectorAll(`tr[data-ref="${ref}"]`).length,
+    }), CASE);
+    if (patched.reloaded || !patched.head) fail('My cases was reloaded or redrawn, not patched');
+    if (patched.kept !== otherRows || patched.stale !== 0 || patched.rows !== 1)
+      fail(`My cases: not exactly one row patched: ${JSON.stringify(patched)} (other rows before: ${otherRows})`);
+    // Announced, as news from social care (or the broker's notice that follows it at once).
+    await schoolCases.locator('#live-status', { hasText: /New on .*: (Social care raised an urgent disagreement about Breakfast club|Escalation opened)/ }).waitFor({ timeout: 15000 });
+    await schoolCases.bringToFront(); // a background tab renders no frame to capture
+    await schoolCases.screenshot({ path: path.join(SHOTS, '04b-school-my-cases-row-patched.png'), fullPage: true });
+    console.log(`browser: My cases patched one row live (${otherRows} other row(s) untouched)`);
+    await schoolCases.close();
+
     // Back at the school: the challenge arrives without a reload.
     await school.bringToFront();
     await school.locator('#escalations', { hasText: /Raised by\s*Social care/ }).waitFor({ timeout: 30000 });
@@ -147,6 +185,10 @@ async function main() {
     await school.locator('tbody tr', { hasText: /Breakfast club.*Urgent.*1 of 4.* at (School|Social care)/ }).first().waitFor();
     await school.screenshot({ path: path.join(SHOTS, '06-school-inbox-tablet.png'), fullPage: true });
     await audit(school, 'inbox');
+    // My cases filtered to open escalations (answered from the index's escalation facts) lists
+    // the case, with its deadline ticking.
+    await school.goto(url('school', '/?esc=1'));
+    await school.locator(`table[data-rows] tbody tr[data-ref="${CASE}"] [data-deadline]`).first().waitFor();
     // The outbox: nothing waiting, every event accepted.
     await school.goto(url('school', '/outbox'));
     await school.getByText('Nothing waiting: the broker accepted every event this agency sent.').waitFor();

@@ -79,6 +79,8 @@ static int s_object(json_t *doc, json_t *s, json_t *v, char *why, size_t whylen,
         json_t *ps = props ? json_object_get(props, k) : NULL;
         if (!ps && json_is_false(extra))
             return s_fail(why, whylen, sub, "not in the schema");
+        if (!ps && json_is_object(extra))
+            ps = extra; /* a map's values: one schema for every key */
         if (ps && s_check(doc, ps, e, why, whylen, sub) != 0)
             return -1;
     }
@@ -91,6 +93,24 @@ static int s_date(const char *d)
     char tail;
     return strlen(d) == 10 && sscanf(d, "%4u-%2u-%2u%c", &y, &m, &day, &tail) == 3 && m >= 1 &&
            m <= 12 && day >= 1 && day <= 31;
+}
+
+/* RFC 3339 as pbjson writes it: UTC, "Z", milliseconds optional. */
+static int s_date_time(const char *t)
+{
+    unsigned h, mi, sec, ms;
+    int used = 0;
+    char date[11];
+    if (strlen(t) < 20 || t[10] != 'T')
+        return 0;
+    memcpy(date, t, 10);
+    date[10] = 0;
+    if (!s_date(date) || sscanf(t + 11, "%2u:%2u:%2u%n", &h, &mi, &sec, &used) != 3 || used != 8)
+        return 0;
+    const char *rest = t + 19;
+    if (*rest == '.' && sscanf(rest + 1, "%3u%n", &ms, &used) == 1 && used == 3)
+        rest += 4;
+    return strcmp(rest, "Z") == 0 && h < 24 && mi < 60 && sec < 60;
 }
 
 static int s_check(json_t *doc, json_t *s, json_t *v, char *why, size_t whylen, const char *path)
@@ -163,6 +183,9 @@ static int s_check(json_t *doc, json_t *s, json_t *v, char *why, size_t whylen, 
         }
         if (fmt && strcmp(json_string_value(fmt), "date") == 0 && !s_date(json_string_value(v)))
             return s_fail(why, whylen, path, "not a date");
+        if (fmt && strcmp(json_string_value(fmt), "date-time") == 0 &&
+            !s_date_time(json_string_value(v)))
+            return s_fail(why, whylen, path, "not an ISO 8601 UTC date-time");
     }
     if (json_is_object(v) && (json_object_get(s, "properties") || json_object_get(s, "required") ||
                               json_object_get(s, "additionalProperties")))

@@ -1,7 +1,8 @@
 /* jschema: a small JSON Schema validator for the subset the server's OpenAPI document uses
  * (common/pbjson_schema.h and services/dashboard/openapi.c): $ref within the document, type
- * (one or a list), properties, additionalProperties false, required, items, enum, anyOf,
- * minimum, maximum, pattern (POSIX extended) and format date. A keyword outside the subset is
+ * (one or a list), properties, additionalProperties (false, or the schema of a map's values),
+ * required, items, enum, anyOf, minimum, maximum, pattern (POSIX extended) and format date and
+ * date-time (UTC, as pbjson writes it). A keyword outside the subset is
  * an error, so a schema the tests cannot check does not pass unchecked. */
 #ifndef TACNET_TEST_JSCHEMA_H
 #define TACNET_TEST_JSCHEMA_H

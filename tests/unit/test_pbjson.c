@@ -9,6 +9,7 @@
 #include "err.h"
 #include "events.pb-c.h"
 #include "pbjson.h"
+#include "wire.pb-c.h"
 
 static json_t *s_parse(const char *text)
 {
@@ -175,14 +176,67 @@ Test(pbjson, api_reply_with_cases_and_large_unsigned_round_trips)
     const char *text = "{\"id\": \"18446744073709551615\", \"code\": 0,"
                        " \"cases\": {\"cases\": [{\"case_ref\": \"LA7-2026-000123\","
                        " \"initials\": \"JS\", \"lead\": \"social_care\","
-                       " \"members\": [\"camhs\", \"school\"], \"last_activity_ms\": 1770000000000,"
-                       " \"level_of_need\": [0, 3, 2, 0, 3]}]}}";
+                       " \"members\": [\"camhs\", \"school\"],"
+                       " \"last_activity\": \"2026-02-02T02:40:00.123Z\","
+                       " \"level_of_need\": {\"camhs\": 3, \"school\": 2, \"social_care\": 3}}]}}";
     Tacnet__ApiReply *r = (Tacnet__ApiReply *)s_round_trip(&tacnet__api_reply__descriptor, text);
     cr_assert_eq(r->id, UINT64_MAX);
     cr_assert_eq(r->result_case, TACNET__API_REPLY__RESULT_CASES);
-    cr_assert_eq(r->cases->cases[0]->last_activity_ms, 1770000000000ULL);
+    cr_assert_eq(r->cases->cases[0]->last_activity_ms, 1770000000123ULL);
     cr_assert_eq(r->cases->cases[0]->members[1], TACNET__AGENCY__SCHOOL);
+    /* Positions by agency value, zeros where an agency gave none. */
+    cr_assert_eq(r->cases->cases[0]->n_level_of_need, 5);
+    cr_assert_eq(r->cases->cases[0]->level_of_need[TACNET__AGENCY__SCHOOL], 2);
+    cr_assert_eq(r->cases->cases[0]->level_of_need[TACNET__AGENCY__HEALTH_VISITING], 0);
     protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* Times are ISO 8601 UTC under the name without _ms, to the second when that is exact; the
+ * old key with epoch milliseconds is still read; durations stay milliseconds. */
+Test(pbjson, times_are_iso_8601_and_the_old_shape_is_still_read)
+{
+    Tacnet__Header h = TACNET__HEADER__INIT;
+    h.created_at_ms = 1796203800000ull; /* 2026-12-02T09:30:00Z */
+    h.has_deadline_ms = 1;
+    h.deadline_ms = 0;
+    json_t *j = pbjson_from_message(&h.base);
+    cr_expect_str_eq(json_string_value(json_object_get(j, "created_at")), "2026-12-02T09:30:00Z");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "deadline")), "1970-01-01T00:00:00Z");
+    cr_expect_null(json_object_get(j, "created_at_ms"));
+    json_decref(j);
+
+    const struct {
+        const char *json;
+        uint64_t ms;
+    } ok[] = {
+        { "{\"deadline\": \"2026-12-02T09:30:00Z\"}", 1796203800000ull },
+        { "{\"deadline\": \"2000-02-29T23:59:59.999Z\"}", 951868799999ull },
+        { "{\"deadline_ms\": 1796203800000}", 1796203800000ull },
+        { "{\"deadline_ms\": \"2026-12-02T09:30:00Z\"}", 1796203800000ull },
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        json_t *in = s_parse(ok[i].json);
+        char why[256];
+        Tacnet__EscalationNotice *back = (Tacnet__EscalationNotice *)pbjson_to_message(
+            &tacnet__escalation_notice__descriptor, in, why, sizeof(why));
+        cr_assert_not_null(back, "%s: %s", ok[i].json, why);
+        cr_expect_eq(back->deadline_ms, ok[i].ms, "%s", ok[i].json);
+        json_t *out = pbjson_from_message(&back->base);
+        cr_expect_eq(json_string_length(json_object_get(out, "deadline")), i == 1 ? 24 : 20);
+        json_decref(out);
+        protobuf_c_message_free_unpacked(&back->base, NULL);
+        json_decref(in);
+    }
+
+    Tacnet__EscalationNotice n = TACNET__ESCALATION_NOTICE__INIT;
+    uint64_t took[] = { 86400000, 3600000 };
+    n.stage_took_ms = took;
+    n.n_stage_took_ms = 2;
+    j = pbjson_from_message(&n.base);
+    cr_expect(json_is_array(json_object_get(j, "stage_took_ms")), "a duration keeps its _ms");
+    cr_expect_eq(json_integer_value(json_array_get(json_object_get(j, "stage_took_ms"), 0)),
+                 86400000);
+    json_decref(j);
 }
 
 Test(pbjson, bytes_keep_an_embedded_nul)
@@ -246,6 +300,23 @@ Test(pbjson, each_refusal_names_its_json_path)
         { &tacnet__api_reply__descriptor, "{\"id\": \"-1\", \"code\": 0}",
           "id: \"-1\" is not an unsigned integer" },
         { &tacnet__api_reply__descriptor, "[1]", "(top level): expected an object" },
+        { &tacnet__header__descriptor, "{\"created_at\": 1796203800000}",
+          "created_at: expected an ISO 8601 UTC time, \"2026-11-02T09:30:00Z\"" },
+        { &tacnet__header__descriptor, "{\"created_at\": \"2026-12-02T09:30:00+01:00\"}",
+          "created_at: \"2026-12-02T09:30:00+01:00\" is not an ISO 8601 UTC time "
+          "(2026-11-02T09:30:00Z)" },
+        { &tacnet__header__descriptor, "{\"created_at\": \"2026-12-02T25:30:00Z\"}",
+          "created_at: \"2026-12-02T25:30:00Z\" is not an ISO 8601 UTC time "
+          "(2026-11-02T09:30:00Z)" },
+        { &tacnet__header__descriptor,
+          "{\"created_at_ms\": 1, \"created_at\": \"2026-12-02T09:30:00Z\"}",
+          "created_at: given twice (as \"created_at_ms\" and \"created_at\")" },
+        { &tacnet__case_summary__descriptor, "{\"level_of_need\": {\"school2\": 3}}",
+          "level_of_need.school2: \"school2\" is not an agency" },
+        { &tacnet__case_summary__descriptor, "{\"level_of_need\": {\"school\": -3}}",
+          "level_of_need.school: -3 is out of range [0, 4294967295]" },
+        { &tacnet__case_summary__descriptor, "{\"level_of_need\": 3}",
+          "level_of_need: expected an object keyed by agency, {\"school\": 4}" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char why[256];

@@ -12,13 +12,16 @@ temporary directory, so nothing generated is committed).
         --summary "Late most Mondays."
     tacnet_example.py --data-dir DIR follow [--cursor-file FILE]
 
-Each command prints one JSON object per line. A refusal prints {"code": ..., "error": "E_...",
+Each command prints one JSON object per line, in the shapes of the HTTP API and `tacnet --json`:
+enums by name, times in ISO 8601 UTC ("last_activity": "2026-11-02T09:30:00Z"), levels of need
+keyed by agency name ({"school": 4}). A refusal prints {"code": ..., "error": "E_...",
 "reason": ..., "findings": [...]} and exits 3, the same code the tacnet command uses; as the
 command does, it also says "refused: E_TEXT (free text contains identifying details): ..." on
 standard error. Scripts should match the error name, which is stable: the names and texts are
 read at start-up from common/err.h (its TACNET_ERR_MAP), the table every part of tacnet uses.
 """
 import argparse
+import datetime
 import importlib
 import json
 import os
@@ -74,6 +77,18 @@ class Daemon:
         return reply
 
 
+def iso_time(ms):
+    """Epoch milliseconds as the HTTP API and `tacnet --json` give times: ISO 8601 UTC."""
+    t = datetime.datetime.fromtimestamp(ms / 1000.0, tz=datetime.timezone.utc)
+    text = t.strftime("%Y-%m-%dT%H:%M:%S")
+    return text + (".%03dZ" % (ms % 1000) if ms % 1000 else "Z")
+
+
+def by_agency(wire, levels):
+    """level_of_need (indexed by agency value) as the JSON gives it: keyed by agency name."""
+    return {wire.Agency.Name(a).lower(): v for a, v in enumerate(levels) if a and v}
+
+
 def refusal(reply, errors):
     """A refusal as JSON, with the code's stable name ("E_TEXT"), told on stderr as the tacnet
     command tells it."""
@@ -114,7 +129,10 @@ def main():
                               "lead": wire.Agency.Name(c.lead).lower() if c.HasField("lead") else None,
                               "members": [wire.Agency.Name(m).lower() for m in c.members],
                               "open_escalations": c.open_escalations,
-                              "overdue_items": c.overdue_items}))
+                              "overdue_items": c.overdue_items,
+                              "level_of_need": by_agency(wire, c.level_of_need),
+                              "last_activity": iso_time(c.last_activity_ms)
+                              if c.HasField("last_activity_ms") else None}))
         return 0
 
     if args.cmd == "publish-concern":
@@ -143,7 +161,8 @@ def main():
             h = e.header
             print(json.dumps({"local_seq": e.local_seq, "kind": wire.EventKind.Name(h.kind).lower(),
                               "sender": wire.Agency.Name(h.sender).lower(),
-                              "case_ref": h.case_ref.decode(), "msg_id": h.msg_id.hex()}))
+                              "case_ref": h.case_ref.decode(), "msg_id": h.msg_id.hex(),
+                              "created_at": iso_time(h.created_at_ms)}))
         if r.follow.next_local_seq == after:
             break
         after = r.follow.next_local_seq
