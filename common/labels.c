@@ -1,5 +1,6 @@
 /* labels: plain-language labels and event sentences (see labels.h). */
 #include "labels.h"
+#include "agencies.h"
 #include "api.pb-c.h"
 #include "names.h"
 
@@ -354,7 +355,9 @@ const char *labels_enum(const ProtobufCEnumDescriptor *desc, int value)
 
 const char *labels_agency(uint32_t agency)
 {
-    return labels_enum(&tacnet__agency__descriptor, (int)agency);
+    /* The roster's title when it has one: a partnership names its own agencies. */
+    const char *title = agencies_title(agency);
+    return title ? title : labels_enum(&tacnet__agency__descriptor, (int)agency);
 }
 
 const char *labels_kind(uint32_t kind)
