@@ -61,12 +61,14 @@ svc_objs  = $(patsubst %.c,$(BUILD)/%.o,$(filter-out services/$(1)/main.c,$(wild
 SVC_LIBS := $(foreach s,$(SERVICES),$(call svc_lib,$(s)))
 
 # Binaries: name, service dir, extra service libraries it links.
-AGENCIES := camhs school health_visiting social_care
+# generic: tacnet-agency, the daemon for any agency the roster declares with the generic profile.
+AGENCIES := camhs school health_visiting social_care generic
 bin_broker          := tacnet-broker
 bin_camhs           := tacnet-camhs
 bin_school          := tacnet-school
 bin_health_visiting := tacnet-hv
 bin_social_care     := tacnet-social-care
+bin_generic         := tacnet-agency
 bin_cli             := tacnet
 extra_broker        := casework
 extra_cli           := client casework
