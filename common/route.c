@@ -130,7 +130,7 @@ static void s_header_cover(const Tacnet__Header *h, uint8_t cover[ROUTE_COVER_AG
     if (h->n_consent_cover == 0) {
         if (h->consent == TACNET__CONSENT_STATE__GIVEN)
             for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++)
-                cover[a] = ROUTE_COVER_SLOT(a) ? ROUTE_CLASSES_ALL : 0;
+                cover[a] = ROUTE_COVER_SLOT(a) && agencies_known(a) ? ROUTE_CLASSES_ALL : 0;
         return;
     }
     for (size_t i = 0; i < h->n_consent_cover; i++) {
@@ -325,7 +325,9 @@ static void s_consent_apply(route_case_t *c, const Tacnet__Header *h)
         if (classes & ROUTE_CLASS_BIT(k))
             objects |= ROUTE_OBJECT_BIT(k);
     for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++) {
-        int listed = h->n_consent_agencies == 0;
+        /* A consent naming no agency is for every agency of the partnership as the roster has
+         * it now: an id no agency holds yet is not covered (nor told to a newcomer). */
+        int listed = h->n_consent_agencies == 0 && agencies_known(a);
         for (size_t i = 0; i < h->n_consent_agencies; i++)
             listed |= (unsigned)h->consent_agencies[i] == a;
         if (!listed || !ROUTE_COVER_SLOT(a))
