@@ -336,6 +336,12 @@ int labels_enum_has(const ProtobufCEnumDescriptor *desc, int value)
 
 const char *labels_enum(const ProtobufCEnumDescriptor *desc, int value)
 {
+    /* The roster's title when it has one: a partnership names its own agencies. */
+    const char *title = desc == &tacnet__agency__descriptor && value > 0
+                            ? agencies_title((uint32_t)value)
+                            : NULL;
+    if (title)
+        return title;
     const label_t *l = s_find(desc, value);
     if (l)
         return l->label;
@@ -355,9 +361,7 @@ const char *labels_enum(const ProtobufCEnumDescriptor *desc, int value)
 
 const char *labels_agency(uint32_t agency)
 {
-    /* The roster's title when it has one: a partnership names its own agencies. */
-    const char *title = agencies_title(agency);
-    return title ? title : labels_enum(&tacnet__agency__descriptor, (int)agency);
+    return labels_enum(&tacnet__agency__descriptor, (int)agency);
 }
 
 const char *labels_kind(uint32_t kind)
