@@ -136,7 +136,8 @@ void h_setup(h_env_t *e, const char *extra)
     snprintf(e->log, sizeof(e->log), "%s/broker.log", e->dir);
     CHECK(mkdir(e->data, 0700) == 0);
 
-    char sharing[1024], escalation[1024], plog[600];
+    char sharing[1024], escalation[1024], agencies[1024], plog[600];
+    snprintf(agencies, sizeof(agencies), "%s/deploy/agencies.conf", h_src());
     if (h_sharing_path)
         snprintf(sharing, sizeof(sharing), "%s", h_sharing_path);
     else
@@ -151,6 +152,8 @@ void h_setup(h_env_t *e, const char *extra)
     provision_opts_t o = { .out_dir = e->pdir,
                            .sharing_path = sharing,
                            .escalation_path = escalation,
+                           .agencies_path = agencies,
+                           .agencies_required = 1,
                            .validity_days = 30,
                            .partnership = h_with_partnership };
     int rc = provision_run(&o, pl);
