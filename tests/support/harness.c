@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "agencies.h"
 #include "cli/provision.h"
 #include "err.h"
 #include "kinds.h"
@@ -34,6 +35,8 @@ static const struct {
     { TACNET__AGENCY__SCHOOL, "school" },
     { TACNET__AGENCY__HEALTH_VISITING, "health_visiting" },
     { TACNET__AGENCY__SOCIAL_CARE, "social_care" },
+    /* deploy/agencies.conf's fifth agency, served by the generic daemon. */
+    { H_FAMILY_SUPPORT, "family_support" },
     { TACNET__AGENCY__BROKER, "broker" },
 };
 
@@ -842,7 +845,8 @@ static const char *h_agency_bin(uint32_t agency)
     case TACNET__AGENCY__SOCIAL_CARE:
         return "tacnet-social-care";
     default:
-        return NULL;
+        /* Any other agency the roster declares: the generic daemon, told its name. */
+        return agencies_name(agency) ? "tacnet-agency" : NULL;
     }
 }
 
@@ -860,10 +864,10 @@ h_agency_t *h_agency_add(h_env_t *e, uint32_t agency)
     FILE *f = h_fopen_private(a->conf, "w");
     CHECK(f != NULL);
     fprintf(f,
-            "[agency]\ndata_dir = %s\nbroker_endpoint_file = %s/endpoint\nroster = %s/roster.bin\n"
-            "root_key = %s/root.pub\nkey = %s/keys/%s.key\ngazetteer = %s/deploy/gazetteer\n"
-            "map_size_mb = 64\nheartbeat_ms = 500\n",
-            a->data, e->data, e->pdir, e->pdir, e->pdir, name, h_src());
+            "[agency]\nname = %s\ndata_dir = %s\nbroker_endpoint_file = %s/endpoint\n"
+            "roster = %s/roster.bin\nroot_key = %s/root.pub\nkey = %s/keys/%s.key\n"
+            "gazetteer = %s/deploy/gazetteer\nmap_size_mb = 64\nheartbeat_ms = 500\n",
+            name, a->data, e->data, e->pdir, e->pdir, e->pdir, name, h_src());
     fclose(f);
     for (size_t i = 0; i < sizeof(e->agencies) / sizeof(e->agencies[0]); i++) {
         if (!e->agencies[i]) {
