@@ -49,9 +49,9 @@ static int s_agency_ok(const Tacnet__Roster *r, uint32_t agency)
 
 static int s_key_ok(const Tacnet__Roster *r, const Tacnet__NodeKey *key)
 {
-    return s_agency_ok(r, key->agency) &&
-           key->agency != TACNET__AGENCY__AGENCY_UNKNOWN && key->curve_pk.len == SEAL_KEY_BYTES &&
-           key->sign_pk.len == SEAL_KEY_BYTES && key->seal_pk.len == SEAL_KEY_BYTES;
+    return s_agency_ok(r, key->agency) && key->agency != TACNET__AGENCY__AGENCY_UNKNOWN &&
+           key->curve_pk.len == SEAL_KEY_BYTES && key->sign_pk.len == SEAL_KEY_BYTES &&
+           key->seal_pk.len == SEAL_KEY_BYTES;
 }
 
 /* A signed roster is trusted, but an ambiguous one (two entries for the same agency and key id,

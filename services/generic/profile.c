@@ -91,8 +91,10 @@ int generic_profile_resolve(const char *path, agency_profile_t *out, char *why, 
     uint8_t root_pk[SEAL_KEY_BYTES];
     uint32_t id = 0;
     if (!want || !*want) {
-        snprintf(why, whylen, "%s: [agency] name is required: the roster's name of the agency "
-                 "this daemon serves", path);
+        snprintf(why, whylen,
+                 "%s: [agency] name is required: the roster's name of the agency "
+                 "this daemon serves",
+                 path);
         rc = TACNET_ECONFIG;
         goto fail;
     }
@@ -109,8 +111,10 @@ int generic_profile_resolve(const char *path, agency_profile_t *out, char *why, 
         snprintf(why, whylen, "%s: [agency] name %s: the roster has no such agency", path, want);
         rc = TACNET_ECONFIG;
     } else if (!e->profile || strcmp(e->profile, "generic") != 0) {
-        snprintf(why, whylen, "%s: [agency] name %s: the roster gives it the %s profile; start "
-                 "its own daemon", path, want, e->profile ? e->profile : "(none)");
+        snprintf(why, whylen,
+                 "%s: [agency] name %s: the roster gives it the %s profile; start "
+                 "its own daemon",
+                 path, want, e->profile ? e->profile : "(none)");
         rc = TACNET_ECONFIG;
     } else {
         snprintf(name, sizeof(name), "%s", e->name);

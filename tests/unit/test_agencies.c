@@ -14,11 +14,11 @@
 #include "route.h"
 #include "wire.h"
 
-#define FIVE                                                                            \
-    "[camhs]\nid = 1\ntitle = CAMHS\nclasses = routine, health, safeguarding\n"         \
-    "profile = camhs\n"                                                                 \
+#define FIVE                                                                                \
+    "[camhs]\nid = 1\ntitle = CAMHS\nclasses = routine, health, safeguarding\n"             \
+    "profile = camhs\n"                                                                     \
     "[school]\nid = 2\ntitle = School\nclasses = routine, safeguarding\nprofile = school\n" \
-    "[family_support]\nid = 6\ntitle = Family support\nclasses = routine\n"             \
+    "[family_support]\nid = 6\ntitle = Family support\nclasses = routine\n"                 \
     "profile = generic\n"
 
 /* Parse TEXT as "agencies.conf"; the code, the reason in WHY. R is freed unless KEEP. */
@@ -77,17 +77,16 @@ Test(agencies, a_bad_id_is_refused_naming_its_line)
                  TACNET_ECONFIG);
     cr_assert(strstr(why, "agencies.conf:6:") && strstr(why, "id"), "%s", why);
     /* The broker's and the partnership's ids are nobody else's. */
-    cr_assert_eq(s_parse("[youth]\nid = 15\ntitle = Y\n", why, sizeof(why), NULL),
-                 TACNET_ECONFIG);
+    cr_assert_eq(s_parse("[youth]\nid = 15\ntitle = Y\n", why, sizeof(why), NULL), TACNET_ECONFIG);
     cr_assert(strstr(why, "agencies.conf:1:") && strstr(why, "15"), "%s", why);
     /* A name the protocol reserves keeps its id. */
     cr_assert_eq(s_parse("[school]\nid = 6\ntitle = School\n", why, sizeof(why), NULL),
                  TACNET_ECONFIG);
     cr_assert(strstr(why, "[school]") && strstr(why, "own id"), "%s", why);
     /* No id at all. */
-    cr_assert_eq(s_parse("[camhs]\nid = 1\ntitle = C\n\n[youth]\ntitle = Y\n", why, sizeof(why),
-                         NULL),
-                 TACNET_ECONFIG);
+    cr_assert_eq(
+        s_parse("[camhs]\nid = 1\ntitle = C\n\n[youth]\ntitle = Y\n", why, sizeof(why), NULL),
+        TACNET_ECONFIG);
     cr_assert(strstr(why, "agencies.conf:5:") && strstr(why, "id is required"), "%s", why);
 }
 
@@ -99,8 +98,8 @@ Test(agencies, a_duplicate_name_or_id_is_refused_naming_its_line)
                          why, sizeof(why), NULL),
                  TACNET_ECONFIG);
     cr_assert(strstr(why, "agencies.conf:7:") && strstr(why, "twice"), "%s", why);
-    cr_assert_eq(s_parse("[youth]\nid = 6\ntitle = Y\n[family_support]\nid = 6\ntitle = F\n",
-                         why, sizeof(why), NULL),
+    cr_assert_eq(s_parse("[youth]\nid = 6\ntitle = Y\n[family_support]\nid = 6\ntitle = F\n", why,
+                         sizeof(why), NULL),
                  TACNET_ECONFIG);
     cr_assert(strstr(why, "agencies.conf:4:") && strstr(why, "another agency"), "%s", why);
 }
@@ -108,16 +107,15 @@ Test(agencies, a_duplicate_name_or_id_is_refused_naming_its_line)
 Test(agencies, an_unknown_class_key_or_profile_is_refused_naming_its_line)
 {
     char why[256];
-    cr_assert_eq(s_parse("[youth]\nid = 6\ntitle = Y\nclasses = routine, secret\n", why,
-                         sizeof(why), NULL),
-                 TACNET_ECONFIG);
+    cr_assert_eq(
+        s_parse("[youth]\nid = 6\ntitle = Y\nclasses = routine, secret\n", why, sizeof(why), NULL),
+        TACNET_ECONFIG);
     cr_assert(strstr(why, "agencies.conf:4:") && strstr(why, "\"secret\""), "%s", why);
     cr_assert_eq(s_parse("[youth]\nid = 6\ncolour = blue\n", why, sizeof(why), NULL),
                  TACNET_ECONFIG);
     cr_assert(strstr(why, "agencies.conf:3:") && strstr(why, "colour"), "%s", why);
     /* An extra agency has no compiled daemon: it is served by the generic one. */
-    cr_assert_eq(s_parse("[youth]\nid = 6\ntitle = Y\nprofile = camhs\n", why, sizeof(why),
-                         NULL),
+    cr_assert_eq(s_parse("[youth]\nid = 6\ntitle = Y\nprofile = camhs\n", why, sizeof(why), NULL),
                  TACNET_ECONFIG);
     cr_assert(strstr(why, "agencies.conf:1:") && strstr(why, "generic"), "%s", why);
     cr_assert_eq(s_parse("[Youth Team]\nid = 6\ntitle = Y\n", why, sizeof(why), NULL),
@@ -131,8 +129,7 @@ Test(agencies, names_and_labels_come_from_the_roster)
     agencies_register(NULL, 0);
     cr_assert_str_eq(names_agency(6), "?");
     int v = 0;
-    cr_assert_eq(names_enum_parse(&tacnet__agency__descriptor, "family_support", &v),
-                 TACNET_EENUM);
+    cr_assert_eq(names_enum_parse(&tacnet__agency__descriptor, "family_support", &v), TACNET_EENUM);
     cr_assert_not(agencies_known(6));
     cr_assert(agencies_known(TACNET__AGENCY__SCHOOL));
 
@@ -224,8 +221,8 @@ Test(agencies, the_stored_case_keeps_consent_for_extra_ids)
     cr_assert(route_consent_objected(&back, 7, TACNET__SENSITIVITY__HEALTH));
     cr_assert_eq(back.level[6], 2);
     /* The partnership contact never has consent of its own. */
-    cr_assert_not(route_consent_covers(&back, TACNET__AGENCY__PARTNERSHIP,
-                                       TACNET__SENSITIVITY__ROUTINE));
+    cr_assert_not(
+        route_consent_covers(&back, TACNET__AGENCY__PARTNERSHIP, TACNET__SENSITIVITY__ROUTINE));
 }
 
 /* provision refuses a sharing policy that gives an agency more than agencies.conf allows. */
