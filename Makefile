@@ -6,7 +6,7 @@
 #                                     a LeakSanitizer report fails the run
 #   make test-browser                 headless Chromium through the dashboard (tests/browser),
 #                                     then the FHIR view against the FHIR R4 JSON schema
-#   make run                          provision, start broker + four agencies, play the scenario
+#   make run                          provision, start broker + five agencies, play the scenario
 #   make bench                        optimised build in build/bench, every benchmark scenario
 #                                     three times, bench/results/<date>.{json,md}
 #                                     (BENCH_QUICK=1: tiny sizes, one run)

@@ -58,13 +58,22 @@ static size_t s_nodes_of(const Tacnet__Roster *r, int partnership, node_t out[MA
 }
 
 /* agencies.conf into R (made the process's table, so the sharing policy may name its
- * agencies). Absent at the default path: none, and the four named agencies are provisioned. */
+ * agencies): O's path, else the one beside the sharing policy (the partnership's policy files
+ * sit together). Absent where not required: none, and the four named agencies are
+ * provisioned. */
 static int s_agencies_load(const provision_opts_t *o, Tacnet__Roster *r, FILE *err)
 {
-    char why[512] = "";
-    if (!o->agencies_path || (!o->agencies_required && access(o->agencies_path, F_OK) != 0))
+    char why[512] = "", beside[4200];
+    const char *path = o->agencies_path;
+    if (!path && o->sharing_path) {
+        const char *slash = strrchr(o->sharing_path, '/');
+        int dir = slash ? (int)(slash - o->sharing_path) : 1;
+        snprintf(beside, sizeof(beside), "%.*s/agencies.conf", dir, slash ? o->sharing_path : ".");
+        path = beside;
+    }
+    if (!path || (!o->agencies_required && access(path, F_OK) != 0))
         return 0;
-    int rc = agencyconf_load(o->agencies_path, r, why, sizeof(why));
+    int rc = agencyconf_load(path, r, why, sizeof(why));
     if (rc != 0) {
         fprintf(err, "tacnet provision: %s (%s)\n", why, tacnet_errname(rc));
         return rc;

@@ -12,7 +12,8 @@ typedef struct provision_opts {
     const char *out_dir;         /* created 0700; refuses to overwrite an existing roster */
     const char *sharing_path;    /* deploy/sharing.conf */
     const char *escalation_path; /* deploy/escalation.conf */
-    const char *agencies_path;   /* deploy/agencies.conf: the partnership's agencies */
+    const char *agencies_path;   /* deploy/agencies.conf: the partnership's agencies (NULL:
+                                  * agencies.conf beside sharing_path, if there is one) */
     int agencies_required;       /* given with --agencies: its absence is an error */
     unsigned validity_days;      /* key validity from now (default 730) */
     int partnership;             /* also a key set for the partnership contact (last stage) */
