@@ -6,7 +6,7 @@
 #                                     a LeakSanitizer report fails the run
 #   make test-browser                 headless Chromium through the dashboard (tests/browser),
 #                                     then the FHIR view against the FHIR R4 JSON schema
-#   make run                          provision, start broker + four agencies, play the scenario
+#   make run                          provision, start broker + five agencies, play the scenario
 #   make bench                        optimised build in build/bench, every benchmark scenario
 #                                     three times, bench/results/<date>.{json,md}
 #                                     (BENCH_QUICK=1: tiny sizes, one run)
@@ -65,12 +65,14 @@ svc_objs  = $(patsubst %.c,$(BUILD)/%.o,$(filter-out services/$(1)/main.c,$(wild
 SVC_LIBS := $(foreach s,$(SERVICES),$(call svc_lib,$(s)))
 
 # Binaries: name, service dir, extra service libraries it links.
-AGENCIES := camhs school health_visiting social_care
+# generic: tacnet-agency, the daemon for any agency the roster declares with the generic profile.
+AGENCIES := camhs school health_visiting social_care generic
 bin_broker          := tacnet-broker
 bin_camhs           := tacnet-camhs
 bin_school          := tacnet-school
 bin_health_visiting := tacnet-hv
 bin_social_care     := tacnet-social-care
+bin_generic         := tacnet-agency
 bin_cli             := tacnet
 extra_broker        := casework
 ldlibs_broker       := $(NATS_LIBS)

@@ -1,5 +1,6 @@
 /* labels: plain-language labels and event sentences (see labels.h). */
 #include "labels.h"
+#include "agencies.h"
 #include "api.pb-c.h"
 #include "names.h"
 
@@ -346,6 +347,11 @@ int labels_enum_has(const ProtobufCEnumDescriptor *desc, int value)
 
 const char *labels_enum(const ProtobufCEnumDescriptor *desc, int value)
 {
+    /* The roster's title when it has one: a partnership names its own agencies. */
+    const char *title =
+        desc == &tacnet__agency__descriptor && value > 0 ? agencies_title((uint32_t)value) : NULL;
+    if (title)
+        return title;
     const label_t *l = s_find(desc, value);
     if (l)
         return l->label;

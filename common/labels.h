@@ -19,7 +19,8 @@
 #include "wire.pb-c.h"
 
 /* The label of VALUE in DESC ("Designated safeguarding lead"); for a value the table lacks, its
- * name with spaces for underscores; "unknown" for a value DESC does not have. Static storage. */
+ * name with spaces for underscores; "unknown" for a value DESC does not have. An agency's label
+ * is its title in the roster when the roster gives one (agencies.h). Static storage. */
 const char *labels_enum(const ProtobufCEnumDescriptor *desc, int value);
 
 /* 1 when the table has a label of its own for VALUE of DESC, else 0 (for the test). */

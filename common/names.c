@@ -1,5 +1,6 @@
 /* names: lowercase enum names from the generated protobuf-c descriptors. */
 #include "names.h"
+#include "agencies.h"
 #include "err.h"
 #include "wire.pb-c.h"
 
@@ -20,7 +21,9 @@ const char *names_enum(const ProtobufCEnumDescriptor *desc, int value)
 {
     const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(desc, value);
     if (!v)
-        return NULL;
+        /* An agency the roster declares under an id the enum does not name. */
+        return desc == &tacnet__agency__descriptor && value > 0 ? agencies_name((uint32_t)value)
+                                                                : NULL;
     if (value < 0 || value >= NAMES_MAX_VALUES)
         return v->name;
     for (int i = 0; i < NAMES_MAX_ENUMS; i++) {
@@ -50,6 +53,11 @@ int names_enum_parse(const ProtobufCEnumDescriptor *desc, const char *name, int 
     for (size_t i = 0; i <= n; i++)
         up[i] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
     const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(desc, up);
+    uint32_t id;
+    if (!v && desc == &tacnet__agency__descriptor && agencies_find(name, &id) == 0) {
+        *value = (int)id;
+        return 0;
+    }
     if (!v)
         return TACNET_EENUM;
     *value = v->value;

@@ -9,7 +9,8 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stdint.h>
 
-/* The lowercase name of VALUE in DESC, or NULL if VALUE is not a member. Static storage. */
+/* The lowercase name of VALUE in DESC, or NULL if VALUE is not a member. Static storage. For
+ * the Agency enum an id the roster declares (agencies.h) is a member too, both ways. */
 const char *names_enum(const ProtobufCEnumDescriptor *desc, int value);
 
 /* Parse NAME (any case; '-' counts as '_') as a member of DESC. Returns 0 with *VALUE, or

@@ -1,5 +1,6 @@
 /* pbjson_schema: JSON Schemas of pbjson's JSON, from the descriptors (see pbjson_schema.h). */
 #include "pbjson_schema.h"
+#include "agencies.h"
 #include "names.h"
 #include "pbjson.h"
 
@@ -31,6 +32,14 @@ static json_t *s_enum(const ProtobufCEnumDescriptor *e)
     json_t *names = json_array();
     for (unsigned i = 0; i < e->n_values; i++)
         json_array_append_new(names, json_string(names_enum(e, e->values[i].value)));
+    if (e == &tacnet__agency__descriptor) {
+        /* The roster's agencies beyond the enum are agency names too (agencies.h). */
+        uint32_t ids[AGENCIES_MAX];
+        size_t n = agencies_list(ids, AGENCIES_MAX);
+        for (size_t i = 0; i < n; i++)
+            if (!protobuf_c_enum_descriptor_get_value(e, (int)ids[i]))
+                json_array_append_new(names, json_string(agencies_name(ids[i])));
+    }
     return json_pack("{s:[{s:s, s:o}, {s:s}], s:s}", "anyOf", "type", "string", "enum", names,
                      "type", "integer", "description", e->short_name);
 }

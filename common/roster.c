@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agencies.h"
 #include "err.h"
 #include "wire.h"
 
@@ -35,11 +36,22 @@ static int s_enum_known(const ProtobufCEnumDescriptor *desc, int value)
     return protobuf_c_enum_descriptor_get_value(desc, value) != NULL;
 }
 
-static int s_key_ok(const Tacnet__NodeKey *key)
+/* An agency the protocol names, or one this roster declares (agencies.h). */
+static int s_agency_ok(const Tacnet__Roster *r, uint32_t agency)
 {
-    return s_enum_known(&tacnet__agency__descriptor, key->agency) &&
-           key->agency != TACNET__AGENCY__AGENCY_UNKNOWN && key->curve_pk.len == SEAL_KEY_BYTES &&
-           key->sign_pk.len == SEAL_KEY_BYTES && key->seal_pk.len == SEAL_KEY_BYTES;
+    if (s_enum_known(&tacnet__agency__descriptor, (int)agency))
+        return 1;
+    for (size_t i = 0; i < r->n_agencies; i++)
+        if (r->agencies[i]->id == agency)
+            return 1;
+    return 0;
+}
+
+static int s_key_ok(const Tacnet__Roster *r, const Tacnet__NodeKey *key)
+{
+    return s_agency_ok(r, key->agency) && key->agency != TACNET__AGENCY__AGENCY_UNKNOWN &&
+           key->curve_pk.len == SEAL_KEY_BYTES && key->sign_pk.len == SEAL_KEY_BYTES &&
+           key->seal_pk.len == SEAL_KEY_BYTES;
 }
 
 /* A signed roster is trusted, but an ambiguous one (two entries for the same agency and key id,
@@ -49,7 +61,7 @@ static int s_keys_check(const Tacnet__Roster *r)
 {
     for (size_t i = 0; i < r->n_keys; i++) {
         const Tacnet__NodeKey *a = r->keys[i];
-        if (!s_key_ok(a))
+        if (!s_key_ok(r, a))
             return TACNET_EBADMSG;
         for (size_t j = i + 1; j < r->n_keys; j++) {
             const Tacnet__NodeKey *b = r->keys[j];
@@ -77,7 +89,7 @@ static int s_sharing_check(const Tacnet__Roster *r)
         return 0;
     for (size_t i = 0; i < r->sharing->n_rules; i++) {
         const Tacnet__SharingRule *rule = r->sharing->rules[i];
-        if (!s_enum_known(&tacnet__agency__descriptor, rule->agency) ||
+        if (!s_agency_ok(r, rule->agency) ||
             !s_sensitivities_ok(rule->with_consent, rule->n_with_consent) ||
             !s_sensitivities_ok(rule->without_consent, rule->n_without_consent) ||
             !s_sensitivities_ok(rule->legal_duty, rule->n_legal_duty) ||
@@ -142,6 +154,13 @@ roster_t *roster_parse(const uint8_t *data, size_t len, const uint8_t root_pk[SE
     if ((rc = s_keys_check(self->msg)) != 0 || (rc = s_sharing_check(self->msg)) != 0 ||
         (rc = s_area_codes_check(self->msg)) != 0)
         goto fail;
+    char why[256];
+    if (agencies_check(self->msg->agencies, self->msg->n_agencies, why, sizeof(why)) != 0) {
+        rc = TACNET_EBADMSG;
+        goto fail;
+    }
+    /* Accepted: its agencies are the ones every name and label of this process is for. */
+    agencies_register(self->msg->agencies, self->msg->n_agencies);
     free(msg);
     wire_free(&signed_roster->base);
     return self;

@@ -21,8 +21,9 @@ typedef struct roster roster_t;
  * or another root) or TACNET_EBADMSG (signed, but the Roster inside does not decode
  * canonically, a key is not 32 bytes or has an unknown agency, one agency lists a key id twice,
  * two agencies share a CURVE key, an agency has two sharing rules, or an area code is not 2-5
- * capitals or digits starting with a capital). Does not compare
- * versions: the caller refuses an older roster (TACNET_EROSTEROLD). */
+ * capitals or digits starting with a capital, or an agency entry breaks agencies_check). Does
+ * not compare versions: the caller refuses an older roster (TACNET_EROSTEROLD). An accepted
+ * roster's agency entries become the process's table of agencies (agencies_register). */
 roster_t *roster_parse(const uint8_t *data, size_t len, const uint8_t root_pk[SEAL_KEY_BYTES],
                        int *err);
 

@@ -1,9 +1,13 @@
 /* route: membership and sharing decisions from clear headers. */
 #include "route.h"
+#include "agencies.h"
 #include "bytes.h"
 #include "err.h"
 
 #include <string.h>
+
+_Static_assert(AGENCIES_EXTRA_LAST < ROUTE_COVER_AGENCIES,
+               "every roster-defined agency has a consent slot in the stored case");
 
 #define BIT(a) (1u << (a))
 
@@ -51,13 +55,13 @@ static uint32_t s_members_after(const route_case_t *c, const Tacnet__Header *h)
 
 int route_consent_covers(const route_case_t *c, uint32_t agency, uint32_t sensitivity)
 {
-    return c && agency < ROUTE_COVER_AGENCIES && sensitivity < 8 &&
+    return c && ROUTE_COVER_SLOT(agency) && sensitivity < 8 &&
            (c->cover[agency] & ROUTE_CLASS_BIT(sensitivity)) != 0;
 }
 
 int route_consent_objected(const route_case_t *c, uint32_t agency, uint32_t sensitivity)
 {
-    return c && agency < ROUTE_COVER_AGENCIES && sensitivity < 4 &&
+    return c && ROUTE_COVER_SLOT(agency) && sensitivity < 4 &&
            (c->cover[agency] & ROUTE_OBJECT_BIT(sensitivity)) != 0;
 }
 
@@ -125,12 +129,13 @@ static void s_header_cover(const Tacnet__Header *h, uint8_t cover[ROUTE_COVER_AG
     memset(cover, 0, ROUTE_COVER_AGENCIES);
     if (h->n_consent_cover == 0) {
         if (h->consent == TACNET__CONSENT_STATE__GIVEN)
-            memset(cover + 1, ROUTE_CLASSES_ALL, ROUTE_COVER_AGENCIES - 1);
+            for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++)
+                cover[a] = ROUTE_COVER_SLOT(a) && agencies_known(a) ? ROUTE_CLASSES_ALL : 0;
         return;
     }
     for (size_t i = 0; i < h->n_consent_cover; i++) {
         const Tacnet__ConsentCover *cc = h->consent_cover[i];
-        if ((unsigned)cc->agency >= ROUTE_COVER_AGENCIES)
+        if (!ROUTE_COVER_SLOT((unsigned)cc->agency))
             continue;
         for (size_t j = 0; j < cc->n_classes; j++)
             if ((unsigned)cc->classes[j] < 4)
@@ -219,7 +224,7 @@ static void s_effective(const route_case_t *c, const Tacnet__Header *h, int refe
         *eff = *c;
     if (s_team_fact(h->kind) || referral_consent)
         for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++)
-            eff->cover[a] = ROUTE_CLASSES_ALL;
+            eff->cover[a] = ROUTE_COVER_SLOT(a) ? ROUTE_CLASSES_ALL : 0;
 }
 
 int route_may_receive(const route_case_t *c, const Tacnet__Header *h, uint32_t agency,
@@ -320,10 +325,12 @@ static void s_consent_apply(route_case_t *c, const Tacnet__Header *h)
         if (classes & ROUTE_CLASS_BIT(k))
             objects |= ROUTE_OBJECT_BIT(k);
     for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++) {
-        int listed = h->n_consent_agencies == 0;
+        /* A consent naming no agency is for every agency of the partnership as the roster has
+         * it now: an id no agency holds yet is not covered (nor told to a newcomer). */
+        int listed = h->n_consent_agencies == 0 && agencies_known(a);
         for (size_t i = 0; i < h->n_consent_agencies; i++)
             listed |= (unsigned)h->consent_agencies[i] == a;
-        if (!listed)
+        if (!listed || !ROUTE_COVER_SLOT(a))
             continue;
         if (h->consent == TACNET__CONSENT_STATE__GIVEN)
             c->cover[a] = (uint8_t)((c->cover[a] | classes) & ~objects);
@@ -406,7 +413,10 @@ void route_case_encode(const route_case_t *c, uint8_t out[ROUTE_CASE_BYTES])
     out[7] = c->consent;
     out[8] = c->closed;
     memcpy(out + 9, c->level, ROUTE_MAX_AGENCY);
-    memcpy(out + 25, c->cover + 1, ROUTE_COVER_AGENCIES - 1);
+    memcpy(out + 25, c->cover + 1, 4);
+    /* Bytes 29 and 30, zero in a record from before roster-defined agencies: no consent. */
+    out[29] = c->cover[6];
+    out[30] = c->cover[7];
     out[31] = 1; /* the cover bytes are present */
 }
 
@@ -421,9 +431,12 @@ int route_case_decode(const uint8_t *in, size_t len, route_case_t *c)
     c->consent = in[7];
     c->closed = in[8];
     memcpy(c->level, in + 9, ROUTE_MAX_AGENCY);
-    if (in[31] == 1)
-        memcpy(c->cover + 1, in + 25, ROUTE_COVER_AGENCIES - 1);
-    else if (c->consent == TACNET__CONSENT_STATE__GIVEN)
-        memset(c->cover + 1, ROUTE_CLASSES_ALL, ROUTE_COVER_AGENCIES - 1); /* before scopes */
+    if (in[31] == 1) {
+        memcpy(c->cover + 1, in + 25, 4);
+        c->cover[6] = in[29];
+        c->cover[7] = in[30];
+    } else if (c->consent == TACNET__CONSENT_STATE__GIVEN) {
+        memset(c->cover + 1, ROUTE_CLASSES_ALL, 4); /* before scopes */
+    }
     return 0;
 }

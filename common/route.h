@@ -25,9 +25,13 @@
 
 #define ROUTE_MAX_AGENCY 16
 #define ROUTE_CASE_BYTES 32
-/* Consent in force is kept for the agency values below this (the four agencies: the partnership
- * and the broker are never sent case events by consent); it fits the stored case's spare bytes. */
-#define ROUTE_COVER_AGENCIES 5
+/* Consent in force is kept for the agency values below this but the partnership's (the four
+ * named agencies and the roster's extra ids 6 and 7, agencies.h: the partnership and the broker
+ * are never sent case events by consent); it fits the stored case's spare bytes. */
+#define ROUTE_COVER_AGENCIES 8
+/* 1 when AGENCY has a consent slot in route_case_t's cover. */
+#define ROUTE_COVER_SLOT(a) \
+    ((a) >= 1 && (a) < ROUTE_COVER_AGENCIES && (a) != TACNET__AGENCY__PARTNERSHIP)
 /* Class bit in a cover byte: 1 << sensitivity (routine 2, health 4, safeguarding 8) where
  * consent covers it; the same shifted by 4 where the family refused or withdrew it. */
 #define ROUTE_CLASS_BIT(s)  ((uint8_t)(1u << (s)))

@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "agencies.h"
 #include "bytes.h"
 #include "clock.h"
 #include "err.h"
@@ -134,6 +135,8 @@ uint8_t *wire_pack(const ProtobufCMessage *msg, size_t *len)
  */
 static int s_enum_known(const ProtobufCEnumDescriptor *desc, int value)
 {
+    if (desc == &tacnet__agency__descriptor && value > 0 && agencies_known((uint32_t)value))
+        return 1; /* an agency the roster declares (agencies.h) */
     return protobuf_c_enum_descriptor_get_value(desc, value) != NULL;
 }
 

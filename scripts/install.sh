@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install a built tree (make install calls this): scripts/install.sh BUILD DESTDIR PREFIX SOVER
 #
-#   $PREFIX/bin                 tacnet, tacnet-broker and the four agency daemons
+#   $PREFIX/bin                 tacnet, tacnet-broker, the four agency daemons and the generic
+#                               one (tacnet-agency)
 #   $PREFIX/libexec/tacnet      agency-NAME -> ../../bin/tacnet-...: the name the agency unit
 #                               starts, NAME being the agency as provisioning names it
-#                               (camhs, school, health_visiting, social_care)
+#                               (camhs, school, health_visiting, social_care, and each agency
+#                               deploy/agencies.conf gives the generic profile -> tacnet-agency)
 #   $PREFIX/share/tacnet        gazetteer, bank holidays, the example configs and the sharing
 #                               and escalation policies (what `tacnet provision` reads)
 #   $PREFIX/lib/systemd/system  the units, their /usr/local paths rewritten for PREFIX
@@ -18,12 +20,17 @@ root="$destdir$prefix"
 install -d "$root/bin" "$root/libexec/tacnet" "$root/share/tacnet/gazetteer" \
     "$root/share/doc/tacnet" "$root/lib/systemd/system" \
     "$root/lib/pkgconfig" "$root/include/tacnet"
-for b in tacnet tacnet-broker tacnet-camhs tacnet-school tacnet-hv tacnet-social-care; do
+for b in tacnet tacnet-broker tacnet-camhs tacnet-school tacnet-hv tacnet-social-care tacnet-agency; do
     install -m 0755 "$build/bin/$b" "$root/bin/"
 done
 for pair in camhs:tacnet-camhs school:tacnet-school health_visiting:tacnet-hv \
     social_care:tacnet-social-care; do
     ln -sfn "../../bin/${pair#*:}" "$root/libexec/tacnet/agency-${pair%%:*}"
+done
+# The agencies served by the generic daemon: the sections of agencies.conf with profile generic.
+for name in $(awk '/^\[/ { s = substr($0, 2, index($0, "]") - 2) }
+                   /^profile *= *generic *$/ { print s }' "$here/deploy/agencies.conf"); do
+    ln -sfn ../../bin/tacnet-agency "$root/libexec/tacnet/agency-$name"
 done
 install -m 0644 "$here"/deploy/gazetteer/* "$root/share/tacnet/gazetteer/"
 install -m 0644 "$here/deploy/bank-holidays-england-wales.txt" "$root/share/tacnet/"

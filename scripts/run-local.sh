@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make run: provision a partnership under run/, start the broker and the four agency daemons on
-# loopback (each its own process), play the scenario, print each agency's view, and keep
-# everything running until Ctrl-C, which stops all of them cleanly.
+# make run: provision a partnership under run/ (deploy/agencies.conf: the four named agencies and
+# family_support), start the broker, the four named agency daemons and the generic daemon
+# tacnet-agency for family_support on loopback (each its own process), play the scenario, print
+# each agency's view, and keep everything running until Ctrl-C, which stops all of them cleanly.
 set -euo pipefail
 # Nothing under the run directory is for other users: configs, logs and state are 0640 or
 # tighter, directories 0750 (the daemons narrow their own umask the same way).
@@ -10,14 +11,17 @@ BIN=${1:-build/default/bin}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUN=${TACNET_RUN:-$ROOT/run}
 SCENARIO=${TACNET_SCENARIO:-$ROOT/deploy/scenarios/attendance-to-escalation.txt}
-AGENCIES=(camhs school health_visiting social_care)
-# Dashboards: one port per agency from TACNET_HTTP_BASE (8400: camhs 8401 ... social_care 8404).
+AGENCIES=(camhs school health_visiting social_care family_support)
+# Dashboards: one port per agency from TACNET_HTTP_BASE (8400: camhs 8401 ... social_care 8404,
+# family_support 8405).
 HTTP_BASE=${TACNET_HTTP_BASE:-8400}
-declare -A HTTP_PORT=([camhs]=$((HTTP_BASE + 1)) [school]=$((HTTP_BASE + 2)) [health_visiting]=$((HTTP_BASE + 3)) [social_care]=$((HTTP_BASE + 4)))
+declare -A HTTP_PORT=([camhs]=$((HTTP_BASE + 1)) [school]=$((HTTP_BASE + 2)) [health_visiting]=$((HTTP_BASE + 3)) [social_care]=$((HTTP_BASE + 4)) [family_support]=$((HTTP_BASE + 5)))
 # Demo log-ins: the named contacts of the scenario. The password is invented for the demo.
-declare -A DEMO_USER=([camhs]="RK practitioner" [school]="DL dsl" [health_visiting]="PD practitioner" [social_care]="AW lead")
+declare -A DEMO_USER=([camhs]="RK practitioner" [school]="DL dsl" [health_visiting]="PD practitioner" [social_care]="AW lead" [family_support]="JM practitioner")
 DEMO_PASSWORD=${TACNET_DEMO_PASSWORD:-demo-tacnet-2026}
-declare -A DAEMON=([camhs]=tacnet-camhs [school]=tacnet-school [health_visiting]=tacnet-hv [social_care]=tacnet-social-care)
+# family_support has no daemon of its own: the generic one serves it (agencies.conf, profile
+# generic), told which agency it is by [agency] name.
+declare -A DAEMON=([camhs]=tacnet-camhs [school]=tacnet-school [health_visiting]=tacnet-hv [social_care]=tacnet-social-care [family_support]=tacnet-agency)
 PIDS=()
 
 stop_all() {
@@ -51,6 +55,7 @@ for i in $(seq 50); do [ -f "$RUN/broker/endpoint" ] && break; sleep 0.1; done
 for a in "${AGENCIES[@]}"; do
     cat > "$RUN/conf/$a.conf" <<CONF
 [agency]
+name = $a
 data_dir = $RUN/$a
 broker_endpoint_file = $RUN/broker/endpoint
 roster = $RUN/partnership/roster.bin
@@ -68,7 +73,7 @@ for a in "${AGENCIES[@]}"; do
     for i in $(seq 50); do [ -S "$RUN/$a/api.sock" ] && break; sleep 0.1; done
     [ -S "$RUN/$a/api.sock" ] || { echo "run: $a did not start:"; cat "$RUN/log/$a.log"; exit 1; }
 done
-echo "run: broker $(cat "$RUN/broker/endpoint") and four agencies up; logs in $RUN/log"
+echo "run: broker $(cat "$RUN/broker/endpoint") and ${#AGENCIES[@]} agencies up; logs in $RUN/log"
 
 export TACNET_HOME=$RUN
 # The password goes to the command through a file (0600), never on a command line.
@@ -104,5 +109,5 @@ for a in "${AGENCIES[@]}"; do
 done
 echo
 echo "run: everything is up. Try: TACNET_HOME=$RUN $BIN/tacnet --agency school cases"
-echo "run: Ctrl-C stops the broker and the four daemons."
+echo "run: Ctrl-C stops the broker and the ${#AGENCIES[@]} daemons."
 wait

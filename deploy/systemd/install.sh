@@ -3,7 +3,9 @@
 #
 #   deploy/systemd/install.sh broker                 # the partnership's broker host
 #   deploy/systemd/install.sh agency camhs           # an agency host: camhs | school |
-#                                                    # health_visiting (hv) | social_care
+#                                                    # health_visiting (hv) | social_care, or
+#                                                    # an agency of agencies.conf served by
+#                                                    # tacnet-agency (family_support)
 #
 # Installs the build under /usr/local (scripts/install.sh, as `make install`: binaries, the
 # agency-NAME links the unit starts, shared data, units, libtacnet-client), the example config
@@ -26,12 +28,22 @@ agency)
     camhs | school | health_visiting | social_care) ;;
     hv | health-visiting) name=health_visiting ;;
     social-care) name=social_care ;;
-    *) echo "install.sh: agency must be camhs, school, health_visiting (hv) or social_care" >&2; exit 2 ;;
+    *)
+        # Another agency of the partnership: agencies.conf gives it the generic profile, and
+        # make install links agency-NAME to tacnet-agency. Its config starts from the generic
+        # example with [agency] name set.
+        [[ $name =~ ^[a-z][a-z0-9_]+$ ]] && grep -q "^\[$name\]" "$here/deploy/agencies.conf" || {
+            echo "install.sh: agency must be camhs, school, health_visiting (hv), social_care or an agency of deploy/agencies.conf" >&2
+            exit 2
+        }
+        generic=1
+        ;;
     esac
     conf=$name.conf
+    [[ -z ${generic:-} ]] || conf=agency.conf
     unit="tacnet-agency@$name.service"
     ;;
-*) echo "usage: install.sh broker | install.sh agency camhs|school|health_visiting|social_care" >&2; exit 2 ;;
+*) echo "usage: install.sh broker | install.sh agency camhs|school|health_visiting|social_care|NAME" >&2; exit 2 ;;
 esac
 
 for f in /etc/tacnet/root.pub /etc/tacnet/roster.bin "/etc/tacnet/keys/$name.key"; do
@@ -48,7 +60,9 @@ id "tacnet-$name" >/dev/null 2>&1 ||
 # StateDirectory (0700) and the units run with UMask=0077, so no file of theirs is world-readable.
 if [[ ! -f "/etc/tacnet/$name.conf" ]]; then
     install -m 0640 -o root -g "tacnet-$name" "$here/deploy/$conf" "/etc/tacnet/$name.conf"
-    sed -i "s|^key = credential:.*|key = credential:$name.key|" "/etc/tacnet/$name.conf"
+    sed -i -e "s|^key = credential:.*|key = credential:$name.key|" \
+        -e "s|^name = .*|name = $name|" -e "s|/var/lib/tacnet/[a-z_]*$|/var/lib/tacnet/$name|" \
+        "/etc/tacnet/$name.conf"
     echo "install.sh: wrote /etc/tacnet/$name.conf from deploy/$conf — review it"
 fi
 chown "root:tacnet-$name" "/etc/tacnet/$name.conf"

@@ -11,6 +11,10 @@
 const cfg_option_t agency_config_options[] = {
     { "agency", "data_dir", CFG_PATH, NULL, 0, 0, 1, "view directory (local disk, 0700)",
       S_FIELD(data_dir) },
+    /* Read before the agency exists: tacnet-agency serves the roster's agency of this name; a
+     * named daemon refuses a name other than its own. */
+    { "agency", "name", CFG_STRING, "", 0, 0, 0, "the agency served, as the roster names it",
+      CFG_NO_FIELD },
     { "agency", "broker", CFG_STRING, "", 0, 0, 0,
       "broker endpoints, comma-separated (active and standbys: tried in turn)", S_FIELD(broker) },
     { "agency", "broker_endpoint_file", CFG_PATH, NULL, 0, 0, 0,

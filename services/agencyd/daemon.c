@@ -77,6 +77,13 @@ int agencyd_main(int argc, char **argv, const agency_profile_t *profile)
         fprintf(stderr, "%s: %s (%s)\n", argv[0], why, tacnet_errname(err));
         return 1;
     }
+    const char *name = cfg_str(cfg, "agency", "name");
+    if (name && *name && strcmp(name, profile->name) != 0) {
+        fprintf(stderr, "%s: %s: [agency] name is %s but this is the %s daemon\n", argv[0], path,
+                name, profile->name);
+        cfg_destroy(&cfg);
+        return 1;
+    }
     enum log_level level = LOG_LVL_INFO;
     if (log_level_parse(cfg_str(cfg, "log", "level"), &level) != 0) {
         fprintf(stderr, "%s: %s: [log] level must be debug, info, warn or error\n", argv[0], path);

@@ -4,6 +4,7 @@
  * the daemon exactly as `publish KIND --body JSON` would. */
 #include "cli.h"
 #include "agency_print.h"
+#include "agencies.h"
 #include "import_cmd.h"
 #include "retention_cmd.h"
 #include "client/client.h"
@@ -181,7 +182,8 @@ int cli_agency_usage(FILE *out)
         out,
         "usage: tacnet --agency NAME [--data-dir DIR | --socket ENDPOINT] [--json]\n"
         "              [--timeout MS] COMMAND ...\n"
-        "  NAME: camhs, school, health_visiting (hv) or social_care. The daemon's data dir\n"
+        "  NAME: camhs, school, health_visiting (hv), social_care or another agency of the\n"
+        "  partnership's agencies.conf (TACNET_AGENCIES). The daemon's data dir\n"
         "  defaults to $TACNET_HOME/NAME (TACNET_HOME defaults to ./run); --socket takes an\n"
         "  ipc:// or tcp:// endpoint instead.\n"
         "commands:\n"
@@ -287,7 +289,9 @@ static const char *s_agency_name(const char *name)
     for (size_t i = 0; i < N_OF(names); i++)
         if (strcmp(name, names[i][0]) == 0)
             return names[i][1];
-    return NULL;
+    /* Any other agency of the partnership's agencies.conf (cli_agencies_load). */
+    uint32_t id;
+    return agencies_find(name, &id) == 0 ? agencies_name(id) : NULL;
 }
 
 /* The reply decides the exit status: printed for people, or as JSON. */
@@ -1132,7 +1136,8 @@ int cli_agency_main(int argc, char **argv)
         name = argv[i++];
     const char *agency = name ? s_agency_name(name) : NULL;
     if (!agency) {
-        s_usage_error("--agency needs camhs, school, health_visiting (hv) or social_care");
+        s_usage_error("--agency needs camhs, school, health_visiting (hv), social_care or an "
+                      "agency of agencies.conf");
         return 2;
     }
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {

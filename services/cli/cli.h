@@ -24,4 +24,11 @@ int cli_broker_status_print(const char *json, FILE *out);
  * /usr/share/tacnet when installed; TACNET_DEPLOY overrides. Static storage. */
 const char *cli_deploy_dir(void);
 
+/* Name the partnership's agencies as its agencies.conf does (TACNET_AGENCIES, else the one in
+ * cli_deploy_dir()), so `--agency family_support`, `--subject family_support` and the titles
+ * printed work for agencies the enum does not name. A missing file leaves the four named
+ * agencies; a malformed one is reported on stderr and ignored (the daemons refuse what the
+ * signed roster does not hold either way). */
+void cli_agencies_load(void);
+
 #endif

@@ -1,5 +1,7 @@
 /* commands: argument parsing for the offline subcommands (provision, policy, audit, broker). */
 #include "cli.h"
+#include "agencies.h"
+#include "agencyconf.h"
 #include "report_cmd.h"
 #include "audit_cmd.h"
 #include "clock.h"
@@ -44,6 +46,23 @@ const char *cli_deploy_dir(void)
     return dir;
 }
 
+void cli_agencies_load(void)
+{
+    char path[PATH_MAX], why[512] = "";
+    const char *env = getenv("TACNET_AGENCIES");
+    snprintf(path, sizeof(path), "%s", env && *env ? env : "");
+    if (!path[0])
+        snprintf(path, sizeof(path), "%s/agencies.conf", cli_deploy_dir());
+    if (access(path, R_OK) != 0)
+        return;
+    Tacnet__Roster r = TACNET__ROSTER__INIT;
+    if (agencyconf_load(path, &r, why, sizeof(why)) == 0)
+        agencies_register(r.agencies, r.n_agencies);
+    else
+        fprintf(stderr, "tacnet: %s (agencies named by it are not known)\n", why);
+    agencyconf_free(&r);
+}
+
 static int s_need(int i, int argc, const char *flag)
 {
     if (i + 1 >= argc) {
@@ -58,7 +77,11 @@ int cli_provision_main(int argc, char **argv)
     char sharing[PATH_MAX], escalation[PATH_MAX];
     snprintf(sharing, sizeof(sharing), "%s/sharing.conf", cli_deploy_dir());
     snprintf(escalation, sizeof(escalation), "%s/escalation.conf", cli_deploy_dir());
-    provision_opts_t o = { .sharing_path = sharing, .escalation_path = escalation };
+    char agencies[PATH_MAX];
+    snprintf(agencies, sizeof(agencies), "%s/agencies.conf", cli_deploy_dir());
+    provision_opts_t o = { .sharing_path = sharing,
+                           .escalation_path = escalation,
+                           .agencies_path = agencies };
     const char *rotate = NULL, *revoke = NULL;
     unsigned overlap = 3600;
     unsigned long key_id = 0;
@@ -70,6 +93,8 @@ int cli_provision_main(int argc, char **argv)
             o.sharing_path = argv[++i];
         else if (strcmp(argv[i], "--escalation") == 0 && s_need(i, argc, argv[i]))
             o.escalation_path = argv[++i];
+        else if (strcmp(argv[i], "--agencies") == 0 && s_need(i, argc, argv[i]))
+            o.agencies_path = argv[++i], o.agencies_required = 1;
         else if (strcmp(argv[i], "--validity-days") == 0 && s_need(i, argc, argv[i]))
             o.validity_days = (unsigned)strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--partnership") == 0)
@@ -85,7 +110,7 @@ int cli_provision_main(int argc, char **argv)
         else if (strcmp(argv[i], "--at-ms") == 0 && s_need(i, argc, argv[i]))
             at_ms = strtoull(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: tacnet provision --out DIR [--sharing FILE] "
+            fprintf(stderr, "usage: tacnet provision --out DIR [--agencies FILE] [--sharing FILE] "
                             "[--escalation FILE] [--validity-days N] [--partnership]\n"
                             "       tacnet provision --out DIR --rotate NODE "
                             "[--overlap-seconds N]\n"

@@ -14,7 +14,8 @@ static int s_usage(FILE *out)
     fprintf(
         out,
         "usage: tacnet COMMAND ...\n"
-        "  provision --out DIR [--sharing FILE] [--escalation FILE] [--validity-days N]\n"
+        "  provision --out DIR [--agencies FILE] [--sharing FILE] [--escalation FILE] "
+        "[--validity-days N]\n"
         "            [--partnership]   (also a key for the partnership contact, last stage)\n"
         "  provision --out DIR --rotate NODE [--overlap-seconds N]   (new CURVE + signing key;\n"
         "            the old one stays valid N s more, default 3600; then reload every node)\n"
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
         return 0;
     }
     const char *cmd = argv[1];
+    cli_agencies_load();
     if (strcmp(cmd, "provision") == 0)
         return cli_provision_main(argc - 1, argv + 1);
     if (strcmp(cmd, "policy") == 0)

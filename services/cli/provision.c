@@ -1,5 +1,7 @@
 /* provision: keys and the signed roster for a partnership (its policies come from policyfile). */
 #include "provision.h"
+#include "agencies.h"
+#include "agencyconf.h"
 #include "err.h"
 #include "clock.h"
 #include "policyfile.h"
@@ -29,6 +31,56 @@ static const struct {
     { TACNET__AGENCY__PARTNERSHIP, "partnership" },
 };
 #define N_NODES (sizeof(s_nodes) / sizeof(s_nodes[0]))
+/* The broker, every agency agencies.conf may list, and the partnership contact. */
+#define MAX_NODES (AGENCIES_MAX + 2)
+
+/* One node to provision: its id and the name its key file takes. */
+typedef struct {
+    uint32_t agency;
+    const char *name;
+} node_t;
+
+/* The nodes of R: the broker, then R's agencies (agencies.conf) or, with none, the four named
+ * agencies, then the partnership contact when PARTNERSHIP. Returns how many. */
+static size_t s_nodes_of(const Tacnet__Roster *r, int partnership, node_t out[MAX_NODES])
+{
+    size_t n = 0;
+    out[n++] = (node_t){ TACNET__AGENCY__BROKER, "broker" };
+    for (size_t i = 0; i < r->n_agencies && n < MAX_NODES - 1; i++)
+        out[n++] = (node_t){ r->agencies[i]->id, r->agencies[i]->name };
+    for (size_t i = 0; r->n_agencies == 0 && i < N_NODES; i++)
+        if (s_nodes[i].agency != TACNET__AGENCY__BROKER &&
+            s_nodes[i].agency != TACNET__AGENCY__PARTNERSHIP)
+            out[n++] = (node_t){ s_nodes[i].agency, s_nodes[i].name };
+    if (partnership)
+        out[n++] = (node_t){ TACNET__AGENCY__PARTNERSHIP, "partnership" };
+    return n;
+}
+
+/* agencies.conf into R (made the process's table, so the sharing policy may name its
+ * agencies): O's path, else the one beside the sharing policy (the partnership's policy files
+ * sit together). Absent where not required: none, and the four named agencies are
+ * provisioned. */
+static int s_agencies_load(const provision_opts_t *o, Tacnet__Roster *r, FILE *err)
+{
+    char why[512] = "", beside[4200];
+    const char *path = o->agencies_path;
+    if (!path && o->sharing_path) {
+        const char *slash = strrchr(o->sharing_path, '/');
+        int dir = slash ? (int)(slash - o->sharing_path) : 1;
+        snprintf(beside, sizeof(beside), "%.*s/agencies.conf", dir, slash ? o->sharing_path : ".");
+        path = beside;
+    }
+    if (!path || (!o->agencies_required && access(path, F_OK) != 0))
+        return 0;
+    int rc = agencyconf_load(path, r, why, sizeof(why));
+    if (rc != 0) {
+        fprintf(err, "tacnet provision: %s (%s)\n", why, tacnet_errname(rc));
+        return rc;
+    }
+    agencies_register(r->agencies, r->n_agencies);
+    return 0;
+}
 
 /* mkdir -p; the last component is made (or narrowed to) 0700. */
 static int s_mkdir(const char *path)
@@ -68,9 +120,10 @@ int provision_run(const provision_opts_t *o, FILE *err)
 {
     char path[4200], why[512] = "";
     int rc = 0;
-    seal_keys_t *root = NULL, *keys[N_NODES] = { 0 };
-    Tacnet__NodeKey nk[N_NODES];
-    Tacnet__NodeKey *nkp[N_NODES];
+    seal_keys_t *root = NULL, *keys[MAX_NODES] = { 0 };
+    Tacnet__NodeKey nk[MAX_NODES];
+    Tacnet__NodeKey *nkp[MAX_NODES];
+    node_t nodes[MAX_NODES];
     Tacnet__Roster r = TACNET__ROSTER__INIT;
     uint8_t *signed_roster = NULL;
     size_t signed_len = 0;
@@ -83,7 +136,10 @@ int provision_run(const provision_opts_t *o, FILE *err)
                 path);
         return TACNET_EEXISTS;
     }
-    if ((rc = policyfile_load(o->sharing_path, o->escalation_path, &r, why, sizeof(why))) != 0) {
+    if ((rc = s_agencies_load(o, &r, err)) != 0)
+        goto fail;
+    if ((rc = policyfile_load(o->sharing_path, o->escalation_path, &r, why, sizeof(why))) != 0 ||
+        (rc = agencyconf_sharing_check(&r, why, sizeof(why))) != 0) {
         fprintf(err, "tacnet provision: %s (%s)\n", why, tacnet_errname(rc));
         goto fail;
     }
@@ -110,24 +166,21 @@ int provision_run(const provision_opts_t *o, FILE *err)
 
     uint64_t now = clock_now_ms();
     unsigned days = o->validity_days ? o->validity_days : 730;
-    size_t n_nodes = 0;
-    for (size_t i = 0; i < N_NODES; i++) {
-        if (s_nodes[i].agency == TACNET__AGENCY__PARTNERSHIP && !o->partnership)
-            continue;
-        n_nodes++;
-        keys[i] = seal_keys_generate(s_nodes[i].agency, 1);
-        snprintf(path, sizeof(path), "%s/keys/%s.key", o->out_dir, s_nodes[i].name);
+    size_t n_nodes = s_nodes_of(&r, o->partnership, nodes);
+    for (size_t i = 0; i < n_nodes; i++) {
+        keys[i] = seal_keys_generate(nodes[i].agency, 1);
+        snprintf(path, sizeof(path), "%s/keys/%s.key", o->out_dir, nodes[i].name);
         if ((rc = seal_keys_save(keys[i], path)) != 0)
             goto fail_io;
         tacnet__node_key__init(&nk[i]);
-        nk[i].agency = s_nodes[i].agency;
+        nk[i].agency = (Tacnet__Agency)nodes[i].agency;
         nk[i].key_id = 1;
         nk[i].curve_pk = (ProtobufCBinaryData){ SEAL_KEY_BYTES, keys[i]->curve_pk };
         nk[i].sign_pk = (ProtobufCBinaryData){ SEAL_KEY_BYTES, keys[i]->sign_pk };
         nk[i].seal_pk = (ProtobufCBinaryData){ SEAL_KEY_BYTES, keys[i]->seal_pk };
         nk[i].valid_from_ms = now - CLOCK_DAY_MS;
         nk[i].valid_until_ms = now + (uint64_t)days * CLOCK_DAY_MS;
-        nkp[n_nodes - 1] = &nk[i];
+        nkp[i] = &nk[i];
     }
     r.version = 1;
     r.issued_at_ms = now;
@@ -151,7 +204,8 @@ fail:
 done:
     free(signed_roster);
     policyfile_free(&r);
-    for (size_t i = 0; i < N_NODES; i++)
+    agencyconf_free(&r);
+    for (size_t i = 0; i < MAX_NODES; i++)
         seal_keys_destroy(&keys[i]);
     seal_keys_destroy(&root);
     return rc;
@@ -159,7 +213,9 @@ done:
 
 /* ---------------------------------------------------------------- rotate and revoke */
 
-static int s_node_find(const char *name, Tacnet__Agency *agency)
+/* NAME's id: a named node, or an agency the partnership's roster at DIR declares (loading it
+ * fills the table agencies_find reads). */
+static int s_node_find(const char *dir, const char *name, Tacnet__Agency *agency)
 {
     for (size_t i = 0; i < N_NODES; i++) {
         if (strcmp(s_nodes[i].name, name) == 0) {
@@ -167,7 +223,19 @@ static int s_node_find(const char *name, Tacnet__Agency *agency)
             return 0;
         }
     }
-    return TACNET_EINVAL;
+    char path[4200];
+    uint8_t root_pk[SEAL_KEY_BYTES];
+    uint32_t id = 0;
+    int rc = 0;
+    snprintf(path, sizeof(path), "%s/root.pub", dir);
+    if (roster_root_load(path, root_pk) != 0)
+        return TACNET_EINVAL;
+    snprintf(path, sizeof(path), "%s/roster.bin", dir);
+    roster_t *r = roster_load(path, root_pk, &rc);
+    rc = r && agencies_find(name, &id) == 0 ? 0 : TACNET_EINVAL;
+    roster_destroy(&r);
+    *agency = (Tacnet__Agency)id;
+    return rc;
 }
 
 typedef int (*roster_edit_fn)(Tacnet__Roster *r, void *arg, FILE *err);
@@ -333,7 +401,7 @@ static int s_revoke(Tacnet__Roster *r, void *arg, FILE *err)
 int provision_rotate(const char *dir, const char *name, unsigned overlap_seconds, FILE *err)
 {
     key_edit_t k = { .dir = dir, .name = name, .overlap_ms = (uint64_t)overlap_seconds * 1000 };
-    if (seal_init() != 0 || s_node_find(name, &k.agency) != 0) {
+    if (seal_init() != 0 || s_node_find(dir, name, &k.agency) != 0) {
         fprintf(err, "tacnet provision: unknown node %s\n", name);
         return TACNET_EINVAL;
     }
@@ -344,7 +412,7 @@ int provision_revoke(const char *dir, const char *name, uint32_t key_id, uint64_
 {
     key_edit_t k = { .dir = dir, .name = name, .key_id = key_id };
     k.at_ms = at_ms ? at_ms : clock_now_ms();
-    if (seal_init() != 0 || s_node_find(name, &k.agency) != 0) {
+    if (seal_init() != 0 || s_node_find(dir, name, &k.agency) != 0) {
         fprintf(err, "tacnet provision: unknown node %s\n", name);
         return TACNET_EINVAL;
     }

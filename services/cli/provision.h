@@ -12,12 +12,16 @@ typedef struct provision_opts {
     const char *out_dir;         /* created 0700; refuses to overwrite an existing roster */
     const char *sharing_path;    /* deploy/sharing.conf */
     const char *escalation_path; /* deploy/escalation.conf */
+    const char *agencies_path;   /* deploy/agencies.conf: the partnership's agencies (NULL:
+                                  * agencies.conf beside sharing_path, if there is one) */
+    int agencies_required;       /* given with --agencies: its absence is an error */
     unsigned validity_days;      /* key validity from now (default 730) */
     int partnership;             /* also a key set for the partnership contact (last stage) */
 } provision_opts_t;
 
 /* Write OUT/root/root.key (0600, the offline root: move it off the machine), OUT/root.pub,
- * OUT/keys/<node>.key for broker, camhs, school, health_visiting and social_care, and
+ * OUT/keys/<node>.key for the broker and every agency of agencies.conf (its entries signed
+ * into the roster; without the file, camhs, school, health_visiting and social_care), and
  * partnership when asked (0600 in a 0700 dir) and OUT/roster.bin signed by the root. Reports progress and errors on ERR.
  * Returns 0 or a TACNET_E* code. */
 int provision_run(const provision_opts_t *o, FILE *err);

@@ -4,6 +4,7 @@
  * path, so a refusal here has the code, reason and findings the command line would print. */
 #include "web.h"
 #include "web_internal.h"
+#include "agencies.h"
 #include "clock.h"
 #include "err.h"
 #include "labels.h"
@@ -791,6 +792,30 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, choice_t 
     return n;
 }
 
+/* One <option> of enum E: VALUE by name, labelled for people, selected when it is CURRENT. */
+static void s_option(dashboard_buf_t *b, const ProtobufCEnumDescriptor *e, int value,
+                     const char *current)
+{
+    const char *name = names_enum(e, value);
+    const char *label = labels_enum(e, value);
+    if (!name)
+        return;
+    dashboard_buf_printf(b, "<option value=\"%s\"%s>%c%s</option>", name,
+                         current && strcmp(current, name) == 0 ? " selected" : "",
+                         toupper((unsigned char)label[0]), label + 1);
+}
+
+/* The agencies the roster declares beyond the enum (agencies.h): adding one to a case is the
+ * same form as adding a named agency. */
+static void s_roster_agency_options(dashboard_buf_t *b, const char *current)
+{
+    uint32_t ids[AGENCIES_MAX];
+    size_t n = agencies_list(ids, AGENCIES_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (!protobuf_c_enum_descriptor_get_value(AGENCY_E, (int)ids[i]))
+            s_option(b, AGENCY_E, (int)ids[i], current);
+}
+
 static void s_field(dashboard_buf_t *b, const field_t *f, const dashboard_kv_t *in,
                     const char *about, const Tacnet__ShowCaseReply *sc, int invalid)
 {
@@ -835,12 +860,10 @@ static void s_field(dashboard_buf_t *b, const field_t *f, const dashboard_kv_t *
         for (unsigned i = 0; i < f->e->n_values; i++) {
             if (f->e->values[i].value == 0 || f->e->values[i].value == TACNET__AGENCY__BROKER)
                 continue;
-            const char *name = names_enum(f->e, f->e->values[i].value);
-            const char *label = labels_enum(f->e, f->e->values[i].value);
-            dashboard_buf_printf(b, "<option value=\"%s\"%s>%c%s</option>", name,
-                                 v && strcmp(v, name) == 0 ? " selected" : "",
-                                 toupper((unsigned char)label[0]), label + 1);
+            s_option(b, f->e, f->e->values[i].value, v);
         }
+        if (f->e == AGENCY_E)
+            s_roster_agency_options(b, v);
         dashboard_buf_puts(b, "</select>");
         break;
     case FT_ABOUT: {

@@ -321,6 +321,25 @@ Test(http, no_page_without_log_in)
     s_resp_free(&r);
 }
 
+/* Adding an agency to a case is one form: its "Agency joining" list offers every agency of the
+ * roster, family_support (deploy/agencies.conf) by its title among the named ones. */
+Test(http, the_member_joined_form_offers_every_roster_agency)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = s_http(S, "GET", "/cases/" CASE "/forms/member_joined", l.cookie, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.text);
+    const char *join = strstr(r.body, "name=\"subject_agency\"");
+    cr_assert_not_null(join, "no subject_agency field: %s", r.body);
+    const char *end = strstr(join, "</select>");
+    cr_assert_not_null(end);
+    const char *fs = strstr(join, "<option value=\"family_support\">Family support</option>");
+    cr_assert(fs && fs < end, "family_support is not offered: %.*s", (int)(end - join), join);
+    const char *camhs = strstr(join, "<option value=\"camhs\">CAMHS</option>");
+    cr_assert(camhs && camhs < end, "the named agencies are still offered");
+    s_resp_free(&r);
+}
+
 Test(http, practitioner_cannot_read_another_agencys_case_by_url_or_api)
 {
     login_t l;

@@ -100,8 +100,10 @@ Test(install, the_installed_units_verify_and_start_what_was_installed)
     snprintf(cmd, sizeof(cmd), "%s/scripts/install.sh %s '' %s/prefix 0 2>&1", h_src(), build,
              env.dir);
     cr_assert_eq(s_sh(cmd, out, sizeof(out)), 0, "%s", out);
-    const char *agencies[] = { "camhs", "school", "health_visiting", "social_care" };
-    for (size_t i = 0; i < 4; i++) {
+    /* The four named daemons and family_support, served by tacnet-agency (agencies.conf). */
+    const char *agencies[] = { "camhs", "school", "health_visiting", "social_care",
+                               "family_support" };
+    for (size_t i = 0; i < sizeof(agencies) / sizeof(agencies[0]); i++) {
         /* An instance per agency, named as provisioning names it (its key, config, view). */
         snprintf(cmd, sizeof(cmd),
                  "cd %s/prefix/lib/systemd/system && cp tacnet-agency@.service "

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "agencies.h"
 #include "cli/provision.h"
 #include "err.h"
 #include "kinds.h"
@@ -35,6 +36,8 @@ static const struct {
     { TACNET__AGENCY__SCHOOL, "school" },
     { TACNET__AGENCY__HEALTH_VISITING, "health_visiting" },
     { TACNET__AGENCY__SOCIAL_CARE, "social_care" },
+    /* deploy/agencies.conf's fifth agency, served by the generic daemon. */
+    { H_FAMILY_SUPPORT, "family_support" },
     { TACNET__AGENCY__BROKER, "broker" },
 };
 
@@ -139,7 +142,8 @@ void h_setup(h_env_t *e, const char *extra)
     snprintf(e->log, sizeof(e->log), "%s/broker.log", e->dir);
     CHECK(mkdir(e->data, 0700) == 0);
 
-    char sharing[1024], escalation[1024], plog[600];
+    char sharing[1024], escalation[1024], agencies[1024], plog[600];
+    snprintf(agencies, sizeof(agencies), "%s/deploy/agencies.conf", h_src());
     if (h_sharing_path)
         snprintf(sharing, sizeof(sharing), "%s", h_sharing_path);
     else
@@ -154,6 +158,8 @@ void h_setup(h_env_t *e, const char *extra)
     provision_opts_t o = { .out_dir = e->pdir,
                            .sharing_path = sharing,
                            .escalation_path = escalation,
+                           .agencies_path = agencies,
+                           .agencies_required = 1,
                            .validity_days = 30,
                            .partnership = h_with_partnership };
     int rc = provision_run(&o, pl);
@@ -868,7 +874,8 @@ static const char *h_agency_bin(uint32_t agency)
     case TACNET__AGENCY__SOCIAL_CARE:
         return "tacnet-social-care";
     default:
-        return NULL;
+        /* Any other agency the roster declares: the generic daemon, told its name. */
+        return agencies_name(agency) ? "tacnet-agency" : NULL;
     }
 }
 
@@ -886,10 +893,10 @@ h_agency_t *h_agency_add(h_env_t *e, uint32_t agency)
     FILE *f = h_fopen_private(a->conf, "w");
     CHECK(f != NULL);
     fprintf(f,
-            "[agency]\ndata_dir = %s\nbroker_endpoint_file = %s/endpoint\nroster = %s/roster.bin\n"
-            "root_key = %s/root.pub\nkey = %s/keys/%s.key\ngazetteer = %s/deploy/gazetteer\n"
-            "map_size_mb = 64\nheartbeat_ms = 500\n",
-            a->data, e->data, e->pdir, e->pdir, e->pdir, name, h_src());
+            "[agency]\nname = %s\ndata_dir = %s\nbroker_endpoint_file = %s/endpoint\n"
+            "roster = %s/roster.bin\nroot_key = %s/root.pub\nkey = %s/keys/%s.key\n"
+            "gazetteer = %s/deploy/gazetteer\nmap_size_mb = 64\nheartbeat_ms = 500\n",
+            name, a->data, e->data, e->pdir, e->pdir, e->pdir, name, h_src());
     fclose(f);
     for (size_t i = 0; i < sizeof(e->agencies) / sizeof(e->agencies[0]); i++) {
         if (!e->agencies[i]) {

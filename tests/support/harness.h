@@ -24,6 +24,8 @@
 #include "wire.h"
 
 #define H_MAX_AGENCY 16
+/* deploy/agencies.conf's family_support (a roster-defined id; its daemon is tacnet-agency). */
+#define H_FAMILY_SUPPORT 6
 
 /* One test's world: temp dir, partnership, broker process. */
 typedef struct h_env {
@@ -42,7 +44,8 @@ typedef struct h_env {
     struct h_agency *agencies[8]; /* agency daemons, stopped and checked at teardown */
 } h_env_t;
 
-/* One agency daemon process ($TACNET_BIN/tacnet-<agency>) of a test's world. */
+/* One agency daemon process ($TACNET_BIN/tacnet-<agency>, or tacnet-agency for an agency the
+ * roster declares beyond the enum) of a test's world. */
 typedef struct h_agency {
     h_env_t *env;
     uint32_t agency;

@@ -112,7 +112,8 @@ Test(agency_config, a_retention_policy_that_contradicts_itself_is_refused)
 Test(agency_config, the_deploy_examples_load)
 {
     const char *src = getenv("TACNET_SRC") ? getenv("TACNET_SRC") : ".";
-    const char *names[] = { "camhs", "school", "health_visiting", "social_care" };
+    /* agency: tacnet-agency's example (the generic daemon, [agency] name). */
+    const char *names[] = { "camhs", "school", "health_visiting", "social_care", "agency" };
     setenv("CREDENTIALS_DIRECTORY", "/run/credentials/tacnet.service", 1);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char path[1024];

@@ -7,6 +7,8 @@
 #include "err.h"
 #include "grant.h"
 #include "policyfile.h"
+#include "agencies.h"
+#include "agencyconf.h"
 #include "roster.h"
 #include "route.h"
 #include "seal.h"
@@ -30,6 +32,11 @@ static void s_up(void)
     const char *src = getenv("TACNET_SRC") ? getenv("TACNET_SRC") : ".";
     snprintf(sharing, sizeof(sharing), "%s/deploy/sharing.conf", src);
     snprintf(escalation, sizeof(escalation), "%s/deploy/escalation.conf", src);
+    char agencies_path[512];
+    snprintf(agencies_path, sizeof(agencies_path), "%s/deploy/agencies.conf", src);
+    /* The deploy policy names family_support: the partnership's agencies come first. */
+    cr_assert_eq(agencyconf_load(agencies_path, &r, why, sizeof(why)), 0, "%s", why);
+    agencies_register(r.agencies, r.n_agencies);
     cr_assert_eq(policyfile_load(sharing, escalation, &r, why, sizeof(why)), 0, "%s", why);
     r.version = 1;
     seal_keys_t *root = seal_root_generate();
@@ -42,6 +49,7 @@ static void s_up(void)
     free(signed_roster);
     seal_keys_destroy(&root);
     policyfile_free(&r);
+    agencyconf_free(&r);
     for (uint32_t a = 1; a <= 4; a++) {
         keys[a] = seal_keys_generate(a, 1);
         ctx[a] = seal_ctx_new(keys[a]);

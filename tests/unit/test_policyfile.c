@@ -6,6 +6,8 @@
 
 #include "err.h"
 #include "policyfile.h"
+#include "agencies.h"
+#include "agencyconf.h"
 
 #define SHARING                                                           \
     "[policy]\nversion = 3\nexpiry_hours = 120\n"                         \
@@ -81,11 +83,19 @@ Test(policyfile, loads_the_deploy_files)
     snprintf(sharing, sizeof(sharing), "%s/deploy/sharing.conf", src);
     snprintf(escalation, sizeof(escalation), "%s/deploy/escalation.conf", src);
     Tacnet__Roster r = TACNET__ROSTER__INIT;
+    char agencies_path[512];
+    snprintf(agencies_path, sizeof(agencies_path), "%s/deploy/agencies.conf", src);
+    /* The deploy policy names family_support: the partnership's agencies come first. */
+    cr_assert_eq(agencyconf_load(agencies_path, &r, why, sizeof(why)), 0, "%s", why);
+    agencies_register(r.agencies, r.n_agencies);
     cr_assert_eq(policyfile_load(sharing, escalation, &r, why, sizeof(why)), 0, "%s", why);
-    cr_assert_eq(r.sharing->n_rules, 4);
+    cr_assert_eq(r.sharing->n_rules, 5, "the four named agencies and family_support");
     cr_assert_eq(r.escalation->n_stages, 4);
     cr_assert_geq(r.n_area_codes, 1, "the deploy roster names its area codes");
+    cr_assert_eq(agencyconf_sharing_check(&r, why, sizeof(why)), 0, "%s", why);
     policyfile_free(&r);
+    agencyconf_free(&r);
+    agencies_register(NULL, 0);
     cr_assert_null(r.area_codes);
 }
 

@@ -5,6 +5,8 @@
 
 #include "err.h"
 #include "policyfile.h"
+#include "agencies.h"
+#include "agencyconf.h"
 #include "roster.h"
 #include "route.h"
 #include "seal.h"
@@ -28,6 +30,11 @@ static void s_up(void)
     char sharing[512], escalation[512];
     snprintf(sharing, sizeof(sharing), "%s/deploy/sharing.conf", src);
     snprintf(escalation, sizeof(escalation), "%s/deploy/escalation.conf", src);
+    char agencies_path[512];
+    snprintf(agencies_path, sizeof(agencies_path), "%s/deploy/agencies.conf", src);
+    /* The deploy policy names family_support: the partnership's agencies come first. */
+    cr_assert_eq(agencyconf_load(agencies_path, &r, why, sizeof(why)), 0, "%s", why);
+    agencies_register(r.agencies, r.n_agencies);
     cr_assert_eq(policyfile_load(sharing, escalation, &r, why, sizeof(why)), 0, "%s", why);
     r.version = 1;
     seal_keys_t *root = seal_root_generate();
@@ -40,6 +47,7 @@ static void s_up(void)
     free(signed_roster);
     seal_keys_destroy(&root);
     policyfile_free(&r);
+    agencyconf_free(&r);
 }
 
 static void s_down(void)
@@ -75,7 +83,8 @@ static route_case_t s_case(uint32_t members, uint8_t consent)
     c.lead = SC;
     c.consent = consent;
     if (consent == TACNET__CONSENT_STATE__GIVEN) /* a consent without a scope covers all */
-        memset(c.cover + 1, ROUTE_CLASSES_ALL, ROUTE_COVER_AGENCIES - 1);
+        for (unsigned a = 1; a < ROUTE_COVER_AGENCIES; a++)
+            c.cover[a] = ROUTE_COVER_SLOT(a) ? ROUTE_CLASSES_ALL : 0;
     return c;
 }
 
