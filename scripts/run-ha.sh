@@ -174,7 +174,7 @@ sleep 1
 for a in "${AGENCIES[@]}"; do
     echo
     echo "================ what $a sees ================"
-    for ref in $("$BIN/tacnet" --agency "$a" --json cases | python3 -c 'import json,sys; [print(c["case_ref"]) for c in json.load(sys.stdin).get("cases",{}).get("cases",[])]' 2>/dev/null); do
+    for ref in $("$BIN/tacnet" --agency "$a" --json cases | python3 -c 'import json,sys; [print(c["case_ref"]) for c in json.load(sys.stdin).get("cases",[])]' 2>/dev/null); do
         "$BIN/tacnet" --agency "$a" case "$ref" || true
     done
 done
