@@ -152,7 +152,9 @@ $(TESTS) $(REL_TESTS) $(HA_TESTS): %: %.o $(CR_HOOK) $(SUPPORT_LIB) $(SVC_LIBS) 
 # Criterion runs each test in its own process. A LeakSanitizer report from a test that
 # otherwise passed does not fail it, so each log is checked too. Integration tests start
 # the real binaries from TACNET_BIN; their logs land in the test's temp dir and are
-# checked by the test itself.
+# checked by the test's teardown. Criterion does not fail a test for a check that fails in its
+# suite's .fini (where the harness stops the daemons and reads their sanitizer reports), so any
+# "Assertion Failed" in a log fails the run too.
 CRITERION_FLAGS := --jobs 1 --timeout 300
 export TACNET_BIN = $(abspath $(BIN))
 export TACNET_SRC = $(CURDIR)
@@ -162,6 +164,7 @@ test: deps-test all $(TESTS) $(CLIENT_SO)
 	    $$t $(CRITERION_FLAGS) >$$t.log 2>&1 || { fail=1; echo "FAILED: $$t"; }; \
 	    grep -E '^\[(====|FAIL|----)\]|SKIPPED' $$t.log | grep -v '^\[----\] *$$' || true; \
 	    if grep -q 'ERROR: LeakSanitizer' $$t.log; then echo "LEAK: $$t"; fail=1; fi; \
+	    if grep -q 'Assertion Failed' $$t.log; then echo "FAILED CHECK: $$t"; fail=1; fi; \
 	    if [ $$fail = 1 ]; then tail -40 $$t.log; fi; \
 	done; \
 	if [ $$fail = 0 ]; then echo "make test: all passed ($(BUILD))"; fi; exit $$fail

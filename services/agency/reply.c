@@ -47,6 +47,7 @@ static void s_summary_free(Tacnet__CaseSummary *s)
     free(s->initials.data);
     free(s->members);
     free(s->level_of_need);
+    free(s->history_pending);
     free(s);
 }
 
