@@ -1302,21 +1302,29 @@ int agency_identity_add(agency_t *self, const uint8_t *ref, size_t len, char **n
     return rc;
 }
 
-int agency_identity_count(agency_t *self, const uint8_t *ref, size_t len, size_t *count)
+/* The case's identity register, decrypted (*V: free with s_free_secret), in its own read
+ * transaction. */
+static int s_identity_read(agency_t *self, const uint8_t *ref, size_t len, uint8_t **v, size_t *n)
 {
     uint8_t blind[16];
-    uint8_t *v = NULL;
-    size_t n = 0;
     MDB_txn *txn;
-    *count = 0;
     bool held = s_hold(self);
     agency_view_blind(self, ref, len, blind);
     int rc = store_read_begin(self->store, &txn);
     if (rc == 0) {
-        rc = s_get_case(self, txn, self->identity, "identity", blind, blind, 16, &v, &n);
+        rc = s_get_case(self, txn, self->identity, "identity", blind, blind, 16, v, n);
         mdb_txn_abort(txn);
     }
     s_release(self, held);
+    return rc;
+}
+
+int agency_identity_count(agency_t *self, const uint8_t *ref, size_t len, size_t *count)
+{
+    uint8_t *v = NULL;
+    size_t n = 0;
+    *count = 0;
+    int rc = s_identity_read(self, ref, len, &v, &n);
     for (size_t off = 0; rc == 0 && off < n;) {
         size_t l = strnlen((const char *)v + off, n - off);
         *count += l < n - off;
@@ -1329,18 +1337,9 @@ int agency_identity_count(agency_t *self, const uint8_t *ref, size_t len, size_t
 int agency_identity_each(agency_t *self, const uint8_t *ref, size_t len,
                          void (*each)(const char *name, const char *role, void *arg), void *arg)
 {
-    uint8_t blind[16];
     uint8_t *v = NULL;
     size_t n = 0;
-    MDB_txn *txn;
-    bool held = s_hold(self);
-    agency_view_blind(self, ref, len, blind);
-    int rc = store_read_begin(self->store, &txn);
-    if (rc == 0) {
-        rc = s_get_case(self, txn, self->identity, "identity", blind, blind, 16, &v, &n);
-        mdb_txn_abort(txn);
-    }
-    s_release(self, held);
+    int rc = s_identity_read(self, ref, len, &v, &n);
     for (size_t off = 0; rc == 0 && off < n;) {
         const char *name = (const char *)v + off;
         size_t l = strnlen(name, n - off);
