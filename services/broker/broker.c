@@ -253,6 +253,8 @@ static int s_bind(broker_t *self, char *why, size_t whylen)
     return 0;
 }
 
+static void s_flush(broker_t *self, uint64_t now);
+
 broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t whylen)
 {
     /* Every value comes from the config table (broker_config_load, or broker_config_defaults
@@ -352,6 +354,7 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
                                               self->holidays, err, why, whylen);
     if (!self->escalation)
         goto fail;
+    s_flush(self, clock_mono_ms());
     self->ctx = zmq_ctx_new();
     if ((*err = s_bind(self, why, whylen)) != 0)
         goto fail;
@@ -372,7 +375,19 @@ const char *broker_endpoint(const broker_t *self)
     return self->endpoint;
 }
 
-/* The work on the clock, every tick_ms; cursors and non-delivery once a second. */
+/* Cursors, non-delivery, delivery reports and old bodies: once a second, and once before the
+ * endpoint file says the broker is ready (a fresh journal's first report scan writes its
+ * baseline, and nothing should change the store unasked after "ready"). */
+static void s_flush(broker_t *self, uint64_t now)
+{
+    broker_cursors_flush(self);
+    broker_expiry_check(self);
+    broker_delivery_reports(self);
+    broker_bodies_prune(self);
+    self->next_flush_ms = now + BROKER_CURSOR_FLUSH;
+}
+
+/* The work on the clock, every tick_ms. */
 static void s_tick(broker_t *self, uint64_t now)
 {
     if (self->cfg.repl && replicate_lease_keep(self->cfg.repl) != 0)
@@ -381,13 +396,8 @@ static void s_tick(broker_t *self, uint64_t now)
     broker_roster_reload_check(self);
     broker_sessions_check(self);
     broker_escalations_check(self);
-    if (now >= self->next_flush_ms) {
-        broker_cursors_flush(self);
-        broker_expiry_check(self);
-        broker_delivery_reports(self);
-        broker_bodies_prune(self);
-        self->next_flush_ms = now + BROKER_CURSOR_FLUSH;
-    }
+    if (now >= self->next_flush_ms)
+        s_flush(self, now);
 }
 
 int broker_run(broker_t *self)
