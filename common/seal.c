@@ -1132,5 +1132,12 @@ int seal_body_matches(const Tacnet__Header *h, const Tacnet__Body *b)
     if (b->msg_id.len == 0 || b->msg_id.len != h->msg_id.len ||
         memcmp(b->msg_id.data, h->msg_id.data, b->msg_id.len) != 0)
         return TACNET_EBODYMISMATCH;
+    /* A rating's clear rung and rater must be the sealed ones: the partnership report counts
+     * the header. */
+    const Tacnet__PartnershipRating *r = b->partnership_rating;
+    if (h->kind == TACNET__EVENT_KIND__PARTNERSHIP_RATING && r &&
+        (h->has_ladder_rung != r->has_rung || (r->has_rung && h->ladder_rung != r->rung) ||
+         (h->has_rated_by_family && h->rated_by_family) != r->has_by_family))
+        return TACNET_EBODYMISMATCH;
     return 0;
 }

@@ -212,8 +212,9 @@ void seal_blind(const uint8_t key[SEAL_KEY_BYTES], const uint8_t *data, size_t l
                 uint8_t out[16]);
 
 /* After opening: the body must repeat the header's msg_id and sender, so a relay cannot strip
- * the signature and re-sign someone else's sealed body as its own. Returns 0, or
- * TACNET_EBODYMISMATCH if either is missing from the body or differs; TACNET_EINVAL for NULL. */
+ * the signature and re-sign someone else's sealed body as its own; a partnership rating's clear
+ * ladder_rung and rated_by_family must be its body's rung and by_family. Returns 0, or
+ * TACNET_EBODYMISMATCH if any is missing from the body or differs; TACNET_EINVAL for NULL. */
 int seal_body_matches(const Tacnet__Header *h, const Tacnet__Body *b)
     __attribute__((warn_unused_result));
 

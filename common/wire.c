@@ -217,6 +217,15 @@ static int s_header_check(const Tacnet__Header *h)
         return TACNET_EFIELD;
     if (h->has_escalation_stage && (h->escalation_stage < 1 || h->escalation_stage > 4))
         return TACNET_EFIELD;
+    /* The partnership report's clear fields: only on the kinds they describe. */
+    int rating = h->kind == TACNET__EVENT_KIND__PARTNERSHIP_RATING;
+    if ((h->has_ladder_rung && (!rating || h->ladder_rung < 1 || h->ladder_rung > 9)) ||
+        (h->has_rated_by_family && !rating))
+        return TACNET_EFIELD;
+    if (h->has_review_due_date && ((h->kind != TACNET__EVENT_KIND__CARE_PLAN &&
+                                    h->kind != TACNET__EVENT_KIND__MEETING_OUTCOME) ||
+                                   !clock_date_valid(h->review_due_date)))
+        return TACNET_EFIELD;
     return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "internal.h"
 #include "agency/outcome.h"
 #include "agency/outbox.h"
+#include "casework/cadence.h"
 #include "casework/escalation_rights.h"
 #include "casework/header_rules.h"
 #include "casework/initials.h"
@@ -434,6 +435,40 @@ static int s_escalation(publish_t *p)
     return rc;
 }
 
+/* A care plan's or meeting outcome's review_due_date: when the case's plans are next due for
+ * review once this event is applied to the case as this agency's view holds it (an import's
+ * earlier rows are not in the view yet: their plans are not counted). */
+static void s_review_due(publish_t *p, Tacnet__Header *h)
+{
+    const Tacnet__Body *b = p->req->body;
+    const Tacnet__CarePlan *plan = NULL;
+    uint32_t held = 0;
+    if (p->req->kind == TACNET__EVENT_KIND__CARE_PLAN && b && b->care_plan)
+        plan = b->care_plan;
+    else if (p->req->kind == TACNET__EVENT_KIND__MEETING_OUTCOME && b && b->meeting_outcome &&
+             b->meeting_outcome->has_held_date)
+        held = b->meeting_outcome->held_date;
+    else
+        return;
+    Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
+    wrap.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
+    wrap.show_case = xcalloc(1, sizeof(*wrap.show_case));
+    tacnet__show_case_reply__init(wrap.show_case);
+    const ProtobufCBinaryData *ref = &p->req->case_ref;
+    int rc = p->found ? agency_view_show(p->self, ref->data, ref->len, wrap.show_case)
+                      : TACNET_ENOTFOUND;
+    const Tacnet__CaseState *st = rc == 0 ? wrap.show_case->state : NULL;
+    uint64_t start = plan && plan->has_start_date ? clock_date_to_ms(plan->start_date) : p->now_ms;
+    uint32_t due =
+        cadence_case_review_date(p->self->holidays, st ? st->plans : NULL, st ? st->n_plans : 0,
+                                 p->self->profile->agency, plan, start, held);
+    if (due) {
+        h->has_review_due_date = 1;
+        h->review_due_date = due;
+    }
+    agency_reply_free(&wrap);
+}
+
 /* The clear header: who, when, which sequence and keys; the rest by the header rules. */
 static int s_header(publish_t *p)
 {
@@ -452,6 +487,7 @@ static int s_header(publish_t *p)
     header_rules_fill(h, p->req, self->profile->default_sensitivity(p->req->kind),
                       p->found ? &p->c : NULL);
     header_rules_cover_fill(h, p->found ? &p->c : NULL, &p->cover);
+    s_review_due(p, h);
     /* What the broker checks of a msg_id, checked before anything is sealed (a clock stepped
      * far between the id and the header would show here). */
     char why[128];

@@ -116,3 +116,48 @@ int cadence_handover_due(const holidays_t *holidays, uint64_t offered_ms, int ac
     }
     return 0;
 }
+
+int cadence_plan_is_lead(uint32_t plan_type)
+{
+    return plan_type == TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY ||
+           plan_type == TACNET__PLAN_TYPE__CHILD_IN_NEED ||
+           plan_type == TACNET__PLAN_TYPE__CHILD_PROTECTION;
+}
+
+/* The earlier of *BEST and the review due for one plan (0 when it has none). */
+static void s_earliest(const holidays_t *holidays, const Tacnet__CarePlan *p, uint64_t start_ms,
+                       uint64_t last_ms, uint64_t *best)
+{
+    cadence_due_t d;
+    uint32_t type = p->has_type ? p->type : TACNET__PLAN_TYPE__PLAN_UNKNOWN;
+    if (!start_ms || cadence_review_due(holidays, type, p->review_interval_days, start_ms, last_ms,
+                                        start_ms, &d) != 0)
+        return;
+    if (!*best || d.due_ms < *best)
+        *best = d.due_ms;
+}
+
+uint32_t cadence_case_review_date(const holidays_t *holidays, Tacnet__PlanView *const *plans,
+                                  size_t n, uint32_t sender, const Tacnet__CarePlan *plan,
+                                  uint64_t start_ms, uint32_t held_date)
+{
+    uint64_t best = 0, held_ms = held_date ? clock_date_to_ms(held_date) : 0;
+    uint32_t type = plan && plan->has_type ? plan->type : TACNET__PLAN_TYPE__PLAN_UNKNOWN;
+    for (size_t i = 0; i < n; i++) {
+        const Tacnet__PlanView *v = plans[i];
+        if (!v || !v->plan)
+            continue;
+        uint32_t vt = v->plan->has_type ? v->plan->type : TACNET__PLAN_TYPE__PLAN_UNKNOWN;
+        if (plan && ((v->by == sender && vt == type) ||
+                     (cadence_plan_is_lead(type) && cadence_plan_is_lead(vt))))
+            continue; /* the plan this one replaces */
+        uint64_t start = v->has_start_date ? clock_date_to_ms(v->start_date) : 0;
+        uint64_t last = v->has_last_review_date ? clock_date_to_ms(v->last_review_date) : 0;
+        if (held_ms && start && held_ms >= start && held_ms > last)
+            last = held_ms;
+        s_earliest(holidays, v->plan, start, last, &best);
+    }
+    if (plan)
+        s_earliest(holidays, plan, start_ms, 0, &best);
+    return best ? clock_ms_to_date(best) : 0;
+}

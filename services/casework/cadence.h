@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "api.pb-c.h"
 #include "clock.h"
 
 #define CADENCE_DEFAULT_REVIEW_DAYS   42u /* 6 weeks */
@@ -70,5 +71,21 @@ int cadence_contact_counts(int planned, int successful);
  * DUE_MS here is an instant and DAYS_OVERDUE counts working days. */
 int cadence_handover_due(const holidays_t *holidays, uint64_t offered_ms, int accepted,
                          unsigned limit_working_days, uint64_t now_ms, cadence_due_t *out);
+
+/* 1 for the plan types a case has one of, whoever holds it (TAF, CIN, CP): a new one replaces
+ * the case's lead plan before it. */
+int cadence_plan_is_lead(uint32_t plan_type);
+
+/* The day (yyyymmdd) the case's plans are next due for review once one event is applied, for
+ * the clear header's review_due_date: the earliest review due over PLANS (the case as the
+ * sender's view holds it: start_date and last_review_date filled), where
+ * - PLAN (a care plan SENDER publishes, starting START_MS) replaces the plan it revises (the
+ *   sender's own of its type, or the lead plan for a lead type) and has had no review yet;
+ * - HELD_DATE (a meeting outcome's, yyyymmdd) is the last review of every plan started by then.
+ * Either may be 0/NULL. Returns 0 when no plan has a review due (none, or a CAPA plan without
+ * an interval). */
+uint32_t cadence_case_review_date(const holidays_t *holidays, Tacnet__PlanView *const *plans,
+                                  size_t n, uint32_t sender, const Tacnet__CarePlan *plan,
+                                  uint64_t start_ms, uint32_t held_date);
 
 #endif

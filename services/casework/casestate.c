@@ -446,13 +446,6 @@ static void s_plans_finish(fold_t *f)
         s->plan = s_copy(s->plans[s->plans[0]->lead ? 0 : f->latest_plan]);
 }
 
-/* The plan types a case has one of, whoever holds it: its lead plan. */
-static int s_lead_plan_type(uint32_t type)
-{
-    return type == TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY ||
-           type == TACNET__PLAN_TYPE__CHILD_IN_NEED || type == TACNET__PLAN_TYPE__CHILD_PROTECTION;
-}
-
 /* A care plan: its owner's new version of its plan of that type, or a new plan beside every
  * other agency's. A lead plan replaces the case's lead plan before it, whoever made that one
  * (a step up from a TAF plan to a CIN plan ends the TAF plan). */
@@ -462,7 +455,7 @@ static void s_care_plan(fold_t *f, const Tacnet__Header *h, const Tacnet__CarePl
     uint32_t type = cp->has_type ? cp->type : TACNET__PLAN_TYPE__PLAN_UNKNOWN;
     size_t i = 0;
     while (i < s->n_plans && !(s->plans[i]->by == h->sender && s->plans[i]->plan->type == type) &&
-           !(s_lead_plan_type(type) && s_lead_plan_type(s->plans[i]->plan->type)))
+           !(cadence_plan_is_lead(type) && cadence_plan_is_lead(s->plans[i]->plan->type)))
         i++;
     Tacnet__PlanView *v = xcalloc(1, sizeof(*v));
     tacnet__plan_view__init(v);
@@ -470,7 +463,7 @@ static void s_care_plan(fold_t *f, const Tacnet__Header *h, const Tacnet__CarePl
     v->by = h->sender;
     v->plan = s_copy(cp);
     v->has_lead = 1;
-    v->lead = s_lead_plan_type(type);
+    v->lead = cadence_plan_is_lead(type);
     v->has_plan_id = 1;
     if (i < s->n_plans && s->plans[i]->by == h->sender && s->plans[i]->plan->type == type &&
         s->plans[i]->has_plan_id)
@@ -487,6 +480,8 @@ static void s_care_plan(fold_t *f, const Tacnet__Header *h, const Tacnet__CarePl
         i = n;
     }
     f->plan_start_ms[i] = cp->has_start_date ? clock_date_to_ms(cp->start_date) : h->created_at_ms;
+    v->has_start_date = 1;
+    v->start_date = clock_ms_to_date(f->plan_start_ms[i]);
     f->latest_plan = i;
 }
 

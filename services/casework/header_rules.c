@@ -184,6 +184,19 @@ void header_rules_fill(Tacnet__Header *h, const Tacnet__PublishRequest *req,
         h->has_level_of_need = 1;
         h->level_of_need = body->assessment->level_of_need;
     }
+    /* A rating's rung, who gave it and whom it rates travel in the clear for the partnership
+     * report; the comment stays sealed. */
+    const Tacnet__PartnershipRating *pr = body ? body->partnership_rating : NULL;
+    if (req->kind == TACNET__EVENT_KIND__PARTNERSHIP_RATING && pr && pr->has_rung) {
+        h->has_ladder_rung = 1;
+        h->ladder_rung = pr->rung;
+        h->has_rated_by_family = pr->has_by_family;
+        h->rated_by_family = pr->has_by_family;
+        if (pr->has_about && !h->has_subject_agency) {
+            h->has_subject_agency = 1;
+            h->subject_agency = pr->about;
+        }
+    }
 }
 
 void header_rules_cover_fill(Tacnet__Header *h, const route_case_t *known,

@@ -1,6 +1,7 @@
 /* partnership_report: partnership figures without identifiers (partnership_report.h). */
 #include "casework/partnership_report.h"
 
+#include "clock.h"
 #include "err.h"
 
 #include <stdio.h>
@@ -14,7 +15,16 @@ typedef struct s_case {
     size_t len;
     uint8_t level[MAX_AGENCY]; /* each agency's latest assessed level */
     int closed;
+    uint32_t review_due; /* yyyymmdd from the latest care plan or meeting outcome, 0 unknown */
 } s_case_t;
+
+/* One rater's latest rating of one subject on one case (the case by its index). */
+typedef struct s_rating {
+    size_t case_i;
+    uint32_t rater, subject;
+    int family;
+    uint32_t rung;
+} s_rating_t;
 
 typedef struct s_esc {
     uint8_t id[16];
@@ -28,6 +38,8 @@ struct partnership_report {
     size_t n_cases;
     s_esc_t *escs;
     size_t n_escs;
+    s_rating_t *ratings;
+    size_t n_ratings;
 };
 
 partnership_report_t *partnership_report_new(void)
@@ -45,6 +57,7 @@ void partnership_report_destroy(partnership_report_t **self_p)
         memset(self->cases, 0, self->n_cases * sizeof(*self->cases));
     free(self->cases);
     free(self->escs);
+    free(self->ratings);
     free(self);
     *self_p = NULL;
 }
@@ -93,6 +106,33 @@ static void s_notice(partnership_report_t *self, const Tacnet__Header *h)
         e->closed_ms = h->created_at_ms;
 }
 
+/* A rating replaces the same rater's earlier one of the same subject on the same case. */
+static void s_rating(partnership_report_t *self, const s_case_t *c, const Tacnet__Header *h)
+{
+    if (!h->has_ladder_rung || h->ladder_rung < 1 || h->ladder_rung > 9)
+        return;
+    s_rating_t r = { .case_i = (size_t)(c - self->cases),
+                     .rater = (uint32_t)h->sender,
+                     .subject = h->has_subject_agency ? (uint32_t)h->subject_agency : 0,
+                     .family = h->has_rated_by_family && h->rated_by_family,
+                     .rung = h->ladder_rung };
+    for (size_t i = 0; i < self->n_ratings; i++) {
+        s_rating_t *o = &self->ratings[i];
+        if (o->case_i == r.case_i && o->rater == r.rater && o->subject == r.subject &&
+            o->family == r.family) {
+            o->rung = r.rung;
+            return;
+        }
+    }
+    self->ratings = xrealloc(self->ratings, (self->n_ratings + 1) * sizeof(*self->ratings));
+    self->ratings[self->n_ratings++] = r;
+}
+
+unsigned partnership_report_band(uint32_t rung)
+{
+    return rung <= 3 ? 0 : rung <= 6 ? 1 : 2;
+}
+
 void partnership_report_add(partnership_report_t *self, const Tacnet__Header *h)
 {
     if (!self || !h)
@@ -119,6 +159,14 @@ void partnership_report_add(partnership_report_t *self, const Tacnet__Header *h)
     case TACNET__EVENT_KIND__ESCALATION_NOTICE:
         s_notice(self, h);
         break;
+    case TACNET__EVENT_KIND__PARTNERSHIP_RATING:
+        s_rating(self, c, h);
+        break;
+    case TACNET__EVENT_KIND__CARE_PLAN:
+    case TACNET__EVENT_KIND__MEETING_OUTCOME:
+        if (h->has_review_due_date)
+            c->review_due = h->review_due_date;
+        break;
     default:
         break;
     }
@@ -130,11 +178,36 @@ static int s_cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void partnership_report_figures(const partnership_report_t *self, partnership_report_figures_t *out)
+/* Ratings: counts per band, and the median rung of each group. */
+static void s_rating_figures(const partnership_report_t *self, partnership_report_figures_t *out)
+{
+    unsigned by_rung[2][10] = { { 0 } };
+    for (size_t i = 0; i < self->n_ratings; i++) {
+        const s_rating_t *r = &self->ratings[i];
+        int g = r->family != 0;
+        out->ratings[g]++;
+        out->rating_bands[g][partnership_report_band(r->rung)]++;
+        by_rung[g][r->rung]++;
+    }
+    for (int g = 0; g < 2; g++) {
+        unsigned seen = 0, half = out->ratings[g] / 2;
+        for (unsigned rung = 1; rung <= 9 && out->ratings[g]; rung++) {
+            seen += by_rung[g][rung];
+            if (seen > half) {
+                out->rating_median[g] = rung;
+                break;
+            }
+        }
+    }
+}
+
+void partnership_report_figures(const partnership_report_t *self, uint64_t now_ms,
+                                partnership_report_figures_t *out)
 {
     memset(out, 0, sizeof(*out));
     if (!self)
         return;
+    uint64_t today = now_ms - now_ms % CLOCK_DAY_MS;
     for (size_t i = 0; i < self->n_cases; i++) {
         const s_case_t *c = &self->cases[i];
         unsigned level = 0;
@@ -144,7 +217,13 @@ void partnership_report_figures(const partnership_report_t *self, partnership_re
         out->cases++;
         out->cases_closed += c->closed != 0;
         out->by_need[level]++;
+        if (c->closed || !c->review_due)
+            continue;
+        out->cases_review_known++;
+        uint64_t due = clock_date_to_ms(c->review_due);
+        out->reviews_overdue += due && today > due; /* a review on its due day is on time */
     }
+    s_rating_figures(self, out);
     uint64_t *took = xcalloc(self->n_escs + 1, sizeof(*took));
     for (size_t i = 0; i < self->n_escs; i++) {
         const s_esc_t *e = &self->escs[i];

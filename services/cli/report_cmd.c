@@ -1,6 +1,8 @@
 /* report_cmd: `tacnet broker report` (see report_cmd.h). */
 #include "report_cmd.h"
 #include "bytes.h"
+#include "casework/ladder.h"
+#include "clock.h"
 #include "err.h"
 #include "store.h"
 #include "wire.h"
@@ -60,6 +62,16 @@ fail:
 
 /* The page into PATH ("-": standard output); a write that fails is reported, not left half
  * done without a word. */
+int cli_broker_report_read(const char *dir, uint64_t now_ms, partnership_report_figures_t *f)
+{
+    partnership_report_t *r = partnership_report_new();
+    size_t events = 0;
+    int rc = s_read(dir, r, &events);
+    partnership_report_figures(r, now_ms, f);
+    partnership_report_destroy(&r);
+    return rc;
+}
+
 static int s_write_html(const partnership_report_figures_t *f, const char *path)
 {
     int to_stdout = strcmp(path, "-") == 0;
@@ -98,18 +110,13 @@ int cli_broker_report_main(int argc, char **argv)
         fputs(REPORT_USAGE, stderr);
         return 2;
     }
-    partnership_report_t *r = partnership_report_new();
-    size_t events = 0;
-    int rc = s_read(dir, r, &events);
+    partnership_report_figures_t f;
+    int rc = cli_broker_report_read(dir, clock_now_ms(), &f);
     if (rc != 0) {
         fprintf(stderr, "tacnet broker report: cannot read the journal in %s: %s (%s)\n", dir,
                 tacnet_errname(rc), tacnet_strerror(rc));
-        partnership_report_destroy(&r);
         return 2;
     }
-    partnership_report_figures_t f;
-    partnership_report_figures(r, &f);
-    partnership_report_destroy(&r);
     if (html)
         return s_write_html(&f, html);
     cli_broker_report_print(&f, json, stdout);
@@ -134,6 +141,52 @@ static void s_breakdown(const char *title, const char *const *names, const unsig
             json_object_set_new(obj, names[i], json_string(buf));
         else
             fprintf(out, "  %-20s %s\n", names[i], buf);
+    }
+}
+
+static const char *const s_band_names[PARTNERSHIP_REPORT_BANDS] = {
+    "1-3 Conflict to Co-existence", "4-6 Compliance to Co-ordination",
+    "7-9 Collaboration to Full partnership"
+};
+
+/* Ladder ratings and reviews: text lines, or members of ROOT. */
+static void s_ratings_reviews(const partnership_report_figures_t *f, json_t *root, FILE *out)
+{
+    static const char *const who[2] = { "agencies' ratings of each other",
+                                        "families' ratings of the team" };
+    static const char *const keys[2] = { "ladder_ratings_by_agencies",
+                                         "ladder_ratings_by_families" };
+    char a[16], b[16];
+    for (int g = 0; g < 2; g++) {
+        json_t *o = root ? json_object() : NULL, *bands = root ? json_object() : NULL;
+        int shown = f->ratings[g] >= PARTNERSHIP_REPORT_MIN;
+        const char *median = shown ? ladder_rung_name(f->rating_median[g]) : NULL;
+        if (o) {
+            json_object_set_new(root, keys[g], o);
+            json_object_set_new(
+                o, "latest_ratings",
+                json_string(partnership_report_count(f->ratings[g], 0, a, sizeof(a))));
+            json_object_set_new(o, "median_rung",
+                                median ? json_integer(f->rating_median[g]) : json_null());
+            json_object_set_new(o, "median_rung_name", median ? json_string(median) : json_null());
+            json_object_set_new(o, "by_band", bands);
+        } else {
+            fprintf(out, "partnership ladder, %s (each rater's latest): %s", who[g],
+                    partnership_report_count(f->ratings[g], 0, a, sizeof(a)));
+            if (median)
+                fprintf(out, ", median rung %u %s", f->rating_median[g], median);
+            fputc('\n', out);
+        }
+        s_breakdown("  by band", s_band_names, f->rating_bands[g], PARTNERSHIP_REPORT_BANDS, bands,
+                    out);
+    }
+    partnership_report_count(f->cases_review_known, 0, a, sizeof(a));
+    partnership_report_count(f->reviews_overdue, 0, b, sizeof(b));
+    if (root) {
+        json_object_set_new(root, "open_cases_with_a_review_date", json_string(a));
+        json_object_set_new(root, "reviews_overdue", json_string(b));
+    } else {
+        fprintf(out, "open cases with a plan review date %s, review overdue %s\n", a, b);
     }
 }
 
@@ -187,6 +240,7 @@ void cli_broker_report_print(const partnership_report_figures_t *f, int json, FI
             json_string(partnership_report_count(f->escalations_automatic, 0, b, sizeof(b))));
         json_object_set_new(root, "time_to_resolve_median", timed ? json_string(d) : json_null());
         json_object_set_new(root, "time_to_resolve_max", timed ? json_string(e) : json_null());
+        s_ratings_reviews(f, root, out);
         char *txt = json_dumps(root, JSON_SORT_KEYS);
         fprintf(out, "%s\n", txt ? txt : "{}");
         free(txt);
@@ -201,5 +255,5 @@ void cli_broker_report_print(const partnership_report_figures_t *f, int json, FI
     else
         fprintf(out, "time to resolve: fewer than %u escalations closed, not shown\n",
                 PARTNERSHIP_REPORT_MIN);
-    fputs("ladder ratings and overdue reviews are in sealed bodies: not reported\n", out);
+    s_ratings_reviews(f, NULL, out);
 }

@@ -4,12 +4,17 @@
 #ifndef TACNET_CLI_REPORT_CMD_H
 #define TACNET_CLI_REPORT_CMD_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "casework/partnership_report.h"
 
 /* ARGV[0] is "report". Returns the exit status: 0, or 2 on a usage or read error. */
 int cli_broker_report_main(int argc, char **argv);
+
+/* The figures, before suppression, of the broker journal in DIR (read-only, while the broker
+ * runs), reviews judged against NOW_MS. Returns 0, or the code of a journal that cannot be read. */
+int cli_broker_report_read(const char *dir, uint64_t now_ms, partnership_report_figures_t *f);
 
 /* Print FIGURES, suppressed, as text (JSON 0) or one JSON object (JSON 1) to OUT. */
 void cli_broker_report_print(const partnership_report_figures_t *f, int json, FILE *out);

@@ -8,8 +8,14 @@
 
 #include <stdio.h>
 
+#include "casework/ladder.h"
+
 static const char *const s_need_names[5] = { "Not yet assessed", "1: universal", "2: early help",
                                              "3: child in need", "4: child protection" };
+static const char *const s_band_names[PARTNERSHIP_REPORT_BANDS] = {
+    "1 to 3: Conflict to Co-existence", "4 to 6: Compliance to Co-ordination",
+    "7 to 9: Collaboration to Full partnership"
+};
 static const char *const s_stage_names[PARTNERSHIP_REPORT_STAGES] = { "Stage 1", "Stage 2",
                                                                       "Stage 3", "Stage 4" };
 
@@ -106,8 +112,25 @@ void cli_broker_report_html(const partnership_report_figures_t *f, FILE *out)
                 "<p>Time to resolve an escalation is not shown: fewer than %u escalations have "
                 "closed.</p>\n",
                 PARTNERSHIP_REPORT_MIN);
-    fputs("<p>Ladder ratings and overdue reviews are recorded inside sealed messages, which "
-          "the broker cannot read, so they are not in this report.</p>\n</main>\n</body>\n"
-          "</html>\n",
+    static const char *const groups[2] = { "agencies in the team rate each other",
+                                           "families rate the team (or one agency in it)" };
+    for (int g = 0; g < 2; g++) {
+        char caption[200];
+        snprintf(caption, sizeof(caption),
+                 "Partnership ladder: how %s (each rater's latest rating on each case)", groups[g]);
+        s_table(out, caption, "Rungs", s_band_names, f->rating_bands[g], PARTNERSHIP_REPORT_BANDS);
+        if (f->ratings[g] >= PARTNERSHIP_REPORT_MIN && f->rating_median[g])
+            fprintf(out, "<p>Middle rating (median) of %u: rung %u, %s.</p>\n", f->ratings[g],
+                    f->rating_median[g], ladder_rung_name(f->rating_median[g]));
+        else
+            fprintf(out, "<p>The middle rating is shown once there are %u ratings or more.</p>\n",
+                    PARTNERSHIP_REPORT_MIN);
+    }
+    fputs("<table>\n<caption>Plan reviews (open cases)</caption>\n<thead><tr>"
+          "<th scope=\"col\">Reviews</th><th scope=\"col\">Number</th></tr></thead>\n"
+          "<tbody>\n",
           out);
+    s_row(out, "Open cases with a plan review date", f->cases_review_known);
+    s_row(out, "Review overdue (past the date the latest plan or meeting set)", f->reviews_overdue);
+    fputs("</tbody>\n</table>\n</main>\n</body>\n</html>\n", out);
 }

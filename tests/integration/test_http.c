@@ -1,5 +1,6 @@
 /* Integration tests of the dashboard and HTTP/JSON API: real broker and agency daemons on
  * loopback, spoken to over plain sockets by a tiny HTTP/1.1 client (no new dependency). */
+#include "cli/report_cmd.h"
 #include "harness.h"
 #include "jschema.h"
 
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 
 #include <arpa/inet.h>
@@ -818,6 +820,22 @@ Test(http, the_case_page_shows_the_family_s_involvement_and_ladder_and_prints_th
                  rung, rung);
         s_publish(school, json);
     }
+    /* The partnership report reads the rating and the review date from the clear headers: the
+     * family's latest rating only, and the plan's review date (28 December from a TAF plan of
+     * 16 November, or 1 January once the meeting of 20 November reviewed it) past by 5 January. */
+    partnership_report_figures_t f;
+    for (int i = 0; i < 100; i++) { /* until the broker has journalled the second rating */
+        cr_assert_eq(cli_broker_report_read(env.data, clock_date_to_ms(20270105), &f), 0);
+        if (f.ratings[1] == 1 && f.rating_bands[1][1] == 1 && f.cases_review_known == 1)
+            break;
+        h_sleep_ms(100);
+    }
+    cr_expect_eq(f.ratings[1], 1, "the family's latest rating of the team");
+    cr_expect_eq(f.rating_bands[1][1], 1, "rung 6, Co-ordination");
+    cr_expect_eq(f.cases_review_known, 1);
+    cr_expect_eq(f.reviews_overdue, 1);
+    cr_assert_eq(cli_broker_report_read(env.data, clock_date_to_ms(20261210), &f), 0);
+    cr_expect_eq(f.reviews_overdue, 0);
     login_t l;
     cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
     resp_t r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);

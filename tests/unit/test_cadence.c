@@ -165,3 +165,75 @@ Test(cadence, lead_handover_not_accepted_within_working_days_is_flagged)
     cr_assert_eq(d.overdue, 0);
     holidays_destroy(&h);
 }
+
+/* A plan view as a case state holds it. */
+static Tacnet__PlanView *s_view(Tacnet__CarePlan *p, uint32_t by, uint32_t type, uint32_t days,
+                                uint32_t start, uint32_t last)
+{
+    static Tacnet__PlanView views[4];
+    static size_t next;
+    Tacnet__PlanView *v = &views[next++ % 4];
+    tacnet__plan_view__init(v);
+    tacnet__care_plan__init(p);
+    p->has_type = 1;
+    p->type = type;
+    p->review_interval_days = days;
+    v->plan = p;
+    v->by = by;
+    v->has_start_date = start != 0;
+    v->start_date = start;
+    v->has_last_review_date = last != 0;
+    v->last_review_date = last;
+    return v;
+}
+
+Test(cadence, the_cases_next_review_is_the_earliest_over_its_plans_after_the_event)
+{
+    Tacnet__CarePlan taf, capa, cin;
+    /* A TAF plan from 2 March 2026 (reviewed 6 April) and a CAPA plan of 28 days from 9 March. */
+    Tacnet__PlanView *plans[2] = {
+        s_view(&taf, TACNET__AGENCY__SOCIAL_CARE, TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY, 0,
+               20260302, 20260406),
+        s_view(&capa, TACNET__AGENCY__CAMHS, TACNET__PLAN_TYPE__CAPA_PARTNERSHIP, 28, 20260309, 0),
+    };
+    /* As they stand: TAF 6 April + 42 days = 18 May; CAPA 9 March + 28 = 6 April. */
+    cr_assert_eq(cadence_case_review_date(NULL, plans, 2, 0, NULL, 0, 0), 20260406);
+    /* A meeting held on 7 April reviews both: CAPA 5 May, TAF 19 May. */
+    cr_assert_eq(cadence_case_review_date(NULL, plans, 2, 0, NULL, 0, 20260407), 20260505);
+    /* A meeting held before the CAPA plan started reviews only the TAF plan. */
+    cr_assert_eq(cadence_case_review_date(NULL, plans, 2, 0, NULL, 0, 20260303), 20260406);
+    /* Social care steps up to a CIN plan from 1 June: it replaces the TAF plan; CAPA's 6 April
+     * stays the earliest. */
+    tacnet__care_plan__init(&cin);
+    cin.has_type = 1;
+    cin.type = TACNET__PLAN_TYPE__CHILD_IN_NEED;
+    cr_assert_eq(cadence_case_review_date(NULL, plans, 2, TACNET__AGENCY__SOCIAL_CARE, &cin,
+                                          clock_date_to_ms(20260601), 0),
+                 20260406);
+    /* CAMHS revises its CAPA plan from 20 April: it replaces the old one, the TAF's 18 May
+     * comes first. */
+    Tacnet__CarePlan capa2;
+    tacnet__care_plan__init(&capa2);
+    capa2.has_type = 1;
+    capa2.type = TACNET__PLAN_TYPE__CAPA_PARTNERSHIP;
+    capa2.review_interval_days = 42;
+    cr_assert_eq(cadence_case_review_date(NULL, plans, 2, TACNET__AGENCY__CAMHS, &capa2,
+                                          clock_date_to_ms(20260420), 0),
+                 20260518);
+    /* A first CP plan: the core group within 10 working days (Easter 2026: 3 and 6 April). */
+    Tacnet__CarePlan cp;
+    tacnet__care_plan__init(&cp);
+    cp.has_type = 1;
+    cp.type = TACNET__PLAN_TYPE__CHILD_PROTECTION;
+    holidays_t *h = s_holidays();
+    cr_assert_eq(cadence_case_review_date(h, NULL, 0, TACNET__AGENCY__SOCIAL_CARE, &cp,
+                                          clock_date_to_ms(20260330), 0),
+                 20260415);
+    holidays_destroy(&h);
+    /* No plan, or only a CAPA plan without an interval: no date. */
+    cr_assert_eq(cadence_case_review_date(NULL, NULL, 0, 0, NULL, 0, 20260407), 0);
+    Tacnet__CarePlan bad;
+    Tacnet__PlanView *only[1] = { s_view(&bad, TACNET__AGENCY__CAMHS,
+                                         TACNET__PLAN_TYPE__CAPA_PARTNERSHIP, 0, 20260309, 0) };
+    cr_assert_eq(cadence_case_review_date(NULL, only, 1, 0, NULL, 0, 0), 0);
+}

@@ -412,3 +412,27 @@ Test(header_rules, a_msg_id_s_time_must_fall_in_the_clock_window_with_its_header
     cr_expect_eq(header_rules_msgid_check(id, 16, t, t, 300000, 30 * day, why, sizeof(why)), 0,
                  "%s", why);
 }
+
+Test(header_rules, a_ratings_rung_rater_and_subject_go_in_the_clear_and_its_comment_does_not)
+{
+    Tacnet__PublishRequest *req =
+        s_req(REQ("PARTNERSHIP_RATING", "",
+                  "\"partnership_rating\":{\"about\":\"PARTNERSHIP\",\"rung\":7,"
+                  "\"comment\":\"they listen now\",\"by_family\":\"MOTHER\"}"));
+    Tacnet__Header h = s_fill(req, NULL);
+    cr_assert(h.has_ladder_rung && h.ladder_rung == 7);
+    cr_assert(h.has_rated_by_family && h.rated_by_family);
+    cr_assert(h.has_subject_agency && h.subject_agency == TACNET__AGENCY__PARTNERSHIP);
+    s_free(req);
+    req = s_req(REQ("PARTNERSHIP_RATING", "",
+                    "\"partnership_rating\":{\"about\":\"SOCIAL_CARE\",\"rung\":4}"));
+    h = s_fill(req, NULL);
+    cr_assert(h.has_ladder_rung && h.ladder_rung == 4);
+    cr_assert(!h.has_rated_by_family, "an agency's own rating");
+    cr_assert_eq(h.subject_agency, TACNET__AGENCY__SOCIAL_CARE);
+    s_free(req);
+    req = s_req(REQ("CONCERN", "", "\"concern\":{\"summary\":\"x\"}"));
+    h = s_fill(req, NULL);
+    cr_assert(!h.has_ladder_rung && !h.has_rated_by_family && !h.has_review_due_date);
+    s_free(req);
+}

@@ -39,7 +39,7 @@ Test(report_html, every_figure_is_in_a_captioned_table_and_small_counts_are_word
     cr_assert(strncmp(html, "<!DOCTYPE html>\n<html lang=\"en-GB\">", 35) == 0, "%s", html);
     cr_assert(strstr(html, "<title>Partnership report</title>"), "%s", html);
     cr_assert_eq(s_count(html, "<table>"), s_count(html, "<caption>"), "%s", html);
-    cr_assert_eq(s_count(html, "<table>"), 4, "no time table under 5 closed: %s", html);
+    cr_assert_eq(s_count(html, "<table>"), 7, "no time table under 5 closed: %s", html);
     cr_assert(strstr(html, "<tr><th scope=\"row\">All cases</th><td>40</td></tr>"), "%s", html);
     cr_assert(strstr(html, "<tr><th scope=\"row\">Closed</th><td>fewer than 5</td></tr>"), "%s",
               html);
@@ -72,6 +72,29 @@ Test(report_html, time_to_resolve_shows_over_five_closed_escalations)
     char *html = s_page(&f);
     cr_assert(strstr(html, "<tr><th scope=\"row\">Median</th><td>3.0</td></tr>"), "%s", html);
     cr_assert(strstr(html, "<tr><th scope=\"row\">Longest</th><td>10.5</td></tr>"), "%s", html);
-    cr_assert_eq(s_count(html, "<table>"), 5, "%s", html);
+    cr_assert_eq(s_count(html, "<table>"), 8, "%s", html);
+    free(html);
+}
+
+Test(report_html, ladder_ratings_by_band_with_the_median_rung_named_and_overdue_reviews)
+{
+    partnership_report_figures_t f = { .cases = 30,
+                                       .cases_review_known = 18,
+                                       .reviews_overdue = 3 };
+    f.ratings[0] = 14, f.rating_bands[0][0] = 2, f.rating_bands[0][1] = 5;
+    f.rating_bands[0][2] = 7, f.rating_median[0] = 6;
+    f.ratings[1] = 4, f.rating_bands[1][2] = 4, f.rating_median[1] = 9;
+    char *html = s_page(&f);
+    cr_assert(strstr(html, "how agencies in the team rate each other"), "%s", html);
+    cr_assert(strstr(html, "<th scope=\"row\">7 to 9: Collaboration to Full partnership</th>"
+                           "<td>7</td>"),
+              "%s", html);
+    cr_assert(strstr(html, "Middle rating (median) of 14: rung 6, Co-ordination."), "%s", html);
+    cr_assert(strstr(html, "The middle rating is shown once there are 5 ratings or more."),
+              "the families' 4 ratings: %s", html);
+    cr_assert_null(strstr(html, "Full partnership.</p>"), "no median of 4 ratings: %s", html);
+    cr_assert(strstr(html, "Open cases with a plan review date</th><td>18</td>"), "%s", html);
+    cr_assert(strstr(html, "past the date the latest plan or meeting set)</th><td>fewer than 5"),
+              "%s", html);
     free(html);
 }

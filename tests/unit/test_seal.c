@@ -662,6 +662,29 @@ Test(seal, body_with_other_sender_or_msg_id_is_a_mismatch)
     b.has_msg_id = 1;
     cr_assert_eq(seal_body_matches(&h, &b), 0);
     cr_assert_eq(seal_body_matches(NULL, &b), TACNET_EINVAL);
+
+    /* A rating: the clear rung and rater are the sealed ones. */
+    Tacnet__PartnershipRating r = TACNET__PARTNERSHIP_RATING__INIT;
+    r.has_rung = 1;
+    r.rung = 6;
+    b.partnership_rating = &r;
+    b.event_case = TACNET__BODY__EVENT_PARTNERSHIP_RATING;
+    h.kind = TACNET__EVENT_KIND__PARTNERSHIP_RATING;
+    h.has_ladder_rung = 1;
+    h.ladder_rung = 6;
+    cr_assert_eq(seal_body_matches(&h, &b), 0);
+    h.ladder_rung = 9;
+    cr_assert_eq(seal_body_matches(&h, &b), TACNET_EBODYMISMATCH, "a rung the body does not give");
+    h.ladder_rung = 6;
+    h.has_ladder_rung = 0;
+    cr_assert_eq(seal_body_matches(&h, &b), TACNET_EBODYMISMATCH, "a rung left out of the header");
+    h.has_ladder_rung = 1;
+    h.has_rated_by_family = h.rated_by_family = 1;
+    cr_assert_eq(seal_body_matches(&h, &b), TACNET_EBODYMISMATCH,
+                 "an agency's rating as the family's");
+    r.has_by_family = 1;
+    r.by_family = TACNET__FAMILY_ROLE__MOTHER;
+    cr_assert_eq(seal_body_matches(&h, &b), 0);
 }
 
 /* ---------------------------------------------------------------------------------------- */

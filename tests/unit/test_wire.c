@@ -252,9 +252,42 @@ static void m_dup_kind(buf_t *b)
 {
     put_enum(b, 5, TACNET__EVENT_KIND__REFERRAL);
 }
-static void m_unknown_field_27(buf_t *b)
+static void m_unknown_field_30(buf_t *b)
 {
-    put_uint(b, 27, 1); /* the first reserved number */
+    put_uint(b, 30, 1); /* the first reserved number */
+}
+/* The partnership report's clear fields, appended in field order. */
+static void m_rung_5(buf_t *b)
+{
+    put_uint(b, 27, 5);
+}
+static void m_rung_0(buf_t *b)
+{
+    put_uint(b, 27, 0);
+}
+static void m_rung_10(buf_t *b)
+{
+    put_uint(b, 27, 10);
+}
+static void m_by_family(buf_t *b)
+{
+    put_uint(b, 28, 1);
+}
+static void m_review_date(buf_t *b)
+{
+    put_uint(b, 29, 20260301);
+}
+static void m_review_not_a_date(buf_t *b)
+{
+    put_uint(b, 29, 20260231);
+}
+static void s_kind_rating(hspec_t *h)
+{
+    h->kind = TACNET__EVENT_KIND__PARTNERSHIP_RATING;
+}
+static void s_kind_plan(hspec_t *h)
+{
+    h->kind = TACNET__EVENT_KIND__CARE_PLAN;
 }
 static void m_unknown_field_63_len(buf_t *b)
 {
@@ -453,7 +486,7 @@ static const hcase_t CASES[] = {
     { "duplicate schema_version", NULL, m_dup_schema_version, TACNET_ENONCANON },
     { "duplicate msg_id", NULL, m_dup_msg_id, TACNET_ENONCANON },
     { "duplicate kind", NULL, m_dup_kind, TACNET_ENONCANON },
-    { "unknown field 27", NULL, m_unknown_field_27, TACNET_ENONCANON },
+    { "unknown field 30", NULL, m_unknown_field_30, TACNET_ENONCANON },
     { "unknown field 63 with text", NULL, m_unknown_field_63_len, TACNET_ENONCANON },
     { "unknown field 1000", NULL, m_unknown_field_1000, TACNET_ENONCANON },
     { "non-minimal varint", s_nonminimal_varint, NULL, TACNET_ENONCANON },
@@ -485,7 +518,35 @@ static const hcase_t CASES[] = {
     { "level_of_need 0", s_level_0, NULL, TACNET_EFIELD },
     { "level_of_need 5", s_level_5, NULL, TACNET_EFIELD },
     { "escalation_stage 5", s_stage_5, NULL, TACNET_EFIELD },
+    { "ladder_rung on a concern", NULL, m_rung_5, TACNET_EFIELD },
+    { "ladder_rung 0", s_kind_rating, m_rung_0, TACNET_EFIELD },
+    { "ladder_rung 10", s_kind_rating, m_rung_10, TACNET_EFIELD },
+    { "rated_by_family on a concern", NULL, m_by_family, TACNET_EFIELD },
+    { "review_due_date on a concern", NULL, m_review_date, TACNET_EFIELD },
+    { "review_due_date 31 February", s_kind_plan, m_review_not_a_date, TACNET_EFIELD },
 };
+
+Test(wire, the_partnership_reports_clear_fields_pass_on_their_kinds)
+{
+    struct {
+        void (*spec)(hspec_t *);
+        void (*raw)(buf_t *);
+    } ok[] = { { s_kind_rating, m_rung_5 }, { s_kind_plan, m_review_date } };
+    for (size_t i = 0; i < 2; i++) {
+        hspec_t h;
+        buf_t b;
+        int err = 0;
+        spec_base(&h);
+        ok[i].spec(&h);
+        spec_encode(&h, &b);
+        ok[i].raw(&b);
+        Tacnet__Header *hdr = wire_header_unpack(b.b, b.n, &err);
+        cr_assert_not_null(hdr, "case %zu: %s", i, tacnet_errname(err));
+        cr_expect(i == 0 ? hdr->has_ladder_rung && hdr->ladder_rung == 5
+                         : hdr->has_review_due_date && hdr->review_due_date == 20260301);
+        wire_free(&hdr->base);
+    }
+}
 
 Test(wire, every_malformed_header_is_rejected_with_its_code)
 {
