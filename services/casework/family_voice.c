@@ -1,5 +1,6 @@
 /* family_voice: the child's and the family's views on what the team decides (family_voice.h). */
 #include "casework/family_voice.h"
+#include "casework/why.h"
 
 #include "clock.h"
 #include "err.h"
@@ -14,14 +15,6 @@ typedef struct views {
     const Tacnet__ViewAbsent *absent[2];
     int minuted[2]; /* a meeting outcome minutes a family member's view */
 } views_t;
-
-static int s_text(const char *s)
-{
-    for (; s && *s; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-            return 1;
-    return 0;
-}
 
 static void s_set(views_t *v, const char *child, const char *family, const Tacnet__ViewAbsent *ca,
                   const Tacnet__ViewAbsent *fa)
@@ -70,7 +63,7 @@ static int s_views(uint32_t kind, const Tacnet__Body *b, views_t *v)
             return TACNET_EINVAL;
         s_set(v, o->child_view, o->family_view, o->child_view_absent, o->family_view_absent);
         for (size_t i = 0; i < o->n_family; i++)
-            if (s_text(o->family[i]->view))
+            if (casework_has_text(o->family[i]->view))
                 v->minuted[o->family[i]->role == TACNET__FAMILY_ROLE__CHILD ? FAMILY_VOICE_CHILD
                                                                             : FAMILY_VOICE_FAMILY] =
                     1;
@@ -94,52 +87,43 @@ const char *family_voice_name(family_voice_who_t who)
     return who == FAMILY_VOICE_CHILD ? "the child's view" : "the family's view";
 }
 
-static int s_fail(char *why, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int s_fail(char *why, size_t cap, const char *fmt, ...)
-{
-    if (why && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return TACNET_EFIELD;
-}
-
 static int s_check_one(const char *kind, const views_t *v, family_voice_who_t who, char *why,
                        size_t cap)
 {
     const char *field = who == FAMILY_VOICE_CHILD ? "child_view" : "family_view";
     const Tacnet__ViewAbsent *a = v->absent[who];
-    int heard = s_text(v->text[who]) || v->minuted[who];
+    int heard = casework_has_text(v->text[who]) || v->minuted[who];
     int reason = a && a->has_reason && a->reason != TACNET__VIEW_ABSENCE__ABSENCE_UNKNOWN;
     /* An empty absence (a form's unset select) says nothing, so it does not clash with a view. */
     if (heard && (reason || (a && a->has_ask_by_date)))
-        return s_fail(why, cap,
-                      "%s.%s_absent: %s is recorded; give the view or a reason it is absent, not "
-                      "both",
-                      kind, field, family_voice_name(who));
+        return casework_refuse(
+            TACNET_EFIELD, why, cap,
+            "%s.%s_absent: %s is recorded; give the view or a reason it is absent, not "
+            "both",
+            kind, field, family_voice_name(who));
     if (heard)
         return 0;
     if (!reason)
-        return s_fail(why, cap,
-                      "%s.%s is required, or %s_absent with a reason (%snot_reachable, declined, "
-                      "not_yet_asked)",
-                      kind, field, field, who == FAMILY_VOICE_CHILD ? "too_young, " : "");
+        return casework_refuse(
+            TACNET_EFIELD, why, cap,
+            "%s.%s is required, or %s_absent with a reason (%snot_reachable, declined, "
+            "not_yet_asked)",
+            kind, field, field, who == FAMILY_VOICE_CHILD ? "too_young, " : "");
     if (a->reason == TACNET__VIEW_ABSENCE__TOO_YOUNG && who != FAMILY_VOICE_CHILD)
-        return s_fail(why, cap, "%s.%s_absent.reason: too_young is for the child's view only", kind,
-                      field);
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "%s.%s_absent.reason: too_young is for the child's view only", kind,
+                               field);
     if (a->reason == TACNET__VIEW_ABSENCE__NOT_YET_ASKED &&
         (!a->has_ask_by_date || !clock_date_valid(a->ask_by_date)))
-        return s_fail(why, cap,
-                      "%s.%s_absent.ask_by_date is required with not_yet_asked: the date by which "
-                      "%s will have been sought",
-                      kind, field, family_voice_name(who));
+        return casework_refuse(
+            TACNET_EFIELD, why, cap,
+            "%s.%s_absent.ask_by_date is required with not_yet_asked: the date by which "
+            "%s will have been sought",
+            kind, field, family_voice_name(who));
     if (a->reason != TACNET__VIEW_ABSENCE__NOT_YET_ASKED && a->has_ask_by_date)
-        return s_fail(why, cap, "%s.%s_absent.ask_by_date goes with not_yet_asked only", kind,
-                      field);
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "%s.%s_absent.ask_by_date goes with not_yet_asked only", kind,
+                               field);
     return 0;
 }
 
@@ -150,7 +134,8 @@ int family_voice_check(uint32_t kind, const Tacnet__Body *b, char *why, size_t c
     if (rc == TACNET_EKIND)
         return 0;
     if (rc != 0)
-        return s_fail(why, cap, "a %s event needs its body", names_kind(kind));
+        return casework_refuse(TACNET_EFIELD, why, cap, "a %s event needs its body",
+                               names_kind(kind));
     if ((rc = s_check_one(names_kind(kind), &v, FAMILY_VOICE_CHILD, why, cap)) != 0)
         return rc;
     return s_check_one(names_kind(kind), &v, FAMILY_VOICE_FAMILY, why, cap);
@@ -160,7 +145,7 @@ int family_voice_ask_by(uint32_t kind, const Tacnet__Body *b, family_voice_who_t
                         uint32_t *ask_by)
 {
     views_t v;
-    if (s_views(kind, b, &v) != 0 || s_text(v.text[who]) || v.minuted[who])
+    if (s_views(kind, b, &v) != 0 || casework_has_text(v.text[who]) || v.minuted[who])
         return 0;
     const Tacnet__ViewAbsent *a = v.absent[who];
     if (!a || !a->has_reason || a->reason != TACNET__VIEW_ABSENCE__NOT_YET_ASKED ||
@@ -175,7 +160,7 @@ int family_voice_heard(uint32_t kind, const Tacnet__Body *b, family_voice_who_t 
     views_t v;
     if (s_views(kind, b, &v) != 0)
         return 0;
-    if (s_text(v.text[who]) || v.minuted[who])
+    if (casework_has_text(v.text[who]) || v.minuted[who])
         return 1;
     const Tacnet__ViewAbsent *a = v.absent[who];
     return a && a->has_reason && a->reason != TACNET__VIEW_ABSENCE__ABSENCE_UNKNOWN &&

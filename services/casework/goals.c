@@ -1,25 +1,12 @@
 /* goals: co-produced goals, ranked in a hierarchy of need (goals.h). */
 #include "casework/goals.h"
+#include "casework/why.h"
 
 #include "err.h"
 #include "names.h"
 
 #include <stdarg.h>
 #include <stdio.h>
-
-static int s_fail(char *why, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int s_fail(char *why, size_t cap, const char *fmt, ...)
-{
-    if (why && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return TACNET_EFIELD;
-}
 
 const char *goals_words(Tacnet__GoalWords words)
 {
@@ -58,23 +45,27 @@ static int s_goal(const Tacnet__Goal *g, size_t i, char *why, size_t cap)
     int words = g->has_words && g->words != TACNET__GOAL_WORDS__WORDS_UNKNOWN;
     size_t agreed = g->n_agreed_by_family + g->n_agreed_by;
     if (g->has_words && !words)
-        return s_fail(why, cap,
-                      "care_plan.goals[%zu].words: say whose words (child_words, parent_words, "
-                      "professional_words)",
-                      i);
+        return casework_refuse(
+            TACNET_EFIELD, why, cap,
+            "care_plan.goals[%zu].words: say whose words (child_words, parent_words, "
+            "professional_words)",
+            i);
     if (words && !agreed)
-        return s_fail(why, cap,
-                      "care_plan.goals[%zu].agreed_by_family or agreed_by: who agreed the goal "
-                      "is required with its words",
-                      i);
+        return casework_refuse(
+            TACNET_EFIELD, why, cap,
+            "care_plan.goals[%zu].agreed_by_family or agreed_by: who agreed the goal "
+            "is required with its words",
+            i);
     if (agreed && !words)
-        return s_fail(why, cap,
-                      "care_plan.goals[%zu].words: whose words the goal is in is required with "
-                      "who agreed it",
-                      i);
+        return casework_refuse(
+            TACNET_EFIELD, why, cap,
+            "care_plan.goals[%zu].words: whose words the goal is in is required with "
+            "who agreed it",
+            i);
     for (size_t k = 0; k < g->n_agreed_by_family; k++)
         if (g->agreed_by_family[k] == TACNET__FAMILY_ROLE__FAMILY_UNKNOWN)
-            return s_fail(why, cap, "care_plan.goals[%zu].agreed_by_family[%zu]: who?", i, k);
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "care_plan.goals[%zu].agreed_by_family[%zu]: who?", i, k);
     return 0;
 }
 
@@ -90,17 +81,19 @@ int goals_check(const Tacnet__CarePlan *p, char *why, size_t cap)
         if (rc != 0)
             return rc;
         if (g->has_engagement_aim && g->engagement_aim && ++engagement > 1)
-            return s_fail(why, cap,
-                          "care_plan.goals[%zu].engagement_aim: the plan has one engagement aim "
-                          "already",
-                          i);
+            return casework_refuse(
+                TACNET_EFIELD, why, cap,
+                "care_plan.goals[%zu].engagement_aim: the plan has one engagement aim "
+                "already",
+                i);
         if (!g->has_need || g->need == TACNET__NEED_TIER__TIER_UNKNOWN)
             continue;
         if (g->need < ranked)
-            return s_fail(why, cap,
-                          "care_plan.goals[%zu].need: %s comes before %s (goals[%zu]); list goals "
-                          "safety first",
-                          i, goals_need_name(g->need), goals_need_name(ranked), ranked_at);
+            return casework_refuse(
+                TACNET_EFIELD, why, cap,
+                "care_plan.goals[%zu].need: %s comes before %s (goals[%zu]); list goals "
+                "safety first",
+                i, goals_need_name(g->need), goals_need_name(ranked), ranked_at);
         ranked = g->need;
         ranked_at = i;
     }

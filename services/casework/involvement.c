@@ -1,5 +1,6 @@
 /* involvement: how the child and each parent or carer want to be involved (involvement.h). */
 #include "casework/involvement.h"
+#include "casework/why.h"
 
 #include "clock.h"
 #include "err.h"
@@ -11,62 +12,45 @@
 /* A family has few members in a team; more than this is a mistake, not a family. */
 #define INVOLVEMENT_MAX_PEOPLE 12
 
-static int s_fail(char *why, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int s_fail(char *why, size_t cap, const char *fmt, ...)
-{
-    if (why && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return TACNET_EFIELD;
-}
-
-static int s_text(const char *s)
-{
-    for (; s && *s; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-            return 1;
-    return 0;
-}
-
 static int s_person(const Tacnet__FamilyPreferences *p, size_t i, unsigned *seen, char *why,
                     size_t cap)
 {
     if (!p->has_who || p->who == TACNET__FAMILY_ROLE__FAMILY_UNKNOWN)
-        return s_fail(why, cap, "involvement_preferences.people[%zu].who is required", i);
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "involvement_preferences.people[%zu].who is required", i);
     if (p->who < 32 && (*seen & (1u << p->who)))
-        return s_fail(why, cap, "involvement_preferences.people[%zu].who: %s twice", i,
-                      names_enum(&tacnet__family_role__descriptor, p->who));
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "involvement_preferences.people[%zu].who: %s twice", i,
+                               names_enum(&tacnet__family_role__descriptor, p->who));
     if (p->who < 32)
         *seen |= 1u << p->who;
     if (!p->has_decisions || p->decisions == TACNET__INVOLVEMENT__INVOLVEMENT_UNKNOWN)
-        return s_fail(why, cap,
-                      "involvement_preferences.people[%zu].decisions is required: how they want "
-                      "to take part in decisions",
-                      i);
-    if (p->has_interpreter && p->interpreter && !s_text(p->language))
-        return s_fail(why, cap,
-                      "involvement_preferences.people[%zu].language is required with an "
-                      "interpreter",
-                      i);
+        return casework_refuse(
+            TACNET_EFIELD, why, cap,
+            "involvement_preferences.people[%zu].decisions is required: how they want "
+            "to take part in decisions",
+            i);
+    if (p->has_interpreter && p->interpreter && !casework_has_text(p->language))
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "involvement_preferences.people[%zu].language is required with an "
+                               "interpreter",
+                               i);
     return 0;
 }
 
 int involvement_check(const Tacnet__InvolvementPreferences *p, char *why, size_t cap)
 {
     if (!p)
-        return s_fail(why, cap, "involvement_preferences is required");
+        return casework_refuse(TACNET_EFIELD, why, cap, "involvement_preferences is required");
     if (p->n_people == 0)
-        return s_fail(why, cap,
-                      "involvement_preferences.people: at least one person (the child, a parent "
-                      "or carer)");
+        return casework_refuse(
+            TACNET_EFIELD, why, cap,
+            "involvement_preferences.people: at least one person (the child, a parent "
+            "or carer)");
     if (p->n_people > INVOLVEMENT_MAX_PEOPLE)
-        return s_fail(why, cap, "involvement_preferences.people: %zu people; at most %d",
-                      p->n_people, INVOLVEMENT_MAX_PEOPLE);
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "involvement_preferences.people: %zu people; at most %d",
+                               p->n_people, INVOLVEMENT_MAX_PEOPLE);
     unsigned seen = 0;
     for (size_t i = 0; i < p->n_people; i++) {
         int rc = s_person(p->people[i], i, &seen, why, cap);
@@ -74,14 +58,16 @@ int involvement_check(const Tacnet__InvolvementPreferences *p, char *why, size_t
             return rc;
     }
     if (p->has_agreed_date && !clock_date_valid(p->agreed_date))
-        return s_fail(why, cap, "involvement_preferences.agreed_date: %u is not a date",
-                      p->agreed_date);
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "involvement_preferences.agreed_date: %u is not a date",
+                               p->agreed_date);
     if (p->has_revisit_by_date && !clock_date_valid(p->revisit_by_date))
-        return s_fail(why, cap, "involvement_preferences.revisit_by_date: %u is not a date",
-                      p->revisit_by_date);
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "involvement_preferences.revisit_by_date: %u is not a date",
+                               p->revisit_by_date);
     if (p->has_revisit_by_date && p->has_agreed_date && p->revisit_by_date < p->agreed_date)
-        return s_fail(why, cap,
-                      "involvement_preferences.revisit_by_date is before the agreed_date");
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "involvement_preferences.revisit_by_date is before the agreed_date");
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /* ladder: the partnership ladder's rungs, checks and trends (ladder.h). */
 #include "casework/ladder.h"
+#include "casework/why.h"
 
 #include "clock.h"
 #include "err.h"
@@ -17,42 +18,31 @@ const char *ladder_rung_name(uint32_t rung)
     return rung >= 1 && rung <= LADDER_RUNGS ? s_rungs[rung - 1] : NULL;
 }
 
-static int s_fail(char *why, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int s_fail(char *why, size_t cap, const char *fmt, ...)
-{
-    if (why && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return TACNET_EFIELD;
-}
-
 int ladder_check(const Tacnet__PartnershipRating *r, char *why, size_t cap)
 {
     if (!r)
-        return s_fail(why, cap, "partnership_rating is required");
+        return casework_refuse(TACNET_EFIELD, why, cap, "partnership_rating is required");
     int family = r->has_by_family && r->by_family != TACNET__FAMILY_ROLE__FAMILY_UNKNOWN;
     if (r->has_by_family && !family)
-        return s_fail(why, cap, "partnership_rating.by_family: name who in the family rated");
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "partnership_rating.by_family: name who in the family rated");
     if (!r->has_about || r->about == TACNET__AGENCY__AGENCY_UNKNOWN ||
         r->about == TACNET__AGENCY__BROKER)
-        return s_fail(why, cap, "partnership_rating.about is required");
+        return casework_refuse(TACNET_EFIELD, why, cap, "partnership_rating.about is required");
     /* Agencies rate each other in pairs; only the family rates the team as a whole. */
     if (r->about == TACNET__AGENCY__PARTNERSHIP && !family)
-        return s_fail(why, cap,
-                      "partnership_rating.about: partnership (the whole team) is rated by the "
-                      "family (by_family); an agency rates another agency");
+        return casework_refuse(
+            TACNET_EFIELD, why, cap,
+            "partnership_rating.about: partnership (the whole team) is rated by the "
+            "family (by_family); an agency rates another agency");
     if (r->rung < 1 || r->rung > LADDER_RUNGS)
-        return s_fail(why, cap,
-                      "partnership_rating.rung: %u is outside 1 (conflict) to 9 (full "
-                      "partnership)",
-                      r->rung);
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "partnership_rating.rung: %u is outside 1 (conflict) to 9 (full "
+                               "partnership)",
+                               r->rung);
     if (r->has_rated_date && !clock_date_valid(r->rated_date))
-        return s_fail(why, cap, "partnership_rating.rated_date: %u is not a date", r->rated_date);
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "partnership_rating.rated_date: %u is not a date", r->rated_date);
     return 0;
 }
 

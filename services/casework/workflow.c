@@ -1,5 +1,6 @@
 /* workflow: workflow checks on an event body before it is sealed (see workflow.h). */
 #include "casework/workflow.h"
+#include "casework/why.h"
 
 #include "clock.h"
 #include "err.h"
@@ -15,30 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int s_fail(int code, char *why, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int s_fail(int code, char *why, size_t cap, const char *fmt, ...)
-{
-    if (why && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
-static int s_text(const char *s)
-{
-    if (!s)
-        return 0;
-    for (; *s; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-            return 1;
-    return 0;
-}
-
 static int s_id16(const ProtobufCBinaryData *b, int has)
 {
     return has && b->len == 16;
@@ -47,31 +24,32 @@ static int s_id16(const ProtobufCBinaryData *b, int has)
 static int s_plan(const Tacnet__CarePlan *p, char *why, size_t cap)
 {
     if (!p->has_type || p->type == TACNET__PLAN_TYPE__PLAN_UNKNOWN)
-        return s_fail(TACNET_EFIELD, why, cap, "care_plan.type is required");
+        return casework_refuse(TACNET_EFIELD, why, cap, "care_plan.type is required");
     if (p->type == TACNET__PLAN_TYPE__CAPA_PARTNERSHIP && !p->review_interval_days)
-        return s_fail(TACNET_EFIELD, why, cap,
-                      "care_plan.review_interval_days: a CAPA partnership plan agrees its review "
-                      "interval");
+        return casework_refuse(
+            TACNET_EFIELD, why, cap,
+            "care_plan.review_interval_days: a CAPA partnership plan agrees its review "
+            "interval");
     if (p->has_start_date && !clock_date_valid(p->start_date))
-        return s_fail(TACNET_EFIELD, why, cap, "care_plan.start_date: %u is not a date",
-                      p->start_date);
+        return casework_refuse(TACNET_EFIELD, why, cap, "care_plan.start_date: %u is not a date",
+                               p->start_date);
     if (p->n_goals > MEASURE_GBO_MAX_GOALS)
-        return s_fail(TACNET_EFIELD, why, cap, "care_plan.goals: %zu goals; at most %d", p->n_goals,
-                      MEASURE_GBO_MAX_GOALS);
+        return casework_refuse(TACNET_EFIELD, why, cap, "care_plan.goals: %zu goals; at most %d",
+                               p->n_goals, MEASURE_GBO_MAX_GOALS);
     unsigned seen = 0;
     for (size_t i = 0; i < p->n_goals; i++) {
         uint32_t id = p->goals[i]->goal_id;
         if (id < 1 || id > MEASURE_GBO_MAX_GOALS)
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "care_plan.goals[%zu].goal_id: %u is outside 1-%d", i, id,
-                          MEASURE_GBO_MAX_GOALS);
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "care_plan.goals[%zu].goal_id: %u is outside 1-%d", i, id,
+                                   MEASURE_GBO_MAX_GOALS);
         if (seen & (1u << id))
-            return s_fail(TACNET_EFIELD, why, cap, "care_plan.goals[%zu].goal_id: goal %u twice", i,
-                          id);
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "care_plan.goals[%zu].goal_id: goal %u twice", i, id);
         seen |= 1u << id;
-        if (!s_text(p->goals[i]->description))
-            return s_fail(TACNET_EFIELD, why, cap, "care_plan.goals[%zu].description is required",
-                          i);
+        if (!casework_has_text(p->goals[i]->description))
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "care_plan.goals[%zu].description is required", i);
     }
     return 0;
 }
@@ -80,20 +58,21 @@ static int s_actions(Tacnet__Action *const *a, size_t n, char *why, size_t cap)
 {
     for (size_t i = 0; i < n; i++) {
         if (!s_id16(&a[i]->action_id, a[i]->has_action_id))
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "meeting_outcome.actions[%zu].action_id must be 16 bytes", i);
-        if (!s_text(a[i]->description))
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "meeting_outcome.actions[%zu].description is required", i);
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "meeting_outcome.actions[%zu].action_id must be 16 bytes", i);
+        if (!casework_has_text(a[i]->description))
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "meeting_outcome.actions[%zu].description is required", i);
         if (!a[i]->has_owner_agency || a[i]->owner_agency == TACNET__AGENCY__AGENCY_UNKNOWN)
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "meeting_outcome.actions[%zu].owner_agency is required", i);
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "meeting_outcome.actions[%zu].owner_agency is required", i);
         if (!a[i]->has_due_date || !clock_date_valid(a[i]->due_date))
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "meeting_outcome.actions[%zu].due_date is required (a real date)", i);
+            return casework_refuse(
+                TACNET_EFIELD, why, cap,
+                "meeting_outcome.actions[%zu].due_date is required (a real date)", i);
         if (!a[i]->has_status || a[i]->status == TACNET__ACTION_STATUS__ACTION_UNKNOWN)
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "meeting_outcome.actions[%zu].status is required", i);
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "meeting_outcome.actions[%zu].status is required", i);
     }
     return 0;
 }
@@ -106,88 +85,100 @@ static int s_kind_check(const Tacnet__PublishRequest *req, char *why, size_t cap
     case TACNET__EVENT_KIND__OUTCOME_MEASURE: {
         measure_score_t sc;
         if (measure_score(b->outcome_measure, &sc, mwhy, sizeof(mwhy)) != 0)
-            return s_fail(TACNET_EMEASURE, why, cap, "outcome_measure: %s", mwhy);
+            return casework_refuse(TACNET_EMEASURE, why, cap, "outcome_measure: %s", mwhy);
         if (b->outcome_measure->has_measured_date &&
             !clock_date_valid(b->outcome_measure->measured_date))
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "outcome_measure.measured_date: %u is not a date",
-                          b->outcome_measure->measured_date);
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "outcome_measure.measured_date: %u is not a date",
+                                   b->outcome_measure->measured_date);
         return 0;
     }
     case TACNET__EVENT_KIND__CARE_PLAN:
         return s_plan(b->care_plan, why, cap);
     case TACNET__EVENT_KIND__DISAGREEMENT:
-        if (!s_text(b->disagreement->topic))
-            return s_fail(TACNET_EFIELD, why, cap, "disagreement.topic is required");
-        if (!s_text(b->disagreement->child_safety))
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "disagreement.child_safety is required: is the child safe now?");
+        if (!casework_has_text(b->disagreement->topic))
+            return casework_refuse(TACNET_EFIELD, why, cap, "disagreement.topic is required");
+        if (!casework_has_text(b->disagreement->child_safety))
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "disagreement.child_safety is required: is the child safe now?");
         return 0;
     case TACNET__EVENT_KIND__ESCALATION_RESPONSE:
     case TACNET__EVENT_KIND__ESCALATION_ACK:
     case TACNET__EVENT_KIND__ESCALATION_RESOLVED:
         if (!s_id16(&req->refers_to, req->has_refers_to))
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "refers_to is required: the msg_id of the disagreement escalated");
+            return casework_refuse(
+                TACNET_EFIELD, why, cap,
+                "refers_to is required: the msg_id of the disagreement escalated");
         if (req->kind == TACNET__EVENT_KIND__ESCALATION_RESOLVED) {
-            if (!s_text(b->escalation_resolved->outcome))
-                return s_fail(TACNET_EFIELD, why, cap, "escalation_resolved.outcome is required");
-            if (!s_text(b->escalation_resolved->child_safety))
-                return s_fail(TACNET_EFIELD, why, cap,
-                              "escalation_resolved.child_safety is required: the child's current "
-                              "safety");
+            if (!casework_has_text(b->escalation_resolved->outcome))
+                return casework_refuse(TACNET_EFIELD, why, cap,
+                                       "escalation_resolved.outcome is required");
+            if (!casework_has_text(b->escalation_resolved->child_safety))
+                return casework_refuse(
+                    TACNET_EFIELD, why, cap,
+                    "escalation_resolved.child_safety is required: the child's current "
+                    "safety");
         }
         if (req->kind == TACNET__EVENT_KIND__ESCALATION_RESPONSE &&
             (!b->escalation_response->has_position ||
              b->escalation_response->position == TACNET__STAGE_POSITION__POSITION_UNKNOWN))
-            return s_fail(TACNET_EFIELD, why, cap, "escalation_response.position is required");
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "escalation_response.position is required");
         return 0;
     case TACNET__EVENT_KIND__PARTNERSHIP_RATING:
         return ladder_check(b->partnership_rating, why, cap);
     case TACNET__EVENT_KIND__MEETING_REQUESTED:
         if (!s_id16(&b->meeting_requested->meeting_id, b->meeting_requested->has_meeting_id))
-            return s_fail(TACNET_EFIELD, why, cap, "meeting_requested.meeting_id must be 16 bytes");
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "meeting_requested.meeting_id must be 16 bytes");
         return 0;
     case TACNET__EVENT_KIND__MEETING_SCHEDULED:
         if (!s_id16(&b->meeting_scheduled->meeting_id, b->meeting_scheduled->has_meeting_id))
-            return s_fail(TACNET_EFIELD, why, cap, "meeting_scheduled.meeting_id must be 16 bytes");
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "meeting_scheduled.meeting_id must be 16 bytes");
         if (!b->meeting_scheduled->has_starts_at_ms)
-            return s_fail(TACNET_EFIELD, why, cap, "meeting_scheduled.starts_at_ms is required");
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "meeting_scheduled.starts_at_ms is required");
         return 0;
     case TACNET__EVENT_KIND__MEETING_OUTCOME:
         if (!s_id16(&b->meeting_outcome->meeting_id, b->meeting_outcome->has_meeting_id))
-            return s_fail(TACNET_EFIELD, why, cap, "meeting_outcome.meeting_id must be 16 bytes");
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "meeting_outcome.meeting_id must be 16 bytes");
         if (!b->meeting_outcome->has_held_date || !clock_date_valid(b->meeting_outcome->held_date))
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "meeting_outcome.held_date is required (a real date)");
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "meeting_outcome.held_date is required (a real date)");
         return s_actions(b->meeting_outcome->actions, b->meeting_outcome->n_actions, why, cap);
     case TACNET__EVENT_KIND__ACTION_UPDATE:
         if (!s_id16(&b->action_update->action_id, b->action_update->has_action_id))
-            return s_fail(TACNET_EFIELD, why, cap, "action_update.action_id must be 16 bytes");
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "action_update.action_id must be 16 bytes");
         if (!b->action_update->has_status ||
             b->action_update->status == TACNET__ACTION_STATUS__ACTION_UNKNOWN)
-            return s_fail(TACNET_EFIELD, why, cap, "action_update.status is required");
+            return casework_refuse(TACNET_EFIELD, why, cap, "action_update.status is required");
         return 0;
     case TACNET__EVENT_KIND__COMMUNICATION_PLAN:
         if (!b->communication_plan->every_days)
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "communication_plan.every_days: agree a timetable of at least one "
-                          "contact every N days");
+            return casework_refuse(
+                TACNET_EFIELD, why, cap,
+                "communication_plan.every_days: agree a timetable of at least one "
+                "contact every N days");
         if (!b->communication_plan->has_start_date ||
             !clock_date_valid(b->communication_plan->start_date))
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "communication_plan.start_date is required (a real date)");
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "communication_plan.start_date is required (a real date)");
         if (!b->communication_plan->named_contact)
-            return s_fail(TACNET_EFIELD, why, cap, "communication_plan.named_contact is required");
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "communication_plan.named_contact is required");
         return 0;
     case TACNET__EVENT_KIND__INVOLVEMENT_PREFERENCES:
         return involvement_check(b->involvement_preferences, why, cap);
     case TACNET__EVENT_KIND__LEAD_HANDOVER:
         if (!b->lead_handover->new_lead || !b->lead_handover->new_lead->has_agency)
-            return s_fail(TACNET_EFIELD, why, cap, "lead_handover.new_lead.agency is required");
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "lead_handover.new_lead.agency is required");
         if (req->has_subject_agency && req->subject_agency != b->lead_handover->new_lead->agency)
-            return s_fail(TACNET_EFIELD, why, cap,
-                          "lead_handover.new_lead.agency differs from the subject agency");
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "lead_handover.new_lead.agency differs from the subject agency");
         return 0;
     default:
         return 0;
@@ -197,7 +188,7 @@ static int s_kind_check(const Tacnet__PublishRequest *req, char *why, size_t cap
 int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
 {
     if (!req || !req->body)
-        return s_fail(TACNET_EINVAL, why, cap, "no body");
+        return casework_refuse(TACNET_EINVAL, why, cap, "no body");
     int rc = s_kind_check(req, why, cap);
     /* The views are checked last, so a body with a structural fault is told that first. */
     if (rc == 0 && req->kind == TACNET__EVENT_KIND__CARE_PLAN)
