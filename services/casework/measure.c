@@ -1,5 +1,6 @@
 /* measure: validation and scoring of outcome measures. See measure.h. */
 #include "casework/measure.h"
+#include "casework/why.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,30 +63,17 @@ static const uint8_t S_RCADS_ITEMS[MEASURE_RCADS_ITEMS] = {
     MEASURE_RCADS_SEPARATION,  MEASURE_RCADS_DEPRESSION,                             /* 46-47 */
 };
 
-static int s_refuse(char *why, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int s_refuse(char *why, size_t cap, const char *fmt, ...)
-{
-    if (why && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
-    return TACNET_EMEASURE;
-}
-
 /* Every item present and within 0..MAX; NAME and NOUN shape the message. */
 static int s_items(const Tacnet__OutcomeMeasure *m, const char *name, size_t want, uint32_t max,
                    char *why, size_t cap)
 {
     if (m->n_values != want)
-        return s_refuse(why, cap, "%s has %zu items; needs %zu", name, m->n_values, want);
+        return casework_refuse(TACNET_EMEASURE, why, cap, "%s has %zu items; needs %zu", name,
+                               m->n_values, want);
     for (size_t i = 0; i < want; i++)
         if (m->values[i] > max)
-            return s_refuse(why, cap, "%s item %zu is %u; items score 0–%u", name, i + 1,
-                            m->values[i], max);
+            return casework_refuse(TACNET_EMEASURE, why, cap, "%s item %zu is %u; items score 0–%u",
+                                   name, i + 1, m->values[i], max);
     return 0;
 }
 
@@ -100,21 +88,26 @@ static measure_band_t s_sdq_band(const uint8_t cut[3], uint32_t score, int proso
 static int s_gbo(const Tacnet__OutcomeMeasure *m, measure_score_t *out, char *why, size_t cap)
 {
     if (m->n_values == 0)
-        return s_refuse(why, cap, "GBO has no goal scores; needs 1–3");
+        return casework_refuse(TACNET_EMEASURE, why, cap, "GBO has no goal scores; needs 1–3");
     if (m->n_values > MEASURE_GBO_MAX_GOALS)
-        return s_refuse(why, cap, "GBO has %zu goals; at most 3", m->n_values);
+        return casework_refuse(TACNET_EMEASURE, why, cap, "GBO has %zu goals; at most 3",
+                               m->n_values);
     if (m->n_goal_ids != m->n_values)
-        return s_refuse(why, cap, "GBO has %zu scores and %zu goal ids; each score needs its goal",
-                        m->n_values, m->n_goal_ids);
+        return casework_refuse(TACNET_EMEASURE, why, cap,
+                               "GBO has %zu scores and %zu goal ids; each score needs its goal",
+                               m->n_values, m->n_goal_ids);
     for (size_t i = 0; i < m->n_values; i++) {
         uint32_t id = m->goal_ids[i];
         if (id < 1 || id > MEASURE_GBO_MAX_GOALS)
-            return s_refuse(why, cap, "GBO goal id %u is not a goal; ids are 1–3", id);
+            return casework_refuse(TACNET_EMEASURE, why, cap,
+                                   "GBO goal id %u is not a goal; ids are 1–3", id);
         for (size_t j = 0; j < i; j++)
             if (m->goal_ids[j] == id)
-                return s_refuse(why, cap, "GBO goal %u is scored twice", id);
+                return casework_refuse(TACNET_EMEASURE, why, cap, "GBO goal %u is scored twice",
+                                       id);
         if (m->values[i] > MEASURE_GBO_MAX_SCORE)
-            return s_refuse(why, cap, "GBO goal %u is %u; goals score 0–10", id, m->values[i]);
+            return casework_refuse(TACNET_EMEASURE, why, cap, "GBO goal %u is %u; goals score 0–10",
+                                   id, m->values[i]);
         out->goal_ids[i] = id;
         out->goal_scores[i] = m->values[i];
     }
@@ -136,7 +129,8 @@ static int s_sdq(const Tacnet__OutcomeMeasure *m, measure_score_t *out, char *wh
         row = 2;
         break;
     default:
-        return s_refuse(why, cap, "SDQ informant must be parent, teacher or self-report");
+        return casework_refuse(TACNET_EMEASURE, why, cap,
+                               "SDQ informant must be parent, teacher or self-report");
     }
     int rc = s_items(m, "SDQ", MEASURE_SDQ_ITEMS, 2, why, cap);
     if (rc)
@@ -174,11 +168,13 @@ static int s_ors(const Tacnet__OutcomeMeasure *m, measure_score_t *out, char *wh
 {
     const char *name = m->tool == TACNET__MEASURE_TOOL__CORS ? "CORS" : "ORS";
     if (m->n_values != MEASURE_ORS_SCALES)
-        return s_refuse(why, cap, "%s has %zu scales; needs 4", name, m->n_values);
+        return casework_refuse(TACNET_EMEASURE, why, cap, "%s has %zu scales; needs 4", name,
+                               m->n_values);
     for (size_t i = 0; i < MEASURE_ORS_SCALES; i++) {
         if (m->values[i] > 10)
-            return s_refuse(why, cap, "%s scale %zu is %u; scales score 0–10", name, i + 1,
-                            m->values[i]);
+            return casework_refuse(TACNET_EMEASURE, why, cap,
+                                   "%s scale %zu is %u; scales score 0–10", name, i + 1,
+                                   m->values[i]);
         out->ors_scale[i] = m->values[i];
         out->total += m->values[i];
     }
@@ -210,8 +206,8 @@ int measure_score(const Tacnet__OutcomeMeasure *m, measure_score_t *out, char *w
         rc = s_ors(m, out, why, why_cap);
         break;
     default:
-        rc = s_refuse(why, why_cap, "measure tool %d is not GBO, SDQ, RCADS, ORS or CORS",
-                      (int)m->tool);
+        rc = casework_refuse(TACNET_EMEASURE, why, why_cap,
+                             "measure tool %d is not GBO, SDQ, RCADS, ORS or CORS", (int)m->tool);
         break;
     }
     if (rc) {

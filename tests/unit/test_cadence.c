@@ -166,6 +166,15 @@ Test(cadence, lead_handover_not_accepted_within_working_days_is_flagged)
     holidays_destroy(&h);
 }
 
+/* A care plan of TYPE with an agreed interval of DAYS (0: the type's default). */
+static void s_plan(Tacnet__CarePlan *p, uint32_t type, uint32_t days)
+{
+    tacnet__care_plan__init(p);
+    p->has_type = 1;
+    p->type = type;
+    p->review_interval_days = days;
+}
+
 /* A plan view as a case state holds it. */
 static Tacnet__PlanView *s_view(Tacnet__CarePlan *p, uint32_t by, uint32_t type, uint32_t days,
                                 uint32_t start, uint32_t last)
@@ -174,10 +183,7 @@ static Tacnet__PlanView *s_view(Tacnet__CarePlan *p, uint32_t by, uint32_t type,
     static size_t next;
     Tacnet__PlanView *v = &views[next++ % 4];
     tacnet__plan_view__init(v);
-    tacnet__care_plan__init(p);
-    p->has_type = 1;
-    p->type = type;
-    p->review_interval_days = days;
+    s_plan(p, type, days);
     v->plan = p;
     v->by = by;
     v->has_start_date = start != 0;
@@ -204,27 +210,20 @@ Test(cadence, the_cases_next_review_is_the_earliest_over_its_plans_after_the_eve
     cr_assert_eq(cadence_case_review_date(NULL, plans, 2, 0, NULL, 0, 20260303), 20260406);
     /* Social care steps up to a CIN plan from 1 June: it replaces the TAF plan; CAPA's 6 April
      * stays the earliest. */
-    tacnet__care_plan__init(&cin);
-    cin.has_type = 1;
-    cin.type = TACNET__PLAN_TYPE__CHILD_IN_NEED;
+    s_plan(&cin, TACNET__PLAN_TYPE__CHILD_IN_NEED, 0);
     cr_assert_eq(cadence_case_review_date(NULL, plans, 2, TACNET__AGENCY__SOCIAL_CARE, &cin,
                                           clock_date_to_ms(20260601), 0),
                  20260406);
     /* CAMHS revises its CAPA plan from 20 April: it replaces the old one, the TAF's 18 May
      * comes first. */
     Tacnet__CarePlan capa2;
-    tacnet__care_plan__init(&capa2);
-    capa2.has_type = 1;
-    capa2.type = TACNET__PLAN_TYPE__CAPA_PARTNERSHIP;
-    capa2.review_interval_days = 42;
+    s_plan(&capa2, TACNET__PLAN_TYPE__CAPA_PARTNERSHIP, 42);
     cr_assert_eq(cadence_case_review_date(NULL, plans, 2, TACNET__AGENCY__CAMHS, &capa2,
                                           clock_date_to_ms(20260420), 0),
                  20260518);
     /* A first CP plan: the core group within 10 working days (Easter 2026: 3 and 6 April). */
     Tacnet__CarePlan cp;
-    tacnet__care_plan__init(&cp);
-    cp.has_type = 1;
-    cp.type = TACNET__PLAN_TYPE__CHILD_PROTECTION;
+    s_plan(&cp, TACNET__PLAN_TYPE__CHILD_PROTECTION, 0);
     holidays_t *h = s_holidays();
     cr_assert_eq(cadence_case_review_date(h, NULL, 0, TACNET__AGENCY__SOCIAL_CARE, &cp,
                                           clock_date_to_ms(20260330), 0),

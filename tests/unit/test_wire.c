@@ -257,30 +257,17 @@ static void m_unknown_field_30(buf_t *b)
     put_uint(b, 30, 1); /* the first reserved number */
 }
 /* The partnership report's clear fields, appended in field order. */
-static void m_rung_5(buf_t *b)
-{
-    put_uint(b, 27, 5);
-}
-static void m_rung_0(buf_t *b)
-{
-    put_uint(b, 27, 0);
-}
-static void m_rung_10(buf_t *b)
-{
-    put_uint(b, 27, 10);
-}
-static void m_by_family(buf_t *b)
-{
-    put_uint(b, 28, 1);
-}
-static void m_review_date(buf_t *b)
-{
-    put_uint(b, 29, 20260301);
-}
-static void m_review_not_a_date(buf_t *b)
-{
-    put_uint(b, 29, 20260231);
-}
+#define APPEND_UINT(name, field, value) \
+    static void name(buf_t *b)          \
+    {                                   \
+        put_uint(b, field, value);      \
+    }
+APPEND_UINT(m_rung_5, 27, 5)
+APPEND_UINT(m_rung_0, 27, 0)
+APPEND_UINT(m_rung_10, 27, 10)
+APPEND_UINT(m_by_family, 28, 1)
+APPEND_UINT(m_review_date, 29, 20260301)
+APPEND_UINT(m_review_not_a_date, 29, 20260231)
 static void s_kind_rating(hspec_t *h)
 {
     h->kind = TACNET__EVENT_KIND__PARTNERSHIP_RATING;
