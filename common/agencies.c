@@ -10,6 +10,8 @@
 
 #define AGENCIES_NAME_MAX  32
 #define AGENCIES_TITLE_MAX 64
+#define S_STR(x)           #x
+#define S_XSTR(x)          S_STR(x)
 
 static struct {
     uint32_t id;
@@ -80,7 +82,8 @@ static const char *s_entry_fault(const Tacnet__AgencyEntry *e)
         e->id == TACNET__AGENCY__AGENCY_UNKNOWN)
         return "id 0, 5 (the partnership contact) and 15 (the broker) are not agencies' ids";
     if (named < 0 && (e->id < AGENCIES_EXTRA_FIRST || e->id > AGENCIES_EXTRA_LAST))
-        return "an agency the protocol does not name takes an id from 6 to 7";
+        return "an agency the protocol does not name takes an id from " S_XSTR(
+            AGENCIES_EXTRA_FIRST) " to " S_XSTR(AGENCIES_EXTRA_LAST);
     if (!e->title || !e->title[0] || strlen(e->title) >= AGENCIES_TITLE_MAX)
         return "title must be 1 to 63 characters";
     for (size_t j = 0; j < e->n_classes; j++)

@@ -19,10 +19,11 @@
 
 #include "roster.pb-c.h"
 
-/* Ids a roster may give an agency the enum does not name. The stored case record (route.h)
- * keeps the consent in force for two of them; more needs a wider record. */
+/* Ids a roster may give an agency the enum does not name: every id below the broker's (15)
+ * above the partnership contact's (5). The stored case record (route.h, version 2) keeps the
+ * consent in force for each; a record from before it (version 1) held ids 6 and 7 only. */
 #define AGENCIES_EXTRA_FIRST 6
-#define AGENCIES_EXTRA_LAST  7
+#define AGENCIES_EXTRA_LAST  14
 /* The most entries a roster may list (the four named agencies and the extra ids). */
 #define AGENCIES_MAX 16
 

@@ -2,8 +2,8 @@
  * agency entries, for `tacnet provision` to sign and for `tacnet` to name agencies by.
  *
  * One section per agency, the section's name being the agency's name:
- *   id       1..4 for camhs, school, health_visiting, social_care (their protocol ids); 6 or 7
- *            for any other agency (agencies.h)
+ *   id       1..4 for camhs, school, health_visiting, social_care (their protocol ids); 6 to
+ *            14 for any other agency (agencies.h)
  *   title    what people read ("Family support")
  *   classes  the sensitivity classes it may ever receive (routine, health, safeguarding); the
  *            sharing policy must not give it more

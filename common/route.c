@@ -6,7 +6,8 @@
 
 #include <string.h>
 
-_Static_assert(AGENCIES_EXTRA_LAST < ROUTE_COVER_AGENCIES,
+_Static_assert(AGENCIES_EXTRA_LAST < ROUTE_COVER_AGENCIES &&
+                   AGENCIES_EXTRA_LAST < TACNET__AGENCY__BROKER,
                "every roster-defined agency has a consent slot in the stored case");
 
 #define BIT(a) (1u << (a))
@@ -401,29 +402,54 @@ int route_grant_check(const route_case_t *c, const Tacnet__Header *h, uint32_t g
     return route_may_receive(c, h, grantee, roster) ? 0 : TACNET_ECONSENT;
 }
 
-#define ROUTE_CASE_VERSION 1
+/* Version 1 (ROUTE_CASE_BYTES_V1):
+ *   0 version 1, 1..4 members (BE), 5 lead, 6 pending_lead, 7 consent, 8 closed, 9..24 level,
+ *   25..28 cover of agencies 1 to 4, 29 and 30 cover of 6 and 7 (zero from before roster
+ *   agencies), 31 1 when the cover bytes are present (0: from before consent scopes)
+ * Version 2 (ROUTE_CASE_BYTES): 0..24 as version 1 (version 2), 25..39 cover of agencies 1 to
+ *   15, 40..47 zero. */
+#define ROUTE_CASE_V1       1
+#define ROUTE_CASE_V2       2
+#define ROUTE_CASE_COVER    25
+#define ROUTE_CASE_RESERVED (ROUTE_CASE_COVER + ROUTE_COVER_AGENCIES - 1)
+
+_Static_assert(ROUTE_CASE_RESERVED <= ROUTE_CASE_BYTES, "the cover bytes fit the record");
+_Static_assert(ROUTE_CASE_BYTES != ROUTE_CASE_BYTES_V1 + 8 &&
+                   ROUTE_CASE_BYTES != ROUTE_CASE_BYTES_V1 + 9 &&
+                   ROUTE_CASE_BYTES + 8 != ROUTE_CASE_BYTES_V1 + 9,
+               "no record size is the other version's with a journal trailer");
+
+size_t route_case_len(const uint8_t *in, size_t len)
+{
+    size_t n = 0;
+    if (len >= 1 && in[0] == ROUTE_CASE_V1)
+        n = ROUTE_CASE_BYTES_V1;
+    else if (len >= 1 && in[0] == ROUTE_CASE_V2)
+        n = ROUTE_CASE_BYTES;
+    return n <= len ? n : 0;
+}
 
 void route_case_encode(const route_case_t *c, uint8_t out[ROUTE_CASE_BYTES])
 {
     memset(out, 0, ROUTE_CASE_BYTES);
-    out[0] = ROUTE_CASE_VERSION;
+    out[0] = ROUTE_CASE_V2;
     bytes_be32_put(out + 1, c->members);
     out[5] = c->lead;
     out[6] = c->pending_lead;
     out[7] = c->consent;
     out[8] = c->closed;
     memcpy(out + 9, c->level, ROUTE_MAX_AGENCY);
-    memcpy(out + 25, c->cover + 1, 4);
-    /* Bytes 29 and 30, zero in a record from before roster-defined agencies: no consent. */
-    out[29] = c->cover[6];
-    out[30] = c->cover[7];
-    out[31] = 1; /* the cover bytes are present */
+    memcpy(out + ROUTE_CASE_COVER, c->cover + 1, ROUTE_COVER_AGENCIES - 1);
 }
 
 int route_case_decode(const uint8_t *in, size_t len, route_case_t *c)
 {
-    if (len != ROUTE_CASE_BYTES || in[0] != ROUTE_CASE_VERSION)
+    if (len == 0 || route_case_len(in, len) != len)
         return TACNET_ECORRUPT;
+    if (in[0] == ROUTE_CASE_V2)
+        for (size_t i = ROUTE_CASE_RESERVED; i < ROUTE_CASE_BYTES; i++)
+            if (in[i] != 0)
+                return TACNET_ECORRUPT;
     memset(c, 0, sizeof(*c));
     c->members = bytes_be32_get(in + 1);
     c->lead = in[5];
@@ -431,8 +457,10 @@ int route_case_decode(const uint8_t *in, size_t len, route_case_t *c)
     c->consent = in[7];
     c->closed = in[8];
     memcpy(c->level, in + 9, ROUTE_MAX_AGENCY);
-    if (in[31] == 1) {
-        memcpy(c->cover + 1, in + 25, 4);
+    if (in[0] == ROUTE_CASE_V2) {
+        memcpy(c->cover + 1, in + ROUTE_CASE_COVER, ROUTE_COVER_AGENCIES - 1);
+    } else if (in[31] == 1) {
+        memcpy(c->cover + 1, in + ROUTE_CASE_COVER, 4);
         c->cover[6] = in[29];
         c->cover[7] = in[30];
     } else if (c->consent == TACNET__CONSENT_STATE__GIVEN) {

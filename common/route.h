@@ -24,14 +24,21 @@
 #include "wire.pb-c.h"
 
 #define ROUTE_MAX_AGENCY 16
-#define ROUTE_CASE_BYTES 32
-/* Consent in force is kept for the agency values below this but the partnership's (the four
- * named agencies and the roster's extra ids 6 and 7, agencies.h: the partnership and the broker
- * are never sent case events by consent); it fits the stored case's spare bytes. */
-#define ROUTE_COVER_AGENCIES 8
+/* The stored case record (route_case_encode), by its first byte, the version:
+ *   2  ROUTE_CASE_BYTES (48): what route_case_encode writes. A cover byte for every agency id
+ *      1 to 15, so every extra id a roster may declare (agencies.h) keeps its consent in force
+ *   1  ROUTE_CASE_BYTES_V1 (32): written before roster agencies beyond ids 6 and 7; read still,
+ *      rewritten as version 2 by the next write of the case
+ * Neither size is the other's with a trailer the broker's journal keeps (8 or 9 bytes). */
+#define ROUTE_CASE_BYTES    48
+#define ROUTE_CASE_BYTES_V1 32
+/* Consent in force is kept for the agency values below this but the partnership's and the
+ * broker's (the partnership contact and the broker are never sent case events by consent). */
+#define ROUTE_COVER_AGENCIES ROUTE_MAX_AGENCY
 /* 1 when AGENCY has a consent slot in route_case_t's cover. */
-#define ROUTE_COVER_SLOT(a) \
-    ((a) >= 1 && (a) < ROUTE_COVER_AGENCIES && (a) != TACNET__AGENCY__PARTNERSHIP)
+#define ROUTE_COVER_SLOT(a)                                                          \
+    ((a) >= 1 && (a) < ROUTE_COVER_AGENCIES && (a) != TACNET__AGENCY__PARTNERSHIP && \
+     (a) != TACNET__AGENCY__BROKER)
 /* Class bit in a cover byte: 1 << sensitivity (routine 2, health 4, safeguarding 8) where
  * consent covers it; the same shifted by 4 where the family refused or withdrew it. */
 #define ROUTE_CLASS_BIT(s)  ((uint8_t)(1u << (s)))
@@ -109,9 +116,16 @@ int route_grant_check(const route_case_t *c, const Tacnet__Header *h, uint32_t g
 /* Fold accepted header H into case C (a new case starts zeroed). */
 void route_apply(route_case_t *c, const Tacnet__Header *h);
 
-/* Fixed, versioned byte layout for LMDB. route_case_decode returns 0 or TACNET_ECORRUPT. */
+/* Fixed, versioned byte layout for LMDB (above). route_case_encode writes version 2.
+ * route_case_decode reads either version from exactly its size (route_case_len); returns 0 or
+ * TACNET_ECORRUPT (an unknown version, the wrong size, reserved bytes not zero). */
 void route_case_encode(const route_case_t *c, uint8_t out[ROUTE_CASE_BYTES]);
 int route_case_decode(const uint8_t *in, size_t len, route_case_t *c);
+
+/* The size of the case record at the start of IN (LEN bytes, perhaps followed by a caller's own
+ * fields), by its version byte: ROUTE_CASE_BYTES or ROUTE_CASE_BYTES_V1, or 0 when the version
+ * is unknown or LEN is shorter. */
+size_t route_case_len(const uint8_t *in, size_t len);
 
 /* Bitmask of the recipients named in H (duplicates and unknown agencies already refused by
  * wire_header_unpack). */

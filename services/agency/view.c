@@ -594,13 +594,16 @@ static int s_case_load(agency_t *self, MDB_txn *txn, const uint8_t blind[16], ca
     if (rc != 0)
         return rc;
     rc = TACNET_ECORRUPT;
-    if (n >= ROUTE_CASE_BYTES + 9 && route_case_decode(v, ROUTE_CASE_BYTES, &r->c) == 0) {
-        r->last_ms = store_u64_get(v + ROUTE_CASE_BYTES);
-        size_t rl = v[ROUTE_CASE_BYTES + 8];
-        size_t il = n - ROUTE_CASE_BYTES - 9 - rl;
-        if (rl < sizeof(r->ref) && ROUTE_CASE_BYTES + 9 + rl <= n && il < sizeof(r->initials)) {
-            memcpy(r->ref, v + ROUTE_CASE_BYTES + 9, rl);
-            memcpy(r->initials, v + ROUTE_CASE_BYTES + 9 + rl, il);
+    /* The routing state's length by its version (route.h): a record written before version 2
+     * reads as it is, and the case's next change stores it as version 2. */
+    size_t cl = route_case_len(v, n);
+    if (cl && n >= cl + 9 && route_case_decode(v, cl, &r->c) == 0) {
+        r->last_ms = store_u64_get(v + cl);
+        size_t rl = v[cl + 8];
+        size_t il = n - cl - 9 - rl;
+        if (rl < sizeof(r->ref) && cl + 9 + rl <= n && il < sizeof(r->initials)) {
+            memcpy(r->ref, v + cl + 9, rl);
+            memcpy(r->initials, v + cl + 9 + rl, il);
             rc = 0;
         }
     }

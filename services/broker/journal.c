@@ -199,17 +199,23 @@ int journal_sender_last(journal_t *self, MDB_txn *txn, uint32_t agency, uint64_t
  * JOURNAL_INITIALS bytes, zero-padded), which timer notices take. It is rewritten only when one
  * of them changes: most events (concerns, contacts) change neither, and rewriting it for each
  * cost a page of the cases tree (more with many cases) in every synced commit. Older records
- * hold the routing state followed by the seq of the case's latest event (JOURNAL_CASE_BYTES_SEQ),
+ * hold the routing state followed by the seq of the case's latest event (JOURNAL_TAIL_SEQ),
  * or the routing state alone (its latest event then in by_case); their initials are read from
- * that event, and the case's next event rewrites the record in this layout. */
-#define JOURNAL_INITIALS       8
-#define JOURNAL_CASE_BYTES     (ROUTE_CASE_BYTES + 1 + JOURNAL_INITIALS)
-#define JOURNAL_CASE_BYTES_SEQ (ROUTE_CASE_BYTES + 8)
+ * that event, and the case's next event rewrites the record in this layout. The routing state's
+ * own length comes from its version byte (route.h): a version 1 state is read as it is and
+ * written again as version 2 with whatever follows it. */
+#define JOURNAL_INITIALS      8
+#define JOURNAL_TAIL_INITIALS (1 + JOURNAL_INITIALS)
+#define JOURNAL_TAIL_SEQ      8
+#define JOURNAL_CASE_MAX      (ROUTE_CASE_BYTES + JOURNAL_TAIL_INITIALS)
 
-static size_t s_case_route_len(size_t stored)
+/* The length of the routing state in the stored record V, or 0 when V is no case record (an
+ * unknown version, or a trailer of no known layout). */
+static size_t s_case_route_len(const MDB_val *v)
 {
-    return stored == JOURNAL_CASE_BYTES || stored == JOURNAL_CASE_BYTES_SEQ ? ROUTE_CASE_BYTES
-                                                                            : stored;
+    size_t rl = route_case_len(v->mv_data, v->mv_size);
+    size_t tail = v->mv_size - rl;
+    return rl && (tail == 0 || tail == JOURNAL_TAIL_SEQ || tail == JOURNAL_TAIL_INITIALS) ? rl : 0;
 }
 
 int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len, route_case_t *c,
@@ -223,8 +229,9 @@ int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t l
         return 0;
     if (rc != 0)
         return rc;
-    if ((rc = route_case_decode(v.mv_data, s_case_route_len(v.mv_size), c)) != 0)
-        return rc;
+    size_t rl = s_case_route_len(&v);
+    if (rl == 0 || route_case_decode(v.mv_data, rl, c) != 0)
+        return TACNET_ECORRUPT;
     *found = 1;
     return 0;
 }
@@ -232,26 +239,26 @@ int journal_case_get(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t l
 int journal_case_put(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
                      const route_case_t *c)
 {
-    uint8_t b[JOURNAL_CASE_BYTES] = { 0 };
+    uint8_t b[JOURNAL_CASE_MAX] = { 0 };
     size_t n = ROUTE_CASE_BYTES;
     MDB_val v;
     int rc = store_get(txn, self->cases, ref, len, &v);
     if (rc != 0 && rc != TACNET_ENOTFOUND)
         return rc;
     route_case_encode(c, b);
-    if (rc == 0 && s_case_route_len(v.mv_size) == ROUTE_CASE_BYTES &&
-        v.mv_size > ROUTE_CASE_BYTES) {
-        if (memcmp(v.mv_data, b, ROUTE_CASE_BYTES) == 0)
+    size_t rl = rc == 0 ? s_case_route_len(&v) : 0;
+    if (rl && v.mv_size > rl) {
+        if (rl == ROUTE_CASE_BYTES && memcmp(v.mv_data, b, ROUTE_CASE_BYTES) == 0)
             return 0; /* unchanged: the page stays as it is */
-        memcpy(b + ROUTE_CASE_BYTES, (const uint8_t *)v.mv_data + ROUTE_CASE_BYTES,
-               v.mv_size - ROUTE_CASE_BYTES);
-        n = v.mv_size;
+        memcpy(b + ROUTE_CASE_BYTES, (const uint8_t *)v.mv_data + rl, v.mv_size - rl);
+        n = ROUTE_CASE_BYTES + v.mv_size - rl;
     }
     return store_put(txn, self->cases, ref, len, b, n, 0);
 }
 
 /* Keep the initials of the case's latest event in its record (above), writing only when they
- * differ from those kept or the record is in an older layout. */
+ * differ from those kept or the record is in an older layout (a version 1 routing state among
+ * them). */
 static int s_case_initials_set(journal_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
                                const ProtobufCBinaryData *initials)
 {
@@ -261,11 +268,13 @@ static int s_case_initials_set(journal_t *self, MDB_txn *txn, const uint8_t *ref
         return 0; /* no routing state to sit beside (not reached: the event was routed) */
     if (rc != 0)
         return rc;
-    if (v.mv_size != ROUTE_CASE_BYTES && s_case_route_len(v.mv_size) != ROUTE_CASE_BYTES)
+    size_t rl = s_case_route_len(&v);
+    route_case_t c;
+    if (rl == 0 || route_case_decode(v.mv_data, rl, &c) != 0)
         return TACNET_ECORRUPT;
-    uint8_t b[JOURNAL_CASE_BYTES] = { 0 };
+    uint8_t b[JOURNAL_CASE_MAX] = { 0 };
     size_t il = initials->len < JOURNAL_INITIALS ? initials->len : JOURNAL_INITIALS;
-    memcpy(b, v.mv_data, ROUTE_CASE_BYTES);
+    route_case_encode(&c, b);
     b[ROUTE_CASE_BYTES] = (uint8_t)il;
     if (il)
         memcpy(b + ROUTE_CASE_BYTES + 1, initials->data, il);
@@ -672,8 +681,9 @@ static int s_case_last_legacy(journal_t *self, MDB_txn *txn, const uint8_t *ref,
                               const MDB_val *v, uint64_t *seq)
 {
     uint8_t ck[64 + 9];
-    if (v->mv_size == JOURNAL_CASE_BYTES_SEQ) {
-        uint64_t last = store_u64_get((const uint8_t *)v->mv_data + ROUTE_CASE_BYTES);
+    size_t rl = s_case_route_len(v);
+    if (rl && v->mv_size == rl + JOURNAL_TAIL_SEQ) {
+        uint64_t last = store_u64_get((const uint8_t *)v->mv_data + rl);
         if (last) {
             *seq = last;
             return 0;
@@ -712,11 +722,14 @@ int journal_case_initials(journal_t *self, MDB_txn *txn, const uint8_t *ref, siz
     if (rc != 0)
         return rc;
     const uint8_t *b = v.mv_data;
-    if (v.mv_size == JOURNAL_CASE_BYTES) {
-        if (b[ROUTE_CASE_BYTES] > JOURNAL_INITIALS)
+    size_t rl = s_case_route_len(&v);
+    if (rl == 0)
+        return TACNET_ECORRUPT;
+    if (v.mv_size == rl + JOURNAL_TAIL_INITIALS) {
+        if (b[rl] > JOURNAL_INITIALS)
             return TACNET_ECORRUPT;
-        *olen = b[ROUTE_CASE_BYTES];
-        memcpy(out, b + ROUTE_CASE_BYTES + 1, *olen);
+        *olen = b[rl];
+        memcpy(out, b + rl + 1, *olen);
         return 0;
     }
     uint64_t seq;

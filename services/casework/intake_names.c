@@ -82,7 +82,9 @@ static bool s_column(intake_row_t *row, size_t col, size_t kind, const char *ref
     for (size_t i = 0; i < n; i++) {
         kin_role_t role;
         const char *name;
-        if (strlen(list[i]) > INTAKE_NAME_MAX)
+        /* The limit is the name's: a parent's relationship in front of it does not count. */
+        size_t len = strlen(list[i]);
+        if ((kind == 1 ? kin_name_len(list[i], len) : len) > INTAKE_NAME_MAX)
             intake_row_error(row, TACNET_EFIELD, "%s has a name longer than %d bytes",
                              row->columns[col], INTAKE_NAME_MAX);
         else if (kind == 1 && kin_parse(list[i], &role, &name) != 0)

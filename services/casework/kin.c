@@ -27,6 +27,17 @@ static kin_role_t s_lookup(const char *word, size_t len)
     return KIN_UNKNOWN;
 }
 
+size_t kin_name_len(const char *text, size_t len)
+{
+    const char *colon = text ? memchr(text, ':', len) : NULL;
+    if (!colon)
+        return len;
+    const char *n = colon + 1, *end = text + len;
+    while (n < end && (*n == ' ' || *n == '\t'))
+        n++;
+    return (size_t)(end - n);
+}
+
 int kin_parse(const char *text, kin_role_t *role, const char **name)
 {
     if (!text || !role || !name)

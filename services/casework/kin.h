@@ -42,6 +42,12 @@ const char *kin_role_name(kin_role_t role);
  * is not a relationship, the name after it is empty, or the text holds the mark byte. */
 int kin_parse(const char *text, kin_role_t *role, const char **name);
 
+/* The length of the name in the registration line TEXT (LEN bytes, "ROLE: NAME" or "NAME", not
+ * NUL-terminated): the bytes after the first colon and the spaces or tabs after it, or LEN
+ * without a colon. A name's length limit (INTAKE_NAME_MAX) is on this, the name the person
+ * typed, never on the relationship in front of it; kin_parse still judges that relationship. */
+size_t kin_name_len(const char *text, size_t len);
+
 /* Write the stored entry for ROLE and NAME into OUT (CAP bytes, NUL-terminated); a name of
  * unknown relationship is stored bare, as registers always stored it. Returns the entry's
  * length without the NUL, or 0 when it does not fit or ROLE is out of range. */

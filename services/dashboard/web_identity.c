@@ -3,6 +3,7 @@
  * are none, and takes new ones in a small form that only writes. */
 #include "web_internal.h"
 #include "casework/intake.h"
+#include "casework/kin.h"
 #include "err.h"
 #include "policy.h"
 
@@ -52,8 +53,10 @@ void dashboard_web_identity_section(dashboard_web_t *w, const char *ref)
                          ref, w->user->csrf);
 }
 
-/* One line of the form as a name: trimmed, 1 to INTAKE_NAME_MAX bytes of UTF-8 without control
- * characters. Returns the trimmed length, 0 for a blank line, -1 for a bad one. */
+/* One line of the form as a name: trimmed, UTF-8 without control characters, the name itself
+ * (after the relationship, "grandparent: ", when one leads) 1 to INTAKE_NAME_MAX bytes: the
+ * limit is on the name typed, not on the word the form asks for in front of it. Returns the
+ * trimmed length, 0 for a blank line, -1 for a bad one. */
 static long s_name(const char *line, size_t len, const char **start)
 {
     while (len && (*line == ' ' || *line == '\t')) {
@@ -65,7 +68,7 @@ static long s_name(const char *line, size_t len, const char **start)
     *start = line;
     if (len == 0)
         return 0;
-    if (len > INTAKE_NAME_MAX || !intake_utf8_valid(line, len))
+    if (kin_name_len(line, len) > INTAKE_NAME_MAX || !intake_utf8_valid(line, len))
         return -1;
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)

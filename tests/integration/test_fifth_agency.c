@@ -2,7 +2,9 @@
  * only, with consent) provisioned with the four named agencies, served by the generic daemon
  * tacnet-agency beside two named daemons and the real broker. It joins a case by one
  * member_joined (from the command line), receives routine events and not health or safeguarding
- * ones, and publishes its own. The case is synthetic. */
+ * ones, and publishes its own. Then an agency beyond the ids a case record held before version 2
+ * (youth_justice, id 12, added to a copy of the deploy files): consent given and withdrawn for
+ * it alone travels with the case, to the broker and to its own view. The cases are synthetic. */
 #include "harness.h"
 
 #include <criterion/criterion.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "agencies.h"
 #include "client/client.h"
@@ -18,6 +21,7 @@
 #include "pbjson_fixture.h"
 
 #define SCH     TACNET__AGENCY__SCHOOL
+#define YJ      12
 #define SC      TACNET__AGENCY__SOCIAL_CARE
 #define FS      H_FAMILY_SUPPORT
 #define CASE    "LA7-2026-000456"
@@ -37,6 +41,48 @@ static void teardown(void)
 }
 
 TestSuite(fifth_agency, .init = setup, .fini = teardown, .timeout = 120);
+
+/* The deploy file NAME with TAIL appended, written into DIR; its path into OUT. */
+static void s_deploy_plus(const char *dir, const char *name, const char *tail, char *out,
+                          size_t cap)
+{
+    char src[1024], buf[16384];
+    snprintf(src, sizeof(src), "%s/deploy/%s", h_src(), name);
+    FILE *f = fopen(src, "r");
+    cr_assert_not_null(f, "%s", src);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    cr_assert_lt(n, sizeof(buf) - 1, "%s is larger than the test reads", src);
+    snprintf(out, cap, "%s/%s", dir, name);
+    f = fopen(out, "w");
+    cr_assert_not_null(f);
+    fwrite(buf, 1, n, f);
+    fputs(tail, f);
+    fclose(f);
+}
+
+/* The deploy partnership plus youth_justice (id 12: routine and health, with consent only). */
+static void setup_twelve(void)
+{
+    char dir[] = "/tmp/tacnet-yj-XXXXXX", agencies[256], sharing[256];
+    cr_assert_not_null(mkdtemp(dir));
+    s_deploy_plus(dir, "agencies.conf",
+                  "\n[youth_justice]\nid = 12\ntitle = Youth justice\nclasses = routine, health\n"
+                  "profile = generic\n",
+                  agencies, sizeof(agencies));
+    s_deploy_plus(dir, "sharing.conf",
+                  "\n[youth_justice]\nwith_consent = routine, health\nwithout_consent =\n"
+                  "legal_duty =\n",
+                  sharing, sizeof(sharing));
+    h_agencies_path = agencies;
+    h_sharing_path = sharing;
+    h_setup(&env, NULL);
+    h_agencies_path = h_sharing_path = NULL;
+    unlink(agencies);
+    unlink(sharing);
+    rmdir(dir);
+    cr_assert_eq(h_broker_start(&env, NULL), 0);
+}
 
 static tn_client_t *s_client(const h_agency_t *a)
 {
@@ -268,4 +314,123 @@ Test(fifth_agency, the_generic_daemon_is_the_agency_its_config_names)
     fclose(f);
     cr_assert_eq(h_agency_start(s, NULL), 1001);
     cr_assert(h_file_contains(s->log, "but this is the school daemon"));
+}
+
+/* Whether C's view of the case holds consent for AGENCY covering class K (WANT 1) or not (WANT
+ * 0) within MS. */
+static int s_consent_for(tn_client_t *c, uint32_t agency, Tacnet__Sensitivity k, int want, int ms)
+{
+    uint64_t deadline = h_now_ms() + (uint64_t)ms;
+    do {
+        Tacnet__ApiReply *r = NULL;
+        int covers = 0;
+        if (tn_client_case(c, CASE, &r, CALL_MS) == 0 && r->show_case && r->show_case->state) {
+            const Tacnet__CaseState *st = r->show_case->state;
+            for (size_t i = 0; i < st->n_consent_cover; i++)
+                for (size_t j = 0; (uint32_t)st->consent_cover[i]->agency == agency &&
+                                   j < st->consent_cover[i]->n_classes;
+                     j++)
+                    covers |= st->consent_cover[i]->classes[j] == k;
+        }
+        tn_client_reply_free(&r);
+        if (covers == want)
+            return 1;
+        h_sleep_ms(30);
+    } while (h_now_ms() < deadline);
+    return 0;
+}
+
+/* Its own suite: Criterion runs a suite's .init before a test's own, so a test could not
+ * replace setup. */
+TestSuite(agency_twelve, .init = setup_twelve, .fini = teardown, .timeout = 120);
+
+Test(agency_twelve, joins_and_the_consent_for_it_travels)
+{
+    cr_assert_str_eq(agencies_name(YJ), "youth_justice", "the roster declares agency 12");
+    h_agency_t *as = s_up(SCH), *asc = s_up(SC), *ayj = s_up(YJ);
+    tn_client_t *school = s_client(as), *sc = s_client(asc), *yj = s_client(ayj);
+    uint8_t id[16];
+    uint32_t rcpt = 0;
+
+    /* The school opens the case with consent for routine (every agency) and refers to social
+     * care; the family then consents to health sharing with youth justice alone. */
+    s_ok(school, REQ("concern", "", "\"concern\":{\"category\":\"attendance\"}"), id, &rcpt);
+    s_ok(school,
+         REQ("consent_recorded", "",
+             "\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"routine\"],"
+             "\"given_by\":\"mother\"}"),
+         id, &rcpt);
+    s_ok(school,
+         REQ("referral", ",\"subject_agency\":\"social_care\"",
+             "\"referral\":{\"to_agency\":\"social_care\",\"category\":\"neglect\"}"),
+         id, &rcpt);
+    cr_assert(s_sees(sc, id, 10000), "the referral did not reach social care");
+    s_ok(sc,
+         REQ("consent_recorded", "",
+             "\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"health\"],\"agencies\":"
+             "[\"youth_justice\"],\"given_by\":\"mother\"}"),
+         id, &rcpt);
+    cr_assert(s_sees(sc, id, 10000));
+
+    /* Social care brings youth justice in; the join tells it the consent in force, its own
+     * health consent among it (the broker refuses a join whose account differs). */
+    char out[8192];
+    int rc = h_cli(asc,
+                   "--json publish member_joined --wait 10 --case " CASE " --initials TB --subject "
+                   "youth_justice --body '{\"named_contact\":{\"agency\":\"youth_justice\","
+                   "\"initials\":\"RP\",\"role\":\"practitioner\",\"job_title\":\"Case "
+                   "manager\"}}'",
+                   out, sizeof(out));
+    cr_assert_eq(rc, 0, "tacnet publish member_joined --subject youth_justice: %s", out);
+    cr_assert(s_member(yj, YJ, 10000), "youth justice never learnt it joined");
+    cr_assert(s_consent_for(yj, YJ, TACNET__SENSITIVITY__HEALTH, 1, 10000),
+              "youth justice's view lacks the health consent given for it");
+    cr_assert(s_consent_for(yj, YJ, TACNET__SENSITIVITY__ROUTINE, 1, 1000));
+    cr_assert(s_consent_for(sc, YJ, TACNET__SENSITIVITY__HEALTH, 1, 1000));
+
+    /* A health event reaches youth justice (and not the school, which has no health class). */
+    s_ok(sc,
+         REQ("contact_logged", ",\"sensitivity\":\"health\"",
+             "\"contact_logged\":{\"with\":\"mother\",\"method\":\"phone_call\",\"summary\":"
+             "\"Sleep poor; GP appointment booked.\"}"),
+         id, &rcpt);
+    cr_assert(rcpt & (1u << YJ), "a health event does not name youth justice (%#x)", rcpt);
+    cr_assert_not(rcpt & (1u << SCH), "%#x", rcpt);
+    cr_assert(s_sees(yj, id, 10000), "youth justice did not receive the health event");
+
+    /* Youth justice publishes routine: the team receives it. */
+    uint8_t own[16];
+    s_ok(yj,
+         REQ("contact_logged", "",
+             "\"contact_logged\":{\"with\":\"mother\",\"method\":\"home_visit\"}"),
+         own, &rcpt);
+    cr_assert(rcpt & (1u << SCH) && rcpt & (1u << SC), "recipients %#x", rcpt);
+    cr_assert(s_sees(school, own, 10000), "the school did not receive youth justice's event");
+    cr_assert(s_sees(sc, own, 10000));
+
+    /* The family withdraws health for youth justice: the next health event passes it by, as
+     * the broker's stored case (which would refuse a recipient list naming it) agrees. */
+    s_ok(sc,
+         REQ("consent_recorded", "",
+             "\"consent_recorded\":{\"state\":\"withdrawn\",\"scope\":[\"health\"],"
+             "\"agencies\":[\"youth_justice\"],\"given_by\":\"mother\"}"),
+         id, &rcpt);
+    cr_assert(rcpt & (1u << YJ), "a consent record is a team fact (%#x)", rcpt);
+    cr_assert(s_consent_for(yj, YJ, TACNET__SENSITIVITY__HEALTH, 0, 10000),
+              "youth justice's view still holds the withdrawn consent");
+    cr_assert(s_consent_for(sc, YJ, TACNET__SENSITIVITY__HEALTH, 0, 10000));
+    s_ok(sc,
+         REQ("contact_logged", ",\"sensitivity\":\"health\"",
+             "\"contact_logged\":{\"with\":\"mother\",\"method\":\"phone_call\"}"),
+         id, &rcpt);
+    cr_assert_not(rcpt & (1u << YJ), "health after the withdrawal names youth justice (%#x)", rcpt);
+    cr_assert_not(s_sees(yj, id, 500), "youth justice holds the later health event");
+
+    rc = h_cli(asc, "case " CASE, out, sizeof(out));
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "Youth justice"), "the case view names it by its title: %s", out);
+
+    tn_client_destroy(&school);
+    tn_client_destroy(&sc);
+    tn_client_destroy(&yj);
 }

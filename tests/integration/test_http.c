@@ -556,6 +556,26 @@ Test(http, the_case_page_registers_the_family_s_names_and_prompts_until_it_has_s
     cr_expect(!strstr(r.body, "No family names are registered"), "still prompting");
     cr_expect(!strstr(r.body, "Quayle"), "a registered name is shown");
     s_resp_free(&r);
+    /* The 100-byte limit is the name's, not the relationship's in front of it: 100 bytes after
+     * "grandparent: " register, 101 do not. */
+    char name[102], longer[512];
+    for (size_t i = 0; i < 101; i++)
+        name[i] = i % 2 ? 'y' : 'Z';
+    name[100] = '\0';
+    snprintf(longer, sizeof(longer), "csrf=%s&names=grandparent%%3A+%s", l.csrf, name);
+    r = s_http(S, "POST", "/cases/" CASE "/identity", l.cookie, longer);
+    cr_expect_eq(r.status, 303, "a 100-byte name after its relationship: %s", r.text);
+    s_resp_free(&r);
+    name[100] = 'Z';
+    name[101] = '\0';
+    snprintf(longer, sizeof(longer), "csrf=%s&names=grandparent%%3A+%s", l.csrf, name);
+    r = s_http(S, "POST", "/cases/" CASE "/identity", l.cookie, longer);
+    cr_expect_eq(r.status, 400, "a 101-byte name: %s", r.text);
+    cr_expect(strstr(r.body, "E_FIELD") && strstr(r.body, "at most 100"), "%s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+    cr_expect(strstr(r.body, "3 names registered"), "the 101-byte name was registered");
+    s_resp_free(&r);
     /* Without the form's token nothing is registered; an empty form is refused. */
     r = s_http(S, "POST", "/cases/" CASE "/identity", l.cookie, "names=Someone+Else");
     cr_expect_eq(r.status, 403);

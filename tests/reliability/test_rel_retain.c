@@ -434,14 +434,20 @@ static int s_write_v1(MDB_txn *txn, void *arg)
     route_case_t c;
     memset(&c, 0, sizeof(c));
     route_apply(&c, &p.h);
-    uint8_t cr[ROUTE_CASE_BYTES + 9 + 32];
+    /* Its routing state as such a view held it: version 1 (32 bytes, route.h), the school a
+     * member and lead, no consent (the cover bytes present and zero). */
+    uint8_t cr[ROUTE_CASE_BYTES_V1 + 9 + 32] = { 0 };
     size_t rl = strlen(v->ref);
-    route_case_encode(&c, cr);
-    store_u64_put(cr + ROUTE_CASE_BYTES, p.h.created_at_ms);
-    cr[ROUTE_CASE_BYTES + 8] = (uint8_t)rl;
-    memcpy(cr + ROUTE_CASE_BYTES + 9, v->ref, rl);
-    memcpy(cr + ROUTE_CASE_BYTES + 9 + rl, "JS", 2);
-    s_put_v1(txn, dbi[4], v->rest, "cases", blind, 16, cr, ROUTE_CASE_BYTES + 9 + rl + 2);
+    cr_assert_eq(c.members, 1u << TACNET__AGENCY__SCHOOL);
+    cr[0] = 1;
+    bytes_be32_put(cr + 1, c.members);
+    cr[5] = c.lead;
+    cr[31] = 1;
+    store_u64_put(cr + ROUTE_CASE_BYTES_V1, p.h.created_at_ms);
+    cr[ROUTE_CASE_BYTES_V1 + 8] = (uint8_t)rl;
+    memcpy(cr + ROUTE_CASE_BYTES_V1 + 9, v->ref, rl);
+    memcpy(cr + ROUTE_CASE_BYTES_V1 + 9 + rl, "JS", 2);
+    s_put_v1(txn, dbi[4], v->rest, "cases", blind, 16, cr, ROUTE_CASE_BYTES_V1 + 9 + rl + 2);
     s_put_v1(txn, dbi[5], v->rest, "identity", blind, 16, (const uint8_t *)"Quillon\0", 8);
     uint8_t one[8];
     store_u64_put(one, 1);

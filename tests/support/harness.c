@@ -56,6 +56,7 @@ void h_sleep_ms(int ms)
 }
 
 const char *h_sharing_path = NULL;
+const char *h_agencies_path = NULL;
 const char *h_escalation_path = NULL;
 int h_with_partnership = 0;
 const char *h_bind = NULL;
@@ -143,7 +144,19 @@ void h_setup(h_env_t *e, const char *extra)
     CHECK(mkdir(e->data, 0700) == 0);
 
     char sharing[1024], escalation[1024], agencies[1024], plog[600];
-    snprintf(agencies, sizeof(agencies), "%s/deploy/agencies.conf", h_src());
+    if (h_agencies_path) {
+        /* A copy the test's `tacnet` commands read too (TACNET_AGENCIES, h_cli). */
+        snprintf(e->agencies_conf, sizeof(e->agencies_conf), "%s/agencies.conf", e->dir);
+        char text[16384];
+        FILE *in = fopen(h_agencies_path, "r"), *out = h_fopen_private(e->agencies_conf, "w");
+        CHECK(in && out, "%s", h_agencies_path);
+        size_t n = fread(text, 1, sizeof(text), in);
+        CHECK(n < sizeof(text) && fwrite(text, 1, n, out) == n);
+        fclose(in);
+        fclose(out);
+        snprintf(agencies, sizeof(agencies), "%s", e->agencies_conf);
+    } else
+        snprintf(agencies, sizeof(agencies), "%s/deploy/agencies.conf", h_src());
     if (h_sharing_path)
         snprintf(sharing, sizeof(sharing), "%s", h_sharing_path);
     else
@@ -177,6 +190,15 @@ void h_setup(h_env_t *e, const char *extra)
     for (size_t i = 0; i < sizeof(h_nodes) / sizeof(h_nodes[0]); i++) {
         uint32_t a = h_nodes[i].agency;
         snprintf(path, sizeof(path), "%s/keys/%s.key", e->pdir, h_nodes[i].name);
+        CHECK(seal_keys_load(path, &e->keys[a], why, sizeof(why)) == 0, "%s", why);
+        e->seal[a] = seal_ctx_new(e->keys[a]);
+        CHECK(e->seal[a] != NULL);
+    }
+    /* The roster's other agencies (h_agencies_path), by the names it gives them. */
+    for (uint32_t a = AGENCIES_EXTRA_FIRST; a <= AGENCIES_EXTRA_LAST; a++) {
+        if (e->keys[a] || !agencies_name(a))
+            continue;
+        snprintf(path, sizeof(path), "%s/keys/%s.key", e->pdir, agencies_name(a));
         CHECK(seal_keys_load(path, &e->keys[a], why, sizeof(why)) == 0, "%s", why);
         e->seal[a] = seal_ctx_new(e->keys[a]);
         CHECK(e->seal[a] != NULL);
@@ -778,7 +800,10 @@ int h_cli(const h_agency_t *a, const char *args, char *out, size_t cap)
 {
     char cmd[4096], path[700];
     snprintf(path, sizeof(path), "%s/cli.out", a->env->dir);
-    snprintf(cmd, sizeof(cmd), "%s/tacnet --agency %s --data-dir %s %s >%s 2>&1",
+    char env[600] = "";
+    if (a->env->agencies_conf[0])
+        snprintf(env, sizeof(env), "TACNET_AGENCIES=%s ", a->env->agencies_conf);
+    snprintf(cmd, sizeof(cmd), "%s%s/tacnet --agency %s --data-dir %s %s >%s 2>&1", env,
              getenv("TACNET_BIN"), names_agency(a->agency), a->data, args, path);
     int st = system(cmd);
     FILE *f = fopen(path, "r");
@@ -859,7 +884,7 @@ static const char *h_agency_name(uint32_t agency)
     for (size_t i = 0; i < sizeof(h_nodes) / sizeof(h_nodes[0]); i++)
         if (h_nodes[i].agency == agency)
             return h_nodes[i].name;
-    return NULL;
+    return agencies_name(agency); /* another agency the roster declares */
 }
 
 static const char *h_agency_bin(uint32_t agency)

@@ -42,6 +42,7 @@ typedef struct h_env {
     void *ctx;
     struct h_client *clients[32]; /* open clients, closed at teardown */
     struct h_agency *agencies[8]; /* agency daemons, stopped and checked at teardown */
+    char agencies_conf[512];      /* h_agencies_path's copy (for tacnet by h_cli), or empty */
 } h_env_t;
 
 /* One agency daemon process ($TACNET_BIN/tacnet-<agency>, or tacnet-agency for an agency the
@@ -79,6 +80,10 @@ typedef struct h_pub {
 
 /* A sharing policy file to provision with instead of deploy/sharing.conf (NULL: the default). */
 extern const char *h_sharing_path;
+/* An agencies file to provision with instead of deploy/agencies.conf (NULL: the default). Every
+ * agency it declares gets its key set loaded and, beyond the four named ones, is served by
+ * tacnet-agency. */
+extern const char *h_agencies_path;
 /* An escalation policy file to provision with instead of deploy/escalation.conf (NULL: the
  * default). */
 extern const char *h_escalation_path;

@@ -65,11 +65,12 @@ Test(agencies, parses_every_key_of_every_section)
 Test(agencies, a_bad_id_is_refused_naming_its_line)
 {
     char why[256];
-    /* Line 4: an agency the enum does not name, outside 6..7. */
-    cr_assert_eq(s_parse("[camhs]\nid = 1\ntitle = C\n[youth]\nid = 9\ntitle = Youth team\n", why,
+    /* Line 4: an agency the enum does not name, outside 6..14. */
+    cr_assert_eq(s_parse("[camhs]\nid = 1\ntitle = C\n[youth]\nid = 16\ntitle = Youth team\n", why,
                          sizeof(why), NULL),
                  TACNET_ECONFIG);
-    cr_assert(strstr(why, "agencies.conf:4:") && strstr(why, "[youth]") && strstr(why, "6 to 7"),
+    cr_assert(strstr(why, "agencies.conf:4:") && strstr(why, "[youth]") && strstr(why, "id 16") &&
+                  strstr(why, "6 to 14"),
               "%s", why);
     /* Not a number: the id line itself. */
     cr_assert_eq(s_parse("[camhs]\nid = 1\ntitle = CAMHS\n[youth]\ntitle = Y\nid = six\n", why,
@@ -88,6 +89,43 @@ Test(agencies, a_bad_id_is_refused_naming_its_line)
         s_parse("[camhs]\nid = 1\ntitle = C\n\n[youth]\ntitle = Y\n", why, sizeof(why), NULL),
         TACNET_ECONFIG);
     cr_assert(strstr(why, "agencies.conf:5:") && strstr(why, "id is required"), "%s", why);
+}
+
+/* The roster may declare every id from 6 to 14 (a case record keeps consent for each); the
+ * first beyond, after the broker's 15, is refused with its line and the range. */
+Test(agencies, ids_6_to_12_parse_and_16_is_refused)
+{
+    char text[2048] = "[camhs]\nid = 1\ntitle = CAMHS\n";
+    size_t n = strlen(text);
+    for (unsigned id = 6; id <= 12; id++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              "[team_%u]\nid = %u\ntitle = Team %u\nclasses = routine\n", id, id,
+                              id);
+    Tacnet__Roster r = TACNET__ROSTER__INIT;
+    char why[256];
+    cr_assert_eq(s_parse(text, why, sizeof(why), &r), 0, "%s", why);
+    cr_assert_eq(r.n_agencies, 8);
+    for (unsigned id = 6; id <= 12; id++)
+        cr_assert_eq(r.agencies[id - 5]->id, id);
+    agencies_register(r.agencies, r.n_agencies);
+    agencyconf_free(&r);
+    cr_assert(agencies_known(12));
+    cr_assert_str_eq(names_agency(12), "team_12");
+    cr_assert_str_eq(labels_agency(12), "Team 12");
+    int v = 0;
+    cr_assert_eq(names_enum_parse(&tacnet__agency__descriptor, "team-12", &v), 0);
+    cr_assert_eq(v, 12);
+    agencies_register(NULL, 0);
+
+    /* 14 is the last; 16 (line 23 here) is refused naming its section's line. */
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "[team_14]\nid = 14\ntitle = T\n");
+    cr_assert_eq(s_parse(text, why, sizeof(why), NULL), 0, "%s", why);
+    snprintf(text + n, sizeof(text) - n, "[team_16]\nid = 16\ntitle = T\n");
+    cr_assert_eq(s_parse(text, why, sizeof(why), NULL), TACNET_ECONFIG);
+    cr_assert_str_eq(tacnet_errname(TACNET_ECONFIG), "E_CONFIG");
+    cr_assert(strstr(why, "agencies.conf:35:") && strstr(why, "[team_16]") &&
+                  strstr(why, "6 to 14"),
+              "%s", why);
 }
 
 Test(agencies, a_duplicate_name_or_id_is_refused_naming_its_line)
@@ -207,10 +245,11 @@ Test(agencies, the_stored_case_keeps_consent_for_extra_ids)
 {
     route_case_t c, back;
     memset(&c, 0, sizeof(c));
-    c.members = (1u << 4) | (1u << 6) | (1u << 7);
+    c.members = (1u << 4) | (1u << 6) | (1u << 7) | (1u << 14);
     c.cover[4] = ROUTE_CLASSES_ALL;
     c.cover[6] = ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE);
     c.cover[7] = ROUTE_OBJECT_BIT(TACNET__SENSITIVITY__HEALTH);
+    c.cover[14] = ROUTE_CLASS_BIT(TACNET__SENSITIVITY__SAFEGUARDING);
     c.level[6] = 2;
     uint8_t buf[ROUTE_CASE_BYTES];
     route_case_encode(&c, buf);
@@ -220,6 +259,8 @@ Test(agencies, the_stored_case_keeps_consent_for_extra_ids)
     cr_assert_not(route_consent_covers(&back, 6, TACNET__SENSITIVITY__HEALTH));
     cr_assert(route_consent_objected(&back, 7, TACNET__SENSITIVITY__HEALTH));
     cr_assert_eq(back.level[6], 2);
+    cr_assert(route_consent_covers(&back, 14, TACNET__SENSITIVITY__SAFEGUARDING));
+    cr_assert_not(route_consent_covers(&back, 14, TACNET__SENSITIVITY__ROUTINE));
     /* The partnership contact never has consent of its own. */
     cr_assert_not(
         route_consent_covers(&back, TACNET__AGENCY__PARTNERSHIP, TACNET__SENSITIVITY__ROUTINE));

@@ -475,6 +475,104 @@ Test(escalation, cases_in_older_record_layouts_answer_from_their_latest_event)
     cr_assert_str_eq(in, "GH");
 }
 
+/* A case record whose routing state is version 1 (32 bytes, route.h), as a broker stored it
+ * before roster agencies beyond 6 and 7: the school alone, consent given, covering the school
+ * for everything and agency 6 for routine; then nothing (the latest seq in by_case), the latest
+ * seq, or the initials. */
+typedef struct v1_arg {
+    const char *ref;
+    uint64_t seq;
+    size_t tail; /* 0, 8 or 9 */
+    const char *initials;
+} v1_arg_t;
+
+static int s_write_v1_case(MDB_txn *txn, void *arg)
+{
+    const v1_arg_t *a = arg;
+    uint8_t b[ROUTE_CASE_BYTES_V1 + 9] = { 0 }, ck[16 + 9] = { 0 };
+    size_t rl = strlen(a->ref);
+    b[0] = 1;
+    b[4] = 1u << TACNET__AGENCY__SCHOOL;
+    b[5] = TACNET__AGENCY__SCHOOL;
+    b[7] = TACNET__CONSENT_STATE__GIVEN;
+    b[25 + TACNET__AGENCY__SCHOOL - 1] = ROUTE_CLASSES_ALL;
+    b[29] = ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE);
+    b[31] = 1;
+    if (a->tail == 8)
+        store_u64_put(b + ROUTE_CASE_BYTES_V1, a->seq);
+    if (a->tail == 9) {
+        b[ROUTE_CASE_BYTES_V1] = (uint8_t)strlen(a->initials);
+        memcpy(b + ROUTE_CASE_BYTES_V1 + 1, a->initials, strlen(a->initials));
+    }
+    int rc = store_put(txn, journal_dbi(W.journal, "cases"), a->ref, rl, b,
+                       ROUTE_CASE_BYTES_V1 + a->tail, 0);
+    if (rc != 0 || a->tail)
+        return rc;
+    memcpy(ck, a->ref, rl);
+    store_u64_put(ck + rl + 1, a->seq);
+    return store_put(txn, journal_dbi(W.journal, "by_case"), ck, rl + 9, "", 0, 0);
+}
+
+/* The stored record of REF: its size and first byte (the routing state's version), and the
+ * routing state read back. */
+static size_t s_case_raw(const char *ref, uint8_t *version, route_case_t *c)
+{
+    MDB_txn *txn;
+    MDB_val v;
+    int found = 0;
+    cr_assert_eq(store_read_begin(journal_store(W.journal), &txn), 0);
+    cr_assert_eq(store_get(txn, journal_dbi(W.journal, "cases"), ref, strlen(ref), &v), 0);
+    size_t n = v.mv_size;
+    *version = ((const uint8_t *)v.mv_data)[0];
+    cr_assert_eq(journal_case_get(W.journal, txn, (const uint8_t *)ref, strlen(ref), c, &found), 0,
+                 "%s", ref);
+    cr_assert(found);
+    mdb_txn_abort(txn);
+    return n;
+}
+
+Test(escalation, version_1_case_records_are_read_and_written_again_as_version_2)
+{
+    static const v1_arg_t olds[] = { { "V1A", 1, 0, NULL },
+                                     { "V1B", 2, 8, NULL },
+                                     { "V1C", 3, 9, "IJ" } };
+    static const char *const journalled[] = { "CD", "AB", "ZZ" };
+    static const char *const expect[] = { "CD", "AB", "IJ" };
+    ev_t e;
+    char in[9];
+    uint8_t version;
+    route_case_t c;
+    for (size_t i = 0; i < 3; i++) {
+        s_ev(&e, TACNET__AGENCY__CAMHS, TACNET__EVENT_KIND__CONCERN, (uint8_t)olds[i].seq, NULL);
+        e.h.case_ref = (ProtobufCBinaryData){ 3, (uint8_t *)olds[i].ref };
+        e.h.initials = (ProtobufCBinaryData){ 2, (uint8_t *)journalled[i] };
+        last_arg_t a = { &e, olds[i].seq };
+        cr_assert_eq(store_write(journal_store(W.journal), s_append_routed, &a), 0);
+        cr_assert_eq(store_write(journal_store(W.journal), s_write_v1_case, (void *)&olds[i]), 0);
+        cr_assert_eq(s_case_raw(olds[i].ref, &version, &c), ROUTE_CASE_BYTES_V1 + olds[i].tail);
+        cr_assert_eq(version, 1);
+        cr_assert_eq(c.members, 1u << TACNET__AGENCY__SCHOOL, "%s", olds[i].ref);
+        cr_assert_eq(c.consent, TACNET__CONSENT_STATE__GIVEN);
+        cr_assert(route_consent_covers(&c, 6, TACNET__SENSITIVITY__ROUTINE));
+        cr_assert_not(route_consent_covers(&c, 6, TACNET__SENSITIVITY__HEALTH));
+        s_case_at(olds[i].ref, in);
+        cr_assert_str_eq(in, expect[i], "%s", olds[i].ref);
+    }
+    /* The next event writes each as version 2 with its initials, the consent kept. */
+    for (size_t i = 0; i < 3; i++) {
+        s_append_on(&e, olds[i].ref, "KL", 4 + i);
+        cr_assert_eq(s_case_raw(olds[i].ref, &version, &c), ROUTE_CASE_BYTES + 9, "%s",
+                     olds[i].ref);
+        cr_assert_eq(version, 2);
+        cr_assert_eq(c.members, (1u << TACNET__AGENCY__SCHOOL) | (1u << TACNET__AGENCY__CAMHS) |
+                                    (1u << TACNET__AGENCY__SOCIAL_CARE));
+        cr_assert(route_consent_covers(&c, 6, TACNET__SENSITIVITY__ROUTINE));
+        cr_assert(route_consent_covers(&c, TACNET__AGENCY__SCHOOL, TACNET__SENSITIVITY__HEALTH));
+        s_case_at(olds[i].ref, in);
+        cr_assert_str_eq(in, "KL");
+    }
+}
+
 /* ---------------------------------------------------------------- delivery index */
 
 static int s_append_masked(MDB_txn *txn, void *arg)

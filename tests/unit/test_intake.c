@@ -854,6 +854,25 @@ Test(intake, bad_names_fail_the_file_naming_the_column_only)
     cr_assert(s_has_error(&r, 2, "child_names has a name longer than 100 bytes"));
     cr_assert_eq(r.n_names, 0);
     intake_result_clear(&r);
+    /* The limit is the name's: a parent's 100-byte name after "grandparent: " is one, 101 is
+     * not. */
+    longname[100] = '\0';
+    snprintf(text, sizeof(text),
+             "case_ref,note,parent_carer_names\nLA7-2026-000001,x,"
+             "grandparent: %s\n",
+             longname);
+    cr_assert_eq(s_names_parse(text, &r), 0);
+    cr_assert_eq(r.n_names, 1);
+    intake_result_clear(&r);
+    longname[100] = 'a';
+    longname[101] = '\0';
+    snprintf(text, sizeof(text),
+             "case_ref,note,parent_carer_names\nLA7-2026-000001,x,"
+             "grandparent: %s\n",
+             longname);
+    cr_assert_eq(s_names_parse(text, &r), TACNET_EIMPORT);
+    cr_assert(s_has_error(&r, 2, "parent_carer_names has a name longer than 100 bytes"));
+    intake_result_clear(&r);
     cr_assert_eq(s_names_parse("case_ref,note,parent_carer_names\nLA7-2026-000001,x,Ann;;Bo\n", &r),
                  TACNET_EIMPORT);
     cr_assert(s_has_error(&r, 2, "parent_carer_names has an empty item"));

@@ -35,6 +35,24 @@ Test(kin, parse_refuses_what_would_leave_a_name_unprotected)
     cr_assert_eq(kin_parse(NULL, &r, &n), TACNET_EINVAL);
 }
 
+/* The name's own length, for the limit on a name: what kin_parse gives as the name. */
+Test(kin, name_len_is_the_name_s_not_the_relationship_s)
+{
+    const char *lines[] = { "child:Tamsin Brightwater", " Mother :  Orla Brightwater",
+                            "Dov Pennywhistle", "grandparent:\tIda Brightwater" };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        kin_role_t r;
+        const char *n;
+        cr_assert_eq(kin_parse(lines[i], &r, &n), 0);
+        cr_assert_eq(kin_name_len(lines[i], strlen(lines[i])), strlen(n), "%s", lines[i]);
+    }
+    /* Only LEN bytes are read: a line of a longer form. */
+    const char *form = "sibling: Bo\nmother: Orla";
+    cr_assert_eq(kin_name_len(form, 11), 2);
+    cr_assert_eq(kin_name_len("child:", 6), 0);
+    cr_assert_eq(kin_name_len(NULL, 0), 0);
+}
+
 Test(kin, entries_round_trip_and_bare_ones_read_as_unknown)
 {
     char e[64];

@@ -58,7 +58,7 @@ static void s_down(void)
 
 TestSuite(route, .init = s_up, .fini = s_down);
 
-static Tacnet__Agency s_rcpt[8];
+static Tacnet__Agency s_rcpt[ROUTE_MAX_AGENCY];
 
 static void s_header(Tacnet__Header *h, Tacnet__Agency sender, Tacnet__EventKind kind,
                      Tacnet__Sensitivity s, uint32_t rcpt_mask)
@@ -70,7 +70,7 @@ static void s_header(Tacnet__Header *h, Tacnet__Agency sender, Tacnet__EventKind
     h->lawful_basis = TACNET__LAWFUL_BASIS__CONSENT;
     h->n_recipients = 0;
     h->recipients = s_rcpt;
-    for (unsigned a = 1; a < 8; a++)
+    for (unsigned a = 1; a < ROUTE_MAX_AGENCY; a++)
         if (rcpt_mask & BIT(a))
             s_rcpt[h->n_recipients++] = (Tacnet__Agency)a;
 }
@@ -91,7 +91,7 @@ static route_case_t s_case(uint32_t members, uint8_t consent)
 /* A consent record by SENDER with state STATE for the classes in CLASSES (mask of
  * ROUTE_CLASS_BIT) and the agencies in AGENCIES (bitmask), addressed to RCPT. */
 static Tacnet__Sensitivity s_scope[4];
-static Tacnet__Agency s_agencies[8];
+static Tacnet__Agency s_agencies[ROUTE_MAX_AGENCY];
 static void s_consent_header(Tacnet__Header *h, Tacnet__Agency sender, Tacnet__ConsentState state,
                              uint8_t classes, uint32_t agencies, uint32_t rcpt)
 {
@@ -103,7 +103,7 @@ static void s_consent_header(Tacnet__Header *h, Tacnet__Agency sender, Tacnet__C
     for (uint32_t k = 1; k <= 3; k++)
         if (classes & ROUTE_CLASS_BIT(k))
             s_scope[h->n_consent_scope++] = (Tacnet__Sensitivity)k;
-    for (unsigned a = 1; a < 8; a++)
+    for (unsigned a = 1; a < ROUTE_MAX_AGENCY; a++)
         if (agencies & BIT(a))
             s_agencies[h->n_consent_agencies++] = (Tacnet__Agency)a;
 }
@@ -392,9 +392,6 @@ Test(route, a_newcomer_is_told_the_consent_in_force_per_agency)
     route_case_encode(&c, buf);
     cr_assert_eq(route_case_decode(buf, sizeof(buf), &back), 0);
     cr_assert_eq(memcmp(back.cover, c.cover, sizeof(c.cover)), 0);
-    buf[31] = 0; /* stored before consent had a scope: a given consent covered everything */
-    cr_assert_eq(route_case_decode(buf, sizeof(buf), &back), 0);
-    cr_assert_eq(back.cover[HV], ROUTE_CLASSES_ALL);
 }
 
 Test(route, direct_care_does_not_reach_past_the_family_s_objection)
@@ -452,4 +449,133 @@ Test(route, an_earlier_event_is_judged_for_a_later_member_by_today_s_rule)
                      ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE), BIT(CAMHS), BIT(SCHOOL));
     cr_assert(route_may_receive(&c, &h, HV, roster), "a consent record is a team fact");
     cr_assert_not(route_may_receive(&c, &h, TACNET__AGENCY__BROKER, roster));
+}
+
+/* A case record as a broker or agency daemon stored it before version 2 (32 bytes): social care
+ * leads a case of CAMHS, the school, social care and the roster's agencies 6 and 7, consent
+ * given; CAMHS covered for routine and health, the school for routine, social care for all,
+ * agency 6 for routine, agency 7 with the family's objection to health; levels 3 (social care)
+ * and 2 (agency 6). */
+static const uint8_t s_v1_record[ROUTE_CASE_BYTES_V1] = {
+    0x01,                                                                   /* version 1 */
+    0x00, 0x00, 0x00, 0xd6,                                                 /* members */
+    0x04, 0x00, 0x01, 0x00,                                                 /* lead, ..., closed */
+    0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, /* level 0..11 */
+    0x00, 0x00, 0x00, 0x00,                                                 /* level 12..15 */
+    0x06, 0x02, 0x00, 0x0e,                                                 /* cover 1..4 */
+    0x02, 0x40,                                                             /* cover 6, 7 */
+    0x01,                                                                   /* cover present */
+};
+
+Test(route, a_version_1_record_reads_as_it_was_stored)
+{
+    route_case_t c;
+    cr_assert_eq(route_case_len(s_v1_record, sizeof(s_v1_record)), ROUTE_CASE_BYTES_V1);
+    cr_assert_eq(route_case_decode(s_v1_record, sizeof(s_v1_record), &c), 0);
+    cr_assert_eq(c.members, BIT(CAMHS) | BIT(SCHOOL) | BIT(SC) | BIT(6) | BIT(7));
+    cr_assert_eq(c.lead, SC);
+    cr_assert_eq(c.pending_lead, 0);
+    cr_assert_eq(c.consent, TACNET__CONSENT_STATE__GIVEN);
+    cr_assert_eq(c.closed, 0);
+    cr_assert_eq(c.level[SC], 3);
+    cr_assert_eq(c.level[6], 2);
+    cr_assert(route_consent_covers(&c, CAMHS, TACNET__SENSITIVITY__HEALTH));
+    cr_assert_not(route_consent_covers(&c, CAMHS, TACNET__SENSITIVITY__SAFEGUARDING));
+    cr_assert(route_consent_covers(&c, SCHOOL, TACNET__SENSITIVITY__ROUTINE));
+    cr_assert_not(route_consent_covers(&c, HV, TACNET__SENSITIVITY__ROUTINE));
+    cr_assert_eq(c.cover[SC], ROUTE_CLASSES_ALL);
+    cr_assert(route_consent_covers(&c, 6, TACNET__SENSITIVITY__ROUTINE));
+    cr_assert(route_consent_objected(&c, 7, TACNET__SENSITIVITY__HEALTH));
+    for (unsigned a = 8; a < ROUTE_COVER_AGENCIES; a++)
+        cr_assert_eq(c.cover[a], 0, "agency %u", a);
+
+    /* Written again, it is version 2 and reads back the same. */
+    uint8_t buf[ROUTE_CASE_BYTES];
+    route_case_t back;
+    route_case_encode(&c, buf);
+    cr_assert_eq(buf[0], 2);
+    cr_assert_eq(route_case_len(buf, sizeof(buf)), ROUTE_CASE_BYTES);
+    cr_assert_eq(route_case_decode(buf, sizeof(buf), &back), 0);
+    cr_assert_eq(memcmp(&back, &c, sizeof(c)), 0);
+
+    /* Stored before consent had a scope (byte 31 zero): a given consent covered the four named
+     * agencies for everything, and nobody else. */
+    uint8_t old[ROUTE_CASE_BYTES_V1];
+    memcpy(old, s_v1_record, sizeof(old));
+    memset(old + 25, 0, 7);
+    cr_assert_eq(route_case_decode(old, sizeof(old), &back), 0);
+    for (unsigned a = CAMHS; a <= SC; a++)
+        cr_assert_eq(back.cover[a], ROUTE_CLASSES_ALL, "agency %u", a);
+    cr_assert_eq(back.cover[6], 0);
+    cr_assert_eq(back.cover[7], 0);
+}
+
+/* Version 2 keeps consent for every id a roster may give an agency: here agency 12. */
+Test(route, a_version_2_record_keeps_consent_for_agency_12)
+{
+    route_case_t c = s_case(BIT(SC) | BIT(12), TACNET__CONSENT_STATE__CONSENT_UNKNOWN);
+    Tacnet__Header h;
+    s_consent_header(&h, SC, TACNET__CONSENT_STATE__GIVEN,
+                     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__ROUTINE), BIT(12), BIT(SC) | BIT(12));
+    route_apply(&c, &h);
+    s_consent_header(&h, SC, TACNET__CONSENT_STATE__REFUSED,
+                     ROUTE_CLASS_BIT(TACNET__SENSITIVITY__HEALTH), BIT(12) | BIT(14),
+                     BIT(SC) | BIT(12));
+    route_apply(&c, &h);
+    c.level[12] = 2;
+    cr_assert(route_consent_covers(&c, 12, TACNET__SENSITIVITY__ROUTINE));
+    cr_assert(route_consent_objected(&c, 14, TACNET__SENSITIVITY__HEALTH));
+
+    uint8_t buf[ROUTE_CASE_BYTES];
+    route_case_t back;
+    route_case_encode(&c, buf);
+    cr_assert_eq(buf[0], 2);
+    cr_assert_eq(buf[25 + 11], c.cover[12], "agency 12's cover byte");
+    cr_assert_neq(buf[25 + 11], 0);
+    cr_assert_eq(route_case_decode(buf, sizeof(buf), &back), 0);
+    cr_assert_eq(memcmp(&back, &c, sizeof(c)), 0);
+    cr_assert(route_consent_covers(&back, 12, TACNET__SENSITIVITY__ROUTINE));
+    cr_assert(route_consent_objected(&back, 12, TACNET__SENSITIVITY__HEALTH));
+    cr_assert_not(route_consent_covers(&back, 12, TACNET__SENSITIVITY__HEALTH));
+    cr_assert(route_consent_objected(&back, 14, TACNET__SENSITIVITY__HEALTH));
+    cr_assert_eq(back.level[12], 2);
+    cr_assert_eq(back.members, BIT(SC) | BIT(12));
+    /* The partnership contact and the broker never hold consent, whatever the byte says. */
+    buf[25 + TACNET__AGENCY__BROKER - 1] = ROUTE_CLASSES_ALL;
+    cr_assert_eq(route_case_decode(buf, sizeof(buf), &back), 0);
+    cr_assert_not(
+        route_consent_covers(&back, TACNET__AGENCY__BROKER, TACNET__SENSITIVITY__ROUTINE));
+}
+
+Test(route, a_case_record_of_another_version_or_size_is_refused)
+{
+    route_case_t c = s_case(BIT(SC), TACNET__CONSENT_STATE__GIVEN), back;
+    uint8_t buf[ROUTE_CASE_BYTES + 1] = { 0 };
+    route_case_encode(&c, buf);
+    cr_assert_eq(route_case_decode(buf, ROUTE_CASE_BYTES, &back), 0);
+    cr_assert_eq(route_case_decode(buf, ROUTE_CASE_BYTES - 1, &back), TACNET_ECORRUPT);
+    cr_assert_eq(route_case_decode(buf, ROUTE_CASE_BYTES + 1, &back), TACNET_ECORRUPT);
+    cr_assert_eq(route_case_decode(buf, ROUTE_CASE_BYTES_V1, &back), TACNET_ECORRUPT);
+    cr_assert_eq(route_case_decode(buf, 0, &back), TACNET_ECORRUPT);
+    cr_assert_eq(route_case_len(buf, ROUTE_CASE_BYTES - 1), 0, "too short for its version");
+    cr_assert_eq(route_case_len(buf, ROUTE_CASE_BYTES + 1), ROUTE_CASE_BYTES);
+    /* A version 1 record is 32 bytes, never 48. */
+    buf[0] = 1;
+    cr_assert_eq(route_case_decode(buf, ROUTE_CASE_BYTES, &back), TACNET_ECORRUPT);
+    cr_assert_eq(route_case_decode(s_v1_record, ROUTE_CASE_BYTES_V1 - 1, &back), TACNET_ECORRUPT);
+    /* No version but these. */
+    for (unsigned v = 0; v < 256; v++) {
+        if (v == 1 || v == 2)
+            continue;
+        buf[0] = (uint8_t)v;
+        cr_assert_eq(route_case_len(buf, sizeof(buf)), 0, "version %u", v);
+        cr_assert_eq(route_case_decode(buf, ROUTE_CASE_BYTES, &back), TACNET_ECORRUPT, "version %u",
+                     v);
+        cr_assert_eq(route_case_decode(buf, ROUTE_CASE_BYTES_V1, &back), TACNET_ECORRUPT,
+                     "version %u", v);
+    }
+    /* Version 2's reserved bytes are zero. */
+    route_case_encode(&c, buf);
+    buf[ROUTE_CASE_BYTES - 1] = 1;
+    cr_assert_eq(route_case_decode(buf, ROUTE_CASE_BYTES, &back), TACNET_ECORRUPT);
 }
