@@ -30,7 +30,7 @@
 #define SEAL_SIG_BYTES      64
 #define SEAL_NONCE_BYTES    24
 #define SEAL_WRAP_BYTES     48 /* 32-byte key + 16-byte MAC */
-#define SEAL_MAX_RECIPIENTS 8
+#define SEAL_MAX_RECIPIENTS 32 /* wrapped keys: every roster agency (ids 1..15), two keys each */
 #define SEAL_Z85_BYTES      41 /* 40 chars + NUL */
 
 struct seal_guard;

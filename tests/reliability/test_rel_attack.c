@@ -267,11 +267,13 @@ static void h_no_rcpt(h_pub_t *p)
 {
     p->h.n_recipients = 0;
 }
-static void h_nine_rcpt(h_pub_t *p)
+static void h_too_many_rcpt(h_pub_t *p)
 {
-    static Tacnet__Agency r[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+    static Tacnet__Agency r[SEAL_MAX_RECIPIENTS + 1];
+    for (size_t i = 0; i <= SEAL_MAX_RECIPIENTS; i++)
+        r[i] = (Tacnet__Agency)(i % 4 + 1);
     p->h.recipients = r;
-    p->h.n_recipients = 9;
+    p->h.n_recipients = SEAL_MAX_RECIPIENTS + 1;
 }
 static void h_dup_rcpt(h_pub_t *p)
 {
@@ -517,7 +519,7 @@ static const mcase_t s_cases[] = {
     { "sensitivity out of range", TACNET_EENUM, h_sens99, NULL, NULL, 0 },
     { "lawful basis out of range", TACNET_EENUM, h_basis99, NULL, NULL, 0 },
     { "no recipients", TACNET_EFIELD, h_no_rcpt, NULL, NULL, 0 },
-    { "nine recipients", TACNET_EFIELD, h_nine_rcpt, NULL, NULL, 0 },
+    { "more recipients than the limit", TACNET_EFIELD, h_too_many_rcpt, NULL, NULL, 0 },
     { "duplicate recipients", TACNET_EFIELD, h_dup_rcpt, NULL, NULL, 0 },
     { "recipient AGENCY_UNKNOWN", TACNET_EFIELD, h_unknown_rcpt, NULL, NULL, 0 },
     { "level of need 5", TACNET_EFIELD, h_level5, NULL, NULL, 0 },

@@ -75,7 +75,7 @@ typedef struct {
     uint8_t msg_id[32];
     size_t msg_id_len;
     int32_t sender;
-    int32_t recipients[12];
+    int32_t recipients[40];
     size_t n_recipients;
     int32_t kind;
     uint8_t initials[8];
@@ -414,11 +414,11 @@ static void s_recipients_duplicated(hspec_t *h)
 {
     h->recipients[1] = h->recipients[0];
 }
-static void s_recipients_9(hspec_t *h)
+static void s_recipients_33(hspec_t *h)
 {
-    for (size_t i = 0; i < 9; i++)
+    for (size_t i = 0; i < 33; i++)
         h->recipients[i] = (int32_t)(i % 5 + 1);
-    h->n_recipients = 9;
+    h->n_recipients = 33;
 }
 static void s_recipients_none(hspec_t *h)
 {
@@ -499,7 +499,7 @@ static const hcase_t CASES[] = {
     { "empty refers_to", s_refers_to_empty, NULL, TACNET_EMSGID },
     { "kind unknown", s_kind_unknown, NULL, TACNET_EKIND },
     { "recipients duplicated", s_recipients_duplicated, NULL, TACNET_EFIELD },
-    { "nine recipients", s_recipients_9, NULL, TACNET_EFIELD },
+    { "33 recipients", s_recipients_33, NULL, TACNET_EFIELD },
     { "no recipients", s_recipients_none, NULL, TACNET_EFIELD },
     { "recipient AGENCY_UNKNOWN", s_recipient_unknown, NULL, TACNET_EFIELD },
     { "level_of_need 0", s_level_0, NULL, TACNET_EFIELD },
