@@ -132,6 +132,10 @@ static void s_breakdown(const char *title, const char *const *names, const unsig
 {
     int hidden[8];
     char buf[16];
+    int width = 20; /* the names in one column, the counts in the next */
+    for (size_t i = 0; i < n; i++)
+        if ((int)strlen(names[i]) > width)
+            width = (int)strlen(names[i]);
     partnership_report_suppress(counts, n, hidden);
     if (!obj)
         fprintf(out, "%s\n", title);
@@ -140,7 +144,7 @@ static void s_breakdown(const char *title, const char *const *names, const unsig
         if (obj)
             json_object_set_new(obj, names[i], json_string(buf));
         else
-            fprintf(out, "  %-20s %s\n", names[i], buf);
+            fprintf(out, "  %-*s %s\n", width, names[i], buf);
     }
 }
 
