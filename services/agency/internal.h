@@ -66,6 +66,7 @@ struct agency {
     unsigned in_flight;
     unsigned send_window;    /* PUBLISHes in flight at most: cfg.window, halved by E_QUOTA */
     uint64_t quota_until_ms; /* after an E_QUOTA NACK: no PUBLISH before this (monotonic) */
+    int pump_retry;          /* the last send turn could not be signed: pump again each tick */
     uint64_t last_pong_ms, next_ping_ms, hello_sent_ms;
     struct agency_waiter *waiters; /* outcome.c: callers waiting for the broker's answer */
     size_t n_waiters;
