@@ -435,6 +435,7 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
     apply_arg_t *a = arg;
     agency_t *self = a->self;
     uint64_t last = 0;
+    agency_view_case_keys_keep(self); /* afresh on every run of this function */
     int rc = agency_meta_get(self, txn, "last_applied", &last);
     for (size_t i = 0; rc == 0 && i < a->n; i++) {
         prepared_t *p = &a->items[i];
@@ -473,6 +474,7 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
     }
     if (rc == 0)
         rc = agency_meta_put(self, txn, "last_applied", last);
+    agency_view_case_keys_forget(self);
     FAULT_POINT("agency.before_apply_commit");
     return rc;
 }
@@ -918,7 +920,8 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
     }
     if ((*err = s_keys_open(self, cfg->key_path, why, whylen)) != 0)
         goto fail;
-    if (!(self->batch_keys = sodium_malloc(AGENCY_BATCH * SEAL_KEY_BYTES))) {
+    if (!(self->batch_keys = sodium_malloc(AGENCY_BATCH * SEAL_KEY_BYTES)) ||
+        !(self->kept_keys = sodium_malloc(AGENCY_KEPT_CASE_KEYS * sizeof(*self->kept_keys)))) {
         snprintf(why, whylen, "cannot allocate guarded memory for content keys");
         *err = TACNET_ENOMEM;
         goto fail;
@@ -1107,6 +1110,8 @@ void agency_destroy(agency_t **self_p)
     agency_auth_destroy(self);
     if (self->batch_keys)
         sodium_free(self->batch_keys); /* wiped by sodium_free */
+    if (self->kept_keys)
+        sodium_free(self->kept_keys);
     free(self);
     *self_p = NULL;
 }
