@@ -782,7 +782,7 @@ int seal_event_fixed(seal_ctx_t *self, const uint8_t k[SEAL_KEY_BYTES],
                      uint8_t **sealed, size_t *sealed_len, uint8_t sig[SEAL_SIG_BYTES])
 {
     if (!self || !k || !nonce || !wrap_nonce || (!header && hlen) || (!body && blen) || !rcpts ||
-        !sealed || !sealed_len || !sig)
+        !sealed || !sealed_len)
         return TACNET_EINVAL;
     if (n < 1 || n > SEAL_MAX_RECIPIENTS)
         return TACNET_EINVAL;
@@ -830,10 +830,12 @@ int seal_event_fixed(seal_ctx_t *self, const uint8_t k[SEAL_KEY_BYTES],
         rc = TACNET_EINVAL;
         goto fail;
     }
-    msg = s_sig_message(header, hlen, out, total, &mlen);
-    if (crypto_sign_detached(sig, NULL, msg, mlen, self->mine->sign_sk) != 0) {
-        rc = TACNET_EINVAL;
-        goto fail;
+    if (sig) {
+        msg = s_sig_message(header, hlen, out, total, &mlen);
+        if (crypto_sign_detached(sig, NULL, msg, mlen, self->mine->sign_sk) != 0) {
+            rc = TACNET_EINVAL;
+            goto fail;
+        }
     }
     *sealed = out;
     *sealed_len = total;
@@ -858,6 +860,23 @@ int seal_event(seal_ctx_t *self, const uint8_t *header, size_t hlen, const uint8
     int rc = seal_event_fixed(self, k, nonce, wrap_nonce, header, hlen, body, blen, rcpts, n,
                               sealed, sealed_len, sig);
     sodium_memzero(k, sizeof k);
+    return rc;
+}
+
+int seal_sign_event(seal_ctx_t *self, const uint8_t *header, size_t hlen, const uint8_t *sealed,
+                    size_t sealed_len, uint8_t sig[SEAL_SIG_BYTES])
+{
+    if (!self || !sig || (!header && hlen) || (!sealed && sealed_len))
+        return TACNET_EINVAL;
+    int rc = seal_ctx_hold(self);
+    if (rc != 0)
+        return rc;
+    size_t mlen = 0;
+    uint8_t *msg = s_sig_message(header, hlen, sealed, sealed_len, &mlen);
+    if (crypto_sign_detached(sig, NULL, msg, mlen, self->mine->sign_sk) != 0)
+        rc = TACNET_EINVAL;
+    seal_ctx_release(self);
+    free(msg);
     return rc;
 }
 

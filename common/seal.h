@@ -129,13 +129,21 @@ void seal_ctx_release(seal_ctx_t *self);
 #define SEAL_CTX_WARM_MAX 32
 int seal_ctx_warm(seal_ctx_t *self, const uint8_t peer_pk[SEAL_KEY_BYTES]);
 
-/* Seal BODY for RCPTS (1..SEAL_MAX_RECIPIENTS) bound to HEADER, and sign. *SEALED is malloc'd and
- * owned by the caller. Returns 0, TACNET_EINVAL (no or too many recipients, an agency over 255,
- * the same (agency, key_id) twice, a peer key with no usable shared key, or the ctx's secrets
- * could not be unlocked). */
+/* Seal BODY for RCPTS (1..SEAL_MAX_RECIPIENTS) bound to HEADER, and sign into SIG. SIG may be
+ * NULL: sealed only, for a sender that signs when it sends (seal_sign_event, or one signature
+ * over a batch, merkle.h). *SEALED is malloc'd and owned by the caller. Returns 0, TACNET_EINVAL
+ * (no or too many recipients, an agency over 255, the same (agency, key_id) twice, a peer key
+ * with no usable shared key, or the ctx's secrets could not be unlocked). */
 int seal_event(seal_ctx_t *self, const uint8_t *header, size_t hlen, const uint8_t *body,
                size_t blen, const seal_recipient_t *rcpts, size_t n, uint8_t **sealed,
                size_t *sealed_len, uint8_t sig[SEAL_SIG_BYTES]);
+
+/* The event signature seal_event makes, over HEADER and an already SEALED body, with the ctx's
+ * signing key. Returns 0 or TACNET_EINVAL (NULL inputs, or the ctx's secrets could not be
+ * unlocked). */
+int seal_sign_event(seal_ctx_t *self, const uint8_t *header, size_t hlen, const uint8_t *sealed,
+                    size_t sealed_len, uint8_t sig[SEAL_SIG_BYTES])
+    __attribute__((warn_unused_result));
 
 /* Verify SIG over HEADER and SEALED with the sender's Ed25519 public key. Returns 0 or
  * TACNET_ESIGNATURE. The broker does only this; it never opens a body. */

@@ -41,11 +41,11 @@ volatile sig_atomic_t agency_reload_flag = 0;
 
 /* ------------------------------------------------------------------ outbox */
 
-/* The events of one send turn, signed together: the outbox holds each event with its own
- * signature (made when it was queued), and a turn of two or more replaces those by one
- * signature over the turn's Merkle root, each event with its proof (merkle.h), so the broker
- * and every recipient verify the turn once. FRAMES is NULL when the turn goes out with the
- * events' own signatures (one event, or the batch signature failed: both verify as before). */
+/* The events of one send turn, signed when they are sent: the outbox holds them unsigned
+ * (outbox.h), a turn of two or more goes out under one signature over its Merkle root, each event
+ * with its proof (merkle.h), so the sender signs and the broker and every recipient verify the
+ * turn once; a turn of one carries the event's own signature, as a single publish always has.
+ * A resend after a reconnect is a new turn, signed again. */
 typedef struct {
     agency_outbox_record_t *recs;
     uint64_t *seqs;
@@ -54,10 +54,16 @@ typedef struct {
     size_t *frame_lens;
 } send_turn_t;
 
-static void s_turn_sign(agency_t *self, send_turn_t *t)
+/* Sign turn T into T->frames. Returns 0 or the signing code (nothing of the turn is sent then). */
+static int s_turn_sign(agency_t *self, send_turn_t *t)
 {
-    if (t->n < 2)
-        return;
+    t->frames = xmalloc(t->n * MERKLE_FRAME_MAX);
+    t->frame_lens = xcalloc(t->n, sizeof(*t->frame_lens));
+    if (t->n == 1) {
+        t->frame_lens[0] = SEAL_SIG_BYTES;
+        return seal_sign_event(self->seal, t->recs[0].header, t->recs[0].hlen, t->recs[0].sealed,
+                               t->recs[0].slen, t->frames);
+    }
     const uint8_t **headers = xcalloc(t->n, sizeof(*headers));
     size_t *hlens = xcalloc(t->n, sizeof(*hlens));
     uint8_t *digests = xmalloc(t->n * SEAL_DIGEST_LEN);
@@ -66,17 +72,11 @@ static void s_turn_sign(agency_t *self, send_turn_t *t)
         hlens[i] = t->recs[i].hlen;
         seal_digest(t->recs[i].sealed, t->recs[i].slen, digests + i * SEAL_DIGEST_LEN);
     }
-    t->frames = xmalloc(t->n * MERKLE_FRAME_MAX);
-    t->frame_lens = xcalloc(t->n, sizeof(*t->frame_lens));
-    if (merkle_sign(self->seal, headers, hlens, digests, t->n, t->frames, t->frame_lens) != 0) {
-        free(t->frames);
-        free(t->frame_lens);
-        t->frames = NULL;
-        t->frame_lens = NULL;
-    }
+    int rc = merkle_sign(self->seal, headers, hlens, digests, t->n, t->frames, t->frame_lens);
     free(headers);
     free(hlens);
     free(digests);
+    return rc;
 }
 
 void agency_outbox_pump(agency_t *self)
@@ -103,14 +103,16 @@ void agency_outbox_pump(agency_t *self)
             continue;
         t.seqs[t.n++] = store_u64_get(k.mv_data);
     }
-    s_turn_sign(self, &t);
-    for (size_t i = 0; i < t.n; i++) {
+    int src = t.n ? s_turn_sign(self, &t) : 0;
+    self->pump_retry = src != 0;
+    if (src != 0)
+        log_error("could not sign %zu queued events: %s; trying again", t.n, tacnet_errname(src));
+    for (size_t i = 0; src == 0 && i < t.n; i++) {
         const agency_outbox_record_t *rec = &t.recs[i];
         Tacnet__Publish pub = TACNET__PUBLISH__INIT;
-        int rc = wire_send_sig(self->dealer, NULL, 0, WIRE_PUBLISH, &pub.base, rec->header,
-                               rec->hlen, rec->sealed, rec->slen,
-                               t.frames ? t.frames + i * MERKLE_FRAME_MAX : rec->sig,
-                               t.frames ? t.frame_lens[i] : SEAL_SIG_BYTES);
+        int rc =
+            wire_send_sig(self->dealer, NULL, 0, WIRE_PUBLISH, &pub.base, rec->header, rec->hlen,
+                          rec->sealed, rec->slen, t.frames + i * MERKLE_FRAME_MAX, t.frame_lens[i]);
         if (rc != 0)
             break; /* not connected yet, or the pipe is full: resent after the next WELCOME */
         self->send_cursor = t.seqs[i];
@@ -433,6 +435,7 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
     apply_arg_t *a = arg;
     agency_t *self = a->self;
     uint64_t last = 0;
+    agency_view_case_keys_keep(self); /* afresh on every run of this function */
     int rc = agency_meta_get(self, txn, "last_applied", &last);
     for (size_t i = 0; rc == 0 && i < a->n; i++) {
         prepared_t *p = &a->items[i];
@@ -471,6 +474,7 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
     }
     if (rc == 0)
         rc = agency_meta_put(self, txn, "last_applied", last);
+    agency_view_case_keys_forget(self);
     FAULT_POINT("agency.before_apply_commit");
     return rc;
 }
@@ -802,6 +806,8 @@ static void s_tick(agency_t *self)
     if (self->quota_until_ms && now >= self->quota_until_ms) {
         self->quota_until_ms = 0;
         agency_outbox_pump(self);
+    } else if (self->pump_retry) {
+        agency_outbox_pump(self); /* the last turn could not be signed */
     }
     if (now < self->next_ping_ms)
         return;
@@ -914,7 +920,8 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
     }
     if ((*err = s_keys_open(self, cfg->key_path, why, whylen)) != 0)
         goto fail;
-    if (!(self->batch_keys = sodium_malloc(AGENCY_BATCH * SEAL_KEY_BYTES))) {
+    if (!(self->batch_keys = sodium_malloc(AGENCY_BATCH * SEAL_KEY_BYTES)) ||
+        !(self->kept_keys = sodium_malloc(AGENCY_KEPT_CASE_KEYS * sizeof(*self->kept_keys)))) {
         snprintf(why, whylen, "cannot allocate guarded memory for content keys");
         *err = TACNET_ENOMEM;
         goto fail;
@@ -1103,6 +1110,8 @@ void agency_destroy(agency_t **self_p)
     agency_auth_destroy(self);
     if (self->batch_keys)
         sodium_free(self->batch_keys); /* wiped by sodium_free */
+    if (self->kept_keys)
+        sodium_free(self->kept_keys);
     free(self);
     *self_p = NULL;
 }

@@ -43,6 +43,11 @@ struct agency {
     MDB_dbi import_jobs, import_ids; /* the latest import job, kept across restarts (import.c) */
     MDB_dbi event_keys, grants, history, history_wait; /* history on joining; history.c */
     uint8_t *batch_keys; /* sodium_malloc: the content keys of a DELIVER batch, wiped after */
+    /* view.c: case keys unwrapped while a DELIVER batch is applied (agency_view_case_keys_keep):
+     * sodium_malloc'd, wiped when the batch's transaction function returns */
+    struct agency_kept_case_key *kept_keys;
+    size_t n_kept_keys;
+    int keeping_keys;
     /* reseal.c: the events re-sealed after E_RECIPIENTS since start (each is re-sealed once) */
     uint8_t resealed[AGENCY_RESEALED_MAX][16];
     size_t n_resealed;
@@ -66,6 +71,7 @@ struct agency {
     unsigned in_flight;
     unsigned send_window;    /* PUBLISHes in flight at most: cfg.window, halved by E_QUOTA */
     uint64_t quota_until_ms; /* after an E_QUOTA NACK: no PUBLISH before this (monotonic) */
+    int pump_retry;          /* the last send turn could not be signed: pump again each tick */
     uint64_t last_pong_ms, next_ping_ms, hello_sent_ms;
     struct agency_waiter *waiters; /* outcome.c: callers waiting for the broker's answer */
     size_t n_waiters;
@@ -80,6 +86,21 @@ void agency_view_close(agency_t *self);
  * copy); the view's own databases only (the caller reopens accounts.c's). Returns 0 or a code. */
 int agency_view_reopen(agency_t *self);
 void agency_view_blind(const agency_t *self, const uint8_t *ref, size_t len, uint8_t out[16]);
+#define AGENCY_KEPT_CASE_KEYS 8
+struct agency_kept_case_key {
+    uint8_t blind[16];
+    uint8_t k[SEAL_KEY_BYTES];
+};
+
+/* Inside one write transaction's function (a DELIVER batch): each case's key is unwrapped once and
+ * kept (up to AGENCY_KEPT_CASE_KEYS cases) instead of once per record it seals or opens, four per
+ * event applied. Call keep at the start of the function, so a run again after the map grew starts
+ * with none (a key created in the aborted run was never stored), and forget before it returns:
+ * the keys are wiped. A key is kept as this run of the function reads it from case_keys, so
+ * one created in an aborted run is never used again; a case erased meanwhile is forgotten. */
+void agency_view_case_keys_keep(agency_t *self);
+void agency_view_case_keys_forget(agency_t *self);
+
 int agency_meta_get(agency_t *self, MDB_txn *txn, const char *key, uint64_t *v);
 int agency_meta_put(agency_t *self, MDB_txn *txn, const char *key, uint64_t v);
 

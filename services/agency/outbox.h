@@ -3,13 +3,18 @@
  * A publish is queued (publish.c) before anything is sent and stays queued until the broker
  * settles it (agency.c): a PUBACK deletes it, a NACK turns it into a dead letter. Whatever
  * happens in between (a crash, a restarted broker, an E_QUOTA pause) the outbox is resent in
- * sender_seq order, byte for byte as it was signed, so every reader and writer of these records
- * goes through the encoders and decoders below. Six databases of the view hold them; every
+ * sender_seq order, header and sealed body byte for byte as queued (each send turn signed
+ * afresh), so every reader and writer of these records goes through the encoders and decoders
+ * below. Six databases of the view hold them; every
  * integer is big-endian:
  *
  *   outbox      sender_seq(8) -> hlen(4) header slen(4) sealed sig(64)
- *                                the clear Header as signed, the sealed body and the Ed25519
- *                                signature: exactly the frames of a PUBLISH
+ *                                the clear Header and the sealed body: the frames of a PUBLISH
+ *                                but its signature, which the pump makes when it sends a turn
+ *                                (one Ed25519 signature for the turn, merkle.h, or the event's
+ *                                own in a turn of one). The 64-byte slot is zeros since then;
+ *                                a record queued before holds the signature made at queueing,
+ *                                which nothing reads any more
  *   outbox_ids  msg_id(16) -> sender_seq(8) blind(16)
  *                                finds the record (and its case index entry) when settled
  *   outbox_case blind(16) sender_seq(8) -> empty
@@ -53,7 +58,7 @@
 #define AGENCY_OUTBOX_WITHDRAWN_BYTES     24 /* a withdrawn value */
 #define AGENCY_OUTBOX_UNAPPLIED_KEY_BYTES 24 /* an unapplied key */
 
-/* One outbox record: the three signed parts of a PUBLISH. */
+/* One outbox record: the parts of a PUBLISH (SIG is the record's slot, see above). */
 typedef struct agency_outbox_record {
     const uint8_t *header; /* packed Header */
     size_t hlen;

@@ -587,7 +587,10 @@ static int s_recipients(publish_t *p)
     return 0;
 }
 
-/* seal: the body (with its msg_id and sender) sealed for the recipients, the header signed. */
+/* seal: the body (with its msg_id and sender) sealed for the recipients. Not signed here: the
+ * outbox pump signs each send turn once when it sends it (agency.c), so an event queued and sent
+ * in a turn of many costs no Ed25519 signature of its own; the record's signature slot stays
+ * empty (outbox.h). */
 static int s_seal(publish_t *p)
 {
     Tacnet__Body *body = p->req->body;
@@ -606,8 +609,9 @@ static int s_seal(publish_t *p)
     body->msg_id.data = NULL;
     body->msg_id.len = 0;
     body->has_msg_id = 0;
+    memset(p->sig, 0, sizeof(p->sig));
     rc = seal_event(p->self->seal, p->hbuf, p->hlen, bbuf, blen, p->sr, p->ns, &p->sealed, &p->slen,
-                    p->sig);
+                    NULL);
     sodium_memzero(bbuf, blen);
     free(bbuf);
     if (rc != 0) {

@@ -52,7 +52,8 @@ static int s_allowed(reseal_t *r, MDB_txn *txn, const Tacnet__Header *h)
 }
 
 /* Seal BODY again under header H (its recipients and sender_seq already changed) for the
- * recipients H names. */
+ * recipients H names. Unsigned, like every queued event: the outbox pump signs what it sends
+ * (SIG gets the record's empty signature slot, outbox.h). */
 static int s_seal(agency_t *self, Tacnet__Header *h, const uint8_t *body, size_t blen,
                   uint8_t **hbuf, size_t *hlen, uint8_t **sealed, size_t *slen,
                   uint8_t sig[SEAL_SIG_BYTES])
@@ -68,7 +69,9 @@ static int s_seal(agency_t *self, Tacnet__Header *h, const uint8_t *body, size_t
         memcpy(sr[i].seal_pk, k->seal_pk.data, SEAL_KEY_BYTES);
     }
     *hbuf = wire_pack(&h->base, hlen);
-    return seal_event(self->seal, *hbuf, *hlen, body, blen, sr, h->n_recipients, sealed, slen, sig);
+    memset(sig, 0, SEAL_SIG_BYTES);
+    return seal_event(self->seal, *hbuf, *hlen, body, blen, sr, h->n_recipients, sealed, slen,
+                      NULL);
 }
 
 /* Replace the outbox record at R->old_seq (for case BLIND) with the new one at R->new_seq. */

@@ -163,6 +163,20 @@ int agency_view_get_rest(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *
     return s_get_sealed(self, txn, dbi, NULL, db, key, klen, out, outlen);
 }
 
+void agency_view_case_keys_keep(agency_t *self)
+{
+    agency_view_case_keys_forget(self);
+    self->keeping_keys = self->kept_keys != NULL;
+}
+
+void agency_view_case_keys_forget(agency_t *self)
+{
+    if (self->kept_keys)
+        sodium_memzero(self->kept_keys, AGENCY_KEPT_CASE_KEYS * sizeof(*self->kept_keys));
+    self->n_kept_keys = 0;
+    self->keeping_keys = 0;
+}
+
 /* Unwrap the key of case BLIND into *CK, the caller's own (the caller wipes it with
  * agency_vault_case_key_wipe: verifier threads read case records at the same time, so there is
  * no shared scratch), drawing a new one when CREATE and the case has none. Returns 0,
@@ -170,10 +184,25 @@ int agency_view_get_rest(agency_t *self, MDB_txn *txn, MDB_dbi dbi, const char *
 static int s_case_key(agency_t *self, MDB_txn *txn, const uint8_t blind[16], int create,
                       agency_vault_case_key_t *ck)
 {
+    /* Kept keys only inside a DELIVER batch's transaction, which the loop thread runs after the
+     * verifier threads have finished preparing the batch. */
+    for (size_t i = 0; self->keeping_keys && i < self->n_kept_keys; i++) {
+        if (sodium_memcmp(self->kept_keys[i].blind, blind, 16) == 0) {
+            memcpy(ck->k, self->kept_keys[i].k, sizeof(ck->k));
+            return 0;
+        }
+    }
     MDB_val v;
     int rc = store_get(txn, self->case_keys, blind, 16, &v);
-    if (rc == 0)
-        return agency_vault_case_key_open(self->vault, blind, v.mv_data, v.mv_size, ck);
+    if (rc == 0) {
+        rc = agency_vault_case_key_open(self->vault, blind, v.mv_data, v.mv_size, ck);
+        if (rc == 0 && self->keeping_keys && self->n_kept_keys < AGENCY_KEPT_CASE_KEYS) {
+            struct agency_kept_case_key *kk = &self->kept_keys[self->n_kept_keys++];
+            memcpy(kk->blind, blind, 16);
+            memcpy(kk->k, ck->k, sizeof(kk->k));
+        }
+        return rc;
+    }
     if (rc != TACNET_ENOTFOUND || !create)
         return rc;
     uint8_t *wrapped = NULL;
@@ -1214,6 +1243,10 @@ int agency_view_case_erase(agency_t *self, MDB_txn *txn, const uint8_t blind[16]
     if (events)
         *events = 0;
     /* The key first: from here on nothing of the case can be read, whatever else survives. */
+    if (self->keeping_keys) {
+        agency_view_case_keys_forget(self);
+        self->keeping_keys = 1;
+    }
     int rc = s_del(txn, self->case_keys, blind, 16);
     MDB_cursor *cur;
     if (rc == 0 && mdb_cursor_open(txn, self->by_case, &cur) != 0)

@@ -263,6 +263,48 @@ Test(seal, known_answer_vector_matches_sealed_bytes_signature_and_opens)
     seal_keys_destroy(&sender), seal_keys_destroy(&r1), seal_keys_destroy(&r2);
 }
 
+/* An agency daemon seals when it queues and signs when it sends (services/agency/outbox.h): the
+ * same bytes, unsigned, then the vector's signature from seal_sign_event, and nothing else. */
+Test(seal, sealed_unsigned_then_signed_gives_the_vector_bytes_and_signature)
+{
+    seal_keys_t *sender = s_kat_keys("sender");
+    seal_keys_t *r1 = s_kat_keys("rcpt1");
+    seal_keys_t *r2 = s_kat_keys("rcpt2");
+    size_t klen, nlen, wlen, hlen, blen, elen, slen;
+    uint8_t *k = s_kat("content_key", &klen);
+    uint8_t *nonce = s_kat("nonce", &nlen);
+    uint8_t *wrap_nonce = s_kat("wrap_nonce", &wlen);
+    uint8_t *header = s_kat("header", &hlen);
+    uint8_t *body = s_kat("body", &blen);
+    uint8_t *expect = s_kat("sealed", &elen);
+    uint8_t *expect_sig = s_kat("sig", &slen);
+    seal_ctx_t *ctx = seal_ctx_new(sender);
+    seal_recipient_t rcpts[2] = { s_rcpt(r1), s_rcpt(r2) };
+    uint8_t *sealed = NULL, sig[SEAL_SIG_BYTES];
+    size_t sealed_len = 0;
+    cr_assert_eq(seal_event_fixed(ctx, k, nonce, wrap_nonce, header, hlen, body, blen, rcpts, 2,
+                                  &sealed, &sealed_len, NULL),
+                 0);
+    cr_assert_eq(sealed_len, elen);
+    cr_assert_arr_eq(sealed, expect, elen, "sealed bytes differ from the vector");
+    cr_assert_eq(seal_sign_event(ctx, header, hlen, sealed, sealed_len, sig), 0);
+    cr_assert_arr_eq(sig, expect_sig, SEAL_SIG_BYTES, "signature differs from the vector");
+    /* Over another body it is another signature, which the vector's does not verify. */
+    sealed[sealed_len - 1] ^= 1;
+    cr_assert_eq(seal_sign_event(ctx, header, hlen, sealed, sealed_len, sig), 0);
+    cr_assert_neq(memcmp(sig, expect_sig, SEAL_SIG_BYTES), 0);
+    cr_assert_eq(seal_verify(sender->sign_pk, header, hlen, sealed, sealed_len, expect_sig),
+                 TACNET_ESIGNATURE);
+    cr_assert_eq(seal_verify(sender->sign_pk, header, hlen, sealed, sealed_len, sig), 0);
+    cr_assert_eq(seal_sign_event(NULL, header, hlen, sealed, sealed_len, sig), TACNET_EINVAL);
+    cr_assert_eq(seal_sign_event(ctx, header, hlen, sealed, sealed_len, NULL), TACNET_EINVAL);
+    free(sealed);
+    free(k), free(nonce), free(wrap_nonce), free(header), free(body), free(expect);
+    free(expect_sig);
+    seal_ctx_destroy(&ctx);
+    seal_keys_destroy(&sender), seal_keys_destroy(&r1), seal_keys_destroy(&r2);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Round trip and tampering */
 

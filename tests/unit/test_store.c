@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -679,6 +680,55 @@ Test(store, the_data_file_keeps_written_zeros_ahead_of_the_last_page)
     uint8_t buf[1000];
     for (uint64_t i = 1; i <= 200; i += 37)
         cr_assert_eq(s_get_u64(st, s_dbi(st, "alpha"), i, &v, buf, sizeof(buf)), 0);
+    store_destroy(&st);
+}
+
+static off_t s_file_size(void)
+{
+    char path[300];
+    struct stat sb;
+    snprintf(path, sizeof(path), "%s/data.mdb", s_dir);
+    cr_assert_eq(stat(path, &sb), 0);
+    return sb.st_size;
+}
+
+/* Writes of about 100 KiB each until the file grows; returns by how much (0: not within 200). */
+static off_t s_write_until_extended(store_t *st, struct batch *b)
+{
+    off_t before = s_file_size();
+    for (int i = 0; i < 200; i++) {
+        cr_assert_eq(store_write(st, s_put_batch, b), 0);
+        b->first += b->n;
+        if (s_file_size() != before)
+            return s_file_size() - before;
+    }
+    return 0;
+}
+
+/* The zeros ahead grow by small steps, so no single write holds the disk for long: 1 MiB after a
+ * quiet second, doubled while extensions follow each other (fast growth). */
+Test(store, the_data_file_is_extended_by_small_steps_that_grow_only_with_fast_growth)
+{
+    store_t *st = s_open(0);
+    struct batch b = { .dbi = s_dbi(st, "alpha"), .first = 1, .n = 100, .size = 1000 };
+    off_t step = s_write_until_extended(st, &b);
+    cr_assert_eq(step, (off_t)1 << 20, "first step %lld", (long long)step);
+    off_t last = step;
+    for (int k = 0; k < 2; k++) { /* back to back: each step twice the last */
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        step = s_write_until_extended(st, &b);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        /* A machine so slow that the writes took over a second starts again from 1 MiB. */
+        off_t want = t1.tv_sec - t0.tv_sec >= 1 ? (off_t)1 << 20 : last * 2;
+        if (step != want)
+            cr_assert(t1.tv_sec - t0.tv_sec >= 1 && step == last * 2, "step %lld after %lld",
+                      (long long)step, (long long)last);
+        last = step;
+    }
+    usleep(1100 * 1000);
+    step = s_write_until_extended(st, &b);
+    cr_assert_eq(step, (off_t)1 << 20, "step after a quiet second %lld", (long long)step);
     store_destroy(&st);
 }
 
