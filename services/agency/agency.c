@@ -403,6 +403,7 @@ typedef struct prepared {
     int has_k;
     int done; /* a done grant: nothing to open or apply */
     uint8_t digest[SEAL_DIGEST_LEN];
+    int has_digest; /* DIGEST came with the signature check (verifier_job_t) */
 } prepared_t;
 
 typedef struct {
@@ -502,7 +503,8 @@ static void s_prepare_body(agency_t *self, prepared_t *p)
 {
     int err = 0;
     Tacnet__Body *b = NULL;
-    seal_digest(p->msg.sealed, p->msg.sealed_len, p->digest);
+    if (!p->has_digest)
+        seal_digest(p->msg.sealed, p->msg.sealed_len, p->digest);
     if (p->d && p->d->grant) {
         /* History on joining: the sender's signature verified over its original frames; the
          * granter's signature over the grant is checked here, then its key opens the body. */
@@ -589,9 +591,14 @@ static void s_verify_batch(agency_t *self, prepared_t *items, size_t n)
         at[nj++] = i;
     }
     verifier_run(self->verifier, jobs, nj);
-    for (size_t j = 0; j < nj; j++)
-        if (jobs[j].result != 0)
+    for (size_t j = 0; j < nj; j++) {
+        if (jobs[j].result != 0) {
             items[at[j]].code = TACNET_ESIGNATURE;
+            continue;
+        }
+        memcpy(items[at[j]].digest, jobs[j].digest, SEAL_DIGEST_LEN);
+        items[at[j]].has_digest = 1;
+    }
     free(jobs);
     free(at);
 }
