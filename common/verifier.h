@@ -23,7 +23,9 @@
 #include "seal.h"
 
 /* One signature to check. RESULT is written by verifier_run: 0 or TACNET_ESIGNATURE
- * (TACNET_EINVAL for NULL inputs, as merkle_verify). */
+ * (TACNET_EINVAL for NULL inputs, as merkle_verify). DIGEST is written too, whatever the result:
+ * the sealed body's digest (seal_digest), which every check computes, for a caller that needs
+ * it after the check (a daemon keeps it with the event's content key). */
 typedef struct verifier_job {
     const uint8_t *sign_pk; /* SEAL_KEY_BYTES */
     const uint8_t *header;
@@ -33,6 +35,7 @@ typedef struct verifier_job {
     const uint8_t *sig; /* F5: SEAL_SIG_BYTES or a batched signature */
     size_t sig_len;
     int result;
+    uint8_t digest[SEAL_DIGEST_LEN];
 } verifier_job_t;
 
 typedef struct verifier verifier_t;

@@ -28,10 +28,11 @@
 #include <sys/stat.h>
 #include <zmq.h>
 
-#define AGENCY_BATCH          256
-#define AGENCY_PING_MS        2000
-#define AGENCY_LIVENESS       3
-#define AGENCY_SWEEP_FIRST_MS 60000ull
+#define AGENCY_BATCH           256
+#define AGENCY_BATCH_REGISTERS 8 /* cases whose identity register a batch reads once */
+#define AGENCY_PING_MS         2000
+#define AGENCY_LIVENESS        3
+#define AGENCY_SWEEP_FIRST_MS  60000ull
 
 /* Pause after the broker's E_QUOTA before resending the outbox. */
 #define AGENCY_QUOTA_BACKOFF_MS 250
@@ -403,6 +404,10 @@ typedef struct prepared {
     int has_k;
     int done; /* a done grant: nothing to open or apply */
     uint8_t digest[SEAL_DIGEST_LEN];
+    int has_digest; /* DIGEST came with the signature check (verifier_job_t) */
+    /* The case's identity register, read once for the batch's events of that case (owned by
+     * s_prepare_batch; NULL: the event reads its own) */
+    const policy_register_t *reg;
 } prepared_t;
 
 typedef struct {
@@ -502,7 +507,8 @@ static void s_prepare_body(agency_t *self, prepared_t *p)
 {
     int err = 0;
     Tacnet__Body *b = NULL;
-    seal_digest(p->msg.sealed, p->msg.sealed_len, p->digest);
+    if (!p->has_digest)
+        seal_digest(p->msg.sealed, p->msg.sealed_len, p->digest);
     if (p->d && p->d->grant) {
         /* History on joining: the sender's signature verified over its original frames; the
          * granter's signature over the grant is checked here, then its key opens the body. */
@@ -534,10 +540,10 @@ static void s_prepare_body(agency_t *self, prepared_t *p)
     } else if (p->h->sender != TACNET__AGENCY__BROKER) {
         /* Check again what the sender should have checked: a violator is not applied. */
         Tacnet__ApiReply scratch = TACNET__API_REPLY__INIT;
-        policy_register_t *reg =
-            agency_identity_register(self, p->h->case_ref.data, p->h->case_ref.len);
-        p->code = agency_publish_text_check(self, reg, &b->base, &scratch);
-        policy_register_destroy(&reg);
+        policy_register_t *own =
+            p->reg ? NULL : agency_identity_register(self, p->h->case_ref.data, p->h->case_ref.len);
+        p->code = agency_publish_text_check(self, p->reg ? p->reg : own, &b->base, &scratch);
+        policy_register_destroy(&own);
         agency_reply_free(&scratch);
         /* A name in a body's initials field is quarantined like a name in its text. */
         char field[192];
@@ -589,9 +595,14 @@ static void s_verify_batch(agency_t *self, prepared_t *items, size_t n)
         at[nj++] = i;
     }
     verifier_run(self->verifier, jobs, nj);
-    for (size_t j = 0; j < nj; j++)
-        if (jobs[j].result != 0)
+    for (size_t j = 0; j < nj; j++) {
+        if (jobs[j].result != 0) {
             items[at[j]].code = TACNET_ESIGNATURE;
+            continue;
+        }
+        memcpy(items[at[j]].digest, jobs[j].digest, SEAL_DIGEST_LEN);
+        items[at[j]].has_digest = 1;
+    }
     free(jobs);
     free(at);
 }
@@ -625,12 +636,36 @@ static void s_prepare_batch(agency_t *self, prepared_t *items, size_t n)
             warm[n_warm++] = pk;
     }
     s_verify_batch(self, items, n);
+    /* Each case's identity register once for the batch (its events' text checks only read it),
+     * not once per event: read here, before the batch is applied, as each event read it. */
+    policy_register_t *regs[AGENCY_BATCH_REGISTERS];
+    const Tacnet__Header *reg_of[AGENCY_BATCH_REGISTERS];
+    size_t n_regs = 0;
+    for (size_t i = 0; i < n; i++) {
+        prepared_t *p = &items[i];
+        if (p->code || p->h->sender == TACNET__AGENCY__BROKER)
+            continue;
+        const ProtobufCBinaryData *ref = &p->h->case_ref;
+        size_t r = 0;
+        while (r < n_regs && !(reg_of[r]->case_ref.len == ref->len &&
+                               memcmp(reg_of[r]->case_ref.data, ref->data, ref->len) == 0))
+            r++;
+        if (r == n_regs && n_regs < AGENCY_BATCH_REGISTERS) {
+            regs[n_regs] = agency_identity_register(self, ref->data, ref->len);
+            reg_of[n_regs++] = p->h;
+        }
+        p->reg = r < n_regs ? regs[r] : NULL;
+    }
     prepare_arg_t a = { self, items, open_too };
     verifier_for(self->verifier, n, s_prepare_one, &a);
     if (!open_too)
         for (size_t i = 0; i < n; i++)
             if (!items[i].code)
                 s_prepare_body(self, &items[i]);
+    for (size_t i = 0; i < n; i++)
+        items[i].reg = NULL;
+    for (size_t r = 0; r < n_regs; r++)
+        policy_register_destroy(&regs[r]);
 }
 
 static void s_prepared_clear(prepared_t *p)

@@ -83,12 +83,12 @@ static void s_publish_ok(tn_client_t *c, const char *json, uint8_t *msg_id)
     cr_assert_eq(rc, 0, "publish refused: %s (%s)", tacnet_errname(rc), why);
 }
 
-/* How often MSG_ID is in C's timeline of CASE (-1: no such case there). */
-static int s_in_case(tn_client_t *c, const uint8_t *msg_id)
+/* How often MSG_ID is in C's timeline of case REF (-1: no such case there). */
+static int s_in_case_ref(tn_client_t *c, const char *ref, const uint8_t *msg_id)
 {
     Tacnet__ApiReply *r = NULL;
     int n = -1;
-    if (tn_client_case(c, CASE, &r, CALL_MS) == 0 && r->show_case) {
+    if (tn_client_case(c, ref, &r, CALL_MS) == 0 && r->show_case) {
         n = 0;
         for (size_t i = 0; i < r->show_case->n_timeline; i++) {
             const Tacnet__Header *h = r->show_case->timeline[i]->header;
@@ -97,6 +97,11 @@ static int s_in_case(tn_client_t *c, const uint8_t *msg_id)
     }
     tn_client_reply_free(&r);
     return n;
+}
+
+static int s_in_case(tn_client_t *c, const uint8_t *msg_id)
+{
+    return s_in_case_ref(c, CASE, msg_id);
 }
 
 /* The school opens CASE with consent and refers it to social care, which receives it. */
@@ -295,6 +300,81 @@ Test(identifiers, text_in_a_msg_id_or_refers_to_or_a_case_prefix_is_refused_stor
     cr_assert_eq(h_publish(c, &p, NULL), 0, "an event of area LA9 was refused");
     h_pub_free(&p);
     h_close(&c);
+}
+
+/* On receipt too, each case's text is checked against that case's own register: three events
+ * sent past the school's daemon (a raw client with its keys, while it is stopped) reach it in
+ * one delivery batch when it starts again. The one naming the registered child on its case is
+ * quarantined; the same name on the other case, and a clean event on the first, are applied. */
+Test(identifiers, a_received_batch_checks_each_case_against_its_own_register)
+{
+    h_agency_t *as = s_up(S);
+    char path[600], out[4096], cmd[800];
+    snprintf(path, sizeof(path), "%s/concerns.csv", env.dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("case_ref,initials,observed_date,category,immediate_risk,summary,child_names\n" CASE
+          ",TB,2026-11-03,neglect,no,Arrived without a coat on three cold mornings.,"
+          "Kacper Wozniak\n"
+          "LA7-2026-000124,TB,2026-11-04,attendance,no,Late every Monday this term.,\n",
+          f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "import %s", path);
+    cr_assert_eq(h_cli(as, cmd, out, sizeof(out)), 0, "%s", out);
+    tn_client_t *school = s_client(as);
+    /* The import's own events applied (so its cases exist), then the daemon stops. */
+    uint64_t deadline = h_now_ms() + 10000;
+    while (h_now_ms() < deadline) {
+        Tacnet__ApiReply *r = NULL;
+        int ok = tn_client_case(school, "LA7-2026-000124", &r, CALL_MS) == 0 && r->show_case &&
+                 r->show_case->n_timeline > 0;
+        tn_client_reply_free(&r);
+        if (ok)
+            break;
+        h_sleep_ms(50);
+    }
+    tn_client_destroy(&school);
+    h_agency_signal_wait(as, SIGTERM);
+
+    h_client_t *raw = h_connect(&env, S);
+    cr_assert_eq(h_hello(raw, 0, 16, NULL), 0);
+    static const struct {
+        const char *ref, *summary;
+        int applied;
+    } ev[] = {
+        /* The general name check passes these words; only the register knows the name. */
+        { "LA7-2026-000124", "the wozniak family phoned.", 1 },
+        { CASE, "the wozniak family phoned.", 0 },
+        { CASE, "Late again, no coat.", 1 },
+    };
+    h_pub_t p[3];
+    memset(p, 0, sizeof(p));
+    uint32_t rcpt[] = { S };
+    for (size_t i = 0; i < 3; i++) {
+        h_pub_init(&p[i], S, TACNET__EVENT_KIND__CONCERN, ev[i].ref, 1000 + i);
+        h_pub_rcpt(&p[i], 1, rcpt);
+        h_pub_seal(&env, &p[i], S, ev[i].summary, NULL, 0);
+        cr_assert_eq(h_publish(raw, &p[i], NULL), 0, "the broker refused raw event %zu", i);
+    }
+    h_close(&raw);
+
+    cr_assert_eq(h_agency_start(as, NULL), 0);
+    school = s_client(as);
+    for (size_t i = 0; i < 3; i++) {
+        int want = ev[i].applied, n = -2;
+        deadline = h_now_ms() + 10000;
+        while ((n = s_in_case_ref(school, ev[i].ref, p[i].msg_id)) != want && h_now_ms() < deadline)
+            h_sleep_ms(50);
+        if (!want) /* give a wrongly applied event time to show */
+            h_sleep_ms(300), n = s_in_case_ref(school, ev[i].ref, p[i].msg_id);
+        cr_assert_eq(n, want, "event %zu (%s): in the timeline %d times, want %d", i, ev[i].ref, n,
+                     want);
+    }
+    cr_assert(h_file_contains(as->log, "quarantined event"), "no quarantine in the log");
+    cr_assert(!h_file_contains(as->log, "Wozniak"), "a registered name is in the daemon's log");
+    for (size_t i = 0; i < 3; i++)
+        h_pub_free(&p[i]);
+    tn_client_destroy(&school);
 }
 
 Test(identifiers, the_daemon_refuses_an_unknown_prefix_and_refers_to_on_a_concern)

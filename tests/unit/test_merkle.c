@@ -327,7 +327,8 @@ Test(merkle, a_verifier_checks_each_batch_root_once_across_its_threads)
                                     strlen(b.sealed[i]),
                                     s_frame(&b, i),
                                     b.lens[i],
-                                    -1 };
+                                    -1,
+                                    { 0 } };
     /* A ninth job: event 2 again with event 5's proof, refused whatever the cache holds. */
     jobs[8] = jobs[2];
     jobs[8].sig = s_frame(&b, 5);
