@@ -795,8 +795,9 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_form_link(b, cref, "contact_logged", "Log a contact", none);
     s_form_link(b, cref, "involvement_preferences", "How the family want to be involved", none);
     s_form_link(b, cref, "partnership_rating", "Rate the partnership", none);
-    dashboard_buf_printf(b, "<a href=\"/cases/%s/family-summary\">Summary for the family</a>",
-                         cref);
+    dashboard_buf_printf(
+        b, "<a class=\"button\" href=\"/cases/%s/family-summary\">Summary for the family</a> ",
+        cref);
     s_form_link(b, cref, "consent_recorded", "Record consent", none);
     s_form_link(b, cref, "care_plan", "Set the plan", none);
     s_form_link(b, cref, "assessment", "Record an assessment", none);
