@@ -625,8 +625,13 @@ static int rel_all_arrived(rel_world_t *w, const rel_id_t *ids, size_t nids, uin
             for (size_t k = 0; k < w->prod[p].n; k++)
                 want += acked[p][k] && (w->prod[p].ev[k].rcpt & (1u << a->agency));
         }
+        /* Only what this agency must get counts: history granted on joining also brings it
+         * events the test did not address to it, and counting those let the wait end while
+         * the last addressed events were still on their way (then counted lost). */
+        uint32_t bit = 1u << a->agency;
         for (size_t k = 0; k < n; k++)
-            if (v[k].prod < w->n_prod && acked[v[k].prod][v[k].idx] && !seen[v[k].prod][v[k].idx])
+            if (v[k].prod < w->n_prod && acked[v[k].prod][v[k].idx] &&
+                (w->prod[v[k].prod].ev[v[k].idx].rcpt & bit) && !seen[v[k].prod][v[k].idx])
                 seen[v[k].prod][v[k].idx] = 1, have++;
         for (size_t p = 0; p < w->n_prod; p++)
             free(seen[p]);
