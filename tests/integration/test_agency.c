@@ -49,9 +49,7 @@ static tn_client_t *s_client(const h_agency_t *a)
 
 static h_agency_t *s_up(uint32_t agency)
 {
-    h_agency_t *a = h_agency_add(&env, agency);
-    cr_assert_eq(h_agency_start(a, NULL), 0, "agency %u did not start (log %s)", agency, a->log);
-    return a;
+    return h_agency_up(&env, agency);
 }
 
 /* Publish the PublishRequest given as JSON; returns the daemon's code, the msg_id in MSG_ID (may

@@ -933,6 +933,14 @@ h_agency_t *h_agency_add(h_env_t *e, uint32_t agency)
     return NULL;
 }
 
+h_agency_t *h_agency_up(h_env_t *e, uint32_t agency)
+{
+    h_agency_t *a = h_agency_add(e, agency);
+    int rc = h_agency_start(a, NULL);
+    CHECK(rc == 0, "agency %u did not start (log %s)", agency, a->log);
+    return a;
+}
+
 int h_agency_start(h_agency_t *a, const char *fault)
 {
     char sock[600], bin[1024];

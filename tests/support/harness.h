@@ -188,6 +188,8 @@ h_agency_t *h_agency_add(h_env_t *e, uint32_t agency);
 /* Start the daemon with TACNET_FAULT=FAULT (NULL: unarmed) and wait for its api.sock. Returns 0,
  * or its exit status + 1000 if it exited first. */
 int h_agency_start(h_agency_t *a, const char *fault);
+/* h_agency_add + h_agency_start unarmed; a failed start fails the test. Returns the daemon. */
+h_agency_t *h_agency_up(h_env_t *e, uint32_t agency);
 /* Send SIG and reap. Returns the wait status. */
 int h_agency_signal_wait(h_agency_t *a, int sig);
 /* Wait up to TIMEOUT_MS for the daemon to exit by itself. Returns the wait status, or -1. */
