@@ -189,3 +189,14 @@ void verifier_run(verifier_t *self, verifier_job_t *jobs, size_t n)
     free(lead);
     free(order);
 }
+
+verifier_job_t verifier_job_of(const uint8_t *sign_pk, const wire_msg_t *m)
+{
+    return (verifier_job_t){ .sign_pk = sign_pk,
+                             .header = m->header,
+                             .header_len = m->header_len,
+                             .sealed = m->sealed,
+                             .sealed_len = m->sealed_len,
+                             .sig = m->sig,
+                             .sig_len = m->sig_len };
+}

@@ -21,6 +21,7 @@
 
 #include "merkle.h"
 #include "seal.h"
+#include "wire.h"
 
 /* One signature to check. RESULT is written by verifier_run: 0 or TACNET_ESIGNATURE
  * (TACNET_EINVAL for NULL inputs, as merkle_verify). DIGEST is written too, whatever the result:
@@ -39,6 +40,10 @@ typedef struct verifier_job {
 } verifier_job_t;
 
 typedef struct verifier verifier_t;
+
+/* The job checking message M (its F3 header, F4 sealed body and F5 signature) against the
+ * sender's signing key SIGN_PK. M must outlive the job. */
+verifier_job_t verifier_job_of(const uint8_t *sign_pk, const wire_msg_t *m);
 
 /* A verifier with THREADS helper threads; 0 means one per online CPU beyond the caller's
  * (none on a one-CPU machine, when every batch is checked on the calling thread). Capped at

@@ -585,13 +585,7 @@ static void s_verify_batch(agency_t *self, prepared_t *items, size_t n)
         int done = p->d && p->d->grant && p->d->grant->has_done && p->d->grant->done;
         if (p->code || done)
             continue;
-        jobs[nj] = (verifier_job_t){ .sign_pk = p->key->sign_pk.data,
-                                     .header = p->msg.header,
-                                     .header_len = p->msg.header_len,
-                                     .sealed = p->msg.sealed,
-                                     .sealed_len = p->msg.sealed_len,
-                                     .sig = p->msg.sig,
-                                     .sig_len = p->msg.sig_len };
+        jobs[nj] = verifier_job_of(p->key->sign_pk.data, &p->msg);
         at[nj++] = i;
     }
     verifier_run(self->verifier, jobs, nj);

@@ -217,13 +217,7 @@ static size_t s_check_signatures(broker_t *self)
     verifier_job_t *jobs = xcalloc(self->n_batch, sizeof(*jobs));
     for (size_t i = 0; i < self->n_batch; i++) {
         broker_pending_t *p = &self->batch[i];
-        jobs[i] = (verifier_job_t){ .sign_pk = p->sign_pk,
-                                    .header = p->msg.header,
-                                    .header_len = p->msg.header_len,
-                                    .sealed = p->msg.sealed,
-                                    .sealed_len = p->msg.sealed_len,
-                                    .sig = p->msg.sig,
-                                    .sig_len = p->msg.sig_len };
+        jobs[i] = verifier_job_of(p->sign_pk, &p->msg);
     }
     verifier_run(self->verifier, jobs, self->n_batch);
     for (size_t i = 0; i < self->n_batch; i++) {
