@@ -205,44 +205,65 @@ static char *s_read_file(const char *path)
 /* ---------------------------------------------------------------------------------------- */
 /* Known answer */
 
+/* The known-answer vector: keys, inputs and the expected sealed bytes and signature. */
+typedef struct {
+    seal_keys_t *sender, *r1, *r2;
+    size_t klen, nlen, wlen, hlen, blen, elen, slen;
+    uint8_t *k, *nonce, *wrap_nonce, *header, *body, *expect, *expect_sig;
+} vector_t;
+
+static void s_vector_load(vector_t *v)
+{
+    v->sender = s_kat_keys("sender");
+    v->r1 = s_kat_keys("rcpt1");
+    v->r2 = s_kat_keys("rcpt2");
+    v->k = s_kat("content_key", &v->klen);
+    v->nonce = s_kat("nonce", &v->nlen);
+    v->wrap_nonce = s_kat("wrap_nonce", &v->wlen);
+    v->header = s_kat("header", &v->hlen);
+    v->body = s_kat("body", &v->blen);
+    v->expect = s_kat("sealed", &v->elen);
+    v->expect_sig = s_kat("sig", &v->slen);
+}
+
+static void s_vector_free(vector_t *v)
+{
+    free(v->k), free(v->nonce), free(v->wrap_nonce), free(v->header), free(v->body);
+    free(v->expect), free(v->expect_sig);
+    seal_keys_destroy(&v->sender), seal_keys_destroy(&v->r1), seal_keys_destroy(&v->r2);
+}
+
 Test(seal, known_answer_vector_matches_sealed_bytes_signature_and_opens)
 {
-    seal_keys_t *sender = s_kat_keys("sender");
-    seal_keys_t *r1 = s_kat_keys("rcpt1");
-    seal_keys_t *r2 = s_kat_keys("rcpt2");
-    size_t klen, nlen, wlen, hlen, blen, elen, slen;
-    uint8_t *k = s_kat("content_key", &klen);
-    uint8_t *nonce = s_kat("nonce", &nlen);
-    uint8_t *wrap_nonce = s_kat("wrap_nonce", &wlen);
-    uint8_t *header = s_kat("header", &hlen);
-    uint8_t *body = s_kat("body", &blen);
-    uint8_t *expect = s_kat("sealed", &elen);
-    uint8_t *expect_sig = s_kat("sig", &slen);
-    cr_assert(klen == 32 && nlen == 24 && wlen == 24 && slen == 64);
+    vector_t v;
+    s_vector_load(&v);
+    cr_assert(v.klen == 32 && v.nlen == 24 && v.wlen == 24 && v.slen == 64);
 
-    seal_ctx_t *ctx = seal_ctx_new(sender);
-    seal_recipient_t rcpts[2] = { s_rcpt(r1), s_rcpt(r2) };
+    seal_ctx_t *ctx = seal_ctx_new(v.sender);
+    seal_recipient_t rcpts[2] = { s_rcpt(v.r1), s_rcpt(v.r2) };
     uint8_t *sealed = NULL, sig[SEAL_SIG_BYTES];
     size_t sealed_len = 0;
-    cr_assert_eq(seal_event_fixed(ctx, k, nonce, wrap_nonce, header, hlen, body, blen, rcpts, 2,
-                                  &sealed, &sealed_len, sig),
+    cr_assert_eq(seal_event_fixed(ctx, v.k, v.nonce, v.wrap_nonce, v.header, v.hlen, v.body, v.blen,
+                                  rcpts, 2, &sealed, &sealed_len, sig),
                  0);
-    cr_assert_eq(sealed_len, elen);
-    cr_assert_arr_eq(sealed, expect, elen, "sealed bytes differ from the vector");
-    cr_assert_arr_eq(sig, expect_sig, SEAL_SIG_BYTES, "signature differs from the vector");
-    cr_assert_eq(seal_verify(sender->sign_pk, header, hlen, expect, elen, expect_sig), 0);
+    cr_assert_eq(sealed_len, v.elen);
+    cr_assert_arr_eq(sealed, v.expect, v.elen, "sealed bytes differ from the vector");
+    cr_assert_arr_eq(sig, v.expect_sig, SEAL_SIG_BYTES, "signature differs from the vector");
+    cr_assert_eq(seal_verify(v.sender->sign_pk, v.header, v.hlen, v.expect, v.elen, v.expect_sig),
+                 0);
 
-    seal_keys_t *rs[2] = { r1, r2 };
+    seal_keys_t *rs[2] = { v.r1, v.r2 };
     for (int i = 0; i < 2; i++) {
         seal_ctx_t *rctx = seal_ctx_new(rs[i]);
         uint8_t *out = NULL;
         size_t outlen = 0;
-        cr_assert_eq(seal_open(rctx, sender->seal_pk, header, hlen, expect, elen, &out, &outlen),
-                     0);
-        cr_assert_eq(outlen, blen);
-        cr_assert_arr_eq(out, body, blen);
-        /* The vector's header and body are real protobufs, and the body repeats the header. */
-        Tacnet__Header *h = tacnet__header__unpack(NULL, hlen, header);
+        cr_assert_eq(
+            seal_open(rctx, v.sender->seal_pk, v.header, v.hlen, v.expect, v.elen, &out, &outlen),
+            0);
+        cr_assert_eq(outlen, v.blen);
+        cr_assert_arr_eq(out, v.body, v.blen);
+        /* The vector's v.header and v.body are real protobufs, and the v.body repeats the v.header. */
+        Tacnet__Header *h = tacnet__header__unpack(NULL, v.hlen, v.header);
         Tacnet__Body *b = tacnet__body__unpack(NULL, outlen, out);
         cr_assert(h && b);
         cr_assert_eq(seal_body_matches(h, b), 0);
@@ -252,57 +273,44 @@ Test(seal, known_answer_vector_matches_sealed_bytes_signature_and_opens)
         seal_ctx_destroy(&rctx);
     }
     uint32_t agencies[SEAL_MAX_RECIPIENTS];
-    cr_assert_eq(seal_recipients(expect, elen, agencies, SEAL_MAX_RECIPIENTS), 2);
-    cr_assert_eq(agencies[0], r1->agency);
-    cr_assert_eq(agencies[1], r2->agency);
+    cr_assert_eq(seal_recipients(v.expect, v.elen, agencies, SEAL_MAX_RECIPIENTS), 2);
+    cr_assert_eq(agencies[0], v.r1->agency);
+    cr_assert_eq(agencies[1], v.r2->agency);
 
     free(sealed);
-    free(k), free(nonce), free(wrap_nonce), free(header), free(body), free(expect);
-    free(expect_sig);
     seal_ctx_destroy(&ctx);
-    seal_keys_destroy(&sender), seal_keys_destroy(&r1), seal_keys_destroy(&r2);
+    s_vector_free(&v);
 }
 
 /* An agency daemon seals when it queues and signs when it sends (services/agency/outbox.h): the
  * same bytes, unsigned, then the vector's signature from seal_sign_event, and nothing else. */
 Test(seal, sealed_unsigned_then_signed_gives_the_vector_bytes_and_signature)
 {
-    seal_keys_t *sender = s_kat_keys("sender");
-    seal_keys_t *r1 = s_kat_keys("rcpt1");
-    seal_keys_t *r2 = s_kat_keys("rcpt2");
-    size_t klen, nlen, wlen, hlen, blen, elen, slen;
-    uint8_t *k = s_kat("content_key", &klen);
-    uint8_t *nonce = s_kat("nonce", &nlen);
-    uint8_t *wrap_nonce = s_kat("wrap_nonce", &wlen);
-    uint8_t *header = s_kat("header", &hlen);
-    uint8_t *body = s_kat("body", &blen);
-    uint8_t *expect = s_kat("sealed", &elen);
-    uint8_t *expect_sig = s_kat("sig", &slen);
-    seal_ctx_t *ctx = seal_ctx_new(sender);
-    seal_recipient_t rcpts[2] = { s_rcpt(r1), s_rcpt(r2) };
+    vector_t v;
+    s_vector_load(&v);
+    seal_ctx_t *ctx = seal_ctx_new(v.sender);
+    seal_recipient_t rcpts[2] = { s_rcpt(v.r1), s_rcpt(v.r2) };
     uint8_t *sealed = NULL, sig[SEAL_SIG_BYTES];
     size_t sealed_len = 0;
-    cr_assert_eq(seal_event_fixed(ctx, k, nonce, wrap_nonce, header, hlen, body, blen, rcpts, 2,
-                                  &sealed, &sealed_len, NULL),
+    cr_assert_eq(seal_event_fixed(ctx, v.k, v.nonce, v.wrap_nonce, v.header, v.hlen, v.body, v.blen,
+                                  rcpts, 2, &sealed, &sealed_len, NULL),
                  0);
-    cr_assert_eq(sealed_len, elen);
-    cr_assert_arr_eq(sealed, expect, elen, "sealed bytes differ from the vector");
-    cr_assert_eq(seal_sign_event(ctx, header, hlen, sealed, sealed_len, sig), 0);
-    cr_assert_arr_eq(sig, expect_sig, SEAL_SIG_BYTES, "signature differs from the vector");
-    /* Over another body it is another signature, which the vector's does not verify. */
+    cr_assert_eq(sealed_len, v.elen);
+    cr_assert_arr_eq(sealed, v.expect, v.elen, "sealed bytes differ from the vector");
+    cr_assert_eq(seal_sign_event(ctx, v.header, v.hlen, sealed, sealed_len, sig), 0);
+    cr_assert_arr_eq(sig, v.expect_sig, SEAL_SIG_BYTES, "signature differs from the vector");
+    /* Over another v.body it is another signature, which the vector's does not verify. */
     sealed[sealed_len - 1] ^= 1;
-    cr_assert_eq(seal_sign_event(ctx, header, hlen, sealed, sealed_len, sig), 0);
-    cr_assert_neq(memcmp(sig, expect_sig, SEAL_SIG_BYTES), 0);
-    cr_assert_eq(seal_verify(sender->sign_pk, header, hlen, sealed, sealed_len, expect_sig),
+    cr_assert_eq(seal_sign_event(ctx, v.header, v.hlen, sealed, sealed_len, sig), 0);
+    cr_assert_neq(memcmp(sig, v.expect_sig, SEAL_SIG_BYTES), 0);
+    cr_assert_eq(seal_verify(v.sender->sign_pk, v.header, v.hlen, sealed, sealed_len, v.expect_sig),
                  TACNET_ESIGNATURE);
-    cr_assert_eq(seal_verify(sender->sign_pk, header, hlen, sealed, sealed_len, sig), 0);
-    cr_assert_eq(seal_sign_event(NULL, header, hlen, sealed, sealed_len, sig), TACNET_EINVAL);
-    cr_assert_eq(seal_sign_event(ctx, header, hlen, sealed, sealed_len, NULL), TACNET_EINVAL);
+    cr_assert_eq(seal_verify(v.sender->sign_pk, v.header, v.hlen, sealed, sealed_len, sig), 0);
+    cr_assert_eq(seal_sign_event(NULL, v.header, v.hlen, sealed, sealed_len, sig), TACNET_EINVAL);
+    cr_assert_eq(seal_sign_event(ctx, v.header, v.hlen, sealed, sealed_len, NULL), TACNET_EINVAL);
     free(sealed);
-    free(k), free(nonce), free(wrap_nonce), free(header), free(body), free(expect);
-    free(expect_sig);
     seal_ctx_destroy(&ctx);
-    seal_keys_destroy(&sender), seal_keys_destroy(&r1), seal_keys_destroy(&r2);
+    s_vector_free(&v);
 }
 
 /* ---------------------------------------------------------------------------------------- */
