@@ -483,6 +483,8 @@ int store_write(store_t *self, int (*fn)(MDB_txn *txn, void *arg), void *arg)
             int mrc = mdb_txn_commit(txn);
             if (mrc == 0) {
                 s_commit_timed(self, clock_elapsed_us() - t0);
+                if (self->hooks && self->hooks->postcommit)
+                    return s_tacnet_code(self->hooks->postcommit(self->hooks_arg));
                 return 0;
             }
             rc = s_commit_err(self, mrc);

@@ -162,15 +162,19 @@ int store_restore(const char *backup, const char *dir);
 /* Write hooks, for a replicator that ships each committed transaction elsewhere (the broker's
  * replicated journal). Within store_write, BEGIN runs before each run of FN (a run after a
  * full map starts the capture again), RECORD after each store_put/store_del that succeeded
- * (DB is the database's name; V is NULL for a delete) and PRECOMMIT after FN returned 0 and
- * before the commit: a non-zero return aborts the transaction and store_write returns it. A
- * hook returning non-zero from RECORD fails that put. Writes made outside store_put/store_del
- * are not seen. HOOKS (NULL: none) is borrowed until replaced. */
+ * (DB is the database's name; V is NULL for a delete), PRECOMMIT after FN returned 0 and
+ * before the commit: a non-zero return aborts the transaction and store_write returns it, and
+ * POSTCOMMIT (may be NULL) after the commit succeeded: what it returns, store_write returns,
+ * although the transaction is committed (the replicator's "this batch is not confirmed
+ * elsewhere": the caller must act on nothing it wrote). A hook returning non-zero from RECORD
+ * fails that put. Writes made outside store_put/store_del are not seen. HOOKS (NULL: none) is
+ * borrowed until replaced. */
 typedef struct store_hooks {
     void (*begin)(void *arg);
     int (*record)(void *arg, const char *db, int del, const MDB_val *k, const MDB_val *v,
                   unsigned flags);
     int (*precommit)(void *arg, MDB_txn *txn);
+    int (*postcommit)(void *arg);
 } store_hooks_t;
 void store_hooks_set(store_t *self, const store_hooks_t *hooks, void *arg);
 

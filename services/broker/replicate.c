@@ -6,8 +6,11 @@
 #include "err.h"
 #include "log.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <nats/nats.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,13 @@
 #define S_LEASE_KEY     "active"
 #define S_SEQ_KEY       "repl_seq"
 #define S_START_WAIT_MS 20000
+#define S_HASH          32 /* BLAKE2b-256 of a batch, as recorded beside its seq */
+#define S_SEQ_LEN       (8 + 2 * S_HASH)
+#define S_RETRY_MS      50 /* between appends of an unconfirmed batch while NATS is away */
+
+/* The appender thread's state: a batch is handed over before the LMDB commit and its answer
+ * taken after it, so the two waits overlap. */
+enum { S_IDLE, S_SENDING, S_ANSWERED };
 
 struct replicate {
     natsConnection *nc;
@@ -32,10 +42,19 @@ struct replicate {
     int capturing, fenced;
     uint8_t *buf; /* the transaction being captured */
     size_t len, cap;
-    uint8_t *sent;     /* the last batch published and its seq: a commit that failed */
-    size_t sent_len;   /* after the publish runs FN again, and the same batch is not */
-    uint64_t sent_seq; /* published twice */
+    uint8_t *sent;     /* the last batch handed to the appender, and the seq the stream */
+    size_t sent_len;   /* confirmed for it (0 until it did): a commit that failed after */
+    uint64_t sent_seq; /* the append runs FN again, and the same batch is not appended twice */
+    uint8_t hash[S_HASH], prev[S_HASH]; /* of the batch at self->seq and of the one before */
+    /* The appender: one thread, one batch at a time, appended with ExpectLastSeq = expect. */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int thread_on, stop, state, answer_rc;
+    uint64_t expect, answer_seq;
 };
+
+static void s_appender_stop(replicate_t *self);
 
 static void s_grow(replicate_t *self, size_t more)
 {
@@ -168,6 +187,8 @@ static int s_bucket_ensure(replicate_t *self, const char *bucket, char *why, siz
 replicate_t *replicate_new(const broker_config_t *cfg, int *err, char *why, size_t whylen)
 {
     replicate_t *self = xcalloc(1, sizeof(*self));
+    pthread_mutex_init(&self->mu, NULL);
+    pthread_cond_init(&self->cv, NULL);
     snprintf(self->stream, sizeof(self->stream), "%s", cfg->repl_stream);
     snprintf(self->subject, sizeof(self->subject), "%s.batch", cfg->repl_stream);
     if (cfg->repl_node && *cfg->repl_node) {
@@ -201,6 +222,9 @@ void replicate_destroy(replicate_t **self_p)
     if (!self_p || !*self_p)
         return;
     replicate_t *self = *self_p;
+    s_appender_stop(self);
+    pthread_mutex_destroy(&self->mu);
+    pthread_cond_destroy(&self->cv);
     replicate_follow_stop(self);
     kvStore_Destroy(self->kv);
     jsCtx_Destroy(self->js);
@@ -309,38 +333,115 @@ uint64_t replicate_seq(const replicate_t *self)
     return self->seq;
 }
 
-int replicate_store_seq(store_t *store, uint64_t *seq)
+/* STORE's "repl_seq": the seq, and (*HAVE 1) the hashes of the batch at it and of the one
+ * before (a journal written before the hashes were recorded has 8 bytes: *HAVE 0). */
+static int s_store_read(store_t *store, uint64_t *seq, uint8_t hash[S_HASH], uint8_t prev[S_HASH],
+                        int *have)
 {
     MDB_dbi meta;
     MDB_txn *txn;
     MDB_val v;
     *seq = 0;
+    *have = 0;
+    memset(hash, 0, S_HASH);
+    memset(prev, 0, S_HASH);
     int rc = store_dbi(store, "meta", &meta);
     if (rc == 0 && (rc = store_read_begin(store, &txn)) == 0) {
         rc = store_get(txn, meta, S_SEQ_KEY, strlen(S_SEQ_KEY), &v);
-        if (rc == 0 && v.mv_size == 8)
+        if (rc == 0 && (v.mv_size == 8 || v.mv_size == S_SEQ_LEN)) {
             *seq = store_u64_get(v.mv_data);
-        else if (rc == 0)
+            if (v.mv_size == S_SEQ_LEN) {
+                memcpy(hash, (const uint8_t *)v.mv_data + 8, S_HASH);
+                memcpy(prev, (const uint8_t *)v.mv_data + 8 + S_HASH, S_HASH);
+                *have = 1;
+            }
+        } else if (rc == 0) {
             rc = TACNET_ECORRUPT;
+        }
         mdb_txn_abort(txn);
     }
     return rc == TACNET_ENOTFOUND ? 0 : rc;
 }
 
-/* Record SEQ in TXN without capturing the write (it differs per broker only in when). */
-static int s_seq_put(replicate_t *self, store_t *store, MDB_txn *txn, uint64_t seq)
+int replicate_store_seq(store_t *store, uint64_t *seq)
+{
+    uint8_t hash[S_HASH], prev[S_HASH];
+    int have;
+    return s_store_read(store, seq, hash, prev, &have);
+}
+
+/* Record SEQ with the hashes of its batch and of the one before in TXN, without capturing the
+ * write (it differs per broker only in when). */
+static int s_seq_put(replicate_t *self, store_t *store, MDB_txn *txn, uint64_t seq,
+                     const uint8_t hash[S_HASH], const uint8_t prev[S_HASH])
 {
     MDB_dbi meta;
-    uint8_t b[8];
+    uint8_t b[S_SEQ_LEN];
     int rc = store_dbi(store, "meta", &meta);
     if (rc != 0)
         return rc;
     store_u64_put(b, seq);
+    memcpy(b + 8, hash, S_HASH);
+    memcpy(b + 8 + S_HASH, prev, S_HASH);
     int was = self->capturing;
     self->capturing = 0;
-    rc = store_put(txn, meta, S_SEQ_KEY, strlen(S_SEQ_KEY), b, 8, 0);
+    rc = store_put(txn, meta, S_SEQ_KEY, strlen(S_SEQ_KEY), b, sizeof b, 0);
     self->capturing = was;
     return rc;
+}
+
+/* Whether the stream's message at SEQ hashes to HASH: 1, 0 (it differs or is not there), or
+ * TACNET_EUNAVAILABLE. */
+static int s_stream_has(replicate_t *self, uint64_t seq, const uint8_t hash[S_HASH])
+{
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetMsg(&m, self->js, self->stream, seq, NULL, &jerr);
+    if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
+        return 0;
+    if (s != NATS_OK)
+        return TACNET_EUNAVAILABLE;
+    uint8_t h[S_HASH];
+    crypto_generichash(h, S_HASH, (const uint8_t *)natsMsg_GetData(m),
+                       (size_t)natsMsg_GetDataLength(m), NULL, 0);
+    natsMsg_Destroy(m);
+    return sodium_memcmp(h, hash, S_HASH) == 0;
+}
+
+static int s_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
+int replicate_journal_check(replicate_t *self, store_t *store, int *unconfirmed)
+{
+    uint64_t seq = 0;
+    int have = 0;
+    *unconfirmed = 0;
+    int rc = s_store_read(store, &seq, self->hash, self->prev, &have);
+    if (rc != 0)
+        return rc;
+    self->seq = seq;
+    if (seq == 0 || !have)
+        return 0; /* nothing recorded to compare (an empty or an older journal) */
+    int cur = s_stream_has(self, seq, self->hash);
+    if (cur != 0)
+        return cur == 1 ? 0 : cur;
+    /* Its last batch is not the stream's. If the one before is, the last is an append this
+     * broker committed while the stream never confirmed it (cut off, fenced or killed in
+     * between): nothing in it was acknowledged or delivered. Otherwise the histories differ. */
+    int before = seq == 1                     ? 1
+                 : s_zero(self->prev, S_HASH) ? 0
+                                              : s_stream_has(self, seq - 1, self->prev);
+    if (before < 0)
+        return before;
+    if (before == 0)
+        return TACNET_ECORRUPT;
+    *unconfirmed = 1;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- the capture */
@@ -379,21 +480,21 @@ static int s_record(void *arg, const char *db, int del, const MDB_val *k, const 
 /* After a publish whose answer did not come: the batch is in the stream if the stream's last
  * message is it. Returns 0 with *SEQ (it is), TACNET_EUNAVAILABLE (it is not: send again
  * later) or TACNET_EFENCED (someone else's message is there). */
-static int s_resolve(replicate_t *self, uint64_t *seq)
+static int s_resolve(replicate_t *self, uint64_t expect, uint64_t *seq)
 {
     uint64_t last = 0;
     if (replicate_stream_last(self, &last) != 0)
         return TACNET_EUNAVAILABLE;
-    if (last == self->seq)
+    if (last == expect)
         return TACNET_EUNAVAILABLE;
-    if (last != self->seq + 1)
+    if (last != expect + 1)
         return TACNET_EFENCED;
     natsMsg *m = NULL;
     jsErrCode jerr = 0;
     if (js_GetMsg(&m, self->js, self->stream, last, NULL, &jerr) != NATS_OK)
         return TACNET_EUNAVAILABLE;
-    int same = natsMsg_GetDataLength(m) == (int)self->len &&
-               memcmp(natsMsg_GetData(m), self->buf, self->len) == 0;
+    int same = natsMsg_GetDataLength(m) == (int)self->sent_len &&
+               memcmp(natsMsg_GetData(m), self->sent, self->sent_len) == 0;
     natsMsg_Destroy(m);
     if (!same)
         return TACNET_EFENCED;
@@ -401,18 +502,20 @@ static int s_resolve(replicate_t *self, uint64_t *seq)
     return 0;
 }
 
-static int s_publish(replicate_t *self, uint64_t *seq)
+/* Append the batch in self->sent after stream seq EXPECT (runs on the appender thread). */
+static int s_publish(replicate_t *self, uint64_t expect, uint64_t *seq)
 {
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MaxWait = self->ack_timeout_ms;
-    if (self->seq)
-        po.ExpectLastSeq = self->seq;
+    if (expect)
+        po.ExpectLastSeq = expect;
     else
         po.ExpectNoMessage = true; /* the first batch of an empty stream */
     jsPubAck *pa = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_Publish(&pa, self->js, self->subject, self->buf, (int)self->len, &po, &jerr);
+    natsStatus s =
+        js_Publish(&pa, self->js, self->subject, self->sent, (int)self->sent_len, &po, &jerr);
     if (s == NATS_OK) {
         *seq = pa->Sequence;
         jsPubAck_Destroy(pa);
@@ -422,11 +525,86 @@ static int s_publish(replicate_t *self, uint64_t *seq)
         return TACNET_EFENCED;
     log_warn("replication: append to %s not confirmed: %s (%d)", self->stream,
              natsStatus_GetText(s), (int)jerr);
-    return s == NATS_TIMEOUT ? s_resolve(self, seq) : TACNET_EUNAVAILABLE;
+    return s == NATS_TIMEOUT ? s_resolve(self, expect, seq) : TACNET_EUNAVAILABLE;
 }
 
-/* Before LMDB commits: publish the captured batch (or find it published by an earlier run of
- * the same transaction) and record its seq in the transaction. */
+static void *s_appender(void *arg)
+{
+    replicate_t *self = arg;
+    pthread_mutex_lock(&self->mu);
+    for (;;) {
+        while (!self->stop && self->state != S_SENDING)
+            pthread_cond_wait(&self->cv, &self->mu);
+        if (self->stop)
+            break;
+        uint64_t expect = self->expect, seq = 0;
+        pthread_mutex_unlock(&self->mu);
+        int rc = s_publish(self, expect, &seq);
+        pthread_mutex_lock(&self->mu);
+        self->answer_rc = rc;
+        self->answer_seq = seq;
+        self->state = S_ANSWERED;
+        pthread_cond_broadcast(&self->cv);
+    }
+    pthread_mutex_unlock(&self->mu);
+    return NULL;
+}
+
+/* Hand self->sent to the appender, to follow stream seq EXPECT. */
+static void s_send(replicate_t *self, uint64_t expect)
+{
+    pthread_mutex_lock(&self->mu);
+    self->expect = expect;
+    self->state = S_SENDING;
+    pthread_cond_broadcast(&self->cv);
+    pthread_mutex_unlock(&self->mu);
+}
+
+/* Wait for the appender's answer to the batch handed over: 0 with *SEQ, TACNET_EUNAVAILABLE
+ * (not in the stream), TACNET_EFENCED (another broker's batch follows EXPECT). */
+static int s_answer(replicate_t *self, uint64_t *seq)
+{
+    pthread_mutex_lock(&self->mu);
+    while (self->state == S_SENDING)
+        pthread_cond_wait(&self->cv, &self->mu);
+    int rc = self->state == S_ANSWERED ? self->answer_rc : TACNET_EINVAL;
+    *seq = self->answer_seq;
+    self->state = S_IDLE;
+    pthread_mutex_unlock(&self->mu);
+    if (rc == 0 && *seq != self->expect + 1)
+        rc = TACNET_EFENCED; /* ExpectLastSeq makes any other seq impossible */
+    return rc;
+}
+
+/* The batch in self->sent is in the stream at SEQ: it is where this broker stands. */
+static void s_confirmed(replicate_t *self, uint64_t seq)
+{
+    self->seq = seq;
+    self->sent_seq = seq;
+    memcpy(self->prev, self->hash, S_HASH);
+    crypto_generichash(self->hash, S_HASH, self->sent, self->sent_len, NULL, 0);
+}
+
+static int s_pending(replicate_t *self)
+{
+    pthread_mutex_lock(&self->mu);
+    int pending = self->state != S_IDLE;
+    pthread_mutex_unlock(&self->mu);
+    return pending;
+}
+
+static int s_fence(replicate_t *self, const char *what)
+{
+    log_error("replication: %s after stream seq %llu: fenced", what, (unsigned long long)self->seq);
+    self->fenced = 1;
+    return TACNET_EFENCED;
+}
+
+/* Before LMDB commits: hand the captured batch to the appender (or find it appended by an
+ * earlier run of the same transaction) and record in the transaction the seq the stream will
+ * give it, with its hash. The append and the LMDB commit then proceed together;
+ * s_postcommit waits for the stream's answer before anything the transaction wrote is acted
+ * on. */
 static int s_precommit(void *arg, MDB_txn *txn)
 {
     replicate_t *self = arg;
@@ -435,6 +613,15 @@ static int s_precommit(void *arg, MDB_txn *txn)
         return TACNET_EFENCED;
     if (self->len == 4)
         return 0; /* a transaction that wrote nothing (a timer with nothing due) */
+    /* A batch handed over for a transaction whose commit then failed: its answer first. */
+    if (s_pending(self)) {
+        uint64_t seq = 0;
+        int rc = s_answer(self, &seq);
+        if (rc == TACNET_EFENCED)
+            return s_fence(self, "another broker appended");
+        if (rc == 0)
+            s_confirmed(self, seq);
+    }
     /* A lease that lapsed by our clock (a long pause) is renewed first, with its revision
      * checked: it succeeds only if nobody took the lease meanwhile. */
     if (!replicate_lease_valid(self) && s_renew(self, clock_mono_ms()) != 0)
@@ -443,17 +630,18 @@ static int s_precommit(void *arg, MDB_txn *txn)
         self->fenced = 1;
         return TACNET_EFENCED;
     }
-    uint64_t stored = 0, seq = 0;
+    uint64_t stored = 0;
     MDB_dbi meta;
     MDB_val v;
     int rc = store_dbi(self->store, "meta", &meta);
     if (rc == 0 && (rc = store_get(txn, meta, S_SEQ_KEY, strlen(S_SEQ_KEY), &v)) == 0)
-        stored = v.mv_size == 8 ? store_u64_get(v.mv_data) : 0;
+        stored = v.mv_size >= 8 ? store_u64_get(v.mv_data) : 0;
     if (rc != 0 && rc != TACNET_ENOTFOUND)
         return rc;
     if (self->sent_seq && stored + 1 == self->sent_seq && self->sent_len == self->len &&
         memcmp(self->sent, self->buf, self->len) == 0)
-        return s_seq_put(self, self->store, txn, self->sent_seq); /* published before */
+        return s_seq_put(self, self->store, txn, self->sent_seq, self->hash,
+                         self->prev); /* appended before */
     if (stored != self->seq) {
         /* The stream holds a batch this journal lost (its commit failed after the append):
          * the journal is no longer the stream's prefix. Stop; a restart follows the stream. */
@@ -462,26 +650,49 @@ static int s_precommit(void *arg, MDB_txn *txn)
         self->fenced = 1;
         return TACNET_EFENCED;
     }
-    if ((rc = s_publish(self, &seq)) != 0) {
-        if (rc == TACNET_EFENCED) {
-            log_error("replication: another broker appended to %s after seq %llu: fenced",
-                      self->stream, (unsigned long long)self->seq);
-            self->fenced = 1;
-        }
-        return rc;
-    }
-    self->seq = seq;
-    self->sent = xrealloc(self->sent, self->len ? self->len : 1);
+    self->sent = xrealloc(self->sent, self->len);
     memcpy(self->sent, self->buf, self->len);
     self->sent_len = self->len;
-    self->sent_seq = seq;
-    return s_seq_put(self, self->store, txn, seq);
+    self->sent_seq = 0;
+    s_send(self, self->seq);
+    uint8_t h[S_HASH];
+    crypto_generichash(h, S_HASH, self->sent, self->sent_len, NULL, 0);
+    return s_seq_put(self, self->store, txn, self->seq + 1, h, self->hash);
+}
+
+/* After LMDB committed: the stream's answer. A batch the stream did not confirm is appended
+ * again (a late first copy is recognised by reading the stream's last message back) for as
+ * long as the lease is ours; after that, or when another broker appended, this broker is
+ * fenced and its journal holds a batch the stream does not: nothing in it was acknowledged or
+ * delivered, and a restart rebuilds the journal from the stream (replicate_journal_check). */
+static int s_postcommit(void *arg)
+{
+    replicate_t *self = arg;
+    if (!s_pending(self))
+        return 0; /* nothing handed over: appended before, or nothing written */
+    for (;;) {
+        uint64_t seq = 0;
+        int rc = s_answer(self, &seq);
+        if (rc == 0) {
+            s_confirmed(self, seq);
+            return 0;
+        }
+        if (rc == TACNET_EFENCED)
+            return s_fence(self, "another broker appended");
+        if (!replicate_lease_valid(self) && s_renew(self, clock_mono_ms()) != 0)
+            return TACNET_EFENCED;
+        if (!replicate_lease_valid(self))
+            return s_fence(self, "the lease lapsed with a batch unconfirmed");
+        usleep(S_RETRY_MS * 1000);
+        s_send(self, self->seq);
+    }
 }
 
 static const store_hooks_t s_hooks = {
     .begin = s_begin,
     .record = s_record,
     .precommit = s_precommit,
+    .postcommit = s_postcommit,
 };
 
 typedef struct {
@@ -505,17 +716,39 @@ static int s_takeover_fn(MDB_txn *txn, void *arg)
 
 int replicate_attach(replicate_t *self, store_t *store, uint64_t epoch)
 {
-    int rc = replicate_store_seq(store, &self->seq);
+    int have = 0;
+    int rc = s_store_read(store, &self->seq, self->hash, self->prev, &have);
     if (rc != 0)
         return rc;
+    if (!self->thread_on) {
+        self->stop = 0;
+        if (pthread_create(&self->thread, NULL, s_appender, self) != 0)
+            return TACNET_ENOMEM;
+        self->thread_on = 1;
+    }
     self->store = store;
     store_hooks_set(store, &s_hooks, self);
     s_takeover_t t = { self, epoch };
     return store_write(store, s_takeover_fn, &t);
 }
 
+static void s_appender_stop(replicate_t *self)
+{
+    if (!self->thread_on)
+        return;
+    pthread_mutex_lock(&self->mu);
+    self->stop = 1;
+    pthread_cond_broadcast(&self->cv);
+    pthread_mutex_unlock(&self->mu);
+    pthread_join(self->thread, NULL);
+    self->thread_on = 0;
+    self->state = S_IDLE;
+}
+
 void replicate_detach(replicate_t *self)
 {
+    if (self)
+        s_appender_stop(self);
     if (self && self->store) {
         store_hooks_set(self->store, NULL, NULL);
         self->store = NULL;
@@ -624,7 +857,9 @@ static int s_apply_fn(MDB_txn *txn, void *arg)
             return TACNET_ECORRUPT;
         }
     }
-    return s_seq_put(a->self, store, txn, a->seq);
+    uint8_t h[S_HASH];
+    crypto_generichash(h, S_HASH, a->p, a->n, NULL, 0);
+    return s_seq_put(a->self, store, txn, a->seq, h, a->self->hash);
 }
 
 int replicate_follow_next(replicate_t *self, store_t *store, int timeout_ms)
@@ -653,8 +888,11 @@ int replicate_follow_next(replicate_t *self, store_t *store, int timeout_ms)
             self->store = store;
             rc = store_write(store, s_apply_fn, &a);
             self->store = NULL;
-            if (rc == 0)
+            if (rc == 0) {
                 self->seq = seq;
+                memcpy(self->prev, self->hash, S_HASH);
+                crypto_generichash(self->hash, S_HASH, a.p, a.n, NULL, 0);
+            }
         }
     }
     natsMsg_Destroy(m);

@@ -5,13 +5,18 @@
  * storage, `replicas` copies), and standby brokers follow that stream into their own LMDB
  * journals. This module owns the NATS connection and three jobs:
  *   - the capture: store hooks that record every put and delete of a write transaction and,
- *     before LMDB commits it, publish the batch with ExpectLastSeq = the last stream seq this
- *     broker knows. Publishing first means the LMDB journal is always a prefix of the stream:
- *     a batch the stream refused or did not confirm is aborted in LMDB too, so no PUBACK is
- *     sent and the sender sends again (TACNET_EUNAVAILABLE). The stream seq a transaction
- *     carries is written into it (meta "repl_seq"), so a broker knows where it stands after any
- *     crash. A wrong-last-sequence answer means another broker appended: TACNET_EFENCED, and
- *     from then on every write is refused;
+ *     before LMDB commits it, hand the batch to an appender thread that publishes it with
+ *     ExpectLastSeq = the last stream seq this broker knows, so the stream's round trip and
+ *     the LMDB fsync overlap. store_write returns only once the stream has confirmed the batch
+ *     (the postcommit hook waits; an unconfirmed batch is appended again while the lease is
+ *     ours), so no PUBACK, delivery or timer acts on a batch the stream does not hold. The
+ *     seq the stream gives the batch and its BLAKE2b hash (with the previous batch's) are
+ *     written into the transaction (meta "repl_seq"), so a broker knows where it stands after
+ *     any crash. A wrong-last-sequence answer means another broker appended: TACNET_EFENCED,
+ *     and from then on every write is refused. A broker fenced or killed between its commit
+ *     and the stream's answer holds one batch the stream lacks; at its restart
+ *     replicate_journal_check finds it by the hashes and the journal is rebuilt from the
+ *     stream (standby.c);
  *   - the lease: a key in a JetStream key-value bucket whose TTL is lease_ttl_ms, taken with
  *     create-if-absent and renewed with a revision check. A broker serves only while its last
  *     renewal is younger than 5/6 of the TTL (measured from when the renewal was sent, so the
@@ -62,6 +67,13 @@ uint64_t replicate_seq(const replicate_t *self);
 /* The stream seq recorded in STORE (meta "repl_seq"; 0 when none): 0 or a store code. */
 int replicate_store_seq(store_t *store, uint64_t *seq);
 
+/* Where STORE's journal stands against the stream, before following it: sets this broker's
+ * seq from the journal's "repl_seq" and compares the hashes recorded there with the stream's
+ * messages. Returns 0 (the journal is a prefix of the stream, or records no hashes to compare),
+ * 0 with *UNCONFIRMED 1 (its last batch is one this broker committed and the stream never
+ * confirmed, the one before matches: the journal must be rebuilt from the stream),
+ * TACNET_ECORRUPT (it differs earlier: not this stream's journal) or TACNET_EUNAVAILABLE. */
+int replicate_journal_check(replicate_t *self, store_t *store, int *unconfirmed);
 /* Capture STORE's writes and publish each transaction before it commits (the active broker).
  * The store's "repl_seq" says where the stream stands for this broker. Then append the
  * takeover: the journal's EPOCH (so the first batch of a stream names the epoch every standby

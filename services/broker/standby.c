@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define S_WAIT_MS  100  /* longest wait for the next batch before looking at the lease */
@@ -103,8 +104,9 @@ static int s_catch_up(s_standby_t *s)
     return rc;
 }
 
-/* The journal's place in the stream, refused when it cannot be a prefix of it. */
-static int s_start(s_standby_t *s, char *why, size_t whylen)
+/* The journal's place in the stream, refused when it cannot be a prefix of it. *UNCONFIRMED
+ * becomes 1 when its last batch is one the stream never confirmed (the journal is rebuilt). */
+static int s_start(s_standby_t *s, int *unconfirmed, char *why, size_t whylen)
 {
     uint64_t seq = 0, last = 0;
     int rc = replicate_store_seq(journal_store(s->journal), &seq);
@@ -112,6 +114,20 @@ static int s_start(s_standby_t *s, char *why, size_t whylen)
         snprintf(why, whylen, "%s: cannot read the journal's stream seq", s->cfg->data_dir);
         return rc;
     }
+    rc = replicate_journal_check(s->repl, journal_store(s->journal), unconfirmed);
+    if (rc == TACNET_ECORRUPT) {
+        snprintf(why, whylen,
+                 "%s: journal's batches at stream seq %llu and before differ from stream %s's: "
+                 "not this stream's journal (start a standby with an empty data directory)",
+                 s->cfg->data_dir, (unsigned long long)seq, s->cfg->repl_stream);
+        return rc;
+    }
+    if (rc != 0) {
+        snprintf(why, whylen, "stream %s: no answer", s->cfg->repl_stream);
+        return rc;
+    }
+    if (*unconfirmed)
+        return 0;
     if (seq == 0 && journal_head(s->journal) != 0) {
         snprintf(why, whylen,
                  "%s: journal holds events that never went through stream %s: a standby "
@@ -168,16 +184,49 @@ static int s_turn(s_standby_t *s, char *why, size_t whylen)
     return held;
 }
 
+/* The journal in CFG's data directory holds, as its last batch, one this broker committed and
+ * the stream never confirmed (it was cut off, fenced or killed between its commit and the
+ * stream's answer). Nothing in that batch was acknowledged, delivered or fired, and everything
+ * before it is in the stream: remove the journal and follow the stream from its start. */
+static int s_rebuild(s_standby_t *s, char *why, size_t whylen)
+{
+    char path[4200];
+    int err = 0;
+    log_warn("replication: %s: the journal's last batch (stream seq %llu) was never confirmed "
+             "by stream %s; nothing in it was acknowledged. Rebuilding the journal from the "
+             "stream",
+             s->cfg->data_dir, (unsigned long long)replicate_seq(s->repl), s->cfg->repl_stream);
+    journal_destroy(&s->journal);
+    const char *files[] = { "data.mdb", "lock.mdb" };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", s->cfg->data_dir, files[i]);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            snprintf(why, whylen, "cannot remove %s: %s", path, strerror(errno));
+            return TACNET_EIO;
+        }
+    }
+    s->journal = journal_open(s->cfg->data_dir, s->cfg->map_size, &err);
+    if (!s->journal) {
+        store_open_why(s->cfg->data_dir, "journal", err, why, whylen);
+        return err;
+    }
+    return 0;
+}
+
 int standby_run(const broker_config_t *cfg, replicate_t *repl, char *why, size_t whylen)
 {
-    int err = 0, rc;
+    int err = 0, rc, unconfirmed = 0;
     s_standby_t s = { .cfg = cfg, .repl = repl };
     s.journal = journal_open(cfg->data_dir, cfg->map_size, &err);
     if (!s.journal) {
         store_open_why(cfg->data_dir, "journal", err, why, whylen);
         return err;
     }
-    if ((rc = s_admin_bind(&s, why, whylen)) != 0 || (rc = s_start(&s, why, whylen)) != 0)
+    if ((rc = s_admin_bind(&s, why, whylen)) != 0 ||
+        (rc = s_start(&s, &unconfirmed, why, whylen)) != 0)
+        goto done;
+    if (unconfirmed && ((rc = s_rebuild(&s, why, whylen)) != 0 ||
+                        (rc = s_start(&s, &unconfirmed, why, whylen)) != 0))
         goto done;
     while (!broker_stop_flag && (rc = s_turn(&s, why, whylen)) == 0)
         ;

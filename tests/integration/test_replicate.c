@@ -358,3 +358,92 @@ Test(replicate, the_standby_follows_takes_over_with_the_same_head_and_the_old_ac
             (unsigned long long)seq, stream_seq, (unsigned long long)failover,
             (unsigned long long)handover);
 }
+
+/* Give DIR's journal (no broker running) a last batch the stream never confirmed: "repl_seq"
+ * moves one on, with a hash no stream message has; with FOREIGN the hash of the batch before is
+ * wrong too, as in a journal of another stream. The record is the seq (8 bytes, big-endian)
+ * and the BLAKE2b-256 of the batch at it and of the one before (replicate.c). */
+static void s_journal_unconfirmed(const char *dir, int foreign)
+{
+    MDB_env *e = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi meta;
+    MDB_val k = { 8, "repl_seq" }, v;
+    cr_assert_eq(mdb_env_create(&e), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(e, 64), 0);
+    cr_assert_eq(mdb_env_set_mapsize(e, (size_t)64 << 20), 0);
+    cr_assert_eq(mdb_env_open(e, dir, 0, 0600), 0);
+    cr_assert_eq(mdb_txn_begin(e, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    cr_assert_eq(mdb_get(txn, meta, &k, &v), 0);
+    cr_assert_eq(v.mv_size, 72, "repl_seq records the seq and two hashes");
+    uint8_t b[72];
+    memcpy(b, v.mv_data, 72);
+    store_u64_put(b, store_u64_get(b) + 1);
+    memcpy(b + 40, b + 8, 32); /* the confirmed batch is now the one before */
+    memset(b + 8, 0x5a, 32);   /* and the last is one the stream does not hold */
+    if (foreign)
+        memset(b + 40, 0xa5, 32);
+    v.mv_data = b;
+    v.mv_size = sizeof b;
+    cr_assert_eq(mdb_put(txn, meta, &k, &v, 0), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(e);
+}
+
+Test(replicate,
+     a_batch_the_stream_never_confirmed_is_dropped_by_a_rebuild_and_a_foreign_journal_refused)
+{
+    if (!s_find_nats())
+        cr_skip_test("nats-server is not installed: the replicated journal is not tested");
+    char urls[256];
+    s_nats_start(urls, sizeof(urls));
+    s_broker_conf(&s_a, "a", urls);
+    s_broker_start(&s_a);
+    cr_assert(s_wait_log(&s_a, "role: active", 30000), "broker a never became active");
+    s_use(&s_a);
+    h_client_t *camhs = h_connect(&env, CAMHS);
+    h_pub_t p = { 0 };
+    uint64_t seq = 0;
+    for (uint64_t sseq = 1; sseq <= 5; sseq++) {
+        s_event(&p, sseq);
+        cr_assert_eq(h_publish(camhs, &p, &seq), 0, "publish %llu", (unsigned long long)sseq);
+    }
+    h_pub_free(&p);
+    json_t *st = s_status(&s_a);
+    cr_assert_not_null(st);
+    long long stream_seq = s_repl_int(st, "stream_seq");
+    json_decref(st);
+    int status = 0;
+    kill(s_a.pid, SIGTERM);
+    waitpid(s_a.pid, &status, 0);
+    s_a.pid = 0;
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "clean stop: %d", status);
+
+    /* A journal one batch ahead of the stream, the batch before it the stream's: rebuilt from
+     * the stream, it serves the stream's journal (the unconfirmed batch is gone). */
+    s_journal_unconfirmed(s_a.data, 0);
+    snprintf(s_a.log, sizeof(s_a.log), "%s/broker-a-rebuilt.log", env.dir);
+    s_broker_start(&s_a);
+    cr_assert(s_wait_log(&s_a, "role: active", 30000), "broker a did not serve after a rebuild");
+    cr_assert(h_file_contains(s_a.log, "was never confirmed"), "no rebuild was logged");
+    st = s_status(&s_a);
+    cr_assert_not_null(st);
+    cr_assert_eq(json_integer_value(json_object_get(st, "head_seq")), (json_int_t)seq);
+    cr_assert_eq(s_repl_int(st, "stream_seq"), stream_seq + 1, "the takeover follows the stream's");
+    json_decref(st);
+    kill(s_a.pid, SIGTERM);
+    waitpid(s_a.pid, &status, 0);
+    s_a.pid = 0;
+
+    /* One whose earlier batch differs too is not this stream's: refused, left as it is. */
+    s_journal_unconfirmed(s_a.data, 1);
+    snprintf(s_a.log, sizeof(s_a.log), "%s/broker-a-foreign.log", env.dir);
+    s_broker_start(&s_a);
+    for (int i = 0; i < 150 && waitpid(s_a.pid, &status, WNOHANG) == 0; i++)
+        h_sleep_ms(100);
+    s_a.pid = 0;
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0, "a foreign journal was served");
+    cr_assert(h_file_contains(s_a.log, "not this stream's journal"), "log %s", s_a.log);
+    cr_assert_eq(s_head_on_disk(s_a.data), seq, "a refused journal is left as it was");
+}

@@ -737,7 +737,9 @@ Test(store, the_data_file_is_extended_by_small_steps_that_grow_only_with_fast_gr
 struct seen {
     int begins, records, deletes, precommits;
     char db[16];
-    int refuse; /* precommit's answer */
+    int refuse;      /* precommit's answer */
+    int postcommits; /* after commits that succeeded */
+    int unconfirmed; /* postcommit's answer */
 };
 
 static void s_hook_begin(void *arg)
@@ -768,6 +770,13 @@ static int s_hook_precommit(void *arg, MDB_txn *txn)
     return s->refuse;
 }
 
+static int s_hook_postcommit(void *arg)
+{
+    struct seen *s = arg;
+    s->postcommits++;
+    return s->unconfirmed;
+}
+
 static int s_del_two(MDB_txn *txn, void *arg)
 {
     struct batch *b = arg;
@@ -783,7 +792,8 @@ static int s_del_two(MDB_txn *txn, void *arg)
 Test(store, hooks_see_each_write_and_a_refused_precommit_commits_nothing)
 {
     store_t *st = s_open(0);
-    static const store_hooks_t hooks = { s_hook_begin, s_hook_record, s_hook_precommit };
+    static const store_hooks_t hooks = { s_hook_begin, s_hook_record, s_hook_precommit,
+                                         s_hook_postcommit };
     struct seen seen = { 0 };
     store_hooks_set(st, &hooks, &seen);
     struct batch b = { .dbi = s_dbi(st, "beta"), .first = 1, .n = 3, .size = 4 };
@@ -791,6 +801,7 @@ Test(store, hooks_see_each_write_and_a_refused_precommit_commits_nothing)
     cr_assert_eq(seen.begins, 1);
     cr_assert_eq(seen.records, 3);
     cr_assert_eq(seen.precommits, 1);
+    cr_assert_eq(seen.postcommits, 1);
     cr_assert_str_eq(seen.db, "beta");
     cr_assert_str_eq(store_dbi_name(st, b.dbi), "beta");
 
@@ -800,6 +811,7 @@ Test(store, hooks_see_each_write_and_a_refused_precommit_commits_nothing)
     cr_assert_eq(store_write(st, s_put_batch, &b), 0);
     cr_assert_eq(seen.begins, 3);
     cr_assert_eq(seen.records, 3);
+    cr_assert_eq(seen.postcommits, 2, "postcommit runs once, after the commit that succeeded");
 
     cr_assert_eq(store_write(st, s_del_two, &b), 0);
     cr_assert_eq(seen.records, 1);
@@ -817,9 +829,23 @@ Test(store, hooks_see_each_write_and_a_refused_precommit_commits_nothing)
     store_u64_put(key, 10);
     cr_assert_eq(store_get(txn, b.dbi, key, 8, &v), 0);
     mdb_txn_abort(txn);
+    cr_assert_eq(seen.postcommits, 3, "a refused precommit commits nothing: no postcommit");
+
+    /* Postcommit's code is store_write's, although the transaction is committed (the
+     * replicator's "not confirmed": the caller must not act on it). */
+    seen.refuse = 0;
+    seen.unconfirmed = TACNET_EFENCED;
+    b.first = 30;
+    cr_assert_eq(store_write(st, s_put_batch, &b), TACNET_EFENCED);
+    cr_assert_eq(seen.postcommits, 4);
+    store_u64_put(key, 30);
+    cr_assert_eq(store_read_begin(st, &txn), 0);
+    cr_assert_eq(store_get(txn, b.dbi, key, 8, &v), 0);
+    mdb_txn_abort(txn);
 
     store_hooks_set(st, NULL, NULL); /* no hooks: writes as before */
     cr_assert_eq(store_write(st, s_put_batch, &b), 0);
-    cr_assert_eq(seen.precommits, 5, "two runs of the full-map write, then one each");
+    cr_assert_eq(seen.precommits, 6, "two runs of the full-map write, then one each");
+    cr_assert_eq(seen.postcommits, 4);
     store_destroy(&st);
 }
