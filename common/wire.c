@@ -1,4 +1,4 @@
-/* wire: frames over ZeroMQ and how protobuf-c reads untrusted input (docs/ARCHITECTURE.md). */
+/* wire: messages over ZeroMQ and how protobuf-c reads untrusted input (docs/ARCHITECTURE.md). */
 #include "wire.h"
 
 #include <errno.h>
@@ -342,19 +342,76 @@ static int s_zmq_err(int e)
     return rc == TACNET_EAGAIN || rc == TACNET_EINTR || rc == TACNET_EHOSTUNREACH ? rc : TACNET_EIO;
 }
 
-static int s_frames_for(uint8_t cmd)
+/* The parts after the command header: PUBLISH, DELIVER and REGRANT carry an event. 1 when CMD
+ * carries one, 0 when it does not, -1 for an unknown command. */
+static int s_event_cmd(uint8_t cmd)
 {
     if (cmd == WIRE_PUBLISH || cmd == WIRE_DELIVER || cmd == WIRE_REGRANT)
-        return 6;
-    return s_ctl_descriptor(cmd) ? 3 : 0;
+        return 1;
+    return s_ctl_descriptor(cmd) ? 0 : -1;
 }
 
-static void s_copy(zmq_msg_t *frame, uint8_t **data, size_t *len)
+/* Every part at its cap still fits under the socket's ZMQ_MAXMSGSIZE. */
+_Static_assert(WIRE_FIXED_BYTES + WIRE_MAX_CTL + 2 * WIRE_LEN_BYTES + WIRE_MAX_HEADER +
+                       WIRE_MAX_SEALED + MERKLE_FRAME_MAX <=
+                   WIRE_MAX_MSG,
+               "WIRE_MAX_MSG below the largest message");
+
+/* The length-prefixed part at *POS of DATA (LEN bytes), of at most MAX bytes. */
+static int s_part(const uint8_t *data, size_t len, size_t *pos, size_t max, uint8_t **part,
+                  size_t *part_len)
 {
-    *len = zmq_msg_size(frame);
-    *data = xmalloc(*len);
-    if (*len)
-        memcpy(*data, zmq_msg_data(frame), *len);
+    if (len - *pos < WIRE_LEN_BYTES)
+        return TACNET_EFRAMES;
+    size_t n = bytes_le32_get(data + *pos);
+    *pos += WIRE_LEN_BYTES;
+    if (n > max)
+        return TACNET_ETOOBIG;
+    if (n > len - *pos)
+        return TACNET_EFRAMES;
+    *part = (uint8_t *)(uintptr_t)(data + *pos);
+    *part_len = n;
+    *pos += n;
+    return 0;
+}
+
+static void s_parts_unset(wire_msg_t *out)
+{
+    out->ctl = out->header = out->sealed = out->sig = NULL;
+    out->ctl_len = out->header_len = out->sealed_len = out->sig_len = 0;
+}
+
+int wire_decode(const uint8_t *data, size_t len, wire_msg_t *out)
+{
+    int rc = 0, event;
+    size_t pos = WIRE_PROTOCOL_LEN + 1;
+    s_parts_unset(out);
+    if (!data || len < WIRE_PROTOCOL_LEN + 1 ||
+        memcmp(data, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN) != 0 ||
+        (event = s_event_cmd(data[WIRE_PROTOCOL_LEN])) < 0)
+        return TACNET_EFRAMES;
+    out->cmd = data[WIRE_PROTOCOL_LEN];
+    if ((rc = s_part(data, len, &pos, WIRE_MAX_CTL, &out->ctl, &out->ctl_len)) != 0)
+        goto fail;
+    if (!event) {
+        if (pos != len)
+            rc = TACNET_EFRAMES; /* bytes after the last part */
+        goto fail;
+    }
+    if ((rc = s_part(data, len, &pos, WIRE_MAX_HEADER, &out->header, &out->header_len)) != 0 ||
+        (rc = s_part(data, len, &pos, WIRE_MAX_SEALED, &out->sealed, &out->sealed_len)) != 0)
+        goto fail;
+    /* The rest: one event's signature, or a batch's signature with this event's proof. */
+    if (!merkle_frame_len_ok(len - pos)) {
+        rc = len - pos > MERKLE_FRAME_MAX ? TACNET_ETOOBIG : TACNET_EBADMSG;
+        goto fail;
+    }
+    out->sig = (uint8_t *)(uintptr_t)(data + pos);
+    out->sig_len = len - pos;
+fail:
+    if (rc != 0)
+        s_parts_unset(out);
+    return rc;
 }
 
 /* A User-Id longer than our buffer is not one our ZAP handler gave, so it is dropped rather
@@ -366,57 +423,44 @@ static void s_user_id(zmq_msg_t *frame, wire_msg_t *out)
         memcpy(out->user_id, uid, strlen(uid) + 1);
 }
 
-/* Check and copy frame INDEX (-1: routing id). *EXPECT becomes the frame count once F1 is
- * known. Returns 0 or the reason to reject the whole message. */
-static int s_frame(wire_msg_t *out, int index, zmq_msg_t *frame, int *expect)
+/* Let go of the frame OUT holds and of the parts pointing into it. */
+static void s_frame_release(wire_msg_t *out)
+{
+    if (out->frame) {
+        zmq_msg_close(out->frame);
+        free(out->frame);
+        out->frame = NULL;
+    }
+    s_parts_unset(out);
+}
+
+/* Take frame INDEX of a message (-1: the routing id, 0: the message, more: one too many); MORE
+ * when another frame follows it. Returns 0 or the reason to reject the whole message: a message
+ * of several frames is TACNET_EFRAMES whatever its first frame holds. */
+static int s_take(wire_msg_t *out, int index, zmq_msg_t *frame, int more)
 {
     size_t size = zmq_msg_size(frame);
-    const uint8_t *bytes = zmq_msg_data(frame);
-    if (index >= 2 && index >= *expect)
-        return TACNET_EFRAMES;
-    switch (index) {
-    case -1:
+    if (index < 0) {
         if (size > WIRE_MAX_RID)
             return TACNET_ETOOBIG;
-        memcpy(out->rid, bytes, size);
+        memcpy(out->rid, zmq_msg_data(frame), size);
         out->rid_len = size;
         return 0;
-    case 0:
-        if (size != WIRE_PROTOCOL_LEN || memcmp(bytes, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN) != 0)
-            return TACNET_EFRAMES;
-        return 0;
-    case 1:
-        if (size != 1 || (*expect = s_frames_for(bytes[0])) == 0)
-            return TACNET_EFRAMES;
-        out->cmd = bytes[0];
-        return 0;
-    case 2:
-        if (size > WIRE_MAX_CTL)
-            return TACNET_ETOOBIG;
-        s_copy(frame, &out->ctl, &out->ctl_len);
-        return 0;
-    case 3:
-        if (size > WIRE_MAX_HEADER)
-            return TACNET_ETOOBIG;
-        s_copy(frame, &out->header, &out->header_len);
-        return 0;
-    case 4:
-        if (size > WIRE_MAX_SEALED)
-            return TACNET_ETOOBIG;
-        s_copy(frame, &out->sealed, &out->sealed_len);
-        return 0;
-    default:
-        /* One event's signature, or a batch's signature with this event's proof (merkle.h). */
-        if (!merkle_frame_len_ok(size))
-            return size > MERKLE_FRAME_MAX ? TACNET_ETOOBIG : TACNET_EBADMSG;
-        s_copy(frame, &out->sig, &out->sig_len);
-        return 0;
     }
+    if (index > 0 || more)
+        return TACNET_EFRAMES;
+    /* Kept, not copied: the parts point into it until wire_msg_clear. On the heap, so the
+     * struct can be moved by value even when libzmq keeps a small message inside the
+     * zmq_msg_t itself. */
+    out->frame = xmalloc(sizeof(zmq_msg_t));
+    zmq_msg_init(out->frame);
+    zmq_msg_move(out->frame, frame);
+    return wire_decode(zmq_msg_data(out->frame), size, out);
 }
 
 int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out)
 {
-    int rc = 0, index = is_router ? -1 : 0, expect = 0, first = 1, more = 1;
+    int rc = 0, index = is_router ? -1 : 0, first = 1, more = 1;
     memset(out, 0, sizeof *out);
     out->src_fd = -1;
     while (more) {
@@ -431,7 +475,10 @@ int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out)
             /* A signal must not make us leave half of a message in the socket. */
             if (!first && e == EINTR)
                 continue;
-            return first ? s_zmq_err(e) : TACNET_EFRAMES;
+            if (first)
+                return s_zmq_err(e);
+            rc = TACNET_EFRAMES;
+            break;
         }
         /* libzmq 4.3.4's ROUTER drops the metadata from the routing id frame it prefetched for
          * zmq_poll (router_t::xhas_in), so the User-Id is read from the first frame carrying
@@ -443,12 +490,14 @@ int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out)
         first = 0;
         more = zmq_msg_more(&frame);
         if (rc == 0)
-            rc = s_frame(out, index, &frame, &expect);
+            rc = s_take(out, index, &frame, more);
         index++;
         zmq_msg_close(&frame);
     }
-    if (rc == 0 && (expect == 0 || index != expect))
-        rc = TACNET_EFRAMES;
+    if (rc == 0 && index != 1)
+        rc = TACNET_EFRAMES; /* a routing id alone */
+    if (rc != 0)
+        s_frame_release(out);
     return rc;
 }
 
@@ -456,24 +505,8 @@ void wire_msg_clear(wire_msg_t *msg)
 {
     if (!msg)
         return;
-    free(msg->ctl);
-    free(msg->header);
-    free(msg->sealed);
-    free(msg->sig);
+    s_frame_release(msg);
     memset(msg, 0, sizeof *msg);
-}
-
-/* zmq_send wants a valid pointer even for an empty frame. */
-static int s_send_frame(void *sock, const void *data, size_t len, int more)
-{
-    static const uint8_t none[1] = { 0 };
-    int flags = ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0);
-    for (;;) {
-        if (zmq_send(sock, len ? data : none, len, flags) >= 0)
-            return 0;
-        if (zmq_errno() != EINTR)
-            return s_zmq_err(zmq_errno());
-    }
 }
 
 int wire_send(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
@@ -484,42 +517,80 @@ int wire_send(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
                          sig ? SEAL_SIG_BYTES : 0);
 }
 
+static uint8_t *s_put_part(uint8_t *p, const uint8_t *data, size_t len)
+{
+    bytes_le32_put(p, (uint32_t)len);
+    if (len)
+        memcpy(p + WIRE_LEN_BYTES, data, len);
+    return p + WIRE_LEN_BYTES + len;
+}
+
+/* Send one frame, retrying an EINTR; MSG is the socket's once sent and closed if not. */
+static int s_send_msg(void *sock, zmq_msg_t *msg, int more)
+{
+    int flags = ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0);
+    for (;;) {
+        if (zmq_msg_send(msg, sock, flags) >= 0)
+            return 0;
+        int e = zmq_errno();
+        if (e != EINTR) {
+            zmq_msg_close(msg);
+            return s_zmq_err(e);
+        }
+    }
+}
+
 int wire_send_sig(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
                   const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
                   const uint8_t *sealed, size_t sealed_len, const uint8_t *sig, size_t sig_len)
 {
-    int rc = 0, event = s_frames_for(cmd) == 6;
-    uint8_t *packed = NULL;
-    size_t packed_len = 0;
-    if (s_frames_for(cmd) == 0 ||
+    int rc, event = s_event_cmd(cmd);
+    if (event < 0 ||
         (event && (!header || !sig || (!sealed && sealed_len) || !merkle_frame_len_ok(sig_len))) ||
         (!event && (header || sealed || sig)) || (rid && rid_len > WIRE_MAX_RID))
         return TACNET_EINVAL;
     if (event && (hlen > WIRE_MAX_HEADER || sealed_len > WIRE_MAX_SEALED))
         return TACNET_ETOOBIG;
-    if (ctl) {
-        packed = wire_pack(ctl, &packed_len);
-        if (packed_len > WIRE_MAX_CTL) {
-            rc = TACNET_ETOOBIG;
-            goto fail;
-        }
+    size_t ctl_len = ctl ? protobuf_c_message_get_packed_size(ctl) : 0;
+    if (ctl_len > WIRE_MAX_CTL)
+        return TACNET_ETOOBIG;
+    size_t total = WIRE_FIXED_BYTES + ctl_len;
+    if (event)
+        total += 2 * WIRE_LEN_BYTES + hlen + sealed_len + sig_len;
+    /* The frame is built in place in libzmq's own message: one copy of each part. */
+    zmq_msg_t msg;
+    if (zmq_msg_init_size(&msg, total) != 0)
+        return TACNET_EIO;
+    uint8_t *p = zmq_msg_data(&msg);
+    memcpy(p, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN);
+    p[WIRE_PROTOCOL_LEN] = cmd;
+    p += WIRE_PROTOCOL_LEN + 1;
+    bytes_le32_put(p, (uint32_t)ctl_len);
+    p += WIRE_LEN_BYTES;
+    if (ctl)
+        p += protobuf_c_message_pack(ctl, p);
+    if (event) {
+        p = s_put_part(p, header, hlen);
+        p = s_put_part(p, sealed, sealed_len);
+        memcpy(p, sig, sig_len);
     }
     /* Only the first frame can fail for want of room or of a peer (TACNET_EAGAIN,
      * TACNET_EHOSTUNREACH with ZMQ_ROUTER_MANDATORY): once it is queued, libzmq takes the rest of
      * the message whole. */
-    if (rid && (rc = s_send_frame(sock, rid, rid_len, 1)) != 0)
-        goto fail;
-    if ((rc = s_send_frame(sock, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN, 1)) != 0 ||
-        (rc = s_send_frame(sock, &cmd, 1, 1)) != 0 ||
-        (rc = s_send_frame(sock, packed, packed_len, event)) != 0)
-        goto fail;
-    if (event && ((rc = s_send_frame(sock, header, hlen, 1)) != 0 ||
-                  (rc = s_send_frame(sock, sealed, sealed_len, 1)) != 0 ||
-                  (rc = s_send_frame(sock, sig, sig_len, 0)) != 0))
-        goto fail;
-fail:
-    free(packed);
-    return rc;
+    if (rid) {
+        zmq_msg_t id;
+        if (zmq_msg_init_size(&id, rid_len) != 0) {
+            zmq_msg_close(&msg);
+            return TACNET_EIO;
+        }
+        if (rid_len)
+            memcpy(zmq_msg_data(&id), rid, rid_len);
+        if ((rc = s_send_msg(sock, &id, 1)) != 0) {
+            zmq_msg_close(&msg);
+            return rc;
+        }
+    }
+    return s_send_msg(sock, &msg, 0);
 }
 
 int wire_send_nack(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,

@@ -1,11 +1,16 @@
-/* wire: the frames of the tacnet protocol (docs/ARCHITECTURE.md) over ZeroMQ, and safe decoding.
+/* wire: the tacnet protocol's messages (docs/ARCHITECTURE.md) over ZeroMQ, and safe decoding.
  *
- * A message is: [routing id (ROUTER side only)] F0 "TACN01" | F1 command byte | F2 command
- * header (protobuf, one message type per command) | F3 clear Header | F4 sealed body | F5
- * signature: one event's Ed25519 signature, or a batch's with this event's Merkle proof
- * (merkle.h). F3..F5 appear on PUBLISH, DELIVER and REGRANT only.
+ * A message is [routing id (ROUTER side only)] and ONE ZeroMQ frame holding its parts, lengths
+ * little-endian:
+ *   "TACN02" (6) | command byte (1) | u32 ctl length | ctl (protobuf, one message type per
+ *   command) [| u32 header length | clear Header | u32 sealed length | sealed body | signature:
+ *   the rest, one event's Ed25519 signature or a batch's with this event's Merkle proof
+ *   (merkle.h)]. The bracketed parts appear on PUBLISH, DELIVER and REGRANT only; nothing may
+ *   follow the last part.
+ * Under CURVE libzmq seals every ZeroMQ frame on its own, so one frame per message costs one
+ * encryption, one MAC and one allocation instead of six.
  *
- * Sizes are checked frame by frame before anything is unpacked; protobuf is unpacked with a
+ * Sizes are checked part by part before anything is unpacked; protobuf is unpacked with a
  * budgeted, zero-filling allocator; the Header must re-encode to exactly its input (so duplicate
  * fields, unknown fields and embedded NULs in strings are rejected) and every enum must be a
  * known value.
@@ -19,7 +24,7 @@
 
 #include "wire.pb-c.h"
 
-#define WIRE_PROTOCOL       "TACN01"
+#define WIRE_PROTOCOL       "TACN02" /* 02: one ZeroMQ frame per message */
 #define WIRE_PROTOCOL_LEN   6
 #define WIRE_SCHEMA_VERSION 2 /* 2: consent scope and cover, direct care */
 #define WIRE_MAX_RID        256
@@ -27,6 +32,8 @@
 #define WIRE_MAX_HEADER     2048
 #define WIRE_MAX_SEALED     (256 * 1024)
 #define WIRE_MAX_MSG        (WIRE_MAX_SEALED + 8192) /* ZMQ_MAXMSGSIZE */
+#define WIRE_LEN_BYTES      4                        /* each length prefix: u32, little-endian */
+#define WIRE_FIXED_BYTES    (WIRE_PROTOCOL_LEN + 1 + WIRE_LEN_BYTES) /* before the ctl */
 #define WIRE_USER_ID_MAX    64
 
 enum wire_cmd {
@@ -42,32 +49,33 @@ enum wire_cmd {
     WIRE_ERROR = 10,
     WIRE_GRANT = 11,    /* daemon -> broker: a body key for a late member (history on joining) */
     WIRE_GRANTACK = 12, /* broker -> daemon: the grant's fate */
-    WIRE_REGRANT = 13,  /* daemon -> broker: a grant with the body sealed again (F3..F5) */
+    WIRE_REGRANT = 13,  /* daemon -> broker: a grant with the body sealed again (+ event parts) */
 };
 
-/* One received message: frames copied out of ZeroMQ, owned by the struct. */
+/* One received message. The parts point into the received ZeroMQ frame, which the struct owns
+ * (FRAME) until wire_msg_clear; the struct may be copied by value to move it (once). */
 typedef struct wire_msg {
     uint8_t rid[WIRE_MAX_RID]; /* ROUTER routing id */
     size_t rid_len;
     char user_id[WIRE_USER_ID_MAX]; /* ZAP User-Id of the connection ("" if none) */
     uint8_t cmd;
-    uint8_t *ctl; /* F2 */
+    uint8_t *ctl; /* the command header */
     size_t ctl_len;
-    uint8_t *header; /* F3 (PUBLISH/DELIVER) */
+    uint8_t *header; /* the clear Header (PUBLISH/DELIVER/REGRANT), else NULL */
     size_t header_len;
-    uint8_t *sealed; /* F4 */
+    uint8_t *sealed; /* the sealed body */
     size_t sealed_len;
-    uint8_t *sig; /* F5: SEAL_SIG_BYTES, or a batched signature (merkle_frame_len_ok) */
+    uint8_t *sig; /* SEAL_SIG_BYTES, or a batched signature (merkle_frame_len_ok) */
     size_t sig_len;
-    int src_fd; /* the connection's socket as libzmq reports it (ZMQ_SRCFD), -1 if unknown */
+    int src_fd;  /* the connection's socket as libzmq reports it (ZMQ_SRCFD), -1 if unknown */
+    void *frame; /* the zmq_msg_t (heap) the parts point into; NULL when none is held */
 } wire_msg_t;
 
-/* Receive one whole message from SOCK (ROUTER when IS_ROUTER). FLAGS as zmq_msg_recv
- * (ZMQ_DONTWAIT). All frames are drained even when the message is rejected. Returns 0 or a
- * negative TACNET_E* code, never a raw errno:
- *   - the message was read and refused: TACNET_EFRAMES (frame count, protocol id or command
- *     byte wrong), TACNET_ETOOBIG (a frame over its cap), TACNET_EBADMSG (F5 of a length
- *     merkle_frame_len_ok refuses); the next message may be read;
+/* Receive one whole message from SOCK (ROUTER when IS_ROUTER): the routing id (ROUTER) and one
+ * frame. FLAGS as zmq_msg_recv (ZMQ_DONTWAIT). All of a message's ZeroMQ frames are drained even
+ * when it is rejected. Returns 0 or a negative TACNET_E* code, never a raw errno:
+ *   - the message was read and refused: as wire_decode, or TACNET_EFRAMES for a message of
+ *     another number of ZeroMQ frames; the next message may be read;
  *   - nothing was read: TACNET_EAGAIN (no message, with ZMQ_DONTWAIT), TACNET_EINTR (a signal)
  *     or TACNET_EIO (the socket failed: context terminated, socket closed). These come only from
  *     the first frame, so nothing was consumed and the caller stops reading for now.
@@ -78,21 +86,31 @@ typedef struct wire_msg {
  * than WIRE_USER_ID_MAX - 1. */
 int wire_recv(void *sock, int is_router, int flags, wire_msg_t *out);
 
-/* Free the frames of MSG and zero it. Null-safe. */
+/* Split one message frame DATA (LEN bytes, no routing id) into OUT's cmd, ctl, header, sealed
+ * and sig, which point into DATA (nothing is copied or allocated; OUT's other fields are left
+ * alone). Returns 0 or the reason to refuse the whole message: TACNET_EFRAMES (protocol id or
+ * command byte wrong, a part missing or cut, a length past the end, bytes after the last part),
+ * TACNET_ETOOBIG (a part over its cap: WIRE_MAX_CTL, WIRE_MAX_HEADER, WIRE_MAX_SEALED, a
+ * signature over MERKLE_FRAME_MAX) or TACNET_EBADMSG (a signature of a length
+ * merkle_frame_len_ok refuses). On error the parts of OUT are unset (NULL, 0). */
+int wire_decode(const uint8_t *data, size_t len, wire_msg_t *out);
+
+/* Free the frame MSG holds and zero it. Null-safe. */
 void wire_msg_clear(wire_msg_t *msg);
 
-/* Send a message. RID may be NULL (DEALER side). CTL is packed into F2 (NULL: empty F2).
- * HEADER/SEALED/SIG must be NULL for commands without an event and HEADER and SIG
- * (SEAL_SIG_BYTES) set for PUBLISH/DELIVER. Sends with ZMQ_DONTWAIT (and retries an EINTR).
- * Returns 0 or a negative TACNET_E* code, never a raw errno: TACNET_EAGAIN (the peer's pipe is
- * full) or TACNET_EHOSTUNREACH (a ROUTER's peer is gone): nothing was sent, the caller keeps the
- * item pending; TACNET_EIO (the socket failed); TACNET_EINVAL (unknown command or frames not
- * matching it) or TACNET_ETOOBIG (a frame over its cap; nothing sent). */
+/* Send a message: the routing id RID (NULL on the DEALER side) and one frame built in place.
+ * CTL is packed as the command header (NULL: empty). HEADER/SEALED/SIG must be NULL for
+ * commands without an event and HEADER and SIG (SEAL_SIG_BYTES) set for PUBLISH, DELIVER and
+ * REGRANT. Sends with ZMQ_DONTWAIT (and retries an EINTR). Returns 0 or a negative TACNET_E*
+ * code, never a raw errno: TACNET_EAGAIN (the peer's pipe is full) or TACNET_EHOSTUNREACH (a
+ * ROUTER's peer is gone): nothing was sent, the caller keeps the item pending; TACNET_EIO (the
+ * socket failed); TACNET_EINVAL (unknown command or parts not matching it) or TACNET_ETOOBIG (a
+ * part over its cap; nothing sent). */
 int wire_send(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
               const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
               const uint8_t *sealed, size_t sealed_len, const uint8_t *sig);
 
-/* The same with an F5 of SIG_LEN bytes: a single signature or a batched one (merkle.h);
+/* The same with a signature of SIG_LEN bytes: a single signature or a batched one (merkle.h);
  * TACNET_EINVAL for a length merkle_frame_len_ok refuses. */
 int wire_send_sig(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
                   const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
@@ -125,7 +143,7 @@ void wire_free(ProtobufCMessage *msg);
 Tacnet__Header *wire_header_unpack(const uint8_t *data, size_t len, int *err)
     __attribute__((warn_unused_result));
 
-/* Unpack the F2 command header for CMD (Hello, Welcome, ...; NACK and ERROR carry a Nack),
+/* Unpack the command header for CMD (Hello, Welcome, ...; NACK and ERROR carry a Nack),
  * canonically. Free with wire_free. NULL with *ERR as wire_unpack, TACNET_ETOOBIG over
  * WIRE_MAX_CTL or TACNET_EINVAL for an unknown CMD. */
 ProtobufCMessage *wire_ctl_unpack(uint8_t cmd, const uint8_t *data, size_t len, int *err);

@@ -58,6 +58,7 @@ REPLAY(api_request)
 REPLAY(cfg)
 REPLAY(intake)
 REPLAY(merkle)
+REPLAY(frame)
 
 Test(fuzz_corpus, every_target_has_a_committed_corpus)
 {

@@ -98,34 +98,43 @@ Test(broker, every_refusal_code_leaves_the_journal_byte_identical)
 
     /* Frame-level refusals. */
     {
-        const void *f[] = { "TACN01", "\x03" };
-        size_t l[] = { 6, 1 };
+        const void *f[] = { WIRE_PROTOCOL, "\x03" };
+        size_t l[] = { WIRE_PROTOCOL_LEN, 1 };
         h_send_frames(camhs, 2, f, l);
-        cr_expect_eq(h_result(camhs, NULL, 5000, NULL, NULL), TACNET_EFRAMES, "two frames");
-        s_expect_unchanged(before, blen, "two frames");
+        cr_expect_eq(h_result(camhs, NULL, 5000, NULL, NULL), TACNET_EFRAMES, "cut after F1");
+        s_expect_unchanged(before, blen, "cut after F1");
     }
     {
+        /* A peer of the protocol before one frame per message (TACN01, six frames) and one
+         * with an id this broker does not speak, each laid out either way. */
         uint8_t sig[64] = { 0 }, body[16] = { 0 };
-        const void *f[] = { "TACN99", "\x03", "", "\x08\x01", body, sig };
-        size_t l[] = { 6, 1, 0, 2, 16, 64 };
-        h_send_frames(camhs, 6, f, l);
-        cr_expect_eq(h_result(camhs, NULL, 5000, NULL, NULL), TACNET_EFRAMES, "protocol id");
+        const char *ids[] = { "TACN01", "TACN99" };
+        for (int i = 0; i < 4; i++) {
+            const void *f[] = { ids[i % 2], "\x03", "", "\x08\x01", body, sig };
+            size_t l[] = { 6, 1, 0, 2, 16, 64 };
+            if (i < 2)
+                h_send_frames(camhs, 6, f, l);
+            else
+                h_send_zmq_frames(camhs, 6, f, l);
+            cr_expect_eq(h_result(camhs, NULL, 5000, NULL, NULL), TACNET_EFRAMES,
+                         "protocol id %s, %s", ids[i % 2], i < 2 ? "one frame" : "six frames");
+        }
         s_expect_unchanged(before, blen, "protocol id");
     }
     {
         static uint8_t big[3000];
         uint8_t sig[64] = { 0 }, body[16] = { 0 };
         memset(big, 0x41, sizeof(big));
-        const void *f[] = { "TACN01", "\x03", "", big, body, sig };
-        size_t l[] = { 6, 1, 0, sizeof(big), 16, 64 };
+        const void *f[] = { WIRE_PROTOCOL, "\x03", "", big, body, sig };
+        size_t l[] = { WIRE_PROTOCOL_LEN, 1, 0, sizeof(big), 16, 64 };
         h_send_frames(camhs, 6, f, l);
         cr_expect_eq(h_result(camhs, NULL, 5000, NULL, NULL), TACNET_ETOOBIG, "header too big");
         s_expect_unchanged(before, blen, "too big");
     }
     {
         uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0x0f }, sig[64] = { 0 }, body[16] = { 0 };
-        const void *f[] = { "TACN01", "\x03", "", junk, body, sig };
-        size_t l[] = { 6, 1, 0, sizeof(junk), 16, 64 };
+        const void *f[] = { WIRE_PROTOCOL, "\x03", "", junk, body, sig };
+        size_t l[] = { WIRE_PROTOCOL_LEN, 1, 0, sizeof(junk), 16, 64 };
         h_send_frames(camhs, 6, f, l);
         cr_expect_eq(h_result(camhs, NULL, 5000, NULL, NULL), TACNET_EBADMSG, "bad header");
         s_expect_unchanged(before, blen, "bad header");

@@ -434,7 +434,7 @@ static void s_unauth_one(unauth_t *u, int port)
         c->sock = NULL;
         int linger = 0;
         zmq_setsockopt(*slot, ZMQ_LINGER, &linger, sizeof(linger));
-        zmq_send(*slot, "TACN01", 6, ZMQ_DONTWAIT);
+        zmq_send(*slot, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN, ZMQ_DONTWAIT);
         for (size_t i = 0; i < sizeof(world.env.clients) / sizeof(world.env.clients[0]); i++)
             if (world.env.clients[i] == c)
                 world.env.clients[i] = NULL;

@@ -37,6 +37,10 @@ int fuzz_intake(const uint8_t *data, size_t len);
 /* A signature frame F5: one signature, or a batched one with its Merkle proof (common/merkle.h). */
 int fuzz_merkle(const uint8_t *data, size_t len);
 
+/* A whole message frame (common/wire.h: protocol id, command, length-prefixed parts, signature),
+ * split by wire_decode and each part then decoded as the broker and the daemons do. */
+int fuzz_frame(const uint8_t *data, size_t len);
+
 /* Every target by name (the corpus directory's name). */
 typedef struct fuzz_target {
     const char *name;

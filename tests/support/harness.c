@@ -593,7 +593,35 @@ void h_pub_batch(h_env_t *e, h_pub_t *const *ps, size_t n, uint32_t signer)
     free(frames);
 }
 
+uint8_t *h_frame_of(size_t n, const void *const *data, const size_t *lens, size_t *out_len)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += lens[i] + (i >= 2 && i <= 4 ? 4 : 0);
+    uint8_t *out = xmalloc(total ? total : 1), *p = out;
+    for (size_t i = 0; i < n; i++) {
+        if (i >= 2 && i <= 4) {
+            p[0] = (uint8_t)lens[i], p[1] = (uint8_t)(lens[i] >> 8);
+            p[2] = (uint8_t)(lens[i] >> 16), p[3] = (uint8_t)(lens[i] >> 24);
+            p += 4;
+        }
+        if (lens[i])
+            memcpy(p, data[i], lens[i]);
+        p += lens[i];
+    }
+    *out_len = total;
+    return out;
+}
+
 void h_send_frames(h_client_t *c, size_t n, const void *const *data, const size_t *lens)
+{
+    size_t len;
+    uint8_t *frame = h_frame_of(n, data, lens, &len);
+    CHECK(zmq_send(c->sock, frame, len, 0) >= 0);
+    free(frame);
+}
+
+void h_send_zmq_frames(h_client_t *c, size_t n, const void *const *data, const size_t *lens)
 {
     for (size_t i = 0; i < n; i++)
         CHECK(zmq_send(c->sock, data[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0) >= 0);

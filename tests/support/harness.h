@@ -147,8 +147,16 @@ void h_pub_free(h_pub_t *p);
 
 /* Send the PUBLISH frames of P. */
 void h_send_pub(h_client_t *c, const h_pub_t *p);
-/* Send arbitrary frames (for malformed messages). */
+/* The one frame of a message of N parts laid out as common/wire.h does, whatever they hold
+ * (for malformed messages): parts 0 (protocol id) and 1 (command byte) as they are, parts 2 to
+ * 4 (command header, Header, sealed body) each after its length (u32, little-endian), part 5
+ * (the signature) and any after it as they are. Malloc'd; *OUT_LEN gets its length. Written
+ * apart from wire.c, so the tests check the layout and not the code against itself. */
+uint8_t *h_frame_of(size_t n, const void *const *data, const size_t *lens, size_t *out_len);
+/* Send the message of N parts as h_frame_of lays them out, in one ZeroMQ frame. */
 void h_send_frames(h_client_t *c, size_t n, const void *const *data, const size_t *lens);
+/* Send N ZeroMQ frames as they are (a message of the wrong shape). */
+void h_send_zmq_frames(h_client_t *c, size_t n, const void *const *data, const size_t *lens);
 /* Wait for the PUBACK or NACK answering MSG_ID (NULL: the first one), skipping DELIVERs.
  * Returns 0 with *SEQ and *DUP for a PUBACK, the NACK's code, or TACNET_ETIMEOUT. */
 int h_result(h_client_t *c, const uint8_t *msg_id, int timeout_ms, uint64_t *seq, int *dup);

@@ -1,4 +1,5 @@
-/* wire: header decoding against hand-built malformed inputs, and frames over real sockets. */
+/* wire: header decoding against hand-built malformed inputs, the one-frame message layout, and
+ * messages over real sockets. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -738,8 +739,39 @@ static void pair_close(pair_t *p)
 
 static const uint8_t SIG[SEAL_SIG_BYTES] = { 0x5a, 0xa5 };
 
-/* A message built frame by frame, to send what wire_send refuses to. */
-static void s_raw_send(void *sock, const char *const *frames, const size_t *lens, size_t n)
+/* The one frame of a message of N parts, laid out here apart from wire.c (common/wire.h): parts
+ * 0 (protocol id) and 1 (command byte) as they are, parts 2 to 4 each after its u32
+ * little-endian length, part 5 (the signature) as it is. Malloc'd, *LEN its length. */
+static uint8_t *s_frame(const char *const *parts, const size_t *lens, size_t n, size_t *len)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += lens[i] + (i >= 2 && i <= 4 ? 4 : 0);
+    uint8_t *out = malloc(total + 1), *p = out;
+    cr_assert_not_null(out);
+    for (size_t i = 0; i < n; i++) {
+        if (i >= 2 && i <= 4) {
+            for (int k = 0; k < 4; k++)
+                *p++ = (uint8_t)(lens[i] >> (8 * k));
+        }
+        memcpy(p, parts[i], lens[i]);
+        p += lens[i];
+    }
+    *len = total;
+    return out;
+}
+
+/* A message built part by part in one frame, to send what wire_send refuses to. */
+static void s_raw_send(void *sock, const char *const *parts, const size_t *lens, size_t n)
+{
+    size_t len;
+    uint8_t *frame = s_frame(parts, lens, n, &len);
+    cr_assert_geq(zmq_send(sock, frame, len, 0), 0);
+    free(frame);
+}
+
+/* N ZeroMQ frames as they are. */
+static void s_zmq_send(void *sock, const char *const *frames, const size_t *lens, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         cr_assert_geq(zmq_send(sock, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0), 0);
@@ -836,6 +868,12 @@ static void s_roundtrip(void *from, void *to, int to_is_router, const uint8_t *r
                  0, "command %d not sent", cmd);
     wire_free(m);
     cr_assert_eq(wire_recv(to, to_is_router, 0, got), 0, "command %d not received", cmd);
+    /* Moved by value as the broker's batch does, the old copy wiped: the parts must not point
+     * into the struct (libzmq keeps a small message inside its zmq_msg_t). */
+    wire_msg_t moved = *got;
+    memset(got, 0xa5, sizeof *got);
+    *got = moved;
+    memset(&moved, 0, sizeof moved);
     cr_assert_eq(got->cmd, cmd);
     cr_assert_str_eq(got->user_id, "");
     cr_assert_eq(got->ctl_len, ctl_len);
@@ -875,16 +913,34 @@ Test(wire, wrong_frame_counts_are_rejected_and_drained)
     pair_t p;
     wire_msg_t msg;
     pair_open(&p, "tcp://127.0.0.1:*");
-    const char hello = WIRE_HELLO, publish = WIRE_PUBLISH;
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &hello, "", "extra" },
-               (const size_t[]){ 6, 1, 0, 5 }, 4);
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "" },
-               (const size_t[]){ 6, 1, 0 }, 3);
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &hello }, (const size_t[]){ 6, 1 }, 2);
+    const char hello = WIRE_HELLO, publish = WIRE_PUBLISH, ping = WIRE_PING;
+    /* bytes after the last part */
+    s_raw_send(p.dealer, (const char *const[]){ WIRE_PROTOCOL, &hello, "", "extra" },
+               (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0, 5 }, 4);
+    /* a PUBLISH cut after its command header */
+    s_raw_send(p.dealer, (const char *const[]){ WIRE_PROTOCOL, &publish, "" },
+               (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0 }, 3);
+    /* no command header length at all */
+    s_raw_send(p.dealer, (const char *const[]){ WIRE_PROTOCOL, &hello },
+               (const size_t[]){ WIRE_PROTOCOL_LEN, 1 }, 2);
+    /* a good PING, then a second ZeroMQ frame */
+    size_t len;
+    uint8_t *good = s_frame((const char *const[]){ WIRE_PROTOCOL, &ping, "" },
+                            (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0 }, 3, &len);
+    s_zmq_send(p.dealer, (const char *const[]){ (const char *)good, "x" },
+               (const size_t[]){ len, 1 }, 2);
+    free(good);
+    /* the parts each in a ZeroMQ frame of their own, as TACN01 sent them */
+    s_zmq_send(p.dealer, (const char *const[]){ WIRE_PROTOCOL, &ping, "" },
+               (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0 }, 3);
+    /* an empty frame */
+    s_zmq_send(p.dealer, (const char *const[]){ "" }, (const size_t[]){ 0 }, 1);
     s_send_ping(p.dealer, 11);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 6; i++) {
         cr_assert_eq(wire_recv(p.router, 1, 0, &msg), TACNET_EFRAMES, "bad message %d", i);
         cr_assert_gt(msg.rid_len, 0, "routing id kept to answer a NACK");
+        cr_assert_null(msg.frame, "a refused message's frame is let go");
+        cr_assert_null(msg.ctl);
         wire_msg_clear(&msg);
     }
     s_expect_ping(p.router, 11);
@@ -897,18 +953,26 @@ Test(wire, wrong_protocol_id_and_command_byte_are_rejected_and_drained)
     wire_msg_t msg;
     pair_open(&p, "inproc://wire-proto");
     const char hello = WIRE_HELLO, zero = 0, unknown = WIRE_REGRANT + 1;
-    s_raw_send(p.dealer, (const char *const[]){ "TACN02", &hello, "" }, (const size_t[]){ 6, 1, 0 },
+    /* the protocol before one frame per message, in one frame and in its own six */
+    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &hello, "" }, (const size_t[]){ 6, 1, 0 },
                3);
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01\0", &hello, "" },
-               (const size_t[]){ 7, 1, 0 }, 3);
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &zero, "" }, (const size_t[]){ 6, 1, 0 },
+    s_zmq_send(p.dealer, (const char *const[]){ "TACN01", &hello, "" }, (const size_t[]){ 6, 1, 0 },
                3);
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &unknown, "" },
-               (const size_t[]){ 6, 1, 0 }, 3);
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", "\x01\x01", "" },
-               (const size_t[]){ 6, 2, 0 }, 3);
+    s_raw_send(p.dealer, (const char *const[]){ "TACN03", &hello, "" }, (const size_t[]){ 6, 1, 0 },
+               3);
+    s_raw_send(p.dealer, (const char *const[]){ WIRE_PROTOCOL "\0", &hello, "" },
+               (const size_t[]){ WIRE_PROTOCOL_LEN + 1, 1, 0 }, 3);
+    s_raw_send(p.dealer, (const char *const[]){ WIRE_PROTOCOL, &zero, "" },
+               (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0 }, 3);
+    s_raw_send(p.dealer, (const char *const[]){ WIRE_PROTOCOL, &unknown, "" },
+               (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0 }, 3);
+    /* the protocol id alone, and cut short */
+    s_zmq_send(p.dealer, (const char *const[]){ WIRE_PROTOCOL },
+               (const size_t[]){ WIRE_PROTOCOL_LEN }, 1);
+    s_zmq_send(p.dealer, (const char *const[]){ WIRE_PROTOCOL },
+               (const size_t[]){ WIRE_PROTOCOL_LEN - 1 }, 1);
     s_send_ping(p.dealer, 12);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 8; i++) {
         cr_assert_eq(wire_recv(p.router, 1, 0, &msg), TACNET_EFRAMES, "bad message %d", i);
         wire_msg_clear(&msg);
     }
@@ -916,36 +980,123 @@ Test(wire, wrong_protocol_id_and_command_byte_are_rejected_and_drained)
     pair_close(&p);
 }
 
-Test(wire, oversize_frames_and_short_signature_are_rejected_and_drained)
+Test(wire, oversize_parts_and_short_signature_are_rejected_and_drained)
 {
     pair_t p;
     wire_msg_t msg;
-    static char big[WIRE_MAX_HEADER + 1];
+    static char big[WIRE_MAX_SEALED + 1];
     static char sig[MERKLE_FRAME_MAX + MERKLE_HASH_BYTES];
     pair_open(&p, "inproc://wire-size");
     const char ack = WIRE_ACK, publish = WIRE_PUBLISH;
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &ack, big },
-               (const size_t[]){ 6, 1, WIRE_MAX_CTL + 1 }, 3);
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", big, "x", sig },
-               (const size_t[]){ 6, 1, 0, WIRE_MAX_HEADER + 1, 1, SEAL_SIG_BYTES }, 6);
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", "h", "x", sig },
-               (const size_t[]){ 6, 1, 0, 1, 1, MERKLE_FRAME_MAX + MERKLE_HASH_BYTES }, 6);
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", "h", "x", sig },
-               (const size_t[]){ 6, 1, 0, 1, 1, SEAL_SIG_BYTES - 1 }, 6);
+    const char *const pub[] = { WIRE_PROTOCOL, &publish, "", "h", "x", sig };
+    s_raw_send(p.dealer, (const char *const[]){ WIRE_PROTOCOL, &ack, big },
+               (const size_t[]){ WIRE_PROTOCOL_LEN, 1, WIRE_MAX_CTL + 1 }, 3);
+    s_raw_send(p.dealer, (const char *const[]){ WIRE_PROTOCOL, &publish, "", big, "x", sig },
+               (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0, WIRE_MAX_HEADER + 1, 1, SEAL_SIG_BYTES },
+               6);
+    s_raw_send(p.dealer, (const char *const[]){ WIRE_PROTOCOL, &publish, "", "h", big, sig },
+               (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0, 1, WIRE_MAX_SEALED + 1, SEAL_SIG_BYTES },
+               6);
+    s_raw_send(
+        p.dealer, pub,
+        (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0, 1, 1, MERKLE_FRAME_MAX + MERKLE_HASH_BYTES }, 6);
+    s_raw_send(p.dealer, pub, (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0, 1, 1, SEAL_SIG_BYTES - 1 },
+               6);
     /* Between a single signature and a batched one, or not whole sibling hashes. */
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", "h", "x", sig },
-               (const size_t[]){ 6, 1, 0, 1, 1, SEAL_SIG_BYTES + 1 }, 6);
-    s_raw_send(p.dealer, (const char *const[]){ "TACN01", &publish, "", "h", "x", sig },
-               (const size_t[]){ 6, 1, 0, 1, 1, MERKLE_FIXED_BYTES + 1 }, 6);
+    s_raw_send(p.dealer, pub, (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0, 1, 1, SEAL_SIG_BYTES + 1 },
+               6);
+    s_raw_send(p.dealer, pub,
+               (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0, 1, 1, MERKLE_FIXED_BYTES + 1 }, 6);
+    /* no signature at all */
+    s_raw_send(p.dealer, pub, (const size_t[]){ WIRE_PROTOCOL_LEN, 1, 0, 1, 1 }, 5);
     s_send_ping(p.dealer, 13);
-    static const int expect[] = { TACNET_ETOOBIG, TACNET_ETOOBIG, TACNET_ETOOBIG,
-                                  TACNET_EBADMSG, TACNET_EBADMSG, TACNET_EBADMSG };
-    for (int i = 0; i < 6; i++) {
+    static const int expect[] = { TACNET_ETOOBIG, TACNET_ETOOBIG, TACNET_ETOOBIG, TACNET_ETOOBIG,
+                                  TACNET_EBADMSG, TACNET_EBADMSG, TACNET_EBADMSG, TACNET_EBADMSG };
+    for (int i = 0; i < 8; i++) {
         cr_assert_eq(wire_recv(p.router, 1, 0, &msg), expect[i], "bad message %d", i);
         wire_msg_clear(&msg);
     }
     s_expect_ping(p.router, 13);
     pair_close(&p);
+}
+
+/* The decoder alone: a length prefix claiming more than follows, under and over its cap. */
+Test(wire, a_length_past_the_end_is_eframing_and_over_its_cap_etoobig)
+{
+    wire_msg_t m;
+    memset(&m, 0, sizeof m);
+    uint8_t f[64];
+    memcpy(f, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN);
+    f[WIRE_PROTOCOL_LEN] = WIRE_PUBLISH;
+    uint8_t *q = f + WIRE_PROTOCOL_LEN + 1;
+    struct {
+        uint32_t ctl, header;
+        int want;
+    } rows[] = {
+        { 5, 0, TACNET_EFRAMES },                   /* ctl of 5, 4 bytes follow */
+        { WIRE_MAX_CTL + 1, 0, TACNET_ETOOBIG },    /* ctl over its cap */
+        { 0, 2000, TACNET_EFRAMES },                /* header of 2,000, 4 follow */
+        { 0, WIRE_MAX_HEADER + 1, TACNET_ETOOBIG }, /* header over its cap */
+        { 0, UINT32_MAX, TACNET_ETOOBIG },          /* no wrap-around */
+        { UINT32_MAX, 0, TACNET_ETOOBIG },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        memset(q, 0, 16);
+        for (int k = 0; k < 4; k++) {
+            q[k] = (uint8_t)(rows[i].ctl >> (8 * k));
+            q[4 + k] = (uint8_t)(rows[i].header >> (8 * k));
+        }
+        size_t len = (size_t)(q - f) + 12;
+        cr_assert_eq(wire_decode(f, len, &m), rows[i].want, "row %zu", i);
+        cr_assert_null(m.ctl, "row %zu: parts unset on error", i);
+        cr_assert_null(m.header);
+    }
+    cr_assert_eq(wire_decode(NULL, 0, &m), TACNET_EFRAMES);
+}
+
+/* Every cut of a valid message is refused, and so is one more byte; the whole decodes to its
+ * parts, pointing into the frame. */
+Test(wire, every_cut_of_a_message_is_refused)
+{
+    static const char header[] = "\x08\x01", sealed[] = "sealed body";
+    const char publish = WIRE_PUBLISH, hello = WIRE_HELLO;
+    const char *const pub[] = { WIRE_PROTOCOL, &publish, "\x08\x05",
+                                header,        sealed,   (const char *)SIG };
+    const size_t plens[] = { WIRE_PROTOCOL_LEN, 1, 2, 2, sizeof sealed - 1, SEAL_SIG_BYTES };
+    const char *const hel[] = { WIRE_PROTOCOL, &hello, "\x08\x05" };
+    const size_t hlens[] = { WIRE_PROTOCOL_LEN, 1, 2 };
+    for (int which = 0; which < 2; which++) {
+        size_t len;
+        uint8_t *f = which ? s_frame(hel, hlens, 3, &len) : s_frame(pub, plens, 6, &len);
+        wire_msg_t m;
+        memset(&m, 0, sizeof m);
+        cr_assert_eq(wire_decode(f, len, &m), 0);
+        cr_assert_eq(m.cmd, which ? WIRE_HELLO : WIRE_PUBLISH);
+        cr_assert_eq(m.ctl, f + WIRE_FIXED_BYTES, "the parts point into the frame");
+        cr_assert_eq(m.ctl_len, 2);
+        if (!which) {
+            cr_assert_eq(m.header_len, 2);
+            cr_assert_eq(memcmp(m.header, header, 2), 0);
+            cr_assert_eq(m.sealed_len, sizeof sealed - 1);
+            cr_assert_eq(memcmp(m.sealed, sealed, m.sealed_len), 0);
+            cr_assert_eq(m.sig_len, SEAL_SIG_BYTES);
+            cr_assert_eq(memcmp(m.sig, SIG, SEAL_SIG_BYTES), 0);
+        } else {
+            cr_assert_null(m.header);
+            cr_assert_null(m.sealed);
+            cr_assert_null(m.sig);
+        }
+        for (size_t cut = 0; cut < len; cut++) {
+            int rc = wire_decode(f, cut, &m);
+            /* inside the signature it is the signature's length that is wrong */
+            int want = !which && cut >= len - SEAL_SIG_BYTES ? TACNET_EBADMSG : TACNET_EFRAMES;
+            cr_assert_eq(rc, want, "%s cut at %zu of %zu: %s", which ? "HELLO" : "PUBLISH", cut,
+                         len, tacnet_errname(rc));
+        }
+        f[len] = 0;
+        cr_assert_eq(wire_decode(f, len + 1, &m), which ? TACNET_EFRAMES : TACNET_EBADMSG);
+        free(f);
+    }
 }
 
 Test(wire, nothing_waiting_gives_eagain)
