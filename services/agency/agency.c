@@ -421,18 +421,22 @@ typedef struct {
 static int s_apply_one(agency_t *self, MDB_txn *txn, const prepared_t *p)
 {
     const Tacnet__Grant *g = p->d ? p->d->grant : NULL;
+    uint8_t kept[GRANT_KEPT_BYTES];
+    size_t kept_len = 0;
+    agency_history_kept(p->h, p->has_k ? p->k : NULL, p->digest, kept, &kept_len);
+    const uint8_t *kp = kept_len ? kept : NULL;
     int rc;
     if (g)
         rc = agency_view_apply_history(self, txn, p->d->has_case_seq ? p->d->case_seq : p->seq,
                                        (uint32_t)g->granter, p->h, p->msg.header, p->msg.header_len,
-                                       p->body, p->blen);
+                                       p->body, p->blen, kp, kept_len);
     else
         rc = agency_view_apply(self, txn, p->seq, p->h, p->msg.header, p->msg.header_len, p->body,
-                               p->blen);
+                               p->blen, kp, kept_len);
+    sodium_memzero(kept, sizeof(kept));
     if (rc != 0)
         return rc;
-    return agency_history_after_apply(self, txn, p->h, p->seq, p->has_k ? p->k : NULL, p->digest,
-                                      g != NULL);
+    return agency_history_after_apply(self, txn, p->h, p->seq, p->digest, g != NULL);
 }
 
 static int s_apply_batch(MDB_txn *txn, void *arg)
@@ -440,7 +444,7 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
     apply_arg_t *a = arg;
     agency_t *self = a->self;
     uint64_t last = 0;
-    agency_view_case_keys_keep(self); /* afresh on every run of this function */
+    agency_view_batch_begin(self, txn); /* afresh on every run of this function */
     int rc = agency_meta_get(self, txn, "last_applied", &last);
     for (size_t i = 0; rc == 0 && i < a->n; i++) {
         prepared_t *p = &a->items[i];
@@ -477,9 +481,9 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
         }
         last = p->seq;
     }
+    rc = agency_view_batch_end(self, txn, rc); /* the batch's case records and local_seq */
     if (rc == 0)
         rc = agency_meta_put(self, txn, "last_applied", last);
-    agency_view_case_keys_forget(self);
     FAULT_POINT("agency.before_apply_commit");
     return rc;
 }
@@ -950,7 +954,8 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
     if ((*err = s_keys_open(self, cfg->key_path, why, whylen)) != 0)
         goto fail;
     if (!(self->batch_keys = sodium_malloc(AGENCY_BATCH * SEAL_KEY_BYTES)) ||
-        !(self->kept_keys = sodium_malloc(AGENCY_KEPT_CASE_KEYS * sizeof(*self->kept_keys)))) {
+        !(self->kept_keys = sodium_malloc(AGENCY_KEPT_CASE_KEYS * sizeof(*self->kept_keys))) ||
+        !(self->batch_cases = sodium_malloc(AGENCY_KEPT_CASE_KEYS * sizeof(*self->batch_cases)))) {
         snprintf(why, whylen, "cannot allocate guarded memory for content keys");
         *err = TACNET_ENOMEM;
         goto fail;
@@ -1141,6 +1146,8 @@ void agency_destroy(agency_t **self_p)
         sodium_free(self->batch_keys); /* wiped by sodium_free */
     if (self->kept_keys)
         sodium_free(self->kept_keys);
+    if (self->batch_cases)
+        sodium_free(self->batch_cases);
     free(self);
     *self_p = NULL;
 }

@@ -13,9 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GRANT_QUEUE_KEY  18 /* grantee(1) msg_id(16) done(1) */
-#define GRANT_KEPT_BYTES (SEAL_KEY_BYTES + SEAL_DIGEST_LEN)
-#define GRANT_PUMP_MAX   256
+#define GRANT_QUEUE_KEY 18 /* grantee(1) msg_id(16) done(1) */
+#define GRANT_PUMP_MAX  256
 
 static int s_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen)
 {
@@ -174,21 +173,22 @@ static int s_wait_for(agency_t *self, MDB_txn *txn, const Tacnet__Header *join)
     return store_put(txn, self->history_wait, blind, 16, v, 4, 0);
 }
 
-int agency_history_after_apply(agency_t *self, MDB_txn *txn, const Tacnet__Header *h, uint64_t seq,
-                               const uint8_t *k, const uint8_t *digest, int history)
+void agency_history_kept(const Tacnet__Header *h, const uint8_t *k, const uint8_t *digest,
+                         uint8_t kept[GRANT_KEPT_BYTES], size_t *len)
 {
-    int rc = 0;
+    *len = 0;
+    if (h->sender == TACNET__AGENCY__BROKER || !k || !digest)
+        return; /* notices are never granted */
+    memcpy(kept, k, SEAL_KEY_BYTES);
+    memcpy(kept + SEAL_KEY_BYTES, digest, SEAL_DIGEST_LEN);
+    *len = GRANT_KEPT_BYTES;
+}
+
+int agency_history_after_apply(agency_t *self, MDB_txn *txn, const Tacnet__Header *h, uint64_t seq,
+                               const uint8_t *digest, int history)
+{
     if (h->sender == TACNET__AGENCY__BROKER)
         return 0; /* notices are never granted */
-    if (k && digest) {
-        uint8_t kept[GRANT_KEPT_BYTES];
-        memcpy(kept, k, SEAL_KEY_BYTES);
-        memcpy(kept + SEAL_KEY_BYTES, digest, SEAL_DIGEST_LEN);
-        rc = agency_view_kept_put(self, txn, h, kept, sizeof(kept));
-        sodium_memzero(kept, sizeof(kept));
-        if (rc != 0)
-            return rc;
-    }
     if (history || !s_is_join(h) || !digest)
         return 0;
     if ((uint32_t)h->subject_agency == self->profile->agency)

@@ -23,12 +23,20 @@
 #include "internal.h"
 #include "wire.h"
 
-/* After event H was applied inside TXN (at journal seq SEQ): keep its content key K and the DIGEST of its sealed body
- * (both may be NULL: nothing to keep), and unless it came as HISTORY, act on a join: queue the
- * grants for another agency's join, or record whose grants are due on our own. Returns 0 or a
- * code that aborts the transaction. */
+/* A by_case entry's kept value: the event's content key, then its sealed body's digest. */
+#define GRANT_KEPT_BYTES (SEAL_KEY_BYTES + SEAL_DIGEST_LEN)
+
+/* What event H's by_case entry keeps for granting it later (agency_view_apply's KEPT): its
+ * content key K and the DIGEST of its sealed body, into KEPT with *LEN its length; *LEN 0 when
+ * there is nothing to keep (a broker notice, or K or DIGEST NULL). The caller wipes KEPT. */
+void agency_history_kept(const Tacnet__Header *h, const uint8_t *k, const uint8_t *digest,
+                         uint8_t kept[GRANT_KEPT_BYTES], size_t *len);
+
+/* After event H was applied inside TXN (at journal seq SEQ, its sealed body's DIGEST), unless it
+ * came as HISTORY, act on a join: queue the grants for another agency's join, or record whose
+ * grants are due on our own. Returns 0 or a code that aborts the transaction. */
 int agency_history_after_apply(agency_t *self, MDB_txn *txn, const Tacnet__Header *h, uint64_t seq,
-                               const uint8_t *k, const uint8_t *digest, int history);
+                               const uint8_t *digest, int history);
 
 /* GRANTER's done grant for the join H arrived: nothing more is due from it on that case. */
 int agency_history_done(agency_t *self, MDB_txn *txn, const Tacnet__Header *h, uint32_t granter);

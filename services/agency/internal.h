@@ -48,6 +48,15 @@ struct agency {
     struct agency_kept_case_key *kept_keys;
     size_t n_kept_keys;
     int keeping_keys;
+    /* view.c: while a DELIVER batch is applied in transaction batch_txn (agency_view_batch_begin
+     * to _end), the case records it changes and the view's local_seq, written once when the
+     * batch ends instead of once per event. batch_cases is sodium_malloc'd (a record holds the
+     * case's reference and initials) and wiped when the batch ends. */
+    MDB_txn *batch_txn;
+    struct agency_batch_case *batch_cases;
+    size_t n_batch_cases;
+    uint64_t batch_local; /* the view's local_seq as the batch left it, when batch_local_set */
+    int batch_local_set, batch_local_dirty;
     /* reseal.c: the events re-sealed after E_RECIPIENTS since start (each is re-sealed once) */
     uint8_t resealed[AGENCY_RESEALED_MAX][16];
     size_t n_resealed;
@@ -101,6 +110,31 @@ struct agency_kept_case_key {
 void agency_view_case_keys_keep(agency_t *self);
 void agency_view_case_keys_forget(agency_t *self);
 
+/* A case's record in the view: routing state, time of its latest event, reference, initials. */
+typedef struct agency_case_rec {
+    route_case_t c;
+    uint64_t last_ms;
+    char ref[64];
+    char initials[8];
+} agency_case_rec_t;
+
+/* A case record a DELIVER batch read or changed (up to AGENCY_KEPT_CASE_KEYS cases; a batch
+ * touching more writes the others through). */
+struct agency_batch_case {
+    uint8_t blind[16];
+    int dirty; /* changed by the batch: written when it ends */
+    agency_case_rec_t r;
+};
+
+/* Inside a DELIVER batch's transaction function: agency_view_batch_begin at its start (it keeps
+ * the case keys too, agency_view_case_keys_keep) and agency_view_batch_end before it returns.
+ * In between, reads and writes of case records and of local_seq made in TXN go through the
+ * batch's copies, and _end writes the changed ones (when RC is 0), then wipes them and forgets
+ * the keys. Returns RC, or the code of a write that failed. A run again after the map grew
+ * starts afresh: nothing of an aborted run is kept. */
+void agency_view_batch_begin(agency_t *self, MDB_txn *txn);
+int agency_view_batch_end(agency_t *self, MDB_txn *txn, int rc);
+
 int agency_meta_get(agency_t *self, MDB_txn *txn, const char *key, uint64_t *v);
 int agency_meta_put(agency_t *self, MDB_txn *txn, const char *key, uint64_t v);
 
@@ -111,16 +145,21 @@ int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_
 
 /* Apply a verified, opened event (header bytes H, body bytes B) delivered at SEQ: store it
  * encrypted, index it, fold it into the case state. A msg_id already applied is skipped.
- * Runs inside the caller's write transaction. */
+ * KEPT (KEPT_LEN bytes, or NULL): its content key and sealed-body digest, kept encrypted under
+ * its case key as the value of its by_case entry (also for an event applied before), so that
+ * it can be granted to a member joining later (history.c). Runs inside the caller's write
+ * transaction. */
 int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
-                      const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen);
+                      const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen,
+                      const uint8_t *kept, size_t kept_len);
 
 /* agency_view_apply for an event granted on joining: CASE_SEQ is the original's journal seq
  * (its place in the case's order), GRANTER (non-zero) who granted its key; the event is marked
  * as history and the case's routing state folded again in case order. */
 int agency_view_apply_history(agency_t *self, MDB_txn *txn, uint64_t case_seq, uint32_t granter,
                               const Tacnet__Header *h, const uint8_t *hbytes, size_t hlen,
-                              const uint8_t *body, size_t blen);
+                              const uint8_t *body, size_t blen, const uint8_t *kept,
+                              size_t kept_len);
 
 /* The event MSG_ID as the view holds it, decrypted into *REC (malloc'd, *N bytes; the caller
  * wipes and frees): broker seq(8) hlen(4, BE) header body. Returns 0, TACNET_ENOTFOUND (never
@@ -137,12 +176,6 @@ int agency_view_case_headers(agency_t *self, MDB_txn *txn, const uint8_t blind[1
 
 /* Records of DB encrypted under the key of case BLIND (created on first put), as the view's own
  * are: put VAL, or get it into *OUT (malloc'd; the caller wipes and frees). */
-/* The content key and sealed-body digest (KEPT, LEN bytes) of event H, already applied, kept
- * encrypted under its case key as the value of its by_case entry, so that it can be granted to
- * a member joining later without a tree of its own. Returns 0, TACNET_ENOTFOUND (H not applied)
- * or a store code. */
-int agency_view_kept_put(agency_t *self, MDB_txn *txn, const Tacnet__Header *h, const uint8_t *kept,
-                         size_t len);
 /* The kept key of the event at LOCAL in case BLIND into *OUT (the caller wipes and frees it):
  * 0, TACNET_ENOTFOUND (none kept, or the case is erased), TACNET_ECORRUPT or a store code. */
 int agency_view_kept_get(agency_t *self, MDB_txn *txn, const uint8_t blind[16], uint64_t local,

@@ -607,15 +607,112 @@ int agency_view_open(agency_t *self, int *err, char *why, size_t whylen)
     return 0;
 }
 
-typedef struct case_rec {
-    route_case_t c;
-    uint64_t last_ms;
-    char ref[64];
-    char initials[8];
-} case_rec_t;
+typedef agency_case_rec_t case_rec_t;
+
+/* ------------------------------------------------------------------ a DELIVER batch's records */
+
+void agency_view_batch_begin(agency_t *self, MDB_txn *txn)
+{
+    agency_view_case_keys_keep(self);
+    if (self->batch_cases)
+        sodium_memzero(self->batch_cases, AGENCY_KEPT_CASE_KEYS * sizeof(*self->batch_cases));
+    self->n_batch_cases = 0;
+    self->batch_local = 0;
+    self->batch_local_set = self->batch_local_dirty = 0;
+    self->batch_txn = self->batch_cases ? txn : NULL;
+}
+
+/* The batch's copy of case BLIND's record, when TXN is the batch's; NULL: read the view. */
+static struct agency_batch_case *s_batch_case(agency_t *self, MDB_txn *txn, const uint8_t blind[16])
+{
+    if (!self->batch_txn || txn != self->batch_txn)
+        return NULL;
+    for (size_t i = 0; i < self->n_batch_cases; i++)
+        if (memcmp(self->batch_cases[i].blind, blind, 16) == 0)
+            return &self->batch_cases[i];
+    return NULL;
+}
+
+/* A new copy of case BLIND's record in the batch, or NULL (not the batch's TXN, or full). */
+static struct agency_batch_case *s_batch_case_add(agency_t *self, MDB_txn *txn,
+                                                  const uint8_t blind[16], const case_rec_t *r)
+{
+    if (!self->batch_txn || txn != self->batch_txn || self->n_batch_cases == AGENCY_KEPT_CASE_KEYS)
+        return NULL;
+    struct agency_batch_case *bc = &self->batch_cases[self->n_batch_cases++];
+    memcpy(bc->blind, blind, 16);
+    bc->dirty = 0;
+    bc->r = *r;
+    return bc;
+}
+
+/* Forget the batch's copy of case BLIND (the case is erased in TXN). */
+static void s_batch_case_drop(agency_t *self, MDB_txn *txn, const uint8_t blind[16])
+{
+    struct agency_batch_case *bc = s_batch_case(self, txn, blind);
+    if (!bc)
+        return;
+    struct agency_batch_case *last = &self->batch_cases[--self->n_batch_cases];
+    if (bc != last)
+        *bc = *last;
+    sodium_memzero(last, sizeof(*last));
+}
+
+/* The view's local_seq: the batch's copy inside its TXN. */
+static int s_local_get(agency_t *self, MDB_txn *txn, uint64_t *local)
+{
+    int batch = self->batch_txn && txn == self->batch_txn;
+    if (batch && self->batch_local_set) {
+        *local = self->batch_local;
+        return 0;
+    }
+    int rc = agency_meta_get(self, txn, "local_seq", local);
+    if (rc == 0 && batch) {
+        self->batch_local = *local;
+        self->batch_local_set = 1;
+    }
+    return rc;
+}
+
+static int s_local_put(agency_t *self, MDB_txn *txn, uint64_t local)
+{
+    if (self->batch_txn && txn == self->batch_txn && self->batch_local_set) {
+        self->batch_local = local;
+        self->batch_local_dirty = 1;
+        return 0;
+    }
+    return agency_meta_put(self, txn, "local_seq", local);
+}
+
+static int s_case_write(agency_t *self, MDB_txn *txn, const uint8_t blind[16], const case_rec_t *r);
+
+int agency_view_batch_end(agency_t *self, MDB_txn *txn, int rc)
+{
+    int ours = self->batch_txn && txn == self->batch_txn;
+    self->batch_txn = NULL; /* from here on the writes below go to the view */
+    for (size_t i = 0; ours && rc == 0 && i < self->n_batch_cases; i++)
+        if (self->batch_cases[i].dirty)
+            rc = s_case_write(self, txn, self->batch_cases[i].blind, &self->batch_cases[i].r);
+    if (ours && rc == 0 && self->batch_local_dirty)
+        rc = agency_meta_put(self, txn, "local_seq", self->batch_local);
+    if (self->batch_cases)
+        sodium_memzero(self->batch_cases, AGENCY_KEPT_CASE_KEYS * sizeof(*self->batch_cases));
+    self->n_batch_cases = 0;
+    self->batch_local = 0;
+    self->batch_local_set = self->batch_local_dirty = 0;
+    agency_view_case_keys_forget(self);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ case records */
 
 static int s_case_load(agency_t *self, MDB_txn *txn, const uint8_t blind[16], case_rec_t *r)
 {
+    const struct agency_batch_case *bc = s_batch_case(self, txn, blind);
+    if (bc) {
+        *r = bc->r;
+        return 0;
+    }
     uint8_t *v = NULL;
     size_t n = 0;
     memset(r, 0, sizeof(*r));
@@ -637,10 +734,12 @@ static int s_case_load(agency_t *self, MDB_txn *txn, const uint8_t blind[16], ca
         }
     }
     s_free_secret(v, n);
+    if (rc == 0)
+        s_batch_case_add(self, txn, blind, r);
     return rc;
 }
 
-static int s_case_store(agency_t *self, MDB_txn *txn, const uint8_t blind[16], const case_rec_t *r)
+static int s_case_write(agency_t *self, MDB_txn *txn, const uint8_t blind[16], const case_rec_t *r)
 {
     uint8_t v[ROUTE_CASE_BYTES + 9 + 64 + 8];
     size_t rl = strlen(r->ref), il = strlen(r->initials);
@@ -653,6 +752,20 @@ static int s_case_store(agency_t *self, MDB_txn *txn, const uint8_t blind[16], c
                         ROUTE_CASE_BYTES + 9 + rl + il);
     sodium_memzero(v, sizeof(v)); /* the clear record: reference and initials */
     return rc;
+}
+
+/* Store case BLIND's record: in the batch's copy inside its transaction, written when the batch
+ * ends. */
+static int s_case_store(agency_t *self, MDB_txn *txn, const uint8_t blind[16], const case_rec_t *r)
+{
+    struct agency_batch_case *bc = s_batch_case(self, txn, blind);
+    if (!bc)
+        bc = s_batch_case_add(self, txn, blind, r);
+    if (!bc)
+        return s_case_write(self, txn, blind, r);
+    bc->r = *r;
+    bc->dirty = 1;
+    return 0;
 }
 
 int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
@@ -720,19 +833,38 @@ static int s_route_refold(agency_t *self, MDB_txn *txn, const uint8_t blind[16],
     return rc;
 }
 
+/* Event H's by_case entry CK (blind(16) local_seq(8)): its kept content key and digest
+ * encrypted under the case key, or empty when there is nothing to keep (a broker notice). */
+static int s_by_case_put(agency_t *self, MDB_txn *txn, const uint8_t ck[24], const uint8_t *kept,
+                         size_t kept_len)
+{
+    if (!kept)
+        return store_put(txn, self->by_case, ck, 24, "", 0, 0);
+    return s_put_case(self, txn, self->by_case, "by_case", ck, ck, 24, NULL, 0, kept, kept_len);
+}
+
 /* Apply an event at case order SEQ; GRANTER non-zero marks it as history granted by it. */
 static int s_apply(agency_t *self, MDB_txn *txn, uint64_t seq, uint32_t granter,
                    const Tacnet__Header *h, const uint8_t *hbytes, size_t hlen, const uint8_t *body,
-                   size_t blen)
+                   size_t blen, const uint8_t *kept, size_t kept_len)
 {
     MDB_val v;
+    uint8_t ck[24];
+    agency_view_blind(self, h->case_ref.data, h->case_ref.len, ck);
     int rc = store_get(txn, self->applied, h->msg_id.data, 16, &v);
-    if (rc == 0)
-        return 0; /* already applied (a redelivery after a lost ACK) */
+    if (rc == 0) {
+        /* Already applied (a redelivery after a lost ACK): only its key is kept again. */
+        if (!kept)
+            return 0;
+        if (v.mv_size != 8)
+            return TACNET_ECORRUPT;
+        memcpy(ck + 16, v.mv_data, 8);
+        return s_by_case_put(self, txn, ck, kept, kept_len);
+    }
     if (rc != TACNET_ENOTFOUND)
         return rc;
     uint64_t local;
-    if ((rc = agency_meta_get(self, txn, "local_seq", &local)) != 0)
+    if ((rc = s_local_get(self, txn, &local)) != 0)
         return rc;
     local++;
     uint8_t lk[8];
@@ -743,8 +875,6 @@ static int s_apply(agency_t *self, MDB_txn *txn, uint64_t seq, uint32_t granter,
     bytes_be32_put(rec + 8, (uint32_t)hlen);
     memcpy(rec + 12, hbytes, hlen);
     memcpy(rec + 12 + hlen, body, blen);
-    uint8_t ck[24];
-    agency_view_blind(self, h->case_ref.data, h->case_ref.len, ck);
     memcpy(ck + 16, lk, 8);
     rc = s_put_case(self, txn, self->events, "events", ck, lk, 8, ck, 16, rec, n);
     s_free_secret(rec, n);
@@ -752,7 +882,7 @@ static int s_apply(agency_t *self, MDB_txn *txn, uint64_t seq, uint32_t granter,
         return rc;
     if ((rc = store_put(txn, self->applied, h->msg_id.data, 16, lk, 8, 0)) != 0)
         return rc;
-    if ((rc = store_put(txn, self->by_case, ck, 24, "", 0, 0)) != 0)
+    if ((rc = s_by_case_put(self, txn, ck, kept, kept_len)) != 0)
         return rc;
     uint8_t g = (uint8_t)granter;
     if (granter && (rc = store_put(txn, self->history, lk, 8, &g, 1, 0)) != 0)
@@ -776,37 +906,24 @@ static int s_apply(agency_t *self, MDB_txn *txn, uint64_t seq, uint32_t granter,
     r.last_ms = h->created_at_ms > r.last_ms ? h->created_at_ms : r.last_ms;
     if ((rc = s_case_store(self, txn, ck, &r)) != 0)
         return rc;
-    return agency_meta_put(self, txn, "local_seq", local);
+    return s_local_put(self, txn, local);
 }
 
 int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
-                      const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen)
+                      const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen,
+                      const uint8_t *kept, size_t kept_len)
 {
-    return s_apply(self, txn, seq, 0, h, hbytes, hlen, body, blen);
+    return s_apply(self, txn, seq, 0, h, hbytes, hlen, body, blen, kept, kept_len);
 }
 
 int agency_view_apply_history(agency_t *self, MDB_txn *txn, uint64_t case_seq, uint32_t granter,
                               const Tacnet__Header *h, const uint8_t *hbytes, size_t hlen,
-                              const uint8_t *body, size_t blen)
+                              const uint8_t *body, size_t blen, const uint8_t *kept,
+                              size_t kept_len)
 {
     if (granter == 0)
         return TACNET_EINVAL;
-    return s_apply(self, txn, case_seq, granter, h, hbytes, hlen, body, blen);
-}
-
-int agency_view_kept_put(agency_t *self, MDB_txn *txn, const Tacnet__Header *h, const uint8_t *kept,
-                         size_t len)
-{
-    MDB_val a;
-    int rc = store_get(txn, self->applied, h->msg_id.data, 16, &a);
-    if (rc != 0)
-        return rc;
-    if (a.mv_size != 8)
-        return TACNET_ECORRUPT;
-    uint8_t ck[24];
-    agency_view_blind(self, h->case_ref.data, h->case_ref.len, ck);
-    memcpy(ck + 16, a.mv_data, 8);
-    return s_put_case(self, txn, self->by_case, "by_case", ck, ck, 24, NULL, 0, kept, len);
+    return s_apply(self, txn, case_seq, granter, h, hbytes, hlen, body, blen, kept, kept_len);
 }
 
 int agency_view_kept_get(agency_t *self, MDB_txn *txn, const uint8_t blind[16], uint64_t local,
@@ -1274,8 +1391,10 @@ int agency_view_case_erase(agency_t *self, MDB_txn *txn, const uint8_t blind[16]
     free(keys);
     if (rc == 0 && events)
         *events = n;
-    if (rc == 0)
+    if (rc == 0) {
+        s_batch_case_drop(self, txn, blind);
         rc = s_del(txn, self->cases, blind, 16);
+    }
     if (rc == 0)
         rc = s_del(txn, self->identity, blind, 16);
     if (rc == 0)
