@@ -431,8 +431,8 @@ static int s_apply_one(agency_t *self, MDB_txn *txn, const prepared_t *p)
                                        (uint32_t)g->granter, p->h, p->msg.header, p->msg.header_len,
                                        p->body, p->blen, kp, kept_len);
     else
-        rc = agency_view_apply(self, txn, p->seq, p->h, p->msg.header, p->msg.header_len, p->body,
-                               p->blen, kp, kept_len);
+        rc = agency_view_apply_kept(self, txn, p->seq, p->h, p->msg.header, p->msg.header_len,
+                                    p->body, p->blen, kp, kept_len);
     sodium_memzero(kept, sizeof(kept));
     if (rc != 0)
         return rc;

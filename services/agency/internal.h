@@ -145,15 +145,18 @@ int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_
 
 /* Apply a verified, opened event (header bytes H, body bytes B) delivered at SEQ: store it
  * encrypted, index it, fold it into the case state. A msg_id already applied is skipped.
- * KEPT (KEPT_LEN bytes, or NULL): its content key and sealed-body digest, kept encrypted under
- * its case key as the value of its by_case entry (also for an event applied before), so that
- * it can be granted to a member joining later (history.c). Runs inside the caller's write
- * transaction. */
+ * Runs inside the caller's write transaction. */
 int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
-                      const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen,
-                      const uint8_t *kept, size_t kept_len);
+                      const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen);
+/* agency_view_apply, keeping KEPT (KEPT_LEN bytes, or NULL: nothing to keep): the event's content
+ * key and sealed-body digest, encrypted under its case key as the value of its by_case entry
+ * (also for an event applied before), so that it can be granted to a member joining later
+ * (history.c). */
+int agency_view_apply_kept(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
+                           const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen,
+                           const uint8_t *kept, size_t kept_len);
 
-/* agency_view_apply for an event granted on joining: CASE_SEQ is the original's journal seq
+/* agency_view_apply_kept for an event granted on joining: CASE_SEQ is the original's journal seq
  * (its place in the case's order), GRANTER (non-zero) who granted its key; the event is marked
  * as history and the case's routing state folded again in case order. */
 int agency_view_apply_history(agency_t *self, MDB_txn *txn, uint64_t case_seq, uint32_t granter,

@@ -910,8 +910,14 @@ static int s_apply(agency_t *self, MDB_txn *txn, uint64_t seq, uint32_t granter,
 }
 
 int agency_view_apply(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
-                      const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen,
-                      const uint8_t *kept, size_t kept_len)
+                      const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen)
+{
+    return s_apply(self, txn, seq, 0, h, hbytes, hlen, body, blen, NULL, 0);
+}
+
+int agency_view_apply_kept(agency_t *self, MDB_txn *txn, uint64_t seq, const Tacnet__Header *h,
+                           const uint8_t *hbytes, size_t hlen, const uint8_t *body, size_t blen,
+                           const uint8_t *kept, size_t kept_len)
 {
     return s_apply(self, txn, seq, 0, h, hbytes, hlen, body, blen, kept, kept_len);
 }
