@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -1100,6 +1101,49 @@ Test(seal, at_rest_round_trip_and_wrong_ad_key_or_bytes_fail)
     cr_assert_eq(seal_at_rest_decrypt(key, ad, sizeof ad, ct, 39, &pt, &ptlen), TACNET_EBADMSG);
     cr_assert_eq(seal_at_rest_decrypt(key, ad, sizeof ad, ct, 40, &pt, &ptlen), TACNET_EOPEN);
     free(ct);
+}
+
+/* The nonce (first 24 bytes) of a fresh at-rest record of a fixed plaintext under KEY. */
+static void s_rest_nonce_of(const uint8_t key[32], uint8_t nonce[24])
+{
+    const uint8_t ad[] = "events/1", in[] = "synthetic stored view";
+    uint8_t *ct = NULL;
+    size_t ctlen = 0;
+    cr_assert_eq(seal_at_rest_encrypt(key, ad, sizeof ad, in, sizeof in, &ct, &ctlen), 0);
+    memcpy(nonce, ct, 24);
+    free(ct);
+}
+
+Test(seal, at_rest_nonces_never_repeat_across_records_pools_or_a_fork)
+{
+    uint8_t key[32], nonces[64][24];
+    randombytes_buf(key, sizeof key);
+    /* More records than one pool of nonces holds. */
+    for (size_t i = 0; i < 64; i++) {
+        s_rest_nonce_of(key, nonces[i]);
+        for (size_t j = 0; j < i; j++)
+            cr_assert(memcmp(nonces[i], nonces[j], 24) != 0, "record %zu repeats %zu's nonce", i,
+                      j);
+    }
+    /* A forked child must not take the nonce its parent takes next from the pool it inherited. */
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        uint8_t n[24];
+        s_rest_nonce_of(key, n);
+        _exit(write(fds[1], n, sizeof n) == (ssize_t)sizeof n ? 0 : 1);
+    }
+    uint8_t mine[24], child[24];
+    s_rest_nonce_of(key, mine);
+    cr_assert_eq(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(fds[0]);
+    close(fds[1]);
+    cr_assert(memcmp(mine, child, 24) != 0, "a forked child repeated its parent's next nonce");
 }
 
 Test(seal, blind_index_is_deterministic_and_key_dependent)
