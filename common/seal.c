@@ -960,6 +960,13 @@ fail:
 int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], const uint8_t *header,
               size_t hlen, const uint8_t *sealed, size_t sealed_len, uint8_t **body, size_t *blen)
 {
+    return seal_open_keep(self, sender_seal_pk, header, hlen, sealed, sealed_len, body, blen, NULL);
+}
+
+int seal_open_keep(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES],
+                   const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t sealed_len,
+                   uint8_t **body, size_t *blen, uint8_t k_out[SEAL_KEY_BYTES])
+{
     if (!self || !sender_seal_pk || (!header && hlen) || !body || !blen)
         return TACNET_EINVAL;
     *body = NULL;
@@ -974,6 +981,8 @@ int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], co
     uint8_t k[SEAL_KEY_BYTES];
     if ((rc = s_unwrap(self, sender_seal_pk, wrap, sealed + SEAL_NONCE_BYTES, k)) == 0)
         rc = s_decrypt(k, header, hlen, sealed, sealed_len, c_off, body, blen);
+    if (rc == 0 && k_out)
+        memcpy(k_out, k, SEAL_KEY_BYTES);
     sodium_memzero(k, sizeof k);
     return rc;
 }

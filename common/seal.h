@@ -159,6 +159,12 @@ int seal_verify(const uint8_t sign_pk[SEAL_KEY_BYTES], const uint8_t *header, si
 int seal_open(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES], const uint8_t *header,
               size_t hlen, const uint8_t *sealed, size_t sealed_len, uint8_t **body, size_t *blen)
     __attribute__((warn_unused_result));
+/* seal_open, and K_OUT gets the content key it opened with (what seal_content_key gives, without
+ * unwrapping it a second time) when it returns 0; the caller wipes it. */
+int seal_open_keep(seal_ctx_t *self, const uint8_t sender_seal_pk[SEAL_KEY_BYTES],
+                   const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t sealed_len,
+                   uint8_t **body, size_t *blen, uint8_t k_out[SEAL_KEY_BYTES])
+    __attribute__((warn_unused_result));
 
 /* List the recipients wrapped in SEALED (agency values, in order) without opening anything.
  * Returns the count, or TACNET_EBADMSG. */

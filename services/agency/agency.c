@@ -524,15 +524,17 @@ static void s_prepare_body(agency_t *self, prepared_t *p)
             p->code = err;
             return;
         }
-    } else if ((err = seal_open(self->seal, p->key->seal_pk.data, p->msg.header, p->msg.header_len,
-                                p->msg.sealed, p->msg.sealed_len, &p->body, &p->blen)) != 0) {
-        p->code = err;
-        return;
     } else {
-        /* Kept so that this agency can grant the event to a member joining later. */
-        p->has_k = p->h->sender != TACNET__AGENCY__BROKER &&
-                   seal_content_key(self->seal, p->key->seal_pk.data, p->msg.sealed,
-                                    p->msg.sealed_len, p->k) == 0;
+        /* The content key is kept so that this agency can grant the event to a member joining
+         * later (a broker notice is never granted). */
+        int keep = p->h->sender != TACNET__AGENCY__BROKER;
+        if ((err = seal_open_keep(self->seal, p->key->seal_pk.data, p->msg.header,
+                                  p->msg.header_len, p->msg.sealed, p->msg.sealed_len, &p->body,
+                                  &p->blen, keep ? p->k : NULL)) != 0) {
+            p->code = err;
+            return;
+        }
+        p->has_k = keep;
     }
     b = tacnet__body__unpack(NULL, p->blen, p->body);
     if (!b) {

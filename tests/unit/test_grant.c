@@ -86,6 +86,35 @@ static void s_seal(const char *body, uint8_t **sealed, size_t *slen, uint8_t sig
                  0);
 }
 
+Test(grant, opening_with_the_key_kept_gives_the_key_seal_content_key_gives)
+{
+    uint8_t *sealed = NULL, sig[64], k[32], kept[32];
+    size_t slen = 0;
+    s_seal("Missed two appointments.", &sealed, &slen, sig);
+    cr_assert_eq(seal_content_key(ctx[SC], keys[CAMHS]->seal_pk, sealed, slen, k), 0);
+    uint8_t *body = NULL;
+    size_t blen = 0;
+    memset(kept, 0, sizeof(kept));
+    cr_assert_eq(seal_open_keep(ctx[SC], keys[CAMHS]->seal_pk, s_header, sizeof(s_header), sealed,
+                                slen, &body, &blen, kept),
+                 0);
+    cr_assert_eq(blen, strlen("Missed two appointments."));
+    cr_assert_eq(memcmp(body, "Missed two appointments.", blen), 0);
+    cr_assert_eq(memcmp(k, kept, 32), 0);
+    free(body);
+    /* Nothing is kept from a body that does not open (bound to another header). */
+    memset(kept, 0, sizeof(kept));
+    body = NULL;
+    cr_assert_eq(seal_open_keep(ctx[SC], keys[CAMHS]->seal_pk, (const uint8_t *)"another", 7,
+                                sealed, slen, &body, &blen, kept),
+                 TACNET_EOPEN);
+    cr_assert_null(body);
+    uint8_t zero[32] = { 0 };
+    cr_assert_eq(memcmp(kept, zero, 32), 0);
+    sodium_memzero(k, sizeof(k));
+    free(sealed);
+}
+
 Test(grant, a_granted_key_opens_the_original_body_and_only_for_the_grantee)
 {
     uint8_t *sealed = NULL, sig[64], k[32], k2[32], nonce[24], wrap[48];
