@@ -646,6 +646,22 @@ static struct agency_batch_case *s_batch_case_add(agency_t *self, MDB_txn *txn,
     return bc;
 }
 
+/* The blind token of case REF: from the batch's copy of its record inside TXN (the token is a
+ * keyed hash of the reference the record holds), else computed. */
+static void s_batch_blind(agency_t *self, MDB_txn *txn, const ProtobufCBinaryData *ref,
+                          uint8_t blind[16])
+{
+    for (size_t i = 0; self->batch_txn && txn == self->batch_txn && i < self->n_batch_cases; i++) {
+        const case_rec_t *r = &self->batch_cases[i].r;
+        if (ref->len < sizeof(r->ref) && strlen(r->ref) == ref->len &&
+            memcmp(r->ref, ref->data, ref->len) == 0) {
+            memcpy(blind, self->batch_cases[i].blind, 16);
+            return;
+        }
+    }
+    agency_view_blind(self, ref->data, ref->len, blind);
+}
+
 /* Forget the batch's copy of case BLIND (the case is erased in TXN). */
 static void s_batch_case_drop(agency_t *self, MDB_txn *txn, const uint8_t blind[16])
 {
@@ -850,7 +866,7 @@ static int s_apply(agency_t *self, MDB_txn *txn, uint64_t seq, uint32_t granter,
 {
     MDB_val v;
     uint8_t ck[24];
-    agency_view_blind(self, h->case_ref.data, h->case_ref.len, ck);
+    s_batch_blind(self, txn, &h->case_ref, ck);
     int rc = store_get(txn, self->applied, h->msg_id.data, 16, &v);
     if (rc == 0) {
         /* Already applied (a redelivery after a lost ACK): only its key is kept again. */
