@@ -391,7 +391,7 @@ static int s_connect(agency_t *self, char *why, size_t whylen)
 }
 
 /* A DELIVER verified and opened before the transaction (crypto outside the writer's lock). */
-typedef struct prepared {
+typedef struct agency_prepared {
     uint64_t seq;
     wire_msg_t msg;
     Tacnet__Header *h;
@@ -720,7 +720,7 @@ static void s_on_welcome(agency_t *self, const wire_msg_t *m)
 
 static void s_on_dealer(agency_t *self)
 {
-    prepared_t *items = xcalloc(AGENCY_BATCH, sizeof(*items));
+    prepared_t *items = self->deliver_items; /* all zero between turns (s_prepared_clear) */
     pubacks_t *acks = xcalloc(1, sizeof(*acks));
     acks->self = self;
     size_t n = 0;
@@ -815,7 +815,6 @@ static void s_on_dealer(agency_t *self)
             s_prepared_clear(&items[i]);
         }
     }
-    free(items);
     /* Acknowledge whatever arrived, including redeliveries of what was already applied, so
      * the broker's window moves on. */
     if (delivered) {
@@ -962,6 +961,7 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
         *err = TACNET_ENOMEM;
         goto fail;
     }
+    self->deliver_items = xcalloc(AGENCY_BATCH, sizeof(*self->deliver_items));
     if (!(self->verifier = verifier_new(0))) {
         snprintf(why, whylen, "cannot start the signature-check threads");
         *err = TACNET_ENOMEM;
@@ -1150,6 +1150,7 @@ void agency_destroy(agency_t **self_p)
         sodium_free(self->kept_keys);
     if (self->batch_cases)
         sodium_free(self->batch_cases);
+    free(self->deliver_items);
     free(self);
     *self_p = NULL;
 }

@@ -43,6 +43,9 @@ struct agency {
     MDB_dbi import_jobs, import_ids; /* the latest import job, kept across restarts (import.c) */
     MDB_dbi event_keys, grants, history, history_wait; /* history on joining; history.c */
     uint8_t *batch_keys; /* sodium_malloc: the content keys of a DELIVER batch, wiped after */
+    /* agency.c: a DELIVER batch's events as they are verified, opened and applied (AGENCY_BATCH
+     * of them), allocated once; each is cleared when its batch is done */
+    struct agency_prepared *deliver_items;
     /* view.c: case keys unwrapped while a DELIVER batch is applied (agency_view_case_keys_keep):
      * sodium_malloc'd, wiped when the batch's transaction function returns */
     struct agency_kept_case_key *kept_keys;
