@@ -66,16 +66,6 @@ typedef struct publish {
 
 /* ------------------------------------------------------------------ identifier text check */
 
-/* SUB: the path of field F (element K when repeated) of the message at PATH. */
-static void s_field_path(char *sub, size_t cap, const char *path, const ProtobufCFieldDescriptor *f,
-                         size_t k)
-{
-    if (f->label == PROTOBUF_C_LABEL_REPEATED)
-        snprintf(sub, cap, "%s%s%s[%zu]", path, *path ? "." : "", f->name, k);
-    else
-        snprintf(sub, cap, "%s%s%s", path, *path ? "." : "", f->name);
-}
-
 /* Walk every string field of M (recursing into sub-messages), checking each against the
  * identifier policy; the path names the field for the practitioner ("decision.rationale"),
  * made only for a finding or a sub-message (most fields have neither). */
@@ -110,7 +100,7 @@ static int s_walk(agency_t *self, const policy_register_t *reg, const ProtobufCM
                 size_t n = 0;
                 if (policy_text_check(self->policy, reg, s, strlen(s), fs, 16, &n) != 0) {
                     found = 1;
-                    s_field_path(sub, sizeof(sub), path, f, k);
+                    initials_field_path(sub, sizeof(sub), path, f, k);
                     for (size_t j = 0; j < n && j < 16; j++)
                         agency_reply_finding(reply, policy_kind_name(fs[j].kind), fs[j].start,
                                              fs[j].end, sub);
@@ -118,7 +108,7 @@ static int s_walk(agency_t *self, const policy_register_t *reg, const ProtobufCM
             } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
                 const ProtobufCMessage *c = ((const ProtobufCMessage *const *)elems)[k];
                 if (c) {
-                    s_field_path(sub, sizeof(sub), path, f, k);
+                    initials_field_path(sub, sizeof(sub), path, f, k);
                     found |= s_walk(self, reg, c, sub, reply, depth + 1);
                 }
             }

@@ -40,8 +40,8 @@ static int s_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
     return *count > 0;
 }
 
-static void s_path(char *out, size_t cap, const char *path, const ProtobufCFieldDescriptor *f,
-                   size_t k)
+void initials_field_path(char *out, size_t cap, const char *path, const ProtobufCFieldDescriptor *f,
+                         size_t k)
 {
     if (f->label == PROTOBUF_C_LABEL_REPEATED)
         snprintf(out, cap, "%s%s%s[%zu]", path, *path ? "." : "", f->name, k);
@@ -63,7 +63,7 @@ static int s_walk(const ProtobufCMessage *m, const char *path, char *why, size_t
             continue;
         for (size_t k = 0; k < count; k++) {
             char sub[192];
-            s_path(sub, sizeof(sub), path, f, k);
+            initials_field_path(sub, sizeof(sub), path, f, k);
             if (initials) {
                 const ProtobufCBinaryData *b = &((const ProtobufCBinaryData *)elems)[k];
                 /* An optional field not sent reads as empty: the professional was not named. */

@@ -23,4 +23,9 @@
  * The value itself is never copied out: it may be a name. */
 int initials_body_check(const ProtobufCMessage *msg, char *path, size_t cap);
 
+/* OUT: the dotted path of field F (element K when repeated) of the message at PATH, as a
+ * practitioner reads it ("decision.rationale", "goals[2].title"). Also the agency's text check's. */
+void initials_field_path(char *out, size_t cap, const char *path, const ProtobufCFieldDescriptor *f,
+                         size_t k);
+
 #endif
