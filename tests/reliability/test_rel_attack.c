@@ -672,11 +672,7 @@ Test(rel_attack, t13_malformed_input_table_gets_its_code_and_changes_nothing)
             if (m->split == S_EACH) {
                 h_send_zmq_frames(c, n, (const void *const *)fr, lens);
             } else if (m->split == S_LAST) {
-                size_t len;
-                uint8_t *one = h_frame_of(n - 1, (const void *const *)fr, lens, &len);
-                const void *two[] = { one, fr[n - 1] };
-                h_send_zmq_frames(c, 2, two, (const size_t[]){ len, lens[n - 1] });
-                free(one);
+                h_send_split_last(c, n, (const void *const *)fr, lens);
             } else {
                 h_send_frames(c, n, (const void *const *)fr, lens);
             }
@@ -1074,11 +1070,7 @@ Test(rel_attack, t18_tampered_and_forged_envelopes_are_refused_by_the_broker)
                 lens[5] = 0;
                 h_send_frames(on, n, (const void *const *)fr, lens);
             } else { /* the five parts before it in one frame, then the signature */
-                size_t len;
-                uint8_t *one = h_frame_of(n - 1, (const void *const *)fr, lens, &len);
-                const void *two[] = { one, fr[n - 1] };
-                h_send_zmq_frames(on, 2, two, (const size_t[]){ len, lens[n - 1] });
-                free(one);
+                h_send_split_last(on, n, (const void *const *)fr, lens);
             }
         } else {
             h_send_pub(on, &p);

@@ -627,6 +627,15 @@ void h_send_zmq_frames(h_client_t *c, size_t n, const void *const *data, const s
         CHECK(zmq_send(c->sock, data[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0) >= 0);
 }
 
+void h_send_split_last(h_client_t *c, size_t n, const void *const *data, const size_t *lens)
+{
+    size_t len;
+    uint8_t *one = h_frame_of(n - 1, data, lens, &len);
+    const void *two[] = { one, data[n - 1] };
+    h_send_zmq_frames(c, 2, two, (const size_t[]){ len, lens[n - 1] });
+    free(one);
+}
+
 void h_send_pub(h_client_t *c, const h_pub_t *p)
 {
     size_t sig_len = p->sig_len ? p->sig_len : SEAL_SIG_BYTES;

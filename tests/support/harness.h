@@ -157,6 +157,9 @@ uint8_t *h_frame_of(size_t n, const void *const *data, const size_t *lens, size_
 void h_send_frames(h_client_t *c, size_t n, const void *const *data, const size_t *lens);
 /* Send N ZeroMQ frames as they are (a message of the wrong shape). */
 void h_send_zmq_frames(h_client_t *c, size_t n, const void *const *data, const size_t *lens);
+/* Send the first N-1 parts laid out as one frame, then part N-1 in a second ZeroMQ frame (a
+ * signature sent apart: refused E_FRAMES). */
+void h_send_split_last(h_client_t *c, size_t n, const void *const *data, const size_t *lens);
 /* Wait for the PUBACK or NACK answering MSG_ID (NULL: the first one), skipping DELIVERs.
  * Returns 0 with *SEQ and *DUP for a PUBACK, the NACK's code, or TACNET_ETIMEOUT. */
 int h_result(h_client_t *c, const uint8_t *msg_id, int timeout_ms, uint64_t *seq, int *dup);
