@@ -6,7 +6,6 @@
 #include "err.h"
 #include "log.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <nats/nats.h>
 #include <pthread.h>
@@ -45,6 +44,7 @@ struct replicate {
     uint8_t *sent;     /* the last batch handed to the appender, and the seq the stream */
     size_t sent_len;   /* confirmed for it (0 until it did): a commit that failed after */
     uint64_t sent_seq; /* the append runs FN again, and the same batch is not appended twice */
+    uint8_t sent_hash[S_HASH];          /* of the batch in sent */
     uint8_t hash[S_HASH], prev[S_HASH]; /* of the batch at self->seq and of the one before */
     /* The appender: one thread, one batch at a time, appended with ExpectLastSeq = expect. */
     pthread_t thread;
@@ -408,14 +408,6 @@ static int s_stream_has(replicate_t *self, uint64_t seq, const uint8_t hash[S_HA
     return sodium_memcmp(h, hash, S_HASH) == 0;
 }
 
-static int s_zero(const uint8_t *p, size_t n)
-{
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= p[i];
-    return acc == 0;
-}
-
 int replicate_journal_check(replicate_t *self, store_t *store, int *unconfirmed)
 {
     uint64_t seq = 0;
@@ -433,9 +425,9 @@ int replicate_journal_check(replicate_t *self, store_t *store, int *unconfirmed)
     /* Its last batch is not the stream's. If the one before is, the last is an append this
      * broker committed while the stream never confirmed it (cut off, fenced or killed in
      * between): nothing in it was acknowledged or delivered. Otherwise the histories differ. */
-    int before = seq == 1                     ? 1
-                 : s_zero(self->prev, S_HASH) ? 0
-                                              : s_stream_has(self, seq - 1, self->prev);
+    int before = seq == 1                             ? 1
+                 : sodium_is_zero(self->prev, S_HASH) ? 0
+                                                      : s_stream_has(self, seq - 1, self->prev);
     if (before < 0)
         return before;
     if (before == 0)
@@ -576,13 +568,19 @@ static int s_answer(replicate_t *self, uint64_t *seq)
     return rc;
 }
 
+/* The batch hashing to HASH is in this broker's journal and the stream at SEQ. */
+static void s_advance(replicate_t *self, uint64_t seq, const uint8_t hash[S_HASH])
+{
+    self->seq = seq;
+    memcpy(self->prev, self->hash, S_HASH);
+    memcpy(self->hash, hash, S_HASH);
+}
+
 /* The batch in self->sent is in the stream at SEQ: it is where this broker stands. */
 static void s_confirmed(replicate_t *self, uint64_t seq)
 {
-    self->seq = seq;
     self->sent_seq = seq;
-    memcpy(self->prev, self->hash, S_HASH);
-    crypto_generichash(self->hash, S_HASH, self->sent, self->sent_len, NULL, 0);
+    s_advance(self, seq, self->sent_hash);
 }
 
 static int s_pending(replicate_t *self)
@@ -654,10 +652,9 @@ static int s_precommit(void *arg, MDB_txn *txn)
     memcpy(self->sent, self->buf, self->len);
     self->sent_len = self->len;
     self->sent_seq = 0;
+    crypto_generichash(self->sent_hash, S_HASH, self->sent, self->sent_len, NULL, 0);
     s_send(self, self->seq);
-    uint8_t h[S_HASH];
-    crypto_generichash(h, S_HASH, self->sent, self->sent_len, NULL, 0);
-    return s_seq_put(self, self->store, txn, self->seq + 1, h, self->hash);
+    return s_seq_put(self, self->store, txn, self->seq + 1, self->sent_hash, self->hash);
 }
 
 /* After LMDB committed: the stream's answer. A batch the stream did not confirm is appended
@@ -796,6 +793,7 @@ typedef struct {
     const uint8_t *p;
     size_t n;
     uint64_t seq;
+    uint8_t hash[S_HASH]; /* of the batch, recorded with its seq */
 } s_apply_t;
 
 static int s_take32(const uint8_t **p, const uint8_t *end, uint32_t *v)
@@ -857,9 +855,7 @@ static int s_apply_fn(MDB_txn *txn, void *arg)
             return TACNET_ECORRUPT;
         }
     }
-    uint8_t h[S_HASH];
-    crypto_generichash(h, S_HASH, a->p, a->n, NULL, 0);
-    return s_seq_put(a->self, store, txn, a->seq, h, a->self->hash);
+    return s_seq_put(a->self, store, txn, a->seq, a->hash, a->self->hash);
 }
 
 int replicate_follow_next(replicate_t *self, store_t *store, int timeout_ms)
@@ -877,8 +873,10 @@ int replicate_follow_next(replicate_t *self, store_t *store, int timeout_ms)
     if (natsMsg_GetMetaData(&md, m) == NATS_OK) {
         uint64_t seq = md->Sequence.Stream;
         jsMsgMetaData_Destroy(md);
-        s_apply_t a = { self, (const uint8_t *)natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
-                        seq };
+        s_apply_t a = { .self = self,
+                        .p = (const uint8_t *)natsMsg_GetData(m),
+                        .n = (size_t)natsMsg_GetDataLength(m),
+                        .seq = seq };
         if (seq <= self->seq) {
             rc = 0; /* already applied (a redelivery) */
         } else if (seq != self->seq + 1 || a.n < 4 || memcmp(a.p, S_MAGIC, 4) != 0) {
@@ -886,13 +884,11 @@ int replicate_follow_next(replicate_t *self, store_t *store, int timeout_ms)
                       (unsigned long long)seq, (unsigned long long)self->seq);
         } else {
             self->store = store;
+            crypto_generichash(a.hash, S_HASH, a.p, a.n, NULL, 0);
             rc = store_write(store, s_apply_fn, &a);
             self->store = NULL;
-            if (rc == 0) {
-                self->seq = seq;
-                memcpy(self->prev, self->hash, S_HASH);
-                crypto_generichash(self->hash, S_HASH, a.p, a.n, NULL, 0);
-            }
+            if (rc == 0)
+                s_advance(self, seq, a.hash);
         }
     }
     natsMsg_Destroy(m);
