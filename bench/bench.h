@@ -80,6 +80,8 @@ void b_case_open_all(h_env_t *e, void *sock, const char *ref, uint64_t *sseq);
 int b_proc(pid_t pid, uint64_t *cpu_us, long *rss_kb);
 /* CPU time of PID's main thread (its poll loop) alone, excluding helper threads. */
 int b_proc_loop(pid_t pid, uint64_t *cpu_us);
+/* Major page faults of PID so far (reads its memory maps made from the disk). */
+int b_proc_majflt(pid_t pid, uint64_t *majflt);
 /* Whole-machine CPU time busy and total (jiffies) from /proc/stat. */
 void b_machine(uint64_t *busy, uint64_t *total);
 

@@ -1089,8 +1089,8 @@ int agency_run(agency_t *self)
             log_error("poll failed: %s", zmq_strerror(zmq_errno()));
             return TACNET_EIO;
         }
-        if (items[0].revents & ZMQ_POLLIN)
-            s_on_dealer(self);
+        /* Requests first: a reply then waits for no more than the commit already under way,
+         * never for a second one started for the broker's next batch. */
         if (items[1].revents & ZMQ_POLLIN) {
             /* A request reads or writes several records: one unlock of the keys at rest. */
             bool held = agency_vault_hold(self->vault) == 0;
@@ -1098,6 +1098,8 @@ int agency_run(agency_t *self)
             if (held)
                 agency_vault_release(self->vault);
         }
+        if (items[0].revents & ZMQ_POLLIN)
+            s_on_dealer(self);
         if (!self->store) {
             /* A retention run replaced the file and could not open it again. */
             log_error("the view could not be reopened after compaction: stopping");
