@@ -230,111 +230,167 @@ static void s_preload(h_env_t *e, h_agency_t **agencies, const char *ref, uint64
     *sseq += add;
 }
 
+/* One broker and three receiving daemons on a case all four belong to, with CAMHS publishing. */
+typedef struct scale_world {
+    h_env_t env;
+    h_agency_t *ag[3];
+    h_client_t *pub;
+    uint64_t sseq;
+} scale_world_t;
+
+static const char *const s_case_ref = "LA7-2026-000456";
+
+static void s_world_start(scale_world_t *w)
+{
+    memset(w, 0, sizeof(*w));
+    h_setup(&w->env, "map_size_mb = 8192");
+    CHECK(h_broker_start(&w->env, NULL) == 0);
+    for (int i = 0; i < 3; i++) {
+        w->ag[i] = h_agency_add(&w->env, s_receivers[i]);
+        CHECK(h_agency_start(w->ag[i], NULL) == 0);
+    }
+    w->sseq = 1;
+    w->pub = h_connect(&w->env, CAMHS);
+    b_case_open_all(&w->env, w->pub->sock, s_case_ref, &w->sseq);
+    uint64_t opened[3] = { 3, 2, 1 }; /* school, hv, social care saw 3, 2 and 1 of the 4 */
+    CHECK(b_wait_applied(&w->env, w->ag, 3, opened, 10000, 10) != 0);
+}
+
+/* Stop the processes, preload up to LEVEL events in the journal (S: the scenario that reports
+ * the preload's time, or NULL), start them again. */
+static void s_world_fill(scale_world_t *w, size_t level, const char *S)
+{
+    uint64_t head = 0;
+    CHECK(b_status(&w->env, CAMHS, NULL, &head, NULL, NULL) == 0);
+    h_close(&w->pub);
+    for (int i = 0; i < 3; i++)
+        h_agency_signal_wait(w->ag[i], SIGTERM);
+    h_broker_signal_wait(&w->env, SIGTERM);
+    uint64_t t = b_now_us();
+    size_t add = level > head ? level - (size_t)head : 0;
+    s_preload(&w->env, w->ag, s_case_ref, &w->sseq, add, head);
+    if (S) {
+        b_emit(S, "preload_seconds", 1, (double)(b_now_us() - t) / 1e6, "s");
+        b_emit(S, "preload_events", 1, (double)add, "events");
+    }
+    CHECK(h_broker_start(&w->env, NULL) == 0);
+    for (int i = 0; i < 3; i++)
+        CHECK(h_agency_start(w->ag[i], NULL) == 0);
+    w->pub = h_connect(&w->env, CAMHS);
+}
+
+/* The saturation phase: N events published as fast as the window allows until all three
+ * daemons have applied them; throughput and CPU per event of the four processes, emitted under
+ * S with PREFIX before each metric's name. */
+static void s_saturate(scale_world_t *w, size_t n, const char *S, const char *prefix, int run)
+{
+    h_env_t *env = &w->env;
+    b_event_t *evs = calloc(n, sizeof(*evs));
+    for (size_t k = 0; k < n; k++)
+        b_event_make(env, &evs[k], CAMHS, TACNET__EVENT_KIND__CONCERN, s_case_ref, w->sseq++, 4,
+                     s_all, 0);
+    b_events_turns(env, evs, n, CAMHS);
+    uint64_t busy0, total0, cpu0[4], cpu1[4], flt0[4] = { 0 }, flt1[4] = { 0 };
+    pid_t pids[4] = { env->pid, w->ag[0]->pid, w->ag[1]->pid, w->ag[2]->pid };
+    uint64_t target[3];
+    for (int i = 0; i < 3; i++)
+        target[i] = b_view_last(env, w->ag[i]);
+    uint64_t c0 = 0, c1 = 0, acc0 = 0, acc1 = 0;
+    CHECK(b_status(env, CAMHS, NULL, NULL, &c0, &acc0) == 0);
+    for (int i = 0; i < 4; i++) {
+        b_proc(pids[i], &cpu0[i], NULL);
+        b_proc_majflt(pids[i], &flt0[i]);
+    }
+    b_machine(&busy0, &total0);
+    uint64_t t0 = b_now_us();
+    size_t acked = b_publish_stream(w->pub->sock, evs, n, B_WINDOW, 10000, NULL);
+    for (int i = 0; i < 3; i++)
+        target[i] += acked;
+    uint64_t t1 = b_wait_applied(env, w->ag, 3, target, 60000, 10);
+    double cpu = 0;
+    for (int i = 0; i < 4; i++) {
+        b_proc(pids[i], &cpu1[i], NULL);
+        b_proc_majflt(pids[i], &flt1[i]);
+        cpu += (double)(cpu1[i] - cpu0[i]);
+    }
+    CHECK(t1 != 0);
+    CHECK(b_status(env, CAMHS, NULL, NULL, &c1, &acc1) == 0);
+    char m[96];
+#define S_EMIT(name, value, unit)                     \
+    do {                                              \
+        snprintf(m, sizeof(m), "%s%s", prefix, name); \
+        b_emit(S, m, run, (value), unit);             \
+    } while (0)
+    if (!*prefix)
+        b_emit_load(S, run, busy0, total0);
+    S_EMIT("delivered_per_s", (double)acked * 1e6 / (double)(t1 - t0), "ev/s");
+    S_EMIT("cpu_us_per_event", cpu / (double)acked, "us");
+    /* Which process grows with the journal and the views: the broker, or the daemons (their
+     * mean). */
+    S_EMIT("cpu_us_per_event_broker", (double)(cpu1[0] - cpu0[0]) / (double)acked, "us");
+    S_EMIT("cpu_us_per_event_daemon",
+           (double)(cpu1[1] - cpu0[1] + cpu1[2] - cpu0[2] + cpu1[3] - cpu0[3]) / 3.0 /
+               (double)acked,
+           "us");
+    /* Fewer events per commit (a slower disk) means more of every commit's fixed cost per
+     * event: read the CPU figures with this one. */
+    S_EMIT("broker_events_per_commit", c1 > c0 ? (double)(acc1 - acc0) / (double)(c1 - c0) : 0, "");
+    /* Pages read back from the disk by the four processes per 1,000 events: the share of any
+     * growth that is the machine's page cache, not the trees' depth. */
+    uint64_t flt = 0;
+    for (int i = 0; i < 4; i++)
+        flt += flt1[i] - flt0[i];
+    S_EMIT("majflt_per_1000_events", (double)flt * 1000.0 / (double)acked, "");
+#undef S_EMIT
+    for (size_t k = 0; k < n; k++)
+        b_event_free(&evs[k]);
+    free(evs);
+}
+
+/* The levels run one after the other in one world, so each is measured minutes after the
+ * first, on a shared machine whose speed drifts by more than the growth the figure looks for.
+ * From the second level on, a second world is filled to the first level and measured right
+ * after each run (ref_* metrics of the same scenario): the growth is then the ratio of two
+ * measurements taken side by side. */
 int b_scale(const b_opts_t *o)
 {
     static const size_t full[] = { 10000, 100000, 1000000 }, quick[] = { 1000, 3000 };
     const size_t *levels = o->quick ? quick : full;
     size_t n_levels = o->quick ? 2 : 3;
-    h_env_t env;
-    h_setup(&env, "map_size_mb = 8192");
-    CHECK(h_broker_start(&env, NULL) == 0);
-    h_agency_t *ag[3];
-    for (int i = 0; i < 3; i++) {
-        ag[i] = h_agency_add(&env, s_receivers[i]);
-        CHECK(h_agency_start(ag[i], NULL) == 0);
-    }
-    const char *ref = "LA7-2026-000456";
-    uint64_t sseq = 1, head = 0;
-    h_client_t *pub = h_connect(&env, CAMHS);
-    b_case_open_all(&env, pub->sock, ref, &sseq);
-    uint64_t opened[3] = { 3, 2, 1 }; /* school, hv, social care saw 3, 2 and 1 of the 4 */
-    CHECK(b_wait_applied(&env, ag, 3, opened, 10000, 10) != 0);
+    /* About two seconds of delivery: long enough that a once-a-second task or a burst of
+     * scheduling noise is a small share of the CPU measured. */
+    size_t n = o->quick ? 500 : (size_t)(o->secs * 10000);
+    scale_world_t w;
+    s_world_start(&w);
     for (size_t l = 0; l < n_levels; l++) {
-        CHECK(b_status(&env, CAMHS, NULL, &head, NULL, NULL) == 0);
-        h_close(&pub);
-        for (int i = 0; i < 3; i++)
-            h_agency_signal_wait(ag[i], SIGTERM);
-        h_broker_signal_wait(&env, SIGTERM);
-        uint64_t t = b_now_us();
-        size_t add = levels[l] > head ? levels[l] - (size_t)head : 0;
-        s_preload(&env, ag, ref, &sseq, add, head);
         char S[32];
         snprintf(S, sizeof(S), "scale_%zu", levels[l]);
-        b_emit(S, "preload_seconds", 1, (double)(b_now_us() - t) / 1e6, "s");
-        b_emit(S, "preload_events", 1, (double)add, "events");
-        CHECK(h_broker_start(&env, NULL) == 0);
-        for (int i = 0; i < 3; i++)
-            CHECK(h_agency_start(ag[i], NULL) == 0);
-        pub = h_connect(&env, CAMHS);
+        s_world_fill(&w, levels[l], S);
+        scale_world_t ref;
+        if (l > 0) {
+            s_world_start(&ref);
+            s_world_fill(&ref, levels[0], NULL);
+        }
         for (int run = 1; run <= o->runs; run++) {
-            /* About two seconds of delivery: long enough that a once-a-second task or a burst of
-             * scheduling noise is a small share of the CPU measured. */
-            size_t n = o->quick ? 500 : (size_t)(o->secs * 10000);
-            b_event_t *evs = calloc(n, sizeof(*evs));
-            for (size_t k = 0; k < n; k++)
-                b_event_make(&env, &evs[k], CAMHS, TACNET__EVENT_KIND__CONCERN, ref, sseq++, 4,
-                             s_all, 0);
-            b_events_turns(&env, evs, n, CAMHS);
-            uint64_t busy0, total0, cpu0[4], cpu1[4], flt0[4] = { 0 }, flt1[4] = { 0 };
-            pid_t pids[4] = { env.pid, ag[0]->pid, ag[1]->pid, ag[2]->pid };
-            uint64_t target[3];
-            for (int i = 0; i < 3; i++)
-                target[i] = b_view_last(&env, ag[i]);
-            uint64_t c0 = 0, c1 = 0, acc0 = 0, acc1 = 0;
-            CHECK(b_status(&env, CAMHS, NULL, NULL, &c0, &acc0) == 0);
-            for (int i = 0; i < 4; i++) {
-                b_proc(pids[i], &cpu0[i], NULL);
-                b_proc_majflt(pids[i], &flt0[i]);
-            }
-            b_machine(&busy0, &total0);
-            uint64_t t0 = b_now_us();
-            size_t acked = b_publish_stream(pub->sock, evs, n, B_WINDOW, 10000, NULL);
-            for (int i = 0; i < 3; i++)
-                target[i] += acked;
-            uint64_t t1 = b_wait_applied(&env, ag, 3, target, 60000, 10);
-            double cpu = 0;
-            for (int i = 0; i < 4; i++) {
-                b_proc(pids[i], &cpu1[i], NULL);
-                b_proc_majflt(pids[i], &flt1[i]);
-                cpu += (double)(cpu1[i] - cpu0[i]);
-            }
-            b_emit_load(S, run, busy0, total0);
-            CHECK(t1 != 0);
-            CHECK(b_status(&env, CAMHS, NULL, NULL, &c1, &acc1) == 0);
-            /* Fewer events per commit (a slower disk) means more of every commit's fixed cost
-             * per event: read the CPU figures with this one. */
-            b_emit(S, "broker_events_per_commit", run,
-                   c1 > c0 ? (double)(acc1 - acc0) / (double)(c1 - c0) : 0, "");
-            b_emit(S, "delivered_per_s", run, (double)acked * 1e6 / (double)(t1 - t0), "ev/s");
-            b_emit(S, "cpu_us_per_event", run, cpu / (double)acked, "us");
-            /* Which process grows with the journal and the views: the broker, or the daemons
-             * (their mean). */
-            b_emit(S, "cpu_us_per_event_broker", run, (double)(cpu1[0] - cpu0[0]) / (double)acked,
-                   "us");
-            b_emit(S, "cpu_us_per_event_daemon", run,
-                   (double)(cpu1[1] - cpu0[1] + cpu1[2] - cpu0[2] + cpu1[3] - cpu0[3]) / 3.0 /
-                       (double)acked,
-                   "us");
-            /* Pages read back from the disk by the four processes per 1,000 events: the share of
-             * any growth that is the machine's page cache, not the trees' depth. */
-            uint64_t flt = 0;
-            for (int i = 0; i < 4; i++)
-                flt += flt1[i] - flt0[i];
-            b_emit(S, "majflt_per_1000_events", run, (double)flt * 1000.0 / (double)acked, "");
-            for (size_t k = 0; k < n; k++)
-                b_event_free(&evs[k]);
-            free(evs);
+            s_saturate(&w, n, S, "", run);
+            if (l > 0)
+                s_saturate(&ref, n, S, "ref_", run);
             size_t nl = (size_t)(500 * (o->quick ? 0.5 : o->secs));
-            evs = calloc(nl, sizeof(*evs));
+            b_event_t *evs = calloc(nl, sizeof(*evs));
             for (size_t k = 0; k < nl; k++)
-                b_event_make(&env, &evs[k], CAMHS, TACNET__EVENT_KIND__CONCERN, ref, sseq++, 4,
-                             s_all, 0);
-            b_latency(&env, pub->sock, ag, 3, evs, nl, 500, S, "lat500", run);
+                b_event_make(&w.env, &evs[k], CAMHS, TACNET__EVENT_KIND__CONCERN, s_case_ref,
+                             w.sseq++, 4, s_all, 0);
+            b_latency(&w.env, w.pub->sock, w.ag, 3, evs, nl, 500, S, "lat500", run);
             for (size_t k = 0; k < nl; k++)
                 b_event_free(&evs[k]);
             free(evs);
         }
+        if (l > 0) {
+            h_close(&ref.pub);
+            h_teardown(&ref.env);
+        }
     }
-    h_teardown(&env);
+    h_close(&w.pub);
+    h_teardown(&w.env);
     return 0;
 }

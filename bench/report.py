@@ -76,7 +76,26 @@ for level in (10000, 100000, 1000000):
         (s, "delivered_per_s", f"Scale {level:,} preloaded: delivered (ev/s)",
          ("scale_10000", "delivered_per_s"), "same at 10,000", "x", None),
         (s, "cpu_us_per_event", f"Scale {level:,} preloaded: CPU per event, all processes (µs)",
-         ("scale_10000", "cpu_us_per_event"), "same at 10,000", "x", ("<=ratio", 1.10)),
+         ("scale_10000", "cpu_us_per_event"), "same at 10,000 (minutes earlier)", "x", None),
+    ]
+    if level != 10000:
+        # The growth target: against a 10,000-event world measured right after each run of
+        # this level (bench_scale.c), not minutes earlier on a machine whose speed drifts.
+        ROWS += [
+            (s, "cpu_us_per_event",
+             f"Scale {level:,} preloaded: CPU per event, all processes, paired (µs)",
+             (s, "ref_cpu_us_per_event"), "10,000-event world, measured alternately", "x",
+             ("<=ratio", 1.10)),
+            (s, "cpu_us_per_event_broker",
+             f"Scale {level:,} preloaded: broker CPU per event, paired (µs)",
+             (s, "ref_cpu_us_per_event_broker"), "10,000-event world, measured alternately",
+             "x", None),
+            (s, "cpu_us_per_event_daemon",
+             f"Scale {level:,} preloaded: CPU per event, each daemon, paired (µs)",
+             (s, "ref_cpu_us_per_event_daemon"), "10,000-event world, measured alternately",
+             "x", None),
+        ]
+    ROWS += [
         (s, "cpu_us_per_event_broker", f"Scale {level:,} preloaded: broker CPU per event (µs)",
          ("scale_10000", "cpu_us_per_event_broker"), "same at 10,000", "x", None),
         (s, "cpu_us_per_event_daemon", f"Scale {level:,} preloaded: CPU per event, each daemon (µs)",
