@@ -198,13 +198,27 @@ void b_case_open_all(h_env_t *e, void *sock, const char *ref, uint64_t *sseq)
     }
 }
 
-static int s_stat(const char *path, long *rss_kb);
+/* /proc/PID/stat read into BUF: the text after the command name (which may hold spaces), from
+ * the state field (field 3) on, or NULL. */
+static const char *s_stat_fields(pid_t pid, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, size - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p + 2 : NULL;
+}
 
 /* CPU time in nanoseconds, read from the kernel's scheduler accounting rather than /proc's
  * utime and stime, which count whole 10 ms ticks: a scenario that runs a second measures a
  * process's few hundred milliseconds to within a tick each side, a few per cent, which is the
  * size of the effects the scale figures look for. The process clock (clock_getcpuclockid)
- * covers every thread, those that have exited too. */
+ * covers every thread, those that have exited too. The resident set is field 24 of stat. */
 int b_proc(pid_t pid, uint64_t *cpu_us, long *rss_kb)
 {
     clockid_t clk;
@@ -214,9 +228,16 @@ int b_proc(pid_t pid, uint64_t *cpu_us, long *rss_kb)
     *cpu_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
     if (!rss_kb)
         return 0;
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    return s_stat(path, rss_kb);
+    char buf[4096];
+    const char *p = s_stat_fields(pid, buf, sizeof(buf));
+    long rss = 0;
+    if (!p || sscanf(p,
+                     "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+                     "%*d %*u %*u %ld",
+                     &rss) != 1)
+        return -1;
+    *rss_kb = rss * (sysconf(_SC_PAGESIZE) / 1024);
+    return 0;
 }
 
 /* The loop thread's: the first field of its schedstat is its time on a CPU in nanoseconds. */
@@ -236,48 +257,16 @@ int b_proc_loop(pid_t pid, uint64_t *cpu_us)
     return 0;
 }
 
-/* Major page faults of PID so far (field 12 of /proc/PID/stat): pages its maps had to read
- * back from the disk, which a machine that reclaims cold page cache makes the B-trees' upper
- * levels and the views' older pages do. */
+/* Major page faults (field 12 of stat): pages the process's maps had to read back from the
+ * disk, which a machine that reclaims cold page cache makes the B-trees' pages do. */
 int b_proc_majflt(pid_t pid, uint64_t *majflt)
 {
-    char path[64], buf[4096];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
+    char buf[4096];
+    const char *p = s_stat_fields(pid, buf, sizeof(buf));
     unsigned long long v = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %llu", &v) != 1)
+    if (!p || sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %llu", &v) != 1)
         return -1;
     *majflt = v;
-    return 0;
-}
-
-/* Resident set size from /proc/PID/stat (field 24, in pages). */
-static int s_stat(const char *path, long *rss_kb)
-{
-    char buf[4096];
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    /* Fields after the command name (which may hold spaces): state is field 3, rss 24. */
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -1;
-    long rss = 0;
-    if (sscanf(p + 2,
-               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d "
-               "%*u %*u %ld",
-               &rss) != 1)
-        return -1;
-    *rss_kb = rss * (sysconf(_SC_PAGESIZE) / 1024);
     return 0;
 }
 
