@@ -1006,32 +1006,41 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
         goto fail;
     }
     self->ctx = zmq_ctx_new();
+    if ((*err = s_connect(self, why, whylen)) != 0)
+        goto fail;
+    return self;
+fail:
+    agency_destroy(&self);
+    return NULL;
+}
+
+int agency_api_listen(agency_t *self, char *why, size_t whylen)
+{
+    if (self->api)
+        return 0;
     char ep[4200];
     snprintf(ep, sizeof(ep), "ipc://%s/api.sock", self->data_dir);
     self->api = zmq_socket(self->ctx, ZMQ_ROUTER);
+    if (!self->api) {
+        snprintf(why, whylen, "cannot make the API socket: %s", zmq_strerror(zmq_errno()));
+        return TACNET_EIO;
+    }
     int linger = 0;
     zmq_setsockopt(self->api, ZMQ_LINGER, &linger, sizeof(linger));
     if (zmq_bind(self->api, ep) != 0) {
         snprintf(why, whylen, "cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
-        *err = TACNET_EIO;
-        goto fail;
+        return TACNET_EIO;
     }
     snprintf(ep, sizeof(ep), "%s/api.sock", self->data_dir);
     /* Owner-only: agency systems run as the daemon's user. A socket left wider would let any
      * local user publish as this agency, so a failed chmod stops the daemon. */
     if (chmod(ep, 0600) != 0) {
         snprintf(why, whylen, "cannot make %s owner-only: %s", ep, strerror(errno));
-        *err = TACNET_EPERM;
-        goto fail;
+        return TACNET_EPERM;
     }
-    if ((*err = s_connect(self, why, whylen)) != 0)
-        goto fail;
     log_info("%s up: broker %s, last applied seq %llu", self->profile->name, self->broker_ep,
              (unsigned long long)self->last_applied);
-    return self;
-fail:
-    agency_destroy(&self);
-    return NULL;
+    return 0;
 }
 
 /* SIGHUP: take a new signed roster (a key rotated or revoked, a policy changed). One that does
@@ -1073,6 +1082,8 @@ static int s_poll_items(agency_t *self, zmq_pollitem_t *items, long *wait_ms)
 
 int agency_run(agency_t *self)
 {
+    if (!self->api)
+        return TACNET_EINVAL; /* agency_api_listen first: the loop polls the API */
     while (!agency_stop_flag) {
         if (agency_reload_flag)
             s_roster_reload(self);

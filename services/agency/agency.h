@@ -54,11 +54,17 @@ typedef struct agency_config {
 extern volatile sig_atomic_t agency_stop_flag;
 extern volatile sig_atomic_t agency_reload_flag;
 
-/* Create the daemon: keys (refusing wide permissions), roster, view, sockets. Returns an owned
- * object or NULL with *ERR and WHY naming the problem. */
+/* Create the daemon: keys (refusing wide permissions), roster, view, the broker connection.
+ * Returns an owned object or NULL with *ERR and WHY naming the problem. */
 agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t whylen);
 
-/* Run until agency_stop_flag is set. Returns 0 or a negative code on a fatal storage error. */
+/* Bind the local API socket (DATA_DIR/api.sock, owner-only) and log that the daemon is up: the
+ * last step of a start, after every front end (the dashboard) is listening, so that the socket's
+ * existence means the whole daemon serves. Returns 0 or a code with WHY. */
+int agency_api_listen(agency_t *self, char *why, size_t whylen);
+
+/* Run until agency_stop_flag is set (agency_api_listen first). Returns 0 or a negative code on a
+ * fatal storage error. */
 int agency_run(agency_t *self);
 
 /* Destroy the daemon. Null-safe; sets *SELF_P to NULL. Destroy every front end that holds the

@@ -107,6 +107,10 @@ int agencyd_main(int argc, char **argv, const agency_profile_t *profile)
     dashboard_t *dashboard = NULL;
     if (agency)
         err = s_dashboard_start(agency, &dc, &dashboard, why, sizeof(why));
+    /* The API socket last: its appearance tells scripts and agency systems that everything,
+     * the dashboard included, is serving. */
+    if (agency && err == 0)
+        err = agency_api_listen(agency, why, sizeof(why));
     int rc = 1;
     if (!agency || err != 0)
         log_error("cannot start: %s (%s)", why, tacnet_errname(err));
