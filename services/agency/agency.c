@@ -1027,16 +1027,23 @@ int agency_api_listen(agency_t *self, char *why, size_t whylen)
     }
     int linger = 0;
     zmq_setsockopt(self->api, ZMQ_LINGER, &linger, sizeof(linger));
+    int rc = 0;
     if (zmq_bind(self->api, ep) != 0) {
         snprintf(why, whylen, "cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
-        return TACNET_EIO;
+        rc = TACNET_EIO;
+    } else {
+        snprintf(ep, sizeof(ep), "%s/api.sock", self->data_dir);
+        /* Owner-only: agency systems run as the daemon's user. A socket left wider would let
+         * any local user publish as this agency, so a failed chmod stops the daemon. */
+        if (chmod(ep, 0600) != 0) {
+            snprintf(why, whylen, "cannot make %s owner-only: %s", ep, strerror(errno));
+            rc = TACNET_EPERM;
+        }
     }
-    snprintf(ep, sizeof(ep), "%s/api.sock", self->data_dir);
-    /* Owner-only: agency systems run as the daemon's user. A socket left wider would let any
-     * local user publish as this agency, so a failed chmod stops the daemon. */
-    if (chmod(ep, 0600) != 0) {
-        snprintf(why, whylen, "cannot make %s owner-only: %s", ep, strerror(errno));
-        return TACNET_EPERM;
+    if (rc != 0) {
+        zmq_close(self->api); /* not half-made: agency_run refuses to run without it */
+        self->api = NULL;
+        return rc;
     }
     log_info("%s up: broker %s, last applied seq %llu", self->profile->name, self->broker_ep,
              (unsigned long long)self->last_applied);
