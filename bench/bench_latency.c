@@ -103,6 +103,35 @@ static void s_inotify_drain(int fd)
     }
 }
 
+/* BENCH_LATENCY_DUMP=DIR: every event's send time (ms after T0), its latency at each of the
+ * N_AG recipients and its PUBACK time, one line each in DIR/SCENARIO-PREFIX-RUN.tsv (-1 where
+ * none was seen), to tell a periodic tail from a uniformly slow disk. */
+static void s_dump(const char *scenario, const char *prefix, int run, uint64_t t0,
+                   const uint64_t *sent, const uint64_t *puback, size_t acked, const uint64_t *seen,
+                   size_t n, size_t n_ag)
+{
+    const char *dir = getenv("BENCH_LATENCY_DUMP");
+    if (!dir || !*dir)
+        return;
+    char path[700];
+    snprintf(path, sizeof(path), "%s/%s-%s-%d.tsv", dir, scenario, prefix, run);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "bench: cannot write %s\n", path);
+        return;
+    }
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, "%.3f", sent[k] ? (double)(sent[k] - t0) / 1000.0 : -1.0);
+        for (size_t i = 0; i < n_ag; i++) {
+            uint64_t s = seen[k * n_ag + i];
+            fprintf(f, "\t%.3f", s && sent[k] ? (double)(s - sent[k]) / 1000.0 : -1.0);
+        }
+        fprintf(f, "\t%.3f\n",
+                k < acked && puback[k] ? (double)(puback[k] - sent[k]) / 1000.0 : -1.0);
+    }
+    fclose(f);
+}
+
 void b_latency(h_env_t *e, void *sock, h_agency_t **agencies, size_t n_ag, const b_event_t *evs,
                size_t n, double rate, const char *scenario, const char *prefix, int run)
 {
@@ -211,26 +240,7 @@ void b_latency(h_env_t *e, void *sock, h_agency_t **agencies, size_t n_ag, const
     }
     double *lat = malloc(n * sizeof(*lat));
     size_t got = 0, missing = 0;
-    /* BENCH_LATENCY_DUMP=DIR: every event's send time and its latency at each recipient, one
-     * line each in DIR/SCENARIO-PREFIX-RUN.tsv, to see whether a tail is periodic or random. */
-    const char *dump_dir = getenv("BENCH_LATENCY_DUMP");
-    FILE *dump = NULL;
-    if (dump_dir && *dump_dir) {
-        char path[700];
-        snprintf(path, sizeof(path), "%s/%s-%s-%d.tsv", dump_dir, scenario, prefix, run);
-        dump = fopen(path, "w");
-    }
-    for (size_t k = 0; dump && k < n; k++) {
-        fprintf(dump, "%.3f", sent[k] ? (double)(sent[k] - t0) / 1000.0 : -1.0);
-        for (size_t i = 0; i < n_ag; i++) {
-            uint64_t s = seen[k * n_ag + i];
-            fprintf(dump, "\t%.3f", s && sent[k] ? (double)(s - sent[k]) / 1000.0 : -1.0);
-        }
-        fprintf(dump, "\t%.3f\n",
-                k < acked && puback[k] ? (double)(puback[k] - sent[k]) / 1000.0 : -1.0);
-    }
-    if (dump)
-        fclose(dump);
+    s_dump(scenario, prefix, run, t0, sent, puback, acked, seen, n, n_ag);
     for (size_t k = 0; k < n; k++) {
         uint64_t last = 0;
         int all = 1;

@@ -145,9 +145,13 @@ int main(int argc, char **argv)
         kill(pid[i], SIGKILL);
         waitpid(pid[i], NULL, 0);
     }
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    static const char *const names[] = { "broker", "daemon0", "daemon1", "daemon2" };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    if (rmdir(dir) != 0)
         fprintf(stderr, "disk_floor: could not remove %s\n", dir);
     if (!ok) {
         fprintf(stderr, "disk_floor: I/O failed\n");
