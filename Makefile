@@ -184,9 +184,14 @@ test-browser: deps-browser all
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 $(BENCH_OBJ): | deps-bench
-$(BUILD)/bench/tacnet-bench: $(BENCH_OBJ) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET)
+$(BUILD)/bench/tacnet-bench: $(BENCH_OBJ) $(SUPPORT_LIB) $(SVC_LIBS) $(LIBTACNET) \
+                             $(BUILD)/bench/libnoflush.so
 	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJ) -Wl,--start-group $(SUPPORT_LIB) $(SVC_LIBS) \
 	    $(LIBTACNET) -Wl,--end-group $(LDLIBS) $(NATS_LIBS) -lmosquitto
+# The e2e scenario's no-flush diagnostic preloads this into a throwaway world (the file says why).
+$(BUILD)/bench/libnoflush.so: bench/tools/noflush.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 bench: deps-bench
 	$(MAKE) --no-print-directory BUILD=build/bench OPT="-O2 -DNDEBUG" all build/bench/bench/tacnet-bench
 	scripts/bench.sh build/bench
@@ -275,7 +280,7 @@ install: all $(CLIENT_SO)
 test-install: deps-test all $(CLIENT_SO)
 	@scripts/install-check.sh "$(BUILD)" "$(CLIENT_SO_VER)"
 
-FMT_SRC := $(wildcard common/*.[ch] services/*/*.[ch] tests/*/*.[ch] bench/*.[ch])
+FMT_SRC := $(wildcard common/*.[ch] services/*/*.[ch] tests/*/*.[ch] bench/*.[ch] bench/tools/*.c)
 format: deps-format
 	clang-format -i $(FMT_SRC)
 format-check: deps-format

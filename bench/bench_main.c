@@ -357,6 +357,40 @@ static void s_latencies(e2e_world_t *w, const b_opts_t *o, const char *S, int ru
     }
 }
 
+/* The no-flush diagnostic (bench/tools/noflush.c): the 500 ev/s latency again, in a world of its
+ * own whose broker and daemons run with every flush to the disk turned into a no-op, as
+ * scenario "e2e_noflush". What is left of the p99 there is CPU, wake-ups and scheduling, none of
+ * it the disk. Not a target and not a configuration: nothing in that world is durable. */
+static void s_noflush_latency(const b_opts_t *o, int run)
+{
+    char self[512], lib[600];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *slash = NULL;
+    if (len > 0) {
+        self[len] = '\0';
+        slash = strrchr(self, '/');
+    }
+    if (slash) {
+        *slash = '\0';
+        snprintf(lib, sizeof(lib), "%s/libnoflush.so", self);
+    }
+    if (!slash || access(lib, R_OK) != 0) {
+        printf("SKIPPED: e2e_noflush: libnoflush.so is not beside tacnet-bench (make bench)\n");
+        return;
+    }
+    e2e_world_t w;
+    memset(&w, 0, sizeof(w));
+    /* Only the processes started now inherit it: the broker, the daemons and their tools. */
+    CHECK(setenv("LD_PRELOAD", lib, 1) == 0);
+    s_world_up(&w, NULL, 1);
+    CHECK(unsetenv("LD_PRELOAD") == 0);
+    size_t n = (size_t)(500 * (o->quick ? 0.5 : o->secs));
+    b_event_t *evs = s_concerns(&w, n);
+    b_latency(&w.env, w.pub->sock, w.ag, 3, evs, n, 500, "e2e_noflush", "lat500", run);
+    s_free_events(evs, n);
+    h_teardown(&w.env);
+}
+
 int b_e2e(const b_opts_t *o)
 {
     for (int run = 1; run <= o->runs; run++) {
@@ -373,6 +407,7 @@ int b_e2e(const b_opts_t *o)
             b_emit("e2e", "broker_commit_p99", run, c99, "ms");
         }
         h_teardown(&w.env);
+        s_noflush_latency(o, run);
     }
     return 0;
 }

@@ -35,6 +35,13 @@ for rate in (100, 500, 2000):
         ROWS.append(("e2e", f"lat{rate}_{p}", f"End to end latency at {rate} ev/s, {p} (ms)",
                      ("baseline", f"lmdb_sync_commit_{base}"),
                      f"one synced LMDB commit {base} (ms)", "x", target))
+# The no-flush diagnostic (bench/tools/noflush.c): the 500 ev/s path in a world whose processes'
+# flushes are no-ops. Not a target: it shows how much of the latency is the disk's flushes.
+for p in ("p50", "p99"):
+    ROWS.append(("e2e_noflush", f"lat500_{p}",
+                 f"  the same at 500 ev/s with every flush skipped (diagnostic), {p} (ms)",
+                 ("baseline", f"lmdb_sync_commit_{p}"), f"one synced LMDB commit {p} (ms)", "x",
+                 None))
 for rate in (100, 500, 2000):
     ROWS.append(("e2e", f"lat{rate}_puback_p50",
                  f"  of which publish→PUBACK (broker commit) at {rate} ev/s, p50 (ms)",
