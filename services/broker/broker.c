@@ -272,6 +272,7 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
     self->quota = quota_new(self->cfg.quota_per_s, self->cfg.quota_burst);
     snprintf(self->data_dir, sizeof(self->data_dir), "%s", cfg->data_dir);
     self->batch = xcalloc(self->cfg.batch_max, sizeof(broker_pending_t));
+    self->recent = xcalloc(BROKER_RECENT, sizeof(broker_recent_t));
     for (int a = 0; a < BROKER_MAX_AGENCY; a++)
         self->sessions[a].inflight = xcalloc(BROKER_MAX_CREDIT, sizeof(uint64_t));
 
@@ -476,6 +477,7 @@ void broker_destroy(broker_t **self_p)
     for (int a = 0; a < BROKER_MAX_AGENCY; a++)
         free(self->sessions[a].inflight);
     free(self->batch);
+    free(self->recent);
     free(self);
     *self_p = NULL;
 }

@@ -62,6 +62,20 @@ typedef struct broker_session {
     socklen_t peer_len;
 } broker_session_t;
 
+/* What a delivery report needs of an event this broker journalled since it started, kept so the
+ * once-a-second report scan need not read each acknowledged event's header back from the journal
+ * and decode it once per recipient (timers.c). Slot SEQ % BROKER_RECENT holds the latest seq
+ * noted there; any other seq, and an event whose case reference or initials do not fit, is read
+ * from the journal as before. The journal is append-only, so a noted entry never goes stale. */
+#define BROKER_RECENT 32768
+typedef struct broker_recent {
+    uint64_t seq; /* 0: empty */
+    uint32_t sender;
+    uint8_t ref_len, initials_len;
+    uint8_t msg_id[16];
+    uint8_t ref[48], initials[8];
+} broker_recent_t;
+
 /* A connection to cut at the next tick. */
 typedef struct broker_cut {
     int fd;
@@ -123,6 +137,7 @@ struct broker {
     /* What each agency's latest HELLO said about delivery reports, until the next report scan
      * journals it: 0 nothing new, 1 wants them, 2 does not. */
     uint8_t hello_reports[BROKER_MAX_AGENCY];
+    broker_recent_t *recent; /* BROKER_RECENT slots */
     /* counters for `tacnet broker status` */
     uint64_t accepted, duplicates, delivered, commits, batched_events;
     uint64_t grants; /* grant records journalled (history on joining) */
@@ -211,6 +226,9 @@ void broker_escalations_check(broker_t *self);
 /* Journal delivery reports: for each event a recipient has acknowledged since the last scan, one
  * entry to its sender (if the sender asked for them in its HELLO), grouped per sender and case. */
 void broker_delivery_reports(broker_t *self);
+
+/* Note event SEQ (header H), just committed, for the report scan (broker_recent_t). */
+void broker_recent_note(broker_t *self, uint64_t seq, const Tacnet__Header *h);
 
 /* admin.c ----------------------------------------------------------------------------------- */
 

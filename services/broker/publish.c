@@ -497,6 +497,8 @@ void broker_publish_flush(broker_t *self)
     int rc = s_commit(self, n_ok);
     for (size_t i = 0; i < self->n_batch; i++) {
         broker_pending_t *p = &self->batch[i];
+        if (rc == 0 && !p->refused && !p->code && !p->duplicate)
+            broker_recent_note(self, p->seq, p->h);
         s_hold_back(self, p, rc);
         s_answer(self, p, rc);
         wire_free(&p->h->base);

@@ -205,6 +205,48 @@ static int s_wants(report_scan_t *r, MDB_txn *txn, uint32_t sender)
     return r->wants[sender];
 }
 
+void broker_recent_note(broker_t *self, uint64_t seq, const Tacnet__Header *h)
+{
+    broker_recent_t *r = &self->recent[seq % BROKER_RECENT];
+    if (h->msg_id.len != 16 || h->case_ref.len > sizeof(r->ref) ||
+        h->initials.len > sizeof(r->initials)) {
+        r->seq = 0; /* read from the journal */
+        return;
+    }
+    r->seq = seq;
+    r->sender = (uint32_t)h->sender;
+    memcpy(r->msg_id, h->msg_id.data, 16);
+    r->ref_len = (uint8_t)h->case_ref.len;
+    memcpy(r->ref, h->case_ref.data, h->case_ref.len);
+    r->initials_len = (uint8_t)h->initials.len;
+    memcpy(r->initials, h->initials.data, h->initials.len);
+}
+
+/* Event AT's header, as much of it as a report needs: from the recent slots into *STACK, or read
+ * from the journal and decoded (*OWNED set: the caller frees it). NULL if it cannot be read. */
+static const Tacnet__Header *s_report_header(broker_t *self, MDB_txn *txn, uint64_t at,
+                                             Tacnet__Header *stack, Tacnet__Header **owned, int *rc)
+{
+    *owned = NULL;
+    const broker_recent_t *r = &self->recent[at % BROKER_RECENT];
+    if (r->seq == at) {
+        tacnet__header__init(stack);
+        stack->sender = (Tacnet__Agency)r->sender;
+        stack->msg_id.data = (uint8_t *)r->msg_id;
+        stack->msg_id.len = 16;
+        stack->case_ref.data = (uint8_t *)r->ref;
+        stack->case_ref.len = r->ref_len;
+        stack->initials.data = (uint8_t *)r->initials;
+        stack->initials.len = r->initials_len;
+        return stack;
+    }
+    journal_entry_t e;
+    if ((*rc = journal_get(self->journal, txn, at, &e)) != 0)
+        return NULL;
+    int err = 0;
+    return *owned = wire_header_unpack(e.header, e.header_len, &err);
+}
+
 /* Agency A's events acknowledged since its last scan, each an entry for its sender. */
 static int s_report_agency(report_scan_t *r, MDB_txn *txn, uint32_t a)
 {
@@ -225,16 +267,15 @@ static int s_report_agency(report_scan_t *r, MDB_txn *txn, uint32_t a)
     for (at = from; r->entries < REPORT_SCAN_MAX &&
                     (nrc = journal_next_for(self->journal, txn, &cur, a, at, &at, &scanned)) == 0 &&
                     at <= acked;) {
-        journal_entry_t e;
-        if ((rc = journal_get(self->journal, txn, at, &e)) != 0)
+        Tacnet__Header stack, *owned;
+        const Tacnet__Header *h = s_report_header(self, txn, at, &stack, &owned, &rc);
+        if (rc != 0)
             break;
-        int err = 0;
-        Tacnet__Header *h = wire_header_unpack(e.header, e.header_len, &err);
         if (h && h->sender != TACNET__AGENCY__BROKER && (uint32_t)h->sender != a &&
             h->msg_id.len == 16 && s_wants(r, txn, (uint32_t)h->sender))
             rc = s_report_add(r, txn, h, a, at);
-        if (h)
-            wire_free(&h->base);
+        if (owned)
+            wire_free(&owned->base);
         if (rc != 0)
             break;
         done = at;

@@ -351,6 +351,30 @@ Test(outcome, status_shows_which_recipients_have_applied_an_event)
               "no report once social care caught up");
 }
 
+/* The broker keeps what a delivery report needs of the events it journalled since it started;
+ * an event journalled before a restart is read back from the journal instead. */
+Test(outcome, an_event_journalled_before_a_broker_restart_is_still_reported_applied)
+{
+    h_agency_t *school = s_up(S), *sc = s_up(SC);
+    char out[4096], cmd[256], id[33];
+    s_open_and_refer(school, out, sizeof(out));
+    s_id_after(out, "accepted ", id);
+    snprintf(cmd, sizeof(cmd), "status %s", id);
+    cr_assert(s_wait_output(school, cmd, "social_care      applied", 15000),
+              "the school never heard that social care applied its referral");
+    h_agency_signal_wait(sc, SIGTERM);
+    s_ok(school, CONCERN, out, sizeof(out));
+    s_id_after(out, "accepted ", id);
+    cr_assert_eq(h_broker_signal_wait(&env, SIGTERM), 0);
+    cr_assert_eq(h_broker_start(&env, NULL), 0);
+    snprintf(cmd, sizeof(cmd), "status %s", id);
+    cr_assert_eq(h_cli(school, cmd, out, sizeof(out)), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "social_care      not applied yet"), "%s", out);
+    cr_assert_eq(h_agency_start(sc, NULL), 0);
+    cr_assert(s_wait_output(school, cmd, "social_care      applied", 15000),
+              "no report of an event journalled before the broker restarted");
+}
+
 #define BOGUS_DISAGREEMENT(extra)                                                              \
     "disagree" ON_CASE "--refers-to 0000000000000000000000000000abcd --topic 'Level of need' " \
     "--reason 'Needs are higher' --proposed 'Level 3' --child-safety 'Safe today'" CLI_VIEWS extra
