@@ -229,7 +229,7 @@ static const Tacnet__Header *s_report_header(broker_t *self, MDB_txn *txn, uint6
 {
     *owned = NULL;
     const broker_recent_t *r = &self->recent[at % BROKER_RECENT];
-    if (r->seq == at) {
+    if (at != 0 && r->seq == at) { /* seqs start at 1: 0 marks an empty slot */
         tacnet__header__init(stack);
         stack->sender = (Tacnet__Agency)r->sender;
         stack->msg_id.data = (uint8_t *)r->msg_id;
