@@ -272,7 +272,9 @@ broker_t *broker_new(const broker_config_t *cfg, int *err, char *why, size_t why
     self->quota = quota_new(self->cfg.quota_per_s, self->cfg.quota_burst);
     snprintf(self->data_dir, sizeof(self->data_dir), "%s", cfg->data_dir);
     self->batch = xcalloc(self->cfg.batch_max, sizeof(broker_pending_t));
-    self->recent = xcalloc(BROKER_RECENT, sizeof(broker_recent_t));
+    /* Not calloc: its zero pages would become resident one by one as slots are noted. */
+    self->recent = xmalloc(BROKER_RECENT * sizeof(broker_recent_t));
+    memset(self->recent, 0, BROKER_RECENT * sizeof(broker_recent_t));
     for (int a = 0; a < BROKER_MAX_AGENCY; a++)
         self->sessions[a].inflight = xcalloc(BROKER_MAX_CREDIT, sizeof(uint64_t));
 
