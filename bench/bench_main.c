@@ -357,6 +357,15 @@ static void s_latencies(e2e_world_t *w, const b_opts_t *o, const char *S, int ru
     }
 }
 
+/* The 500 ev/s latency phase alone, as scenario S (the latency target's rate). */
+static void s_lat500(e2e_world_t *w, const b_opts_t *o, const char *S, int run)
+{
+    size_t n = (size_t)(500 * (o->quick ? 0.5 : o->secs));
+    b_event_t *evs = s_concerns(w, n);
+    b_latency(&w->env, w->pub->sock, w->ag, 3, evs, n, 500, S, "lat500", run);
+    s_free_events(evs, n);
+}
+
 /* The no-flush diagnostic (bench/tools/noflush.c): the 500 ev/s latency again, in a world of its
  * own whose broker and daemons run with every flush to the disk turned into a no-op, as
  * scenario "e2e_noflush". What is left of the p99 there is CPU, wake-ups and scheduling, none of
@@ -384,10 +393,7 @@ static void s_noflush_latency(const b_opts_t *o, int run)
     CHECK(setenv("LD_PRELOAD", lib, 1) == 0);
     s_world_up(&w, NULL, 1);
     CHECK(unsetenv("LD_PRELOAD") == 0);
-    size_t n = (size_t)(500 * (o->quick ? 0.5 : o->secs));
-    b_event_t *evs = s_concerns(&w, n);
-    b_latency(&w.env, w.pub->sock, w.ag, 3, evs, n, 500, "e2e_noflush", "lat500", run);
-    s_free_events(evs, n);
+    s_lat500(&w, o, "e2e_noflush", run);
     h_teardown(&w.env);
 }
 
@@ -428,10 +434,7 @@ static int s_e2e_pair_half(const b_opts_t *o, const char *S, const char *extra, 
     }
     s_world_agencies(&w, 1);
     s_saturation(&w, o->quick ? 1000 : (size_t)(o->secs * 5000), S, run);
-    size_t n = (size_t)(500 * (o->quick ? 0.5 : o->secs));
-    b_event_t *evs = s_concerns(&w, n);
-    b_latency(&w.env, w.pub->sock, w.ag, 3, evs, n, 500, S, "lat500", run);
-    s_free_events(evs, n);
+    s_lat500(&w, o, S, run);
     h_teardown(&w.env);
     return 0;
 }
