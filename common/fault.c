@@ -46,3 +46,25 @@ void fault_point(const char *name)
     if (strlen(name) == n && strncmp(name, s_point, n) == 0 && --s_after <= 0)
         kill(getpid(), SIGKILL);
 }
+
+int fault_skip_armed = -1;
+static const char *s_skip;
+static long s_skips = 1;
+
+int fault_skip(const char *name)
+{
+    if (fault_skip_armed < 0) {
+        s_skip = getenv("TACNET_FAULT_SKIP");
+        fault_skip_armed = s_skip && *s_skip;
+        const char *colon = fault_skip_armed ? strchr(s_skip, ':') : NULL;
+        if (colon)
+            s_skips = strtol(colon + 1, NULL, 10);
+        if (!fault_skip_armed)
+            return 0;
+    }
+    size_t n = strcspn(s_skip, ":");
+    if (s_skips <= 0 || strlen(name) != n || strncmp(name, s_skip, n) != 0)
+        return 0;
+    s_skips--;
+    return 1;
+}

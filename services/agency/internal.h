@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "agency.h"
+#include "agency/outbox.h"
 #include "agency/publish.h"
 #include "agency/reply.h"
 #include "api.pb-c.h"
@@ -79,6 +80,9 @@ struct agency {
     int welcomed;
     uint64_t epoch;
     uint64_t last_applied; /* mirror of meta "last_applied" after each commit */
+    /* this agency's events accepted by the broker but not yet back in the view (outbox.h);
+     * added when a PUBACK's settle commits, pruned as last_applied passes them */
+    agency_accepted_t accepted;
     uint64_t send_cursor;  /* outbox sender_seq last sent since the WELCOME */
     unsigned in_flight;
     unsigned send_window;    /* PUBLISHes in flight at most: cfg.window, halved by E_QUOTA */

@@ -160,3 +160,54 @@ int agency_outbox_unapplied_key_decode(const uint8_t *key, size_t len, uint64_t 
     memcpy(msg_id, key + 8, 16);
     return 0;
 }
+
+/* ------------------------------------------------------------------ accepted, not yet back */
+
+void agency_accepted_add(agency_accepted_t *self, const uint8_t blind[16], uint64_t seq,
+                         const uint8_t *header, size_t hlen)
+{
+    if (self->n == AGENCY_ACCEPTED_MAX) {
+        free(self->v[0].header);
+        memmove(self->v, self->v + 1, (self->n - 1) * sizeof(*self->v));
+        self->n--;
+    }
+    if (self->n == self->cap) {
+        self->cap = self->cap ? self->cap * 2 : 16;
+        self->v = xrealloc(self->v, self->cap * sizeof(*self->v));
+    }
+    agency_accepted_entry_t *e = &self->v[self->n++];
+    memcpy(e->blind, blind, 16);
+    e->seq = seq;
+    e->header = xmalloc(hlen ? hlen : 1);
+    memcpy(e->header, header, hlen);
+    e->hlen = hlen;
+}
+
+void agency_accepted_take(agency_accepted_t *self, agency_accepted_t *from)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        agency_accepted_entry_t *e = &from->v[i];
+        agency_accepted_add(self, e->blind, e->seq, e->header, e->hlen);
+    }
+    agency_accepted_clear(from);
+}
+
+void agency_accepted_prune(agency_accepted_t *self, uint64_t applied)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < self->n; i++) {
+        if (self->v[i].seq <= applied)
+            free(self->v[i].header);
+        else
+            self->v[kept++] = self->v[i];
+    }
+    self->n = kept;
+}
+
+void agency_accepted_clear(agency_accepted_t *self)
+{
+    for (size_t i = 0; i < self->n; i++)
+        free(self->v[i].header);
+    free(self->v);
+    memset(self, 0, sizeof(*self));
+}

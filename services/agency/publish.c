@@ -235,6 +235,28 @@ static int s_outbox_overlay(agency_t *self, MDB_txn *txn, const uint8_t blind[16
     return 0;
 }
 
+/* The case's events the broker has accepted from this agency but whose copies the view has not
+ * applied yet (outbox.h, "accepted, not yet back"), laid over the view in the broker's order. */
+static void s_accepted_overlay(agency_t *self, const uint8_t blind[16], route_case_t *c,
+                               int *found)
+{
+    agency_accepted_prune(&self->accepted, self->last_applied);
+    for (size_t i = 0; i < self->accepted.n; i++) {
+        const agency_accepted_entry_t *e = &self->accepted.v[i];
+        if (memcmp(e->blind, blind, 16) != 0)
+            continue;
+        int err = 0;
+        Tacnet__Header *h = wire_header_unpack(e->header, e->hlen, &err);
+        if (!h)
+            continue;
+        if (!*found)
+            memset(c, 0, sizeof(*c));
+        *found = 1;
+        route_apply(c, h);
+        wire_free(&h->base);
+    }
+}
+
 /* ------------------------------------------------------------------ stages */
 
 /* validate: a kind this agency originates; a request key of a sane size. */
@@ -355,7 +377,8 @@ static int s_identifiers(publish_t *p)
     return rc;
 }
 
-/* The case as it will be (the view, then our queued events, then an import's earlier rows)
+/* The case as it will be (the view, then our events accepted but not yet back, then our queued
+ * events, then an import's earlier rows)
  * and the next sender_seq. */
 static int s_case(publish_t *p)
 {
@@ -369,8 +392,10 @@ static int s_case(publish_t *p)
         rc = agency_meta_get(self, txn, "sender_seq", &p->sender_seq);
         if (rc == 0)
             rc = agency_view_case_get(self, txn, ref->data, ref->len, &p->c, &p->found);
-        if (rc == 0)
+        if (rc == 0) {
+            s_accepted_overlay(self, p->blind, &p->c, &p->found);
             rc = s_outbox_overlay(self, txn, p->blind, &p->c, &p->found);
+        }
         mdb_txn_abort(txn);
     }
     route_case_t *prior = s_import_case(p->ic, ref, 0);

@@ -254,6 +254,32 @@ Test(outcome, a_non_party_s_answer_is_refused_locally_and_the_parties_see_it_in_
     cr_assert(strncmp(out, "accepted ", 9) == 0, "%s", out);
 }
 
+/* Between the broker's PUBACK of an event (out of the outbox) and its DELIVER back (into the view)
+ * the publish path still counts the event: a consent recorded the moment the concern that opened
+ * the case is accepted finds the school a member. The school's daemon is made to lose the DELIVER
+ * of its own concern (TACNET_FAULT_SKIP), which holds that window open; before the daemon kept
+ * the accepted headers, the consent was refused E_NOTMEMBER here. */
+Test(outcome, a_publish_between_an_accepted_event_and_its_copy_back_sees_that_event)
+{
+    setenv("TACNET_FAULT_SKIP", "agency.skip_own_deliver:1", 1);
+    h_agency_t *school = s_up(S);
+    unsetenv("TACNET_FAULT_SKIP");
+    char out[4096], cmd[128];
+    s_ok(school, CONCERN, out, sizeof(out));
+    cr_assert(strncmp(out, "accepted ", 9) == 0, "%s", out);
+    /* The concern is accepted and its copy lost: the view does not hold the case yet. */
+    snprintf(cmd, sizeof(cmd), "case %s", CASE);
+    cr_assert_neq(h_cli(school, cmd, out, sizeof(out)), 0, "the case is in the view: %s", out);
+    s_ok(school,
+         "consent" ON_CASE "--state given --scope routine,health,safeguarding --given-by mother",
+         out, sizeof(out));
+    cr_assert(strncmp(out, "accepted ", 9) == 0, "%s", out);
+    /* The consent's copy shows the gap; the broker sends both again and the view holds both. */
+    cr_assert(s_wait_output(school, cmd, "consent", 10000), "the consent never reached the view");
+    cr_assert_eq(h_cli(school, cmd, out, sizeof(out)), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "concern"), "%s", out);
+}
+
 /* Run `import FILE` (a file of deploy/examples) as A; its exit status, the output in OUT. */
 static int s_import(const h_agency_t *a, const char *file, char *out, size_t cap)
 {

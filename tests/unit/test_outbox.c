@@ -190,3 +190,58 @@ Test(outbox, unapplied_keys_sort_oldest_first_and_split_back)
     cr_assert_arr_eq(back, id, 16);
     cr_assert_eq(agency_outbox_unapplied_key_decode(b, 16, &ms, back), TACNET_ECORRUPT);
 }
+
+/* ------------------------------------------------------------------ accepted, not yet back */
+
+Test(outbox, accepted_headers_are_copied_kept_in_order_and_pruned_as_the_view_applies_them)
+{
+    agency_accepted_t a = { 0 };
+    uint8_t blind[16], header[sizeof(s_header)];
+    memset(blind, 0x11, sizeof(blind));
+    memcpy(header, s_header, sizeof(header));
+    for (uint64_t seq = 10; seq <= 14; seq++)
+        agency_accepted_add(&a, blind, seq, header, sizeof(header));
+    memset(header, 0, sizeof(header)); /* each entry holds its own copy */
+    cr_assert_eq(a.n, 5);
+    for (size_t i = 0; i < a.n; i++) {
+        cr_assert_eq(a.v[i].seq, 10 + i);
+        cr_assert_eq(a.v[i].hlen, sizeof(s_header));
+        cr_assert_arr_eq(a.v[i].header, s_header, sizeof(s_header));
+        cr_assert_arr_eq(a.v[i].blind, blind, 16);
+    }
+    agency_accepted_prune(&a, 12); /* the view has applied up to seq 12 */
+    cr_assert_eq(a.n, 2);
+    cr_assert_eq(a.v[0].seq, 13);
+    cr_assert_eq(a.v[1].seq, 14);
+    agency_accepted_prune(&a, 9); /* nothing newer applied: nothing dropped */
+    cr_assert_eq(a.n, 2);
+    agency_accepted_prune(&a, 14);
+    cr_assert_eq(a.n, 0);
+    agency_accepted_clear(&a);
+    cr_assert_null(a.v);
+}
+
+Test(outbox, accepted_entries_are_taken_whole_from_a_staging_list_and_bounded)
+{
+    agency_accepted_t staged = { 0 }, a = { 0 };
+    uint8_t blind[16];
+    memset(blind, 0x22, sizeof(blind));
+    agency_accepted_add(&a, blind, 1, s_header, sizeof(s_header));
+    agency_accepted_add(&staged, blind, 2, s_header, sizeof(s_header));
+    agency_accepted_add(&staged, blind, 3, s_header, 3);
+    agency_accepted_take(&a, &staged);
+    cr_assert_eq(staged.n, 0);
+    cr_assert_null(staged.v);
+    cr_assert_eq(a.n, 3);
+    cr_assert_eq(a.v[1].seq, 2);
+    cr_assert_eq(a.v[2].seq, 3);
+    cr_assert_eq(a.v[2].hlen, 3);
+    /* Past the bound the oldest go: a view that far behind catches up at its next apply. */
+    for (uint64_t seq = 4; seq < 4 + AGENCY_ACCEPTED_MAX; seq++)
+        agency_accepted_add(&a, blind, seq, s_header, sizeof(s_header));
+    cr_assert_eq(a.n, AGENCY_ACCEPTED_MAX);
+    cr_assert_eq(a.v[0].seq, 4);
+    cr_assert_eq(a.v[a.n - 1].seq, 3 + AGENCY_ACCEPTED_MAX);
+    agency_accepted_clear(&a);
+    cr_assert_eq(a.n, 0);
+}
