@@ -132,7 +132,7 @@ typedef struct {
     const uint8_t *msg_id;
     int code; /* 0: PUBACK, else the NACK code */
     const char *reason;
-    uint64_t seq; /* PUBACK: the broker's seq */
+    uint64_t seq;              /* PUBACK: the broker's seq */
     agency_accepted_t *staged; /* PUBACK: the accepted header, added once the commit holds */
 } outbox_done_t;
 
@@ -199,8 +199,7 @@ static int s_pubacks_done(MDB_txn *txn, void *arg)
     pubacks_t *p = arg;
     agency_accepted_clear(&p->staged); /* a transaction run again starts afresh */
     for (size_t i = 0; i < p->n; i++) {
-        outbox_done_t o = { p->self, p->acks[i]->msg_id.data, 0, "", p->acks[i]->seq,
-                            &p->staged };
+        outbox_done_t o = { p->self, p->acks[i]->msg_id.data, 0, "", p->acks[i]->seq, &p->staged };
         int rc = s_outbox_done(txn, &o);
         if (rc != 0)
             return rc;

@@ -83,7 +83,7 @@ struct agency {
     /* this agency's events accepted by the broker but not yet back in the view (outbox.h);
      * added when a PUBACK's settle commits, pruned as last_applied passes them */
     agency_accepted_t accepted;
-    uint64_t send_cursor;  /* outbox sender_seq last sent since the WELCOME */
+    uint64_t send_cursor; /* outbox sender_seq last sent since the WELCOME */
     unsigned in_flight;
     unsigned send_window;    /* PUBLISHes in flight at most: cfg.window, halved by E_QUOTA */
     uint64_t quota_until_ms; /* after an E_QUOTA NACK: no PUBLISH before this (monotonic) */

@@ -145,7 +145,8 @@ int agency_outbox_unapplied_key_decode(const uint8_t *key, size_t len, uint64_t 
  * restart the broker delivers everything past the view's last_applied before anything new is
  * published on it. Entries are kept in the order added (the broker's seq order, since PUBACKs
  * come in it) and dropped once the view has applied their seq. */
-#define AGENCY_ACCEPTED_MAX 4096 /* past it the oldest is dropped (a view that far behind is
+#define AGENCY_ACCEPTED_MAX \
+    4096 /* past it the oldest is dropped (a view that far behind is
                                   * re-synchronising; its next apply catches up) */
 
 typedef struct agency_accepted_entry {

@@ -237,8 +237,7 @@ static int s_outbox_overlay(agency_t *self, MDB_txn *txn, const uint8_t blind[16
 
 /* The case's events the broker has accepted from this agency but whose copies the view has not
  * applied yet (outbox.h, "accepted, not yet back"), laid over the view in the broker's order. */
-static void s_accepted_overlay(agency_t *self, const uint8_t blind[16], route_case_t *c,
-                               int *found)
+static void s_accepted_overlay(agency_t *self, const uint8_t blind[16], route_case_t *c, int *found)
 {
     agency_accepted_prune(&self->accepted, self->last_applied);
     for (size_t i = 0; i < self->accepted.n; i++) {
