@@ -199,6 +199,21 @@ static int s_keyed_seen(agency_t *self, const uint8_t key_id[16], uint64_t *send
     return rc == 0 ? 1 : rc;
 }
 
+/* Apply the packed HEADER (HLEN bytes) of one of our own events to C (zeroed first if the case
+ * was not *FOUND until now); an undecodable header is skipped. */
+static void s_overlay_one(const uint8_t *header, size_t hlen, route_case_t *c, int *found)
+{
+    int err = 0;
+    Tacnet__Header *h = wire_header_unpack(header, hlen, &err);
+    if (!h)
+        return;
+    if (!*found)
+        memset(c, 0, sizeof(*c));
+    *found = 1;
+    route_apply(c, h);
+    wire_free(&h->base);
+}
+
 /* Our own events still in the outbox are not in the view until the broker delivers them back;
  * apply their headers to C so that publishing twice in a row on a case (open it, then write to
  * it) is checked against the case as it will be, not as the view last saw it. */
@@ -221,15 +236,7 @@ static int s_outbox_overlay(agency_t *self, MDB_txn *txn, const uint8_t blind[16
         if (store_get(txn, self->outbox, key, 8, &v) != 0 ||
             agency_outbox_decode(v.mv_data, v.mv_size, &rec) != 0)
             continue;
-        int err = 0;
-        Tacnet__Header *h = wire_header_unpack(rec.header, rec.hlen, &err);
-        if (!h)
-            continue;
-        if (!*found)
-            memset(c, 0, sizeof(*c));
-        *found = 1;
-        route_apply(c, h);
-        wire_free(&h->base);
+        s_overlay_one(rec.header, rec.hlen, c, found);
     }
     mdb_cursor_close(cur);
     return 0;
@@ -242,17 +249,8 @@ static void s_accepted_overlay(agency_t *self, const uint8_t blind[16], route_ca
     agency_accepted_prune(&self->accepted, self->last_applied);
     for (size_t i = 0; i < self->accepted.n; i++) {
         const agency_accepted_entry_t *e = &self->accepted.v[i];
-        if (memcmp(e->blind, blind, 16) != 0)
-            continue;
-        int err = 0;
-        Tacnet__Header *h = wire_header_unpack(e->header, e->hlen, &err);
-        if (!h)
-            continue;
-        if (!*found)
-            memset(c, 0, sizeof(*c));
-        *found = 1;
-        route_apply(c, h);
-        wire_free(&h->base);
+        if (memcmp(e->blind, blind, 16) == 0)
+            s_overlay_one(e->header, e->hlen, c, found);
     }
 }
 
