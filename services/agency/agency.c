@@ -132,9 +132,45 @@ typedef struct {
     const uint8_t *msg_id;
     int code; /* 0: PUBACK, else the NACK code */
     const char *reason;
-    uint64_t seq;              /* PUBACK: the broker's seq */
-    agency_accepted_t *staged; /* PUBACK: the accepted header, added once the commit holds */
+    uint64_t seq; /* PUBACK: the broker's seq */
 } outbox_done_t;
+
+/* Accepted, not yet back (outbox.h): the header of the outbox record at KEY, kept under the
+ * broker's seq with its case BLIND until the view applies the event's DELIVER. */
+static int s_accepted_put(MDB_txn *txn, const outbox_done_t *o, const uint8_t key[8],
+                          const uint8_t blind[16])
+{
+    MDB_val rv;
+    agency_outbox_record_t rec;
+    int rc = store_get(txn, o->self->outbox, key, 8, &rv);
+    if (rc == TACNET_ENOTFOUND)
+        return 0;
+    if (rc != 0 || (rc = agency_outbox_decode(rv.mv_data, rv.mv_size, &rec)) != 0)
+        return rc;
+    uint8_t seq[8], *v = xmalloc(16 + rec.hlen);
+    store_u64_put(seq, o->seq);
+    memcpy(v, blind, 16);
+    memcpy(v + 16, rec.header, rec.hlen);
+    rc = store_put(txn, o->self->accepted, seq, 8, v, 16 + rec.hlen, 0);
+    free(v);
+    return rc;
+}
+
+/* Drop the accepted-not-yet-back entries the view now holds: seq <= LAST. */
+static int s_accepted_prune(agency_t *self, MDB_txn *txn, uint64_t last)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->accepted, &cur);
+    if (rc != 0)
+        return store_lmdb_err(rc);
+    MDB_val k, v;
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0 && k.mv_size == 8 &&
+           store_u64_get(k.mv_data) <= last)
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+    mdb_cursor_close(cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : store_lmdb_err(rc);
+}
 
 static int s_outbox_done(MDB_txn *txn, void *arg)
 {
@@ -161,14 +197,9 @@ static int s_outbox_done(MDB_txn *txn, void *arg)
     }
     if ((rc = agency_outcome_settle(self, txn, o->msg_id, seq, o->seq, o->code)) != 0)
         return rc;
-    if (o->code == 0 && o->staged && o->seq > self->last_applied) {
-        /* Out of the outbox, not yet in the view: the publish path still sees it (outbox.h). */
-        MDB_val rv;
-        agency_outbox_record_t rec;
-        if (store_get(txn, self->outbox, key, 8, &rv) == 0 &&
-            agency_outbox_decode(rv.mv_data, rv.mv_size, &rec) == 0)
-            agency_accepted_add(o->staged, blind, o->seq, rec.header, rec.hlen);
-    }
+    if (o->code == 0 && o->seq > self->last_applied &&
+        (rc = s_accepted_put(txn, o, key, blind)) != 0)
+        return rc;
     if ((o->code == TACNET_EREPLAY || o->code == TACNET_ECLOCK) &&
         (rc = agency_outcome_sequence_alert_add(self, txn, seq, o->code)) != 0)
         return rc;
@@ -191,15 +222,13 @@ typedef struct {
     agency_t *self;
     Tacnet__Puback *acks[AGENCY_BATCH];
     size_t n;
-    agency_accepted_t staged; /* their headers, kept by s_pubacks_settle if the commit holds */
 } pubacks_t;
 
 static int s_pubacks_done(MDB_txn *txn, void *arg)
 {
     pubacks_t *p = arg;
-    agency_accepted_clear(&p->staged); /* a transaction run again starts afresh */
     for (size_t i = 0; i < p->n; i++) {
-        outbox_done_t o = { p->self, p->acks[i]->msg_id.data, 0, "", p->acks[i]->seq, &p->staged };
+        outbox_done_t o = { p->self, p->acks[i]->msg_id.data, 0, "", p->acks[i]->seq };
         int rc = s_outbox_done(txn, &o);
         if (rc != 0)
             return rc;
@@ -214,9 +243,6 @@ static void s_pubacks_settle(agency_t *self, pubacks_t *p)
     int rc = store_write(self->store, s_pubacks_done, p);
     if (rc != 0)
         log_error("could not settle %zu PUBACKs; they will be resent and deduplicated", p->n);
-    if (rc == 0)
-        agency_accepted_take(&self->accepted, &p->staged);
-    agency_accepted_clear(&p->staged);
     for (size_t i = 0; i < p->n; i++) {
         if (rc == 0)
             agency_outcome_settled(self, p->acks[i]->msg_id.data);
@@ -305,7 +331,7 @@ static void s_on_nack(agency_t *self, const wire_msg_t *m)
         snprintf(reason, sizeof(reason), "%s%s%s", n->reason ? n->reason : "",
                  self->reseal_why[0] ? "; " : "", self->reseal_why);
         self->reseal_why[0] = 0;
-        outbox_done_t o = { self, n->msg_id.data, n->code, reason, 0, NULL };
+        outbox_done_t o = { self, n->msg_id.data, n->code, reason, 0 };
         if (store_write(self->store, s_outbox_done, &o) != 0)
             log_error("could not record a refusal");
         else
@@ -498,6 +524,8 @@ static int s_apply_batch(MDB_txn *txn, void *arg)
     rc = agency_view_batch_end(self, txn, rc); /* the batch's case records and local_seq */
     if (rc == 0)
         rc = agency_meta_put(self, txn, "last_applied", last);
+    if (rc == 0)
+        rc = s_accepted_prune(self, txn, last);
     FAULT_POINT("agency.before_apply_commit");
     return rc;
 }
@@ -836,7 +864,6 @@ static void s_on_dealer(agency_t *self)
         int rc = s_apply(self, items, n);
         if (rc == 0) {
             self->last_applied = items[n - 1].seq;
-            agency_accepted_prune(&self->accepted, self->last_applied);
             FAULT_POINT("agency.before_ack");
             agency_history_pump(self); /* grants a join in this batch queued */
         } else {
@@ -1186,7 +1213,6 @@ void agency_destroy(agency_t **self_p)
         return;
     agency_t *self = *self_p;
     agency_outcome_drop_all(self);
-    agency_accepted_clear(&self->accepted);
     agency_import_destroy(self);
     if (self->dealer)
         zmq_close(self->dealer);

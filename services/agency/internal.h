@@ -10,7 +10,6 @@
 #include <stdint.h>
 
 #include "agency.h"
-#include "agency/outbox.h"
 #include "agency/publish.h"
 #include "agency/reply.h"
 #include "api.pb-c.h"
@@ -41,6 +40,7 @@ struct agency {
     MDB_dbi case_keys, holds, tombstones;    /* per-case keys; sweep.c */
     MDB_dbi settled, delivered; /* settled publishes, recipients that applied them; outcome.c */
     MDB_dbi dead_body, withdrawn, unapplied; /* refused bodies, withdrawals, late appliers */
+    MDB_dbi accepted;                        /* accepted, not yet back in the view (outbox.h) */
     MDB_dbi import_jobs, import_ids; /* the latest import job, kept across restarts (import.c) */
     MDB_dbi event_keys, grants, history, history_wait; /* history on joining; history.c */
     uint8_t *batch_keys; /* sodium_malloc: the content keys of a DELIVER batch, wiped after */
@@ -80,10 +80,7 @@ struct agency {
     int welcomed;
     uint64_t epoch;
     uint64_t last_applied; /* mirror of meta "last_applied" after each commit */
-    /* this agency's events accepted by the broker but not yet back in the view (outbox.h);
-     * added when a PUBACK's settle commits, pruned as last_applied passes them */
-    agency_accepted_t accepted;
-    uint64_t send_cursor; /* outbox sender_seq last sent since the WELCOME */
+    uint64_t send_cursor;  /* outbox sender_seq last sent since the WELCOME */
     unsigned in_flight;
     unsigned send_window;    /* PUBLISHes in flight at most: cfg.window, halved by E_QUOTA */
     uint64_t quota_until_ms; /* after an E_QUOTA NACK: no PUBLISH before this (monotonic) */

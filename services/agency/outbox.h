@@ -5,7 +5,7 @@
  * happens in between (a crash, a restarted broker, an E_QUOTA pause) the outbox is resent in
  * sender_seq order, header and sealed body byte for byte as queued (each send turn signed
  * afresh), so every reader and writer of these records goes through the encoders and decoders
- * below. Six databases of the view hold them; every
+ * below. Ten databases of the view hold them; every
  * integer is big-endian:
  *
  *   outbox      sender_seq(8) -> hlen(4) header slen(4) sealed sig(64)
@@ -43,6 +43,14 @@
  *                                accepted events some recipient other than this agency has not
  *                                applied yet, oldest first; removed by the delivery report
  *                                that completes them
+ *   accepted    seq(8) -> blind(16) header
+ *                                accepted, not yet back: this agency's events the broker has
+ *                                accepted (written by the PUBACK's settle, which takes them out
+ *                                of the outbox) whose DELIVER back the view has not applied yet
+ *                                (deleted by the apply that passes their seq). The publish path
+ *                                lays them between the view and the outbox, so an event
+ *                                published in that window sees the case as the broker will,
+ *                                across a restart too
  *
  * Pure: no I/O. The callers read and write LMDB; decoders only point into the bytes given.
  */
@@ -137,42 +145,5 @@ void agency_outbox_unapplied_key(uint8_t out[AGENCY_OUTBOX_UNAPPLIED_KEY_BYTES],
 int agency_outbox_unapplied_key_decode(const uint8_t *key, size_t len, uint64_t *settled_ms,
                                        uint8_t msg_id[16]);
 
-/* Accepted, not yet back: the headers of this agency's events the broker has accepted (PUBACK,
- * so they are out of the outbox) whose DELIVER back to this agency its view has not applied yet.
- * The publish path lays them over the view, between the view and the outbox, so that an event
- * published in that window sees the case as the broker will: a concern accepted a moment ago has
- * made this agency a member even if its copy is still on the way. In memory only: after a
- * restart the broker delivers everything past the view's last_applied before anything new is
- * published on it. Entries are kept in the order added (the broker's seq order, since PUBACKs
- * come in it) and dropped once the view has applied their seq. */
-#define AGENCY_ACCEPTED_MAX \
-    4096 /* past it the oldest is dropped (a view that far behind is
-                                  * re-synchronising; its next apply catches up) */
-
-typedef struct agency_accepted_entry {
-    uint8_t blind[16]; /* the case, blinded as the outbox_case keys are */
-    uint64_t seq;      /* the broker's seq from the PUBACK */
-    uint8_t *header;   /* malloc'd copy of the packed Header */
-    size_t hlen;
-} agency_accepted_entry_t;
-
-typedef struct agency_accepted {
-    agency_accepted_entry_t *v;
-    size_t n, cap;
-} agency_accepted_t;
-
-/* Append a copy of HEADER (HLEN bytes) for case BLIND accepted at SEQ; the oldest entry is
- * dropped when AGENCY_ACCEPTED_MAX are held. */
-void agency_accepted_add(agency_accepted_t *self, const uint8_t blind[16], uint64_t seq,
-                         const uint8_t *header, size_t hlen);
-
-/* Move every entry of FROM to the end of SELF, in order; FROM is left empty. */
-void agency_accepted_take(agency_accepted_t *self, agency_accepted_t *from);
-
-/* Drop the entries the view has applied: those with seq <= APPLIED. */
-void agency_accepted_prune(agency_accepted_t *self, uint64_t applied);
-
-/* Free every entry (the list stays usable, empty). */
-void agency_accepted_clear(agency_accepted_t *self);
 
 #endif

@@ -242,16 +242,22 @@ static int s_outbox_overlay(agency_t *self, MDB_txn *txn, const uint8_t blind[16
     return 0;
 }
 
-/* The case's events the broker has accepted from this agency but whose copies the view has not
- * applied yet (outbox.h, "accepted, not yet back"), laid over the view in the broker's order. */
-static void s_accepted_overlay(agency_t *self, const uint8_t blind[16], route_case_t *c, int *found)
+/* The case's events the broker has accepted from this agency whose copies the view has not
+ * applied yet (outbox.h, "accepted"), laid over the view in the broker's order. */
+static int s_accepted_overlay(agency_t *self, MDB_txn *txn, const uint8_t blind[16],
+                              route_case_t *c, int *found)
 {
-    agency_accepted_prune(&self->accepted, self->last_applied);
-    for (size_t i = 0; i < self->accepted.n; i++) {
-        const agency_accepted_entry_t *e = &self->accepted.v[i];
-        if (memcmp(e->blind, blind, 16) == 0)
-            s_overlay_one(e->header, e->hlen, c, found);
-    }
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->accepted, &cur);
+    if (rc != 0)
+        return store_lmdb_err(rc);
+    MDB_val k, v;
+    for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT)
+        if (k.mv_size == 8 && store_u64_get(k.mv_data) > self->last_applied && v.mv_size > 16 &&
+            memcmp(v.mv_data, blind, 16) == 0)
+            s_overlay_one((const uint8_t *)v.mv_data + 16, v.mv_size - 16, c, found);
+    mdb_cursor_close(cur);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ stages */
@@ -389,10 +395,10 @@ static int s_case(publish_t *p)
         rc = agency_meta_get(self, txn, "sender_seq", &p->sender_seq);
         if (rc == 0)
             rc = agency_view_case_get(self, txn, ref->data, ref->len, &p->c, &p->found);
-        if (rc == 0) {
-            s_accepted_overlay(self, p->blind, &p->c, &p->found);
+        if (rc == 0)
+            rc = s_accepted_overlay(self, txn, p->blind, &p->c, &p->found);
+        if (rc == 0)
             rc = s_outbox_overlay(self, txn, p->blind, &p->c, &p->found);
-        }
         mdb_txn_abort(txn);
     }
     route_case_t *prior = s_import_case(p->ic, ref, 0);

@@ -7,8 +7,8 @@
  *
  * Databases:
  *   meta       "last_applied" | "sender_seq" | "local_seq" | "view_format" -> u64 BE
- *   outbox, outbox_ids, outbox_case, dead, settled, delivered, dead_body, withdrawn, unapplied
- *                                         the queued, refused and accepted publishes: outbox.h
+ *   outbox, outbox_ids, outbox_case, dead, settled, delivered, dead_body, withdrawn, unapplied,
+ *   accepted                              the queued, refused and accepted publishes: outbox.h
  *   import_jobs, import_ids               the latest intake import job and its events: import.c
  *   api_ids    key id(16) -> sender_seq(8) msg_id(16)
  *                                         API request keys (retries): the id is a hash of the key;
@@ -58,13 +58,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const s_dbs[] = { "meta",      "outbox",      "outbox_ids",  "dead",
-                                     "events",    "applied",     "by_case",     "cases",
-                                     "identity",  "quarantine",  AUDIT_DB,      "outbox_case",
-                                     "case_keys", "holds",       "tombstones",  "api_ids",
-                                     "settled",   "delivered",   "dead_body",   "withdrawn",
-                                     "unapplied", "import_jobs", "import_ids",  "event_keys",
-                                     "grants",    "history",     "history_wait" };
+static const char *const s_dbs[] = { "meta",      "outbox",      "outbox_ids",   "dead",
+                                     "events",    "applied",     "by_case",      "cases",
+                                     "identity",  "quarantine",  AUDIT_DB,       "outbox_case",
+                                     "case_keys", "holds",       "tombstones",   "api_ids",
+                                     "settled",   "delivered",   "dead_body",    "withdrawn",
+                                     "unapplied", "import_jobs", "import_ids",   "event_keys",
+                                     "grants",    "history",     "history_wait", "accepted" };
 #define N_DBS (sizeof(s_dbs) / sizeof(s_dbs[0]))
 
 void agency_view_close(agency_t *self)
@@ -538,15 +538,15 @@ static int s_store_open(agency_t *self, int *err)
     self->store = store_open(self->data_dir, self->cfg.map_size, s_dbs, N_DBS, err);
     if (!self->store)
         return *err;
-    MDB_dbi *slots[] = { &self->meta,        &self->outbox,     &self->outbox_ids,
-                         &self->dead,        &self->events,     &self->applied,
-                         &self->by_case,     &self->cases,      &self->identity,
-                         &self->quarantine,  &self->audit,      &self->outbox_case,
-                         &self->case_keys,   &self->holds,      &self->tombstones,
-                         &self->api_ids,     &self->settled,    &self->delivered,
-                         &self->dead_body,   &self->withdrawn,  &self->unapplied,
-                         &self->import_jobs, &self->import_ids, &self->event_keys,
-                         &self->grants,      &self->history,    &self->history_wait };
+    MDB_dbi *slots[] = {
+        &self->meta,      &self->outbox,      &self->outbox_ids,   &self->dead,
+        &self->events,    &self->applied,     &self->by_case,      &self->cases,
+        &self->identity,  &self->quarantine,  &self->audit,        &self->outbox_case,
+        &self->case_keys, &self->holds,       &self->tombstones,   &self->api_ids,
+        &self->settled,   &self->delivered,   &self->dead_body,    &self->withdrawn,
+        &self->unapplied, &self->import_jobs, &self->import_ids,   &self->event_keys,
+        &self->grants,    &self->history,     &self->history_wait, &self->accepted
+    };
     _Static_assert(sizeof(slots) / sizeof(slots[0]) == N_DBS, "a slot for every database");
     for (size_t i = 0; i < N_DBS; i++)
         if ((*err = store_dbi(self->store, s_dbs[i], slots[i])) != 0)
