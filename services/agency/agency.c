@@ -1177,8 +1177,9 @@ int agency_run(agency_t *self)
         }
         /* The broker's messages first, so that a request sees the broker's latest answers. A
          * PUBACK takes an event out of the outbox and the DELIVER of it back puts it in the
-         * view; in between, the publish path finds it in self->accepted (outbox.h), so a client
-         * that publishes on a case it has just opened finds the case whichever comes first. */
+         * view; in between, the publish path finds it in the view's accepted database
+         * (outbox.h), so a client that publishes on a case it has just opened finds the case
+         * whichever comes first. */
         if (items[0].revents & ZMQ_POLLIN)
             s_on_dealer(self);
         if (items[1].revents & ZMQ_POLLIN) {

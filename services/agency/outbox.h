@@ -145,5 +145,4 @@ void agency_outbox_unapplied_key(uint8_t out[AGENCY_OUTBOX_UNAPPLIED_KEY_BYTES],
 int agency_outbox_unapplied_key_decode(const uint8_t *key, size_t len, uint64_t *settled_ms,
                                        uint8_t msg_id[16]);
 
-
 #endif
