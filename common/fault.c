@@ -26,15 +26,27 @@ static void s_record(const char *name)
     close(fd);
 }
 
+/* The N of a "name:N" SPEC (NULL allowed), or DEFAULT_N when it has none. */
+static long s_spec_count(const char *spec, long default_n)
+{
+    const char *colon = spec ? strchr(spec, ':') : NULL;
+    return colon ? strtol(colon + 1, NULL, 10) : default_n;
+}
+
+/* Whether the "name[:N]" SPEC names NAME. */
+static int s_spec_names(const char *spec, const char *name)
+{
+    size_t n = strcspn(spec, ":");
+    return strlen(name) == n && strncmp(name, spec, n) == 0;
+}
+
 void fault_point(const char *name)
 {
     if (fault_armed < 0) {
         s_point = getenv("TACNET_FAULT");
         s_log = getenv("TACNET_FAULT_LOG");
         fault_armed = (s_point && *s_point) || (s_log && *s_log);
-        const char *colon = s_point ? strchr(s_point, ':') : NULL;
-        if (colon)
-            s_after = strtol(colon + 1, NULL, 10);
+        s_after = s_spec_count(s_point, s_after);
         if (!fault_armed)
             return;
     }
@@ -42,8 +54,7 @@ void fault_point(const char *name)
         s_record(name);
     if (!s_point)
         return;
-    size_t n = strcspn(s_point, ":");
-    if (strlen(name) == n && strncmp(name, s_point, n) == 0 && --s_after <= 0)
+    if (s_spec_names(s_point, name) && --s_after <= 0)
         kill(getpid(), SIGKILL);
 }
 
@@ -56,14 +67,11 @@ int fault_skip(const char *name)
     if (fault_skip_armed < 0) {
         s_skip = getenv("TACNET_FAULT_SKIP");
         fault_skip_armed = s_skip && *s_skip;
-        const char *colon = fault_skip_armed ? strchr(s_skip, ':') : NULL;
-        if (colon)
-            s_skips = strtol(colon + 1, NULL, 10);
         if (!fault_skip_armed)
             return 0;
+        s_skips = s_spec_count(s_skip, s_skips);
     }
-    size_t n = strcspn(s_skip, ":");
-    if (s_skips <= 0 || strlen(name) != n || strncmp(name, s_skip, n) != 0)
+    if (s_skips <= 0 || !s_spec_names(s_skip, name))
         return 0;
     s_skips--;
     return 1;
