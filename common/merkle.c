@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,8 +28,12 @@ void merkle_leaf(const uint8_t *header, size_t hlen, const uint8_t digest[SEAL_D
     crypto_generichash_final(&st, out, MERKLE_HASH_BYTES);
 }
 
+/* Node hashes this thread has computed (merkle_thread_node_hashes). */
+static _Thread_local uint64_t s_node_hashes;
+
 static void s_node(const uint8_t *left, const uint8_t *right, uint8_t out[MERKLE_HASH_BYTES])
 {
+    s_node_hashes++;
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, MERKLE_HASH_BYTES);
     crypto_generichash_update(&st, (const uint8_t *)MERKLE_NODE_PREFIX, strlen(MERKLE_NODE_PREFIX));
@@ -212,14 +217,19 @@ typedef struct {
 
 struct merkle_cache {
     pthread_mutex_t lock;
-    uint64_t clock, verified, hits;
+    uint64_t id; /* unique in the process: the path memos below are kept per cache */
+    uint64_t clock, verified;
+    atomic_uint_fast64_t hits; /* also counted by memo hits, which take no lock */
     cache_entry_t e[MERKLE_CACHE_SETS][MERKLE_CACHE_WAYS];
 };
 
 merkle_cache_t *merkle_cache_new(void)
 {
+    static atomic_uint_fast64_t next_id = 1;
     merkle_cache_t *self = xcalloc(1, sizeof(*self));
     pthread_mutex_init(&self->lock, NULL);
+    self->id = atomic_fetch_add(&next_id, 1);
+    atomic_init(&self->hits, 0);
     return self;
 }
 
@@ -245,9 +255,9 @@ void merkle_cache_stats(const merkle_cache_t *self, uint64_t *verified, uint64_t
     pthread_mutex_lock(&m->lock);
     if (verified)
         *verified = m->verified;
-    if (hits)
-        *hits = m->hits;
     pthread_mutex_unlock(&m->lock);
+    if (hits)
+        *hits = (uint64_t)atomic_load(&m->hits);
 }
 
 static int s_entry_is(const cache_entry_t *e, const uint8_t *pk, const merkle_proof_t *p)
@@ -272,7 +282,7 @@ static int s_cache(merkle_cache_t *self, const uint8_t *pk, const merkle_proof_t
         }
     }
     if (!insert && found)
-        self->hits++;
+        atomic_fetch_add_explicit(&self->hits, 1, memory_order_relaxed);
     if (insert && !found) {
         memcpy(oldest->pk, pk, SEAL_KEY_BYTES);
         memcpy(oldest->root, p->root, MERKLE_HASH_BYTES);
@@ -300,7 +310,197 @@ int merkle_cached(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_BYTES], 
     return found;
 }
 
+/* ------------------------------------------------------------------ the path memo */
+
+/* A batch's events after the first cost less than a full path each: every thread remembers,
+ * for the last few batches it verified, the last path it proved (each node on it and each
+ * sibling, by the leaves they span). Another event of the batch meets that path just below the
+ * two leaves' lowest common ancestor: it hashes up to there (in order of index, about one node
+ * hash per event instead of the tree's depth), then its own siblings from there up must be the
+ * ones already proven, byte for byte. Anything else (another batch, a node or sibling that
+ * differs, a memo forgotten) takes the full walk to the root and the root's signature check, so
+ * the answer is always the full verification's: a memo only ever holds a path that led to a
+ * root whose signature verified, and the hashes above the meeting point are the same hashes.
+ * Thread-local, so it takes no lock; kept per cache (a fresh cache starts cold). */
+#define MEMO_SLOTS 4
+
+typedef struct span {
+    uint32_t lo, hi; /* the leaves [lo, hi) a node spans */
+} span_t;
+
+/* One path of a tree: NODE[0..depth] (the leaf up to the root) and SIB[0..depth), the sibling
+ * hashed with NODE[i], on its left when LEFT[i]. */
+typedef struct path {
+    size_t depth;
+    span_t node[MERKLE_MAX_DEPTH + 1], sib[MERKLE_MAX_DEPTH];
+    uint8_t left[MERKLE_MAX_DEPTH];
+} path_t;
+
+typedef struct memo {
+    uint64_t cache_id, used; /* used 0: empty */
+    uint8_t pk[SEAL_KEY_BYTES], root[MERKLE_HASH_BYTES], sig[SEAL_SIG_BYTES];
+    uint32_t size, leaf;
+    path_t path;
+    uint8_t node[MERKLE_MAX_DEPTH + 1][MERKLE_HASH_BYTES], sib[MERKLE_MAX_DEPTH][MERKLE_HASH_BYTES];
+} memo_t;
+
+static _Thread_local memo_t s_memo[MEMO_SLOTS];
+static _Thread_local uint64_t s_memo_clock;
+
+uint64_t merkle_thread_node_hashes(void)
+{
+    return s_node_hashes;
+}
+
+/* The path from leaf INDEX of a tree of SIZE (the shape s_subtree builds). Returns its depth. */
+static size_t s_path(uint32_t index, uint32_t size, path_t *out)
+{
+    span_t down[MERKLE_MAX_DEPTH + 1], dsib[MERKLE_MAX_DEPTH];
+    uint8_t dleft[MERKLE_MAX_DEPTH];
+    uint32_t lo = 0, n = size;
+    size_t d = 0;
+    down[0] = (span_t){ 0, size };
+    while (n > 1 && d < MERKLE_MAX_DEPTH) {
+        uint32_t k = (uint32_t)s_split(n);
+        if (index < lo + k) {
+            dsib[d] = (span_t){ lo + k, lo + n }, dleft[d] = 0;
+            n = k;
+        } else {
+            dsib[d] = (span_t){ lo, lo + k }, dleft[d] = 1;
+            lo += k, n -= k;
+        }
+        down[++d] = (span_t){ lo, lo + n };
+    }
+    out->depth = d;
+    for (size_t i = 0; i <= d; i++)
+        out->node[i] = down[d - i];
+    for (size_t i = 0; i < d; i++)
+        out->sib[i] = dsib[d - 1 - i], out->left[i] = dleft[d - 1 - i];
+    return d;
+}
+
+static int s_span_eq(span_t a, span_t b)
+{
+    return a.lo == b.lo && a.hi == b.hi;
+}
+
+static memo_t *s_memo_find(const merkle_cache_t *cache, const uint8_t *pk, const merkle_proof_t *p)
+{
+    for (size_t i = 0; i < MEMO_SLOTS; i++) {
+        memo_t *m = &s_memo[i];
+        if (m->used && m->cache_id == cache->id && m->size == p->size &&
+            memcmp(m->root, p->root, MERKLE_HASH_BYTES) == 0 &&
+            memcmp(m->pk, pk, SEAL_KEY_BYTES) == 0 && memcmp(m->sig, p->sig, SEAL_SIG_BYTES) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+/* Does the event at P's index, whose NODE[0..] the caller hashes on demand, meet memo M's path
+ * with all of its siblings from there up proven? On 1, H[0..depth] holds every node of its path
+ * (the ones above the meeting point copied from M). */
+static int s_memo_meets(const memo_t *m, const merkle_proof_t *p, const path_t *pa,
+                        uint8_t h[][MERKLE_HASH_BYTES])
+{
+    const path_t *mp = &m->path;
+    size_t a = 0, u = 0; /* the lowest step at which each path spans the other's leaf */
+    while (a <= pa->depth && !(pa->node[a].lo <= m->leaf && m->leaf < pa->node[a].hi))
+        a++;
+    while (u <= mp->depth && !(mp->node[u].lo <= p->index && p->index < mp->node[u].hi))
+        u++;
+    if (a > pa->depth || u > mp->depth || pa->depth - a != mp->depth - u ||
+        !s_span_eq(pa->node[a], mp->node[u]))
+        return 0;
+    for (size_t i = 0; i + 1 < a; i++) {
+        const uint8_t *s = p->siblings + i * MERKLE_HASH_BYTES;
+        if (pa->left[i])
+            s_node(s, h[i], h[i + 1]);
+        else
+            s_node(h[i], s, h[i + 1]);
+    }
+    if (a == 0) {
+        /* The same leaf again: its hash and every sibling must be the memo's. */
+        if (memcmp(h[0], m->node[u], MERKLE_HASH_BYTES) != 0)
+            return 0;
+    } else {
+        /* Below the common ancestor: this path's node is the memo's sibling and the other way
+         * round. */
+        if (!s_span_eq(pa->node[a - 1], mp->sib[u - 1]) ||
+            memcmp(h[a - 1], m->sib[u - 1], MERKLE_HASH_BYTES) != 0 ||
+            memcmp(p->siblings + (a - 1) * MERKLE_HASH_BYTES, m->node[u - 1], MERKLE_HASH_BYTES) !=
+                0)
+            return 0;
+    }
+    for (size_t k = 0; a + k < pa->depth; k++)
+        if (memcmp(p->siblings + (a + k) * MERKLE_HASH_BYTES, m->sib[u + k], MERKLE_HASH_BYTES) !=
+            0)
+            return 0;
+    for (size_t k = 0; a + k <= pa->depth; k++)
+        memcpy(h[a + k], m->node[u + k], MERKLE_HASH_BYTES);
+    return 1;
+}
+
+/* Remember the path PA (nodes H, siblings from P) of a verified event in M, or in the least
+ * recently used slot when M is NULL. */
+static void s_memo_store(memo_t *m, const merkle_cache_t *cache, const uint8_t *pk,
+                         const merkle_proof_t *p, const path_t *pa,
+                         const uint8_t h[][MERKLE_HASH_BYTES])
+{
+    if (!m) {
+        m = &s_memo[0];
+        for (size_t i = 1; i < MEMO_SLOTS; i++)
+            if (s_memo[i].used < m->used)
+                m = &s_memo[i];
+        m->cache_id = cache->id;
+        memcpy(m->pk, pk, SEAL_KEY_BYTES);
+        memcpy(m->root, p->root, MERKLE_HASH_BYTES);
+        memcpy(m->sig, p->sig, SEAL_SIG_BYTES);
+        m->size = p->size;
+    }
+    m->used = ++s_memo_clock;
+    m->leaf = p->index;
+    m->path = *pa;
+    memcpy(m->node, h, (pa->depth + 1) * MERKLE_HASH_BYTES);
+    memcpy(m->sib, p->siblings, pa->depth * MERKLE_HASH_BYTES);
+}
+
 /* ------------------------------------------------------------------ verification */
+
+/* A batched frame P for the event whose leaf is LEAF. */
+static int s_verify_batched(merkle_cache_t *cache, const uint8_t *pk, const merkle_proof_t *p,
+                            const uint8_t leaf[MERKLE_HASH_BYTES])
+{
+    path_t pa;
+    uint8_t h[MERKLE_MAX_DEPTH + 1][MERKLE_HASH_BYTES], msg[36];
+    if (s_path(p->index, p->size, &pa) != p->depth)
+        return TACNET_ESIGNATURE; /* merkle_proof_decode checked this; kept for the memo */
+    memcpy(h[0], leaf, MERKLE_HASH_BYTES);
+    memo_t *m = cache ? s_memo_find(cache, pk, p) : NULL;
+    if (m && s_memo_meets(m, p, &pa, h)) {
+        atomic_fetch_add_explicit(&cache->hits, 1, memory_order_relaxed);
+        s_memo_store(m, cache, pk, p, &pa, h);
+        return 0;
+    }
+    for (size_t i = 0; i < pa.depth; i++) {
+        const uint8_t *s = p->siblings + i * MERKLE_HASH_BYTES;
+        if (pa.left[i])
+            s_node(s, h[i], h[i + 1]);
+        else
+            s_node(h[i], s, h[i + 1]);
+    }
+    if (memcmp(h[pa.depth], p->root, MERKLE_HASH_BYTES) != 0)
+        return TACNET_ESIGNATURE;
+    if (!cache || !s_cache(cache, pk, p, 0)) {
+        s_root_message(p->size, p->root, msg);
+        if (seal_verify_detached(pk, MERKLE_ROOT_PREFIX, msg, sizeof(msg), p->sig) != 0)
+            return TACNET_ESIGNATURE;
+        if (cache)
+            s_cache(cache, pk, p, 1);
+    }
+    if (cache)
+        s_memo_store(m, cache, pk, p, &pa, h);
+    return 0;
+}
 
 int merkle_verify_digest(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_BYTES],
                          const uint8_t *header, size_t hlen, const uint8_t digest[SEAL_DIGEST_LEN],
@@ -311,21 +511,11 @@ int merkle_verify_digest(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_B
     if (sig_len == SEAL_SIG_BYTES)
         return seal_verify_digest(sign_pk, header, hlen, digest, sig);
     merkle_proof_t p;
-    uint8_t leaf[MERKLE_HASH_BYTES], root[MERKLE_HASH_BYTES], msg[36];
+    uint8_t leaf[MERKLE_HASH_BYTES];
     if (merkle_proof_decode(sig, sig_len, &p) != 0)
         return TACNET_ESIGNATURE;
     merkle_leaf(header, hlen, digest, leaf);
-    if (merkle_root_from_path(leaf, p.index, p.size, p.siblings, p.depth, root) != 0 ||
-        memcmp(root, p.root, MERKLE_HASH_BYTES) != 0)
-        return TACNET_ESIGNATURE;
-    if (cache && s_cache(cache, sign_pk, &p, 0))
-        return 0;
-    s_root_message(p.size, p.root, msg);
-    if (seal_verify_detached(sign_pk, MERKLE_ROOT_PREFIX, msg, sizeof(msg), p.sig) != 0)
-        return TACNET_ESIGNATURE;
-    if (cache)
-        s_cache(cache, sign_pk, &p, 1);
-    return 0;
+    return s_verify_batched(cache, sign_pk, &p, leaf);
 }
 
 int merkle_verify(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_BYTES],

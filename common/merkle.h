@@ -88,8 +88,11 @@ void merkle_cache_stats(const merkle_cache_t *self, uint64_t *verified, uint64_t
 /* Verify F5 (SIG, SIG_LEN bytes) of the event HEADER + sealed body digest DIGEST under SIGN_PK.
  * A 64-byte SIG is checked as seal_verify_digest; a batched one by its path to its root and
  * the root's signature, which CACHE (may be NULL) remembers once checked, keyed by key, root,
- * size and signature. Returns 0, TACNET_ESIGNATURE (anything wrong with the frame, the path or
- * the signature) or TACNET_EINVAL (NULL inputs). */
+ * size and signature. With a CACHE, each thread also remembers the last path it proved in each
+ * of its last few batches, so a later event of the batch hashes only up to where its path meets
+ * that one and compares its siblings from there up with the proven ones (merkle.c, "the path
+ * memo"); the result is always the full walk's. Returns 0, TACNET_ESIGNATURE (anything wrong
+ * with the frame, the path or the signature) or TACNET_EINVAL (NULL inputs). */
 int merkle_verify_digest(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_BYTES],
                          const uint8_t *header, size_t hlen, const uint8_t digest[SEAL_DIGEST_LEN],
                          const uint8_t *sig, size_t sig_len);
@@ -98,6 +101,10 @@ int merkle_verify_digest(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_B
 int merkle_verify(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_BYTES],
                   const uint8_t *header, size_t hlen, const uint8_t *sealed, size_t sealed_len,
                   const uint8_t *sig, size_t sig_len);
+
+/* Node hashes (not leaves) the calling thread has computed since it started: what the path memo
+ * saves, for tests and benchmarks. */
+uint64_t merkle_thread_node_hashes(void);
 
 /* Is the batched root of F5 SIG already in CACHE for SIGN_PK? 1 or 0 (0 for a 64-byte SIG).
  * Lets a caller check the first event of each batch before spreading the rest over threads. */

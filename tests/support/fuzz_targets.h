@@ -34,7 +34,9 @@ int fuzz_cfg(const uint8_t *data, size_t len);
 /* An intake file for one of the four agencies (the first byte picks it). */
 int fuzz_intake(const uint8_t *data, size_t len);
 
-/* A signature frame F5: one signature, or a batched one with its Merkle proof (common/merkle.h). */
+/* A signature frame F5: one signature, or a batched one with its Merkle proof (common/merkle.h);
+ * also a real batch's frame changed by the input, checked with the path memo warm and from
+ * scratch, which must agree. */
 int fuzz_merkle(const uint8_t *data, size_t len);
 
 /* A whole message frame (common/wire.h: protocol id, command, length-prefixed parts, signature),
