@@ -344,10 +344,13 @@ static int s_zmq_err(int e)
 
 /* The parts after the command header: PUBLISH, DELIVER and REGRANT carry an event. 1 when CMD
  * carries one, 0 when it does not, -1 for an unknown command. */
+/* 1: a command with event parts; 2: DELIVERS; 0: a ctl only; -1: no such command. */
 static int s_event_cmd(uint8_t cmd)
 {
     if (cmd == WIRE_PUBLISH || cmd == WIRE_DELIVER || cmd == WIRE_REGRANT)
         return 1;
+    if (cmd == WIRE_DELIVERS)
+        return 2;
     return s_ctl_descriptor(cmd) ? 0 : -1;
 }
 
@@ -377,8 +380,30 @@ static int s_part(const uint8_t *data, size_t len, size_t *pos, size_t max, uint
 
 static void s_parts_unset(wire_msg_t *out)
 {
-    out->ctl = out->header = out->sealed = out->sig = NULL;
-    out->ctl_len = out->header_len = out->sealed_len = out->sig_len = 0;
+    out->ctl = out->header = out->sealed = out->sig = out->batch = NULL;
+    out->ctl_len = out->header_len = out->sealed_len = out->sig_len = out->batch_len = 0;
+}
+
+/* The DELIVERs of a DELIVERS after its ctl: 1 to WIRE_BATCH_MAX whole frames, each a DELIVER
+ * wire_decode takes, filling DATA to its end. */
+static int s_batch_check(const uint8_t *data, size_t len)
+{
+    size_t pos = 0, n = 0;
+    while (pos < len) {
+        uint8_t *sub;
+        size_t sub_len;
+        wire_msg_t m;
+        int rc = s_part(data, len, &pos, WIRE_MAX_MSG, &sub, &sub_len);
+        if (rc != 0)
+            return rc;
+        if (++n > WIRE_BATCH_MAX)
+            return TACNET_ETOOBIG;
+        if ((rc = wire_decode(sub, sub_len, &m)) != 0)
+            return rc;
+        if (m.cmd != WIRE_DELIVER)
+            return TACNET_EFRAMES;
+    }
+    return n ? 0 : TACNET_EFRAMES;
 }
 
 int wire_decode(const uint8_t *data, size_t len, wire_msg_t *out)
@@ -396,6 +421,17 @@ int wire_decode(const uint8_t *data, size_t len, wire_msg_t *out)
     if (!event) {
         if (pos != len)
             rc = TACNET_EFRAMES; /* bytes after the last part */
+        goto fail;
+    }
+    if (event == 2) {
+        if (out->ctl_len != 0) {
+            rc = TACNET_EFRAMES;
+            goto fail;
+        }
+        if ((rc = s_batch_check(data + pos, len - pos)) == 0) {
+            out->batch = (uint8_t *)(uintptr_t)(data + pos);
+            out->batch_len = len - pos;
+        }
         goto fail;
     }
     if ((rc = s_part(data, len, &pos, WIRE_MAX_HEADER, &out->header, &out->header_len)) != 0 ||
@@ -509,6 +545,36 @@ void wire_msg_clear(wire_msg_t *msg)
     memset(msg, 0, sizeof *msg);
 }
 
+void *wire_msg_take_frame(wire_msg_t *msg)
+{
+    void *frame = msg->frame;
+    msg->frame = NULL;
+    return frame;
+}
+
+void wire_frame_free(void *frame)
+{
+    if (frame) {
+        zmq_msg_close(frame);
+        free(frame);
+    }
+}
+
+int wire_batch_next(const wire_msg_t *m, size_t *off, wire_msg_t *sub)
+{
+    uint8_t *part;
+    size_t part_len;
+    if (!m->batch || *off >= m->batch_len ||
+        s_part(m->batch, m->batch_len, off, WIRE_MAX_MSG, &part, &part_len) != 0)
+        return 0;
+    memcpy(sub->rid, m->rid, m->rid_len);
+    sub->rid_len = m->rid_len;
+    memcpy(sub->user_id, m->user_id, sizeof(sub->user_id));
+    sub->src_fd = m->src_fd;
+    sub->frame = NULL;
+    return wire_decode(part, part_len, sub) == 0;
+}
+
 int wire_send(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
               const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
               const uint8_t *sealed, size_t sealed_len, const uint8_t *sig)
@@ -540,28 +606,33 @@ static int s_send_msg(void *sock, zmq_msg_t *msg, int more)
     }
 }
 
-int wire_send_sig(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
-                  const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
-                  const uint8_t *sealed, size_t sealed_len, const uint8_t *sig, size_t sig_len)
+/* The size of the frame of CMD with these parts into *TOTAL (and the ctl's into *CTL_LEN), or
+ * TACNET_EINVAL / TACNET_ETOOBIG as wire_send_sig. Not for DELIVERS. */
+static int s_frame_size(uint8_t cmd, const ProtobufCMessage *ctl, const uint8_t *header,
+                        size_t hlen, const uint8_t *sealed, size_t sealed_len, const uint8_t *sig,
+                        size_t sig_len, size_t *ctl_len, size_t *total)
 {
-    int rc, event = s_event_cmd(cmd);
-    if (event < 0 ||
+    int event = s_event_cmd(cmd);
+    if (event < 0 || event == 2 ||
         (event && (!header || !sig || (!sealed && sealed_len) || !merkle_frame_len_ok(sig_len))) ||
-        (!event && (header || sealed || sig)) || (rid && rid_len > WIRE_MAX_RID))
+        (!event && (header || sealed || sig)))
         return TACNET_EINVAL;
     if (event && (hlen > WIRE_MAX_HEADER || sealed_len > WIRE_MAX_SEALED))
         return TACNET_ETOOBIG;
-    size_t ctl_len = ctl ? protobuf_c_message_get_packed_size(ctl) : 0;
-    if (ctl_len > WIRE_MAX_CTL)
+    *ctl_len = ctl ? protobuf_c_message_get_packed_size(ctl) : 0;
+    if (*ctl_len > WIRE_MAX_CTL)
         return TACNET_ETOOBIG;
-    size_t total = WIRE_FIXED_BYTES + ctl_len;
+    *total = WIRE_FIXED_BYTES + *ctl_len;
     if (event)
-        total += 2 * WIRE_LEN_BYTES + hlen + sealed_len + sig_len;
-    /* The frame is built in place in libzmq's own message: one copy of each part. */
-    zmq_msg_t msg;
-    if (zmq_msg_init_size(&msg, total) != 0)
-        return TACNET_EIO;
-    uint8_t *p = zmq_msg_data(&msg);
+        *total += 2 * WIRE_LEN_BYTES + hlen + sealed_len + sig_len;
+    return 0;
+}
+
+/* Write the frame s_frame_size measured at P. */
+static void s_frame_put(uint8_t *p, uint8_t cmd, const ProtobufCMessage *ctl, size_t ctl_len,
+                        const uint8_t *header, size_t hlen, const uint8_t *sealed,
+                        size_t sealed_len, const uint8_t *sig, size_t sig_len)
+{
     memcpy(p, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN);
     p[WIRE_PROTOCOL_LEN] = cmd;
     p += WIRE_PROTOCOL_LEN + 1;
@@ -569,28 +640,108 @@ int wire_send_sig(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
     p += WIRE_LEN_BYTES;
     if (ctl)
         p += protobuf_c_message_pack(ctl, p);
-    if (event) {
+    if (header) {
         p = s_put_part(p, header, hlen);
         p = s_put_part(p, sealed, sealed_len);
         memcpy(p, sig, sig_len);
     }
+}
+
+/* Send the frame MSG to RID (NULL on the DEALER side). */
+static int s_send_to(void *sock, const uint8_t *rid, size_t rid_len, zmq_msg_t *msg)
+{
+    int rc;
     /* Only the first frame can fail for want of room or of a peer (TACNET_EAGAIN,
      * TACNET_EHOSTUNREACH with ZMQ_ROUTER_MANDATORY): once it is queued, libzmq takes the rest of
      * the message whole. */
     if (rid) {
         zmq_msg_t id;
         if (zmq_msg_init_size(&id, rid_len) != 0) {
-            zmq_msg_close(&msg);
+            zmq_msg_close(msg);
             return TACNET_EIO;
         }
         if (rid_len)
             memcpy(zmq_msg_data(&id), rid, rid_len);
         if ((rc = s_send_msg(sock, &id, 1)) != 0) {
-            zmq_msg_close(&msg);
+            zmq_msg_close(msg);
             return rc;
         }
     }
-    return s_send_msg(sock, &msg, 0);
+    return s_send_msg(sock, msg, 0);
+}
+
+int wire_send_sig(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
+                  const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
+                  const uint8_t *sealed, size_t sealed_len, const uint8_t *sig, size_t sig_len)
+{
+    size_t ctl_len = 0, total = 0;
+    if (rid && rid_len > WIRE_MAX_RID)
+        return TACNET_EINVAL;
+    int rc =
+        s_frame_size(cmd, ctl, header, hlen, sealed, sealed_len, sig, sig_len, &ctl_len, &total);
+    if (rc != 0)
+        return rc;
+    /* The frame is built in place in libzmq's own message: one copy of each part. */
+    zmq_msg_t msg;
+    if (zmq_msg_init_size(&msg, total) != 0)
+        return TACNET_EIO;
+    s_frame_put(zmq_msg_data(&msg), cmd, ctl, ctl_len, header, hlen, sealed, sealed_len, sig,
+                sig_len);
+    return s_send_to(sock, rid, rid_len, &msg);
+}
+
+/* ---------------------------------------------------------------- DELIVERS */
+
+int wire_batch_add(wire_batch_t *b, const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
+                   const uint8_t *sealed, size_t sealed_len, const uint8_t *sig, size_t sig_len)
+{
+    size_t ctl_len = 0, total = 0;
+    int rc = s_frame_size(WIRE_DELIVER, ctl, header, hlen, sealed, sealed_len, sig, sig_len,
+                          &ctl_len, &total);
+    if (rc != 0)
+        return rc;
+    if (b->len == 0)
+        b->len = WIRE_FIXED_BYTES; /* the DELIVERS header, written when sent */
+    if (b->n == WIRE_BATCH_MAX || b->len + WIRE_LEN_BYTES + total > WIRE_MAX_MSG)
+        return TACNET_ETOOBIG;
+    if (b->len + WIRE_LEN_BYTES + total > b->cap) {
+        size_t cap = b->cap ? b->cap : 16384;
+        while (cap < b->len + WIRE_LEN_BYTES + total)
+            cap *= 2;
+        b->buf = xrealloc(b->buf, cap);
+        b->cap = cap;
+    }
+    bytes_le32_put(b->buf + b->len, (uint32_t)total);
+    s_frame_put(b->buf + b->len + WIRE_LEN_BYTES, WIRE_DELIVER, ctl, ctl_len, header, hlen, sealed,
+                sealed_len, sig, sig_len);
+    b->len += WIRE_LEN_BYTES + total;
+    b->n++;
+    return 0;
+}
+
+int wire_batch_send(void *sock, const uint8_t *rid, size_t rid_len, wire_batch_t *b)
+{
+    if (b->n == 0 || (rid && rid_len > WIRE_MAX_RID)) {
+        b->n = b->len = 0;
+        return TACNET_EINVAL;
+    }
+    memcpy(b->buf, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN);
+    b->buf[WIRE_PROTOCOL_LEN] = WIRE_DELIVERS;
+    bytes_le32_put(b->buf + WIRE_PROTOCOL_LEN + 1, 0); /* no ctl */
+    zmq_msg_t msg;
+    int rc = zmq_msg_init_size(&msg, b->len) == 0 ? 0 : TACNET_EIO;
+    if (rc == 0) {
+        memcpy(zmq_msg_data(&msg), b->buf, b->len);
+        rc = s_send_to(sock, rid, rid_len, &msg);
+    }
+    b->n = b->len = 0;
+    return rc;
+}
+
+void wire_batch_free(wire_batch_t *b)
+{
+    free(b->buf);
+    memset(b, 0, sizeof(*b));
 }
 
 int wire_send_nack(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,

@@ -7,6 +7,10 @@
  *   the rest, one event's Ed25519 signature or a batch's with this event's Merkle proof
  *   (merkle.h)]. The bracketed parts appear on PUBLISH, DELIVER and REGRANT only; nothing may
  *   follow the last part.
+ * DELIVERS (broker -> a daemon that asked for it in its HELLO) carries several DELIVERs in the
+ * one frame: an empty ctl, then each DELIVER's whole frame after its u32 length (1 to
+ * WIRE_BATCH_MAX of them). It is one ZeroMQ message, one CURVE box and one wake-up of the
+ * daemon for all of them; each DELIVER in it is exactly what would have been sent alone.
  * Under CURVE libzmq seals every ZeroMQ frame on its own, so one frame per message costs one
  * encryption, one MAC and one allocation instead of six.
  *
@@ -35,6 +39,8 @@
 #define WIRE_LEN_BYTES      4                        /* each length prefix: u32, little-endian */
 #define WIRE_FIXED_BYTES    (WIRE_PROTOCOL_LEN + 1 + WIRE_LEN_BYTES) /* before the ctl */
 #define WIRE_USER_ID_MAX    64
+#define WIRE_BATCH_MAX      64          /* DELIVERs in one DELIVERS */
+#define WIRE_BATCH_BYTES    (64 * 1024) /* a DELIVERS is closed once it holds this much */
 
 enum wire_cmd {
     WIRE_HELLO = 1,
@@ -50,6 +56,7 @@ enum wire_cmd {
     WIRE_GRANT = 11,    /* daemon -> broker: a body key for a late member (history on joining) */
     WIRE_GRANTACK = 12, /* broker -> daemon: the grant's fate */
     WIRE_REGRANT = 13,  /* daemon -> broker: a grant with the body sealed again (+ event parts) */
+    WIRE_DELIVERS = 14, /* broker -> daemon: several DELIVERs in one frame */
 };
 
 /* One received message. The parts point into the received ZeroMQ frame, which the struct owns
@@ -67,6 +74,8 @@ typedef struct wire_msg {
     size_t sealed_len;
     uint8_t *sig; /* SEAL_SIG_BYTES, or a batched signature (merkle_frame_len_ok) */
     size_t sig_len;
+    uint8_t *batch; /* DELIVERS: the length-prefixed DELIVER frames (wire_batch_next) */
+    size_t batch_len;
     int src_fd;  /* the connection's socket as libzmq reports it (ZMQ_SRCFD), -1 if unknown */
     void *frame; /* the zmq_msg_t (heap) the parts point into; NULL when none is held */
 } wire_msg_t;
@@ -97,6 +106,31 @@ int wire_decode(const uint8_t *data, size_t len, wire_msg_t *out);
 
 /* Free the frame MSG holds and zero it. Null-safe. */
 void wire_msg_clear(wire_msg_t *msg);
+
+/* Take the frame MSG holds (its parts keep pointing into it) for wire_frame_free: how the
+ * DELIVERs read out of one DELIVERS stay valid until the batch they are in is applied. */
+void *wire_msg_take_frame(wire_msg_t *msg);
+void wire_frame_free(void *frame);
+
+/* The next DELIVER of the DELIVERS M from *OFF (0 to start): 1 with SUB's cmd, ctl, header,
+ * sealed and sig pointing into M's frame (SUB holds no frame; its routing id and User-Id are
+ * M's), 0 at the end. wire_decode has checked every one already, so none fails here. */
+int wire_batch_next(const wire_msg_t *m, size_t *off, wire_msg_t *sub);
+
+/* A DELIVERS being filled: whole DELIVER frames, each after its length. Zero-initialise. */
+typedef struct wire_batch {
+    uint8_t *buf;
+    size_t len, cap, n;
+} wire_batch_t;
+
+/* Add one DELIVER (arguments as wire_send_sig). Returns 0, TACNET_EINVAL or TACNET_ETOOBIG (as
+ * wire_send_sig, and when the batch holds WIRE_BATCH_MAX already or would pass WIRE_MAX_MSG):
+ * then nothing was added. */
+int wire_batch_add(wire_batch_t *b, const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
+                   const uint8_t *sealed, size_t sealed_len, const uint8_t *sig, size_t sig_len);
+/* Send the batch to RID as one DELIVERS and empty it, sent or not (returns as wire_send). */
+int wire_batch_send(void *sock, const uint8_t *rid, size_t rid_len, wire_batch_t *b);
+void wire_batch_free(wire_batch_t *b);
 
 /* Send a message: the routing id RID (NULL on the DEALER side) and one frame built in place.
  * CTL is packed as the command header (NULL: empty). HEADER/SEALED/SIG must be NULL for

@@ -352,6 +352,7 @@ static void s_hello(agency_t *self)
     h.last_applied_seq = self->last_applied;
     h.credit = self->cfg.credit;
     h.has_delivery_reports = h.delivery_reports = 1; /* per recipient: applied or not yet */
+    h.has_deliver_batches = h.deliver_batches = 1;   /* several DELIVERs per message */
     self->welcomed = 0;
     self->hello_sent_ms = clock_mono_ms();
     wire_send(self->dealer, NULL, 0, WIRE_HELLO, &h.base, NULL, 0, NULL, 0, NULL);
@@ -782,15 +783,57 @@ static int s_skip_own_deliver(const agency_t *self, const wire_msg_t *m)
 #endif
 }
 
+/* Where a turn of s_on_dealer stands with the DELIVERs it has read. */
+typedef struct turn {
+    size_t n;             /* items taken into the batch */
+    uint64_t expect_prev; /* the seq the next DELIVER must follow */
+    int gap, delivered;
+} turn_t;
+
+/* One DELIVER M, read alone or out of a DELIVERS: taken into the batch (M is then empty) when it
+ * follows the last one, else noted as a redelivery or a gap. */
+static void s_take_deliver(agency_t *self, turn_t *t, wire_msg_t *m)
+{
+    int err = 0;
+    Tacnet__Deliver *d = (Tacnet__Deliver *)wire_ctl_unpack(WIRE_DELIVER, m->ctl, m->ctl_len, &err);
+    if (!d)
+        return;
+    if (s_skip_own_deliver(self, m)) {
+        wire_free(&d->base);
+        return;
+    }
+    t->delivered = 1;
+    if (d->seq <= t->expect_prev) {
+        /* Already applied: acknowledged below, not applied twice. */
+    } else if (t->gap || d->prev_seq != t->expect_prev) {
+        t->gap = 1;
+    } else {
+        prepared_t *item = &self->deliver_items[t->n];
+        item->seq = d->seq;
+        item->msg = *m;
+        item->d = d;
+        item->k = self->batch_keys + t->n * SEAL_KEY_BYTES;
+        d = NULL;
+        memset(m, 0, sizeof(*m));
+        t->expect_prev = item->seq;
+        t->n++;
+    }
+    if (d)
+        wire_free(&d->base);
+}
+
 static void s_on_dealer(agency_t *self)
 {
     prepared_t *items = self->deliver_items; /* all zero between turns (s_prepared_clear) */
     pubacks_t *acks = xcalloc(1, sizeof(*acks));
     acks->self = self;
-    size_t n = 0;
-    uint64_t expect_prev = self->last_applied;
-    int gap = 0, delivered = 0;
-    while (n < AGENCY_BATCH) {
+    turn_t t = { 0, self->last_applied, 0, 0 };
+    /* The frames of the DELIVERS read this turn: the items taken out of them point into them
+     * until the batch is applied. */
+    void *held[AGENCY_BATCH];
+    size_t n_held = 0;
+    /* Room for a whole DELIVERS before each read. */
+    while (t.n + WIRE_BATCH_MAX <= AGENCY_BATCH && n_held < AGENCY_BATCH) {
         wire_msg_t m;
         memset(&m, 0, sizeof(m));
         int rc = wire_recv(self->dealer, 0, ZMQ_DONTWAIT, &m);
@@ -808,32 +851,18 @@ static void s_on_dealer(agency_t *self)
             s_pubacks_settle(self, acks); /* before the window starts afresh */
             s_on_welcome(self, &m);
             break;
-        case WIRE_DELIVER: {
-            Tacnet__Deliver *d =
-                (Tacnet__Deliver *)wire_ctl_unpack(WIRE_DELIVER, m.ctl, m.ctl_len, &err);
-            if (!d)
-                break;
-            if (s_skip_own_deliver(self, &m)) {
-                wire_free(&d->base);
-                break;
+        case WIRE_DELIVER:
+            s_take_deliver(self, &t, &m);
+            break;
+        case WIRE_DELIVERS: {
+            wire_msg_t sub;
+            size_t off = 0;
+            memset(&sub, 0, sizeof(sub));
+            while (wire_batch_next(&m, &off, &sub)) {
+                s_take_deliver(self, &t, &sub);
+                memset(&sub, 0, sizeof(sub)); /* it holds no frame */
             }
-            delivered = 1;
-            if (d->seq <= expect_prev) {
-                /* Already applied: acknowledged below, not applied twice. */
-            } else if (gap || d->prev_seq != expect_prev) {
-                gap = 1;
-            } else {
-                items[n].seq = d->seq;
-                items[n].msg = m;
-                items[n].d = d;
-                items[n].k = self->batch_keys + n * SEAL_KEY_BYTES;
-                d = NULL;
-                memset(&m, 0, sizeof(m));
-                expect_prev = items[n].seq;
-                n++;
-            }
-            if (d)
-                wire_free(&d->base);
+            held[n_held++] = wire_msg_take_frame(&m);
             break;
         }
         case WIRE_PUBACK:
@@ -865,6 +894,8 @@ static void s_on_dealer(agency_t *self)
     }
     s_pubacks_settle(self, acks);
     free(acks);
+    size_t n = t.n;
+    int gap = t.gap;
     if (n > 0) {
         int rc = s_apply(self, items, n);
         if (rc == 0) {
@@ -883,9 +914,11 @@ static void s_on_dealer(agency_t *self)
             s_prepared_clear(&items[i]);
         }
     }
+    for (size_t i = 0; i < n_held; i++)
+        wire_frame_free(held[i]);
     /* Acknowledge whatever arrived, including redeliveries of what was already applied, so
      * the broker's window moves on. */
-    if (delivered) {
+    if (t.delivered) {
         Tacnet__Ack ack = TACNET__ACK__INIT;
         ack.upto_seq = self->last_applied;
         wire_send(self->dealer, NULL, 0, WIRE_ACK, &ack.base, NULL, 0, NULL, 0, NULL);

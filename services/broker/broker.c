@@ -473,6 +473,7 @@ void broker_destroy(broker_t **self_p)
     journal_destroy(&self->journal);
     holidays_destroy(&self->holidays);
     verifier_destroy(&self->verifier);
+    wire_batch_free(&self->deliver_batch);
     seal_ctx_destroy(&self->seal);
     seal_keys_destroy(&self->keys);
     roster_destroy(&self->roster);

@@ -51,6 +51,7 @@ typedef struct broker_session {
     uint64_t scanned;   /* nothing for this agency after cursor up to here (rcpt is append-only) */
     uint64_t persisted; /* acked value last written to LMDB */
     uint32_t credit;
+    int batches;        /* its HELLO asked for DELIVERS (several DELIVERs per message) */
     uint64_t *inflight; /* ring of sent, unacknowledged seqs */
     size_t n_inflight, head;
     uint64_t last_seen_ms;
@@ -120,6 +121,7 @@ struct broker {
     escalation_journal_t *escalation;
     quota_t *quota;
     broker_session_t sessions[BROKER_MAX_AGENCY];
+    wire_batch_t deliver_batch; /* the DELIVERS being filled by the pump (buffer reused) */
     /* After a failed commit (a full map or disk), the lowest sender_seq refused per agency: its
      * later events are refused too until that one is accepted, so a smaller batch that still
      * fits can never accept an event past a refused one (whose resend would then be a replay). */

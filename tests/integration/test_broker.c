@@ -550,6 +550,90 @@ Test(broker, offline_recipient_catches_up_ten_thousand_events_in_order, .timeout
     free(sseqs);
 }
 
+/* A daemon that asks for DELIVERS (its HELLO's deliver_batches) gets its events up to
+ * WIRE_BATCH_MAX per message, each DELIVER inside verifying and opening as if sent alone, in
+ * order, the credit window counted per event. */
+Test(broker, deliveries_come_up_to_64_to_a_message_when_asked_and_keep_the_window)
+{
+    enum { N = 300, CREDIT = 200 };
+    h_client_t *camhs = h_connect(&env, CAMHS);
+    h_pub_t *ps = calloc(N, sizeof(*ps));
+    for (size_t i = 0; i < N; i++) {
+        if (i == 0) {
+            s_referral(&ps[i], "LA7-2026-000071", 1);
+        } else {
+            h_pub_init(&ps[i], CAMHS, TACNET__EVENT_KIND__CONTACT_LOGGED, "LA7-2026-000071", i + 1);
+            h_pub_rcpt(&ps[i], 2, (const uint32_t[]){ CAMHS, SCHOOL });
+        }
+        h_pub_seal(&env, &ps[i], CAMHS, NULL, NULL, 0);
+        h_send_pub(camhs, &ps[i]);
+    }
+    for (size_t i = 0; i < N; i++) {
+        uint64_t seq = 0;
+        cr_assert_eq(h_result(camhs, ps[i].msg_id, 30000, &seq, NULL), 0, "publish %zu", i);
+        h_pub_free(&ps[i]);
+    }
+    free(ps);
+    h_client_t *school = h_connect(&env, SCHOOL);
+    Tacnet__Hello hello = TACNET__HELLO__INIT;
+    hello.credit = CREDIT;
+    hello.has_deliver_batches = hello.deliver_batches = 1;
+    cr_assert_eq(wire_send(school->sock, NULL, 0, WIRE_HELLO, &hello.base, NULL, 0, NULL, 0, NULL),
+                 0);
+    uint64_t last = 0;
+    size_t events = 0, messages = 0, biggest = 0;
+    int welcomed = 0;
+    for (int round = 0; round < 2; round++) {
+        size_t want = round == 0 ? CREDIT : N;
+        uint64_t deadline = h_now_ms() + 20000;
+        while (events < want && h_now_ms() < deadline) {
+            wire_msg_t m;
+            if (h_recv(school, 2000, &m) != 0)
+                continue;
+            if (m.cmd == WIRE_WELCOME)
+                welcomed = 1;
+            if (m.cmd == WIRE_DELIVER)
+                cr_assert_fail("a single DELIVER to a daemon that asked for DELIVERS");
+            if (m.cmd == WIRE_DELIVERS) {
+                wire_msg_t sub;
+                size_t off = 0, here = 0;
+                memset(&sub, 0, sizeof sub);
+                while (wire_batch_next(&m, &off, &sub)) {
+                    uint64_t seq = 0, prev = 0;
+                    cr_assert_eq(h_open_deliver(school, &sub, &seq, &prev, NULL), 0, "seq %llu",
+                                 (unsigned long long)seq);
+                    cr_assert_eq(prev, last, "seq %llu names prev %llu, expected %llu",
+                                 (unsigned long long)seq, (unsigned long long)prev,
+                                 (unsigned long long)last);
+                    last = seq;
+                    here++;
+                    memset(&sub, 0, sizeof sub);
+                }
+                events += here;
+                messages++;
+                biggest = here > biggest ? here : biggest;
+            }
+            wire_msg_clear(&m);
+        }
+        cr_assert(welcomed);
+        cr_assert_eq(events, want, "round %d: %zu events", round, events);
+        if (round == 0) {
+            /* The window is full: nothing more until an ACK. */
+            wire_msg_t m;
+            int more = h_recv(school, 500, &m) == 0;
+            if (more) {
+                cr_assert_neq(m.cmd, WIRE_DELIVERS, "a DELIVERS past the credit window");
+                wire_msg_clear(&m);
+            }
+            h_ack(school, last);
+        }
+    }
+    cr_assert_eq(last, N);
+    cr_assert_eq(biggest, WIRE_BATCH_MAX, "at most and at best %d a message, %zu seen",
+                 WIRE_BATCH_MAX, biggest);
+    cr_assert_lt(messages, N / 8, "%zu events in %zu messages", events, messages);
+}
+
 /* ---------------------------------------------------------------- audit per batch */
 
 typedef struct publish_audit {

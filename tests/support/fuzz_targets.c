@@ -310,7 +310,7 @@ int fuzz_frame(const uint8_t *data, size_t len)
     wire_msg_t m;
     memset(&m, 0, sizeof(m));
     if (wire_decode(data, len, &m) != 0) {
-        if (m.ctl || m.header || m.sealed || m.sig || m.ctl_len || m.sig_len)
+        if (m.ctl || m.header || m.sealed || m.sig || m.batch || m.ctl_len || m.sig_len)
             abort(); /* a refused message hands out nothing */
         return 0;
     }
@@ -328,7 +328,26 @@ int fuzz_frame(const uint8_t *data, size_t len)
         wire_free(h ? &h->base : NULL);
         merkle_proof_t p;
         (void)merkle_proof_decode(m.sig, m.sig_len, &p);
-    } else if (m.sealed || m.sig || m.ctl + m.ctl_len != end) {
+    } else if (m.cmd == WIRE_DELIVERS) {
+        /* Each DELIVER in it lies inside the batch, after the one before, and is a DELIVER. */
+        if (!m.batch || m.ctl_len != 0 || m.batch != m.ctl || m.batch + m.batch_len != end)
+            abort();
+        wire_msg_t sub;
+        size_t off = 0, n = 0;
+        const uint8_t *after = m.batch;
+        memset(&sub, 0, sizeof(sub));
+        while (wire_batch_next(&m, &off, &sub)) {
+            if (sub.cmd != WIRE_DELIVER || sub.ctl < after || !sub.header ||
+                sub.sig + sub.sig_len > end || sub.sig + sub.sig_len != m.batch + off ||
+                ++n > WIRE_BATCH_MAX)
+                abort();
+            after = sub.sig + sub.sig_len;
+            memset(&sub, 0, sizeof(sub));
+        }
+        if (n == 0 || off != m.batch_len)
+            abort();
+        return 0;
+    } else if (m.sealed || m.sig || m.batch || m.ctl + m.ctl_len != end) {
         abort();
     }
     int err = 0;

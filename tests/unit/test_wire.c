@@ -952,7 +952,7 @@ Test(wire, wrong_protocol_id_and_command_byte_are_rejected_and_drained)
     pair_t p;
     wire_msg_t msg;
     pair_open(&p, "inproc://wire-proto");
-    const char hello = WIRE_HELLO, zero = 0, unknown = WIRE_REGRANT + 1;
+    const char hello = WIRE_HELLO, zero = 0, unknown = WIRE_DELIVERS + 1;
     /* the protocol before one frame per message, in one frame and in its own six */
     s_raw_send(p.dealer, (const char *const[]){ "TACN01", &hello, "" }, (const size_t[]){ 6, 1, 0 },
                3);
@@ -1233,4 +1233,170 @@ Test(wire, user_id_comes_from_zap)
     wire_msg_clear(&msg);
     zmq_close(zap);
     pair_close(&p);
+}
+
+/* ---------------------------------------------------------------- DELIVERS */
+
+/* A DELIVER's ctl for seq SEQ, packed by wire_batch_add from this. */
+static void s_deliver_add(wire_batch_t *b, uint64_t seq, const char *header, const char *sealed,
+                          size_t sig_len, int expect)
+{
+    static uint8_t sig[MERKLE_FRAME_MAX];
+    memset(sig, (int)seq, sizeof sig);
+    Tacnet__Deliver d = TACNET__DELIVER__INIT;
+    d.seq = seq;
+    d.prev_seq = seq - 1;
+    cr_assert_eq(wire_batch_add(b, &d.base, (const uint8_t *)header, strlen(header),
+                                (const uint8_t *)sealed, strlen(sealed), sig, sig_len),
+                 expect, "seq %llu", (unsigned long long)seq);
+}
+
+Test(wire, a_delivers_carries_each_deliver_exactly_as_sent_alone)
+{
+    pair_t p;
+    pair_open(&p, "inproc://wire-delivers");
+    wire_msg_t up, alone, batch, sub;
+    /* The routing id, from a PING the broker side reads. */
+    s_send_ping(p.dealer, 1);
+    cr_assert_eq(wire_recv(p.router, 1, 0, &up), 0);
+    wire_batch_t b = { 0 };
+    const size_t sig_lens[3] = { SEAL_SIG_BYTES, MERKLE_FIXED_BYTES + 2 * MERKLE_HASH_BYTES,
+                                 MERKLE_FIXED_BYTES };
+    for (uint64_t seq = 1; seq <= 3; seq++)
+        s_deliver_add(&b, seq, seq == 2 ? "header two" : "h", seq == 3 ? "" : "sealed body",
+                      sig_lens[seq - 1], 0);
+    cr_assert_eq(b.n, 3);
+    cr_assert_eq(wire_batch_send(p.router, up.rid, up.rid_len, &b), 0);
+    cr_assert_eq(b.n, 0, "sent: the batch is empty again");
+    cr_assert_eq(wire_recv(p.dealer, 0, 0, &batch), 0);
+    cr_assert_eq(batch.cmd, WIRE_DELIVERS);
+    size_t off = 0;
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        memset(&sub, 0, sizeof sub);
+        cr_assert_eq(wire_batch_next(&batch, &off, &sub), 1, "DELIVER %llu",
+                     (unsigned long long)seq);
+        /* The same DELIVER sent alone: the same parts. */
+        wire_batch_t one = { 0 };
+        s_deliver_add(&one, seq, seq == 2 ? "header two" : "h", seq == 3 ? "" : "sealed body",
+                      sig_lens[seq - 1], 0);
+        Tacnet__Deliver d = TACNET__DELIVER__INIT;
+        d.seq = seq;
+        d.prev_seq = seq - 1;
+        static uint8_t sig[MERKLE_FRAME_MAX];
+        memset(sig, (int)seq, sizeof sig);
+        const char *h = seq == 2 ? "header two" : "h", *s = seq == 3 ? "" : "sealed body";
+        cr_assert_eq(wire_send_sig(p.router, up.rid, up.rid_len, WIRE_DELIVER, &d.base,
+                                   (const uint8_t *)h, strlen(h), (const uint8_t *)s, strlen(s),
+                                   sig, sig_lens[seq - 1]),
+                     0);
+        cr_assert_eq(wire_recv(p.dealer, 0, 0, &alone), 0);
+        cr_assert_eq(sub.cmd, WIRE_DELIVER);
+        cr_assert_null(sub.frame, "a DELIVER out of a DELIVERS holds no frame of its own");
+        cr_assert_eq(sub.ctl_len, alone.ctl_len);
+        cr_assert_eq(memcmp(sub.ctl, alone.ctl, alone.ctl_len), 0);
+        cr_assert_eq(sub.header_len, alone.header_len);
+        cr_assert_eq(memcmp(sub.header, alone.header, alone.header_len), 0);
+        cr_assert_eq(sub.sealed_len, alone.sealed_len);
+        cr_assert_eq(memcmp(sub.sealed, alone.sealed, alone.sealed_len), 0);
+        cr_assert_eq(sub.sig_len, sig_lens[seq - 1]);
+        cr_assert_eq(memcmp(sub.sig, alone.sig, alone.sig_len), 0);
+        wire_msg_clear(&alone);
+        wire_batch_free(&one);
+    }
+    cr_assert_eq(wire_batch_next(&batch, &off, &sub), 0, "three and no more");
+    /* The frame can outlive the message that brought it. */
+    void *frame = wire_msg_take_frame(&batch);
+    cr_assert_not_null(frame);
+    wire_msg_clear(&batch);
+    wire_frame_free(frame);
+    wire_batch_free(&b);
+    wire_msg_clear(&up);
+    pair_close(&p);
+}
+
+/* The bytes of a DELIVERS around SUBS (each a whole frame after its length), with CTL_LEN
+ * bytes of ctl. Malloc'd. */
+static uint8_t *s_delivers(const uint8_t *subs, size_t subs_len, size_t ctl_len, size_t *len)
+{
+    *len = WIRE_FIXED_BYTES + ctl_len + subs_len;
+    uint8_t *out = calloc(1, *len + 1);
+    memcpy(out, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN);
+    out[WIRE_PROTOCOL_LEN] = WIRE_DELIVERS;
+    out[WIRE_PROTOCOL_LEN + 1] = (uint8_t)ctl_len;
+    memcpy(out + WIRE_FIXED_BYTES + ctl_len, subs, subs_len);
+    return out;
+}
+
+Test(wire, a_malformed_delivers_is_refused_whole)
+{
+    wire_batch_t b = { 0 };
+    for (uint64_t seq = 1; seq <= 2; seq++)
+        s_deliver_add(&b, seq, "h", "body", SEAL_SIG_BYTES, 0);
+    const uint8_t *subs = b.buf + WIRE_FIXED_BYTES;
+    size_t subs_len = b.len - WIRE_FIXED_BYTES, len;
+    wire_msg_t m;
+    uint8_t *f = s_delivers(subs, subs_len, 0, &len);
+    cr_assert_eq(wire_decode(f, len, &m), 0, "the good one");
+    cr_assert_not_null(m.batch);
+    free(f);
+    struct {
+        const char *what;
+        size_t cut;     /* bytes cut off the end */
+        size_t ctl_len; /* a ctl where there is none */
+        size_t poke_at; /* a byte of the subs to change (SIZE_MAX: none) */
+        uint8_t poke;
+        int code;
+    } cases[] = {
+        { "no DELIVER at all", subs_len, 0, SIZE_MAX, 0, TACNET_EFRAMES },
+        { "the last DELIVER cut short", 1, 0, SIZE_MAX, 0, TACNET_EFRAMES },
+        { "a length past the end", 0, 0, 0, 0xff, TACNET_EFRAMES },
+        { "a ctl", 0, 3, SIZE_MAX, 0, TACNET_EFRAMES },
+        { "a PUBLISH inside", 0, 0, WIRE_LEN_BYTES + WIRE_PROTOCOL_LEN, WIRE_PUBLISH,
+          TACNET_EFRAMES },
+        { "a DELIVERS inside", 0, 0, WIRE_LEN_BYTES + WIRE_PROTOCOL_LEN, WIRE_DELIVERS,
+          TACNET_EFRAMES },
+        { "another protocol inside", 0, 0, WIRE_LEN_BYTES, 'X', TACNET_EFRAMES },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t *copy = malloc(subs_len + 1);
+        memcpy(copy, subs, subs_len);
+        if (cases[i].poke_at != SIZE_MAX)
+            copy[cases[i].poke_at] = cases[i].poke;
+        f = s_delivers(copy, subs_len - cases[i].cut, cases[i].ctl_len, &len);
+        memset(&m, 0, sizeof m);
+        cr_assert_eq(wire_decode(f, len, &m), cases[i].code, "%s", cases[i].what);
+        cr_assert_null(m.batch, "%s: nothing handed out", cases[i].what);
+        free(f);
+        free(copy);
+    }
+    /* A DELIVER inside with a signature of a length no frame has: the DELIVER's own code. */
+    wire_batch_t bad = { 0 };
+    s_deliver_add(&bad, 1, "h", "body", SEAL_SIG_BYTES, 0);
+    f = s_delivers(bad.buf + WIRE_FIXED_BYTES, bad.len - WIRE_FIXED_BYTES - 1, 0, &len);
+    f[WIRE_FIXED_BYTES] = (uint8_t)(f[WIRE_FIXED_BYTES] - 1); /* its length, one byte shorter */
+    cr_assert_eq(wire_decode(f, len, &m), TACNET_EBADMSG);
+    free(f);
+    wire_batch_free(&bad);
+    /* WIRE_BATCH_MAX and no more: the next add is refused and changes nothing. */
+    wire_batch_t full = { 0 };
+    for (uint64_t seq = 1; seq <= WIRE_BATCH_MAX; seq++)
+        s_deliver_add(&full, seq, "h", "b", SEAL_SIG_BYTES, 0);
+    size_t was = full.len;
+    s_deliver_add(&full, WIRE_BATCH_MAX + 1, "h", "b", SEAL_SIG_BYTES, TACNET_ETOOBIG);
+    cr_assert_eq(full.n, WIRE_BATCH_MAX);
+    cr_assert_eq(full.len, was);
+    /* One more than that, laid out by hand, is refused by the reader too. */
+    size_t one_len = (full.len - WIRE_FIXED_BYTES) / WIRE_BATCH_MAX;
+    uint8_t *more = malloc(full.len - WIRE_FIXED_BYTES + one_len);
+    memcpy(more, full.buf + WIRE_FIXED_BYTES, full.len - WIRE_FIXED_BYTES);
+    memcpy(more + full.len - WIRE_FIXED_BYTES, full.buf + WIRE_FIXED_BYTES, one_len);
+    f = s_delivers(more, full.len - WIRE_FIXED_BYTES + one_len, 0, &len);
+    cr_assert_eq(wire_decode(f, len, &m), TACNET_ETOOBIG);
+    free(f);
+    free(more);
+    wire_batch_free(&full);
+    /* Arguments a DELIVER cannot have. */
+    Tacnet__Deliver d = TACNET__DELIVER__INIT;
+    cr_assert_eq(wire_batch_add(&b, &d.base, NULL, 0, NULL, 0, NULL, 0), TACNET_EINVAL);
+    wire_batch_free(&b);
 }
