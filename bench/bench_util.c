@@ -127,9 +127,12 @@ void b_event_free(b_event_t *ev)
     ev->header = ev->sealed = NULL;
 }
 
+/* As a daemon sends: asking for its PUBACKs batched. */
 static int s_send(void *sock, const b_event_t *ev)
 {
-    return wire_send_sig(sock, NULL, 0, WIRE_PUBLISH, NULL, ev->header, ev->hlen, ev->sealed,
+    Tacnet__Publish pub = TACNET__PUBLISH__INIT;
+    pub.has_ack_batches = pub.ack_batches = 1;
+    return wire_send_sig(sock, NULL, 0, WIRE_PUBLISH, &pub.base, ev->header, ev->hlen, ev->sealed,
                          ev->slen, ev->sig, ev->sig_len);
 }
 
@@ -143,9 +146,15 @@ static void s_drain(void *sock, size_t *acked, size_t *nacked)
             wire_msg_clear(&m);
             return;
         }
-        if (m.cmd == WIRE_PUBACK)
+        if (m.cmd == WIRE_PUBACK) {
             (*acked)++;
-        else if (m.cmd == WIRE_NACK || m.cmd == WIRE_ERROR)
+        } else if (m.cmd == WIRE_PUBACKS) {
+            wire_msg_t sub;
+            size_t off = 0;
+            memset(&sub, 0, sizeof(sub));
+            while (wire_batch_next(&m, &off, &sub))
+                (*acked)++;
+        } else if (m.cmd == WIRE_NACK || m.cmd == WIRE_ERROR)
             (*nacked)++;
         wire_msg_clear(&m);
     }

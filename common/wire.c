@@ -349,7 +349,7 @@ static int s_event_cmd(uint8_t cmd)
 {
     if (cmd == WIRE_PUBLISH || cmd == WIRE_DELIVER || cmd == WIRE_REGRANT)
         return 1;
-    if (cmd == WIRE_DELIVERS)
+    if (cmd == WIRE_DELIVERS || cmd == WIRE_PUBACKS)
         return 2;
     return s_ctl_descriptor(cmd) ? 0 : -1;
 }
@@ -384,9 +384,15 @@ static void s_parts_unset(wire_msg_t *out)
     out->ctl_len = out->header_len = out->sealed_len = out->sig_len = out->batch_len = 0;
 }
 
-/* The DELIVERs of a DELIVERS after its ctl: 1 to WIRE_BATCH_MAX whole frames, each a DELIVER
- * wire_decode takes, filling DATA to its end. */
-static int s_batch_check(const uint8_t *data, size_t len)
+/* What a DELIVERS or PUBACKS holds. */
+static uint8_t s_inner(uint8_t batch_cmd)
+{
+    return batch_cmd == WIRE_DELIVERS ? WIRE_DELIVER : WIRE_PUBACK;
+}
+
+/* The inner frames of a DELIVERS or PUBACKS (CMD) after its ctl: 1 to WIRE_BATCH_MAX whole
+ * frames, each one wire_decode takes of the command the batch holds, filling DATA to its end. */
+static int s_batch_check(uint8_t cmd, const uint8_t *data, size_t len)
 {
     size_t pos = 0, n = 0;
     while (pos < len) {
@@ -400,7 +406,7 @@ static int s_batch_check(const uint8_t *data, size_t len)
             return TACNET_ETOOBIG;
         if ((rc = wire_decode(sub, sub_len, &m)) != 0)
             return rc;
-        if (m.cmd != WIRE_DELIVER)
+        if (m.cmd != s_inner(cmd))
             return TACNET_EFRAMES;
     }
     return n ? 0 : TACNET_EFRAMES;
@@ -428,7 +434,7 @@ int wire_decode(const uint8_t *data, size_t len, wire_msg_t *out)
             rc = TACNET_EFRAMES;
             goto fail;
         }
-        if ((rc = s_batch_check(data + pos, len - pos)) == 0) {
+        if ((rc = s_batch_check(out->cmd, data + pos, len - pos)) == 0) {
             out->batch = (uint8_t *)(uintptr_t)(data + pos);
             out->batch_len = len - pos;
         }
@@ -692,16 +698,19 @@ int wire_send_sig(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
 
 /* ---------------------------------------------------------------- DELIVERS */
 
-int wire_batch_add(wire_batch_t *b, const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
-                   const uint8_t *sealed, size_t sealed_len, const uint8_t *sig, size_t sig_len)
+int wire_batch_add(wire_batch_t *b, uint8_t cmd, const ProtobufCMessage *ctl, const uint8_t *header,
+                   size_t hlen, const uint8_t *sealed, size_t sealed_len, const uint8_t *sig,
+                   size_t sig_len)
 {
     size_t ctl_len = 0, total = 0;
-    int rc = s_frame_size(WIRE_DELIVER, ctl, header, hlen, sealed, sealed_len, sig, sig_len,
-                          &ctl_len, &total);
+    if ((cmd != WIRE_DELIVER && cmd != WIRE_PUBACK) || (b->n && cmd != b->inner))
+        return TACNET_EINVAL;
+    int rc =
+        s_frame_size(cmd, ctl, header, hlen, sealed, sealed_len, sig, sig_len, &ctl_len, &total);
     if (rc != 0)
         return rc;
     if (b->len == 0)
-        b->len = WIRE_FIXED_BYTES; /* the DELIVERS header, written when sent */
+        b->len = WIRE_FIXED_BYTES; /* the DELIVERS or PUBACKS header, written when sent */
     if (b->n == WIRE_BATCH_MAX || b->len + WIRE_LEN_BYTES + total > WIRE_MAX_MSG)
         return TACNET_ETOOBIG;
     if (b->len + WIRE_LEN_BYTES + total > b->cap) {
@@ -712,10 +721,11 @@ int wire_batch_add(wire_batch_t *b, const ProtobufCMessage *ctl, const uint8_t *
         b->cap = cap;
     }
     bytes_le32_put(b->buf + b->len, (uint32_t)total);
-    s_frame_put(b->buf + b->len + WIRE_LEN_BYTES, WIRE_DELIVER, ctl, ctl_len, header, hlen, sealed,
+    s_frame_put(b->buf + b->len + WIRE_LEN_BYTES, cmd, ctl, ctl_len, header, hlen, sealed,
                 sealed_len, sig, sig_len);
     b->len += WIRE_LEN_BYTES + total;
     b->n++;
+    b->inner = cmd;
     return 0;
 }
 
@@ -726,7 +736,7 @@ int wire_batch_send(void *sock, const uint8_t *rid, size_t rid_len, wire_batch_t
         return TACNET_EINVAL;
     }
     memcpy(b->buf, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN);
-    b->buf[WIRE_PROTOCOL_LEN] = WIRE_DELIVERS;
+    b->buf[WIRE_PROTOCOL_LEN] = b->inner == WIRE_DELIVER ? WIRE_DELIVERS : WIRE_PUBACKS;
     bytes_le32_put(b->buf + WIRE_PROTOCOL_LEN + 1, 0); /* no ctl */
     zmq_msg_t msg;
     int rc = zmq_msg_init_size(&msg, b->len) == 0 ? 0 : TACNET_EIO;

@@ -11,6 +11,7 @@
  * one frame: an empty ctl, then each DELIVER's whole frame after its u32 length (1 to
  * WIRE_BATCH_MAX of them). It is one ZeroMQ message, one CURVE box and one wake-up of the
  * daemon for all of them; each DELIVER in it is exactly what would have been sent alone.
+ * PUBACKS (broker -> a sender whose PUBLISH asked for it) is the same for PUBACKs.
  * Under CURVE libzmq seals every ZeroMQ frame on its own, so one frame per message costs one
  * encryption, one MAC and one allocation instead of six.
  *
@@ -57,6 +58,7 @@ enum wire_cmd {
     WIRE_GRANTACK = 12, /* broker -> daemon: the grant's fate */
     WIRE_REGRANT = 13,  /* daemon -> broker: a grant with the body sealed again (+ event parts) */
     WIRE_DELIVERS = 14, /* broker -> daemon: several DELIVERs in one frame */
+    WIRE_PUBACKS = 15,  /* broker -> sender: several PUBACKs in one frame */
 };
 
 /* One received message. The parts point into the received ZeroMQ frame, which the struct owns
@@ -74,7 +76,7 @@ typedef struct wire_msg {
     size_t sealed_len;
     uint8_t *sig; /* SEAL_SIG_BYTES, or a batched signature (merkle_frame_len_ok) */
     size_t sig_len;
-    uint8_t *batch; /* DELIVERS: the length-prefixed DELIVER frames (wire_batch_next) */
+    uint8_t *batch; /* DELIVERS, PUBACKS: the length-prefixed inner frames */
     size_t batch_len;
     int src_fd;  /* the connection's socket as libzmq reports it (ZMQ_SRCFD), -1 if unknown */
     void *frame; /* the zmq_msg_t (heap) the parts point into; NULL when none is held */
@@ -112,23 +114,28 @@ void wire_msg_clear(wire_msg_t *msg);
 void *wire_msg_take_frame(wire_msg_t *msg);
 void wire_frame_free(void *frame);
 
-/* The next DELIVER of the DELIVERS M from *OFF (0 to start): 1 with SUB's cmd, ctl, header,
- * sealed and sig pointing into M's frame (SUB holds no frame; its routing id and User-Id are
- * M's), 0 at the end. wire_decode has checked every one already, so none fails here. */
+/* The next inner message of the DELIVERS or PUBACKS M from *OFF (0 to start): 1 with SUB's cmd,
+ * ctl, header, sealed and sig pointing into M's frame (SUB holds no frame; its routing id and
+ * User-Id are M's), 0 at the end. wire_decode has checked every one already, so none fails. */
 int wire_batch_next(const wire_msg_t *m, size_t *off, wire_msg_t *sub);
 
-/* A DELIVERS being filled: whole DELIVER frames, each after its length. Zero-initialise. */
+/* A DELIVERS or PUBACKS being filled: whole frames of one command, each after its length.
+ * Zero-initialise. */
 typedef struct wire_batch {
     uint8_t *buf;
     size_t len, cap, n;
+    uint8_t inner; /* WIRE_DELIVER or WIRE_PUBACK, set by the first add */
 } wire_batch_t;
 
-/* Add one DELIVER (arguments as wire_send_sig). Returns 0, TACNET_EINVAL or TACNET_ETOOBIG (as
- * wire_send_sig, and when the batch holds WIRE_BATCH_MAX already or would pass WIRE_MAX_MSG):
- * then nothing was added. */
-int wire_batch_add(wire_batch_t *b, const ProtobufCMessage *ctl, const uint8_t *header, size_t hlen,
-                   const uint8_t *sealed, size_t sealed_len, const uint8_t *sig, size_t sig_len);
-/* Send the batch to RID as one DELIVERS and empty it, sent or not (returns as wire_send). */
+/* Add one DELIVER or PUBACK (CMD; the other arguments as wire_send_sig). Returns 0,
+ * TACNET_EINVAL or TACNET_ETOOBIG (as wire_send_sig; EINVAL too for another command than the
+ * batch holds; ETOOBIG when it holds WIRE_BATCH_MAX already or would pass WIRE_MAX_MSG): then
+ * nothing was added. */
+int wire_batch_add(wire_batch_t *b, uint8_t cmd, const ProtobufCMessage *ctl, const uint8_t *header,
+                   size_t hlen, const uint8_t *sealed, size_t sealed_len, const uint8_t *sig,
+                   size_t sig_len);
+/* Send the batch to RID as one DELIVERS or PUBACKS and empty it, sent or not (returns as
+ * wire_send). */
 int wire_batch_send(void *sock, const uint8_t *rid, size_t rid_len, wire_batch_t *b);
 void wire_batch_free(wire_batch_t *b);
 

@@ -111,6 +111,7 @@ void agency_outbox_pump(agency_t *self)
     for (size_t i = 0; src == 0 && i < t.n; i++) {
         const agency_outbox_record_t *rec = &t.recs[i];
         Tacnet__Publish pub = TACNET__PUBLISH__INIT;
+        pub.has_ack_batches = pub.ack_batches = 1; /* several PUBACKs per message */
         int rc =
             wire_send_sig(self->dealer, NULL, 0, WIRE_PUBLISH, &pub.base, rec->header, rec->hlen,
                           rec->sealed, rec->slen, t.frames + i * MERKLE_FRAME_MAX, t.frame_lens[i]);
@@ -868,6 +869,16 @@ static void s_on_dealer(agency_t *self)
         case WIRE_PUBACK:
             s_on_puback(self, &m, acks);
             break;
+        case WIRE_PUBACKS: {
+            wire_msg_t sub;
+            size_t off = 0;
+            memset(&sub, 0, sizeof(sub));
+            while (wire_batch_next(&m, &off, &sub)) {
+                s_on_puback(self, &sub, acks); /* unpacks what it keeps */
+                memset(&sub, 0, sizeof(sub));
+            }
+            break;
+        }
         case WIRE_GRANTACK:
             agency_history_on_ack(self, &m);
             break;

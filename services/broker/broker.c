@@ -474,6 +474,7 @@ void broker_destroy(broker_t **self_p)
     holidays_destroy(&self->holidays);
     verifier_destroy(&self->verifier);
     wire_batch_free(&self->deliver_batch);
+    wire_batch_free(&self->ack_batch);
     seal_ctx_destroy(&self->seal);
     seal_keys_destroy(&self->keys);
     roster_destroy(&self->roster);

@@ -101,6 +101,7 @@ typedef struct broker_pending {
     uint64_t seq;         /* assigned or original */
     int duplicate;        /* retry of an accepted msg_id */
     uint32_t required;    /* E_RECIPIENTS: the recipients the policy requires (the NACK says) */
+    int ack_batch;        /* its PUBLISH asked for PUBACKS */
 } broker_pending_t;
 
 struct broker {
@@ -122,6 +123,9 @@ struct broker {
     quota_t *quota;
     broker_session_t sessions[BROKER_MAX_AGENCY];
     wire_batch_t deliver_batch; /* the DELIVERS being filled by the pump (buffer reused) */
+    wire_batch_t ack_batch;     /* the PUBACKS being filled after a commit, to ack_rid */
+    uint8_t ack_rid[WIRE_MAX_RID];
+    size_t ack_rid_len;
     /* After a failed commit (a full map or disk), the lowest sender_seq refused per agency: its
      * later events are refused too until that one is accepted, so a smaller batch that still
      * fits can never accept an event past a refused one (whose resend would then be a replay). */

@@ -115,8 +115,8 @@ static int s_batch_add(wire_batch_t *batch, const journal_entry_t *e, uint64_t n
         d.has_case_seq = 1;
         d.case_seq = e->case_seq;
     }
-    int rc = wire_batch_add(batch, &d.base, e->header, e->header_len, e->sealed, e->sealed_len,
-                            e->sig, e->sig_len);
+    int rc = wire_batch_add(batch, WIRE_DELIVER, &d.base, e->header, e->header_len, e->sealed,
+                            e->sealed_len, e->sig, e->sig_len);
     if (g)
         tacnet__grant__free_unpacked(g, NULL);
     return rc;

@@ -146,7 +146,7 @@ static int s_quota_refused(broker_t *self, const wire_msg_t *m, const Tacnet__He
 
 /* Move M's frames and H into the batch. */
 static void s_batch_add(broker_t *self, wire_msg_t *m, Tacnet__Header *h, uint32_t agency,
-                        const uint8_t sign_pk[SEAL_KEY_BYTES])
+                        const uint8_t sign_pk[SEAL_KEY_BYTES], int ack_batch)
 {
     broker_pending_t *p = &self->batch[self->n_batch++];
     p->msg = *m;
@@ -154,6 +154,22 @@ static void s_batch_add(broker_t *self, wire_msg_t *m, Tacnet__Header *h, uint32
     p->h = h;
     p->agency = agency;
     memcpy(p->sign_pk, sign_pk, SEAL_KEY_BYTES);
+    p->ack_batch = ack_batch;
+}
+
+/* Whether the PUBLISH M asks for PUBACKS: 1 or 0, or a code for a command header that is not a
+ * Publish (an empty one is, with nothing asked). */
+static int s_publish_ctl(const wire_msg_t *m)
+{
+    if (m->ctl_len == 0)
+        return 0;
+    int err = 0;
+    Tacnet__Publish *c = (Tacnet__Publish *)wire_ctl_unpack(WIRE_PUBLISH, m->ctl, m->ctl_len, &err);
+    if (!c)
+        return err;
+    int asked = c->has_ack_batches && c->ack_batches;
+    wire_free(&c->base);
+    return asked;
 }
 
 void broker_on_publish(broker_t *self, wire_msg_t *m)
@@ -167,7 +183,11 @@ void broker_on_publish(broker_t *self, wire_msg_t *m)
     Tacnet__Header *h = NULL;
     const char *detail = NULL;
     uint8_t sign_pk[SEAL_KEY_BYTES];
-    int rc = s_check_stateless(self, m, agency, key_id, &h, sign_pk, &detail);
+    int ack_batch = s_publish_ctl(m);
+    int rc = ack_batch < 0 ? ack_batch
+                           : s_check_stateless(self, m, agency, key_id, &h, sign_pk, &detail);
+    if (ack_batch < 0)
+        detail = "bad PUBLISH command header";
     if (rc != 0) {
         const uint8_t *id = h && h->msg_id.len == 16 ? h->msg_id.data : NULL;
         broker_nack(self, m, id, rc, detail);
@@ -181,7 +201,7 @@ void broker_on_publish(broker_t *self, wire_msg_t *m)
         wire_msg_clear(m);
         return;
     }
-    s_batch_add(self, m, h, agency, sign_pk);
+    s_batch_add(self, m, h, agency, sign_pk, ack_batch);
     if (self->n_batch >= self->cfg.batch_max)
         broker_publish_flush(self);
 }
@@ -461,10 +481,40 @@ static void s_nack_recipients(broker_t *self, const broker_pending_t *p)
     wire_send(self->router, p->msg.rid, p->msg.rid_len, WIRE_NACK, &n.base, NULL, 0, NULL, 0, NULL);
 }
 
-/* P's answer after a commit that returned RC: its own refusal, the commit's, or a PUBACK. */
+/* Send the PUBACKS being filled, if any. */
+static void s_acks_flush(broker_t *self)
+{
+    if (self->ack_batch.n)
+        (void)wire_batch_send(self->router, self->ack_rid, self->ack_rid_len, &self->ack_batch);
+}
+
+/* P's PUBACK into the PUBACKS for its connection (sending the one for another first). */
+static void s_ack_batch(broker_t *self, const broker_pending_t *p, const Tacnet__Puback *a)
+{
+    const wire_msg_t *m = &p->msg;
+    if (self->ack_batch.n &&
+        (m->rid_len != self->ack_rid_len || memcmp(m->rid, self->ack_rid, m->rid_len) != 0 ||
+         self->ack_batch.n == WIRE_BATCH_MAX))
+        s_acks_flush(self);
+    if (self->ack_batch.n == 0) {
+        memcpy(self->ack_rid, m->rid, m->rid_len);
+        self->ack_rid_len = m->rid_len;
+    }
+    if (wire_batch_add(&self->ack_batch, WIRE_PUBACK, &a->base, NULL, 0, NULL, 0, NULL, 0) != 0) {
+        s_acks_flush(self); /* cannot happen for a PUBACK; sent alone rather than lost */
+        wire_send(self->router, m->rid, m->rid_len, WIRE_PUBACK, &a->base, NULL, 0, NULL, 0, NULL);
+    }
+}
+
+/* P's answer after a commit that returned RC: its own refusal, the commit's, or a PUBACK. A
+ * PUBACK its sender asked to get batched joins the PUBACKS for its connection; anything else
+ * first sends that, so every sender sees its answers in the order of its publishes. */
 static void s_answer(broker_t *self, const broker_pending_t *p, int rc)
 {
     const uint8_t *id = p->h->msg_id.data;
+    int ack = p->refused == 0 && rc == 0 && p->code == 0;
+    if (!(ack && p->ack_batch))
+        s_acks_flush(self);
     if (p->refused != 0) {
         broker_nack(self, &p->msg, id, p->refused, p->refused_detail);
     } else if (rc != 0) {
@@ -480,8 +530,11 @@ static void s_answer(broker_t *self, const broker_pending_t *p, int rc)
         a.seq = p->seq;
         a.has_duplicate = p->duplicate;
         a.duplicate = p->duplicate;
-        wire_send(self->router, p->msg.rid, p->msg.rid_len, WIRE_PUBACK, &a.base, NULL, 0, NULL, 0,
-                  NULL);
+        if (p->ack_batch)
+            s_ack_batch(self, p, &a);
+        else
+            wire_send(self->router, p->msg.rid, p->msg.rid_len, WIRE_PUBACK, &a.base, NULL, 0, NULL,
+                      0, NULL);
         if (p->duplicate)
             self->duplicates++;
         else
@@ -504,6 +557,7 @@ void broker_publish_flush(broker_t *self)
         wire_free(&p->h->base);
         wire_msg_clear(&p->msg);
     }
+    s_acks_flush(self);
     self->n_batch = 0;
     broker_pump_all(self);
 }

@@ -634,6 +634,86 @@ Test(broker, deliveries_come_up_to_64_to_a_message_when_asked_and_keep_the_windo
     cr_assert_lt(messages, N / 8, "%zu events in %zu messages", events, messages);
 }
 
+/* A sender that asks (its PUBLISH's ack_batches) gets its PUBACKs several to a PUBACKS, each
+ * naming its event and seq, in the order it published; a PUBLISH whose command header is not a
+ * Publish is refused with the decoder's code and kept nowhere. */
+Test(broker, pubacks_come_batched_when_asked_in_publish_order)
+{
+    enum { N = 120 };
+    h_client_t *camhs = h_connect(&env, CAMHS);
+    h_pub_t *ps = calloc(N, sizeof(*ps));
+    Tacnet__Publish pub = TACNET__PUBLISH__INIT;
+    pub.has_ack_batches = pub.ack_batches = 1;
+    for (size_t i = 0; i < N; i++) {
+        if (i == 0) {
+            s_referral(&ps[i], "LA7-2026-000072", 1);
+        } else {
+            h_pub_init(&ps[i], CAMHS, TACNET__EVENT_KIND__CONTACT_LOGGED, "LA7-2026-000072", i + 1);
+            h_pub_rcpt(&ps[i], 2, (const uint32_t[]){ CAMHS, SCHOOL });
+        }
+        h_pub_seal(&env, &ps[i], CAMHS, NULL, NULL, 0);
+        cr_assert_eq(wire_send_sig(camhs->sock, NULL, 0, WIRE_PUBLISH, &pub.base, ps[i].header,
+                                   ps[i].hlen, ps[i].sealed, ps[i].slen, ps[i].sig,
+                                   ps[i].sig_len ? ps[i].sig_len : SEAL_SIG_BYTES),
+                     0);
+    }
+    size_t acks = 0, batches = 0;
+    uint64_t last_seq = 0, deadline = h_now_ms() + 30000;
+    while (acks < N && h_now_ms() < deadline) {
+        wire_msg_t m;
+        if (h_recv(camhs, 2000, &m) != 0)
+            continue;
+        cr_assert_eq(m.cmd, WIRE_PUBACKS, "command %d to a sender that asked for PUBACKS", m.cmd);
+        wire_msg_t sub;
+        size_t off = 0;
+        memset(&sub, 0, sizeof sub);
+        while (wire_batch_next(&m, &off, &sub)) {
+            int err = 0;
+            Tacnet__Puback *a =
+                (Tacnet__Puback *)wire_ctl_unpack(WIRE_PUBACK, sub.ctl, sub.ctl_len, &err);
+            cr_assert_not_null(a);
+            cr_assert_lt(acks, N);
+            cr_assert_eq(memcmp(a->msg_id.data, ps[acks].msg_id, 16), 0, "ack %zu out of order",
+                         acks);
+            cr_assert_gt(a->seq, last_seq);
+            last_seq = a->seq;
+            wire_free(&a->base);
+            acks++;
+            memset(&sub, 0, sizeof sub);
+        }
+        batches++;
+        wire_msg_clear(&m);
+    }
+    cr_assert_eq(acks, N);
+    cr_assert_lt(batches, N, "%zu PUBACKs in %zu messages", acks, batches);
+    /* A command header that is not a Publish. */
+    h_pub_t bad;
+    memset(&bad, 0, sizeof bad);
+    h_pub_init(&bad, CAMHS, TACNET__EVENT_KIND__CONTACT_LOGGED, "LA7-2026-000072", N + 1);
+    h_pub_rcpt(&bad, 2, (const uint32_t[]){ CAMHS, SCHOOL });
+    h_pub_seal(&env, &bad, CAMHS, NULL, NULL, 0);
+    Tacnet__Puback not_publish = TACNET__PUBACK__INIT;
+    not_publish.msg_id.data = bad.msg_id;
+    not_publish.msg_id.len = 16;
+    not_publish.seq = 7;
+    cr_assert_eq(wire_send_sig(camhs->sock, NULL, 0, WIRE_PUBLISH, &not_publish.base, bad.header,
+                               bad.hlen, bad.sealed, bad.slen, bad.sig,
+                               bad.sig_len ? bad.sig_len : SEAL_SIG_BYTES),
+                 0);
+    int code = h_result(camhs, NULL, 10000, NULL, NULL);
+    cr_assert(code == TACNET_EBADMSG || code == TACNET_ENONCANON, "refused with %s",
+              tacnet_errname(code));
+    /* Sent again well formed, it is accepted with the next seq: nothing was kept before. */
+    h_send_pub(camhs, &bad);
+    uint64_t seq = 0;
+    cr_assert_eq(h_result(camhs, bad.msg_id, 10000, &seq, NULL), 0);
+    cr_assert_eq(seq, last_seq + 1);
+    h_pub_free(&bad);
+    for (size_t i = 0; i < N; i++)
+        h_pub_free(&ps[i]);
+    free(ps);
+}
+
 /* ---------------------------------------------------------------- audit per batch */
 
 typedef struct publish_audit {

@@ -328,8 +328,10 @@ int fuzz_frame(const uint8_t *data, size_t len)
         wire_free(h ? &h->base : NULL);
         merkle_proof_t p;
         (void)merkle_proof_decode(m.sig, m.sig_len, &p);
-    } else if (m.cmd == WIRE_DELIVERS) {
-        /* Each DELIVER in it lies inside the batch, after the one before, and is a DELIVER. */
+    } else if (m.cmd == WIRE_DELIVERS || m.cmd == WIRE_PUBACKS) {
+        /* Each message in it lies inside the batch, right after the one before, and is of the
+         * command the batch holds. */
+        uint8_t inner = m.cmd == WIRE_DELIVERS ? WIRE_DELIVER : WIRE_PUBACK;
         if (!m.batch || m.ctl_len != 0 || m.batch != m.ctl || m.batch + m.batch_len != end)
             abort();
         wire_msg_t sub;
@@ -337,11 +339,11 @@ int fuzz_frame(const uint8_t *data, size_t len)
         const uint8_t *after = m.batch;
         memset(&sub, 0, sizeof(sub));
         while (wire_batch_next(&m, &off, &sub)) {
-            if (sub.cmd != WIRE_DELIVER || sub.ctl < after || !sub.header ||
-                sub.sig + sub.sig_len > end || sub.sig + sub.sig_len != m.batch + off ||
-                ++n > WIRE_BATCH_MAX)
+            const uint8_t *sub_end = sub.header ? sub.sig + sub.sig_len : sub.ctl + sub.ctl_len;
+            if (sub.cmd != inner || sub.ctl < after || (inner == WIRE_DELIVER) != !!sub.header ||
+                sub_end != m.batch + off || ++n > WIRE_BATCH_MAX)
                 abort();
-            after = sub.sig + sub.sig_len;
+            after = sub_end;
             memset(&sub, 0, sizeof(sub));
         }
         if (n == 0 || off != m.batch_len)

@@ -1246,7 +1246,7 @@ static void s_deliver_add(wire_batch_t *b, uint64_t seq, const char *header, con
     Tacnet__Deliver d = TACNET__DELIVER__INIT;
     d.seq = seq;
     d.prev_seq = seq - 1;
-    cr_assert_eq(wire_batch_add(b, &d.base, (const uint8_t *)header, strlen(header),
+    cr_assert_eq(wire_batch_add(b, WIRE_DELIVER, &d.base, (const uint8_t *)header, strlen(header),
                                 (const uint8_t *)sealed, strlen(sealed), sig, sig_len),
                  expect, "seq %llu", (unsigned long long)seq);
 }
@@ -1397,6 +1397,52 @@ Test(wire, a_malformed_delivers_is_refused_whole)
     wire_batch_free(&full);
     /* Arguments a DELIVER cannot have. */
     Tacnet__Deliver d = TACNET__DELIVER__INIT;
-    cr_assert_eq(wire_batch_add(&b, &d.base, NULL, 0, NULL, 0, NULL, 0), TACNET_EINVAL);
+    cr_assert_eq(wire_batch_add(&b, WIRE_DELIVER, &d.base, NULL, 0, NULL, 0, NULL, 0),
+                 TACNET_EINVAL);
+    /* Another command than the batch holds, or one that is neither. */
+    Tacnet__Puback a = TACNET__PUBACK__INIT;
+    cr_assert_eq(wire_batch_add(&b, WIRE_PUBACK, &a.base, NULL, 0, NULL, 0, NULL, 0),
+                 TACNET_EINVAL);
+    cr_assert_eq(wire_batch_add(&b, WIRE_PING, NULL, NULL, 0, NULL, 0, NULL, 0), TACNET_EINVAL);
+    wire_batch_free(&b);
+}
+
+Test(wire, a_pubacks_holds_pubacks_only)
+{
+    wire_batch_t b = { 0 };
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        uint8_t id[16];
+        memset(id, (int)seq, sizeof id);
+        Tacnet__Puback a = TACNET__PUBACK__INIT;
+        a.msg_id = (ProtobufCBinaryData){ 16, id };
+        a.seq = seq;
+        cr_assert_eq(wire_batch_add(&b, WIRE_PUBACK, &a.base, NULL, 0, NULL, 0, NULL, 0), 0);
+    }
+    /* A DELIVER does not join a batch of PUBACKs. */
+    s_deliver_add(&b, 4, "h", "b", SEAL_SIG_BYTES, TACNET_EINVAL);
+    size_t len;
+    wire_msg_t m, sub;
+    uint8_t *f = s_delivers(b.buf + WIRE_FIXED_BYTES, b.len - WIRE_FIXED_BYTES, 0, &len);
+    f[WIRE_PROTOCOL_LEN] = WIRE_PUBACKS;
+    memset(&m, 0, sizeof m);
+    cr_assert_eq(wire_decode(f, len, &m), 0);
+    size_t off = 0;
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        memset(&sub, 0, sizeof sub);
+        cr_assert_eq(wire_batch_next(&m, &off, &sub), 1);
+        cr_assert_eq(sub.cmd, WIRE_PUBACK);
+        int err = 0;
+        Tacnet__Puback *a = (Tacnet__Puback *)wire_ctl_unpack(sub.cmd, sub.ctl, sub.ctl_len, &err);
+        cr_assert_not_null(a);
+        cr_assert_eq(a->seq, seq);
+        wire_free(&a->base);
+    }
+    cr_assert_eq(wire_batch_next(&m, &off, &sub), 0);
+    /* The same PUBACKs called a DELIVERS: refused whole. */
+    f[WIRE_PROTOCOL_LEN] = WIRE_DELIVERS;
+    memset(&m, 0, sizeof m);
+    cr_assert_eq(wire_decode(f, len, &m), TACNET_EFRAMES);
+    cr_assert_null(m.batch);
+    free(f);
     wire_batch_free(&b);
 }
