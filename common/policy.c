@@ -41,7 +41,7 @@ static int s_lower(uint8_t c)
 
 static int s_alpha(uint8_t c)
 {
-    return s_upper(c) || s_lower(c);
+    return (uint8_t)((c | 0x20) - 'a') < 26; /* one compare for both cases */
 }
 
 static int s_alnum(uint8_t c)
@@ -441,7 +441,7 @@ static int s_title_word(const uint8_t *w, size_t n)
         S_WORD("Dr"), S_WORD("MR"),  S_WORD("MRS"),  S_WORD("MS"),   S_WORD("DR"),
         S_WORD("mr"), S_WORD("mrs"), S_WORD("Mstr"), S_WORD("Prof"),
     };
-    if (n < 2 || n > 4 || !strchr("MDmP", w[0]))
+    if (n < 2 || n > 4 || (w[0] != 'M' && w[0] != 'D' && w[0] != 'm' && w[0] != 'P'))
         return 0;
     for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
         if (titles[i].n == n && memcmp(titles[i].s, w, n) == 0)
@@ -1419,8 +1419,9 @@ static size_t s_cue_at(const s_scan_t *sc, size_t i)
         S_WORD("birthday"),      S_WORD("born"),       S_WORD("d.o.b."),
         S_WORD("d.o.b"),         S_WORD("dob"),        S_WORD("b."),
     };
-    if (i > 0 && s_alpha(sc->t[i - 1]))
-        return 0;
+    uint8_t c0 = s_tolower(s_at(sc, i));
+    if ((c0 != 'd' && c0 != 'b') || (i > 0 && s_alpha(sc->t[i - 1])))
+        return 0; /* every cue starts with d or b */
     for (size_t k = 0; k < sizeof(cues) / sizeof(cues[0]); k++) {
         size_t n = cues[k].n, j = 0;
         while (j < n && s_tolower(s_at(sc, i + j)) == (uint8_t)cues[k].s[j])
