@@ -404,10 +404,12 @@ static int s_batch_check(uint8_t cmd, const uint8_t *data, size_t len)
             return rc;
         if (++n > WIRE_BATCH_MAX)
             return TACNET_ETOOBIG;
+        /* The command before the decode: a batch inside a batch would recurse once per 15
+         * bytes, deep enough to overflow the stack within one message. */
+        if (sub_len <= WIRE_PROTOCOL_LEN || sub[WIRE_PROTOCOL_LEN] != s_inner(cmd))
+            return TACNET_EFRAMES;
         if ((rc = wire_decode(sub, sub_len, &m)) != 0)
             return rc;
-        if (m.cmd != s_inner(cmd))
-            return TACNET_EFRAMES;
     }
     return n ? 0 : TACNET_EFRAMES;
 }

@@ -124,7 +124,9 @@ static int s_batch_add(wire_batch_t *batch, const journal_entry_t *e, uint64_t n
 
 /* s_pump for an agency that reads DELIVERS: up to WIRE_BATCH_MAX DELIVERs (or WIRE_BATCH_BYTES)
  * per message, each exactly the DELIVER s_pump would send alone. A message that cannot be sent
- * (its pipe is full) leaves the cursor where it was, and the next pump takes the same events. */
+ * (its pipe is full) leaves the cursor and the scan mark where they were, and the next pump takes
+ * the same events: the scan mark moves while the message is filled (past every event in it, at
+ * the end of the journal), so it is put back, or those events would be skipped for good. */
 static void s_pump_batches(broker_t *self, uint32_t agency, MDB_txn *txn)
 {
     broker_session_t *s = &self->sessions[agency];
@@ -134,7 +136,7 @@ static void s_pump_batches(broker_t *self, uint32_t agency, MDB_txn *txn)
     int more = 1;
     while (more && s->connected && s->n_inflight < s->credit) {
         size_t n = 0;
-        uint64_t prev = s->cursor;
+        uint64_t prev = s->cursor, scanned = s->scanned;
         batch->n = batch->len = 0;
         while (n < WIRE_BATCH_MAX && s->n_inflight + n < s->credit &&
                (n == 0 || batch->len < WIRE_BATCH_BYTES)) {
@@ -164,7 +166,12 @@ static void s_pump_batches(broker_t *self, uint32_t agency, MDB_txn *txn)
         }
         if (n == 0)
             break;
-        int rc = wire_batch_send(self->router, s->rid, s->rid_len, batch);
+        /* The test hook stands for a full pipe. */
+        int rc = FAULT_SKIP("broker.deliver_batch_eagain")
+                     ? (batch->n = batch->len = 0, TACNET_EAGAIN)
+                     : wire_batch_send(self->router, s->rid, s->rid_len, batch);
+        if (rc != 0)
+            s->scanned = scanned;
         if (rc == TACNET_EHOSTUNREACH) {
             log_info("%s disconnected", names_agency(agency));
             s->connected = 0;

@@ -634,6 +634,67 @@ Test(broker, deliveries_come_up_to_64_to_a_message_when_asked_and_keep_the_windo
     cr_assert_lt(messages, N / 8, "%zu events in %zu messages", events, messages);
 }
 
+/* A DELIVERS that cannot be sent (its pipe full: the test hook stands for it) leaves its events
+ * to the next pump, whole: none is skipped and the chain of prev_seq has no hole. Found in
+ * review: the scan mark moved past the unsent events and the next DELIVER named prev 0. */
+Test(broker, a_delivers_that_cannot_be_sent_goes_again_whole)
+{
+    h_broker_signal_wait(&env, SIGTERM);
+    setenv("TACNET_FAULT_SKIP", "broker.deliver_batch_eagain:1", 1);
+    int started = h_broker_start(&env, NULL);
+    unsetenv("TACNET_FAULT_SKIP");
+    cr_assert_eq(started, 0);
+    h_client_t *school = h_connect(&env, SCHOOL);
+    Tacnet__Hello hello = TACNET__HELLO__INIT;
+    hello.credit = 64;
+    hello.has_deliver_batches = hello.deliver_batches = 1;
+    cr_assert_eq(wire_send(school->sock, NULL, 0, WIRE_HELLO, &hello.base, NULL, 0, NULL, 0, NULL),
+                 0);
+    h_client_t *camhs = h_connect(&env, CAMHS);
+    h_pub_t ps[2];
+    memset(ps, 0, sizeof ps);
+    s_referral(&ps[0], "LA7-2026-000073", 1);
+    h_pub_init(&ps[1], CAMHS, TACNET__EVENT_KIND__CONTACT_LOGGED, "LA7-2026-000073", 2);
+    h_pub_rcpt(&ps[1], 2, (const uint32_t[]){ CAMHS, SCHOOL });
+    uint64_t seqs[2] = { 0 };
+    for (int i = 0; i < 2; i++) {
+        /* One at a time: the first one's DELIVERS is the one that fails. */
+        h_pub_seal(&env, &ps[i], CAMHS, NULL, NULL, 0);
+        h_send_pub(camhs, &ps[i]);
+        cr_assert_eq(h_result(camhs, ps[i].msg_id, 10000, &seqs[i], NULL), 0);
+        h_sleep_ms(200);
+    }
+    uint64_t last = 0;
+    size_t got = 0;
+    uint64_t deadline = h_now_ms() + 10000;
+    while (got < 2 && h_now_ms() < deadline) {
+        wire_msg_t m;
+        if (h_recv(school, 1000, &m) != 0)
+            continue;
+        if (m.cmd == WIRE_DELIVERS) {
+            wire_msg_t sub;
+            size_t off = 0;
+            memset(&sub, 0, sizeof sub);
+            while (wire_batch_next(&m, &off, &sub)) {
+                uint64_t seq = 0, prev = 0;
+                cr_assert_eq(h_open_deliver(school, &sub, &seq, &prev, NULL), 0);
+                cr_assert_eq(prev, last, "seq %llu names prev %llu, expected %llu",
+                             (unsigned long long)seq, (unsigned long long)prev,
+                             (unsigned long long)last);
+                cr_assert_eq(seq, seqs[got], "delivered seq %llu, expected %llu",
+                             (unsigned long long)seq, (unsigned long long)seqs[got]);
+                last = seq;
+                got++;
+                memset(&sub, 0, sizeof sub);
+            }
+        }
+        wire_msg_clear(&m);
+    }
+    cr_assert_eq(got, 2, "%zu of 2 delivered", got);
+    for (int i = 0; i < 2; i++)
+        h_pub_free(&ps[i]);
+}
+
 /* A sender that asks (its PUBLISH's ack_batches) gets its PUBACKs several to a PUBACKS, each
  * naming its event and seq, in the order it published; a PUBLISH whose command header is not a
  * Publish is refused with the decoder's code and kept nowhere. */

@@ -1,6 +1,7 @@
 /* wire: header decoding against hand-built malformed inputs, the one-frame message layout, and
  * messages over real sockets. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1443,6 +1444,64 @@ Test(wire, a_pubacks_holds_pubacks_only)
     memset(&m, 0, sizeof m);
     cr_assert_eq(wire_decode(f, len, &m), TACNET_EFRAMES);
     cr_assert_null(m.batch);
+    free(f);
+    wire_batch_free(&b);
+}
+
+typedef struct nested {
+    const uint8_t *f;
+    size_t len;
+    int rc;
+    int batch_set;
+} nested_t;
+
+static void *s_decode_nested(void *arg)
+{
+    nested_t *n = arg;
+    wire_msg_t m;
+    memset(&m, 0, sizeof m);
+    n->rc = wire_decode(n->f, n->len, &m);
+    n->batch_set = m.batch != NULL;
+    return NULL;
+}
+
+/* A batch inside a batch is refused by its command byte before it is decoded. Nested 17,000
+ * deep (what fits under ZMQ_MAXMSGSIZE) it once recursed through several MiB of stack (found in
+ * review): decoded here on a thread with 256 KiB of stack, which that recursion overflows. */
+Test(wire, a_batch_nested_in_a_batch_is_refused_without_recursion)
+{
+    wire_batch_t b = { 0 };
+    s_deliver_add(&b, 1, "h", "b", SEAL_SIG_BYTES, 0);
+    enum { LEVELS = 17000 };
+    /* The innermost DELIVERS: the one DELIVER frame without the batch's own header. */
+    size_t inner = b.len - WIRE_FIXED_BYTES - 4;
+    size_t total = inner + (size_t)LEVELS * (WIRE_FIXED_BYTES + 4);
+    uint8_t *f = malloc(total);
+    cr_assert_not_null(f);
+    /* From the outside in: each level a DELIVERS header and the next level's length. */
+    size_t at = 0;
+    for (size_t level = 0; level < LEVELS; level++) {
+        size_t rest = total - at - WIRE_FIXED_BYTES - 4;
+        memcpy(f + at, WIRE_PROTOCOL, WIRE_PROTOCOL_LEN);
+        f[at + WIRE_PROTOCOL_LEN] = WIRE_DELIVERS;
+        memset(f + at + WIRE_PROTOCOL_LEN + 1, 0, 4);
+        for (int k = 0; k < 4; k++)
+            f[at + WIRE_FIXED_BYTES + (size_t)k] = (uint8_t)(rest >> (8 * k));
+        at += WIRE_FIXED_BYTES + 4;
+    }
+    memcpy(f + at, b.buf + WIRE_FIXED_BYTES + 4, inner);
+    cr_assert_eq(at + inner, total);
+    cr_assert_leq(total, WIRE_MAX_MSG, "the nesting fits in one message");
+    nested_t n = { f, total, 0, 1 };
+    pthread_attr_t attr;
+    pthread_t t;
+    cr_assert_eq(pthread_attr_init(&attr), 0);
+    cr_assert_eq(pthread_attr_setstacksize(&attr, 256 * 1024), 0);
+    cr_assert_eq(pthread_create(&t, &attr, s_decode_nested, &n), 0);
+    cr_assert_eq(pthread_join(t, NULL), 0);
+    pthread_attr_destroy(&attr);
+    cr_assert_eq(n.rc, TACNET_EFRAMES);
+    cr_assert_eq(n.batch_set, 0);
     free(f);
     wire_batch_free(&b);
 }
