@@ -90,6 +90,17 @@ static void s_session_reset(broker_session_t *s, uint64_t from, uint32_t credit)
     s->head = 0;
 }
 
+/* After a send to AGENCY that returned RC: 0 to go on, 1 to stop pumping (its pipe is full, and
+ * the window resumes on its next ACK; or it is gone, and is marked so until its next HELLO). */
+static int s_send_stops(broker_t *self, uint32_t agency, int rc)
+{
+    if (rc == TACNET_EHOSTUNREACH) {
+        log_info("%s disconnected", names_agency(agency));
+        self->sessions[agency].connected = 0;
+    }
+    return rc != 0;
+}
+
 /* SEQS[0..N) were sent to S, in order: in flight now. */
 static void s_sent(broker_t *self, broker_session_t *s, const uint64_t *seqs, size_t n)
 {
@@ -172,13 +183,8 @@ static void s_pump_batches(broker_t *self, uint32_t agency, MDB_txn *txn)
                      : wire_batch_send(self->router, s->rid, s->rid_len, batch);
         if (rc != 0)
             s->scanned = scanned;
-        if (rc == TACNET_EHOSTUNREACH) {
-            log_info("%s disconnected", names_agency(agency));
-            s->connected = 0;
+        if (s_send_stops(self, agency, rc))
             break;
-        }
-        if (rc != 0)
-            break; /* TACNET_EAGAIN: its pipe is full; the window resumes on the next ACK */
         s_sent(self, s, seqs, n);
     }
     if (cur)
@@ -218,13 +224,8 @@ static void s_pump(broker_t *self, uint32_t agency, MDB_txn *txn)
                                e.header_len, e.sealed, e.sealed_len, e.sig, e.sig_len);
         if (g)
             tacnet__grant__free_unpacked(g, NULL);
-        if (rc == TACNET_EHOSTUNREACH) {
-            log_info("%s disconnected", names_agency(agency));
-            s->connected = 0;
+        if (s_send_stops(self, agency, rc))
             break;
-        }
-        if (rc != 0)
-            break; /* TACNET_EAGAIN: its pipe is full; the window resumes on the next ACK */
         s_sent(self, s, &next, 1);
     }
     if (cur)

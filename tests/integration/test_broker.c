@@ -50,6 +50,55 @@ static void s_referral(h_pub_t *p, const char *case_ref, uint64_t sseq)
     h_pub_rcpt(p, 2, (const uint32_t[]){ CAMHS, SCHOOL });
 }
 
+/* A referral opening CASE_REF from CAMHS to the school, then N - 1 contacts on it, all sent
+ * before the first answer is read, each accepted. */
+static void s_publish_case(h_client_t *camhs, const char *case_ref, size_t n)
+{
+    h_pub_t *ps = calloc(n, sizeof(*ps));
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0) {
+            s_referral(&ps[i], case_ref, 1);
+        } else {
+            h_pub_init(&ps[i], CAMHS, TACNET__EVENT_KIND__CONTACT_LOGGED, case_ref, i + 1);
+            h_pub_rcpt(&ps[i], 2, (const uint32_t[]){ CAMHS, SCHOOL });
+        }
+        h_pub_seal(&env, &ps[i], CAMHS, NULL, NULL, 0);
+        h_send_pub(camhs, &ps[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t seq = 0;
+        cr_assert_eq(h_result(camhs, ps[i].msg_id, 30000, &seq, NULL), 0, "publish %zu", i);
+        h_pub_free(&ps[i]);
+    }
+    free(ps);
+}
+
+/* The DELIVERs of the DELIVERS M, each verified and opened as a daemon would, each naming the
+ * one before (*LAST) as its prev; EXPECT (may be NULL) lists the seqs due from *GOT on. Returns
+ * how many M held. */
+static size_t s_take_delivers(h_client_t *c, const wire_msg_t *m, uint64_t *last, size_t *got,
+                              const uint64_t *expect)
+{
+    wire_msg_t sub;
+    size_t off = 0, here = 0;
+    memset(&sub, 0, sizeof sub);
+    while (wire_batch_next(m, &off, &sub)) {
+        uint64_t seq = 0, prev = 0;
+        cr_assert_eq(h_open_deliver(c, &sub, &seq, &prev, NULL), 0, "seq %llu",
+                     (unsigned long long)seq);
+        cr_assert_eq(prev, *last, "seq %llu names prev %llu, expected %llu",
+                     (unsigned long long)seq, (unsigned long long)prev, (unsigned long long)*last);
+        if (expect)
+            cr_assert_eq(seq, expect[*got], "delivered seq %llu, expected %llu",
+                         (unsigned long long)seq, (unsigned long long)expect[*got]);
+        *last = seq;
+        (*got)++;
+        here++;
+        memset(&sub, 0, sizeof sub);
+    }
+    return here;
+}
+
 /* ---------------------------------------------------------------- refusals store nothing */
 
 typedef struct crafted {
@@ -557,23 +606,7 @@ Test(broker, deliveries_come_up_to_64_to_a_message_when_asked_and_keep_the_windo
 {
     enum { N = 300, CREDIT = 200 };
     h_client_t *camhs = h_connect(&env, CAMHS);
-    h_pub_t *ps = calloc(N, sizeof(*ps));
-    for (size_t i = 0; i < N; i++) {
-        if (i == 0) {
-            s_referral(&ps[i], "LA7-2026-000071", 1);
-        } else {
-            h_pub_init(&ps[i], CAMHS, TACNET__EVENT_KIND__CONTACT_LOGGED, "LA7-2026-000071", i + 1);
-            h_pub_rcpt(&ps[i], 2, (const uint32_t[]){ CAMHS, SCHOOL });
-        }
-        h_pub_seal(&env, &ps[i], CAMHS, NULL, NULL, 0);
-        h_send_pub(camhs, &ps[i]);
-    }
-    for (size_t i = 0; i < N; i++) {
-        uint64_t seq = 0;
-        cr_assert_eq(h_result(camhs, ps[i].msg_id, 30000, &seq, NULL), 0, "publish %zu", i);
-        h_pub_free(&ps[i]);
-    }
-    free(ps);
+    s_publish_case(camhs, "LA7-2026-000071", N);
     h_client_t *school = h_connect(&env, SCHOOL);
     Tacnet__Hello hello = TACNET__HELLO__INIT;
     hello.credit = CREDIT;
@@ -595,21 +628,7 @@ Test(broker, deliveries_come_up_to_64_to_a_message_when_asked_and_keep_the_windo
             if (m.cmd == WIRE_DELIVER)
                 cr_assert_fail("a single DELIVER to a daemon that asked for DELIVERS");
             if (m.cmd == WIRE_DELIVERS) {
-                wire_msg_t sub;
-                size_t off = 0, here = 0;
-                memset(&sub, 0, sizeof sub);
-                while (wire_batch_next(&m, &off, &sub)) {
-                    uint64_t seq = 0, prev = 0;
-                    cr_assert_eq(h_open_deliver(school, &sub, &seq, &prev, NULL), 0, "seq %llu",
-                                 (unsigned long long)seq);
-                    cr_assert_eq(prev, last, "seq %llu names prev %llu, expected %llu",
-                                 (unsigned long long)seq, (unsigned long long)prev,
-                                 (unsigned long long)last);
-                    last = seq;
-                    here++;
-                    memset(&sub, 0, sizeof sub);
-                }
-                events += here;
+                size_t here = s_take_delivers(school, &m, &last, &events, NULL);
                 messages++;
                 biggest = here > biggest ? here : biggest;
             }
@@ -671,23 +690,8 @@ Test(broker, a_delivers_that_cannot_be_sent_goes_again_whole)
         wire_msg_t m;
         if (h_recv(school, 1000, &m) != 0)
             continue;
-        if (m.cmd == WIRE_DELIVERS) {
-            wire_msg_t sub;
-            size_t off = 0;
-            memset(&sub, 0, sizeof sub);
-            while (wire_batch_next(&m, &off, &sub)) {
-                uint64_t seq = 0, prev = 0;
-                cr_assert_eq(h_open_deliver(school, &sub, &seq, &prev, NULL), 0);
-                cr_assert_eq(prev, last, "seq %llu names prev %llu, expected %llu",
-                             (unsigned long long)seq, (unsigned long long)prev,
-                             (unsigned long long)last);
-                cr_assert_eq(seq, seqs[got], "delivered seq %llu, expected %llu",
-                             (unsigned long long)seq, (unsigned long long)seqs[got]);
-                last = seq;
-                got++;
-                memset(&sub, 0, sizeof sub);
-            }
-        }
+        if (m.cmd == WIRE_DELIVERS)
+            s_take_delivers(school, &m, &last, &got, seqs);
         wire_msg_clear(&m);
     }
     cr_assert_eq(got, 2, "%zu of 2 delivered", got);
@@ -807,23 +811,7 @@ Test(broker, one_audit_record_per_batch_names_every_accepted_event)
 {
     enum { N = 200 };
     h_client_t *camhs = h_connect(&env, CAMHS);
-    h_pub_t *ps = calloc(N, sizeof(*ps));
-    for (size_t i = 0; i < N; i++) {
-        if (i == 0) {
-            s_referral(&ps[i], "LA7-2026-000071", 1);
-        } else {
-            h_pub_init(&ps[i], CAMHS, TACNET__EVENT_KIND__CONTACT_LOGGED, "LA7-2026-000071", i + 1);
-            h_pub_rcpt(&ps[i], 2, (const uint32_t[]){ CAMHS, SCHOOL });
-        }
-        h_pub_seal(&env, &ps[i], CAMHS, NULL, NULL, 0);
-        h_send_pub(camhs, &ps[i]);
-    }
-    for (size_t i = 0; i < N; i++) {
-        uint64_t seq = 0;
-        cr_assert_eq(h_result(camhs, ps[i].msg_id, 30000, &seq, NULL), 0, "publish %zu", i);
-        h_pub_free(&ps[i]);
-    }
-    free(ps);
+    s_publish_case(camhs, "LA7-2026-000071", N);
     MDB_env *menv = NULL;
     MDB_txn *txn = NULL;
     cr_assert_eq(store_peek_begin(env.data, &menv, &txn), 0);
