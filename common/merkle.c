@@ -82,46 +82,68 @@ int merkle_tree(const uint8_t *leaves, size_t n, uint8_t root[MERKLE_HASH_BYTES]
     return 0;
 }
 
-/* Walk from leaf INDEX of a tree of SIZE to the root (RFC 9162, 2.1.3.2): with SIBLINGS, the
- * hash into R (which holds the leaf on entry); without, only the count. Returns the number of
- * siblings the walk takes, or SIZE_MAX when INDEX is not below SIZE or SIBLINGS runs out
- * before DEPTH (DEPTH is ignored when SIBLINGS is NULL). */
-static size_t s_walk(uint32_t index, uint32_t size, const uint8_t *siblings, size_t depth,
-                     uint8_t r[MERKLE_HASH_BYTES])
+typedef struct span {
+    uint32_t lo, hi; /* the leaves [lo, hi) a node spans */
+} span_t;
+
+/* One path of a tree: NODE[0..depth] (the leaf up to the root) and SIB[0..depth), the sibling
+ * hashed with NODE[i], on its left when LEFT[i]. */
+typedef struct path {
+    size_t depth;
+    span_t node[MERKLE_MAX_DEPTH + 1], sib[MERKLE_MAX_DEPTH];
+    uint8_t left[MERKLE_MAX_DEPTH];
+} path_t;
+
+/* The path from leaf INDEX of a tree of SIZE (the shape s_subtree builds). Returns its depth. */
+static size_t s_path(uint32_t index, uint32_t size, path_t *out)
 {
-    if (size == 0 || index >= size)
-        return SIZE_MAX;
-    uint32_t fn = index, sn = size - 1;
-    size_t used = 0;
-    while (sn != 0) {
-        if (siblings && used == depth)
-            return SIZE_MAX;
-        const uint8_t *p = siblings ? siblings + used * MERKLE_HASH_BYTES : NULL;
-        if ((fn & 1) || fn == sn) {
-            if (p)
-                s_node(p, r, r);
-            while (!(fn & 1) && fn != 0) {
-                fn >>= 1;
-                sn >>= 1;
-            }
-        } else if (p) {
-            s_node(r, p, r);
+    span_t down[MERKLE_MAX_DEPTH + 1], dsib[MERKLE_MAX_DEPTH];
+    uint8_t dleft[MERKLE_MAX_DEPTH];
+    uint32_t lo = 0, n = size;
+    size_t d = 0;
+    down[0] = (span_t){ 0, size };
+    while (n > 1 && d < MERKLE_MAX_DEPTH) {
+        uint32_t k = (uint32_t)s_split(n);
+        if (index < lo + k) {
+            dsib[d] = (span_t){ lo + k, lo + n }, dleft[d] = 0;
+            n = k;
+        } else {
+            dsib[d] = (span_t){ lo, lo + k }, dleft[d] = 1;
+            lo += k, n -= k;
         }
-        fn >>= 1;
-        sn >>= 1;
-        used++;
+        down[++d] = (span_t){ lo, lo + n };
     }
-    return used;
+    out->depth = d;
+    for (size_t i = 0; i <= d; i++)
+        out->node[i] = down[d - i];
+    for (size_t i = 0; i < d; i++)
+        out->sib[i] = dsib[d - 1 - i], out->left[i] = dleft[d - 1 - i];
+    return d;
+}
+
+/* Hash PA's nodes from H[FROM] up to H[TO] with the frame's SIBLINGS (one per step). */
+static void s_climb(const path_t *pa, const uint8_t *siblings, uint8_t h[][MERKLE_HASH_BYTES],
+                    size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        const uint8_t *sib = siblings + i * MERKLE_HASH_BYTES;
+        if (pa->left[i])
+            s_node(sib, h[i], h[i + 1]);
+        else
+            s_node(h[i], sib, h[i + 1]);
+    }
 }
 
 int merkle_root_from_path(const uint8_t leaf[MERKLE_HASH_BYTES], uint32_t index, uint32_t size,
                           const uint8_t *siblings, size_t depth, uint8_t root[MERKLE_HASH_BYTES])
 {
-    uint8_t r[MERKLE_HASH_BYTES];
-    memcpy(r, leaf, MERKLE_HASH_BYTES);
-    if (s_walk(index, size, siblings ? siblings : (const uint8_t *)"", depth, r) != depth)
+    path_t pa;
+    uint8_t h[MERKLE_MAX_DEPTH + 1][MERKLE_HASH_BYTES];
+    if (size == 0 || index >= size || s_path(index, size, &pa) != depth || (depth && !siblings))
         return TACNET_ESIGNATURE;
-    memcpy(root, r, MERKLE_HASH_BYTES);
+    memcpy(h[0], leaf, MERKLE_HASH_BYTES);
+    s_climb(&pa, siblings, h, 0, depth);
+    memcpy(root, h[depth], MERKLE_HASH_BYTES);
     return 0;
 }
 
@@ -133,7 +155,8 @@ int merkle_frame_len_ok(size_t len)
                                      (len - MERKLE_FIXED_BYTES) % MERKLE_HASH_BYTES == 0);
 }
 
-int merkle_proof_decode(const uint8_t *frame, size_t len, merkle_proof_t *out)
+/* merkle_proof_decode, with the path the index and size give into *PA. */
+static int s_decode(const uint8_t *frame, size_t len, merkle_proof_t *out, path_t *pa)
 {
     if (!frame || !out || len < MERKLE_FIXED_BYTES ||
         (len - MERKLE_FIXED_BYTES) % MERKLE_HASH_BYTES != 0)
@@ -149,10 +172,16 @@ int merkle_proof_decode(const uint8_t *frame, size_t len, merkle_proof_t *out)
         .siblings = frame + MERKLE_FIXED_BYTES,
         .depth = depth,
     };
-    if (p.size == 0 || p.index >= p.size || s_walk(p.index, p.size, NULL, 0, NULL) != depth)
+    if (p.size == 0 || p.index >= p.size || s_path(p.index, p.size, pa) != depth)
         return TACNET_EBADMSG;
     *out = p;
     return 0;
+}
+
+int merkle_proof_decode(const uint8_t *frame, size_t len, merkle_proof_t *out)
+{
+    path_t pa;
+    return s_decode(frame, len, out, &pa);
 }
 
 /* What the root's signature covers after its prefix: the batch's size, then the root. */
@@ -324,18 +353,6 @@ int merkle_cached(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_BYTES], 
  * Thread-local, so it takes no lock; kept per cache (a fresh cache starts cold). */
 #define MEMO_SLOTS 4
 
-typedef struct span {
-    uint32_t lo, hi; /* the leaves [lo, hi) a node spans */
-} span_t;
-
-/* One path of a tree: NODE[0..depth] (the leaf up to the root) and SIB[0..depth), the sibling
- * hashed with NODE[i], on its left when LEFT[i]. */
-typedef struct path {
-    size_t depth;
-    span_t node[MERKLE_MAX_DEPTH + 1], sib[MERKLE_MAX_DEPTH];
-    uint8_t left[MERKLE_MAX_DEPTH];
-} path_t;
-
 typedef struct memo {
     uint64_t cache_id, used; /* used 0: empty */
     uint8_t pk[SEAL_KEY_BYTES], root[MERKLE_HASH_BYTES], sig[SEAL_SIG_BYTES];
@@ -350,33 +367,6 @@ static _Thread_local uint64_t s_memo_clock;
 uint64_t merkle_thread_node_hashes(void)
 {
     return s_node_hashes;
-}
-
-/* The path from leaf INDEX of a tree of SIZE (the shape s_subtree builds). Returns its depth. */
-static size_t s_path(uint32_t index, uint32_t size, path_t *out)
-{
-    span_t down[MERKLE_MAX_DEPTH + 1], dsib[MERKLE_MAX_DEPTH];
-    uint8_t dleft[MERKLE_MAX_DEPTH];
-    uint32_t lo = 0, n = size;
-    size_t d = 0;
-    down[0] = (span_t){ 0, size };
-    while (n > 1 && d < MERKLE_MAX_DEPTH) {
-        uint32_t k = (uint32_t)s_split(n);
-        if (index < lo + k) {
-            dsib[d] = (span_t){ lo + k, lo + n }, dleft[d] = 0;
-            n = k;
-        } else {
-            dsib[d] = (span_t){ lo, lo + k }, dleft[d] = 1;
-            lo += k, n -= k;
-        }
-        down[++d] = (span_t){ lo, lo + n };
-    }
-    out->depth = d;
-    for (size_t i = 0; i <= d; i++)
-        out->node[i] = down[d - i];
-    for (size_t i = 0; i < d; i++)
-        out->sib[i] = dsib[d - 1 - i], out->left[i] = dleft[d - 1 - i];
-    return d;
 }
 
 static int s_span_eq(span_t a, span_t b)
@@ -411,13 +401,8 @@ static int s_memo_meets(const memo_t *m, const merkle_proof_t *p, const path_t *
     if (a > pa->depth || u > mp->depth || pa->depth - a != mp->depth - u ||
         !s_span_eq(pa->node[a], mp->node[u]))
         return 0;
-    for (size_t i = 0; i + 1 < a; i++) {
-        const uint8_t *s = p->siblings + i * MERKLE_HASH_BYTES;
-        if (pa->left[i])
-            s_node(s, h[i], h[i + 1]);
-        else
-            s_node(h[i], s, h[i + 1]);
-    }
+    if (a > 1)
+        s_climb(pa, p->siblings, h, 0, a - 1);
     if (a == 0) {
         /* The same leaf again: its hash and every sibling must be the memo's. */
         if (memcmp(h[0], m->node[u], MERKLE_HASH_BYTES) != 0)
@@ -466,29 +451,20 @@ static void s_memo_store(memo_t *m, const merkle_cache_t *cache, const uint8_t *
 
 /* ------------------------------------------------------------------ verification */
 
-/* A batched frame P for the event whose leaf is LEAF. */
+/* A batched frame P, whose path is PA, for the event whose leaf is LEAF. */
 static int s_verify_batched(merkle_cache_t *cache, const uint8_t *pk, const merkle_proof_t *p,
-                            const uint8_t leaf[MERKLE_HASH_BYTES])
+                            const path_t *pa, const uint8_t leaf[MERKLE_HASH_BYTES])
 {
-    path_t pa;
     uint8_t h[MERKLE_MAX_DEPTH + 1][MERKLE_HASH_BYTES], msg[36];
-    if (s_path(p->index, p->size, &pa) != p->depth)
-        return TACNET_ESIGNATURE; /* merkle_proof_decode checked this; kept for the memo */
     memcpy(h[0], leaf, MERKLE_HASH_BYTES);
     memo_t *m = cache ? s_memo_find(cache, pk, p) : NULL;
-    if (m && s_memo_meets(m, p, &pa, h)) {
+    if (m && s_memo_meets(m, p, pa, h)) {
         atomic_fetch_add_explicit(&cache->hits, 1, memory_order_relaxed);
-        s_memo_store(m, cache, pk, p, &pa, h);
+        s_memo_store(m, cache, pk, p, pa, h);
         return 0;
     }
-    for (size_t i = 0; i < pa.depth; i++) {
-        const uint8_t *s = p->siblings + i * MERKLE_HASH_BYTES;
-        if (pa.left[i])
-            s_node(s, h[i], h[i + 1]);
-        else
-            s_node(h[i], s, h[i + 1]);
-    }
-    if (memcmp(h[pa.depth], p->root, MERKLE_HASH_BYTES) != 0)
+    s_climb(pa, p->siblings, h, 0, pa->depth);
+    if (memcmp(h[pa->depth], p->root, MERKLE_HASH_BYTES) != 0)
         return TACNET_ESIGNATURE;
     if (!cache || !s_cache(cache, pk, p, 0)) {
         s_root_message(p->size, p->root, msg);
@@ -498,7 +474,7 @@ static int s_verify_batched(merkle_cache_t *cache, const uint8_t *pk, const merk
             s_cache(cache, pk, p, 1);
     }
     if (cache)
-        s_memo_store(m, cache, pk, p, &pa, h);
+        s_memo_store(m, cache, pk, p, pa, h);
     return 0;
 }
 
@@ -511,11 +487,12 @@ int merkle_verify_digest(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_B
     if (sig_len == SEAL_SIG_BYTES)
         return seal_verify_digest(sign_pk, header, hlen, digest, sig);
     merkle_proof_t p;
+    path_t pa;
     uint8_t leaf[MERKLE_HASH_BYTES];
-    if (merkle_proof_decode(sig, sig_len, &p) != 0)
+    if (s_decode(sig, sig_len, &p, &pa) != 0)
         return TACNET_ESIGNATURE;
     merkle_leaf(header, hlen, digest, leaf);
-    return s_verify_batched(cache, sign_pk, &p, leaf);
+    return s_verify_batched(cache, sign_pk, &p, &pa, leaf);
 }
 
 int merkle_verify(merkle_cache_t *cache, const uint8_t sign_pk[SEAL_KEY_BYTES],
