@@ -342,9 +342,8 @@ static int s_zmq_err(int e)
     return rc == TACNET_EAGAIN || rc == TACNET_EINTR || rc == TACNET_EHOSTUNREACH ? rc : TACNET_EIO;
 }
 
-/* The parts after the command header: PUBLISH, DELIVER and REGRANT carry an event. 1 when CMD
- * carries one, 0 when it does not, -1 for an unknown command. */
-/* 1: a command with event parts; 2: DELIVERS; 0: a ctl only; -1: no such command. */
+/* The parts after the command header: PUBLISH, DELIVER and REGRANT carry an event (1), DELIVERS
+ * and PUBACKS whole inner frames (2), the others nothing (0); -1 for an unknown command. */
 static int s_event_cmd(uint8_t cmd)
 {
     if (cmd == WIRE_PUBLISH || cmd == WIRE_DELIVER || cmd == WIRE_REGRANT)
@@ -615,7 +614,7 @@ static int s_send_msg(void *sock, zmq_msg_t *msg, int more)
 }
 
 /* The size of the frame of CMD with these parts into *TOTAL (and the ctl's into *CTL_LEN), or
- * TACNET_EINVAL / TACNET_ETOOBIG as wire_send_sig. Not for DELIVERS. */
+ * TACNET_EINVAL / TACNET_ETOOBIG as wire_send_sig. Not for DELIVERS or PUBACKS. */
 static int s_frame_size(uint8_t cmd, const ProtobufCMessage *ctl, const uint8_t *header,
                         size_t hlen, const uint8_t *sealed, size_t sealed_len, const uint8_t *sig,
                         size_t sig_len, size_t *ctl_len, size_t *total)
@@ -698,7 +697,7 @@ int wire_send_sig(void *sock, const uint8_t *rid, size_t rid_len, uint8_t cmd,
     return s_send_to(sock, rid, rid_len, &msg);
 }
 
-/* ---------------------------------------------------------------- DELIVERS */
+/* ---------------------------------------------------------------- DELIVERS, PUBACKS */
 
 int wire_batch_add(wire_batch_t *b, uint8_t cmd, const ProtobufCMessage *ctl, const uint8_t *header,
                    size_t hlen, const uint8_t *sealed, size_t sealed_len, const uint8_t *sig,

@@ -113,21 +113,26 @@ static void s_sent(broker_t *self, broker_session_t *s, const uint64_t *seqs, si
     }
 }
 
-/* The DELIVER of journal entry E (seq NEXT, after PREV for this agency) into BATCH. Returns as
- * wire_batch_add. */
-static int s_batch_add(wire_batch_t *batch, const journal_entry_t *e, uint64_t next, uint64_t prev)
+/* The DELIVER of journal entry E (seq NEXT, after PREV for this agency): into BATCH, or sent
+ * alone to S when BATCH is NULL. Returns as wire_batch_add or wire_send. */
+static int s_deliver(broker_t *self, const broker_session_t *s, wire_batch_t *batch,
+                     const journal_entry_t *e, uint64_t next, uint64_t prev)
 {
     Tacnet__Deliver d = TACNET__DELIVER__INIT;
     d.seq = next;
     d.prev_seq = prev;
+    /* A grant: the original event's frames, with the key granted to this agency beside. */
     Tacnet__Grant *g = e->grant ? tacnet__grant__unpack(NULL, e->grant_len, e->grant) : NULL;
     if (g) {
         d.grant = g;
         d.has_case_seq = 1;
         d.case_seq = e->case_seq;
     }
-    int rc = wire_batch_add(batch, WIRE_DELIVER, &d.base, e->header, e->header_len, e->sealed,
-                            e->sealed_len, e->sig, e->sig_len);
+    int rc = batch
+                 ? wire_batch_add(batch, WIRE_DELIVER, &d.base, e->header, e->header_len, e->sealed,
+                                  e->sealed_len, e->sig, e->sig_len)
+                 : wire_send_sig(self->router, s->rid, s->rid_len, WIRE_DELIVER, &d.base, e->header,
+                                 e->header_len, e->sealed, e->sealed_len, e->sig, e->sig_len);
     if (g)
         tacnet__grant__free_unpacked(g, NULL);
     return rc;
@@ -163,7 +168,7 @@ static void s_pump_batches(broker_t *self, uint32_t agency, MDB_txn *txn)
                 more = 0;
                 break;
             }
-            int rc = s_batch_add(batch, &e, next, prev);
+            int rc = s_deliver(self, s, batch, &e, next, prev);
             if (rc == TACNET_ETOOBIG && n > 0)
                 break; /* the next message starts with it */
             if (rc != 0) {
@@ -177,9 +182,9 @@ static void s_pump_batches(broker_t *self, uint32_t agency, MDB_txn *txn)
         }
         if (n == 0)
             break;
-        /* The test hook stands for a full pipe. */
+        /* The test hook stands for a full pipe (the batch is emptied at the next fill). */
         int rc = FAULT_SKIP("broker.deliver_batch_eagain")
-                     ? (batch->n = batch->len = 0, TACNET_EAGAIN)
+                     ? TACNET_EAGAIN
                      : wire_batch_send(self->router, s->rid, s->rid_len, batch);
         if (rc != 0)
             s->scanned = scanned;
@@ -210,20 +215,7 @@ static void s_pump(broker_t *self, uint32_t agency, MDB_txn *txn)
                       (unsigned long long)next, names_agency(agency));
             break;
         }
-        Tacnet__Deliver d = TACNET__DELIVER__INIT;
-        d.seq = next;
-        d.prev_seq = s->cursor;
-        /* A grant: the original event's frames, with the key granted to this agency beside. */
-        Tacnet__Grant *g = e.grant ? tacnet__grant__unpack(NULL, e.grant_len, e.grant) : NULL;
-        if (g) {
-            d.grant = g;
-            d.has_case_seq = 1;
-            d.case_seq = e.case_seq;
-        }
-        int rc = wire_send_sig(self->router, s->rid, s->rid_len, WIRE_DELIVER, &d.base, e.header,
-                               e.header_len, e.sealed, e.sealed_len, e.sig, e.sig_len);
-        if (g)
-            tacnet__grant__free_unpacked(g, NULL);
+        int rc = s_deliver(self, s, NULL, &e, next, s->cursor);
         if (s_send_stops(self, agency, rc))
             break;
         s_sent(self, s, &next, 1);

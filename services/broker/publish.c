@@ -183,11 +183,11 @@ void broker_on_publish(broker_t *self, wire_msg_t *m)
     Tacnet__Header *h = NULL;
     const char *detail = NULL;
     uint8_t sign_pk[SEAL_KEY_BYTES];
-    int ack_batch = s_publish_ctl(m);
-    int rc = ack_batch < 0 ? ack_batch
-                           : s_check_stateless(self, m, agency, key_id, &h, sign_pk, &detail);
+    int ack_batch = s_publish_ctl(m), rc = ack_batch;
     if (ack_batch < 0)
         detail = "bad PUBLISH command header";
+    else
+        rc = s_check_stateless(self, m, agency, key_id, &h, sign_pk, &detail);
     if (rc != 0) {
         const uint8_t *id = h && h->msg_id.len == 16 ? h->msg_id.data : NULL;
         broker_nack(self, m, id, rc, detail);
