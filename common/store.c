@@ -1,7 +1,9 @@
 /* store: the process's one LMDB environment, with map growth on MDB_MAP_FULL. */
+#define _GNU_SOURCE /* O_DIRECT */
 #include "store.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,6 +377,48 @@ static int s_grow(store_t *self)
 #define STORE_STEP_AGAIN_US   1000000u          /* "again": within this of the last one */
 #define STORE_EXTEND_RETRY_US (10u * 1000000u)
 
+/* Zeros for s_zeros_direct: aligned for O_DIRECT, made once per process. */
+#define STORE_ZEROS_BYTES ((size_t)256 << 10)
+static uint8_t *s_zeros;
+static pthread_once_t s_zeros_once = PTHREAD_ONCE_INIT;
+
+static void s_zeros_make(void)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 4096, STORE_ZEROS_BYTES) == 0) {
+        memset(p, 0, STORE_ZEROS_BYTES);
+        s_zeros = p;
+    }
+}
+
+/* Write zeros over [FROM, TO) of the data file through a descriptor of its own opened with
+ * O_DIRECT, so they go from one buffer to the disk without being copied into the page cache
+ * first (and written back later). With buffered zeros, that copy and writeback cost as much as
+ * the commits' own pages: copy_folio_from_iter_atomic was 9 % of all CPU samples at saturation,
+ * 1 % with this (bench e2e, 60,000 events: 28,470 against 27,340 delivered/s, 4 pairs). LMDB never
+ * touches pages past its last one, so nothing of the range is in its map or the page cache.
+ * Returns 1 when every byte was written, 0 to fall back to buffered writes (a filesystem without
+ * O_DIRECT such as tmpfs, an unaligned range, or a failed write). */
+static int s_zeros_direct(const store_t *self, off_t from, off_t to)
+{
+    pthread_once(&s_zeros_once, s_zeros_make);
+    if (!s_zeros || from % 4096 != 0 || to % 4096 != 0)
+        return 0;
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s/data.mdb", self->dir) >= (int)sizeof(path))
+        return 0;
+    int dfd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+    if (dfd < 0)
+        return 0;
+    int ok = 1;
+    for (off_t at = from; ok && at < to; at += (off_t)STORE_ZEROS_BYTES) {
+        size_t n = to - at < (off_t)STORE_ZEROS_BYTES ? (size_t)(to - at) : STORE_ZEROS_BYTES;
+        ok = pwrite(dfd, s_zeros, n, at) == (ssize_t)n;
+    }
+    close(dfd);
+    return ok;
+}
+
 static void s_extend_ahead(store_t *self)
 {
     MDB_envinfo info;
@@ -407,11 +451,14 @@ static void s_extend_ahead(store_t *self)
     off_t from = sb.st_size, to = from + step;
     if ((off_t)info.me_mapsize < to)
         to = (off_t)info.me_mapsize;
-    static const uint8_t zeros[1 << 16];
-    int ok = 1;
-    for (off_t at = from; ok && at < to; at += (off_t)sizeof(zeros)) {
-        size_t n = to - at < (off_t)sizeof(zeros) ? (size_t)(to - at) : sizeof(zeros);
-        ok = pwrite(fd, zeros, n, at) == (ssize_t)n;
+    int ok = s_zeros_direct(self, from, to);
+    if (!ok) { /* the same zeros through the page cache */
+        static const uint8_t zeros[1 << 16];
+        ok = 1;
+        for (off_t at = from; ok && at < to; at += (off_t)sizeof(zeros)) {
+            size_t n = to - at < (off_t)sizeof(zeros) ? (size_t)(to - at) : sizeof(zeros);
+            ok = pwrite(fd, zeros, n, at) == (ssize_t)n;
+        }
     }
     if (ok && from < to)
         ok = fdatasync(fd) == 0;
