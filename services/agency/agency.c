@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <zmq.h>
 
-#define AGENCY_BATCH           256
+#define AGENCY_BATCH           512
 #define AGENCY_BATCH_REGISTERS 8 /* cases whose identity register a batch reads once */
 #define AGENCY_PING_MS         2000
 #define AGENCY_LIVENESS        3

@@ -30,7 +30,7 @@ const cfg_option_t agency_config_options[] = {
       S_MIB(map_size) },
     { "agency", "map_max_mb", CFG_INT, "0", 0, 1048576, 0, "ceiling on map growth (0: none)",
       S_MIB(map_max) },
-    { "agency", "credit", CFG_INT, "1024", 1, 4096, 0, "delivery window", S_FIELD(credit) },
+    { "agency", "credit", CFG_INT, "2048", 1, 4096, 0, "delivery window", S_FIELD(credit) },
     { "agency", "window", CFG_INT, "256", 1, 4096, 0, "publishes in flight", S_FIELD(window) },
     { "agency", "heartbeat_ms", CFG_INT, "2000", 100, 60000, 0, "ZMTP heartbeat",
       S_FIELD(heartbeat_ms) },

@@ -68,7 +68,7 @@ Test(agency_config, the_defaults_are_the_documented_ones)
     cr_assert_str_eq(ac.broker, "");
     cr_assert_eq(ac.map_size, (size_t)1024 << 20);
     cr_assert_eq(ac.map_max, 0);
-    cr_assert_eq(ac.credit, 1024);
+    cr_assert_eq(ac.credit, 2048);
     cr_assert_eq(ac.window, 256);
     cr_assert_eq(ac.heartbeat_ms, 2000);
     cr_assert_eq(ac.retention.closed_case_days, 0);

@@ -71,8 +71,8 @@ Test(broker_config, the_defaults_are_the_documented_ones)
     cr_assert_str_eq(bc.bind, "tcp://127.0.0.1:7750");
     cr_assert_eq(bc.map_size, (size_t)1024 << 20);
     cr_assert_eq(bc.map_max, 0);
-    cr_assert_eq(bc.batch_max, 256);
-    cr_assert_eq(bc.credit_max, 1024);
+    cr_assert_eq(bc.batch_max, 512);
+    cr_assert_eq(bc.credit_max, 2048);
     cr_assert_eq(bc.heartbeat_ms, 2000);
     cr_assert_eq(bc.tick_ms, 200);
     cr_assert_eq(bc.max_clock_skew_s, 300);
