@@ -148,19 +148,26 @@ static void s_verify_one(void *arg, size_t i)
                                      j->digest, j->sig, j->sig_len);
 }
 
-/* Is J the first job of its batch in JOBS[0..I) not yet known to the cache? The root follows
- * the signature in a batched F5; same key, root and signature is the same batch. */
-static int s_leads(verifier_t *self, const verifier_job_t *jobs, size_t i)
+/* Is job I the first of its batch not yet known to the cache? Compared with the leaders found so
+ * far (LEADS[0..N_LEAD), job indexes), not with every earlier job: an earlier job of the same
+ * batch either led it or found its root cached, and then so does job I. Most recent first, as a
+ * batch's events arrive together. The root follows the signature in a batched F5; same key,
+ * root and signature is the same batch. (Against every earlier job this was quadratic: a
+ * 512-publish commit of 64-event batches made about 115,000 comparisons, 2.5 % of the broker's
+ * CPU at saturation.) */
+static int s_leads(verifier_t *self, const verifier_job_t *jobs, size_t i, const size_t *leads,
+                   size_t n_lead)
 {
     const verifier_job_t *j = &jobs[i];
     if (!j->sig || !j->sign_pk || j->sig_len < MERKLE_FIXED_BYTES ||
         merkle_cached(self->roots, j->sign_pk, j->sig, j->sig_len))
         return 0;
-    for (size_t k = 0; k < i; k++)
-        if (jobs[k].sig && jobs[k].sign_pk && jobs[k].sig_len >= MERKLE_FIXED_BYTES &&
-            memcmp(jobs[k].sig, j->sig, SEAL_SIG_BYTES + MERKLE_HASH_BYTES) == 0 &&
-            memcmp(jobs[k].sign_pk, j->sign_pk, SEAL_KEY_BYTES) == 0)
+    for (size_t l = n_lead; l-- > 0;) {
+        const verifier_job_t *k = &jobs[leads[l]];
+        if (memcmp(k->sig, j->sig, SEAL_SIG_BYTES + MERKLE_HASH_BYTES) == 0 &&
+            memcmp(k->sign_pk, j->sign_pk, SEAL_KEY_BYTES) == 0)
             return 0;
+    }
     return 1;
 }
 
@@ -178,7 +185,7 @@ void verifier_run(verifier_t *self, verifier_job_t *jobs, size_t n)
     size_t *order = xmalloc(n * sizeof(*order)), n_lead = 0, n_rest = 0;
     uint8_t *lead = xcalloc(n, 1);
     for (size_t i = 0; i < n; i++)
-        if ((lead[i] = (uint8_t)s_leads(self, jobs, i)) != 0)
+        if ((lead[i] = (uint8_t)s_leads(self, jobs, i, order, n_lead)) != 0)
             order[n_lead++] = i;
     run_arg_t a = { self, jobs, order };
     verifier_for(self, n_lead, s_verify_one, &a);
