@@ -41,15 +41,17 @@ int lexicon_load(lexicon_t *self, const char *path, uint32_t flags);
 /* The flags of word W (LEN bytes), 0 when absent or too long. */
 uint32_t lexicon_flags(const lexicon_t *self, const char *w, size_t len);
 
-/* The same for a word of ASCII letters only, hashed by the caller as it read them: H starts
- * at LEXICON_HASH_INIT and takes lexicon_hash_step() of each letter, lower-cased. It lets a
- * scanner look a word up without reading it twice. */
-#define LEXICON_HASH_INIT 1469598103934665603ULL
-static inline uint64_t lexicon_hash_step(uint64_t h, uint8_t lower)
-{
-    return (h ^ lower) * 1099511628211ULL;
-}
+/* The hash lexicon_flags() would take of W, a word of LEN (1..LEXICON_MAX_WORD) ASCII letters
+ * of either case and nothing else. With it a scanner that has found where a word ends hashes
+ * it once and looks it up in more than one lexicon, or prefetches before it looks. */
+uint64_t lexicon_hash_letters(const uint8_t *w, size_t len);
+
+/* The flags of the word whose lexicon_hash_letters() is H, 0 when absent. */
 uint32_t lexicon_flags_hashed(const lexicon_t *self, uint64_t h);
+
+/* Starts loading the cell lexicon_flags_hashed(SELF, H) will read: a scanner that hashes every
+ * word of a text first and looks them up after has the lookups' cache misses overlap. */
+void lexicon_prefetch(const lexicon_t *self, uint64_t h);
 
 /* Number of distinct entries. */
 size_t lexicon_size(const lexicon_t *self);

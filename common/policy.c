@@ -304,12 +304,13 @@ const char *policy_kind_name(enum policy_kind kind)
 /* ---------------------------------------------------------------- text scanning */
 
 /* One word of the text: bytes [s, e), its lexicon flags and its shape. */
-enum { T_UPPER1 = 1, T_LOWER = 2, T_POSS = 4, T_REG = 8, T_TITLE = 16 };
+enum { T_UPPER1 = 1, T_LOWER = 2, T_POSS = 4, T_REG = 8, T_TITLE = 16, T_HASHED = 32 };
 /* The bytes between a word and the next, classified once: the rules ask often. */
 enum { G_OTHER, G_SP, G_HY, G_COMMA, G_DOT, G_AMP, G_KIND = 0x0F, G_CUE = 0x10 };
 typedef struct {
     uint32_t s, e, flags;
     uint8_t shape, letters, mark, gap;
+    uint64_t h; /* lexicon_hash_letters of the word, when T_HASHED */
 } s_tok_t;
 
 enum { M_NONE, M_NAME, M_TITLE, M_TAKEN };
@@ -456,12 +457,27 @@ static void s_push_num(s_scan_t *sc, size_t i)
     sc->num[sc->nnum++] = (uint32_t)i;
 }
 
-/* Reads one word from WS; returns its end and fills *T (flags looked up). An ASCII word is
- * hashed as it is read; one with other letters or an apostrophe is folded by the lexicon. */
-static size_t s_word(s_scan_t *sc, const policy_register_t *reg, size_t ws, s_tok_t *t)
+/* Looks word T up: the policy's lexicon for its flags, the case's register (REG, may be NULL)
+ * for T_REG. A word of ASCII letters only is looked up by the hash s_word took of it. */
+static void s_lookup(s_scan_t *sc, const policy_register_t *reg, s_tok_t *t)
+{
+    if (t->shape & T_HASHED) {
+        t->flags = lexicon_flags_hashed(sc->p->lex, t->h);
+        if (reg && lexicon_flags_hashed(reg->words, t->h))
+            t->shape |= T_REG;
+    } else if (t->letters >= 2) {
+        const char *w = (const char *)sc->t + t->s;
+        t->flags = lexicon_flags(sc->p->lex, w, t->e - t->s);
+        if (reg && lexicon_flags(reg->words, w, t->e - t->s))
+            t->shape |= T_REG;
+    }
+}
+
+/* The word at WS read letter by letter: any script, apostrophes ("O'Neill", a possessive's
+ * "'s"). Returns its end; fills *T's shape, and its hash when it is ASCII letters only. */
+static size_t s_word_slow(s_scan_t *sc, size_t ws, s_tok_t *t)
 {
     size_t i = ws, adv;
-    uint64_t h = LEXICON_HASH_INIT;
     int ascii = 1, any_lower = 0, first = 1;
     uint8_t shape = 0, letters = 0;
     for (;;) {
@@ -469,7 +485,6 @@ static size_t s_word(s_scan_t *sc, const policy_register_t *reg, size_t ws, s_to
         int k;
         if (c < 0x80 && s_alpha(c)) {
             k = s_upper(c) ? 'U' : 'L';
-            h = lexicon_hash_step(h, (uint8_t)(c | 0x20));
             adv = 1;
         } else if (c >= 0x80 && (k = s_letter(sc, i, &adv)) != 0) {
             ascii = 0;
@@ -500,18 +515,41 @@ static size_t s_word(s_scan_t *sc, const policy_register_t *reg, size_t ws, s_to
     }
     if (any_lower)
         shape |= T_LOWER; /* with T_UPPER1: capitalised */
-    if (s_title_word(sc->t + ws, i - ws))
-        shape |= T_TITLE;
-    *t = (s_tok_t){ (uint32_t)ws, (uint32_t)i, 0, shape, letters, M_NONE, G_OTHER };
-    if (letters >= 2) {
-        int hashed = ascii && letters <= LEXICON_MAX_WORD;
-        const char *w = (const char *)sc->t + ws;
-        t->flags =
-            hashed ? lexicon_flags_hashed(sc->p->lex, h) : lexicon_flags(sc->p->lex, w, i - ws);
-        if (reg &&
-            (hashed ? lexicon_flags_hashed(reg->words, h) : lexicon_flags(reg->words, w, i - ws)))
-            t->shape |= T_REG;
+    if (ascii && letters >= 2 && letters <= LEXICON_MAX_WORD) {
+        shape |= T_HASHED;
+        t->h = lexicon_hash_letters(sc->t + ws, i - ws);
     }
+    t->shape = shape, t->letters = letters;
+    return i;
+}
+
+/* Reads one word from WS; returns its end and fills *T (its flags are looked up afterwards, by
+ * s_lookup). Most words are a run of ASCII letters ended by a space or punctuation: read in one
+ * pass; anything else (another script, an apostrophe) by s_word_slow. */
+static size_t s_word(s_scan_t *sc, size_t ws, s_tok_t *t)
+{
+    const uint8_t *s = sc->t;
+    size_t i = ws;
+    uint8_t any = 0;
+    while (i < sc->len && s_alpha(s[i]))
+        any |= s[i++];
+    *t = (s_tok_t){ (uint32_t)ws, (uint32_t)i, 0, 0, 0, M_NONE, G_OTHER, 0 };
+    if (i < sc->len && (s[i] >= 0x80 || s[i] == '\''))
+        i = s_word_slow(sc, ws, t);
+    else {
+        size_t n = i - ws;
+        t->letters = (uint8_t)(n < 255 ? n : 255);
+        t->shape = (uint8_t)((s_upper(s[ws]) ? T_UPPER1 : 0) | ((any & 0x20) ? T_LOWER : 0));
+        if (n >= 2 && n <= LEXICON_MAX_WORD) {
+            t->shape |= T_HASHED;
+            t->h = lexicon_hash_letters(s + ws, n);
+        }
+    }
+    t->e = (uint32_t)i;
+    if (s_title_word(s + ws, i - ws))
+        t->shape |= T_TITLE;
+    if (t->shape & T_HASHED)
+        lexicon_prefetch(sc->p->lex, t->h);
     return i;
 }
 
@@ -538,13 +576,15 @@ static void s_tokenise(s_scan_t *sc, const policy_register_t *reg)
         if (sc->ntok == sc->tokcap)
             sc->tok = s_grow(sc->tok, sc->tok_stack, &sc->tokcap, sizeof(*sc->tok));
         s_tok_t *t = &sc->tok[sc->ntok];
-        i = s_word(sc, reg, i, t);
+        i = s_word(sc, i, t);
         if (sc->ntok > 0)
             sc->tok[sc->ntok - 1].gap = s_gap_kind(sc, sc->tok[sc->ntok - 1].e, t->s);
         sc->ntok++;
         if (t->shape & T_POSS)
             i += s_apos(sc, i) + 1;
     }
+    for (size_t k = 0; k < sc->ntok; k++)
+        s_lookup(sc, reg, &sc->tok[k]);
 }
 
 /* Shapes: capitalised (upper then some lower), all capitals (2+ letters), lower case. */
