@@ -39,6 +39,17 @@ static uint64_t s_key(uint64_t h)
     return h ? h : (uint64_t)1 << S_FLAG_BITS;
 }
 
+/* The first N (1..7) bytes of a chunk loaded from memory, as a mask: the low-addressed bytes
+ * are the low-order ones on a little-endian machine and the high-order ones on a big-endian. */
+static inline uint64_t s_low_bytes(size_t n)
+{
+    uint64_t m = ((uint64_t)1 << (8 * n)) - 1;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    m = ~(~(uint64_t)0 >> (8 * n));
+#endif
+    return m;
+}
+
 /* splitmix64's finaliser: every input bit reaches every output bit. */
 static inline uint64_t s_mix(uint64_t x)
 {
@@ -51,21 +62,28 @@ static inline uint64_t s_mix(uint64_t x)
 
 /* The hash of N folded bytes at B, eight at a time (one multiply chain per eight letters, where
  * a byte-at-a-time hash has one per letter). LOWER is OR-ed into every byte: 0x20 for ASCII
- * letters of either case (which it lower-cases), 0 for bytes already folded. The same word
- * always gives the same hash in one process, which is all a lexicon needs (nothing stores it). */
-static inline uint64_t s_hash(const uint8_t *b, size_t n, uint8_t lower)
+ * letters of either case (which it lower-cases), 0 for bytes already folded. AVAIL >= N bytes
+ * may be read at B: with eight or more the last chunk is one load, its bytes past the word
+ * masked off. The same word always gives the same hash in one process, which is all a lexicon
+ * needs (nothing stores it). */
+static inline uint64_t s_hash(const uint8_t *b, size_t n, uint8_t lower, size_t avail)
 {
     uint64_t h = 0x9E3779B97F4A7C15ULL * (uint64_t)(n + 1);
     uint64_t lower8 = 0x0101010101010101ULL * lower;
-    for (; n >= 8; b += 8, n -= 8) {
+    for (; n >= 8; b += 8, n -= 8, avail -= 8) {
         uint64_t c;
         memcpy(&c, b, 8);
         h = s_mix(h ^ (c | lower8));
     }
     if (n) {
         uint64_t c = 0;
-        for (size_t i = 0; i < n; i++)
-            c |= (uint64_t)(uint8_t)(b[i] | lower) << (8 * i);
+        if (avail >= 8) {
+            memcpy(&c, b, 8);
+            c = (c | lower8) & s_low_bytes(n);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                c |= (uint64_t)(uint8_t)(b[i] | lower) << (8 * i);
+        }
         h = s_mix(h ^ c);
     }
     return h;
@@ -111,7 +129,7 @@ static uint64_t s_fold_hash(const char *w, size_t len)
             return 0;
         folded[o++] = b;
     }
-    return o ? s_key(s_hash(folded, o, 0)) : 0;
+    return o ? s_key(s_hash(folded, o, 0, o)) : 0;
 }
 
 /* The cell for KEY: linear probing from the slot the key's Fibonacci hash picks (times 2^64 /
@@ -220,9 +238,9 @@ uint32_t lexicon_flags(const lexicon_t *self, const char *w, size_t len)
     return (uint32_t)(*s_cell(self, key) & S_FLAG_MASK);
 }
 
-uint64_t lexicon_hash_letters(const uint8_t *w, size_t len)
+uint64_t lexicon_hash_letters(const uint8_t *w, size_t len, size_t avail)
 {
-    return s_hash(w, len, 0x20);
+    return s_hash(w, len, 0x20, avail);
 }
 
 uint32_t lexicon_flags_hashed(const lexicon_t *self, uint64_t h)

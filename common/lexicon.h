@@ -42,9 +42,11 @@ int lexicon_load(lexicon_t *self, const char *path, uint32_t flags);
 uint32_t lexicon_flags(const lexicon_t *self, const char *w, size_t len);
 
 /* The hash lexicon_flags() would take of W, a word of LEN (1..LEXICON_MAX_WORD) ASCII letters
- * of either case and nothing else. With it a scanner that has found where a word ends hashes
- * it once and looks it up in more than one lexicon, or prefetches before it looks. */
-uint64_t lexicon_hash_letters(const uint8_t *w, size_t len);
+ * of either case and nothing else; AVAIL >= LEN bytes are readable at W (the rest of the text:
+ * with eight or more, the word's last bytes are read in one load). With it a scanner that has
+ * found where a word ends hashes it once and looks it up in more than one lexicon, or
+ * prefetches before it looks. */
+uint64_t lexicon_hash_letters(const uint8_t *w, size_t len, size_t avail);
 
 /* The flags of the word whose lexicon_hash_letters() is H, 0 when absent. */
 uint32_t lexicon_flags_hashed(const lexicon_t *self, uint64_t h);

@@ -517,7 +517,7 @@ static size_t s_word_slow(s_scan_t *sc, size_t ws, s_tok_t *t)
         shape |= T_LOWER; /* with T_UPPER1: capitalised */
     if (ascii && letters >= 2 && letters <= LEXICON_MAX_WORD) {
         shape |= T_HASHED;
-        t->h = lexicon_hash_letters(sc->t + ws, i - ws);
+        t->h = lexicon_hash_letters(sc->t + ws, i - ws, sc->len - ws);
     }
     t->shape = shape, t->letters = letters;
     return i;
@@ -542,7 +542,7 @@ static size_t s_word(s_scan_t *sc, size_t ws, s_tok_t *t)
         t->shape = (uint8_t)((s_upper(s[ws]) ? T_UPPER1 : 0) | ((any & 0x20) ? T_LOWER : 0));
         if (n >= 2 && n <= LEXICON_MAX_WORD) {
             t->shape |= T_HASHED;
-            t->h = lexicon_hash_letters(s + ws, n);
+            t->h = lexicon_hash_letters(s + ws, n, sc->len - ws);
         }
     }
     t->e = (uint32_t)i;
@@ -704,6 +704,10 @@ static int s_name_rules(s_scan_t *sc, size_t k)
         }
         return 0;
     }
+    /* Each rule below needs one of these; most words (everyday ones) have none. */
+    if (!(t->flags & (L_KIN | L_CUE1 | L_VERB | L_GIVEN | L_SURNAME)) && !(t->shape & T_POSS) &&
+        !s_unknown(sc, t))
+        return 0;
     size_t c = 0;
     if (t->flags & (L_KIN | L_CUE1))
         c = s_after_cue(sc, k);
@@ -771,7 +775,7 @@ static int s_name_rules(s_scan_t *sc, size_t k)
 }
 
 /* Lists of people: "A, B and C", "A & B". The token after K that continues a list, or 0. */
-static size_t s_list_next(const s_scan_t *sc, size_t k)
+static inline size_t s_list_next(const s_scan_t *sc, size_t k)
 {
     if (s_gap(sc, k, G_COMMA) || s_gap(sc, k, G_AMP))
         return k + 1;
