@@ -422,6 +422,8 @@ static uint8_t s_gap_kind(const s_scan_t *sc, size_t a, size_t b)
     const uint8_t *g = sc->t + a;
     size_t n = b - a;
     uint8_t k = G_OTHER;
+    if (n == 1 && g[0] == ' ')
+        return G_SP | G_CUE; /* most gaps: the rules below give the same */
     if (n == 1)
         k = g[0] == ' ' ? G_SP : g[0] == '-' ? G_HY : G_OTHER;
     else if (n == 2 && g[1] == ' ')
@@ -1158,10 +1160,10 @@ static void s_scan_postcodes(s_scan_t *sc)
     size_t done = 0;
     for (size_t k = 0; k < sc->ntok; k++) {
         size_t i = sc->tok[k].s, n = sc->tok[k].e - i;
-        if (i < done || (i > 0 && s_alnum(sc->t[i - 1])))
-            continue;
         /* Every outward code is one or two letters then a digit; GIR 0AA is the exception. */
         if (!((n <= 2 && s_digit(s_at(sc, i + n))) || (n == 3 && s_tolower(sc->t[i]) == 'g')))
+            continue;
+        if (i < done || (i > 0 && s_alnum(sc->t[i - 1])))
             continue;
         size_t end = s_postcode_at(sc, i);
         if (end) {
