@@ -476,8 +476,8 @@ static void s_lookup(s_scan_t *sc, const policy_register_t *reg, s_tok_t *t)
 }
 
 /* The word at WS read letter by letter: any script, apostrophes ("O'Neill", a possessive's
- * "'s"). Returns its end; fills *T's shape, and its hash when it is ASCII letters only. */
-static size_t s_word_slow(s_scan_t *sc, size_t ws, s_tok_t *t)
+ * "'s"). Returns its end; fills *T's shape and letters, *ASCII 1 when it is ASCII letters only. */
+static size_t s_word_slow(s_scan_t *sc, size_t ws, s_tok_t *t, int *ascii_out)
 {
     size_t i = ws, adv;
     int ascii = 1, any_lower = 0, first = 1;
@@ -517,11 +517,8 @@ static size_t s_word_slow(s_scan_t *sc, size_t ws, s_tok_t *t)
     }
     if (any_lower)
         shape |= T_LOWER; /* with T_UPPER1: capitalised */
-    if (ascii && letters >= 2 && letters <= LEXICON_MAX_WORD) {
-        shape |= T_HASHED;
-        t->h = lexicon_hash_letters(sc->t + ws, i - ws, sc->len - ws);
-    }
     t->shape = shape, t->letters = letters;
+    *ascii_out = ascii;
     return i;
 }
 
@@ -535,17 +532,19 @@ static size_t s_word(s_scan_t *sc, size_t ws, s_tok_t *t)
     uint8_t any = 0;
     while (i < sc->len && s_alpha(s[i]))
         any |= s[i++];
+    int ascii = 1;
     *t = (s_tok_t){ (uint32_t)ws, (uint32_t)i, 0, 0, 0, M_NONE, G_OTHER, 0 };
-    if (i < sc->len && (s[i] >= 0x80 || s[i] == '\''))
-        i = s_word_slow(sc, ws, t);
-    else {
+    if (i < sc->len && (s[i] >= 0x80 || s[i] == '\'')) {
+        i = s_word_slow(sc, ws, t, &ascii);
+    } else {
         size_t n = i - ws;
         t->letters = (uint8_t)(n < 255 ? n : 255);
         t->shape = (uint8_t)((s_upper(s[ws]) ? T_UPPER1 : 0) | ((any & 0x20) ? T_LOWER : 0));
-        if (n >= 2 && n <= LEXICON_MAX_WORD) {
-            t->shape |= T_HASHED;
-            t->h = lexicon_hash_letters(s + ws, n, sc->len - ws);
-        }
+    }
+    /* Only ASCII letters: hashed here, looked up by that hash (the lexicon folds the rest). */
+    if (ascii && t->letters >= 2 && t->letters <= LEXICON_MAX_WORD) {
+        t->shape |= T_HASHED;
+        t->h = lexicon_hash_letters(s + ws, i - ws, sc->len - ws);
     }
     t->e = (uint32_t)i;
     if (s_title_word(s + ws, i - ws))
