@@ -1212,6 +1212,7 @@ int agency_run(agency_t *self)
         };
         long wait_ms = agency_import_step(self, 200); /* 0 while an import has work */
         int n_items = s_poll_items(self, items, &wait_ms);
+        wait_ms = agency_api_follow_timeout(self, wait_ms);
         int rc = zmq_poll(items, n_items, wait_ms);
         if (rc < 0) {
             if (zmq_errno() == EINTR)
@@ -1241,6 +1242,8 @@ int agency_run(agency_t *self)
         for (size_t i = 0; i < self->n_poll; i++)
             self->poll[i].run(self->poll[i].arg);
         s_tick(self);
+        /* After the turn's commits: follow requests waiting for them, or for their deadline. */
+        agency_api_follow_pump(self);
         /* The sweep walks every case in one go: it waits until a running import is done. */
         if (!agency_import_running(self) && (rc = agency_retention_tick(self)) != 0)
             return rc;
@@ -1263,6 +1266,7 @@ void agency_destroy(agency_t **self_p)
         return;
     agency_t *self = *self_p;
     agency_outcome_drop_all(self);
+    agency_api_follow_drop(self);
     agency_import_destroy(self);
     if (self->dealer)
         zmq_close(self->dealer);

@@ -4,6 +4,7 @@
 #include "agency/import.h"
 #include "agency/outcome.h"
 #include "agency/sweep.h"
+#include "clock.h"
 #include "err.h"
 #include "wire.h"
 
@@ -198,6 +199,127 @@ static int s_publish_wait(agency_t *self, const zmq_msg_t *rid, Tacnet__ApiReply
     return 0;
 }
 
+/* ------------------------------------------------------------------ follow with a wait */
+
+/* A follow request held until an event is applied after its cursor or its deadline passes. */
+struct agency_follow_wait {
+    void *rid;
+    size_t rid_len;
+    uint64_t req_id;
+    uint64_t after;       /* the caller's cursor */
+    uint64_t seen_head;   /* the view's local_seq when last looked: look again once it grows */
+    uint32_t max;         /* as asked (0: the default) */
+    uint64_t deadline_ms; /* monotonic */
+};
+
+static void s_follow_wait_free(struct agency_follow_wait *w)
+{
+    free(w->rid);
+    w->rid = NULL;
+}
+
+/* Send waiter W its follow reply (entries from agency_view_follow, or none at its deadline). */
+static void s_follow_answer(agency_t *self, struct agency_follow_wait *w, Tacnet__FollowReply *f)
+{
+    Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+    Tacnet__FollowReply empty = TACNET__FOLLOW_REPLY__INIT;
+    reply.id = w->req_id;
+    reply.result_case = TACNET__API_REPLY__RESULT_FOLLOW;
+    if (!f) {
+        empty.next_local_seq = w->after;
+        f = &empty;
+    }
+    reply.follow = f;
+    s_send(self, w->rid, w->rid_len, &reply);
+}
+
+/* Hold the follow request REQ (whose reply found nothing after its cursor, HEAD the view's
+ * local_seq) for WAIT_MS. Returns 1 when held, 0 when the reply must be sent now as it is (too
+ * many held already: the caller then asks again, as without a wait). */
+static int s_follow_hold(agency_t *self, const zmq_msg_t *rid, uint64_t req_id,
+                         const Tacnet__FollowRequest *req, uint32_t wait_ms)
+{
+    if (self->n_follow_waits == AGENCY_FOLLOW_MAX_WAITS)
+        return 0;
+    uint64_t head = 0;
+    if (agency_view_head(self, &head) != 0)
+        return 0;
+    if (!self->follow_waits)
+        self->follow_waits = xcalloc(AGENCY_FOLLOW_MAX_WAITS, sizeof(*self->follow_waits));
+    struct agency_follow_wait *w = &self->follow_waits[self->n_follow_waits++];
+    w->rid_len = zmq_msg_size(rid);
+    w->rid = xmalloc(w->rid_len ? w->rid_len : 1);
+    memcpy(w->rid, zmq_msg_data((zmq_msg_t *)rid), w->rid_len);
+    w->req_id = req_id;
+    w->after = req->after_local_seq;
+    w->seen_head = head;
+    w->max = req->has_max ? req->max : 0;
+    w->deadline_ms = clock_mono_ms() +
+                     (wait_ms < AGENCY_FOLLOW_MAX_WAIT_MS ? wait_ms : AGENCY_FOLLOW_MAX_WAIT_MS);
+    return 1;
+}
+
+void agency_api_follow_pump(agency_t *self)
+{
+    if (self->n_follow_waits == 0)
+        return;
+    uint64_t head = 0, now = clock_mono_ms();
+    if (agency_view_head(self, &head) != 0)
+        head = 0; /* the view unreadable for now: only deadlines are answered */
+    size_t keep = 0;
+    for (size_t i = 0; i < self->n_follow_waits; i++) {
+        struct agency_follow_wait *w = &self->follow_waits[i];
+        int answered = 0;
+        if (head > w->seen_head) {
+            /* Something was applied since: answer if any of it is after the cursor (events of
+             * an erased case leave local_seq ahead of what follow finds). */
+            Tacnet__ApiReply r = TACNET__API_REPLY__INIT;
+            r.result_case = TACNET__API_REPLY__RESULT_FOLLOW;
+            r.follow = xcalloc(1, sizeof(*r.follow));
+            tacnet__follow_reply__init(r.follow);
+            if (agency_view_follow(self, w->after, w->max, r.follow) == 0 &&
+                r.follow->n_entries > 0) {
+                s_follow_answer(self, w, r.follow);
+                answered = 1;
+            }
+            agency_reply_free(&r);
+            w->seen_head = head;
+        }
+        if (!answered && now >= w->deadline_ms) {
+            s_follow_answer(self, w, NULL);
+            answered = 1;
+        }
+        if (answered)
+            s_follow_wait_free(w);
+        else
+            self->follow_waits[keep++] = *w;
+    }
+    self->n_follow_waits = keep;
+}
+
+long agency_api_follow_timeout(const agency_t *self, long wait_ms)
+{
+    uint64_t now = clock_mono_ms();
+    for (size_t i = 0; i < self->n_follow_waits; i++) {
+        uint64_t d = self->follow_waits[i].deadline_ms;
+        long left = d > now ? (long)(d - now) : 0;
+        if (wait_ms < 0 || left < wait_ms)
+            wait_ms = left;
+    }
+    return wait_ms;
+}
+
+void agency_api_follow_drop(agency_t *self)
+{
+    for (size_t i = 0; i < self->n_follow_waits; i++)
+        s_follow_wait_free(&self->follow_waits[i]);
+    free(self->follow_waits);
+    self->follow_waits = NULL;
+    self->n_follow_waits = 0;
+}
+
+/* ------------------------------------------------------------------ one request */
+
 void agency_api_handle(agency_t *self)
 {
     zmq_msg_t frames[3];
@@ -219,7 +341,8 @@ void agency_api_handle(agency_t *self)
     if (n == 3 && zmq_msg_size(&frames[1]) == 0) {
         Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
         int err = 0;
-        uint32_t wait_ms = 0;
+        uint32_t wait_ms = 0, follow_wait_ms = 0;
+        Tacnet__FollowRequest follow_req = TACNET__FOLLOW_REQUEST__INIT;
         size_t len = zmq_msg_size(&frames[2]);
         Tacnet__ApiRequest *req =
             len <= API_MAX_REQUEST
@@ -233,10 +356,19 @@ void agency_api_handle(agency_t *self)
             reply.id = req->id;
             if (req->op_case == TACNET__API_REQUEST__OP_PUBLISH && req->publish->has_wait_ms)
                 wait_ms = req->publish->wait_ms;
+            if (req->op_case == TACNET__API_REQUEST__OP_FOLLOW && req->follow->has_wait_ms) {
+                follow_wait_ms = req->follow->wait_ms;
+                follow_req = *req->follow;
+            }
             s_dispatch(self, req, &reply);
             wire_free(&req->base);
         }
-        if (!(wait_ms && s_publish_wait(self, &frames[0], &reply, wait_ms)))
+        int held = 0;
+        if (wait_ms)
+            held = s_publish_wait(self, &frames[0], &reply, wait_ms);
+        else if (follow_wait_ms && reply.code == 0 && reply.follow && reply.follow->n_entries == 0)
+            held = s_follow_hold(self, &frames[0], reply.id, &follow_req, follow_wait_ms);
+        if (!held)
             s_send(self, zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), &reply);
         agency_reply_free(&reply);
     }

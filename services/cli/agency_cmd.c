@@ -917,6 +917,9 @@ fail:
     return rc;
 }
 
+/* How long each follow request may wait in the daemon for the next event. */
+#define FOLLOW_WAIT_MS 25000u
+
 static int s_follow(opts_t *o, int argc, char **argv)
 {
     uint64_t after = 0;
@@ -936,7 +939,10 @@ static int s_follow(opts_t *o, int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     while (!s_stop) {
         Tacnet__ApiReply *reply = NULL;
-        int rc = tn_client_follow(o->client, after, 0, &reply, o->timeout_ms);
+        /* The daemon holds the request until something is applied (or FOLLOW_WAIT_MS pass), so
+         * events print as they are applied with no polling in between. */
+        int rc = tn_client_follow_wait(o->client, after, 0, FOLLOW_WAIT_MS, &reply,
+                                       o->timeout_ms + (int)FOLLOW_WAIT_MS);
         if (s_stop) {
             tn_client_reply_free(&reply);
             break;
@@ -957,8 +963,6 @@ static int s_follow(opts_t *o, int argc, char **argv)
             after = reply->follow->next_local_seq;
         tn_client_reply_free(&reply);
         fflush(stdout);
-        struct timespec half = { 0, 500 * 1000000L };
-        nanosleep(&half, NULL);
     }
     return 0;
 }

@@ -228,12 +228,22 @@ int tn_client_register_identity(tn_client_t *self, const char *case_ref, const c
 int tn_client_follow(tn_client_t *self, uint64_t after, uint32_t max, Tacnet__ApiReply **reply,
                      int timeout_ms)
 {
+    return tn_client_follow_wait(self, after, max, 0, reply, timeout_ms);
+}
+
+int tn_client_follow_wait(tn_client_t *self, uint64_t after, uint32_t max, uint32_t wait_ms,
+                          Tacnet__ApiReply **reply, int timeout_ms)
+{
     Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
     Tacnet__FollowRequest follow = TACNET__FOLLOW_REQUEST__INIT;
     follow.after_local_seq = after;
     if (max) {
         follow.has_max = 1;
         follow.max = max;
+    }
+    if (wait_ms) {
+        follow.has_wait_ms = 1;
+        follow.wait_ms = wait_ms;
     }
     req.op_case = TACNET__API_REQUEST__OP_FOLLOW;
     req.follow = &follow;

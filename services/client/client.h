@@ -80,6 +80,12 @@ int tn_client_register_identity(tn_client_t *self, const char *case_ref, const c
 int tn_client_follow(tn_client_t *self, uint64_t after, uint32_t max, Tacnet__ApiReply **reply,
                      int timeout_ms);
 
+/* The same, but when nothing has been applied after AFTER yet the daemon holds the reply until
+ * an event is (the reply then carries it) or WAIT_MS pass (the reply then has no entries; the
+ * daemon caps WAIT_MS at 60000). TIMEOUT_MS must leave room for WAIT_MS. */
+int tn_client_follow_wait(tn_client_t *self, uint64_t after, uint32_t max, uint32_t wait_ms,
+                          Tacnet__ApiReply **reply, int timeout_ms);
+
 /* Ask the daemon to run its profile's intake adapter on PATH (a path the daemon can read) and
  * publish every row, or nothing if any row is malformed (reply->imported). */
 int tn_client_import(tn_client_t *self, const char *path, Tacnet__ApiReply **reply, int timeout_ms);

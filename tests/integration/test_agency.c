@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,6 +392,82 @@ static uint64_t s_next_local(tn_client_t *c)
         if (!got)
             return after;
     }
+}
+
+/* A publish made on another thread after a pause, while the test's own thread waits in a follow
+ * (no assertions here: the test checks RC and MSG_ID after joining). */
+typedef struct {
+    const char *data_dir;
+    int pause_ms, rc;
+    uint8_t msg_id[16];
+} late_publish_t;
+
+static void *s_late_publish(void *arg)
+{
+    late_publish_t *lp = arg;
+    h_sleep_ms(lp->pause_ms);
+    int err = 0;
+    tn_client_t *c = tn_client_new(lp->data_dir, &err);
+    lp->rc = c ? TACNET_EIO : err;
+    if (!c)
+        return NULL;
+    char buf[512];
+    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_fixture_message(
+        &tacnet__publish_request__descriptor, s_concern(buf, sizeof(buf), "Late twice this week."));
+    Tacnet__ApiReply *reply = NULL;
+    lp->rc = tn_client_publish(c, req, &reply, CALL_MS);
+    if (lp->rc == 0 && reply && reply->published && reply->published->msg_id.len == 16)
+        memcpy(lp->msg_id, reply->published->msg_id.data, 16);
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+    tn_client_reply_free(&reply);
+    tn_client_destroy(&c);
+    return NULL;
+}
+
+Test(agency, a_follow_with_a_wait_answers_when_an_event_is_applied_or_at_its_deadline)
+{
+    h_agency_t *as = s_up(S);
+    tn_client_t *school = s_client(as);
+    uint64_t head = s_next_local(school);
+
+    /* Nothing new: the reply comes at the deadline, empty, with the cursor unchanged. */
+    Tacnet__ApiReply *r = NULL;
+    uint64_t t0 = h_now_ms();
+    cr_assert_eq(tn_client_follow_wait(school, head, 0, 400, &r, CALL_MS), 0);
+    uint64_t took = h_now_ms() - t0;
+    cr_assert_eq(r->result_case, TACNET__API_REPLY__RESULT_FOLLOW);
+    cr_assert_eq(r->follow->n_entries, 0);
+    cr_assert_eq(r->follow->next_local_seq, head);
+    cr_assert(took >= 350 && took < 5000, "an empty wait of 400 ms took %llu ms",
+              (unsigned long long)took);
+    tn_client_reply_free(&r);
+
+    /* An event applied during the wait ends it with that event, long before the deadline. */
+    late_publish_t lp = { .data_dir = as->data, .pause_ms = 300 };
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, s_late_publish, &lp), 0);
+    t0 = h_now_ms();
+    int rc = tn_client_follow_wait(school, head, 0, 30000, &r, 40000);
+    took = h_now_ms() - t0;
+    pthread_join(th, NULL);
+    cr_assert_eq(lp.rc, 0, "the publish on the other thread: %s", tacnet_errname(lp.rc));
+    cr_assert_eq(rc, 0, "follow: %s", tacnet_errname(rc));
+    cr_assert_geq(r->follow->n_entries, 1);
+    const Tacnet__Header *h = r->follow->entries[r->follow->n_entries - 1]->header;
+    cr_assert(h->msg_id.len == 16 && memcmp(h->msg_id.data, lp.msg_id, 16) == 0,
+              "the reply does not carry the event published during the wait");
+    cr_assert_gt(r->follow->next_local_seq, head);
+    cr_assert(took >= 250 && took < 15000, "the wait ended after %llu ms",
+              (unsigned long long)took);
+    tn_client_reply_free(&r);
+
+    /* Events already there: answered at once, as without a wait. */
+    t0 = h_now_ms();
+    cr_assert_eq(tn_client_follow_wait(school, head, 0, 30000, &r, CALL_MS), 0);
+    cr_assert_geq(r->follow->n_entries, 1);
+    cr_assert_lt(h_now_ms() - t0, 5000);
+    tn_client_reply_free(&r);
+    tn_client_destroy(&school);
 }
 
 static const struct {
