@@ -898,10 +898,21 @@ static void s_scan_words(s_scan_t *sc)
         while (first > 0 && !sc->tok[first - 1].mark && s_gap(sc, first - 1, G_HY) &&
                s_cap(&sc->tok[first - 1]))
             first--;
-        while (end + 1 < sc->ntok && sc->tok[end + 1].mark == M_NAME &&
-               (s_joined(sc, end) || (sc->tok[end].mark == M_TITLE && s_gap(sc, end, G_DOT)) ||
-                (s_caps(&sc->tok[end]) && s_cap(&sc->tok[end + 1]) && s_gap(sc, end, G_COMMA))))
-            end++;
+        for (;;) {
+            if (end + 1 >= sc->ntok)
+                break;
+            const s_tok_t *nx = &sc->tok[end + 1];
+            if (nx->mark == M_NAME &&
+                (s_joined(sc, end) || (sc->tok[end].mark == M_TITLE && s_gap(sc, end, G_DOT)) ||
+                 (s_caps(&sc->tok[end]) && s_cap(nx) && s_gap(sc, end, G_COMMA))))
+                end++;
+            /* The last part of a double-barrelled name the lists do not know as one, or know as
+             * a word: "Quellan-Brisk". */
+            else if (!nx->mark && sc->tok[end].mark == M_NAME && s_gap(sc, end, G_HY) && s_cap(nx))
+                end++;
+            else
+                break;
+        }
         s_push(sc, POLICY_KIND_NAME, sc->tok[first].s, sc->tok[end].e);
         k = end;
     }

@@ -250,6 +250,8 @@ Test(policy, given_name_followed_by_capitalised_word_is_a_name)
            { POLICY_KIND_NAME, "Talia Quillfeather" });
     EXPECT(NULL, "Seen with Talia Zorvath-Brennick today.",
            { POLICY_KIND_NAME, "Talia Zorvath-Brennick" });
+    /* A hyphen before a lower-case word is not part of a name. */
+    EXPECT(NULL, "Talia Quillfeather-led group met.", { POLICY_KIND_NAME, "Talia Quillfeather" });
 }
 
 Test(policy, capitalised_given_name_alone_is_a_name)
@@ -483,6 +485,23 @@ Test(policy, clean_clinical_text_passes_the_shipped_gazetteer)
     cr_assert_eq(f[0].end, 24);
     cr_assert_eq(f[1].start, 26);
     cr_assert_eq(f[1].end, 32);
+    /* The last part of a double-barrelled surname is in the span even when the lists know it
+     * as an everyday word ("brisk"), so the dashboard highlights the whole name. */
+    static const struct {
+        const char *text;
+        uint32_t start, end;
+    } barrelled[] = {
+        { "Zorvath Quellan-Brisk attended.", 0, 21 },
+        { "Spoke to Mrs Quellan-Brisk today.", 9, 26 },
+        { "Seen with Talia Zorvath-Brennick today.", 10, 32 },
+    };
+    for (size_t i = 0; i < sizeof(barrelled) / sizeof(barrelled[0]); i++) {
+        const char *t = barrelled[i].text;
+        cr_assert_eq(policy_text_check(real, NULL, t, strlen(t), f, 8, &n), TACNET_ETEXT, "%s", t);
+        cr_assert_eq(n, 1, "%s: %zu findings", t, n);
+        cr_assert_eq(f[0].start, barrelled[i].start, "%s: start %u", t, f[0].start);
+        cr_assert_eq(f[0].end, barrelled[i].end, "%s: end %u", t, f[0].end);
+    }
     policy_destroy(&real);
 }
 
