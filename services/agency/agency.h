@@ -122,6 +122,10 @@ uint64_t agency_last_applied(const agency_t *self);
 int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts);
 int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out);
 int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__FollowReply *out);
+/* The local API holds a follow with wait_ms that finds nothing (api.c): at most this many at
+ * once (more are answered at once, empty), each for at most this long. */
+#define AGENCY_FOLLOW_MAX_WAITS   256
+#define AGENCY_FOLLOW_MAX_WAIT_MS 60000u
 /* The local seq of the newest event in the view (0: none yet), so a live page can follow from
  * now on rather than from the beginning. Returns 0 or a store code. */
 int agency_view_head(agency_t *self, uint64_t *local_seq);

@@ -231,12 +231,10 @@ int agency_audit(agency_t *self, MDB_txn *txn, const char *actor, const char *ac
 void agency_api_handle(agency_t *self);
 
 /* Follow requests with wait_ms that found nothing new are held (at most
- * AGENCY_FOLLOW_MAX_WAITS, each at most AGENCY_FOLLOW_MAX_WAIT_MS). After each turn of the loop,
+ * AGENCY_FOLLOW_MAX_WAITS, each at most AGENCY_FOLLOW_MAX_WAIT_MS: agency.h). After each turn of the loop,
  * agency_api_follow_pump answers those that now have events after their cursor, and those whose
  * wait is over with none; agency_api_follow_timeout bounds the loop's next wait by the earliest
  * deadline; agency_api_follow_drop forgets them all at shutdown (their callers time out). */
-#define AGENCY_FOLLOW_MAX_WAITS   256
-#define AGENCY_FOLLOW_MAX_WAIT_MS 60000u
 void agency_api_follow_pump(agency_t *self);
 long agency_api_follow_timeout(const agency_t *self, long wait_ms);
 void agency_api_follow_drop(agency_t *self);

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <zmq.h>
 
+#include "agency/agency.h" /* AGENCY_FOLLOW_MAX_WAITS */
 #include "err.h"
 
 #include <jansson.h>
@@ -467,6 +469,88 @@ Test(agency, a_follow_with_a_wait_answers_when_an_event_is_applied_or_at_its_dea
     cr_assert_geq(r->follow->n_entries, 1);
     cr_assert_lt(h_now_ms() - t0, 5000);
     tn_client_reply_free(&r);
+    tn_client_destroy(&school);
+}
+
+/* A follow request with a wait, sent on DEALER socket S as a REQ would (empty delimiter). */
+static void s_follow_wait_send(void *s, uint64_t id, uint64_t after, uint32_t wait_ms)
+{
+    Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
+    Tacnet__FollowRequest fr = TACNET__FOLLOW_REQUEST__INIT;
+    fr.after_local_seq = after;
+    fr.has_wait_ms = 1;
+    fr.wait_ms = wait_ms;
+    req.id = id;
+    req.op_case = TACNET__API_REQUEST__OP_FOLLOW;
+    req.follow = &fr;
+    uint8_t buf[64];
+    size_t n = tacnet__api_request__pack(&req, buf);
+    cr_assert_eq(zmq_send(s, "", 0, ZMQ_SNDMORE), 0);
+    cr_assert_eq(zmq_send(s, buf, n, 0), (int)n);
+}
+
+/* The entries in the follow reply waiting on S within MS, or -1 when none came. */
+static int s_follow_wait_recv(void *s, int ms)
+{
+    zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
+    if (zmq_poll(&it, 1, ms) <= 0)
+        return -1;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    cr_assert_eq(zmq_msg_recv(&m, s, 0), 0, "no empty delimiter");
+    zmq_msg_close(&m);
+    zmq_msg_init(&m);
+    cr_assert_geq(zmq_msg_recv(&m, s, 0), 0);
+    Tacnet__ApiReply *r = tacnet__api_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+    zmq_msg_close(&m);
+    cr_assert_not_null(r);
+    cr_assert_eq(r->code, 0);
+    cr_assert_eq(r->result_case, TACNET__API_REPLY__RESULT_FOLLOW);
+    int n = (int)r->follow->n_entries;
+    tacnet__api_reply__free_unpacked(r, NULL);
+    return n;
+}
+
+Test(agency, held_follows_are_bounded_and_all_answered_by_the_next_event)
+{
+    enum { N = AGENCY_FOLLOW_MAX_WAITS + 1 };
+    h_agency_t *as = s_up(S);
+    tn_client_t *school = s_client(as);
+    uint64_t head = s_next_local(school);
+    void *ctx = zmq_ctx_new();
+    static void *socks[N];
+    char ep[700];
+    snprintf(ep, sizeof(ep), "ipc://%s/api.sock", as->data);
+    for (int i = 0; i < N; i++) {
+        socks[i] = zmq_socket(ctx, ZMQ_DEALER);
+        int zero = 0;
+        zmq_setsockopt(socks[i], ZMQ_LINGER, &zero, sizeof(zero));
+        cr_assert_eq(zmq_connect(socks[i], ep), 0);
+    }
+    /* One at a time, so the daemon has held each before the next arrives. */
+    for (int i = 0; i < AGENCY_FOLLOW_MAX_WAITS; i++) {
+        s_follow_wait_send(socks[i], (uint64_t)i + 1, head, 20000);
+        if (i % 64 == 63)
+            h_sleep_ms(50);
+    }
+    h_sleep_ms(300);
+    /* One more than the daemon holds: answered at once, with nothing. */
+    s_follow_wait_send(socks[N - 1], N, head, 20000);
+    cr_assert_eq(s_follow_wait_recv(socks[N - 1], 3000), 0, "the follow past the bound was held");
+    for (int i = 0; i < AGENCY_FOLLOW_MAX_WAITS; i++)
+        cr_assert_eq(s_follow_wait_recv(socks[i], 0), -1, "held follow %d answered early", i);
+    /* The daemon still serves other requests meanwhile. */
+    Tacnet__ApiReply *r = NULL;
+    cr_assert_eq(tn_client_cases(school, &r, CALL_MS), 0);
+    tn_client_reply_free(&r);
+    /* One event applied: every held follow is answered with it. */
+    char buf[512];
+    s_publish_ok(school, s_concern(buf, sizeof(buf), "Late on Tuesday."), NULL);
+    for (int i = 0; i < AGENCY_FOLLOW_MAX_WAITS; i++)
+        cr_assert_geq(s_follow_wait_recv(socks[i], 10000), 1, "held follow %d: no event", i);
+    for (int i = 0; i < N; i++)
+        zmq_close(socks[i]);
+    zmq_ctx_term(ctx);
     tn_client_destroy(&school);
 }
 
