@@ -172,10 +172,10 @@ void b_latency(h_env_t *e, void *sock, h_agency_t **agencies, size_t n_ag, const
     size_t n_late3 = 0;
     while (remaining > 0) {
         uint64_t now = b_now_us();
-        while (next < n && now >= t0 + (uint64_t)((double)next * 1e6 / rate)) {
+        uint64_t due;
+        while (next < n && now >= (due = t0 + (uint64_t)((double)next * 1e6 / rate))) {
             sent[next] = b_now_us();
-            late[next] =
-                (double)(sent[next] - (t0 + (uint64_t)((double)next * 1e6 / rate))) / 1000.0;
+            late[next] = (double)(sent[next] - due) / 1000.0;
             n_late3 += late[next] > 3.0;
             if (wire_send_sig(sock, NULL, 0, WIRE_PUBLISH, NULL, evs[next].header, evs[next].hlen,
                               evs[next].sealed, evs[next].slen, evs[next].sig,

@@ -872,6 +872,20 @@ static void s_addresses(s_scan_t *sc)
     }
 }
 
+/* Does the name whose span so far ends at word END take the next word too? */
+static int s_name_goes_on(const s_scan_t *sc, size_t end)
+{
+    if (end + 1 >= sc->ntok)
+        return 0;
+    const s_tok_t *t = &sc->tok[end], *nx = &sc->tok[end + 1];
+    if (nx->mark == M_NAME)
+        return s_joined(sc, end) || (t->mark == M_TITLE && s_gap(sc, end, G_DOT)) ||
+               (s_caps(t) && s_cap(nx) && s_gap(sc, end, G_COMMA));
+    /* The last part of a double-barrelled name the lists do not know as one, or know as a
+     * word: "Quellan-Brisk". */
+    return !nx->mark && t->mark == M_NAME && s_gap(sc, end, G_HY) && s_cap(nx);
+}
+
 static void s_scan_words(s_scan_t *sc)
 {
     for (size_t k = 0; k < sc->ntok; k++) {
@@ -898,21 +912,8 @@ static void s_scan_words(s_scan_t *sc)
         while (first > 0 && !sc->tok[first - 1].mark && s_gap(sc, first - 1, G_HY) &&
                s_cap(&sc->tok[first - 1]))
             first--;
-        for (;;) {
-            if (end + 1 >= sc->ntok)
-                break;
-            const s_tok_t *nx = &sc->tok[end + 1];
-            if (nx->mark == M_NAME &&
-                (s_joined(sc, end) || (sc->tok[end].mark == M_TITLE && s_gap(sc, end, G_DOT)) ||
-                 (s_caps(&sc->tok[end]) && s_cap(nx) && s_gap(sc, end, G_COMMA))))
-                end++;
-            /* The last part of a double-barrelled name the lists do not know as one, or know as
-             * a word: "Quellan-Brisk". */
-            else if (!nx->mark && sc->tok[end].mark == M_NAME && s_gap(sc, end, G_HY) && s_cap(nx))
-                end++;
-            else
-                break;
-        }
+        while (s_name_goes_on(sc, end))
+            end++;
         s_push(sc, POLICY_KIND_NAME, sc->tok[first].s, sc->tok[end].e);
         k = end;
     }

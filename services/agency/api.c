@@ -4,11 +4,13 @@
 #include "agency/import.h"
 #include "agency/outcome.h"
 #include "agency/sweep.h"
+#include "agency/vault.h"
 #include "clock.h"
 #include "err.h"
 #include "wire.h"
 
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -233,11 +235,11 @@ static void s_follow_answer(agency_t *self, struct agency_follow_wait *w, Tacnet
     s_send(self, w->rid, w->rid_len, &reply);
 }
 
-/* Hold the follow request REQ (whose reply found nothing after its cursor, HEAD the view's
- * local_seq) for WAIT_MS. Returns 1 when held, 0 when the reply must be sent now as it is (too
- * many held already: the caller then asks again, as without a wait). */
-static int s_follow_hold(agency_t *self, const zmq_msg_t *rid, uint64_t req_id,
-                         const Tacnet__FollowRequest *req, uint32_t wait_ms)
+/* Hold request REQ_ID, a follow from AFTER for up to MAX events whose reply found nothing, for
+ * WAIT_MS. Returns 1 when held, 0 when the reply must be sent now as it is (too many held
+ * already: the caller then asks again, as without a wait). */
+static int s_follow_hold(agency_t *self, const zmq_msg_t *rid, uint64_t req_id, uint64_t after,
+                         uint32_t max, uint32_t wait_ms)
 {
     if (self->n_follow_waits == AGENCY_FOLLOW_MAX_WAITS)
         return 0;
@@ -251,9 +253,9 @@ static int s_follow_hold(agency_t *self, const zmq_msg_t *rid, uint64_t req_id,
     w->rid = xmalloc(w->rid_len ? w->rid_len : 1);
     memcpy(w->rid, zmq_msg_data((zmq_msg_t *)rid), w->rid_len);
     w->req_id = req_id;
-    w->after = req->after_local_seq;
+    w->after = after;
     w->seen_head = head;
-    w->max = req->has_max ? req->max : 0;
+    w->max = max;
     w->deadline_ms = clock_mono_ms() +
                      (wait_ms < AGENCY_FOLLOW_MAX_WAIT_MS ? wait_ms : AGENCY_FOLLOW_MAX_WAIT_MS);
     return 1;
@@ -266,25 +268,39 @@ void agency_api_follow_pump(agency_t *self)
     uint64_t head = 0, now = clock_mono_ms();
     if (agency_view_head(self, &head) != 0)
         head = 0; /* the view unreadable for now: only deadlines are answered */
+    /* Followers mostly wait at the same cursor: one read of the view serves all of them, under
+     * one unlock of the keys, taken only when there is something to read. */
+    bool held = false, hold_tried = false;
+    Tacnet__ApiReply r = TACNET__API_REPLY__INIT;
+    uint64_t r_after = 0;
+    uint32_t r_max = 0;
+    int r_ok = 0;
     size_t keep = 0;
     for (size_t i = 0; i < self->n_follow_waits; i++) {
         struct agency_follow_wait *w = &self->follow_waits[i];
         int answered = 0;
-        if (head > w->seen_head) {
+        if (head > w->seen_head && head > w->after) {
             /* Something was applied since: answer if any of it is after the cursor (events of
              * an erased case leave local_seq ahead of what follow finds). */
-            Tacnet__ApiReply r = TACNET__API_REPLY__INIT;
-            r.result_case = TACNET__API_REPLY__RESULT_FOLLOW;
-            r.follow = xcalloc(1, sizeof(*r.follow));
-            tacnet__follow_reply__init(r.follow);
-            if (agency_view_follow(self, w->after, w->max, r.follow) == 0 &&
-                r.follow->n_entries > 0) {
+            if (!r.follow || r_after != w->after || r_max != w->max) {
+                if (!hold_tried) {
+                    held = agency_vault_hold(self->vault) == 0;
+                    hold_tried = true;
+                }
+                agency_reply_free(&r);
+                r.result_case = TACNET__API_REPLY__RESULT_FOLLOW;
+                r.follow = xcalloc(1, sizeof(*r.follow));
+                tacnet__follow_reply__init(r.follow);
+                r_after = w->after;
+                r_max = w->max;
+                r_ok = agency_view_follow(self, w->after, w->max, r.follow) == 0;
+            }
+            if (r_ok && r.follow->n_entries > 0) {
                 s_follow_answer(self, w, r.follow);
                 answered = 1;
             }
-            agency_reply_free(&r);
-            w->seen_head = head;
         }
+        w->seen_head = head > w->seen_head ? head : w->seen_head;
         if (!answered && now >= w->deadline_ms) {
             s_follow_answer(self, w, NULL);
             answered = 1;
@@ -294,6 +310,9 @@ void agency_api_follow_pump(agency_t *self)
         else
             self->follow_waits[keep++] = *w;
     }
+    agency_reply_free(&r);
+    if (held)
+        agency_vault_release(self->vault);
     self->n_follow_waits = keep;
 }
 
@@ -341,8 +360,8 @@ void agency_api_handle(agency_t *self)
     if (n == 3 && zmq_msg_size(&frames[1]) == 0) {
         Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
         int err = 0;
-        uint32_t wait_ms = 0, follow_wait_ms = 0;
-        Tacnet__FollowRequest follow_req = TACNET__FOLLOW_REQUEST__INIT;
+        uint32_t wait_ms = 0, follow_wait_ms = 0, follow_max = 0;
+        uint64_t follow_after = 0;
         size_t len = zmq_msg_size(&frames[2]);
         Tacnet__ApiRequest *req =
             len <= API_MAX_REQUEST
@@ -358,7 +377,8 @@ void agency_api_handle(agency_t *self)
                 wait_ms = req->publish->wait_ms;
             if (req->op_case == TACNET__API_REQUEST__OP_FOLLOW && req->follow->has_wait_ms) {
                 follow_wait_ms = req->follow->wait_ms;
-                follow_req = *req->follow;
+                follow_after = req->follow->after_local_seq;
+                follow_max = req->follow->has_max ? req->follow->max : 0;
             }
             s_dispatch(self, req, &reply);
             wire_free(&req->base);
@@ -367,7 +387,8 @@ void agency_api_handle(agency_t *self)
         if (wait_ms)
             held = s_publish_wait(self, &frames[0], &reply, wait_ms);
         else if (follow_wait_ms && reply.code == 0 && reply.follow && reply.follow->n_entries == 0)
-            held = s_follow_hold(self, &frames[0], reply.id, &follow_req, follow_wait_ms);
+            held =
+                s_follow_hold(self, &frames[0], reply.id, follow_after, follow_max, follow_wait_ms);
         if (!held)
             s_send(self, zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), &reply);
         agency_reply_free(&reply);

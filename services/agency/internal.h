@@ -230,8 +230,8 @@ int agency_audit(agency_t *self, MDB_txn *txn, const char *actor, const char *ac
 /* Answer one request frame set on the API socket. */
 void agency_api_handle(agency_t *self);
 
-/* Follow requests with wait_ms that found nothing new are held (at most
- * AGENCY_FOLLOW_MAX_WAITS, each at most AGENCY_FOLLOW_MAX_WAIT_MS: agency.h). After each turn of the loop,
+/* Follow requests with wait_ms that found nothing new are held (at most AGENCY_FOLLOW_MAX_WAITS,
+ * each at most AGENCY_FOLLOW_MAX_WAIT_MS: agency.h). After each turn of the loop,
  * agency_api_follow_pump answers those that now have events after their cursor, and those whose
  * wait is over with none; agency_api_follow_timeout bounds the loop's next wait by the earliest
  * deadline; agency_api_follow_drop forgets them all at shutdown (their callers time out). */

@@ -10,6 +10,7 @@
 #include "client/client.h"
 #include "casework/escalation_rights.h"
 #include "casework/kin.h"
+#include "clock.h"
 #include "err.h"
 #include "names.h"
 #include "pbjson.h"
@@ -941,11 +942,10 @@ static int s_follow(opts_t *o, int argc, char **argv)
         Tacnet__ApiReply *reply = NULL;
         /* The daemon holds the request until something is applied (or FOLLOW_WAIT_MS pass), so
          * events print as they are applied with no polling in between. */
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        uint64_t t0 = clock_mono_ms();
         int rc = tn_client_follow_wait(o->client, after, 0, FOLLOW_WAIT_MS, &reply,
                                        o->timeout_ms + (int)FOLLOW_WAIT_MS);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
+        uint64_t took_ms = clock_mono_ms() - t0;
         if (s_stop) {
             tn_client_reply_free(&reply);
             break;
@@ -966,11 +966,10 @@ static int s_follow(opts_t *o, int argc, char **argv)
             after = reply->follow->next_local_seq;
         /* Nothing, and well before the wait was up: the daemon did not hold the request (it
          * holds a bounded number at once). Pause before asking again rather than spin. */
-        long took_ms = (long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
         int idle = !reply->follow || reply->follow->n_entries == 0;
         tn_client_reply_free(&reply);
         fflush(stdout);
-        if (idle && took_ms < (long)FOLLOW_WAIT_MS / 2) {
+        if (idle && took_ms < FOLLOW_WAIT_MS / 2) {
             struct timespec half = { 0, 500 * 1000000L };
             nanosleep(&half, NULL);
         }
