@@ -19,7 +19,11 @@ int dashboard_api_cases(agency_t *self, struct dashboard_index *index, const cha
                         const dashboard_kv_t *q, json_t **out);
 
 /* The events of those cases after a cursor (or a local seq, `?after=N`, as before cursors),
- * oldest first. Returns 0 or the refusal's code; *OUT is the JSON to send either way. */
-int dashboard_api_events(agency_t *self, const char *actor, const dashboard_kv_t *q, json_t **out);
+ * oldest first. Returns 0 or the refusal's code; *OUT is the JSON to send either way.
+ * With EMPTY (a request that may wait, `?wait=S`): when the view holds nothing after the
+ * cursor, *EMPTY is 1, *OUT NULL and nothing is audited (the caller waits, then asks again
+ * with EMPTY NULL); else *EMPTY is 0 and the page is answered as without it. */
+int dashboard_api_events(agency_t *self, const char *actor, const dashboard_kv_t *q, json_t **out,
+                         int *empty);
 
 #endif

@@ -68,6 +68,8 @@ struct dashboard {
     int stopping;
     sse_t *streams;
     struct req *held;
+    struct req *follows; /* GET /api/v1/events?wait=S with nothing to answer yet */
+    size_t n_follows;
     dashboard_guard_t *guard;
     dashboard_conns_t *conns;
     int behind_proxy;
@@ -77,6 +79,10 @@ struct dashboard {
 
 /* How long a publish waits for the broker's answer unless the request says (?wait=S). */
 #define HTTP_WAIT_MS 10000u
+/* GET /api/v1/events?wait=S: at most this long, and at most this many held at once (more are
+ * answered at once, empty, as without a wait). As the local API's follow (agency.h). */
+#define HTTP_FOLLOW_MAX_WAIT_S 60u
+#define HTTP_FOLLOW_MAX_WAITS  256u
 
 /* One request: the body as it arrives, and, for a publish held until the broker answers, what
  * to answer then (the connection is suspended meanwhile; the loop goes on serving others). */
@@ -87,6 +93,10 @@ typedef struct req {
     dashboard_t *h;
     struct MHD_Connection *con;
     int held, suspended, answered;
+    /* GET events?wait=S: held until an event is applied or FOLLOW_DEADLINE_MS (FOLLOWING),
+     * then asked again (FOLLOW_READY) */
+    int following, follow_ready;
+    uint64_t follow_deadline_ms;
     int api;                /* answer as the JSON API; else send the browser to LOCATION */
     Tacnet__ApiReply reply; /* API: the queued publish's reply, completed with its outcome */
     char location[512];
@@ -331,18 +341,80 @@ static enum MHD_Result s_hold(dashboard_t *h, struct MHD_Connection *con, req_t 
     return MHD_YES;
 }
 
-/* ?wait=S (0 to 600 seconds; absent: HTTP_WAIT_MS). Returns 0 with *MS, or -1. */
-static int s_wait_arg(const dashboard_kv_t *q, uint32_t *ms)
+/* ?wait=S (whole seconds, 0 to MAX_S; absent: DEFAULT_MS). Returns 0 with *MS, or -1. */
+static int s_wait_arg(const dashboard_kv_t *q, uint32_t default_ms, unsigned long max_s,
+                      uint32_t *ms)
 {
     const char *v = dashboard_kv_get(q, "wait");
-    *ms = HTTP_WAIT_MS;
+    *ms = default_ms;
     if (!v)
         return 0;
     char *end;
     unsigned long secs = strtoul(v, &end, 10);
-    if (!*v || *end || secs > 600)
+    if (!*v || *v == '-' || *end || secs > max_s)
         return -1;
     *ms = (uint32_t)secs * 1000;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ held follows */
+
+/* A held follow's wait is over, or an event was applied: s_handler asks the view again. */
+static void s_follow_ready(req_t *rq)
+{
+    rq->following = 0;
+    rq->follow_ready = 1;
+    if (rq->suspended) {
+        rq->suspended = 0;
+        MHD_resume_connection(rq->con);
+    }
+}
+
+static void s_follow_unlink(dashboard_t *h, req_t *rq)
+{
+    for (req_t **p = &h->follows; *p; p = &(*p)->next)
+        if (*p == rq) {
+            *p = rq->next;
+            h->n_follows--;
+            break;
+        }
+    rq->next = NULL;
+    rq->following = 0;
+}
+
+/* Release every held follow when the view has applied something (APPLIED), else those whose
+ * deadline has come by NOW. */
+static void s_follows_wake(dashboard_t *h, int applied, uint64_t now)
+{
+    req_t **p = &h->follows;
+    while (*p) {
+        req_t *rq = *p;
+        if (applied || now >= rq->follow_deadline_ms) {
+            *p = rq->next;
+            rq->next = NULL;
+            h->n_follows--;
+            s_follow_ready(rq);
+        } else {
+            p = &rq->next;
+        }
+    }
+}
+
+/* Hold RQ (a GET events that found nothing after its cursor) until its deadline at the most:
+ * the connection is suspended until s_follows_wake releases it. Returns 0, or -1 when too many
+ * are held already (then it is answered at once, as without a wait). */
+static int s_follow_hold(dashboard_t *h, struct MHD_Connection *con, req_t *rq)
+{
+    if (h->n_follows >= HTTP_FOLLOW_MAX_WAITS)
+        return -1;
+    rq->h = h;
+    rq->con = con;
+    rq->following = 1;
+    rq->next = h->follows;
+    h->follows = rq;
+    h->n_follows++;
+    rq->suspended = 1;
+    MHD_suspend_connection(con);
     return 0;
 }
 
@@ -541,7 +613,7 @@ static enum MHD_Result s_api_publish(dashboard_t *h, struct MHD_Connection *con,
                                      const dashboard_kv_t *q, req_t *rq)
 {
     uint32_t wait_ms;
-    if (s_wait_arg(q, &wait_ms) != 0)
+    if (s_wait_arg(q, HTTP_WAIT_MS, 600, &wait_ms) != 0)
         return s_send_error(con, TACNET_EFIELD, "wait must be 0 to 600 seconds");
     json_error_t jerr;
     json_t *j = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, 0, &jerr);
@@ -624,6 +696,33 @@ static enum MHD_Result s_api_outcome(agency_t *agency, struct MHD_Connection *co
     return ok;
 }
 
+/* GET events (?after, ?limit, ?wait=S): the page after the cursor; with a wait, a request that
+ * finds nothing is held until an event it can see is applied or S seconds pass, then answered
+ * with what is there (an empty page and the same cursor at the deadline). Released by an
+ * applied event it cannot see (another case's, a delivery report), it is held again for the
+ * rest of its wait. */
+static enum MHD_Result s_api_events(dashboard_t *h, struct MHD_Connection *con, const char *actor,
+                                    const dashboard_kv_t *q, req_t *rq)
+{
+    uint64_t now = clock_mono_ms();
+    if (!rq->follow_ready) {
+        uint32_t wait_ms;
+        if (s_wait_arg(q, 0, HTTP_FOLLOW_MAX_WAIT_S, &wait_ms) != 0)
+            return s_send_error(con, TACNET_EFIELD, "wait must be 0 to 60 seconds");
+        rq->follow_deadline_ms = now + wait_ms;
+    }
+    rq->follow_ready = 0;
+    int may_wait = rq->follow_deadline_ms > now && !h->stopping, empty = 0;
+    json_t *j = NULL;
+    int rc = dashboard_api_events(h->agency, actor, q, &j, may_wait ? &empty : NULL);
+    if (rc == 0 && empty) {
+        if (s_follow_hold(h, con, rq) == 0)
+            return MHD_YES;
+        rc = dashboard_api_events(h->agency, actor, q, &j, NULL);
+    }
+    return s_send_list(con, rc, j);
+}
+
 static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const char *method,
                              const char *path, const dashboard_kv_t *q, req_t *rq)
 {
@@ -660,11 +759,8 @@ static enum MHD_Result s_api(dashboard_t *h, struct MHD_Connection *con, const c
         return s_api_case(agency, con, actor, path + 6);
     if (get && strncmp(path, "fhir/Bundle/", 12) == 0 && path[12])
         return s_api_fhir(agency, con, actor, path + 12);
-    if (get && strcmp(path, "events") == 0) {
-        json_t *j = NULL;
-        int rc = dashboard_api_events(agency, actor, q, &j);
-        return s_send_list(con, rc, j);
-    }
+    if (get && strcmp(path, "events") == 0)
+        return s_api_events(h, con, actor, q, rq);
     if (post && strcmp(path, "events") == 0)
         return s_api_publish(h, con, actor, q, rq);
     int handled = 0;
@@ -984,6 +1080,8 @@ static void s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
             agency_outcome_cancel(rq->h->agency, rq);
             s_held_unlink(rq->h, rq);
         }
+        if (rq->following)
+            s_follow_unlink(rq->h, rq);
         agency_reply_free(&rq->reply);
         dashboard_buf_free(&rq->body); /* wiped: it may hold a password */
         free(rq);
@@ -1081,7 +1179,8 @@ void dashboard_destroy(dashboard_t **self_p)
     /* Suspended connections must be resumed before the daemon stops; the streams then end. */
     self->stopping = 1;
     s_resume_all(self);
-    while (self->held) { /* answered as still queued: the event stays in the outbox */
+    s_follows_wake(self, 1, 0); /* answered with what the view holds, as at their deadline */
+    while (self->held) {        /* answered as still queued: the event stays in the outbox */
         req_t *rq = self->held;
         agency_outcome_cancel(self->agency, rq);
         s_held_answered(self->agency, rq, NULL);
@@ -1103,7 +1202,13 @@ static long s_poll_timeout(void *arg, long max_ms)
     if (max_ms > HTTP_SWEEP_MS) /* the sweep's turn comes at least that often */
         max_ms = HTTP_SWEEP_MS;
     if (MHD_get_timeout(self->d, &t) == MHD_YES && t < (unsigned long)max_ms)
-        return (long)t;
+        max_ms = (long)t;
+    uint64_t now = clock_mono_ms();
+    for (const req_t *rq = self->follows; rq; rq = rq->next) {
+        uint64_t left = rq->follow_deadline_ms > now ? rq->follow_deadline_ms - now : 0;
+        if (left < (uint64_t)max_ms)
+            max_ms = (long)left;
+    }
     return max_ms;
 }
 
@@ -1113,12 +1218,15 @@ static void s_poll_run(void *arg)
     dashboard_t *self = arg;
     uint64_t now = clock_mono_ms();
     uint64_t applied = agency_last_applied(self->agency);
-    if (applied != self->seen_applied || now >= self->next_beat_ms) {
+    int moved = applied != self->seen_applied;
+    if (moved || now >= self->next_beat_ms) {
         self->seen_applied = applied;
         if (now >= self->next_beat_ms)
             self->next_beat_ms = now + HTTP_BEAT_MS;
         s_resume_all(self);
     }
+    if (self->follows)
+        s_follows_wake(self, moved, now);
     if (now >= self->next_sweep_ms) {
         self->next_sweep_ms = now + HTTP_SWEEP_MS;
         dashboard_conns_sweep(self->conns, now);

@@ -114,6 +114,13 @@ static json_t *s_paths(void)
     json_array_append_new(events_get,
                           s_param("max", "query", "older name of limit",
                                   json_pack("{s:s, s:i}", "type", "integer", "minimum", 1)));
+    json_array_append_new(
+        events_get,
+        s_param("wait", "query",
+                "seconds to wait when nothing is there after the cursor, 0-60 "
+                "(default 0): answered as soon as an event is applied, or empty "
+                "with the same cursor when the wait is over",
+                json_pack("{s:s, s:i, s:i}", "type", "integer", "minimum", 0, "maximum", 60)));
     json_t *post_resp = s_responses("201", "accepted by the broker (published, with its seq)");
     json_object_set_new(post_resp, "202", s_reply("queued: the broker has not answered yet"));
     json_t *post = s_op("Publish an event: checked, sealed and sent; waits for the broker's "

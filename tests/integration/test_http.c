@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <sys/socket.h>
 
@@ -1077,6 +1078,115 @@ Test(http, api_lists_come_in_pages_with_cursors)
     cr_expect_gt(json_integer_value(json_object_get(json_array_get(entries, 0), "local_seq")),
                  first);
     json_decref(j);
+    s_resp_free(&r);
+    free(tok);
+}
+
+/* A publish made by another thread DELAY_MS from now (s_late_publish). */
+typedef struct {
+    const h_agency_t *a;
+    const char *json;
+    int delay_ms, rc;
+} late_publish_t;
+
+static void *s_late_publish(void *arg)
+{
+    late_publish_t *lp = arg;
+    h_sleep_ms(lp->delay_ms);
+    char why[256];
+    json_t *j = json_loads(lp->json, 0, NULL);
+    Tacnet__PublishRequest *req = j ? (Tacnet__PublishRequest *)pbjson_to_message(
+                                          &tacnet__publish_request__descriptor, j, why, sizeof(why))
+                                    : NULL;
+    json_decref(j);
+    int err = 0;
+    tn_client_t *c = req ? tn_client_new(lp->a->data, &err) : NULL;
+    Tacnet__ApiReply *r = NULL;
+    lp->rc = c ? tn_client_publish(c, req, &r, CALL_MS) : TACNET_EINVAL;
+    tn_client_reply_free(&r);
+    tn_client_destroy(&c);
+    if (req)
+        protobuf_c_message_free_unpacked(&req->base, NULL);
+    return NULL;
+}
+
+/* GET PATH as the API's JSON (asserted 200), with how long it took in *MS. */
+static json_t *s_get_timed(uint32_t agency, const char *path, const char *hdr, uint64_t *ms)
+{
+    uint64_t t0 = clock_mono_ms();
+    resp_t r = s_http(agency, "GET", path, hdr, NULL);
+    *ms = clock_mono_ms() - t0;
+    cr_assert_eq(r.status, 200, "%s: %s", path, r.body);
+    json_t *j = json_loads(r.body, 0, NULL);
+    cr_assert_not_null(j, "%s", r.body);
+    s_resp_free(&r);
+    return j;
+}
+
+Test(http, a_waited_events_request_answers_when_an_event_is_applied_or_at_its_deadline)
+{
+    char *tok = s_add_token(school, "mis"), hdr[160], path[400], head[128];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+    uint64_t ms;
+    /* The cursor past everything the school holds now. */
+    json_t *j = s_get_timed(S, "/api/v1/events?limit=500", hdr, &ms);
+    cr_assert_not_null(json_string_value(json_object_get(j, "next")));
+    snprintf(head, sizeof(head), "%s", json_string_value(json_object_get(j, "next")));
+    json_decref(j);
+
+    /* Nothing comes: answered at the deadline, empty, with the same cursor. */
+    snprintf(path, sizeof(path), "/api/v1/events?after=%s&wait=1", head);
+    j = s_get_timed(S, path, hdr, &ms);
+    cr_expect_geq(ms, 900, "answered after %llu ms, before its wait of 1 s",
+                  (unsigned long long)ms);
+    cr_expect_lt(ms, 5000, "answered after %llu ms", (unsigned long long)ms);
+    cr_expect_eq(json_array_size(json_object_get(j, "entries")), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(j, "next")), head);
+    json_decref(j);
+
+    /* An event applied 300 ms into a 30 s wait ends it, with that event. */
+    late_publish_t lp = { school,
+                          "{\"kind\":\"contact_logged\",\"case_ref\":\"" CASE
+                          "\",\"initials\":\"TB\","
+                          "\"body\":{\"contact_logged\":{\"with\":\"mother\",\"method\":"
+                          "\"phone_call\"}}}",
+                          300, -1 };
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, s_late_publish, &lp), 0);
+    snprintf(path, sizeof(path), "/api/v1/events?after=%s&wait=30", head);
+    j = s_get_timed(S, path, hdr, &ms);
+    pthread_join(th, NULL);
+    cr_assert_eq(lp.rc, 0, "the publish was refused: %s", tacnet_errname(lp.rc));
+    cr_expect_lt(ms, 15000, "a 30 s wait was not ended by the applied event (%llu ms)",
+                 (unsigned long long)ms);
+    json_t *entries = json_object_get(j, "entries");
+    cr_assert_eq(json_array_size(entries), 1, "%llu ms", (unsigned long long)ms);
+    cr_expect_str_eq(json_string_value(json_object_get(
+                         json_object_get(json_array_get(entries, 0), "header"), "kind")),
+                     "contact_logged");
+    cr_expect_str_neq(json_string_value(json_object_get(j, "next")), head);
+    /* What is there already is answered at once, wait or not. */
+    snprintf(path, sizeof(path), "/api/v1/events?after=%s&wait=30", head);
+    json_decref(j);
+    j = s_get_timed(S, path, hdr, &ms);
+    cr_expect_eq(json_array_size(json_object_get(j, "entries")), 1);
+    cr_expect_lt(ms, 2000, "%llu ms", (unsigned long long)ms);
+    json_decref(j);
+
+    /* A wait out of range is refused, naming it; a bad token is refused before any wait. */
+    const char *bad[] = { "61", "-1", "soon", "" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(path, sizeof(path), "/api/v1/events?after=%s&wait=%s", head, bad[i]);
+        resp_t r = s_http(S, "GET", path, hdr, NULL);
+        cr_expect_eq(r.status, 422, "wait=%s: %d", bad[i], r.status);
+        cr_expect(strstr(r.body, "\"error\":\"E_FIELD\"") && strstr(r.body, "wait"), "%s", r.body);
+        s_resp_free(&r);
+    }
+    uint64_t t0 = clock_mono_ms();
+    snprintf(path, sizeof(path), "/api/v1/events?wait=30");
+    resp_t r = s_http(S, "GET", path, "Authorization: Bearer 0123\r\n", NULL);
+    cr_expect_eq(r.status, 401);
+    cr_expect_lt(clock_mono_ms() - t0, 2000);
     s_resp_free(&r);
     free(tok);
 }
