@@ -5,17 +5,53 @@
 #include "wire.pb-c.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 
-/* Lowercased copies, built on first use per descriptor value. Enums here are small (< 64
- * values) and the cache is per process; the daemons are single-threaded. */
-#define NAMES_MAX_ENUMS  16
+/* Lowercased copies, built on first use per enum and kept for the life of the process (the
+ * pointers handed out stay valid). One entry per enum type used, however many the protos
+ * define: a fixed number of entries once sent every enum past it out in upper case, so the
+ * same stored event read differently after a restart. The lock makes the first use safe from
+ * any thread. */
 #define NAMES_MAX_VALUES 64
 
-static struct {
+typedef struct names_entry {
     const ProtobufCEnumDescriptor *desc;
+    struct names_entry *next;
     char names[NAMES_MAX_VALUES][40];
-} s_cache[NAMES_MAX_ENUMS];
+} names_entry_t;
+
+static names_entry_t *s_entries;
+static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* DESC's entry, made with every value's lowercase name on first use. */
+static const names_entry_t *s_entry(const ProtobufCEnumDescriptor *desc)
+{
+    pthread_mutex_lock(&s_lock);
+    names_entry_t *e = s_entries;
+    while (e && e->desc != desc)
+        e = e->next;
+    if (!e) {
+        e = xcalloc(1, sizeof(*e));
+        e->desc = desc;
+        for (unsigned i = 0; i < desc->n_values; i++) {
+            const ProtobufCEnumValue *v = &desc->values[i];
+            if (v->value < 0 || v->value >= NAMES_MAX_VALUES)
+                continue;
+            char *out = e->names[v->value];
+            size_t n = strlen(v->name);
+            if (n >= sizeof(e->names[0]))
+                n = sizeof(e->names[0]) - 1;
+            for (size_t j = 0; j < n; j++)
+                out[j] = (char)tolower((unsigned char)v->name[j]);
+            out[n] = 0;
+        }
+        e->next = s_entries;
+        s_entries = e;
+    }
+    pthread_mutex_unlock(&s_lock);
+    return e;
+}
 
 const char *names_enum(const ProtobufCEnumDescriptor *desc, int value)
 {
@@ -24,24 +60,9 @@ const char *names_enum(const ProtobufCEnumDescriptor *desc, int value)
         /* An agency the roster declares under an id the enum does not name. */
         return desc == &tacnet__agency__descriptor && value > 0 ? agencies_name((uint32_t)value)
                                                                 : NULL;
-    if (value < 0 || value >= NAMES_MAX_VALUES)
-        return v->name;
-    for (int i = 0; i < NAMES_MAX_ENUMS; i++) {
-        if (s_cache[i].desc && s_cache[i].desc != desc)
-            continue;
-        s_cache[i].desc = desc;
-        char *out = s_cache[i].names[value];
-        if (!out[0]) {
-            size_t n = strlen(v->name);
-            if (n >= sizeof(s_cache[i].names[value]))
-                n = sizeof(s_cache[i].names[value]) - 1;
-            for (size_t j = 0; j < n; j++)
-                out[j] = (char)tolower((unsigned char)v->name[j]);
-            out[n] = 0;
-        }
-        return out;
-    }
-    return v->name;
+    if (value < 0 || value >= NAMES_MAX_VALUES || strlen(v->name) >= 40)
+        return v->name; /* no enum of ours has such a value or name (test_kinds checks) */
+    return s_entry(desc)->names[value];
 }
 
 int names_enum_parse(const ProtobufCEnumDescriptor *desc, const char *name, int *value)
