@@ -80,6 +80,23 @@ static int s_turn_sign(agency_t *self, send_turn_t *t)
     return rc;
 }
 
+/* The msg_id of REC's header into OUT: 0, or -1 when the header does not decode. */
+static int s_record_msg_id(const agency_outbox_record_t *rec, uint8_t out[16])
+{
+    int err = 0;
+    Tacnet__Header *h = wire_header_unpack(rec->header, rec->hlen, &err);
+    int ok = h && h->msg_id.len == 16;
+    if (ok)
+        memcpy(out, h->msg_id.data, 16);
+    if (h)
+        wire_free(&h->base);
+    return ok ? 0 : -1;
+}
+
+typedef struct outbox_done outbox_done_t;
+static int s_outbox_done(MDB_txn *txn, void *arg);
+static void s_refuse_unsendable(agency_t *self, const uint8_t msg_id[16]);
+
 void agency_outbox_pump(agency_t *self)
 {
     if (!self->welcomed || !self->dealer || clock_mono_ms() < self->quota_until_ms ||
@@ -108,6 +125,8 @@ void agency_outbox_pump(agency_t *self)
     self->pump_retry = src != 0;
     if (src != 0)
         log_error("could not sign %zu queued events: %s; trying again", t.n, tacnet_errname(src));
+    uint8_t(*too_big)[16] = xcalloc(t.n ? t.n : 1, 16);
+    size_t n_big = 0;
     for (size_t i = 0; src == 0 && i < t.n; i++) {
         const agency_outbox_record_t *rec = &t.recs[i];
         Tacnet__Publish pub = TACNET__PUBLISH__INIT;
@@ -115,6 +134,11 @@ void agency_outbox_pump(agency_t *self)
         int rc =
             wire_send_sig(self->dealer, NULL, 0, WIRE_PUBLISH, &pub.base, rec->header, rec->hlen,
                           rec->sealed, rec->slen, t.frames + i * MERKLE_FRAME_MAX, t.frame_lens[i]);
+        if (rc == TACNET_ETOOBIG && s_record_msg_id(rec, too_big[n_big]) == 0) {
+            n_big++; /* never sendable: refused below, and the queue goes on past it */
+            self->send_cursor = t.seqs[i];
+            continue;
+        }
         if (rc != 0)
             break; /* not connected yet, or the pipe is full: resent after the next WELCOME */
         self->send_cursor = t.seqs[i];
@@ -126,15 +150,18 @@ void agency_outbox_pump(agency_t *self)
     free(t.frame_lens);
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
+    for (size_t i = 0; i < n_big; i++)
+        s_refuse_unsendable(self, too_big[i]);
+    free(too_big);
 }
 
-typedef struct {
+struct outbox_done {
     agency_t *self;
     const uint8_t *msg_id;
     int code; /* 0: PUBACK, else the NACK code */
     const char *reason;
     uint64_t seq; /* PUBACK: the broker's seq */
-} outbox_done_t;
+};
 
 /* Accepted, not yet back (outbox.h): the header of the outbox record at KEY, kept under the
  * broker's seq with its case BLIND until the view applies the event's DELIVER. */
@@ -214,6 +241,25 @@ static int s_outbox_done(MDB_txn *txn, void *arg)
     wire_msgid_hex(o->msg_id, 16, hex);
     return agency_audit(self, txn, "broker", o->code ? "publish.refused" : "publish.accepted", hex,
                         o->code ? "refused" : "ok", o->code);
+}
+
+/* An outbox record larger than the broker takes (queued before the publish path refused such
+ * events, or by the test hook): it could never be sent, and it held every later event back.
+ * Refused here as the broker would refuse it, so it shows as refused (with its draft, to be
+ * corrected and sent again, or withdrawn) and the queue goes on. */
+static void s_refuse_unsendable(agency_t *self, const uint8_t msg_id[16])
+{
+    char hex[33];
+    wire_msgid_hex(msg_id, 16, hex);
+    log_warn("queued event %s is larger than the broker takes: refused, not sent", hex);
+    outbox_done_t o = { self, msg_id, TACNET_ETOOBIG,
+                        "the event is larger than the broker takes (256 KiB sealed): shorten its "
+                        "free text and send it again",
+                        0 };
+    if (store_write(self->store, s_outbox_done, &o) != 0)
+        log_error("could not record the refusal of %s", hex);
+    else
+        agency_outcome_settled(self, msg_id);
 }
 
 /* The PUBACKs read in one turn of the loop, settled together in one write transaction: one

@@ -15,7 +15,10 @@
 #include <string.h>
 #include <zmq.h>
 
-#define API_MAX_REQUEST (256 * 1024)
+/* The largest request read. Above the broker's cap on a sealed event (WIRE_MAX_SEALED), so a
+ * publish whose event is just over that cap is read and refused by name when it is sealed
+ * ("shorten its free text"), not as an unreadable request. */
+#define API_MAX_REQUEST (WIRE_MAX_SEALED + 16 * 1024)
 /* The longest a caller may ask a publish to wait for the broker's answer. */
 #define API_MAX_WAIT_MS 600000u
 
@@ -368,8 +371,13 @@ void agency_api_handle(agency_t *self)
                 ? (Tacnet__ApiRequest *)wire_unpack(&tacnet__api_request__descriptor,
                                                     zmq_msg_data(&frames[2]), len, 0, 0, &err)
                 : NULL;
-        if (!req) {
-            agency_reply_error(&reply, err ? err : TACNET_ETOOBIG, "%s",
+        if (!req && len > API_MAX_REQUEST) {
+            agency_reply_error(&reply, TACNET_ETOOBIG,
+                               "the request is %zu bytes, and the local API takes at most %u: "
+                               "nothing was done",
+                               len, (unsigned)API_MAX_REQUEST);
+        } else if (!req) {
+            agency_reply_error(&reply, err ? err : TACNET_EINVAL, "%s",
                                "request is not a valid ApiRequest");
         } else {
             reply.id = req->id;

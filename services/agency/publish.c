@@ -647,8 +647,23 @@ static int s_seal(publish_t *p)
         free(p->sealed);
         p->hbuf = p->sealed = NULL;
         agency_reply_error(p->reply, rc, "could not queue the event: %s", tacnet_strerror(rc));
+        return rc;
     }
-    return rc;
+    /* An event larger than the broker takes could never be sent: refused here, before it is
+     * queued (queued, it would wait at the head of the outbox for good). The test hook queues
+     * one anyway, for the outbox pump's own check (agency.c). */
+    if ((p->slen > WIRE_MAX_SEALED || p->hlen > WIRE_MAX_HEADER) &&
+        !FAULT_SKIP("agency.queue_too_big")) {
+        agency_reply_error(p->reply, TACNET_ETOOBIG,
+                           "the event sealed for its %zu recipients is %zu bytes, and the broker "
+                           "takes at most %u: shorten its free text; nothing was queued",
+                           p->ns, p->slen + p->hlen, (unsigned)WIRE_MAX_SEALED);
+        free(p->hbuf);
+        free(p->sealed);
+        p->hbuf = p->sealed = NULL;
+        return TACNET_ETOOBIG;
+    }
+    return 0;
 }
 
 /* A keyed request sent again after the broker refused it: forget the refusal (its dead letter,

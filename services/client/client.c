@@ -157,8 +157,10 @@ int tn_client_call(tn_client_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply 
             goto fail;
         if (n > 0) {
             Tacnet__ApiReply *r = s_recv_reply(self);
-            /* A late answer to an earlier call that timed out, or garbage: not ours. */
-            if (r && r->id == req->id) {
+            /* A late answer to an earlier call that timed out, or garbage: not ours. A refusal
+             * with id 0 is the daemon's answer to a request it could not read at all (too
+             * large, not an ApiRequest), which names no id: ours, as it answers at once. */
+            if (r && (r->id == req->id || (r->id == 0 && r->code != 0))) {
                 *reply = r;
                 rc = r->code;
                 goto fail;

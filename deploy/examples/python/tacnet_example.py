@@ -72,7 +72,9 @@ class Daemon:
         self.sock.send(req.SerializeToString())
         reply = self.api.ApiReply()
         reply.ParseFromString(self.sock.recv())
-        if reply.id != req.id:
+        # A REQ socket gets only the answer to what it sent. Id 0 with a code is the daemon's
+        # refusal of a request it could not read at all (too large), which names no id.
+        if reply.id != req.id and not (reply.id == 0 and reply.code != 0):
             raise RuntimeError("reply to another request")
         return reply
 
