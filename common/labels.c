@@ -518,8 +518,9 @@ static int s_agency_event(out_t *o, const char *who, const Tacnet__Header *h, co
     case TACNET__EVENT_KIND__CONTACT_LOGGED:
         if (b && b->contact_logged) {
             const Tacnet__ContactLogged *c = b->contact_logged;
-            s_cat(o, "%s logged a %s with the %s%s", who,
-                  labels_enum(&tacnet__contact_method__descriptor, c->method),
+            const char *how = labels_enum(&tacnet__contact_method__descriptor, c->method);
+            s_cat(o, "%s logged %s %s with the %s%s", who,
+                  how[0] && strchr("aeiou", how[0]) ? "an" : "a", how,
                   labels_enum(&tacnet__family_role__descriptor, c->with),
                   c->has_successful && !c->successful ? " (no answer)" : "");
         } else {

@@ -679,6 +679,13 @@ static json_t *s_request_json(const form_t *form, const dashboard_kv_t *in, cons
     for (size_t i = 0; i < form->n; i++) {
         const field_t *f = &form->fields[i];
         const char *v = f->type == FT_SELF ? self : dashboard_kv_get(in, f->path);
+        if ((!v || !*v) && f->type == FT_CHECK) {
+            /* A browser sends nothing for an unticked box: the form said no, so the event
+             * says false (left out, "did not accept" read as "accepted"). A row holding only
+             * that is dropped below like any row left at its defaults. */
+            s_set(root, f->path, json_false());
+            continue;
+        }
         if (!v || !*v)
             continue;
         s_set(root, f->path, s_value(f, v));

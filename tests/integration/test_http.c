@@ -499,6 +499,31 @@ Test(http, a_form_refusal_shows_the_offending_spans)
     s_resp_free(&r);
 }
 
+Test(http, an_unticked_box_is_recorded_as_no)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    char body[512];
+    /* "Contact made" left unticked: the browser sends nothing for it. */
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.contact_logged.with=mother&body.contact_logged.method=office_visit"
+             "&body.contact_logged.contact_date=2026-11-30",
+             l.csrf);
+    resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/contact_logged", l.cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.body);
+    s_resp_free(&r);
+    const char *want = "logged an office visit with the mother (no answer)";
+    int seen = 0;
+    for (int i = 0; i < 250 && !seen; i++) {
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        seen = strstr(r.body, want) != NULL;
+        s_resp_free(&r);
+        if (!seen)
+            h_sleep_ms(20);
+    }
+    cr_expect(seen, "the case page never said \"%s\"", want);
+}
+
 Test(http, a_decision_without_the_family_s_views_is_refused_at_the_api_and_the_form)
 {
     char *tok = s_add_token(school, "school-mis"), hdr[256];
