@@ -44,6 +44,7 @@ typedef struct publish {
     uint64_t batch_seq; /* in a batch: the sender_seq this row takes (0: the next in meta) */
     uint8_t msg_id[16];
     uint8_t key_id[16];     /* a keyed request's id in api_ids (s_request_key_id) */
+    uint8_t key_print[16];  /* and what it asked for (s_request_print) */
     int refused_before;     /* the key's earlier publish was refused by the broker: */
     uint8_t refused_id[16]; /* its msg_id, whose refusal this one clears */
     uint64_t now_ms;
@@ -167,14 +168,32 @@ static void s_request_key_id(const agency_t *self, const ProtobufCBinaryData *ke
     crypto_generichash_final(&st, key_id, 16);
 }
 
+/* What a keyed request asks for: BLAKE2b-128 of the request as packed without its key and its
+ * wait (how long to wait is not part of the event), so a retry of the same request matches and
+ * the same key on a different event does not. */
+static void s_request_print(Tacnet__PublishRequest *req, uint8_t out[16])
+{
+    protobuf_c_boolean had_key = req->has_request_key, had_wait = req->has_wait_ms;
+    req->has_request_key = 0;
+    req->has_wait_ms = 0;
+    size_t len;
+    uint8_t *packed = wire_pack(&req->base, &len);
+    req->has_request_key = had_key;
+    req->has_wait_ms = had_wait;
+    crypto_generichash(out, 16, packed, len, (const uint8_t *)"tacnet-request-print/1", 22);
+    free(packed);
+}
+
 /* A keyed publish queued before (KEY_ID from s_request_key_id): 1 with *SENDER_SEQ and its
- * MSG_ID, 0 if new, or a negative store code. One the broker refused counts as new, so the
+ * MSG_ID, 0 if new, or a negative store code. TACNET_EEXISTS when the key was used for a
+ * different request (PRINT, s_request_print; records from before prints were kept are not
+ * compared). One the broker refused counts as new, so the
  * same request may be sent again once its cause is fixed: then *REFUSED is set and MSG_ID names
  * the refused event (its refusal is cleared by the new one's outbox write). Checked before
  * anything else, so a retry gets the first answer even if the case or the roster has moved on
  * since. */
-static int s_keyed_seen(agency_t *self, const uint8_t key_id[16], uint64_t *sender_seq,
-                        uint8_t msg_id[16], int *refused)
+static int s_keyed_seen(agency_t *self, const uint8_t key_id[16], const uint8_t print[16],
+                        uint64_t *sender_seq, uint8_t msg_id[16], int *refused)
 {
     MDB_txn *txn;
     MDB_val v;
@@ -182,20 +201,24 @@ static int s_keyed_seen(agency_t *self, const uint8_t key_id[16], uint64_t *send
     if (rc != 0)
         return rc;
     rc = store_get(txn, self->api_ids, key_id, 16, &v);
-    if (rc == 0 && v.mv_size != 8 && v.mv_size != 24)
+    if (rc == 0 && v.mv_size != 8 && v.mv_size != 24 && v.mv_size != 40)
         rc = TACNET_ECORRUPT;
     if (rc == 0) {
         *sender_seq = store_u64_get(v.mv_data);
         /* An 8-byte record is from before msg_ids carried their time: the key id was the id. */
-        memcpy(msg_id, v.mv_size == 24 ? (const uint8_t *)v.mv_data + 8 : key_id, 16);
+        memcpy(msg_id, v.mv_size >= 24 ? (const uint8_t *)v.mv_data + 8 : key_id, 16);
     }
+    int other = rc == 0 && v.mv_size == 40 &&
+                sodium_memcmp((const uint8_t *)v.mv_data + 24, print, 16) != 0;
     if (rc == 0 && store_get(txn, self->dead, msg_id, 16, &v) == 0) {
         *refused = 1;
         rc = TACNET_ENOTFOUND;
     }
     mdb_txn_abort(txn);
     if (rc == TACNET_ENOTFOUND)
-        return 0;
+        return 0; /* new, or refused: sent again (corrected or not) under the same key */
+    if (rc == 0 && other)
+        return TACNET_EEXISTS;
     return rc == 0 ? 1 : rc;
 }
 
@@ -304,11 +327,21 @@ static int s_msg_id(publish_t *p)
     if (!p->req->has_request_key)
         return 0;
     s_request_key_id(p->self, &p->req->request_key, p->key_id);
+    s_request_print(p->req, p->key_print);
     if (p->dry_run)
         return 0;
     uint64_t seen_seq = 0;
     uint8_t seen_id[16];
-    int rc = s_keyed_seen(p->self, p->key_id, &seen_seq, seen_id, &p->refused_before);
+    int rc = s_keyed_seen(p->self, p->key_id, p->key_print, &seen_seq, seen_id, &p->refused_before);
+    if (rc == TACNET_EEXISTS) {
+        char hex[33];
+        wire_msgid_hex(seen_id, 16, hex);
+        agency_reply_error(p->reply, rc,
+                           "request_key was used for a different event (%s): a retry carries the "
+                           "same content, and a new event needs a new key; nothing was queued",
+                           hex);
+        return rc;
+    }
     if (rc < 0) {
         agency_reply_error(p->reply, rc, "could not check the request key: %s",
                            tacnet_strerror(rc));
@@ -707,9 +740,10 @@ static int s_outbox_put(MDB_txn *txn, void *arg)
     if (rc == 0 && p->req->has_request_key && p->refused_before)
         rc = s_refusal_clear(self, txn, p->refused_id, p->key_id);
     if (rc == 0 && p->req->has_request_key) {
-        uint8_t seen[24];
+        uint8_t seen[40];
         memcpy(seen, key, 8);
         memcpy(seen + 8, p->msg_id, 16);
+        memcpy(seen + 24, p->key_print, 16);
         rc = store_put(txn, self->api_ids, p->key_id, 16, seen, sizeof(seen), MDB_NOOVERWRITE);
     }
     char hex[33];

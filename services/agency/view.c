@@ -10,7 +10,7 @@
  *   outbox, outbox_ids, outbox_case, dead, settled, delivered, dead_body, withdrawn, unapplied,
  *   accepted                              the queued, refused and accepted publishes: outbox.h
  *   import_jobs, import_ids               the latest intake import job and its events: import.c
- *   api_ids    key id(16) -> sender_seq(8) msg_id(16)
+ *   api_ids    key id(16) -> sender_seq(8) msg_id(16) print(16) (24 bytes before prints)
  *                                         API request keys (retries): the id is a hash of the key;
  *                                         an 8-byte value is older, its msg_id the key id itself
  *   events     local_seq(8) -> blind(16) enc_case(broker seq(8) hlen(4) header body)

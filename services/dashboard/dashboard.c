@@ -162,6 +162,8 @@ static int s_status_for(int code)
         return 403;
     case TACNET_ENOTFOUND:
         return 404;
+    case TACNET_EEXISTS: /* in the way: a request key used for another event, a withdrawal done */
+        return 409;
     case TACNET_ELOCKED:
         return 429;
     case TACNET_ENOMEM:

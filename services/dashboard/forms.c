@@ -955,10 +955,18 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                          form->intro);
     if (refusal)
         s_refusal(b, refusal, req);
+    /* Each drawing of the form has its own key: the same form sent twice (a second click
+     * while the broker is slow, a resend from the browser's history) is one event, and the
+     * second send is answered with the first's outcome (dashboard_web_form). */
+    uint8_t key[16];
+    char key_hex[33];
+    randombytes_buf(key, sizeof(key));
+    sodium_bin2hex(key_hex, sizeof(key_hex), key, sizeof(key));
     dashboard_buf_printf(b,
                          "<form method=\"post\" action=\"/cases/%s/forms/%s\" class=\"card\">"
-                         "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-                         ref, form->name, w->user->csrf);
+                         "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                         "<input type=\"hidden\" name=\"form_key\" value=\"%s\">",
+                         ref, form->name, w->user->csrf, key_hex);
     const char *replaces = w->form ? dashboard_kv_get(w->form, "replaces") : NULL;
     if (replaces && strlen(replaces) == 32 && strspn(replaces, "0123456789abcdef") == 32)
         dashboard_buf_printf(b,
@@ -1002,6 +1010,21 @@ static int s_status_code_for_form(int code)
     }
 }
 
+/* The drawn form's key (s_draw) as REQ's request key, "form:" and its 32 hex digits: sent
+ * twice, the form is queued once. A post without one (a script) is a new event each time. */
+static void s_form_key(Tacnet__PublishRequest *req, const dashboard_kv_t *in)
+{
+    const char *k = dashboard_kv_get(in, "form_key");
+    if (!k || strlen(k) != 32 || strspn(k, "0123456789abcdef") != 32 || req->has_request_key)
+        return;
+    char *key = xmalloc(5 + 32);
+    memcpy(key, "form:", 5);
+    memcpy(key + 5, k, 32);
+    req->has_request_key = 1;
+    req->request_key.data = (uint8_t *)key;
+    req->request_key.len = 5 + 32;
+}
+
 void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
 {
     const form_t *form = NULL;
@@ -1038,6 +1061,7 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
         reply.code = rc = TACNET_EFIELD;
         reply.reason = xstrdup(why);
     } else {
+        s_form_key(req, w->form);
         reply.code = rc = agency_publish(w->agency, req, &reply);
     }
     char object[40];

@@ -369,6 +369,27 @@ Test(agency, a_cli_publish_retried_with_its_request_key_is_sent_once)
     cr_assert_eq(s_wait_head(head + 1, 10000), head + 1);
     h_sleep_ms(300);
     cr_assert_eq(s_head(), head + 1, "the retry reached the broker too");
+    /* The same key on a different event is refused, naming the event it was used for; a retry
+     * that waits differently is still the same request. */
+    char other[1024];
+    cr_assert_neq(h_cli(as,
+                        "publish concern --case " CASE " --initials TB --request-key "
+                        "attend-2026-0042 --body '{\"category\":\"attendance\",\"summary\":"
+                        "\"Late on Fridays.\"}'",
+                        other, sizeof(other)),
+                  0, "%s", other);
+    cr_assert_not_null(strstr(other, "E_EXISTS"), "%s", other);
+    cr_assert_not_null(strstr(other, "used for a different event"), "%s", other);
+    char id[33];
+    memcpy(id, first + 9, 32);
+    id[32] = 0;
+    cr_assert_not_null(strstr(other, id), "the first event is not named: %s", other);
+    char nowait[1200];
+    snprintf(nowait, sizeof(nowait), "%s --no-wait", args);
+    cr_assert_eq(h_cli(as, nowait, again, sizeof(again)), 0, "%s", again);
+    cr_assert_not_null(strstr(again, "already queued under this request key"), "%s", again);
+    h_sleep_ms(300);
+    cr_assert_eq(s_head(), head + 1, "the other event reached the broker");
     /* A key over 64 bytes is refused with the daemon's reason, and nothing is sent. */
     char bad[1400], out[1024];
     snprintf(bad, sizeof(bad),

@@ -524,6 +524,68 @@ Test(http, an_unticked_box_is_recorded_as_no)
     cr_expect(seen, "the case page never said \"%s\"", want);
 }
 
+/* The Location header of R (after "Location: "), into OUT. */
+static void s_location(const resp_t *r, char *out, size_t cap)
+{
+    const char *l = strstr(r->text, "Location: ");
+    cr_assert_not_null(l, "no Location: %s", r->text);
+    l += 10;
+    size_t n = strcspn(l, "\r\n");
+    snprintf(out, cap, "%.*s", (int)n, l);
+}
+
+/* The drawn form's key in PAGE (32 hex digits), into OUT. */
+static void s_form_key_of(const char *page, char out[33])
+{
+    const char *k = strstr(page, "name=\"form_key\" value=\"");
+    cr_assert_not_null(k, "no form key: %s", page);
+    k += strlen("name=\"form_key\" value=\"");
+    cr_assert_eq(strspn(k, "0123456789abcdef"), 32, "%s", page);
+    memcpy(out, k, 32);
+    out[32] = 0;
+}
+
+Test(http, a_form_sent_twice_is_one_event)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    /* The drawn form carries its own key. */
+    resp_t r = s_http(S, "GET", "/cases/" CASE "/forms/contact_logged", l.cookie, NULL);
+    char key[33];
+    s_form_key_of(r.body, key);
+    s_resp_free(&r);
+    char body[512], first[256], again[256], other[256];
+    snprintf(body, sizeof(body),
+             "csrf=%s&form_key=%s&body.contact_logged.with=mother&body.contact_logged.method="
+             "letter&body.contact_logged.contact_date=2026-11-30&body.contact_logged.successful=1",
+             l.csrf, key);
+    r = s_http(S, "POST", "/cases/" CASE "/forms/contact_logged", l.cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.body);
+    s_location(&r, first, sizeof(first));
+    s_resp_free(&r);
+    /* Sent again (a second click, a resend from history): answered with the first event. */
+    r = s_http(S, "POST", "/cases/" CASE "/forms/contact_logged", l.cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.body);
+    s_location(&r, again, sizeof(again));
+    s_resp_free(&r);
+    cr_expect_str_eq(again, first, "the second send made another event");
+    /* Drawn again, the form is a new event. */
+    r = s_http(S, "GET", "/cases/" CASE "/forms/contact_logged", l.cookie, NULL);
+    char key2[33];
+    s_form_key_of(r.body, key2);
+    s_resp_free(&r);
+    cr_expect_str_neq(key2, key);
+    snprintf(body, sizeof(body),
+             "csrf=%s&form_key=%s&body.contact_logged.with=mother&body.contact_logged.method="
+             "letter&body.contact_logged.contact_date=2026-11-30&body.contact_logged.successful=1",
+             l.csrf, key2);
+    r = s_http(S, "POST", "/cases/" CASE "/forms/contact_logged", l.cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.body);
+    s_location(&r, other, sizeof(other));
+    s_resp_free(&r);
+    cr_expect_str_neq(other, first);
+}
+
 Test(http, a_decision_without_the_family_s_views_is_refused_at_the_api_and_the_form)
 {
     char *tok = s_add_token(school, "school-mis"), hdr[256];
