@@ -8,6 +8,7 @@
 #include "casework/initials.h"
 #include "casework/workflow.h"
 #include "err.h"
+#include "labels.h"
 #include "fault.h"
 #include "log.h"
 #include "names.h"
@@ -450,6 +451,24 @@ static int s_case(publish_t *p)
     return 0;
 }
 
+/* membership: a join adds an agency to the team, or is an agency changing how it is itself
+ * reached. Another agency's join of a member would replace that member's named contact with
+ * someone it did not name (casestate keeps the latest join's), so it is refused. */
+static int s_membership(publish_t *p)
+{
+    if (p->req->kind != TACNET__EVENT_KIND__MEMBER_JOINED || !p->found ||
+        !p->req->has_subject_agency)
+        return 0;
+    uint32_t a = (uint32_t)p->req->subject_agency;
+    if (a == p->self->profile->agency || a >= 32 || !(p->c.members & (1u << a)))
+        return 0;
+    agency_reply_error(p->reply, TACNET_EEXISTS,
+                       "%s is already a member of this case: only %s changes its own named "
+                       "contact; nothing was sent",
+                       labels_agency(a), labels_agency(a));
+    return TACNET_EEXISTS;
+}
+
 /* The escalation of P's case named by REFERS_TO in SC, or NULL. */
 static const Tacnet__EscalationView *s_escalation_find(const Tacnet__ShowCaseReply *sc,
                                                        const ProtobufCBinaryData *refers_to)
@@ -801,6 +820,8 @@ static int s_stages(publish_t *p)
         rc = s_identifiers(p);
     if (rc == 0)
         rc = s_case(p);
+    if (rc == 0)
+        rc = s_membership(p);
     if (rc == 0)
         rc = s_escalation(p);
     if (rc == 0)

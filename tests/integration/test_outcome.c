@@ -204,6 +204,32 @@ static void s_open_and_refer(const h_agency_t *school, char *out, size_t cap)
          out, cap);
 }
 
+#define JOIN(subject, initials)                                                          \
+    "publish member_joined" ON_CASE "--subject " subject " --body '{\"named_contact\":{" \
+    "\"agency\":\"" subject "\",\"initials\":\"" initials "\",\"role\":\"practitioner\"}}'"
+
+Test(outcome, a_join_of_an_agency_already_in_the_team_is_refused_unless_it_is_its_own)
+{
+    h_agency_t *school = s_up(S), *sc = s_up(SC);
+    char out[8192];
+    s_open_and_refer(school, out, sizeof(out));
+    cr_assert(s_wait_output(sc, "cases", CASE, 10000), "the referral never reached social care");
+    cr_assert(s_wait_output(school, "case " CASE, "social_care", 10000),
+              "social care is not in the school's team");
+    /* The school cannot replace social care's named contact... */
+    cr_assert_eq(h_cli(school, JOIN("social_care", "QX"), out, sizeof(out)), 1, "%s", out);
+    cr_assert_not_null(strstr(out, "E_EXISTS"), "%s", out);
+    cr_assert_not_null(strstr(out, "already a member of this case"), "%s", out);
+    cr_assert_not_null(strstr(out, "nothing was sent"), "%s", out);
+    /* ...it adds an agency not yet in the team, and social care names its own contact. */
+    s_ok(school, JOIN("camhs", "RK"), out, sizeof(out));
+    cr_assert(strncmp(out, "accepted ", 9) == 0, "%s", out);
+    s_ok(sc, JOIN("social_care", "AW"), out, sizeof(out));
+    cr_assert(strncmp(out, "accepted ", 9) == 0, "%s", out);
+    cr_assert(s_wait_output(school, "case " CASE, "AW", 10000),
+              "social care's own contact never showed");
+}
+
 Test(outcome, a_non_party_s_answer_is_refused_locally_and_the_parties_see_it_in_their_inbox)
 {
     h_agency_t *school = s_up(S), *sc = s_up(SC), *camhs = s_up(TACNET__AGENCY__CAMHS);
