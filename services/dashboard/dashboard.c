@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define HTTP_MAX_BODY    (256 * 1024)
 #define HTTP_BEAT_MS     15000
@@ -617,11 +618,28 @@ static enum MHD_Result s_api_publish(dashboard_t *h, struct MHD_Connection *con,
     uint32_t wait_ms;
     if (s_wait_arg(q, HTTP_WAIT_MS, 600, &wait_ms) != 0)
         return s_send_error(con, TACNET_EFIELD, "wait must be 0 to 600 seconds");
+    /* The body is JSON, and says so (the OpenAPI document's only request type): curl's -d
+     * without -H sends application/x-www-form-urlencoded. */
+    const char *type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
+    size_t tlen = type ? strcspn(type, "; ") : 0;
+    if (!type || tlen != 16 || strncasecmp(type, "application/json", 16) != 0) {
+        Tacnet__ApiReply bad = TACNET__API_REPLY__INIT;
+        bad.code = TACNET_EFIELD;
+        char reason[160];
+        snprintf(reason, sizeof(reason),
+                 "Content-Type must be application/json, not %.60s; nothing was done",
+                 type ? type : "(none)");
+        bad.reason = reason;
+        return s_send_reply(con, 415, &bad);
+    }
     json_error_t jerr;
     json_t *j = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, 0, &jerr);
     char why[256] = "";
-    if (!j)
-        return s_send_error(con, TACNET_EBADMSG, "the body is not JSON");
+    if (!j) {
+        snprintf(why, sizeof(why), "the body is not JSON: %s at line %d, column %d", jerr.text,
+                 jerr.line, jerr.column);
+        return s_send_error(con, TACNET_EBADMSG, why);
+    }
     Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_to_message(
         &tacnet__publish_request__descriptor, j, why, sizeof(why));
     json_decref(j);
@@ -996,27 +1014,38 @@ static enum MHD_Result s_asset(struct MHD_Connection *con, const char *data, siz
 /* Before anything is read of a request: a Host in the allowlist (421 otherwise, against DNS
  * rebinding) and, for a POST, an Origin of this dashboard (403). Returns 0 to go on, else the
  * refusal is queued (its body, if any, is never read) and *OK says how that went. */
-static int s_gate(dashboard_t *self, struct MHD_Connection *con, const char *method,
-                  enum MHD_Result *ok)
+static int s_gate(dashboard_t *self, struct MHD_Connection *con, const char *url,
+                  const char *method, enum MHD_Result *ok)
 {
     const char *host = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Host");
-    char why[256];
+    int api = strncmp(url, "/api/", 5) == 0; /* every /api/ path answers JSON */
+    char why[256], text[300];
+    int status = 0;
     if (dashboard_guard_host(self->guard, host) != 0) {
         snprintf(why, sizeof(why),
-                 "E_FORBIDDEN: this dashboard does not answer for host %.80s (see [http] hosts)\n",
+                 "this dashboard does not answer for host %.80s (see [http] hosts)",
                  host ? host : "(none)");
-        *ok = s_send(con, 421, "text/plain; charset=utf-8", why, strlen(why), NULL, NULL);
-        return -1;
+        status = 421;
+    } else if (strcmp(method, "POST") != 0) {
+        return 0;
+    } else {
+        const char *origin = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin");
+        const char *site = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Sec-Fetch-Site");
+        if (dashboard_guard_origin(self->guard, origin, host, site, why, sizeof(why)) == 0)
+            return 0;
+        status = 403;
     }
-    if (strcmp(method, "POST") != 0)
-        return 0;
-    const char *origin = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin");
-    const char *site = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Sec-Fetch-Site");
-    if (dashboard_guard_origin(self->guard, origin, host, site, why, sizeof(why)) == 0)
-        return 0;
-    char text[300];
-    snprintf(text, sizeof(text), "E_FORBIDDEN: %s: refused, nothing was done\n", why);
-    *ok = s_send(con, 403, "text/plain; charset=utf-8", text, strlen(text), NULL, NULL);
+    snprintf(text, sizeof(text), "%s: refused, nothing was done", why);
+    if (api) {
+        Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
+        reply.code = TACNET_EFORBIDDEN;
+        reply.reason = text;
+        *ok = s_send_reply(con, status, &reply);
+    } else {
+        char plain[320];
+        snprintf(plain, sizeof(plain), "E_FORBIDDEN: %s\n", text);
+        *ok = s_send(con, status, "text/plain; charset=utf-8", plain, strlen(plain), NULL, NULL);
+    }
     return -1;
 }
 
@@ -1030,7 +1059,7 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const ch
     if (!rq) {
         enum MHD_Result refused;
         *con_cls = xcalloc(1, sizeof(req_t));
-        if (s_gate(self, con, method, &refused) != 0) {
+        if (s_gate(self, con, url, method, &refused) != 0) {
             ((req_t *)*con_cls)->refused = 1;
             dashboard_conns_answering(con);
             return refused;

@@ -33,7 +33,15 @@ static json_t *s_responses(const char *ok_status, const char *ok)
     json_object_set_new(r, ok_status, s_reply(ok));
     json_object_set_new(r, "401", s_reply("no valid API token (error E_AUTH)"));
     json_object_set_new(r, "404", s_reply("no such resource, or not this agency's (E_NOTFOUND)"));
+    json_object_set_new(r, "403",
+                        s_reply("a POST from another site's page (Origin), refused (E_FORBIDDEN)"));
+    json_object_set_new(r, "421",
+                        s_reply("a Host this dashboard does not answer for (see [http] "
+                                "hosts), refused (E_FORBIDDEN)"));
     json_object_set_new(r, "422", s_reply("refused: error and reason say why"));
+    json_object_set_new(r, "429",
+                        s_reply("too many failed tokens or log-ins from this address "
+                                "(E_LOCKED): Retry-After says when to try again"));
     json_object_set_new(r, "503", s_reply("the daemon's storage failed; try again"));
     return r;
 }
@@ -123,6 +131,11 @@ static json_t *s_paths(void)
                 json_pack("{s:s, s:i, s:i}", "type", "integer", "minimum", 0, "maximum", 60)));
     json_t *post_resp = s_responses("201", "accepted by the broker (published, with its seq)");
     json_object_set_new(post_resp, "202", s_reply("queued: the broker has not answered yet"));
+    json_object_set_new(post_resp, "409",
+                        s_reply("request_key was used for a different event (E_EXISTS): nothing "
+                                "was queued"));
+    json_object_set_new(post_resp, "415",
+                        s_reply("the body is not sent as application/json (E_FIELD)"));
     json_t *post = s_op("Publish an event: checked, sealed and sent; waits for the broker's "
                         "answer",
                         json_pack("[o]", s_param("wait", "query",

@@ -184,7 +184,9 @@ static resp_t s_http(uint32_t agency, const char *method, const char *path, cons
                      "Content-Length: %zu\r\n\r\n%s",
                      method, path, headers ? headers : "",
                      body && !strstr(headers ? headers : "", "Content-Type")
-                         ? "Content-Type: application/x-www-form-urlencoded\r\n"
+                         ? strncmp(path, "/api/", 5) == 0
+                               ? "Content-Type: application/json\r\n"
+                               : "Content-Type: application/x-www-form-urlencoded\r\n"
                          : "",
                      blen, body ? body : "");
     cr_assert_gt(n, 0);
@@ -454,6 +456,45 @@ Test(http, api_tokens_are_scoped_to_their_agency)
     s_resp_free(&r);
     r = s_http(S, "GET", "/api/v1/cases", "Authorization: Bearer 0123\r\n", NULL);
     cr_expect_eq(r.status, 401);
+    s_resp_free(&r);
+    free(tok);
+}
+
+Test(http, an_api_publish_must_be_json_and_says_so)
+{
+    char *tok = s_add_token(school, "mis"), hdr[400];
+    const char *ev =
+        "{\"kind\":\"contact_logged\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+        "\"body\":{\"contact_logged\":{\"with\":\"mother\",\"method\":\"phone_call\"}}}";
+    const char *types[] = { "text/plain", "application/x-www-form-urlencoded" };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: %s\r\n", tok,
+                 types[i]);
+        resp_t r = s_http(S, "POST", "/api/v1/events?wait=0", hdr, ev);
+        cr_expect_eq(r.status, 415, "%s: %d %s", types[i], r.status, r.body);
+        cr_expect(strstr(r.body, "\"error\":\"E_FIELD\"") && strstr(r.body, "application/json"),
+                  "%s", r.body);
+        s_resp_free(&r);
+    }
+    /* JSON with a charset is JSON; a broken body is told where it breaks. */
+    snprintf(hdr, sizeof(hdr),
+             "Authorization: Bearer %s\r\nContent-Type: application/json; charset=utf-8\r\n", tok);
+    resp_t r = s_http(S, "POST", "/api/v1/events?wait=0", hdr, "{\"kind\":\n\"contact_logged\",,}");
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    cr_expect(strstr(r.body, "E_BADMSG") && strstr(r.body, "line 2"), "%s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "POST", "/api/v1/events?wait=0", hdr, ev);
+    cr_expect_eq(r.status, 202, "%s", r.body);
+    s_resp_free(&r);
+    /* Another site's page posting to the API is refused in JSON too. */
+    snprintf(hdr, sizeof(hdr),
+             "Authorization: Bearer %s\r\nContent-Type: application/json\r\nOrigin: "
+             "https://elsewhere.example\r\n",
+             tok);
+    r = s_http(S, "POST", "/api/v1/events?wait=0", hdr, ev);
+    cr_expect_eq(r.status, 403, "%s", r.body);
+    cr_expect(strstr(r.body, "\"error\":\"E_FORBIDDEN\""), "%s", r.text);
+    cr_expect(strstr(r.text, "application/json"), "%s", r.text);
     s_resp_free(&r);
     free(tok);
 }
