@@ -82,7 +82,11 @@ static int s_is_date(const ProtobufCFieldDescriptor *f)
 
 static int s_date_valid(unsigned y, unsigned m, unsigned d)
 {
-    return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+    static const unsigned days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1)
+        return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return d <= days[m - 1] + (m == 2 && leap);
 }
 
 /* Durations that end in _ms like the times do: every other uint64 *_ms is a time. */
@@ -404,6 +408,10 @@ static int s_date_from(ctx_t *c, json_t *j, uint32_t *v)
     }
     long long i;
     int rc = s_int_in(c, j, 0, UINT32_MAX, &i);
+    if (rc == 0 &&
+        !s_date_valid((unsigned)(i / 10000), (unsigned)(i / 100 % 100), (unsigned)(i % 100)))
+        return s_fail(c->why, c->whylen, &c->path,
+                      "%lld is not a date (YYYYMMDD or \"YYYY-MM-DD\")", i);
     *v = (uint32_t)i;
     return rc;
 }
@@ -651,9 +659,17 @@ static int s_message_fill(ctx_t *c, const ProtobufCMessageDescriptor *d, json_t 
         if (!f)
             return s_fail(c->why, c->whylen, &c->path, "unknown field");
         size_t idx = (size_t)(f - d->fields);
-        if (idx < sizeof(seen) && seen[idx])
-            return s_fail(c->why, c->whylen, &c->path, "given twice (as \"%s\" and \"%s\")",
-                          f->name, key);
+        if (idx < sizeof(seen) && seen[idx]) {
+            /* A time is named with or without "_ms": say both spellings that were given. */
+            char other[64];
+            size_t n = strlen(f->name);
+            if (strcmp(key, f->name) == 0 && n > 3 && strcmp(f->name + n - 3, "_ms") == 0)
+                snprintf(other, sizeof(other), "%.*s", (int)(n - 3), f->name);
+            else
+                snprintf(other, sizeof(other), "%s", f->name);
+            return s_fail(c->why, c->whylen, &c->path, "given twice (as \"%s\" and \"%s\")", other,
+                          key);
+        }
         if (json_is_null(v)) {
             s_path_pop(&c->path, old);
             continue;

@@ -287,6 +287,12 @@ Test(pbjson, each_refusal_names_its_json_path)
           "concern.immediate_risk: expected true or false" },
         { &tacnet__body__descriptor, "{\"concern\": {\"observed_date\": \"2026-13-01\"}}",
           "concern.observed_date: \"2026-13-01\" is not a YYYY-MM-DD date" },
+        { &tacnet__body__descriptor, "{\"concern\": {\"observed_date\": \"2026-02-30\"}}",
+          "concern.observed_date: \"2026-02-30\" is not a YYYY-MM-DD date" },
+        { &tacnet__body__descriptor, "{\"concern\": {\"observed_date\": \"2026-04-31\"}}",
+          "concern.observed_date: \"2026-04-31\" is not a YYYY-MM-DD date" },
+        { &tacnet__body__descriptor, "{\"concern\": {\"observed_date\": 20260230}}",
+          "concern.observed_date: 20260230 is not a date (YYYYMMDD or \"YYYY-MM-DD\")" },
         { &tacnet__body__descriptor, "{\"msg_id\": \"00zz\"}", "msg_id: \"00zz\" is not hex" },
         { &tacnet__body__descriptor, "{\"msg_id\": \"abc\"}",
           "msg_id: \"abc\" is not hex (odd length)" },
@@ -311,6 +317,9 @@ Test(pbjson, each_refusal_names_its_json_path)
         { &tacnet__header__descriptor,
           "{\"created_at_ms\": 1, \"created_at\": \"2026-12-02T09:30:00Z\"}",
           "created_at: given twice (as \"created_at_ms\" and \"created_at\")" },
+        { &tacnet__header__descriptor,
+          "{\"created_at\": \"2026-12-02T09:30:00Z\", \"created_at_ms\": 1}",
+          "created_at_ms: given twice (as \"created_at\" and \"created_at_ms\")" },
         { &tacnet__case_summary__descriptor, "{\"level_of_need\": {\"school2\": 3}}",
           "level_of_need.school2: \"school2\" is not an agency" },
         { &tacnet__case_summary__descriptor, "{\"level_of_need\": {\"school\": -3}}",
@@ -336,4 +345,30 @@ Test(pbjson, null_counts_as_absent)
     cr_assert_str_eq(d->chosen, "x");
     json_decref(in);
     protobuf_c_message_free_unpacked(&d->base, NULL);
+}
+
+Test(pbjson, a_leap_day_is_a_date_and_a_date_in_numbers_too)
+{
+    const char *ok[] = { "{\"concern\": {\"observed_date\": \"2028-02-29\"}}",
+                         "{\"concern\": {\"observed_date\": \"2000-02-29\"}}",
+                         "{\"concern\": {\"observed_date\": 20261231}}" };
+    const char *bad[] = { "{\"concern\": {\"observed_date\": \"2100-02-29\"}}",
+                          "{\"concern\": {\"observed_date\": 0}}" };
+    char why[256];
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        json_t *j = json_loads(ok[i], 0, NULL);
+        ProtobufCMessage *m = pbjson_to_message(&tacnet__body__descriptor, j, why, sizeof(why));
+        cr_expect_not_null(m, "%s: %s", ok[i], why);
+        if (m)
+            protobuf_c_message_free_unpacked(m, NULL);
+        json_decref(j);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        json_t *j = json_loads(bad[i], 0, NULL);
+        ProtobufCMessage *m = pbjson_to_message(&tacnet__body__descriptor, j, why, sizeof(why));
+        cr_expect_null(m, "%s was taken", bad[i]);
+        if (m)
+            protobuf_c_message_free_unpacked(m, NULL);
+        json_decref(j);
+    }
 }
