@@ -1,5 +1,6 @@
 /* web: the dashboard's pages (see web.h). Forms live in forms.c, static files in assets.c. */
 #include "web_internal.h"
+#include "agencies.h"
 #include "case_index.h"
 #include "page.h"
 #include "casework/escalation_rights.h"
@@ -513,6 +514,12 @@ static void s_filters_form(dashboard_buf_t *b, const filters_t *f)
     s_option(b, "school", "School", f->member);
     s_option(b, "health_visiting", "Health visiting", f->member);
     s_option(b, "social_care", "Social care", f->member);
+    /* And the agencies the roster declares beyond the four (family_support in make run). */
+    uint32_t ids[AGENCIES_MAX];
+    size_t n = agencies_list(ids, AGENCIES_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (!protobuf_c_enum_descriptor_get_value(&tacnet__agency__descriptor, (int)ids[i]))
+            s_option(b, names_agency(ids[i]), labels_agency(ids[i]), f->member);
     dashboard_buf_puts(b, "</select></div><div><label for=\"need\">Level of need at least</label>"
                           "<select id=\"need\" name=\"need\">");
     s_option(b, "0", "any", f->need);

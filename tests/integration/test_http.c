@@ -343,6 +343,15 @@ Test(http, the_member_joined_form_offers_every_roster_agency)
     const char *camhs = strstr(join, "<option value=\"camhs\">CAMHS</option>");
     cr_assert(camhs && camhs < end, "the named agencies are still offered");
     s_resp_free(&r);
+    /* My cases filters by it too. */
+    r = s_http(S, "GET", "/", l.cookie, NULL);
+    const char *member = strstr(r.body, "name=\"member\"");
+    cr_assert_not_null(member, "%s", r.body);
+    end = strstr(member, "</select>");
+    fs = strstr(member, "<option value=\"family_support\">Family support</option>");
+    cr_expect(fs && end && fs < end, "My cases cannot filter by family_support: %.*s",
+              end ? (int)(end - member) : 200, member);
+    s_resp_free(&r);
 }
 
 Test(http, practitioner_cannot_read_another_agencys_case_by_url_or_api)
