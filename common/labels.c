@@ -537,13 +537,26 @@ static int s_agency_event(out_t *o, const char *who, const Tacnet__Header *h, co
             s_cat(o, " by the %s",
                   labels_enum(&tacnet__family_role__descriptor, b->consent_recorded->given_by));
         return 1;
-    case TACNET__EVENT_KIND__PARTNERSHIP_RATING:
+    case TACNET__EVENT_KIND__PARTNERSHIP_RATING: {
+        const Tacnet__PartnershipRating *r = b ? b->partnership_rating : NULL;
+        if (r && r->has_by_family) {
+            /* The family's rating, recorded for them by the sender. */
+            s_cat(o, "The %s rated %s", labels_enum(&tacnet__family_role__descriptor, r->by_family),
+                  !r->has_about || r->about == TACNET__AGENCY__PARTNERSHIP
+                      ? "the whole team"
+                      : s_lower_agency(r->about));
+            if (r->has_rung)
+                s_cat(o, ": %u of 9", r->rung);
+            s_cat(o, " (recorded by %s)", who);
+            return 1;
+        }
         s_cat(o, "%s rated its partnership", who);
-        if (b && b->partnership_rating && b->partnership_rating->has_about)
-            s_cat(o, " with %s", s_lower_agency(b->partnership_rating->about));
-        if (b && b->partnership_rating && b->partnership_rating->has_rung)
-            s_cat(o, ": %u of 9", b->partnership_rating->rung);
+        if (r && r->has_about)
+            s_cat(o, " with %s", s_lower_agency(r->about));
+        if (r && r->has_rung)
+            s_cat(o, ": %u of 9", r->rung);
         return 1;
+    }
     case TACNET__EVENT_KIND__CASE_CLOSED:
         s_cat(o, "%s closed the case", who);
         if (b && b->case_closed && b->case_closed->has_reason)

@@ -164,3 +164,50 @@ Test(labels, an_event_is_dated_by_when_it_happened_not_by_future_dates)
     cr_assert_eq(labels_event_date(&b), 20261103);
     cr_assert_eq(labels_event_date(NULL), 0);
 }
+
+Test(labels, a_family_s_rating_reads_as_the_family_s_not_the_sender_s)
+{
+    Tacnet__Header h = TACNET__HEADER__INIT;
+    h.sender = TACNET__AGENCY__SOCIAL_CARE;
+    h.kind = TACNET__EVENT_KIND__PARTNERSHIP_RATING;
+    Tacnet__PartnershipRating r = TACNET__PARTNERSHIP_RATING__INIT;
+    r.has_about = 1;
+    r.about = TACNET__AGENCY__PARTNERSHIP;
+    r.has_rung = 1;
+    r.rung = 6;
+    r.has_by_family = 1;
+    r.by_family = TACNET__FAMILY_ROLE__MOTHER;
+    Tacnet__Body b = TACNET__BODY__INIT;
+    b.event_case = TACNET__BODY__EVENT_PARTNERSHIP_RATING;
+    b.partnership_rating = &r;
+    char s[256];
+    cr_assert_str_eq(labels_event_sentence(&h, &b, s, sizeof(s)),
+                     "The mother rated the whole team: 6 of 9 (recorded by Social care)");
+    /* An agency's own rating of another agency. */
+    r.has_by_family = 0;
+    r.about = TACNET__AGENCY__CAMHS;
+    cr_assert_str_eq(labels_event_sentence(&h, &b, s, sizeof(s)),
+                     "Social care rated its partnership with CAMHS: 6 of 9");
+}
+
+Test(labels, a_contact_takes_a_or_an_as_its_method_sounds)
+{
+    Tacnet__Header h = TACNET__HEADER__INIT;
+    h.sender = TACNET__AGENCY__SCHOOL;
+    h.kind = TACNET__EVENT_KIND__CONTACT_LOGGED;
+    Tacnet__ContactLogged c = TACNET__CONTACT_LOGGED__INIT;
+    c.method = TACNET__CONTACT_METHOD__OFFICE_VISIT;
+    c.with = TACNET__FAMILY_ROLE__MOTHER;
+    c.has_successful = 1;
+    c.successful = 0;
+    Tacnet__Body b = TACNET__BODY__INIT;
+    b.event_case = TACNET__BODY__EVENT_CONTACT_LOGGED;
+    b.contact_logged = &c;
+    char s[256];
+    cr_assert_str_eq(labels_event_sentence(&h, &b, s, sizeof(s)),
+                     "School logged an office visit with the mother (no answer)");
+    c.method = TACNET__CONTACT_METHOD__PHONE_CALL;
+    c.successful = 1;
+    cr_assert_str_eq(labels_event_sentence(&h, &b, s, sizeof(s)),
+                     "School logged a phone call with the mother");
+}
