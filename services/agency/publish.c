@@ -508,6 +508,23 @@ static int s_escalation(publish_t *p)
         rc = !e ? TACNET_EREFERSTO : escalation_rights_check(kind, e, me, lead, &why);
         if (rc != 0)
             agency_reply_error(p->reply, rc, "%s; nothing was sent", why);
+        /* A response is at the escalation's current stage: filled in when not given. */
+        Tacnet__EscalationResponse *r =
+            kind == TACNET__EVENT_KIND__ESCALATION_RESPONSE && p->req->body
+                ? p->req->body->escalation_response
+                : NULL;
+        if (rc == 0 && r && e->has_stage && e->stage) {
+            if (!r->has_stage || r->stage == 0) {
+                r->has_stage = 1;
+                r->stage = e->stage;
+            } else if (r->stage != e->stage) {
+                rc = TACNET_EFIELD;
+                agency_reply_error(p->reply, rc,
+                                   "escalation_response.stage is %u, but this escalation is at "
+                                   "stage %u; nothing was sent",
+                                   r->stage, e->stage);
+            }
+        }
     } else {
         agency_reply_error(p->reply, rc, "could not read the case: %s", tacnet_strerror(rc));
     }

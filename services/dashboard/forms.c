@@ -5,6 +5,7 @@
 #include "web.h"
 #include "web_internal.h"
 #include "agencies.h"
+#include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
 #include "labels.h"
@@ -152,7 +153,6 @@ static const field_t s_disagreement[] = {
 
 static const field_t s_response[] = {
     { "refers_to", "Escalation", FT_ABOUT, 0, 1, SRC_ESCALATIONS, 0 },
-    { "body.escalation_response.stage", "Stage", FT_INT, 0, 1, 0, 0 },
     { "body.escalation_response.position", "Your position", FT_ENUM,
       &tacnet__stage_position__descriptor, 1, 0, 0 },
     { "body.escalation_response.comment", "Comment", FT_AREA, 0, 0, 0, 0 },
@@ -740,7 +740,11 @@ typedef struct {
     char label[160];
 } choice_t;
 
-static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, choice_t *out, size_t cap)
+/* The choices for a field of SRC on case SC, for a form of event KIND drawn by agency ME: an
+ * escalation is offered only to an agency that may answer it with KIND (a party; a party or
+ * the lead to resolve; a party to acknowledge, once a resolution is proposed). */
+static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, uint32_t kind, uint32_t me,
+                        choice_t *out, size_t cap)
 {
     size_t n = 0;
     const Tacnet__CaseState *st = sc->state;
@@ -757,13 +761,16 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, choice_t 
             ADD(st->decisions[i]->msg_id, "%s (%s)",
                 st->decisions[i]->decision->topic ? st->decisions[i]->decision->topic : "decision",
                 labels_agency(st->decisions[i]->by));
+    uint32_t lead = sc->summary && sc->summary->has_lead ? (uint32_t)sc->summary->lead : 0;
+    const char *why;
     if (st && src == SRC_ESCALATIONS)
         for (size_t i = 0; i < st->n_escalations; i++)
-            ADD(st->escalations[i]->escalation_id, "stage %u: %s",
-                st->escalations[i]->has_stage ? st->escalations[i]->stage : 1,
-                st->escalations[i]->disagreement && st->escalations[i]->disagreement->topic
-                    ? st->escalations[i]->disagreement->topic
-                    : "escalation");
+            if (escalation_rights_check(kind, st->escalations[i], me, lead, &why) == 0)
+                ADD(st->escalations[i]->escalation_id, "stage %u: %s",
+                    st->escalations[i]->has_stage ? st->escalations[i]->stage : 1,
+                    st->escalations[i]->disagreement && st->escalations[i]->disagreement->topic
+                        ? st->escalations[i]->disagreement->topic
+                        : "escalation");
     if (st && src == SRC_ACTIONS)
         for (size_t i = 0; i < st->n_actions; i++)
             ADD(st->actions[i]->action->action_id, "%s (%s, %s)",
@@ -823,8 +830,9 @@ static void s_roster_agency_options(dashboard_buf_t *b, const char *current)
             s_option(b, AGENCY_E, (int)ids[i], current);
 }
 
-static void s_field(dashboard_buf_t *b, const field_t *f, const dashboard_kv_t *in,
-                    const char *about, const Tacnet__ShowCaseReply *sc, int invalid)
+static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_t me,
+                    const dashboard_kv_t *in, const char *about, const Tacnet__ShowCaseReply *sc,
+                    int invalid)
 {
     const char *v = in ? dashboard_kv_get(in, f->path) : NULL;
     if (!v && f->type == FT_ABOUT)
@@ -875,7 +883,7 @@ static void s_field(dashboard_buf_t *b, const field_t *f, const dashboard_kv_t *
         break;
     case FT_ABOUT: {
         choice_t ch[32];
-        size_t n = s_choices(sc, f->source, ch, N_OF(ch));
+        size_t n = s_choices(sc, f->source, kind, me, ch, N_OF(ch));
         dashboard_buf_printf(b, "<select id=\"%s\" name=\"%s\"%s%s><option value=\"\">—</option>",
                              f->path, f->path, req, inv);
         for (size_t i = 0; i < n; i++) {
@@ -975,6 +983,10 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                              "</code>: once this one is sent, that one leaves the outbox.</p>",
                              replaces, replaces + 12);
     const char *about = dashboard_kv_get(w->query, "about");
+    int kind_v = 0;
+    uint32_t kind = names_enum_parse(&tacnet__event_kind__descriptor, form->name, &kind_v) == 0
+                        ? (uint32_t)kind_v
+                        : 0;
     int open = 0;
     for (size_t i = 0; i < form->n; i++) {
         const field_t *f = &form->fields[i];
@@ -989,7 +1001,7 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
             size_t pl = strlen(f->path);
             invalid |= fp && pl > 5 && strncmp(f->path + 5, fp, pl - 5) == 0;
         }
-        s_field(b, f, w->form, about, sc, invalid);
+        s_field(b, f, kind, agency_profile(w->agency)->agency, w->form, about, sc, invalid);
     }
     if (open)
         dashboard_buf_puts(b, "</fieldset>");

@@ -272,12 +272,22 @@ Test(outcome, a_non_party_s_answer_is_refused_locally_and_the_parties_see_it_in_
     cr_assert_not_null(strstr(out, "nothing was sent"), "%s", out);
     cr_assert_eq(h_cli(camhs, "outbox", out, sizeof(out)), 0, "%s", out);
     cr_assert_not_null(strstr(out, "outbox empty"), "%s", out);
-    /* Social care is a party: its answer is accepted. */
+    /* Social care is a party: an answer at another stage than the escalation's is refused... */
+    cr_assert(s_wait_output(sc, "inbox", short_id, 10000), "social care never saw the escalation");
     snprintf(cmd, sizeof(cmd),
-             "respond" ON_CASE "--refers-to %s --stage 1 --position uphold --comment 'Plan works'",
+             "respond" ON_CASE "--refers-to %s --stage 2 --position uphold --comment 'Plan works'",
+             challenge);
+    cr_assert_eq(h_cli(sc, cmd, out, sizeof(out)), 1, "%s", out);
+    cr_assert(strstr(out, "E_FIELD") && strstr(out, "this escalation is at stage 1"), "%s", out);
+    /* ...and its answer is accepted, at the escalation's stage when it names none. */
+    snprintf(cmd, sizeof(cmd),
+             "respond" ON_CASE "--refers-to %s --position uphold --comment 'Plan works'",
              challenge);
     s_ok(sc, cmd, out, sizeof(out));
     cr_assert(strncmp(out, "accepted ", 9) == 0, "%s", out);
+    snprintf(cmd, sizeof(cmd), "case %s", CASE);
+    cr_assert(s_wait_output(sc, cmd, "answered an escalation at stage 1", 10000),
+              "the response does not show at stage 1");
 }
 
 /* Between the broker's PUBACK of an event (out of the outbox) and its DELIVER back (into the view)
