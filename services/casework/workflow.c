@@ -185,11 +185,90 @@ static int s_kind_check(const Tacnet__PublishRequest *req, char *why, size_t cap
     }
 }
 
+/* Dates that say when something happened (a contact, a meeting held, a score measured): never
+ * after today. A day's margin for the UK's hour ahead of UTC in summer. Not birth_date: an
+ * antenatal contact names the expected one. */
+static const char *const s_happened[] = { "referred_date", "observed_date", "completed_date",
+                                          "decided_date",  "held_date",     "measured_date",
+                                          "contact_date",  "recorded_date", "agreed_date",
+                                          "rated_date",    "closed_date" };
+
+/* A uint32 field VALUE named NAME at PATH against the rules on dates and levels of need. */
+static int s_value_check(const char *path, const char *name, uint32_t value, uint32_t latest,
+                         char *why, size_t cap)
+{
+    if (strcmp(name, "level_of_need") == 0 || strcmp(name, "agreed_level_of_need") == 0) {
+        if (value < 1 || value > 4)
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "%s: %u is not a level of need (1 universal, 2 early help, 3 "
+                                   "child in need, 4 child protection)",
+                                   path, value);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(s_happened) / sizeof(s_happened[0]); i++)
+        if (strcmp(name, s_happened[i]) == 0 && value > latest && clock_date_valid(value))
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "%s: %04u-%02u-%02u is in the future: it says when something "
+                                   "happened",
+                                   path, value / 10000, value / 100 % 100, value % 100);
+    return 0;
+}
+
+/* Every single uint32 field of M and of the messages in it, by s_value_check (PATH: M's own). */
+static int s_walk(const ProtobufCMessage *m, const char *path, uint32_t latest, char *why,
+                  size_t cap)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    const char *base = (const char *)m;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_UINT32 && f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        /* Set or not: a oneof's members share one place, told apart by its case. */
+        size_t n = 1;
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+            n = *(const uint32_t *)(base + f->quantifier_offset) == f->id;
+        else if (f->label == PROTOBUF_C_LABEL_REPEATED)
+            n = *(const size_t *)(base + f->quantifier_offset);
+        else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type == PROTOBUF_C_TYPE_UINT32)
+            n = *(const protobuf_c_boolean *)(base + f->quantifier_offset) != 0;
+        char sub[160];
+        snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", f->name);
+        int rc = 0;
+        if (f->type == PROTOBUF_C_TYPE_UINT32) {
+            if (n && f->label != PROTOBUF_C_LABEL_REPEATED)
+                rc = s_value_check(sub, f->name, *(const uint32_t *)(base + f->offset), latest, why,
+                                   cap);
+        } else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            ProtobufCMessage *const *sms = *(ProtobufCMessage *const *const *)(base + f->offset);
+            for (size_t k = 0; rc == 0 && k < n; k++)
+                if (sms[k])
+                    rc = s_walk(sms[k], sub, latest, why, cap);
+        } else if (n) {
+            const ProtobufCMessage *sm = *(ProtobufCMessage *const *)(base + f->offset);
+            if (sm)
+                rc = s_walk(sm, sub, latest, why, cap);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
 {
     if (!req || !req->body)
         return casework_refuse(TACNET_EINVAL, why, cap, "no body");
-    int rc = s_kind_check(req, why, cap);
+    uint32_t latest = clock_ms_to_date(clock_now_ms() + CLOCK_DAY_MS);
+    if (req->has_level_of_need) {
+        int rc =
+            s_value_check("level_of_need", "level_of_need", req->level_of_need, latest, why, cap);
+        if (rc != 0)
+            return rc;
+    }
+    int rc = s_walk(&req->body->base, "", latest, why, cap);
+    if (rc == 0)
+        rc = s_kind_check(req, why, cap);
     /* The views are checked last, so a body with a structural fault is told that first. */
     if (rc == 0 && req->kind == TACNET__EVENT_KIND__CARE_PLAN)
         rc = goals_check(req->body->care_plan, why, cap);

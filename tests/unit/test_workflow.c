@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "casework/workflow.h"
+#include "clock.h"
 #include "err.h"
 #include "pbjson_fixture.h"
 
@@ -147,7 +148,7 @@ Test(rules, meeting_actions_need_owner_due_date_and_status)
     cr_assert_eq(
         s_check(REQ("meeting_outcome", "",
                     "\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
-                    "\"held_date\":\"2026-02-30\"}"),
+                    "\"held_date\":\"1969-12-31\"}"), /* before the calendar's epoch */
                 why, sizeof(why)),
         TACNET_EFIELD);
     cr_assert(strstr(why, "held_date"), "%s", why);
@@ -176,4 +177,79 @@ Test(rules, kinds_without_workflow_rules_pass)
     cr_assert_eq(
         s_check(REQ("concern", "", "\"concern\":{\"category\":\"attendance\"}"), why, sizeof(why)),
         0);
+}
+
+/* Today (UTC) plus DAYS, as "YYYY-MM-DD", into OUT. */
+static void s_day(int days, char out[16])
+{
+    uint32_t d = clock_ms_to_date(clock_now_ms() + (uint64_t)((int64_t)days * 86400000LL));
+    snprintf(out, 16, "%04u-%02u-%02u", d / 10000 % 10000, d / 100 % 100, d % 100);
+}
+
+Test(rules, a_date_something_happened_on_is_not_in_the_future)
+{
+    char why[256], json[512], day[16];
+    s_day(3, day);
+    snprintf(json, sizeof(json),
+             REQ("contact_logged", "",
+                 "\"contact_logged\":{\"with\":\"mother\",\"method\":\"letter\","
+                 "\"contact_date\":\"%s\"}"),
+             day);
+    cr_assert_eq(s_check(json, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert(strstr(why, "contact_logged.contact_date") && strstr(why, day) &&
+                  strstr(why, "in the future"),
+              "%s", why);
+    /* Today and yesterday are dates things happened on. */
+    for (int back = 0; back <= 1; back++) {
+        s_day(-back, day);
+        snprintf(json, sizeof(json),
+                 REQ("contact_logged", "",
+                     "\"contact_logged\":{\"with\":\"mother\",\"method\":\"letter\","
+                     "\"contact_date\":\"%s\"}"),
+                 day);
+        cr_assert_eq(s_check(json, why, sizeof(why)), 0, "%s: %s", day, why);
+    }
+    /* A meeting held next week, in a row of a larger message, is refused too. */
+    s_day(7, day);
+    snprintf(json, sizeof(json),
+             REQ("meeting_outcome", "",
+                 "\"meeting_outcome\":{\"meeting_id\":\"04040404040404040404040404040404\","
+                 "\"held_date\":\"%s\"}"),
+             day);
+    cr_assert_eq(s_check(json, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert(strstr(why, "meeting_outcome.held_date"), "%s", why);
+    /* An expected birth is not a date something happened on. */
+    s_day(60, day);
+    snprintf(json, sizeof(json),
+             REQ("assessment", "",
+                 "\"assessment\":{\"type\":\"promotional_interview\",\"level_of_need\":1,"
+                 "\"birth_date\":\"%s\"}"),
+             day);
+    cr_assert_eq(s_check(json, why, sizeof(why)), 0, "%s", why);
+}
+
+Test(rules, a_level_of_need_runs_from_one_to_four)
+{
+    char why[256];
+    cr_assert_eq(s_check(REQ("assessment", "",
+                             "\"assessment\":{\"type\":\"early_help\",\"level_of_need\":7}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "assessment.level_of_need: 7 is not a level of need"), "%s", why);
+    cr_assert_eq(s_check(REQ("assessment", ",\"level_of_need\":0",
+                             "\"assessment\":{\"type\":\"early_help\",\"level_of_need\":2}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "level_of_need: 0"), "%s", why);
+    cr_assert_eq(s_check(REQ("escalation_resolved", ESC_ID,
+                             "\"escalation_resolved\":{\"outcome\":\"Agreed\",\"child_safety\":"
+                             "\"Safe\",\"agreed_level_of_need\":5,\"child_view_absent\":{"
+                             "\"reason\":\"too_young\"},\"family_view\":\"Agree\"}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "escalation_resolved.agreed_level_of_need: 5"), "%s", why);
+    cr_assert_eq(s_check(REQ("assessment", "",
+                             "\"assessment\":{\"type\":\"early_help\",\"level_of_need\":4}"),
+                         why, sizeof(why)),
+                 0, "%s", why);
 }
