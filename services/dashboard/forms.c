@@ -323,14 +323,20 @@ static const field_t s_consent[] = {
     { "body.consent_recorded.state", "Consent", FT_ENUM, &tacnet__consent_state__descriptor, 1, 0,
       0 },
     { "body.consent_recorded.given_by", "Given (or refused) by", FT_ENUM,
-      &tacnet__family_role__descriptor, 0, 0, 0 },
-    { "body.consent_recorded.scope[0]", "Covers", FT_ENUM, &tacnet__sensitivity__descriptor, 0, 0,
+      &tacnet__family_role__descriptor, 1, 0, 0 },
+    /* A class is chosen: left blank, a consent covered every class with every agency. */
+    { "body.consent_recorded.scope[0]", "Covers", FT_ENUM, &tacnet__sensitivity__descriptor, 1, 0,
       "What it covers" },
     { "body.consent_recorded.scope[1]", "Also covers", FT_ENUM, &tacnet__sensitivity__descriptor, 0,
       0, 0 },
     { "body.consent_recorded.scope[2]", "Also covers", FT_ENUM, &tacnet__sensitivity__descriptor, 0,
       0, 0 },
-    { "body.consent_recorded.child_wishes", "The child's wishes", FT_AREA, 0, 0, 0, 0 },
+    { "body.consent_recorded.agencies[0]", "With", FT_ENUM, AGENCY_E, 0, 0,
+      "Which agencies it covers (none chosen: every member of the team)" },
+    { "body.consent_recorded.agencies[1]", "And with", FT_ENUM, AGENCY_E, 0, 0, 0 },
+    { "body.consent_recorded.agencies[2]", "And with", FT_ENUM, AGENCY_E, 0, 0, 0 },
+    { "body.consent_recorded.agencies[3]", "And with", FT_ENUM, AGENCY_E, 0, 0, 0 },
+    { "body.consent_recorded.child_wishes", "The child's wishes", FT_AREA, 0, 0, 0, "The child" },
     { "body.consent_recorded.child_competent", "The child is judged competent to consent", FT_CHECK,
       0, 0, 0, 0 },
     { "body.consent_recorded.recorded_date", "Date", FT_DATE, 0, 1, 0, 0 },
@@ -1022,6 +1028,26 @@ static int s_status_code_for_form(int code)
     }
 }
 
+/* The labels of FORM's required fields that IN leaves blank, as "required: A, B" into WHY.
+ * Returns how many. A box, this agency's own name and a new id are never blank. */
+static size_t s_missing(const form_t *form, const dashboard_kv_t *in, char *why, size_t cap)
+{
+    size_t n = 0, used = 0;
+    for (size_t i = 0; i < form->n; i++) {
+        const field_t *f = &form->fields[i];
+        if (!f->required || f->type == FT_CHECK || f->type == FT_SELF || f->type == FT_NEWID)
+            continue;
+        const char *v = dashboard_kv_get(in, f->path);
+        if (v && *v)
+            continue;
+        int w = snprintf(why + used, cap - used, "%s%s", n ? ", " : "required: ", f->label);
+        if (w > 0 && (size_t)w < cap - used)
+            used += (size_t)w;
+        n++;
+    }
+    return n;
+}
+
 /* The drawn form's key (s_draw) as REQ's request key, "form:" and its 32 hex digits: sent
  * twice, the form is queued once. A post without one (a script) is a new event each time. */
 static void s_form_key(Tacnet__PublishRequest *req, const dashboard_kv_t *in)
@@ -1067,8 +1093,13 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
         s_request_json(form, w->form, ref, sc->summary->initials, agency_profile(w->agency)->name);
     char why[256] = "";
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
-    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_to_message(
-        &tacnet__publish_request__descriptor, j, why, sizeof(why));
+    /* The form's required fields, on the server too (a browser may not check them): every one
+     * left blank is named at once, by its label. */
+    size_t n_missing = s_missing(form, w->form, why, sizeof(why));
+    Tacnet__PublishRequest *req =
+        n_missing ? NULL
+                  : (Tacnet__PublishRequest *)pbjson_to_message(
+                        &tacnet__publish_request__descriptor, j, why, sizeof(why));
     if (!req) {
         reply.code = rc = TACNET_EFIELD;
         reply.reason = xstrdup(why);

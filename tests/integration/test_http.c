@@ -1474,6 +1474,20 @@ Test(http, every_workflow_step_has_a_form)
             h_sleep_ms(20);
     }
     cr_expect(seen, "the consent never showed on the case page");
+    /* Consent names what it covers and may name the agencies; left blank, the class is asked
+     * for rather than taken as every class. */
+    r = s_http(S, "GET", "/cases/" CASE "/forms/consent_recorded", l.cookie, NULL);
+    cr_expect(strstr(r.body, "name=\"body.consent_recorded.agencies[0]\""), "%s", r.body);
+    cr_expect(strstr(r.body, "name=\"body.consent_recorded.scope[0]\" required"), "%s", r.body);
+    s_resp_free(&r);
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.consent_recorded.state=given&body.consent_recorded.given_by=mother"
+             "&body.consent_recorded.recorded_date=2026-11-30",
+             l.csrf);
+    r = s_http(S, "POST", "/cases/" CASE "/forms/consent_recorded", l.cookie, body);
+    cr_expect_eq(r.status, 422, "a consent covering nothing named was taken: %s", r.text);
+    cr_expect(strstr(r.body, "required: Covers"), "%s", r.body);
+    s_resp_free(&r);
 }
 
 /* How many entries of BUNDLE are of resource TYPE. */
