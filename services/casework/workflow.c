@@ -170,6 +170,17 @@ static int s_kind_check(const Tacnet__PublishRequest *req, char *why, size_t cap
             return casework_refuse(TACNET_EFIELD, why, cap,
                                    "communication_plan.named_contact is required");
         return 0;
+    case TACNET__EVENT_KIND__CONTACT_LOGGED:
+        /* A contact says with whom and how: an empty one was shared as "a contact". */
+        if (!b->contact_logged->has_with ||
+            b->contact_logged->with == TACNET__FAMILY_ROLE__FAMILY_UNKNOWN)
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "contact_logged.with is required: who in the family");
+        if (!b->contact_logged->has_method ||
+            b->contact_logged->method == TACNET__CONTACT_METHOD__METHOD_UNKNOWN)
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "contact_logged.method is required: how the contact was made");
+        return 0;
     case TACNET__EVENT_KIND__INVOLVEMENT_PREFERENCES:
         return involvement_check(b->involvement_preferences, why, cap);
     case TACNET__EVENT_KIND__LEAD_HANDOVER:

@@ -253,3 +253,19 @@ Test(rules, a_level_of_need_runs_from_one_to_four)
                          why, sizeof(why)),
                  0, "%s", why);
 }
+
+Test(rules, a_contact_says_with_whom_and_how)
+{
+    char why[256];
+    cr_assert_eq(s_check(REQ("contact_logged", "", "\"contact_logged\":{}"), why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "contact_logged.with is required"), "%s", why);
+    cr_assert_eq(s_check(REQ("contact_logged", "", "\"contact_logged\":{\"with\":\"mother\"}"), why,
+                         sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "contact_logged.method is required"), "%s", why);
+    cr_assert_eq(s_check(REQ("contact_logged", "",
+                             "\"contact_logged\":{\"with\":\"mother\",\"method\":\"letter\"}"),
+                         why, sizeof(why)),
+                 0, "%s", why);
+}
