@@ -678,7 +678,52 @@ static void s_history_pending(dashboard_buf_t *b, const Tacnet__CaseSummary *s)
 
 /* One event: what happened as a sentence, dated by when it happened (the body's own date) with
  * when it was recorded beside it, and every recorded field one click away. */
-static void s_timeline_entry(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
+/* Who an event of this agency's own went to and who has applied it, from its outcome (the
+ * broker's answer and its delivery reports): "shared with Social care and CAMHS · applied by
+ * Social care; not yet by CAMHS". Nothing for an event whose outcome is not kept. */
+static void s_shared_with(dashboard_buf_t *b, agency_t *agency, const Tacnet__Header *h)
+{
+    Tacnet__EventStatus st = TACNET__EVENT_STATUS__INIT;
+    if (h->msg_id.len != 16 || agency_outcome_read(agency, h->msg_id.data, &st) != 0 ||
+        st.state != TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED) {
+        agency_outcome_status_free(&st);
+        return;
+    }
+    uint32_t me = (uint32_t)h->sender, to = 0, applied = 0;
+    for (size_t i = 0; i < st.n_recipients; i++)
+        if ((uint32_t)st.recipients[i] != me && (uint32_t)st.recipients[i] < 32)
+            to |= 1u << st.recipients[i];
+    for (size_t i = 0; i < st.n_applied_by; i++)
+        if ((uint32_t)st.applied_by[i] < 32)
+            applied |= 1u << st.applied_by[i];
+    applied &= to;
+    if (!to) {
+        dashboard_buf_puts(b, " · <strong>no other agency receives it</strong>");
+        agency_outcome_status_free(&st);
+        return;
+    }
+    /* The agencies of MASK in words: "A", "A and B", "A, B and C". */
+    const char *heads[] = { " · shared with ", " · applied by ", "; not yet by " };
+    uint32_t masks[] = { to, applied, to & ~applied };
+    for (int k = 0; k < 3; k++) {
+        if (!masks[k] || (k == 1 && !applied))
+            continue;
+        int n = __builtin_popcount(masks[k]), at = 0;
+        dashboard_buf_puts(b, k == 2 && !applied ? " · not yet applied by " : heads[k]);
+        for (uint32_t a = 1; a < 32; a++)
+            if (masks[k] & (1u << a)) {
+                dashboard_buf_printf(b, "%s%s",
+                                     at == 0       ? ""
+                                     : at + 1 == n ? " and "
+                                                   : ", ",
+                                     dashboard_web_agency_title(a));
+                at++;
+            }
+    }
+    agency_outcome_status_free(&st);
+}
+
+static void s_timeline_entry(dashboard_buf_t *b, agency_t *agency, const Tacnet__TimelineEntry *e)
 {
     const Tacnet__Header *h = e->header;
     char sentence[320];
@@ -704,6 +749,8 @@ static void s_timeline_entry(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
         dashboard_buf_printf(b, " · history from %s",
                              e->has_granted_by ? dashboard_web_agency_title(e->granted_by)
                                                : "a member");
+    else if ((uint32_t)h->sender == agency_profile(agency)->agency)
+        s_shared_with(b, agency, h);
     dashboard_buf_puts(b, "</p>");
     if (e->body && e->body->event_case != TACNET__BODY__EVENT__NOT_SET) {
         dashboard_buf_puts(b, "<details><summary>What was recorded</summary>");
@@ -714,8 +761,8 @@ static void s_timeline_entry(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
 }
 
 /* The newest events first, a page at a time (?after=CURSOR&limit=N: older ones after it). */
-static void s_timeline(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, const char *cref,
-                       const dashboard_kv_t *q)
+static void s_timeline(dashboard_buf_t *b, agency_t *agency, const Tacnet__ShowCaseReply *sc,
+                       const char *cref, const dashboard_kv_t *q)
 {
     uint32_t limit;
     dashboard_page_pos_t after;
@@ -731,7 +778,7 @@ static void s_timeline(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, cons
         k--;
     dashboard_buf_printf(b, "<ol class=\"timeline\" reversed start=\"%zu\">", k);
     for (; k > 0 && shown < limit; k--, shown++)
-        s_timeline_entry(b, sc->timeline[k - 1]);
+        s_timeline_entry(b, agency, sc->timeline[k - 1]);
     dashboard_buf_puts(b, "</ol><nav class=\"pager\" aria-label=\"Timeline pages\">");
     if (has_after)
         dashboard_buf_printf(b, "<a href=\"/cases/%s#timeline\">Newest events</a> ", cref);
@@ -817,7 +864,7 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     dashboard_web_family_ladder(b, sc->state);
     s_due(b, sc, now);
     dashboard_web_identity_section(w, cref);
-    s_timeline(b, sc, cref, w->query);
+    s_timeline(b, w->agency, sc, cref, w->query);
     dashboard_web_foot(w);
     agency_reply_free(&reply);
 }

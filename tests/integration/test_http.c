@@ -595,6 +595,27 @@ static void s_form_key_of(const char *page, char out[33])
     out[32] = 0;
 }
 
+Test(http, the_timeline_says_who_received_this_agency_s_own_events)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    /* The referral went to social care, which applies it and reports so (once a second). */
+    int seen = 0;
+    resp_t r = { 0 };
+    for (int i = 0; i < 250 && !seen; i++) {
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        seen = strstr(r.body, "shared with Social care · applied by Social care") != NULL;
+        if (!seen) {
+            s_resp_free(&r);
+            h_sleep_ms(40);
+        }
+    }
+    cr_assert(seen, "the referral's recipients never showed: %s", r.body);
+    /* The first concern, sent when the school was the only member, reached nobody else. */
+    cr_expect(strstr(r.body, "no other agency receives it"), "%s", r.body);
+    s_resp_free(&r);
+}
+
 Test(http, a_form_sent_twice_is_one_event)
 {
     login_t l;
