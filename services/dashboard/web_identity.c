@@ -76,16 +76,22 @@ static long s_name(const char *line, size_t len, const char **start)
     return (long)len;
 }
 
-/* The form's names into NAMES (heap copies; *N of them). Returns 0 or TACNET_EFIELD. */
-static int s_names(const char *text, char **names, size_t *n)
+/* The form's names into NAMES (heap copies; *N of them). Returns 0 or TACNET_EFIELD with *BAD
+ * the number of the line at fault (0: no name given at all; (size_t)-1: too many names). */
+static int s_names(const char *text, char **names, size_t *n, size_t *bad)
 {
     *n = 0;
+    *bad = 0;
+    size_t line = 0;
     for (const char *p = text; p && *p;) {
         const char *nl = strchr(p, '\n'), *start;
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         long l = s_name(p, len, &start);
-        if (l < 0 || (l > 0 && *n == IDENTITY_FORM_MAX))
+        line++;
+        if (l < 0 || (l > 0 && *n == IDENTITY_FORM_MAX)) {
+            *bad = l < 0 ? line : (size_t)-1; /* (size_t)-1: too many */
             return TACNET_EFIELD;
+        }
         if (l > 0) {
             names[*n] = xmalloc((size_t)l + 1);
             memcpy(names[*n], start, (size_t)l);
@@ -112,7 +118,9 @@ void dashboard_web_identity_post(dashboard_web_t *w, const char *ref)
                                                    : tacnet_strerror(rc));
         return;
     }
-    rc = s_names(dashboard_kv_get(w->form, "names"), names, &n);
+    size_t bad = 0;
+    rc = s_names(dashboard_kv_get(w->form, "names"), names, &n, &bad);
+    int parsed = rc == 0;
     if (rc == 0)
         rc = agency_identity_add(w->agency, (const uint8_t *)ref, strlen(ref), names, n);
     for (size_t i = 0; i < n; i++) {
@@ -121,11 +129,34 @@ void dashboard_web_identity_post(dashboard_web_t *w, const char *ref)
     }
     dashboard_web_audit(w->agency, actor, "identity.register", ref, rc);
     if (rc == TACNET_EFIELD) {
-        dashboard_web_error(w, 400, rc,
-                            "give one name per line, at most 24 names of at most 100 "
-                            "characters, each after child:, mother:, father:, carer:, "
-                            "grandparent:, sibling: or other: if at all; nothing was "
-                            "registered");
+        /* Said here, with the form again and the way back to the case: the names typed are
+         * not shown again (never echoed), only which line was wrong. */
+        char why[320];
+        if (bad == (size_t)-1)
+            snprintf(why, sizeof(why), "at most %d names at once; nothing was registered",
+                     IDENTITY_FORM_MAX);
+        else if (parsed)
+            snprintf(why, sizeof(why),
+                     "a name is after a word that is not one of child:, mother:, father:, "
+                     "carer:, grandparent:, sibling: or other: (write other: for anyone else); "
+                     "nothing was registered");
+        else if (bad)
+            snprintf(why, sizeof(why),
+                     "line %zu is not a name: at most 100 characters of text, after child:, "
+                     "mother:, father:, carer:, grandparent:, sibling: or other: if at all; "
+                     "nothing was registered",
+                     bad);
+        else
+            snprintf(why, sizeof(why), "no name was given; nothing was registered");
+        w->status = 422;
+        dashboard_web_head(w, "Names not registered", NULL);
+        dashboard_buf_puts(&w->body, "<h1>Names not registered</h1><div class=\"refusal\" "
+                                     "role=\"alert\"><p><code>E_FIELD</code> ");
+        dashboard_web_text(&w->body, why);
+        dashboard_buf_puts(&w->body, "</p></div>");
+        dashboard_web_identity_section(w, ref);
+        dashboard_buf_printf(&w->body, "<p><a href=\"/cases/%s\">Back to %s</a></p>", ref, ref);
+        dashboard_web_foot(w);
         return;
     }
     if (rc != 0) {

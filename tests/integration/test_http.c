@@ -729,7 +729,7 @@ Test(http, the_case_page_registers_the_family_s_names_and_prompts_until_it_has_s
     name[101] = '\0';
     snprintf(longer, sizeof(longer), "csrf=%s&names=grandparent%%3A+%s", l.csrf, name);
     r = s_http(S, "POST", "/cases/" CASE "/identity", l.cookie, longer);
-    cr_expect_eq(r.status, 400, "a 101-byte name: %s", r.text);
+    cr_expect_eq(r.status, 422, "a 101-byte name: %s", r.text);
     cr_expect(strstr(r.body, "E_FIELD") && strstr(r.body, "at most 100"), "%s", r.body);
     s_resp_free(&r);
     r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
@@ -741,7 +741,8 @@ Test(http, the_case_page_registers_the_family_s_names_and_prompts_until_it_has_s
     s_resp_free(&r);
     snprintf(body, sizeof(body), "csrf=%s&names=+", l.csrf);
     r = s_http(S, "POST", "/cases/" CASE "/identity", l.cookie, body);
-    cr_expect_eq(r.status, 400);
+    cr_expect_eq(r.status, 422);
+    cr_expect(strstr(r.body, "no name was given"), "%s", r.body);
     cr_expect(strstr(r.body, "E_FIELD"), "no code");
     s_resp_free(&r);
     /* A decision naming the child in lower case is now refused as a registered name. */
@@ -953,8 +954,12 @@ static void s_summary_names(const login_t *l)
     s_resp_free(&r);
     snprintf(body, sizeof(body), "csrf=%s&names=auntie%%3A+Mab+Pennywhistle", l->csrf);
     r = s_http(S, "POST", "/cases/" CASE "/identity", l->cookie, body);
-    cr_expect_eq(r.status, 400, "an unknown relationship: %s", r.text);
+    cr_expect_eq(r.status, 422, "an unknown relationship: %s", r.text);
     cr_expect(!strstr(r.body, "Mab"), "the refused name echoed: %s", r.body);
+    /* Said with the form again and the way back to the case, not a dead end. */
+    cr_expect(strstr(r.body, "write other: for anyone else"), "%s", r.body);
+    cr_expect(strstr(r.body, "action=\"/cases/" CASE "/identity\""), "no form: %s", r.body);
+    cr_expect(strstr(r.body, "href=\"/cases/" CASE "\""), "no way back: %s", r.body);
     s_resp_free(&r);
     r = s_http(S, "GET", "/cases/" CASE "/family-summary", l->cookie, NULL);
     cr_assert_eq(r.status, 200);
