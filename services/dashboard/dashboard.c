@@ -819,14 +819,15 @@ static void s_cookie(const dashboard_t *self, char *out, size_t cap, const char 
 
 /* The log-in form, with a fresh CSRF token this daemon made (guard.h) in the form and in a
  * short-lived cookie (double submit). */
-static enum MHD_Result s_login_form(dashboard_t *self, struct MHD_Connection *con)
+static enum MHD_Result s_login_form(dashboard_t *self, struct MHD_Connection *con,
+                                    const dashboard_kv_t *q)
 {
     dashboard_web_t w = { .agency = self->agency };
     char cookie[256], token[AGENCY_SECRET_HEX];
     dashboard_guard_login_token(self->guard, clock_mono_ms(), token);
     s_cookie(self, cookie, sizeof(cookie), s_cookie_name(self, "login"), token, "/login",
              (long)(DASHBOARD_LOGIN_TOKEN_MS / 1000));
-    dashboard_web_login(&w, token, 0);
+    dashboard_web_login(&w, token, 0, dashboard_kv_get(q, "next"), dashboard_kv_get(q, "why"));
     enum MHD_Result ok = s_send_page(con, &w, cookie);
     sodium_memzero(token, sizeof(token));
     sodium_memzero(cookie, sizeof(cookie));
@@ -859,8 +860,10 @@ static enum MHD_Result s_login_post(dashboard_t *self, struct MHD_Connection *co
     if (rc == 0) {
         s_cookie(self, cookie, sizeof(cookie), s_cookie_name(self, "session"), sid, "/",
                  (long)(AGENCY_SESSION_MS / 1000));
+        /* Back where the user was when their session ended (a local page only). */
+        const char *next = dashboard_kv_get(form, "next");
         w.status = 303;
-        snprintf(w.location, sizeof(w.location), "/");
+        snprintf(w.location, sizeof(w.location), "%s", dashboard_web_next_ok(next) ? next : "/");
         ok = s_send_page(con, &w, cookie);
     } else {
         /* A fresh token: the one posted may be near its end. */
@@ -868,7 +871,7 @@ static enum MHD_Result s_login_post(dashboard_t *self, struct MHD_Connection *co
         dashboard_guard_login_token(self->guard, clock_mono_ms(), token);
         s_cookie(self, cookie, sizeof(cookie), s_cookie_name(self, "login"), token, "/login",
                  (long)(DASHBOARD_LOGIN_TOKEN_MS / 1000));
-        dashboard_web_login(&w, token, rc);
+        dashboard_web_login(&w, token, rc, dashboard_kv_get(form, "next"), NULL);
         w.status = rc == TACNET_ELOCKED ? 429 : 401;
         ok = s_send_page_retry(con, &w, cookie, rc == TACNET_ELOCKED ? retry : 0);
         sodium_memzero(token, sizeof(token));
@@ -954,8 +957,18 @@ static enum MHD_Result s_session_page(dashboard_t *self, struct MHD_Connection *
         sodium_memzero(&s, sizeof(s));
         if (strcmp(url, "/events") == 0)
             return s_send_error(con, TACNET_EAUTH, "log in first");
+        /* To the log-in page, which says why when a session ended (a cookie that is no longer
+         * a session) and comes back here once logged in; a form sent then was not sent. */
         dashboard_web_t w = { .agency = self->agency, .status = 303 };
-        snprintf(w.location, sizeof(w.location), "/login");
+        const char *why = form ? "sent" : sid ? "expired" : NULL;
+        char next[200] = "";
+        if (dashboard_web_next_ok(url) && (!form || strstr(url, "/forms/")))
+            snprintf(next, sizeof(next), "%s", url); /* a form opens again to be sent */
+        else if (form && strncmp(url, "/cases/", 7) == 0 && strstr(url + 7, "/identity"))
+            snprintf(next, sizeof(next), "%.*s", (int)(strstr(url + 7, "/identity") - url), url);
+        int back = dashboard_web_next_ok(next);
+        snprintf(w.location, sizeof(w.location), "/login%s%s%s%s", back ? "?next=" : "",
+                 back ? next : "", why ? (back ? "&why=" : "?why=") : "", why ? why : "");
         return s_send_page(con, &w, NULL);
     }
     enum MHD_Result ok;
@@ -989,7 +1002,7 @@ static enum MHD_Result s_dashboard(dashboard_t *self, struct MHD_Connection *con
                  dashboard_kv_parse(&form, rq->body.data ? rq->body.data : "", rq->body.len) != 0))
         ok = s_send(con, 413, "text/plain", "form too large or malformed\n", 28, NULL, NULL);
     else if (strcmp(url, "/login") == 0)
-        ok = post ? s_login_post(self, con, &form) : s_login_form(self, con);
+        ok = post ? s_login_post(self, con, &form) : s_login_form(self, con, q);
     else
         ok = s_session_page(self, con, rq, url, q, post ? &form : NULL);
     dashboard_kv_clear(&form); /* wipes the fields: a log-in form holds a password */

@@ -261,11 +261,28 @@ void dashboard_web_error(dashboard_web_t *w, int status, int code, const char *r
     dashboard_web_foot(w);
 }
 
-void dashboard_web_login(dashboard_web_t *w, const char *login_csrf, int code)
+int dashboard_web_next_ok(const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+    return n > 1 && n < 200 && path[0] == '/' && path[1] != '/' &&
+           strspn(path, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_.-") ==
+               n &&
+           strcmp(path, "/login") != 0 && strstr(path, "..") == NULL;
+}
+
+void dashboard_web_login(dashboard_web_t *w, const char *login_csrf, int code, const char *next,
+                         const char *why)
 {
     dashboard_buf_t *b = &w->body;
     dashboard_web_head(w, "Log in", NULL);
     dashboard_buf_printf(b, "<h1>Log in to %s</h1>", agency_profile(w->agency)->title);
+    if (!code && why && strcmp(why, "sent") == 0)
+        dashboard_buf_puts(b, "<div class=\"refusal\" role=\"alert\"><p><strong>Your session "
+                              "ended before that form was sent: nothing was sent.</strong> Log in "
+                              "again and the page opens again for you to send it.</p></div>");
+    else if (!code && why && strcmp(why, "expired") == 0)
+        dashboard_buf_puts(b, "<div class=\"refusal\" role=\"status\"><p>Your session ended: "
+                              "log in again to go on where you were.</p></div>");
     if (code == TACNET_ELOCKED)
         dashboard_buf_puts(b, "<div class=\"refusal\" role=\"alert\"><p><code>E_LOCKED</code> "
                               "Too many failed log-ins from this address: this account is locked "
@@ -280,7 +297,7 @@ void dashboard_web_login(dashboard_web_t *w, const char *login_csrf, int code)
                              (unsigned long long)(AGENCY_LOCK_MS / 60000));
     dashboard_buf_printf(b,
                          "<form method=\"post\" action=\"/login\" class=\"card narrow\">"
-                         "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                         "<input type=\"hidden\" name=\"csrf\" value=\"%s\">%s%s%s"
                          "<label for=\"initials\">Initials</label>"
                          "<input id=\"initials\" name=\"initials\" autocomplete=\"username\" "
                          "required pattern=\"[A-Z]{2,4}\" maxlength=\"4\">"
@@ -288,7 +305,12 @@ void dashboard_web_login(dashboard_web_t *w, const char *login_csrf, int code)
                          "<input id=\"password\" name=\"password\" type=\"password\" "
                          "autocomplete=\"current-password\" required>"
                          "<button type=\"submit\">Log in</button></form>",
-                         login_csrf);
+                         login_csrf,
+                         dashboard_web_next_ok(next) ? "<input type=\"hidden\" "
+                                                       "name=\"next\" value=\""
+                                                     : "",
+                         dashboard_web_next_ok(next) ? next : "",
+                         dashboard_web_next_ok(next) ? "\">" : "");
     dashboard_web_foot(w);
 }
 

@@ -50,7 +50,13 @@ int dashboard_web_audit(agency_t *self, const char *actor, const char *action, c
 
 /* Pages. LOGIN_CSRF is the token the log-in form must echo (bound to a cookie by dashboard.c);
  * CODE the refusal of a previous attempt (0: none). */
-void dashboard_web_login(dashboard_web_t *w, const char *login_csrf, int code);
+/* NEXT: the page to go back to once logged in (dashboard_web_next_ok), or NULL; WHY: "expired"
+ * (the session ended) or "sent" (it ended before a form was sent: nothing was sent), or NULL. */
+void dashboard_web_login(dashboard_web_t *w, const char *login_csrf, int code, const char *next,
+                         const char *why);
+/* Whether PATH is a page of this dashboard to send a browser back to after logging in: a local
+ * path of plain characters, not the log-in page itself. */
+int dashboard_web_next_ok(const char *path);
 void dashboard_web_cases(dashboard_web_t *w);
 void dashboard_web_case(dashboard_web_t *w, const char *ref);
 void dashboard_web_inbox(dashboard_web_t *w);

@@ -616,6 +616,43 @@ Test(http, the_timeline_says_who_received_this_agency_s_own_events)
     s_resp_free(&r);
 }
 
+Test(http, an_ended_session_says_so_and_logs_in_back_to_where_it_was)
+{
+    /* A form sent with a session that is no longer one: nothing sent, and said so. */
+    const char *stale = "Cookie: tn_session_school="
+                        "00000000000000000000000000000000000000000000000000000000000000ab\r\n";
+    resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/contact_logged", stale,
+                      "csrf=x&body.contact_logged.with=mother");
+    cr_assert_eq(r.status, 303, "%s", r.text);
+    cr_expect(strstr(r.text, "Location: /login?next=/cases/" CASE "/forms/contact_logged&why=sent"),
+              "%s", r.text);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/login?next=/cases/" CASE "/forms/contact_logged&why=sent", NULL, NULL);
+    cr_expect(strstr(r.body, "nothing was sent"), "%s", r.body);
+    cr_expect(strstr(r.body, "name=\"next\" value=\"/cases/" CASE "/forms/contact_logged\""), "%s",
+              r.body);
+    /* Logged in with that page to go back to, the browser goes there, not to My cases. */
+    char ltok[65], hdr[200], body[400];
+    cr_assert(s_find_hex(r.text, "tn_login_school=", ltok));
+    s_resp_free(&r);
+    snprintf(hdr, sizeof(hdr), "Cookie: tn_login_school=%s\r\n", ltok);
+    snprintf(body, sizeof(body),
+             "csrf=%s&initials=DL&password=%s&next=/cases/" CASE "/forms/contact_logged", ltok,
+             PASSWORD);
+    r = s_http(S, "POST", "/login", hdr, body);
+    cr_assert_eq(r.status, 303, "%s", r.text);
+    cr_expect(strstr(r.text, "Location: /cases/" CASE "/forms/contact_logged\r\n"), "%s", r.text);
+    s_resp_free(&r);
+    /* Another site's address is never a page to go back to. */
+    r = s_http(S, "GET", "/login?next=//elsewhere.example/x", NULL, NULL);
+    cr_expect(!strstr(r.body, "elsewhere"), "%s", r.body);
+    s_resp_free(&r);
+    /* An expired session on a page: back to that page. */
+    r = s_http(S, "GET", "/cases/" CASE, stale, NULL);
+    cr_expect(strstr(r.text, "Location: /login?next=/cases/" CASE "&why=expired"), "%s", r.text);
+    s_resp_free(&r);
+}
+
 Test(http, a_form_sent_twice_is_one_event)
 {
     login_t l;
