@@ -673,14 +673,15 @@ void dashboard_web_cases(dashboard_web_t *w)
                              start + 1, end);
     else
         dashboard_buf_printf(b, "<p>%zu case%s.</p>", n, n == 1 ? "" : "s");
-    dashboard_buf_puts(b,
-                       "<div class=\"scroll\"><table class=\"cases\" data-rows=\"ref\"><thead><tr>"
-                       "<th scope=\"col\">Initials</th><th scope=\"col\">Case</th>"
-                       "<th scope=\"col\">Lead professional</th>"
-                       "<th scope=\"col\">Team and named contacts</th>"
-                       "<th scope=\"col\">Level of need</th>"
-                       "<th scope=\"col\">Open escalations</th><th scope=\"col\">Overdue</th>"
-                       "<th scope=\"col\">Last activity</th></tr></thead><tbody>");
+    dashboard_buf_puts(
+        b,
+        "<div class=\"scroll\" tabindex=\"0\"><table class=\"cases\" data-rows=\"ref\"><thead><tr>"
+        "<th scope=\"col\">Initials</th><th scope=\"col\">Case</th>"
+        "<th scope=\"col\">Lead professional</th>"
+        "<th scope=\"col\">Team and named contacts</th>"
+        "<th scope=\"col\">Level of need</th>"
+        "<th scope=\"col\">Open escalations</th><th scope=\"col\">Overdue</th>"
+        "<th scope=\"col\">Last activity</th></tr></thead><tbody>");
     s_cases_rows(self, b, l, start, end, now);
     dashboard_buf_puts(b, "</tbody></table></div><nav class=\"pager\" aria-label=\"Pages\">");
     if (has_after)
@@ -764,12 +765,13 @@ void dashboard_web_inbox(dashboard_web_t *w)
                          "leads, soonest deadline first. Those waiting on a %s are marked "
                          "<strong>yours</strong>.</p>",
                          agency_profile(self)->title, dashboard_web_role(w->user->role));
-    dashboard_buf_puts(b, "<div class=\"scroll\"><table data-rows=\"case\"><thead><tr>"
-                          "<th scope=\"col\">Case</th>"
-                          "<th scope=\"col\">Topic</th><th scope=\"col\">Urgency</th>"
-                          "<th scope=\"col\">Stage</th><th scope=\"col\">Who must act</th>"
-                          "<th scope=\"col\">Deadline</th><th scope=\"col\">Time left</th>"
-                          "<th scope=\"col\">Answer</th></tr></thead><tbody>");
+    dashboard_buf_puts(b,
+                       "<div class=\"scroll\" tabindex=\"0\"><table data-rows=\"case\"><thead><tr>"
+                       "<th scope=\"col\">Case</th>"
+                       "<th scope=\"col\">Topic</th><th scope=\"col\">Urgency</th>"
+                       "<th scope=\"col\">Stage</th><th scope=\"col\">Who must act</th>"
+                       "<th scope=\"col\">Deadline</th><th scope=\"col\">Time left</th>"
+                       "<th scope=\"col\">Answer</th></tr></thead><tbody>");
     item_t items[128];
     size_t n = 0;
     for (size_t i = 0; rc == 0 && i < list->n_cases; i++) {
@@ -884,10 +886,11 @@ static void s_unapplied_section(dashboard_buf_t *b, const Tacnet__OutboxReply *o
                               "sent in time.</p></section>");
         return;
     }
-    dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Event</th>"
-                          "<th scope=\"col\">Case</th><th scope=\"col\">Id</th>"
-                          "<th scope=\"col\">Not applied yet by</th>"
-                          "<th scope=\"col\">Applied by</th></tr></thead><tbody>");
+    dashboard_buf_puts(
+        b, "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Event</th>"
+           "<th scope=\"col\">Case</th><th scope=\"col\">Id</th>"
+           "<th scope=\"col\">Not applied yet by</th>"
+           "<th scope=\"col\">Applied by</th></tr></thead><tbody>");
     for (size_t i = 0; i < o->n_unapplied; i++) {
         const Tacnet__EventStatus *e = o->unapplied[i];
         char hex[33];
@@ -976,7 +979,7 @@ void dashboard_web_outbox(dashboard_web_t *w)
         dashboard_buf_puts(b, "<p class=\"ok\" role=\"status\">Nothing waiting: the broker "
                               "accepted every event this agency sent.</p>");
     } else {
-        dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr>"
+        dashboard_buf_puts(b, "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>"
                               "<th scope=\"col\">State</th><th scope=\"col\">Event</th>"
                               "<th scope=\"col\">Case</th><th scope=\"col\">Id</th>"
                               "<th scope=\"col\">Why</th><th scope=\"col\">What you can "

@@ -313,11 +313,12 @@ static void s_team(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, const ch
     const Tacnet__CaseState *st = sc->state;
     s_section(b, "team", "Team around the child");
     if (st && st->n_team) {
-        dashboard_buf_puts(b,
-                           "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Agency</th>"
-                           "<th scope=\"col\">Named contact</th><th scope=\"col\">Team</th>"
-                           "<th scope=\"col\">How to reach</th><th scope=\"col\">Level of need"
-                           "</th></tr></thead><tbody>");
+        dashboard_buf_puts(
+            b,
+            "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Agency</th>"
+            "<th scope=\"col\">Named contact</th><th scope=\"col\">Team</th>"
+            "<th scope=\"col\">How to reach</th><th scope=\"col\">Level of need"
+            "</th></tr></thead><tbody>");
         for (size_t i = 0; i < st->n_team; i++) {
             const Tacnet__TeamMember *t = st->team[i];
             dashboard_buf_printf(b, "<tr><td>%s</td><td>", dashboard_web_agency_title(t->agency));

@@ -52,10 +52,11 @@ void dashboard_web_family_involvement(dashboard_buf_t *b, const Tacnet__CaseStat
                               "or carer how they would like to take part.</p></section>");
         return;
     }
-    dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Who</th>"
-                          "<th scope=\"col\">Decisions</th><th scope=\"col\">Meetings</th>"
-                          "<th scope=\"col\">Contact by</th><th scope=\"col\">Language</th>"
-                          "<th scope=\"col\">Accessibility</th></tr></thead><tbody>");
+    dashboard_buf_puts(
+        b, "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Who</th>"
+           "<th scope=\"col\">Decisions</th><th scope=\"col\">Meetings</th>"
+           "<th scope=\"col\">Contact by</th><th scope=\"col\">Language</th>"
+           "<th scope=\"col\">Accessibility</th></tr></thead><tbody>");
     for (size_t i = 0; i < p->n_people; i++)
         s_person(b, p->people[i]);
     dashboard_buf_puts(b, "</tbody></table></div><p>Agreed ");
@@ -109,10 +110,11 @@ void dashboard_web_family_ladder(dashboard_buf_t *b, const Tacnet__CaseState *st
         dashboard_buf_puts(b, "<p>No ratings yet.</p></section>");
         return;
     }
-    dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Rated by</th>"
-                          "<th scope=\"col\">About</th><th scope=\"col\">Now</th>"
-                          "<th scope=\"col\">Trend</th><th scope=\"col\">Before</th>"
-                          "<th scope=\"col\">Comment</th></tr></thead><tbody>");
+    dashboard_buf_puts(
+        b, "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Rated by</th>"
+           "<th scope=\"col\">About</th><th scope=\"col\">Now</th>"
+           "<th scope=\"col\">Trend</th><th scope=\"col\">Before</th>"
+           "<th scope=\"col\">Comment</th></tr></thead><tbody>");
     for (size_t i = 0; i < st->n_ratings; i++) {
         if (!ladder_is_latest(st->ratings, st->n_ratings, i))
             continue;

@@ -51,9 +51,10 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__PlanView *p)
     dashboard_web_capa_workers(b, p->plan);
     if (!p->n_progress)
         return;
-    dashboard_buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Goal</th>"
-                          "<th scope=\"col\">Baseline</th><th scope=\"col\">Latest</th>"
-                          "<th scope=\"col\">Change</th></tr></thead><tbody>");
+    dashboard_buf_puts(
+        b, "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Goal</th>"
+           "<th scope=\"col\">Baseline</th><th scope=\"col\">Latest</th>"
+           "<th scope=\"col\">Change</th></tr></thead><tbody>");
     for (size_t i = 0; i < p->n_progress; i++) {
         const Tacnet__GoalProgress *g = p->progress[i];
         dashboard_buf_printf(b, "<tr><td>%u. ", g->goal_id);
