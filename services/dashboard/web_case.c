@@ -235,16 +235,35 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
             e->has_automatic && e->automatic ? " (automatic)" : "",
             e->has_state ? dashboard_web_enum(&tacnet__escalation_event__descriptor, e->state)
                          : "raised");
+        int settled = e->has_state && (e->state == TACNET__ESCALATION_EVENT__ESC_RESOLVED ||
+                                       e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED);
         dashboard_buf_puts(b, "<dl class=\"fields\"><dt>Deadline</dt><dd>");
-        if (e->has_deadline_ms) {
+        if (e->has_deadline_ms && e->deadline_ms) {
             dashboard_web_time(b, e->deadline_ms);
             dashboard_buf_puts(b, " — ");
             dashboard_web_left(b, e->deadline_ms, now);
+        } else if (settled) {
+            /* Resolved: the clock stops; what is left is each party's acknowledgement. */
+            dashboard_buf_puts(b, "none: a resolution is proposed");
         } else {
             dashboard_buf_puts(b, "awaiting the broker's notice");
         }
-        dashboard_buf_printf(b, "</dd><dt>Needs a response from</dt><dd>%s</dd>",
-                             e->has_audience ? dashboard_web_role(e->audience) : "—");
+        if (settled) {
+            dashboard_buf_puts(b, "</dd><dt>Still to acknowledge it</dt><dd>");
+            int any = 0;
+            for (size_t p = 0; p < e->n_parties; p++) {
+                int done = 0;
+                for (size_t a = 0; a < e->n_acknowledged; a++)
+                    done |= e->acknowledged[a] == e->parties[p];
+                if (!done)
+                    dashboard_buf_printf(b, "%s%s", any++ ? ", " : "",
+                                         dashboard_web_agency_title(e->parties[p]));
+            }
+            dashboard_buf_puts(b, any ? "</dd>" : "nobody: every party has</dd>");
+        } else {
+            dashboard_buf_printf(b, "</dd><dt>Needs a response from</dt><dd>%s</dd>",
+                                 e->has_audience ? dashboard_web_role(e->audience) : "—");
+        }
         if (e->has_raised_by)
             dashboard_buf_printf(b, "<dt>Raised by</dt><dd>%s</dd>",
                                  dashboard_web_agency_title(e->raised_by));
@@ -270,9 +289,11 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
                 dashboard_buf_puts(b, "<li>");
                 dashboard_web_cap(
                     b, dashboard_web_enum(&tacnet__escalation_event__descriptor, n->event));
-                dashboard_buf_printf(b, ": stage %u, %s to answer by ", n->stage,
-                                     dashboard_web_role(n->audience));
-                dashboard_web_time(b, n->deadline_ms);
+                dashboard_buf_printf(b, ": stage %u", n->stage);
+                if (n->deadline_ms) {
+                    dashboard_buf_printf(b, ", %s to answer by ", dashboard_web_role(n->audience));
+                    dashboard_web_time(b, n->deadline_ms);
+                }
                 dashboard_buf_puts(b, "</li>");
             }
             dashboard_buf_puts(b, "</ol>");
