@@ -145,6 +145,9 @@ static h_agency_t *s_up(uint32_t agency)
 
 /* Publish the PublishRequest given as JSON; the daemon's code, the msg_id into MSG_ID (may be
  * NULL) and the bitmask of recipients into *RCPT (may be NULL). */
+/* The reason of the last refusal s_publish got ("" when accepted). */
+static char s_last_reason[512];
+
 static int s_publish(tn_client_t *c, const char *json, uint8_t *msg_id, uint32_t *rcpt)
 {
     Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_fixture_message(
@@ -155,6 +158,7 @@ static int s_publish(tn_client_t *c, const char *json, uint8_t *msg_id, uint32_t
     int rc = tn_client_publish(c, req, &reply, CALL_MS);
     protobuf_c_message_free_unpacked(&req->base, NULL);
     cr_assert_not_null(reply, "no reply from the daemon: %s", tacnet_errname(rc));
+    snprintf(s_last_reason, sizeof(s_last_reason), "%s", rc && reply->reason ? reply->reason : "");
     if (rc == 0) {
         cr_assert_eq(reply->result_case, TACNET__API_REPLY__RESULT_PUBLISHED);
         cr_assert_eq(reply->published->state, TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED,
@@ -337,6 +341,9 @@ Test(consent, daemons_route_by_scope_record_the_basis_and_keep_plans_side_by_sid
                       "\"Yes\",\"options_considered\":[\"Group\",\"One to one\"]}"),
                   NULL, NULL),
         TACNET_ECONSENT);
+    cr_assert(strstr(s_last_reason, "does not reach School") ||
+                  strstr(s_last_reason, ": not School"),
+              "the refusal does not name the school: %s", s_last_reason);
     cr_assert_eq(
         s_publish(sc,
                   REQ("contact_logged", ",\"lawful_basis\":\"direct_care\"",
