@@ -1048,7 +1048,14 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
         d.due_ms = e->deadline_ms;
         d.overdue = now > e->deadline_ms;
         d.days_overdue = 0;
-        snprintf(label, sizeof(label), "escalation stage %u: %s to respond", e->stage,
+        /* What it is about, so two open at once read apart: the disagreement's topic, or an
+         * automatic one's cause. */
+        const char *about = e->disagreement && e->disagreement->topic && *e->disagreement->topic
+                                ? e->disagreement->topic
+                            : e->has_automatic && e->automatic ? "levels of need differ"
+                                                               : NULL;
+        snprintf(label, sizeof(label), "escalation stage %u%s%.80s%s: %s to respond", e->stage,
+                 about ? " (" : "", about ? about : "", about ? ")" : "",
                  names_enum(&tacnet__role__descriptor, e->audience));
         s_due(r, "escalation", &d, 0, &e->escalation_id, label);
     }

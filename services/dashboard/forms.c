@@ -881,6 +881,11 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
         for (unsigned i = 0; i < f->e->n_values; i++) {
             if (f->e->values[i].value == 0 || f->e->values[i].value == TACNET__AGENCY__BROKER)
                 continue;
+            /* "Too young" is the child's reason only (family_voice refuses it for the family). */
+            if (f->e == VIEW_ABSENCE_E &&
+                f->e->values[i].value == TACNET__VIEW_ABSENCE__TOO_YOUNG &&
+                strstr(f->path, "family_view_absent"))
+                continue;
             s_option(b, f->e, f->e->values[i].value, v);
         }
         if (f->e == AGENCY_E)
