@@ -776,6 +776,8 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, uint32_t 
                     st->escalations[i]->has_stage ? st->escalations[i]->stage : 1,
                     st->escalations[i]->disagreement && st->escalations[i]->disagreement->topic
                         ? st->escalations[i]->disagreement->topic
+                    : st->escalations[i]->has_automatic && st->escalations[i]->automatic
+                        ? "automatic: levels of need differ"
                         : "escalation");
     if (st && src == SRC_ACTIONS)
         for (size_t i = 0; i < st->n_actions; i++)
