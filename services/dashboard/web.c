@@ -800,6 +800,8 @@ void dashboard_web_inbox(dashboard_web_t *w)
             it.urgent = ev->has_urgent && ev->urgent;
             if (ev->disagreement && ev->disagreement->topic)
                 snprintf(it.topic, sizeof(it.topic), "%s", ev->disagreement->topic);
+            else if (ev->has_automatic && ev->automatic)
+                snprintf(it.topic, sizeof(it.topic), "automatic: levels of need differ");
             for (size_t p = 0; p < ev->n_parties && it.n_parties < N_OF(it.parties); p++)
                 it.parties[it.n_parties++] = ev->parties[p];
             for (size_t k = 0; k < it.id.len && k < 16; k++)
