@@ -955,6 +955,36 @@ static void s_refusal(dashboard_buf_t *b, const Tacnet__ApiReply *reply, json_t 
     dashboard_buf_puts(b, "</div>");
 }
 
+/* Above the acknowledgement form: each resolution proposed that agency ME may acknowledge, so
+ * it is read before it is accepted (or not). */
+static void s_resolutions(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, uint32_t me)
+{
+    const Tacnet__CaseState *st = sc->state;
+    uint32_t lead = sc->summary && sc->summary->has_lead ? (uint32_t)sc->summary->lead : 0;
+    const char *why;
+    for (size_t i = 0; st && i < st->n_escalations; i++) {
+        const Tacnet__EscalationView *e = st->escalations[i];
+        if (!e->resolution ||
+            escalation_rights_check(TACNET__EVENT_KIND__ESCALATION_ACK, e, me, lead, &why) != 0)
+            continue;
+        dashboard_buf_printf(b, "<div class=\"card\"><h2>Proposed resolution: stage %u, ",
+                             e->has_stage ? e->stage : 1);
+        const char *topic = e->disagreement && e->disagreement->topic ? e->disagreement->topic
+                            : e->has_automatic && e->automatic        ? "levels of need differ"
+                                                                      : "escalation";
+        dashboard_web_text(b, topic);
+        dashboard_buf_puts(b, "</h2><p><strong>Outcome:</strong> ");
+        dashboard_web_text(b, e->resolution->outcome ? e->resolution->outcome : "");
+        dashboard_buf_puts(b, "</p><p><strong>The child's current safety:</strong> ");
+        dashboard_web_text(b, e->resolution->child_safety ? e->resolution->child_safety : "");
+        dashboard_buf_puts(b, "</p>");
+        if (e->resolution->has_agreed_level_of_need)
+            dashboard_buf_printf(b, "<p><strong>Agreed level of need:</strong> %u</p>",
+                                 e->resolution->agreed_level_of_need);
+        dashboard_buf_puts(b, "</div>");
+    }
+}
+
 static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                    const Tacnet__ShowCaseReply *sc, const Tacnet__ApiReply *refusal, json_t *req)
 {
@@ -976,6 +1006,8 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                          form->intro);
     if (refusal)
         s_refusal(b, refusal, req);
+    if (strcmp(form->name, "escalation_ack") == 0)
+        s_resolutions(b, sc, agency_profile(w->agency)->agency);
     /* Each drawing of the form has its own key: the same form sent twice (a second click
      * while the broker is slow, a resend from the browser's history) is one event, and the
      * second send is answered with the first's outcome (dashboard_web_form). */

@@ -311,6 +311,9 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
             dashboard_web_text(b, e->resolution->outcome);
             dashboard_buf_puts(b, " <strong>Child's safety:</strong> ");
             dashboard_web_text(b, e->resolution->child_safety);
+            if (e->resolution->has_agreed_level_of_need)
+                dashboard_buf_printf(b, " <strong>Agreed level of need:</strong> %u",
+                                     e->resolution->agreed_level_of_need);
             dashboard_buf_puts(b, "</p>");
         }
         if (e->n_acknowledged) {
