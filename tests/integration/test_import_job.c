@@ -183,7 +183,7 @@ static void s_write_file(const char *path, unsigned n)
     fprintf(f, "# Synthetic attendance export: invented pupils, no real data.\n"
                "case_ref,initials,period_start,period_end,sessions_possible,sessions_attended\n");
     for (unsigned i = 0; i < n; i++)
-        fprintf(f, "LA7-2026-1%05u,%c%c,2026-09-02,2026-12-18,150,%u\n", i, letters[i % 18],
+        fprintf(f, "LA7-2026-1%05u,%c%c,2026-09-02,2026-11-27,150,%u\n", i, letters[i % 18],
                 letters[(i / 18) % 18], 60 + i % 75);
     fclose(f);
 }

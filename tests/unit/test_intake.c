@@ -347,7 +347,7 @@ Test(intake, school_attendance_example_raises_concerns_below_90_percent)
         cr_assert_eq(c->category, TACNET__CONCERN_CATEGORY__ATTENDANCE);
         cr_assert(c->has_attendance_permille);
         cr_assert_eq(c->attendance_permille, permille[i]);
-        cr_assert_eq(c->observed_date, 20261218u);
+        cr_assert_eq(c->observed_date, 20261127u);
         cr_assert_not_null(c->summary);
         s_assert_packs(req);
     }
@@ -520,7 +520,7 @@ Test(intake, camhs_capa_example_imports)
     /* Partnership: scores moving up. */
     m = r.requests[4]->body->outcome_measure;
     cr_assert_not(m->baseline);
-    cr_assert_eq(m->measured_date, 20261218u);
+    cr_assert_eq(m->measured_date, 20261203u);
     cr_assert_eq(m->values[0], 5);
     cr_assert_eq(m->goal_ids[2], 3);
     /* Second young person: two goals, no baseline, the profile's review cadence. */

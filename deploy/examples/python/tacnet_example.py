@@ -35,14 +35,48 @@ import zmq
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "..", "proto"))
 ERR_HEADER = os.path.normpath(os.path.join(HERE, "..", "..", "..", "common", "err.h"))
+AGENCIES_CONF = os.path.normpath(os.path.join(HERE, "..", "..", "agencies.conf"))
 
 
-def load_messages(proto_dir):
-    """Generate the Python classes for the tacnet protos and import api_pb2."""
+def load_agencies(path):
+    """The partnership's agencies beyond the enum's named four, {id: name}, from agencies.conf
+    ([name] sections with id = N). The daemons send them under their roster id (6 to 14)."""
+    names, section = {}, None
+    if not os.path.exists(path):
+        return names
+    with open(path) as fh:
+        for line in fh:
+            line = line.strip()
+            m = re.match(r"\[([a-z0-9_]+)\]$", line)
+            if m:
+                section = m.group(1)
+            m = re.match(r"id\s*=\s*(\d+)$", line)
+            if m and section:
+                names[int(m.group(1))] = section
+    return names
+
+
+def load_messages(proto_dir, extra_ids=()):
+    """Generate the Python classes for the tacnet protos and import api_pb2.
+
+    proto2 enums are closed: Python keeps a value the enum does not name out of the field (it
+    reads 0), so an event from an agency the roster adds (family_support, id 6) would lose its
+    sender. The copy generated here names those ids (AGENCY_6 ...) in the Agency enum; the
+    roster's names for them come from agencies.conf (load_agencies)."""
     out = tempfile.mkdtemp(prefix="tacnet-py-")
+    src = os.path.join(out, "proto")
+    os.mkdir(src)
     protos = sorted(p for p in os.listdir(proto_dir) if p.endswith(".proto"))
-    subprocess.run(["protoc", "-I", proto_dir, "--python_out", out] + protos,
-                   cwd=proto_dir, check=True)
+    for name in protos:
+        with open(os.path.join(proto_dir, name)) as fh:
+            text = fh.read()
+        if name == "wire.proto" and extra_ids:
+            extra = "".join("  AGENCY_%d = %d;\n" % (i, i) for i in sorted(extra_ids))
+            text = re.sub(r"(\n)(\s*BROKER = 15;)", lambda m: m.group(1) + extra + m.group(2),
+                          text, count=1)
+        with open(os.path.join(src, name), "w") as fh:
+            fh.write(text)
+    subprocess.run(["protoc", "-I", src, "--python_out", out] + protos, cwd=src, check=True)
     sys.path.insert(0, out)
     return importlib.import_module("api_pb2"), importlib.import_module("wire_pb2")
 
@@ -86,9 +120,17 @@ def iso_time(ms):
     return text + (".%03dZ" % (ms % 1000) if ms % 1000 else "Z")
 
 
+AGENCY_NAMES = {}
+
+
+def agency(wire, value):
+    """An agency's name as the JSON gives it: the enum's, or the roster's for ids it adds."""
+    return AGENCY_NAMES.get(value) or wire.Agency.Name(value).lower()
+
+
 def by_agency(wire, levels):
     """level_of_need (indexed by agency value) as the JSON gives it: keyed by agency name."""
-    return {wire.Agency.Name(a).lower(): v for a, v in enumerate(levels) if a and v}
+    return {agency(wire, a): v for a, v in enumerate(levels) if a and v}
 
 
 def refusal(reply, errors):
@@ -107,6 +149,8 @@ def main():
     ap.add_argument("--data-dir", required=True, help="the agency daemon's data directory")
     ap.add_argument("--proto-dir", default=PROTO_DIR)
     ap.add_argument("--err-header", default=ERR_HEADER, help="tacnet's common/err.h")
+    ap.add_argument("--agencies", default=AGENCIES_CONF,
+                    help="the partnership's agencies.conf (names of agencies beyond the four)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("cases")
     p = sub.add_parser("publish-concern")
@@ -117,7 +161,8 @@ def main():
     f.add_argument("--cursor-file", help="keeps the last local_seq read, so a restart misses nothing")
     args = ap.parse_args()
 
-    api, wire = load_messages(args.proto_dir)
+    AGENCY_NAMES.update({i: n for i, n in load_agencies(args.agencies).items() if 6 <= i <= 14})
+    api, wire = load_messages(args.proto_dir, AGENCY_NAMES.keys())
     errors = load_errors(args.err_header)
     d = Daemon(api, args.data_dir)
 
@@ -128,8 +173,8 @@ def main():
             return 3
         for c in r.cases.cases:
             print(json.dumps({"case_ref": c.case_ref.decode(), "initials": c.initials.decode(),
-                              "lead": wire.Agency.Name(c.lead).lower() if c.HasField("lead") else None,
-                              "members": [wire.Agency.Name(m).lower() for m in c.members],
+                              "lead": agency(wire, c.lead) if c.HasField("lead") else None,
+                              "members": [agency(wire, m) for m in c.members],
                               "open_escalations": c.open_escalations,
                               "overdue_items": c.overdue_items,
                               "level_of_need": by_agency(wire, c.level_of_need),
@@ -162,7 +207,7 @@ def main():
         for e in r.follow.entries:
             h = e.header
             print(json.dumps({"local_seq": e.local_seq, "kind": wire.EventKind.Name(h.kind).lower(),
-                              "sender": wire.Agency.Name(h.sender).lower(),
+                              "sender": agency(wire, h.sender),
                               "case_ref": h.case_ref.decode(), "msg_id": h.msg_id.hex(),
                               "created_at": iso_time(h.created_at_ms)}))
         if r.follow.next_local_seq == after:
