@@ -324,6 +324,7 @@ static const field_t s_consent[] = {
       0 },
     { "body.consent_recorded.given_by", "Given (or refused) by", FT_ENUM,
       &tacnet__family_role__descriptor, 1, 0, 0 },
+    { "body.consent_recorded.recorded_date", "Date", FT_DATE, 0, 1, 0, 0 },
     /* A class is chosen: left blank, a consent covered every class with every agency. */
     { "body.consent_recorded.scope[0]", "Covers", FT_ENUM, &tacnet__sensitivity__descriptor, 1, 0,
       "What it covers" },
@@ -339,7 +340,6 @@ static const field_t s_consent[] = {
     { "body.consent_recorded.child_wishes", "The child's wishes", FT_AREA, 0, 0, 0, "The child" },
     { "body.consent_recorded.child_competent", "The child is judged competent to consent", FT_CHECK,
       0, 0, 0, 0 },
-    { "body.consent_recorded.recorded_date", "Date", FT_DATE, 0, 1, 0, 0 },
 };
 
 static const field_t s_meeting_scheduled[] = {
