@@ -6,6 +6,7 @@
 #include "casework/family_voice.h"
 #include "casework/hv_contacts.h"
 #include "err.h"
+#include "labels.h"
 #include "casework/measure.h"
 #include "names.h"
 
@@ -934,7 +935,7 @@ static void s_due_views(fold_t *f, casestate_result_t *r)
         if (cadence_action_due(TACNET__ACTION_STATUS__OPEN, f->asks[i].ask_by, now, &d) != 0)
             continue;
         snprintf(label, sizeof(label), "ask %s (%s)", family_voice_name(f->asks[i].who),
-                 names_kind(f->asks[i].kind));
+                 labels_kind(f->asks[i].kind));
         ProtobufCBinaryData ref = { 16, f->asks[i].id };
         s_due(r, "views", &d, f->asks[i].sender, &ref, label);
     }
@@ -985,8 +986,11 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
         uint64_t last = v->has_last_review_date ? clock_date_to_ms(v->last_review_date) : 0;
         if (cadence_review_due(f->opts->holidays, p->type, p->review_interval_days,
                                f->plan_start_ms[i], last, now, &d) == 0) {
-            snprintf(label, sizeof(label), "%s plan review",
-                     names_enum(&tacnet__plan_type__descriptor, p->type));
+            /* In words: "CAPA partnership plan review", "early help plan review". */
+            const char *type = labels_enum(&tacnet__plan_type__descriptor, p->type);
+            size_t tn = strlen(type);
+            snprintf(label, sizeof(label), "%s%s review", type,
+                     tn >= 4 && strcmp(type + tn - 4, "plan") == 0 ? "" : " plan");
             /* The agency that owns the plan convenes its reviews (a CAPA plan is CAMHS's). */
             s_due(r, "review", &d, v->by, &v->msg_id, label);
         }
@@ -1021,7 +1025,7 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
             s->pending_handover->has_overdue = 1;
             s->pending_handover->overdue = d.overdue != 0;
             snprintf(label, sizeof(label), "lead hand-over to %s not yet accepted",
-                     names_agency(hv->new_lead->agency));
+                     labels_agency(hv->new_lead->agency));
             s_due(r, "hand-over", &d, hv->from_agency, NULL, label);
         }
     }
@@ -1055,8 +1059,7 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
                             : e->has_automatic && e->automatic ? "levels of need differ"
                                                                : NULL;
         snprintf(label, sizeof(label), "escalation stage %u%s%.80s%s: %s to respond", e->stage,
-                 about ? " (" : "", about ? about : "", about ? ")" : "",
-                 names_enum(&tacnet__role__descriptor, e->audience));
+                 about ? " (" : "", about ? about : "", about ? ")" : "", labels_role(e->audience));
         s_due(r, "escalation", &d, 0, &e->escalation_id, label);
     }
 }
