@@ -55,8 +55,19 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__PlanView *p)
         b, "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Goal</th>"
            "<th scope=\"col\">Baseline</th><th scope=\"col\">Latest</th>"
            "<th scope=\"col\">Change</th></tr></thead><tbody>");
-    for (size_t i = 0; i < p->n_progress; i++) {
-        const Tacnet__GoalProgress *g = p->progress[i];
+    /* By goal number, however the scores came in. */
+    const Tacnet__GoalProgress *by_id[16];
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_progress && n < 16; i++) {
+        size_t k = n++;
+        while (k > 0 && by_id[k - 1]->goal_id > p->progress[i]->goal_id) {
+            by_id[k] = by_id[k - 1];
+            k--;
+        }
+        by_id[k] = p->progress[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        const Tacnet__GoalProgress *g = by_id[i];
         dashboard_buf_printf(b, "<tr><td>%u. ", g->goal_id);
         dashboard_web_text(b, g->description);
         dashboard_buf_printf(b, "</td><td>%u</td><td>%u</td><td>%+d</td></tr>", g->baseline_score,
