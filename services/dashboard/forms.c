@@ -337,7 +337,11 @@ static const field_t s_consent[] = {
     { "body.consent_recorded.agencies[1]", "And with", FT_ENUM, AGENCY_E, 0, 0, 0 },
     { "body.consent_recorded.agencies[2]", "And with", FT_ENUM, AGENCY_E, 0, 0, 0 },
     { "body.consent_recorded.agencies[3]", "And with", FT_ENUM, AGENCY_E, 0, 0, 0 },
-    { "body.consent_recorded.child_wishes", "The child's wishes", FT_AREA, 0, 0, 0, "The child" },
+    /* A consent reaches every member of the team (routing needs it): its free text too. */
+    { "body.consent_recorded.child_wishes",
+      "The child's wishes (every member of the team reads these: write nothing only some of them "
+      "may know)",
+      FT_AREA, 0, 0, 0, "The child" },
     { "body.consent_recorded.child_competent", "The child is judged competent to consent", FT_CHECK,
       0, 0, 0, 0 },
 };
