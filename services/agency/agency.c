@@ -161,6 +161,7 @@ struct outbox_done {
     int code; /* 0: PUBACK, else the NACK code */
     const char *reason;
     uint64_t seq; /* PUBACK: the broker's seq */
+    int local;    /* refused by this daemon, not the broker (the audit record says so) */
 };
 
 /* Accepted, not yet back (outbox.h): the header of the outbox record at KEY, kept under the
@@ -239,8 +240,11 @@ static int s_outbox_done(MDB_txn *txn, void *arg)
         return rc;
     char hex[33];
     wire_msgid_hex(o->msg_id, 16, hex);
-    return agency_audit(self, txn, "broker", o->code ? "publish.refused" : "publish.accepted", hex,
-                        o->code ? "refused" : "ok", o->code);
+    return agency_audit(self, txn, o->local ? "agency" : "broker",
+                        o->local  ? "publish.refused_locally"
+                        : o->code ? "publish.refused"
+                                  : "publish.accepted",
+                        hex, o->code ? "refused" : "ok", o->code);
 }
 
 /* An outbox record larger than the broker takes (queued before the publish path refused such
@@ -252,10 +256,13 @@ static void s_refuse_unsendable(agency_t *self, const uint8_t msg_id[16])
     char hex[33];
     wire_msgid_hex(msg_id, 16, hex);
     log_warn("queued event %s is larger than the broker takes: refused, not sent", hex);
-    outbox_done_t o = { self, msg_id, TACNET_ETOOBIG,
+    outbox_done_t o = { self,
+                        msg_id,
+                        TACNET_ETOOBIG,
                         "the event is larger than the broker takes (256 KiB sealed): shorten its "
                         "free text and send it again",
-                        0 };
+                        0,
+                        1 };
     if (store_write(self->store, s_outbox_done, &o) != 0)
         log_error("could not record the refusal of %s", hex);
     else
@@ -275,7 +282,7 @@ static int s_pubacks_done(MDB_txn *txn, void *arg)
 {
     pubacks_t *p = arg;
     for (size_t i = 0; i < p->n; i++) {
-        outbox_done_t o = { p->self, p->acks[i]->msg_id.data, 0, "", p->acks[i]->seq };
+        outbox_done_t o = { p->self, p->acks[i]->msg_id.data, 0, "", p->acks[i]->seq, 0 };
         int rc = s_outbox_done(txn, &o);
         if (rc != 0)
             return rc;
@@ -378,7 +385,7 @@ static void s_on_nack(agency_t *self, const wire_msg_t *m)
         snprintf(reason, sizeof(reason), "%s%s%s", n->reason ? n->reason : "",
                  self->reseal_why[0] ? "; " : "", self->reseal_why);
         self->reseal_why[0] = 0;
-        outbox_done_t o = { self, n->msg_id.data, n->code, reason, 0 };
+        outbox_done_t o = { self, n->msg_id.data, n->code, reason, 0, 0 };
         if (store_write(self->store, s_outbox_done, &o) != 0)
             log_error("could not record a refusal");
         else

@@ -1058,8 +1058,20 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
                                 ? e->disagreement->topic
                             : e->has_automatic && e->automatic ? "levels of need differ"
                                                                : NULL;
-        snprintf(label, sizeof(label), "escalation stage %u%s%.80s%s: %s to respond", e->stage,
-                 about ? " (" : "", about ? about : "", about ? ")" : "", labels_role(e->audience));
+        /* At most 80 bytes of it, cut between characters (UTF-8), not inside one. */
+        int cut = 0;
+        if (about) {
+            size_t n = strlen(about);
+            if (n > 80) {
+                n = 80;
+                while (n > 0 && ((unsigned char)about[n] & 0xC0) == 0x80)
+                    n--;
+            }
+            cut = (int)n;
+        }
+        snprintf(label, sizeof(label), "escalation stage %u%s%.*s%s: %s to respond", e->stage,
+                 about ? " (" : "", cut, about ? about : "", about ? ")" : "",
+                 labels_role(e->audience));
         s_due(r, "escalation", &d, 0, &e->escalation_id, label);
     }
 }

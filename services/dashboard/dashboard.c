@@ -717,10 +717,11 @@ static enum MHD_Result s_api_outcome(agency_t *agency, struct MHD_Connection *co
 }
 
 /* GET events (?after, ?limit, ?wait=S): the page after the cursor; with a wait, a request that
- * finds nothing is held until an event it can see is applied or S seconds pass, then answered
- * with what is there (an empty page and the same cursor at the deadline). Released by an
- * applied event it cannot see (another case's, a delivery report), it is held again for the
- * rest of its wait. */
+ * finds nothing is held until an event is applied or S seconds pass, then answered with what is
+ * there (an empty page and the same cursor at the deadline). Released by an apply that added
+ * nothing to the view's events (a delivery report), it is held again for the rest of its wait;
+ * an event of a case this agency is not a member of answers it, empty, with the cursor past it
+ * (dashboard_api_events). */
 static enum MHD_Result s_api_events(dashboard_t *h, struct MHD_Connection *con, const char *actor,
                                     const dashboard_kv_t *q, req_t *rq)
 {

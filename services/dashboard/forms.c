@@ -709,22 +709,38 @@ static json_t *s_request_json(const form_t *form, const dashboard_kv_t *in, cons
     if (!json_object_get(body, form->name))
         json_object_set_new(body, form->name, json_object());
     json_t *ev = json_object_get(body, form->name);
-    const char *rows[] = { "participants", "actions", "family", "goals" };
+    /* A row is kept when it names someone or says something: its boxes alone (sent as false
+     * when unticked) do not make a row. */
+    const char *rows[] = { "participants", "actions", "family", "goals", "people" };
+    const char *form_key = dashboard_kv_get(in, "form_key");
     for (size_t r = 0; r < N_OF(rows); r++) {
         json_t *arr = json_object_get(ev, rows[r]);
         for (size_t i = 0; arr && i < json_array_size(arr); i++) {
             json_t *row = json_array_get(arr, i);
             if (strcmp(rows[r], "goals") == 0 && json_object_get(row, "description"))
                 json_object_set_new(row, "goal_id", json_integer((json_int_t)i + 1));
+            json_t *who = json_object_get(row, "who");
             int keep = json_object_get(row, "view") || json_object_get(row, "description") ||
-                       (json_object_get(row, "who") &&
-                        json_object_get(json_object_get(row, "who"), "initials"));
+                       json_object_get(row, "role") || json_is_string(who) ||
+                       (json_is_object(who) && json_object_get(who, "initials"));
             if (!keep)
                 json_array_set_new(arr, i, json_null());
             else if (strcmp(rows[r], "actions") == 0 && !json_object_get(row, "action_id")) {
+                /* From the drawn form's key when it has one, so the same form sent twice
+                 * makes the same actions (the publish's request key compares the content). */
                 uint8_t id[16];
                 char hex[33];
-                randombytes_buf(id, sizeof(id));
+                if (form_key && strlen(form_key) == 32) {
+                    uint8_t idx = (uint8_t)i;
+                    crypto_generichash_state st;
+                    crypto_generichash_init(&st, NULL, 0, sizeof(id));
+                    crypto_generichash_update(&st, (const uint8_t *)"tacnet-form-action/1", 20);
+                    crypto_generichash_update(&st, (const uint8_t *)form_key, 32);
+                    crypto_generichash_update(&st, &idx, 1);
+                    crypto_generichash_final(&st, id, sizeof(id));
+                } else {
+                    randombytes_buf(id, sizeof(id));
+                }
                 sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
                 json_object_set_new(row, "action_id", json_string(hex));
                 json_object_set_new(row, "status", json_string("open"));

@@ -692,6 +692,47 @@ Test(http, a_form_sent_twice_is_one_event)
     s_location(&r, other, sizeof(other));
     s_resp_free(&r);
     cr_expect_str_neq(other, first);
+
+    /* A meeting's actions are numbered from the form's key: the same meeting form sent twice
+     * is one event too, not a request key reused on different content. */
+    r = s_http(S, "GET", "/cases/" CASE "/forms/meeting_outcome", l.cookie, NULL);
+    s_form_key_of(r.body, key);
+    s_resp_free(&r);
+    char mbody[1024];
+    snprintf(mbody, sizeof(mbody),
+             "csrf=%s&form_key=%s&body.meeting_outcome.meeting_id=0102030405060708090a0b0c0d0e0f10"
+             "&body.meeting_outcome.held_date=2026-11-30&body.meeting_outcome.actions%%5B0%%5D."
+             "description=Breakfast+club&body.meeting_outcome.actions%%5B0%%5D.owner_agency=school"
+             "&body.meeting_outcome.actions%%5B0%%5D.owner_initials=DL&body.meeting_outcome."
+             "actions%%5B0%%5D.due_date=2026-12-18&body.meeting_outcome.child_view=Likes+the+club"
+             "&body.meeting_outcome.family_view_absent.reason=declined",
+             l.csrf, key);
+    r = s_http(S, "POST", "/cases/" CASE "/forms/meeting_outcome", l.cookie, mbody);
+    cr_assert_eq(r.status, 303, "%s", r.body);
+    s_location(&r, first, sizeof(first));
+    s_resp_free(&r);
+    r = s_http(S, "POST", "/cases/" CASE "/forms/meeting_outcome", l.cookie, mbody);
+    cr_assert_eq(r.status, 303, "the meeting sent again was refused: %s", r.body);
+    s_location(&r, again, sizeof(again));
+    s_resp_free(&r);
+    cr_expect_str_eq(again, first, "the meeting sent again made another event");
+}
+
+Test(http, a_form_with_rows_left_blank_sends_only_the_rows_filled_in)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    char body[1024];
+    /* One person of three filled in; the blank rows' boxes arrive unticked. */
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.involvement_preferences.people%%5B0%%5D.who=mother"
+             "&body.involvement_preferences.people%%5B0%%5D.decisions=consulted"
+             "&body.involvement_preferences.people%%5B0%%5D.meetings=consulted"
+             "&body.involvement_preferences.agreed_date=2026-11-30",
+             l.csrf);
+    resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/involvement_preferences", l.cookie, body);
+    cr_expect_eq(r.status, 303, "%s", r.body);
+    s_resp_free(&r);
 }
 
 Test(http, a_decision_without_the_family_s_views_is_refused_at_the_api_and_the_form)
