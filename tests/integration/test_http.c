@@ -653,53 +653,54 @@ Test(http, an_ended_session_says_so_and_logs_in_back_to_where_it_was)
     s_resp_free(&r);
 }
 
+/* The key of form NAME as drawn now for L, into KEY. */
+static void s_drawn_key(const login_t *l, const char *name, char key[33])
+{
+    char path[200];
+    snprintf(path, sizeof(path), "/cases/" CASE "/forms/%s", name);
+    resp_t r = s_http(S, "GET", path, l->cookie, NULL);
+    s_form_key_of(r.body, key);
+    s_resp_free(&r);
+}
+
+/* Send form NAME with BODY as L; asserts it was taken (303) and gives where it sends the browser
+ * (the case page naming the event) in OUT. */
+static void s_send_form(const login_t *l, const char *name, const char *body, char *out, size_t cap)
+{
+    char path[200];
+    snprintf(path, sizeof(path), "/cases/" CASE "/forms/%s", name);
+    resp_t r = s_http(S, "POST", path, l->cookie, body);
+    cr_assert_eq(r.status, 303, "%s: %s", name, r.body);
+    s_location(&r, out, cap);
+    s_resp_free(&r);
+}
+
+#define CONTACT_FORM                                                                        \
+    "csrf=%s&form_key=%s&body.contact_logged.with=mother&body.contact_logged.method=letter" \
+    "&body.contact_logged.contact_date=2026-11-30&body.contact_logged.successful=1"
+
 Test(http, a_form_sent_twice_is_one_event)
 {
     login_t l;
     cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
-    /* The drawn form carries its own key. */
-    resp_t r = s_http(S, "GET", "/cases/" CASE "/forms/contact_logged", l.cookie, NULL);
-    char key[33];
-    s_form_key_of(r.body, key);
-    s_resp_free(&r);
-    char body[512], first[256], again[256], other[256];
-    snprintf(body, sizeof(body),
-             "csrf=%s&form_key=%s&body.contact_logged.with=mother&body.contact_logged.method="
-             "letter&body.contact_logged.contact_date=2026-11-30&body.contact_logged.successful=1",
-             l.csrf, key);
-    r = s_http(S, "POST", "/cases/" CASE "/forms/contact_logged", l.cookie, body);
-    cr_assert_eq(r.status, 303, "%s", r.body);
-    s_location(&r, first, sizeof(first));
-    s_resp_free(&r);
+    char key[33], key2[33], body[1024], first[256], again[256], other[256];
+    s_drawn_key(&l, "contact_logged", key); /* the drawn form carries its own key */
+    snprintf(body, sizeof(body), CONTACT_FORM, l.csrf, key);
+    s_send_form(&l, "contact_logged", body, first, sizeof(first));
     /* Sent again (a second click, a resend from history): answered with the first event. */
-    r = s_http(S, "POST", "/cases/" CASE "/forms/contact_logged", l.cookie, body);
-    cr_assert_eq(r.status, 303, "%s", r.body);
-    s_location(&r, again, sizeof(again));
-    s_resp_free(&r);
+    s_send_form(&l, "contact_logged", body, again, sizeof(again));
     cr_expect_str_eq(again, first, "the second send made another event");
     /* Drawn again, the form is a new event. */
-    r = s_http(S, "GET", "/cases/" CASE "/forms/contact_logged", l.cookie, NULL);
-    char key2[33];
-    s_form_key_of(r.body, key2);
-    s_resp_free(&r);
+    s_drawn_key(&l, "contact_logged", key2);
     cr_expect_str_neq(key2, key);
-    snprintf(body, sizeof(body),
-             "csrf=%s&form_key=%s&body.contact_logged.with=mother&body.contact_logged.method="
-             "letter&body.contact_logged.contact_date=2026-11-30&body.contact_logged.successful=1",
-             l.csrf, key2);
-    r = s_http(S, "POST", "/cases/" CASE "/forms/contact_logged", l.cookie, body);
-    cr_assert_eq(r.status, 303, "%s", r.body);
-    s_location(&r, other, sizeof(other));
-    s_resp_free(&r);
+    snprintf(body, sizeof(body), CONTACT_FORM, l.csrf, key2);
+    s_send_form(&l, "contact_logged", body, other, sizeof(other));
     cr_expect_str_neq(other, first);
 
     /* A meeting's actions are numbered from the form's key: the same meeting form sent twice
      * is one event too, not a request key reused on different content. */
-    r = s_http(S, "GET", "/cases/" CASE "/forms/meeting_outcome", l.cookie, NULL);
-    s_form_key_of(r.body, key);
-    s_resp_free(&r);
-    char mbody[1024];
-    snprintf(mbody, sizeof(mbody),
+    s_drawn_key(&l, "meeting_outcome", key);
+    snprintf(body, sizeof(body),
              "csrf=%s&form_key=%s&body.meeting_outcome.meeting_id=0102030405060708090a0b0c0d0e0f10"
              "&body.meeting_outcome.held_date=2026-11-30&body.meeting_outcome.actions%%5B0%%5D."
              "description=Breakfast+club&body.meeting_outcome.actions%%5B0%%5D.owner_agency=school"
@@ -707,14 +708,8 @@ Test(http, a_form_sent_twice_is_one_event)
              "actions%%5B0%%5D.due_date=2026-12-18&body.meeting_outcome.child_view=Likes+the+club"
              "&body.meeting_outcome.family_view_absent.reason=declined",
              l.csrf, key);
-    r = s_http(S, "POST", "/cases/" CASE "/forms/meeting_outcome", l.cookie, mbody);
-    cr_assert_eq(r.status, 303, "%s", r.body);
-    s_location(&r, first, sizeof(first));
-    s_resp_free(&r);
-    r = s_http(S, "POST", "/cases/" CASE "/forms/meeting_outcome", l.cookie, mbody);
-    cr_assert_eq(r.status, 303, "the meeting sent again was refused: %s", r.body);
-    s_location(&r, again, sizeof(again));
-    s_resp_free(&r);
+    s_send_form(&l, "meeting_outcome", body, first, sizeof(first));
+    s_send_form(&l, "meeting_outcome", body, again, sizeof(again));
     cr_expect_str_eq(again, first, "the meeting sent again made another event");
 }
 
