@@ -18,6 +18,8 @@ const path = require('path');
 const { ROOT, BASE, url, startSystem, stopSystem } = require('./system');
 const SHOTS = path.join(ROOT, 'build/browser');
 const CASE = 'LA7-2026-000123';
+// Today (UTC) as YYYY-MM-DD: a meeting is recorded as held on a date that has come.
+const TODAY = new Date().toISOString().slice(0, 10);
 const PASSWORD = 'browser-demo-2026';
 
 function fail(msg) { throw new Error(msg); }
@@ -220,13 +222,13 @@ async function main() {
     await social.goto(caseUrl);
     await social.locator('article.meeting', { hasText: 'Review of the morning routine' })
       .getByRole('link', { name: 'Schedule it' }).click();
-    await field(social, 'body.meeting_scheduled.starts_at_ms').fill('2026-12-10T10:00');
+    await field(social, 'body.meeting_scheduled.starts_at_ms').fill(`${TODAY}T09:00`);
     await field(social, 'body.meeting_scheduled.mode').selectOption('in_person');
     await Promise.all([social.waitForURL(/published=/), social.getByRole('button', { name: 'Schedule a meeting' }).click()]);
     await social.locator('#timeline', { hasText: /Social care scheduled a meeting in person/ }).waitFor({ timeout: 15000 });
     await social.locator('article.meeting', { hasText: 'Review of the morning routine' })
       .getByRole('link', { name: 'Record the outcome' }).click();
-    await field(social, 'body.meeting_outcome.held_date').fill('2026-12-10');
+    await field(social, 'body.meeting_outcome.held_date').fill(TODAY); // not in the future
     await field(social, 'body.meeting_outcome.actions[0].description').fill('Walk to school together on Mondays');
     await field(social, 'body.meeting_outcome.actions[0].owner_agency').selectOption('school');
     await field(social, 'body.meeting_outcome.actions[0].owner_initials').fill('DL');
