@@ -374,6 +374,42 @@ const char *labels_agency(uint32_t agency)
     return labels_enum(&tacnet__agency__descriptor, (int)agency);
 }
 
+char *labels_agency_list(uint32_t mask, char *out, size_t cap)
+{
+    int n = 0, at = 0;
+    for (uint32_t a = 1; a < 32; a++)
+        n += (mask >> a) & 1u;
+    size_t used = 0;
+    if (cap)
+        out[0] = 0;
+    for (uint32_t a = 1; a < 32 && used < cap; a++)
+        if (mask & (1u << a)) {
+            int w = snprintf(out + used, cap - used, "%s%s",
+                             at == 0       ? ""
+                             : at + 1 == n ? " and "
+                                           : ", ",
+                             labels_agency(a));
+            used += w > 0 ? (size_t)w : 0;
+            at++;
+        }
+    return out;
+}
+
+char *labels_plan(int type, char *out, size_t cap)
+{
+    const char *t = labels_enum(&tacnet__plan_type__descriptor, type);
+    size_t n = strlen(t);
+    snprintf(out, cap, "%s%s", t, n >= 4 && strcmp(t + n - 4, "plan") == 0 ? "" : " plan");
+    return out;
+}
+
+const char *labels_escalation_about(const Tacnet__EscalationView *e)
+{
+    if (e && e->disagreement && e->disagreement->topic && *e->disagreement->topic)
+        return e->disagreement->topic;
+    return e && e->has_automatic && e->automatic ? "automatic: levels of need differ" : NULL;
+}
+
 const char *labels_kind(uint32_t kind)
 {
     return labels_enum(&tacnet__event_kind__descriptor, (int)kind);

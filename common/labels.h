@@ -33,6 +33,15 @@ const ProtobufCEnumDescriptor *const *labels_enums(size_t *n);
 const char *labels_agency(uint32_t agency);
 const char *labels_kind(uint32_t kind);
 const char *labels_role(uint32_t role);
+/* The agencies of MASK (bit 1 << id, ids 1..31) in words into OUT: "CAMHS", "CAMHS and School",
+ * "CAMHS, School and Social care" ("" for none). Returns OUT. */
+char *labels_agency_list(uint32_t mask, char *out, size_t cap);
+/* A plan type as a plan into OUT: "CAPA partnership plan", "early help plan". Returns OUT. */
+char *labels_plan(int type, char *out, size_t cap);
+/* What an escalation is about, in words: its disagreement's topic, or why an automatic one
+ * opened; NULL when neither is known. */
+struct Tacnet__EscalationView;
+const char *labels_escalation_about(const struct Tacnet__EscalationView *e);
 
 /* A level of need 1-4 ("3 child in need"); "none" for 0, "?" above 4. */
 const char *labels_need(uint32_t level);

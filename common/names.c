@@ -6,13 +6,13 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* Lowercased copies, built on first use per enum and kept for the life of the process (the
  * pointers handed out stay valid). One entry per enum type used, however many the protos
  * define: a fixed number of entries once sent every enum past it out in upper case, so the
- * same stored event read differently after a restart. The lock makes the first use safe from
- * any thread. */
+ * same stored event read differently after a restart. */
 #define NAMES_MAX_VALUES 64
 
 typedef struct names_entry {
@@ -21,17 +21,27 @@ typedef struct names_entry {
     char names[NAMES_MAX_VALUES][40];
 } names_entry_t;
 
-static names_entry_t *s_entries;
+/* Published whole (release) and never changed after: lookups read the list without the lock,
+ * which only orders the first use of an enum. */
+static _Atomic(names_entry_t *) s_entries;
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static names_entry_t *s_find(const ProtobufCEnumDescriptor *desc)
+{
+    names_entry_t *e = atomic_load_explicit(&s_entries, memory_order_acquire);
+    while (e && e->desc != desc)
+        e = e->next;
+    return e;
+}
 
 /* DESC's entry, made with every value's lowercase name on first use. */
 static const names_entry_t *s_entry(const ProtobufCEnumDescriptor *desc)
 {
+    names_entry_t *e = s_find(desc);
+    if (e)
+        return e;
     pthread_mutex_lock(&s_lock);
-    names_entry_t *e = s_entries;
-    while (e && e->desc != desc)
-        e = e->next;
-    if (!e) {
+    if (!(e = s_find(desc))) {
         e = xcalloc(1, sizeof(*e));
         e->desc = desc;
         for (unsigned i = 0; i < desc->n_values; i++) {
@@ -46,8 +56,8 @@ static const names_entry_t *s_entry(const ProtobufCEnumDescriptor *desc)
                 out[j] = (char)tolower((unsigned char)v->name[j]);
             out[n] = 0;
         }
-        e->next = s_entries;
-        s_entries = e;
+        e->next = atomic_load_explicit(&s_entries, memory_order_relaxed);
+        atomic_store_explicit(&s_entries, e, memory_order_release);
     }
     pthread_mutex_unlock(&s_lock);
     return e;

@@ -599,26 +599,6 @@ static int s_header(publish_t *p)
 /* basis: the lawful basis the request names, else the narrowest one that reaches the agencies
  * it names (every member the policy allows when it names none): consent, then direct care.
  * A named agency no basis reaches is refused here, as the broker would (E_CONSENT). */
-/* The agencies of MASK in words into OUT: "CAMHS", "CAMHS and School", "A, B and C". */
-static void s_agencies_words(uint32_t mask, char *out, size_t cap)
-{
-    int n = 0, at = 0;
-    for (uint32_t a = 1; a < ROUTE_MAX_AGENCY; a++)
-        n += (mask >> a) & 1u;
-    size_t used = 0;
-    out[0] = 0;
-    for (uint32_t a = 1; a < ROUTE_MAX_AGENCY && used < cap; a++)
-        if (mask & (1u << a)) {
-            int w = snprintf(out + used, cap - used, "%s%s",
-                             at == 0       ? ""
-                             : at + 1 == n ? " and "
-                                           : ", ",
-                             labels_agency(a));
-            used += w > 0 ? (size_t)w : 0;
-            at++;
-        }
-}
-
 static int s_basis(publish_t *p)
 {
     uint32_t want = 0;
@@ -641,7 +621,7 @@ static int s_basis(publish_t *p)
             uint32_t reach = route_reach(c, members, p->h.sender, p->h.sensitivity,
                                          TACNET__LAWFUL_BASIS__CONSENT, p->self->roster);
             char who[200];
-            s_agencies_words(need & ~reach, who, sizeof(who));
+            labels_agency_list(need & ~reach, who, sizeof(who));
             agency_reply_error(p->reply, b,
                                "no consent in force or lawful basis lets %s reach every agency "
                                "named%s%s; nothing was sent",
@@ -659,7 +639,7 @@ static int s_basis(publish_t *p)
         route_reach(c, members, p->h.sender, p->h.sensitivity, p->h.lawful_basis, p->self->roster);
     if (p->h.lawful_basis != TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE && (want & ~reach)) {
         char who[200];
-        s_agencies_words(want & ~reach, who, sizeof(who));
+        labels_agency_list(want & ~reach, who, sizeof(who));
         agency_reply_error(p->reply, TACNET_ECONSENT,
                            "%s on lawful basis %s does not reach %s; nothing was sent",
                            names_enum(&tacnet__sensitivity__descriptor, p->h.sensitivity),

@@ -987,10 +987,8 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
         if (cadence_review_due(f->opts->holidays, p->type, p->review_interval_days,
                                f->plan_start_ms[i], last, now, &d) == 0) {
             /* In words: "CAPA partnership plan review", "early help plan review". */
-            const char *type = labels_enum(&tacnet__plan_type__descriptor, p->type);
-            size_t tn = strlen(type);
-            snprintf(label, sizeof(label), "%s%s review", type,
-                     tn >= 4 && strcmp(type + tn - 4, "plan") == 0 ? "" : " plan");
+            char plan[96];
+            snprintf(label, sizeof(label), "%s review", labels_plan(p->type, plan, sizeof(plan)));
             /* The agency that owns the plan convenes its reviews (a CAPA plan is CAMHS's). */
             s_due(r, "review", &d, v->by, &v->msg_id, label);
         }
@@ -1054,10 +1052,7 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
         d.days_overdue = 0;
         /* What it is about, so two open at once read apart: the disagreement's topic, or an
          * automatic one's cause. */
-        const char *about = e->disagreement && e->disagreement->topic && *e->disagreement->topic
-                                ? e->disagreement->topic
-                            : e->has_automatic && e->automatic ? "levels of need differ"
-                                                               : NULL;
+        const char *about = labels_escalation_about(e);
         /* At most 80 bytes of it, cut between characters (UTF-8), not inside one. */
         int cut = 0;
         if (about) {

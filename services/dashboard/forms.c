@@ -794,10 +794,8 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, uint32_t 
             if (escalation_rights_check(kind, st->escalations[i], me, lead, &why) == 0)
                 ADD(st->escalations[i]->escalation_id, "stage %u: %s",
                     st->escalations[i]->has_stage ? st->escalations[i]->stage : 1,
-                    st->escalations[i]->disagreement && st->escalations[i]->disagreement->topic
-                        ? st->escalations[i]->disagreement->topic
-                    : st->escalations[i]->has_automatic && st->escalations[i]->automatic
-                        ? "automatic: levels of need differ"
+                    labels_escalation_about(st->escalations[i])
+                        ? labels_escalation_about(st->escalations[i])
                         : "escalation");
     if (st && src == SRC_ACTIONS)
         for (size_t i = 0; i < st->n_actions; i++)
@@ -989,9 +987,7 @@ static void s_resolutions(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, u
             continue;
         dashboard_buf_printf(b, "<div class=\"card\"><h2>Proposed resolution: stage %u, ",
                              e->has_stage ? e->stage : 1);
-        const char *topic = e->disagreement && e->disagreement->topic ? e->disagreement->topic
-                            : e->has_automatic && e->automatic        ? "levels of need differ"
-                                                                      : "escalation";
+        const char *topic = labels_escalation_about(e) ? labels_escalation_about(e) : "escalation";
         dashboard_web_text(b, topic);
         dashboard_buf_puts(b, "</h2><p><strong>Outcome:</strong> ");
         dashboard_web_text(b, e->resolution->outcome ? e->resolution->outcome : "");

@@ -536,7 +536,8 @@ static void s_filters_form(dashboard_buf_t *b, const filters_t *f)
     s_option(b, "school", "School", f->member);
     s_option(b, "health_visiting", "Health visiting", f->member);
     s_option(b, "social_care", "Social care", f->member);
-    /* And the agencies the roster declares beyond the four (family_support in make run). */
+    /* And the agencies the roster declares beyond the four (family_support in make run); a
+     * roster from before agencies were declared lists none, so the four are not taken from it. */
     uint32_t ids[AGENCIES_MAX];
     size_t n = agencies_list(ids, AGENCIES_MAX);
     for (size_t i = 0; i < n; i++)
@@ -798,10 +799,8 @@ void dashboard_web_inbox(dashboard_web_t *w)
             it.deadline = ev->has_deadline_ms ? ev->deadline_ms : 0;
             it.id = ev->escalation_id;
             it.urgent = ev->has_urgent && ev->urgent;
-            if (ev->disagreement && ev->disagreement->topic)
-                snprintf(it.topic, sizeof(it.topic), "%s", ev->disagreement->topic);
-            else if (ev->has_automatic && ev->automatic)
-                snprintf(it.topic, sizeof(it.topic), "automatic: levels of need differ");
+            if (labels_escalation_about(ev))
+                snprintf(it.topic, sizeof(it.topic), "%s", labels_escalation_about(ev));
             for (size_t p = 0; p < ev->n_parties && it.n_parties < N_OF(it.parties); p++)
                 it.parties[it.n_parties++] = ev->parties[p];
             for (size_t k = 0; k < it.id.len && k < 16; k++)

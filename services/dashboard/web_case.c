@@ -727,24 +727,14 @@ static void s_shared_with(dashboard_buf_t *b, agency_t *agency, const Tacnet__He
         agency_outcome_status_free(&st);
         return;
     }
-    /* The agencies of MASK in words: "A", "A and B", "A, B and C". */
-    const char *heads[] = { " · shared with ", " · applied by ", "; not yet by " };
-    uint32_t masks[] = { to, applied, to & ~applied };
-    for (int k = 0; k < 3; k++) {
-        if (!masks[k] || (k == 1 && !applied))
-            continue;
-        int n = __builtin_popcount(masks[k]), at = 0;
-        dashboard_buf_puts(b, k == 2 && !applied ? " · not yet applied by " : heads[k]);
-        for (uint32_t a = 1; a < 32; a++)
-            if (masks[k] & (1u << a)) {
-                dashboard_buf_printf(b, "%s%s",
-                                     at == 0       ? ""
-                                     : at + 1 == n ? " and "
-                                                   : ", ",
-                                     dashboard_web_agency_title(a));
-                at++;
-            }
-    }
+    char words[256];
+    dashboard_buf_printf(b, " · shared with %s", labels_agency_list(to, words, sizeof(words)));
+    if (applied)
+        dashboard_buf_printf(b, " · applied by %s",
+                             labels_agency_list(applied, words, sizeof(words)));
+    if (to & ~applied)
+        dashboard_buf_printf(b, "%s%s", applied ? "; not yet by " : " · not yet applied by ",
+                             labels_agency_list(to & ~applied, words, sizeof(words)));
     agency_outcome_status_free(&st);
 }
 

@@ -2,6 +2,7 @@
  * side, the consent as recorded (scope, who gave it, the child's wishes) and what this agency's
  * view cannot see, said as "withheld" rather than shown as nothing (see web_internal.h). */
 #include "web_internal.h"
+#include "labels.h"
 
 #include <string.h>
 #include "names.h"
@@ -24,11 +25,10 @@ void dashboard_web_withheld(dashboard_buf_t *b, const Tacnet__CaseState *st)
 /* One plan: type, owner, lead or not, start, cadence, last review, summary, goals. */
 static void s_plan(dashboard_buf_t *b, const Tacnet__PlanView *p)
 {
-    const char *type = dashboard_web_enum(&tacnet__plan_type__descriptor, p->plan->type);
-    size_t tn = strlen(type);
-    int named = tn >= 4 && strcmp(type + tn - 4, "plan") == 0; /* "CAPA partnership plan" */
-    dashboard_buf_printf(b, "<h3>%s%s%s by %s</h3><p>Started ", p->lead ? "Lead plan: " : "", type,
-                         named ? "" : " plan", dashboard_web_agency_title(p->by));
+    char plan[96];
+    dashboard_buf_printf(b, "<h3>%s%s by %s</h3><p>Started ", p->lead ? "Lead plan: " : "",
+                         labels_plan(p->plan->type, plan, sizeof(plan)),
+                         dashboard_web_agency_title(p->by));
     dashboard_web_date(b, p->plan->start_date);
     if (p->plan->review_interval_days)
         dashboard_buf_printf(b, "; reviewed every %u days", p->plan->review_interval_days);
