@@ -55,6 +55,7 @@
     X(CASEPREFIX, -1125, "case reference prefix is not a roster area code")                \
     X(GONE, -1126, "body no longer held by the broker (past its history window)")          \
     X(GRANT, -1127, "granter may not pass on this event's key")                            \
+    X(CASEINITIALS, -1128, "initials differ from the case's: check the case reference")    \
     X(OPEN, -1200, "sealed body does not open (tampered or not for us)")                   \
     X(BODYMISMATCH, -1201, "body msg_id, sender or event kind differs from the header")    \
     X(ROSTER, -1202, "roster missing, unsigned or signed by another root")                 \

@@ -202,6 +202,8 @@ static const label_t s_labels[] = {
       "the family moved away" },
     { &tacnet__closure_reason__descriptor, TACNET__CLOSURE_REASON__FAMILY_DECLINED,
       "the family declined support" },
+    { &tacnet__closure_reason__descriptor, TACNET__CLOSURE_REASON__OPENED_IN_ERROR,
+      "opened in error (wrong case reference or initials)" },
 
     { &tacnet__stage_position__descriptor, TACNET__STAGE_POSITION__POSITION_UNKNOWN,
       "no position" },

@@ -148,6 +148,10 @@ int agency_meta_put(agency_t *self, MDB_txn *txn, const char *key, uint64_t v);
  * initials. Returns 0 with *FOUND. */
 int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
                          route_case_t *c, int *found);
+/* agency_view_case_get, and the initials the case's events carry into INITIALS (NUL-terminated;
+ * "" when the case is not in the view). */
+int agency_view_case_initials(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                              route_case_t *c, int *found, char initials[8]);
 
 /* Apply a verified, opened event (header bytes H, body bytes B) delivered at SEQ: store it
  * encrypted, index it, fold it into the case state. A msg_id already applied is skipped.

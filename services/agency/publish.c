@@ -52,6 +52,7 @@ typedef struct publish {
     uint64_t sender_seq; /* the one this event takes */
     route_case_t c;      /* the case as it will be; valid when found */
     int found;
+    char initials[8]; /* the initials the case's events carry ("" when not known here) */
     Tacnet__Header h;
     header_rules_cover_t cover; /* the consent cover a referral or join header borrows */
     Tacnet__Agency rcpt[ROUTE_MAX_AGENCY];
@@ -225,7 +226,8 @@ static int s_keyed_seen(agency_t *self, const uint8_t key_id[16], const uint8_t 
 
 /* Apply the packed HEADER (HLEN bytes) of one of our own events to C (zeroed first if the case
  * was not *FOUND until now); an undecodable header is skipped. */
-static void s_overlay_one(const uint8_t *header, size_t hlen, route_case_t *c, int *found)
+static void s_overlay_one(const uint8_t *header, size_t hlen, route_case_t *c, int *found,
+                          char initials[8])
 {
     int err = 0;
     Tacnet__Header *h = wire_header_unpack(header, hlen, &err);
@@ -235,6 +237,8 @@ static void s_overlay_one(const uint8_t *header, size_t hlen, route_case_t *c, i
         memset(c, 0, sizeof(*c));
     *found = 1;
     route_apply(c, h);
+    if (!initials[0] && h->initials.len < 8)
+        snprintf(initials, 8, "%.*s", (int)h->initials.len, (const char *)h->initials.data);
     wire_free(&h->base);
 }
 
@@ -242,7 +246,7 @@ static void s_overlay_one(const uint8_t *header, size_t hlen, route_case_t *c, i
  * apply their headers to C so that publishing twice in a row on a case (open it, then write to
  * it) is checked against the case as it will be, not as the view last saw it. */
 static int s_outbox_overlay(agency_t *self, MDB_txn *txn, const uint8_t blind[16], route_case_t *c,
-                            int *found)
+                            int *found, char initials[8])
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, self->outbox_case, &cur);
@@ -260,7 +264,7 @@ static int s_outbox_overlay(agency_t *self, MDB_txn *txn, const uint8_t blind[16
         if (store_get(txn, self->outbox, key, 8, &v) != 0 ||
             agency_outbox_decode(v.mv_data, v.mv_size, &rec) != 0)
             continue;
-        s_overlay_one(rec.header, rec.hlen, c, found);
+        s_overlay_one(rec.header, rec.hlen, c, found, initials);
     }
     mdb_cursor_close(cur);
     return 0;
@@ -269,7 +273,7 @@ static int s_outbox_overlay(agency_t *self, MDB_txn *txn, const uint8_t blind[16
 /* The case's events the broker has accepted from this agency whose copies the view has not
  * applied yet (outbox.h, "accepted"), laid over the view in the broker's order. */
 static int s_accepted_overlay(agency_t *self, MDB_txn *txn, const uint8_t blind[16],
-                              route_case_t *c, int *found)
+                              route_case_t *c, int *found, char initials[8])
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, self->accepted, &cur);
@@ -279,7 +283,7 @@ static int s_accepted_overlay(agency_t *self, MDB_txn *txn, const uint8_t blind[
     for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT)
         if (k.mv_size == 8 && store_u64_get(k.mv_data) > self->last_applied && v.mv_size > 16 &&
             memcmp(v.mv_data, blind, 16) == 0)
-            s_overlay_one((const uint8_t *)v.mv_data + 16, v.mv_size - 16, c, found);
+            s_overlay_one((const uint8_t *)v.mv_data + 16, v.mv_size - 16, c, found, initials);
     mdb_cursor_close(cur);
     return 0;
 }
@@ -428,11 +432,12 @@ static int s_case(publish_t *p)
     if (rc == 0) {
         rc = agency_meta_get(self, txn, "sender_seq", &p->sender_seq);
         if (rc == 0)
-            rc = agency_view_case_get(self, txn, ref->data, ref->len, &p->c, &p->found);
+            rc = agency_view_case_initials(self, txn, ref->data, ref->len, &p->c, &p->found,
+                                           p->initials);
         if (rc == 0)
-            rc = s_accepted_overlay(self, txn, p->blind, &p->c, &p->found);
+            rc = s_accepted_overlay(self, txn, p->blind, &p->c, &p->found, p->initials);
         if (rc == 0)
-            rc = s_outbox_overlay(self, txn, p->blind, &p->c, &p->found);
+            rc = s_outbox_overlay(self, txn, p->blind, &p->c, &p->found, p->initials);
         mdb_txn_abort(txn);
     }
     route_case_t *prior = s_import_case(p->ic, ref, 0);
@@ -449,6 +454,26 @@ static int s_case(publish_t *p)
     if (p->batch_seq)
         p->sender_seq = p->batch_seq;
     return 0;
+}
+
+/* initials: the case's events carry one set of initials, kept from its first. Other initials
+ * on an event for it mean the wrong case reference or the wrong child (information about one
+ * child about to reach another child's team), so the publish is refused here, naming the
+ * initials this agency already holds for the case. The broker refuses the same without naming
+ * them (the sender may not be a member). */
+static int s_case_initials(publish_t *p)
+{
+    const ProtobufCBinaryData *in = &p->req->initials;
+    if (!p->initials[0] ||
+        (strlen(p->initials) == in->len && memcmp(p->initials, in->data, in->len) == 0))
+        return 0;
+    agency_reply_error(p->reply, TACNET_ECASEINITIALS,
+                       "case %.*s is the child with initials %s, not %.*s: check the case "
+                       "reference (a case opened with the wrong initials is closed as opened in "
+                       "error and opened again under a new reference); nothing was sent",
+                       (int)p->req->case_ref.len, (const char *)p->req->case_ref.data, p->initials,
+                       (int)in->len, (const char *)in->data);
+    return TACNET_ECASEINITIALS;
 }
 
 /* membership: a join adds an agency to the team, or is an agency changing how it is itself
@@ -851,6 +876,8 @@ static int s_stages(publish_t *p)
         rc = s_identifiers(p);
     if (rc == 0)
         rc = s_case(p);
+    if (rc == 0)
+        rc = s_case_initials(p);
     if (rc == 0)
         rc = s_membership(p);
     if (rc == 0)

@@ -784,6 +784,19 @@ static int s_case_store(agency_t *self, MDB_txn *txn, const uint8_t blind[16], c
     return 0;
 }
 
+int agency_view_case_initials(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
+                              route_case_t *c, int *found, char initials[8])
+{
+    uint8_t blind[16];
+    case_rec_t r;
+    agency_view_blind(self, ref, len, blind);
+    int rc = s_case_load(self, txn, blind, &r);
+    *found = rc == 0;
+    *c = r.c;
+    memcpy(initials, rc == 0 ? r.initials : "", rc == 0 ? sizeof(r.initials) : 1);
+    return rc == TACNET_ENOTFOUND ? 0 : rc;
+}
+
 int agency_view_case_get(agency_t *self, MDB_txn *txn, const uint8_t *ref, size_t len,
                          route_case_t *c, int *found)
 {

@@ -291,6 +291,28 @@ static int s_commit_order(broker_t *self, MDB_txn *txn, broker_pending_t *p)
     return 0;
 }
 
+/* A case's events all carry the initials of its first: others mean the wrong case reference or
+ * the wrong child, and sharing the event would tell one child's team about another child. The
+ * refusal does not say which initials the case has (the sender may not be a member of it). */
+static int s_case_initials(broker_t *self, MDB_txn *txn, broker_pending_t *p)
+{
+    const Tacnet__Header *h = p->h;
+    uint8_t kept[8];
+    size_t klen = 0;
+    int rc =
+        journal_case_initials(self->journal, txn, h->case_ref.data, h->case_ref.len, kept, &klen);
+    if (rc == TACNET_ENOTFOUND)
+        return 0; /* none kept: nothing to compare */
+    if (rc != 0)
+        return rc;
+    if (klen && (klen != h->initials.len || memcmp(kept, h->initials.data, klen) != 0)) {
+        p->code = TACNET_ECASEINITIALS;
+        p->detail = "the case's events carry other initials; a case opened with the wrong "
+                    "initials is closed as opened in error and opened again";
+    }
+    return 0;
+}
+
 /* Membership and the sharing policy against the case as stored (into *C, with the verdict in
  * *V), then the escalation header facts. A refusal stores nothing, not even an audit record:
  * the journal stays byte-identical (refusals are counted in `tacnet broker status` and logged
@@ -303,6 +325,10 @@ static int s_commit_policy(broker_t *self, MDB_txn *txn, broker_pending_t *p, ui
     int rc = journal_case_get(self->journal, txn, h->case_ref.data, h->case_ref.len, c, &found);
     if (rc != 0)
         return rc;
+    if (found && (rc = s_case_initials(self, txn, p)) != 0)
+        return rc;
+    if (p->code)
+        return 0;
     if ((p->code = route_check(found ? c : NULL, h, self->roster, v)) != 0) {
         p->detail = v->why; /* which consent or basis refused it */
         p->required = p->code == TACNET_ERECIPIENTS ? v->required : 0;

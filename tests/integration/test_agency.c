@@ -838,6 +838,7 @@ Test(agency, quarantined_incoming_event_is_not_applied_and_is_audited)
     cr_assert_eq(h_hello(raw, 0, 16, NULL), 0);
     h_pub_t p = { 0 };
     h_pub_init(&p, S, TACNET__EVENT_KIND__CONCERN, CASE, 1000);
+    h_pub_initials(&p, "TB");
     uint32_t rcpt[] = { S, SC };
     h_pub_rcpt(&p, 2, rcpt);
     h_pub_seal(&env, &p, S, "NHS number 943 476 5919 was on the letter.", NULL, 0);

@@ -469,15 +469,18 @@ static void s_raw_camhs_opening(void)
     h_pub_t p = { 0 };
     uint32_t ca_s[] = { CA, S }, ca_sc[] = { CA, SC };
     h_pub_init(&p, CA, TACNET__EVENT_KIND__CONCERN, LATE, 1);
+    h_pub_initials(&p, "TB");
     h_pub_seal(&env, &p, CA, "Missed two appointments.", NULL, 0);
     cr_assert_eq(h_publish(c, &p, NULL), 0);
     h_pub_init(&p, CA, TACNET__EVENT_KIND__MEMBER_JOINED, LATE, 2);
+    h_pub_initials(&p, "TB");
     p.h.has_subject_agency = 1;
     p.h.subject_agency = (Tacnet__Agency)S;
     h_pub_rcpt(&p, 2, ca_s);
     h_pub_seal(&env, &p, CA, "School joins.", NULL, 0);
     cr_assert_eq(h_publish(c, &p, NULL), 0);
     h_pub_init(&p, CA, TACNET__EVENT_KIND__REFERRAL, LATE, 3);
+    h_pub_initials(&p, "TB");
     p.h.has_subject_agency = 1;
     p.h.subject_agency = (Tacnet__Agency)SC;
     p.h.has_consent = 1;

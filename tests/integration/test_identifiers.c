@@ -208,6 +208,7 @@ Test(identifiers, a_name_in_a_body_initials_field_is_refused_at_publish_and_quar
     cr_assert_eq(h_hello(raw, 0, 16, NULL), 0);
     h_pub_t p = { 0 };
     h_pub_init(&p, S, TACNET__EVENT_KIND__COMMUNICATION_PLAN, CASE, 1000);
+    h_pub_initials(&p, "TB");
     uint32_t rcpt[] = { S, SC };
     h_pub_rcpt(&p, 2, rcpt);
     Tacnet__Body body = TACNET__BODY__INIT;
@@ -245,7 +246,8 @@ static void s_refused(h_client_t *c, h_pub_t *p, int want, const char *what, con
     free(after);
 }
 
-Test(identifiers, text_in_a_msg_id_or_refers_to_or_a_case_prefix_is_refused_storing_nothing)
+Test(identifiers,
+     text_in_a_msg_id_or_refers_to_or_a_case_prefix_or_other_initials_is_refused_storing_nothing)
 {
     h_client_t *c = h_connect(&env, S);
     cr_assert_eq(h_hello(c, 0, 16, NULL), 0);
@@ -292,6 +294,14 @@ Test(identifiers, text_in_a_msg_id_or_refers_to_or_a_case_prefix_is_refused_stor
     /* A case reference whose prefix is a postcode district, not an area code. */
     h_pub_init(&p, S, TACNET__EVENT_KIND__CONCERN, "SW1A-2026-000123", sseq++);
     s_refused(c, &p, TACNET_ECASEPREFIX, "case SW1A-2026-000123", before, blen);
+    /* The case's first event carried JS: the same reference with other initials is the wrong
+     * case or the wrong child, from a member or not. */
+    h_pub_init(&p, S, TACNET__EVENT_KIND__CONCERN, CASE, sseq++);
+    h_pub_initials(&p, "JT");
+    s_refused(c, &p, TACNET_ECASEINITIALS, "initials JT on a JS case", before, blen);
+    h_pub_init(&p, S, TACNET__EVENT_KIND__CONCERN, CASE, sseq++);
+    h_pub_initials(&p, "JSM");
+    s_refused(c, &p, TACNET_ECASEINITIALS, "initials JSM on a JS case", before, blen);
     free(before);
 
     /* The same well-formed event still goes through afterwards. */
@@ -352,6 +362,7 @@ Test(identifiers, a_received_batch_checks_each_case_against_its_own_register)
     uint32_t rcpt[] = { S };
     for (size_t i = 0; i < 3; i++) {
         h_pub_init(&p[i], S, TACNET__EVENT_KIND__CONCERN, ev[i].ref, 1000 + i);
+        h_pub_initials(&p[i], "TB");
         h_pub_rcpt(&p[i], 1, rcpt);
         h_pub_seal(&env, &p[i], S, ev[i].summary, NULL, 0);
         cr_assert_eq(h_publish(raw, &p[i], NULL), 0, "the broker refused raw event %zu", i);
@@ -452,4 +463,46 @@ Test(identifiers, an_intake_file_registers_the_familys_names_and_the_next_publis
     cr_assert_eq(h_cli(as, cmd, out, sizeof(out)), 1, "%s", out);
     cr_assert_not_null(strstr(out, "E_TEXT"), "%s", out);
     tn_client_destroy(&school);
+}
+
+/* An agency's daemon refuses an event whose initials differ from those its view holds for the
+ * case, naming both (the agency is a member and knows them), and queues nothing; the broker has
+ * the same rule for what reaches it past a daemon (above). */
+Test(identifiers, other_initials_on_a_known_case_are_refused_by_the_daemon_naming_the_case_s)
+{
+    h_agency_t *as = h_agency_up(&env, S);
+    tn_client_t *school = s_client(as);
+    uint8_t first[16];
+    s_publish_ok(school,
+                 "{\"kind\":\"concern\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                 "\"body\":{\"concern\":{\"category\":\"attendance\",\"summary\":\"Tired.\"}}}",
+                 first);
+    /* Its own queued event counts before the broker answers, and after. */
+    for (int round = 0; round < 2; round++) {
+        Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_fixture_message(
+            &tacnet__publish_request__descriptor,
+            "{\"kind\":\"concern\",\"case_ref\":\"" CASE "\",\"initials\":\"BT\","
+            "\"body\":{\"concern\":{\"category\":\"attendance\",\"summary\":\"Late.\"}}}");
+        Tacnet__ApiReply *r = NULL;
+        int rc = tn_client_publish(school, req, &r, 10000);
+        protobuf_c_message_free_unpacked(&req->base, NULL);
+        cr_assert_eq(rc, TACNET_ECASEINITIALS, "round %d: %s", round, tacnet_errname(rc));
+        cr_assert_not_null(r);
+        cr_assert_not_null(strstr(r->reason, "initials TB, not BT"), "%s", r->reason);
+        cr_assert_not_null(strstr(r->reason, "nothing was sent"), "%s", r->reason);
+        tn_client_reply_free(&r);
+        /* Then the first is back from the broker: the view holds it. */
+        uint64_t deadline = h_now_ms() + 10000;
+        while (round == 0 && s_in_case(school, first) != 1 && h_now_ms() < deadline)
+            h_sleep_ms(20);
+    }
+    /* Nothing was queued: the case holds the first event alone, a while later too. */
+    h_sleep_ms(500);
+    Tacnet__ApiReply *r = NULL;
+    cr_assert_eq(tn_client_case(school, CASE, &r, CALL_MS), 0);
+    cr_assert_eq(r->show_case->n_timeline, 1, "the case holds %zu events",
+                 r->show_case->n_timeline);
+    tn_client_reply_free(&r);
+    tn_client_destroy(&school);
+    h_agency_signal_wait(as, SIGTERM);
 }

@@ -499,6 +499,12 @@ void h_pub_init(h_pub_t *p, uint32_t sender, Tacnet__EventKind kind, const char 
     p->h.n_recipients = 1;
 }
 
+void h_pub_initials(h_pub_t *p, const char *initials)
+{
+    snprintf(p->initials, sizeof(p->initials), "%s", initials);
+    p->h.initials = (ProtobufCBinaryData){ strlen(p->initials), (uint8_t *)p->initials };
+}
+
 void h_pub_rcpt(h_pub_t *p, size_t n, const uint32_t *agencies)
 {
     CHECK(n <= 8);

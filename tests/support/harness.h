@@ -133,6 +133,8 @@ int h_recv(h_client_t *c, int timeout_ms, wire_msg_t *m);
 void h_pub_init(h_pub_t *p, uint32_t sender, Tacnet__EventKind kind, const char *case_ref,
                 uint64_t sender_seq);
 /* Set the header's recipients (N agencies). */
+/* The header's initials (h_pub_init gives "JS"): a case's events must all carry its first's. */
+void h_pub_initials(h_pub_t *p, const char *initials);
 void h_pub_rcpt(h_pub_t *p, size_t n, const uint32_t *agencies);
 /* Pack the header, build a body repeating msg_id and sender with SUMMARY in a concern (any other
  * header kind: an empty event of that kind's own), and seal it as SIGNER for WRAP (N agencies;
