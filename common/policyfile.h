@@ -25,8 +25,9 @@
 /* Parse the files at SHARING_PATH and ESCALATION_PATH into R: sets R->sharing, R->escalation,
  * R->area_codes and R->policy_version (when the file gives them), allocated here even on failure, so the
  * caller always calls policyfile_free(R). Returns 0, TACNET_ENOTFOUND (a file cannot be opened)
- * or TACNET_ECONFIG (a file is wrong); WHY (WHYLEN bytes) then names the file, section and key.
- * inih gives handlers no line number, so only syntax errors name a line. */
+ * or TACNET_ECONFIG (a file is wrong); WHY (WHYLEN bytes) then names the file and line, and the
+ * section and key ("sharing.conf:12: [school] bogus: unknown key"); a stage missing from
+ * escalation.conf is named without a line. */
 int policyfile_load(const char *sharing_path, const char *escalation_path, Tacnet__Roster *r,
                     char *why, size_t whylen);
 

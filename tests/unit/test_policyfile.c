@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "policyfile.h"
@@ -110,7 +111,7 @@ Test(policyfile, a_missing_file_is_not_found)
     policyfile_free(&r);
 }
 
-/* Each wrong file is refused with a reason naming the file, section and key. */
+/* Each wrong file is refused with a reason naming the file, line, section and key. */
 static void s_refused(const char *sharing, const char *escalation, const char *reason)
 {
     Tacnet__Roster r = TACNET__ROSTER__INIT;
@@ -126,27 +127,59 @@ static void s_refused(const char *sharing, const char *escalation, const char *r
 Test(policyfile, refuses_wrong_files)
 {
     s_refused("[policy]\nversion = x\n", ESCALATION,
-              "sharing.conf: [policy] version: not a whole number");
-    s_refused("[policy]\ncolour = 1\n", ESCALATION, "sharing.conf: [policy] colour: unknown key");
+              "sharing.conf:2: [policy] version: not a whole number");
+    s_refused("[policy]\ncolour = 1\n", ESCALATION, "sharing.conf:2: [policy] colour: unknown key");
     s_refused("[library]\nwith_consent = routine\n", ESCALATION,
-              "sharing.conf: [library] with_consent: unknown agency section");
+              "sharing.conf:2: [library] with_consent: unknown agency section");
     s_refused("[broker]\nwith_consent = routine\n", ESCALATION, "unknown agency section");
     s_refused("[school]\nwith_consent = routine, gossip\n", ESCALATION,
-              "sharing.conf: [school] with_consent: classes are routine, health, safeguarding");
+              "sharing.conf:2: [school] with_consent: classes are routine, health, safeguarding");
     s_refused("[school]\nsometimes = routine\n", ESCALATION,
-              "sharing.conf: [school] sometimes: unknown key");
+              "sharing.conf:2: [school] sometimes: unknown key");
     s_refused("[school]\nno equals sign\n", ESCALATION, "sharing.conf:2: not a key = value line");
     s_refused(SHARING, "[escalation]\nlevel_gap = -1\n" STAGES,
-              "escalation.conf: [escalation] level_gap: not a whole number");
+              "escalation.conf:2: [escalation] level_gap: not a whole number");
     s_refused(SHARING, "[stage1]\naudience = head_teacher\n",
-              "escalation.conf: [stage1] audience: not a role");
+              "escalation.conf:2: [stage1] audience: not a role");
     s_refused(SHARING, "[stage5]\naudience = dsl\n",
-              "escalation.conf: [stage5] audience: unknown "
+              "escalation.conf:2: [stage5] audience: unknown "
               "section");
     s_refused(SHARING, "[stage1]\naudience = dsl\n",
               "escalation.conf: [stage2] with an audience is required");
     s_refused(SHARING, "[escalation]\nlevel_gap = 2\n[stage1]\nworking_days = 5\n",
               "escalation.conf: [stage1] with an audience is required");
+}
+
+/* The line is the refused key's own, counted past comments, blank lines and earlier sections,
+ * in text and in a file alike. */
+Test(policyfile, a_refused_key_is_named_by_its_line)
+{
+    const char *sharing = "# comment\n\n[policy]\nversion = 1\n"
+                          "[school]\nwith_consent = routine\n; another comment\nbogus = 1\n";
+    s_refused(sharing, ESCALATION, "sharing.conf:8: [school] bogus: unknown key");
+    s_refused(SHARING, "[escalation]\nlevel_gap = 2\n\n" STAGES "[stage4]\ncolour = red\n",
+              "escalation.conf:18: [stage4] colour: not a whole number");
+    char dir[] = "/tmp/test_policyfile_XXXXXX", sh[64], esc[64], why[256] = "";
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(sh, sizeof(sh), "%s/sh2.conf", dir);
+    snprintf(esc, sizeof(esc), "%s/esc.conf", dir);
+    FILE *f = fopen(sh, "w");
+    cr_assert_not_null(f);
+    fputs(sharing, f);
+    fclose(f);
+    f = fopen(esc, "w");
+    cr_assert_not_null(f);
+    fputs(ESCALATION, f);
+    fclose(f);
+    Tacnet__Roster r = TACNET__ROSTER__INIT;
+    cr_assert_eq(policyfile_load(sh, esc, &r, why, sizeof(why)), TACNET_ECONFIG);
+    char want[128];
+    snprintf(want, sizeof(want), "%s:8: [school] bogus: unknown key", sh);
+    cr_assert(strstr(why, want) != NULL, "got \"%s\", expected \"%s\"", why, want);
+    policyfile_free(&r);
+    unlink(sh);
+    unlink(esc);
+    rmdir(dir);
 }
 
 Test(policyfile, lawful_bases_other_than_consent_are_named_per_agency)
@@ -187,7 +220,7 @@ Test(policyfile, area_codes_are_listed_and_checked)
     policyfile_free(&r);
     cr_assert_eq(r.n_area_codes, 0);
     s_refused("[policy]\narea_codes = LA7, sw1a\n", ESCALATION,
-              "sharing.conf: [policy] area_codes: area codes are 2-5 capitals or digits");
+              "sharing.conf:2: [policy] area_codes: area codes are 2-5 capitals or digits");
     s_refused("[policy]\narea_codes = LA7, 9LA\n", ESCALATION, "area codes are 2-5");
     s_refused("[policy]\narea_codes = ABCDEF\n", ESCALATION, "area codes are 2-5");
 }
