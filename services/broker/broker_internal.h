@@ -225,8 +225,16 @@ void broker_cuts_run(broker_t *self);
 
 /* timers.c ---------------------------------------------------------------------------------- */
 
+/* The sharing policy's expiry (MESH's five days when it sets none). */
+#define BROKER_EXPIRY_HOURS_DEFAULT 120
+
+/* How long after the broker accepted an event a recipient that has not acknowledged it gets it
+ * reported as not delivered, under sharing policy SP (may be NULL): expiry_seconds when set and
+ * not 0, else expiry_hours when set (0: no reports), else BROKER_EXPIRY_HOURS_DEFAULT hours. */
+uint64_t broker_expiry_ms(const Tacnet__SharingPolicy *sp);
+
 /* Journal a non-delivery report for each event an agency left unacknowledged past the sharing
- * policy's expiry (none when the policy sets none). */
+ * policy's expiry (none when it is 0, broker_expiry_ms). */
 void broker_expiry_check(broker_t *self);
 
 /* Journal due escalation stage advances and non-response alerts. */

@@ -17,14 +17,18 @@
 
 /* ---------------------------------------------------------------- non-delivery */
 
-static uint64_t s_expiry_ms(const broker_t *self)
+uint64_t broker_expiry_ms(const Tacnet__SharingPolicy *sp)
 {
-    const Tacnet__SharingPolicy *sp = roster_msg(self->roster)->sharing;
     if (sp && sp->has_expiry_seconds && sp->expiry_seconds)
         return (uint64_t)sp->expiry_seconds * 1000;
-    if (sp && sp->has_expiry_hours && sp->expiry_hours)
+    if (sp && sp->has_expiry_hours)
         return (uint64_t)sp->expiry_hours * CLOCK_HOUR_MS;
-    return 0;
+    return (uint64_t)BROKER_EXPIRY_HOURS_DEFAULT * CLOCK_HOUR_MS;
+}
+
+static uint64_t s_expiry_ms(const broker_t *self)
+{
+    return broker_expiry_ms(roster_msg(self->roster)->sharing);
 }
 
 /* Report event AT (entry E) as not delivered to agency A, once: `reported` remembers it across
