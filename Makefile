@@ -272,13 +272,16 @@ test: $(CLIENT_SO)
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: binaries, shared data, the systemd units (their
 # paths rewritten for PREFIX), and libtacnet-client with its headers and pkg-config file.
-# scripts/install-check.sh (make test-install) installs into a scratch DESTDIR, builds the C
-# example with pkg-config and runs it, and verifies the units with systemd-analyze.
+# make test-install runs tests/integration/test_install (make test runs it too): it installs into
+# a scratch DESTDIR, builds the C example with pkg-config and runs it against a live daemon, and
+# verifies the units with systemd-analyze.
 PREFIX ?= /usr/local
 install: all $(CLIENT_SO)
 	@scripts/install.sh "$(BUILD)" "$(DESTDIR)" "$(PREFIX)" "$(CLIENT_SO_VER)"
-test-install: deps-test all $(CLIENT_SO)
-	@scripts/install-check.sh "$(BUILD)" "$(CLIENT_SO_VER)"
+INSTALL_TEST := $(BUILD)/tests/integration/test_install
+test-install: deps-test all $(CLIENT_SO) $(INSTALL_TEST)
+	@$(INSTALL_TEST) $(CRITERION_FLAGS) >$(INSTALL_TEST).log 2>&1 || { tail -40 $(INSTALL_TEST).log; exit 1; }; \
+	    grep -E '^\[(====|FAIL)\]|SKIPPED' $(INSTALL_TEST).log
 
 FMT_SRC := $(wildcard common/*.[ch] services/*/*.[ch] tests/*/*.[ch] bench/*.[ch] bench/tools/*.c)
 format: deps-format
