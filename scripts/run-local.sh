@@ -17,7 +17,7 @@ AGENCIES=(camhs school health_visiting social_care family_support)
 HTTP_BASE=${TACNET_HTTP_BASE:-8400}
 declare -A HTTP_PORT=([camhs]=$((HTTP_BASE + 1)) [school]=$((HTTP_BASE + 2)) [health_visiting]=$((HTTP_BASE + 3)) [social_care]=$((HTTP_BASE + 4)) [family_support]=$((HTTP_BASE + 5)))
 # Demo log-ins: the named contacts of the scenario. The password is invented for the demo.
-declare -A DEMO_USER=([camhs]="RK practitioner" [school]="DL dsl" [health_visiting]="PD practitioner" [social_care]="AW lead" [family_support]="JM practitioner")
+declare -A DEMO_USER=([camhs]="RK practitioner" [school]="DL dsl" [health_visiting]="PD practitioner" [social_care]="AW lead_professional" [family_support]="JM practitioner")
 DEMO_PASSWORD=${TACNET_DEMO_PASSWORD:-demo-tacnet-2026}
 # family_support has no daemon of its own: the generic one serves it (agencies.conf, profile
 # generic), told which agency it is by [agency] name.

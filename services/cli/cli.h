@@ -21,7 +21,8 @@ int cli_restore_main(int argc, char **argv);
 int cli_broker_status_print(const char *json, FILE *out);
 
 /* The repository's deploy/ directory as seen from the running binary (build/<cfg>/bin/..), or
- * /usr/share/tacnet when installed; TACNET_DEPLOY overrides. Static storage. */
+ * else /usr/local/share/tacnet (where make install puts it with the default PREFIX);
+ * TACNET_DEPLOY overrides. Static storage. */
 const char *cli_deploy_dir(void);
 
 /* Name the partnership's agencies as its agencies.conf does (TACNET_AGENCIES, else the one in
