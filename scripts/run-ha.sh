@@ -15,7 +15,7 @@ SCENARIO=${TACNET_SCENARIO:-$ROOT/deploy/scenarios/attendance-to-escalation.txt}
 AGENCIES=(camhs school health_visiting social_care)
 HTTP_BASE=${TACNET_HTTP_BASE:-8400}
 declare -A HTTP_PORT=([camhs]=$((HTTP_BASE + 1)) [school]=$((HTTP_BASE + 2)) [health_visiting]=$((HTTP_BASE + 3)) [social_care]=$((HTTP_BASE + 4)))
-declare -A DEMO_USER=([camhs]="RK practitioner" [school]="DL dsl" [health_visiting]="PD practitioner" [social_care]="AW lead")
+declare -A DEMO_USER=([camhs]="RK practitioner" [school]="DL dsl" [health_visiting]="PD practitioner" [social_care]="AW lead_professional")
 DEMO_PASSWORD=${TACNET_DEMO_PASSWORD:-demo-tacnet-2026}
 declare -A DAEMON=([camhs]=tacnet-camhs [school]=tacnet-school [health_visiting]=tacnet-hv [social_care]=tacnet-social-care)
 NATS_BASE=${TACNET_NATS_BASE:-14220}
