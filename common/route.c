@@ -271,6 +271,40 @@ static int s_required(const route_case_t *c, const Tacnet__Header *h, const rost
     return 0;
 }
 
+/* What only the lead professional's agency may do for the team: offer the lead to another
+ * member, close the case, record the family's consent given (widening what the team shares),
+ * and take another agency out of the team. An agency leaves by itself, and any member records
+ * a refusal or withdrawal of consent (narrowing is always safe). While a case has no lead (its
+ * lead left), any member may do these, so the team can hand the lead on. */
+static int s_authority(const route_case_t *c, const Tacnet__Header *h, route_verdict_t *v)
+{
+    if (!c || c->lead == 0 || c->lead == (uint8_t)h->sender)
+        return 0;
+    switch (h->kind) {
+    case TACNET__EVENT_KIND__LEAD_HANDOVER:
+        v->why = "only the lead professional's agency offers the lead to another member";
+        return TACNET_EFORBIDDEN;
+    case TACNET__EVENT_KIND__CASE_CLOSED:
+        v->why = "only the lead professional's agency closes the case";
+        return TACNET_EFORBIDDEN;
+    case TACNET__EVENT_KIND__MEMBER_LEFT:
+        if (h->subject_agency == h->sender)
+            return 0;
+        v->why = "an agency leaves the team itself; only the lead professional's agency takes "
+                 "another agency out";
+        return TACNET_EFORBIDDEN;
+    case TACNET__EVENT_KIND__CONSENT_RECORDED:
+        if (h->has_consent && h->consent == TACNET__CONSENT_STATE__GIVEN) {
+            v->why = "consent given is recorded by the lead professional's agency; any member "
+                     "records a refusal or withdrawal";
+            return TACNET_EFORBIDDEN;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *roster,
                 route_verdict_t *v)
 {
@@ -297,6 +331,8 @@ int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *
         return TACNET_ENOTMEMBER;
     if (h->kind == TACNET__EVENT_KIND__LEAD_ACCEPTED && !(c && c->pending_lead == h->sender))
         return TACNET_EKIND;
+    if ((rc = s_authority(c, h, v)) != 0)
+        return rc;
     if ((rc = s_required(c, h, roster, referral_consent, v)) != 0)
         return rc;
     uint32_t named = route_recipient_mask(h);

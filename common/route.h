@@ -67,7 +67,9 @@ typedef struct route_verdict {
 
 /* Decide whether header H may be published on case C (NULL when the case is new) under ROSTER's
  * sharing policy. Returns 0 with *V filled, or TACNET_ENOTMEMBER, TACNET_ECLOSED,
- * TACNET_EOVERRIDE, TACNET_ECONSENT, TACNET_EKIND or TACNET_ERECIPIENTS. */
+ * TACNET_EOVERRIDE, TACNET_ECONSENT, TACNET_EKIND, TACNET_ERECIPIENTS or TACNET_EFORBIDDEN (what
+ * only the lead professional's agency may do: hand over, close, take another agency out, record
+ * consent given; V->why says which). */
 int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *roster,
                 route_verdict_t *v);
 

@@ -288,7 +288,9 @@ int agency_import_restore(agency_t *self)
 static void *s_parse_main(void *arg)
 {
     struct agency_import *job = arg;
-    job->parse_rc = job->intake(job->path, &job->res);
+    /* A profile without an intake adapter (the generic daemon) never starts a job; one restored
+     * from an older build is refused here rather than called through NULL. */
+    job->parse_rc = job->intake ? job->intake(job->path, &job->res) : TACNET_EKIND;
     atomic_store(&job->parsed, 1);
     return NULL;
 }
@@ -554,6 +556,15 @@ void agency_import_start(agency_t *self, const Tacnet__ImportRequest *ir, Tacnet
                            "an import is running: job %llu (%s, %u of %u rows checked, %u queued)",
                            (unsigned long long)old->id, s_phase_name(old->phase), old->checked,
                            old->rows, old->queued);
+        return;
+    }
+    if (!self->profile->intake) {
+        agency_reply_error(reply, TACNET_EKIND,
+                           "%s has no intake adapter: an import file is read by the profile of "
+                           "the system that wrote it (camhs, school, health visiting, social "
+                           "care); publish this agency's events through the API instead; nothing "
+                           "was imported",
+                           self->profile->title);
         return;
     }
     uint64_t id = old ? old->id + 1 : 1;

@@ -865,8 +865,13 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_form_link(b, cref, "assessment", "Record an assessment", none);
     s_form_link(b, cref, "referral", "Make a referral", none);
     s_form_link(b, cref, "member_joined", "Add a member", none);
-    s_form_link(b, cref, "lead_handover", "Hand over the lead", none);
-    s_form_link(b, cref, "case_closed", "Close the case", none);
+    /* Handing over and closing are the lead's (route.c, s_authority), or anyone's while the
+     * case has no lead. */
+    uint32_t me = agency_profile(w->agency)->agency;
+    if (!s->has_lead || (uint32_t)s->lead == me) {
+        s_form_link(b, cref, "lead_handover", "Hand over the lead", none);
+        s_form_link(b, cref, "case_closed", "Close the case", none);
+    }
     dashboard_buf_puts(b, "</nav>");
     s_published(w, dashboard_kv_get(w->query, "published"));
     dashboard_web_family_involvement(b, sc->state);

@@ -241,6 +241,20 @@ static void s_team(tn_client_t *school, tn_client_t *sc, tn_client_t *camhs, tn_
     h = s_wait_header(hv, id, 10000);
     cr_assert_not_null(h, "health visiting did not join");
     tacnet__header__free_unpacked(h, NULL);
+    /* Social care takes the lead: the lead records the consent given. */
+    s_ok(school,
+         REQ("lead_handover", ",\"subject_agency\":\"social_care\"",
+             "\"lead_handover\":{\"new_lead\":{\"agency\":\"social_care\",\"initials\":\"AW\","
+             "\"role\":\"lead_professional\"},\"reason\":\"Social care assessed.\"}"),
+         id, NULL);
+    h = s_wait_header(sc, id, 10000);
+    cr_assert_not_null(h, "the hand-over did not reach social care");
+    tacnet__header__free_unpacked(h, NULL);
+    s_ok(sc,
+         REQ("lead_accepted", "",
+             "\"lead_accepted\":{\"lead\":{\"agency\":\"social_care\",\"initials\":\"AW\","
+             "\"role\":\"lead_professional\"}}"),
+         id, NULL);
     s_ok(sc,
          REQ("consent_recorded", "",
              "\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"health\"],\"agencies\":"

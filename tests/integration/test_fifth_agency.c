@@ -192,7 +192,8 @@ Test(fifth_agency, joins_by_one_event_receives_routine_only_and_publishes)
              "\"referral\":{\"to_agency\":\"social_care\",\"category\":\"neglect\"}"),
          id, &rcpt);
     cr_assert(s_sees(sc, id, 10000), "the referral did not reach social care");
-    s_ok(sc,
+    /* The school, which opened the case, leads it: it records the consent given. */
+    s_ok(school,
          REQ("consent_recorded", "",
              "\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"health\"],\"agencies\":"
              "[\"social_care\"],\"given_by\":\"mother\"}"),
@@ -297,6 +298,13 @@ Test(fifth_agency, the_generic_daemon_is_the_agency_its_config_names)
     fputs(text, f);
     fclose(f);
     cr_assert_eq(h_agency_start(a, NULL), 0, "tacnet-agency as family_support did not start");
+    /* It has no intake adapter: an import is refused, saying so, and the daemon goes on. */
+    char out[2048];
+    int rc = h_cli(a, "import deploy/examples/school-attendance.csv", out, sizeof(out));
+    cr_assert_neq(rc, 0, "an import into the generic daemon was taken: %s", out);
+    cr_assert_not_null(strstr(out, "E_KIND"), "%s", out);
+    cr_assert_not_null(strstr(out, "no intake adapter"), "%s", out);
+    cr_assert_eq(h_cli(a, "cases", out, sizeof(out)), 0, "the daemon stopped answering: %s", out);
     int st = h_agency_signal_wait(a, SIGTERM);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "tacnet-agency stopped with status %d", st);
 
@@ -365,7 +373,8 @@ Test(agency_twelve, joins_and_the_consent_for_it_travels)
              "\"referral\":{\"to_agency\":\"social_care\",\"category\":\"neglect\"}"),
          id, &rcpt);
     cr_assert(s_sees(sc, id, 10000), "the referral did not reach social care");
-    s_ok(sc,
+    /* The school, which opened the case, leads it: it records the consent given. */
+    s_ok(school,
          REQ("consent_recorded", "",
              "\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"health\"],\"agencies\":"
              "[\"youth_justice\"],\"given_by\":\"mother\"}"),

@@ -252,11 +252,68 @@ Test(route, closed_case_refuses_further_events_and_state_round_trips)
     cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ECLOSED);
 }
 
+/* What only the lead professional's agency does for the team: another member is refused with
+ * E_FORBIDDEN and a reason; the lead is not; with no lead (the lead left) any member may. */
+Test(route, only_the_lead_hands_over_closes_takes_out_and_records_consent_given)
+{
+    route_case_t c = s_case(BIT(SC) | BIT(SCHOOL) | BIT(HV), TACNET__CONSENT_STATE__GIVEN);
+    uint32_t all = BIT(SC) | BIT(SCHOOL) | BIT(HV);
+    Tacnet__Header h;
+    route_verdict_t v;
+    /* The school (not the lead) offers the lead to itself. */
+    s_header(&h, SCHOOL, TACNET__EVENT_KIND__LEAD_HANDOVER, TACNET__SENSITIVITY__ROUTINE, all);
+    h.has_subject_agency = 1;
+    h.subject_agency = SCHOOL;
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_EFORBIDDEN);
+    cr_assert_not_null(strstr(v.why, "only the lead"), "%s", v.why);
+    /* ... closes the case ... */
+    s_header(&h, SCHOOL, TACNET__EVENT_KIND__CASE_CLOSED, TACNET__SENSITIVITY__ROUTINE, all);
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_EFORBIDDEN);
+    cr_assert_not_null(strstr(v.why, "closes the case"), "%s", v.why);
+    /* ... takes social care out; but it may leave itself. */
+    s_header(&h, SCHOOL, TACNET__EVENT_KIND__MEMBER_LEFT, TACNET__SENSITIVITY__ROUTINE, all);
+    h.has_subject_agency = 1;
+    h.subject_agency = SC;
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_EFORBIDDEN);
+    h.subject_agency = SCHOOL;
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0, "an agency may leave by itself");
+    /* ... records consent given for health detail to reach it; a withdrawal it may record. */
+    s_consent_header(&h, SCHOOL, TACNET__CONSENT_STATE__GIVEN, ROUTE_CLASS_BIT(2),
+                     BIT(SCHOOL) | BIT(HV), all);
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_EFORBIDDEN);
+    cr_assert_not_null(strstr(v.why, "consent given"), "%s", v.why);
+    s_consent_header(&h, SCHOOL, TACNET__CONSENT_STATE__WITHDRAWN, ROUTE_CLASS_BIT(2),
+                     BIT(SCHOOL) | BIT(HV), all);
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0, "any member records a withdrawal");
+    /* The lead does all four. */
+    s_consent_header(&h, SC, TACNET__CONSENT_STATE__GIVEN, ROUTE_CLASS_BIT(1), BIT(HV), all);
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0, "%s", v.why ? v.why : "");
+    s_header(&h, SC, TACNET__EVENT_KIND__MEMBER_LEFT, TACNET__SENSITIVITY__ROUTINE, all);
+    h.has_subject_agency = 1;
+    h.subject_agency = HV;
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0);
+    s_header(&h, SC, TACNET__EVENT_KIND__CASE_CLOSED, TACNET__SENSITIVITY__ROUTINE, all);
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0);
+    /* The lead left: any member may offer the lead on, and close. */
+    s_header(&h, SC, TACNET__EVENT_KIND__MEMBER_LEFT, TACNET__SENSITIVITY__ROUTINE, all);
+    h.has_subject_agency = 1;
+    h.subject_agency = SC;
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0);
+    route_apply(&c, &h);
+    cr_assert_eq(c.lead, 0);
+    s_header(&h, SCHOOL, TACNET__EVENT_KIND__LEAD_HANDOVER, TACNET__SENSITIVITY__ROUTINE,
+             BIT(SCHOOL) | BIT(HV));
+    h.has_subject_agency = 1;
+    h.subject_agency = HV;
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0);
+}
+
 /* The case: consent for routine events with CAMHS and the school only. */
 static route_case_t s_routine_consent_case(void)
 {
     route_case_t c = s_case(BIT(SC) | BIT(SCHOOL) | BIT(CAMHS) | BIT(HV),
                             TACNET__CONSENT_STATE__CONSENT_UNKNOWN);
+    c.lead = SCHOOL; /* the school leads: it records the consent given */
     Tacnet__Header h;
     route_verdict_t v;
     s_consent_header(&h, SCHOOL, TACNET__CONSENT_STATE__GIVEN,
