@@ -222,6 +222,8 @@ static int s_header_check(const Tacnet__Header *h)
     if ((h->has_ladder_rung && (!rating || h->ladder_rung < 1 || h->ladder_rung > 9)) ||
         (h->has_rated_by_family && !rating))
         return TACNET_EFIELD;
+    if (h->has_resolution_accepted && h->kind != TACNET__EVENT_KIND__ESCALATION_ACK)
+        return TACNET_EFIELD;
     if (h->has_review_due_date && ((h->kind != TACNET__EVENT_KIND__CARE_PLAN &&
                                     h->kind != TACNET__EVENT_KIND__MEETING_OUTCOME) ||
                                    !clock_date_valid(h->review_due_date)))

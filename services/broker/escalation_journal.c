@@ -266,7 +266,9 @@ static int s_check_answer(escalation_journal_t *self, const Tacnet__Header *h, u
         *detail = "only a party or the lead professional resolves an escalation";
         break;
     default:
-        rc = escalation_engine_ack(s_work(self), id, by, now_ms, &self->pending);
+        rc = escalation_engine_ack(s_work(self), id, by,
+                                   !h->has_resolution_accepted || h->resolution_accepted, now_ms,
+                                   &self->pending);
         *detail = rc == TACNET_EKIND ? "nothing to acknowledge: no resolution was proposed yet"
                                      : "only a party acknowledges a resolution";
         break;

@@ -410,7 +410,7 @@ int escalation_engine_resolve(escalation_engine_t *self, const uint8_t id[ESCALA
 }
 
 int escalation_engine_ack(escalation_engine_t *self, const uint8_t id[ESCALATE_ID_LEN], uint32_t by,
-                          uint64_t now_ms, escalation_engine_notices_t *out)
+                          int accept, uint64_t now_ms, escalation_engine_notices_t *out)
 {
     if (!self || !id || !out)
         return TACNET_EINVAL;
@@ -424,6 +424,23 @@ int escalation_engine_ack(escalation_engine_t *self, const uint8_t id[ESCALATE_I
         return TACNET_EKIND;
     if (r->state == ESCALATE_CLOSED)
         return 0;
+    if (!accept && r->stage < self->policy.n_stages) {
+        /* Not settled: the next stage takes it up (the resolved stage's time was recorded when
+         * the resolution was proposed). */
+        r->stage++;
+        r->stage_started_ms = now_ms;
+        r->state = ESCALATE_OPEN;
+        r->responded = 0;
+        r->acked = 0;
+        r->nr_sent = 0;
+        r->resolved_ms = 0;
+        r->resolved_by = 0;
+        r->deadline_ms =
+            escalation_engine_deadline(&self->policy, self->holidays, r->stage, r->urgent, now_ms);
+        s_touch(self, r);
+        s_emit(self, r, TACNET__ESCALATION_EVENT__ESC_ADVANCED, out);
+        return 0;
+    }
     if (!(r->acked & (1u << idx)))
         s_touch(self, r);
     r->acked |= 1u << idx;

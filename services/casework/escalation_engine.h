@@ -234,10 +234,14 @@ int escalation_engine_resolve(escalation_engine_t *self, const uint8_t id[ESCALA
 
 /* Party BY acknowledges the resolution of ID (it recorded the outcome on its own file). When
  * every party has acknowledged, the escalation closes and a CLOSED notice (with each stage's
- * duration) is appended. Returns 0 (a repeated acknowledgement is a no-op), TACNET_ENOTFOUND,
- * TACNET_ENOTMEMBER when BY is not a party, or TACNET_EKIND when nothing was resolved yet. */
+ * duration) is appended. A party that does not ACCEPT the resolution takes the escalation to
+ * the next stage, open again with that stage's deadline (an ADVANCED notice; the
+ * acknowledgements so far are void); at the last stage (the partnership's decision is final)
+ * its refusal is recorded by its event and counts as an acknowledgement. Returns 0 (a repeated
+ * acknowledgement is a no-op), TACNET_ENOTFOUND, TACNET_ENOTMEMBER when BY is not a party, or
+ * TACNET_EKIND when nothing was resolved yet. */
 int escalation_engine_ack(escalation_engine_t *self, const uint8_t id[ESCALATE_ID_LEN], uint32_t by,
-                          uint64_t now_ms, escalation_engine_notices_t *out);
+                          int accept, uint64_t now_ms, escalation_engine_notices_t *out);
 
 /* Copy the record ID into OUT. Returns 0 or TACNET_ENOTFOUND. */
 int escalation_engine_get(const escalation_engine_t *self, const uint8_t id[ESCALATE_ID_LEN],

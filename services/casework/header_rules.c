@@ -184,6 +184,13 @@ void header_rules_fill(Tacnet__Header *h, const Tacnet__PublishRequest *req,
         h->has_level_of_need = 1;
         h->level_of_need = body->assessment->level_of_need;
     }
+    /* Whether a party accepts a proposed resolution: the broker takes a refusal to the next
+     * stage. */
+    if (req->kind == TACNET__EVENT_KIND__ESCALATION_ACK && body && body->escalation_ack) {
+        h->has_resolution_accepted = 1;
+        h->resolution_accepted =
+            !body->escalation_ack->has_accepted || body->escalation_ack->accepted;
+    }
     /* A rating's rung, who gave it and whom it rates travel in the clear for the partnership
      * report; the comment stays sealed. */
     const Tacnet__PartnershipRating *pr = body ? body->partnership_rating : NULL;

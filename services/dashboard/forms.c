@@ -34,6 +34,7 @@ typedef enum {
     FT_ABOUT, /* select of this case's decisions, escalations, meetings or actions */
     FT_WHEN,  /* a date and time (UTC), sent as ms since the epoch */
     FT_SELF,  /* hidden: this agency's name */
+    FT_YESNO, /* a required choice between YES and NO (no default: not answering is not "no") */
 } ftype_t;
 
 typedef enum { SRC_NONE, SRC_DECISIONS, SRC_ESCALATIONS, SRC_MEETINGS, SRC_ACTIONS } source_t;
@@ -47,6 +48,15 @@ typedef struct {
     source_t source;   /* FT_ABOUT */
     const char *group; /* starts a fieldset with this legend */
 } field_t;
+
+/* The two answers of an FT_YESNO field, in words, by its path. */
+static const struct {
+    const char *path, *yes, *no;
+} s_yesno[] = {
+    { "body.escalation_ack.accepted",
+      "Yes: we accept it (the escalation closes once every party has)",
+      "No: we do not accept it (the disagreement goes to the next stage of the procedure)" },
+};
 
 typedef struct {
     const char *name; /* URL and event kind */
@@ -170,7 +180,8 @@ static const field_t s_resolved[] = {
 
 static const field_t s_ack[] = {
     { "refers_to", "Escalation", FT_ABOUT, 0, 1, SRC_ESCALATIONS, 0 },
-    { "body.escalation_ack.accepted", "We accept the resolution", FT_CHECK, 0, 0, 0, 0 },
+    { "body.escalation_ack.accepted", "Do you accept the proposed resolution?", FT_YESNO, 0, 1, 0,
+      0 },
 };
 
 static const field_t s_meeting_requested[] = {
@@ -482,7 +493,10 @@ static const form_t s_forms[] = {
          s_response),
     FORM("escalation_resolved", "Resolve an escalation",
          "Propose the resolution; every party then acknowledges it.", s_resolved),
-    FORM("escalation_ack", "Acknowledge a resolution", "Accept (or not) the proposed resolution.",
+    FORM("escalation_ack", "Acknowledge a resolution",
+         "Say whether your agency accepts the proposed resolution. If any party does not, the "
+         "disagreement goes to the next stage of the procedure (at the last stage the "
+         "partnership's decision stands).",
          s_ack),
     FORM("meeting_requested", "Request a network meeting", "Ask the team to meet.",
          s_meeting_requested),
@@ -631,6 +645,8 @@ static json_t *s_value(const field_t *f, const char *v)
     switch (f->type) {
     case FT_CHECK:
         return json_true();
+    case FT_YESNO:
+        return json_boolean(strcmp(v, "yes") == 0);
     case FT_INT:
         return json_integer(atoll(v));
     case FT_INTS: {
@@ -884,6 +900,26 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
                              f->path, f->path, v ? " checked" : "", f->path, f->label);
         return;
     }
+    if (f->type == FT_YESNO) {
+        dashboard_buf_printf(b,
+                             "<fieldset class=\"yesno\"%s><legend>%s <span class=\"req\">"
+                             "(required)</span></legend>",
+                             inv, f->label);
+        const char *answer[2] = { "yes", "no" }, *words[2] = { "Yes", "No" };
+        for (size_t i = 0; i < N_OF(s_yesno); i++)
+            if (strcmp(s_yesno[i].path, f->path) == 0)
+                words[0] = s_yesno[i].yes, words[1] = s_yesno[i].no;
+        for (int i = 0; i < 2; i++)
+            dashboard_buf_printf(b,
+                                 "<div class=\"check\"><input type=\"radio\" id=\"%s-%s\" "
+                                 "name=\"%s\" value=\"%s\"%s%s><label for=\"%s-%s\">%s</label>"
+                                 "</div>",
+                                 f->path, answer[i], f->path, answer[i],
+                                 v && strcmp(v, answer[i]) == 0 ? " checked" : "", req, f->path,
+                                 answer[i], words[i]);
+        dashboard_buf_puts(b, "</fieldset>");
+        return;
+    }
     dashboard_buf_printf(b, "<label for=\"%s\">%s%s</label>", f->path, f->label,
                          f->required ? " <span class=\"req\">(required)</span>" : "");
     switch (f->type) {
@@ -980,11 +1016,13 @@ static void s_resolutions(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, u
     const Tacnet__CaseState *st = sc->state;
     uint32_t lead = sc->summary && sc->summary->has_lead ? (uint32_t)sc->summary->lead : 0;
     const char *why;
+    size_t shown = 0;
     for (size_t i = 0; st && i < st->n_escalations; i++) {
         const Tacnet__EscalationView *e = st->escalations[i];
         if (!e->resolution ||
             escalation_rights_check(TACNET__EVENT_KIND__ESCALATION_ACK, e, me, lead, &why) != 0)
             continue;
+        shown++;
         dashboard_buf_printf(b, "<div class=\"card\"><h2>Proposed resolution: stage %u, ",
                              e->has_stage ? e->stage : 1);
         const char *topic = labels_escalation_about(e) ? labels_escalation_about(e) : "escalation";
@@ -999,6 +1037,11 @@ static void s_resolutions(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, u
                                  e->resolution->agreed_level_of_need);
         dashboard_buf_puts(b, "</div>");
     }
+    if (!shown)
+        dashboard_buf_puts(b, "<p class=\"notice\" role=\"status\">Nothing for this agency to "
+                              "acknowledge: no resolution has been proposed in an escalation it is "
+                              "a party to. A party or the lead professional proposes one with "
+                              "<em>Resolve</em> on the escalation.</p>");
 }
 
 static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,

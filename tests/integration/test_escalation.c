@@ -501,6 +501,25 @@ Test(escalation, repeated_retried_and_joined_disagreements_open_one_escalation)
     sseq[SC] += 10;
     cr_assert_eq(s_about(pub, sseq, &q, SC, TACNET__EVENT_KIND__ESCALATION_RESOLVED, id), 0,
                  "the lead professional may record the resolution");
+    /* CAMHS accepts it, the school does not: the dispute goes to stage 2, open again, and
+     * CAMHS's acceptance of the refused resolution no longer counts. */
+    cr_assert_eq(s_about(pub, sseq, &q, CAMHS, TACNET__EVENT_KIND__ESCALATION_ACK, id), 0);
+    uint32_t rcpt[3] = { SCHOOL, 0, 0 };
+    for (size_t i = 0, n = 1; i < 3; i++)
+        if (s_team[i] != SCHOOL)
+            rcpt[n++] = s_team[i];
+    s_pub(&q, SCHOOL, TACNET__EVENT_KIND__ESCALATION_ACK, ++sseq[SCHOOL], 3, rcpt);
+    q.h.has_refers_to = 1;
+    q.h.refers_to = (ProtobufCBinaryData){ 16, id };
+    q.h.has_resolution_accepted = 1;
+    q.h.resolution_accepted = 0;
+    cr_assert_eq(s_send(pub[SCHOOL], &q, SCHOOL), 0);
+    cr_assert_eq(s_status_int("open"), 1, "a resolution not accepted closed the dispute");
+    cr_assert_eq(s_status_int("resolving"), 0);
+    s_rx_wait(&rx[CAMHS], K_NOTICE, E_ADV, 2, 5000);
+    cr_assert_eq(s_count(&rx[CAMHS], K_NOTICE, E_ADV, 2), 1, "no stage 2 notice");
+    /* Stage 2 settles it: a new resolution, accepted by both parties. */
+    cr_assert_eq(s_about(pub, sseq, &q, SC, TACNET__EVENT_KIND__ESCALATION_RESOLVED, id), 0);
     cr_assert_eq(s_about(pub, sseq, &q, SCHOOL, TACNET__EVENT_KIND__ESCALATION_ACK, id), 0);
     cr_assert_eq(s_status_int("resolving"), 1);
     cr_assert_eq(s_about(pub, sseq, &q, CAMHS, TACNET__EVENT_KIND__ESCALATION_ACK, id), 0);

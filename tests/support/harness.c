@@ -550,6 +550,12 @@ void h_pub_seal(h_env_t *e, h_pub_t *p, uint32_t signer, const char *summary, co
         protobuf_c_message_init(d, ev);
         body.event_case = member;
         memcpy((uint8_t *)&body + f->offset, &ev, sizeof(ev));
+        /* The header's clear facts that a recipient checks against the body. */
+        if (p->h.kind == TACNET__EVENT_KIND__ESCALATION_ACK && p->h.has_resolution_accepted) {
+            Tacnet__EscalationAck *ack = (Tacnet__EscalationAck *)ev;
+            ack->has_accepted = 1;
+            ack->accepted = p->h.resolution_accepted;
+        }
     }
     size_t blen = protobuf_c_message_get_packed_size(&body.base);
     uint8_t *b = malloc(blen + 1);

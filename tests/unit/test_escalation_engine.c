@@ -239,7 +239,7 @@ Test(escalate, resolution_closes_only_when_every_party_acknowledges)
     escalation_engine_notices_t out = { 0 };
     uint64_t t0 = s_at(20260511, 9); /* Monday */
     cr_assert_eq(escalation_engine_open(e, &req, t0, &out, NULL), 0);
-    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__CAMHS, t0, &out), TACNET_EKIND);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__CAMHS, 1, t0, &out), TACNET_EKIND);
     cr_assert_eq(escalation_engine_resolve(e, m, TACNET__AGENCY__HEALTH_VISITING, t0, &out),
                  TACNET_ENOTMEMBER);
     cr_assert_eq(escalation_engine_resolve(e, unknown, TACNET__AGENCY__CAMHS, t0, &out),
@@ -255,16 +255,16 @@ Test(escalate, resolution_closes_only_when_every_party_acknowledges)
     /* A resolved stage no longer advances. */
     cr_assert_eq(escalation_engine_due(e, t0 + 30 * CLOCK_DAY_MS, &out), 0);
 
-    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__CAMHS, t1, &out), 0);
-    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__CAMHS, t1, &out), 0);
-    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SOCIAL_CARE, t1, &out),
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__CAMHS, 1, t1, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__CAMHS, 1, t1, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SOCIAL_CARE, 1, t1, &out),
                  TACNET_ENOTMEMBER);
     cr_assert_eq(out.n, 2);
     escalation_engine_record_t rec;
     cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
     cr_assert_eq(rec.state, ESCALATE_RESOLVING);
 
-    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SCHOOL, t1 + 1000, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SCHOOL, 1, t1 + 1000, &out), 0);
     cr_assert_eq(out.n, 3);
     const escalation_engine_notice_t *n = &out.items[2];
     cr_assert_eq(n->event, TACNET__ESCALATION_EVENT__ESC_CLOSED);
@@ -273,8 +273,60 @@ Test(escalate, resolution_closes_only_when_every_party_acknowledges)
     cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
     cr_assert_eq(rec.state, ESCALATE_CLOSED);
     cr_assert_eq(rec.closed_ms, t1 + 1000);
-    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SCHOOL, t1 + 2000, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SCHOOL, 1, t1 + 2000, &out), 0);
     cr_assert_eq(out.n, 3);
+    escalation_engine_notices_clear(&out);
+    escalation_engine_destroy(&e);
+}
+
+/* A party that does not accept the proposed resolution takes the dispute to the next stage,
+ * open again with that stage's deadline and nobody's acknowledgement kept; at the last stage a
+ * refusal is recorded by its event and counts as an acknowledgement (the partnership's
+ * decision is final). */
+Test(escalate, a_resolution_not_accepted_goes_to_the_next_stage)
+{
+    escalation_engine_policy_t p;
+    escalation_engine_policy_default(&p);
+    escalation_engine_t *e = escalation_engine_new(&p, NULL);
+    uint8_t m[ESCALATE_ID_LEN];
+    s_id(m, 4);
+    escalation_engine_request_t req =
+        s_req(m, NULL, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SCHOOL);
+    escalation_engine_notices_t out = { 0 };
+    uint64_t t0 = s_at(20260511, 9); /* Monday */
+    cr_assert_eq(escalation_engine_open(e, &req, t0, &out, NULL), 0);
+    uint64_t t1 = t0 + CLOCK_DAY_MS;
+    cr_assert_eq(escalation_engine_resolve(e, m, TACNET__AGENCY__SOCIAL_CARE, t1, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__CAMHS, 1, t1, &out), 0);
+    size_t before = out.n;
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SCHOOL, 0, t1 + 1000, &out), 0);
+    cr_assert_eq(out.n, before + 1);
+    const escalation_engine_notice_t *n = &out.items[before];
+    cr_assert_eq(n->event, TACNET__ESCALATION_EVENT__ESC_ADVANCED);
+    cr_assert_eq(n->stage, 2);
+    cr_assert_eq(n->deadline_ms, escalation_engine_deadline(&p, NULL, 2, 0, t1 + 1000));
+    escalation_engine_record_t rec;
+    cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
+    cr_assert_eq(rec.state, ESCALATE_OPEN);
+    cr_assert_eq(rec.stage, 2);
+    cr_assert_eq(rec.acked, 0, "CAMHS's acknowledgement was of the resolution now refused");
+    cr_assert_eq(rec.stage_took_ms[0], CLOCK_DAY_MS);
+    /* The new stage runs like any other: its deadline passes and it advances again. */
+    cr_assert_eq(escalation_engine_due(e, rec.deadline_ms, &out), 1);
+    cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
+    cr_assert_eq(rec.stage, 3);
+    /* At the last stage a refusal does not reopen it: with both acknowledgements it closes. */
+    cr_assert_eq(escalation_engine_due(e, rec.deadline_ms, &out), 1);
+    cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
+    cr_assert_eq(rec.stage, p.n_stages);
+    uint64_t t2 = rec.stage_started_ms + CLOCK_DAY_MS;
+    cr_assert_eq(escalation_engine_resolve(e, m, TACNET__AGENCY__CAMHS, t2, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SCHOOL, 0, t2, &out), 0);
+    cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
+    cr_assert_eq(rec.state, ESCALATE_RESOLVING);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__CAMHS, 1, t2, &out), 0);
+    cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
+    cr_assert_eq(rec.state, ESCALATE_CLOSED);
     escalation_engine_notices_clear(&out);
     escalation_engine_destroy(&e);
 }
@@ -318,8 +370,8 @@ Test(escalate, level_gap_of_two_opens_one_automatic_escalation)
     cr_assert_arr_eq(got, auto_id, ESCALATE_ID_LEN);
     /* Closed, and the levels still differ: not reopened. */
     cr_assert_eq(escalation_engine_resolve(e, auto_id, TACNET__AGENCY__CAMHS, t, &out), 0);
-    cr_assert_eq(escalation_engine_ack(e, auto_id, TACNET__AGENCY__CAMHS, t, &out), 0);
-    cr_assert_eq(escalation_engine_ack(e, auto_id, TACNET__AGENCY__SCHOOL, t, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, auto_id, TACNET__AGENCY__CAMHS, 1, t, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, auto_id, TACNET__AGENCY__SCHOOL, 1, t, &out), 0);
     cr_assert_eq(
         escalation_engine_levels(e, CASE_A, lv, 3, TACNET__AGENCY__SOCIAL_CARE, t + 2, &out), 0);
     /* A third agency two levels away is a dispute of its own. */
@@ -371,8 +423,8 @@ Test(escalate, duplicate_disagreements_and_retries_open_exactly_one)
     /* once closed, a new disagreement between the pair opens a new escalation; a retry of the
      * closed one's message still does not */
     cr_assert_eq(escalation_engine_resolve(e, m1, TACNET__AGENCY__CAMHS, t, &out), 0);
-    cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__CAMHS, t, &out), 0);
-    cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__SOCIAL_CARE, t, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__CAMHS, 1, t, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__SOCIAL_CARE, 1, t, &out), 0);
     cr_assert_eq(escalation_engine_open(e, &a, t, &out, got), TACNET_EEXISTS);
     escalation_engine_request_t f =
         s_req(m5, r1, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SOCIAL_CARE);
@@ -579,12 +631,12 @@ Test(escalate, silent_party_gets_one_non_response_alert_per_stage)
 
     /* Resolution: whoever has not acknowledged within the limit is told, once. */
     cr_assert_eq(escalation_engine_resolve(e, m, TACNET__AGENCY__CAMHS, t0 + 80000, &out), 0);
-    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__CAMHS, t0 + 81000, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__CAMHS, 1, t0 + 81000, &out), 0);
     before = out.n;
     cr_assert_eq(escalation_engine_non_response(e, t0 + 90000, &out), 1);
     cr_assert_eq(s_count_nr(&out, before, TACNET__AGENCY__SCHOOL), 1);
     cr_assert_eq(escalation_engine_non_response(e, t0 + 99000, &out), 0);
-    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SCHOOL, t0 + 99000, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SCHOOL, 1, t0 + 99000, &out), 0);
     cr_assert_eq(escalation_engine_next_timer(e), 0);
 
     /* A policy without a limit never alerts. */

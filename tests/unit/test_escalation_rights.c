@@ -80,7 +80,7 @@ static int s_engine(escalation_engine_t *eng, const uint8_t *id, uint32_t kind, 
     else if (kind == RESOL)
         rc = escalation_engine_resolve(eng, id, by, 1000, &out);
     else
-        rc = escalation_engine_ack(eng, id, by, 1000, &out);
+        rc = escalation_engine_ack(eng, id, by, 1, 1000, &out);
     escalation_engine_notices_clear(&out);
     return rc;
 }
