@@ -689,6 +689,85 @@ static int s_route(publish_t *p)
     return 0;
 }
 
+/* The meeting MEETING_ID of the case in SC, or NULL. */
+static const Tacnet__MeetingView *s_meeting_find(const Tacnet__ShowCaseReply *sc,
+                                                 const ProtobufCBinaryData *meeting_id)
+{
+    for (size_t i = 0; sc->state && i < sc->state->n_meetings; i++) {
+        const Tacnet__MeetingView *m = sc->state->meetings[i];
+        if (m->meeting_id.len == meeting_id->len && meeting_id->len &&
+            memcmp(m->meeting_id.data, meeting_id->data, meeting_id->len) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+/* minutes: a meeting's outcome is recorded by the agency that convened it (scheduled it, or
+ * asked for it when nobody scheduled it) or by the lead professional's agency, once: another
+ * agency's second record would stand beside the first as a different account of one meeting.
+ * And every action's owner must receive the minutes that give it the action (the route just
+ * decided who receives them): an action its owner never hears of is not an action. */
+static int s_minutes(publish_t *p)
+{
+    const Tacnet__MeetingOutcome *o =
+        p->req->kind == TACNET__EVENT_KIND__MEETING_OUTCOME && p->req->body
+            ? p->req->body->meeting_outcome
+            : NULL;
+    if (!o)
+        return 0;
+    uint32_t me = p->self->profile->agency;
+    for (size_t i = 0; i < o->n_actions; i++) {
+        const Tacnet__Action *a = o->actions[i];
+        uint32_t owner = a->has_owner_agency ? (uint32_t)a->owner_agency : 0;
+        if (!owner || owner == me || owner >= 32 || (p->v.required & (1u << owner)))
+            continue;
+        int member = p->found && (p->c.members & (1u << owner));
+        agency_reply_error(
+            p->reply, member ? TACNET_ECONSENT : TACNET_ENOTMEMBER,
+            "action %zu is %s's, but %s %s: give the action to a member that receives these "
+            "minutes, record them at a class %s sees if they hold nothing more sensitive, or "
+            "share them with a safeguarding override; nothing was sent",
+            i + 1, labels_agency(owner), labels_agency(owner),
+            member ? "would not receive these minutes (the sharing policy and the consent in "
+                     "force do not let it see this class of information)"
+                   : "is not a member of the team",
+            labels_agency(owner));
+        return member ? TACNET_ECONSENT : TACNET_ENOTMEMBER;
+    }
+    if (!o->meeting_id.len || !p->found)
+        return 0;
+    Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
+    wrap.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
+    wrap.show_case = xcalloc(1, sizeof(*wrap.show_case));
+    tacnet__show_case_reply__init(wrap.show_case);
+    const ProtobufCBinaryData *ref = &p->req->case_ref;
+    int rc = agency_view_show(p->self, ref->data, ref->len, wrap.show_case);
+    const Tacnet__MeetingView *m = rc == 0 ? s_meeting_find(wrap.show_case, &o->meeting_id) : NULL;
+    const Tacnet__CaseSummary *sum = wrap.show_case->summary;
+    uint32_t lead = sum && sum->has_lead ? (uint32_t)sum->lead : 0;
+    uint32_t convener = !m                    ? 0
+                        : m->has_scheduled_by ? (uint32_t)m->scheduled_by
+                        : m->has_requested_by ? (uint32_t)m->requested_by
+                                              : 0;
+    rc = 0;
+    if (m && m->has_minuted_by && (uint32_t)m->minuted_by != me) {
+        rc = TACNET_EEXISTS;
+        agency_reply_error(p->reply, rc,
+                           "%s has recorded this meeting's outcome: only %s corrects it (send "
+                           "your account as a contact or a decision); nothing was sent",
+                           labels_agency((uint32_t)m->minuted_by),
+                           labels_agency((uint32_t)m->minuted_by));
+    } else if (convener && convener != me && lead != me) {
+        rc = TACNET_EFORBIDDEN;
+        agency_reply_error(p->reply, rc,
+                           "%s convened this meeting: its outcome is recorded by %s or by the "
+                           "lead professional's agency; nothing was sent",
+                           labels_agency(convener), labels_agency(convener));
+    }
+    agency_reply_free(&wrap);
+    return rc;
+}
+
 /* A dry run ends here: remember the case as this row leaves it for the rows after it. */
 static void s_dry_run_note(publish_t *p)
 {
@@ -888,6 +967,8 @@ static int s_stages(publish_t *p)
         rc = s_basis(p);
     if (rc == 0)
         rc = s_route(p);
+    if (rc == 0)
+        rc = s_minutes(p);
     if (rc == 0 && p->dry_run)
         s_dry_run_note(p);
     if (rc == 0 && !p->dry_run)

@@ -183,13 +183,18 @@ static void s_judge_chair(fold_t *f, Tacnet__MeetingView *m, const Tacnet__Profe
     m->chair_rule = (Tacnet__ChairRule)chair_rule_judge(chair, lead, involved, n);
 }
 
-static void s_meeting_outcome(fold_t *f, const Tacnet__MeetingOutcome *o)
+static void s_meeting_outcome(fold_t *f, const Tacnet__MeetingOutcome *o, uint32_t sender)
 {
     Tacnet__MeetingView *m = s_meeting(f, o->meeting_id);
+    if (m && m->has_minuted_by && (uint32_t)m->minuted_by != sender)
+        return; /* another agency's minutes of a meeting already minuted: the first stand (the
+                   event stays in the timeline) */
     if (m) {
         if (m->outcome)
             tacnet__meeting_outcome__free_unpacked(m->outcome, NULL);
         m->outcome = s_copy(o);
+        m->has_minuted_by = 1;
+        m->minuted_by = (Tacnet__Agency)sender;
         s_judge_chair(f, m, o->chair);
     }
     for (size_t i = 0; i < o->n_actions; i++) {
@@ -684,13 +689,15 @@ static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Bo
                 if (m->scheduled)
                     tacnet__meeting_scheduled__free_unpacked(m->scheduled, NULL);
                 m->scheduled = s_copy(b->meeting_scheduled);
+                m->has_scheduled_by = 1;
+                m->scheduled_by = h->sender;
                 s_judge_chair(f, m, m->scheduled->chair);
             }
         }
         break;
     case TACNET__EVENT_KIND__MEETING_OUTCOME:
         if (b && b->meeting_outcome)
-            s_meeting_outcome(f, b->meeting_outcome);
+            s_meeting_outcome(f, b->meeting_outcome, (uint32_t)h->sender);
         for (size_t i = 0;
              b && b->meeting_outcome && b->meeting_outcome->has_held_date && i < s->n_plans; i++) {
             Tacnet__PlanView *p = s->plans[i];

@@ -472,9 +472,11 @@ static void s_chair_rule(dashboard_buf_t *b, const Tacnet__MeetingView *m)
         dashboard_buf_printf(b, " <strong class=\"overdue\">%s</strong>", words);
 }
 
-static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc)
+static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc,
+                       uint32_t me)
 {
     const Tacnet__CaseState *st = sc->state;
+    uint32_t lead = sc->summary && sc->summary->has_lead ? (uint32_t)sc->summary->lead : 0;
     s_section(b, "meetings", "Meetings and actions");
     for (size_t i = 0; st && i < st->n_meetings; i++) {
         const Tacnet__MeetingView *m = st->meetings[i];
@@ -547,7 +549,15 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
             dashboard_buf_puts(b, "<p>");
             if (!m->scheduled)
                 s_form_link(b, ref, "meeting_scheduled", "Schedule it", m->meeting_id);
-            s_form_link(b, ref, "meeting_outcome", "Record the outcome", m->meeting_id);
+            /* The convener's or the lead's to minute (publish.c, s_minutes). */
+            uint32_t convener = m->has_scheduled_by   ? (uint32_t)m->scheduled_by
+                                : m->has_requested_by ? (uint32_t)m->requested_by
+                                                      : 0;
+            if (!convener || convener == me || lead == me)
+                s_form_link(b, ref, "meeting_outcome", "Record the outcome", m->meeting_id);
+            else
+                dashboard_buf_printf(b, "<span class=\"meta\">%s records the outcome.</span>",
+                                     dashboard_web_agency_title(convener));
             dashboard_buf_puts(b, "</p>");
         }
         dashboard_buf_puts(b, "</article>");
@@ -879,7 +889,7 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_team(b, sc, cref, agency_profile(w->agency)->agency);
     s_decisions(b, sc);
     s_plan(b, sc);
-    s_meetings(b, cref, sc);
+    s_meetings(b, cref, sc, me);
     s_consent(b, sc);
     dashboard_web_family_ladder(b, sc->state);
     s_due(b, sc, now);

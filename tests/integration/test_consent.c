@@ -369,3 +369,67 @@ Test(consent, daemons_route_by_scope_record_the_basis_and_keep_plans_side_by_sid
     tn_client_destroy(&camhs);
     tn_client_destroy(&hv);
 }
+
+/* Minutes reach every action's owner or are refused before anything is sent; a meeting's
+ * outcome is its convener's or the lead's to record, once. After s_team social care leads;
+ * health detail goes to CAMHS and social care only. */
+#define M1 "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+#define M2 "1f1e2d3c4b5a69788796a5b4c3d2e1f0"
+#define OUTCOME(meeting, sens, owner, initials)                                                  \
+    REQ("meeting_outcome", ",\"sensitivity\":\"" sens "\"",                                      \
+        "\"meeting_outcome\":{\"meeting_id\":\"" meeting "\",\"held_date\":\"2026-11-20\","      \
+        "\"actions\":[{\"action_id\":\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\",\"description\":"      \
+        "\"Sleep sessions\",\"owner_agency\":\"" owner "\",\"owner_initials\":\"" initials "\"," \
+        "\"due_date\":\"2026-12-18\",\"status\":\"open\"}],\"child_view_absent\":{\"reason\":"   \
+        "\"not_yet_asked\",\"ask_by_date\":\"2026-12-01\"},\"family_view\":\"Agree\"}")
+
+Test(consent, minutes_reach_every_action_owner_and_are_the_convener_s_once)
+{
+    h_agency_t *as = s_up(SCH), *asc = s_up(SC), *aca = s_up(CA), *ahv = s_up(HV);
+    tn_client_t *school = s_client(as), *sc = s_client(asc), *camhs = s_client(aca),
+                *hv = s_client(ahv);
+    s_team(school, sc, camhs, hv);
+    uint8_t id[16];
+    /* Social care asks for and schedules the meeting. */
+    s_ok(sc,
+         REQ("meeting_requested", "",
+             "\"meeting_requested\":{\"meeting_id\":\"" M1 "\",\"purpose\":\"Review\"}"),
+         id, NULL);
+    s_ok(sc,
+         REQ("meeting_scheduled", "",
+             "\"meeting_scheduled\":{\"meeting_id\":\"" M1 "\",\"starts_at_ms\":1795000000000}"),
+         id, NULL);
+    /* Health-class minutes giving the school an action the school would never see. */
+    int rc = s_publish(sc, OUTCOME(M1, "health", "school", "DL"), NULL, NULL);
+    cr_assert_eq(rc, TACNET_ECONSENT, "got %s", tacnet_errname(rc));
+    cr_assert_not_null(strstr(s_last_reason, "action 1 is School's, but School would not receive"),
+                       "%s", s_last_reason);
+    /* The same minutes with CAMHS's action go, and reach CAMHS. */
+    uint32_t rcpt = 0;
+    s_ok(sc, OUTCOME(M1, "health", "camhs", "RK"), id, &rcpt);
+    cr_assert(rcpt & (1u << CA), "CAMHS, the action's owner, did not receive it (%#x)", rcpt);
+    Tacnet__Header *h = s_wait_header(camhs, id, 10000);
+    cr_assert_not_null(h, "the minutes did not reach CAMHS");
+    tacnet__header__free_unpacked(h, NULL);
+    /* CAMHS may not record a second account of the same meeting. */
+    rc = s_publish(camhs, OUTCOME(M1, "routine", "camhs", "RK"), NULL, NULL);
+    cr_assert_eq(rc, TACNET_EEXISTS, "got %s", tacnet_errname(rc));
+    cr_assert_not_null(strstr(s_last_reason, "Social care has recorded this meeting's outcome"),
+                       "%s", s_last_reason);
+    /* A meeting the school convened is minuted by the school or the lead, not by CAMHS. */
+    s_ok(school,
+         REQ("meeting_requested", "",
+             "\"meeting_requested\":{\"meeting_id\":\"" M2 "\",\"purpose\":\"Attendance\"}"),
+         id, NULL);
+    h = s_wait_header(camhs, id, 10000);
+    cr_assert_not_null(h, "the request did not reach CAMHS");
+    tacnet__header__free_unpacked(h, NULL);
+    rc = s_publish(camhs, OUTCOME(M2, "routine", "camhs", "RK"), NULL, NULL);
+    cr_assert_eq(rc, TACNET_EFORBIDDEN, "got %s", tacnet_errname(rc));
+    cr_assert_not_null(strstr(s_last_reason, "School convened this meeting"), "%s", s_last_reason);
+    s_ok(sc, OUTCOME(M2, "routine", "school", "DL"), id, NULL);
+    tn_client_destroy(&school);
+    tn_client_destroy(&sc);
+    tn_client_destroy(&camhs);
+    tn_client_destroy(&hv);
+}

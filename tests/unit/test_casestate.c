@@ -713,6 +713,39 @@ Test(casestate, the_chair_rule_is_judged_when_a_meeting_is_scheduled_and_minuted
     s_free(&t);
 }
 
+/* A meeting's minutes are the first minuting agency's: its own later outcome corrects them,
+ * another agency's does not replace them (it stays in the timeline). */
+Test(casestate, a_meeting_keeps_who_scheduled_and_minuted_it_and_the_first_minutes_stand)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "school", "meeting_scheduled", 20261201, NULL,
+         "{\"meeting_scheduled\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"starts_at_ms\":1797242400000}}");
+    s_ev(&t, 4, "school", "meeting_outcome", 20261214, NULL,
+         "{\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"held_date\":20261214,\"decisions\":[\"Plan agreed\"]}}");
+    s_ev(&t, 5, "social_care", "meeting_outcome", 20261215, NULL,
+         "{\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"held_date\":20261214,\"decisions\":[\"Something else\"]}}");
+    casestate_result_t r = s_fold(&t, 20261216, NULL);
+    cr_assert_eq(r.state->n_meetings, 1);
+    const Tacnet__MeetingView *m = r.state->meetings[0];
+    cr_assert(m->has_scheduled_by && m->scheduled_by == TACNET__AGENCY__SCHOOL);
+    cr_assert(m->has_minuted_by && m->minuted_by == TACNET__AGENCY__SCHOOL);
+    cr_assert_str_eq(m->outcome->decisions[0], "Plan agreed",
+                     "another agency's minutes replaced "
+                     "the first");
+    casestate_result_clear(&r);
+    s_ev(&t, 6, "school", "meeting_outcome", 20261216, NULL,
+         "{\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"held_date\":20261214,\"decisions\":[\"Plan agreed, corrected\"]}}");
+    r = s_fold(&t, 20261217, NULL);
+    cr_assert_str_eq(r.state->meetings[0]->outcome->decisions[0], "Plan agreed, corrected");
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
 /* The latest CAPA Choice record is the case's: a family coming back to Choice replaces it, and
  * an assessment without one leaves it as it was. */
 Test(casestate, the_latest_capa_choice_record_is_kept_with_who_and_when)
