@@ -250,6 +250,26 @@ static const field_t s_measure[] = {
     { "body.outcome_measure.baseline", "Baseline measure", FT_CHECK, 0, 0, 0, 0 },
 };
 
+/* A concern: what was observed. The first concern on a reference nobody holds opens the case
+ * (the "new" form: /cases/new/forms/concern, which also asks for the reference and initials). */
+static const field_t s_concern[] = {
+    { "body.concern.category", "What the concern is about", FT_ENUM,
+      &tacnet__concern_category__descriptor, 1, 0, 0 },
+    { "body.concern.summary", "What was seen or heard", FT_AREA, 0, 1, 0, 0 },
+    { "body.concern.observed_date", "When it was seen", FT_DATE, 0, 0, 0, 0 },
+    { "body.concern.immediate_risk", "The child may be at risk now", FT_CHECK, 0, 0, 0, 0 },
+    { "body.concern.attendance_permille", "Attendance this term, in tenths of a per cent (0-1000)",
+      FT_INT, 0, 0, 0, 0 },
+};
+
+/* The reference and initials a new case is opened with (the "new" form only). */
+static const field_t s_new_case[] = {
+    { "case_ref", "Case reference (area code, year, number: LA7-2026-000123)", FT_TEXT, 0, 1, 0,
+      0 },
+    { "initials", "The child's initials (2 to 4 capital letters; never a name)", FT_TEXT, 0, 1, 0,
+      0 },
+};
+
 static const field_t s_contact[] = {
     { "body.contact_logged.with", "With", FT_ENUM, &tacnet__family_role__descriptor, 1, 0, 0 },
     { "body.contact_logged.method", "How", FT_ENUM, &tacnet__contact_method__descriptor, 1, 0, 0 },
@@ -504,6 +524,11 @@ static const form_t s_forms[] = {
          s_meeting_outcome),
     FORM("outcome_measure", "Record an outcome measure",
          "GBO (0-10 per goal), SDQ, RCADS, ORS or CORS item scores.", s_measure),
+    FORM("concern", "Record a concern",
+         "Something seen or heard that worries you about the child. Only the case reference and "
+         "the child's initials travel in the clear; never write the family's names, addresses "
+         "or dates of birth.",
+         s_concern),
     FORM("contact_logged", "Log a contact with the family", "A contact made or attempted.",
          s_contact),
     FORM("involvement_preferences", "How the family want to be involved",
@@ -1048,8 +1073,13 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                    const Tacnet__ShowCaseReply *sc, const Tacnet__ApiReply *refusal, json_t *req)
 {
     dashboard_buf_t *b = &w->body;
-    char title[160];
-    snprintf(title, sizeof(title), "%s · %s", form->title, ref);
+    int fresh = strcmp(ref, "new") == 0; /* opening a case: its reference and initials asked */
+    char title[160], back[96];
+    snprintf(title, sizeof(title), "%s · %s", form->title, fresh ? "a new case" : ref);
+    if (fresh)
+        snprintf(back, sizeof(back), "<a href=\"/\">Back to My cases</a>");
+    else
+        snprintf(back, sizeof(back), "<a href=\"/cases/%s\">Back to %s</a>", ref, ref);
     /* A form is not live: new events must not replace what is being typed. */
     dashboard_buf_printf(b,
                          "<!doctype html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
@@ -1058,11 +1088,10 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                          "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
                          "</head><body><header><p class=\"brand\">tacnet · <strong>%s</strong></p>"
                          "<nav aria-label=\"Main\"><a href=\"/\">My cases</a> <a href=\"/inbox\">"
-                         "Escalations inbox</a> <a href=\"/outbox\">Outbox</a> <a "
-                         "href=\"/cases/%s\">Back to %s</a></nav>"
+                         "Escalations inbox</a> <a href=\"/outbox\">Outbox</a> %s</nav>"
                          "</header><main id=\"main\"><h1>%s</h1><p>%s</p>",
-                         title, agency_profile(w->agency)->title, ref, ref, form->title,
-                         form->intro);
+                         title, agency_profile(w->agency)->title, back,
+                         fresh ? "Open a case with a concern" : form->title, form->intro);
     if (refusal)
         s_refusal(b, refusal, req);
     if (strcmp(form->name, "escalation_ack") == 0)
@@ -1092,6 +1121,20 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                         ? (uint32_t)kind_v
                         : 0;
     int open = 0;
+    if (fresh) {
+        dashboard_buf_puts(b, "<p class=\"meta\">If another agency already works with the child "
+                              "under a reference, use that reference: the concern then joins its "
+                              "case. A reference nobody holds opens a new case, led by your agency "
+                              "until it hands the lead over.</p>");
+        for (size_t i = 0; i < N_OF(s_new_case); i++) {
+            int invalid =
+                refusal &&
+                (refusal->code == TACNET_ECASEREF || refusal->code == TACNET_ECASEPREFIX ||
+                 refusal->code == TACNET_EINITIALS || refusal->code == TACNET_ECASEINITIALS);
+            s_field(b, &s_new_case[i], kind, agency_profile(w->agency)->agency, w->form, about, sc,
+                    invalid);
+        }
+    }
     for (size_t i = 0; i < form->n; i++) {
         const field_t *f = &form->fields[i];
         if (f->group) {
@@ -1110,7 +1153,7 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
     if (open)
         dashboard_buf_puts(b, "</fieldset>");
     dashboard_buf_printf(b, "<button type=\"submit\">%s</button></form></main></body></html>\n",
-                         form->title);
+                         fresh ? "Open the case" : form->title);
 }
 
 static int s_status_code_for_form(int code)
@@ -1167,14 +1210,22 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
     for (size_t i = 0; i < N_OF(s_forms); i++)
         if (strcmp(s_forms[i].name, name) == 0)
             form = &s_forms[i];
-    if (!form) {
-        dashboard_web_error(w, 404, TACNET_ENOTFOUND, "no such form");
+    int fresh = strcmp(ref, "new") == 0;
+    if (!form || (fresh && strcmp(form->name, "concern") != 0)) {
+        dashboard_web_error(w, 404, TACNET_ENOTFOUND,
+                            form ? "a new case is opened with a concern" : "no such form");
         return;
     }
     char actor[48];
     dashboard_web_actor(w->user, actor, sizeof(actor));
     Tacnet__ApiReply read = TACNET__API_REPLY__INIT;
-    int rc = dashboard_web_case_read(w->agency, actor, ref, &read);
+    /* A new case: no view to read; the reference and initials come with the form. */
+    int rc = fresh ? 0 : dashboard_web_case_read(w->agency, actor, ref, &read);
+    if (fresh) {
+        read.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
+        read.show_case = xcalloc(1, sizeof(*read.show_case));
+        tacnet__show_case_reply__init(read.show_case);
+    }
     if (rc != 0) {
         dashboard_web_error(w, rc == TACNET_ENOTFOUND ? 404 : 503, rc,
                             rc == TACNET_ENOTFOUND ? "this agency holds no case with that reference"
@@ -1187,13 +1238,34 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
         agency_reply_free(&read);
         return;
     }
-    json_t *j =
-        s_request_json(form, w->form, ref, sc->summary->initials, agency_profile(w->agency)->name);
+    const char *case_ref = ref;
+    ProtobufCBinaryData initials = { 0, NULL };
+    if (fresh) {
+        const char *v = dashboard_kv_get(w->form, "case_ref"),
+                   *i = dashboard_kv_get(w->form, "initials");
+        case_ref = v ? v : "";
+        initials = (ProtobufCBinaryData){ i ? strlen(i) : 0, (uint8_t *)(i ? i : "") };
+    } else {
+        initials = sc->summary->initials;
+    }
+    json_t *j = s_request_json(form, w->form, case_ref, initials, agency_profile(w->agency)->name);
     char why[256] = "";
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
     /* The form's required fields, on the server too (a browser may not check them): every one
      * left blank is named at once, by its label. */
     size_t n_missing = s_missing(form, w->form, why, sizeof(why));
+    if (fresh) {
+        form_t both = { form->name, form->title, form->intro, s_new_case, N_OF(s_new_case) };
+        char more[256] = "";
+        if (s_missing(&both, w->form, more, sizeof(more))) {
+            /* "required: Case reference ..." first, then the concern's own */
+            char joined[256];
+            snprintf(joined, sizeof(joined), "%s%s%s", more, n_missing ? ", " : "",
+                     n_missing ? why + strlen("required: ") : "");
+            snprintf(why, sizeof(why), "%s", joined);
+            n_missing++;
+        }
+    }
     Tacnet__PublishRequest *req =
         n_missing ? NULL
                   : (Tacnet__PublishRequest *)pbjson_to_message(
@@ -1209,13 +1281,14 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
     if (rc == 0)
         sodium_bin2hex(object, sizeof(object), reply.published->msg_id.data, 16);
     else
-        snprintf(object, sizeof(object), "%s", ref);
+        snprintf(object, sizeof(object), "%s", fresh ? "new case" : ref);
     dashboard_web_audit(w->agency, actor, "publish", object, rc);
     if (rc == 0) {
         /* The case page says what became of it: the browser goes there once the broker has
-         * answered (or the wait is over), not before. */
+         * answered (or the wait is over), not before. The reference was checked by the publish
+         * (policy_case_ref_check): it is safe in a URL. */
         w->status = 303;
-        snprintf(w->location, sizeof(w->location), "/cases/%s?published=%s", ref, object);
+        snprintf(w->location, sizeof(w->location), "/cases/%s?published=%s", case_ref, object);
         w->hold = 1;
         memcpy(w->hold_msg_id, reply.published->msg_id.data, 16);
     } else {

@@ -665,7 +665,9 @@ void dashboard_web_cases(dashboard_web_t *w)
     size_t end = start + limit < n ? start + limit : n;
 
     dashboard_web_head(w, "My cases", live);
-    dashboard_buf_puts(b, "<h1>My cases</h1>");
+    dashboard_buf_puts(b,
+                       "<h1>My cases</h1><p><a class=\"button\" href=\"/cases/new/forms/concern\">"
+                       "Open a case</a></p>");
     s_filters_form(b, &f);
     if (rc != 0)
         dashboard_buf_printf(b, "<p class=\"refusal\">%s</p>", tacnet_errname(rc));

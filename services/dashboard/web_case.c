@@ -10,6 +10,7 @@
 #include "err.h"
 #include "labels.h"
 #include "names.h"
+#include "policy.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -825,6 +826,26 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     dashboard_web_actor(w->user, actor, sizeof(actor));
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;
     int rc = dashboard_web_case_read(w->agency, actor, ref, &reply);
+    const char *published = dashboard_kv_get(w->query, "published");
+    if (rc == TACNET_ENOTFOUND && published && strlen(published) == 32 &&
+        strspn(published, "0123456789abcdef") == 32 &&
+        policy_case_ref_check((const uint8_t *)ref, strlen(ref)) == 0) {
+        /* The case this agency just opened: the broker accepted its first event, whose copy
+         * comes back to the view a moment later. The page follows the stream and shows the
+         * case once it is there (live.js refreshes the region); without script, reload. */
+        char live[128];
+        snprintf(live, sizeof(live), "/events?case=%s&amp;after=0", ref);
+        dashboard_web_head(w, ref, live);
+        dashboard_buf_printf(&w->body,
+                             "<h1>%s</h1><p class=\"ok\" role=\"status\">Case opened: the broker "
+                             "accepted your concern. The case appears here as soon as it is back "
+                             "in this agency's view (usually within a second).</p><p><a "
+                             "class=\"button\" href=\"/cases/%s?published=%s\">Show the case"
+                             "</a></p>",
+                             ref, ref, published);
+        dashboard_web_foot(w);
+        return;
+    }
     if (rc != 0) {
         dashboard_web_error(w, rc == TACNET_ENOTFOUND ? 404 : 503, rc,
                             rc == TACNET_ENOTFOUND ? "this agency holds no case with that reference"
@@ -859,6 +880,7 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_history_pending(b, s);
     dashboard_buf_puts(b, "<nav class=\"actions\" aria-label=\"Record\">");
     ProtobufCBinaryData none = { 0, NULL };
+    s_form_link(b, cref, "concern", "Record a concern", none);
     s_form_link(b, cref, "decision", "Record a decision", none);
     s_form_link(b, cref, "disagreement", "Raise a disagreement", none);
     s_form_link(b, cref, "meeting_requested", "Request a meeting", none);

@@ -584,6 +584,62 @@ static void s_location(const resp_t *r, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)n, l);
 }
 
+/* A case is opened from the dashboard with a concern: My cases offers it; the form asks for the
+ * reference and initials; a bad reference is refused keeping what was typed; the accepted one
+ * leads to the case page, which holds the concern. */
+Test(http, a_case_is_opened_from_the_dashboard_with_a_concern)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = s_http(S, "GET", "/", l.cookie, NULL);
+    cr_expect(strstr(r.body, "href=\"/cases/new/forms/concern\">Open a case"), "%s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/cases/new/forms/concern", l.cookie, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_expect(strstr(r.body, "name=\"case_ref\""), "no reference field");
+    cr_expect(strstr(r.body, "name=\"initials\""), "no initials field");
+    s_resp_free(&r);
+    char body[768];
+    /* A postcode where the reference goes. */
+    snprintf(body, sizeof(body),
+             "csrf=%s&case_ref=SW1A+1AA&initials=KM&body.concern.category=attendance"
+             "&body.concern.summary=Absent+three+Mondays.",
+             l.csrf);
+    r = s_http(S, "POST", "/cases/new/forms/concern", l.cookie, body);
+    cr_assert_eq(r.status, 422, "%s", r.body);
+    cr_expect(strstr(r.body, "E_CASEREF"), "%s", r.body);
+    cr_expect(strstr(r.body, "Absent three Mondays."), "what was typed was lost");
+    s_resp_free(&r);
+    /* Missing fields are named by their labels. */
+    snprintf(body, sizeof(body), "csrf=%s&body.concern.category=attendance", l.csrf);
+    r = s_http(S, "POST", "/cases/new/forms/concern", l.cookie, body);
+    cr_assert_eq(r.status, 422, "%s", r.body);
+    cr_expect(strstr(r.body, "required: Case reference"), "%s", r.body);
+    cr_expect(strstr(r.body, "What was seen or heard"), "%s", r.body);
+    s_resp_free(&r);
+    snprintf(body, sizeof(body),
+             "csrf=%s&case_ref=LA7-2026-000888&initials=KM&body.concern.category=attendance"
+             "&body.concern.summary=Absent+three+Mondays.&body.concern.observed_date=2026-11-30",
+             l.csrf);
+    r = s_http(S, "POST", "/cases/new/forms/concern", l.cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.body);
+    char loc[256];
+    s_location(&r, loc, sizeof(loc));
+    s_resp_free(&r);
+    cr_assert(strncmp(loc, "/cases/LA7-2026-000888?published=", 33) == 0, "%s", loc);
+    int seen = 0;
+    for (int i = 0; i < 250 && !seen; i++) {
+        r = s_http(S, "GET", loc, l.cookie, NULL);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        seen = strstr(r.body, "Absent three Mondays.") != NULL;
+        cr_expect(seen || strstr(r.body, "Case opened"), "%s", r.body);
+        s_resp_free(&r);
+        if (!seen)
+            h_sleep_ms(20);
+    }
+    cr_expect(seen, "the new case never showed its concern");
+}
+
 /* The drawn form's key in PAGE (32 hex digits), into OUT. */
 static void s_form_key_of(const char *page, char out[33])
 {
