@@ -41,8 +41,15 @@ struct throttle {
     size_t sets;
     s_src_t *srcs;   /* sets * S_WAYS */
     s_acct_t *accts; /* sets * S_WAYS */
-    /* What evicted sources had not reported yet: summarised as "other sources". */
-    uint64_t ev_failures, ev_refused, ev_start;
+    /* What the next round sums as "further sources": evicted sources' counts not yet reported,
+     * lock-outs beyond the window's share, and the sources of a round beyond its first few. */
+    uint64_t ev_sources, ev_failures, ev_refused, ev_locks, ev_start;
+    uint64_t locks_start, locks_n; /* lock-outs reported on their own in this window */
+    /* The budget of password checks: CREDIT_US of checking time at CREDIT_AT (below zero after
+     * a check that overdrew it); log-ins it refused since BUSY_AT, its last report. */
+    int64_t credit_us;
+    uint64_t credit_at, busy_refused, busy_at;
+    int credit_set, busy_said;
 };
 
 void throttle_config_default(throttle_config_t *cfg)
@@ -55,12 +62,16 @@ void throttle_config_default(throttle_config_t *cfg)
     cfg->lock_ms = 15 * 60 * 1000;
     cfg->window_ms = 60 * 1000;
     cfg->sources = 4096;
+    cfg->report_sources = 8;
+    cfg->verify_share = 33;
+    cfg->verify_burst_ms = 1000;
 }
 
 throttle_t *throttle_new(const throttle_config_t *cfg)
 {
     if (!cfg || cfg->burst < 1 || cfg->refill_ms < 1 || cfg->lock_fails < 1 || cfg->sources < 1 ||
-        cfg->sources > (1u << 24))
+        cfg->sources > (1u << 24) || cfg->report_sources < 1 || cfg->verify_share > 100 ||
+        (cfg->verify_share && cfg->verify_burst_ms < 1))
         return NULL;
     throttle_t *self = xcalloc(1, sizeof(*self));
     self->cfg = *cfg;
@@ -130,14 +141,28 @@ static size_t s_set(const throttle_t *self, const void *key, size_t len)
     return (size_t)(v % self->sets);
 }
 
+static int s_ev_pending(const throttle_t *self)
+{
+    return self->ev_failures + self->ev_refused + self->ev_locks > 0;
+}
+
+/* Fold E's counts not yet reported into the further sources' (E keeps its entry). */
+static void s_fold(throttle_t *self, s_src_t *e)
+{
+    if (e->failures + e->refused == 0)
+        return;
+    if (!s_ev_pending(self) || e->window_start < self->ev_start)
+        self->ev_start = e->window_start;
+    self->ev_sources++;
+    self->ev_failures += e->failures;
+    self->ev_refused += e->refused;
+    e->failures = e->refused = 0;
+}
+
 static void s_evict_src(throttle_t *self, s_src_t *e)
 {
-    if (e->used && e->failures + e->refused > 0) {
-        if (self->ev_failures + self->ev_refused == 0)
-            self->ev_start = e->window_start;
-        self->ev_failures += e->failures;
-        self->ev_refused += e->refused;
-    }
+    if (e->used)
+        s_fold(self, e);
     memset(e, 0, sizeof(*e));
 }
 
@@ -310,6 +335,52 @@ size_t throttle_unlock(throttle_t *self, const char *account)
     return n;
 }
 
+/* ------------------------------------------------------------------ the budget of checks */
+
+static void s_credit(throttle_t *self, uint64_t now)
+{
+    const throttle_config_t *c = &self->cfg;
+    int64_t cap = (int64_t)c->verify_burst_ms * 1000;
+    if (!self->credit_set) {
+        self->credit_set = 1;
+        self->credit_us = cap;
+        self->credit_at = now;
+    }
+    if (now > self->credit_at) { /* SHARE percent of a millisecond is 10 * SHARE us */
+        uint64_t add = (now - self->credit_at) * 10u * c->verify_share;
+        self->credit_us = add >= (uint64_t)(2 * cap) ? cap : self->credit_us + (int64_t)add;
+        self->credit_at = now;
+    }
+    if (self->credit_us > cap)
+        self->credit_us = cap;
+}
+
+int throttle_verify_admit(throttle_t *self, uint64_t now_ms, uint64_t *retry_ms)
+{
+    if (!self->cfg.verify_share)
+        return 0;
+    s_credit(self, now_ms);
+    if (self->credit_us > 0)
+        return 0;
+    self->busy_refused++;
+    if (retry_ms) /* until the credit is above zero again */
+        *retry_ms = (uint64_t)-self->credit_us / (10u * self->cfg.verify_share) + 1;
+    return TACNET_ELOCKED;
+}
+
+void throttle_verify_spent(throttle_t *self, uint64_t spent_us, uint64_t now_ms)
+{
+    if (!self->cfg.verify_share)
+        return;
+    s_credit(self, now_ms);
+    /* Overdrawn by one burst at the most: a check the machine stalled in (a suspend) does not
+     * refuse log-ins for long after. */
+    int64_t cap = (int64_t)self->cfg.verify_burst_ms * 1000;
+    self->credit_us -= spent_us > (uint64_t)(2 * cap) ? 2 * cap : (int64_t)spent_us;
+    if (self->credit_us < -cap)
+        self->credit_us = -cap;
+}
+
 void throttle_account(const throttle_t *self, const char *account, uint64_t now_ms, uint32_t *fails,
                       uint64_t *locked_until_ms)
 {
@@ -327,37 +398,93 @@ void throttle_account(const throttle_t *self, const char *account, uint64_t now_
 
 /* ------------------------------------------------------------------ reports */
 
-static size_t s_sweep_sources(throttle_t *self, uint64_t now, throttle_report_fn fn, void *arg)
+static uint64_t s_count(const s_src_t *e)
+{
+    return e->failures + e->refused;
+}
+
+/* The round of summaries, when the oldest count not yet reported is a window old: the
+ * report_sources sources with the most on their own, the most first, every other one (and what
+ * was folded since the last round) in one summary of further sources. */
+static size_t s_round(throttle_t *self, uint64_t now, throttle_report_fn fn, void *arg)
 {
     const throttle_config_t *c = &self->cfg;
-    size_t n = 0;
-    for (size_t i = 0; i < self->sets * S_WAYS; i++) {
+    size_t all = self->sets * S_WAYS, nt = 0, n = 0;
+    uint64_t oldest = s_ev_pending(self) ? self->ev_start : UINT64_MAX;
+    for (size_t i = 0; i < all; i++)
+        if (self->srcs[i].used && s_count(&self->srcs[i]) && self->srcs[i].window_start < oldest)
+            oldest = self->srcs[i].window_start;
+    if (oldest == UINT64_MAX || now < oldest + c->window_ms)
+        return 0;
+    s_src_t **top = xcalloc(c->report_sources, sizeof(*top));
+    for (size_t i = 0; i < all; i++) {
         s_src_t *e = &self->srcs[i];
-        if (!e->used)
+        if (!e->used || !s_count(e))
             continue;
-        if (e->failures + e->refused > 0 && now >= e->window_start + c->window_ms) {
-            throttle_report_t r = { .what = THROTTLE_SUMMARY, .source = e->key };
-            r.failures = e->failures;
-            r.refused = e->refused;
-            e->failures = e->refused = 0;
-            fn(arg, &r);
-            n++;
-        }
-        s_refill(self, e, now);
-        if (e->failures + e->refused == 0 && now >= e->blocked_until &&
-            e->credit_ms >= (uint64_t)c->burst * c->refill_ms &&
-            now >= e->blocked_until + c->backoff_max_ms)
-            memset(e, 0, sizeof(*e)); /* nothing to remember */
+        if (nt == c->report_sources && s_count(e) <= s_count(top[nt - 1]))
+            continue;
+        size_t k = nt < c->report_sources ? nt++ : nt - 1; /* the last one drops out */
+        for (; k > 0 && s_count(top[k - 1]) < s_count(e); k--)
+            top[k] = top[k - 1];
+        top[k] = e;
     }
-    if (self->ev_failures + self->ev_refused > 0 && now >= self->ev_start + c->window_ms) {
-        throttle_report_t r = { .what = THROTTLE_SUMMARY };
+    for (size_t k = 0; k < nt; k++) {
+        throttle_report_t r = { .what = THROTTLE_SUMMARY, .source = top[k]->key, .sources = 1 };
+        r.failures = top[k]->failures;
+        r.refused = top[k]->refused;
+        top[k]->failures = top[k]->refused = 0;
+        fn(arg, &r);
+        n++;
+    }
+    free(top);
+    for (size_t i = 0; i < all; i++)
+        if (self->srcs[i].used)
+            s_fold(self, &self->srcs[i]);
+    if (s_ev_pending(self)) {
+        throttle_report_t r = { .what = THROTTLE_SUMMARY, .sources = self->ev_sources };
         r.failures = self->ev_failures;
         r.refused = self->ev_refused;
-        self->ev_failures = self->ev_refused = 0;
+        r.locks = self->ev_locks;
+        self->ev_sources = self->ev_failures = self->ev_refused = self->ev_locks = 0;
         fn(arg, &r);
         n++;
     }
     return n;
+}
+
+static size_t s_sweep_sources(throttle_t *self, uint64_t now, throttle_report_fn fn, void *arg)
+{
+    const throttle_config_t *c = &self->cfg;
+    size_t n = s_round(self, now, fn, arg);
+    for (size_t i = 0; i < self->sets * S_WAYS; i++) {
+        s_src_t *e = &self->srcs[i];
+        if (!e->used)
+            continue;
+        s_refill(self, e, now);
+        if (s_count(e) == 0 && now >= e->blocked_until &&
+            e->credit_ms >= (uint64_t)c->burst * c->refill_ms &&
+            now >= e->blocked_until + c->backoff_max_ms)
+            memset(e, 0, sizeof(*e)); /* nothing to remember */
+    }
+    return n;
+}
+
+/* A lock-out of a known account on its own while the window's share lasts; else counted in the
+ * next further summary. Returns whether to report it. */
+static int s_lock_share(throttle_t *self, uint64_t now)
+{
+    if (self->locks_n == 0 || now >= self->locks_start + self->cfg.window_ms) {
+        self->locks_start = now;
+        self->locks_n = 0;
+    }
+    if (self->locks_n < self->cfg.report_sources) {
+        self->locks_n++;
+        return 1;
+    }
+    if (!s_ev_pending(self))
+        self->ev_start = now;
+    self->ev_locks++;
+    return 0;
 }
 
 size_t throttle_sweep(throttle_t *self, uint64_t now_ms, throttle_report_fn fn, void *arg)
@@ -367,15 +494,24 @@ size_t throttle_sweep(throttle_t *self, uint64_t now_ms, throttle_report_fn fn, 
         s_acct_t *a = &self->accts[i];
         if (!a->used)
             continue;
-        if (a->report) {
+        if (a->report && (!a->known || s_lock_share(self, now_ms))) {
             throttle_report_t r = { .what = THROTTLE_LOCKED, .source = a->src, .known = a->known };
             memcpy(r.account, a->account, sizeof(r.account));
-            a->report = 0;
             fn(arg, &r);
             n++;
         }
+        a->report = 0;
         if (a->locked_until <= now_ms && now_ms - a->first_ms > self->cfg.lock_ms)
             memset(a, 0, sizeof(*a));
+    }
+    /* The budget's refusals: at once when they start, then at most once per window. */
+    if (self->busy_refused && (!self->busy_said || now_ms >= self->busy_at + self->cfg.window_ms)) {
+        throttle_report_t r = { .what = THROTTLE_BUSY, .refused = self->busy_refused };
+        self->busy_refused = 0;
+        self->busy_said = 1;
+        self->busy_at = now_ms;
+        fn(arg, &r);
+        n++;
     }
     return n;
 }

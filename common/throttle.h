@@ -10,11 +10,20 @@
  * after a quiet backoff_max_ms. Independently, lock_fails failures at one account from one
  * source within lock_ms lock that account for that source only, for lock_ms.
  *
+ * Over every source together, password checks have a budget of time (verify_share percent of
+ * it, at most verify_burst_ms at once), charged with what each check was measured to take: an
+ * outsider with many sources cannot keep a single-threaded caller hashing, and beyond the budget
+ * a log-in is refused at once, unchecked, whoever makes it (throttle_verify_admit).
+ *
  * Nothing is written on a failure: the caller learns what to record from throttle_sweep, which
- * reports once per source and window how many failures and refused attempts there were (one
- * summary instead of one record per attempt), and once per lock-out that an account was locked.
- * The tables are bounded (config sources, set-associative; the least recently seen entry of a
- * full set goes, its counts folded into a summary for "other sources"), so memory is too.
+ * reports in rounds at most one window apart how many failures and refused attempts each source
+ * had (one summary instead of one record per attempt): the report_sources sources with the most
+ * on their own, every other source in one summary of "further sources", so what a round reports
+ * is bounded whatever the number of sources. It also reports once each lock-out of an account
+ * (report_sources of them per window at most, the rest counted in that further summary), and
+ * at most once per window how many log-ins the budget refused. The tables are bounded (config
+ * sources, set-associative; the least recently seen entry of a full set goes, its counts folded
+ * into the further sources), so memory is too.
  *
  * Pure logic: the time is always passed in, nothing here reads a clock or does I/O.
  */
@@ -38,20 +47,24 @@ typedef struct throttle_source {
 } throttle_source_t;
 
 typedef struct throttle_config {
-    uint32_t burst;          /* failures a source may make before it is slowed (>= 1) */
-    uint32_t refill_ms;      /* one more failure allowed every refill_ms (>= 1) */
-    uint32_t backoff_max_ms; /* the longest block, and the quiet time that forgets backoff */
-    uint32_t lock_fails;     /* failures at one account from one source that lock it (>= 1) */
-    uint32_t lock_ms;        /* how long such a lock lasts, and the window failures count in */
-    uint32_t window_ms;      /* at most one summary per source per window */
-    uint32_t sources;        /* capacity of each table (rounded up to a multiple of 8) */
-    uint8_t seed[16];        /* key of the table's hash (random in a daemon) */
+    uint32_t burst;           /* failures a source may make before it is slowed (>= 1) */
+    uint32_t refill_ms;       /* one more failure allowed every refill_ms (>= 1) */
+    uint32_t backoff_max_ms;  /* the longest block, and the quiet time that forgets backoff */
+    uint32_t lock_fails;      /* failures at one account from one source that lock it (>= 1) */
+    uint32_t lock_ms;         /* how long such a lock lasts, and the window failures count in */
+    uint32_t window_ms;       /* at most one summary per source per window */
+    uint32_t sources;         /* capacity of each table (rounded up to a multiple of 8) */
+    uint32_t report_sources;  /* sources summarised on their own per round (>= 1); lock-outs too */
+    uint32_t verify_share;    /* percent of the time password checks may take (0: no budget) */
+    uint32_t verify_burst_ms; /* checking time that may be spent at once (>= 1 with a share) */
+    uint8_t seed[16];         /* key of the table's hash (random in a daemon) */
 } throttle_config_t;
 
 /* What throttle_sweep reports. */
 typedef enum throttle_what {
-    THROTTLE_SUMMARY = 1, /* failures and refusals of one source (all zero: evicted sources) */
+    THROTTLE_SUMMARY = 1, /* failures and refusals of one source (all zero: further sources) */
     THROTTLE_LOCKED = 2,  /* ACCOUNT was locked for SOURCE */
+    THROTTLE_BUSY = 3,    /* log-ins refused unchecked: password checks were over the budget */
 } throttle_what_t;
 
 typedef struct throttle_report {
@@ -60,13 +73,17 @@ typedef struct throttle_report {
     char account[THROTTLE_ACCOUNT]; /* THROTTLE_LOCKED only */
     int known;                      /* THROTTLE_LOCKED: the caller said the account exists */
     uint64_t failures;              /* checked and failed since the last summary */
-    uint64_t refused;               /* refused unchecked (blocked or locked) since then */
+    uint64_t refused; /* refused unchecked (blocked or locked; BUSY: over the budget) since then */
+    uint64_t sources; /* SUMMARY: how many sources it sums (1: SOURCE's own) */
+    uint64_t locks;   /* SUMMARY of further sources: lock-outs of known accounts not reported */
 } throttle_report_t;
 
 typedef void (*throttle_report_fn)(void *arg, const throttle_report_t *r);
 
 /* Defaults: burst 10, refill 5 s, backoff up to 5 min, 5 failures lock an account for 15 min at
- * that source, one summary per minute, 4096 sources; the seed is zero (set your own). */
+ * that source, one round of summaries per minute naming 8 sources at most, 4096 sources,
+ * password checks a third of the time and at most 1 s at once; the seed is zero (set your
+ * own). */
 void throttle_config_default(throttle_config_t *cfg);
 
 /* A throttle with CFG (copied). Returns an owned object, or NULL when CFG is out of range. */
@@ -94,14 +111,26 @@ void throttle_success(throttle_t *self, const throttle_source_t *src, const char
 /* Lift every source's lock-out of ACCOUNT (an administrator's unlock). Returns how many. */
 size_t throttle_unlock(throttle_t *self, const char *account);
 
+/* May a password be checked at NOW_MS, whoever asks (the budget over every source)? Returns 0,
+ * or TACNET_ELOCKED with *RETRY_MS (may be NULL) how long until the budget allows one again,
+ * the attempt counted for the BUSY report. NOW_MS should be a clock the caller does not fake:
+ * it is what the checks' time is measured on. */
+int throttle_verify_admit(throttle_t *self, uint64_t now_ms, uint64_t *retry_ms);
+/* An admitted check ended at NOW_MS having taken SPENT_US microseconds: charged to the budget. */
+void throttle_verify_spent(throttle_t *self, uint64_t spent_us, uint64_t now_ms);
+
 /* How ACCOUNT stands at NOW_MS, over every source: its recent failures (summed) and the latest
  * end of a lock-out still running (0: none). */
 void throttle_account(const throttle_t *self, const char *account, uint64_t now_ms, uint32_t *fails,
                       uint64_t *locked_until_ms);
 
-/* Report what is due at NOW_MS through FN: a summary for each source whose window has passed
- * with failures or refusals in it, and each new lock-out once. Also forgets entries that have
- * nothing left to say. Returns the number of reports. */
+/* Report what is due at NOW_MS through FN: once the oldest failure or refusal not yet reported
+ * is a window old, a round of summaries of every source with some (report_sources on their own,
+ * the most first, the rest in one further summary); each new lock-out once (report_sources of
+ * known accounts per window, the rest counted in the next further summary); and the budget's
+ * refusals, at once when they start and then at most once per window. Also forgets entries that
+ * have nothing left to say. Returns the number of reports: at most 2 * report_sources + 2 a
+ * window, plus lock-outs of unknown accounts (the caller need not record those). */
 size_t throttle_sweep(throttle_t *self, uint64_t now_ms, throttle_report_fn fn, void *arg);
 
 /* Entries in use (sources, source-and-account pairs): for tests and the status. */

@@ -5,10 +5,19 @@
  * outsider's failures slow the outsider and never lock the owner out from elsewhere. Attempts
  * refused that way are answered before any password is checked or anything is read.
  *
+ * Password checks (Argon2id, on the daemon's one loop) also have a budget over every source
+ * together: a third of the time, at most a second of checking at once, charged with what each
+ * check was measured to take. Beyond it a log-in is refused at once without a check, whoever
+ * makes it and whatever the password, so that many sources cannot stall the loop (the local
+ * API, publishing, other pages) by failing in turn.
+ *
  * A failure writes nothing: no record per attempt (so an unknown user costs the view nothing),
- * but one summary audit record per source and minute ("auth.failures": how many failed and how
- * many were refused) and one per lock-out of an account that exists ("login.locked"), written
- * by agency_auth_sweep from the daemon's loop. A successful log-in is audited as "login" by
+ * but a round of summary audit records at most once a minute ("auth.failures": how many failed
+ * and how many were refused, for the 8 sources with the most on their own and for all other
+ * sources in one record, "N further sources"), one per lock-out of an account that exists
+ * ("login.locked", 8 a minute at most, the rest counted in the further sources' record), and
+ * one at most a minute while the budget refuses log-ins ("login.busy", also logged), written
+ * by agency_auth_sweep from the daemon's loop: bounded whatever the number of sources. A successful log-in is audited as "login" by
  * agency_login. Restarting the daemon forgets the counts (an administrator's way out, with
  * agency_auth_unlock).
  */
@@ -22,7 +31,8 @@
 
 /* A log-in from SRC: throttled, then agency_login. Returns what agency_login returns, or
  * TACNET_ELOCKED with *RETRY_MS (how long until SRC may try INITIALS again) when SRC is slowed
- * down or the account is locked for SRC (nothing is checked then). */
+ * down or the account is locked for SRC, or TACNET_EAGAIN with *RETRY_MS when password checks
+ * are over their budget for every source (nothing is checked then). */
 int agency_auth_login(agency_t *self, const throttle_source_t *src, const char *initials,
                       const char *password, char sid[AGENCY_SECRET_HEX], agency_session_t *out,
                       uint64_t *retry_ms);

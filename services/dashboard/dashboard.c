@@ -835,6 +835,27 @@ static enum MHD_Result s_login_form(dashboard_t *self, struct MHD_Connection *co
     return ok;
 }
 
+/* The log-in page W says, under its heading, that log-ins are refused for everyone for RETRY_MS
+ * (agency/auth.h: password checks over their budget). */
+static void s_login_busy(dashboard_web_t *w, uint64_t retry_ms)
+{
+    const char *h1 = w->body.data ? strstr(w->body.data, "</h1>") : NULL;
+    if (!h1)
+        return;
+    size_t at = (size_t)(h1 + 5 - w->body.data);
+    unsigned long long secs = (retry_ms + 999) / 1000;
+    dashboard_buf_t b = { 0 };
+    dashboard_buf_add(&b, w->body.data, at);
+    dashboard_buf_printf(&b,
+                         "<div class=\"refusal\" role=\"alert\"><p>Too many log-in attempts on "
+                         "this service right now; try again in %llu second%s. Your password was "
+                         "not checked.</p></div>",
+                         secs, secs == 1 ? "" : "s");
+    dashboard_buf_add(&b, w->body.data + at, w->body.len - at);
+    dashboard_buf_free(&w->body);
+    w->body = b;
+}
+
 /* A posted log-in: the form's CSRF token against its cookie and this daemon's MAC, then the
  * credentials, throttled per source (agency/auth.h). FORM holds the password; the caller wipes
  * it. */
@@ -872,9 +893,12 @@ static enum MHD_Result s_login_post(dashboard_t *self, struct MHD_Connection *co
         dashboard_guard_login_token(self->guard, clock_mono_ms(), token);
         s_cookie(self, cookie, sizeof(cookie), s_cookie_name(self, "login"), token, "/login",
                  (long)(DASHBOARD_LOGIN_TOKEN_MS / 1000));
-        dashboard_web_login(&w, token, rc, dashboard_kv_get(form, "next"), NULL);
-        w.status = rc == TACNET_ELOCKED ? 429 : 401;
-        ok = s_send_page_retry(con, &w, cookie, rc == TACNET_ELOCKED ? retry : 0);
+        int busy = rc == TACNET_EAGAIN;
+        dashboard_web_login(&w, token, busy ? 0 : rc, dashboard_kv_get(form, "next"), NULL);
+        if (busy)
+            s_login_busy(&w, retry);
+        w.status = rc == TACNET_ELOCKED || busy ? 429 : 401;
+        ok = s_send_page_retry(con, &w, cookie, rc == TACNET_ELOCKED || busy ? retry : 0);
         sodium_memzero(token, sizeof(token));
     }
     sodium_memzero(sid, sizeof(sid));

@@ -213,3 +213,131 @@ Test(throttle, bad_configs_are_refused)
     cr_assert_null(throttle_new(&c));
     cr_assert_null(throttle_new(NULL));
 }
+
+Test(throttle, a_round_of_summaries_is_bounded_whatever_the_number_of_sources)
+{
+    throttle_config_t c;
+    throttle_config_default(&c);
+    c.burst = 1000;
+    throttle_t *t = throttle_new(&c);
+    uint64_t now = 10000;
+    throttle_source_t loud = s_v4("198.51.100.1");
+    for (int i = 0; i < 100; i++)
+        throttle_fail(t, &loud, NULL, 0, now);
+    for (unsigned i = 0; i < 3000; i++) {
+        char a[32];
+        snprintf(a, sizeof(a), "10.0.%u.%u", (i >> 8) & 255, i & 255);
+        throttle_source_t s = s_v4(a);
+        throttle_fail(t, &s, NULL, 0, now + i % 50);
+    }
+    reports_t rs = { 0 };
+    cr_assert_eq(throttle_sweep(t, now + 59999, s_collect, &rs), 0, "nothing before a window");
+    size_t n = throttle_sweep(t, now + 60000, s_collect, &rs);
+    cr_assert_eq(n, 9, "%zu reports: 8 sources on their own and one for the rest", n);
+    cr_assert_eq(memcmp(&rs.r[0].source, &loud, sizeof(loud)), 0, "the loudest comes first");
+    cr_assert_eq(rs.r[0].failures, 100);
+    throttle_source_t zero = { { 0 } };
+    uint64_t failures = 0, sources = 0;
+    for (size_t i = 0; i < rs.n; i++) {
+        cr_assert_eq(rs.r[i].what, THROTTLE_SUMMARY);
+        failures += rs.r[i].failures;
+        sources += rs.r[i].sources;
+        int further = memcmp(&rs.r[i].source, &zero, sizeof(zero)) == 0;
+        cr_assert_eq(further, i == 8, "report %zu", i);
+    }
+    cr_assert_eq(failures, 3100, "every failure is in some summary");
+    cr_assert_eq(sources, 3001, "every source is in some summary");
+    cr_assert_eq(rs.r[8].sources, 2993);
+    /* The next round is a window later, however the failures go on. */
+    rs.n = 0;
+    for (unsigned i = 0; i < 100; i++) {
+        char a[32];
+        snprintf(a, sizeof(a), "10.1.0.%u", i);
+        throttle_source_t s = s_v4(a);
+        throttle_fail(t, &s, NULL, 0, now + 60001);
+    }
+    cr_assert_eq(throttle_sweep(t, now + 120000, s_collect, &rs), 0);
+    cr_assert_eq(throttle_sweep(t, now + 120001, s_collect, &rs), 9);
+    throttle_destroy(&t);
+}
+
+Test(throttle, lock_outs_of_known_accounts_are_reported_a_few_a_window)
+{
+    throttle_config_t c;
+    throttle_config_default(&c);
+    throttle_t *t = throttle_new(&c);
+    uint64_t now = 10000;
+    for (unsigned i = 0; i < 20; i++) {
+        char a[32];
+        snprintf(a, sizeof(a), "10.2.0.%u", i);
+        throttle_source_t s = s_v4(a);
+        for (int k = 0; k < 5; k++)
+            throttle_fail(t, &s, "AB", 1, now);
+    }
+    throttle_source_t u = s_v4("10.3.0.1");
+    for (int k = 0; k < 5; k++)
+        throttle_fail(t, &u, "ZZ", 0, now);
+    reports_t rs = { 0 };
+    throttle_sweep(t, now, s_collect, &rs);
+    size_t known = 0, unknown = 0;
+    for (size_t i = 0; i < rs.n; i++)
+        if (rs.r[i].what == THROTTLE_LOCKED)
+            rs.r[i].known ? known++ : unknown++;
+    cr_assert_eq(known, 8, "%zu lock-outs of a known account on their own", known);
+    cr_assert_eq(unknown, 1, "an unknown account's lock-out is told (and not recorded)");
+    rs.n = 0;
+    throttle_sweep(t, now + 60000, s_collect, &rs);
+    cr_assert_eq(rs.n, 9);
+    cr_assert_eq(rs.r[8].locks, 12, "the other lock-outs are counted with the further sources");
+    cr_assert_eq(rs.r[8].sources, 13);
+    throttle_destroy(&t);
+}
+
+Test(throttle, password_checks_take_at_most_their_share_of_the_time)
+{
+    throttle_config_t c;
+    throttle_config_default(&c); /* a third of the time, at most 1 s at once */
+    throttle_t *t = throttle_new(&c);
+    uint64_t now = 5000, spent = 0, retry = 0;
+    long admitted = 0, refused = 0;
+    reports_t rs = { 0 };
+    /* Attempts every 10 ms for a minute, each check 150 ms (the loop is busy meanwhile). */
+    while (now < 65000) {
+        if (throttle_verify_admit(t, now, &retry) == 0) {
+            now += 150;
+            throttle_verify_spent(t, 150000, now);
+            spent += 150;
+            admitted++;
+        } else {
+            cr_assert(retry >= 1 && retry <= 3001, "retry %llu ms", (unsigned long long)retry);
+            refused++;
+            now += 10;
+        }
+        if (now % 1000 < 10)
+            throttle_sweep(t, now, s_collect, &rs);
+    }
+    cr_assert_leq(spent, 60000 / 3 + 1000 + 150, "%llu ms of checks in a minute",
+                  (unsigned long long)spent);
+    cr_assert_geq(spent, 60000 / 3 - 1000, "%llu ms of checks in a minute",
+                  (unsigned long long)spent);
+    cr_assert_gt(refused, 0);
+    size_t busy = 0;
+    for (size_t i = 0; i < rs.n; i++)
+        busy += rs.r[i].what == THROTTLE_BUSY;
+    cr_assert_leq(busy, 2, "%zu reports of the budget's refusals in a minute", busy);
+    cr_assert_geq(busy, 1);
+    /* A quiet second refills a third of a second's checking. */
+    cr_assert_eq(throttle_verify_admit(t, now + 1000, NULL), 0);
+    /* No share: no budget. */
+    c.verify_share = 0;
+    throttle_t *free_for_all = throttle_new(&c);
+    for (int i = 0; i < 100; i++) {
+        cr_assert_eq(throttle_verify_admit(free_for_all, 1, NULL), 0);
+        throttle_verify_spent(free_for_all, 1000000, 1);
+    }
+    throttle_destroy(&free_for_all);
+    throttle_destroy(&t);
+    throttle_config_default(&c);
+    c.verify_share = 101;
+    cr_assert_null(throttle_new(&c));
+}
