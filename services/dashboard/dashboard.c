@@ -450,6 +450,35 @@ static void s_sse_line(dashboard_buf_t *b, const Tacnet__TimelineEntry *e)
     free(s);
 }
 
+/* Whether this agency is (still) a member of the case of E, as the events API decides
+ * (dashboard_api_events): a case it has left stays in its view but is not streamed. REFS and
+ * MEMBER remember the answers of this read's cases (N of them, room for CAP), so each is read
+ * once. */
+static int s_sse_member(agency_t *agency, const Tacnet__TimelineEntry *e, char refs[][48],
+                        int *member, size_t *n, size_t cap)
+{
+    ProtobufCBinaryData ref = e->header->case_ref;
+    if (ref.len >= 48)
+        return 0;
+    for (size_t i = 0; i < *n; i++)
+        if (strlen(refs[i]) == ref.len && memcmp(refs[i], ref.data, ref.len) == 0)
+            return member[i];
+    Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
+    int yes = agency_view_show(agency, ref.data, ref.len, &sc) == 0 &&
+              dashboard_web_member(agency, sc.summary);
+    Tacnet__ApiReply w = TACNET__API_REPLY__INIT;
+    w.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
+    w.show_case = xcalloc(1, sizeof(sc));
+    *w.show_case = sc;
+    agency_reply_free(&w);
+    if (*n < cap) {
+        memcpy(refs[*n], ref.data, ref.len);
+        refs[*n][ref.len] = 0;
+        member[(*n)++] = yes;
+    }
+    return yes;
+}
+
 static ssize_t s_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
@@ -465,10 +494,15 @@ static ssize_t s_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     Tacnet__FollowReply fr = TACNET__FOLLOW_REPLY__INIT;
     uint32_t room = (uint32_t)(max / 256);
     if (room > 0 && agency_view_follow(agency, s->cursor, room < 32 ? room : 32, &fr) == 0) {
+        char refs[32][48];
+        int member[32];
+        size_t n_refs = 0;
         for (size_t i = 0; i < fr.n_entries; i++) {
             const Tacnet__TimelineEntry *e = fr.entries[i];
             if (s->ref[0] && (e->header->case_ref.len != strlen(s->ref) ||
                               memcmp(e->header->case_ref.data, s->ref, strlen(s->ref)) != 0))
+                continue;
+            if (!s_sse_member(agency, e, refs, member, &n_refs, 32))
                 continue;
             s_sse_line(&b, e);
         }

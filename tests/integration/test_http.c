@@ -1292,6 +1292,59 @@ Test(http, a_live_stream_resumes_where_it_was_and_replays_nothing_on_a_page_load
     s_read_ms = 10000;
 }
 
+/* A case the agency has left stays in its view, but neither the live stream nor the events API
+ * replays it: both keep to the cases it is a member of. */
+Test(http, a_live_stream_replays_no_case_the_agency_has_left)
+{
+#define LEFT_CASE "LA7-2026-000126"
+    s_publish(school, "{\"kind\":\"concern\",\"case_ref\":\"" LEFT_CASE "\",\"initials\":\"GW\","
+                      "\"sensitivity\":\"routine\",\"body\":{\"concern\":{\"category\":"
+                      "\"attendance\",\"summary\":\"Missed a week.\"}}}");
+    s_publish(school, "{\"kind\":\"consent_recorded\",\"case_ref\":\"" LEFT_CASE "\",\"initials\":"
+                      "\"GW\",\"body\":{\"consent_recorded\":{\"state\":\"given\",\"scope\":"
+                      "[\"routine\"]}}}");
+    s_publish(school, "{\"kind\":\"referral\",\"case_ref\":\"" LEFT_CASE "\",\"initials\":\"GW\","
+                      "\"subject_agency\":\"social_care\",\"body\":{\"referral\":{\"to_agency\":"
+                      "\"social_care\",\"summary\":\"Absence.\"}}}");
+    s_publish(school, "{\"kind\":\"member_left\",\"case_ref\":\"" LEFT_CASE "\",\"initials\":"
+                      "\"GW\",\"subject_agency\":\"school\",\"body\":{\"member_left\":{\"reason\":"
+                      "\"No longer involved\"}}}");
+    /* Until the school's leaving is back in its view. */
+    tn_client_t *c = s_client(school);
+    int back = 0;
+    for (int i = 0; i < 250 && !back; i++) {
+        Tacnet__ApiReply *rr = NULL;
+        back = tn_client_case(c, LEFT_CASE, &rr, CALL_MS) == 0 && rr->show_case->n_timeline >= 4;
+        tn_client_reply_free(&rr);
+        if (!back)
+            h_sleep_ms(20);
+    }
+    tn_client_destroy(&c);
+    cr_assert(back, "the school's leaving never came back from the broker");
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    s_read_ms = 1500;
+    resp_t r = s_http(S, "GET", "/events?after=0", l.cookie, NULL);
+    cr_expect(strstr(r.body, CASE), "the school's own case is streamed: %s", r.body);
+    cr_expect_null(strstr(r.body, LEFT_CASE), "a case the school left was streamed: %s", r.body);
+    s_resp_free(&r);
+    char hdr[400];
+    snprintf(hdr, sizeof(hdr), "%sLast-Event-ID: 0\r\n", l.cookie);
+    r = s_http(S, "GET", "/events", hdr, NULL);
+    cr_expect(strstr(r.body, CASE), "%s", r.body);
+    cr_expect_null(strstr(r.body, LEFT_CASE), "a case the school left was streamed: %s", r.body);
+    s_resp_free(&r);
+    s_read_ms = 10000;
+    char *tok = s_add_token(school, "mis"), auth[160];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", tok);
+    r = s_http(S, "GET", "/api/v1/events?after=0", auth, NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect(strstr(r.body, CASE) && !strstr(r.body, LEFT_CASE), "%s", r.body);
+    s_resp_free(&r);
+    free(tok);
+#undef LEFT_CASE
+}
+
 /* The API's lists come in pages: a limit, and the cursor of the next page until the last. */
 Test(http, api_lists_come_in_pages_with_cursors)
 {
