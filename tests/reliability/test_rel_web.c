@@ -9,7 +9,10 @@
  *   T28 1,000 slow connections from one source (headers and bodies trickled): GET /login from
  *       another answers within 1 s; a trickler is cut at the read deadline.
  *   T29 log-in CSRF: a made-up log-in token, a cross-origin POST, a foreign Host are refused;
- *       HTTPS with [http] cert and key (Secure cookies); no plain HTTP beyond loopback. */
+ *       HTTPS with [http] cert and key (Secure cookies); no plain HTTP beyond loopback.
+ *   T30 failed log-ins from 60 sources at once (each respecting Retry-After): the budget of
+ *       password checks refuses the excess unchecked (429), the local API keeps answering, the
+ *       refusals are audited once, not per attempt. */
 #include "harness.h"
 #include "rel.h"
 
@@ -19,6 +22,7 @@
 #include <sys/wait.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,7 +137,7 @@ static uint64_t s_view_bytes(void)
 }
 
 typedef struct {
-    uint64_t records, summaries, locks, logins;
+    uint64_t records, summaries, locks, logins, busy;
     char last_summary[72];
 } audit_count_t;
 
@@ -148,6 +152,7 @@ static int s_audit_one(uint64_t seq, const audit_record_t *rec, void *arg)
     }
     c->locks += strcmp(rec->action, "login.locked") == 0;
     c->logins += strcmp(rec->action, "login") == 0;
+    c->busy += strcmp(rec->action, "login.busy") == 0;
     return 0;
 }
 
@@ -669,6 +674,168 @@ Test(rel_web, t29_login_csrf_cross_origin_posts_and_foreign_hosts_are_refused)
             tried, accepted);
     rel_stat("attacks_tried", tried);
     rel_stat("attacks_accepted", accepted);
+}
+
+/* ------------------------------------------------------------------ T30 */
+
+/* One attacking source: failed log-ins on fresh connections until STOP, waiting as Retry-After
+ * says; what came back counted. No criterion asserts here (another thread). */
+typedef struct {
+    char src[16];
+    const char *tok;
+    volatile int *stop;
+    long sent, st401, st429, busy, other;
+} t30_source_t;
+
+/* A log-in POST from SRC on a connection of its own; the status (-1: no answer) and the
+ * Retry-After seconds (0: none) and whether the page says the service is busy. */
+static int s_raw_login(const char *src, const char *tok, const char *password, long *retry_s,
+                       int *busy)
+{
+    *retry_s = 0, *busy = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in from = { .sin_family = AF_INET }, to = { .sin_family = AF_INET };
+    inet_pton(AF_INET, src, &from.sin_addr);
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    to.sin_port = htons((uint16_t)port);
+    struct timeval tv = { 20, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (fd < 0 || bind(fd, (struct sockaddr *)&from, sizeof(from)) != 0 ||
+        connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    char body[256], req[1024], resp[16384];
+    int bl = snprintf(body, sizeof(body), "csrf=%s&initials=AT&password=%s", tok, password);
+    int n = snprintf(req, sizeof(req),
+                     "POST /login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+                     "Cookie: tn_login_school=%s\r\nContent-Type: "
+                     "application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+                     port, tok, bl, body);
+    size_t got = 0;
+    if (write(fd, req, (size_t)n) == n) {
+        ssize_t r;
+        while (got < sizeof(resp) - 1 && (r = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
+            got += (size_t)r;
+    }
+    close(fd);
+    resp[got] = 0;
+    int status = -1;
+    if (sscanf(resp, "HTTP/1.1 %d", &status) != 1)
+        return -1;
+    const char *ra = strstr(resp, "Retry-After: ");
+    if (ra)
+        *retry_s = strtol(ra + 13, NULL, 10);
+    *busy = strstr(resp, "Too many log-in attempts on this service right now") != NULL;
+    return status;
+}
+
+static void *s_t30_source(void *arg)
+{
+    t30_source_t *a = arg;
+    for (long i = 0; !*a->stop; i++) {
+        char pw[32];
+        long retry = 0;
+        int busy = 0;
+        snprintf(pw, sizeof(pw), "guess-%ld", i);
+        int st = s_raw_login(a->src, a->tok, pw, &retry, &busy);
+        a->sent++;
+        if (st == 401)
+            a->st401++;
+        else if (st == 429)
+            a->st429++, a->busy += busy;
+        else
+            a->other++;
+        /* As a polite client: wait as told (a second when not told), a little at a time. */
+        for (long w = 0; w < (st == 429 ? (retry > 0 ? retry : 1) * 10 : 0) && !*a->stop; w++)
+            h_sleep_ms(100);
+    }
+    return NULL;
+}
+
+Test(rel_web, t30_failed_log_ins_from_many_sources_do_not_stall_the_daemon)
+{
+    rel_seed_init("T30");
+    s_up(NULL);
+    s_add_user("AT", 1); /* the cost `tacnet user add` uses: what makes checks dear */
+    enum { SOURCES = 60 };
+    long seconds = rel_env("REL_T30_SECONDS", 15);
+    char tok[65];
+    s_login_token("127.0.0.13", tok);
+    audit_count_t a0 = s_audit();
+    int err = 0;
+    tn_client_t *c = tn_client_new(school->data, &err);
+    cr_assert_not_null(c, "tn_client_new: %s", tacnet_errname(err));
+    volatile int stop = 0;
+    static t30_source_t src[SOURCES];
+    pthread_t th[SOURCES];
+    for (int i = 0; i < SOURCES; i++) {
+        memset(&src[i], 0, sizeof(src[i]));
+        snprintf(src[i].src, sizeof(src[i].src), "127.0.%d.%d", 1 + i / 250, 1 + i % 250);
+        src[i].tok = tok;
+        src[i].stop = &stop;
+        cr_assert_eq(pthread_create(&th[i], NULL, s_t30_source, &src[i]), 0);
+    }
+    /* Meanwhile, from the machine: the local API (as `tacnet cases`), and the log-in page from
+     * a source of its own. */
+    uint64_t t0 = h_now_ms(), api_worst = 0, page_worst = 0;
+    int api_bad = 0, page_bad = 0, looks = 0;
+    h_sleep_ms(500);
+    while (h_now_ms() - t0 < (uint64_t)seconds * 1000) {
+        Tacnet__ApiReply *r = NULL;
+        uint64_t a = h_now_ms();
+        api_bad += tn_client_cases(c, &r, CALL_MS) != 0;
+        a = h_now_ms() - a;
+        tn_client_reply_free(&r);
+        int st = 0;
+        uint64_t p = s_login_page_ms("127.0.0.14", &st);
+        page_bad += st != 200;
+        api_worst = a > api_worst ? a : api_worst;
+        page_worst = p > page_worst ? p : page_worst;
+        looks++;
+        h_sleep_ms(250);
+    }
+    stop = 1;
+    long sent = 0, st401 = 0, st429 = 0, busy = 0, other = 0;
+    for (int i = 0; i < SOURCES; i++) {
+        pthread_join(th[i], NULL);
+        sent += src[i].sent, st401 += src[i].st401, st429 += src[i].st429;
+        busy += src[i].busy, other += src[i].other;
+    }
+    tn_client_destroy(&c);
+    /* The budget refills while nobody fails: the owner logs in again. */
+    h_sleep_ms(3500);
+    static char page[65536];
+    char own[65];
+    s_login_token("127.0.0.15", own);
+    int owner = s_login("127.0.0.15", own, "AT", PASSWORD, NULL, page, sizeof(page));
+    h_sleep_ms(1500); /* the sweep writes what is due */
+    audit_count_t a1 = s_audit();
+    fprintf(stderr,
+            "[rel] T30: %d sources, %ld failed log-ins in %ld s (%ld 401, %ld 429 of which %ld "
+            "over the overall budget, %ld other); local API worst %llu ms and GET /login from "
+            "elsewhere worst %llu ms over %d looks (%d and %d failed); login.busy audited %llu "
+            "time(s), %llu audit records in all; owner afterwards: %d\n",
+            SOURCES, sent, seconds, st401, st429, busy, other, (unsigned long long)api_worst,
+            (unsigned long long)page_worst, looks, api_bad, page_bad,
+            (unsigned long long)(a1.busy - a0.busy), (unsigned long long)(a1.records - a0.records),
+            owner);
+    rel_stat("t30_failed_logins", sent);
+    rel_stat("t30_busy_refusals", busy);
+    rel_stat("t30_api_worst_ms", (long)api_worst);
+    rel_stat("t30_login_page_worst_ms", (long)page_worst);
+    rel_stat("attacks_tried", 1);
+    rel_stat("attacks_accepted", api_worst >= 2000 || api_bad);
+    cr_expect_gt(busy, 0, "the overall budget never refused a log-in");
+    cr_expect_eq(other, 0, "%ld log-ins answered neither 401 nor 429", other);
+    cr_expect_eq(api_bad, 0);
+    cr_expect_lt(api_worst, 2000, "the local API took %llu ms", (unsigned long long)api_worst);
+    cr_expect_eq(page_bad, 0);
+    cr_expect_geq(a1.busy - a0.busy, 1, "the budget's refusals were not audited");
+    cr_expect_leq(a1.busy - a0.busy, 2, "the budget's refusals audited %llu times",
+                  (unsigned long long)(a1.busy - a0.busy));
+    cr_expect_eq(owner, 303, "the owner could not log in after the attack (%d)", owner);
 }
 
 /* Start the school and expect it to refuse to (it may open its API socket before it reads
