@@ -12,7 +12,10 @@
  *       HTTPS with [http] cert and key (Secure cookies); no plain HTTP beyond loopback.
  *   T30 failed log-ins from 60 sources at once (each respecting Retry-After): the budget of
  *       password checks refuses the excess unchecked (429), the local API keeps answering, the
- *       refusals are audited once, not per attempt. */
+ *       refusals are audited once, not per attempt.
+ *   T31 bad API tokens from 3,000 sources, one each: a round of summaries is a bounded number
+ *       of audit records (8 sources on their own, one for the further ones), not one a source. */
+
 #include "harness.h"
 #include "rel.h"
 
@@ -137,7 +140,7 @@ static uint64_t s_view_bytes(void)
 }
 
 typedef struct {
-    uint64_t records, summaries, locks, logins, busy;
+    uint64_t records, summaries, locks, logins, busy, further;
     char last_summary[72];
 } audit_count_t;
 
@@ -149,6 +152,7 @@ static int s_audit_one(uint64_t seq, const audit_record_t *rec, void *arg)
     if (strcmp(rec->action, "auth.failures") == 0) {
         c->summaries++;
         snprintf(c->last_summary, sizeof(c->last_summary), "%s", rec->object);
+        c->further += strstr(rec->object, "further sources") != NULL;
     }
     c->locks += strcmp(rec->action, "login.locked") == 0;
     c->logins += strcmp(rec->action, "login") == 0;
@@ -836,6 +840,57 @@ Test(rel_web, t30_failed_log_ins_from_many_sources_do_not_stall_the_daemon)
     cr_expect_leq(a1.busy - a0.busy, 2, "the budget's refusals audited %llu times",
                   (unsigned long long)(a1.busy - a0.busy));
     cr_expect_eq(owner, 303, "the owner could not log in after the attack (%d)", owner);
+}
+
+/* ------------------------------------------------------------------ T31 */
+
+Test(rel_web, t31_bad_tokens_from_many_sources_write_a_bounded_summary)
+{
+    rel_seed_init("T31");
+    s_up(NULL);
+    long n = rel_env("REL_T31_SOURCES", 3000);
+    uint64_t bytes0 = s_view_bytes();
+    audit_count_t a0 = s_audit();
+    static char page[65536];
+    long st401 = 0, other = 0;
+    uint64_t t0 = h_now_ms();
+    for (long i = 0; i < n; i++) {
+        char src[48], hdr[128];
+        snprintf(src, sizeof(src), "127.%ld.%ld.%ld", 1 + i / 62500, 16 + i / 250 % 250,
+                 1 + i % 250);
+        snprintf(hdr, sizeof(hdr), "Authorization: Bearer %064lx\r\n",
+                 (unsigned long)(i + 1) * 2654435761ul);
+        int st = s_http(src, "GET", "/api/v1/cases", hdr, NULL, page, sizeof(page));
+        st == 401 ? st401++ : other++;
+    }
+    uint64_t took = h_now_ms() - t0;
+    /* The round is due a minute after the first failure: wait for it. */
+    while (h_now_ms() < t0 + 62000)
+        h_sleep_ms(500);
+    uint64_t bytes1 = s_view_bytes();
+    audit_count_t a1 = s_audit();
+    uint64_t summaries = a1.summaries - a0.summaries, records = a1.records - a0.records;
+    long grew_kib = (long)((bytes1 - bytes0) / 1024);
+    fprintf(stderr,
+            "[rel] T31: %ld bad tokens from %ld sources in %llu ms (%ld 401, %ld other): %llu "
+            "summary records (%llu for further sources), %llu audit records in all, view +%ld "
+            "KiB; last summary: %s\n",
+            n, n, (unsigned long long)took, st401, other, (unsigned long long)summaries,
+            (unsigned long long)(a1.further - a0.further), (unsigned long long)records, grew_kib,
+            a1.last_summary);
+    rel_stat("t31_sources", n);
+    rel_stat("t31_audit_records", (long)records);
+    rel_stat("t31_view_growth_kib", grew_kib);
+    rel_stat("attacks_tried", 1);
+    rel_stat("attacks_accepted", other > 0);
+    cr_expect_eq(st401, n, "%ld bad tokens answered otherwise", other);
+    cr_expect_geq(summaries, 1, "no summary was written");
+    cr_expect_leq(summaries, 9, "%llu summary records for one round",
+                  (unsigned long long)summaries);
+    cr_expect_leq(records, 12, "%llu audit records for the attack", (unsigned long long)records);
+    if (n > 8)
+        cr_expect_eq(a1.further - a0.further, 1, "no one summary of the further sources");
+    cr_expect_lt(bytes1 - bytes0, 1u << 20, "the view grew by %ld KiB", grew_kib);
 }
 
 /* Start the school and expect it to refuse to (it may open its API socket before it reads
