@@ -41,6 +41,13 @@
  * to arrive (headers and body), which a trickle cannot stretch (conns.h). */
 #define HTTP_IDLE_S           20
 #define HTTP_READ_DEADLINE_MS 30000
+/* A new connection's request line and headers (a browser sends them at once) must arrive
+ * within this; a trickle of them is cut sooner than a slow upload. */
+#define HTTP_HEADERS_DEADLINE_MS 10000
+/* Beyond this many open connections each new one makes room by shedding the reading
+ * connection that has sent the least for the longest (conns.h): slow connections from many
+ * sources, each within HTTP_PER_SOURCE, cannot fill the table. */
+#define HTTP_ROOM_MARK (HTTP_CONNECTIONS - 64)
 /* How often the loop shuts down overdue connections and writes the failure summaries. */
 #define HTTP_SWEEP_MS  1000
 #define HTTP_SETTLE_MS 25 /* per sweep: 2.5% of the loop while the index has cases to read */
@@ -1130,6 +1137,7 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const ch
     req_t *rq = *con_cls;
     if (!rq) {
         enum MHD_Result refused;
+        dashboard_conns_headers(con);
         *con_cls = xcalloc(1, sizeof(req_t));
         if (s_gate(self, con, url, method, &refused) != 0) {
             ((req_t *)*con_cls)->refused = 1;
@@ -1145,6 +1153,7 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *con, const ch
         return MHD_YES;
     }
     if (*upload_size) {
+        dashboard_conns_received(con, *upload_size);
         if (rq->body.len + *upload_size > HTTP_MAX_BODY)
             rq->too_big = 1;
         else
@@ -1248,7 +1257,8 @@ dashboard_t *dashboard_new(agency_t *agency, const dashboard_config_t *cfg, int 
     self->profile = agency_profile(agency);
     self->guard = guard;
     self->behind_proxy = cfg->behind_tls_proxy != 0;
-    self->conns = dashboard_conns_new(HTTP_READ_DEADLINE_MS);
+    self->conns =
+        dashboard_conns_new(HTTP_HEADERS_DEADLINE_MS, HTTP_READ_DEADLINE_MS, HTTP_ROOM_MARK);
     self->d = s_start(self, flags, (struct sockaddr *)&ss);
     const union MHD_DaemonInfo *info =
         self->d ? MHD_get_daemon_info(self->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;

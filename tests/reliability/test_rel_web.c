@@ -14,8 +14,9 @@
  *       password checks refuses the excess unchecked (429), the local API keeps answering, the
  *       refusals are audited once, not per attempt.
  *   T31 bad API tokens from 3,000 sources, one each: a round of summaries is a bounded number
- *       of audit records (8 sources on their own, one for the further ones), not one a source. */
-
+ *       of audit records (8 sources on their own, one for the further ones), not one a source.
+ *   T32 slow connections from 20 sources, each up to its per-source limit (more than the whole
+ *       table): GET /login from another source is still answered; the slowest are shed. */
 #include "harness.h"
 #include "rel.h"
 
@@ -891,6 +892,75 @@ Test(rel_web, t31_bad_tokens_from_many_sources_write_a_bounded_summary)
     if (n > 8)
         cr_expect_eq(a1.further - a0.further, 1, "no one summary of the further sources");
     cr_expect_lt(bytes1 - bytes0, 1u << 20, "the view grew by %ld KiB", grew_kib);
+}
+
+/* ------------------------------------------------------------------ T32 */
+
+Test(rel_web, t32_slow_connections_from_many_sources_leave_room_for_others)
+{
+    rel_seed_init("T32");
+    s_up(NULL);
+    enum { SOURCES = 20, EACH = 32 }; /* EACH: the per-source limit */
+    long n = SOURCES * EACH;
+    int *fds = calloc((size_t)n, sizeof(int));
+    char head[256];
+    int hl = snprintf(head, sizeof(head), "GET /login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n", port);
+    for (long i = 0; i < n; i++) {
+        char src[32];
+        snprintf(src, sizeof(src), "127.0.2.%ld", 1 + i % SOURCES);
+        fds[i] = s_connect_from(src, 1);
+        if (i % 100 == 99)
+            h_sleep_ms(10); /* let the daemon's loop accept them as they come */
+    }
+    uint64_t t0 = h_now_ms();
+    h_sleep_ms(300);
+    for (long i = 0; i < n; i++)
+        if (send(fds[i], head, (size_t)hl, MSG_NOSIGNAL) < 0) {
+            /* refused or shed already */
+        }
+    uint64_t worst = 0;
+    int bad = 0;
+    for (int round = 0; round < 8; round++) {
+        /* One more header byte on every slow connection, then a look from elsewhere. */
+        for (long i = 0; i < n; i++)
+            if (send(fds[i], "X", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+                /* closed by the daemon */
+            }
+        int st = 0;
+        uint64_t ms = s_login_page_ms("127.0.0.16", &st);
+        worst = ms > worst ? ms : worst;
+        bad += st != 200;
+        h_sleep_ms(500);
+    }
+    long open_now = 0;
+    for (long i = 0; i < n; i++)
+        open_now += !s_closed(fds[i]);
+    /* Headers trickled on: cut at their own deadline (10 s), before a whole request's (30 s). */
+    long still = open_now;
+    while (still > 0 && h_now_ms() - t0 < 25000) {
+        still = 0;
+        for (long i = 0; i < n; i++)
+            still += send(fds[i], "Y", 1, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0 && !s_closed(fds[i]);
+        h_sleep_ms(1000);
+    }
+    uint64_t cut_s = (h_now_ms() - t0) / 1000;
+    for (long i = 0; i < n; i++)
+        close(fds[i]);
+    free(fds);
+    fprintf(stderr,
+            "[rel] T32: %ld slow connections from %d sources (%ld still open after 4 s): GET "
+            "/login from another source answered in at most %llu ms over 8 tries (%d not 200); "
+            "the last header trickle was cut after about %llu s\n",
+            n, SOURCES, open_now, (unsigned long long)worst, bad, (unsigned long long)cut_s);
+    cr_expect_eq(still, 0, "%ld header trickles outlived the headers' deadline", still);
+    cr_expect_lt(cut_s, 25);
+    rel_stat("t32_slow_connections", n);
+    rel_stat("t32_login_page_max_ms", (long)worst);
+    rel_stat("attacks_tried", 1);
+    rel_stat("attacks_accepted", bad > 0);
+    cr_expect_eq(bad, 0, "GET /login from another source was refused %d times of 8", bad);
+    cr_expect_lt(worst, 2000, "GET /login took %llu ms", (unsigned long long)worst);
+    cr_expect_lt(open_now, 512, "%ld slow connections still open: none was shed", open_now);
 }
 
 /* Start the school and expect it to refuse to (it may open its API socket before it reads
