@@ -13,7 +13,7 @@
 #   make test-ha                      two brokers on a three-server NATS cluster: kill -9, partition
 #   make run-ha                       make run with replicated brokers (scripts/run-ha.sh)
 #   make test-reliability [REL_SIZE=large] [REL_SEED=n]
-#                                     reliability and security suite (tests/reliability, T01-T29)
+#                                     reliability and security suite (tests/reliability, T01-T32)
 #                                     with fuzzing; ends with a summary table
 #   make fuzz [FUZZ_SECONDS=n]        libFuzzer targets (tests/fuzz), each for FUZZ_SECONDS
 #   make test-valgrind                unit tests and short T01/T13 runs (broker and daemons too)
