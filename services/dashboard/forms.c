@@ -663,6 +663,56 @@ static const char *s_resolve(json_t *body, const char *path)
     return json_string_value(cur);
 }
 
+/* ------------------------------------------------------------------ the same form sent again */
+
+/* What this dashboard sent lately, to notice the same event sent again from a new drawing of its
+ * form (the browser's Back button, a second tab): a second drawing has another form key, so the
+ * request key does not catch it. Kept in memory only; the daemon's loop is one thread. */
+#define RECENT_N  64
+#define RECENT_MS (30 * 60 * 1000ull)
+static struct {
+    uint8_t print[16]; /* BLAKE2b-128 of the request without its keys */
+    char form_key[33]; /* the drawing it came from */
+    char msg_id[33];   /* what it became */
+    uint64_t at_ms;
+} s_recent[RECENT_N];
+static size_t s_recent_next;
+
+static void s_print(Tacnet__PublishRequest *req, uint8_t out[16])
+{
+    protobuf_c_boolean had_key = req->has_request_key, had_wait = req->has_wait_ms;
+    req->has_request_key = 0;
+    req->has_wait_ms = 0;
+    size_t len = protobuf_c_message_get_packed_size(&req->base);
+    uint8_t *packed = xmalloc(len ? len : 1);
+    protobuf_c_message_pack(&req->base, packed);
+    req->has_request_key = had_key;
+    req->has_wait_ms = had_wait;
+    crypto_generichash(out, 16, packed, len, (const uint8_t *)"tacnet-form-print/1", 19);
+    free(packed);
+}
+
+/* The recent send of PRINT from another drawing than FORM_KEY, or -1. */
+static int s_recent_find(const uint8_t print[16], const char *form_key, uint64_t now)
+{
+    for (size_t i = 0; i < RECENT_N; i++)
+        if (s_recent[i].at_ms && now - s_recent[i].at_ms < RECENT_MS &&
+            sodium_memcmp(s_recent[i].print, print, 16) == 0 &&
+            strcmp(s_recent[i].form_key, form_key ? form_key : "") != 0)
+            return (int)i;
+    return -1;
+}
+
+static void s_recent_add(const uint8_t print[16], const char *form_key, const char *msg_id,
+                         uint64_t now)
+{
+    size_t i = s_recent_next++ % RECENT_N;
+    memcpy(s_recent[i].print, print, 16);
+    snprintf(s_recent[i].form_key, sizeof(s_recent[i].form_key), "%.32s", form_key ? form_key : "");
+    snprintf(s_recent[i].msg_id, sizeof(s_recent[i].msg_id), "%.32s", msg_id);
+    s_recent[i].at_ms = now;
+}
+
 /* ------------------------------------------------------------------ building the request */
 
 static json_t *s_value(const field_t *f, const char *v)
@@ -1152,6 +1202,11 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
     }
     if (open)
         dashboard_buf_puts(b, "</fieldset>");
+    if (refusal && refusal->code == TACNET_EEXISTS && refusal->reason &&
+        strstr(refusal->reason, "Record it again"))
+        dashboard_buf_puts(b, "<div class=\"check\"><input type=\"checkbox\" id=\"again\" "
+                              "name=\"again\" value=\"1\"><label for=\"again\">Record it again, "
+                              "as a separate event</label></div>");
     dashboard_buf_printf(b, "<button type=\"submit\">%s</button></form></main></body></html>\n",
                          fresh ? "Open the case" : form->title);
 }
@@ -1164,6 +1219,8 @@ static int s_status_code_for_form(int code)
     case TACNET_EDISKFULL:
     case TACNET_EIO:
         return 503;
+    case TACNET_EEXISTS:
+        return 409;
     default:
         return 422;
     }
@@ -1270,9 +1327,35 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
         n_missing ? NULL
                   : (Tacnet__PublishRequest *)pbjson_to_message(
                         &tacnet__publish_request__descriptor, j, why, sizeof(why));
+    uint8_t print[16];
+    const char *form_key = dashboard_kv_get(w->form, "form_key");
+    const char *again = dashboard_kv_get(w->form, "again");
+    int dup = -1;
+    if (req) {
+        s_print(req, print);
+        dup = again && *again ? -1 : s_recent_find(print, form_key, clock_now_ms());
+    }
     if (!req) {
         reply.code = rc = TACNET_EFIELD;
         reply.reason = xstrdup(why);
+    } else if (dup >= 0) {
+        /* The same event from another drawing of the form: most likely the browser's Back
+         * button and Send again. Say so, and let the user record it again on purpose. */
+        char when[48];
+        uint64_t mins = (clock_now_ms() - s_recent[dup].at_ms) / 60000;
+        if (mins == 0)
+            snprintf(when, sizeof(when), "less than a minute ago");
+        else
+            snprintf(when, sizeof(when), "%llu minute%s ago", (unsigned long long)mins,
+                     mins == 1 ? "" : "s");
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "this agency sent exactly this %s on this case %s (event %.8s): it is "
+                 "recorded once. Nothing was sent now; to record it again as a separate event, "
+                 "tick \"Record it again\" and send",
+                 labels_kind((uint32_t)req->kind), when, s_recent[dup].msg_id + 12);
+        reply.code = rc = TACNET_EEXISTS;
+        reply.reason = xstrdup(text);
     } else {
         s_form_key(req, w->form);
         reply.code = rc = agency_publish(w->agency, req, &reply);
@@ -1283,6 +1366,8 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
     else
         snprintf(object, sizeof(object), "%s", fresh ? "new case" : ref);
     dashboard_web_audit(w->agency, actor, "publish", object, rc);
+    if (rc == 0)
+        s_recent_add(print, form_key, object, clock_now_ms());
     if (rc == 0) {
         /* The case page says what became of it: the browser goes there once the broker has
          * answered (or the wait is over), not before. The reference was checked by the publish
