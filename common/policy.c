@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "lexicon.h"
+#include "textnorm.h"
 
 /* A word list entry with its length: the scanners try these at every position of every text
  * checked (twice per event, sender and receiver), where strlen was half of the check's time. */
@@ -240,6 +241,17 @@ int policy_register_add(policy_register_t *self, const char *name)
 {
     if (!self || !name)
         return TACNET_EINVAL;
+    /* Read as the text check reads text (textnorm.h), so a name typed with a look-alike or an
+     * invisible character still meets the same name in a note. */
+    textnorm_t nm;
+    char *copy = NULL;
+    if (textnorm_run(&nm, name, strlen(name))) {
+        copy = xmalloc(nm.len + 1);
+        memcpy(copy, nm.text, nm.len);
+        copy[nm.len] = 0;
+        textnorm_free(&nm);
+        name = copy;
+    }
     int added = 0;
     const char *p = name;
     while (*p) {
@@ -265,6 +277,10 @@ int policy_register_add(policy_register_t *self, const char *name)
         if (memchr(w, '\'', (size_t)(p - w)) &&
             lexicon_add(self->words, w, (size_t)(p - w), 1) == 0)
             added = 1;
+    }
+    if (copy) {
+        sodium_memzero(copy, strlen(copy));
+        free(copy);
     }
     return added ? 0 : TACNET_EINVAL;
 }
@@ -1596,13 +1612,13 @@ static void s_drop_shadowed_names(s_scan_t *sc)
     sc->n = w;
 }
 
-int policy_text_check(const policy_t *p, const policy_register_t *reg, const char *text, size_t len,
-                      policy_finding_t *out, size_t cap, size_t *n_found)
+/* The rules over LEN bytes at T: the text, or its normalised copy NM (then T is NM's text and
+ * each finding is mapped back to the original's bytes). */
+static int s_check(const policy_t *p, const policy_register_t *reg, const uint8_t *t, size_t len,
+                   const textnorm_t *nm, policy_finding_t *out, size_t cap, size_t *n_found)
 {
-    if (!p || !n_found || (!text && len > 0) || (!out && cap > 0) || len >= UINT32_MAX)
-        return TACNET_EINVAL;
     s_scan_t sc;
-    sc.t = (const uint8_t *)text, sc.len = len, sc.p = p;
+    sc.t = t, sc.len = len, sc.p = p;
     sc.v = sc.v_stack, sc.n = 0, sc.cap = sizeof(sc.v_stack) / sizeof(sc.v_stack[0]);
     sc.tok = sc.tok_stack, sc.ntok = 0, sc.tokcap = sizeof(sc.tok_stack) / sizeof(sc.tok_stack[0]);
     sc.num = sc.num_stack, sc.nnum = 0, sc.numcap = sizeof(sc.num_stack) / sizeof(sc.num_stack[0]);
@@ -1615,6 +1631,8 @@ int policy_text_check(const policy_t *p, const policy_register_t *reg, const cha
     s_scan_postcodes(&sc);
     s_addresses_before_postcodes(&sc);
     s_drop_shadowed_names(&sc);
+    for (size_t i = 0; nm && i < sc.n; i++)
+        textnorm_span(nm, &sc.v[i].start, &sc.v[i].end);
     if (sc.n > 1)
         qsort(sc.v, sc.n, sizeof(*sc.v), s_cmp);
     for (size_t i = 0; i < sc.n && i < cap; i++)
@@ -1627,4 +1645,22 @@ int policy_text_check(const policy_t *p, const policy_register_t *reg, const cha
     if (sc.num != sc.num_stack)
         free(sc.num);
     return sc.n ? TACNET_ETEXT : 0;
+}
+
+int policy_text_check(const policy_t *p, const policy_register_t *reg, const char *text, size_t len,
+                      policy_finding_t *out, size_t cap, size_t *n_found)
+{
+    if (!p || !n_found || (!text && len > 0) || (!out && cap > 0) || len >= UINT32_MAX)
+        return TACNET_EINVAL;
+    /* The rules read the text with look-alikes folded (textnorm.h), so "Bright" U+200B "water"
+     * and "９４３ ４７６ ５９１９" are the name and number they show. Pure ASCII text is told by
+     * one quick scan and read as it is. Two calls keep s_check a function of its own, compiled
+     * as the check was before: with one, GCC inlined it here and then left s_word out of line,
+     * which cost the benchmark's note 5%. */
+    textnorm_t nm;
+    if (!textnorm_run(&nm, text, len))
+        return s_check(p, reg, (const uint8_t *)text, len, NULL, out, cap, n_found);
+    int rc = s_check(p, reg, (const uint8_t *)nm.text, nm.len, &nm, out, cap, n_found);
+    textnorm_free(&nm);
+    return rc;
 }

@@ -17,6 +17,11 @@
  * capitals, never names); "unknown" is a word of 3+ letters in none of the lists (only when
  * words.txt is present): the shape of a name no list has met.
  *
+ * The rules read the text normalised (common/textnorm.h: invisible characters dropped, Unicode
+ * spaces and dashes read as ' ' and '-', full-width forms as ASCII, Latin look-alikes of other
+ * scripts as Latin letters), so an identifier disguised with them is found; the findings'
+ * offsets are still those of the original bytes. Register names are normalised the same way.
+ *
  * - register_name: a word of the case's register, in any case or form, on word boundaries;
  *   adjacent register words form one span. It wins over every heuristic below.
  * - name, when any of these holds (the span also takes the words that carry the name on:
