@@ -254,9 +254,14 @@ static void m_dup_kind(buf_t *b)
 {
     put_enum(b, 5, TACNET__EVENT_KIND__REFERRAL);
 }
-static void m_unknown_field_30(buf_t *b)
+static void m_unknown_field_31(buf_t *b)
 {
-    put_uint(b, 30, 1); /* the first reserved number */
+    put_uint(b, 31, 1); /* the first reserved number */
+}
+/* resolution_accepted (30) belongs to an escalation acknowledgement only. */
+static void m_resolution_accepted(buf_t *b)
+{
+    put_uint(b, 30, 0);
 }
 /* The partnership report's clear fields, appended in field order. */
 #define APPEND_UINT(name, field, value) \
@@ -475,7 +480,8 @@ static const hcase_t CASES[] = {
     { "duplicate schema_version", NULL, m_dup_schema_version, TACNET_ENONCANON },
     { "duplicate msg_id", NULL, m_dup_msg_id, TACNET_ENONCANON },
     { "duplicate kind", NULL, m_dup_kind, TACNET_ENONCANON },
-    { "unknown field 30", NULL, m_unknown_field_30, TACNET_ENONCANON },
+    { "unknown field 31", NULL, m_unknown_field_31, TACNET_ENONCANON },
+    { "resolution_accepted on a concern", NULL, m_resolution_accepted, TACNET_EFIELD },
     { "unknown field 63 with text", NULL, m_unknown_field_63_len, TACNET_ENONCANON },
     { "unknown field 1000", NULL, m_unknown_field_1000, TACNET_ENONCANON },
     { "non-minimal varint", s_nonminimal_varint, NULL, TACNET_ENONCANON },
