@@ -225,7 +225,33 @@ static int s_value_check(const char *path, const char *name, uint32_t value, uin
     return 0;
 }
 
-/* Every single uint32 field of M and of the messages in it, by s_value_check (PATH: M's own). */
+/* A free-text field is a note, not a document: past this many characters (about four pages) the
+ * record belongs in the agency's own system, with a summary here. */
+#define WORKFLOW_TEXT_MAX 10000
+
+/* The characters (UTF-8 code points) of S. */
+static size_t s_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static int s_text_check(const char *path, const char *s, char *why, size_t cap)
+{
+    size_t n = s ? s_chars(s) : 0;
+    if (n <= WORKFLOW_TEXT_MAX)
+        return 0;
+    return casework_refuse(TACNET_EFIELD, why, cap,
+                           "%s is %zu characters long; a field holds at most %d (about four "
+                           "pages): write a summary here and keep the full record in your "
+                           "agency's own system",
+                           path, n, WORKFLOW_TEXT_MAX);
+}
+
+/* Every single uint32 field of M and of the messages in it, by s_value_check, and every string
+ * by s_text_check (PATH: M's own). */
 static int s_walk(const ProtobufCMessage *m, const char *path, uint32_t latest, char *why,
                   size_t cap)
 {
@@ -233,7 +259,8 @@ static int s_walk(const ProtobufCMessage *m, const char *path, uint32_t latest, 
     const char *base = (const char *)m;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_UINT32 && f->type != PROTOBUF_C_TYPE_MESSAGE)
+        if (f->type != PROTOBUF_C_TYPE_UINT32 && f->type != PROTOBUF_C_TYPE_MESSAGE &&
+            f->type != PROTOBUF_C_TYPE_STRING)
             continue;
         /* Set or not: a oneof's members share one place, told apart by its case. */
         size_t n = 1;
@@ -246,7 +273,15 @@ static int s_walk(const ProtobufCMessage *m, const char *path, uint32_t latest, 
         char sub[160];
         snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", f->name);
         int rc = 0;
-        if (f->type == PROTOBUF_C_TYPE_UINT32) {
+        if (f->type == PROTOBUF_C_TYPE_STRING) {
+            if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+                char *const *ss = *(char *const *const *)(base + f->offset);
+                for (size_t k = 0; rc == 0 && k < n; k++)
+                    rc = s_text_check(sub, ss[k], why, cap);
+            } else if (n) {
+                rc = s_text_check(sub, *(char *const *)(base + f->offset), why, cap);
+            }
+        } else if (f->type == PROTOBUF_C_TYPE_UINT32) {
             if (n && f->label != PROTOBUF_C_LABEL_REPEATED)
                 rc = s_value_check(sub, f->name, *(const uint32_t *)(base + f->offset), latest, why,
                                    cap);

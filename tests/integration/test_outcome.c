@@ -508,17 +508,18 @@ Test(outcome, a_refused_event_is_corrected_and_sent_again_or_withdrawn_and_leave
     cr_assert_not_null(strstr(out, "outbox empty"), "%s", out);
 }
 
-/* A concern whose summary makes it larger than the broker takes, written to a file in the
- * test's directory; its path into PATH. */
-static void s_big_concern(char *path, size_t cap, int lines)
+/* An assessment whose list of needs makes it larger than the broker takes (LINES sentences of
+ * 17 bytes, 500 to a need: each need under the 10,000 characters a field holds), written to a
+ * file in the test's directory; its path into PATH. */
+static void s_big_event(char *path, size_t cap, int lines)
 {
-    snprintf(path, cap, "%s/big-concern-%d.json", env.dir, lines);
+    snprintf(path, cap, "%s/big-assessment-%d.json", env.dir, lines);
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
-    fputs("{\"category\":\"attendance\",\"summary\":\"", f);
+    fputs("{\"type\":\"early_help\",\"level_of_need\":2,\"needs\":[\"", f);
     for (int i = 0; i < lines; i++)
-        fputs("Late on Mondays. ", f);
-    fputs("\"}", f);
+        fputs(i == 0 || i % 500 ? "Late on Mondays. " : "\",\"Late on Mondays. ", f);
+    fputs("\"]}", f);
     fclose(f);
 }
 
@@ -526,20 +527,20 @@ Test(outcome, an_event_larger_than_the_broker_takes_is_refused_and_holds_nothing
 {
     char out[8192], cmd[1024], path[600], big[33];
     /* A request larger than the local API reads is refused at once, by name. */
-    s_big_concern(path, sizeof(path), 20000); /* 340,000 bytes */
+    s_big_event(path, sizeof(path), 20000); /* 340,000 bytes */
     h_agency_t *school = s_up(S);
-    snprintf(cmd, sizeof(cmd), "publish concern --case %s --initials TB --body-file %s", CASE,
-             path);
+    snprintf(cmd, sizeof(cmd),
+             "publish assessment --case %s --initials TB --level 2 --body-file %s", CASE, path);
     uint64_t t0 = h_now_ms();
     cr_assert_neq(h_cli(school, cmd, out, sizeof(out)), 0, "%s", out);
     cr_assert_not_null(strstr(out, "E_TOOBIG"), "%s", out);
     cr_assert_not_null(strstr(out, "the local API takes at most"), "%s", out);
     cr_assert_lt(h_now_ms() - t0, 5000, "the refusal took %llu ms",
                  (unsigned long long)(h_now_ms() - t0));
-    s_big_concern(path, sizeof(path), 15600); /* 265,200 bytes: over the broker's 262,144 */
+    s_big_event(path, sizeof(path), 15600); /* 265,200 bytes: over the broker's 262,144 */
     /* Refused when it is sealed: named, and nothing queued. */
-    snprintf(cmd, sizeof(cmd), "publish concern --case %s --initials TB --body-file %s", CASE,
-             path);
+    snprintf(cmd, sizeof(cmd),
+             "publish assessment --case %s --initials TB --level 2 --body-file %s", CASE, path);
     cr_assert_eq(h_cli(school, cmd, out, sizeof(out)), 1, "%s", out);
     cr_assert_not_null(strstr(out, "E_TOOBIG"), "%s", out);
     cr_assert_not_null(strstr(out, "nothing was queued"), "%s", out);

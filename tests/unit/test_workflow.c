@@ -269,3 +269,39 @@ Test(rules, a_contact_says_with_whom_and_how)
                          why, sizeof(why)),
                  0, "%s", why);
 }
+
+/* A free-text field holds a note, not a document: over 10,000 characters (counted as characters,
+ * not bytes) it is refused naming the field and its length; 10,000 pass. */
+Test(rules, a_free_text_field_over_ten_thousand_characters_is_refused)
+{
+    char why[512];
+    size_t n = 10000;
+    char *text = malloc(2 * n + 16);
+    for (size_t i = 0; i < n; i++)
+        memcpy(text + 2 * i, "\xc3\xa9", 2); /* 10,000 e-acutes: 20,000 bytes */
+    text[2 * n] = 0;
+    char *json = malloc(2 * n + 512);
+    snprintf(json, 2 * n + 512,
+             REQ("contact_logged", "",
+                 "\"contact_logged\":{\"with\":\"mother\",\"method\":\"office_visit\",\"summary\":"
+                 "\"%s\"}"),
+             text);
+    cr_assert_eq(s_check(json, why, sizeof(why)), 0, "%s", why);
+    memcpy(text + 2 * n, "x", 2);
+    snprintf(json, 2 * n + 512,
+             REQ("contact_logged", "",
+                 "\"contact_logged\":{\"with\":\"mother\",\"method\":\"office_visit\",\"summary\":"
+                 "\"%s\"}"),
+             text);
+    cr_assert_eq(s_check(json, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert(strstr(why, "contact_logged.summary is 10001 characters long"), "%s", why);
+    /* In a list too. */
+    snprintf(json, 2 * n + 512,
+             REQ("decision", "",
+                 "\"decision\":{\"topic\":\"Sleep\",\"options_considered\":[\"a\",\"%s\"]}"),
+             text);
+    cr_assert_eq(s_check(json, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert(strstr(why, "decision.options_considered is 10001"), "%s", why);
+    free(json);
+    free(text);
+}
