@@ -1052,22 +1052,82 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
 }
 
 /* The refusal, with each offending span marked in the text it was found in. */
-static void s_refusal(dashboard_buf_t *b, const Tacnet__ApiReply *reply, json_t *req)
+/* The field of FORM whose request path (without "body.") is KEY[0..LEN), or NULL; its label as
+ * the form shows it, after its fieldset's legend ("Person 1 – Language"), into OUT. */
+static const field_t *s_field_by_key(const form_t *form, const char *key, size_t len, char *out,
+                                     size_t cap)
+{
+    const char *group = NULL;
+    for (size_t i = 0; form && i < form->n; i++) {
+        const field_t *f = &form->fields[i];
+        if (f->group)
+            group = f->group;
+        const char *p = strncmp(f->path, "body.", 5) == 0 ? f->path + 5 : f->path;
+        if (strlen(p) == len && memcmp(p, key, len) == 0) {
+            snprintf(out, cap, "%s%s%s", group ? group : "", group ? " – " : "", f->label);
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* REASON with every field path of FORM in it ("care_plan.child_view") shown as the field's
+ * label, linked to the field, so the refusal speaks the form's words. */
+static void s_reason_labelled(dashboard_buf_t *b, const form_t *form, const char *reason)
+{
+    const char *s = reason, *plain = reason;
+    while (*s) {
+        size_t len = 0;
+        if ((s == reason || !(isalnum((unsigned char)s[-1]) || s[-1] == '_' || s[-1] == '.')) &&
+            islower((unsigned char)*s))
+            len = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.[]");
+        while (len && s[len - 1] == '.')
+            len--; /* a sentence's full stop is not part of the path */
+        char label[160];
+        const field_t *f =
+            len && memchr(s, '.', len) ? s_field_by_key(form, s, len, label, sizeof(label)) : NULL;
+        if (!f) {
+            s++;
+            continue;
+        }
+        dashboard_buf_html(b, plain, (size_t)(s - plain));
+        dashboard_buf_printf(b, "<a href=\"#%s\">", f->path);
+        dashboard_buf_html(b, label, strlen(label));
+        dashboard_buf_puts(b, "</a>");
+        s += len;
+        plain = s;
+    }
+    dashboard_buf_html(b, plain, strlen(plain));
+}
+
+static void s_refusal(dashboard_buf_t *b, const form_t *form, const Tacnet__ApiReply *reply,
+                      json_t *req)
 {
     dashboard_buf_printf(b,
-                         "<div class=\"refusal\" role=\"alert\" id=\"refusal\"><h2>Not sent</h2>"
-                         "<p><code>%s</code> ",
+                         "<div class=\"refusal\" role=\"alert\" id=\"refusal\" tabindex=\"-1\">"
+                         "<h2>Not sent</h2><p><code>%s</code> ",
                          tacnet_errname(reply->code));
     if (reply->reason)
-        dashboard_buf_html(b, reply->reason, strlen(reply->reason));
+        s_reason_labelled(b, form, reply->reason);
     dashboard_buf_puts(b, "</p>");
     if (reply->n_findings)
         dashboard_buf_puts(b, "<ul class=\"findings\">");
     for (size_t i = 0; i < reply->n_findings; i++) {
         const Tacnet__Finding *f = reply->findings[i];
         const char *text = f->field ? s_resolve(json_object_get(req, "body"), f->field) : NULL;
-        dashboard_buf_printf(b, "<li><span class=\"field\">%s</span> <code>%s</code> [%u,%u): ",
-                             f->field ? f->field : "", f->kind, f->start, f->end);
+        char label[160];
+        const field_t *ff =
+            f->field ? s_field_by_key(form, f->field, strlen(f->field), label, sizeof(label))
+                     : NULL;
+        dashboard_buf_puts(b, "<li><span class=\"field\">");
+        if (ff) {
+            dashboard_buf_printf(b, "<a href=\"#%s\">", ff->path);
+            dashboard_buf_html(b, label, strlen(label));
+            dashboard_buf_puts(b, "</a>");
+        } else {
+            dashboard_buf_html(b, f->field ? f->field : "", f->field ? strlen(f->field) : 0);
+        }
+        dashboard_buf_printf(b, "</span>: <code>%s</code> ", f->kind);
         size_t n = text ? strlen(text) : 0;
         if (text && f->start <= f->end && f->end <= n) {
             dashboard_buf_html(b, text, f->start);
@@ -1143,7 +1203,7 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                          title, agency_profile(w->agency)->title, back,
                          fresh ? "Open a case with a concern" : form->title, form->intro);
     if (refusal)
-        s_refusal(b, refusal, req);
+        s_refusal(b, form, refusal, req);
     if (strcmp(form->name, "escalation_ack") == 0)
         s_resolutions(b, sc, agency_profile(w->agency)->agency);
     /* Each drawing of the form has its own key: the same form sent twice (a second click
@@ -1454,7 +1514,7 @@ static void s_draw_json(dashboard_web_t *w, const char *hex, const Tacnet__Publi
                           "content below (JSON, the fields of the event) and send it. Once sent, "
                           "the refused one leaves the outbox.</p>");
     if (refusal)
-        s_refusal(b, refusal, NULL);
+        s_refusal(b, NULL, refusal, NULL);
     dashboard_buf_printf(b,
                          "<form method=\"post\" action=\"/outbox/%s/correct\" class=\"card\">"
                          "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"

@@ -542,8 +542,8 @@ Test(http, a_form_refusal_shows_the_offending_spans)
     resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
     cr_expect_eq(r.status, 422);
     cr_expect(strstr(r.body, "<code>E_TEXT</code>"), "no code");
-    cr_expect(strstr(r.body, "decision.chosen"), "no field");
-    cr_expect(strstr(r.body, "[6,21)"), "no span");
+    cr_expect(strstr(r.body, "<span class=\"field\"><a href=\"#body.decision.chosen\">"),
+              "the finding does not name and link its field");
     cr_expect(strstr(r.body, "Refer <mark>Hollis Brennick</mark> to the nurse"), "no marked span");
     cr_expect(strstr(r.body, "aria-invalid=\"true\""), "field not marked invalid");
     s_resp_free(&r);
@@ -861,7 +861,10 @@ Test(http, a_decision_without_the_family_s_views_is_refused_at_the_api_and_the_f
              l.csrf);
     r = s_http(S, "POST", "/cases/" CASE "/forms/decision", l.cookie, body);
     cr_expect_eq(r.status, 422);
-    cr_expect(strstr(r.body, "child_view_absent.ask_by_date is required"), "%s", r.body);
+    /* In the form's words, linked to the field. */
+    cr_expect(strstr(r.body, "<a href=\"#body.decision.child_view_absent.ask_by_date\">"), "%s",
+              r.body);
+    cr_expect(strstr(r.body, "Not yet asked: ask by</a> is required"), "%s", r.body);
     s_resp_free(&r);
 }
 
@@ -1871,7 +1874,7 @@ Test(http, the_capa_records_go_through_the_forms_and_show_on_the_case_page)
              l.csrf);
     r = s_http(S, "POST", "/cases/" CASE "/forms/assessment", l.cookie, body);
     cr_expect_eq(r.status, 422);
-    cr_expect(strstr(r.body, "capa_choice.joint_formulation is required"), "%s", r.body);
+    cr_expect(strstr(r.body, "The formulation we reached together</a> is required"), "%s", r.body);
     s_resp_free(&r);
     for (int i = 0; i < 50; i++) {
         r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
