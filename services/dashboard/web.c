@@ -164,17 +164,26 @@ void dashboard_web_prof(dashboard_buf_t *b, const Tacnet__Professional *p)
         dashboard_buf_puts(b, "—");
         return;
     }
-    dashboard_buf_puts(b, "<strong>");
-    dashboard_web_bytes(b, p->initials);
-    dashboard_buf_puts(b, "</strong>");
-    if (p->has_role)
+    /* Each part only when there is one: an agency that named no contact shows as the agency
+     * alone, not ", School". */
+    int said = 0;
+    if (p->initials.len) {
+        dashboard_buf_puts(b, "<strong>");
+        dashboard_web_bytes(b, p->initials);
+        dashboard_buf_puts(b, "</strong>");
+        said = 1;
+    }
+    if (p->has_role && said)
         dashboard_buf_printf(b, " (%s)", dashboard_web_role(p->role));
-    if (p->job_title) {
-        dashboard_buf_puts(b, ", ");
+    if (p->job_title && *p->job_title) {
+        dashboard_buf_puts(b, said ? ", " : "");
         dashboard_web_text(b, p->job_title);
+        said = 1;
     }
     if (p->has_agency)
-        dashboard_buf_printf(b, ", %s", dashboard_web_agency_title(p->agency));
+        dashboard_buf_printf(b, "%s%s", said ? ", " : "", dashboard_web_agency_title(p->agency));
+    else if (!said)
+        dashboard_buf_puts(b, "—");
 }
 
 const char *dashboard_web_need_name(uint32_t level)

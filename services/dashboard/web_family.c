@@ -286,8 +286,8 @@ static void s_contacts(dashboard_buf_t *b, const Tacnet__CaseState *st)
 {
     dashboard_buf_puts(b, "<h2>Who to contact</h2>");
     if (st && st->lead) {
-        dashboard_buf_printf(b, "<p>Your lead professional, who coordinates the team: %s, ",
-                             dashboard_web_agency_title(st->lead->agency));
+        /* dashboard_web_prof names the agency last. */
+        dashboard_buf_puts(b, "<p>Your lead professional, who coordinates the team: ");
         dashboard_web_prof(b, st->lead);
         dashboard_buf_puts(b, ".</p>");
     }
