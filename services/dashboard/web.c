@@ -727,6 +727,17 @@ typedef struct {
     int party, urgent;
 } item_t;
 
+/* Whether IT waits on a user of ROLE: its audience is that role; and a lead professional is
+ * also its agency's practitioner, so a practitioners' stage of an escalation its agency is a
+ * party to is theirs too. */
+static int s_mine(const item_t *it, uint32_t role)
+{
+    if (!it->audience)
+        return 0;
+    return it->audience == role || (role == TACNET__ROLE__LEAD_PROFESSIONAL &&
+                                    it->audience == TACNET__ROLE__PRACTITIONER && it->party);
+}
+
 /* Its row: case, topic, urgency, stage, who must act (MINE: the user's role), deadline, time
  * left, and the answer this agency may give. */
 static void s_inbox_row(dashboard_buf_t *b, const item_t *it, int mine, uint64_t now)
@@ -774,9 +785,12 @@ void dashboard_web_inbox(dashboard_web_t *w)
     dashboard_web_head(w, "Escalations inbox", live);
     dashboard_buf_printf(b,
                          "<h1>Escalations inbox</h1><p>Every open escalation %s is a party to or "
-                         "leads, soonest deadline first. Those waiting on a %s are marked "
+                         "leads, soonest deadline first. Those waiting on a %s%s are marked "
                          "<strong>yours</strong>.</p>",
-                         agency_profile(self)->title, dashboard_web_role(w->user->role));
+                         agency_profile(self)->title, dashboard_web_role(w->user->role),
+                         w->user->role == TACNET__ROLE__LEAD_PROFESSIONAL
+                             ? " (or on your agency's practitioner)"
+                             : "");
     dashboard_buf_puts(b,
                        "<div class=\"scroll\" tabindex=\"0\"><table data-rows=\"case\"><thead><tr>"
                        "<th scope=\"col\">Case</th>"
@@ -837,7 +851,7 @@ void dashboard_web_inbox(dashboard_web_t *w)
         }
     size_t yours = 0;
     for (size_t i = 0; i < n; i++) {
-        int mine = items[i].audience && items[i].audience == w->user->role;
+        int mine = s_mine(&items[i], w->user->role);
         yours += mine;
         s_inbox_row(b, &items[i], mine, now);
     }
@@ -846,8 +860,11 @@ void dashboard_web_inbox(dashboard_web_t *w)
         dashboard_buf_printf(b, "<p>No open escalation involves %s.</p>",
                              agency_profile(self)->title);
     else
-        dashboard_buf_printf(b, "<p>%zu open, %zu waiting on a %s.</p>", n, yours,
-                             dashboard_web_role(w->user->role));
+        dashboard_buf_printf(b, "<p>%zu open, %zu waiting on you (%s%s).</p>", n, yours,
+                             dashboard_web_role(w->user->role),
+                             w->user->role == TACNET__ROLE__LEAD_PROFESSIONAL
+                                 ? ", and your agency's practitioner"
+                                 : "");
     dashboard_web_foot(w);
 }
 

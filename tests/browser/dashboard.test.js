@@ -144,6 +144,17 @@ async function main() {
     await Promise.all([social.waitForURL(/published=/), social.getByRole('button', { name: 'Raise a disagreement' }).click()]);
     await social.getByText(/Shared: the broker accepted your event/).waitFor();
     await social.screenshot({ path: path.join(SHOTS, '04-social-care-disagreement-sent.png'), fullPage: true });
+    // AW is the lead professional and social care's practitioner: stage 1 (practitioners) of an
+    // escalation social care is a party to is marked theirs in the inbox.
+    const inbox = await ctx.newPage();
+    watch(inbox, 'social_care');
+    const yours = inbox.locator('table[data-rows] tbody tr', { hasText: 'yours' });
+    for (let i = 0; i < 40 && (await yours.count()) === 0; i++) {
+      await inbox.goto(url('social_care', '/inbox'));
+      if ((await yours.count()) === 0) await inbox.waitForTimeout(500); // the notice is on its way
+    }
+    if ((await yours.count()) === 0) fail("the lead professional's inbox marks nothing theirs");
+    await inbox.close();
 
     // The school's My cases tab: the case's row was replaced in place, nothing else was.
     await schoolCases.locator(`table[data-rows] tbody tr[data-ref="${CASE}"][data-live-updated]`).waitFor({ timeout: 30000 });
