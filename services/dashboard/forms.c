@@ -1035,6 +1035,20 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
             dashboard_buf_puts(b, "</option>");
         }
         dashboard_buf_puts(b, "</select>");
+        if (n == 0) {
+            /* Nothing to choose: say why, rather than offer an empty list. */
+            static const char *const none[] = {
+                [SRC_NONE] = "Nothing to choose yet.",
+                [SRC_DECISIONS] = "This case has no recorded decision yet: a disagreement "
+                                  "challenges a decision, so the decision is recorded first.",
+                [SRC_ESCALATIONS] = "No escalation of this case that your agency may answer "
+                                    "with this form.",
+                [SRC_MEETINGS] = "No meeting of this case yet: request one first.",
+                [SRC_ACTIONS] = "No action of this case yet: actions come with a meeting's "
+                                "outcome.",
+            };
+            dashboard_buf_printf(b, "<p class=\"notice\" role=\"status\">%s</p>", none[f->source]);
+        }
         break;
     }
     default:
