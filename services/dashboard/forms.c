@@ -5,6 +5,7 @@
 #include "web.h"
 #include "web_internal.h"
 #include "agencies.h"
+#include "casework/challenge.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
@@ -368,6 +369,8 @@ static const field_t s_consent[] = {
     { "body.consent_recorded.agencies[1]", "And with", FT_ENUM, AGENCY_E, 0, 0, 0 },
     { "body.consent_recorded.agencies[2]", "And with", FT_ENUM, AGENCY_E, 0, 0, 0 },
     { "body.consent_recorded.agencies[3]", "And with", FT_ENUM, AGENCY_E, 0, 0, 0 },
+    { "body.consent_recorded.agencies[4]", "And with", FT_ENUM, AGENCY_E, 0, 0, 0 },
+    { "body.consent_recorded.agencies[5]", "And with", FT_ENUM, AGENCY_E, 0, 0, 0 },
     /* A consent reaches every member of the team (routing needs it): its free text too. */
     { "body.consent_recorded.child_wishes",
       "The child's wishes (every member of the team reads these: write nothing only some of them "
@@ -1016,6 +1019,11 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
             if (f->e == VIEW_ABSENCE_E &&
                 f->e->values[i].value == TACNET__VIEW_ABSENCE__TOO_YOUNG &&
                 strstr(f->path, "family_view_absent"))
+                continue;
+            /* A review is asked of someone senior and not directly involved: only the roles
+             * challenge.c takes (not a practitioner, not the lead professional). */
+            if (f->e == &tacnet__role__descriptor && strstr(f->path, "reviewer_role") &&
+                !challenge_words((uint32_t)f->e->values[i].value))
                 continue;
             s_option(b, f->e, f->e->values[i].value, v);
         }
