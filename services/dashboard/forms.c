@@ -1373,7 +1373,25 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
     }
     const Tacnet__ShowCaseReply *sc = read.show_case;
     if (!w->form) {
+        /* Accepting the lead: the offer named who leads; the form starts with them. */
+        const Tacnet__HandoverView *ho = sc->state ? sc->state->pending_handover : NULL;
+        dashboard_kv_t start = { 0 };
+        if (strcmp(form->name, "lead_accepted") == 0 && ho && ho->new_lead &&
+            ho->new_lead->initials.len && ho->new_lead->initials.len < 8) {
+            char initials[8];
+            snprintf(initials, sizeof(initials), "%.*s", (int)ho->new_lead->initials.len,
+                     (const char *)ho->new_lead->initials.data);
+            dashboard_kv_add(&start, "body.lead_accepted.lead.initials", initials);
+            if (ho->new_lead->job_title)
+                dashboard_kv_add(&start, "body.lead_accepted.lead.job_title",
+                                 ho->new_lead->job_title);
+            w->form = &start;
+        }
         s_draw(w, form, ref, sc, NULL, NULL);
+        if (w->form == &start) {
+            w->form = NULL;
+            dashboard_kv_clear(&start);
+        }
         agency_reply_free(&read);
         return;
     }
