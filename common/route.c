@@ -293,8 +293,11 @@ static int s_authority(const route_case_t *c, const Tacnet__Header *h, route_ver
         v->why = "an agency leaves the team itself; only the lead professional's agency takes "
                  "another agency out";
         return TACNET_EFORBIDDEN;
+    case TACNET__EVENT_KIND__REFERRAL: /* one that records the family's consent (none yet) */
     case TACNET__EVENT_KIND__CONSENT_RECORDED:
-        if (h->has_consent && h->consent == TACNET__CONSENT_STATE__GIVEN) {
+        if (h->has_consent && h->consent == TACNET__CONSENT_STATE__GIVEN &&
+            (h->kind == TACNET__EVENT_KIND__CONSENT_RECORDED ||
+             c->consent == TACNET__CONSENT_STATE__CONSENT_UNKNOWN)) {
             v->why = "consent given is recorded by the lead professional's agency; any member "
                      "records a refusal or withdrawal";
             return TACNET_EFORBIDDEN;
@@ -389,6 +392,8 @@ void route_apply(route_case_t *c, const Tacnet__Header *h)
         c->members &= ~BIT(h->subject_agency);
         if (c->lead == h->subject_agency)
             c->lead = 0;
+        if (c->pending_lead == h->subject_agency)
+            c->pending_lead = 0; /* an offer to an agency that left lapses */
         break;
     case TACNET__EVENT_KIND__LEAD_HANDOVER:
         c->pending_lead = (uint8_t)h->subject_agency;

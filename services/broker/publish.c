@@ -325,7 +325,9 @@ static int s_commit_policy(broker_t *self, MDB_txn *txn, broker_pending_t *p, ui
     int rc = journal_case_get(self->journal, txn, h->case_ref.data, h->case_ref.len, c, &found);
     if (rc != 0)
         return rc;
-    if (found && (rc = s_case_initials(self, txn, p)) != 0)
+    /* Members only: to anyone else the case answers E_NOTMEMBER whatever the initials, so the
+     * two codes cannot be played against each other to learn a child's initials. */
+    if (found && (c->members & (1u << p->agency)) && (rc = s_case_initials(self, txn, p)) != 0)
         return rc;
     if (p->code)
         return 0;

@@ -1254,10 +1254,11 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                         : 0;
     int open = 0;
     if (fresh) {
-        dashboard_buf_puts(b, "<p class=\"meta\">If another agency already works with the child "
-                              "under a reference, use that reference: the concern then joins its "
-                              "case. A reference nobody holds opens a new case, led by your agency "
-                              "until it hands the lead over.</p>");
+        dashboard_buf_puts(b, "<p class=\"meta\">A reference nobody holds opens a new case, led "
+                              "by your agency until it hands the lead over. If another agency "
+                              "already works with the child under a reference, ask it to add "
+                              "your agency to its team (or to refer the child to you): a case is "
+                              "joined by its members, not by a new concern.</p>");
         for (size_t i = 0; i < N_OF(s_new_case); i++) {
             int invalid =
                 refusal &&

@@ -830,19 +830,33 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     if (rc == TACNET_ENOTFOUND && published && strlen(published) == 32 &&
         strspn(published, "0123456789abcdef") == 32 &&
         policy_case_ref_check((const uint8_t *)ref, strlen(ref)) == 0) {
-        /* The case this agency just opened: the broker accepted its first event, whose copy
-         * comes back to the view a moment later. The page follows the stream and shows the
-         * case once it is there (live.js refreshes the region); without script, reload. */
+        /* A case this agency just tried to open: what the broker said of its first event. If
+         * it accepted it, its copy comes back to the view a moment later; the page follows the
+         * stream and shows the case once it is there (live.js refreshes the region). */
+        uint8_t id[16];
+        size_t len = 0;
+        Tacnet__EventStatus st = TACNET__EVENT_STATUS__INIT;
+        int known = sodium_hex2bin(id, sizeof(id), published, 32, NULL, &len, NULL) == 0 &&
+                    len == 16 && agency_outcome_read(w->agency, id, &st) == 0;
+        int accepted = known && st.state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED;
+        agency_outcome_status_free(&st);
         char live[128];
         snprintf(live, sizeof(live), "/events?case=%s&amp;after=0", ref);
-        dashboard_web_head(w, ref, live);
-        dashboard_buf_printf(&w->body,
-                             "<h1>%s</h1><p class=\"ok\" role=\"status\">Case opened: the broker "
-                             "accepted your concern. The case appears here as soon as it is back "
-                             "in this agency's view (usually within a second).</p><p><a "
-                             "class=\"button\" href=\"/cases/%s?published=%s\">Show the case"
-                             "</a></p>",
-                             ref, ref, published);
+        dashboard_web_head(w, ref, accepted ? live : NULL);
+        dashboard_buf_printf(&w->body, "<h1>%s</h1>", ref);
+        if (accepted) {
+            dashboard_buf_printf(&w->body,
+                                 "<p class=\"ok\" role=\"status\">Case opened: the broker "
+                                 "accepted your concern. The case appears here as soon as it is "
+                                 "back in this agency's view (usually within a second).</p><p><a "
+                                 "class=\"button\" href=\"/cases/%s?published=%s\">Show the "
+                                 "case</a></p>",
+                                 ref, published);
+        } else {
+            s_published(w, published); /* refused (with the broker's reason) or not yet */
+            dashboard_buf_puts(&w->body, "<p><a class=\"button\" href=\"/outbox\">The outbox"
+                                         "</a> <a class=\"button\" href=\"/\">My cases</a></p>");
+        }
         dashboard_web_foot(w);
         return;
     }

@@ -681,6 +681,24 @@ Test(http, a_case_is_opened_from_the_dashboard_with_a_concern)
             h_sleep_ms(20);
     }
     cr_expect(seen, "the new case never showed its concern");
+
+    /* Health visiting, not in the school's team, "opens" the school's case: the broker refuses
+     * it, and the page says so rather than that the case was opened. */
+    login_t h;
+    cr_assert_eq(s_login(HV, "PD", PASSWORD, &h), 303);
+    snprintf(body, sizeof(body),
+             "csrf=%s&case_ref=" CASE "&initials=TB&body.concern.category=attendance"
+             "&body.concern.summary=Seen+at+clinic.",
+             h.csrf);
+    r = s_http(HV, "POST", "/cases/new/forms/concern", h.cookie, body);
+    cr_assert_eq(r.status, 303, "%s", r.body);
+    s_location(&r, loc, sizeof(loc));
+    s_resp_free(&r);
+    r = s_http(HV, "GET", loc, h.cookie, NULL);
+    cr_expect(strstr(r.body, "Not shared"), "%s", r.body);
+    cr_expect(strstr(r.body, "E_NOTMEMBER"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "Case opened"), "%s", r.body);
+    s_resp_free(&r);
 }
 
 /* The drawn form's key in PAGE (32 hex digits), into OUT. */

@@ -302,6 +302,21 @@ Test(identifiers,
     h_pub_init(&p, S, TACNET__EVENT_KIND__CONCERN, CASE, sseq++);
     h_pub_initials(&p, "JSM");
     s_refused(c, &p, TACNET_ECASEINITIALS, "initials JSM on a JS case", before, blen);
+    /* To an agency outside the team the case answers E_NOTMEMBER whatever the initials: the
+     * two codes would otherwise tell it the child's initials. */
+    h_client_t *other = h_connect(&env, SC);
+    cr_assert_eq(h_hello(other, 0, 16, NULL), 0);
+    const char *guesses[] = { "JT", "JS" };
+    for (size_t g = 0; g < 2; g++) {
+        h_pub_init(&p, SC, TACNET__EVENT_KIND__CONCERN, CASE, 1 + g);
+        h_pub_initials(&p, guesses[g]);
+        h_pub_seal(&env, &p, SC, NULL, NULL, 0);
+        h_send_pub(other, &p);
+        int got = h_result(other, NULL, 5000, NULL, NULL);
+        cr_expect_eq(got, TACNET_ENOTMEMBER, "a non-member guessing %s: %s", guesses[g],
+                     tacnet_errname(got));
+    }
+    h_close(&other);
     free(before);
 
     /* The same well-formed event still goes through afterwards. */

@@ -285,6 +285,16 @@ Test(route, only_the_lead_hands_over_closes_takes_out_and_records_consent_given)
     s_consent_header(&h, SCHOOL, TACNET__CONSENT_STATE__WITHDRAWN, ROUTE_CLASS_BIT(2),
                      BIT(SCHOOL) | BIT(HV), all);
     cr_assert_eq(route_check(&c, &h, roster, &v), 0, "any member records a withdrawal");
+    /* Nor by a referral that would record it (no consent recorded on the case yet). */
+    route_case_t fresh = s_case(BIT(SC) | BIT(SCHOOL), TACNET__CONSENT_STATE__CONSENT_UNKNOWN);
+    s_header(&h, SCHOOL, TACNET__EVENT_KIND__REFERRAL, TACNET__SENSITIVITY__ROUTINE,
+             BIT(SC) | BIT(SCHOOL) | BIT(HV));
+    h.has_subject_agency = 1;
+    h.subject_agency = HV;
+    h.has_consent = 1;
+    h.consent = TACNET__CONSENT_STATE__GIVEN;
+    cr_assert_eq(route_check(&fresh, &h, roster, &v), TACNET_EFORBIDDEN,
+                 "a referral recorded the consent a consent record may not");
     /* The lead does all four. */
     s_consent_header(&h, SC, TACNET__CONSENT_STATE__GIVEN, ROUTE_CLASS_BIT(1), BIT(HV), all);
     cr_assert_eq(route_check(&c, &h, roster, &v), 0, "%s", v.why ? v.why : "");
@@ -301,6 +311,15 @@ Test(route, only_the_lead_hands_over_closes_takes_out_and_records_consent_given)
     cr_assert_eq(route_check(&c, &h, roster, &v), 0);
     route_apply(&c, &h);
     cr_assert_eq(c.lead, 0);
+    /* An offer to an agency that then leaves lapses: it cannot accept it on rejoining. */
+    route_case_t off = s_case(BIT(SC) | BIT(SCHOOL), TACNET__CONSENT_STATE__GIVEN);
+    off.pending_lead = SCHOOL;
+    s_header(&h, SCHOOL, TACNET__EVENT_KIND__MEMBER_LEFT, TACNET__SENSITIVITY__ROUTINE,
+             BIT(SC) | BIT(SCHOOL));
+    h.has_subject_agency = 1;
+    h.subject_agency = SCHOOL;
+    route_apply(&off, &h);
+    cr_assert_eq(off.pending_lead, 0);
     s_header(&h, SCHOOL, TACNET__EVENT_KIND__LEAD_HANDOVER, TACNET__SENSITIVITY__ROUTINE,
              BIT(SCHOOL) | BIT(HV));
     h.has_subject_agency = 1;
