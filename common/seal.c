@@ -1201,12 +1201,12 @@ int seal_body_matches(const Tacnet__Header *h, const Tacnet__Body *b)
         (h->has_ladder_rung != r->has_rung || (r->has_rung && h->ladder_rung != r->rung) ||
          (h->has_rated_by_family && h->rated_by_family) != r->has_by_family))
         return TACNET_EBODYMISMATCH;
-    /* An acknowledgement's clear acceptance (which the broker's timers act on) is the sealed one:
-     * absent in the header means accepted. */
+    /* An acknowledgement's clear acceptance (which the broker's timers act on) is the sealed one.
+     * One sent before the header carried it (the broker took every acknowledgement as accepted)
+     * is not compared: its body may say either. */
     const Tacnet__EscalationAck *ack = b->escalation_ack;
-    if (h->kind == TACNET__EVENT_KIND__ESCALATION_ACK && ack &&
-        (!h->has_resolution_accepted || h->resolution_accepted) !=
-            (!ack->has_accepted || ack->accepted))
+    if (h->kind == TACNET__EVENT_KIND__ESCALATION_ACK && ack && h->has_resolution_accepted &&
+        h->resolution_accepted != (!ack->has_accepted || ack->accepted))
         return TACNET_EBODYMISMATCH;
     return 0;
 }

@@ -269,7 +269,8 @@ static int s_check_answer(escalation_journal_t *self, const Tacnet__Header *h, u
         rc = escalation_engine_ack(s_work(self), id, by,
                                    !h->has_resolution_accepted || h->resolution_accepted, now_ms,
                                    &self->pending);
-        *detail = rc == TACNET_EKIND ? "nothing to acknowledge: no resolution was proposed yet"
+        *detail = rc == TACNET_EKIND ? "nothing to acknowledge: no resolution is proposed at the "
+                                       "escalation's current stage"
                                      : "only a party acknowledges a resolution";
         break;
     }

@@ -267,6 +267,14 @@ static void s_notice(fold_t *f, const Tacnet__Header *h, const Tacnet__Escalatio
         e->has_state = 1;
         e->state = (Tacnet__EscalationEvent)event;
     }
+    if (event == TACNET__ESCALATION_EVENT__ESC_ADVANCED) {
+        /* A new stage (its deadline passed, or a party did not accept the resolution): any
+         * resolution proposed before, and its acknowledgements, are gone with the old stage. */
+        if (e->resolution)
+            tacnet__escalation_resolved__free_unpacked(e->resolution, NULL);
+        e->resolution = NULL;
+        e->n_acknowledged = 0;
+    }
     uint32_t stage = n && n->has_stage ? n->stage : h->escalation_stage;
     if (stage) {
         e->has_stage = 1;
@@ -314,9 +322,14 @@ static void s_escalation_event(fold_t *f, const Tacnet__Header *h, const Tacnet_
             if (e->resolution)
                 tacnet__escalation_resolved__free_unpacked(e->resolution, NULL);
             e->resolution = s_copy(b->escalation_resolved);
+            e->n_acknowledged = 0; /* a new resolution is acknowledged afresh */
         }
         break;
     case TACNET__EVENT_KIND__ESCALATION_ACK:
+        /* Not accepting is no acknowledgement: the broker takes the dispute to the next stage
+         * (its notice follows). */
+        if (h->has_resolution_accepted && !h->resolution_accepted)
+            return;
         for (size_t i = 0; i < e->n_acknowledged; i++)
             if (e->acknowledged[i] == h->sender)
                 return;

@@ -343,6 +343,55 @@ Test(casestate, escalation_follows_its_notices_and_closes)
     s_free(&t);
 }
 
+/* A resolution a party does not accept: no acknowledgement is counted for it, and once the
+ * broker takes the dispute to the next stage the refused resolution and its acknowledgements
+ * are gone; a new resolution is acknowledged afresh. */
+Test(casestate, a_refused_resolution_leaves_the_view_with_the_stage_it_ended)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "school", "disagreement", 20261123, NULL,
+         "{\"disagreement\":{\"topic\":\"Level of need\",\"child_safety\":\"Safe today.\"}}");
+    s_ev(&t, 4, "broker", "escalation_notice", 20261123, NULL,
+         "{\"escalation_notice\":{\"escalation_id\":\"03030303030303030303030303030303\","
+         "\"event\":\"esc_opened\",\"stage\":1,\"parties\":[\"school\",\"social_care\"]}}");
+    s_ev(&t, 5, "social_care", "escalation_resolved", 20261124,
+         "\"refers_to\":\"03030303030303030303030303030303\"",
+         "{\"escalation_resolved\":{\"outcome\":\"Stay at early "
+         "help\",\"child_safety\":\"Safe.\"}}");
+    s_ev(&t, 6, "social_care", "escalation_ack", 20261124,
+         "\"refers_to\":\"03030303030303030303030303030303\",\"resolution_accepted\":true",
+         "{\"escalation_ack\":{\"accepted\":true}}");
+    s_ev(&t, 7, "school", "escalation_ack", 20261124,
+         "\"refers_to\":\"03030303030303030303030303030303\",\"resolution_accepted\":false",
+         "{\"escalation_ack\":{\"accepted\":false}}");
+    casestate_result_t r = s_fold(&t, 20261124, NULL);
+    Tacnet__EscalationView *e = r.state->escalations[0];
+    cr_assert_eq(e->n_acknowledged, 1, "the school's refusal counted as an acknowledgement");
+    cr_assert_eq(e->acknowledged[0], TACNET__AGENCY__SOCIAL_CARE);
+    casestate_result_clear(&r);
+    s_ev(&t, 8, "broker", "escalation_notice", 20261124, NULL,
+         "{\"escalation_notice\":{\"escalation_id\":\"03030303030303030303030303030303\","
+         "\"event\":\"esc_advanced\",\"stage\":2,\"audience\":\"line_manager\"}}");
+    r = s_fold(&t, 20261125, NULL);
+    e = r.state->escalations[0];
+    cr_assert_eq(e->stage, 2);
+    cr_assert_null(e->resolution, "the refused resolution is still shown");
+    cr_assert_eq(e->n_acknowledged, 0);
+    casestate_result_clear(&r);
+    s_ev(&t, 9, "social_care", "escalation_resolved", 20261126,
+         "\"refers_to\":\"03030303030303030303030303030303\"",
+         "{\"escalation_resolved\":{\"outcome\":\"Step up to level "
+         "3\",\"child_safety\":\"Safe.\"}}");
+    r = s_fold(&t, 20261126, NULL);
+    e = r.state->escalations[0];
+    cr_assert_not_null(e->resolution);
+    cr_assert_str_eq(e->resolution->outcome, "Step up to level 3");
+    cr_assert_eq(e->n_acknowledged, 0);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
 Test(casestate, partnership_ratings_keep_their_history_and_a_closed_case_owes_nothing)
 {
     tl_t t = { 0 };
