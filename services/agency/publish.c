@@ -757,7 +757,9 @@ static int s_minutes(publish_t *p)
                            "your account as a contact or a decision); nothing was sent",
                            labels_agency((uint32_t)m->minuted_by),
                            labels_agency((uint32_t)m->minuted_by));
-    } else if (convener && convener != me && lead != me) {
+    } else if (convener && convener != me && lead && lead != me &&
+               (p->c.members & (1u << convener))) {
+        /* (With no lead, or a convener that has left the team, anyone in it may.) */
         rc = TACNET_EFORBIDDEN;
         agency_reply_error(p->reply, rc,
                            "%s convened this meeting: its outcome is recorded by %s or by the "

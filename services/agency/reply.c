@@ -13,7 +13,7 @@
 
 void agency_reply_error(Tacnet__ApiReply *reply, int code, const char *fmt, ...)
 {
-    char buf[256];
+    char buf[640]; /* a reason names what to do, and may name a field path and agencies */
     va_list ap;
     reply->code = code;
     va_start(ap, fmt);

@@ -301,8 +301,13 @@ static int s_case_initials(broker_t *self, MDB_txn *txn, broker_pending_t *p)
     size_t klen = 0;
     int rc =
         journal_case_initials(self->journal, txn, h->case_ref.data, h->case_ref.len, kept, &klen);
-    if (rc == TACNET_ENOTFOUND)
-        return 0; /* none kept: nothing to compare */
+    if (rc == TACNET_ENOTFOUND || rc == TACNET_ECORRUPT) {
+        /* None kept, or an older record whose latest event cannot be read back: nothing to
+         * compare, and no reason to refuse the whole batch. */
+        if (rc == TACNET_ECORRUPT)
+            log_warn("case record: initials not readable (%s); not compared", tacnet_errname(rc));
+        return 0;
+    }
     if (rc != 0)
         return rc;
     if (klen && (klen != h->initials.len || memcmp(kept, h->initials.data, klen) != 0)) {

@@ -183,12 +183,13 @@ static void s_judge_chair(fold_t *f, Tacnet__MeetingView *m, const Tacnet__Profe
     m->chair_rule = (Tacnet__ChairRule)chair_rule_judge(chair, lead, involved, n);
 }
 
-static void s_meeting_outcome(fold_t *f, const Tacnet__MeetingOutcome *o, uint32_t sender)
+/* Returns 0 when the minutes are another agency's of a meeting already minuted: the first stand
+ * (the event stays in the timeline) and nothing of these is applied. */
+static int s_meeting_outcome(fold_t *f, const Tacnet__MeetingOutcome *o, uint32_t sender)
 {
     Tacnet__MeetingView *m = s_meeting(f, o->meeting_id);
     if (m && m->has_minuted_by && (uint32_t)m->minuted_by != sender)
-        return; /* another agency's minutes of a meeting already minuted: the first stand (the
-                   event stays in the timeline) */
+        return 0;
     if (m) {
         if (m->outcome)
             tacnet__meeting_outcome__free_unpacked(m->outcome, NULL);
@@ -216,6 +217,7 @@ static void s_meeting_outcome(fold_t *f, const Tacnet__MeetingOutcome *o, uint32
         }
         PUSH(f->s->actions, f->s->n_actions, v);
     }
+    return 1;
 }
 
 /* The chair of each meeting: the one scheduled or minuted, else the senior not directly
@@ -702,17 +704,19 @@ static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Bo
                 if (m->scheduled)
                     tacnet__meeting_scheduled__free_unpacked(m->scheduled, NULL);
                 m->scheduled = s_copy(b->meeting_scheduled);
-                m->has_scheduled_by = 1;
-                m->scheduled_by = h->sender;
+                if (!m->has_scheduled_by) { /* who convened it: the first to schedule it */
+                    m->has_scheduled_by = 1;
+                    m->scheduled_by = h->sender;
+                }
                 s_judge_chair(f, m, m->scheduled->chair);
             }
         }
         break;
     case TACNET__EVENT_KIND__MEETING_OUTCOME:
-        if (b && b->meeting_outcome)
-            s_meeting_outcome(f, b->meeting_outcome, (uint32_t)h->sender);
-        for (size_t i = 0;
-             b && b->meeting_outcome && b->meeting_outcome->has_held_date && i < s->n_plans; i++) {
+        if (!b || !b->meeting_outcome ||
+            !s_meeting_outcome(f, b->meeting_outcome, (uint32_t)h->sender))
+            break;
+        for (size_t i = 0; b->meeting_outcome->has_held_date && i < s->n_plans; i++) {
             Tacnet__PlanView *p = s->plans[i];
             uint32_t d = b->meeting_outcome->held_date;
             if (clock_date_to_ms(d) >= f->plan_start_ms[i] &&

@@ -695,14 +695,27 @@ static void s_print(Tacnet__PublishRequest *req, uint8_t out[16])
     free(packed);
 }
 
-/* The recent send of PRINT from another drawing than FORM_KEY, or -1. */
-static int s_recent_find(const uint8_t print[16], const char *form_key, uint64_t now)
+/* The recent send of PRINT from another drawing than FORM_KEY, or -1. One the broker refused
+ * is no send: sending it again is how it is corrected. */
+static int s_recent_find(agency_t *agency, const uint8_t print[16], const char *form_key,
+                         uint64_t now)
 {
-    for (size_t i = 0; i < RECENT_N; i++)
-        if (s_recent[i].at_ms && now - s_recent[i].at_ms < RECENT_MS &&
-            sodium_memcmp(s_recent[i].print, print, 16) == 0 &&
-            strcmp(s_recent[i].form_key, form_key ? form_key : "") != 0)
+    for (size_t i = 0; i < RECENT_N; i++) {
+        if (!s_recent[i].at_ms || now - s_recent[i].at_ms >= RECENT_MS ||
+            sodium_memcmp(s_recent[i].print, print, 16) != 0 ||
+            strcmp(s_recent[i].form_key, form_key ? form_key : "") == 0)
+            continue;
+        uint8_t id[16];
+        size_t len = 0;
+        Tacnet__EventStatus st = TACNET__EVENT_STATUS__INIT;
+        int refused =
+            sodium_hex2bin(id, sizeof(id), s_recent[i].msg_id, 32, NULL, &len, NULL) == 0 &&
+            len == 16 && agency_outcome_read(agency, id, &st) == 0 &&
+            st.state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED;
+        agency_outcome_status_free(&st);
+        if (!refused)
             return (int)i;
+    }
     return -1;
 }
 
@@ -723,8 +736,10 @@ static json_t *s_value(const field_t *f, const char *v)
     switch (f->type) {
     case FT_CHECK:
         return json_true();
-    case FT_YESNO:
-        return json_boolean(strcmp(v, "yes") == 0);
+    case FT_YESNO: /* anything but yes or no: pbjson names the field and refuses it */
+        return strcmp(v, "yes") == 0  ? json_true()
+               : strcmp(v, "no") == 0 ? json_false()
+                                      : json_string(v);
     case FT_INT:
         return json_integer(atoll(v));
     case FT_INTS: {
@@ -1434,7 +1449,7 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
     int dup = -1;
     if (req) {
         s_print(req, print);
-        dup = again && *again ? -1 : s_recent_find(print, form_key, clock_now_ms());
+        dup = again && *again ? -1 : s_recent_find(w->agency, print, form_key, clock_now_ms());
     }
     if (!req) {
         reply.code = rc = TACNET_EFIELD;

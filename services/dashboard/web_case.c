@@ -554,7 +554,10 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
             uint32_t convener = m->has_scheduled_by   ? (uint32_t)m->scheduled_by
                                 : m->has_requested_by ? (uint32_t)m->requested_by
                                                       : 0;
-            if (!convener || convener == me || lead == me)
+            uint32_t members = 0;
+            for (size_t k = 0; sc->summary && k < sc->summary->n_members; k++)
+                members |= 1u << (uint32_t)sc->summary->members[k];
+            if (!convener || convener == me || !lead || lead == me || !(members & (1u << convener)))
                 s_form_link(b, ref, "meeting_outcome", "Record the outcome", m->meeting_id);
             else
                 dashboard_buf_printf(b, "<span class=\"meta\">%s records the outcome.</span>",

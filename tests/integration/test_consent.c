@@ -404,6 +404,7 @@ Test(consent, minutes_reach_every_action_owner_and_are_the_convener_s_once)
     cr_assert_eq(rc, TACNET_ECONSENT, "got %s", tacnet_errname(rc));
     cr_assert_not_null(strstr(s_last_reason, "action 1 is School's, but School would not receive"),
                        "%s", s_last_reason);
+    cr_assert_not_null(strstr(s_last_reason, "; nothing was sent"), "cut short: %s", s_last_reason);
     /* The same minutes with CAMHS's action go, and reach CAMHS. */
     uint32_t rcpt = 0;
     s_ok(sc, OUTCOME(M1, "health", "camhs", "RK"), id, &rcpt);
