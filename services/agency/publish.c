@@ -512,17 +512,24 @@ static const Tacnet__EscalationView *s_escalation_find(const Tacnet__ShowCaseRep
 /* escalation: an answer to an escalation (response, resolution, acknowledgement) is checked
  * against the escalation as this agency's view holds it, so what the broker would refuse is
  * refused here, before anything is sent. */
+/* P's case as this agency's view shows it, into WRAP (agency_reply_free frees it). Returns
+ * agency_view_show's code. */
+static int s_view_show(publish_t *p, Tacnet__ApiReply *wrap)
+{
+    wrap->result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
+    wrap->show_case = xcalloc(1, sizeof(*wrap->show_case));
+    tacnet__show_case_reply__init(wrap->show_case);
+    const ProtobufCBinaryData *ref = &p->req->case_ref;
+    return agency_view_show(p->self, ref->data, ref->len, wrap->show_case);
+}
+
 static int s_escalation(publish_t *p)
 {
     uint32_t kind = p->req->kind;
     if (!escalation_rights_is_answer(kind))
         return 0;
     Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
-    wrap.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
-    wrap.show_case = xcalloc(1, sizeof(*wrap.show_case));
-    tacnet__show_case_reply__init(wrap.show_case);
-    const ProtobufCBinaryData *ref = &p->req->case_ref;
-    int rc = agency_view_show(p->self, ref->data, ref->len, wrap.show_case);
+    int rc = s_view_show(p, &wrap);
     const Tacnet__EscalationView *e =
         rc == 0 ? s_escalation_find(wrap.show_case, &p->req->refers_to) : NULL;
     uint32_t me = p->self->profile->agency;
@@ -737,11 +744,7 @@ static int s_minutes(publish_t *p)
     if (!o->meeting_id.len || !p->found)
         return 0;
     Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
-    wrap.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
-    wrap.show_case = xcalloc(1, sizeof(*wrap.show_case));
-    tacnet__show_case_reply__init(wrap.show_case);
-    const ProtobufCBinaryData *ref = &p->req->case_ref;
-    int rc = agency_view_show(p->self, ref->data, ref->len, wrap.show_case);
+    int rc = s_view_show(p, &wrap);
     const Tacnet__MeetingView *m = rc == 0 ? s_meeting_find(wrap.show_case, &o->meeting_id) : NULL;
     const Tacnet__CaseSummary *sum = wrap.show_case->summary;
     uint32_t lead = sum && sum->has_lead ? (uint32_t)sum->lead : 0;

@@ -113,14 +113,7 @@ static int s_member(agency_t *self, const Tacnet__TimelineEntry *e, memo_t *memo
     for (size_t i = 0; i < *n_memo; i++)
         if (strlen(memo[i].ref) == ref.len && memcmp(memo[i].ref, ref.data, ref.len) == 0)
             return memo[i].member;
-    Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
-    int member = agency_view_show(self, ref.data, ref.len, &sc) == 0 &&
-                 dashboard_web_member(self, sc.summary);
-    Tacnet__ApiReply w = TACNET__API_REPLY__INIT;
-    w.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
-    w.show_case = xcalloc(1, sizeof(sc));
-    *w.show_case = sc;
-    agency_reply_free(&w);
+    int member = dashboard_web_case_member(self, ref);
     if (*n_memo < cap) {
         memcpy(memo[*n_memo].ref, ref.data, ref.len);
         memo[*n_memo].ref[ref.len] = 0;

@@ -470,14 +470,7 @@ static int s_sse_member(agency_t *agency, const Tacnet__TimelineEntry *e, char r
     for (size_t i = 0; i < *n; i++)
         if (strlen(refs[i]) == ref.len && memcmp(refs[i], ref.data, ref.len) == 0)
             return member[i];
-    Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
-    int yes = agency_view_show(agency, ref.data, ref.len, &sc) == 0 &&
-              dashboard_web_member(agency, sc.summary);
-    Tacnet__ApiReply w = TACNET__API_REPLY__INIT;
-    w.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
-    w.show_case = xcalloc(1, sizeof(sc));
-    *w.show_case = sc;
-    agency_reply_free(&w);
+    int yes = dashboard_web_case_member(agency, ref);
     if (*n < cap) {
         memcpy(refs[*n], ref.data, ref.len);
         refs[*n][ref.len] = 0;

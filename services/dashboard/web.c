@@ -48,6 +48,19 @@ int dashboard_web_member(const agency_t *self, const Tacnet__CaseSummary *c)
     return 0;
 }
 
+int dashboard_web_case_member(agency_t *self, ProtobufCBinaryData ref)
+{
+    Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
+    int member = agency_view_show(self, ref.data, ref.len, &sc) == 0 &&
+                 dashboard_web_member(self, sc.summary);
+    Tacnet__ApiReply w = TACNET__API_REPLY__INIT;
+    w.result_case = TACNET__API_REPLY__RESULT_SHOW_CASE;
+    w.show_case = xcalloc(1, sizeof(sc));
+    *w.show_case = sc;
+    agency_reply_free(&w);
+    return member;
+}
+
 int dashboard_web_case_read(agency_t *self, const char *actor, const char *ref,
                             Tacnet__ApiReply *reply)
 {

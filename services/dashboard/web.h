@@ -33,6 +33,9 @@ typedef struct dashboard_web {
 /* 1 if AGENCY is among the members of case summary C (NULL: 0), else 0. A case the agency has
  * left is still in its view, but the dashboard shows only its own. */
 int dashboard_web_member(const agency_t *agency, const Tacnet__CaseSummary *c);
+/* Whether AGENCY is a member of the case REF as its view holds it now (0 for a case it does not
+ * hold): what the event lists and the live stream show an event by. */
+int dashboard_web_case_member(agency_t *agency, ProtobufCBinaryData ref);
 
 /* The audit actor for a session: "web/AB:dsl". */
 void dashboard_web_actor(const agency_session_t *s, char *out, size_t cap);
