@@ -1432,10 +1432,11 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
         char more[256] = "";
         if (s_missing(&both, w->form, more, sizeof(more))) {
             /* "required: Case reference ..." first, then the concern's own */
-            char joined[256];
+            char joined[sizeof(more) + sizeof(why)];
             snprintf(joined, sizeof(joined), "%s%s%s", more, n_missing ? ", " : "",
                      n_missing ? why + strlen("required: ") : "");
-            snprintf(why, sizeof(why), "%s", joined);
+            memcpy(why, joined, sizeof(why) - 1); /* cut to WHY's size */
+            why[sizeof(why) - 1] = 0;
             n_missing++;
         }
     }
