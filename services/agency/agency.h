@@ -154,6 +154,9 @@ int agency_identity_each(agency_t *self, const uint8_t *ref, size_t len,
  * the caller's. Returns 0 with reply->published, or the code with the reason and findings in
  * REPLY (the caller frees REPLY with agency_reply_free either way). */
 int agency_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply);
+/* What REQ asks for: BLAKE2b-128 of it packed without its request key and its wait, so that the
+ * same request sent again matches whatever key or wait it carries. REQ is left as it was. */
+void agency_request_print(Tacnet__PublishRequest *req, uint8_t out[16]);
 
 /* The outcome of a publish (services/agency/outcome.c). The broker settles a queued event later:
  * accepted under its seq, or refused for good. A front end that answers only once it knows

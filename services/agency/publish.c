@@ -3,6 +3,7 @@
 #include "agency/outcome.h"
 #include "agency/outbox.h"
 #include "casework/cadence.h"
+#include "casework/chair_rule.h"
 #include "casework/escalation_rights.h"
 #include "casework/header_rules.h"
 #include "casework/initials.h"
@@ -45,7 +46,7 @@ typedef struct publish {
     uint64_t batch_seq; /* in a batch: the sender_seq this row takes (0: the next in meta) */
     uint8_t msg_id[16];
     uint8_t key_id[16];     /* a keyed request's id in api_ids (s_request_key_id) */
-    uint8_t key_print[16];  /* and what it asked for (s_request_print) */
+    uint8_t key_print[16];  /* and what it asked for (agency_request_print) */
     int refused_before;     /* the key's earlier publish was refused by the broker: */
     uint8_t refused_id[16]; /* its msg_id, whose refusal this one clears */
     uint64_t now_ms;
@@ -173,7 +174,7 @@ static void s_request_key_id(const agency_t *self, const ProtobufCBinaryData *ke
 /* What a keyed request asks for: BLAKE2b-128 of the request as packed without its key and its
  * wait (how long to wait is not part of the event), so a retry of the same request matches and
  * the same key on a different event does not. */
-static void s_request_print(Tacnet__PublishRequest *req, uint8_t out[16])
+void agency_request_print(Tacnet__PublishRequest *req, uint8_t out[16])
 {
     protobuf_c_boolean had_key = req->has_request_key, had_wait = req->has_wait_ms;
     req->has_request_key = 0;
@@ -188,7 +189,7 @@ static void s_request_print(Tacnet__PublishRequest *req, uint8_t out[16])
 
 /* A keyed publish queued before (KEY_ID from s_request_key_id): 1 with *SENDER_SEQ and its
  * MSG_ID, 0 if new, or a negative store code. TACNET_EEXISTS when the key was used for a
- * different request (PRINT, s_request_print; records from before prints were kept are not
+ * different request (PRINT, agency_request_print; records from before prints were kept are not
  * compared). One the broker refused counts as new, so the
  * same request may be sent again once its cause is fixed: then *REFUSED is set and MSG_ID names
  * the refused event (its refusal is cleared by the new one's outbox write). Checked before
@@ -332,7 +333,7 @@ static int s_msg_id(publish_t *p)
     if (!p->req->has_request_key)
         return 0;
     s_request_key_id(p->self, &p->req->request_key, p->key_id);
-    s_request_print(p->req, p->key_print);
+    agency_request_print(p->req, p->key_print);
     if (p->dry_run)
         return 0;
     uint64_t seen_seq = 0;
@@ -748,10 +749,7 @@ static int s_minutes(publish_t *p)
     const Tacnet__MeetingView *m = rc == 0 ? s_meeting_find(wrap.show_case, &o->meeting_id) : NULL;
     const Tacnet__CaseSummary *sum = wrap.show_case->summary;
     uint32_t lead = sum && sum->has_lead ? (uint32_t)sum->lead : 0;
-    uint32_t convener = !m                    ? 0
-                        : m->has_scheduled_by ? (uint32_t)m->scheduled_by
-                        : m->has_requested_by ? (uint32_t)m->requested_by
-                                              : 0;
+    uint32_t convener = chair_rule_minutes_by(m, me, lead, p->c.members);
     rc = 0;
     if (m && m->has_minuted_by && (uint32_t)m->minuted_by != me) {
         rc = TACNET_EEXISTS;
@@ -760,9 +758,7 @@ static int s_minutes(publish_t *p)
                            "your account as a contact or a decision); nothing was sent",
                            labels_agency((uint32_t)m->minuted_by),
                            labels_agency((uint32_t)m->minuted_by));
-    } else if (convener && convener != me && lead && lead != me &&
-               (p->c.members & (1u << convener))) {
-        /* (With no lead, or a convener that has left the team, anyone in it may.) */
+    } else if (convener) {
         rc = TACNET_EFORBIDDEN;
         agency_reply_error(p->reply, rc,
                            "%s convened this meeting: its outcome is recorded by %s or by the "

@@ -51,3 +51,16 @@ const char *chair_rule_words(uint32_t verdict)
         return NULL;
     }
 }
+
+uint32_t chair_rule_minutes_by(const Tacnet__MeetingView *m, uint32_t agency, uint32_t lead,
+                               uint32_t members)
+{
+    uint32_t convener = !m                    ? 0
+                        : m->has_scheduled_by ? (uint32_t)m->scheduled_by
+                        : m->has_requested_by ? (uint32_t)m->requested_by
+                                              : 0;
+    if (!convener || convener == agency || !lead || lead == agency || convener >= 32 ||
+        !(members & (1u << convener)))
+        return 0;
+    return convener;
+}

@@ -29,4 +29,12 @@ int chair_rule_meets(uint32_t verdict);
  * should confirm or find a senior who is not)", ... NULL for CHAIR_UNJUDGED or an unknown value. */
 const char *chair_rule_words(uint32_t verdict);
 
+/* Who records the outcome of meeting M (NULL: a meeting not known) instead of AGENCY: the
+ * meeting's convener (the agency that first scheduled it, else the one that asked for it) when
+ * AGENCY is neither it nor the LEAD professional's agency. Returns that convener, or 0 when
+ * AGENCY may record it: as convener or lead, for a meeting with no convener known, and by anyone
+ * in the team while the case has no lead or the convener has left it (MEMBERS: bit per agency). */
+uint32_t chair_rule_minutes_by(const Tacnet__MeetingView *m, uint32_t agency, uint32_t lead,
+                               uint32_t members);
+
 #endif

@@ -681,20 +681,6 @@ static struct {
 } s_recent[RECENT_N];
 static size_t s_recent_next;
 
-static void s_print(Tacnet__PublishRequest *req, uint8_t out[16])
-{
-    protobuf_c_boolean had_key = req->has_request_key, had_wait = req->has_wait_ms;
-    req->has_request_key = 0;
-    req->has_wait_ms = 0;
-    size_t len = protobuf_c_message_get_packed_size(&req->base);
-    uint8_t *packed = xmalloc(len ? len : 1);
-    protobuf_c_message_pack(&req->base, packed);
-    req->has_request_key = had_key;
-    req->has_wait_ms = had_wait;
-    crypto_generichash(out, 16, packed, len, (const uint8_t *)"tacnet-form-print/1", 19);
-    free(packed);
-}
-
 /* The recent send of PRINT from another drawing than FORM_KEY, or -1. One the broker refused
  * is no send: sending it again is how it is corrected. */
 static int s_recent_find(agency_t *agency, const uint8_t print[16], const char *form_key,
@@ -1449,7 +1435,7 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
     const char *again = dashboard_kv_get(w->form, "again");
     int dup = -1;
     if (req) {
-        s_print(req, print);
+        agency_request_print(req, print);
         dup = again && *again ? -1 : s_recent_find(w->agency, print, form_key, clock_now_ms());
     }
     if (!req) {

@@ -550,14 +550,13 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
             dashboard_buf_puts(b, "<p>");
             if (!m->scheduled)
                 s_form_link(b, ref, "meeting_scheduled", "Schedule it", m->meeting_id);
-            /* The convener's or the lead's to minute (publish.c, s_minutes). */
-            uint32_t convener = m->has_scheduled_by   ? (uint32_t)m->scheduled_by
-                                : m->has_requested_by ? (uint32_t)m->requested_by
-                                                      : 0;
+            /* The convener's or the lead's to minute (the publish path refuses others). */
             uint32_t members = 0;
             for (size_t k = 0; sc->summary && k < sc->summary->n_members; k++)
-                members |= 1u << (uint32_t)sc->summary->members[k];
-            if (!convener || convener == me || !lead || lead == me || !(members & (1u << convener)))
+                if ((uint32_t)sc->summary->members[k] < 32)
+                    members |= 1u << (uint32_t)sc->summary->members[k];
+            uint32_t convener = chair_rule_minutes_by(m, me, lead, members);
+            if (!convener)
                 s_form_link(b, ref, "meeting_outcome", "Record the outcome", m->meeting_id);
             else
                 dashboard_buf_printf(b, "<span class=\"meta\">%s records the outcome.</span>",

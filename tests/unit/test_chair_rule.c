@@ -64,3 +64,27 @@ Test(chair_rule, meets_and_words)
     cr_assert_null(chair_rule_words(TACNET__CHAIR_RULE__CHAIR_UNJUDGED));
     cr_assert_null(chair_rule_words(77));
 }
+
+/* A meeting's outcome is its convener's or the lead's to record; with no lead, or a convener
+ * that has left the team, anyone in it may; a meeting not known has no convener to defer to. */
+Test(chair_rule, the_outcome_is_recorded_by_the_convener_or_the_lead)
+{
+    enum {
+        S = TACNET__AGENCY__SCHOOL,
+        SC = TACNET__AGENCY__SOCIAL_CARE,
+        CA = TACNET__AGENCY__CAMHS
+    };
+    uint32_t team = (1u << S) | (1u << SC) | (1u << CA);
+    Tacnet__MeetingView m = TACNET__MEETING_VIEW__INIT;
+    m.has_requested_by = 1;
+    m.requested_by = TACNET__AGENCY__SCHOOL;
+    cr_assert_eq(chair_rule_minutes_by(&m, CA, SC, team), S, "asked for by the school");
+    m.has_scheduled_by = 1;
+    m.scheduled_by = TACNET__AGENCY__SOCIAL_CARE;
+    cr_assert_eq(chair_rule_minutes_by(&m, CA, SC, team), SC, "scheduled by social care");
+    cr_assert_eq(chair_rule_minutes_by(&m, SC, S, team), 0, "the convener");
+    cr_assert_eq(chair_rule_minutes_by(&m, S, S, team), 0, "the lead");
+    cr_assert_eq(chair_rule_minutes_by(&m, CA, 0, team), 0, "no lead");
+    cr_assert_eq(chair_rule_minutes_by(&m, CA, S, team & ~(1u << SC)), 0, "the convener left");
+    cr_assert_eq(chair_rule_minutes_by(NULL, CA, S, team), 0, "a meeting not known");
+}
