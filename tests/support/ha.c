@@ -127,19 +127,19 @@ static void ha_nats_spawn(ha_nats_t *n, int i)
     n->pid[i] = ha_spawn("nats-server", argv, n->log[i]);
 }
 
-void ha_nats_start(ha_nats_t *n, const char *dir)
+/* Fresh ports for the three servers and their configs, each with a fresh store and log. */
+static void ha_nats_configure(ha_nats_t *n, const char *dir, int attempt)
 {
-    memset(n, 0, sizeof(*n));
     for (int i = 0; i < HA_NATS; i++) {
         n->port[i] = ha_free_port();
         n->cport[i] = ha_free_port();
     }
     for (int i = 0; i < HA_NATS; i++) {
         char store[600];
-        snprintf(store, sizeof(store), "%s/nats-%d", dir, i + 1);
+        snprintf(store, sizeof(store), "%s/nats-%d.%d", dir, i + 1, attempt);
         CHECK(mkdir(store, 0700) == 0, "mkdir %s", store);
-        snprintf(n->conf[i], sizeof(n->conf[i]), "%s/nats-%d.conf", dir, i + 1);
-        snprintf(n->log[i], sizeof(n->log[i]), "%s/nats-%d.log", dir, i + 1);
+        snprintf(n->conf[i], sizeof(n->conf[i]), "%s/nats-%d.%d.conf", dir, i + 1, attempt);
+        snprintf(n->log[i], sizeof(n->log[i]), "%s/nats-%d.%d.log", dir, i + 1, attempt);
         FILE *f = fopen(n->conf[i], "w");
         CHECK(f != NULL, "cannot write %s", n->conf[i]);
         /* Loopback only; every server lists every route (its own is ignored). A broker appends
@@ -154,17 +154,42 @@ void ha_nats_start(ha_nats_t *n, const char *dir)
         fprintf(f, "]\n}\n");
         fclose(f);
     }
-    /* One at a time, each once it listens for routes: servers that dial each other at the same
-     * moment each drop one of the two routes as a duplicate, and nats-server 2.9 can then leave
-     * one of them out of the JetStream metadata group for good (seen about once in 50 starts
-     * on a loaded machine: the server logs no leader while the other two have one). */
+}
+
+/* Start the servers one at a time, each once it listens for routes: servers that dial each
+ * other at the same moment each drop one of the two routes as a duplicate, and nats-server 2.9
+ * can then leave one of them out of the JetStream metadata group for good (seen about once in
+ * 50 starts on a loaded machine: the server logs no leader while the other two have one).
+ * Returns the number of the server that could not listen (its log says why), or 0. */
+static int ha_nats_listen_all(ha_nats_t *n)
+{
     for (int i = 0; i < HA_NATS; i++) {
         ha_nats_spawn(n, i);
         int r = ha_wait_log(n->log[i], "Listening for route connections", 10000, n->pid[i], NULL);
         if (r == -1)
             n->pid[i] = 0;
-        CHECK(r == 1, "nats-server %d did not start (log %s)", i + 1, n->log[i]);
+        if (r != 1)
+            return i + 1;
     }
+    return 0;
+}
+
+void ha_nats_start(ha_nats_t *n, const char *dir)
+{
+    memset(n, 0, sizeof(*n));
+    /* A port chosen free can be taken by another process before its server binds it (two
+     * benchmarks or test runs on one machine): then the whole cluster starts again on new
+     * ports, since every server's config lists every route. */
+    int failed = 0;
+    for (int attempt = 1; attempt <= 3; attempt++) {
+        ha_nats_configure(n, dir, attempt);
+        if (!(failed = ha_nats_listen_all(n)))
+            break;
+        fprintf(stderr, "[ha] nats-server %d did not start (log %s)%s\n", failed,
+                n->log[failed - 1], attempt < 3 ? ": starting the cluster again on new ports" : "");
+        ha_nats_stop(n);
+    }
+    CHECK(failed == 0, "nats-server %d did not start (log %s)", failed, n->log[failed - 1]);
     /* A server left out that way joins when it is restarted, so one that has not seen a leader
      * in 15 s is restarted (twice at most) before the test gives up. */
     for (int i = 0; i < HA_NATS; i++) {
