@@ -36,20 +36,35 @@ typedef struct s_acct {
     uint64_t first_ms, locked_until, seen_ms;
 } s_acct_t;
 
+/* A source someone logged in from (throttle_success), and when last. */
+typedef struct s_known {
+    throttle_source_t src;
+    uint8_t used;
+    uint64_t at_ms;
+} s_known_t;
+
+/* Checking time that may be spent: CREDIT_US at AT (below zero after a check overdrew it). */
+typedef struct s_budget {
+    int64_t credit_us;
+    uint64_t at;
+    int set;
+} s_budget_t;
+
 struct throttle {
     throttle_config_t cfg;
     size_t sets;
-    s_src_t *srcs;   /* sets * S_WAYS */
-    s_acct_t *accts; /* sets * S_WAYS */
+    s_src_t *srcs;    /* sets * S_WAYS */
+    s_acct_t *accts;  /* sets * S_WAYS */
+    s_known_t *known; /* sets * S_WAYS */
     /* What the next round sums as "further sources": evicted sources' counts not yet reported,
      * lock-outs beyond the window's share, and the sources of a round beyond its first few. */
     uint64_t ev_sources, ev_failures, ev_refused, ev_locks, ev_start;
     uint64_t locks_start, locks_n; /* lock-outs reported on their own in this window */
-    /* The budget of password checks: CREDIT_US of checking time at CREDIT_AT (below zero after
-     * a check that overdrew it); log-ins it refused since BUSY_AT, its last report. */
-    int64_t credit_us;
-    uint64_t credit_at, busy_refused, busy_at;
-    int credit_set, busy_said;
+    /* The budgets of password checks: every source's, and the reserve of sources someone
+     * logged in from lately; log-ins refused for want of both since BUSY_AT, its last report. */
+    s_budget_t all, reserve;
+    uint64_t busy_refused, busy_at;
+    int busy_said;
 };
 
 void throttle_config_default(throttle_config_t *cfg)
@@ -65,19 +80,23 @@ void throttle_config_default(throttle_config_t *cfg)
     cfg->report_sources = 8;
     cfg->verify_share = 33;
     cfg->verify_burst_ms = 1000;
+    cfg->known_share = 10;
+    cfg->known_ms = 14u * 24 * 60 * 60 * 1000;
 }
 
 throttle_t *throttle_new(const throttle_config_t *cfg)
 {
     if (!cfg || cfg->burst < 1 || cfg->refill_ms < 1 || cfg->lock_fails < 1 || cfg->sources < 1 ||
         cfg->sources > (1u << 24) || cfg->report_sources < 1 || cfg->verify_share > 100 ||
-        (cfg->verify_share && cfg->verify_burst_ms < 1))
+        (cfg->verify_share && cfg->verify_burst_ms < 1) ||
+        cfg->verify_share + cfg->known_share > 100)
         return NULL;
     throttle_t *self = xcalloc(1, sizeof(*self));
     self->cfg = *cfg;
     self->sets = (cfg->sources + S_WAYS - 1) / S_WAYS;
     self->srcs = xcalloc(self->sets * S_WAYS, sizeof(*self->srcs));
     self->accts = xcalloc(self->sets * S_WAYS, sizeof(*self->accts));
+    self->known = xcalloc(self->sets * S_WAYS, sizeof(*self->known));
     return self;
 }
 
@@ -88,6 +107,7 @@ void throttle_destroy(throttle_t **self_p)
     throttle_t *self = *self_p;
     free(self->srcs);
     free(self->accts);
+    free(self->known);
     free(self);
     *self_p = NULL;
 }
@@ -312,13 +332,43 @@ void throttle_fail(throttle_t *self, const throttle_source_t *src, const char *a
     }
 }
 
-void throttle_success(throttle_t *self, const throttle_source_t *src, const char *account)
+/* Remember SRC as a source someone logged in from, at NOW (the set's least recently used goes:
+ * only successful log-ins ever take a place here, so failures cannot push the owners out). */
+static void s_known_mark(throttle_t *self, const throttle_source_t *src, uint64_t now)
+{
+    s_known_t *set = self->known + s_set(self, src->b, 16) * S_WAYS, *victim = NULL;
+    for (size_t i = 0; i < S_WAYS; i++) {
+        if (set[i].used && memcmp(set[i].src.b, src->b, 16) == 0) {
+            victim = &set[i];
+            break;
+        }
+        if (!victim || (victim->used && (!set[i].used || set[i].at_ms < victim->at_ms)))
+            victim = &set[i];
+    }
+    victim->used = 1;
+    victim->src = *src;
+    victim->at_ms = now;
+}
+
+static int s_known_is(const throttle_t *self, const throttle_source_t *src, uint64_t now)
+{
+    const s_known_t *set = self->known + s_set(self, src->b, 16) * S_WAYS;
+    for (size_t i = 0; i < S_WAYS; i++)
+        if (set[i].used && memcmp(set[i].src.b, src->b, 16) == 0)
+            return now - set[i].at_ms <= self->cfg.known_ms;
+    return 0;
+}
+
+void throttle_success(throttle_t *self, const throttle_source_t *src, const char *account,
+                      uint64_t now_ms)
 {
     s_acct_t *a = account ? s_acct(self, src, account, 0, 0) : NULL;
     if (a && !a->report)
         memset(a, 0, sizeof(*a));
     else if (a)
         a->fails = 0, a->locked_until = 0;
+    if (account)
+        s_known_mark(self, src, now_ms);
 }
 
 size_t throttle_unlock(throttle_t *self, const char *account)
@@ -337,48 +387,75 @@ size_t throttle_unlock(throttle_t *self, const char *account)
 
 /* ------------------------------------------------------------------ the budget of checks */
 
-static void s_credit(throttle_t *self, uint64_t now)
+/* B refilled to NOW at SHARE percent of the time, up to CAP_US. */
+static void s_budget_refill(s_budget_t *b, uint32_t share, int64_t cap_us, uint64_t now)
+{
+    if (!b->set) {
+        b->set = 1;
+        b->credit_us = cap_us;
+        b->at = now;
+    }
+    if (now > b->at) { /* SHARE percent of a millisecond is 10 * SHARE us */
+        uint64_t add = (now - b->at) * 10u * share;
+        b->credit_us = add >= (uint64_t)(2 * cap_us) ? cap_us : b->credit_us + (int64_t)add;
+        b->at = now;
+    }
+    if (b->credit_us > cap_us)
+        b->credit_us = cap_us;
+}
+
+/* The reserve may spend at once what its share of the burst is (at least a millisecond). */
+static int64_t s_cap_us(const throttle_t *self, int pool)
 {
     const throttle_config_t *c = &self->cfg;
     int64_t cap = (int64_t)c->verify_burst_ms * 1000;
-    if (!self->credit_set) {
-        self->credit_set = 1;
-        self->credit_us = cap;
-        self->credit_at = now;
+    if (pool == THROTTLE_POOL_RESERVE) {
+        cap = cap * c->known_share / c->verify_share;
+        cap = cap < 1000 ? 1000 : cap;
     }
-    if (now > self->credit_at) { /* SHARE percent of a millisecond is 10 * SHARE us */
-        uint64_t add = (now - self->credit_at) * 10u * c->verify_share;
-        self->credit_us = add >= (uint64_t)(2 * cap) ? cap : self->credit_us + (int64_t)add;
-        self->credit_at = now;
-    }
-    if (self->credit_us > cap)
-        self->credit_us = cap;
+    return cap;
 }
 
-int throttle_verify_admit(throttle_t *self, uint64_t now_ms, uint64_t *retry_ms)
+static s_budget_t *s_pool(throttle_t *self, int pool, uint64_t now)
 {
+    s_budget_t *b = pool == THROTTLE_POOL_RESERVE ? &self->reserve : &self->all;
+    s_budget_refill(b,
+                    pool == THROTTLE_POOL_RESERVE ? self->cfg.known_share : self->cfg.verify_share,
+                    s_cap_us(self, pool), now);
+    return b;
+}
+
+int throttle_verify_admit(throttle_t *self, const throttle_source_t *src, uint64_t now_ms,
+                          int *pool, uint64_t *retry_ms)
+{
+    *pool = THROTTLE_POOL_ALL;
     if (!self->cfg.verify_share)
         return 0;
-    s_credit(self, now_ms);
-    if (self->credit_us > 0)
+    s_budget_t *all = s_pool(self, THROTTLE_POOL_ALL, now_ms);
+    if (all->credit_us > 0)
         return 0;
+    if (self->cfg.known_share && src && s_known_is(self, src, now_ms) &&
+        s_pool(self, THROTTLE_POOL_RESERVE, now_ms)->credit_us > 0) {
+        *pool = THROTTLE_POOL_RESERVE;
+        return 0;
+    }
     self->busy_refused++;
-    if (retry_ms) /* until the credit is above zero again */
-        *retry_ms = (uint64_t)-self->credit_us / (10u * self->cfg.verify_share) + 1;
+    if (retry_ms) /* until every source's credit is above zero again */
+        *retry_ms = (uint64_t)-all->credit_us / (10u * self->cfg.verify_share) + 1;
     return TACNET_ELOCKED;
 }
 
-void throttle_verify_spent(throttle_t *self, uint64_t spent_us, uint64_t now_ms)
+void throttle_verify_spent(throttle_t *self, int pool, uint64_t spent_us, uint64_t now_ms)
 {
     if (!self->cfg.verify_share)
         return;
-    s_credit(self, now_ms);
+    s_budget_t *b = s_pool(self, pool, now_ms);
     /* Overdrawn by one burst at the most: a check the machine stalled in (a suspend) does not
      * refuse log-ins for long after. */
-    int64_t cap = (int64_t)self->cfg.verify_burst_ms * 1000;
-    self->credit_us -= spent_us > (uint64_t)(2 * cap) ? 2 * cap : (int64_t)spent_us;
-    if (self->credit_us < -cap)
-        self->credit_us = -cap;
+    int64_t cap = s_cap_us(self, pool);
+    b->credit_us -= spent_us > (uint64_t)(2 * cap) ? 2 * cap : (int64_t)spent_us;
+    if (b->credit_us < -cap)
+        b->credit_us = -cap;
 }
 
 void throttle_account(const throttle_t *self, const char *account, uint64_t now_ms, uint32_t *fails,

@@ -13,7 +13,11 @@
  * Over every source together, password checks have a budget of time (verify_share percent of
  * it, at most verify_burst_ms at once), charged with what each check was measured to take: an
  * outsider with many sources cannot keep a single-threaded caller hashing, and beyond the budget
- * a log-in is refused at once, unchecked, whoever makes it (throttle_verify_admit).
+ * a log-in is refused at once, unchecked (throttle_verify_admit). Beyond it, a source from which
+ * someone logged in within known_ms (throttle_success) may still draw on a reserve of its own
+ * (known_share percent more): an attack from elsewhere that spends the budget does not lock out
+ * the staff at their usual desks. Only successful log-ins make a source known, so failures from
+ * any number of sources cannot reach the reserve or push the known sources out of their table.
  *
  * Nothing is written on a failure: the caller learns what to record from throttle_sweep, which
  * reports in rounds at most one window apart how many failures and refused attempts each source
@@ -57,6 +61,9 @@ typedef struct throttle_config {
     uint32_t report_sources;  /* sources summarised on their own per round (>= 1); lock-outs too */
     uint32_t verify_share;    /* percent of the time password checks may take (0: no budget) */
     uint32_t verify_burst_ms; /* checking time that may be spent at once (>= 1 with a share) */
+    uint32_t known_share;     /* percent more for known sources when the rest is spent (0: none;
+                                 with verify_share at most 100; no budget: no reserve either) */
+    uint32_t known_ms;        /* how long a successful log-in keeps its source known */
     uint8_t seed[16];         /* key of the table's hash (random in a daemon) */
 } throttle_config_t;
 
@@ -82,8 +89,8 @@ typedef void (*throttle_report_fn)(void *arg, const throttle_report_t *r);
 
 /* Defaults: burst 10, refill 5 s, backoff up to 5 min, 5 failures lock an account for 15 min at
  * that source, one round of summaries per minute naming 8 sources at most, 4096 sources,
- * password checks a third of the time and at most 1 s at once; the seed is zero (set your
- * own). */
+ * password checks a third of the time and at most 1 s at once, and a tenth more for sources
+ * someone logged in from in the last 14 days; the seed is zero (set your own). */
 void throttle_config_default(throttle_config_t *cfg);
 
 /* A throttle with CFG (copied). Returns an owned object, or NULL when CFG is out of range. */
@@ -105,19 +112,26 @@ int throttle_admit(throttle_t *self, const throttle_source_t *src, const char *a
  * (only said in the lock report). */
 void throttle_fail(throttle_t *self, const throttle_source_t *src, const char *account, int known,
                    uint64_t now_ms);
-/* A log-in at ACCOUNT from SOURCE succeeded: that source's failures at that account are
- * forgotten (its bucket is not refilled). */
-void throttle_success(throttle_t *self, const throttle_source_t *src, const char *account);
+/* A log-in at ACCOUNT from SOURCE succeeded at NOW_MS: that source's failures at that account
+ * are forgotten (its bucket is not refilled), and the source is known (the reserve of checks). */
+void throttle_success(throttle_t *self, const throttle_source_t *src, const char *account,
+                      uint64_t now_ms);
 /* Lift every source's lock-out of ACCOUNT (an administrator's unlock). Returns how many. */
 size_t throttle_unlock(throttle_t *self, const char *account);
 
-/* May a password be checked at NOW_MS, whoever asks (the budget over every source)? Returns 0,
- * or TACNET_ELOCKED with *RETRY_MS (may be NULL) how long until the budget allows one again,
- * the attempt counted for the BUSY report. NOW_MS should be a clock the caller does not fake:
- * it is what the checks' time is measured on. */
-int throttle_verify_admit(throttle_t *self, uint64_t now_ms, uint64_t *retry_ms);
-/* An admitted check ended at NOW_MS having taken SPENT_US microseconds: charged to the budget. */
-void throttle_verify_spent(throttle_t *self, uint64_t spent_us, uint64_t now_ms);
+/* Which budget an admitted check is charged to. */
+#define THROTTLE_POOL_ALL     0 /* every source's */
+#define THROTTLE_POOL_RESERVE 1 /* the known sources' reserve */
+
+/* May SRC's password be checked at NOW_MS (the budget over every source, then the reserve if SRC
+ * is known)? Returns 0 with *POOL, the budget to charge; or TACNET_ELOCKED with *RETRY_MS (may
+ * be NULL) how long until every source's budget allows one again, the attempt counted for the
+ * BUSY report. NOW_MS should be a clock the caller does not fake: it is what the checks' time
+ * is measured on. */
+int throttle_verify_admit(throttle_t *self, const throttle_source_t *src, uint64_t now_ms,
+                          int *pool, uint64_t *retry_ms);
+/* A check admitted from POOL ended at NOW_MS having taken SPENT_US microseconds: charged. */
+void throttle_verify_spent(throttle_t *self, int pool, uint64_t spent_us, uint64_t now_ms);
 
 /* How ACCOUNT stands at NOW_MS, over every source: its recent failures (summed) and the latest
  * end of a lock-out still running (0: none). */

@@ -41,16 +41,17 @@ int agency_auth_login(agency_t *self, const throttle_source_t *src, const char *
     /* The budget of checking time over every source, on a clock tests do not fake: what a
      * check takes is measured on it. */
     uint64_t t0 = clock_elapsed_us();
-    if (throttle_verify_admit(t, t0 / 1000, retry_ms) != 0)
+    int pool = THROTTLE_POOL_ALL;
+    if (throttle_verify_admit(t, src, t0 / 1000, &pool, retry_ms) != 0)
         return TACNET_EAGAIN;
     int known = 0;
     rc = agency_login(self, initials, password, sid, out, &known);
     uint64_t t1 = clock_elapsed_us();
-    throttle_verify_spent(t, t1 - t0, t1 / 1000);
+    throttle_verify_spent(t, pool, t1 - t0, t1 / 1000);
     if (rc == TACNET_EAUTH || rc == TACNET_EINITIALS)
         throttle_fail(t, src, account, known, clock_mono_ms());
     else if (rc == 0)
-        throttle_success(t, src, account);
+        throttle_success(t, src, account, t1 / 1000);
     return rc;
 }
 

@@ -7,9 +7,11 @@
  *
  * Password checks (Argon2id, on the daemon's one loop) also have a budget over every source
  * together: a third of the time, at most a second of checking at once, charged with what each
- * check was measured to take. Beyond it a log-in is refused at once without a check, whoever
- * makes it and whatever the password, so that many sources cannot stall the loop (the local
- * API, publishing, other pages) by failing in turn.
+ * check was measured to take. Beyond it a log-in is refused at once without a check, whatever
+ * the password, so that many sources cannot stall the loop (the local API, publishing, other
+ * pages) by failing in turn; except that an address someone logged in from in the last 14 days
+ * draws on a reserve of its own (a tenth more of the time), so the staff at their usual desks
+ * can still log in while an attack from elsewhere spends the budget.
  *
  * A failure writes nothing: no record per attempt (so an unknown user costs the view nothing),
  * but a round of summary audit records at most once a minute ("auth.failures": how many failed

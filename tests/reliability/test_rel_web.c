@@ -12,7 +12,8 @@
  *       HTTPS with [http] cert and key (Secure cookies); no plain HTTP beyond loopback.
  *   T30 failed log-ins from 60 sources at once (each respecting Retry-After): the budget of
  *       password checks refuses the excess unchecked (429), the local API keeps answering, the
- *       refusals are audited once, not per attempt.
+ *       refusals are audited once, not per attempt; a user who logged in from their desk before
+ *       the attack logs in from it every 2 s during it (the reserve of a known source).
  *   T31 bad API tokens from 3,000 sources, one each: a round of summaries is a bounded number
  *       of audit records (8 sources on their own, one for the further ones), not one a source.
  *   T32 slow connections from 20 sources, each up to its per-source limit (more than the whole
@@ -768,6 +769,11 @@ Test(rel_web, t30_failed_log_ins_from_many_sources_do_not_stall_the_daemon)
     long seconds = rel_env("REL_T30_SECONDS", 15);
     char tok[65];
     s_login_token("127.0.0.13", tok);
+    /* The owner's desk: someone logged in from it before the attack began. */
+    static char page[65536];
+    char desk[65];
+    s_login_token("127.0.0.16", desk);
+    cr_assert_eq(s_login("127.0.0.16", desk, "AT", PASSWORD, NULL, page, sizeof(page)), 303);
     audit_count_t a0 = s_audit();
     int err = 0;
     tn_client_t *c = tn_client_new(school->data, &err);
@@ -784,8 +790,8 @@ Test(rel_web, t30_failed_log_ins_from_many_sources_do_not_stall_the_daemon)
     }
     /* Meanwhile, from the machine: the local API (as `tacnet cases`), and the log-in page from
      * a source of its own. */
-    uint64_t t0 = h_now_ms(), api_worst = 0, page_worst = 0;
-    int api_bad = 0, page_bad = 0, looks = 0;
+    uint64_t t0 = h_now_ms(), api_worst = 0, page_worst = 0, desk_at = 0;
+    int api_bad = 0, page_bad = 0, looks = 0, desk_tries = 0, desk_in = 0;
     h_sleep_ms(500);
     while (h_now_ms() - t0 < (uint64_t)seconds * 1000) {
         Tacnet__ApiReply *r = NULL;
@@ -799,6 +805,12 @@ Test(rel_web, t30_failed_log_ins_from_many_sources_do_not_stall_the_daemon)
         api_worst = a > api_worst ? a : api_worst;
         page_worst = p > page_worst ? p : page_worst;
         looks++;
+        if (h_now_ms() - t0 > 2000 && h_now_ms() - desk_at >= 2000) {
+            desk_at = h_now_ms();
+            s_login_token("127.0.0.16", desk);
+            desk_tries++;
+            desk_in += s_login("127.0.0.16", desk, "AT", PASSWORD, NULL, page, sizeof(page)) == 303;
+        }
         h_sleep_ms(250);
     }
     stop = 1;
@@ -811,7 +823,6 @@ Test(rel_web, t30_failed_log_ins_from_many_sources_do_not_stall_the_daemon)
     tn_client_destroy(&c);
     /* The budget refills while nobody fails: the owner logs in again. */
     h_sleep_ms(3500);
-    static char page[65536];
     char own[65];
     s_login_token("127.0.0.15", own);
     int owner = s_login("127.0.0.15", own, "AT", PASSWORD, NULL, page, sizeof(page));
@@ -821,11 +832,12 @@ Test(rel_web, t30_failed_log_ins_from_many_sources_do_not_stall_the_daemon)
             "[rel] T30: %d sources, %ld failed log-ins in %ld s (%ld 401, %ld 429 of which %ld "
             "over the overall budget, %ld other); local API worst %llu ms and GET /login from "
             "elsewhere worst %llu ms over %d looks (%d and %d failed); login.busy audited %llu "
-            "time(s), %llu audit records in all; owner afterwards: %d\n",
+            "time(s), %llu audit records in all; owner afterwards: %d; from the desk during it: "
+            "%d of %d\n",
             SOURCES, sent, seconds, st401, st429, busy, other, (unsigned long long)api_worst,
             (unsigned long long)page_worst, looks, api_bad, page_bad,
             (unsigned long long)(a1.busy - a0.busy), (unsigned long long)(a1.records - a0.records),
-            owner);
+            owner, desk_in, desk_tries);
     rel_stat("t30_failed_logins", sent);
     rel_stat("t30_busy_refusals", busy);
     rel_stat("t30_api_worst_ms", (long)api_worst);
@@ -841,6 +853,9 @@ Test(rel_web, t30_failed_log_ins_from_many_sources_do_not_stall_the_daemon)
     cr_expect_leq(a1.busy - a0.busy, 2, "the budget's refusals audited %llu times",
                   (unsigned long long)(a1.busy - a0.busy));
     cr_expect_eq(owner, 303, "the owner could not log in after the attack (%d)", owner);
+    cr_expect_gt(desk_tries, 0);
+    cr_expect_eq(desk_in, desk_tries, "from the desk during the attack: %d of %d log-ins", desk_in,
+                 desk_tries);
 }
 
 /* ------------------------------------------------------------------ T31 */

@@ -126,7 +126,7 @@ Test(throttle, a_lockout_is_per_source_and_account_and_reported_once)
     cr_assert_eq(retry, 15 * 60 * 1000 - 1);
     cr_assert_eq(throttle_admit(t, &x, "CD", now, NULL), 0, "another account from there");
     cr_assert_eq(throttle_admit(t, &owner, "AB", now, NULL), 0, "the owner from elsewhere");
-    throttle_success(t, &owner, "AB");
+    throttle_success(t, &owner, "AB", 0);
     reports_t rs = { 0 };
     throttle_sweep(t, now, s_collect, &rs);
     cr_assert_eq(rs.n, 1, "the lock, once (no summary before the window)");
@@ -159,7 +159,7 @@ Test(throttle, a_success_forgets_that_sources_failures_at_the_account)
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < 3; i++)
             throttle_fail(t, &s, "EF", 1, now++);
-        throttle_success(t, &s, "EF");
+        throttle_success(t, &s, "EF", 0);
     }
     cr_assert_eq(throttle_admit(t, &s, "EF", now, NULL), 0, "3 + 3 + 3 never makes 5");
     /* The lock ends after its time, and failures before it no longer count. */
@@ -303,9 +303,11 @@ Test(throttle, password_checks_take_at_most_their_share_of_the_time)
     reports_t rs = { 0 };
     /* Attempts every 10 ms for a minute, each check 150 ms (the loop is busy meanwhile). */
     while (now < 65000) {
-        if (throttle_verify_admit(t, now, &retry) == 0) {
+        int pool = -1;
+        if (throttle_verify_admit(t, NULL, now, &pool, &retry) == 0) {
+            cr_assert_eq(pool, THROTTLE_POOL_ALL);
             now += 150;
-            throttle_verify_spent(t, 150000, now);
+            throttle_verify_spent(t, pool, 150000, now);
             spent += 150;
             admitted++;
         } else {
@@ -327,17 +329,109 @@ Test(throttle, password_checks_take_at_most_their_share_of_the_time)
     cr_assert_leq(busy, 2, "%zu reports of the budget's refusals in a minute", busy);
     cr_assert_geq(busy, 1);
     /* A quiet second refills a third of a second's checking. */
-    cr_assert_eq(throttle_verify_admit(t, now + 1000, NULL), 0);
+    int pool;
+    cr_assert_eq(throttle_verify_admit(t, NULL, now + 1000, &pool, NULL), 0);
     /* No share: no budget. */
     c.verify_share = 0;
     throttle_t *free_for_all = throttle_new(&c);
     for (int i = 0; i < 100; i++) {
-        cr_assert_eq(throttle_verify_admit(free_for_all, 1, NULL), 0);
-        throttle_verify_spent(free_for_all, 1000000, 1);
+        cr_assert_eq(throttle_verify_admit(free_for_all, NULL, 1, &pool, NULL), 0);
+        throttle_verify_spent(free_for_all, pool, 1000000, 1);
     }
     throttle_destroy(&free_for_all);
     throttle_destroy(&t);
     throttle_config_default(&c);
     c.verify_share = 101;
     cr_assert_null(throttle_new(&c));
+    throttle_config_default(&c);
+    c.verify_share = 95; /* with the reserve's 10, more than all of the time */
+    cr_assert_null(throttle_new(&c));
+}
+
+/* Attempts every 10 ms from ATTACKER for SECONDS, each check 150 ms; every two seconds the owner
+ * at OWNER tries once (an office's log-ins: a check's 150 ms every 2 s is within the reserve's
+ * tenth). Returns how many of the owner's tries were checked; *SPENT_MS the time every check
+ * took together. */
+static int s_siege(throttle_t *t, const throttle_source_t *attacker, const throttle_source_t *owner,
+                   uint64_t *now, int seconds, uint64_t *spent_ms)
+{
+    int owner_checked = 0;
+    uint64_t end = *now + (uint64_t)seconds * 1000, next_owner = *now + 2000;
+    *spent_ms = 0;
+    while (*now < end) {
+        const throttle_source_t *who = attacker;
+        if (*now >= next_owner) {
+            who = owner;
+            next_owner += 2000;
+        }
+        int pool = -1;
+        if (throttle_verify_admit(t, who, *now, &pool, NULL) == 0) {
+            *now += 150;
+            throttle_verify_spent(t, pool, 150000, *now);
+            *spent_ms += 150;
+            owner_checked += who == owner;
+        } else {
+            *now += 10;
+        }
+    }
+    return owner_checked;
+}
+
+Test(throttle, a_source_someone_logged_in_from_keeps_a_reserve_of_checks)
+{
+    throttle_config_t c;
+    throttle_config_default(&c); /* a third of the time; a tenth more for known sources */
+    throttle_t *t = throttle_new(&c);
+    throttle_source_t attacker = s_v4("198.51.100.9"), desk = s_v4("192.0.2.20"),
+                      stranger = s_v4("192.0.2.21");
+    uint64_t now = 5000, spent = 0;
+    /* Before anyone logged in from the desk, the attack spends the budget and the desk waits
+     * with everyone else: only the tries that happen to find credit are checked. */
+    int before = s_siege(t, &attacker, &desk, &now, 60, &spent);
+    cr_assert_lt(before, 6, "%d of 30 tries from an unknown desk checked", before);
+    /* Someone logs in from the desk; from then on the desk's every try is checked. */
+    throttle_success(t, &desk, "AB", now);
+    int after = s_siege(t, &attacker, &desk, &now, 60, &spent);
+    cr_assert_geq(after, 29, "%d of 30 tries from a known desk checked", after);
+    /* The attack still gets no more than its share, and the two together at most 43 %. */
+    cr_assert_leq(spent, 60000 * 43 / 100 + 1000 + 300, "%llu ms of checks in a minute",
+                  (unsigned long long)spent);
+    /* Another address on the same network is not the desk. */
+    int other = s_siege(t, &attacker, &stranger, &now, 60, &spent);
+    cr_assert_lt(other, 6, "%d of 30 tries from an unknown address checked", other);
+    /* A known source attacking spends its reserve and no more. */
+    now += 10000;
+    int own = s_siege(t, &desk, &desk, &now, 60, &spent);
+    cr_assert_geq(own, 1);
+    cr_assert_leq(spent, 60000 * 43 / 100 + 1000 + 300, "%llu ms", (unsigned long long)spent);
+    /* Fourteen days later the desk is forgotten. */
+    now += c.known_ms + 1;
+    int stale = s_siege(t, &attacker, &desk, &now, 60, &spent);
+    cr_assert_lt(stale, 6, "%d of 30 tries from a desk unused for 14 days checked", stale);
+    throttle_destroy(&t);
+}
+
+Test(throttle, failures_from_many_sources_do_not_push_the_known_out)
+{
+    throttle_config_t c;
+    throttle_config_default(&c);
+    c.sources = 8; /* one set: every source competes for its places */
+    throttle_t *t = throttle_new(&c);
+    throttle_source_t desk = s_v4("192.0.2.20");
+    throttle_success(t, &desk, "AB", 1000);
+    uint64_t now = 2000;
+    char a[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(a, sizeof(a), "203.0.%d.%d", i / 250, i % 250 + 1);
+        throttle_source_t s = s_v4(a);
+        throttle_fail(t, &s, "AB", 1, now);
+        int pool;
+        if (throttle_verify_admit(t, &s, now, &pool, NULL) == 0)
+            throttle_verify_spent(t, pool, 150000, now + 150);
+        now += 150;
+    }
+    int pool = -1;
+    cr_assert_eq(throttle_verify_admit(t, &desk, now, &pool, NULL), 0);
+    cr_assert_eq(pool, THROTTLE_POOL_RESERVE, "the budget is spent; the desk draws on its reserve");
+    throttle_destroy(&t);
 }
