@@ -758,6 +758,16 @@ static int s_minutes(publish_t *p)
                            "your account as a contact or a decision); nothing was sent",
                            labels_agency((uint32_t)m->minuted_by),
                            labels_agency((uint32_t)m->minuted_by));
+    } else if (!m && lead && lead != me) {
+        /* A meeting this view never saw (a wrong id, or one held without being asked for or
+         * scheduled here): its account is the lead's to record. */
+        rc = TACNET_ENOTFOUND;
+        agency_reply_error(p->reply, rc,
+                           "this case has no meeting with that id on record here: check the id, "
+                           "or ask %s (the lead professional's agency) to record the outcome of "
+                           "a meeting that was not asked for or scheduled through tacnet; "
+                           "nothing was sent",
+                           labels_agency(lead));
     } else if (convener) {
         rc = TACNET_EFORBIDDEN;
         agency_reply_error(p->reply, rc,

@@ -375,6 +375,7 @@ Test(consent, daemons_route_by_scope_record_the_basis_and_keep_plans_side_by_sid
  * health detail goes to CAMHS and social care only. */
 #define M1 "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 #define M2 "1f1e2d3c4b5a69788796a5b4c3d2e1f0"
+#define M3 "2f1e2d3c4b5a69788796a5b4c3d2e1f0"
 #define OUTCOME(meeting, sens, owner, initials)                                                  \
     REQ("meeting_outcome", ",\"sensitivity\":\"" sens "\"",                                      \
         "\"meeting_outcome\":{\"meeting_id\":\"" meeting "\",\"held_date\":\"2026-11-20\","      \
@@ -429,6 +430,13 @@ Test(consent, minutes_reach_every_action_owner_and_are_the_convener_s_once)
     cr_assert_eq(rc, TACNET_EFORBIDDEN, "got %s", tacnet_errname(rc));
     cr_assert_not_null(strstr(s_last_reason, "School convened this meeting"), "%s", s_last_reason);
     s_ok(sc, OUTCOME(M2, "routine", "school", "DL"), id, NULL);
+    /* A meeting nobody asked for or scheduled here (a mistyped id, or a meeting held by phone):
+     * refused to CAMHS naming the lead, recorded by the lead. */
+    rc = s_publish(camhs, OUTCOME(M3, "routine", "camhs", "RK"), NULL, NULL);
+    cr_assert_eq(rc, TACNET_ENOTFOUND, "got %s", tacnet_errname(rc));
+    cr_assert_not_null(strstr(s_last_reason, "no meeting with that id"), "%s", s_last_reason);
+    cr_assert_not_null(strstr(s_last_reason, "ask Social care"), "%s", s_last_reason);
+    s_ok(sc, OUTCOME(M3, "routine", "camhs", "RK"), id, NULL);
     tn_client_destroy(&school);
     tn_client_destroy(&sc);
     tn_client_destroy(&camhs);
