@@ -732,6 +732,9 @@ static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Bo
             if (v) {
                 v->action->has_status = 1;
                 v->action->status = b->action_update->status;
+                v->has_updated_by = v->has_updated_at_ms = 1;
+                v->updated_by = h->sender;
+                v->updated_at_ms = h->created_at_ms;
             }
         }
         break;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1202,6 +1203,31 @@ static void s_resolutions(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, u
                               "<em>Resolve</em> on the escalation.</p>");
 }
 
+/* The action whose id is ID_HEX in the case state (NULL when none), and how it stands as
+ * "ID_HEX:UPDATED_AT_MS" into SEEN (0 for an action no update has moved): what an update form
+ * remembers of the action it was drawn for, so that a send after someone else changed it is
+ * stopped (E_CHANGED) instead of silently replacing their change. */
+static const Tacnet__ActionView *s_action_seen(const Tacnet__ShowCaseReply *sc, const char *id_hex,
+                                               char seen[64])
+{
+    seen[0] = 0;
+    uint8_t id[16];
+    size_t len = 0;
+    const Tacnet__CaseState *st = sc ? sc->state : NULL;
+    if (!st || !id_hex || strlen(id_hex) != 32 ||
+        sodium_hex2bin(id, sizeof(id), id_hex, 32, NULL, &len, NULL) != 0 || len != 16)
+        return NULL;
+    for (size_t i = 0; i < st->n_actions; i++) {
+        const Tacnet__ActionView *v = st->actions[i];
+        if (v->action->action_id.len == 16 && memcmp(v->action->action_id.data, id, 16) == 0) {
+            snprintf(seen, 64, "%s:%llu", id_hex,
+                     (unsigned long long)(v->has_updated_at_ms ? v->updated_at_ms : 0));
+            return v;
+        }
+    }
+    return NULL;
+}
+
 static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                    const Tacnet__ShowCaseReply *sc, const Tacnet__ApiReply *refusal, json_t *req)
 {
@@ -1249,6 +1275,23 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                              "</code>: once this one is sent, that one leaves the outbox.</p>",
                              replaces, replaces + 12);
     const char *about = dashboard_kv_get(w->query, "about");
+    if (strcmp(form->name, "action_update") == 0) {
+        /* How the action stood when this form was drawn; after an E_CHANGED, as it stands now
+         * (the user has been shown the change), else as first drawn. */
+        const char *posted = w->form ? dashboard_kv_get(w->form, "seen") : NULL;
+        char seen[64] = "";
+        if (posted && strlen(posted) < sizeof(seen) &&
+            !(refusal && refusal->code == TACNET_ECHANGED))
+            snprintf(seen, sizeof(seen), "%s", posted);
+        else
+            s_action_seen(sc,
+                          about     ? about
+                          : w->form ? dashboard_kv_get(w->form, s_action_update[0].path)
+                                    : NULL,
+                          seen);
+        if (seen[0] && strspn(seen, "0123456789abcdef:") == strlen(seen))
+            dashboard_buf_printf(b, "<input type=\"hidden\" name=\"seen\" value=\"%s\">", seen);
+    }
     int kind_v = 0;
     uint32_t kind = names_enum_parse(&tacnet__event_kind__descriptor, form->name, &kind_v) == 0
                         ? (uint32_t)kind_v
@@ -1295,6 +1338,36 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
                          fresh ? "Open the case" : form->title);
 }
 
+/* An action update whose form saw the action otherwise than it stands now (another agency, or
+ * another tab, marked it since): the reason into WHY, and 1. A post without "seen" (a script, or
+ * a form drawn for another action than the one now chosen) is not compared. */
+static int s_action_changed(const dashboard_kv_t *in, const Tacnet__ShowCaseReply *sc, char *why,
+                            size_t cap)
+{
+    const char *seen = dashboard_kv_get(in, "seen"),
+               *id = dashboard_kv_get(in, s_action_update[0].path);
+    char now[64];
+    if (!seen || !id || strlen(id) != 32 || strncmp(seen, id, 32) != 0 || seen[32] != ':')
+        return 0;
+    const Tacnet__ActionView *v = s_action_seen(sc, id, now);
+    if (!v || strcmp(now, seen) == 0)
+        return 0;
+    char when[32] = "";
+    time_t t = (time_t)(v->updated_at_ms / 1000);
+    struct tm tm;
+    if (v->updated_at_ms && gmtime_r(&t, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+    snprintf(why, cap,
+             "%s marked this action %s at %s, after this form was opened: nothing was sent. The "
+             "form now shows the action as it stands; send again if your update still applies",
+             v->has_updated_by ? labels_agency(v->updated_by) : "another agency",
+             v->action->has_status
+                 ? labels_enum(&tacnet__action_status__descriptor, v->action->status)
+                 : "open",
+             when[0] ? when : "an unknown time");
+    return 1;
+}
+
 static int s_status_code_for_form(int code)
 {
     switch (code) {
@@ -1304,6 +1377,7 @@ static int s_status_code_for_form(int code)
     case TACNET_EIO:
         return 503;
     case TACNET_EEXISTS:
+    case TACNET_ECHANGED:
         return 409;
     default:
         return 422;
@@ -1431,6 +1505,7 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
                   : (Tacnet__PublishRequest *)pbjson_to_message(
                         &tacnet__publish_request__descriptor, j, why, sizeof(why));
     uint8_t print[16];
+    char text_changed[400];
     const char *form_key = dashboard_kv_get(w->form, "form_key");
     const char *again = dashboard_kv_get(w->form, "again");
     int dup = -1;
@@ -1459,6 +1534,9 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
                  labels_kind((uint32_t)req->kind), when, s_recent[dup].msg_id + 12);
         reply.code = rc = TACNET_EEXISTS;
         reply.reason = xstrdup(text);
+    } else if (s_action_changed(w->form, sc, text_changed, sizeof(text_changed))) {
+        reply.code = rc = TACNET_ECHANGED;
+        reply.reason = xstrdup(text_changed);
     } else {
         s_form_key(req, w->form);
         reply.code = rc = agency_publish(w->agency, req, &reply);

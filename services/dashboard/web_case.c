@@ -442,9 +442,14 @@ static const Tacnet__ActionView *s_action_now(const Tacnet__CaseState *st, const
     return NULL;
 }
 
-/* One action; with REF (not NULL) and while it is open, a link to update it. */
-static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, int overdue, const char *ref)
+/* One action as it stands (V: the case state's view of it, NULL when the state does not hold
+ * it: A as minuted); with REF (not NULL) and while it is open, a link to update it. */
+static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, const Tacnet__ActionView *v,
+                     const char *ref)
 {
+    if (v)
+        a = v->action;
+    int overdue = v && v->has_overdue && v->overdue;
     dashboard_buf_puts(b, "<li>");
     dashboard_web_text(b, a->description);
     dashboard_buf_printf(b, " — %s ",
@@ -453,9 +458,16 @@ static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, int overdue, c
     dashboard_buf_puts(b, ", due ");
     dashboard_web_date(b, a->due_date);
     dashboard_buf_printf(
-        b, ", %s%s ",
+        b, ", %s%s",
         a->has_status ? dashboard_web_enum(&tacnet__action_status__descriptor, a->status) : "open",
         overdue ? " <strong class=\"overdue\">overdue</strong>" : "");
+    if (v && v->has_updated_by) { /* who moved it last, and when: two people may have */
+        dashboard_buf_printf(b, " <span class=\"meta\">(marked by %s, ",
+                             dashboard_web_agency_title(v->updated_by));
+        dashboard_web_time(b, v->updated_at_ms);
+        dashboard_buf_puts(b, ")</span>");
+    }
+    dashboard_buf_puts(b, " ");
     if (ref && (!a->has_status || a->status == TACNET__ACTION_STATUS__OPEN))
         s_form_link(b, ref, "action_update", "Update", a->action_id);
     dashboard_buf_puts(b, "</li>");
@@ -540,9 +552,7 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
         if (m->outcome && m->outcome->n_actions) {
             dashboard_buf_puts(b, "<h4>Actions</h4><ul>");
             for (size_t a = 0; a < m->outcome->n_actions; a++) {
-                const Tacnet__ActionView *now = s_action_now(st, m->outcome->actions[a]);
-                s_action(b, now ? now->action : m->outcome->actions[a],
-                         now && now->has_overdue && now->overdue, NULL);
+                s_action(b, m->outcome->actions[a], s_action_now(st, m->outcome->actions[a]), NULL);
             }
             dashboard_buf_puts(b, "</ul>");
         }
@@ -568,8 +578,7 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
     if (st && st->n_actions) {
         dashboard_buf_puts(b, "<h3>All actions</h3><ul>");
         for (size_t a = 0; a < st->n_actions; a++)
-            s_action(b, st->actions[a]->action,
-                     st->actions[a]->has_overdue && st->actions[a]->overdue, ref);
+            s_action(b, st->actions[a]->action, st->actions[a], ref);
         dashboard_buf_puts(b, "</ul>");
     }
     if (!st || !st->n_meetings)

@@ -1914,3 +1914,83 @@ Test(http, the_capa_records_go_through_the_forms_and_show_on_the_case_page)
               "%s", r.body);
     s_resp_free(&r);
 }
+
+/* The value of PAGE's hidden input NAME, into OUT (empty when there is none). */
+static void s_hidden_of(const char *page, const char *name, char *out, size_t cap)
+{
+    char needle[64];
+    snprintf(needle, sizeof(needle), "name=\"%s\" value=\"", name);
+    const char *k = strstr(page, needle);
+    out[0] = 0;
+    if (!k)
+        return;
+    k += strlen(needle);
+    size_t n = strcspn(k, "\"");
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), k);
+}
+
+#define ACT "c1c2c3c4c5c6c7c8c9cacbcccdcecfc0"
+#define ACTION_FORM                                                                                \
+    "csrf=%s&form_key=%s&seen=%s&body.action_update.action_id=" ACT "&body.action_update.status=%" \
+                                                                    "s"
+
+Test(http, an_action_changed_since_its_form_was_drawn_is_not_overwritten)
+{
+    s_publish(school,
+              "{\"kind\":\"meeting_outcome\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+              "\"body\":{\"meeting_outcome\":{\"meeting_id\":\"0f1e2d3c4b5a69788796a5b4c3d2e1aa\","
+              "\"held_date\":\"2026-11-20\",\"actions\":[{\"action_id\":\"" ACT "\","
+              "\"description\":\"Walk to school on Mondays\",\"owner_agency\":\"school\","
+              "\"owner_initials\":\"DL\",\"due_date\":\"2026-12-18\",\"status\":\"open\"}],"
+              "\"child_view_absent\":{\"reason\":\"too_young\"},\"family_view\":\"Agree\"}}}");
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    const char *path = "/cases/" CASE "/forms/action_update?about=" ACT;
+    /* The action in the view, then the form drawn in two tabs. */
+    resp_t r = { 0 };
+    for (int i = 0; i < 500; i++) {
+        s_resp_free(&r);
+        r = s_http(S, "GET", path, l.cookie, NULL);
+        if (strstr(r.body, "name=\"seen\""))
+            break;
+        h_sleep_ms(20);
+    }
+    char key1[33], key2[33], seen1[80], seen2[80], body[1024], where[256];
+    s_form_key_of(r.body, key1);
+    s_hidden_of(r.body, "seen", seen1, sizeof(seen1));
+    s_resp_free(&r);
+    r = s_http(S, "GET", path, l.cookie, NULL);
+    s_form_key_of(r.body, key2);
+    s_hidden_of(r.body, "seen", seen2, sizeof(seen2));
+    s_resp_free(&r);
+    cr_assert_str_eq(seen1, ACT ":0", "an action no update has moved");
+    cr_assert_str_eq(seen2, seen1);
+    /* The first tab marks it done. */
+    snprintf(body, sizeof(body), ACTION_FORM, l.csrf, key1, seen1, "done");
+    s_send_form(&l, "action_update", body, where, sizeof(where));
+    for (int i = 0; i < 500; i++) {
+        s_resp_free(&r);
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        if (strstr(r.body, "(marked by School, "))
+            break;
+        h_sleep_ms(20);
+    }
+    cr_assert_not_null(strstr(r.body, "(marked by School, "), "the case page does not say who");
+    s_resp_free(&r);
+    /* The second, drawn before that, would cancel it: stopped, told what changed, nothing sent. */
+    snprintf(body, sizeof(body), ACTION_FORM, l.csrf, key2, seen2, "cancelled");
+    r = s_http(S, "POST", "/cases/" CASE "/forms/action_update", l.cookie, body);
+    cr_assert_eq(r.status, 409, "%d: %s", r.status, r.body);
+    cr_assert_not_null(strstr(r.body, "School marked this action done at "), "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "nothing was sent"), "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "E_CHANGED"), "%s", r.body);
+    char seen3[80], key3[33];
+    s_hidden_of(r.body, "seen", seen3, sizeof(seen3));
+    s_form_key_of(r.body, key3);
+    s_resp_free(&r);
+    cr_assert_str_neq(seen3, seen2, "the form still shows the action as it was");
+    cr_assert_eq(strncmp(seen3, ACT ":", 33), 0, "%s", seen3);
+    /* Sent again from the form as it now stands: taken. */
+    snprintf(body, sizeof(body), ACTION_FORM, l.csrf, key3, seen3, "cancelled");
+    s_send_form(&l, "action_update", body, where, sizeof(where));
+}
