@@ -1930,9 +1930,9 @@ static void s_hidden_of(const char *page, const char *name, char *out, size_t ca
 }
 
 #define ACT "c1c2c3c4c5c6c7c8c9cacbcccdcecfc0"
-#define ACTION_FORM                                                                                \
-    "csrf=%s&form_key=%s&seen=%s&body.action_update.action_id=" ACT "&body.action_update.status=%" \
-                                                                    "s"
+/* An action update as its form posts it: csrf, form key, seen, status. */
+#define ACTION_FORM   "csrf=%s&form_key=%s&seen=%s&body.action_update.action_id=" ACT ACTION_STATUS
+#define ACTION_STATUS "&body.action_update.status=%s"
 
 Test(http, an_action_changed_since_its_form_was_drawn_is_not_overwritten)
 {
