@@ -1,5 +1,5 @@
-/* agencyconf: deploy/agencies.conf through inih, counting lines in the reader (Debian's inih
- * gives handlers none) so every reason names one. */
+/* agencyconf: deploy/agencies.conf through inih, read by inireader, which counts lines
+ * (Debian's inih gives handlers none), so every reason names one. */
 #include "agencyconf.h"
 
 #include <errno.h>
@@ -10,42 +10,18 @@
 
 #include "agencies.h"
 #include "err.h"
+#include "inireader.h"
 #include "names.h"
 
 typedef struct {
-    const char *text; /* what is left to read */
-    unsigned line;    /* the line inih was last given */
-    unsigned section_line;
-} reader_t;
-
-typedef struct {
     Tacnet__Roster *r;
-    reader_t *rd;
+    inireader_t *rd;
     const char *file;
     char *why;
     size_t whylen;
     int failed;
     unsigned *lines; /* the section line of each entry, for the checks after parsing */
 } ctx_t;
-
-static char *s_read(char *str, int num, void *stream)
-{
-    reader_t *rd = stream;
-    if (!*rd->text || num < 2)
-        return NULL;
-    const char *nl = strchr(rd->text, '\n');
-    size_t n = nl ? (size_t)(nl - rd->text) + 1 : strlen(rd->text);
-    if (n > (size_t)num - 1)
-        n = (size_t)num - 1;
-    memcpy(str, rd->text, n);
-    str[n] = 0;
-    rd->text += n;
-    rd->line++;
-    const char *p = str + strspn(str, " \t");
-    if (*p == '[')
-        rd->section_line = rd->line;
-    return str;
-}
 
 static int s_fail(ctx_t *c, unsigned line, const char *section, const char *what)
 {
@@ -153,9 +129,9 @@ static int s_entries_check(ctx_t *c)
 int agencyconf_parse(const char *text, const char *name, Tacnet__Roster *r, char *why,
                      size_t whylen)
 {
-    reader_t rd = { .text = text };
+    inireader_t rd = inireader_text(text);
     ctx_t c = { .r = r, .rd = &rd, .file = name, .why = why, .whylen = whylen };
-    int rc = ini_parse_stream(s_read, &rd, s_on_key, &c);
+    int rc = ini_parse_stream(inireader_read, &rd, s_on_key, &c);
     if (rc == -2)
         abort(); /* inih's out of memory: abort like xmalloc */
     if (!c.failed && rc > 0) {

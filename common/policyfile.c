@@ -1,6 +1,6 @@
 /* policyfile: sharing.conf and escalation.conf into the roster's policy messages (see
- * policyfile.h). The files go to inih through a reader that counts lines (Debian's inih gives
- * handlers none), so every reason names the line, as agencies.conf's do. */
+ * policyfile.h). The files go to inih through inireader, which counts lines (Debian's inih
+ * gives handlers none), so every reason names the line, as agencies.conf's do. */
 #include "policyfile.h"
 
 #include <errno.h>
@@ -10,52 +10,18 @@
 #include <string.h>
 
 #include "err.h"
+#include "inireader.h"
 #include "names.h"
-
-/* What inih reads from: the text when given, else the open file; LINE is the line it was last
- * given. */
-typedef struct {
-    const char *text;
-    FILE *fp;
-    unsigned line;
-    int at_start; /* the next chunk starts a line (a line longer than inih's buffer is several) */
-} reader_t;
 
 typedef struct {
     Tacnet__Roster *r;
-    reader_t *rd;
+    inireader_t *rd;
     const char *file;
     char *why;
     size_t whylen;
     int failed;
     uint32_t legal_duty_listed; /* bit per agency section with a legal_duty key */
 } parse_ctx_t;
-
-static char *s_read(char *str, int num, void *stream)
-{
-    reader_t *rd = stream;
-    if (num < 2)
-        return NULL;
-    if (rd->fp) {
-        if (!fgets(str, num, rd->fp))
-            return NULL;
-    } else {
-        if (!*rd->text)
-            return NULL;
-        const char *nl = strchr(rd->text, '\n');
-        size_t n = nl ? (size_t)(nl - rd->text) + 1 : strlen(rd->text);
-        if (n > (size_t)num - 1)
-            n = (size_t)num - 1;
-        memcpy(str, rd->text, n);
-        str[n] = 0;
-        rd->text += n;
-    }
-    if (rd->at_start)
-        rd->line++;
-    size_t len = strlen(str);
-    rd->at_start = len > 0 && str[len - 1] == '\n';
-    return str;
-}
 
 /* The reason names the file, the line inih is on, the section and the key. */
 static int s_fail(parse_ctx_t *p, const char *section, const char *key, const char *what)
@@ -268,14 +234,14 @@ static int s_on_escalation(void *user, const char *section, const char *key, con
 /* Parse one file: TEXT when given, else the file at NAME. */
 static int s_parse(const char *name, const char *text, ini_handler fn, parse_ctx_t *p)
 {
-    reader_t rd = { .text = text, .at_start = 1 };
-    if (!text && !(rd.fp = fopen(name, "r"))) {
+    inireader_t rd = text ? inireader_text(text) : inireader_file(fopen(name, "r"));
+    if (!text && !rd.fp) {
         snprintf(p->why, p->whylen, "%s: cannot open: %s", name, strerror(errno));
         return TACNET_ENOTFOUND;
     }
     p->file = name;
     p->rd = &rd;
-    int rc = ini_parse_stream(s_read, &rd, fn, p);
+    int rc = ini_parse_stream(inireader_read, &rd, fn, p);
     if (rd.fp)
         fclose(rd.fp);
     p->rd = NULL;
