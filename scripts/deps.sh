@@ -22,9 +22,10 @@ set -euo pipefail
 # (libmicrohttpd12 depends on libgnutls30), so no further package is needed to build or run it.
 BUILD=(build-essential pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
     libsodium-dev libmicrohttpd-dev libjansson-dev libinih-dev libnats-dev)
-RUN=(python3)
+# tzdata: the zones the dashboard's [http] time_zone names (test_dashboard_tz reads London's).
+RUN=(python3 tzdata)
 # systemd: make test verifies the installed units with systemd-analyze (test_install).
-TEST=(libcriterion-dev python3 python3-zmq python3-protobuf protobuf-compiler systemd nats-server)
+TEST=(libcriterion-dev tzdata python3 python3-zmq python3-protobuf protobuf-compiler systemd nats-server)
 FORMAT=(clang-format)
 BROWSER=(chromium)
 BENCH=(mosquitto libmosquitto-dev python3)

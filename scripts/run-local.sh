@@ -65,6 +65,7 @@ gazetteer = $ROOT/deploy/gazetteer
 holidays = $ROOT/deploy/bank-holidays-england-wales.txt
 [http]
 port = ${HTTP_PORT[$a]}
+time_zone = Europe/London
 CONF
     "$BIN/${DAEMON[$a]}" --config "$RUN/conf/$a.conf" 2>"$RUN/log/$a.log" &
     PIDS+=($!)

@@ -100,6 +100,7 @@ int agencyd_main(int argc, char **argv, const agency_profile_t *profile)
         .cert = cfg_str(cfg, "http", "cert"),
         .key = cfg_str(cfg, "http", "key"),
         .behind_tls_proxy = cfg_bool(cfg, "http", "behind_tls_proxy"),
+        .time_zone = cfg_str(cfg, "http", "time_zone"),
     };
     proc_daemon_setup(s_on_stop, s_on_hup);
 

@@ -12,6 +12,7 @@
 #include "labels.h"
 #include "names.h"
 #include "pbjson.h"
+#include "timezone.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -34,7 +35,7 @@ typedef enum {
     FT_CHECK, /* true when ticked */
     FT_NEWID, /* hidden: 16 random bytes, hex */
     FT_ABOUT, /* select of this case's decisions, escalations, meetings or actions */
-    FT_WHEN,  /* a date and time (UTC), sent as ms since the epoch */
+    FT_WHEN,  /* a date and time in the dashboard's zone (timezone.h), sent as ms since the epoch */
     FT_SELF,  /* hidden: this agency's name */
     FT_YESNO, /* a required choice between YES and NO (no default: not answering is not "no") */
 } ftype_t;
@@ -383,7 +384,7 @@ static const field_t s_consent[] = {
 
 static const field_t s_meeting_scheduled[] = {
     { "body.meeting_scheduled.meeting_id", "Meeting", FT_ABOUT, 0, 1, SRC_MEETINGS, 0 },
-    { "body.meeting_scheduled.starts_at_ms", "Starts at (UTC)", FT_WHEN, 0, 1, 0, 0 },
+    { "body.meeting_scheduled.starts_at_ms", "Starts at", FT_WHEN, 0, 1, 0, 0 },
     { "body.meeting_scheduled.mode", "How", FT_ENUM, &tacnet__meeting_mode__descriptor, 0, 0, 0 },
     { "body.meeting_scheduled.chair.agency", "Chair's agency", FT_ENUM, AGENCY_E, 0, 0, 0 },
     { "body.meeting_scheduled.chair.initials", "Chair's initials", FT_TEXT, 0, 0, 0, 0 },
@@ -747,12 +748,9 @@ static json_t *s_value(const field_t *f, const char *v)
         }
         return a;
     }
-    case FT_WHEN: { /* "2026-12-03T14:30" from a datetime-local input, read as UTC */
-        unsigned y, mo, d, h, mi;
-        if (sscanf(v, "%4u-%2u-%2uT%2u:%2u", &y, &mo, &d, &h, &mi) != 5 || h > 23 || mi > 59)
-            return json_string(v); /* pbjson names the field and refuses it */
-        uint64_t day = clock_date_to_ms(y * 10000 + mo * 100 + d);
-        return day ? json_integer((json_int_t)(day + (h * 60ull + mi) * 60000ull)) : json_string(v);
+    case FT_WHEN: { /* "2026-12-03T14:30" from a datetime-local input, in the dashboard's zone */
+        uint64_t ms = dashboard_tz_parse(v);
+        return ms ? json_integer((json_int_t)ms) : json_string(v); /* pbjson names the field */
     }
     case FT_LINES: {
         json_t *a = json_array();
@@ -1000,7 +998,10 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
         dashboard_buf_puts(b, "</fieldset>");
         return;
     }
-    dashboard_buf_printf(b, "<label for=\"%s\">%s%s</label>", f->path, f->label,
+    dashboard_buf_printf(b, "<label for=\"%s\">%s", f->path, f->label);
+    if (f->type == FT_WHEN) /* typed and shown in the dashboard's zone */
+        dashboard_buf_printf(b, " (%s time)", dashboard_tz_name());
+    dashboard_buf_printf(b, "%s</label>",
                          f->required ? " <span class=\"req\">(required)</span>" : "");
     switch (f->type) {
     case FT_AREA:
@@ -1352,11 +1353,8 @@ static int s_action_changed(const dashboard_kv_t *in, const Tacnet__ShowCaseRepl
     const Tacnet__ActionView *v = s_action_seen(sc, id, now);
     if (!v || strcmp(now, seen) == 0)
         return 0;
-    char when[32] = "";
-    time_t t = (time_t)(v->updated_at_ms / 1000);
-    struct tm tm;
-    if (v->updated_at_ms && gmtime_r(&t, &tm))
-        strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+    char when[48] = "";
+    dashboard_tz_format(v->updated_at_ms, when, sizeof(when));
     snprintf(why, cap,
              "%s marked this action %s at %s, after this form was opened: nothing was sent. The "
              "form now shows the action as it stands; send again if your update still applies",
@@ -1608,8 +1606,16 @@ static void s_field_value(const field_t *f, json_t *req, dashboard_kv_t *out)
             used += n > 0 ? (size_t)n : 0;
         }
     } else if (json_is_string(cur) && f->type == FT_WHEN) {
-        /* ISO 8601 UTC as a datetime-local input shows it: "2026-12-03T14:30" */
-        snprintf(buf, sizeof(buf), "%.16s", json_string_value(cur));
+        /* ISO 8601 UTC ("2026-12-03T14:30:00Z") as a datetime-local input shows it in the
+         * dashboard's zone */
+        unsigned y, mo, d, h, mi;
+        uint64_t day =
+            sscanf(json_string_value(cur), "%4u-%2u-%2uT%2u:%2u", &y, &mo, &d, &h, &mi) == 5 &&
+                    h < 24 && mi < 60
+                ? clock_date_to_ms(y * 10000 + mo * 100 + d)
+                : 0;
+        if (day)
+            dashboard_tz_input(day + (h * 60ull + mi) * 60000ull, buf, sizeof(buf));
     } else if (json_is_string(cur)) {
         snprintf(buf, sizeof(buf), "%s", json_string_value(cur));
     } else if (json_is_true(cur)) {

@@ -3,6 +3,7 @@
 #include "agencies.h"
 #include "case_index.h"
 #include "page.h"
+#include "timezone.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
@@ -115,15 +116,14 @@ void dashboard_web_date(dashboard_buf_t *b, uint32_t d)
 
 void dashboard_web_time(dashboard_buf_t *b, uint64_t ms)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    char out[32];
-    if (!ms || !gmtime_r(&t, &tm)) {
+    char out[48];
+    if (!dashboard_tz_format(ms, out, sizeof(out))) {
         dashboard_buf_puts(b, "—");
         return;
     }
-    strftime(out, sizeof(out), "%Y-%m-%d %H:%M UTC", &tm);
-    dashboard_buf_printf(b, "<time datetime=\"%lld\">%s</time>", (long long)ms, out);
+    dashboard_buf_printf(b, "<time datetime=\"%lld\">", (long long)ms);
+    dashboard_buf_html(b, out, strlen(out));
+    dashboard_buf_puts(b, "</time>");
 }
 
 void dashboard_web_left(dashboard_buf_t *b, uint64_t deadline_ms, uint64_t now)
