@@ -284,6 +284,21 @@ const Tacnet__NodeKey *roster_key_current(const roster_t *self, uint32_t agency,
     return best;
 }
 
+uint32_t roster_lapsed_mask(const roster_t *self, uint64_t now_ms)
+{
+    uint32_t keyed = 0, live = 0;
+    for (size_t i = 0; self && i < self->msg->n_keys; i++) {
+        const Tacnet__NodeKey *key = self->msg->keys[i];
+        uint32_t a = (uint32_t)key->agency;
+        if (a == 0 || a >= 32)
+            continue;
+        keyed |= 1u << a;
+        if (s_key_live(key, now_ms))
+            live |= 1u << a;
+    }
+    return keyed & ~live;
+}
+
 uint32_t roster_agency_by_curve(const roster_t *self, const uint8_t curve_pk[SEAL_KEY_BYTES],
                                 uint64_t now_ms)
 {

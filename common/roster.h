@@ -53,6 +53,12 @@ const Tacnet__NodeKey *roster_key_find(const roster_t *self, uint32_t agency, ui
 /* The newest valid, unrevoked key of AGENCY at NOW_MS (highest key_id), or NULL. */
 const Tacnet__NodeKey *roster_key_current(const roster_t *self, uint32_t agency, uint64_t now_ms);
 
+/* The agencies (a bit each, below 32) that have keys in the roster and none valid and unrevoked
+ * at NOW_MS: revoked (or expired without a successor). Nothing can be sealed for them, so the
+ * sharing rules leave them out of every recipient list (route.h) instead of refusing every
+ * event of their cases. An agency with no key at all is not among them. */
+uint32_t roster_lapsed_mask(const roster_t *self, uint64_t now_ms);
+
 /* The agency whose valid, unrevoked key has CURVE public key CURVE_PK at NOW_MS, or 0. Used by
  * the broker's ZAP handler. */
 uint32_t roster_agency_by_curve(const roster_t *self, const uint8_t curve_pk[SEAL_KEY_BYTES],

@@ -245,7 +245,15 @@ int route_may_receive(const route_case_t *c, const Tacnet__Header *h, uint32_t a
 static int s_required(const route_case_t *c, const Tacnet__Header *h, const roster_t *roster,
                       int referral_consent, route_verdict_t *v)
 {
-    uint32_t members = s_members_after(c, h);
+    /* A member whose keys are all revoked (or lapsed) can be sealed nothing: it is left out, so
+     * that the rest of the team goes on sharing (the lead takes it out of the team). */
+    uint32_t lapsed = roster_lapsed_mask(roster, h->created_at_ms) & ~BIT(h->sender);
+    uint32_t members = s_members_after(c, h) & ~lapsed;
+    if ((h->kind == TACNET__EVENT_KIND__REFERRAL || h->kind == TACNET__EVENT_KIND__MEMBER_JOINED) &&
+        (lapsed & BIT(h->subject_agency))) {
+        v->why = "the agency brought in has no valid key in the roster (revoked or expired)";
+        return TACNET_ECONSENT;
+    }
     if (h->lawful_basis == TACNET__LAWFUL_BASIS__SAFEGUARDING_OVERRIDE) {
         if (!h->has_override_reason || h->override_reason == TACNET__OVERRIDE_REASON__OVERRIDE_NONE)
             return TACNET_EOVERRIDE;

@@ -6,6 +6,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +438,47 @@ Test(consent, minutes_reach_every_action_owner_and_are_the_convener_s_once)
     cr_assert_not_null(strstr(s_last_reason, "no meeting with that id"), "%s", s_last_reason);
     cr_assert_not_null(strstr(s_last_reason, "ask Social care"), "%s", s_last_reason);
     s_ok(sc, OUTCOME(M3, "routine", "camhs", "RK"), id, NULL);
+    tn_client_destroy(&school);
+    tn_client_destroy(&sc);
+    tn_client_destroy(&camhs);
+    tn_client_destroy(&hv);
+}
+
+/* An agency whose key the partnership revokes receives nothing more, and the rest of the team
+ * goes on sharing: before, every routine event of its cases was refused E_KEYID at the sender
+ * (no key to seal for it), even the lead's taking it out of the team. */
+Test(consent, a_revoked_member_is_left_out_and_the_team_goes_on)
+{
+    h_agency_t *as = s_up(SCH), *asc = s_up(SC), *aca = s_up(CA), *ahv = s_up(HV);
+    tn_client_t *school = s_client(as), *sc = s_client(asc), *camhs = s_client(aca),
+                *hv = s_client(ahv);
+    s_team(school, sc, camhs, hv);
+    h_roster_revoke(&env, HV, 2);
+    kill(env.pid, SIGHUP);
+    h_agency_t *all[] = { as, asc, aca, ahv };
+    for (size_t i = 0; i < 4; i++)
+        kill(all[i]->pid, SIGHUP);
+    h_sleep_ms(500);
+    uint8_t id[16];
+    uint32_t rcpt = 0;
+    int rc = 0;
+    /* The school's routine contact, until every node has read the new roster. */
+    for (int i = 0; i < 50; i++) {
+        rc = s_publish(school,
+                       REQ("contact_logged", "",
+                           "\"contact_logged\":{\"with\":\"mother\",\"method\":\"phone_call\"}"),
+                       id, &rcpt);
+        if (rc != TACNET_EKEYID && rc != TACNET_ERECIPIENTS)
+            break;
+        h_sleep_ms(100);
+    }
+    cr_assert_eq(rc, 0, "the school could not share: %s", tacnet_errname(rc));
+    cr_assert_eq(rcpt & (1u << HV), 0, "sealed for a revoked agency (%#x)", rcpt);
+    cr_assert(rcpt & (1u << CA), "CAMHS left out too (%#x)", rcpt);
+    /* The lead takes health visiting out of the team. */
+    s_ok(sc, REQ("member_left", ",\"subject_agency\":\"health_visiting\"", "\"member_left\":{}"),
+         id, &rcpt);
+    cr_assert_eq(rcpt & (1u << HV), 0, "%#x", rcpt);
     tn_client_destroy(&school);
     tn_client_destroy(&sc);
     tn_client_destroy(&camhs);

@@ -512,3 +512,23 @@ Test(roster, case_reference_prefixes_come_from_the_area_codes)
     F.roster.area_codes = NULL;
     F.roster.n_area_codes = 0;
 }
+
+Test(roster, an_agency_whose_keys_are_all_revoked_or_lapsed_is_named_lapsed)
+{
+    roster_t *r = s_parsed();
+    /* At 15000: CAMHS has key 2 (key 1 expired), the school key 2 (key 1 revoked), health
+     * visiting's only key is not valid until 50000, social care has no key at all. */
+    uint32_t m = roster_lapsed_mask(r, 15000);
+    cr_assert_eq(m, 1u << TACNET__AGENCY__HEALTH_VISITING, "%#x", m);
+    /* At 25000 CAMHS's and the school's keys have run out too; at 55000 health visiting's is
+     * live. */
+    m = roster_lapsed_mask(r, 25000);
+    cr_assert_eq(m,
+                 (1u << TACNET__AGENCY__CAMHS) | (1u << TACNET__AGENCY__SCHOOL) |
+                     (1u << TACNET__AGENCY__HEALTH_VISITING),
+                 "%#x", m);
+    m = roster_lapsed_mask(r, 55000);
+    cr_assert_eq(m, (1u << TACNET__AGENCY__CAMHS) | (1u << TACNET__AGENCY__SCHOOL), "%#x", m);
+    cr_assert_eq(roster_lapsed_mask(NULL, 1), 0);
+    roster_destroy(&r);
+}
