@@ -754,10 +754,17 @@ static int s_minutes(publish_t *p)
     if (m && m->has_minuted_by && (uint32_t)m->minuted_by != me) {
         rc = TACNET_EEXISTS;
         agency_reply_error(p->reply, rc,
-                           "%s has recorded this meeting's outcome: only %s corrects it (send "
-                           "your account as a contact or a decision); nothing was sent",
-                           labels_agency((uint32_t)m->minuted_by),
+                           "%s has recorded this meeting's outcome, and its minutes stand: send "
+                           "your account as a contact or a decision; nothing was sent",
                            labels_agency((uint32_t)m->minuted_by));
+    } else if (m && (m->has_minuted_by || m->outcome)) {
+        /* A second outcome would replace the first minutes' attendees, views, decisions and
+         * actions on some views and not others: the first stand everywhere (casestate). */
+        rc = TACNET_EEXISTS;
+        agency_reply_error(p->reply, rc,
+                           "your agency has recorded this meeting's outcome, and its minutes "
+                           "stand: add what changed or was missed as a decision, a contact or "
+                           "an action update; nothing was sent");
     } else if (!m && lead && lead != me) {
         /* A meeting this view never saw (a wrong id, or one held without being asked for or
          * scheduled here): its account is the lead's to record. */

@@ -900,10 +900,12 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, uint32_t 
                 labels_enum(&tacnet__action_status__descriptor, st->actions[i]->action->status));
     if (st && src == SRC_MEETINGS)
         for (size_t i = 0; i < st->n_meetings; i++)
-            ADD(st->meetings[i]->meeting_id, "%s",
-                st->meetings[i]->requested && st->meetings[i]->requested->purpose
-                    ? st->meetings[i]->requested->purpose
-                    : "meeting");
+            /* A meeting's minutes are recorded once (the publish path refuses a second). */
+            if (kind != TACNET__EVENT_KIND__MEETING_OUTCOME || !st->meetings[i]->outcome)
+                ADD(st->meetings[i]->meeting_id, "%s",
+                    st->meetings[i]->requested && st->meetings[i]->requested->purpose
+                        ? st->meetings[i]->requested->purpose
+                        : "meeting");
     if (!st) {
         for (size_t i = 0; i < sc->n_timeline; i++) {
             const Tacnet__TimelineEntry *e = sc->timeline[i];
@@ -1058,7 +1060,13 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
                 [SRC_ACTIONS] = "No action of this case yet: actions come with a meeting's "
                                 "outcome.",
             };
-            dashboard_buf_printf(b, "<p class=\"notice\" role=\"status\">%s</p>", none[f->source]);
+            const char *why = none[f->source];
+            if (f->source == SRC_MEETINGS && kind == TACNET__EVENT_KIND__MEETING_OUTCOME && sc &&
+                sc->state && sc->state->n_meetings)
+                why = "Every meeting of this case has its outcome recorded (minutes are recorded "
+                      "once): request the next meeting first, or add to a meeting's record with a "
+                      "decision or a contact.";
+            dashboard_buf_printf(b, "<p class=\"notice\" role=\"status\">%s</p>", why);
         }
         break;
     }

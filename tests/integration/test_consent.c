@@ -419,6 +419,11 @@ Test(consent, minutes_reach_every_action_owner_and_are_the_convener_s_once)
     cr_assert_eq(rc, TACNET_EEXISTS, "got %s", tacnet_errname(rc));
     cr_assert_not_null(strstr(s_last_reason, "Social care has recorded this meeting's outcome"),
                        "%s", s_last_reason);
+    /* Nor may social care record it again: its first minutes stand. */
+    rc = s_publish(sc, OUTCOME(M1, "routine", "camhs", "RK"), NULL, NULL);
+    cr_assert_eq(rc, TACNET_EEXISTS, "got %s", tacnet_errname(rc));
+    cr_assert_not_null(strstr(s_last_reason, "your agency has recorded this meeting's outcome"),
+                       "%s", s_last_reason);
     /* A meeting the school convened is minuted by the school or the lead, not by CAMHS. */
     s_ok(school,
          REQ("meeting_requested", "",
