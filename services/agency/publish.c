@@ -786,6 +786,54 @@ static int s_minutes(publish_t *p)
     return rc;
 }
 
+/* An action's status is moved by its owner, by the lead professional's agency or by the agency
+ * that minuted the meeting it came from: another member marking it done would tell the team
+ * (and the family's summary) that work was finished which its owner has not done. An action the
+ * view has no record of is refused too (a mistyped id would be shared as an update of nothing). */
+static int s_action_update(publish_t *p)
+{
+    const Tacnet__ActionUpdate *u =
+        p->req->kind == TACNET__EVENT_KIND__ACTION_UPDATE && p->req->body
+            ? p->req->body->action_update
+            : NULL;
+    if (!u || !p->found)
+        return 0;
+    Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
+    int rc = s_view_show(p, &wrap);
+    const Tacnet__ShowCaseReply *sc = wrap.show_case;
+    const Tacnet__ActionView *v = NULL;
+    for (size_t i = 0; rc == 0 && sc->state && i < sc->state->n_actions; i++) {
+        const Tacnet__Action *a = sc->state->actions[i]->action;
+        if (a->action_id.len == u->action_id.len && u->action_id.len &&
+            memcmp(a->action_id.data, u->action_id.data, u->action_id.len) == 0)
+            v = sc->state->actions[i];
+    }
+    uint32_t me = p->self->profile->agency;
+    uint32_t lead = sc->summary && sc->summary->has_lead ? (uint32_t)sc->summary->lead : 0;
+    uint32_t owner = v && v->action->has_owner_agency ? (uint32_t)v->action->owner_agency : 0;
+    const Tacnet__MeetingView *m =
+        v && v->has_meeting_id ? s_meeting_find(sc, &v->meeting_id) : NULL;
+    uint32_t minuted = m && m->has_minuted_by ? (uint32_t)m->minuted_by : 0;
+    rc = 0;
+    if (!v) {
+        rc = TACNET_ENOTFOUND;
+        agency_reply_error(p->reply, rc,
+                           "this case has no action with that id on record here: choose one of "
+                           "the case's actions; nothing was sent");
+    } else if (me != owner && me != lead && me != minuted) {
+        rc = TACNET_EFORBIDDEN;
+        agency_reply_error(p->reply, rc,
+                           "this action is %s's: it is marked by %s, by the lead professional's "
+                           "agency%s%s%s or by the agency that recorded the meeting; nothing was "
+                           "sent",
+                           owner ? labels_agency(owner) : "another agency",
+                           owner ? labels_agency(owner) : "its owner", lead ? " (" : "",
+                           lead ? labels_agency(lead) : "", lead ? ")" : "");
+    }
+    agency_reply_free(&wrap);
+    return rc;
+}
+
 /* A dry run ends here: remember the case as this row leaves it for the rows after it. */
 static void s_dry_run_note(publish_t *p)
 {
@@ -987,6 +1035,8 @@ static int s_stages(publish_t *p)
         rc = s_route(p);
     if (rc == 0)
         rc = s_minutes(p);
+    if (rc == 0)
+        rc = s_action_update(p);
     if (rc == 0 && p->dry_run)
         s_dry_run_note(p);
     if (rc == 0 && !p->dry_run)

@@ -419,6 +419,17 @@ Test(consent, minutes_reach_every_action_owner_and_are_the_convener_s_once)
     cr_assert_eq(rc, TACNET_EEXISTS, "got %s", tacnet_errname(rc));
     cr_assert_not_null(strstr(s_last_reason, "Social care has recorded this meeting's outcome"),
                        "%s", s_last_reason);
+    /* The action is CAMHS's, in minutes the school does not receive: to the school it is an
+     * action of nothing it knows (refused, not shared as an update of nothing); CAMHS marks it. */
+#define UPDATE(action) \
+    REQ("action_update", "", "\"action_update\":{\"action_id\":\"" action "\",\"status\":\"done\"}")
+    h = s_wait_header(school, id, 10000);
+    if (h)
+        tacnet__header__free_unpacked(h, NULL);
+    rc = s_publish(school, UPDATE("a1a2a3a4a5a6a7a8a9aaabacadaeaf00"), NULL, NULL);
+    cr_assert_eq(rc, TACNET_ENOTFOUND, "got %s", tacnet_errname(rc));
+    cr_assert_not_null(strstr(s_last_reason, "no action with that id"), "%s", s_last_reason);
+    s_ok(camhs, UPDATE("a1a2a3a4a5a6a7a8a9aaabacadaeaf00"), NULL, NULL);
     /* Nor may social care record it again: its first minutes stand. */
     rc = s_publish(sc, OUTCOME(M1, "routine", "camhs", "RK"), NULL, NULL);
     cr_assert_eq(rc, TACNET_EEXISTS, "got %s", tacnet_errname(rc));
@@ -436,6 +447,14 @@ Test(consent, minutes_reach_every_action_owner_and_are_the_convener_s_once)
     cr_assert_eq(rc, TACNET_EFORBIDDEN, "got %s", tacnet_errname(rc));
     cr_assert_not_null(strstr(s_last_reason, "School convened this meeting"), "%s", s_last_reason);
     s_ok(sc, OUTCOME(M2, "routine", "school", "DL"), id, NULL);
+    /* Health visiting receives these minutes; the action in them is the school's, and health
+     * visiting (neither its owner, nor the lead, nor the minute-taker) may not mark it. */
+    h = s_wait_header(hv, id, 10000);
+    cr_assert_not_null(h, "the minutes did not reach health visiting");
+    tacnet__header__free_unpacked(h, NULL);
+    rc = s_publish(hv, UPDATE("a1a2a3a4a5a6a7a8a9aaabacadaeaf00"), NULL, NULL);
+    cr_assert_eq(rc, TACNET_EFORBIDDEN, "got %s", tacnet_errname(rc));
+    cr_assert_not_null(strstr(s_last_reason, "this action is School's"), "%s", s_last_reason);
     /* A meeting nobody asked for or scheduled here (a mistyped id, or a meeting held by phone):
      * refused to CAMHS naming the lead, recorded by the lead. */
     rc = s_publish(camhs, OUTCOME(M3, "routine", "camhs", "RK"), NULL, NULL);
