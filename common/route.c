@@ -34,12 +34,12 @@ static int s_is_broker_kind(Tacnet__EventKind k)
     return k >= TACNET__EVENT_KIND__ESCALATION_NOTICE;
 }
 
-/* Facts about the team itself: its consent, who joins, leaves or leads. */
+/* Facts about the team itself: its consent, who joins, leaves or leads, and its closing. */
 static int s_team_fact(Tacnet__EventKind k)
 {
     return k == TACNET__EVENT_KIND__CONSENT_RECORDED || k == TACNET__EVENT_KIND__MEMBER_JOINED ||
            k == TACNET__EVENT_KIND__MEMBER_LEFT || k == TACNET__EVENT_KIND__LEAD_HANDOVER ||
-           k == TACNET__EVENT_KIND__LEAD_ACCEPTED;
+           k == TACNET__EVENT_KIND__LEAD_ACCEPTED || k == TACNET__EVENT_KIND__CASE_CLOSED;
 }
 
 /* The agencies that are members once H is applied: a referral brings in the agency referred

@@ -834,6 +834,41 @@ static int s_action_update(publish_t *p)
     return rc;
 }
 
+/* Closing: not while an escalation of the case is open with no resolution proposed (the broker
+ * refuses it too, without naming it): its timers would run on a case nobody can answer on. */
+static int s_closing(publish_t *p)
+{
+    if (p->req->kind != TACNET__EVENT_KIND__CASE_CLOSED || !p->found)
+        return 0;
+    Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
+    int rc = s_view_show(p, &wrap);
+    const Tacnet__CaseState *st = rc == 0 ? wrap.show_case->state : NULL;
+    size_t open = 0;
+    const Tacnet__EscalationView *first = NULL;
+    for (size_t i = 0; st && i < st->n_escalations; i++) {
+        const Tacnet__EscalationView *e = st->escalations[i];
+        if (!e->has_state || e->state == TACNET__ESCALATION_EVENT__ESC_OPENED ||
+            e->state == TACNET__ESCALATION_EVENT__ESC_ADVANCED) {
+            first = first ? first : e;
+            open++;
+        }
+    }
+    rc = 0;
+    if (open) {
+        const char *about = labels_escalation_about(first);
+        rc = TACNET_EFORBIDDEN;
+        agency_reply_error(p->reply, rc,
+                           "%zu escalation%s of this case %s still open (stage %u%s%s): a "
+                           "resolution is proposed, by a party or the lead, before the case "
+                           "closes; nothing was sent",
+                           open, open == 1 ? "" : "s", open == 1 ? "is" : "are",
+                           first->has_stage ? first->stage : 1, about ? ", " : "",
+                           about ? about : "");
+    }
+    agency_reply_free(&wrap);
+    return rc;
+}
+
 /* A dry run ends here: remember the case as this row leaves it for the rows after it. */
 static void s_dry_run_note(publish_t *p)
 {
@@ -1037,6 +1072,8 @@ static int s_stages(publish_t *p)
         rc = s_minutes(p);
     if (rc == 0)
         rc = s_action_update(p);
+    if (rc == 0)
+        rc = s_closing(p);
     if (rc == 0 && p->dry_run)
         s_dry_run_note(p);
     if (rc == 0 && !p->dry_run)

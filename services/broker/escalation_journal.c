@@ -279,6 +279,27 @@ static int s_check_answer(escalation_journal_t *self, const Tacnet__Header *h, u
     return rc;
 }
 
+/* A case does not close while one of its escalations is open (no resolution proposed yet): its
+ * stage timers would go on, tell parties they had not answered and mark it breached, on a case
+ * where nobody can answer any more (E_CLOSED). One with a resolution proposed has no timer. */
+static int s_check_closing(const escalation_journal_t *self, const Tacnet__Header *h,
+                           const char **detail)
+{
+    char case_ref[ESCALATE_CASEREF_MAX + 1];
+    s_case_ref(h, case_ref);
+    const escalation_engine_t *e = s_view(self);
+    for (size_t i = 0; i < escalation_engine_count(e); i++) {
+        escalation_engine_record_t r;
+        if (escalation_engine_at(e, i, &r) == 0 && r.state == ESCALATE_OPEN &&
+            strcmp(r.case_ref, case_ref) == 0) {
+            *detail = "an escalation of this case is still open: a resolution is proposed (by a "
+                      "party or the lead) before the case closes";
+            return TACNET_EFORBIDDEN;
+        }
+    }
+    return 0;
+}
+
 int escalation_journal_check(escalation_journal_t *self, MDB_txn *txn, const Tacnet__Header *h,
                              const route_case_t *c, uint64_t now_ms, const char **detail)
 {
@@ -291,6 +312,8 @@ int escalation_journal_check(escalation_journal_t *self, MDB_txn *txn, const Tac
     case TACNET__EVENT_KIND__ESCALATION_RESOLVED:
     case TACNET__EVENT_KIND__ESCALATION_ACK:
         return s_check_answer(self, h, now_ms, detail);
+    case TACNET__EVENT_KIND__CASE_CLOSED:
+        return s_check_closing(self, h, detail);
     default:
         return 0;
     }

@@ -508,3 +508,52 @@ Test(consent, a_revoked_member_is_left_out_and_the_team_goes_on)
     tn_client_destroy(&camhs);
     tn_client_destroy(&hv);
 }
+
+/* The lead does not close a case while a disagreement about it is open (its stage timers would
+ * run on a case nobody can answer on any more): refused, naming it, nothing sent. */
+Test(consent, a_case_with_an_open_escalation_does_not_close)
+{
+    h_agency_t *as = s_up(SCH), *asc = s_up(SC), *aca = s_up(CA), *ahv = s_up(HV);
+    tn_client_t *school = s_client(as), *sc = s_client(asc), *camhs = s_client(aca),
+                *hv = s_client(ahv);
+    s_team(school, sc, camhs, hv);
+    uint8_t decision[16], id[16];
+    s_ok(sc,
+         REQ("decision", "",
+             "\"decision\":{\"topic\":\"Level of need\",\"chosen\":\"Early help\",\"rationale\":"
+             "\"Needs can be met with support.\",\"child_view\":\"Wants calm at home.\","
+             "\"family_view\":\"Agrees.\"}"),
+         decision, NULL);
+    Tacnet__Header *h = s_wait_header(school, decision, 10000);
+    cr_assert_not_null(h, "the decision did not reach the school");
+    tacnet__header__free_unpacked(h, NULL);
+    char hex[33], json[1024];
+    for (int i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", decision[i]);
+    snprintf(json, sizeof(json),
+             "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+             "\"refers_to\":\"%s\",\"body\":{\"disagreement\":{\"topic\":\"Level of need\","
+             "\"current_position\":\"Early help\",\"proposed_position\":\"Child in need\","
+             "\"reason\":\"Hungry at weekends.\",\"child_safety\":\"Safe in school today.\","
+             "\"child_view_absent\":{\"reason\":\"not_yet_asked\",\"ask_by_date\":\"2027-01-08\"},"
+             "\"family_view\":\"Weekends are hard.\"}}}",
+             hex);
+    s_ok(school, json, id, NULL);
+    /* Once social care's view has the disagreement, its closing is refused. */
+    h = s_wait_header(sc, id, 10000);
+    cr_assert_not_null(h, "the disagreement did not reach social care");
+    tacnet__header__free_unpacked(h, NULL);
+    int rc = s_publish(sc,
+                       REQ("case_closed", "",
+                           "\"case_closed\":{\"reason\":\"needs_met\",\"closed_date\":"
+                           "\"2026-12-01\"}"),
+                       NULL, NULL);
+    cr_assert_eq(rc, TACNET_EFORBIDDEN, "got %s", tacnet_errname(rc));
+    cr_assert_not_null(strstr(s_last_reason, "1 escalation of this case is still open"), "%s",
+                       s_last_reason);
+    cr_assert_not_null(strstr(s_last_reason, "nothing was sent"), "%s", s_last_reason);
+    tn_client_destroy(&school);
+    tn_client_destroy(&sc);
+    tn_client_destroy(&camhs);
+    tn_client_destroy(&hv);
+}

@@ -497,6 +497,9 @@ Test(escalation, repeated_retried_and_joined_disagreements_open_one_escalation)
                  TACNET_EKIND);
     cr_assert_eq(s_about(pub, sseq, &q, SC, TACNET__EVENT_KIND__ESCALATION_ACK, id),
                  TACNET_ENOTMEMBER, "the lead is not a party");
+    /* Nor does the case close while it is open: its timers would run on a closed case. */
+    cr_assert_eq(s_about(pub, sseq, &q, SC, TACNET__EVENT_KIND__CASE_CLOSED, NULL),
+                 TACNET_EFORBIDDEN, "the case closed with an escalation open");
     sseq[SCHOOL] += 10;
     sseq[SC] += 10;
     cr_assert_eq(s_about(pub, sseq, &q, SC, TACNET__EVENT_KIND__ESCALATION_RESOLVED, id), 0,
@@ -524,6 +527,8 @@ Test(escalation, repeated_retried_and_joined_disagreements_open_one_escalation)
     cr_assert_eq(s_status_int("resolving"), 1);
     cr_assert_eq(s_about(pub, sseq, &q, CAMHS, TACNET__EVENT_KIND__ESCALATION_ACK, id), 0);
     cr_assert_eq(s_status_int("closed"), 1);
+    /* Settled, the case closes. */
+    cr_assert_eq(s_about(pub, sseq, &q, SC, TACNET__EVENT_KIND__CASE_CLOSED, NULL), 0);
     h_pub_free(&q);
     h_pub_free(&p);
 }

@@ -655,3 +655,20 @@ Test(route, a_case_record_of_another_version_or_size_is_refused)
     buf[ROUTE_CASE_BYTES - 1] = 1;
     cr_assert_eq(route_case_decode(buf, ROUTE_CASE_BYTES, &back), TACNET_ECORRUPT);
 }
+
+/* Closing the case is a fact about the team: every member whose role may see its class with
+ * consent is told, whatever the consent in force covers (a member left out would go on working
+ * a closed case, and every event it sent would be refused E_CLOSED). */
+Test(route, closing_the_case_reaches_every_member_whatever_the_consent)
+{
+    route_case_t c = s_case(BIT(SC) | BIT(SCHOOL) | BIT(CAMHS), TACNET__CONSENT_STATE__REFUSED);
+    Tacnet__Header h;
+    route_verdict_t v;
+    s_header(&h, SC, TACNET__EVENT_KIND__CONTACT_LOGGED, TACNET__SENSITIVITY__ROUTINE, BIT(SC));
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0);
+    cr_assert_eq(v.required & BIT(SCHOOL), 0, "routine work goes nowhere without consent");
+    s_header(&h, SC, TACNET__EVENT_KIND__CASE_CLOSED, TACNET__SENSITIVITY__ROUTINE,
+             BIT(SC) | BIT(SCHOOL) | BIT(CAMHS));
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0);
+    cr_assert_eq(v.required, BIT(SC) | BIT(SCHOOL) | BIT(CAMHS), "%#x", v.required);
+}
