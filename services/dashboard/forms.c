@@ -214,6 +214,21 @@ static const field_t s_meeting_requested[] = {
     {                                                                                                \
         "body.meeting_outcome.actions[" #i "].due_date", "Due", FT_DATE, 0, 0, 0, 0                  \
     }
+/* A professional who attended: agency, initials and role (a row left blank is not sent). */
+#define ATTENDEE(i, n)                                                                             \
+    { "body.meeting_outcome.attendees[" #i "].agency",                                             \
+      "Agency",                                                                                    \
+      FT_ENUM,                                                                                     \
+      AGENCY_E,                                                                                    \
+      0,                                                                                           \
+      0,                                                                                           \
+      "Attended " #n },                                                                            \
+        { "body.meeting_outcome.attendees[" #i "].initials", "Initials", FT_TEXT, 0, 0, 0, 0 },    \
+    {                                                                                              \
+        "body.meeting_outcome.attendees[" #i "].role", "Role", FT_ENUM, &tacnet__role__descriptor, \
+            0, 0, 0                                                                                \
+    }
+
 #define FAMILY(i, n)                                                                          \
     { "body.meeting_outcome.family[" #i "].role",                                             \
       "Family member",                                                                        \
@@ -232,7 +247,12 @@ static const field_t s_meeting_outcome[] = {
     { "body.meeting_outcome.held_date", "Held on", FT_DATE, 0, 1, 0, 0 },
     { "body.meeting_outcome.chair.agency", "Chair's agency", FT_ENUM, AGENCY_E, 0, 0, 0 },
     { "body.meeting_outcome.chair.initials", "Chair's initials", FT_TEXT, 0, 0, 0, 0 },
-    { "body.meeting_outcome.decisions", "Decisions (one per line)", FT_LINES, 0, 0, 0, 0 },
+    ATTENDEE(0, 1),
+    ATTENDEE(1, 2),
+    ATTENDEE(2, 3),
+    ATTENDEE(3, 4),
+    { "body.meeting_outcome.decisions", "Decisions (one per line)", FT_LINES, 0, 0, 0,
+      "What was decided" },
     FAMILY(0, 1),
     FAMILY(1, 2),
     VIEWS("meeting_outcome"),
@@ -410,6 +430,11 @@ static const field_t s_lead_accepted[] = {
     { "body.lead_accepted.lead.job_title", "Job title", FT_TEXT, 0, 0, 0, 0 },
 };
 
+static const field_t s_member_left[] = {
+    { "subject_agency", "Agency leaving", FT_ENUM, AGENCY_E, 1, 0, 0 },
+    { "body.member_left.reason", "Why", FT_AREA, 0, 0, 0, 0 },
+};
+
 static const field_t s_member_joined[] = {
     { "subject_agency", "Agency joining", FT_ENUM, AGENCY_E, 1, 0, 0 },
     { "body.member_joined.named_contact.initials", "Named contact's initials", FT_TEXT, 0, 0, 0,
@@ -562,6 +587,11 @@ static const form_t s_forms[] = {
          s_lead_accepted),
     FORM("member_joined", "Add a member", "Another agency joins the team around the child.",
          s_member_joined),
+    FORM("member_left", "A member leaves",
+         "An agency leaves the team around the child and receives nothing more about the child. "
+         "Your agency may leave itself; the lead professional's agency takes another agency out "
+         "(when its work is done, the family withdraws consent for it, or its key is revoked).",
+         s_member_left),
     FORM("care_plan", "Set the plan", "The plan, its goals and when it is reviewed.", s_care_plan),
     FORM("referral", "Make a referral", "Refer the child to another agency.", s_referral),
     FORM("assessment", "Record an assessment", "An assessment and the level of need it found.",

@@ -922,6 +922,7 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_form_link(b, cref, "assessment", "Record an assessment", none);
     s_form_link(b, cref, "referral", "Make a referral", none);
     s_form_link(b, cref, "member_joined", "Add a member", none);
+    s_form_link(b, cref, "member_left", "A member leaves", none);
     /* Handing over and closing are the lead's (route.c, s_authority), or anyone's while the
      * case has no lead. */
     uint32_t me = agency_profile(w->agency)->agency;

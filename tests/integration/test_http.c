@@ -1712,7 +1712,7 @@ Test(http, every_workflow_step_has_a_form)
     const char *forms[] = { "consent_recorded", "meeting_scheduled", "action_update",
                             "lead_handover",    "lead_accepted",     "member_joined",
                             "care_plan",        "referral",          "assessment",
-                            "case_closed" };
+                            "case_closed",      "member_left" };
     char path[200], body[600];
     for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
         snprintf(path, sizeof(path), "/cases/" CASE "/forms/%s", forms[i]);
@@ -1993,4 +1993,39 @@ Test(http, an_action_changed_since_its_form_was_drawn_is_not_overwritten)
     /* Sent again from the form as it now stands: taken. */
     snprintf(body, sizeof(body), ACTION_FORM, l.csrf, key3, seen3, "cancelled");
     s_send_form(&l, "action_update", body, where, sizeof(where));
+}
+
+/* The minutes form records who attended (rows left blank are not sent), and the case page
+ * lists them. */
+Test(http, the_minutes_form_records_the_professionals_who_attended)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    char key[33], body[1400], where[256];
+    s_drawn_key(&l, "meeting_outcome", key);
+    snprintf(
+        body, sizeof(body),
+        "csrf=%s&form_key=%s&body.meeting_outcome.meeting_id=aa02030405060708090a0b0c0d0e0f10"
+        "&body.meeting_outcome.held_date=2026-11-30"
+        "&body.meeting_outcome.attendees%%5B0%%5D.agency=school"
+        "&body.meeting_outcome.attendees%%5B0%%5D.initials=DL"
+        "&body.meeting_outcome.attendees%%5B0%%5D.role=dsl"
+        "&body.meeting_outcome.attendees%%5B1%%5D.agency=social_care"
+        "&body.meeting_outcome.attendees%%5B1%%5D.initials=QX"
+        "&body.meeting_outcome.attendees%%5B2%%5D.agency=&body.meeting_outcome.attendees%%5B2%%5D"
+        ".initials=&body.meeting_outcome.child_view=Likes+the+club"
+        "&body.meeting_outcome.family_view_absent.reason=declined",
+        l.csrf, key);
+    s_send_form(&l, "meeting_outcome", body, where, sizeof(where));
+    resp_t r = { 0 };
+    int seen = 0;
+    for (int i = 0; i < 250 && !seen; i++) {
+        s_resp_free(&r);
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        seen = strstr(r.body, "QX") != NULL;
+        if (!seen)
+            h_sleep_ms(20);
+    }
+    cr_assert(seen, "the attendees are not on the case page");
+    s_resp_free(&r);
 }
