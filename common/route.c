@@ -338,8 +338,12 @@ int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *
         return rc;
     if ((h->kind == TACNET__EVENT_KIND__MEMBER_LEFT ||
          h->kind == TACNET__EVENT_KIND__LEAD_HANDOVER) &&
-        !(c && (c->members & BIT(h->subject_agency))))
+        !(c && (c->members & BIT(h->subject_agency)))) {
+        v->why = h->kind == TACNET__EVENT_KIND__LEAD_HANDOVER
+                     ? "the agency the lead is handed to is not a member of the team: add it first"
+                     : "the agency named is not a member of the team";
         return TACNET_ENOTMEMBER;
+    }
     if (h->kind == TACNET__EVENT_KIND__LEAD_ACCEPTED && !(c && c->pending_lead == h->sender))
         return TACNET_EKIND;
     if ((rc = s_authority(c, h, v)) != 0)

@@ -689,6 +689,10 @@ static int s_route(publish_t *p)
     p->h.recipients = p->rcpt;
     p->h.n_recipients = 0;
     int rc = route_check(p->found ? &p->c : NULL, &p->h, p->self->roster, &p->v);
+    if (rc == TACNET_ENOTMEMBER && p->v.why) { /* about the agency named, not the sender */
+        agency_reply_error(p->reply, rc, "%s; nothing was sent", p->v.why);
+        return rc;
+    }
     if (rc != 0 && rc != TACNET_ERECIPIENTS) {
         agency_reply_error(p->reply, rc, "%s%s%s", tacnet_strerror(rc), p->v.why ? ": " : "",
                            p->v.why ? p->v.why : "");
