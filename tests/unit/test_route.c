@@ -672,3 +672,17 @@ Test(route, closing_the_case_reaches_every_member_whatever_the_consent)
     cr_assert_eq(route_check(&c, &h, roster, &v), 0);
     cr_assert_eq(v.required, BIT(SC) | BIT(SCHOOL) | BIT(CAMHS), "%#x", v.required);
 }
+
+Test(route, handing_the_lead_to_an_agency_outside_the_team_says_which_is_not_a_member)
+{
+    route_case_t c = s_case(BIT(SC) | BIT(SCHOOL), TACNET__CONSENT_STATE__GIVEN);
+    Tacnet__Header h;
+    route_verdict_t v;
+    s_header(&h, SC, TACNET__EVENT_KIND__LEAD_HANDOVER, TACNET__SENSITIVITY__ROUTINE,
+             BIT(SC) | BIT(SCHOOL));
+    h.has_subject_agency = 1;
+    h.subject_agency = CAMHS;
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ENOTMEMBER);
+    cr_assert_not_null(v.why);
+    cr_assert_not_null(strstr(v.why, "handed to is not a member"), "%s", v.why);
+}
