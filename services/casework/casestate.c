@@ -64,7 +64,8 @@ typedef struct fold {
     int opened;              /* an agency event has been folded */
     uint64_t *plan_start_ms; /* per plan in s->plans: when it (its latest version) started */
     size_t latest_plan;      /* index in s->plans of the plan published last */
-    /* GBO per agency (index 0: any agency): the first (or the one marked baseline), the latest */
+    /* GBO per agency: the first (or the one marked baseline), the latest. Never pooled across
+     * agencies: a plan's progress is its owner's scores only (s_goal_progress_one). */
     Tacnet__MeasureView *gbo_baseline[MAX_AGENCY];
     Tacnet__MeasureView *gbo_latest[MAX_AGENCY];
     /* each event's sender by msg_id, to find who a disagreement challenges */
@@ -390,14 +391,11 @@ static void s_measure(fold_t *f, const Tacnet__Header *h, const Tacnet__OutcomeM
         }
     }
     PUSH(f->s->measures, f->s->n_measures, v);
-    if (v->tool == TACNET__MEASURE_TOOL__GBO && v->n_goal_ids) {
-        unsigned who[2] = { 0, s_is_agency(v->by) ? v->by : 0 };
-        for (int i = 0; i < 2; i++) {
-            Tacnet__MeasureView **base = &f->gbo_baseline[who[i]];
-            if (!*base || (v->baseline && !(*base)->baseline))
-                *base = v;
-            f->gbo_latest[who[i]] = v;
-        }
+    if (v->tool == TACNET__MEASURE_TOOL__GBO && v->n_goal_ids && s_is_agency(v->by)) {
+        Tacnet__MeasureView **base = &f->gbo_baseline[v->by];
+        if (!*base || (v->baseline && !(*base)->baseline))
+            *base = v;
+        f->gbo_latest[v->by] = v;
     }
 }
 
@@ -412,10 +410,14 @@ static int s_gbo_score(const Tacnet__MeasureView *v, uint32_t goal, uint32_t *sc
 }
 
 /* Change from baseline per goal of plan P (docs/DOMAIN.md: GBO progress is the movement of each
- * goal's score, not a total), from its owner's GBO measures, else the case's. */
+ * goal's score, not a total), from its owner's GBO measures only. Goal ids are numbers each
+ * agency gives its own plan's goals, so another agency's goal 2 is a different goal: borrowing
+ * its scores showed progress nobody measured on this plan. No scores of the owner's: every
+ * goal is left unmeasured (no has_* set). */
 static void s_goal_progress_one(fold_t *f, Tacnet__PlanView *p)
 {
-    unsigned by = s_is_agency(p->by) && f->gbo_latest[p->by] ? p->by : 0;
+    const Tacnet__MeasureView *baseline = s_is_agency(p->by) ? f->gbo_baseline[p->by] : NULL;
+    const Tacnet__MeasureView *latest_v = s_is_agency(p->by) ? f->gbo_latest[p->by] : NULL;
     for (size_t i = 0; i < p->plan->n_goals; i++) {
         const Tacnet__Goal *g = p->plan->goals[i];
         if (!g->has_goal_id)
@@ -426,8 +428,8 @@ static void s_goal_progress_one(fold_t *f, Tacnet__PlanView *p)
         if (g->description)
             gp->description = xstrdup(g->description);
         uint32_t base, latest;
-        int hb = s_gbo_score(f->gbo_baseline[by], g->goal_id, &base);
-        int hl = s_gbo_score(f->gbo_latest[by], g->goal_id, &latest);
+        int hb = s_gbo_score(baseline, g->goal_id, &base);
+        int hl = s_gbo_score(latest_v, g->goal_id, &latest);
         if (hb) {
             gp->has_baseline_score = 1;
             gp->baseline_score = base;

@@ -825,3 +825,44 @@ Test(casestate, the_latest_capa_choice_record_is_kept_with_who_and_when)
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+/* Goal ids are each plan's own numbers: social care's goal 2 is not CAMHS's goal 2. A plan
+ * whose owner has scored nothing shows its goals unmeasured, never another agency's scores. */
+Test(casestate, a_plan_s_goal_progress_never_borrows_another_agency_s_scores)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "camhs", "care_plan", 20261116, NULL,
+         "{\"care_plan\":{\"type\":\"capa_partnership\",\"start_date\":\"2026-11-16\","
+         "\"goals\":[{\"goal_id\":1,\"description\":\"Sleep\"},"
+         "{\"goal_id\":2,\"description\":\"Calmer mornings\"}]}}");
+    s_ev(&t, 4, "camhs", "outcome_measure", 20261116, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[2,3],\"goal_ids\":[1,2],"
+         "\"baseline\":true}}");
+    s_ev(&t, 5, "camhs", "outcome_measure", 20261214, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[5,7],\"goal_ids\":[1,2]}}");
+    s_ev(&t, 6, "social_care", "care_plan", 20261215, NULL,
+         "{\"care_plan\":{\"type\":\"child_in_need\",\"start_date\":\"2026-12-15\","
+         "\"goals\":[{\"goal_id\":1,\"description\":\"Safe at home\"},"
+         "{\"goal_id\":2,\"description\":\"At school every day\"}]}}");
+    casestate_result_t r = s_fold(&t, 20261216, NULL);
+    const Tacnet__PlanView *cin = NULL, *capa = NULL;
+    for (size_t i = 0; i < r.state->n_plans; i++) {
+        if (r.state->plans[i]->by == TACNET__AGENCY__SOCIAL_CARE)
+            cin = r.state->plans[i];
+        if (r.state->plans[i]->by == TACNET__AGENCY__CAMHS)
+            capa = r.state->plans[i];
+    }
+    cr_assert_not_null(cin);
+    cr_assert_not_null(capa);
+    cr_assert_eq(cin->n_progress, 2);
+    for (size_t g = 0; g < cin->n_progress; g++) {
+        cr_assert_not(cin->progress[g]->has_baseline_score, "goal %zu borrowed a baseline", g + 1);
+        cr_assert_not(cin->progress[g]->has_latest_score, "goal %zu borrowed a latest score",
+                      g + 1);
+        cr_assert_not(cin->progress[g]->has_change, "goal %zu borrowed a change", g + 1);
+    }
+    cr_assert_eq(capa->progress[1]->change, 4, "CAMHS's own goal 2: 3 to 7");
+    casestate_result_clear(&r);
+    s_free(&t);
+}
