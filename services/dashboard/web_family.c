@@ -222,6 +222,9 @@ static void s_goals(dashboard_buf_t *b, const Tacnet__CaseState *st)
                                  gp->baseline_score, gp->latest_score);
         else if (gp && gp->has_latest_score)
             dashboard_buf_printf(b, "How it is going: %u out of 10 so far.", gp->latest_score);
+        else if (gp && gp->has_baseline_score) /* scored once, not since */
+            dashboard_buf_printf(b, "How it is going: it started at %u out of 10.",
+                                 gp->baseline_score);
         else
             dashboard_buf_puts(b, "How it is going: not scored yet.");
         if (g->has_target_date) {

@@ -70,8 +70,24 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__PlanView *p)
         const Tacnet__GoalProgress *g = by_id[i];
         dashboard_buf_printf(b, "<tr><td>%u. ", g->goal_id);
         dashboard_web_text(b, g->description);
-        dashboard_buf_printf(b, "</td><td>%u</td><td>%u</td><td>%+d</td></tr>", g->baseline_score,
-                             g->latest_score, g->change);
+        /* Only scores that exist: an unset score reads 0 on the wire, and "baseline 0" would
+         * tell a practitioner the goal was measured at its lowest. A change needs both ends. */
+        dashboard_buf_puts(b, "</td><td>");
+        if (g->has_baseline_score)
+            dashboard_buf_printf(b, "%u", g->baseline_score);
+        else
+            dashboard_buf_puts(b, "not measured yet");
+        dashboard_buf_puts(b, "</td><td>");
+        if (g->has_latest_score)
+            dashboard_buf_printf(b, "%u", g->latest_score);
+        else
+            dashboard_buf_puts(b, "not measured yet");
+        dashboard_buf_puts(b, "</td><td>");
+        if (g->has_change && g->has_baseline_score && g->has_latest_score)
+            dashboard_buf_printf(b, "%+d", g->change);
+        else
+            dashboard_buf_puts(b, "—");
+        dashboard_buf_puts(b, "</td></tr>");
     }
     dashboard_buf_puts(b, "</tbody></table></div>");
 }

@@ -1,0 +1,53 @@
+/* The case page's plans (services/dashboard/web_share.c): a goal's scores as they exist, never an
+ * unset score drawn as 0. Nobody is real. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "dashboard/web_internal.h"
+
+/* One plan by social care with two goals: goal 1 never scored, goal 2 scored once (latest only,
+ * no baseline), so no change exists for either. */
+Test(web_share, goals_never_scored_say_so_and_a_change_needs_both_scores)
+{
+    Tacnet__Goal g1 = TACNET__GOAL__INIT, g2 = TACNET__GOAL__INIT;
+    g1.has_goal_id = g2.has_goal_id = 1;
+    g1.goal_id = 1;
+    g2.goal_id = 2;
+    g1.description = "Safe at home";
+    g2.description = "At school every day";
+    Tacnet__Goal *goals[] = { &g1, &g2 };
+    Tacnet__CarePlan cp = TACNET__CARE_PLAN__INIT;
+    cp.has_type = 1;
+    cp.type = TACNET__PLAN_TYPE__CHILD_IN_NEED;
+    cp.n_goals = 2;
+    cp.goals = goals;
+    Tacnet__GoalProgress p1 = TACNET__GOAL_PROGRESS__INIT, p2 = TACNET__GOAL_PROGRESS__INIT;
+    p1.goal_id = 1;
+    p1.description = "Safe at home";
+    p2.goal_id = 2;
+    p2.description = "At school every day";
+    p2.has_latest_score = 1;
+    p2.latest_score = 3;
+    Tacnet__GoalProgress *progress[] = { &p1, &p2 };
+    Tacnet__PlanView pv = TACNET__PLAN_VIEW__INIT;
+    pv.by = TACNET__AGENCY__SOCIAL_CARE;
+    pv.plan = &cp;
+    pv.n_progress = 2;
+    pv.progress = progress;
+    Tacnet__PlanView *plans[] = { &pv };
+    Tacnet__CaseState st = TACNET__CASE_STATE__INIT;
+    st.n_plans = 1;
+    st.plans = plans;
+
+    dashboard_buf_t b = { 0 };
+    dashboard_web_plans(&b, &st);
+    dashboard_buf_add(&b, "", 1);
+    cr_assert_not_null(strstr(b.data, "1. Safe at home</td><td>not measured yet</td><td>not "
+                                      "measured yet</td><td>—</td>"),
+                       "%s", b.data);
+    cr_assert_not_null(
+        strstr(b.data, "2. At school every day</td><td>not measured yet</td><td>3</td><td>—</td>"),
+        "%s", b.data);
+    cr_assert_null(strstr(b.data, "+0"), "a change shown without a baseline: %s", b.data);
+    dashboard_buf_free(&b);
+}
