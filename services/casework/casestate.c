@@ -184,16 +184,16 @@ static void s_judge_chair(fold_t *f, Tacnet__MeetingView *m, const Tacnet__Profe
     m->chair_rule = (Tacnet__ChairRule)chair_rule_judge(chair, lead, involved, n);
 }
 
-/* Returns 0 when the minutes are another agency's of a meeting already minuted: the first stand
- * (the event stays in the timeline) and nothing of these is applied. */
+/* Returns 0 when the meeting is already minuted: the first minutes stand whoever sends a second
+ * account, the same agency too (the event stays in the timeline) and nothing of it is applied —
+ * no actions, no review. A second account replacing the first wiped the attendees, the
+ * family's views, the decisions and the actions the team had agreed on. */
 static int s_meeting_outcome(fold_t *f, const Tacnet__MeetingOutcome *o, uint32_t sender)
 {
     Tacnet__MeetingView *m = s_meeting(f, o->meeting_id);
-    if (m && m->has_minuted_by && (uint32_t)m->minuted_by != sender)
+    if (m && (m->has_minuted_by || m->outcome))
         return 0;
     if (m) {
-        if (m->outcome)
-            tacnet__meeting_outcome__free_unpacked(m->outcome, NULL);
         m->outcome = s_copy(o);
         m->has_minuted_by = 1;
         m->minuted_by = (Tacnet__Agency)sender;

@@ -786,11 +786,20 @@ Test(casestate, a_meeting_keeps_who_scheduled_and_minuted_it_and_the_first_minut
                      "another agency's minutes replaced "
                      "the first");
     casestate_result_clear(&r);
+    /* The same agency recording the outcome again changes nothing either: the first account's
+     * attendees, decisions and actions stand, and a later held date moves no review. */
+    s_ev(&t, 7, "school", "care_plan", 20261214, NULL,
+         "{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":\"2026-12-01\"}}");
     s_ev(&t, 6, "school", "meeting_outcome", 20261216, NULL,
          "{\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
-         "\"held_date\":20261214,\"decisions\":[\"Plan agreed, corrected\"]}}");
+         "\"held_date\":20261216,\"decisions\":[\"Plan agreed, corrected\"],\"actions\":[{"
+         "\"action_id\":\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\",\"description\":\"Extra\","
+         "\"owner_agency\":\"school\",\"due_date\":\"2026-12-20\",\"status\":\"open\"}]}}");
     r = s_fold(&t, 20261217, NULL);
-    cr_assert_str_eq(r.state->meetings[0]->outcome->decisions[0], "Plan agreed, corrected");
+    cr_assert_str_eq(r.state->meetings[0]->outcome->decisions[0], "Plan agreed",
+                     "the same agency's second account replaced the first");
+    cr_assert_eq(r.state->n_actions, 0, "a second account's actions were added");
+    cr_assert_not(r.state->plan->has_last_review_date, "a second account counted as a review");
     casestate_result_clear(&r);
     s_free(&t);
 }
