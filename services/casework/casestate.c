@@ -684,7 +684,32 @@ static void s_apply_disagreement(fold_t *f, const Tacnet__Header *h, const Tacne
         e->disagreement = s_copy(b->disagreement);
 }
 
-/* Meetings and their actions; a meeting held since a plan started is its latest review. */
+/* Whether the minutes O, sent by SENDER, count as a review of a plan OWNER holds: the owner
+ * took part — it minuted the meeting, chaired it, or one of the attendees is its own. A
+ * meeting another agency held without it reviews nothing of its plan (a network meeting once
+ * moved CAMHS's CAPA plan review though CAMHS was not there). Minutes that list no attendees
+ * (the dashboard's do not record them yet) cannot say who was there: they count for the
+ * minuting agency's plans and for those of the agencies given actions, which the meeting
+ * plainly involved. */
+static int s_meeting_reviews(const Tacnet__MeetingOutcome *o, uint32_t sender, uint32_t owner)
+{
+    if (!s_is_agency(owner))
+        return 0;
+    if (sender == owner || (o->chair && o->chair->has_agency && o->chair->agency == owner))
+        return 1;
+    for (size_t i = 0; i < o->n_attendees; i++)
+        if (o->attendees[i] && o->attendees[i]->has_agency && o->attendees[i]->agency == owner)
+            return 1;
+    if (o->n_attendees)
+        return 0;
+    for (size_t i = 0; i < o->n_actions; i++)
+        if (o->actions[i]->has_owner_agency && o->actions[i]->owner_agency == owner)
+            return 1;
+    return 0;
+}
+
+/* Meetings and their actions; a meeting held since a plan started, with the plan's owner taking
+ * part, is its latest review. */
 static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
 {
     Tacnet__CaseState *s = f->s;
@@ -721,6 +746,8 @@ static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Bo
         for (size_t i = 0; b->meeting_outcome->has_held_date && i < s->n_plans; i++) {
             Tacnet__PlanView *p = s->plans[i];
             uint32_t d = b->meeting_outcome->held_date;
+            if (!s_meeting_reviews(b->meeting_outcome, (uint32_t)h->sender, p->by))
+                continue;
             if (clock_date_to_ms(d) >= f->plan_start_ms[i] &&
                 (!p->has_last_review_date || d > p->last_review_date)) {
                 p->has_last_review_date = 1;

@@ -875,3 +875,59 @@ Test(casestate, a_plan_s_goal_progress_never_borrows_another_agency_s_scores)
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+/* A meeting reviews a plan only when the plan's owner took part: attended, chaired or minuted
+ * it. Minutes without attendees count for the minuting agency and the agencies given actions. */
+Test(casestate, a_meeting_reviews_only_the_plans_of_agencies_that_took_part)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "camhs", "care_plan", 20261102, NULL,
+         "{\"care_plan\":{\"type\":\"capa_partnership\",\"review_interval_days\":42,"
+         "\"start_date\":\"2026-11-02\"}}");
+    s_ev(&t, 4, "social_care", "care_plan", 20261102, NULL,
+         "{\"care_plan\":{\"type\":\"child_in_need\",\"start_date\":\"2026-11-02\"}}");
+    s_ev(&t, 5, "health_visiting", "care_plan", 20261102, NULL,
+         "{\"care_plan\":{\"type\":\"health_visiting_plan\",\"review_interval_days\":28,"
+         "\"start_date\":\"2026-11-02\"}}");
+    s_ev(&t, 6, "social_care", "meeting_outcome", 20261201, NULL,
+         "{\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"held_date\":\"2026-12-01\",\"chair\":{\"agency\":\"social_care\",\"initials\":\"AW\"},"
+         "\"attendees\":[{\"agency\":\"school\",\"initials\":\"QZ\"},"
+         "{\"agency\":\"health_visiting\",\"initials\":\"PD\"}]}}");
+    casestate_result_t r = s_fold(&t, 20261202, NULL);
+    const Tacnet__PlanView *capa = NULL, *cin = NULL, *hv = NULL;
+    for (size_t i = 0; i < r.state->n_plans; i++) {
+        const Tacnet__PlanView *p = r.state->plans[i];
+        if (p->by == TACNET__AGENCY__CAMHS)
+            capa = p;
+        else if (p->by == TACNET__AGENCY__SOCIAL_CARE)
+            cin = p;
+        else if (p->by == TACNET__AGENCY__HEALTH_VISITING)
+            hv = p;
+    }
+    cr_assert(capa && cin && hv);
+    cr_assert_not(capa->has_last_review_date, "CAMHS was not there: no review of its plan");
+    cr_assert_eq(cin->last_review_date, 20261201, "minuted (and chaired) by social care");
+    cr_assert_eq(hv->last_review_date, 20261201, "health visiting attended");
+    casestate_result_clear(&r);
+
+    /* No attendees listed (the dashboard's minutes): the minuting agency's plans and those of
+     * the agencies given actions. */
+    s_ev(&t, 7, "school", "meeting_outcome", 20261208, NULL,
+         "{\"meeting_outcome\":{\"meeting_id\":\"1102030405060708090a0b0c0d0e0f10\","
+         "\"held_date\":\"2026-12-08\",\"actions\":[{\"action_id\":"
+         "\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\",\"description\":\"Sleep sessions\","
+         "\"owner_agency\":\"camhs\",\"due_date\":\"2026-12-20\",\"status\":\"open\"}]}}");
+    r = s_fold(&t, 20261209, NULL);
+    for (size_t i = 0; i < r.state->n_plans; i++) {
+        const Tacnet__PlanView *p = r.state->plans[i];
+        if (p->by == TACNET__AGENCY__CAMHS)
+            cr_assert_eq(p->last_review_date, 20261208, "CAMHS was given an action");
+        else
+            cr_assert_eq(p->last_review_date, 20261201, "%s was not there",
+                         p->by == TACNET__AGENCY__SOCIAL_CARE ? "social care" : "HV");
+    }
+    casestate_result_clear(&r);
+    s_free(&t);
+}
