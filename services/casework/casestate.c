@@ -684,6 +684,25 @@ static void s_apply_disagreement(fold_t *f, const Tacnet__Header *h, const Tacne
         e->disagreement = s_copy(b->disagreement);
 }
 
+/* Whether SENDER may change action V's status: the agency that owns it, the case's lead
+ * professional's agency as it is at this point of the timeline, or the agency that minuted the
+ * meeting that set it. Anyone else's update is ignored on receipt (the event stays in the
+ * timeline): a bystander marking another agency's action done hid work still owed. */
+static int s_may_update_action(fold_t *f, const Tacnet__ActionView *v, uint32_t sender)
+{
+    if (!s_is_agency(sender))
+        return 0;
+    if ((v->action->has_owner_agency && (uint32_t)v->action->owner_agency == sender) ||
+        f->lead_agency == sender)
+        return 1;
+    for (size_t i = 0; v->has_meeting_id && i < f->s->n_meetings; i++) {
+        const Tacnet__MeetingView *m = f->s->meetings[i];
+        if (s_same(m->meeting_id, v->meeting_id))
+            return m->has_minuted_by && (uint32_t)m->minuted_by == sender;
+    }
+    return 0;
+}
+
 /* Whether the minutes O, sent by SENDER, count as a review of a plan OWNER holds: the owner
  * took part — it minuted the meeting, chaired it, or one of the attendees is its own. A
  * meeting another agency held without it reviews nothing of its plan (a network meeting once
@@ -758,7 +777,7 @@ static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Bo
     case TACNET__EVENT_KIND__ACTION_UPDATE:
         if (b && b->action_update && b->action_update->has_status) {
             Tacnet__ActionView *v = s_action_find(f, b->action_update->action_id);
-            if (v) {
+            if (v && s_may_update_action(f, v, (uint32_t)h->sender)) {
                 v->action->has_status = 1;
                 v->action->status = b->action_update->status;
                 v->has_updated_by = v->has_updated_at_ms = 1;

@@ -931,3 +931,44 @@ Test(casestate, a_meeting_reviews_only_the_plans_of_agencies_that_took_part)
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+/* An action's status changes only by its owner, the case's lead professional's agency or the
+ * agency that minuted the meeting; anyone else's update is ignored on receipt. */
+Test(casestate, only_the_owner_the_lead_or_the_minuting_agency_updates_an_action)
+{
+    tl_t t = { 0 };
+    s_opened(&t); /* the school opened the case: it leads */
+    s_ev(&t, 3, "social_care", "meeting_outcome", 20261120, NULL,
+         "{\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"held_date\":\"2026-11-20\",\"actions\":[{\"action_id\":"
+         "\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\",\"description\":\"Sleep sessions\","
+         "\"owner_agency\":\"camhs\",\"due_date\":\"2026-12-11\",\"status\":\"open\"}]}}");
+    s_ev(&t, 4, "health_visiting", "action_update", 20261121, NULL,
+         "{\"action_update\":{\"action_id\":\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\","
+         "\"status\":\"done\"}}");
+    casestate_result_t r = s_fold(&t, 20261122, NULL);
+    cr_assert_eq(r.state->n_actions, 1);
+    cr_assert_eq(r.state->actions[0]->action->status, TACNET__ACTION_STATUS__OPEN,
+                 "a bystander's update was applied");
+    cr_assert_not(r.state->actions[0]->has_updated_by);
+    casestate_result_clear(&r);
+
+    const char *may[] = { "camhs", "school", "social_care" }; /* owner, lead, minuted */
+    const char *status[] = { "done", "open", "cancelled" };
+    for (unsigned i = 0; i < 3; i++) {
+        char body[256];
+        snprintf(body, sizeof(body),
+                 "{\"action_update\":{\"action_id\":\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\","
+                 "\"status\":\"%s\"}}",
+                 status[i]);
+        s_ev(&t, 5 + i, may[i], "action_update", 20261122 + i, NULL, body);
+        r = s_fold(&t, 20261126, NULL);
+        cr_assert_eq(r.state->actions[0]->updated_by, t.e[t.n - 1]->header->sender, "%s", may[i]);
+        cr_assert_eq(r.state->actions[0]->updated_at_ms, t.e[t.n - 1]->header->created_at_ms);
+        casestate_result_clear(&r);
+    }
+    r = s_fold(&t, 20261126, NULL);
+    cr_assert_eq(r.state->actions[0]->action->status, TACNET__ACTION_STATUS__CANCELLED);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
