@@ -1139,9 +1139,14 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
             }
             cut = (int)n;
         }
-        snprintf(label, sizeof(label), "escalation stage %u%s%.*s%s: %s to respond", e->stage,
+        /* Breached: no stage follows, so "to respond" would promise a next step that never
+         * comes; say it is past the partnership's last deadline. */
+        int breached = casestate_escalation_breached(e, now);
+        snprintf(label, sizeof(label), "escalation stage %u%s%.*s%s: %s%s", e->stage,
                  about ? " (" : "", cut, about ? about : "", about ? ")" : "",
-                 labels_role(e->audience));
+                 breached ? "breached, past the partnership's last deadline"
+                          : labels_role(e->audience),
+                 breached ? "" : " to respond");
         s_due(r, "escalation", &d, 0, &e->escalation_id, label);
     }
 }
@@ -1191,4 +1196,15 @@ void casestate_result_clear(casestate_result_t *r)
         tacnet__due_item__free_unpacked(r->due[i], NULL);
     free(r->due);
     memset(r, 0, sizeof(*r));
+}
+
+int casestate_escalation_breached(const Tacnet__EscalationView *e, uint64_t now_ms)
+{
+    if (!e || !e->has_state || e->resolution)
+        return 0;
+    if (e->state != TACNET__ESCALATION_EVENT__ESC_OPENED &&
+        e->state != TACNET__ESCALATION_EVENT__ESC_ADVANCED)
+        return 0; /* resolved: the clock stopped; closed: nothing owed */
+    return e->has_stage && e->stage >= CASESTATE_ESCALATION_LAST_STAGE && e->has_deadline_ms &&
+           e->deadline_ms && now_ms > e->deadline_ms;
 }

@@ -46,4 +46,14 @@ int casestate_fold(Tacnet__TimelineEntry *const *timeline, size_t n, const cases
 
 void casestate_result_clear(casestate_result_t *r);
 
+/* The procedure's last stage: every partnership's escalation.conf has exactly four
+ * (common/policyfile.c refuses one without each), as the broker's engine does. */
+#define CASESTATE_ESCALATION_LAST_STAGE 4u
+
+/* 1 if escalation E is breached at NOW_MS: still open with no resolution proposed, at the last
+ * stage, and past that stage's deadline, so it stays with the partnership past its last
+ * deadline. The broker marks it so without a notice (casework/escalation_engine.h), so a
+ * recipient works it out from the notices it holds, by the same rule. Else 0 (NULL too). */
+int casestate_escalation_breached(const Tacnet__EscalationView *e, uint64_t now_ms);
+
 #endif

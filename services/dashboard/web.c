@@ -4,6 +4,7 @@
 #include "case_index.h"
 #include "page.h"
 #include "timezone.h"
+#include "casework/casestate.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
 #include "err.h"
@@ -738,6 +739,9 @@ typedef struct {
     uint32_t parties[8];
     size_t n_parties;
     int party, urgent;
+    int resolved; /* a resolution is proposed: the clock stopped, acknowledgements are owed */
+    int ack;      /* this agency is a party that has not acknowledged it yet */
+    int breached; /* past the last stage's deadline (casestate_escalation_breached) */
 } item_t;
 
 /* Whether IT waits on a user of ROLE: its audience is that role; and a lead professional is
@@ -758,17 +762,37 @@ static void s_inbox_row(dashboard_buf_t *b, const item_t *it, int mine, uint64_t
     dashboard_buf_printf(b, "<tr data-ref=\"%s\"><td><a href=\"/cases/%s\">%s</a></td><td>",
                          it->ref, it->ref, it->ref);
     dashboard_web_text(b, it->topic[0] ? it->topic : "—");
-    dashboard_buf_printf(b, "</td><td>%s</td><td>%u of 4</td><td>%s",
+    dashboard_buf_printf(b, "</td><td>%s</td><td>%u of %u</td><td>%s",
                          it->urgent ? "<strong class=\"overdue\">Urgent</strong>" : "Not urgent",
-                         it->stage, it->audience ? dashboard_web_role(it->audience) : "—");
+                         it->stage, CASESTATE_ESCALATION_LAST_STAGE,
+                         it->audience ? dashboard_web_role(it->audience) : "—");
     for (size_t p = 0; p < it->n_parties; p++)
         dashboard_buf_printf(b, "%s%s", p ? ", " : " at ",
                              dashboard_web_agency_title(it->parties[p]));
     dashboard_buf_printf(b, "%s</td><td>", mine ? " <strong>yours</strong>" : "");
     dashboard_web_time(b, it->deadline);
     dashboard_buf_puts(b, "</td><td>");
-    dashboard_web_left(b, it->deadline, now);
-    if (it->party)
+    /* Breached is said in words, not only as time overdue: no stage follows, so nothing will
+     * move it on by itself; it stays with the partnership until someone resolves it. */
+    if (it->breached)
+        dashboard_buf_puts(b, "<strong class=\"overdue\">Breached: past the partnership's last "
+                              "deadline</strong>");
+    else if (it->resolved)
+        dashboard_buf_puts(b, "Resolution proposed: no deadline while it is acknowledged");
+    else
+        dashboard_web_left(b, it->deadline, now);
+    /* With a resolution proposed the answer owed is an acknowledgement, not a response (the
+     * broker takes no response then). */
+    if (it->ack)
+        dashboard_buf_printf(b,
+                             "</td><td><a href=\"/cases/%s/forms/escalation_ack?about="
+                             "%s\">Acknowledge</a></td></tr>",
+                             it->ref, it->idhex);
+    else if (it->resolved)
+        dashboard_buf_printf(b, "</td><td><a href=\"/cases/%s\">%s</a></td></tr>", it->ref,
+                             it->party ? "Acknowledged: waiting on the other parties"
+                                       : "Waiting on the parties to acknowledge");
+    else if (it->party)
         dashboard_buf_printf(b,
                              "</td><td><a href=\"/cases/%s/forms/escalation_response?about="
                              "%s\">Respond</a></td></tr>",
@@ -837,6 +861,12 @@ void dashboard_web_inbox(dashboard_web_t *w)
             it.deadline = ev->has_deadline_ms ? ev->deadline_ms : 0;
             it.id = ev->escalation_id;
             it.urgent = ev->has_urgent && ev->urgent;
+            it.resolved = ev->resolution != NULL;
+            it.ack = rights.acknowledge;
+            for (size_t a = 0; it.ack && a < ev->n_acknowledged; a++)
+                if ((uint32_t)ev->acknowledged[a] == me)
+                    it.ack = 0;
+            it.breached = casestate_escalation_breached(ev, now);
             if (labels_escalation_about(ev))
                 snprintf(it.topic, sizeof(it.topic), "%s", labels_escalation_about(ev));
             for (size_t p = 0; p < ev->n_parties && it.n_parties < N_OF(it.parties); p++)

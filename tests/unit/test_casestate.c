@@ -972,3 +972,51 @@ Test(casestate, only_the_owner_the_lead_or_the_minuting_agency_updates_an_action
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+/* The broker marks an escalation breached past its last stage's deadline without a notice: the
+ * recipient works it out by the same rule, and says so in its due item. */
+Test(casestate, an_escalation_past_the_last_stage_s_deadline_is_breached)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "school", "disagreement", 20261123, NULL,
+         "{\"disagreement\":{\"topic\":\"Level of need\",\"child_safety\":\"Safe today.\"}}");
+    uint64_t dl = clock_date_to_ms(20261201) + 10 * CLOCK_HOUR_MS;
+    char notice[512];
+    snprintf(notice, sizeof(notice),
+             "{\"escalation_notice\":{\"escalation_id\":\"03030303030303030303030303030303\","
+             "\"event\":\"esc_advanced\",\"stage\":3,\"audience\":\"dsl\","
+             "\"deadline_ms\":%llu,\"parties\":[\"school\",\"social_care\"]}}",
+             (unsigned long long)dl);
+    s_ev(&t, 4, "broker", "escalation_notice", 20261124, NULL, notice);
+    casestate_result_t r = s_fold(&t, 20261202, NULL);
+    const Tacnet__EscalationView *e = r.state->escalations[0];
+    cr_assert_not(casestate_escalation_breached(e, dl + 1), "stage 3 of 4 moves on by itself");
+    casestate_result_clear(&r);
+    snprintf(notice, sizeof(notice),
+             "{\"escalation_notice\":{\"escalation_id\":\"03030303030303030303030303030303\","
+             "\"event\":\"esc_advanced\",\"stage\":4,\"audience\":\"partnership_lead\","
+             "\"deadline_ms\":%llu}}",
+             (unsigned long long)(dl + 14 * CLOCK_DAY_MS));
+    s_ev(&t, 5, "broker", "escalation_notice", 20261201, NULL, notice);
+    r = s_fold(&t, 20261210, NULL);
+    e = r.state->escalations[0];
+    cr_assert_not(casestate_escalation_breached(e, dl + 14 * CLOCK_DAY_MS), "on the deadline");
+    cr_assert(casestate_escalation_breached(e, dl + 14 * CLOCK_DAY_MS + 1));
+    casestate_result_clear(&r);
+    r = s_fold(&t, 20261216, NULL);
+    const Tacnet__DueItem *d = s_due(&r, "escalation");
+    cr_assert(d->overdue);
+    cr_assert_not_null(strstr(d->label, "breached, past the partnership's last deadline"), "%s",
+                       d->label);
+    casestate_result_clear(&r);
+    /* A resolution proposed stops the clock: not breached, whatever the time. */
+    s_ev(&t, 6, "social_care", "escalation_resolved", 20261216,
+         "\"refers_to\":\"03030303030303030303030303030303\"",
+         "{\"escalation_resolved\":{\"outcome\":\"Step up\",\"child_safety\":\"Safe.\"}}");
+    r = s_fold(&t, 20261217, NULL);
+    cr_assert_not(casestate_escalation_breached(r.state->escalations[0], UINT64_MAX));
+    cr_assert_not(casestate_escalation_breached(NULL, 0));
+    casestate_result_clear(&r);
+    s_free(&t);
+}
