@@ -3,6 +3,7 @@
 #include "web_family.h"
 #include "web_internal.h"
 #include "page.h"
+#include "casework/casestate.h"
 #include "casework/chair_rule.h"
 #include "casework/challenge.h"
 #include "casework/escalation_rights.h"
@@ -190,8 +191,13 @@ static void s_escalation_actions(dashboard_buf_t *b, const char *ref,
         s_form_link(b, ref, "escalation_response", "Respond", e->escalation_id);
     if (r.resolve && !e->resolution)
         s_form_link(b, ref, "escalation_resolved", "Resolve", e->escalation_id);
-    if (r.acknowledge)
+    int acked = 0;
+    for (size_t a = 0; a < e->n_acknowledged; a++)
+        acked |= (uint32_t)e->acknowledged[a] == agency;
+    if (r.acknowledge && !acked)
         s_form_link(b, ref, "escalation_ack", "Acknowledge", e->escalation_id);
+    else if (r.acknowledge)
+        dashboard_buf_puts(b, "Acknowledged by this agency: waiting on the other parties. ");
     dashboard_buf_puts(b, "</p>");
 }
 
@@ -238,8 +244,17 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
                          : "raised");
         int settled = e->has_state && (e->state == TACNET__ESCALATION_EVENT__ESC_RESOLVED ||
                                        e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED);
+        int breached = casestate_escalation_breached(e, now);
+        if (breached)
+            dashboard_buf_puts(b,
+                               "<p class=\"overdue\" role=\"alert\"><strong>Breached: past the "
+                               "partnership's last deadline.</strong> No stage follows; it stays "
+                               "with the partnership until it is resolved.</p>");
         dashboard_buf_puts(b, "<dl class=\"fields\"><dt>Deadline</dt><dd>");
-        if (e->has_deadline_ms && e->deadline_ms) {
+        if (breached) {
+            dashboard_web_time(b, e->deadline_ms);
+            dashboard_buf_puts(b, " — <strong class=\"overdue\">breached</strong>");
+        } else if (e->has_deadline_ms && e->deadline_ms) {
             dashboard_web_time(b, e->deadline_ms);
             dashboard_buf_puts(b, " — ");
             dashboard_web_left(b, e->deadline_ms, now);
