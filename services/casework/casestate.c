@@ -330,8 +330,10 @@ static void s_escalation_event(fold_t *f, const Tacnet__Header *h, const Tacnet_
         break;
     case TACNET__EVENT_KIND__ESCALATION_ACK:
         /* Not accepting is no acknowledgement: the broker takes the dispute to the next stage
-         * (its notice follows). */
-        if (h->has_resolution_accepted && !h->resolution_accepted)
+         * (its notice follows). At the last stage there is none: the partnership's decision
+         * stands and the broker counts the answer as an acknowledgement, so the view does too. */
+        if (h->has_resolution_accepted && !h->resolution_accepted &&
+            !(e->has_stage && e->stage >= CASESTATE_ESCALATION_LAST_STAGE))
             return;
         for (size_t i = 0; i < e->n_acknowledged; i++)
             if (e->acknowledged[i] == h->sender)

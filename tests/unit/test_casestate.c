@@ -389,6 +389,23 @@ Test(casestate, a_refused_resolution_leaves_the_view_with_the_stage_it_ended)
     cr_assert_str_eq(e->resolution->outcome, "Step up to level 3");
     cr_assert_eq(e->n_acknowledged, 0);
     casestate_result_clear(&r);
+    /* At the last stage no stage follows: a party not accepting has answered all the same (the
+     * broker counts it as an acknowledgement and the partnership's decision stands). */
+    s_ev(&t, 10, "broker", "escalation_notice", 20261127, NULL,
+         "{\"escalation_notice\":{\"escalation_id\":\"03030303030303030303030303030303\","
+         "\"event\":\"esc_advanced\",\"stage\":4,\"audience\":\"partnership_lead\"}}");
+    s_ev(&t, 11, "social_care", "escalation_resolved", 20261128,
+         "\"refers_to\":\"03030303030303030303030303030303\"",
+         "{\"escalation_resolved\":{\"outcome\":\"Child in need\",\"child_safety\":\"Safe.\"}}");
+    s_ev(&t, 12, "school", "escalation_ack", 20261128,
+         "\"refers_to\":\"03030303030303030303030303030303\",\"resolution_accepted\":false",
+         "{\"escalation_ack\":{\"accepted\":false}}");
+    r = s_fold(&t, 20261128, NULL);
+    e = r.state->escalations[0];
+    cr_assert_eq(e->stage, 4);
+    cr_assert_eq(e->n_acknowledged, 1, "the last stage's refusal is an answer");
+    cr_assert_eq(e->acknowledged[0], TACNET__AGENCY__SCHOOL);
+    casestate_result_clear(&r);
     s_free(&t);
 }
 
