@@ -709,6 +709,15 @@ static void s_due(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, uint64_t 
     }
     dashboard_buf_puts(b, "</ul>");
     const Tacnet__CaseState *st = sc->state;
+    if (sc->n_due && st && st->n_withheld) {
+        /* A meeting minuted, or a visit logged, at a class this agency does not receive still
+         * looks owed from here. */
+        dashboard_buf_puts(b, "<p class=\"meta\">Worked out from what this agency receives, and "
+                              "this agency's view is partial (");
+        dashboard_web_withheld(b, st);
+        dashboard_buf_puts(b, "): an item may already be done in records it does not receive. "
+                              "Ask the lead professional before acting on one.</p>");
+    }
     for (size_t i = 0; st && i < st->n_alerts; i++)
         dashboard_buf_printf(
             b, "<p class=\"refusal\">Safeguarding override used by %s (%s).</p>",
