@@ -597,7 +597,16 @@ static void s_row_draw(dashboard_buf_t *b, const row_t *r, uint64_t now)
     dashboard_web_bytes(b, r->s->case_ref);
     dashboard_buf_puts(b, "\">");
     dashboard_web_bytes(b, r->s->case_ref);
-    dashboard_buf_puts(b, "</a></td><td>");
+    dashboard_buf_puts(b, "</a>");
+    if (st && st->closed) {
+        dashboard_buf_puts(b, " <span class=\"meta\">closed");
+        if (st->closed->has_closed_date) {
+            dashboard_buf_puts(b, " ");
+            dashboard_web_date(b, st->closed->closed_date);
+        }
+        dashboard_buf_puts(b, "</span>");
+    }
+    dashboard_buf_puts(b, "</td><td>");
     if (st && st->lead)
         dashboard_web_prof(b, st->lead);
     else if (r->s->has_lead)

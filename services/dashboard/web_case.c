@@ -927,34 +927,51 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
         dashboard_buf_puts(b, " (its role's sharing policy, or the consent in force).</p>");
     }
     s_history_pending(b, s);
-    dashboard_buf_puts(b, "<nav class=\"actions\" aria-label=\"Record\">");
-    ProtobufCBinaryData none = { 0, NULL };
-    s_form_link(b, cref, "concern", "Record a concern", none);
-    s_form_link(b, cref, "decision", "Record a decision", none);
-    s_form_link(b, cref, "disagreement", "Raise a disagreement", none);
-    s_form_link(b, cref, "meeting_requested", "Request a meeting", none);
-    s_form_link(b, cref, "meeting_outcome", "Record a meeting", none);
-    s_form_link(b, cref, "outcome_measure", "Record an outcome measure", none);
-    s_form_link(b, cref, "contact_logged", "Log a contact", none);
-    s_form_link(b, cref, "involvement_preferences", "How the family want to be involved", none);
-    s_form_link(b, cref, "partnership_rating", "Rate the partnership", none);
-    dashboard_buf_printf(
-        b, "<a class=\"button\" href=\"/cases/%s/family-summary\">Summary for the family</a> ",
-        cref);
-    s_form_link(b, cref, "consent_recorded", "Record consent", none);
-    s_form_link(b, cref, "care_plan", "Set the plan", none);
-    s_form_link(b, cref, "assessment", "Record an assessment", none);
-    s_form_link(b, cref, "referral", "Make a referral", none);
-    s_form_link(b, cref, "member_joined", "Add a member", none);
-    s_form_link(b, cref, "member_left", "A member leaves", none);
-    /* Handing over and closing are the lead's (route.c, s_authority), or anyone's while the
-     * case has no lead. */
-    uint32_t me = agency_profile(w->agency)->agency;
-    if (!s->has_lead || (uint32_t)s->lead == me) {
-        s_form_link(b, cref, "lead_handover", "Hand over the lead", none);
-        s_form_link(b, cref, "case_closed", "Close the case", none);
+    if (sc->state && sc->state->closed) {
+        /* Nothing more can be recorded on it (E_CLOSED): say so instead of offering forms. */
+        const Tacnet__CaseClosed *cl = sc->state->closed;
+        dashboard_buf_puts(b, "<p class=\"notice\" role=\"status\"><strong>This case is closed");
+        if (cl->has_closed_date) {
+            dashboard_buf_puts(b, " (");
+            dashboard_web_date(b, cl->closed_date);
+            dashboard_buf_puts(b, ")");
+        }
+        if (cl->has_reason && cl->reason)
+            dashboard_buf_printf(
+                b, ": %s", dashboard_web_enum(&tacnet__closure_reason__descriptor, cl->reason));
+        dashboard_buf_puts(b, ".</strong> Nothing more can be recorded on it; its record stays "
+                              "below.</p>");
     }
-    dashboard_buf_puts(b, "</nav>");
+    uint32_t me = agency_profile(w->agency)->agency;
+    if (!(sc->state && sc->state->closed)) {
+        dashboard_buf_puts(b, "<nav class=\"actions\" aria-label=\"Record\">");
+        ProtobufCBinaryData none = { 0, NULL };
+        s_form_link(b, cref, "concern", "Record a concern", none);
+        s_form_link(b, cref, "decision", "Record a decision", none);
+        s_form_link(b, cref, "disagreement", "Raise a disagreement", none);
+        s_form_link(b, cref, "meeting_requested", "Request a meeting", none);
+        s_form_link(b, cref, "meeting_outcome", "Record a meeting", none);
+        s_form_link(b, cref, "outcome_measure", "Record an outcome measure", none);
+        s_form_link(b, cref, "contact_logged", "Log a contact", none);
+        s_form_link(b, cref, "involvement_preferences", "How the family want to be involved", none);
+        s_form_link(b, cref, "partnership_rating", "Rate the partnership", none);
+        dashboard_buf_printf(
+            b, "<a class=\"button\" href=\"/cases/%s/family-summary\">Summary for the family</a> ",
+            cref);
+        s_form_link(b, cref, "consent_recorded", "Record consent", none);
+        s_form_link(b, cref, "care_plan", "Set the plan", none);
+        s_form_link(b, cref, "assessment", "Record an assessment", none);
+        s_form_link(b, cref, "referral", "Make a referral", none);
+        s_form_link(b, cref, "member_joined", "Add a member", none);
+        s_form_link(b, cref, "member_left", "A member leaves", none);
+        /* Handing over and closing are the lead's (route.c, s_authority), or anyone's while the
+         * case has no lead. */
+        if (!s->has_lead || (uint32_t)s->lead == me) {
+            s_form_link(b, cref, "lead_handover", "Hand over the lead", none);
+            s_form_link(b, cref, "case_closed", "Close the case", none);
+        }
+        dashboard_buf_puts(b, "</nav>");
+    }
     s_published(w, dashboard_kv_get(w->query, "published"));
     dashboard_web_family_involvement(b, sc->state);
     s_escalations(b, cref, sc, now, agency_profile(w->agency)->agency);

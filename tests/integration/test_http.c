@@ -2029,3 +2029,30 @@ Test(http, the_minutes_form_records_the_professionals_who_attended)
     cr_assert(seen, "the attendees are not on the case page");
     s_resp_free(&r);
 }
+
+/* A closed case says so on its page and in My cases, and offers no form. */
+Test(http, a_closed_case_says_so_and_offers_no_form)
+{
+    s_publish(school, "{\"kind\":\"case_closed\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"body\":{\"case_closed\":{\"reason\":\"needs_met\",\"closed_date\":"
+                      "\"2026-12-01\"}}}");
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = { 0 };
+    for (int i = 0; i < 250; i++) {
+        s_resp_free(&r);
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        if (strstr(r.body, "This case is closed"))
+            break;
+        h_sleep_ms(20);
+    }
+    const char *banner = strstr(r.body, "This case is closed");
+    cr_assert_not_null(banner, "no banner");
+    const char *want = "This case is closed (2026-12-01): the child's needs are met.";
+    cr_assert_eq(strncmp(banner, want, strlen(want)), 0, "%.120s", banner);
+    cr_assert_null(strstr(r.body, "/forms/concern\""), "a closed case offers forms");
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/", l.cookie, NULL);
+    cr_assert_not_null(strstr(r.body, "closed 2026-12-01"), "%s", r.body);
+    s_resp_free(&r);
+}
