@@ -52,6 +52,46 @@ int header_rules_body_check(const Tacnet__PublishRequest *req, char *why, size_t
                  names_kind(req->kind));
         return TACNET_EFIELD;
     }
+    return header_rules_facts_check(req, why, cap);
+}
+
+int header_rules_facts_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
+{
+    const Tacnet__Body *b = req->body;
+    if (!b)
+        return 0;
+    /* The header is what the broker routes and escalates by and what the recipients are shown;
+     * the body is the record. A fact in both must be one fact. */
+    const Tacnet__Assessment *as = b->assessment;
+    if (req->kind == TACNET__EVENT_KIND__ASSESSMENT && as && as->has_level_of_need &&
+        req->has_level_of_need && req->level_of_need != as->level_of_need) {
+        snprintf(why, cap,
+                 "level_of_need: the request says %u, the assessment's body (assessment."
+                 "level_of_need) says %u; give one level of need (or leave the request's out: it "
+                 "is taken from the body)",
+                 req->level_of_need, as->level_of_need);
+        return TACNET_EFIELD;
+    }
+    const Tacnet__Referral *rf = b->referral;
+    if (req->kind == TACNET__EVENT_KIND__REFERRAL && rf && rf->has_to_agency &&
+        req->has_subject_agency && req->subject_agency != rf->to_agency) {
+        snprintf(why, cap,
+                 "subject_agency: the request says %s, the referral's body (referral.to_agency) "
+                 "says %s; give one agency (or leave subject_agency out: it is taken from the "
+                 "body)",
+                 names_agency(req->subject_agency), names_agency(rf->to_agency));
+        return TACNET_EFIELD;
+    }
+    const Tacnet__PartnershipRating *pr = b->partnership_rating;
+    if (req->kind == TACNET__EVENT_KIND__PARTNERSHIP_RATING && pr && pr->has_about &&
+        req->has_subject_agency && req->subject_agency != pr->about) {
+        snprintf(why, cap,
+                 "subject_agency: the request says %s, the rating's body "
+                 "(partnership_rating.about) says %s; give one agency (or leave subject_agency "
+                 "out: it is taken from the body)",
+                 names_agency(req->subject_agency), names_agency(pr->about));
+        return TACNET_EFIELD;
+    }
     return 0;
 }
 
@@ -179,8 +219,10 @@ void header_rules_fill(Tacnet__Header *h, const Tacnet__PublishRequest *req,
         h->subject_agency = body->referral->to_agency;
     }
     s_consent(h, req, known);
-    if (req->kind == TACNET__EVENT_KIND__ASSESSMENT && !h->has_level_of_need && body &&
-        body->assessment && body->assessment->has_level_of_need) {
+    /* The body's level of need is the assessment's: the header carries that one (a request
+     * naming another is refused by header_rules_facts_check). */
+    if (req->kind == TACNET__EVENT_KIND__ASSESSMENT && body && body->assessment &&
+        body->assessment->has_level_of_need) {
         h->has_level_of_need = 1;
         h->level_of_need = body->assessment->level_of_need;
     }

@@ -11,7 +11,10 @@
  * (classes and agencies) in the clear for the broker to route by; for a referral or
  * a new member the consent the case already holds, else (a referral to a new or
  * consent-unknown case) "given" when the referral says it was obtained; an assessment's level
- * of need from its body when the request gives none. A referral or a join that tells the
+ * of need from its body when the body gives one. A fact both the request and the body give (an
+ * assessment's level of need, a referral's agency, the agency a rating is about) must be the same
+ * in both, or the publish is refused: the header is what the broker and the recipients act on.
+ * A referral or a join that tells the
  * newcomer the case's consent also tells it the consent in force per agency (the cover).
  *
  * Pure logic: no I/O. The workflow rules on the body itself are casework/workflow.h.
@@ -35,9 +38,17 @@ int header_rules_body_member(uint32_t kind, Tacnet__Body__EventCase *member);
  * (NUL-terminated, truncated to CAP): no agency publishes it, or PROFILE does not originate it. */
 int header_rules_kind_check(const agency_profile_t *profile, uint32_t kind, char *why, size_t cap);
 
-/* Is REQ's body in the member its kind needs? Returns 0, TACNET_EFIELD (body missing or in
- * another member) or TACNET_EKIND (a kind no agency publishes), with one line in WHY. */
+/* Is REQ's body in the member its kind needs, and does it agree with the request
+ * (header_rules_facts_check)? Returns 0, TACNET_EFIELD (body missing or in another member, or a
+ * fact the request and the body give differently) or TACNET_EKIND (a kind no agency publishes),
+ * with one line in WHY. */
 int header_rules_body_check(const Tacnet__PublishRequest *req, char *why, size_t cap);
+
+/* Do REQ and its body say the same where both say something the header carries: an assessment's
+ * level_of_need and assessment.level_of_need, a referral's subject_agency and
+ * referral.to_agency, a partnership rating's subject_agency and partnership_rating.about?
+ * Returns 0, or TACNET_EFIELD with one line in WHY naming the field and both values. */
+int header_rules_facts_check(const Tacnet__PublishRequest *req, char *why, size_t cap);
 
 /* Does REQ name what its kind is about? A disagreement names the challenged event, and an
  * escalation response, resolution or acknowledgement names the escalation, in refers_to (16

@@ -274,7 +274,7 @@ Test(header_rules, a_concern_never_takes_the_case_s_consent)
     s_free(req);
 }
 
-Test(header_rules, an_assessment_s_level_of_need_comes_from_its_body_unless_given)
+Test(header_rules, an_assessment_s_level_of_need_comes_from_its_body)
 {
     Tacnet__PublishRequest *req =
         s_req(REQ("assessment", "", "\"assessment\":{\"level_of_need\":3}"));
@@ -282,9 +282,11 @@ Test(header_rules, an_assessment_s_level_of_need_comes_from_its_body_unless_give
     cr_assert(h.has_level_of_need);
     cr_assert_eq(h.level_of_need, 3);
     s_free(req);
+    /* A request giving another is refused (header_rules_facts_check); the header never carries
+     * a level the sealed body does not. */
     req = s_req(REQ("assessment", ",\"level_of_need\":2", "\"assessment\":{\"level_of_need\":3}"));
     h = s_fill(req, NULL);
-    cr_assert_eq(h.level_of_need, 2);
+    cr_assert_eq(h.level_of_need, 3);
     s_free(req);
 }
 
@@ -434,5 +436,51 @@ Test(header_rules, a_ratings_rung_rater_and_subject_go_in_the_clear_and_its_comm
     req = s_req(REQ("CONCERN", "", "\"concern\":{\"summary\":\"x\"}"));
     h = s_fill(req, NULL);
     cr_assert(!h.has_ladder_rung && !h.has_rated_by_family && !h.has_review_due_date);
+    s_free(req);
+}
+
+/* ------------------------------------------------------------------ request and body agree */
+
+Test(header_rules, an_assessment_whose_request_and_body_give_two_levels_of_need_is_refused)
+{
+    char why[512] = "";
+    Tacnet__PublishRequest *req =
+        s_req(REQ("assessment", ",\"level_of_need\":4", "\"assessment\":{\"level_of_need\":1}"));
+    cr_assert_eq(header_rules_body_check(req, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert(strstr(why, "level_of_need: the request says 4"), "%s", why);
+    cr_assert(strstr(why, "assessment.level_of_need) says 1"), "%s", why);
+    s_free(req);
+    /* The same level in both, or in one of them, passes. */
+    req = s_req(REQ("assessment", ",\"level_of_need\":2", "\"assessment\":{\"level_of_need\":2}"));
+    cr_assert_eq(header_rules_body_check(req, why, sizeof(why)), 0, "%s", why);
+    s_free(req);
+    req = s_req(REQ("assessment", ",\"level_of_need\":2", "\"assessment\":{}"));
+    cr_assert_eq(header_rules_body_check(req, why, sizeof(why)), 0, "%s", why);
+    s_free(req);
+}
+
+Test(header_rules, a_referral_whose_subject_agency_is_not_the_one_referred_to_is_refused)
+{
+    char why[512] = "";
+    Tacnet__PublishRequest *req = s_req(REQ("referral", ",\"subject_agency\":\"camhs\"",
+                                            "\"referral\":{\"to_agency\":\"social_care\"}"));
+    cr_assert_eq(header_rules_body_check(req, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert(strstr(why, "subject_agency: the request says camhs"), "%s", why);
+    cr_assert(strstr(why, "referral.to_agency) says social_care"), "%s", why);
+    s_free(req);
+    req = s_req(
+        REQ("referral", ",\"subject_agency\":\"camhs\"", "\"referral\":{\"to_agency\":\"camhs\"}"));
+    cr_assert_eq(header_rules_body_check(req, why, sizeof(why)), 0, "%s", why);
+    s_free(req);
+}
+
+Test(header_rules, a_rating_whose_subject_agency_is_not_the_one_rated_is_refused)
+{
+    char why[512] = "";
+    Tacnet__PublishRequest *req =
+        s_req(REQ("partnership_rating", ",\"subject_agency\":\"camhs\"",
+                  "\"partnership_rating\":{\"about\":\"social_care\",\"rung\":4}"));
+    cr_assert_eq(header_rules_body_check(req, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert(strstr(why, "partnership_rating.about) says social_care"), "%s", why);
     s_free(req);
 }
