@@ -183,6 +183,20 @@ static int s_kind_check(const Tacnet__PublishRequest *req, char *why, size_t cap
         return 0;
     case TACNET__EVENT_KIND__INVOLVEMENT_PREFERENCES:
         return involvement_check(b->involvement_preferences, why, cap);
+    case TACNET__EVENT_KIND__CASE_CLOSED:
+        /* A closure is for good (E_CLOSED after): it says why and on what day, which the
+         * partnership's figures and the retention clock (closed_case_days) count from. */
+        if (!b->case_closed->has_reason ||
+            b->case_closed->reason == TACNET__CLOSURE_REASON__CLOSURE_UNKNOWN)
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "case_closed.reason is required: why the case closes (needs "
+                                   "met, stepped down, stepped up, moved away, family declined, "
+                                   "opened in error)");
+        if (!b->case_closed->has_closed_date || !clock_date_valid(b->case_closed->closed_date))
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "case_closed.closed_date is required (a real date, not after "
+                                   "today): the day the case closes");
+        return 0;
     case TACNET__EVENT_KIND__LEAD_HANDOVER:
         if (!b->lead_handover->new_lead || !b->lead_handover->new_lead->has_agency)
             return casework_refuse(TACNET_EFIELD, why, cap,

@@ -2055,4 +2055,33 @@ Test(http, a_closed_case_says_so_and_offers_no_form)
     r = s_http(S, "GET", "/", l.cookie, NULL);
     cr_assert_not_null(strstr(r.body, "closed 2026-12-01"), "%s", r.body);
     s_resp_free(&r);
+Test(http, a_header_fact_the_body_gives_otherwise_and_an_empty_closure_are_refused)
+{
+    char *tok = s_add_token(hv, "hv-mis"), hdr[256];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             tok);
+    /* The clear header said need 4 (an automatic escalation) while the sealed body said 1. */
+    resp_t r = s_http(HV, "POST", "/api/v1/events", hdr,
+                      "{\"kind\":\"assessment\",\"case_ref\":\"" HV_CASE "\",\"initials\":\"MB\","
+                      "\"level_of_need\":4,\"body\":{\"assessment\":{\"level_of_need\":1}}}");
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    cr_expect(strstr(r.body, "E_FIELD") && strstr(r.body, "level_of_need: the request says 4") &&
+                  strstr(r.body, "says 1"),
+              "%s", r.body);
+    s_resp_free(&r);
+    /* A closure without its reason and date closed the case for good. */
+    r = s_http(HV, "POST", "/api/v1/events", hdr,
+               "{\"kind\":\"case_closed\",\"case_ref\":\"" HV_CASE "\",\"initials\":\"MB\","
+               "\"body\":{\"case_closed\":{}}}");
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    cr_expect(strstr(r.body, "E_FIELD") && strstr(r.body, "case_closed.reason is required"), "%s",
+              r.body);
+    s_resp_free(&r);
+    /* The case is still open: a consistent assessment is accepted. */
+    r = s_http(HV, "POST", "/api/v1/events", hdr,
+               "{\"kind\":\"assessment\",\"case_ref\":\"" HV_CASE "\",\"initials\":\"MB\","
+               "\"level_of_need\":2,\"body\":{\"assessment\":{\"level_of_need\":2}}}");
+    cr_expect_eq(r.status, 201, "%s", r.body);
+    s_resp_free(&r);
+    free(tok);
 }

@@ -305,3 +305,38 @@ Test(rules, a_free_text_field_over_ten_thousand_characters_is_refused)
     free(json);
     free(text);
 }
+
+Test(rules, a_case_closes_with_its_reason_and_a_closed_date_not_in_the_future)
+{
+    char why[256], json[512], day[16];
+    /* An empty closure closed a case for good. */
+    cr_assert_eq(s_check(REQ("case_closed", "", "\"case_closed\":{}"), why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "case_closed.reason is required"), "%s", why);
+    cr_assert_eq(s_check(REQ("case_closed", "", "\"case_closed\":{\"reason\":\"needs_met\"}"), why,
+                         sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "case_closed.closed_date is required"), "%s", why);
+    s_day(0, day);
+    snprintf(json, sizeof(json),
+             REQ("case_closed", "", "\"case_closed\":{\"summary\":\"x\",\"closed_date\":\"%s\"}"),
+             day);
+    cr_assert_eq(s_check(json, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert(strstr(why, "case_closed.reason is required"), "%s", why);
+    /* Today and yesterday pass; a week ahead is refused as any date something happened on. */
+    for (int back = 0; back <= 1; back++) {
+        s_day(-back, day);
+        snprintf(json, sizeof(json),
+                 REQ("case_closed", "",
+                     "\"case_closed\":{\"reason\":\"stepped_down\",\"closed_date\":\"%s\"}"),
+                 day);
+        cr_assert_eq(s_check(json, why, sizeof(why)), 0, "%s: %s", day, why);
+    }
+    s_day(7, day);
+    snprintf(json, sizeof(json),
+             REQ("case_closed", "",
+                 "\"case_closed\":{\"reason\":\"stepped_down\",\"closed_date\":\"%s\"}"),
+             day);
+    cr_assert_eq(s_check(json, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert(strstr(why, "case_closed.closed_date") && strstr(why, "in the future"), "%s", why);
+}
