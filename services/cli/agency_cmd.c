@@ -340,6 +340,13 @@ static int s_publish_send(const opts_t *o, Tacnet__PublishRequest *pub)
     if (pub->has_wait_ms && (int)pub->wait_ms + 5000 > timeout)
         timeout = (int)pub->wait_ms + 5000;
     int sent = tn_client_publish(o->client, pub, &r, timeout);
+    if (r && o->json && r->published && r->code == 0) {
+        /* The same exit code as without --json: still queued after the wait is 3. */
+        const Tacnet__PublishReply *q = r->published;
+        int queued = q->has_state && q->state != TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED;
+        int status = s_finish(o, sent, r, NULL);
+        return status == 0 && queued ? AGENCY_EXIT_QUEUED : status;
+    }
     if (!r || o->json || !r->published)
         return s_finish(o, sent, r, NULL);
     const Tacnet__PublishReply *p = r->published;

@@ -724,3 +724,18 @@ Test(outcome, shorthands_rate_assess_and_ask_for_a_challenge)
               out);
     cr_assert(strstr(out, "school:2"), "%s", out);
 }
+
+/* --json gives the same exit code as without: still queued after the wait is 3, not 0. */
+Test(outcome, a_json_publish_still_queued_exits_3_like_the_text_one)
+{
+    h_agency_t *school = s_up(S);
+    char out[4096];
+    cr_assert_eq(h_cli(school, CONCERN, out, sizeof(out)), 0, "%s", out);
+    h_broker_signal_wait(&env, SIGKILL);
+    int rc = h_cli(school, "--json " CONCERN " --wait 1", out, sizeof(out));
+    cr_assert_eq(rc, 3, "exit %d: %s", rc, out);
+    cr_assert(strstr(out, "\"code\""), "%s", out);
+    /* Answered once queued (--no-wait): 0, as without --json. */
+    rc = h_cli(school, "--json " CONCERN " --no-wait", out, sizeof(out));
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
+}
