@@ -97,7 +97,9 @@ static int s_user_put(MDB_txn *txn, void *arg)
     uint8_t *v = xmalloc(1 + hl + 1);
     v[0] = (uint8_t)u->role;
     memcpy(v + 1, u->hash, hl + 1);
-    int rc = store_put(txn, u->self->users, u->initials, u->len, v, hl + 2, 0);
+    /* A user that exists is refused: replacing one is removing it (ending its sessions, which
+     * carry its role) and adding it again, said so by the caller (`tacnet user add --replace`). */
+    int rc = store_put(txn, u->self->users, u->initials, u->len, v, hl + 2, MDB_NOOVERWRITE);
     free(v);
     /* A new password clears any lock-out. */
     if (rc == 0 && (rc = store_del(txn, u->self->logins, u->initials, u->len)) == TACNET_ENOTFOUND)

@@ -46,9 +46,10 @@ typedef struct agency_session {
     uint64_t expires_ms;
 } agency_session_t;
 
-/* Add or replace a user. HASH must be an Argon2id string from crypto_pwhash_str. Returns 0,
- * TACNET_EINITIALS, TACNET_EENUM (role) or TACNET_EFIELD (not an Argon2id hash), or a storage
- * error. Audited as "user.add". */
+/* Add a user. HASH must be an Argon2id string from crypto_pwhash_str. Returns 0,
+ * TACNET_EINITIALS, TACNET_EENUM (role), TACNET_EFIELD (not an Argon2id hash), TACNET_EEXISTS (a
+ * user with these initials exists: nothing is changed; agency_user_remove it first, which ends
+ * its sessions), or a storage error. Audited as "user.add". */
 int agency_user_add(agency_t *self, const uint8_t *initials, size_t len, uint32_t role,
                     const char *hash);
 

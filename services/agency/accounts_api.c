@@ -21,6 +21,13 @@ static void s_add_user(agency_t *self, const Tacnet__AddUserRequest *au, Tacnet_
                            "role must be practitioner, line_manager, dsl or lead_professional");
     else if (rc == TACNET_EFIELD)
         agency_reply_error(reply, rc, "password_hash must be an Argon2id string");
+    else if (rc == TACNET_EEXISTS)
+        agency_reply_error(reply, rc,
+                           "user %.*s exists: nothing was changed; to give it a new password or "
+                           "role, `tacnet user add --replace` (which ends its sessions), or "
+                           "`tacnet user remove` it first",
+                           (int)(au->initials.len < 8 ? au->initials.len : 8),
+                           (const char *)au->initials.data);
     else if (rc != 0)
         agency_reply_error(reply, rc, "%s", tacnet_strerror(rc));
 }

@@ -23,6 +23,7 @@
 
 typedef struct {
     const char *agency, *data_dir, *initials, *role, *password_file, *system, *days, *id;
+    int replace; /* user add --replace: remove the user (ending its sessions), then add it */
 } user_opts_t;
 
 static int s_usage(void)
@@ -31,14 +32,16 @@ static int s_usage(void)
         stderr,
         "usage: tacnet user add --agency NAME --initials XX --role "
         "practitioner|line_manager|dsl|lead_professional\n"
-        "                       [--password-file FILE] [--data-dir DIR]\n"
+        "                       [--password-file FILE] [--replace] [--data-dir DIR]\n"
         "       tacnet user list --agency NAME [--data-dir DIR]\n"
         "       tacnet user remove|unlock --agency NAME --initials XX [--data-dir DIR]\n"
         "       tacnet token add --agency NAME --system LABEL [--days N] [--data-dir DIR]\n"
         "       tacnet token list --agency NAME [--data-dir DIR]\n"
         "       tacnet token revoke --agency NAME --id ID [--data-dir DIR]\n"
         "  The password is prompted for (or read from the first line of FILE), never taken\n"
-        "  from the command line. A token is printed once (the daemon keeps only its hash) and\n"
+        "  from the command line. A user that exists is refused (E_EXISTS); --replace gives\n"
+        "  it the new password and role and ends its sessions. A token is printed once (the daemon "
+        "keeps only its hash) and\n"
         "  is valid for N days (default 90, at most 3650); list shows its id, never the token.\n");
     return 2;
 }
@@ -47,6 +50,10 @@ static int s_parse(int argc, char **argv, user_opts_t *o)
 {
     for (int i = 2; i < argc; i++) {
         const char **slot = NULL;
+        if (strcmp(argv[i], "--replace") == 0) {
+            o->replace = 1;
+            continue;
+        }
         if (strcmp(argv[i], "--agency") == 0)
             slot = &o->agency;
         else if (strcmp(argv[i], "--data-dir") == 0)
@@ -202,6 +209,35 @@ static int s_user_add(const user_opts_t *o)
         fprintf(stderr, "tacnet: could not hash the password (out of memory)\n");
         return 2;
     }
+    /* Replacing is removing (its sessions end: they carry the old role) and adding again; a
+     * user that is not there is simply added. */
+    uint32_t ended = 0;
+    int replaced = 0;
+    if (o->replace) {
+        Tacnet__UserRequest ur = TACNET__USER_REQUEST__INIT;
+        ur.initials.data = (uint8_t *)o->initials;
+        ur.initials.len = strlen(o->initials);
+        Tacnet__ApiRequest rm = TACNET__API_REQUEST__INIT;
+        rm.op_case = TACNET__API_REQUEST__OP_REMOVE_USER;
+        rm.remove_user = &ur;
+        Tacnet__ApiReply *gone = NULL;
+        tn_client_t *c = s_client(o);
+        int crc = c ? tn_client_call(c, &rm, &gone, USER_TIMEOUT_MS) : 0;
+        tn_client_destroy(&c);
+        int rrc = !c && !gone ? 2 : 0;
+        if (gone && gone->code == 0) {
+            replaced = 1;
+            for (size_t i = 0; gone->users && i < gone->users->n_users; i++)
+                ended += gone->users->users[i]->sessions;
+        } else if (!gone || gone->code != TACNET_ENOTFOUND) {
+            rrc = rrc ? rrc : s_finish(crc, gone);
+        }
+        tn_client_reply_free(&gone);
+        if (rrc != 0) {
+            sodium_memzero(hash, sizeof(hash));
+            return rrc;
+        }
+    }
     Tacnet__AddUserRequest au = TACNET__ADD_USER_REQUEST__INIT;
     au.initials.data = (uint8_t *)o->initials;
     au.initials.len = strlen(o->initials);
@@ -212,9 +248,18 @@ static int s_user_add(const user_opts_t *o)
     req.add_user = &au;
     Tacnet__ApiReply *reply = NULL;
     int rc = s_call(o, &req, &reply);
-    if (rc == 0)
+    if (rc == 0 && replaced)
+        printf("user %s replaced: role %s, new password; %u session%s ended; it can log in at "
+               "the %s dashboard\n",
+               o->initials, o->role, ended, ended == 1 ? "" : "s", o->agency);
+    else if (rc == 0)
         printf("user %s (%s) can now log in at the %s dashboard\n", o->initials, o->role,
                o->agency);
+    else if (replaced)
+        fprintf(stderr,
+                "tacnet: user %s was removed but not added again: run the command "
+                "again\n",
+                o->initials);
     tn_client_reply_free(&reply);
     sodium_memzero(hash, sizeof(hash));
     return rc;
@@ -248,7 +293,7 @@ int cli_user_main(int argc, char **argv)
     int remove = strcmp(sub, "remove") == 0, unlock = strcmp(sub, "unlock") == 0;
     if (!(add || list || remove || unlock) || s_parse(argc, argv, &o) != 0 || !o.agency ||
         o.system || o.days || o.id || (add ? !o.initials || !o.role : !!o.role) ||
-        (!add && o.password_file) || (list ? !!o.initials : !o.initials))
+        (!add && (o.password_file || o.replace)) || (list ? !!o.initials : !o.initials))
         return s_usage();
     if (add)
         return s_user_add(&o);
@@ -335,7 +380,7 @@ int cli_token_main(int argc, char **argv)
     int add = strcmp(sub, "add") == 0, list = strcmp(sub, "list") == 0;
     int revoke = strcmp(sub, "revoke") == 0;
     if (!(add || list || revoke) || s_parse(argc, argv, &o) != 0 || !o.agency || o.initials ||
-        o.role || o.password_file || (add ? !o.system : o.system || o.days) ||
+        o.replace || o.role || o.password_file || (add ? !o.system : o.system || o.days) ||
         (revoke ? !o.id : !!o.id))
         return s_usage();
     if (add)

@@ -528,3 +528,64 @@ Test(tokens, users_are_listed_unlocked_and_removed)
     cr_expect_eq(s_audited("user.unlock"), 1);
     cr_expect_eq(s_audited("user.remove"), 1);
 }
+
+/* Run `tacnet user ARGS` against the school's daemon: its exit status, its output in OUT. */
+static int s_user_cli(const char *args, char *out, size_t cap)
+{
+    char cmd[2048], path[700];
+    snprintf(path, sizeof(path), "%s/user.out", env.dir);
+    snprintf(cmd, sizeof(cmd), "%s/tacnet user %s --agency school --data-dir %s >%s 2>&1",
+             getenv("TACNET_BIN"), args, school->data, path);
+    int st = system(cmd);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(out, 1, cap - 1, f) : 0;
+    out[n] = 0;
+    if (f)
+        fclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+Test(tokens, adding_a_user_that_exists_is_refused_unless_replace_which_ends_its_sessions)
+{
+    s_user_add("DL");
+    char cookie[160], out[2048], pw[700], args[1024];
+    cr_assert_eq(s_login("DL", PASSWORD, cookie), 303);
+    snprintf(pw, sizeof(pw), "%s/new-password", env.dir);
+    FILE *f = fopen(pw, "w");
+    cr_assert_not_null(f);
+    fputs("another-long-password\n", f);
+    fclose(f);
+    /* Added again: refused by name, and nothing changes (password, role, session). */
+    snprintf(args, sizeof(args), "add --initials DL --role practitioner --password-file %s", pw);
+    int rc = s_user_cli(args, out, sizeof(out));
+    cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, "E_EXISTS") && strstr(out, "user DL exists") && strstr(out, "--replace"),
+              "%s", out);
+    Tacnet__ApiReply *r = NULL;
+    const Tacnet__UserInfo *u = s_user_listed("DL", &r);
+    cr_expect(u && u->role == TACNET__ROLE__DSL && u->sessions == 1, "the user was changed");
+    tn_client_reply_free(&r);
+    resp_t page = s_http("GET", "/", cookie, NULL);
+    cr_expect_eq(page.status, 200, "the refusal ended the session");
+    free(page.text);
+    cr_expect_eq(s_login("DL", "another-long-password", NULL), 401, "the password was replaced");
+    /* --replace: the new password and role, and the session with the old role is ended. */
+    snprintf(args, sizeof(args),
+             "add --initials DL --role practitioner --password-file %s --replace", pw);
+    rc = s_user_cli(args, out, sizeof(out));
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, "user DL replaced: role practitioner") && strstr(out, "ended"), "%s",
+              out);
+    u = s_user_listed("DL", &r);
+    cr_expect(u && u->role == TACNET__ROLE__PRACTITIONER && u->sessions == 0, "not replaced");
+    tn_client_reply_free(&r);
+    page = s_http("GET", "/", cookie, NULL);
+    cr_expect_neq(page.status, 200, "the old role's session still opens the dashboard");
+    free(page.text);
+    cr_expect_eq(s_login("DL", "another-long-password", NULL), 303);
+    /* --replace of a user that is not there adds it. */
+    snprintf(args, sizeof(args), "add --initials NW --role dsl --password-file %s --replace", pw);
+    rc = s_user_cli(args, out, sizeof(out));
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, "user NW (dsl) can now log in"), "%s", out);
+}
