@@ -1091,6 +1091,8 @@ int agency_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply
     int rc = s_stages(&p);
     if (rc == 0)
         rc = s_outbox_write(&p);
+    if (rc == PUBLISH_ANSWERED)
+        agency_reply_duplicate_recipients(self, reply);
     return rc == PUBLISH_ANSWERED ? 0 : rc;
 }
 

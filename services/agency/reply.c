@@ -1,6 +1,7 @@
 /* reply: building and freeing local API replies (see reply.h). */
 #include "agency/reply.h"
 
+#include "agency/agency.h"
 #include "agency/outcome.h"
 #include "agency/tokens.h"
 #include "err.h"
@@ -228,4 +229,23 @@ void agency_reply_free(Tacnet__ApiReply *r)
     r->findings = NULL;
     r->n_findings = 0;
     r->reason = NULL;
+}
+
+void agency_reply_duplicate_recipients(agency_t *self, Tacnet__ApiReply *reply)
+{
+    Tacnet__PublishReply *pr = reply ? reply->published : NULL;
+    if (!pr || pr->msg_id.len != 16 || pr->n_recipients)
+        return;
+    /* The first publish's recipients, as its outcome records them (queued: its clear header;
+     * settled: the recipients the broker took it for), the sender left out as at first. */
+    Tacnet__EventStatus st = TACNET__EVENT_STATUS__INIT;
+    if (agency_outcome_read(self, pr->msg_id.data, &st) == 0 &&
+        st.state != TACNET__PUBLISH_STATE__PUBLISH_REFUSED) {
+        free(pr->recipients);
+        pr->recipients = st.recipients;
+        pr->n_recipients = st.n_recipients;
+        st.recipients = NULL;
+        st.n_recipients = 0;
+    }
+    agency_outcome_status_free(&st);
 }

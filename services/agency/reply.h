@@ -39,5 +39,12 @@ void agency_reply_timeline_free(Tacnet__TimelineEntry **e, size_t n);
  * stack and a sweep run again into the same result. */
 void agency_reply_retention_clear(Tacnet__RetentionRunReply *out);
 
+typedef struct agency agency_t;
+
+/* A publish answered as a duplicate (a request key seen before): complete REPLY's published
+ * result with the first publish's recipients, so a retry says who receives the event as the
+ * first answer did. Nothing is changed when REPLY has no such result or already names some. */
+void agency_reply_duplicate_recipients(agency_t *self, Tacnet__ApiReply *reply);
+
 
 #endif

@@ -358,7 +358,12 @@ static int s_publish_send(const opts_t *o, Tacnet__PublishRequest *pub)
         fprintf(stderr, "event %s was refused: no other agency received it\n", id);
         status = 1;
     } else if (p->has_duplicate && p->duplicate && !p->has_state) {
-        printf("already queued under this request key as %s: not sent again\n", id);
+        printf("already queued under this request key as %s: not sent again", id);
+        if (p->n_recipients) {
+            printf("; shared with ");
+            s_recipients(stdout, p->recipients, p->n_recipients);
+        }
+        printf("\n");
     } else if (!p->has_state) {
         printf("queued %s (local seq %llu): not yet sent to the broker; `tacnet --agency NAME "
                "status %.12s` shows its outcome\n",

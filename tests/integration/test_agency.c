@@ -893,3 +893,32 @@ Test(agency, an_imported_file_leaves_in_one_signed_turn_and_the_broker_verifies_
                   "%llu roots and %llu events without a check of their own for %zu rows", roots,
                   hits, s_files[1].n);
 }
+
+/* A retry under the same request key says who receives the event, as the first answer did: the
+ * CLI's text and the local API's reply (what the HTTP API answers from) name the recipients. */
+Test(agency, a_retried_publish_names_the_first_publish_s_recipients)
+{
+    h_agency_t *as = s_up(S), *asc = s_up(SC);
+    tn_client_t *school = s_client(as), *sc = s_client(asc);
+    s_refer(school, sc);
+    static const char args[] =
+        "publish concern --case " CASE " --initials TB --request-key retry-recipients-1 "
+        "--body '{\"category\":\"attendance\",\"summary\":\"Late on Tuesdays.\"}'";
+    char first[1024], again[1024];
+    cr_assert_eq(h_cli(as, args, first, sizeof(first)), 0, "%s", first);
+    cr_assert_not_null(strstr(first, "shared with social_care"), "%s", first);
+    cr_assert_eq(h_cli(as, args, again, sizeof(again)), 0, "%s", again);
+    cr_assert_not_null(strstr(again, "already queued under this request key"), "%s", again);
+    cr_assert_not_null(strstr(again, "shared with social_care"), "%s", again);
+    cr_assert_null(strstr(again, "no other agency receives it"), "%s", again);
+    /* The local API's duplicate reply, without a wait. */
+    char nowait[1200];
+    snprintf(nowait, sizeof(nowait), "%s --no-wait", args);
+    cr_assert_eq(h_cli(as, nowait, again, sizeof(again)), 0, "%s", again);
+    cr_assert_not_null(strstr(again, "shared with social_care"), "%s", again);
+    snprintf(nowait, sizeof(nowait), "--json %s --no-wait", args);
+    cr_assert_eq(h_cli(as, nowait, again, sizeof(again)), 0, "%s", again);
+    cr_assert(strstr(again, "\"duplicate\"") && strstr(again, "social_care"), "%s", again);
+    tn_client_destroy(&school);
+    tn_client_destroy(&sc);
+}
