@@ -1296,7 +1296,8 @@ static int s_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__Follow
         max = 1000;
     out->next_local_seq = after;
     MDB_cursor *cur;
-    if (mdb_cursor_open(txn, self->events, &cur) == 0) {
+    /* Nothing comes after the last local_seq there can be (and after + 1 would wrap to 0). */
+    if (after < UINT64_MAX && mdb_cursor_open(txn, self->events, &cur) == 0) {
         uint8_t lk[8];
         store_u64_put(lk, after + 1);
         MDB_val k = { 8, lk }, v;

@@ -16,6 +16,7 @@
 #include "pbjson.h"
 #include "wire.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
@@ -939,9 +940,11 @@ static int s_follow(opts_t *o, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         char *end;
         if (strcmp(argv[i], "--after") == 0 && i + 1 < argc) {
-            after = strtoull(argv[++i], &end, 10);
-            if (*end)
-                return s_usage_error("--after: \"%s\" is not a number", argv[i]);
+            const char *v = argv[++i];
+            errno = 0;
+            after = strtoull(v, &end, 10);
+            if (!*v || *end || errno == ERANGE || strspn(v, "0123456789") != strlen(v))
+                return s_usage_error("--after: \"%s\" is not a local seq (a number below 2^64)", v);
         } else {
             return s_usage_error("follow: unknown argument %s", argv[i]);
         }

@@ -7,6 +7,7 @@
 #include "err.h"
 #include "pbjson.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +140,18 @@ static int s_events_page(const dashboard_kv_t *q, uint64_t *after, uint32_t *lim
     int has = 0;
     int rc = dashboard_page_read(&rest, limit, &pos, &has, why, whylen);
     dashboard_kv_clear(&rest);
-    *after = has ? pos.key : a && *a ? strtoull(a, NULL, 10) : 0;
+    *after = has ? pos.key : 0;
+    if (rc == 0 && !has && a && *a) {
+        /* Digits only here; one too large for 64 bits is not a position. */
+        errno = 0;
+        char *end;
+        unsigned long long v = strtoull(a, &end, 10);
+        if (errno == ERANGE || *end) {
+            snprintf(why, whylen, "after: \"%.40s\" is not a position in the event stream", a);
+            return TACNET_EFIELD;
+        }
+        *after = v;
+    }
     return rc;
 }
 
@@ -152,6 +164,16 @@ int dashboard_api_events(agency_t *self, const char *actor, const dashboard_kv_t
     if (empty)
         *empty = 0;
     int rc = s_events_page(q, &after, &limit, why, sizeof(why));
+    uint64_t head = 0;
+    if (rc == 0 && (rc = agency_view_head(self, &head)) != 0)
+        snprintf(why, sizeof(why), "%s", tacnet_strerror(rc));
+    else if (rc == 0 && after > head) {
+        /* A cursor past the newest event is none this view gave: waiting on it would wait for
+         * events numbered from somewhere else. */
+        snprintf(why, sizeof(why), "after: %llu is beyond the newest event (local_seq %llu)",
+                 (unsigned long long)after, (unsigned long long)head);
+        rc = TACNET_EFIELD;
+    }
     if (rc != 0)
         return s_refuse(rc, why, out);
     Tacnet__ApiReply reply = TACNET__API_REPLY__INIT;

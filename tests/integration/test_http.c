@@ -2085,3 +2085,25 @@ Test(http, a_header_fact_the_body_gives_otherwise_and_an_empty_closure_are_refus
     s_resp_free(&r);
     free(tok);
 }
+
+Test(http, an_events_cursor_that_overflows_or_is_beyond_the_newest_event_is_refused)
+{
+    char *tok = s_add_token(school, "cursor-mis"), hdr[256];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+    /* Each of these answered from local_seq 1, as if the caller had read nothing. */
+    const char *bad[] = { "18446744073709551615", "99999999999999999999", "999999" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char path[128];
+        snprintf(path, sizeof(path), "/api/v1/events?after=%s", bad[i]);
+        resp_t r = s_http(S, "GET", path, hdr, NULL);
+        cr_expect_eq(r.status, 422, "%s: %s", bad[i], r.body);
+        cr_expect(strstr(r.body, "E_FIELD") && strstr(r.body, "after"), "%s: %s", bad[i], r.body);
+        cr_expect_null(strstr(r.body, "\"local_seq\":1,"), "%s: %s", bad[i], r.body);
+        s_resp_free(&r);
+    }
+    /* A cursor within the stream still answers. */
+    resp_t r = s_http(S, "GET", "/api/v1/events?after=0&limit=1", hdr, NULL);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    s_resp_free(&r);
+    free(tok);
+}

@@ -739,3 +739,17 @@ Test(outcome, a_json_publish_still_queued_exits_3_like_the_text_one)
     rc = h_cli(school, "--json " CONCERN " --no-wait", out, sizeof(out));
     cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
 }
+
+Test(outcome, follow_refuses_a_cursor_that_is_not_a_local_seq)
+{
+    h_agency_t *school = s_up(S);
+    char out[2048];
+    const char *bad[] = { "99999999999999999999", "12x", "-1", "" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char args[128];
+        snprintf(args, sizeof(args), "follow --after '%s'", bad[i]);
+        int rc = h_cli(school, args, out, sizeof(out));
+        cr_expect_eq(rc, 2, "%s: exit %d: %s", bad[i], rc, out);
+        cr_expect(strstr(out, "--after"), "%s: %s", bad[i], out);
+    }
+}
