@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "agency_print.h"
 #include "agencies.h"
+#include "apijson.h"
 #include "import_cmd.h"
 #include "retention_cmd.h"
 #include "client/client.h"
@@ -1064,9 +1065,14 @@ static int s_inbox(opts_t *o, const char *role_name)
     }
     tn_client_reply_free(&cases);
     if (all) {
-        json_dumpf(all, stdout, JSON_INDENT(2));
+        /* The shape of every other --json reply (the HTTP API's): {"code":0,...}, the list under
+         * "escalations". */
+        Tacnet__ApiReply ok = TACNET__API_REPLY__INIT;
+        json_t *j = apijson_reply(&ok);
+        json_object_set_new(j, "escalations", all);
+        json_dumpf(j, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
-        json_decref(all);
+        json_decref(j);
     } else if (!shown) {
         printf("no open escalation involves %s\n", names_agency((uint32_t)o->agency));
     } else if (role_name) {

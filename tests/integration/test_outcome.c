@@ -753,3 +753,12 @@ Test(outcome, follow_refuses_a_cursor_that_is_not_a_local_seq)
         cr_expect(strstr(out, "--after"), "%s: %s", bad[i], out);
     }
 }
+
+Test(outcome, json_inbox_answers_in_the_reply_shape_of_every_json_command)
+{
+    h_agency_t *school = s_up(S);
+    char out[4096];
+    cr_assert_eq(h_cli(school, "--json inbox", out, sizeof(out)), 0, "%s", out);
+    cr_assert(out[0] == '{', "a bare array: %s", out);
+    cr_assert(strstr(out, "\"code\": 0") && strstr(out, "\"escalations\": []"), "%s", out);
+}
