@@ -82,7 +82,7 @@ umask 077
 printf '%s\n' "$DEMO_PASSWORD" > "$RUN/conf/demo-password"
 for a in "${AGENCIES[@]}"; do
     set -- ${DEMO_USER[$a]}
-    "$BIN/tacnet" user add --agency "$a" --initials "$1" --role "$2" \
+    "$BIN/tacnet" user add --replace --agency "$a" --initials "$1" --role "$2" \
         --password-file "$RUN/conf/demo-password" >/dev/null
 done
 if [ -f "$SCENARIO" ] && [ ! -f "$RUN/scenario.done" ]; then
