@@ -2055,58 +2055,57 @@ Test(http, a_closed_case_says_so_and_offers_no_form)
     r = s_http(S, "GET", "/", l.cookie, NULL);
     cr_assert_not_null(strstr(r.body, "closed 2026-12-01"), "%s", r.body);
     s_resp_free(&r);
-    Test(http, a_header_fact_the_body_gives_otherwise_and_an_empty_closure_are_refused)
-    {
-        char *tok = s_add_token(hv, "hv-mis"), hdr[256];
-        snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
-                 tok);
-        /* The clear header said need 4 (an automatic escalation) while the sealed body said 1. */
-        resp_t r =
-            s_http(HV, "POST", "/api/v1/events", hdr,
-                   "{\"kind\":\"assessment\",\"case_ref\":\"" HV_CASE "\",\"initials\":\"MB\","
-                   "\"level_of_need\":4,\"body\":{\"assessment\":{\"level_of_need\":1}}}");
-        cr_expect_eq(r.status, 422, "%s", r.body);
-        cr_expect(strstr(r.body, "E_FIELD") &&
-                      strstr(r.body, "level_of_need: the request says 4") &&
-                      strstr(r.body, "says 1"),
-                  "%s", r.body);
-        s_resp_free(&r);
-        /* A closure without its reason and date closed the case for good. */
-        r = s_http(HV, "POST", "/api/v1/events", hdr,
-                   "{\"kind\":\"case_closed\",\"case_ref\":\"" HV_CASE "\",\"initials\":\"MB\","
-                   "\"body\":{\"case_closed\":{}}}");
-        cr_expect_eq(r.status, 422, "%s", r.body);
-        cr_expect(strstr(r.body, "E_FIELD") && strstr(r.body, "case_closed.reason is required"),
-                  "%s", r.body);
-        s_resp_free(&r);
-        /* The case is still open: a consistent assessment is accepted. */
-        r = s_http(HV, "POST", "/api/v1/events", hdr,
-                   "{\"kind\":\"assessment\",\"case_ref\":\"" HV_CASE "\",\"initials\":\"MB\","
-                   "\"level_of_need\":2,\"body\":{\"assessment\":{\"level_of_need\":2}}}");
-        cr_expect_eq(r.status, 201, "%s", r.body);
-        s_resp_free(&r);
-        free(tok);
-    }
+}
 
-    Test(http, an_events_cursor_that_overflows_or_is_beyond_the_newest_event_is_refused)
-    {
-        char *tok = s_add_token(school, "cursor-mis"), hdr[256];
-        snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
-        /* Each of these answered from local_seq 1, as if the caller had read nothing. */
-        const char *bad[] = { "18446744073709551615", "99999999999999999999", "999999" };
-        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-            char path[128];
-            snprintf(path, sizeof(path), "/api/v1/events?after=%s", bad[i]);
-            resp_t r = s_http(S, "GET", path, hdr, NULL);
-            cr_expect_eq(r.status, 422, "%s: %s", bad[i], r.body);
-            cr_expect(strstr(r.body, "E_FIELD") && strstr(r.body, "after"), "%s: %s", bad[i],
-                      r.body);
-            cr_expect_null(strstr(r.body, "\"local_seq\":1,"), "%s: %s", bad[i], r.body);
-            s_resp_free(&r);
-        }
-        /* A cursor within the stream still answers. */
-        resp_t r = s_http(S, "GET", "/api/v1/events?after=0&limit=1", hdr, NULL);
-        cr_expect_eq(r.status, 200, "%s", r.body);
+Test(http, a_header_fact_the_body_gives_otherwise_and_an_empty_closure_are_refused)
+{
+    char *tok = s_add_token(hv, "hv-mis"), hdr[256];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             tok);
+    /* The clear header said need 4 (an automatic escalation) while the sealed body said 1. */
+    resp_t r = s_http(HV, "POST", "/api/v1/events", hdr,
+                      "{\"kind\":\"assessment\",\"case_ref\":\"" HV_CASE "\",\"initials\":\"MB\","
+                      "\"level_of_need\":4,\"body\":{\"assessment\":{\"level_of_need\":1}}}");
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    cr_expect(strstr(r.body, "E_FIELD") && strstr(r.body, "level_of_need: the request says 4") &&
+                  strstr(r.body, "says 1"),
+              "%s", r.body);
+    s_resp_free(&r);
+    /* A closure without its reason and date closed the case for good. */
+    r = s_http(HV, "POST", "/api/v1/events", hdr,
+               "{\"kind\":\"case_closed\",\"case_ref\":\"" HV_CASE "\",\"initials\":\"MB\","
+               "\"body\":{\"case_closed\":{}}}");
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    cr_expect(strstr(r.body, "E_FIELD") && strstr(r.body, "case_closed.reason is required"), "%s",
+              r.body);
+    s_resp_free(&r);
+    /* The case is still open: a consistent assessment is accepted. */
+    r = s_http(HV, "POST", "/api/v1/events", hdr,
+               "{\"kind\":\"assessment\",\"case_ref\":\"" HV_CASE "\",\"initials\":\"MB\","
+               "\"level_of_need\":2,\"body\":{\"assessment\":{\"level_of_need\":2}}}");
+    cr_expect_eq(r.status, 201, "%s", r.body);
+    s_resp_free(&r);
+    free(tok);
+}
+
+Test(http, an_events_cursor_that_overflows_or_is_beyond_the_newest_event_is_refused)
+{
+    char *tok = s_add_token(school, "cursor-mis"), hdr[256];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+    /* Each of these answered from local_seq 1, as if the caller had read nothing. */
+    const char *bad[] = { "18446744073709551615", "99999999999999999999", "999999" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char path[128];
+        snprintf(path, sizeof(path), "/api/v1/events?after=%s", bad[i]);
+        resp_t r = s_http(S, "GET", path, hdr, NULL);
+        cr_expect_eq(r.status, 422, "%s: %s", bad[i], r.body);
+        cr_expect(strstr(r.body, "E_FIELD") && strstr(r.body, "after"), "%s: %s", bad[i], r.body);
+        cr_expect_null(strstr(r.body, "\"local_seq\":1,"), "%s: %s", bad[i], r.body);
         s_resp_free(&r);
-        free(tok);
     }
+    /* A cursor within the stream still answers. */
+    resp_t r = s_http(S, "GET", "/api/v1/events?after=0&limit=1", hdr, NULL);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    s_resp_free(&r);
+    free(tok);
+}
