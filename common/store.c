@@ -927,6 +927,13 @@ int store_restore(const char *backup, const char *dir)
         unlink(tmp);
         return rc;
     }
+    char mark[4200];
+    snprintf(mark, sizeof(mark), "%s/%s", dir, STORE_RESTORED_MARK);
+    int mfd = open(mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (mfd < 0)
+        rc = TACNET_EIO;
+    else
+        close(mfd);
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         if (fsync(dfd) != 0)

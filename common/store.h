@@ -153,10 +153,15 @@ int store_walk(store_t *self, store_walk_fn fn, void *arg, size_t *records);
  * another mapped error; on failure OUT_PATH is removed. */
 int store_backup(const char *dir, const char *out_path);
 
+/* The mark store_restore leaves beside a restored data.mdb (an empty file): an agency daemon
+ * started on it numbers its next events on from the broker's last (services/agency/agency.c),
+ * then removes it. */
+#define STORE_RESTORED_MARK "restored-from-backup"
+
 /* Restore BACKUP (a file from store_backup) as DIR/data.mdb: DIR is created 0700 if missing and
  * must not hold a data.mdb already (TACNET_EEXISTS). The copy is written 0600 under a temporary
  * name, synced, opened to prove it is a whole LMDB (TACNET_ECORRUPT otherwise) and only then
- * renamed into place. Returns 0 or a TACNET_E* code. */
+ * renamed into place, with STORE_RESTORED_MARK beside it. Returns 0 or a TACNET_E* code. */
 int store_restore(const char *backup, const char *dir);
 
 /* Write hooks, for a replicator that ships each committed transaction elsewhere (the broker's

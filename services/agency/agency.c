@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <zmq.h>
 
@@ -798,6 +799,53 @@ static int s_apply(agency_t *self, prepared_t *items, size_t n)
     return rc;
 }
 
+typedef struct {
+    agency_t *self;
+    uint64_t broker_last, was;
+} renumber_t;
+
+static int s_renumber(MDB_txn *txn, void *arg)
+{
+    renumber_t *r = arg;
+    int rc = agency_meta_get(r->self, txn, "sender_seq", &r->was);
+    if (rc == TACNET_ENOTFOUND)
+        r->was = 0, rc = 0;
+    if (rc != 0 || r->was >= r->broker_last)
+        return rc;
+    char object[64];
+    snprintf(object, sizeof(object), "sender_seq %llu -> %llu", (unsigned long long)r->was,
+             (unsigned long long)r->broker_last);
+    if ((rc = agency_meta_put(r->self, txn, "sender_seq", r->broker_last)) == 0)
+        rc = agency_audit(r->self, txn, "agency", "restore.renumber", object, "ok", 0);
+    return rc;
+}
+
+/* A view restored from a backup has forgotten the events it published after the backup, which
+ * the broker accepted: numbered from its own count, its next events would reuse their numbers
+ * and be refused E_REPLAY, raising the alarm that someone else holds the key. Once, at the
+ * first WELCOME after `tacnet restore` (which leaves the mark), it numbers on from the
+ * broker's last instead; without the mark a broker ahead of the view still raises the alarm. */
+static void s_restored_renumber(agency_t *self, const Tacnet__Welcome *w)
+{
+    if (!self->restored)
+        return;
+    renumber_t r = { .self = self, .broker_last = w->has_last_sender_seq ? w->last_sender_seq : 0 };
+    if (store_write(self->store, s_renumber, &r) != 0) {
+        log_warn("restored view: could not renumber from the broker's last sender_seq; will "
+                 "try at the next WELCOME");
+        return;
+    }
+    if (r.broker_last > r.was)
+        log_warn("restored view: the broker accepted this agency's events up to %llu, the "
+                 "backup up to %llu; new events are numbered on from %llu",
+                 (unsigned long long)r.broker_last, (unsigned long long)r.was,
+                 (unsigned long long)r.broker_last + 1);
+    char mark[4200];
+    snprintf(mark, sizeof(mark), "%s/%s", self->data_dir, STORE_RESTORED_MARK);
+    unlink(mark);
+    self->restored = 0;
+}
+
 /* WELCOME: the session (re)starts; everything unacknowledged is sent again, in order. */
 static void s_on_welcome(agency_t *self, const wire_msg_t *m)
 {
@@ -808,6 +856,7 @@ static void s_on_welcome(agency_t *self, const wire_msg_t *m)
     if (self->epoch && self->epoch != w->epoch)
         log_info("broker restarted (new epoch): resending the outbox");
     self->epoch = w->epoch;
+    s_restored_renumber(self, w);
     self->welcomed = 1;
     self->send_cursor = 0;
     self->in_flight = 0;
@@ -1103,6 +1152,9 @@ agency_t *agency_new(const agency_config_t *cfg, int *err, char *why, size_t why
     self->profile = cfg->profile;
     self->send_window = self->cfg.window;
     snprintf(self->data_dir, sizeof(self->data_dir), "%s", cfg->data_dir);
+    char mark[4200];
+    snprintf(mark, sizeof(mark), "%s/%s", self->data_dir, STORE_RESTORED_MARK);
+    self->restored = access(mark, F_OK) == 0;
     if ((*err = seal_init()) != 0) {
         snprintf(why, whylen, "libsodium failed to initialise");
         goto fail;

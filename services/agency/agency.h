@@ -87,6 +87,7 @@ typedef struct agency_poll_source {
 
 #define AGENCY_POLL_SOURCES 4
 
+
 /* Add SRC (copied) to the loop; it is polled until removed or the agency is destroyed, so ARG
  * must stay valid until then (remove it before destroying what ARG points to). Returns 0,
  * TACNET_EINVAL (no run function) or TACNET_ETOOBIG (AGENCY_POLL_SOURCES already added). */

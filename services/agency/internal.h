@@ -78,6 +78,9 @@ struct agency {
     holidays_t *holidays;
     /* sync state */
     int welcomed;
+    /* The view was put in place by `tacnet restore` (STORE_RESTORED_MARK in the data
+     * directory): at the next WELCOME its events are numbered on from the broker's last. */
+    int restored;
     uint64_t epoch;
     uint64_t last_applied; /* mirror of meta "last_applied" after each commit */
     uint64_t send_cursor;  /* outbox sender_seq last sent since the WELCOME */

@@ -1087,6 +1087,15 @@ static int s_stages(publish_t *p)
 
 int agency_publish(agency_t *self, Tacnet__PublishRequest *req, Tacnet__ApiReply *reply)
 {
+    if (self->restored) {
+        /* Numbered now, an event could reuse a number the broker accepted after the backup
+         * (agency.c, s_restored_renumber): it waits for the first WELCOME. */
+        agency_reply_error(reply, TACNET_EHOSTUNREACH,
+                           "this view was restored from a backup and has not yet heard from the "
+                           "broker how far this agency's events were accepted: nothing was sent; "
+                           "send it again once the daemon is connected");
+        return TACNET_EHOSTUNREACH;
+    }
     publish_t p = { .self = self, .req = req, .reply = reply };
     int rc = s_stages(&p);
     if (rc == 0)

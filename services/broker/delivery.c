@@ -276,6 +276,15 @@ void broker_on_hello(broker_t *self, wire_msg_t *m, uint32_t agency, uint32_t ke
     Tacnet__Welcome w = TACNET__WELCOME__INIT;
     w.epoch = journal_epoch(self->journal);
     w.head_seq = journal_head(self->journal);
+    MDB_txn *txn;
+    if (store_read_begin(journal_store(self->journal), &txn) == 0) {
+        uint64_t last = 0;
+        if (journal_sender_last(self->journal, txn, agency, &last) == 0 && last) {
+            w.has_last_sender_seq = 1;
+            w.last_sender_seq = last;
+        }
+        mdb_txn_abort(txn);
+    }
     wire_send(self->router, m->rid, m->rid_len, WIRE_WELCOME, &w.base, NULL, 0, NULL, 0, NULL);
     s_pump_one(self, agency);
 }
