@@ -114,6 +114,13 @@ static int s_hold_write(MDB_txn *txn, void *arg)
     }
     if (store_get(txn, self->tombstones, h->blind, 16, &v) == 0)
         return TACNET_ESHREDDED;
+    /* A hold on a reference this agency does not hold (a typo) would protect nothing. */
+    route_case_t c;
+    int found = 0, rc0 = agency_view_case_get(self, txn, h->ref->data, h->ref->len, &c, &found);
+    if (rc0 != 0)
+        return rc0;
+    if (!found)
+        return TACNET_ENOTFOUND;
     size_t n = HOLD_MIN_BYTES + h->ref->len;
     uint8_t *rec = xmalloc(n);
     bytes_be32_put(rec, (uint32_t)h->reason);
@@ -211,7 +218,10 @@ void agency_hold_handle(agency_t *self, const Tacnet__HoldRequest *req, Tacnet__
     agency_view_blind(self, req->case_ref.data, req->case_ref.len, h.blind);
     int rc = store_write(self->store, s_hold_write, &h);
     if (rc == TACNET_ENOTFOUND) {
-        agency_reply_error(reply, rc, "no legal hold on that case");
+        agency_reply_error(reply, rc,
+                           req->action == TACNET__HOLD_ACTION__HOLD_ADD
+                               ? "this agency holds no case with that reference: nothing was held"
+                               : "no legal hold on that case");
         return;
     }
     if (rc == TACNET_ESHREDDED) {

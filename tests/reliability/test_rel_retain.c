@@ -272,6 +272,10 @@ Test(rel_retain, t25_unheld_closed_case_is_shredded_and_the_held_one_kept)
                  0, "%s", out);
     cr_assert_eq(s_tacnet(out, sizeof(out), "hold add --case " CASE_B " --reason gossip"), 2,
                  "an unknown reason code is a usage error: %s", out);
+    /* A mistyped reference holds nothing, and says so. */
+    cr_assert_eq(s_tacnet(out, sizeof(out), "hold add --case LA7-2026-999999 --reason litigation"),
+                 1, "%s", out);
+    cr_assert(strstr(out, "E_NOTFOUND") && strstr(out, "holds no case"), "%s", out);
 
     /* Inside the period nothing goes. */
     cr_assert_eq(s_tacnet(out, sizeof(out), "retention run"), 0, "%s", out);
