@@ -309,6 +309,50 @@ static void s_notice(fold_t *f, const Tacnet__Header *h, const Tacnet__Escalatio
     PUSH(e->history, e->n_history, (Tacnet__EscalationNotice *)s_copy(n));
 }
 
+/* Whether A and B encode to the same bytes. */
+static int s_same_message(const ProtobufCMessage *a, const ProtobufCMessage *b)
+{
+    size_t na = protobuf_c_message_get_packed_size(a), nb = protobuf_c_message_get_packed_size(b);
+    if (na != nb)
+        return 0;
+    uint8_t *x = xmalloc(na + 1), *y = xmalloc(nb + 1);
+    protobuf_c_message_pack(a, x);
+    protobuf_c_message_pack(b, y);
+    int same = memcmp(x, y, na) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* A party did not accept E's current resolution: kept in E's record of refused resolutions
+ * (the view drops the resolution itself once the broker moves the dispute on), one entry per
+ * resolution with every party that refused it. */
+static void s_refused(Tacnet__EscalationView *e, const Tacnet__Header *h)
+{
+    if (!e->resolution)
+        return;
+    Tacnet__RefusedResolution *r = e->n_refused ? e->refused[e->n_refused - 1] : NULL;
+    if (r && !(r->stage == (e->has_stage ? e->stage : 1) &&
+               s_same_message(&r->resolution->base, &e->resolution->base)))
+        r = NULL;
+    if (!r) {
+        r = xcalloc(1, sizeof(*r));
+        tacnet__refused_resolution__init(r);
+        r->has_stage = 1;
+        r->stage = e->has_stage ? e->stage : 1;
+        r->resolution = s_copy(e->resolution);
+        r->has_proposed_by = e->has_resolved_by;
+        r->proposed_by = e->resolved_by;
+        r->has_refused_at_ms = 1;
+        r->refused_at_ms = h->created_at_ms;
+        PUSH(e->refused, e->n_refused, r);
+    }
+    for (size_t i = 0; i < r->n_refused_by; i++)
+        if (r->refused_by[i] == h->sender)
+            return;
+    PUSH(r->refused_by, r->n_refused_by, h->sender);
+}
+
 static void s_escalation_event(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
 {
     Tacnet__EscalationView *e = s_escalation(f, h->refers_to, 0);
@@ -326,6 +370,8 @@ static void s_escalation_event(fold_t *f, const Tacnet__Header *h, const Tacnet_
                 tacnet__escalation_resolved__free_unpacked(e->resolution, NULL);
             e->resolution = s_copy(b->escalation_resolved);
             e->n_acknowledged = 0; /* a new resolution is acknowledged afresh */
+            e->has_resolved_by = 1;
+            e->resolved_by = h->sender;
         }
         break;
     case TACNET__EVENT_KIND__ESCALATION_ACK:
@@ -333,8 +379,10 @@ static void s_escalation_event(fold_t *f, const Tacnet__Header *h, const Tacnet_
          * (its notice follows). At the last stage there is none: the partnership's decision
          * stands and the broker counts the answer as an acknowledgement, so the view does too. */
         if (h->has_resolution_accepted && !h->resolution_accepted &&
-            !(e->has_stage && e->stage >= CASESTATE_ESCALATION_LAST_STAGE))
+            !(e->has_stage && e->stage >= CASESTATE_ESCALATION_LAST_STAGE)) {
+            s_refused(e, h);
             return;
+        }
         for (size_t i = 0; i < e->n_acknowledged; i++)
             if (e->acknowledged[i] == h->sender)
                 return;

@@ -314,6 +314,22 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
             }
             dashboard_buf_puts(b, "</ol>");
         }
+        for (size_t r = 0; r < e->n_refused; r++) {
+            /* What was proposed and not accepted stays on the record after the stage moves on. */
+            const Tacnet__RefusedResolution *x = e->refused[r];
+            dashboard_buf_printf(b, "<p>Resolution proposed at stage %u", x->stage);
+            if (x->has_proposed_by)
+                dashboard_buf_printf(b, " by %s", dashboard_web_agency_title(x->proposed_by));
+            dashboard_buf_puts(b, ": ");
+            dashboard_web_text(b, x->resolution ? x->resolution->outcome : NULL);
+            dashboard_buf_puts(b, ". <strong>Not accepted by ");
+            for (size_t k = 0; k < x->n_refused_by; k++)
+                dashboard_buf_printf(b, "%s%s", k ? ", " : "",
+                                     dashboard_web_agency_title(x->refused_by[k]));
+            dashboard_buf_puts(b, "</strong> (");
+            dashboard_web_time(b, x->refused_at_ms);
+            dashboard_buf_puts(b, "): the disagreement went to the next stage.</p>");
+        }
         for (size_t r = 0; r < e->n_responses; r++) {
             dashboard_buf_printf(
                 b, "<p>Response at stage %u: %s. ", e->responses[r]->stage,

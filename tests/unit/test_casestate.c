@@ -378,6 +378,13 @@ Test(casestate, a_refused_resolution_leaves_the_view_with_the_stage_it_ended)
     cr_assert_eq(e->stage, 2);
     cr_assert_null(e->resolution, "the refused resolution is still shown");
     cr_assert_eq(e->n_acknowledged, 0);
+    /* ... but kept in the record: what was proposed, by whom, and who did not accept it. */
+    cr_assert_eq(e->n_refused, 1);
+    cr_assert_eq(e->refused[0]->stage, 1);
+    cr_assert_str_eq(e->refused[0]->resolution->outcome, "Stay at early help");
+    cr_assert_eq(e->refused[0]->proposed_by, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_eq(e->refused[0]->n_refused_by, 1);
+    cr_assert_eq(e->refused[0]->refused_by[0], TACNET__AGENCY__SCHOOL);
     casestate_result_clear(&r);
     s_ev(&t, 9, "social_care", "escalation_resolved", 20261126,
          "\"refers_to\":\"03030303030303030303030303030303\"",
