@@ -1440,6 +1440,46 @@ static size_t s_missing(const form_t *form, const dashboard_kv_t *in, char *why,
     return n;
 }
 
+/* The first field of FORM whose value in IN is not of its kind (a word where numbers go, a
+ * negative count, a time that is not one), said with its label into WHY in plain words, so the
+ * form never answers with the JSON decoder's terms. Returns 1 when there is one. */
+static int s_malformed(const form_t *form, const dashboard_kv_t *in, char *why, size_t cap)
+{
+    for (size_t i = 0; i < form->n; i++) {
+        const field_t *f = &form->fields[i];
+        const char *v = dashboard_kv_get(in, f->path);
+        if (!v || !*v)
+            continue;
+        const char *bad = NULL;
+        if (f->type == FT_INTS) {
+            for (const char *p = v; *p && !bad;) {
+                p += strspn(p, " ,");
+                if (!*p)
+                    break;
+                char *end;
+                long long x = strtoll(p, &end, 10);
+                if (end == p || x < 0 || (*end && *end != ',' && *end != ' '))
+                    bad = "write whole numbers separated by commas, such as 3, 1, 2";
+                p = end > p ? end : p + 1;
+            }
+        } else if (f->type == FT_INT) {
+            char *end;
+            long long x = strtoll(v, &end, 10);
+            if (end == v || *end || x < 0 || x > 100000)
+                bad = "write a whole number, 0 or more";
+        } else if (f->type == FT_WHEN && !dashboard_tz_parse(v)) {
+            bad = "write a date and a time, such as 2026-12-03 14:30";
+        }
+        if (bad) {
+            if (snprintf(why, cap, "%.80s: \"%.40s\" is not what this field takes: %s", f->label, v,
+                         bad) >= (int)cap)
+                why[cap - 1] = 0; /* cut, never overrun */
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The drawn form's key (s_draw) as REQ's request key, "form:" and its 32 hex digits: sent
  * twice, the form is queued once. A post without one (a script) is a new event each time. */
 static void s_form_key(Tacnet__PublishRequest *req, const dashboard_kv_t *in)
@@ -1523,6 +1563,8 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
     /* The form's required fields, on the server too (a browser may not check them): every one
      * left blank is named at once, by its label. */
     size_t n_missing = s_missing(form, w->form, why, sizeof(why));
+    if (!n_missing && s_malformed(form, w->form, why, sizeof(why)))
+        n_missing = 1;
     if (fresh) {
         form_t both = { form->name, form->title, form->intro, s_new_case, N_OF(s_new_case) };
         char more[256] = "";

@@ -2109,3 +2109,21 @@ Test(http, an_events_cursor_that_overflows_or_is_beyond_the_newest_event_is_refu
     s_resp_free(&r);
     free(tok);
 }
+
+/* A word where a form wants numbers is refused in the form's words, not the decoder's. */
+Test(http, a_word_where_numbers_go_is_refused_in_plain_words)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    char body[600];
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.outcome_measure.tool=gbo&body.outcome_measure.values=seven"
+             "&body.outcome_measure.measured_date=2026-11-30",
+             l.csrf);
+    resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/outcome_measure", l.cookie, body);
+    cr_assert_eq(r.status, 422, "%d", r.status);
+    cr_assert_not_null(strstr(r.body, "is not what this field takes: write whole numbers"),
+                       "%.300s", strstr(r.body, "Not sent") ? strstr(r.body, "Not sent") : r.body);
+    cr_assert_null(strstr(r.body, "expected an array"));
+    s_resp_free(&r);
+}
