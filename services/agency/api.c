@@ -64,6 +64,8 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
             return;
         }
         break;
+    case TACNET__API_REQUEST__OP_WHOAMI: /* the answer is the reply's agency (s_send) */
+        break;
     case TACNET__API_REQUEST__OP_REGISTER_IDENTITY: {
         Tacnet__RegisterIdentityRequest *ri = req->register_identity;
         if ((rc = policy_case_ref_check(ri->case_ref.data, ri->case_ref.len)) == 0)
@@ -130,6 +132,8 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
 /* Send REPLY to the client whose routing id is RID. */
 static void s_send(agency_t *self, const void *rid, size_t rid_len, Tacnet__ApiReply *reply)
 {
+    reply->has_agency = 1;
+    reply->agency = (Tacnet__Agency)self->profile->agency;
     size_t rlen;
     uint8_t *buf = wire_pack(&reply->base, &rlen);
     zmq_send(self->api, rid, rid_len, ZMQ_SNDMORE);

@@ -297,6 +297,32 @@ static const char *s_agency_name(const char *name)
     return agencies_find(name, &id) == 0 ? agencies_name(id) : NULL;
 }
 
+/* Whether the daemon at DATA_DIR is --agency's: publishing through another agency's daemon would
+ * go out as that agency while the command line spoke of this one. A daemon too old to say
+ * (no agency in its reply) is taken at its word. Returns 0, or 2 having said why. */
+static int s_same_agency(const opts_t *o, const char *agency, const char *data_dir)
+{
+    Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
+    Tacnet__WhoAmIRequest who = TACNET__WHO_AM_IREQUEST__INIT;
+    req.op_case = TACNET__API_REQUEST__OP_WHOAMI;
+    req.whoami = &who;
+    Tacnet__ApiReply *r = NULL;
+    int rc = tn_client_call(o->client, &req, &r, 10000);
+    int other = r && r->has_agency && (int)r->agency != o->agency;
+    if (other)
+        fprintf(stderr,
+                "tacnet: the daemon at %s is %s's, not %s's: give --agency %s, or the data "
+                "directory of %s's daemon; nothing was done\n",
+                data_dir, names_agency((uint32_t)r->agency), agency,
+                names_agency((uint32_t)r->agency), agency);
+    else if (!r)
+        fprintf(stderr, "tacnet: no answer from %s: %s (is the agency daemon running?)\n",
+                tn_client_endpoint(o->client), tacnet_strerror(rc));
+    int answered = r != NULL;
+    tn_client_reply_free(&r);
+    return other || !answered ? 2 : 0;
+}
+
 /* The reply decides the exit status: printed for people, or as JSON. */
 static int s_finish(const opts_t *o, int rc, Tacnet__ApiReply *reply,
                     void (*show)(const opts_t *, const Tacnet__ApiReply *))
@@ -1205,6 +1231,10 @@ int cli_agency_main(int argc, char **argv)
         fprintf(stderr, "tacnet: cannot reach the %s daemon at %s: %s\n", agency, data_dir,
                 err == TACNET_ENOTFOUND ? "no api.sock there (is the daemon running?)"
                                         : tacnet_strerror(err));
+        return 2;
+    }
+    if (s_same_agency(&o, agency, data_dir) != 0) {
+        tn_client_destroy(&o.client);
         return 2;
     }
     int rc = s_command(&o, argc - i, argv + i);

@@ -762,3 +762,28 @@ Test(outcome, json_inbox_answers_in_the_reply_shape_of_every_json_command)
     cr_assert(out[0] == '{', "a bare array: %s", out);
     cr_assert(strstr(out, "\"code\": 0") && strstr(out, "\"escalations\": []"), "%s", out);
 }
+
+/* --agency and --data-dir of another agency's daemon: refused before anything is done (the
+ * daemon would have published as itself while the command line spoke of the other). */
+Test(outcome, the_command_line_refuses_another_agency_s_daemon)
+{
+    h_agency_t *school = s_up(S);
+    char cmd[2048], path[700], out[4096];
+    snprintf(path, sizeof(path), "%s/wrong.out", env.dir);
+    snprintf(cmd, sizeof(cmd),
+             "'%s/tacnet' --agency camhs --data-dir '%s' publish concern --case " CASE
+             " --initials TB --body '{\"category\":\"attendance\"}' >'%s' 2>&1",
+             getenv("TACNET_BIN"), school->data, path);
+    int st = system(cmd);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(out, 1, sizeof(out) - 1, f) : 0;
+    out[n] = 0;
+    if (f)
+        fclose(f);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "exit %d: %s", st, out);
+    cr_assert_not_null(strstr(out, "is school's, not camhs's"), "%s", out);
+    cr_assert_not_null(strstr(out, "nothing was done"), "%s", out);
+    char list[4096];
+    cr_assert_eq(h_cli(school, "cases", list, sizeof(list)), 0, "%s", list);
+    cr_assert_null(strstr(list, CASE), "the concern was published: %s", list);
+}
