@@ -105,26 +105,33 @@ void dashboard_web_plans(dashboard_buf_t *b, const Tacnet__CaseState *st)
     }
 }
 
-/* The consent in force per agency, as the clear headers tell it. */
+/* The consent in force per agency, as the clear headers tell it: what it covers and what the
+ * family refused or withdrew, each said as such (a bare "not" beside a list read as a list of
+ * what is allowed). Consent is one half: the sharing policy still decides what a role receives. */
 static void s_in_force(dashboard_buf_t *b, const Tacnet__CaseState *st)
 {
     if (!st->n_consent_cover)
         return;
-    dashboard_buf_puts(b, "<p>In force: ");
+    dashboard_buf_puts(b, "<p>Consent in force, per agency (the sharing policy still decides what "
+                          "each agency's role receives):</p><ul>");
     for (size_t i = 0; i < st->n_consent_cover; i++) {
         const Tacnet__ConsentCover *cc = st->consent_cover[i];
-        dashboard_buf_printf(b, "%s%s (", i ? "; " : "", dashboard_web_agency_title(cc->agency));
-        for (size_t k = 0; k < cc->n_classes; k++)
-            dashboard_buf_printf(b, "%s%s", k ? ", " : "", names_sensitivity(cc->classes[k]));
-        for (size_t k = 0; k < cc->n_objected; k++)
-            dashboard_buf_printf(b, "%s%s",
-                                 k               ? ", "
-                                 : cc->n_classes ? "; not "
-                                                 : "not ",
-                                 names_sensitivity(cc->objected[k]));
-        dashboard_buf_puts(b, ")");
+        dashboard_buf_printf(b, "<li>%s: ", dashboard_web_agency_title(cc->agency));
+        if (cc->n_classes) {
+            dashboard_buf_puts(b, "consent covers ");
+            for (size_t k = 0; k < cc->n_classes; k++)
+                dashboard_buf_printf(b, "%s%s", k ? ", " : "", names_sensitivity(cc->classes[k]));
+        } else {
+            dashboard_buf_puts(b, "no consent covers anything");
+        }
+        if (cc->n_objected) {
+            dashboard_buf_puts(b, "; the family refused or withdrew it for ");
+            for (size_t k = 0; k < cc->n_objected; k++)
+                dashboard_buf_printf(b, "%s%s", k ? ", " : "", names_sensitivity(cc->objected[k]));
+        }
+        dashboard_buf_puts(b, "</li>");
     }
-    dashboard_buf_puts(b, ".</p>");
+    dashboard_buf_puts(b, "</ul>");
 }
 
 /* One consent record: state, who gave it, when, its scope, and the child's wishes. */
