@@ -328,7 +328,9 @@ int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *
         if (c || !s_opens_case(h->kind))
             return TACNET_ENOTMEMBER;
     }
-    if (c && c->closed)
+    /* A closed case takes nothing more, except the acknowledgements of a resolution proposed
+     * before it closed: without them its escalation could never finish. */
+    if (c && c->closed && h->kind != TACNET__EVENT_KIND__ESCALATION_ACK)
         return TACNET_ECLOSED;
     int rc = s_fields(h);
     int referral_consent = 0;
@@ -346,8 +348,21 @@ int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *
     }
     if (h->kind == TACNET__EVENT_KIND__LEAD_ACCEPTED && !(c && c->pending_lead == h->sender))
         return TACNET_EKIND;
-    if ((rc = s_authority(c, h, v)) != 0)
+    /* A lead's agency whose keys are all revoked can do nothing more: any member takes it out,
+     * and the case is then without a lead until one is handed on. */
+    int lead_gone = h->kind == TACNET__EVENT_KIND__MEMBER_LEFT && c &&
+                    c->lead == (uint8_t)h->subject_agency &&
+                    (roster_lapsed_mask(roster, h->created_at_ms) & BIT(h->subject_agency));
+    if (!lead_gone && (rc = s_authority(c, h, v)) != 0)
         return rc;
+    /* The lead's agency hands the lead over before it leaves a team that goes on: a case left
+     * without a lead has nobody to record its consent, close it or take the chair. */
+    if (!lead_gone && h->kind == TACNET__EVENT_KIND__MEMBER_LEFT && c &&
+        c->lead == (uint8_t)h->subject_agency && (c->members & ~BIT(h->subject_agency))) {
+        v->why = "the lead professional's agency hands the lead over to another member before it "
+                 "leaves the team";
+        return TACNET_EFORBIDDEN;
+    }
     if ((rc = s_required(c, h, roster, referral_consent, v)) != 0)
         return rc;
     uint32_t named = route_recipient_mask(h);

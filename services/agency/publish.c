@@ -828,11 +828,12 @@ static int s_action_update(publish_t *p)
         rc = TACNET_EFORBIDDEN;
         agency_reply_error(p->reply, rc,
                            "this action is %s's: it is marked by %s, by the lead professional's "
-                           "agency%s%s%s or by the agency that recorded the meeting; nothing was "
-                           "sent",
+                           "agency%s%s%s or by the agency that recorded the meeting%s%s%s; "
+                           "nothing was sent",
                            owner ? labels_agency(owner) : "another agency",
                            owner ? labels_agency(owner) : "its owner", lead ? " (" : "",
-                           lead ? labels_agency(lead) : "", lead ? ")" : "");
+                           lead ? labels_agency(lead) : "", lead ? ")" : "", minuted ? " (" : "",
+                           minuted ? labels_agency(minuted) : "", minuted ? ")" : "");
     }
     agency_reply_free(&wrap);
     return rc;
@@ -848,26 +849,29 @@ static int s_closing(publish_t *p)
     int rc = s_view_show(p, &wrap);
     const Tacnet__CaseState *st = rc == 0 ? wrap.show_case->state : NULL;
     size_t open = 0;
-    const Tacnet__EscalationView *first = NULL;
+    char list[320] = "";
+    size_t used = 0;
     for (size_t i = 0; st && i < st->n_escalations; i++) {
         const Tacnet__EscalationView *e = st->escalations[i];
-        if (!e->has_state || e->state == TACNET__ESCALATION_EVENT__ESC_OPENED ||
-            e->state == TACNET__ESCALATION_EVENT__ESC_ADVANCED) {
-            first = first ? first : e;
-            open++;
-        }
+        if (e->has_state && e->state != TACNET__ESCALATION_EVENT__ESC_OPENED &&
+            e->state != TACNET__ESCALATION_EVENT__ESC_ADVANCED)
+            continue;
+        const char *about = labels_escalation_about(e);
+        int n = snprintf(list + used, sizeof(list) - used, "%sstage %u%s%s", open ? "; " : "",
+                         e->has_stage ? e->stage : 1, about ? ", " : "", about ? about : "");
+        if (n > 0 && (size_t)n < sizeof(list) - used)
+            used += (size_t)n;
+        open++;
     }
     rc = 0;
     if (open) {
-        const char *about = labels_escalation_about(first);
         rc = TACNET_EFORBIDDEN;
         agency_reply_error(p->reply, rc,
-                           "%zu escalation%s of this case %s still open (stage %u%s%s): a "
-                           "resolution is proposed, by a party or the lead, before the case "
-                           "closes; nothing was sent",
-                           open, open == 1 ? "" : "s", open == 1 ? "is" : "are",
-                           first->has_stage ? first->stage : 1, about ? ", " : "",
-                           about ? about : "");
+                           "%zu escalation%s of this case %s open with no resolution proposed "
+                           "(%s): propose a resolution for %s first (a party or the lead may), "
+                           "then close the case; nothing was sent",
+                           open, open == 1 ? "" : "s", open == 1 ? "is" : "are", list,
+                           open == 1 ? "it" : "each");
     }
     agency_reply_free(&wrap);
     return rc;

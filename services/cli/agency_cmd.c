@@ -393,9 +393,9 @@ static int s_publish_send(const opts_t *o, Tacnet__PublishRequest *pub)
         }
         printf("\n");
     } else if (!p->has_state) {
-        printf("queued %s (local seq %llu): not yet sent to the broker; `tacnet --agency NAME "
+        printf("queued %s (local seq %llu): not yet sent to the broker; `tacnet --agency %s "
                "status %.12s` shows its outcome\n",
-               id, (unsigned long long)p->local_seq, id);
+               id, (unsigned long long)p->local_seq, names_agency((uint32_t)o->agency), id);
     } else if (p->state == TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED) {
         printf("accepted %s: broker seq %llu%s; ", id, (unsigned long long)p->seq,
                p->has_duplicate && p->duplicate ? " (already queued under this request key)" : "");
@@ -409,8 +409,8 @@ static int s_publish_send(const opts_t *o, Tacnet__PublishRequest *pub)
         }
     } else {
         printf("queued %s: the broker has not answered within %u s. The event is kept and will "
-               "be sent; `tacnet --agency NAME status %.12s` shows its outcome\n",
-               id, pub->wait_ms / 1000, id);
+               "be sent; `tacnet --agency %s status %.12s` shows its outcome\n",
+               id, pub->wait_ms / 1000, names_agency((uint32_t)o->agency), id);
         status = AGENCY_EXIT_QUEUED;
     }
     tn_client_reply_free(&r);

@@ -1589,7 +1589,12 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
     int dup = -1;
     if (req) {
         agency_request_print(req, print);
-        dup = again && *again ? -1 : s_recent_find(w->agency, print, form_key, clock_now_ms());
+        /* Changes to the team are facts that repeat (an agency leaves and is added again) and
+         * whose repetition the publish path already judges: not asked about here. */
+        int team = req->kind == TACNET__EVENT_KIND__MEMBER_JOINED ||
+                   req->kind == TACNET__EVENT_KIND__MEMBER_LEFT;
+        dup = (again && *again) || team ? -1
+                                        : s_recent_find(w->agency, print, form_key, clock_now_ms());
     }
     if (!req) {
         reply.code = rc = TACNET_EFIELD;

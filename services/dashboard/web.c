@@ -807,8 +807,10 @@ static void s_inbox_row(dashboard_buf_t *b, const item_t *it, int mine, uint64_t
                              "%s\">Respond</a></td></tr>",
                              it->ref, it->idhex);
     else
-        dashboard_buf_printf(b, "</td><td><a href=\"/cases/%s\">Resolve as lead</a></td></tr>",
-                             it->ref);
+        dashboard_buf_printf(b,
+                             "</td><td><a href=\"/cases/%s/forms/escalation_resolved?about="
+                             "%s\">Resolve as lead</a></td></tr>",
+                             it->ref, it->idhex);
 }
 
 void dashboard_web_inbox(dashboard_web_t *w)

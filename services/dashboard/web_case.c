@@ -608,8 +608,22 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
     }
     if (st && st->n_actions) {
         dashboard_buf_puts(b, "<h3>All actions</h3><ul>");
-        for (size_t a = 0; a < st->n_actions; a++)
-            s_action(b, st->actions[a]->action, st->actions[a], ref);
+        for (size_t a = 0; a < st->n_actions; a++) {
+            /* "Update" where the publish path would take it: the action's owner, the lead or
+             * the agency that minuted its meeting, and never on a closed case. */
+            const Tacnet__ActionView *v = st->actions[a];
+            uint32_t minuted = 0;
+            for (size_t k = 0; v->has_meeting_id && k < st->n_meetings; k++)
+                if (st->meetings[k]->meeting_id.len == v->meeting_id.len &&
+                    memcmp(st->meetings[k]->meeting_id.data, v->meeting_id.data,
+                           v->meeting_id.len) == 0 &&
+                    st->meetings[k]->has_minuted_by)
+                    minuted = (uint32_t)st->meetings[k]->minuted_by;
+            int may = !st->closed &&
+                      (me == lead || me == minuted ||
+                       (v->action->has_owner_agency && (uint32_t)v->action->owner_agency == me));
+            s_action(b, v->action, v, may ? ref : NULL);
+        }
         dashboard_buf_puts(b, "</ul>");
     }
     if (!st || !st->n_meetings)

@@ -304,11 +304,14 @@ Test(route, only_the_lead_hands_over_closes_takes_out_and_records_consent_given)
     cr_assert_eq(route_check(&c, &h, roster, &v), 0);
     s_header(&h, SC, TACNET__EVENT_KIND__CASE_CLOSED, TACNET__SENSITIVITY__ROUTINE, all);
     cr_assert_eq(route_check(&c, &h, roster, &v), 0);
-    /* The lead left: any member may offer the lead on, and close. */
+    /* The lead's agency does not leave a team that goes on without handing the lead over. */
     s_header(&h, SC, TACNET__EVENT_KIND__MEMBER_LEFT, TACNET__SENSITIVITY__ROUTINE, all);
     h.has_subject_agency = 1;
     h.subject_agency = SC;
-    cr_assert_eq(route_check(&c, &h, roster, &v), 0);
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_EFORBIDDEN);
+    cr_assert_not_null(strstr(v.why, "hands the lead over"), "%s", v.why);
+    /* A case without a lead (its lead's agency taken out with its keys revoked): any member may
+     * offer the lead on, and close. */
     route_apply(&c, &h);
     cr_assert_eq(c.lead, 0);
     /* An offer to an agency that then leaves lapses: it cannot accept it on rejoining. */
@@ -685,4 +688,20 @@ Test(route, handing_the_lead_to_an_agency_outside_the_team_says_which_is_not_a_m
     cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ENOTMEMBER);
     cr_assert_not_null(v.why);
     cr_assert_not_null(strstr(v.why, "handed to is not a member"), "%s", v.why);
+}
+
+/* A closed case takes nothing more but the acknowledgements of a resolution proposed before it
+ * closed, so that its escalation can finish. */
+Test(route, a_closed_case_still_takes_the_acknowledgement_of_a_resolution)
+{
+    route_case_t c = s_case(BIT(SC) | BIT(SCHOOL), TACNET__CONSENT_STATE__GIVEN);
+    c.closed = 1;
+    Tacnet__Header h;
+    route_verdict_t v;
+    s_header(&h, SCHOOL, TACNET__EVENT_KIND__CONTACT_LOGGED, TACNET__SENSITIVITY__ROUTINE,
+             BIT(SC) | BIT(SCHOOL));
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_ECLOSED);
+    s_header(&h, SCHOOL, TACNET__EVENT_KIND__ESCALATION_ACK, TACNET__SENSITIVITY__ROUTINE,
+             BIT(SC) | BIT(SCHOOL));
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0);
 }
