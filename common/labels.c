@@ -609,7 +609,10 @@ static int s_agency_event(out_t *o, const char *who, const Tacnet__Header *h, co
                   (const char *)b->member_joined->named_contact->initials.data);
         return 1;
     case TACNET__EVENT_KIND__MEMBER_LEFT:
-        s_cat(o, "%s left the team around the child", labels_agency(subject));
+        if (h->sender != subject) /* the lead took it out */
+            s_cat(o, "%s took %s out of the team around the child", who, s_lower_agency(subject));
+        else
+            s_cat(o, "%s left the team around the child", labels_agency(subject));
         return 1;
     case TACNET__EVENT_KIND__LEAD_HANDOVER:
         s_cat(o, "%s offered the lead professional role to %s", who, s_lower_agency(subject));

@@ -648,7 +648,17 @@ void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t 
         s_bytes(out, &s->case_ref);
         fputs(" (", out);
         s_bytes(out, &s->initials);
-        fprintf(out, ")  lead %s\n  members: ", s->has_lead ? names_agency(s->lead) : "none");
+        fprintf(out, ")  lead %s", s->has_lead ? names_agency(s->lead) : "none");
+        const Tacnet__CaseClosed *cl = sc->state ? sc->state->closed : NULL;
+        if (cl) { /* nothing more is recorded on it (E_CLOSED) */
+            fputs("  CLOSED", out);
+            if (cl->has_closed_date)
+                fprintf(out, " %04u-%02u-%02u", cl->closed_date / 10000,
+                        cl->closed_date / 100 % 100, cl->closed_date % 100);
+            if (cl->has_reason && cl->reason)
+                fprintf(out, " (%s)", labels_enum(&tacnet__closure_reason__descriptor, cl->reason));
+        }
+        fputs("\n  members: ", out);
         s_agency_list(out, s->members, s->n_members);
         fputs("\n  level of need: ", out);
         s_levels(out, s);

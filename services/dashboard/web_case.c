@@ -927,8 +927,10 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     }
     if (rc != 0) {
         dashboard_web_error(w, rc == TACNET_ENOTFOUND ? 404 : 503, rc,
-                            rc == TACNET_ENOTFOUND ? "this agency holds no case with that reference"
-                                                   : tacnet_strerror(rc));
+                            rc == TACNET_ENOTFOUND
+                                ? "this agency is not in the team of a case with that reference "
+                                  "(it never was, or it has left or been taken out)"
+                                : tacnet_strerror(rc));
         return;
     }
     const Tacnet__ShowCaseReply *sc = reply.show_case;

@@ -339,3 +339,27 @@ Test(agency_print, case_shows_the_capa_choice_and_the_partnership_plan_s_workers
     cr_assert(strstr(c.text, "  before partnership: Sleep diary\n"), "%s", c.text);
     free(c.text);
 }
+
+Test(agency_print, a_closed_case_says_so_in_its_header)
+{
+    Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
+    Tacnet__CaseSummary s = TACNET__CASE_SUMMARY__INIT;
+    Tacnet__CaseState st = TACNET__CASE_STATE__INIT;
+    Tacnet__CaseClosed cl = TACNET__CASE_CLOSED__INIT;
+    s.case_ref = (ProtobufCBinaryData){ 15, (uint8_t *)"LA7-2026-000123" };
+    s.initials = (ProtobufCBinaryData){ 2, (uint8_t *)"TB" };
+    cl.has_reason = 1;
+    cl.reason = TACNET__CLOSURE_REASON__NEEDS_MET;
+    cl.has_closed_date = 1;
+    cl.closed_date = 20261201;
+    st.closed = &cl;
+    sc.summary = &s;
+    sc.state = &st;
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_case(c.f, &sc, 1795000000000ull);
+    s_close(&c);
+    cr_assert(strstr(c.text, "lead none  CLOSED 2026-12-01 (the child's needs are met)"), "%s",
+              c.text);
+    free(c.text);
+}

@@ -211,3 +211,18 @@ Test(labels, a_contact_takes_a_or_an_as_its_method_sounds)
     cr_assert_str_eq(labels_event_sentence(&h, &b, s, sizeof(s)),
                      "School logged a phone call with the mother");
 }
+
+Test(labels, a_member_leaving_says_whether_it_left_or_was_taken_out)
+{
+    Tacnet__Header h = TACNET__HEADER__INIT;
+    char s[256];
+    h.kind = TACNET__EVENT_KIND__MEMBER_LEFT;
+    h.sender = TACNET__AGENCY__HEALTH_VISITING;
+    h.has_subject_agency = 1;
+    h.subject_agency = TACNET__AGENCY__HEALTH_VISITING;
+    cr_assert_str_eq(labels_event_sentence(&h, NULL, s, sizeof(s)),
+                     "Health visiting left the team around the child");
+    h.sender = TACNET__AGENCY__SOCIAL_CARE;
+    cr_assert_str_eq(labels_event_sentence(&h, NULL, s, sizeof(s)),
+                     "Social care took health visiting out of the team around the child");
+}
