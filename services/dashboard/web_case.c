@@ -570,6 +570,26 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
                 dashboard_web_text(b, o->family[f]->view);
                 dashboard_buf_puts(b, "</dd>");
             }
+            /* The child's and the family's views, as minuted (or why each is absent). */
+            const struct {
+                const char *who, *view;
+                const Tacnet__ViewAbsent *absent;
+            } voice[] = { { "The child's view", o->child_view, o->child_view_absent },
+                          { "The family's view", o->family_view, o->family_view_absent } };
+            for (size_t v = 0; v < 2; v++) {
+                if (!voice[v].view && !voice[v].absent)
+                    continue;
+                dashboard_buf_printf(b, "<dt>%s</dt><dd>", voice[v].who);
+                if (voice[v].view)
+                    dashboard_web_text(b, voice[v].view);
+                else
+                    dashboard_buf_printf(b, "not given: %s",
+                                         voice[v].absent->has_reason
+                                             ? dashboard_web_enum(&tacnet__view_absence__descriptor,
+                                                                  voice[v].absent->reason)
+                                             : "no reason recorded");
+                dashboard_buf_puts(b, "</dd>");
+            }
             for (size_t d = 0; d < o->n_decisions; d++) {
                 dashboard_buf_puts(b, "<dt>Decision</dt><dd>");
                 dashboard_web_text(b, o->decisions[d]);

@@ -2039,6 +2039,10 @@ Test(http, the_minutes_form_records_the_professionals_who_attended)
             h_sleep_ms(20);
     }
     cr_assert(seen, "the attendees are not on the case page");
+    /* So are the child's and the family's views as minuted. */
+    cr_assert_not_null(strstr(r.body, "<dt>The child's view</dt><dd>Likes the club</dd>"), "%s",
+                       strstr(r.body, "Attended") ? strstr(r.body, "Attended") : r.body);
+    cr_assert_not_null(strstr(r.body, "<dt>The family's view</dt><dd>not given: "), "no family");
     s_resp_free(&r);
 }
 
