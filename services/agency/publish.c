@@ -3,6 +3,7 @@
 #include "agency/outcome.h"
 #include "agency/outbox.h"
 #include "casework/cadence.h"
+#include "casework/casestate.h"
 #include "casework/chair_rule.h"
 #include "casework/escalation_rights.h"
 #include "casework/header_rules.h"
@@ -806,26 +807,19 @@ static int s_action_update(publish_t *p)
     Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
     int rc = s_view_show(p, &wrap);
     const Tacnet__ShowCaseReply *sc = wrap.show_case;
-    const Tacnet__ActionView *v = NULL;
-    for (size_t i = 0; rc == 0 && sc->state && i < sc->state->n_actions; i++) {
-        const Tacnet__Action *a = sc->state->actions[i]->action;
-        if (a->action_id.len == u->action_id.len && u->action_id.len &&
-            memcmp(a->action_id.data, u->action_id.data, u->action_id.len) == 0)
-            v = sc->state->actions[i];
-    }
+    const Tacnet__ActionView *v = rc == 0 ? casestate_action_find(sc->state, u->action_id) : NULL;
     uint32_t me = p->self->profile->agency;
     uint32_t lead = sc->summary && sc->summary->has_lead ? (uint32_t)sc->summary->lead : 0;
     uint32_t owner = v && v->action->has_owner_agency ? (uint32_t)v->action->owner_agency : 0;
-    const Tacnet__MeetingView *m =
-        v && v->has_meeting_id ? s_meeting_find(sc, &v->meeting_id) : NULL;
-    uint32_t minuted = m && m->has_minuted_by ? (uint32_t)m->minuted_by : 0;
+    uint32_t minuted = 0;
+    int may = v && casestate_action_may_update(sc->state, v, me, lead, &minuted);
     rc = 0;
     if (!v) {
         rc = TACNET_ENOTFOUND;
         agency_reply_error(p->reply, rc,
                            "this case has no action with that id on record here: choose one of "
                            "the case's actions; nothing was sent");
-    } else if (me != owner && me != lead && me != minuted) {
+    } else if (!may) {
         rc = TACNET_EFORBIDDEN;
         agency_reply_error(p->reply, rc,
                            "this action is %s's: it is marked by %s, by the lead professional's "

@@ -740,17 +740,33 @@ static void s_apply_disagreement(fold_t *f, const Tacnet__Header *h, const Tacne
  * timeline): a bystander marking another agency's action done hid work still owed. */
 static int s_may_update_action(fold_t *f, const Tacnet__ActionView *v, uint32_t sender)
 {
-    if (!s_is_agency(sender))
-        return 0;
-    if ((v->action->has_owner_agency && (uint32_t)v->action->owner_agency == sender) ||
-        f->lead_agency == sender)
-        return 1;
-    for (size_t i = 0; v->has_meeting_id && i < f->s->n_meetings; i++) {
-        const Tacnet__MeetingView *m = f->s->meetings[i];
-        if (s_same(m->meeting_id, v->meeting_id))
-            return m->has_minuted_by && (uint32_t)m->minuted_by == sender;
+    return s_is_agency(sender) &&
+           casestate_action_may_update(f->s, v, sender, f->lead_agency, NULL);
+}
+
+const Tacnet__ActionView *casestate_action_find(const Tacnet__CaseState *st, ProtobufCBinaryData id)
+{
+    for (size_t i = 0; st && id.len && i < st->n_actions; i++)
+        if (s_same(st->actions[i]->action->action_id, id))
+            return st->actions[i];
+    return NULL;
+}
+
+int casestate_action_may_update(const Tacnet__CaseState *st, const Tacnet__ActionView *v,
+                                uint32_t agency, uint32_t lead, uint32_t *minuted)
+{
+    uint32_t by = 0;
+    for (size_t i = 0; st && v->has_meeting_id && i < st->n_meetings; i++) {
+        const Tacnet__MeetingView *m = st->meetings[i];
+        if (s_same(m->meeting_id, v->meeting_id)) {
+            by = m->has_minuted_by ? (uint32_t)m->minuted_by : 0;
+            break;
+        }
     }
-    return 0;
+    if (minuted)
+        *minuted = by;
+    return (v->action->has_owner_agency && (uint32_t)v->action->owner_agency == agency) ||
+           (lead && lead == agency) || (by && by == agency);
 }
 
 /* Whether the minutes O, sent by SENDER, count as a review of a plan OWNER holds: the owner

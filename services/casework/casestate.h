@@ -46,6 +46,17 @@ int casestate_fold(Tacnet__TimelineEntry *const *timeline, size_t n, const cases
 
 void casestate_result_clear(casestate_result_t *r);
 
+/* The action whose id is ID in ST, or NULL. */
+const Tacnet__ActionView *casestate_action_find(const Tacnet__CaseState *st,
+                                                ProtobufCBinaryData id);
+
+/* Whether AGENCY may change action V's status on case state ST while LEAD (0: none) leads: the
+ * agency that owns it, the lead professional's agency, or the agency that minuted the meeting
+ * that set it. One rule for the sender (publish path), the case page's "Update" and receipt.
+ * *MINUTED (may be NULL): that minuting agency, 0 when none is known. */
+int casestate_action_may_update(const Tacnet__CaseState *st, const Tacnet__ActionView *v,
+                                uint32_t agency, uint32_t lead, uint32_t *minuted);
+
 /* The procedure's last stage: every partnership's escalation.conf has exactly four
  * (common/policyfile.c refuses one without each), as the broker's engine does. */
 #define CASESTATE_ESCALATION_LAST_STAGE 4u

@@ -5,6 +5,7 @@
 #include "web.h"
 #include "web_internal.h"
 #include "agencies.h"
+#include "casework/casestate.h"
 #include "casework/challenge.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
@@ -1256,15 +1257,11 @@ static const Tacnet__ActionView *s_action_seen(const Tacnet__ShowCaseReply *sc, 
     if (!st || !id_hex || strlen(id_hex) != 32 ||
         sodium_hex2bin(id, sizeof(id), id_hex, 32, NULL, &len, NULL) != 0 || len != 16)
         return NULL;
-    for (size_t i = 0; i < st->n_actions; i++) {
-        const Tacnet__ActionView *v = st->actions[i];
-        if (v->action->action_id.len == 16 && memcmp(v->action->action_id.data, id, 16) == 0) {
-            snprintf(seen, 64, "%s:%llu", id_hex,
-                     (unsigned long long)(v->has_updated_at_ms ? v->updated_at_ms : 0));
-            return v;
-        }
-    }
-    return NULL;
+    const Tacnet__ActionView *v = casestate_action_find(st, (ProtobufCBinaryData){ 16, id });
+    if (v)
+        snprintf(seen, 64, "%s:%llu", id_hex,
+                 (unsigned long long)(v->has_updated_at_ms ? v->updated_at_ms : 0));
+    return v;
 }
 
 static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,

@@ -460,19 +460,6 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
     dashboard_buf_puts(b, "</section>");
 }
 
-/* The action as it stands now: the case state's copy, which action updates have moved on, of
- * the one a meeting recorded (NULL when the state does not hold it). */
-static const Tacnet__ActionView *s_action_now(const Tacnet__CaseState *st, const Tacnet__Action *a)
-{
-    for (size_t i = 0; st && a->action_id.len && i < st->n_actions; i++) {
-        const Tacnet__Action *c = st->actions[i]->action;
-        if (c && c->action_id.len == a->action_id.len &&
-            memcmp(c->action_id.data, a->action_id.data, a->action_id.len) == 0)
-            return st->actions[i];
-    }
-    return NULL;
-}
-
 /* One action as it stands (V: the case state's view of it, NULL when the state does not hold
  * it: A as minuted); with REF (not NULL) and while it is open, a link to update it. */
 static void s_action(dashboard_buf_t *b, const Tacnet__Action *a, const Tacnet__ActionView *v,
@@ -603,7 +590,8 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
         if (m->outcome && m->outcome->n_actions) {
             dashboard_buf_puts(b, "<h4>Actions</h4><ul>");
             for (size_t a = 0; a < m->outcome->n_actions; a++) {
-                s_action(b, m->outcome->actions[a], s_action_now(st, m->outcome->actions[a]), NULL);
+                s_action(b, m->outcome->actions[a],
+                         casestate_action_find(st, m->outcome->actions[a]->action_id), NULL);
             }
             dashboard_buf_puts(b, "</ul>");
         }
@@ -632,16 +620,7 @@ static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCa
             /* "Update" where the publish path would take it: the action's owner, the lead or
              * the agency that minuted its meeting, and never on a closed case. */
             const Tacnet__ActionView *v = st->actions[a];
-            uint32_t minuted = 0;
-            for (size_t k = 0; v->has_meeting_id && k < st->n_meetings; k++)
-                if (st->meetings[k]->meeting_id.len == v->meeting_id.len &&
-                    memcmp(st->meetings[k]->meeting_id.data, v->meeting_id.data,
-                           v->meeting_id.len) == 0 &&
-                    st->meetings[k]->has_minuted_by)
-                    minuted = (uint32_t)st->meetings[k]->minuted_by;
-            int may = !st->closed &&
-                      (me == lead || me == minuted ||
-                       (v->action->has_owner_agency && (uint32_t)v->action->owner_agency == me));
+            int may = !st->closed && casestate_action_may_update(st, v, me, lead, NULL);
             s_action(b, v->action, v, may ? ref : NULL);
         }
         dashboard_buf_puts(b, "</ul>");
