@@ -21,7 +21,9 @@ escalation_rights_t escalation_rights_of(const Tacnet__EscalationView *e, uint32
     r.involved = r.party || leads || raised;
     r.respond = r.open && r.party;
     r.resolve = r.open && (r.party || leads);
-    r.acknowledge = r.open && r.party && e->resolution != NULL;
+    for (size_t i = 0; r.party && e->resolution && i < e->n_acknowledged; i++)
+        r.acknowledged |= (uint32_t)e->acknowledged[i] == agency;
+    r.acknowledge = r.open && r.party && e->resolution != NULL && !r.acknowledged;
     return r;
 }
 

@@ -25,12 +25,13 @@
 #include "api.pb-c.h"
 
 typedef struct escalation_rights {
-    int open;        /* not yet closed by every party's acknowledgement */
-    int party;       /* the agency is a party */
-    int involved;    /* a party, its raiser, or the case's lead: the inbox lists it */
-    int respond;     /* may publish an escalation_response */
-    int resolve;     /* may publish an escalation_resolved */
-    int acknowledge; /* may publish an escalation_ack: a party, a resolution proposed */
+    int open;         /* not yet closed by every party's acknowledgement */
+    int party;        /* the agency is a party */
+    int involved;     /* a party, its raiser, or the case's lead: the inbox lists it */
+    int respond;      /* may publish an escalation_response */
+    int resolve;      /* may publish an escalation_resolved */
+    int acknowledged; /* a party that has acknowledged the resolution proposed */
+    int acknowledge;  /* asked to acknowledge: a party, a resolution proposed, not yet done */
 } escalation_rights_t;
 
 /* What AGENCY may do on escalation E of a case led by LEAD (0: no lead known). AGENCY 0 asks

@@ -874,9 +874,6 @@ void dashboard_web_inbox(dashboard_web_t *w)
             it.urgent = ev->has_urgent && ev->urgent;
             it.resolved = ev->resolution != NULL;
             it.ack = rights.acknowledge;
-            for (size_t a = 0; it.ack && a < ev->n_acknowledged; a++)
-                if ((uint32_t)ev->acknowledged[a] == me)
-                    it.ack = 0;
             it.breached = casestate_escalation_breached(ev, now);
             if (labels_escalation_about(ev))
                 snprintf(it.topic, sizeof(it.topic), "%s", labels_escalation_about(ev));

@@ -191,12 +191,9 @@ static void s_escalation_actions(dashboard_buf_t *b, const char *ref,
         s_form_link(b, ref, "escalation_response", "Respond", e->escalation_id);
     if (r.resolve && !e->resolution)
         s_form_link(b, ref, "escalation_resolved", "Resolve", e->escalation_id);
-    int acked = 0;
-    for (size_t a = 0; a < e->n_acknowledged; a++)
-        acked |= (uint32_t)e->acknowledged[a] == agency;
-    if (r.acknowledge && !acked)
+    if (r.acknowledge)
         s_form_link(b, ref, "escalation_ack", "Acknowledge", e->escalation_id);
-    else if (r.acknowledge)
+    else if (r.acknowledged)
         dashboard_buf_puts(b, "Acknowledged by this agency: waiting on the other parties. ");
     dashboard_buf_puts(b, "</p>");
 }

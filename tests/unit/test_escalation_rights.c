@@ -125,3 +125,15 @@ Test(escalation_rights, every_answer_by_every_agency_gets_the_broker_s_verdict)
     }
     holidays_destroy(&h);
 }
+
+Test(escalation_rights, a_party_that_has_acknowledged_is_not_asked_again)
+{
+    Tacnet__EscalationView e = s_view(TACNET__ESCALATION_EVENT__ESC_RESOLVED, 1);
+    Tacnet__Agency done[] = { SC };
+    e.acknowledged = done;
+    e.n_acknowledged = 1;
+    escalation_rights_t r = escalation_rights_of(&e, SC, CAMHS);
+    cr_assert(r.open && r.acknowledged && !r.acknowledge);
+    r = escalation_rights_of(&e, SCHOOL, CAMHS);
+    cr_assert(!r.acknowledged && r.acknowledge);
+}
