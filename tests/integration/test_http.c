@@ -89,9 +89,12 @@ static void s_publish(const h_agency_t *a, const char *json)
     /* The case's first event makes the agency a member once it is back from the broker: a
      * second publish that overtakes it is refused E_NOTMEMBER, so wait for it (up to 10 s). */
     /* Likewise an acceptance of the lead waits for the hand-over to reach the view (E_KIND
-     * until it has). */
+     * until it has), and a former lead's leaving for the acceptance (E_FORBIDDEN until then). */
     int accepting = strstr(json, "\"lead_accepted\"") != NULL;
-    for (int i = 0; (rc == TACNET_ENOTMEMBER || (accepting && rc == TACNET_EKIND)) && i < 500;
+    int leaving = strstr(json, "\"member_left\"") != NULL;
+    for (int i = 0; (rc == TACNET_ENOTMEMBER || (accepting && rc == TACNET_EKIND) ||
+                     (leaving && rc == TACNET_EFORBIDDEN)) &&
+                    i < 500;
          i++) {
         tn_client_reply_free(&r);
         h_sleep_ms(20);
