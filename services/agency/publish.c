@@ -719,7 +719,9 @@ static const Tacnet__MeetingView *s_meeting_find(const Tacnet__ShowCaseReply *sc
  * asked for it when nobody scheduled it) or by the lead professional's agency, once: another
  * agency's second record would stand beside the first as a different account of one meeting.
  * And every action's owner must receive the minutes that give it the action (the route just
- * decided who receives them): an action its owner never hears of is not an action. */
+ * decided who receives them): an action its owner never hears of is not an action. Minutes are
+ * not dated before the day the meeting was scheduled for (casestate_minutes_date_check): the
+ * body is sealed, so the broker cannot tell. */
 static int s_minutes(publish_t *p)
 {
     const Tacnet__MeetingOutcome *o =
@@ -787,6 +789,11 @@ static int s_minutes(publish_t *p)
                            "%s convened this meeting: its outcome is recorded by %s or by the "
                            "lead professional's agency; nothing was sent",
                            labels_agency(convener), labels_agency(convener));
+    } else {
+        char why[320];
+        rc = casestate_minutes_date_check(m, o->has_held_date ? o->held_date : 0, why, sizeof(why));
+        if (rc != 0)
+            agency_reply_error(p->reply, rc, "%s; nothing was sent", why);
     }
     agency_reply_free(&wrap);
     return rc;

@@ -5,6 +5,7 @@
 #include "casework/chair_rule.h"
 #include "casework/family_voice.h"
 #include "casework/hv_contacts.h"
+#include "casework/why.h"
 #include "err.h"
 #include "labels.h"
 #include "casework/measure.h"
@@ -767,6 +768,23 @@ int casestate_action_may_update(const Tacnet__CaseState *st, const Tacnet__Actio
         *minuted = by;
     return (v->action->has_owner_agency && (uint32_t)v->action->owner_agency == agency) ||
            (lead && lead == agency) || (by && by == agency);
+}
+
+int casestate_minutes_date_check(const Tacnet__MeetingView *m, uint32_t held_date, char *why,
+                                 size_t cap)
+{
+    if (!m || !m->scheduled || !m->scheduled->has_starts_at_ms || !held_date)
+        return 0;
+    uint32_t day = clock_ms_to_date(m->scheduled->starts_at_ms);
+    if (held_date >= day)
+        return 0;
+    return casework_refuse(TACNET_EFIELD, why, cap,
+                           "meeting_outcome.held_date: the minutes are dated %04u-%02u-%02u, "
+                           "before the meeting, which was scheduled for %04u-%02u-%02u: give the "
+                           "day it was held (if it was brought forward, schedule it again for "
+                           "that day first)",
+                           held_date / 10000, held_date / 100 % 100, held_date % 100, day / 10000,
+                           day / 100 % 100, day % 100);
 }
 
 /* Whether the minutes O, sent by SENDER, count as a review of a plan OWNER holds: the owner

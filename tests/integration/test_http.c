@@ -2049,6 +2049,60 @@ Test(http, the_minutes_form_records_the_professionals_who_attended)
     s_resp_free(&r);
 }
 
+#define EARLY_MEETING "ee02030405060708090a0b0c0d0e0f10"
+#define EARLY_MINUTES                                                                   \
+    "csrf=%s&form_key=%s&body.meeting_outcome.meeting_id=" EARLY_MEETING                \
+    "&body.meeting_outcome.held_date=%s&body.meeting_outcome.child_view=Likes+the+club" \
+    "&body.meeting_outcome.family_view_absent.reason=declined"
+
+/* The school's meeting EARLY_MEETING, asked for and scheduled for 2026-11-05 10:00 UTC, once it
+ * is on the school's case page for L (the page as it stands into R). */
+static void s_early_meeting(const login_t *l, resp_t *r)
+{
+    s_publish(school, "{\"kind\":\"meeting_requested\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"body\":{\"meeting_requested\":{\"meeting_id\":\"" EARLY_MEETING
+                      "\",\"purpose\":\"Attendance review\"}}}");
+    s_publish(school, "{\"kind\":\"meeting_scheduled\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"body\":{\"meeting_scheduled\":{\"meeting_id\":\"" EARLY_MEETING
+                      "\",\"starts_at_ms\":1793872800000,\"mode\":\"in_person\"}}}");
+    int seen = 0;
+    for (int i = 0; i < 250 && !seen; i++) {
+        s_resp_free(r);
+        *r = s_http(S, "GET", "/cases/" CASE, l->cookie, NULL);
+        const char *m = strstr(r->body, "Attendance review");
+        seen = m && strstr(m, "<dt>Scheduled</dt>");
+        if (!seen)
+            h_sleep_ms(20);
+    }
+    cr_assert(seen, "the scheduled meeting is not on the case page");
+}
+
+/* Minutes dated before the day their meeting was scheduled for are refused, in the form's words;
+ * dated the day itself, they are recorded. */
+Test(http, minutes_dated_before_the_meeting_are_refused_in_plain_words)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = { 0 };
+    s_early_meeting(&l, &r);
+    s_resp_free(&r);
+    char key[33], body[1024], where[256];
+    s_drawn_key(&l, "meeting_outcome", key);
+    snprintf(body, sizeof(body), EARLY_MINUTES, l.csrf, key, "2026-11-03");
+    r = s_http(S, "POST", "/cases/" CASE "/forms/meeting_outcome", l.cookie, body);
+    cr_assert_eq(r.status, 422, "%d %s", r.status, r.body);
+    const char *refusal = strstr(r.body, "Not sent");
+    cr_assert_not_null(refusal, "%s", r.body);
+    cr_expect_not_null(strstr(refusal, "E_FIELD"), "%.600s", refusal);
+    cr_expect_not_null(strstr(refusal, ">Held on</a>: the minutes are dated 2026-11-03, before "
+                                       "the meeting, which was scheduled for 2026-11-05"),
+                       "%.600s", refusal);
+    s_resp_free(&r);
+    s_drawn_key(&l, "meeting_outcome", key);
+    snprintf(body, sizeof(body), EARLY_MINUTES, l.csrf, key, "2026-11-05");
+    s_send_form(&l, "meeting_outcome", body, where, sizeof(where));
+}
+
 /* A closed case says so on its page and in My cases, and offers no form. */
 Test(http, a_closed_case_says_so_and_offers_no_form)
 {

@@ -1044,3 +1044,33 @@ Test(casestate, an_escalation_past_the_last_stage_s_deadline_is_breached)
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+/* Minutes are not dated before the day their meeting was scheduled for: the refusal names the
+ * field and both days; the day itself, a later day, and a meeting never scheduled pass. */
+Test(casestate, minutes_dated_before_the_scheduled_day_are_refused)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "school", "meeting_scheduled", 20261201, NULL,
+         "{\"meeting_scheduled\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"starts_at_ms\":1797242400000}}"); /* 2026-12-14 10:00 UTC */
+    s_ev(&t, 4, "school", "meeting_requested", 20261201, NULL,
+         "{\"meeting_requested\":{\"meeting_id\":\"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf\","
+         "\"purpose\":\"Review\"}}");
+    casestate_result_t r = s_fold(&t, 20261216, NULL);
+    cr_assert_eq(r.state->n_meetings, 2);
+    const Tacnet__MeetingView *m = r.state->meetings[0], *unscheduled = r.state->meetings[1];
+    cr_assert_not_null(m->scheduled);
+    char why[320] = "";
+    cr_expect_eq(casestate_minutes_date_check(m, 20261212, why, sizeof(why)), TACNET_EFIELD);
+    cr_expect_not_null(strstr(why, "meeting_outcome.held_date: the minutes are dated 2026-12-12, "
+                                   "before the meeting, which was scheduled for 2026-12-14"),
+                       "%s", why);
+    cr_expect_eq(casestate_minutes_date_check(m, 20261213, why, sizeof(why)), TACNET_EFIELD);
+    cr_expect_eq(casestate_minutes_date_check(m, 20261214, why, sizeof(why)), 0);
+    cr_expect_eq(casestate_minutes_date_check(m, 20261215, why, sizeof(why)), 0);
+    cr_expect_eq(casestate_minutes_date_check(unscheduled, 20261101, why, sizeof(why)), 0);
+    cr_expect_eq(casestate_minutes_date_check(NULL, 20261101, why, sizeof(why)), 0);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
