@@ -500,116 +500,141 @@ static void s_chair_rule(dashboard_buf_t *b, const Tacnet__MeetingView *m)
         dashboard_buf_printf(b, " <strong class=\"overdue\">%s</strong>", words);
 }
 
+/* One meeting of case SC as agency ME sees it, with what ME may do next on a meeting not minuted
+ * (schedule it, record its outcome) while LEAD leads. */
+static void s_meeting(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc,
+                      const Tacnet__MeetingView *m, uint32_t me, uint32_t lead)
+{
+    const Tacnet__CaseState *st = sc->state;
+    dashboard_buf_puts(b, "<article class=\"meeting\"><h4>");
+    if (m->requested && m->requested->purpose)
+        dashboard_web_text(b, m->requested->purpose);
+    else
+        dashboard_buf_puts(b, "Network meeting");
+    dashboard_buf_puts(b, "</h4><dl class=\"fields\">");
+    if (m->has_requested_by)
+        dashboard_buf_printf(b, "<dt>Requested by</dt><dd>%s</dd>",
+                             dashboard_web_agency_title(m->requested_by));
+    if (m->chair && !m->outcome) {
+        dashboard_buf_puts(b, "<dt>Chair</dt><dd>");
+        dashboard_web_prof(b, m->chair);
+        s_chair_rule(b, m);
+        dashboard_buf_puts(b, "</dd>");
+    }
+    if (m->scheduled) {
+        dashboard_buf_puts(b, "<dt>Scheduled</dt><dd>");
+        dashboard_web_time(b, m->scheduled->starts_at_ms);
+        dashboard_buf_printf(
+            b, ", %s</dd>",
+            dashboard_web_enum(&tacnet__meeting_mode__descriptor, m->scheduled->mode));
+    }
+    if (m->outcome) {
+        const Tacnet__MeetingOutcome *o = m->outcome;
+        dashboard_buf_puts(b, "<dt>Held</dt><dd>");
+        dashboard_web_date(b, o->held_date);
+        dashboard_buf_puts(b, ", chaired by ");
+        dashboard_web_prof(b, o->chair);
+        s_chair_rule(b, m);
+        dashboard_buf_puts(b, "</dd><dt>Attended</dt><dd>");
+        for (size_t a = 0; a < o->n_attendees; a++) {
+            dashboard_buf_puts(b, a ? "; " : "");
+            dashboard_web_prof(b, o->attendees[a]);
+        }
+        dashboard_buf_puts(b, "</dd>");
+        for (size_t f = 0; f < o->n_family; f++) {
+            dashboard_buf_puts(b, "<dt>");
+            dashboard_web_cap(
+                b, dashboard_web_enum(&tacnet__family_role__descriptor, o->family[f]->role));
+            dashboard_buf_printf(b, "%s</dt><dd>",
+                                 o->family[f]->has_attended && o->family[f]->attended
+                                     ? " (attended)"
+                                     : " (did not attend)");
+            dashboard_web_text(b, o->family[f]->view);
+            dashboard_buf_puts(b, "</dd>");
+        }
+        /* The child's and the family's views, as minuted (or why each is absent). */
+        const struct {
+            const char *who, *view;
+            const Tacnet__ViewAbsent *absent;
+        } voice[] = { { "The child's view", o->child_view, o->child_view_absent },
+                      { "The family's view", o->family_view, o->family_view_absent } };
+        for (size_t v = 0; v < 2; v++) {
+            if (!voice[v].view && !voice[v].absent)
+                continue;
+            dashboard_buf_printf(b, "<dt>%s</dt><dd>", voice[v].who);
+            if (voice[v].view)
+                dashboard_web_text(b, voice[v].view);
+            else
+                dashboard_buf_printf(b, "not given: %s",
+                                     voice[v].absent->has_reason
+                                         ? dashboard_web_enum(&tacnet__view_absence__descriptor,
+                                                              voice[v].absent->reason)
+                                         : "no reason recorded");
+            dashboard_buf_puts(b, "</dd>");
+        }
+        for (size_t d = 0; d < o->n_decisions; d++) {
+            dashboard_buf_puts(b, "<dt>Decision</dt><dd>");
+            dashboard_web_text(b, o->decisions[d]);
+            dashboard_buf_puts(b, "</dd>");
+        }
+        dashboard_buf_puts(b, "<dt>Next meeting</dt><dd>");
+        dashboard_web_date(b, o->next_meeting_date);
+        dashboard_buf_puts(b, "</dd>");
+    }
+    dashboard_buf_puts(b, "</dl>");
+    if (m->outcome && m->outcome->n_actions) {
+        dashboard_buf_puts(b, "<h5>Actions</h5><ul>");
+        for (size_t a = 0; a < m->outcome->n_actions; a++) {
+            s_action(b, m->outcome->actions[a],
+                     casestate_action_find(st, m->outcome->actions[a]->action_id), NULL);
+        }
+        dashboard_buf_puts(b, "</ul>");
+    }
+    if (!m->outcome) {
+        dashboard_buf_puts(b, "<p>");
+        if (!m->scheduled)
+            s_form_link(b, ref, "meeting_scheduled", "Schedule it", m->meeting_id);
+        /* The convener's or the lead's to minute (the publish path refuses others). */
+        uint32_t members = 0;
+        for (size_t k = 0; sc->summary && k < sc->summary->n_members; k++)
+            if ((uint32_t)sc->summary->members[k] < 32)
+                members |= 1u << (uint32_t)sc->summary->members[k];
+        uint32_t convener = chair_rule_minutes_by(m, me, lead, members);
+        if (!convener)
+            s_form_link(b, ref, "meeting_outcome", "Record the outcome", m->meeting_id);
+        else
+            dashboard_buf_printf(b, "<span class=\"meta\">%s records the outcome.</span>",
+                                 dashboard_web_agency_title(convener));
+        dashboard_buf_puts(b, "</p>");
+    }
+    dashboard_buf_puts(b, "</article>");
+}
+
+/* The schedule (meetings asked for or arranged, not yet minuted) apart from the meetings held
+ * (minutes recorded): a held meeting listed with those to come read as one still to attend. */
 static void s_meetings(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc,
                        uint32_t me)
 {
     const Tacnet__CaseState *st = sc->state;
     uint32_t lead = sc->summary && sc->summary->has_lead ? (uint32_t)sc->summary->lead : 0;
     s_section(b, "meetings", "Meetings and actions");
-    for (size_t i = 0; st && i < st->n_meetings; i++) {
-        const Tacnet__MeetingView *m = st->meetings[i];
-        dashboard_buf_puts(b, "<article class=\"meeting\"><h3>");
-        if (m->requested && m->requested->purpose)
-            dashboard_web_text(b, m->requested->purpose);
-        else
-            dashboard_buf_puts(b, "Network meeting");
-        dashboard_buf_puts(b, "</h3><dl class=\"fields\">");
-        if (m->has_requested_by)
-            dashboard_buf_printf(b, "<dt>Requested by</dt><dd>%s</dd>",
-                                 dashboard_web_agency_title(m->requested_by));
-        if (m->chair && !m->outcome) {
-            dashboard_buf_puts(b, "<dt>Chair</dt><dd>");
-            dashboard_web_prof(b, m->chair);
-            s_chair_rule(b, m);
-            dashboard_buf_puts(b, "</dd>");
-        }
-        if (m->scheduled) {
-            dashboard_buf_puts(b, "<dt>Scheduled</dt><dd>");
-            dashboard_web_time(b, m->scheduled->starts_at_ms);
-            dashboard_buf_printf(
-                b, ", %s</dd>",
-                dashboard_web_enum(&tacnet__meeting_mode__descriptor, m->scheduled->mode));
-        }
-        if (m->outcome) {
-            const Tacnet__MeetingOutcome *o = m->outcome;
-            dashboard_buf_puts(b, "<dt>Held</dt><dd>");
-            dashboard_web_date(b, o->held_date);
-            dashboard_buf_puts(b, ", chaired by ");
-            dashboard_web_prof(b, o->chair);
-            s_chair_rule(b, m);
-            dashboard_buf_puts(b, "</dd><dt>Attended</dt><dd>");
-            for (size_t a = 0; a < o->n_attendees; a++) {
-                dashboard_buf_puts(b, a ? "; " : "");
-                dashboard_web_prof(b, o->attendees[a]);
-            }
-            dashboard_buf_puts(b, "</dd>");
-            for (size_t f = 0; f < o->n_family; f++) {
-                dashboard_buf_puts(b, "<dt>");
-                dashboard_web_cap(
-                    b, dashboard_web_enum(&tacnet__family_role__descriptor, o->family[f]->role));
-                dashboard_buf_printf(b, "%s</dt><dd>",
-                                     o->family[f]->has_attended && o->family[f]->attended
-                                         ? " (attended)"
-                                         : " (did not attend)");
-                dashboard_web_text(b, o->family[f]->view);
-                dashboard_buf_puts(b, "</dd>");
-            }
-            /* The child's and the family's views, as minuted (or why each is absent). */
-            const struct {
-                const char *who, *view;
-                const Tacnet__ViewAbsent *absent;
-            } voice[] = { { "The child's view", o->child_view, o->child_view_absent },
-                          { "The family's view", o->family_view, o->family_view_absent } };
-            for (size_t v = 0; v < 2; v++) {
-                if (!voice[v].view && !voice[v].absent)
-                    continue;
-                dashboard_buf_printf(b, "<dt>%s</dt><dd>", voice[v].who);
-                if (voice[v].view)
-                    dashboard_web_text(b, voice[v].view);
-                else
-                    dashboard_buf_printf(b, "not given: %s",
-                                         voice[v].absent->has_reason
-                                             ? dashboard_web_enum(&tacnet__view_absence__descriptor,
-                                                                  voice[v].absent->reason)
-                                             : "no reason recorded");
-                dashboard_buf_puts(b, "</dd>");
-            }
-            for (size_t d = 0; d < o->n_decisions; d++) {
-                dashboard_buf_puts(b, "<dt>Decision</dt><dd>");
-                dashboard_web_text(b, o->decisions[d]);
-                dashboard_buf_puts(b, "</dd>");
-            }
-            dashboard_buf_puts(b, "<dt>Next meeting</dt><dd>");
-            dashboard_web_date(b, o->next_meeting_date);
-            dashboard_buf_puts(b, "</dd>");
-        }
-        dashboard_buf_puts(b, "</dl>");
-        if (m->outcome && m->outcome->n_actions) {
-            dashboard_buf_puts(b, "<h4>Actions</h4><ul>");
-            for (size_t a = 0; a < m->outcome->n_actions; a++) {
-                s_action(b, m->outcome->actions[a],
-                         casestate_action_find(st, m->outcome->actions[a]->action_id), NULL);
-            }
-            dashboard_buf_puts(b, "</ul>");
-        }
-        if (!m->outcome) {
-            dashboard_buf_puts(b, "<p>");
-            if (!m->scheduled)
-                s_form_link(b, ref, "meeting_scheduled", "Schedule it", m->meeting_id);
-            /* The convener's or the lead's to minute (the publish path refuses others). */
-            uint32_t members = 0;
-            for (size_t k = 0; sc->summary && k < sc->summary->n_members; k++)
-                if ((uint32_t)sc->summary->members[k] < 32)
-                    members |= 1u << (uint32_t)sc->summary->members[k];
-            uint32_t convener = chair_rule_minutes_by(m, me, lead, members);
-            if (!convener)
-                s_form_link(b, ref, "meeting_outcome", "Record the outcome", m->meeting_id);
-            else
-                dashboard_buf_printf(b, "<span class=\"meta\">%s records the outcome.</span>",
-                                     dashboard_web_agency_title(convener));
-            dashboard_buf_puts(b, "</p>");
-        }
-        dashboard_buf_puts(b, "</article>");
+    size_t held = 0;
+    for (size_t i = 0; st && i < st->n_meetings; i++)
+        held += st->meetings[i]->outcome != NULL;
+    if (st && st->n_meetings) {
+        dashboard_buf_puts(b, "<h3>Schedule</h3>");
+        if (held == st->n_meetings)
+            dashboard_buf_puts(b, "<p>No meeting to come: every meeting of this case has its "
+                                  "minutes.</p>");
+        for (size_t i = 0; i < st->n_meetings; i++)
+            if (!st->meetings[i]->outcome)
+                s_meeting(b, ref, sc, st->meetings[i], me, lead);
+    }
+    if (held) {
+        dashboard_buf_puts(b, "<h3>Held (minutes recorded)</h3>");
+        for (size_t i = 0; i < st->n_meetings; i++)
+            if (st->meetings[i]->outcome)
+                s_meeting(b, ref, sc, st->meetings[i], me, lead);
     }
     if (st && st->n_actions) {
         dashboard_buf_puts(b, "<h3>All actions</h3><ul>");

@@ -2103,6 +2103,41 @@ Test(http, minutes_dated_before_the_meeting_are_refused_in_plain_words)
     s_send_form(&l, "meeting_outcome", body, where, sizeof(where));
 }
 
+/* A meeting whose minutes are recorded leaves the schedule for the meetings held; one asked for
+ * and not yet held stays on the schedule. */
+Test(http, a_held_meeting_is_listed_with_the_minutes_not_on_the_schedule)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = { 0 };
+    s_early_meeting(&l, &r);
+    s_resp_free(&r);
+    s_publish(school, "{\"kind\":\"meeting_requested\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"body\":{\"meeting_requested\":{\"meeting_id\":"
+                      "\"ef02030405060708090a0b0c0d0e0f10\",\"purpose\":\"Next review\"}}}");
+    char key[33], body[1024], where[256];
+    s_drawn_key(&l, "meeting_outcome", key);
+    snprintf(body, sizeof(body), EARLY_MINUTES, l.csrf, key, "2026-11-05");
+    s_send_form(&l, "meeting_outcome", body, where, sizeof(where));
+    const char *schedule = NULL, *held = NULL;
+    for (int i = 0; i < 250 && !(held && strstr(schedule, "Next review")); i++) {
+        s_resp_free(&r);
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        schedule = strstr(r.body, "<h3>Schedule</h3>");
+        held = schedule ? strstr(schedule, "<h3>Held (minutes recorded)</h3>") : NULL;
+        if (!(held && strstr(schedule, "Next review")))
+            h_sleep_ms(20);
+    }
+    cr_assert(schedule && held, "no schedule apart from the meetings held: %.2000s",
+              strstr(r.body, "Meetings and actions") ? strstr(r.body, "Meetings and actions")
+                                                     : r.body);
+    const char *next = strstr(schedule, "Next review"),
+               *early = strstr(schedule, "Attendance review");
+    cr_expect(next && next < held, "the meeting to come is not on the schedule");
+    cr_expect(early && early > held, "the meeting held is on the schedule: %.1500s", schedule);
+    s_resp_free(&r);
+}
+
 /* A closed case says so on its page and in My cases, and offers no form. */
 Test(http, a_closed_case_says_so_and_offers_no_form)
 {
