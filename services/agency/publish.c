@@ -740,9 +740,10 @@ static int s_minutes(publish_t *p)
         agency_reply_error(
             p->reply, member ? TACNET_ECONSENT : TACNET_ENOTMEMBER,
             "action %zu is %s's, but %s %s: give the action to a member that receives these "
-            "minutes (or tell %s of it another way); through the API or `tacnet publish` the "
-            "minutes may go at a class it sees if they hold nothing more sensitive, or with a "
-            "safeguarding override; nothing was sent",
+            "minutes (or tell %s of it another way); the minutes may go at a class it sees "
+            "(the form's class of information, or sensitivity through the API and `tacnet "
+            "publish`) if they hold nothing more sensitive, or with a safeguarding override; "
+            "nothing was sent",
             i + 1, labels_agency(owner), labels_agency(owner),
             member ? "would not receive these minutes (the sharing policy and the consent in "
                      "force do not let it see this class of information)"

@@ -261,6 +261,10 @@ static const field_t s_meeting_outcome[] = {
     ACTION(1, 2),
     ACTION(2, 3),
     { "body.meeting_outcome.next_meeting_date", "Next meeting", FT_DATE, 0, 0, 0, "Next" },
+    /* As the API and `tacnet publish` let the sender choose it; drawn with this agency's
+     * default for minutes (dashboard_web_form), which "—" also keeps. */
+    { "sensitivity", "Class of information (the agencies that receive the minutes follow from it)",
+      FT_ENUM, &tacnet__sensitivity__descriptor, 0, 0, "Sharing" },
 };
 
 static const field_t s_measure[] = {
@@ -1535,6 +1539,18 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
                 dashboard_kv_add(&start, "body.lead_accepted.lead.job_title",
                                  ho->new_lead->job_title);
             w->form = &start;
+        }
+        /* A form with a class of its own starts at this agency's default for its kind, the
+         * class a publish without one is sent at (header_rules_fill). */
+        int kind_v = 0;
+        if (s_field_by_key(form, "sensitivity", strlen("sensitivity"), NULL, 0) &&
+            names_enum_parse(&tacnet__event_kind__descriptor, form->name, &kind_v) == 0) {
+            uint32_t dflt = agency_profile(w->agency)->default_sensitivity((uint32_t)kind_v);
+            const char *cls = names_enum(&tacnet__sensitivity__descriptor, (int)dflt);
+            if (cls) {
+                dashboard_kv_add(&start, "sensitivity", cls);
+                w->form = &start;
+            }
         }
         s_draw(w, form, ref, sc, NULL, NULL);
         if (w->form == &start) {

@@ -2138,6 +2138,39 @@ Test(http, a_held_meeting_is_listed_with_the_minutes_not_on_the_schedule)
     s_resp_free(&r);
 }
 
+/* The minutes form chooses the class of information, as the API and `tacnet publish` do: drawn
+ * at the school's default for minutes (routine), and sent at the class chosen. */
+Test(http, the_minutes_form_chooses_the_class_of_information)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = s_http(S, "GET", "/cases/" CASE "/forms/meeting_outcome", l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    const char *sel = strstr(r.body, "<select id=\"sensitivity\" name=\"sensitivity\"");
+    cr_assert_not_null(sel, "the minutes form has no class of information");
+    const char *end = strstr(sel, "</select>");
+    const char *routine = strstr(sel, "<option value=\"routine\" selected>");
+    cr_expect(routine && routine < end, "not drawn at the default: %.400s", sel);
+    s_resp_free(&r);
+    char key[33], body[1200], where[256];
+    s_drawn_key(&l, "meeting_outcome", key);
+    snprintf(body, sizeof(body),
+             "csrf=%s&form_key=%s&body.meeting_outcome.meeting_id=ab02030405060708090a0b0c0d0e0f10"
+             "&body.meeting_outcome.held_date=2026-11-30&body.meeting_outcome.child_view=Likes+the+"
+             "club&body.meeting_outcome.family_view_absent.reason=declined&sensitivity=health",
+             l.csrf, key);
+    s_send_form(&l, "meeting_outcome", body, where, sizeof(where));
+    int seen = 0;
+    for (int i = 0; i < 250 && !seen; i++) {
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        seen = strstr(r.body, "Health information, shared on the basis of") != NULL;
+        s_resp_free(&r);
+        if (!seen)
+            h_sleep_ms(20);
+    }
+    cr_expect(seen, "the minutes were not sent at the class chosen");
+}
+
 /* A closed case says so on its page and in My cases, and offers no form. */
 Test(http, a_closed_case_says_so_and_offers_no_form)
 {
