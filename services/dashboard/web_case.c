@@ -421,11 +421,11 @@ static void s_team(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, const ch
     dashboard_buf_puts(b, "</section>");
 }
 
-static void s_plan(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
+static void s_plan(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, uint32_t me)
 {
     const Tacnet__CaseState *st = sc->state;
     s_section(b, "plan", "Plans and progress");
-    dashboard_web_plans(b, st);
+    dashboard_web_plans(b, st, me);
     dashboard_web_capa_choice(b, st);
     s_chart(b, sc);
     if (st && st->n_measures) {
@@ -1030,7 +1030,7 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     s_escalations(b, cref, sc, now, agency_profile(w->agency)->agency);
     s_team(b, sc, cref, agency_profile(w->agency)->agency);
     s_decisions(b, sc);
-    s_plan(b, sc);
+    s_plan(b, sc, me);
     s_meetings(b, cref, sc, me);
     s_consent(b, sc);
     dashboard_web_family_ladder(b, sc->state);

@@ -7,8 +7,11 @@
 
 /* web_share.c: every plan side by side (the lead plan first); the consent as recorded, or that
  * it is recorded but withheld, with the consent in force; and "health detail withheld" for the
- * classes this view cannot see (nothing when it sees every class). */
-void dashboard_web_plans(dashboard_buf_t *b, const Tacnet__CaseState *st);
+ * classes this view cannot see (nothing when it sees every class). A goal of another agency's
+ * plan with no score in this view, while this agency ME cannot see some classes, reads "no score
+ * shared with this agency (health detail withheld)": it may have been scored at such a class,
+ * which this view never receives, so "not measured yet" would be a guess. */
+void dashboard_web_plans(dashboard_buf_t *b, const Tacnet__CaseState *st, uint32_t me);
 void dashboard_web_consent_record(dashboard_buf_t *b, const Tacnet__CaseState *st);
 void dashboard_web_withheld(dashboard_buf_t *b, const Tacnet__CaseState *st);
 /* web_capa.c: the case's latest CAPA Choice appointment (nothing when there is none), and the

@@ -22,8 +22,25 @@ void dashboard_web_withheld(dashboard_buf_t *b, const Tacnet__CaseState *st)
     dashboard_buf_puts(b, " detail withheld");
 }
 
+/* A score of a goal that this view lacks: another agency's plan may have been scored at a class
+ * this agency does not receive (its events never reach this view), so that is said, as
+ * elsewhere, rather than "not measured yet"; this agency's own plans and a view that sees every
+ * class hold every score there is. */
+static void s_no_score(dashboard_buf_t *b, const Tacnet__CaseState *st, const Tacnet__PlanView *p,
+                       uint32_t me)
+{
+    if (!st->n_withheld || (uint32_t)p->by == me) {
+        dashboard_buf_puts(b, "not measured yet");
+        return;
+    }
+    dashboard_buf_puts(b, "no score shared with this agency (");
+    dashboard_web_withheld(b, st);
+    dashboard_buf_puts(b, ")");
+}
+
 /* One plan: type, owner, lead or not, start, cadence, last review, summary, goals. */
-static void s_plan(dashboard_buf_t *b, const Tacnet__PlanView *p)
+static void s_plan(dashboard_buf_t *b, const Tacnet__CaseState *st, const Tacnet__PlanView *p,
+                   uint32_t me)
 {
     char plan[96];
     dashboard_buf_printf(b, "<h3>%s%s by %s</h3><p>Started ", p->lead ? "Lead plan: " : "",
@@ -76,12 +93,12 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__PlanView *p)
         if (g->has_baseline_score)
             dashboard_buf_printf(b, "%u", g->baseline_score);
         else
-            dashboard_buf_puts(b, "not measured yet");
+            s_no_score(b, st, p, me);
         dashboard_buf_puts(b, "</td><td>");
         if (g->has_latest_score)
             dashboard_buf_printf(b, "%u", g->latest_score);
         else
-            dashboard_buf_puts(b, "not measured yet");
+            s_no_score(b, st, p, me);
         dashboard_buf_puts(b, "</td><td>");
         if (g->has_change && g->has_baseline_score && g->has_latest_score)
             dashboard_buf_printf(b, "%+d", g->change);
@@ -92,10 +109,10 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__PlanView *p)
     dashboard_buf_puts(b, "</tbody></table></div>");
 }
 
-void dashboard_web_plans(dashboard_buf_t *b, const Tacnet__CaseState *st)
+void dashboard_web_plans(dashboard_buf_t *b, const Tacnet__CaseState *st, uint32_t me)
 {
     for (size_t i = 0; st && i < st->n_plans; i++)
-        s_plan(b, st->plans[i]);
+        s_plan(b, st, st->plans[i], me);
     if (!st || !st->n_plans)
         dashboard_buf_puts(b, "<p>No plan this agency may see.</p>");
     if (st && st->n_withheld) {

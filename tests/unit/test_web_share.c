@@ -40,7 +40,7 @@ Test(web_share, goals_never_scored_say_so_and_a_change_needs_both_scores)
     st.plans = plans;
 
     dashboard_buf_t b = { 0 };
-    dashboard_web_plans(&b, &st);
+    dashboard_web_plans(&b, &st, TACNET__AGENCY__SOCIAL_CARE);
     dashboard_buf_add(&b, "", 1);
     cr_assert_not_null(strstr(b.data, "1. Safe at home</td><td>not measured yet</td><td>not "
                                       "measured yet</td><td>—</td>"),
@@ -50,4 +50,56 @@ Test(web_share, goals_never_scored_say_so_and_a_change_needs_both_scores)
         "%s", b.data);
     cr_assert_null(strstr(b.data, "+0"), "a change shown without a baseline: %s", b.data);
     dashboard_buf_free(&b);
+}
+
+/* The school cannot see health information on this case: a CAMHS plan's goal with no score in
+ * the school's view may have been scored at health, which never reaches it, so it reads as not
+ * shared (with the classes withheld), never "not measured yet"; a score the view holds shows. */
+Test(web_share, a_goal_another_agency_may_have_scored_at_a_withheld_class_is_not_called_unmeasured)
+{
+    Tacnet__Goal g1 = TACNET__GOAL__INIT;
+    g1.has_goal_id = 1;
+    g1.goal_id = 1;
+    g1.description = "Sleeps through";
+    Tacnet__Goal *goals[] = { &g1 };
+    Tacnet__CarePlan cp = TACNET__CARE_PLAN__INIT;
+    cp.has_type = 1;
+    cp.type = TACNET__PLAN_TYPE__CAPA_PARTNERSHIP;
+    cp.n_goals = 1;
+    cp.goals = goals;
+    Tacnet__GoalProgress p1 = TACNET__GOAL_PROGRESS__INIT;
+    p1.goal_id = 1;
+    p1.description = "Sleeps through";
+    p1.has_latest_score = 1;
+    p1.latest_score = 6;
+    Tacnet__GoalProgress *progress[] = { &p1 };
+    Tacnet__PlanView pv = TACNET__PLAN_VIEW__INIT;
+    pv.by = TACNET__AGENCY__CAMHS;
+    pv.plan = &cp;
+    pv.n_progress = 1;
+    pv.progress = progress;
+    Tacnet__PlanView *plans[] = { &pv };
+    Tacnet__Sensitivity withheld[] = { TACNET__SENSITIVITY__HEALTH };
+    Tacnet__CaseState st = TACNET__CASE_STATE__INIT;
+    st.n_plans = 1;
+    st.plans = plans;
+    st.n_withheld = 1;
+    st.withheld = withheld;
+
+    dashboard_buf_t b = { 0 };
+    dashboard_web_plans(&b, &st, TACNET__AGENCY__SCHOOL);
+    dashboard_buf_add(&b, "", 1);
+    cr_assert_not_null(strstr(b.data, "1. Sleeps through</td><td>no score shared with this agency "
+                                      "(health detail withheld)</td><td>6</td><td>—</td>"),
+                       "%s", b.data);
+    cr_assert_null(strstr(b.data, "not measured yet"), "%s", b.data);
+    dashboard_buf_free(&b);
+
+    /* CAMHS's own view of its plan holds every score there is: unmeasured is the truth. */
+    dashboard_buf_t own = { 0 };
+    dashboard_web_plans(&own, &st, TACNET__AGENCY__CAMHS);
+    dashboard_buf_add(&own, "", 1);
+    cr_assert_not_null(strstr(own.data, "1. Sleeps through</td><td>not measured yet</td><td>6"),
+                       "%s", own.data);
+    dashboard_buf_free(&own);
 }
