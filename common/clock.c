@@ -337,3 +337,12 @@ unsigned clock_working_days_between(const holidays_t *self, uint64_t from_ms, ui
         n += (unsigned)s_is_working(self, day);
     return n;
 }
+
+long clock_local_offset_s(uint64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!localtime_r(&t, &tm))
+        return 0;
+    return tm.tm_gmtoff;
+}

@@ -9,6 +9,7 @@
 #include "casework/header_rules.h"
 #include "casework/initials.h"
 #include "casework/workflow.h"
+#include "clock.h"
 #include "err.h"
 #include "labels.h"
 #include "fault.h"
@@ -720,8 +721,9 @@ static const Tacnet__MeetingView *s_meeting_find(const Tacnet__ShowCaseReply *sc
  * agency's second record would stand beside the first as a different account of one meeting.
  * And every action's owner must receive the minutes that give it the action (the route just
  * decided who receives them): an action its owner never hears of is not an action. Minutes are
- * not dated before the day the meeting was scheduled for (casestate_minutes_date_check): the
- * body is sealed, so the broker cannot tell. */
+ * not dated before the day the meeting was scheduled for (casestate_minutes_date_check), that
+ * day read in the partnership's zone ([http] time_zone, the process's TZ): the body is sealed, so
+ * the broker cannot tell. */
 static int s_minutes(publish_t *p)
 {
     const Tacnet__MeetingOutcome *o =
@@ -792,7 +794,11 @@ static int s_minutes(publish_t *p)
                            labels_agency(convener), labels_agency(convener));
     } else {
         char why[320];
-        rc = casestate_minutes_date_check(m, o->has_held_date ? o->held_date : 0, why, sizeof(why));
+        long offset = m && m->scheduled && m->scheduled->has_starts_at_ms
+                          ? clock_local_offset_s(m->scheduled->starts_at_ms)
+                          : 0;
+        rc = casestate_minutes_date_check(m, o->has_held_date ? o->held_date : 0, offset, why,
+                                          sizeof(why));
         if (rc != 0)
             agency_reply_error(p->reply, rc, "%s; nothing was sent", why);
     }

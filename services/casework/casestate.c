@@ -770,12 +770,13 @@ int casestate_action_may_update(const Tacnet__CaseState *st, const Tacnet__Actio
            (lead && lead == agency) || (by && by == agency);
 }
 
-int casestate_minutes_date_check(const Tacnet__MeetingView *m, uint32_t held_date, char *why,
-                                 size_t cap)
+int casestate_minutes_date_check(const Tacnet__MeetingView *m, uint32_t held_date, long offset_s,
+                                 char *why, size_t cap)
 {
     if (!m || !m->scheduled || !m->scheduled->has_starts_at_ms || !held_date)
         return 0;
-    uint32_t day = clock_ms_to_date(m->scheduled->starts_at_ms);
+    int64_t local = (int64_t)m->scheduled->starts_at_ms + (int64_t)offset_s * 1000;
+    uint32_t day = clock_ms_to_date(local > 0 ? (uint64_t)local : 0);
     if (held_date >= day)
         return 0;
     return casework_refuse(TACNET_EFIELD, why, cap,

@@ -59,13 +59,14 @@ int casestate_action_may_update(const Tacnet__CaseState *st, const Tacnet__Actio
 
 /* Whether minutes dated HELD_DATE (yyyymmdd) may be recorded for meeting M: not dated before the
  * day it was scheduled for (minutes dated earlier are a mistyped date, or a meeting brought
- * forward without being scheduled again). The day scheduled is the UTC date of its start, as
- * clock.h counts days: in the partnership's zone (the UK's, at most an hour ahead of UTC) the
- * meeting's own day is that date or the next, so minutes dated the day it was held are never
- * refused. Returns 0 (also for a NULL meeting, one not scheduled, or a HELD_DATE of 0), or
- * TACNET_EFIELD with one line in WHY naming meeting_outcome.held_date and both dates. */
-int casestate_minutes_date_check(const Tacnet__MeetingView *m, uint32_t held_date, char *why,
-                                 size_t cap);
+ * forward without being scheduled again). The day scheduled is the date of its start in the
+ * partnership's zone, whose offset from UTC at that moment is OFFSET_S seconds (the caller reads
+ * it from the zone: +3600 for 10:00 BST): an evening meeting west of UTC or a morning one east of
+ * it is on its own day, not the UTC one. Returns 0 (also for a NULL meeting, one not scheduled, or
+ * a HELD_DATE of 0), or TACNET_EFIELD with one line in WHY naming meeting_outcome.held_date and
+ * both dates. */
+int casestate_minutes_date_check(const Tacnet__MeetingView *m, uint32_t held_date, long offset_s,
+                                 char *why, size_t cap);
 
 /* The procedure's last stage: every partnership's escalation.conf has exactly four
  * (common/policyfile.c refuses one without each), as the broker's engine does. */

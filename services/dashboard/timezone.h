@@ -2,9 +2,9 @@
  * ([http] time_zone, a tz database name such as Europe/London; UTC when not set). Everything
  * stored and sent stays in UTC (ms since the epoch); only what a person reads or types is local.
  *
- * The zone is the process's (TZ): one agency daemon serves one dashboard. Nothing else in the
- * daemon reads local time (logs and the working-day calendar use UTC), so setting it changes
- * what the dashboard shows only.
+ * The zone is the process's (TZ): one agency daemon serves one dashboard. Besides the dashboard
+ * only the minutes' date check reads local time (a meeting's day is its day in this zone;
+ * agency/publish.c); logs and the working-day calendar use UTC.
  */
 #ifndef TACNET_DASHBOARD_TIMEZONE_H
 #define TACNET_DASHBOARD_TIMEZONE_H

@@ -1062,15 +1062,29 @@ Test(casestate, minutes_dated_before_the_scheduled_day_are_refused)
     const Tacnet__MeetingView *m = r.state->meetings[0], *unscheduled = r.state->meetings[1];
     cr_assert_not_null(m->scheduled);
     char why[320] = "";
-    cr_expect_eq(casestate_minutes_date_check(m, 20261212, why, sizeof(why)), TACNET_EFIELD);
+    cr_expect_eq(casestate_minutes_date_check(m, 20261212, 0, why, sizeof(why)), TACNET_EFIELD);
     cr_expect_not_null(strstr(why, "meeting_outcome.held_date: the minutes are dated 2026-12-12, "
                                    "before the meeting, which was scheduled for 2026-12-14"),
                        "%s", why);
-    cr_expect_eq(casestate_minutes_date_check(m, 20261213, why, sizeof(why)), TACNET_EFIELD);
-    cr_expect_eq(casestate_minutes_date_check(m, 20261214, why, sizeof(why)), 0);
-    cr_expect_eq(casestate_minutes_date_check(m, 20261215, why, sizeof(why)), 0);
-    cr_expect_eq(casestate_minutes_date_check(unscheduled, 20261101, why, sizeof(why)), 0);
-    cr_expect_eq(casestate_minutes_date_check(NULL, 20261101, why, sizeof(why)), 0);
+    cr_expect_eq(casestate_minutes_date_check(m, 20261213, 0, why, sizeof(why)), TACNET_EFIELD);
+    cr_expect_eq(casestate_minutes_date_check(m, 20261214, 0, why, sizeof(why)), 0);
+    cr_expect_eq(casestate_minutes_date_check(m, 20261215, 0, why, sizeof(why)), 0);
+    cr_expect_eq(casestate_minutes_date_check(unscheduled, 20261101, 0, why, sizeof(why)), 0);
+    cr_expect_eq(casestate_minutes_date_check(NULL, 20261101, 0, why, sizeof(why)), 0);
+    /* The meeting's day in the partnership's zone: 10:00 UTC on the 14th is 23:00 on the 13th
+     * at UTC-11, so minutes dated the 13th are that meeting's; from UTC-10 it is the 14th; at
+     * UTC+14 it is already the 15th. */
+    const long hour = 3600;
+    cr_expect_eq(casestate_minutes_date_check(m, 20261213, -11 * hour, why, sizeof(why)), 0);
+    cr_expect_eq(casestate_minutes_date_check(m, 20261212, -11 * hour, why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_expect_eq(casestate_minutes_date_check(m, 20261213, -10 * hour - 1, why, sizeof(why)), 0);
+    cr_expect_eq(casestate_minutes_date_check(m, 20261213, -10 * hour, why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_expect_eq(casestate_minutes_date_check(m, 20261214, 13 * hour, why, sizeof(why)), 0);
+    cr_expect_eq(casestate_minutes_date_check(m, 20261214, 14 * hour, why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_expect_not_null(strstr(why, "scheduled for 2026-12-15"), "%s", why);
     casestate_result_clear(&r);
     s_free(&t);
 }

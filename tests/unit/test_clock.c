@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -352,4 +353,23 @@ Test(clock, date_valid_accepts_real_days_only)
     cr_assert_not(clock_date_valid(20261131));
     cr_assert_not(clock_date_valid(20261300));
     cr_assert_not(clock_date_valid(19691231), "before the epoch the clock counts from");
+}
+
+/* The local zone's offset at a moment, as the minutes' date check reads it: London is UTC in
+ * winter and an hour ahead in summer; a process with no zone set reads 0. Criterion runs each
+ * test in its own process, so setting TZ here touches no other test. */
+Test(clock, local_offset_follows_the_zone_and_its_summer_time)
+{
+    const uint64_t winter = clock_date_to_ms(20261214) + 10 * 3600000ull;
+    const uint64_t summer = clock_date_to_ms(20260714) + 10 * 3600000ull;
+    cr_assert_eq(setenv("TZ", "Europe/London", 1), 0);
+    tzset();
+    cr_expect_eq(clock_local_offset_s(winter), 0);
+    cr_expect_eq(clock_local_offset_s(summer), 3600);
+    cr_assert_eq(setenv("TZ", "America/New_York", 1), 0);
+    tzset();
+    cr_expect_eq(clock_local_offset_s(winter), -5 * 3600);
+    cr_assert_eq(setenv("TZ", "UTC", 1), 0);
+    tzset();
+    cr_expect_eq(clock_local_offset_s(summer), 0);
 }
