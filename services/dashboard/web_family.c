@@ -198,7 +198,7 @@ static void s_goal_notes(dashboard_buf_t *b, const Tacnet__Goal *g)
     dashboard_buf_puts(b, "</p>");
 }
 
-static void s_goals(dashboard_buf_t *b, const Tacnet__CaseState *st)
+void dashboard_web_family_goals(dashboard_buf_t *b, const Tacnet__CaseState *st, uint32_t me)
 {
     dashboard_buf_puts(b, "<h2>What we are working on together</h2>");
     const Tacnet__PlanView *pv = st ? st->plan : NULL;
@@ -225,6 +225,11 @@ static void s_goals(dashboard_buf_t *b, const Tacnet__CaseState *st)
         else if (gp && gp->has_baseline_score) /* scored once, not since */
             dashboard_buf_printf(b, "How it is going: it started at %u out of 10.",
                                  gp->baseline_score);
+        else if (st->n_withheld && (uint32_t)pv->by != me)
+            /* Another agency's plan, scored perhaps at a class this view never receives
+             * (web_share.c, s_no_score): the family is sent to whoever keeps the scores. */
+            dashboard_buf_printf(b, "How it is going: ask %s, who keep this plan's scores.",
+                                 dashboard_web_agency_title(pv->by));
         else
             dashboard_buf_puts(b, "How it is going: not scored yet.");
         if (g->has_target_date) {
@@ -262,10 +267,13 @@ static void s_actions(dashboard_buf_t *b, const Tacnet__CaseState *st)
     dashboard_buf_puts(b, shown ? "</ul>" : "<p>Nothing has been agreed yet.</p>");
 }
 
-/* The next meeting: the latest date a meeting's minutes set, or one scheduled and not held. */
-static void s_next_meeting(dashboard_buf_t *b, const Tacnet__CaseState *st, uint64_t now)
+/* The next meeting: the soonest one scheduled and not held, else the date the latest minutes
+ * set for the next one; a date already past is no next meeting (the family would be told of one
+ * that never happened). */
+void dashboard_web_family_next_meeting(dashboard_buf_t *b, const Tacnet__CaseState *st,
+                                       uint64_t now)
 {
-    uint32_t next = 0;
+    uint32_t next = 0, today = clock_ms_to_date(now);
     uint64_t starts = 0;
     for (size_t i = 0; st && i < st->n_meetings; i++) {
         const Tacnet__MeetingView *m = st->meetings[i];
@@ -278,7 +286,7 @@ static void s_next_meeting(dashboard_buf_t *b, const Tacnet__CaseState *st, uint
     dashboard_buf_puts(b, "<h2>Our next meeting</h2><p>");
     if (starts)
         dashboard_web_time(b, starts);
-    else if (next)
+    else if (next >= today)
         dashboard_web_date(b, next);
     else
         dashboard_buf_puts(b, "Not arranged yet: your lead professional will tell you.");
@@ -406,9 +414,9 @@ void dashboard_web_family_summary(dashboard_web_t *w, const char *ref)
     dashboard_buf_printf(b, " by %s. It stays with you and is not sent anywhere.</p>",
                          agency_profile(w->agency)->title);
     s_for(w, cref);
-    s_goals(b, st);
+    dashboard_web_family_goals(b, st, agency_profile(w->agency)->agency);
     s_actions(b, st);
-    s_next_meeting(b, st, now);
+    dashboard_web_family_next_meeting(b, st, now);
     s_contacts(b, st);
     if (st && st->involvement)
         dashboard_web_family_involvement(b, st);

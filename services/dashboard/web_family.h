@@ -14,6 +14,15 @@ void dashboard_web_family_involvement(dashboard_buf_t *b, const Tacnet__CaseStat
  * with its trend and history (ST may be NULL). */
 void dashboard_web_family_ladder(dashboard_buf_t *b, const Tacnet__CaseState *st);
 
+/* The summary's "What we are working on together": the agreed plan's goals and how each is
+ * going, as the view of agency ME holds them (ST may be NULL). */
+void dashboard_web_family_goals(dashboard_buf_t *b, const Tacnet__CaseState *st, uint32_t me);
+
+/* The summary's "Our next meeting" at NOW: the soonest scheduled and not yet held, else the next
+ * date the latest minutes set if it is not past, else "not arranged yet". */
+void dashboard_web_family_next_meeting(dashboard_buf_t *b, const Tacnet__CaseState *st,
+                                       uint64_t now);
+
 /* The page /cases/REF/family-summary: what was agreed, for the family, printable. */
 void dashboard_web_family_summary(dashboard_web_t *w, const char *ref);
 

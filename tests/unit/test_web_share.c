@@ -3,6 +3,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "clock.h"
+#include "dashboard/web_family.h"
 #include "dashboard/web_internal.h"
 
 /* One plan by social care with two goals: goal 1 never scored, goal 2 scored once (latest only,
@@ -102,4 +104,85 @@ Test(web_share, a_goal_another_agency_may_have_scored_at_a_withheld_class_is_not
     cr_assert_not_null(strstr(own.data, "1. Sleeps through</td><td>not measured yet</td><td>6"),
                        "%s", own.data);
     dashboard_buf_free(&own);
+}
+
+/* The family's summary, printed by the school: the family plan is social care's and the school
+ * does not receive health information on this case, so a goal with no score in its view is not
+ * "not scored yet" (it may have been scored at health); the family is told who keeps the scores.
+ * Printed by social care, whose own plan it is, unscored is the truth. */
+Test(web_family, a_summary_printed_where_scores_may_be_withheld_sends_the_family_to_their_keeper)
+{
+    Tacnet__Goal g1 = TACNET__GOAL__INIT;
+    g1.has_goal_id = 1;
+    g1.goal_id = 1;
+    g1.description = "Mornings calmer";
+    Tacnet__Goal *goals[] = { &g1 };
+    Tacnet__CarePlan cp = TACNET__CARE_PLAN__INIT;
+    cp.n_goals = 1;
+    cp.goals = goals;
+    Tacnet__PlanView pv = TACNET__PLAN_VIEW__INIT;
+    pv.by = TACNET__AGENCY__SOCIAL_CARE;
+    pv.plan = &cp;
+    Tacnet__Sensitivity withheld[] = { TACNET__SENSITIVITY__HEALTH };
+    Tacnet__CaseState st = TACNET__CASE_STATE__INIT;
+    st.plan = &pv;
+    st.n_withheld = 1;
+    st.withheld = withheld;
+
+    dashboard_buf_t b = { 0 };
+    dashboard_web_family_goals(&b, &st, TACNET__AGENCY__SCHOOL);
+    dashboard_buf_add(&b, "", 1);
+    cr_assert_not_null(
+        strstr(b.data, "How it is going: ask Social care, who keep this plan's scores."), "%s",
+        b.data);
+    cr_assert_null(strstr(b.data, "not scored yet"), "%s", b.data);
+    dashboard_buf_free(&b);
+
+    dashboard_buf_t own = { 0 };
+    dashboard_web_family_goals(&own, &st, TACNET__AGENCY__SOCIAL_CARE);
+    dashboard_buf_add(&own, "", 1);
+    cr_assert_not_null(strstr(own.data, "How it is going: not scored yet."), "%s", own.data);
+    dashboard_buf_free(&own);
+}
+
+/* "Our next meeting" never names a day already past: minutes that set 1 December for the next
+ * meeting, read on the 4th with nothing scheduled, say it is not arranged; read on the 1st they
+ * name it; a meeting scheduled and not held comes first. */
+Test(web_family, the_next_meeting_is_never_a_day_already_past)
+{
+    Tacnet__MeetingOutcome o = TACNET__MEETING_OUTCOME__INIT;
+    o.next_meeting_date = 20261201;
+    Tacnet__MeetingView held = TACNET__MEETING_VIEW__INIT;
+    held.outcome = &o;
+    Tacnet__MeetingView *meetings[] = { &held, NULL };
+    Tacnet__CaseState st = TACNET__CASE_STATE__INIT;
+    st.n_meetings = 1;
+    st.meetings = meetings;
+    const uint64_t dec4 = clock_date_to_ms(20261204) + 9 * 3600000ull;
+
+    dashboard_buf_t b = { 0 };
+    dashboard_web_family_next_meeting(&b, &st, dec4);
+    dashboard_buf_add(&b, "", 1);
+    cr_assert_not_null(strstr(b.data, "Not arranged yet"), "%s", b.data);
+    cr_assert_null(strstr(b.data, "2026-12-01"), "%s", b.data);
+    dashboard_buf_free(&b);
+
+    dashboard_buf_t on = { 0 };
+    dashboard_web_family_next_meeting(&on, &st, clock_date_to_ms(20261201) + 3600000ull);
+    dashboard_buf_add(&on, "", 1);
+    cr_assert_not_null(strstr(on.data, "<p>2026-12-01</p>"), "%s", on.data);
+    dashboard_buf_free(&on);
+
+    Tacnet__MeetingScheduled sch = TACNET__MEETING_SCHEDULED__INIT;
+    sch.has_starts_at_ms = 1;
+    sch.starts_at_ms = clock_date_to_ms(20261210) + 14 * 3600000ull;
+    Tacnet__MeetingView coming = TACNET__MEETING_VIEW__INIT;
+    coming.scheduled = &sch;
+    meetings[1] = &coming;
+    st.n_meetings = 2;
+    dashboard_buf_t s2 = { 0 };
+    dashboard_web_family_next_meeting(&s2, &st, dec4);
+    dashboard_buf_add(&s2, "", 1);
+    cr_assert_not_null(strstr(s2.data, "2026-12-10 14:00"), "%s", s2.data);
+    dashboard_buf_free(&s2);
 }
