@@ -491,9 +491,13 @@ static void s_show_outbox(const opts_t *o, const Tacnet__ApiReply *r)
                      "(rotate the key).");
     if (!ob || !ob->n_events)
         printf("outbox empty: every event this agency published was accepted by the broker\n");
-    for (size_t i = 0; ob && i < ob->n_events; i++)
+    size_t refused = 0;
+    for (size_t i = 0; ob && i < ob->n_events; i++) {
         s_print_status(stdout, ob->events[i]);
-    if (ob && ob->n_events)
+        refused += ob->events[i]->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED;
+    }
+    /* Only a refused event can be drafted or withdrawn: a queued one needs nothing doing. */
+    if (refused)
         printf("(a refused event: `outbox draft ID` prints it to correct and send again with "
                "`publish ... --replaces ID`; `outbox withdraw ID` drops it)\n");
     if (ob && ob->n_unapplied) {

@@ -116,6 +116,7 @@ Test(outcome, a_disagreement_the_broker_refuses_exits_1_with_its_reason_and_stay
     cr_assert_not_null(strstr(out, "refused"), "%s", out);
     cr_assert_not_null(strstr(out, "E_REFERSTO"), "%s", out);
     cr_assert_not_null(strstr(out, "no event the broker accepted"), "%s", out);
+    cr_assert_not_null(strstr(out, "(a refused event: `outbox draft ID`"), "%s", out);
 }
 
 Test(outcome, without_a_broker_a_publish_stays_queued_with_exit_3_then_is_accepted)
@@ -135,6 +136,7 @@ Test(outcome, without_a_broker_a_publish_stays_queued_with_exit_3_then_is_accept
     cr_assert(strncmp(out, "queued", 6) == 0 || strncmp(out, "sent", 4) == 0, "%s", out);
     cr_assert_eq(h_cli(school, "outbox", out, sizeof(out)), 0, "%s", out);
     cr_assert_not_null(strstr(out, id), "%s", out);
+    cr_assert_null(strstr(out, "a refused event"), "nothing was refused: %s", out);
     /* The broker comes back: the queued event is sent and accepted, and status says so. */
     cr_assert_eq(h_broker_start(&env, NULL), 0);
     uint64_t until = h_now_ms() + 20000;
