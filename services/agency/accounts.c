@@ -98,7 +98,8 @@ static int s_user_put(MDB_txn *txn, void *arg)
     v[0] = (uint8_t)u->role;
     memcpy(v + 1, u->hash, hl + 1);
     /* A user that exists is refused: replacing one is removing it (ending its sessions, which
-     * carry its role) and adding it again, said so by the caller (`tacnet user add --replace`). */
+     * carry its role) and adding it again in the same transaction, said so by the caller
+     * (`tacnet user add --replace`: s_user_replace). */
     int rc = store_put(txn, u->self->users, u->initials, u->len, v, hl + 2, MDB_NOOVERWRITE);
     free(v);
     /* A new password clears any lock-out. */
@@ -111,8 +112,9 @@ static int s_user_put(MDB_txn *txn, void *arg)
     return rc;
 }
 
-int agency_user_add(agency_t *self, const uint8_t *initials, size_t len, uint32_t role,
-                    const char *hash)
+/* The checks agency_user_add makes before it writes: a replace makes them all before it
+ * removes anything. */
+static int s_user_valid(const uint8_t *initials, size_t len, uint32_t role, const char *hash)
 {
     if (!s_initials_ok((const char *)initials, len))
         return TACNET_EINITIALS;
@@ -120,6 +122,15 @@ int agency_user_add(agency_t *self, const uint8_t *initials, size_t len, uint32_
         return TACNET_EENUM;
     if (!hash || strncmp(hash, "$argon2id$", 10) != 0 || strlen(hash) >= crypto_pwhash_STRBYTES)
         return TACNET_EFIELD;
+    return 0;
+}
+
+int agency_user_add(agency_t *self, const uint8_t *initials, size_t len, uint32_t role,
+                    const char *hash)
+{
+    int rc = s_user_valid(initials, len, role, hash);
+    if (rc != 0)
+        return rc;
     user_put_t u = { self, initials, len, role, hash };
     return store_write(self->store, s_user_put, &u);
 }
@@ -237,6 +248,47 @@ static int s_user_change_run(agency_t *self, const uint8_t *initials, size_t len
     int rc = store_write(self->store, s_user_change, &c);
     if (rc != 0)
         agency_user_list_clear(out);
+    return rc;
+}
+
+typedef struct {
+    user_put_t put;
+    Tacnet__UserList *was;
+} user_replace_t;
+
+/* Remove the user if it is there (as s_user_change does), then add it, in one transaction: a
+ * refused add leaves the old user as it was. */
+static int s_user_replace(MDB_txn *txn, void *arg)
+{
+    user_replace_t *r = arg;
+    user_put_t *u = &r->put;
+    agency_user_list_clear(r->was); /* store_write may run this again */
+    MDB_val k = { u->len, (void *)u->initials }, v;
+    int rc = store_get(txn, u->self->users, u->initials, u->len, &v);
+    if (rc == TACNET_ENOTFOUND)
+        return s_user_put(txn, u);
+    if (rc != 0)
+        return rc;
+    s_user_info_add(u->self, txn, &k, &v, clock_now_ms(), r->was);
+    if ((rc = store_del(txn, u->self->users, u->initials, u->len)) == 0)
+        rc = s_sessions_end(u->self, txn, u->initials, u->len);
+    char who[8];
+    snprintf(who, sizeof(who), "%.*s", (int)u->len, (const char *)u->initials);
+    if (rc == 0)
+        rc = agency_audit(u->self, txn, "api", "user.remove", who, "ok", 0);
+    return rc == 0 ? s_user_put(txn, u) : rc;
+}
+
+int agency_user_replace(agency_t *self, const uint8_t *initials, size_t len, uint32_t role,
+                        const char *hash, Tacnet__UserList *was)
+{
+    agency_user_list_clear(was);
+    int rc = s_user_valid(initials, len, role, hash);
+    if (rc != 0)
+        return rc;
+    user_replace_t r = { { self, initials, len, role, hash }, was };
+    if ((rc = store_write(self->store, s_user_replace, &r)) != 0)
+        agency_user_list_clear(was);
     return rc;
 }
 

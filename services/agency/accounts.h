@@ -53,6 +53,15 @@ typedef struct agency_session {
 int agency_user_add(agency_t *self, const uint8_t *initials, size_t len, uint32_t role,
                     const char *hash);
 
+/* Add a user, or replace the one with these initials, in one transaction: the old user's
+ * password and sessions go (it is logged out at once) and the new role and password take their
+ * place. WAS (the caller's, emptied first; freed by agency_user_list_clear) gets the user as it
+ * was, or stays empty when there was none. Returns what agency_user_add returns but
+ * TACNET_EEXISTS; on any error nothing is changed and WAS is empty. Audited as "user.remove"
+ * (when there was one) and "user.add". */
+int agency_user_replace(agency_t *self, const uint8_t *initials, size_t len, uint32_t role,
+                        const char *hash, Tacnet__UserList *was);
+
 /* Check a log-in: one Argon2id check, against the user's hash or, for a user who does not
  * exist, against a dummy one, so both cost the same. On success writes a new session id (hex)
  * to SID and the session to OUT, stores the session and audits "login". Returns 0,

@@ -12,10 +12,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+static Tacnet__UserList *s_users(Tacnet__ApiReply *reply)
+{
+    reply->users = xcalloc(1, sizeof(*reply->users));
+    tacnet__user_list__init(reply->users);
+    reply->result_case = TACNET__API_REPLY__RESULT_USERS;
+    return reply->users;
+}
+
 static void s_add_user(agency_t *self, const Tacnet__AddUserRequest *au, Tacnet__ApiReply *reply)
 {
-    int rc =
-        agency_user_add(self, au->initials.data, au->initials.len, au->role, au->password_hash);
+    int rc;
+    if (au->has_replace && au->replace) {
+        /* The user as it was answers: the CLI counts the sessions that ended. */
+        Tacnet__UserList *was = s_users(reply);
+        rc = agency_user_replace(self, au->initials.data, au->initials.len, au->role,
+                                 au->password_hash, was);
+        if (rc == 0) {
+            /* Its lock-outs (in memory, agency/auth.h) go with its old password. */
+            char initials[8];
+            snprintf(initials, sizeof(initials), "%.*s",
+                     (int)(au->initials.len < 7 ? au->initials.len : 7),
+                     (const char *)au->initials.data);
+            agency_auth_unlock(self, initials);
+        }
+        if (rc != 0)
+            agency_reply_free(reply); /* a refusal carries no list */
+    } else {
+        rc =
+            agency_user_add(self, au->initials.data, au->initials.len, au->role, au->password_hash);
+    }
     if (rc == TACNET_EENUM)
         agency_reply_error(reply, rc,
                            "role must be practitioner, line_manager, dsl or lead_professional");
@@ -69,14 +95,6 @@ static Tacnet__TokenList *s_tokens(Tacnet__ApiReply *reply)
     tacnet__token_list__init(reply->tokens);
     reply->result_case = TACNET__API_REPLY__RESULT_TOKENS;
     return reply->tokens;
-}
-
-static Tacnet__UserList *s_users(Tacnet__ApiReply *reply)
-{
-    reply->users = xcalloc(1, sizeof(*reply->users));
-    tacnet__user_list__init(reply->users);
-    reply->result_case = TACNET__API_REPLY__RESULT_USERS;
-    return reply->users;
 }
 
 /* A refusal carries no partial list. */

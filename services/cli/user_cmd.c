@@ -23,7 +23,7 @@
 
 typedef struct {
     const char *agency, *data_dir, *initials, *role, *password_file, *system, *days, *id;
-    int replace; /* user add --replace: remove the user (ending its sessions), then add it */
+    int replace; /* user add --replace: remove the user (ending its sessions) and add it, at once */
 } user_opts_t;
 
 static int s_usage(void)
@@ -209,56 +209,33 @@ static int s_user_add(const user_opts_t *o)
         fprintf(stderr, "tacnet: could not hash the password (out of memory)\n");
         return 2;
     }
-    /* Replacing is removing (its sessions end: they carry the old role) and adding again; a
-     * user that is not there is simply added. */
-    uint32_t ended = 0;
-    int replaced = 0;
-    if (o->replace) {
-        Tacnet__UserRequest ur = TACNET__USER_REQUEST__INIT;
-        ur.initials.data = (uint8_t *)o->initials;
-        ur.initials.len = strlen(o->initials);
-        Tacnet__ApiRequest rm = TACNET__API_REQUEST__INIT;
-        rm.op_case = TACNET__API_REQUEST__OP_REMOVE_USER;
-        rm.remove_user = &ur;
-        Tacnet__ApiReply *gone = NULL;
-        tn_client_t *c = s_client(o);
-        int crc = c ? tn_client_call(c, &rm, &gone, USER_TIMEOUT_MS) : 0;
-        tn_client_destroy(&c);
-        int rrc = !c && !gone ? 2 : 0;
-        if (gone && gone->code == 0) {
-            replaced = 1;
-            for (size_t i = 0; gone->users && i < gone->users->n_users; i++)
-                ended += gone->users->users[i]->sessions;
-        } else if (!gone || gone->code != TACNET_ENOTFOUND) {
-            rrc = rrc ? rrc : s_finish(crc, gone);
-        }
-        tn_client_reply_free(&gone);
-        if (rrc != 0) {
-            sodium_memzero(hash, sizeof(hash));
-            return rrc;
-        }
-    }
+    /* Replacing is removing (its sessions end: they carry the old role) and adding again, in
+     * one transaction of the daemon's: a refused add leaves the old user as it was. A user that
+     * is not there is simply added. */
     Tacnet__AddUserRequest au = TACNET__ADD_USER_REQUEST__INIT;
     au.initials.data = (uint8_t *)o->initials;
     au.initials.len = strlen(o->initials);
     au.role = role;
     au.password_hash = hash;
+    au.has_replace = au.replace = o->replace != 0;
     Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
     req.op_case = TACNET__API_REQUEST__OP_ADD_USER;
     req.add_user = &au;
     Tacnet__ApiReply *reply = NULL;
     int rc = s_call(o, &req, &reply);
-    if (rc == 0 && replaced)
+    uint32_t ended = 0;
+    int replaced = rc == 0 && reply->users && reply->users->n_users;
+    for (size_t i = 0; replaced && i < reply->users->n_users; i++)
+        ended += reply->users->users[i]->sessions;
+    if (replaced)
         printf("user %s replaced: role %s, new password; %u session%s ended; it can log in at "
                "the %s dashboard\n",
                o->initials, o->role, ended, ended == 1 ? "" : "s", o->agency);
     else if (rc == 0)
         printf("user %s (%s) can now log in at the %s dashboard\n", o->initials, o->role,
                o->agency);
-    else if (replaced)
-        fprintf(stderr,
-                "tacnet: user %s was removed but not added again: run the command "
-                "again\n",
+    else if (o->replace && reply)
+        fprintf(stderr, "tacnet: nothing was changed: user %s, if there is one, is as it was\n",
                 o->initials);
     tn_client_reply_free(&reply);
     sodium_memzero(hash, sizeof(hash));

@@ -155,6 +155,24 @@ static void s_user_add(const char *initials)
     tn_client_reply_free(&r);
 }
 
+/* `tacnet user add --replace` as the CLI sends it, with ROLE and HASH as given. Returns the
+ * reply's code. */
+static int s_user_replace(const char *initials, Tacnet__Role role, const char *hash)
+{
+    Tacnet__AddUserRequest au = TACNET__ADD_USER_REQUEST__INIT;
+    au.initials = (ProtobufCBinaryData){ strlen(initials), (uint8_t *)initials };
+    au.role = role;
+    au.password_hash = (char *)hash;
+    au.has_replace = au.replace = 1;
+    Tacnet__ApiRequest req = TACNET__API_REQUEST__INIT;
+    req.op_case = TACNET__API_REQUEST__OP_ADD_USER;
+    req.add_user = &au;
+    Tacnet__ApiReply *r = s_call(&req);
+    int code = r->code;
+    tn_client_reply_free(&r);
+    return code;
+}
+
 /* The user INITIALS as `user list` shows it (NULL: not listed); R is freed by the caller. */
 static const Tacnet__UserInfo *s_user_listed(const char *initials, Tacnet__ApiReply **r)
 {
@@ -588,4 +606,39 @@ Test(tokens, adding_a_user_that_exists_is_refused_unless_replace_which_ends_its_
     rc = s_user_cli(args, out, sizeof(out));
     cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
     cr_expect(strstr(out, "user NW (dsl) can now log in"), "%s", out);
+}
+
+/* A replace is one transaction: when the add is refused (a bad role or password hash), the old
+ * user was not removed, keeps its sessions and still logs in. */
+Test(tokens, a_refused_replace_leaves_the_user_as_it_was)
+{
+    s_user_add("DL");
+    char cookie[160];
+    cr_assert_eq(s_login("DL", PASSWORD, cookie), 303);
+    cr_assert_eq(s_user_replace("DL", TACNET__ROLE__PRACTITIONER, "not-an-argon2id-hash"),
+                 TACNET_EFIELD);
+    char hash[crypto_pwhash_STRBYTES];
+    cr_assert_eq(crypto_pwhash_str(hash, "another-long-password", 21, crypto_pwhash_OPSLIMIT_MIN,
+                                   crypto_pwhash_MEMLIMIT_MIN),
+                 0);
+    cr_assert_eq(s_user_replace("DL", TACNET__ROLE__PARTNERSHIP_LEAD, hash), TACNET_EENUM);
+    Tacnet__ApiReply *r = NULL;
+    const Tacnet__UserInfo *u = s_user_listed("DL", &r);
+    cr_expect(u && u->role == TACNET__ROLE__DSL && u->sessions == 1,
+              "a refused replace removed or changed the user");
+    tn_client_reply_free(&r);
+    resp_t page = s_http("GET", "/", cookie, NULL);
+    cr_expect_eq(page.status, 200, "a refused replace ended the session");
+    free(page.text);
+    cr_expect_eq(s_login("DL", PASSWORD, NULL), 303, "the old password no longer logs in");
+    /* And one that is not refused replaces it, as `tacnet user add --replace` does. */
+    cr_assert_eq(s_user_replace("DL", TACNET__ROLE__PRACTITIONER, hash), 0);
+    u = s_user_listed("DL", &r);
+    cr_expect(u && u->role == TACNET__ROLE__PRACTITIONER && u->sessions == 0, "not replaced");
+    tn_client_reply_free(&r);
+    cr_expect_eq(s_login("DL", "another-long-password", NULL), 303);
+    /* Only the replace that took is audited: one removal and its add, after the first add. */
+    cr_assert_eq(h_agency_signal_wait(school, SIGTERM), 0);
+    cr_expect_eq(s_audited("user.remove"), 1);
+    cr_expect_eq(s_audited("user.add"), 2);
 }
