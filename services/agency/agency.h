@@ -110,17 +110,20 @@ uint64_t agency_last_applied(const agency_t *self);
 /* Queries of the view, each in its own read transaction. OUT is the caller's message (zeroed by
  * its _INIT); what a query puts in it is owned by the caller and freed by wrapping OUT in a
  * Tacnet__ApiReply of the matching result_case and calling agency_reply_free.
- *   list:   every case this agency holds (a case it has left included: members say so).
- *           WITH_COUNTS folds each case's timeline for its open escalations and overdue items
- *           (they depend on the clock); callers that only need the cases, or show each one
- *           anyway, pass 0. Returns 0 or a store code.
+ *   list:   every case this agency holds (a case it has left included: members say so), or
+ *           with AGENCY_VIEW_MEMBER in FLAGS only those it is a member of (My cases, `tacnet
+ *           cases`). AGENCY_VIEW_COUNTS folds each case's timeline for its open escalations and
+ *           overdue items (they depend on the clock) and its closed_date; callers that only
+ *           need the cases, or show each one anyway, leave it out. Returns 0 or a store code.
  *   show:   the case REF (LEN bytes): summary, timeline, folded state and what is due. Returns 0,
  *           TACNET_ENOTFOUND, TACNET_ESHREDDED (destroyed under retention) or a store code.
  *   follow: up to MAX (0 or over 1000: 1000) events applied after local seq AFTER, and the local
  *           seq to ask from next time. Returns 0 or a store code.
  * None of them writes an audit record: a front end records the read it shows to someone
  * (agency_audit_record). */
-int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts);
+#define AGENCY_VIEW_COUNTS 1 /* agency_view_list: fold each case for its counts */
+#define AGENCY_VIEW_MEMBER 2 /* agency_view_list: only the cases this agency is a member of */
+int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int flags);
 int agency_view_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCaseReply *out);
 int agency_view_follow(agency_t *self, uint64_t after, uint32_t max, Tacnet__FollowReply *out);
 /* The local API holds a follow with wait_ms that finds nothing (api.c): at most this many at

@@ -41,7 +41,8 @@ static void s_dispatch(agency_t *self, Tacnet__ApiRequest *req, Tacnet__ApiReply
         reply->cases = xcalloc(1, sizeof(*reply->cases));
         tacnet__list_cases_reply__init(reply->cases);
         reply->result_case = TACNET__API_REPLY__RESULT_CASES;
-        rc = agency_view_list(self, reply->cases, 1);
+        /* As My cases lists them: a case the agency has left is not one of its cases. */
+        rc = agency_view_list(self, reply->cases, AGENCY_VIEW_COUNTS | AGENCY_VIEW_MEMBER);
         break;
     case TACNET__API_REQUEST__OP_SHOW_CASE:
         reply->show_case = xcalloc(1, sizeof(*reply->show_case));

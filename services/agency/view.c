@@ -1054,6 +1054,8 @@ static Tacnet__CaseSummary *s_summary(const case_rec_t *r)
         s->level_of_need[a] = r->c.level[a];
     s->has_last_activity_ms = 1;
     s->last_activity_ms = r->last_ms;
+    /* Closed is a fact of the clear headers; its date is in the body, read by the fold. */
+    s->has_closed = s->closed = r->c.closed != 0;
     return s;
 }
 
@@ -1159,10 +1161,16 @@ static void s_summary_counts(Tacnet__CaseSummary *s, const casestate_result_t *r
     s->open_escalations = r->open_escalations;
     s->has_overdue_items = 1;
     s->overdue_items = r->overdue_items;
+    const Tacnet__CaseClosed *c = r->state ? r->state->closed : NULL;
+    if (c && c->has_closed_date) {
+        s->has_closed_date = 1;
+        s->closed_date = c->closed_date;
+    }
 }
 
-static int s_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts)
+static int s_list(agency_t *self, Tacnet__ListCasesReply *out, int flags)
 {
+    uint32_t me = 1u << self->profile->agency;
     MDB_txn *txn;
     int rc = store_read_begin(self->store, &txn);
     if (rc != 0)
@@ -1178,6 +1186,8 @@ static int s_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts)
         case_rec_t r;
         if (k.mv_size != 16 || s_case_load(self, txn, k.mv_data, &r) != 0)
             continue;
+        if ((flags & AGENCY_VIEW_MEMBER) && !(r.c.members & me))
+            continue; /* left, or taken out by the lead */
         if (out->n_cases == cap) {
             cap = cap ? cap * 2 : 16;
             out->cases = xrealloc(out->cases, cap * sizeof(*out->cases));
@@ -1185,7 +1195,7 @@ static int s_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts)
         Tacnet__CaseSummary *sum = s_summary(&r);
         s_pending_fill(self, txn, k.mv_data, sum);
         out->cases[out->n_cases++] = sum;
-        if (!with_counts)
+        if (!(flags & AGENCY_VIEW_COUNTS))
             continue;
         /* Open escalations and overdue items depend on the clock, so they are folded on each
          * read rather than stored. */
@@ -1203,10 +1213,10 @@ static int s_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts)
     return 0;
 }
 
-int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int with_counts)
+int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int flags)
 {
     bool held = s_hold(self);
-    int rc = s_list(self, out, with_counts);
+    int rc = s_list(self, out, flags);
     s_release(self, held);
     return rc;
 }

@@ -190,7 +190,7 @@ int cli_agency_usage(FILE *out)
         "  defaults to $TACNET_HOME/NAME (TACNET_HOME defaults to ./run); --socket takes an\n"
         "  ipc:// or tcp:// endpoint instead.\n"
         "commands:\n"
-        "  cases                              cases this agency can see\n"
+        "  cases                              cases this agency is a member of (closed: marked)\n"
         "  case REF                           summary, timeline, due items, escalations\n"
         "  publish KIND --case REF --initials XX [--sensitivity S]\n"
         "      [--basis consent|direct_care|legal_duty|safeguarding_override] [--override-reason "

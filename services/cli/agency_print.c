@@ -173,6 +173,12 @@ void cli_agency_print_cases(FILE *out, const Tacnet__ListCasesReply *cases)
         s_agency_list(out, s->members, s->n_members);
         fputs(" / ", out);
         s_levels(out, s);
+        if (s->has_closed && s->closed) {
+            fputs("  closed", out);
+            if (s->has_closed_date)
+                fprintf(out, " %04u-%02u-%02u", s->closed_date / 10000, s->closed_date / 100 % 100,
+                        s->closed_date % 100);
+        }
         fputc('\n', out);
     }
 }

@@ -1424,6 +1424,16 @@ Test(http, a_live_stream_replays_no_case_the_agency_has_left)
     cr_expect(strstr(r.body, CASE) && !strstr(r.body, LEFT_CASE), "%s", r.body);
     s_resp_free(&r);
     free(tok);
+    /* Nor is it one of the school's cases in My cases or `tacnet cases`. */
+    r = s_http(S, "GET", "/", l.cookie, NULL);
+    cr_expect(strstr(r.body, CASE) && !strstr(r.body, LEFT_CASE), "%s", r.body);
+    s_resp_free(&r);
+    char out[8192];
+    cr_assert_eq(h_cli(school, "cases", out, sizeof(out)), 0, "%s", out);
+    cr_expect(strstr(out, CASE) && !strstr(out, LEFT_CASE), "a case the school left: %s", out);
+    /* Social care, still a member, lists it. */
+    cr_assert_eq(h_cli(social, "cases", out, sizeof(out)), 0, "%s", out);
+    cr_expect_not_null(strstr(out, LEFT_CASE), "%s", out);
 #undef LEFT_CASE
 }
 
@@ -2198,6 +2208,20 @@ Test(http, a_closed_case_says_so_and_offers_no_form)
     r = s_http(S, "GET", "/", l.cookie, NULL);
     cr_assert_not_null(strstr(r.body, "closed 2026-12-01"), "%s", r.body);
     s_resp_free(&r);
+    /* And so does `tacnet cases`, for people and as JSON. */
+    char out[8192], line[512] = "";
+    cr_assert_eq(h_cli(school, "cases", out, sizeof(out)), 0, "%s", out);
+    const char *row = strstr(out, CASE);
+    cr_assert_not_null(row, "%s", out);
+    sscanf(row, "%511[^\n]", line);
+    cr_expect_not_null(strstr(line, "closed 2026-12-01"), "%s", out);
+    cr_assert_eq(h_cli(school, "--json cases", out, sizeof(out)), 0, "%s", out);
+    json_t *j = json_loads(out, 0, NULL);
+    cr_assert_not_null(j, "%s", out);
+    json_t *c0 = json_array_get(json_object_get(j, "cases"), 0);
+    cr_expect(json_is_true(json_object_get(c0, "closed")), "%s", out);
+    cr_expect_str_eq(json_string_value(json_object_get(c0, "closed_date")), "2026-12-01");
+    json_decref(j);
 }
 
 Test(http, a_header_fact_the_body_gives_otherwise_and_an_empty_closure_are_refused)

@@ -363,3 +363,31 @@ Test(agency_print, a_closed_case_says_so_in_its_header)
               c.text);
     free(c.text);
 }
+
+Test(agency_print, the_case_list_marks_a_closed_case_with_its_date)
+{
+    Tacnet__CaseSummary open = TACNET__CASE_SUMMARY__INIT, closed = TACNET__CASE_SUMMARY__INIT;
+    open.case_ref = (ProtobufCBinaryData){ 15, (uint8_t *)"LA7-2026-000123" };
+    open.initials = (ProtobufCBinaryData){ 2, (uint8_t *)"TB" };
+    closed.case_ref = (ProtobufCBinaryData){ 15, (uint8_t *)"LA7-2026-000124" };
+    closed.initials = (ProtobufCBinaryData){ 2, (uint8_t *)"GW" };
+    closed.has_closed = closed.closed = 1;
+    closed.has_closed_date = 1;
+    closed.closed_date = 20261201;
+    Tacnet__CaseSummary *all[] = { &open, &closed };
+    Tacnet__ListCasesReply l = TACNET__LIST_CASES_REPLY__INIT;
+    l.cases = all;
+    l.n_cases = 2;
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_cases(c.f, &l);
+    s_close(&c);
+    char a[256] = "", b[256] = "";
+    const char *pa = strstr(c.text, "LA7-2026-000123"), *pb = strstr(c.text, "LA7-2026-000124");
+    cr_assert(pa && pb, "%s", c.text);
+    sscanf(pa, "%255[^\n]", a);
+    sscanf(pb, "%255[^\n]", b);
+    cr_expect_null(strstr(a, "closed"), "an open case marked: %s", c.text);
+    cr_expect_not_null(strstr(b, "  closed 2026-12-01"), "%s", c.text);
+    free(c.text);
+}
