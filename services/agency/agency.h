@@ -49,6 +49,7 @@ typedef struct agency_config {
     retention_policy_t retention; /* [retention]: periods per record class */
     uint64_t sweep_interval_ms;   /* [retention] sweep_interval */
     uint64_t unapplied_after_ms;  /* [outbox] unapplied_after */
+    const char *time_zone; /* [http] time_zone: what the dashboard and the CLI show times in */
 } agency_config_t;
 
 extern volatile sig_atomic_t agency_stop_flag;

@@ -135,6 +135,10 @@ static void s_send(agency_t *self, const void *rid, size_t rid_len, Tacnet__ApiR
 {
     reply->has_agency = 1;
     reply->agency = (Tacnet__Agency)self->profile->agency;
+    /* The zone a command shows its times in, as the dashboard does (the config's string, not
+     * freed with the reply). */
+    reply->time_zone =
+        (char *)(self->cfg.time_zone && *self->cfg.time_zone ? self->cfg.time_zone : "UTC");
     size_t rlen;
     uint8_t *buf = wire_pack(&reply->base, &rlen);
     zmq_send(self->api, rid, rid_len, ZMQ_SNDMORE);

@@ -49,9 +49,9 @@ const cfg_option_t agency_config_options[] = {
     { "http", "behind_tls_proxy", CFG_BOOL, "false", 0, 0, 0,
       "a proxy in front terminates TLS: plain HTTP beyond loopback, Secure cookies", CFG_NO_FIELD },
     { "http", "time_zone", CFG_STRING, "", 0, 0, 0,
-      "the time zone the dashboard shows and reads times in, a tz database name such as "
-      "Europe/London (empty: UTC)",
-      CFG_NO_FIELD },
+      "the time zone the dashboard and tacnet show (and the dashboard reads) times in, a tz "
+      "database name such as Europe/London (empty: UTC)",
+      S_FIELD(time_zone) },
     { "retention", "closed_case_days", CFG_INT, "0", 0, RETENTION_MAX_DAYS, 0,
       "days a closed case is kept after its closed_date; 0 = for ever",
       S_FIELD(retention.closed_case_days) },

@@ -91,8 +91,9 @@ int agencyd_main(int argc, char **argv, const agency_profile_t *profile)
         return 1;
     }
     log_open(profile->name, level);
-    /* The [http] rows of the agency's table have no field in agency_config_t: the core does not
-     * serve HTTP. Their defaults are the table's. */
+    /* The [http] rows of the agency's table have no field in agency_config_t but time_zone
+     * (the core names it in its API replies): the core does not serve HTTP. Their defaults are
+     * the table's. */
     dashboard_config_t dc = {
         .listen = cfg_str(cfg, "http", "listen"),
         .port = (unsigned)cfg_int(cfg, "http", "port"),
@@ -100,7 +101,7 @@ int agencyd_main(int argc, char **argv, const agency_profile_t *profile)
         .cert = cfg_str(cfg, "http", "cert"),
         .key = cfg_str(cfg, "http", "key"),
         .behind_tls_proxy = cfg_bool(cfg, "http", "behind_tls_proxy"),
-        .time_zone = cfg_str(cfg, "http", "time_zone"),
+        .time_zone = ac.time_zone,
     };
     proc_daemon_setup(s_on_stop, s_on_hup);
 

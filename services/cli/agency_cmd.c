@@ -332,6 +332,7 @@ static int s_finish(const opts_t *o, int rc, Tacnet__ApiReply *reply,
                 tn_client_endpoint(o->client), tacnet_strerror(rc));
         return 2;
     }
+    cli_agency_time_zone(reply->time_zone);
     int status = cli_agency_print_reply(stdout, o->json, reply);
     if (status == 0 && !o->json && show)
         show(o, reply);
@@ -998,6 +999,7 @@ static int s_follow(opts_t *o, int argc, char **argv)
         }
         if (!reply || reply->code != 0)
             return s_finish(o, rc, reply, NULL);
+        cli_agency_time_zone(reply->time_zone);
         for (size_t i = 0; reply->follow && i < reply->follow->n_entries; i++) {
             if (o->json) {
                 json_t *j = pbjson_from_message(&reply->follow->entries[i]->base);

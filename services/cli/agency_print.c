@@ -1,5 +1,6 @@
 /* agency_print: human-readable forms of local API replies (see agency_print.h). */
 #include "agency_print.h"
+#include "dashboard/timezone.h"
 #include "casework/capa.h"
 #include "casework/chair_rule.h"
 #include "casework/challenge.h"
@@ -67,12 +68,18 @@ void cli_agency_print_short_id(FILE *out, const ProtobufCBinaryData *b)
         fprintf(out, "%02x", b->data[i]);
 }
 
+void cli_agency_time_zone(const char *zone)
+{
+    char why[256];
+    if (zone && *zone && dashboard_tz_set(zone, why, sizeof(why)) != 0)
+        dashboard_tz_set("UTC", why, sizeof(why));
+}
+
+/* MS as the dashboard shows it, with its zone ("2026-12-04 14:05 GMT"), or "-" for none. */
 static void s_local_time(char *buf, size_t len, uint64_t ms)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (ms == 0 || !localtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
-        snprintf(buf, len, "%-16s", "-");
+    if (dashboard_tz_format(ms, buf, len) == 0)
+        snprintf(buf, len, "-");
 }
 
 void cli_agency_time_left(char *buf, size_t len, uint64_t due_ms, uint64_t now_ms)
@@ -158,7 +165,7 @@ void cli_agency_print_cases(FILE *out, const Tacnet__ListCasesReply *cases)
         fprintf(out, "no cases\n");
         return;
     }
-    fprintf(out, "%-16s %-4s %-16s %-5s %-7s %-16s %s\n", "CASE", "INIT", "LEAD", "ESC", "OVERDUE",
+    fprintf(out, "%-16s %-4s %-16s %-5s %-7s %-20s %s\n", "CASE", "INIT", "LEAD", "ESC", "OVERDUE",
             "LAST ACTIVITY", "MEMBERS / LEVEL OF NEED");
     for (size_t i = 0; i < cases->n_cases; i++) {
         const Tacnet__CaseSummary *s = cases->cases[i];
@@ -168,7 +175,7 @@ void cli_agency_print_cases(FILE *out, const Tacnet__ListCasesReply *cases)
         fprintf(out, "%*s", (int)(s->case_ref.len < 16 ? 17 - s->case_ref.len : 1), "");
         s_bytes(out, &s->initials);
         fprintf(out, "%*s", (int)(s->initials.len < 4 ? 5 - s->initials.len : 1), "");
-        fprintf(out, "%-16s %-5u %-7u %-16s ", s->has_lead ? names_agency(s->lead) : "-",
+        fprintf(out, "%-16s %-5u %-7u %-20s ", s->has_lead ? names_agency(s->lead) : "-",
                 s->open_escalations, s->overdue_items, when);
         s_agency_list(out, s->members, s->n_members);
         fputs(" / ", out);
@@ -273,7 +280,7 @@ static void s_story(FILE *out, const Tacnet__TimelineEntry *e)
     else
         s_local_time(when, sizeof(when), h->created_at_ms);
     labels_event_sentence(h, e->body, sentence, sizeof(sentence));
-    fprintf(out, "  #%-5llu %-16s %s (id ", (unsigned long long)e->local_seq, when, sentence);
+    fprintf(out, "  #%-5llu %-20s %s (id ", (unsigned long long)e->local_seq, when, sentence);
     cli_agency_print_short_id(out, &h->msg_id);
     fputs(")\n", out);
 }

@@ -6,6 +6,8 @@
  * practitioners wrote to name a thing (topic, purpose); longer free text (rationale, views,
  * summaries) is left to --json. A case's timeline is told for people: one sentence per event,
  * dated by when it happened (labels.h). Agencies keep the names people type (`social_care`).
+ * Times are shown as the dashboard shows them, "2026-12-04 14:05 GMT": in the agency's zone
+ * (its daemon's [http] time_zone, named in each reply), with the zone's abbreviation.
  */
 #ifndef TACNET_CLI_AGENCY_PRINT_H
 #define TACNET_CLI_AGENCY_PRINT_H
@@ -39,6 +41,11 @@ void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t 
 
 /* One timeline line: local time, seq, sender agency, kind, (case if WITH_CASE), key fields. */
 void cli_agency_print_entry(FILE *out, const Tacnet__TimelineEntry *e, int with_case);
+
+/* Show times in ZONE from now on (a reply's time_zone, a tz database name). NULL or "" keeps
+ * the zone times are shown in (the process's, TZ, until a daemon names one); a name the tz
+ * database installed here lacks shows them in UTC. Either way each time names its zone. */
+void cli_agency_time_zone(const char *zone);
 
 /* "3d 4h", "5h 12m", "overdue by 2d 1h": a duration from NOW_MS to DUE_MS for people. */
 void cli_agency_time_left(char *buf, size_t len, uint64_t due_ms, uint64_t now_ms);

@@ -789,3 +789,44 @@ Test(outcome, the_command_line_refuses_another_agency_s_daemon)
     cr_assert_eq(h_cli(school, "cases", list, sizeof(list)), 0, "%s", list);
     cr_assert_null(strstr(list, CASE), "the concern was published: %s", list);
 }
+
+/* The first "YYYY-MM-DD HH:MM " in TEXT is followed by ZONE (one of the |-separated names). */
+static int s_time_says(const char *text, const char *zones)
+{
+    for (const char *p = text; *p; p++) {
+        unsigned y, mo, d, h, mi;
+        int n = 0;
+        if (sscanf(p, "%4u-%2u-%2u %2u:%2u %n", &y, &mo, &d, &h, &mi, &n) != 5 || n != 17)
+            continue;
+        char zone[16] = "";
+        sscanf(p + n, "%15[A-Z]", zone);
+        char want[64];
+        snprintf(want, sizeof(want), "|%s|", zones);
+        char got[20];
+        snprintf(got, sizeof(got), "|%s|", zone);
+        return *zone && strstr(want, got) != NULL;
+    }
+    return 0;
+}
+
+/* Each time the command line shows names its zone: the agency's ([http] time_zone), as its
+ * dashboard shows them; --json keeps UTC times and says the zone beside them. */
+Test(outcome, times_are_shown_in_the_agency_s_zone_and_name_it)
+{
+    h_agency_t *school = h_agency_add(&env, S);
+    FILE *f = fopen(school->conf, "a");
+    cr_assert_not_null(f);
+    fputs("[http]\ntime_zone = Europe/London\n", f);
+    fclose(f);
+    cr_assert_eq(h_agency_start(school, NULL), 0, "the school did not start (log %s)", school->log);
+    char out[8192];
+    cr_assert_eq(h_cli(school, CONCERN, out, sizeof(out)), 0, "%s", out);
+    cr_assert_eq(h_cli(school, "cases", out, sizeof(out)), 0, "%s", out);
+    cr_expect(s_time_says(out, "GMT|BST"), "%s", out);
+    cr_assert_eq(h_cli(school, "case " CASE, out, sizeof(out)), 0, "%s", out);
+    cr_expect(s_time_says(out, "GMT|BST"), "%s", out);
+    cr_assert_eq(h_cli(school, "--json cases", out, sizeof(out)), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "\"time_zone\": \"Europe/London\""), "%s", out);
+    const char *at = strstr(out, "\"last_activity\": \""), *end = at ? strchr(at + 18, '"') : NULL;
+    cr_expect(at && end && at[18 + 10] == 'T' && end[-1] == 'Z', "%s", out);
+}

@@ -202,7 +202,7 @@ Test(agency_print, a_case_timeline_tells_each_event_dated_by_when_it_happened)
     cli_agency_print_case(c.f, &sc, h.created_at_ms);
     s_close(&c);
     cr_assert(strstr(c.text,
-                     "#9     2026-11-03       Social care recorded a decision about Level of "
+                     "#9     2026-11-03           Social care recorded a decision about Level of "
                      "need (id abcdef01)\n"),
               "%s", c.text);
     free(c.text);
@@ -389,5 +389,31 @@ Test(agency_print, the_case_list_marks_a_closed_case_with_its_date)
     sscanf(pb, "%255[^\n]", b);
     cr_expect_null(strstr(a, "closed"), "an open case marked: %s", c.text);
     cr_expect_not_null(strstr(b, "  closed 2026-12-01"), "%s", c.text);
+    free(c.text);
+}
+
+/* Times name their zone: the agency's (its daemon's [http] time_zone), else UTC. */
+Test(agency_print, a_time_is_shown_in_the_agency_s_zone_and_names_it)
+{
+    Tacnet__TimelineEntry e = TACNET__TIMELINE_ENTRY__INIT;
+    Tacnet__Header h = TACNET__HEADER__INIT;
+    e.local_seq = 7;
+    e.header = &h;
+    h.sender = TACNET__AGENCY__CAMHS;
+    h.kind = TACNET__EVENT_KIND__CONCERN;
+    h.created_at_ms = 1782907200000ull; /* 2026-07-01 12:00 UTC */
+    cli_agency_time_zone("Europe/London");
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_entry(c.f, &e, 0);
+    s_close(&c);
+    cr_expect(strncmp(c.text, "2026-07-01 13:00 BST  #7 ", 25) == 0, "%s", c.text);
+    free(c.text);
+    /* A zone the tz database here does not hold: UTC, said so. */
+    cli_agency_time_zone("Not/A_Zone");
+    s_open(&c);
+    cli_agency_print_entry(c.f, &e, 0);
+    s_close(&c);
+    cr_expect(strncmp(c.text, "2026-07-01 12:00 UTC  #7 ", 25) == 0, "%s", c.text);
     free(c.text);
 }
