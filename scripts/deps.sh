@@ -22,7 +22,7 @@ set -euo pipefail
 # (libmicrohttpd12 depends on libgnutls30), so no further package is needed to build or run it.
 BUILD=(build-essential pkg-config libzmq3-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
     libsodium-dev libmicrohttpd-dev libjansson-dev libinih-dev libnats-dev)
-# tzdata: the zones the dashboard's [http] time_zone names (test_dashboard_tz reads London's).
+# tzdata: the zones [http] time_zone names (the dashboard and the CLI; test_zone reads London's).
 RUN=(python3 tzdata)
 # systemd: make test verifies the installed units with systemd-analyze (test_install).
 TEST=(libcriterion-dev tzdata python3 python3-zmq python3-protobuf protobuf-compiler systemd nats-server)

@@ -1,6 +1,6 @@
 /* agency_print: human-readable forms of local API replies (see agency_print.h). */
 #include "agency_print.h"
-#include "dashboard/timezone.h"
+#include "zone.h"
 #include "casework/capa.h"
 #include "casework/chair_rule.h"
 #include "casework/challenge.h"
@@ -71,14 +71,14 @@ void cli_agency_print_short_id(FILE *out, const ProtobufCBinaryData *b)
 void cli_agency_time_zone(const char *zone)
 {
     char why[256];
-    if (zone && *zone && dashboard_tz_set(zone, why, sizeof(why)) != 0)
-        dashboard_tz_set("UTC", why, sizeof(why));
+    if (zone && *zone && zone_set(zone, why, sizeof(why)) != 0)
+        zone_set("UTC", why, sizeof(why));
 }
 
 /* MS as the dashboard shows it, with its zone ("2026-12-04 14:05 GMT"), or "-" for none. */
 static void s_local_time(char *buf, size_t len, uint64_t ms)
 {
-    if (dashboard_tz_format(ms, buf, len) == 0)
+    if (zone_format(ms, buf, len) == 0)
         snprintf(buf, len, "-");
 }
 

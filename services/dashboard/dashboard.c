@@ -3,7 +3,7 @@
 #include "dashboard.h"
 #include "conns.h"
 #include "guard.h"
-#include "timezone.h"
+#include "zone.h"
 #include "api.h"
 #include "case_index.h"
 #include "openapi.h"
@@ -1243,7 +1243,7 @@ dashboard_t *dashboard_new(agency_t *agency, const dashboard_config_t *cfg, int 
         *err = TACNET_ECONFIG;
         return NULL;
     }
-    if ((*err = dashboard_tz_set(cfg->time_zone, why, whylen)) != 0)
+    if ((*err = zone_set(cfg->time_zone, why, whylen)) != 0)
         return NULL;
     dashboard_guard_t *guard = dashboard_guard_new(cfg, err, why, whylen);
     if (!guard)

@@ -38,7 +38,7 @@ typedef struct dashboard_config {
     const char *cert;      /* [http] cert: PEM certificate chain; with KEY, serve HTTPS */
     const char *key;       /* [http] key: PEM private key (not readable by others) */
     int behind_tls_proxy;  /* [http] behind_tls_proxy: a proxy in front terminates TLS */
-    const char *time_zone; /* [http] time_zone: the zone times are shown in (timezone.h) */
+    const char *time_zone; /* [http] time_zone: the zone times are shown in (zone.h) */
 } dashboard_config_t;
 
 /* Serve the dashboard and the HTTP/JSON API of AGENCY (borrowed: it must outlive the

@@ -13,7 +13,7 @@
 #include "labels.h"
 #include "names.h"
 #include "pbjson.h"
-#include "timezone.h"
+#include "zone.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -36,7 +36,7 @@ typedef enum {
     FT_CHECK, /* true when ticked */
     FT_NEWID, /* hidden: 16 random bytes, hex */
     FT_ABOUT, /* select of this case's decisions, escalations, meetings or actions */
-    FT_WHEN,  /* a date and time in the dashboard's zone (timezone.h), sent as ms since the epoch */
+    FT_WHEN,  /* a date and time in the dashboard's zone (zone.h), sent as ms since the epoch */
     FT_SELF,  /* hidden: this agency's name */
     FT_YESNO, /* a required choice between YES and NO (no default: not answering is not "no") */
 } ftype_t;
@@ -784,7 +784,7 @@ static json_t *s_value(const field_t *f, const char *v)
         return a;
     }
     case FT_WHEN: { /* "2026-12-03T14:30" from a datetime-local input, in the dashboard's zone */
-        uint64_t ms = dashboard_tz_parse(v);
+        uint64_t ms = zone_parse(v);
         return ms ? json_integer((json_int_t)ms) : json_string(v); /* pbjson names the field */
     }
     case FT_LINES: {
@@ -1037,7 +1037,7 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
     }
     dashboard_buf_printf(b, "<label for=\"%s\">%s", f->path, f->label);
     if (f->type == FT_WHEN) /* typed and shown in the dashboard's zone */
-        dashboard_buf_printf(b, " (%s time)", dashboard_tz_name());
+        dashboard_buf_printf(b, " (%s time)", zone_name());
     dashboard_buf_printf(b, "%s</label>",
                          f->required ? " <span class=\"req\">(required)</span>" : "");
     switch (f->type) {
@@ -1393,7 +1393,7 @@ static int s_action_changed(const dashboard_kv_t *in, const Tacnet__ShowCaseRepl
     if (!v || strcmp(now, seen) == 0)
         return 0;
     char when[48] = "";
-    dashboard_tz_format(v->updated_at_ms, when, sizeof(when));
+    zone_format(v->updated_at_ms, when, sizeof(when));
     snprintf(why, cap,
              "%s marked this action %s at %s, after this form was opened: nothing was sent. The "
              "form now shows the action as it stands; send again if your update still applies",
@@ -1468,7 +1468,7 @@ static int s_malformed(const form_t *form, const dashboard_kv_t *in, char *why, 
             long long x = strtoll(v, &end, 10);
             if (end == v || *end || x < 0 || x > 100000)
                 bad = "write a whole number, 0 or more";
-        } else if (f->type == FT_WHEN && !dashboard_tz_parse(v)) {
+        } else if (f->type == FT_WHEN && !zone_parse(v)) {
             bad = "write a date and a time, such as 2026-12-03 14:30";
         }
         if (bad) {
@@ -1713,7 +1713,7 @@ static void s_field_value(const field_t *f, json_t *req, dashboard_kv_t *out)
                 ? clock_date_to_ms(y * 10000 + mo * 100 + d)
                 : 0;
         if (day)
-            dashboard_tz_input(day + (h * 60ull + mi) * 60000ull, buf, sizeof(buf));
+            zone_input(day + (h * 60ull + mi) * 60000ull, buf, sizeof(buf));
     } else if (json_is_string(cur)) {
         snprintf(buf, sizeof(buf), "%s", json_string_value(cur));
     } else if (json_is_true(cur)) {

@@ -3,7 +3,7 @@
 #include "agencies.h"
 #include "case_index.h"
 #include "page.h"
-#include "timezone.h"
+#include "zone.h"
 #include "casework/casestate.h"
 #include "casework/escalation_rights.h"
 #include "clock.h"
@@ -118,7 +118,7 @@ void dashboard_web_date(dashboard_buf_t *b, uint32_t d)
 void dashboard_web_time(dashboard_buf_t *b, uint64_t ms)
 {
     char out[48];
-    if (!dashboard_tz_format(ms, out, sizeof(out))) {
+    if (!zone_format(ms, out, sizeof(out))) {
         dashboard_buf_puts(b, "—");
         return;
     }

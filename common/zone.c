@@ -1,5 +1,5 @@
-/* timezone: local times on the dashboard. See timezone.h. */
-#include "timezone.h"
+/* zone: local times for people to read and type. See zone.h. */
+#include "zone.h"
 
 #include "err.h"
 
@@ -11,7 +11,7 @@
 
 static char s_zone[64] = "UTC";
 
-int dashboard_tz_set(const char *zone, char *why, size_t whylen)
+int zone_set(const char *zone, char *why, size_t whylen)
 {
     if (!zone || !*zone)
         zone = "UTC";
@@ -35,12 +35,12 @@ int dashboard_tz_set(const char *zone, char *why, size_t whylen)
     return 0;
 }
 
-const char *dashboard_tz_name(void)
+const char *zone_name(void)
 {
     return s_zone;
 }
 
-size_t dashboard_tz_format(uint64_t ms, char *out, size_t cap)
+size_t zone_format(uint64_t ms, char *out, size_t cap)
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
@@ -51,7 +51,7 @@ size_t dashboard_tz_format(uint64_t ms, char *out, size_t cap)
     return strftime(out, cap, "%Y-%m-%d %H:%M %Z", &tm);
 }
 
-uint64_t dashboard_tz_parse(const char *local)
+uint64_t zone_parse(const char *local)
 {
     unsigned y, mo, d, h, mi;
     char end;
@@ -71,7 +71,7 @@ uint64_t dashboard_tz_parse(const char *local)
     return (uint64_t)t * 1000u;
 }
 
-void dashboard_tz_input(uint64_t ms, char *out, size_t cap)
+void zone_input(uint64_t ms, char *out, size_t cap)
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
