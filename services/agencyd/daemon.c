@@ -12,6 +12,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "log.h"
+#include "zone.h"
 #include "proc.h"
 
 #include <signal.h>
@@ -91,6 +92,13 @@ int agencyd_main(int argc, char **argv, const agency_profile_t *profile)
         return 1;
     }
     log_open(profile->name, level);
+    /* The partnership's zone for the whole process, dashboard or not: the minutes' date check
+     * and the zone named in API replies read it. A name the tz database lacks stops the start. */
+    if (zone_set(ac.time_zone, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s: %s: [http] time_zone: %s (E_CONFIG)\n", argv[0], path, why);
+        cfg_destroy(&cfg);
+        return 1;
+    }
     /* The [http] rows of the agency's table have no field in agency_config_t but time_zone
      * (the core names it in its API replies): the core does not serve HTTP. Their defaults are
      * the table's. */

@@ -809,6 +809,20 @@ static int s_time_says(const char *text, const char *zones)
     return 0;
 }
 
+/* A zone the tz database does not have stops the daemon at start, dashboard or not (the
+ * minutes' date check and the API replies read the zone), naming the key. */
+Test(outcome, an_unknown_time_zone_stops_the_daemon_at_start)
+{
+    h_agency_t *school = h_agency_add(&env, S);
+    FILE *f = fopen(school->conf, "a");
+    cr_assert_not_null(f);
+    fputs("[http]\nport = 0\ntime_zone = Europe/Atlantis\n", f);
+    fclose(f);
+    cr_assert_neq(h_agency_start(school, NULL), 0, "a daemon started with an unknown zone");
+    cr_expect(h_file_contains(school->log, "[http] time_zone"), "log %s", school->log);
+    cr_expect(h_file_contains(school->log, "Europe/Atlantis"), "log %s", school->log);
+}
+
 /* Each time the command line shows names its zone: the agency's ([http] time_zone), as its
  * dashboard shows them; --json keeps UTC times and says the zone beside them. */
 Test(outcome, times_are_shown_in_the_agency_s_zone_and_name_it)
