@@ -350,7 +350,8 @@ static void s_show_case(const opts_t *o, const Tacnet__ApiReply *r)
 {
     (void)o;
     if (r->show_case)
-        cli_agency_print_case(stdout, r->show_case, (uint64_t)time(NULL) * 1000);
+        cli_agency_print_case(stdout, r->show_case, r->has_agency ? (uint32_t)r->agency : 0,
+                              (uint64_t)time(NULL) * 1000);
 }
 
 static void s_recipients(FILE *out, const Tacnet__Agency *a, size_t n)

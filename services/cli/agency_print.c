@@ -653,7 +653,8 @@ static void s_escalations(FILE *out, const Tacnet__CaseState *st, uint64_t now_m
     }
 }
 
-void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t now_ms)
+void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint32_t viewer,
+                           uint64_t now_ms)
 {
     const Tacnet__CaseSummary *s = sc->summary;
     if (s) {
@@ -673,6 +674,14 @@ void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t 
         }
         fputs("\n  members: ", out);
         s_agency_list(out, s->members, s->n_members);
+        int member = !viewer;
+        for (size_t i = 0; i < s->n_members; i++)
+            member |= (uint32_t)s->members[i] == viewer;
+        if (!member)
+            fprintf(out,
+                    "\n  %s is no longer a member of this case (it left or was taken out): "
+                    "nothing new reaches it, and its dashboard does not show the case",
+                    names_agency(viewer));
         fputs("\n  level of need: ", out);
         s_levels(out, s);
         fprintf(out, "\n  open escalations: %u, overdue items: %u\n", s->open_escalations,

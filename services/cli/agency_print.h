@@ -36,8 +36,11 @@ int cli_agency_print_reply(FILE *out, int json, const Tacnet__ApiReply *reply);
 /* One line per case: ref, initials, lead, members, levels of need, escalations, overdue. */
 void cli_agency_print_cases(FILE *out, const Tacnet__ListCasesReply *cases);
 
-/* Summary, timeline, due and overdue items, open escalations with the time left at NOW_MS. */
-void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint64_t now_ms);
+/* Summary, timeline, due and overdue items, open escalations with the time left at NOW_MS, as
+ * agency VIEWER's daemon answered it (0: not known): a case VIEWER is no longer a member of
+ * (it left or was taken out; the dashboard does not show it) says so under its header. */
+void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint32_t viewer,
+                           uint64_t now_ms);
 
 /* One timeline line: local time, seq, sender agency, kind, (case if WITH_CASE), key fields. */
 void cli_agency_print_entry(FILE *out, const Tacnet__TimelineEntry *e, int with_case);

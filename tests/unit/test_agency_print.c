@@ -160,7 +160,7 @@ Test(agency_print, case_shows_team_goals_due_items_and_escalation_time_left)
     due.label = "Breakfast club place";
     capture_t c;
     s_open(&c);
-    cli_agency_print_case(c.f, &sc, now);
+    cli_agency_print_case(c.f, &sc, 0, now);
     s_close(&c);
     cr_assert(strstr(c.text, "camhs            RK; reach: Duty line"), "%s", c.text);
     cr_assert(strstr(c.text, "! action"), "%s", c.text);
@@ -199,7 +199,7 @@ Test(agency_print, a_case_timeline_tells_each_event_dated_by_when_it_happened)
     sc.n_timeline = 1;
     capture_t c;
     s_open(&c);
-    cli_agency_print_case(c.f, &sc, h.created_at_ms);
+    cli_agency_print_case(c.f, &sc, 0, h.created_at_ms);
     s_close(&c);
     cr_assert(strstr(c.text,
                      "#9     2026-11-03           Social care recorded a decision about Level of "
@@ -269,7 +269,7 @@ Test(agency_print, case_shows_the_chair_rule_and_requests_for_challenge)
     ch.review_by_date = 20261218;
     capture_t c;
     s_open(&c);
-    cli_agency_print_case(c.f, &sc, 1795000000000ull);
+    cli_agency_print_case(c.f, &sc, 0, 1795000000000ull);
     s_close(&c);
     cr_assert(strstr(c.text, "! meeting 05050505 chair: camhs RK (does not meet the chair rule: "
                              "directly involved"),
@@ -327,7 +327,7 @@ Test(agency_print, case_shows_the_capa_choice_and_the_partnership_plan_s_workers
     choice.engagement = "Sleep diary";
     capture_t c;
     s_open(&c);
-    cli_agency_print_case(c.f, &sc, 1795000000000ull);
+    cli_agency_print_case(c.f, &sc, 0, 1795000000000ull);
     s_close(&c);
     cr_assert(strstr(c.text, "    core worker: RK, CAMHS clinician\n"), "%s", c.text);
     cr_assert(strstr(c.text, "    specific worker: JS, Family therapist, brings Family sessions\n"),
@@ -357,7 +357,7 @@ Test(agency_print, a_closed_case_says_so_in_its_header)
     sc.state = &st;
     capture_t c;
     s_open(&c);
-    cli_agency_print_case(c.f, &sc, 1795000000000ull);
+    cli_agency_print_case(c.f, &sc, 0, 1795000000000ull);
     s_close(&c);
     cr_assert(strstr(c.text, "lead none  CLOSED 2026-12-01 (the child's needs are met)"), "%s",
               c.text);
@@ -415,5 +415,37 @@ Test(agency_print, a_time_is_shown_in_the_agency_s_zone_and_names_it)
     cli_agency_print_entry(c.f, &e, 0);
     s_close(&c);
     cr_expect(strncmp(c.text, "2026-07-01 12:00 UTC  #7 ", 25) == 0, "%s", c.text);
+    free(c.text);
+}
+
+/* A case the answering agency is no longer a member of says so under its header (the list and
+ * the dashboard leave it out; asked for by reference, the record shows with the reason); a
+ * member's view, or a reply that does not name its agency, does not. */
+Test(agency_print, a_case_the_agency_left_says_so_under_its_header)
+{
+    Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
+    Tacnet__CaseSummary sum = TACNET__CASE_SUMMARY__INIT;
+    Tacnet__Agency members[] = { TACNET__AGENCY__SOCIAL_CARE, TACNET__AGENCY__CAMHS };
+    sum.case_ref.data = (uint8_t *)"LA7-2026-000125";
+    sum.case_ref.len = 15;
+    sum.members = members;
+    sum.n_members = 2;
+    sc.summary = &sum;
+    const char *marker = "school is no longer a member of this case (it left or was taken out)";
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_case(c.f, &sc, TACNET__AGENCY__SCHOOL, 1795000000000ull);
+    s_close(&c);
+    cr_assert(strstr(c.text, marker), "%s", c.text);
+    free(c.text);
+    s_open(&c);
+    cli_agency_print_case(c.f, &sc, TACNET__AGENCY__CAMHS, 1795000000000ull);
+    s_close(&c);
+    cr_assert_null(strstr(c.text, "no longer a member"), "%s", c.text);
+    free(c.text);
+    s_open(&c);
+    cli_agency_print_case(c.f, &sc, 0, 1795000000000ull);
+    s_close(&c);
+    cr_assert_null(strstr(c.text, "no longer a member"), "%s", c.text);
     free(c.text);
 }
