@@ -267,14 +267,46 @@ int cli_agency_usage(FILE *out)
     return 2;
 }
 
-__attribute__((format(printf, 1, 2))) static int s_usage_error(const char *fmt, ...)
+/* --json: what this command refuses itself (a usage error, a body it cannot read, a daemon it
+ * cannot reach) is also printed on stdout as the daemon's refusals are, {"code": …, "error":
+ * "E_…", "reason": …}, so a script reads one shape whoever refused. */
+static int s_json;
+
+static void s_json_refusal(int code, const char *why)
 {
+    if (!s_json)
+        return;
+    Tacnet__ApiReply r = TACNET__API_REPLY__INIT;
+    r.code = code;
+    r.reason = (char *)why;
+    json_t *j = apijson_reply(&r);
+    json_dumpf(j, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(j);
+}
+
+/* Refuse with CODE (printed on stderr as "tacnet: WHY" and, with --json, on stdout). Returns 2. */
+__attribute__((format(printf, 2, 3))) static int s_local_refusal(int code, const char *fmt, ...)
+{
+    char why[512];
     va_list ap;
     va_start(ap, fmt);
-    fputs("tacnet: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    fputs(" (see tacnet help agency)\n", stderr);
+    fprintf(stderr, "tacnet: %s\n", why);
+    s_json_refusal(code, why);
+    return 2;
+}
+
+__attribute__((format(printf, 1, 2))) static int s_usage_error(const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "tacnet: %s (see tacnet help agency)\n", why);
+    s_json_refusal(TACNET_EINVAL, why);
     return 2;
 }
 
@@ -310,14 +342,15 @@ static int s_same_agency(const opts_t *o, const char *agency, const char *data_d
     int rc = tn_client_call(o->client, &req, &r, 10000);
     int other = r && r->has_agency && (int)r->agency != o->agency;
     if (other)
-        fprintf(stderr,
-                "tacnet: the daemon at %s is %s's, not %s's: give --agency %s, or the data "
-                "directory of %s's daemon; nothing was done\n",
-                data_dir, names_agency((uint32_t)r->agency), agency,
-                names_agency((uint32_t)r->agency), agency);
+        s_local_refusal(TACNET_EINVAL,
+                        "the daemon at %s is %s's, not %s's: give --agency %s, or the data "
+                        "directory of %s's daemon; nothing was done",
+                        data_dir, names_agency((uint32_t)r->agency), agency,
+                        names_agency((uint32_t)r->agency), agency);
     else if (!r)
-        fprintf(stderr, "tacnet: no answer from %s: %s (is the agency daemon running?)\n",
-                tn_client_endpoint(o->client), tacnet_strerror(rc));
+        s_local_refusal(rc ? rc : TACNET_EHOSTUNREACH,
+                        "no answer from %s: %s (is the agency daemon running?)",
+                        tn_client_endpoint(o->client), tacnet_strerror(rc));
     int answered = r != NULL;
     tn_client_reply_free(&r);
     return other || !answered ? 2 : 0;
@@ -327,11 +360,10 @@ static int s_same_agency(const opts_t *o, const char *agency, const char *data_d
 static int s_finish(const opts_t *o, int rc, Tacnet__ApiReply *reply,
                     void (*show)(const opts_t *, const Tacnet__ApiReply *))
 {
-    if (!reply) {
-        fprintf(stderr, "tacnet: no answer from %s: %s (is the agency daemon running?)\n",
-                tn_client_endpoint(o->client), tacnet_strerror(rc));
-        return 2;
-    }
+    if (!reply)
+        return s_local_refusal(rc ? rc : TACNET_EHOSTUNREACH,
+                               "no answer from %s: %s (is the agency daemon running?)",
+                               tn_client_endpoint(o->client), tacnet_strerror(rc));
     cli_agency_time_zone(reply->time_zone);
     int status = cli_agency_print_reply(stdout, o->json, reply);
     if (status == 0 && !o->json && show)
@@ -784,10 +816,9 @@ static int s_publish_flag(publish_t *p, int argc, char **argv, int *i)
         json_error_t jerr;
         json_decref(p->event);
         p->event = k == 8 ? json_loads(v, 0, &jerr) : json_load_file(v, 0, &jerr);
-        if (!p->event) {
-            fprintf(stderr, "tacnet: %s: line %d: %s\n", flag, jerr.line, jerr.text);
-            return 2;
-        }
+        if (!p->event)
+            return s_local_refusal(TACNET_EBADMSG, "%s: not JSON: %s at line %d, column %d", flag,
+                                   jerr.text, jerr.line, jerr.column);
         return 1;
     }
     }
@@ -948,7 +979,7 @@ static int s_publish(opts_t *o, const char *shorthand, const char *kind, int arg
     body = (Tacnet__Body *)pbjson_to_message(&tacnet__body__descriptor, wrapped, why, sizeof(why));
     json_decref(wrapped);
     if (!body) {
-        fprintf(stderr, "tacnet: body: %s\n", why);
+        s_local_refusal(TACNET_EFIELD, "body: %s", why);
         goto fail;
     }
     p.pub.body = body;
@@ -1210,7 +1241,7 @@ int cli_agency_main(int argc, char **argv)
     }
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--json") == 0)
-            o.json = 1;
+            o.json = s_json = 1;
         else if ((strcmp(argv[i], "--data-dir") == 0 || strcmp(argv[i], "--socket") == 0) &&
                  i + 1 < argc)
             data_dir = argv[++i];
@@ -1235,10 +1266,11 @@ int cli_agency_main(int argc, char **argv)
     o.target = data_dir;
     o.client = tn_client_new(data_dir, &err);
     if (!o.client) {
-        fprintf(stderr, "tacnet: cannot reach the %s daemon at %s: %s\n", agency, data_dir,
-                err == TACNET_ENOTFOUND ? "no api.sock there (is the daemon running?)"
-                                        : tacnet_strerror(err));
-        return 2;
+        return s_local_refusal(err ? err : TACNET_EHOSTUNREACH,
+                               "cannot reach the %s daemon at %s: %s", agency, data_dir,
+                               err == TACNET_ENOTFOUND
+                                   ? "no api.sock there (is the daemon running?)"
+                                   : tacnet_strerror(err));
     }
     if (s_same_agency(&o, agency, data_dir) != 0) {
         tn_client_destroy(&o.client);

@@ -809,6 +809,32 @@ static int s_time_says(const char *text, const char *zones)
     return 0;
 }
 
+/* With --json, what the command refuses itself is printed in the shape of the daemon's refusals
+ * (code, error name, reason), as the HTTP API answers the same fault: a body it cannot read, a
+ * body that is not JSON, an unknown option. Nothing is sent. */
+Test(outcome, json_refusals_made_by_the_command_itself_have_the_reply_shape)
+{
+    h_agency_t *school = h_agency_up(&env, S);
+    char out[4096];
+    cr_expect_eq(h_cli(school,
+                       "--json publish contact_logged --case " CASE " --initials TB --body "
+                       "'{\"with\":\"mother\",\"method\":\"phone_call\",\"contact_date\":"
+                       "\"2026-13-01\",\"summary\":\"x\"}'",
+                       out, sizeof(out)),
+                 2, "%s", out);
+    cr_expect_not_null(strstr(out, "\"error\": \"E_FIELD\""), "%s", out);
+    cr_expect_not_null(strstr(out, "contact_logged.contact_date"), "%s", out);
+    cr_expect_eq(h_cli(school,
+                       "--json publish contact_logged --case " CASE " --initials TB --body '{x'",
+                       out, sizeof(out)),
+                 2, "%s", out);
+    cr_expect_not_null(strstr(out, "\"error\": \"E_BADMSG\""), "%s", out);
+    cr_expect_eq(h_cli(school, "--json --bogus cases", out, sizeof(out)), 2, "%s", out);
+    cr_expect_not_null(strstr(out, "\"error\": \"E_INVAL\""), "%s", out);
+    cr_assert_eq(h_cli(school, "--json outbox", out, sizeof(out)), 0, "%s", out);
+    cr_expect_null(strstr(out, "contact_logged"), "nothing was queued: %s", out);
+}
+
 /* A zone the tz database does not have stops the daemon at start, dashboard or not (the
  * minutes' date check and the API replies read the zone), naming the key. */
 Test(outcome, an_unknown_time_zone_stops_the_daemon_at_start)
