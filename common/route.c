@@ -346,6 +346,11 @@ int route_check(const route_case_t *c, const Tacnet__Header *h, const roster_t *
                      : "the agency named is not a member of the team";
         return TACNET_ENOTMEMBER;
     }
+    if (h->kind == TACNET__EVENT_KIND__LEAD_HANDOVER && c && c->lead &&
+        c->lead == (uint8_t)h->subject_agency) {
+        v->why = "the agency named already holds the lead: hand it to another member";
+        return TACNET_EFIELD;
+    }
     if (h->kind == TACNET__EVENT_KIND__LEAD_ACCEPTED && !(c && c->pending_lead == h->sender))
         return TACNET_EKIND;
     /* A lead's agency whose keys are all revoked can do nothing more: any member takes it out,

@@ -8,6 +8,7 @@
 #include "casework/escalation_rights.h"
 #include "casework/header_rules.h"
 #include "casework/initials.h"
+#include "casework/ladder.h"
 #include "casework/workflow.h"
 #include "clock.h"
 #include "err.h"
@@ -382,6 +383,10 @@ static int s_workflow(publish_t *p)
 {
     char why[256];
     int rc = workflow_check(p->req, why, sizeof(why));
+    /* The rules that need the sender: an agency does not rate its own place in the team. */
+    if (rc == 0 && p->req->kind == TACNET__EVENT_KIND__PARTNERSHIP_RATING && p->req->body)
+        rc = ladder_rater_check(p->req->body->partnership_rating, p->self->profile->agency, why,
+                                sizeof(why));
     if (rc != 0)
         agency_reply_error(p->reply, rc, "%s", why);
     return rc;

@@ -46,6 +46,16 @@ int ladder_check(const Tacnet__PartnershipRating *r, char *why, size_t cap)
     return 0;
 }
 
+int ladder_rater_check(const Tacnet__PartnershipRating *r, uint32_t rater, char *why, size_t cap)
+{
+    int family = r && r->has_by_family && r->by_family != TACNET__FAMILY_ROLE__FAMILY_UNKNOWN;
+    if (!r || family || !r->has_about || (uint32_t)r->about != rater)
+        return 0;
+    return casework_refuse(TACNET_EFIELD, why, cap,
+                           "partnership_rating.about: an agency rates the other agencies of "
+                           "the team, not itself (a rating of it by the family names by_family)");
+}
+
 int ladder_same_pair(const Tacnet__RatingView *a, const Tacnet__RatingView *b)
 {
     const Tacnet__PartnershipRating *x = a->rating, *y = b->rating;

@@ -27,6 +27,11 @@ const char *ladder_rung_name(uint32_t rung);
 /* Check a rating R. Returns 0, or TACNET_EFIELD with one line in WHY naming the field. */
 int ladder_check(const Tacnet__PartnershipRating *r, char *why, size_t cap);
 
+/* Whether agency RATER may send rating R: an agency rates the others, not itself (the family's
+ * rating of an agency, recorded by that agency, is the family's). Returns 0 (also for a NULL R:
+ * ladder_check refuses that), or TACNET_EFIELD with one line in WHY. */
+int ladder_rater_check(const Tacnet__PartnershipRating *r, uint32_t rater, char *why, size_t cap);
+
 /* 1 if ratings A and B come from the same rater (agency, and family member if any) about the
  * same subject. */
 int ladder_same_pair(const Tacnet__RatingView *a, const Tacnet__RatingView *b);

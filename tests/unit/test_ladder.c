@@ -56,6 +56,25 @@ Test(ladder, agencies_rate_agencies_and_only_the_family_rates_the_whole_team)
     cr_assert(strstr(why, "about is required"), "%s", why);
 }
 
+/* An agency does not rate its own place in the team; the family's rating of it, which that
+ * agency records, is the family's and passes. */
+Test(ladder, an_agency_does_not_rate_itself)
+{
+    Tacnet__PartnershipRating r = TACNET__PARTNERSHIP_RATING__INIT;
+    r.has_about = 1;
+    r.about = TACNET__AGENCY__SCHOOL;
+    r.rung = 5;
+    char why[256] = "";
+    cr_assert_eq(ladder_rater_check(&r, TACNET__AGENCY__SCHOOL, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert(strstr(why, "partnership_rating.about: an agency rates the other agencies"), "%s",
+              why);
+    cr_assert_eq(ladder_rater_check(&r, TACNET__AGENCY__CAMHS, why, sizeof(why)), 0);
+    r.has_by_family = 1;
+    r.by_family = TACNET__FAMILY_ROLE__MOTHER;
+    cr_assert_eq(ladder_rater_check(&r, TACNET__AGENCY__SCHOOL, why, sizeof(why)), 0);
+    cr_assert_eq(ladder_rater_check(NULL, TACNET__AGENCY__SCHOOL, why, sizeof(why)), 0);
+}
+
 static Tacnet__RatingView *s_view(uint32_t by, uint32_t about, uint32_t family, uint32_t rung)
 {
     Tacnet__RatingView *v = calloc(1, sizeof(*v));

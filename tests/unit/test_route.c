@@ -690,6 +690,28 @@ Test(route, handing_the_lead_to_an_agency_outside_the_team_says_which_is_not_a_m
     cr_assert_not_null(strstr(v.why, "handed to is not a member"), "%s", v.why);
 }
 
+/* The lead is not handed to the agency that holds it: the timeline would read "social care
+ * offered the lead to social care". A case with no lead may be offered to anyone. */
+Test(route, the_lead_is_not_handed_to_the_agency_that_holds_it)
+{
+    route_case_t c = s_case(BIT(SC) | BIT(SCHOOL), TACNET__CONSENT_STATE__GIVEN);
+    c.lead = SC;
+    Tacnet__Header h;
+    route_verdict_t v;
+    s_header(&h, SC, TACNET__EVENT_KIND__LEAD_HANDOVER, TACNET__SENSITIVITY__ROUTINE,
+             BIT(SC) | BIT(SCHOOL));
+    h.has_subject_agency = 1;
+    h.subject_agency = SC;
+    cr_assert_eq(route_check(&c, &h, roster, &v), TACNET_EFIELD);
+    cr_assert_not_null(v.why);
+    cr_assert_not_null(strstr(v.why, "already holds the lead"), "%s", v.why);
+    h.subject_agency = SCHOOL;
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0, "%s", v.why ? v.why : "");
+    c.lead = 0;
+    h.subject_agency = SC;
+    cr_assert_eq(route_check(&c, &h, roster, &v), 0, "%s", v.why ? v.why : "");
+}
+
 /* A closed case takes nothing more but the acknowledgements of a resolution proposed before it
  * closed, so that its escalation can finish. */
 Test(route, a_closed_case_still_takes_the_acknowledgement_of_a_resolution)
