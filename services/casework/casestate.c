@@ -65,10 +65,6 @@ typedef struct fold {
     int opened;              /* an agency event has been folded */
     uint64_t *plan_start_ms; /* per plan in s->plans: when it (its latest version) started */
     size_t latest_plan;      /* index in s->plans of the plan published last */
-    /* GBO per agency: the first (or the one marked baseline), the latest. Never pooled across
-     * agencies: a plan's progress is its owner's scores only (s_goal_progress_one). */
-    Tacnet__MeasureView *gbo_baseline[MAX_AGENCY];
-    Tacnet__MeasureView *gbo_latest[MAX_AGENCY];
     /* each event's sender by msg_id, to find who a disagreement challenges */
     struct {
         uint8_t id[16];
@@ -442,12 +438,6 @@ static void s_measure(fold_t *f, const Tacnet__Header *h, const Tacnet__OutcomeM
         }
     }
     PUSH(f->s->measures, f->s->n_measures, v);
-    if (v->tool == TACNET__MEASURE_TOOL__GBO && v->n_goal_ids && s_is_agency(v->by)) {
-        Tacnet__MeasureView **base = &f->gbo_baseline[v->by];
-        if (!*base || (v->baseline && !(*base)->baseline))
-            *base = v;
-        f->gbo_latest[v->by] = v;
-    }
 }
 
 static int s_gbo_score(const Tacnet__MeasureView *v, uint32_t goal, uint32_t *score)
@@ -460,15 +450,44 @@ static int s_gbo_score(const Tacnet__MeasureView *v, uint32_t goal, uint32_t *sc
     return 0;
 }
 
+/* Goal GOAL's scores among AGENCY's GBO measures, in the order they came: its baseline (from the
+ * first measure marked baseline that scores it, else the first that scores it) and its latest
+ * (the last that scores it). A GBO record scores only the goals it names: taking the latest
+ * record whole left a goal it did not name unmeasured, though an earlier record had scored it.
+ * Returns how many measures score it; *SAME is 1 when the baseline and the latest are one
+ * measure (no change to tell yet). */
+static size_t s_gbo_goal(const Tacnet__CaseState *s, uint32_t agency, uint32_t goal, uint32_t *base,
+                         uint32_t *latest, int *same)
+{
+    size_t n = 0, at_base = 0, at_latest = 0;
+    int marked = 0;
+    for (size_t i = 0; i < s->n_measures; i++) {
+        const Tacnet__MeasureView *v = s->measures[i];
+        uint32_t score;
+        if (v->tool != TACNET__MEASURE_TOOL__GBO || (uint32_t)v->by != agency ||
+            !s_gbo_score(v, goal, &score))
+            continue;
+        int is_baseline = v->has_baseline && v->baseline;
+        if (!n++ || (is_baseline && !marked)) {
+            *base = score;
+            at_base = i;
+            marked = is_baseline;
+        }
+        *latest = score;
+        at_latest = i;
+    }
+    *same = at_base == at_latest;
+    return n;
+}
+
 /* Change from baseline per goal of plan P (docs/DOMAIN.md: GBO progress is the movement of each
  * goal's score, not a total), from its owner's GBO measures only. Goal ids are numbers each
  * agency gives its own plan's goals, so another agency's goal 2 is a different goal: borrowing
  * its scores showed progress nobody measured on this plan. No scores of the owner's: every
- * goal is left unmeasured (no has_* set). */
+ * goal is left unmeasured (no has_* set). A goal first scored after the baseline measure takes
+ * its first score as its baseline; a goal scored once has no change yet. */
 static void s_goal_progress_one(fold_t *f, Tacnet__PlanView *p)
 {
-    const Tacnet__MeasureView *baseline = s_is_agency(p->by) ? f->gbo_baseline[p->by] : NULL;
-    const Tacnet__MeasureView *latest_v = s_is_agency(p->by) ? f->gbo_latest[p->by] : NULL;
     for (size_t i = 0; i < p->plan->n_goals; i++) {
         const Tacnet__Goal *g = p->plan->goals[i];
         if (!g->has_goal_id)
@@ -478,20 +497,15 @@ static void s_goal_progress_one(fold_t *f, Tacnet__PlanView *p)
         gp->goal_id = g->goal_id;
         if (g->description)
             gp->description = xstrdup(g->description);
-        uint32_t base, latest;
-        int hb = s_gbo_score(baseline, g->goal_id, &base);
-        int hl = s_gbo_score(latest_v, g->goal_id, &latest);
-        if (hb) {
+        uint32_t base = 0, latest = 0;
+        int same = 1;
+        if (s_is_agency(p->by) && s_gbo_goal(f->s, p->by, g->goal_id, &base, &latest, &same)) {
             gp->has_baseline_score = 1;
             gp->baseline_score = base;
-        }
-        if (hl) {
             gp->has_latest_score = 1;
             gp->latest_score = latest;
-        }
-        if (hb && hl) {
-            gp->has_change = 1;
-            gp->change = (int32_t)latest - (int32_t)base;
+            gp->has_change = !same;
+            gp->change = same ? 0 : (int32_t)latest - (int32_t)base;
         }
         PUSH(p->progress, p->n_progress, gp);
     }

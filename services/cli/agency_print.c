@@ -480,6 +480,8 @@ static void s_plans(FILE *out, const Tacnet__CaseState *st, const char *withheld
             fprintf(out, "    goal %u: %s", g->goal_id, g->description ? g->description : "");
             if (g->has_change)
                 fprintf(out, "  GBO %u -> %u (%+d)", g->baseline_score, g->latest_score, g->change);
+            else if (g->has_baseline_score && g->has_latest_score)
+                fprintf(out, "  GBO %u (scored once)", g->latest_score);
             else if (g->has_latest_score)
                 fprintf(out, "  GBO %u (no baseline)", g->latest_score);
             s_goal_marks(out, p, g->goal_id);

@@ -270,6 +270,54 @@ Test(casestate, goal_progress_is_change_from_the_baseline_score)
     s_free(&t);
 }
 
+/* A GBO record scores the goals it names, not the plan: a later record scoring other goals
+ * leaves each goal's own latest score standing, and a goal first scored after the baseline
+ * measure takes that first score as its baseline. */
+Test(casestate, each_goal_keeps_its_own_latest_score_across_gbo_records)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "care_plan", 20261116, NULL,
+         "{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":\"2026-11-16\","
+         "\"goals\":[{\"goal_id\":1,\"description\":\"On time\"},"
+         "{\"goal_id\":2,\"description\":\"Sleep\"}]}}");
+    s_ev(&t, 4, "social_care", "outcome_measure", 20261116, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[3],\"goal_ids\":[1],"
+         "\"baseline\":true}}");
+    /* From a daemon that did not check the plan's goals: goal 3 is no goal of this plan. */
+    s_ev(&t, 5, "social_care", "outcome_measure", 20261123, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[9],\"goal_ids\":[3]}}");
+    casestate_result_t r = s_fold(&t, 20261124, NULL);
+    const Tacnet__GoalProgress *g1 = r.state->plan->progress[0], *g2 = r.state->plan->progress[1];
+    cr_assert_eq(g1->goal_id, 1);
+    cr_assert(g1->has_baseline_score && g1->has_latest_score, "goal 1 lost its score");
+    cr_assert_eq(g1->baseline_score, 3);
+    cr_assert_eq(g1->latest_score, 3);
+    cr_assert_not(g1->has_change, "scored once: no change yet");
+    cr_assert_not(g2->has_baseline_score || g2->has_latest_score, "goal 2 was never scored");
+    casestate_result_clear(&r);
+
+    s_ev(&t, 6, "social_care", "outcome_measure", 20261130, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[4],\"goal_ids\":[2]}}");
+    s_ev(&t, 7, "social_care", "outcome_measure", 20261207, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[6],\"goal_ids\":[1]}}");
+    s_ev(&t, 8, "social_care", "outcome_measure", 20261214, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[7],\"goal_ids\":[2]}}");
+    r = s_fold(&t, 20261215, NULL);
+    g1 = r.state->plan->progress[0];
+    g2 = r.state->plan->progress[1];
+    cr_assert_eq(g1->baseline_score, 3);
+    cr_assert_eq(g1->latest_score, 6, "goal 1's own latest, not the last record's");
+    cr_assert(g1->has_change);
+    cr_assert_eq(g1->change, 3);
+    cr_assert_eq(g2->baseline_score, 4, "goal 2's first score is its baseline");
+    cr_assert_eq(g2->latest_score, 7);
+    cr_assert(g2->has_change);
+    cr_assert_eq(g2->change, 3);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
 Test(casestate, sdq_measure_is_scored_with_its_band)
 {
     tl_t t = { 0 };
