@@ -6,6 +6,7 @@
 #include "casework/casestate.h"
 #include "casework/chair_rule.h"
 #include "casework/escalation_rights.h"
+#include "casework/goals.h"
 #include "casework/header_rules.h"
 #include "casework/initials.h"
 #include "casework/ladder.h"
@@ -853,6 +854,28 @@ static int s_action_update(publish_t *p)
     return rc;
 }
 
+/* GBO scores: each for a goal of this agency's plan as its view holds it (goals_gbo_check), so a
+ * score of goal 3 on a one-goal plan is refused here rather than kept as progress on no goal. */
+static int s_gbo_goals(publish_t *p)
+{
+    const Tacnet__OutcomeMeasure *m =
+        p->req->kind == TACNET__EVENT_KIND__OUTCOME_MEASURE && p->req->body
+            ? p->req->body->outcome_measure
+            : NULL;
+    if (!m || !m->n_goal_ids || !p->found)
+        return 0;
+    Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
+    int rc = s_view_show(p, &wrap);
+    const Tacnet__CaseState *st = rc == 0 ? wrap.show_case->state : NULL;
+    char why[384];
+    rc = st ? goals_gbo_check(m, p->self->profile->agency, st->plans, st->n_plans, why, sizeof(why))
+            : 0;
+    if (rc != 0)
+        agency_reply_error(p->reply, rc, "%s; nothing was sent", why);
+    agency_reply_free(&wrap);
+    return rc;
+}
+
 /* Closing: not while an escalation of the case is open with no resolution proposed (the broker
  * refuses it too, without naming it): its timers would run on a case nobody can answer on. */
 static int s_closing(publish_t *p)
@@ -1096,6 +1119,8 @@ static int s_stages(publish_t *p)
         rc = s_action_update(p);
     if (rc == 0)
         rc = s_closing(p);
+    if (rc == 0)
+        rc = s_gbo_goals(p);
     if (rc == 0 && p->dry_run)
         s_dry_run_note(p);
     if (rc == 0 && !p->dry_run)

@@ -3,6 +3,7 @@
 #include "casework/why.h"
 
 #include "err.h"
+#include "labels.h"
 #include "names.h"
 
 #include <stdarg.h>
@@ -96,6 +97,68 @@ int goals_check(const Tacnet__CarePlan *p, char *why, size_t cap)
                 i, goals_need_name(g->need), goals_need_name(ranked), ranked_at);
         ranked = g->need;
         ranked_at = i;
+    }
+    return 0;
+}
+
+static int s_plan_has_goal(const Tacnet__CarePlan *p, uint32_t goal)
+{
+    for (size_t i = 0; i < p->n_goals; i++)
+        if (p->goals[i]->has_goal_id && p->goals[i]->goal_id == goal)
+            return 1;
+    return 0;
+}
+
+/* SENDER's plans and their numbered goals, for a refusal: "team around the family plan: goals 1,
+ * 2". Returns how many of its plans have numbered goals. */
+static size_t s_sender_goals(uint32_t sender, Tacnet__PlanView *const *plans, size_t n_plans,
+                             char *out, size_t cap)
+{
+    size_t used = 0, n = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < n_plans; i++) {
+        const Tacnet__PlanView *v = plans[i];
+        if (!v || !v->plan || (uint32_t)v->by != sender)
+            continue;
+        size_t numbered = 0, k = 0;
+        for (size_t g = 0; g < v->plan->n_goals; g++)
+            numbered += v->plan->goals[g]->has_goal_id != 0;
+        char name[96];
+        for (size_t g = 0; g < v->plan->n_goals; g++) {
+            if (!v->plan->goals[g]->has_goal_id)
+                continue;
+            int w = k++ ? snprintf(out + used, cap - used, ", %u", v->plan->goals[g]->goal_id)
+                        : snprintf(out + used, cap - used, "%s%s: goal%s %u", n ? "; " : "",
+                                   labels_plan(v->plan->type, name, sizeof(name)),
+                                   numbered > 1 ? "s" : "", v->plan->goals[g]->goal_id);
+            if (w > 0 && (size_t)w < cap - used)
+                used += (size_t)w;
+        }
+        n += numbered > 0;
+    }
+    return n;
+}
+
+int goals_gbo_check(const Tacnet__OutcomeMeasure *m, uint32_t sender,
+                    Tacnet__PlanView *const *plans, size_t n_plans, char *why, size_t cap)
+{
+    if (!m || !m->has_tool || m->tool != TACNET__MEASURE_TOOL__GBO || !m->n_goal_ids)
+        return 0;
+    char have[256];
+    size_t n = s_sender_goals(sender, plans, n_plans, have, sizeof(have));
+    if (!n)
+        return 0;
+    for (size_t k = 0; k < m->n_goal_ids; k++) {
+        int found = 0;
+        for (size_t i = 0; i < n_plans && !found; i++)
+            found = plans[i] && plans[i]->plan && (uint32_t)plans[i]->by == sender &&
+                    s_plan_has_goal(plans[i]->plan, m->goal_ids[k]);
+        if (!found)
+            return casework_refuse(
+                TACNET_EFIELD, why, cap,
+                "outcome_measure.goal_ids: goal %u is not a goal of this agency's plan%s (%s); "
+                "score the plan's own goals by their numbers, or add the goal to the plan first",
+                m->goal_ids[k], n > 1 ? "s" : "", have);
     }
     return 0;
 }

@@ -9,20 +9,32 @@
  * to keep hope and momentum) and one goal may be the plan's engagement aim (keeping the family
  * engaged is always an aim).
  *
- * Pure logic: no I/O. The workflow stage checks a plan's goals here; `tacnet case` and the
- * family's summary show them.
+ * Pure logic: no I/O. The workflow stage checks a plan's goals here, and the sending daemon a
+ * GBO measure's goal ids against its plans; `tacnet case` and the family's summary show them.
  */
 #ifndef TACNET_CASEWORK_GOALS_H
 #define TACNET_CASEWORK_GOALS_H
 
 #include <stddef.h>
 
+#include "api.pb-c.h"
 #include "events.pb-c.h"
 
 /* Check the goals of plan P. Returns 0, or TACNET_EFIELD with one line in WHY naming the
  * field, e.g. `care_plan.goals[1].need: safety comes before learning (goals[0]); list goals
  * safety first`. */
 int goals_check(const Tacnet__CarePlan *p, char *why, size_t cap);
+
+/* Check that each goal GBO measure M scores is a goal of one of SENDER's plans among PLANS
+ * (N_PLANS; the case's plans as the sending agency's view holds them). Goal ids are each plan's
+ * own numbers (1-3, checked by measure.h), so a score of a goal the plan does not have would be
+ * kept as progress on no goal. Returns 0 when M is not a GBO, when SENDER holds no plan with
+ * numbered goals in the view (its plan may not have reached the view yet, e.g. an import's
+ * earlier row: nothing to judge by), or when every scored goal is one of its plans' goals; else
+ * TACNET_EFIELD with one line in WHY naming the field, e.g. `outcome_measure.goal_ids: goal 3 is
+ * not a goal of this agency's plan (team around the family plan: goal 1); ...`. */
+int goals_gbo_check(const Tacnet__OutcomeMeasure *m, uint32_t sender,
+                    Tacnet__PlanView *const *plans, size_t n_plans, char *why, size_t cap);
 
 /* In words, for people: "in the child's words", "in a parent's words", "in a professional's
  * words", or NULL when not recorded. */

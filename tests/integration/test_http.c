@@ -2294,3 +2294,50 @@ Test(http, a_word_where_numbers_go_is_refused_in_plain_words)
     cr_assert_null(strstr(r.body, "expected an array"));
     s_resp_free(&r);
 }
+
+/* Wait until AGENCY's view of CASE holds N plans. */
+static void s_wait_plans(const h_agency_t *a, size_t n)
+{
+    tn_client_t *c = s_client(a);
+    size_t have = 0;
+    for (int i = 0; i < 250 && have < n; i++) {
+        Tacnet__ApiReply *r = NULL;
+        if (tn_client_case(c, CASE, &r, CALL_MS) == 0 && r->show_case->state)
+            have = r->show_case->state->n_plans;
+        tn_client_reply_free(&r);
+        if (have < n)
+            h_sleep_ms(20);
+    }
+    tn_client_destroy(&c);
+    cr_assert_geq(have, n, "the plan never reached the view");
+}
+
+/* Social care's plan has one goal: a GBO score of goal 3 is refused by its daemon, naming the
+ * field; a score of goal 1 goes. */
+Test(http, a_gbo_score_for_a_goal_the_plan_does_not_have_is_refused)
+{
+    s_publish(social, "{\"kind\":\"care_plan\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"body\":{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":"
+                      "\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"On time\"}],"
+                      "\"child_view\":\"Wants to see friends\",\"family_view\":\"Agree\"}}}");
+    s_wait_plans(social, 1);
+    char *tok = s_add_token(social, "sc-mis"), hdr[256];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+    resp_t r = s_http(SC, "POST", "/api/v1/events", hdr,
+                      "{\"kind\":\"outcome_measure\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"body\":{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[9],"
+                      "\"goal_ids\":[3],\"measured_date\":\"2026-11-23\"}}}");
+    cr_expect_eq(r.status, 422, "%s", r.body);
+    cr_expect(strstr(r.body, "E_FIELD") &&
+                  strstr(r.body, "outcome_measure.goal_ids: goal 3 is not a goal of this "
+                                 "agency's plan (team around the family plan: goal 1)"),
+              "%s", r.body);
+    s_resp_free(&r);
+    r = s_http(SC, "POST", "/api/v1/events", hdr,
+               "{\"kind\":\"outcome_measure\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+               "\"body\":{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[3],"
+               "\"goal_ids\":[1],\"measured_date\":\"2026-11-23\",\"baseline\":true}}}");
+    cr_expect_eq(r.status, 201, "%s", r.body);
+    s_resp_free(&r);
+    free(tok);
+}

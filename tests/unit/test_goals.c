@@ -78,3 +78,46 @@ Test(goals, quick_wins_are_marked_and_the_plan_has_one_engagement_aim)
     cr_assert_null(goals_words(TACNET__GOAL_WORDS__WORDS_UNKNOWN));
     cr_assert_str_eq(goals_need_name(TACNET__NEED_TIER__NEED_SAFETY), "safety");
 }
+
+/* A GBO score is for a goal of the sender's plan: goal 3 of social care's one-goal plan is no
+ * goal at all, and another agency's goal 3 does not make it one. With no plan of its own in the
+ * view there is nothing to judge by, and only GBO names goals. */
+Test(goals, a_gbo_score_for_a_goal_the_sender_s_plan_does_not_have_is_refused)
+{
+    Tacnet__CarePlan *taf = (Tacnet__CarePlan *)pbjson_fixture_message(
+        &tacnet__care_plan__descriptor, "{\"type\":\"team_around_family\",\"goals\":[{\"goal_id\":"
+                                        "1,\"description\":\"On time\"}]}");
+    Tacnet__CarePlan *capa = (Tacnet__CarePlan *)pbjson_fixture_message(
+        &tacnet__care_plan__descriptor,
+        "{\"type\":\"capa_partnership\",\"goals\":[{\"goal_id\":1,\"description\":\"Sleep\"},"
+        "{\"goal_id\":3,\"description\":\"Sessions\"}]}");
+    Tacnet__PlanView sc = TACNET__PLAN_VIEW__INIT, camhs = TACNET__PLAN_VIEW__INIT;
+    sc.by = TACNET__AGENCY__SOCIAL_CARE;
+    sc.plan = taf;
+    camhs.by = TACNET__AGENCY__CAMHS;
+    camhs.plan = capa;
+    Tacnet__PlanView *plans[] = { &camhs, &sc };
+    Tacnet__OutcomeMeasure *three = (Tacnet__OutcomeMeasure *)pbjson_fixture_message(
+        &tacnet__outcome_measure__descriptor, "{\"tool\":\"gbo\",\"values\":[9],\"goal_ids\":[3]}");
+    Tacnet__OutcomeMeasure *one = (Tacnet__OutcomeMeasure *)pbjson_fixture_message(
+        &tacnet__outcome_measure__descriptor, "{\"tool\":\"gbo\",\"values\":[3],\"goal_ids\":[1]}");
+    Tacnet__OutcomeMeasure *ors = (Tacnet__OutcomeMeasure *)pbjson_fixture_message(
+        &tacnet__outcome_measure__descriptor, "{\"tool\":\"ors\",\"values\":[5,5,5,5]}");
+    char why[256] = "";
+    cr_assert_eq(goals_gbo_check(three, TACNET__AGENCY__SOCIAL_CARE, plans, 2, why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert_str_eq(why, "outcome_measure.goal_ids: goal 3 is not a goal of this agency's plan "
+                          "(team around the family plan: goal 1); score the plan's own goals by "
+                          "their numbers, or add the goal to the plan first");
+    cr_assert_eq(goals_gbo_check(one, TACNET__AGENCY__SOCIAL_CARE, plans, 2, why, sizeof(why)), 0);
+    cr_assert_eq(goals_gbo_check(three, TACNET__AGENCY__CAMHS, plans, 2, why, sizeof(why)), 0,
+                 "CAMHS's own goal 3: %s", why);
+    cr_assert_eq(goals_gbo_check(three, TACNET__AGENCY__SCHOOL, plans, 2, why, sizeof(why)), 0,
+                 "no plan of the school's in the view: %s", why);
+    cr_assert_eq(goals_gbo_check(ors, TACNET__AGENCY__SOCIAL_CARE, plans, 2, why, sizeof(why)), 0);
+    tacnet__care_plan__free_unpacked(taf, NULL);
+    tacnet__care_plan__free_unpacked(capa, NULL);
+    tacnet__outcome_measure__free_unpacked(three, NULL);
+    tacnet__outcome_measure__free_unpacked(one, NULL);
+    tacnet__outcome_measure__free_unpacked(ors, NULL);
+}
