@@ -38,7 +38,54 @@ static void s_no_score(dashboard_buf_t *b, const Tacnet__CaseState *st, const Ta
     dashboard_buf_puts(b, ")");
 }
 
-/* One plan: type, owner, lead or not, start, cadence, last review, summary, goals. */
+/* The child's and the family's views on plan P in their words, or why each is absent (a view
+ * not yet asked says by when), as the case page says them for meetings and decisions; a plan
+ * that holds neither (from before views were required) says nothing. */
+static void s_voice(dashboard_buf_t *b, const Tacnet__CarePlan *p)
+{
+    const struct {
+        const char *who, *view;
+        const Tacnet__ViewAbsent *absent;
+    } voice[] = { { "The child's view", p->child_view, p->child_view_absent },
+                  { "The family's view", p->family_view, p->family_view_absent } };
+    int open = 0;
+    for (size_t v = 0; v < 2; v++) {
+        if (!voice[v].view && !voice[v].absent)
+            continue;
+        dashboard_buf_printf(b, "%s<dt>%s</dt><dd>", open++ ? "" : "<dl class=\"voice\">",
+                             voice[v].who);
+        if (voice[v].view) {
+            dashboard_web_text(b, voice[v].view);
+        } else {
+            const Tacnet__ViewAbsent *a = voice[v].absent;
+            dashboard_buf_printf(
+                b, "not given: %s",
+                a->has_reason && a->reason
+                    ? dashboard_web_enum(&tacnet__view_absence__descriptor, a->reason)
+                    : "no reason recorded");
+            if (a->has_reason && a->reason == TACNET__VIEW_ABSENCE__NOT_YET_ASKED &&
+                a->has_ask_by_date) {
+                dashboard_buf_puts(b, ", to be asked by ");
+                dashboard_web_date(b, a->ask_by_date);
+            }
+        }
+        dashboard_buf_puts(b, "</dd>");
+    }
+    if (open)
+        dashboard_buf_puts(b, "</dl>");
+}
+
+/* When plan P hopes goal GOAL_ID is achieved, or 0. */
+static uint32_t s_target(const Tacnet__CarePlan *p, uint32_t goal_id)
+{
+    for (size_t i = 0; i < p->n_goals; i++)
+        if (p->goals[i]->has_goal_id && p->goals[i]->goal_id == goal_id)
+            return p->goals[i]->has_target_date ? p->goals[i]->target_date : 0;
+    return 0;
+}
+
+/* One plan: type, owner, lead or not, start, cadence, last review, summary, the child's and the
+ * family's views, goals. */
 static void s_plan(dashboard_buf_t *b, const Tacnet__CaseState *st, const Tacnet__PlanView *p,
                    uint32_t me)
 {
@@ -65,13 +112,15 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__CaseState *st, const Tacnet
         dashboard_web_text(b, p->plan->summary);
         dashboard_buf_puts(b, "</p>");
     }
+    s_voice(b, p->plan);
     dashboard_web_capa_workers(b, p->plan);
     if (!p->n_progress)
         return;
     dashboard_buf_puts(
         b, "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Goal</th>"
            "<th scope=\"col\">Baseline</th><th scope=\"col\">Latest</th>"
-           "<th scope=\"col\">Change</th></tr></thead><tbody>");
+           "<th scope=\"col\">Change</th><th scope=\"col\">Achieved by</th></tr></thead>"
+           "<tbody>");
     /* By goal number, however the scores came in. */
     const Tacnet__GoalProgress *by_id[16];
     size_t n = 0;
@@ -104,6 +153,13 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__CaseState *st, const Tacnet
             dashboard_buf_printf(b, "%+d", g->change);
         else
             dashboard_buf_puts(b, "—");
+        /* The goal's own date, as the plan set it; none set reads as such, not as a date. */
+        uint32_t target = s_target(p->plan, g->goal_id);
+        dashboard_buf_puts(b, "</td><td>");
+        if (target)
+            dashboard_web_date(b, target);
+        else
+            dashboard_buf_puts(b, "no date set");
         dashboard_buf_puts(b, "</td></tr>");
     }
     dashboard_buf_puts(b, "</tbody></table></div>");

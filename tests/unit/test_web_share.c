@@ -54,6 +54,67 @@ Test(web_share, goals_never_scored_say_so_and_a_change_needs_both_scores)
     dashboard_buf_free(&b);
 }
 
+/* The plan on the case page carries the family's voice (a view in their words, escaped, or the
+ * coded reason it is absent, with the date a view not yet asked is owed by) and when each goal
+ * is hoped to be achieved. */
+Test(web_share, a_plan_shows_the_family_s_views_and_when_each_goal_is_to_be_achieved)
+{
+    Tacnet__Goal g1 = TACNET__GOAL__INIT, g2 = TACNET__GOAL__INIT;
+    g1.has_goal_id = g2.has_goal_id = 1;
+    g1.goal_id = 1;
+    g2.goal_id = 2;
+    g1.description = "On time";
+    g2.description = "Sleep";
+    g1.has_target_date = 1;
+    g1.target_date = 20270201;
+    Tacnet__Goal *goals[] = { &g1, &g2 };
+    Tacnet__ViewAbsent later = TACNET__VIEW_ABSENT__INIT;
+    later.has_reason = 1;
+    later.reason = TACNET__VIEW_ABSENCE__NOT_YET_ASKED;
+    later.has_ask_by_date = 1;
+    later.ask_by_date = 20261201;
+    Tacnet__CarePlan cp = TACNET__CARE_PLAN__INIT;
+    cp.has_type = 1;
+    cp.type = TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY;
+    cp.n_goals = 2;
+    cp.goals = goals;
+    cp.child_view = "Wants <b>friends</b> & football";
+    cp.family_view_absent = &later;
+    Tacnet__GoalProgress p1 = TACNET__GOAL_PROGRESS__INIT, p2 = TACNET__GOAL_PROGRESS__INIT;
+    p1.goal_id = 1;
+    p1.description = "On time";
+    p2.goal_id = 2;
+    p2.description = "Sleep";
+    Tacnet__GoalProgress *progress[] = { &p1, &p2 };
+    Tacnet__PlanView pv = TACNET__PLAN_VIEW__INIT;
+    pv.by = TACNET__AGENCY__SOCIAL_CARE;
+    pv.plan = &cp;
+    pv.n_progress = 2;
+    pv.progress = progress;
+    Tacnet__PlanView *plans[] = { &pv };
+    Tacnet__CaseState st = TACNET__CASE_STATE__INIT;
+    st.n_plans = 1;
+    st.plans = plans;
+
+    dashboard_buf_t b = { 0 };
+    dashboard_web_plans(&b, &st, TACNET__AGENCY__SOCIAL_CARE);
+    dashboard_buf_add(&b, "", 1);
+    cr_assert_not_null(strstr(b.data,
+                              "<dt>The child's view</dt><dd>Wants &lt;b&gt;friends&lt;/b&gt; "
+                              "&amp; football</dd>"),
+                       "%s", b.data);
+    cr_assert_not_null(strstr(b.data, "<dt>The family's view</dt><dd>not given: not yet asked, to "
+                                      "be asked by 2026-12-01</dd>"),
+                       "%s", b.data);
+    cr_assert_not_null(strstr(b.data, "<th scope=\"col\">Achieved by</th>"), "%s", b.data);
+    cr_assert_not_null(strstr(b.data, "<td>—</td><td>2027-02-01</td></tr>"), "%s", b.data);
+    cr_assert_not_null(strstr(b.data, "2. Sleep</td><td>not measured yet</td><td>not measured "
+                                      "yet</td><td>—</td><td>no date set</td>"),
+                       "%s", b.data);
+    cr_assert_null(strstr(b.data, "<b>friends"), "unescaped: %s", b.data);
+    dashboard_buf_free(&b);
+}
+
 /* The school cannot see health information on this case: a CAMHS plan's goal with no score in
  * the school's view may have been scored at health, which never reaches it, so it reads as not
  * shared (with the classes withheld), never "not measured yet"; a score the view holds shows. */
