@@ -6,6 +6,7 @@
 #include "casework/ladder.h"
 #include "clock.h"
 #include "err.h"
+#include "labels.h"
 #include "names.h"
 
 #include <stdio.h>
@@ -198,14 +199,10 @@ static void s_goal_notes(dashboard_buf_t *b, const Tacnet__Goal *g)
     dashboard_buf_puts(b, "</p>");
 }
 
-void dashboard_web_family_goals(dashboard_buf_t *b, const Tacnet__CaseState *st, uint32_t me)
+/* Plan PV's goals as a list, each with how it is going. */
+static void s_plan_goals(dashboard_buf_t *b, const Tacnet__CaseState *st,
+                         const Tacnet__PlanView *pv, uint32_t me)
 {
-    dashboard_buf_puts(b, "<h2>What we are working on together</h2>");
-    const Tacnet__PlanView *pv = st ? st->plan : NULL;
-    if (!pv || !pv->plan->n_goals) {
-        dashboard_buf_puts(b, "<p>No goals have been agreed yet.</p>");
-        return;
-    }
     dashboard_buf_puts(b, "<ol class=\"goals\">");
     for (size_t i = 0; i < pv->plan->n_goals; i++) {
         const Tacnet__Goal *g = pv->plan->goals[i];
@@ -240,6 +237,30 @@ void dashboard_web_family_goals(dashboard_buf_t *b, const Tacnet__CaseState *st,
         dashboard_buf_puts(b, "</p></li>");
     }
     dashboard_buf_puts(b, "</ol>");
+}
+
+/* Every current plan's goals, not the lead plan's alone: a family working on CAPA goals with
+ * CAMHS while social care holds the team around the family plan agreed both, and would find the
+ * goals they are scoring vanish from "what we agreed" the day the lead plan was set. Each plan
+ * says whose it is, so the family know who to ask about it. */
+void dashboard_web_family_goals(dashboard_buf_t *b, const Tacnet__CaseState *st, uint32_t me)
+{
+    dashboard_buf_puts(b, "<h2>What we are working on together</h2>");
+    size_t shown = 0;
+    for (size_t i = 0; st && i < st->n_plans; i++) {
+        const Tacnet__PlanView *pv = st->plans[i];
+        if (!pv || !pv->plan || !pv->plan->n_goals)
+            continue;
+        char name[96];
+        dashboard_buf_puts(b, "<h3 class=\"plan\">");
+        dashboard_web_cap(b, labels_plan(pv->plan->type, name, sizeof(name)));
+        dashboard_buf_printf(b, ", kept by %s%s</h3>", dashboard_web_agency_title(pv->by),
+                             pv->lead ? " (the team's main plan)" : "");
+        s_plan_goals(b, st, pv, me);
+        shown++;
+    }
+    if (!shown)
+        dashboard_buf_puts(b, "<p>No goals have been agreed yet.</p>");
 }
 
 static void s_actions(dashboard_buf_t *b, const Tacnet__CaseState *st)

@@ -14,8 +14,9 @@ void dashboard_web_family_involvement(dashboard_buf_t *b, const Tacnet__CaseStat
  * with its trend and history (ST may be NULL). */
 void dashboard_web_family_ladder(dashboard_buf_t *b, const Tacnet__CaseState *st);
 
-/* The summary's "What we are working on together": the agreed plan's goals and how each is
- * going, as the view of agency ME holds them (ST may be NULL). */
+/* The summary's "What we are working on together": the goals of every current plan (the lead
+ * plan first, each agency's beside it), under the plan's name and who keeps it, and how each goal
+ * is going, as the view of agency ME holds them (ST may be NULL). */
 void dashboard_web_family_goals(dashboard_buf_t *b, const Tacnet__CaseState *st, uint32_t me);
 
 /* The summary's "Our next meeting" at NOW: the soonest scheduled and not yet held, else the next

@@ -185,8 +185,11 @@ Test(web_family, a_summary_printed_where_scores_may_be_withheld_sends_the_family
     pv.by = TACNET__AGENCY__SOCIAL_CARE;
     pv.plan = &cp;
     Tacnet__Sensitivity withheld[] = { TACNET__SENSITIVITY__HEALTH };
+    Tacnet__PlanView *plans[] = { &pv };
     Tacnet__CaseState st = TACNET__CASE_STATE__INIT;
     st.plan = &pv;
+    st.n_plans = 1;
+    st.plans = plans;
     st.n_withheld = 1;
     st.withheld = withheld;
 
@@ -204,6 +207,68 @@ Test(web_family, a_summary_printed_where_scores_may_be_withheld_sends_the_family
     dashboard_buf_add(&own, "", 1);
     cr_assert_not_null(strstr(own.data, "How it is going: not scored yet."), "%s", own.data);
     dashboard_buf_free(&own);
+}
+
+/* Social care's team around the family plan (one goal) is the lead plan; CAMHS's CAPA plan sits
+ * beside it with goals the family have been scoring. The family's summary lists both, each
+ * saying whose it is, rather than only the lead plan's goal. */
+Test(web_family, the_summary_lists_the_goals_of_every_current_plan_with_whose_it_is)
+{
+    Tacnet__Goal t1 = TACNET__GOAL__INIT, c1 = TACNET__GOAL__INIT;
+    t1.has_goal_id = c1.has_goal_id = 1;
+    t1.goal_id = c1.goal_id = 1;
+    t1.description = "Get to school on time";
+    c1.description = "Worry less at bedtime";
+    Tacnet__Goal *tg[] = { &t1 }, *cg[] = { &c1 };
+    Tacnet__CarePlan taf = TACNET__CARE_PLAN__INIT, capa = TACNET__CARE_PLAN__INIT;
+    taf.has_type = capa.has_type = 1;
+    taf.type = TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY;
+    capa.type = TACNET__PLAN_TYPE__CAPA_PARTNERSHIP;
+    taf.n_goals = capa.n_goals = 1;
+    taf.goals = tg;
+    capa.goals = cg;
+    Tacnet__GoalProgress cp1 = TACNET__GOAL_PROGRESS__INIT;
+    cp1.goal_id = 1;
+    cp1.has_baseline_score = cp1.has_latest_score = cp1.has_change = 1;
+    cp1.baseline_score = 2;
+    cp1.latest_score = 5;
+    cp1.change = 3;
+    Tacnet__GoalProgress *cprog[] = { &cp1 };
+    Tacnet__PlanView lead = TACNET__PLAN_VIEW__INIT, side = TACNET__PLAN_VIEW__INIT;
+    lead.by = TACNET__AGENCY__SOCIAL_CARE;
+    lead.plan = &taf;
+    lead.has_lead = lead.lead = 1;
+    side.by = TACNET__AGENCY__CAMHS;
+    side.plan = &capa;
+    side.n_progress = 1;
+    side.progress = cprog;
+    Tacnet__PlanView *plans[] = { &lead, &side };
+    Tacnet__CaseState st = TACNET__CASE_STATE__INIT;
+    st.plan = &lead;
+    st.n_plans = 2;
+    st.plans = plans;
+
+    dashboard_buf_t b = { 0 };
+    dashboard_web_family_goals(&b, &st, TACNET__AGENCY__CAMHS);
+    dashboard_buf_add(&b, "", 1);
+    const char *taf_at = strstr(b.data, "Team around the family plan, kept by Social care (the "
+                                        "team's main plan)</h3>");
+    const char *capa_at = strstr(b.data, "CAPA partnership plan, kept by CAMHS</h3>");
+    cr_assert_not_null(taf_at, "%s", b.data);
+    cr_assert_not_null(capa_at, "%s", b.data);
+    cr_assert_lt(taf_at, capa_at, "the lead plan first: %s", b.data);
+    cr_assert_not_null(strstr(taf_at, "Get to school on time"), "%s", b.data);
+    cr_assert_not_null(strstr(capa_at, "Worry less at bedtime</p><p>How it is going: it started "
+                                       "at 2 out of 10 and is now 5 out of 10."),
+                       "%s", b.data);
+    dashboard_buf_free(&b);
+
+    Tacnet__CaseState none = TACNET__CASE_STATE__INIT;
+    dashboard_buf_t e = { 0 };
+    dashboard_web_family_goals(&e, &none, TACNET__AGENCY__CAMHS);
+    dashboard_buf_add(&e, "", 1);
+    cr_assert_not_null(strstr(e.data, "No goals have been agreed yet."), "%s", e.data);
+    dashboard_buf_free(&e);
 }
 
 /* "Our next meeting" never names a day already past: minutes that set 1 December for the next
