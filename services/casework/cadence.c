@@ -98,9 +98,9 @@ int cadence_date_due(uint64_t due_ms, uint64_t now_ms, cadence_due_t *out)
     return 0;
 }
 
-int cadence_contact_counts(int planned, int successful)
+int cadence_contact_counts(int planned, int successful, uint32_t contact_date, uint32_t start_date)
 {
-    return planned && successful;
+    return planned && successful && contact_date && contact_date >= start_date;
 }
 
 int cadence_handover_due(const holidays_t *holidays, uint64_t offered_ms, int accepted,

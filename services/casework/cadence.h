@@ -59,10 +59,13 @@ int cadence_contact_due(uint32_t every_days, uint64_t start_ms, uint64_t last_co
  * a NULL OUT. */
 int cadence_date_due(uint64_t due_ms, uint64_t now_ms, cadence_due_t *out);
 
-/* 1 when a logged contact keeps the communication plan: planned and successful. An attempt
- * nobody answered does not reset the timetable, or a run of failed calls would hide that the
- * family has not been reached. */
-int cadence_contact_counts(int planned, int successful);
+/* 1 when a logged contact keeps the communication plan starting on START_DATE (yyyymmdd; 0 = no
+ * plan or no start): planned, successful and on CONTACT_DATE (yyyymmdd) on or after the start.
+ * An attempt nobody answered does not reset the timetable, or a run of failed calls would hide
+ * that the family has not been reached; a visit before the plan began was kept under no plan,
+ * and shown as the plan's last contact it would say the plan was being kept from before it was
+ * agreed. */
+int cadence_contact_counts(int planned, int successful, uint32_t contact_date, uint32_t start_date);
 
 /* Lead professional hand-over offered at OFFERED_MS and not accepted (ACCEPTED 0) within
  * LIMIT_WORKING_DAYS: due at the same time of day on the LIMIT-th working day, overdue (flag the

@@ -85,6 +85,10 @@ typedef struct fold {
     } * asks;
     size_t n_asks;
     hv_contacts_t hv; /* health visiting's universal contacts so far */
+    /* the days of the planned contacts that took place, for the communication plan in force:
+     * a later plan (or one delivered after its contacts) starts from its own start date */
+    uint32_t *kept_contacts;
+    size_t n_kept_contacts;
 } fold_t;
 
 /* ------------------------------------------------------------------ team and lead */
@@ -890,6 +894,24 @@ static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Bo
     }
 }
 
+/* The last planned contact that kept the communication plan in force: on or after its start
+ * (cadence_contact_counts), whatever order the plan and the contacts came in. */
+static void s_last_planned_contact(fold_t *f)
+{
+    Tacnet__CaseState *s = f->s;
+    const Tacnet__CommunicationPlan *cp = s->communication_plan;
+    uint32_t start = cp && cp->has_start_date ? cp->start_date : 0;
+    s->has_last_planned_contact_date = 0;
+    s->last_planned_contact_date = 0;
+    for (size_t i = 0; i < f->n_kept_contacts; i++) {
+        uint32_t d = f->kept_contacts[i];
+        if (cadence_contact_counts(1, 1, d, start) && d > s->last_planned_contact_date) {
+            s->has_last_planned_contact_date = 1;
+            s->last_planned_contact_date = d;
+        }
+    }
+}
+
 /* The plan and what is measured and agreed against it: care plan, outcome measures, the
  * communication plan and the contacts logged under it, consent. */
 static void s_apply_plan(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
@@ -909,14 +931,17 @@ static void s_apply_plan(fold_t *f, const Tacnet__Header *h, const Tacnet__Body 
             if (s->communication_plan)
                 tacnet__communication_plan__free_unpacked(s->communication_plan, NULL);
             s->communication_plan = s_copy(b->communication_plan);
+            s_last_planned_contact(f);
         }
         break;
     case TACNET__EVENT_KIND__CONTACT_LOGGED:
+        /* Kept, whenever it was: whether it kept the plan is judged against the plan in force,
+         * again when a new plan comes (s_last_planned_contact). */
         if (b && b->contact_logged && b->contact_logged->has_contact_date &&
-            cadence_contact_counts(b->contact_logged->planned, b->contact_logged->successful) &&
-            b->contact_logged->contact_date > s->last_planned_contact_date) {
-            s->has_last_planned_contact_date = 1;
-            s->last_planned_contact_date = b->contact_logged->contact_date;
+            cadence_contact_counts(b->contact_logged->planned, b->contact_logged->successful,
+                                   b->contact_logged->contact_date, 0)) {
+            PUSH(f->kept_contacts, f->n_kept_contacts, b->contact_logged->contact_date);
+            s_last_planned_contact(f);
         }
         break;
     case TACNET__EVENT_KIND__CONSENT_RECORDED:
@@ -1280,6 +1305,7 @@ int casestate_fold(Tacnet__TimelineEntry *const *timeline, size_t n, const cases
     s_due_all(&f, out);
     free(f.asks);
     free(f.plan_start_ms);
+    free(f.kept_contacts);
     if (out->n_due > 1)
         qsort(out->due, out->n_due, sizeof(*out->due), s_due_cmp);
     return 0;

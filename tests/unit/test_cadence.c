@@ -144,9 +144,20 @@ Test(cadence, missed_planned_parent_contact_is_flagged)
     cr_assert_eq(cadence_contact_due(14, start, last, s_at(20260525, 8), &d), 0);
     cr_assert_eq(d.overdue, 1);
     cr_assert_eq(cadence_contact_due(0, start, last, s_at(20260525, 8), &d), TACNET_EINVAL);
-    cr_assert_eq(cadence_contact_counts(1, 1), 1);
-    cr_assert_eq(cadence_contact_counts(1, 0), 0);
-    cr_assert_eq(cadence_contact_counts(0, 1), 0);
+    cr_assert_eq(cadence_contact_counts(1, 1, 20260510, 20260501), 1);
+    cr_assert_eq(cadence_contact_counts(1, 0, 20260510, 20260501), 0);
+    cr_assert_eq(cadence_contact_counts(0, 1, 20260510, 20260501), 0);
+}
+
+/* A visit six days before the communication plan started was kept under no plan: it does not
+ * count as the plan's last contact; one on the start day does. */
+Test(cadence, a_contact_before_the_communication_plan_started_does_not_count)
+{
+    cr_assert_eq(cadence_contact_counts(1, 1, 20261114, 20261120), 0);
+    cr_assert_eq(cadence_contact_counts(1, 1, 20261120, 20261120), 1);
+    cr_assert_eq(cadence_contact_counts(1, 1, 20261121, 20261120), 1);
+    cr_assert_eq(cadence_contact_counts(1, 1, 20261114, 0), 1, "no plan start: as before");
+    cr_assert_eq(cadence_contact_counts(1, 1, 0, 20261120), 0, "no date");
 }
 
 Test(cadence, lead_handover_not_accepted_within_working_days_is_flagged)

@@ -243,6 +243,44 @@ Test(casestate, a_missed_planned_parent_contact_is_flagged_to_the_named_contact)
     s_free(&t);
 }
 
+/* Health visiting visited on 14 November; social care's communication plan started on the 20th.
+ * The visit kept no plan: there is no last planned contact until one on or after the start, the
+ * first contact is due a fortnight from the start, and a later plan starts afresh. */
+Test(casestate, a_contact_before_the_communication_plan_started_is_not_its_last_contact)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "health_visiting", "contact_logged", 20261114, NULL,
+         "{\"contact_logged\":{\"with\":\"mother\",\"contact_date\":\"2026-11-14\","
+         "\"planned\":true,\"successful\":true}}");
+    s_ev(&t, 4, "social_care", "communication_plan", 20261120, NULL,
+         "{\"communication_plan\":{\"named_contact\":{\"agency\":\"social_care\","
+         "\"initials\":\"AW\"},\"every_days\":14,\"start_date\":\"2026-11-20\"}}");
+    casestate_result_t r = s_fold(&t, 20261121, NULL);
+    cr_assert_not(r.state->has_last_planned_contact_date, "last contact %u",
+                  r.state->last_planned_contact_date);
+    const Tacnet__DueItem *d = s_due(&r, "parent contact");
+    cr_assert_not_null(d);
+    cr_assert_eq(clock_ms_to_date(d->due_ms), 20261204);
+    casestate_result_clear(&r);
+
+    s_ev(&t, 5, "social_care", "contact_logged", 20261121, NULL,
+         "{\"contact_logged\":{\"with\":\"mother\",\"contact_date\":\"2026-11-21\","
+         "\"planned\":true,\"successful\":true}}");
+    r = s_fold(&t, 20261122, NULL);
+    cr_assert(r.state->has_last_planned_contact_date);
+    cr_assert_eq(r.state->last_planned_contact_date, 20261121);
+    casestate_result_clear(&r);
+
+    s_ev(&t, 6, "social_care", "communication_plan", 20261201, NULL,
+         "{\"communication_plan\":{\"named_contact\":{\"agency\":\"social_care\","
+         "\"initials\":\"AW\"},\"every_days\":7,\"start_date\":\"2026-12-01\"}}");
+    r = s_fold(&t, 20261202, NULL);
+    cr_assert_not(r.state->has_last_planned_contact_date, "a contact under the plan before");
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
 Test(casestate, goal_progress_is_change_from_the_baseline_score)
 {
     tl_t t = { 0 };
