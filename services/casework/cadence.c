@@ -11,13 +11,30 @@ static uint64_t s_day(uint64_t ms)
     return ms - ms % CLOCK_DAY_MS;
 }
 
-/* Date-based items fall due at the start of their day and are late from the next day. */
-static void s_judge_date(uint64_t due_ms, uint64_t now_ms, cadence_due_t *out)
+uint64_t cadence_local_day(uint64_t ms)
 {
-    uint64_t today = s_day(now_ms);
-    out->due_ms = due_ms;
-    out->overdue = today > due_ms;
-    out->days_overdue = out->overdue ? (unsigned)((today - due_ms) / CLOCK_DAY_MS) : 0;
+    return s_day(ms + (uint64_t)(int64_t)clock_local_offset_s(ms) * 1000);
+}
+
+/* The instant the local day DAY (ms at 00:00 UTC of that date) ends: local midnight starting the
+ * next day. The offset is read at that midnight, so a day the clocks change on ends when the
+ * wall clock says so. */
+static uint64_t s_local_day_end(uint64_t day)
+{
+    uint64_t wall = day + CLOCK_DAY_MS;
+    uint64_t guess = wall - (uint64_t)(int64_t)clock_local_offset_s(wall) * 1000;
+    return wall - (uint64_t)(int64_t)clock_local_offset_s(guess) * 1000;
+}
+
+/* Date-based items are due by the end of their day where the partnership works and are late
+ * from the next day: the countdown runs to that instant, not to 00:00 UTC of the due day. */
+static void s_judge_date(uint64_t day, uint64_t now_ms, cadence_due_t *out)
+{
+    out->due_date = clock_ms_to_date(day);
+    out->due_ms = s_local_day_end(day);
+    out->overdue = now_ms >= out->due_ms;
+    uint64_t today = cadence_local_day(now_ms);
+    out->days_overdue = out->overdue && today > day ? (unsigned)((today - day) / CLOCK_DAY_MS) : 0;
 }
 
 int cadence_review_due(const holidays_t *holidays, uint32_t plan_type,
@@ -133,8 +150,9 @@ static void s_earliest(const holidays_t *holidays, const Tacnet__CarePlan *p, ui
     if (!start_ms || cadence_review_due(holidays, type, p->review_interval_days, start_ms, last_ms,
                                         start_ms, &d) != 0)
         return;
-    if (!*best || d.due_ms < *best)
-        *best = d.due_ms;
+    uint64_t day = clock_date_to_ms(d.due_date);
+    if (!*best || day < *best)
+        *best = day;
 }
 
 uint32_t cadence_case_review_date(const holidays_t *holidays, Tacnet__PlanView *const *plans,

@@ -10,8 +10,10 @@
  *   when the plan leaves it at 0 (Hull runs CIN reviews as core groups).
  * - CAPA_PARTNERSHIP: the interval agreed in the plan; a plan without one is refused.
  * A review is due on a date and overdue from the next day (a review held late on its due date
- * is on time). Dates are handled as UTC days; callers turn yyyymmdd into ms with
- * clock_date_to_ms. Pure logic: the time is always a parameter.
+ * is on time). Dates are calendar days (callers turn yyyymmdd into ms with clock_date_to_ms); a
+ * date-based item is due by the end of its day in the partnership's zone (the process's TZ,
+ * common/zone.h), so its countdown runs to local midnight after the due date. Pure logic apart
+ * from reading that zone: the time is always a parameter.
  */
 #ifndef TACNET_CASEWORK_CADENCE_H
 #define TACNET_CASEWORK_CADENCE_H
@@ -25,10 +27,12 @@
 #define CADENCE_CP_FIRST_WORKING_DAYS 10u
 #define CADENCE_CP_MAX_DAYS           42u
 
-/* One due item: the date it falls due (ms at 00:00 UTC), and, against NOW, whether it is
- * overdue and by how many calendar days. */
+/* One due item: the instant it falls overdue (DUE_MS; for a date-based item the end of its
+ * DUE_DATE, yyyymmdd, in the partnership's zone; DUE_DATE is 0 for an item due at an instant),
+ * and, against NOW, whether it is overdue and by how many calendar days. */
 typedef struct cadence_due {
     uint64_t due_ms;
+    uint32_t due_date;
     int overdue;
     unsigned days_overdue;
 } cadence_due_t;
@@ -54,10 +58,14 @@ int cadence_action_due(uint32_t status, uint32_t due_date, uint64_t now_ms, cade
 int cadence_contact_due(uint32_t every_days, uint64_t start_ms, uint64_t last_contact_ms,
                         uint64_t now_ms, cadence_due_t *out);
 
-/* An item due on the day starting at DUE_MS (00:00 UTC), judged against NOW like every
- * date-based item (overdue from the next day). Returns 0, or TACNET_EINVAL for a zero DUE_MS or
- * a NULL OUT. */
+/* An item due on the day starting at DUE_MS (00:00 UTC of that date), judged against NOW like
+ * every date-based item (overdue from the next day). Returns 0, or TACNET_EINVAL for a zero
+ * DUE_MS or a NULL OUT. */
 int cadence_date_due(uint64_t due_ms, uint64_t now_ms, cadence_due_t *out);
+
+/* The day (ms at 00:00 UTC of that date) on which the instant MS falls in the partnership's
+ * zone: what cadence_date_due takes for an item due on the day of an instant. */
+uint64_t cadence_local_day(uint64_t ms);
 
 /* 1 when a logged contact keeps the communication plan starting on START_DATE (yyyymmdd; 0 = no
  * plan or no start): planned, successful and on CONTACT_DATE (yyyymmdd) on or after the start.

@@ -1107,6 +1107,10 @@ static void s_due(casestate_result_t *r, const char *what, const cadence_due_t *
     tacnet__due_item__init(it);
     it->what = xstrdup(what);
     it->due_ms = d->due_ms;
+    if (d->due_date) {
+        it->has_due_date = 1;
+        it->due_date = d->due_date;
+    }
     it->has_overdue = 1;
     it->overdue = d->overdue != 0;
     if (s_is_agency(owner) || owner == TACNET__AGENCY__PARTNERSHIP) {
@@ -1154,7 +1158,8 @@ static void s_due_chairs(fold_t *f, casestate_result_t *r)
         const Tacnet__MeetingView *m = f->s->meetings[i];
         if (m->outcome || !m->scheduled || !m->has_chair_rule || chair_rule_meets(m->chair_rule))
             continue;
-        if (cadence_date_due(m->scheduled->starts_at_ms, f->opts->now_ms, &d) == 0)
+        if (cadence_date_due(cadence_local_day(m->scheduled->starts_at_ms), f->opts->now_ms, &d) ==
+            0)
             s_due(r, "chair", &d, f->lead_agency, &m->meeting_id,
                   "confirm the meeting's chair (the chair rule)");
     }
@@ -1247,6 +1252,7 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
         if (!e->deadline_ms)
             continue;
         d.due_ms = e->deadline_ms;
+        d.due_date = 0;
         d.overdue = now > e->deadline_ms;
         d.days_overdue = 0;
         /* What it is about, so two open at once read apart: the disagreement's topic, or an

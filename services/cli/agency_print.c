@@ -709,7 +709,11 @@ void cli_agency_print_case(FILE *out, const Tacnet__ShowCaseReply *sc, uint32_t 
         if (strcmp(d->what, "escalation") == 0)
             continue;
         char when[32], left[64];
-        s_local_time(when, sizeof(when), d->due_ms);
+        if (d->has_due_date) /* due by the end of that day, where due_ms falls */
+            snprintf(when, sizeof(when), "%04u-%02u-%02u", d->due_date / 10000,
+                     d->due_date / 100 % 100, d->due_date % 100);
+        else
+            s_local_time(when, sizeof(when), d->due_ms);
         cli_agency_time_left(left, sizeof(left), d->due_ms, now_ms);
         fprintf(out, "  %s%-14s due %s (%s) owner %s", d->has_overdue && d->overdue ? "! " : "  ",
                 d->what, when, left, d->has_owner ? names_agency(d->owner) : "-");

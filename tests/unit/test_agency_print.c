@@ -449,3 +449,31 @@ Test(agency_print, a_case_the_agency_left_says_so_under_its_header)
     cr_assert_null(strstr(c.text, "no longer a member"), "%s", c.text);
     free(c.text);
 }
+
+/* A date-based due item reads as its day, due by the end of it (the daemon's due_ms), not as
+ * 00:00 of that day with a countdown already run out. */
+Test(agency_print, a_date_item_shows_its_day_and_the_time_left_to_its_end)
+{
+    Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
+    Tacnet__CaseSummary s = TACNET__CASE_SUMMARY__INIT;
+    Tacnet__DueItem due = TACNET__DUE_ITEM__INIT, *dues[] = { &due };
+    s.case_ref = (ProtobufCBinaryData){ 15, (uint8_t *)"LA7-2026-000123" };
+    s.initials = (ProtobufCBinaryData){ 2, (uint8_t *)"TB" };
+    sc.summary = &s;
+    sc.due = dues;
+    sc.n_due = 1;
+    due.what = "parent contact";
+    due.has_due_date = 1;
+    due.due_date = 20261204;
+    due.due_ms = 1796428800000ull; /* 2026-12-05 00:00 UTC: the end of the 4th */
+    due.has_overdue = 1;
+    due.overdue = 0;
+    cli_agency_time_zone("UTC");
+    uint64_t now = due.due_ms - (60 + 40) * 60000ull; /* 22:20 on the 4th */
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_case(c.f, &sc, 0, now);
+    s_close(&c);
+    cr_assert(strstr(c.text, "  parent contact due 2026-12-04 (1h 40m)"), "%s", c.text);
+    free(c.text);
+}

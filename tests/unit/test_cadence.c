@@ -3,6 +3,7 @@
 #include "casework/cadence.h"
 #include "err.h"
 #include "events.pb-c.h"
+#include "zone.h"
 
 /* England and Wales bank holidays from GOV.UK, 2026 and New Year 2027. */
 static holidays_t *s_holidays(void)
@@ -29,7 +30,7 @@ Test(cadence, cp_core_group_due_ten_working_days_across_christmas_2026)
     cr_assert_eq(cadence_review_due(h, TACNET__PLAN_TYPE__CHILD_PROTECTION, 0, icpc, 0,
                                     s_at(20270107, 23), &d),
                  0);
-    cr_assert_eq(clock_ms_to_date(d.due_ms), 20270107);
+    cr_assert_eq(d.due_date, 20270107);
     cr_assert_eq(d.overdue, 0);
     /* Working day 11 without a core group: overdue. */
     cr_assert_eq(cadence_review_due(h, TACNET__PLAN_TYPE__CHILD_PROTECTION, 0, icpc, 0,
@@ -41,7 +42,7 @@ Test(cadence, cp_core_group_due_ten_working_days_across_christmas_2026)
     cr_assert_eq(cadence_review_due(NULL, TACNET__PLAN_TYPE__CHILD_PROTECTION, 0, icpc, 0,
                                     s_at(20270105, 9), &d),
                  0);
-    cr_assert_eq(clock_ms_to_date(d.due_ms), 20270104);
+    cr_assert_eq(d.due_date, 20270104);
     cr_assert_eq(d.overdue, 1);
     holidays_destroy(&h);
     cr_assert_null(h);
@@ -54,11 +55,11 @@ Test(cadence, cp_core_groups_after_the_first_are_at_most_six_weeks_apart)
     cr_assert_eq(
         cadence_review_due(NULL, TACNET__PLAN_TYPE__CHILD_PROTECTION, 60, start, held, held, &d),
         0);
-    cr_assert_eq(clock_ms_to_date(d.due_ms), 20270218);
+    cr_assert_eq(d.due_date, 20270218);
     cr_assert_eq(
         cadence_review_due(NULL, TACNET__PLAN_TYPE__CHILD_PROTECTION, 28, start, held, held, &d),
         0);
-    cr_assert_eq(clock_ms_to_date(d.due_ms), 20270204);
+    cr_assert_eq(d.due_date, 20270204);
 }
 
 Test(cadence, taf_review_every_six_weeks_from_the_last_review)
@@ -67,12 +68,12 @@ Test(cadence, taf_review_every_six_weeks_from_the_last_review)
     uint64_t start = s_at(20260302, 9);
     cr_assert_eq(
         cadence_review_due(NULL, TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY, 0, start, 0, start, &d), 0);
-    cr_assert_eq(clock_ms_to_date(d.due_ms), 20260413);
+    cr_assert_eq(d.due_date, 20260413);
     uint64_t held = s_at(20260410, 15);
     cr_assert_eq(cadence_review_due(NULL, TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY, 0, start, held,
                                     s_at(20260522, 20), &d),
                  0);
-    cr_assert_eq(clock_ms_to_date(d.due_ms), 20260522);
+    cr_assert_eq(d.due_date, 20260522);
     cr_assert_eq(d.overdue, 0);
     cr_assert_eq(cadence_review_due(NULL, TACNET__PLAN_TYPE__TEAM_AROUND_FAMILY, 0, start, held,
                                     s_at(20260525, 8), &d),
@@ -87,10 +88,10 @@ Test(cadence, cin_uses_the_plan_interval_or_six_weeks)
     uint64_t start = s_at(20260601, 9);
     cr_assert_eq(cadence_review_due(NULL, TACNET__PLAN_TYPE__CHILD_IN_NEED, 0, start, 0, start, &d),
                  0);
-    cr_assert_eq(clock_ms_to_date(d.due_ms), 20260713);
+    cr_assert_eq(d.due_date, 20260713);
     cr_assert_eq(
         cadence_review_due(NULL, TACNET__PLAN_TYPE__CHILD_IN_NEED, 28, start, 0, start, &d), 0);
-    cr_assert_eq(clock_ms_to_date(d.due_ms), 20260629);
+    cr_assert_eq(d.due_date, 20260629);
 }
 
 Test(cadence, capa_review_needs_an_agreed_interval)
@@ -102,7 +103,7 @@ Test(cadence, capa_review_needs_an_agreed_interval)
         TACNET_EFIELD);
     cr_assert_eq(
         cadence_review_due(NULL, TACNET__PLAN_TYPE__CAPA_PARTNERSHIP, 21, start, 0, start, &d), 0);
-    cr_assert_eq(clock_ms_to_date(d.due_ms), 20260622);
+    cr_assert_eq(d.due_date, 20260622);
     cr_assert_eq(cadence_review_due(NULL, TACNET__PLAN_TYPE__PLAN_UNKNOWN, 21, start, 0, start, &d),
                  TACNET_EENUM);
 }
@@ -130,16 +131,64 @@ Test(cadence, open_action_past_its_due_date_is_overdue)
                  TACNET_EINVAL);
 }
 
+/* The tester's case: an action due on 5 December read late on the 4th has a day and more to
+ * run, is on time all through the 5th, and is late from the 6th. */
+Test(cadence, a_date_item_is_due_by_the_end_of_its_day_not_at_its_start)
+{
+    char why[128];
+    cr_assert_eq(zone_set("Europe/London", why, sizeof(why)), 0, "%s", why);
+    cadence_due_t d;
+    uint64_t evening = clock_date_to_ms(20261204) + 22 * CLOCK_HOUR_MS + 27 * 60000;
+    cr_assert_eq(cadence_action_due(TACNET__ACTION_STATUS__OPEN, 20261205, evening, &d), 0);
+    cr_assert_eq(d.due_date, 20261205u);
+    cr_assert_eq(d.due_ms, clock_date_to_ms(20261206), "the countdown runs to the day's end");
+    cr_assert_eq(d.due_ms - evening, 25 * CLOCK_HOUR_MS + 33 * 60000);
+    cr_assert_eq(d.overdue, 0);
+    cr_assert_eq(cadence_action_due(TACNET__ACTION_STATUS__OPEN, 20261205,
+                                    clock_date_to_ms(20261206) - 60000, &d),
+                 0);
+    cr_assert_eq(d.overdue, 0, "23:59 on the due day is on time");
+    cr_assert_eq(cadence_action_due(TACNET__ACTION_STATUS__OPEN, 20261205, s_at(20261206, 0), &d),
+                 0);
+    cr_assert_eq(d.overdue, 1);
+    cr_assert_eq(d.days_overdue, 1);
+}
+
+/* The day ends where the partnership works: in New York (UTC-5 in December) 22:00 on the 5th
+ * is 03:00 UTC on the 6th and still on time; in Paris (UTC+1) 23:30 UTC is already the 6th. */
+Test(cadence, a_date_items_day_ends_at_midnight_in_the_partnerships_zone)
+{
+    char why[128];
+    cadence_due_t d;
+    cr_assert_eq(zone_set("America/New_York", why, sizeof(why)), 0, "%s", why);
+    cr_assert_eq(cadence_action_due(TACNET__ACTION_STATUS__OPEN, 20261205, s_at(20261206, 3), &d),
+                 0);
+    cr_assert_eq(d.due_ms, s_at(20261206, 5));
+    cr_assert_eq(d.overdue, 0);
+    cr_assert_eq(cadence_action_due(TACNET__ACTION_STATUS__OPEN, 20261205, s_at(20261206, 5), &d),
+                 0);
+    cr_assert_eq(d.overdue, 1);
+    cr_assert_eq(d.days_overdue, 1);
+    cr_assert_eq(zone_set("Europe/Paris", why, sizeof(why)), 0, "%s", why);
+    uint64_t late = s_at(20261205, 23) + 30 * 60000;
+    cr_assert_eq(cadence_action_due(TACNET__ACTION_STATUS__OPEN, 20261205, late, &d), 0);
+    cr_assert_eq(d.due_ms, s_at(20261205, 23));
+    cr_assert_eq(d.overdue, 1);
+    cr_assert_eq(d.days_overdue, 1);
+    /* A meeting starting at 23:30 UTC on the 5th is on the 6th in Paris. */
+    cr_assert_eq(clock_ms_to_date(cadence_local_day(late)), 20261206u);
+}
+
 Test(cadence, missed_planned_parent_contact_is_flagged)
 {
     cadence_due_t d;
     uint64_t start = s_at(20260501, 9);
     cr_assert_eq(cadence_contact_due(14, start, 0, s_at(20260515, 9), &d), 0);
-    cr_assert_eq(clock_ms_to_date(d.due_ms), 20260515);
+    cr_assert_eq(d.due_date, 20260515);
     cr_assert_eq(d.overdue, 0);
     uint64_t last = s_at(20260510, 16);
     cr_assert_eq(cadence_contact_due(14, start, last, s_at(20260524, 18), &d), 0);
-    cr_assert_eq(clock_ms_to_date(d.due_ms), 20260524);
+    cr_assert_eq(d.due_date, 20260524);
     cr_assert_eq(d.overdue, 0);
     cr_assert_eq(cadence_contact_due(14, start, last, s_at(20260525, 8), &d), 0);
     cr_assert_eq(d.overdue, 1);

@@ -7,6 +7,7 @@
 
 #include "casework/casestate.h"
 #include "err.h"
+#include "zone.h"
 #include "pbjson_fixture.h"
 
 #define MAX_EVENTS 32
@@ -145,7 +146,7 @@ Test(casestate, team_around_family_review_is_due_six_weeks_after_the_last_review
     casestate_result_t r = s_fold(&t, 20261214, NULL);
     const Tacnet__DueItem *d = s_due(&r, "review");
     cr_assert_not_null(d);
-    cr_assert_eq(clock_ms_to_date(d->due_ms), 20261214);
+    cr_assert_eq(d->due_date, 20261214);
     cr_assert_eq(d->overdue, 0);
     casestate_result_clear(&r);
     r = s_fold(&t, 20261215, NULL);
@@ -157,7 +158,7 @@ Test(casestate, team_around_family_review_is_due_six_weeks_after_the_last_review
          "\"held_date\":\"2026-12-10\"}}");
     r = s_fold(&t, 20261215, NULL);
     d = s_due(&r, "review");
-    cr_assert_eq(clock_ms_to_date(d->due_ms), 20270121);
+    cr_assert_eq(d->due_date, 20270121);
     cr_assert_eq(d->overdue, 0);
     cr_assert_eq(r.state->plan->last_review_date, 20261210);
     casestate_result_clear(&r);
@@ -176,7 +177,7 @@ Test(casestate, child_protection_first_core_group_counts_working_days_past_bank_
          "{\"care_plan\":{\"type\":\"child_protection\",\"start_date\":\"2026-12-21\"}}");
     casestate_result_t r = s_fold(&t, 20270107, h);
     const Tacnet__DueItem *d = s_due(&r, "review");
-    cr_assert_eq(clock_ms_to_date(d->due_ms), 20270107);
+    cr_assert_eq(d->due_date, 20270107);
     cr_assert_eq(d->overdue, 0);
     casestate_result_clear(&r);
     s_free(&t);
@@ -261,7 +262,7 @@ Test(casestate, a_contact_before_the_communication_plan_started_is_not_its_last_
                   r.state->last_planned_contact_date);
     const Tacnet__DueItem *d = s_due(&r, "parent contact");
     cr_assert_not_null(d);
-    cr_assert_eq(clock_ms_to_date(d->due_ms), 20261204);
+    cr_assert_eq(d->due_date, 20261204u);
     casestate_result_clear(&r);
 
     s_ev(&t, 5, "social_care", "contact_logged", 20261121, NULL,
@@ -277,6 +278,38 @@ Test(casestate, a_contact_before_the_communication_plan_started_is_not_its_last_
          "\"initials\":\"AW\"},\"every_days\":7,\"start_date\":\"2026-12-01\"}}");
     r = s_fold(&t, 20261202, NULL);
     cr_assert_not(r.state->has_last_planned_contact_date, "a contact under the plan before");
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+/* The tester's "parent contact due 2026-12-04 00:00 (overdue by 22h 20m)" with no overdue mark:
+ * the item is due by the end of the 4th in the partnership's zone, and the due item, its overdue
+ * flag and the overdue count say the same thing. */
+Test(casestate, a_date_item_is_due_by_the_end_of_its_day_in_the_due_list_and_the_counts)
+{
+    char why[128];
+    cr_assert_eq(zone_set("Europe/London", why, sizeof(why)), 0, "%s", why);
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "communication_plan", 20261120, NULL,
+         "{\"communication_plan\":{\"named_contact\":{\"agency\":\"health_visiting\","
+         "\"initials\":\"PD\"},\"every_days\":14,\"start_date\":\"2026-11-20\"}}");
+    casestate_opts_t o = { .now_ms = clock_date_to_ms(20261204) + 22 * CLOCK_HOUR_MS + 20 * 60000 };
+    casestate_result_t r;
+    cr_assert_eq(casestate_fold(t.e, t.n, &o, &r), 0);
+    const Tacnet__DueItem *d = s_due(&r, "parent contact");
+    cr_assert_not_null(d);
+    cr_assert(d->has_due_date);
+    cr_assert_eq(d->due_date, 20261204u);
+    cr_assert_eq(d->due_ms, clock_date_to_ms(20261205), "due by the end of the 4th");
+    cr_assert_eq(d->overdue, 0);
+    cr_assert_eq(r.overdue_items, 0);
+    casestate_result_clear(&r);
+    o.now_ms = clock_date_to_ms(20261205) + 10 * 60000;
+    cr_assert_eq(casestate_fold(t.e, t.n, &o, &r), 0);
+    d = s_due(&r, "parent contact");
+    cr_assert(d->overdue);
+    cr_assert_eq(r.overdue_items, 1);
     casestate_result_clear(&r);
     s_free(&t);
 }
@@ -707,7 +740,7 @@ Test(casestate, a_view_not_yet_asked_is_due_by_its_date_until_a_later_event_reco
     cr_assert_eq(d->overdue, 0);
     cr_assert_eq(d->owner, TACNET__AGENCY__SOCIAL_CARE);
     cr_assert_str_eq(d->label, "ask the child's view (decision)");
-    cr_assert_eq(d->due_ms, clock_date_to_ms(20261201));
+    cr_assert_eq(d->due_date, 20261201u);
     casestate_result_clear(&r);
     r = s_fold(&t, 20261203, NULL);
     cr_assert(s_due(&r, "views")->overdue);
@@ -785,7 +818,7 @@ Test(casestate, health_visiting_contacts_are_due_from_the_birth_date_and_cleared
     const Tacnet__DueItem *d = s_due(&r, "hv contact");
     cr_assert_str_eq(d->label, "new birth visit");
     cr_assert_eq(d->owner, TACNET__AGENCY__HEALTH_VISITING);
-    cr_assert_eq(d->due_ms, clock_date_to_ms(20260520));
+    cr_assert_eq(d->due_date, 20260520u);
     cr_assert(d->overdue);
     casestate_result_clear(&r);
     s_ev(&t, 5, "health_visiting", "assessment", 20260520, "\"level_of_need\":2",
@@ -795,17 +828,17 @@ Test(casestate, health_visiting_contacts_are_due_from_the_birth_date_and_cleared
     cr_assert_eq(s_count(&r, "hv contact"), 3);
     d = s_due(&r, "hv contact");
     cr_assert_str_eq(d->label, "6-8 week review");
-    cr_assert_eq(d->due_ms, clock_date_to_ms(20260701));
+    cr_assert_eq(d->due_date, 20260701u);
     cr_assert_not(d->overdue);
     size_t reviews = 0;
     for (size_t i = 0; i < r.n_due; i++) {
         if (strcmp(r.due[i]->what, "hv contact") != 0)
             continue;
         if (strcmp(r.due[i]->label, "1 year review") == 0) {
-            cr_assert_eq(r.due[i]->due_ms, clock_date_to_ms(20270506), "the first birthday");
+            cr_assert_eq(r.due[i]->due_date, 20270506u, "the first birthday");
             reviews++;
         } else if (strcmp(r.due[i]->label, "2-2½ year review") == 0) {
-            cr_assert_eq(r.due[i]->due_ms, clock_date_to_ms(20281106), "30 months");
+            cr_assert_eq(r.due[i]->due_date, 20281106u, "30 months");
             cr_assert_eq(r.due[i]->owner, TACNET__AGENCY__HEALTH_VISITING);
             reviews++;
         }
@@ -847,7 +880,7 @@ Test(casestate, the_chair_rule_is_judged_when_a_meeting_is_scheduled_and_minuted
     const Tacnet__DueItem *d = s_due(&r, "chair");
     cr_assert_not_null(d);
     cr_assert_eq(d->owner, TACNET__AGENCY__SCHOOL, "the lead confirms the chair");
-    cr_assert_eq(d->due_ms, clock_date_to_ms(20261214));
+    cr_assert_eq(d->due_date, 20261214u);
     cr_assert_not(d->overdue);
     casestate_result_clear(&r);
     /* Re-scheduled with a CAMHS senior who is not the named contact: the rule is met. */

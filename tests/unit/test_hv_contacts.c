@@ -19,16 +19,16 @@ Test(hv_contacts, schedule_from_the_birth_date)
     cr_assert_eq(hv_contacts_record(&c, 0, 0, 20260506), 0);
     cadence_due_t d;
     cr_assert_eq(hv_contacts_due(&c, ANTENATAL, NOON(20260301), &d), 0);
-    cr_assert_eq(d.due_ms, AT(20260311)); /* 56 days before 6 May */
+    cr_assert_eq(d.due_date, 20260311u); /* 56 days before 6 May */
     cr_assert_not(d.overdue);
     cr_assert_eq(hv_contacts_due(&c, NEW_BIRTH, NOON(20260520), &d), 0);
-    cr_assert_eq(d.due_ms, AT(20260520)); /* day 14: due today, not late */
+    cr_assert_eq(d.due_date, 20260520u); /* day 14: due today, not late */
     cr_assert_not(d.overdue);
     cr_assert_eq(hv_contacts_due(&c, NEW_BIRTH, NOON(20260522), &d), 0);
     cr_assert(d.overdue);
     cr_assert_eq(d.days_overdue, 2);
     cr_assert_eq(hv_contacts_due(&c, SIX_EIGHT, NOON(20260601), &d), 0);
-    cr_assert_eq(d.due_ms, AT(20260701)); /* day 56 */
+    cr_assert_eq(d.due_date, 20260701u); /* day 56 */
     cr_assert_not(d.overdue);
 }
 
@@ -62,7 +62,7 @@ Test(hv_contacts, a_real_birth_date_corrects_the_expected_one)
     cr_assert_eq(hv_contacts_record(&c, 0, 0, 20260420), 0);
     cadence_due_t d;
     cr_assert_eq(hv_contacts_due(&c, NEW_BIRTH, NOON(20260425), &d), 0);
-    cr_assert_eq(d.due_ms, AT(20260504));
+    cr_assert_eq(d.due_date, 20260504u);
 }
 
 Test(hv_contacts, the_reviews_fall_on_the_first_birthday_and_at_two_and_a_half)
@@ -71,13 +71,13 @@ Test(hv_contacts, the_reviews_fall_on_the_first_birthday_and_at_two_and_a_half)
     cr_assert_eq(hv_contacts_record(&c, 0, 0, 20260506), 0);
     cadence_due_t d;
     cr_assert_eq(hv_contacts_due(&c, ONE_YEAR, NOON(20270301), &d), 0);
-    cr_assert_eq(d.due_ms, AT(20270506)); /* the first birthday */
+    cr_assert_eq(d.due_date, 20270506u); /* the first birthday */
     cr_assert_not(d.overdue);
     cr_assert_eq(hv_contacts_due(&c, ONE_YEAR, NOON(20270510), &d), 0);
     cr_assert(d.overdue);
     cr_assert_eq(d.days_overdue, 4);
     cr_assert_eq(hv_contacts_due(&c, TWO_YEAR, NOON(20280601), &d), 0);
-    cr_assert_eq(d.due_ms, AT(20281106)); /* 30 months */
+    cr_assert_eq(d.due_date, 20281106u); /* 30 months */
     cr_assert_not(d.overdue);
     cr_assert_eq(hv_contacts_due(&c, TWO_YEAR, NOON(20281107), &d), 0);
     cr_assert(d.overdue);
@@ -95,12 +95,12 @@ Test(hv_contacts, a_month_without_the_birthday_uses_its_last_day)
     cadence_due_t d;
     cr_assert_eq(hv_contacts_record(&c, 0, 0, 20260831), 0);
     cr_assert_eq(hv_contacts_due(&c, TWO_YEAR, NOON(20270101), &d), 0);
-    cr_assert_eq(d.due_ms, AT(20290228)); /* 31 August + 30 months: February has 28 days */
+    cr_assert_eq(d.due_date, 20290228u); /* 31 August + 30 months: February has 28 days */
     cr_assert_eq(hv_contacts_record(&c, 0, 0, 20280229), 0);
     cr_assert_eq(hv_contacts_due(&c, ONE_YEAR, NOON(20280301), &d), 0);
-    cr_assert_eq(d.due_ms, AT(20290228)); /* a leap-day baby's first birthday */
+    cr_assert_eq(d.due_date, 20290228u); /* a leap-day baby's first birthday */
     cr_assert_eq(hv_contacts_due(&c, TWO_YEAR, NOON(20280301), &d), 0);
-    cr_assert_eq(d.due_ms, AT(20300829));
+    cr_assert_eq(d.due_date, 20300829u);
 }
 
 Test(hv_contacts, a_later_contact_recorded_overtakes_the_earlier_ones)
@@ -113,7 +113,7 @@ Test(hv_contacts, a_later_contact_recorded_overtakes_the_earlier_ones)
     cr_assert_eq(hv_contacts_due(&c, SIX_EIGHT, NOON(20270501), &d), 1);
     cr_assert_eq(hv_contacts_due(&c, ANTENATAL, NOON(20270501), &d), 1);
     cr_assert_eq(hv_contacts_due(&c, TWO_YEAR, NOON(20270501), &d), 0);
-    cr_assert_eq(d.due_ms, AT(20281106));
+    cr_assert_eq(d.due_date, 20281106u);
 }
 
 Test(hv_contacts, refusals)
