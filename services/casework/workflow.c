@@ -315,6 +315,97 @@ static int s_walk(const ProtobufCMessage *m, const char *path, uint32_t latest, 
     return 0;
 }
 
+/* ---------------------------------------------------------- dates that contradict each other */
+
+/* D (yyyymmdd) as "2026-12-04" into OUT (at least 11 bytes). */
+static const char *s_date(uint32_t d, char *out, size_t cap)
+{
+    snprintf(out, cap, "%04u-%02u-%02u", d / 10000 % 10000, d / 100 % 100, d % 100);
+    return out;
+}
+
+/* Today where the partnership works (the process's zone, common/zone.h): the day people type. */
+static uint32_t s_today(uint64_t now)
+{
+    return clock_ms_to_date(now + (uint64_t)(int64_t)clock_local_offset_s(now) * 1000);
+}
+
+/* A meeting's actions are due after the meeting that set them, and the next meeting follows it:
+ * a due date before the meeting makes an item overdue the moment it is shared. Minutes written
+ * up late keep their actions' real due dates, even those passed since. */
+static int s_outcome_dates(const Tacnet__MeetingOutcome *o, char *why, size_t cap)
+{
+    char a[16], h[16];
+    for (size_t i = 0; i < o->n_actions; i++)
+        if (o->actions[i]->due_date < o->held_date)
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "meeting_outcome.actions[%zu].due_date: %s is before the "
+                                   "meeting was held (%s): an action agreed at a meeting is due "
+                                   "on or after the day it was agreed",
+                                   i, s_date(o->actions[i]->due_date, a, sizeof(a)),
+                                   s_date(o->held_date, h, sizeof(h)));
+    if (o->has_next_meeting_date && o->next_meeting_date && o->next_meeting_date < o->held_date)
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "meeting_outcome.next_meeting_date: %s is before this meeting "
+                               "was held (%s): the next meeting comes after it",
+                               s_date(o->next_meeting_date, a, sizeof(a)),
+                               s_date(o->held_date, h, sizeof(h)));
+    return 0;
+}
+
+/* What is legitimately dated in the past is what happened (s_happened); a wish, a schedule or a
+ * target is about what is to come. A meeting may be scheduled for earlier today (entered as it
+ * starts, or with a clock a little out), not for a day gone. */
+static int s_dates_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
+{
+    const Tacnet__Body *b = req->body;
+    uint64_t now = clock_now_ms();
+    uint32_t today = s_today(now);
+    char a[16], t[16];
+    switch (req->kind) {
+    case TACNET__EVENT_KIND__MEETING_REQUESTED: {
+        const Tacnet__MeetingRequested *m = b->meeting_requested;
+        if (m->has_wanted_by_date && m->wanted_by_date && m->wanted_by_date < today)
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "meeting_requested.wanted_by_date: %s has passed (today is "
+                                   "%s): ask for a meeting by today or a later day",
+                                   s_date(m->wanted_by_date, a, sizeof(a)),
+                                   s_date(today, t, sizeof(t)));
+        return 0;
+    }
+    case TACNET__EVENT_KIND__MEETING_SCHEDULED: {
+        uint64_t at = b->meeting_scheduled->starts_at_ms;
+        uint32_t day = s_today(at);
+        if (day < today)
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "meeting_scheduled.starts_at_ms: %s has passed (today is "
+                                   "%s): schedule the meeting for today or a later day; a "
+                                   "meeting already held is recorded with its outcome",
+                                   s_date(day, a, sizeof(a)), s_date(today, t, sizeof(t)));
+        return 0;
+    }
+    case TACNET__EVENT_KIND__MEETING_OUTCOME:
+        return s_outcome_dates(b->meeting_outcome, why, cap);
+    case TACNET__EVENT_KIND__CARE_PLAN: {
+        const Tacnet__CarePlan *p = b->care_plan;
+        if (!p->has_start_date || !p->start_date)
+            return 0;
+        for (size_t i = 0; i < p->n_goals; i++)
+            if (p->goals[i]->has_target_date && p->goals[i]->target_date &&
+                p->goals[i]->target_date < p->start_date)
+                return casework_refuse(TACNET_EFIELD, why, cap,
+                                       "care_plan.goals[%zu].target_date: %s is before the plan "
+                                       "starts (%s): a goal is to be achieved by a day after "
+                                       "the plan starts",
+                                       i, s_date(p->goals[i]->target_date, a, sizeof(a)),
+                                       s_date(p->start_date, t, sizeof(t)));
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
 int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
 {
     if (!req || !req->body)
@@ -329,6 +420,8 @@ int workflow_check(const Tacnet__PublishRequest *req, char *why, size_t cap)
     int rc = s_walk(&req->body->base, "", latest, why, cap);
     if (rc == 0)
         rc = s_kind_check(req, why, cap);
+    if (rc == 0)
+        rc = s_dates_check(req, why, cap);
     /* The views are checked last, so a body with a structural fault is told that first. */
     if (rc == 0 && req->kind == TACNET__EVENT_KIND__CARE_PLAN)
         rc = goals_check(req->body->care_plan, why, cap);

@@ -393,14 +393,11 @@ Test(consent, minutes_reach_every_action_owner_and_are_the_convener_s_once)
                 *hv = s_client(ahv);
     s_team(school, sc, camhs, hv);
     uint8_t id[16];
-    /* Social care asks for and schedules the meeting. */
+    /* Social care asks for the meeting (held on 2026-11-20: a schedule for a day gone is
+     * refused, so the minutes follow the request). */
     s_ok(sc,
          REQ("meeting_requested", "",
              "\"meeting_requested\":{\"meeting_id\":\"" M1 "\",\"purpose\":\"Review\"}"),
-         id, NULL);
-    s_ok(sc,
-         REQ("meeting_scheduled", "",
-             "\"meeting_scheduled\":{\"meeting_id\":\"" M1 "\",\"starts_at_ms\":1795000000000}"),
          id, NULL);
     /* Health-class minutes giving the school an action the school would never see. */
     int rc = s_publish(sc, OUTCOME(M1, "health", "school", "DL"), NULL, NULL);

@@ -2067,16 +2067,29 @@ Test(http, the_minutes_form_records_the_professionals_who_attended)
     "&body.meeting_outcome.held_date=%s&body.meeting_outcome.child_view=Likes+the+club" \
     "&body.meeting_outcome.family_view_absent.reason=declined"
 
-/* The school's meeting EARLY_MEETING, asked for and scheduled for 2026-11-05 10:00 UTC, once it
- * is on the school's case page for L (the page as it stands into R). */
+/* Today (UTC, the zone of these tests' daemons) plus DAYS as "YYYY-MM-DD" into OUT. */
+static void s_ymd(int days, char out[16])
+{
+    uint32_t d = clock_ms_to_date(clock_now_ms() + (uint64_t)((int64_t)days * 86400000LL));
+    snprintf(out, 16, "%04u-%02u-%02u", d / 10000 % 10000, d / 100 % 100, d % 100);
+}
+
+/* The school's meeting EARLY_MEETING, asked for and scheduled for 00:01 UTC today (a meeting
+ * is scheduled for today or later, not for a day gone), once it is on the school's case page
+ * for L (the page as it stands into R). */
 static void s_early_meeting(const login_t *l, resp_t *r)
 {
+    char req[512];
+    uint64_t starts = clock_now_ms() / 86400000ull * 86400000ull + 60000;
     s_publish(school, "{\"kind\":\"meeting_requested\",\"case_ref\":\"" CASE "\",\"initials\":"
                       "\"TB\",\"body\":{\"meeting_requested\":{\"meeting_id\":\"" EARLY_MEETING
                       "\",\"purpose\":\"Attendance review\"}}}");
-    s_publish(school, "{\"kind\":\"meeting_scheduled\",\"case_ref\":\"" CASE "\",\"initials\":"
-                      "\"TB\",\"body\":{\"meeting_scheduled\":{\"meeting_id\":\"" EARLY_MEETING
-                      "\",\"starts_at_ms\":1793872800000,\"mode\":\"in_person\"}}}");
+    snprintf(req, sizeof(req),
+             "{\"kind\":\"meeting_scheduled\",\"case_ref\":\"" CASE "\",\"initials\":"
+             "\"TB\",\"body\":{\"meeting_scheduled\":{\"meeting_id\":\"" EARLY_MEETING
+             "\",\"starts_at_ms\":%llu,\"mode\":\"in_person\"}}}",
+             (unsigned long long)starts);
+    s_publish(school, req);
     int seen = 0;
     for (int i = 0; i < 250 && !seen; i++) {
         s_resp_free(r);
@@ -2098,20 +2111,24 @@ Test(http, minutes_dated_before_the_meeting_are_refused_in_plain_words)
     resp_t r = { 0 };
     s_early_meeting(&l, &r);
     s_resp_free(&r);
-    char key[33], body[1024], where[256];
+    char key[33], body[1024], where[256], yesterday[16], today[16], expect[160];
+    s_ymd(-1, yesterday);
+    s_ymd(0, today);
     s_drawn_key(&l, "meeting_outcome", key);
-    snprintf(body, sizeof(body), EARLY_MINUTES, l.csrf, key, "2026-11-03");
+    snprintf(body, sizeof(body), EARLY_MINUTES, l.csrf, key, yesterday);
     r = s_http(S, "POST", "/cases/" CASE "/forms/meeting_outcome", l.cookie, body);
     cr_assert_eq(r.status, 422, "%d %s", r.status, r.body);
     const char *refusal = strstr(r.body, "Not sent");
     cr_assert_not_null(refusal, "%s", r.body);
     cr_expect_not_null(strstr(refusal, "E_FIELD"), "%.600s", refusal);
-    cr_expect_not_null(strstr(refusal, ">Held on</a>: the minutes are dated 2026-11-03, before "
-                                       "the meeting, which was scheduled for 2026-11-05"),
-                       "%.600s", refusal);
+    snprintf(expect, sizeof(expect),
+             ">Held on</a>: the minutes are dated %s, before the meeting, which was scheduled "
+             "for %s",
+             yesterday, today);
+    cr_expect_not_null(strstr(refusal, expect), "%.600s", refusal);
     s_resp_free(&r);
     s_drawn_key(&l, "meeting_outcome", key);
-    snprintf(body, sizeof(body), EARLY_MINUTES, l.csrf, key, "2026-11-05");
+    snprintf(body, sizeof(body), EARLY_MINUTES, l.csrf, key, today);
     s_send_form(&l, "meeting_outcome", body, where, sizeof(where));
 }
 
@@ -2127,9 +2144,10 @@ Test(http, a_held_meeting_is_listed_with_the_minutes_not_on_the_schedule)
     s_publish(school, "{\"kind\":\"meeting_requested\",\"case_ref\":\"" CASE "\",\"initials\":"
                       "\"TB\",\"body\":{\"meeting_requested\":{\"meeting_id\":"
                       "\"ef02030405060708090a0b0c0d0e0f10\",\"purpose\":\"Next review\"}}}");
-    char key[33], body[1024], where[256];
+    char key[33], body[1024], where[256], today[16];
+    s_ymd(0, today);
     s_drawn_key(&l, "meeting_outcome", key);
-    snprintf(body, sizeof(body), EARLY_MINUTES, l.csrf, key, "2026-11-05");
+    snprintf(body, sizeof(body), EARLY_MINUTES, l.csrf, key, today);
     s_send_form(&l, "meeting_outcome", body, where, sizeof(where));
     const char *schedule = NULL, *held = NULL;
     for (int i = 0; i < 250 && !(held && strstr(schedule, "Next review")); i++) {

@@ -340,3 +340,83 @@ Test(rules, a_case_closes_with_its_reason_and_a_closed_date_not_in_the_future)
     cr_assert_eq(s_check(json, why, sizeof(why)), TACNET_EFIELD);
     cr_assert(strstr(why, "case_closed.closed_date") && strstr(why, "in the future"), "%s", why);
 }
+
+/* Dates that contradict themselves or the calendar are refused at the sender, naming the field
+ * and the dates: a wish or a schedule for a day gone, an action due before the meeting that set
+ * it, a goal to be achieved before its plan starts. What happened may be recorded late. */
+Test(rules, a_wish_or_schedule_for_a_day_gone_is_refused_in_plain_words)
+{
+    char why[400], json[640];
+    clock_fake_set(clock_date_to_ms(20261204) + 22 * CLOCK_HOUR_MS);
+    cr_assert_eq(s_check(REQ("meeting_requested", "",
+                             "\"meeting_requested\":{\"meeting_id\":"
+                             "\"0102030405060708090a0b0c0d0e0f10\",\"purpose\":\"Review\","
+                             "\"wanted_by_date\":\"2026-01-01\"}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "meeting_requested.wanted_by_date: 2026-01-01 has passed (today is "
+                          "2026-12-04)"),
+              "%s", why);
+    cr_assert_eq(s_check(REQ("meeting_requested", "",
+                             "\"meeting_requested\":{\"meeting_id\":"
+                             "\"0102030405060708090a0b0c0d0e0f10\",\"purpose\":\"Review\","
+                             "\"wanted_by_date\":\"2026-12-04\"}"),
+                         why, sizeof(why)),
+                 0, "%s", why);
+    /* 2025-06-01 10:00 UTC: a day gone. */
+    cr_assert_eq(
+        s_check(REQ("meeting_scheduled", "",
+                    "\"meeting_scheduled\":{\"meeting_id\":"
+                    "\"0102030405060708090a0b0c0d0e0f10\",\"starts_at_ms\":1748772000000}"),
+                why, sizeof(why)),
+        TACNET_EFIELD);
+    cr_assert(strstr(why, "meeting_scheduled.starts_at_ms: 2025-06-01 has passed"), "%s", why);
+    /* Earlier today (09:00, entered at 22:00) is a clock's or a late entry's grace. */
+    snprintf(json, sizeof(json),
+             REQ("meeting_scheduled", "",
+                 "\"meeting_scheduled\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+                 "\"starts_at_ms\":%llu}"),
+             (unsigned long long)(clock_date_to_ms(20261204) + 9 * CLOCK_HOUR_MS));
+    cr_assert_eq(s_check(json, why, sizeof(why)), 0, "%s", why);
+    clock_fake_set(0);
+}
+
+Test(rules, an_action_due_before_its_meeting_or_a_goal_before_its_plan_is_refused)
+{
+    char why[400];
+    clock_fake_set(clock_date_to_ms(20261204) + 22 * CLOCK_HOUR_MS);
+    cr_assert_eq(
+        s_check(REQ("meeting_outcome", "",
+                    "\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+                    "\"held_date\":\"2026-12-03\",\"actions\":[{\"action_id\":"
+                    "\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\",\"description\":\"Breakfast club\","
+                    "\"owner_agency\":\"school\",\"due_date\":\"2026-11-01\","
+                    "\"status\":\"open\"}]}"),
+                why, sizeof(why)),
+        TACNET_EFIELD);
+    cr_assert(strstr(why, "meeting_outcome.actions[0].due_date: 2026-11-01 is before the meeting "
+                          "was held (2026-12-03)"),
+              "%s", why);
+    /* Minutes written up late keep an action's real due date, passed since. */
+    cr_assert_eq(
+        s_check(REQ("meeting_outcome", "",
+                    "\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+                    "\"held_date\":\"2026-11-20\",\"actions\":[{\"action_id\":"
+                    "\"a1a2a3a4a5a6a7a8a9aaabacadaeaf00\",\"description\":\"Breakfast club\","
+                    "\"owner_agency\":\"school\",\"due_date\":\"2026-11-27\","
+                    "\"status\":\"open\"}],\"child_view\":\"Likes the club\","
+                    "\"family_view\":\"Agree\"}"),
+                why, sizeof(why)),
+        0, "%s", why);
+    cr_assert_eq(s_check(REQ("care_plan", "",
+                             "\"care_plan\":{\"type\":\"team_around_family\","
+                             "\"start_date\":\"2026-12-04\",\"goals\":[{\"goal_id\":1,"
+                             "\"description\":\"Gets to school on time\","
+                             "\"target_date\":\"2020-01-01\"}]}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "care_plan.goals[0].target_date: 2020-01-01 is before the plan starts "
+                          "(2026-12-04)"),
+              "%s", why);
+    clock_fake_set(0);
+}
