@@ -1,12 +1,16 @@
 /* header_rules: the clear header of an agency's publish, from its request (see header_rules.h). */
 #include "casework/header_rules.h"
 
+#include <string.h>
+
 #include "err.h"
 #include "kinds.h"
+#include "labels.h"
 #include "names.h"
 #include "wire.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* Is KIND one an agency may publish (common/kinds.h, the one list of kinds)? */
 static int s_agency_kind(uint32_t kind)
@@ -34,7 +38,14 @@ int header_rules_kind_check(const agency_profile_t *profile, uint32_t kind, char
         return TACNET_EKIND;
     }
     if (!agency_profile_originates(profile, kind)) {
-        snprintf(why, cap, "%s does not originate %s events", profile->name, names_kind(kind));
+        /* Said as people say it: forms are offered only for kinds the agency sends, so this is
+         * met from the command line, the API or an old link. */
+        const char *what = labels_kind(kind);
+        snprintf(why, cap,
+                 "%s does not record a%s %s: the agencies whose role it is do (ask the lead "
+                 "professional's agency); %s sends no %s events",
+                 labels_agency(profile->agency), strchr("aeiou", what[0]) ? "n" : "", what,
+                 profile->name, names_kind(kind));
         return TACNET_EKIND;
     }
     return 0;

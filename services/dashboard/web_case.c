@@ -173,6 +173,19 @@ static void s_form_link(dashboard_buf_t *b, const char *ref, const char *form, c
     dashboard_buf_printf(b, "\">%s</a> ", label);
 }
 
+/* A form offered only to an agency that can send it (PROFILE originates its kind): a form the
+ * sending daemon would refuse with E_KIND only wastes the time spent filling it in. */
+static void s_offer(dashboard_buf_t *b, const agency_profile_t *profile, const char *ref,
+                    const char *form, const char *label)
+{
+    int kind = 0;
+    if (names_enum_parse(&tacnet__event_kind__descriptor, form, &kind) != 0 ||
+        !agency_profile_originates(profile, (uint32_t)kind))
+        return;
+    ProtobufCBinaryData none = { 0, NULL };
+    s_form_link(b, ref, form, label, none);
+}
+
 /* The answers AGENCY may give to E, the broker's rule: a party responds and acknowledges a
  * proposed resolution; a party or the lead professional's agency resolves. Others are told. */
 static void s_escalation_actions(dashboard_buf_t *b, const char *ref,
@@ -998,30 +1011,30 @@ void dashboard_web_case(dashboard_web_t *w, const char *ref)
     uint32_t me = agency_profile(w->agency)->agency;
     if (!(sc->state && sc->state->closed)) {
         dashboard_buf_puts(b, "<nav class=\"actions\" aria-label=\"Record\">");
-        ProtobufCBinaryData none = { 0, NULL };
-        s_form_link(b, cref, "concern", "Record a concern", none);
-        s_form_link(b, cref, "decision", "Record a decision", none);
-        s_form_link(b, cref, "disagreement", "Raise a disagreement", none);
-        s_form_link(b, cref, "meeting_requested", "Request a meeting", none);
-        s_form_link(b, cref, "meeting_outcome", "Record a meeting", none);
-        s_form_link(b, cref, "outcome_measure", "Record an outcome measure", none);
-        s_form_link(b, cref, "contact_logged", "Log a contact", none);
-        s_form_link(b, cref, "involvement_preferences", "How the family want to be involved", none);
-        s_form_link(b, cref, "partnership_rating", "Rate the partnership", none);
+        const agency_profile_t *pr = agency_profile(w->agency);
+        s_offer(b, pr, cref, "concern", "Record a concern");
+        s_offer(b, pr, cref, "decision", "Record a decision");
+        s_offer(b, pr, cref, "disagreement", "Raise a disagreement");
+        s_offer(b, pr, cref, "meeting_requested", "Request a meeting");
+        s_offer(b, pr, cref, "meeting_outcome", "Record a meeting");
+        s_offer(b, pr, cref, "outcome_measure", "Record an outcome measure");
+        s_offer(b, pr, cref, "contact_logged", "Log a contact");
+        s_offer(b, pr, cref, "involvement_preferences", "How the family want to be involved");
+        s_offer(b, pr, cref, "partnership_rating", "Rate the partnership");
         dashboard_buf_printf(
             b, "<a class=\"button\" href=\"/cases/%s/family-summary\">Summary for the family</a> ",
             cref);
-        s_form_link(b, cref, "consent_recorded", "Record consent", none);
-        s_form_link(b, cref, "care_plan", "Set the plan", none);
-        s_form_link(b, cref, "assessment", "Record an assessment", none);
-        s_form_link(b, cref, "referral", "Make a referral", none);
-        s_form_link(b, cref, "member_joined", "Add a member", none);
-        s_form_link(b, cref, "member_left", "A member leaves", none);
+        s_offer(b, pr, cref, "consent_recorded", "Record consent");
+        s_offer(b, pr, cref, "care_plan", "Set the plan");
+        s_offer(b, pr, cref, "assessment", "Record an assessment");
+        s_offer(b, pr, cref, "referral", "Make a referral");
+        s_offer(b, pr, cref, "member_joined", "Add a member");
+        s_offer(b, pr, cref, "member_left", "A member leaves");
         /* Handing over and closing are the lead's (route.c, s_authority), or anyone's while the
          * case has no lead. */
         if (!s->has_lead || (uint32_t)s->lead == me) {
-            s_form_link(b, cref, "lead_handover", "Hand over the lead", none);
-            s_form_link(b, cref, "case_closed", "Close the case", none);
+            s_offer(b, pr, cref, "lead_handover", "Hand over the lead");
+            s_offer(b, pr, cref, "case_closed", "Close the case");
         }
         dashboard_buf_puts(b, "</nav>");
     }

@@ -2359,3 +2359,33 @@ Test(http, a_gbo_score_for_a_goal_the_plan_does_not_have_is_refused)
     s_resp_free(&r);
     free(tok);
 }
+
+/* A form is offered only to an agency that can send it: health visiting does not record outcome
+ * measures, so its case page has no such button; a form reached by its address is refused in
+ * plain words (E_KIND), before anything is sent. */
+Test(http, a_form_the_agency_cannot_send_is_not_offered_and_is_refused_plainly)
+{
+    login_t l;
+    cr_assert_eq(s_login(HV, "PD", PASSWORD, &l), 303);
+    resp_t r = s_http(HV, "GET", "/cases/" HV_CASE, l.cookie, NULL);
+    cr_assert_eq(r.status, 200);
+    cr_expect_null(strstr(r.body, "/forms/outcome_measure\""), "offered an outcome measure");
+    cr_expect_not_null(strstr(r.body, "/forms/decision\""), "no decision form");
+    s_resp_free(&r);
+    r = s_http(HV, "GET", "/cases/" HV_CASE "/forms/outcome_measure", l.cookie, NULL);
+    char key[33], body[512];
+    s_form_key_of(r.body, key);
+    s_resp_free(&r);
+    snprintf(body, sizeof(body),
+             "csrf=%s&form_key=%s&body.outcome_measure.tool=gbo"
+             "&body.outcome_measure.values=4&body.outcome_measure.goal_ids=1"
+             "&body.outcome_measure.measured_date=2026-11-20",
+             l.csrf, key);
+    r = s_http(HV, "POST", "/cases/" HV_CASE "/forms/outcome_measure", l.cookie, body);
+    const char *refusal = strstr(r.body, "Not sent");
+    cr_assert_not_null(refusal, "%d %.800s", r.status, r.body);
+    cr_expect_not_null(strstr(refusal, "E_KIND"), "%.600s", refusal);
+    cr_expect_not_null(strstr(refusal, "Health visiting does not record an outcome measure"),
+                       "%.600s", refusal);
+    s_resp_free(&r);
+}

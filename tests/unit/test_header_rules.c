@@ -80,7 +80,9 @@ Test(header_rules, a_kind_outside_the_profile_is_refused_naming_the_agency)
     char why[256] = "";
     int rc = header_rules_kind_check(&s_profile, TACNET__EVENT_KIND__CARE_PLAN, why, sizeof(why));
     cr_assert_eq(rc, TACNET_EKIND);
-    cr_assert_str_eq(why, "school does not originate care_plan events");
+    cr_assert_str_eq(why, "School does not record a care plan: the agencies whose role it is do "
+                          "(ask the lead professional's agency); school sends no care_plan "
+                          "events");
 }
 
 Test(header_rules, a_body_in_the_member_named_after_its_kind_is_accepted)
