@@ -812,6 +812,36 @@ static int s_minutes(publish_t *p)
     return rc;
 }
 
+/* A meeting already minuted is not scheduled again: a new date for it would stand beside the
+ * minutes as if it had not been held. To meet again the team asks for a new meeting. A view that
+ * lacks the minutes cannot tell; the views that hold them show such a schedule as a further
+ * meeting (casestate). */
+static int s_schedule(publish_t *p)
+{
+    const Tacnet__MeetingScheduled *sch =
+        p->req->kind == TACNET__EVENT_KIND__MEETING_SCHEDULED && p->req->body
+            ? p->req->body->meeting_scheduled
+            : NULL;
+    if (!sch || !sch->meeting_id.len || !p->found)
+        return 0;
+    Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
+    int rc = s_view_show(p, &wrap);
+    const Tacnet__MeetingView *m =
+        rc == 0 ? s_meeting_find(wrap.show_case, &sch->meeting_id) : NULL;
+    rc = 0;
+    if (m && m->outcome) {
+        rc = TACNET_EEXISTS;
+        uint32_t d = m->outcome->has_held_date ? m->outcome->held_date : 0;
+        agency_reply_error(p->reply, rc,
+                           "this meeting was held on %04u-%02u-%02u and its minutes are "
+                           "recorded: to meet again, ask for a new meeting (Request a meeting) "
+                           "and schedule that one; nothing was sent",
+                           d / 10000, d / 100 % 100, d % 100);
+    }
+    agency_reply_free(&wrap);
+    return rc;
+}
+
 /* An action's status is moved by its owner, by the lead professional's agency or by the agency
  * that minuted the meeting it came from: another member marking it done would tell the team
  * (and the family's summary) that work was finished which its owner has not done. An action the
@@ -1115,6 +1145,8 @@ static int s_stages(publish_t *p)
         rc = s_route(p);
     if (rc == 0)
         rc = s_minutes(p);
+    if (rc == 0)
+        rc = s_schedule(p);
     if (rc == 0)
         rc = s_action_update(p);
     if (rc == 0)

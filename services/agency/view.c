@@ -1148,10 +1148,21 @@ static void s_pending_fill(agency_t *self, MDB_txn *txn, const uint8_t blind[16]
             s->history_pending[s->n_history_pending++] = (Tacnet__Agency)a;
 }
 
-static void s_fold(agency_t *self, Tacnet__TimelineEntry *const *tl, size_t n,
-                   casestate_result_t *r)
+/* 1 when this agency cannot see class K of case C as things stand (its role's sharing policy, or
+ * the consent in force). */
+static int s_withheld(const agency_t *self, const route_case_t *c, uint32_t k)
+{
+    uint32_t me = self->profile->agency;
+    return !roster_may_see(self->roster, me, k, route_consent_covers(c, me, k));
+}
+
+/* Fold case C's timeline TL: a view lacking a class is told so (casestate_opts_t.partial). */
+static void s_fold(agency_t *self, const route_case_t *c, Tacnet__TimelineEntry *const *tl,
+                   size_t n, casestate_result_t *r)
 {
     casestate_opts_t o = { .holidays = self->holidays, .now_ms = clock_now_ms() };
+    for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING; k++)
+        o.partial |= s_withheld(self, c, k);
     casestate_fold(tl, n, &o, r);
 }
 
@@ -1203,7 +1214,7 @@ static int s_list(agency_t *self, Tacnet__ListCasesReply *out, int flags)
         size_t n = 0;
         s_case_timeline(self, txn, k.mv_data, &tl, &n);
         casestate_result_t cs;
-        s_fold(self, tl, n, &cs);
+        s_fold(self, &r.c, tl, n, &cs);
         s_summary_counts(sum, &cs);
         casestate_result_clear(&cs);
         agency_reply_timeline_free(tl, n);
@@ -1226,7 +1237,6 @@ int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int flags)
  * it, rather than "none". */
 static void s_consent_facts(const agency_t *self, const route_case_t *c, Tacnet__CaseState *s)
 {
-    uint32_t me = self->profile->agency;
     if (c->consent != TACNET__CONSENT_STATE__CONSENT_UNKNOWN) {
         s->has_consent_state = 1;
         s->consent_state = (Tacnet__ConsentState)c->consent;
@@ -1251,7 +1261,7 @@ static void s_consent_facts(const agency_t *self, const route_case_t *c, Tacnet_
     }
     s->withheld = xcalloc(3, sizeof(*s->withheld));
     for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING; k++)
-        if (!roster_may_see(self->roster, me, k, route_consent_covers(c, me, k)))
+        if (s_withheld(self, c, k))
             s->withheld[s->n_withheld++] = (Tacnet__Sensitivity)k;
 }
 
@@ -1278,7 +1288,7 @@ static int s_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCa
     s_case_timeline(self, txn, blind, &out->timeline, &out->n_timeline);
     mdb_txn_abort(txn);
     casestate_result_t cs;
-    s_fold(self, out->timeline, out->n_timeline, &cs);
+    s_fold(self, &r.c, out->timeline, out->n_timeline, &cs);
     out->state = cs.state;
     if (out->state)
         s_consent_facts(self, &r.c, out->state);

@@ -849,7 +849,15 @@ static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Bo
     case TACNET__EVENT_KIND__MEETING_SCHEDULED:
         if (b && b->meeting_scheduled) {
             Tacnet__MeetingView *m = s_meeting(f, b->meeting_scheduled->meeting_id);
-            if (m) {
+            if (m && m->outcome) {
+                /* Sent by a view that lacks the minutes: the meeting was held, so this is a date
+                 * for a further one, not a new date for this one. */
+                if (m->further)
+                    tacnet__meeting_scheduled__free_unpacked(m->further, NULL);
+                m->further = s_copy(b->meeting_scheduled);
+                m->has_further_by = 1;
+                m->further_by = h->sender;
+            } else if (m) {
                 if (m->scheduled)
                     tacnet__meeting_scheduled__free_unpacked(m->scheduled, NULL);
                 m->scheduled = s_copy(b->meeting_scheduled);
@@ -1238,8 +1246,13 @@ static void s_due_all(fold_t *f, casestate_result_t *r)
         if (m->outcome || !m->requested || !m->requested->has_wanted_by_date)
             continue;
         if (cadence_action_due(TACNET__ACTION_STATUS__OPEN, m->requested->wanted_by_date, now,
-                               &d) == 0)
-            s_due(r, "meeting", &d, f->lead_agency, &m->meeting_id, m->requested->purpose);
+                               &d) != 0)
+            continue;
+        /* Minutes at a class this view does not receive would not be here: past its date, the
+         * meeting may well have been held (the case page says so, and to ask the lead). */
+        if (d.overdue && f->opts->partial)
+            continue;
+        s_due(r, "meeting", &d, f->lead_agency, &m->meeting_id, m->requested->purpose);
     }
     s_due_chairs(f, r);
     for (size_t i = 0; i < s->n_escalations; i++) {

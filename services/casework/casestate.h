@@ -24,6 +24,9 @@
 typedef struct casestate_opts {
     const holidays_t *holidays; /* may be NULL: weekends only */
     uint64_t now_ms;
+    /* The view lacks some classes (CaseState.withheld): a meeting asked for may have been minuted
+     * at a class it does not receive, so one past its wanted-by date is not called overdue. */
+    int partial;
 } casestate_opts_t;
 
 /* The result of a fold. STATE and every DUE item are heap-allocated protobuf messages whose

@@ -603,10 +603,31 @@ static void s_meeting(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCas
         }
         dashboard_buf_puts(b, "</ul>");
     }
+    if (m->outcome && m->further) {
+        /* Sent by an agency whose view lacks these minutes: not a new date for this meeting. */
+        dashboard_buf_puts(b, "<p class=\"notice\">");
+        if (m->has_further_by)
+            dashboard_buf_printf(b, "%s ", dashboard_web_agency_title(m->further_by));
+        dashboard_buf_puts(b, "scheduled a further meeting for ");
+        dashboard_web_time(b, m->further->starts_at_ms);
+        dashboard_buf_puts(b, " after this one was held: its view does not hold these minutes. "
+                              "This meeting's record above stands.</p>");
+    }
     if (!m->outcome) {
         dashboard_buf_puts(b, "<p>");
-        if (!m->scheduled)
+        if (!m->scheduled && st && st->n_withheld) {
+            /* Minutes at a class this agency does not receive would not show here. */
+            dashboard_buf_printf(b,
+                                 "<span class=\"meta\">Not scheduled as far as this agency "
+                                 "can see: minutes may have been recorded at a class this "
+                                 "agency does not receive; ask the lead professional%s%s%s "
+                                 "before scheduling it.</span> ",
+                                 lead ? " (" : "", lead ? dashboard_web_agency_title(lead) : "",
+                                 lead ? ")" : "");
+            s_form_link(b, ref, "meeting_scheduled", "Schedule it after asking", m->meeting_id);
+        } else if (!m->scheduled) {
             s_form_link(b, ref, "meeting_scheduled", "Schedule it", m->meeting_id);
+        }
         /* The convener's or the lead's to minute (the publish path refuses others). */
         uint32_t members = 0;
         for (size_t k = 0; sc->summary && k < sc->summary->n_members; k++)

@@ -2389,3 +2389,71 @@ Test(http, a_form_the_agency_cannot_send_is_not_offered_and_is_refused_plainly)
                        "%.600s", refusal);
     s_resp_free(&r);
 }
+
+/* A meeting whose minutes this agency holds is not scheduled again: the schedule is refused
+ * (E_EXISTS) in plain words, before anything is sent. */
+Test(http, a_meeting_already_minuted_is_not_scheduled_again)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = { 0 };
+    s_early_meeting(&l, &r);
+    s_resp_free(&r);
+    char key[33], body[1024], where[256], today[16], tomorrow[16];
+    s_ymd(0, today);
+    s_ymd(1, tomorrow);
+    s_drawn_key(&l, "meeting_outcome", key);
+    snprintf(body, sizeof(body), EARLY_MINUTES, l.csrf, key, today);
+    s_send_form(&l, "meeting_outcome", body, where, sizeof(where));
+    int held = 0;
+    for (int i = 0; i < 250 && !held; i++) {
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        held = strstr(r.body, "<h3>Held (minutes recorded)</h3>") != NULL;
+        s_resp_free(&r);
+        if (!held)
+            h_sleep_ms(20);
+    }
+    cr_assert(held, "the minutes are not on the case page");
+    s_drawn_key(&l, "meeting_scheduled", key);
+    snprintf(body, sizeof(body),
+             "csrf=%s&form_key=%s&body.meeting_scheduled.meeting_id=" EARLY_MEETING
+             "&body.meeting_scheduled.starts_at_ms=%sT10%%3A00&body.meeting_scheduled.mode="
+             "in_person",
+             l.csrf, key, tomorrow);
+    r = s_http(S, "POST", "/cases/" CASE "/forms/meeting_scheduled", l.cookie, body);
+    const char *refusal = strstr(r.body, "Not sent");
+    cr_assert_not_null(refusal, "%d %.800s", r.status, r.body);
+    cr_expect_not_null(strstr(refusal, "E_EXISTS"), "%.600s", refusal);
+    snprintf(where, sizeof(where), "this meeting was held on %s and its minutes are recorded",
+             today);
+    cr_expect_not_null(strstr(refusal, where), "%.600s", refusal);
+    s_resp_free(&r);
+}
+
+/* The school does not receive health detail, so minutes recorded at that class would not reach
+ * its view: a meeting asked for and not scheduled there is not offered for scheduling as if
+ * certainly not held; the page says what is true and to ask the lead. */
+Test(http, a_partial_view_says_a_meeting_may_have_been_minuted_before_offering_to_schedule_it)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    s_publish(school, "{\"kind\":\"meeting_requested\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"body\":{\"meeting_requested\":{\"meeting_id\":"
+                      "\"ed02030405060708090a0b0c0d0e0f10\",\"purpose\":\"Sleep review\"}}}");
+    resp_t r = { 0 };
+    const char *m = NULL;
+    for (int i = 0; i < 250 && !m; i++) {
+        s_resp_free(&r);
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        m = strstr(r.body, "Sleep review");
+        if (!m)
+            h_sleep_ms(20);
+    }
+    cr_assert_not_null(m, "the meeting asked for is not on the case page");
+    cr_assert_not_null(strstr(r.body, "This agency's view: "), "the school's view is whole here");
+    cr_expect_not_null(strstr(m, "minutes may have been recorded at a class this agency does not "
+                                 "receive; ask the lead professional"),
+                       "%.800s", m);
+    cr_expect_null(strstr(m, ">Schedule it</a>"), "%.800s", m);
+    s_resp_free(&r);
+}

@@ -314,6 +314,65 @@ Test(casestate, a_date_item_is_due_by_the_end_of_its_day_in_the_due_list_and_the
     s_free(&t);
 }
 
+/* A view lacking a class (family support without health detail) may not hold the minutes of a
+ * meeting asked for: past its wanted-by date it is not called overdue there. A full view still
+ * flags it. */
+Test(casestate, a_partial_view_does_not_call_a_requested_meeting_overdue)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "meeting_requested", 20261110, NULL,
+         "{\"meeting_requested\":{\"meeting_id\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\","
+         "\"purpose\":\"First team around the family meeting\","
+         "\"wanted_by_date\":\"2026-11-26\"}}");
+    casestate_opts_t o = { .now_ms = clock_date_to_ms(20261204) + 12 * CLOCK_HOUR_MS };
+    casestate_result_t r;
+    cr_assert_eq(casestate_fold(t.e, t.n, &o, &r), 0);
+    const Tacnet__DueItem *d = s_due(&r, "meeting");
+    cr_assert_not_null(d);
+    cr_assert(d->overdue);
+    cr_assert_eq(r.overdue_items, 1);
+    casestate_result_clear(&r);
+    o.partial = 1;
+    cr_assert_eq(casestate_fold(t.e, t.n, &o, &r), 0);
+    cr_assert_null(s_due(&r, "meeting"), "minutes may be at a class this view lacks");
+    cr_assert_eq(r.overdue_items, 0);
+    casestate_result_clear(&r);
+    /* Before its date it is still due, a countdown, in a partial view too. */
+    o.now_ms = clock_date_to_ms(20261120);
+    cr_assert_eq(casestate_fold(t.e, t.n, &o, &r), 0);
+    cr_assert_not_null(s_due(&r, "meeting"));
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
+/* A schedule arriving after the minutes (from a view that lacks them) is a date for a further
+ * meeting: the held meeting is not shown as scheduled again. */
+Test(casestate, a_schedule_after_the_minutes_is_a_further_meeting_not_this_one)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "meeting_requested", 20261110, NULL,
+         "{\"meeting_requested\":{\"meeting_id\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\","
+         "\"purpose\":\"First meeting\"}}");
+    s_ev(&t, 4, "social_care", "meeting_outcome", 20261120, NULL,
+         "{\"meeting_outcome\":{\"meeting_id\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\","
+         "\"held_date\":\"2026-11-20\"}}");
+    s_ev(&t, 5, "school", "meeting_scheduled", 20261204, NULL,
+         "{\"meeting_scheduled\":{\"meeting_id\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\","
+         "\"starts_at_ms\":1797760800000}}");
+    casestate_result_t r = s_fold(&t, 20261204, NULL);
+    cr_assert_eq(r.state->n_meetings, 1);
+    const Tacnet__MeetingView *m = r.state->meetings[0];
+    cr_assert_not_null(m->outcome);
+    cr_assert_null(m->scheduled, "the held meeting is not re-dated");
+    cr_assert_not_null(m->further);
+    cr_assert_eq(m->further->starts_at_ms, 1797760800000ull);
+    cr_assert(m->has_further_by);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
 Test(casestate, goal_progress_is_change_from_the_baseline_score)
 {
     tl_t t = { 0 };
