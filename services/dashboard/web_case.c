@@ -19,29 +19,55 @@
 #include <string.h>
 
 /* Outcome scores over time, one line per GBO goal, drawn on the server (no script needed). */
+/* The goal-based outcome scores over time: one line per goal of each agency's plan (goal 1 of
+ * CAMHS's plan and goal 1 of social care's are different goals), each in the order the scores
+ * were measured; the first agency's lines are solid, the others' dashed, and the key names whose
+ * plan each goal is. */
 static void s_chart(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
-    enum { W = 640, H = 240, L = 40, R = 20, T = 16, B = 40, MAXP = 64 };
+    enum { W = 640, H = 240, L = 40, R = 20, T = 16, B = 40, MAXP = 64, MAXS = 9 };
     struct {
-        uint32_t goal, n;
+        uint32_t agency, goal, n, style;
         uint32_t date[MAXP], score[MAXP];
-    } g[3];
+    } g[MAXS];
+    uint32_t n_series = 0, first_agency = 0;
     memset(g, 0, sizeof(g));
     uint32_t dmin = UINT32_MAX, dmax = 0;
     for (size_t i = 0; i < sc->n_timeline; i++) {
         const Tacnet__Body *body = sc->timeline[i]->body;
-        if (!body || body->event_case != TACNET__BODY__EVENT_OUTCOME_MEASURE)
+        const Tacnet__Header *h = sc->timeline[i]->header;
+        if (!body || !h || body->event_case != TACNET__BODY__EVENT_OUTCOME_MEASURE)
             continue;
         const Tacnet__OutcomeMeasure *m = body->outcome_measure;
         if (!m->has_tool || m->tool != TACNET__MEASURE_TOOL__GBO || !m->measured_date)
             continue;
+        uint32_t by = (uint32_t)h->sender;
+        if (!first_agency)
+            first_agency = by;
         for (size_t k = 0; k < m->n_values; k++) {
             uint32_t goal = k < m->n_goal_ids ? m->goal_ids[k] : (uint32_t)k + 1;
-            if (goal < 1 || goal > 3 || g[goal - 1].n == MAXP || m->values[k] > 10)
+            if (goal < 1 || goal > 3 || m->values[k] > 10)
                 continue;
-            g[goal - 1].goal = goal;
-            g[goal - 1].date[g[goal - 1].n] = m->measured_date;
-            g[goal - 1].score[g[goal - 1].n++] = m->values[k];
+            uint32_t s = 0;
+            while (s < n_series && !(g[s].agency == by && g[s].goal == goal))
+                s++;
+            if (s == n_series) {
+                if (n_series == MAXS)
+                    continue;
+                g[n_series].agency = by;
+                g[n_series].goal = goal;
+                g[n_series++].style = by != first_agency;
+            }
+            if (g[s].n == MAXP)
+                continue;
+            /* In the order measured, whatever order the records arrived in. */
+            uint32_t p = g[s].n++;
+            for (; p > 0 && g[s].date[p - 1] > m->measured_date; p--) {
+                g[s].date[p] = g[s].date[p - 1];
+                g[s].score[p] = g[s].score[p - 1];
+            }
+            g[s].date[p] = m->measured_date;
+            g[s].score[p] = m->values[k];
             if (m->measured_date < dmin)
                 dmin = m->measured_date;
             if (m->measured_date > dmax)
@@ -67,10 +93,9 @@ static void s_chart(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
                              L, W - R, y, y, 8, y + 4, s);
     }
     static const char *const cls[] = { "g1", "g2", "g3" };
-    for (int k = 0; k < 3; k++) {
-        if (!g[k].n)
-            continue;
-        dashboard_buf_printf(b, "<polyline class=\"%s\" points=\"", cls[k]);
+    for (uint32_t k = 0; k < n_series; k++) {
+        const char *c = cls[g[k].goal - 1], *dash = g[k].style ? " other" : "";
+        dashboard_buf_printf(b, "<polyline class=\"%s%s\" points=\"", c, dash);
         for (uint32_t p = 0; p < g[k].n; p++) {
             uint64_t t = clock_date_to_ms(g[k].date[p]);
             int x =
@@ -85,9 +110,10 @@ static void s_chart(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
                 t1 > t0 ? L + (int)((t - t0) * (uint64_t)(W - L - R) / span) : L + (W - L - R) / 2;
             int y = T + (H - T - B) * (10 - (int)g[k].score[p]) / 10;
             dashboard_buf_printf(b,
-                                 "<circle class=\"%s\" cx=\"%d\" cy=\"%d\" r=\"4\"><title>goal %u: "
-                                 "%u on ",
-                                 cls[k], x, y, g[k].goal, g[k].score[p]);
+                                 "<circle class=\"%s\" cx=\"%d\" cy=\"%d\" r=\"4\"><title>goal %u "
+                                 "of %s's plan: %u on ",
+                                 c, x, y, g[k].goal, dashboard_web_agency_title(g[k].agency),
+                                 g[k].score[p]);
             dashboard_web_date(b, g[k].date[p]);
             dashboard_buf_puts(b, "</title></circle>");
         }
@@ -97,10 +123,11 @@ static void s_chart(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
     dashboard_buf_printf(b, "</text><text x=\"%d\" y=\"%d\" class=\"axis end\">", W - R, H - 12);
     dashboard_web_date(b, dmax);
     dashboard_buf_puts(b, "</text></svg><figcaption>");
-    for (int k = 0; k < 3; k++)
-        if (g[k].n)
-            dashboard_buf_printf(b, "<span class=\"key %s\">Goal %u (%u scores)</span> ", cls[k],
-                                 g[k].goal, g[k].n);
+    for (uint32_t k = 0; k < n_series; k++)
+        dashboard_buf_printf(
+            b, "<span class=\"key %s%s\">Goal %u of %s's plan (%u score%s)</span> ",
+            cls[g[k].goal - 1], g[k].style ? " other" : "", g[k].goal,
+            dashboard_web_agency_title(g[k].agency), g[k].n, g[k].n == 1 ? "" : "s");
     dashboard_buf_puts(b, "</figcaption></figure>");
 }
 

@@ -2457,3 +2457,40 @@ Test(http, a_partial_view_says_a_meeting_may_have_been_minuted_before_offering_t
     cr_expect_null(strstr(m, ">Schedule it</a>"), "%.800s", m);
     s_resp_free(&r);
 }
+
+/* The goal-score chart draws goal 1 of social care's plan and goal 1 of the school's as two
+ * lines, each named by whose plan it is, never as one line through both agencies' scores. */
+Test(http, the_goal_chart_keeps_each_agency_s_goals_apart)
+{
+    s_publish(social, "{\"kind\":\"care_plan\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"body\":{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":"
+                      "\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"On time\"}],"
+                      "\"child_view\":\"Wants to see friends\",\"family_view\":\"Agree\"}}}");
+    s_publish(school, "{\"kind\":\"care_plan\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"body\":{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":"
+                      "\"2026-11-16\",\"goals\":[{\"goal_id\":1,\"description\":\"Reading\"}],"
+                      "\"child_view\":\"Likes stories\",\"family_view\":\"Agree\"}}}");
+    s_wait_plans(social, 1);
+    s_wait_plans(school, 1);
+    s_publish(social, "{\"kind\":\"outcome_measure\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"body\":{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[3],"
+                      "\"goal_ids\":[1],\"measured_date\":\"2026-11-20\",\"baseline\":true}}}");
+    s_publish(school, "{\"kind\":\"outcome_measure\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"body\":{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[8],"
+                      "\"goal_ids\":[1],\"measured_date\":\"2026-11-21\",\"baseline\":true}}}");
+    login_t l;
+    cr_assert_eq(s_login(SC, "AW", PASSWORD, &l), 303);
+    resp_t r = { 0 };
+    for (int i = 0; i < 50; i++) {
+        r = s_http(SC, "GET", "/cases/" CASE, l.cookie, NULL);
+        if (r.status == 200 && strstr(r.body, "Goal 1 of School's plan"))
+            break;
+        s_resp_free(&r);
+        usleep(200 * 1000);
+    }
+    cr_assert_eq(r.status, 200);
+    cr_expect_not_null(strstr(r.body, "Goal 1 of Social care's plan (1 score)"), "%s", r.body);
+    cr_expect_not_null(strstr(r.body, "Goal 1 of School's plan (1 score)"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "(2 scores)"), "one line through two agencies' goals");
+    s_resp_free(&r);
+}
