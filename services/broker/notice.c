@@ -256,6 +256,13 @@ int notice_escalation(notice_t *self, MDB_txn *txn, const escalation_engine_noti
     en.n_parties = n->n_parties;
     en.automatic = n->automatic != 0;
     en.has_automatic = 1;
+    if (n->has_joined) {
+        en.joined.data = (uint8_t *)n->joined;
+        en.joined.len = ESCALATE_ID_LEN;
+        en.has_joined = 1;
+        en.joined_by = (Tacnet__Agency)n->joined_by;
+        en.has_joined_by = 1;
+    }
     uint64_t took[ESCALATE_MAX_STAGES];
     if (n->event == TACNET__ESCALATION_EVENT__ESC_CLOSED) {
         /* one entry per stage reached, so stage i's duration is stage_took_ms[i - 1] */

@@ -3,6 +3,7 @@
 
 #include "casework/cadence.h"
 #include "casework/chair_rule.h"
+#include "casework/escalation_engine.h"
 #include "casework/family_voice.h"
 #include "casework/hv_contacts.h"
 #include "casework/why.h"
@@ -71,12 +72,24 @@ typedef struct fold {
         uint32_t sender;
     } * senders;
     size_t n_senders;
-    /* each disagreement's escalation view and the event it challenged */
+    /* each disagreement: its escalation view, the agency and event it challenged, and the
+     * escalation it joined by the broker's rule as this view saw the case then (if any) */
     struct {
         Tacnet__EscalationView *e;
         uint32_t other;
+        uint8_t msg_id[16];
+        uint8_t refers_to[16];
+        int has_refers_to;
+        uint64_t at_ms;
+        Tacnet__EscalationView *joins;
     } * challenges;
     size_t n_challenges;
+    /* the broker's word on each join: the disagreement JOINED joined escalation E */
+    struct {
+        uint8_t joined[16];
+        Tacnet__EscalationView *e;
+    } * joins;
+    size_t n_joins;
     /* views not yet sought (family_voice.h): who, by when, and the event that deferred them */
     struct {
         uint8_t id[16];
@@ -300,6 +313,11 @@ static void s_notice(fold_t *f, const Tacnet__Header *h, const Tacnet__Escalatio
     if (n->has_automatic) {
         e->has_automatic = 1;
         e->automatic = n->automatic;
+    }
+    if (n->has_joined && n->joined.len == 16) {
+        f->joins = xrealloc(f->joins, (f->n_joins + 1) * sizeof(*f->joins));
+        memcpy(f->joins[f->n_joins].joined, n->joined.data, 16);
+        f->joins[f->n_joins++].e = e;
     }
     if (n->n_parties) {
         free(e->parties);
@@ -587,14 +605,6 @@ static uint32_t s_sender_of(const fold_t *f, ProtobufCBinaryData id)
     return 0;
 }
 
-static int s_is_party(const Tacnet__EscalationView *e, uint32_t agency)
-{
-    for (size_t i = 0; i < e->n_parties; i++)
-        if ((uint32_t)e->parties[i] == agency)
-            return 1;
-    return 0;
-}
-
 static void s_escalation_remove(fold_t *f, const Tacnet__EscalationView *e)
 {
     Tacnet__CaseState *s = f->s;
@@ -608,38 +618,96 @@ static void s_escalation_remove(fold_t *f, const Tacnet__EscalationView *e)
         }
 }
 
-/* The broker keeps one escalation per dispute: a disagreement between two agencies that already
- * have an open escalation joins it, and no notice ever names the later disagreement. Fold such
- * a disagreement into the escalation whose parties are the same two agencies, as the broker
- * did, instead of showing it as waiting for ever. */
+/* Where the disagreement of challenge I joined: the escalation a broker notice named (its word
+ * is final), else the one the shared join rule found when it was folded. NULL: its own. */
+static Tacnet__EscalationView *s_joined_into(const fold_t *f, size_t i)
+{
+    for (size_t k = 0; k < f->n_joins; k++)
+        if (memcmp(f->joins[k].joined, f->challenges[i].msg_id, 16) == 0)
+            return f->joins[k].e;
+    return f->challenges[i].joins;
+}
+
+/* The broker keeps one escalation per dispute (escalation_engine_join_rank): a disagreement that
+ * joined an open escalation never gets a notice of its own. Fold it inside the escalation it
+ * joined, as the README promises, instead of showing it as a separate escalation that nobody
+ * can answer and that would hold the case open for ever. One with a notice of its own opened
+ * its own escalation, whatever this view guessed. */
 static void s_join_disagreements(fold_t *f)
 {
     for (size_t i = 0; i < f->n_challenges; i++) {
         Tacnet__EscalationView *d = f->challenges[i].e;
-        if (d->has_state || !d->has_raised_by || !f->challenges[i].other)
+        Tacnet__EscalationView *into = s_joined_into(f, i);
+        if (d->has_state || !into || into == d)
             continue;
-        Tacnet__EscalationView *into = NULL;
-        for (size_t k = 0; k < f->s->n_escalations && !into; k++) {
-            Tacnet__EscalationView *e = f->s->escalations[k];
-            if (e != d && e->has_state && s_is_party(e, d->raised_by) &&
-                s_is_party(e, f->challenges[i].other))
-                into = e;
+        Tacnet__JoinedDisagreement *j = xcalloc(1, sizeof(*j));
+        tacnet__joined_disagreement__init(j);
+        j->msg_id = s_bytes(f->challenges[i].msg_id, 16);
+        j->has_msg_id = 1;
+        j->has_raised_by = d->has_raised_by;
+        j->raised_by = d->raised_by;
+        j->disagreement = d->disagreement;
+        d->disagreement = NULL;
+        j->has_raised_at_ms = f->challenges[i].at_ms != 0;
+        j->raised_at_ms = f->challenges[i].at_ms;
+        PUSH(into->joined, into->n_joined, j);
+        for (size_t k = 0; k < f->n_challenges; k++) {
+            if (f->challenges[k].e == d)
+                f->challenges[k].e = into;
+            if (f->challenges[k].joins == d)
+                f->challenges[k].joins = into;
         }
-        if (!into)
-            continue;
-        if (!into->disagreement && d->disagreement) {
-            into->disagreement = d->disagreement;
-            d->disagreement = NULL;
-        }
-        if (!into->has_raised_by) {
-            into->has_raised_by = 1;
-            into->raised_by = d->raised_by;
-        }
-        for (size_t j = i + 1; j < f->n_challenges; j++)
-            if (f->challenges[j].e == d)
-                f->challenges[j].e = into;
+        for (size_t k = 0; k < f->n_joins; k++)
+            if (f->joins[k].e == d)
+                f->joins[k].e = into;
         s_escalation_remove(f, d);
     }
+}
+
+/* The escalation the disagreement in H joins by the broker's rule, judged on what this view
+ * holds now: each earlier escalation's challenged event, its parties (from the broker's notices,
+ * else its raiser and the agency it challenged) and whether it is closed. */
+static Tacnet__EscalationView *s_join_target(fold_t *f, const Tacnet__Header *h, uint32_t other)
+{
+    Tacnet__EscalationView *best = NULL;
+    int rank = ESCALATE_JOIN_NONE;
+    const uint8_t *refers_to =
+        h->has_refers_to && h->refers_to.len == 16 ? h->refers_to.data : NULL;
+    for (size_t i = 0; i < f->s->n_escalations; i++) {
+        Tacnet__EscalationView *e = f->s->escalations[i];
+        if (e->escalation_id.len != 16 || s_same(e->escalation_id, h->msg_id))
+            continue;
+        uint32_t parties[ESCALATE_MAX_PARTIES];
+        unsigned n = 0;
+        const uint8_t *about = NULL;
+        int joined = 0; /* a disagreement that joined another: no escalation of its own */
+        for (size_t k = 0; k < f->n_challenges; k++)
+            if (f->challenges[k].e == e &&
+                memcmp(f->challenges[k].msg_id, e->escalation_id.data, 16) == 0) {
+                joined |= s_joined_into(f, k) != NULL && !e->has_state;
+                if (!f->challenges[k].has_refers_to)
+                    continue;
+                about = f->challenges[k].refers_to;
+                if (!e->n_parties && e->has_raised_by && f->challenges[k].other) {
+                    parties[n++] = e->raised_by;
+                    parties[n++] = f->challenges[k].other;
+                }
+            }
+        if (joined)
+            continue;
+        for (size_t k = 0; k < e->n_parties && n < ESCALATE_MAX_PARTIES; k++)
+            parties[n++] = (uint32_t)e->parties[k];
+        escalation_engine_join_candidate_t c = {
+            e->escalation_id.data, about, parties, n,
+            e->has_state && e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED
+        };
+        int k = escalation_engine_join_rank(&c, h->msg_id.data, refers_to, h->sender, other);
+        if (k > rank) {
+            rank = k;
+            best = e;
+        }
+    }
+    return best;
 }
 
 /* The latest CAPA Choice record replaces the one before: a family may come back to Choice. */
@@ -736,13 +804,29 @@ static void s_apply_team(fold_t *f, const Tacnet__Header *h, const Tacnet__Body 
     }
 }
 
-/* A disagreement opens (or joins) an escalation view, remembering the agency it challenges. */
+/* A disagreement opens (or joins) an escalation view, remembering the agency and the event it
+ * challenges (the sender of that event, or subject_agency when the raiser challenges its own, as
+ * the broker reads it) and the escalation it joins by the broker's rule. */
 static void s_apply_disagreement(fold_t *f, const Tacnet__Header *h, const Tacnet__Body *b)
 {
+    if (h->msg_id.len != 16)
+        return;
+    uint32_t other = h->has_refers_to ? s_sender_of(f, h->refers_to) : 0;
+    if (other && other == h->sender && h->has_subject_agency)
+        other = h->subject_agency;
+    Tacnet__EscalationView *joins = s_join_target(f, h, other);
     Tacnet__EscalationView *e = s_escalation(f, h->msg_id, 1);
     f->challenges = xrealloc(f->challenges, (f->n_challenges + 1) * sizeof(*f->challenges));
+    memset(&f->challenges[f->n_challenges], 0, sizeof(*f->challenges));
     f->challenges[f->n_challenges].e = e;
-    f->challenges[f->n_challenges++].other = h->has_refers_to ? s_sender_of(f, h->refers_to) : 0;
+    f->challenges[f->n_challenges].other = other;
+    memcpy(f->challenges[f->n_challenges].msg_id, h->msg_id.data, 16);
+    if (h->has_refers_to && h->refers_to.len == 16) {
+        memcpy(f->challenges[f->n_challenges].refers_to, h->refers_to.data, 16);
+        f->challenges[f->n_challenges].has_refers_to = 1;
+    }
+    f->challenges[f->n_challenges].at_ms = h->created_at_ms;
+    f->challenges[f->n_challenges++].joins = joins;
     e->has_raised_by = 1;
     e->raised_by = h->sender;
     if (h->has_urgent && h->urgent) {
@@ -1320,6 +1404,7 @@ int casestate_fold(Tacnet__TimelineEntry *const *timeline, size_t n, const cases
     s_join_disagreements(&f);
     free(f.senders);
     free(f.challenges);
+    free(f.joins);
     out->state = f.s;
     s_due_all(&f, out);
     free(f.asks);

@@ -245,17 +245,93 @@ static void s_start(escalation_engine_t *self, escalation_engine_record_t *r, co
         escalation_engine_deadline(&self->policy, self->holidays, 1, r->urgent, now_ms);
 }
 
-/* An urgent challenge joined R: the current stage runs on the urgent track from now, unless its
- * working-day deadline is sooner, and the parties hear the new deadline. */
-static void s_make_urgent(escalation_engine_t *self, escalation_engine_record_t *r, uint64_t now_ms,
-                          escalation_engine_notices_t *out)
+int escalation_engine_join_rank(const escalation_engine_join_candidate_t *c, const uint8_t *msg_id,
+                                const uint8_t *refers_to, uint32_t raiser, uint32_t other)
 {
-    r->urgent = 1;
-    uint64_t due = escalation_engine_deadline(&self->policy, self->holidays, r->stage, 1, now_ms);
-    if (due && due < r->deadline_ms)
-        r->deadline_ms = due;
+    if (!c || !c->id)
+        return ESCALATE_JOIN_NONE;
+    if (msg_id && memcmp(c->id, msg_id, ESCALATE_ID_LEN) == 0)
+        return ESCALATE_JOIN_SAME_ID;
+    if (c->closed)
+        return ESCALATE_JOIN_NONE;
+    if (refers_to && c->refers_to && memcmp(c->refers_to, refers_to, ESCALATE_ID_LEN) == 0)
+        return ESCALATE_JOIN_REFERS_TO;
+    int a = 0, b = 0;
+    for (unsigned i = 0; i < c->n_parties; i++) {
+        a |= c->parties[i] == raiser;
+        b |= c->parties[i] == other;
+    }
+    return raiser && other && raiser != other && a && b ? ESCALATE_JOIN_PAIR : ESCALATE_JOIN_NONE;
+}
+
+/* The escalation of REQ's case that REQ joins by the shared rule, or NULL. */
+static escalation_engine_record_t *s_join_find(const escalation_engine_t *self,
+                                               const escalation_engine_request_t *req, int *rank)
+{
+    escalation_engine_record_t *best = NULL;
+    *rank = ESCALATE_JOIN_NONE;
+    for (size_t i = 0; i < self->n; i++) {
+        escalation_engine_record_t *r = &self->recs[i];
+        int same_id = memcmp(r->id, req->msg_id, ESCALATE_ID_LEN) == 0;
+        if (!same_id && strcmp(r->case_ref, req->case_ref) != 0)
+            continue;
+        escalation_engine_join_candidate_t c = { r->id, r->has_refers_to ? r->refers_to : NULL,
+                                                 r->parties, r->n_parties,
+                                                 r->state == ESCALATE_CLOSED };
+        int k =
+            escalation_engine_join_rank(&c, req->msg_id, req->refers_to, req->raiser, req->other);
+        if (k > *rank) {
+            *rank = k;
+            best = r;
+        }
+    }
+    return best;
+}
+
+/* AGENCY takes part in R from now (a later disagreement joined it); its index, or -1 when R
+ * holds ESCALATE_MAX_PARTIES already. */
+static int s_party_add(escalation_engine_record_t *r, uint32_t agency)
+{
+    int idx = s_is_party(r, agency);
+    if (idx >= 0 || r->n_parties >= ESCALATE_MAX_PARTIES)
+        return idx;
+    r->parties[r->n_parties] = agency;
+    return (int)r->n_parties++;
+}
+
+/* The disagreement REQ joined R: its raiser (and the agency it challenges) become parties, the
+ * raiser has answered the current stage by raising it, and every party hears of the join when it
+ * made a new party (an urgent one also moves R to the urgent track: its stage deadline comes
+ * forward to the urgent hours from now, unless the working-day one is sooner, and is told). */
+static void s_join(escalation_engine_t *self, escalation_engine_record_t *r,
+                   const escalation_engine_request_t *req, uint64_t now_ms,
+                   escalation_engine_notices_t *out)
+{
+    unsigned before = r->n_parties;
+    int idx = s_party_add(r, req->raiser);
+    s_party_add(r, req->other);
+    int urgent = req->urgent && !r->urgent && r->state == ESCALATE_OPEN;
+    if (r->n_parties == before && !urgent)
+        return; /* the same parties, the same track: nothing new to tell anyone */
+    if (idx >= 0 && r->state == ESCALATE_OPEN)
+        r->responded |= 1u << idx;
+    uint32_t event = r->state == ESCALATE_RESOLVING ? TACNET__ESCALATION_EVENT__ESC_RESOLVED
+                     : r->stage > 1                 ? TACNET__ESCALATION_EVENT__ESC_ADVANCED
+                                                    : TACNET__ESCALATION_EVENT__ESC_OPENED;
+    if (urgent) {
+        r->urgent = 1;
+        uint64_t due =
+            escalation_engine_deadline(&self->policy, self->holidays, r->stage, 1, now_ms);
+        if (due && due < r->deadline_ms)
+            r->deadline_ms = due;
+        event = TACNET__ESCALATION_EVENT__ESC_ADVANCED;
+    }
     s_touch(self, r);
-    s_emit(self, r, TACNET__ESCALATION_EVENT__ESC_ADVANCED, out);
+    s_emit(self, r, event, out);
+    escalation_engine_notice_t *n = &out->items[out->n - 1];
+    n->has_joined = 1;
+    memcpy(n->joined, req->msg_id, ESCALATE_ID_LEN);
+    n->joined_by = req->raiser;
 }
 
 int escalation_engine_open(escalation_engine_t *self, const escalation_engine_request_t *req,
@@ -265,20 +341,13 @@ int escalation_engine_open(escalation_engine_t *self, const escalation_engine_re
     if (!self || !req || !out || !req->msg_id || !s_case_ref_ok(req->case_ref) || !req->raiser ||
         !req->other || req->raiser == req->other)
         return TACNET_EINVAL;
-    escalation_engine_record_t *same = s_find(self, req->msg_id);
-    for (size_t i = 0; !same && req->refers_to && i < self->n; i++) {
-        escalation_engine_record_t *r = &self->recs[i];
-        if (r->state != ESCALATE_CLOSED && r->has_refers_to &&
-            memcmp(r->refers_to, req->refers_to, ESCALATE_ID_LEN) == 0)
-            same = r;
-    }
-    if (!same)
-        same = s_find_pair(self, req->case_ref, req->raiser, req->other);
+    int rank;
+    escalation_engine_record_t *same = s_join_find(self, req, &rank);
     if (same) {
         if (id_out)
             memcpy(id_out, same->id, ESCALATE_ID_LEN);
-        if (req->urgent && !same->urgent && same->state == ESCALATE_OPEN)
-            s_make_urgent(self, same, now_ms, out);
+        if (rank != ESCALATE_JOIN_SAME_ID)
+            s_join(self, same, req, now_ms, out);
         return TACNET_EEXISTS;
     }
     escalation_engine_record_t *r = s_add(self);

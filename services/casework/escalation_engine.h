@@ -100,6 +100,11 @@ typedef struct escalation_engine_notice {
      * LINE_MANAGER, recipients the party and the lead agency), overdue since OVERDUE_SINCE_MS. */
     uint32_t non_responder;
     uint64_t overdue_since_ms;
+    /* Set on the notice telling the parties that a later disagreement (JOINED, raised by
+     * JOINED_BY, now a party) joined this escalation. */
+    uint8_t has_joined;
+    uint8_t joined[ESCALATE_ID_LEN];
+    uint32_t joined_by;
 } escalation_engine_notice_t;
 
 /* A growable list of notices the caller owns; free with escalation_engine_notices_clear. */
@@ -128,6 +133,31 @@ typedef struct escalation_engine_level {
     uint32_t level;
 } escalation_engine_level_t;
 
+/* An escalation as the join rule sees it: its id, the event it challenges (NULL when none), its
+ * parties and whether it is closed. */
+typedef struct escalation_engine_join_candidate {
+    const uint8_t *id;        /* 16 bytes */
+    const uint8_t *refers_to; /* 16 bytes or NULL */
+    const uint32_t *parties;
+    unsigned n_parties;
+    int closed;
+} escalation_engine_join_candidate_t;
+
+enum {
+    ESCALATE_JOIN_NONE = 0,
+    ESCALATE_JOIN_PAIR = 1,      /* same two agencies, not closed */
+    ESCALATE_JOIN_REFERS_TO = 2, /* same challenged event, not closed */
+    ESCALATE_JOIN_SAME_ID = 3    /* a retry of the disagreement that opened it (any state) */
+};
+
+/* The one rule for "exactly one escalation per dispute", used by the broker's engine and by
+ * each agency's case-state fold (casestate.c): how strongly the disagreement MSG_ID (16 bytes)
+ * challenging REFERS_TO (16 bytes or NULL), raised by RAISER against OTHER, joins candidate C
+ * (an ESCALATE_JOIN_* value; among several candidates the highest wins, the first on a tie).
+ * The case is the caller's to match. */
+int escalation_engine_join_rank(const escalation_engine_join_candidate_t *c, const uint8_t *msg_id,
+                                const uint8_t *refers_to, uint32_t raiser, uint32_t other);
+
 /* The built-in default procedure (a synthesis of published ones, configurable per partnership):
  * stage 1 practitioners 3 working days (Sefton's respond), 2 line managers 5, 3 DSLs 5 (SHSCB,
  * West Yorkshire), 4 partnership 14 (West Yorkshire step 6); urgent track 24 hours a stage,
@@ -152,13 +182,17 @@ escalation_engine_t *escalation_engine_new(const escalation_engine_policy_t *pol
                                            const holidays_t *holidays);
 void escalation_engine_destroy(escalation_engine_t **self_p);
 
-/* Open an escalation for an explicit disagreement. Exactly one escalation per dispute: a retry
- * of the same msg_id (in any state), a disagreement about the same refers_to while one is not
- * closed, or the same case and the same pair of parties (either way round) while one is not
- * closed, returns TACNET_EEXISTS with ID_OUT set to the existing escalation and no notice,
- * except that an urgent request joining an open escalation on the working-day track moves it to
- * the urgent track (its stage deadline comes forward to the urgent hours from NOW_MS, never
- * later) and appends an ADVANCED notice for the same stage carrying the new deadline.
+/* Open an escalation for an explicit disagreement. Exactly one escalation per dispute
+ * (escalation_engine_join_rank): a retry of the same msg_id (in any state) returns
+ * TACNET_EEXISTS with ID_OUT set and no notice; a disagreement about the same refers_to, or
+ * between the same pair of parties (either way round), while one of the case is not closed
+ * joins it: TACNET_EEXISTS with ID_OUT set to the existing escalation, the raiser (and the
+ * challenged agency) made parties when they were not (up to ESCALATE_MAX_PARTIES), the raiser
+ * counted as having answered the current stage, and, when that made a new party, one notice for
+ * the current state (OPENED at stage 1, ADVANCED after, RESOLVED while resolving) carrying the
+ * joined disagreement, so the joiner and every party hear of it. An urgent request joining an open escalation on the working-day
+ * track also moves it to the urgent track (its stage deadline comes forward to the urgent hours
+ * from NOW_MS, never later) and that notice is an ADVANCED one carrying the new deadline.
  * Otherwise returns 0, appends an OPENED notice to OUT and sets ID_OUT (may be NULL).
  * TACNET_EINVAL for missing fields, identical parties or a case ref longer than 31 bytes. */
 int escalation_engine_open(escalation_engine_t *self, const escalation_engine_request_t *req,

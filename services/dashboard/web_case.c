@@ -256,6 +256,30 @@ static void s_challenge(dashboard_buf_t *b, const Tacnet__ChallengeRequest *c)
     dashboard_buf_puts(b, ".</p>");
 }
 
+/* A later disagreement the broker joined to this escalation: shown inside it, not as another. */
+static void s_joined(dashboard_buf_t *b, const Tacnet__JoinedDisagreement *j)
+{
+    dashboard_buf_printf(b, "<section class=\"joined\"><h4>Joined by %s's disagreement",
+                         j->has_raised_by ? dashboard_web_agency_title(j->raised_by)
+                                          : "another agency");
+    if (j->has_raised_at_ms && j->raised_at_ms) {
+        dashboard_buf_puts(b, " (");
+        dashboard_web_time(b, j->raised_at_ms);
+        dashboard_buf_puts(b, ")");
+    }
+    dashboard_buf_puts(b, "</h4>");
+    if (j->disagreement) {
+        Tacnet__Disagreement listed = *j->disagreement;
+        listed.challenge_request = NULL;
+        Tacnet__Body body = TACNET__BODY__INIT;
+        body.event_case = TACNET__BODY__EVENT_DISAGREEMENT;
+        body.disagreement = &listed;
+        dashboard_web_body_fields(b, &body);
+        s_challenge(b, j->disagreement->challenge_request);
+    }
+    dashboard_buf_puts(b, "</section>");
+}
+
 static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCaseReply *sc,
                           uint64_t now, uint32_t agency)
 {
@@ -335,13 +359,20 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
             dashboard_web_body_fields(b, &body);
             s_challenge(b, e->disagreement->challenge_request);
         }
+        for (size_t j = 0; j < e->n_joined; j++)
+            s_joined(b, e->joined[j]);
         if (e->n_history) {
             dashboard_buf_puts(b, "<h4>History</h4><ol class=\"history\">");
             for (size_t h = 0; h < e->n_history; h++) {
                 const Tacnet__EscalationNotice *n = e->history[h];
                 dashboard_buf_puts(b, "<li>");
-                dashboard_web_cap(
-                    b, dashboard_web_enum(&tacnet__escalation_event__descriptor, n->event));
+                if (n->has_joined)
+                    dashboard_buf_printf(b, "Joined by %s's disagreement, now a party",
+                                         n->has_joined_by ? dashboard_web_agency_title(n->joined_by)
+                                                          : "another agency");
+                else
+                    dashboard_web_cap(
+                        b, dashboard_web_enum(&tacnet__escalation_event__descriptor, n->event));
                 dashboard_buf_printf(b, ": stage %u", n->stage);
                 if (n->deadline_ms) {
                     dashboard_buf_printf(b, ", %s to answer by ", dashboard_web_role(n->audience));

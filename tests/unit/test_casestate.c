@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "casework/casestate.h"
+#include "casework/escalation_rights.h"
 #include "err.h"
 #include "zone.h"
 #include "pbjson_fixture.h"
@@ -647,9 +648,11 @@ Test(casestate, a_disagreement_that_joined_an_open_escalation_shows_inside_it)
     cr_assert_eq(r.open_escalations, 1);
     Tacnet__EscalationView *e = r.state->escalations[0];
     cr_assert(e->automatic);
-    cr_assert_not_null(e->disagreement);
-    cr_assert_eq(e->raised_by, TACNET__AGENCY__SCHOOL);
     cr_assert_eq(e->escalation_id.data[0], 0x09);
+    cr_assert_eq(e->n_joined, 1);
+    cr_assert_eq(e->joined[0]->raised_by, TACNET__AGENCY__SCHOOL);
+    cr_assert_not_null(e->joined[0]->disagreement);
+    cr_assert_eq(e->joined[0]->msg_id.data[0], 0x05);
     casestate_result_clear(&r);
 
     /* A challenge between two agencies without an open escalation stays its own. */
@@ -660,6 +663,55 @@ Test(casestate, a_disagreement_that_joined_an_open_escalation_shows_inside_it)
     cr_assert_eq(r.state->n_escalations, 2);
     casestate_result_clear(&r);
     s_free(&t);
+}
+
+/* School challenges social care's decision; CAMHS challenges the same decision while that
+ * escalation is open: the broker joins it (no escalation of its own). */
+static void s_camhs_joins(tl_t *t, int with_notice)
+{
+    s_opened(t);
+    s_ev(t, 3, "social_care", "decision", 20261120, NULL,
+         "{\"decision\":{\"topic\":\"Level of need\",\"chosen\":\"Early help\"}}");
+    s_ev(t, 4, "school", "disagreement", 20261121,
+         "\"refers_to\":\"03030303030303030303030303030303\"",
+         "{\"disagreement\":{\"topic\":\"Level of need\",\"child_safety\":\"Safe.\"}}");
+    s_ev(t, 5, "broker", "escalation_notice", 20261121, NULL,
+         "{\"escalation_notice\":{\"escalation_id\":\"04040404040404040404040404040404\","
+         "\"event\":\"esc_opened\",\"stage\":1,\"audience\":\"practitioner\","
+         "\"deadline_ms\":1795000000000,\"parties\":[\"school\",\"social_care\"]}}");
+    s_ev(t, 6, "camhs", "disagreement", 20261122,
+         "\"refers_to\":\"03030303030303030303030303030303\"",
+         "{\"disagreement\":{\"topic\":\"Same decision\",\"child_safety\":\"Safe.\"}}");
+    if (with_notice)
+        s_ev(t, 7, "broker", "escalation_notice", 20261122, NULL,
+             "{\"escalation_notice\":{\"escalation_id\":\"04040404040404040404040404040404\","
+             "\"event\":\"esc_opened\",\"stage\":1,\"audience\":\"practitioner\","
+             "\"deadline_ms\":1795000000000,\"parties\":[\"school\",\"social_care\","
+             "\"camhs\"],\"joined\":\"06060606060606060606060606060606\","
+             "\"joined_by\":\"camhs\"}}");
+}
+
+Test(casestate, a_disagreement_about_the_same_event_joins_the_open_escalation)
+{
+    for (int with_notice = 0; with_notice <= 1; with_notice++) {
+        tl_t t = { 0 };
+        s_camhs_joins(&t, with_notice);
+        casestate_result_t r = s_fold(&t, 20261123, NULL);
+        cr_assert_eq(r.state->n_escalations, 1, "notice %d", with_notice);
+        cr_assert_eq(r.open_escalations, 1);
+        Tacnet__EscalationView *e = r.state->escalations[0];
+        cr_assert_eq(e->escalation_id.data[0], 0x04);
+        cr_assert_eq(e->raised_by, TACNET__AGENCY__SCHOOL);
+        cr_assert_eq(e->n_joined, 1);
+        cr_assert_eq(e->joined[0]->raised_by, TACNET__AGENCY__CAMHS);
+        cr_assert_str_eq(e->joined[0]->disagreement->topic, "Same decision");
+        cr_assert_eq(e->n_parties, with_notice ? 3u : 2u, "the broker's notice names the joiner");
+        /* CAMHS is a party by the broker's notice: it may answer the escalation */
+        escalation_rights_t rt = escalation_rights_of(e, TACNET__AGENCY__CAMHS, 0);
+        cr_assert_eq(rt.respond, with_notice);
+        casestate_result_clear(&r);
+        s_free(&t);
+    }
 }
 
 Test(casestate, a_meeting_is_chaired_by_the_named_senior_else_the_lead_professional)

@@ -383,6 +383,55 @@ Test(escalate, level_gap_of_two_opens_one_automatic_escalation)
     escalation_engine_destroy(&e);
 }
 
+Test(escalate, a_joining_raiser_becomes_a_party_and_is_told)
+{
+    escalation_engine_policy_t p;
+    escalation_engine_policy_default(&p);
+    escalation_engine_t *e = escalation_engine_new(&p, NULL);
+    escalation_engine_notices_t out = { 0 };
+    uint64_t t = s_at(20260601, 9);
+    uint8_t m1[16], m2[16], r1[16], got[16];
+    s_id(m1, 0x51);
+    s_id(m2, 0x52);
+    s_id(r1, 0x61);
+    escalation_engine_request_t a =
+        s_req(m1, r1, CASE_A, TACNET__AGENCY__SCHOOL, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_eq(escalation_engine_open(e, &a, t, &out, NULL), 0);
+    /* CAMHS challenges the same decision: it joins, as a party, and hears so */
+    escalation_engine_request_t b =
+        s_req(m2, r1, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_eq(escalation_engine_open(e, &b, t + 10, &out, got), TACNET_EEXISTS);
+    cr_assert_arr_eq(got, m1, 16);
+    cr_assert_eq(out.n, 2);
+    const escalation_engine_notice_t *n = &out.items[1];
+    cr_assert_arr_eq(n->escalation_id, m1, 16);
+    cr_assert(n->has_joined);
+    cr_assert_arr_eq(n->joined, m2, 16);
+    cr_assert_eq(n->joined_by, TACNET__AGENCY__CAMHS);
+    cr_assert_eq(n->event, TACNET__ESCALATION_EVENT__ESC_OPENED);
+    cr_assert_eq(n->n_parties, 3);
+    cr_assert(s_has(n, TACNET__AGENCY__CAMHS) && s_has(n, TACNET__AGENCY__SCHOOL));
+    escalation_engine_record_t r;
+    cr_assert_eq(escalation_engine_get(e, m1, &r), 0);
+    cr_assert_eq(r.n_parties, 3);
+    cr_assert_eq(r.parties[2], TACNET__AGENCY__CAMHS);
+    cr_assert_eq(r.responded, 1u | 4u, "the joiner answered the stage by raising");
+    /* the joiner answers it, and its acknowledgement is needed to close it */
+    cr_assert_eq(escalation_engine_respond(e, m1, TACNET__AGENCY__CAMHS, t + 20), 0);
+    cr_assert_eq(escalation_engine_resolve(e, m1, TACNET__AGENCY__SCHOOL, t + 30, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__SOCIAL_CARE, 1, t + 40, &out), 0);
+    cr_assert_eq(escalation_engine_get(e, m1, &r), 0);
+    cr_assert_eq(r.state, ESCALATE_RESOLVING);
+    cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__SCHOOL, 1, t + 45, &out), 0);
+    cr_assert_eq(escalation_engine_get(e, m1, &r), 0);
+    cr_assert_eq(r.state, ESCALATE_RESOLVING, "waiting on the joiner");
+    cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__CAMHS, 1, t + 50, &out), 0);
+    cr_assert_eq(escalation_engine_get(e, m1, &r), 0);
+    cr_assert_eq(r.state, ESCALATE_CLOSED);
+    escalation_engine_notices_clear(&out);
+    escalation_engine_destroy(&e);
+}
+
 Test(escalate, duplicate_disagreements_and_retries_open_exactly_one)
 {
     escalation_engine_policy_t p;
@@ -414,7 +463,7 @@ Test(escalate, duplicate_disagreements_and_retries_open_exactly_one)
     escalation_engine_request_t c =
         s_req(m3, r2, CASE_A, TACNET__AGENCY__SOCIAL_CARE, TACNET__AGENCY__CAMHS);
     cr_assert_eq(escalation_engine_open(e, &c, t, &out, got), TACNET_EEXISTS);
-    cr_assert_eq(out.n, 1);
+    cr_assert_eq(out.n, 2, "the opening, and the school's join told to the parties");
     /* the same pair on another case is another dispute */
     escalation_engine_request_t d =
         s_req(m4, r3, CASE_B, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SOCIAL_CARE);
@@ -425,6 +474,7 @@ Test(escalate, duplicate_disagreements_and_retries_open_exactly_one)
     cr_assert_eq(escalation_engine_resolve(e, m1, TACNET__AGENCY__CAMHS, t, &out), 0);
     cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__CAMHS, 1, t, &out), 0);
     cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__SOCIAL_CARE, 1, t, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__SCHOOL, 1, t, &out), 0);
     cr_assert_eq(escalation_engine_open(e, &a, t, &out, got), TACNET_EEXISTS);
     escalation_engine_request_t f =
         s_req(m5, r1, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SOCIAL_CARE);
