@@ -610,43 +610,84 @@ static void s_challenge(FILE *out, const char *what, const Tacnet__ChallengeRequ
             c->review_by_date % 100);
 }
 
-/* Open escalations with stage, who must respond and the time left; closed ones in one line. */
-static void s_escalations(FILE *out, const Tacnet__CaseState *st, uint64_t now_ms)
+enum { S_ESC_OPEN, S_ESC_CLOSED, S_ESC_UNNOTICED };
+
+/* Which list escalation E belongs in: open (a notice made it this agency's business and it is
+ * not closed), closed, or a disagreement no notice reached this agency about. */
+static int s_escalation_kind(const Tacnet__EscalationView *e)
 {
-    size_t open = 0;
-    for (size_t i = 0; i < st->n_escalations; i++)
-        open += st->escalations[i]->has_state &&
-                st->escalations[i]->state != TACNET__ESCALATION_EVENT__ESC_CLOSED;
-    fprintf(out, "\nopen escalations (%zu)\n", open);
-    for (size_t i = 0; i < st->n_escalations; i++) {
-        const Tacnet__EscalationView *e = st->escalations[i];
-        int closed = e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED;
-        fprintf(out, "  %s", closed ? "closed   " : (e->urgent ? "URGENT   " : "         "));
-        cli_agency_print_short_id(out, &e->escalation_id);
-        if (e->has_raised_by)
-            fprintf(out, " raised by %s", names_agency(e->raised_by));
-        else if (e->automatic)
-            fputs(" opened automatically (levels of need differ)", out);
-        if (!e->has_state) {
-            fputs(", no escalation notice to this agency (not a party, or not opened yet)\n", out);
-            continue;
-        }
+    if (!e->has_state)
+        return S_ESC_UNNOTICED;
+    return e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED ? S_ESC_CLOSED : S_ESC_OPEN;
+}
+
+/* One escalation's line (and its joined disagreements and challenges below it). */
+static void s_escalation(FILE *out, const Tacnet__EscalationView *e, uint64_t now_ms)
+{
+    int kind = s_escalation_kind(e);
+    fprintf(out, "  %s", kind == S_ESC_OPEN && e->urgent ? "URGENT   " : "         ");
+    cli_agency_print_short_id(out, &e->escalation_id);
+    if (e->has_raised_by)
+        fprintf(out, " raised by %s", names_agency(e->raised_by));
+    else if (e->automatic)
+        fputs(" opened automatically (levels of need differ)", out);
+    if (kind == S_ESC_UNNOTICED) {
+        fprintf(out, "%s\n", e->urgent ? ", urgent" : "");
+        return;
+    }
+    if (kind == S_ESC_CLOSED) {
+        fprintf(out, ", closed at stage %u", e->stage);
+    } else {
         fprintf(out, ", stage %u, %s to answer, %s", e->stage, labels_role(e->audience),
                 labels_enum(&tacnet__escalation_event__descriptor, (int)e->state));
-        if (!closed && e->deadline_ms) {
+        if (e->deadline_ms) {
             char when[32], left[64];
             s_local_time(when, sizeof(when), e->deadline_ms);
             cli_agency_time_left(left, sizeof(left), e->deadline_ms, now_ms);
             fprintf(out, ", deadline %s (%s)", when, left);
         }
-        fprintf(out, ", %zu notices\n", e->n_history);
-        if (e->disagreement)
-            s_challenge(out, "the disagreement", e->disagreement->challenge_request);
-        for (size_t r = 0; r < e->n_responses; r++) {
-            char what[48];
-            snprintf(what, sizeof(what), "the stage %u response", e->responses[r]->stage);
-            s_challenge(out, what, e->responses[r]->challenge_request);
-        }
+    }
+    fprintf(out, ", %zu notices\n", e->n_history);
+    for (size_t j = 0; j < e->n_joined; j++) {
+        const Tacnet__JoinedDisagreement *x = e->joined[j];
+        fputs("           joined by ", out);
+        if (x->has_raised_by)
+            fprintf(out, "%s's ", names_agency(x->raised_by));
+        fputs("disagreement ", out);
+        cli_agency_print_short_id(out, &x->msg_id);
+        if (x->disagreement && x->disagreement->topic)
+            fprintf(out, " (%s)", x->disagreement->topic);
+        fputc('\n', out);
+    }
+    if (e->disagreement)
+        s_challenge(out, "the disagreement", e->disagreement->challenge_request);
+    for (size_t r = 0; r < e->n_responses; r++) {
+        char what[48];
+        snprintf(what, sizeof(what), "the stage %u response", e->responses[r]->stage);
+        s_challenge(out, what, e->responses[r]->challenge_request);
+    }
+}
+
+/* Open escalations with stage, who must respond and the time left; then closed ones, then
+ * disagreements no escalation notice reached this agency about, each list with its own count. */
+static void s_escalations(FILE *out, const Tacnet__CaseState *st, uint64_t now_ms)
+{
+    static const char *const heads[] = {
+        [S_ESC_OPEN] = "open escalations",
+        [S_ESC_CLOSED] = "closed escalations",
+        [S_ESC_UNNOTICED] = "disagreements with no escalation notice to this agency (not a "
+                            "party, or not opened yet)",
+    };
+    for (int kind = S_ESC_OPEN; kind <= S_ESC_UNNOTICED; kind++) {
+        size_t n = 0;
+        for (size_t i = 0; i < st->n_escalations; i++)
+            n += s_escalation_kind(st->escalations[i]) == kind;
+        if (!n && kind != S_ESC_OPEN)
+            continue;
+        fprintf(out, "\n%s (%zu)\n", heads[kind], n);
+        for (size_t i = 0; i < st->n_escalations; i++)
+            if (s_escalation_kind(st->escalations[i]) == kind)
+                s_escalation(out, st->escalations[i], now_ms);
     }
     for (size_t i = 0; i < st->n_decisions; i++) {
         char what[64];

@@ -174,6 +174,46 @@ Test(agency_print, case_shows_team_goals_due_items_and_escalation_time_left)
     free(c.text);
 }
 
+Test(agency_print, closed_and_unnoticed_escalations_are_listed_apart_from_the_open_ones)
+{
+    Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
+    Tacnet__CaseState st = TACNET__CASE_STATE__INIT;
+    Tacnet__EscalationView closed = TACNET__ESCALATION_VIEW__INIT;
+    Tacnet__EscalationView other = TACNET__ESCALATION_VIEW__INIT;
+    Tacnet__EscalationView *escs[] = { &closed, &other };
+    uint8_t id1[16] = { 0x01, 0x9a, 0, 0, 0, 0, 0x83, 0xcf, 0xcc, 0x6e };
+    uint8_t id2[16] = { 0x01, 0x9a, 0, 0, 0, 0, 0x44, 0x44, 0x44, 0x44 };
+    sc.state = &st;
+    st.escalations = escs;
+    st.n_escalations = 2;
+    closed.escalation_id = (ProtobufCBinaryData){ 16, id1 };
+    closed.has_raised_by = closed.raised_by = TACNET__AGENCY__SCHOOL;
+    closed.has_state = 1;
+    closed.state = TACNET__ESCALATION_EVENT__ESC_CLOSED;
+    closed.has_stage = 1;
+    closed.stage = 3;
+    closed.has_audience = 1;
+    closed.audience = TACNET__ROLE__DSL;
+    closed.has_urgent = closed.urgent = 1;
+    other.escalation_id = (ProtobufCBinaryData){ 16, id2 };
+    other.has_raised_by = 1;
+    other.raised_by = TACNET__AGENCY__CAMHS;
+    other.has_urgent = other.urgent = 1;
+    capture_t c;
+    s_open(&c);
+    cli_agency_print_case(c.f, &sc, 0, 1795000000000ull);
+    s_close(&c);
+    cr_assert(strstr(c.text, "open escalations (0)\n\nclosed escalations (1)\n"), "%s", c.text);
+    cr_assert(strstr(c.text, "83cfcc6e raised by school, closed at stage 3, 0 notices"), "%s",
+              c.text);
+    cr_assert_null(strstr(c.text, "to answer"), "%s", c.text);
+    cr_assert_null(strstr(c.text, "URGENT"), "%s", c.text);
+    cr_assert(strstr(c.text, "no escalation notice to this agency (not a party, or not opened "
+                             "yet) (1)\n"),
+              "%s", c.text);
+    free(c.text);
+}
+
 Test(agency_print, a_case_timeline_tells_each_event_dated_by_when_it_happened)
 {
     Tacnet__ShowCaseReply sc = TACNET__SHOW_CASE_REPLY__INIT;
