@@ -1,6 +1,7 @@
 /* escalation_journal: the escalation engine live in the broker (see escalation_journal.h). */
 #include "escalation_journal.h"
 
+#include "casework/escalation_rights.h"
 #include "err.h"
 #include "log.h"
 #include "names.h"
@@ -271,7 +272,8 @@ static int s_check_answer(escalation_journal_t *self, const Tacnet__Header *h, u
                                    &self->pending);
         *detail = rc == TACNET_EKIND ? "nothing to acknowledge: no resolution is proposed at the "
                                        "escalation's current stage"
-                                     : "only a party acknowledges a resolution";
+                  : rc == TACNET_EFORBIDDEN ? ESCALATION_RIGHTS_OWN_RESOLUTION
+                                            : "only a party acknowledges a resolution";
         break;
     }
     if (rc == 0)

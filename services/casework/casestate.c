@@ -291,6 +291,8 @@ static void s_notice(fold_t *f, const Tacnet__Header *h, const Tacnet__Escalatio
             tacnet__escalation_resolved__free_unpacked(e->resolution, NULL);
         e->resolution = NULL;
         e->n_acknowledged = 0;
+        e->has_resolved_by = 0;
+        e->resolved_by = 0;
     }
     uint32_t stage = n && n->has_stage ? n->stage : h->escalation_stage;
     if (stage) {

@@ -455,6 +455,14 @@ uint64_t escalation_engine_next_deadline(const escalation_engine_t *self)
     return next;
 }
 
+/* The acknowledgement bit of the party that proposed R's resolution (0 when the lead proposed it
+ * and is no party): proposing a resolution is accepting it. */
+static uint32_t s_proposer_bit(const escalation_engine_record_t *r)
+{
+    int idx = r->state != ESCALATE_OPEN && r->resolved_by ? s_is_party(r, r->resolved_by) : -1;
+    return idx >= 0 ? 1u << idx : 0;
+}
+
 int escalation_engine_resolve(escalation_engine_t *self, const uint8_t id[ESCALATE_ID_LEN],
                               uint32_t by, uint64_t now_ms, escalation_engine_notices_t *out)
 {
@@ -473,6 +481,7 @@ int escalation_engine_resolve(escalation_engine_t *self, const uint8_t id[ESCALA
     r->resolved_ms = now_ms;
     r->resolved_by = by;
     r->nr_sent = 0; /* a new ask: acknowledge the resolution */
+    r->acked = s_proposer_bit(r);
     s_touch(self, r);
     s_emit(self, r, TACNET__ESCALATION_EVENT__ESC_RESOLVED, out);
     return 0;
@@ -491,6 +500,8 @@ int escalation_engine_ack(escalation_engine_t *self, const uint8_t id[ESCALATE_I
         return TACNET_ENOTMEMBER;
     if (r->state == ESCALATE_OPEN)
         return TACNET_EKIND;
+    if (by == r->resolved_by)
+        return TACNET_EFORBIDDEN; /* it accepted its own resolution by proposing it */
     if (r->state == ESCALATE_CLOSED)
         return 0;
     if (!accept && r->stage < self->policy.n_stages) {
@@ -512,7 +523,7 @@ int escalation_engine_ack(escalation_engine_t *self, const uint8_t id[ESCALATE_I
     }
     if (!(r->acked & (1u << idx)))
         s_touch(self, r);
-    r->acked |= 1u << idx;
+    r->acked |= (1u << idx) | s_proposer_bit(r); /* the bit is missing in older records */
     if (r->acked != (1u << r->n_parties) - 1)
         return 0;
     r->state = ESCALATE_CLOSED;
@@ -578,7 +589,7 @@ int escalation_engine_respond(escalation_engine_t *self, const uint8_t id[ESCALA
 static uint64_t s_phase(const escalation_engine_record_t *r, uint32_t *answered)
 {
     if (r->state == ESCALATE_RESOLVING) {
-        *answered = r->acked;
+        *answered = r->acked | s_proposer_bit(r);
         return r->resolved_ms;
     }
     *answered = r->responded;

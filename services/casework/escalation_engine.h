@@ -260,7 +260,8 @@ escalation_engine_t *escalation_engine_clone(const escalation_engine_t *self);
 size_t escalation_engine_changed_take(escalation_engine_t *self, escalation_engine_record_t **out);
 
 /* A party or the lead agency BY proposes a resolution of ID: the stage timer stops, the
- * current stage's duration is recorded and a RESOLVED notice is appended. Returns 0 (also for
+ * current stage's duration is recorded and a RESOLVED notice is appended. A party proposing it
+ * accepts it by doing so: it counts as acknowledged and is not asked again. Returns 0 (also for
  * a retry while already resolving or closed: no notice), TACNET_ENOTFOUND, or
  * TACNET_ENOTMEMBER when BY is neither a party nor the lead. */
 int escalation_engine_resolve(escalation_engine_t *self, const uint8_t id[ESCALATE_ID_LEN],
@@ -272,8 +273,9 @@ int escalation_engine_resolve(escalation_engine_t *self, const uint8_t id[ESCALA
  * the next stage, open again with that stage's deadline (an ADVANCED notice; the
  * acknowledgements so far are void); at the last stage (the partnership's decision is final)
  * its refusal is recorded by its event and counts as an acknowledgement. Returns 0 (a repeated
- * acknowledgement is a no-op), TACNET_ENOTFOUND, TACNET_ENOTMEMBER when BY is not a party, or
- * TACNET_EKIND when nothing was resolved yet. */
+ * acknowledgement is a no-op), TACNET_ENOTFOUND, TACNET_ENOTMEMBER when BY is not a party,
+ * TACNET_EKIND when nothing was resolved yet, or TACNET_EFORBIDDEN when BY proposed the
+ * resolution (it accepted it by proposing it; it cannot refuse it either). */
 int escalation_engine_ack(escalation_engine_t *self, const uint8_t id[ESCALATE_ID_LEN], uint32_t by,
                           int accept, uint64_t now_ms, escalation_engine_notices_t *out);
 

@@ -5,6 +5,12 @@
 
 #include <stddef.h>
 
+/* Whether AGENCY proposed E's current resolution (or, with none held, the last one). */
+static int s_proposed(const Tacnet__EscalationView *e, uint32_t agency)
+{
+    return e->has_resolved_by && (uint32_t)e->resolved_by == agency;
+}
+
 escalation_rights_t escalation_rights_of(const Tacnet__EscalationView *e, uint32_t agency,
                                          uint32_t lead)
 {
@@ -23,6 +29,7 @@ escalation_rights_t escalation_rights_of(const Tacnet__EscalationView *e, uint32
     r.resolve = r.open && (r.party || leads);
     for (size_t i = 0; r.party && e->resolution && i < e->n_acknowledged; i++)
         r.acknowledged |= (uint32_t)e->acknowledged[i] == agency;
+    r.acknowledged |= r.party && e->resolution && s_proposed(e, agency);
     r.acknowledge = r.open && r.party && e->resolution != NULL && !r.acknowledged;
     return r;
 }
@@ -56,6 +63,10 @@ int escalation_rights_check(uint32_t kind, const Tacnet__EscalationView *e, uint
     if (kind == TACNET__EVENT_KIND__ESCALATION_ACK && !proposed) {
         *why = "no resolution has been proposed yet to acknowledge";
         return TACNET_EKIND;
+    }
+    if (kind == TACNET__EVENT_KIND__ESCALATION_ACK && s_proposed(e, agency)) {
+        *why = ESCALATION_RIGHTS_OWN_RESOLUTION;
+        return TACNET_EFORBIDDEN;
     }
     return 0;
 }

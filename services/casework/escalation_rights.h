@@ -7,7 +7,9 @@
  *
  *   - an escalation is open until every party has acknowledged its resolution (ESC_CLOSED); a
  *     proposed resolution (ESC_RESOLVED) still waits on the parties' acknowledgements;
- *   - a party responds at each stage and acknowledges a proposed resolution;
+ *   - a party responds at each stage and acknowledges a proposed resolution, unless it proposed
+ *     it: proposing a resolution is accepting it (it counts as acknowledged, and its own
+ *     acknowledgement, accepting or not, is refused E_FORBIDDEN);
  *   - a party, or the lead professional's agency, proposes a resolution;
  *   - an agency is involved (its inbox lists the escalation) when it is a party, raised it, or
  *     leads the case.
@@ -30,9 +32,14 @@ typedef struct escalation_rights {
     int involved;     /* a party, its raiser, or the case's lead: the inbox lists it */
     int respond;      /* may publish an escalation_response */
     int resolve;      /* may publish an escalation_resolved */
-    int acknowledged; /* a party that has acknowledged the resolution proposed */
+    int acknowledged; /* a party that has acknowledged the resolution proposed, or proposed it */
     int acknowledge;  /* asked to acknowledge: a party, a resolution proposed, not yet done */
 } escalation_rights_t;
+
+/* Why the proposer of a resolution may not acknowledge it, in plain words (daemon and broker). */
+#define ESCALATION_RIGHTS_OWN_RESOLUTION                                                         \
+    "this agency proposed the resolution, which counts as accepting it: only the other parties " \
+    "acknowledge it"
 
 /* What AGENCY may do on escalation E of a case led by LEAD (0: no lead known). AGENCY 0 asks
  * only whether E is open. */
@@ -44,8 +51,9 @@ escalation_rights_t escalation_rights_of(const Tacnet__EscalationView *e, uint32
 int escalation_rights_is_answer(uint32_t kind);
 
 /* Whether AGENCY may publish the answer KIND on E (case led by LEAD), by the broker's own rules:
- * 0, TACNET_ENOTMEMBER (not a party; for a resolution, nor the lead) or TACNET_EKIND (an
- * acknowledgement before any resolution was proposed), with *WHY a sentence saying so. Answers
+ * 0, TACNET_ENOTMEMBER (not a party; for a resolution, nor the lead), TACNET_EKIND (an
+ * acknowledgement before any resolution was proposed) or TACNET_EFORBIDDEN (an acknowledgement
+ * of the resolution this agency proposed), with *WHY a sentence saying so. Answers
  * to a closed escalation are accepted (the broker takes them as nothing new). */
 int escalation_rights_check(uint32_t kind, const Tacnet__EscalationView *e, uint32_t agency,
                             uint32_t lead, const char **why);

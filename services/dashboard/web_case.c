@@ -329,7 +329,8 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
             dashboard_buf_puts(b, "</dd><dt>Still to acknowledge it</dt><dd>");
             int any = 0;
             for (size_t p = 0; p < e->n_parties; p++) {
-                int done = 0;
+                /* Proposing it was accepting it: the proposer is not asked again. */
+                int done = e->has_resolved_by && e->resolved_by == e->parties[p];
                 for (size_t a = 0; a < e->n_acknowledged; a++)
                     done |= e->acknowledged[a] == e->parties[p];
                 if (!done)

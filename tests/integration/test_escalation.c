@@ -369,14 +369,17 @@ Test(escalation, disagreement_runs_stage_one_to_four_across_a_broker_kill_each_n
     cr_assert_str_eq(json_string_value(json_object_get(first, "lead")), "social_care");
     json_decref(st);
 
-    /* Resolution by CAMHS: closes only when both parties acknowledged. */
+    /* Resolution by CAMHS, which accepts it by proposing it: it closes once the school, the
+     * other party, has acknowledged it too. */
     h_pub_t q = { 0 };
     cr_assert_eq(s_about(pub, sseq, &q, CAMHS, TACNET__EVENT_KIND__ESCALATION_RESOLVED, id), 0);
-    cr_assert_eq(s_about(pub, sseq, &q, SCHOOL, TACNET__EVENT_KIND__ESCALATION_ACK, id), 0);
     s_rx_wait(&rx[SC], K_NOTICE, E_RES, 4, 3000);
     cr_assert_eq(s_status_int("resolving"), 1);
+    cr_assert_eq(s_about(pub, sseq, &q, CAMHS, TACNET__EVENT_KIND__ESCALATION_ACK, id),
+                 TACNET_EFORBIDDEN, "the proposer acknowledged its own resolution");
+    sseq[CAMHS] += 10;
     cr_assert_eq(s_status_int("closed"), 0);
-    cr_assert_eq(s_about(pub, sseq, &q, CAMHS, TACNET__EVENT_KIND__ESCALATION_ACK, id), 0);
+    cr_assert_eq(s_about(pub, sseq, &q, SCHOOL, TACNET__EVENT_KIND__ESCALATION_ACK, id), 0);
     for (size_t i = 0; i < 4; i++)
         s_rx_wait(&rx[who[i]], K_NOTICE, E_CLOSE, 4, 3000);
     cr_assert_eq(s_status_int("closed"), 1);

@@ -321,11 +321,64 @@ Test(escalate, a_resolution_not_accepted_goes_to_the_next_stage)
     cr_assert_eq(rec.stage, p.n_stages);
     uint64_t t2 = rec.stage_started_ms + CLOCK_DAY_MS;
     cr_assert_eq(escalation_engine_resolve(e, m, TACNET__AGENCY__CAMHS, t2, &out), 0);
-    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SCHOOL, 0, t2, &out), 0);
     cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
     cr_assert_eq(rec.state, ESCALATE_RESOLVING);
-    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__CAMHS, 1, t2, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SCHOOL, 0, t2, &out), 0);
     cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
+    cr_assert_eq(rec.state, ESCALATE_CLOSED, "CAMHS accepted its resolution by proposing it");
+    escalation_engine_notices_clear(&out);
+    escalation_engine_destroy(&e);
+}
+
+Test(escalate, the_proposer_accepts_its_own_resolution_and_cannot_refuse_it)
+{
+    escalation_engine_policy_t p;
+    escalation_engine_policy_default(&p);
+    escalation_engine_t *e = escalation_engine_new(&p, NULL);
+    uint8_t m[ESCALATE_ID_LEN], m2[ESCALATE_ID_LEN], r1[ESCALATE_ID_LEN], r2[ESCALATE_ID_LEN];
+    s_id(m, 7);
+    s_id(m2, 8);
+    s_id(r1, 9);
+    s_id(r2, 10);
+    escalation_engine_notices_t out = { 0 };
+    uint64_t t = s_at(20260511, 9);
+    escalation_engine_request_t req =
+        s_req(m, r1, CASE_A, TACNET__AGENCY__SCHOOL, TACNET__AGENCY__SOCIAL_CARE);
+    cr_assert_eq(escalation_engine_open(e, &req, t, &out, NULL), 0);
+    escalation_engine_record_t rec;
+    cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
+    cr_assert_eq(escalation_engine_due(e, rec.deadline_ms, &out), 1); /* stage 2 */
+    cr_assert_eq(escalation_engine_resolve(e, m, TACNET__AGENCY__SOCIAL_CARE, t + 1, &out), 0);
+    cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
+    cr_assert_eq(rec.acked, 2u, "social care (party 1) accepted by proposing");
+    /* social care may not refuse (nor acknowledge) its own resolution */
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SOCIAL_CARE, 0, t + 2, &out),
+                 TACNET_EFORBIDDEN);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SOCIAL_CARE, 1, t + 2, &out),
+                 TACNET_EFORBIDDEN);
+    cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
+    cr_assert_eq(rec.stage, 2);
+    cr_assert_eq(rec.state, ESCALATE_RESOLVING);
+    /* the school's acceptance is the last one needed */
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SCHOOL, 1, t + 3, &out), 0);
+    cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
+    cr_assert_eq(rec.state, ESCALATE_CLOSED);
+    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__SOCIAL_CARE, 0, t + 4, &out),
+                 TACNET_EFORBIDDEN);
+    cr_assert_eq(escalation_engine_get(e, m, &rec), 0);
+    cr_assert_eq(rec.state, ESCALATE_CLOSED, "a refusal after the fact moves nothing");
+
+    /* The lead, no party, proposes: every party still acknowledges. */
+    escalation_engine_request_t b =
+        s_req(m2, r2, CASE_A, TACNET__AGENCY__CAMHS, TACNET__AGENCY__SCHOOL);
+    b.lead_agency = TACNET__AGENCY__SOCIAL_CARE;
+    cr_assert_eq(escalation_engine_open(e, &b, t, &out, NULL), 0);
+    cr_assert_eq(escalation_engine_resolve(e, m2, TACNET__AGENCY__SOCIAL_CARE, t + 1, &out), 0);
+    cr_assert_eq(escalation_engine_get(e, m2, &rec), 0);
+    cr_assert_eq(rec.acked, 0);
+    cr_assert_eq(escalation_engine_ack(e, m2, TACNET__AGENCY__CAMHS, 1, t + 2, &out), 0);
+    cr_assert_eq(escalation_engine_ack(e, m2, TACNET__AGENCY__SCHOOL, 1, t + 2, &out), 0);
+    cr_assert_eq(escalation_engine_get(e, m2, &rec), 0);
     cr_assert_eq(rec.state, ESCALATE_CLOSED);
     escalation_engine_notices_clear(&out);
     escalation_engine_destroy(&e);
@@ -370,7 +423,7 @@ Test(escalate, level_gap_of_two_opens_one_automatic_escalation)
     cr_assert_arr_eq(got, auto_id, ESCALATE_ID_LEN);
     /* Closed, and the levels still differ: not reopened. */
     cr_assert_eq(escalation_engine_resolve(e, auto_id, TACNET__AGENCY__CAMHS, t, &out), 0);
-    cr_assert_eq(escalation_engine_ack(e, auto_id, TACNET__AGENCY__CAMHS, 1, t, &out), 0);
+    /* its proposer accepted it by proposing it */
     cr_assert_eq(escalation_engine_ack(e, auto_id, TACNET__AGENCY__SCHOOL, 1, t, &out), 0);
     cr_assert_eq(
         escalation_engine_levels(e, CASE_A, lv, 3, TACNET__AGENCY__SOCIAL_CARE, t + 2, &out), 0);
@@ -421,9 +474,6 @@ Test(escalate, a_joining_raiser_becomes_a_party_and_is_told)
     cr_assert_eq(escalation_engine_resolve(e, m1, TACNET__AGENCY__SCHOOL, t + 30, &out), 0);
     cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__SOCIAL_CARE, 1, t + 40, &out), 0);
     cr_assert_eq(escalation_engine_get(e, m1, &r), 0);
-    cr_assert_eq(r.state, ESCALATE_RESOLVING);
-    cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__SCHOOL, 1, t + 45, &out), 0);
-    cr_assert_eq(escalation_engine_get(e, m1, &r), 0);
     cr_assert_eq(r.state, ESCALATE_RESOLVING, "waiting on the joiner");
     cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__CAMHS, 1, t + 50, &out), 0);
     cr_assert_eq(escalation_engine_get(e, m1, &r), 0);
@@ -472,7 +522,7 @@ Test(escalate, duplicate_disagreements_and_retries_open_exactly_one)
     /* once closed, a new disagreement between the pair opens a new escalation; a retry of the
      * closed one's message still does not */
     cr_assert_eq(escalation_engine_resolve(e, m1, TACNET__AGENCY__CAMHS, t, &out), 0);
-    cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__CAMHS, 1, t, &out), 0);
+    /* its proposer accepted it by proposing it */
     cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__SOCIAL_CARE, 1, t, &out), 0);
     cr_assert_eq(escalation_engine_ack(e, m1, TACNET__AGENCY__SCHOOL, 1, t, &out), 0);
     cr_assert_eq(escalation_engine_open(e, &a, t, &out, got), TACNET_EEXISTS);
@@ -681,7 +731,7 @@ Test(escalate, silent_party_gets_one_non_response_alert_per_stage)
 
     /* Resolution: whoever has not acknowledged within the limit is told, once. */
     cr_assert_eq(escalation_engine_resolve(e, m, TACNET__AGENCY__CAMHS, t0 + 80000, &out), 0);
-    cr_assert_eq(escalation_engine_ack(e, m, TACNET__AGENCY__CAMHS, 1, t0 + 81000, &out), 0);
+    /* its proposer accepted it by proposing it */
     before = out.n;
     cr_assert_eq(escalation_engine_non_response(e, t0 + 90000, &out), 1);
     cr_assert_eq(s_count_nr(&out, before, TACNET__AGENCY__SCHOOL), 1);

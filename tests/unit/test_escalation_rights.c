@@ -113,6 +113,8 @@ Test(escalation_rights, every_answer_by_every_agency_gets_the_broker_s_verdict)
                 Tacnet__EscalationView e = s_view(resolved ? TACNET__ESCALATION_EVENT__ESC_RESOLVED
                                                            : TACNET__ESCALATION_EVENT__ESC_OPENED,
                                                   resolved);
+                e.has_resolved_by = resolved;
+                e.resolved_by = resolved ? SC : 0;
                 const char *why;
                 int ours = escalation_rights_check(kinds[k], &e, agencies[a], CAMHS, &why);
                 int broker = s_engine(eng, id, kinds[k], agencies[a]);
@@ -136,4 +138,19 @@ Test(escalation_rights, a_party_that_has_acknowledged_is_not_asked_again)
     cr_assert(r.open && r.acknowledged && !r.acknowledge);
     r = escalation_rights_of(&e, SCHOOL, CAMHS);
     cr_assert(!r.acknowledged && r.acknowledge);
+}
+
+Test(escalation_rights, the_proposer_of_a_resolution_is_not_asked_to_acknowledge_it)
+{
+    Tacnet__EscalationView e = s_view(TACNET__ESCALATION_EVENT__ESC_RESOLVED, 1);
+    e.has_resolved_by = 1;
+    e.resolved_by = SC;
+    escalation_rights_t r = escalation_rights_of(&e, SC, CAMHS);
+    cr_assert(r.open && r.acknowledged && !r.acknowledge, "proposing it was accepting it");
+    r = escalation_rights_of(&e, SCHOOL, CAMHS);
+    cr_assert(!r.acknowledged && r.acknowledge);
+    const char *why;
+    cr_assert_eq(escalation_rights_check(ACK, &e, SC, CAMHS, &why), TACNET_EFORBIDDEN);
+    cr_assert(why && strstr(why, "proposed the resolution"), "%s", why ? why : "(null)");
+    cr_assert_eq(escalation_rights_check(ACK, &e, SCHOOL, CAMHS, &why), 0);
 }
