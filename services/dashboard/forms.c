@@ -5,6 +5,7 @@
 #include "web.h"
 #include "web_internal.h"
 #include "agencies.h"
+#include "bytes.h"
 #include "casework/casestate.h"
 #include "casework/challenge.h"
 #include "casework/escalation_rights.h"
@@ -13,6 +14,7 @@
 #include "labels.h"
 #include "names.h"
 #include "pbjson.h"
+#include "wire.h"
 #include "zone.h"
 
 #include <ctype.h>
@@ -717,6 +719,39 @@ static struct {
     uint64_t at_ms;
 } s_recent[RECENT_N];
 static size_t s_recent_next;
+
+/* An answer to an escalation is told apart by what it answers, not only by its words: "No" to
+ * the stage 2 resolution and "No" to the stage 3 one read the same but are two answers. Mix the
+ * escalation's stage, where it stands and the resolution proposed (as the case view holds them
+ * when the form is sent) into PRINT. */
+static void s_print_answer(const Tacnet__ShowCaseReply *sc, const Tacnet__PublishRequest *req,
+                           uint8_t print[16])
+{
+    const Tacnet__CaseState *st = sc ? sc->state : NULL;
+    if (!st || !escalation_rights_is_answer((uint32_t)req->kind) || !req->has_refers_to)
+        return;
+    for (size_t i = 0; i < st->n_escalations; i++) {
+        const Tacnet__EscalationView *e = st->escalations[i];
+        if (e->escalation_id.len != req->refers_to.len ||
+            memcmp(e->escalation_id.data, req->refers_to.data, req->refers_to.len) != 0)
+            continue;
+        crypto_generichash_state h;
+        crypto_generichash_init(&h, NULL, 0, 16);
+        crypto_generichash_update(&h, print, 16);
+        uint8_t phase[8];
+        bytes_be32_put(phase, e->has_stage ? e->stage : 1);
+        bytes_be32_put(phase + 4, e->has_state ? (uint32_t)e->state : 0);
+        crypto_generichash_update(&h, phase, sizeof(phase));
+        if (e->resolution) {
+            size_t len;
+            uint8_t *packed = wire_pack(&e->resolution->base, &len);
+            crypto_generichash_update(&h, packed, len);
+            free(packed);
+        }
+        crypto_generichash_final(&h, print, 16);
+        return;
+    }
+}
 
 /* The recent send of PRINT from another drawing than FORM_KEY, or -1. One the broker refused
  * is no send: sending it again is how it is corrected. */
@@ -1602,6 +1637,7 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
     int dup = -1;
     if (req) {
         agency_request_print(req, print);
+        s_print_answer(sc, req, print);
         /* Changes to the team are facts that repeat (an agency leaves and is added again) and
          * whose repetition the publish path already judges: not asked about here. */
         int team = req->kind == TACNET__EVENT_KIND__MEMBER_JOINED ||

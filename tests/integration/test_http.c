@@ -838,6 +838,78 @@ Test(http, a_form_sent_twice_is_one_event)
     cr_expect_str_eq(again, first, "the meeting sent again made another event");
 }
 
+/* The first escalation of CASE in A's view once WANT says it is there (up to 10 s): its id in
+ * hex, OUT. WANT: 1 opened, 2 a resolution proposed, 3 at stage 2 with none proposed. */
+static void s_escalation_wait(const h_agency_t *a, int want, char out[33])
+{
+    tn_client_t *c = s_client(a);
+    int ok = 0;
+    for (int i = 0; i < 500 && !ok; i++) {
+        Tacnet__ApiReply *r = NULL;
+        if (tn_client_case(c, CASE, &r, CALL_MS) == 0 && r->show_case->state &&
+            r->show_case->state->n_escalations) {
+            const Tacnet__EscalationView *e = r->show_case->state->escalations[0];
+            ok = e->has_state && (want == 1 || (want == 2 && e->resolution) ||
+                                  (want == 3 && e->stage == 2 && !e->resolution));
+            if (ok)
+                sodium_bin2hex(out, 33, e->escalation_id.data, 16);
+        }
+        tn_client_reply_free(&r);
+        if (!ok)
+            h_sleep_ms(20);
+    }
+    tn_client_destroy(&c);
+    cr_assert(ok, "the escalation never reached state %d in the view", want);
+}
+
+#define RESOLUTION_JSON                                                                  \
+    "{\"kind\":\"escalation_resolved\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","   \
+    "\"refers_to\":\"%s\",\"body\":{\"escalation_resolved\":{\"outcome\":\"Early help, " \
+    "reviewed in six weeks.\",\"child_safety\":\"Safe today.\"" VIEWS_JSON "}}}"
+
+/* The dashboard's guard against the same form sent again tells an acknowledgement of a new
+ * resolution (the stage 2 one) from the same words sent about the stage 1 one. */
+Test(http, an_acknowledgement_of_a_new_resolution_is_not_taken_for_a_repeat)
+{
+    tn_client_t *c = s_client(school);
+    Tacnet__ApiReply *r = NULL;
+    cr_assert_eq(tn_client_case(c, CASE, &r, CALL_MS), 0);
+    char concern[33], json[1024], id[33];
+    sodium_bin2hex(concern, sizeof(concern), r->show_case->timeline[0]->header->msg_id.data, 16);
+    tn_client_reply_free(&r);
+    tn_client_destroy(&c);
+    snprintf(json, sizeof(json),
+             "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+             "\"refers_to\":\"%s\",\"subject_agency\":\"social_care\",\"body\":{\"disagreement\":"
+             "{\"topic\":\"Level of need\",\"child_safety\":\"Safe today.\"" VIEWS_JSON "}}}",
+             concern);
+    s_publish(school, json);
+    s_escalation_wait(social, 1, id);
+    snprintf(json, sizeof(json), RESOLUTION_JSON, id);
+    s_publish(social, json);
+    s_escalation_wait(school, 2, id);
+
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    char key[33], body[512], where[256];
+    s_drawn_key(&l, "escalation_ack", key);
+    snprintf(body, sizeof(body), "csrf=%s&form_key=%s&refers_to=%s&body.escalation_ack.accepted=no",
+             l.csrf, key, id);
+    s_send_form(&l, "escalation_ack", body, where, sizeof(where));
+    /* Not accepted: stage 2, where social care proposes the same words again. */
+    s_escalation_wait(social, 3, id);
+    s_escalation_wait(school, 3, id);
+    snprintf(json, sizeof(json), RESOLUTION_JSON, id);
+    s_publish(social, json);
+    s_escalation_wait(school, 2, id);
+    s_drawn_key(&l, "escalation_ack", key);
+    snprintf(body, sizeof(body), "csrf=%s&form_key=%s&refers_to=%s&body.escalation_ack.accepted=no",
+             l.csrf, key, id);
+    resp_t p = s_http(S, "POST", "/cases/" CASE "/forms/escalation_ack", l.cookie, body);
+    cr_expect_eq(p.status, 303, "the stage 2 answer was taken for the stage 1 one: %s", p.body);
+    s_resp_free(&p);
+}
+
 Test(http, a_form_with_rows_left_blank_sends_only_the_rows_filled_in)
 {
     login_t l;
