@@ -328,6 +328,7 @@ static void s_notice(fold_t *f, const Tacnet__Header *h, const Tacnet__Escalatio
         e->n_parties = n->n_parties;
     }
     PUSH(e->history, e->n_history, (Tacnet__EscalationNotice *)s_copy(n));
+    PUSH(e->history_at_ms, e->n_history_at_ms, h->created_at_ms);
 }
 
 /* Whether A and B encode to the same bytes. */
@@ -381,9 +382,11 @@ static void s_escalation_event(fold_t *f, const Tacnet__Header *h, const Tacnet_
         return;
     switch (h->kind) {
     case TACNET__EVENT_KIND__ESCALATION_RESPONSE:
-        if (b->escalation_response)
+        if (b->escalation_response) {
             PUSH(e->responses, e->n_responses,
                  (Tacnet__EscalationResponse *)s_copy(b->escalation_response));
+            PUSH(e->response_at_ms, e->n_response_at_ms, h->created_at_ms);
+        }
         break;
     case TACNET__EVENT_KIND__ESCALATION_RESOLVED:
         if (b->escalation_resolved) {

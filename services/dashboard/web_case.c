@@ -256,6 +256,94 @@ static void s_challenge(dashboard_buf_t *b, const Tacnet__ChallengeRequest *c)
     dashboard_buf_puts(b, ".</p>");
 }
 
+/* One line of an escalation's history: a broker notice, a resolution not accepted or a response.
+ * Told in the order they happened; on the same millisecond a response comes before a refusal,
+ * and a refusal before the notice it caused. */
+enum { S_LINE_RESPONSE, S_LINE_REFUSED, S_LINE_NOTICE };
+typedef struct {
+    uint64_t at_ms;
+    int what;
+    size_t i;
+} s_line_t;
+
+static int s_line_cmp(const void *a, const void *b)
+{
+    const s_line_t *x = a, *y = b;
+    if (x->at_ms != y->at_ms)
+        return x->at_ms < y->at_ms ? -1 : 1;
+    if (x->what != y->what)
+        return x->what < y->what ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static void s_history_notice(dashboard_buf_t *b, const Tacnet__EscalationNotice *n)
+{
+    if (n->has_joined)
+        dashboard_buf_printf(b, "Joined by %s's disagreement, now a party",
+                             n->has_joined_by ? dashboard_web_agency_title(n->joined_by)
+                                              : "another agency");
+    else
+        dashboard_web_cap(b, dashboard_web_enum(&tacnet__escalation_event__descriptor, n->event));
+    dashboard_buf_printf(b, ": stage %u", n->stage);
+    if (n->deadline_ms) {
+        dashboard_buf_printf(b, ", %s to answer by ", dashboard_web_role(n->audience));
+        dashboard_web_time(b, n->deadline_ms);
+    }
+}
+
+/* What was proposed and not accepted stays on the record after the stage moves on. */
+static void s_history_refused(dashboard_buf_t *b, const Tacnet__RefusedResolution *x)
+{
+    dashboard_buf_printf(b, "Resolution proposed at stage %u", x->stage);
+    if (x->has_proposed_by)
+        dashboard_buf_printf(b, " by %s", dashboard_web_agency_title(x->proposed_by));
+    dashboard_buf_puts(b, ": ");
+    dashboard_web_text(b, x->resolution ? x->resolution->outcome : NULL);
+    dashboard_buf_puts(b, ". <strong>Not accepted by ");
+    for (size_t k = 0; k < x->n_refused_by; k++)
+        dashboard_buf_printf(b, "%s%s", k ? ", " : "",
+                             dashboard_web_agency_title(x->refused_by[k]));
+    dashboard_buf_puts(b, "</strong> (");
+    dashboard_web_time(b, x->refused_at_ms);
+    dashboard_buf_puts(b, "): the disagreement went to the next stage.");
+}
+
+static void s_history(dashboard_buf_t *b, const Tacnet__EscalationView *e)
+{
+    size_t n = e->n_history + e->n_refused + e->n_responses, k = 0;
+    if (!n)
+        return;
+    s_line_t *lines = xcalloc(n, sizeof(*lines));
+    for (size_t i = 0; i < e->n_history; i++)
+        lines[k++] =
+            (s_line_t){ i < e->n_history_at_ms ? e->history_at_ms[i] : 0, S_LINE_NOTICE, i };
+    for (size_t i = 0; i < e->n_refused; i++)
+        lines[k++] = (s_line_t){ e->refused[i]->refused_at_ms, S_LINE_REFUSED, i };
+    for (size_t i = 0; i < e->n_responses; i++)
+        lines[k++] =
+            (s_line_t){ i < e->n_response_at_ms ? e->response_at_ms[i] : 0, S_LINE_RESPONSE, i };
+    qsort(lines, n, sizeof(*lines), s_line_cmp);
+    dashboard_buf_puts(b, "<h4>History</h4><ol class=\"history\">");
+    for (size_t j = 0; j < n; j++) {
+        dashboard_buf_puts(b, "<li>");
+        if (lines[j].what == S_LINE_NOTICE) {
+            s_history_notice(b, e->history[lines[j].i]);
+        } else if (lines[j].what == S_LINE_REFUSED) {
+            s_history_refused(b, e->refused[lines[j].i]);
+        } else {
+            const Tacnet__EscalationResponse *r = e->responses[lines[j].i];
+            dashboard_buf_printf(
+                b, "Response at stage %u: %s. ", r->stage,
+                dashboard_web_enum(&tacnet__stage_position__descriptor, r->position));
+            dashboard_web_text(b, r->comment);
+            s_challenge(b, r->challenge_request);
+        }
+        dashboard_buf_puts(b, "</li>");
+    }
+    dashboard_buf_puts(b, "</ol>");
+    free(lines);
+}
+
 /* A later disagreement the broker joined to this escalation: shown inside it, not as another. */
 static void s_joined(dashboard_buf_t *b, const Tacnet__JoinedDisagreement *j)
 {
@@ -362,51 +450,7 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
         }
         for (size_t j = 0; j < e->n_joined; j++)
             s_joined(b, e->joined[j]);
-        if (e->n_history) {
-            dashboard_buf_puts(b, "<h4>History</h4><ol class=\"history\">");
-            for (size_t h = 0; h < e->n_history; h++) {
-                const Tacnet__EscalationNotice *n = e->history[h];
-                dashboard_buf_puts(b, "<li>");
-                if (n->has_joined)
-                    dashboard_buf_printf(b, "Joined by %s's disagreement, now a party",
-                                         n->has_joined_by ? dashboard_web_agency_title(n->joined_by)
-                                                          : "another agency");
-                else
-                    dashboard_web_cap(
-                        b, dashboard_web_enum(&tacnet__escalation_event__descriptor, n->event));
-                dashboard_buf_printf(b, ": stage %u", n->stage);
-                if (n->deadline_ms) {
-                    dashboard_buf_printf(b, ", %s to answer by ", dashboard_web_role(n->audience));
-                    dashboard_web_time(b, n->deadline_ms);
-                }
-                dashboard_buf_puts(b, "</li>");
-            }
-            dashboard_buf_puts(b, "</ol>");
-        }
-        for (size_t r = 0; r < e->n_refused; r++) {
-            /* What was proposed and not accepted stays on the record after the stage moves on. */
-            const Tacnet__RefusedResolution *x = e->refused[r];
-            dashboard_buf_printf(b, "<p>Resolution proposed at stage %u", x->stage);
-            if (x->has_proposed_by)
-                dashboard_buf_printf(b, " by %s", dashboard_web_agency_title(x->proposed_by));
-            dashboard_buf_puts(b, ": ");
-            dashboard_web_text(b, x->resolution ? x->resolution->outcome : NULL);
-            dashboard_buf_puts(b, ". <strong>Not accepted by ");
-            for (size_t k = 0; k < x->n_refused_by; k++)
-                dashboard_buf_printf(b, "%s%s", k ? ", " : "",
-                                     dashboard_web_agency_title(x->refused_by[k]));
-            dashboard_buf_puts(b, "</strong> (");
-            dashboard_web_time(b, x->refused_at_ms);
-            dashboard_buf_puts(b, "): the disagreement went to the next stage.</p>");
-        }
-        for (size_t r = 0; r < e->n_responses; r++) {
-            dashboard_buf_printf(
-                b, "<p>Response at stage %u: %s. ", e->responses[r]->stage,
-                dashboard_web_enum(&tacnet__stage_position__descriptor, e->responses[r]->position));
-            dashboard_web_text(b, e->responses[r]->comment);
-            dashboard_buf_puts(b, "</p>");
-            s_challenge(b, e->responses[r]->challenge_request);
-        }
+        s_history(b, e);
         if (e->resolution) {
             dashboard_buf_puts(b, "<p><strong>Resolution:</strong> ");
             dashboard_web_text(b, e->resolution->outcome);

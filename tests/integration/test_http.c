@@ -899,6 +899,13 @@ Test(http, an_acknowledgement_of_a_new_resolution_is_not_taken_for_a_repeat)
     /* Not accepted: stage 2, where social care proposes the same words again. */
     s_escalation_wait(social, 3, id);
     s_escalation_wait(school, 3, id);
+    /* The history tells it in the order it happened: the refusal, then the stage it caused. */
+    resp_t page = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+    const char *refused = strstr(page.body, "Resolution proposed at stage 1");
+    const char *moved = strstr(page.body, "Moved to the next stage: stage 2");
+    cr_assert(refused && moved, "%s", page.body);
+    cr_expect_lt(refused, moved, "the stage 2 notice was told before the refusal that caused it");
+    s_resp_free(&page);
     snprintf(json, sizeof(json), RESOLUTION_JSON, id);
     s_publish(social, json);
     s_escalation_wait(school, 2, id);

@@ -706,6 +706,7 @@ Test(casestate, a_disagreement_about_the_same_event_joins_the_open_escalation)
         cr_assert_eq(e->joined[0]->raised_by, TACNET__AGENCY__CAMHS);
         cr_assert_str_eq(e->joined[0]->disagreement->topic, "Same decision");
         cr_assert_eq(e->n_parties, with_notice ? 3u : 2u, "the broker's notice names the joiner");
+        cr_assert_eq(e->n_history_at_ms, e->n_history, "each notice dated, for the history");
         /* CAMHS is a party by the broker's notice: it may answer the escalation */
         escalation_rights_t rt = escalation_rights_of(e, TACNET__AGENCY__CAMHS, 0);
         cr_assert_eq(rt.respond, with_notice);
