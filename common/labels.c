@@ -659,7 +659,11 @@ static void s_notice(out_t *o, const Tacnet__Header *h, const Tacnet__Body *b)
         uint32_t ev = h->has_escalation_event ? (uint32_t)h->escalation_event : 0;
         if (b && b->escalation_notice && b->escalation_notice->has_event)
             ev = b->escalation_notice->event;
-        s_cat(o, "Escalation %s", labels_enum(&tacnet__escalation_event__descriptor, (int)ev));
+        if (b && b->escalation_notice && b->escalation_notice->has_joined)
+            s_cat(o, "Escalation joined by %s's disagreement, now a party",
+                  labels_agency(b->escalation_notice->joined_by));
+        else
+            s_cat(o, "Escalation %s", labels_enum(&tacnet__escalation_event__descriptor, (int)ev));
         if (h->has_escalation_stage && ev != TACNET__ESCALATION_EVENT__ESC_CLOSED)
             s_cat(o, ": stage %u", h->escalation_stage);
         if (h->has_audience && ev != TACNET__ESCALATION_EVENT__ESC_CLOSED)

@@ -125,6 +125,17 @@ Test(labels, notices_and_membership_name_the_agency_concerned)
     char s[256];
     cr_assert_str_eq(labels_event_sentence(&h, NULL, s, sizeof(s)),
                      "Escalation moved to the next stage: stage 2, Line manager to answer");
+    /* A notice telling the parties that another agency's disagreement joined it says so. */
+    Tacnet__EscalationNotice en = TACNET__ESCALATION_NOTICE__INIT;
+    Tacnet__Body nb = TACNET__BODY__INIT;
+    nb.event_case = TACNET__BODY__EVENT_ESCALATION_NOTICE;
+    nb.escalation_notice = &en;
+    en.has_joined = 1;
+    en.has_joined_by = 1;
+    en.joined_by = TACNET__AGENCY__CAMHS;
+    cr_assert_str_eq(labels_event_sentence(&h, &nb, s, sizeof(s)),
+                     "Escalation joined by CAMHS's disagreement, now a party: stage 2, Line "
+                     "manager to answer");
     Tacnet__Header j = TACNET__HEADER__INIT;
     j.sender = TACNET__AGENCY__SOCIAL_CARE;
     j.kind = TACNET__EVENT_KIND__MEMBER_JOINED;
