@@ -425,6 +425,63 @@ Test(escalation, disagreement_runs_stage_one_to_four_across_a_broker_kill_each_n
 
 /* ---------------------------------------------------------------- one escalation per dispute */
 
+/* The number of parties the broker's status lists for its first escalation. */
+static size_t s_status_parties(const char *want, int *has_want)
+{
+    json_t *st = s_status();
+    json_t *parties =
+        json_object_get(json_array_get(json_object_get(st, "escalations"), 0), "parties");
+    size_t n = json_array_size(parties);
+    *has_want = 0;
+    for (size_t i = 0; i < n; i++)
+        *has_want |= strcmp(json_string_value(json_array_get(parties, i)), want) == 0;
+    json_decref(st);
+    return n;
+}
+
+/* Social care, not a party, challenges the decision the school already challenged: it joins that
+ * escalation as a party (every party and it told by a notice), answers it, and its
+ * acknowledgement is needed to close it. */
+Test(escalation, a_challenge_of_the_same_decision_joins_its_raiser_as_a_party)
+{
+    s_start(60, 60, 60, 60, 0);
+    h_client_t *pub[H_MAX_AGENCY] = { 0 };
+    rx_t rx[H_MAX_AGENCY];
+    memset(rx, 0, sizeof(rx));
+    uint64_t sseq[H_MAX_AGENCY] = { 0 };
+    s_connect_all(pub, rx);
+    uint8_t decision[16], id[16];
+    s_build_case(pub, sseq, decision);
+    h_pub_t p = { 0 };
+    cr_assert_eq(s_about(pub, sseq, &p, SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, decision), 0);
+    memcpy(id, p.msg_id, 16);
+    s_rx_wait(&rx[SC], K_NOTICE, E_OPEN, 1, 3000);
+    int has = 0;
+    cr_assert_eq(s_status_parties("social_care", &has), 2);
+    cr_assert(!has);
+    cr_assert_eq(s_about(pub, sseq, &p, SC, TACNET__EVENT_KIND__ESCALATION_RESPONSE, id),
+                 TACNET_ENOTMEMBER, "the lead is no party yet");
+    sseq[SC] += 10;
+
+    cr_assert_eq(s_about(pub, sseq, &p, SC, TACNET__EVENT_KIND__DISAGREEMENT, decision), 0);
+    cr_assert_eq(s_status_int("open"), 1, "the challenge opened another escalation");
+    cr_assert_eq(s_status_parties("social_care", &has), 3);
+    cr_assert(has, "the joiner is not a party");
+    for (uint32_t a = CAMHS; a <= SC; a++) {
+        if (a == HV)
+            continue;
+        s_rx_drain(&rx[a], 1000, NULL, NULL);
+        cr_expect_eq(s_count(&rx[a], K_NOTICE, E_OPEN, 1), 2, "agency %u not told of the join", a);
+    }
+    cr_assert_eq(s_about(pub, sseq, &p, SC, TACNET__EVENT_KIND__ESCALATION_RESPONSE, id), 0);
+    cr_assert_eq(s_about(pub, sseq, &p, SCHOOL, TACNET__EVENT_KIND__ESCALATION_RESOLVED, id), 0);
+    cr_assert_eq(s_about(pub, sseq, &p, CAMHS, TACNET__EVENT_KIND__ESCALATION_ACK, id), 0);
+    cr_assert_eq(s_status_int("resolving"), 1, "closed without the joiner's acknowledgement");
+    cr_assert_eq(s_about(pub, sseq, &p, SC, TACNET__EVENT_KIND__ESCALATION_ACK, id), 0);
+    cr_assert_eq(s_status_int("closed"), 1);
+    h_pub_free(&p);
+}
+
 Test(escalation, repeated_retried_and_joined_disagreements_open_one_escalation)
 {
     s_start(60, 60, 60, 60, 0);
