@@ -285,29 +285,34 @@ static void s_json_refusal(int code, const char *why)
     json_decref(j);
 }
 
-/* Refuse with CODE (printed on stderr as "tacnet: WHY" and, with --json, on stdout). Returns 2. */
-__attribute__((format(printf, 2, 3))) static int s_local_refusal(int code, const char *fmt, ...)
+/* Refuse with CODE: "tacnet: WHY[HINT]" on stderr and, with --json, the reply on stdout.
+ * Returns 2. */
+__attribute__((format(printf, 3, 0))) static int s_refuse_v(int code, const char *hint,
+                                                            const char *fmt, va_list ap)
 {
     char why[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "tacnet: %s\n", why);
+    fprintf(stderr, "tacnet: %s%s\n", why, hint);
     s_json_refusal(code, why);
     return 2;
 }
 
-__attribute__((format(printf, 1, 2))) static int s_usage_error(const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int s_local_refusal(int code, const char *fmt, ...)
 {
-    char why[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
+    int rc = s_refuse_v(code, "", fmt, ap);
     va_end(ap);
-    fprintf(stderr, "tacnet: %s (see tacnet help agency)\n", why);
-    s_json_refusal(TACNET_EINVAL, why);
-    return 2;
+    return rc;
+}
+
+__attribute__((format(printf, 1, 2))) static int s_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = s_refuse_v(TACNET_EINVAL, " (see tacnet help agency)", fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 static const char *s_agency_name(const char *name)

@@ -344,6 +344,21 @@ static void s_history(dashboard_buf_t *b, const Tacnet__EscalationView *e)
     free(lines);
 }
 
+/* A disagreement's recorded fields (D may be NULL), its request for challenge in its own
+ * sentence after them rather than in the generic list. */
+static void s_disagreement(dashboard_buf_t *b, const Tacnet__Disagreement *d)
+{
+    if (!d)
+        return;
+    Tacnet__Disagreement listed = *d;
+    listed.challenge_request = NULL;
+    Tacnet__Body body = TACNET__BODY__INIT;
+    body.event_case = TACNET__BODY__EVENT_DISAGREEMENT;
+    body.disagreement = &listed;
+    dashboard_web_body_fields(b, &body);
+    s_challenge(b, d->challenge_request);
+}
+
 /* A later disagreement the broker joined to this escalation: shown inside it, not as another. */
 static void s_joined(dashboard_buf_t *b, const Tacnet__JoinedDisagreement *j)
 {
@@ -356,15 +371,7 @@ static void s_joined(dashboard_buf_t *b, const Tacnet__JoinedDisagreement *j)
         dashboard_buf_puts(b, ")");
     }
     dashboard_buf_puts(b, "</h4>");
-    if (j->disagreement) {
-        Tacnet__Disagreement listed = *j->disagreement;
-        listed.challenge_request = NULL;
-        Tacnet__Body body = TACNET__BODY__INIT;
-        body.event_case = TACNET__BODY__EVENT_DISAGREEMENT;
-        body.disagreement = &listed;
-        dashboard_web_body_fields(b, &body);
-        s_challenge(b, j->disagreement->challenge_request);
-    }
+    s_disagreement(b, j->disagreement);
     dashboard_buf_puts(b, "</section>");
 }
 
@@ -438,16 +445,7 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
             dashboard_buf_printf(b, "%s%s", p ? ", " : "",
                                  dashboard_web_agency_title(e->parties[p]));
         dashboard_buf_puts(b, "</dd></dl>");
-        if (e->disagreement) {
-            /* The request for challenge gets its own sentence below, not the generic list. */
-            Tacnet__Disagreement listed = *e->disagreement;
-            listed.challenge_request = NULL;
-            Tacnet__Body body = TACNET__BODY__INIT;
-            body.event_case = TACNET__BODY__EVENT_DISAGREEMENT;
-            body.disagreement = &listed;
-            dashboard_web_body_fields(b, &body);
-            s_challenge(b, e->disagreement->challenge_request);
-        }
+        s_disagreement(b, e->disagreement);
         for (size_t j = 0; j < e->n_joined; j++)
             s_joined(b, e->joined[j]);
         s_history(b, e);
