@@ -1013,12 +1013,32 @@ static void s_option(dashboard_buf_t *b, const ProtobufCEnumDescriptor *e, int v
 
 /* The agencies the roster declares beyond the enum (agencies.h): adding one to a case is the
  * same form as adding a named agency. */
-static void s_roster_agency_options(dashboard_buf_t *b, const char *current)
+/* Whether AGENCY may be chosen in field F of form KIND on case SC: the lead is handed to another
+ * member of the team, never to the agency that holds it or to one outside (route.c refuses
+ * both); elsewhere any agency. */
+static int s_agency_offered(const field_t *f, uint32_t kind, const Tacnet__ShowCaseReply *sc,
+                            uint32_t agency)
+{
+    if (kind != TACNET__EVENT_KIND__LEAD_HANDOVER || strcmp(f->path, "subject_agency") != 0 ||
+        !sc || !sc->summary)
+        return 1;
+    const Tacnet__CaseSummary *c = sc->summary;
+    if (c->has_lead && (uint32_t)c->lead == agency)
+        return 0;
+    for (size_t i = 0; i < c->n_members; i++)
+        if ((uint32_t)c->members[i] == agency)
+            return 1;
+    return 0;
+}
+
+static void s_roster_agency_options(dashboard_buf_t *b, const field_t *f, uint32_t kind,
+                                    const Tacnet__ShowCaseReply *sc, const char *current)
 {
     uint32_t ids[AGENCIES_MAX];
     size_t n = agencies_list(ids, AGENCIES_MAX);
     for (size_t i = 0; i < n; i++)
-        if (!protobuf_c_enum_descriptor_get_value(AGENCY_E, (int)ids[i]))
+        if (!protobuf_c_enum_descriptor_get_value(AGENCY_E, (int)ids[i]) &&
+            s_agency_offered(f, kind, sc, ids[i]))
             s_option(b, AGENCY_E, (int)ids[i], current);
 }
 
@@ -1090,6 +1110,8 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
         for (unsigned i = 0; i < f->e->n_values; i++) {
             if (f->e->values[i].value == 0 || f->e->values[i].value == TACNET__AGENCY__BROKER)
                 continue;
+            if (f->e == AGENCY_E && !s_agency_offered(f, kind, sc, (uint32_t)f->e->values[i].value))
+                continue;
             /* "Too young" is the child's reason only (family_voice refuses it for the family). */
             if (f->e == VIEW_ABSENCE_E &&
                 f->e->values[i].value == TACNET__VIEW_ABSENCE__TOO_YOUNG &&
@@ -1103,7 +1125,7 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
             s_option(b, f->e, f->e->values[i].value, v);
         }
         if (f->e == AGENCY_E)
-            s_roster_agency_options(b, v);
+            s_roster_agency_options(b, f, kind, sc, v);
         dashboard_buf_puts(b, "</select>");
         break;
     case FT_ABOUT: {

@@ -2573,3 +2573,24 @@ Test(http, the_goal_chart_keeps_each_agency_s_goals_apart)
     cr_expect_null(strstr(r.body, "(2 scores)"), "one line through two agencies' goals");
     s_resp_free(&r);
 }
+
+/* The hand-over form offers the team's other members only: not the agency that holds the lead
+ * (the school, which opened the case) and not one outside the team (CAMHS), which the sender
+ * and the broker refuse. */
+Test(http, the_hand_over_form_offers_only_the_other_members)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = s_http(S, "GET", "/cases/" CASE "/forms/lead_handover", l.cookie, NULL);
+    cr_assert_eq(r.status, 200, "%d", r.status);
+    const char *sel = strstr(r.body, "<select id=\"subject_agency\"");
+    cr_assert_not_null(sel, "%s", r.body);
+    const char *end = strstr(sel, "</select>");
+    cr_assert_not_null(end);
+    char options[2048];
+    snprintf(options, sizeof(options), "%.*s", (int)(end - sel), sel);
+    cr_expect_not_null(strstr(options, "value=\"social_care\""), "%s", options);
+    cr_expect_null(strstr(options, "value=\"school\""), "the lead's own agency: %s", options);
+    cr_expect_null(strstr(options, "value=\"camhs\""), "not a member: %s", options);
+    s_resp_free(&r);
+}
