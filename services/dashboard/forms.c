@@ -9,6 +9,7 @@
 #include "casework/casestate.h"
 #include "casework/challenge.h"
 #include "casework/escalation_rights.h"
+#include "casework/header_rules.h"
 #include "clock.h"
 #include "err.h"
 #include "labels.h"
@@ -1563,6 +1564,18 @@ void dashboard_web_form(dashboard_web_t *w, const char *ref, const char *name)
     if (!form || (fresh && strcmp(form->name, "concern") != 0)) {
         dashboard_web_error(w, 404, TACNET_ENOTFOUND,
                             form ? "a new case is opened with a concern" : "no such form");
+        return;
+    }
+    /* A form for a kind this agency never sends (reached by its address: the case page does not
+     * link it) is not drawn to be filled in and refused: it says so, in the publish path's
+     * words, before anyone types. */
+    int form_kind = 0;
+    char not_ours[320];
+    if (!w->form &&
+        names_enum_parse(&tacnet__event_kind__descriptor, form->name, &form_kind) == 0 &&
+        header_rules_kind_check(agency_profile(w->agency), (uint32_t)form_kind, not_ours,
+                                sizeof(not_ours)) == TACNET_EKIND) {
+        dashboard_web_error(w, 403, TACNET_EKIND, not_ours);
         return;
     }
     char actor[48];

@@ -2451,7 +2451,14 @@ Test(http, a_form_the_agency_cannot_send_is_not_offered_and_is_refused_plainly)
     cr_expect_null(strstr(r.body, "/forms/outcome_measure\""), "offered an outcome measure");
     cr_expect_not_null(strstr(r.body, "/forms/decision\""), "no decision form");
     s_resp_free(&r);
+    /* Opened by its address, the form says so before anyone types. */
     r = s_http(HV, "GET", "/cases/" HV_CASE "/forms/outcome_measure", l.cookie, NULL);
+    cr_expect_eq(r.status, 403, "%d", r.status);
+    cr_expect_not_null(strstr(r.body, "Health visiting does not record an outcome measure"),
+                       "%.600s", r.body);
+    cr_expect_null(strstr(r.body, "<form method=\"post\""), "drawn to be filled in");
+    s_resp_free(&r);
+    r = s_http(HV, "GET", "/cases/" HV_CASE "/forms/decision", l.cookie, NULL);
     char key[33], body[512];
     s_form_key_of(r.body, key);
     s_resp_free(&r);
