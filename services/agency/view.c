@@ -1160,7 +1160,9 @@ static int s_withheld(const agency_t *self, const route_case_t *c, uint32_t k)
 static void s_fold(agency_t *self, const route_case_t *c, Tacnet__TimelineEntry *const *tl,
                    size_t n, casestate_result_t *r)
 {
-    casestate_opts_t o = { .holidays = self->holidays, .now_ms = clock_now_ms() };
+    casestate_opts_t o = { .holidays = self->holidays,
+                           .now_ms = clock_now_ms(),
+                           .agency = self->profile->agency };
     for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING; k++)
         o.partial |= s_withheld(self, c, k);
     casestate_fold(tl, n, &o, r);

@@ -25,8 +25,11 @@ typedef struct casestate_opts {
     const holidays_t *holidays; /* may be NULL: weekends only */
     uint64_t now_ms;
     /* The view lacks some classes (CaseState.withheld): a meeting asked for may have been minuted
-     * at a class it does not receive, so one past its wanted-by date is not called overdue. */
+     * at a class it does not receive, so one past its wanted-by date is not called overdue; nor
+     * is another agency's planned contact with the parents, whose last contact may be one this
+     * view does not receive. */
     int partial;
+    uint32_t agency; /* the view's own agency (0: not known): its own items are always judged */
 } casestate_opts_t;
 
 /* The result of a fold. STATE and every DUE item are heap-allocated protobuf messages whose

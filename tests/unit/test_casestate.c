@@ -1319,3 +1319,37 @@ Test(casestate, minutes_dated_before_the_scheduled_day_are_refused)
     casestate_result_clear(&r);
     s_free(&t);
 }
+
+/* The school's view lacks the health class, so social care's contacts at that class never
+ * reach it: social care's planned contact past its date is not called overdue there (it may
+ * well have been kept); social care's own view, partial or not, still says it is overdue. */
+Test(casestate, another_agency_s_contact_is_not_called_overdue_in_a_partial_view)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "communication_plan", 20261120, NULL,
+         "{\"communication_plan\":{\"named_contact\":{\"agency\":\"social_care\","
+         "\"initials\":\"AW\"},\"every_days\":14,\"start_date\":\"2026-11-20\"}}");
+    casestate_opts_t o = { .now_ms = clock_date_to_ms(20261210),
+                           .partial = 1,
+                           .agency = TACNET__AGENCY__SCHOOL };
+    casestate_result_t r;
+    cr_assert_eq(casestate_fold(t.e, t.n, &o, &r), 0);
+    cr_expect_null(s_due(&r, "parent contact"), "overdue in a view that may lack the contact");
+    cr_expect_eq(r.overdue_items, 0);
+    casestate_result_clear(&r);
+    o.agency = TACNET__AGENCY__SOCIAL_CARE;
+    cr_assert_eq(casestate_fold(t.e, t.n, &o, &r), 0);
+    const Tacnet__DueItem *d = s_due(&r, "parent contact");
+    cr_assert_not_null(d);
+    cr_expect(d->overdue);
+    casestate_result_clear(&r);
+    o.partial = 0;
+    o.agency = TACNET__AGENCY__SCHOOL;
+    cr_assert_eq(casestate_fold(t.e, t.n, &o, &r), 0);
+    d = s_due(&r, "parent contact");
+    cr_assert_not_null(d);
+    cr_expect(d->overdue);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
