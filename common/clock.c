@@ -346,3 +346,8 @@ long clock_local_offset_s(uint64_t ms)
         return 0;
     return tm.tm_gmtoff;
 }
+
+uint32_t clock_local_date(uint64_t ms)
+{
+    return clock_ms_to_date(ms + (uint64_t)(int64_t)clock_local_offset_s(ms) * 1000);
+}

@@ -59,6 +59,8 @@ uint32_t clock_ms_to_date(uint64_t ms);
 /* The offset from UTC in seconds of the process's local zone (TZ; the dashboard's [http]
  * time_zone) at MS: +3600 in London in summer, 0 in UTC or when the zone cannot be read. */
 long clock_local_offset_s(uint64_t ms);
+/* The date (yyyymmdd) of the instant MS in the process's local zone: the day people there name. */
+uint32_t clock_local_date(uint64_t ms);
 /* "2026-11-22T08:55:10Z" into OUT (at least 21 bytes). */
 void clock_format_iso(uint64_t ms, char *out, unsigned long cap);
 

@@ -13,7 +13,7 @@ static uint64_t s_day(uint64_t ms)
 
 uint64_t cadence_local_day(uint64_t ms)
 {
-    return s_day(ms + (uint64_t)(int64_t)clock_local_offset_s(ms) * 1000);
+    return clock_date_to_ms(clock_local_date(ms));
 }
 
 /* The instant the local day DAY (ms at 00:00 UTC of that date) ends: local midnight starting the

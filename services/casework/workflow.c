@@ -324,11 +324,6 @@ static const char *s_date(uint32_t d, char *out, size_t cap)
     return out;
 }
 
-/* Today where the partnership works (the process's zone, common/zone.h): the day people type. */
-static uint32_t s_today(uint64_t now)
-{
-    return clock_ms_to_date(now + (uint64_t)(int64_t)clock_local_offset_s(now) * 1000);
-}
 
 /* A meeting's actions are due after the meeting that set them, and the next meeting follows it:
  * a due date before the meeting makes an item overdue the moment it is shared. Minutes written
@@ -360,7 +355,7 @@ static int s_dates_check(const Tacnet__PublishRequest *req, char *why, size_t ca
 {
     const Tacnet__Body *b = req->body;
     uint64_t now = clock_now_ms();
-    uint32_t today = s_today(now);
+    uint32_t today = clock_local_date(now);
     char a[16], t[16];
     switch (req->kind) {
     case TACNET__EVENT_KIND__MEETING_REQUESTED: {
@@ -375,7 +370,7 @@ static int s_dates_check(const Tacnet__PublishRequest *req, char *why, size_t ca
     }
     case TACNET__EVENT_KIND__MEETING_SCHEDULED: {
         uint64_t at = b->meeting_scheduled->starts_at_ms;
-        uint32_t day = s_today(at);
+        uint32_t day = clock_local_date(at);
         if (day < today)
             return casework_refuse(TACNET_EFIELD, why, cap,
                                    "meeting_scheduled.starts_at_ms: %s has passed (today is "
