@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make run-ha: `make run` with a replicated journal. Provisions a partnership under run-ha/,
 # starts a three-server NATS cluster with JetStream and two brokers with [replication] on
-# loopback (a takes the lease and serves, b follows the stream as standby), the four agency
+# loopback (a takes the lease and serves, b follows the stream as standby), the five agency
 # daemons listing both brokers, plays the scenario, then kills broker a with SIGKILL and shows
 # b taking over and a coming back as the standby. Everything keeps running until Ctrl-C.
 # TACNET_HA_FAILOVER=0 skips the failover; TACNET_NATS_BASE (14220) and TACNET_BROKER_PORT (7750)
@@ -12,12 +12,12 @@ BIN=${1:-build/default/bin}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUN=${TACNET_RUN:-$ROOT/run-ha}
 SCENARIO=${TACNET_SCENARIO:-$ROOT/deploy/scenarios/attendance-to-escalation.txt}
-AGENCIES=(camhs school health_visiting social_care)
+AGENCIES=(camhs school health_visiting social_care family_support)
 HTTP_BASE=${TACNET_HTTP_BASE:-8400}
-declare -A HTTP_PORT=([camhs]=$((HTTP_BASE + 1)) [school]=$((HTTP_BASE + 2)) [health_visiting]=$((HTTP_BASE + 3)) [social_care]=$((HTTP_BASE + 4)))
-declare -A DEMO_USER=([camhs]="RK practitioner" [school]="DL dsl" [health_visiting]="PD practitioner" [social_care]="AW lead_professional")
+declare -A HTTP_PORT=([camhs]=$((HTTP_BASE + 1)) [school]=$((HTTP_BASE + 2)) [health_visiting]=$((HTTP_BASE + 3)) [social_care]=$((HTTP_BASE + 4)) [family_support]=$((HTTP_BASE + 5)))
+declare -A DEMO_USER=([camhs]="RK practitioner" [school]="DL dsl" [health_visiting]="PD practitioner" [social_care]="AW lead_professional" [family_support]="JM practitioner")
 DEMO_PASSWORD=${TACNET_DEMO_PASSWORD:-demo-tacnet-2026}
-declare -A DAEMON=([camhs]=tacnet-camhs [school]=tacnet-school [health_visiting]=tacnet-hv [social_care]=tacnet-social-care)
+declare -A DAEMON=([camhs]=tacnet-camhs [school]=tacnet-school [health_visiting]=tacnet-hv [social_care]=tacnet-social-care [family_support]=tacnet-agency)
 NATS_BASE=${TACNET_NATS_BASE:-14220}
 BROKER_PORT=${TACNET_BROKER_PORT:-7750}
 declare -A BROKER_EP=([a]=tcp://127.0.0.1:$BROKER_PORT [b]=tcp://127.0.0.1:$((BROKER_PORT + 1)))
@@ -51,11 +51,17 @@ if [ ! -f "$RUN/partnership/roster.bin" ]; then
 fi
 
 # Three NATS servers, one cluster, JetStream on each; loopback only.
-ROUTES=""
-for i in 1 2 3; do ROUTES="$ROUTES${ROUTES:+, }nats-route://127.0.0.1:$((NATS_BASE + 10 + i))"; done
+# Every config first, then the three servers started together: nats-server 2.9 can leave a
+# server that starts after the other two have chosen a leader out of the JetStream metadata
+# group for good ("Waiting for routing to be established..."). A server that has seen no
+# leader in 15 s is restarted, which lets it join (twice at most).
 NATS_URLS=""
 for i in 1 2 3; do
     NATS_URLS="$NATS_URLS${NATS_URLS:+,}nats://127.0.0.1:$((NATS_BASE + i))"
+    ROUTES=""
+    for j in 1 2 3; do
+        [ "$j" = "$i" ] || ROUTES="$ROUTES${ROUTES:+, }nats-route://127.0.0.1:$((NATS_BASE + 10 + j))"
+    done
     mkdir -p "$RUN/nats-$i"
     cat > "$RUN/conf/nats-$i.conf" <<CONF
 server_name: n$i
@@ -68,15 +74,29 @@ cluster {
   routes: [$ROUTES]
 }
 CONF
-    nats-server -c "$RUN/conf/nats-$i.conf" >"$RUN/log/nats-$i.log" 2>&1 &
-    PIDS+=($!)
 done
+declare -A NATS_PID=()
+start_nats() {
+    nats-server -c "$RUN/conf/nats-$1.conf" >>"$RUN/log/nats-$1.log" 2>&1 &
+    NATS_PID[$1]=$!
+    PIDS+=($!)
+}
+for i in 1 2 3; do : >"$RUN/log/nats-$i.log"; done
+for i in 1 2 3; do start_nats "$i"; done
 for i in 1 2 3; do
-    wait_for "$RUN/log/nats-$i.log" "metadata leader" 300 || {
-        echo "run-ha: NATS server $i did not join the cluster:"
-        tail -20 "$RUN/log/nats-$i.log"
-        exit 1
-    }
+    for attempt in 1 2 3; do
+        wait_for "$RUN/log/nats-$i.log" "metadata leader" 150 && break
+        [ "$attempt" = 3 ] && {
+            echo "run-ha: NATS server $i did not join the cluster:"
+            tail -20 "$RUN/log/nats-$i.log"
+            exit 1
+        }
+        echo "run-ha: NATS server $i saw no metadata leader in 15 s: restarting it"
+        kill -TERM "${NATS_PID[$i]}" 2>/dev/null || true
+        wait "${NATS_PID[$i]}" 2>/dev/null || true
+        mv "$RUN/log/nats-$i.log" "$RUN/log/nats-$i.log.$attempt"
+        start_nats "$i"
+    done
 done
 echo "run-ha: NATS cluster up ($NATS_URLS)"
 
@@ -119,6 +139,7 @@ echo "run-ha: broker a active on ${BROKER_EP[a]}, broker b standby for ${BROKER_
 for a in "${AGENCIES[@]}"; do
     cat > "$RUN/conf/$a.conf" <<CONF
 [agency]
+name = $a
 data_dir = $RUN/$a
 broker = ${BROKER_EP[a]},${BROKER_EP[b]}
 roster = $RUN/partnership/roster.bin
@@ -129,6 +150,7 @@ holidays = $ROOT/deploy/bank-holidays-england-wales.txt
 heartbeat_ms = 500
 [http]
 port = ${HTTP_PORT[$a]}
+time_zone = Europe/London
 CONF
     "$BIN/${DAEMON[$a]}" --config "$RUN/conf/$a.conf" 2>"$RUN/log/$a.log" &
     PIDS+=($!)
@@ -137,7 +159,7 @@ for a in "${AGENCIES[@]}"; do
     for _ in $(seq 50); do [ -S "$RUN/$a/api.sock" ] && break; sleep 0.1; done
     [ -S "$RUN/$a/api.sock" ] || { echo "run-ha: $a did not start:"; cat "$RUN/log/$a.log"; exit 1; }
 done
-echo "run-ha: four agencies up, each listing both brokers; logs in $RUN/log"
+echo "run-ha: ${#AGENCIES[@]} agencies up, each listing both brokers; logs in $RUN/log"
 
 export TACNET_HOME=$RUN
 umask 077

@@ -7,18 +7,17 @@
  * serves; the old active, resumed, acknowledges nothing and exits as fenced. Skipped when
  * nats-server is not installed.
  */
+#include "ha.h"
 #include "harness.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,11 +27,9 @@
 
 #define CAMHS  TACNET__AGENCY__CAMHS
 #define SCHOOL TACNET__AGENCY__SCHOOL
-#define N_NATS 3
 
 static h_env_t env;
-static pid_t s_nats[N_NATS];
-static char s_nats_bin[512];
+static ha_nats_t s_nats;
 
 /* A second broker of the same partnership: its own data directory, config and log. */
 typedef struct {
@@ -41,18 +38,6 @@ typedef struct {
 } s_broker_t;
 
 static s_broker_t s_a, s_b;
-
-/* A free loopback port (the kernel's pick; closed again before use). */
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(sa);
-    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
 
 static pid_t s_spawn(const char *log, const char *bin, const char *flag, const char *conf)
 {
@@ -73,46 +58,12 @@ static pid_t s_spawn(const char *log, const char *bin, const char *flag, const c
     return pid;
 }
 
-static int s_find_nats(void)
-{
-    const char *dirs[] = { "/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin" };
-    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-        snprintf(s_nats_bin, sizeof(s_nats_bin), "%s/nats-server", dirs[i]);
-        if (access(s_nats_bin, X_OK) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* Three servers, one JetStream cluster; URLS gets the client URLs, comma-separated. */
+/* Three servers, one JetStream cluster (ha.c starts them one by one and waits until each
+ * sees a metadata leader); URLS gets their client URLs, comma-separated. */
 static void s_nats_start(char *urls, size_t len)
 {
-    int client[N_NATS], route[N_NATS];
-    for (int i = 0; i < N_NATS; i++) {
-        client[i] = s_free_port();
-        route[i] = s_free_port();
-    }
-    urls[0] = '\0';
-    for (int i = 0; i < N_NATS; i++) {
-        char conf[600], log[600], routes[256] = "";
-        for (int j = 0; j < N_NATS; j++)
-            if (j != i)
-                snprintf(routes + strlen(routes), sizeof(routes) - strlen(routes),
-                         "%snats-route://127.0.0.1:%d", routes[0] ? ", " : "", route[j]);
-        snprintf(conf, sizeof(conf), "%s/nats%d.conf", env.dir, i);
-        snprintf(log, sizeof(log), "%s/nats%d.log", env.dir, i);
-        FILE *f = fopen(conf, "w");
-        cr_assert_not_null(f);
-        fprintf(f,
-                "server_name: n%d\nlisten: 127.0.0.1:%d\nmax_payload: 8MB\n"
-                "jetstream { store_dir: \"%s/js%d\" }\n"
-                "cluster { name: tacnet, listen: 127.0.0.1:%d, routes: [%s] }\n",
-                i, client[i], env.dir, i, route[i], routes);
-        fclose(f);
-        s_nats[i] = s_spawn(log, s_nats_bin, "-c", conf);
-        snprintf(urls + strlen(urls), len - strlen(urls), "%snats://127.0.0.1:%d",
-                 urls[0] ? "," : "", client[i]);
-    }
+    ha_nats_start(&s_nats, env.dir);
+    ha_nats_urls(s_nats.port, HA_NATS, urls, len);
 }
 
 static void s_broker_conf(s_broker_t *b, const char *name, const char *urls)
@@ -197,8 +148,7 @@ static void s_down(void)
 {
     s_stop(&s_a.pid, SIGKILL);
     s_stop(&s_b.pid, SIGKILL);
-    for (int i = 0; i < N_NATS; i++)
-        s_stop(&s_nats[i], SIGTERM);
+    ha_nats_stop(&s_nats);
     cr_expect(!h_file_contains(s_a.log, "Sanitizer") && !h_file_contains(s_b.log, "Sanitizer"),
               "a broker log holds a sanitizer report");
     h_teardown(&env);
@@ -233,7 +183,7 @@ static uint64_t s_head_on_disk(const char *dir)
 
 Test(replicate, the_standby_follows_takes_over_with_the_same_head_and_the_old_active_is_fenced)
 {
-    if (!s_find_nats())
+    if (!ha_nats_available())
         cr_skip_test("nats-server is not installed: the replicated journal is not tested");
     char urls[256];
     s_nats_start(urls, sizeof(urls));
@@ -394,7 +344,7 @@ static void s_journal_unconfirmed(const char *dir, int foreign)
 Test(replicate,
      a_batch_the_stream_never_confirmed_is_dropped_by_a_rebuild_and_a_foreign_journal_refused)
 {
-    if (!s_find_nats())
+    if (!ha_nats_available())
         cr_skip_test("nats-server is not installed: the replicated journal is not tested");
     char urls[256];
     s_nats_start(urls, sizeof(urls));
