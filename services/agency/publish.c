@@ -885,23 +885,33 @@ static int s_action_update(publish_t *p)
 }
 
 /* GBO scores: each for a goal of this agency's plan as its view holds it (goals_gbo_check), so a
- * score of goal 3 on a one-goal plan is refused here rather than kept as progress on no goal. */
+ * score of goal 3 on a one-goal plan is refused here rather than kept as progress on no goal.
+ * The plan they score is written into the event (outcome_measure.plan_id) when the sender did not
+ * name it, so every view counts them for that plan only, not for a later plan's goal 1. */
 static int s_gbo_goals(publish_t *p)
 {
-    const Tacnet__OutcomeMeasure *m =
-        p->req->kind == TACNET__EVENT_KIND__OUTCOME_MEASURE && p->req->body
-            ? p->req->body->outcome_measure
-            : NULL;
+    Tacnet__OutcomeMeasure *m = p->req->kind == TACNET__EVENT_KIND__OUTCOME_MEASURE && p->req->body
+                                    ? p->req->body->outcome_measure
+                                    : NULL;
     if (!m || !m->n_goal_ids || !p->found)
         return 0;
     Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
     int rc = s_view_show(p, &wrap);
     const Tacnet__CaseState *st = rc == 0 ? wrap.show_case->state : NULL;
     char why[384];
-    rc = st ? goals_gbo_check(m, p->self->profile->agency, st->plans, st->n_plans, why, sizeof(why))
+    long plan = -1;
+    rc = st ? goals_gbo_check(m, p->self->profile->agency, st->plans, st->n_plans, &plan, why,
+                              sizeof(why))
             : 0;
-    if (rc != 0)
+    if (rc != 0) {
         agency_reply_error(p->reply, rc, "%s; nothing was sent", why);
+    } else if (plan >= 0 && !m->has_plan_id && st->plans[plan]->has_plan_id) {
+        const ProtobufCBinaryData *id = &st->plans[plan]->plan_id;
+        m->plan_id.data = xmalloc(id->len);
+        memcpy(m->plan_id.data, id->data, id->len);
+        m->plan_id.len = id->len;
+        m->has_plan_id = 1;
+    }
     agency_reply_free(&wrap);
     return rc;
 }

@@ -432,6 +432,10 @@ static void s_measure(fold_t *f, const Tacnet__Header *h, const Tacnet__OutcomeM
     v->measured_date = m->measured_date;
     v->has_baseline = m->has_baseline;
     v->baseline = m->baseline;
+    if (m->has_plan_id) {
+        v->has_plan_id = 1;
+        v->plan_id = s_bytes(m->plan_id.data, m->plan_id.len);
+    }
     measure_score_t sc;
     /* Refused at publish by every honest daemon; one that slipped through is shown unscored. */
     if (measure_score(m, &sc, NULL, 0) == 0) {
@@ -477,31 +481,58 @@ static int s_gbo_score(const Tacnet__MeasureView *v, uint32_t goal, uint32_t *sc
     return 0;
 }
 
-/* Goal GOAL's scores among AGENCY's GBO measures, in the order they came: its baseline (from the
- * first measure marked baseline that scores it, else the first that scores it) and its latest
- * (the last that scores it). A GBO record scores only the goals it names: taking the latest
- * record whole left a goal it did not name unmeasured, though an earlier record had scored it.
- * Returns how many measures score it; *SAME is 1 when the baseline and the latest are one
- * measure (no change to tell yet). */
-static size_t s_gbo_goal(const Tacnet__CaseState *s, uint32_t agency, uint32_t goal, uint32_t *base,
-                         uint32_t *latest, int *same)
+/* Whether GBO measure V counts for plan P: P's owner's, and for P (its plan_id names P; one
+ * that names no plan, sent before measures named their plan, counts for each of the owner's). */
+static int s_gbo_for_plan(const Tacnet__MeasureView *v, const Tacnet__PlanView *p)
+{
+    if (v->tool != TACNET__MEASURE_TOOL__GBO || v->by != p->by)
+        return 0;
+    if (!v->has_plan_id || !p->has_plan_id)
+        return 1;
+    return v->plan_id.len == p->plan_id.len &&
+           memcmp(v->plan_id.data, p->plan_id.data, p->plan_id.len) == 0;
+}
+
+/* Whether measure A was taken after B: by measured_date (a measure without one, as the oldest),
+ * then, on the same day, in the order they came (A at index IA, B at IB). */
+static int s_measured_after(const Tacnet__MeasureView *a, size_t ia, const Tacnet__MeasureView *b,
+                            size_t ib)
+{
+    uint32_t da = a->has_measured_date ? a->measured_date : 0;
+    uint32_t db = b->has_measured_date ? b->measured_date : 0;
+    return da != db ? da > db : ia > ib;
+}
+
+/* Goal GOAL's scores among plan P's GBO measures (s_gbo_for_plan), in the order they were
+ * measured (s_measured_after), not the order they came: a score entered late for an earlier
+ * session is not the latest. Its baseline is from the earliest measure marked baseline that scores
+ * it, else the earliest that scores it; its latest, from the last measured that scores it. A GBO
+ * record scores only the goals it names: taking the latest record whole left a goal it did not
+ * name unmeasured, though an earlier record had scored it. Returns how many measures score it;
+ * *SAME is 1 when the baseline and the latest are one measure (no change to tell yet). */
+static size_t s_gbo_goal(const Tacnet__CaseState *s, const Tacnet__PlanView *p, uint32_t goal,
+                         uint32_t *base, uint32_t *latest, int *same)
 {
     size_t n = 0, at_base = 0, at_latest = 0;
     int marked = 0;
     for (size_t i = 0; i < s->n_measures; i++) {
         const Tacnet__MeasureView *v = s->measures[i];
         uint32_t score;
-        if (v->tool != TACNET__MEASURE_TOOL__GBO || (uint32_t)v->by != agency ||
-            !s_gbo_score(v, goal, &score))
+        if (!s_gbo_for_plan(v, p) || !s_gbo_score(v, goal, &score))
             continue;
         int is_baseline = v->has_baseline && v->baseline;
-        if (!n++ || (is_baseline && !marked)) {
+        const Tacnet__MeasureView *b = n ? s->measures[at_base] : NULL;
+        if (!n || (is_baseline && !marked) ||
+            (is_baseline == marked && s_measured_after(b, at_base, v, i))) {
             *base = score;
             at_base = i;
             marked = is_baseline;
         }
-        *latest = score;
-        at_latest = i;
+        if (!n || s_measured_after(v, i, s->measures[at_latest], at_latest)) {
+            *latest = score;
+            at_latest = i;
+        }
+        n++;
     }
     *same = at_base == at_latest;
     return n;
@@ -526,7 +557,7 @@ static void s_goal_progress_one(fold_t *f, Tacnet__PlanView *p)
             gp->description = xstrdup(g->description);
         uint32_t base = 0, latest = 0;
         int same = 1;
-        if (s_is_agency(p->by) && s_gbo_goal(f->s, p->by, g->goal_id, &base, &latest, &same)) {
+        if (s_is_agency(p->by) && s_gbo_goal(f->s, p, g->goal_id, &base, &latest, &same)) {
             gp->has_baseline_score = 1;
             gp->baseline_score = base;
             gp->has_latest_score = 1;

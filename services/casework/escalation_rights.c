@@ -29,7 +29,8 @@ escalation_rights_t escalation_rights_of(const Tacnet__EscalationView *e, uint32
     r.resolve = r.open && (r.party || leads);
     for (size_t i = 0; r.party && e->resolution && i < e->n_acknowledged; i++)
         r.acknowledged |= (uint32_t)e->acknowledged[i] == agency;
-    r.acknowledged |= r.party && e->resolution && s_proposed(e, agency);
+    r.proposed = e->resolution != NULL && s_proposed(e, agency);
+    r.acknowledged |= r.party && r.proposed;
     r.acknowledge = r.open && r.party && e->resolution != NULL && !r.acknowledged;
     return r;
 }

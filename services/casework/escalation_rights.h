@@ -34,6 +34,7 @@ typedef struct escalation_rights {
     int resolve;      /* may publish an escalation_resolved */
     int acknowledged; /* a party that has acknowledged the resolution proposed, or proposed it */
     int acknowledge;  /* asked to acknowledge: a party, a resolution proposed, not yet done */
+    int proposed;     /* the agency proposed the resolution (so counts as having accepted it) */
 } escalation_rights_t;
 
 /* Why the proposer of a resolution may not acknowledge it, in plain words (daemon and broker). */

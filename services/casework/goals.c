@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *goals_words(Tacnet__GoalWords words)
 {
@@ -139,26 +140,83 @@ static size_t s_sender_goals(uint32_t sender, Tacnet__PlanView *const *plans, si
     return n;
 }
 
-int goals_gbo_check(const Tacnet__OutcomeMeasure *m, uint32_t sender,
-                    Tacnet__PlanView *const *plans, size_t n_plans, char *why, size_t cap)
+static int s_plan_has_goals(const Tacnet__PlanView *v, uint32_t sender,
+                            const Tacnet__OutcomeMeasure *m)
 {
+    if (!v || !v->plan || (uint32_t)v->by != sender)
+        return 0;
+    for (size_t k = 0; k < m->n_goal_ids; k++)
+        if (!s_plan_has_goal(v->plan, m->goal_ids[k]))
+            return 0;
+    return 1;
+}
+
+int goals_gbo_check(const Tacnet__OutcomeMeasure *m, uint32_t sender,
+                    Tacnet__PlanView *const *plans, size_t n_plans, long *plan, char *why,
+                    size_t cap)
+{
+    if (plan)
+        *plan = -1;
     if (!m || !m->has_tool || m->tool != TACNET__MEASURE_TOOL__GBO || !m->n_goal_ids)
         return 0;
     char have[256];
     size_t n = s_sender_goals(sender, plans, n_plans, have, sizeof(have));
     if (!n)
         return 0;
+    if (m->has_plan_id) {
+        for (size_t i = 0; i < n_plans; i++) {
+            const Tacnet__PlanView *v = plans[i];
+            if (!v || !v->plan || (uint32_t)v->by != sender || !v->has_plan_id ||
+                v->plan_id.len != m->plan_id.len ||
+                memcmp(v->plan_id.data, m->plan_id.data, m->plan_id.len) != 0)
+                continue;
+            for (size_t k = 0; k < m->n_goal_ids; k++)
+                if (!s_plan_has_goal(v->plan, m->goal_ids[k])) {
+                    char name[96];
+                    return casework_refuse(
+                        TACNET_EFIELD, why, cap,
+                        "outcome_measure.goal_ids: goal %u is not a goal of the plan named by "
+                        "outcome_measure.plan_id (%s); this agency's plans: %s",
+                        m->goal_ids[k], labels_plan(v->plan->type, name, sizeof(name)), have);
+                }
+            if (plan)
+                *plan = (long)i;
+            return 0;
+        }
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "outcome_measure.plan_id: not one of this agency's plans in the "
+                               "case (%s); each plan's plan_id is in the case's view",
+                               have);
+    }
+    long found = -1;
+    size_t matches = 0;
+    for (size_t i = 0; i < n_plans; i++)
+        if (s_plan_has_goals(plans[i], sender, m) && matches++ == 0)
+            found = (long)i;
+    if (matches > 1)
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "outcome_measure.plan_id: more than one of this agency's plans has "
+                               "the goals scored (%s); say which plan the scores are for",
+                               have);
+    if (matches == 1) {
+        if (plan)
+            *plan = found;
+        return 0;
+    }
     for (size_t k = 0; k < m->n_goal_ids; k++) {
-        int found = 0;
-        for (size_t i = 0; i < n_plans && !found; i++)
-            found = plans[i] && plans[i]->plan && (uint32_t)plans[i]->by == sender &&
-                    s_plan_has_goal(plans[i]->plan, m->goal_ids[k]);
-        if (!found)
+        int any = 0;
+        for (size_t i = 0; i < n_plans && !any; i++)
+            any = plans[i] && plans[i]->plan && (uint32_t)plans[i]->by == sender &&
+                  s_plan_has_goal(plans[i]->plan, m->goal_ids[k]);
+        if (!any)
             return casework_refuse(
                 TACNET_EFIELD, why, cap,
                 "outcome_measure.goal_ids: goal %u is not a goal of this agency's plan%s (%s); "
                 "score the plan's own goals by their numbers, or add the goal to the plan first",
                 m->goal_ids[k], n > 1 ? "s" : "", have);
     }
-    return 0;
+    return casework_refuse(TACNET_EFIELD, why, cap,
+                           "outcome_measure.goal_ids: no one plan of this agency's has every goal "
+                           "scored (%s); score each plan's goals in a measure of their own",
+                           have);
 }

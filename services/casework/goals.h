@@ -25,16 +25,19 @@
  * safety first`. */
 int goals_check(const Tacnet__CarePlan *p, char *why, size_t cap);
 
-/* Check that each goal GBO measure M scores is a goal of one of SENDER's plans among PLANS
- * (N_PLANS; the case's plans as the sending agency's view holds them). Goal ids are each plan's
- * own numbers (1-3, checked by measure.h), so a score of a goal the plan does not have would be
- * kept as progress on no goal. Returns 0 when M is not a GBO, when SENDER holds no plan with
- * numbered goals in the view (its plan may not have reached the view yet, e.g. an import's
- * earlier row: nothing to judge by), or when every scored goal is one of its plans' goals; else
+/* Place GBO measure M on one of SENDER's plans among PLANS (N_PLANS; the case's plans as the
+ * sending agency's view holds them). Goal ids are each plan's own numbers (1-3, checked by
+ * measure.h), so a score of a goal the plan does not have would be kept as progress on no goal,
+ * and an agency's two plans may each have a goal 1. With M's plan_id: it must name one of
+ * SENDER's plans, and every scored goal must be one of that plan's. Without: the one plan of
+ * SENDER's with every scored goal. *PLAN (may be NULL) gets that plan's index in PLANS, or -1
+ * when M is not a GBO or SENDER holds no plan with numbered goals in the view (its plan may not
+ * have reached the view yet, e.g. an import's earlier row: nothing to judge by). Returns 0, or
  * TACNET_EFIELD with one line in WHY naming the field, e.g. `outcome_measure.goal_ids: goal 3 is
  * not a goal of this agency's plan (team around the family plan: goal 1); ...`. */
 int goals_gbo_check(const Tacnet__OutcomeMeasure *m, uint32_t sender,
-                    Tacnet__PlanView *const *plans, size_t n_plans, char *why, size_t cap);
+                    Tacnet__PlanView *const *plans, size_t n_plans, long *plan, char *why,
+                    size_t cap);
 
 /* In words, for people: "in the child's words", "in a parent's words", "in a professional's
  * words", or NULL when not recorded. */

@@ -91,6 +91,14 @@ static int s_kind_check(const Tacnet__PublishRequest *req, char *why, size_t cap
             return casework_refuse(TACNET_EFIELD, why, cap,
                                    "outcome_measure.measured_date: %u is not a date",
                                    b->outcome_measure->measured_date);
+        if (b->outcome_measure->has_plan_id &&
+            (b->outcome_measure->tool != TACNET__MEASURE_TOOL__GBO ||
+             b->outcome_measure->plan_id.len != 16))
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   b->outcome_measure->tool != TACNET__MEASURE_TOOL__GBO
+                                       ? "outcome_measure.plan_id: only a GBO measure scores a "
+                                         "plan's goals"
+                                       : "outcome_measure.plan_id: a plan id is 32 hex digits");
         return 0;
     }
     case TACNET__EVENT_KIND__CARE_PLAN:

@@ -136,6 +136,7 @@ static const shorthand_flag_t s_flags[] = {
     { "measure", "--goals", "goal_ids", F_INTS },
     { "measure", "--baseline", "baseline", F_TRUE },
     { "measure", "--date", "measured_date", F_DATE },
+    { "measure", "--plan-id", "plan_id", F_STR },
     { "consent", "--state", "state", F_ENUM },
     { "consent", "--scope", "scope", F_ENUMS },
     { "consent", "--agencies", "agencies", F_ENUMS },
@@ -220,6 +221,8 @@ int cli_agency_usage(FILE *out)
         "           [--action AGENCY:INITIALS:YYYY-MM-DD:TEXT]... [--next D]\n"
         "  plan     --type T [--goal TEXT]... [--review-days N] [--start D] [--summary S]\n"
         "  measure  --tool gbo --values 3,4 [--goals 1,2] [--baseline] [--informant I]\n"
+        "           [--date D] [--plan-id HEX]  (GBO: the plan scored, when two of this\n"
+        "           agency's plans have the goals; `tacnet case REF --json` shows plan ids)\n"
         "  consent  --state given --scope routine,health [--agencies A,B] [--given-by R]\n"
         "  contact  --with mother --method home_visit [--date D] [--planned] [--successful]\n"
         "  assess   --type T --need N [--summary S] [--date D]\n"

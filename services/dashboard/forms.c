@@ -44,7 +44,14 @@ typedef enum {
     FT_YESNO, /* a required choice between YES and NO (no default: not answering is not "no") */
 } ftype_t;
 
-typedef enum { SRC_NONE, SRC_DECISIONS, SRC_ESCALATIONS, SRC_MEETINGS, SRC_ACTIONS } source_t;
+typedef enum {
+    SRC_NONE,
+    SRC_DECISIONS,
+    SRC_ESCALATIONS,
+    SRC_MEETINGS,
+    SRC_ACTIONS,
+    SRC_PLANS /* this agency's plans with numbered goals */
+} source_t;
 
 typedef struct {
     const char *path; /* in the PublishRequest JSON: "body.decision.topic", "refers_to" */
@@ -277,6 +284,9 @@ static const field_t s_measure[] = {
     { "body.outcome_measure.values", "Scores (comma-separated)", FT_INTS, 0, 1, 0, 0 },
     { "body.outcome_measure.goal_ids", "Goal numbers for GBO scores (comma-separated)", FT_INTS, 0,
       0, 0, 0 },
+    /* Needed only when two of this agency's plans have the goals scored; else the daemon places
+     * the scores on the one plan that has them. */
+    { "body.outcome_measure.plan_id", "Plan the GBO scores are for", FT_ABOUT, 0, 0, SRC_PLANS, 0 },
     { "body.outcome_measure.measured_date", "Date", FT_DATE, 0, 1, 0, 0 },
     { "body.outcome_measure.baseline", "Baseline measure", FT_CHECK, 0, 0, 0, 0 },
 };
@@ -977,6 +987,26 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, uint32_t 
                     st->meetings[i]->requested && st->meetings[i]->requested->purpose
                         ? st->meetings[i]->requested->purpose
                         : "meeting");
+    if (st && src == SRC_PLANS)
+        for (size_t i = 0; i < st->n_plans; i++) {
+            const Tacnet__PlanView *pv = st->plans[i];
+            if ((uint32_t)pv->by != me || !pv->plan || !pv->has_plan_id)
+                continue;
+            char name[96], goals[120] = "";
+            size_t used = 0;
+            for (size_t g = 0; g < pv->plan->n_goals; g++) {
+                const Tacnet__Goal *goal = pv->plan->goals[g];
+                if (!goal->has_goal_id)
+                    continue;
+                int w = snprintf(goals + used, sizeof(goals) - used, "%s%u %s", used ? ", " : "",
+                                 goal->goal_id, goal->description ? goal->description : "");
+                if (w > 0 && (size_t)w < sizeof(goals) - used)
+                    used += (size_t)w;
+            }
+            if (used)
+                ADD(pv->plan_id, "%s: goals %s", labels_plan(pv->plan->type, name, sizeof(name)),
+                    goals);
+        }
     if (!st) {
         for (size_t i = 0; i < sc->n_timeline; i++) {
             const Tacnet__TimelineEntry *e = sc->timeline[i];
@@ -1152,6 +1182,8 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
                 [SRC_MEETINGS] = "No meeting of this case yet: request one first.",
                 [SRC_ACTIONS] = "No action of this case yet: actions come with a meeting's "
                                 "outcome.",
+                [SRC_PLANS] = "Your agency has no plan with numbered goals in this case: GBO "
+                              "scores are kept against no plan until it has one.",
             };
             const char *why = none[f->source];
             if (f->source == SRC_MEETINGS && kind == TACNET__EVENT_KIND__MEETING_OUTCOME && sc &&

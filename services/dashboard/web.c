@@ -750,6 +750,7 @@ typedef struct {
     int party, urgent;
     int resolved; /* a resolution is proposed: the clock stopped, acknowledgements are owed */
     int ack;      /* this agency is a party that has not acknowledged it yet */
+    int proposed; /* this agency proposed the resolution */
     int breached; /* past the last stage's deadline (casestate_escalation_breached) */
 } item_t;
 
@@ -799,8 +800,11 @@ static void s_inbox_row(dashboard_buf_t *b, const item_t *it, int mine, uint64_t
                              it->ref, it->idhex);
     else if (it->resolved)
         dashboard_buf_printf(b, "</td><td><a href=\"/cases/%s\">%s</a></td></tr>", it->ref,
-                             it->party ? "Acknowledged: waiting on the other parties"
-                                       : "Waiting on the parties to acknowledge");
+                             it->proposed && it->party
+                                 ? "Proposed by this agency: waiting on the other parties"
+                             : it->proposed ? "Proposed by this agency: waiting on the parties"
+                             : it->party    ? "Acknowledged: waiting on the other parties"
+                                            : "Waiting on the parties to acknowledge");
     else if (it->party)
         dashboard_buf_printf(b,
                              "</td><td><a href=\"/cases/%s/forms/escalation_response?about="
@@ -874,6 +878,7 @@ void dashboard_web_inbox(dashboard_web_t *w)
             it.urgent = ev->has_urgent && ev->urgent;
             it.resolved = ev->resolution != NULL;
             it.ack = rights.acknowledge;
+            it.proposed = rights.proposed;
             it.breached = casestate_escalation_breached(ev, now);
             if (labels_escalation_about(ev))
                 snprintf(it.topic, sizeof(it.topic), "%s", labels_escalation_about(ev));

@@ -18,16 +18,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* SC's name for the plan a GBO measure names, "team around the family plan", into OUT: "plan"
+ * when it names none (sent before measures named their plan), "earlier plan" when the plan is
+ * no longer one of the case's (replaced). */
+static const char *s_plan_name(const Tacnet__ShowCaseReply *sc, const uint8_t *id, size_t len,
+                               char *out, size_t cap)
+{
+    if (!len)
+        return "plan";
+    for (size_t i = 0; sc->state && i < sc->state->n_plans; i++) {
+        const Tacnet__PlanView *pv = sc->state->plans[i];
+        if (pv->plan && pv->has_plan_id && pv->plan_id.len == len &&
+            memcmp(pv->plan_id.data, id, len) == 0)
+            return labels_plan(pv->plan->type, out, cap);
+    }
+    return "earlier plan";
+}
+
 /* Outcome scores over time, one line per GBO goal, drawn on the server (no script needed). */
-/* The goal-based outcome scores over time: one line per goal of each agency's plan (goal 1 of
- * CAMHS's plan and goal 1 of social care's are different goals), each in the order the scores
- * were measured; the first agency's lines are solid, the others' dashed, and the key names whose
- * plan each goal is. */
+/* The goal-based outcome scores over time: one line per goal of each plan (goal 1 of CAMHS's
+ * plan and goal 1 of social care's are different goals, and so are goal 1 of a plan and of the
+ * plan that replaced it), each in the order the scores were measured; the first agency's lines
+ * are solid, the others' dashed, and the key names whose plan each goal is. */
 static void s_chart(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
 {
     enum { W = 640, H = 240, L = 40, R = 20, T = 16, B = 40, MAXP = 64, MAXS = 9 };
     struct {
         uint32_t agency, goal, n, style;
+        uint8_t plan[16];
+        size_t plan_len; /* 0: the measure named no plan */
         uint32_t date[MAXP], score[MAXP];
     } g[MAXS];
     uint32_t n_series = 0, first_agency = 0;
@@ -42,6 +61,7 @@ static void s_chart(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
         if (!m->has_tool || m->tool != TACNET__MEASURE_TOOL__GBO || !m->measured_date)
             continue;
         uint32_t by = (uint32_t)h->sender;
+        size_t plan_len = m->has_plan_id && m->plan_id.len == 16 ? 16 : 0;
         if (!first_agency)
             first_agency = by;
         for (size_t k = 0; k < m->n_values; k++) {
@@ -49,13 +69,18 @@ static void s_chart(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
             if (goal < 1 || goal > 3 || m->values[k] > 10)
                 continue;
             uint32_t s = 0;
-            while (s < n_series && !(g[s].agency == by && g[s].goal == goal))
+            while (s < n_series &&
+                   !(g[s].agency == by && g[s].goal == goal && g[s].plan_len == plan_len &&
+                     (!plan_len || memcmp(g[s].plan, m->plan_id.data, plan_len) == 0)))
                 s++;
             if (s == n_series) {
                 if (n_series == MAXS)
                     continue;
                 g[n_series].agency = by;
                 g[n_series].goal = goal;
+                g[n_series].plan_len = plan_len;
+                if (plan_len)
+                    memcpy(g[n_series].plan, m->plan_id.data, plan_len);
                 g[n_series++].style = by != first_agency;
             }
             if (g[s].n == MAXP)
@@ -109,10 +134,12 @@ static void s_chart(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
             int x =
                 t1 > t0 ? L + (int)((t - t0) * (uint64_t)(W - L - R) / span) : L + (W - L - R) / 2;
             int y = T + (H - T - B) * (10 - (int)g[k].score[p]) / 10;
+            char name[96];
             dashboard_buf_printf(b,
                                  "<circle class=\"%s\" cx=\"%d\" cy=\"%d\" r=\"4\"><title>goal %u "
-                                 "of %s's plan: %u on ",
+                                 "of %s's %s: %u on ",
                                  c, x, y, g[k].goal, dashboard_web_agency_title(g[k].agency),
+                                 s_plan_name(sc, g[k].plan, g[k].plan_len, name, sizeof(name)),
                                  g[k].score[p]);
             dashboard_web_date(b, g[k].date[p]);
             dashboard_buf_puts(b, "</title></circle>");
@@ -123,11 +150,14 @@ static void s_chart(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
     dashboard_buf_printf(b, "</text><text x=\"%d\" y=\"%d\" class=\"axis end\">", W - R, H - 12);
     dashboard_web_date(b, dmax);
     dashboard_buf_puts(b, "</text></svg><figcaption>");
-    for (uint32_t k = 0; k < n_series; k++)
-        dashboard_buf_printf(
-            b, "<span class=\"key %s%s\">Goal %u of %s's plan (%u score%s)</span> ",
-            cls[g[k].goal - 1], g[k].style ? " other" : "", g[k].goal,
-            dashboard_web_agency_title(g[k].agency), g[k].n, g[k].n == 1 ? "" : "s");
+    for (uint32_t k = 0; k < n_series; k++) {
+        char name[96];
+        dashboard_buf_printf(b, "<span class=\"key %s%s\">Goal %u of %s's %s (%u score%s)</span> ",
+                             cls[g[k].goal - 1], g[k].style ? " other" : "", g[k].goal,
+                             dashboard_web_agency_title(g[k].agency),
+                             s_plan_name(sc, g[k].plan, g[k].plan_len, name, sizeof(name)), g[k].n,
+                             g[k].n == 1 ? "" : "s");
+    }
     dashboard_buf_puts(b, "</figcaption></figure>");
 }
 
@@ -233,6 +263,11 @@ static void s_escalation_actions(dashboard_buf_t *b, const char *ref,
         s_form_link(b, ref, "escalation_resolved", "Resolve", e->escalation_id);
     if (r.acknowledge)
         s_form_link(b, ref, "escalation_ack", "Acknowledge", e->escalation_id);
+    else if (r.proposed)
+        dashboard_buf_printf(b,
+                             "This agency proposed this resolution: waiting on the %sparties to "
+                             "acknowledge it. ",
+                             r.party ? "other " : "");
     else if (r.acknowledged)
         dashboard_buf_puts(b, "Acknowledged by this agency: waiting on the other parties. ");
     dashboard_buf_puts(b, "</p>");

@@ -449,6 +449,66 @@ Test(casestate, each_goal_keeps_its_own_latest_score_across_gbo_records)
     s_free(&t);
 }
 
+/* GBO scores count for the plan they name, in the order they were measured: a score entered late
+ * for an earlier session is not the latest, and a new plan's goal 1 starts unscored though the
+ * plan before it had a goal 1 too. */
+Test(casestate, gbo_scores_count_for_their_own_plan_in_the_order_they_were_measured)
+{
+    tl_t t = { 0 };
+    s_opened(&t);
+    s_ev(&t, 3, "social_care", "care_plan", 20261116, NULL,
+         "{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":\"2026-11-16\","
+         "\"goals\":[{\"goal_id\":1,\"description\":\"On time\"}]}}");
+    const char *taf = "\"plan_id\":\"03030303030303030303030303030303\"";
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[3],\"goal_ids\":[1],"
+             "\"measured_date\":\"2026-11-20\",\"baseline\":true,%s}}",
+             taf);
+    s_ev(&t, 4, "social_care", "outcome_measure", 20261120, NULL, body);
+    snprintf(body, sizeof(body),
+             "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[6],\"goal_ids\":[1],"
+             "\"measured_date\":\"2026-11-27\",%s}}",
+             taf);
+    s_ev(&t, 5, "social_care", "outcome_measure", 20261127, NULL, body);
+    /* Entered on the 28th for the session of the 23rd. */
+    snprintf(body, sizeof(body),
+             "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[4],\"goal_ids\":[1],"
+             "\"measured_date\":\"2026-11-23\",%s}}",
+             taf);
+    s_ev(&t, 6, "social_care", "outcome_measure", 20261128, NULL, body);
+    casestate_result_t r = s_fold(&t, 20261130, NULL);
+    const Tacnet__GoalProgress *g = r.state->plan->progress[0];
+    cr_assert_eq(g->baseline_score, 3);
+    cr_assert_eq(g->latest_score, 6, "the score measured last (27 Nov), not the one sent last");
+    cr_assert_eq(g->change, 3);
+    cr_assert(r.state->measures[0]->has_plan_id, "the measure view names its plan");
+    casestate_result_clear(&r);
+
+    /* The case steps up to a child in need plan: it replaces the TAF plan, with a goal 1 of its
+     * own that nobody has scored yet. */
+    s_ev(&t, 7, "social_care", "care_plan", 20261201, NULL,
+         "{\"care_plan\":{\"type\":\"child_in_need\",\"start_date\":\"2026-12-01\","
+         "\"goals\":[{\"goal_id\":1,\"description\":\"Safe at home\"}]}}");
+    r = s_fold(&t, 20261202, NULL);
+    g = r.state->plan->progress[0];
+    cr_assert_eq(r.state->plan->plan->type, TACNET__PLAN_TYPE__CHILD_IN_NEED);
+    cr_assert_not(g->has_latest_score || g->has_baseline_score,
+                  "the new plan's goal 1 took the TAF plan's scores");
+    casestate_result_clear(&r);
+
+    /* A measure sent before measures named their plan still counts for the owner's plan. */
+    s_ev(&t, 8, "social_care", "outcome_measure", 20261203, NULL,
+         "{\"outcome_measure\":{\"tool\":\"gbo\",\"values\":[2],\"goal_ids\":[1],"
+         "\"measured_date\":\"2026-12-03\"}}");
+    r = s_fold(&t, 20261204, NULL);
+    g = r.state->plan->progress[0];
+    cr_assert(g->has_latest_score);
+    cr_assert_eq(g->latest_score, 2);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
 Test(casestate, sdq_measure_is_scored_with_its_band)
 {
     tl_t t = { 0 };

@@ -147,8 +147,9 @@ Test(escalation_rights, the_proposer_of_a_resolution_is_not_asked_to_acknowledge
     e.resolved_by = SC;
     escalation_rights_t r = escalation_rights_of(&e, SC, CAMHS);
     cr_assert(r.open && r.acknowledged && !r.acknowledge, "proposing it was accepting it");
+    cr_assert(r.proposed);
     r = escalation_rights_of(&e, SCHOOL, CAMHS);
-    cr_assert(!r.acknowledged && r.acknowledge);
+    cr_assert(!r.acknowledged && r.acknowledge && !r.proposed);
     const char *why;
     cr_assert_eq(escalation_rights_check(ACK, &e, SC, CAMHS, &why), TACNET_EFORBIDDEN);
     cr_assert(why && strstr(why, "proposed the resolution"), "%s", why ? why : "(null)");
