@@ -924,9 +924,16 @@ static void s_due(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, uint64_t 
         }
         if (d->has_owner)
             dashboard_buf_printf(b, " (%s)", dashboard_web_agency_title(d->owner));
-        dashboard_buf_puts(b, " — ");
+        /* The day (or moment) it is due, then how long is left: "due 2026-12-11 (6 days 11 h
+         * left)"; a date item is due by the end of its day. */
+        dashboard_buf_puts(b, " — due ");
+        if (d->has_due_date && d->due_date)
+            dashboard_web_date(b, d->due_date);
+        else
+            dashboard_web_time(b, d->due_ms);
+        dashboard_buf_puts(b, " (");
         dashboard_web_left(b, d->due_ms, now);
-        dashboard_buf_puts(b, "</li>");
+        dashboard_buf_puts(b, ")</li>");
     }
     dashboard_buf_puts(b, "</ul>");
     const Tacnet__CaseState *st = sc->state;

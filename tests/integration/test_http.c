@@ -2425,6 +2425,39 @@ static void s_wait_plans(const h_agency_t *a, size_t n)
     cr_assert_geq(have, n, "the plan never reached the view");
 }
 
+/* The due list names the day a plan's review is due, and how long is left. */
+Test(http, the_due_list_names_the_day_each_item_is_due)
+{
+    s_publish(social, "{\"kind\":\"care_plan\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"body\":{\"care_plan\":{\"type\":\"team_around_family\",\"start_date\":"
+                      "\"2026-11-16\",\"review_interval_days\":20,\"goals\":[{\"goal_id\":1,"
+                      "\"description\":\"On time\"}],\"child_view\":\"Wants to see friends\","
+                      "\"family_view\":\"Agree\"}}}");
+    s_wait_plans(social, 1);
+    tn_client_t *c = s_client(social);
+    Tacnet__ApiReply *cr = NULL;
+    cr_assert_eq(tn_client_case(c, CASE, &cr, CALL_MS), 0);
+    uint32_t due = 0;
+    for (size_t i = 0; i < cr->show_case->n_due; i++)
+        if (strcmp(cr->show_case->due[i]->what, "review") == 0)
+            due = cr->show_case->due[i]->due_date;
+    tn_client_reply_free(&cr);
+    tn_client_destroy(&c);
+    cr_assert(due, "no review due in the view");
+    char want[64];
+    snprintf(want, sizeof(want), " — due %04u-%02u-%02u (", due / 10000, due / 100 % 100,
+             due % 100);
+    login_t l;
+    cr_assert_eq(s_login(SC, "AW", PASSWORD, &l), 303);
+    resp_t r = s_http(SC, "GET", "/cases/" CASE, l.cookie, NULL);
+    const char *li = strstr(r.body, "<li>review");
+    cr_assert_not_null(li, "%s", r.body);
+    const char *end = strstr(li, "</li>");
+    const char *at = strstr(li, want);
+    cr_expect(at && at < end, "%.300s (wanted %s)", li, want);
+    s_resp_free(&r);
+}
+
 /* Social care's plan has one goal: a GBO score of goal 3 is refused by its daemon, naming the
  * field; a score of goal 1 goes. */
 Test(http, a_gbo_score_for_a_goal_the_plan_does_not_have_is_refused)
