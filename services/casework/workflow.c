@@ -390,18 +390,21 @@ static int s_dates_check(const Tacnet__PublishRequest *req, char *why, size_t ca
     case TACNET__EVENT_KIND__MEETING_OUTCOME:
         return s_outcome_dates(b->meeting_outcome, why, cap);
     case TACNET__EVENT_KIND__CARE_PLAN: {
+        /* A plan without a start date starts the day it is sent (casestate.c). */
         const Tacnet__CarePlan *p = b->care_plan;
-        if (!p->has_start_date || !p->start_date)
-            return 0;
+        int named = p->has_start_date && p->start_date;
+        uint32_t start = named ? p->start_date : today;
         for (size_t i = 0; i < p->n_goals; i++)
             if (p->goals[i]->has_target_date && p->goals[i]->target_date &&
-                p->goals[i]->target_date < p->start_date)
+                p->goals[i]->target_date < start)
                 return casework_refuse(TACNET_EFIELD, why, cap,
                                        "care_plan.goals[%zu].target_date: %s is before the plan "
-                                       "starts (%s): a goal is to be achieved by a day after "
-                                       "the plan starts",
+                                       "starts (%s%s): a goal is to be achieved by a day after "
+                                       "the plan starts%s",
                                        i, s_date(p->goals[i]->target_date, a, sizeof(a)),
-                                       s_date(p->start_date, t, sizeof(t)));
+                                       s_date(start, t, sizeof(t)),
+                                       named ? "" : ", today, as it names no start_date",
+                                       named ? "" : "; or give the plan's start_date");
         return 0;
     }
     default:

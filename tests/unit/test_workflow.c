@@ -418,5 +418,22 @@ Test(rules, an_action_due_before_its_meeting_or_a_goal_before_its_plan_is_refuse
     cr_assert(strstr(why, "care_plan.goals[0].target_date: 2020-01-01 is before the plan starts "
                           "(2026-12-04)"),
               "%s", why);
+    /* A plan that names no start date starts the day it is sent. */
+    cr_assert_eq(s_check(REQ("care_plan", "",
+                             "\"care_plan\":{\"type\":\"team_around_family\",\"goals\":[{"
+                             "\"goal_id\":1,\"description\":\"Gets to school on time\","
+                             "\"target_date\":\"2026-12-01\"}]}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "care_plan.goals[0].target_date: 2026-12-01 is before the plan starts "
+                          "(2026-12-04, today, as it names no start_date)"),
+              "%s", why);
+    cr_assert_eq(s_check(REQ("care_plan", "",
+                             "\"care_plan\":{\"type\":\"team_around_family\",\"goals\":[{"
+                             "\"goal_id\":1,\"description\":\"Gets to school on time\","
+                             "\"target_date\":\"2026-12-04\"}],\"child_view\":\"Fine\","
+                             "\"family_view\":\"Fine\"}"),
+                         why, sizeof(why)),
+                 0, "%s", why);
     clock_fake_set(0);
 }
