@@ -290,7 +290,7 @@ static void s_encounters(fhir_t *f, const Tacnet__CaseState *st)
 }
 
 static void s_observation(fhir_t *f, const Tacnet__MeasureView *m, uint32_t n, const char *code,
-                          uint32_t value)
+                          uint32_t value, const char *focus)
 {
     char id[37], urn[46], date[11];
     s_uuid(f, "Observation", m->msg_id.data, m->msg_id.len, n, id, urn);
@@ -302,22 +302,44 @@ static void s_observation(fhir_t *f, const Tacnet__MeasureView *m, uint32_t n, c
         json_object_set_new(r, "effectiveDateTime", json_string(date));
     json_object_set_new(r, "performer", json_pack("[o]", s_display(labels_agency(m->by))));
     json_object_set_new(r, "valueInteger", json_integer(value));
+    if (focus)
+        json_object_set_new(r, "focus", json_pack("[{s:s}]", "reference", focus));
 }
 
-/* One Observation per score: each GBO goal's, else the measure's total. */
+/* Whether goal GOAL of the plan the GBO measure M names is a Goal resource here (the plan is
+ * one of ST's and has that goal). */
+static int s_goal_held(const Tacnet__CaseState *st, const Tacnet__MeasureView *m, uint32_t goal)
+{
+    for (size_t i = 0; m->has_plan_id && i < st->n_plans; i++) {
+        const Tacnet__PlanView *pv = st->plans[i];
+        if (!pv->plan || !pv->has_plan_id || pv->plan_id.len != m->plan_id.len ||
+            memcmp(pv->plan_id.data, m->plan_id.data, m->plan_id.len) != 0)
+            continue;
+        for (size_t g = 0; g < pv->plan->n_goals; g++)
+            if (pv->plan->goals[g]->goal_id == goal)
+                return 1;
+    }
+    return 0;
+}
+
+/* One Observation per score: each GBO goal's (its focus the Goal it scores, when the plan it
+ * names is one of the case's and has that goal), else the measure's total. */
 static void s_observations(fhir_t *f, const Tacnet__CaseState *st)
 {
-    char code[96];
+    char code[96], gid[37], goal[46];
     for (size_t i = 0; st && i < st->n_measures; i++) {
         const Tacnet__MeasureView *m = st->measures[i];
         const char *tool = labels_enum(&tacnet__measure_tool__descriptor, m->tool);
         for (size_t g = 0; g < m->n_goal_scores; g++) {
-            snprintf(code, sizeof(code), "%s, goal %u", tool,
-                     g < m->n_goal_ids ? m->goal_ids[g] : (unsigned)g + 1);
-            s_observation(f, m, (uint32_t)g + 1, code, m->goal_scores[g]);
+            uint32_t goal_id = g < m->n_goal_ids ? m->goal_ids[g] : (unsigned)g + 1;
+            int held = s_goal_held(st, m, goal_id);
+            snprintf(code, sizeof(code), "%s, goal %u", tool, goal_id);
+            if (held)
+                s_uuid(f, "Goal", m->plan_id.data, m->plan_id.len, goal_id, gid, goal);
+            s_observation(f, m, (uint32_t)g + 1, code, m->goal_scores[g], held ? goal : NULL);
         }
         if (!m->n_goal_scores && m->has_total)
-            s_observation(f, m, 0, tool, m->total);
+            s_observation(f, m, 0, tool, m->total, NULL);
     }
 }
 

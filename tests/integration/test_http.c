@@ -39,6 +39,8 @@
 
 static h_env_t env;
 static h_agency_t *school, *social, *hv;
+/* Wait until an agency's view of CASE holds N plans (defined with the plan tests). */
+static void s_wait_plans(const h_agency_t *a, size_t n);
 static int port[16];
 
 /* A port the kernel says is free now. */
@@ -1899,6 +1901,21 @@ static size_t s_fhir_count(json_t *bundle, const char *type)
     return n;
 }
 
+/* The entry of the only TYPE resource in BUNDLE, or NULL. */
+static json_t *s_fhir_entry(json_t *bundle, const char *type)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(bundle, "entry"), i, e)
+    {
+        const char *t =
+            json_string_value(json_object_get(json_object_get(e, "resource"), "resourceType"));
+        if (t && strcmp(t, type) == 0)
+            return e;
+    }
+    return NULL;
+}
+
 /* GET /api/v1/fhir/Bundle/REF: the case as FHIR R4 resources, one per thing the case holds,
  * the subject by reference and initials only, never a registered name; a case this agency is
  * not a member of answers as one it never held. */
@@ -1918,6 +1935,7 @@ Test(http, the_fhir_bundle_holds_the_case_as_resources_and_no_name)
                       "\"child_words\",\"agreed_by_family\":[\"child\"],\"agreed_by\":"
                       "[\"school\"]}],\"child_view\":\"Wants to see friends\","
                       "\"family_view\":\"Mornings are hard\"}}}");
+    s_wait_plans(school, 1); /* so the GBO below is placed on the plan */
     s_publish(school,
               "{\"kind\":\"meeting_outcome\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
               "\"body\":{\"meeting_outcome\":{\"meeting_id\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\","
@@ -1963,6 +1981,15 @@ Test(http, the_fhir_bundle_holds_the_case_as_resources_and_no_name)
                   strstr(text, "\"code\":\"patient-privacy\""),
               "%s", text);
     free(text);
+    /* The GBO score's Observation points at the Goal it scores. */
+    json_t *goal = s_fhir_entry(b, "Goal"), *obs = s_fhir_entry(b, "Observation");
+    cr_assert(goal && obs);
+    const char *focus = json_string_value(json_object_get(
+        json_array_get(json_object_get(json_object_get(obs, "resource"), "focus"), 0),
+        "reference"));
+    const char *goal_url = json_string_value(json_object_get(goal, "fullUrl"));
+    cr_expect(focus && goal_url && strcmp(focus, goal_url) == 0, "focus %s, goal %s",
+              focus ? focus : "(none)", goal_url ? goal_url : "(none)");
     json_decref(b);
     /* Not a member (the health visitor's case) and no such case read alike. */
     r = s_http(S, "GET", "/api/v1/fhir/Bundle/" HV_CASE, hdr, NULL);
