@@ -101,6 +101,14 @@ static int s_kind_check(const Tacnet__PublishRequest *req, char *why, size_t cap
                                        : "outcome_measure.plan_id: a plan id is 32 hex digits");
         return 0;
     }
+    case TACNET__EVENT_KIND__CONCERN:
+        if (b->concern && b->concern->has_attendance_permille &&
+            b->concern->attendance_permille > 1000)
+            return casework_refuse(TACNET_EFIELD, why, cap,
+                                   "concern.attendance_permille: %u is over 1000; attendance is "
+                                   "in tenths of a per cent, 0 to 1000 (92.5%% is 925)",
+                                   b->concern->attendance_permille);
+        return 0;
     case TACNET__EVENT_KIND__CARE_PLAN:
         return s_plan(b->care_plan, why, cap);
     case TACNET__EVENT_KIND__DISAGREEMENT:

@@ -437,3 +437,20 @@ Test(rules, an_action_due_before_its_meeting_or_a_goal_before_its_plan_is_refuse
                  0, "%s", why);
     clock_fake_set(0);
 }
+
+/* Attendance is in tenths of a per cent: over 1000 is no attendance figure at all. */
+Test(rules, attendance_over_a_hundred_per_cent_is_refused)
+{
+    char why[256];
+    cr_assert_eq(s_check(REQ("concern", "",
+                             "\"concern\":{\"category\":\"attendance\",\"summary\":\"Late most "
+                             "days\",\"attendance_permille\":1500}"),
+                         why, sizeof(why)),
+                 TACNET_EFIELD);
+    cr_assert(strstr(why, "concern.attendance_permille: 1500 is over 1000"), "%s", why);
+    cr_assert_eq(s_check(REQ("concern", "",
+                             "\"concern\":{\"category\":\"attendance\",\"summary\":\"Late most "
+                             "days\",\"attendance_permille\":1000}"),
+                         why, sizeof(why)),
+                 0, "%s", why);
+}
