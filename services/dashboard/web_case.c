@@ -714,11 +714,7 @@ static void s_meeting(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCas
             if (voice[v].view)
                 dashboard_web_text(b, voice[v].view);
             else
-                dashboard_buf_printf(b, "not given: %s",
-                                     voice[v].absent->has_reason
-                                         ? dashboard_web_enum(&tacnet__view_absence__descriptor,
-                                                              voice[v].absent->reason)
-                                         : "no reason recorded");
+                dashboard_web_view_absent(b, voice[v].absent);
             dashboard_buf_puts(b, "</dd>");
         }
         for (size_t d = 0; d < o->n_decisions; d++) {

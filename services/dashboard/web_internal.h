@@ -14,6 +14,9 @@
 void dashboard_web_plans(dashboard_buf_t *b, const Tacnet__CaseState *st, uint32_t me);
 void dashboard_web_consent_record(dashboard_buf_t *b, const Tacnet__CaseState *st);
 void dashboard_web_withheld(dashboard_buf_t *b, const Tacnet__CaseState *st);
+/* web_share.c: why a child's or family's view is absent, "not given: not yet asked, to be asked
+ * by 2026-12-12" (the same words for plans and minutes). */
+void dashboard_web_view_absent(dashboard_buf_t *b, const Tacnet__ViewAbsent *a);
 /* web_capa.c: the case's latest CAPA Choice appointment (nothing when there is none), and the
  * core and specific workers of a CAPA partnership plan (nothing when it names none). */
 void dashboard_web_capa_choice(dashboard_buf_t *b, const Tacnet__CaseState *st);

@@ -38,6 +38,18 @@ static void s_no_score(dashboard_buf_t *b, const Tacnet__CaseState *st, const Ta
     dashboard_buf_puts(b, ")");
 }
 
+void dashboard_web_view_absent(dashboard_buf_t *b, const Tacnet__ViewAbsent *a)
+{
+    dashboard_buf_printf(b, "not given: %s",
+                         a->has_reason && a->reason
+                             ? dashboard_web_enum(&tacnet__view_absence__descriptor, a->reason)
+                             : "no reason recorded");
+    if (a->has_reason && a->reason == TACNET__VIEW_ABSENCE__NOT_YET_ASKED && a->has_ask_by_date) {
+        dashboard_buf_puts(b, ", to be asked by ");
+        dashboard_web_date(b, a->ask_by_date);
+    }
+}
+
 /* The child's and the family's views on plan P in their words, or why each is absent (a view
  * not yet asked says by when), as the case page says them for meetings and decisions; a plan
  * that holds neither (from before views were required) says nothing. */
@@ -54,21 +66,10 @@ static void s_voice(dashboard_buf_t *b, const Tacnet__CarePlan *p)
             continue;
         dashboard_buf_printf(b, "%s<dt>%s</dt><dd>", open++ ? "" : "<dl class=\"voice\">",
                              voice[v].who);
-        if (voice[v].view) {
+        if (voice[v].view)
             dashboard_web_text(b, voice[v].view);
-        } else {
-            const Tacnet__ViewAbsent *a = voice[v].absent;
-            dashboard_buf_printf(
-                b, "not given: %s",
-                a->has_reason && a->reason
-                    ? dashboard_web_enum(&tacnet__view_absence__descriptor, a->reason)
-                    : "no reason recorded");
-            if (a->has_reason && a->reason == TACNET__VIEW_ABSENCE__NOT_YET_ASKED &&
-                a->has_ask_by_date) {
-                dashboard_buf_puts(b, ", to be asked by ");
-                dashboard_web_date(b, a->ask_by_date);
-            }
-        }
+        else
+            dashboard_web_view_absent(b, voice[v].absent);
         dashboard_buf_puts(b, "</dd>");
     }
     if (open)

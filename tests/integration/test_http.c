@@ -2452,6 +2452,28 @@ static void s_wait_plans(const h_agency_t *a, size_t n)
     cr_assert_geq(have, n, "the plan never reached the view");
 }
 
+/* Minutes whose child's view is not yet asked say by when it is to be asked, as plans do. */
+Test(http, minutes_say_by_when_a_view_not_yet_asked_is_to_be_asked)
+{
+    s_publish(school,
+              "{\"kind\":\"meeting_outcome\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+              "\"body\":{\"meeting_outcome\":{\"meeting_id\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\","
+              "\"held_date\":\"2026-11-20\",\"child_view_absent\":{\"reason\":\"not_yet_asked\","
+              "\"ask_by_date\":\"2027-01-10\"},\"family_view\":\"Agree\"}}}");
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = { 0 };
+    for (int i = 0; i < 50; i++) {
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        if (r.status == 200 && strstr(r.body, "<dt>Held</dt>"))
+            break;
+        s_resp_free(&r);
+        usleep(200 * 1000);
+    }
+    cr_expect(strstr(r.body, "not given: not yet asked, to be asked by 2027-01-10"), "%s", r.body);
+    s_resp_free(&r);
+}
+
 /* The due list names the day a plan's review is due, and how long is left. */
 Test(http, the_due_list_names_the_day_each_item_is_due)
 {
