@@ -3,6 +3,7 @@
  * view cannot see, said as "withheld" rather than shown as nothing (see web_internal.h). */
 #include "web_internal.h"
 #include "labels.h"
+#include "wire.h"
 
 #include <string.h>
 #include "names.h"
@@ -103,8 +104,11 @@ static void s_plan(dashboard_buf_t *b, const Tacnet__CaseState *st, const Tacnet
     dashboard_web_date(b, p->has_last_review_date ? p->last_review_date : 0);
     if (p->has_plan_id) {
         dashboard_buf_puts(b, ". <span class=\"meta\">Plan ");
-        dashboard_web_hex(
-            b, (ProtobufCBinaryData){ p->plan_id.len < 4 ? p->plan_id.len : 4, p->plan_id.data });
+        /* The short id the CLI shows: the random part after the 6-byte creation time (which two
+         * plans made the same minute share). */
+        size_t from = p->plan_id.len == 16 ? WIRE_SHORT_ID_FROM : 0;
+        size_t n = p->plan_id.len - from < 4 ? p->plan_id.len - from : 4;
+        dashboard_web_hex(b, (ProtobufCBinaryData){ n, p->plan_id.data + from });
         dashboard_buf_puts(b, "</span>");
     }
     dashboard_buf_puts(b, ".</p>");

@@ -2474,7 +2474,8 @@ Test(http, minutes_say_by_when_a_view_not_yet_asked_is_to_be_asked)
     s_resp_free(&r);
 }
 
-/* The due list names the day a plan's review is due, and how long is left. */
+/* The due list names the day a plan's review is due, and how long is left; the plan's short id
+ * is the one the CLI shows. */
 Test(http, the_due_list_names_the_day_each_item_is_due)
 {
     s_publish(social, "{\"kind\":\"care_plan\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
@@ -2490,6 +2491,11 @@ Test(http, the_due_list_names_the_day_each_item_is_due)
     for (size_t i = 0; i < cr->show_case->n_due; i++)
         if (strcmp(cr->show_case->due[i]->what, "review") == 0)
             due = cr->show_case->due[i]->due_date;
+    /* The plan's short id is its random part, as the CLI shows it, not its creation time. */
+    char short_id[32] = "";
+    const Tacnet__PlanView *pv = cr->show_case->state->plans[0];
+    snprintf(short_id, sizeof(short_id), "Plan %02x%02x%02x%02x", pv->plan_id.data[6],
+             pv->plan_id.data[7], pv->plan_id.data[8], pv->plan_id.data[9]);
     tn_client_reply_free(&cr);
     tn_client_destroy(&c);
     cr_assert(due, "no review due in the view");
@@ -2504,6 +2510,7 @@ Test(http, the_due_list_names_the_day_each_item_is_due)
     const char *end = strstr(li, "</li>");
     const char *at = strstr(li, want);
     cr_expect(at && at < end, "%.300s (wanted %s)", li, want);
+    cr_expect(strstr(r.body, short_id), "no %s: %s", short_id, r.body);
     s_resp_free(&r);
 }
 
