@@ -937,10 +937,16 @@ static void s_outbox_row(dashboard_buf_t *b, const Tacnet__EventStatus *e, const
     dashboard_buf_printf(b, "<tr><td>%s</td><td>", state);
     dashboard_web_cap(b, e->has_kind ? labels_kind((uint32_t)e->kind) : "—");
     dashboard_buf_puts(b, "</td><td>");
-    if (e->case_ref.len)
+    /* Refused as not a member: this agency has no page for that case, and no correction of the
+     * event changes who the team are. */
+    int outsider =
+        e->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED && e->code == TACNET_ENOTMEMBER;
+    if (e->case_ref.len && !outsider)
         dashboard_buf_printf(b, "<a href=\"/cases/%.*s\">%.*s</a>", (int)e->case_ref.len,
                              (const char *)e->case_ref.data, (int)e->case_ref.len,
                              (const char *)e->case_ref.data);
+    else if (e->case_ref.len)
+        dashboard_buf_html(b, (const char *)e->case_ref.data, e->case_ref.len);
     else
         dashboard_buf_puts(b, "—");
     dashboard_buf_printf(b, "</td><td><code>%.8s</code></td><td>", hex + 12);
@@ -949,13 +955,22 @@ static void s_outbox_row(dashboard_buf_t *b, const Tacnet__EventStatus *e, const
         dashboard_buf_html(b, e->reason ? e->reason : "", e->reason ? strlen(e->reason) : 0);
     }
     dashboard_buf_puts(b, "</td><td>");
-    if (e->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED)
+    if (outsider)
+        dashboard_buf_puts(b, "This agency is not in this case's team: its lead professional "
+                              "adds an agency (send it again once added). ");
+    if (e->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED && !outsider)
         dashboard_buf_printf(b,
                              "<a href=\"/outbox/%s/correct\">Correct and send again</a>"
                              "<form method=\"post\" action=\"/outbox/%s/withdraw\" "
                              "class=\"inline\"><input type=\"hidden\" name=\"csrf\" "
                              "value=\"%s\"><button type=\"submit\">Withdraw</button></form>",
                              hex, hex, csrf);
+    else if (outsider)
+        dashboard_buf_printf(b,
+                             "<form method=\"post\" action=\"/outbox/%s/withdraw\" "
+                             "class=\"inline\"><input type=\"hidden\" name=\"csrf\" "
+                             "value=\"%s\"><button type=\"submit\">Withdraw</button></form>",
+                             hex, csrf);
     dashboard_buf_puts(b, "</td></tr>");
 }
 

@@ -209,7 +209,12 @@ static void s_published(dashboard_web_t *w, const char *hex)
                              "</strong>: the broker refused your event (<code>%s</code>): ",
                              tacnet_errname(st.code));
         dashboard_buf_html(b, st.reason ? st.reason : "", st.reason ? strlen(st.reason) : 0);
-        dashboard_buf_puts(b, ". Nobody received it. Correct it and send it again.</p></div>");
+        dashboard_buf_puts(b,
+                           st.code == TACNET_ENOTMEMBER
+                               ? ". Nobody received it. This agency is not in this case's "
+                                 "team: its lead professional adds an agency; once added, "
+                                 "send it again.</p></div>"
+                               : ". Nobody received it. Correct it and send it again.</p></div>");
     } else {
         dashboard_buf_puts(b, "<div class=\"refusal\" role=\"status\"><p><strong>Not yet "
                               "shared</strong>: the broker has not answered. Your event is kept "

@@ -707,6 +707,15 @@ Test(http, a_case_is_opened_from_the_dashboard_with_a_concern)
     cr_expect(strstr(r.body, "Not shared"), "%s", r.body);
     cr_expect(strstr(r.body, "E_NOTMEMBER"), "%s", r.body);
     cr_expect_null(strstr(r.body, "Case opened"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "Correct it and send it again"), "%s", r.body);
+    s_resp_free(&r);
+    /* Its outbox does not link to a case it has no page for, nor offer a correction that cannot
+     * change who the team are. */
+    r = s_http(HV, "GET", "/outbox", h.cookie, NULL);
+    cr_expect(strstr(r.body, "This agency is not in this case's team"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "<a href=\"/cases/" CASE "\">"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "Correct and send again"), "%s", r.body);
+    cr_expect(strstr(r.body, "Withdraw"), "%s", r.body);
     s_resp_free(&r);
 }
 
