@@ -1506,6 +1506,8 @@ static int s_status_code_for_form(int code)
     case TACNET_EEXISTS:
     case TACNET_ECHANGED:
         return 409;
+    case TACNET_EFORBIDDEN: /* as the JSON API answers it */
+        return 403;
     default:
         return 422;
     }

@@ -517,6 +517,22 @@ Test(http, an_api_publish_must_be_json_and_says_so)
     free(tok);
 }
 
+/* A form refused because it is another agency's to send answers 403, as the JSON API does: only
+ * the lead professional's agency closes a case. */
+Test(http, a_form_refused_as_forbidden_answers_403)
+{
+    login_t l;
+    cr_assert_eq(s_login(SC, "AW", PASSWORD, &l), 303);
+    char body[512];
+    snprintf(body, sizeof(body),
+             "csrf=%s&body.case_closed.reason=needs_met&body.case_closed.closed_date=2026-12-01",
+             l.csrf);
+    resp_t r = s_http(SC, "POST", "/cases/" CASE "/forms/case_closed", l.cookie, body);
+    cr_expect_eq(r.status, 403, "%d %s", r.status, r.body);
+    cr_expect(strstr(r.body, "E_FORBIDDEN"), "%s", r.body);
+    s_resp_free(&r);
+}
+
 Test(http, repeated_failures_lock_the_account)
 {
     login_t l;
