@@ -426,6 +426,17 @@ static const field_t s_meeting_scheduled[] = {
     { "body.meeting_scheduled.mode", "How", FT_ENUM, &tacnet__meeting_mode__descriptor, 0, 0, 0 },
     { "body.meeting_scheduled.chair.agency", "Chair's agency", FT_ENUM, AGENCY_E, 0, 0, 0 },
     { "body.meeting_scheduled.chair.initials", "Chair's initials", FT_TEXT, 0, 0, 0, 0 },
+    { "body.meeting_scheduled.invited[0]", "Agency", FT_ENUM, AGENCY_E, 0, 0, "Who is invited" },
+    { "body.meeting_scheduled.invited[1]", "And", FT_ENUM, AGENCY_E, 0, 0, 0 },
+    { "body.meeting_scheduled.invited[2]", "And", FT_ENUM, AGENCY_E, 0, 0, 0 },
+    { "body.meeting_scheduled.invited[3]", "And", FT_ENUM, AGENCY_E, 0, 0, 0 },
+    { "body.meeting_scheduled.invited[4]", "And", FT_ENUM, AGENCY_E, 0, 0, 0 },
+    { "body.meeting_scheduled.family_invited[0]", "Family member", FT_ENUM,
+      &tacnet__family_role__descriptor, 0, 0, 0 },
+    { "body.meeting_scheduled.family_invited[1]", "And", FT_ENUM, &tacnet__family_role__descriptor,
+      0, 0, 0 },
+    { "body.meeting_scheduled.family_invited[2]", "And", FT_ENUM, &tacnet__family_role__descriptor,
+      0, 0, 0 },
 };
 
 static const field_t s_action_update[] = {
@@ -981,8 +992,11 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, uint32_t 
                 labels_enum(&tacnet__action_status__descriptor, st->actions[i]->action->status));
     if (st && src == SRC_MEETINGS)
         for (size_t i = 0; i < st->n_meetings; i++)
-            /* A meeting's minutes are recorded once (the publish path refuses a second). */
-            if (kind != TACNET__EVENT_KIND__MEETING_OUTCOME || !st->meetings[i]->outcome)
+            /* A meeting's minutes are recorded once (the publish path refuses a second), and a
+             * meeting already held is not scheduled again (E_EXISTS). */
+            if ((kind != TACNET__EVENT_KIND__MEETING_OUTCOME &&
+                 kind != TACNET__EVENT_KIND__MEETING_SCHEDULED) ||
+                !st->meetings[i]->outcome)
                 ADD(st->meetings[i]->meeting_id, "%s",
                     st->meetings[i]->requested && st->meetings[i]->requested->purpose
                         ? st->meetings[i]->requested->purpose
@@ -1046,15 +1060,19 @@ static void s_option(dashboard_buf_t *b, const ProtobufCEnumDescriptor *e, int v
  * same form as adding a named agency. */
 /* Whether AGENCY may be chosen in field F of form KIND on case SC: the lead is handed to another
  * member of the team, never to the agency that holds it or to one outside (route.c refuses
- * both); elsewhere any agency. */
+ * both); a meeting invites members of the team; elsewhere any agency. */
 static int s_agency_offered(const field_t *f, uint32_t kind, const Tacnet__ShowCaseReply *sc,
                             uint32_t agency)
 {
-    if (kind != TACNET__EVENT_KIND__LEAD_HANDOVER || strcmp(f->path, "subject_agency") != 0 ||
-        !sc || !sc->summary)
+    /* The lead is handed to another member; a meeting invites the team's members. */
+    int handover =
+        kind == TACNET__EVENT_KIND__LEAD_HANDOVER && strcmp(f->path, "subject_agency") == 0;
+    int invite = kind == TACNET__EVENT_KIND__MEETING_SCHEDULED &&
+                 strncmp(f->path, "body.meeting_scheduled.invited[", 31) == 0;
+    if ((!handover && !invite) || !sc || !sc->summary)
         return 1;
     const Tacnet__CaseSummary *c = sc->summary;
-    if (c->has_lead && (uint32_t)c->lead == agency)
+    if (handover && c->has_lead && (uint32_t)c->lead == agency)
         return 0;
     for (size_t i = 0; i < c->n_members; i++)
         if ((uint32_t)c->members[i] == agency)
@@ -1186,8 +1204,11 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
                               "scores are kept against no plan until it has one.",
             };
             const char *why = none[f->source];
-            if (f->source == SRC_MEETINGS && kind == TACNET__EVENT_KIND__MEETING_OUTCOME && sc &&
+            if (f->source == SRC_MEETINGS && kind == TACNET__EVENT_KIND__MEETING_SCHEDULED && sc &&
                 sc->state && sc->state->n_meetings)
+                why = "Every meeting of this case has been held: request the next meeting first.";
+            else if (f->source == SRC_MEETINGS && kind == TACNET__EVENT_KIND__MEETING_OUTCOME &&
+                     sc && sc->state && sc->state->n_meetings)
                 why = "Every meeting of this case has its outcome recorded (minutes are recorded "
                       "once): request the next meeting first, or add to a meeting's record with a "
                       "decision or a contact.";

@@ -2668,6 +2668,13 @@ Test(http, a_meeting_already_minuted_is_not_scheduled_again)
              today);
     cr_expect_not_null(strstr(refusal, where), "%.600s", refusal);
     s_resp_free(&r);
+    /* The schedule form no longer offers the meeting held, and asks whom to invite. */
+    r = s_http(S, "GET", "/cases/" CASE "/forms/meeting_scheduled", l.cookie, NULL);
+    cr_expect_null(strstr(r.body, "<option value=\"" EARLY_MEETING "\""), "%s", r.body);
+    cr_expect(strstr(r.body, "name=\"body.meeting_scheduled.invited[0]\"") &&
+                  strstr(r.body, "name=\"body.meeting_scheduled.family_invited[0]\""),
+              "%s", r.body);
+    s_resp_free(&r);
 }
 
 /* The school does not receive health detail, so minutes recorded at that class would not reach
