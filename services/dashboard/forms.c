@@ -472,8 +472,8 @@ static const field_t s_member_joined[] = {
       0 },
     { "body.member_joined.team", "Team", FT_TEXT, 0, 0, 0, 0 },
     { "body.member_joined.how_to_reach",
-      "How professionals reach them (never the family's "
-      "details)",
+      "How professionals reach them: a route, such as the duty desk or a team's secure inbox (no "
+      "phone numbers, which are refused in every text, and never the family's details)",
       FT_TEXT, 0, 0, 0, 0 },
 };
 
