@@ -18,14 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* SC's name for the plan a GBO measure names, "team around the family plan", into OUT: "plan"
- * when it names none (sent before measures named their plan), "earlier plan" when the plan is
- * no longer one of the case's (replaced). */
-static const char *s_plan_name(const Tacnet__ShowCaseReply *sc, const uint8_t *id, size_t len,
-                               char *out, size_t cap)
+/* SC's name for the plan a GBO measure of AGENCY's names, "team around the family plan", into
+ * OUT: "plan" when it names none (sent before measures named their plan, or before the plan
+ * reached the sender's view), said so when AGENCY has no plan in this view at all; "earlier
+ * plan" when the plan is no longer one of the case's (replaced). */
+static const char *s_plan_name(const Tacnet__ShowCaseReply *sc, uint32_t agency, const uint8_t *id,
+                               size_t len, char *out, size_t cap)
 {
-    if (!len)
-        return "plan";
+    for (size_t i = 0; !len && sc->state && i < sc->state->n_plans; i++)
+        if ((uint32_t)sc->state->plans[i]->by == agency)
+            return "plan";
+    if (!len) /* scored with no plan of its agency's to score */
+        return "plan (none in this view)";
     for (size_t i = 0; sc->state && i < sc->state->n_plans; i++) {
         const Tacnet__PlanView *pv = sc->state->plans[i];
         if (pv->plan && pv->has_plan_id && pv->plan_id.len == len &&
@@ -135,12 +139,13 @@ static void s_chart(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
                 t1 > t0 ? L + (int)((t - t0) * (uint64_t)(W - L - R) / span) : L + (W - L - R) / 2;
             int y = T + (H - T - B) * (10 - (int)g[k].score[p]) / 10;
             char name[96];
-            dashboard_buf_printf(b,
-                                 "<circle class=\"%s\" cx=\"%d\" cy=\"%d\" r=\"4\"><title>goal %u "
-                                 "of %s's %s: %u on ",
-                                 c, x, y, g[k].goal, dashboard_web_agency_title(g[k].agency),
-                                 s_plan_name(sc, g[k].plan, g[k].plan_len, name, sizeof(name)),
-                                 g[k].score[p]);
+            dashboard_buf_printf(
+                b,
+                "<circle class=\"%s\" cx=\"%d\" cy=\"%d\" r=\"4\"><title>goal %u "
+                "of %s's %s: %u on ",
+                c, x, y, g[k].goal, dashboard_web_agency_title(g[k].agency),
+                s_plan_name(sc, g[k].agency, g[k].plan, g[k].plan_len, name, sizeof(name)),
+                g[k].score[p]);
             dashboard_web_date(b, g[k].date[p]);
             dashboard_buf_puts(b, "</title></circle>");
         }
@@ -152,11 +157,12 @@ static void s_chart(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
     dashboard_buf_puts(b, "</text></svg><figcaption>");
     for (uint32_t k = 0; k < n_series; k++) {
         char name[96];
-        dashboard_buf_printf(b, "<span class=\"key %s%s\">Goal %u of %s's %s (%u score%s)</span> ",
-                             cls[g[k].goal - 1], g[k].style ? " other" : "", g[k].goal,
-                             dashboard_web_agency_title(g[k].agency),
-                             s_plan_name(sc, g[k].plan, g[k].plan_len, name, sizeof(name)), g[k].n,
-                             g[k].n == 1 ? "" : "s");
+        dashboard_buf_printf(
+            b, "<span class=\"key %s%s\">Goal %u of %s's %s (%u score%s)</span> ",
+            cls[g[k].goal - 1], g[k].style ? " other" : "", g[k].goal,
+            dashboard_web_agency_title(g[k].agency),
+            s_plan_name(sc, g[k].agency, g[k].plan, g[k].plan_len, name, sizeof(name)), g[k].n,
+            g[k].n == 1 ? "" : "s");
     }
     dashboard_buf_puts(b, "</figcaption></figure>");
 }
