@@ -65,8 +65,10 @@ uint64_t zone_parse(const char *local)
                      .tm_min = (int)mi,
                      .tm_isdst = -1 };
     time_t t = mktime(&tm);
-    /* mktime normalises: 31 November comes back as 1 December, which is not what was typed. */
-    if (t == (time_t)-1 || tm.tm_mday != (int)d || tm.tm_mon != (int)mo - 1)
+    /* mktime normalises: 31 November comes back as 1 December, and 01:30 on the night the
+     * clocks go forward at 01:00 as 02:30, neither of which is what was typed. */
+    if (t == (time_t)-1 || tm.tm_mday != (int)d || tm.tm_mon != (int)mo - 1 ||
+        tm.tm_hour != (int)h || tm.tm_min != (int)mi)
         return 0;
     return (uint64_t)t * 1000u;
 }

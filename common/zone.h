@@ -26,8 +26,9 @@ const char *zone_name(void);
 size_t zone_format(uint64_t ms, char *out, size_t cap);
 
 /* A local date and time as typed ("2026-12-03T14:30", a datetime-local input) to ms since the
- * epoch; 0 when it is not one. A time the clocks skip (01:30 when they go forward at 01:00) is
- * read an hour on; in the hour they go back, the C library picks one of the two. */
+ * epoch; 0 when it is not one, and for a time the clocks skip (01:30 when they go forward at
+ * 01:00), which no clock in the zone shows; in the hour they go back, the C library picks one
+ * of the two. */
 uint64_t zone_parse(const char *local);
 
 /* MS as a datetime-local input shows it, "2026-12-03T14:30", into OUT (at least 17 bytes). */

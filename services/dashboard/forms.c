@@ -1582,7 +1582,8 @@ static int s_malformed(const form_t *form, const dashboard_kv_t *in, char *why, 
             if (end == v || *end || x < 0 || x > 100000)
                 bad = "write a whole number, 0 or more";
         } else if (f->type == FT_WHEN && !zone_parse(v)) {
-            bad = "write a date and a time, such as 2026-12-03 14:30";
+            bad = "write a date and a time that clocks here show (not one skipped when they go "
+                  "forward), such as 2026-12-03 14:30";
         }
         if (bad) {
             if (snprintf(why, cap, "%.80s: \"%.40s\" is not what this field takes: %s", f->label, v,

@@ -34,6 +34,9 @@ Test(dashboard_tz, london_shows_and_reads_summer_and_winter_time)
     cr_assert_eq(zone_parse("2026-12-01T12:00"), WINTER);
     zone_input(SUMMER, out, sizeof(out));
     cr_assert_str_eq(out, "2026-07-01T13:00");
+    /* The clocks go forward at 01:00 GMT on 28 March 2027: 01:30 is shown by no clock. */
+    cr_assert_eq(zone_parse("2027-03-28T01:30"), 0);
+    cr_assert_neq(zone_parse("2027-03-28T02:30"), 0);
     cr_assert_eq(zone_set("", why, sizeof(why)), 0);
 }
 
