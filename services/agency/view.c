@@ -44,6 +44,7 @@
 #include "internal.h"
 #include "agency/history.h"
 #include "agency/vault.h"
+#include "agencies.h"
 #include "casework/casestate.h"
 #include "casework/kin.h"
 #include "audit.h"
@@ -1049,8 +1050,10 @@ static Tacnet__CaseSummary *s_summary(const case_rec_t *r)
         if (r->c.members & (1u << a))
             s->members[s->n_members++] = (Tacnet__Agency)a;
     s->level_of_need = xcalloc(ROUTE_MAX_AGENCY, sizeof(*s->level_of_need));
-    s->n_level_of_need = 5;
-    for (unsigned a = 0; a < 5; a++)
+    /* Every id the roster can give an agency, the extra ones (family support, 6) included. */
+    _Static_assert(AGENCIES_EXTRA_LAST < ROUTE_MAX_AGENCY, "the level table holds every agency id");
+    s->n_level_of_need = AGENCIES_EXTRA_LAST + 1;
+    for (unsigned a = 0; a <= AGENCIES_EXTRA_LAST; a++)
         s->level_of_need[a] = r->c.level[a];
     s->has_last_activity_ms = 1;
     s->last_activity_ms = r->last_ms;

@@ -253,10 +253,24 @@ Test(fifth_agency, joins_by_one_event_receives_routine_only_and_publishes)
     cr_assert_not(s_sees(fs, health_id, 500), "family support holds the health event");
     cr_assert_not(s_sees(fs, id, 200), "family support holds the safeguarding event");
 
+    /* Its level of need counts in the case summary like any member's, though its id (6) is
+     * beyond the enum's agencies. */
+    s_ok(fs,
+         REQ("assessment", ",\"sensitivity\":\"routine\",\"level_of_need\":4",
+             "\"assessment\":{\"type\":\"early_help\",\"level_of_need\":4}"),
+         own, &rcpt);
+    cr_assert(s_sees(sc, own, 10000), "social care did not receive family support's assessment");
+
     /* People read its title from the roster. */
     rc = h_cli(asc, "case " CASE, out, sizeof(out));
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "Family support"), "the case view names it by its title: %s", out);
+    cr_assert(strstr(out, "family_support:4"), "the level of need leaves family support out: %s",
+              out);
+    rc = h_cli(asc, "--json case " CASE, out, sizeof(out));
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "\"family_support\": 4") || strstr(out, "\"family_support\":4"),
+              "the JSON level of need leaves family support out: %s", out);
 
     tn_client_destroy(&school);
     tn_client_destroy(&sc);
