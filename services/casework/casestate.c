@@ -63,6 +63,7 @@ typedef struct fold {
     Tacnet__CaseState *s;
     Tacnet__TeamMember *team[MAX_AGENCY];
     uint32_t lead_agency;
+    int lead_accepted;       /* the lead has changed hands by an accepted hand-over */
     int opened;              /* an agency event has been folded */
     uint64_t *plan_start_ms; /* per plan in s->plans: when it (its latest version) started */
     size_t latest_plan;      /* index in s->plans of the plan published last */
@@ -148,6 +149,32 @@ static void s_lead_set(fold_t *f, uint32_t agency, const Tacnet__Professional *w
     Tacnet__TeamMember *m = who ? s_member(f, f->lead_agency, 0) : NULL;
     if (m && !m->named_contact)
         m->named_contact = s_copy(who);
+}
+
+/* The team names one lead professional, whoever leads now, so its rows agree with the lead the
+ * case shows: a named contact who joined as the lead professional but no longer leads (the lead
+ * was handed over, or the agency never led) is a practitioner; once a hand-over has been
+ * accepted, the new lead's agency's named contact who is that lead (the same initials, or any
+ * when the acceptance named none) is the lead professional. The lead the case opened with (the
+ * opening agency, unnamed) leaves its agency's contact's own role as it was named. */
+static void s_team_roles(fold_t *f)
+{
+    const Tacnet__Professional *lead = f->s->lead;
+    if (!lead)
+        return;
+    for (unsigned a = 1; a < MAX_AGENCY; a++) {
+        Tacnet__Professional *p = f->team[a] ? f->team[a]->named_contact : NULL;
+        if (!p)
+            continue;
+        int leads =
+            a == f->lead_agency && (!lead->initials.len || s_same(lead->initials, p->initials));
+        if (leads && f->lead_accepted) {
+            p->has_role = 1;
+            p->role = TACNET__ROLE__LEAD_PROFESSIONAL;
+        } else if (!leads && p->has_role && p->role == TACNET__ROLE__LEAD_PROFESSIONAL) {
+            p->role = TACNET__ROLE__PRACTITIONER;
+        }
+    }
 }
 
 static void s_handover_clear(fold_t *f)
@@ -833,6 +860,7 @@ static void s_apply_team(fold_t *f, const Tacnet__Header *h, const Tacnet__Body 
         break;
     case TACNET__EVENT_KIND__LEAD_ACCEPTED:
         s_lead_set(f, h->sender, b && b->lead_accepted ? b->lead_accepted->lead : NULL);
+        f->lead_accepted = 1;
         s_handover_clear(f);
         break;
     default:
@@ -1435,6 +1463,7 @@ int casestate_fold(Tacnet__TimelineEntry *const *timeline, size_t n, const cases
     for (size_t i = 0; i < n; i++)
         if (timeline[i] && timeline[i]->header)
             s_apply(&f, timeline[i]->header, timeline[i]->body);
+    s_team_roles(&f);
     for (unsigned a = 1; a < MAX_AGENCY; a++)
         if (f.team[a])
             PUSH(f.s->team, f.s->n_team, f.team[a]);

@@ -138,6 +138,65 @@ Test(casestate, lead_stays_until_the_hand_over_is_accepted_and_an_unaccepted_one
     s_free(&t);
 }
 
+/* The role of the team's named contacts, role TACNET__ROLE__..., of AGENCY (0: none there). */
+static int s_contact_role(const Tacnet__CaseState *s, uint32_t agency)
+{
+    for (size_t i = 0; i < s->n_team; i++)
+        if ((uint32_t)s->team[i]->agency == agency && s->team[i]->named_contact)
+            return s->team[i]->named_contact->has_role ? (int)s->team[i]->named_contact->role : 0;
+    return -1;
+}
+
+/* After a hand-over is accepted the team names one lead professional, the one who leads now:
+ * the previous lead's named contact, who joined as lead professional, is a practitioner, and the
+ * new lead's named contact (the same person the acceptance names) is the lead professional. */
+Test(casestate, only_whoever_leads_now_is_the_lead_professional_in_the_team)
+{
+    tl_t t = { 0 };
+    s_ev(&t, 1, "social_care", "concern", 20261102, NULL,
+         "{\"concern\":{\"category\":\"neglect\"}}");
+    s_ev(&t, 2, "social_care", "member_joined", 20261102, "\"subject_agency\":\"social_care\"",
+         "{\"member_joined\":{\"named_contact\":{\"agency\":\"social_care\",\"initials\":"
+         "\"AW\",\"role\":\"lead_professional\",\"job_title\":\"Social worker\"}}}");
+    s_ev(&t, 3, "social_care", "member_joined", 20261103, "\"subject_agency\":\"camhs\"",
+         "{\"member_joined\":{\"named_contact\":{\"agency\":\"camhs\",\"initials\":\"RK\","
+         "\"role\":\"practitioner\",\"job_title\":\"CAMHS clinician\"}}}");
+    casestate_result_t r = s_fold(&t, 20261104, NULL);
+    cr_assert_eq(s_contact_role(r.state, TACNET__AGENCY__SOCIAL_CARE),
+                 TACNET__ROLE__LEAD_PROFESSIONAL, "social care leads: AW is the lead professional");
+    cr_assert_eq(s_contact_role(r.state, TACNET__AGENCY__CAMHS), TACNET__ROLE__PRACTITIONER);
+    casestate_result_clear(&r);
+
+    s_ev(&t, 4, "social_care", "lead_handover", 20261104, "\"subject_agency\":\"camhs\"",
+         "{\"lead_handover\":{\"new_lead\":{\"agency\":\"camhs\",\"initials\":\"RK\"}}}");
+    r = s_fold(&t, 20261105, NULL);
+    cr_assert_eq(s_contact_role(r.state, TACNET__AGENCY__SOCIAL_CARE),
+                 TACNET__ROLE__LEAD_PROFESSIONAL, "an offer alone moves nothing");
+    cr_assert_eq(s_contact_role(r.state, TACNET__AGENCY__CAMHS), TACNET__ROLE__PRACTITIONER);
+    casestate_result_clear(&r);
+
+    s_ev(&t, 5, "camhs", "lead_accepted", 20261105, NULL,
+         "{\"lead_accepted\":{\"lead\":{\"agency\":\"camhs\",\"initials\":\"RK\","
+         "\"job_title\":\"CAMHS clinician\"}}}");
+    r = s_fold(&t, 20261106, NULL);
+    cr_assert_eq(r.state->lead->agency, TACNET__AGENCY__CAMHS);
+    cr_assert_eq(s_contact_role(r.state, TACNET__AGENCY__CAMHS), TACNET__ROLE__LEAD_PROFESSIONAL,
+                 "RK leads now");
+    cr_assert_eq(s_contact_role(r.state, TACNET__AGENCY__SOCIAL_CARE), TACNET__ROLE__PRACTITIONER,
+                 "AW no longer leads");
+    casestate_result_clear(&r);
+
+    /* Social care names AW again, as lead professional: still not the lead, so not shown as one. */
+    s_ev(&t, 6, "social_care", "member_joined", 20261106, "\"subject_agency\":\"social_care\"",
+         "{\"member_joined\":{\"named_contact\":{\"agency\":\"social_care\",\"initials\":"
+         "\"AW\",\"role\":\"lead_professional\"}}}");
+    r = s_fold(&t, 20261107, NULL);
+    cr_assert_eq(s_contact_role(r.state, TACNET__AGENCY__SOCIAL_CARE), TACNET__ROLE__PRACTITIONER);
+    cr_assert_eq(s_contact_role(r.state, TACNET__AGENCY__CAMHS), TACNET__ROLE__LEAD_PROFESSIONAL);
+    casestate_result_clear(&r);
+    s_free(&t);
+}
+
 Test(casestate, team_around_family_review_is_due_six_weeks_after_the_last_review)
 {
     tl_t t = { 0 };
