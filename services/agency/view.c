@@ -1151,12 +1151,30 @@ static void s_pending_fill(agency_t *self, MDB_txn *txn, const uint8_t blind[16]
             s->history_pending[s->n_history_pending++] = (Tacnet__Agency)a;
 }
 
-/* 1 when this agency cannot see class K of case C as things stand (its role's sharing policy, or
- * the consent in force). */
-static int s_withheld(const agency_t *self, const route_case_t *c, uint32_t k)
+/* 1 when another agency is or was on case C: a member now, or the sender of an event of its
+ * timeline TL (N entries; one that has since left). The broker's notices are not a member's. */
+static int s_others(const agency_t *self, const route_case_t *c, Tacnet__TimelineEntry *const *tl,
+                    size_t n)
+{
+    uint32_t mine = (1u << self->profile->agency) | (1u << TACNET__AGENCY__BROKER);
+    if (c->members & ~mine)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (tl[i] && tl[i]->header && (uint32_t)tl[i]->header->sender < 32 &&
+            !((1u << (uint32_t)tl[i]->header->sender) & mine))
+            return 1;
+    return 0;
+}
+
+/* 1 when class K of case C is withheld from this agency as things stand: its role's sharing
+ * policy or the consent in force keeps that class from it, and another agency is or was on the
+ * case to have sent some (TL, N: its timeline). An agency alone on its case misses nothing. */
+static int s_withheld(const agency_t *self, const route_case_t *c, Tacnet__TimelineEntry *const *tl,
+                      size_t n, uint32_t k)
 {
     uint32_t me = self->profile->agency;
-    return !roster_may_see(self->roster, me, k, route_consent_covers(c, me, k));
+    return !roster_may_see(self->roster, me, k, route_consent_covers(c, me, k)) &&
+           s_others(self, c, tl, n);
 }
 
 /* Fold case C's timeline TL: a view lacking a class is told so (casestate_opts_t.partial). */
@@ -1167,7 +1185,7 @@ static void s_fold(agency_t *self, const route_case_t *c, Tacnet__TimelineEntry 
                            .now_ms = clock_now_ms(),
                            .agency = self->profile->agency };
     for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING; k++)
-        o.partial |= s_withheld(self, c, k);
+        o.partial |= s_withheld(self, c, tl, n, k);
     casestate_fold(tl, n, &o, r);
 }
 
@@ -1238,9 +1256,10 @@ int agency_view_list(agency_t *self, Tacnet__ListCasesReply *out, int flags)
 }
 
 /* What the clear headers say about the case's consent, and the classes this agency cannot see
- * as things stand, so a reader is told "withheld" where the state lacks what was not shared with
- * it, rather than "none". */
-static void s_consent_facts(const agency_t *self, const route_case_t *c, Tacnet__CaseState *s)
+ * as things stand on a case another agency is or was on (timeline TL, N entries), so a reader is
+ * told "withheld" where the state lacks what was not shared with it, rather than "none". */
+static void s_consent_facts(const agency_t *self, const route_case_t *c,
+                            Tacnet__TimelineEntry *const *tl, size_t n, Tacnet__CaseState *s)
 {
     if (c->consent != TACNET__CONSENT_STATE__CONSENT_UNKNOWN) {
         s->has_consent_state = 1;
@@ -1266,7 +1285,7 @@ static void s_consent_facts(const agency_t *self, const route_case_t *c, Tacnet_
     }
     s->withheld = xcalloc(3, sizeof(*s->withheld));
     for (uint32_t k = TACNET__SENSITIVITY__ROUTINE; k <= TACNET__SENSITIVITY__SAFEGUARDING; k++)
-        if (s_withheld(self, c, k))
+        if (s_withheld(self, c, tl, n, k))
             s->withheld[s->n_withheld++] = (Tacnet__Sensitivity)k;
 }
 
@@ -1296,7 +1315,7 @@ static int s_show(agency_t *self, const uint8_t *ref, size_t len, Tacnet__ShowCa
     s_fold(self, &r.c, out->timeline, out->n_timeline, &cs);
     out->state = cs.state;
     if (out->state)
-        s_consent_facts(self, &r.c, out->state);
+        s_consent_facts(self, &r.c, out->timeline, out->n_timeline, out->state);
     out->due = cs.due;
     out->n_due = cs.n_due;
     s_summary_counts(out->summary, &cs);

@@ -735,6 +735,45 @@ Test(http, a_case_is_opened_from_the_dashboard_with_a_concern)
     s_resp_free(&r);
 }
 
+/* The school opens case REF (initials AB) from the dashboard with a concern whose summary is
+ * SUMMARY; the case page once it shows the concern, into *R. */
+static void s_open_new(const login_t *l, const char *ref, const char *summary, resp_t *r)
+{
+    char body[512], path[64];
+    snprintf(body, sizeof(body),
+             "csrf=%s&case_ref=%s&initials=AB&body.concern.category=attendance"
+             "&body.concern.summary=%s",
+             l->csrf, ref, summary);
+    *r = s_http(S, "POST", "/cases/new/forms/concern", l->cookie, body);
+    cr_assert_eq(r->status, 303, "%s", r->body);
+    s_resp_free(r);
+    snprintf(path, sizeof(path), "/cases/%s", ref);
+    int seen = 0;
+    for (int i = 0; i < 250 && !seen; i++) {
+        *r = s_http(S, "GET", path, l->cookie, NULL);
+        seen = strstr(r->body, "Absent") != NULL;
+        if (!seen) {
+            s_resp_free(r);
+            h_sleep_ms(20);
+        }
+    }
+    cr_assert(seen, "case %s never showed its concern: %s", ref, r->body);
+}
+
+/* A case the school has just opened, alone: its view misses nothing, since no other agency is
+ * or was on it to have sent anything, though no consent lets the school receive any class. */
+Test(http, the_only_member_of_a_new_case_is_told_nothing_is_withheld)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r;
+    s_open_new(&l, "LA7-2026-000200", "Absent+on+Fridays.", &r);
+    cr_expect_null(strstr(r.body, "This agency's view:"),
+                   "the only member is told detail is withheld: %s", r.body);
+    cr_expect_null(strstr(r.body, "withheld"), "%s", r.body);
+    s_resp_free(&r);
+}
+
 /* The drawn form's key in PAGE (32 hex digits), into OUT. */
 static void s_form_key_of(const char *page, char out[33])
 {
