@@ -1019,8 +1019,55 @@ static void s_shared_with(dashboard_buf_t *b, agency_t *agency, const Tacnet__He
     agency_outcome_status_free(&st);
 }
 
-static void s_timeline_entry(dashboard_buf_t *b, agency_t *agency, const Tacnet__TimelineEntry *e)
+/* Whether the family's consent was recorded as given on the case when timeline entry I was sent:
+ * the latest consent_recorded before it (or the entry itself, a consent or a referral made with
+ * the family's consent, whose header says so) is "given". */
+static int s_consent_given_at(const Tacnet__ShowCaseReply *sc, size_t i)
 {
+    for (size_t k = i + 1; k-- > 0;) {
+        const Tacnet__Header *h = sc->timeline[k]->header;
+        if (!h)
+            continue;
+        if (h->kind == TACNET__EVENT_KIND__CONSENT_RECORDED && h->has_consent)
+            return h->consent == TACNET__CONSENT_STATE__GIVEN;
+        if (k == i && h->kind == TACNET__EVENT_KIND__REFERRAL && h->has_consent)
+            return h->consent == TACNET__CONSENT_STATE__GIVEN;
+    }
+    return 0;
+}
+
+/* The lawful basis it was shared on, true to the case: "consent" only where consent was given;
+ * a team fact goes to the team whatever consent covers; anything else sent on the consent basis
+ * with none recorded reached only whom the sharing policy lets receive it without consent. */
+static void s_basis_words(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, size_t i)
+{
+    const Tacnet__Header *h = sc->timeline[i]->header;
+    if (h->lawful_basis != TACNET__LAWFUL_BASIS__CONSENT || s_consent_given_at(sc, i)) {
+        dashboard_buf_puts(b, " information, shared on the basis of ");
+        dashboard_buf_puts(b, labels_enum(&tacnet__lawful_basis__descriptor, (int)h->lawful_basis));
+        return;
+    }
+    switch (h->kind) {
+    case TACNET__EVENT_KIND__CONSENT_RECORDED:
+    case TACNET__EVENT_KIND__MEMBER_JOINED:
+    case TACNET__EVENT_KIND__MEMBER_LEFT:
+    case TACNET__EVENT_KIND__LEAD_HANDOVER:
+    case TACNET__EVENT_KIND__LEAD_ACCEPTED:
+    case TACNET__EVENT_KIND__CASE_CLOSED:
+        dashboard_buf_puts(b, " information about the team, shared with the team whatever "
+                              "consent covers");
+        break;
+    default:
+        dashboard_buf_puts(b, " information; no consent recorded, so shared only where the "
+                              "sharing policy allows it without consent");
+        break;
+    }
+}
+
+static void s_timeline_entry(dashboard_buf_t *b, agency_t *agency, const Tacnet__ShowCaseReply *sc,
+                             size_t i)
+{
+    const Tacnet__TimelineEntry *e = sc->timeline[i];
     const Tacnet__Header *h = e->header;
     char sentence[320];
     labels_event_sentence(h, e->body, sentence, sizeof(sentence));
@@ -1037,8 +1084,7 @@ static void s_timeline_entry(dashboard_buf_t *b, agency_t *agency, const Tacnet_
     dashboard_web_time(b, h->created_at_ms);
     dashboard_buf_puts(b, " · ");
     dashboard_web_cap(b, labels_enum(&tacnet__sensitivity__descriptor, (int)h->sensitivity));
-    dashboard_buf_puts(b, " information, shared on the basis of ");
-    dashboard_buf_puts(b, labels_enum(&tacnet__lawful_basis__descriptor, (int)h->lawful_basis));
+    s_basis_words(b, sc, i);
     dashboard_buf_puts(b, h->has_urgent && h->urgent ? " · <strong>urgent</strong>" : "");
     /* Received on joining: it happened before this agency was a member. */
     if (e->has_history && e->history)
@@ -1074,7 +1120,7 @@ static void s_timeline(dashboard_buf_t *b, agency_t *agency, const Tacnet__ShowC
         k--;
     dashboard_buf_printf(b, "<ol class=\"timeline\" reversed start=\"%zu\">", k);
     for (; k > 0 && shown < limit; k--, shown++)
-        s_timeline_entry(b, agency, sc->timeline[k - 1]);
+        s_timeline_entry(b, agency, sc, k - 1);
     dashboard_buf_puts(b, "</ol><nav class=\"pager\" aria-label=\"Timeline pages\">");
     if (has_after)
         dashboard_buf_printf(b, "<a href=\"/cases/%s#timeline\">Newest events</a> ", cref);

@@ -774,6 +774,41 @@ Test(http, the_only_member_of_a_new_case_is_told_nothing_is_withheld)
     s_resp_free(&r);
 }
 
+/* A new case's first event, no consent recorded: its timeline does not claim consent; an event
+ * after the family's consent is recorded is shared on it. */
+Test(http, the_timeline_claims_consent_only_where_it_was_recorded)
+{
+#define NEW_CASE "LA7-2026-000201"
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r;
+    s_open_new(&l, NEW_CASE, "Absent+most+Mondays.", &r);
+    cr_expect_null(strstr(r.body, "shared on the basis of consent"),
+                   "consent claimed where none is recorded: %s", r.body);
+    cr_expect(strstr(r.body, "no consent recorded"), "%s", r.body);
+    s_resp_free(&r);
+
+    s_publish(school, "{\"kind\":\"consent_recorded\",\"case_ref\":\"" NEW_CASE "\","
+                      "\"initials\":\"AB\",\"body\":{\"consent_recorded\":{\"state\":"
+                      "\"given\",\"scope\":[\"routine\"]}}}");
+    s_publish(school, "{\"kind\":\"contact_logged\",\"case_ref\":\"" NEW_CASE "\",\"initials\":"
+                      "\"AB\",\"sensitivity\":\"routine\",\"body\":{\"contact_logged\":{"
+                      "\"with\":\"mother\",\"method\":\"phone_call\"}}}");
+    int seen = 0;
+    for (int i = 0; i < 250 && !seen; i++) {
+        r = s_http(S, "GET", "/cases/" NEW_CASE, l.cookie, NULL);
+        seen = strstr(r.body, "Routine information, shared on the basis of consent") != NULL;
+        if (!seen) {
+            s_resp_free(&r);
+            h_sleep_ms(20);
+        }
+    }
+    cr_expect(seen, "an event after consent was given is not said to be shared on it: %s", r.body);
+    cr_expect(strstr(r.body, "no consent recorded"), "the concern before it: %s", r.body);
+    s_resp_free(&r);
+#undef NEW_CASE
+}
+
 /* The drawn form's key in PAGE (32 hex digits), into OUT. */
 static void s_form_key_of(const char *page, char out[33])
 {
