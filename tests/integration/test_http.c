@@ -809,6 +809,51 @@ Test(http, the_timeline_claims_consent_only_where_it_was_recorded)
 #undef NEW_CASE
 }
 
+/* After a lead hand-over, the team table and the family summary name as lead professional only
+ * whoever leads now: the school's contact who joined as lead is then a practitioner. */
+Test(http, after_a_hand_over_only_the_new_lead_is_the_lead_professional)
+{
+    s_publish(school, "{\"kind\":\"member_joined\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"subject_agency\":\"school\",\"body\":{\"member_joined\":{"
+                      "\"named_contact\":{\"agency\":\"school\",\"initials\":\"DL\",\"role\":"
+                      "\"lead_professional\",\"job_title\":\"Head of year\"}}}}");
+    s_publish(social, "{\"kind\":\"member_joined\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"subject_agency\":\"social_care\",\"body\":{\"member_joined\":{"
+                      "\"named_contact\":{\"agency\":\"social_care\",\"initials\":\"AW\","
+                      "\"role\":\"practitioner\",\"job_title\":\"Social worker\"}}}}");
+    s_publish(school, "{\"kind\":\"lead_handover\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"subject_agency\":\"social_care\",\"body\":{\"lead_handover\":{"
+                      "\"new_lead\":{\"agency\":\"social_care\",\"initials\":\"AW\"},\"reason\":"
+                      "\"Social care holds the case.\"}}}");
+    s_publish(social, "{\"kind\":\"lead_accepted\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"body\":{\"lead_accepted\":{\"lead\":{\"agency\":\"social_care\","
+                      "\"initials\":\"AW\",\"job_title\":\"Social worker\"}}}}");
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    int seen = 0;
+    resp_t r = { 0 };
+    for (int i = 0; i < 250 && !seen; i++) {
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        seen = strstr(r.body, "Lead professional: <strong>AW</strong>") != NULL;
+        if (!seen) {
+            s_resp_free(&r);
+            h_sleep_ms(20);
+        }
+    }
+    cr_assert(seen, "the hand-over never showed: %s", r.body);
+    cr_expect(strstr(r.body, "<strong>AW</strong> (Lead professional)"), "%s", r.body);
+    cr_expect(strstr(r.body, "<strong>DL</strong> (Practitioner)"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "<strong>DL</strong> (Lead professional)"),
+                   "the previous lead is still the lead professional: %s", r.body);
+    s_resp_free(&r);
+    r = s_http(S, "GET", "/cases/" CASE "/family-summary", l.cookie, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_expect(strstr(r.body, "<strong>AW</strong> (Lead professional)"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "<strong>DL</strong> (Lead professional)"),
+                   "the family summary names the previous lead: %s", r.body);
+    s_resp_free(&r);
+}
+
 /* The drawn form's key in PAGE (32 hex digits), into OUT. */
 static void s_form_key_of(const char *page, char out[33])
 {
