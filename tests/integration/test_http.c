@@ -23,6 +23,7 @@
 #include "client/client.h"
 #include "pbjson.h"
 
+#define CAMHS    TACNET__AGENCY__CAMHS
 #define S        TACNET__AGENCY__SCHOOL
 #define SC       TACNET__AGENCY__SOCIAL_CARE
 #define HV       TACNET__AGENCY__HEALTH_VISITING
@@ -240,7 +241,10 @@ static int s_login(uint32_t agency, const char *initials, const char *password, 
     resp_t r = s_http(agency, "GET", "/login", NULL, NULL);
     cr_assert_eq(r.status, 200);
     char ltok[65], hdr[160], body[256];
-    const char *name = agency == S ? "school" : agency == SC ? "social_care" : "health_visiting";
+    const char *name = agency == S       ? "school"
+                       : agency == SC    ? "social_care"
+                       : agency == CAMHS ? "camhs"
+                                         : "health_visiting";
     char cname[64];
     snprintf(cname, sizeof(cname), "tn_login_%s=", name);
     cr_assert(s_find_hex(r.text, cname, ltok));
@@ -2150,10 +2154,37 @@ Test(http, the_fhir_bundle_holds_the_case_as_resources_and_no_name)
 
 /* The dashboard's forms carry a CAPA partnership plan's core and specific workers and a Choice
  * appointment's record, and the case page says them in plain words. */
+/* Wait until A's view of CASE counts AGENCY among its members (up to 10 s). */
+static void s_wait_member(const h_agency_t *a, uint32_t agency)
+{
+    tn_client_t *c = s_client(a);
+    int found = 0;
+    for (int i = 0; i < 500 && !found; i++) {
+        Tacnet__ApiReply *r = NULL;
+        if (tn_client_case(c, CASE, &r, CALL_MS) == 0 && r->show_case && r->show_case->summary)
+            for (size_t k = 0; k < r->show_case->summary->n_members; k++)
+                found |= (uint32_t)r->show_case->summary->members[k] == agency;
+        tn_client_reply_free(&r);
+        if (!found)
+            h_sleep_ms(20);
+    }
+    tn_client_destroy(&c);
+    cr_assert(found, "agency %u never learnt it joined %s", agency, CASE);
+}
+
 Test(http, the_capa_records_go_through_the_forms_and_show_on_the_case_page)
 {
+    /* CAPA is CAMHS's: the school brings CAMHS into the team, and CAMHS records the Choice
+     * appointment and its partnership plan from its dashboard. */
+    h_agency_t *camhs = s_up(CAMHS);
+    s_add_user(camhs, "RK", TACNET__ROLE__PRACTITIONER);
+    s_publish(school, "{\"kind\":\"member_joined\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"subject_agency\":\"camhs\",\"body\":{\"member_joined\":{"
+                      "\"named_contact\":{\"agency\":\"camhs\",\"initials\":\"RK\","
+                      "\"role\":\"practitioner\"}}}}");
+    s_wait_member(camhs, CAMHS);
     login_t l;
-    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    cr_assert_eq(s_login(CAMHS, "RK", PASSWORD, &l), 303);
     char body[1024];
     snprintf(body, sizeof(body),
              "csrf=%s&body.care_plan.type=capa_partnership&body.care_plan.start_date=2026-11-16"
@@ -2164,7 +2195,7 @@ Test(http, the_capa_records_go_through_the_forms_and_show_on_the_case_page)
              "&body.care_plan.specific_workers%%5B0%%5D.brings=Family+sessions"
              "&body.care_plan.child_view=Wants+to+sleep&body.care_plan.family_view=Agree",
              l.csrf);
-    resp_t r = s_http(S, "POST", "/cases/" CASE "/forms/care_plan", l.cookie, body);
+    resp_t r = s_http(CAMHS, "POST", "/cases/" CASE "/forms/care_plan", l.cookie, body);
     cr_assert_eq(r.status, 303, "%s", r.body);
     s_resp_free(&r);
     snprintf(body, sizeof(body),
@@ -2174,7 +2205,7 @@ Test(http, the_capa_records_go_through_the_forms_and_show_on_the_case_page)
              "&body.assessment.capa_choice.alternatives=Parenting+group%%0D%%0ASchool+counsellor"
              "&body.assessment.capa_choice.chosen=chosen_partnership",
              l.csrf);
-    r = s_http(S, "POST", "/cases/" CASE "/forms/assessment", l.cookie, body);
+    r = s_http(CAMHS, "POST", "/cases/" CASE "/forms/assessment", l.cookie, body);
     cr_assert_eq(r.status, 303, "%s", r.body);
     s_resp_free(&r);
     /* Without a formulation the record is refused, naming the field. */
@@ -2183,12 +2214,12 @@ Test(http, the_capa_records_go_through_the_forms_and_show_on_the_case_page)
              "&body.assessment.completed_date=2026-11-16"
              "&body.assessment.capa_choice.chosen=chosen_self_help",
              l.csrf);
-    r = s_http(S, "POST", "/cases/" CASE "/forms/assessment", l.cookie, body);
+    r = s_http(CAMHS, "POST", "/cases/" CASE "/forms/assessment", l.cookie, body);
     cr_expect_eq(r.status, 422);
     cr_expect(strstr(r.body, "The formulation we reached together</a> is required"), "%s", r.body);
     s_resp_free(&r);
     for (int i = 0; i < 50; i++) {
-        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        r = s_http(CAMHS, "GET", "/cases/" CASE, l.cookie, NULL);
         if (r.status == 200 && strstr(r.body, "Choice appointment with") &&
             strstr(r.body, "Core worker"))
             break;
