@@ -2,6 +2,7 @@
 #include "internal.h"
 #include "agency/outcome.h"
 #include "agency/outbox.h"
+#include "casework/assessment_types.h"
 #include "casework/cadence.h"
 #include "casework/casestate.h"
 #include "casework/chair_rule.h"
@@ -388,6 +389,11 @@ static int s_workflow(publish_t *p)
     if (rc == 0 && p->req->kind == TACNET__EVENT_KIND__PARTNERSHIP_RATING && p->req->body)
         rc = ladder_rater_check(p->req->body->partnership_rating, p->self->profile->agency, why,
                                 sizeof(why));
+    /* An assessment of a type only another agency carries out (a section 47 enquiry is social
+     * care's): refused here, before anything is sent. */
+    if (rc == 0 && p->req->kind == TACNET__EVENT_KIND__ASSESSMENT && p->req->body)
+        rc = assessment_type_check(p->req->body->assessment, p->self->profile->agency, why,
+                                   sizeof(why));
     if (rc != 0)
         agency_reply_error(p->reply, rc, "%s", why);
     return rc;

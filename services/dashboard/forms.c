@@ -6,6 +6,7 @@
 #include "web_internal.h"
 #include "agencies.h"
 #include "bytes.h"
+#include "casework/assessment_types.h"
 #include "casework/casestate.h"
 #include "casework/challenge.h"
 #include "casework/escalation_rights.h"
@@ -1170,6 +1171,11 @@ static void s_field(dashboard_buf_t *b, const field_t *f, uint32_t kind, uint32_
              * challenge.c takes (not a practitioner, not the lead professional). */
             if (f->e == &tacnet__role__descriptor && strstr(f->path, "reviewer_role") &&
                 !challenge_words((uint32_t)f->e->values[i].value))
+                continue;
+            /* Only the assessment types this agency carries out (a section 47 enquiry is
+             * social care's): assessment_types.c, the rule the publish path applies. */
+            if (f->e == &tacnet__assessment_type__descriptor &&
+                !assessment_type_carried_out(me, (uint32_t)f->e->values[i].value))
                 continue;
             s_option(b, f->e, f->e->values[i].value, v);
         }

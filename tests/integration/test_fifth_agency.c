@@ -253,6 +253,30 @@ Test(fifth_agency, joins_by_one_event_receives_routine_only_and_publishes)
     cr_assert_not(s_sees(fs, health_id, 500), "family support holds the health event");
     cr_assert_not(s_sees(fs, id, 200), "family support holds the safeguarding event");
 
+    /* A section 47 enquiry is social care's to carry out: family support's is refused by its own
+     * daemon before anything is sent, naming the field and who carries it out. Its early help
+     * assessment goes. */
+    Tacnet__PublishRequest *s47 = (Tacnet__PublishRequest *)pbjson_fixture_message(
+        &tacnet__publish_request__descriptor,
+        REQ("assessment", ",\"level_of_need\":4",
+            "\"assessment\":{\"type\":\"section_47\",\"level_of_need\":4,\"summary\":"
+            "\"Enquiry\",\"completed_date\":\"2026-12-04\"}"));
+    Tacnet__ApiReply *reply = NULL;
+    int refused = tn_client_publish(fs, s47, &reply, CALL_MS);
+    protobuf_c_message_free_unpacked(&s47->base, NULL);
+    cr_assert_eq(refused, TACNET_EFIELD, "%s", tacnet_errname(refused));
+    cr_assert(reply && reply->reason &&
+                  strstr(reply->reason, "assessment.type is child protection enquiry (section 47), "
+                                        "which Social care carries out, not Family support"),
+              "%s", reply && reply->reason ? reply->reason : "(no reason)");
+    tn_client_reply_free(&reply);
+    uint8_t early[16];
+    s_ok(fs,
+         REQ("assessment", ",\"level_of_need\":2",
+             "\"assessment\":{\"type\":\"early_help\",\"level_of_need\":2}"),
+         early, &rcpt);
+    cr_assert(s_sees(sc, early, 10000), "social care did not receive the early help assessment");
+
     /* Its level of need counts in the case summary like any member's, though its id (6) is
      * beyond the enum's agencies. */
     s_ok(fs,

@@ -2780,6 +2780,78 @@ Test(http, a_form_the_agency_cannot_send_is_not_offered_and_is_refused_plainly)
     s_resp_free(&r);
 }
 
+/* The options of the select NAME in PAGE (up to its </select>), into OUT. */
+static void s_select_of(const char *page, const char *name, char *out, size_t cap)
+{
+    char needle[160];
+    snprintf(needle, sizeof(needle), "name=\"%s\"", name);
+    const char *p = strstr(page, needle);
+    cr_assert_not_null(p, "no select %s", name);
+    const char *end = strstr(p, "</select>");
+    cr_assert_not_null(end);
+    snprintf(out, cap, "%.*s", (int)(end - p), p);
+}
+
+/* An assessment of a type only another agency carries out (a section 47 enquiry is social
+ * care's) is refused at the sending daemon, E_FIELD naming the field, the type and who carries
+ * it out, and the assessment form offers each agency only its own types. */
+Test(http, an_assessment_only_another_agency_carries_out_is_refused_and_not_offered)
+{
+    char *tok = s_add_token(school, "school-mis"), hdr[256];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             tok);
+    resp_t r = s_http(S, "POST", "/api/v1/events", hdr,
+                      "{\"kind\":\"assessment\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"level_of_need\":4,\"body\":{\"assessment\":{\"type\":\"section_47\","
+                      "\"level_of_need\":4,\"summary\":\"Enquiry\",\"completed_date\":"
+                      "\"2026-12-04\"}}}");
+    cr_expect_eq(r.status, 422, "%d %s", r.status, r.body);
+    cr_expect(strstr(r.body, "\"E_FIELD\""), "%s", r.body);
+    cr_expect(strstr(r.body, "assessment.type is child protection enquiry (section 47), which "
+                             "Social care carries out, not School"),
+              "%s", r.body);
+    s_resp_free(&r);
+    /* Nothing was queued: the school's outbox and timeline hold no assessment. */
+    r = s_http(S, "GET", "/api/v1/cases/" CASE, hdr, NULL);
+    cr_expect_eq(r.status, 200);
+    cr_expect_null(strstr(r.body, "section_47"), "%s", r.body);
+    s_resp_free(&r);
+    /* Its own kind of assessment goes. */
+    r = s_http(S, "POST", "/api/v1/events", hdr,
+               "{\"kind\":\"assessment\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+               "\"level_of_need\":2,\"body\":{\"assessment\":{\"type\":\"school_sen\","
+               "\"level_of_need\":2,\"summary\":\"Reading support\",\"completed_date\":"
+               "\"2026-12-04\"}}}");
+    cr_expect_eq(r.status, 201, "%d %s", r.status, r.body);
+    s_resp_free(&r);
+    free(tok);
+
+    /* The school's form offers early help and special educational needs; social care's its
+     * statutory assessments and early help, no SEN. */
+    char opts[4096];
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    r = s_http(S, "GET", "/cases/" CASE "/forms/assessment", l.cookie, NULL);
+    cr_assert_eq(r.status, 200, "%d", r.status);
+    s_select_of(r.body, "body.assessment.type", opts, sizeof(opts));
+    s_resp_free(&r);
+    cr_expect(strstr(opts, "value=\"early_help\"") && strstr(opts, "value=\"school_sen\""), "%s",
+              opts);
+    cr_expect(!strstr(opts, "section_47") && !strstr(opts, "child_and_family") &&
+                  !strstr(opts, "capa_choice") && !strstr(opts, "developmental_review") &&
+                  !strstr(opts, "promotional_interview"),
+              "%s", opts);
+    cr_assert_eq(s_login(SC, "AW", PASSWORD, &l), 303);
+    r = s_http(SC, "GET", "/cases/" CASE "/forms/assessment", l.cookie, NULL);
+    cr_assert_eq(r.status, 200, "%d", r.status);
+    s_select_of(r.body, "body.assessment.type", opts, sizeof(opts));
+    s_resp_free(&r);
+    cr_expect(strstr(opts, "value=\"section_47\"") && strstr(opts, "value=\"child_and_family\"") &&
+                  strstr(opts, "value=\"early_help\""),
+              "%s", opts);
+    cr_expect(!strstr(opts, "school_sen") && !strstr(opts, "capa_choice"), "%s", opts);
+}
+
 /* A meeting whose minutes this agency holds is not scheduled again: the schedule is refused
  * (E_EXISTS) in plain words, before anything is sent. */
 Test(http, a_meeting_already_minuted_is_not_scheduled_again)
