@@ -715,6 +715,82 @@ static int s_route(publish_t *p)
     return 0;
 }
 
+/* The agency whose event a disagreement challenges, as this agency's view holds it: the
+ * subject_agency the header names, else the sender of the event refers_to names; 0 when the
+ * view does not hold that event. */
+static uint32_t s_challenged(const publish_t *p, const Tacnet__ShowCaseReply *sc)
+{
+    if (p->h.has_subject_agency && p->h.subject_agency)
+        return (uint32_t)p->h.subject_agency;
+    const ProtobufCBinaryData *about = &p->req->refers_to;
+    for (size_t i = 0; about->len == 16 && i < sc->n_timeline; i++) {
+        const Tacnet__Header *h = sc->timeline[i]->header;
+        if (h && h->msg_id.len == 16 && memcmp(h->msg_id.data, about->data, 16) == 0)
+            return (uint32_t)h->sender;
+    }
+    return 0;
+}
+
+/* reach: an answer on an escalation (a response, a resolution, an acknowledgement) reaches every
+ * party of it, and a disagreement the agency whose event it challenges (the route just decided
+ * who receives it). A party that never holds the resolution cannot see what it is asked to
+ * accept, and the views of one escalation would contradict each other, so such an answer is
+ * refused before anything is sent, naming the party, as minutes that an action's owner would not
+ * receive are (s_minutes). A party no longer a member of the team is not waited for. */
+static int s_escalation_reach(publish_t *p)
+{
+    uint32_t kind = p->req->kind;
+    int answer = escalation_rights_is_answer(kind);
+    if ((!answer && kind != TACNET__EVENT_KIND__DISAGREEMENT) || !p->found)
+        return 0;
+    Tacnet__ApiReply wrap = TACNET__API_REPLY__INIT;
+    int rc = s_view_show(p, &wrap);
+    uint32_t need = 0, me = p->self->profile->agency;
+    if (rc == 0 && answer) {
+        const Tacnet__EscalationView *e = s_escalation_find(wrap.show_case, &p->req->refers_to);
+        for (size_t i = 0; e && i < e->n_parties; i++)
+            if ((uint32_t)e->parties[i] < 32)
+                need |= 1u << e->parties[i];
+    } else if (rc == 0) {
+        uint32_t challenged = s_challenged(p, wrap.show_case);
+        if (challenged < 32)
+            need |= 1u << challenged;
+    }
+    agency_reply_free(&wrap);
+    uint32_t missing = need & p->c.members & ~(1u << me) & ~1u & ~p->v.required;
+    if (!missing)
+        return 0;
+    char who[200];
+    labels_agency_list(missing, who, sizeof(who));
+    int several = (missing & (missing - 1)) != 0;
+    const char *cls = names_enum(&tacnet__sensitivity__descriptor, p->h.sensitivity);
+    if (answer)
+        agency_reply_error(
+            p->reply, TACNET_ECONSENT,
+            "%s %s a part%s to this escalation but would not receive this %s (the sharing policy "
+            "and the consent in force do not let %s see %s information): an answer on an "
+            "escalation must reach every party, or the escalation cannot close. Send it at a "
+            "class every party receives (the form's class of information, or sensitivity "
+            "through the API and `tacnet publish`) if it holds nothing more sensitive, or with "
+            "a safeguarding override; nothing was sent",
+            who, several ? "are" : "is", several ? "ies" : "y",
+            kind == TACNET__EVENT_KIND__ESCALATION_RESOLVED ? "resolution"
+            : kind == TACNET__EVENT_KIND__ESCALATION_ACK    ? "acknowledgement"
+                                                            : "response",
+            several ? "them" : "it", cls ? cls : "this class of");
+    else
+        agency_reply_error(
+            p->reply, TACNET_ECONSENT,
+            "this disagreement challenges %s's event, but %s would not receive it (the sharing "
+            "policy and the consent in force do not let it see %s information): the agency "
+            "challenged is a party to the escalation it opens and must hear of it. Send it at a "
+            "class %s receives (the form's class of information, or sensitivity through the API "
+            "and `tacnet publish`) if it holds nothing more sensitive, or with a safeguarding "
+            "override; nothing was sent",
+            who, who, cls ? cls : "this class of", who);
+    return TACNET_ECONSENT;
+}
+
 /* The meeting MEETING_ID of the case in SC, or NULL. */
 static const Tacnet__MeetingView *s_meeting_find(const Tacnet__ShowCaseReply *sc,
                                                  const ProtobufCBinaryData *meeting_id)
@@ -1159,6 +1235,8 @@ static int s_stages(publish_t *p)
         rc = s_basis(p);
     if (rc == 0)
         rc = s_route(p);
+    if (rc == 0)
+        rc = s_escalation_reach(p);
     if (rc == 0)
         rc = s_minutes(p);
     if (rc == 0)

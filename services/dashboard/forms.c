@@ -164,6 +164,18 @@ static const field_t s_decision[] = {
     CHALLENGE("decision"),
 };
 
+/* An escalation's class of information, as the API and `tacnet publish` let the sender choose
+ * it; drawn with this agency's default for the kind (dashboard_web_form). Every party must
+ * receive an answer on an escalation (and the agency challenged, a disagreement): the sending
+ * daemon refuses one at a class a party does not receive, naming it. */
+#define ESCALATION_CLASS                                                                       \
+    {                                                                                          \
+        "sensitivity",                                                                         \
+            "Class of information (every party to the escalation must receive it: choose one " \
+            "they all do)",                                                                    \
+            FT_ENUM, &tacnet__sensitivity__descriptor, 0, 0, "Sharing"                         \
+    }
+
 static const field_t s_disagreement[] = {
     { "refers_to", "Decision challenged", FT_ABOUT, 0, 0, SRC_DECISIONS, 0 },
     { "urgent", "Urgent (the child may be at risk now)", FT_CHECK, 0, 0, 0, 0 },
@@ -174,6 +186,7 @@ static const field_t s_disagreement[] = {
     { "body.disagreement.child_safety", "Is the child safe now?", FT_AREA, 0, 1, 0, 0 },
     VIEWS("disagreement"),
     CHALLENGE("disagreement"),
+    ESCALATION_CLASS,
 };
 
 static const field_t s_response[] = {
@@ -182,6 +195,7 @@ static const field_t s_response[] = {
       &tacnet__stage_position__descriptor, 1, 0, 0 },
     { "body.escalation_response.comment", "Comment", FT_AREA, 0, 0, 0, 0 },
     CHALLENGE("escalation_response"),
+    ESCALATION_CLASS,
 };
 
 static const field_t s_resolved[] = {
@@ -191,6 +205,7 @@ static const field_t s_resolved[] = {
     { "body.escalation_resolved.agreed_level_of_need", "Agreed level of need (1-4)", FT_INT, 0, 0,
       0, 0 },
     VIEWS("escalation_resolved"),
+    ESCALATION_CLASS,
 };
 
 static const field_t s_ack[] = {

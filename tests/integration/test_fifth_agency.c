@@ -301,6 +301,173 @@ Test(fifth_agency, joins_by_one_event_receives_routine_only_and_publishes)
     tn_client_destroy(&fs);
 }
 
+/* ------------------------------------------------------------------ escalations it is party to */
+
+/* The child's and the family's views every disagreement and resolution carries. */
+#define VIEWS ",\"child_view_absent\":{\"reason\":\"too_young\"},\"family_view\":\"Agrees.\""
+
+/* Publish the JSON FMT (its one %s replaced by the hex id ABOUT) from C: the daemon's code, with its reason
+ * into WHY and, when accepted, the msg_id into ID and the recipients into *RCPT. */
+static int s_try(tn_client_t *c, const char *fmt, const uint8_t *about, char *why, size_t cap,
+                 uint8_t id[16], uint32_t *rcpt)
+{
+    char hex[33] = "", json[2048];
+    for (int i = 0; about && i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", about[i]);
+    const char *at = strstr(fmt, "%s");
+    if (at)
+        snprintf(json, sizeof(json), "%.*s%s%s", (int)(at - fmt), fmt, hex, at + 2);
+    else
+        snprintf(json, sizeof(json), "%s", fmt);
+    Tacnet__PublishRequest *req = (Tacnet__PublishRequest *)pbjson_fixture_message(
+        &tacnet__publish_request__descriptor, json);
+    req->has_wait_ms = 1;
+    req->wait_ms = 5000;
+    Tacnet__ApiReply *reply = NULL;
+    int rc = tn_client_publish(c, req, &reply, CALL_MS);
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+    cr_assert_not_null(reply, "no reply from the daemon: %s", tacnet_errname(rc));
+    snprintf(why, cap, "%s", reply->reason ? reply->reason : "");
+    if (rc == 0) {
+        cr_assert_eq(reply->published->state, TACNET__PUBLISH_STATE__PUBLISH_ACCEPTED,
+                     "the broker did not accept %s: %s", json, why);
+        memcpy(id, reply->published->msg_id.data, 16);
+        *rcpt = 0;
+        for (size_t i = 0; i < reply->published->n_recipients; i++)
+            *rcpt |= 1u << reply->published->recipients[i];
+    }
+    tn_client_reply_free(&reply);
+    return rc;
+}
+
+/* The first escalation of CASE in C's view once it is there, at STATE (0: any) and holding a
+ * resolution or not (HELD -1: either), within MS: 1 with its id into ID, else 0. */
+static int s_escalation(tn_client_t *c, int state, int held, uint8_t id[16], int ms)
+{
+    uint64_t deadline = h_now_ms() + (uint64_t)ms;
+    do {
+        Tacnet__ApiReply *r = NULL;
+        int ok = 0;
+        if (tn_client_case(c, CASE, &r, CALL_MS) == 0 && r->show_case && r->show_case->state &&
+            r->show_case->state->n_escalations) {
+            const Tacnet__EscalationView *e = r->show_case->state->escalations[0];
+            ok = (!state || (e->has_state && (int)e->state == state)) &&
+                 (held < 0 || (e->resolution != NULL) == held);
+            if (ok)
+                memcpy(id, e->escalation_id.data, 16);
+        }
+        tn_client_reply_free(&r);
+        if (ok)
+            return 1;
+        h_sleep_ms(30);
+    } while (h_now_ms() < deadline);
+    return 0;
+}
+
+/* The case of the first test: opened by the school with consent for routine and safeguarding,
+ * referred to social care, and family support (routine only) brought in by social care. */
+static void s_team(h_agency_t *asc, tn_client_t *school, tn_client_t *sc, tn_client_t *fs)
+{
+    uint8_t id[16];
+    uint32_t rcpt = 0;
+    s_ok(school, REQ("concern", "", "\"concern\":{\"category\":\"attendance\"}"), id, &rcpt);
+    s_ok(school,
+         REQ("consent_recorded", "",
+             "\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"routine\",\"safeguarding\"],"
+             "\"given_by\":\"mother\"}"),
+         id, &rcpt);
+    s_ok(school,
+         REQ("referral", ",\"subject_agency\":\"social_care\"",
+             "\"referral\":{\"to_agency\":\"social_care\",\"category\":\"neglect\"}"),
+         id, &rcpt);
+    cr_assert(s_sees(sc, id, 10000), "the referral did not reach social care");
+    char out[8192];
+    int rc = h_cli(asc,
+                   "--json publish member_joined --wait 10 --case " CASE " --initials TB --subject "
+                   "family_support --body '{\"named_contact\":{\"agency\":\"family_support\","
+                   "\"initials\":\"JM\",\"role\":\"practitioner\"}}'",
+                   out, sizeof(out));
+    cr_assert_eq(rc, 0, "tacnet publish member_joined --subject family_support: %s", out);
+    cr_assert(s_member(sc, FS, 10000), "social care's view never counted family support in");
+    cr_assert(s_member(fs, FS, 10000), "family support never learnt it joined");
+}
+
+#define RESOLUTION(extra)                                                                 \
+    REQ("escalation_resolved", ",\"refers_to\":\"%s\"" extra,                             \
+        "\"escalation_resolved\":{\"outcome\":\"Peer support continues; reviewed in six " \
+        "weeks.\",\"child_safety\":\"Safe today.\"" VIEWS "}")
+
+/* An answer on an escalation reaches every party of it: social care's resolution at its default
+ * class (safeguarding), which family support does not receive, is refused naming family support
+ * and is not sent; at routine it reaches family support, which acknowledges it. A disagreement
+ * likewise reaches the agency it challenges. */
+Test(fifth_agency, an_answer_on_an_escalation_reaches_every_party_or_is_refused_naming_it)
+{
+    h_agency_t *as = s_up(SCH), *asc = s_up(SC), *afs = s_up(FS);
+    tn_client_t *school = s_client(as), *sc = s_client(asc), *fs = s_client(afs);
+    s_team(asc, school, sc, fs);
+    uint8_t own[16], id[16], esc[16], esc_fs[16];
+    uint32_t rcpt = 0;
+    char why[2048];
+    s_ok(fs,
+         REQ("contact_logged", "",
+             "\"contact_logged\":{\"with\":\"mother\",\"method\":\"home_visit\",\"summary\":"
+             "\"Bedtime chart dropped.\"}"),
+         own, &rcpt);
+    cr_assert(s_sees(sc, own, 10000), "family support's contact did not reach social care");
+
+    /* Social care challenges it: at its default class family support would never hear of the
+     * disagreement about its own work. */
+#define DISAGREE(extra)                                                                          \
+    REQ("disagreement", ",\"refers_to\":\"%s\"" extra,                                           \
+        "\"disagreement\":{\"topic\":\"Bedtime plan\",\"proposed_position\":\"Keep the chart\"," \
+        "\"reason\":\"It was working.\",\"child_safety\":\"Safe today.\"" VIEWS "}")
+    int rc = s_try(sc, DISAGREE(""), own, why, sizeof(why), id, &rcpt);
+    cr_assert_eq(rc, TACNET_ECONSENT, "a disagreement family support would not receive: %s (%s)",
+                 tacnet_errname(rc), why);
+    cr_expect(strstr(why, "Family support") && strstr(why, "nothing was sent"), "%s", why);
+    rc = s_try(sc, DISAGREE(",\"sensitivity\":\"routine\""), own, why, sizeof(why), id, &rcpt);
+    cr_assert_eq(rc, 0, "%s: %s", tacnet_errname(rc), why);
+    cr_assert(rcpt & (1u << FS), "the disagreement does not name family support (%#x)", rcpt);
+    cr_assert(s_escalation(sc, 0, 0, esc, 10000), "no escalation in social care's view");
+    cr_assert(s_escalation(fs, 0, 0, esc_fs, 10000), "no escalation in family support's view");
+    cr_assert(memcmp(esc, esc_fs, 16) == 0);
+
+    /* (a) The resolution at social care's default class: refused, naming family support and
+     * saying how to send it; nothing reaches the broker, so no resolution is proposed. */
+    rc = s_try(sc, RESOLUTION(""), esc, why, sizeof(why), id, &rcpt);
+    cr_assert_eq(rc, TACNET_ECONSENT, "a resolution family support would not receive: %s (%s)",
+                 tacnet_errname(rc), why);
+    cr_expect(strstr(why, "Family support is a party to this escalation but would not receive "
+                          "this resolution"),
+              "%s", why);
+    cr_expect(strstr(why, "class of information") && strstr(why, "safeguarding override") &&
+                  strstr(why, "nothing was sent"),
+              "%s", why);
+    cr_assert_not(s_escalation(fs, TACNET__ESCALATION_EVENT__ESC_RESOLVED, -1, id, 1000),
+                  "the refused resolution was proposed to family support all the same");
+    cr_assert_not(s_escalation(sc, TACNET__ESCALATION_EVENT__ESC_RESOLVED, -1, id, 200),
+                  "the refused resolution was proposed all the same");
+
+    /* (b) At a class family support receives it reaches it, text and all, and it accepts. */
+    rc = s_try(sc, RESOLUTION(",\"sensitivity\":\"routine\""), esc, why, sizeof(why), id, &rcpt);
+    cr_assert_eq(rc, 0, "%s: %s", tacnet_errname(rc), why);
+    cr_assert(rcpt & (1u << FS), "the resolution does not name family support (%#x)", rcpt);
+    cr_assert(s_escalation(fs, 0, 1, id, 10000), "family support never held the resolution");
+    rc = s_try(
+        fs,
+        REQ("escalation_ack", ",\"refers_to\":\"%s\"", "\"escalation_ack\":{\"accepted\":true}"),
+        esc, why, sizeof(why), id, &rcpt);
+    cr_assert_eq(rc, 0, "family support's acknowledgement: %s (%s)", tacnet_errname(rc), why);
+    cr_assert(s_escalation(sc, TACNET__ESCALATION_EVENT__ESC_CLOSED, -1, id, 10000),
+              "the escalation did not close once every party accepted");
+#undef DISAGREE
+
+    tn_client_destroy(&school);
+    tn_client_destroy(&sc);
+    tn_client_destroy(&fs);
+}
+
 /* The generic daemon serves the agency its config names, and only one the roster gives the
  * generic profile; a named daemon refuses a name other than its own. */
 Test(fifth_agency, the_generic_daemon_is_the_agency_its_config_names)

@@ -2498,6 +2498,30 @@ Test(http, the_minutes_form_chooses_the_class_of_information)
     cr_expect(seen, "the minutes were not sent at the class chosen");
 }
 
+/* The forms that answer an escalation (and the one that opens it) choose their class of
+ * information, drawn at this agency's default for the kind: an answer must reach every party,
+ * and the sender lowers the class when a party does not receive the default. */
+Test(http, the_escalation_forms_choose_the_class_of_information)
+{
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    const char *forms[] = { "disagreement", "escalation_response", "escalation_resolved" };
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        char path[200];
+        snprintf(path, sizeof(path), "/cases/" CASE "/forms/%s", forms[i]);
+        resp_t r = s_http(S, "GET", path, l.cookie, NULL);
+        cr_assert_eq(r.status, 200, "%s", forms[i]);
+        const char *sel = strstr(r.body, "<select id=\"sensitivity\" name=\"sensitivity\"");
+        cr_assert_not_null(sel, "the %s form has no class of information", forms[i]);
+        const char *end = strstr(sel, "</select>");
+        const char *dflt = strstr(sel, "<option value=\"safeguarding\" selected>");
+        cr_expect(dflt && dflt < end, "%s not drawn at the school's default: %.400s", forms[i],
+                  sel);
+        cr_expect(strstr(r.body, "every party to the escalation must receive it"), "%s", forms[i]);
+        s_resp_free(&r);
+    }
+}
+
 /* A closed case says so on its page and in My cases, and offers no form. */
 Test(http, a_closed_case_says_so_and_offers_no_form)
 {
