@@ -32,6 +32,8 @@ escalation_rights_t escalation_rights_of(const Tacnet__EscalationView *e, uint32
     r.proposed = e->resolution != NULL && s_proposed(e, agency);
     r.acknowledged |= r.party && r.proposed;
     r.acknowledge = r.open && r.party && e->resolution != NULL && !r.acknowledged;
+    r.unheld = r.open && e->resolution == NULL && e->has_state &&
+               e->state == TACNET__ESCALATION_EVENT__ESC_RESOLVED && !s_proposed(e, agency);
     return r;
 }
 
@@ -68,6 +70,10 @@ int escalation_rights_check(uint32_t kind, const Tacnet__EscalationView *e, uint
     if (kind == TACNET__EVENT_KIND__ESCALATION_ACK && s_proposed(e, agency)) {
         *why = ESCALATION_RIGHTS_OWN_RESOLUTION;
         return TACNET_EFORBIDDEN;
+    }
+    if (kind == TACNET__EVENT_KIND__ESCALATION_ACK && !e->resolution) {
+        *why = ESCALATION_RIGHTS_UNHELD;
+        return TACNET_EKIND;
     }
     return 0;
 }

@@ -10,6 +10,11 @@
  *   - a party responds at each stage and acknowledges a proposed resolution, unless it proposed
  *     it: proposing a resolution is accepting it (it counts as acknowledged, and its own
  *     acknowledgement, accepting or not, is refused E_FORBIDDEN);
+ *   - a party acknowledges only a resolution its view holds: told by the broker's notice that
+ *     one is proposed without having received it (it went at a class this agency does not
+ *     receive, or the agency joined after it was sent), it has nothing to accept, and its
+ *     acknowledgement is refused E_KIND by the sending daemon (the broker, blind to bodies,
+ *     cannot tell);
  *   - a party, or the lead professional's agency, proposes a resolution;
  *   - an agency is involved (its inbox lists the escalation) when it is a party, raised it, or
  *     leads the case.
@@ -35,12 +40,20 @@ typedef struct escalation_rights {
     int acknowledged; /* a party that has acknowledged the resolution proposed, or proposed it */
     int acknowledge;  /* asked to acknowledge: a party, a resolution proposed, not yet done */
     int proposed;     /* the agency proposed the resolution (so counts as having accepted it) */
+    int unheld;       /* the broker says a resolution is proposed, but its text never reached
+                         this view: nothing to acknowledge, respond to or resolve here */
 } escalation_rights_t;
 
 /* Why the proposer of a resolution may not acknowledge it, in plain words (daemon and broker). */
 #define ESCALATION_RIGHTS_OWN_RESOLUTION                                                         \
     "this agency proposed the resolution, which counts as accepting it: only the other parties " \
     "acknowledge it"
+
+/* Why a party may not acknowledge a resolution its view does not hold, in plain words. */
+#define ESCALATION_RIGHTS_UNHELD                                                                  \
+    "this agency has not received the resolution proposed (the broker's notice says one is, but " \
+    "its text never reached this agency's view), so there is nothing here to accept: ask the "    \
+    "agency that proposed it to send it again at a class of information this agency receives"
 
 /* What AGENCY may do on escalation E of a case led by LEAD (0: no lead known). AGENCY 0 asks
  * only whether E is open. */
@@ -53,7 +66,8 @@ int escalation_rights_is_answer(uint32_t kind);
 
 /* Whether AGENCY may publish the answer KIND on E (case led by LEAD), by the broker's own rules:
  * 0, TACNET_ENOTMEMBER (not a party; for a resolution, nor the lead), TACNET_EKIND (an
- * acknowledgement before any resolution was proposed) or TACNET_EFORBIDDEN (an acknowledgement
+ * acknowledgement before any resolution was proposed, or of one E does not hold: the daemon's
+ * own check, as the broker cannot read bodies) or TACNET_EFORBIDDEN (an acknowledgement
  * of the resolution this agency proposed), with *WHY a sentence saying so. Answers
  * to a closed escalation are accepted (the broker takes them as nothing new). */
 int escalation_rights_check(uint32_t kind, const Tacnet__EscalationView *e, uint32_t agency,

@@ -751,6 +751,7 @@ typedef struct {
     int resolved; /* a resolution is proposed: the clock stopped, acknowledgements are owed */
     int ack;      /* this agency is a party that has not acknowledged it yet */
     int proposed; /* this agency proposed the resolution */
+    int unheld;   /* a resolution is proposed whose text never reached this view */
     int breached; /* past the last stage's deadline (casestate_escalation_breached) */
 } item_t;
 
@@ -798,6 +799,12 @@ static void s_inbox_row(dashboard_buf_t *b, const item_t *it, int mine, uint64_t
                              "</td><td><a href=\"/cases/%s/forms/escalation_ack?about="
                              "%s\">Acknowledge</a></td></tr>",
                              it->ref, it->idhex);
+    else if (it->unheld)
+        dashboard_buf_printf(b,
+                             "</td><td><a href=\"/cases/%s\">Resolution proposed but not "
+                             "received here: ask for it at a class this agency receives</a>"
+                             "</td></tr>",
+                             it->ref);
     else if (it->resolved)
         dashboard_buf_printf(b, "</td><td><a href=\"/cases/%s\">%s</a></td></tr>", it->ref,
                              it->proposed && it->party
@@ -876,7 +883,8 @@ void dashboard_web_inbox(dashboard_web_t *w)
             it.deadline = ev->has_deadline_ms ? ev->deadline_ms : 0;
             it.id = ev->escalation_id;
             it.urgent = ev->has_urgent && ev->urgent;
-            it.resolved = ev->resolution != NULL;
+            it.resolved = ev->resolution != NULL || rights.unheld;
+            it.unheld = rights.unheld;
             it.ack = rights.acknowledge;
             it.proposed = rights.proposed;
             it.breached = casestate_escalation_breached(ev, now);

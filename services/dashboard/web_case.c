@@ -267,6 +267,16 @@ static void s_escalation_actions(dashboard_buf_t *b, const char *ref,
                               "answer it.</p>");
         return;
     }
+    if (r.unheld) {
+        /* The broker's notice says a resolution is proposed, but its text never came here: there
+         * is nothing to accept, and a response or another resolution would not answer it. */
+        dashboard_buf_puts(b, "<p role=\"status\">A resolution has been proposed, but its text "
+                              "has not reached this agency (it was sent at a class of information "
+                              "this agency does not receive), so there is nothing here to "
+                              "acknowledge yet. Ask the agency that proposed it to send it again "
+                              "at a class this agency receives.</p>");
+        return;
+    }
     dashboard_buf_puts(b, "<p>");
     if (r.respond && !e->resolution)
         s_form_link(b, ref, "escalation_response", "Respond", e->escalation_id);

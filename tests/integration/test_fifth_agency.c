@@ -468,6 +468,72 @@ Test(fifth_agency, an_answer_on_an_escalation_reaches_every_party_or_is_refused_
     tn_client_destroy(&fs);
 }
 
+/* (c) A party that joins an escalation after its resolution was proposed is told by the broker
+ * that one is, but never received its text (safeguarding, which family support does not
+ * receive, sent before it was a party): its acknowledgement is refused, not taken as accepting
+ * what it never read, and the escalation stays open. */
+Test(fifth_agency, an_acknowledgement_of_a_resolution_the_view_never_received_is_refused)
+{
+    h_agency_t *as = s_up(SCH), *asc = s_up(SC), *afs = s_up(FS);
+    tn_client_t *school = s_client(as), *sc = s_client(asc), *fs = s_client(afs);
+    s_team(asc, school, sc, fs);
+    uint8_t decision[16], id[16], esc[16];
+    uint32_t rcpt = 0;
+    char why[2048];
+    s_ok(sc,
+         REQ("decision", ",\"sensitivity\":\"routine\"",
+             "\"decision\":{\"topic\":\"Level of need\",\"chosen\":\"Early help\",\"rationale\":"
+             "\"Needs can be met with support.\"" VIEWS "}"),
+         decision, &rcpt);
+    cr_assert(s_sees(fs, decision, 10000), "the routine decision did not reach family support");
+    int rc = s_try(school,
+                   REQ("disagreement", ",\"refers_to\":\"%s\"",
+                       "\"disagreement\":{\"topic\":\"Level of need\",\"proposed_position\":"
+                       "\"Child in need\",\"reason\":\"Absence is rising.\",\"child_safety\":"
+                       "\"Safe today.\"" VIEWS "}"),
+                   decision, why, sizeof(why), id, &rcpt);
+    cr_assert_eq(rc, 0, "%s: %s", tacnet_errname(rc), why);
+    cr_assert(s_escalation(sc, 0, 0, esc, 10000), "no escalation in social care's view");
+    /* Family support is no party yet: a safeguarding resolution is the parties' business. */
+    rc = s_try(sc, RESOLUTION(""), esc, why, sizeof(why), id, &rcpt);
+    cr_assert_eq(rc, 0, "%s: %s", tacnet_errname(rc), why);
+    cr_assert_not(rcpt & (1u << FS));
+    cr_assert(s_escalation(school, 0, 1, id, 10000), "the school never held the resolution");
+    /* Family support challenges the same decision: it joins the escalation as a party. */
+    rc = s_try(fs,
+               REQ("disagreement", ",\"refers_to\":\"%s\"",
+                   "\"disagreement\":{\"topic\":\"Level of need\",\"proposed_position\":\"Keep "
+                   "early help\",\"reason\":\"The family is engaging.\",\"child_safety\":\"Safe "
+                   "today.\"" VIEWS "}"),
+               decision, why, sizeof(why), id, &rcpt);
+    cr_assert_eq(rc, 0, "%s: %s", tacnet_errname(rc), why);
+    cr_assert(s_escalation(fs, TACNET__ESCALATION_EVENT__ESC_RESOLVED, 0, id, 10000),
+              "family support was never told a resolution is proposed");
+    cr_assert(memcmp(id, esc, 16) == 0, "family support's disagreement opened another escalation");
+
+    rc = s_try(
+        fs,
+        REQ("escalation_ack", ",\"refers_to\":\"%s\"", "\"escalation_ack\":{\"accepted\":true}"),
+        esc, why, sizeof(why), id, &rcpt);
+    cr_assert_eq(rc, TACNET_EKIND, "an acknowledgement of a resolution never received: %s (%s)",
+                 tacnet_errname(rc), why);
+    cr_expect(strstr(why, "has not received the resolution proposed") &&
+                  strstr(why, "nothing was sent"),
+              "%s", why);
+    /* The school accepts: family support's acknowledgement is still owed, so it stays open. */
+    rc = s_try(
+        school,
+        REQ("escalation_ack", ",\"refers_to\":\"%s\"", "\"escalation_ack\":{\"accepted\":true}"),
+        esc, why, sizeof(why), id, &rcpt);
+    cr_assert_eq(rc, 0, "%s: %s", tacnet_errname(rc), why);
+    cr_assert_not(s_escalation(sc, TACNET__ESCALATION_EVENT__ESC_CLOSED, -1, id, 1000),
+                  "the escalation closed without family support's acknowledgement");
+
+    tn_client_destroy(&school);
+    tn_client_destroy(&sc);
+    tn_client_destroy(&fs);
+}
+
 /* The generic daemon serves the agency its config names, and only one the roster gives the
  * generic profile; a named daemon refuses a name other than its own. */
 Test(fifth_agency, the_generic_daemon_is_the_agency_its_config_names)

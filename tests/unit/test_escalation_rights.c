@@ -155,3 +155,29 @@ Test(escalation_rights, the_proposer_of_a_resolution_is_not_asked_to_acknowledge
     cr_assert(why && strstr(why, "proposed the resolution"), "%s", why ? why : "(null)");
     cr_assert_eq(escalation_rights_check(ACK, &e, SCHOOL, CAMHS, &why), 0);
 }
+
+/* The broker's notice says a resolution is proposed, but its text never reached this view (it
+ * went at a class this agency does not receive): there is nothing to accept, so no acknowledgement
+ * is offered or sent, and the page says what is missing instead of offering a response. */
+Test(escalation_rights, a_resolution_the_view_does_not_hold_is_not_acknowledged)
+{
+    Tacnet__EscalationView e = s_view(TACNET__ESCALATION_EVENT__ESC_RESOLVED, 0);
+    escalation_rights_t r = escalation_rights_of(&e, SCHOOL, CAMHS);
+    cr_assert(r.open && r.party && r.unheld && !r.acknowledge && !r.acknowledged);
+    r = escalation_rights_of(&e, CAMHS, CAMHS);
+    cr_assert(r.unheld, "the lead's view lacks the text too: it is told so");
+    const char *why = NULL;
+    cr_assert_eq(escalation_rights_check(ACK, &e, SCHOOL, CAMHS, &why), TACNET_EKIND);
+    cr_assert(why && strstr(why, "has not received the resolution"), "%s", why ? why : "");
+    cr_assert_str_eq(why, ESCALATION_RIGHTS_UNHELD);
+
+    /* Held, it is acknowledged as before; not proposed at all, it is the older refusal. */
+    e = s_view(TACNET__ESCALATION_EVENT__ESC_RESOLVED, 1);
+    r = escalation_rights_of(&e, SCHOOL, CAMHS);
+    cr_assert(!r.unheld && r.acknowledge);
+    cr_assert_eq(escalation_rights_check(ACK, &e, SCHOOL, CAMHS, &why), 0);
+    e = s_view(TACNET__ESCALATION_EVENT__ESC_OPENED, 0);
+    cr_assert(!escalation_rights_of(&e, SCHOOL, CAMHS).unheld);
+    cr_assert_eq(escalation_rights_check(ACK, &e, SCHOOL, CAMHS, &why), TACNET_EKIND);
+    cr_assert(why && strstr(why, "no resolution"));
+}
