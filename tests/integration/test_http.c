@@ -241,10 +241,11 @@ static int s_login(uint32_t agency, const char *initials, const char *password, 
     resp_t r = s_http(agency, "GET", "/login", NULL, NULL);
     cr_assert_eq(r.status, 200);
     char ltok[65], hdr[160], body[256];
-    const char *name = agency == S       ? "school"
-                       : agency == SC    ? "social_care"
-                       : agency == CAMHS ? "camhs"
-                                         : "health_visiting";
+    const char *name = agency == S                  ? "school"
+                       : agency == SC               ? "social_care"
+                       : agency == CAMHS            ? "camhs"
+                       : agency == H_FAMILY_SUPPORT ? "family_support"
+                                                    : "health_visiting";
     char cname[64];
     snprintf(cname, sizeof(cname), "tn_login_%s=", name);
     cr_assert(s_find_hex(r.text, cname, ltok));
@@ -1081,6 +1082,112 @@ Test(http, an_acknowledgement_of_a_new_resolution_is_not_taken_for_a_repeat)
     resp_t p = s_http(S, "POST", "/cases/" CASE "/forms/escalation_ack", l.cookie, body);
     cr_expect_eq(p.status, 303, "the stage 2 answer was taken for the stage 1 one: %s", p.body);
     s_resp_free(&p);
+}
+
+/* The first event of KIND in A's view of CASE, within 10 s: its msg_id in hex into OUT. */
+static void s_kind_wait(const h_agency_t *a, Tacnet__EventKind kind, char out[33])
+{
+    tn_client_t *c = s_client(a);
+    int ok = 0;
+    for (int i = 0; i < 500 && !ok; i++) {
+        Tacnet__ApiReply *r = NULL;
+        if (tn_client_case(c, CASE, &r, CALL_MS) == 0 && r->show_case)
+            for (size_t k = 0; !ok && k < r->show_case->n_timeline; k++) {
+                const Tacnet__Header *h = r->show_case->timeline[k]->header;
+                if (h && h->kind == kind && h->msg_id.len == 16) {
+                    sodium_bin2hex(out, 33, h->msg_id.data, 16);
+                    ok = 1;
+                }
+            }
+        tn_client_reply_free(&r);
+        if (!ok)
+            h_sleep_ms(20);
+    }
+    tn_client_destroy(&c);
+    cr_assert(ok, "no %d event reached the view", kind);
+}
+
+/* Family support (routine only) joins an escalation after social care proposed its resolution
+ * at safeguarding: the broker tells it a resolution is proposed, but it never received the
+ * text. Its acknowledgement through the API is refused (the escalation would otherwise close on
+ * an agreement to something never read), and its dashboard says what is missing instead of
+ * offering Acknowledge, Respond or Resolve. */
+Test(http, a_party_without_the_resolution_is_told_so_and_cannot_acknowledge_it)
+{
+    h_agency_t *fs = s_up(H_FAMILY_SUPPORT);
+    s_add_user(fs, "JM", TACNET__ROLE__LEAD_PROFESSIONAL);
+    s_publish(social, "{\"kind\":\"member_joined\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"subject_agency\":\"family_support\",\"body\":{\"member_joined\":{"
+                      "\"named_contact\":{\"agency\":\"family_support\",\"initials\":\"JM\","
+                      "\"role\":\"practitioner\"}}}}");
+    s_publish(social, "{\"kind\":\"decision\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"sensitivity\":\"routine\",\"body\":{\"decision\":{\"topic\":\"Level "
+                      "of need\",\"chosen\":\"Early help\"" VIEWS_JSON "}}}");
+    char decision[33], id[33], json[1024];
+    s_kind_wait(fs, TACNET__EVENT_KIND__DECISION, decision);
+    snprintf(json, sizeof(json),
+             "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+             "\"refers_to\":\"%s\",\"body\":{\"disagreement\":{\"topic\":\"Level of "
+             "need\",\"child_safety\":\"Safe today.\"" VIEWS_JSON "}}}",
+             decision);
+    s_publish(school, json);
+    s_escalation_wait(social, 1, id);
+    snprintf(json, sizeof(json), RESOLUTION_JSON, id); /* safeguarding: not family support's */
+    s_publish(social, json);
+    s_escalation_wait(school, 2, id);
+    /* Family support challenges the same decision: it joins the escalation as a party. */
+    snprintf(json, sizeof(json),
+             "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+             "\"refers_to\":\"%s\",\"body\":{\"disagreement\":{\"topic\":\"Level of "
+             "need\",\"child_safety\":\"Safe today.\"" VIEWS_JSON "}}}",
+             decision);
+    s_publish(fs, json);
+    tn_client_t *c = s_client(fs);
+    int told = 0;
+    for (int i = 0; i < 500 && !told; i++) {
+        Tacnet__ApiReply *r = NULL;
+        if (tn_client_case(c, CASE, &r, CALL_MS) == 0 && r->show_case->state &&
+            r->show_case->state->n_escalations) {
+            const Tacnet__EscalationView *e = r->show_case->state->escalations[0];
+            told = e->has_state && e->state == TACNET__ESCALATION_EVENT__ESC_RESOLVED &&
+                   !e->resolution;
+        }
+        tn_client_reply_free(&r);
+        if (!told)
+            h_sleep_ms(20);
+    }
+    tn_client_destroy(&c);
+    cr_assert(told, "family support was never told a resolution is proposed");
+
+    char *tok = s_add_token(fs, "fs-records"), hdr[256];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             tok);
+    snprintf(json, sizeof(json),
+             "{\"kind\":\"escalation_ack\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+             "\"refers_to\":\"%s\",\"body\":{\"escalation_ack\":{\"accepted\":true}}}",
+             id);
+    resp_t r = s_http(H_FAMILY_SUPPORT, "POST", "/api/v1/events", hdr, json);
+    cr_expect_neq(r.status, 201, "an acknowledgement of a resolution never received: %s", r.body);
+    cr_expect(strstr(r.body, "\"E_KIND\"") &&
+                  strstr(r.body, "this agency has not received the resolution proposed"),
+              "%s", r.body);
+    s_resp_free(&r);
+    free(tok);
+
+    login_t l;
+    cr_assert_eq(s_login(H_FAMILY_SUPPORT, "JM", PASSWORD, &l), 303);
+    r = s_http(H_FAMILY_SUPPORT, "GET", "/cases/" CASE, l.cookie, NULL);
+    cr_expect(strstr(r.body, "A resolution has been proposed, but its text has not reached this "
+                             "agency"),
+              "%s", r.body);
+    cr_expect_null(strstr(r.body, "forms/escalation_ack?about="), "Acknowledge offered");
+    cr_expect_null(strstr(r.body, "forms/escalation_response?about="), "Respond offered");
+    cr_expect_null(strstr(r.body, "forms/escalation_resolved?about="), "Resolve offered");
+    s_resp_free(&r);
+    r = s_http(H_FAMILY_SUPPORT, "GET", "/inbox", l.cookie, NULL);
+    cr_expect(strstr(r.body, "Resolution proposed but not received here"), "%s", r.body);
+    cr_expect_null(strstr(r.body, "forms/escalation_response?about="), "Respond offered");
+    s_resp_free(&r);
 }
 
 Test(http, a_form_with_rows_left_blank_sends_only_the_rows_filled_in)
