@@ -470,6 +470,8 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
             dashboard_web_time(b, e->deadline_ms);
             dashboard_buf_puts(b, " — ");
             dashboard_web_left(b, e->deadline_ms, now);
+        } else if (settled && e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED) {
+            dashboard_buf_puts(b, "none: closed, every party accepted the resolution");
         } else if (settled) {
             /* Resolved: the clock stops; what is left is each party's acknowledgement. */
             dashboard_buf_puts(b, "none: a resolution is proposed");

@@ -1001,7 +1001,8 @@ static void s_escalation_wait(const h_agency_t *a, int want, char out[33])
             r->show_case->state->n_escalations) {
             const Tacnet__EscalationView *e = r->show_case->state->escalations[0];
             ok = e->has_state && (want == 1 || (want == 2 && e->resolution) ||
-                                  (want == 3 && e->stage == 2 && !e->resolution));
+                                  (want == 3 && e->stage == 2 && !e->resolution) ||
+                                  (want == 4 && e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED));
             if (ok)
                 sodium_bin2hex(out, 33, e->escalation_id.data, 16);
         }
@@ -1188,6 +1189,41 @@ Test(http, a_party_without_the_resolution_is_told_so_and_cannot_acknowledge_it)
     cr_expect(strstr(r.body, "Resolution proposed but not received here"), "%s", r.body);
     cr_expect_null(strstr(r.body, "forms/escalation_response?about="), "Respond offered");
     s_resp_free(&r);
+}
+
+/* A closed escalation's deadline says it closed, not that a resolution is proposed. */
+Test(http, a_closed_escalation_says_it_closed)
+{
+    tn_client_t *c = s_client(school);
+    Tacnet__ApiReply *r = NULL;
+    cr_assert_eq(tn_client_case(c, CASE, &r, CALL_MS), 0);
+    char concern[33], json[1024], id[33];
+    sodium_bin2hex(concern, sizeof(concern), r->show_case->timeline[0]->header->msg_id.data, 16);
+    tn_client_reply_free(&r);
+    tn_client_destroy(&c);
+    snprintf(json, sizeof(json),
+             "{\"kind\":\"disagreement\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+             "\"refers_to\":\"%s\",\"subject_agency\":\"social_care\",\"body\":{\"disagreement\":"
+             "{\"topic\":\"Level of need\",\"child_safety\":\"Safe today.\"" VIEWS_JSON "}}}",
+             concern);
+    s_publish(school, json);
+    s_escalation_wait(social, 1, id);
+    snprintf(json, sizeof(json), RESOLUTION_JSON, id);
+    s_publish(social, json);
+    s_escalation_wait(school, 2, id);
+    snprintf(json, sizeof(json),
+             "{\"kind\":\"escalation_ack\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+             "\"refers_to\":\"%s\",\"body\":{\"escalation_ack\":{\"accepted\":true}}}",
+             id);
+    s_publish(school, json);
+    s_escalation_wait(school, 4, id);
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t page = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+    cr_expect(strstr(page.body, "none: closed, every party accepted the resolution"), "%s",
+              page.body);
+    cr_expect_null(strstr(page.body, "none: a resolution is proposed"), "%s", page.body);
+    s_resp_free(&page);
 }
 
 Test(http, a_form_with_rows_left_blank_sends_only_the_rows_filled_in)
