@@ -171,16 +171,12 @@ static void s_ok(tn_client_t *c, const char *json, uint8_t id[16], uint32_t *rcp
     cr_assert_eq(rc, 0, "refused %s: %s", tacnet_errname(rc), json);
 }
 
-Test(fifth_agency, joins_by_one_event_receives_routine_only_and_publishes)
+/* The school opens the case with the family's consent for routine and safeguarding (every
+ * agency) and refers to social care; returns once the referral reached social care. */
+static void s_opened_and_referred(tn_client_t *school, tn_client_t *sc)
 {
-    cr_assert_str_eq(agencies_name(FS), "family_support", "the roster declares the fifth agency");
-    h_agency_t *as = s_up(SCH), *asc = s_up(SC), *afs = s_up(FS);
-    tn_client_t *school = s_client(as), *sc = s_client(asc), *fs = s_client(afs);
     uint8_t id[16];
     uint32_t rcpt = 0;
-
-    /* The school opens the case with consent for routine and safeguarding (every agency) and
-     * refers to social care. */
     s_ok(school, REQ("concern", "", "\"concern\":{\"category\":\"attendance\"}"), id, &rcpt);
     s_ok(school,
          REQ("consent_recorded", "",
@@ -192,6 +188,19 @@ Test(fifth_agency, joins_by_one_event_receives_routine_only_and_publishes)
              "\"referral\":{\"to_agency\":\"social_care\",\"category\":\"neglect\"}"),
          id, &rcpt);
     cr_assert(s_sees(sc, id, 10000), "the referral did not reach social care");
+}
+
+Test(fifth_agency, joins_by_one_event_receives_routine_only_and_publishes)
+{
+    cr_assert_str_eq(agencies_name(FS), "family_support", "the roster declares the fifth agency");
+    h_agency_t *as = s_up(SCH), *asc = s_up(SC), *afs = s_up(FS);
+    tn_client_t *school = s_client(as), *sc = s_client(asc), *fs = s_client(afs);
+    uint8_t id[16];
+    uint32_t rcpt = 0;
+
+    /* The school opens the case with consent for routine and safeguarding (every agency) and
+     * refers to social care. */
+    s_opened_and_referred(school, sc);
     /* The school, which opened the case, leads it: it records the consent given. */
     s_ok(school,
          REQ("consent_recorded", "",
@@ -368,19 +377,7 @@ static int s_escalation(tn_client_t *c, int state, int held, uint8_t id[16], int
  * referred to social care, and family support (routine only) brought in by social care. */
 static void s_team(h_agency_t *asc, tn_client_t *school, tn_client_t *sc, tn_client_t *fs)
 {
-    uint8_t id[16];
-    uint32_t rcpt = 0;
-    s_ok(school, REQ("concern", "", "\"concern\":{\"category\":\"attendance\"}"), id, &rcpt);
-    s_ok(school,
-         REQ("consent_recorded", "",
-             "\"consent_recorded\":{\"state\":\"given\",\"scope\":[\"routine\",\"safeguarding\"],"
-             "\"given_by\":\"mother\"}"),
-         id, &rcpt);
-    s_ok(school,
-         REQ("referral", ",\"subject_agency\":\"social_care\"",
-             "\"referral\":{\"to_agency\":\"social_care\",\"category\":\"neglect\"}"),
-         id, &rcpt);
-    cr_assert(s_sees(sc, id, 10000), "the referral did not reach social care");
+    s_opened_and_referred(school, sc);
     char out[8192];
     int rc = h_cli(asc,
                    "--json publish member_joined --wait 10 --case " CASE " --initials TB --subject "
