@@ -757,7 +757,7 @@ static int s_escalation_reach(publish_t *p)
             need |= 1u << challenged;
     }
     agency_reply_free(&wrap);
-    uint32_t missing = need & p->c.members & ~(1u << me) & ~1u & ~p->v.required;
+    uint32_t missing = escalation_rights_unreached(need, me, p->c.members, p->v.required);
     if (!missing)
         return 0;
     char who[200];

@@ -239,8 +239,8 @@ static int s_check_disagreement(escalation_journal_t *self, MDB_txn *txn, const 
 }
 
 /* RESPONSE, RESOLVED or ACK about the escalation named in refers_to. */
-static int s_check_answer(escalation_journal_t *self, const Tacnet__Header *h, uint64_t now_ms,
-                          const char **detail)
+static int s_check_answer(escalation_journal_t *self, const Tacnet__Header *h,
+                          const route_case_t *c, uint64_t now_ms, const char **detail)
 {
     escalation_engine_record_t r;
     char case_ref[ESCALATE_CASEREF_MAX + 1];
@@ -256,6 +256,18 @@ static int s_check_answer(escalation_journal_t *self, const Tacnet__Header *h, u
     }
     const uint8_t *id = h->refers_to.data;
     uint32_t by = (uint32_t)h->sender;
+    /* Every party still on the team must receive the answer (escalation_rights_unreached): the
+     * sending daemon refuses one that misses a party; this is for a client that does not. */
+    uint32_t parties = 0, recipients = 0;
+    for (unsigned i = 0; i < r.n_parties; i++)
+        parties |= r.parties[i] < 32 ? 1u << r.parties[i] : 0;
+    for (size_t i = 0; i < h->n_recipients; i++)
+        recipients |= (uint32_t)h->recipients[i] < 32 ? 1u << h->recipients[i] : 0;
+    if (c && escalation_rights_unreached(parties, by, c->members, recipients)) {
+        *detail = "an answer on an escalation must reach every party still on the team, and this "
+                  "one's recipients leave a party out: send it at a class every party receives";
+        return TACNET_ECONSENT;
+    }
     int rc;
     switch (h->kind) {
     case TACNET__EVENT_KIND__ESCALATION_RESPONSE:
@@ -313,7 +325,7 @@ int escalation_journal_check(escalation_journal_t *self, MDB_txn *txn, const Tac
     case TACNET__EVENT_KIND__ESCALATION_RESPONSE:
     case TACNET__EVENT_KIND__ESCALATION_RESOLVED:
     case TACNET__EVENT_KIND__ESCALATION_ACK:
-        return s_check_answer(self, h, now_ms, detail);
+        return s_check_answer(self, h, c, now_ms, detail);
     case TACNET__EVENT_KIND__CASE_CLOSED:
         return s_check_closing(self, h, detail);
     default:

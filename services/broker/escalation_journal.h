@@ -66,7 +66,8 @@ void escalation_journal_begin(escalation_journal_t *self);
 
 /* Before event H (from an agency, already passed route_check against case C as it was) is
  * journalled: returns 0, or a refusal code (TACNET_EFIELD, TACNET_EREFERSTO, TACNET_ENOTMEMBER,
- * TACNET_EKIND; TACNET_EFORBIDDEN for closing a case with an escalation open) with *DETAIL naming
+ * TACNET_EKIND; TACNET_EFORBIDDEN for closing a case with an escalation open; TACNET_ECONSENT for
+ * an answer whose recipients leave out a party still on the team) with *DETAIL naming
  * what was wrong (static text); a refusal changes nothing. On 0 the event's
  * escalation effects are staged for escalation_apply. Storage errors pass through. */
 int escalation_journal_check(escalation_journal_t *self, MDB_txn *txn, const Tacnet__Header *h,

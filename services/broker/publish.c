@@ -344,7 +344,7 @@ static int s_commit_policy(broker_t *self, MDB_txn *txn, broker_pending_t *p, ui
     /* Escalation header facts refuse like the sharing policy does: storing nothing. */
     rc = escalation_journal_check(self->escalation, txn, h, c, now, &p->detail);
     if (rc == TACNET_EFIELD || rc == TACNET_ENOTMEMBER || rc == TACNET_EKIND ||
-        rc == TACNET_EREFERSTO || rc == TACNET_EFORBIDDEN) {
+        rc == TACNET_EREFERSTO || rc == TACNET_EFORBIDDEN || rc == TACNET_ECONSENT) {
         p->code = rc;
         return 0;
     }

@@ -37,6 +37,13 @@ escalation_rights_t escalation_rights_of(const Tacnet__EscalationView *e, uint32
     return r;
 }
 
+uint32_t escalation_rights_unreached(uint32_t parties, uint32_t sender, uint32_t members,
+                                     uint32_t recipients)
+{
+    uint32_t self = sender < 32 ? 1u << sender : 0;
+    return parties & members & ~self & ~1u & ~recipients;
+}
+
 int escalation_rights_is_answer(uint32_t kind)
 {
     return kind == TACNET__EVENT_KIND__ESCALATION_RESPONSE ||

@@ -64,6 +64,15 @@ escalation_rights_t escalation_rights_of(const Tacnet__EscalationView *e, uint32
  * acknowledgement), else 0. */
 int escalation_rights_is_answer(uint32_t kind);
 
+/* The parties of an escalation (PARTIES, a bitmask of agency ids) that an answer from SENDER
+ * wrapped for RECIPIENTS (a bitmask) would not reach, among the case's MEMBERS (a party that
+ * left the team cannot block an answer): a bitmask, 0 when it reaches every one. An answer that
+ * misses a party leaves that party unable to accept a resolution it never saw, and the
+ * escalation open for good; the sending daemon refuses it, and the broker too, from the clear
+ * header. */
+uint32_t escalation_rights_unreached(uint32_t parties, uint32_t sender, uint32_t members,
+                                     uint32_t recipients);
+
 /* Whether AGENCY may publish the answer KIND on E (case led by LEAD), by the broker's own rules:
  * 0, TACNET_ENOTMEMBER (not a party; for a resolution, nor the lead), TACNET_EKIND (an
  * acknowledgement before any resolution was proposed, or of one E does not hold: the daemon's

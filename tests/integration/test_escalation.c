@@ -482,6 +482,38 @@ Test(escalation, a_challenge_of_the_same_decision_joins_its_raiser_as_a_party)
     h_pub_free(&p);
 }
 
+/* An answer on an escalation must reach every party still on the team, or the party it misses
+ * could never accept a resolution it never saw: the broker itself refuses one whose recipients
+ * leave a party out (E_CONSENT, storing nothing), though they are what the sharing policy
+ * requires for its class (the school receives no health detail). */
+Test(escalation, an_answer_that_misses_a_party_is_refused_by_the_broker)
+{
+    s_start(60, 60, 60, 60, 0);
+    h_client_t *pub[H_MAX_AGENCY] = { 0 };
+    rx_t rx[H_MAX_AGENCY];
+    memset(rx, 0, sizeof(rx));
+    uint64_t sseq[H_MAX_AGENCY] = { 0 };
+    s_connect_all(pub, rx);
+    uint8_t decision[16], id[16];
+    s_build_case(pub, sseq, decision);
+    h_pub_t p = { 0 };
+    cr_assert_eq(s_about(pub, sseq, &p, SCHOOL, TACNET__EVENT_KIND__DISAGREEMENT, decision), 0);
+    memcpy(id, p.msg_id, 16);
+    s_rx_wait(&rx[SC], K_NOTICE, E_OPEN, 1, 3000);
+    s_pub(&p, CAMHS, TACNET__EVENT_KIND__ESCALATION_RESPONSE, ++sseq[CAMHS], 2,
+          (const uint32_t[]){ CAMHS, SC });
+    p.h.sensitivity = TACNET__SENSITIVITY__HEALTH;
+    p.h.has_refers_to = 1;
+    p.h.refers_to = (ProtobufCBinaryData){ 16, id };
+    cr_assert_eq(s_send(pub[CAMHS], &p, CAMHS), TACNET_ECONSENT,
+                 "a response the school, a party, would never receive was accepted");
+    cr_assert_eq(s_status_int("open"), 1, "the refusal changed the escalation");
+    sseq[CAMHS] += 10;
+    /* At a class every party receives, to the whole team, it goes. */
+    cr_assert_eq(s_about(pub, sseq, &p, CAMHS, TACNET__EVENT_KIND__ESCALATION_RESPONSE, id), 0);
+    h_pub_free(&p);
+}
+
 Test(escalation, repeated_retried_and_joined_disagreements_open_one_escalation)
 {
     s_start(60, 60, 60, 60, 0);

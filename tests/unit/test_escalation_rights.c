@@ -181,3 +181,16 @@ Test(escalation_rights, a_resolution_the_view_does_not_hold_is_not_acknowledged)
     cr_assert_eq(escalation_rights_check(ACK, &e, SCHOOL, CAMHS, &why), TACNET_EKIND);
     cr_assert(why && strstr(why, "no resolution"));
 }
+
+/* The parties an answer misses: those still on the team, other than its sender, outside its
+ * recipients. */
+Test(escalation_rights, an_answer_misses_only_parties_still_on_the_team)
+{
+    uint32_t parties = (1u << SC) | (1u << SCHOOL), team = parties | (1u << CAMHS);
+    cr_assert_eq(escalation_rights_unreached(parties, SC, team, 1u << CAMHS), 1u << SCHOOL);
+    cr_assert_eq(escalation_rights_unreached(parties, SC, team, (1u << CAMHS) | (1u << SCHOOL)), 0);
+    cr_assert_eq(escalation_rights_unreached(parties, SC, team & ~(1u << SCHOOL), 1u << CAMHS), 0,
+                 "a party that left the team does not block the answer");
+    cr_assert_eq(escalation_rights_unreached(parties, CAMHS, team, 1u << SC), 1u << SCHOOL,
+                 "the lead answering reaches one party, not the other");
+}
