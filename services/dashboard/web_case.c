@@ -915,6 +915,12 @@ static void s_consent(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc)
         dashboard_buf_puts(b, ". Last planned contact ");
         dashboard_web_date(b,
                            st->has_last_planned_contact_date ? st->last_planned_contact_date : 0);
+        if (st->n_withheld) {
+            /* A contact logged at a class this view does not receive is not counted here. */
+            dashboard_buf_puts(b, " <span class=\"meta\">(as this agency's records show it; ");
+            dashboard_web_withheld(b, st);
+            dashboard_buf_puts(b, ": a contact logged at such a class is not counted here)</span>");
+        }
         dashboard_buf_puts(b, ".</p>");
         if (cp->notes) {
             dashboard_buf_puts(b, "<p>");

@@ -2788,6 +2788,31 @@ static void s_wait_plans(const h_agency_t *a, size_t n)
     cr_assert_geq(have, n, "the plan never reached the view");
 }
 
+/* In a view that lacks a class, the last planned contact says it is counted from this agency's
+ * records only (a contact logged at a class it does not receive is not). */
+Test(http, a_partial_view_says_its_last_contact_is_from_its_own_records)
+{
+    s_publish(social, "{\"kind\":\"communication_plan\",\"case_ref\":\"" CASE "\",\"initials\":"
+                      "\"TB\",\"sensitivity\":\"routine\",\"body\":{\"communication_plan\":{"
+                      "\"named_contact\":{\"agency\":\"social_care\",\"initials\":\"AW\","
+                      "\"role\":\"lead_professional\"},\"every_days\":14,\"method\":"
+                      "\"home_visit\",\"start_date\":\"2026-11-16\"}}}");
+    login_t l;
+    cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    resp_t r = { 0 };
+    for (int i = 0; i < 50; i++) {
+        r = s_http(S, "GET", "/cases/" CASE, l.cookie, NULL);
+        if (r.status == 200 && strstr(r.body, "Communication plan with the family"))
+            break;
+        s_resp_free(&r);
+        usleep(200 * 1000);
+    }
+    const char *plan = strstr(r.body, "Communication plan with the family");
+    cr_assert_not_null(plan, "%s", r.body);
+    cr_expect(strstr(plan, "a contact logged at such a class is not counted here"), "%.600s", plan);
+    s_resp_free(&r);
+}
+
 /* Minutes whose child's view is not yet asked say by when it is to be asked, as plans do. */
 Test(http, minutes_say_by_when_a_view_not_yet_asked_is_to_be_asked)
 {
