@@ -32,7 +32,9 @@ escalation_rights_t escalation_rights_of(const Tacnet__EscalationView *e, uint32
     r.proposed = e->resolution != NULL && s_proposed(e, agency);
     r.acknowledged |= r.party && r.proposed;
     r.acknowledge = r.open && r.party && e->resolution != NULL && !r.acknowledged;
-    r.unheld = r.open && e->resolution == NULL && e->has_state &&
+    /* Only a party is asked to accept a resolution, so only a party lacks one it should hold
+     * (a lead that is no party may never have been sent the escalation's opening). */
+    r.unheld = r.open && r.party && e->resolution == NULL && e->has_state &&
                e->state == TACNET__ESCALATION_EVENT__ESC_RESOLVED && !s_proposed(e, agency);
     return r;
 }
@@ -67,9 +69,22 @@ int escalation_rights_check(uint32_t kind, const Tacnet__EscalationView *e, uint
         *why = "only a party acknowledges a resolution";
     if (*why)
         return TACNET_ENOTMEMBER;
+    if (!r.open) {
+        *why = "this escalation is closed: every party accepted its resolution, and nothing more "
+               "is taken on it; if the matter is not settled, raise a new disagreement";
+        return TACNET_EKIND;
+    }
     int proposed = e->resolution != NULL ||
                    (e->has_state && (e->state == TACNET__ESCALATION_EVENT__ESC_RESOLVED ||
                                      e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED));
+    if (proposed && (kind == TACNET__EVENT_KIND__ESCALATION_RESPONSE ||
+                     kind == TACNET__EVENT_KIND__ESCALATION_RESOLVED)) {
+        /* The broker takes either as nothing new: the stage's answer now is each party's
+         * acknowledgement. */
+        *why = "a resolution is already proposed: its parties acknowledge it, and one not "
+               "accepted moves the escalation to its next stage, where a new one may be proposed";
+        return TACNET_EKIND;
+    }
     if (kind == TACNET__EVENT_KIND__ESCALATION_ACK && !proposed) {
         *why = "no resolution has been proposed yet to acknowledge";
         return TACNET_EKIND;

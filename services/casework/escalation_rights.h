@@ -77,8 +77,10 @@ uint32_t escalation_rights_unreached(uint32_t parties, uint32_t sender, uint32_t
  * 0, TACNET_ENOTMEMBER (not a party; for a resolution, nor the lead), TACNET_EKIND (an
  * acknowledgement before any resolution was proposed, or of one E does not hold: the daemon's
  * own check, as the broker cannot read bodies) or TACNET_EFORBIDDEN (an acknowledgement
- * of the resolution this agency proposed), with *WHY a sentence saying so. Answers
- * to a closed escalation are accepted (the broker takes them as nothing new). */
+ * of the resolution this agency proposed; any answer on a closed escalation, and a response or a
+ * second resolution while one is proposed), with *WHY a
+ * sentence saying so. The broker takes an answer to a closed escalation as nothing new; the
+ * sending daemon refuses it, so nobody's record says a party answered what was settled. */
 int escalation_rights_check(uint32_t kind, const Tacnet__EscalationView *e, uint32_t agency,
                             uint32_t lead, const char **why);
 

@@ -992,13 +992,26 @@ static size_t s_choices(const Tacnet__ShowCaseReply *sc, source_t src, uint32_t 
     uint32_t lead = sc->summary && sc->summary->has_lead ? (uint32_t)sc->summary->lead : 0;
     const char *why;
     if (st && src == SRC_ESCALATIONS)
-        for (size_t i = 0; i < st->n_escalations; i++)
-            if (escalation_rights_check(kind, st->escalations[i], me, lead, &why) == 0)
-                ADD(st->escalations[i]->escalation_id, "stage %u: %s",
-                    st->escalations[i]->has_stage ? st->escalations[i]->stage : 1,
-                    labels_escalation_about(st->escalations[i])
-                        ? labels_escalation_about(st->escalations[i])
-                        : "escalation");
+        for (size_t i = 0; i < st->n_escalations; i++) {
+            const Tacnet__EscalationView *e = st->escalations[i];
+            if (escalation_rights_check(kind, e, me, lead, &why) != 0)
+                continue;
+            /* Its parties tell apart two escalations about the same thing ("levels of need
+             * differ" between different pairs of agencies). */
+            char parties[96] = "";
+            for (size_t p = 0, used = 0; p < e->n_parties; p++) {
+                int w = snprintf(parties + used, sizeof(parties) - used, "%s%s",
+                                 p == 0                  ? ""
+                                 : p + 1 == e->n_parties ? " and "
+                                                         : ", ",
+                                 labels_agency((uint32_t)e->parties[p]));
+                if (w > 0 && (size_t)w < sizeof(parties) - used)
+                    used += (size_t)w;
+            }
+            ADD(e->escalation_id, "stage %u: %s%s%s%s", e->has_stage ? e->stage : 1,
+                labels_escalation_about(e) ? labels_escalation_about(e) : "escalation",
+                parties[0] ? " (" : "", parties, parties[0] ? ")" : "");
+        }
     if (st && src == SRC_ACTIONS)
         for (size_t i = 0; i < st->n_actions; i++)
             ADD(st->actions[i]->action->action_id, "%s (%s, %s)",

@@ -757,10 +757,13 @@ typedef struct {
 
 /* Whether IT waits on a user of ROLE: its audience is that role; and a lead professional is
  * also its agency's practitioner, so a practitioners' stage of an escalation its agency is a
- * party to is theirs too. */
+ * party to is theirs too. Once a resolution is proposed, only an acknowledgement this agency
+ * owes waits on it. */
 static int s_mine(const item_t *it, uint32_t role)
 {
-    if (!it->audience)
+    /* With a resolution proposed, what is owed is each party's acknowledgement: nothing waits on
+     * an agency that proposed it, has acknowledged it or is no party. */
+    if (!it->audience || (it->resolved && !it->ack && !it->unheld))
         return 0;
     return it->audience == role || (role == TACNET__ROLE__LEAD_PROFESSIONAL &&
                                     it->audience == TACNET__ROLE__PRACTITIONER && it->party);
@@ -883,7 +886,8 @@ void dashboard_web_inbox(dashboard_web_t *w)
             it.deadline = ev->has_deadline_ms ? ev->deadline_ms : 0;
             it.id = ev->escalation_id;
             it.urgent = ev->has_urgent && ev->urgent;
-            it.resolved = ev->resolution != NULL || rights.unheld;
+            it.resolved = ev->resolution != NULL || rights.unheld ||
+                          ev->state == TACNET__ESCALATION_EVENT__ESC_RESOLVED;
             it.unheld = rights.unheld;
             it.ack = rights.acknowledge;
             it.proposed = rights.proposed;

@@ -1068,6 +1068,10 @@ Test(http, an_acknowledgement_of_a_new_resolution_is_not_taken_for_a_repeat)
 
     login_t l;
     cr_assert_eq(s_login(S, "DL", PASSWORD, &l), 303);
+    /* The form names the escalation with its parties, to tell apart two about the same thing. */
+    resp_t form = s_http(S, "GET", "/cases/" CASE "/forms/escalation_ack", l.cookie, NULL);
+    cr_expect(strstr(form.body, "(School and Social care)</option>"), "%s", form.body);
+    s_resp_free(&form);
     char key[33], body[512], where[256];
     s_drawn_key(&l, "escalation_ack", key);
     snprintf(body, sizeof(body), "csrf=%s&form_key=%s&refers_to=%s&body.escalation_ack.accepted=no",
@@ -1218,6 +1222,16 @@ Test(http, a_closed_escalation_says_it_closed)
               page.body);
     cr_expect_null(strstr(page.body, "none: a resolution is proposed"), "%s", page.body);
     s_resp_free(&page);
+    /* Nothing more is taken on it: a second acknowledgement is refused, saying why. */
+    char *tok = s_add_token(school, "school-closed"), hdr[256];
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             tok);
+    resp_t again = s_http(S, "POST", "/api/v1/events", hdr, json);
+    cr_expect_eq(again.status, 422, "%s", again.body);
+    cr_expect(strstr(again.body, "\"E_KIND\"") && strstr(again.body, "this escalation is closed"),
+              "%s", again.body);
+    s_resp_free(&again);
+    free(tok);
 }
 
 Test(http, a_form_with_rows_left_blank_sends_only_the_rows_filled_in)
