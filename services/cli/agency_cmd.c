@@ -533,15 +533,21 @@ static void s_show_outbox(const opts_t *o, const Tacnet__ApiReply *r)
                      "(rotate the key).");
     if (!ob || !ob->n_events)
         printf("outbox empty: every event this agency published was accepted by the broker\n");
-    size_t refused = 0;
+    size_t refused = 0, outsider = 0;
     for (size_t i = 0; ob && i < ob->n_events; i++) {
         s_print_status(stdout, ob->events[i]);
-        refused += ob->events[i]->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED;
+        int no = ob->events[i]->state == TACNET__PUBLISH_STATE__PUBLISH_REFUSED;
+        refused += no && ob->events[i]->code != TACNET_ENOTMEMBER;
+        outsider += no && ob->events[i]->code == TACNET_ENOTMEMBER;
     }
     /* Only a refused event can be drafted or withdrawn: a queued one needs nothing doing. */
     if (refused)
         printf("(a refused event: `outbox draft ID` prints it to correct and send again with "
                "`publish ... --replaces ID`; `outbox withdraw ID` drops it)\n");
+    /* No correction of the event changes who the team are. */
+    if (outsider)
+        printf("(refused E_NOTMEMBER: this agency is not in that case's team; its lead "
+               "professional adds an agency, then send it again; `outbox withdraw ID` drops it)\n");
     if (ob && ob->n_unapplied) {
         printf("\naccepted more than %llu min ago and not yet applied by every recipient:\n",
                (unsigned long long)(ob->unapplied_after_ms / 60000));

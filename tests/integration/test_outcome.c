@@ -376,9 +376,12 @@ Test(outcome, an_import_reports_the_broker_s_answer_on_every_event)
     cr_assert_gt(accepted, 0, "the other case's rows are CAMHS's own: %s", out);
     cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
     cr_assert_not_null(strstr(out, "refused by the broker: E_NOTMEMBER"), "%s", out);
-    /* The refusals stay visible in the outbox. */
+    /* The refusals stay visible in the outbox, which says the lead adds an agency rather than
+     * offering a correction no edit of the event could make. */
     cr_assert_eq(h_cli(camhs, "outbox", out, sizeof(out)), 0, "%s", out);
     cr_assert_not_null(strstr(out, "E_NOTMEMBER"), "%s", out);
+    cr_assert_not_null(strstr(out, "its lead professional adds an agency"), "%s", out);
+    cr_assert_null(strstr(out, "(a refused event: `outbox draft ID`"), "%s", out);
 }
 
 Test(outcome, a_stolen_key_pushing_the_sequence_ahead_raises_a_sequence_alert)
