@@ -701,11 +701,34 @@ static void s_meeting(dashboard_buf_t *b, const char *ref, const Tacnet__ShowCas
         dashboard_buf_puts(b, "</dd>");
     }
     if (m->scheduled) {
+        const Tacnet__MeetingScheduled *sch = m->scheduled;
         dashboard_buf_puts(b, "<dt>Scheduled</dt><dd>");
-        dashboard_web_time(b, m->scheduled->starts_at_ms);
-        dashboard_buf_printf(
-            b, ", %s</dd>",
-            dashboard_web_enum(&tacnet__meeting_mode__descriptor, m->scheduled->mode));
+        dashboard_web_time(b, sch->starts_at_ms);
+        dashboard_buf_printf(b, ", %s</dd>",
+                             dashboard_web_enum(&tacnet__meeting_mode__descriptor, sch->mode));
+        if (sch->n_invited || sch->n_family_invited) {
+            /* Each once, however often the form or the API named it. */
+            dashboard_buf_puts(b, "<dt>Invited</dt><dd>");
+            size_t shown = 0;
+            for (size_t i = 0; i < sch->n_invited; i++) {
+                size_t k = 0;
+                while (k < i && sch->invited[k] != sch->invited[i])
+                    k++;
+                if (k == i)
+                    dashboard_buf_printf(b, "%s%s", shown++ ? ", " : "",
+                                         dashboard_web_agency_title(sch->invited[i]));
+            }
+            for (size_t i = 0; i < sch->n_family_invited; i++) {
+                size_t k = 0;
+                while (k < i && sch->family_invited[k] != sch->family_invited[i])
+                    k++;
+                if (k == i)
+                    dashboard_buf_printf(b, "%s%s", shown++ ? ", " : "",
+                                         dashboard_web_enum(&tacnet__family_role__descriptor,
+                                                            sch->family_invited[i]));
+            }
+            dashboard_buf_puts(b, "</dd>");
+        }
     }
     if (m->outcome) {
         const Tacnet__MeetingOutcome *o = m->outcome;

@@ -2535,7 +2535,8 @@ static void s_early_meeting(const login_t *l, resp_t *r)
     snprintf(req, sizeof(req),
              "{\"kind\":\"meeting_scheduled\",\"case_ref\":\"" CASE "\",\"initials\":"
              "\"TB\",\"body\":{\"meeting_scheduled\":{\"meeting_id\":\"" EARLY_MEETING
-             "\",\"starts_at_ms\":%llu,\"mode\":\"in_person\"}}}",
+             "\",\"starts_at_ms\":%llu,\"mode\":\"in_person\",\"invited\":[\"school\","
+             "\"social_care\",\"school\"],\"family_invited\":[\"mother\"]}}}",
              (unsigned long long)starts);
     s_publish(school, req);
     int seen = 0;
@@ -2548,6 +2549,11 @@ static void s_early_meeting(const login_t *l, resp_t *r)
             h_sleep_ms(20);
     }
     cr_assert(seen, "the scheduled meeting is not on the case page");
+    /* Who is invited, each once. */
+    const char *inv = strstr(strstr(r->body, "Attendance review"), "<dt>Invited</dt><dd>");
+    cr_expect(inv && strncmp(inv + 20, "School, Social care, ", 21) == 0 &&
+                  strstr(inv, "</dd>") - inv < 60,
+              "%.200s", inv ? inv : r->body);
 }
 
 /* Minutes dated before the day their meeting was scheduled for are refused, in the form's words;
