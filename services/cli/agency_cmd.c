@@ -221,8 +221,8 @@ int cli_agency_usage(FILE *out)
         "           [--action AGENCY:INITIALS:YYYY-MM-DD:TEXT]... [--next D]\n"
         "  plan     --type T [--goal TEXT]... [--review-days N] [--start D] [--summary S]\n"
         "  measure  --tool gbo --values 3,4 [--goals 1,2] [--baseline] [--informant I]\n"
-        "           [--date D] [--plan-id HEX]  (GBO: the plan scored, when two of this\n"
-        "           agency's plans have the goals; `tacnet case REF --json` shows plan ids)\n"
+        "           [--date D] [--plan-id ID]  (GBO: the plan scored, when two of this\n"
+        "           agency's plans have the goals; ID as `tacnet case REF` shows it: plan=...)\n"
         "  consent  --state given --scope routine,health [--agencies A,B] [--given-by R]\n"
         "  contact  --with mother --method home_visit [--date D] [--planned] [--successful]\n"
         "  assess   --type T --need N [--summary S] [--date D]\n"
@@ -977,6 +977,19 @@ static int s_publish(opts_t *o, const char *shorthand, const char *kind, int arg
     if (!p.pub.case_ref.data || !p.pub.initials.data) {
         s_usage_error("%s needs --case REF and --initials XX", shorthand ? shorthand : "publish");
         goto fail;
+    }
+    /* A plan is named by its id as `tacnet case` shows it (the short id, or any unique prefix):
+     * its first version's msg_id is in the case's timeline. */
+    json_t *plan_id = json_object_get(p.event, "plan_id");
+    if (json_is_string(plan_id) && json_string_length(plan_id) != 32) {
+        char ref[64], hex[33];
+        uint8_t id[16];
+        snprintf(ref, sizeof(ref), "%.*s", (int)p.pub.case_ref.len, (char *)p.pub.case_ref.data);
+        if ((rc = s_resolve_id(o, ref, json_string_value(plan_id), id)) != 0)
+            goto fail;
+        sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
+        json_object_set_new(p.event, "plan_id", json_string(hex));
+        rc = 2;
     }
     if (p.refers_hex) {
         char ref[64];

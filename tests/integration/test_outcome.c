@@ -873,3 +873,46 @@ Test(outcome, times_are_shown_in_the_agency_s_zone_and_name_it)
     const char *at = strstr(out, "\"last_activity\": \""), *end = at ? strchr(at + 18, '"') : NULL;
     cr_expect(at && end && at[18 + 10] == 'T' && end[-1] == 'Z', "%s", out);
 }
+
+/* `measure --plan-id` takes the plan's id as `tacnet case` prints it (plan=...), and the GBO
+ * scores are kept against that plan. */
+Test(outcome, a_gbo_names_its_plan_by_the_id_the_case_shows)
+{
+    h_agency_t *school = s_up(S);
+    char out[8192];
+    cr_assert_eq(h_cli(school, CONCERN, out, sizeof(out)), 0, "%s", out);
+    cr_assert_eq(h_cli(school,
+                       "plan --case " CASE " --initials TB --type team_around_family --goal "
+                       "'On time most days' --start 2026-11-16" CLI_VIEWS,
+                       out, sizeof(out)),
+                 0, "%s", out);
+    const char *at = NULL;
+    for (int i = 0; i < 250 && !at; i++) {
+        cr_assert_eq(h_cli(school, "case " CASE, out, sizeof(out)), 0, "%s", out);
+        at = strstr(out, "plan=");
+        if (!at)
+            h_sleep_ms(20);
+    }
+    cr_assert_not_null(at, "no plan in the case: %s", out);
+    char short_id[9], cmd[256];
+    snprintf(short_id, sizeof(short_id), "%.8s", at + 5);
+    snprintf(cmd, sizeof(cmd),
+             "measure --case " CASE " --initials TB --tool gbo --values 4 --goals 1 --date "
+             "2026-11-20 --plan-id %s",
+             short_id);
+    cr_assert_eq(h_cli(school, cmd, out, sizeof(out)), 0, "%s", out);
+    int placed = 0;
+    for (int i = 0; i < 250 && !placed; i++) {
+        cr_assert_eq(h_cli(school, "--json case " CASE, out, sizeof(out)), 0, "%s", out);
+        const char *m = strstr(out, "\"measures\"");
+        placed = m && strstr(m, "\"plan_id\"");
+        if (!placed)
+            h_sleep_ms(20);
+    }
+    cr_assert(placed, "the measure names no plan: %s", out);
+    snprintf(cmd, sizeof(cmd),
+             "measure --case " CASE " --initials TB --tool gbo --values 4 --goals 1 --date "
+             "2026-11-20 --plan-id ffffffff");
+    cr_assert_eq(h_cli(school, cmd, out, sizeof(out)), 1, "%s", out);
+    cr_assert_not_null(strstr(out, "E_NOTFOUND"), "%s", out);
+}
