@@ -482,6 +482,11 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
         } else if (settled) {
             /* Resolved: the clock stops; what is left is each party's acknowledgement. */
             dashboard_buf_puts(b, "none: a resolution is proposed");
+        } else if (e->has_raised_by && (uint32_t)e->raised_by != agency) {
+            /* Only the parties get the broker's notices: a view that is none never will. */
+            dashboard_buf_puts(b, "set by the broker, which tells the parties; no notice has come "
+                                  "here, so this agency is not one of them (or its notice is on "
+                                  "its way)");
         } else {
             dashboard_buf_puts(b, "awaiting the broker's notice");
         }
@@ -509,6 +514,8 @@ static void s_escalations(dashboard_buf_t *b, const char *ref, const Tacnet__Sho
         for (size_t p = 0; p < e->n_parties; p++)
             dashboard_buf_printf(b, "%s%s", p ? ", " : "",
                                  dashboard_web_agency_title(e->parties[p]));
+        if (!e->n_parties)
+            dashboard_buf_puts(b, "not known here: the broker's notice names them");
         dashboard_buf_puts(b, "</dd></dl>");
         s_disagreement(b, e->disagreement);
         for (size_t j = 0; j < e->n_joined; j++)

@@ -1043,6 +1043,32 @@ static void s_school_challenge_resolved(char id[33])
     s_escalation_wait(school, 2, id);
 }
 
+/* A member that is no party to an escalation never gets the broker's notices: its page says so,
+ * rather than "awaiting the broker's notice" for good. */
+Test(http, a_member_that_is_no_party_is_told_why_no_notice_comes)
+{
+    s_publish(school, "{\"kind\":\"member_joined\",\"case_ref\":\"" CASE "\",\"initials\":\"TB\","
+                      "\"subject_agency\":\"health_visiting\",\"body\":{\"member_joined\":{}}}");
+    char id[33];
+    s_school_challenge_resolved(id);
+    login_t l;
+    cr_assert_eq(s_login(HV, "PD", PASSWORD, &l), 303);
+    resp_t r = { 0 };
+    const char *esc = NULL;
+    for (int i = 0; i < 250 && !esc; i++) {
+        s_resp_free(&r);
+        r = s_http(HV, "GET", "/cases/" CASE, l.cookie, NULL);
+        esc = strstr(r.body, "<article class=\"escalation");
+        if (!esc)
+            h_sleep_ms(20);
+    }
+    cr_assert_not_null(esc, "the disagreement never reached health visiting: %s", r.body);
+    cr_expect(strstr(esc, "no notice has come here, so this agency is not one of them"), "%.1500s",
+              esc);
+    cr_expect_null(strstr(esc, "awaiting the broker's notice"), "%.1500s", esc);
+    s_resp_free(&r);
+}
+
 /* The dashboard's guard against the same form sent again tells an acknowledgement of a new
  * resolution (the stage 2 one) from the same words sent about the stage 1 one. */
 Test(http, an_acknowledgement_of_a_new_resolution_is_not_taken_for_a_repeat)
