@@ -46,6 +46,20 @@ int assessment_type_carried_out(uint32_t agency, uint32_t type)
 
 int assessment_type_check(const Tacnet__Assessment *a, uint32_t agency, char *why, size_t cap)
 {
+    /* A universal contact is health visiting's record, a Choice appointment CAMHS's: another
+     * agency's would be kept and never used (the views count them from their own agency only). */
+    if (a && (a->has_hv_contact || a->has_birth_date) && agency != TACNET__AGENCY__HEALTH_VISITING)
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "assessment.%s: health visiting's universal contacts are recorded "
+                               "by %s, not %s",
+                               a->has_hv_contact ? "hv_contact" : "birth_date",
+                               labels_agency(TACNET__AGENCY__HEALTH_VISITING),
+                               labels_agency(agency));
+    if (a && a->capa_choice && agency != TACNET__AGENCY__CAMHS)
+        return casework_refuse(TACNET_EFIELD, why, cap,
+                               "assessment.capa_choice: a CAPA Choice appointment is recorded by "
+                               "%s, not %s",
+                               labels_agency(TACNET__AGENCY__CAMHS), labels_agency(agency));
     if (!a || !a->has_type || assessment_type_carried_out(agency, (uint32_t)a->type))
         return 0;
     uint32_t type = (uint32_t)a->type, owner = assessment_type_owner(type);

@@ -1392,6 +1392,18 @@ static void s_resolutions(dashboard_buf_t *b, const Tacnet__ShowCaseReply *sc, u
                               "<em>Resolve</em> on the escalation.</p>");
 }
 
+/* Whether agency ME is offered field F: health visiting's universal-contact fields and CAMHS's
+ * Choice record are theirs alone (assessment_type_check refuses them from anyone else). */
+static int s_field_offered(const field_t *f, uint32_t me)
+{
+    if (strcmp(f->path, "body.assessment.hv_contact") == 0 ||
+        strcmp(f->path, "body.assessment.birth_date") == 0)
+        return me == TACNET__AGENCY__HEALTH_VISITING;
+    if (strncmp(f->path, "body.assessment.capa_choice.", 28) == 0)
+        return me == TACNET__AGENCY__CAMHS;
+    return 1;
+}
+
 /* The action whose id is ID_HEX in the case state (NULL when none), and how it stands as
  * "ID_HEX:UPDATED_AT_MS" into SEEN (0 for an action no update has moved): what an update form
  * remembers of the action it was drawn for, so that a send after someone else changed it is
@@ -1499,6 +1511,8 @@ static void s_draw(dashboard_web_t *w, const form_t *form, const char *ref,
     }
     for (size_t i = 0; i < form->n; i++) {
         const field_t *f = &form->fields[i];
+        if (!s_field_offered(f, agency_profile(w->agency)->agency))
+            continue;
         if (f->group) {
             dashboard_buf_printf(b, "%s<fieldset><legend>%s</legend>", open ? "</fieldset>" : "",
                                  f->group);

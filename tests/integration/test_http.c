@@ -3066,6 +3066,10 @@ Test(http, an_assessment_only_another_agency_carries_out_is_refused_and_not_offe
     r = s_http(S, "GET", "/cases/" CASE "/forms/assessment", l.cookie, NULL);
     cr_assert_eq(r.status, 200, "%d", r.status);
     s_select_of(r.body, "body.assessment.type", opts, sizeof(opts));
+    /* Nor health visiting's contact fields or CAMHS's Choice record. */
+    cr_expect(!strstr(r.body, "name=\"body.assessment.hv_contact\"") &&
+                  !strstr(r.body, "name=\"body.assessment.capa_choice.curious\""),
+              "%s", r.body);
     s_resp_free(&r);
     cr_expect(strstr(opts, "value=\"early_help\"") && strstr(opts, "value=\"school_sen\""), "%s",
               opts);

@@ -101,3 +101,26 @@ Test(assessment_types, every_type_of_the_proto_is_carried_out_by_someone_and_no_
     cr_assert(strstr(why, "assessment.type: 99 is not an assessment type"), "%s", why);
     cr_assert_not(assessment_type_carried_out(SC, 99));
 }
+
+/* A universal contact is health visiting's record and a Choice appointment CAMHS's: another
+ * agency's early help assessment carrying one is refused, naming the field, not kept unused. */
+Test(assessment_types, another_service_s_record_on_an_assessment_is_refused)
+{
+    char why[256];
+    Tacnet__Assessment a = TACNET__ASSESSMENT__INIT;
+    a.has_type = 1;
+    a.type = TACNET__ASSESSMENT_TYPE__EARLY_HELP;
+    a.has_hv_contact = 1;
+    a.hv_contact = TACNET__HV_CONTACT__HV_NEW_BIRTH;
+    cr_assert_eq(assessment_type_check(&a, FS, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert(strstr(why, "assessment.hv_contact: health visiting's universal contacts"), "%s",
+              why);
+    cr_assert_eq(assessment_type_check(&a, HV, why, sizeof(why)), 0, "%s", why);
+    a.has_hv_contact = 0;
+    Tacnet__CapaChoice c = TACNET__CAPA_CHOICE__INIT;
+    a.capa_choice = &c;
+    cr_assert_eq(assessment_type_check(&a, SC, why, sizeof(why)), TACNET_EFIELD);
+    cr_assert(strstr(why, "assessment.capa_choice: a CAPA Choice appointment is recorded by"), "%s",
+              why);
+    cr_assert_eq(assessment_type_check(&a, CAMHS, why, sizeof(why)), 0, "%s", why);
+}
