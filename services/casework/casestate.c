@@ -1006,14 +1006,28 @@ static void s_apply_meeting(fold_t *f, const Tacnet__Header *h, const Tacnet__Bo
                 m->has_further_by = 1;
                 m->further_by = h->sender;
             } else if (m) {
+                /* A new time that names no chair keeps the chair already scheduled: judging
+                 * "no chair named" beside the chair still shown said two things at once. */
+                Tacnet__Professional *kept = NULL;
+                if (m->scheduled && m->scheduled->chair && !b->meeting_scheduled->chair) {
+                    kept = m->scheduled->chair;
+                    m->scheduled->chair = NULL;
+                }
                 if (m->scheduled)
                     tacnet__meeting_scheduled__free_unpacked(m->scheduled, NULL);
                 m->scheduled = s_copy(b->meeting_scheduled);
+                if (kept)
+                    m->scheduled->chair = kept;
                 if (!m->has_scheduled_by) { /* who convened it: the first to schedule it */
                     m->has_scheduled_by = 1;
                     m->scheduled_by = h->sender;
                 }
-                s_judge_chair(f, m, m->scheduled->chair);
+                /* Judged against the chair the meeting shows (s_meeting_chairs): the scheduled
+                 * one, else the one its request suggested. */
+                const Tacnet__Professional *chair = m->scheduled->chair;
+                if (!chair && m->requested)
+                    chair = m->requested->suggested_chair;
+                s_judge_chair(f, m, chair);
             }
         }
         break;

@@ -1123,6 +1123,19 @@ Test(casestate, the_chair_rule_is_judged_when_a_meeting_is_scheduled_and_minuted
     cr_assert_eq(r.state->meetings[0]->chair_rule, TACNET__CHAIR_RULE__CHAIR_INDEPENDENT);
     cr_assert_null(s_due(&r, "chair"));
     casestate_result_clear(&r);
+    /* Moved to 15 December with no chair named: the chair scheduled stays, and so does its
+     * verdict (not "no chair named" beside a chair still shown). */
+    s_ev(&t, 7, "school", "meeting_scheduled", 20261203, NULL,
+         "{\"meeting_scheduled\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
+         "\"starts_at_ms\":1797328800000,\"mode\":\"video\"}}");
+    r = s_fold(&t, 20261204, NULL);
+    cr_assert_eq(r.state->meetings[0]->chair_rule, TACNET__CHAIR_RULE__CHAIR_INDEPENDENT);
+    cr_assert_not_null(r.state->meetings[0]->chair);
+    cr_assert(r.state->meetings[0]->chair->initials.len == 2 &&
+              memcmp(r.state->meetings[0]->chair->initials.data, "QW", 2) == 0);
+    cr_assert_eq(r.state->meetings[0]->scheduled->starts_at_ms, 1797328800000ull);
+    cr_assert_null(s_due(&r, "chair"));
+    casestate_result_clear(&r);
     /* Minuted as chaired by the named contact after all: the warning stays, no due item. */
     s_ev(&t, 6, "school", "meeting_outcome", 20261214, NULL,
          "{\"meeting_outcome\":{\"meeting_id\":\"0102030405060708090a0b0c0d0e0f10\","
