@@ -18,6 +18,8 @@ escalation_rights_t escalation_rights_of(const Tacnet__EscalationView *e, uint32
     if (!e)
         return r;
     r.open = !e->has_state || e->state != TACNET__ESCALATION_EVENT__ESC_CLOSED;
+    r.resolving = r.open && (e->resolution != NULL ||
+                             (e->has_state && e->state == TACNET__ESCALATION_EVENT__ESC_RESOLVED));
     if (!agency)
         return r;
     for (size_t i = 0; i < e->n_parties; i++)
@@ -74,18 +76,16 @@ int escalation_rights_check(uint32_t kind, const Tacnet__EscalationView *e, uint
                "is taken on it; if the matter is not settled, raise a new disagreement";
         return TACNET_EKIND;
     }
-    int proposed = e->resolution != NULL ||
-                   (e->has_state && (e->state == TACNET__ESCALATION_EVENT__ESC_RESOLVED ||
-                                     e->state == TACNET__ESCALATION_EVENT__ESC_CLOSED));
-    if (proposed && (kind == TACNET__EVENT_KIND__ESCALATION_RESPONSE ||
-                     kind == TACNET__EVENT_KIND__ESCALATION_RESOLVED)) {
+    /* Open from here on (a closed one is refused above), so "proposed" is r.resolving. */
+    if (r.resolving && (kind == TACNET__EVENT_KIND__ESCALATION_RESPONSE ||
+                        kind == TACNET__EVENT_KIND__ESCALATION_RESOLVED)) {
         /* The broker takes either as nothing new: the stage's answer now is each party's
          * acknowledgement. */
         *why = "a resolution is already proposed: its parties acknowledge it, and one not "
                "accepted moves the escalation to its next stage, where a new one may be proposed";
         return TACNET_EKIND;
     }
-    if (kind == TACNET__EVENT_KIND__ESCALATION_ACK && !proposed) {
+    if (kind == TACNET__EVENT_KIND__ESCALATION_ACK && !r.resolving) {
         *why = "no resolution has been proposed yet to acknowledge";
         return TACNET_EKIND;
     }

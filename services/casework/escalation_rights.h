@@ -40,6 +40,8 @@ typedef struct escalation_rights {
     int acknowledged; /* a party that has acknowledged the resolution proposed, or proposed it */
     int acknowledge;  /* asked to acknowledge: a party, a resolution proposed, not yet done */
     int proposed;     /* the agency proposed the resolution (so counts as having accepted it) */
+    int resolving;    /* open with a resolution proposed, its text held here or not: the answer
+                         owed is each party's acknowledgement, not a response or another one */
     int unheld;       /* the broker says a resolution is proposed, but its text never reached
                          this view: nothing to acknowledge, respond to or resolve here */
 } escalation_rights_t;

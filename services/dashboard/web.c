@@ -886,8 +886,7 @@ void dashboard_web_inbox(dashboard_web_t *w)
             it.deadline = ev->has_deadline_ms ? ev->deadline_ms : 0;
             it.id = ev->escalation_id;
             it.urgent = ev->has_urgent && ev->urgent;
-            it.resolved = ev->resolution != NULL || rights.unheld ||
-                          ev->state == TACNET__ESCALATION_EVENT__ESC_RESOLVED;
+            it.resolved = rights.resolving;
             it.unheld = rights.unheld;
             it.ack = rights.acknowledge;
             it.proposed = rights.proposed;

@@ -277,14 +277,13 @@ static void s_escalation_actions(dashboard_buf_t *b, const char *ref,
                               "at a class this agency receives.</p>");
         return;
     }
-    /* A resolution proposed, whether or not its text reached this view (a lead that is no party
-     * may hold only the broker's notice): no response or second resolution answers it. */
-    int proposed =
-        e->resolution || (e->has_state && e->state == TACNET__ESCALATION_EVENT__ESC_RESOLVED);
+    /* r.resolving: a resolution proposed, whether or not its text reached this view (a lead
+     * that is no party may hold only the broker's notice): no response or second resolution
+     * answers it. */
     dashboard_buf_puts(b, "<p>");
-    if (r.respond && !proposed)
+    if (r.respond && !r.resolving)
         s_form_link(b, ref, "escalation_response", "Respond", e->escalation_id);
-    if (r.resolve && !proposed)
+    if (r.resolve && !r.resolving)
         s_form_link(b, ref, "escalation_resolved", "Resolve", e->escalation_id);
     if (r.acknowledge)
         s_form_link(b, ref, "escalation_ack", "Acknowledge", e->escalation_id);
@@ -295,7 +294,7 @@ static void s_escalation_actions(dashboard_buf_t *b, const char *ref,
                              r.party ? "other " : "");
     else if (r.acknowledged)
         dashboard_buf_puts(b, "Acknowledged by this agency: waiting on the other parties. ");
-    else if (proposed)
+    else if (r.resolving)
         dashboard_buf_puts(b, "A resolution is proposed: waiting on the parties to acknowledge "
                               "it. ");
     dashboard_buf_puts(b, "</p>");
